@@ -1,0 +1,303 @@
+"""The `personagym` command.
+
+Command names are stable: scripts and later issues build on them.  Bad input
+ends with one line on stderr naming the field, the value and what is
+expected, and exit status 2; nothing already written is touched.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(
+    help="PersonaGym: simulated users with hidden, evolving profiles for LLM personalization.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+taxonomy_app = typer.Typer(help="The interest taxonomy.", no_args_is_help=True)
+personas_app = typer.Typer(help="Persona schema, sampling and import.", no_args_is_help=True)
+app.add_typer(taxonomy_app, name="taxonomy")
+app.add_typer(personas_app, name="personas")
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def fail(message: str) -> NoReturn:
+    """Print a one-line error and exit with status 2."""
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def describe_validation(exc: ValidationError) -> str:
+    """A compact message naming each bad field, its value and the problem."""
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(x) for x in err["loc"]) or "value"
+        msg = err["msg"].removeprefix("Value error, ")
+        parts.append(f"{loc}: {msg} (got {err.get('input')!r})" if loc != "value" else msg)
+    return "; ".join(parts)
+
+
+def write_jsonl_atomic(path: Path, rows: Iterable[str]) -> int:
+    """Write lines to `path` atomically: a temporary file, fsync, then rename."""
+    path = Path(path)
+    if path.parent and not path.parent.exists():
+        fail(f"--out: directory {str(path.parent)!r} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
+    count = 0
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            for row in rows:
+                fh.write(row + "\n")
+                count += 1
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return count
+
+
+# -- taxonomy -------------------------------------------------------------------------------
+@taxonomy_app.command("stats")
+def taxonomy_stats(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Node count, top-level categories, depth histogram and alias count."""
+    from personagym.simulators.taxonomy import load_taxonomy
+
+    stats = load_taxonomy().stats()
+    if as_json:
+        print(json.dumps(stats, indent=2))
+        return
+    table = Table(title="Interest taxonomy", show_header=False)
+    for key in ("nodes", "top_level_count", "aliases", "tagged_nodes"):
+        table.add_row(key.replace("_", " "), str(stats[key]))
+    table.add_row("depth histogram", json.dumps(stats["depth_histogram"]))
+    table.add_row("leaf depths", json.dumps(stats["leaf_depth_histogram"]))
+    table.add_row("top level", ", ".join(stats["top_level"]))  # type: ignore[arg-type]
+    console.print(table)
+
+
+# -- personas -------------------------------------------------------------------------------
+@personas_app.command("schema")
+def personas_schema(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """The persona schema: tiers, categories, attributes and their value domains."""
+    from personagym.simulators.persona import load_schema
+
+    data = load_schema().as_data()
+    if as_json:
+        print(json.dumps(data, indent=2))
+        return
+    table = Table(title=f"Persona schema ({data['attribute_count']} attributes)")
+    for col in ("tier", "category", "attribute", "type", "role", "domain"):
+        table.add_column(col)
+    for tier in data["tiers"]:
+        for cat in tier["categories"]:
+            for a in cat["attributes"]:
+                domain = (f"taxonomy:{a['root']}" if a["type"] == "taxonomy"
+                          else ", ".join(a["values"][:6]) + (" ..." if len(a["values"]) > 6 else ""))
+                table.add_row(tier["id"], cat["id"], a["name"], a["type"], a["role"], domain)
+    console.print(table)
+
+
+@personas_app.command("sample")
+def personas_sample(
+    n: Annotated[int, typer.Option("-n", "--count", help="Number of personas.", min=1)] = 10,
+    seed: Annotated[int, typer.Option(help="Random seed.", min=0)] = 0,
+    out: Annotated[Path | None, typer.Option(help="Write JSON lines here (default: stdout).")] = None,
+    availability: Annotated[float, typer.Option(help="P(an attribute is present), in [0, 1].")] = 0.7,
+    min_hamming: Annotated[int, typer.Option(help="Min attributes any two personas differ in.")] = 3,
+) -> None:
+    """Sample a diverse batch of coherent personas."""
+    from personagym.simulators.sampler import PersonaSampler, SamplerConfig
+
+    try:
+        config = SamplerConfig(availability=availability, min_hamming=min_hamming)
+    except ValidationError as exc:
+        fail(describe_validation(exc))
+    personas = PersonaSampler(config=config).sample_batch(n, seed=seed)
+    rows = (p.model_dump_json() for p in personas)
+    if out is None:
+        for row in rows:
+            print(row)
+        return
+    count = write_jsonl_atomic(out, rows)
+    err_console.print(f"wrote {count} personas to {out}")
+
+
+@personas_app.command("import")
+def personas_import(
+    files: Annotated[list[Path], typer.Argument(help="PPOpt persona/interaction JSON or persona bank YAML.")],
+    source: Annotated[str, typer.Option("--from", help="Source format (ppopt).")] = "ppopt",
+    out: Annotated[Path | None, typer.Option(help="Write imported personas as JSON lines here.")] = None,
+) -> None:
+    """Import PPOpt personas into this schema; unmappable files are reported, the rest import."""
+    from personagym.simulators.persona import load_schema
+    from personagym.simulators.ppopt import import_files
+
+    if source != "ppopt":
+        fail(f"--from: unknown source {source!r}; expected 'ppopt'")
+    report = import_files(files, load_schema())
+    for f in report.files:
+        if f["status"] == "failed":
+            err_console.print(f"[red]failed[/] {f['file']}: {f['reason']}", highlight=False)
+        elif f["status"] == "bank":
+            err_console.print(f"persona bank {f['file']}: all {f['dimensions']} dimensions mapped")
+        else:
+            err_console.print(f"imported {f['file']} -> {f['persona_id']} ({f['attributes']} attributes)")
+    rows = [p.model_dump_json() for p in report.personas]
+    if out is not None:
+        write_jsonl_atomic(out, rows)
+        err_console.print(f"wrote {len(rows)} personas to {out}")
+    else:
+        for row in rows:
+            print(row)
+    if report.failed:
+        raise typer.Exit(1)
+
+
+# -- simulation -----------------------------------------------------------------------------
+@app.command()
+def simulate(
+    n: Annotated[int, typer.Option("-n", "--turns", help="Number of user turns.", min=1)] = 10,
+    seed: Annotated[int, typer.Option(help="Random seed.", min=0)] = 0,
+    noise_rate: Annotated[float, typer.Option(help="Fraction of utterances noised, in [0, 1].")] = 0.25,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+) -> None:
+    """Simulate user turns (template mode): text, clean text, noise record and PKIs."""
+    from personagym.simulators.noise import NoiseConfig
+    from personagym.simulators.simulate import simulate_turns
+
+    try:
+        noise = NoiseConfig(rate=noise_rate)
+    except ValidationError as exc:
+        fail(describe_validation(exc))
+    last_persona = None
+    for persona, turn in simulate_turns(n, seed, noise=noise):
+        if as_json:
+            row = {"persona_id": persona.persona_id, **turn.model_dump(mode="json")}
+            print(json.dumps(row, ensure_ascii=False))
+            continue
+        if persona.persona_id != last_persona:
+            last_persona = persona.persona_id
+            console.rule(f"[bold]{persona.persona_id}[/]")
+            console.print(f"[dim]{persona.summary}[/]", highlight=False)
+        console.print(f"[cyan]s{turn.session} t{turn.turn} {turn.intent.kind}[/] {turn.text}",
+                      highlight=False)
+        if turn.noise.layer != "none":
+            console.print(f"    [yellow]noise {turn.noise.layer}: {', '.join(turn.noise.strategies)}[/]"
+                          f" [dim](clean: {turn.clean_text})[/]", highlight=False)
+        for pki in turn.pkis:
+            value = f"={pki.value}" if pki.value else ""
+            console.print(f"    [green]pki[/] {pki.kind} {pki.key}{value} pol={pki.polarity:+d} "
+                          f"{pki.certainty} «{pki.evidence}»", highlight=False)
+
+
+@app.command()
+def envs(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """List the registered PersonaGym env ids."""
+    from personagym.envs.registration import ENV_SPECS
+
+    if as_json:
+        print(json.dumps({k: {"description": d, "kwargs": kw} for k, (d, kw) in ENV_SPECS.items()}, indent=2))
+        return
+    table = Table(title="PersonaGym envs")
+    table.add_column("id")
+    table.add_column("what")
+    for env_id, (description, _) in ENV_SPECS.items():
+        table.add_row(env_id, description)
+    console.print(table)
+
+
+@app.command()
+def rollout(
+    env: Annotated[str, typer.Option("--env", help="Env id (see `personagym envs`).")] = "PersonaGym/Chat-v0",
+    policy: Annotated[str, typer.Option(help="Policy name (generic, random, oracle, tracker) or module:Class.")] = "generic",
+    episodes: Annotated[int, typer.Option(help="Number of episodes.", min=1)] = 20,
+    seed: Annotated[int, typer.Option(help="Seed of episode 0 (episode i uses seed + i).", min=0)] = 0,
+    out: Annotated[Path | None, typer.Option(help="Write the trajectories here.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="Trajectory file format: jsonl or parquet.")] = "jsonl",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Run a policy for N episodes; print mean and 95% CI of the reward and its components."""
+    from rich.progress import Progress
+
+    from personagym.rollout import make_env, summarize
+    from personagym.rollout import rollout as run
+
+    if fmt not in ("jsonl", "parquet"):
+        fail(f"--format: unknown format {fmt!r}; expected jsonl or parquet")
+    if out is not None and not out.parent.exists():
+        fail(f"--out: directory {str(out.parent)!r} does not exist")
+    try:
+        make_env(env).close()
+        trajectories = []
+        with Progress(console=err_console, transient=True, disable=as_json) as progress:
+            task = progress.add_task(f"{policy} on {env}", total=episodes)
+            for t in run(env, policy, episodes, seed):
+                trajectories.append(t)
+                progress.advance(task)
+    except (ValueError, TypeError) as exc:
+        fail(str(exc))
+    if out is not None:
+        from personagym.data.trajectories import write_jsonl, write_parquet
+
+        (write_parquet if fmt == "parquet" else write_jsonl)(trajectories, out)
+        err_console.print(f"wrote {len(trajectories)} trajectories to {out}")
+    summary = {"env": env, "policy": policy, "seed": seed, **summarize(trajectories)}
+    if as_json:
+        print(json.dumps(summary, indent=2))
+        return
+    table = Table(title=f"{policy} on {env}: {summary['episodes']} episodes (mean ± 95% CI per episode)")
+    table.add_column("metric")
+    table.add_column("mean", justify="right")
+    table.add_column("± 95% CI", justify="right")
+    rows = [("reward", summary["reward"]), *summary["components"].items(), ("turns", summary["turns"])]
+    for name, stat in rows:
+        table.add_row(name, f"{stat['mean']:.3f}", f"{stat['ci95']:.3f}")
+    console.print(table)
+
+
+@app.command()
+def bench(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Measure the speed figures (taxonomy load, personas/s, user turns/s)."""
+    from personagym.bench import run_all
+
+    results = run_all()
+    if as_json:
+        print(json.dumps(results, indent=2))
+        return
+    table = Table(title="PersonaGym benchmarks (one core)")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    for key, value in results.items():
+        table.add_row(key, f"{value:,}" if isinstance(value, int | float) else str(value))
+    console.print(table)
+
+
+def main() -> None:
+    """Entry point: run the app, turning input errors into one clear line."""
+    from personagym.simulators.persona import SchemaError
+    from personagym.simulators.taxonomy import TaxonomyError
+
+    try:
+        app()
+    except (SchemaError, TaxonomyError) as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

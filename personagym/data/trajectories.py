@@ -1,0 +1,300 @@
+"""Trajectory files: JSON lines, Parquet and Hugging Face `datasets`, with one fixed schema.
+
+A serialised trajectory (`Trajectory.model_dump(mode="json")`) has the same shape
+on every line, so it is described once, by the pydantic JSON schema in
+serialisation mode.  From that schema this module derives the published JSON
+schema file, the `datasets.Features` and, from the Features, the Arrow schema of
+the Parquet files: one source, so the three cannot disagree.
+
+Writers are atomic (temporary file next to the target, fsync, `os.replace`): a
+crash or a bad record midway leaves any existing file untouched.  pyarrow and
+datasets are optional and imported only by the functions that need them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import uuid
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from itertools import islice
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ValidationError
+
+from personagym.envs.rewards import COMPONENTS
+from personagym.records import Trajectory
+
+if TYPE_CHECKING:
+    import datasets
+
+PathLike = str | os.PathLike[str]
+
+#: The published JSON schema of one trajectory line, shipped with the package.
+JSON_SCHEMA_PATH = Path(__file__).with_name("trajectory.schema.json")
+
+#: Columns of `Turn.reward_components`: the env's components plus "judge", reserved
+#: for an optional LLM-judge term, so adding it later does not change the schema.
+REWARD_COMPONENTS: tuple[str, ...] = tuple(dict.fromkeys((*COMPONENTS, "judge")))
+
+#: Trajectories per Parquet row group: bounds the memory a write or read holds.
+ROW_GROUP_SIZE = 256
+
+_SCALARS = {"string": "string", "integer": "int64", "number": "float64", "boolean": "bool"}
+
+
+# --------------------------------------------------------------------------- JSON lines
+
+
+def write_jsonl(trajectories: Iterable[Trajectory], path: PathLike) -> int:
+    """Write one `model_dump_json()` per line, atomically; return how many were written."""
+    count = 0
+    with _atomic_path(path) as tmp, open(tmp, "x", encoding="utf-8", newline="\n") as f:
+        for trajectory in _checked(trajectories):
+            f.write(trajectory.model_dump_json())
+            f.write("\n")
+            count += 1
+    return count
+
+
+def read_jsonl(path: PathLike) -> Iterator[Trajectory]:
+    """Yield the trajectories of a JSON-lines file; a bad line raises naming file and line."""
+    with open(path, "rb") as f:
+        for lineno, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            try:
+                yield Trajectory.model_validate_json(line)
+            except ValidationError as err:
+                raise ValueError(f"{os.fspath(path)}:{lineno}: not a valid trajectory: {err}") from err
+
+
+# --------------------------------------------------------------------------- Parquet
+
+
+def write_parquet(trajectories: Iterable[Trajectory], path: PathLike) -> int:
+    """Write the serialised rows as Parquet with the schema of `trajectory_features()`, atomically.
+
+    Streams in row groups of `ROW_GROUP_SIZE`, so a large run never sits in memory whole.
+    """
+    pa = _require("pyarrow", "'personagym[parquet]'")
+    pq = _require("pyarrow.parquet", "'personagym[parquet]'")
+    schema = trajectory_features().arrow_schema
+    rows = (t.model_dump(mode="json") for t in _checked(trajectories))
+    count = 0
+    with _atomic_path(path) as tmp, pq.ParquetWriter(tmp, schema) as writer:
+        while batch := list(islice(rows, ROW_GROUP_SIZE)):
+            writer.write_table(pa.Table.from_pylist(batch, schema=schema))
+            count += len(batch)
+    return count
+
+
+def read_parquet(path: PathLike) -> Iterator[Trajectory]:
+    """Yield the trajectories of a Parquet file; a bad row raises naming file and row."""
+    pq = _require("pyarrow.parquet", "'personagym[parquet]'")
+    index = 0
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=ROW_GROUP_SIZE):
+        for row in batch.to_pylist():
+            try:
+                yield from_row(row)
+            except ValidationError as err:
+                raise ValueError(f"{os.fspath(path)}: row {index}: not a valid trajectory: {err}") from err
+            index += 1
+
+
+def from_row(row: Mapping[str, Any]) -> Trajectory:
+    """Rebuild a trajectory from a row as Arrow or `datasets` return it.
+
+    Reward components are a struct with one column per known component, so a
+    component a turn did not have comes back as None; it is dropped, not invented.
+    """
+    data = dict(row)
+    if isinstance(data.get("turns"), list):
+        data["turns"] = [_present_components(turn) for turn in data["turns"]]
+    return Trajectory.model_validate(data)
+
+
+def _present_components(turn: Any) -> Any:
+    components = turn.get("reward_components") if isinstance(turn, dict) else None
+    if not isinstance(components, dict):
+        return turn
+    return {**turn, "reward_components": {k: v for k, v in components.items() if v is not None}}
+
+
+# --------------------------------------------------------------------------- datasets
+
+
+def load_dataset(
+    path_or_paths: PathLike | Sequence[PathLike],
+    format: Literal["jsonl", "parquet"] = "jsonl",
+    **kwargs: Any,
+) -> datasets.Dataset:
+    """Load trajectory files with `datasets`, typed by `trajectory_features()`, never by inference.
+
+    Extra keyword arguments (``cache_dir``, ``num_proc``, ...) go to `datasets.load_dataset`.
+    """
+    builders = {"jsonl": "json", "parquet": "parquet"}
+    if format not in builders:
+        raise ValueError(f"unknown format {format!r}; expected 'jsonl' or 'parquet'")
+    ds = _require("datasets", "datasets")
+    single = isinstance(path_or_paths, str | os.PathLike)
+    files = [os.fspath(path_or_paths)] if single else [os.fspath(p) for p in path_or_paths]
+    return ds.load_dataset(
+        builders[format], data_files=files, features=trajectory_features(), split="train", **kwargs
+    )
+
+
+def trajectory_features() -> datasets.Features:
+    """The `datasets.Features` of a serialised trajectory row (see `record_features`)."""
+    return record_features(Trajectory)
+
+
+def record_features(model: type[BaseModel]) -> datasets.Features:
+    """Derive `datasets.Features` from a record's JSON schema in serialisation mode.
+
+    Objects become dicts of features, arrays `datasets.List`, nullable values their
+    non-null type, enums their base type.  Mappings with open keys cannot be Arrow
+    columns; those the records have are described by `_open_mapping_features`, and
+    any other construct raises `TypeError` naming the field, so a change to the
+    records cannot silently change a column type.
+    """
+    ds = _require("datasets", "datasets")
+    schema = model.model_json_schema(mode="serialization")
+    builder = _FeatureBuilder(ds, schema.get("$defs", {}), _open_mapping_features(ds))
+    return ds.Features(builder.fields(schema, ""))
+
+
+def _open_mapping_features(ds: ModuleType) -> dict[str, Any]:
+    """Fixed shapes of the record fields whose JSON schema is an open mapping, by `Model.field`.
+
+    Their serialisers (in `personagym.records`) emit these exact entries;
+    reward components become one float column per component.
+    """
+    string, number = ds.Value("string"), ds.Value("float64")
+    attributes = ds.List({"name": string, "values": ds.List(string), "multi": ds.Value("bool")})
+    return {
+        "Persona.attributes": attributes,
+        "PreferenceState.attributes": attributes,
+        "PreferenceState.exposure": ds.List({"node": string, "value": number}),
+        "Intent.slots": ds.List({"name": string, "value": string}),
+        "Turn.reward_components": dict.fromkeys(REWARD_COMPONENTS, number),
+    }
+
+
+class _FeatureBuilder:
+    """Walks a JSON schema and returns the matching `datasets` features."""
+
+    def __init__(self, ds: ModuleType, defs: Mapping[str, Any], overrides: Mapping[str, Any]) -> None:
+        self.ds = ds
+        self.defs = defs
+        self.overrides = overrides
+
+    def feature(self, node: Mapping[str, Any], path: str) -> Any:
+        node = self._resolve(node, path)
+        kind = node.get("type")
+        if kind == "object":
+            return self.fields(node, path)
+        if kind == "array" and "items" in node:
+            return self.ds.List(self.feature(node["items"], f"{path}[]"))
+        if kind in _SCALARS:
+            return self.ds.Value(_SCALARS[kind])
+        raise TypeError(f"cannot map the JSON schema of {path or '<root>'} to an Arrow type: {dict(node)}")
+
+    def fields(self, node: Mapping[str, Any], path: str) -> dict[str, Any]:
+        node = self._resolve(node, path)
+        if "properties" not in node or node.get("additionalProperties", False) is not False:
+            raise TypeError(
+                f"{path or '<root>'} is a mapping with open keys, which has no fixed Arrow type: "
+                f"{dict(node)}; give it a fixed shape in _open_mapping_features"
+            )
+        model = node.get("title", "")
+        out = {}
+        for name, prop in node["properties"].items():
+            field_path = f"{path}.{name}" if path else name
+            override = self.overrides.get(f"{model}.{name}")
+            out[name] = override if override is not None else self.feature(prop, field_path)
+        return out
+
+    def _resolve(self, node: Mapping[str, Any], path: str) -> Mapping[str, Any]:
+        """Follow a `$ref` and unwrap `T | None` (Arrow columns are nullable anyway)."""
+        if "$ref" in node:
+            return self._resolve(self.defs[node["$ref"].rsplit("/", 1)[-1]], path)
+        if "anyOf" in node:
+            options = [o for o in node["anyOf"] if o.get("type") != "null"]
+            if len(options) != 1:
+                raise TypeError(f"{path} is a union of {len(options)} types, which has no Arrow type")
+            return self._resolve(options[0], path)
+        return node
+
+
+# --------------------------------------------------------------------------- JSON schema
+
+
+def trajectory_json_schema() -> dict[str, Any]:
+    """The JSON schema every serialised trajectory line validates against."""
+    return Trajectory.model_json_schema(mode="serialization")
+
+
+def export_json_schema(path: PathLike) -> Path:
+    """Write the trajectory JSON schema (pretty, sorted keys) atomically; return the path."""
+    text = json.dumps(trajectory_json_schema(), indent=2, sort_keys=True) + "\n"
+    with _atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8", newline="\n")
+    return Path(path)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _checked(trajectories: Iterable[Trajectory]) -> Iterator[Trajectory]:
+    """Pass trajectories through, refusing what the fixed row schema would lose."""
+    for i, trajectory in enumerate(trajectories):
+        if not isinstance(trajectory, Trajectory):
+            raise TypeError(f"item {i} is a {type(trajectory).__name__}, expected a Trajectory")
+        for j, turn in enumerate(trajectory.turns):
+            unknown = sorted(set(turn.reward_components) - set(REWARD_COMPONENTS))
+            if unknown:
+                raise ValueError(
+                    f"trajectory {trajectory.trajectory_id!r} turns[{j}].reward_components has unknown "
+                    f"component(s) {unknown}; the row schema has {', '.join(REWARD_COMPONENTS)}"
+                )
+        yield trajectory
+
+
+@contextmanager
+def _atomic_path(path: PathLike) -> Iterator[Path]:
+    """Yield a temporary path next to `path`; move it over `path` only if the block succeeds.
+
+    On any exception the temporary file is removed and `path` is left as it was.
+    """
+    target = Path(path)
+    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        yield tmp
+        _fsync(tmp, os.O_RDWR)
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    if os.name == "posix":  # make the rename itself durable
+        _fsync(target.parent, os.O_RDONLY | os.O_DIRECTORY)
+
+
+def _fsync(path: Path, flags: int) -> None:
+    fd = os.open(path, flags)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _require(module: str, install: str) -> ModuleType:
+    """Import an optional dependency, or say how to install it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as err:
+        raise ImportError(f"{module} is required for this; pip install {install}") from err

@@ -1,0 +1,1 @@
+"""The Gymnasium and PettingZoo faces of PersonaGym."""

@@ -1,0 +1,346 @@
+"""`PersonaChatEnv`: a Gymnasium env where the action is the assistant's message."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+from personagym.simulators.analyzer import ResponseAnalyzer
+from pydantic import BaseModel, ValidationError
+
+from personagym import __version__
+from personagym.envs.rewards import (
+    RewardWeights,
+    profile_f1,
+    resolve_profile,
+    reward_components,
+    scalar_reward,
+    target_profile,
+)
+from personagym.envs.knowledge import WorldKnowledge
+from personagym.envs.spaces import UnicodeText
+from personagym.profile_format import split_profile
+from personagym.records import (
+    Persona,
+    PreferenceEvent,
+    Trajectory,
+    Turn,
+    UserTurn,
+)
+from personagym.simulators.noise import NoiseConfig
+from personagym.simulators.persona import load_schema
+from personagym.simulators.preferences import PreferenceConfig
+from personagym.simulators.renderers import TemplateRenderer
+from personagym.simulators.sampler import PersonaSampler, SamplerConfig
+from personagym.simulators.user import UserConfig, UserSimulator
+from personagym.suggest import did_you_mean
+
+MAX_MESSAGE_CHARS = 4096
+RESET_OPTIONS = ("persona", "noise_rate", "sessions", "max_turns", "reward_weights", "reveal_oracle")
+
+
+class PersonaChatEnv(gym.Env[dict[str, Any], str]):
+    """A simulated user with a hidden, evolving profile, talking to the agent.
+
+    ## Description
+    Each episode samples a persona (or uses the one given) and opens a session
+    with the user's task request.  The agent answers in text; the user reacts
+    (feedback, disclosures, clarifications, corrections, new requests) and
+    eventually says goodbye.  With ``sessions > 1`` time passes between
+    sessions and the user's preferences drift and change (PersonaMem-style).
+
+    ## Observation Space
+    ``Dict(message=UnicodeText(4096), turn=Discrete(max_turns + 1),
+    session=Discrete(sessions))``: only what a real assistant would see.
+
+    ## Action Space
+    ``UnicodeText(max_action_chars)``: the assistant's message.  It may start
+    with a ``<profile>...</profile>`` block stating the inferred profile
+    (see `personagym.profile_format`), which is scored and not shown to the
+    user.  A longer action is cut at ``max_action_chars`` before it is read
+    and ``info["action_truncated"]`` is set.
+
+    ## Rewards
+    A weighted sum of preference alignment, constraint compliance (a hard
+    penalty), style match, profile-inference F1 and efficiency, all computed
+    from the hidden structured truth; components in ``info["reward_components"]``.
+
+    ## Episode End
+    ``terminated`` when the user says goodbye in the last session;
+    ``truncated`` when the last session reaches ``max_turns`` answers.  A
+    session that hits ``max_turns`` before the last one moves to the next.
+
+    ## Arguments
+    ``sessions`` (1), ``max_turns`` (8), ``noise_rate`` (0.25) or a full
+    ``noise`` config, ``reward_weights``, ``persona`` (a Persona or dict; else
+    sampled), ``sampler``, ``preferences``, ``user`` configs, ``reveal_oracle``
+    (False: put the hidden state in ``info["oracle"]``), ``max_action_chars``
+    (8000), ``env_id`` (recorded in trajectories), ``render_mode`` ("ansi").
+    Most can be changed per episode through ``reset(options=...)``.
+    """
+
+    metadata = {"render_modes": ["ansi"], "render_fps": 1}
+
+    def __init__(
+        self,
+        *,
+        sessions: int = 1,
+        max_turns: int = 8,
+        noise_rate: float | None = None,
+        noise: NoiseConfig | dict | None = None,
+        reward_weights: RewardWeights | dict | None = None,
+        persona: Persona | dict | None = None,
+        sampler: SamplerConfig | dict | None = None,
+        preferences: PreferenceConfig | dict | None = None,
+        user: UserConfig | dict | None = None,
+        reveal_oracle: bool = False,
+        max_action_chars: int = 8000,
+        env_id: str = "PersonaGym/Chat-v0",
+        render_mode: str | None = None,
+    ) -> None:
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, "
+                             f"got {render_mode!r}")
+        _check_positive("sessions", sessions)
+        _check_positive("max_turns", max_turns)
+        _check_positive("max_action_chars", max_action_chars)
+        self.schema = load_schema()
+        self.taxonomy = self.schema.taxonomy
+        self.sessions = sessions
+        self.max_turns = max_turns
+        self.noise_config = _config(NoiseConfig, noise, "noise")
+        if noise_rate is not None:
+            self.noise_config = _config(NoiseConfig, {**self.noise_config.model_dump(), "rate": noise_rate}, "noise")
+        self.weights = _config(RewardWeights, reward_weights, "reward_weights")
+        self.persona_given = _persona(persona)
+        self.sampler = PersonaSampler(self.schema, _config(SamplerConfig, sampler, "sampler"))
+        self.preference_config = _config(PreferenceConfig, preferences, "preferences")
+        self.user_config = _config(UserConfig, user, "user")
+        self.reveal_oracle = bool(reveal_oracle)
+        self.max_action_chars = max_action_chars
+        self.env_id = env_id
+        self.render_mode = render_mode
+        self.renderer = TemplateRenderer(self.schema)
+        self.analyzer = ResponseAnalyzer(self.taxonomy)
+        self.observation_space = spaces.Dict({
+            "message": UnicodeText(MAX_MESSAGE_CHARS),
+            "turn": spaces.Discrete(max_turns + 1),
+            "session": spaces.Discrete(sessions),
+        })
+        self.action_space = UnicodeText(max_action_chars)
+        self.user: UserSimulator | None = None
+        self._done = True
+        self._turns: list[Turn] = []
+        self._session_events: list[PreferenceEvent] = []
+        self._episode_seed: int | None = None
+        self._knowledge: WorldKnowledge | None = None
+
+    # -- Gymnasium API ---------------------------------------------------------------------
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        """Start an episode: a persona, a fresh preference state, the first request."""
+        super().reset(seed=seed)
+        self._apply_options(options or {})
+        self._episode_seed = seed
+        persona_ss, user_ss = np.random.SeedSequence(
+            self.np_random.integers(0, 2**63, dtype=np.int64).item()).spawn(2)
+        persona = self.persona_given or self.sampler.sample(persona_ss)
+        self.user = UserSimulator(
+            persona, seed=np.random.Generator(np.random.PCG64(user_ss)), noise=self.noise_config,
+            preferences=self.preference_config, config=self.user_config, schema=self.schema,
+            renderer=self.renderer,
+        )
+        self._initial_state = self.user.state.model_copy(deep=True)
+        self._turns, self._session_events = [], []
+        self._done = False
+        self._session_turns = 0
+        self._last_user = self.user.open_session()
+        self._trajectory_id = "t_" + hashlib.sha1(
+            f"{persona.persona_id}:{persona_ss.entropy}".encode()).hexdigest()[:16]
+        return self._observation(), self._info(reward_components=None)
+
+    def step(self, action: str):
+        """Answer the user: score the answer against the truth, get the user's reaction."""
+        if not isinstance(action, str):
+            raise TypeError(f"action must be a str (the assistant's message), got {type(action).__name__}")
+        if self.user is None:
+            raise RuntimeError("call reset() before step()")
+        if self._done:
+            raise RuntimeError("the episode is over (terminated or truncated); call reset()")
+        user = self.user
+        truncated_action = len(action) > self.max_action_chars
+        if truncated_action:
+            action = action[: self.max_action_chars]
+        profile_text, answer = split_profile(action)
+        features = self.analyzer.analyze(answer)
+        state_before = user.state
+        profile = 0.0
+        if profile_text is not None:
+            profile = profile_f1(resolve_profile(profile_text, self.schema),
+                                 target_profile(state_before, self.schema))
+        n_events = len(user.events)
+        asked = self._last_user
+        reply = user.respond(answer, features)
+        assessment = user.last_assessment
+        self._session_turns += 1
+        components = reward_components(
+            assessment,  # type: ignore[arg-type]
+            profile=profile, ended=user.ended, satisfied=user.state.satisfaction >= 0.5,
+            max_turns=self.max_turns,
+        )
+        reward = scalar_reward(components, self.weights)
+        self._turns.append(Turn.model_construct(
+            step=len(self._turns), session=asked.session, turn=asked.turn, user=asked,
+            assistant=answer, profile=profile_text, features=features, reward=reward,
+            reward_components=components, events=user.events[n_events:],
+        ))
+        terminated = truncated = False
+        last_session = user.state.session >= self.sessions - 1
+        if user.ended or self._session_turns >= self.max_turns:
+            if last_session:
+                terminated, truncated = user.ended, not user.ended
+            else:
+                self._session_events += user.next_session()
+                self._session_turns = 0
+                reply = user.open_session()
+        self._last_user = reply
+        self._done = terminated or truncated
+        info = self._info(reward_components=components)
+        if truncated_action:
+            info["action_truncated"] = True
+        return self._observation(), reward, terminated, truncated, info
+
+    def render(self) -> str | None:
+        """The conversation so far as text (render_mode="ansi")."""
+        if self.render_mode != "ansi":
+            return None
+        lines = []
+        for t in self._turns:
+            lines += [f"user: {t.user.text}", f"assistant: {t.assistant}", f"  reward {t.reward:+.3f}"]
+        if self.user is not None:
+            lines.append(f"user: {self._last_user.text}")
+        return "\n".join(lines)
+
+    # -- records ---------------------------------------------------------------------------
+    def trajectory(self, policy: str | None = None) -> Trajectory:
+        """The episode so far as a `Trajectory` record, with its ground truth."""
+        if self.user is None:
+            raise RuntimeError("call reset() before trajectory()")
+        return Trajectory(
+            trajectory_id=self._trajectory_id, env_id=self.env_id, policy=policy,
+            seed=self._episode_seed, persona=self.user.persona,
+            initial_state=self._initial_state, final_state=self.user.state.model_copy(deep=True),
+            turns=list(self._turns), final_user=self._last_user,
+            session_events=list(self._session_events),
+            total_reward=round(sum(t.reward for t in self._turns), 6),
+            terminated=self._done and self.user.ended, truncated=self._done and not self.user.ended,
+            config=self.config(), versions={"personagym": __version__, "gymnasium": gym.__version__},
+        )
+
+    def config(self) -> dict[str, Any]:
+        """The settings that shape episodes (recorded in every trajectory)."""
+        return {
+            "sessions": self.sessions, "max_turns": self.max_turns,
+            "noise": self.noise_config.model_dump(), "reward_weights": self.weights.model_dump(),
+            "preferences": self.preference_config.model_dump(), "user": self.user_config.model_dump(),
+            "sampler": self.sampler.config.model_dump(), "persona_given": self.persona_given is not None,
+        }
+
+    def oracle_view(self) -> dict[str, Any]:
+        """The hidden truth now: persona, preference state, and this turn's PKIs.
+
+        For the oracle policy and for analysis; never part of an observation.
+        """
+        if self.user is None:
+            raise RuntimeError("call reset() before oracle_view()")
+        return {
+            "persona": self.user.persona,
+            "state": self.user.state,
+            "pkis": self._last_user.pkis,
+            "intent": self._last_user.intent,
+            "profile": sorted(target_profile(self.user.state, self.schema)),
+        }
+
+    def knowledge(self) -> WorldKnowledge:
+        """World knowledge for policies (entities, relations, constraint tags; no profile)."""
+        if self._knowledge is None:
+            self._knowledge = WorldKnowledge(self.schema, self.analyzer)
+        return self._knowledge
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _observation(self) -> dict[str, Any]:
+        last: UserTurn = self._last_user
+        return {
+            "message": last.text[:MAX_MESSAGE_CHARS],
+            "turn": min(self._session_turns, self.max_turns),
+            "session": last.session,
+        }
+
+    def _info(self, reward_components: dict[str, float] | None) -> dict[str, Any]:
+        info: dict[str, Any] = {"turn": self._session_turns, "session": self._last_user.session}
+        if reward_components is not None:
+            info["reward_components"] = reward_components
+        if self.reveal_oracle:
+            info["oracle"] = self.oracle_view()
+        return info
+
+    def _apply_options(self, options: dict[str, Any]) -> None:
+        for key in options:
+            if key not in RESET_OPTIONS:
+                raise ValueError(f"unknown reset option {key!r}{did_you_mean(key, RESET_OPTIONS)}; "
+                                 f"expected one of {', '.join(RESET_OPTIONS)}")
+        if "persona" in options:
+            self.persona_given = _persona(options["persona"])
+        if "noise_rate" in options:
+            self.noise_config = _config(NoiseConfig, {**self.noise_config.model_dump(),
+                                                      "rate": options["noise_rate"]}, "noise_rate")
+        if "reward_weights" in options:
+            self.weights = _config(RewardWeights, options["reward_weights"], "reward_weights")
+        if "reveal_oracle" in options:
+            self.reveal_oracle = bool(options["reveal_oracle"])
+        for key in ("sessions", "max_turns"):
+            if key in options:
+                _check_positive(key, options[key])
+                if (key == "sessions" and options[key] > self.observation_space["session"].n) or (
+                        key == "max_turns" and options[key] > self.max_turns):
+                    raise ValueError(f"reset option {key}={options[key]} exceeds the env's {key} "
+                                     f"({getattr(self, key)}), which fixes the observation space")
+                setattr(self, key, options[key])
+
+
+def _check_positive(name: str, value: object) -> None:
+    if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{name} must be a positive int, got {value!r}")
+
+
+def _config(model: type[BaseModel], value: object, name: str):
+    """A config model from None, a dict or an instance; errors name the option."""
+    if value is None:
+        return model()
+    if isinstance(value, model):
+        return value
+    if not isinstance(value, dict):
+        raise TypeError(f"{name} must be a dict or {model.__name__}, got {type(value).__name__}")
+    try:
+        return model(**value)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg'].removeprefix('Value error, ')}"
+                             for e in exc.errors())
+        raise ValueError(f"invalid {name}: {problems}") from None
+
+
+def _persona(value: Persona | dict | None) -> Persona | None:
+    if value is None or isinstance(value, Persona):
+        return value
+    if isinstance(value, dict):
+        try:
+            persona = Persona.model_validate(value)
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            raise ValueError(f"invalid persona: {problems}") from None
+        load_schema().validate_attributes(persona.attributes)
+        return persona
+    raise TypeError(f"persona must be a Persona or dict, got {type(value).__name__}")
+

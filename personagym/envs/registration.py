@@ -1,0 +1,31 @@
+"""Registered, versioned env ids (`gym.make("PersonaGym/Chat-v0")`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+ENTRY_POINT = "personagym.envs.chat:PersonaChatEnv"
+
+#: id -> (description, kwargs)
+ENV_SPECS: dict[str, tuple[str, dict[str, Any]]] = {
+    "PersonaGym/Chat-v0": ("one session, default noise (25% of utterances)", {}),
+    "PersonaGym/ChatClean-v0": ("one session, no noise", {"noise_rate": 0.0}),
+    "PersonaGym/ChatNoisy-v0": ("one session, heavy noise (60% of utterances)", {"noise_rate": 0.6}),
+    "PersonaGym/LongTerm-v0": (
+        "four sessions with preference drift and life events between them",
+        {"sessions": 4, "max_turns": 6},
+    ),
+}
+
+MAX_EPISODE_TURNS = 64
+
+
+def register_envs() -> None:
+    """Register every PersonaGym id with Gymnasium (idempotent)."""
+    import gymnasium as gym
+
+    for env_id, (_, kwargs) in ENV_SPECS.items():
+        if env_id in gym.registry:
+            continue
+        gym.register(id=env_id, entry_point=ENTRY_POINT, kwargs={**kwargs, "env_id": env_id},
+                     disable_env_checker=False)

@@ -1,0 +1,122 @@
+"""Multi-objective reward, computed from the hidden structured truth.
+
+Components (all in `info["reward_components"]`):
+
+* ``preference``: intensity-weighted liked topics mentioned minus disliked
+  topics recommended, in [-1, 1];
+* ``constraint``: 0 when the answer respects every hard constraint, -1 per
+  violation (a forbidden item offered) — a hard penalty;
+* ``style``: fraction of the user's style preferences the answer met, in [0, 1];
+* ``profile``: F1 of the profile the policy emitted (`<profile>` block) against
+  the user's style/constraint attributes and interests (RLPA's profile
+  reward); 0 when no profile was emitted;
+* ``efficiency``: +1 when the user leaves satisfied, -1 when they leave
+  unsatisfied, otherwise -1/max_turns per turn.
+
+The scalar reward is their weighted sum.  The user's reaction is driven by the
+same `Assessment`, so the simulator and the reward agree, and no text the
+assistant writes can change how the truth is read.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from personagym.profile_format import parse_profile
+from personagym.records import PreferenceState
+from personagym.simulators.persona import PersonaSchema
+from personagym.simulators.preferences import Assessment
+from personagym.simulators.taxonomy import TaxonomyError
+from personagym.suggest import did_you_mean
+
+COMPONENTS = ("preference", "constraint", "style", "profile", "efficiency")
+ProfileItem = tuple[str, str]
+
+
+class RewardWeights(BaseModel):
+    """Weights of the reward components in the scalar reward."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    preference: float = Field(1.0, ge=0.0)
+    constraint: float = Field(2.0, ge=0.0)
+    style: float = Field(0.5, ge=0.0)
+    profile: float = Field(0.5, ge=0.0)
+    efficiency: float = Field(0.25, ge=0.0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_names(cls, data: object) -> object:
+        if isinstance(data, dict):
+            for key in data:
+                if key not in COMPONENTS:
+                    raise ValueError(
+                        f"unknown reward component {key!r}{did_you_mean(key, COMPONENTS)}; "
+                        f"expected {', '.join(COMPONENTS)}"
+                    )
+        return data
+
+
+def target_profile(state: PreferenceState, schema: PersonaSchema) -> set[ProfileItem]:
+    """The profile items a personalizing assistant should infer: style, constraints, interests."""
+    items: set[ProfileItem] = set()
+    for name, value in state.attributes.items():
+        if schema.attributes[name].role in ("style", "constraint"):
+            items.update((name, v) for v in (value if isinstance(value, list) else [value]))
+    for node, interest in state.interests.items():
+        items.add(("likes" if interest.polarity > 0 else "dislikes", node))
+    return items
+
+
+def resolve_profile(text: str, schema: PersonaSchema) -> set[ProfileItem]:
+    """Profile items of a `<profile>` text; interest names are resolved to taxonomy ids.
+
+    Unresolvable names stay as written, so they count as wrong predictions.
+    """
+    items: set[ProfileItem] = set()
+    for key, value in parse_profile(text):
+        if key in ("likes", "dislikes"):
+            try:
+                value = schema.taxonomy.resolve(value)
+            except TaxonomyError:
+                pass
+        else:
+            value = value.lower().replace(" ", "_")
+        items.add((key, value))
+    return items
+
+
+def profile_f1(predicted: set[ProfileItem], target: set[ProfileItem]) -> float:
+    """F1 of predicted profile items against the target items (0 if either is empty)."""
+    hits = len(predicted & target)
+    if not hits:
+        return 0.0
+    precision, recall = hits / len(predicted), hits / len(target)
+    return 2 * precision * recall / (precision + recall)
+
+
+def reward_components(
+    assessment: Assessment,
+    *,
+    profile: float,
+    ended: bool,
+    satisfied: bool,
+    max_turns: int,
+) -> dict[str, float]:
+    """The reward vector of one step."""
+    if ended:
+        efficiency = 1.0 if satisfied else -1.0
+    else:
+        efficiency = -1.0 / max_turns
+    return {
+        "preference": round(assessment.alignment, 6),
+        "constraint": -float(len(assessment.violations)),
+        "style": round(assessment.style_match, 6),
+        "profile": round(profile, 6),
+        "efficiency": round(efficiency, 6),
+    }
+
+
+def scalar_reward(components: dict[str, float], weights: RewardWeights) -> float:
+    """Weighted sum of the components."""
+    return round(sum(getattr(weights, k) * v for k, v in components.items()), 6)

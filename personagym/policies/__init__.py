@@ -1,0 +1,22 @@
+"""Assistant policies: the `Policy` protocol, a registry, and the built-in baselines."""
+
+from personagym.policies import builtin as _builtin  # noqa: F401 - registers the built-ins
+from personagym.policies.base import (
+    BatchedPolicy,
+    Knowledge,
+    Observation,
+    Policy,
+    make_policy,
+    policy_names,
+    register_policy,
+)
+
+__all__ = [
+    "BatchedPolicy",
+    "Knowledge",
+    "Observation",
+    "Policy",
+    "make_policy",
+    "policy_names",
+    "register_policy",
+]

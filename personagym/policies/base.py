@@ -1,0 +1,120 @@
+"""The assistant-policy protocol, the world knowledge policies may use, and the registry.
+
+A policy sees only observations (the user's messages).  What it may know
+about the world — which taxonomy entities a text mentions, how they relate,
+which tags a constraint forbids, which phrases state a preference — comes
+through a `Knowledge` object the env provides; the hidden truth reaches only
+the oracle, through the env's `oracle_view`.  Policies import no simulator.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, runtime_checkable
+
+from personagym.suggest import did_you_mean
+
+Observation = dict[str, Any]
+
+
+@runtime_checkable
+class Policy(Protocol):
+    """An assistant: maps the user's latest message (and its own memory) to a reply."""
+
+    def act(self, observation: Observation) -> str:
+        """The reply to one observation."""
+        ...
+
+    def act_batch(self, observations: Sequence[Observation]) -> list[str]:
+        """Replies to a batch of observations (one per env of a vector env)."""
+        ...
+
+
+class Knowledge(Protocol):
+    """World knowledge an assistant may use (never the user's hidden profile)."""
+
+    def mentions(self, text: str) -> list[tuple[str, str]]:
+        """(node id, stance) of taxonomy entities a text mentions."""
+        ...
+
+    def name(self, node: str) -> str:
+        """Display name of a node."""
+        ...
+
+    def related(self, node: str) -> list[str]:
+        """Nodes one would suggest for a request about `node` (children, else siblings)."""
+        ...
+
+    def category(self, node: str) -> str:
+        """The node's top-level category id."""
+        ...
+
+    def tags(self, node: str) -> frozenset[str]:
+        """Constraint tags of a node (e.g. animal_product)."""
+        ...
+
+    def forbidden_tags(self, attribute: str, value: str) -> frozenset[str]:
+        """Tags an attribute value forbids (empty for non-constraints)."""
+        ...
+
+    def statements(self, text: str) -> list[tuple[str, str, int]]:
+        """Preferences a user message states: (key, value, polarity).
+
+        Key is 'likes'/'dislikes' (value a node id) or an attribute name.
+        """
+        ...
+
+    def random_nodes(self, draw: Callable[[int], int], k: int) -> list[str]:
+        """`k` nodes chosen with `draw(n) -> index in [0, n)`."""
+        ...
+
+
+class BatchedPolicy:
+    """Mixin: `act_batch` as a loop over `act` (for policies without batched inference)."""
+
+    def act_batch(self, observations: Sequence[Observation]) -> list[str]:
+        """Replies to each observation in order."""
+        return [self.act(obs) for obs in observations]  # type: ignore[attr-defined]
+
+
+PolicyFactory = Callable[..., Policy]
+_REGISTRY: dict[str, PolicyFactory] = {}
+
+
+def register_policy(name: str, factory: PolicyFactory) -> None:
+    """Make a policy constructible by name; the factory receives ``env=`` and ``seed=``."""
+    _REGISTRY[name] = factory
+
+
+def policy_names() -> list[str]:
+    """Names of the registered policies."""
+    return sorted(_REGISTRY)
+
+
+def make_policy(name: str, env: Any = None, seed: int | None = None) -> Policy:
+    """A policy by registered name or as ``module:Class``.
+
+    A ``module:Class`` policy is built with the keyword arguments its
+    constructor accepts among ``env`` and ``seed``.
+    """
+    if ":" in name:
+        module_name, _, attr = name.partition(":")
+        try:
+            cls = getattr(importlib.import_module(module_name), attr)
+        except (ImportError, AttributeError) as exc:
+            raise ValueError(f"cannot load policy {name!r}: {exc}") from None
+        params = inspect.signature(cls).parameters
+        kwargs = {k: v for k, v in (("env", env), ("seed", seed)) if k in params}
+        policy = cls(**kwargs)
+        if not callable(getattr(policy, "act", None)):
+            raise TypeError(f"policy {name!r} has no act(observation) method")
+        if not callable(getattr(policy, "act_batch", None)):
+            raise TypeError(f"policy {name!r} has no act_batch(observations) method")
+        return policy
+    factory = _REGISTRY.get(name)
+    if factory is None:
+        raise ValueError(f"unknown policy {name!r}{did_you_mean(name, list(_REGISTRY))}; "
+                         f"expected one of {', '.join(policy_names())} or module:Class")
+    return factory(env=env, seed=seed)

@@ -1,0 +1,212 @@
+"""Built-in assistant policies: generic, random, oracle and tracker.
+
+* ``generic``: helpful about the request, blind to who the user is.
+* ``random``: random entities, stance, length and layout (a floor).
+* ``oracle``: reads the hidden state through the env (an upper bound).
+* ``tracker``: reason-then-respond without an LLM: extracts the user's
+  statements, keeps an explicit profile, asks when it knows too little,
+  answers conditioned on the profile and emits it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from personagym.policies.base import BatchedPolicy, Knowledge, Observation, register_policy
+from personagym.policies.compose import LENGTH_ITEMS, LENGTH_WORDS, LIST_FORMATS, AnswerPlan, compose
+from personagym.profile_format import format_profile
+
+STYLE_KEYS = ("length_pref", "format_pref_primary", "formality_level", "emoji_use")
+NO_EMOJI = ("never", "none", "no_emoji")
+
+
+def _knowledge(env: Any) -> Knowledge:
+    if env is None or not hasattr(env.unwrapped, "knowledge"):
+        raise ValueError("this policy needs the env (make_policy(name, env=env)) for its world knowledge")
+    return env.unwrapped.knowledge()
+
+
+def _layout(fmt: object) -> str:
+    if fmt == "table":
+        return "table"
+    return fmt if isinstance(fmt, str) and fmt in LIST_FORMATS else "narrative"
+
+
+def _style_plan(attrs: dict[str, Any]) -> dict[str, Any]:
+    length = attrs.get("length_pref")
+    return {
+        "length": length if length in LENGTH_WORDS else "standard",
+        "layout": _layout(attrs.get("format_pref_primary")),
+        "formality": attrs.get("formality_level") or "business_casual",
+        "emoji": attrs.get("emoji_use") not in (None, *NO_EMOJI),
+    }
+
+
+class GenericPolicy(BatchedPolicy):
+    """Answers the request with related suggestions, ignoring who the user is."""
+
+    name = "generic"
+
+    def __init__(self, env: Any = None, seed: int | None = None) -> None:
+        self.knowledge = _knowledge(env)
+        self.rng = np.random.default_rng(seed)
+
+    def _draw(self, n: int) -> int:
+        return int(self.rng.integers(n))
+
+    def act(self, observation: Observation) -> str:
+        """Suggest things related to what the message mentions."""
+        k = self.knowledge
+        mentioned = [node for node, _ in k.mentions(observation["message"])]
+        topic = mentioned[0] if mentioned else None
+        recommend: list[str] = []
+        if topic is not None:
+            related = k.related(topic)
+            picks = {related[self._draw(len(related))] for _ in range(3)} if related else set()
+            recommend = [k.name(topic), *sorted(k.name(n) for n in picks)]
+        plan = AnswerPlan(topic=k.name(topic) if topic else None, recommend=recommend)
+        return compose(plan, self._draw)
+
+
+class RandomPolicy(BatchedPolicy):
+    """Random entities with a random stance, length, layout and register."""
+
+    name = "random"
+
+    def __init__(self, env: Any = None, seed: int | None = None) -> None:
+        self.knowledge = _knowledge(env)
+        self.rng = np.random.default_rng(seed)
+
+    def _draw(self, n: int) -> int:
+        return int(self.rng.integers(n))
+
+    def act(self, observation: Observation) -> str:
+        """A reply about random things."""
+        k = self.knowledge
+        nodes = [k.name(n) for n in k.random_nodes(self._draw, self._draw(4))]
+        split = self._draw(len(nodes) + 1)
+        lengths, layouts = list(LENGTH_WORDS), ["narrative", "table", *LIST_FORMATS]
+        registers = ["very_casual", "business_casual", "highly_formal"]
+        plan = AnswerPlan(recommend=nodes[:split], avoid=nodes[split:],
+                          length=lengths[self._draw(len(lengths))], layout=layouts[self._draw(len(layouts))],
+                          formality=registers[self._draw(3)], emoji=bool(self._draw(2)))
+        return compose(plan, self._draw)
+
+
+class OraclePolicy(BatchedPolicy):
+    """Reads the hidden state: recommends what the user likes, in their style, and states the profile."""
+
+    name = "oracle"
+
+    def __init__(self, env: Any = None, seed: int | None = None) -> None:
+        self.knowledge = _knowledge(env)
+        if not hasattr(env.unwrapped, "oracle_view"):
+            raise ValueError("the oracle policy needs an env with oracle_view()")
+        self._view: Callable[[], dict[str, Any]] = env.unwrapped.oracle_view
+        self.rng = np.random.default_rng(seed)
+
+    def act(self, observation: Observation) -> str:
+        """The best answer the truth allows."""
+        k = self.knowledge
+        view = self._view()
+        state = view["state"]
+        topic = view["intent"].topic
+        style = _style_plan(state.attributes)
+        liked = sorted((i for i in state.interests.values() if i.polarity > 0), key=lambda i: -i.intensity)
+        names = [k.name(i.node) for i in liked[: LENGTH_ITEMS[style["length"]]]]
+        plan = AnswerPlan(topic=k.name(topic) if topic else None, recommend=names, **style)
+        pairs = [(key, k.name(v) if key in ("likes", "dislikes") else v) for key, v in view["profile"]]
+        return format_profile(pairs) + compose(plan, lambda n: int(self.rng.integers(n)))
+
+
+@dataclass
+class _Profile:
+    """What the tracker believes about one user."""
+
+    attributes: dict[str, str] = field(default_factory=dict)
+    likes: dict[str, None] = field(default_factory=dict)
+    dislikes: dict[str, None] = field(default_factory=dict)
+    asked: bool = False
+
+
+class TrackerPolicy:
+    """Reason-then-respond without an LLM (see module docstring).
+
+    Keeps one profile per batch slot; a slot's profile resets when its
+    observation is the first turn of the first session.
+    """
+
+    name = "tracker"
+
+    def __init__(self, env: Any = None, seed: int | None = None, min_facts: int = 2) -> None:
+        self.knowledge = _knowledge(env)
+        self.rng = np.random.default_rng(seed)
+        self.min_facts = min_facts
+        self._profiles: dict[int, _Profile] = {}
+
+    def reset(self) -> None:
+        """Forget every user."""
+        self._profiles.clear()
+
+    def act(self, observation: Observation) -> str:
+        """Update the profile from the message, then ask or answer."""
+        return self._act(0, observation)
+
+    def act_batch(self, observations: Sequence[Observation]) -> list[str]:
+        """One reply per slot, each with its own profile."""
+        return [self._act(i, obs) for i, obs in enumerate(observations)]
+
+    def profile(self, slot: int = 0) -> _Profile:
+        """The current beliefs for a batch slot."""
+        return self._profiles.setdefault(slot, _Profile())
+
+    def _act(self, slot: int, observation: Observation) -> str:
+        if observation["turn"] == 0:
+            if observation["session"] == 0:
+                self._profiles[slot] = _Profile()
+            self.profile(slot).asked = False
+        p = self.profile(slot)
+        k = self.knowledge
+        for key, value, _ in k.statements(observation["message"]):
+            if key == "likes":
+                p.dislikes.pop(value, None)
+                p.likes[value] = None
+            elif key == "dislikes":
+                p.likes.pop(value, None)
+                p.dislikes[value] = None
+            else:
+                p.attributes[key] = value
+        pairs = [(a, v) for a, v in p.attributes.items()]
+        pairs += [("likes", k.name(n)) for n in p.likes] + [("dislikes", k.name(n)) for n in p.dislikes]
+        header = format_profile(pairs) if pairs else ""
+        return header + compose(self._plan(p, observation["message"]), lambda n: int(self.rng.integers(n)))
+
+    def _plan(self, p: _Profile, message: str) -> AnswerPlan:
+        k = self.knowledge
+        style = _style_plan(p.attributes)
+        if len(p.attributes) + len(p.likes) < self.min_facts and not p.asked:
+            p.asked = True
+            return AnswerPlan(length="brief", question=(
+                "Before I suggest anything: what kinds of things do you enjoy, how long should my "
+                "answers be, and do you follow any diet or budget I should respect?"))
+        forbidden: frozenset[str] = frozenset()
+        for attr, value in p.attributes.items():
+            forbidden |= k.forbidden_tags(attr, value)
+        mentioned = [n for n, _ in k.mentions(message) if n not in p.dislikes]
+        topic = mentioned[0] if mentioned else None
+        wanted = [] if topic is None else [topic]
+        wanted += [n for n in p.likes if topic is None or k.category(n) == k.category(topic)]
+        if topic is not None:
+            wanted += [n for n in k.related(topic) if n not in p.dislikes][:2]
+        safe = [n for n in dict.fromkeys(wanted) if not (k.tags(n) & forbidden)]
+        names = [k.name(n) for n in safe[: LENGTH_ITEMS[style["length"]]]]
+        return AnswerPlan(topic=k.name(topic) if topic else None, recommend=names, **style)
+
+
+for _name, _cls in (("generic", GenericPolicy), ("random", RandomPolicy), ("oracle", OraclePolicy),
+                    ("tracker", TrackerPolicy)):
+    register_policy(_name, _cls)

@@ -1,0 +1,78 @@
+"""Policy rollouts: run a policy on an env for N episodes and summarise the rewards."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from personagym.policies import Policy, make_policy
+from personagym.records import Trajectory
+from personagym.suggest import did_you_mean
+
+COMPONENT_NAMES = ("preference", "constraint", "style", "profile", "efficiency")
+
+
+def make_env(env_id: str, **kwargs: Any) -> gym.Env:
+    """`gym.make` with a "did you mean" for unknown PersonaGym ids."""
+    if env_id not in gym.registry:
+        ours = [k for k in gym.registry if k.startswith("PersonaGym/")]
+        raise ValueError(f"unknown env id {env_id!r}{did_you_mean(env_id, ours)}; "
+                         f"expected one of {', '.join(sorted(ours))}")
+    return gym.make(env_id, **kwargs)
+
+
+def run_episode(env: gym.Env, policy: Policy, seed: int | None, policy_name: str | None = None) -> Trajectory:
+    """One episode of `policy` on `env`, returned as a trajectory record."""
+    if hasattr(policy, "reset"):
+        policy.reset()
+    obs, _ = env.reset(seed=seed)
+    done = False
+    while not done:
+        obs, _, terminated, truncated, _ = env.step(policy.act(obs))
+        done = terminated or truncated
+    return env.unwrapped.trajectory(policy=policy_name)
+
+
+def rollout(env_id: str, policy: str = "generic", episodes: int = 10, seed: int = 0,
+            **env_kwargs: Any) -> Iterator[Trajectory]:
+    """Yield `episodes` trajectories; episode i is reset with seed `seed + i`."""
+    if episodes < 1:
+        raise ValueError(f"episodes must be >= 1, got {episodes}")
+    env = make_env(env_id, **env_kwargs)
+    agent = make_policy(policy, env=env, seed=seed)
+    try:
+        for i in range(episodes):
+            yield run_episode(env, agent, seed + i, policy)
+    finally:
+        env.close()
+
+
+def _mean_ci(values: list[float]) -> dict[str, float]:
+    """Mean and half-width of the 95% normal confidence interval."""
+    arr = np.asarray(values, dtype=float)
+    if len(arr) < 2:
+        return {"mean": float(arr.mean()) if len(arr) else math.nan, "ci95": math.nan}
+    return {"mean": float(arr.mean()), "ci95": float(1.96 * arr.std(ddof=1) / math.sqrt(len(arr)))}
+
+
+def summarize(trajectories: Iterable[Trajectory]) -> dict[str, Any]:
+    """Per-episode totals: mean and 95% CI of the reward, each component, and turns."""
+    rewards, turns, components = [], [], {c: [] for c in COMPONENT_NAMES}
+    terminated = 0
+    for t in trajectories:
+        rewards.append(t.total_reward)
+        turns.append(len(t.turns))
+        terminated += t.terminated
+        for c in COMPONENT_NAMES:
+            components[c].append(sum(turn.reward_components.get(c, 0.0) for turn in t.turns))
+    return {
+        "episodes": len(rewards),
+        "reward": _mean_ci(rewards),
+        "components": {c: _mean_ci(v) for c, v in components.items()},
+        "turns": _mean_ci(turns),
+        "terminated_fraction": terminated / len(rewards) if rewards else math.nan,
+    }

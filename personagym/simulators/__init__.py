@@ -1,0 +1,1 @@
+"""The simulated user: who they are, what they want, and how they say it."""

@@ -1,0 +1,424 @@
+"""Response analyzer: what a simulated user perceives in an assistant message.
+
+`ResponseAnalyzer.analyze` turns assistant text into `ResponseFeatures`: which
+taxonomy entities it mentions and with what stance, its style (length,
+formality, lists, tables, emoji, markdown, reading level) and what it asks the
+user.  It runs on every env step, so it avoids per-word regex work (a regex
+pass costs about as much as the rest of the analysis): the text is lowercased
+and tokenized once with `str.translate` and `str.split`, and one pass over the
+few tokens that matter (entity first words, cue words, punctuation) finds
+mentions, stance cues, sentences and questions.
+
+Tokens.  Letters, digits, ``&`` and apostrophes make words; ``. ! ? , ; :``
+and line breaks are tokens of their own; all other punctuation (hyphens,
+quotes, markdown, emoji) separates words.  So "Sci-Fi" is "sci fi".
+
+Entities.  Every display name and alias is tokenized the same way and looked up
+as a word n-gram, whole-word and case-insensitive; the plural and possessive
+of the last word ("pizzas", "bebop's") and the surface without its
+punctuation ("magic the gathering") are keys too.  At each token the longest
+surface wins and the tokens it covers are skipped, so "iced tea" does not also
+report "tea", and a match never spans punctuation the surface lacks ("jazz,
+funk" is not "jazz funk").
+
+Stance.  Cue phrases (`WARN_CUES`, `RECOMMEND_CUES`, `NEUTRAL_CUES`,
+`NEAR_CUES`) are found in the sentence around a mention.  The stance is that
+of the nearest cue before the mention in its clause (clauses end at ``, ; :``
+and dashes); failing that, of the first cue after it in the clause ("Steak is
+not recommended"); failing that, of the nearest cue before it in the sentence
+("Avoid sushi, pizza and steak").  The negators in `NEAR_CUES` govern only a
+mention at most two words away in the same clause.  So "Instead of steak, try
+tofu" warns about steak and recommends tofu.  Double negations ("don't skip")
+are not resolved.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from bisect import bisect_left
+
+from personagym.records import ResponseFeatures
+from personagym.simulators.taxonomy import Taxonomy
+
+#: Cues that mark a mention as something to avoid.
+WARN_CUES = (
+    "not recommended", "don't recommend", "do not recommend", "wouldn't recommend", "would not recommend",
+    "don't suggest", "do not suggest", "avoid", "avoiding", "don't", "do not", "skip", "stay away from",
+    "steer clear", "instead of", "rather than", "allergic", "unsafe", "not safe", "isn't safe", "never",
+    "cut out", "be careful with", "watch out for", "bad idea", "not a good idea",
+)  # fmt: skip
+#: Cues that mark a mention as a recommendation.
+RECOMMEND_CUES = (
+    "don't miss", "do not miss", "can't go wrong with", "try", "recommend", "recommended",
+    "recommendation", "suggest", "check out", "consider", "you'll love", "you will love", "you'd love",
+    "you'd enjoy", "you might like", "you might enjoy", "enjoy", "great option", "great choice",
+    "good option", "good choice", "go for", "go with", "opt for", "how about", "perfect", "pick",
+    "must-try", "worth",
+)  # fmt: skip
+#: Cues that describe the user rather than advise ("If you enjoy jazz, ..."): neutral.
+NEUTRAL_CUES = ("if you like", "if you enjoy", "if you love", "if you're into", "since you like")
+#: Negators that govern only a mention at most two words after (or before) them.
+NEAR_CUES = ("no", "not", "without")
+
+#: Question words -> persona attribute they ask about.  A cue matches at the start of
+#: a word ("allerg" covers "allergy" and "allergic"); None marks questions recognised
+#: as being about something with no attribute (where the user lives).
+ATTRIBUTE_CUES: dict[str, str | None] = {
+    "how long": "length_pref", "length": "length_pref", "short or long": "length_pref",
+    "format": "format_pref_primary", "bullet": "format_pref_primary", "table": "format_pref_primary",
+    "formal": "formality_level", "casual": "formality_level", "tone": "tone_pref",
+    "diet": "diet", "vegetarian": "diet", "vegan": "diet", "eat": "diet",
+    "allerg": "food_allergies", "intoleran": "food_allergies",
+    "budget": "budget_level", "afford": "budget_level", "price": "budget_level", "cost": "budget_level",
+    "emoji": "emoji_use", "example": "example_pref", "detail": "detail_orientation",
+    "experience": "tech_proficiency", "beginner": "tech_proficiency", "skill level": "tech_proficiency",
+    "where": None, "located": None, "live": None,
+}  # fmt: skip
+
+#: Words that make a text read casual (each distinct one counts).
+CASUAL_WORDS = frozenset((
+    "hey", "hiya", "yo", "gonna", "wanna", "gotta", "kinda", "sorta", "lol", "lmao", "omg", "btw", "tbh",
+    "imo", "yeah", "yep", "yup", "nope", "dude", "y'all", "haha", "awesome", "cool", "super", "totally",
+    "stuff", "ok", "okay", "cuz", "tho",
+))  # fmt: skip
+#: Words and phrases that make a text read formal.
+FORMAL_WORDS = frozenset((
+    "therefore", "furthermore", "moreover", "however", "thus", "hence", "consequently", "nevertheless",
+    "additionally", "accordingly", "regards", "sincerely", "respectfully", "kindly", "regarding",
+    "whereas", "herein", "pursuant", "shall",
+))  # fmt: skip
+FORMAL_PHRASES = ("please note", "in addition", "it is advisable", "one may", "with regard to")
+_CONTRACTION_ENDINGS = ("n't", "'re", "'ll", "'ve")
+_CONTRACTION_WORDS = frozenset((
+    "it's", "that's", "what's", "here's", "there's", "let's", "he's", "she's", "who's", "i'm", "i'd",
+    "you'd", "we'd", "they'd",
+))  # fmt: skip
+
+_TERMINATORS = ".!?"
+_CLAUSE_MARKS = ",;:"
+_PUNCT = frozenset(_TERMINATORS + _CLAUSE_MARKS)
+_EMOJI_RANGES = ((0x1F300, 0x1FAFF), (0x2600, 0x27BF), (0x2B50, 0x2B50), (0x2B55, 0x2B55))
+_EMOJI = re.compile("[" + "".join(f"{chr(a)}-{chr(b)}" for a, b in _EMOJI_RANGES) + "]")
+# One character in, one out, so offsets survive (find_mentions needs them).
+_TOKEN_TABLE = str.maketrans(
+    {c: " " for c in string.punctuation if c not in _PUNCT and c not in "&'"}
+    | {c: " " for a, b in _EMOJI_RANGES for c in map(chr, range(a, b + 1))}
+    | dict.fromkeys("\u200d\ufe0f“”‘«»•·¿¡", " ")
+    | {"\n": ".", "’": "'", "—": ",", "–": ",", "…": "."}
+)
+# Letter classes for syllables: vowel groups start where a non-vowel meets a vowel.
+_VOWEL_TABLE = str.maketrans(
+    {chr(i): " " for i in range(128)}
+    | dict.fromkeys(string.ascii_lowercase + string.digits, "b")
+    | dict.fromkeys("aiouy", "a")
+    | {"e": "e"}
+)
+_ATTRIBUTE_RE = re.compile(
+    r"\b(" + "|".join(re.escape(c) for c in sorted(ATTRIBUTE_CUES, key=len, reverse=True)) + r")[a-z]*"
+)
+_LIST_ITEM = re.compile(r"^[ \t]*(?:[-*•+]|\d+[.)])[ \t]+\S", re.MULTILINE)
+_TABLE = re.compile(
+    r"^[^\n]*\|[^\n]*\n[ \t]*\|?(?:[ \t]*:?-+:?[ \t]*\|)+(?:[ \t]*:?-+:?[ \t]*)?$", re.MULTILINE
+)
+_MARKDOWN = re.compile(r"^#{1,6}[ \t]+\S|\*\*[^*\n]+\*\*|__[^_\n]+__|`[^`\n]+`", re.MULTILINE)
+
+# What a token can be (a bit set): the first word of an entity surface, of a cue, punctuation.
+_ENTITY, _CUE, _END, _CLAUSE = 1, 2, 4, 8
+_RANK = {"neutral": 0, "recommend": 1, "warn": 2}
+
+Mention = tuple[str, int, int, str]  # (node id, first token, end token, stance)
+Cue = tuple[int, int, str]  # (first token, end token, stance or "near")
+Marks = dict[str, tuple[int, frozenset[str] | None]]
+
+
+def _tokens(lower: str) -> list[str]:
+    """Word and punctuation tokens of lowercased text (see the module docstring)."""
+    padded = lower.translate(_TOKEN_TABLE)
+    for mark in _PUNCT:
+        if mark in padded:
+            padded = padded.replace(mark, f" {mark} ")
+    return padded.split()
+
+
+def _lower(text: str) -> str:
+    """Lowercase text with offsets preserved (a few characters lowercase to two)."""
+    lower = text.lower()
+    return lower if len(lower) == len(text) else "".join(c.lower()[:1] for c in text)
+
+
+def _inflections(word: str) -> list[str]:
+    """Possessive and regular plurals of a word (none for short, non-alphabetic or s-final words)."""
+    if len(word) < 3 or word[-1] == "s" or not word.isalpha():
+        return [word + "'s"] if word.isalnum() else []
+    if word.endswith(("x", "z", "ch", "sh")):
+        return [word + "'s", word + "es"]
+    if word[-1] == "y" and word[-2] not in "aeiou":
+        return [word + "'s", word[:-1] + "ies"]
+    return [word + "'s", word + "s", word + "es"] if word[-1] == "o" else [word + "'s", word + "s"]
+
+
+def _phrase_table(groups: dict[str, tuple[str, ...]]) -> dict[str, list[tuple[list[str], str]]]:
+    """First token -> (tokens, kind) of the cue phrases starting with it, longest first."""
+    table: dict[str, list[tuple[list[str], str]]] = {}
+    for kind, phrases in groups.items():
+        for phrase in phrases:
+            words = _tokens(phrase)
+            table.setdefault(words[0], []).append((words, kind))
+    for entries in table.values():
+        entries.sort(key=lambda e: -len(e[0]))
+    return table
+
+
+_CUE_PHRASES = _phrase_table(
+    {"recommend": RECOMMEND_CUES, "warn": WARN_CUES, "neutral": NEUTRAL_CUES, "near": NEAR_CUES}
+)
+
+
+def _marks(lengths: dict[str, set[int]], seconds: dict[str, set[str]]) -> Marks:
+    """Token -> (what it can start, the next tokens it needs; None if it can stand alone).
+
+    Common words ("the", "a", "you") start only multi-word surfaces or cues; the
+    follower set lets the scan drop them after one look-up.
+    """
+    flags: dict[str, int] = dict.fromkeys(lengths, _ENTITY)
+    follow: dict[str, set[str]] = {w: set(seconds.get(w, ())) for w in lengths}
+    alone = {w for w, ns in lengths.items() if 1 in ns}
+    for word, entries in _CUE_PHRASES.items():
+        flags[word] = flags.get(word, 0) | _CUE
+        for words, _ in entries:
+            if len(words) == 1:
+                alone.add(word)
+            else:
+                follow.setdefault(word, set()).add(words[1])
+    marks = {w: (f, None if w in alone else frozenset(follow[w])) for w, f in flags.items()}
+    marks.update((p, (_END if p in _TERMINATORS else _CLAUSE, None)) for p in _PUNCT)
+    return marks
+
+
+class ResponseAnalyzer:
+    """Extracts `ResponseFeatures` from assistant text, against one taxonomy.
+
+    Building the surface index takes tens of milliseconds; `analyze` then takes
+    tens of microseconds for a typical answer.  Instances are read-only after
+    construction and safe to share between environments.
+    """
+
+    def __init__(self, taxonomy: Taxonomy) -> None:
+        self.taxonomy = taxonomy
+        self._surfaces: dict[str, str] = {}  # space-joined tokens -> node id
+        variants: list[tuple[str, str]] = []
+        for surface, node in taxonomy.surfaces().items():  # the taxonomy's clash rule: first wins
+            words = _tokens(surface)
+            bare = [w for w in words if w not in _PUNCT]
+            if not bare:
+                continue
+            self._surfaces.setdefault(" ".join(words), node)
+            variants.append((" ".join(bare), node))
+            variants.extend((" ".join([*bare[:-1], form]), node) for form in _inflections(bare[-1]))
+        for key, node in variants:  # after every real surface, which wins a clash
+            self._surfaces.setdefault(key, node)
+        lengths: dict[str, set[int]] = {}
+        self._seconds: dict[str, set[str]] = {}  # first token -> second tokens of longer surfaces
+        for key in self._surfaces:
+            words = key.split(" ")
+            lengths.setdefault(words[0], set()).add(len(words))
+            if len(words) > 1:
+                self._seconds.setdefault(words[0], set()).add(words[1])
+        self._lengths = {w: sorted(ns, reverse=True) for w, ns in lengths.items()}
+        self._marks = _marks(lengths, self._seconds)
+
+    def analyze(self, text: str) -> ResponseFeatures:
+        """Features of one assistant message; all zero (formality 0.5) for empty text."""
+        _check(text)
+        lower = _lower(text)
+        tokens = _tokens(lower)
+        if not tokens:
+            return ResponseFeatures()
+        scan = _Scan(self, tokens)
+        best: dict[str, str] = {}
+        for node, _, _, stance in scan.mentions:
+            if node not in best or _RANK[stance] > _RANK[best[node]]:
+                best[node] = stance
+        words = len(tokens) - scan.punctuation
+        emoji = 0 if lower.isascii() else len(_EMOJI.findall(lower))
+        shape = lower.translate(_VOWEL_TABLE)
+        letters = len(shape) - shape.count(" ")
+        # validating a plain dict is faster than model_construct (pydantic-core builds it in Rust)
+        return ResponseFeatures.model_validate({
+            "mentions": [{"node": node, "stance": stance} for node, stance in best.items()],
+            "word_count": words,
+            "formality": _formality(lower, tokens, words, letters, emoji),
+            "has_list": "\n" in lower and len(_LIST_ITEM.findall(lower)) >= 2,
+            "has_table": "|" in lower and _TABLE.search(lower) is not None,
+            "emoji_count": emoji,
+            "markdown": _has_markdown(lower),
+            "reading_level": _reading_level(shape, words, scan.sentences),
+            "questions": len(scan.questions),
+            "asked_about": scan.asked_about(tokens),
+        })  # fmt: skip
+
+    def find_mentions(self, text: str) -> list[tuple[str, int, int, str]]:
+        """Every entity mention as (node id, start, end, stance), in text order, repeats included."""
+        _check(text)
+        lower = _lower(text)
+        tokens = _tokens(lower)
+        mentions = _Scan(self, tokens).mentions
+        if not mentions:
+            return []
+        # Tokens occur in the translated text in order with only spaces between, so
+        # searching each from the end of the previous one finds its offset.
+        flat, starts, pos = lower.translate(_TOKEN_TABLE), [], 0
+        for token in tokens[: mentions[-1][2]]:
+            pos = flat.index(token, pos)
+            starts.append(pos)
+            pos += len(token)
+        return [(node, starts[i], starts[e - 1] + len(tokens[e - 1]), s) for node, i, e, s in mentions]
+
+    def _entity_at(self, tokens: list[str], i: int) -> tuple[str, int] | None:
+        """The longest surface starting at token i, as (node id, end token)."""
+        word = tokens[i]
+        seconds = self._seconds.get(word)
+        longer = seconds is not None and i + 1 < len(tokens) and tokens[i + 1] in seconds
+        for n in self._lengths[word]:
+            if n == 1:
+                node = self._surfaces.get(word)
+            elif longer:
+                node = self._surfaces.get(" ".join(tokens[i : i + n]))
+            else:
+                continue
+            if node is not None:
+                return node, i + n
+        return None
+
+
+def _check(text: object) -> None:
+    if not isinstance(text, str):
+        raise TypeError(f"assistant text must be a str, got {type(text).__name__}")
+
+
+def _cue_at(tokens: list[str], i: int) -> Cue | None:
+    for words, kind in _CUE_PHRASES[tokens[i]]:
+        n = len(words)
+        if n == 1 or tokens[i : i + n] == words:
+            return i, i + n, kind
+    return None
+
+
+class _Scan:
+    """One pass over the tokens that matter: mentions with stances, sentences, questions."""
+
+    def __init__(self, analyzer: ResponseAnalyzer, tokens: list[str]) -> None:
+        self.mentions: list[Mention] = []
+        self.questions: list[tuple[int, int, int, int]] = []  # token span, span in mentions
+        self.sentences = 0
+        marks, entity_at, n = analyzer._marks, analyzer._entity_at, len(tokens)
+        found: list[tuple[str, int, int]] = []
+        cues: list[Cue] = []
+        clauses: list[int] = []
+        lo = skip = punctuation = 0
+        for i in [i for i, w in enumerate(tokens) if w in marks]:
+            flags, follow = marks[tokens[i]]
+            if flags & (_END | _CLAUSE):
+                punctuation += 1
+                if i < skip:  # inside an entity ("George R. R. Martin")
+                    continue
+                if flags & _CLAUSE:
+                    clauses.append(i)
+                else:
+                    self._sentence(lo, i, found, cues, clauses, question=tokens[i] == "?")
+                    lo, found, cues, clauses = i + 1, [], [], []
+            elif i < skip or (follow is not None and (i + 1 == n or tokens[i + 1] not in follow)):
+                continue
+            elif flags & _ENTITY and (hit := entity_at(tokens, i)):
+                found.append((hit[0], i, hit[1]))
+                skip = hit[1]
+            elif flags & _CUE and (cue := _cue_at(tokens, i)):
+                cues.append(cue)
+                skip = cue[1]
+        self._sentence(lo, len(tokens), found, cues, clauses, question=False)
+        self.punctuation = punctuation
+
+    def _sentence(self, lo: int, hi: int, found: list[tuple[str, int, int]], cues: list[Cue],
+                  clauses: list[int], question: bool) -> None:  # fmt: skip
+        if hi == lo:  # "!!" or a blank line: no sentence
+            return
+        self.sentences += 1
+        first = len(self.mentions)
+        self.mentions.extend((node, i, e, _stance(cues, clauses, i, e)) for node, i, e in found)
+        if question:
+            self.questions.append((lo, hi, first, len(self.mentions)))
+
+    def asked_about(self, tokens: list[str]) -> list[str]:
+        """Per question in order: the nodes it mentions, then the attributes its cues ask about."""
+        out: list[str] = []
+        for lo, hi, first, end in self.questions:
+            out.extend(m[0] for m in self.mentions[first:end])
+            for cue in _ATTRIBUTE_RE.finditer(" ".join(tokens[lo:hi])):
+                attribute = ATTRIBUTE_CUES[cue.group(1)]
+                if attribute is not None:
+                    out.append(attribute)
+        return list(dict.fromkeys(out))
+
+
+def _stance(cues: list[Cue], clauses: list[int], i: int, e: int) -> str:
+    """Stance of the mention at tokens [i, e): the rules in the module docstring."""
+    if not cues:
+        return "neutral"
+    k = bisect_left(clauses, i)
+    clause_lo = clauses[k - 1] if k else -1
+    clause_hi = clauses[k] if k < len(clauses) else e + (1 << 30)
+    before = None
+    for start, end, kind in reversed(cues):
+        if end <= i and (kind != "near" or (i - end <= 2 and start > clause_lo)):
+            before = start, kind
+            break
+    if before is not None and before[0] > clause_lo:
+        return _STANCE_OF[before[1]]
+    for start, _, kind in cues:
+        if e <= start < clause_hi and (kind != "near" or start - e <= 2):
+            return _STANCE_OF[kind]
+    return _STANCE_OF[before[1]] if before is not None else "neutral"
+
+
+_STANCE_OF = {"recommend": "recommend", "warn": "warn", "neutral": "neutral", "near": "warn"}
+
+
+# -- style ---------------------------------------------------------------------------------
+def _formality(lower: str, tokens: list[str], words: int, letters: int, emoji: int) -> float:
+    """0 casual .. 1 formal; 0.5 for plain text.
+
+    Marker counts per word (casual words and "!" weigh more than contractions;
+    formal connectives weigh like casual words) plus mean word length (long
+    words read formal), squashed into (0, 1) by x / (1 + |x|).
+    """
+    vocab = set(tokens)
+    casual = 2 * len(vocab & CASUAL_WORDS) + 1.5 * lower.count("!") + emoji
+    if "'" in lower:
+        casual += sum(map(lower.count, _CONTRACTION_ENDINGS)) + len(vocab & _CONTRACTION_WORDS)
+    formal = 2 * (len(vocab & FORMAL_WORDS) + sum(p in lower for p in FORMAL_PHRASES))
+    x = (formal - casual) * 10.0 / (words + 10)
+    if words:
+        x += 0.3 * (letters / words - 4.7)
+    return 0.5 + 0.5 * x / (1.0 + abs(x))
+
+
+def _has_markdown(lower: str) -> bool:
+    if "#" not in lower and "*" not in lower and "`" not in lower and "__" not in lower:
+        return False
+    return _MARKDOWN.search(lower) is not None
+
+
+def _reading_level(shape: str, words: int, sentences: int) -> float:
+    """Flesch-Kincaid grade, floored at 0; 0 without words.
+
+    Syllables are vowel groups (counted where a non-vowel meets a vowel in
+    `shape`, the text mapped to a/e/b/space), less a final silent "e" after a
+    single consonant ("make"), and at least one per word on average.
+    """
+    if not words:
+        return 0.0
+    groups = sum(map(shape.count, (" a", " e", "ba", "be"))) + (shape[0] in "ae")
+    silent = shape.count("abe ") + shape.endswith("abe")
+    syllables = max(words, groups - silent)
+    return max(0.0, 0.39 * words / max(1, sentences) + 11.8 * syllables / words - 15.59)

@@ -1,0 +1,394 @@
+"""Semantic-aware noise: the distractor's three layers, applied to a `Draft`.
+
+With probability ``rate`` an utterance is noised; one layer is chosen by
+``layer_weights`` and each of its strategies fires with its own probability
+(at least one always fires).  Layers (PersonaGym/PPOpt):
+
+* surface: colloquial speech, incomplete sentence, typo, word segmentation,
+  punctuation, synonym rewrite, emotional tone, negation, real-life fragment;
+* incomplete: missing slot, vague value (a slot goes vague, an entity becomes
+  its taxonomy parent), context dependency, unclear priority;
+* ambiguity: multiple intents, unclear intent, self-contradiction, mind change.
+
+Semantic awareness: edits work on segments, so typos never corrupt an entity
+name; a vague entity is its taxonomy parent; a mind change swaps an entity for
+a neighbour drawn with probability decreasing in taxonomy distance.  The
+ground truth never changes; the PKIs record what the text now expresses.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from personagym.records import NoiseLayer
+from personagym.rng import Draws
+from personagym.simulators.draft import ENTITY, PLAIN, SLOT, Draft, Segment
+from personagym.simulators.persona import PersonaSchema
+from personagym.simulators.taxonomy import Taxonomy
+from personagym.suggest import did_you_mean
+
+LEXICON_PATH = Path(__file__).parent / "data" / "noise_lexicon.json"
+LAYERS: tuple[str, ...] = ("surface", "incomplete", "ambiguity")
+
+#: Strategy -> default probability, per layer (in the order they are applied).
+DEFAULT_STRATEGIES: dict[str, dict[str, float]] = {
+    "surface": {
+        "colloquial_speech": 0.4, "incomplete_sentence": 0.3, "typo": 0.25,
+        "word_segmentation": 0.15, "punctuation": 0.4, "synonym_rewrite": 0.5,
+        "emotional_tone": 0.3, "negation": 0.4, "real_life_fragment": 0.2,
+    },
+    "incomplete": {
+        "missing_slot": 0.5, "vague_value": 0.6, "context_dependency": 0.6,
+        "unclear_priority": 0.7,
+    },
+    "ambiguity": {
+        "multiple_intents": 0.6, "unclear_intent": 0.5, "self_contradiction": 0.7,
+        "mind_change": 0.4,
+    },
+}  # fmt: skip
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z']+")
+_KEYBOARD = ["qwertyuiop", "asdfghjkl", "zxcvbnm"]
+_FRAME = re.compile(
+    r"^(?:(?:hi|hello|hey)[,!.]?\s+)?(?:(?:can|could|would) you\s+(?:please\s+)?|please\s+|"
+    r"i(?:'d| would) like to\s+|i want to\s+)",
+    re.IGNORECASE,
+)
+
+
+class NoiseConfig(BaseModel):
+    """How often and how an utterance is noised."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rate: float = Field(0.25, description="fraction of utterances noised, in [0, 1]")
+    layer_weights: dict[str, float] = Field(
+        default_factory=lambda: {"surface": 0.5, "incomplete": 0.3, "ambiguity": 0.2}
+    )
+    strategies: dict[str, dict[str, float]] = Field(
+        default_factory=lambda: {k: dict(v) for k, v in DEFAULT_STRATEGIES.items()}
+    )
+    confusion_decay: float = Field(1.0, gt=0.0, description="larger: confusions stay closer")
+
+    @model_validator(mode="after")
+    def _check(self) -> NoiseConfig:
+        if not 0.0 <= self.rate <= 1.0:
+            raise ValueError(f"noise rate must be in [0, 1], got {self.rate}")
+        for name in self.layer_weights:
+            if name not in LAYERS:
+                raise ValueError(
+                    f"layer_weights: unknown layer {name!r}{did_you_mean(name, LAYERS)}; "
+                    f"expected {', '.join(LAYERS)}"
+                )
+        for name, w in self.layer_weights.items():
+            if not 0.0 <= w <= 1.0:
+                raise ValueError(f"layer_weights[{name!r}] must be in [0, 1], got {w}")
+        total = sum(self.layer_weights.values())
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(
+                f"layer_weights must sum to 1, got {total:g} "
+                f"({', '.join(f'{k}={v:g}' for k, v in self.layer_weights.items())})"
+            )
+        for layer, probs in self.strategies.items():
+            if layer not in LAYERS:
+                raise ValueError(f"strategies: unknown layer {layer!r}{did_you_mean(layer, LAYERS)}")
+            known = DEFAULT_STRATEGIES[layer]
+            for name, p in probs.items():
+                if name not in known:
+                    raise ValueError(
+                        f"strategies[{layer!r}]: unknown strategy {name!r}"
+                        f"{did_you_mean(name, list(known))}; expected one of {', '.join(known)}"
+                    )
+                if not 0.0 <= p <= 1.0:
+                    raise ValueError(f"strategies[{layer!r}][{name!r}] must be in [0, 1], got {p}")
+        return self
+
+
+@cache
+def load_lexicon(path: Path | None = None) -> dict:
+    """The noise lexicon (synonyms, misspellings, markers, ...), loaded once."""
+    return json.loads(Path(path or LEXICON_PATH).read_text(encoding="utf-8"))
+
+
+def _word_regex(words: list[str]) -> re.Pattern[str]:
+    alternation = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"\b(?:{alternation})\b", re.IGNORECASE)
+
+
+class NoiseModel:
+    """Applies the configured noise to drafts; see the module docstring."""
+
+    def __init__(self, schema: PersonaSchema, config: NoiseConfig | None = None,
+                 lexicon: dict | None = None,
+                 slot_values: Mapping[str, tuple[str, ...]] | None = None,
+                 vague_slot_values: Mapping[str, tuple[str, ...]] | None = None) -> None:
+        self.config = config or NoiseConfig()
+        self.slot_values = dict(slot_values or {})
+        self.vague_slot_values = dict(vague_slot_values or {})
+        self.schema = schema
+        self.taxonomy: Taxonomy = schema.taxonomy
+        lex = lexicon or load_lexicon()
+        self.lex = lex
+        self._synonyms = {k.lower(): v for k, v in lex["synonyms"].items()}
+        self._synonym_re = _word_regex(list(self._synonyms))
+        self._contractions = {k.lower(): v for k, v in lex["contractions"].items()}
+        self._contraction_re = _word_regex(list(self._contractions))
+        self._misspellings = {k.lower(): v for k, v in lex["misspellings"].items()}
+        self._negations = {k.lower(): v for k, v in lex["negations"].items()}
+        self._emotions = [m for markers in lex["emotional_markers"].values() for m in markers]
+        self._contradictions = [c for cs in lex["contradictions"].values() for c in cs]
+        weights = self.config.layer_weights
+        acc, self._layer_cum = 0.0, []
+        for layer in LAYERS:
+            acc += weights.get(layer, 0.0)
+            self._layer_cum.append(acc)
+        merged = {k: dict(v) for k, v in DEFAULT_STRATEGIES.items()}
+        for layer, probs in self.config.strategies.items():
+            merged[layer].update(probs)
+        self._strategies = {
+            layer: [(name, p, getattr(self, "_" + name)) for name, p in probs.items()]
+            for layer, probs in merged.items()
+        }
+
+    # -- driver ----------------------------------------------------------------------------
+    def apply(self, draft: Draft, d: Draws) -> tuple[NoiseLayer, list[str]]:
+        """Maybe noise the draft in place; return the layer and the strategies applied."""
+        if d.random() >= self.config.rate:
+            return "none", []
+        layer = LAYERS[d.weighted(self._layer_cum)]
+        strategies = self._strategies[layer]
+        applied = [name for name, p, fn in strategies if d.random() < p and fn(draft, d)]
+        if not applied:
+            for name, _, fn in sorted(strategies, key=lambda s: -s[1]):
+                if fn(draft, d):
+                    applied.append(name)
+                    break
+        return layer, applied  # type: ignore[return-value]
+
+    # -- helpers ---------------------------------------------------------------------------
+    @staticmethod
+    def _plains(draft: Draft) -> list[Segment]:
+        return [s for s in draft.segments if s.kind == PLAIN and s.text.strip()]
+
+    @staticmethod
+    def _entities(draft: Draft, kind: str | None = None) -> list[Segment]:
+        return [
+            s for s in draft.segments
+            if s.kind == ENTITY and s.pki >= 0 and (kind is None or draft.pkis[s.pki].kind == kind)
+        ]
+
+    def _end_clause(self, draft: Draft, clause: str) -> None:
+        """Append a clause before the utterance's final punctuation."""
+        last = draft.segments[-1] if draft.segments else None
+        if last is not None and last.kind == PLAIN:
+            stripped = last.text.rstrip()
+            end = stripped[-1:] if stripped[-1:] in ".!?" else ""
+            last.text = stripped[:-1] if end else stripped
+            draft.plain(f", {clause}{end or '.'}")
+        else:
+            draft.plain(f", {clause}.")
+
+    # -- surface ---------------------------------------------------------------------------
+    def _colloquial_speech(self, draft: Draft, d: Draws) -> bool:
+        for seg in draft.segments:
+            if seg.kind == PLAIN:
+                seg.text = self._contraction_re.sub(
+                    lambda m: self._contractions[m.group(0).lower()], seg.text)
+            seg.text = seg.text.lower()
+        if d.random() < 0.5:
+            draft.segments.insert(0, Segment(d.choice(self.lex["casual_starters"]) + " "))
+        return True
+
+    def _incomplete_sentence(self, draft: Draft, d: Draws) -> bool:
+        first = draft.segments[0] if draft.segments else None
+        changed = False
+        if first is not None and first.kind == PLAIN:
+            new = _FRAME.sub("", first.text, count=1)
+            changed = new != first.text
+            first.text = new
+        last = draft.segments[-1] if draft.segments else None
+        if last is not None and last.kind == PLAIN and last.text.rstrip()[-1:] in (".", "?", "!"):
+            last.text = last.text.rstrip()[:-1]
+            changed = True
+        return changed
+
+    def _typo(self, draft: Draft, d: Draws) -> bool:
+        words = [(s, m) for s in self._plains(draft) for m in _WORD.finditer(s.text)
+                 if len(m.group(0)) >= 4]
+        if not words:
+            return False
+        seg, m = d.choice(words)
+        word = m.group(0)
+        typo = self._misspellings.get(word.lower())
+        if typo is None:
+            i = 1 + d.index(len(word) - 2)
+            op = d.index(4)
+            if op == 0:
+                typo = word[:i] + word[i + 1] + word[i] + word[i + 2:]
+            elif op == 1:
+                typo = word[:i] + word[i + 1:]
+            elif op == 2:
+                typo = word[:i] + word[i] + word[i:]
+            else:
+                row = next((r for r in _KEYBOARD if word[i].lower() in r), None)
+                j = row.index(word[i].lower()) if row else -1
+                near = row[j + 1] if row and j + 1 < len(row) else (row[j - 1] if row else "e")
+                typo = word[:i] + near + word[i + 1:]
+        seg.text = seg.text[: m.start()] + typo + seg.text[m.end():]
+        return True
+
+    def _word_segmentation(self, draft: Draft, d: Draws) -> bool:
+        words = [(s, m) for s in self._plains(draft) for m in _WORD.finditer(s.text)
+                 if len(m.group(0)) >= 6]
+        if not words:
+            return False
+        seg, m = d.choice(words)
+        word = m.group(0)
+        i = 2 + d.index(len(word) - 3)
+        new = word[:i] + " " + word[i:] if d.random() < 0.5 else word + word[-1]
+        seg.text = seg.text[: m.start()] + new + seg.text[m.end():]
+        return True
+
+    def _punctuation(self, draft: Draft, d: Draws) -> bool:
+        last = draft.segments[-1] if draft.segments else None
+        changed = False
+        if last is not None and last.kind == PLAIN and last.text.rstrip()[-1:] in (".", "!"):
+            last.text = last.text.rstrip()[:-1]
+            changed = True
+        if d.random() < 0.3 or not changed:
+            draft.plain(" " + d.choice(self.lex["emoji"]))
+        return True
+
+    def _synonym_rewrite(self, draft: Draft, d: Draws) -> bool:
+        changed = False
+        for seg in self._plains(draft):
+            new = self._synonym_re.sub(
+                lambda m: d.choice(self._synonyms[m.group(0).lower()]), seg.text, count=2)
+            changed |= new != seg.text
+            seg.text = new
+        interests = self._entities(draft, "interest")
+        if interests and (not changed or d.random() < 0.5):
+            seg = d.choice(interests)
+            aliases = self.taxonomy.nodes[draft.pkis[seg.pki].key].aliases
+            if aliases:
+                seg.text = d.choice(aliases)
+                changed = True
+        return changed
+
+    def _emotional_tone(self, draft: Draft, d: Draws) -> bool:
+        self._end_clause(draft, d.choice(self._emotions))
+        return True
+
+    def _negation(self, draft: Draft, d: Draws) -> bool:
+        for seg in draft.segments:
+            if seg.kind != SLOT:
+                neg = self._negations.get(seg.text.lower())
+                if neg:
+                    seg.text = neg
+                    return True
+        return False
+
+    def _real_life_fragment(self, draft: Draft, d: Draws) -> bool:
+        draft.segments.insert(0, Segment(d.choice(self.lex["real_life_fragments"]) + ", "))
+        return True
+
+    # -- incomplete information ------------------------------------------------------------
+    def _missing_slot(self, draft: Draft, d: Draws) -> bool:
+        slots = [s for s in draft.segments if s.kind == SLOT and s.text]
+        if not slots:
+            return False
+        drop = [s for s in slots if d.random() < 0.6] or [d.choice(slots)]
+        for seg in drop:
+            seg.text = ""
+        return True
+
+    def _vague_value(self, draft: Draft, d: Draws) -> bool:
+        slots = [s for s in draft.segments if s.kind == SLOT and s.text]
+        entities = self._entities(draft)
+        if not slots and not entities:
+            return False
+        if slots and (not entities or d.random() < 0.5):
+            seg = d.choice(slots)
+            seg.text = d.choice(self.vague_slot_values.get(seg.slot or "") or ("at some point",))
+            return True
+        seg = d.choice(entities)
+        pki = draft.pkis[seg.pki]
+        if pki.kind == "interest":
+            parent = self.taxonomy.parent(pki.key)
+            if parent is None:
+                return False
+            seg.text = self.taxonomy.nodes[parent].name
+            pki.intended, pki.key, pki.certainty = pki.key, parent, "vague"
+            return True
+        vague = self.schema.attributes[pki.key].vague
+        if not vague:
+            return False
+        seg.text = d.choice(vague)
+        pki.intended, pki.value, pki.certainty = pki.value, None, "vague"
+        return True
+
+    def _context_dependency(self, draft: Draft, d: Draws) -> bool:
+        self._end_clause(draft, d.choice(self.lex["context_references"]))
+        return True
+
+    def _unclear_priority(self, draft: Draft, d: Draws) -> bool:
+        attrs = self._entities(draft, "attribute")
+        phrase = d.choice(self.lex["delegation_phrases"])
+        if attrs:
+            seg = d.choice(attrs)
+            seg.text, seg.kind, seg.pki = phrase, PLAIN, -1
+        else:
+            self._end_clause(draft, phrase)
+        return True
+
+    # -- semantic ambiguity ----------------------------------------------------------------
+    def _multiple_intents(self, draft: Draft, d: Draws) -> bool:
+        connector = d.choice(self.lex["multi_intent_connectors"])
+        draft.plain(f" {connector} {d.choice(self.lex['side_requests'])}")
+        return True
+
+    def _unclear_intent(self, draft: Draft, d: Draws) -> bool:
+        rewrite = d.choice(self.lex["ambiguous_rewrites"])
+        interests = self._entities(draft, "interest")
+        if interests:
+            keep = interests[0]
+            draft.segments = [Segment(rewrite + ", the "), keep, Segment(" thing")]
+        else:
+            draft.segments.insert(0, Segment(rewrite + ". "))
+        return True
+
+    def _self_contradiction(self, draft: Draft, d: Draws) -> bool:
+        self._end_clause(draft, d.choice(self._contradictions))
+        return True
+
+    def _mind_change(self, draft: Draft, d: Draws) -> bool:
+        marker = d.choice(self.lex["mind_change_markers"])
+        interests = self._entities(draft, "interest")
+        if interests:
+            seg = d.choice(interests)
+            pki = draft.pkis[seg.pki]
+            other = self.taxonomy.sample_near(pki.key, d, decay=self.config.confusion_decay)
+            confused = pki.model_copy(update={
+                "key": other, "certainty": "mistaken", "intended": pki.key, "explicit": True,
+            })
+            pki.certainty = "retracted"
+            pos = draft.segments.index(seg) + 1
+            draft.segments[pos:pos] = [Segment(f", {marker}, make that "), Segment(
+                self.taxonomy.nodes[other].name, ENTITY, len(draft.pkis))]
+            draft.pkis.append(confused)
+            return True
+        slots = [s for s in draft.segments if s.kind == SLOT and s.text and s.slot]
+        if not slots:
+            return False
+        seg = d.choice(slots)
+        values = self.slot_values.get(seg.slot or "", ())
+        if not values:
+            return False
+        seg.text = f"{seg.text}, {marker}, {d.choice(values)}"
+        return True

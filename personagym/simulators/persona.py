@@ -1,0 +1,306 @@
+"""The persona schema: 7 tiers -> categories -> 130 attributes, and coherence rules.
+
+The schema is data (`data/persona_schema.json`).  Each attribute is
+categorical, multi-valued, or a taxonomy node (an interest with a polarity).
+Attributes of role ``constraint`` name the taxonomy tags a value forbids (a
+vegan must never be offered anything tagged ``animal_product``).  Coherence
+rules ("no 16-year-old director") compile into a table of incompatible
+(attribute, value) pairs, used both by the sampler, which never draws an
+incompatible value, and by `PersonaSchema.violations`, which checks any persona.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+from personagym.records import AttributeValue, Interest
+from personagym.simulators.taxonomy import TAGS, Taxonomy, load_taxonomy
+from personagym.suggest import did_you_mean
+
+SCHEMA_PATH = Path(__file__).parent / "data" / "persona_schema.json"
+TIER_IDS = (
+    "demographics",
+    "background",
+    "interests",
+    "lifestyle_constraints",
+    "communication_style",
+    "cognition_learning",
+    "behavior",
+)
+AttributeType = Literal["categorical", "multi", "taxonomy"]
+Role = Literal["profile", "style", "constraint", "behavior"]
+
+
+class SchemaError(ValueError):
+    """The persona schema, or a persona checked against it, is invalid."""
+
+
+@dataclass(frozen=True, slots=True)
+class Attribute:
+    """One persona attribute and its value domain."""
+
+    name: str
+    description: str
+    type: AttributeType
+    role: Role
+    tier: str
+    category: str
+    values: tuple[str, ...] = ()
+    max_items: int = 1
+    root: str | None = None
+    polarity: Literal[1, -1] = 1
+    ppopt: str | None = None
+    forbids: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    phrases: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    vague: tuple[str, ...] = ()
+
+    def check(self, value: AttributeValue, taxonomy: Taxonomy | None = None) -> None:
+        """Raise SchemaError unless `value` is in this attribute's domain."""
+        if self.type == "multi":
+            if not isinstance(value, list):
+                raise SchemaError(
+                    f"attribute {self.name!r}: expected a list of values, got {value!r}"
+                )
+            if len(value) > self.max_items:
+                raise SchemaError(
+                    f"attribute {self.name!r}: at most {self.max_items} values, got {len(value)}"
+                )
+            for item in value:
+                self._check_one(item)
+        elif self.type == "taxonomy":
+            if not isinstance(value, str) or (taxonomy is not None and value not in taxonomy):
+                hint = did_you_mean(str(value), taxonomy.ids) if taxonomy else ""
+                raise SchemaError(
+                    f"attribute {self.name!r}: value {value!r} is not a taxonomy node id{hint}"
+                )
+            if taxonomy is not None and self.root and not taxonomy.is_ancestor(self.root, value):
+                raise SchemaError(
+                    f"attribute {self.name!r}: node {value!r} is not under {self.root!r}"
+                )
+        else:
+            if not isinstance(value, str):
+                raise SchemaError(f"attribute {self.name!r}: expected one value, got {value!r}")
+            self._check_one(value)
+
+    def _check_one(self, value: str) -> None:
+        if value not in self.values:
+            raise SchemaError(
+                f"attribute {self.name!r}: unknown value {value!r}"
+                f"{did_you_mean(value, self.values)}; expected one of {', '.join(self.values)}"
+            )
+
+    def forbidden_tags(self, value: AttributeValue) -> frozenset[str]:
+        """Taxonomy tags this attribute's value forbids."""
+        if not self.forbids:
+            return frozenset()
+        items = value if isinstance(value, list) else [value]
+        out: frozenset[str] = frozenset()
+        for item in items:
+            out |= self.forbids.get(item, frozenset())
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A coherence rule: if `when` has one of `values`, `forbid`/`require` restrict others."""
+
+    id: str
+    why: str
+    when: str
+    values: frozenset[str]
+    forbid: Mapping[str, frozenset[str]]
+    require: Mapping[str, frozenset[str]]
+
+
+class PersonaSchema:
+    """Tiers, categories and attributes, with compiled coherence rules."""
+
+    def __init__(self, raw: dict, taxonomy: Taxonomy) -> None:
+        self.raw = raw
+        self.taxonomy = taxonomy
+        self.attributes: dict[str, Attribute] = {}
+        self.tiers: list[dict] = []
+        tiers = raw.get("tiers", [])
+        ids = tuple(t.get("id") for t in tiers)
+        if ids != TIER_IDS:
+            raise SchemaError(f"schema tiers must be {list(TIER_IDS)}, got {list(ids)}")
+        for tier in tiers:
+            cats = []
+            for cat in tier["categories"]:
+                names = []
+                for spec in cat["attributes"]:
+                    attr = self._build_attribute(spec, tier["id"], cat["id"])
+                    if attr.name in self.attributes:
+                        raise SchemaError(f"duplicate attribute {attr.name!r}")
+                    self.attributes[attr.name] = attr
+                    names.append(attr.name)
+                cats.append({"id": cat["id"], "name": cat["name"], "attributes": names})
+            self.tiers.append({"id": tier["id"], "name": tier["name"], "categories": cats})
+        self.rules = [self._build_rule(r) for r in raw.get("rules", [])]
+        self.incompatible = self._compile_rules()
+        self.by_ppopt = {a.ppopt: a for a in self.attributes.values() if a.ppopt}
+
+    # -- construction ----------------------------------------------------------------------
+    def _build_attribute(self, spec: dict, tier: str, category: str) -> Attribute:
+        name = spec.get("name", "?")
+        kind = spec.get("type")
+        if kind not in ("categorical", "multi", "taxonomy"):
+            raise SchemaError(f"attribute {name!r}: unknown type {kind!r}")
+        root = None
+        if kind == "taxonomy":
+            root = self.taxonomy.resolve_path(spec["root"])
+        forbids = {v: frozenset(tags) for v, tags in spec.get("forbids", {}).items()}
+        for value, tags in forbids.items():
+            if kind != "taxonomy" and value not in spec.get("values", []):
+                raise SchemaError(f"attribute {name!r}: forbids names unknown value {value!r}")
+            if tags - TAGS:
+                raise SchemaError(f"attribute {name!r}: unknown tags {sorted(tags - TAGS)}")
+        return Attribute(
+            name=name,
+            description=spec.get("description", ""),
+            type=kind,
+            role=spec.get("role", "profile"),
+            tier=tier,
+            category=category,
+            values=tuple(spec.get("values", ())),
+            max_items=int(spec.get("max_items", 1)),
+            root=root,
+            polarity=int(spec.get("polarity", 1)),  # type: ignore[arg-type]
+            ppopt=spec.get("ppopt"),
+            forbids=forbids,
+            phrases={v: tuple(p) for v, p in spec.get("phrases", {}).items()},
+            vague=tuple(spec.get("vague", ())),
+        )
+
+    def _build_rule(self, spec: dict) -> Rule:
+        rid = spec.get("id", "?")
+        (when, values), *extra = spec["if"].items()
+        if extra:
+            raise SchemaError(f"rule {rid!r}: 'if' must name exactly one attribute")
+        rule = Rule(
+            id=rid,
+            why=spec.get("why", ""),
+            when=when,
+            values=frozenset(values),
+            forbid={k: frozenset(v) for k, v in spec.get("forbid", {}).items()},
+            require={k: frozenset(v) for k, v in spec.get("require", {}).items()},
+        )
+        for attr_name, vals in ((when, rule.values), *rule.forbid.items(), *rule.require.items()):
+            attr = self.attribute(attr_name)
+            for v in vals:
+                if attr.type != "taxonomy" and v not in attr.values:
+                    raise SchemaError(f"rule {rid!r}: {attr_name!r} has no value {v!r}")
+        return rule
+
+    def _compile_rules(self) -> dict[tuple[str, str], dict[str, set[str]]]:
+        """(attr, value) -> {other attr: values incompatible with it}, both directions."""
+        table: dict[tuple[str, str], dict[str, set[str]]] = {}
+
+        def ban(a: str, va: str, b: str, vb: str) -> None:
+            table.setdefault((a, va), {}).setdefault(b, set()).add(vb)
+            table.setdefault((b, vb), {}).setdefault(a, set()).add(va)
+
+        for rule in self.rules:
+            for va in rule.values:
+                for b, vbs in rule.forbid.items():
+                    for vb in vbs:
+                        ban(rule.when, va, b, vb)
+                for b, allowed in rule.require.items():
+                    for vb in self.attributes[b].values:
+                        if vb not in allowed:
+                            ban(rule.when, va, b, vb)
+        return table
+
+    # -- queries ---------------------------------------------------------------------------
+    def attribute(self, name: str) -> Attribute:
+        """The attribute with this name; a clear error with a suggestion otherwise."""
+        try:
+            return self.attributes[name]
+        except KeyError:
+            raise SchemaError(
+                f"unknown persona attribute {name!r}{did_you_mean(name, self.attributes)}"
+            ) from None
+
+    def forbidden_tags(self, attributes: Mapping[str, AttributeValue]) -> frozenset[str]:
+        """Union of the taxonomy tags the given attribute values forbid."""
+        out: frozenset[str] = frozenset()
+        for name, value in attributes.items():
+            attr = self.attributes.get(name)
+            if attr is not None and attr.forbids:
+                out |= attr.forbidden_tags(value)
+        return out
+
+    def violations(
+        self, attributes: Mapping[str, AttributeValue], interests: Iterable[Interest] = ()
+    ) -> list[str]:
+        """Every coherence problem of a persona (empty when coherent)."""
+        problems: list[str] = []
+        items = [
+            (name, v)
+            for name, value in attributes.items()
+            for v in (value if isinstance(value, list) else [value])
+        ]
+        for name, v in items:
+            for other, bad in self.incompatible.get((name, v), {}).items():
+                ov = attributes.get(other)
+                hits = set(ov if isinstance(ov, list) else [ov]) & bad if ov is not None else set()
+                if hits and name < other:
+                    problems.append(f"{name}={v} is incompatible with {other}={sorted(hits)[0]}")
+        forbidden = self.forbidden_tags(attributes)
+        interests = list(interests)
+        for it in interests:
+            tags = self.taxonomy.nodes[it.node].tags & forbidden
+            if it.polarity > 0 and tags:
+                problems.append(f"likes {it.node} tagged {sorted(tags)} that the persona forbids")
+        liked = [i.node for i in interests if i.polarity > 0]
+        for it in interests:
+            if it.polarity < 0:
+                for node in liked:
+                    if self.taxonomy.is_ancestor(it.node, node) or self.taxonomy.is_ancestor(node, it.node):
+                        problems.append(f"both likes {node} and dislikes {it.node}")
+        return problems
+
+    def validate_attributes(self, attributes: Mapping[str, AttributeValue]) -> None:
+        """Raise SchemaError on an unknown attribute or a value outside its domain."""
+        for name, value in attributes.items():
+            self.attribute(name).check(value, self.taxonomy)
+
+    def as_data(self) -> dict:
+        """The whole schema as plain data: tiers, categories, attributes and domains."""
+        tiers = []
+        for tier in self.tiers:
+            cats = []
+            for cat in tier["categories"]:
+                attrs = []
+                for name in cat["attributes"]:
+                    a = self.attributes[name]
+                    entry: dict = {"name": a.name, "type": a.type, "role": a.role,
+                                   "description": a.description}
+                    if a.type == "taxonomy":
+                        entry |= {"root": a.root, "polarity": a.polarity,
+                                  "domain_size": len(self.taxonomy.descendants(a.root or ""))}
+                    else:
+                        entry["values"] = list(a.values)
+                    if a.type == "multi":
+                        entry["max_items"] = a.max_items
+                    if a.ppopt:
+                        entry["ppopt"] = a.ppopt
+                    if a.forbids:
+                        entry["forbids"] = {k: sorted(v) for k, v in a.forbids.items()}
+                    attrs.append(entry)
+                cats.append({"id": cat["id"], "name": cat["name"], "attributes": attrs})
+            tiers.append({"id": tier["id"], "name": tier["name"], "categories": cats})
+        rules = [{"id": r.id, "why": r.why} for r in self.rules]
+        return {"attribute_count": len(self.attributes), "tiers": tiers, "rules": rules}
+
+
+@cache
+def load_schema(path: Path | None = None, taxonomy: Taxonomy | None = None) -> PersonaSchema:
+    """Load (once) the shipped persona schema against the shipped taxonomy."""
+    raw = json.loads(Path(path or SCHEMA_PATH).read_text(encoding="utf-8"))
+    return PersonaSchema(raw, taxonomy or load_taxonomy())

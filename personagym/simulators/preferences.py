@@ -1,0 +1,356 @@
+"""The dynamic preference process: how a user's hidden truth changes over time.
+
+Four mechanisms, each writing a `PreferenceEvent` with before/after and cause:
+
+* drift (between sessions): an interest moves along a taxonomy edge, to a
+  sibling, a child or its parent (PersonaMem's evolving preferences);
+* life events (between sessions): a constraint or interest changes for a
+  reason ("went vegan"), stamped init / next_week / next_month / next_year;
+* satiation (within a session): each exposure to a liked topic lowers its
+  intensity, and part of it recovers between sessions (RecSim-style);
+* reactions (within a session): an answer that violates a constraint, pushes
+  a disliked topic or ignores a stated preference lowers satisfaction and
+  makes the user restate more explicitly; a good answer raises satisfaction.
+
+`assess` is the user's perception of an answer; the env's reward is computed
+from the same assessment, so the simulator and the reward agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from personagym.records import (
+    AttributeValue,
+    Interest,
+    Persona,
+    PreferenceEvent,
+    PreferenceState,
+    ResponseFeatures,
+)
+from personagym.rng import Draws
+from personagym.simulators.life_events import LIFE_EVENTS, LifeEvent
+from personagym.simulators.persona import PersonaSchema
+
+#: Session gaps and their simulated length in days.
+TIME_GAPS: dict[str, float] = {"next_week": 7.0, "next_month": 30.0, "next_year": 365.0}
+
+#: Expected answer length (words) per length preference.
+LENGTH_RANGES: dict[str, tuple[int, int]] = {
+    "terse": (0, 40),
+    "brief": (10, 100),
+    "standard": (50, 250),
+    "detailed": (150, 600),
+    "exhaustive": (300, 100_000),
+}
+FORMALITY_TARGET: dict[str, float] = {
+    "very_casual": 0.0,
+    "casual": 0.25,
+    "business_casual": 0.5,
+    "professional": 0.75,
+    "highly_formal": 1.0,
+}
+LIST_FORMATS = frozenset({"bullets", "numbered_steps", "outline", "checklist", "pros_cons", "qa"})
+
+
+class PreferenceConfig(BaseModel):
+    """Rates of the preference process."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    drift_rate: float = Field(0.15, ge=0.0, le=1.0, description="P(an interest drifts) per session gap")
+    drift_moves: dict[str, float] = Field(
+        default_factory=lambda: {"sibling": 0.5, "child": 0.25, "parent": 0.25}
+    )
+    event_rate: float = Field(0.2, ge=0.0, le=1.0, description="P(a life event) per session gap")
+    gap_weights: dict[str, float] = Field(
+        default_factory=lambda: {"next_week": 0.5, "next_month": 0.35, "next_year": 0.15}
+    )
+    satiation_rate: float = Field(0.1, ge=0.0, le=1.0, description="intensity lost per exposure")
+    satiation_recovery: float = Field(0.5, ge=0.0, le=1.0, description="exposure forgotten per gap")
+    violation_penalty: float = Field(0.3, ge=0.0, le=1.0)
+    dislike_penalty: float = Field(0.15, ge=0.0, le=1.0)
+    style_penalty: float = Field(0.05, ge=0.0, le=1.0)
+    like_bonus: float = Field(0.08, ge=0.0, le=1.0)
+
+    @model_validator(mode="after")
+    def _check_weights(self) -> PreferenceConfig:
+        for name, weights, keys in (
+            ("drift_moves", self.drift_moves, {"sibling", "child", "parent"}),
+            ("gap_weights", self.gap_weights, set(TIME_GAPS)),
+        ):
+            if set(weights) != keys:
+                raise ValueError(f"{name} must have keys {sorted(keys)}, got {sorted(weights)}")
+            if any(w < 0 for w in weights.values()) or abs(sum(weights.values()) - 1.0) > 1e-6:
+                raise ValueError(f"{name} must be non-negative and sum to 1, got {weights}")
+        return self
+
+
+@dataclass(slots=True)
+class Assessment:
+    """How the user perceives one assistant answer (0..1 scores, plus reasons)."""
+
+    liked: list[tuple[str, float]] = field(default_factory=list)
+    disliked: list[tuple[str, float]] = field(default_factory=list)
+    violations: list[str] = field(default_factory=list)
+    style_checks: dict[str, bool] = field(default_factory=dict)
+
+    @property
+    def style_match(self) -> float:
+        """Fraction of the user's style preferences the answer met (1 if none apply)."""
+        if not self.style_checks:
+            return 1.0
+        return sum(self.style_checks.values()) / len(self.style_checks)
+
+    @property
+    def alignment(self) -> float:
+        """Intensity-weighted liked mentions minus disliked ones, in [-1, 1]."""
+        score = sum(w for _, w in self.liked) - sum(w for _, w in self.disliked)
+        return max(-1.0, min(1.0, score))
+
+
+def initial_state(persona: Persona, schema: PersonaSchema) -> PreferenceState:
+    """The preference state at time 0 of a persona."""
+    return PreferenceState(
+        persona_id=persona.persona_id,
+        interests={i.node: i.model_copy() for i in persona.interests},
+        attributes={k: (list(v) if isinstance(v, list) else v) for k, v in persona.attributes.items()},
+        forbidden_tags=sorted(schema.forbidden_tags(persona.attributes)),
+    )
+
+
+def assess(state: PreferenceState, features: ResponseFeatures, schema: PersonaSchema) -> Assessment:
+    """The user's view of an answer: liked/disliked mentions, violations, style fit."""
+    tax = schema.taxonomy
+    out = Assessment()
+    forbidden = set(state.forbidden_tags)
+    for mention in features.mentions:
+        if mention.node not in tax:
+            continue
+        tags = tax.nodes[mention.node].tags & forbidden
+        if tags and mention.stance != "warn":
+            out.violations.append(f"{mention.node} ({', '.join(sorted(tags))})")
+        for ancestor in reversed(tax.anchor_path(mention.node)):
+            interest = state.interests.get(ancestor)
+            if interest is None:
+                continue
+            if interest.polarity > 0 and mention.stance != "warn":
+                out.liked.append((mention.node, interest.intensity))
+            elif interest.polarity < 0 and mention.stance == "recommend":
+                out.disliked.append((mention.node, interest.intensity))
+            break
+    out.violations.extend(t for t in features.violated_tags if t in forbidden)
+    attrs = state.attributes
+    length = attrs.get("length_pref")
+    if isinstance(length, str) and length in LENGTH_RANGES:
+        lo, hi = LENGTH_RANGES[length]
+        out.style_checks["length_pref"] = lo <= features.word_count <= hi
+    fmt = attrs.get("format_pref_primary")
+    if isinstance(fmt, str) and fmt != "others":
+        if fmt == "table":
+            out.style_checks["format_pref_primary"] = features.has_table
+        elif fmt in LIST_FORMATS:
+            out.style_checks["format_pref_primary"] = features.has_list
+        elif fmt == "narrative":
+            out.style_checks["format_pref_primary"] = not features.has_list
+    formality = attrs.get("formality_level")
+    if isinstance(formality, str) and formality in FORMALITY_TARGET:
+        out.style_checks["formality_level"] = abs(features.formality - FORMALITY_TARGET[formality]) <= 0.3
+    emoji = attrs.get("emoji_use")
+    if isinstance(emoji, str):
+        wants = emoji not in ("never", "none", "no_emoji")
+        out.style_checks["emoji_use"] = (features.emoji_count > 0) == wants or emoji == "sometimes"
+    return out
+
+
+class PreferenceProcess:
+    """Evolves a `PreferenceState` in place and records every change as an event."""
+
+    def __init__(self, schema: PersonaSchema, config: PreferenceConfig | None = None,
+                 events: tuple[LifeEvent, ...] = LIFE_EVENTS) -> None:
+        self.schema = schema
+        self.taxonomy = schema.taxonomy
+        self.config = config or PreferenceConfig()
+        for event in events:
+            event.validate(schema)
+        self.events = events
+        moves = self.config.drift_moves
+        self._move_names = ("sibling", "child", "parent")
+        self._move_cum = [moves["sibling"], moves["sibling"] + moves["child"], 1.0]
+        gaps = self.config.gap_weights
+        self._gap_names = tuple(TIME_GAPS)
+        acc, self._gap_cum = 0.0, []
+        for name in self._gap_names:
+            acc += gaps[name]
+            self._gap_cum.append(acc)
+
+    def _event(self, state: PreferenceState, kind: str, label: str, target: str,
+               before: object, after: object, cause: str) -> PreferenceEvent:
+        return PreferenceEvent(
+            kind=kind, session=state.session, turn=state.turn, day=state.day,  # type: ignore[arg-type]
+            time_label=label, target=target, before=before, after=after, cause=cause,
+        )
+
+    # -- between sessions ------------------------------------------------------------------
+    def next_session(self, state: PreferenceState, d: Draws) -> list[PreferenceEvent]:
+        """Advance to the next session: a time gap, recovery, drift and maybe a life event."""
+        label = self._gap_names[d.weighted(self._gap_cum)]
+        state.session += 1
+        state.turn = 0
+        state.day += TIME_GAPS[label]
+        state.restate_level = 0
+        state.satisfaction = 0.7
+        events = self._recover(state, label)
+        for node in list(state.interests):
+            if d.random() < self.config.drift_rate:
+                ev = self._drift(state, node, label, d)
+                if ev:
+                    events.append(ev)
+        if d.random() < self.config.event_rate:
+            events.extend(self._life_event(state, label, d))
+        return events
+
+    def _recover(self, state: PreferenceState, label: str) -> list[PreferenceEvent]:
+        events = []
+        keep = 1.0 - self.config.satiation_recovery
+        for node, exposure in list(state.exposure.items()):
+            interest = state.interests.get(node)
+            new_exposure = round(exposure * keep, 4)
+            if interest is not None and exposure > new_exposure:
+                before = interest.intensity
+                factor = (1.0 - self.config.satiation_rate) ** (new_exposure - exposure)
+                interest.intensity = round(min(1.0, before * factor), 4)
+                events.append(self._event(state, "recovery", label, node, before,
+                                          interest.intensity, "time away from the topic"))
+            if new_exposure < 0.01:
+                del state.exposure[node]
+            else:
+                state.exposure[node] = new_exposure
+        return events
+
+    def _drift(self, state: PreferenceState, node: str, label: str, d: Draws) -> PreferenceEvent | None:
+        tax = self.taxonomy
+        interest = state.interests[node]
+        forbidden = set(state.forbidden_tags)
+        opposite = [m for m, i in state.interests.items() if i.polarity != interest.polarity]
+        first = d.weighted(self._move_cum)
+        # the drawn move first; where it is impossible (a leaf has no child), the others
+        for move in (*self._move_names[first:], *self._move_names[:first]):
+            if move == "sibling":
+                options = tax.siblings(node)
+            elif move == "child":
+                options = tax.children[node]
+            else:
+                parent = tax.parent(node)
+                options = [parent] if parent else []
+            options = [
+                o for o in options
+                if o not in state.interests
+                and not (interest.polarity > 0 and tax.nodes[o].tags & forbidden)
+                and not any(tax.is_ancestor(o, m) or tax.is_ancestor(m, o) for m in opposite)
+            ]
+            if options:
+                break
+        else:
+            return None
+        target = d.choice(options)
+        del state.interests[node]
+        state.interests[target] = Interest(node=target, polarity=interest.polarity,
+                                           intensity=interest.intensity, source=interest.source)
+        if interest.source in state.attributes:
+            state.attributes[interest.source] = target
+        state.exposure.pop(node, None)
+        return self._event(state, "drift", label, node, node, target, f"interest moved to a {move}")
+
+    def _life_event(self, state: PreferenceState, label: str, d: Draws) -> list[PreferenceEvent]:
+        order = list(range(len(self.events)))
+        for i in range(len(order)):
+            j = i + d.index(len(order) - i)
+            order[i], order[j] = order[j], order[i]
+        for k in order:
+            event = self.events[k]
+            if event.kind in ("new_interest", "lose_interest"):
+                interest_change = event.propose_interest(state, self.schema, d)
+                if interest_change is None:
+                    continue
+                node, interest, reason = interest_change
+                before = state.interests.pop(node, None)
+                if interest is not None:
+                    state.interests[node] = interest
+                return [self._event(state, "life_event", label, node,
+                                    before.intensity if before else None,
+                                    interest.intensity if interest else None, reason)]
+            change = event.propose(state, self.schema, d)
+            if change is None:
+                continue
+            name, new_value, reason = change
+            before = state.attributes.get(name)
+            trial = dict(state.attributes)
+            trial[name] = new_value
+            if self.schema.violations(trial):
+                continue
+            return self._apply_attribute(state, name, before, new_value, label, reason)
+        return []
+
+    def _apply_attribute(self, state: PreferenceState, name: str, before: AttributeValue | None,
+                         after: AttributeValue, label: str, reason: str) -> list[PreferenceEvent]:
+        state.attributes[name] = after
+        events = [self._event(state, "life_event", label, name, before, after, reason)]
+        forbidden = self.schema.forbidden_tags(state.attributes)
+        state.forbidden_tags = sorted(forbidden)
+        for node, interest in list(state.interests.items()):
+            tags = self.taxonomy.nodes[node].tags & forbidden
+            if interest.polarity > 0 and tags:
+                del state.interests[node]
+                events.append(self._event(
+                    state, "life_event", label, node, interest.intensity, None,
+                    f"dropped: {reason} ({', '.join(sorted(tags))} now off-limits)",
+                ))
+        return events
+
+    # -- within a session ------------------------------------------------------------------
+    def expose(self, state: PreferenceState, nodes: list[str]) -> list[PreferenceEvent]:
+        """Satiation: each liked topic the user is shown loses some intensity."""
+        events = []
+        rate = self.config.satiation_rate
+        for node in nodes:
+            for ancestor in reversed(self.taxonomy.anchor_path(node)):
+                interest = state.interests.get(ancestor)
+                if interest is None:
+                    continue
+                if interest.polarity > 0 and rate > 0:
+                    before = interest.intensity
+                    interest.intensity = round(before * (1.0 - rate), 4)
+                    state.exposure[ancestor] = state.exposure.get(ancestor, 0.0) + 1.0
+                    events.append(self._event(state, "satiation", "init" if state.session == 0
+                                              else "same_session", ancestor, before,
+                                              interest.intensity, f"shown {node} again"))
+                break
+        return events
+
+    def react(self, state: PreferenceState, assessment: Assessment) -> list[PreferenceEvent]:
+        """Update satisfaction and restating from the user's assessment of an answer."""
+        cfg = self.config
+        before = state.satisfaction
+        delta = cfg.like_bonus * sum(w for _, w in assessment.liked)
+        delta -= cfg.dislike_penalty * sum(w for _, w in assessment.disliked)
+        delta -= cfg.violation_penalty * len(assessment.violations)
+        delta -= cfg.style_penalty * sum(1 for ok in assessment.style_checks.values() if not ok)
+        state.satisfaction = round(max(0.0, min(1.0, before + delta)), 4)
+        causes = []
+        if assessment.violations:
+            causes.append("constraint violated: " + "; ".join(assessment.violations))
+        if assessment.disliked:
+            causes.append("pushed disliked " + ", ".join(n for n, _ in assessment.disliked))
+        missed = [k for k, ok in assessment.style_checks.items() if not ok]
+        if missed:
+            causes.append("ignored " + ", ".join(missed))
+        if assessment.violations or assessment.disliked:
+            state.restate_level += 1
+        if state.satisfaction == before:
+            return []
+        cause = "; ".join(causes) or "liked the answer"
+        return [self._event(state, "reaction", "same_session", "satisfaction", before,
+                            state.satisfaction, cause)]

@@ -1,0 +1,194 @@
+"""Intent -> utterance.  `TemplateRenderer` is fast, deterministic and needs no LLM.
+
+The template bank (`data/templates.json`) holds task-request templates per
+domain with removable slot phrases, disclosure, feedback, clarification,
+correction and goodbye templates, and openers/closers.  Templates are parsed
+once; rendering is list appends.  Every entity or attribute phrase a template
+inserts becomes an entity segment carrying its ground-truth PKI.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import string
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from personagym.records import PKI, Intent
+from personagym.rng import Draws
+from personagym.simulators.draft import Draft
+from personagym.simulators.persona import PersonaSchema
+from personagym.simulators.taxonomy import Taxonomy
+
+TEMPLATES_PATH = Path(__file__).parent / "data" / "templates.json"
+SLOTS = ("time", "budget", "location", "quantity", "audience", "format", "length")
+LEVEL_INTENSITY = {"high": 0.85, "medium": 0.55, "low": 0.3}
+_PRONOUN_I = re.compile(r"\bi\b")
+
+Parsed = tuple[tuple[str, str | None], ...]
+
+
+def parse_template(template: str) -> Parsed:
+    """Split a str.format template into (literal, field) pairs."""
+    return tuple((lit, name) for lit, name, _, _ in string.Formatter().parse(template))
+
+
+def fix_pronoun(phrase: str) -> str:
+    """Capitalise the pronoun 'i' in a lowercase phrase."""
+    return _PRONOUN_I.sub("I", phrase) if "i" in phrase else phrase
+
+
+@dataclass(frozen=True)
+class TaskDomain:
+    """Request templates of one task domain and the taxonomy categories it covers."""
+
+    name: str
+    categories: tuple[str, ...]
+    templates: tuple[Parsed, ...]
+
+
+class TemplateBank:
+    """The parsed template bank."""
+
+    def __init__(self, raw: dict, taxonomy: Taxonomy) -> None:
+        self.raw = raw
+        self.domains: dict[str, TaskDomain] = {}
+        for name, spec in raw["task_requests"].items():
+            cats = tuple(taxonomy.resolve_path(c) for c in spec["categories"])
+            self.domains[name] = TaskDomain(name, cats, tuple(parse_template(t) for t in spec["templates"]))
+        self.domain_names = tuple(self.domains)
+        self.slot_values = {k: tuple(v) for k, v in raw["slot_values"].items()}
+        self.vague_slot_values = {k: tuple(v) for k, v in raw["vague_slot_values"].items()}
+        p = parse_template
+        self.interest = {k: tuple(map(p, v)) for k, v in raw["disclosure_interest"].items()}
+        self.vague_interest = {k: tuple(map(p, v)) for k, v in raw["disclosure_vague_interest"].items()}
+        self.attribute = tuple(map(p, raw["disclosure_attribute"]))
+        self.connectors = tuple(map(p, raw["preference_connectors"]))
+        self.feedback = {k: tuple(map(p, v)) for k, v in raw["feedback"].items()}
+        self.reasons = {k: tuple(map(p, v)) for k, v in raw["negative_reasons"].items()}
+        self.clarify = {k: tuple(map(p, v)) for k, v in raw["clarification_answers"].items()}
+        self.corrections = tuple(map(p, raw["corrections"]))
+        self.goodbyes = {k: tuple(map(p, v)) for k, v in raw["goodbyes"].items()}
+        self.openers = tuple(raw["openers"])
+        self.closers = tuple(raw["closers"])
+
+
+@cache
+def load_bank(taxonomy: Taxonomy, path: Path | None = None) -> TemplateBank:
+    """Load (once) the template bank."""
+    raw = json.loads(Path(path or TEMPLATES_PATH).read_text(encoding="utf-8"))
+    return TemplateBank(raw, taxonomy)
+
+
+class TemplateRenderer:
+    """Renders intents into drafts with ground-truth PKIs, from the template bank."""
+
+    name = "template"
+
+    def __init__(self, schema: PersonaSchema, bank: TemplateBank | None = None,
+                 opener_rate: float = 0.2, closer_rate: float = 0.2) -> None:
+        self.schema = schema
+        self.taxonomy = schema.taxonomy
+        self.bank = bank or load_bank(self.taxonomy)
+        self.opener_rate = opener_rate
+        self.closer_rate = closer_rate
+
+    # -- pieces ----------------------------------------------------------------------------
+    def interest_pki(self, node: str, polarity: int, level: str | None, explicit: bool) -> PKI:
+        """A PKI stating an interest in `node`."""
+        return PKI.model_construct(
+            kind="interest", key=node, value=None, polarity=polarity,
+            intensity=LEVEL_INTENSITY.get(level or ""), explicit=explicit,
+            certainty="clear", intended=None, evidence="", start=-1, end=-1,
+        )
+
+    def attribute_pki(self, attribute: str, value: str) -> PKI:
+        """A PKI stating an attribute value."""
+        return PKI.model_construct(
+            kind="attribute", key=attribute, value=value, polarity=1, intensity=None,
+            explicit=True, certainty="clear", intended=None, evidence="", start=-1, end=-1,
+        )
+
+    def phrase(self, attribute: str, value: str, d: Draws) -> str | None:
+        """A first-person phrase stating an attribute value, if the schema has one."""
+        phrases = self.schema.attributes[attribute].phrases.get(value)
+        return fix_pronoun(d.choice(phrases)) if phrases else None
+
+    def _fill(self, draft: Draft, template: Parsed, fields: dict[str, tuple[str, PKI | None]],
+              slots: dict[str, str] | None = None) -> None:
+        for literal, name in template:
+            draft.plain(literal)
+            if name is None:
+                continue
+            if name in fields:
+                text, pki = fields[name]
+                draft.entity(text, pki)
+            elif slots is not None and name in slots:
+                draft.slot(name, slots[name])
+
+    # -- intents ---------------------------------------------------------------------------
+    def render(self, intent: Intent, d: Draws) -> Draft:
+        """The draft of one intent."""
+        draft = Draft()
+        kind = intent.kind
+        tax = self.taxonomy
+        bank = self.bank
+        topic_name = tax.nodes[intent.topic].name if intent.topic else ""
+        if kind == "task_request":
+            if d.random() < self.opener_rate:
+                draft.plain(d.choice(bank.openers) + " ")
+            pki = (self.interest_pki(intent.topic, 1, None, explicit=False)  # type: ignore[arg-type]
+                   if intent.polarity == 1 else None)
+            domain = bank.domains[intent.domain]  # type: ignore[index]
+            self._fill(draft, d.choice(domain.templates), {"topic": (topic_name, pki)}, intent.slots)
+            if intent.attribute and intent.value:
+                self._attach_phrase(draft, d.choice(bank.connectors), intent.attribute, intent.value, d)
+            if d.random() < self.closer_rate:
+                draft.plain(" " + d.choice(bank.closers))
+        elif kind == "preference_disclosure" or kind == "clarification_answer":
+            if intent.topic:
+                pki = self.interest_pki(intent.topic, intent.polarity or 1, intent.level, True)
+                if kind == "clarification_answer":
+                    template = d.choice(bank.clarify["interest"])
+                else:
+                    sign = "like" if (intent.polarity or 1) > 0 else "dislike"
+                    template = d.choice(bank.interest[f"{sign}_{intent.level or 'medium'}"])
+                self._fill(draft, template, {"item": (topic_name, pki)})
+            elif intent.attribute and intent.value:
+                pool = bank.clarify["attribute"] if kind == "clarification_answer" else bank.attribute
+                self._attach_phrase(draft, d.choice(pool), intent.attribute, intent.value, d)
+            else:
+                self._fill(draft, d.choice(bank.clarify["unknown"]), {})
+        elif kind == "feedback":
+            sign = "positive" if (intent.polarity or 1) > 0 else "negative"
+            self._fill(draft, d.choice(bank.feedback[f"{sign}_{intent.level or 'medium'}"]), {})
+            if intent.reason:
+                fields: dict[str, tuple[str, PKI | None]] = {}
+                if intent.topic:
+                    pki = self.interest_pki(intent.topic, -1, intent.level, True)
+                    fields["item"] = (topic_name, pki)
+                if intent.attribute and intent.value:
+                    text = self.phrase(intent.attribute, intent.value, d)
+                    if text:
+                        fields["phrase"] = (text, self.attribute_pki(intent.attribute, intent.value))
+                template = d.choice(bank.reasons[intent.reason])
+                if all(name is None or name in fields for _, name in template):
+                    draft.plain(" ")
+                    self._fill(draft, template, fields)
+        elif kind == "correction":
+            right = self.interest_pki(intent.topic, 1, None, True)  # type: ignore[arg-type]
+            wrong = tax.nodes[intent.wrong].name if intent.wrong else ""
+            self._fill(draft, d.choice(bank.corrections),
+                       {"right": (topic_name, right), "wrong": (wrong, None)})
+        else:
+            mood = "satisfied" if (intent.polarity or 1) > 0 else "unsatisfied"
+            self._fill(draft, d.choice(bank.goodbyes[mood]), {})
+        return draft
+
+    def _attach_phrase(self, draft: Draft, template: Parsed, attribute: str, value: str,
+                       d: Draws) -> None:
+        text = self.phrase(attribute, value, d)
+        if text:
+            self._fill(draft, template, {"phrase": (text, self.attribute_pki(attribute, value))})

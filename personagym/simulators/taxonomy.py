@@ -1,0 +1,361 @@
+"""The interest taxonomy: a tree of things people like, dislike or ask about.
+
+Authored as indented text files in `data/taxonomy/` (one per top-level
+category; a line is `Display Name | alias; alias | tag, tag`, two spaces per
+level) and loaded into a networkx DiGraph rooted at ``ROOT``.  Node ids are the
+slugged display-name path (``music/music_genres/jazz/bebop``).  Tags mark what
+hard constraints exclude (``animal_product``, ``alcohol``, ...) and are
+inherited by descendants.
+
+Hot-path queries (distance, anchor sampling, near-node sampling) run on plain
+Python arrays built at load time; the graph is there for users and analysis.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from personagym.rng import Draws
+from personagym.suggest import did_you_mean
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+ROOT = "root"
+DATA_DIR = Path(__file__).parent / "data" / "taxonomy"
+
+#: Tags a node may carry; constraints forbid nodes by these.
+TAGS = frozenset(
+    {
+        "meat", "red_meat", "pork", "beef", "poultry", "fish", "shellfish", "dairy", "egg",
+        "gluten", "peanut", "tree_nut", "soy", "alcohol", "caffeine", "animal_product",
+        "high_cost", "strenuous", "adult_only", "gambling",
+    }
+)  # fmt: skip
+
+_SLUG_RE = re.compile(r"[^a-z0-9]+")
+
+
+class TaxonomyError(ValueError):
+    """A taxonomy file or a node reference is malformed."""
+
+
+def slugify(name: str) -> str:
+    """The id component of a display name: lowercase words joined by underscores."""
+    return _SLUG_RE.sub("_", name.lower().replace("'", "")).strip("_")
+
+
+@dataclass(frozen=True, slots=True)
+class TaxonomyNode:
+    """One node of the taxonomy."""
+
+    id: str
+    name: str
+    aliases: tuple[str, ...]
+    tags: frozenset[str]
+    depth: int
+    parent: str
+
+
+def _parse_line(line: str, where: str) -> tuple[int, str, tuple[str, ...], frozenset[str]]:
+    stripped = line.lstrip(" ")
+    indent = len(line) - len(stripped)
+    if indent % 2:
+        raise TaxonomyError(f"{where}: indentation must be a multiple of 2 spaces, got {indent}")
+    parts = [p.strip() for p in stripped.split("|")]
+    if len(parts) > 3 or not parts[0]:
+        raise TaxonomyError(f"{where}: expected 'Name | aliases | tags', got {stripped!r}")
+    aliases = tuple(a.strip() for a in parts[1].split(";") if a.strip()) if len(parts) > 1 else ()
+    tags = frozenset(t.strip() for t in parts[2].split(",") if t.strip()) if len(parts) > 2 else ()
+    unknown = set(tags) - TAGS
+    if unknown:
+        tag = sorted(unknown)[0]
+        raise TaxonomyError(
+            f"{where}: unknown tag {tag!r}{did_you_mean(tag, TAGS)}; "
+            f"expected one of {', '.join(sorted(TAGS))}"
+        )
+    return indent // 2, parts[0], aliases, frozenset(tags)
+
+
+class Taxonomy:
+    """A tree of interest nodes with names, aliases and constraint tags."""
+
+    def __init__(self, nodes: list[TaxonomyNode]) -> None:
+        self.nodes: dict[str, TaxonomyNode] = {n.id: n for n in nodes}
+        self.ids: list[str] = [n.id for n in nodes]
+        self.index: dict[str, int] = {nid: i for i, nid in enumerate(self.ids)}
+        self.children: dict[str, list[str]] = {ROOT: []}
+        for n in nodes:
+            self.children.setdefault(n.id, [])
+            self.children[n.parent].append(n.id)
+        self._paths: dict[str, tuple[str, ...]] = {}
+        for n in nodes:
+            parent_path = self._paths.get(n.parent, ())
+            self._paths[n.id] = (*parent_path, n.id)
+        self._name_index: dict[str, str] = {}
+        for n in nodes:
+            for surface in (n.name, *n.aliases):
+                self._name_index.setdefault(surface.lower(), n.id)
+        self._subtree_cache: dict[tuple[str, frozenset[str]], tuple[list[list[str]], list[str]]] = {}
+        self._near_cache: dict[tuple[str, float, int], tuple[list[str], list[float]]] = {}
+        self._graph: nx.DiGraph | None = None
+
+    # -- loading ---------------------------------------------------------------------------
+    @classmethod
+    def from_files(cls, paths: list[Path]) -> Taxonomy:
+        """Parse taxonomy text files (each holding one or more top-level trees)."""
+        nodes: list[TaxonomyNode] = []
+        seen: set[str] = set()
+        for path in paths:
+            stack: list[TaxonomyNode] = []
+            for lineno, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                if not raw.strip() or raw.lstrip().startswith("#"):
+                    continue
+                where = f"{path.name}:{lineno}"
+                level, name, aliases, tags = _parse_line(raw.rstrip(), where)
+                if level > len(stack):
+                    raise TaxonomyError(f"{where}: indented {level} levels under a level-{len(stack) - 1} node")
+                del stack[level:]
+                parent = stack[-1] if stack else None
+                node_id = f"{parent.id}/{slugify(name)}" if parent else slugify(name)
+                if node_id in seen:
+                    raise TaxonomyError(f"{where}: duplicate node {node_id!r}")
+                seen.add(node_id)
+                node = TaxonomyNode(
+                    id=node_id,
+                    name=name,
+                    aliases=aliases,
+                    tags=tags | (parent.tags if parent else frozenset()),
+                    depth=level + 1,
+                    parent=parent.id if parent else ROOT,
+                )
+                nodes.append(node)
+                stack.append(node)
+        if not nodes:
+            raise TaxonomyError(f"no taxonomy nodes found in {[str(p) for p in paths]}")
+        return cls(nodes)
+
+    # -- structure -------------------------------------------------------------------------
+    @property
+    def graph(self) -> nx.DiGraph:
+        """The tree as a networkx DiGraph (edges parent -> child), built on first use."""
+        if self._graph is None:
+            import networkx as nx  # deferred: importing networkx costs ~0.1 s
+
+            g = nx.DiGraph()
+            g.add_node(ROOT, name="(root)", aliases=(), tags=frozenset(), depth=0)
+            for n in self.nodes.values():
+                g.add_node(n.id, name=n.name, aliases=n.aliases, tags=n.tags, depth=n.depth)
+                g.add_edge(n.parent, n.id)
+            self._graph = g
+        return self._graph
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __contains__(self, node_id: object) -> bool:
+        return node_id in self.nodes
+
+    def node(self, node_id: str) -> TaxonomyNode:
+        """The node with this id; a clear error with a suggestion otherwise."""
+        try:
+            return self.nodes[node_id]
+        except KeyError:
+            raise TaxonomyError(
+                f"unknown taxonomy node {node_id!r}{did_you_mean(node_id, self.ids)}"
+            ) from None
+
+    def name(self, node_id: str) -> str:
+        """Display name of a node."""
+        return self.node(node_id).name
+
+    def top_level(self) -> list[str]:
+        """Ids of the top-level categories."""
+        return list(self.children[ROOT])
+
+    def parent(self, node_id: str) -> str | None:
+        """Parent id, or None for a top-level category."""
+        p = self.node(node_id).parent
+        return None if p == ROOT else p
+
+    def path_to_root(self, node_id: str) -> list[str]:
+        """Ids from the node up to its top-level category (node first)."""
+        self.node(node_id)
+        return list(reversed(self._paths[node_id]))
+
+    def anchor_path(self, node_id: str) -> list[str]:
+        """Ids from the top-level category down to the node (the CSP anchor path)."""
+        self.node(node_id)
+        return list(self._paths[node_id])
+
+    def top_category(self, node_id: str) -> str:
+        """Id of the node's top-level category."""
+        return self._paths[node_id][0]
+
+    def siblings(self, node_id: str) -> list[str]:
+        """Other children of the node's parent."""
+        return [c for c in self.children[self.node(node_id).parent] if c != node_id]
+
+    def descendants(self, node_id: str) -> list[str]:
+        """All nodes below this one, depth-first."""
+        self.node(node_id)
+        out: list[str] = []
+        stack = list(reversed(self.children[node_id]))
+        while stack:
+            nid = stack.pop()
+            out.append(nid)
+            stack.extend(reversed(self.children[nid]))
+        return out
+
+    def is_ancestor(self, ancestor: str, node_id: str) -> bool:
+        """True if `ancestor` lies on the path from `node_id` to the root (or is it)."""
+        return ancestor in self._paths[node_id]
+
+    def distance(self, a: str, b: str) -> int:
+        """Number of tree edges between two nodes (through the root across categories)."""
+        pa, pb = self._paths.get(a), self._paths.get(b)
+        if pa is None or pb is None:
+            self.node(a if pa is None else b)
+        common = 0
+        for x, y in zip(pa, pb, strict=False):
+            if x != y:
+                break
+            common += 1
+        return len(pa) + len(pb) - 2 * common
+
+    def resolve(self, text: str) -> str:
+        """A node id from an id, a display name or an alias (case-insensitive)."""
+        if text in self.nodes:
+            return text
+        hit = self._name_index.get(text.strip().lower())
+        if hit is None:
+            raise TaxonomyError(
+                f"no taxonomy node named {text!r}{did_you_mean(text.lower(), list(self._name_index))}"
+            )
+        return hit
+
+    def resolve_path(self, display_path: str) -> str:
+        """A node id from a display-name path such as 'Food & Cooking/Cuisines'."""
+        node_id = "/".join(slugify(part) for part in display_path.split("/"))
+        self.node(node_id)
+        return node_id
+
+    def surfaces(self) -> dict[str, str]:
+        """Lowercased display name or alias -> node id (first node wins on a clash)."""
+        return dict(self._name_index)
+
+    # -- sampling --------------------------------------------------------------------------
+    def _subtree(self, under: str | None, exclude_tags: frozenset[str]) -> tuple[list[list[str]], list[str]]:
+        key = (under or ROOT, exclude_tags)
+        cached = self._subtree_cache.get(key)
+        if cached is None:
+            pool = self.descendants(under) if under else self.ids
+            if exclude_tags:
+                pool = [n for n in pool if not (self.nodes[n].tags & exclude_tags)]
+            base = self.nodes[under].depth if under else 0
+            by_depth: dict[int, list[str]] = {}
+            for n in pool:
+                by_depth.setdefault(self.nodes[n].depth - base, []).append(n)
+            cached = ([by_depth[d] for d in sorted(by_depth)], pool)
+            self._subtree_cache[key] = cached
+        return cached
+
+    def sample_anchor(
+        self,
+        draws: Draws | np.random.Generator,
+        *,
+        under: str | None = None,
+        stratified: float = 0.5,
+        specificity: float = 0.5,
+        exclude_tags: frozenset[str] | set[str] = frozenset(),
+    ) -> str | None:
+        """Sample one anchor node (CSP anchor-path sampling).
+
+        With probability ``1 - stratified`` the node is uniform over the subtree
+        (breadth: most nodes are deep leaves).  Otherwise a depth is chosen
+        first, with weights that tilt from shallow (``specificity=0``) through
+        uniform over depths (0.5) to deep (1), and then a node at that depth.
+        Nodes carrying any of ``exclude_tags`` are never drawn.  Returns None if
+        nothing is left to draw from.
+        """
+        for knob, value in (("stratified", stratified), ("specificity", specificity)):
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{knob} must be in [0, 1], got {value}")
+        d = draws if isinstance(draws, Draws) else Draws(draws, block=64)
+        levels, pool = self._subtree(under, frozenset(exclude_tags))
+        if not pool:
+            return None
+        if d.random() >= stratified:
+            return d.choice(pool)
+        m = len(levels)
+        weights = [(1.0 - specificity) * (m - i) + specificity * (i + 1) for i in range(m)]
+        cum = list(np.cumsum(weights))
+        return d.choice(levels[d.weighted(cum)])
+
+    def _near_candidates(self, node_id: str, decay: float, max_distance: int) -> tuple[list[str], list[float]]:
+        key = (node_id, decay, max_distance)
+        cached = self._near_cache.get(key)
+        if cached is None:
+            dist = {node_id: 0}
+            frontier = [node_id]
+            while frontier:
+                nxt = []
+                for n in frontier:
+                    parent = self.nodes[n].parent
+                    for m in (*self.children[n], *(() if parent == ROOT else (parent,))):
+                        if m not in dist and dist[n] + 1 <= max_distance:
+                            dist[m] = dist[n] + 1
+                            nxt.append(m)
+                frontier = nxt
+            cands = [n for n in dist if n != node_id]
+            cum = list(np.cumsum([math.exp(-decay * (dist[n] - 1)) for n in cands]))
+            cached = (cands, cum)
+            self._near_cache[key] = cached
+        return cached
+
+    def sample_near(
+        self, node_id: str, draws: Draws, *, decay: float = 1.0, max_distance: int = 4
+    ) -> str:
+        """A node likely to be confused with `node_id`: weight exp(-decay * (distance - 1)).
+
+        Siblings (distance 2) are far likelier than second cousins (distance 4);
+        nodes beyond `max_distance` are never drawn.  Falls back to a uniform
+        node when the neighbourhood is empty.
+        """
+        cands, cum = self._near_candidates(node_id, decay, max_distance)
+        if not cands:
+            return draws.choice(self.ids)
+        return cands[draws.weighted(cum)]
+
+    # -- summary ---------------------------------------------------------------------------
+    def stats(self) -> dict[str, object]:
+        """Node count, top-level categories, depth histograms and alias count."""
+        depth = Counter(n.depth for n in self.nodes.values())
+        leaves = Counter(n.depth for n in self.nodes.values() if not self.children[n.id])
+        return {
+            "nodes": len(self.ids),
+            "top_level_count": len(self.children[ROOT]),
+            "top_level": [self.nodes[t].name for t in self.children[ROOT]],
+            "depth_histogram": {str(k): depth[k] for k in sorted(depth)},
+            "leaf_depth_histogram": {str(k): leaves[k] for k in sorted(leaves)},
+            "aliases": sum(len(n.aliases) for n in self.nodes.values()),
+            "tagged_nodes": sum(1 for n in self.nodes.values() if n.tags),
+        }
+
+
+@cache
+def load_taxonomy(data_dir: Path | None = None) -> Taxonomy:
+    """Load (once per directory) the taxonomy shipped with PersonaGym or one in `data_dir`."""
+    directory = Path(data_dir) if data_dir else DATA_DIR
+    files = sorted(directory.glob("*.txt"))
+    if not files:
+        raise TaxonomyError(f"no taxonomy files (*.txt) in {directory}")
+    return Taxonomy.from_files(files)

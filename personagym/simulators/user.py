@@ -1,0 +1,321 @@
+"""`UserSimulator`: a persona with a hidden, evolving state that talks.
+
+Each turn the user perceives the assistant's last answer (as
+`ResponseFeatures`, from the response analyzer), reacts to it through the
+preference process, decides an intent (a task request, a disclosure,
+feedback, an answer to a clarifying question, a correction, or goodbye), and
+renders it (template renderer, then the noise model).  Every turn carries the
+PKIs it actually expresses.  No assistant or env is known here: the API is
+`open_session`, `respond`, `next_session`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from personagym.records import (
+    Intent,
+    NoiseRecord,
+    Persona,
+    PreferenceEvent,
+    PreferenceState,
+    ResponseFeatures,
+    UserTurn,
+)
+from personagym.rng import Draws
+from personagym.simulators.noise import NoiseConfig, NoiseModel
+from personagym.simulators.persona import PersonaSchema, load_schema
+from personagym.simulators.preferences import (
+    Assessment,
+    PreferenceConfig,
+    PreferenceProcess,
+    assess,
+    initial_state,
+)
+from personagym.simulators.renderers import TemplateRenderer
+
+#: Persona `domain` values (PPOpt) -> the task domain of the template bank they suggest.
+DOMAIN_HINTS: dict[str, str] = {
+    "writing": "writing", "coding": "tech_help", "data": "research", "product": "career",
+    "design": "hobby", "marketing": "writing", "sales": "career", "career": "career",
+    "education": "learning", "finance": "finance", "health": "fitness", "travel": "travel",
+    "shopping": "shopping", "food": "cooking", "research": "research", "news": "research",
+    "entertainment": "entertainment", "productivity": "planning", "life_admin": "planning",
+    "communication": "writing", "bizdev": "career", "ops": "planning", "legal": "advice",
+    "customer_support": "writing",
+}  # fmt: skip
+
+
+class UserConfig(BaseModel):
+    """How the simulated user behaves in conversation."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    interest_topic_rate: float = Field(0.6, ge=0.0, le=1.0, description="P(request is about a liked topic)")
+    domain_hint_rate: float = Field(0.5, ge=0.0, le=1.0, description="P(request domain follows persona)")
+    attach_preference_rate: float = Field(0.3, ge=0.0, le=1.0, description="P(request states a preference)")
+    slot_rate: float = Field(0.7, ge=0.0, le=1.0, description="P(a template slot is filled)")
+    disclose_rate: float = Field(0.35, ge=0.0, le=1.0, description="P(volunteer a preference)")
+    end_base: float = Field(0.08, ge=0.0, le=1.0, description="P(goodbye) at the first reply")
+    end_per_turn: float = Field(0.04, ge=0.0, le=1.0, description="added P(goodbye) per turn")
+    correct_rate: float = Field(0.5, ge=0.0, le=1.0, description="P(correct own slip next turn)")
+
+
+@dataclass(slots=True)
+class _Memory:
+    """What the user knows about the conversation so far."""
+
+    disclosed: set[tuple[str, str]] = field(default_factory=set)
+    topic: str | None = None
+    slip: tuple[str, str] | None = None
+
+
+class UserSimulator:
+    """A simulated user built on a persona; see the module docstring.
+
+    Args:
+        persona: who the user is.
+        seed: seeds the user's own random tree (int, SeedSequence or Generator).
+        noise: noise config (rate, layer weights, strategies).
+        preferences: preference-process rates.
+        config: conversational behaviour.
+        schema: persona schema (the shipped one by default).
+    """
+
+    def __init__(
+        self,
+        persona: Persona,
+        *,
+        seed: int | np.random.SeedSequence | np.random.Generator | None = None,
+        noise: NoiseConfig | None = None,
+        preferences: PreferenceConfig | None = None,
+        config: UserConfig | None = None,
+        schema: PersonaSchema | None = None,
+        renderer: TemplateRenderer | None = None,
+    ) -> None:
+        self.persona = persona
+        self.schema = schema or load_schema()
+        self.taxonomy = self.schema.taxonomy
+        self.config = config or UserConfig()
+        self.renderer = renderer or TemplateRenderer(self.schema)
+        bank = self.renderer.bank
+        self.noise = NoiseModel(self.schema, noise, slot_values=bank.slot_values,
+                                vague_slot_values=bank.vague_slot_values)
+        self.process = PreferenceProcess(self.schema, preferences)
+        gen = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        self.draws = Draws(gen)
+        self.state: PreferenceState = initial_state(persona, self.schema)
+        self.events: list[PreferenceEvent] = []
+        self.ended = False
+        self.last_assessment: Assessment | None = None
+        self._memory = _Memory()
+        self._facts = self._disclosable_facts()
+
+    # -- public API ------------------------------------------------------------------------
+    def open_session(self) -> UserTurn:
+        """The first turn of the current session: a task request."""
+        self.ended = False
+        self._memory.topic = None
+        self._memory.slip = None
+        return self._turn(self._request())
+
+    def respond(self, assistant_text: str | None = None,
+                features: ResponseFeatures | None = None) -> UserTurn:
+        """The user's next turn, reacting to the assistant's last answer (its features)."""
+        if self.ended:
+            raise RuntimeError("the session has ended (the user said goodbye); call next_session()")
+        self.state.turn += 1
+        assessment = None
+        if features is not None:
+            assessment = assess(self.state, features, self.schema)
+            self.events += self.process.react(self.state, assessment)
+            self.events += self.process.expose(self.state, [n for n, _ in assessment.liked])
+        self.last_assessment = assessment
+        return self._turn(self._decide(features, assessment))
+
+    def next_session(self) -> list[PreferenceEvent]:
+        """Move to the next session: time passes and preferences drift and change."""
+        events = self.process.next_session(self.state, self.draws)
+        self.events += events
+        self._facts = self._disclosable_facts()
+        self.ended = False
+        return events
+
+    # -- deciding --------------------------------------------------------------------------
+    def _decide(self, features: ResponseFeatures | None, assessment: Assessment | None) -> Intent:
+        d, cfg, state = self.draws, self.config, self.state
+        mem = self._memory
+        if assessment is not None:
+            if assessment.violations:
+                return self._complaint("constraint_violation", "high")
+            if assessment.disliked:
+                node = assessment.disliked[0][0]
+                interest = self._interest_of(node)
+                level = "high" if interest and interest.intensity >= 0.7 else "medium"
+                return Intent(kind="feedback", polarity=-1, level=level, reason="disliked_item",
+                              topic=interest.node if interest else node)
+        if mem.slip is not None and d.random() < cfg.correct_rate:
+            right, wrong = mem.slip
+            mem.slip = None
+            return Intent(kind="correction", topic=right, wrong=wrong)
+        if features is not None and (features.questions > 0 or features.asked_about):
+            return self._clarification(features)
+        if assessment is not None:
+            missed = [k for k, ok in assessment.style_checks.items() if not ok]
+            if missed and d.random() < 0.6:
+                return self._style_complaint(d.choice(missed))
+        p_end = cfg.end_base + cfg.end_per_turn * state.turn
+        if self.state.attributes.get("patience") == "low":
+            p_end += 0.05
+        if state.satisfaction < 0.3:
+            p_end += 0.2
+        if d.random() < p_end:
+            return Intent(kind="goodbye", polarity=1 if state.satisfaction >= 0.5 else -1)
+        if assessment is not None and assessment.liked and d.random() < 0.5:
+            level = "high" if state.satisfaction > 0.8 else "medium" if state.satisfaction > 0.5 else "low"
+            return Intent(kind="feedback", polarity=1, level=level)
+        if d.random() < cfg.disclose_rate:
+            disclosure = self._disclosure()
+            if disclosure is not None:
+                return disclosure
+        return self._request()
+
+    def _interest_of(self, node: str):
+        for ancestor in reversed(self.taxonomy.anchor_path(node)):
+            if ancestor in self.state.interests:
+                return self.state.interests[ancestor]
+        return None
+
+    def _disclosable_facts(self) -> list[tuple[str, str]]:
+        facts = [("interest", n) for n in self.state.interests]
+        for name, value in self.state.attributes.items():
+            attr = self.schema.attributes[name]
+            if attr.type == "taxonomy":
+                continue
+            for v in value if isinstance(value, list) else [value]:
+                if attr.phrases.get(v):
+                    facts.append((name, v))
+        return facts
+
+    def _level(self, intensity: float) -> str:
+        return "high" if intensity >= 0.7 else "medium" if intensity >= 0.45 else "low"
+
+    def _fact_intent(self, kind: str, fact: tuple[str, str]) -> Intent:
+        self._memory.disclosed.add(fact)
+        if fact[0] == "interest":
+            interest = self.state.interests[fact[1]]
+            return Intent(kind=kind, topic=fact[1], polarity=interest.polarity,  # type: ignore[arg-type]
+                          level=self._level(interest.intensity))  # type: ignore[arg-type]
+        return Intent(kind=kind, attribute=fact[0], value=fact[1])  # type: ignore[arg-type]
+
+    def _disclosure(self) -> Intent | None:
+        fresh = [f for f in self._facts if f not in self._memory.disclosed
+                 and (f[0] != "interest" or f[1] in self.state.interests)]
+        if not fresh:
+            return None
+        if self.state.restate_level > 0:
+            constraints = [f for f in fresh if f[0] != "interest"
+                           and self.schema.attributes[f[0]].role == "constraint"]
+            fresh = constraints or fresh
+        return self._fact_intent("preference_disclosure", self.draws.choice(fresh))
+
+    def _clarification(self, features: ResponseFeatures) -> Intent:
+        d = self.draws
+        for asked in features.asked_about:
+            if asked in self.schema.attributes:
+                value = self.state.attributes.get(asked)
+                if isinstance(value, str) and self.schema.attributes[asked].phrases.get(value):
+                    return self._fact_intent("clarification_answer", (asked, value))
+            elif asked in self.taxonomy:
+                known = [n for n in self.state.interests
+                         if self.taxonomy.is_ancestor(asked, n) or self.taxonomy.is_ancestor(n, asked)]
+                if known:
+                    return self._fact_intent("clarification_answer", ("interest", d.choice(known)))
+        fresh = [f for f in self._facts if f not in self._memory.disclosed
+                 and (f[0] != "interest" or f[1] in self.state.interests)]
+        if fresh and d.random() < 0.8:
+            return self._fact_intent("clarification_answer", d.choice(fresh))
+        return Intent(kind="clarification_answer")
+
+    def _constraint_fact(self) -> tuple[str, str] | None:
+        facts = [f for f in self._facts if f[0] != "interest"
+                 and self.schema.attributes[f[0]].forbids.get(f[1])]
+        return self.draws.choice(facts) if facts else None
+
+    def _complaint(self, reason: str, level: str) -> Intent:
+        fact = self._constraint_fact()
+        if fact is None:
+            return Intent(kind="feedback", polarity=-1, level=level)  # type: ignore[arg-type]
+        self._memory.disclosed.add(fact)
+        return Intent(kind="feedback", polarity=-1, level=level, reason=reason,  # type: ignore[arg-type]
+                      attribute=fact[0], value=fact[1])
+
+    def _style_complaint(self, attribute: str) -> Intent:
+        value = self.state.attributes.get(attribute)
+        reason = {"length_pref": "too_long", "format_pref_primary": "wrong_format",
+                  "formality_level": "wrong_tone"}.get(attribute, "ignored_preference")
+        if attribute == "length_pref" and value in ("detailed", "exhaustive"):
+            reason = "too_short"
+        if isinstance(value, str) and self.schema.attributes[attribute].phrases.get(value):
+            self._memory.disclosed.add((attribute, value))
+            return Intent(kind="feedback", polarity=-1, level="medium", reason="ignored_preference",
+                          attribute=attribute, value=value)
+        return Intent(kind="feedback", polarity=-1, level="medium", reason=reason)
+
+    def _request(self) -> Intent:
+        d, cfg = self.draws, self.config
+        bank = self.renderer.bank
+        tax = self.taxonomy
+        hint = DOMAIN_HINTS.get(str(self.state.attributes.get("domain")))
+        domain_name = hint if hint and d.random() < cfg.domain_hint_rate else d.choice(bank.domain_names)
+        domain = bank.domains[domain_name]
+        liked = [n for n, i in self.state.interests.items()
+                 if i.polarity > 0 and tax.top_category(n) in domain.categories]
+        topic, polarity = None, None
+        if liked and d.random() < cfg.interest_topic_rate:
+            topic, polarity = d.choice(liked), 1
+        else:
+            disliked = [n for n, i in self.state.interests.items() if i.polarity < 0]
+            forbidden = frozenset(self.state.forbidden_tags)
+            for _ in range(4):
+                topic = tax.sample_anchor(d, under=d.choice(domain.categories), exclude_tags=forbidden)
+                if topic and not any(tax.is_ancestor(n, topic) for n in disliked):
+                    break
+        slots = {}
+        for name in ("time", "budget", "location", "quantity", "audience", "format", "length"):
+            if d.random() < cfg.slot_rate:
+                slots[name] = d.choice(bank.slot_values[name])
+        attribute = value = None
+        rate = cfg.attach_preference_rate * (1 + self.state.restate_level)
+        if self.state.attributes.get("feedback_explicitness") == "explicit":
+            rate *= 1.5
+        if d.random() < rate:
+            facts = [f for f in self._facts if f[0] != "interest"]
+            if facts:
+                attribute, value = d.choice(facts)
+                self._memory.disclosed.add((attribute, value))
+        self._memory.topic = topic
+        return Intent(kind="task_request", domain=domain_name, topic=topic, polarity=polarity,
+                      slots=slots, attribute=attribute, value=value)
+
+    # -- rendering -------------------------------------------------------------------------
+    def _turn(self, intent: Intent) -> UserTurn:
+        d = self.draws
+        draft = self.renderer.render(intent, d)
+        clean, _ = draft.finish()
+        layer, strategies = self.noise.apply(draft, d)
+        text, pkis = draft.finish() if layer != "none" else (clean, [p for p in draft.pkis if p.start >= 0])
+        for pki in pkis:
+            if pki.certainty == "mistaken" and pki.intended:
+                self._memory.slip = (pki.intended, pki.key)
+        if intent.kind == "goodbye":
+            self.ended = True
+        return UserTurn.model_construct(
+            session=self.state.session, turn=self.state.turn, intent=intent, text=text,
+            clean_text=clean, noise=NoiseRecord.model_construct(
+                layer=layer, strategies=strategies, clean=clean, noisy=text),
+            pkis=pkis, rendered_by=self.renderer.name,
+        )

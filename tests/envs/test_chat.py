@@ -1,0 +1,162 @@
+"""PersonaChatEnv: the Gymnasium contract, determinism, episode ends, bad input, no leaks."""
+
+from __future__ import annotations
+
+import json
+
+import gymnasium as gym
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+import personagym  # noqa: F401 - registers the ids
+from personagym.envs.registration import ENV_SPECS
+from personagym.policies import make_policy
+
+ENV_IDS = sorted(ENV_SPECS)
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_check_env_passes(env_id: str) -> None:
+    env = gym.make(env_id)
+    check_env(env.unwrapped, skip_render_check=True)
+    env.close()
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_same_seed_same_trajectory(env_id: str) -> None:
+    def run(seed: int) -> list[str]:
+        env = gym.make(env_id)
+        policy = make_policy("tracker", env=env, seed=0)
+        obs, info = env.reset(seed=seed)
+        steps = [json.dumps(obs, sort_keys=True)]
+        done = False
+        while not done:
+            obs, reward, terminated, truncated, info = env.step(policy.act(obs))
+            steps.append(json.dumps([obs, reward, terminated, truncated, info], sort_keys=True))
+            done = terminated or truncated
+        steps.append(env.unwrapped.trajectory().model_dump_json())
+        return steps
+
+    assert run(3) == run(3)
+    assert run(3) != run(4)
+
+
+def test_real_text_is_in_the_spaces() -> None:
+    env = gym.make("PersonaGym/Chat-v0")
+    obs, _ = env.reset(seed=0)
+    assert env.observation_space.contains(obs)
+    text = "Sure — here's a plan:\n- Café ☕ at 9?\n- ¡Vamos! 😊"
+    assert env.action_space.contains(text)
+    obs, *_ = env.step(text)
+    assert env.observation_space.contains(obs)
+
+
+def test_episode_ends_terminated_or_truncated() -> None:
+    env = gym.make("PersonaGym/Chat-v0", max_turns=3)
+    ends = set()
+    for seed in range(30):
+        env.reset(seed=seed)
+        steps, done = 0, False
+        while not done:
+            _, _, terminated, truncated, _ = env.step("Here are some ideas for you.")
+            steps += 1
+            assert not (terminated and truncated)
+            done = terminated or truncated
+        assert steps <= 3
+        ends.add("terminated" if terminated else "truncated")
+        assert env.unwrapped.trajectory().terminated == terminated
+    assert ends == {"terminated", "truncated"}
+
+
+def test_long_term_env_has_sessions_and_evolving_preferences() -> None:
+    env = gym.make("PersonaGym/LongTerm-v0", preferences={"drift_rate": 0.5, "event_rate": 0.5})
+    sessions, events = set(), 0
+    for seed in range(5):
+        obs, _ = env.reset(seed=seed)
+        done = False
+        while not done:
+            sessions.add(obs["session"])
+            obs, _, terminated, truncated, _ = env.step("Happy to help! What would you like?")
+            done = terminated or truncated
+        events += len(env.unwrapped.trajectory().session_events)
+    assert sessions == {0, 1, 2, 3}
+    assert events > 0
+
+
+def test_bad_actions_and_order() -> None:
+    env = gym.make("PersonaGym/Chat-v0").unwrapped
+    with pytest.raises(RuntimeError, match=r"call reset\(\) before step\(\)"):
+        env.step("hi")
+    env.reset(seed=0)
+    with pytest.raises(TypeError, match="action must be a str .*got int"):
+        env.step(42)
+    with pytest.raises(TypeError, match="got NoneType"):
+        env.step(None)
+    _, _, _, _, info = env.step("x" * 20_000)
+    assert info["action_truncated"] is True
+    assert len(env.trajectory().turns[-1].assistant) == env.max_action_chars
+
+
+def test_step_after_end_is_a_clear_error() -> None:
+    env = gym.make("PersonaGym/Chat-v0", max_turns=1).unwrapped
+    env.reset(seed=0)
+    env.step("hello")
+    with pytest.raises(RuntimeError, match="episode is over"):
+        env.step("hello again")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"noise_rate": 2.0}, ValueError, r"noise rate must be in \[0, 1\], got 2.0"),
+        ({"reward_weights": {"prefrence": 1.0}}, ValueError, r"did you mean 'preference'"),
+        ({"max_turns": 0}, ValueError, "max_turns must be a positive int, got 0"),
+        ({"noise": "loud"}, TypeError, "noise must be a dict or NoiseConfig"),
+        ({"persona": {"persona_id": "x", "attributes": {"diet": "vegn"}, "interests": [], "summary": ""}},
+         ValueError, r"unknown value 'vegn' \(did you mean 'vegan'\?\)"),
+    ],
+)
+def test_bad_options(kwargs: dict, error: type, match: str) -> None:
+    with pytest.raises(error, match=match):
+        gym.make("PersonaGym/Chat-v0", **kwargs)
+
+
+def test_reset_options() -> None:
+    env = gym.make("PersonaGym/Chat-v0").unwrapped
+    persona = env.sampler.sample(123)
+    obs, info = env.reset(seed=1, options={"persona": persona, "noise_rate": 0.0, "reveal_oracle": True})
+    assert info["oracle"]["persona"].persona_id == persona.persona_id
+    with pytest.raises(ValueError, match=r"unknown reset option 'noise_rat' \(did you mean 'noise_rate'\?\)"):
+        env.reset(options={"noise_rat": 0.1})
+
+
+def _hidden_values(env) -> set[str]:
+    """Values that would betray the profile if they showed up in observations or info."""
+    view = env.unwrapped.oracle_view()
+    persona = view["persona"]
+    values = {persona.persona_id, persona.summary}
+    for name, value in persona.attributes.items():
+        for v in value if isinstance(value, list) else [value]:
+            if len(v) > 5:  # short ids like "mid" occur in ordinary words
+                values.add(v)
+        values.add(name)
+    values |= {i.node for i in persona.interests}
+    return values
+
+
+def test_no_ground_truth_in_observations_or_default_info() -> None:
+    env = gym.make("PersonaGym/Chat-v0")
+    policy = make_policy("generic", env=env, seed=0)
+    for seed in range(10):
+        obs, info = env.reset(seed=seed)
+        hidden = _hidden_values(env)
+        seen = [json.dumps(obs), json.dumps(info, default=str)]
+        done = False
+        while not done:
+            obs, _, terminated, truncated, info = env.step(policy.act(obs))
+            seen += [json.dumps({k: v for k, v in obs.items() if k != "message"}), json.dumps(info, default=str)]
+            done = terminated or truncated
+        blob = "\n".join(seen)
+        leaked = [v for v in hidden if v in blob]
+        assert not leaked, leaked
+        assert set(info) <= {"turn", "session", "reward_components", "action_truncated"}

@@ -1,0 +1,141 @@
+"""Semantic-aware noise: layer rates, strategies, PKI bookkeeping, bad configs."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pytest
+from pydantic import ValidationError
+
+from personagym.records import Intent
+from personagym.rng import Draws
+from personagym.simulators.noise import DEFAULT_STRATEGIES, NoiseConfig, NoiseModel
+from personagym.simulators.persona import PersonaSchema
+from personagym.simulators.renderers import TemplateRenderer
+
+
+@pytest.fixture(scope="module")
+def renderer(schema: PersonaSchema) -> TemplateRenderer:
+    return TemplateRenderer(schema)
+
+
+def _model(schema: PersonaSchema, renderer: TemplateRenderer, **kw) -> NoiseModel:
+    bank = renderer.bank
+    return NoiseModel(schema, NoiseConfig(**kw), slot_values=bank.slot_values,
+                      vague_slot_values=bank.vague_slot_values)
+
+
+def _request(taxonomy, d: Draws, attribute: str | None = None, value: str | None = None) -> Intent:
+    topic = d.choice([n for n in taxonomy.ids if taxonomy.nodes[n].depth >= 3])
+    return Intent(kind="task_request", domain="recommendation", topic=topic, polarity=1,
+                  slots={"time": "by Friday", "budget": "under $50", "quantity": "three"},
+                  attribute=attribute, value=value)
+
+
+def test_layer_rates_match_config(schema: PersonaSchema, renderer: TemplateRenderer, taxonomy) -> None:
+    model = _model(schema, renderer)
+    d = Draws(np.random.default_rng(0))
+    n = 20_000
+    layers = Counter()
+    for _ in range(n):
+        draft = renderer.render(_request(taxonomy, d), d)
+        layer, strategies = model.apply(draft, d)
+        layers[layer] += 1
+        assert (layer == "none") == (not strategies)
+    expected = {"none": 0.75, "surface": 0.125, "incomplete": 0.075, "ambiguity": 0.05}
+    for layer, p in expected.items():
+        assert abs(layers[layer] / n - p) < 0.02, (layer, layers[layer] / n)
+
+
+def test_custom_rates(schema: PersonaSchema, renderer: TemplateRenderer, taxonomy) -> None:
+    model = _model(schema, renderer, rate=0.6, layer_weights={"surface": 0.2, "incomplete": 0.2, "ambiguity": 0.6})
+    d = Draws(np.random.default_rng(1))
+    layers = Counter(model.apply(renderer.render(_request(taxonomy, d), d), d)[0] for _ in range(20_000))
+    assert abs(layers["ambiguity"] / 20_000 - 0.36) < 0.02
+    assert abs(layers["none"] / 20_000 - 0.4) < 0.02
+
+
+def test_every_strategy_fires_and_keeps_evidence_exact(schema: PersonaSchema, renderer: TemplateRenderer,
+                                                     taxonomy) -> None:
+    model = _model(schema, renderer, rate=1.0)
+    d = Draws(np.random.default_rng(2))
+    attr = next(a for a in schema.attributes.values() if a.role == "style" and a.phrases and a.vague)
+    value = next(v for v in attr.values if attr.phrases.get(v))
+    seen = Counter()
+    for _ in range(3000):
+        draft = renderer.render(_request(taxonomy, d, attr.name, value), d)
+        layer, strategies = model.apply(draft, d)
+        text, pkis = draft.finish()
+        seen.update(strategies)
+        for pki in pkis:
+            assert text[pki.start:pki.end] == pki.evidence and pki.evidence
+    for layer, strategies in DEFAULT_STRATEGIES.items():
+        for name in strategies:
+            assert seen[name] > 0, f"{layer}/{name} never fired"
+
+
+def test_vague_and_mind_change_pkis(schema: PersonaSchema, renderer: TemplateRenderer, taxonomy) -> None:
+    model = _model(schema, renderer, rate=1.0, layer_weights={"surface": 0, "incomplete": 0, "ambiguity": 1},
+                   strategies={"ambiguity": {"multiple_intents": 0, "unclear_intent": 0,
+                                             "self_contradiction": 0, "mind_change": 1}})
+    d = Draws(np.random.default_rng(3))
+    near, rand = [], []
+    for _ in range(500):
+        intent = _request(taxonomy, d)
+        draft = renderer.render(intent, d)
+        model.apply(draft, d)
+        _, pkis = draft.finish()
+        mistaken = [p for p in pkis if p.certainty == "mistaken"]
+        assert len(mistaken) == 1 and mistaken[0].intended == intent.topic
+        assert any(p.certainty == "retracted" and p.key == intent.topic for p in pkis)
+        near.append(taxonomy.distance(intent.topic, mistaken[0].key))
+        rand.append(taxonomy.distance(intent.topic, d.choice(taxonomy.ids)))
+    assert np.mean(near) < np.mean(rand) / 2
+    vague = _model(schema, renderer, rate=1.0, layer_weights={"surface": 0, "incomplete": 1, "ambiguity": 0},
+                   strategies={"incomplete": {"missing_slot": 0, "vague_value": 1, "context_dependency": 0,
+                                              "unclear_priority": 0}})
+    got_vague = 0
+    for _ in range(300):
+        intent = _request(taxonomy, d)
+        draft = renderer.render(intent, d)
+        vague.apply(draft, d)
+        _, pkis = draft.finish()
+        for p in pkis:
+            if p.certainty == "vague":
+                got_vague += 1
+                assert p.key == taxonomy.parent(intent.topic) and p.intended == intent.topic
+    assert got_vague > 50
+
+
+def test_noise_never_touches_truth_spans(schema: PersonaSchema, renderer: TemplateRenderer, taxonomy) -> None:
+    """Typos and segmentation land outside entity names."""
+    model = _model(schema, renderer, rate=1.0, layer_weights={"surface": 1, "incomplete": 0, "ambiguity": 0},
+                   strategies={"surface": {"typo": 1, "word_segmentation": 1, "synonym_rewrite": 0,
+                                           "colloquial_speech": 0}})
+    d = Draws(np.random.default_rng(4))
+    for _ in range(500):
+        intent = _request(taxonomy, d)
+        draft = renderer.render(intent, d)
+        model.apply(draft, d)
+        text, pkis = draft.finish()
+        topic = [p for p in pkis if p.key == intent.topic]
+        assert topic and topic[0].evidence == taxonomy.name(intent.topic)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"rate": 1.2}, r"noise rate must be in \[0, 1\], got 1.2"),
+        ({"rate": -0.1}, r"noise rate must be in \[0, 1\], got -0.1"),
+        ({"layer_weights": {"surface": 0.5, "incomplete": 0.3, "ambiguity": 0.3}},
+         "layer_weights must sum to 1, got 1.1"),
+        ({"layer_weights": {"surfce": 0.5, "incomplete": 0.3, "ambiguity": 0.2}},
+         r"unknown layer 'surfce' \(did you mean 'surface'\?\)"),
+        ({"strategies": {"surface": {"tpyo": 0.3}}}, r"unknown strategy 'tpyo' \(did you mean 'typo'\?\)"),
+        ({"strategies": {"surface": {"typo": 2}}}, r"strategies\['surface'\]\['typo'\] must be in \[0, 1\]"),
+    ],
+)
+def test_bad_noise_config(kwargs: dict, match: str) -> None:
+    with pytest.raises(ValidationError, match=match):
+        NoiseConfig(**kwargs)

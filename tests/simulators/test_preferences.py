@@ -1,0 +1,131 @@
+"""The dynamic preference process: drift, life events, satiation, reactions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from pydantic import ValidationError
+
+from personagym.records import MentionFeature, ResponseFeatures
+from personagym.rng import Draws
+from personagym.simulators.persona import PersonaSchema
+from personagym.simulators.preferences import (
+    PreferenceConfig,
+    PreferenceProcess,
+    assess,
+    initial_state,
+)
+from personagym.simulators.sampler import PersonaSampler
+
+
+@pytest.fixture(scope="module")
+def personas(schema: PersonaSchema):
+    return [PersonaSampler(schema).sample(i) for i in range(200)]
+
+
+def _run_gaps(schema, personas, config: PreferenceConfig, gaps: int = 5):
+    process = PreferenceProcess(schema, config)
+    d = Draws(np.random.default_rng(0))
+    events, interest_gaps, n_gaps = [], 0, 0
+    for persona in personas:
+        state = initial_state(persona, schema)
+        for _ in range(gaps):
+            interest_gaps += len(state.interests)
+            n_gaps += 1
+            events += process.next_session(state, d)
+            assert not schema.violations(state.attributes, state.interests.values())
+    return events, interest_gaps, n_gaps
+
+
+@pytest.mark.parametrize("rate", [0.1, 0.3])
+def test_drift_happens_at_its_rate(schema, personas, rate: float) -> None:
+    config = PreferenceConfig(drift_rate=rate, event_rate=0.0, satiation_rate=0.0)
+    events, interest_gaps, _ = _run_gaps(schema, personas, config)
+    drifts = [e for e in events if e.kind == "drift"]
+    assert abs(len(drifts) / interest_gaps - rate) < 0.03
+    tax = schema.taxonomy
+    for e in drifts:
+        assert tax.distance(e.before, e.after) in (1, 2)  # parent/child or sibling
+        assert e.time_label in ("next_week", "next_month", "next_year")
+
+
+@pytest.mark.parametrize("rate", [0.2, 0.5])
+def test_life_events_happen_at_their_rate(schema, personas, rate: float) -> None:
+    config = PreferenceConfig(drift_rate=0.0, event_rate=rate)
+    events, _, n_gaps = _run_gaps(schema, personas, config)
+    causes = [e for e in events if e.kind == "life_event" and e.cause and not e.cause.startswith("dropped")]
+    assert abs(len(causes) / n_gaps - rate) < 0.04
+    assert all(e.cause for e in causes)
+
+
+def test_diet_change_drops_forbidden_likes(schema, taxonomy) -> None:
+    from personagym.records import Interest, Persona
+
+    steak = next(n for n in taxonomy.ids if "beef" in taxonomy.nodes[n].tags)
+    persona = Persona(persona_id="p", attributes={"diet": "omnivore"}, summary="",
+                      interests=[Interest(node=steak, polarity=1, intensity=0.9)])
+    state = initial_state(persona, schema)
+    process = PreferenceProcess(schema)
+    events = process._apply_attribute(state, "diet", "omnivore", "vegan", "next_month", "went vegan")
+    assert steak not in state.interests
+    assert "animal_product" in state.forbidden_tags
+    assert [e.target for e in events] == ["diet", steak]
+    assert events[0].before == "omnivore" and events[0].after == "vegan"
+
+
+def test_satiation_and_recovery(schema, personas) -> None:
+    persona = next(p for p in personas if any(i.polarity > 0 for i in p.interests))
+    state = initial_state(persona, schema)
+    node = next(n for n, i in state.interests.items() if i.polarity > 0)
+    start = state.interests[node].intensity
+    process = PreferenceProcess(schema, PreferenceConfig(satiation_rate=0.2, drift_rate=0, event_rate=0))
+    for _ in range(3):
+        process.expose(state, [node])
+    assert state.interests[node].intensity == pytest.approx(start * 0.8**3, abs=1e-3)
+    process.next_session(state, Draws(np.random.default_rng(0)))
+    assert start * 0.8**3 < state.interests[node].intensity <= start + 1e-3
+
+
+def test_reactions_follow_assessment(schema, personas, taxonomy) -> None:
+    persona = next(p for p in personas if any(i.polarity < 0 for i in p.interests)
+                   and any(i.polarity > 0 for i in p.interests))
+    state = initial_state(persona, schema)
+    process = PreferenceProcess(schema)
+    liked = next(n for n, i in state.interests.items() if i.polarity > 0)
+    disliked = next(n for n, i in state.interests.items() if i.polarity < 0)
+    good = assess(state, ResponseFeatures(mentions=[MentionFeature(node=liked, stance="recommend")]), schema)
+    assert good.liked and not good.disliked
+    before = state.satisfaction
+    process.react(state, good)
+    assert state.satisfaction > before
+    bad = assess(state, ResponseFeatures(mentions=[MentionFeature(node=disliked, stance="recommend")]), schema)
+    assert bad.disliked
+    level = state.restate_level
+    events = process.react(state, bad)
+    assert state.restate_level == level + 1 and events[0].kind == "reaction"
+    assert "disliked" in events[0].cause
+
+
+def test_violation_is_detected(schema, taxonomy) -> None:
+    from personagym.records import Persona
+
+    persona = Persona(persona_id="p", attributes={"diet": "vegan"}, interests=[], summary="")
+    state = initial_state(persona, schema)
+    steak = next(n for n in taxonomy.ids if "beef" in taxonomy.nodes[n].tags)
+    a = assess(state, ResponseFeatures(mentions=[MentionFeature(node=steak, stance="recommend")]), schema)
+    assert a.violations
+    warned = assess(state, ResponseFeatures(mentions=[MentionFeature(node=steak, stance="warn")]), schema)
+    assert not warned.violations
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"drift_rate": 1.5}, "drift_rate"),
+        ({"drift_moves": {"sibling": 0.5, "child": 0.5, "parent": 0.5}}, "drift_moves must be non-negative and sum to 1"),
+        ({"gap_weights": {"next_week": 1.0}}, "gap_weights must have keys"),
+    ],
+)
+def test_bad_preference_config(kwargs: dict, match: str) -> None:
+    with pytest.raises(ValidationError, match=match):
+        PreferenceConfig(**kwargs)

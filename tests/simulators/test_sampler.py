@@ -1,0 +1,107 @@
+"""Persona sampling: coherence, partial observability, diversity, determinism."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from pydantic import ValidationError
+
+from personagym.records import Persona
+from personagym.simulators.persona import PersonaSchema
+from personagym.simulators.sampler import PersonaSampler, SamplerConfig
+
+
+@pytest.fixture(scope="module")
+def sampler(schema: PersonaSchema) -> PersonaSampler:
+    return PersonaSampler(schema)
+
+
+def test_ten_thousand_personas_are_coherent(sampler: PersonaSampler, schema: PersonaSchema) -> None:
+    for i in range(10_000):
+        p = sampler.sample(i)
+        assert not schema.violations(p.attributes, p.interests), (i, schema.violations(p.attributes, p.interests))
+        schema.validate_attributes(p.attributes)
+
+
+def test_rules_bite(schema: PersonaSchema, sampler: PersonaSampler) -> None:
+    """The coherence rules are not vacuous: hand-made incoherent personas are caught."""
+    assert len(schema.rules) >= 20
+    broken = 0
+    for (attr, value), others in list(schema.incompatible.items())[:200]:
+        other, bad = next(iter(others.items()))
+        if schema.attributes[attr].type == "multi" or schema.attributes[other].type == "multi":
+            continue
+        assert schema.violations({attr: value, other: sorted(bad)[0]})
+        broken += 1
+    assert broken > 20
+
+
+def test_constraints_forbid_interests(schema: PersonaSchema, taxonomy) -> None:
+    vegan_attr = next(a for a in schema.attributes.values() if a.forbids and "vegan" in a.forbids)
+    steak = next(n for n in taxonomy.ids if "beef" in taxonomy.nodes[n].tags)
+    from personagym.records import Interest
+
+    problems = schema.violations({vegan_attr.name: "vegan"}, [Interest(node=steak, polarity=1, intensity=0.9)])
+    assert problems and "forbids" in problems[0]
+    assert not schema.violations({vegan_attr.name: "vegan"}, [Interest(node=steak, polarity=-1, intensity=0.9)])
+
+
+def test_partial_observability(sampler: PersonaSampler, schema: PersonaSchema) -> None:
+    counts = []
+    for i in range(300):
+        p = sampler.sample(i)
+        assert "query_length_pref" in p.attributes
+        styleish = [a for a in p.attributes if schema.attributes[a].role in ("style", "constraint")]
+        assert len(styleish) >= 5
+        counts.append(len(p.attributes))
+    frac = np.mean(counts) / len(schema.attributes)
+    assert 0.55 < frac < 0.75  # availability 0.7, minus draws blocked by coherence rules
+    sparse = PersonaSampler(schema, SamplerConfig(availability=0.1, min_attributes=15, max_attributes=15))
+    for i in range(50):
+        assert len(sparse.sample(i).attributes) <= 15
+
+
+def test_same_seed_same_persona_and_id(sampler: PersonaSampler) -> None:
+    a, b = sampler.sample(42), sampler.sample(42)
+    assert a == b and a.persona_id == b.persona_id
+    assert sampler.sample(43).persona_id != a.persona_id
+    assert [p.persona_id for p in sampler.sample_batch(20, seed=5)] == [
+        p.persona_id for p in sampler.sample_batch(20, seed=5)
+    ]
+
+
+def test_batch_diversity(schema: PersonaSchema) -> None:
+    strict = PersonaSampler(schema, SamplerConfig(availability=0.05, min_attributes=6,
+                                                  max_attributes=6, min_hamming=4, max_attempts=200,
+                                                  latent_interests=0))
+    batch = strict.sample_batch(60, seed=0)
+    codes = np.stack([strict._encode(p.attributes) for p in batch])
+    dists = [(codes[i] != codes[j]).sum() for i in range(len(batch)) for j in range(i)]
+    assert min(dists) >= 4
+
+
+def test_summary_is_natural_language(sampler: PersonaSampler, taxonomy) -> None:
+    p = sampler.sample(7)
+    assert isinstance(p, Persona) and len(p.summary) > 40
+    assert p.summary.endswith(".")
+    liked = [i for i in p.interests if i.polarity > 0]
+    if liked:
+        assert "I like" in p.summary
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"availability": 1.5}, "availability"),
+        ({"min_attributes": 20, "max_attributes": 10}, "max_attributes .10. must be >= min_attributes"),
+        ({"availabilty": 0.5}, "availabilty"),
+    ],
+)
+def test_bad_sampler_config(kwargs: dict, match: str) -> None:
+    with pytest.raises(ValidationError, match=match):
+        SamplerConfig(**kwargs)
+
+
+def test_unknown_required_attribute(schema: PersonaSchema) -> None:
+    with pytest.raises(ValueError, match=r"unknown persona attribute 'query_lenght_pref' \(did you mean 'query_length_pref'\?\)"):
+        PersonaSampler(schema, SamplerConfig(required=["query_lenght_pref"]))

@@ -1,0 +1,126 @@
+"""The interest taxonomy: size, shape, API and sampling."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pytest
+
+from personagym.rng import Draws
+from personagym.simulators.taxonomy import ROOT, TAGS, Taxonomy, TaxonomyError, slugify
+
+
+def test_is_a_tree_of_the_stated_size_and_shape(taxonomy: Taxonomy) -> None:
+    g = taxonomy.graph
+    assert nx.is_arborescence(g)
+    assert len(taxonomy) >= 1800
+    assert len(taxonomy.top_level()) >= 25
+    leaves = [n for n in taxonomy.ids if not taxonomy.children[n]]
+    leaf_depths = Counter(taxonomy.nodes[n].depth for n in leaves)
+    assert (leaf_depths[3] + leaf_depths[4]) / len(leaves) > 0.8
+    assert max(taxonomy.nodes[n].depth for n in taxonomy.ids) <= 5
+    # every top-level category branches at least three levels deep
+    for top in taxonomy.top_level():
+        assert max(taxonomy.nodes[n].depth for n in taxonomy.descendants(top)) >= 3
+
+
+def test_every_node_has_a_name_and_aliases(taxonomy: Taxonomy) -> None:
+    for node in taxonomy.nodes.values():
+        assert node.name
+        assert len(node.aliases) >= 1, node.id
+    assert sum(len(n.aliases) for n in taxonomy.nodes.values()) >= 2 * len(taxonomy)
+    assert all(n.tags <= TAGS for n in taxonomy.nodes.values())
+
+
+def test_tags_are_inherited(taxonomy: Taxonomy) -> None:
+    tagged = [n for n in taxonomy.ids if taxonomy.nodes[n].tags and taxonomy.children[n]]
+    assert tagged
+    for node in tagged[:50]:
+        for child in taxonomy.descendants(node):
+            assert taxonomy.nodes[node].tags <= taxonomy.nodes[child].tags
+
+
+def test_navigation(taxonomy: Taxonomy) -> None:
+    bebop = taxonomy.resolve("Bebop")
+    path = taxonomy.path_to_root(bebop)
+    assert path[0] == bebop and taxonomy.nodes[path[-1]].parent == ROOT
+    assert taxonomy.anchor_path(bebop) == list(reversed(path))
+    parent = taxonomy.parent(bebop)
+    assert parent is not None and bebop in taxonomy.children[parent]
+    assert bebop not in taxonomy.siblings(bebop)
+    assert all(taxonomy.parent(s) == parent for s in taxonomy.siblings(bebop))
+    assert bebop in taxonomy.descendants(taxonomy.top_category(bebop))
+    assert taxonomy.parent(taxonomy.top_category(bebop)) is None
+
+
+def test_distance_matches_networkx(taxonomy: Taxonomy) -> None:
+    d = Draws(np.random.default_rng(3))
+    und = taxonomy.graph.to_undirected()
+    for _ in range(50):
+        a, b = d.choice(taxonomy.ids), d.choice(taxonomy.ids)
+        assert taxonomy.distance(a, b) == nx.shortest_path_length(und, a, b)
+    sib = taxonomy.siblings(taxonomy.resolve("Bebop"))[0]
+    assert taxonomy.distance(taxonomy.resolve("Bebop"), sib) == 2
+
+
+def test_anchor_sampling_knob_moves_between_breadth_and_specificity(taxonomy: Taxonomy) -> None:
+    def mean_depth(**kw: float) -> float:
+        d = Draws(np.random.default_rng(0))
+        return float(np.mean([taxonomy.nodes[taxonomy.sample_anchor(d, **kw)].depth for _ in range(3000)]))
+
+    shallow = mean_depth(stratified=1.0, specificity=0.0)
+    uniform_depths = mean_depth(stratified=1.0, specificity=0.5)
+    deep = mean_depth(stratified=1.0, specificity=1.0)
+    uniform_nodes = mean_depth(stratified=0.0)
+    assert shallow < uniform_depths < deep
+    assert uniform_depths < uniform_nodes  # most nodes are deep: uniform favours specificity
+
+
+def test_anchor_sampling_respects_subtree_and_tags(taxonomy: Taxonomy) -> None:
+    food = taxonomy.resolve_path("Food & Cooking")
+    d = Draws(np.random.default_rng(1))
+    for _ in range(500):
+        node = taxonomy.sample_anchor(d, under=food, exclude_tags={"animal_product"})
+        assert node is not None and taxonomy.is_ancestor(food, node) and node != food
+        assert "animal_product" not in taxonomy.nodes[node].tags
+    with pytest.raises(ValueError, match="specificity must be in"):
+        taxonomy.sample_anchor(d, specificity=1.5)
+
+
+def test_near_sampling_prefers_close_nodes(taxonomy: Taxonomy) -> None:
+    d = Draws(np.random.default_rng(2))
+    nodes = [d.choice(taxonomy.ids) for _ in range(300)]
+    near = np.mean([taxonomy.distance(n, taxonomy.sample_near(n, d)) for n in nodes])
+    rand = np.mean([taxonomy.distance(n, d.choice(taxonomy.ids)) for n in nodes])
+    assert near < rand / 2
+
+
+def test_unknown_node_suggests(taxonomy: Taxonomy) -> None:
+    bebop = taxonomy.resolve("bebop")
+    with pytest.raises(TaxonomyError, match="did you mean"):
+        taxonomy.node(bebop[:-1] + "x")
+    with pytest.raises(TaxonomyError, match="no taxonomy node named"):
+        taxonomy.resolve("zzzz qqqq")
+
+
+def test_malformed_files_name_the_line(tmp_path: Path) -> None:
+    bad_indent = tmp_path / "a.txt"
+    bad_indent.write_text("Top | t1; t2\n   Odd | o1\n")
+    with pytest.raises(TaxonomyError, match=r"a.txt:2: indentation"):
+        Taxonomy.from_files([bad_indent])
+    bad_tag = tmp_path / "b.txt"
+    bad_tag.write_text("Top | t1\n  Wine | vino | alcohl\n")
+    with pytest.raises(TaxonomyError, match=r"unknown tag 'alcohl' \(did you mean 'alcohol'\?\)"):
+        Taxonomy.from_files([bad_tag])
+    jump = tmp_path / "c.txt"
+    jump.write_text("Top | t1\n    Deep | d1\n")
+    with pytest.raises(TaxonomyError, match="c.txt:2: indented 2 levels"):
+        Taxonomy.from_files([jump])
+
+
+def test_slugify() -> None:
+    assert slugify("Arts & Entertainment") == "arts_entertainment"
+    assert slugify("Rock 'n' Roll") == "rock_n_roll"

@@ -1,0 +1,93 @@
+"""The user simulator: determinism, diversity, PKIs, reactions to the assistant."""
+
+from __future__ import annotations
+
+import pytest
+
+from personagym.records import MentionFeature, Persona, ResponseFeatures
+from personagym.simulators.noise import NoiseConfig
+from personagym.simulators.persona import PersonaSchema
+from personagym.simulators.sampler import PersonaSampler
+from personagym.simulators.simulate import simulate_turns
+from personagym.simulators.user import UserSimulator
+
+
+def _texts(n: int, seed: int, **kw) -> list[str]:
+    return [t.text for _, t in simulate_turns(n, seed, **kw)]
+
+
+def test_same_seed_same_turns_different_seed_different() -> None:
+    a = [t.model_dump_json() for _, t in simulate_turns(300, 11)]
+    b = [t.model_dump_json() for _, t in simulate_turns(300, 11)]
+    assert a == b
+    assert _texts(300, 12) != _texts(300, 11)
+
+
+def test_ten_thousand_utterances_are_diverse() -> None:
+    texts = _texts(10_000, 0)
+    assert len(set(texts)) / len(texts) >= 0.9
+
+
+def test_every_turn_carries_valid_pkis(schema: PersonaSchema) -> None:
+    kinds = set()
+    n_pkis = 0
+    for persona, turn in simulate_turns(3000, 3):
+        kinds.add(turn.intent.kind)
+        assert turn.noise.clean == turn.clean_text and turn.noise.noisy == turn.text
+        if turn.noise.layer == "none":
+            assert turn.text == turn.clean_text
+        for pki in turn.pkis:
+            n_pkis += 1
+            assert turn.text[pki.start:pki.end] == pki.evidence
+            if pki.kind == "attribute" and pki.certainty == "clear":
+                truth = persona.attributes.get(pki.key)
+                assert pki.value == truth or (isinstance(truth, list) and pki.value in truth) \
+                    or turn.session > 0  # life events may have changed it since
+    assert {"task_request", "preference_disclosure", "goodbye"} <= kinds
+    assert n_pkis > 1000
+
+
+def test_clean_mode_has_no_noise() -> None:
+    for _, turn in simulate_turns(500, 4, noise=NoiseConfig(rate=0.0)):
+        assert turn.noise.layer == "none" and turn.text == turn.clean_text
+
+
+def _persona_with(schema: PersonaSchema, predicate) -> Persona:
+    sampler = PersonaSampler(schema)
+    return next(p for i in range(500) if predicate(p := sampler.sample(i)))
+
+
+def test_violation_makes_user_complain_and_restate(schema: PersonaSchema, taxonomy) -> None:
+    persona = _persona_with(schema, lambda p: p.attributes.get("diet") == "vegan")
+    user = UserSimulator(persona, seed=0, noise=NoiseConfig(rate=0.0))
+    user.open_session()
+    steak = next(n for n in taxonomy.ids if "beef" in taxonomy.nodes[n].tags)
+    turn = user.respond("Try a steak!", ResponseFeatures(mentions=[MentionFeature(node=steak, stance="recommend")]))
+    assert turn.intent.kind == "feedback" and turn.intent.polarity == -1
+    assert turn.intent.reason == "constraint_violation"
+    assert user.state.restate_level == 1 and user.state.satisfaction < 0.7
+    assert any(p.kind == "attribute" for p in turn.pkis)
+
+
+def test_question_gets_an_answer(schema: PersonaSchema) -> None:
+    persona = _persona_with(schema, lambda p: "length_pref" in p.attributes)
+    user = UserSimulator(persona, seed=1, noise=NoiseConfig(rate=0.0))
+    user.open_session()
+    turn = user.respond("How long should answers be?", ResponseFeatures(questions=1, asked_about=["length_pref"]))
+    assert turn.intent.kind == "clarification_answer"
+    assert turn.pkis[0].key == "length_pref" and turn.pkis[0].value == persona.attributes["length_pref"]
+
+
+def test_goodbye_ends_the_session(schema: PersonaSchema) -> None:
+    user = UserSimulator(PersonaSampler(schema).sample(0), seed=2)
+    user.open_session()
+    for _ in range(200):
+        turn = user.respond()
+        if user.ended:
+            break
+    assert turn.intent.kind == "goodbye"
+    with pytest.raises(RuntimeError, match="session has ended"):
+        user.respond()
+    user.next_session()
+    assert user.open_session().intent.kind == "task_request"
+    assert user.state.session == 1 and user.state.day > 0

@@ -1,0 +1,85 @@
+"""The `personagym` command, run as a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REF = Path(__file__).resolve().parents[2] / "shared" / "reference" / "ppopt"
+
+
+def run(*args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run([sys.executable, "-m", "personagym.cli", *args], capture_output=True,
+                          text=True, timeout=300)
+    if ok:
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+def test_taxonomy_stats_json() -> None:
+    stats = json.loads(run("taxonomy", "stats", "--json").stdout)
+    assert stats["nodes"] >= 1800 and stats["top_level_count"] >= 25
+    assert sum(stats["depth_histogram"].values()) == stats["nodes"]
+
+
+def test_personas_schema_json() -> None:
+    data = json.loads(run("personas", "schema", "--json").stdout)
+    assert data["attribute_count"] == 130
+    assert [t["id"] for t in data["tiers"]][0] == "demographics" and len(data["tiers"]) == 7
+    n = sum(len(c["attributes"]) for t in data["tiers"] for c in t["categories"])
+    assert n == 130
+
+
+def test_personas_sample_writes_jsonl(tmp_path: Path) -> None:
+    out = tmp_path / "p.jsonl"
+    run("personas", "sample", "-n", "25", "--seed", "3", "--out", str(out))
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(rows) == 25 and len({r["persona_id"] for r in rows}) == 25
+    again = tmp_path / "q.jsonl"
+    run("personas", "sample", "-n", "25", "--seed", "3", "--out", str(again))
+    assert again.read_text() == out.read_text()
+
+
+def test_simulate_json_and_text() -> None:
+    lines = run("simulate", "-n", "20", "--seed", "1", "--json").stdout.splitlines()
+    assert len(lines) == 20
+    row = json.loads(lines[0])
+    assert {"persona_id", "text", "clean_text", "noise", "pkis", "intent"} <= set(row)
+    text = run("simulate", "-n", "5", "--seed", "1").stdout
+    assert "task_request" in text
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("simulate", "--noise-rate", "1.5"), "noise rate must be in [0, 1], got 1.5"),
+        (("personas", "sample", "--availability", "2"), "availability"),
+        (("personas", "import", "x.json", "--from", "csv"), "unknown source 'csv'"),
+    ],
+)
+def test_bad_input_is_one_clear_line(args: tuple[str, ...], message: str) -> None:
+    proc = run(*args, ok=False)
+    assert proc.returncode == 2
+    assert message in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_out_into_missing_directory_fails_cleanly(tmp_path: Path) -> None:
+    proc = run("personas", "sample", "-n", "2", "--out", str(tmp_path / "nope" / "p.jsonl"), ok=False)
+    assert proc.returncode == 2 and "does not exist" in proc.stderr
+
+
+@pytest.mark.skipif(not REF.exists(), reason="../shared/reference/ppopt not beside the repo")
+def test_personas_import(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"features": {"tone_pref": "wram"}}')
+    out = tmp_path / "imported.jsonl"
+    files = [*sorted(str(p) for p in REF.glob("persona_*.json")), str(REF / "persona.yaml"), str(bad)]
+    proc = run("personas", "import", *files, "--from", "ppopt", "--out", str(out), ok=False)
+    assert proc.returncode == 1
+    assert "bad.json" in proc.stderr and "wram" in proc.stderr
+    assert "all 33 dimensions mapped" in proc.stderr
+    assert len(out.read_text().splitlines()) == 3

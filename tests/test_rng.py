@@ -1,0 +1,42 @@
+"""The random tree: named streams and buffered draws."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from personagym.rng import Draws, seed_sequence, stream
+
+
+def test_streams_are_reproducible_and_independent() -> None:
+    a1, a2 = stream(5, "noise").random(4), stream(5, "noise").random(4)
+    assert np.array_equal(a1, a2)
+    assert not np.array_equal(a1, stream(5, "persona").random(4))
+    assert not np.array_equal(a1, stream(6, "noise").random(4))
+
+
+def test_draws_match_the_generator() -> None:
+    d = Draws(np.random.default_rng(1), block=7)
+    values = [d.random() for _ in range(20)]
+    gen = np.random.default_rng(1)
+    expected = np.concatenate([gen.random(7) for _ in range(3)])[:20]
+    assert np.allclose(values, expected)
+
+
+def test_draw_helpers_stay_in_range() -> None:
+    d = Draws(np.random.default_rng(2))
+    assert all(0 <= d.index(3) < 3 for _ in range(1000))
+    counts = np.bincount([d.weighted([1.0, 1.0, 4.0]) for _ in range(6000)], minlength=3)
+    assert counts[1] == 0 and 0.72 < counts[2] / 6000 < 0.78  # weights 1, 0, 3
+    assert {d.choice("ab") for _ in range(100)} == {"a", "b"}
+
+
+@pytest.mark.parametrize(("seed", "error"), [(-1, ValueError), ("7", TypeError), (True, TypeError)])
+def test_bad_seeds(seed, error) -> None:
+    with pytest.raises(error, match="seed must be"):
+        seed_sequence(seed)
+
+
+def test_unknown_stream() -> None:
+    with pytest.raises(ValueError, match="unknown random stream 'nosie'"):
+        stream(0, "nosie")

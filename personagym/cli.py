@@ -224,7 +224,9 @@ def envs(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = 
 @app.command()
 def rollout(
     env: Annotated[str, typer.Option("--env", help="Env id (see `personagym envs`).")] = "PersonaGym/Chat-v0",
-    policy: Annotated[str, typer.Option(help="Policy name (generic, random, oracle, tracker) or module:Class.")] = "generic",
+    policy: Annotated[
+        str, typer.Option(help="Policy name (generic, random, oracle, tracker) or module:Class.")
+    ] = "generic",
     episodes: Annotated[int, typer.Option(help="Number of episodes.", min=1)] = 20,
     seed: Annotated[int, typer.Option(help="Seed of episode 0 (episode i uses seed + i).", min=0)] = 0,
     out: Annotated[Path | None, typer.Option(help="Write the trajectories here.")] = None,

@@ -29,7 +29,7 @@ def test_taxonomy_stats_json() -> None:
 def test_personas_schema_json() -> None:
     data = json.loads(run("personas", "schema", "--json").stdout)
     assert data["attribute_count"] == 130
-    assert [t["id"] for t in data["tiers"]][0] == "demographics" and len(data["tiers"]) == 7
+    assert next(t["id"] for t in data["tiers"]) == "demographics" and len(data["tiers"]) == 7
     n = sum(len(c["attributes"]) for t in data["tiers"] for c in t["categories"])
     assert n == 130
 

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
-from personagym.simulators.analyzer import ResponseAnalyzer
 from pydantic import BaseModel, ValidationError
 
 from personagym import __version__
+from personagym.envs.knowledge import WorldKnowledge
 from personagym.envs.rewards import (
     RewardWeights,
     profile_f1,
@@ -20,7 +20,6 @@ from personagym.envs.rewards import (
     scalar_reward,
     target_profile,
 )
-from personagym.envs.knowledge import WorldKnowledge
 from personagym.envs.spaces import UnicodeText
 from personagym.profile_format import split_profile
 from personagym.records import (
@@ -30,6 +29,7 @@ from personagym.records import (
     Turn,
     UserTurn,
 )
+from personagym.simulators.analyzer import ResponseAnalyzer
 from personagym.simulators.noise import NoiseConfig
 from personagym.simulators.persona import load_schema
 from personagym.simulators.preferences import PreferenceConfig
@@ -82,7 +82,7 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
     Most can be changed per episode through ``reset(options=...)``.
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 1}
+    metadata: ClassVar[dict] = {"render_modes": ["ansi"], "render_fps": 1}
 
     def __init__(
         self,

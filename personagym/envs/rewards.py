@@ -20,6 +20,8 @@ assistant writes can change how the truth is read.
 
 from __future__ import annotations
 
+import contextlib
+
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from personagym.profile_format import parse_profile
@@ -76,10 +78,8 @@ def resolve_profile(text: str, schema: PersonaSchema) -> set[ProfileItem]:
     items: set[ProfileItem] = set()
     for key, value in parse_profile(text):
         if key in ("likes", "dislikes"):
-            try:
+            with contextlib.suppress(TaxonomyError):
                 value = schema.taxonomy.resolve(value)
-            except TaxonomyError:
-                pass
         else:
             value = value.lower().replace(" ", "_")
         items.add((key, value))
@@ -104,10 +104,7 @@ def reward_components(
     max_turns: int,
 ) -> dict[str, float]:
     """The reward vector of one step."""
-    if ended:
-        efficiency = 1.0 if satisfied else -1.0
-    else:
-        efficiency = -1.0 / max_turns
+    efficiency = (1.0 if satisfied else -1.0) if ended else -1.0 / max_turns
     return {
         "preference": round(assessment.alignment, 6),
         "constraint": -float(len(assessment.violations)),

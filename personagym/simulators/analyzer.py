@@ -281,6 +281,8 @@ class ResponseAnalyzer:
         seconds = self._seconds.get(word)
         longer = seconds is not None and i + 1 < len(tokens) and tokens[i + 1] in seconds
         for n in self._lengths[word]:
+            if i + n > len(tokens):  # a shorter slice could match a shorter surface
+                continue
             if n == 1:
                 node = self._surfaces.get(word)
             elif longer:

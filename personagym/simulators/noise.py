@@ -286,11 +286,15 @@ class NoiseModel:
         return True
 
     def _negation(self, draft: Draft, d: Draws) -> bool:
+        """Restate a preference negatively ("keep it short" -> "don't make it long")."""
         for seg in draft.segments:
-            if seg.kind != SLOT:
-                neg = self._negations.get(seg.text.lower())
-                if neg:
-                    seg.text = neg
+            if seg.kind == SLOT:
+                continue
+            lower = seg.text.lower()
+            for phrase, negated in self._negations.items():
+                pos = lower.find(phrase)
+                if pos >= 0 and (pos == 0 or not lower[pos - 1].isalnum()):
+                    seg.text = seg.text[:pos] + negated + seg.text[pos + len(phrase):]
                     return True
         return False
 

@@ -57,6 +57,8 @@ def map_features(features: dict, schema: PersonaSchema) -> dict[str, AttributeVa
     out: dict[str, AttributeValue] = {}
     for dim, value in features.items():
         attr = _attribute_for(dim, schema)
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)  # PPOpt's YAML writes age bands as numbers (2534)
         try:
             attr.check(value)
         except SchemaError as exc:
@@ -81,14 +83,16 @@ def check_bank(bank: dict, schema: PersonaSchema) -> int:
 
 
 def persona_from_ppopt(doc: dict, schema: PersonaSchema, sampler: PersonaSampler) -> Persona:
-    """A Persona from a PPOpt persona or interaction document."""
+    """A Persona from a PPOpt persona or interaction document.
+
+    Real data is kept as it is: a combination our coherence rules would never
+    sample (a senior who is a tech beginner) is imported, and
+    `schema.violations` reports it (`import_files` lists it as a warning).
+    """
     features = doc.get("features", doc.get("persona_features"))
     if features is None:
         raise PPOptImportError("no 'features' or 'persona_features' object")
     attributes = map_features(features, schema)
-    problems = schema.violations(attributes)
-    if problems:
-        raise PPOptImportError(f"incoherent persona: {problems[0]}")
     persona = sampler.build(attributes, [], source="ppopt")
     pid = doc.get("persona_id")
     return persona.model_copy(update={"persona_id": str(pid)}) if pid else persona
@@ -112,5 +116,6 @@ def import_files(paths: list[Path], schema: PersonaSchema) -> ImportReport:
             continue
         report.personas.append(persona)
         report.files.append({"file": str(path), "status": "imported", "persona_id": persona.persona_id,
-                             "attributes": len(persona.attributes)})
+                             "attributes": len(persona.attributes),
+                             "warnings": schema.violations(persona.attributes)})
     return report

@@ -71,6 +71,8 @@ class TemplateBank:
         self.clarify = {k: tuple(map(p, v)) for k, v in raw["clarification_answers"].items()}
         self.corrections = tuple(map(p, raw["corrections"]))
         self.goodbyes = {k: tuple(map(p, v)) for k, v in raw["goodbyes"].items()}
+        self.goodbye_prefixes = {k: tuple(v) for k, v in raw["goodbye_prefixes"].items()}
+        self.goodbye_suffixes = {k: tuple(v) for k, v in raw["goodbye_suffixes"].items()}
         self.openers = tuple(raw["openers"])
         self.closers = tuple(raw["closers"])
 
@@ -184,7 +186,11 @@ class TemplateRenderer:
                        {"right": (topic_name, right), "wrong": (wrong, None)})
         else:
             mood = "satisfied" if (intent.polarity or 1) > 0 else "unsatisfied"
+            if d.random() < 0.5:
+                draft.plain(d.choice(bank.goodbye_prefixes[mood]) + " ")
             self._fill(draft, d.choice(bank.goodbyes[mood]), {})
+            if d.random() < 0.5:
+                draft.plain(" " + d.choice(bank.goodbye_suffixes[mood]))
         return draft
 
     def _attach_phrase(self, draft: Draft, template: Parsed, attribute: str, value: str,

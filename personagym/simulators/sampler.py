@@ -103,6 +103,13 @@ class PersonaSampler:
         if cfg.max_attributes is not None and len(present) > cfg.max_attributes:
             keep = [a for a in present if a.name in cfg.required]
             rest = [a for a in present if a.name not in cfg.required]
+            style_rest = [a for a in rest if a.name in self._styleish]
+            n_style = sum(1 for a in keep if a.name in self._styleish)
+            while n_style < cfg.min_constraints and style_rest and len(keep) < cfg.max_attributes:
+                extra = style_rest.pop(d.index(len(style_rest)))
+                rest.remove(extra)
+                keep.append(extra)
+                n_style += 1
             while len(keep) < cfg.max_attributes and rest:
                 keep.append(rest.pop(d.index(len(rest))))
             present = keep

@@ -118,7 +118,7 @@ def test_noise_never_touches_truth_spans(schema: PersonaSchema, renderer: Templa
         intent = _request(taxonomy, d)
         draft = renderer.render(intent, d)
         model.apply(draft, d)
-        text, pkis = draft.finish()
+        _text, pkis = draft.finish()
         topic = [p for p in pkis if p.key == intent.topic]
         assert topic and topic[0].evidence == taxonomy.name(intent.topic)
 

@@ -46,6 +46,17 @@ def test_interaction_files_import_their_persona(schema: PersonaSchema) -> None:
     assert not report.failed and len(report.personas) == len(files)
 
 
+def test_incoherent_real_data_imports_with_a_warning(schema: PersonaSchema, tmp_path: Path) -> None:
+    path = tmp_path / "odd.json"
+    path.write_text(json.dumps({"features": {"age_band": "u18", "seniority": "director_plus"}}))
+    numeric = tmp_path / "numeric.json"
+    numeric.write_text(json.dumps({"features": {"age_band": 2534}}))
+    report = import_files([path, numeric], schema)
+    assert not report.failed
+    assert "age_band=u18 is incompatible with seniority=director_plus" in report.files[0]["warnings"]
+    assert report.personas[1].attributes == {"age_band": "2534"}
+
+
 def test_bad_files_are_reported_and_the_rest_import(schema: PersonaSchema, tmp_path: Path) -> None:
     good = tmp_path / "good.json"
     good.write_text(json.dumps({"persona_id": "x1", "features": {"tone_pref": "warm"}}))

@@ -90,6 +90,8 @@ def test_reactions_follow_assessment(schema, personas, taxonomy) -> None:
     persona = next(p for p in personas if any(i.polarity < 0 for i in p.interests)
                    and any(i.polarity > 0 for i in p.interests))
     state = initial_state(persona, schema)
+    # an empty answer fails every style check; this test is about content
+    state.attributes = {k: v for k, v in state.attributes.items() if schema.attributes[k].role != "style"}
     process = PreferenceProcess(schema)
     liked = next(n for n, i in state.interests.items() if i.polarity > 0)
     disliked = next(n for n, i in state.interests.items() if i.polarity < 0)
@@ -122,7 +124,8 @@ def test_violation_is_detected(schema, taxonomy) -> None:
     ("kwargs", "match"),
     [
         ({"drift_rate": 1.5}, "drift_rate"),
-        ({"drift_moves": {"sibling": 0.5, "child": 0.5, "parent": 0.5}}, "drift_moves must be non-negative and sum to 1"),
+        ({"drift_moves": {"sibling": 0.5, "child": 0.5, "parent": 0.5}},
+         "drift_moves must be non-negative and sum to 1"),
         ({"gap_weights": {"next_week": 1.0}}, "gap_weights must have keys"),
     ],
 )

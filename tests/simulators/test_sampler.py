@@ -103,5 +103,6 @@ def test_bad_sampler_config(kwargs: dict, match: str) -> None:
 
 
 def test_unknown_required_attribute(schema: PersonaSchema) -> None:
-    with pytest.raises(ValueError, match=r"unknown persona attribute 'query_lenght_pref' \(did you mean 'query_length_pref'\?\)"):
+    expected = r"unknown persona attribute 'query_lenght_pref' \(did you mean 'query_length_pref'\?\)"
+    with pytest.raises(ValueError, match=expected):
         PersonaSampler(schema, SamplerConfig(required=["query_lenght_pref"]))

@@ -65,6 +65,15 @@ class Draws:
         self._i = i + 1
         return self._buf[i]
 
+    def randoms(self, n: int) -> list[float]:
+        """`n` uniform floats in [0, 1): the next `n` values `random()` would return."""
+        i, buf = self._i, self._buf
+        if i + n > len(buf):  # keep the unread rest, then the generator's next values
+            buf = self._buf = buf[i:] + self.gen.random(max(self._block, n)).tolist()
+            i = 0
+        self._i = i + n
+        return buf[i : i + n]
+
     def index(self, n: int) -> int:
         """A uniform integer in [0, n)."""
         return int(self.random() * n)

@@ -191,7 +191,7 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
             max_turns=self.max_turns,
         )
         reward = scalar_reward(components, self.weights)
-        self._turns.append(Turn.model_construct(
+        self._turns.append(Turn(
             step=len(self._turns), session=asked.session, turn=asked.turn, user=asked,
             assistant=answer, profile=profile_text, features=features, reward=reward,
             reward_components=components, events=user.events[n_events:],

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -121,6 +122,44 @@ def _word_regex(words: list[str]) -> re.Pattern[str]:
     return re.compile(rf"\b(?:{alternation})\b", re.IGNORECASE)
 
 
+@dataclass(frozen=True)
+class _LexiconTables:
+    """Look-up tables and compiled patterns of one lexicon (built once, shared)."""
+
+    lexicon: dict
+    synonyms: dict[str, list[str]]
+    synonym_re: re.Pattern[str]
+    contractions: dict[str, str]
+    contraction_re: re.Pattern[str]
+    misspellings: dict[str, list[str]]
+    negations: dict[str, str]
+    emotions: list[str]
+    contradictions: list[str]
+
+
+_TABLES: dict[int, _LexiconTables] = {}
+
+
+def _lexicon_tables(lex: dict) -> _LexiconTables:
+    """The tables of a lexicon, cached by identity (the entry keeps the lexicon alive)."""
+    cached = _TABLES.get(id(lex))
+    if cached is None or cached.lexicon is not lex:
+        synonyms = {k.lower(): v for k, v in lex["synonyms"].items()}
+        contractions = {k.lower(): v for k, v in lex["contractions"].items()}
+        cached = _TABLES[id(lex)] = _LexiconTables(
+            lexicon=lex,
+            synonyms=synonyms,
+            synonym_re=_word_regex(list(synonyms)),
+            contractions=contractions,
+            contraction_re=_word_regex(list(contractions)),
+            misspellings={k.lower(): v for k, v in lex["misspellings"].items()},
+            negations={k.lower(): v for k, v in lex["negations"].items()},
+            emotions=[m for markers in lex["emotional_markers"].values() for m in markers],
+            contradictions=[c for cs in lex["contradictions"].values() for c in cs],
+        )
+    return cached
+
+
 class NoiseModel:
     """Applies the configured noise to drafts; see the module docstring."""
 
@@ -135,14 +174,11 @@ class NoiseModel:
         self.taxonomy: Taxonomy = schema.taxonomy
         lex = lexicon or load_lexicon()
         self.lex = lex
-        self._synonyms = {k.lower(): v for k, v in lex["synonyms"].items()}
-        self._synonym_re = _word_regex(list(self._synonyms))
-        self._contractions = {k.lower(): v for k, v in lex["contractions"].items()}
-        self._contraction_re = _word_regex(list(self._contractions))
-        self._misspellings = {k.lower(): v for k, v in lex["misspellings"].items()}
-        self._negations = {k.lower(): v for k, v in lex["negations"].items()}
-        self._emotions = [m for markers in lex["emotional_markers"].values() for m in markers]
-        self._contradictions = [c for cs in lex["contradictions"].values() for c in cs]
+        tables = _lexicon_tables(lex)
+        self._synonyms, self._synonym_re = tables.synonyms, tables.synonym_re
+        self._contractions, self._contraction_re = tables.contractions, tables.contraction_re
+        self._misspellings, self._negations = tables.misspellings, tables.negations
+        self._emotions, self._contradictions = tables.emotions, tables.contradictions
         weights = self.config.layer_weights
         acc, self._layer_cum = 0.0, []
         for layer in LAYERS:

@@ -100,7 +100,7 @@ class TemplateRenderer:
     # -- pieces ----------------------------------------------------------------------------
     def interest_pki(self, node: str, polarity: int, level: str | None, explicit: bool) -> PKI:
         """A PKI stating an interest in `node`."""
-        return PKI.model_construct(
+        return PKI(
             kind="interest", key=node, value=None, polarity=polarity,
             intensity=LEVEL_INTENSITY.get(level or ""), explicit=explicit,
             certainty="clear", intended=None, evidence="", start=-1, end=-1,
@@ -108,7 +108,7 @@ class TemplateRenderer:
 
     def attribute_pki(self, attribute: str, value: str) -> PKI:
         """A PKI stating an attribute value."""
-        return PKI.model_construct(
+        return PKI(
             kind="attribute", key=attribute, value=value, polarity=1, intensity=None,
             explicit=True, certainty="clear", intended=None, evidence="", start=-1, end=-1,
         )

@@ -13,7 +13,6 @@ attributes) are drawn last, never from nodes the persona's constraints forbid.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 
 import numpy as np
@@ -22,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from personagym.records import AttributeValue, Interest, Persona
 from personagym.rng import Draws, seed_sequence
 from personagym.simulators.persona import Attribute, PersonaSchema, load_schema
+from personagym.simulators.taxonomy import Taxonomy
 
 _PRONOUN_I = re.compile(r"\bi\b")
 
@@ -33,7 +33,7 @@ class SamplerConfig(BaseModel):
 
     availability: float = Field(0.7, ge=0.0, le=1.0, description="P(attribute present)")
     min_attributes: int = Field(15, ge=1)
-    max_attributes: int | None = Field(None, ge=1)
+    max_attributes: int | None = Field(60, ge=1, description="cap (PPOpt keeps 15 of 33; 60 of 130 is that share)")
     min_constraints: int = Field(5, ge=0, description="min style/constraint attributes")
     required: list[str] = Field(default_factory=lambda: ["query_length_pref"])
     min_hamming: int = Field(3, ge=0)
@@ -60,11 +60,38 @@ def first_person(phrase: str) -> str:
 
 def persona_id(attributes: dict[str, AttributeValue], interests: list[Interest]) -> str:
     """A content hash: the same persona always gets the same id."""
-    payload = json.dumps(
-        [sorted(attributes.items()), [(i.node, i.polarity, round(i.intensity, 4)) for i in interests]],
-        separators=(",", ":"),
-    )
-    return "p_" + hashlib.sha1(payload.encode()).hexdigest()[:12]
+    parts = [f"{k}={','.join(v) if isinstance(v, list) else v}" for k, v in sorted(attributes.items())]
+    parts += [f"{i.node}:{i.polarity}:{i.intensity:.4f}" for i in interests]
+    return "p_" + hashlib.sha1("\n".join(parts).encode()).hexdigest()[:12]
+
+
+class _Taken:
+    """The interests drawn so far, indexed for O(depth) clash checks.
+
+    A new interest clashes with an equal node, and with an ancestor or
+    descendant of opposite polarity (liking jazz and disliking bebop).
+    """
+
+    def __init__(self, taxonomy: Taxonomy) -> None:
+        self._paths = taxonomy.paths
+        self.nodes: set[str] = set()
+        self.by_polarity: dict[int, set[str]] = {1: set(), -1: set()}
+        self.on_paths: dict[int, set[str]] = {1: set(), -1: set()}  # nodes and their ancestors
+
+    def add(self, node: str, polarity: int) -> None:
+        self.nodes.add(node)
+        self.by_polarity[polarity].add(node)
+        self.on_paths[polarity].update(self._paths[node])
+
+    def clashes(self, node: str, polarity: int) -> bool:
+        other = self.by_polarity[-polarity]
+        return (node in self.nodes or node in self.on_paths[-polarity]
+                or any(a in other for a in self._paths[node]))
+
+    def related(self, node: str) -> bool:
+        """True if the node is, or is an ancestor or descendant of, any taken interest."""
+        return (node in self.on_paths[1] or node in self.on_paths[-1]
+                or any(a in self.nodes for a in self._paths[node]))
 
 
 class PersonaSampler:
@@ -80,6 +107,8 @@ class PersonaSampler:
         self._interest = [a for a in attrs if a.type == "taxonomy"]
         self._order = self._plain + self._interest
         self._styleish = {a.name for a in attrs if a.role in ("style", "constraint")}
+        self._is_required = [a.name in self.config.required for a in self._order]
+        self._is_style = [a.name in self._styleish for a in self._order]
         self._value_index = {
             a.name: {v: i for i, v in enumerate(a.values)} for a in self._plain
         }
@@ -87,34 +116,30 @@ class PersonaSampler:
 
     # -- one persona -----------------------------------------------------------------------
     def _choose_present(self, d: Draws) -> list[Attribute]:
-        cfg = self.config
-        present = [a for a in self._order if a.name in cfg.required or d.random() < cfg.availability]
-        names = {a.name for a in present}
-        missing_style = [a for a in self._order if a.name in self._styleish and a.name not in names]
-        n_style = sum(1 for a in present if a.name in self._styleish)
-        while n_style < cfg.min_constraints and missing_style:
-            extra = missing_style.pop(d.index(len(missing_style)))
-            present.append(extra)
-            names.add(extra.name)
-            n_style += 1
-        absent = [a for a in self._order if a.name not in names]
-        while len(present) < cfg.min_attributes and absent:
-            present.append(absent.pop(d.index(len(absent))))
-        if cfg.max_attributes is not None and len(present) > cfg.max_attributes:
-            keep = [a for a in present if a.name in cfg.required]
-            rest = [a for a in present if a.name not in cfg.required]
-            style_rest = [a for a in rest if a.name in self._styleish]
-            n_style = sum(1 for a in keep if a.name in self._styleish)
-            while n_style < cfg.min_constraints and style_rest and len(keep) < cfg.max_attributes:
-                extra = style_rest.pop(d.index(len(style_rest)))
-                rest.remove(extra)
-                keep.append(extra)
-                n_style += 1
-            while len(keep) < cfg.max_attributes and rest:
-                keep.append(rest.pop(d.index(len(rest))))
-            present = keep
-        chosen = {a.name for a in present}
-        return [a for a in self._order if a.name in chosen]
+        """Which attributes this persona has, in schema order.
+
+        Each attribute gets a uniform draw and is present if it falls below
+        `availability` (required ones always are).  Taking the attributes in
+        order of their draws makes every cut uniform: the `max_attributes`
+        kept, the extras up to `min_attributes`, and the style/constraint
+        attributes swapped in to reach `min_constraints`.
+        """
+        cfg, order = self.config, self._order
+        u = d.randoms(len(order))
+        ranked = sorted(range(len(order)), key=lambda i: -1.0 if self._is_required[i] else u[i])
+        available = sum(1 for i in ranked if self._is_required[i] or u[i] < cfg.availability)
+        m = max(available, cfg.min_attributes)
+        if cfg.max_attributes is not None:
+            m = min(m, cfg.max_attributes)
+        chosen, rest = ranked[:m], ranked[m:]
+        style = self._is_style
+        deficit = cfg.min_constraints - sum(style[i] for i in chosen)
+        if deficit > 0:
+            extra = [i for i in rest if style[i]][:deficit]
+            droppable = [i for i in reversed(chosen) if not style[i] and not self._is_required[i]]
+            drop = set(droppable[: len(extra)]) if cfg.max_attributes is not None and m == cfg.max_attributes else set()
+            chosen = [i for i in chosen if i not in drop] + extra
+        return [order[i] for i in sorted(chosen)]
 
     def _draw_plain(self, attr: Attribute, banned: dict[str, set[str]], d: Draws) -> AttributeValue | None:
         bad = banned.get(attr.name)
@@ -132,25 +157,16 @@ class PersonaSampler:
             return None
         return d.choice(allowed)
 
-    def _draw_interest(
-        self, attr: Attribute, forbidden: frozenset[str], taken: list[Interest], d: Draws
-    ) -> str | None:
+    def _draw_interest(self, attr: Attribute, forbidden: frozenset[str], taken: _Taken, d: Draws) -> str | None:
         exclude = forbidden if attr.polarity > 0 else frozenset()
-        tax = self._taxonomy
         for _ in range(8):
-            node = tax.sample_anchor(
+            node = self._taxonomy.sample_anchor(
                 d, under=attr.root, stratified=self.config.stratified,
                 specificity=self.config.specificity, exclude_tags=exclude,
             )
             if node is None:
                 return None
-            clash = any(
-                (it.polarity != attr.polarity
-                and (tax.is_ancestor(it.node, node) or tax.is_ancestor(node, it.node)))
-                or it.node == node
-                for it in taken
-            )
-            if not clash:
+            if not taken.clashes(node, attr.polarity):
                 return node
         return None
 
@@ -163,18 +179,18 @@ class PersonaSampler:
         attributes: dict[str, AttributeValue] = {}
         banned: dict[str, set[str]] = {}
         interests: list[Interest] = []
+        taken = _Taken(self._taxonomy)
         forbidden: frozenset[str] | None = None
         for attr in self._choose_present(d):
             if attr.type == "taxonomy":
                 if forbidden is None:
                     forbidden = schema.forbidden_tags(attributes)
-                node = self._draw_interest(attr, forbidden, interests, d)
+                node = self._draw_interest(attr, forbidden, taken, d)
                 if node is not None:
                     attributes[attr.name] = node
-                    interests.append(
-                        Interest(node=node, polarity=attr.polarity, intensity=self._intensity(d),
-                                 source=attr.name)
-                    )
+                    taken.add(node, attr.polarity)
+                    interests.append(Interest(
+                        node=node, polarity=attr.polarity, intensity=self._intensity(d), source=attr.name))
                 continue
             value = self._draw_plain(attr, banned, d)
             if value is None:
@@ -191,11 +207,9 @@ class PersonaSampler:
                 d, stratified=self.config.stratified, specificity=self.config.specificity,
                 exclude_tags=forbidden if polarity > 0 else frozenset(),
             )
-            tax = self._taxonomy
-            if node is None or any(
-                tax.is_ancestor(it.node, node) or tax.is_ancestor(node, it.node) for it in interests
-            ):
+            if node is None or taken.related(node):
                 continue
+            taken.add(node, polarity)
             interests.append(Interest(node=node, polarity=polarity, intensity=self._intensity(d)))
         return attributes, interests
 

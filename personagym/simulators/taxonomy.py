@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -106,6 +107,7 @@ class Taxonomy:
                 self._name_index.setdefault(surface.lower(), n.id)
         self._subtree_cache: dict[tuple[str, frozenset[str]], tuple[list[list[str]], list[str]]] = {}
         self._near_cache: dict[tuple[str, float, int], tuple[list[str], list[float]]] = {}
+        self._depth_weights: dict[tuple[int, float], list[float]] = {}
         self._graph: nx.DiGraph | None = None
 
     # -- loading ---------------------------------------------------------------------------
@@ -196,6 +198,11 @@ class Taxonomy:
         self.node(node_id)
         return list(self._paths[node_id])
 
+    @property
+    def paths(self) -> Mapping[str, tuple[str, ...]]:
+        """Node id -> ids from its top-level category down to it (read-only; for hot loops)."""
+        return self._paths
+
     def top_category(self, node_id: str) -> str:
         """Id of the node's top-level category."""
         return self._paths[node_id][0]
@@ -283,21 +290,39 @@ class Taxonomy:
         (breadth: most nodes are deep leaves).  Otherwise a depth is chosen
         first, with weights that tilt from shallow (``specificity=0``) through
         uniform over depths (0.5) to deep (1), and then a node at that depth.
-        Nodes carrying any of ``exclude_tags`` are never drawn.  Returns None if
-        nothing is left to draw from.
+        Nodes carrying any of ``exclude_tags`` are never drawn (the draw is
+        repeated; after 8 misses it is made from the filtered subtree).  Returns
+        None if nothing is left to draw from.
         """
         for knob, value in (("stratified", stratified), ("specificity", specificity)):
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{knob} must be in [0, 1], got {value}")
         d = draws if isinstance(draws, Draws) else Draws(draws, block=64)
+        levels, pool = self._subtree(under, frozenset())
+        if not exclude_tags:
+            return self._draw_anchor(levels, pool, d, stratified, specificity)
+        # Rejection from the unfiltered subtree is the common fast path (few nodes
+        # carry tags); a subtree the tags mostly exclude is filtered once and cached.
+        nodes = self.nodes
+        for _ in range(8):
+            node = self._draw_anchor(levels, pool, d, stratified, specificity)
+            if node is not None and not nodes[node].tags & exclude_tags:
+                return node
         levels, pool = self._subtree(under, frozenset(exclude_tags))
+        return self._draw_anchor(levels, pool, d, stratified, specificity)
+
+    def _draw_anchor(self, levels: list[list[str]], pool: list[str], d: Draws,
+                     stratified: float, specificity: float) -> str | None:
         if not pool:
             return None
         if d.random() >= stratified:
             return d.choice(pool)
-        m = len(levels)
-        weights = [(1.0 - specificity) * (m - i) + specificity * (i + 1) for i in range(m)]
-        cum = list(np.cumsum(weights))
+        key = (len(levels), specificity)
+        cum = self._depth_weights.get(key)
+        if cum is None:
+            m = len(levels)
+            cum = list(np.cumsum([(1.0 - specificity) * (m - i) + specificity * (i + 1) for i in range(m)]))
+            self._depth_weights[key] = cum
         return d.choice(levels[d.weighted(cum)])
 
     def _near_candidates(self, node_id: str, decay: float, max_distance: int) -> tuple[list[str], list[float]]:

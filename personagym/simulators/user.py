@@ -313,9 +313,9 @@ class UserSimulator:
                 self._memory.slip = (pki.intended, pki.key)
         if intent.kind == "goodbye":
             self.ended = True
-        return UserTurn.model_construct(
+        return UserTurn(
             session=self.state.session, turn=self.state.turn, intent=intent, text=text,
-            clean_text=clean, noise=NoiseRecord.model_construct(
+            clean_text=clean, noise=NoiseRecord(
                 layer=layer, strategies=strategies, clean=clean, noisy=text),
             pkis=pkis, rendered_by=self.renderer.name,
         )

@@ -54,11 +54,15 @@ def test_partial_observability(sampler: PersonaSampler, schema: PersonaSchema) -
         styleish = [a for a in p.attributes if schema.attributes[a].role in ("style", "constraint")]
         assert len(styleish) >= 5
         counts.append(len(p.attributes))
-    frac = np.mean(counts) / len(schema.attributes)
+    assert 15 <= min(counts) and max(counts) <= 60  # the default cap: PPOpt's 15-of-33 share of 130
+    uncapped = PersonaSampler(schema, SamplerConfig(max_attributes=None))
+    frac = np.mean([len(uncapped.sample(i).attributes) for i in range(300)]) / len(schema.attributes)
     assert 0.55 < frac < 0.75  # availability 0.7, minus draws blocked by coherence rules
     sparse = PersonaSampler(schema, SamplerConfig(availability=0.1, min_attributes=15, max_attributes=15))
     for i in range(50):
-        assert len(sparse.sample(i).attributes) <= 15
+        p = sparse.sample(i)
+        assert len(p.attributes) <= 15
+        assert sum(schema.attributes[a].role in ("style", "constraint") for a in p.attributes) >= 5
 
 
 def test_same_seed_same_persona_and_id(sampler: PersonaSampler) -> None:

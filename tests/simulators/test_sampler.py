@@ -54,7 +54,7 @@ def test_partial_observability(sampler: PersonaSampler, schema: PersonaSchema) -
         styleish = [a for a in p.attributes if schema.attributes[a].role in ("style", "constraint")]
         assert len(styleish) >= 5
         counts.append(len(p.attributes))
-    assert 15 <= min(counts) and max(counts) <= 60  # the default cap: PPOpt's 15-of-33 share of 130
+    assert min(counts) >= 15 and max(counts) <= 60  # the default cap: PPOpt's 15-of-33 share of 130
     uncapped = PersonaSampler(schema, SamplerConfig(max_attributes=None))
     frac = np.mean([len(uncapped.sample(i).attributes) for i in range(300)]) / len(schema.attributes)
     assert 0.55 < frac < 0.75  # availability 0.7, minus draws blocked by coherence rules

@@ -7,6 +7,8 @@ README quotes the figures measured on the project's 2-core CI-class machine.
 from __future__ import annotations
 
 import platform
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 
@@ -57,10 +59,46 @@ def bench_user_turns(n: int = 40_000) -> dict[str, float]:
     return {"user_turns_per_s": round(n / elapsed)}
 
 
+def bench_env_steps(n: int = 20_000, env_id: str = "PersonaGym/Chat-v0", policy: str = "generic") -> dict[str, float]:
+    """Env steps per second through `gym.make`, policy time included, resets included."""
+    import gymnasium as gym
+
+    from personagym.policies import make_policy
+
+    env = gym.make(env_id)
+    agent = make_policy(policy, env=env, seed=0)
+
+    def run() -> None:
+        episode, obs = 0, env.reset(seed=0)[0]
+        for _ in range(n):
+            obs, _, terminated, truncated, _ = env.step(agent.act(obs))
+            if terminated or truncated:
+                episode += 1
+                obs = env.reset(seed=episode)[0]
+
+    run()
+    return {"env_steps_per_s": round(n / _best_of(3, run))}
+
+
+def bench_import() -> dict[str, float]:
+    """Cumulative `import personagym` time in a fresh interpreter (`python -X importtime`), in ms."""
+    best = float("inf")
+    for _ in range(5):
+        proc = subprocess.run([sys.executable, "-X", "importtime", "-c", "import personagym"],
+                              capture_output=True, text=True, check=True)
+        for line in proc.stderr.splitlines():
+            parts = [p.strip() for p in line.split("|")]
+            if len(parts) == 3 and parts[2] == "personagym":
+                best = min(best, int(parts[1]) / 1000)
+    return {"import_ms": round(best, 1)}
+
+
 def run_all() -> dict[str, object]:
     """Every benchmark, with the machine it ran on."""
     out: dict[str, object] = {"python": platform.python_version(), "machine": platform.machine()}
+    out |= bench_import()
     out |= bench_taxonomy_load()
     out |= bench_personas()
     out |= bench_user_turns()
+    out |= bench_env_steps()
     return out

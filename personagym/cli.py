@@ -262,7 +262,7 @@ def rollout(
     if as_json:
         print(json.dumps(summary, indent=2))
         return
-    table = Table(title=f"{policy} on {env}: {summary['episodes']} episodes (mean ± 95% CI per episode)")
+    table = Table(title=f"{policy} on {env}", caption=f"{summary['episodes']} episodes, mean ± 95% CI per episode")
     table.add_column("metric")
     table.add_column("mean", justify="right")
     table.add_column("± 95% CI", justify="right")
@@ -274,7 +274,7 @@ def rollout(
 
 @app.command()
 def bench(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
-    """Measure the speed figures (taxonomy load, personas/s, user turns/s)."""
+    """Measure the speed figures (import, taxonomy load, personas/s, user turns/s, env steps/s)."""
     from personagym.bench import run_all
 
     results = run_all()

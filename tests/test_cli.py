@@ -83,3 +83,43 @@ def test_personas_import(tmp_path: Path) -> None:
     assert "bad.json" in proc.stderr and "wram" in proc.stderr
     assert "all 33 dimensions mapped" in proc.stderr
     assert len(out.read_text().splitlines()) == 3
+
+
+def test_rollout_prints_summary_and_writes_both_formats(tmp_path: Path) -> None:
+    out = tmp_path / "t.jsonl"
+    proc = run("rollout", "--env", "PersonaGym/ChatClean-v0", "--policy", "tracker", "--episodes", "4",
+               "--seed", "5", "--out", str(out))
+    assert "reward" in proc.stdout and "profile" in proc.stdout and "95% CI" in proc.stdout
+    lines = out.read_text().splitlines()
+    assert len(lines) == 4 and json.loads(lines[0])["policy"] == "tracker"
+    parquet = tmp_path / "t.parquet"
+    summary = json.loads(run("rollout", "--episodes", "3", "--format", "parquet", "--out", str(parquet),
+                             "--json").stdout)
+    assert summary["episodes"] == 3 and set(summary["components"]) == {
+        "preference", "constraint", "style", "profile", "efficiency"}
+    assert parquet.stat().st_size > 0
+
+
+def test_rollout_is_reproducible() -> None:
+    a = json.loads(run("rollout", "--episodes", "3", "--seed", "9", "--json").stdout)
+    b = json.loads(run("rollout", "--episodes", "3", "--seed", "9", "--json").stdout)
+    assert a == b
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("rollout", "--env", "PersonaGym/Chat-v1"), "did you mean 'PersonaGym/Chat-v0'"),
+        (("rollout", "--policy", "trakcer"), "did you mean 'tracker'"),
+        (("rollout", "--format", "csv"), "unknown format 'csv'"),
+    ],
+)
+def test_rollout_bad_input(args: tuple[str, ...], message: str) -> None:
+    proc = run(*args, ok=False)
+    assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_envs_lists_every_id() -> None:
+    ids = list(json.loads(run("envs", "--json").stdout))
+    assert {"PersonaGym/Chat-v0", "PersonaGym/ChatClean-v0", "PersonaGym/ChatNoisy-v0",
+            "PersonaGym/LongTerm-v0"} <= set(ids)

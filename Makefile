@@ -21,7 +21,7 @@ test: $(STAMP)
 	$(BIN)/pytest -q; rc=$$?; if [ $$rc -eq 5 ]; then echo 'pytest collected no tests' >&2; exit 1; fi; exit $$rc
 
 bench: $(STAMP)
-	$(BIN)/personagym bench
+	$(BIN)/python benchmarks/run_all.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

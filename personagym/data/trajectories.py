@@ -130,19 +130,23 @@ def _present_components(turn: Any) -> Any:
 
 def load_dataset(
     path_or_paths: PathLike | Sequence[PathLike],
-    format: Literal["jsonl", "parquet"] = "jsonl",
+    format: Literal["jsonl", "parquet"] | None = None,
     **kwargs: Any,
 ) -> datasets.Dataset:
     """Load trajectory files with `datasets`, typed by `trajectory_features()`, never by inference.
 
-    Extra keyword arguments (``cache_dir``, ``num_proc``, ...) go to `datasets.load_dataset`.
+    The format is taken from the file suffix (``.parquet``, else JSON lines) unless
+    given.  Extra keyword arguments (``cache_dir``, ``num_proc``, ...) go to
+    `datasets.load_dataset`.
     """
     builders = {"jsonl": "json", "parquet": "parquet"}
+    single = isinstance(path_or_paths, str | os.PathLike)
+    files = [os.fspath(path_or_paths)] if single else [os.fspath(p) for p in path_or_paths]
+    if format is None:
+        format = "parquet" if files and all(f.endswith(".parquet") for f in files) else "jsonl"
     if format not in builders:
         raise ValueError(f"unknown format {format!r}; expected 'jsonl' or 'parquet'")
     ds = _require("datasets", "datasets")
-    single = isinstance(path_or_paths, str | os.PathLike)
-    files = [os.fspath(path_or_paths)] if single else [os.fspath(p) for p in path_or_paths]
     return ds.load_dataset(
         builders[format], data_files=files, features=trajectory_features(), split="train", **kwargs
     )

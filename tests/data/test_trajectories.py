@@ -218,7 +218,7 @@ def test_datasets_loads_with_the_declared_types(fmt: str, trajectories: list[Tra
     pytest.importorskip("datasets")
     path = tmp_path / f"t.{fmt}"
     _write(fmt, trajectories, path)
-    ds = load_dataset(path, format=fmt, cache_dir=str(tmp_path / "cache"))
+    ds = load_dataset(path, cache_dir=str(tmp_path / "cache"))  # format from the suffix
     features = trajectory_features()
     assert ds.features == features
     assert ds.data.schema.remove_metadata() == features.arrow_schema.remove_metadata()

@@ -31,7 +31,7 @@ app.add_typer(taxonomy_app, name="taxonomy")
 app.add_typer(personas_app, name="personas")
 
 console = Console()
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)  # messages are never hard-wrapped mid-path
 
 
 def fail(message: str) -> NoReturn:

@@ -1,0 +1,395 @@
+"""Tests of the response analyzer: entity mentions, offsets, stance and style features."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from personagym.records import MentionFeature, ResponseFeatures
+from personagym.simulators.analyzer import ResponseAnalyzer
+from personagym.simulators.taxonomy import Taxonomy
+
+
+@pytest.fixture(scope="module")
+def analyzer(taxonomy: Taxonomy) -> ResponseAnalyzer:
+    return ResponseAnalyzer(taxonomy)
+
+
+def spans(analyzer: ResponseAnalyzer, text: str) -> list[tuple[str, str, str]]:
+    """(node, matched text, stance) of every mention, in order."""
+    return [(node, text[start:end], stance) for node, start, end, stance in analyzer.find_mentions(text)]
+
+
+def stances(analyzer: ResponseAnalyzer, text: str) -> dict[str, str]:
+    return {m.node: m.stance for m in analyzer.analyze(text).mentions}
+
+
+# -- entity mentions -----------------------------------------------------------------------
+
+
+def test_mentions_by_name_and_alias_case_insensitive(analyzer: ResponseAnalyzer, taxonomy: Taxonomy) -> None:
+    bebop, jazz = taxonomy.resolve("bebop"), taxonomy.resolve("jazz")
+    # "be-bop" is an alias of Bebop, "JAZZ music" an alias of Jazz (the longer surface wins)
+    text = "I love BeBop, be-bop and JAZZ music."
+    assert spans(analyzer, text) == [
+        (bebop, "BeBop", "neutral"),
+        (bebop, "be-bop", "neutral"),
+        (jazz, "JAZZ music", "neutral"),
+    ]
+    assert [m.node for m in analyzer.analyze(text).mentions] == [bebop, jazz]  # one entry per node
+
+
+def test_surface_inside_a_longer_word_does_not_match(analyzer: ResponseAnalyzer, taxonomy: Taxonomy) -> None:
+    jazz, pizza = taxonomy.resolve("jazz"), taxonomy.resolve("pizza")
+    found = {node for node, _, _, _ in analyzer.find_mentions("superjazz jazzy jazzz pizzeria unpizza bebopper")}
+    assert jazz not in found and pizza not in found and taxonomy.resolve("bebop") not in found
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "surface"),
+    [
+        ("Two pizzas, please.", "pizza", "pizzas"),
+        ("The history of bebop's sound.", "bebop", "bebop's"),
+        ("Bebop’s roots are in Harlem.", "bebop", "Bebop’s"),  # typographic apostrophe
+        ("Magic the Gathering's new set", "magic: the gathering", "Magic the Gathering's"),
+    ],
+)
+def test_plural_and_possessive_forms(
+    analyzer: ResponseAnalyzer, taxonomy: Taxonomy, text: str, name: str, surface: str
+) -> None:
+    node = taxonomy.resolve(name)
+    assert (node, surface) in [(n, s) for n, s, _ in spans(analyzer, text)]
+
+
+@pytest.mark.parametrize(
+    ("text", "long", "short"),
+    [
+        ("Have an iced tea today.", "iced tea", "tea"),
+        ("Jazz fusion is great.", "jazz fusion", "jazz"),
+    ],
+)
+def test_longest_surface_wins(analyzer: ResponseAnalyzer, taxonomy: Taxonomy, text: str, long: str, short: str) -> None:
+    found = spans(analyzer, text)
+    assert [node for node, _, _ in found] == [taxonomy.resolve(long)]
+    assert taxonomy.resolve(short) != taxonomy.resolve(long)
+    assert found[0][1].lower() == long
+
+
+@pytest.mark.parametrize("text", ["jazz, fusion", "jazz. fusion", "jazz\nfusion", "jazz; fusion"])
+def test_no_match_across_punctuation(analyzer: ResponseAnalyzer, taxonomy: Taxonomy, text: str) -> None:
+    assert [node for node, _, _ in spans(analyzer, text)] == [taxonomy.resolve("jazz")]
+
+
+def test_surfaces_with_their_own_punctuation(analyzer: ResponseAnalyzer, taxonomy: Taxonomy) -> None:
+    got = spans(analyzer, "Magic: The Gathering or George R. R. Martin? Sure.")
+    assert got == [
+        (taxonomy.resolve("magic: the gathering"), "Magic: The Gathering", "neutral"),
+        (taxonomy.resolve("george r. r. martin"), "George R. R. Martin", "neutral"),
+    ]
+    # the dots inside the name end no sentence: the whole first sentence is one question about both nodes
+    features = analyzer.analyze("Have you read George R. R. Martin?")
+    assert features.questions == 1
+    assert features.asked_about == [taxonomy.resolve("george r. r. martin")]
+
+
+# -- find_mentions offsets -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "prefix",
+    [
+        "",
+        "héllo 🎷 wörld\n\n",
+        "👩\u200d👩\u200d👧 family ❤️\ufe0f — ",
+        "İİİ İstanbul ",  # lowercases to two characters each
+        "日本語のテキスト。\r\n\t",
+        "“quoted” «guillemets» … • ",
+    ],
+)
+def test_find_mentions_offsets_survive_unicode(analyzer: ResponseAnalyzer, taxonomy: Taxonomy, prefix: str) -> None:
+    text = prefix + "Please try BeBop and Iced Tea!"
+    found = {text[start:end]: (node, stance) for node, start, end, stance in analyzer.find_mentions(text)}
+    assert found["BeBop"] == (taxonomy.resolve("bebop"), "recommend")
+    assert found["Iced Tea"] == (taxonomy.resolve("iced tea"), "recommend")
+
+
+def test_find_mentions_reports_repeats_in_text_order(analyzer: ResponseAnalyzer, taxonomy: Taxonomy) -> None:
+    text = "Jazz; jazz and JAZZ.\nAlso pizza, then jazz"
+    found = analyzer.find_mentions(text)
+    assert [text[s:e] for _, s, e, _ in found] == ["Jazz", "jazz", "JAZZ", "pizza", "jazz"]
+    assert [s for _, s, _, _ in found] == sorted(s for _, s, _, _ in found)
+    assert [n for n, *_ in found].count(taxonomy.resolve("jazz")) == 4
+
+
+# -- stance --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text", ["Try sushi tonight.", "I recommend sushi.", "Check out sushi.", "You might enjoy sushi."]
+)
+def test_recommend_cues(analyzer: ResponseAnalyzer, taxonomy: Taxonomy, text: str) -> None:
+    assert stances(analyzer, text) == {taxonomy.resolve("sushi"): "recommend"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Avoid sushi.",
+        "Sushi is not recommended.",
+        "Stay away from sushi.",
+        "No sushi for you.",
+        "Be careful with sushi.",
+    ],
+)
+def test_warn_cues(analyzer: ResponseAnalyzer, taxonomy: Taxonomy, text: str) -> None:
+    assert stances(analyzer, text) == {taxonomy.resolve("sushi"): "warn"}
+
+
+@pytest.mark.parametrize("text", ["Sushi is tasty.", "There is no better place in town for sushi."])
+def test_neutral_without_governing_cue(analyzer: ResponseAnalyzer, taxonomy: Taxonomy, text: str) -> None:
+    # "no" governs only a mention at most two words away
+    assert stances(analyzer, text) == {taxonomy.resolve("sushi"): "neutral"}
+
+
+def test_instead_of_x_try_y(analyzer: ResponseAnalyzer, taxonomy: Taxonomy) -> None:
+    steak, tofu = taxonomy.resolve("steak"), taxonomy.resolve("tofu")
+    assert stances(analyzer, "Instead of steak, try tofu.") == {steak: "warn", tofu: "recommend"}
+    assert stances(analyzer, "Try tofu rather than steak.") == {steak: "warn", tofu: "recommend"}
+
+
+def test_neutral_cue_describes_the_user(analyzer: ResponseAnalyzer, taxonomy: Taxonomy) -> None:
+    jazz, bebop = taxonomy.resolve("jazz"), taxonomy.resolve("bebop")
+    assert stances(analyzer, "If you like jazz, check out bebop.") == {jazz: "neutral", bebop: "recommend"}
+    assert stances(analyzer, "If you like jazz, you'll love bebop.") == {jazz: "neutral", bebop: "recommend"}
+
+
+def test_list_after_warn_cue_is_all_warned(analyzer: ResponseAnalyzer, taxonomy: Taxonomy) -> None:
+    text = "Avoid sushi, pizza and steak."
+    assert [stance for _, _, stance in spans(analyzer, text)] == ["warn"] * 3
+    assert set(stances(analyzer, text)) == {taxonomy.resolve(n) for n in ("sushi", "pizza", "steak")}
+
+
+def test_stance_does_not_leak_across_sentences(analyzer: ResponseAnalyzer, taxonomy: Taxonomy) -> None:
+    pizza, sushi = taxonomy.resolve("pizza"), taxonomy.resolve("sushi")
+    assert stances(analyzer, "Avoid pizza. Sushi is fine.") == {pizza: "warn", sushi: "neutral"}
+
+
+def test_analyze_keeps_the_strongest_stance_per_node(analyzer: ResponseAnalyzer, taxonomy: Taxonomy) -> None:
+    pizza = taxonomy.resolve("pizza")
+    features = analyzer.analyze("Pizza is popular. Try pizza. Actually, avoid pizza. Pizza again.")
+    assert features.mentions == [MentionFeature(node=pizza, stance="warn")]
+    assert stances(analyzer, "Pizza is popular. Try pizza.") == {pizza: "recommend"}
+
+
+# -- style ---------------------------------------------------------------------------------
+
+
+def test_word_count_excludes_punctuation_and_emoji(analyzer: ResponseAnalyzer) -> None:
+    assert analyzer.analyze("Hello there, how are you? I'm fine!! 🎉").word_count == 7
+    assert analyzer.analyze("Sci-Fi rocks.").word_count == 3  # hyphens separate words
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Options:\n- jazz\n- blues\n", True),
+        ("Steps:\n1. mix\n2) bake", True),
+        ("  * one\n  + two", True),
+        ("Just one:\n- jazz\n", False),
+        ("jazz - blues - funk", False),
+        ("-jazz\n-blues", False),
+    ],
+)
+def test_has_list(analyzer: ResponseAnalyzer, text: str, expected: bool) -> None:
+    assert analyzer.analyze(text).has_list is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("| Dish | Price |\n|---|:---:|\n| pizza | 10 |\n", True),
+        ("Dish | Price\n--- | ---\npizza | 10", True),
+        ("Use a | b for pipes.", False),
+        ("a | b\nno separator | here", False),
+    ],
+)
+def test_has_table(analyzer: ResponseAnalyzer, text: str, expected: bool) -> None:
+    assert analyzer.analyze(text).has_table is expected
+
+
+def test_emoji_count(analyzer: ResponseAnalyzer) -> None:
+    assert analyzer.analyze("Great 🎉🎉 fun 🍕 and ☕!").emoji_count == 4
+    assert analyzer.analyze("Café déjà vu — naïve “quotes”").emoji_count == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("## Heading\nbody", True),
+        ("Use **bold** here", True),
+        ("Run `ls -la` now", True),
+        ("#hashtag is not a heading", False),
+        ("3 * 4 * 5 is 60", False),
+        ("Plain text.", False),
+    ],
+)
+def test_markdown(analyzer: ResponseAnalyzer, text: str, expected: bool) -> None:
+    assert analyzer.analyze(text).markdown is expected
+
+
+def test_questions_counted_per_sentence(analyzer: ResponseAnalyzer) -> None:
+    assert analyzer.analyze("Do you like jazz? What about pizza?! Great.").questions == 2
+    assert analyzer.analyze("No questions here. None at all!").questions == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("What's your budget?", ["budget_level"]),
+        ("Where do you live?", []),
+        ("Do you prefer bullet points or a table?", ["format_pref_primary"]),
+        ("Allergies are common. What is your diet?", ["diet"]),  # the statement asks nothing
+    ],
+)
+def test_asked_about_attributes(analyzer: ResponseAnalyzer, text: str, expected: list[str]) -> None:
+    assert analyzer.analyze(text).asked_about == expected
+
+
+def test_asked_about_allergies_and_entities(analyzer: ResponseAnalyzer, taxonomy: Taxonomy) -> None:
+    assert "food_allergies" in analyzer.analyze("Do you have any allergies?").asked_about
+    features = analyzer.analyze("Try bebop. Do you like jazz? Any allergies?")
+    assert taxonomy.resolve("jazz") in features.asked_about
+    assert taxonomy.resolve("bebop") not in features.asked_about  # mentioned, not asked
+    assert features.asked_about.index(taxonomy.resolve("jazz")) < features.asked_about.index("food_allergies")
+    assert features.questions == 2
+
+
+def test_formality_orders_casual_below_formal(analyzer: ResponseAnalyzer) -> None:
+    casual = analyzer.analyze("Hey, gonna be super fun lol! You'll love it!").formality
+    plain = analyzer.analyze("The museum opens at nine and closes at five.").formality
+    formal = analyzer.analyze(
+        "Furthermore, please note that the itinerary is therefore subject to change. Kindly confirm."
+    ).formality
+    assert 0.0 <= casual < plain < formal <= 1.0
+    assert casual < 0.5 < formal
+
+
+def test_reading_level_orders_complex_above_simple(analyzer: ResponseAnalyzer) -> None:
+    simple = analyzer.analyze("The cat sat. The dog ran. We had fun.").reading_level
+    complex_ = analyzer.analyze(
+        "Notwithstanding considerable institutional complexity, comprehensive organizational "
+        "transformation necessitates extraordinarily sophisticated interdisciplinary collaboration "
+        "throughout international development communities."
+    ).reading_level
+    assert simple >= 0.0
+    assert complex_ > simple + 10
+
+
+# -- edge cases ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["", "   \n\t", "\n\n", "\u200d\ufe0f"])
+def test_empty_text_gives_zero_features(analyzer: ResponseAnalyzer, text: str) -> None:
+    features = analyzer.analyze(text)
+    assert features.word_count == 0 and features.mentions == [] and features.questions == 0
+    assert features.reading_level == 0.0 and features.formality == 0.5
+    assert analyzer.find_mentions(text) == []
+    assert features == ResponseFeatures()
+
+
+@pytest.mark.parametrize(("value", "type_name"), [(None, "NoneType"), (b"jazz", "bytes"), (42, "int")])
+def test_non_str_input_raises_type_error(analyzer: ResponseAnalyzer, value: object, type_name: str) -> None:
+    with pytest.raises(TypeError, match=type_name):
+        analyzer.analyze(value)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=type_name):
+        analyzer.find_mentions(value)  # type: ignore[arg-type]
+
+
+def test_deterministic_and_shareable(analyzer: ResponseAnalyzer, taxonomy: Taxonomy) -> None:
+    a = "Instead of steak, try tofu 🍲!\n- one\n- two\nWhat's your budget?"
+    b = "Avoid sushi, pizza and steak. Do you like jazz?"
+    first_a, first_b = analyzer.analyze(a), analyzer.analyze(b)
+    # interleaved calls on the shared instance and a fresh instance give identical results
+    assert analyzer.analyze(a) == first_a and analyzer.analyze(b) == first_b
+    assert analyzer.find_mentions(a) == analyzer.find_mentions(a)
+    fresh = ResponseAnalyzer(taxonomy)
+    assert fresh.analyze(b) == first_b and fresh.analyze(a) == first_a
+
+
+# -- property-style ------------------------------------------------------------------------
+
+
+def test_generated_texts_find_every_inserted_node(analyzer: ResponseAnalyzer, taxonomy: Taxonomy) -> None:
+    """Random node names and aliases between filler words and separators are all found, with exact offsets."""
+    surfaces = taxonomy.surfaces()
+    # filler words that are neither a surface word nor a cue-like word
+    fillers = ["lorem", "ipsum", "dolor", "amet", "consectetur", "adipiscing", "eiusmod", "tempor", "aliqua"]
+    separators = [" ", " , ", " 🎷 ", "\n- ", " — ", " é ", " ( ", " **", " İ ", ".\n\n"]
+    rng = np.random.default_rng(0)
+    checked = 0
+    for _ in range(400):
+        parts: list[str] = []
+        expected: list[tuple[str, int, int]] = []
+        pos = 0
+        for _ in range(int(rng.integers(1, 6))):
+            node = taxonomy.ids[int(rng.integers(len(taxonomy.ids)))]
+            info = taxonomy.node(node)
+            options = [info.name, *info.aliases]
+            surface = options[int(rng.integers(len(options)))]
+            # "C++" is matched as "C" (see test_cpp_surface_is_not_a_single_letter)
+            if not surface[-1].isalnum() and surface[-1] != ".":
+                continue
+            cased = [surface, surface.upper(), surface.lower(), surface.title()][int(rng.integers(4))]
+            if len(cased) != len(surface):
+                cased = surface
+            filler = " ".join(rng.choice(fillers, int(rng.integers(1, 4))))
+            chunk = filler + str(rng.choice(separators))
+            parts += [chunk, cased, " "]
+            expected.append((surfaces[surface.lower()], pos + len(chunk), pos + len(chunk) + len(cased)))
+            pos += len(chunk) + len(cased) + 1
+        text = "".join(parts) + "dolor"
+        got = [(node, start, end) for node, start, end, _ in analyzer.find_mentions(text)]
+        assert got == expected, text
+        assert {m.node for m in analyzer.analyze(text).mentions} == {node for node, _, _ in expected}
+        checked += len(expected)
+    assert checked > 800
+
+
+# -- known bugs ----------------------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    reason="apostrophes are word characters, so a single-quoted entity ('bebop' or ‘bebop’) "
+    'becomes the token "\'bebop\'" / "bebop\'" and is not matched',
+    strict=True,
+)
+@pytest.mark.parametrize("text", ["Try 'bebop' tonight.", "Try ‘bebop’ tonight."])
+def test_single_quoted_entity_is_found(analyzer: ResponseAnalyzer, taxonomy: Taxonomy, text: str) -> None:
+    assert stances(analyzer, text) == {taxonomy.resolve("bebop"): "recommend"}
+
+
+@pytest.mark.xfail(
+    reason="the display name 'C++' tokenizes to the single letter 'c', so any standalone C "
+    "(vitamin C, option C, C#) is reported as the C++ node",
+    strict=True,
+)
+@pytest.mark.parametrize("text", ["Vitamin C is good for you.", "I prefer C# over Java.", "The answer is option C."])
+def test_cpp_surface_is_not_a_single_letter(analyzer: ResponseAnalyzer, taxonomy: Taxonomy, text: str) -> None:
+    assert taxonomy.resolve("c++") not in {node for node, _, _ in spans(analyzer, text)}
+
+
+@pytest.mark.xfail(
+    reason="find_mentions ends the 'C++' mention after 'C' (the '++' is dropped by tokenization)", strict=True
+)
+def test_cpp_mention_offsets_cover_the_surface(analyzer: ResponseAnalyzer, taxonomy: Taxonomy) -> None:
+    assert spans(analyzer, "I love C++.") == [(taxonomy.resolve("c++"), "C++", "neutral")]
+
+
+@pytest.mark.xfail(
+    reason="regional-indicator flag emoji (U+1F1E6..U+1F1FF) are outside the emoji ranges: "
+    "not counted as emoji and counted as a word",
+    strict=True,
+)
+def test_flag_emoji_is_an_emoji_not_a_word(analyzer: ResponseAnalyzer) -> None:
+    features = analyzer.analyze("Bon voyage 🇫🇷")
+    assert (features.emoji_count, features.word_count) == (1, 2)

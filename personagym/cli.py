@@ -273,6 +273,101 @@ def rollout(
 
 
 @app.command()
+def generate(
+    out: Annotated[Path, typer.Option(help="Output directory (shards, manifest.json, README.md card).")],
+    personas: Annotated[int, typer.Option(help="Number of personas.", min=1)] = 100,
+    episodes_per_persona: Annotated[int, typer.Option(help="Episodes per persona.", min=1)] = 1,
+    env: Annotated[str, typer.Option("--env", help="Env id (see `personagym envs`).")] = "PersonaGym/Chat-v0",
+    policy: Annotated[str, typer.Option(help="Policy name or module:Class.")] = "generic",
+    workers: Annotated[int, typer.Option(help="Worker processes.", min=1)] = 1,
+    seed: Annotated[int, typer.Option(help="Root seed of the whole dataset.", min=0)] = 0,
+    shard_size: Annotated[int, typer.Option(help="Personas per shard.", min=1)] = 256,
+    fmt: Annotated[str, typer.Option("--format", help="Shard format: parquet or jsonl.")] = "parquet",
+    executor: Annotated[str, typer.Option(help="Where shards run: local (processes on this machine).")] = "local",
+    resume: Annotated[bool, typer.Option("--resume", help="Continue a run: keep committed shards.")] = False,
+) -> None:
+    """Generate a sharded, resumable trajectory dataset (same seed: same content, whatever the workers)."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from personagym.data.generate import GenerationError
+    from personagym.data.generate import generate as run
+    from personagym.data.stats import write_card
+
+    if fmt not in ("jsonl", "parquet"):
+        fail(f"--format: unknown format {fmt!r}; expected jsonl or parquet")
+    if executor != "local":
+        fail(f"--executor: {executor!r} is not available in this release; expected local")
+    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:,}/{task.total:,}"),
+               TimeRemainingColumn())
+    try:
+        with Progress(*columns, console=err_console, transient=True) as bar:
+            task = bar.add_task("trajectories", total=personas * episodes_per_persona)
+            manifest = run(out, personas=personas, episodes_per_persona=episodes_per_persona, env_id=env,
+                           policy=policy, seed=seed, workers=workers, shard_size=shard_size,
+                           fmt=fmt, resume=resume,  # type: ignore[arg-type]
+                           progress=lambda done, total: bar.update(task, completed=done, total=total))
+        card = write_card(out, plots=_has("matplotlib"))
+    except GenerationError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(1) from None
+    except (ValueError, TypeError, OSError) as exc:
+        fail(str(exc).replace("resume=True", "--resume"))
+    err_console.print(f"wrote {manifest.counts['trajectories']:,} trajectories in {len(manifest.shards)} shards "
+                      f"to {out} (card: {card.name})")
+
+
+@app.command()
+def stats(
+    directory: Annotated[Path, typer.Argument(help="A directory made by `personagym generate`.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of rewriting the card.")] = False,
+) -> None:
+    """Recompute a generated dataset's statistics and rewrite its README.md card."""
+    from personagym.data.stats import dataset_stats, write_card
+
+    try:
+        if as_json:
+            print(json.dumps(dataset_stats(directory), indent=2))
+            return
+        card = write_card(directory, plots=_has("matplotlib"))
+    except (ValueError, OSError) as exc:
+        fail(str(exc))
+    err_console.print(f"wrote {card}")
+
+
+@app.command("export")
+def export_cmd(
+    sources: Annotated[list[Path], typer.Argument(help="Generated directories (pairs: two or more runs).")],
+    to: Annotated[str, typer.Option("--to", help="chat, pki_sft, ppopt or pairs.")],
+    out: Annotated[Path, typer.Option(help="Output JSON-lines file.")],
+) -> None:
+    """Export generated trajectories for SFT, RL or preference training (JSON lines)."""
+    from personagym.data.exports import EXPORT_KINDS, export
+
+    if to not in EXPORT_KINDS:
+        fail(f"--to: unknown export {to!r}{did_you_mean_cli(to, EXPORT_KINDS)}; expected one of "
+             f"{', '.join(EXPORT_KINDS)}")
+    if not out.parent.exists():
+        fail(f"--out: directory {str(out.parent)!r} does not exist")
+    try:
+        n = export(to, sources if to == "pairs" else sources[0], out)  # type: ignore[arg-type]
+    except (ValueError, OSError) as exc:
+        fail(str(exc))
+    err_console.print(f"wrote {n:,} rows to {out}")
+
+
+def _has(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
+def did_you_mean_cli(word: str, options: Iterable[str]) -> str:
+    from personagym.suggest import did_you_mean
+
+    return did_you_mean(word, list(options))
+
+
+@app.command()
 def bench(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Measure the speed figures (import, taxonomy load, personas/s, user turns/s, env steps/s)."""
     from personagym.bench import run_all

@@ -123,3 +123,35 @@ def test_envs_lists_every_id() -> None:
     ids = list(json.loads(run("envs", "--json").stdout))
     assert {"PersonaGym/Chat-v0", "PersonaGym/ChatClean-v0", "PersonaGym/ChatNoisy-v0",
             "PersonaGym/LongTerm-v0"} <= set(ids)
+
+
+def test_generate_stats_export_round(tmp_path: Path) -> None:
+    out = tmp_path / "ds"
+    proc = run("generate", "--out", str(out), "--personas", "6", "--episodes-per-persona", "2", "--shard-size", "3",
+               "--format", "jsonl", "--seed", "4")
+    assert "wrote 12 trajectories in 2 shards" in proc.stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["counts"]["trajectories"] == 12 and (out / "README.md").exists()
+    again = run("generate", "--out", str(out), "--personas", "6", "--episodes-per-persona", "2", "--shard-size",
+                "3", "--format", "jsonl", "--seed", "4", "--resume")
+    assert again.returncode == 0 and json.loads((out / "manifest.json").read_text())["shards"] == manifest["shards"]
+    stats = json.loads(run("stats", str(out), "--json").stdout)
+    assert stats["trajectories"] == 12 and stats["personas"] == 6
+    chat = tmp_path / "chat.jsonl"
+    run("export", str(out), "--to", "chat", "--out", str(chat))
+    rows = [json.loads(line) for line in chat.read_text().splitlines()]
+    assert len(rows) == 12 and rows[0]["messages"][0]["role"] == "user"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("generate", "--out", "{tmp}/x", "--policy", "orcle"), "did you mean 'oracle'"),
+        (("generate", "--out", "{tmp}/x", "--executor", "ray"), "--executor"),
+        (("export", "{tmp}", "--to", "chatt", "--out", "{tmp}/c.jsonl"), "did you mean 'chat'"),
+    ],
+)
+def test_generate_and_export_bad_input(args: tuple[str, ...], message: str, tmp_path: Path) -> None:
+    proc = run(*(a.format(tmp=tmp_path) for a in args), ok=False)
+    assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "x").exists()

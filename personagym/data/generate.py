@@ -1,0 +1,529 @@
+"""Sharded, resumable dataset generation: many personas, many episodes, nothing lost.
+
+Work is cut into shards by persona: shard ``i`` always holds personas
+``[i * shard_size, (i + 1) * shard_size)`` and all their episodes, and every
+seed is derived from ``(seed, persona index)`` with `numpy.random.SeedSequence`
+spawn keys (see `SEEDING`), so the files are the same whatever the number of
+workers or the order in which shards finish.
+
+A shard is committed in two steps.  Its file is written to a temporary file in
+the output directory, fsynced and renamed over ``shard-NNNNN.<fmt>`` (the
+atomic writers of `personagym.data.trajectories`); then the parent process
+records it in ``manifest.json`` (also replaced atomically) with its sha256,
+size, trajectory count and seeds.  Only shards in the manifest count: after a
+crash, ``resume=True`` keeps those whose checksum still matches and redoes the
+rest, which gives the same bytes again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import multiprocessing
+import os
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from pathlib import Path
+from typing import Any, Literal
+
+import gymnasium as gym
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from personagym import __version__
+from personagym.data.trajectories import _atomic_path, _require, read_jsonl, read_parquet, write_jsonl, write_parquet
+from personagym.policies import Policy, make_policy
+from personagym.records import Persona, Trajectory
+from personagym.rollout import make_env
+
+PathLike = str | os.PathLike[str]
+Format = Literal["parquet", "jsonl"]
+#: Called with (trajectories committed, trajectories planned) at the start and after each commit.
+ProgressCallback = Callable[[int, int], None]
+
+MANIFEST = "manifest.json"
+MANIFEST_VERSION = 1
+DEFAULT_SHARD_SIZE = 256
+_WRITERS = {"parquet": write_parquet, "jsonl": write_jsonl}
+_READERS = {"parquet": read_parquet, "jsonl": read_jsonl}
+#: Temporary files our atomic writers leave behind when a process is killed mid-write.
+_TEMP_FILE = re.compile(r"^\.(shard-\d+\.(parquet|jsonl)|manifest\.json)\.[0-9a-f]{32}\.tmp$")
+
+#: How every seed derives from the run's seed (recorded in the manifest).
+SEEDING = (
+    "persona k: SeedSequence(seed, spawn_key=(0, k, 0)); episode j of persona k: "
+    "SeedSequence(seed, spawn_key=(0, k, 1, j)); policy of shard i: SeedSequence(seed, spawn_key=(1, i)); "
+    "each used as int(generate_state(1, uint64)[0] >> 1)"
+)
+
+log = logging.getLogger(__name__)
+
+
+class GenerationError(RuntimeError):
+    """A run stopped before every shard was committed; the message names the shards and the cause."""
+
+
+class EpisodeError(RuntimeError):
+    """An episode raised; the message names the persona index, episode index and seed."""
+
+
+# --------------------------------------------------------------------------- seeds
+
+
+def _derived_seed(seed: int, *key: int) -> int:
+    """A non-negative int64 seed from the node `key` of the seed tree rooted at `seed`."""
+    state = np.random.SeedSequence(seed, spawn_key=key).generate_state(1, np.uint64)[0]
+    return int(state >> np.uint64(1))
+
+
+def persona_seed(seed: int, k: int) -> int:
+    """The seed persona `k` is sampled from (`PersonaSampler.sample`)."""
+    return _derived_seed(seed, 0, k, 0)
+
+
+def episode_seed(seed: int, k: int, j: int) -> int:
+    """The `env.reset` seed of episode `j` of persona `k`."""
+    return _derived_seed(seed, 0, k, 1, j)
+
+
+def policy_seed(seed: int, shard: int) -> int:
+    """The seed the policy of shard `shard` is built with (one policy per shard)."""
+    return _derived_seed(seed, 1, shard)
+
+
+# --------------------------------------------------------------------------- records
+
+
+class GenerateConfig(BaseModel):
+    """What determines the content of a generated dataset (and so its config hash).
+
+    `workers` is not part of it: any worker count gives the same files.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    env_id: str
+    policy: str
+    personas: int = Field(ge=1)
+    episodes_per_persona: int = Field(ge=1)
+    seed: int = Field(ge=0)
+    shard_size: int = Field(ge=1, description="personas per shard")
+    format: Format
+
+    @property
+    def shards(self) -> int:
+        """Number of shards the run is cut into."""
+        return math.ceil(self.personas / self.shard_size)
+
+    @property
+    def trajectories(self) -> int:
+        """Number of trajectories the run produces."""
+        return self.personas * self.episodes_per_persona
+
+    def persona_range(self, shard: int) -> tuple[int, int]:
+        """[start, stop) of the persona indices shard `shard` holds."""
+        return shard * self.shard_size, min((shard + 1) * self.shard_size, self.personas)
+
+    def shard_file(self, shard: int) -> str:
+        """File name of shard `shard` (zero-padded so names sort in shard order)."""
+        width = max(5, len(str(self.shards - 1)))
+        return f"shard-{shard:0{width}d}.{self.format}"
+
+    def digest(self) -> str:
+        """sha256 of the canonical JSON of the config."""
+        return hashlib.sha256(json.dumps(self.model_dump(), sort_keys=True).encode()).hexdigest()
+
+
+class ShardRecord(BaseModel):
+    """One committed shard as the manifest records it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    index: int
+    file: str
+    personas: tuple[int, int] = Field(description="[start, stop) persona indices")
+    trajectories: int
+    bytes: int
+    sha256: str
+    policy_seed: int = Field(description="persona and episode seeds follow from the root seed (see seeding)")
+
+
+class Manifest(BaseModel):
+    """The state of a generation directory: config, committed shards, counts.
+
+    Written atomically after every commit, so it always describes files that exist
+    whole on disk.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    manifest_version: int = MANIFEST_VERSION
+    personagym_version: str = __version__
+    config: GenerateConfig
+    config_hash: str
+    seeding: str = SEEDING
+    complete: bool = False
+    counts: dict[str, int] = Field(default_factory=dict)
+    shards: list[ShardRecord] = Field(default_factory=list, description="committed shards by index")
+
+    @classmethod
+    def new(cls, config: GenerateConfig) -> Manifest:
+        """An empty manifest for a fresh run."""
+        return cls(config=config, config_hash=config.digest())._recount()
+
+    @classmethod
+    def load(cls, out_dir: PathLike) -> Manifest:
+        """Read ``out_dir/manifest.json``; an unreadable or invalid one raises naming the file."""
+        path = Path(out_dir) / MANIFEST
+        try:
+            return cls.model_validate_json(path.read_bytes())
+        except ValidationError as err:
+            raise ValueError(f"{path} is not a valid generation manifest: {err}") from err
+
+    def write(self, out_dir: PathLike) -> None:
+        """Replace ``out_dir/manifest.json`` atomically."""
+        with _atomic_path(Path(out_dir) / MANIFEST) as tmp:
+            tmp.write_text(self.model_dump_json(indent=1) + "\n", encoding="utf-8", newline="\n")
+
+    def committed(self) -> dict[int, ShardRecord]:
+        """Committed shards by index."""
+        return {s.index: s for s in self.shards}
+
+    def commit(self, record: ShardRecord) -> None:
+        """Record a shard (replacing an earlier record of the same index)."""
+        self.shards = sorted([*(s for s in self.shards if s.index != record.index), record], key=lambda s: s.index)
+        self._recount()
+
+    def drop(self, index: int) -> None:
+        """Forget a shard (its file is missing or corrupt and will be redone)."""
+        self.shards = [s for s in self.shards if s.index != index]
+        self._recount()
+
+    def _recount(self) -> Manifest:
+        self.counts = {
+            "shards": self.config.shards,
+            "shards_committed": len(self.shards),
+            "personas": sum(s.personas[1] - s.personas[0] for s in self.shards),
+            "trajectories": sum(s.trajectories for s in self.shards),
+            "trajectories_planned": self.config.trajectories,
+        }
+        self.complete = len(self.shards) == self.config.shards
+        return self
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def generate(
+    out_dir: PathLike,
+    *,
+    personas: int,
+    episodes_per_persona: int,
+    env_id: str = "PersonaGym/Chat-v0",
+    policy: str = "generic",
+    seed: int = 0,
+    workers: int = 1,
+    shard_size: int = DEFAULT_SHARD_SIZE,
+    fmt: Format = "parquet",
+    resume: bool = False,
+    progress: ProgressCallback | None = None,
+) -> Manifest:
+    """Generate `personas` x `episodes_per_persona` trajectories into shards under `out_dir`.
+
+    `shard_size` counts personas (a persona's episodes stay in one shard, so its
+    sessions can be exported together).  Without `resume`, `out_dir` must be
+    empty or absent; with it, a run started with the same config is continued:
+    committed shards whose checksum matches are kept, the others redone.  The
+    config is checked (env id, policy, ranges) before any work starts.
+    ``workers > 1`` builds shards in that many spawned processes; the parent
+    commits them as they finish (a script that calls this needs the usual
+    ``if __name__ == "__main__":`` guard).  `progress` is called with (trajectories
+    committed, trajectories planned) at the start and after each commit.
+
+    Raises `GenerationError` if a shard fails or a file cannot be written; the
+    manifest then lists exactly the shards that are whole on disk.
+    """
+    config = _config(env_id=env_id, policy=policy, personas=personas, episodes_per_persona=episodes_per_persona,
+                     seed=seed, shard_size=shard_size, format=fmt)
+    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
+        raise ValueError(f"workers must be a positive int, got {workers!r}")
+    _check_runnable(config)
+    out = Path(out_dir)
+    manifest = _prepare(out, config, resume)
+    todo = [i for i in range(config.shards) if i not in manifest.committed()]
+    if progress is not None:
+        progress(manifest.counts["trajectories"], config.trajectories)
+
+    def commit(record: ShardRecord) -> None:
+        manifest.commit(record)
+        _write_manifest(manifest, out)
+        if progress is not None:
+            progress(manifest.counts["trajectories"], config.trajectories)
+
+    failures = _run_shards(out, config, todo, min(workers, max(len(todo), 1)), commit)
+    if failures:
+        details = "; ".join(f"shard {i} (personas {a}-{b - 1}, {config.shard_file(i)}): {err}"
+                            for i, err in sorted(failures.items())
+                            for a, b in [config.persona_range(i)])
+        raise GenerationError(
+            f"generation in {out} failed: {details}. {manifest.counts['shards_committed']} of {config.shards} "
+            f"shards are committed in {MANIFEST}; fix the cause and run again with resume=True")
+    return manifest
+
+
+def load_manifest(out_dir: PathLike) -> Manifest:
+    """The manifest of a generation directory (raises if there is none)."""
+    if not (Path(out_dir) / MANIFEST).is_file():
+        raise FileNotFoundError(f"{Path(out_dir) / MANIFEST} not found: {out_dir} is not a generation directory")
+    return Manifest.load(out_dir)
+
+
+def shard_paths(out_dir: PathLike, *, allow_incomplete: bool = False, verify: bool = True) -> list[Path]:
+    """Paths of the committed shards in shard order, checked against their sha256.
+
+    An incomplete run raises (naming the missing shards) unless `allow_incomplete`;
+    a shard whose bytes no longer match the manifest always raises.
+    """
+    out = Path(out_dir)
+    manifest = load_manifest(out)
+    committed = manifest.committed()
+    if not manifest.complete and not allow_incomplete:
+        missing = [i for i in range(manifest.config.shards) if i not in committed]
+        raise ValueError(f"{out} is incomplete: shards {_span(missing)} of {manifest.config.shards} are not "
+                         f"committed; finish it with generate(..., resume=True) or pass allow_incomplete=True")
+    paths = []
+    for record in committed.values():
+        path = out / record.file
+        if verify and _sha256_or_none(path) != record.sha256:
+            raise ValueError(f"{path} does not match the sha256 in {MANIFEST} (missing or corrupt); "
+                             "regenerate it with generate(..., resume=True)")
+        paths.append(path)
+    return paths
+
+
+def read_generated(out_dir: PathLike, *, allow_incomplete: bool = False) -> Iterator[Trajectory]:
+    """Every trajectory of a generation directory, shard by shard, in persona and episode order."""
+    manifest = load_manifest(out_dir)
+    reader = _READERS[manifest.config.format]
+    for path in shard_paths(out_dir, allow_incomplete=allow_incomplete):
+        yield from reader(path)
+
+
+# --------------------------------------------------------------------------- preparation
+
+
+def _config(**values: Any) -> GenerateConfig:
+    try:
+        return GenerateConfig(**values)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'fmt' if e['loc'][0] == 'format' else e['loc'][0]}={e.get('input')!r}: {e['msg']}"
+            for e in exc.errors())
+        raise ValueError(f"invalid generation config: {problems}") from None
+
+
+def _check_runnable(config: GenerateConfig) -> None:
+    """Build the env and a policy once, so a bad id or policy fails before any file is written."""
+    if config.format == "parquet":
+        _require("pyarrow", "'personagym[parquet]' (or use fmt='jsonl')")
+    env = make_env(config.env_id)
+    try:
+        if not hasattr(env.unwrapped, "sampler"):
+            raise ValueError(f"env {config.env_id!r} has no persona sampler; generate() needs a PersonaGym chat env")
+        make_policy(config.policy, env=env, seed=0)
+    finally:
+        env.close()
+
+
+def _prepare(out: Path, config: GenerateConfig, resume: bool) -> Manifest:
+    """Create or check `out` and return the manifest the run continues from (written to disk)."""
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError(f"output path {out} exists and is not a directory")
+    out.mkdir(parents=True, exist_ok=True)
+    if resume:
+        for stray in (p for p in out.iterdir() if _TEMP_FILE.match(p.name)):
+            log.info("removing stray temporary file %s", stray)
+            stray.unlink(missing_ok=True)
+    entries = sorted(p.name for p in out.iterdir())
+    if not resume and entries:
+        raise FileExistsError(f"output directory {out} is not empty ({len(entries)} entries, e.g. {entries[0]!r}); "
+                              "pass resume=True to continue the run there, or choose an empty directory")
+    if not (out / MANIFEST).exists():
+        if entries:
+            raise FileExistsError(f"cannot resume in {out}: it has no {MANIFEST} but holds {entries[:3]}; "
+                                  "choose an empty directory")
+        manifest = Manifest.new(config)
+    else:
+        manifest = Manifest.load(out)
+        _check_same_run(manifest, config, out)
+        for record in manifest.shards:
+            if _sha256_or_none(out / record.file) != record.sha256:
+                log.warning("shard %d (%s) is missing or does not match its sha256; redoing it",
+                            record.index, record.file)
+                manifest.drop(record.index)
+    _write_manifest(manifest, out)
+    return manifest
+
+
+def _check_same_run(manifest: Manifest, config: GenerateConfig, out: Path) -> None:
+    """Refuse to resume a run made with another config or package version, naming the differences."""
+    if manifest.config_hash != config.digest():
+        before, now = manifest.config.model_dump(), config.model_dump()
+        diffs = ", ".join(f"{'fmt' if k == 'format' else k}={before[k]!r} there, {now[k]!r} now"
+                          for k in now if before[k] != now[k])
+        raise ValueError(f"cannot resume in {out}: it was generated with a different config ({diffs}); "
+                         "use the same settings or an empty directory")
+    if manifest.personagym_version != __version__:
+        raise ValueError(f"cannot resume in {out}: it was generated by personagym {manifest.personagym_version}, "
+                         f"this is {__version__}; the shards would not match — use that version or a new directory")
+
+
+def _write_manifest(manifest: Manifest, out: Path) -> None:
+    try:
+        manifest.write(out)
+    except OSError as err:
+        raise GenerationError(f"cannot write {out / MANIFEST}: {err.strerror or err}; the previous manifest and "
+                              "its shards are intact — fix the cause and run again with resume=True") from err
+
+
+# --------------------------------------------------------------------------- running shards
+
+
+def _run_shards(out: Path, config: GenerateConfig, todo: list[int], workers: int,
+                commit: Callable[[ShardRecord], None]) -> dict[int, str]:
+    """Build the shards in `todo`, committing each as it finishes; return {shard: error} of failures.
+
+    After the first failure no new shard starts; shards already running finish
+    and are committed.  A failure to write the manifest propagates at once.
+    """
+    failures: dict[int, str] = {}
+    if workers == 1:
+        for index in todo:
+            try:
+                record = _build_shard(os.fspath(out), index, config.model_dump())
+            except Exception as err:  # reported by shard, like a worker's failure
+                return {index: f"{type(err).__name__}: {err}"}
+            commit(record)
+        return failures
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_exit_with_parent, initargs=(os.getpid(),))
+    try:
+        futures: dict[Future[ShardRecord], int] = {
+            pool.submit(_build_shard, os.fspath(out), index, config.model_dump()): index for index in todo}
+        for future in as_completed(futures):
+            if future.cancelled():
+                continue
+            try:
+                record = future.result()
+            except Exception as err:  # any worker failure, incl. a dead process (BrokenProcessPool)
+                failures[futures[future]] = f"{type(err).__name__}: {err}"
+                for other in futures:
+                    other.cancel()
+                continue
+            commit(record)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    return failures
+
+
+def _exit_with_parent(parent: int) -> None:
+    """Worker initializer: exit once the parent is gone.
+
+    A killed parent cannot stop its pool, and the workers would otherwise wait on
+    the task queue forever.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.2)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
+def _build_shard(out_dir: str, index: int, config: dict[str, Any]) -> ShardRecord:
+    """Generate and write shard `index` of a run (a top-level function, so spawned workers can run it).
+
+    One env and one policy serve the whole shard.  Raises `EpisodeError` naming
+    the episode that failed, or `GenerationError` naming the file that could
+    not be written; the shard file is then left as it was.
+    """
+    cfg = GenerateConfig(**config)
+    start, stop = cfg.persona_range(index)
+    path = Path(out_dir) / cfg.shard_file(index)
+    env = make_env(cfg.env_id)
+    try:
+        seed = policy_seed(cfg.seed, index)
+        agent = make_policy(cfg.policy, env=env, seed=seed)
+        try:
+            count = _WRITERS[cfg.format](_episodes(env, agent, cfg, start, stop), path)
+            digest, size = _sha256(path), path.stat().st_size
+        except OSError as err:
+            raise GenerationError(f"cannot write {path}: {err.strerror or err}") from err
+    finally:
+        env.close()
+    return ShardRecord(index=index, file=path.name, personas=(start, stop), trajectories=count, bytes=size,
+                       sha256=digest, policy_seed=seed)
+
+
+def _episodes(env: gym.Env, agent: Policy, cfg: GenerateConfig, start: int, stop: int) -> Iterator[Trajectory]:
+    """The trajectories of personas [start, stop), each persona fixed across its episodes."""
+    sampler = env.unwrapped.sampler
+    for k in range(start, stop):
+        persona: Persona | None = None
+        for j in range(cfg.episodes_per_persona):
+            seed = episode_seed(cfg.seed, k, j)
+            try:
+                if persona is None:
+                    persona = sampler.sample(persona_seed(cfg.seed, k))
+                trajectory = _run_episode(env, agent, seed, persona, cfg.policy)
+            except Exception as err:
+                raise EpisodeError(f"persona {k} episode {j} (seed {seed}): {type(err).__name__}: {err}") from err
+            yield trajectory
+
+
+def _run_episode(env: gym.Env, agent: Policy, seed: int, persona: Persona, policy_name: str) -> Trajectory:
+    """`rollout.run_episode` with the persona fixed through ``reset(options={"persona": ...})``."""
+    if hasattr(agent, "reset"):
+        agent.reset()
+    obs, _ = env.reset(seed=seed, options={"persona": persona})
+    done = False
+    while not done:
+        obs, _, terminated, truncated, _ = env.step(agent.act(obs))
+        done = terminated or truncated
+    return env.unwrapped.trajectory(policy=policy_name)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _sha256_or_none(path: Path) -> str | None:
+    try:
+        return _sha256(path)
+    except FileNotFoundError:
+        return None
+
+
+def _span(indices: list[int]) -> str:
+    """'0-3, 7' for [0, 1, 2, 3, 7]."""
+    parts, i = [], 0
+    while i < len(indices):
+        j = i
+        while j + 1 < len(indices) and indices[j + 1] == indices[j] + 1:
+            j += 1
+        parts.append(str(indices[i]) if i == j else f"{indices[i]}-{indices[j]}")
+        i = j + 1
+    return ", ".join(parts)

@@ -1,0 +1,264 @@
+"""Statistics and a dataset card for a generated dataset, computed from its shards.
+
+`dataset_stats` streams the trajectories once and returns plain JSON-able data:
+size, dialog length, PKIs (personal knowledge items), taxonomy coverage, noise
+and lexical diversity (distinct-n, Li et al. 2016).  `write_card` turns them
+into a Hugging Face dataset card (``README.md``) with PNG plots; matplotlib is
+imported only there, and only when plots are asked for.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+from collections import Counter
+from collections.abc import Iterable
+from itertools import pairwise
+from pathlib import Path
+from typing import Any, get_args
+
+from personagym.data.generate import MANIFEST, PathLike, load_manifest, read_generated
+from personagym.data.trajectories import _atomic_path, _require
+from personagym.records import NoiseLayer, Trajectory, UserTurn
+from personagym.rollout import make_env
+
+NOISE_LAYERS: tuple[str, ...] = get_args(NoiseLayer)
+PLOTS_DIR = "card"
+_WORD = re.compile(r"\w+")
+
+
+def dataset_stats(out_dir: PathLike) -> dict[str, Any]:
+    """Statistics of the trajectories of a complete generation directory.
+
+    Dialog length counts answered exchanges (`Trajectory.turns`); user
+    utterances include the final, unanswered message.  Category coverage maps
+    the taxonomy nodes of PKIs and of persona interests to their top-level
+    category and reports which of the taxonomy's categories occur.
+    """
+    manifest = load_manifest(out_dir)
+    env = make_env(manifest.config.env_id)
+    try:
+        taxonomy = env.unwrapped.taxonomy
+        categories = list(taxonomy.top_level())
+        node_valued = {a.name for a in env.unwrapped.schema.attributes.values() if a.type == "taxonomy"}
+        tally = _Tally(taxonomy, node_valued)
+        for trajectory in read_generated(out_dir):
+            tally.add(trajectory)
+    finally:
+        env.close()
+    return {
+        "config": manifest.config.model_dump(),
+        "personagym_version": manifest.personagym_version,
+        "personas": len(tally.personas),
+        "trajectories": len(tally.turns),
+        "user_utterances": tally.utterances,
+        "turns_per_dialog": _distribution(tally.turns),
+        "pkis_per_dialog": _distribution(tally.pkis),
+        "pki_kinds": dict(sorted(tally.pki_kinds.items())),
+        "pki_certainty": dict(sorted(tally.certainty.items())),
+        "category_coverage": {
+            "categories": len(categories),
+            "covered_by_pkis": sum(1 for c in categories if tally.pki_categories[c]),
+            "covered_by_interests": sum(1 for c in categories if tally.interest_categories[c]),
+            "pkis": {c: tally.pki_categories[c] for c in categories},
+            "interests": {c: tally.interest_categories[c] for c in categories},
+        },
+        "noise_layers": {layer: tally.noise[layer] for layer in NOISE_LAYERS},
+        "vocabulary_size": len(tally.unigrams),
+        "distinct_1": _ratio(len(tally.unigrams), tally.unigram_total),
+        "distinct_2": _ratio(len(tally.bigrams), tally.bigram_total),
+        "total_reward": _distribution(tally.rewards, histogram=False),
+    }
+
+
+class _Tally:
+    """Running counts over trajectories (one pass, nothing kept but counters)."""
+
+    def __init__(self, taxonomy: Any, node_valued: set[str]) -> None:
+        self.taxonomy = taxonomy
+        self.node_valued = node_valued
+        self.personas: set[str] = set()
+        self.turns: list[int] = []
+        self.pkis: list[int] = []
+        self.rewards: list[float] = []
+        self.utterances = 0
+        self.pki_kinds: Counter[str] = Counter()
+        self.certainty: Counter[str] = Counter()
+        self.pki_categories: Counter[str] = Counter()
+        self.interest_categories: Counter[str] = Counter()
+        self.noise: Counter[str] = Counter()
+        self.unigrams: set[str] = set()
+        self.bigrams: set[tuple[str, str]] = set()
+        self.unigram_total = 0
+        self.bigram_total = 0
+
+    def add(self, trajectory: Trajectory) -> None:
+        persona = trajectory.persona
+        if persona.persona_id not in self.personas:
+            self.personas.add(persona.persona_id)
+            for interest in persona.interests:
+                self.interest_categories[self.taxonomy.top_category(interest.node)] += 1
+        self.turns.append(len(trajectory.turns))
+        self.rewards.append(trajectory.total_reward)
+        n_pkis = 0
+        for user in _user_turns(trajectory):
+            self.utterances += 1
+            self.noise[user.noise.layer] += 1
+            words = _WORD.findall(user.text.lower())
+            self.unigrams.update(words)
+            self.bigrams.update(pairwise(words))
+            self.unigram_total += len(words)
+            self.bigram_total += max(len(words) - 1, 0)
+            for pki in user.pkis:
+                n_pkis += 1
+                self.pki_kinds[pki.kind] += 1
+                self.certainty[pki.certainty] += 1
+                node = pki.key if pki.kind == "interest" else pki.value if pki.key in self.node_valued else None
+                if node is not None and node in self.taxonomy:
+                    self.pki_categories[self.taxonomy.top_category(node)] += 1
+        self.pkis.append(n_pkis)
+
+
+def _user_turns(trajectory: Trajectory) -> Iterable[UserTurn]:
+    yield from (turn.user for turn in trajectory.turns)
+    if trajectory.final_user is not None:
+        yield trajectory.final_user
+
+
+def _distribution(values: list[float], histogram: bool = True) -> dict[str, Any]:
+    if not values:
+        return {"mean": None, "median": None, **({"histogram": {}} if histogram else {})}
+    out: dict[str, Any] = {"mean": round(statistics.fmean(values), 4), "median": statistics.median(values),
+                           "min": min(values), "max": max(values)}
+    if histogram:
+        out["histogram"] = {str(k): v for k, v in sorted(Counter(values).items())}
+    return out
+
+
+def _ratio(part: int, whole: int) -> float:
+    return round(part / whole, 4) if whole else 0.0
+
+
+# --------------------------------------------------------------------------- dataset card
+
+
+def write_card(out_dir: PathLike, *, plots: bool = True) -> Path:
+    """Write ``out_dir/README.md``: a dataset card with the config, statistics and (optionally) plots.
+
+    Plots are PNG files under ``out_dir/card/``; they need matplotlib
+    (``pip install matplotlib``, or pass ``plots=False``).  Every file is
+    written atomically.  Returns the card's path.
+    """
+    out = Path(out_dir)
+    stats = dataset_stats(out)
+    images = _write_plots(out, stats) if plots else []
+    card = out / "README.md"
+    with _atomic_path(card) as tmp:
+        tmp.write_text(_card_text(out, stats, images), encoding="utf-8", newline="\n")
+    return card
+
+
+def _write_plots(out: Path, stats: dict[str, Any]) -> list[tuple[str, str]]:
+    """Bar charts of the distributions; returns (title, relative path) of each PNG."""
+    figure_cls = _require("matplotlib.figure", "matplotlib (or write_card(..., plots=False))").Figure
+    coverage = stats["category_coverage"]
+    charts = [
+        ("Turns per dialog", "turns.png", stats["turns_per_dialog"]["histogram"], "answered turns"),
+        ("PKIs per dialog", "pkis.png", stats["pkis_per_dialog"]["histogram"], "PKIs"),
+        ("Noise layers of user utterances", "noise.png", stats["noise_layers"], "layer"),
+        ("PKIs per top-level category", "pki_categories.png", coverage["pkis"], None),
+        ("Persona interests per top-level category", "interest_categories.png", coverage["interests"], None),
+    ]
+    (out / PLOTS_DIR).mkdir(exist_ok=True)
+    images = []
+    for title, name, counts, xlabel in charts:
+        horizontal = xlabel is None
+        fig = figure_cls(figsize=(7, 7) if horizontal else (6, 3.5), layout="constrained")
+        ax = fig.add_subplot()
+        labels, values = list(counts), list(counts.values())
+        if horizontal:
+            ax.barh(labels[::-1], values[::-1], color="#4c72b0")
+            ax.set_xlabel("count")
+            ax.tick_params(axis="y", labelsize=7)
+        else:
+            ax.bar(labels, values, color="#4c72b0")
+            ax.set_xlabel(xlabel)
+            ax.set_ylabel("count")
+        ax.set_title(title)
+        with _atomic_path(out / PLOTS_DIR / name) as tmp:
+            fig.savefig(tmp, format="png", dpi=100)
+        images.append((title, f"{PLOTS_DIR}/{name}"))
+    return images
+
+
+def _card_text(out: Path, stats: dict[str, Any], images: list[tuple[str, str]]) -> str:
+    config = stats["config"]
+    fmt = config["format"]
+    coverage = stats["category_coverage"]
+    turns, pkis = stats["turns_per_dialog"], stats["pkis_per_dialog"]
+    rows = [
+        ("personas", stats["personas"]),
+        ("trajectories", stats["trajectories"]),
+        ("user utterances", stats["user_utterances"]),
+        ("turns per dialog (mean / median)", f"{turns['mean']} / {turns['median']}"),
+        ("PKIs per dialog (mean / median)", f"{pkis['mean']} / {pkis['median']}"),
+        ("PKI kinds", _inline(stats["pki_kinds"])),
+        ("PKI certainty", _inline(stats["pki_certainty"])),
+        ("top-level categories covered by PKIs",
+         f"{coverage['covered_by_pkis']} of {coverage['categories']}"),
+        ("top-level categories covered by persona interests",
+         f"{coverage['covered_by_interests']} of {coverage['categories']}"),
+        ("noise layers of user utterances", _inline(stats["noise_layers"])),
+        ("vocabulary size (user utterances)", stats["vocabulary_size"]),
+        ("distinct-1 / distinct-2 (user utterances)", f"{stats['distinct_1']} / {stats['distinct_2']}"),
+        ("total reward per dialog (mean / median)",
+         f"{stats['total_reward']['mean']} / {stats['total_reward']['median']}"),
+    ]
+    lines = [
+        "---",
+        "configs:",
+        "- config_name: default",
+        f"  data_files: \"shard-*.{fmt}\"",
+        "tags:",
+        "- personagym",
+        "- synthetic",
+        "- personalization",
+        "---",
+        "",
+        f"# PersonaGym dataset: {out.name}",
+        "",
+        f"{stats['trajectories']} simulated dialogs of {stats['personas']} personas on `{config['env_id']}` "
+        f"with the `{config['policy']}` policy, generated by personagym {stats['personagym_version']}. "
+        "Each line is a `personagym.records.Trajectory` with its ground truth (persona, preference states, "
+        "PKIs, noise, rewards).",
+        "",
+        "Load it with `personagym.data.load_dataset(personagym.data.generate.shard_paths(DIR))`, which "
+        "passes the explicit `datasets` Features of the trajectory schema.",
+        "",
+        "## Statistics",
+        "",
+        "| statistic | value |",
+        "| --- | --- |",
+        *(f"| {name} | {value} |" for name, value in rows),
+        "",
+    ]
+    if images:
+        lines += ["## Distributions", ""]
+        lines += [f"![{title}]({path})\n" for title, path in images]
+    lines += [
+        "## Generation config",
+        "",
+        f"Recorded in `{MANIFEST}` with per-shard sha256 checksums and the seeding rule; rerunning "
+        "`personagym.data.generate.generate` with this config reproduces the shards byte for byte.",
+        "",
+        "```json",
+        json.dumps(config, indent=2, sort_keys=True),
+        "```",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _inline(counts: dict[str, int]) -> str:
+    return ", ".join(f"{k}: {v}" for k, v in counts.items()) or "-"

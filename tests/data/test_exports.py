@@ -1,0 +1,113 @@
+"""Exports of generated data: each kind loads with `datasets.load_dataset("json", ...)` and says what it should."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from personagym.data.exports import EXPORT_KINDS, MASK, export, export_features
+from personagym.data.generate import generate, read_generated
+from personagym.profile_format import split_profile
+
+datasets = pytest.importorskip("datasets")
+
+RUN = {"personas": 4, "episodes_per_persona": 3, "seed": 3, "fmt": "jsonl", "shard_size": 2}
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The same episodes with the generic and the oracle policy, and a multi-session run."""
+    root = tmp_path_factory.mktemp("runs")
+    generate(root / "generic", **RUN)
+    generate(root / "oracle", policy="oracle", **RUN)
+    generate(root / "longterm", env_id="PersonaGym/LongTerm-v0", **{**RUN, "personas": 2, "episodes_per_persona": 2})
+    return {name: root / name for name in ("generic", "oracle", "longterm")}
+
+
+def _load(path: Path, tmp_path: Path, kind: str | None = None):
+    features = export_features(kind) if kind else None
+    return datasets.load_dataset("json", data_files=str(path), split="train", features=features,
+                                 cache_dir=str(tmp_path / f"cache-{kind}"))
+
+
+@pytest.mark.parametrize("kind", EXPORT_KINDS)
+def test_every_export_loads_with_datasets(runs: dict[str, Path], tmp_path: Path, kind: str) -> None:
+    source = [runs["generic"], runs["oracle"]] if kind == "pairs" else runs["generic"]
+    path = tmp_path / f"{kind}.jsonl"
+    rows = export(kind, source, path)  # type: ignore[arg-type]
+    assert rows > 0
+    inferred, typed = _load(path, tmp_path), _load(path, tmp_path, kind)
+    assert len(inferred) == len(typed) == rows
+    assert set(typed.column_names) == set(export_features(kind))  # type: ignore[arg-type]
+
+
+def test_chat_rows_are_the_conversations(runs: dict[str, Path], tmp_path: Path) -> None:
+    export("chat", runs["generic"], tmp_path / "chat.jsonl")
+    rows = _load(tmp_path / "chat.jsonl", tmp_path, "chat")
+    trajectories = list(read_generated(runs["generic"]))
+    assert rows["trajectory_id"] == [t.trajectory_id for t in trajectories]
+    for row, t in zip(rows, trajectories, strict=True):
+        roles = [m["role"] for m in row["messages"]]
+        assert roles == ["user", "assistant"] * len(t.turns)
+        assert [m["content"] for m in row["messages"][::2]] == [turn.user.text for turn in t.turns]
+
+
+def test_pki_sft_lists_every_pki_with_ground_truth_intensity(runs: dict[str, Path], tmp_path: Path) -> None:
+    export("pki_sft", runs["generic"], tmp_path / "pki.jsonl")
+    rows = [json.loads(line) for line in (tmp_path / "pki.jsonl").read_text().splitlines()]
+    for row, t in zip(rows, read_generated(runs["generic"]), strict=True):
+        pkis = [pki for u in [*(turn.user for turn in t.turns), t.final_user] for pki in u.pkis]
+        assert len(row["pkis"]) == len(pkis)
+        for out, pki in zip(row["pkis"], pkis, strict=True):
+            truth = t.initial_state.interests.get(out["key"])
+            if pki.intensity is not None:
+                assert out["intensity"] == pki.intensity  # as the utterance states it
+            elif pki.kind == "interest" and truth is not None:
+                assert out["intensity"] == truth.intensity  # unsaid: the ground truth
+        text = row["completion"][0]["content"]
+        assert re.fullmatch(r"<REASONING>\n.+\n</REASONING>\n<PKIS>\n\[.*\]\n</PKIS>", text, re.DOTALL)
+        assert row["reasoning"].count("User message") == len(row["pkis"])
+
+
+def test_ppopt_masks_replies_and_keeps_at_most_four_past_sessions(runs: dict[str, Path], tmp_path: Path) -> None:
+    export("ppopt", runs["longterm"], tmp_path / "ppopt.jsonl")  # 2 personas x 2 episodes x 4 sessions
+    rows = [json.loads(line) for line in (tmp_path / "ppopt.jsonl").read_text().splitlines()]
+    assert len(rows) == 2 * 2 * 4
+    assert [len(r["history"]) for r in rows[:8]] == [0, 1, 2, 3, 4, 4, 4, 4]
+    for row in rows:
+        assistant = [m["content"] for h in row["history"] for m in h["messages"] if m["role"] == "assistant"]
+        assert set(assistant) <= {MASK}
+        assert MASK in row["prompt"][0]["content"] or not row["history"]
+        assert row["query"] in row["prompt"][0]["content"]
+        assert re.fullmatch(r"<REASONING>\n.+\n</REASONING>\n<PROMPT>\n.+\n</PROMPT>",
+                            row["completion"][0]["content"], re.DOTALL)
+    trajectories = {t.trajectory_id: t for t in read_generated(runs["longterm"])}
+    first = rows[5]  # episode 1, session 1 of persona 0
+    opening = next(turn.user for turn in trajectories[first["trajectory_id"]].turns if turn.session == 1)
+    assert first["query"] == opening.text and first["rewritten_prompt"].startswith(opening.clean_text)
+
+
+def test_pairs_prefer_the_higher_reward_for_the_same_first_message(runs: dict[str, Path], tmp_path: Path) -> None:
+    export("pairs", [runs["generic"], runs["oracle"]], tmp_path / "pairs.jsonl")
+    rows = [json.loads(line) for line in (tmp_path / "pairs.jsonl").read_text().splitlines()]
+    oracle = {t.trajectory_id: t for t in read_generated(runs["oracle"])}
+    for row in rows:
+        assert row["chosen_reward"] > row["rejected_reward"]
+        turn = oracle[row["trajectory_id"]].turns[0]
+        assert row["prompt"][0]["content"] == turn.user.text
+        scored = row["chosen"] if row["chosen_policy"] == "oracle" else row["rejected"]
+        assert split_profile(scored[0]["content"]) == (turn.profile, turn.assistant)
+
+
+def test_pairs_refuse_runs_of_other_episodes(runs: dict[str, Path], tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"not generated from the same episodes \(env_id='PersonaGym/LongTerm-v0' "
+                                         r"vs 'PersonaGym/Chat-v0', personas=2 vs 4"):
+        export("pairs", [runs["generic"], runs["longterm"]], tmp_path / "pairs.jsonl")
+    with pytest.raises(ValueError, match=r"pairs need two or more generated directories"):
+        export("pairs", runs["generic"], tmp_path / "pairs.jsonl")
+    with pytest.raises(ValueError, match=r"unknown export kind 'sft'; expected one of chat, pki_sft, ppopt, pairs"):
+        export("sft", runs["generic"], tmp_path / "x.jsonl")  # type: ignore[arg-type]
+    assert not (tmp_path / "pairs.jsonl").exists()

@@ -1,0 +1,234 @@
+"""Sharded generation: kill -9 and resume, worker-count independence, bad configs, crashes, disk errors."""
+
+from __future__ import annotations
+
+import errno
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from personagym.data import generate as gen
+from personagym.data.generate import (
+    MANIFEST,
+    GenerationError,
+    Manifest,
+    generate,
+    load_manifest,
+    persona_seed,
+    read_generated,
+    shard_paths,
+)
+from tests.data.gen_policy import DELAY, FAIL_PERSONA_SEED
+
+REPO = Path(__file__).resolve().parents[2]
+POLICY = "tests.data.gen_policy:ControlledPolicy"
+SMALL = {"personas": 40, "episodes_per_persona": 2, "shard_size": 8, "policy": POLICY, "seed": 7}
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Uninterrupted single-worker runs of the small config, per format."""
+    out = {}
+    for fmt in ("jsonl", "parquet"):
+        out[fmt] = tmp_path_factory.mktemp(f"ref-{fmt}")
+        generate(out[fmt], fmt=fmt, **SMALL)
+    return out
+
+
+def _files(directory: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(directory.iterdir())}
+
+
+def _committed(directory: Path) -> int:
+    try:
+        return load_manifest(directory).counts["shards_committed"]
+    except (FileNotFoundError, ValueError):  # not written yet
+        return -1
+
+
+def _children(pid: int) -> list[int]:
+    """Child processes of `pid` (Linux /proc; empty elsewhere)."""
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(c) for c in path.read_text().split()] if path.exists() else []
+
+
+def _running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
+def _run_and_kill(out: Path, fmt: str, *, resume: bool, after_shards: int, workers: int = 1) -> None:
+    """Run generate() in a real subprocess and SIGKILL it once the manifest shows `after_shards` shards.
+
+    With several workers, the worker processes must exit by themselves once their parent is gone.
+    """
+    code = (f"from personagym.data.generate import generate; "
+            f"generate({os.fspath(out)!r}, fmt={fmt!r}, resume={resume}, workers={workers}, **{SMALL!r})")
+    env = {**os.environ, DELAY: "0.004", "PYTHONPATH": os.fspath(REPO)}
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=REPO, env=env, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while _committed(out) < after_shards:
+        if proc.poll() is not None:
+            pytest.fail(f"generator exited ({proc.returncode}) before {after_shards} shards: {proc.stderr.read()}")
+        if time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail(f"no {after_shards} committed shards in {out} after 30 s")
+        time.sleep(0.005)
+    workers_pids = _children(proc.pid)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    proc.stderr.close()
+    deadline = time.monotonic() + 10
+    while any(_running(p) for p in workers_pids):
+        assert time.monotonic() < deadline, "worker processes outlived their killed parent"
+        time.sleep(0.05)
+    assert not load_manifest(out).complete, "the run finished before it was killed; the test proves nothing"
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "parquet"])
+def test_kill_and_resume_gives_the_uninterrupted_files(tmp_path: Path, reference: dict[str, Path], fmt: str) -> None:
+    out = tmp_path / "run"
+    _run_and_kill(out, fmt, resume=False, after_shards=0)  # killed right after the first manifest
+    _run_and_kill(out, fmt, resume=True, after_shards=1, workers=2)
+    _run_and_kill(out, fmt, resume=True, after_shards=3)
+    manifest = generate(out, fmt=fmt, resume=True, **SMALL)
+    assert manifest.complete and manifest.counts["trajectories"] == 80
+    assert _files(out) == _files(reference[fmt])  # byte-identical shards and manifest, no stray temp files
+    ids = [t.trajectory_id for t in read_generated(out)]
+    assert len(set(ids)) == 80 and set(ids) == {t.trajectory_id for t in read_generated(reference[fmt])}
+
+
+def test_crash_between_shard_rename_and_manifest_commit_is_redone(tmp_path: Path, reference: dict[str, Path]) -> None:
+    out = tmp_path / "run"
+    out.mkdir()
+    for name, data in _files(reference["jsonl"]).items():
+        (out / name).write_bytes(data)
+    manifest = Manifest.load(out)
+    manifest.drop(4)  # shard 4's file is in place but was never recorded
+    manifest.write(out)
+    (out / f".shard-00002.jsonl.{'ab' * 16}.tmp").write_text("half a shard")
+    (out / f".{MANIFEST}.{'cd' * 16}.tmp").write_text("{")
+    generate(out, fmt="jsonl", resume=True, **SMALL)
+    assert _files(out) == _files(reference["jsonl"])
+
+
+@pytest.mark.parametrize("damage", ["corrupt", "missing"])
+def test_resume_redoes_a_corrupt_or_missing_shard(tmp_path: Path, reference: dict[str, Path], damage: str) -> None:
+    out = tmp_path / "run"
+    out.mkdir()
+    for name, data in _files(reference["parquet"]).items():
+        (out / name).write_bytes(data)
+    shard = out / "shard-00002.parquet"
+    if damage == "corrupt":
+        shard.write_bytes(shard.read_bytes()[:-100] + b"\0" * 100)
+    else:
+        shard.unlink()
+    with pytest.raises(ValueError, match=r"shard-00002\.parquet does not match the sha256"):
+        shard_paths(out)
+    generate(out, fmt="parquet", resume=True, **SMALL)
+    assert _files(out) == _files(reference["parquet"])
+
+
+def test_two_workers_write_the_same_files_as_one(tmp_path: Path, reference: dict[str, Path]) -> None:
+    generate(tmp_path, fmt="parquet", workers=2, **SMALL)
+    assert _files(tmp_path) == _files(reference["parquet"])
+
+
+def test_a_failing_worker_fails_the_run_naming_the_shard(
+        tmp_path: Path, reference: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(FAIL_PERSONA_SEED, str(persona_seed(SMALL["seed"], 19)))  # persona 19 is in shard 2
+    with pytest.raises(GenerationError, match=r"shard 2 \(personas 16-23, shard-00002\.parquet\): .*persona 19 "
+                                              r"episode 0 .*planned failure.*resume=True"):
+        generate(tmp_path, fmt="parquet", workers=2, **SMALL)
+    manifest = load_manifest(tmp_path)
+    assert not manifest.complete and 2 not in manifest.committed()
+    assert len(shard_paths(tmp_path, allow_incomplete=True)) == manifest.counts["shards_committed"]
+    with pytest.raises(ValueError, match=r"incomplete: shards .*2.* are not committed"):
+        list(read_generated(tmp_path))
+    monkeypatch.delenv(FAIL_PERSONA_SEED)
+    generate(tmp_path, fmt="parquet", resume=True, **SMALL)
+    assert _files(tmp_path) == _files(reference["parquet"])
+
+
+def test_a_disk_error_names_the_path_and_keeps_the_manifest_consistent(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = gen._WRITERS["jsonl"]
+
+    def full_disk(trajectories, path):
+        if path.name == "shard-00002.jsonl":
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(trajectories, path)
+
+    monkeypatch.setitem(gen._WRITERS, "jsonl", full_disk)
+    with pytest.raises(GenerationError, match=r"cannot write .*shard-00002\.jsonl: No space left on device"):
+        generate(tmp_path, fmt="jsonl", **SMALL)
+    manifest = load_manifest(tmp_path)
+    assert [s.index for s in manifest.shards] == [0, 1]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [MANIFEST, "shard-00000.jsonl", "shard-00001.jsonl"]
+
+
+def test_a_manifest_write_error_names_the_manifest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+    real = Manifest.write
+
+    def failing_write(self: Manifest, out_dir) -> None:
+        calls.append(1)
+        if len(calls) == 3:  # the initial manifest, shard 0, then shard 1 fails
+            raise OSError(errno.EIO, "Input/output error")
+        real(self, out_dir)
+
+    monkeypatch.setattr(Manifest, "write", failing_write)
+    with pytest.raises(GenerationError, match=r"cannot write .*manifest\.json: Input/output error"):
+        generate(tmp_path, fmt="jsonl", **SMALL)
+    monkeypatch.undo()
+    assert [s.index for s in load_manifest(tmp_path).shards] == [0]
+    assert len(shard_paths(tmp_path, allow_incomplete=True)) == 1
+
+
+def test_resume_with_another_config_names_the_differences(tmp_path: Path, reference: dict[str, Path]) -> None:
+    with pytest.raises(ValueError, match=r"different config \(policy='tests\.data\.gen_policy:ControlledPolicy' "
+                                         r"there, 'generic' now, seed=7 there, 8 now\)"):
+        generate(reference["jsonl"], fmt="jsonl", resume=True, **{**SMALL, "policy": "generic", "seed": 8})
+    with pytest.raises(ValueError, match=r"fmt='jsonl' there, 'parquet' now"):
+        generate(reference["jsonl"], fmt="parquet", resume=True, **SMALL)
+
+
+def test_a_non_empty_directory_needs_resume(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(FileExistsError, match=r"is not empty \(1 entries, e\.g\. 'notes\.txt'\); pass resume=True"):
+        generate(tmp_path, fmt="jsonl", **SMALL)
+    with pytest.raises(FileExistsError, match=r"no manifest\.json but holds \['notes\.txt'\]"):
+        generate(tmp_path, fmt="jsonl", resume=True, **SMALL)
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"env_id": "PersonaGym/Chat-v1"}, r"unknown env id 'PersonaGym/Chat-v1' \(did you mean 'PersonaGym/Chat-v0'\?\)"),
+    ({"policy": "generik"}, r"unknown policy 'generik' \(did you mean 'generic'\?\)"),
+    ({"personas": 0}, r"personas=0: Input should be greater than or equal to 1"),
+    ({"episodes_per_persona": -1}, r"episodes_per_persona=-1: Input should be greater than or equal to 1"),
+    ({"shard_size": 2.5}, r"shard_size=2\.5: Input should be a valid integer"),
+    ({"fmt": "csv"}, r"fmt='csv': Input should be 'parquet' or 'jsonl'"),
+    ({"seed": -3}, r"seed=-3: Input should be greater than or equal to 0"),
+    ({"workers": 0}, r"workers must be a positive int, got 0"),
+])
+def test_an_invalid_config_fails_before_any_work(tmp_path: Path, change: dict, message: str) -> None:
+    out = tmp_path / "run"
+    with pytest.raises(ValueError, match=message):
+        generate(out, **{"fmt": "jsonl", **SMALL, **change})
+    assert not out.exists()
+
+
+def test_seeds_fix_each_persona_across_its_episodes(reference: dict[str, Path]) -> None:
+    trajectories = list(read_generated(reference["jsonl"]))
+    for k in (0, 39):
+        first, second = trajectories[2 * k], trajectories[2 * k + 1]
+        assert first.persona == second.persona and first.persona.seed == persona_seed(SMALL["seed"], k)
+        assert first.seed != second.seed and first.turns[0].user.text != second.turns[0].user.text

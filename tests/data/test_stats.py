@@ -1,0 +1,60 @@
+"""Dataset statistics and the dataset card of a generated directory."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from personagym.data.generate import generate, read_generated
+from personagym.data.stats import dataset_stats, write_card
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("run")
+    generate(out, personas=12, episodes_per_persona=2, shard_size=5, seed=1, fmt="jsonl")
+    return out
+
+
+def test_stats_agree_with_the_trajectories(run: Path) -> None:
+    stats = dataset_stats(run)
+    trajectories = list(read_generated(run))
+    users = [u for t in trajectories for u in [*(turn.user for turn in t.turns), t.final_user] if u is not None]
+    assert stats["trajectories"] == 24 and stats["personas"] == 12
+    assert stats["user_utterances"] == len(users)
+    turns = stats["turns_per_dialog"]
+    assert sum(turns["histogram"].values()) == 24
+    assert turns["mean"] == pytest.approx(sum(len(t.turns) for t in trajectories) / 24, abs=1e-4)
+    assert sum(stats["pkis_per_dialog"]["histogram"].values()) == 24
+    assert sum(stats["pki_kinds"].values()) == sum(len(u.pkis) for u in users)
+    assert sum(stats["noise_layers"].values()) == len(users)
+    words = [w for u in users for w in re.findall(r"\w+", u.text.lower())]
+    assert stats["vocabulary_size"] == len(set(words))
+    assert stats["distinct_1"] == pytest.approx(len(set(words)) / len(words), abs=1e-4)
+    assert 0 < stats["distinct_1"] < stats["distinct_2"] <= 1
+    coverage = stats["category_coverage"]
+    assert coverage["categories"] == len(coverage["pkis"]) == 30
+    assert coverage["covered_by_interests"] == sum(1 for v in coverage["interests"].values() if v)
+    assert sum(coverage["interests"].values()) == sum(len(t.persona.interests) for t in trajectories[::2])
+
+
+def test_card_has_the_config_stats_and_plots(run: Path) -> None:
+    pytest.importorskip("matplotlib")
+    card = write_card(run)
+    text = card.read_text()
+    assert text.startswith("---\nconfigs:\n- config_name: default\n  data_files: \"shard-*.jsonl\"")
+    assert "| trajectories | 24 |" in text and '"episodes_per_persona": 2' in text
+    images = re.findall(r"!\[[^\]]+\]\((card/[a-z_]+\.png)\)", text)
+    assert len(images) == 5
+    for image in images:
+        assert (run / image).read_bytes().startswith(b"\x89PNG")
+
+
+def test_card_without_matplotlib_says_how_to_get_it(run: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)  # makes the import fail
+    with pytest.raises(ImportError, match=r"pip install matplotlib \(or write_card\(\.\.\., plots=False\)\)"):
+        write_card(run)
+    assert "## Distributions" not in write_card(run, plots=False).read_text()

@@ -367,6 +367,33 @@ def did_you_mean_cli(word: str, options: Iterable[str]) -> str:
     return did_you_mean(word, list(options))
 
 
+@app.command("import")
+def import_cmd(
+    files: Annotated[list[Path], typer.Argument(help="PPOpt / PersonaAtlas interaction JSON files.")],
+    source: Annotated[str, typer.Option("--from", help="Source format: ppopt.")] = "ppopt",
+    out: Annotated[Path, typer.Option(help="Output trajectories (JSON lines).")] = Path("imported.jsonl"),
+) -> None:
+    """Turn PPOpt conversation files into trajectory records (replay or evaluate them)."""
+    from personagym.data.ppopt_import import import_conversations
+    from personagym.data.trajectories import write_jsonl
+
+    if source != "ppopt":
+        fail(f"--from: unknown source {source!r}; expected ppopt")
+    if not out.parent.exists():
+        fail(f"--out: directory {str(out.parent)!r} does not exist")
+    result = import_conversations(files)
+    for f in result.files:
+        if f["status"] == "failed":
+            err_console.print(f"[red]failed[/] {f['file']}: {f['reason']}", highlight=False)
+        else:
+            err_console.print(f"imported {f['file']} -> {f['trajectory_id']} ({f['turns']} turns)", highlight=False)
+    if result.trajectories:
+        write_jsonl(result.trajectories, out)
+        err_console.print(f"wrote {len(result.trajectories)} trajectories to {out}")
+    if result.failed:
+        raise typer.Exit(1)
+
+
 @app.command()
 def bench(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Measure the speed figures (import, taxonomy load, personas/s, user turns/s, env steps/s)."""

@@ -155,3 +155,21 @@ def test_generate_and_export_bad_input(args: tuple[str, ...], message: str, tmp_
     proc = run(*(a.format(tmp=tmp_path) for a in args), ok=False)
     assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.skipif(not REF.exists(), reason="../shared/reference/ppopt not beside the repo")
+def test_import_ppopt_conversations(tmp_path: Path) -> None:
+    bad = tmp_path / "broken.json"
+    bad.write_text('{"full_conversation": [{"role": "assistant", "content": "hi"}], "persona_features": {}}')
+    out = tmp_path / "replayed.jsonl"
+    files = [*sorted(str(p) for p in REF.glob("interaction_*.json")), str(bad)]
+    proc = run("import", *files, "--from", "ppopt", "--out", str(out), ok=False)
+    assert proc.returncode == 1
+    assert "broken.json" in proc.stderr and "full_conversation[0]: expected a user message" in proc.stderr
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(rows) == 3
+    for row, path in zip(rows, sorted(REF.glob("interaction_*.json")), strict=True):
+        doc = json.loads(path.read_text())
+        users = [m for m in doc["full_conversation"] if m["role"] == "user"]
+        assert [t["user"]["text"] for t in row["turns"]] == [m["content"] for m in users[: len(row["turns"])]]
+        assert row["persona"]["source"] == "ppopt" and row["env_id"] == "ppopt/import"

@@ -6,7 +6,7 @@ from typing import Any
 
 ENTRY_POINT = "personagym.envs.chat:PersonaChatEnv"
 
-#: id -> (description, kwargs)
+#: id -> (description, kwargs); envs of another class are in `ENTRY_POINTS`.
 ENV_SPECS: dict[str, tuple[str, dict[str, Any]]] = {
     "PersonaGym/Chat-v0": ("one session, default noise (25% of utterances)", {}),
     "PersonaGym/ChatClean-v0": ("one session, no noise", {"noise_rate": 0.0}),
@@ -16,6 +16,9 @@ ENV_SPECS: dict[str, tuple[str, dict[str, Any]]] = {
         {"sessions": 4, "max_turns": 6},
     ),
 }
+
+#: id -> entry point, for ids whose class is not `PersonaChatEnv`.
+ENTRY_POINTS: dict[str, str] = {}
 
 MAX_EPISODE_TURNS = 64
 
@@ -27,5 +30,5 @@ def register_envs() -> None:
     for env_id, (_, kwargs) in ENV_SPECS.items():
         if env_id in gym.registry:
             continue
-        gym.register(id=env_id, entry_point=ENTRY_POINT, kwargs={**kwargs, "env_id": env_id},
+        gym.register(id=env_id, entry_point=ENTRY_POINTS.get(env_id, ENTRY_POINT), kwargs={**kwargs, "env_id": env_id},
                      disable_env_checker=False)

@@ -57,9 +57,22 @@ def _json_out(value: Any) -> str:
     return json.dumps(value, sort_keys=True)
 
 
+#: What a JSON document can start with besides a letter (after whitespace): object, array, string, number.
+_JSON_STARTS = frozenset('{["-0123456789')
+#: The JSON documents that start with a letter: literals, and Python's NaN and Infinity extensions.
+_JSON_WORDS = frozenset(("true", "false", "null", "NaN", "Infinity"))
+
+
 def _json_in(value: Any) -> Any:
-    """Decode a JSON-encoded value; a plain string that is not JSON is the value itself."""
+    """Decode a JSON-encoded value; a plain string that is not JSON is the value itself.
+
+    Most plain strings (node ids, attribute values) cannot be a JSON document;
+    they are returned at once instead of through a failed (slow) parse.
+    """
     if isinstance(value, str):
+        stripped = value.strip(" \t\n\r")
+        if stripped[:1] not in _JSON_STARTS and stripped not in _JSON_WORDS:
+            return value
         try:
             return json.loads(value)
         except json.JSONDecodeError:

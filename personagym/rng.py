@@ -45,22 +45,33 @@ class Draws:
     """Fast scalar draws from a numpy Generator, read from a block of uniforms.
 
     Deterministic for a given generator state: the block is refilled from the
-    generator only, so two `Draws` over equal generators yield equal sequences.
+    generator only, so two `Draws` over equal generators yield equal sequences
+    (whatever the block size: refilling only decides when uniforms are made).
+    Blocks start at `first` uniforms and double up to `block`, so a short-lived
+    `Draws` (one persona, one episode) does not pay for thousands of uniforms
+    it never reads.
     """
 
-    __slots__ = ("_block", "_buf", "_i", "gen")
+    __slots__ = ("_block", "_buf", "_i", "_next", "gen")
 
-    def __init__(self, gen: np.random.Generator, block: int = 2048) -> None:
+    def __init__(self, gen: np.random.Generator, block: int = 2048, first: int = 64) -> None:
         self.gen = gen
         self._block = block
+        self._next = min(block, first)
         self._buf: list[float] = []
         self._i = 0
+
+    def _refill(self, n: int) -> list[float]:
+        """At least `n` fresh uniforms from the generator; the next block is twice as large."""
+        size = self._next
+        self._next = min(size * 2, self._block)
+        return self.gen.random(max(size, n)).tolist()
 
     def random(self) -> float:
         """A uniform float in [0, 1)."""
         i = self._i
         if i >= len(self._buf):
-            self._buf = self.gen.random(self._block).tolist()
+            self._buf = self._refill(1)
             i = 0
         self._i = i + 1
         return self._buf[i]
@@ -69,7 +80,7 @@ class Draws:
         """`n` uniform floats in [0, 1): the next `n` values `random()` would return."""
         i, buf = self._i, self._buf
         if i + n > len(buf):  # keep the unread rest, then the generator's next values
-            buf = self._buf = buf[i:] + self.gen.random(max(self._block, n)).tolist()
+            buf = self._buf = buf[i:] + self._refill(n)
             i = 0
         self._i = i + n
         return buf[i : i + n]

@@ -32,7 +32,7 @@ from personagym.records import (
 from personagym.simulators.analyzer import ResponseAnalyzer
 from personagym.simulators.noise import NoiseConfig
 from personagym.simulators.persona import load_schema
-from personagym.simulators.preferences import PreferenceConfig
+from personagym.simulators.preferences import PreferenceConfig, initial_state, snapshot
 from personagym.simulators.renderers import TemplateRenderer
 from personagym.simulators.sampler import PersonaSampler, SamplerConfig
 from personagym.simulators.user import UserConfig, UserSimulator
@@ -144,15 +144,15 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
         super().reset(seed=seed)
         self._apply_options(options or {})
         self._episode_seed = seed
-        persona_ss, user_ss = np.random.SeedSequence(
-            self.np_random.integers(0, 2**63, dtype=np.int64).item()).spawn(2)
+        # the two children `SeedSequence(entropy).spawn(2)` would give, built directly (faster)
+        entropy = self.np_random.integers(0, 2**63, dtype=np.int64).item()
+        persona_ss, user_ss = (np.random.SeedSequence(entropy, spawn_key=(k,)) for k in range(2))
         persona = self.persona_given or self.sampler.sample(persona_ss)
         self.user = UserSimulator(
             persona, seed=np.random.Generator(np.random.PCG64(user_ss)), noise=self.noise_config,
             preferences=self.preference_config, config=self.user_config, schema=self.schema,
             renderer=self.renderer,
         )
-        self._initial_state = self.user.state.model_copy(deep=True)
         self._turns, self._session_events = [], []
         self._done = False
         self._session_turns = 0
@@ -231,7 +231,8 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
         return Trajectory(
             trajectory_id=self._trajectory_id, env_id=self.env_id, policy=policy,
             seed=self._episode_seed, persona=self.user.persona,
-            initial_state=self._initial_state, final_state=self.user.state.model_copy(deep=True),
+            # the state at reset is a function of the persona: rebuilt here, not copied at every reset
+            initial_state=initial_state(self.user.persona, self.schema), final_state=snapshot(self.user.state),
             turns=list(self._turns), final_user=self._last_user,
             session_events=list(self._session_events),
             total_reward=round(sum(t.reward for t in self._turns), 6),

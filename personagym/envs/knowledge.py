@@ -41,7 +41,7 @@ class WorldKnowledge:
 
     def mentions(self, text: str) -> list[tuple[str, str]]:
         """(node id, stance) of taxonomy entities a text mentions."""
-        return [(m.node, m.stance) for m in self.analyzer.analyze(text).mentions]
+        return self.analyzer.mentions(text)
 
     def name(self, node: str) -> str:
         """Display name of a node."""

@@ -19,6 +19,7 @@ import numpy as np
 from personagym.policies.base import BatchedPolicy, Knowledge, Observation, register_policy
 from personagym.policies.compose import LENGTH_ITEMS, LENGTH_WORDS, LIST_FORMATS, AnswerPlan, compose
 from personagym.profile_format import format_profile
+from personagym.rng import Draws
 
 STYLE_KEYS = ("length_pref", "format_pref_primary", "formality_level", "emoji_use")
 NO_EMOJI = ("never", "none", "no_emoji")
@@ -28,6 +29,11 @@ def _knowledge(env: Any) -> Knowledge:
     if env is None or not hasattr(env.unwrapped, "knowledge"):
         raise ValueError("this policy needs the env (make_policy(name, env=env)) for its world knowledge")
     return env.unwrapped.knowledge()
+
+
+def _index_draws(rng: np.random.Generator) -> Callable[[int], int]:
+    """`draw(n)`: an index in [0, n) from `rng`, through a buffer of uniforms (a numpy scalar draw is slow)."""
+    return Draws(rng).index
 
 
 def _layout(fmt: object) -> str:
@@ -54,9 +60,7 @@ class GenericPolicy(BatchedPolicy):
     def __init__(self, env: Any = None, seed: int | None = None) -> None:
         self.knowledge = _knowledge(env)
         self.rng = np.random.default_rng(seed)
-
-    def _draw(self, n: int) -> int:
-        return int(self.rng.integers(n))
+        self._draw = _index_draws(self.rng)
 
     def act(self, observation: Observation) -> str:
         """Suggest things related to what the message mentions."""
@@ -80,9 +84,7 @@ class RandomPolicy(BatchedPolicy):
     def __init__(self, env: Any = None, seed: int | None = None) -> None:
         self.knowledge = _knowledge(env)
         self.rng = np.random.default_rng(seed)
-
-    def _draw(self, n: int) -> int:
-        return int(self.rng.integers(n))
+        self._draw = _index_draws(self.rng)
 
     def act(self, observation: Observation) -> str:
         """A reply about random things."""
@@ -108,6 +110,7 @@ class OraclePolicy(BatchedPolicy):
             raise ValueError("the oracle policy needs an env with oracle_view()")
         self._view: Callable[[], dict[str, Any]] = env.unwrapped.oracle_view
         self.rng = np.random.default_rng(seed)
+        self._draw = _index_draws(self.rng)
 
     def act(self, observation: Observation) -> str:
         """The best answer the truth allows."""
@@ -120,7 +123,7 @@ class OraclePolicy(BatchedPolicy):
         names = [k.name(i.node) for i in liked[: LENGTH_ITEMS[style["length"]]]]
         plan = AnswerPlan(topic=k.name(topic) if topic else None, recommend=names, **style)
         pairs = [(key, k.name(v) if key in ("likes", "dislikes") else v) for key, v in view["profile"]]
-        return format_profile(pairs) + compose(plan, lambda n: int(self.rng.integers(n)))
+        return format_profile(pairs) + compose(plan, self._draw)
 
 
 @dataclass
@@ -145,6 +148,7 @@ class TrackerPolicy:
     def __init__(self, env: Any = None, seed: int | None = None, min_facts: int = 2) -> None:
         self.knowledge = _knowledge(env)
         self.rng = np.random.default_rng(seed)
+        self._draw = _index_draws(self.rng)
         self.min_facts = min_facts
         self._profiles: dict[int, _Profile] = {}
 
@@ -183,7 +187,7 @@ class TrackerPolicy:
         pairs = [(a, v) for a, v in p.attributes.items()]
         pairs += [("likes", k.name(n)) for n in p.likes] + [("dislikes", k.name(n)) for n in p.dislikes]
         header = format_profile(pairs) if pairs else ""
-        return header + compose(self._plan(p, observation["message"]), lambda n: int(self.rng.integers(n)))
+        return header + compose(self._plan(p, observation["message"]), self._draw)
 
     def _plan(self, p: _Profile, message: str) -> AnswerPlan:
         k = self.knowledge

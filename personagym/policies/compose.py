@@ -50,6 +50,8 @@ _FILLERS = {
         "Should further clarification be required, I would be pleased to elaborate.",
     ],
 }
+#: Word counts of the filler sentences, per register.
+_FILLER_WORDS = {register: [len(sentence.split()) for sentence in fillers] for register, fillers in _FILLERS.items()}
 _RECOMMEND = {
     "casual": "You'd probably love {item}.", "neutral": "I'd suggest {item}.",
     "formal": "I would recommend {item}.",
@@ -93,14 +95,14 @@ def compose(plan: AnswerPlan, draw: Callable[[int], int]) -> str:
     else:
         lines.append(" ".join(items))
     target = LENGTH_WORDS.get(plan.length, LENGTH_WORDS["standard"])
-    fillers = _FILLERS[register]
+    fillers, filler_words = _FILLERS[register], _FILLER_WORDS[register]
     words = sum(len(line.split()) for line in lines)
     start = draw(len(fillers))
     i = 0
     while words < target - 6:
-        sentence = fillers[(start + i) % len(fillers)]
-        lines.append(sentence)
-        words += len(sentence.split())
+        k = (start + i) % len(fillers)
+        lines.append(fillers[k])
+        words += filler_words[k]
         i += 1
     if plan.question:
         lines.append(plan.question)

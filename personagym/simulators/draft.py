@@ -10,14 +10,18 @@ whole phrase, and a vague value replaces exactly the entity it stands for.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
 
 from personagym.records import PKI
 
 PLAIN, ENTITY, SLOT = 0, 1, 2
-_SENTENCE_START = re.compile(r"(^|[.!?]\s+)([a-z])")
+# The start of a sentence after the first (`finish` checks the first itself: a pattern that also
+# matches at "^" cannot skip ahead to the punctuation, and is several times slower).
+_SENTENCE_START = re.compile(r"([.!?]\s+)([a-z])")
 _SPACES = re.compile(r"[ \t]{2,}")
 _SPACE_BEFORE_PUNCT = re.compile(r" +([,.!?;:])")
+_UNTIDY = re.compile(r"  | [,.?!]")  # what `_tidy` may have to fix (a cheap test first)
 
 
 @dataclass(slots=True)
@@ -63,23 +67,27 @@ class Draft:
         parts: list[str] = []
         spans: dict[int, tuple[int, int]] = {}
         pos = 0
+        space = False  # the text so far ends with a space
         for seg in self.segments:
             t = seg.text
             if not t:
                 continue
-            if parts and parts[-1].endswith(" ") and t.startswith(" "):
+            if space and t[0] == " ":
                 t = t.lstrip(" ")
             if seg.kind == ENTITY and seg.pki >= 0:
                 spans[seg.pki] = (pos, pos + len(t))
             parts.append(t)
             pos += len(t)
+            space = t.endswith(" ")
         text = "".join(parts)
-        if "  " in text or " ," in text or " ." in text or " ?" in text or " !" in text:
+        if _UNTIDY.search(text):
             text, spans = _tidy(text, spans)
         stripped = len(text) - len(text.lstrip())
         text = text.strip()
         if capitalize:
-            text = _SENTENCE_START.sub(lambda m: m.group(1) + m.group(2).upper(), text)
+            if "a" <= text[:1] <= "z":
+                text = text[0].upper() + text[1:]
+            text = _SENTENCE_START.sub(_capitalize, text)
         pkis = []
         for idx, pki in enumerate(self.pkis):
             span = spans.get(idx)
@@ -91,21 +99,23 @@ class Draft:
         return text, pkis
 
 
+def _capitalize(m: re.Match[str]) -> str:
+    """The `_SENTENCE_START` match with its letter uppercased."""
+    return m.group(1) + m.group(2).upper()
+
+
 def _tidy(text: str, spans: dict[int, tuple[int, int]]) -> tuple[str, dict[int, tuple[int, int]]]:
     """Collapse double spaces and spaces before punctuation, moving spans along."""
-    keep = [True] * len(text)
+    removed: set[int] = set()
     for m in _SPACES.finditer(text):
-        for i in range(m.start() + 1, m.end()):
-            keep[i] = False
+        removed.update(range(m.start() + 1, m.end()))
     for m in _SPACE_BEFORE_PUNCT.finditer(text):
-        for i in range(m.start(), m.start(1)):
-            keep[i] = False
-    shift = [0] * (len(text) + 1)
-    removed = 0
-    for i, k in enumerate(keep):
-        shift[i] = removed
-        if not k:
-            removed += 1
-    shift[len(text)] = removed
-    new_text = "".join(c for c, k in zip(text, keep, strict=True) if k)
-    return new_text, {i: (a - shift[a], b - shift[b]) for i, (a, b) in spans.items()}
+        removed.update(range(m.start(), m.start(1)))
+    cut = sorted(removed)
+    pieces, prev = [], 0
+    for i in cut:
+        pieces.append(text[prev:i])
+        prev = i + 1
+    pieces.append(text[prev:])
+    # a position moves left by the number of removed characters before it
+    return "".join(pieces), {k: (a - bisect_left(cut, a), b - bisect_left(cut, b)) for k, (a, b) in spans.items()}

@@ -144,6 +144,12 @@ class PersonaSchema:
         self.rules = [self._build_rule(r) for r in raw.get("rules", [])]
         self.incompatible = self._compile_rules()
         self.by_ppopt = {a.ppopt: a for a in self.attributes.values() if a.ppopt}
+        self._forbidding = [(a.name, a) for a in self.attributes.values() if a.forbids]
+        #: Non-taxonomy attribute -> its values that have phrases (what a user can state in words).
+        self.phrased: dict[str, frozenset[str]] = {
+            a.name: frozenset(v for v, p in a.phrases.items() if p)
+            for a in self.attributes.values() if a.type != "taxonomy"
+        }
 
     # -- construction ----------------------------------------------------------------------
     def _build_attribute(self, spec: dict, tier: str, category: str) -> Attribute:
@@ -229,9 +235,9 @@ class PersonaSchema:
     def forbidden_tags(self, attributes: Mapping[str, AttributeValue]) -> frozenset[str]:
         """Union of the taxonomy tags the given attribute values forbid."""
         out: frozenset[str] = frozenset()
-        for name, value in attributes.items():
-            attr = self.attributes.get(name)
-            if attr is not None and attr.forbids:
+        for name, attr in self._forbidding:  # the few attributes that forbid anything
+            value = attributes.get(name)
+            if value is not None:
                 out |= attr.forbidden_tags(value)
         return out
 

@@ -112,27 +112,45 @@ class Assessment:
 
 
 def initial_state(persona: Persona, schema: PersonaSchema) -> PreferenceState:
-    """The preference state at time 0 of a persona."""
+    """The preference state at time 0 of a persona.
+
+    Validating the persona's fields as plain data makes fresh copies of every
+    interest and list (the state mutates them; the persona must not change),
+    several times faster than copying the models one by one.
+    """
     return PreferenceState(
         persona_id=persona.persona_id,
-        interests={i.node: i.model_copy() for i in persona.interests},
-        attributes={k: (list(v) if isinstance(v, list) else v) for k, v in persona.attributes.items()},
+        interests={i.node: i.__dict__ for i in persona.interests},
+        attributes=persona.attributes,
         forbidden_tags=sorted(schema.forbidden_tags(persona.attributes)),
     )
+
+
+def snapshot(state: PreferenceState) -> PreferenceState:
+    """An independent copy of a state, equal to ``state.model_copy(deep=True)`` and much faster.
+
+    The state's values are strings, numbers, lists of strings and interests,
+    so re-validating its fields as plain data copies everything mutable.
+    """
+    data = dict(state.__dict__)
+    data["interests"] = {node: i.__dict__ for node, i in state.interests.items()}
+    return PreferenceState(**data)
 
 
 def assess(state: PreferenceState, features: ResponseFeatures, schema: PersonaSchema) -> Assessment:
     """The user's view of an answer: liked/disliked mentions, violations, style fit."""
     tax = schema.taxonomy
+    nodes, paths = tax.nodes, tax.paths
     out = Assessment()
     forbidden = set(state.forbidden_tags)
     for mention in features.mentions:
-        if mention.node not in tax:
+        node = nodes.get(mention.node)
+        if node is None:
             continue
-        tags = tax.nodes[mention.node].tags & forbidden
+        tags = node.tags & forbidden
         if tags and mention.stance != "warn":
             out.violations.append(f"{mention.node} ({', '.join(sorted(tags))})")
-        for ancestor in reversed(tax.anchor_path(mention.node)):
+        for ancestor in reversed(paths[mention.node]):
             interest = state.interests.get(ancestor)
             if interest is None:
                 continue
@@ -233,23 +251,28 @@ class PreferenceProcess:
     def _drift(self, state: PreferenceState, node: str, label: str, d: Draws) -> PreferenceEvent | None:
         tax = self.taxonomy
         interest = state.interests[node]
-        forbidden = set(state.forbidden_tags)
-        opposite = [m for m, i in state.interests.items() if i.polarity != interest.polarity]
+        nodes, path = tax.nodes, tax.paths[node]
+        forbidden = frozenset(state.forbidden_tags) if interest.polarity > 0 else frozenset()
+        # A target must be new, allowed, and neither an ancestor nor a descendant of an interest of
+        # opposite polarity.  Every option of a move shares its ancestors (`above`), so the
+        # descendant test is made once per move, not once per option.
+        opposite = {m for m, i in state.interests.items() if i.polarity != interest.polarity}
+        above_opposite = {a for m in opposite for a in tax.paths[m]}  # those interests and their ancestors
         first = d.weighted(self._move_cum)
         # the drawn move first; where it is impossible (a leaf has no child), the others
         for move in (*self._move_names[first:], *self._move_names[:first]):
             if move == "sibling":
-                options = tax.siblings(node)
+                options, above = tax.children[nodes[node].parent], path[:-1]  # `node` is taken: never kept
             elif move == "child":
-                options = tax.children[node]
+                options, above = tax.children[node], path
             else:
-                parent = tax.parent(node)
-                options = [parent] if parent else []
+                options, above = path[-2:-1], path[:-2]  # the parent, if any
+            if not opposite.isdisjoint(above):
+                continue
             options = [
                 o for o in options
-                if o not in state.interests
-                and not (interest.polarity > 0 and tax.nodes[o].tags & forbidden)
-                and not any(tax.is_ancestor(o, m) or tax.is_ancestor(m, o) for m in opposite)
+                if o not in state.interests and o not in above_opposite
+                and (not forbidden or nodes[o].tags.isdisjoint(forbidden))
             ]
             if options:
                 break
@@ -315,8 +338,10 @@ class PreferenceProcess:
         """Satiation: each liked topic the user is shown loses some intensity."""
         events = []
         rate = self.config.satiation_rate
+        paths = self.taxonomy.paths
         for node in nodes:
-            for ancestor in reversed(self.taxonomy.anchor_path(node)):
+            path = paths.get(node) or self.taxonomy.anchor_path(node)  # the latter raises for an unknown node
+            for ancestor in reversed(path):
                 interest = state.interests.get(ancestor)
                 if interest is None:
                     continue

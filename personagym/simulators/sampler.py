@@ -14,14 +14,17 @@ from __future__ import annotations
 
 import hashlib
 import re
+from bisect import bisect_left
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from personagym.records import AttributeValue, Interest, Persona
 from personagym.rng import Draws, seed_sequence
-from personagym.simulators.persona import Attribute, PersonaSchema, load_schema
-from personagym.simulators.taxonomy import Taxonomy
+from personagym.simulators.persona import PersonaSchema, load_schema
+from personagym.simulators.taxonomy import AnchorSampler
 
 _PRONOUN_I = re.compile(r"\bi\b")
 
@@ -60,63 +63,101 @@ def first_person(phrase: str) -> str:
 
 def persona_id(attributes: dict[str, AttributeValue], interests: list[Interest]) -> str:
     """A content hash: the same persona always gets the same id."""
-    parts = [f"{k}={','.join(v) if isinstance(v, list) else v}" for k, v in sorted(attributes.items())]
-    parts += [f"{i.node}:{i.polarity}:{i.intensity:.4f}" for i in interests]
+    return _content_id(attributes, [i.__dict__ for i in interests])
+
+
+#: An interest as the sampler handles it before it becomes a record: its fields (node, polarity, intensity, ...).
+_Fields = Mapping[str, Any]
+
+
+def _content_id(attributes: dict[str, AttributeValue], interests: list[_Fields]) -> str:
+    """`persona_id` of attributes and interests given by their fields."""
+    names = sorted(attributes)
+    values = map(attributes.__getitem__, names)
+    parts = [f"{k}={','.join(v) if isinstance(v, list) else v}" for k, v in zip(names, values, strict=True)]
+    parts += [f"{i['node']}:{i['polarity']}:{i['intensity']:.4f}" for i in interests]
     return "p_" + hashlib.sha1("\n".join(parts).encode()).hexdigest()[:12]
 
 
-class _Taken:
-    """The interests drawn so far, indexed for O(depth) clash checks.
+#: No excluded tags (shared rather than built for every draw).
+_NO_TAGS: frozenset[str] = frozenset()
 
-    A new interest clashes with an equal node, and with an ancestor or
-    descendant of opposite polarity (liking jazz and disliking bebop).
-    """
+#: First block of uniforms of a persona's `Draws`: one per schema attribute (which are present) and one
+#: or a few per value; about 250 for the shipped schema, never more than about 300, so one block serves.
+_UNIFORMS = 320
 
-    def __init__(self, taxonomy: Taxonomy) -> None:
-        self._paths = taxonomy.paths
-        self.nodes: set[str] = set()
-        self.by_polarity: dict[int, set[str]] = {1: set(), -1: set()}
-        self.on_paths: dict[int, set[str]] = {1: set(), -1: set()}  # nodes and their ancestors
 
-    def add(self, node: str, polarity: int) -> None:
-        self.nodes.add(node)
-        self.by_polarity[polarity].add(node)
-        self.on_paths[polarity].update(self._paths[node])
+class _PlainSpec(NamedTuple):
+    """What drawing one non-taxonomy attribute needs, precomputed from the schema."""
 
-    def clashes(self, node: str, polarity: int) -> bool:
-        other = self.by_polarity[-polarity]
-        return (node in self.nodes or node in self.on_paths[-polarity]
-                or any(a in other for a in self._paths[node]))
+    name: str
+    values: tuple[str, ...]
+    multi: bool
+    max_items: int
+    position: dict[str, int]  # value -> its index in `values` (multi values keep schema order)
+    bans: dict[str, tuple[tuple[str, frozenset[str]], ...]]  # value -> (other attribute, values it rules out)
 
-    def related(self, node: str) -> bool:
-        """True if the node is, or is an ancestor or descendant of, any taken interest."""
-        return (node in self.on_paths[1] or node in self.on_paths[-1]
-                or any(a in self.nodes for a in self._paths[node]))
+
+class _InterestSpec(NamedTuple):
+    """What drawing one taxonomy attribute (an interest under a root) needs."""
+
+    name: str
+    polarity: int
+    anchor: AnchorSampler
 
 
 class PersonaSampler:
-    """Draws coherent, diverse, partially observed personas from a schema."""
+    """Draws coherent, diverse, partially observed personas from a schema.
+
+    Everything a draw reads from the schema and taxonomy (value domains, rule
+    bans per value, anchor samplers per interest root, summary sentences) is
+    tabulated once here, so that a draw is table look-ups and uniforms.
+    """
 
     def __init__(self, schema: PersonaSchema | None = None, config: SamplerConfig | None = None) -> None:
         self.schema = schema or load_schema()
         self.config = config or SamplerConfig()
-        for name in self.config.required:
+        cfg = self.config
+        for name in cfg.required:
             self.schema.attribute(name)
         attrs = list(self.schema.attributes.values())
         self._plain = [a for a in attrs if a.type != "taxonomy"]
         self._interest = [a for a in attrs if a.type == "taxonomy"]
         self._order = self._plain + self._interest
-        self._styleish = {a.name for a in attrs if a.role in ("style", "constraint")}
-        self._is_required = [a.name in self.config.required for a in self._order]
-        self._is_style = [a.name in self._styleish for a in self._order]
+        styleish = {a.name for a in attrs if a.role in ("style", "constraint")}
+        self._required = [i for i, a in enumerate(self._order) if a.name in cfg.required]
+        self._is_required = [a.name in cfg.required for a in self._order]
+        self._is_style = [a.name in styleish for a in self._order]
         self._value_index = {
             a.name: {v: i for i, v in enumerate(a.values)} for a in self._plain
         }
-        self._taxonomy = self.schema.taxonomy
+        self._taxonomy = tax = self.schema.taxonomy
+        self._paths = tax.paths
+        self._names = {nid: node.name for nid, node in tax.nodes.items()}
+        incompatible = self.schema.incompatible
+        self._plain_specs = [
+            _PlainSpec(a.name, a.values, a.type == "multi", a.max_items, self._value_index[a.name], {
+                v: tuple((other, frozenset(vals)) for other, vals in incompatible[a.name, v].items())
+                for v in a.values if incompatible.get((a.name, v))
+            })
+            for a in self._plain
+        ]
+        self._interest_specs = [
+            _InterestSpec(a.name, a.polarity, tax.anchor_sampler(
+                a.root, stratified=cfg.stratified, specificity=cfg.specificity))
+            for a in self._interest
+        ]
+        self._latent_anchor = tax.anchor_sampler(stratified=cfg.stratified, specificity=cfg.specificity)
+        roles = {"constraint": 0, "profile": 1, "style": 2}
+        self._summary_phrases: dict[str, tuple[int, dict[str, str]] | None] = {
+            a.name: (roles[a.role], {v: first_person(p[0]) for v, p in a.phrases.items() if p})
+            if a.role in roles and a.type != "taxonomy" else None
+            for a in attrs
+        }
 
     # -- one persona -----------------------------------------------------------------------
-    def _choose_present(self, d: Draws) -> list[Attribute]:
-        """Which attributes this persona has, in schema order.
+    def _choose_present(self, d: Draws) -> list[int]:
+        """Which attributes this persona has, as sorted indices into the schema order.
 
         Each attribute gets a uniform draw and is present if it falls below
         `availability` (required ones always are).  Taking the attributes in
@@ -124,93 +165,120 @@ class PersonaSampler:
         kept, the extras up to `min_attributes`, and the style/constraint
         attributes swapped in to reach `min_constraints`.
         """
-        cfg, order = self.config, self._order
-        u = d.randoms(len(order))
-        ranked = sorted(range(len(order)), key=lambda i: -1.0 if self._is_required[i] else u[i])
-        available = sum(1 for i in ranked if self._is_required[i] or u[i] < cfg.availability)
-        m = max(available, cfg.min_attributes)
+        cfg = self.config
+        n = len(self._order)
+        u = d.randoms(n)
+        for i in self._required:
+            u[i] = -1.0  # ranks first and always counts as available
+        ordered = sorted(u)
+        m = max(bisect_left(ordered, cfg.availability), cfg.min_attributes)
         if cfg.max_attributes is not None:
             m = min(m, cfg.max_attributes)
-        chosen, rest = ranked[:m], ranked[m:]
+        # The m smallest draws, found by value; ranking indices (slower) is needed only
+        # to break ties at the cut and to swap in style attributes.
+        chosen = list(range(n)) if m >= n else [i for i, x in enumerate(u) if x <= ordered[m - 1]]
         style = self._is_style
-        deficit = cfg.min_constraints - sum(style[i] for i in chosen)
-        if deficit > 0:
-            extra = [i for i in rest if style[i]][:deficit]
-            droppable = [i for i in reversed(chosen) if not style[i] and not self._is_required[i]]
-            drop = set(droppable[: len(extra)]) if cfg.max_attributes is not None and m == cfg.max_attributes else set()
-            chosen = [i for i in chosen if i not in drop] + extra
-        return [order[i] for i in sorted(chosen)]
+        deficit = cfg.min_constraints - sum(map(style.__getitem__, chosen))
+        if len(chosen) != m or deficit > 0:
+            ranked = sorted(range(n), key=u.__getitem__)
+            chosen, rest = ranked[:m], ranked[m:]
+            deficit = cfg.min_constraints - sum(map(style.__getitem__, chosen))
+            if deficit > 0:
+                extra = [i for i in rest if style[i]][:deficit]
+                droppable = [i for i in reversed(chosen) if not style[i] and not self._is_required[i]]
+                capped = cfg.max_attributes is not None and m == cfg.max_attributes
+                drop = set(droppable[: len(extra)]) if capped else set()
+                chosen = [i for i in chosen if i not in drop] + extra
+            chosen.sort()
+        return chosen
 
-    def _draw_plain(self, attr: Attribute, banned: dict[str, set[str]], d: Draws) -> AttributeValue | None:
-        bad = banned.get(attr.name)
-        allowed = [v for v in attr.values if v not in bad] if bad else attr.values
-        if attr.type == "multi":
-            k = 0
-            while k < attr.max_items and d.random() < 0.4:
-                k += 1
-            pool = list(allowed)
-            items = []
-            for _ in range(min(k, len(pool))):
-                items.append(pool.pop(d.index(len(pool))))
-            return sorted(items, key=attr.values.index)
-        if not allowed:
-            return None
-        return d.choice(allowed)
+    @staticmethod
+    def _draw_multi(spec: _PlainSpec, bad: set[str] | None, d: Draws) -> list[str]:
+        """Up to `max_items` distinct allowed values (each more with probability 0.4), in schema order."""
+        k = 0
+        while k < spec.max_items and d.random() < 0.4:
+            k += 1
+        pool = [v for v in spec.values if v not in bad] if bad else list(spec.values)
+        items = [pool.pop(d.index(len(pool))) for _ in range(min(k, len(pool)))]
+        return sorted(items, key=spec.position.__getitem__)
 
-    def _draw_interest(self, attr: Attribute, forbidden: frozenset[str], taken: _Taken, d: Draws) -> str | None:
-        exclude = forbidden if attr.polarity > 0 else frozenset()
-        for _ in range(8):
-            node = self._taxonomy.sample_anchor(
-                d, under=attr.root, stratified=self.config.stratified,
-                specificity=self.config.specificity, exclude_tags=exclude,
-            )
-            if node is None:
-                return None
-            if not taken.clashes(node, attr.polarity):
-                return node
-        return None
+    def _draw(self, d: Draws) -> tuple[dict[str, AttributeValue], list[dict[str, Any]]]:
+        """Attributes and interests (record fields, as dicts) of one persona.
 
-    def _intensity(self, d: Draws) -> float:
-        lo = self.config.min_intensity
-        return round(lo + (1.0 - lo) * d.random(), 3)
-
-    def _draw(self, d: Draws) -> tuple[dict[str, AttributeValue], list[Interest]]:
-        schema = self.schema
+        Plain attributes come first, each from the values the rules leave; then
+        the forbidden tags they imply; then interests, each redrawn (up to 8
+        times) while it clashes with one taken: an equal node, or an ancestor or
+        descendant of opposite polarity (liking jazz and disliking bebop).
+        """
         attributes: dict[str, AttributeValue] = {}
         banned: dict[str, set[str]] = {}
-        interests: list[Interest] = []
-        taken = _Taken(self._taxonomy)
-        forbidden: frozenset[str] | None = None
-        for attr in self._choose_present(d):
-            if attr.type == "taxonomy":
-                if forbidden is None:
-                    forbidden = schema.forbidden_tags(attributes)
-                node = self._draw_interest(attr, forbidden, taken, d)
-                if node is not None:
-                    attributes[attr.name] = node
-                    taken.add(node, attr.polarity)
-                    interests.append(Interest(
-                        node=node, polarity=attr.polarity, intensity=self._intensity(d), source=attr.name))
+        rand = d.random
+        chosen = self._choose_present(d)
+        plain_specs = self._plain_specs
+        cut = bisect_left(chosen, len(plain_specs))
+        for i in chosen[:cut]:
+            spec = plain_specs[i]
+            name, values, multi, _, _, bans = spec
+            bad = banned.get(name)
+            if multi:
+                items = self._draw_multi(spec, bad, d)
+                attributes[name] = items
+                rules = [rule for v in items for rule in bans.get(v, ())]
+            else:
+                if bad:
+                    allowed = [v for v in values if v not in bad]
+                    if not allowed:
+                        continue
+                    value = allowed[int(rand() * len(allowed))]
+                else:
+                    value = values[int(rand() * len(values))]
+                attributes[name] = value
+                rules = bans.get(value)
+            if rules:
+                for other, vals in rules:
+                    if other in banned:
+                        banned[other].update(vals)
+                    else:
+                        banned[other] = set(vals)
+        forbidden = self.schema.forbidden_tags(attributes)
+        paths = self._paths
+        taken: set[str] = set()
+        by_polarity: dict[int, set[str]] = {1: set(), -1: set()}  # taken nodes
+        above: dict[int, set[str]] = {1: set(), -1: set()}  # taken nodes and their ancestors
+        interests: list[dict[str, Any]] = []
+        # intensities are uniform in [lo, 1], to 3 decimals (int(x * 1000 + 0.5) / 1000: round(x, 3) up to
+        # exact ties, and faster)
+        lo = self.config.min_intensity
+        span = 1.0 - lo
+        interest_specs = self._interest_specs
+        for i in chosen[cut:]:
+            name, polarity, anchor = interest_specs[i - len(plain_specs)]
+            exclude = forbidden if polarity > 0 else _NO_TAGS
+            opposite, opposite_above = by_polarity[-polarity], above[-polarity]
+            for _ in range(8):
+                node = anchor(d, exclude)
+                if node is None:
+                    break
+                path = paths[node]
+                if node in taken or node in opposite_above or not opposite.isdisjoint(path):
+                    continue
+                attributes[name] = node
+                taken.add(node)
+                by_polarity[polarity].add(node)
+                above[polarity].update(path)
+                interests.append({"node": node, "polarity": polarity,
+                                  "intensity": int((lo + span * rand()) * 1000 + 0.5) / 1000, "source": name})
+                break
+        for _ in range(self.config.latent_interests):  # latent: unrelated to every taken interest
+            polarity = 1 if rand() < 0.7 else -1
+            node = self._latent_anchor(d, forbidden if polarity > 0 else _NO_TAGS)
+            if node is None or node in above[1] or node in above[-1] or not taken.isdisjoint(paths[node]):
                 continue
-            value = self._draw_plain(attr, banned, d)
-            if value is None:
-                continue
-            attributes[attr.name] = value
-            for v in value if isinstance(value, list) else (value,):
-                for other, vals in schema.incompatible.get((attr.name, v), {}).items():
-                    banned.setdefault(other, set()).update(vals)
-        if forbidden is None:
-            forbidden = schema.forbidden_tags(attributes)
-        for _ in range(self.config.latent_interests):
-            polarity = 1 if d.random() < 0.7 else -1
-            node = self._taxonomy.sample_anchor(
-                d, stratified=self.config.stratified, specificity=self.config.specificity,
-                exclude_tags=forbidden if polarity > 0 else frozenset(),
-            )
-            if node is None or taken.related(node):
-                continue
-            taken.add(node, polarity)
-            interests.append(Interest(node=node, polarity=polarity, intensity=self._intensity(d)))
+            taken.add(node)
+            by_polarity[polarity].add(node)
+            above[polarity].update(paths[node])
+            interests.append({"node": node, "polarity": polarity,
+                              "intensity": int((lo + span * rand()) * 1000 + 0.5) / 1000})
         return attributes, interests
 
     def _encode(self, attributes: dict[str, AttributeValue]) -> np.ndarray:
@@ -232,22 +300,32 @@ class PersonaSampler:
     def build(self, attributes: dict[str, AttributeValue], interests: list[Interest],
               seed: int | None = None, source: str = "sampled") -> Persona:
         """Wrap drawn attributes into a Persona record with id and summary."""
+        return self._record(attributes, [i.__dict__ for i in interests], interests, seed, source)
+
+    def _record(self, attributes: dict[str, AttributeValue], fields: list[_Fields],
+                interests: list[Interest] | list[dict[str, Any]], seed: int | None, source: str) -> Persona:
+        """The Persona record; `fields` are those of the `interests`."""
         return Persona(
-            persona_id=persona_id(attributes, interests),
+            persona_id=_content_id(attributes, fields),
             attributes=attributes,
             interests=interests,
-            summary=self.summary(attributes, interests),
+            summary=self._summary(attributes, fields),
             seed=seed,
             source=source,
         )
+
+    def _drawn(self, attributes: dict[str, AttributeValue], interests: list[dict[str, Any]],
+               seed: int | None = None) -> Persona:
+        """The Persona record of what `_draw` returned."""
+        return self._record(attributes, interests, interests, seed, "sampled")
 
     # -- public API ------------------------------------------------------------------------
     def sample(self, seed: int | np.random.SeedSequence | None = None) -> Persona:
         """One persona; the same seed always gives the same persona."""
         ss = seed_sequence(seed)
-        d = Draws(np.random.Generator(np.random.PCG64(ss)), block=512)
+        d = Draws(np.random.Generator(np.random.PCG64(ss)), block=512, first=_UNIFORMS)
         attributes, interests = self._draw(d)
-        return self.build(attributes, interests, seed=seed if isinstance(seed, int) else None)
+        return self._drawn(attributes, interests, seed=seed if isinstance(seed, int) else None)
 
     def sample_batch(self, n: int, seed: int | None = None) -> list[Persona]:
         """`n` personas, each differing from all earlier ones in >= min_hamming attributes.
@@ -262,7 +340,7 @@ class PersonaSampler:
         codes = np.empty((n, len(self._order)), dtype=np.int32)
         out: list[Persona] = []
         for i, child in enumerate(root.spawn(n)):
-            d = Draws(np.random.Generator(np.random.PCG64(child)), block=512)
+            d = Draws(np.random.Generator(np.random.PCG64(child)), block=512, first=_UNIFORMS)
             best, best_dist = None, -1
             for _ in range(self.config.max_attempts):
                 attributes, interests = self._draw(d)
@@ -274,7 +352,7 @@ class PersonaSampler:
                     break
             attributes, interests, code = best  # type: ignore[misc]
             codes[i] = code
-            out.append(self.build(attributes, interests))
+            out.append(self._drawn(attributes, interests))
         return out
 
     # -- language --------------------------------------------------------------------------
@@ -284,25 +362,29 @@ class PersonaSampler:
         Constraints first (what must never be offered), then background, the
         strongest likes and dislikes, then how they want to be answered.
         """
-        schema, tax = self.schema, self._taxonomy
-        parts: list[str] = []
-        for role in ("constraint", "profile", "style"):
-            for name, value in attributes.items():
-                attr = schema.attributes[name]
-                if attr.role != role or attr.type == "taxonomy":
-                    continue
-                values = value if isinstance(value, list) else [value]
-                for v in values:
-                    phrases = attr.phrases.get(v)
-                    if phrases:
-                        parts.append(first_person(phrases[0]))
-            if role == "profile":
-                likes = sorted((i for i in interests if i.polarity > 0), key=lambda i: -i.intensity)
-                dislikes = sorted((i for i in interests if i.polarity < 0), key=lambda i: -i.intensity)
-                if likes:
-                    parts.append("I like " + _join([tax.nodes[i.node].name for i in likes[:4]]))
-                if dislikes:
-                    parts.append("I dislike " + _join([tax.nodes[i.node].name for i in dislikes[:3]]))
+        return self._summary(attributes, [i.__dict__ for i in interests])
+
+    def _summary(self, attributes: dict[str, AttributeValue], interests: list[_Fields]) -> str:
+        """`summary` of attributes and interests given by their fields, from the tabulated sentences."""
+        by_role: tuple[list[str], list[str], list[str]] = ([], [], [])  # constraint, profile, style
+        phrases = self._summary_phrases
+        for name, value in attributes.items():
+            entry = phrases[name]
+            if entry is not None:
+                role, sentences = entry
+                if isinstance(value, list):
+                    by_role[role].extend(sentences[v] for v in value if v in sentences)
+                elif value in sentences:
+                    by_role[role].append(sentences[value])
+        parts = by_role[0] + by_role[1]
+        names = self._names
+        likes = sorted((i for i in interests if i["polarity"] > 0), key=lambda i: -i["intensity"])
+        dislikes = sorted((i for i in interests if i["polarity"] < 0), key=lambda i: -i["intensity"])
+        if likes:
+            parts.append("I like " + _join([names[i["node"]] for i in likes[:4]]))
+        if dislikes:
+            parts.append("I dislike " + _join([names[i["node"]] for i in dislikes[:3]]))
+        parts += by_role[2]
         return ". ".join(parts) + ("." if parts else "")
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -101,6 +102,8 @@ class Taxonomy:
         for n in nodes:
             parent_path = self._paths.get(n.parent, ())
             self._paths[n.id] = (*parent_path, n.id)
+        #: Node id -> its tags (inherited ones included): the hot-loop view of `nodes[id].tags`.
+        self.tags: dict[str, frozenset[str]] = {n.id: n.tags for n in nodes}
         self._name_index: dict[str, str] = {}
         for n in nodes:
             for surface in (n.name, *n.aliases):
@@ -108,6 +111,7 @@ class Taxonomy:
         self._subtree_cache: dict[tuple[str, frozenset[str]], tuple[list[list[str]], list[str]]] = {}
         self._near_cache: dict[tuple[str, float, int], tuple[list[str], list[float]]] = {}
         self._depth_weights: dict[tuple[int, float], list[float]] = {}
+        self._anchor_samplers: dict[tuple[str | None, float, float], AnchorSampler] = {}
         self._graph: nx.DiGraph | None = None
 
     # -- loading ---------------------------------------------------------------------------
@@ -261,6 +265,7 @@ class Taxonomy:
 
     # -- sampling --------------------------------------------------------------------------
     def _subtree(self, under: str | None, exclude_tags: frozenset[str]) -> tuple[list[list[str]], list[str]]:
+        """The nodes below `under` (all nodes for None) without `exclude_tags`, by depth and flat."""
         key = (under or ROOT, exclude_tags)
         cached = self._subtree_cache.get(key)
         if cached is None:
@@ -274,6 +279,28 @@ class Taxonomy:
             cached = ([by_depth[d] for d in sorted(by_depth)], pool)
             self._subtree_cache[key] = cached
         return cached
+
+    def _level_weights(self, levels: int, specificity: float) -> list[float]:
+        """Cumulative weights of `levels` depths, tilted shallow (0) .. uniform (0.5) .. deep (1)."""
+        key = (levels, specificity)
+        cum = self._depth_weights.get(key)
+        if cum is None:
+            cum = list(np.cumsum([(1.0 - specificity) * (levels - i) + specificity * (i + 1)
+                                  for i in range(levels)]))
+            self._depth_weights[key] = cum
+        return cum
+
+    def anchor_sampler(self, under: str | None = None, *, stratified: float = 0.5,
+                       specificity: float = 0.5) -> AnchorSampler:
+        """The (cached) sampler `sample_anchor` uses for these arguments; for hot loops."""
+        key = (under, stratified, specificity)
+        sampler = self._anchor_samplers.get(key)
+        if sampler is None:
+            for knob, value in (("stratified", stratified), ("specificity", specificity)):
+                if not 0.0 <= value <= 1.0:
+                    raise ValueError(f"{knob} must be in [0, 1], got {value}")
+            sampler = self._anchor_samplers[key] = AnchorSampler(self, under, stratified, specificity)
+        return sampler
 
     def sample_anchor(
         self,
@@ -294,36 +321,9 @@ class Taxonomy:
         repeated; after 8 misses it is made from the filtered subtree).  Returns
         None if nothing is left to draw from.
         """
-        for knob, value in (("stratified", stratified), ("specificity", specificity)):
-            if not 0.0 <= value <= 1.0:
-                raise ValueError(f"{knob} must be in [0, 1], got {value}")
         d = draws if isinstance(draws, Draws) else Draws(draws, block=64)
-        levels, pool = self._subtree(under, frozenset())
-        if not exclude_tags:
-            return self._draw_anchor(levels, pool, d, stratified, specificity)
-        # Rejection from the unfiltered subtree is the common fast path (few nodes
-        # carry tags); a subtree the tags mostly exclude is filtered once and cached.
-        nodes = self.nodes
-        for _ in range(8):
-            node = self._draw_anchor(levels, pool, d, stratified, specificity)
-            if node is not None and not nodes[node].tags & exclude_tags:
-                return node
-        levels, pool = self._subtree(under, frozenset(exclude_tags))
-        return self._draw_anchor(levels, pool, d, stratified, specificity)
-
-    def _draw_anchor(self, levels: list[list[str]], pool: list[str], d: Draws,
-                     stratified: float, specificity: float) -> str | None:
-        if not pool:
-            return None
-        if d.random() >= stratified:
-            return d.choice(pool)
-        key = (len(levels), specificity)
-        cum = self._depth_weights.get(key)
-        if cum is None:
-            m = len(levels)
-            cum = list(np.cumsum([(1.0 - specificity) * (m - i) + specificity * (i + 1) for i in range(m)]))
-            self._depth_weights[key] = cum
-        return d.choice(levels[d.weighted(cum)])
+        sampler = self.anchor_sampler(under, stratified=stratified, specificity=specificity)
+        return sampler(d, exclude_tags)
 
     def _near_candidates(self, node_id: str, decay: float, max_distance: int) -> tuple[list[str], list[float]]:
         key = (node_id, decay, max_distance)
@@ -374,6 +374,59 @@ class Taxonomy:
             "aliases": sum(len(n.aliases) for n in self.nodes.values()),
             "tagged_nodes": sum(1 for n in self.nodes.values() if n.tags),
         }
+
+
+class AnchorSampler:
+    """What `Taxonomy.sample_anchor` draws with, for one subtree and fixed knobs.
+
+    Its tables (nodes by depth, depth weights, and the subtree filtered by each
+    set of excluded tags met) are built once, so a call costs a few uniforms
+    and look-ups.  Get one from `Taxonomy.anchor_sampler`, which caches them.
+    """
+
+    __slots__ = ("_cum", "_filtered", "_levels", "_pool", "_specificity", "_stratified", "_tags", "_taxonomy",
+                 "_under")
+
+    def __init__(self, taxonomy: Taxonomy, under: str | None, stratified: float, specificity: float) -> None:
+        self._taxonomy = taxonomy
+        self._under = under
+        self._stratified = stratified
+        self._specificity = specificity
+        self._tags = taxonomy.tags
+        self._levels, self._pool, self._cum = self._tables(frozenset())
+        self._filtered: dict[frozenset[str], tuple[list[list[str]], list[str], list[float]]] = {}
+
+    def _tables(self, exclude_tags: frozenset[str]) -> tuple[list[list[str]], list[str], list[float]]:
+        levels, pool = self._taxonomy._subtree(self._under, exclude_tags)
+        return levels, pool, self._taxonomy._level_weights(len(levels), self._specificity)
+
+    def __call__(self, d: Draws, exclude_tags: frozenset[str] | set[str] = frozenset()) -> str | None:
+        """One anchor node, never carrying any of `exclude_tags`; None if none is left."""
+        pool = self._pool
+        if not pool:
+            return None
+        tags, levels, cum, stratified = self._tags, self._levels, self._cum, self._stratified
+        # The draws of `Draws.choice` and `Draws.weighted`, inlined: this runs for every interest drawn.
+        # Rejection from the unfiltered subtree is the common fast path (few nodes carry tags);
+        # a subtree the tags mostly exclude is filtered once and cached.
+        for _ in range(8):
+            if d.random() >= stratified:
+                node = pool[int(d.random() * len(pool))]
+            else:
+                level = levels[bisect_right(cum, d.random() * cum[-1])]
+                node = level[int(d.random() * len(level))]
+            if not exclude_tags or tags[node].isdisjoint(exclude_tags):
+                return node
+        key = frozenset(exclude_tags)
+        tables = self._filtered.get(key)
+        if tables is None:
+            tables = self._filtered[key] = self._tables(key)
+        levels, pool, cum = tables
+        if not pool:
+            return None
+        if d.random() >= stratified:
+            return d.choice(pool)
+        return d.choice(levels[d.weighted(cum)])
 
 
 @cache

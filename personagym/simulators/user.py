@@ -18,7 +18,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from personagym.records import (
     Intent,
-    NoiseRecord,
     Persona,
     PreferenceEvent,
     PreferenceState,
@@ -35,7 +34,7 @@ from personagym.simulators.preferences import (
     assess,
     initial_state,
 )
-from personagym.simulators.renderers import TemplateRenderer
+from personagym.simulators.renderers import SLOTS, TemplateRenderer
 
 #: Persona `domain` values (PPOpt) -> the task domain of the template bank they suggest.
 DOMAIN_HINTS: dict[str, str] = {
@@ -112,7 +111,7 @@ class UserSimulator:
         self.ended = False
         self.last_assessment: Assessment | None = None
         self._memory = _Memory()
-        self._facts = self._disclosable_facts()
+        self._refresh_facts()
 
     # -- public API ------------------------------------------------------------------------
     def open_session(self) -> UserTurn:
@@ -140,7 +139,7 @@ class UserSimulator:
         """Move to the next session: time passes and preferences drift and change."""
         events = self.process.next_session(self.state, self.draws)
         self.events += events
-        self._facts = self._disclosable_facts()
+        self._refresh_facts()
         self.ended = False
         return events
 
@@ -184,20 +183,36 @@ class UserSimulator:
         return self._request()
 
     def _interest_of(self, node: str):
-        for ancestor in reversed(self.taxonomy.anchor_path(node)):
+        for ancestor in reversed(self.taxonomy.paths[node]):
             if ancestor in self.state.interests:
                 return self.state.interests[ancestor]
         return None
 
+    def _refresh_facts(self) -> None:
+        """What the user could disclose and ask about in this session.
+
+        Interests and attributes change only between sessions, so what is
+        derived from them for every turn is derived once per session: the
+        facts (all, and those about attributes), the liked and disliked
+        nodes, and the liked nodes per task domain (filled as domains come up).
+        """
+        self._facts = self._disclosable_facts()
+        self._attribute_facts = [f for f in self._facts if f[0] != "interest"]
+        self._likes = [n for n, i in self.state.interests.items() if i.polarity > 0]
+        self._dislikes = {n for n, i in self.state.interests.items() if i.polarity < 0}
+        self._liked: dict[str, list[str]] = {}
+
     def _disclosable_facts(self) -> list[tuple[str, str]]:
         facts = [("interest", n) for n in self.state.interests]
+        phrased = self.schema.phrased
         for name, value in self.state.attributes.items():
-            attr = self.schema.attributes[name]
-            if attr.type == "taxonomy":
+            values = phrased.get(name)
+            if not values:
                 continue
-            for v in value if isinstance(value, list) else [value]:
-                if attr.phrases.get(v):
-                    facts.append((name, v))
+            if isinstance(value, list):
+                facts.extend((name, v) for v in value if v in values)
+            elif value in values:
+                facts.append((name, value))
         return facts
 
     def _level(self, intensity: float) -> str:
@@ -241,8 +256,7 @@ class UserSimulator:
         return Intent(kind="clarification_answer")
 
     def _constraint_fact(self) -> tuple[str, str] | None:
-        facts = [f for f in self._facts if f[0] != "interest"
-                 and self.schema.attributes[f[0]].forbids.get(f[1])]
+        facts = [f for f in self._attribute_facts if self.schema.attributes[f[0]].forbids.get(f[1])]
         return self.draws.choice(facts) if facts else None
 
     def _complaint(self, reason: str, level: str) -> Intent:
@@ -272,28 +286,33 @@ class UserSimulator:
         hint = DOMAIN_HINTS.get(str(self.state.attributes.get("domain")))
         domain_name = hint if hint and d.random() < cfg.domain_hint_rate else d.choice(bank.domain_names)
         domain = bank.domains[domain_name]
-        liked = [n for n, i in self.state.interests.items()
-                 if i.polarity > 0 and tax.top_category(n) in domain.categories]
+        liked = self._liked.get(domain_name)
+        if liked is None:
+            categories = domain.categories
+            liked = self._liked[domain_name] = [
+                n for n in self._likes if tax.paths[n][0] in categories]
         topic, polarity = None, None
         if liked and d.random() < cfg.interest_topic_rate:
             topic, polarity = d.choice(liked), 1
         else:
-            disliked = [n for n, i in self.state.interests.items() if i.polarity < 0]
+            paths, disliked = tax.paths, self._dislikes
             forbidden = frozenset(self.state.forbidden_tags)
             for _ in range(4):
                 topic = tax.sample_anchor(d, under=d.choice(domain.categories), exclude_tags=forbidden)
-                if topic and not any(tax.is_ancestor(n, topic) for n in disliked):
+                if topic and disliked.isdisjoint(paths[topic]):  # not under a disliked node
                     break
         slots = {}
-        for name in ("time", "budget", "location", "quantity", "audience", "format", "length"):
-            if d.random() < cfg.slot_rate:
-                slots[name] = d.choice(bank.slot_values[name])
+        rand, slot_rate, slot_values = d.random, cfg.slot_rate, bank.slot_values
+        for name in SLOTS:
+            if rand() < slot_rate:
+                values = slot_values[name]
+                slots[name] = values[int(rand() * len(values))]  # d.choice(values), inlined
         attribute = value = None
         rate = cfg.attach_preference_rate * (1 + self.state.restate_level)
         if self.state.attributes.get("feedback_explicitness") == "explicit":
             rate *= 1.5
         if d.random() < rate:
-            facts = [f for f in self._facts if f[0] != "interest"]
+            facts = self._attribute_facts
             if facts:
                 attribute, value = d.choice(facts)
                 self._memory.disclosed.add((attribute, value))
@@ -313,9 +332,9 @@ class UserSimulator:
                 self._memory.slip = (pki.intended, pki.key)
         if intent.kind == "goodbye":
             self.ended = True
-        return UserTurn(
-            session=self.state.session, turn=self.state.turn, intent=intent, text=text,
-            clean_text=clean, noise=NoiseRecord(
-                layer=layer, strategies=strategies, clean=clean, noisy=text),
-            pkis=pkis, rendered_by=self.renderer.name,
-        )
+        # one validation builds the nested noise record too (faster than building it first)
+        return UserTurn.model_validate({
+            "session": self.state.session, "turn": self.state.turn, "intent": intent, "text": text,
+            "clean_text": clean, "noise": {"layer": layer, "strategies": strategies, "clean": clean, "noisy": text},
+            "pkis": pkis, "rendered_by": self.renderer.name,
+        })

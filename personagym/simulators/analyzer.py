@@ -9,9 +9,10 @@ and tokenized once with `str.translate` and `str.split`, and one pass over the
 few tokens that matter (entity first words, cue words, punctuation) finds
 mentions, stance cues, sentences and questions.
 
-Tokens.  Letters, digits, ``&`` and apostrophes make words; ``. ! ? , ; :``
-and line breaks are tokens of their own; all other punctuation (hyphens,
-quotes, markdown, emoji) separates words.  So "Sci-Fi" is "sci fi".
+Tokens.  Letters, digits, ``&``, apostrophes inside a word and a trailing
+``+`` or ``#`` (C++, C#) make words; ``. ! ? , ; :`` and line breaks are
+tokens of their own; all other punctuation (hyphens, quotes, markdown, emoji)
+separates words.  So "Sci-Fi" is "sci fi" and 'bebop' is "bebop".
 
 Entities.  Every display name and alias is tokenized the same way and looked up
 as a word n-gram, whole-word and case-insensitive; the plural and possessive
@@ -98,11 +99,15 @@ _CONTRACTION_WORDS = frozenset((
 _TERMINATORS = ".!?"
 _CLAUSE_MARKS = ",;:"
 _PUNCT = frozenset(_TERMINATORS + _CLAUSE_MARKS)
-_EMOJI_RANGES = ((0x1F300, 0x1FAFF), (0x2600, 0x27BF), (0x2B50, 0x2B50), (0x2B55, 0x2B55))
-_EMOJI = re.compile("[" + "".join(f"{chr(a)}-{chr(b)}" for a, b in _EMOJI_RANGES) + "]")
+_FLAG_RANGE = (0x1F1E6, 0x1F1FF)  # regional indicators: two of them make one flag
+_EMOJI_RANGES = ((0x1F300, 0x1FAFF), (0x2600, 0x27BF), (0x2B50, 0x2B50), (0x2B55, 0x2B55), _FLAG_RANGE)
+_EMOJI = re.compile(
+    f"[{chr(_FLAG_RANGE[0])}-{chr(_FLAG_RANGE[1])}]{{2}}|["
+    + "".join(f"{chr(a)}-{chr(b)}" for a, b in _EMOJI_RANGES) + "]"
+)
 # One character in, one out, so offsets survive (find_mentions needs them).
 _TOKEN_TABLE = str.maketrans(
-    {c: " " for c in string.punctuation if c not in _PUNCT and c not in "&'"}
+    {c: " " for c in string.punctuation if c not in _PUNCT and c not in "&'+#"}
     | {c: " " for a, b in _EMOJI_RANGES for c in map(chr, range(a, b + 1))}
     | dict.fromkeys("\u200d\ufe0f“”‘«»•·¿¡", " ")
     | {"\n": ".", "’": "'", "—": ",", "–": ",", "…": "."}
@@ -141,7 +146,17 @@ def _tokens(lower: str) -> list[str]:
     for mark in _PUNCT:
         if mark in padded:
             padded = padded.replace(mark, f" {mark} ")
-    return padded.split()
+    words = padded.split()
+    if "'" not in padded and "+" not in padded and "#" not in padded:
+        return words
+    # Quotes around a word are not part of it ('bebop'); "+" and "#" belong to a
+    # word only at its end (C++, C#), so "a + b" and "#tag" stay plain words.
+    out = []
+    for w in words:
+        w = w.strip("'").lstrip("+#")
+        if w:
+            out.append(w)
+    return out
 
 
 def _lower(text: str) -> str:

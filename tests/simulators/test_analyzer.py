@@ -355,41 +355,23 @@ def test_generated_texts_find_every_inserted_node(analyzer: ResponseAnalyzer, ta
     assert checked > 800
 
 
-# -- known bugs ----------------------------------------------------------------------------
+# -- fixed bugs ----------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    reason="apostrophes are word characters, so a single-quoted entity ('bebop' or ‘bebop’) "
-    'becomes the token "\'bebop\'" / "bebop\'" and is not matched',
-    strict=True,
-)
 @pytest.mark.parametrize("text", ["Try 'bebop' tonight.", "Try ‘bebop’ tonight."])
 def test_single_quoted_entity_is_found(analyzer: ResponseAnalyzer, taxonomy: Taxonomy, text: str) -> None:
     assert stances(analyzer, text) == {taxonomy.resolve("bebop"): "recommend"}
 
 
-@pytest.mark.xfail(
-    reason="the display name 'C++' tokenizes to the single letter 'c', so any standalone C "
-    "(vitamin C, option C, C#) is reported as the C++ node",
-    strict=True,
-)
 @pytest.mark.parametrize("text", ["Vitamin C is good for you.", "I prefer C# over Java.", "The answer is option C."])
 def test_cpp_surface_is_not_a_single_letter(analyzer: ResponseAnalyzer, taxonomy: Taxonomy, text: str) -> None:
     assert taxonomy.resolve("c++") not in {node for node, _, _ in spans(analyzer, text)}
 
 
-@pytest.mark.xfail(
-    reason="find_mentions ends the 'C++' mention after 'C' (the '++' is dropped by tokenization)", strict=True
-)
 def test_cpp_mention_offsets_cover_the_surface(analyzer: ResponseAnalyzer, taxonomy: Taxonomy) -> None:
     assert spans(analyzer, "I love C++.") == [(taxonomy.resolve("c++"), "C++", "neutral")]
 
 
-@pytest.mark.xfail(
-    reason="regional-indicator flag emoji (U+1F1E6..U+1F1FF) are outside the emoji ranges: "
-    "not counted as emoji and counted as a word",
-    strict=True,
-)
 def test_flag_emoji_is_an_emoji_not_a_word(analyzer: ResponseAnalyzer) -> None:
     features = analyzer.analyze("Bon voyage 🇫🇷")
     assert (features.emoji_count, features.word_count) == (1, 2)

@@ -26,6 +26,7 @@ _EXPORTS: dict[str, str] = {
     "UserConfig": "personagym.simulators.user",
     "simulate_turns": "personagym.simulators.simulate",
     "PersonaChatEnv": "personagym.envs.chat",
+    "PersonaChatParallelEnv": "personagym.envs.multi_agent",
     "RewardWeights": "personagym.envs.rewards",
     "make_policy": "personagym.policies",
     "Policy": "personagym.policies",

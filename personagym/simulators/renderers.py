@@ -152,8 +152,8 @@ class TemplateRenderer:
         elif kind == "preference_disclosure" or kind == "clarification_answer":
             if intent.topic:
                 pki = self.interest_pki(intent.topic, intent.polarity or 1, intent.level, True)
-                if kind == "clarification_answer":
-                    template = d.choice(bank.clarify["interest"])
+                if kind == "clarification_answer" and (intent.polarity or 1) > 0:
+                    template = d.choice(bank.clarify["interest"])  # these read as a choice: likes only
                 else:
                     sign = "like" if (intent.polarity or 1) > 0 else "dislike"
                     template = d.choice(bank.interest[f"{sign}_{intent.level or 'medium'}"])

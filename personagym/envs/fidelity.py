@@ -1,0 +1,164 @@
+"""Profile fidelity: the simulated user's reward in the multi-agent env.
+
+A cycle-consistency reward in the spirit of USP: recover the profile from what
+the user said, with the extractor an assistant would use
+(`WorldKnowledge.statements`), and compare it with the hidden truth.  A user
+that expresses who it is, and nothing it is not, scores high, whatever words
+it uses, as long as the extractor can hear them.
+
+* **Recovered items.**  Each statement becomes a profile item.  An interest is
+  credited to the nearest ancestor-or-self of the named node that the profile
+  holds an interest in ("I love bebop" is true of someone who likes jazz), the
+  rule `assess` applies to assistant mentions; a node with no profile interest
+  on its path stays as named (an unsupported claim).  Attribute statements
+  count for style and constraint attributes only, the ones `target_profile`
+  covers; the rest (age, pets, ...) neither help nor hurt.  An interest named
+  in an utterance whose constraint forbids it ("I'm allergic to eggs") is that
+  constraint's object, not a liked thing, and is skipped.
+* **Target.**  `target_profile` restricted to what words can express:
+  interests, and the attribute values the schema has phrases for.  The
+  extractor cannot hear the others from anyone; counting them would only cap
+  recall.
+* **fidelity** = F1(recovered, target).
+* **contradictions**: distinct recovered items that deny the truth: liking what
+  the profile dislikes or the reverse, liking something one's own constraints
+  forbid, or stating a value of an attribute other than its true value(s).
+
+Noise is not forgiven: a vague parent, a negated phrase or a retracted entity
+earns no credit and a mind change can count as a contradiction, so the built-in
+simulator's score includes what the configured noise level costs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from personagym.envs.knowledge import WorldKnowledge
+from personagym.envs.rewards import ProfileItem, target_profile
+from personagym.records import PreferenceState
+from personagym.simulators.persona import PersonaSchema
+from personagym.suggest import did_you_mean
+
+USER_COMPONENTS = ("fidelity", "contradiction")
+INTEREST_KEYS = ("likes", "dislikes")
+PROFILE_ROLES = ("style", "constraint")
+
+
+class UserRewardWeights(BaseModel):
+    """Weights of the simulated user's reward components."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    fidelity: float = Field(1.0, ge=0.0, description="weight of the change in profile F1")
+    contradiction: float = Field(0.5, ge=0.0, description="penalty per new contradiction of the truth")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_names(cls, data: object) -> object:
+        if isinstance(data, dict):
+            for key in data:
+                if key not in USER_COMPONENTS:
+                    raise ValueError(f"unknown user reward component {key!r}{did_you_mean(key, USER_COMPONENTS)}; "
+                                     f"expected {', '.join(USER_COMPONENTS)}")
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class FidelityScore:
+    """How faithfully the user's words so far express its profile."""
+
+    f1: float = 0.0
+    precision: float = 0.0
+    recall: float = 0.0
+    contradictions: int = 0
+
+    def components(self, before: FidelityScore) -> dict[str, float]:
+        """The reward components of going from `before` to this score (a potential difference)."""
+        return {
+            "fidelity": round(self.f1 - before.f1, 6),
+            "contradiction": float(before.contradictions - self.contradictions),
+        }
+
+
+def user_reward(components: dict[str, float], weights: UserRewardWeights) -> float:
+    """Weighted sum of the user's reward components."""
+    return round(sum(getattr(weights, k) * v for k, v in components.items()), 6)
+
+
+class ProfileFidelity:
+    """Accumulates the profile items a user has stated and scores them against the truth.
+
+    One instance follows one conversation; `clear` starts over (a new session,
+    where the truth may have changed).
+    """
+
+    def __init__(self, knowledge: WorldKnowledge, schema: PersonaSchema) -> None:
+        self.knowledge = knowledge
+        self.schema = schema
+        self.taxonomy = schema.taxonomy
+        self._stated: set[ProfileItem] = set()
+        self._contradicted: set[ProfileItem] = set()
+
+    def clear(self) -> None:
+        """Forget what was said."""
+        self._stated.clear()
+        self._contradicted.clear()
+
+    def hear(self, utterance: str, state: PreferenceState) -> FidelityScore:
+        """Add the items one utterance states; the score of everything said since `clear`."""
+        statements = self.knowledge.statements(utterance)
+        # "I'm allergic to eggs" names eggs as the object of a constraint, not as a liked thing
+        constrained: frozenset[str] = frozenset().union(
+            *(self.knowledge.forbidden_tags(key, value) for key, value, _ in statements if key not in INTEREST_KEYS))
+        for key, value, _ in statements:
+            if key in INTEREST_KEYS and self.taxonomy.nodes[value].tags & constrained:
+                continue
+            item = self._item(key, value, state)
+            if item is None:
+                continue
+            self._stated.add(item)
+            if self._contradicts(item, state):
+                self._contradicted.add(item)
+        return self.score(state)
+
+    def score(self, state: PreferenceState) -> FidelityScore:
+        """F1 of the stated items against the expressible truth, and the contradiction count."""
+        target = self.expressible(state)
+        hits = len(self._stated & target)
+        if not hits:
+            return FidelityScore(contradictions=len(self._contradicted))
+        precision, recall = hits / len(self._stated), hits / len(target)
+        return FidelityScore(
+            f1=round(2 * precision * recall / (precision + recall), 6), precision=round(precision, 6),
+            recall=round(recall, 6), contradictions=len(self._contradicted),
+        )
+
+    def expressible(self, state: PreferenceState) -> set[ProfileItem]:
+        """The profile items words can express: interests and phrased attribute values."""
+        attributes = self.schema.attributes
+        return {(key, value) for key, value in target_profile(state, self.schema)
+                if key in INTEREST_KEYS or attributes[key].phrases.get(value)}
+
+    def _item(self, key: str, value: str, state: PreferenceState) -> ProfileItem | None:
+        """The profile item a statement makes, or None when the profile does not cover it."""
+        if key in INTEREST_KEYS:
+            for ancestor in reversed(self.taxonomy.paths[value]):
+                if ancestor in state.interests:
+                    return key, ancestor
+            return key, value
+        attribute = self.schema.attributes.get(key)
+        return (key, value) if attribute is not None and attribute.role in PROFILE_ROLES else None
+
+    def _contradicts(self, item: ProfileItem, state: PreferenceState) -> bool:
+        key, value = item
+        if key in INTEREST_KEYS:
+            interest = state.interests.get(value)
+            if interest is not None:
+                return (interest.polarity > 0) != (key == "likes")
+            return key == "likes" and bool(self.taxonomy.nodes[value].tags.intersection(state.forbidden_tags))
+        truth = state.attributes.get(key)
+        if truth is None:
+            return False
+        return value not in (truth if isinstance(truth, list) else [truth])

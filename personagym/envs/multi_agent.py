@@ -1,0 +1,383 @@
+"""`PersonaChatParallelEnv`: the conversation as a PettingZoo ParallelEnv, both sides learnable.
+
+Build it with `parallel_env(**kwargs)` (or `raw_env(**kwargs)` for PettingZoo's
+AEC API).  The two agents take turns: a conversation is strictly alternating,
+and in a simultaneous-move API only one side can react to the other's last
+message per step.  So every step has one *active* agent, named by the
+observations' ``your_turn`` flag and by ``info["active_agent"]``; the other
+agent's action is ignored (pass ``None``).  The user speaks first.
+"""
+
+from __future__ import annotations
+
+import reprlib
+import warnings
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+from gymnasium import spaces
+from gymnasium.utils import seeding
+from pettingzoo import AECEnv, ParallelEnv
+from pettingzoo.utils.conversions import parallel_to_aec
+
+from personagym.envs.chat import MAX_MESSAGE_CHARS, _check_positive, _config, _persona
+from personagym.envs.fidelity import INTEREST_KEYS, FidelityScore, ProfileFidelity, UserRewardWeights, user_reward
+from personagym.envs.knowledge import WorldKnowledge
+from personagym.envs.rewards import (
+    RewardWeights,
+    profile_f1,
+    resolve_profile,
+    reward_components,
+    scalar_reward,
+    target_profile,
+)
+from personagym.envs.spaces import UnicodeText
+from personagym.profile_format import format_profile, split_profile
+from personagym.records import Persona, UserTurn
+from personagym.simulators.analyzer import ResponseAnalyzer
+from personagym.simulators.noise import NoiseConfig
+from personagym.simulators.persona import load_schema
+from personagym.simulators.preferences import PreferenceConfig
+from personagym.simulators.renderers import TemplateRenderer
+from personagym.simulators.sampler import PersonaSampler, SamplerConfig
+from personagym.simulators.user import UserConfig, UserSimulator
+from personagym.suggest import did_you_mean
+
+ASSISTANT = "assistant"
+SIMULATED_USER = "simulated_user"
+AGENTS = (ASSISTANT, SIMULATED_USER)
+#: A learner user's utterance containing this token ends the session (the token is not shown).
+GOODBYE = "<goodbye>"
+USER_POLICIES = ("learner", "simulator")
+RESET_OPTIONS = ("persona",)
+
+UserPolicy = Literal["learner", "simulator"]
+Observations = dict[str, dict[str, Any]]
+Infos = dict[str, dict[str, Any]]
+StepResult = tuple[Observations, dict[str, float], dict[str, bool], dict[str, bool], Infos]
+
+
+class PersonaChatParallelEnv(ParallelEnv[str, dict[str, Any], str | None]):
+    """A simulated user with a hidden, evolving profile and an assistant, both agents.
+
+    ## Description
+    The env of `PersonaChatEnv` with the user as a second agent.  Agents
+    alternate, the user first: the user opens each session with a request,
+    the assistant answers, the user reacts, ...  On its turn the user agent
+    may speak itself or let the built-in `UserSimulator` speak (see Action
+    Space); either way the simulator keeps the hidden preference state, which
+    reacts to every answer and drifts between sessions.
+
+    ## Agents
+    ``"assistant"`` and ``"simulated_user"`` (not ``"user"``, the name of the
+    human side in AutoGen transcripts).  Both stay in ``agents`` until the
+    episode ends; then ``agents`` is empty.
+
+    ## Observation Space
+    Assistant: ``Dict(message=UnicodeText(max_utterance_chars),
+    turn=Discrete(max_turns + 1), session=Discrete(sessions), your_turn=Discrete(2))``:
+    the user's last utterance and nothing hidden.  Simulated user:
+    ``Dict(message=UnicodeText(max_action_chars), persona=UnicodeText(4096),
+    profile=UnicodeText(4096), turn, session, your_turn)``: the assistant's last
+    answer ("" when a session starts), the persona summary, and the current
+    profile as a ``<profile>`` block (`personagym.profile_format`); the user
+    may know itself.  ``turn`` counts the assistant's answers in the session.
+
+    ## Action Space
+    Assistant: ``UnicodeText(max_action_chars)``, as in `PersonaChatEnv`: an
+    optional ``<profile>...</profile>`` block (scored, not shown to the user)
+    then the answer.  Simulated user: ``UnicodeText(max_utterance_chars)``, its
+    next utterance; one containing ``"<goodbye>"`` ends the session (the token
+    is removed from what the assistant sees).  ``None`` or ``""`` lets the
+    built-in simulator speak for this turn; with ``user_policy="simulator"``
+    it always does.  The inactive agent's action is ignored (``None`` is fine).
+    An action outside its space raises an error naming the agent and action.
+
+    ## Rewards
+    Each agent is rewarded on its own turns (0 on the other's).  Assistant:
+    `PersonaChatEnv`'s multi-objective reward (preference, constraint, style,
+    profile, efficiency; ``info["reward_components"]``), from the hidden truth.
+    Its efficiency term uses whether the hidden user would leave now (the
+    simulator's decision), so no text the user agent writes changes it.
+    Simulated user: profile fidelity (`personagym.envs.fidelity`), a
+    cycle-consistency reward: the change, this turn, of
+    ``fidelity * F1(profile recovered from its utterances this session,
+    expressible truth) - contradiction * (contradictions of the truth)``.
+    A session's rewards sum to its final score.
+
+    ## Episode End
+    A session ends when the user says goodbye, or when it has replied to the
+    assistant's ``max_turns``-th answer.  The last session's end ends the
+    episode for both agents: ``terminations`` on a goodbye, ``truncations``
+    otherwise.  Stepping a finished episode returns five empty dicts.
+
+    ## Arguments
+    As `PersonaChatEnv`: ``sessions`` (1), ``max_turns`` (8), ``noise_rate`` or
+    ``noise``, ``reward_weights``, ``persona``, ``sampler``, ``preferences``,
+    ``user``, ``max_action_chars`` (8000), ``render_mode`` ("ansi"); and
+    ``user_reward_weights`` (`UserRewardWeights`), ``user_policy``
+    ("learner": the user agent's text is used unless None/""; "simulator":
+    always the simulator), ``max_utterance_chars`` (4096).
+    ``reset(options={"persona": ...})`` sets the persona of later episodes.
+    """
+
+    metadata: ClassVar[dict[str, Any]] = {
+        "name": "personagym_chat_v0", "render_modes": ["ansi"], "is_parallelizable": True,
+    }
+
+    def __init__(
+        self,
+        *,
+        sessions: int = 1,
+        max_turns: int = 8,
+        noise_rate: float | None = None,
+        noise: NoiseConfig | dict | None = None,
+        reward_weights: RewardWeights | dict | None = None,
+        user_reward_weights: UserRewardWeights | dict | None = None,
+        persona: Persona | dict | None = None,
+        sampler: SamplerConfig | dict | None = None,
+        preferences: PreferenceConfig | dict | None = None,
+        user: UserConfig | dict | None = None,
+        user_policy: UserPolicy = "learner",
+        max_action_chars: int = 8000,
+        max_utterance_chars: int = MAX_MESSAGE_CHARS,
+        render_mode: str | None = None,
+    ) -> None:
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, "
+                             f"got {render_mode!r}")
+        if user_policy not in USER_POLICIES:
+            raise ValueError(f"user_policy must be one of {', '.join(map(repr, USER_POLICIES))}, "
+                             f"got {user_policy!r}{did_you_mean(str(user_policy), USER_POLICIES)}")
+        for name, value in (("sessions", sessions), ("max_turns", max_turns),
+                            ("max_action_chars", max_action_chars), ("max_utterance_chars", max_utterance_chars)):
+            _check_positive(name, value)
+        self.schema = load_schema()
+        self.sessions, self.max_turns = sessions, max_turns
+        self.noise_config = _config(NoiseConfig, noise, "noise")
+        if noise_rate is not None:
+            self.noise_config = _config(NoiseConfig, {**self.noise_config.model_dump(), "rate": noise_rate}, "noise")
+        self.weights = _config(RewardWeights, reward_weights, "reward_weights")
+        self.user_weights = _config(UserRewardWeights, user_reward_weights, "user_reward_weights")
+        self.persona_given = _persona(persona)
+        self.sampler = PersonaSampler(self.schema, _config(SamplerConfig, sampler, "sampler"))
+        self.preference_config = _config(PreferenceConfig, preferences, "preferences")
+        self.user_config = _config(UserConfig, user, "user")
+        self.user_policy = user_policy
+        self.max_utterance_chars = max_utterance_chars
+        self.render_mode = render_mode
+        self.renderer = TemplateRenderer(self.schema)
+        self.analyzer = ResponseAnalyzer(self.schema.taxonomy)
+        self._knowledge = WorldKnowledge(self.schema, self.analyzer)
+        self._fidelity = ProfileFidelity(self._knowledge, self.schema)
+        self.possible_agents = list(AGENTS)
+        self.agents: list[str] = []
+        common = {"turn": spaces.Discrete(max_turns + 1), "session": spaces.Discrete(sessions),
+                  "your_turn": spaces.Discrete(2)}
+        self.observation_spaces = {
+            ASSISTANT: spaces.Dict({"message": UnicodeText(max_utterance_chars), **common}),
+            SIMULATED_USER: spaces.Dict({
+                "message": UnicodeText(max_action_chars), "persona": UnicodeText(MAX_MESSAGE_CHARS),
+                "profile": UnicodeText(MAX_MESSAGE_CHARS), **common,
+            }),
+        }
+        self.action_spaces = {ASSISTANT: UnicodeText(max_action_chars),
+                              SIMULATED_USER: UnicodeText(max_utterance_chars)}
+        self._np_random: np.random.Generator | None = None
+        self._user: UserSimulator | None = None
+        self._transcript: list[tuple[str, str]] = []
+
+    # -- PettingZoo API --------------------------------------------------------------------
+    def observation_space(self, agent: str) -> spaces.Space:
+        """The agent's observation space (the same object on every call)."""
+        return self.observation_spaces[self._known(agent)]
+
+    def action_space(self, agent: str) -> spaces.Space:
+        """The agent's action space (the same object on every call)."""
+        return self.action_spaces[self._known(agent)]
+
+    def reset(self, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[Observations, Infos]:
+        """Start an episode: a persona, a fresh preference state; the user's turn to open.
+
+        The persona and the simulator's draws follow `PersonaChatEnv` for the
+        same seed, so the two envs meet the same user.  Unknown option keys
+        are warned about and ignored (PettingZoo's API test passes some).
+        """
+        self._apply_options(options or {})
+        if seed is not None or self._np_random is None:
+            self._np_random, _ = seeding.np_random(seed)
+        entropy = self._np_random.integers(0, 2**63, dtype=np.int64).item()
+        persona_ss, user_ss = (np.random.SeedSequence(entropy, spawn_key=(k,)) for k in range(2))
+        persona = self.persona_given or self.sampler.sample(persona_ss)
+        self._user = UserSimulator(
+            persona, seed=np.random.Generator(np.random.PCG64(user_ss)), noise=self.noise_config,
+            preferences=self.preference_config, config=self.user_config, schema=self.schema,
+            renderer=self.renderer,
+        )
+        self.agents = list(AGENTS)
+        self._transcript = []
+        self._start_session(self._user.open_session())
+        return self._observations(), {agent: self._info() for agent in self.agents}
+
+    def step(self, actions: dict[str, str | None]) -> StepResult:
+        """The active agent speaks; the turn passes (or the session or episode ends)."""
+        if not isinstance(actions, dict):
+            raise TypeError(f"actions must be a dict of agent -> action, got {type(actions).__name__}")
+        if self._user is None:
+            raise RuntimeError("call reset() before step()")
+        if not self.agents:
+            if any(action is not None for action in actions.values()):
+                warnings.warn("step() called after the episode ended; the actions are ignored, call reset()",
+                              stacklevel=2)
+            return {}, {}, {}, {}, {}
+        self._check_actions(actions)
+        rewards = dict.fromkeys(self.agents, 0.0)
+        infos: Infos = {agent: {} for agent in self.agents}
+        terminated = truncated = False
+        if self._active == ASSISTANT:
+            rewards[ASSISTANT], infos[ASSISTANT] = self._assistant_turn(actions[ASSISTANT])  # type: ignore[arg-type]
+            self._active = SIMULATED_USER
+        else:
+            rewards[SIMULATED_USER], infos[SIMULATED_USER], goodbye = self._user_turn(actions.get(SIMULATED_USER))
+            if goodbye or self._session_turns >= self.max_turns:
+                if self._user.state.session >= self.sessions - 1:
+                    terminated, truncated = goodbye, not goodbye
+                else:
+                    self._user.next_session()
+                    self._start_session(self._user.open_session())
+            else:
+                self._active = ASSISTANT
+        observations = self._observations()
+        done = terminated or truncated
+        for agent in self.agents:
+            infos[agent].update(self._info(final=done))
+        terminations = dict.fromkeys(self.agents, terminated)
+        truncations = dict.fromkeys(self.agents, truncated)
+        if done:
+            self.agents = []
+        return observations, rewards, terminations, truncations, infos
+
+    def render(self) -> str | None:
+        """The conversation so far as text (render_mode="ansi")."""
+        if self.render_mode != "ansi":
+            return None
+        return "\n".join(f"{'user' if agent == SIMULATED_USER else agent}: {text}"
+                         for agent, text in self._transcript)
+
+    def knowledge(self) -> WorldKnowledge:
+        """World knowledge for assistant policies (no profile): built-in policies play the assistant with it."""
+        return self._knowledge
+
+    # -- turns -----------------------------------------------------------------------------
+    def _assistant_turn(self, action: str) -> tuple[float, dict[str, Any]]:
+        """Score the answer against the truth and let the hidden user react (as `PersonaChatEnv.step`)."""
+        user = self._user
+        profile_text, answer = split_profile(action)
+        features = self.analyzer.analyze(answer)
+        profile = 0.0
+        if profile_text is not None:
+            profile = profile_f1(resolve_profile(profile_text, self.schema), target_profile(user.state, self.schema))
+        # the simulator's reply; spoken on the user's turn unless the user agent speaks itself
+        self._simulator_reply = user.respond(answer, features)
+        self._session_turns += 1
+        components = reward_components(
+            user.last_assessment,  # type: ignore[arg-type] - respond() with features always assesses
+            profile=profile, ended=user.ended, satisfied=user.state.satisfaction >= 0.5, max_turns=self.max_turns,
+        )
+        self._answer = answer
+        self._transcript.append((ASSISTANT, answer))
+        return scalar_reward(components, self.weights), {"reward_components": components}
+
+    def _user_turn(self, action: str | None) -> tuple[float, dict[str, Any], bool]:
+        """The user's utterance (the agent's, or the simulator's), scored for fidelity; True on goodbye."""
+        user = self._user
+        if self.user_policy == "simulator" or not action:
+            reply = self._simulator_reply
+            utterance, goodbye, spoken_by = reply.text, reply.intent.kind == "goodbye", "simulator"
+        else:
+            utterance, goodbye, spoken_by = action.replace(GOODBYE, "").strip(), GOODBYE in action, "learner"
+            # the agent spoke instead of the simulator, whose goodbye (if it chose one) is void
+            user.ended = False
+        self._utterance = utterance[: self.max_utterance_chars]
+        self._transcript.append((SIMULATED_USER, self._utterance))
+        before, self._score = self._score, self._fidelity.hear(self._utterance, user.state)
+        components = self._score.components(before)
+        info = {"reward_components": components, "spoken_by": spoken_by,
+                "fidelity": {"f1": self._score.f1, "precision": self._score.precision,
+                             "recall": self._score.recall, "contradictions": self._score.contradictions}}
+        return user_reward(components, self.user_weights), info, goodbye
+
+    def _start_session(self, opening: UserTurn) -> None:
+        """A new session: nothing said yet, the simulator's opening request ready, the user to speak."""
+        self._simulator_reply = opening
+        self._session_turns = 0
+        self._answer = self._utterance = ""
+        self._active = SIMULATED_USER
+        self._fidelity.clear()
+        self._score = FidelityScore()
+        state, name = self._user.state, self._knowledge.name
+        pairs = [(key, name(value) if key in INTEREST_KEYS else value)
+                 for key, value in sorted(target_profile(state, self.schema))]
+        self._profile_text = format_profile(pairs)[:MAX_MESSAGE_CHARS]
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _observations(self) -> Observations:
+        turn, session = min(self._session_turns, self.max_turns), self._user.state.session
+        return {
+            ASSISTANT: {"message": self._utterance, "turn": turn, "session": session,
+                        "your_turn": int(self._active == ASSISTANT)},
+            SIMULATED_USER: {"message": self._answer, "persona": self._user.persona.summary[:MAX_MESSAGE_CHARS],
+                             "profile": self._profile_text, "turn": turn, "session": session,
+                             "your_turn": int(self._active == SIMULATED_USER)},
+        }
+
+    def _info(self, final: bool = False) -> dict[str, Any]:
+        info: dict[str, Any] = {"turn": self._session_turns, "session": self._user.state.session}
+        if not final:
+            info["active_agent"] = self._active
+        return info
+
+    def _known(self, agent: str) -> str:
+        if agent not in AGENTS:
+            raise ValueError(f"unknown agent {agent!r}{did_you_mean(str(agent), AGENTS)}; "
+                             f"expected one of {', '.join(map(repr, AGENTS))}")
+        return agent
+
+    def _check_actions(self, actions: dict[str, str | None]) -> None:
+        for agent, action in actions.items():
+            space = self.action_spaces[self._known(agent)]
+            if action is None or space.contains(action):
+                continue
+            if not isinstance(action, str):
+                raise TypeError(f"action for agent {agent!r} must be a str (or None), "
+                                f"got {type(action).__name__} {_preview(action)}")
+            raise ValueError(f"action for agent {agent!r} is not in its action space {space}: "
+                             f"{_preview(action)} has {len(action)} characters")
+        if self._active == ASSISTANT and actions.get(ASSISTANT) is None:
+            raise ValueError(f"it is the assistant's turn: actions[{ASSISTANT!r}] must be a str, "
+                             f"got {_preview(actions.get(ASSISTANT))}")
+
+    def _apply_options(self, options: dict[str, Any]) -> None:
+        for key in options:
+            if key not in RESET_OPTIONS:
+                warnings.warn(f"ignoring unknown reset option {key!r}{did_you_mean(key, RESET_OPTIONS)}; "
+                              f"expected one of {', '.join(RESET_OPTIONS)}", stacklevel=3)
+        if "persona" in options:
+            self.persona_given = _persona(options["persona"])
+
+
+def _preview(action: object) -> str:
+    """A short repr of an action for error messages (actions can be thousands of characters)."""
+    short = reprlib.Repr()
+    short.maxstring = short.maxother = 60
+    return short.repr(action)
+
+
+def parallel_env(**kwargs: Any) -> PersonaChatParallelEnv:
+    """The multi-agent env as a PettingZoo ParallelEnv (keyword arguments: see `PersonaChatParallelEnv`)."""
+    return PersonaChatParallelEnv(**kwargs)
+
+
+def raw_env(**kwargs: Any) -> AECEnv:
+    """The same env through PettingZoo's AEC API (agents step one at a time, assistant first in each cycle)."""
+    return parallel_to_aec(parallel_env(**kwargs))

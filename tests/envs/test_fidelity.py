@@ -1,0 +1,86 @@
+"""Profile fidelity: what the user says, recovered and scored against its hidden profile."""
+
+from __future__ import annotations
+
+import pytest
+
+from personagym.envs.fidelity import FidelityScore, ProfileFidelity, UserRewardWeights, user_reward
+from personagym.envs.knowledge import WorldKnowledge
+from personagym.records import Persona, PreferenceState
+from personagym.simulators.analyzer import ResponseAnalyzer
+from personagym.simulators.persona import PersonaSchema
+from personagym.simulators.preferences import initial_state
+
+JAZZ = "music/music_genres/jazz"
+HORROR = "movies_tv/film_genres/horror_movies"
+
+
+@pytest.fixture(scope="module")
+def fidelity(schema: PersonaSchema) -> ProfileFidelity:
+    return ProfileFidelity(WorldKnowledge(schema, ResponseAnalyzer(schema.taxonomy)), schema)
+
+
+@pytest.fixture(scope="module")
+def state(schema: PersonaSchema) -> PreferenceState:
+    persona = Persona(
+        persona_id="p_test", summary="",
+        attributes={"diet": "vegan", "food_allergies": ["egg"], "length_pref": "brief", "age_band": "3544"},
+        interests=[{"node": JAZZ, "polarity": 1, "intensity": 0.8},
+                   {"node": HORROR, "polarity": -1, "intensity": 0.6}],
+    )
+    return initial_state(persona, schema)
+
+
+def _score(fidelity: ProfileFidelity, state: PreferenceState, *utterances: str) -> FidelityScore:
+    fidelity.clear()
+    score = FidelityScore()
+    for utterance in utterances:
+        score = fidelity.hear(utterance, state)
+    return score
+
+
+def test_the_target_is_the_expressible_profile(fidelity: ProfileFidelity, state: PreferenceState) -> None:
+    assert fidelity.expressible(state) == {
+        ("diet", "vegan"), ("food_allergies", "egg"), ("length_pref", "brief"),
+        ("likes", JAZZ), ("dislikes", HORROR),
+    }
+
+
+def test_stating_the_whole_profile_scores_one(fidelity: ProfileFidelity, state: PreferenceState) -> None:
+    score = _score(fidelity, state, "I'm vegan and I'm allergic to eggs. Keep it short.",
+                   "I love jazz. I can't stand horror movies.")
+    assert score == FidelityScore(f1=1.0, precision=1.0, recall=1.0, contradictions=0)
+
+
+def test_a_specific_instance_counts_for_its_liked_category(fidelity: ProfileFidelity, state: PreferenceState) -> None:
+    score = _score(fidelity, state, "I could listen to bebop all day.")
+    assert (score.precision, score.recall, score.contradictions) == (1.0, 0.2, 0)
+
+
+@pytest.mark.parametrize(
+    "lie",
+    ["I love horror movies.",  # likes what the profile dislikes
+     "I hate jazz.",  # dislikes what the profile likes
+     "I eat pretty much everything.",  # another diet than the true one
+     "I'm allergic to peanuts.",  # an allergy it does not have
+     "Steak is my favourite dinner."],  # likes what its own diet forbids
+)
+def test_contradictions_of_the_truth_are_counted(fidelity: ProfileFidelity, state: PreferenceState,
+                                                 lie: str) -> None:
+    score = _score(fidelity, state, lie)
+    assert score.contradictions == 1 and score.f1 == 0.0
+
+
+def test_the_object_of_a_stated_constraint_is_not_a_like(fidelity: ProfileFidelity, state: PreferenceState) -> None:
+    assert _score(fidelity, state, "I'm allergic to eggs.").contradictions == 0
+
+
+def test_other_attributes_neither_help_nor_hurt(fidelity: ProfileFidelity, state: PreferenceState) -> None:
+    assert _score(fidelity, state, "I'm vegan. I'm in my late thirties.").precision == 1.0
+
+
+def test_reward_is_the_weighted_change_of_the_score() -> None:
+    before, after = FidelityScore(f1=0.25, contradictions=1), FidelityScore(f1=0.5, contradictions=2)
+    components = after.components(before)
+    assert components == {"fidelity": 0.25, "contradiction": -1.0}
+    assert user_reward(components, UserRewardWeights(contradiction=0.5)) == pytest.approx(-0.25)

@@ -1,0 +1,271 @@
+"""PersonaChatParallelEnv: the PettingZoo contract, turn taking, both sides playable, rewards, errors."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+pytest.importorskip("pettingzoo")
+
+from pettingzoo.test import api_test, parallel_api_test, parallel_seed_test
+
+from personagym.envs.chat import PersonaChatEnv
+from personagym.envs.multi_agent import (
+    ASSISTANT,
+    GOODBYE,
+    SIMULATED_USER,
+    PersonaChatParallelEnv,
+    parallel_env,
+    raw_env,
+)
+from personagym.policies import make_policy
+from personagym.profile_format import parse_profile, split_profile
+from personagym.simulators.persona import load_schema
+
+UserPolicy = Callable[[dict[str, Any]], str | None]
+ANSWER = "Happy to help! You could try a walk in the park, or a cosy café — ¿qué te parece? 😊"
+
+
+def _episode(env: PersonaChatParallelEnv, seed: int, user: UserPolicy, answer: Callable[[dict], str] | None = None,
+             ) -> list[dict[str, Any]]:
+    """One episode: the reset (actions None), then every step, as dicts keyed like PettingZoo's returns."""
+    obs, infos = env.reset(seed=seed)
+    steps = [{"actions": None, "obs": obs, "infos": infos}]
+    while env.agents:
+        if obs[ASSISTANT]["your_turn"]:
+            actions = {ASSISTANT: answer(obs[ASSISTANT]) if answer else ANSWER, SIMULATED_USER: None}
+        else:
+            actions = {ASSISTANT: None, SIMULATED_USER: user(obs[SIMULATED_USER])}
+        obs, rewards, terminations, truncations, infos = env.step(actions)
+        steps.append({"actions": actions, "obs": obs, "rewards": rewards, "terminations": terminations,
+                      "truncations": truncations, "infos": infos})
+    return steps
+
+
+def _user_return(steps: list[dict[str, Any]]) -> float:
+    return sum(step["rewards"][SIMULATED_USER] for step in steps[1:])
+
+
+def _constraints(observation: dict[str, Any]) -> list[tuple[str, str]]:
+    """The (attribute, value) constraints in the user's own profile observation."""
+    schema = load_schema()
+    profile, _ = split_profile(observation["profile"])
+    return [(k, v) for k, v in parse_profile(profile or "")
+            if k in schema.attributes and schema.attributes[k].role == "constraint"]
+
+
+def _statement(pairs: list[tuple[str, str]]) -> str:
+    phrases = load_schema().attributes
+    return ". ".join(phrases[k].phrases[v][0] for k, v in pairs if phrases[k].phrases.get(v)) + "."
+
+
+def truthful_user(observation: dict[str, Any]) -> str:
+    """States its true constraints when a session opens, then leaves."""
+    if observation["turn"] == 0:
+        return "Can you help me plan my week? " + _statement(_constraints(observation))
+    return f"Thanks, that's all. {GOODBYE}"
+
+
+def lying_user(observation: dict[str, Any]) -> str:
+    """States another value of each of its constraints, then leaves."""
+    if observation["turn"] > 0:
+        return f"Thanks, that's all. {GOODBYE}"
+    attributes = load_schema().attributes
+    truth = _constraints(observation)
+    false = []
+    for key, value in truth:
+        other = [v for v in attributes[key].phrases if (key, v) not in truth and v != value]
+        if other:
+            false.append((key, other[0]))
+    return "Can you help me plan my week? " + _statement(false)
+
+
+# -- the PettingZoo contract ---------------------------------------------------------------
+# PettingZoo's API tests pass reset(options={"options": 1}), which the env warns about and ignores
+IGNORE_TEST_OPTION = "ignore:ignoring unknown reset option 'options'"
+
+
+@pytest.mark.filterwarnings(IGNORE_TEST_OPTION)
+@pytest.mark.parametrize("user_policy", ["learner", "simulator"])
+def test_parallel_api_test_passes(user_policy: str) -> None:
+    parallel_api_test(parallel_env(max_turns=4, sessions=2, user_policy=user_policy), num_cycles=200)
+
+
+@pytest.mark.filterwarnings(IGNORE_TEST_OPTION)
+@pytest.mark.filterwarnings("ignore::UserWarning:pettingzoo.test.api_test")  # advice for numeric spaces and names
+def test_aec_api_test_passes() -> None:
+    api_test(raw_env(max_turns=3), num_cycles=50)
+
+
+def test_parallel_seed_test_passes() -> None:
+    parallel_seed_test(parallel_env)
+
+
+def test_spaces_are_cached_and_admit_real_text() -> None:
+    env = parallel_env()
+    for agent in env.possible_agents:
+        assert env.observation_space(agent) is env.observation_space(agent)
+        assert env.action_space(agent) is env.action_space(agent)
+        assert env.action_space(agent).contains(ANSWER)
+    for step in _episode(env, 0, lambda o: None):
+        for agent, observation in step["obs"].items():
+            assert env.observation_space(agent).contains(observation), (agent, observation)
+
+
+def test_same_seed_same_episode() -> None:
+    def run(seed: int) -> str:
+        env = parallel_env(sessions=2, max_turns=4, noise_rate=0.5)
+        tracker = make_policy("tracker", env=env, seed=0)
+        return json.dumps(_episode(env, seed, lambda o: None, tracker.act), sort_keys=True)
+
+    assert run(5) == run(5)
+    assert run(5) != run(6)
+
+
+# -- turn taking and episode end ------------------------------------------------------------
+def test_agents_alternate_user_first_and_episode_ends_for_both() -> None:
+    env = parallel_env(max_turns=3)
+    steps = _episode(env, 1, lambda o: "Tell me more about jazz, please.")
+    first = steps[0]
+    assert first["obs"][SIMULATED_USER]["your_turn"] == 1 and first["obs"][ASSISTANT]["your_turn"] == 0
+    assert first["infos"][ASSISTANT]["active_agent"] == SIMULATED_USER
+    speakers = [SIMULATED_USER if step["actions"][ASSISTANT] is None else ASSISTANT for step in steps[1:]]
+    assert speakers == [SIMULATED_USER, ASSISTANT] * 3 + [SIMULATED_USER]  # the user replies to the last answer
+    assert steps[-1]["terminations"] == {ASSISTANT: False, SIMULATED_USER: False}
+    assert steps[-1]["truncations"] == {ASSISTANT: True, SIMULATED_USER: True}
+    assert env.agents == []
+    for step, speaker in zip(steps[1:], speakers, strict=True):
+        idle = ASSISTANT if speaker == SIMULATED_USER else SIMULATED_USER
+        assert step["rewards"][idle] == 0.0
+
+
+def test_user_goodbye_terminates_and_token_is_not_shown() -> None:
+    env = parallel_env(max_turns=5)
+    env.reset(seed=2)
+    env.step({SIMULATED_USER: "Any podcast ideas?"})
+    env.step({ASSISTANT: ANSWER})
+    obs, _, terminations, truncations, infos = env.step({SIMULATED_USER: f"Perfect, thanks! {GOODBYE}"})
+    assert terminations == {ASSISTANT: True, SIMULATED_USER: True} and not any(truncations.values())
+    assert obs[ASSISTANT]["message"] == "Perfect, thanks!"
+    assert infos[SIMULATED_USER]["spoken_by"] == "learner"
+
+
+def test_sessions_restart_with_the_user() -> None:
+    env = parallel_env(sessions=2, max_turns=4)
+    env.reset(seed=0)
+    env.step({SIMULATED_USER: "Hi"})
+    env.step({ASSISTANT: ANSWER})
+    obs, _, terminations, _, infos = env.step({SIMULATED_USER: GOODBYE})
+    assert not any(terminations.values()) and env.agents
+    assert obs[SIMULATED_USER] | {"persona": "", "profile": ""} == {
+        "message": "", "persona": "", "profile": "", "turn": 0, "session": 1, "your_turn": 1}
+    assert infos[ASSISTANT]["active_agent"] == SIMULATED_USER
+
+
+def test_stepping_a_finished_env_returns_empty_dicts() -> None:
+    env = parallel_env(max_turns=1)
+    _episode(env, 0, lambda o: None)
+    assert env.agents == []
+    assert env.step({}) == ({}, {}, {}, {}, {})
+    with pytest.warns(UserWarning, match=r"after the episode ended.*call reset\(\)"):
+        assert env.step({ASSISTANT: "hello?"}) == ({}, {}, {}, {}, {})
+    obs, _ = env.reset(seed=1)
+    assert env.agents == [ASSISTANT, SIMULATED_USER] and set(obs) == set(env.agents)
+
+
+# -- both sides playable, rewards ------------------------------------------------------------
+def test_simulator_user_reproduces_the_single_agent_env() -> None:
+    kwargs = {"sessions": 2, "max_turns": 4, "noise_rate": 0.3}
+    for seed in range(3):
+        single = PersonaChatEnv(**kwargs)
+        tracker = make_policy("tracker", env=single, seed=0)
+        obs, _ = single.reset(seed=seed)
+        expected, done = [], False
+        while not done:
+            action = tracker.act(obs)
+            expected.append((obs["message"], action))
+            obs, reward, terminated, truncated, _ = single.step(action)
+            expected.append(reward)
+            done = terminated or truncated
+        env = parallel_env(user_policy="simulator", **kwargs)
+        tracker = make_policy("tracker", env=env, seed=0)
+        steps = _episode(env, seed, lambda o: "ignored", tracker.act)
+        got = []
+        for before, step in itertools.pairwise(steps):
+            if step["actions"][ASSISTANT] is not None:
+                got += [(before["obs"][ASSISTANT]["message"], step["actions"][ASSISTANT]), step["rewards"][ASSISTANT]]
+        assert got == expected
+
+
+def test_truthful_user_outscores_lying_user() -> None:
+    env = parallel_env(max_turns=3)
+    for seed in range(4):
+        truthful = _episode(env, seed, truthful_user)
+        lying = _episode(env, seed, lying_user)
+        assert _user_return(truthful) > 0 > _user_return(lying)
+        final = lying[-3]["infos"][SIMULATED_USER]  # the lie, not the goodbye after the answer to it
+        assert final["fidelity"]["contradictions"] > 0 and final["reward_components"]["contradiction"] < 0
+
+
+def test_user_return_is_the_final_fidelity_score() -> None:
+    env = parallel_env(max_turns=4)
+    steps = _episode(env, 3, lambda o: None)
+    final = steps[-1]["infos"][SIMULATED_USER]["fidelity"]
+    weights = env.user_weights
+    assert _user_return(steps) == pytest.approx(
+        weights.fidelity * final["f1"] - weights.contradiction * final["contradictions"], abs=1e-5)
+
+
+def test_assistant_view_hides_the_profile() -> None:
+    env = parallel_env(max_turns=4)
+    steps = _episode(env, 4, lambda o: None)
+    summary = steps[0]["obs"][SIMULATED_USER]["persona"]
+    for step in steps:
+        assert set(step["obs"][ASSISTANT]) == {"message", "turn", "session", "your_turn"}
+        assert set(step["infos"][ASSISTANT]) <= {"turn", "session", "active_agent", "reward_components"}
+        assert summary not in json.dumps([step["obs"][ASSISTANT], step["infos"][ASSISTANT]])
+
+
+# -- bad input --------------------------------------------------------------------------------
+def test_bad_actions_name_the_agent_and_action() -> None:
+    env = parallel_env()
+    with pytest.raises(RuntimeError, match=r"call reset\(\) before step\(\)"):
+        env.step({SIMULATED_USER: "hi"})
+    env.reset(seed=0)
+    with pytest.raises(TypeError, match=r"action for agent 'simulated_user' must be a str .*got int 42"):
+        env.step({SIMULATED_USER: 42})
+    with pytest.raises(ValueError, match=r"agent 'simulated_user' is not in its action space .*5000 characters"):
+        env.step({SIMULATED_USER: "x" * 5000})
+    with pytest.raises(ValueError, match=r"unknown agent 'user'; expected one of 'assistant', 'simulated_user'"):
+        env.step({"user": "hi"})
+    env.step({SIMULATED_USER: "hi"})
+    with pytest.raises(ValueError, match=r"assistant's turn: actions\['assistant'\] must be a str, got None"):
+        env.step({SIMULATED_USER: "hello?"})
+    with pytest.raises(ValueError, match="unknown agent 'asistant' \\(did you mean 'assistant'\\?\\)"):
+        env.action_space("asistant")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"user_policy": "simulater"}, r"user_policy must be .*got 'simulater' \(did you mean 'simulator'\?\)"),
+        ({"user_reward_weights": {"fidelty": 1.0}}, r"did you mean 'fidelity'"),
+        ({"max_utterance_chars": 0}, "max_utterance_chars must be a positive int, got 0"),
+    ],
+)
+def test_bad_options(kwargs: dict, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        parallel_env(**kwargs)
+
+
+def test_unknown_reset_option_warns_and_persona_option_applies() -> None:
+    env = parallel_env()
+    persona = env.sampler.sample(123)
+    obs, _ = env.reset(seed=0, options={"persona": persona})
+    assert obs[SIMULATED_USER]["persona"] == persona.summary
+    with pytest.warns(UserWarning, match=r"unknown reset option 'persna' \(did you mean 'persona'\?\)"):
+        env.reset(options={"persna": persona})

@@ -15,10 +15,14 @@ ENV_SPECS: dict[str, tuple[str, dict[str, Any]]] = {
         "four sessions with preference drift and life events between them",
         {"sessions": 4, "max_turns": 6},
     ),
+    "PersonaGym/Structured-v0": (
+        "Chat-v0 with a discrete action menu and numeric features (for classic RL agents)",
+        {},
+    ),
 }
 
 #: id -> entry point, for ids whose class is not `PersonaChatEnv`.
-ENTRY_POINTS: dict[str, str] = {}
+ENTRY_POINTS: dict[str, str] = {"PersonaGym/Structured-v0": "personagym.envs.structured:StructuredChatEnv"}
 
 MAX_EPISODE_TURNS = 64
 

@@ -1,0 +1,176 @@
+"""StructuredChatEnv: the Gymnasium contract, the menu, determinism, exact text-env rewards, bad actions."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+import personagym  # noqa: F401 - registers the ids
+from personagym.envs.chat import PersonaChatEnv
+from personagym.envs.structured import ActionMenu, StructuredChatEnv
+from personagym.learn.reinforce import ReinforceConfig, train_reinforce
+
+ENV_ID = "PersonaGym/Structured-v0"
+
+
+@pytest.fixture(scope="module")
+def env() -> StructuredChatEnv:
+    return gym.make(ENV_ID).unwrapped
+
+
+def _run(env: StructuredChatEnv, seed: int, action_seed: int) -> list[tuple]:
+    """Every step of an episode with actions drawn from a seeded generator."""
+    rng = np.random.default_rng(action_seed)
+    obs, _ = env.reset(seed=seed)
+    steps: list[tuple] = [(obs["message"], obs["features"].tobytes())]
+    done = False
+    while not done:
+        obs, reward, terminated, truncated, info = env.step(int(rng.integers(env.action_space.n)))
+        steps.append((obs["message"], obs["features"].tobytes(), reward, terminated, truncated, sorted(info.items())))
+        done = terminated or truncated
+    return steps
+
+
+def test_check_env_passes() -> None:
+    env = gym.make(ENV_ID)
+    check_env(env.unwrapped, skip_render_check=True)
+    env.close()
+
+
+def test_spaces_are_cached_and_observations_fit(env: StructuredChatEnv) -> None:
+    assert env.observation_space is env.observation_space and env.action_space is env.action_space
+    assert env.action_space.n == env.menu.size == 37 * 5 * 3 * 3
+    assert env.observation_space["features"].shape == (len(env.feature_names),)
+    obs, _ = env.reset(seed=0)
+    assert env.observation_space.contains(obs)
+    assert obs["features"].dtype == np.float32
+
+
+def test_same_seed_same_trajectory() -> None:
+    a, b = gym.make(ENV_ID).unwrapped, gym.make(ENV_ID).unwrapped
+    assert _run(a, seed=3, action_seed=7) == _run(b, seed=3, action_seed=7)
+    assert _run(a, seed=3, action_seed=7) != _run(a, seed=4, action_seed=7)
+
+
+def test_rewards_are_exactly_the_text_envs(env: StructuredChatEnv) -> None:
+    """Replaying the rendered texts in a PersonaChatEnv with the same seed gives the same rewards."""
+    steps = _run(env, seed=11, action_seed=1)
+    texts = [turn.assistant for turn in env.trajectory().turns]
+    chat = PersonaChatEnv()
+    chat.reset(seed=11)
+    rewards = [chat.step(text)[1] for text in texts]
+    assert rewards == [step[2] for step in steps[1:]]
+
+
+def test_same_user_as_chat_env_for_the_same_seed(env: StructuredChatEnv) -> None:
+    obs, _ = env.reset(seed=5)
+    chat_obs, _ = PersonaChatEnv().reset(seed=5)
+    assert obs["message"] == chat_obs["message"]
+
+
+@pytest.mark.parametrize("action", [-1, 37 * 45, 2.5, "recommend", True, None, np.array([1, 2])])
+def test_actions_outside_the_space_are_a_clear_error(env: StructuredChatEnv, action: object) -> None:
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match=r"is not in the action space Discrete\(1665\)"):
+        env.step(action)  # type: ignore[arg-type]
+
+
+def test_text_actions_get_a_short_error_that_points_to_the_text_envs(env: StructuredChatEnv) -> None:
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match=r"action 'x{56}\.\.\. is not in .*belong on the text envs") as err:
+        env.step("x" * 500)  # type: ignore[arg-type]
+    assert len(str(err.value)) < 300
+
+
+def test_numpy_integer_actions_are_accepted(env: StructuredChatEnv) -> None:
+    env.reset(seed=0)
+    env.step(np.int64(env.menu.encode("recommend:personal")))
+
+
+def test_step_order_errors() -> None:
+    env = StructuredChatEnv(max_turns=1)
+    with pytest.raises(RuntimeError, match=r"call reset\(\) before step\(\)"):
+        env.step(0)
+    env.reset(seed=0)
+    env.step(0)
+    with pytest.raises(RuntimeError, match="episode is over"):
+        env.step(0)
+
+
+def test_construction_errors() -> None:
+    with pytest.raises(ValueError, match="pass either env or PersonaChatEnv keyword arguments"):
+        StructuredChatEnv(PersonaChatEnv(), max_turns=3)
+    with pytest.raises(TypeError, match="env must be a PersonaChatEnv, got str"):
+        StructuredChatEnv("PersonaGym/Chat-v0")  # type: ignore[arg-type]
+
+
+def test_menu_round_trip_and_errors(env: StructuredChatEnv) -> None:
+    menu = env.menu
+    labels = menu.labels()
+    assert len(labels) == len(set(labels)) == menu.size
+    a = menu.encode("ask:music", "brief", "table", "formal")
+    assert menu.decode(a).label == "ask:music|brief|table|formal"
+    assert menu.decode(menu.encode("recommend:request")).label == "recommend:request|standard|narrative|neutral"
+    assert ActionMenu(env.categories).labels() == labels  # built deterministically
+    with pytest.raises(ValueError, match=r"unknown content 'ask:musik' \(did you mean 'ask:music'\?\)"):
+        menu.encode("ask:musik")
+    with pytest.raises(ValueError, match="unknown length 'long'"):
+        menu.encode("recommend:personal", "long")
+
+
+def test_actions_render_what_the_menu_says(env: StructuredChatEnv) -> None:
+    """Asks are questions the user's analyzer recognises; style choices shape the text."""
+    analyze = env.chat_env.analyzer.analyze
+    env.reset(seed=0)
+    style = analyze(env.action_text(env.menu.encode("ask:style")))
+    assert {"length_pref", "format_pref_primary", "formality_level"} <= set(style.asked_about)
+    assert not style.mentions
+    constraints = analyze(env.action_text(env.menu.encode("ask:constraints")))
+    assert {"diet", "food_allergies", "budget_level"} <= set(constraints.asked_about)
+    assert not constraints.mentions
+    music = analyze(env.action_text(env.menu.encode("ask:music")))
+    assert music.asked_about == ["music"] and music.questions == 1
+    table = analyze(env.action_text(env.menu.encode("recommend:request", "terse", "table", "casual")))
+    bullets = analyze(env.action_text(env.menu.encode("recommend:request", "exhaustive", "bullets", "formal")))
+    assert table.has_table and table.word_count < bullets.word_count and bullets.has_list
+    assert table.formality < bullets.formality
+
+
+def test_personal_recommendations_respect_stated_constraints_and_dislikes(env: StructuredChatEnv) -> None:
+    env.reset(seed=0)
+    env.state.observe("I'm vegan. I can't stand Seafood. I love Cuisines.")
+    text = env.action_text(env.menu.encode("recommend:personal", "exhaustive", "bullets"))
+    found = env.knowledge().mentions(text)
+    assert found, text
+    for node, _ in found:
+        assert env.state.safe(node), node
+
+
+def test_features_encode_the_dialogue(env: StructuredChatEnv) -> None:
+    env.reset(seed=0)
+    names = env.feature_names
+    env.state.observe("Thanks, that's perfect! Keep it short, bullet points please. Jazz is great.")
+    x = dict(zip(names, env.state.features(1, 8, 0, 1), strict=True))
+    assert x["msg_positive"] == 1.0 and x["msg_negative"] == 0.0
+    assert x["stated_length=brief"] == 1.0
+    assert x["stated_layout=list"] == 1.0
+    assert x["msg_category=music"] == 1.0 and x["dialogue_category=music"] == 1.0
+    assert all(0.0 <= v <= 1.0 for v in x.values())
+
+
+def test_no_hidden_info_in_default_info(env: StructuredChatEnv) -> None:
+    _, info = env.reset(seed=0)
+    assert set(info) <= {"turn", "session"}
+    _, _, _, _, info = env.step(0)
+    assert set(info) <= {"turn", "session", "reward_components", "action", "action_truncated"}
+
+
+def test_reinforce_smoke_run_changes_parameters(env: StructuredChatEnv) -> None:
+    config = ReinforceConfig(episodes=12, batch_episodes=6, seed=0)
+    result = train_reinforce(env, config, start_action=env.menu.encode("recommend:request"))
+    assert len(result.curve) == 2 and result.steps > 0
+    assert all(np.isfinite(r) for _, r in result.curve)
+    assert any(np.abs(w).sum() > 0 for w in result.policy.weights)  # weights start at zero
+    assert np.abs(result.value).sum() > 0

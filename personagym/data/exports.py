@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from personagym.data.generate import PathLike, load_manifest, read_generated
-from personagym.data.trajectories import _atomic_path, _require
+from personagym.data.trajectories import atomic_path, require_module
 from personagym.records import PKI, Trajectory, Turn, UserTurn
 from personagym.rollout import make_env
 
@@ -182,7 +182,7 @@ def export_pairs(sources: Sequence[PathLike], out_path: PathLike) -> int:
 
 def export_features(kind: ExportKind) -> datasets.Features:
     """The explicit `datasets.Features` of an export, for ``load_dataset("json", ..., features=...)``."""
-    ds = _require("datasets", "datasets")
+    ds = require_module("datasets", "datasets")
     string, integer, number = ds.Value("string"), ds.Value("int64"), ds.Value("float64")
     messages = ds.List({"role": string, "content": string})
     ids = {"trajectory_id": string, "persona_id": string}
@@ -383,7 +383,7 @@ def _write_rows(rows: Iterable[dict[str, Any]], out_path: PathLike) -> int:
     """JSON lines, written atomically; returns the number of rows."""
     count = 0
     Path(out_path).parent.mkdir(parents=True, exist_ok=True)
-    with _atomic_path(out_path) as tmp, open(tmp, "x", encoding="utf-8", newline="\n") as f:
+    with atomic_path(out_path) as tmp, open(tmp, "x", encoding="utf-8", newline="\n") as f:
         for row in rows:
             f.write(json.dumps(row, ensure_ascii=False))
             f.write("\n")

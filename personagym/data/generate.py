@@ -36,7 +36,14 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from personagym import __version__
-from personagym.data.trajectories import _atomic_path, _require, read_jsonl, read_parquet, write_jsonl, write_parquet
+from personagym.data.trajectories import (
+    atomic_path,
+    read_jsonl,
+    read_parquet,
+    require_module,
+    write_jsonl,
+    write_parquet,
+)
 from personagym.policies import Policy, make_policy
 from personagym.records import Persona, Trajectory
 from personagym.rollout import make_env
@@ -187,7 +194,7 @@ class Manifest(BaseModel):
 
     def write(self, out_dir: PathLike) -> None:
         """Replace ``out_dir/manifest.json`` atomically."""
-        with _atomic_path(Path(out_dir) / MANIFEST) as tmp:
+        with atomic_path(Path(out_dir) / MANIFEST) as tmp:
             tmp.write_text(self.model_dump_json(indent=1) + "\n", encoding="utf-8", newline="\n")
 
     def committed(self) -> dict[int, ShardRecord]:
@@ -330,7 +337,7 @@ def _config(**values: Any) -> GenerateConfig:
 def _check_runnable(config: GenerateConfig) -> None:
     """Build the env and a policy once, so a bad id or policy fails before any file is written."""
     if config.format == "parquet":
-        _require("pyarrow", "'personagym[parquet]' (or use fmt='jsonl')")
+        require_module("pyarrow", "'personagym[parquet]' (or use fmt='jsonl')")
     env = make_env(config.env_id)
     try:
         if not hasattr(env.unwrapped, "sampler"):

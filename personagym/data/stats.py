@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, get_args
 
 from personagym.data.generate import MANIFEST, PathLike, load_manifest, read_generated
-from personagym.data.trajectories import _atomic_path, _require
+from personagym.data.trajectories import atomic_path, require_module
 from personagym.records import NoiseLayer, Trajectory, UserTurn
 from personagym.rollout import make_env
 
@@ -154,14 +154,14 @@ def write_card(out_dir: PathLike, *, plots: bool = True) -> Path:
     stats = dataset_stats(out)
     images = _write_plots(out, stats) if plots else []
     card = out / "README.md"
-    with _atomic_path(card) as tmp:
+    with atomic_path(card) as tmp:
         tmp.write_text(_card_text(out, stats, images), encoding="utf-8", newline="\n")
     return card
 
 
 def _write_plots(out: Path, stats: dict[str, Any]) -> list[tuple[str, str]]:
     """Bar charts of the distributions; returns (title, relative path) of each PNG."""
-    figure_cls = _require("matplotlib.figure", "matplotlib (or write_card(..., plots=False))").Figure
+    figure_cls = require_module("matplotlib.figure", "matplotlib (or write_card(..., plots=False))").Figure
     coverage = stats["category_coverage"]
     charts = [
         ("Turns per dialog", "turns.png", stats["turns_per_dialog"]["histogram"], "answered turns"),
@@ -186,7 +186,7 @@ def _write_plots(out: Path, stats: dict[str, Any]) -> list[tuple[str, str]]:
             ax.set_xlabel(xlabel)
             ax.set_ylabel("count")
         ax.set_title(title)
-        with _atomic_path(out / PLOTS_DIR / name) as tmp:
+        with atomic_path(out / PLOTS_DIR / name) as tmp:
             fig.savefig(tmp, format="png", dpi=100)
         images.append((title, f"{PLOTS_DIR}/{name}"))
     return images

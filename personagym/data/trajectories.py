@@ -53,7 +53,7 @@ _SCALARS = {"string": "string", "integer": "int64", "number": "float64", "boolea
 def write_jsonl(trajectories: Iterable[Trajectory], path: PathLike) -> int:
     """Write one `model_dump_json()` per line, atomically; return how many were written."""
     count = 0
-    with _atomic_path(path) as tmp, open(tmp, "x", encoding="utf-8", newline="\n") as f:
+    with atomic_path(path) as tmp, open(tmp, "x", encoding="utf-8", newline="\n") as f:
         for trajectory in _checked(trajectories):
             f.write(trajectory.model_dump_json())
             f.write("\n")
@@ -81,12 +81,12 @@ def write_parquet(trajectories: Iterable[Trajectory], path: PathLike) -> int:
 
     Streams in row groups of `ROW_GROUP_SIZE`, so a large run never sits in memory whole.
     """
-    pa = _require("pyarrow", "'personagym[parquet]'")
-    pq = _require("pyarrow.parquet", "'personagym[parquet]'")
+    pa = require_module("pyarrow", "'personagym[parquet]'")
+    pq = require_module("pyarrow.parquet", "'personagym[parquet]'")
     schema = trajectory_features().arrow_schema
     rows = (t.model_dump(mode="json") for t in _checked(trajectories))
     count = 0
-    with _atomic_path(path) as tmp, pq.ParquetWriter(tmp, schema) as writer:
+    with atomic_path(path) as tmp, pq.ParquetWriter(tmp, schema) as writer:
         while batch := list(islice(rows, ROW_GROUP_SIZE)):
             writer.write_table(pa.Table.from_pylist(batch, schema=schema))
             count += len(batch)
@@ -95,7 +95,7 @@ def write_parquet(trajectories: Iterable[Trajectory], path: PathLike) -> int:
 
 def read_parquet(path: PathLike) -> Iterator[Trajectory]:
     """Yield the trajectories of a Parquet file; a bad row raises naming file and row."""
-    pq = _require("pyarrow.parquet", "'personagym[parquet]'")
+    pq = require_module("pyarrow.parquet", "'personagym[parquet]'")
     index = 0
     for batch in pq.ParquetFile(path).iter_batches(batch_size=ROW_GROUP_SIZE):
         for row in batch.to_pylist():
@@ -146,7 +146,7 @@ def load_dataset(
         format = "parquet" if files and all(f.endswith(".parquet") for f in files) else "jsonl"
     if format not in builders:
         raise ValueError(f"unknown format {format!r}; expected 'jsonl' or 'parquet'")
-    ds = _require("datasets", "datasets")
+    ds = require_module("datasets", "datasets")
     return ds.load_dataset(
         builders[format], data_files=files, features=trajectory_features(), split="train", **kwargs
     )
@@ -166,7 +166,7 @@ def record_features(model: type[BaseModel]) -> datasets.Features:
     any other construct raises `TypeError` naming the field, so a change to the
     records cannot silently change a column type.
     """
-    ds = _require("datasets", "datasets")
+    ds = require_module("datasets", "datasets")
     schema = model.model_json_schema(mode="serialization")
     builder = _FeatureBuilder(ds, schema.get("$defs", {}), _open_mapping_features(ds))
     return ds.Features(builder.fields(schema, ""))
@@ -246,7 +246,7 @@ def trajectory_json_schema() -> dict[str, Any]:
 def export_json_schema(path: PathLike) -> Path:
     """Write the trajectory JSON schema (pretty, sorted keys) atomically; return the path."""
     text = json.dumps(trajectory_json_schema(), indent=2, sort_keys=True) + "\n"
-    with _atomic_path(path) as tmp:
+    with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8", newline="\n")
     return Path(path)
 
@@ -270,7 +270,7 @@ def _checked(trajectories: Iterable[Trajectory]) -> Iterator[Trajectory]:
 
 
 @contextmanager
-def _atomic_path(path: PathLike) -> Iterator[Path]:
+def atomic_path(path: PathLike) -> Iterator[Path]:
     """Yield a temporary path next to `path`; move it over `path` only if the block succeeds.
 
     On any exception the temporary file is removed and `path` is left as it was.
@@ -296,7 +296,7 @@ def _fsync(path: Path, flags: int) -> None:
         os.close(fd)
 
 
-def _require(module: str, install: str) -> ModuleType:
+def require_module(module: str, install: str) -> ModuleType:
     """Import an optional dependency, or say how to install it."""
     try:
         return importlib.import_module(module)

@@ -104,21 +104,22 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, "
                              f"got {render_mode!r}")
-        _check_positive("sessions", sessions)
-        _check_positive("max_turns", max_turns)
-        _check_positive("max_action_chars", max_action_chars)
+        check_positive("sessions", sessions)
+        check_positive("max_turns", max_turns)
+        check_positive("max_action_chars", max_action_chars)
         self.schema = load_schema()
         self.taxonomy = self.schema.taxonomy
         self.sessions = sessions
         self.max_turns = max_turns
-        self.noise_config = _config(NoiseConfig, noise, "noise")
+        self.noise_config = parse_config(NoiseConfig, noise, "noise")
         if noise_rate is not None:
-            self.noise_config = _config(NoiseConfig, {**self.noise_config.model_dump(), "rate": noise_rate}, "noise")
-        self.weights = _config(RewardWeights, reward_weights, "reward_weights")
-        self.persona_given = _persona(persona)
-        self.sampler = PersonaSampler(self.schema, _config(SamplerConfig, sampler, "sampler"))
-        self.preference_config = _config(PreferenceConfig, preferences, "preferences")
-        self.user_config = _config(UserConfig, user, "user")
+            rated = {**self.noise_config.model_dump(), "rate": noise_rate}
+            self.noise_config = parse_config(NoiseConfig, rated, "noise")
+        self.weights = parse_config(RewardWeights, reward_weights, "reward_weights")
+        self.persona_given = parse_persona(persona)
+        self.sampler = PersonaSampler(self.schema, parse_config(SamplerConfig, sampler, "sampler"))
+        self.preference_config = parse_config(PreferenceConfig, preferences, "preferences")
+        self.user_config = parse_config(UserConfig, user, "user")
         self.reveal_oracle = bool(reveal_oracle)
         self.max_action_chars = max_action_chars
         self.env_id = env_id
@@ -293,17 +294,17 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
                 raise ValueError(f"unknown reset option {key!r}{did_you_mean(key, RESET_OPTIONS)}; "
                                  f"expected one of {', '.join(RESET_OPTIONS)}")
         if "persona" in options:
-            self.persona_given = _persona(options["persona"])
+            self.persona_given = parse_persona(options["persona"])
         if "noise_rate" in options:
-            self.noise_config = _config(NoiseConfig, {**self.noise_config.model_dump(),
+            self.noise_config = parse_config(NoiseConfig, {**self.noise_config.model_dump(),
                                                       "rate": options["noise_rate"]}, "noise_rate")
         if "reward_weights" in options:
-            self.weights = _config(RewardWeights, options["reward_weights"], "reward_weights")
+            self.weights = parse_config(RewardWeights, options["reward_weights"], "reward_weights")
         if "reveal_oracle" in options:
             self.reveal_oracle = bool(options["reveal_oracle"])
         for key in ("sessions", "max_turns"):
             if key in options:
-                _check_positive(key, options[key])
+                check_positive(key, options[key])
                 if (key == "sessions" and options[key] > self.observation_space["session"].n) or (
                         key == "max_turns" and options[key] > self.max_turns):
                     raise ValueError(f"reset option {key}={options[key]} exceeds the env's {key} "
@@ -311,12 +312,13 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
                 setattr(self, key, options[key])
 
 
-def _check_positive(name: str, value: object) -> None:
+def check_positive(name: str, value: object) -> None:
+    """Raise ValueError unless `value` is a positive int (the error names the option)."""
     if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < 1:
         raise ValueError(f"{name} must be a positive int, got {value!r}")
 
 
-def _config(model: type[BaseModel], value: object, name: str):
+def parse_config(model: type[BaseModel], value: object, name: str):
     """A config model from None, a dict or an instance; errors name the option."""
     if value is None:
         return model()
@@ -332,7 +334,8 @@ def _config(model: type[BaseModel], value: object, name: str):
         raise ValueError(f"invalid {name}: {problems}") from None
 
 
-def _persona(value: Persona | dict | None) -> Persona | None:
+def parse_persona(value: Persona | dict | None) -> Persona | None:
+    """A Persona from None, an instance or a dict; errors name the field and value."""
     if value is None or isinstance(value, Persona):
         return value
     if isinstance(value, dict):

@@ -20,7 +20,7 @@ from gymnasium.utils import seeding
 from pettingzoo import AECEnv, ParallelEnv
 from pettingzoo.utils.conversions import parallel_to_aec
 
-from personagym.envs.chat import MAX_MESSAGE_CHARS, _check_positive, _config, _persona
+from personagym.envs.chat import MAX_MESSAGE_CHARS, check_positive, parse_config, parse_persona
 from personagym.envs.fidelity import INTEREST_KEYS, FidelityScore, ProfileFidelity, UserRewardWeights, user_reward
 from personagym.envs.knowledge import WorldKnowledge
 from personagym.envs.rewards import (
@@ -151,18 +151,19 @@ class PersonaChatParallelEnv(ParallelEnv[str, dict[str, Any], str | None]):
                              f"got {user_policy!r}{did_you_mean(str(user_policy), USER_POLICIES)}")
         for name, value in (("sessions", sessions), ("max_turns", max_turns),
                             ("max_action_chars", max_action_chars), ("max_utterance_chars", max_utterance_chars)):
-            _check_positive(name, value)
+            check_positive(name, value)
         self.schema = load_schema()
         self.sessions, self.max_turns = sessions, max_turns
-        self.noise_config = _config(NoiseConfig, noise, "noise")
+        self.noise_config = parse_config(NoiseConfig, noise, "noise")
         if noise_rate is not None:
-            self.noise_config = _config(NoiseConfig, {**self.noise_config.model_dump(), "rate": noise_rate}, "noise")
-        self.weights = _config(RewardWeights, reward_weights, "reward_weights")
-        self.user_weights = _config(UserRewardWeights, user_reward_weights, "user_reward_weights")
-        self.persona_given = _persona(persona)
-        self.sampler = PersonaSampler(self.schema, _config(SamplerConfig, sampler, "sampler"))
-        self.preference_config = _config(PreferenceConfig, preferences, "preferences")
-        self.user_config = _config(UserConfig, user, "user")
+            rated = {**self.noise_config.model_dump(), "rate": noise_rate}
+            self.noise_config = parse_config(NoiseConfig, rated, "noise")
+        self.weights = parse_config(RewardWeights, reward_weights, "reward_weights")
+        self.user_weights = parse_config(UserRewardWeights, user_reward_weights, "user_reward_weights")
+        self.persona_given = parse_persona(persona)
+        self.sampler = PersonaSampler(self.schema, parse_config(SamplerConfig, sampler, "sampler"))
+        self.preference_config = parse_config(PreferenceConfig, preferences, "preferences")
+        self.user_config = parse_config(UserConfig, user, "user")
         self.user_policy = user_policy
         self.max_utterance_chars = max_utterance_chars
         self.render_mode = render_mode
@@ -363,7 +364,7 @@ class PersonaChatParallelEnv(ParallelEnv[str, dict[str, Any], str | None]):
                 warnings.warn(f"ignoring unknown reset option {key!r}{did_you_mean(key, RESET_OPTIONS)}; "
                               f"expected one of {', '.join(RESET_OPTIONS)}", stacklevel=3)
         if "persona" in options:
-            self.persona_given = _persona(options["persona"])
+            self.persona_given = parse_persona(options["persona"])
 
 
 def _preview(action: object) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_serializer, field_validator
 
 SCHEMA_VERSION = "1.0"
 
@@ -57,22 +57,22 @@ def _json_out(value: Any) -> str:
     return json.dumps(value, sort_keys=True)
 
 
-#: What a JSON document can start with besides a letter (after whitespace): object, array, string, number.
-_JSON_STARTS = frozenset('{["-0123456789')
-#: The JSON documents that start with a letter: literals, and Python's NaN and Infinity extensions.
-_JSON_WORDS = frozenset(("true", "false", "null", "NaN", "Infinity"))
+#: Validation context of records read back from their serialised form (`model_dump(mode="json")`).
+SERIALIZED: dict[str, bool] = {"serialized": True}
 
 
-def _json_in(value: Any) -> Any:
-    """Decode a JSON-encoded value; a plain string that is not JSON is the value itself.
+def _json_in(value: Any, info: ValidationInfo) -> Any:
+    """Decode a JSON-encoded field of a serialised record; values built in memory pass unchanged.
 
-    Most plain strings (node ids, attribute values) cannot be a JSON document;
-    they are returned at once instead of through a failed (slow) parse.
+    Only readers of serialised records pass the `SERIALIZED` context, so an
+    in-memory value that happens to look like JSON ("2534") is never decoded.
     """
-    if isinstance(value, str):
-        stripped = value.strip(" \t\n\r")
-        if stripped[:1] not in _JSON_STARTS and stripped not in _JSON_WORDS:
-            return value
+    if not (isinstance(value, str) and info.context and info.context.get("serialized")):
+        return value
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError:
+        return value
         try:
             return json.loads(value)
         except json.JSONDecodeError:
@@ -122,7 +122,7 @@ class PreferenceEvent(Record):
     after: Any = Field(default=None, description="value after (JSON-encoded in serialised form)")
     cause: str
 
-    _values_in = field_validator("before", "after", mode="before")(classmethod(lambda cls, v: _json_in(v)))
+    _values_in = field_validator("before", "after", mode="before")(classmethod(lambda cls, v, info: _json_in(v, info)))
 
     @field_serializer("before", "after")
     def _values_out(self, v: Any) -> str:
@@ -303,7 +303,7 @@ class Trajectory(Record):
     config: dict[str, Any] = Field(default_factory=dict, description="JSON-encoded when serialised")
     versions: dict[str, str] = Field(default_factory=dict, description="JSON-encoded when serialised")
 
-    _free_in = field_validator("config", "versions", mode="before")(classmethod(lambda cls, v: _json_in(v)))
+    _free_in = field_validator("config", "versions", mode="before")(classmethod(lambda cls, v, info: _json_in(v, info)))
 
     @field_serializer("config", "versions")
     def _free_out(self, v: dict[str, Any]) -> str:

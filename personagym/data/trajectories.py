@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ValidationError
 
 from personagym.envs.rewards import COMPONENTS
-from personagym.records import Trajectory
+from personagym.records import SERIALIZED, Trajectory
 
 if TYPE_CHECKING:
     import datasets
@@ -68,7 +68,7 @@ def read_jsonl(path: PathLike) -> Iterator[Trajectory]:
             if not line.strip():
                 continue
             try:
-                yield Trajectory.model_validate_json(line)
+                yield Trajectory.model_validate_json(line, context=SERIALIZED)
             except ValidationError as err:
                 raise ValueError(f"{os.fspath(path)}:{lineno}: not a valid trajectory: {err}") from err
 
@@ -115,7 +115,7 @@ def from_row(row: Mapping[str, Any]) -> Trajectory:
     data = dict(row)
     if isinstance(data.get("turns"), list):
         data["turns"] = [_present_components(turn) for turn in data["turns"]]
-    return Trajectory.model_validate(data)
+    return Trajectory.model_validate(data, context=SERIALIZED)
 
 
 def _present_components(turn: Any) -> Any:

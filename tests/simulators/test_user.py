@@ -91,3 +91,12 @@ def test_goodbye_ends_the_session(schema: PersonaSchema) -> None:
     user.next_session()
     assert user.open_session().intent.kind == "task_request"
     assert user.state.session == 1 and user.state.day > 0
+
+
+def test_simulate_turns_over_given_personas(schema: PersonaSchema) -> None:
+    personas = PersonaSampler(schema).sample_batch(3, seed=8)
+    seen = [p.persona_id for p, _ in simulate_turns(200, seed=1, personas=personas)]
+    assert set(seen) == {p.persona_id for p in personas}
+    assert seen[0] == personas[0].persona_id
+    with pytest.raises(ValueError, match="personas must not be empty"):
+        next(simulate_turns(5, personas=[]))

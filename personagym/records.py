@@ -308,3 +308,7 @@ class Trajectory(Record):
     @field_serializer("config", "versions")
     def _free_out(self, v: dict[str, Any]) -> str:
         return _json_out(v)
+
+    def user_turns(self) -> list[UserTurn]:
+        """Every user message of the episode in order, the final unanswered one included."""
+        return [turn.user for turn in self.turns] + ([self.final_user] if self.final_user is not None else [])

@@ -98,7 +98,7 @@ def export_pki_sft(out_dir: PathLike, out_path: PathLike) -> int:
 
     def rows() -> Iterator[dict[str, Any]]:
         for t in read_generated(out_dir):
-            pkis = [world.pki_row(pki, i, t) for i, user in enumerate(_user_turns(t)) for pki in user.pkis]
+            pkis = [world.pki_row(pki, i, t) for i, user in enumerate(t.user_turns()) for pki in user.pkis]
             reasoning = world.pki_reasoning(t)
             answer = json.dumps([{k: p[k] for k in ("type", "key", "value", "polarity", "intensity")} for p in pkis],
                                 ensure_ascii=False)
@@ -207,11 +207,6 @@ def export_features(kind: ExportKind) -> datasets.Features:
 # --------------------------------------------------------------------------- conversations
 
 
-def _user_turns(t: Trajectory) -> list[UserTurn]:
-    """Every user message of an episode in order, the final unanswered one included."""
-    return [turn.user for turn in t.turns] + ([t.final_user] if t.final_user is not None else [])
-
-
 def _messages(t: Trajectory, final: bool = False) -> list[dict[str, str]]:
     """The conversation as chat messages; `final` adds the unanswered last user message."""
     out = []
@@ -230,7 +225,7 @@ def _action(turn: Turn) -> str:
 
 def _sessions(t: Trajectory) -> list[tuple[int, list[UserTurn]]]:
     """(session index, its user messages) of an episode, in order."""
-    users = _user_turns(t)
+    users = t.user_turns()
     return [(s, list(group)) for s, group in itertools.groupby(users, key=lambda u: u.session)]
 
 
@@ -301,7 +296,7 @@ class _World:
     def pki_reasoning(self, t: Trajectory) -> str:
         """One line per PKI saying what the words show and what is true, then the resulting profile."""
         lines, profile = [], {}
-        for i, user in enumerate(_user_turns(t)):
+        for i, user in enumerate(t.user_turns()):
             for pki in user.pkis:
                 key, value = self.truth(pki)
                 label = self.label(pki.kind, key, value, pki.polarity)

@@ -13,14 +13,13 @@ import json
 import re
 import statistics
 from collections import Counter
-from collections.abc import Iterable
 from itertools import pairwise
 from pathlib import Path
 from typing import Any, get_args
 
 from personagym.data.generate import MANIFEST, PathLike, load_manifest, read_generated
 from personagym.data.trajectories import atomic_path, require_module
-from personagym.records import NoiseLayer, Trajectory, UserTurn
+from personagym.records import NoiseLayer, Trajectory
 from personagym.rollout import make_env
 
 NOISE_LAYERS: tuple[str, ...] = get_args(NoiseLayer)
@@ -102,7 +101,7 @@ class _Tally:
         self.turns.append(len(trajectory.turns))
         self.rewards.append(trajectory.total_reward)
         n_pkis = 0
-        for user in _user_turns(trajectory):
+        for user in trajectory.user_turns():
             self.utterances += 1
             self.noise[user.noise.layer] += 1
             words = _WORD.findall(user.text.lower())
@@ -118,12 +117,6 @@ class _Tally:
                 if node is not None and node in self.taxonomy:
                     self.pki_categories[self.taxonomy.top_category(node)] += 1
         self.pkis.append(n_pkis)
-
-
-def _user_turns(trajectory: Trajectory) -> Iterable[UserTurn]:
-    yield from (turn.user for turn in trajectory.turns)
-    if trajectory.final_user is not None:
-        yield trajectory.final_user
 
 
 def _distribution(values: list[float], histogram: bool = True) -> dict[str, Any]:

@@ -25,11 +25,12 @@ def make_env(env_id: str, **kwargs: Any) -> gym.Env:
     return gym.make(env_id, **kwargs)
 
 
-def run_episode(env: gym.Env, policy: Policy, seed: int | None, policy_name: str | None = None) -> Trajectory:
-    """One episode of `policy` on `env`, returned as a trajectory record."""
+def run_episode(env: gym.Env, policy: Policy, seed: int | None, policy_name: str | None = None,
+                options: dict[str, Any] | None = None) -> Trajectory:
+    """One episode of `policy` on `env` (reset with `seed` and `options`), returned as a trajectory record."""
     if hasattr(policy, "reset"):
         policy.reset()
-    obs, _ = env.reset(seed=seed)
+    obs, _ = env.reset(seed=seed, options=options)
     done = False
     while not done:
         obs, _, terminated, truncated, _ = env.step(policy.act(obs))

@@ -46,7 +46,7 @@ from personagym.data.trajectories import (
 )
 from personagym.policies import Policy, make_policy
 from personagym.records import Persona, Trajectory
-from personagym.rollout import make_env
+from personagym.rollout import make_env, run_episode
 
 PathLike = str | os.PathLike[str]
 Format = Literal["parquet", "jsonl"]
@@ -488,22 +488,10 @@ def _episodes(env: gym.Env, agent: Policy, cfg: GenerateConfig, start: int, stop
             try:
                 if persona is None:
                     persona = sampler.sample(persona_seed(cfg.seed, k))
-                trajectory = _run_episode(env, agent, seed, persona, cfg.policy)
+                trajectory = run_episode(env, agent, seed, cfg.policy, options={"persona": persona})
             except Exception as err:
                 raise EpisodeError(f"persona {k} episode {j} (seed {seed}): {type(err).__name__}: {err}") from err
             yield trajectory
-
-
-def _run_episode(env: gym.Env, agent: Policy, seed: int, persona: Persona, policy_name: str) -> Trajectory:
-    """`rollout.run_episode` with the persona fixed through ``reset(options={"persona": ...})``."""
-    if hasattr(agent, "reset"):
-        agent.reset()
-    obs, _ = env.reset(seed=seed, options={"persona": persona})
-    done = False
-    while not done:
-        obs, _, terminated, truncated, _ = env.step(agent.act(obs))
-        done = terminated or truncated
-    return env.unwrapped.trajectory(policy=policy_name)
 
 
 # --------------------------------------------------------------------------- helpers

@@ -111,15 +111,10 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
         self.taxonomy = self.schema.taxonomy
         self.sessions = sessions
         self.max_turns = max_turns
-        self.noise_config = parse_config(NoiseConfig, noise, "noise")
-        if noise_rate is not None:
-            rated = {**self.noise_config.model_dump(), "rate": noise_rate}
-            self.noise_config = parse_config(NoiseConfig, rated, "noise")
-        self.weights = parse_config(RewardWeights, reward_weights, "reward_weights")
-        self.persona_given = parse_persona(persona)
-        self.sampler = PersonaSampler(self.schema, parse_config(SamplerConfig, sampler, "sampler"))
-        self.preference_config = parse_config(PreferenceConfig, preferences, "preferences")
-        self.user_config = parse_config(UserConfig, user, "user")
+        self.noise_config, self.weights, self.persona_given, sampler_config, self.preference_config, \
+            self.user_config = parse_simulation(noise=noise, noise_rate=noise_rate, reward_weights=reward_weights,
+                                                persona=persona, sampler=sampler, preferences=preferences, user=user)
+        self.sampler = PersonaSampler(self.schema, sampler_config)
         self.reveal_oracle = bool(reveal_oracle)
         self.max_action_chars = max_action_chars
         self.env_id = env_id
@@ -310,6 +305,23 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
                     raise ValueError(f"reset option {key}={options[key]} exceeds the env's {key} "
                                      f"({getattr(self, key)}), which fixes the observation space")
                 setattr(self, key, options[key])
+
+
+def parse_simulation(
+    *, noise: object, noise_rate: float | None, reward_weights: object, persona: object, sampler: object,
+    preferences: object, user: object,
+) -> tuple[NoiseConfig, RewardWeights, Persona | None, SamplerConfig, PreferenceConfig, UserConfig]:
+    """The simulation options every PersonaGym env takes, parsed; errors name the option.
+
+    ``noise_rate`` overrides the rate of ``noise``.
+    """
+    noise_config = parse_config(NoiseConfig, noise, "noise")
+    if noise_rate is not None:
+        noise_config = parse_config(NoiseConfig, {**noise_config.model_dump(), "rate": noise_rate}, "noise")
+    return (noise_config, parse_config(RewardWeights, reward_weights, "reward_weights"),
+            parse_persona(persona),  # type: ignore[arg-type]
+            parse_config(SamplerConfig, sampler, "sampler"), parse_config(PreferenceConfig, preferences, "preferences"),
+            parse_config(UserConfig, user, "user"))
 
 
 def check_positive(name: str, value: object) -> None:

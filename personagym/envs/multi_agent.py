@@ -20,7 +20,7 @@ from gymnasium.utils import seeding
 from pettingzoo import AECEnv, ParallelEnv
 from pettingzoo.utils.conversions import parallel_to_aec
 
-from personagym.envs.chat import MAX_MESSAGE_CHARS, check_positive, parse_config, parse_persona
+from personagym.envs.chat import MAX_MESSAGE_CHARS, check_positive, parse_config, parse_persona, parse_simulation
 from personagym.envs.fidelity import INTEREST_KEYS, FidelityScore, ProfileFidelity, UserRewardWeights, user_reward
 from personagym.envs.knowledge import WorldKnowledge
 from personagym.envs.rewards import (
@@ -154,16 +154,11 @@ class PersonaChatParallelEnv(ParallelEnv[str, dict[str, Any], str | None]):
             check_positive(name, value)
         self.schema = load_schema()
         self.sessions, self.max_turns = sessions, max_turns
-        self.noise_config = parse_config(NoiseConfig, noise, "noise")
-        if noise_rate is not None:
-            rated = {**self.noise_config.model_dump(), "rate": noise_rate}
-            self.noise_config = parse_config(NoiseConfig, rated, "noise")
-        self.weights = parse_config(RewardWeights, reward_weights, "reward_weights")
+        self.noise_config, self.weights, self.persona_given, sampler_config, self.preference_config, \
+            self.user_config = parse_simulation(noise=noise, noise_rate=noise_rate, reward_weights=reward_weights,
+                                                persona=persona, sampler=sampler, preferences=preferences, user=user)
         self.user_weights = parse_config(UserRewardWeights, user_reward_weights, "user_reward_weights")
-        self.persona_given = parse_persona(persona)
-        self.sampler = PersonaSampler(self.schema, parse_config(SamplerConfig, sampler, "sampler"))
-        self.preference_config = parse_config(PreferenceConfig, preferences, "preferences")
-        self.user_config = parse_config(UserConfig, user, "user")
+        self.sampler = PersonaSampler(self.schema, sampler_config)
         self.user_policy = user_policy
         self.max_utterance_chars = max_utterance_chars
         self.render_mode = render_mode

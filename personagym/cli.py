@@ -283,7 +283,12 @@ def generate(
     seed: Annotated[int, typer.Option(help="Root seed of the whole dataset.", min=0)] = 0,
     shard_size: Annotated[int, typer.Option(help="Personas per shard.", min=1)] = 256,
     fmt: Annotated[str, typer.Option("--format", help="Shard format: parquet or jsonl.")] = "parquet",
-    executor: Annotated[str, typer.Option(help="Where shards run: local (processes on this machine).")] = "local",
+    executor: Annotated[str, typer.Option(
+        help="Where shards run: local (processes on this machine) or ray (Ray tasks; needs personagym[ray]).")
+    ] = "local",
+    ray_address: Annotated[str | None, typer.Option(
+        help="Ray cluster to connect to with --executor ray (default: start a local instance with --workers CPUs); "
+             "every node must see --out.")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue a run: keep committed shards.")] = False,
 ) -> None:
     """Generate a sharded, resumable trajectory dataset (same seed: same content, whatever the workers)."""
@@ -292,11 +297,15 @@ def generate(
     from personagym.data.generate import GenerationError
     from personagym.data.generate import generate as run
     from personagym.data.stats import write_card
+    from personagym.suggest import did_you_mean
 
     if fmt not in ("jsonl", "parquet"):
         fail(f"--format: unknown format {fmt!r}; expected jsonl or parquet")
-    if executor != "local":
-        fail(f"--executor: {executor!r} is not available in this release; expected local")
+    if executor not in ("local", "ray"):
+        fail(f"--executor: unknown executor {executor!r}{did_you_mean(executor, ('local', 'ray'))}; "
+             "expected local or ray")
+    if ray_address is not None and executor != "ray":
+        fail(f"--ray-address: {ray_address!r} needs --executor ray")
     columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:,}/{task.total:,}"),
                TimeRemainingColumn())
     try:
@@ -304,13 +313,14 @@ def generate(
             task = bar.add_task("trajectories", total=personas * episodes_per_persona)
             manifest = run(out, personas=personas, episodes_per_persona=episodes_per_persona, env_id=env,
                            policy=policy, seed=seed, workers=workers, shard_size=shard_size,
-                           fmt=fmt, resume=resume,  # type: ignore[arg-type]
+                           fmt=fmt, resume=resume, executor=executor,  # type: ignore[arg-type]
+                           ray_address=ray_address,
                            progress=lambda done, total: bar.update(task, completed=done, total=total))
         card = write_card(out, plots=_has("matplotlib"))
     except GenerationError as exc:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
         raise typer.Exit(1) from None
-    except (ValueError, TypeError, OSError) as exc:
+    except (ValueError, TypeError, OSError, ImportError) as exc:
         fail(str(exc).replace("resume=True", "--resume"))
     err_console.print(f"wrote {manifest.counts['trajectories']:,} trajectories in {len(manifest.shards)} shards "
                       f"to {out} (card: {card.name})")

@@ -147,7 +147,7 @@ def test_generate_stats_export_round(tmp_path: Path) -> None:
     ("args", "message"),
     [
         (("generate", "--out", "{tmp}/x", "--policy", "orcle"), "did you mean 'oracle'"),
-        (("generate", "--out", "{tmp}/x", "--executor", "ray"), "--executor"),
+        (("generate", "--out", "{tmp}/x", "--executor", "rey"), "did you mean 'ray'"),
         (("export", "{tmp}", "--to", "chatt", "--out", "{tmp}/c.jsonl"), "did you mean 'chat'"),
     ],
 )

@@ -28,6 +28,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
@@ -47,9 +48,12 @@ from personagym.data.trajectories import (
 from personagym.policies import Policy, make_policy
 from personagym.records import Persona, Trajectory
 from personagym.rollout import make_env, run_episode
+from personagym.suggest import did_you_mean
 
 PathLike = str | os.PathLike[str]
 Format = Literal["parquet", "jsonl"]
+Executor = Literal["local", "ray"]
+EXECUTORS = ("local", "ray")
 #: Called with (trajectories committed, trajectories planned) at the start and after each commit.
 ProgressCallback = Callable[[int, int], None]
 
@@ -239,6 +243,8 @@ def generate(
     fmt: Format = "parquet",
     resume: bool = False,
     progress: ProgressCallback | None = None,
+    executor: Executor = "local",
+    ray_address: str | None = None,
 ) -> Manifest:
     """Generate `personas` x `episodes_per_persona` trajectories into shards under `out_dir`.
 
@@ -252,6 +258,14 @@ def generate(
     ``if __name__ == "__main__":`` guard).  `progress` is called with (trajectories
     committed, trajectories planned) at the start and after each commit.
 
+    ``executor="ray"`` builds every shard in a Ray task instead (at most `workers`
+    at a time); the parent still commits shards and the manifest, so the files are
+    byte-identical to a local run.  It uses the Ray instance this process is
+    already connected to, else connects to `ray_address` (a cluster, whose nodes
+    must all see `out_dir`), else starts a local instance with `workers` CPUs; it
+    shuts down only what it started.  The executor is not part of the config, so
+    a run may be resumed with another one.
+
     Raises `GenerationError` if a shard fails or a file cannot be written; the
     manifest then lists exactly the shards that are whole on disk.
     """
@@ -259,20 +273,31 @@ def generate(
                      seed=seed, shard_size=shard_size, format=fmt)
     if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
         raise ValueError(f"workers must be a positive int, got {workers!r}")
+    if executor not in EXECUTORS:
+        raise ValueError(f"unknown executor {executor!r}{did_you_mean(str(executor), EXECUTORS)}; "
+                         f"expected one of {', '.join(EXECUTORS)}")
+    if ray_address is not None and executor != "ray":
+        raise ValueError(f"ray_address={ray_address!r} needs executor='ray'")
+    if executor == "ray":
+        _import_ray()
     _check_runnable(config)
     out = Path(out_dir)
-    manifest = _prepare(out, config, resume)
-    todo = [i for i in range(config.shards) if i not in manifest.committed()]
-    if progress is not None:
-        progress(manifest.counts["trajectories"], config.trajectories)
-
-    def commit(record: ShardRecord) -> None:
-        manifest.commit(record)
-        _write_manifest(manifest, out)
+    with _ray_session(executor, ray_address, workers) as ray:
+        manifest = _prepare(out, config, resume)
+        todo = [i for i in range(config.shards) if i not in manifest.committed()]
         if progress is not None:
             progress(manifest.counts["trajectories"], config.trajectories)
 
-    failures = _run_shards(out, config, todo, min(workers, max(len(todo), 1)), commit)
+        def commit(record: ShardRecord) -> None:
+            manifest.commit(record)
+            _write_manifest(manifest, out)
+            if progress is not None:
+                progress(manifest.counts["trajectories"], config.trajectories)
+
+        if ray is None:
+            failures = _run_shards(out, config, todo, min(workers, max(len(todo), 1)), commit)
+        else:
+            failures = _run_shards_ray(ray, out, config, todo, workers, commit)
     if failures:
         details = "; ".join(f"shard {i} (personas {a}-{b - 1}, {config.shard_file(i)}): {err}"
                             for i, err in sorted(failures.items())
@@ -435,6 +460,75 @@ def _run_shards(out: Path, config: GenerateConfig, todo: list[int], workers: int
             commit(record)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+    return failures
+
+
+def _import_ray() -> Any:
+    """Ray, imported on first use (it is optional and slow to import)."""
+    try:
+        import ray
+    except ImportError as err:
+        raise ImportError('executor="ray" needs Ray: pip install "personagym[ray]"') from err
+    return ray
+
+
+@contextmanager
+def _ray_session(executor: str, address: str | None, workers: int) -> Iterator[Any]:
+    """Yield the ray module, connected, for executor "ray" (else None); shut down only what was started here."""
+    if executor != "ray":
+        yield None
+        return
+    ray = _import_ray()
+    started = not ray.is_initialized()
+    if started:
+        try:
+            if address is not None:
+                ray.init(address=address, log_to_driver=False)
+            else:
+                ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
+        except Exception as err:
+            where = f"connect to the Ray cluster at {address!r}" if address else "start a local Ray instance"
+            raise GenerationError(f"cannot {where}: {type(err).__name__}: {err}") from err
+    elif address is not None:
+        log.warning("Ray is already initialized in this process; using that instance, not %r", address)
+    try:
+        yield ray
+    finally:
+        if started:
+            ray.shutdown()
+
+
+def _run_shards_ray(ray: Any, out: Path, config: GenerateConfig, todo: list[int], workers: int,
+                    commit: Callable[[ShardRecord], None]) -> dict[int, str]:
+    """`_run_shards` with Ray tasks: at most `workers` shards in flight, each committed by this process.
+
+    After the first failure no new shard starts; shards already running finish and
+    are committed.  A shard file the driver cannot see (no storage shared with the
+    node that wrote it) counts as a failure.
+    """
+    build = ray.remote(_build_shard)
+    out_dir, cfg = os.fspath(out.resolve()), config.model_dump()
+    pending, running, failures = list(reversed(todo)), {}, {}
+    while pending or running:
+        while pending and not failures and len(running) < workers:
+            index = pending.pop()
+            running[build.remote(out_dir, index, cfg)] = index
+        if not running:
+            break
+        [done], _ = ray.wait(list(running), num_returns=1)
+        index = running.pop(done)
+        try:
+            record = ray.get(done)
+        except Exception as err:  # a task's exception (RayTaskError wraps it) or a lost worker / node
+            cause = getattr(err, "cause", None)
+            cause = cause if isinstance(cause, BaseException) else err
+            failures[index] = f"{type(cause).__name__}: {cause}"
+            continue
+        if _sha256_or_none(out / record.file) != record.sha256:
+            failures[index] = (f"{out / record.file} written by a Ray worker is missing or differs here; "
+                               "out_dir must be on storage shared by every Ray node")
+            continue
+        commit(record)
     return failures
 
 

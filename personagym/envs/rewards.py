@@ -106,9 +106,9 @@ def reward_components(
     """The reward vector of one step."""
     efficiency = (1.0 if satisfied else -1.0) if ended else -1.0 / max_turns
     return {
-        "preference": round(assessment.alignment, 6),
-        "constraint": -float(len(assessment.violations)),
-        "style": round(assessment.style_match, 6),
+        "preference": round(float(assessment.alignment), 6),
+        "constraint": float(-len(assessment.violations)),  # 0.0, never -0.0
+        "style": round(float(assessment.style_match), 6),
         "profile": round(profile, 6),
         "efficiency": round(efficiency, 6),
     }

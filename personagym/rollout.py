@@ -16,12 +16,17 @@ from personagym.suggest import did_you_mean
 COMPONENT_NAMES = ("preference", "constraint", "style", "profile", "efficiency")
 
 
-def make_env(env_id: str, **kwargs: Any) -> gym.Env:
-    """`gym.make` with a "did you mean" for unknown PersonaGym ids."""
+def check_env_id(env_id: str) -> None:
+    """Raise a ValueError with a "did you mean" unless ``env_id`` is registered."""
     if env_id not in gym.registry:
         ours = [k for k in gym.registry if k.startswith("PersonaGym/")]
         raise ValueError(f"unknown env id {env_id!r}{did_you_mean(env_id, ours)}; "
                          f"expected one of {', '.join(sorted(ours))}")
+
+
+def make_env(env_id: str, **kwargs: Any) -> gym.Env:
+    """`gym.make` with a "did you mean" for unknown PersonaGym ids."""
+    check_env_id(env_id)
     return gym.make(env_id, **kwargs)
 
 
@@ -61,15 +66,17 @@ def _mean_ci(values: list[float]) -> dict[str, float]:
 
 
 def summarize(trajectories: Iterable[Trajectory]) -> dict[str, Any]:
-    """Per-episode totals: mean and 95% CI of the reward, each component, and turns."""
-    rewards, turns, components = [], [], {c: [] for c in COMPONENT_NAMES}
+    """Per-episode totals: mean and 95% CI of the reward, each component (an LLM judge's too), and turns."""
+    trajectories = list(trajectories)
+    extra = sorted({c for t in trajectories for turn in t.turns for c in turn.reward_components} - set(COMPONENT_NAMES))
+    rewards, turns, components = [], [], {c: [] for c in (*COMPONENT_NAMES, *extra)}
     terminated = 0
     for t in trajectories:
         rewards.append(t.total_reward)
         turns.append(len(t.turns))
         terminated += t.terminated
-        for c in COMPONENT_NAMES:
-            components[c].append(sum(turn.reward_components.get(c, 0.0) for turn in t.turns))
+        for c, values in components.items():
+            values.append(sum(turn.reward_components.get(c, 0.0) for turn in t.turns))
     return {
         "episodes": len(rewards),
         "reward": _mean_ci(rewards),

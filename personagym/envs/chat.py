@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from personagym import __version__
 from personagym.envs.knowledge import WorldKnowledge
+from personagym.envs.llm_mode import LLMMode, LLMOptions, PendingStep, build_llm_mode, speak, speak_first
 from personagym.envs.rewards import (
     RewardWeights,
     profile_f1,
@@ -21,6 +22,8 @@ from personagym.envs.rewards import (
     target_profile,
 )
 from personagym.envs.spaces import UnicodeText
+from personagym.llm.runner import LoopRunner
+from personagym.llm.types import LLMBackend
 from personagym.profile_format import split_profile
 from personagym.records import (
     Persona,
@@ -80,6 +83,11 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
     (False: put the hidden state in ``info["oracle"]``), ``max_action_chars``
     (8000), ``env_id`` (recorded in trajectories), ``render_mode`` ("ansi").
     Most can be changed per episode through ``reset(options=...)``.
+    LLM mode: ``backend`` ("template" by default; "local", "vllm", "openai" or
+    an `LLMBackend`), ``model``, ``base_url`` and ``llm`` (`LLMOptions`: LLM
+    renderer, LLM distractor, judge).  The LLM only writes the user's words;
+    rewards stay computed from the structured truth.  ``areset``/``astep``
+    serve callers already inside an event loop.
     """
 
     metadata: ClassVar[dict] = {"render_modes": ["ansi"], "render_fps": 1}
@@ -100,6 +108,10 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
         max_action_chars: int = 8000,
         env_id: str = "PersonaGym/Chat-v0",
         render_mode: str | None = None,
+        backend: str | LLMBackend | None = None,
+        model: str | None = None,
+        base_url: str | None = None,
+        llm: LLMOptions | dict | None = None,
     ) -> None:
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, "
@@ -121,6 +133,9 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
         self.render_mode = render_mode
         self.renderer = TemplateRenderer(self.schema)
         self.analyzer = ResponseAnalyzer(self.taxonomy)
+        self.llm: LLMMode | None = build_llm_mode(backend, model=model, base_url=base_url, options=llm,
+                                                  analyzer=self.analyzer)
+        self._loop = LoopRunner()
         self.observation_space = spaces.Dict({
             "message": UnicodeText(MAX_MESSAGE_CHARS),
             "turn": spaces.Discrete(max_turns + 1),
@@ -137,6 +152,12 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
     # -- Gymnasium API ---------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         """Start an episode: a persona, a fresh preference state, the first request."""
+        self._reset_core(seed, options)
+        if self.llm is not None:
+            self._last_user = self._loop.run(speak_first(self.llm, [self]), async_alternative="env.areset()")[0]
+        return self._observation(), self._info(reward_components=None)
+
+    def _reset_core(self, seed: int | None, options: dict[str, Any] | None) -> None:
         super().reset(seed=seed)
         self._apply_options(options or {})
         self._episode_seed = seed
@@ -155,10 +176,30 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
         self._last_user = self.user.open_session()
         self._trajectory_id = "t_" + hashlib.sha1(
             f"{persona.persona_id}:{persona_ss.entropy}".encode()).hexdigest()[:16]
-        return self._observation(), self._info(reward_components=None)
 
     def step(self, action: str):
         """Answer the user: score the answer against the truth, get the user's reaction."""
+        pending = self.advance(action)
+        if self.llm is not None:
+            self._loop.run(speak(self.llm, [(self, pending)]), async_alternative="env.astep(action)")
+        return self.finish(pending)
+
+    async def areset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        """`reset` for callers inside an event loop: LLM calls are awaited, not run on the env's own loop."""
+        self._reset_core(seed, options)
+        if self.llm is not None:
+            self._last_user = (await speak_first(self.llm, [self]))[0]
+        return self._observation(), self._info(reward_components=None)
+
+    async def astep(self, action: str):
+        """`step` for callers inside an event loop (an async trainer, Jupyter, an AutoGen team)."""
+        pending = self.advance(action)
+        if self.llm is not None:
+            await speak(self.llm, [(self, pending)])
+        return self.finish(pending)
+
+    def advance(self, action: str) -> PendingStep:
+        """The structured part of a step: score the answer, let the user react and decide (template words)."""
         if not isinstance(action, str):
             raise TypeError(f"action must be a str (the assistant's message), got {type(action).__name__}")
         if self.user is None:
@@ -192,7 +233,7 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
             assistant=answer, profile=profile_text, features=features, reward=reward,
             reward_components=components, events=user.events[n_events:],
         ))
-        terminated = truncated = False
+        terminated = truncated = new_session = False
         last_session = user.state.session >= self.sessions - 1
         if user.ended or self._session_turns >= self.max_turns:
             if last_session:
@@ -201,12 +242,21 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
                 self._session_events += user.next_session()
                 self._session_turns = 0
                 reply = user.open_session()
-        self._last_user = reply
-        self._done = terminated or truncated
-        info = self._info(reward_components=components)
-        if truncated_action:
+                new_session = True
+        return PendingStep(reply, reward, components, terminated, truncated, truncated_action, new_session)
+
+    def finish(self, pending: PendingStep):
+        """Make the (possibly LLM-written) reply current and return the step's 5-tuple.
+
+        May be called again for the same step with a rewritten ``pending.reply``
+        (a pipeline that commits the template words first, then the final ones).
+        """
+        self._last_user = pending.reply
+        self._done = pending.terminated or pending.truncated
+        info = self._info(reward_components=pending.components)
+        if pending.truncated_action:
             info["action_truncated"] = True
-        return self._observation(), reward, terminated, truncated, info
+        return self._observation(), pending.reward, pending.terminated, pending.truncated, info
 
     def render(self) -> str | None:
         """The conversation so far as text (render_mode="ansi")."""
@@ -218,6 +268,30 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
         if self.user is not None:
             lines.append(f"user: {self._last_user.text}")
         return "\n".join(lines)
+
+    @property
+    def last_user(self) -> UserTurn:
+        """The user's current message as a record (with its hidden PKIs: for pipelines, not for policies)."""
+        if self.user is None:
+            raise RuntimeError("call reset() before last_user")
+        return self._last_user
+
+    @property
+    def loop(self) -> LoopRunner:
+        """The env's event loop for sync callers: the backend's async clients are bound to it."""
+        return self._loop
+
+    @property
+    def backend(self) -> LLMBackend | None:
+        """The LLM backend of LLM mode (None in template mode); LLM policies may share it."""
+        return self.llm.backend if self.llm is not None else None
+
+    def close(self) -> None:
+        """Release the LLM backend if this env created it, and the env's event loop."""
+        if self.llm is not None and self.llm.owned:
+            self._loop.run(self.llm.backend.aclose(), async_alternative="env.llm.backend.aclose()")
+        self._loop.close()
+        super().close()
 
     # -- records ---------------------------------------------------------------------------
     def trajectory(self, policy: str | None = None) -> Trajectory:
@@ -243,7 +317,7 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
             "noise": self.noise_config.model_dump(), "reward_weights": self.weights.model_dump(),
             "preferences": self.preference_config.model_dump(), "user": self.user_config.model_dump(),
             "sampler": self.sampler.config.model_dump(), "persona_given": self.persona_given is not None,
-        }
+        } | ({"llm": self.llm.describe()} if self.llm is not None else {})
 
     def oracle_view(self) -> dict[str, Any]:
         """The hidden truth now: persona, preference state, and this turn's PKIs.

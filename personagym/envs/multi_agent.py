@@ -23,6 +23,7 @@ from pettingzoo.utils.conversions import parallel_to_aec
 from personagym.envs.chat import MAX_MESSAGE_CHARS, check_positive, parse_config, parse_persona, parse_simulation
 from personagym.envs.fidelity import INTEREST_KEYS, FidelityScore, ProfileFidelity, UserRewardWeights, user_reward
 from personagym.envs.knowledge import WorldKnowledge
+from personagym.envs.llm_mode import LLMOptions, build_llm_mode
 from personagym.envs.rewards import (
     RewardWeights,
     profile_f1,
@@ -32,9 +33,12 @@ from personagym.envs.rewards import (
     target_profile,
 )
 from personagym.envs.spaces import UnicodeText
+from personagym.llm.runner import LoopRunner
+from personagym.llm.types import LLMBackend
 from personagym.profile_format import format_profile, split_profile
 from personagym.records import Persona, UserTurn
 from personagym.simulators.analyzer import ResponseAnalyzer
+from personagym.simulators.llm_renderer import SurfaceItem
 from personagym.simulators.noise import NoiseConfig
 from personagym.simulators.persona import load_schema
 from personagym.simulators.preferences import PreferenceConfig
@@ -119,6 +123,8 @@ class PersonaChatParallelEnv(ParallelEnv[str, dict[str, Any], str | None]):
     ("learner": the user agent's text is used unless None/""; "simulator":
     always the simulator), ``max_utterance_chars`` (4096).
     ``reset(options={"persona": ...})`` sets the persona of later episodes.
+    LLM mode as `PersonaChatEnv` (``backend``, ``model``, ``base_url``,
+    ``llm``): the simulator's utterances are written by the LLM when spoken.
     """
 
     metadata: ClassVar[dict[str, Any]] = {
@@ -142,6 +148,10 @@ class PersonaChatParallelEnv(ParallelEnv[str, dict[str, Any], str | None]):
         max_action_chars: int = 8000,
         max_utterance_chars: int = MAX_MESSAGE_CHARS,
         render_mode: str | None = None,
+        backend: str | LLMBackend | None = None,
+        model: str | None = None,
+        base_url: str | None = None,
+        llm: LLMOptions | dict | None = None,
     ) -> None:
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, "
@@ -164,6 +174,8 @@ class PersonaChatParallelEnv(ParallelEnv[str, dict[str, Any], str | None]):
         self.render_mode = render_mode
         self.renderer = TemplateRenderer(self.schema)
         self.analyzer = ResponseAnalyzer(self.schema.taxonomy)
+        self.llm = build_llm_mode(backend, model=model, base_url=base_url, options=llm, analyzer=self.analyzer)
+        self._loop = LoopRunner()
         self._knowledge = WorldKnowledge(self.schema, self.analyzer)
         self._fidelity = ProfileFidelity(self._knowledge, self.schema)
         self.possible_agents = list(AGENTS)
@@ -288,7 +300,7 @@ class PersonaChatParallelEnv(ParallelEnv[str, dict[str, Any], str | None]):
         """The user's utterance (the agent's, or the simulator's), scored for fidelity; True on goodbye."""
         user = self._user
         if self.user_policy == "simulator" or not action:
-            reply = self._simulator_reply
+            reply = self._simulator_reply = self._in_words(self._simulator_reply)
             utterance, goodbye, spoken_by = reply.text, reply.intent.kind == "goodbye", "simulator"
         else:
             utterance, goodbye, spoken_by = action.replace(GOODBYE, "").strip(), GOODBYE in action, "learner"
@@ -302,6 +314,22 @@ class PersonaChatParallelEnv(ParallelEnv[str, dict[str, Any], str | None]):
                 "fidelity": {"f1": self._score.f1, "precision": self._score.precision,
                              "recall": self._score.recall, "contradictions": self._score.contradictions}}
         return user_reward(components, self.user_weights), info, goodbye
+
+    def _in_words(self, turn: UserTurn) -> UserTurn:
+        """The simulator's turn as the LLM writes it in LLM mode (unchanged in template mode)."""
+        if self.llm is None or self.llm.surface is None:
+            return turn
+        roles = {ASSISTANT: "assistant", SIMULATED_USER: "user"}
+        history = [(roles[agent], text) for agent, text in self._transcript][-self.llm.options.history_turns:]
+        item = SurfaceItem(turn=turn, persona_summary=self._user.persona.summary, history=history,
+                           key=f"{self._user.persona.persona_id}/s{turn.session}t{turn.turn}")
+        return self._loop.run(self.llm.surface.realize([item]))[0]
+
+    def close(self) -> None:
+        """Release the LLM backend if this env created it, and the env's event loop."""
+        if self.llm is not None and self.llm.owned:
+            self._loop.run(self.llm.backend.aclose())
+        self._loop.close()
 
     def _start_session(self, opening: UserTurn) -> None:
         """A new session: nothing said yet, the simulator's opening request ready, the user to speak."""

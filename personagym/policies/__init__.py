@@ -1,6 +1,7 @@
 """Assistant policies: the `Policy` protocol, a registry, and the built-in baselines."""
 
 from personagym.policies import builtin as _builtin  # noqa: F401 - registers the built-ins
+from personagym.policies import llm_policy as _llm_policy  # noqa: F401 - registers "llm" and "llm-profile"
 from personagym.policies.base import (
     BatchedPolicy,
     Knowledge,

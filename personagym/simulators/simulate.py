@@ -7,10 +7,12 @@ longer run starts with the turns of a shorter one.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import islice
 
 import numpy as np
 
+from personagym.llm.types import LLMBackend
 from personagym.records import Persona, UserTurn
 from personagym.rng import seed_sequence
 from personagym.simulators.noise import NoiseConfig
@@ -66,3 +68,43 @@ def simulate_turns(
                 turn = user.respond()
             if produced >= n:
                 return
+
+
+def realize_turns(
+    stream: Iterable[tuple[Persona, UserTurn]],
+    *,
+    backend: str | LLMBackend,
+    model: str | None = None,
+    base_url: str | None = None,
+    batch_size: int = 16,
+) -> Iterator[tuple[Persona, UserTurn]]:
+    """The turns of ``stream`` in an LLM's words (LLM renderer and distractor), ``batch_size`` turns per batch.
+
+    ``backend`` is a kind for `make_backend` ("local", "vllm", "openai"), which
+    this function then owns and closes, or an `LLMBackend` the caller owns.
+    """
+    from personagym.llm.registry import make_backend
+    from personagym.llm.runner import LoopRunner
+    from personagym.simulators.analyzer import ResponseAnalyzer
+    from personagym.simulators.llm_renderer import LanguageSurface, SurfaceItem
+
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    owned = isinstance(backend, str)
+    llm = make_backend(backend, model=model, base_url=base_url) if isinstance(backend, str) else backend
+    if llm is None:
+        yield from stream
+        return
+    surface = LanguageSurface(llm, ResponseAnalyzer(load_schema().taxonomy))
+    loop = LoopRunner()
+    try:
+        turns_in = iter(stream)
+        while chunk := list(islice(turns_in, batch_size)):
+            items = [SurfaceItem(turn=turn, persona_summary=persona.summary,
+                                 key=f"{persona.persona_id}/s{turn.session}t{turn.turn}") for persona, turn in chunk]
+            turns = loop.run(surface.realize(items), async_alternative="LanguageSurface.realize")
+            yield from ((persona, turn) for (persona, _), turn in zip(chunk, turns, strict=True))
+    finally:
+        if owned:
+            loop.run(llm.aclose())
+        loop.close()

@@ -1,0 +1,70 @@
+"""`make_backend`: build an LLM backend from a kind name and options (what the CLI and configs call).
+
+Kinds:
+    template  no LLM: the template renderers are used (returns None).
+    local     the embedded model (prepared by `personagym models prepare`) in an in-process vLLM engine.
+    vllm      an in-process vLLM engine on `model` (a Hugging Face folder).
+    openai    an OpenAI-compatible server at `base_url` (None: OpenAI itself) serving `model`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from personagym.llm.types import LLMBackend
+from personagym.suggest import did_you_mean
+
+BACKEND_KINDS: tuple[str, ...] = ("template", "local", "vllm", "openai")
+CACHE_FILE_NAME = "llm-cache.sqlite"
+
+
+def make_backend(
+    kind: str,
+    *,
+    model: str | None = None,
+    base_url: str | None = None,
+    cache_dir: str | Path | None = None,
+    cache_path: str | Path | None = None,
+    **options: Any,
+) -> LLMBackend | None:
+    """The backend of `kind` (None for "template"), with an on-disk cache when a cache location is given.
+
+    `model` is the embedded model's name for "local" (default its only model), a model folder for
+    "vllm" (required), the served model name for "openai" (required).  `cache_dir` puts the cache
+    file `llm-cache.sqlite` in a folder; `cache_path` names the file itself.  Other `options` go to
+    the backend's constructor (e.g. max_concurrency, timeout, dtype, api_key_env; for "local", `home`).
+    """
+    if kind not in BACKEND_KINDS:
+        raise ValueError(
+            f"backend kind: unknown kind {kind!r}{did_you_mean(str(kind), BACKEND_KINDS)}; "
+            f"expected one of {', '.join(BACKEND_KINDS)}"
+        )
+    if cache_dir is not None and cache_path is not None:
+        raise ValueError(f"give cache_dir or cache_path, not both; got {str(cache_dir)!r} and {str(cache_path)!r}")
+    if kind == "template":
+        if model is not None or base_url is not None or options:
+            given = {"model": model, "base_url": base_url, **options}
+            raise ValueError(f"backend kind 'template' uses no LLM and takes no options; got {given}")
+        return None
+    cache = Path(cache_dir) / CACHE_FILE_NAME if cache_dir is not None else cache_path
+    if kind == "openai":
+        from personagym.llm.openai_backend import OpenAIBackend
+
+        if not model:
+            raise ValueError("backend kind 'openai' needs model= (the served model name); got None")
+        return OpenAIBackend(model, base_url=base_url, cache=cache, **options)
+    if base_url is not None:
+        raise ValueError(f"backend kind {kind!r} runs the model in-process and takes no base_url; got {base_url!r}")
+    from personagym.llm.vllm_backend import VLLMBackend
+
+    if kind == "local":
+        from personagym.llm.local import DEFAULT_MODEL, read_manifest, resolve_local_model
+
+        folder = resolve_local_model(model or DEFAULT_MODEL, home=options.pop("home", None))
+        manifest = read_manifest(folder) or {}
+        options.setdefault("dtype", manifest.get("dtype", "bfloat16"))  # run in the dtype it was prepared in
+        return VLLMBackend(folder, cache=cache, **options)
+    if not model:
+        raise ValueError("backend kind 'vllm' needs model= (a Hugging Face model folder); got None")
+    return VLLMBackend(model, cache=cache, **options)

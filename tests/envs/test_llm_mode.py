@@ -1,0 +1,237 @@
+"""LLM mode of the envs: the language surface over template turns, the env options, the batched env."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import gymnasium as gym
+import jsonschema
+import pytest
+
+from personagym.data.trajectories import read_jsonl, trajectory_json_schema
+from personagym.envs.chat import PersonaChatEnv
+from personagym.envs.vector import PersonaChatVectorEnv
+from personagym.llm.openai_backend import OpenAIBackend
+from personagym.records import PKI, Trajectory
+from personagym.simulators.llm_renderer import _check, clean_completion, request_seed, respan
+
+ACTIONS = [
+    "Here are three ideas: try a beginner class, a podcast, and a short book. Want more detail?",
+    "Sure. Keep it short: one plan, one step a day.",
+    "What matters most to you here: budget, time, or quality?",
+    "Understood, here is a shorter version with a table.\n\n| step | what |\n|---|---|\n| 1 | start |",
+] * 4
+
+
+def play(env: gym.Env, seed: int) -> Trajectory:
+    """A fixed action sequence (independent of what the user says), so rewards can be compared across modes."""
+    env.reset(seed=seed)
+    for action in ACTIONS:
+        _, _, terminated, truncated, _ = env.step(action)
+        if terminated or truncated:
+            break
+    return env.unwrapped.trajectory()
+
+
+# -- template mode and bad input ---------------------------------------------------------------
+def test_template_mode_is_the_default_and_records_no_llm_settings() -> None:
+    env = PersonaChatEnv()
+    assert env.llm is None and env.backend is None
+    assert "llm" not in play(env, 0).config
+    assert play(PersonaChatEnv(backend="template"), 0) == play(PersonaChatEnv(), 0)
+
+
+@pytest.mark.parametrize(("kwargs", "error", "match"), [
+    ({"backend": "lokal"}, ValueError, r"unknown kind 'lokal' \(did you mean 'local'\?\)"),
+    ({"model": "x"}, ValueError, r"model='x' .* need an LLM backend"),
+    ({"backend": 3}, TypeError, r"backend must be .* got int"),
+    ({"backend": "template", "llm": {"atempts": 2}}, ValueError, r"atempts"),
+    ({"backend": "openai", "model": "m", "base_url": "ftp://x"}, ValueError, r"base_url must be an http"),
+])
+def test_bad_llm_arguments_name_the_value(kwargs: dict, error: type[Exception], match: str) -> None:
+    with pytest.raises(error, match=match):
+        PersonaChatEnv(**kwargs)
+
+
+def test_vector_env_in_template_mode_matches_single_envs() -> None:
+    vec = PersonaChatVectorEnv(3, noise_rate=0.5)
+    obs, _ = vec.reset(seed=10)
+    singles = [PersonaChatEnv(noise_rate=0.5) for _ in range(3)]
+    expected = [env.reset(seed=10 + i)[0]["message"] for i, env in enumerate(singles)]
+    assert list(obs["message"]) == expected
+    for action in ACTIONS[:3]:
+        obs, rewards, terminated, truncated, _ = vec.step([action] * 3)
+        for i, env in enumerate(singles):
+            if env._done:
+                continue
+            o, r, te, tr, _ = env.step(action)
+            assert rewards[i] == r and terminated[i] == te and truncated[i] == tr
+            if not (te or tr):
+                assert obs["message"][i] == o["message"]
+    with pytest.raises(ValueError, match="actions must be a sequence of 3 strings"):
+        vec.step(["only one"])
+    vec.close()
+
+
+# -- the surface's pure parts --------------------------------------------------------------------
+def test_check_requires_truth_phrases_and_rejects_removed_ones() -> None:
+    assert _check("I love Jazz, budget $50", ["jazz", "$50"], ()) == ""
+    assert "missing required phrases ['$50']" in _check("I love jazz", ["jazz", "$50"], ())
+    assert "kept removed phrases" in _check("jazz for $50", ["jazz"], ["$50"])
+    assert _check("", [], ()) == "empty message"
+    assert "assistant" in _check("Assistant: here you go", [], ())
+    assert _check("same", [], (), differ_from="same ") == "no change to the clean message"
+
+
+def test_respan_points_evidence_into_the_new_text() -> None:
+    pkis = [PKI(kind="interest", key="music/jazz", evidence="Jazz", start=0, end=4),
+            PKI(kind="interest", key="x/y", evidence="", start=-1, end=-1)]
+    text = "honestly i kinda love jazz lately"
+    out = respan(pkis, text)
+    assert (out[0].start, out[0].end, out[0].evidence) == (22, 26, "jazz")
+    assert text[out[0].start:out[0].end] == out[0].evidence
+    assert (out[1].start, out[1].end) == (-1, -1)
+
+
+def test_completion_cleanup_and_request_seeds() -> None:
+    assert clean_completion('User: "Can you help me plan a trip?"\n\nAssistant: sure') == "Can you help me plan a trip?"
+    assert request_seed("t_1/s0t1", "render", 0) == request_seed("t_1/s0t1", "render", 0)
+    assert request_seed("t_1/s0t1", "render", 0) != request_seed("t_1/s0t1", "render", 1)
+
+
+# -- with a real model -------------------------------------------------------------------------------
+#: LLM-mode env settings that keep tests short on a CPU: three answers per episode, short utterances.
+SHORT = {"max_turns": 3}
+SHORT_LLM = {"max_tokens": 64}
+
+
+def check_llm_trajectory(trajectory: Trajectory) -> dict[str, int]:
+    """Validate a trajectory written in LLM mode; count who wrote its user turns."""
+    jsonschema.validate(json.loads(trajectory.model_dump_json()), trajectory_json_schema())
+    counts: dict[str, int] = {}
+    for turn in trajectory.user_turns():
+        counts[turn.rendered_by] = counts.get(turn.rendered_by, 0) + 1
+        assert turn.noise.clean == turn.clean_text and turn.noise.noisy == turn.text
+        for pki in turn.pkis:
+            if pki.start >= 0:
+                assert turn.text[pki.start:pki.end] == pki.evidence
+        if turn.rendered_by == "llm" and turn.noise.layer != "none":
+            assert turn.noise.written_by == "llm" and turn.text != turn.clean_text
+    assert set(counts) <= {"llm", "template_fallback", "template"}
+    return counts
+
+
+@pytest.mark.llm
+def test_openai_backend_env_writes_the_words_and_keeps_the_rewards(vllm_server) -> None:
+    backend = OpenAIBackend(vllm_server.served_model_name, base_url=vllm_server.base_url)
+    env = PersonaChatEnv(backend=backend, noise_rate=0.5, llm=SHORT_LLM, **SHORT)
+    trajectory = play(env, 7)
+    counts = check_llm_trajectory(trajectory)
+    assert counts.get("llm", 0) >= 1, counts
+    assert trajectory.config["llm"]["backend"] == "openai"
+    assert backend.usage.completion_tokens > 0
+    # the LLM writes words only: the same actions earn the same rewards as in template mode
+    template = play(PersonaChatEnv(noise_rate=0.5, **SHORT), 7)
+    assert [t.reward_components for t in trajectory.turns] == [t.reward_components for t in template.turns]
+    assert [t.user.intent for t in trajectory.turns] == [t.user.intent for t in template.turns]
+    env.close()
+
+
+@pytest.mark.llm
+def test_async_api_inside_a_running_loop(vllm_server) -> None:
+    import asyncio
+
+    backend = OpenAIBackend(vllm_server.served_model_name, base_url=vllm_server.base_url)
+    env = PersonaChatEnv(backend=backend, llm={"distract": False, **SHORT_LLM}, **SHORT)
+
+    async def main() -> Trajectory:
+        with pytest.raises(RuntimeError, match=r"await env.areset\(\)"):
+            env.reset(seed=1)
+        await env.areset(seed=1)
+        for action in ACTIONS[:2]:
+            *_, terminated, truncated, _ = await env.astep(action)
+            if terminated or truncated:
+                break
+        return env.trajectory()
+
+    check_llm_trajectory(asyncio.run(main()))
+    asyncio.run(backend.aclose())
+
+
+@pytest.mark.llm
+def test_vector_env_sends_one_batch_per_stage(vllm_server) -> None:
+    class Counting(OpenAIBackend):
+        batches: list[int]
+
+        async def generate(self, requests):  # instrumentation of the real backend, not a stand-in
+            self.batches.append(len(requests))
+            return await super().generate(requests)
+
+    backend = Counting(vllm_server.served_model_name, base_url=vllm_server.base_url)
+    backend.batches = []
+    vec = PersonaChatVectorEnv(4, backend=backend, noise_rate=0.0, llm={"attempts": 1, **SHORT_LLM})
+    vec.reset(seed=3)
+    assert backend.batches == [4]  # the four opening messages in one request batch
+    vec.step(ACTIONS[:4])
+    assert backend.batches == [4, 4]
+    vec.close()
+
+
+@pytest.mark.llm
+def test_dead_server_falls_back_and_says_so() -> None:
+    from personagym.llm.server import free_port
+
+    backend = OpenAIBackend("nobody", base_url=f"http://127.0.0.1:{free_port()}/v1", max_attempts=2,
+                            timeout=5.0, backoff_initial=0.01, backoff_max=0.05)
+    env = PersonaChatEnv(backend=backend, **SHORT)
+    trajectory = play(env, 0)
+    assert {t.rendered_by for t in trajectory.user_turns()} == {"template_fallback"}
+    assert backend.usage.failed >= 1
+    template = play(PersonaChatEnv(**SHORT), 0)
+    assert [t.user.text for t in trajectory.turns] == [t.user.text for t in template.turns]
+
+
+@pytest.mark.llm
+def test_cli_rollout_against_a_vllm_server(vllm_server, tmp_path: Path) -> None:
+    out = tmp_path / "server.jsonl"
+    cmd = [sys.executable, "-m", "personagym.cli", "rollout", "--backend", "openai", "--model",
+           vllm_server.served_model_name, "--base-url", vllm_server.base_url, "--policy", "tracker",
+           "--episodes", "1", "--seed", "5", "--out", str(out), "--json"]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    (trajectory,) = list(read_jsonl(out))
+    check_llm_trajectory(trajectory)
+    assert trajectory.config["llm"]["model"] == vllm_server.served_model_name
+
+
+@pytest.mark.llm
+def test_cli_rollout_on_the_embedded_local_model(local_model_dir, tmp_path: Path) -> None:
+    out = tmp_path / "local.jsonl"
+    cmd = [sys.executable, "-m", "personagym.cli", "rollout", "--backend", "local", "--policy", "generic",
+           "--episodes", "1", "--seed", "2", "--out", str(out), "--json"]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    (trajectory,) = list(read_jsonl(out))
+    counts = check_llm_trajectory(trajectory)
+    assert trajectory.config["llm"]["backend"] == "vllm"
+    assert sum(counts.values()) == len(trajectory.user_turns())
+
+
+@pytest.mark.llm
+def test_judge_term_is_bounded_recorded_and_added_to_the_reward(vllm_server) -> None:
+    backend = OpenAIBackend(vllm_server.served_model_name, base_url=vllm_server.base_url)
+    env = PersonaChatEnv(backend=backend, llm={"judge": True, "judge_weight": 0.5, "render": False,
+                                               "distract": False}, **SHORT)
+    trajectory = play(env, 4)
+    template = play(PersonaChatEnv(**SHORT), 4)
+    for turn, plain in zip(trajectory.turns, template.turns, strict=True):
+        assert turn.judge is not None
+        assert 0.0 <= turn.reward_components["judge"] == turn.judge.term <= 0.5
+        assert turn.judge.valid or turn.judge.term == 0.0
+        assert turn.reward == pytest.approx(plain.reward + turn.judge.term)
+        assert {k: v for k, v in turn.reward_components.items() if k != "judge"} == plain.reward_components
+    check_llm_trajectory(trajectory)
+    env.close()

@@ -18,13 +18,13 @@ from personagym.simulators.simulate import simulate_turns
 from personagym.simulators.taxonomy import DATA_DIR, Taxonomy
 
 
-def _best_of(repeats: int, fn: Callable[[], object]) -> float:
-    """Best wall time of `repeats` calls (the least disturbed run)."""
+def _best_of(repeats: int, fn: Callable[[], object], clock: Callable[[], float] = time.perf_counter) -> float:
+    """Best time of `repeats` calls (the least disturbed run): wall time, or `clock`'s."""
     best = float("inf")
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0 = clock()
         fn()
-        best = min(best, time.perf_counter() - t0)
+        best = min(best, clock() - t0)
     return best
 
 
@@ -98,6 +98,68 @@ def bench_env_steps(n: int = 20_000, env_id: str = "PersonaGym/Chat-v0", policy:
     return {"env_steps_per_s": round(n / _best_of(3, run))}
 
 
+def bench_env_breakdown(n: int = 10_000, env_id: str = "PersonaGym/Chat-v0",
+                        policy: str = "generic") -> dict[str, float]:
+    """Where an env step's time goes, in µs per step (resets amortised over the steps).
+
+    One run records the observations, actions and reset seeds; the policy
+    (acting on the recorded observations), the response analyzer (on the
+    recorded actions) and the resets are then timed alone, and the rest of a
+    step (the user's reaction and reply, rewards, records, Gymnasium's
+    wrappers) is what remains of the whole.  Each figure is the best of 3, in
+    this process's CPU time: parts timed at different moments must not be
+    skewed by other load on the machine.
+    """
+    import gymnasium as gym
+
+    from personagym.policies import make_policy
+
+    env = gym.make(env_id)
+    agent = make_policy(policy, env=env, seed=0)
+    observations: list[dict] = []
+    actions: list[str] = []
+    seeds: list[int] = []
+
+    def run(record: bool) -> None:
+        episode, obs = 0, env.reset(seed=0)[0]
+        for _ in range(n):
+            action = agent.act(obs)
+            if record:
+                observations.append(obs)
+                actions.append(action)
+            obs, _, terminated, truncated, _ = env.step(action)
+            if terminated or truncated:
+                episode += 1
+                obs = env.reset(seed=episode)[0]
+        if record:
+            seeds.extend(range(episode + 1))
+
+    run(record=True)
+    analyze, act, reset = env.unwrapped.analyzer.analyze, agent.act, env.reset
+
+    def analyzer() -> None:
+        for action in actions:
+            analyze(action)
+
+    def policy_only() -> None:
+        for obs in observations:
+            act(obs)
+
+    def resets() -> None:
+        for seed in seeds:
+            reset(seed=seed)
+
+    us = {name: _best_of(3, fn, time.process_time) / n * 1e6 for name, fn in (
+        ("step", lambda: run(record=False)), ("policy", policy_only), ("analyzer", analyzer), ("reset", resets))}
+    return {
+        "env_step_us": round(us["step"], 1),
+        "env_step_us_policy": round(us["policy"], 1),
+        "env_step_us_analyzer": round(us["analyzer"], 1),
+        "env_step_us_resets": round(us["reset"], 1),
+        "env_step_us_user_rewards_records": round(us["step"] - us["policy"] - us["analyzer"] - us["reset"], 1),
+    }
+
+
 def bench_import() -> dict[str, float]:
     """Cumulative `import personagym` time in a fresh interpreter (`python -X importtime`), in ms."""
     best = float("inf")
@@ -119,4 +181,5 @@ def run_all() -> dict[str, object]:
     out |= bench_personas()
     out |= bench_user_turns()
     out |= bench_env_steps()
+    out |= bench_env_breakdown()
     return out

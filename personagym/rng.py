@@ -85,13 +85,25 @@ class Draws:
         self._i = i + n
         return buf[i : i + n]
 
+    # The draws below inline `random()`: they run tens of times per env step, and a
+    # second Python call would cost as much as the rest of the draw.
     def index(self, n: int) -> int:
         """A uniform integer in [0, n)."""
-        return int(self.random() * n)
+        i = self._i
+        if i >= len(self._buf):
+            self._buf = self._refill(1)
+            i = 0
+        self._i = i + 1
+        return int(self._buf[i] * n)
 
     def choice(self, seq: Sequence[T]) -> T:
         """A uniform element of a non-empty sequence."""
-        return seq[int(self.random() * len(seq))]
+        i = self._i
+        if i >= len(self._buf):
+            self._buf = self._refill(1)
+            i = 0
+        self._i = i + 1
+        return seq[int(self._buf[i] * len(seq))]
 
     def chance(self, p: float) -> bool:
         """True with probability p."""

@@ -40,3 +40,15 @@ def test_bad_seeds(seed, error) -> None:
 def test_unknown_stream() -> None:
     with pytest.raises(ValueError, match="unknown random stream 'nosie'"):
         stream(0, "nosie")
+
+
+def test_inlined_draws_read_the_same_stream_as_random() -> None:
+    """`index` and `choice` read the buffer themselves; they must take the values `random()` would."""
+    fast, slow = Draws(np.random.default_rng(3), first=4), Draws(np.random.default_rng(3), first=4)
+    seq = "abcdefg"
+    for k in range(50):  # crosses several refills of a small first block
+        if k % 2:
+            assert fast.index(k + 1) == int(slow.random() * (k + 1))
+        else:
+            assert fast.choice(seq) == seq[int(slow.random() * len(seq))]
+    assert fast.random() == slow.random()

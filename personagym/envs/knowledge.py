@@ -29,6 +29,7 @@ class WorldKnowledge:
         self.schema = schema
         self.taxonomy = schema.taxonomy
         self.analyzer = analyzer
+        self._related: dict[str, tuple[str, ...]] = {}  # node -> `related(node)`, filled as policies ask
 
     @cached_property
     def _phrases(self) -> list[tuple[str, str, str]]:
@@ -48,8 +49,11 @@ class WorldKnowledge:
         return self.taxonomy.nodes[node].name
 
     def related(self, node: str) -> list[str]:
-        """Children of the node, or its siblings for a leaf."""
-        return list(self.taxonomy.children[node]) or self.taxonomy.siblings(node)
+        """Children of the node, or its siblings for a leaf (a fresh list: callers may change it)."""
+        related = self._related.get(node)
+        if related is None:  # the taxonomy never changes, so each node's answer is worked out once
+            related = self._related[node] = tuple(self.taxonomy.children[node]) or tuple(self.taxonomy.siblings(node))
+        return list(related)
 
     def category(self, node: str) -> str:
         """Top-level category id."""

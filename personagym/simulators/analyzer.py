@@ -105,11 +105,14 @@ _EMOJI = re.compile(
     f"[{chr(_FLAG_RANGE[0])}-{chr(_FLAG_RANGE[1])}]{{2}}|["
     + "".join(f"{chr(a)}-{chr(b)}" for a, b in _EMOJI_RANGES) + "]"
 )
+#: Every character `str.split()` splits on (`str.isspace`); the tokenizer makes them all plain spaces.
+WHITESPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) \
+    + "\u2028\u2029\u202f\u205f\u3000"
 # One character in, one out, so offsets survive (find_mentions needs them).
 _TOKEN_TABLE = str.maketrans(
     {c: " " for c in string.punctuation if c not in _PUNCT and c not in "&'+#"}
     | {c: " " for a, b in _EMOJI_RANGES for c in map(chr, range(a, b + 1))}
-    | dict.fromkeys("\u200d\ufe0f“”‘«»•·¿¡", " ")
+    | dict.fromkeys("\u200d\ufe0f“”‘«»•·¿¡" + WHITESPACE, " ")
     | {"\n": ".", "’": "'", "—": ",", "–": ",", "…": "."}
 )
 # Letter classes for syllables: vowel groups start where a non-vowel meets a vowel.
@@ -118,6 +121,10 @@ _VOWEL_TABLE = str.maketrans(
     | dict.fromkeys(string.ascii_lowercase + string.digits, "b")
     | dict.fromkeys("aiouy", "a")
     | {"e": "e"}
+)
+# The same classes with "e" a vowel like the others and spaces a non-vowel: a vowel group starts at each "ba".
+_ONSET_TABLE = str.maketrans(
+    {chr(i): "b" for i in range(128)} | dict.fromkeys("aeiouy", "a")
 )
 _ATTRIBUTE_RE = re.compile(
     r"\b(" + "|".join(re.escape(c) for c in sorted(ATTRIBUTE_CUES, key=len, reverse=True)) + r")[a-z]*"
@@ -151,6 +158,11 @@ def _tokens(lower: str) -> list[str]:
         return words
     # Quotes around a word are not part of it ('bebop'); "+" and "#" belong to a
     # word only at its end (C++, C#), so "a + b" and "#tag" stay plain words.
+    # Only a word that starts with one of them or ends with a quote changes; the
+    # table made all whitespace plain spaces, so four substring tests find one.
+    edged = f" {padded} "
+    if " '" not in edged and "' " not in edged and " +" not in edged and " #" not in edged:
+        return words
     out = []
     for w in words:
         w = w.strip("'").lstrip("+#")
@@ -259,6 +271,7 @@ class ResponseAnalyzer:
         emoji = 0 if lower.isascii() else len(_EMOJI.findall(lower))
         shape = lower.translate(_VOWEL_TABLE)
         letters = len(shape) - shape.count(" ")
+        onsets = lower.translate(_ONSET_TABLE).count("ba")
         # validating a plain dict is faster than model_construct (pydantic-core builds it in Rust)
         return ResponseFeatures.model_validate({
             "mentions": [{"node": node, "stance": stance} for node, stance in best.items()],
@@ -268,7 +281,7 @@ class ResponseAnalyzer:
             "has_table": "|" in lower and _TABLE.search(lower) is not None,
             "emoji_count": emoji,
             "markdown": _has_markdown(lower),
-            "reading_level": _reading_level(shape, words, scan.sentences),
+            "reading_level": _reading_level(shape, onsets, words, scan.sentences),
             "questions": len(scan.questions),
             "asked_about": scan.asked_about(tokens),
         })  # fmt: skip
@@ -350,38 +363,43 @@ class _Scan:
         cues: list[Cue] = []
         clauses: list[int] = []
         lo = skip = punctuation = sentences = 0
-        for i in [i for i, w in enumerate(tokens) if w in marks]:
-            flags, follow = marks[tokens[i]]
-            if follow is not None and (i + 1 == n or tokens[i + 1] not in follow):
-                continue  # a common word that starts no surface or cue here: the most frequent case
-            if flags & end_or_clause:
-                punctuation += 1
-                if i < skip:  # inside an entity ("George R. R. Martin")
+        positions = [i for i, w in enumerate(tokens) if w in marks]
+        tokens.append("")  # a sentinel that follows no word, so tokens[i + 1] always exists
+        try:
+            for i in positions:
+                flags, follow = marks[tokens[i]]
+                if follow is not None and tokens[i + 1] not in follow:
+                    continue  # a common word that starts no surface or cue here: the most frequent case
+                if flags & end_or_clause:
+                    punctuation += 1
+                    if i < skip:  # inside an entity ("George R. R. Martin")
+                        continue
+                    if flags & clause_mark:
+                        clauses.append(i)
+                        continue
+                    if i > lo:  # a sentence ends here ("!!" or a blank line makes none)
+                        sentences += 1
+                        first = len(mentions)
+                        if found:
+                            mentions.extend((node, a, e, stance(cues, clauses, a, e)) for node, a, e in found)
+                            found = []
+                        if tokens[i] == "?":
+                            questions.append((lo, i, first, len(mentions)))
+                        if cues:
+                            cues = []
+                        if clauses:
+                            clauses = []
+                    lo = i + 1
+                elif i < skip:
                     continue
-                if flags & clause_mark:
-                    clauses.append(i)
-                    continue
-                if i > lo:  # a sentence ends here ("!!" or a blank line makes none)
-                    sentences += 1
-                    first = len(mentions)
-                    if found:
-                        mentions.extend((node, a, e, stance(cues, clauses, a, e)) for node, a, e in found)
-                        found = []
-                    if tokens[i] == "?":
-                        questions.append((lo, i, first, len(mentions)))
-                    if cues:
-                        cues = []
-                    if clauses:
-                        clauses = []
-                lo = i + 1
-            elif i < skip:
-                continue
-            elif flags & _ENTITY and (hit := entity_at(tokens, i)):
-                found.append((hit[0], i, hit[1]))
-                skip = hit[1]
-            elif flags & _CUE and (cue := _cue_at(tokens, i)):
-                cues.append(cue)
-                skip = cue[1]
+                elif flags & _ENTITY and (hit := entity_at(tokens, i)):
+                    found.append((hit[0], i, hit[1]))
+                    skip = hit[1]
+                elif flags & _CUE and (cue := _cue_at(tokens, i)):
+                    cues.append(cue)
+                    skip = cue[1]
+        finally:
+            tokens.pop()
         if n > lo:
             sentences += 1
             mentions.extend((node, a, e, stance(cues, clauses, a, e)) for node, a, e in found)
@@ -455,16 +473,17 @@ def _has_markdown(lower: str) -> bool:
     return _MARKDOWN.search(lower) is not None
 
 
-def _reading_level(shape: str, words: int, sentences: int) -> float:
+def _reading_level(shape: str, onsets: int, words: int, sentences: int) -> float:
     """Flesch-Kincaid grade, floored at 0; 0 without words.
 
-    Syllables are vowel groups (counted where a non-vowel meets a vowel in
-    `shape`, the text mapped to a/e/b/space), less a final silent "e" after a
-    single consonant ("make"), and at least one per word on average.
+    Syllables are vowel groups (`onsets` counts where a non-vowel meets a vowel;
+    one more if the text starts with a vowel), less a final silent "e" after a
+    single consonant ("make", found in `shape`, the text mapped to a/e/b/space),
+    and at least one per word on average.
     """
     if not words:
         return 0.0
-    groups = sum(map(shape.count, (" a", " e", "ba", "be"))) + (shape[0] in "ae")
+    groups = onsets + (shape[0] in "ae")
     silent = shape.count("abe ") + shape.endswith("abe")
     syllables = max(words, groups - silent)
     return max(0.0, 0.39 * words / max(1, sentences) + 11.8 * syllables / words - 15.59)

@@ -176,7 +176,11 @@ class PersonaSampler:
             m = min(m, cfg.max_attributes)
         # The m smallest draws, found by value; ranking indices (slower) is needed only
         # to break ties at the cut and to swap in style attributes.
-        chosen = list(range(n)) if m >= n else [i for i, x in enumerate(u) if x <= ordered[m - 1]]
+        if m >= n:
+            chosen = list(range(n))
+        else:
+            cut = ordered[m - 1]
+            chosen = [i for i, x in enumerate(u) if x <= cut]
         style = self._is_style
         deficit = cfg.min_constraints - sum(map(style.__getitem__, chosen))
         if len(chosen) != m or deficit > 0:

@@ -375,3 +375,36 @@ def test_cpp_mention_offsets_cover_the_surface(analyzer: ResponseAnalyzer, taxon
 def test_flag_emoji_is_an_emoji_not_a_word(analyzer: ResponseAnalyzer) -> None:
     features = analyzer.analyze("Bon voyage 🇫🇷")
     assert (features.emoji_count, features.word_count) == (1, 2)
+
+
+def test_whitespace_constant_is_every_split_character() -> None:
+    """The tokenizer maps these to spaces; it must be exactly what `str.split()` splits on."""
+    from personagym.simulators.analyzer import WHITESPACE
+
+    assert set(WHITESPACE) == {c for c in map(chr, range(0x110000)) if c.isspace()}
+
+
+@pytest.mark.parametrize("space", ["\t", "\r\n", "\u00a0", "\u2003", "\u3000"])
+def test_quotes_and_sharps_next_to_any_whitespace(analyzer: ResponseAnalyzer, taxonomy: Taxonomy, space: str) -> None:
+    """Quotes around a word and a leading '#' are dropped whatever whitespace precedes them."""
+    bebop = taxonomy.resolve("bebop")
+    text = f"Try{space}'bebop'{space}#bebop{space}bebop'"
+    assert [node for node, *_ in analyzer.find_mentions(text)] == [bebop, bebop, bebop]
+
+
+@pytest.mark.parametrize(("text", "sentences"), [
+    ("The cat sat. The dog ran. We had fun.", 3),
+    ("Eat apples, make cake, and queue quietly; yes!", 1),
+    ("Année 2024: naïve café owners (x-ray) rhythm.", 1),
+    ("a e i o u y. bcd AEIOU", 2),
+])
+def test_reading_level_counts_vowel_groups(analyzer: ResponseAnalyzer, text: str, sentences: int) -> None:
+    """Syllables: runs of a/e/i/o/u/y after an ASCII non-vowel or at the start, less silent e's ("make")."""
+    import re
+
+    features = analyzer.analyze(text)
+    lower, words = text.lower(), features.word_count
+    groups = len(re.findall(r"(?<![^\x00-\x7f])(?<![aeiouy])[aeiouy]+", lower))
+    silent = len(re.findall(r"[aiouy][b-df-hj-np-tv-xz0-9]e(?=[\x00-\x2f\x3a-\x60\x7b-\x7f]|$)", lower))
+    expected = max(0.0, 0.39 * words / sentences + 11.8 * max(words, groups - silent) / words - 15.59)
+    assert features.reading_level == pytest.approx(expected)

@@ -139,3 +139,23 @@ def test_noise_never_touches_truth_spans(schema: PersonaSchema, renderer: Templa
 def test_bad_noise_config(kwargs: dict, match: str) -> None:
     with pytest.raises(ValidationError, match=match):
         NoiseConfig(**kwargs)
+
+
+def test_word_regex_matches_like_a_longest_first_alternation() -> None:
+    """The trie-compiled matcher finds exactly what a plain longest-first alternation finds."""
+    import re
+
+    from personagym.simulators.noise import _word_regex, load_lexicon
+
+    lex = load_lexicon()
+    rng = np.random.default_rng(0)
+    for table in ("synonyms", "contractions"):
+        words = [w.lower() for w in lex[table]]
+        flat = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)) + r")\b",
+                          re.IGNORECASE)
+        trie = _word_regex(words)
+        pieces = words + [w[: 1 + len(w) // 2] for w in words] + ["a", "THE", "'", "-", "_", "é", "7", ",", "Ok"]
+        for _ in range(3000):
+            text = str(rng.choice(["", " ", "-"])).join(pieces[i] for i in rng.integers(0, len(pieces), 6))
+            text = text.upper() if rng.random() < 0.2 else text
+            assert [m.span() for m in trie.finditer(text)] == [m.span() for m in flat.finditer(text)], text

@@ -1,4 +1,6 @@
-"""Learners for the structured env: REINFORCE (`reinforce`) and a contextual elicitation bandit (`bandit`).
+"""Learners: REINFORCE (`reinforce`) and a contextual elicitation bandit (`bandit`) for the structured env,
+and the GRPO data flow for LLM policies on the chat env (`grpo`).
 
-numpy only; the scripts in ``scripts/`` run them and save learning curves.
+`reinforce` and `bandit` are numpy only; `grpo` needs an LLM backend.  The
+scripts in ``scripts/`` run them and save learning curves or batches.
 """

@@ -216,8 +216,9 @@ def test_batch_generation_counts_usage(
     assert usage.prompt_tokens - before[1] == sum(c.prompt_tokens for c in out)
     assert usage.completion_tokens - before[2] == sum(c.completion_tokens for c in out)
     assert usage.by_tag["q"] >= 8
-    again = llm_runner.run(backend.generate(batch[:2]))  # same seed, same text: reproducible
-    assert [c.text for c in again] == [c.text for c in out[:2]]
+    # same seed, same text: reproducible (alone both times: batch composition changes bf16 numerics)
+    once, again = (llm_runner.run(backend.generate(batch[:1])) for _ in range(2))
+    assert once[0].ok and [c.text for c in again] == [c.text for c in once]
 
 
 @pytest.mark.llm
@@ -321,8 +322,12 @@ def test_cache_entries_belong_to_one_backend_and_model(
 
 @pytest.mark.llm
 def test_openai_backend_works_across_event_loops(openai_backend: OpenAIBackend) -> None:
-    """`asyncio.run` twice with one backend: its client and semaphore follow the running loop."""
-    backend = OpenAIBackend(openai_backend.model, base_url=openai_backend.base_url, max_concurrency=2)
+    """`asyncio.run` twice with one backend: its client and semaphore follow the running loop.
+
+    One request at a time: the server batches concurrent requests differently from run to run, and a
+    different batch gives different numerics (so different text for the same seed).
+    """
+    backend = OpenAIBackend(openai_backend.model, base_url=openai_backend.base_url, max_concurrency=1)
     first = asyncio.run(backend.generate(questions(3)))
     second = asyncio.run(backend.generate(questions(3)))
     assert all(c.ok for c in first + second)

@@ -53,7 +53,7 @@ def llm_runner() -> Iterator[LoopRunner]:
 def vllm_server(local_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[VLLMServer]:
     """A vLLM OpenAI-compatible server on 127.0.0.1 serving the embedded model; stopped at session end."""
     log_path = tmp_path_factory.mktemp("vllm-server") / "server.log"
-    server = VLLMServer(local_model_dir, log_path=log_path).start()
+    server = VLLMServer(local_model_dir, log_path=log_path, startup_timeout=900).start()  # slow on a busy machine
     yield server
     server.stop()
 

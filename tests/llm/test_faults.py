@@ -148,7 +148,8 @@ def _requests_running(server: VLLMServer) -> float:
 
 def test_server_killed_mid_batch(local_model_dir: Path, llm_runner: LoopRunner, tmp_path: Path) -> None:
     """Every request in flight when the server dies gets a clear error; finished ones keep their whole text."""
-    server = VLLMServer(local_model_dir, max_model_len=512, log_path=tmp_path / "server.log").start()
+    server = VLLMServer(local_model_dir, max_model_len=512, log_path=tmp_path / "server.log",
+                        startup_timeout=900).start()
     try:
         backend = OpenAIBackend(
             server.served_model_name, base_url=server.base_url, timeout=30.0,

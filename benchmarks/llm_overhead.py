@@ -7,21 +7,27 @@ PersonaGym adds <= 5 % overhead.
 Method, per backend:
 
 1. PersonaGym side: a `PersonaChatVectorEnv(num_envs, backend=...)` driven by a
-   template policy for `steps` steps after a reset (reset included: it writes
-   the opening turns).  The backend is a subclass that records every batch of
+   template policy through `areset` and `steps` calls of `astep` (the opening
+   turns count).  The backend is a subclass that records every batch of
    `ChatRequest`s the env sends (benchmark-only instrumentation).  Wall time and
    the backend's completion tokens are measured.  No response cache.
-2. Raw side: the recorded batches are replayed in the same order and grouping,
-   without PersonaGym: in-process, one `vllm.LLM.chat` call per batch on the
-   same engine; for a server, `openai.AsyncOpenAI` with `asyncio.gather` and a
-   semaphore of the backend's concurrency, same sampling parameters and seeds.
-   Requests are converted to engine/HTTP form before the clock starts.
-3. Ratio = PersonaGym output tokens/s / raw output tokens/s.  PersonaGym and raw
-   runs alternate for `repeats` rounds (PG raw | raw PG | PG raw ...); a ratio
-   always compares a rollout with the replay of its own batches (see `compare`);
-   medians and min-max are reported (other processes share the cores).  The
-   engine's prefix cache is emptied before every timed run so no run profits
-   from the prompts of the run before.
+2. Raw side: each batch is replayed, same requests, grouping and order, without
+   PersonaGym: in-process, one `vllm.LLM.chat` call on the same engine; for a
+   server, `openai.AsyncOpenAI` with `asyncio.gather` and a semaphore of the
+   backend's concurrency, same sampling parameters and seeds.  Requests are
+   converted to engine/HTTP form before the clock starts.
+3. Pairing: the raw replay of a batch runs right next to PersonaGym's call for
+   it, before it on even batches and after it on odd ones, with the clock of
+   the rollout paused; the engine's prefix cache is emptied before each of the
+   two, so neither profits from the other's prompts.  Pairing batch by batch
+   was chosen over whole runs because other processes share the two cores in
+   phases of minutes: paired whole runs gave ratios from 0.5 to 2.7 either way.
+   A server's batching makes rollouts differ slightly run to run; a pair
+   always covers identical requests.
+4. Ratio = PersonaGym output tokens/s / raw output tokens/s, per paired rollout;
+   `repeats` paired rollouts, medians and min-max.  A plain rollout comes first
+   (warm-up; its tokens/s and turns/s are the unpaired figures: no pauses, the
+   prefix cache works across batches as in real use).
 
 Figures only: tests never assert timings.  Writes `benchmarks/llm_results.json`.
 Run: `.venv/bin/python benchmarks/llm_overhead.py [--envs 16 --steps 4 --repeats 3 --backends local openai]`.
@@ -37,7 +43,7 @@ import platform
 import statistics
 import time
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -59,42 +65,9 @@ SERVER_ARGS = ("--no-enable-chunked-prefill",)
 RESULTS_PATH = Path(__file__).with_name("llm_results.json")
 
 
-# -- instrumentation --------------------------------------------------------------------------
-
-
-class Recording:
-    """Mixed into a backend: keeps every batch `generate` receives, its outputs and the time spent inside it."""
-
-    def start_recording(self) -> None:
-        """Forget what was recorded so far."""
-        self.batches: list[list[ChatRequest]] = []
-        self.texts: list[list[str]] = []
-        self.generate_seconds = 0.0
-
-    async def generate(self, requests: list[ChatRequest]) -> list[Completion]:
-        """Record the batch, then generate as the backend does."""
-        self.batches.append(list(requests))
-        start = time.perf_counter()
-        completions = await super().generate(requests)  # type: ignore[misc]
-        self.generate_seconds += time.perf_counter() - start
-        self.texts.append([c.text for c in completions])
-        return completions
-
-
-class RecordingVLLMBackend(Recording, VLLMBackend):
-    """The in-process vLLM backend, recording its batches."""
-
-
-class RecordingOpenAIBackend(Recording, OpenAIBackend):
-    """The OpenAI-compatible backend, recording its batches."""
-
-
-# -- runs ---------------------------------------------------------------------------------------
-
-
 @dataclass
 class Run:
-    """One timed run of either side."""
+    """One side of a rollout: PersonaGym's run, or the raw replay of its batches."""
 
     side: str
     seconds: float
@@ -131,34 +104,105 @@ class Run:
         return data
 
 
+def merge(runs: Sequence[Run]) -> Run:
+    """The raw replays of one rollout's batches as one run."""
+    return Run(side="raw", seconds=sum(r.seconds for r in runs), cpu_seconds=sum(r.cpu_seconds for r in runs),
+               output_tokens=sum(r.output_tokens for r in runs), requests=sum(r.requests for r in runs),
+               batches=sum(r.batches for r in runs), texts=[t for r in runs for t in r.texts])
+
+
+# -- instrumentation --------------------------------------------------------------------------
+
+Twin = Callable[[list[ChatRequest]], Awaitable[Run]]
+
+
+class Recording:
+    """Mixed into a backend: records every batch `generate` gets, and replays it raw next to the call if asked.
+
+    The time and CPU time spent on replays and cache resets are kept apart (`paused_*`) so that the
+    rollout's own figures exclude them.
+    """
+
+    def start_recording(self, twin: Twin | None = None, reset_cache: Callable[[], None] | None = None) -> None:
+        """Forget what was recorded; with `twin`, replay each batch raw, `reset_cache` before either side."""
+        self.batches: list[list[ChatRequest]] = []
+        self.texts: list[list[str]] = []
+        self.generate_seconds = 0.0
+        self.twin, self.reset_cache = twin, reset_cache
+        self.raw_runs: list[Run] = []
+        self.paused_seconds = self.paused_cpu = 0.0
+
+    async def generate(self, requests: list[ChatRequest]) -> list[Completion]:
+        """Record the batch and generate as the backend does (with the raw replay before or after)."""
+        self.batches.append(list(requests))
+        raw_first = len(self.batches) % 2 == 1
+        if self.twin is not None and raw_first:
+            await self._replay(requests)
+        if self.reset_cache is not None:
+            await self._paused(asyncio.to_thread(self.reset_cache))
+        start = time.perf_counter()
+        completions = await super().generate(requests)  # type: ignore[misc]
+        self.generate_seconds += time.perf_counter() - start
+        self.texts.append([c.text for c in completions])
+        if self.twin is not None and not raw_first:
+            await self._replay(requests)
+        return completions
+
+    async def _replay(self, requests: list[ChatRequest]) -> None:
+        async def reset_and_replay() -> None:
+            if self.reset_cache is not None:
+                await asyncio.to_thread(self.reset_cache)
+            self.raw_runs.append(await self.twin(list(requests)))  # type: ignore[misc]
+
+        await self._paused(reset_and_replay())
+
+    async def _paused(self, work: Awaitable[Any]) -> None:
+        start, cpu = time.perf_counter(), time.process_time()
+        await work
+        self.paused_seconds += time.perf_counter() - start
+        self.paused_cpu += time.process_time() - cpu
+
+
+class RecordingVLLMBackend(Recording, VLLMBackend):
+    """The in-process vLLM backend, recording its batches."""
+
+
+class RecordingOpenAIBackend(Recording, OpenAIBackend):
+    """The OpenAI-compatible backend, recording its batches."""
+
+
+# -- the two sides -----------------------------------------------------------------------------
+
+
 def split_observations(obs: dict[str, Any]) -> list[dict[str, Any]]:
     """The vector env's batched observation as one observation per env (what policies take)."""
     return [{"message": m, "turn": int(t), "session": int(s)}
             for m, t, s in zip(obs["message"], obs["turn"], obs["session"], strict=True)]
 
 
-def run_personagym(vec: PersonaChatVectorEnv, backend: Any, args: argparse.Namespace,
-                   reset_cache: Callable[[], None]) -> Run:
-    """Reset and step the vector env with a template policy; the backend records what was sent."""
+async def rollout(vec: PersonaChatVectorEnv, backend: Any, args: argparse.Namespace,
+                  reset_cache: Callable[[], None], twin: Twin | None = None) -> tuple[Run, Run | None]:
+    """Reset and step the vector env with a template policy; with `twin`, also the raw replay of every batch."""
     policy = make_policy(args.policy, env=vec.envs[0], seed=args.seed)
-    backend.start_recording()
+    backend.start_recording(twin, reset_cache if twin is not None else None)
     before = replace(backend.usage)
     reset_cache()
     policy_seconds = 0.0
     seen = []
     start, cpu = time.perf_counter(), time.process_time()
-    obs, _ = vec.reset(seed=args.seed)
+    obs, _ = await vec.areset(seed=args.seed)
     seen += [env.last_user for env in vec.envs]
     for _ in range(args.steps):
         t0 = time.perf_counter()
         actions = policy.act_batch(split_observations(obs))
         policy_seconds += time.perf_counter() - t0
-        obs, *_ = vec.step(actions)
+        obs, *_ = await vec.astep(actions)
         seen += [env.last_user for env in vec.envs]
-    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    seconds = time.perf_counter() - start - backend.paused_seconds
+    cpu = time.process_time() - cpu - backend.paused_cpu
     usage = backend.usage
     render_keys = {r.tag for batch in backend.batches for r in batch if r.tag.startswith("render ")}
-    return Run(
+    run = Run(
         side="personagym", seconds=seconds, cpu_seconds=cpu,
         output_tokens=usage.completion_tokens - before.completion_tokens, requests=usage.requests - before.requests,
         batches=len(backend.batches), turns=len(render_keys),
@@ -167,6 +211,7 @@ def run_personagym(vec: PersonaChatVectorEnv, backend: Any, args: argparse.Names
         retries=usage.retries - before.retries, failed=usage.failed - before.failed,
         recorded=backend.batches, texts=backend.texts,
     )
+    return run, merge(backend.raw_runs) if twin is not None else None
 
 
 def _unstructured(request: ChatRequest) -> ChatRequest:
@@ -176,7 +221,7 @@ def _unstructured(request: ChatRequest) -> ChatRequest:
     return request
 
 
-def replay_local(llm: Any, batches: Sequence[Sequence[ChatRequest]], reset_cache: Callable[[], None]) -> Run:
+def replay_local(llm: Any, batches: Sequence[Sequence[ChatRequest]]) -> Run:
     """The batches on the raw in-process engine: one `LLM.chat` call each, in order."""
     from vllm import SamplingParams
 
@@ -185,7 +230,6 @@ def replay_local(llm: Any, batches: Sequence[Sequence[ChatRequest]], reset_cache
         [SamplingParams(temperature=r.sampling.temperature, top_p=r.sampling.top_p, max_tokens=r.sampling.max_tokens,
                         stop=list(r.sampling.stop) or None, seed=r.sampling.seed) for r in batch],
     ) for batch in batches]
-    reset_cache()
     tokens, texts = 0, []
     start, cpu = time.perf_counter(), time.process_time()
     for conversations, params in prepared:
@@ -197,8 +241,7 @@ def replay_local(llm: Any, batches: Sequence[Sequence[ChatRequest]], reset_cache
                batches=len(batches), texts=texts)
 
 
-async def replay_openai(client: Any, model: str, batches: Sequence[Sequence[ChatRequest]], concurrency: int,
-                        reset_cache: Callable[[], None]) -> Run:
+async def replay_openai(client: Any, model: str, batches: Sequence[Sequence[ChatRequest]], concurrency: int) -> Run:
     """The batches on the raw server: per batch, all requests at once under a semaphore of `concurrency`."""
     bodies = [[{
         "model": model,
@@ -214,7 +257,6 @@ async def replay_openai(client: Any, model: str, batches: Sequence[Sequence[Chat
             response = await client.chat.completions.create(**body)
         return response.usage.completion_tokens, response.choices[0].message.content or ""
 
-    reset_cache()
     tokens, texts = 0, []
     start, cpu = time.perf_counter(), time.process_time()
     for batch in bodies:
@@ -229,45 +271,38 @@ async def replay_openai(client: Any, model: str, batches: Sequence[Sequence[Chat
 # -- comparison ----------------------------------------------------------------------------------
 
 
-def compare(personagym: Callable[[], Run], raw: Callable[[list[list[ChatRequest]]], Run], repeats: int,
-            all_at_once: bool = False) -> dict:
-    """`repeats` rounds of a PersonaGym rollout and a raw replay, the order alternating: PG raw | raw PG | ...
+async def compare(vec: PersonaChatVectorEnv, backend: Any, args: argparse.Namespace,
+                  reset_cache: Callable[[], None], twin: Twin) -> dict:
+    """A plain rollout, then `repeats` paired rollouts (see the module docstring); figures and their summary.
 
-    On raw-first rounds the raw run replays the previous round's batches.  When the new rollout's batches
-    differ from them (a server's batching can change a completion, and the next prompts with it), one more
-    raw run replays the new batches, and that one is compared: a ratio always compares identical work.
-    With `all_at_once`, each round also replays all of the run's requests as a single batch: the engine's
-    throughput when the env's stage-by-stage batching (render, then distract, then retries) is ignored.
+    With `args.all_at_once`, each paired rollout's requests are also replayed raw as a single batch: the
+    engine's throughput when the env's stage-by-stage batching (render, then distract, then retries) is ignored.
     """
+    plain, _ = await rollout(vec, backend, args, reset_cache)
+    print(f"  plain rollout: {plain.tokens_per_s:.1f} tok/s, {plain.turns / plain.seconds:.2f} turns/s "
+          f"({plain.seconds:.1f} s)", flush=True)
     rounds: list[dict] = []
-    previous: list[list[ChatRequest]] = []
-    for r in range(repeats):
-        round_: dict[str, Any] = {"order": "personagym, raw" if r % 2 == 0 else "raw, personagym"}
-        if r % 2 == 0:
-            pg_run = personagym()
-            raw_run = raw(pg_run.recorded)
-        else:
-            raw_run = raw(previous)
-            pg_run = personagym()
-            if pg_run.recorded != previous:
-                round_["order"] += " (a different workload), raw"
-                round_["raw_before_on_previous_workload"] = raw_run.figures()
-                raw_run = raw(pg_run.recorded)
-        previous = pg_run.recorded
-        same_texts = sum(a == b for x, y in zip(pg_run.texts, raw_run.texts, strict=True)
-                         for a, b in zip(x, y, strict=True))
-        ratio = pg_run.tokens_per_s / raw_run.tokens_per_s
-        round_.update(personagym=pg_run.figures(), raw=raw_run.figures(), ratio=round(ratio, 3),
-                      same_text_fraction=round(same_texts / raw_run.requests, 3))
-        line = (f"  round {r + 1} ({round_['order']}): PersonaGym {pg_run.tokens_per_s:.1f} tok/s "
-                f"({pg_run.seconds:.1f} s), raw {raw_run.tokens_per_s:.1f} tok/s ({raw_run.seconds:.1f} s), "
-                f"ratio {ratio:.3f}")
-        if all_at_once:
-            round_["raw_all_at_once"] = once = raw([[q for batch in pg_run.recorded for q in batch]]).figures()
-            line += f"; all at once {once['tokens_per_s']:.1f} tok/s"
-        rounds.append(round_)
+    previous = plain.recorded
+    for r in range(args.repeats):
+        load = os.getloadavg()[0]
+        pg, raw = await rollout(vec, backend, args, reset_cache, twin)
+        assert raw is not None
+        same_texts = sum(a == b for x, y in zip(pg.texts, raw.texts, strict=True) for a, b in zip(x, y, strict=True))
+        ratio = pg.tokens_per_s / raw.tokens_per_s
+        rounds.append({"personagym": pg.figures(), "raw": raw.figures(), "ratio": round(ratio, 3),
+                       "same_text_fraction": round(same_texts / raw.requests, 3),
+                       "same_requests_as_previous_rollout": pg.recorded == previous,
+                       "load_avg_1min": [round(load, 2), round(os.getloadavg()[0], 2)]})
+        previous = pg.recorded
+        line = (f"  paired rollout {r + 1}: PersonaGym {pg.tokens_per_s:.1f} tok/s ({pg.seconds:.1f} s), "
+                f"raw {raw.tokens_per_s:.1f} tok/s ({raw.seconds:.1f} s), ratio {ratio:.3f}")
+        if args.all_at_once:
+            reset_cache()
+            once = await twin([q for batch in pg.recorded for q in batch])
+            rounds[-1]["raw_all_at_once"] = once.figures()
+            line += f"; all at once {once.tokens_per_s:.1f} tok/s"
         print(line, flush=True)
-    return {"rounds": rounds, "summary": summarize(rounds)}
+    return {"plain_rollout": plain.figures(), "paired_rollouts": rounds, "summary": summarize(plain, rounds)}
 
 
 def _spread(values: list[float], digits: int = 1) -> dict[str, float]:
@@ -275,33 +310,34 @@ def _spread(values: list[float], digits: int = 1) -> dict[str, float]:
             "max": round(max(values), digits)}
 
 
-def summarize(rounds: list[dict]) -> dict:
-    """Medians and min-max over the rounds, and where PersonaGym's time went."""
+def summarize(plain: Run, rounds: list[dict]) -> dict:
+    """Medians and min-max over the paired rollouts, where PersonaGym's time went, and the plain rollout."""
     pg = [r["personagym"] for r in rounds]
     raw = [r["raw"] for r in rounds]
-    return {
+    summary = {
         "ratio": _spread([r["ratio"] for r in rounds], 3),
         "personagym_tokens_per_s": _spread([p["tokens_per_s"] for p in pg]),
         "raw_tokens_per_s": _spread([p["tokens_per_s"] for p in raw]),
-        "personagym_turns_per_s": _spread([p["turns_per_s"] for p in pg], 2),
         "personagym_seconds": _spread([p["seconds"] for p in pg], 2),
         "raw_seconds": _spread([p["seconds"] for p in raw], 2),
         # outside generate: env steps, templates, prompt building, output checks, policy, event-loop hops
         "outside_generate_seconds": _spread([p["seconds"] - p["generate_seconds"] for p in pg], 3),
-        "inside_generate_seconds": _spread([p["generate_seconds"] for p in pg], 2),
         "policy_seconds": _spread([p["policy_seconds"] for p in pg], 4),
         # CPU time of this process, barely touched by other load: what PersonaGym's own work costs
         "personagym_cpu_seconds": _spread([p["cpu_seconds"] for p in pg], 2),
         "raw_cpu_seconds": _spread([p["cpu_seconds"] for p in raw], 2),
         "added_cpu_share_of_raw_wall": _spread(
             [(p["cpu_seconds"] - q["cpu_seconds"]) / q["seconds"] for p, q in zip(pg, raw, strict=True)], 4),
-        "output_tokens": {"personagym": pg[-1]["output_tokens"], "raw": raw[-1]["output_tokens"]},
-        "requests": pg[-1]["requests"], "batches": pg[-1]["batches"], "turns": pg[-1]["turns"],
-        "llm_turn_share": round(pg[-1]["llm_turns"] / pg[-1]["seen_turns"], 3),
-        "retries": pg[-1]["retries"], "failed": pg[-1]["failed"],
-        "rollouts_reproducible": not any("raw_before_on_previous_workload" in r for r in rounds),
-    } | ({"raw_all_at_once_tokens_per_s": _spread([r["raw_all_at_once"]["tokens_per_s"] for r in rounds])}
-         if "raw_all_at_once" in rounds[0] else {})
+        "plain_rollout": {"tokens_per_s": round(plain.tokens_per_s, 1),
+                          "turns_per_s": round(plain.turns / plain.seconds, 2),
+                          "seconds": round(plain.seconds, 1), "output_tokens": plain.output_tokens},
+        "requests": plain.requests, "batches": plain.batches, "turns": plain.turns,
+        "llm_turn_share": round(plain.llm_turns / plain.seen_turns, 3),
+        "backend_retries": plain.retries, "failed": plain.failed,
+    }
+    if "raw_all_at_once" in rounds[0]:
+        summary["raw_all_at_once_tokens_per_s"] = _spread([r["raw_all_at_once"]["tokens_per_s"] for r in rounds])
+    return summary
 
 
 # -- per backend ---------------------------------------------------------------------------------
@@ -321,14 +357,18 @@ def bench_local(args: argparse.Namespace) -> dict:
     backend.start()
     print(f"  engine ready in {time.perf_counter() - started:.1f} s", flush=True)
     llm = backend._llm  # the very engine the backend drives: the raw side runs on it directly
+
+    async def twin(batch: list[ChatRequest]) -> Run:
+        return replay_local(llm, [batch])  # blocking, like the engine call itself: nothing else is in flight
+
     vec = make_vector_env(backend, args)
+    runner = asyncio.Runner()
     try:
-        result = compare(lambda: run_personagym(vec, backend, args, llm.reset_prefix_cache),
-                         lambda batches: replay_local(llm, batches, llm.reset_prefix_cache), args.repeats,
-                         args.all_at_once)
+        result = runner.run(compare(vec, backend, args, llm.reset_prefix_cache, twin))
     finally:
         vec.close()
-        asyncio.run(backend.aclose())
+        runner.run(backend.aclose())
+        runner.close()
     return {"model": str(folder), "dtype": dtype, "engine": "vllm.LLM in-process, enforce_eager",
             "engine_options": ENGINE_OPTIONS, **result}
 
@@ -359,24 +399,25 @@ def bench_openai(args: argparse.Namespace) -> dict:
 
     backend = RecordingOpenAIBackend(server.served_model_name, base_url=server.base_url,
                                      max_concurrency=args.concurrency)
-    runner = asyncio.Runner()  # one loop for the raw client's whole life (its connections belong to it)
     client = AsyncOpenAI(base_url=server.base_url, api_key="EMPTY", max_retries=0, timeout=backend.timeout)
+
+    async def twin(batch: list[ChatRequest]) -> Run:
+        return await replay_openai(client, server.served_model_name, [batch], args.concurrency)
+
     vec = make_vector_env(backend, args)
+
+    async def run() -> dict:
+        await client.models.list()  # opens a connection before any clock starts
+        try:
+            return await compare(vec, backend, args, reset_cache, twin)
+        finally:
+            await client.close()
+            await backend.aclose()
+
     try:
-        async def connect() -> None:
-            await client.models.list()  # opens a connection before the clock starts
-
-        runner.run(connect())
-
-        def raw(batches: list[list[ChatRequest]]) -> Run:
-            return runner.run(replay_openai(client, server.served_model_name, batches, args.concurrency,
-                                            reset_cache))
-
-        result = compare(lambda: run_personagym(vec, backend, args, reset_cache), raw, args.repeats, args.all_at_once)
+        result = asyncio.run(run())
     finally:
         vec.close()
-        runner.run(client.close())
-        runner.close()
         server.stop()
     return {"model": str(folder), "dtype": dtype, "engine": "vLLM OpenAI-compatible server, enforce_eager",
             "server_args": SERVER_ARGS, "concurrency": args.concurrency, **result}
@@ -387,15 +428,16 @@ def bench_openai(args: argparse.Namespace) -> dict:
 
 def readme_rows(results: dict, args: argparse.Namespace) -> list[str]:
     """Markdown table rows for the README."""
-    rows = ["| backend | workload | PersonaGym tok/s | raw tok/s | ratio (median, min-max) | user turns/s |",
-            "|---|---|---|---|---|---|"]
+    rows = ["| backend | workload | PersonaGym tok/s | raw tok/s | ratio, median (min-max) | rollout tok/s | "
+            "user turns/s |", "|---|---|---|---|---|---|---|"]
     for name, result in results["backends"].items():
         s = result["summary"]
         workload = f"{args.envs} envs x {args.steps} steps, {s['requests']} requests in {s['batches']} batches"
         rows.append(
             f"| {name} | {workload} | {s['personagym_tokens_per_s']['median']:.0f} | "
             f"{s['raw_tokens_per_s']['median']:.0f} | {s['ratio']['median']:.3f} "
-            f"({s['ratio']['min']:.3f}-{s['ratio']['max']:.3f}) | {s['personagym_turns_per_s']['median']:.2f} |")
+            f"({s['ratio']['min']:.3f}-{s['ratio']['max']:.3f}) | {s['plain_rollout']['tokens_per_s']:.0f} | "
+            f"{s['plain_rollout']['turns_per_s']:.2f} |")
     return rows
 
 
@@ -403,14 +445,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--envs", type=int, default=16, help="sub-envs of the vector env")
     parser.add_argument("--steps", type=int, default=4, help="steps per rollout (after the reset)")
-    parser.add_argument("--repeats", type=int, default=3, help="rounds of raw + PersonaGym runs")
+    parser.add_argument("--repeats", type=int, default=3, help="paired rollouts")
     parser.add_argument("--backends", nargs="+", choices=BACKENDS, default=list(BACKENDS))
     parser.add_argument("--concurrency", type=int, default=16, help="requests in flight (openai backend and raw)")
     parser.add_argument("--noise-rate", type=float, default=0.5, help="share of noised turns (these get a distractor)")
     parser.add_argument("--policy", default="generic", help="template policy answering the user")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--all-at-once", action="store_true",
-                        help="also replay each run's requests as one batch (the cost of stage-by-stage batching)")
+                        help="also replay each rollout's requests as one batch (the cost of stage-by-stage batching)")
     parser.add_argument("--out", type=Path, default=RESULTS_PATH, help="where to write the figures (JSON)")
     args = parser.parse_args()
     for name in ("envs", "steps", "repeats", "concurrency"):

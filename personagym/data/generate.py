@@ -28,6 +28,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
@@ -56,6 +57,9 @@ Executor = Literal["local", "ray"]
 EXECUTORS = ("local", "ray")
 #: Called with (trajectories committed, trajectories planned) at the start and after each commit.
 ProgressCallback = Callable[[int, int], None]
+#: A shard's error when its worker process died (the pool reports no more than that).
+WORKER_DIED = ("BrokenProcessPool: a worker process died (killed, out of memory, or the calling script lacks the "
+               "`if __name__ == \"__main__\":` guard that spawned workers need)")
 
 MANIFEST = "manifest.json"
 MANIFEST_VERSION = 1
@@ -299,11 +303,9 @@ def generate(
         else:
             failures = _run_shards_ray(ray, out, config, todo, workers, commit)
     if failures:
-        details = "; ".join(f"shard {i} (personas {a}-{b - 1}, {config.shard_file(i)}): {err}"
-                            for i, err in sorted(failures.items())
-                            for a, b in [config.persona_range(i)])
         raise GenerationError(
-            f"generation in {out} failed: {details}. {manifest.counts['shards_committed']} of {config.shards} "
+            f"generation in {out} failed: {_failure_report(config, failures)}. "
+            f"{manifest.counts['shards_committed']} of {config.shards} "
             f"shards are committed in {MANIFEST}; fix the cause and run again with resume=True")
     return manifest
 
@@ -452,7 +454,12 @@ def _run_shards(out: Path, config: GenerateConfig, todo: list[int], workers: int
                 continue
             try:
                 record = future.result()
-            except Exception as err:  # any worker failure, incl. a dead process (BrokenProcessPool)
+            except BrokenProcessPool:  # fails every shard in flight or pending at once
+                failures[futures[future]] = WORKER_DIED
+                for other in futures:
+                    other.cancel()
+                continue
+            except Exception as err:  # any failure inside a worker
                 failures[futures[future]] = f"{type(err).__name__}: {err}"
                 for other in futures:
                     other.cancel()
@@ -461,6 +468,20 @@ def _run_shards(out: Path, config: GenerateConfig, todo: list[int], workers: int
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     return failures
+
+
+def _failure_report(config: GenerateConfig, failures: dict[int, str]) -> str:
+    """The failed shards grouped by error, each error once (a dead worker fails every pending shard alike)."""
+    groups: dict[str, list[int]] = {}
+    for index, err in sorted(failures.items()):
+        groups.setdefault(err, []).append(index)
+    parts = []
+    for err, indices in groups.items():
+        a, b = config.persona_range(indices[0])
+        first = f"shard {indices[0]} (personas {a}-{b - 1}, {config.shard_file(indices[0])})"
+        where = first if len(indices) == 1 else f"{len(indices)} shards ({_span(indices)}; the first is {first})"
+        parts.append(f"{where}: {err}")
+    return "; ".join(parts)
 
 
 def _import_ray() -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -23,7 +24,7 @@ from personagym.data.generate import (
     read_generated,
     shard_paths,
 )
-from tests.data.gen_policy import DELAY, FAIL_PERSONA_SEED
+from tests.data.gen_policy import DELAY, EXIT_PERSONA_SEED, FAIL_PERSONA_SEED
 
 REPO = Path(__file__).resolve().parents[2]
 POLICY = "tests.data.gen_policy:ControlledPolicy"
@@ -155,6 +156,35 @@ def test_a_failing_worker_fails_the_run_naming_the_shard(
     monkeypatch.delenv(FAIL_PERSONA_SEED)
     generate(tmp_path, fmt="parquet", resume=True, **SMALL)
     assert _files(tmp_path) == _files(reference["parquet"])
+
+
+def test_a_dead_worker_is_reported_once_for_all_the_shards_it_failed(
+        tmp_path: Path, reference: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(EXIT_PERSONA_SEED, str(persona_seed(SMALL["seed"], 19)))  # persona 19 is in shard 2
+    with pytest.raises(GenerationError) as caught:
+        generate(tmp_path, fmt="jsonl", workers=2, **SMALL)
+    message = str(caught.value)
+    # the pool fails every shard still pending with the same error: it is stated once, with the shards it hit
+    assert message.count("BrokenProcessPool") == 1, message
+    assert "a worker process died" in message and "resume=True" in message
+    manifest = load_manifest(tmp_path)
+    assert 2 not in manifest.committed()
+    assert re.search(r"\b2\b", message.split("BrokenProcessPool")[0]), message  # shard 2 is among those named
+    shard_files = [p.name for p in tmp_path.iterdir() if p.name != MANIFEST and not gen._TEMP_FILE.match(p.name)]
+    assert sorted(shard_files) == sorted(s.file for s in manifest.shards)  # exactly the committed shards are whole
+    monkeypatch.delenv(EXIT_PERSONA_SEED)
+    generate(tmp_path, fmt="jsonl", resume=True, **SMALL)
+    assert _files(tmp_path) == _files(reference["jsonl"])
+
+
+def test_failures_are_grouped_by_error() -> None:
+    config = gen._config(env_id="PersonaGym/Chat-v0", policy="generic", personas=4000, episodes_per_persona=1,
+                         seed=0, shard_size=10, format="jsonl")
+    failures = {i: gen.WORKER_DIED for i in range(3, 400)} | {1: "EpisodeError: persona 12 episode 0: boom"}
+    report = gen._failure_report(config, failures)
+    assert report == ("shard 1 (personas 10-19, shard-00001.jsonl): EpisodeError: persona 12 episode 0: boom; "
+                      f"397 shards (3-399; the first is shard 3 (personas 30-39, shard-00003.jsonl)): "
+                      f"{gen.WORKER_DIED}")
 
 
 def test_a_disk_error_names_the_path_and_keeps_the_manifest_consistent(

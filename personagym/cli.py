@@ -18,6 +18,7 @@ from typing import Annotated, NoReturn, TypeVar
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from personagym.suggest import did_you_mean
@@ -159,7 +160,7 @@ def personas_import(
     report = import_files(files, load_schema())
     for f in report.files:
         if f["status"] == "failed":
-            err_console.print(f"[red]failed[/] {f['file']}: {f['reason']}", highlight=False)
+            err_console.print(f"[red]failed[/] {escape(str(f['file']))}: {escape(str(f['reason']))}", highlight=False)
         elif f["status"] == "bank":
             err_console.print(f"persona bank {f['file']}: all {f['dimensions']} dimensions mapped")
         else:
@@ -285,18 +286,18 @@ def simulate(
             continue
         if persona.persona_id != last_persona:
             last_persona = persona.persona_id
-            console.rule(f"[bold]{persona.persona_id}[/]")
-            console.print(f"[dim]{persona.summary}[/]", highlight=False)
+            console.rule(f"[bold]{escape(persona.persona_id)}[/]")
+            console.print(f"[dim]{escape(persona.summary)}[/]", highlight=False)
         by = "" if turn.rendered_by == "template" else f" [magenta]({turn.rendered_by})[/]"
-        console.print(f"[cyan]s{turn.session} t{turn.turn} {turn.intent.kind}[/]{by} {turn.text}",
+        console.print(f"[cyan]s{turn.session} t{turn.turn} {turn.intent.kind}[/]{by} {escape(turn.text)}",
                       highlight=False)
         if turn.noise.layer != "none":
             console.print(f"    [yellow]noise {turn.noise.layer}: {', '.join(turn.noise.strategies)}[/]"
-                          f" [dim](clean: {turn.clean_text})[/]", highlight=False)
+                          f" [dim](clean: {escape(turn.clean_text)})[/]", highlight=False)
         for pki in turn.pkis:
             value = f"={pki.value}" if pki.value else ""
-            console.print(f"    [green]pki[/] {pki.kind} {pki.key}{value} pol={pki.polarity:+d} "
-                          f"{pki.certainty} «{pki.evidence}»", highlight=False)
+            console.print(f"    [green]pki[/] {pki.kind} {escape(pki.key + value)} pol={pki.polarity:+d} "
+                          f"{pki.certainty} «{escape(pki.evidence)}»", highlight=False)
 
 
 @app.command()
@@ -389,7 +390,7 @@ def generate(
     shard_size: Annotated[int, typer.Option(help="Personas per shard.", min=1)] = 256,
     fmt: Annotated[str, typer.Option("--format", help="Shard format: parquet or jsonl.")] = "parquet",
     executor: Annotated[str, typer.Option(
-        help="Where shards run: local (processes on this machine) or ray (Ray tasks; needs personagym[ray]).")
+        help="Where shards run: local (processes on this machine) or ray (Ray tasks; needs personagym\\[ray]).")
     ] = "local",
     ray_address: Annotated[str | None, typer.Option(
         help="Ray cluster to connect to with --executor ray (default: start a local instance with --workers CPUs); "
@@ -492,7 +493,7 @@ def import_cmd(
     result = import_conversations(files)
     for f in result.files:
         if f["status"] == "failed":
-            err_console.print(f"[red]failed[/] {f['file']}: {f['reason']}", highlight=False)
+            err_console.print(f"[red]failed[/] {escape(str(f['file']))}: {escape(str(f['reason']))}", highlight=False)
         else:
             err_console.print(f"imported {f['file']} -> {f['trajectory_id']} ({f['turns']} turns)", highlight=False)
     if result.trajectories:

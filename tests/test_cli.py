@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -173,3 +174,10 @@ def test_import_ppopt_conversations(tmp_path: Path) -> None:
         users = [m for m in doc["full_conversation"] if m["role"] == "user"]
         assert [t["user"]["text"] for t in row["turns"]] == [m["content"] for m in users[: len(row["turns"])]]
         assert row["persona"]["source"] == "ppopt" and row["env_id"] == "ppopt/import"
+
+
+def test_help_shows_extras_in_brackets() -> None:
+    # the help is rich markup: an unescaped "[ray]" would vanish from the text
+    out = subprocess.run([sys.executable, "-m", "personagym.cli", "generate", "--help"], capture_output=True,
+                         text=True, timeout=300, env={**os.environ, "COLUMNS": "250"}).stdout
+    assert "personagym[ray]" in out

@@ -421,9 +421,11 @@ def generate(
                            fmt=fmt, resume=resume, executor=executor,  # type: ignore[arg-type]
                            ray_address=ray_address,
                            progress=lambda done, total: bar.update(task, completed=done, total=total))
-        card = write_card(out, plots=_has("matplotlib"))
+        with err_console.status("writing the dataset card (statistics over every shard)"):
+            card = write_card(out, plots=_has("matplotlib"), workers=workers)
     except GenerationError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        err_console.print(f"[bold red]error:[/] {escape(str(exc).replace('resume=True', '--resume'))}",
+                          highlight=False)
         raise typer.Exit(1) from None
     except (ValueError, TypeError, OSError, ImportError) as exc:
         fail(str(exc).replace("resume=True", "--resume"))
@@ -435,15 +437,16 @@ def generate(
 def stats(
     directory: Annotated[Path, typer.Argument(help="A directory made by `personagym generate`.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of rewriting the card.")] = False,
+    workers: Annotated[int, typer.Option(min=1, help="Processes reading the shards.")] = 1,
 ) -> None:
     """Recompute a generated dataset's statistics and rewrite its README.md card."""
     from personagym.data.stats import dataset_stats, write_card
 
     try:
         if as_json:
-            print(json.dumps(dataset_stats(directory), indent=2))
+            print(json.dumps(dataset_stats(directory, workers=workers), indent=2))
             return
-        card = write_card(directory, plots=_has("matplotlib"))
+        card = write_card(directory, plots=_has("matplotlib"), workers=workers)
     except (ValueError, OSError) as exc:
         fail(str(exc))
     err_console.print(f"wrote {card}")

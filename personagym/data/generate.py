@@ -317,6 +317,20 @@ def load_manifest(out_dir: PathLike) -> Manifest:
     return Manifest.load(out_dir)
 
 
+def read_shard(path: PathLike, fmt: Format, sha256: str | None = None) -> Iterator[Trajectory]:
+    """The trajectories of one shard file; with `sha256`, the file is checked against it first."""
+    if sha256 is not None and _sha256_or_none(Path(path)) != sha256:
+        raise ValueError(f"{path} does not match the sha256 in {MANIFEST} (missing or corrupt); "
+                         "regenerate it with generate(..., resume=True)")
+    return _READERS[fmt](path)
+
+
+def worker_pool(workers: int) -> ProcessPoolExecutor:
+    """`workers` spawned processes that exit when this process dies (callers need the ``__main__`` guard)."""
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_exit_with_parent, initargs=(os.getpid(),))
+
+
 def shard_paths(out_dir: PathLike, *, allow_incomplete: bool = False, verify: bool = True) -> list[Path]:
     """Paths of the committed shards in shard order, checked against their sha256.
 
@@ -330,13 +344,10 @@ def shard_paths(out_dir: PathLike, *, allow_incomplete: bool = False, verify: bo
         missing = [i for i in range(manifest.config.shards) if i not in committed]
         raise ValueError(f"{out} is incomplete: shards {_span(missing)} of {manifest.config.shards} are not "
                          f"committed; finish it with generate(..., resume=True) or pass allow_incomplete=True")
-    paths = []
-    for record in committed.values():
-        path = out / record.file
-        if verify and _sha256_or_none(path) != record.sha256:
-            raise ValueError(f"{path} does not match the sha256 in {MANIFEST} (missing or corrupt); "
-                             "regenerate it with generate(..., resume=True)")
-        paths.append(path)
+    paths = [out / record.file for record in committed.values()]
+    if verify:
+        for path, record in zip(paths, committed.values(), strict=True):
+            read_shard(path, manifest.config.format, record.sha256)
     return paths
 
 
@@ -444,8 +455,7 @@ def _run_shards(out: Path, config: GenerateConfig, todo: list[int], workers: int
                 return {index: f"{type(err).__name__}: {err}"}
             commit(record)
         return failures
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_exit_with_parent, initargs=(os.getpid(),))
+    pool = worker_pool(workers)
     try:
         futures: dict[Future[ShardRecord], int] = {
             pool.submit(_build_shard, os.fspath(out), index, config.model_dump()): index for index in todo}

@@ -9,7 +9,10 @@ imported only there, and only when plots are asked for.
 
 from __future__ import annotations
 
+import functools
 import json
+import math
+import os
 import re
 import statistics
 from collections import Counter
@@ -17,7 +20,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any, get_args
 
-from personagym.data.generate import MANIFEST, PathLike, load_manifest, read_generated
+from personagym.data.generate import MANIFEST, PathLike, load_manifest, read_shard, shard_paths, worker_pool
 from personagym.data.trajectories import atomic_path, require_module
 from personagym.records import NoiseLayer, Trajectory
 from personagym.rollout import make_env
@@ -27,25 +30,33 @@ PLOTS_DIR = "card"
 _WORD = re.compile(r"\w+")
 
 
-def dataset_stats(out_dir: PathLike) -> dict[str, Any]:
+def dataset_stats(out_dir: PathLike, *, workers: int = 1) -> dict[str, Any]:
     """Statistics of the trajectories of a complete generation directory.
 
     Dialog length counts answered exchanges (`Trajectory.turns`); user
     utterances include the final, unanswered message.  Category coverage maps
     the taxonomy nodes of PKIs and of persona interests to their top-level
-    category and reports which of the taxonomy's categories occur.
+    category and reports which of the taxonomy's categories occur.  With
+    ``workers > 1`` the shards are read in that many spawned processes (each
+    checks its shards' sha256) and their counts merged: the same figures, sooner.
     """
+    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
+        raise ValueError(f"workers must be a positive int, got {workers!r}")
     manifest = load_manifest(out_dir)
-    env = make_env(manifest.config.env_id)
-    try:
-        taxonomy = env.unwrapped.taxonomy
-        categories = list(taxonomy.top_level())
-        node_valued = {a.name for a in env.unwrapped.schema.attributes.values() if a.type == "taxonomy"}
-        tally = _Tally(taxonomy, node_valued)
-        for trajectory in read_generated(out_dir):
-            tally.add(trajectory)
-    finally:
-        env.close()
+    shard_paths(out_dir, verify=False)  # raises, naming the missing shards, if the run is incomplete
+    shards = [(os.fspath(Path(out_dir) / r.file), r.sha256) for r in manifest.committed().values()]
+    env_id, fmt = manifest.config.env_id, manifest.config.format
+    if workers == 1 or len(shards) < 2:
+        tally = _tally_shards(env_id, fmt, shards)
+    else:
+        # a few chunks per worker keep both busy to the end; each returns its counts once
+        size = max(1, math.ceil(len(shards) / (workers * 4)))
+        chunks = [shards[i:i + size] for i in range(0, len(shards), size)]
+        tally = _Tally()
+        with worker_pool(min(workers, len(chunks))) as pool:
+            for part in pool.map(_tally_shards, [env_id] * len(chunks), [fmt] * len(chunks), chunks):
+                tally.merge(part)
+    categories = list(_taxonomy_of(env_id)[0].top_level())
     return {
         "config": manifest.config.model_dump(),
         "personagym_version": manifest.personagym_version,
@@ -71,12 +82,31 @@ def dataset_stats(out_dir: PathLike) -> dict[str, Any]:
     }
 
 
-class _Tally:
-    """Running counts over trajectories (one pass, nothing kept but counters)."""
+@functools.cache
+def _taxonomy_of(env_id: str) -> tuple[Any, frozenset[str]]:
+    """The env's taxonomy and the names of its taxonomy-valued attributes (once per process)."""
+    env = make_env(env_id)
+    try:
+        schema = env.unwrapped.schema
+        return env.unwrapped.taxonomy, frozenset(a.name for a in schema.attributes.values() if a.type == "taxonomy")
+    finally:
+        env.close()
 
-    def __init__(self, taxonomy: Any, node_valued: set[str]) -> None:
-        self.taxonomy = taxonomy
-        self.node_valued = node_valued
+
+def _tally_shards(env_id: str, fmt: str, shards: list[tuple[str, str]]) -> _Tally:
+    """The counts of some shards, each checked against its sha256 first (a top-level function: workers run it)."""
+    taxonomy, node_valued = _taxonomy_of(env_id)
+    tally = _Tally()
+    for path, sha256 in shards:
+        for trajectory in read_shard(path, fmt, sha256):  # type: ignore[arg-type]
+            tally.add(trajectory, taxonomy, node_valued)
+    return tally
+
+
+class _Tally:
+    """Running counts over trajectories (one pass, nothing kept but counters); tallies of disjoint shards merge."""
+
+    def __init__(self) -> None:
         self.personas: set[str] = set()
         self.turns: list[int] = []
         self.pkis: list[int] = []
@@ -92,12 +122,13 @@ class _Tally:
         self.unigram_total = 0
         self.bigram_total = 0
 
-    def add(self, trajectory: Trajectory) -> None:
+    def add(self, trajectory: Trajectory, taxonomy: Any, node_valued: frozenset[str]) -> None:
+        """Count one trajectory; `taxonomy` maps nodes to categories, `node_valued` names node-valued attributes."""
         persona = trajectory.persona
         if persona.persona_id not in self.personas:
             self.personas.add(persona.persona_id)
             for interest in persona.interests:
-                self.interest_categories[self.taxonomy.top_category(interest.node)] += 1
+                self.interest_categories[taxonomy.top_category(interest.node)] += 1
         self.turns.append(len(trajectory.turns))
         self.rewards.append(trajectory.total_reward)
         n_pkis = 0
@@ -113,10 +144,24 @@ class _Tally:
                 n_pkis += 1
                 self.pki_kinds[pki.kind] += 1
                 self.certainty[pki.certainty] += 1
-                node = pki.key if pki.kind == "interest" else pki.value if pki.key in self.node_valued else None
-                if node is not None and node in self.taxonomy:
-                    self.pki_categories[self.taxonomy.top_category(node)] += 1
+                node = pki.key if pki.kind == "interest" else pki.value if pki.key in node_valued else None
+                if node is not None and node in taxonomy:
+                    self.pki_categories[taxonomy.top_category(node)] += 1
         self.pkis.append(n_pkis)
+
+    def merge(self, other: _Tally) -> None:
+        """Add the counts of other shards (a persona's episodes share a shard, so personas never count twice)."""
+        self.personas |= other.personas
+        self.turns += other.turns
+        self.pkis += other.pkis
+        self.rewards += other.rewards
+        self.utterances += other.utterances
+        for name in ("pki_kinds", "certainty", "pki_categories", "interest_categories", "noise"):
+            getattr(self, name).update(getattr(other, name))
+        self.unigrams |= other.unigrams
+        self.bigrams |= other.bigrams
+        self.unigram_total += other.unigram_total
+        self.bigram_total += other.bigram_total
 
 
 def _distribution(values: list[float], histogram: bool = True) -> dict[str, Any]:
@@ -136,15 +181,15 @@ def _ratio(part: int, whole: int) -> float:
 # --------------------------------------------------------------------------- dataset card
 
 
-def write_card(out_dir: PathLike, *, plots: bool = True) -> Path:
+def write_card(out_dir: PathLike, *, plots: bool = True, workers: int = 1) -> Path:
     """Write ``out_dir/README.md``: a dataset card with the config, statistics and (optionally) plots.
 
     Plots are PNG files under ``out_dir/card/``; they need matplotlib
     (``pip install matplotlib``, or pass ``plots=False``).  Every file is
-    written atomically.  Returns the card's path.
+    written atomically.  `workers` as in `dataset_stats`.  Returns the card's path.
     """
     out = Path(out_dir)
-    stats = dataset_stats(out)
+    stats = dataset_stats(out, workers=workers)
     images = _write_plots(out, stats) if plots else []
     card = out / "README.md"
     with atomic_path(card) as tmp:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import sys
 from pathlib import Path
 
@@ -39,6 +40,19 @@ def test_stats_agree_with_the_trajectories(run: Path) -> None:
     assert coverage["categories"] == len(coverage["pkis"]) == 30
     assert coverage["covered_by_interests"] == sum(1 for v in coverage["interests"].values() if v)
     assert sum(coverage["interests"].values()) == sum(len(t.persona.interests) for t in trajectories[::2])
+
+
+def test_stats_read_by_worker_processes_are_the_same(run: Path, tmp_path: Path) -> None:
+    assert dataset_stats(run, workers=2) == dataset_stats(run)
+    # each worker checks the sha256 of the shards it reads
+    copy = tmp_path / "copy"
+    shutil.copytree(run, copy)
+    last = sorted(copy.glob("shard-*.jsonl"))[-1]
+    last.write_text(last.read_text().replace('"policy":"generic"', '"policy":"genetic"', 1))
+    with pytest.raises(ValueError, match=rf"{last.name} does not match the sha256"):
+        dataset_stats(copy, workers=2)
+    with pytest.raises(ValueError, match=r"workers must be a positive int, got 0"):
+        dataset_stats(run, workers=0)
 
 
 def test_card_has_the_config_stats_and_plots(run: Path) -> None:

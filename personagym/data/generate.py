@@ -464,13 +464,9 @@ def _run_shards(out: Path, config: GenerateConfig, todo: list[int], workers: int
                 continue
             try:
                 record = future.result()
-            except BrokenProcessPool:  # fails every shard in flight or pending at once
-                failures[futures[future]] = WORKER_DIED
-                for other in futures:
-                    other.cancel()
-                continue
-            except Exception as err:  # any failure inside a worker
-                failures[futures[future]] = f"{type(err).__name__}: {err}"
+            except Exception as err:  # a failure inside a worker, or a dead worker (fails every pending shard)
+                failures[futures[future]] = (WORKER_DIED if isinstance(err, BrokenProcessPool)
+                                             else f"{type(err).__name__}: {err}")
                 for other in futures:
                     other.cancel()
                 continue

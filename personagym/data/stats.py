@@ -20,7 +20,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any, get_args
 
-from personagym.data.generate import MANIFEST, PathLike, load_manifest, read_shard, shard_paths, worker_pool
+from personagym.data.generate import MANIFEST, Format, PathLike, load_manifest, read_shard, shard_paths, worker_pool
 from personagym.data.trajectories import atomic_path, require_module
 from personagym.records import NoiseLayer, Trajectory
 from personagym.rollout import make_env
@@ -93,12 +93,12 @@ def _taxonomy_of(env_id: str) -> tuple[Any, frozenset[str]]:
         env.close()
 
 
-def _tally_shards(env_id: str, fmt: str, shards: list[tuple[str, str]]) -> _Tally:
+def _tally_shards(env_id: str, fmt: Format, shards: list[tuple[str, str]]) -> _Tally:
     """The counts of some shards, each checked against its sha256 first (a top-level function: workers run it)."""
     taxonomy, node_valued = _taxonomy_of(env_id)
     tally = _Tally()
     for path, sha256 in shards:
-        for trajectory in read_shard(path, fmt, sha256):  # type: ignore[arg-type]
+        for trajectory in read_shard(path, fmt, sha256):
             tally.add(trajectory, taxonomy, node_valued)
     return tally
 

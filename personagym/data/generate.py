@@ -319,10 +319,16 @@ def load_manifest(out_dir: PathLike) -> Manifest:
 
 def read_shard(path: PathLike, fmt: Format, sha256: str | None = None) -> Iterator[Trajectory]:
     """The trajectories of one shard file; with `sha256`, the file is checked against it first."""
-    if sha256 is not None and _sha256_or_none(Path(path)) != sha256:
+    if sha256 is not None:
+        _verify_shard(Path(path), sha256)
+    return _READERS[fmt](path)
+
+
+def _verify_shard(path: Path, sha256: str) -> None:
+    """Raise unless the file exists with this sha256 (as the manifest recorded it)."""
+    if _sha256_or_none(path) != sha256:
         raise ValueError(f"{path} does not match the sha256 in {MANIFEST} (missing or corrupt); "
                          "regenerate it with generate(..., resume=True)")
-    return _READERS[fmt](path)
 
 
 def worker_pool(workers: int) -> ProcessPoolExecutor:
@@ -347,7 +353,7 @@ def shard_paths(out_dir: PathLike, *, allow_incomplete: bool = False, verify: bo
     paths = [out / record.file for record in committed.values()]
     if verify:
         for path, record in zip(paths, committed.values(), strict=True):
-            read_shard(path, manifest.config.format, record.sha256)
+            _verify_shard(path, record.sha256)
     return paths
 
 

@@ -43,8 +43,8 @@ def dataset_stats(out_dir: PathLike, *, workers: int = 1) -> dict[str, Any]:
     if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
         raise ValueError(f"workers must be a positive int, got {workers!r}")
     manifest = load_manifest(out_dir)
-    shard_paths(out_dir, verify=False)  # raises, naming the missing shards, if the run is incomplete
-    shards = [(os.fspath(Path(out_dir) / r.file), r.sha256) for r in manifest.committed().values()]
+    paths = shard_paths(out_dir, verify=False)  # raises, naming the missing shards, if the run is incomplete
+    shards = [(os.fspath(path), r.sha256) for path, r in zip(paths, manifest.committed().values(), strict=True)]
     env_id, fmt = manifest.config.env_id, manifest.config.format
     if workers == 1 or len(shards) < 2:
         tally = _tally_shards(env_id, fmt, shards)

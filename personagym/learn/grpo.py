@@ -124,7 +124,12 @@ def fork_env(env: PersonaChatEnv) -> PersonaChatEnv:
 
 def score_action(env: PersonaChatEnv, action: str) -> StepScore:
     """The exact reward of ``action`` in ``env``'s current state, from a copy (``env`` is left as it was)."""
-    _, reward, terminated, truncated, info = fork_env(env).step(action)
+    return _step_score(fork_env(env), action)
+
+
+def _step_score(env: PersonaChatEnv, action: str) -> StepScore:
+    """Step ``env`` with ``action`` and keep what the step gave."""
+    _, reward, terminated, truncated, info = env.step(action)
     return StepScore(float(reward), dict(info["reward_components"]), terminated, truncated)
 
 
@@ -141,8 +146,7 @@ def replay_reward(env: PersonaChatEnv, seed: int, previous_actions: Sequence[str
         if terminated or truncated:
             raise ValueError(f"previous_actions[{i}] ends the episode of seed {seed}; "
                              f"{len(previous_actions) - i - 1} actions were left to replay")
-    _, reward, terminated, truncated, info = env.step(action)
-    return StepScore(float(reward), dict(info["reward_components"]), terminated, truncated)
+    return _step_score(env, action)
 
 
 def env_reward_function(env: PersonaChatEnv) -> Callable[..., list[float]]:

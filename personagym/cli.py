@@ -403,6 +403,7 @@ def generate(
     from personagym.data.generate import GenerationError
     from personagym.data.generate import generate as run
     from personagym.data.stats import write_card
+    from personagym.data.tally import Tally
 
     if fmt not in ("jsonl", "parquet"):
         fail(f"--format: unknown format {fmt!r}; expected jsonl or parquet")
@@ -413,16 +414,17 @@ def generate(
         fail(f"--ray-address: {ray_address!r} needs --executor ray")
     columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:,}/{task.total:,}"),
                TimeRemainingColumn())
+    tally = Tally()  # the workers count what they write: the card reads only shards of an earlier run
     try:
         with Progress(*columns, console=err_console, transient=True) as bar:
             task = bar.add_task("trajectories", total=personas * episodes_per_persona)
             manifest = run(out, personas=personas, episodes_per_persona=episodes_per_persona, env_id=env,
                            policy=policy, seed=seed, workers=workers, shard_size=shard_size,
                            fmt=fmt, resume=resume, executor=executor,  # type: ignore[arg-type]
-                           ray_address=ray_address,
+                           ray_address=ray_address, tally=tally,
                            progress=lambda done, total: bar.update(task, completed=done, total=total))
-        with err_console.status("writing the dataset card (statistics over every shard)"):
-            card = write_card(out, plots=_has("matplotlib"), workers=workers)
+        with err_console.status("writing the dataset card"):
+            card = write_card(out, plots=_has("matplotlib"), workers=workers, tally=tally)
     except GenerationError as exc:
         err_console.print(f"[bold red]error:[/] {escape(str(exc).replace('resume=True', '--resume'))}",
                           highlight=False)

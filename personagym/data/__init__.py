@@ -3,7 +3,8 @@
 Also the records and readers of sharded, resumable generation (the function is
 `personagym.data.generate.generate`, not re-exported, so that name stays the
 module), statistics and a dataset card of a generated directory (`dataset_stats`,
-`write_card`), and training exports of it (`export`: chat, pki_sft, ppopt, pairs).
+`write_card`, and the `Tally` generation fills so the card needs no second read),
+and training exports of it (`export`: chat, pki_sft, ppopt, pairs).
 """
 
 from personagym.data.exports import (
@@ -29,6 +30,7 @@ from personagym.data.generate import (
     shard_paths,
 )
 from personagym.data.stats import dataset_stats, write_card
+from personagym.data.tally import Tally
 from personagym.data.trajectories import (
     JSON_SCHEMA_PATH,
     REWARD_COMPONENTS,
@@ -53,6 +55,7 @@ __all__ = [
     "GenerationError",
     "Manifest",
     "ShardRecord",
+    "Tally",
     "dataset_stats",
     "episode_seed",
     "export",

@@ -38,6 +38,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from personagym import __version__
+from personagym.data.tally import Tally, node_valued_attributes
 from personagym.data.trajectories import (
     atomic_path,
     read_jsonl,
@@ -168,6 +169,10 @@ class ShardRecord(BaseModel):
     policy_seed: int = Field(description="persona and episode seeds follow from the root seed (see seeding)")
 
 
+#: What building a shard gives the committing process: its manifest record and, if asked for, its counts.
+BuiltShard = tuple[ShardRecord, Tally | None]
+
+
 class Manifest(BaseModel):
     """The state of a generation directory: config, committed shards, counts.
 
@@ -249,6 +254,7 @@ def generate(
     progress: ProgressCallback | None = None,
     executor: Executor = "local",
     ray_address: str | None = None,
+    tally: Tally | None = None,
 ) -> Manifest:
     """Generate `personas` x `episodes_per_persona` trajectories into shards under `out_dir`.
 
@@ -270,11 +276,18 @@ def generate(
     shuts down only what it started.  The executor is not part of the config, so
     a run may be resumed with another one.
 
+    With a `tally` (`personagym.data.tally.Tally`), the workers also count what
+    they write (the statistics of the dataset card) and each shard's counts are
+    merged into it as the shard is committed; `write_card(out_dir, tally=tally)`
+    then reads no shard this call wrote.
+
     Raises `GenerationError` if a shard fails or a file cannot be written; the
     manifest then lists exactly the shards that are whole on disk.
     """
     config = _config(env_id=env_id, policy=policy, personas=personas, episodes_per_persona=episodes_per_persona,
                      seed=seed, shard_size=shard_size, format=fmt)
+    if tally is not None and not isinstance(tally, Tally):
+        raise TypeError(f"tally must be a personagym.data.tally.Tally or None, got {type(tally).__name__}")
     if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
         raise ValueError(f"workers must be a positive int, got {workers!r}")
     if executor not in EXECUTORS:
@@ -292,16 +305,20 @@ def generate(
         if progress is not None:
             progress(manifest.counts["trajectories"], config.trajectories)
 
-        def commit(record: ShardRecord) -> None:
+        def commit(built: BuiltShard) -> None:
+            record, counts = built
             manifest.commit(record)
             _write_manifest(manifest, out)
+            if tally is not None and counts is not None:
+                tally.merge(counts)
             if progress is not None:
                 progress(manifest.counts["trajectories"], config.trajectories)
 
+        count = tally is not None
         if ray is None:
-            failures = _run_shards(out, config, todo, min(workers, max(len(todo), 1)), commit)
+            failures = _run_shards(out, config, todo, min(workers, max(len(todo), 1)), commit, count)
         else:
-            failures = _run_shards_ray(ray, out, config, todo, workers, commit)
+            failures = _run_shards_ray(ray, out, config, todo, workers, commit, count)
     if failures:
         raise GenerationError(
             f"generation in {out} failed: {_failure_report(config, failures)}. "
@@ -446,7 +463,7 @@ def _write_manifest(manifest: Manifest, out: Path) -> None:
 
 
 def _run_shards(out: Path, config: GenerateConfig, todo: list[int], workers: int,
-                commit: Callable[[ShardRecord], None]) -> dict[int, str]:
+                commit: Callable[[BuiltShard], None], count: bool) -> dict[int, str]:
     """Build the shards in `todo`, committing each as it finishes; return {shard: error} of failures.
 
     After the first failure no new shard starts; shards already running finish
@@ -456,27 +473,27 @@ def _run_shards(out: Path, config: GenerateConfig, todo: list[int], workers: int
     if workers == 1:
         for index in todo:
             try:
-                record = _build_shard(os.fspath(out), index, config.model_dump())
+                built = _build_shard(os.fspath(out), index, config.model_dump(), count)
             except Exception as err:  # reported by shard, like a worker's failure
                 return {index: f"{type(err).__name__}: {err}"}
-            commit(record)
+            commit(built)
         return failures
     pool = worker_pool(workers)
     try:
-        futures: dict[Future[ShardRecord], int] = {
-            pool.submit(_build_shard, os.fspath(out), index, config.model_dump()): index for index in todo}
+        futures: dict[Future[BuiltShard], int] = {
+            pool.submit(_build_shard, os.fspath(out), index, config.model_dump(), count): index for index in todo}
         for future in as_completed(futures):
             if future.cancelled():
                 continue
             try:
-                record = future.result()
+                built = future.result()
             except Exception as err:  # a failure inside a worker, or a dead worker (fails every pending shard)
                 failures[futures[future]] = (WORKER_DIED if isinstance(err, BrokenProcessPool)
                                              else f"{type(err).__name__}: {err}")
                 for other in futures:
                     other.cancel()
                 continue
-            commit(record)
+            commit(built)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     return failures
@@ -532,7 +549,7 @@ def _ray_session(executor: str, address: str | None, workers: int) -> Iterator[A
 
 
 def _run_shards_ray(ray: Any, out: Path, config: GenerateConfig, todo: list[int], workers: int,
-                    commit: Callable[[ShardRecord], None]) -> dict[int, str]:
+                    commit: Callable[[BuiltShard], None], count: bool) -> dict[int, str]:
     """`_run_shards` with Ray tasks: at most `workers` shards in flight, each committed by this process.
 
     After the first failure no new shard starts; shards already running finish and
@@ -545,23 +562,24 @@ def _run_shards_ray(ray: Any, out: Path, config: GenerateConfig, todo: list[int]
     while pending or running:
         while pending and not failures and len(running) < workers:
             index = pending.pop()
-            running[build.remote(out_dir, index, cfg)] = index
+            running[build.remote(out_dir, index, cfg, count)] = index
         if not running:
             break
         [done], _ = ray.wait(list(running), num_returns=1)
         index = running.pop(done)
         try:
-            record = ray.get(done)
+            built = ray.get(done)
         except Exception as err:  # a task's exception (RayTaskError wraps it) or a lost worker / node
             cause = getattr(err, "cause", None)
             cause = cause if isinstance(cause, BaseException) else err
             failures[index] = f"{type(cause).__name__}: {cause}"
             continue
+        record = built[0]
         if _sha256_or_none(out / record.file) != record.sha256:
             failures[index] = (f"{out / record.file} written by a Ray worker is missing or differs here; "
                                "out_dir must be on storage shared by every Ray node")
             continue
-        commit(record)
+        commit(built)
     return failures
 
 
@@ -580,29 +598,35 @@ def _exit_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
-def _build_shard(out_dir: str, index: int, config: dict[str, Any]) -> ShardRecord:
+def _build_shard(out_dir: str, index: int, config: dict[str, Any], count: bool = False) -> BuiltShard:
     """Generate and write shard `index` of a run (a top-level function, so spawned workers can run it).
 
-    One env and one policy serve the whole shard.  Raises `EpisodeError` naming
-    the episode that failed, or `GenerationError` naming the file that could
-    not be written; the shard file is then left as it was.
+    One env and one policy serve the whole shard.  Returns the shard's manifest
+    record and, if `count`, the `Tally` of its trajectories.  Raises
+    `EpisodeError` naming the episode that failed, or `GenerationError` naming
+    the file that could not be written; the shard file is then left as it was.
     """
     cfg = GenerateConfig(**config)
     start, stop = cfg.persona_range(index)
     path = Path(out_dir) / cfg.shard_file(index)
     env = make_env(cfg.env_id)
+    tally = Tally.of_shard(index, cfg.digest()) if count else None
     try:
         seed = policy_seed(cfg.seed, index)
         agent = make_policy(cfg.policy, env=env, seed=seed)
+        episodes = _episodes(env, agent, cfg, start, stop)
+        if tally is not None:
+            unwrapped = env.unwrapped
+            episodes = tally.counting(episodes, unwrapped.taxonomy, node_valued_attributes(unwrapped.schema))
         try:
-            count = _WRITERS[cfg.format](_episodes(env, agent, cfg, start, stop), path)
+            written = _WRITERS[cfg.format](episodes, path)
             digest, size = _sha256(path), path.stat().st_size
         except OSError as err:
             raise GenerationError(f"cannot write {path}: {err.strerror or err}") from err
     finally:
         env.close()
-    return ShardRecord(index=index, file=path.name, personas=(start, stop), trajectories=count, bytes=size,
-                       sha256=digest, policy_seed=seed)
+    return ShardRecord(index=index, file=path.name, personas=(start, stop), trajectories=written, bytes=size,
+                       sha256=digest, policy_seed=seed), tally
 
 
 def _episodes(env: gym.Env, agent: Policy, cfg: GenerateConfig, start: int, stop: int) -> Iterator[Trajectory]:

@@ -21,7 +21,7 @@ from typing import Any
 from personagym import __version__
 from personagym.envs.rewards import RewardWeights, reward_components, scalar_reward
 from personagym.records import Intent, NoiseLayer, NoiseRecord, Trajectory, Turn, UserTurn
-from personagym.simulators.analyzer import ResponseAnalyzer
+from personagym.simulators.analyzer import ResponseAnalyzer, shared_analyzer
 from personagym.simulators.persona import PersonaSchema, load_schema
 from personagym.simulators.ppopt import PPOptImportError, persona_from_ppopt
 from personagym.simulators.preferences import assess, initial_state
@@ -55,7 +55,7 @@ def import_conversations(paths: list[Path], schema: PersonaSchema | None = None)
     """Import PPOpt interaction files; a file that cannot be mapped is reported, the others still import."""
     schema = schema or load_schema()
     sampler = PersonaSampler(schema)
-    analyzer = ResponseAnalyzer(schema.taxonomy)
+    analyzer = shared_analyzer(schema.taxonomy)
     result = ConversationImport()
     for path in paths:
         try:

@@ -13,24 +13,31 @@ import functools
 import json
 import math
 import os
-import re
 import statistics
 from collections import Counter
-from itertools import pairwise
 from pathlib import Path
 from typing import Any, get_args
 
-from personagym.data.generate import MANIFEST, Format, PathLike, load_manifest, read_shard, shard_paths, worker_pool
+from personagym.data.generate import (
+    MANIFEST,
+    Format,
+    Manifest,
+    PathLike,
+    load_manifest,
+    read_shard,
+    shard_paths,
+    worker_pool,
+)
+from personagym.data.tally import Tally, node_valued_attributes
 from personagym.data.trajectories import atomic_path, require_module
-from personagym.records import NoiseLayer, Trajectory
+from personagym.records import NoiseLayer
 from personagym.rollout import make_env
 
 NOISE_LAYERS: tuple[str, ...] = get_args(NoiseLayer)
 PLOTS_DIR = "card"
-_WORD = re.compile(r"\w+")
 
 
-def dataset_stats(out_dir: PathLike, *, workers: int = 1) -> dict[str, Any]:
+def dataset_stats(out_dir: PathLike, *, workers: int = 1, tally: Tally | None = None) -> dict[str, Any]:
     """Statistics of the trajectories of a complete generation directory.
 
     Dialog length counts answered exchanges (`Trajectory.turns`); user
@@ -39,24 +46,48 @@ def dataset_stats(out_dir: PathLike, *, workers: int = 1) -> dict[str, Any]:
     category and reports which of the taxonomy's categories occur.  With
     ``workers > 1`` the shards are read in that many spawned processes (each
     checks its shards' sha256) and their counts merged: the same figures, sooner.
+    A `tally` that `generate(..., tally=...)` filled spares reading the shards
+    it counted; only the others (committed by an earlier, resumed run) are read.
     """
     if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
         raise ValueError(f"workers must be a positive int, got {workers!r}")
     manifest = load_manifest(out_dir)
     paths = shard_paths(out_dir, verify=False)  # raises, naming the missing shards, if the run is incomplete
-    shards = [(os.fspath(path), r.sha256) for path, r in zip(paths, manifest.committed().values(), strict=True)]
+    committed = manifest.committed()
+    counted = _check_tally(tally, manifest.config_hash, set(committed), out_dir)
+    shards = [(os.fspath(path), r.sha256) for path, r in zip(paths, committed.values(), strict=True)
+              if r.index not in counted]
     env_id, fmt = manifest.config.env_id, manifest.config.format
+    total = Tally()
+    if tally is not None:
+        total.merge(tally)
     if workers == 1 or len(shards) < 2:
-        tally = _tally_shards(env_id, fmt, shards)
+        total.merge(_tally_shards(env_id, fmt, shards))
     else:
         # a few chunks per worker keep both busy to the end; each returns its counts once
         size = max(1, math.ceil(len(shards) / (workers * 4)))
         chunks = [shards[i:i + size] for i in range(0, len(shards), size)]
-        tally = _Tally()
         with worker_pool(min(workers, len(chunks))) as pool:
             for part in pool.map(_tally_shards, [env_id] * len(chunks), [fmt] * len(chunks), chunks):
-                tally.merge(part)
-    categories = list(_taxonomy_of(env_id)[0].top_level())
+                total.merge(part)
+    return _stats(manifest, total, list(_taxonomy_of(env_id)[0].top_level()))
+
+
+def _check_tally(tally: Tally | None, config_hash: str, committed: set[int], out_dir: PathLike) -> set[int]:
+    """The shards `tally` counts, after checking it belongs to this run and counts only committed shards."""
+    if tally is None:
+        return set()
+    if not isinstance(tally, Tally):
+        raise TypeError(f"tally must be a personagym.data.tally.Tally, got {type(tally).__name__}")
+    if tally.shards and tally.config_hash != config_hash:
+        raise ValueError(f"the tally counts shards of another run than the one in {out_dir}")
+    if stray := tally.shards - committed:
+        raise ValueError(f"the tally counts shards {sorted(stray)[:5]} that {out_dir}'s manifest does not list")
+    return tally.shards
+
+
+def _stats(manifest: Manifest, tally: Tally, categories: list[str]) -> dict[str, Any]:
+    """The statistics dictionary of a run's manifest and the tally of all its shards."""
     return {
         "config": manifest.config.model_dump(),
         "personagym_version": manifest.personagym_version,
@@ -87,81 +118,19 @@ def _taxonomy_of(env_id: str) -> tuple[Any, frozenset[str]]:
     """The env's taxonomy and the names of its taxonomy-valued attributes (once per process)."""
     env = make_env(env_id)
     try:
-        schema = env.unwrapped.schema
-        return env.unwrapped.taxonomy, frozenset(a.name for a in schema.attributes.values() if a.type == "taxonomy")
+        return env.unwrapped.taxonomy, node_valued_attributes(env.unwrapped.schema)
     finally:
         env.close()
 
 
-def _tally_shards(env_id: str, fmt: Format, shards: list[tuple[str, str]]) -> _Tally:
+def _tally_shards(env_id: str, fmt: Format, shards: list[tuple[str, str]]) -> Tally:
     """The counts of some shards, each checked against its sha256 first (a top-level function: workers run it)."""
     taxonomy, node_valued = _taxonomy_of(env_id)
-    tally = _Tally()
+    tally = Tally()
     for path, sha256 in shards:
         for trajectory in read_shard(path, fmt, sha256):
             tally.add(trajectory, taxonomy, node_valued)
     return tally
-
-
-class _Tally:
-    """Running counts over trajectories (one pass, nothing kept but counters); tallies of disjoint shards merge."""
-
-    def __init__(self) -> None:
-        self.personas: set[str] = set()
-        self.turns: list[int] = []
-        self.pkis: list[int] = []
-        self.rewards: list[float] = []
-        self.utterances = 0
-        self.pki_kinds: Counter[str] = Counter()
-        self.certainty: Counter[str] = Counter()
-        self.pki_categories: Counter[str] = Counter()
-        self.interest_categories: Counter[str] = Counter()
-        self.noise: Counter[str] = Counter()
-        self.unigrams: set[str] = set()
-        self.bigrams: set[tuple[str, str]] = set()
-        self.unigram_total = 0
-        self.bigram_total = 0
-
-    def add(self, trajectory: Trajectory, taxonomy: Any, node_valued: frozenset[str]) -> None:
-        """Count one trajectory; `taxonomy` maps nodes to categories, `node_valued` names node-valued attributes."""
-        persona = trajectory.persona
-        if persona.persona_id not in self.personas:
-            self.personas.add(persona.persona_id)
-            for interest in persona.interests:
-                self.interest_categories[taxonomy.top_category(interest.node)] += 1
-        self.turns.append(len(trajectory.turns))
-        self.rewards.append(trajectory.total_reward)
-        n_pkis = 0
-        for user in trajectory.user_turns():
-            self.utterances += 1
-            self.noise[user.noise.layer] += 1
-            words = _WORD.findall(user.text.lower())
-            self.unigrams.update(words)
-            self.bigrams.update(pairwise(words))
-            self.unigram_total += len(words)
-            self.bigram_total += max(len(words) - 1, 0)
-            for pki in user.pkis:
-                n_pkis += 1
-                self.pki_kinds[pki.kind] += 1
-                self.certainty[pki.certainty] += 1
-                node = pki.key if pki.kind == "interest" else pki.value if pki.key in node_valued else None
-                if node is not None and node in taxonomy:
-                    self.pki_categories[taxonomy.top_category(node)] += 1
-        self.pkis.append(n_pkis)
-
-    def merge(self, other: _Tally) -> None:
-        """Add the counts of other shards (a persona's episodes share a shard, so personas never count twice)."""
-        self.personas |= other.personas
-        self.turns += other.turns
-        self.pkis += other.pkis
-        self.rewards += other.rewards
-        self.utterances += other.utterances
-        for name in ("pki_kinds", "certainty", "pki_categories", "interest_categories", "noise"):
-            getattr(self, name).update(getattr(other, name))
-        self.unigrams |= other.unigrams
-        self.bigrams |= other.bigrams
-        self.unigram_total += other.unigram_total
-        self.bigram_total += other.bigram_total
 
 
 def _distribution(values: list[float], histogram: bool = True) -> dict[str, Any]:
@@ -181,15 +150,15 @@ def _ratio(part: int, whole: int) -> float:
 # --------------------------------------------------------------------------- dataset card
 
 
-def write_card(out_dir: PathLike, *, plots: bool = True, workers: int = 1) -> Path:
+def write_card(out_dir: PathLike, *, plots: bool = True, workers: int = 1, tally: Tally | None = None) -> Path:
     """Write ``out_dir/README.md``: a dataset card with the config, statistics and (optionally) plots.
 
     Plots are PNG files under ``out_dir/card/``; they need matplotlib
     (``pip install matplotlib``, or pass ``plots=False``).  Every file is
-    written atomically.  `workers` as in `dataset_stats`.  Returns the card's path.
+    written atomically.  `workers` and `tally` as in `dataset_stats`.  Returns the card's path.
     """
     out = Path(out_dir)
-    stats = dataset_stats(out, workers=workers)
+    stats = dataset_stats(out, workers=workers, tally=tally)
     images = _write_plots(out, stats) if plots else []
     card = out / "README.md"
     with atomic_path(card) as tmp:

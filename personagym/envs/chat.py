@@ -32,7 +32,7 @@ from personagym.records import (
     Turn,
     UserTurn,
 )
-from personagym.simulators.analyzer import ResponseAnalyzer
+from personagym.simulators.analyzer import shared_analyzer
 from personagym.simulators.noise import NoiseConfig
 from personagym.simulators.persona import load_schema
 from personagym.simulators.preferences import PreferenceConfig, initial_state, snapshot
@@ -132,7 +132,7 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
         self.env_id = env_id
         self.render_mode = render_mode
         self.renderer = TemplateRenderer(self.schema)
-        self.analyzer = ResponseAnalyzer(self.taxonomy)
+        self.analyzer = shared_analyzer(self.taxonomy)
         self.llm: LLMMode | None = build_llm_mode(backend, model=model, base_url=base_url, options=llm,
                                                   analyzer=self.analyzer)
         self._loop = LoopRunner()

@@ -37,7 +37,7 @@ from personagym.llm.runner import LoopRunner
 from personagym.llm.types import LLMBackend
 from personagym.profile_format import format_profile, split_profile
 from personagym.records import Persona, UserTurn
-from personagym.simulators.analyzer import ResponseAnalyzer
+from personagym.simulators.analyzer import shared_analyzer
 from personagym.simulators.llm_renderer import SurfaceItem
 from personagym.simulators.noise import NoiseConfig
 from personagym.simulators.persona import load_schema
@@ -173,7 +173,7 @@ class PersonaChatParallelEnv(ParallelEnv[str, dict[str, Any], str | None]):
         self.max_utterance_chars = max_utterance_chars
         self.render_mode = render_mode
         self.renderer = TemplateRenderer(self.schema)
-        self.analyzer = ResponseAnalyzer(self.schema.taxonomy)
+        self.analyzer = shared_analyzer(self.schema.taxonomy)
         self.llm = build_llm_mode(backend, model=model, base_url=base_url, options=llm, analyzer=self.analyzer)
         self._loop = LoopRunner()
         self._knowledge = WorldKnowledge(self.schema, self.analyzer)

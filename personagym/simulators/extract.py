@@ -44,7 +44,7 @@ from typing import Any
 from personagym.llm.runner import LoopRunner
 from personagym.llm.types import ChatMessage, ChatRequest, Completion, LLMBackend, LLMError, Sampling, StructuredOutput
 from personagym.records import AttributeValue, Interest, Persona, Trajectory
-from personagym.simulators.analyzer import ResponseAnalyzer
+from personagym.simulators.analyzer import ResponseAnalyzer, shared_analyzer
 from personagym.simulators.persona import Attribute, PersonaSchema, load_schema
 from personagym.simulators.sampler import PersonaSampler
 from personagym.simulators.taxonomy import Taxonomy, TaxonomyError
@@ -275,7 +275,7 @@ def _parse(completion: Completion, schema: dict[str, Any]) -> dict[str, Any]:
 def _combine(schema: PersonaSchema, chunks: list[str], asks: list[tuple[int, list[Attribute] | None]],
              requests: list[ChatRequest], completions: list[Completion]) -> Extraction:
     """Votes from every parsed answer, then a coherent persona from the votes."""
-    analyzer = ResponseAnalyzer(schema.taxonomy)
+    analyzer = shared_analyzer(schema.taxonomy)
     attribute_votes: dict[str, Counter] = {}
     interest_votes: dict[str, Counter] = {}
     unresolved: list[str] = []

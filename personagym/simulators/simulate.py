@@ -85,7 +85,7 @@ def realize_turns(
     """
     from personagym.llm.registry import make_backend
     from personagym.llm.runner import LoopRunner
-    from personagym.simulators.analyzer import ResponseAnalyzer
+    from personagym.simulators.analyzer import shared_analyzer
     from personagym.simulators.llm_renderer import LanguageSurface, SurfaceItem
 
     if batch_size < 1:
@@ -95,7 +95,7 @@ def realize_turns(
     if llm is None:
         yield from stream
         return
-    surface = LanguageSurface(llm, ResponseAnalyzer(load_schema().taxonomy))
+    surface = LanguageSurface(llm, shared_analyzer(load_schema().taxonomy))
     loop = LoopRunner()
     try:
         turns_in = iter(stream)

@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from personagym.data.generate import generate, read_generated
+from personagym.data.generate import generate, load_manifest, persona_seed, read_generated
 from personagym.data.stats import dataset_stats, write_card
+from personagym.data.tally import Tally
+from tests.data.gen_policy import FAIL_PERSONA_SEED
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +55,44 @@ def test_stats_read_by_worker_processes_are_the_same(run: Path, tmp_path: Path) 
         dataset_stats(copy, workers=2)
     with pytest.raises(ValueError, match=r"workers must be a positive int, got 0"):
         dataset_stats(run, workers=0)
+
+
+@pytest.mark.parametrize(("fmt", "workers"), [("jsonl", 1), ("parquet", 2)])
+def test_counts_kept_while_generating_give_the_same_stats_without_reading(
+        tmp_path: Path, run: Path, fmt: str, workers: int) -> None:
+    tally = Tally()
+    generate(tmp_path, personas=12, episodes_per_persona=2, shard_size=5, seed=1, fmt=fmt, workers=workers,
+             tally=tally)
+    assert tally.shards == {0, 1, 2} and len(tally.turns) == 24
+    expected, card = dataset_stats(tmp_path), write_card(tmp_path, plots=False).read_text()
+    assert {k: v for k, v in expected.items() if k != "config"} == \
+        {k: v for k, v in dataset_stats(run).items() if k != "config"}  # the same trajectories in either format
+    for shard in tmp_path.glob(f"shard-*.{fmt}"):  # the tally's shards are not read again
+        shard.write_bytes(b"not a shard")
+    assert dataset_stats(tmp_path, tally=tally) == expected
+    assert write_card(tmp_path, plots=False, tally=tally).read_text() == card
+
+
+def test_a_resumed_run_reads_only_the_shards_of_the_earlier_run(
+        tmp_path: Path, run: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(FAIL_PERSONA_SEED, str(persona_seed(1, 7)))  # persona 7 is in shard 1
+    kwargs = {"personas": 12, "episodes_per_persona": 2, "shard_size": 5, "seed": 1, "fmt": "jsonl",
+              "policy": "tests.data.gen_policy:ControlledPolicy"}
+    first = Tally()
+    with pytest.raises(Exception, match="planned failure"):
+        generate(tmp_path, tally=first, **kwargs)
+    assert first.shards == set(load_manifest(tmp_path).committed()) == {0}
+    monkeypatch.delenv(FAIL_PERSONA_SEED)
+    second = Tally()
+    generate(tmp_path, resume=True, tally=second, **kwargs)
+    assert second.shards == {1, 2}
+    assert dataset_stats(tmp_path, tally=second) == dataset_stats(tmp_path)
+    with pytest.raises(ValueError, match=r"shards \[1, 2\] are counted twice"):
+        Tally().merge(second).merge(second)
+    with pytest.raises(ValueError, match="counts shards of another run"):
+        dataset_stats(run, tally=second)
+    with pytest.raises(TypeError, match="tally must be a personagym.data.tally.Tally, got dict"):
+        dataset_stats(run, tally={})  # type: ignore[arg-type]
 
 
 def test_card_has_the_config_stats_and_plots(run: Path) -> None:

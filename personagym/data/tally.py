@@ -1,0 +1,120 @@
+"""Running counts over trajectories for a dataset's statistics: one pass, mergeable.
+
+A `Tally` keeps only counters and vocabulary sets, never trajectories.  Tallies
+of disjoint shards merge exactly, so generation workers count the trajectories
+they write and the parent merges their tallies as it commits the shards: the
+dataset card then needs no second read of the data (`personagym.data.stats`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from itertools import pairwise
+
+from personagym.records import Trajectory
+from personagym.simulators.persona import PersonaSchema
+from personagym.simulators.taxonomy import Taxonomy
+
+_WORD = re.compile(r"\w+")
+
+
+def node_valued_attributes(schema: PersonaSchema) -> frozenset[str]:
+    """Names of the attributes whose values are taxonomy nodes (their PKIs count toward category coverage)."""
+    return frozenset(a.name for a in schema.attributes.values() if a.type == "taxonomy")
+
+
+class Tally:
+    """Counts over the trajectories of some shards of one generation run.
+
+    `shards` names the shards counted and `config_hash` the run, so a tally is
+    never merged twice into the same count nor used for another directory.
+    """
+
+    def __init__(self) -> None:
+        self.shards: set[int] = set()
+        self.config_hash: str | None = None
+        self.personas: set[str] = set()
+        self.turns: list[int] = []
+        self.pkis: list[int] = []
+        self.rewards: list[float] = []
+        self.utterances = 0
+        self.pki_kinds: Counter[str] = Counter()
+        self.certainty: Counter[str] = Counter()
+        self.pki_categories: Counter[str] = Counter()
+        self.interest_categories: Counter[str] = Counter()
+        self.noise: Counter[str] = Counter()
+        self.unigrams: set[str] = set()
+        self.bigrams: set[tuple[str, str]] = set()
+        self.unigram_total = 0
+        self.bigram_total = 0
+
+    @classmethod
+    def of_shard(cls, index: int, config_hash: str) -> Tally:
+        """An empty tally for shard `index` of the run with `config_hash`."""
+        tally = cls()
+        tally.shards.add(index)
+        tally.config_hash = config_hash
+        return tally
+
+    def counting(self, trajectories: Iterable[Trajectory], taxonomy: Taxonomy,
+                 node_valued: frozenset[str]) -> Iterator[Trajectory]:
+        """Yield `trajectories` unchanged, counting each (so a writer's stream is counted as it is written)."""
+        for trajectory in trajectories:
+            self.add(trajectory, taxonomy, node_valued)
+            yield trajectory
+
+    def add(self, trajectory: Trajectory, taxonomy: Taxonomy, node_valued: frozenset[str]) -> None:
+        """Count one trajectory; `taxonomy` maps nodes to categories, `node_valued` names node-valued attributes."""
+        persona = trajectory.persona
+        if persona.persona_id not in self.personas:
+            self.personas.add(persona.persona_id)
+            for interest in persona.interests:
+                self.interest_categories[taxonomy.top_category(interest.node)] += 1
+        self.turns.append(len(trajectory.turns))
+        self.rewards.append(trajectory.total_reward)
+        n_pkis = 0
+        for user in trajectory.user_turns():
+            self.utterances += 1
+            self.noise[user.noise.layer] += 1
+            words = _WORD.findall(user.text.lower())
+            self.unigrams.update(words)
+            self.bigrams.update(pairwise(words))
+            self.unigram_total += len(words)
+            self.bigram_total += max(len(words) - 1, 0)
+            for pki in user.pkis:
+                n_pkis += 1
+                self.pki_kinds[pki.kind] += 1
+                self.certainty[pki.certainty] += 1
+                node = pki.key if pki.kind == "interest" else pki.value if pki.key in node_valued else None
+                if node is not None and node in taxonomy:
+                    self.pki_categories[taxonomy.top_category(node)] += 1
+        self.pkis.append(n_pkis)
+
+    def merge(self, other: Tally) -> Tally:
+        """Add the counts of other shards of the same run (a persona's episodes share a shard); returns self.
+
+        Raises ValueError if `other` counts a shard this tally already counts,
+        or belongs to another run: either would make the figures wrong.
+        """
+        if other.config_hash is not None:
+            if self.config_hash not in (None, other.config_hash):
+                raise ValueError(f"cannot merge tallies of two runs (config hashes {self.config_hash[:12]} "
+                                 f"and {other.config_hash[:12]})")
+            self.config_hash = other.config_hash
+        if overlap := self.shards & other.shards:
+            raise ValueError(f"shards {sorted(overlap)[:5]} are counted twice")
+        self.shards |= other.shards
+        self.personas |= other.personas
+        self.turns += other.turns
+        self.pkis += other.pkis
+        self.rewards += other.rewards
+        self.utterances += other.utterances
+        for name in ("pki_kinds", "certainty", "pki_categories", "interest_categories", "noise"):
+            getattr(self, name).update(getattr(other, name))
+        self.unigrams |= other.unigrams
+        self.bigrams |= other.bigrams
+        self.unigram_total += other.unigram_total
+        self.bigram_total += other.bigram_total
+        return self

@@ -485,11 +485,11 @@ def _run_shards(out: Path, config: GenerateConfig, todo: list[int], workers: int
         for future in as_completed(futures):
             if future.cancelled():
                 continue
+            index = futures.pop(future)  # a done future keeps its result (the shard's counts) while referenced
             try:
                 built = future.result()
             except Exception as err:  # a failure inside a worker, or a dead worker (fails every pending shard)
-                failures[futures[future]] = (WORKER_DIED if isinstance(err, BrokenProcessPool)
-                                             else f"{type(err).__name__}: {err}")
+                failures[index] = WORKER_DIED if isinstance(err, BrokenProcessPool) else f"{type(err).__name__}: {err}"
                 for other in futures:
                     other.cancel()
                 continue

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import gc
 import os
 import re
 import signal
@@ -24,6 +25,7 @@ from personagym.data.generate import (
     read_generated,
     shard_paths,
 )
+from personagym.data.tally import Tally
 from tests.data.gen_policy import DELAY, EXIT_PERSONA_SEED, FAIL_PERSONA_SEED
 
 REPO = Path(__file__).resolve().parents[2]
@@ -140,6 +142,16 @@ def test_resume_redoes_a_corrupt_or_missing_shard(tmp_path: Path, reference: dic
 def test_two_workers_write_the_same_files_as_one(tmp_path: Path, reference: dict[str, Path]) -> None:
     generate(tmp_path, fmt="parquet", workers=2, **SMALL)
     assert _files(tmp_path) == _files(reference["parquet"])
+
+
+def test_the_parent_keeps_no_shard_counts_once_merged(tmp_path: Path) -> None:
+    # a finished future holds its result: keeping the futures kept every shard's counts (GBs at 1M trajectories)
+    live: list[int] = []
+    tally = Tally()
+    generate(tmp_path, fmt="jsonl", workers=2, tally=tally, **{**SMALL, "personas": 80},
+             progress=lambda done, total: live.append(sum(isinstance(o, Tally) for o in gc.get_objects())))
+    assert len(tally.shards) == 10 and len(live) == 11
+    assert max(live) <= 3  # the run's tally, the shard being committed and at most one more that just finished
 
 
 def test_a_failing_worker_fails_the_run_naming_the_shard(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from personagym.records import MentionFeature, ResponseFeatures
-from personagym.simulators.analyzer import ResponseAnalyzer
+from personagym.simulators.analyzer import ResponseAnalyzer, shared_analyzer
 from personagym.simulators.taxonomy import Taxonomy
 
 
@@ -408,3 +410,15 @@ def test_reading_level_counts_vowel_groups(analyzer: ResponseAnalyzer, text: str
     silent = len(re.findall(r"[aiouy][b-df-hj-np-tv-xz0-9]e(?=[\x00-\x2f\x3a-\x60\x7b-\x7f]|$)", lower))
     expected = max(0.0, 0.39 * words / sentences + 11.8 * max(words, groups - silent) / words - 15.59)
     assert features.reading_level == pytest.approx(expected)
+
+
+def test_envs_share_one_analyzer_per_taxonomy(taxonomy: Taxonomy, tmp_path: Path) -> None:
+    import gymnasium as gym
+
+    first, second = gym.make("PersonaGym/Chat-v0"), gym.make("PersonaGym/ChatNoisy-v0")
+    assert first.unwrapped.analyzer is second.unwrapped.analyzer is shared_analyzer(taxonomy)
+    tree = tmp_path / "tiny.txt"
+    tree.write_text("Food\n  Pizza\n", encoding="utf-8")
+    other = Taxonomy.from_files([tree])
+    assert shared_analyzer(other) is not shared_analyzer(taxonomy)
+    assert shared_analyzer(other).mentions("Pizza, please") == [("food/pizza", "neutral")]

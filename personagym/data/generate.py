@@ -27,7 +27,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from pathlib import Path
@@ -65,6 +65,7 @@ WORKER_DIED = ("BrokenProcessPool: a worker process died (killed, out of memory,
 MANIFEST = "manifest.json"
 MANIFEST_VERSION = 1
 DEFAULT_SHARD_SIZE = 256
+IN_FLIGHT_PER_WORKER = 2  # shards submitted per local worker: one running, one queued while the parent commits
 _WRITERS = {"parquet": write_parquet, "jsonl": write_jsonl}
 _READERS = {"parquet": read_parquet, "jsonl": read_jsonl}
 #: Temporary files our atomic writers leave behind when a process is killed mid-write.
@@ -478,22 +479,27 @@ def _run_shards(out: Path, config: GenerateConfig, todo: list[int], workers: int
                 return {index: f"{type(err).__name__}: {err}"}
             commit(built)
         return failures
+    out_dir, cfg = os.fspath(out), config.model_dump()
+    pending, running = list(reversed(todo)), dict[Future[BuiltShard], int]()
     pool = worker_pool(workers)
     try:
-        futures: dict[Future[BuiltShard], int] = {
-            pool.submit(_build_shard, os.fspath(out), index, config.model_dump(), count): index for index in todo}
-        for future in as_completed(futures):
-            if future.cancelled():
-                continue
-            index = futures.pop(future)  # a done future keeps its result (the shard's counts) while referenced
-            try:
-                built = future.result()
-            except Exception as err:  # a failure inside a worker, or a dead worker (fails every pending shard)
-                failures[index] = WORKER_DIED if isinstance(err, BrokenProcessPool) else f"{type(err).__name__}: {err}"
-                for other in futures:
-                    other.cancel()
-                continue
-            commit(built)
+        while pending or running:
+            # a bounded window: a finished future holds its shard's counts until committed, and
+            # a parent slower than its workers would otherwise hold every finished shard at once
+            while pending and not failures and len(running) < IN_FLIGHT_PER_WORKER * workers:
+                index = pending.pop()
+                running[pool.submit(_build_shard, out_dir, index, cfg, count)] = index
+            if not running:
+                break
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in sorted(done, key=running.__getitem__):
+                index = running.pop(future)
+                try:
+                    built = future.result()
+                except Exception as err:  # a failure inside a worker, or a dead worker (fails every running shard)
+                    failures[index] = WORKER_DIED if isinstance(err, BrokenProcessPool) else f"{type(err).__name__}: {err}"
+                    continue
+                commit(built)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     return failures

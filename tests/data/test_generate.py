@@ -144,14 +144,19 @@ def test_two_workers_write_the_same_files_as_one(tmp_path: Path, reference: dict
     assert _files(tmp_path) == _files(reference["parquet"])
 
 
-def test_the_parent_keeps_no_shard_counts_once_merged(tmp_path: Path) -> None:
-    # a finished future holds its result: keeping the futures kept every shard's counts (GBs at 1M trajectories)
+def test_the_parent_holds_a_bounded_number_of_shard_results(tmp_path: Path) -> None:
+    # a finished future holds its shard's counts until committed: a parent slower than its workers
+    # (here it sleeps in every progress call) must not hold every finished shard (GBs at 1M trajectories)
     live: list[int] = []
+
+    def slow_progress(done: int, total: int) -> None:
+        live.append(sum(isinstance(o, Tally) for o in gc.get_objects()))
+        time.sleep(0.3)
+
     tally = Tally()
-    generate(tmp_path, fmt="jsonl", workers=2, tally=tally, **{**SMALL, "personas": 80},
-             progress=lambda done, total: live.append(sum(isinstance(o, Tally) for o in gc.get_objects())))
-    assert len(tally.shards) == 10 and len(live) == 11
-    assert max(live) <= 3  # the run's tally, the shard being committed and at most one more that just finished
+    generate(tmp_path, fmt="jsonl", workers=2, tally=tally, progress=slow_progress, **{**SMALL, "personas": 96})
+    assert len(tally.shards) == 12 and len(live) == 13
+    assert max(live) <= 1 + gen.IN_FLIGHT_PER_WORKER * 2  # the run's tally and the shards in flight
 
 
 def test_a_failing_worker_fails_the_run_naming_the_shard(

@@ -14,6 +14,8 @@ from types import ModuleType
 import pytest
 
 from personagym.data.generate import GenerationError, generate, load_manifest, persona_seed, shard_paths
+from personagym.data.stats import dataset_stats
+from personagym.data.tally import Tally
 from tests.data.gen_policy import FAIL_PERSONA_SEED
 
 REPO = Path(__file__).resolve().parents[2]
@@ -41,12 +43,15 @@ def _files(directory: Path) -> dict[str, bytes]:
 
 
 def test_ray_writes_the_same_files_as_local_processes(ray_instance: ModuleType, tmp_path: Path) -> None:
-    manifest = generate(tmp_path / "ray", executor="ray", workers=2, **SMALL)
+    tally = Tally()
+    manifest = generate(tmp_path / "ray", executor="ray", workers=2, tally=tally, **SMALL)
     local = generate(tmp_path / "local", **SMALL)
     assert manifest.complete and manifest.counts["trajectories"] == 24 and len(manifest.shards) == 3
     assert [s.sha256 for s in manifest.shards] == [s.sha256 for s in local.shards]
     assert _files(tmp_path / "ray") == _files(tmp_path / "local")  # shards and manifest, byte for byte
     assert ray_instance.is_initialized()  # an instance generate() did not start is left running
+    assert tally.shards == {0, 1, 2}  # Ray tasks count what they write, like local workers
+    assert dataset_stats(tmp_path / "ray", tally=tally) == dataset_stats(tmp_path / "local")
 
 
 def test_a_failing_ray_task_fails_the_run_naming_the_shard(ray_instance: ModuleType, tmp_path: Path) -> None:

@@ -497,7 +497,8 @@ def _run_shards(out: Path, config: GenerateConfig, todo: list[int], workers: int
                 try:
                     built = future.result()
                 except Exception as err:  # a failure inside a worker, or a dead worker (fails every running shard)
-                    failures[index] = WORKER_DIED if isinstance(err, BrokenProcessPool) else f"{type(err).__name__}: {err}"
+                    died = isinstance(err, BrokenProcessPool)
+                    failures[index] = WORKER_DIED if died else f"{type(err).__name__}: {err}"
                     continue
                 commit(built)
     finally:

@@ -126,18 +126,24 @@ def check_llm_trajectory(trajectory: Trajectory) -> dict[str, int]:
 
 @pytest.mark.llm
 def test_openai_backend_env_writes_the_words_and_keeps_the_rewards(vllm_server) -> None:
-    backend = OpenAIBackend(vllm_server.served_model_name, base_url=vllm_server.base_url)
-    env = PersonaChatEnv(backend=backend, noise_rate=0.5, llm=SHORT_LLM, **SHORT)
-    trajectory = play(env, 7)
-    counts = check_llm_trajectory(trajectory)
-    assert counts.get("llm", 0) >= 1, counts
-    assert trajectory.config["llm"]["backend"] == "openai"
-    assert backend.usage.completion_tokens > 0
-    # the LLM writes words only: the same actions earn the same rewards as in template mode
-    template = play(PersonaChatEnv(noise_rate=0.5, **SHORT), 7)
-    assert [t.reward_components for t in trajectory.turns] == [t.reward_components for t in template.turns]
-    assert [t.user.intent for t in trajectory.turns] == [t.user.intent for t in template.turns]
-    env.close()
+    # the 135M test model keeps the required phrases in few of its answers (which ones moves with the
+    # library versions that convert it): play episodes until one has a turn the LLM wrote
+    for seed in range(7, 13):
+        backend = OpenAIBackend(vllm_server.served_model_name, base_url=vllm_server.base_url)
+        env = PersonaChatEnv(backend=backend, noise_rate=0.5, llm=SHORT_LLM, **SHORT)
+        trajectory = play(env, seed)
+        env.close()
+        counts = check_llm_trajectory(trajectory)
+        assert trajectory.config["llm"]["backend"] == "openai"
+        assert backend.usage.completion_tokens > 0
+        # the LLM writes words only: the same actions earn the same rewards as in template mode
+        template = play(PersonaChatEnv(noise_rate=0.5, **SHORT), seed)
+        assert [t.reward_components for t in trajectory.turns] == [t.reward_components for t in template.turns]
+        assert [t.user.intent for t in trajectory.turns] == [t.user.intent for t in template.turns]
+        if counts.get("llm", 0) >= 1:
+            break
+    else:
+        pytest.fail("no user turn written by the LLM in 6 episodes (every one fell back to the template)")
 
 
 @pytest.mark.llm

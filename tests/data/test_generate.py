@@ -186,12 +186,26 @@ def test_a_dead_worker_is_reported_once_for_all_the_shards_it_failed(
     assert "a worker process died" in message and "resume=True" in message
     manifest = load_manifest(tmp_path)
     assert 2 not in manifest.committed()
-    assert re.search(r"\b2\b", message.split("BrokenProcessPool")[0]), message  # shard 2 is among those named
+    assert 2 in _named_shards(message.split("BrokenProcessPool")[0]), message  # shard 2 is among those named
     shard_files = [p.name for p in tmp_path.iterdir() if p.name != MANIFEST and not gen._TEMP_FILE.match(p.name)]
     assert sorted(shard_files) == sorted(s.file for s in manifest.shards)  # exactly the committed shards are whole
     monkeypatch.delenv(EXIT_PERSONA_SEED)
     generate(tmp_path, fmt="jsonl", resume=True, **SMALL)
     assert _files(tmp_path) == _files(reference["jsonl"])
+
+
+def _named_shards(report: str) -> set[int]:
+    """The shard indices a failure report names: 'shard 2 (' or 'N shards (0-3, 7; ...'."""
+    spans = re.search(r"\d+ shards \(([\d, -]+);", report)
+    if not spans:
+        single = re.search(r"shard (\d+) \(", report)
+        assert single, report
+        return {int(single.group(1))}
+    named: set[int] = set()
+    for part in spans.group(1).split(", "):
+        a, _, b = part.partition("-")
+        named.update(range(int(a), int(b or a) + 1))
+    return named
 
 
 def test_failures_are_grouped_by_error() -> None:
@@ -202,6 +216,8 @@ def test_failures_are_grouped_by_error() -> None:
     assert report == ("shard 1 (personas 10-19, shard-00001.jsonl): EpisodeError: persona 12 episode 0: boom; "
                       f"397 shards (3-399; the first is shard 3 (personas 30-39, shard-00003.jsonl)): "
                       f"{gen.WORKER_DIED}")
+    first, rest = report.split("; ", 1)
+    assert _named_shards(first) == {1} and _named_shards(rest) == set(range(3, 400))
 
 
 def test_a_disk_error_names_the_path_and_keeps_the_manifest_consistent(

@@ -54,8 +54,9 @@ def rss_bytes(pid: int) -> int:
 def measure(args: argparse.Namespace, out: Path) -> dict:
     """One CLI run into `out`, sampled every second."""
     cli = [str(Path(sys.executable).with_name("personagym")), "generate", "--out", str(out),
-           "--personas", str(args.trajectories), "--workers", str(args.workers), "--format", args.format,
-           "--env", args.env_id, "--policy", args.policy]
+           "--personas", str(args.trajectories // args.episodes_per_persona),
+           "--episodes-per-persona", str(args.episodes_per_persona), "--workers", str(args.workers),
+           "--format", args.format, "--env", args.env_id, "--policy", args.policy]
     start = time.time()
     proc = subprocess.Popen(cli, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     peak_tree = peak_one = 0
@@ -69,7 +70,8 @@ def measure(args: argparse.Namespace, out: Path) -> dict:
     generating = (out / "manifest.json").stat().st_mtime - start
     size = sum(p.stat().st_size for p in out.glob("shard-*"))
     return {
-        "trajectories": args.trajectories, "workers": args.workers, "format": args.format,
+        "trajectories": args.trajectories, "episodes_per_persona": args.episodes_per_persona,
+        "workers": args.workers, "format": args.format,
         "env_id": args.env_id, "policy": args.policy,
         "generate_seconds": round(generating, 1), "trajectories_per_s": round(args.trajectories / generating, 1),
         "card_seconds": round(total - generating, 1), "total_seconds": round(total, 1),
@@ -81,12 +83,17 @@ def measure(args: argparse.Namespace, out: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--trajectories", type=int, default=1_000_000)
+    parser.add_argument("--episodes-per-persona", type=int, default=1,
+                        help="episodes per persona (PersonaAtlas has about 5); must divide --trajectories")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--format", default="jsonl", choices=["jsonl", "parquet"])
     parser.add_argument("--env-id", default="PersonaGym/Chat-v0")
     parser.add_argument("--policy", default="generic")
     parser.add_argument("--dir", type=Path, default=None, help="where to write (default: a temporary directory)")
     args = parser.parse_args()
+    if args.episodes_per_persona < 1 or args.trajectories % args.episodes_per_persona:
+        parser.error(f"--episodes-per-persona {args.episodes_per_persona} must be >= 1 and divide "
+                     f"--trajectories {args.trajectories}")
     root = Path(tempfile.mkdtemp(prefix="personagym-scale-", dir=args.dir))
     try:
         result = measure(args, root / "run")

@@ -41,6 +41,7 @@ class FaultProxy:
         self.port = 0
         self.applied: list[tuple[str, str]] = []  # (marker, fault) in the order they were injected
         self.forwarded = 0  # requests passed to the upstream server
+        self.passed: list[tuple[bytes, bytes]] = []  # (request body, upstream answer) passed on unchanged
         self._rules: dict[str, tuple[deque[str], bool]] = {}
         self._lock = threading.Lock()
         self._loop = asyncio.new_event_loop()
@@ -84,6 +85,14 @@ class FaultProxy:
         with self._lock:
             self._rules.clear()
 
+    def passed_text(self, marker: str) -> str:
+        """The completion text of the last request containing `marker` that passed through unchanged."""
+        with self._lock:
+            answers = [payload for body, payload in self.passed if marker.encode() in body]
+        if not answers:
+            raise AssertionError(f"no request with {marker!r} passed through the proxy unchanged")
+        return json.loads(answers[-1])["choices"][0]["message"]["content"]
+
     def _fault_for(self, body: bytes) -> str | None:
         text = body.decode(errors="replace")
         with self._lock:
@@ -115,6 +124,9 @@ class FaultProxy:
             status, payload = await self._forward(head, body)
             if status == 200 and fault in ("empty", "badjson"):
                 payload = _rewrite_text(payload, "" if fault == "empty" else '{"name": "Al')
+            if fault is None:
+                with self._lock:
+                    self.passed.append((body, payload))
             response = _response(status, payload)
             if fault == "truncate":
                 response = response[: len(response) - len(payload) // 2]

@@ -200,6 +200,17 @@ def test_make_backend_local_uses_the_prepared_model(local_model_dir: Path, tmp_p
 
 
 @pytest.mark.llm
+def test_the_request_seed_and_sampling_reach_both_engines() -> None:
+    # what PersonaGym controls of reproducibility; the engines' numerics are not batch-invariant on a CPU
+    request = chat("x", seed=7, temperature=0.3, top_p=0.9, stop=("END",))
+    params = VLLMBackend._sampling_params(request)
+    assert (params.seed, params.temperature, params.top_p, params.max_tokens, params.stop) == (7, 0.3, 0.9, 48, ["END"])
+    body = OpenAIBackend("m", base_url="http://127.0.0.1:9/v1")._body(request)
+    assert {k: body[k] for k in ("seed", "temperature", "top_p", "max_tokens", "stop")} == {
+        "seed": 7, "temperature": 0.3, "top_p": 0.9, "max_tokens": 48, "stop": ["END"]}
+
+
+@pytest.mark.llm
 @pytest.mark.parametrize("backend_name", BACKENDS)
 def test_batch_generation_counts_usage(
     backend_name: str, request: pytest.FixtureRequest, llm_runner: LoopRunner
@@ -216,9 +227,6 @@ def test_batch_generation_counts_usage(
     assert usage.prompt_tokens - before[1] == sum(c.prompt_tokens for c in out)
     assert usage.completion_tokens - before[2] == sum(c.completion_tokens for c in out)
     assert usage.by_tag["q"] >= 8
-    # same seed, same text: reproducible (alone both times: batch composition changes bf16 numerics)
-    once, again = (llm_runner.run(backend.generate(batch[:1])) for _ in range(2))
-    assert once[0].ok and [c.text for c in again] == [c.text for c in once]
 
 
 @pytest.mark.llm
@@ -324,12 +332,12 @@ def test_cache_entries_belong_to_one_backend_and_model(
 def test_openai_backend_works_across_event_loops(openai_backend: OpenAIBackend) -> None:
     """`asyncio.run` twice with one backend: its client and semaphore follow the running loop.
 
-    One request at a time: the server batches concurrent requests differently from run to run, and a
-    different batch gives different numerics (so different text for the same seed).
+    One request at a time, so the semaphore is used on both loops.  The texts are not compared: the server
+    is not batch-invariant, and a warm prefix cache changes its numerics (the same seed can give other text).
     """
     backend = OpenAIBackend(openai_backend.model, base_url=openai_backend.base_url, max_concurrency=1)
     first = asyncio.run(backend.generate(questions(3)))
     second = asyncio.run(backend.generate(questions(3)))
-    assert all(c.ok for c in first + second)
-    assert [c.text for c in first] == [c.text for c in second]
+    assert all(c.ok and c.text and not c.cached and c.attempts == 1 for c in first + second)
+    assert backend.usage.requests == 6 and backend.usage.retries == 0
     asyncio.run(backend.aclose())

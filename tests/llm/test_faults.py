@@ -78,15 +78,17 @@ def test_transient_fault_is_retried_and_gives_the_unfaulted_text(
     fault: str, flaky: OpenAIBackend, proxy: FaultProxy, openai_backend: OpenAIBackend, llm_runner: LoopRunner
 ) -> None:
     request = chat(f"FAULT-{fault} Tell me about rivers.", f"fault {fault}")
-    started = time.monotonic()
-    expected = llm_runner.run(openai_backend.generate([request]))[0]
     if fault == "hang":  # the proxy answers nothing: the attempt must time out, the retry must not
+        started = time.monotonic()
+        llm_runner.run(openai_backend.generate([request]))
         flaky.timeout = max(3.0, 5 * (time.monotonic() - started))
     proxy.fail(f"FAULT-{fault}", fault)
     out = llm_runner.run(flaky.generate([request]))[0]
     assert (f"FAULT-{fault}", fault) in proxy.applied
     assert out.ok and out.attempts == 2 and flaky.usage.retries == 1
-    assert out.text == expected.text and out.completion_tokens == expected.completion_tokens
+    # the very words the server sent for the unfaulted attempt (a second generation could differ: vLLM on a
+    # CPU is not batch-invariant, and a warm prefix cache changes the numerics)
+    assert out.text == proxy.passed_text(f"FAULT-{fault}") and out.text
 
 
 def test_malformed_json_is_retried_for_a_json_schema_request(

@@ -376,10 +376,18 @@ def shard_paths(out_dir: PathLike, *, allow_incomplete: bool = False, verify: bo
 
 
 def read_generated(out_dir: PathLike, *, allow_incomplete: bool = False) -> Iterator[Trajectory]:
-    """Every trajectory of a generation directory, shard by shard, in persona and episode order."""
+    """Every trajectory of a generation directory, shard by shard, in persona and episode order.
+
+    Each shard is checked against its sha256 just before it is read, so the
+    first trajectory comes after one shard's hash rather than the whole run's
+    (about 40 s at 1M trajectories); a damaged shard raises when it is reached.
+    An incomplete run raises at once, as `shard_paths` does.
+    """
     manifest = load_manifest(out_dir)
     reader = _READERS[manifest.config.format]
-    for path in shard_paths(out_dir, allow_incomplete=allow_incomplete):
+    paths = shard_paths(out_dir, allow_incomplete=allow_incomplete, verify=False)
+    for path, record in zip(paths, manifest.committed().values(), strict=True):
+        _verify_shard(path, record.sha256)
         yield from reader(path)
 
 

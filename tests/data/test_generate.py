@@ -139,6 +139,21 @@ def test_resume_redoes_a_corrupt_or_missing_shard(tmp_path: Path, reference: dic
     assert _files(out) == _files(reference["parquet"])
 
 
+def test_reading_checks_each_shard_as_it_reaches_it(tmp_path: Path, reference: dict[str, Path]) -> None:
+    # streaming starts after one shard's hash, not the whole run's; a damaged shard stops it where it lies
+    for name, data in _files(reference["jsonl"]).items():
+        (tmp_path / name).write_bytes(data)
+    manifest = load_manifest(tmp_path)
+    last = tmp_path / manifest.shards[-1].file
+    last.write_bytes(last.read_bytes()[:-10] + b" " * 10)
+    read = read_generated(tmp_path)
+    expected = list(read_generated(reference["jsonl"]))
+    before_last = sum(s.trajectories for s in manifest.shards[:-1])
+    assert [next(read) for _ in range(before_last)] == expected[:before_last]
+    with pytest.raises(ValueError, match=rf"{last.name} does not match the sha256"):
+        next(read)
+
+
 def test_two_workers_write_the_same_files_as_one(tmp_path: Path, reference: dict[str, Path]) -> None:
     generate(tmp_path, fmt="parquet", workers=2, **SMALL)
     assert _files(tmp_path) == _files(reference["parquet"])

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from personagym.llm.cache import ResponseCache
 from personagym.llm.openai_backend import OpenAIBackend
 from personagym.llm.runner import LoopRunner
 from personagym.llm.server import VLLMServer
@@ -73,3 +74,17 @@ def vllm_backend(local_model_dir: Path, llm_runner: LoopRunner) -> Iterator[VLLM
     backend.start()
     yield backend
     llm_runner.run(backend.aclose())
+
+
+@pytest.fixture
+def replaying_vllm_backend(vllm_backend: VLLMBackend, tmp_path: Path,
+                           monkeypatch: pytest.MonkeyPatch) -> Iterator[VLLMBackend]:
+    """`vllm_backend` with a fresh on-disk cache for one test, so a repeated request replays the first words.
+
+    vLLM on a CPU is not batch-invariant (a request batched with other neighbours can come out
+    differently), so a test that checks PersonaGym sends the same requests twice compares cache hits.
+    """
+    cache = ResponseCache(tmp_path / "llm.sqlite")
+    monkeypatch.setattr(vllm_backend, "cache", cache)
+    yield vllm_backend
+    cache.close()

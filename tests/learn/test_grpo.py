@@ -29,7 +29,6 @@ from personagym.learn.grpo import (
     trl_row,
     write_jsonl,
 )
-from personagym.llm.cache import ResponseCache
 from personagym.llm.types import Sampling
 from personagym.llm.vllm_backend import VLLMBackend
 from personagym.policies.llm_policy import DEFAULT_SYSTEM_PROMPT
@@ -232,20 +231,15 @@ def test_one_iteration_on_vllm(vllm_backend: VLLMBackend, llm_runner, tmp_path: 
 
 
 @pytest.mark.llm
-def test_same_seed_same_batch(vllm_backend: VLLMBackend, llm_runner, tmp_path: Path,
-                              monkeypatch: pytest.MonkeyPatch) -> None:
-    # vLLM on a CPU is not batch-invariant: a seeded request batched with different neighbours can come
-    # out differently.  So the second run replays the engine's words from a cache: every one of its
-    # requests must hit (same prompts, same sampling seeds), and then every row must be the same.
-    cache = ResponseCache(tmp_path / "llm.sqlite")
-    monkeypatch.setattr(vllm_backend, "cache", cache)
+def test_same_seed_same_batch(replaying_vllm_backend: VLLMBackend, llm_runner) -> None:
+    # the second run replays the engine's words: every one of its requests must hit the cache (same
+    # prompts, same sampling seeds), and then every row must be the same
+    backend = replaying_vllm_backend
     config = GRPOConfig(group_size=3, max_tokens=48, seed=3)
     batches = []
     for _ in range(2):
-        requests, cached = vllm_backend.usage.requests, vllm_backend.usage.cached
-        batches.append(
-            GRPOLoop(vllm_backend, [PersonaChatEnv(), PersonaChatEnv()], config, runner=llm_runner).step().rows)
-    assert vllm_backend.usage.requests - requests == vllm_backend.usage.cached - cached == 6
-    cache.close()
+        requests, cached = backend.usage.requests, backend.usage.cached
+        batches.append(GRPOLoop(backend, [PersonaChatEnv(), PersonaChatEnv()], config, runner=llm_runner).step().rows)
+    assert backend.usage.requests - requests == backend.usage.cached - cached == 6
     assert batches[0] == batches[1]
     assert len({row["completion"][0]["content"] for row in batches[0]}) > 2  # the groups hold distinct samples

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from pathlib import Path
 
 import gymnasium as gym
 import pytest
 
 import personagym  # noqa: F401 - registers the envs
 from personagym.envs.chat import parse_persona
-from personagym.llm.cache import ResponseCache
 from personagym.llm.types import ChatMessage
 from personagym.policies import make_policy
 from personagym.records import Persona
@@ -135,19 +133,15 @@ def test_extraction_from_trajectories_gives_a_persona_an_env_accepts(vllm_backen
 
 
 @pytest.mark.llm
-def test_extraction_from_chat_messages_and_the_sync_wrapper(vllm_backend, llm_runner, schema, tmp_path: Path,
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_extraction_from_chat_messages_and_the_sync_wrapper(replaying_vllm_backend, llm_runner, schema) -> None:
+    backend = replaying_vllm_backend
     chats = [[{"role": "user", "content": "I'm vegan, so no meat or dairy please. I love jazz and hate horror films."},
               {"role": "assistant", "content": "Noted!"},
               {"role": "user", "content": "Keep it brief: bullet points only."}]]
-    # vLLM on a CPU is not batch-invariant, so the async call replays the sync call's words from a cache:
-    # it must send the very same requests, and then build the same persona
-    cache = ResponseCache(tmp_path / "llm.sqlite")
-    monkeypatch.setattr(vllm_backend, "cache", cache)
-    persona = extract_persona_sync(vllm_backend, chats, attributes=["diet", "length_pref"], runner=llm_runner)
-    requests, cached = vllm_backend.usage.requests, vllm_backend.usage.cached
-    assert persona == llm_runner.run(extract_persona(vllm_backend, chats, attributes=["diet", "length_pref"]))
-    assert vllm_backend.usage.requests - requests == vllm_backend.usage.cached - cached > 0
-    cache.close()
+    persona = extract_persona_sync(backend, chats, attributes=["diet", "length_pref"], runner=llm_runner)
+    # the async call replays the sync call's words: it must send the very same requests, and build the same persona
+    requests, cached = backend.usage.requests, backend.usage.cached
+    assert persona == llm_runner.run(extract_persona(backend, chats, attributes=["diet", "length_pref"]))
+    assert backend.usage.requests - requests == backend.usage.cached - cached > 0
     assert all(schema.attribute(name).type == "taxonomy" for name in set(persona.attributes) - {"diet", "length_pref"})
     gym.make("PersonaGym/Chat-v0").reset(seed=1, options={"persona": persona.model_dump(mode="json")})

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import gymnasium as gym
 import pytest
 
 import personagym  # noqa: F401 - registers the envs
-from personagym.llm.cache import ResponseCache
 from personagym.llm.types import Completion, Sampling
 from personagym.policies import make_policy
 from personagym.simulators.analyzer import CASUAL_WORDS, FORMAL_WORDS, ResponseAnalyzer
@@ -189,13 +187,11 @@ def test_injection_changes_no_structured_reward(index: int, analyzer: ResponseAn
 
 # -- with a real model -----------------------------------------------------------------------
 @pytest.mark.llm
-def test_injected_replies_get_bounded_strictly_parsed_terms(vllm_backend, llm_runner, tmp_path: Path,
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_injected_replies_get_bounded_strictly_parsed_terms(replaying_vllm_backend, llm_runner) -> None:
     """Through the real model, every judgement is a strictly parsed pair of scores or an invalid 0.0."""
-    # vLLM on a CPU is not batch-invariant (CI saw a greedy judgement change with its batch neighbours),
-    # so the batch API is compared on cached completions: it must send the very same requests
-    cache = ResponseCache(tmp_path / "llm.sqlite")
-    monkeypatch.setattr(vllm_backend, "cache", cache)
+    # CI saw a greedy judgement change with its batch neighbours, so the batch API is compared on
+    # replayed completions: it must send the very same requests
+    vllm_backend = replaying_vllm_backend
     persona = PersonaSampler().sample(3)
     answer = "For dinner tonight: a lentil curry with rice, ready in thirty minutes."
     items = [JudgeItem(truth=persona.summary, user_message="What should I cook tonight?",
@@ -222,7 +218,6 @@ def test_injected_replies_get_bounded_strictly_parsed_terms(vllm_backend, llm_ru
     assert vllm_backend.usage.cached - cached == 2  # from the same requests
     with pytest.raises(TypeError, match=r"items\[1\] must be a JudgeItem, got dict"):
         llm_runner.run(judge.score([items[0], {}]))
-    cache.close()
     assert llm_runner.run(judge.score([])) == []
 
 

@@ -85,13 +85,13 @@ class FaultProxy:
         with self._lock:
             self._rules.clear()
 
-    def passed_text(self, marker: str) -> str:
-        """The completion text of the last request containing `marker` that passed through unchanged."""
+    def passed_answer(self, marker: str) -> dict[str, Any]:
+        """The server's answer (parsed JSON) to the last request containing `marker` that passed through unchanged."""
         with self._lock:
             answers = [payload for body, payload in self.passed if marker.encode() in body]
         if not answers:
             raise AssertionError(f"no request with {marker!r} passed through the proxy unchanged")
-        return json.loads(answers[-1])["choices"][0]["message"]["content"]
+        return json.loads(answers[-1])
 
     def _fault_for(self, body: bytes) -> str | None:
         text = body.decode(errors="replace")

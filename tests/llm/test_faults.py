@@ -88,7 +88,9 @@ def test_transient_fault_is_retried_and_gives_the_unfaulted_text(
     assert out.ok and out.attempts == 2 and flaky.usage.retries == 1
     # the very words the server sent for the unfaulted attempt (a second generation could differ: vLLM on a
     # CPU is not batch-invariant, and a warm prefix cache changes the numerics)
-    assert out.text == proxy.passed_text(f"FAULT-{fault}") and out.text
+    sent = proxy.passed_answer(f"FAULT-{fault}")
+    assert out.text == sent["choices"][0]["message"]["content"] and out.text
+    assert out.completion_tokens == sent["usage"]["completion_tokens"]
 
 
 def test_malformed_json_is_retried_for_a_json_schema_request(

@@ -8,9 +8,7 @@ expected, and exit status 2; nothing already written is touched.
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Annotated, NoReturn, TypeVar
@@ -59,23 +57,17 @@ def describe_validation(exc: ValidationError) -> str:
 
 
 def write_jsonl_atomic(path: Path, rows: Iterable[str]) -> int:
-    """Write lines to `path` atomically: a temporary file, fsync, then rename."""
+    """Write lines to `path` atomically (`atomic_path`: a temporary file, fsync, rename); returns the count."""
+    from personagym.data.trajectories import atomic_path
+
     path = Path(path)
     if path.parent and not path.parent.exists():
         fail(f"--out: directory {str(path.parent)!r} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
     count = 0
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            for row in rows:
-                fh.write(row + "\n")
-                count += 1
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp, open(tmp, "x", encoding="utf-8", newline="\n") as fh:
+        for row in rows:
+            fh.write(row + "\n")
+            count += 1
     return count
 
 

@@ -38,7 +38,7 @@ from personagym.simulators.persona import load_schema
 from personagym.simulators.preferences import PreferenceConfig, initial_state, snapshot
 from personagym.simulators.renderers import TemplateRenderer
 from personagym.simulators.sampler import PersonaSampler, SamplerConfig
-from personagym.simulators.user import UserConfig, UserSimulator
+from personagym.simulators.user import UserConfig, UserFactory, UserSimulator
 from personagym.suggest import did_you_mean
 
 MAX_MESSAGE_CHARS = 4096
@@ -132,6 +132,7 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
         self.env_id = env_id
         self.render_mode = render_mode
         self.renderer = TemplateRenderer(self.schema)
+        self._users = UserFactory(self.schema, self.renderer)
         self.analyzer = shared_analyzer(self.taxonomy)
         self.llm: LLMMode | None = build_llm_mode(backend, model=model, base_url=base_url, options=llm,
                                                   analyzer=self.analyzer)
@@ -165,11 +166,9 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
         entropy = self.np_random.integers(0, 2**63, dtype=np.int64).item()
         persona_ss, user_ss = (np.random.SeedSequence(entropy, spawn_key=(k,)) for k in range(2))
         persona = self.persona_given or self.sampler.sample(persona_ss)
-        self.user = UserSimulator(
-            persona, seed=np.random.Generator(np.random.PCG64(user_ss)), noise=self.noise_config,
-            preferences=self.preference_config, config=self.user_config, schema=self.schema,
-            renderer=self.renderer,
-        )
+        self.user = self._users(persona, seed=np.random.Generator(np.random.PCG64(user_ss)),
+                                noise=self.noise_config, preferences=self.preference_config,
+                                config=self.user_config)
         self._turns, self._session_events = [], []
         self._done = False
         self._session_turns = 0

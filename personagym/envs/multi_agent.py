@@ -44,7 +44,7 @@ from personagym.simulators.persona import load_schema
 from personagym.simulators.preferences import PreferenceConfig
 from personagym.simulators.renderers import TemplateRenderer
 from personagym.simulators.sampler import PersonaSampler, SamplerConfig
-from personagym.simulators.user import UserConfig, UserSimulator
+from personagym.simulators.user import UserConfig, UserFactory, UserSimulator
 from personagym.suggest import did_you_mean
 
 ASSISTANT = "assistant"
@@ -173,6 +173,7 @@ class PersonaChatParallelEnv(ParallelEnv[str, dict[str, Any], str | None]):
         self.max_utterance_chars = max_utterance_chars
         self.render_mode = render_mode
         self.renderer = TemplateRenderer(self.schema)
+        self._users = UserFactory(self.schema, self.renderer)
         self.analyzer = shared_analyzer(self.schema.taxonomy)
         self.llm = build_llm_mode(backend, model=model, base_url=base_url, options=llm, analyzer=self.analyzer)
         self._loop = LoopRunner()
@@ -217,11 +218,9 @@ class PersonaChatParallelEnv(ParallelEnv[str, dict[str, Any], str | None]):
         entropy = self._np_random.integers(0, 2**63, dtype=np.int64).item()
         persona_ss, user_ss = (np.random.SeedSequence(entropy, spawn_key=(k,)) for k in range(2))
         persona = self.persona_given or self.sampler.sample(persona_ss)
-        self._user = UserSimulator(
-            persona, seed=np.random.Generator(np.random.PCG64(user_ss)), noise=self.noise_config,
-            preferences=self.preference_config, config=self.user_config, schema=self.schema,
-            renderer=self.renderer,
-        )
+        self._user = self._users(persona, seed=np.random.Generator(np.random.PCG64(user_ss)),
+                                 noise=self.noise_config, preferences=self.preference_config,
+                                 config=self.user_config)
         self.agents = list(AGENTS)
         self._transcript = []
         self._start_session(self._user.open_session())

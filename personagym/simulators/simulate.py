@@ -19,7 +19,7 @@ from personagym.simulators.noise import NoiseConfig
 from personagym.simulators.persona import PersonaSchema, load_schema
 from personagym.simulators.renderers import TemplateRenderer
 from personagym.simulators.sampler import PersonaSampler
-from personagym.simulators.user import UserSimulator
+from personagym.simulators.user import UserFactory
 
 
 def simulate_turns(
@@ -45,7 +45,7 @@ def simulate_turns(
         raise ValueError(f"n must be >= 0, got {n}")
     schema = schema or load_schema()
     sampler = PersonaSampler(schema)
-    renderer = TemplateRenderer(schema)
+    users = UserFactory(schema, TemplateRenderer(schema))
     root = seed_sequence(seed)
     produced = 0
     k = 0
@@ -54,8 +54,8 @@ def simulate_turns(
         persona_ss, user_ss = (np.random.SeedSequence(root.entropy, spawn_key=(k, j)) for j in range(2))
         k += 1
         persona = sampler.sample(persona_ss) if personas is None else personas[(k - 1) % len(personas)]
-        user = UserSimulator(persona, seed=np.random.Generator(np.random.PCG64(user_ss)),
-                             noise=noise, schema=schema, renderer=renderer)
+        user = users(persona, seed=np.random.Generator(np.random.PCG64(user_ss)), noise=noise,
+                     preferences=None, config=None)
         for session in range(sessions_per_persona):
             if session:
                 user.next_session()

@@ -72,14 +72,21 @@ class _Memory:
     slip: tuple[str, str] | None = None
 
 
+def _noise_model(schema: PersonaSchema, config: NoiseConfig | None, renderer: TemplateRenderer) -> NoiseModel:
+    """The noise model of a user whose words come from `renderer` (noise swaps its slot values)."""
+    bank = renderer.bank
+    return NoiseModel(schema, config, slot_values=bank.slot_values, vague_slot_values=bank.vague_slot_values)
+
+
 class UserSimulator:
     """A simulated user built on a persona; see the module docstring.
 
     Args:
         persona: who the user is.
         seed: seeds the user's own random tree (int, SeedSequence or Generator).
-        noise: noise config (rate, layer weights, strategies).
-        preferences: preference-process rates.
+        noise: noise config (rate, layer weights, strategies), or a `NoiseModel`
+            built from one: it is stateless, so many users may share it.
+        preferences: preference-process rates, or a `PreferenceProcess` (stateless too).
         config: conversational behaviour.
         schema: persona schema (the shipped one by default).
     """
@@ -89,8 +96,8 @@ class UserSimulator:
         persona: Persona,
         *,
         seed: int | np.random.SeedSequence | np.random.Generator | None = None,
-        noise: NoiseConfig | None = None,
-        preferences: PreferenceConfig | None = None,
+        noise: NoiseConfig | NoiseModel | None = None,
+        preferences: PreferenceConfig | PreferenceProcess | None = None,
         config: UserConfig | None = None,
         schema: PersonaSchema | None = None,
         renderer: TemplateRenderer | None = None,
@@ -100,10 +107,9 @@ class UserSimulator:
         self.taxonomy = self.schema.taxonomy
         self.config = config or UserConfig()
         self.renderer = renderer or TemplateRenderer(self.schema)
-        bank = self.renderer.bank
-        self.noise = NoiseModel(self.schema, noise, slot_values=bank.slot_values,
-                                vague_slot_values=bank.vague_slot_values)
-        self.process = PreferenceProcess(self.schema, preferences)
+        self.noise = noise if isinstance(noise, NoiseModel) else _noise_model(self.schema, noise, self.renderer)
+        self.process = preferences if isinstance(preferences, PreferenceProcess) \
+            else PreferenceProcess(self.schema, preferences)
         gen = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
         self.draws = Draws(gen)
         self.state: PreferenceState = initial_state(persona, self.schema)
@@ -338,3 +344,29 @@ class UserSimulator:
             "clean_text": clean, "noise": {"layer": layer, "strategies": strategies, "clean": clean, "noisy": text},
             "pkis": pkis, "rendered_by": self.renderer.name,
         })
+
+
+class UserFactory:
+    """Makes the users of an env, one per episode, sharing their stateless parts.
+
+    A user's `NoiseModel` and `PreferenceProcess` depend only on the configs;
+    building them for every user was ~30 µs of each reset.  They are built
+    again when a config object changes (a reset option can replace the noise
+    config).
+    """
+
+    def __init__(self, schema: PersonaSchema, renderer: TemplateRenderer) -> None:
+        self.schema = schema
+        self.renderer = renderer
+        self._noise: tuple[NoiseConfig | None, NoiseModel] | None = None
+        self._process: tuple[PreferenceConfig | None, PreferenceProcess] | None = None
+
+    def __call__(self, persona: Persona, *, seed: np.random.Generator, noise: NoiseConfig | None,
+                 preferences: PreferenceConfig | None, config: UserConfig | None) -> UserSimulator:
+        """A new user of `persona`, drawing from `seed`, with these configs."""
+        if self._noise is None or self._noise[0] is not noise:
+            self._noise = noise, _noise_model(self.schema, noise, self.renderer)
+        if self._process is None or self._process[0] is not preferences:
+            self._process = preferences, PreferenceProcess(self.schema, preferences)
+        return UserSimulator(persona, seed=seed, noise=self._noise[1], preferences=self._process[1],
+                             config=config, schema=self.schema, renderer=self.renderer)

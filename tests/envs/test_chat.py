@@ -132,6 +132,31 @@ def test_reset_options() -> None:
         env.reset(options={"noise_rat": 0.1})
 
 
+def test_users_share_their_noise_model_until_a_reset_option_replaces_the_config() -> None:
+    env = gym.make("PersonaGym/Chat-v0").unwrapped
+    agent = make_policy("generic", env=env, seed=0)
+
+    def layers(seed: int, options: dict | None = None) -> list[str]:
+        obs, _ = env.reset(seed=seed, options=options)
+        out = [env.last_user.noise.layer]
+        for _ in range(4):
+            obs, _, terminated, truncated, _ = env.step(agent.act(obs))
+            out.append(env.last_user.noise.layer)
+            if terminated or truncated:
+                break
+        return out
+
+    layers(0)
+    shared = env.user.noise, env.user.process
+    layers(1)
+    assert (env.user.noise, env.user.process) == shared  # built once, not per episode
+    assert set(layers(2, {"noise_rate": 0.0})) == {"none"}
+    assert env.user.noise is not shared[0] and env.user.noise.config.rate == 0.0
+    assert env.user.process is shared[1]
+    assert "none" not in layers(3, {"noise_rate": 1.0})
+    assert env.user.noise.config.rate == 1.0
+
+
 def _hidden_values(env) -> set[str]:
     """Values that would betray the profile if they showed up in observations or info."""
     view = env.unwrapped.oracle_view()

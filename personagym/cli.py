@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Annotated, NoReturn, TypeVar
@@ -46,6 +47,11 @@ def fail(message: str) -> NoReturn:
     raise typer.Exit(2)
 
 
+def _count(n: int, noun: str, plural: str | None = None) -> str:
+    """'1 shard', '4 shards', '12,000 trajectories'."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
+
+
 def describe_validation(exc: ValidationError) -> str:
     """A compact message naming each bad field, its value and the problem."""
     parts = []
@@ -56,13 +62,30 @@ def describe_validation(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
+def check_out_file(out: Path, option: str = "--out") -> None:
+    """Fail before any work unless a file can be written at `out`: not a directory, in a writable directory.
+
+    The check writes and removes an empty probe file next to `out` (permission
+    bits alone miss read-only mounts and immutable directories).
+    """
+    if out.is_dir():
+        fail(f"{option}: {str(out)!r} is a directory; expected a file path")
+    parent = out.parent
+    if not parent.is_dir():
+        fail(f"{option}: directory {str(parent)!r} does not exist")
+    try:
+        with tempfile.NamedTemporaryFile(dir=parent, prefix=f".{out.name}.probe."):
+            pass
+    except OSError as exc:
+        fail(f"{option}: cannot write in directory {str(parent)!r} ({exc.strerror or exc})")
+
+
 def write_jsonl_atomic(path: Path, rows: Iterable[str]) -> int:
     """Write lines to `path` atomically (`atomic_path`: a temporary file, fsync, rename); returns the count."""
     from personagym.data.trajectories import atomic_path
 
     path = Path(path)
-    if path.parent and not path.parent.exists():
-        fail(f"--out: directory {str(path.parent)!r} does not exist")
+    check_out_file(path)
     count = 0
     with atomic_path(path) as tmp, open(tmp, "x", encoding="utf-8", newline="\n") as fh:
         for row in rows:
@@ -127,14 +150,20 @@ def personas_sample(
         config = SamplerConfig(availability=availability, min_hamming=min_hamming)
     except ValidationError as exc:
         fail(describe_validation(exc))
-    personas = PersonaSampler(config=config).sample_batch(n, seed=seed)
+    if out is not None:
+        check_out_file(out)
+    try:
+        sampler = PersonaSampler(config=config)
+    except ValueError as exc:
+        fail(f"--min-hamming: {exc}")
+    personas = sampler.sample_batch(n, seed=seed)
     rows = (p.model_dump_json() for p in personas)
     if out is None:
         for row in rows:
             print(row)
         return
     count = write_jsonl_atomic(out, rows)
-    err_console.print(f"wrote {count} personas to {out}")
+    err_console.print(f"wrote {_count(count, 'persona')} to {out}")
 
 
 @personas_app.command("import")
@@ -149,6 +178,8 @@ def personas_import(
 
     if source != "ppopt":
         fail(f"--from: unknown source {source!r}; expected 'ppopt'")
+    if out is not None:
+        check_out_file(out)
     report = import_files(files, load_schema())
     for f in report.files:
         if f["status"] == "failed":
@@ -159,8 +190,9 @@ def personas_import(
             err_console.print(f"imported {f['file']} -> {f['persona_id']} ({f['attributes']} attributes)")
     rows = [p.model_dump_json() for p in report.personas]
     if out is not None:
-        write_jsonl_atomic(out, rows)
-        err_console.print(f"wrote {len(rows)} personas to {out}")
+        if rows:  # nothing imported: an existing file is left as it was
+            write_jsonl_atomic(out, rows)
+            err_console.print(f"wrote {_count(len(rows), 'persona')} to {out}")
     else:
         for row in rows:
             print(row)
@@ -312,12 +344,15 @@ def envs(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = 
 def rollout(
     env: Annotated[str, typer.Option("--env", help="Env id (see `personagym envs`).")] = "PersonaGym/Chat-v0",
     policy: Annotated[
-        str, typer.Option(help="Policy name (generic, random, oracle, tracker) or module:Class.")
+        str, typer.Option(help="Policy name (generic, random, oracle, tracker; llm, llm-profile with an LLM "
+                               "backend) or module:Class.")
     ] = "generic",
     episodes: Annotated[int, typer.Option(help="Number of episodes.", min=1)] = 20,
     seed: Annotated[int, typer.Option(help="Seed of episode 0 (episode i uses seed + i).", min=0)] = 0,
     out: Annotated[Path | None, typer.Option(help="Write the trajectories here.")] = None,
-    fmt: Annotated[str, typer.Option("--format", help="Trajectory file format: jsonl or parquet.")] = "jsonl",
+    fmt: Annotated[str | None, typer.Option(
+        "--format", help="Trajectory file format: jsonl or parquet (default: parquet if --out ends in .parquet)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     backend: BackendOpt = "template",
     model: ModelOpt = None,
@@ -332,10 +367,12 @@ def rollout(
     from personagym.rollout import check_env_id, summarize
     from personagym.rollout import rollout as run
 
+    if fmt is None:
+        fmt = "parquet" if out is not None and out.suffix == ".parquet" else "jsonl"
     if fmt not in ("jsonl", "parquet"):
         fail(f"--format: unknown format {fmt!r}; expected jsonl or parquet")
-    if out is not None and not out.parent.exists():
-        fail(f"--out: directory {str(out.parent)!r} does not exist")
+    if out is not None:
+        check_out_file(out)
     llm = backend_kwargs(backend, model, base_url)
     if judge:
         if not llm:
@@ -355,7 +392,7 @@ def rollout(
         from personagym.data.trajectories import write_jsonl, write_parquet
 
         (write_parquet if fmt == "parquet" else write_jsonl)(trajectories, out)
-        err_console.print(f"wrote {len(trajectories)} trajectories to {out}")
+        err_console.print(f"wrote {_count(len(trajectories), 'trajectory', 'trajectories')} to {out}")
     summary = {"env": env, "policy": policy, "seed": seed, **summarize(trajectories)}
     if as_json:
         print(json.dumps(summary, indent=2))
@@ -421,10 +458,12 @@ def generate(
         err_console.print(f"[bold red]error:[/] {escape(str(exc).replace('resume=True', '--resume'))}",
                           highlight=False)
         raise typer.Exit(1) from None
-    except (ValueError, TypeError, OSError, ImportError) as exc:
+    except OSError as exc:  # the output directory: cannot create it, or write in it, or the disk is full
+        fail(f"--out {str(out)!r}: {exc}")
+    except (ValueError, TypeError, ImportError) as exc:
         fail(str(exc).replace("resume=True", "--resume"))
-    err_console.print(f"wrote {manifest.counts['trajectories']:,} trajectories in {len(manifest.shards)} shards "
-                      f"to {out} (card: {card.name})")
+    err_console.print(f"wrote {_count(manifest.counts['trajectories'], 'trajectory', 'trajectories')} in "
+                      f"{_count(len(manifest.shards), 'shard')} to {out} (card: {card.name})")
 
 
 @app.command()
@@ -458,13 +497,12 @@ def export_cmd(
     if to not in EXPORT_KINDS:
         fail(f"--to: unknown export {to!r}{did_you_mean(to, EXPORT_KINDS)}; expected one of "
              f"{', '.join(EXPORT_KINDS)}")
-    if not out.parent.exists():
-        fail(f"--out: directory {str(out.parent)!r} does not exist")
+    check_out_file(out)
     try:
         n = export(to, sources if to == "pairs" else sources[0], out)  # type: ignore[arg-type]
     except (ValueError, OSError) as exc:
         fail(str(exc))
-    err_console.print(f"wrote {n:,} rows to {out}")
+    err_console.print(f"wrote {_count(n, 'row')} to {out}")
 
 
 def _has(module: str) -> bool:
@@ -485,8 +523,7 @@ def import_cmd(
 
     if source != "ppopt":
         fail(f"--from: unknown source {source!r}; expected ppopt")
-    if not out.parent.exists():
-        fail(f"--out: directory {str(out.parent)!r} does not exist")
+    check_out_file(out)
     result = import_conversations(files)
     for f in result.files:
         if f["status"] == "failed":
@@ -495,7 +532,7 @@ def import_cmd(
             err_console.print(f"imported {f['file']} -> {f['trajectory_id']} ({f['turns']} turns)", highlight=False)
     if result.trajectories:
         write_jsonl(result.trajectories, out)
-        err_console.print(f"wrote {len(result.trajectories)} trajectories to {out}")
+        err_console.print(f"wrote {_count(len(result.trajectories), 'trajectory', 'trajectories')} to {out}")
     if result.failed:
         raise typer.Exit(1)
 

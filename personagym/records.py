@@ -214,7 +214,8 @@ class Intent(Record):
     polarity: Literal[1, -1] | None = None
     level: Literal["high", "medium", "low"] | None = None
     reason: str | None = None
-    slots: dict[str, str] = Field(default_factory=dict)
+    slots: dict[str, str] = Field(default_factory=dict, description=(
+        "details the request states (time, budget, ...) -> their words in the clean text; noise may drop them"))
 
     @field_validator("slots", mode="before")
     @classmethod

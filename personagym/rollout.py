@@ -17,11 +17,17 @@ COMPONENT_NAMES = ("preference", "constraint", "style", "profile", "efficiency")
 
 
 def check_env_id(env_id: str) -> None:
-    """Raise a ValueError with a "did you mean" unless ``env_id`` is registered."""
-    if env_id not in gym.registry:
-        ours = [k for k in gym.registry if k.startswith("PersonaGym/")]
-        raise ValueError(f"unknown env id {env_id!r}{did_you_mean(env_id, ours)}; "
-                         f"expected one of {', '.join(sorted(ours))}")
+    """Raise a ValueError with a "did you mean" unless ``env_id`` is a registered PersonaGym id.
+
+    Other Gymnasium envs (CartPole-v1) are refused here: PersonaGym's policies,
+    trajectories and datasets need a PersonaGym env.
+    """
+    ours = sorted(k for k in gym.registry if k.startswith("PersonaGym/"))
+    if env_id not in ours:
+        hint = f" (did you mean {'PersonaGym/' + env_id!r}?)" if f"PersonaGym/{env_id}" in ours \
+            else did_you_mean(env_id, ours)
+        kind = "not a PersonaGym env id" if env_id in gym.registry else "unknown env id"
+        raise ValueError(f"{kind} {env_id!r}{hint}; expected one of {', '.join(ours)}")
 
 
 def make_env(env_id: str, **kwargs: Any) -> gym.Env:
@@ -49,8 +55,11 @@ def rollout(env_id: str, policy: str = "generic", episodes: int = 10, seed: int 
     if episodes < 1:
         raise ValueError(f"episodes must be >= 1, got {episodes}")
     env = make_env(env_id, **env_kwargs)
-    agent = make_policy(policy, env=env, seed=seed)
     try:
+        if ":" not in policy and not isinstance(env.action_space, gym.spaces.Text):
+            raise ValueError(f"policy {policy!r} writes text, but {env_id} takes {env.action_space} actions; "
+                             f"the built-in policies run on the text envs, a module:Class policy on any")
+        agent = make_policy(policy, env=env, seed=seed)
         for i in range(episodes):
             yield run_episode(env, agent, seed + i, policy)
     finally:

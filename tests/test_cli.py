@@ -60,6 +60,7 @@ def test_simulate_json_and_text() -> None:
         (("simulate", "--noise-rate", "1.5"), "noise rate must be in [0, 1], got 1.5"),
         (("personas", "sample", "--availability", "2"), "availability"),
         (("personas", "import", "x.json", "--from", "csv"), "unknown source 'csv'"),
+        (("personas", "sample", "--min-hamming", "500"), "min_hamming=500 exceeds the schema's 130 attributes"),
     ],
 )
 def test_bad_input_is_one_clear_line(args: tuple[str, ...], message: str) -> None:
@@ -84,6 +85,10 @@ def test_personas_import(tmp_path: Path) -> None:
     assert "bad.json" in proc.stderr and "wram" in proc.stderr
     assert "all 33 dimensions mapped" in proc.stderr
     assert len(out.read_text().splitlines()) == 3
+    before = out.read_bytes()
+    proc = run("personas", "import", str(bad), "--out", str(out), ok=False)
+    assert proc.returncode == 1 and "wram" in proc.stderr
+    assert out.read_bytes() == before  # nothing imported: the earlier file is not replaced by an empty one
 
 
 def test_rollout_prints_summary_and_writes_both_formats(tmp_path: Path) -> None:
@@ -113,11 +118,44 @@ def test_rollout_is_reproducible() -> None:
         (("rollout", "--env", "PersonaGym/Chat-v1"), "did you mean 'PersonaGym/Chat-v0'"),
         (("rollout", "--policy", "trakcer"), "did you mean 'tracker'"),
         (("rollout", "--format", "csv"), "unknown format 'csv'"),
+        (("rollout", "--env", "Chat-v0"), "did you mean 'PersonaGym/Chat-v0'"),
+        (("rollout", "--env", "CartPole-v1"), "not a PersonaGym env id 'CartPole-v1'"),
+        (("rollout", "--env", "PersonaGym/Structured-v0", "--policy", "tracker"),
+         "policy 'tracker' writes text, but PersonaGym/Structured-v0 takes Discrete("),
     ],
 )
 def test_rollout_bad_input(args: tuple[str, ...], message: str) -> None:
     proc = run(*args, ok=False)
     assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_unwritable_out_fails_before_any_episode(tmp_path: Path) -> None:
+    (tmp_path / "dir").mkdir()
+    for args in (("rollout", "--episodes", "2"), ("personas", "sample", "-n", "2")):
+        proc = run(*args, "--out", str(tmp_path / "dir"), ok=False)
+        assert proc.returncode == 2 and "is a directory; expected a file path" in proc.stderr
+        assert "Traceback" not in proc.stderr
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        probe = locked / "probe"
+        try:
+            probe.touch()  # root writes in a read-only directory: nothing to check then
+        except PermissionError:
+            proc = run("rollout", "--episodes", "2", "--out", str(locked / "t.jsonl"), ok=False)
+            assert proc.returncode == 2 and "--out: cannot write in directory" in proc.stderr
+        else:
+            probe.unlink()
+    finally:
+        locked.chmod(0o700)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dir", "locked"]  # no probe or temporary file left
+
+
+def test_rollout_format_follows_a_parquet_out_suffix(tmp_path: Path) -> None:
+    out = tmp_path / "t.parquet"
+    run("rollout", "--episodes", "2", "--out", str(out))
+    assert out.read_bytes()[:4] == b"PAR1"
 
 
 def test_envs_lists_every_id() -> None:
@@ -163,10 +201,12 @@ def test_import_ppopt_conversations(tmp_path: Path) -> None:
     bad = tmp_path / "broken.json"
     bad.write_text('{"full_conversation": [{"role": "assistant", "content": "hi"}], "persona_features": {}}')
     out = tmp_path / "replayed.jsonl"
-    files = [*sorted(str(p) for p in REF.glob("interaction_*.json")), str(bad)]
+    persona_file = next(REF.glob("persona_*.json"))
+    files = [*sorted(str(p) for p in REF.glob("interaction_*.json")), str(bad), str(persona_file)]
     proc = run("import", *files, "--from", "ppopt", "--out", str(out), ok=False)
     assert proc.returncode == 1
     assert "broken.json" in proc.stderr and "full_conversation[0]: expected a user message" in proc.stderr
+    assert "a PPOpt persona file: import it with `personagym personas import`" in proc.stderr
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert len(rows) == 3
     for row, path in zip(rows, sorted(REF.glob("interaction_*.json")), strict=True):
@@ -174,6 +214,15 @@ def test_import_ppopt_conversations(tmp_path: Path) -> None:
         users = [m for m in doc["full_conversation"] if m["role"] == "user"]
         assert [t["user"]["text"] for t in row["turns"]] == [m["content"] for m in users[: len(row["turns"])]]
         assert row["persona"]["source"] == "ppopt" and row["env_id"] == "ppopt/import"
+
+
+def test_a_ray_address_where_nothing_listens_fails_fast(tmp_path: Path) -> None:
+    pytest.importorskip("ray")
+    proc = run("generate", "--out", str(tmp_path / "g"), "--personas", "2", "--executor", "ray",
+               "--ray-address", "127.0.0.1:1", ok=False)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert "cannot connect to the Ray cluster at '127.0.0.1:1': nothing answers at 127.0.0.1:1" in proc.stderr
+    assert not (tmp_path / "g" / "manifest.json").exists()
 
 
 def test_help_shows_extras_in_brackets() -> None:

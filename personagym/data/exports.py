@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from personagym.data.generate import PathLike, load_manifest, read_generated
 from personagym.data.trajectories import atomic_path, require_module
-from personagym.records import PKI, Trajectory, Turn, UserTurn
+from personagym.records import PKI, Trajectory, UserTurn
 from personagym.rollout import make_env
 
 if TYPE_CHECKING:
@@ -146,8 +146,11 @@ def export_pairs(sources: Sequence[PathLike], out_path: PathLike) -> int:
     `sources` are generation directories with the same env, seed, persona and
     episode counts (only the policy may differ), so each episode opens with the
     same user message.  The first turn with the highest env reward is chosen,
-    the one with the lowest rejected; ties give no pair.  A reply is the action
-    as scored: a ``<profile>`` block the policy stated comes before the answer.
+    the one with the lowest rejected; ties give no pair.  A reply is the answer
+    without the ``<profile>`` block a policy may have put before it (as in the
+    ``chat`` export): the oracle's block is the hidden profile itself, which no
+    model could infer from the prompt, so training on it would teach the model
+    to invent facts.
     """
     if len(sources) < 2:
         raise ValueError(f"pairs need two or more generated directories (different policies), got {len(sources)}")
@@ -171,8 +174,8 @@ def export_pairs(sources: Sequence[PathLike], out_path: PathLike) -> int:
             yield {
                 "trajectory_id": chosen.trajectory_id, "persona_id": chosen.persona.persona_id,
                 "prompt": [{"role": "user", "content": chosen.turns[0].user.text}],
-                "chosen": [{"role": "assistant", "content": _action(chosen.turns[0])}],
-                "rejected": [{"role": "assistant", "content": _action(rejected.turns[0])}],
+                "chosen": [{"role": "assistant", "content": chosen.turns[0].assistant}],
+                "rejected": [{"role": "assistant", "content": rejected.turns[0].assistant}],
                 "chosen_reward": float(high), "rejected_reward": float(low),
                 "chosen_policy": chosen.policy or "", "rejected_policy": rejected.policy or "",
             }
@@ -216,11 +219,6 @@ def _messages(t: Trajectory, final: bool = False) -> list[dict[str, str]]:
     if final and t.final_user is not None:
         out.append({"role": "user", "content": t.final_user.text})
     return out
-
-
-def _action(turn: Turn) -> str:
-    """The assistant's action as the env scored it: its `<profile>` block, if any, then the answer."""
-    return turn.assistant if turn.profile is None else f"<profile>\n{turn.profile}\n</profile>\n{turn.assistant}"
 
 
 def _sessions(t: Trajectory) -> list[tuple[int, list[UserTurn]]]:

@@ -24,6 +24,7 @@ import math
 import multiprocessing
 import os
 import re
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -537,6 +538,22 @@ def _import_ray() -> Any:
     return ray
 
 
+def _check_answers(address: str, timeout: float = 10.0) -> None:
+    """Fail fast unless something accepts a TCP connection at a ``host:port`` Ray address.
+
+    Against an address where nothing listens, `ray.init` retries for many
+    minutes and ignores Ctrl-C.  Other forms ("auto", "local") are left to Ray.
+    """
+    host, sep, port = address.removeprefix("ray://").rpartition(":")
+    if not sep or not host or not port.isdigit():
+        return
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except OSError as err:
+        raise GenerationError(f"cannot connect to the Ray cluster at {address!r}: nothing answers at "
+                              f"{host}:{port} ({err.strerror or type(err).__name__})") from err
+
+
 @contextmanager
 def _ray_session(executor: str, address: str | None, workers: int) -> Iterator[Any]:
     """Yield the ray module, connected, for executor "ray" (else None); shut down only what was started here."""
@@ -546,6 +563,8 @@ def _ray_session(executor: str, address: str | None, workers: int) -> Iterator[A
     ray = _import_ray()
     started = not ray.is_initialized()
     if started:
+        if address is not None:
+            _check_answers(address)
         try:
             if address is not None:
                 ray.init(address=address, log_to_driver=False)

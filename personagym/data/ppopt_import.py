@@ -80,7 +80,9 @@ def conversation_to_trajectory(doc: Any, schema: PersonaSchema, sampler: Persona
         raise PPOptImportError(f"expected a JSON object, got {type(doc).__name__}")
     messages = doc.get("full_conversation")
     if not isinstance(messages, list) or not messages:
-        raise PPOptImportError("no 'full_conversation' list of messages")
+        hint = " (a PPOpt persona file: import it with `personagym personas import`)" \
+            if "features" in doc and "persona_features" not in doc else ""
+        raise PPOptImportError(f"no 'full_conversation' list of messages{hint}")
     persona = persona_from_ppopt(doc, schema, sampler)
     state = initial_state(persona, schema)
     noise = _noise_records(doc)

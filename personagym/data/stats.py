@@ -136,7 +136,7 @@ def _tally_shards(env_id: str, fmt: Format, shards: list[tuple[str, str]]) -> Ta
 def _distribution(values: list[float], histogram: bool = True) -> dict[str, Any]:
     if not values:
         return {"mean": None, "median": None, **({"histogram": {}} if histogram else {})}
-    out: dict[str, Any] = {"mean": round(statistics.fmean(values), 4), "median": statistics.median(values),
+    out: dict[str, Any] = {"mean": round(statistics.fmean(values), 4), "median": round(statistics.median(values), 4),
                            "min": min(values), "max": max(values)}
     if histogram:
         out["histogram"] = {str(k): v for k, v in sorted(Counter(values).items())}

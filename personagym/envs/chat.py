@@ -414,9 +414,13 @@ def parse_config(model: type[BaseModel], value: object, name: str):
     try:
         return model(**value)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg'].removeprefix('Value error, ')}"
-                             for e in exc.errors())
-        raise ValueError(f"invalid {name}: {problems}") from None
+        raise ValueError(f"invalid {name}: {_problems(exc)}") from None
+
+
+def _problems(exc: ValidationError) -> str:
+    """Each error as "field: message" (a model-level check has no field: just its message)."""
+    return "; ".join((f"{'.'.join(map(str, e['loc']))}: " if e["loc"] else "") + e["msg"].removeprefix("Value error, ")
+                     for e in exc.errors())
 
 
 def parse_persona(value: Persona | dict | None) -> Persona | None:
@@ -427,8 +431,7 @@ def parse_persona(value: Persona | dict | None) -> Persona | None:
         try:
             persona = Persona.model_validate(value)
         except ValidationError as exc:
-            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-            raise ValueError(f"invalid persona: {problems}") from None
+            raise ValueError(f"invalid persona: {_problems(exc)}") from None
         load_schema().validate_attributes(persona.attributes)
         return persona
     raise TypeError(f"persona must be a Persona or dict, got {type(value).__name__}")

@@ -209,9 +209,8 @@ class LanguageSurface:
     def required_phrases(self, turn: UserTurn) -> list[str]:
         """Phrases of the clean reference that carry truth: entity mentions, slot values, PKI evidence."""
         clean = turn.clean_text
-        lower = clean.lower()
         phrases = [clean[s:e] for _, s, e, _ in self.analyzer.find_mentions(clean)]
-        phrases += [v for v in turn.intent.slots.values() if v.lower() in lower]
+        phrases += turn.intent.slots.values()  # the details the clean text states
         if turn.noise.layer == "none":
             phrases += [p.evidence for p in turn.pkis if p.evidence]
         return _unique(phrases)

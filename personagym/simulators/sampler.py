@@ -121,6 +121,9 @@ class PersonaSampler:
         for name in cfg.required:
             self.schema.attribute(name)
         attrs = list(self.schema.attributes.values())
+        if cfg.min_hamming > len(attrs):
+            raise ValueError(f"min_hamming={cfg.min_hamming} exceeds the schema's {len(attrs)} attributes: no two "
+                             f"personas could differ in that many; expected at most {len(attrs)}")
         self._plain = [a for a in attrs if a.type != "taxonomy"]
         self._interest = [a for a in attrs if a.type == "taxonomy"]
         self._order = self._plain + self._interest

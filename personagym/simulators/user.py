@@ -25,6 +25,7 @@ from personagym.records import (
     UserTurn,
 )
 from personagym.rng import Draws
+from personagym.simulators.draft import SLOT
 from personagym.simulators.noise import NoiseConfig, NoiseModel
 from personagym.simulators.persona import PersonaSchema, load_schema
 from personagym.simulators.preferences import (
@@ -330,6 +331,10 @@ class UserSimulator:
     def _turn(self, intent: Intent) -> UserTurn:
         d = self.draws
         draft = self.renderer.render(intent, d)
+        if intent.slots:  # keep the details the chosen template states: the intent records what was asked
+            said = {s.slot for s in draft.segments if s.kind == SLOT}
+            if len(said) < len(intent.slots):
+                intent.slots = {k: v for k, v in intent.slots.items() if k in said}
         clean, _ = draft.finish()
         layer, strategies = self.noise.apply(draft, d)
         text, pkis = draft.finish() if layer != "none" else (clean, [p for p in draft.pkis if p.start >= 0])

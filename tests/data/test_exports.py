@@ -10,7 +10,6 @@ import pytest
 
 from personagym.data.exports import EXPORT_KINDS, MASK, export, export_features
 from personagym.data.generate import generate, read_generated
-from personagym.profile_format import split_profile
 
 datasets = pytest.importorskip("datasets")
 
@@ -98,8 +97,10 @@ def test_pairs_prefer_the_higher_reward_for_the_same_first_message(runs: dict[st
         assert row["chosen_reward"] > row["rejected_reward"]
         turn = oracle[row["trajectory_id"]].turns[0]
         assert row["prompt"][0]["content"] == turn.user.text
-        scored = row["chosen"] if row["chosen_policy"] == "oracle" else row["rejected"]
-        assert split_profile(scored[0]["content"]) == (turn.profile, turn.assistant)
+        answered = row["chosen"] if row["chosen_policy"] == "oracle" else row["rejected"]
+        assert turn.profile is not None  # the oracle stated the hidden profile ...
+        assert answered[0]["content"] == turn.assistant  # ... and the pair keeps only the answer
+        assert "<profile>" not in answered[0]["content"]
 
 
 def test_pairs_refuse_runs_of_other_episodes(runs: dict[str, Path], tmp_path: Path) -> None:

@@ -47,6 +47,16 @@ def test_every_turn_carries_valid_pkis(schema: PersonaSchema) -> None:
     assert n_pkis > 1000
 
 
+def test_a_requests_slots_are_the_details_its_clean_text_states() -> None:
+    requests = [t for _, t in simulate_turns(2000, seed=5) if t.intent.kind == "task_request"]
+    stated = [(v, t) for t in requests for v in t.intent.slots.values()]
+    assert len(stated) > 100  # most templates have room for a detail or two
+    for value, turn in stated:
+        assert value.lower() in turn.clean_text.lower(), (value, turn.clean_text)
+    # the noise may drop a stated detail from the message: the clean text keeps it
+    assert any(v.lower() not in t.text.lower() for v, t in stated if t.noise.layer != "none")
+
+
 def test_clean_mode_has_no_noise() -> None:
     for _, turn in simulate_turns(500, 4, noise=NoiseConfig(rate=0.0)):
         assert turn.noise.layer == "none" and turn.text == turn.clean_text

@@ -81,11 +81,9 @@ def check_out_file(out: Path, option: str = "--out") -> None:
 
 
 def write_jsonl_atomic(path: Path, rows: Iterable[str]) -> int:
-    """Write lines to `path` atomically (`atomic_path`: a temporary file, fsync, rename); returns the count."""
+    """Write lines to `path` (checked with `check_out_file` first) atomically; returns the count."""
     from personagym.data.trajectories import atomic_path
 
-    path = Path(path)
-    check_out_file(path)
     count = 0
     with atomic_path(path) as tmp, open(tmp, "x", encoding="utf-8", newline="\n") as fh:
         for row in rows:

@@ -362,18 +362,11 @@ def shard_paths(out_dir: PathLike, *, allow_incomplete: bool = False, verify: bo
     An incomplete run raises (naming the missing shards) unless `allow_incomplete`;
     a shard whose bytes no longer match the manifest always raises.
     """
-    out = Path(out_dir)
-    manifest = load_manifest(out)
-    committed = manifest.committed()
-    if not manifest.complete and not allow_incomplete:
-        missing = [i for i in range(manifest.config.shards) if i not in committed]
-        raise ValueError(f"{out} is incomplete: shards {_span(missing)} of {manifest.config.shards} are not "
-                         f"committed; finish it with generate(..., resume=True) or pass allow_incomplete=True")
-    paths = [out / record.file for record in committed.values()]
+    shards = _committed_shards(Path(out_dir), load_manifest(out_dir), allow_incomplete)
     if verify:
-        for path, record in zip(paths, committed.values(), strict=True):
-            _verify_shard(path, record.sha256)
-    return paths
+        for path, sha256 in shards:
+            _verify_shard(path, sha256)
+    return [path for path, _ in shards]
 
 
 def read_generated(out_dir: PathLike, *, allow_incomplete: bool = False) -> Iterator[Trajectory]:
@@ -382,14 +375,23 @@ def read_generated(out_dir: PathLike, *, allow_incomplete: bool = False) -> Iter
     Each shard is checked against its sha256 just before it is read, so the
     first trajectory comes after one shard's hash rather than the whole run's
     (about 40 s at 1M trajectories); a damaged shard raises when it is reached.
-    An incomplete run raises at once, as `shard_paths` does.
+    An incomplete run raises before the first trajectory, as `shard_paths` does.
     """
     manifest = load_manifest(out_dir)
     reader = _READERS[manifest.config.format]
-    paths = shard_paths(out_dir, allow_incomplete=allow_incomplete, verify=False)
-    for path, record in zip(paths, manifest.committed().values(), strict=True):
-        _verify_shard(path, record.sha256)
+    for path, sha256 in _committed_shards(Path(out_dir), manifest, allow_incomplete):
+        _verify_shard(path, sha256)
         yield from reader(path)
+
+
+def _committed_shards(out: Path, manifest: Manifest, allow_incomplete: bool) -> list[tuple[Path, str]]:
+    """(path, sha256) of each committed shard in shard order; raises for an incomplete run unless allowed."""
+    committed = manifest.committed()
+    if not manifest.complete and not allow_incomplete:
+        missing = [i for i in range(manifest.config.shards) if i not in committed]
+        raise ValueError(f"{out} is incomplete: shards {_span(missing)} of {manifest.config.shards} are not "
+                         f"committed; finish it with generate(..., resume=True) or pass allow_incomplete=True")
+    return [(out / record.file, record.sha256) for record in committed.values()]
 
 
 # --------------------------------------------------------------------------- preparation

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -36,11 +37,22 @@ def make_env(env_id: str, **kwargs: Any) -> gym.Env:
     return gym.make(env_id, **kwargs)
 
 
+def reset_policy(policy: object, seed: int | None) -> None:
+    """Start a policy's episode: `reset(seed=seed)` if it takes a seed (then its actions follow from the
+    episode's seed alone, as the built-in policies' do), else `reset()` if it has one."""
+    reset = getattr(policy, "reset", None)
+    if reset is None:
+        return
+    if "seed" in inspect.signature(reset).parameters:
+        reset(seed=seed)
+    else:
+        reset()
+
+
 def run_episode(env: gym.Env, policy: Policy, seed: int | None, policy_name: str | None = None,
                 options: dict[str, Any] | None = None) -> Trajectory:
     """One episode of `policy` on `env` (reset with `seed` and `options`), returned as a trajectory record."""
-    if hasattr(policy, "reset"):
-        policy.reset()
+    reset_policy(policy, seed)
     obs, _ = env.reset(seed=seed, options=options)
     done = False
     while not done:

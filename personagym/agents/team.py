@@ -23,6 +23,7 @@ from personagym.llm.runner import LoopRunner
 from personagym.llm.types import LLMBackend
 from personagym.policies import Policy
 from personagym.records import Trajectory
+from personagym.rollout import reset_policy
 
 Assistant = AssistantPolicyAgent | Policy | ChatCompletionClient | LLMBackend
 
@@ -86,6 +87,8 @@ async def arun_team(
     agent = as_assistant_agent(assistant)
     team = build_team(base, agent, seed=seed, options=options, max_turns=max_turns)
     await agent.on_reset(CancellationToken())
+    if agent.policy is not None:
+        reset_policy(agent.policy, seed)  # the episode's seed, as `run_episode` gives it
     await team.run()
     return base.trajectory(policy=policy_name or agent.policy_name)
 

@@ -52,15 +52,32 @@ def _style_plan(attrs: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-class GenericPolicy(BatchedPolicy):
+class _Seeded:
+    """A built-in policy's own generator, re-seeded by `reset(seed=...)` at the start of each episode.
+
+    `run_episode` passes the episode's seed, so an episode's actions depend on
+    that seed alone: the trajectory it records can be replayed from its seed,
+    whatever episodes the policy played before.
+    """
+
+    def _seed(self, seed: int | None) -> None:
+        self.rng = np.random.default_rng(seed)
+        self._draw = _index_draws(self.rng)
+
+    def reset(self, seed: int | None = None) -> None:
+        """Start an episode; with a seed, draw from a generator seeded with it."""
+        if seed is not None:
+            self._seed(seed)
+
+
+class GenericPolicy(_Seeded, BatchedPolicy):
     """Answers the request with related suggestions, ignoring who the user is."""
 
     name = "generic"
 
     def __init__(self, env: Any = None, seed: int | None = None) -> None:
         self.knowledge = _knowledge(env)
-        self.rng = np.random.default_rng(seed)
-        self._draw = _index_draws(self.rng)
+        self._seed(seed)
 
     def act(self, observation: Observation) -> str:
         """Suggest things related to what the message mentions."""
@@ -76,15 +93,14 @@ class GenericPolicy(BatchedPolicy):
         return compose(plan, self._draw)
 
 
-class RandomPolicy(BatchedPolicy):
+class RandomPolicy(_Seeded, BatchedPolicy):
     """Random entities with a random stance, length, layout and register."""
 
     name = "random"
 
     def __init__(self, env: Any = None, seed: int | None = None) -> None:
         self.knowledge = _knowledge(env)
-        self.rng = np.random.default_rng(seed)
-        self._draw = _index_draws(self.rng)
+        self._seed(seed)
 
     def act(self, observation: Observation) -> str:
         """A reply about random things."""
@@ -99,7 +115,7 @@ class RandomPolicy(BatchedPolicy):
         return compose(plan, self._draw)
 
 
-class OraclePolicy(BatchedPolicy):
+class OraclePolicy(_Seeded, BatchedPolicy):
     """Reads the hidden state: recommends what the user likes, in their style, and states the profile."""
 
     name = "oracle"
@@ -109,8 +125,7 @@ class OraclePolicy(BatchedPolicy):
         if not hasattr(env.unwrapped, "oracle_view"):
             raise ValueError("the oracle policy needs an env with oracle_view()")
         self._view: Callable[[], dict[str, Any]] = env.unwrapped.oracle_view
-        self.rng = np.random.default_rng(seed)
-        self._draw = _index_draws(self.rng)
+        self._seed(seed)
 
     def act(self, observation: Observation) -> str:
         """The best answer the truth allows."""
@@ -136,7 +151,7 @@ class _Profile:
     asked: bool = False
 
 
-class TrackerPolicy:
+class TrackerPolicy(_Seeded):
     """Reason-then-respond without an LLM (see module docstring).
 
     Keeps one profile per batch slot; a slot's profile resets when its
@@ -147,14 +162,14 @@ class TrackerPolicy:
 
     def __init__(self, env: Any = None, seed: int | None = None, min_facts: int = 2) -> None:
         self.knowledge = _knowledge(env)
-        self.rng = np.random.default_rng(seed)
-        self._draw = _index_draws(self.rng)
+        self._seed(seed)
         self.min_facts = min_facts
         self._profiles: dict[int, _Profile] = {}
 
-    def reset(self) -> None:
-        """Forget every user."""
+    def reset(self, seed: int | None = None) -> None:
+        """Forget every user (and re-seed, given a seed)."""
         self._profiles.clear()
+        super().reset(seed)
 
     def act(self, observation: Observation) -> str:
         """Update the profile from the message, then ask or answer."""

@@ -55,6 +55,14 @@ def test_tracker_profile_f1_rises_with_turns_and_suffers_from_noise() -> None:
     assert float(np.mean(list(noisy.values()))) < float(np.mean(list(clean.values()))), (clean, noisy)
 
 
+@pytest.mark.parametrize("policy", ["generic", "random", "oracle", "tracker"])
+def test_an_episode_replays_from_the_seed_it_records(policy: str) -> None:
+    alone = next(iter(rollout("PersonaGym/Chat-v0", policy, 1, seed=5)))
+    after_another = list(rollout("PersonaGym/Chat-v0", policy, 2, seed=4))[1]
+    assert after_another.seed == alone.seed == 5
+    assert after_another.model_dump_json() == alone.model_dump_json()
+
+
 def test_registry_and_custom_policies() -> None:
     assert {"generic", "random", "oracle", "tracker"} <= set(policy_names())
     env = make_env("PersonaGym/Chat-v0")

@@ -61,19 +61,29 @@ def run_episode(env: gym.Env, policy: Policy, seed: int | None, policy_name: str
     return env.unwrapped.trajectory(policy=policy_name)
 
 
-def rollout(env_id: str, policy: str = "generic", episodes: int = 10, seed: int = 0,
+def rollout(env_id: str, policy: str | Policy = "generic", episodes: int = 10, seed: int = 0,
             **env_kwargs: Any) -> Iterator[Trajectory]:
-    """Yield `episodes` trajectories; episode i is reset with seed `seed + i`."""
+    """Yield `episodes` trajectories; episode i is reset with seed `seed + i`.
+
+    `policy` is a registered name, ``module:Class``, or a policy object (recorded
+    under its ``name`` attribute, else its class name).
+    """
     if episodes < 1:
         raise ValueError(f"episodes must be >= 1, got {episodes}")
+    if not isinstance(policy, str) and not callable(getattr(policy, "act", None)):
+        raise TypeError(f"policy must be a name, 'module:Class' or an object with act(observation), "
+                        f"got {type(policy).__name__}")
     env = make_env(env_id, **env_kwargs)
     try:
-        if ":" not in policy and not isinstance(env.action_space, gym.spaces.Text):
-            raise ValueError(f"policy {policy!r} writes text, but {env_id} takes {env.action_space} actions; "
-                             f"the built-in policies run on the text envs, a module:Class policy on any")
-        agent = make_policy(policy, env=env, seed=seed)
+        if isinstance(policy, str):
+            if ":" not in policy and not isinstance(env.action_space, gym.spaces.Text):
+                raise ValueError(f"policy {policy!r} writes text, but {env_id} takes {env.action_space} actions; "
+                                 f"the built-in policies run on the text envs, a module:Class policy on any")
+            agent, name = make_policy(policy, env=env, seed=seed), policy
+        else:
+            agent, name = policy, getattr(policy, "name", None) or type(policy).__name__
         for i in range(episodes):
-            yield run_episode(env, agent, seed + i, policy)
+            yield run_episode(env, agent, seed + i, name)
     finally:
         env.close()
 

@@ -432,7 +432,9 @@ def parse_persona(value: Persona | dict | None) -> Persona | None:
             persona = Persona.model_validate(value)
         except ValidationError as exc:
             raise ValueError(f"invalid persona: {_problems(exc)}") from None
-        load_schema().validate_attributes(persona.attributes)
+        schema = load_schema()
+        schema.validate_attributes(persona.attributes)
+        schema.validate_interests(i.node for i in persona.interests)
         return persona
     raise TypeError(f"persona must be a Persona or dict, got {type(value).__name__}")
 

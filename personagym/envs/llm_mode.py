@@ -77,6 +77,9 @@ def build_llm_mode(
         if model is not None or base_url is not None:
             raise ValueError(f"model={model!r} / base_url={base_url!r} need an LLM backend; "
                              "pass backend='local', 'vllm' or 'openai'")
+        if opts != LLMOptions():
+            raise ValueError(f"llm={options!r} sets LLM mode options, but template mode has no LLM; "
+                             "pass backend='local', 'vllm' or 'openai'")
         return None
     if isinstance(backend, str):
         from personagym.llm.registry import make_backend

@@ -276,6 +276,13 @@ class PersonaSchema:
         for name, value in attributes.items():
             self.attribute(name).check(value, self.taxonomy)
 
+    def validate_interests(self, nodes: Iterable[str]) -> None:
+        """Raise SchemaError, naming the interest, unless every node is a taxonomy node id."""
+        for i, node in enumerate(nodes):
+            if node not in self.taxonomy:
+                raise SchemaError(f"interests[{i}].node: {node!r} is not a taxonomy node id"
+                                  f"{did_you_mean(node, self.taxonomy.ids)}")
+
     def as_data(self) -> dict:
         """The whole schema as plain data: tiers, categories, attributes and domains."""
         tiers = []

@@ -123,6 +123,12 @@ def test_bad_options(kwargs: dict, error: type, match: str) -> None:
         gym.make("PersonaGym/Chat-v0", **kwargs)
 
 
+def test_llm_options_without_an_llm_backend_are_refused() -> None:
+    with pytest.raises(ValueError, match=r"llm=\{'judge': True\} sets LLM mode options, but template mode has no LLM"):
+        gym.make("PersonaGym/Chat-v0", llm={"judge": True})
+    gym.make("PersonaGym/Chat-v0", llm={})  # the defaults ask for nothing
+
+
 def test_reset_options() -> None:
     env = gym.make("PersonaGym/Chat-v0").unwrapped
     persona = env.sampler.sample(123)
@@ -130,6 +136,10 @@ def test_reset_options() -> None:
     assert info["oracle"]["persona"].persona_id == persona.persona_id
     with pytest.raises(ValueError, match=r"unknown reset option 'noise_rat' \(did you mean 'noise_rate'\?\)"):
         env.reset(options={"noise_rat": 0.1})
+    data = persona.model_dump(mode="json")
+    data["interests"][0]["node"] = node = data["interests"][0]["node"] + "x"
+    with pytest.raises(ValueError, match=rf"interests\[0\]\.node: '{node}' is not a taxonomy node id \(did you mean"):
+        env.reset(options={"persona": data})
 
 
 def test_users_share_their_noise_model_until_a_reset_option_replaces_the_config() -> None:

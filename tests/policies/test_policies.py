@@ -63,6 +63,17 @@ def test_an_episode_replays_from_the_seed_it_records(policy: str) -> None:
     assert after_another.model_dump_json() == alone.model_dump_json()
 
 
+def test_rollout_takes_a_policy_object() -> None:
+    class Echo:
+        def act(self, observation: dict) -> str:
+            return "You said: " + observation["message"]
+
+    (trajectory,) = rollout("PersonaGym/Chat-v0", Echo(), 1, seed=3)
+    assert trajectory.policy == "Echo" and trajectory.turns[0].assistant.startswith("You said: ")
+    with pytest.raises(TypeError, match=r"policy must be a name, 'module:Class' or an object with act"):
+        next(iter(rollout("PersonaGym/Chat-v0", 42, 1)))  # type: ignore[arg-type]
+
+
 def test_registry_and_custom_policies() -> None:
     assert {"generic", "random", "oracle", "tracker"} <= set(policy_names())
     env = make_env("PersonaGym/Chat-v0")

@@ -8,11 +8,13 @@ expected, and exit status 2; nothing already written is touched.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import tempfile
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, NoReturn, TextIO, TypeVar
 
 import typer
 from pydantic import ValidationError
@@ -21,6 +23,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from personagym.suggest import did_you_mean
+
+if TYPE_CHECKING:
+    from personagym.records import Persona, UserTurn
 
 T = TypeVar("T")
 
@@ -265,6 +270,35 @@ def backend_kwargs(backend: str, model: str | None, base_url: str | None) -> dic
     return {"backend": backend, "model": model, "base_url": base_url}
 
 
+@contextmanager
+def _engine_logs_to_stderr(active: bool) -> Iterator[TextIO]:
+    """While active, file descriptor 1 is stderr: an LLM engine's logs (vLLM prints to stdout, in this
+    process and in its engine process) stay out of the command's output.  Yields the real stdout."""
+    if not active:
+        yield sys.stdout
+        return
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    real = os.fdopen(os.dup(saved), "w", encoding="utf-8")
+    try:
+        yield real
+    finally:
+        real.close()
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def _all_fell_back(fallbacks: int, turns: int) -> None:
+    """Exit 1 when every user turn of an LLM-mode run fell back to the template words (no LLM call worked)."""
+    if turns and fallbacks == turns:
+        err_console.print(f"[bold red]error:[/] every LLM request failed: all {_count(turns, 'user turn')} fell "
+                          "back to the template words (the errors are above); fix the backend, or use "
+                          "--backend template for template text", highlight=False)
+        raise typer.Exit(1)
+
+
 def _guarded(stream: Iterable[T]) -> Iterator[T]:
     """Items of a lazy stream; a bad-input or backend error ends the command with its message."""
     from personagym.llm.types import LLMError
@@ -300,26 +334,37 @@ def simulate(
         from personagym.simulators.simulate import realize_turns
 
         stream = realize_turns(stream, **llm)  # type: ignore[arg-type]
-    last_persona = None
-    for persona, turn in _guarded(stream):
+    with _engine_logs_to_stderr(bool(llm)) as stdout:
+        fallbacks = _print_turns(_guarded(stream), as_json, stdout)
+    if llm:
+        _all_fell_back(fallbacks, n)
+
+
+def _print_turns(stream: Iterable[tuple[Persona, UserTurn]], as_json: bool, stdout: TextIO) -> int:
+    """Print simulated turns (JSON lines, or a readable transcript); returns how many fell back to templates."""
+    out = Console(file=stdout)
+    last_persona, fallbacks = None, 0
+    for persona, turn in stream:
+        fallbacks += turn.rendered_by == "template_fallback"
         if as_json:
             row = {"persona_id": persona.persona_id, **turn.model_dump(mode="json")}
-            print(json.dumps(row, ensure_ascii=False))
+            print(json.dumps(row, ensure_ascii=False), file=stdout)
             continue
         if persona.persona_id != last_persona:
             last_persona = persona.persona_id
-            console.rule(f"[bold]{escape(persona.persona_id)}[/]")
-            console.print(f"[dim]{escape(persona.summary)}[/]", highlight=False)
+            out.rule(f"[bold]{escape(persona.persona_id)}[/]")
+            out.print(f"[dim]{escape(persona.summary)}[/]", highlight=False)
         by = "" if turn.rendered_by == "template" else f" [magenta]({turn.rendered_by})[/]"
-        console.print(f"[cyan]s{turn.session} t{turn.turn} {turn.intent.kind}[/]{by} {escape(turn.text)}",
+        out.print(f"[cyan]s{turn.session} t{turn.turn} {turn.intent.kind}[/]{by} {escape(turn.text)}",
                       highlight=False)
         if turn.noise.layer != "none":
-            console.print(f"    [yellow]noise {turn.noise.layer}: {', '.join(turn.noise.strategies)}[/]"
+            out.print(f"    [yellow]noise {turn.noise.layer}: {', '.join(turn.noise.strategies)}[/]"
                           f" [dim](clean: {escape(turn.clean_text)})[/]", highlight=False)
         for pki in turn.pkis:
             value = f"={pki.value}" if pki.value else ""
-            console.print(f"    [green]pki[/] {pki.kind} {escape(pki.key + value)} pol={pki.polarity:+d} "
+            out.print(f"    [green]pki[/] {pki.kind} {escape(pki.key + value)} pol={pki.polarity:+d} "
                           f"{pki.certainty} «{escape(pki.evidence)}»", highlight=False)
+    return fallbacks
 
 
 @app.command()
@@ -379,13 +424,17 @@ def rollout(
     try:
         check_env_id(env)
         trajectories = []
-        with Progress(console=err_console, transient=True, disable=as_json) as progress:
+        with _engine_logs_to_stderr(bool(llm)), \
+                Progress(console=err_console, transient=True, disable=as_json) as progress:
             task = progress.add_task(f"{policy} on {env}", total=episodes)
             for t in run(env, policy, episodes, seed, **llm):
                 trajectories.append(t)
                 progress.advance(task)
     except (ValueError, TypeError, OSError, ImportError, LLMError) as exc:
         fail(str(exc))
+    if llm:  # nothing is written when no LLM call worked: those would be template episodes labelled LLM mode
+        users = [u for t in trajectories for u in t.user_turns()]
+        _all_fell_back(sum(u.rendered_by == "template_fallback" for u in users), len(users))
     if out is not None:
         from personagym.data.trajectories import write_jsonl, write_parquet
 
@@ -401,7 +450,8 @@ def rollout(
     table.add_column("± 95% CI", justify="right")
     rows = [("reward", summary["reward"]), *summary["components"].items(), ("turns", summary["turns"])]
     for name, stat in rows:
-        table.add_row(name, f"{stat['mean']:.3f}", f"{stat['ci95']:.3f}")
+        ci = stat["ci95"]  # NaN for a single episode: no interval
+        table.add_row(name, f"{stat['mean']:.3f}", "—" if ci != ci else f"{ci:.3f}")
     console.print(table)
 
 

@@ -225,6 +225,15 @@ def test_a_ray_address_where_nothing_listens_fails_fast(tmp_path: Path) -> None:
     assert not (tmp_path / "g" / "manifest.json").exists()
 
 
+def test_an_llm_run_where_every_request_fails_exits_1() -> None:
+    # port 9 (discard) has no server here: every request fails, every turn falls back to its template words
+    proc = run("simulate", "-n", "2", "--backend", "openai", "--model", "m", "--base-url", "http://127.0.0.1:9/v1",
+               "--json", ok=False)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert "every LLM request failed: all 2 user turns fell back to the template words" in proc.stderr
+    assert [json.loads(line)["rendered_by"] for line in proc.stdout.splitlines()] == ["template_fallback"] * 2
+
+
 def test_help_shows_extras_in_brackets() -> None:
     # the help is rich markup: an unescaped "[ray]" would vanish from the text
     out = subprocess.run([sys.executable, "-m", "personagym.cli", "generate", "--help"], capture_output=True,

@@ -220,6 +220,7 @@ def test_cli_rollout_on_the_embedded_local_model(local_model_dir, tmp_path: Path
            "--episodes", "1", "--seed", "2", "--out", str(out), "--json"]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
+    assert json.loads(done.stdout)["episodes"] == 1  # the engine's logs went to stderr: stdout is the JSON alone
     (trajectory,) = list(read_jsonl(out))
     counts = check_llm_trajectory(trajectory)
     assert trajectory.config["llm"]["backend"] == "vllm"

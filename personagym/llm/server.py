@@ -84,6 +84,7 @@ class VLLMServer:
             "--port", str(self.port),
             "--dtype", dtype,
             "--max-model-len", str(max_model_len),
+            "--no-enable-chunked-prefill",  # as `VLLMBackend`: seeded requests on a CPU cannot survive a split prompt
             *(["--enforce-eager"] if enforce_eager else []),
             *extra_args,
         ]  # fmt: skip

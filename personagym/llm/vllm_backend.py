@@ -92,6 +92,9 @@ class VLLMBackend(BaseBackend):
             "enforce_eager": enforce_eager,
             "seed": seed,
             "gpu_memory_utilization": gpu_memory_utilization,
+            # a prompt split over steps (chunked prefill) makes vLLM rewind the request's seeded generator,
+            # which only CUDA generators can do: on a CPU the engine dies once a batch's prompts are long enough
+            "enable_chunked_prefill": False,
             **({"kv_cache_memory_bytes": kv_cache_memory_bytes} if kv_cache_memory_bytes is not None else {}),
             **(engine_options or {}),
         }

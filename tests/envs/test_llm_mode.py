@@ -15,6 +15,7 @@ from personagym.data.trajectories import read_jsonl, trajectory_json_schema
 from personagym.envs.chat import PersonaChatEnv
 from personagym.envs.vector import PersonaChatVectorEnv
 from personagym.llm.openai_backend import OpenAIBackend
+from personagym.llm.vllm_backend import VLLMBackend
 from personagym.records import PKI, Trajectory
 from personagym.simulators.llm_renderer import _check, clean_completion, request_seed, respan
 
@@ -242,3 +243,16 @@ def test_judge_term_is_bounded_recorded_and_added_to_the_reward(vllm_server) -> 
         assert {k: v for k, v in turn.reward_components.items() if k != "judge"} == plain.reward_components
     check_llm_trajectory(trajectory)
     env.close()
+
+
+@pytest.mark.llm
+def test_sixteen_envs_in_one_batch_keep_the_cpu_engine_alive(vllm_backend: VLLMBackend) -> None:
+    # sixteen users' prompts exceed one engine step's token budget: with chunked prefill, vLLM split a
+    # prompt and rewound its seeded generator, which a CPU generator cannot do, and the engine died
+    before = (vllm_backend.usage.requests, vllm_backend.usage.failed)
+    vec = PersonaChatVectorEnv(16, backend=vllm_backend, llm=SHORT_LLM, **SHORT)
+    vec.reset(seed=0)
+    vec.step(["Here are three ideas you might enjoy."] * 16)
+    requests, failed = (now - then for now, then in zip((vllm_backend.usage.requests, vllm_backend.usage.failed),
+                                                        before, strict=True))
+    assert requests >= 32 and failed < requests // 4, (requests, failed)

@@ -142,6 +142,9 @@ def test_make_backend_kinds_and_errors(tmp_path: Path) -> None:
     backend = make_backend("openai", model="m", base_url="http://127.0.0.1:1/v1", cache_dir=tmp_path, timeout=5)
     assert isinstance(backend, OpenAIBackend) and isinstance(backend, LLMBackend)
     assert backend.timeout == 5 and backend.cache is not None and backend.cache.path == tmp_path / "llm-cache.sqlite"
+    with pytest.raises(ValueError, match=r"model: '/nonexistent/model' is not a model folder \(no config.json"):
+        make_backend("vllm", model="/nonexistent/model")
+    (tmp_path / "config.json").write_text("{}")
     vllm = make_backend("vllm", model=str(tmp_path), dtype="float32")
     assert isinstance(vllm, VLLMBackend) and vllm.dtype == "float32" and vllm._llm is None  # engine starts lazily
 

@@ -76,9 +76,6 @@ def rollout(env_id: str, policy: str | Policy = "generic", episodes: int = 10, s
     env = make_env(env_id, **env_kwargs)
     try:
         if isinstance(policy, str):
-            if ":" not in policy and not isinstance(env.action_space, gym.spaces.Text):
-                raise ValueError(f"policy {policy!r} writes text, but {env_id} takes {env.action_space} actions; "
-                                 f"the built-in policies run on the text envs, a module:Class policy on any")
             agent, name = make_policy(policy, env=env, seed=seed), policy
         else:
             agent, name = policy, getattr(policy, "name", None) or type(policy).__name__

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import gymnasium as gym
 import numpy as np
 
 from personagym.policies.base import BatchedPolicy, Knowledge, Observation, register_policy
@@ -25,9 +26,13 @@ STYLE_KEYS = ("length_pref", "format_pref_primary", "formality_level", "emoji_us
 NO_EMOJI = ("never", "none", "no_emoji")
 
 
-def _knowledge(env: Any) -> Knowledge:
+def _knowledge(env: Any, policy: str) -> Knowledge:
+    """The env's world knowledge, for a built-in policy; these write text, so the env must take text."""
     if env is None or not hasattr(env.unwrapped, "knowledge"):
         raise ValueError("this policy needs the env (make_policy(name, env=env)) for its world knowledge")
+    if not isinstance(env.action_space, gym.spaces.Text):
+        raise ValueError(f"policy {policy!r} writes text, but {env.spec.id if env.spec else 'this env'} takes "
+                         f"{env.action_space} actions; the built-in policies run on the text envs")
     return env.unwrapped.knowledge()
 
 
@@ -76,7 +81,7 @@ class GenericPolicy(_Seeded, BatchedPolicy):
     name = "generic"
 
     def __init__(self, env: Any = None, seed: int | None = None) -> None:
-        self.knowledge = _knowledge(env)
+        self.knowledge = _knowledge(env, self.name)
         self._seed(seed)
 
     def act(self, observation: Observation) -> str:
@@ -99,7 +104,7 @@ class RandomPolicy(_Seeded, BatchedPolicy):
     name = "random"
 
     def __init__(self, env: Any = None, seed: int | None = None) -> None:
-        self.knowledge = _knowledge(env)
+        self.knowledge = _knowledge(env, self.name)
         self._seed(seed)
 
     def act(self, observation: Observation) -> str:
@@ -121,7 +126,7 @@ class OraclePolicy(_Seeded, BatchedPolicy):
     name = "oracle"
 
     def __init__(self, env: Any = None, seed: int | None = None) -> None:
-        self.knowledge = _knowledge(env)
+        self.knowledge = _knowledge(env, self.name)
         if not hasattr(env.unwrapped, "oracle_view"):
             raise ValueError("the oracle policy needs an env with oracle_view()")
         self._view: Callable[[], dict[str, Any]] = env.unwrapped.oracle_view
@@ -161,7 +166,7 @@ class TrackerPolicy(_Seeded):
     name = "tracker"
 
     def __init__(self, env: Any = None, seed: int | None = None, min_facts: int = 2) -> None:
-        self.knowledge = _knowledge(env)
+        self.knowledge = _knowledge(env, self.name)
         self._seed(seed)
         self.min_facts = min_facts
         self._profiles: dict[int, _Profile] = {}

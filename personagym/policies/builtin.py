@@ -30,9 +30,11 @@ def _knowledge(env: Any, policy: str) -> Knowledge:
     """The env's world knowledge, for a built-in policy; these write text, so the env must take text."""
     if env is None or not hasattr(env.unwrapped, "knowledge"):
         raise ValueError("this policy needs the env (make_policy(name, env=env)) for its world knowledge")
-    if not isinstance(env.action_space, gym.spaces.Text):
-        raise ValueError(f"policy {policy!r} writes text, but {env.spec.id if env.spec else 'this env'} takes "
-                         f"{env.action_space} actions; the built-in policies run on the text envs")
+    space = getattr(env, "action_space", None)  # a PettingZoo env has a method: its agents' spaces vary
+    if isinstance(space, gym.spaces.Space) and not isinstance(space, gym.spaces.Text):
+        spec = getattr(env, "spec", None)
+        raise ValueError(f"policy {policy!r} writes text, but {spec.id if spec else 'this env'} takes "
+                         f"{space} actions; the built-in policies run on the text envs")
     return env.unwrapped.knowledge()
 
 

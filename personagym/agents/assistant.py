@@ -21,6 +21,7 @@ from autogen_core.models import AssistantMessage, ChatCompletionClient, LLMMessa
 from personagym.agents.messages import INTENDED, OBSERVED, SESSION_KEY, TURN_KEY, check_agent_name, role_of
 from personagym.llm.types import ChatMessage, ChatRequest, LLMBackend, LLMError, Sampling
 from personagym.policies import Observation, Policy
+from personagym.rollout import reset_policy
 
 DEFAULT_SYSTEM_MESSAGE = (
     "You are a helpful personal assistant. Pay attention to what the user tells you about themselves "
@@ -108,8 +109,8 @@ class AssistantPolicyAgent(BaseChatAgent):
 
     async def on_reset(self, cancellation_token: CancellationToken) -> None:
         """Forget the conversation: the policy's memory (its ``reset()``) and the chat history."""
-        if self.policy is not None and callable(getattr(self.policy, "reset", None)):
-            self.policy.reset()  # type: ignore[attr-defined]
+        if self.policy is not None:
+            reset_policy(self.policy, None)
         self._history.clear()
         self._answers = 0
 

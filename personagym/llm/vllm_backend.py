@@ -79,12 +79,10 @@ class VLLMBackend(BaseBackend):
     ) -> None:
         options.setdefault("timeout", None)
         super().__init__(str(model), **options)
-        written = str(model)
-        if isinstance(model, Path) or written.startswith(("/", "./", "../", "~")):  # a folder, not a hub id
-            folder = Path(written).expanduser()
-            if not (folder / "config.json").is_file():
-                raise ValueError(f"model: {written!r} is not a model folder (no config.json in it); expected a "
-                                 "Hugging Face model folder, e.g. one `personagym models prepare` made")
+        folder = isinstance(model, Path) or self.model.startswith(("/", "./", "../", "~"))  # not a hub id
+        if folder and not (Path(self.model).expanduser() / "config.json").is_file():
+            raise ValueError(f"model: {self.model!r} is not a model folder (no config.json in it); expected a "
+                             "Hugging Face model folder, e.g. one `personagym models prepare` made")
         if max_model_len < 16:
             raise ValueError(f"max_model_len must be >= 16 tokens; got {max_model_len!r}")
         if not 0 < gpu_memory_utilization <= 1:

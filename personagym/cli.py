@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from personagym.suggest import did_you_mean
+from personagym.suggest import describe_validation, did_you_mean
 
 if TYPE_CHECKING:
     from personagym.records import Persona, UserTurn
@@ -57,16 +57,6 @@ def _count(n: int, noun: str, plural: str | None = None) -> str:
     return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
 
 
-def describe_validation(exc: ValidationError) -> str:
-    """A compact message naming each bad field, its value and the problem."""
-    parts = []
-    for err in exc.errors():
-        loc = ".".join(str(x) for x in err["loc"]) or "value"
-        msg = err["msg"].removeprefix("Value error, ")
-        parts.append(f"{loc}: {msg} (got {err.get('input')!r})" if loc != "value" else msg)
-    return "; ".join(parts)
-
-
 def check_out_file(out: Path, option: str = "--out") -> None:
     """Fail before any work unless a file can be written at `out`: not a directory, in a writable directory.
 
@@ -83,18 +73,6 @@ def check_out_file(out: Path, option: str = "--out") -> None:
             pass
     except OSError as exc:
         fail(f"{option}: cannot write in directory {str(parent)!r} ({exc.strerror or exc})")
-
-
-def write_jsonl_atomic(path: Path, rows: Iterable[str]) -> int:
-    """Write lines to `path` (checked with `check_out_file` first) atomically; returns the count."""
-    from personagym.data.trajectories import atomic_path
-
-    count = 0
-    with atomic_path(path) as tmp, open(tmp, "x", encoding="utf-8", newline="\n") as fh:
-        for row in rows:
-            fh.write(row + "\n")
-            count += 1
-    return count
 
 
 # -- taxonomy -------------------------------------------------------------------------------
@@ -165,7 +143,9 @@ def personas_sample(
         for row in rows:
             print(row)
         return
-    count = write_jsonl_atomic(out, rows)
+    from personagym.data.trajectories import write_lines
+
+    count = write_lines(rows, out)
     err_console.print(f"wrote {_count(count, 'persona')} to {out}")
 
 
@@ -194,7 +174,9 @@ def personas_import(
     rows = [p.model_dump_json() for p in report.personas]
     if out is not None:
         if rows:  # nothing imported: an existing file is left as it was
-            write_jsonl_atomic(out, rows)
+            from personagym.data.trajectories import write_lines
+
+            write_lines(rows, out)
             err_console.print(f"wrote {_count(len(rows), 'persona')} to {out}")
     else:
         for row in rows:
@@ -238,7 +220,7 @@ def models_list(
         return
     table = Table(title="Embedded models")
     for col in ("name", "package", "installed", "prepared", "size", "path"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")  # a narrow terminal or a pipe wraps values, never cuts them
     for i in infos:
         size = f"{i.size_bytes / 2**20:,.0f} MiB ({i.dtype})" if i.prepared else "-"
         table.add_row(i.name, i.package, "yes" if i.installed else "no", "yes" if i.prepared else "no", size, i.path)
@@ -267,6 +249,11 @@ def backend_kwargs(backend: str, model: str | None, base_url: str | None) -> dic
         if model is not None or base_url is not None:
             fail("--model/--base-url need an LLM backend: pass --backend local, vllm or openai")
         return {}
+    if backend in ("openai", "vllm") and not model:
+        fail(f"--backend {backend} needs --model: " + (
+            "the served model name" if backend == "openai" else "a Hugging Face model folder"))
+    if backend != "openai" and base_url is not None:
+        fail(f"--base-url is for --backend openai; --backend {backend} runs the model in this process")
     return {"backend": backend, "model": model, "base_url": base_url}
 
 

@@ -122,6 +122,11 @@ def test_rollout_is_reproducible() -> None:
         (("rollout", "--env", "CartPole-v1"), "not a PersonaGym env id 'CartPole-v1'"),
         (("rollout", "--env", "PersonaGym/Structured-v0", "--policy", "tracker"),
          "policy 'tracker' writes text, but PersonaGym/Structured-v0 takes Discrete("),
+        (("rollout", "--backend", "openai"), "--backend openai needs --model"),
+        (("rollout", "--backend", "local", "--base-url", "http://127.0.0.1:9/v1"),
+         "--base-url is for --backend openai"),
+        (("rollout", "--policy", "json:dumps"), "cannot build policy 'json:dumps' with no arguments"),
+        (("simulate", "--noise-rate", "nan"), "rate: Input should be a finite number (got nan)"),
     ],
 )
 def test_rollout_bad_input(args: tuple[str, ...], message: str) -> None:

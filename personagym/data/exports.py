@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from personagym.data.generate import PathLike, load_manifest, read_generated
-from personagym.data.trajectories import atomic_path, require_module
+from personagym.data.trajectories import require_module, write_lines
 from personagym.records import PKI, Trajectory, UserTurn
 from personagym.rollout import make_env
 
@@ -374,11 +374,5 @@ class _World:
 
 def _write_rows(rows: Iterable[dict[str, Any]], out_path: PathLike) -> int:
     """JSON lines, written atomically; returns the number of rows."""
-    count = 0
     Path(out_path).parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(out_path) as tmp, open(tmp, "x", encoding="utf-8", newline="\n") as f:
-        for row in rows:
-            f.write(json.dumps(row, ensure_ascii=False))
-            f.write("\n")
-            count += 1
-    return count
+    return write_lines((json.dumps(row, ensure_ascii=False) for row in rows), out_path)

@@ -52,10 +52,19 @@ _SCALARS = {"string": "string", "integer": "int64", "number": "float64", "boolea
 
 def write_jsonl(trajectories: Iterable[Trajectory], path: PathLike) -> int:
     """Write one `model_dump_json()` per line, atomically; return how many were written."""
+    return write_lines((trajectory.model_dump_json() for trajectory in _checked(trajectories)), path)
+
+
+def write_lines(lines: Iterable[str], path: PathLike) -> int:
+    """Write each string as one line of `path`, atomically: all of them or, on any error, nothing.
+
+    Returns the number of lines; the file that was at `path` stays as it was
+    until the new one is whole on disk.
+    """
     count = 0
     with atomic_path(path) as tmp, open(tmp, "x", encoding="utf-8", newline="\n") as f:
-        for trajectory in _checked(trajectories):
-            f.write(trajectory.model_dump_json())
+        for line in lines:
+            f.write(line)
             f.write("\n")
             count += 1
     return count

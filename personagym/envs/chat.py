@@ -39,7 +39,7 @@ from personagym.simulators.preferences import PreferenceConfig, initial_state, s
 from personagym.simulators.renderers import TemplateRenderer
 from personagym.simulators.sampler import PersonaSampler, SamplerConfig
 from personagym.simulators.user import UserConfig, UserFactory, UserSimulator
-from personagym.suggest import did_you_mean
+from personagym.suggest import describe_validation, did_you_mean
 
 MAX_MESSAGE_CHARS = 4096
 RESET_OPTIONS = ("persona", "noise_rate", "sessions", "max_turns", "reward_weights", "reveal_oracle")
@@ -414,13 +414,7 @@ def parse_config(model: type[BaseModel], value: object, name: str):
     try:
         return model(**value)
     except ValidationError as exc:
-        raise ValueError(f"invalid {name}: {_problems(exc)}") from None
-
-
-def _problems(exc: ValidationError) -> str:
-    """Each error as "field: message" (a model-level check has no field: just its message)."""
-    return "; ".join((f"{'.'.join(map(str, e['loc']))}: " if e["loc"] else "") + e["msg"].removeprefix("Value error, ")
-                     for e in exc.errors())
+        raise ValueError(f"invalid {name}: {describe_validation(exc)}") from None
 
 
 def parse_persona(value: Persona | dict | None) -> Persona | None:
@@ -431,7 +425,7 @@ def parse_persona(value: Persona | dict | None) -> Persona | None:
         try:
             persona = Persona.model_validate(value)
         except ValidationError as exc:
-            raise ValueError(f"invalid persona: {_problems(exc)}") from None
+            raise ValueError(f"invalid persona: {describe_validation(exc)}") from None
         schema = load_schema()
         schema.validate_attributes(persona.attributes)
         schema.validate_interests(i.node for i in persona.interests)

@@ -48,7 +48,7 @@ PROFILE_ROLES = ("style", "constraint")
 class UserRewardWeights(BaseModel):
     """Weights of the simulated user's reward components."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     fidelity: float = Field(1.0, ge=0.0, description="weight of the change in profile F1")
     contradiction: float = Field(0.5, ge=0.0, description="penalty per new contradiction of the truth")

@@ -24,7 +24,7 @@ from personagym.simulators.llm_renderer import LanguageSurface, SurfaceItem
 class LLMOptions(BaseModel):
     """What the LLM does in an env with a backend."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     render: bool = Field(True, description="the LLM renderer writes the user's clean utterance")
     distract: bool = Field(True, description="the LLM distractor writes the noisy message of noised turns")

@@ -39,7 +39,7 @@ ProfileItem = tuple[str, str]
 class RewardWeights(BaseModel):
     """Weights of the reward components in the scalar reward."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     preference: float = Field(1.0, ge=0.0)
     constraint: float = Field(2.0, ge=0.0)

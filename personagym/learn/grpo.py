@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from personagym.data.trajectories import write_lines
 from personagym.envs.chat import PersonaChatEnv
 from personagym.envs.rewards import COMPONENTS
 from personagym.learn.reinforce import EVAL_SEED0, TRAIN_SEED_STRIDE
@@ -245,11 +246,15 @@ def grpo_features() -> Any:
 
 
 def write_jsonl(rows: Sequence[dict[str, Any]], path: str | Path, *, append: bool = False) -> Path:
-    """Write rows as JSON lines (appending with ``append``); the file is flushed before returning."""
+    """Write rows as JSON lines: atomically (a new file replaces `path` whole), or appended with ``append``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a" if append else "w", encoding="utf-8") as f:
-        f.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+    lines = (json.dumps(row, ensure_ascii=False) for row in rows)
+    if not append:
+        write_lines(lines, path)
+        return path
+    with path.open("a", encoding="utf-8") as f:
+        f.writelines(line + "\n" for line in lines)
     return path
 
 

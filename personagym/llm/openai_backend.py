@@ -62,7 +62,7 @@ class OpenAIBackend(BaseBackend):
         where = self.base_url or "the OpenAI API"
         raise ValueError(
             f"no API key for {where}: set the environment variable {self.api_key_env} "
-            f"(or pass api_key_env= naming the variable that holds it)"
+            f"(from Python, api_key_env= names another variable to read)"
         )
 
     def _client(self) -> Any:

@@ -105,8 +105,17 @@ def make_policy(name: str, env: Any = None, seed: int | None = None) -> Policy:
             cls = getattr(importlib.import_module(module_name), attr)
         except (ImportError, AttributeError) as exc:
             raise ValueError(f"cannot load policy {name!r}: {exc}") from None
-        params = inspect.signature(cls).parameters
-        kwargs = {k: v for k, v in (("env", env), ("seed", seed)) if k in params}
+        if not callable(cls):
+            raise TypeError(f"policy {name!r} is a {type(cls).__name__}; expected a class (or a factory) "
+                            "whose instances have act(observation)")
+        signature = inspect.signature(cls)
+        kwargs = {k: v for k, v in (("env", env), ("seed", seed)) if k in signature.parameters}
+        try:
+            signature.bind(**kwargs)
+        except TypeError as exc:
+            given = ", ".join(f"{k}=" for k in kwargs) or "no arguments"
+            raise TypeError(f"cannot build policy {name!r} with {given}: {exc}; a module:Class policy "
+                            "takes only env= and/or seed= (both optional)") from None
         policy = cls(**kwargs)
         if not callable(getattr(policy, "act", None)):
             raise TypeError(f"policy {name!r} has no act(observation) method")

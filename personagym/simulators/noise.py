@@ -66,7 +66,7 @@ _FRAME = re.compile(
 class NoiseConfig(BaseModel):
     """How often and how an utterance is noised."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     rate: float = Field(0.25, description="fraction of utterances noised, in [0, 1]")
     layer_weights: dict[str, float] = Field(

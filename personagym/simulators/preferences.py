@@ -58,7 +58,7 @@ LIST_FORMATS = frozenset({"bullets", "numbered_steps", "outline", "checklist", "
 class PreferenceConfig(BaseModel):
     """Rates of the preference process."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     drift_rate: float = Field(0.15, ge=0.0, le=1.0, description="P(an interest drifts) per session gap")
     drift_moves: dict[str, float] = Field(

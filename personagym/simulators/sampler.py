@@ -32,7 +32,7 @@ _PRONOUN_I = re.compile(r"\bi\b")
 class SamplerConfig(BaseModel):
     """Knobs of the persona sampler (defaults follow PPOpt's sampling config)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     availability: float = Field(0.7, ge=0.0, le=1.0, description="P(attribute present)")
     min_attributes: int = Field(15, ge=1)

@@ -52,7 +52,7 @@ DOMAIN_HINTS: dict[str, str] = {
 class UserConfig(BaseModel):
     """How the simulated user behaves in conversation."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     interest_topic_rate: float = Field(0.6, ge=0.0, le=1.0, description="P(request is about a liked topic)")
     domain_hint_rate: float = Field(0.5, ge=0.0, le=1.0, description="P(request domain follows persona)")

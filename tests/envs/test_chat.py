@@ -112,6 +112,11 @@ def test_step_after_end_is_a_clear_error() -> None:
     [
         ({"noise_rate": 2.0}, ValueError, r"noise rate must be in \[0, 1\], got 2.0"),
         ({"reward_weights": {"prefrence": 1.0}}, ValueError, r"did you mean 'preference'"),
+        ({"reward_weights": {"style": float("nan")}}, ValueError,
+         r"invalid reward_weights: style: Input should be a finite number \(got nan\)"),
+        ({"reward_weights": {"style": -1}}, ValueError,
+         r"style: Input should be greater than or equal to 0 \(got -1\)"),
+        ({"persona": {"summary": ""}}, ValueError, r"persona_id: Field required; attributes: Field required;"),
         ({"max_turns": 0}, ValueError, "max_turns must be a positive int, got 0"),
         ({"noise": "loud"}, TypeError, "noise must be a dict or NoiseConfig"),
         ({"persona": {"persona_id": "x", "attributes": {"diet": "vegn"}, "interests": [], "summary": ""}},

@@ -165,6 +165,10 @@ def test_cli_list_on_empty_home_and_bad_name(tmp_path: Path) -> None:
     (row,) = json.loads(cli("list", "--json", env={"PERSONAGYM_HOME": str(tmp_path)}).stdout)
     assert row["name"] == DEFAULT_MODEL and row["installed"] and not row["prepared"]
     assert row["path"] == str(tmp_path / "models" / DEFAULT_MODEL)
+    table = cli("list", env={"PERSONAGYM_HOME": str(tmp_path)}).stdout  # a pipe: rich assumes 80 columns
+    cells = ["".join(line.split("│")[column].strip() for line in table.splitlines() if line.startswith("│"))
+             for column in (1, 6)]
+    assert cells == [DEFAULT_MODEL, row["path"]]  # wrapped in the cell, not cut
     proc = cli("prepare", "smollm2", "--home", str(tmp_path), ok=False)
     assert proc.returncode == 2
     assert "unknown embedded model 'smollm2'" in proc.stderr and "known models: smollm2-135m-instruct" in proc.stderr

@@ -81,6 +81,10 @@ def test_registry_and_custom_policies() -> None:
         make_policy("trackr", env=env)
     with pytest.raises(ValueError, match="cannot load policy 'nowhere.mod:Thing'"):
         make_policy("nowhere.mod:Thing", env=env)
+    with pytest.raises(TypeError, match=r"cannot build policy 'json:dumps' with no arguments: missing .*'obj'"):
+        make_policy("json:dumps", env=env)
+    with pytest.raises(TypeError, match=r"policy 'json:__doc__' is a str; expected a class"):
+        make_policy("json:__doc__", env=env)
     echo = make_policy("tests.policies.echo:EchoPolicy", env=env)
     obs, _ = env.reset(seed=0)
     assert echo.act(obs) == "You said: " + obs["message"]

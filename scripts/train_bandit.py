@@ -6,7 +6,8 @@ Every round is one episode; `personagym.learn.bandit.run_bandit` replays all
 arms on the round's seed, so the regret against the best arm of each round is
 exact.  Writes ``<out>/bandit_regret.csv`` (seed, round, policy, cumulative
 regret; every 10th round), ``<out>/bandit_regret.png`` and ``<out>/bandit_summary.json``, and
-prints each policy's final regret (mean ± 95% CI over seeds).
+prints each policy's final regret (mean ± 95% CI over seeds; with one seed there is no CI, and the
+JSON has null in its place).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import math
 import time
 from pathlib import Path
 
@@ -23,7 +25,8 @@ import numpy as np
 
 import personagym  # noqa: F401 - registers the env ids
 from personagym.learn.bandit import run_bandit
-from personagym.learn.reinforce import mean_ci
+from personagym.learn.checks import check_number
+from personagym.learn.reinforce import check_episodes, check_train_seed, mean_ci
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
@@ -39,7 +42,20 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--rounds", type=int, default=1500, help="episodes per seed")
     p.add_argument("--alpha", type=float, default=1.0, help="LinUCB exploration (standard errors of optimism)")
     p.add_argument("--out", type=Path, default=Path("docs/figures"), help="where the CSV, PNG and JSON go")
-    return p.parse_args()
+    args = p.parse_args()
+    try:  # what `run_bandit` would refuse, refused before the first seed has run
+        for seed in args.seeds:
+            check_train_seed("--seeds", seed)
+        check_episodes("--rounds", args.rounds)
+        check_number("--alpha", args.alpha, 0.0)
+    except ValueError as exc:
+        p.error(str(exc))
+    return args
+
+
+def defined(value: float) -> float | None:
+    """`value`, or None (JSON null) where it is undefined: the spread over a single seed is NaN."""
+    return None if math.isnan(value) else value
 
 
 def plot(regrets: dict[str, list[np.ndarray]], path: Path) -> None:
@@ -86,11 +102,12 @@ def main() -> None:
     plot(regrets, args.out / "bandit_regret.png")
     final = {name: mean_ci([run[-1] for run in runs]) for name, runs in regrets.items()}
     summary = {"env_id": ENV_ID, "seeds": args.seeds, "rounds": args.rounds, "alpha": args.alpha,
-               "final_regret": final, "arm_mean_returns": arm_means, "linucb_arm_picks": counts,
-               "wall_seconds": round(wall, 1)}
-    (args.out / "bandit_summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+               "final_regret": {name: [m, defined(ci)] for name, (m, ci) in final.items()},
+               "arm_mean_returns": arm_means, "linucb_arm_picks": counts, "wall_seconds": round(wall, 1)}
+    (args.out / "bandit_summary.json").write_text(json.dumps(summary, indent=2, allow_nan=False) + "\n")
     for name, (m, ci) in final.items():
-        print(f"{name:>16}: cumulative regret after {args.rounds} rounds {m:8.1f} ± {ci:.1f} "
+        spread = "" if math.isnan(ci) else f" ± {ci:.1f}"
+        print(f"{name:>16}: cumulative regret after {args.rounds} rounds {m:8.1f}{spread} "
               f"({m / args.rounds:.2f} per round)")
     print(f"wall time {wall:.0f}s; wrote {args.out}/bandit_regret.csv, bandit_regret.png, bandit_summary.json")
 

@@ -45,6 +45,11 @@ def parse_args() -> argparse.Namespace:
     for name in ("iterations", "prompts"):
         if getattr(args, name) < 1:
             p.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
+    try:  # the loop's own checks (names as in GRPOConfig), before an engine is started
+        args.config = GRPOConfig(group_size=args.group_size, temperature=args.temperature,
+                                 max_tokens=args.max_tokens, advance=args.advance, seed=args.seed)
+    except ValueError as exc:
+        p.error(str(exc))
     return args
 
 
@@ -68,15 +73,13 @@ def start_engine(backend: LLMBackend) -> float:
 def main() -> None:
     """Build the backend and envs, run the iterations, write the rows and print per-iteration figures."""
     args = parse_args()
-    config = GRPOConfig(group_size=args.group_size, temperature=args.temperature, max_tokens=args.max_tokens,
-                        advance=args.advance, seed=args.seed)
     envs = make_envs(args.env_id, args.prompts)
     # only the "template" kind (not among the choices) makes no backend
     backend = cast(LLMBackend, make_backend(args.backend, model=args.model, base_url=args.base_url))
     runner = LoopRunner()
     try:
         print(f"{args.backend} backend {backend.model!r}: engine ready in {start_engine(backend):.1f}s")
-        loop = GRPOLoop(backend, envs, config, runner=runner)
+        loop = GRPOLoop(backend, envs, args.config, runner=runner)
         args.out.unlink(missing_ok=True)
         rows, tokens, seconds = 0, 0, 0.0
         for _ in range(args.iterations):

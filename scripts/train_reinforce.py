@@ -25,7 +25,16 @@ import matplotlib
 import numpy as np
 
 import personagym  # noqa: F401 - registers the env ids
-from personagym.learn.reinforce import EVAL_SEED0, ReinforceConfig, evaluate, mean_ci, train_reinforce
+from personagym.learn.checks import check_int
+from personagym.learn.reinforce import (
+    EVAL_SEED0,
+    ReinforceConfig,
+    check_episodes,
+    check_train_seed,
+    evaluate,
+    mean_ci,
+    train_reinforce,
+)
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
@@ -40,7 +49,15 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--episodes", type=int, default=ReinforceConfig.episodes, help="training episodes per seed")
     p.add_argument("--eval-episodes", type=int, default=1000, help="held-out evaluation episodes per seed")
     p.add_argument("--out", type=Path, default=Path("docs/figures"), help="where the CSV, PNG and JSON go")
-    return p.parse_args()
+    args = p.parse_args()
+    try:
+        for seed in args.seeds:
+            check_train_seed("--seeds", seed)
+        check_episodes("--episodes", args.episodes)
+        check_int("--eval-episodes", args.eval_episodes, 2, why=" (a 95% CI needs two episodes)")
+    except ValueError as exc:
+        p.error(str(exc))
+    return args
 
 
 def smooth(values: np.ndarray, window: int = 10) -> np.ndarray:
@@ -114,7 +131,7 @@ def main() -> None:
         "learner_per_seed": per_seed, "wall_seconds": round(wall, 1),
         "greedy_top_actions": dict(picks.most_common(8)),
     }
-    (args.out / "reinforce_summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    (args.out / "reinforce_summary.json").write_text(json.dumps(summary, indent=2, allow_nan=False) + "\n")
     print(f"generic analogue: {baseline[0]:.3f} ± {baseline[1]:.3f} "
           f"(95% CI, {len(baseline_returns)} held-out episodes)")
     print(f"REINFORCE greedy: {learner[0]:.3f} ± {learner[1]:.3f} (95% CI, {len(args.seeds)} seeds x "

@@ -24,7 +24,9 @@ from typing import Any
 import numpy as np
 
 from personagym.envs.dialogue_state import LAYOUTS, LENGTHS, DialogueState
-from personagym.learn.reinforce import TRAIN_SEED_STRIDE, run_episode
+from personagym.envs.structured import StructuredChatEnv
+from personagym.learn.checks import check_int, check_number, env_name
+from personagym.learn.reinforce import TRAIN_SEED_STRIDE, check_episodes, check_train_seed, run_episode
 
 #: Arm name -> the clarifying questions asked (one per turn) before recommending.  The
 #: ``generic`` arm is the generic baseline itself (`generic_policy`), so the learner must
@@ -80,11 +82,9 @@ class LinUCB:
     """Disjoint LinUCB: a ridge regression of the reward per arm, optimism of `alpha` standard errors."""
 
     def __init__(self, n_arms: int, n_features: int, alpha: float = 1.0, ridge: float = 1.0) -> None:
-        if n_arms < 1 or n_features < 1:
-            raise ValueError(f"need n_arms >= 1 and n_features >= 1, got {n_arms} and {n_features}")
-        if alpha < 0 or ridge <= 0:
-            raise ValueError(f"need alpha >= 0 and ridge > 0, got alpha={alpha!r}, ridge={ridge!r}")
-        self.alpha = alpha
+        n_arms, n_features = check_int("n_arms", n_arms, 1), check_int("n_features", n_features, 1)
+        ridge = check_number("ridge", ridge, 0.0, low_open=True)
+        self.alpha = check_number("alpha", alpha, 0.0)
         self.inverse = np.stack([np.eye(n_features) / ridge for _ in range(n_arms)])  # (X'X + ridge I)^-1
         self.b = np.zeros((n_arms, n_features))
 
@@ -133,23 +133,26 @@ def run_bandit(env: Any, rounds: int, seed: int = 0, alpha: float = 1.0,
                progress: Callable[[int], None] | None = None) -> BanditResult:
     """Run LinUCB over `ELICITATION_ARMS` for `rounds` episodes, replaying every arm for the regret.
 
-    Round t uses env seed ``seed * TRAIN_SEED_STRIDE + t``; the context is the
-    features of the opening observation.  ``progress(rounds_done)`` is called
-    after every round.
+    `env` is a ``PersonaGym/Structured-v0`` env (the arms are scripted on its
+    action menu).  Round t uses env seed ``seed * TRAIN_SEED_STRIDE + t``, as
+    training episodes do in `reinforce` (so `seed` is below 1000 and `rounds`
+    at most `TRAIN_SEED_STRIDE`); the context is the features of the opening
+    observation.  ``progress(rounds_done)`` is called after every round.
     """
-    if rounds < 1:
-        raise ValueError(f"rounds must be >= 1, got {rounds!r}")
+    if not isinstance(getattr(env, "unwrapped", None), StructuredChatEnv):
+        raise TypeError(f"run_bandit needs a PersonaGym/Structured-v0 env (a Discrete action menu), "
+                        f"got {env_name(env)}")
+    rounds, seed = check_episodes("rounds", rounds), check_train_seed("seed", seed)
     names = list(ELICITATION_ARMS)
+    learner = LinUCB(len(names), env.observation_space["features"].shape[0], alpha=alpha)
     policies = [generic_policy(env) if n == GENERIC_ARM else arm_policy(env, ELICITATION_ARMS[n]) for n in names]
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2,)))
-    learner: LinUCB | None = None
     arm_returns, chosen = np.zeros((rounds, len(names))), np.zeros(rounds, dtype=int)
     uniform = rng.integers(len(names), size=rounds)
     for t in range(rounds):
         env_seed = seed * TRAIN_SEED_STRIDE + t
         obs, _ = env.reset(seed=env_seed)
         x = np.asarray(obs["features"], dtype=np.float64)
-        learner = learner or LinUCB(len(names), len(x), alpha=alpha)
         chosen[t] = learner.select(x)
         arm_returns[t] = [run_episode(env, act, env_seed) for act in policies]
         learner.update(int(chosen[t]), x, float(arm_returns[t, chosen[t]]))

@@ -23,7 +23,7 @@ from __future__ import annotations
 import copy
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,8 @@ import numpy as np
 from personagym.data.trajectories import write_lines
 from personagym.envs.chat import PersonaChatEnv
 from personagym.envs.rewards import COMPONENTS
-from personagym.learn.reinforce import EVAL_SEED0, TRAIN_SEED_STRIDE
+from personagym.learn.checks import as_config, check_int, check_number
+from personagym.learn.reinforce import TRAIN_SEED_STRIDE, check_train_seed
 from personagym.llm.runner import LoopRunner
 from personagym.llm.types import ChatMessage, ChatRequest, Completion, LLMBackend, Sampling
 from personagym.policies.llm_policy import DEFAULT_SYSTEM_PROMPT
@@ -41,6 +42,8 @@ from personagym.policies.llm_policy import DEFAULT_SYSTEM_PROMPT
 ADVANCE_MODES = ("best", "sample")
 #: TRL's `GRPOTrainer` divides by ``std + 1e-4``; the same epsilon makes the advantages identical.
 TRL_EPSILON = 1e-4
+#: The longest answer `Sampling` allows: checked with the config, not when the first request is built.
+MAX_TOKENS: int = next(m.le for m in Sampling.model_fields["max_tokens"].metadata if hasattr(m, "le"))
 #: Request seeds are below 2**31 (what every backend's seed field accepts).
 _SEED_LIMIT = 2**31
 #: `SeedSequence` spawn keys of the loop's two random streams.
@@ -71,22 +74,23 @@ class GRPOConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        for name, low in (("group_size", 2), ("max_tokens", 1), ("history_turns", 0)):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < low:
-                raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
-        if not 0.0 < self.temperature <= 2.0:
-            raise ValueError(f"temperature must be in (0, 2] (a group needs distinct samples), "
-                             f"got {self.temperature!r}")
-        if not 0.0 < self.top_p <= 1.0:
-            raise ValueError(f"top_p must be in (0, 1], got {self.top_p!r}")
+        """Check every field, and keep numpy numbers as Python's (request seeds and rows are JSON)."""
         if self.advance not in ADVANCE_MODES:
             raise ValueError(f"advance must be one of {', '.join(ADVANCE_MODES)}, got {self.advance!r}")
-        if not self.epsilon > 0:
-            raise ValueError(f"epsilon must be > 0, got {self.epsilon!r}")
-        if not isinstance(self.seed, int) or not 0 <= self.seed < EVAL_SEED0 // TRAIN_SEED_STRIDE:
-            raise ValueError(f"seed must be an int in [0, {EVAL_SEED0 // TRAIN_SEED_STRIDE}) so training seeds "
-                             f"stay apart from evaluation seeds, got {self.seed!r}")
+        if self.system_prompt is not None and not isinstance(self.system_prompt, str):
+            raise ValueError(f"system_prompt must be a str or None, got {self.system_prompt!r:.80}")
+        checked = {
+            "group_size": check_int("group_size", self.group_size, 2),
+            "temperature": check_number("temperature", self.temperature, 0.0, 2.0, low_open=True,
+                                        why=" (a group needs distinct samples)"),
+            "top_p": check_number("top_p", self.top_p, 0.0, 1.0, low_open=True),
+            "max_tokens": check_int("max_tokens", self.max_tokens, 1, MAX_TOKENS),
+            "history_turns": check_int("history_turns", self.history_turns, 0),
+            "epsilon": check_number("epsilon", self.epsilon, 0.0, low_open=True),
+            "seed": check_train_seed("seed", self.seed),
+        }
+        for name, value in checked.items():
+            object.__setattr__(self, name, value)
 
     @property
     def sampling(self) -> Sampling:
@@ -248,11 +252,11 @@ def grpo_features() -> Any:
 def write_jsonl(rows: Sequence[dict[str, Any]], path: str | Path, *, append: bool = False) -> Path:
     """Write rows as JSON lines: atomically (a new file replaces `path` whole), or appended with ``append``."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     lines = (json.dumps(row, ensure_ascii=False) for row in rows)
     if not append:
         write_lines(lines, path)
         return path
+    path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a", encoding="utf-8") as f:
         f.writelines(line + "\n" for line in lines)
     return path
@@ -301,12 +305,14 @@ class GRPOLoop:
     """Sample, score, normalise and advance a batch of envs, one iteration per `step` (see the module doc).
 
     ``envs`` are distinct template-mode `PersonaChatEnv`s (one prompt each); the loop resets them with its
-    own seeds.  ``backend`` is any `LLMBackend` (not owned: the caller closes it); ``runner`` is the event
-    loop of the sync `step` (pass the one the backend is used on; by default the loop has its own).
+    own seeds.  ``backend`` is any `LLMBackend` (not owned: the caller closes it); ``config`` a `GRPOConfig`,
+    a dict of its fields or None (the defaults); ``runner`` is the event loop of the sync `step` (pass the
+    one the backend is used on; by default the loop has its own).
     """
 
-    def __init__(self, backend: LLMBackend, envs: Sequence[PersonaChatEnv], config: GRPOConfig | None = None, *,
-                 runner: LoopRunner | None = None) -> None:
+    def __init__(self, backend: LLMBackend, envs: Sequence[PersonaChatEnv],
+                 config: GRPOConfig | Mapping[str, Any] | None = None, *, runner: LoopRunner | None = None) -> None:
+        self.config = as_config(GRPOConfig, config)
         envs = list(envs)
         if not envs:
             raise ValueError("envs must hold at least one PersonaChatEnv, got none")
@@ -319,7 +325,6 @@ class GRPOLoop:
         if not callable(getattr(backend, "generate", None)):
             raise TypeError(f"backend must be an LLMBackend (with async generate), got {type(backend).__name__}")
         self.backend = backend
-        self.config = config or GRPOConfig()
         self.iteration = 0
         self._episodes = 0
         self._own_runner = runner is None

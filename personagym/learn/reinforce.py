@@ -16,16 +16,33 @@ from generators derived from ``ReinforceConfig.seed``, so a run is repeatable.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from gymnasium import spaces
+
+from personagym.learn.checks import as_config, check_int, check_number, env_name
 
 #: Env seeds of the training episodes of training seed ``s`` are ``s * TRAIN_SEED_STRIDE + i``.
 TRAIN_SEED_STRIDE = 1_000_000
 #: Evaluation episodes use env seeds from here on, apart from every training seed below 1000.
 EVAL_SEED0 = 1_000_000_000
+
+
+def check_train_seed(name: str, value: object) -> int:
+    """`value` as an int if it is a training seed: below 1000, so its env seeds stay below `EVAL_SEED0`."""
+    return check_int(name, value, 0, EVAL_SEED0 // TRAIN_SEED_STRIDE - 1,
+                     why=" so training seeds stay apart from evaluation seeds")
+
+
+def check_episodes(name: str, value: object) -> int:
+    """`value` as an int if it is a count of one seed's episodes: at most `TRAIN_SEED_STRIDE`.
+
+    More would reach the env seeds of the next training seed (or, from seed 999, the evaluation seeds).
+    """
+    return check_int(name, value, 1, TRAIN_SEED_STRIDE)
 
 
 @dataclass(frozen=True)
@@ -42,18 +59,17 @@ class ReinforceConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        for name in ("episodes", "batch_episodes"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or not 1 <= value <= TRAIN_SEED_STRIDE:
-                raise ValueError(f"{name} must be an int in [1, {TRAIN_SEED_STRIDE}], got {value!r}")
-        if not isinstance(self.seed, int) or not 0 <= self.seed < EVAL_SEED0 // TRAIN_SEED_STRIDE:
-            raise ValueError(f"seed must be an int in [0, {EVAL_SEED0 // TRAIN_SEED_STRIDE}) so training seeds "
-                             f"stay apart from evaluation seeds, got {self.seed!r}")
-        for name in ("lr", "value_lr", "entropy"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
-        if not 0.0 <= self.gamma <= 1.0:
-            raise ValueError(f"gamma must be in [0, 1], got {self.gamma!r}")
+        """Check every field, and keep numpy numbers as Python's (gymnasium's seeds must be ints)."""
+        checked = {
+            "episodes": check_episodes("episodes", self.episodes),
+            "batch_episodes": check_episodes("batch_episodes", self.batch_episodes),
+            "seed": check_train_seed("seed", self.seed),
+            **{name: check_number(name, getattr(self, name), 0.0) for name in ("lr", "value_lr", "entropy")},
+            "gamma": check_number("gamma", self.gamma, 0.0, 1.0),
+            "start_logit": check_number("start_logit", self.start_logit),
+        }
+        for name, value in checked.items():
+            object.__setattr__(self, name, value)
 
 
 class Adam:
@@ -166,14 +182,20 @@ def _features(obs: dict[str, Any]) -> np.ndarray:
     return np.asarray(obs["features"], dtype=np.float64)
 
 
+def _check_env(env: Any) -> None:
+    """Refuse an env without a ``features`` vector in its observations or without a Discrete action space."""
+    observations = getattr(env, "observation_space", None)
+    features = observations.spaces.get("features") if isinstance(observations, spaces.Dict) else None
+    if (not isinstance(features, spaces.Box) or len(features.shape) != 1
+            or not isinstance(getattr(env, "action_space", None), spaces.Discrete)):
+        raise TypeError(f"train_reinforce needs a PersonaGym/Structured-v0 env (a 'features' vector in its "
+                        f"observations, a Discrete action menu), got {env_name(env)}")
+
+
 def _factors(env: Any) -> tuple[int, ...]:
+    """The options per factor of the env's action menu (a plain Discrete(n) env: one factor of n)."""
     menu = getattr(env.unwrapped, "menu", None)
-    if menu is not None:
-        return tuple(menu.factors)
-    n = getattr(env.action_space, "n", None)
-    if n is None:
-        raise TypeError(f"REINFORCE needs a Discrete action space, got {env.action_space}")
-    return (int(n),)
+    return tuple(menu.factors) if menu is not None else (int(env.action_space.n),)
 
 
 def mean_ci(values: Sequence[float] | np.ndarray) -> tuple[float, float]:
@@ -200,22 +222,25 @@ def evaluate(env: Any, act: Callable[[dict[str, Any]], int], seeds: Iterable[int
     return np.array([run_episode(env, act, s) for s in seeds])
 
 
-def train_reinforce(env: Any, config: ReinforceConfig = ReinforceConfig(), start_action: int | None = None,
+def train_reinforce(env: Any, config: ReinforceConfig | Mapping[str, Any] = ReinforceConfig(),
+                    start_action: int | None = None,
                     progress: Callable[[int, float], None] | None = None) -> TrainResult:
     """Train a factored linear-softmax policy on `env` (observations with ``features``) by REINFORCE.
 
-    With ``start_action`` the policy starts near that action (its options get
+    ``config`` is a `ReinforceConfig` or a dict of its fields.  With
+    ``start_action`` the policy starts near that action (its options get
     ``config.start_logit``), e.g. the generic analogue, so the learning curve
     starts at that behaviour's level.  Episode ``i`` is reset with env seed
     ``config.seed * TRAIN_SEED_STRIDE + i``.  ``progress(episodes,
     batch_mean_return)`` is called after every update.
     """
+    config = as_config(ReinforceConfig, config)
+    _check_env(env)
     n_features, factors = env.observation_space["features"].shape[0], _factors(env)
     start = None
     if start_action is not None:
-        if not 0 <= start_action < int(np.prod(factors)):
-            raise ValueError(f"start_action {start_action!r} is not an action of this env (0..{np.prod(factors) - 1})")
-        start = [int(c) for c in np.unravel_index(start_action, factors)]
+        action = check_int("start_action", start_action, 0, int(np.prod(factors)) - 1, why=" (an action of this env)")
+        start = [int(c) for c in np.unravel_index(action, factors)]
     policy = FactoredSoftmaxPolicy(n_features, factors, start, config.start_logit)
     result = TrainResult(policy=policy, value=np.zeros(n_features))
     rng = np.random.default_rng(np.random.SeedSequence(config.seed, spawn_key=(1,)))

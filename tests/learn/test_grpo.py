@@ -98,15 +98,34 @@ def test_group_requests_share_the_prompt_and_differ_in_seed() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [({"group_size": 1}, "group_size must be an int >= 2, got 1"),
-     ({"temperature": 0.0}, r"temperature must be in \(0, 2\]"),
+     ({"group_size": 4.0}, "group_size must be an int >= 2, got 4.0"),
+     ({"temperature": 0.0}, r"temperature must be a number in \(0, 2\] \(a group needs distinct samples\), got 0.0"),
+     ({"temperature": "1"}, r"temperature must be a number in \(0, 2\] .*, got '1'"),
+     ({"temperature": float("nan")}, r"temperature must be a number in \(0, 2\] .*, got nan"),
+     ({"top_p": None}, r"top_p must be a number in \(0, 1\], got None"),
+     ({"top_p": True}, r"top_p must be a number in \(0, 1\], got True"),
      ({"advance": "greedy"}, "advance must be one of best, sample, got 'greedy'"),
-     ({"max_tokens": 0}, "max_tokens must be an int >= 1, got 0"),
-     ({"epsilon": 0.0}, "epsilon must be > 0, got 0.0"),
-     ({"seed": 1000}, r"seed must be an int in \[0, 1000\)")],
+     ({"max_tokens": 0}, r"max_tokens must be an int in \[1, 32768\], got 0"),
+     ({"max_tokens": 100_000}, r"max_tokens must be an int in \[1, 32768\], got 100000"),
+     ({"history_turns": -1}, "history_turns must be an int >= 0, got -1"),
+     ({"epsilon": 0.0}, "epsilon must be a finite number > 0, got 0.0"),
+     ({"epsilon": "x"}, "epsilon must be a finite number > 0, got 'x'"),
+     ({"epsilon": float("inf")}, "epsilon must be a finite number > 0, got inf"),
+     ({"system_prompt": 5}, "system_prompt must be a str or None, got 5"),
+     ({"seed": 1000}, r"seed must be an int in \[0, 999\] so training seeds stay apart from evaluation seeds"),
+     ({"seed": True}, r"seed must be an int in \[0, 999\] .*, got True")],
 )
 def test_bad_config(kwargs: dict, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         GRPOConfig(**kwargs)
+
+
+def test_config_takes_numpy_numbers_as_pythons() -> None:
+    config = GRPOConfig(group_size=np.int64(3), temperature=np.float32(0.5), max_tokens=np.int32(32),
+                        seed=np.int64(7))
+    assert config == GRPOConfig(group_size=3, temperature=0.5, max_tokens=32, seed=7)
+    assert type(config.seed) is int and type(config.temperature) is float
+    assert config.sampling.max_tokens == 32
 
 
 # -- exact scoring on copies -----------------------------------------------------------------
@@ -192,6 +211,29 @@ def test_loop_refuses_bad_envs_and_backends(local_model_dir: Path) -> None:
         GRPOLoop(backend, [env, object()])  # type: ignore[list-item]
     with pytest.raises(TypeError, match="backend must be an LLMBackend .* got str"):
         GRPOLoop("local", [env])  # type: ignore[arg-type]
+
+
+class _UnusedBackend:
+    """Enough of an `LLMBackend` to build a loop that never samples."""
+
+    async def generate(self, requests: list) -> list:
+        raise AssertionError("the loop was not stepped")
+
+
+def test_loop_builds_its_config_from_a_dict() -> None:
+    loop = GRPOLoop(_UnusedBackend(), [PersonaChatEnv()], {"group_size": 3, "seed": 2})  # type: ignore[arg-type]
+    try:
+        assert loop.config == GRPOConfig(group_size=3, seed=2)
+        assert loop.slots[0].seed == 2 * 1_000_000  # the dict's seed picked the episode
+    finally:
+        loop.close()
+    env = PersonaChatEnv()
+    with pytest.raises(ValueError, match=r"unknown GRPOConfig field 'group' \(did you mean 'group_size'\?\)"):
+        GRPOLoop(_UnusedBackend(), [env], {"group": 3})  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="group_size must be an int >= 2, got 1"):
+        GRPOLoop(_UnusedBackend(), [env], {"group_size": 1})  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="config must be a dict or GRPOConfig, got int"):
+        GRPOLoop(_UnusedBackend(), [env], 4)  # type: ignore[arg-type]
 
 
 # -- one real iteration ----------------------------------------------------------------------

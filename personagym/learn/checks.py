@@ -1,0 +1,77 @@
+"""Argument checks shared by the learners and their scripts; every error names the field, the value and the range.
+
+A value's type is checked before it is compared, so a string or None is refused with the field's name
+rather than failing inside a comparison.  Bools are not numbers here (``seed=True`` is a mistake, not seed
+1); numpy's integers and floats are (and come back as Python's, which gymnasium and JSON need).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import fields
+from numbers import Integral, Real
+from typing import Any, TypeVar
+
+from personagym.suggest import did_you_mean
+
+Config = TypeVar("Config")
+
+
+def check_int(name: str, value: object, low: int, high: int | None = None, why: str = "") -> int:
+    """`value` as an int if it is an integer in ``[low, high]`` (no upper bound when `high` is None).
+
+    `why`, if given, is added to the error to say what the range is for.
+    """
+    if isinstance(value, Integral) and not isinstance(value, bool):
+        number = int(value)
+        if number >= low and (high is None or number <= high):
+            return number
+    bounds = f">= {low}" if high is None else f"in [{low}, {high}]"
+    raise ValueError(f"{name} must be an int {bounds}{why}, got {value!r}")
+
+
+def check_number(name: str, value: object, low: float = -math.inf, high: float = math.inf, *,
+                 low_open: bool = False, why: str = "") -> float:
+    """`value` as a float if it is a finite real number in ``[low, high]`` (``(low, high]`` with `low_open`).
+
+    NaN and infinities are refused even without bounds: a NaN learning rate or weight does not fail
+    until the run has produced garbage.  `why`, if given, is added to the error.
+    """
+    if isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value):
+        number = float(value)
+        if (low < number if low_open else low <= number) and number <= high:
+            return number
+    raise ValueError(f"{name} must be {_number_range(low, high, low_open)}{why}, got {value!r}")
+
+
+def _number_range(low: float, high: float, low_open: bool) -> str:
+    """What `check_number` expects, in words: "a finite number > 0", "a number in (0, 2]"."""
+    if math.isinf(high):
+        return "a finite number" if math.isinf(low) else f"a finite number {'>' if low_open else '>='} {low:g}"
+    return f"a number in {'(' if low_open else '['}{low:g}, {high:g}]"
+
+
+def as_config(cls: type[Config], value: object, name: str = "config") -> Config:
+    """A config dataclass from None (its defaults), an instance, or a dict of some of its fields.
+
+    An unknown key is refused, naming the closest field: a typo would otherwise leave a silent default.
+    """
+    if value is None:
+        return cls()
+    if isinstance(value, cls):
+        return value
+    if not isinstance(value, Mapping):
+        raise TypeError(f"{name} must be a dict or {cls.__name__}, got {type(value).__name__}")
+    known = [f.name for f in fields(cls)]  # type: ignore[arg-type]
+    for key in value:
+        if key not in known:
+            raise ValueError(f"unknown {cls.__name__} field {key!r}{did_you_mean(str(key), known)}; "
+                             f"expected one of {', '.join(known)}")
+    return cls(**value)
+
+
+def env_name(env: Any) -> str:
+    """The env's registered id (e.g. "PersonaGym/Chat-v0"), else its class name: what errors call it."""
+    spec = getattr(env, "spec", None)
+    return spec.id if spec is not None else type(getattr(env, "unwrapped", env)).__name__

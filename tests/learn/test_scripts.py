@@ -1,0 +1,85 @@
+"""The training scripts: bad arguments end in one argparse error line, and no NaN reaches their JSON."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
+SEED_RANGE = r"--seeds must be an int in \[0, 999\] so training seeds stay apart from evaluation seeds"
+
+
+def load_script(name: str) -> ModuleType:
+    """``scripts/<name>.py`` as a module (its `main` is not run)."""
+    spec = importlib.util.spec_from_file_location(f"_script_{name}", SCRIPTS / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def run_main(name: str, args: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "argv", [f"{name}.py", *args])
+    load_script(name).main()
+
+
+def strict_json(path: Path) -> dict:
+    """The file's JSON, refusing NaN and infinities (which are not JSON)."""
+    def refuse(constant: str) -> None:
+        raise AssertionError(f"{path.name} holds {constant}")
+
+    return json.loads(path.read_text(), parse_constant=refuse)
+
+
+@pytest.mark.parametrize(
+    ("script", "args", "match"),
+    [("train_reinforce", ["--eval-episodes", "0"],
+      r"--eval-episodes must be an int >= 2 \(a 95% CI needs two episodes\), got 0"),
+     ("train_reinforce", ["--eval-episodes", "1"], "--eval-episodes must be an int >= 2"),
+     ("train_reinforce", ["--seeds", "0", "1000"], f"{SEED_RANGE}, got 1000"),
+     ("train_reinforce", ["--episodes", "0"], r"--episodes must be an int in \[1, 1000000\], got 0"),
+     ("train_bandit", ["--seeds", "-1"], f"{SEED_RANGE}, got -1"),
+     ("train_bandit", ["--seeds", "1000"], f"{SEED_RANGE}, got 1000"),
+     ("train_bandit", ["--rounds", "0"], r"--rounds must be an int in \[1, 1000000\], got 0"),
+     ("train_bandit", ["--alpha", "nan"], "--alpha must be a finite number >= 0, got nan"),
+     ("train_grpo", ["--group-size", "1"], "group_size must be an int >= 2, got 1"),
+     ("train_grpo", ["--max-tokens", "100000"], r"max_tokens must be an int in \[1, 32768\], got 100000"),
+     ("train_grpo", ["--seed", "1000"], r"seed must be an int in \[0, 999\]")],
+)
+def test_bad_arguments_are_one_argparse_error(script: str, args: list[str], match: str,
+                                              monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    module = load_script(script)
+    monkeypatch.setattr(sys, "argv", [f"{script}.py", *args])
+    with pytest.raises(SystemExit) as exit_info:
+        module.parse_args()
+    assert exit_info.value.code == 2
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last.startswith(f"{script}.py: error: ")
+    assert re.search(match, last), last
+
+
+def test_one_seed_bandit_writes_null_for_the_spread(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    run_main("train_bandit", ["--seeds", "0", "--rounds", "2", "--out", str(tmp_path)], monkeypatch)
+    summary = strict_json(tmp_path / "bandit_summary.json")
+    assert summary["seeds"] == [0] and summary["final_regret"]
+    for mean, spread in summary["final_regret"].values():
+        assert isinstance(mean, float) and spread is None
+    assert "nan" not in capsys.readouterr().out
+
+
+def test_reinforce_script_small_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    run_main("train_reinforce", ["--seeds", "0", "--episodes", "2", "--eval-episodes", "2", "--out", str(tmp_path)],
+             monkeypatch)
+    summary = strict_json(tmp_path / "reinforce_summary.json")
+    assert summary["eval_seeds"][1] - summary["eval_seeds"][0] == 2
+    assert all(isinstance(x, float) for x in (*summary["baseline"], *summary["learner"]))
+    assert "nan" not in capsys.readouterr().out

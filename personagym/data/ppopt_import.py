@@ -18,24 +18,35 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from personagym import __version__
 from personagym.envs.rewards import RewardWeights, reward_components, scalar_reward
 from personagym.records import Intent, NoiseLayer, NoiseRecord, Trajectory, Turn, UserTurn
 from personagym.simulators.analyzer import ResponseAnalyzer, shared_analyzer
 from personagym.simulators.persona import PersonaSchema, load_schema
-from personagym.simulators.ppopt import PPOptImportError, persona_from_ppopt
+from personagym.simulators.ppopt import PPOptImportError, describe, field_of, persona_from_ppopt, strings_of
 from personagym.simulators.preferences import assess, initial_state
 from personagym.simulators.sampler import PersonaSampler
+from personagym.suggest import did_you_mean
 
 ENV_ID = "ppopt/import"
 
-#: PPOpt distractor layer names (and 1-based indices) -> our noise layers.
+#: PPOpt distractor layer names -> our noise layers.  PPOpt's semantic distractor
+#: writes `surface_noise`, `incomplete_info` or `semantic_ambiguity`, and, with
+#: the text left as it was, `none` (distractor off), `skipped` (not activated)
+#: or `error` (generation failed); our own layer names are accepted too.
 _LAYERS: dict[str, NoiseLayer] = {
-    "skipped": "none", "none": "none", "": "none",
-    "surface_noise": "surface", "surface": "surface", "1": "surface",
-    "incomplete_info": "incomplete", "incomplete": "incomplete", "2": "incomplete",
-    "semantic_ambiguity": "ambiguity", "ambiguity": "ambiguity", "3": "ambiguity",
+    "none": "none", "skipped": "none", "error": "none",
+    "surface_noise": "surface", "surface": "surface",
+    "incomplete_info": "incomplete", "incomplete": "incomplete",
+    "semantic_ambiguity": "ambiguity", "ambiguity": "ambiguity",
 }  # fmt: skip
+#: PPOpt's `layer_index` -> our noise layer, for a record without a layer name.
+_LAYER_INDICES: dict[int, NoiseLayer] = {0: "none", 1: "surface", 2: "incomplete", 3: "ambiguity"}
+
+#: Per user turn index: the noise layer and the strategies PPOpt applied.
+_Noise = dict[int, tuple[NoiseLayer, list[str]]]
 
 
 @dataclass
@@ -59,10 +70,12 @@ def import_conversations(paths: list[Path], schema: PersonaSchema | None = None)
     result = ConversationImport()
     for path in paths:
         try:
+            text = Path(path).read_text(encoding="utf-8")
             try:
-                doc = json.loads(Path(path).read_text(encoding="utf-8"))
+                doc = json.loads(text)
             except json.JSONDecodeError as exc:
-                raise PPOptImportError(f"not a JSON interaction file ({exc})") from None
+                hint = "a PPOpt persona bank: check it with `personagym personas import`" if _is_bank(text) else exc
+                raise PPOptImportError(f"not a JSON interaction file ({hint})") from None
             trajectory = conversation_to_trajectory(doc, schema, sampler, analyzer, source=str(path))
         except (OSError, UnicodeDecodeError, PPOptImportError) as exc:
             result.files.append({"file": str(path), "status": "failed", "reason": str(exc)})
@@ -73,46 +86,58 @@ def import_conversations(paths: list[Path], schema: PersonaSchema | None = None)
     return result
 
 
+def _is_bank(text: str) -> bool:
+    """Whether text (that is not JSON) is a PPOpt persona bank, which `personas import` checks."""
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return False
+    return isinstance(doc, dict) and "dimensions" in doc
+
+
 def conversation_to_trajectory(doc: Any, schema: PersonaSchema, sampler: PersonaSampler,
                                analyzer: ResponseAnalyzer, source: str = "") -> Trajectory:
     """One PPOpt interaction document as a trajectory (errors name the field at fault)."""
     if not isinstance(doc, dict):
-        raise PPOptImportError(f"expected a JSON object, got {type(doc).__name__}")
+        raise PPOptImportError(f"top level: expected an object (a PPOpt interaction), got {describe(doc)}")
     messages = doc.get("full_conversation")
     if not isinstance(messages, list) or not messages:
         hint = " (a PPOpt persona file: import it with `personagym personas import`)" \
             if "features" in doc and "persona_features" not in doc else ""
         raise PPOptImportError(f"no 'full_conversation' list of messages{hint}")
     persona = persona_from_ppopt(doc, schema, sampler)
+    sample_id = field_of(doc, "sample_id", "a string")
+    meta = field_of(doc, "metadata", "an object") or {}
+    ended = field_of(meta, "conversation_ended", "true or false", "metadata.") is not False  # unrecorded: ended
+    model = field_of(meta, "assistant_model", "an object", "metadata.") or {}
+    policy = field_of(model, "model", "a string", "metadata.assistant_model.")
     state = initial_state(persona, schema)
-    noise = _noise_records(doc)
+    noise = _noise_records(meta)
     weights = RewardWeights()
     pairs = _exchanges(messages)
     turns: list[Turn] = []
     for step, (user, assistant) in enumerate(pairs):
         features = analyzer.analyze(assistant)
-        last = step == len(pairs) - 1
-        ended = last and bool(doc.get("metadata", {}).get("conversation_ended", True))
-        components = reward_components(assess(state, features, schema), profile=0.0, ended=ended,
-                                       satisfied=ended, max_turns=len(pairs))
-        turns.append(Turn(step=step, session=0, turn=step, user=_user_turn(user, step, noise), assistant=assistant,
-                          features=features, reward=scalar_reward(components, weights),
+        last_ended = ended and step == len(pairs) - 1
+        components = reward_components(assess(state, features, schema), profile=0.0, ended=last_ended,
+                                       satisfied=last_ended, max_turns=len(pairs))
+        turns.append(Turn(step=step, session=0, turn=step, user=_user_turn(user, 2 * step, step, noise),
+                          assistant=assistant, features=features, reward=scalar_reward(components, weights),
                           reward_components=components))
     final_user = None
     if len(messages) % 2 == 1:  # the user spoke last and got no answer
-        final_user = _user_turn(messages[-1], len(pairs), noise)
-    model = doc.get("metadata", {}).get("assistant_model", {})
+        final_user = _user_turn(messages[-1], len(messages) - 1, len(pairs), noise)
     return Trajectory(
-        trajectory_id=str(doc.get("sample_id") or f"ppopt_{persona.persona_id}"),
+        trajectory_id=sample_id or f"ppopt_{persona.persona_id}",
         env_id=ENV_ID,
-        policy=str(model.get("model")) if isinstance(model, dict) and model.get("model") else None,
+        policy=policy or None,
         persona=persona,
         initial_state=state,
         final_state=state,
         turns=turns,
         final_user=final_user,
         total_reward=round(sum(t.reward for t in turns), 6),
-        terminated=bool(doc.get("metadata", {}).get("conversation_ended", True)),
+        terminated=ended,
         truncated=False,
         config={"source": source, "original_query": doc.get("original_query")},
         versions={"personagym": __version__},
@@ -129,26 +154,63 @@ def _exchanges(messages: list[Any]) -> list[tuple[dict[str, Any], str]]:
     return [(messages[i], messages[i + 1]["content"]) for i in range(0, len(messages) - 1, 2)]
 
 
-def _noise_records(doc: dict[str, Any]) -> dict[int, tuple[NoiseLayer, list[str]]]:
-    """User turn index -> (layer, strategies) from the distractor's metadata."""
-    meta = doc.get("metadata", {})
-    out: dict[int, tuple[NoiseLayer, list[str]]] = {}
-    records = [(0, meta.get("semantic_noise", {}).get("initial_query"))]
-    records += [(f.get("turn"), f.get("semantic_noise")) for f in meta.get("noisy_versions", {}).get("followups", [])
-                if isinstance(f, dict)]
-    for turn, record in records:
-        if isinstance(turn, int) and isinstance(record, dict):
-            name = str(record.get("layer", "none")).lower()
-            layer = _LAYERS.get(name) or _LAYERS.get(str(record.get("layer_index", "")), "none")
-            out[turn] = (layer, [str(s) for s in record.get("applied_strategies") or []])
+def _noise_records(meta: dict[str, Any]) -> _Noise:
+    """User turn index -> (layer, strategies) from the distractor's records in the file's metadata.
+
+    The first user message's record is `semantic_noise.initial_query`, each
+    follow-up's is in `noisy_versions.followups`; a follow-up without a
+    `semantic_noise` record (PPOpt's older rule-based distractor) has none.
+    """
+    out: _Noise = {}
+    semantic = field_of(meta, "semantic_noise", "an object", "metadata.") or {}
+    initial = field_of(semantic, "initial_query", "an object", "metadata.semantic_noise.")
+    if initial is not None:
+        out[0] = _noise_record(initial, "metadata.semantic_noise.initial_query")
+    versions = field_of(meta, "noisy_versions", "an object", "metadata.") or {}
+    followups = field_of(versions, "followups", "a list", "metadata.noisy_versions.") or []
+    for i, followup in enumerate(followups):
+        where = f"metadata.noisy_versions.followups[{i}]"
+        if not isinstance(followup, dict):
+            raise PPOptImportError(f"{where}: expected an object, got {describe(followup)}")
+        record = field_of(followup, "semantic_noise", "an object", f"{where}.")
+        if record is not None:
+            turn = field_of(followup, "turn", "an integer", f"{where}.")
+            if turn is None:
+                raise PPOptImportError(f"{where}.turn: missing; expected the user turn index (an integer)")
+            out[turn] = _noise_record(record, f"{where}.semantic_noise")
     return out
 
 
-def _user_turn(message: dict[str, Any], turn: int, noise: dict[int, tuple[NoiseLayer, list[str]]]) -> UserTurn:
+def _noise_record(record: dict[str, Any], where: str) -> tuple[NoiseLayer, list[str]]:
+    """One distractor record as (our layer, strategies); an unknown layer is an error naming the known ones."""
+    name = field_of(record, "layer", "a string", f"{where}.")
+    strategies = strings_of(record, "applied_strategies", f"{where}.")
+    if name is not None:
+        layer = _LAYERS.get(name.lower())
+        if layer is None:
+            raise PPOptImportError(f"{where}.layer: unknown noise layer {name!r}{did_you_mean(name, _LAYERS)}; "
+                                   f"expected one of {', '.join(_LAYERS)}")
+        return layer, strategies
+    index = field_of(record, "layer_index", "an integer", f"{where}.")
+    if index not in _LAYER_INDICES:
+        got = "no layer_index" if index is None else f"layer_index {index}"
+        raise PPOptImportError(f"{where}: no 'layer' and {got}; expected a layer (one of {', '.join(_LAYERS)}) "
+                               f"or a layer_index (one of {', '.join(map(str, _LAYER_INDICES))})")
+    return _LAYER_INDICES[index], strategies
+
+
+def _user_turn(message: dict[str, Any], index: int, turn: int, noise: _Noise) -> UserTurn:
+    """The user message at `full_conversation[index]` as user turn `turn`, with its noise record.
+
+    PPOpt's distractor writes the noisy text with an LLM, so a noised turn's
+    `written_by` is "llm"; an unnoised one keeps the default, as our own turns do.
+    """
     text = message["content"]
-    clean = (message.get("metadata") or {}).get("clean_version") or text
+    where = f"full_conversation[{index}]."
+    meta = field_of(message, "metadata", "an object", where) or {}
+    clean = field_of(meta, "clean_version", "a string", f"{where}metadata.") or text
     layer, strategies = noise.get(turn, ("none", []))
+    record = NoiseRecord(layer=layer, strategies=strategies, clean=clean, noisy=text,
+                         written_by="template" if layer == "none" else "llm")
     return UserTurn(session=0, turn=turn, intent=Intent(kind="task_request" if turn == 0 else "feedback"),
-                    text=text, clean_text=clean, noise=NoiseRecord(layer=layer, strategies=strategies, clean=clean,
-                                                                   noisy=text),
-                    pkis=[], rendered_by="ppopt")
+                    text=text, clean_text=clean, noise=record, pkis=[], rendered_by="ppopt")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -24,6 +25,56 @@ from personagym.suggest import did_you_mean
 
 class PPOptImportError(ValueError):
     """A file cannot be mapped into the schema (the message says which and why)."""
+
+
+#: What a field must hold, as errors word it -> the Python types `json`/`yaml` give for it.
+_KINDS: dict[str, tuple[type, ...]] = {
+    "an object": (dict,),
+    "a list": (list,),
+    "a string": (str,),
+    "an integer": (int,),
+    "true or false": (bool,),
+}
+
+
+def describe(value: object) -> str:
+    """A JSON/YAML value as an error names it: its kind and (shortened) text, e.g. 'a list ["a"]'."""
+    try:
+        text = json.dumps(value, ensure_ascii=False, default=str)  # default: YAML can also give dates
+    except ValueError:  # a YAML anchor that contains itself
+        text = repr(value)
+    text = text if len(text) <= 80 else text[:77] + "..."
+    if value is None or isinstance(value, bool):
+        return text
+    kind = ("a number" if isinstance(value, int | float) else "a string" if isinstance(value, str)
+            else "a list" if isinstance(value, list) else "an object" if isinstance(value, dict)
+            else f"a {type(value).__name__}")
+    return f"{kind} {text}"
+
+
+def field_of(doc: dict[str, Any], key: str, expected: str, path: str = "") -> Any:
+    """`doc[key]` when it is `expected` (a `_KINDS` name), None when absent; anything else is an error.
+
+    PPOpt writes each field with one JSON type; a hand-edited or truncated
+    file must be reported by field, value and expectation, not crash the
+    batch.  An absent field means "not recorded" (null is not absent).
+    """
+    if key not in doc:
+        return None
+    value = doc[key]
+    types = _KINDS[expected]
+    if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+        raise PPOptImportError(f"{path}{key}: expected {expected}, got {describe(value)}")
+    return value
+
+
+def strings_of(doc: dict[str, Any], key: str, path: str = "") -> list[str]:
+    """`doc[key]` as a list of strings ([] when absent); a string is refused, not split into letters."""
+    items = field_of(doc, key, "a list", path) or []
+    for i, item in enumerate(items):
+        if not isinstance(item, str):
+            raise PPOptImportError(f"{path}{key}[{i}]: expected a string, got {describe(item)}")
+    return items
 
 
 @dataclass
@@ -48,12 +99,10 @@ def _attribute_for(dim: object, schema: PersonaSchema):
     return attr
 
 
-def map_features(features: dict, schema: PersonaSchema) -> dict[str, AttributeValue]:
-    """PPOpt `features` -> our attributes; errors name the dimension and value."""
+def map_features(features: object, schema: PersonaSchema, key: str = "features") -> dict[str, AttributeValue]:
+    """PPOpt `features` (read from field `key`) -> our attributes; errors name the dimension and value."""
     if not isinstance(features, dict):
-        raise PPOptImportError(
-            f"features must be an object of dimension -> value, got {type(features).__name__}"
-        )
+        raise PPOptImportError(f"{key}: expected an object of dimension -> value, got {describe(features)}")
     out: dict[str, AttributeValue] = {}
     for dim, value in features.items():
         attr = _attribute_for(dim, schema)
@@ -67,35 +116,51 @@ def map_features(features: dict, schema: PersonaSchema) -> dict[str, AttributeVa
     return out
 
 
-def check_bank(bank: dict, schema: PersonaSchema) -> int:
+def check_bank(bank: object, schema: PersonaSchema) -> int:
     """Check that every dimension and value of a PPOpt persona bank maps; return the count."""
-    dims = bank.get("dimensions") if isinstance(bank, dict) else None
-    if not isinstance(dims, list):
-        raise PPOptImportError("persona bank has no 'dimensions' list")
-    for dim in dims:
-        attr = _attribute_for(dim.get("name"), schema)
-        missing = [str(v) for v in dim.get("values", []) if str(v) not in attr.values]
+    if not isinstance(bank, dict):
+        raise PPOptImportError(f"top level: expected a persona bank object with a 'dimensions' list, "
+                               f"got {describe(bank)}")
+    dims = field_of(bank, "dimensions", "a list")
+    if dims is None:
+        raise PPOptImportError("no 'dimensions' list (a PPOpt persona bank has one); "
+                               f"keys are {', '.join(map(str, bank))}")
+    for i, dim in enumerate(dims):
+        name = field_of(dim, "name", "a string", f"dimensions[{i}].") if isinstance(dim, dict) else None
+        values = field_of(dim, "values", "a list", f"dimensions[{i}].") if isinstance(dim, dict) else None
+        if name is None or values is None:
+            raise PPOptImportError(f"dimensions[{i}]: expected an object with a name and values, got {describe(dim)}")
+        attr = _attribute_for(name, schema)
+        missing = [str(v) for v in values if str(v) not in attr.values]
         if missing:
-            raise PPOptImportError(
-                f"dimension {dim.get('name')!r}: values {missing} have no value in attribute {attr.name!r}"
-            )
+            raise PPOptImportError(f"dimension {name!r}: values {missing} have no value in attribute {attr.name!r}")
     return len(dims)
 
 
-def persona_from_ppopt(doc: dict, schema: PersonaSchema, sampler: PersonaSampler) -> Persona:
+def persona_from_ppopt(doc: dict[str, Any], schema: PersonaSchema, sampler: PersonaSampler) -> Persona:
     """A Persona from a PPOpt persona or interaction document.
 
     Real data is kept as it is: a combination our coherence rules would never
     sample (a senior who is a tech beginner) is imported, and
     `schema.violations` reports it (`import_files` lists it as a warning).
+
+    A persona file's ``persona_id`` is kept.  An interaction file records the
+    persona as that conversation used it: PPOpt gives one persona a different
+    ``domain`` per query, under the same id.  Its persona is therefore named
+    ``<PPOpt id>-<our content id>``: the PPOpt persona stays recognisable, each
+    distinct attribute set gets its own id (a persona bank keyed by id keeps
+    them all), and the same file always gets the same id, whatever else is
+    imported with it.
     """
-    features = doc.get("features", doc.get("persona_features"))
-    if features is None:
+    key = "features" if "features" in doc else "persona_features"
+    if key not in doc:
         raise PPOptImportError("no 'features' or 'persona_features' object")
-    attributes = map_features(features, schema)
+    attributes = map_features(doc[key], schema, key)
     persona = sampler.build(attributes, [], source="ppopt")
-    pid = doc.get("persona_id")
-    return persona.model_copy(update={"persona_id": str(pid)}) if pid else persona
+    pid = field_of(doc, "persona_id", "a string")
+    if not pid:
+        return persona
+    return persona.model_copy(update={"persona_id": pid if key == "features" else f"{pid}-{persona.persona_id}"})
 
 
 def import_files(paths: list[Path], schema: PersonaSchema) -> ImportReport:
@@ -110,6 +175,9 @@ def import_files(paths: list[Path], schema: PersonaSchema) -> ImportReport:
                 report.files.append({"file": str(path), "status": "bank", "dimensions": n})
                 continue
             doc = json.loads(text)
+            if not isinstance(doc, dict):
+                raise PPOptImportError(f"top level: expected an object (a PPOpt persona or interaction), "
+                                       f"got {describe(doc)}")
             persona = persona_from_ppopt(doc, schema, sampler)
         except (OSError, UnicodeDecodeError, json.JSONDecodeError, yaml.YAMLError, PPOptImportError) as exc:
             report.files.append({"file": str(path), "status": "failed", "reason": str(exc)})
@@ -118,4 +186,24 @@ def import_files(paths: list[Path], schema: PersonaSchema) -> ImportReport:
         report.files.append({"file": str(path), "status": "imported", "persona_id": persona.persona_id,
                              "attributes": len(persona.attributes),
                              "warnings": schema.violations(persona.attributes)})
+    _warn_on_shared_ids(report)
     return report
+
+
+def _warn_on_shared_ids(report: ImportReport) -> None:
+    """Warn on each file whose persona_id another file of the batch gives to other attributes.
+
+    Whatever reads a persona bank keys it by id (counts, grouping, seeds), so
+    two personas under one id would silently become one; both are kept, as
+    PPOpt wrote them, and each file names the others.
+    """
+    imported = [f for f in report.files if f["status"] == "imported"]
+    by_id: dict[str, list[tuple[dict, Persona]]] = {}
+    for entry, persona in zip(imported, report.personas, strict=True):
+        by_id.setdefault(persona.persona_id, []).append((entry, persona))
+    for pid, group in by_id.items():
+        for entry, persona in group:
+            others = [str(o["file"]) for o, p in group if p.attributes != persona.attributes]
+            if others:
+                entry["warnings"].append(f"persona_id {pid!r} is also imported with other attributes from "
+                                         f"{', '.join(others)}")

@@ -75,5 +75,76 @@ def test_bad_files_are_reported_and_the_rest_import(schema: PersonaSchema, tmp_p
 
 
 def test_map_features_rejects_non_objects(schema: PersonaSchema) -> None:
-    with pytest.raises(PPOptImportError, match="features must be an object"):
+    expected = r'^features: expected an object of dimension -> value, got a list \["tone_pref"\]$'
+    with pytest.raises(PPOptImportError, match=expected):
         map_features(["tone_pref"], schema)  # type: ignore[arg-type]
+
+
+def test_files_of_the_wrong_shape_are_reported_and_the_rest_import(schema: PersonaSchema, tmp_path: Path) -> None:
+    files = {
+        "good.json": '{"persona_id": "x1", "features": {"tone_pref": "warm"}}',
+        "list.json": '[{"persona_id": "a", "features": {"tone_pref": "friendly"}}]',
+        "null_features.json": '{"features": null}',
+        "list_features.json": '{"persona_features": ["tone_pref"]}',
+        "no_features.json": '{"persona_id": "a"}',
+        "id.json": '{"persona_id": ["a"], "features": {"tone_pref": "warm"}}',
+        "value.json": '{"features": {"tone_pref": ["warm"]}}',
+        "scalar_dims.yaml": "dimensions:\n - 3\n",
+        "no_name.yaml": "dimensions:\n - values: [warm]\n",
+        "number_name.yaml": "dimensions:\n - name: 7\n   values: [warm]\n",
+        "string_values.yaml": "dimensions:\n - name: tone_pref\n   values: warm\n",
+        "null_values.yaml": "dimensions:\n - name: tone_pref\n   values:\n",
+        "list_bank.yaml": "- name: tone_pref\n",
+        "empty.yaml": "",
+        "strategy.yaml": "layer_weights:\n  surface_noise: 1.0\n",
+        "text_dims.yaml": "dimensions: tone_pref\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    report = import_files([tmp_path / name for name in files], schema)
+    assert [p.persona_id for p in report.personas] == ["x1"]
+    reasons = {Path(f["file"]).name: f["reason"] for f in report.failed}
+    assert reasons == {
+        "list.json": 'top level: expected an object (a PPOpt persona or interaction), '
+                     'got a list [{"persona_id": "a", "features": {"tone_pref": "friendly"}}]',
+        "null_features.json": "features: expected an object of dimension -> value, got null",
+        "list_features.json": 'persona_features: expected an object of dimension -> value, got a list ["tone_pref"]',
+        "no_features.json": "no 'features' or 'persona_features' object",
+        "id.json": 'persona_id: expected a string, got a list ["a"]',
+        "value.json": "dimension 'tone_pref': attribute 'tone_pref': expected one value, got ['warm']",
+        "scalar_dims.yaml": "dimensions[0]: expected an object with a name and values, got a number 3",
+        "no_name.yaml": 'dimensions[0]: expected an object with a name and values, got an object {"values": ["warm"]}',
+        "number_name.yaml": "dimensions[0].name: expected a string, got a number 7",
+        "string_values.yaml": 'dimensions[0].values: expected a list, got a string "warm"',
+        "null_values.yaml": "dimensions[0].values: expected a list, got null",
+        "list_bank.yaml": 'top level: expected a persona bank object with a \'dimensions\' list, '
+                          'got a list [{"name": "tone_pref"}]',
+        "empty.yaml": "top level: expected a persona bank object with a 'dimensions' list, got null",
+        "strategy.yaml": "no 'dimensions' list (a PPOpt persona bank has one); keys are layer_weights",
+        "text_dims.yaml": 'dimensions: expected a list, got a string "tone_pref"',
+    }
+
+
+def test_a_persona_id_imported_twice_with_different_attributes_is_a_warning(
+        schema: PersonaSchema, tmp_path: Path) -> None:
+    warm, brief, same = tmp_path / "warm.json", tmp_path / "brief.json", tmp_path / "same.json"
+    warm.write_text(json.dumps({"persona_id": "x1", "features": {"tone_pref": "warm"}}))
+    brief.write_text(json.dumps({"persona_id": "x1", "features": {"tone_pref": "neutral"}}))
+    same.write_text(warm.read_text())
+    report = import_files([warm, brief, same], schema)
+    assert not report.failed and [p.persona_id for p in report.personas] == ["x1"] * 3
+    warnings = [f["warnings"] for f in report.files]
+    assert warnings[0] == warnings[2] == [f"persona_id 'x1' is also imported with other attributes from {brief}"]
+    assert warnings[1] == [f"persona_id 'x1' is also imported with other attributes from {warm}, {same}"]
+
+
+@needs_ref
+def test_interaction_personas_get_distinct_ids_that_keep_ppopt_s(schema: PersonaSchema) -> None:
+    files = sorted(REF.glob("interaction_*.json"))
+    report = import_files(files, schema)
+    ids = [p.persona_id for p in report.personas]
+    assert len(set(ids)) == 3 and len({p.attributes["domain"] for p in report.personas}) == 3
+    for path, pid in zip(files, ids, strict=True):
+        assert pid.startswith(json.loads(path.read_text())["persona_id"] + "-p_")
+        assert [p.persona_id for p in import_files([path], schema).personas] == [pid]  # not batch-dependent
+    assert not any(f["warnings"] for f in report.files)

@@ -4,19 +4,25 @@
 size, dialog length, PKIs (personal knowledge items), taxonomy coverage, noise
 and lexical diversity (distinct-n, Li et al. 2016).  `write_card` turns them
 into a Hugging Face dataset card (``README.md``) with PNG plots; matplotlib is
-imported only there, and only when plots are asked for.
+imported only there, and only when plots are asked for.  The card's YAML header
+declares the data files and, when `datasets` is installed, the trajectory
+`datasets.Features`, so ``datasets.load_dataset(DIR, split="train")`` types the
+columns as published instead of inferring them (which fails on JSON lines).
 """
 
 from __future__ import annotations
 
 import functools
-import json
+import importlib
 import math
 import os
+import shlex
 import statistics
 from collections import Counter
 from pathlib import Path
 from typing import Any, get_args
+
+import yaml
 
 from personagym.data.generate import (
     MANIFEST,
@@ -29,12 +35,15 @@ from personagym.data.generate import (
     worker_pool,
 )
 from personagym.data.tally import Tally, node_valued_attributes
-from personagym.data.trajectories import atomic_path, require_module
+from personagym.data.trajectories import atomic_path, require_module, trajectory_features
 from personagym.records import NoiseLayer
 from personagym.rollout import make_env
 
 NOISE_LAYERS: tuple[str, ...] = get_args(NoiseLayer)
 PLOTS_DIR = "card"
+#: The `generate` parameter and the `personagym generate` option of each config field whose name differs.
+_PARAMETERS = {"format": "fmt"}
+_OPTIONS = {"env_id": "--env"}
 
 
 def dataset_stats(out_dir: PathLike, *, workers: int = 1, tally: Tally | None = None) -> dict[str, Any]:
@@ -167,12 +176,18 @@ def write_card(out_dir: PathLike, *, plots: bool = True, workers: int = 1, tally
 
 
 def _write_plots(out: Path, stats: dict[str, Any]) -> list[tuple[str, str]]:
-    """Bar charts of the distributions; returns (title, relative path) of each PNG."""
-    figure_cls = require_module("matplotlib.figure", "matplotlib (or write_card(..., plots=False))").Figure
+    """Bar charts of the distributions; returns (title, relative path) of each PNG.
+
+    Integer-valued distributions (turns and PKIs per dialog) are drawn on a number
+    line, so the gaps between values show; counts get integer ticks on every chart.
+    """
+    install = "matplotlib (or write_card(..., plots=False))"
+    figure_cls = require_module("matplotlib.figure", install).Figure
+    integer_ticks = require_module("matplotlib.ticker", install).MaxNLocator
     coverage = stats["category_coverage"]
     charts = [
-        ("Turns per dialog", "turns.png", stats["turns_per_dialog"]["histogram"], "answered turns"),
-        ("PKIs per dialog", "pkis.png", stats["pkis_per_dialog"]["histogram"], "PKIs"),
+        ("Turns per dialog", "turns.png", _by_value(stats["turns_per_dialog"]["histogram"]), "answered turns"),
+        ("PKIs per dialog", "pkis.png", _by_value(stats["pkis_per_dialog"]["histogram"]), "PKIs"),
         ("Noise layers of user utterances", "noise.png", stats["noise_layers"], "layer"),
         ("PKIs per top-level category", "pki_categories.png", coverage["pkis"], None),
         ("Persona interests per top-level category", "interest_categories.png", coverage["interests"], None),
@@ -187,16 +202,25 @@ def _write_plots(out: Path, stats: dict[str, Any]) -> list[tuple[str, str]]:
         if horizontal:
             ax.barh(labels[::-1], values[::-1], color="#4c72b0")
             ax.set_xlabel("count")
+            ax.xaxis.set_major_locator(integer_ticks(integer=True))
             ax.tick_params(axis="y", labelsize=7)
         else:
-            ax.bar(labels, values, color="#4c72b0")
+            ax.bar(labels, values, color="#4c72b0")  # int labels place the bars on a number line
+            if all(isinstance(label, int) for label in labels):
+                ax.xaxis.set_major_locator(integer_ticks(integer=True))
             ax.set_xlabel(xlabel)
             ax.set_ylabel("count")
+            ax.yaxis.set_major_locator(integer_ticks(integer=True))
         ax.set_title(title)
         with atomic_path(out / PLOTS_DIR / name) as tmp:
             fig.savefig(tmp, format="png", dpi=100)
         images.append((title, f"{PLOTS_DIR}/{name}"))
     return images
+
+
+def _by_value(histogram: dict[str, int]) -> dict[int, int]:
+    """An integer-valued histogram keyed by its values again (`_distribution` keys them by string for JSON)."""
+    return {int(value): count for value, count in histogram.items()}
 
 
 def _card_text(out: Path, stats: dict[str, Any], images: list[tuple[str, str]]) -> str:
@@ -222,6 +246,19 @@ def _card_text(out: Path, stats: dict[str, Any], images: list[tuple[str, str]]) 
         ("total reward per dialog (mean / median)",
          f"{stats['total_reward']['mean']} / {stats['total_reward']['median']}"),
     ]
+    features = _features_yaml()
+    unit = {"jsonl": "line of the JSON-lines", "parquet": "row of the Parquet"}[fmt]
+    checked = (f"`personagym.data.load_dataset(personagym.data.shard_paths(DIR))` loads the rows after checking "
+               f"each shard against its sha256 in `{MANIFEST}`")
+    if features is None:
+        loading = (f"Load it with {checked}; that needs `datasets`.  This card was written without `datasets`, so "
+                   "its header declares no Features and `datasets.load_dataset(DIR)` would infer the column types "
+                   "(which fails on JSON lines): `pip install datasets` and run `personagym stats DIR` to add them.")
+    else:
+        loading = ("Load it with `datasets.load_dataset(DIR, split=\"train\")`: the header above declares the "
+                   "`datasets` Features of the trajectory schema (`personagym.data.trajectory_features()`), so no "
+                   f"column type is inferred.  Also, {checked}; `personagym.data.from_row` turns a row back into a "
+                   "`Trajectory`.")
     lines = [
         "---",
         "configs:",
@@ -231,17 +268,18 @@ def _card_text(out: Path, stats: dict[str, Any], images: list[tuple[str, str]]) 
         "- personagym",
         "- synthetic",
         "- personalization",
+        *([] if features is None else
+          yaml.safe_dump({"dataset_info": {"features": features}}, sort_keys=False).splitlines()),
         "---",
         "",
-        f"# PersonaGym dataset: {out.name}",
+        f"# PersonaGym dataset: {out.resolve().name}",
         "",
         f"{stats['trajectories']} simulated dialogs of {stats['personas']} personas on `{config['env_id']}` "
         f"with the `{config['policy']}` policy, generated by personagym {stats['personagym_version']}. "
-        "Each line is a `personagym.records.Trajectory` with its ground truth (persona, preference states, "
-        "PKIs, noise, rewards).",
+        f"Each {unit} shards is a `personagym.records.Trajectory` with its ground truth (persona, preference "
+        "states, PKIs, noise, rewards).",
         "",
-        "Load it with `personagym.data.load_dataset(personagym.data.generate.shard_paths(DIR))`, which "
-        "passes the explicit `datasets` Features of the trajectory schema.",
+        loading,
         "",
         "## Statistics",
         "",
@@ -256,15 +294,58 @@ def _card_text(out: Path, stats: dict[str, Any], images: list[tuple[str, str]]) 
     lines += [
         "## Generation config",
         "",
-        f"Recorded in `{MANIFEST}` with per-shard sha256 checksums and the seeding rule; rerunning "
-        "`personagym.data.generate.generate` with this config reproduces the shards byte for byte.",
+        f"Recorded in `{MANIFEST}` with per-shard sha256 checksums and the seeding rule. With personagym "
+        f"{stats['personagym_version']}, either of these reproduces the shards byte for byte in an empty "
+        "directory DIR (with any number of workers):",
         "",
-        "```json",
-        json.dumps(config, indent=2, sort_keys=True),
+        "```python",
+        "from personagym.data.generate import generate",
+        "",
+        _generate_call(config),
+        "```",
+        "",
+        "```sh",
+        _generate_command(config),
         "```",
         "",
     ]
     return "\n".join(lines)
+
+
+def _features_yaml() -> list[Any] | None:
+    """The trajectory Features as a card's ``dataset_info: features:`` list, or None without `datasets`.
+
+    The list is made by `datasets` itself (`DatasetInfosDict.to_dataset_card_data`,
+    what ``push_to_hub`` writes), so `datasets` and the Hub read back exactly
+    `trajectory_features()`.  `datasets` is optional: a card written without it
+    still loads through `personagym.data`, and its text says how to add the Features.
+    """
+    try:
+        features = trajectory_features()
+    except ImportError:
+        return None
+    info = importlib.import_module("datasets.info")
+    card_data: dict[str, Any] = {}
+    info.DatasetInfosDict({"default": info.DatasetInfo(features=features)}).to_dataset_card_data(card_data)
+    return card_data["dataset_info"]["features"]
+
+
+def _generate_call(config: dict[str, Any]) -> str:
+    """The `generate` call that reproduces a run of `config` in the directory "DIR" (None fields: the defaults)."""
+    arguments = ", ".join(f"{_PARAMETERS.get(name, name)}={value!r}" for name, value in _set_fields(config))
+    return f"generate('DIR', {arguments})"
+
+
+def _generate_command(config: dict[str, Any]) -> str:
+    """The `personagym generate` command that reproduces a run of `config` in the directory DIR."""
+    options = (f"{_OPTIONS.get(name, '--' + name.replace('_', '-'))} {shlex.quote(str(value))}"
+               for name, value in _set_fields(config))
+    return " ".join(["personagym generate --out DIR", *options])
+
+
+def _set_fields(config: dict[str, Any]) -> list[tuple[str, Any]]:
+    """The config's fields that are not None: None is the default of `generate` and the CLI, and has no option value."""
+    return [(name, value) for name, value in config.items() if value is not None]
 
 
 def _inline(counts: dict[str, int]) -> str:

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import re
+import shlex
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
+from personagym.cli import app
 from personagym.data.generate import generate, load_manifest, persona_seed, read_generated
 from personagym.data.stats import dataset_stats, write_card
 from personagym.data.tally import Tally
+from personagym.data.trajectories import from_row, trajectory_features
 from tests.data.gen_policy import FAIL_PERSONA_SEED
 
 
@@ -19,6 +24,14 @@ from tests.data.gen_policy import FAIL_PERSONA_SEED
 def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("run")
     generate(out, personas=12, episodes_per_persona=2, shard_size=5, seed=1, fmt="jsonl")
+    return out
+
+
+@pytest.fixture(scope="module", params=["jsonl", "parquet"])
+def tiny(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A six-persona run in two shards, in each format."""
+    out = tmp_path_factory.mktemp(f"tiny-{request.param}")
+    generate(out, personas=6, episodes_per_persona=1, shard_size=4, fmt=request.param)
     return out
 
 
@@ -100,7 +113,7 @@ def test_card_has_the_config_stats_and_plots(run: Path) -> None:
     card = write_card(run)
     text = card.read_text()
     assert text.startswith("---\nconfigs:\n- config_name: default\n  data_files: \"shard-*.jsonl\"")
-    assert "| trajectories | 24 |" in text and '"episodes_per_persona": 2' in text
+    assert "| trajectories | 24 |" in text and "episodes_per_persona=2" in text
     images = re.findall(r"!\[[^\]]+\]\((card/[a-z_]+\.png)\)", text)
     assert len(images) == 5
     for image in images:
@@ -112,3 +125,76 @@ def test_card_without_matplotlib_says_how_to_get_it(run: Path, monkeypatch: pyte
     with pytest.raises(ImportError, match=r"pip install matplotlib \(or write_card\(\.\.\., plots=False\)\)"):
         write_card(run)
     assert "## Distributions" not in write_card(run, plots=False).read_text()
+
+
+def test_card_declares_the_features_so_datasets_loads_the_directory(tiny: Path, tmp_path: Path) -> None:
+    datasets = pytest.importorskip("datasets")
+    write_card(tiny, plots=False)
+    # JSON lines used to fail here: typed by inference, a column all null in the first rows took no value later
+    loaded = datasets.load_dataset(str(tiny), split="train", cache_dir=str(tmp_path))
+    assert loaded.features == trajectory_features()
+    assert [from_row(row) for row in loaded] == list(read_generated(tiny))
+
+
+def test_card_without_datasets_declares_no_features_and_says_how_to_add_them(
+        tiny: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "datasets", None)  # makes the import fail
+    text = write_card(tiny, plots=False).read_text()
+    assert "dataset_info" not in text
+    assert "`pip install datasets` and run `personagym stats DIR` to add them" in text
+
+
+@pytest.mark.parametrize("tiny", ["jsonl"], indirect=True)  # the plots do not depend on the format
+def test_card_plots_integer_distributions_on_a_number_line_with_integer_counts(
+        tiny: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    figure = pytest.importorskip("matplotlib.figure")
+    axes: dict[str, Any] = {}
+    savefig = figure.Figure.savefig
+
+    def keep(fig: Any, *args: Any, **kwargs: Any) -> None:
+        axes[fig.axes[0].get_title()] = fig.axes[0]
+        savefig(fig, *args, **kwargs)
+
+    monkeypatch.setattr(figure.Figure, "savefig", keep)
+    write_card(tiny)
+    stats = dataset_stats(tiny)
+    for title, key in [("Turns per dialog", "turns_per_dialog"), ("PKIs per dialog", "pkis_per_dialog")]:
+        ax = axes[title]
+        centres = [bar.get_x() + bar.get_width() / 2 for bar in ax.patches]
+        assert centres == pytest.approx([int(value) for value in stats[key]["histogram"]])  # gaps show
+        assert all(tick == int(tick) for tick in ax.get_xticks())
+    assert len(axes) == 5
+    for title, ax in axes.items():  # a count of dialogs or utterances is a whole number
+        counts = ax.get_xticks() if "category" in title else ax.get_yticks()
+        assert all(tick == int(tick) for tick in counts), title
+
+
+def test_card_title_names_the_directory_given_as_dot(tiny: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tiny)
+    assert f"\n# PersonaGym dataset: {tiny.name}\n" in write_card(".", plots=False).read_text()
+
+
+def test_card_says_lines_or_rows_as_the_format_has_them(tiny: Path) -> None:
+    text = write_card(tiny, plots=False).read_text()
+    if load_manifest(tiny).config.format == "jsonl":
+        assert "Each line of the JSON-lines shards is a `personagym.records.Trajectory`" in text
+    else:
+        assert "Each row of the Parquet shards is a `personagym.records.Trajectory`" in text
+        assert "Each line" not in text
+
+
+def test_the_card_s_call_and_command_reproduce_the_shards(tiny: Path, tmp_path: Path) -> None:
+    text = write_card(tiny, plots=False).read_text()
+    shards = {path.name: path.read_bytes() for path in tiny.glob("shard-*")}
+    assert len(shards) == 2
+    call = re.search(r"```python\n(.*?)```", text, re.DOTALL)
+    assert call is not None
+    exec(call[1].replace("'DIR'", repr(str(tmp_path / "call"))), {})  # as the card says, in another directory
+    assert {path.name: path.read_bytes() for path in (tmp_path / "call").glob("shard-*")} == shards
+    command = re.search(r"```sh\n(.*?)\n```", text, re.DOTALL)
+    assert command is not None
+    program, subcommand, *args = shlex.split(command[1])
+    assert (program, subcommand) == ("personagym", "generate")
+    result = CliRunner().invoke(app, [subcommand, *(str(tmp_path / "cli") if arg == "DIR" else arg for arg in args)])
+    assert result.exit_code == 0, result.output
+    assert {path.name: path.read_bytes() for path in (tmp_path / "cli").glob("shard-*")} == shards

@@ -9,6 +9,7 @@ microseconds each, which the template hot path cannot afford.
 
 from __future__ import annotations
 
+import copy
 from bisect import bisect_right
 from collections.abc import Sequence
 from typing import TypeVar
@@ -60,6 +61,12 @@ class Draws:
         self._next = min(block, first)
         self._buf: list[float] = []
         self._i = 0
+
+    def fork(self) -> Draws:
+        """An independent copy that yields what this one will next, without advancing it (for previews)."""
+        twin = Draws(copy.deepcopy(self.gen), self._block)
+        twin._next, twin._buf, twin._i = self._next, self._buf, self._i  # the block is replaced, never mutated
+        return twin
 
     def _refill(self, n: int) -> list[float]:
         """At least `n` fresh uniforms from the generator; the next block is twice as large."""

@@ -10,10 +10,13 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from personagym.envs.chat import check_positive
 from personagym.policies import Policy, make_policy
 from personagym.records import Trajectory
 from personagym.suggest import did_you_mean
 
+#: The largest episode seed: trajectory files (Parquet, `datasets`) store seeds as int64.
+MAX_SEED = 2**63 - 1
 COMPONENT_NAMES = ("preference", "constraint", "style", "profile", "efficiency")
 
 
@@ -68,8 +71,13 @@ def rollout(env_id: str, policy: str | Policy = "generic", episodes: int = 10, s
     `policy` is a registered name, ``module:Class``, or a policy object (recorded
     under its ``name`` attribute, else its class name).
     """
-    if episodes < 1:
-        raise ValueError(f"episodes must be >= 1, got {episodes}")
+    if not isinstance(env_id, str):
+        raise TypeError(f"env_id must be a registered id such as 'PersonaGym/Chat-v0' (rollout makes its own "
+                        f"env), got {type(env_id).__name__}")
+    check_positive("episodes", episodes)
+    if not isinstance(seed, int | np.integer) or isinstance(seed, bool) or not 0 <= seed <= MAX_SEED - episodes + 1:
+        raise ValueError(f"seed must be an int in [0, {MAX_SEED - episodes + 1}] (episode seeds seed..seed+episodes-1 "
+                         f"are stored as int64), got {seed!r}")
     if not isinstance(policy, str) and not callable(getattr(policy, "act", None)):
         raise TypeError(f"policy must be a name, 'module:Class' or an object with act(observation), "
                         f"got {type(policy).__name__}")

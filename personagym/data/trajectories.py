@@ -282,9 +282,11 @@ def _checked(trajectories: Iterable[Trajectory]) -> Iterator[Trajectory]:
 def atomic_path(path: PathLike) -> Iterator[Path]:
     """Yield a temporary path next to `path`; move it over `path` only if the block succeeds.
 
-    On any exception the temporary file is removed and `path` is left as it was.
+    Missing parent folders are made first.  On any exception the temporary
+    file is removed and `path` is left as it was.
     """
     target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
     try:
         yield tmp

@@ -127,7 +127,11 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
             self.user_config = parse_simulation(noise=noise, noise_rate=noise_rate, reward_weights=reward_weights,
                                                 persona=persona, sampler=sampler, preferences=preferences, user=user)
         self.sampler = PersonaSampler(self.schema, sampler_config)
-        self.reveal_oracle = bool(reveal_oracle)
+        self.reveal_oracle = check_bool("reveal_oracle", reveal_oracle)
+        #: the settings `reset(options=...)` may change for one episode, as the env was made
+        self._made_with: dict[str, Any] = {
+            "persona_given": self.persona_given, "noise_config": self.noise_config, "weights": self.weights,
+            "reveal_oracle": self.reveal_oracle, "sessions": sessions, "max_turns": max_turns}
         self.max_action_chars = max_action_chars
         self.env_id = env_id
         self.render_mode = render_mode
@@ -159,8 +163,8 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
         return self._observation(), self._info(reward_components=None)
 
     def _reset_core(self, seed: int | None, options: dict[str, Any] | None) -> None:
+        self._apply_options(options or {})  # first: a rejected option leaves the env as it was, seed included
         super().reset(seed=seed)
-        self._apply_options(options or {})
         self._episode_seed = seed
         # the two children `SeedSequence(entropy).spawn(2)` would give, built directly (faster)
         entropy = self.np_random.integers(0, 2**63, dtype=np.int64).item()
@@ -197,14 +201,18 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
             await speak(self.llm, [(self, pending)])
         return self.finish(pending)
 
-    def advance(self, action: str) -> PendingStep:
-        """The structured part of a step: score the answer, let the user react and decide (template words)."""
+    def check_step(self, action: object) -> None:
+        """Raise if `step(action)` cannot run now: the action is not a str, or no episode is running."""
         if not isinstance(action, str):
             raise TypeError(f"action must be a str (the assistant's message), got {type(action).__name__}")
         if self.user is None:
             raise RuntimeError("call reset() before step()")
         if self._done:
             raise RuntimeError("the episode is over (terminated or truncated); call reset()")
+
+    def advance(self, action: str) -> PendingStep:
+        """The structured part of a step: score the answer, let the user react and decide (template words)."""
+        self.check_step(action)
         user = self.user
         truncated_action = len(action) > self.max_action_chars
         if truncated_action:
@@ -288,7 +296,14 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
     def close(self) -> None:
         """Release the LLM backend if this env created it, and the env's event loop."""
         if self.llm is not None and self.llm.owned:
-            self._loop.run(self.llm.backend.aclose(), async_alternative="env.llm.backend.aclose()")
+            self._loop.run(self.llm.backend.aclose(), async_alternative="env.aclose()")
+        self._loop.close()
+        super().close()
+
+    async def aclose(self) -> None:
+        """`close` for callers inside an event loop (those that use `areset`/`astep`)."""
+        if self.llm is not None and self.llm.owned:
+            await self.llm.backend.aclose()
         self._loop.close()
         super().close()
 
@@ -357,27 +372,36 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
         return info
 
     def _apply_options(self, options: dict[str, Any]) -> None:
+        """Set this episode's settings: the constructor's, with `options` over them.
+
+        Options last one episode (a plain `reset(seed=s)` afterwards is the
+        env as made), and all are checked before any is applied.
+        """
+        if not isinstance(options, dict):
+            raise TypeError(f"options must be a dict, got {type(options).__name__} {options!r:.60}")
         for key in options:
             if key not in RESET_OPTIONS:
-                raise ValueError(f"unknown reset option {key!r}{did_you_mean(key, RESET_OPTIONS)}; "
+                raise ValueError(f"unknown reset option {key!r}{did_you_mean(str(key), RESET_OPTIONS)}; "
                                  f"expected one of {', '.join(RESET_OPTIONS)}")
+        settings = dict(self._made_with)
         if "persona" in options:
-            self.persona_given = parse_persona(options["persona"])
+            settings["persona_given"] = parse_persona(options["persona"])
         if "noise_rate" in options:
-            self.noise_config = parse_config(NoiseConfig, {**self.noise_config.model_dump(),
-                                                      "rate": options["noise_rate"]}, "noise_rate")
+            settings["noise_config"] = parse_config(NoiseConfig, {**settings["noise_config"].model_dump(),
+                                                                  "rate": options["noise_rate"]}, "noise_rate")
         if "reward_weights" in options:
-            self.weights = parse_config(RewardWeights, options["reward_weights"], "reward_weights")
+            settings["weights"] = parse_config(RewardWeights, options["reward_weights"], "reward_weights")
         if "reveal_oracle" in options:
-            self.reveal_oracle = bool(options["reveal_oracle"])
+            settings["reveal_oracle"] = check_bool("reveal_oracle", options["reveal_oracle"])
         for key in ("sessions", "max_turns"):
             if key in options:
                 check_positive(key, options[key])
-                if (key == "sessions" and options[key] > self.observation_space["session"].n) or (
-                        key == "max_turns" and options[key] > self.max_turns):
+                if options[key] > self._made_with[key]:
                     raise ValueError(f"reset option {key}={options[key]} exceeds the env's {key} "
-                                     f"({getattr(self, key)}), which fixes the observation space")
-                setattr(self, key, options[key])
+                                     f"({self._made_with[key]}), which fixes the observation space")
+                settings[key] = options[key]
+        for name, value in settings.items():
+            setattr(self, name, value)
 
 
 def parse_simulation(
@@ -395,6 +419,13 @@ def parse_simulation(
             parse_persona(persona),  # type: ignore[arg-type]
             parse_config(SamplerConfig, sampler, "sampler"), parse_config(PreferenceConfig, preferences, "preferences"),
             parse_config(UserConfig, user, "user"))
+
+
+def check_bool(name: str, value: object) -> bool:
+    """`value` if it is a bool (numpy's included); a string such as "false" is refused, not read as true."""
+    if not isinstance(value, bool | np.bool_):
+        raise TypeError(f"{name} must be a bool, got {type(value).__name__} {value!r:.60}")
+    return bool(value)
 
 
 def check_positive(name: str, value: object) -> None:

@@ -122,7 +122,7 @@ class PersonaChatParallelEnv(ParallelEnv[str, dict[str, Any], str | None]):
     ``user_reward_weights`` (`UserRewardWeights`), ``user_policy``
     ("learner": the user agent's text is used unless None/""; "simulator":
     always the simulator), ``max_utterance_chars`` (4096).
-    ``reset(options={"persona": ...})`` sets the persona of later episodes.
+    ``reset(options={"persona": ...})`` sets the persona of that episode.
     LLM mode as `PersonaChatEnv` (``backend``, ``model``, ``base_url``,
     ``llm``): the simulator's utterances are written by the LLM when spoken.
     """
@@ -212,12 +212,12 @@ class PersonaChatParallelEnv(ParallelEnv[str, dict[str, Any], str | None]):
         same seed, so the two envs meet the same user.  Unknown option keys
         are warned about and ignored (PettingZoo's API test passes some).
         """
-        self._apply_options(options or {})
+        persona = self._episode_persona(options or {})
         if seed is not None or self._np_random is None:
             self._np_random, _ = seeding.np_random(seed)
         entropy = self._np_random.integers(0, 2**63, dtype=np.int64).item()
         persona_ss, user_ss = (np.random.SeedSequence(entropy, spawn_key=(k,)) for k in range(2))
-        persona = self.persona_given or self.sampler.sample(persona_ss)
+        persona = persona or self.sampler.sample(persona_ss)
         self._user = self._users(persona, seed=np.random.Generator(np.random.PCG64(user_ss)),
                                  noise=self.noise_config, preferences=self.preference_config,
                                  config=self.user_config)
@@ -380,13 +380,15 @@ class PersonaChatParallelEnv(ParallelEnv[str, dict[str, Any], str | None]):
             raise ValueError(f"it is the assistant's turn: actions[{ASSISTANT!r}] must be a str, "
                              f"got {_preview(actions.get(ASSISTANT))}")
 
-    def _apply_options(self, options: dict[str, Any]) -> None:
+    def _episode_persona(self, options: dict[str, Any]) -> Persona | None:
+        """This episode's persona: the option's, else the constructor's (None: sample one)."""
+        if not isinstance(options, dict):
+            raise TypeError(f"options must be a dict, got {type(options).__name__} {options!r:.60}")
         for key in options:
             if key not in RESET_OPTIONS:
-                warnings.warn(f"ignoring unknown reset option {key!r}{did_you_mean(key, RESET_OPTIONS)}; "
+                warnings.warn(f"ignoring unknown reset option {key!r}{did_you_mean(str(key), RESET_OPTIONS)}; "
                               f"expected one of {', '.join(RESET_OPTIONS)}", stacklevel=3)
-        if "persona" in options:
-            self.persona_given = parse_persona(options["persona"])
+        return parse_persona(options["persona"]) if "persona" in options else self.persona_given
 
 
 def _preview(action: object) -> str:

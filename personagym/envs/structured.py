@@ -214,7 +214,7 @@ class StructuredChatEnv(gym.Env[dict[str, Any], int]):
         if self._done:
             raise RuntimeError("the episode is over (terminated or truncated); call reset()")
         choice = self.menu.decode(action)
-        obs, reward, terminated, truncated, info = self.chat_env.step(self.action_text(choice))
+        obs, reward, terminated, truncated, info = self.chat_env.step(self._render(choice, self._draws))
         self.state.acted(choice.content.kind == "ask", choice.length, choice.layout, choice.formality)
         self._done = terminated or truncated
         info["action"] = choice.label
@@ -239,11 +239,15 @@ class StructuredChatEnv(gym.Env[dict[str, Any], int]):
 
     # -- rendering -------------------------------------------------------------------------
     def action_text(self, action: int | StructuredAction) -> str:
-        """The assistant text an action stands for, in the current dialogue state."""
+        """The text `step(action)` would send now; a preview that changes nothing (no draw is used up)."""
         if self.state is None or self._draws is None:
             raise RuntimeError("call reset() before action_text()")
         choice = action if isinstance(action, StructuredAction) else self.menu.decode(action)
-        return compose(self._plan(choice, self.state, self._draws), self._draws.index)
+        return self._render(choice, self._draws.fork())
+
+    def _render(self, choice: StructuredAction, draws: Draws) -> str:
+        """The assistant text of an action in the current dialogue state, drawing from `draws`."""
+        return compose(self._plan(choice, self.state, draws), draws.index)  # type: ignore[arg-type]
 
     def _plan(self, choice: StructuredAction, state: DialogueState, draws: Draws) -> AnswerPlan:
         k = self._knowledge

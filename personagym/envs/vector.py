@@ -101,6 +101,11 @@ class PersonaChatVectorEnv(VectorEnv):
         if isinstance(actions, str) or len(actions) != self.num_envs:
             raise ValueError(f"actions must be a sequence of {self.num_envs} strings (one per env), "
                              f"got {actions!r:.80}")
+        for i, (env, action) in enumerate(zip(self.envs, actions, strict=True)):  # all, before any env moves
+            try:
+                env.check_step(action)
+            except (TypeError, RuntimeError) as exc:
+                raise type(exc)(f"actions[{i}]: {exc}") from None
         pendings = [env.advance(action) for env, action in zip(self.envs, actions, strict=True)]
         if self._mode is not None:
             await speak(self._mode, list(zip(self.envs, pendings, strict=True)))
@@ -140,8 +145,8 @@ class PersonaChatVectorEnv(VectorEnv):
     def _seeds(self, seed: int | Sequence[int] | None) -> list[int | None]:
         if seed is None:
             return [None] * self.num_envs
-        if isinstance(seed, int):
-            return [seed + i for i in range(self.num_envs)]
+        if isinstance(seed, int | np.integer) and not isinstance(seed, bool):
+            return [int(seed) + i for i in range(self.num_envs)]
         seeds = list(seed)
         if len(seeds) != self.num_envs:
             raise ValueError(f"seed: expected an int or {self.num_envs} seeds, got {len(seeds)}")

@@ -79,7 +79,14 @@ class AnswerPlan:
 
 
 def compose(plan: AnswerPlan, draw: Callable[[int], int]) -> str:
-    """The answer text of a plan; `draw(n)` picks an index in [0, n) for variety."""
+    """The answer text of a plan; `draw(n)` picks an index in [0, n) for variety.
+
+    A plan that only asks is the question alone: no opener announcing
+    suggestions and no filler about them.
+    """
+    emoji = " 🙂" if plan.emoji else ""
+    if plan.question and not plan.recommend and not plan.avoid:
+        return plan.question + emoji
     register = _REGISTER.get(plan.formality, "neutral")
     topic = plan.topic or "that"
     lines = [_OPENERS[register][draw(2)].format(topic=topic)]
@@ -106,5 +113,4 @@ def compose(plan: AnswerPlan, draw: Callable[[int], int]) -> str:
         i += 1
     if plan.question:
         lines.append(plan.question)
-    text = "\n".join(lines).strip()
-    return text + (" 🙂" if plan.emoji else "")
+    return "\n".join(lines).strip() + emoji

@@ -96,10 +96,14 @@ class Assessment:
     disliked: list[tuple[str, float]] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)
     style_checks: dict[str, bool] = field(default_factory=dict)
+    #: False for an answer without a word: it meets no style preference, whatever the checks say
+    answered: bool = True
 
     @property
     def style_match(self) -> float:
-        """Fraction of the user's style preferences the answer met (1 if none apply)."""
+        """Fraction of the user's style preferences the answer met (1 if none apply, 0 with no answer)."""
+        if not self.answered:
+            return 0.0
         if not self.style_checks:
             return 1.0
         return sum(self.style_checks.values()) / len(self.style_checks)
@@ -141,7 +145,7 @@ def assess(state: PreferenceState, features: ResponseFeatures, schema: PersonaSc
     """The user's view of an answer: liked/disliked mentions, violations, style fit."""
     tax = schema.taxonomy
     nodes, paths = tax.nodes, tax.paths
-    out = Assessment()
+    out = Assessment(answered=features.word_count > 0)
     forbidden = set(state.forbidden_tags)
     for mention in features.mentions:
         node = nodes.get(mention.node)

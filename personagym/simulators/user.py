@@ -163,6 +163,8 @@ class UserSimulator:
                 level = "high" if interest and interest.intensity >= 0.7 else "medium"
                 return Intent(kind="feedback", polarity=-1, level=level, reason="disliked_item",
                               topic=interest.node if interest else node)
+            if not assessment.answered:
+                return Intent(kind="feedback", polarity=-1, level="medium", reason="too_short")
         if mem.slip is not None and d.random() < cfg.correct_rate:
             right, wrong = mem.slip
             mem.slip = None

@@ -178,7 +178,7 @@ def _write(fmt: str, trajectories: list[Trajectory], path: Path) -> None:
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_round_trip_gives_equal_trajectories(fmt: str, trajectories: list[Trajectory],
                                              tmp_path: Path) -> None:
-    path = tmp_path / f"t.{fmt}"
+    path = tmp_path / "new" / "folder" / f"t.{fmt}"  # missing folders are made
     _write(fmt, trajectories, path)
     back = list(FORMATS[fmt][1](path))
     assert back == trajectories

@@ -10,6 +10,7 @@ from gymnasium.utils.env_checker import check_env
 
 import personagym  # noqa: F401 - registers the ids
 from personagym.envs.registration import ENTRY_POINTS, ENV_SPECS
+from personagym.envs.rewards import RewardWeights
 from personagym.policies import make_policy
 
 ENV_IDS = sorted(ENV_SPECS)
@@ -145,6 +146,43 @@ def test_reset_options() -> None:
     data["interests"][0]["node"] = node = data["interests"][0]["node"] + "x"
     with pytest.raises(ValueError, match=rf"interests\[0\]\.node: '{node}' is not a taxonomy node id \(did you mean"):
         env.reset(options={"persona": data})
+
+
+def test_reset_options_last_one_episode_and_a_rejected_reset_changes_nothing() -> None:
+    def first_steps(env, **reset) -> list:
+        obs, info = env.reset(**reset)
+        return [obs["message"], "oracle" in info, env.max_turns, env.weights, env.step("Hello!")[1]]
+
+    made = {"max_turns": 6, "reward_weights": {"style": 2.0}}
+    fresh = first_steps(gym.make("PersonaGym/Chat-v0", **made).unwrapped, seed=0)
+    env = gym.make("PersonaGym/Chat-v0", **made).unwrapped
+    persona = env.sampler.sample(123)
+    options = {"persona": persona, "noise_rate": 0.9, "max_turns": 3, "reward_weights": {"style": 0.0},
+               "reveal_oracle": True}
+    assert first_steps(env, seed=0, options=options)[1:4] == [True, 3, RewardWeights(style=0.0)]
+    assert first_steps(env, seed=0) == fresh  # the options are gone: the env as made
+    env.reset(seed=0, options={"max_turns": 6})  # back up to the env's own limit
+    with pytest.raises(ValueError, match=r"max_turns=7 exceeds the env's max_turns \(6\)"):
+        env.reset(seed=0, options={"max_turns": 7})
+
+    env.reset(seed=0)
+    continued = gym.make("PersonaGym/Chat-v0", **made).unwrapped
+    continued.reset(seed=0)
+    with pytest.raises(ValueError, match="max_turns"):  # the bad key comes last: the others were fine
+        env.reset(seed=99, options={"persona": persona, "noise_rate": 0.9, "max_turns": 99})
+    assert first_steps(env) == first_steps(continued)  # not reseeded with 99, no persona kept
+
+
+@pytest.mark.parametrize(("options", "error", "match"), [
+    ({"reveal_oracle": "false"}, TypeError, "reveal_oracle must be a bool, got str 'false'"),
+    ([("noise_rate", 0.1)], TypeError, r"options must be a dict, got list \[\('noise_rate', 0.1\)\]"),
+    ("noise_rate", TypeError, "options must be a dict, got str 'noise_rate'"),
+])
+def test_reset_options_of_the_wrong_type_are_refused(options: object, error: type, match: str) -> None:
+    with pytest.raises(error, match=match):
+        gym.make("PersonaGym/Chat-v0").reset(seed=0, options=options)
+    with pytest.raises(TypeError, match="reveal_oracle must be a bool, got str 'False'"):
+        gym.make("PersonaGym/Chat-v0", reveal_oracle="False")
 
 
 def test_users_share_their_noise_model_until_a_reset_option_replaces_the_config() -> None:

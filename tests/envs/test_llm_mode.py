@@ -9,6 +9,7 @@ from pathlib import Path
 
 import gymnasium as gym
 import jsonschema
+import numpy as np
 import pytest
 
 from personagym.data.trajectories import read_jsonl, trajectory_json_schema
@@ -74,6 +75,17 @@ def test_vector_env_in_template_mode_matches_single_envs() -> None:
                 assert obs["message"][i] == o["message"]
     with pytest.raises(ValueError, match="actions must be a sequence of 3 strings"):
         vec.step(["only one"])
+    vec.close()
+
+
+def test_vector_env_checks_every_action_before_any_env_moves() -> None:
+    vec = PersonaChatVectorEnv(2)
+    obs, _ = vec.reset(seed=np.int64(3))
+    assert list(obs["message"]) == [PersonaChatEnv().reset(seed=s)[0]["message"] for s in (3, 4)]
+    with pytest.raises(TypeError, match=r"actions\[1\]: action must be a str .*got int"):
+        vec.step(["ok", 5])
+    obs, *_ = vec.step(["ok", "ok"])
+    assert list(obs["turn"]) == [1, 1]  # in step: the failed batch moved neither env
     vec.close()
 
 
@@ -151,8 +163,8 @@ def test_openai_backend_env_writes_the_words_and_keeps_the_rewards(vllm_server) 
 def test_async_api_inside_a_running_loop(vllm_server) -> None:
     import asyncio
 
-    backend = OpenAIBackend(vllm_server.served_model_name, base_url=vllm_server.base_url)
-    env = PersonaChatEnv(backend=backend, llm={"distract": False, **SHORT_LLM}, **SHORT)
+    env = PersonaChatEnv(backend="openai", model=vllm_server.served_model_name, base_url=vllm_server.base_url,
+                         llm={"distract": False, **SHORT_LLM}, **SHORT)
 
     async def main() -> Trajectory:
         with pytest.raises(RuntimeError, match=r"await env.areset\(\)"):
@@ -162,10 +174,12 @@ def test_async_api_inside_a_running_loop(vllm_server) -> None:
             *_, terminated, truncated, _ = await env.astep(action)
             if terminated or truncated:
                 break
+        with pytest.raises(RuntimeError, match=r"await env.aclose\(\)"):
+            env.close()
+        await env.aclose()  # closes the backend the env made
         return env.trajectory()
 
     check_llm_trajectory(asyncio.run(main()))
-    asyncio.run(backend.aclose())
 
 
 @pytest.mark.llm

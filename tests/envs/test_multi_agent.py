@@ -268,4 +268,7 @@ def test_unknown_reset_option_warns_and_persona_option_applies() -> None:
     obs, _ = env.reset(seed=0, options={"persona": persona})
     assert obs[SIMULATED_USER]["persona"] == persona.summary
     with pytest.warns(UserWarning, match=r"unknown reset option 'persna' \(did you mean 'persona'\?\)"):
-        env.reset(options={"persna": persona})
+        obs, _ = env.reset(options={"persna": persona})
+    assert obs[SIMULATED_USER]["persona"] != persona.summary  # the option lasted one episode
+    with pytest.raises(TypeError, match="options must be a dict, got str 'persona'"):
+        env.reset(options="persona")

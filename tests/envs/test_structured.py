@@ -9,7 +9,7 @@ from gymnasium.utils.env_checker import check_env
 
 import personagym  # noqa: F401 - registers the ids
 from personagym.envs.chat import PersonaChatEnv
-from personagym.envs.structured import ActionMenu, StructuredChatEnv
+from personagym.envs.structured import ASK_CONSTRAINTS, ActionMenu, StructuredChatEnv
 from personagym.learn.reinforce import ReinforceConfig, train_reinforce
 
 ENV_ID = "PersonaGym/Structured-v0"
@@ -136,6 +136,32 @@ def test_actions_render_what_the_menu_says(env: StructuredChatEnv) -> None:
     bullets = analyze(env.action_text(env.menu.encode("recommend:request", "exhaustive", "bullets", "formal")))
     assert table.has_table and table.word_count < bullets.word_count and bullets.has_list
     assert table.formality < bullets.formality
+
+
+def test_action_text_previews_exactly_what_step_sends_and_changes_nothing() -> None:
+    def episode(peek: bool, seed: int) -> list[tuple]:
+        env = gym.make(ENV_ID).unwrapped
+        rng = np.random.default_rng(seed)
+        env.reset(seed=seed)
+        steps, done = [], False
+        while not done:
+            action = int(rng.integers(env.action_space.n))
+            preview = env.action_text(action) if peek else None
+            _, reward, terminated, truncated, _ = env.step(action)
+            sent = env.trajectory().turns[-1].assistant
+            assert preview in (None, sent)
+            steps.append((sent, reward))
+            done = terminated or truncated
+        return steps
+
+    for seed in (3, 38):  # seeds whose returns changed when a preview used up draws
+        assert episode(peek=True, seed=seed) == episode(peek=False, seed=seed)
+
+
+def test_an_ask_is_the_question_alone(env: StructuredChatEnv) -> None:
+    env.reset(seed=3)
+    for length in ("terse", "exhaustive"):
+        assert env.action_text(env.menu.encode("ask:constraints", length)) == ASK_CONSTRAINTS
 
 
 def test_personal_recommendations_respect_stated_constraints_and_dislikes(env: StructuredChatEnv) -> None:

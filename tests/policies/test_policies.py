@@ -32,6 +32,18 @@ def test_oracle_beats_tracker_beats_generic_beats_random(summaries) -> None:
     assert r["generic"]["mean"] >= r["random"]["mean"], r
 
 
+def test_an_empty_answer_earns_no_style_and_scores_below_random(summaries) -> None:
+    class Silent:
+        def act(self, observation: dict) -> str:
+            return ""
+
+    silent = summarize(rollout("PersonaGym/Chat-v0", Silent(), EPISODES, seed=1000))
+    assert silent["components"]["style"]["mean"] == 0.0
+    assert _gap_beyond_ci(summaries["random"]["reward"], silent["reward"]), (summaries["random"], silent)
+    (trajectory,) = rollout("PersonaGym/Chat-v0", Silent(), 1, seed=1)
+    assert {t.user.intent.reason for t in trajectory.turns[1:]} == {"too_short"}  # the user asks for an answer
+
+
 def test_only_profile_emitters_score_profile(summaries) -> None:
     assert summaries["generic"]["components"]["profile"]["mean"] == 0.0
     profile = {name: s["components"]["profile"]["mean"] for name, s in summaries.items()}
@@ -72,6 +84,18 @@ def test_rollout_takes_a_policy_object() -> None:
     assert trajectory.policy == "Echo" and trajectory.turns[0].assistant.startswith("You said: ")
     with pytest.raises(TypeError, match=r"policy must be a name, 'module:Class' or an object with act"):
         next(iter(rollout("PersonaGym/Chat-v0", 42, 1)))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("kwargs", "error", "match"), [
+    ({"seed": None}, ValueError, r"seed must be an int in \[0, 9223372036854775798\] .*got None"),
+    ({"seed": -1}, ValueError, r"seed must be an int in \[0, .*got -1"),
+    ({"seed": 2**63 - 1}, ValueError, r"\(episode seeds seed..seed\+episodes-1 are stored as int64\)"),
+    ({"episodes": "2"}, ValueError, "episodes must be a positive int, got '2'"),
+    ({"env_id": make_env("PersonaGym/Chat-v0")}, TypeError, "env_id must be a registered id .* got OrderEnforcing"),
+])
+def test_rollout_arguments_of_the_wrong_kind(kwargs: dict, error: type, match: str) -> None:
+    with pytest.raises(error, match=match):
+        next(iter(rollout(**{"env_id": "PersonaGym/Chat-v0", **kwargs})))
 
 
 def test_registry_and_custom_policies() -> None:

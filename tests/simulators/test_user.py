@@ -72,7 +72,8 @@ def test_violation_makes_user_complain_and_restate(schema: PersonaSchema, taxono
     user = UserSimulator(persona, seed=0, noise=NoiseConfig(rate=0.0))
     user.open_session()
     steak = next(n for n in taxonomy.ids if "beef" in taxonomy.nodes[n].tags)
-    turn = user.respond("Try a steak!", ResponseFeatures(mentions=[MentionFeature(node=steak, stance="recommend")]))
+    features = ResponseFeatures(word_count=3, mentions=[MentionFeature(node=steak, stance="recommend")])
+    turn = user.respond("Try a steak!", features)
     assert turn.intent.kind == "feedback" and turn.intent.polarity == -1
     assert turn.intent.reason == "constraint_violation"
     assert user.state.restate_level == 1 and user.state.satisfaction < 0.7
@@ -83,7 +84,8 @@ def test_question_gets_an_answer(schema: PersonaSchema) -> None:
     persona = _persona_with(schema, lambda p: "length_pref" in p.attributes)
     user = UserSimulator(persona, seed=1, noise=NoiseConfig(rate=0.0))
     user.open_session()
-    turn = user.respond("How long should answers be?", ResponseFeatures(questions=1, asked_about=["length_pref"]))
+    features = ResponseFeatures(word_count=5, questions=1, asked_about=["length_pref"])
+    turn = user.respond("How long should answers be?", features)
     assert turn.intent.kind == "clarification_answer"
     assert turn.pkis[0].key == "length_pref" and turn.pkis[0].value == persona.attributes["length_pref"]
 

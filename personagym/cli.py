@@ -11,7 +11,7 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn, TextIO, TypeVar
@@ -46,10 +46,23 @@ console = Console()
 err_console = Console(stderr=True, soft_wrap=True)  # messages are never hard-wrapped mid-path
 
 
-def fail(message: str) -> NoReturn:
-    """Print a one-line error and exit with status 2."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(2)
+#: How library messages spell an option, and how the command line spells it.
+_CLI_WORDS = (("generate(..., resume=True)", "`personagym generate` with the same options and --resume"),
+              (" or pass allow_incomplete=True", ""), ("resume=True", "--resume"), ("fmt=", "--format="),
+              ("generate() needs", "generate needs"))
+
+
+def cli_words(message: str) -> str:
+    """A library message in the command line's terms (`--resume`, not `resume=True`)."""
+    for api, cli in _CLI_WORDS:
+        message = message.replace(api, cli)
+    return message
+
+
+def fail(message: str, status: int = 2) -> NoReturn:
+    """Print a one-line error, in the command line's terms, and exit with `status` (2: bad input)."""
+    err_console.print(f"[bold red]error:[/] {escape(cli_words(message))}", highlight=False, soft_wrap=True)
+    raise typer.Exit(status)
 
 
 def _count(n: int, noun: str, plural: str | None = None) -> str:
@@ -57,14 +70,19 @@ def _count(n: int, noun: str, plural: str | None = None) -> str:
     return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
 
 
-def check_out_file(out: Path, option: str = "--out") -> None:
-    """Fail before any work unless a file can be written at `out`: not a directory, in a writable directory.
+def check_out_file(out: Path, option: str = "--out", inputs: Iterable[Path] = ()) -> None:
+    """Fail before any work unless a file can be written at `out`: not a directory, in a writable directory,
+    and neither one of the command's `inputs` nor inside an input directory (it would replace what it reads).
 
     The check writes and removes an empty probe file next to `out` (permission
     bits alone miss read-only mounts and immutable directories).
     """
     if out.is_dir():
         fail(f"{option}: {str(out)!r} is a directory; expected a file path")
+    target = out.resolve()
+    for source in inputs:
+        if target == source.resolve() or source.resolve() in target.parents:
+            fail(f"{option}: {str(out)!r} would overwrite the input {str(source)!r}; write it elsewhere")
     parent = out.parent
     if not parent.is_dir():
         fail(f"{option}: directory {str(parent)!r} does not exist")
@@ -73,6 +91,20 @@ def check_out_file(out: Path, option: str = "--out") -> None:
             pass
     except OSError as exc:
         fail(f"{option}: cannot write in directory {str(parent)!r} ({exc.strerror or exc})")
+
+
+def write_out(out: Path, write: Callable[[], int], noun: str, plural: str | None = None) -> int:
+    """Run `write` (an atomic writer of `out`) and report the count; an OS error is one line naming --out.
+
+    The writers replace `out` only once the new file is whole, so on failure an
+    existing file is as it was.
+    """
+    try:
+        count = write()
+    except OSError as exc:
+        fail(f"--out {str(out)!r}: cannot write it ({exc.strerror or exc}); an existing file is unchanged")
+    err_console.print(f"wrote {_count(count, noun, plural)} to {out}", highlight=False)
+    return count
 
 
 # -- taxonomy -------------------------------------------------------------------------------
@@ -145,8 +177,7 @@ def personas_sample(
         return
     from personagym.data.trajectories import write_lines
 
-    count = write_lines(rows, out)
-    err_console.print(f"wrote {_count(count, 'persona')} to {out}")
+    write_out(out, lambda: write_lines(rows, out), "persona")
 
 
 @personas_app.command("import")
@@ -162,7 +193,7 @@ def personas_import(
     if source != "ppopt":
         fail(f"--from: unknown source {source!r}; expected 'ppopt'")
     if out is not None:
-        check_out_file(out)
+        check_out_file(out, inputs=files)
     report = import_files(files, load_schema())
     for f in report.files:
         if f["status"] == "failed":
@@ -170,14 +201,16 @@ def personas_import(
         elif f["status"] == "bank":
             err_console.print(f"persona bank {f['file']}: all {f['dimensions']} dimensions mapped")
         else:
-            err_console.print(f"imported {f['file']} -> {f['persona_id']} ({f['attributes']} attributes)")
+            err_console.print(f"imported {f['file']} -> {f['persona_id']} ({f['attributes']} attributes)",
+                              highlight=False)
+            for warning in f.get("warnings", []):
+                err_console.print(f"  [yellow]warning:[/] {escape(str(warning))}", highlight=False)
     rows = [p.model_dump_json() for p in report.personas]
     if out is not None:
         if rows:  # nothing imported: an existing file is left as it was
             from personagym.data.trajectories import write_lines
 
-            write_lines(rows, out)
-            err_console.print(f"wrote {_count(len(rows), 'persona')} to {out}")
+            write_out(out, lambda: write_lines(rows, out), "persona")
     else:
         for row in rows:
             print(row)
@@ -402,6 +435,8 @@ def rollout(
     if fmt not in ("jsonl", "parquet"):
         fail(f"--format: unknown format {fmt!r}; expected jsonl or parquet")
     if out is not None:
+        if out.suffix in (".jsonl", ".parquet") and out.suffix != f".{fmt}":
+            fail(f"--format {fmt} does not match --out {str(out)!r}; name the file .{fmt} or drop --format")
         check_out_file(out)
     llm = backend_kwargs(backend, model, base_url)
     if judge:
@@ -425,13 +460,14 @@ def rollout(
     if out is not None:
         from personagym.data.trajectories import write_jsonl, write_parquet
 
-        (write_parquet if fmt == "parquet" else write_jsonl)(trajectories, out)
-        err_console.print(f"wrote {_count(len(trajectories), 'trajectory', 'trajectories')} to {out}")
+        writer = write_parquet if fmt == "parquet" else write_jsonl
+        write_out(out, lambda: writer(trajectories, out), "trajectory", "trajectories")
     summary = {"env": env, "policy": policy, "seed": seed, **summarize(trajectories)}
     if as_json:
         print(json.dumps(summary, indent=2))
         return
-    table = Table(title=f"{policy} on {env}", caption=f"{summary['episodes']} episodes, mean ± 95% CI per episode")
+    table = Table(title=f"{policy} on {env}",
+                  caption=f"{_count(summary['episodes'], 'episode')}, mean ± 95% CI per episode")
     table.add_column("metric")
     table.add_column("mean", justify="right")
     table.add_column("± 95% CI", justify="right")
@@ -460,6 +496,9 @@ def generate(
         help="Ray cluster to connect to with --executor ray (default: start a local instance with --workers CPUs); "
              "every node must see --out.")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue a run: keep committed shards.")] = False,
+    backend: BackendOpt = "template",
+    model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
 ) -> None:
     """Generate a sharded, resumable trajectory dataset (same seed: same content, whatever the workers)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
@@ -476,6 +515,8 @@ def generate(
              "expected local or ray")
     if ray_address is not None and executor != "ray":
         fail(f"--ray-address: {ray_address!r} needs --executor ray")
+    llm = backend_kwargs(backend, model, base_url)
+    check_out_dir(out)
     columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:,}/{task.total:,}"),
                TimeRemainingColumn())
     tally = Tally()  # the workers count what they write: the card reads only shards of an earlier run
@@ -485,20 +526,50 @@ def generate(
             manifest = run(out, personas=personas, episodes_per_persona=episodes_per_persona, env_id=env,
                            policy=policy, seed=seed, workers=workers, shard_size=shard_size,
                            fmt=fmt, resume=resume, executor=executor,  # type: ignore[arg-type]
-                           ray_address=ray_address, tally=tally,
+                           ray_address=ray_address, tally=tally, **llm,  # type: ignore[arg-type]
                            progress=lambda done, total: bar.update(task, completed=done, total=total))
         with err_console.status("writing the dataset card"):
             card = write_card(out, plots=_has("matplotlib"), workers=workers, tally=tally)
     except GenerationError as exc:
-        err_console.print(f"[bold red]error:[/] {escape(str(exc).replace('resume=True', '--resume'))}",
-                          highlight=False)
-        raise typer.Exit(1) from None
+        fail(str(exc), status=1)
+    except KeyboardInterrupt:
+        fail(f"interrupted: the committed shards in {out} are kept; run the same command with --resume to "
+             "continue", status=130)
     except OSError as exc:  # the output directory: cannot create it, or write in it, or the disk is full
-        fail(f"--out {str(out)!r}: {exc}")
+        fail(f"--out {str(out)!r}: {exc.strerror or exc}{_what_is_kept(out)}")
     except (ValueError, TypeError, ImportError) as exc:
-        fail(str(exc).replace("resume=True", "--resume"))
+        fail(str(exc))
     err_console.print(f"wrote {_count(manifest.counts['trajectories'], 'trajectory', 'trajectories')} in "
                       f"{_count(len(manifest.shards), 'shard')} to {out} (card: {card.name})")
+
+
+def _what_is_kept(out: Path) -> str:
+    """After a failed `generate`: what of `out` is intact and how to go on ('' if nothing was committed)."""
+    from personagym.data.generate import load_manifest
+
+    try:
+        manifest = load_manifest(out)
+    except (OSError, ValueError):
+        return ""
+    if manifest.complete:
+        return (f"; all {_count(len(manifest.shards), 'shard')} are committed, only the card is missing: "
+                f"`personagym stats {out}` writes it")
+    if manifest.shards:
+        n = len(manifest.shards)
+        return f"; {_count(n, 'committed shard')} {'is' if n == 1 else 'are'} intact: continue with --resume"
+    return ""
+
+
+def check_out_dir(out: Path) -> None:
+    """Fail before any work unless `out` is a directory that can be written in, or can be made."""
+    if out.exists() and not out.is_dir():
+        fail(f"--out: {str(out)!r} exists and is not a directory")
+    parent = out if out.is_dir() else next((p for p in out.parents if p.exists()), Path("."))
+    try:
+        with tempfile.NamedTemporaryFile(dir=parent, prefix=".personagym.probe."):
+            pass
+    except OSError as exc:
+        fail(f"--out: cannot write in {str(parent)!r} ({exc.strerror or exc})")
 
 
 @app.command()
@@ -532,12 +603,18 @@ def export_cmd(
     if to not in EXPORT_KINDS:
         fail(f"--to: unknown export {to!r}{did_you_mean(to, EXPORT_KINDS)}; expected one of "
              f"{', '.join(EXPORT_KINDS)}")
-    check_out_file(out)
+    if to != "pairs" and len(sources) > 1:
+        fail(f"--to {to} reads one generated directory, got {len(sources)}; export each to its own --out "
+             "(only pairs compares two or more runs)")
+    check_out_file(out, inputs=sources)
     try:
-        n = export(to, sources if to == "pairs" else sources[0], out)  # type: ignore[arg-type]
-    except (ValueError, OSError) as exc:
+        read = sources if to == "pairs" else sources[0]
+        n = write_out(out, lambda: export(to, read, out), "row")  # type: ignore[arg-type]
+    except ValueError as exc:
         fail(str(exc))
-    err_console.print(f"wrote {_count(n, 'row')} to {out}")
+    if n == 0 and to == "pairs":
+        err_console.print("[yellow]warning:[/] no pairs: the runs' responses scored the same reward in every "
+                          "state (is one run given twice?)", highlight=False)
 
 
 def _has(module: str) -> bool:
@@ -558,7 +635,7 @@ def import_cmd(
 
     if source != "ppopt":
         fail(f"--from: unknown source {source!r}; expected ppopt")
-    check_out_file(out)
+    check_out_file(out, inputs=files)
     result = import_conversations(files)
     for f in result.files:
         if f["status"] == "failed":
@@ -566,8 +643,7 @@ def import_cmd(
         else:
             err_console.print(f"imported {f['file']} -> {f['trajectory_id']} ({f['turns']} turns)", highlight=False)
     if result.trajectories:
-        write_jsonl(result.trajectories, out)
-        err_console.print(f"wrote {_count(len(result.trajectories), 'trajectory', 'trajectories')} to {out}")
+        write_out(out, lambda: write_jsonl(result.trajectories, out), "trajectory", "trajectories")
     if result.failed:
         raise typer.Exit(1)
 
@@ -590,15 +666,33 @@ def bench(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
 
 
 def main() -> None:
-    """Entry point: run the app, turning input errors into one clear line."""
+    """Entry point: run the app, turning input errors into one clear line.
+
+    Typer would frame its own errors (an option's type or range) in a box;
+    here they are one line, as every other input error is.
+    """
     from personagym.simulators.persona import SchemaError
     from personagym.simulators.taxonomy import TaxonomyError
 
+    # click's exception classes as this Typer raises them (recent Typers vendor click)
+    usage_error = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
+    no_args = getattr(sys.modules[usage_error.__module__], "NoArgsIsHelpError", ())
     try:
-        app()
+        status = app(standalone_mode=False)
+    except no_args as exc:  # a group or command given nothing: its help
+        print(exc.ctx.get_help() if exc.ctx else exc.format_message())
+        sys.exit(2)
+    except usage_error as exc:
+        hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
+        err_console.print(f"[bold red]error:[/] {escape(exc.format_message())}{hint}", highlight=False)
+        sys.exit(exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        err_console.print("interrupted", highlight=False)
+        sys.exit(130)
     except (SchemaError, TaxonomyError) as exc:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
         sys.exit(2)
+    sys.exit(status if isinstance(status, int) else 0)
 
 
 if __name__ == "__main__":

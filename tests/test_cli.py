@@ -123,6 +123,8 @@ def test_rollout_is_reproducible() -> None:
         (("rollout", "--env", "PersonaGym/Structured-v0", "--policy", "tracker"),
          "policy 'tracker' writes text, but PersonaGym/Structured-v0 takes Discrete("),
         (("rollout", "--backend", "openai"), "--backend openai needs --model"),
+        (("rollout", "--out", "t.parquet", "--format", "jsonl"), "--format jsonl does not match --out 't.parquet'"),
+        (("rollout", "--seed", str(2**63 - 1)), "(episode seeds seed..seed+episodes-1 are stored as int64)"),
         (("rollout", "--backend", "local", "--base-url", "http://127.0.0.1:9/v1"),
          "--base-url is for --backend openai"),
         (("rollout", "--policy", "json:dumps"), "cannot build policy 'json:dumps' with no arguments"),
@@ -185,6 +187,42 @@ def test_generate_stats_export_round(tmp_path: Path) -> None:
     run("export", str(out), "--to", "chat", "--out", str(chat))
     rows = [json.loads(line) for line in chat.read_text().splitlines()]
     assert len(rows) == 12 and rows[0]["messages"][0]["role"] == "user"
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    for args, message in [
+        (("--to", "chat", "--out", str(out / "manifest.json")), "would overwrite the input"),
+        (("--to", "chat", "--out", str(out / "chat.jsonl")), "would overwrite the input"),
+        ((str(out), "--to", "chat", "--out", str(chat)), "--to chat reads one generated directory, got 2"),
+    ]:
+        proc = run("export", str(out), *args, ok=False)
+        assert proc.returncode == 2 and message in proc.stderr, proc.stderr
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before  # the dataset is untouched
+    tied = run("export", str(out), str(out), "--to", "pairs", "--out", str(tmp_path / "pairs.jsonl"))
+    assert "wrote 0 rows" in tied.stderr and "warning: no pairs" in tied.stderr
+
+
+def test_typer_errors_are_one_line_too() -> None:
+    for args, message in [(("--episodes", "0"), "Invalid value for '--episodes': Input should be greater than"),
+                          (("--bogus",), "No such option: --bogus")]:
+        proc = run("rollout", *args, ok=False)
+        assert proc.returncode == 2 and proc.stderr.startswith(f"error: {message}"), proc.stderr
+        assert proc.stderr.count("\n") == 1 and "╭" not in proc.stderr
+
+
+def test_a_write_that_fails_is_one_line_naming_out(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import errno
+
+    import typer
+
+    from personagym.cli import write_out
+
+    def full_disk() -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with pytest.raises(typer.Exit) as exit_info:
+        write_out(tmp_path / "t.jsonl", full_disk, "row")
+    assert exit_info.value.exit_code == 2
+    assert "--out '" + str(tmp_path / "t.jsonl") + "': cannot write it (No space left on device)" in \
+        capsys.readouterr().err.replace("\n", "")
 
 
 @pytest.mark.parametrize(

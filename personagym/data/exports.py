@@ -23,7 +23,6 @@ import json
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from personagym.data.generate import PathLike, load_manifest, read_generated
@@ -227,12 +226,13 @@ def _sessions(t: Trajectory) -> list[tuple[int, list[UserTurn]]]:
     return [(s, list(group)) for s, group in itertools.groupby(users, key=lambda u: u.session)]
 
 
-def _session_messages(users: list[UserTurn]) -> list[dict[str, str]]:
-    """A past session for PPOpt: user messages, each answered by the mask (a goodbye stays unanswered)."""
+def _session_messages(users: list[UserTurn], unanswered: UserTurn | None) -> list[dict[str, str]]:
+    """A past session for PPOpt: user messages, each answered by the mask, except a goodbye and the
+    episode's `unanswered` last message (the reaction after the final answer, which nothing followed)."""
     out = []
     for user in users:
         out.append({"role": "user", "content": user.text})
-        if user.intent.kind != "goodbye":
+        if user.intent.kind != "goodbye" and user is not unanswered:
             out.append({"role": "assistant", "content": MASK})
     return out
 
@@ -327,7 +327,8 @@ class _World:
                 known[(pki.kind, key)] = (pki, where, value)
         reasoning = self._ppopt_reasoning(known)
         rewritten = self._rewrite(query, known)
-        history = [{"session": n + 1, "messages": _session_messages(users)} for n, (_, _, users) in enumerate(past)]
+        history = [{"session": n + 1, "messages": _session_messages(users, past_t.final_user)}
+                   for n, (past_t, _, users) in enumerate(past)]
         shown = "\n\n".join(f"Session {h['session']}:\n" + "\n".join(
             f"{m['role'].capitalize()}: {m['content']}" for m in h["messages"]) for h in history)
         prompt = f"{PPOPT_INSTRUCTION}\n\n<HISTORY>\n{shown or '(no past sessions)'}\n</HISTORY>\n\n" \
@@ -374,5 +375,4 @@ class _World:
 
 def _write_rows(rows: Iterable[dict[str, Any]], out_path: PathLike) -> int:
     """JSON lines, written atomically; returns the number of rows."""
-    Path(out_path).parent.mkdir(parents=True, exist_ok=True)
     return write_lines((json.dumps(row, ensure_ascii=False) for row in rows), out_path)

@@ -36,7 +36,7 @@ from typing import Any, Literal
 
 import gymnasium as gym
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from personagym import __version__
 from personagym.data.tally import Tally, node_valued_attributes
@@ -48,10 +48,12 @@ from personagym.data.trajectories import (
     write_jsonl,
     write_parquet,
 )
+from personagym.llm.registry import check_backend_args
 from personagym.policies import Policy, make_policy
+from personagym.policies.llm_policy import LLM_POLICIES
 from personagym.records import Persona, Trajectory
 from personagym.rollout import make_env, run_episode
-from personagym.suggest import did_you_mean
+from personagym.suggest import describe_validation, did_you_mean
 
 PathLike = str | os.PathLike[str]
 Format = Literal["parquet", "jsonl"]
@@ -132,6 +134,16 @@ class GenerateConfig(BaseModel):
     seed: int = Field(ge=0)
     shard_size: int = Field(ge=1, description="personas per shard")
     format: Format
+    backend: str = Field("template", description="LLM mode: template (none), local, vllm or openai")
+    model: str | None = Field(None, description="the LLM backend's model (vllm: a folder; openai: served name)")
+    base_url: str | None = Field(None, description="API root of the OpenAI-compatible server (openai)")
+
+    @property
+    def env_kwargs(self) -> dict[str, Any]:
+        """The env's LLM-mode arguments (none in template mode)."""
+        if self.backend == "template":
+            return {}
+        return {"backend": self.backend, "model": self.model, "base_url": self.base_url}
 
     @property
     def shards(self) -> int:
@@ -153,8 +165,9 @@ class GenerateConfig(BaseModel):
         return f"shard-{shard:0{width}d}.{self.format}"
 
     def digest(self) -> str:
-        """sha256 of the canonical JSON of the config."""
-        return hashlib.sha256(json.dumps(self.model_dump(), sort_keys=True).encode()).hexdigest()
+        """sha256 of the canonical JSON of the config (fields at their defaults left out, so the LLM fields
+        added later leave the hash of a template-mode run as it was)."""
+        return hashlib.sha256(json.dumps(self.model_dump(exclude_defaults=True), sort_keys=True).encode()).hexdigest()
 
 
 class ShardRecord(BaseModel):
@@ -193,6 +206,15 @@ class Manifest(BaseModel):
     counts: dict[str, int] = Field(default_factory=dict)
     shards: list[ShardRecord] = Field(default_factory=list, description="committed shards by index")
 
+    @field_validator("manifest_version")
+    @classmethod
+    def _known_version(cls, version: int) -> int:
+        """Refuse another manifest layout: its fields may not mean what this version reads them as."""
+        if version != MANIFEST_VERSION:
+            raise ValueError(f"manifest_version {version} is not supported: personagym {__version__} reads "
+                             f"version {MANIFEST_VERSION}")
+        return version
+
     @classmethod
     def new(cls, config: GenerateConfig) -> Manifest:
         """An empty manifest for a fresh run."""
@@ -205,7 +227,9 @@ class Manifest(BaseModel):
         try:
             return cls.model_validate_json(path.read_bytes())
         except ValidationError as err:
-            raise ValueError(f"{path} is not a valid generation manifest: {err}") from err
+            raise ValueError(f"{path} is not a valid generation manifest ({describe_validation(err)}); the run "
+                             "cannot be read or resumed without it: restore it, or generate into a new directory") \
+                from None
 
     def write(self, out_dir: PathLike) -> None:
         """Replace ``out_dir/manifest.json`` atomically."""
@@ -257,6 +281,9 @@ def generate(
     executor: Executor = "local",
     ray_address: str | None = None,
     tally: Tally | None = None,
+    backend: str = "template",
+    model: str | None = None,
+    base_url: str | None = None,
 ) -> Manifest:
     """Generate `personas` x `episodes_per_persona` trajectories into shards under `out_dir`.
 
@@ -283,11 +310,16 @@ def generate(
     merged into it as the shard is committed; `write_card(out_dir, tally=tally)`
     then reads no shard this call wrote.
 
+    `backend`, `model` and `base_url` turn on LLM mode (`personagym.llm.make_backend`):
+    each shard's env gets its own backend, so with "local" or "vllm" every
+    worker process loads its own engine (one worker is the usual choice), and
+    with "openai" the workers share the server.  They are part of the config.
+
     Raises `GenerationError` if a shard fails or a file cannot be written; the
     manifest then lists exactly the shards that are whole on disk.
     """
     config = _config(env_id=env_id, policy=policy, personas=personas, episodes_per_persona=episodes_per_persona,
-                     seed=seed, shard_size=shard_size, format=fmt)
+                     seed=seed, shard_size=shard_size, format=fmt, backend=backend, model=model, base_url=base_url)
     if tally is not None and not isinstance(tally, Tally):
         raise TypeError(f"tally must be a personagym.data.tally.Tally or None, got {type(tally).__name__}")
     if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
@@ -411,11 +443,13 @@ def _check_runnable(config: GenerateConfig) -> None:
     """Build the env and a policy once, so a bad id or policy fails before any file is written."""
     if config.format == "parquet":
         require_module("pyarrow", "'personagym[parquet]' (or use fmt='jsonl')")
-    env = make_env(config.env_id)
+    check_backend_args(config.backend, model=config.model, base_url=config.base_url)
+    env = make_env(config.env_id)  # in template mode: no engine is started to check the names
     try:
         if not hasattr(env.unwrapped, "sampler"):
             raise ValueError(f"env {config.env_id!r} has no persona sampler; generate() needs a PersonaGym chat env")
-        make_policy(config.policy, env=env, seed=0)
+        if config.backend == "template" or config.policy not in LLM_POLICIES:
+            make_policy(config.policy, env=env, seed=0)
     finally:
         env.close()
 
@@ -645,7 +679,7 @@ def _build_shard(out_dir: str, index: int, config: dict[str, Any], count: bool =
     cfg = GenerateConfig(**config)
     start, stop = cfg.persona_range(index)
     path = Path(out_dir) / cfg.shard_file(index)
-    env = make_env(cfg.env_id)
+    env = make_env(cfg.env_id, **cfg.env_kwargs)
     tally = Tally.of_shard(index, cfg.digest()) if count else None
     try:
         seed = policy_seed(cfg.seed, index)

@@ -35,27 +35,16 @@ def make_backend(
     file `llm-cache.sqlite` in a folder; `cache_path` names the file itself.  Other `options` go to
     the backend's constructor (e.g. max_concurrency, timeout, dtype, api_key_env; for "local", `home`).
     """
-    if kind not in BACKEND_KINDS:
-        raise ValueError(
-            f"backend kind: unknown kind {kind!r}{did_you_mean(str(kind), BACKEND_KINDS)}; "
-            f"expected one of {', '.join(BACKEND_KINDS)}"
-        )
+    check_backend_args(kind, model=model, base_url=base_url, **options)
     if cache_dir is not None and cache_path is not None:
         raise ValueError(f"give cache_dir or cache_path, not both; got {str(cache_dir)!r} and {str(cache_path)!r}")
     if kind == "template":
-        if model is not None or base_url is not None or options:
-            given = {"model": model, "base_url": base_url, **options}
-            raise ValueError(f"backend kind 'template' uses no LLM and takes no options; got {given}")
         return None
     cache = Path(cache_dir) / CACHE_FILE_NAME if cache_dir is not None else cache_path
     if kind == "openai":
         from personagym.llm.openai_backend import OpenAIBackend
 
-        if not model:
-            raise ValueError("backend kind 'openai' needs model= (the served model name); got None")
-        return OpenAIBackend(model, base_url=base_url, cache=cache, **options)
-    if base_url is not None:
-        raise ValueError(f"backend kind {kind!r} runs the model in-process and takes no base_url; got {base_url!r}")
+        return OpenAIBackend(model, base_url=base_url, cache=cache, **options)  # type: ignore[arg-type]
     from personagym.llm.vllm_backend import VLLMBackend
 
     if kind == "local":
@@ -65,6 +54,24 @@ def make_backend(
         manifest = read_manifest(folder) or {}
         options.setdefault("dtype", manifest.get("dtype", "bfloat16"))  # run in the dtype it was prepared in
         return VLLMBackend(folder, cache=cache, **options)
-    if not model:
-        raise ValueError("backend kind 'vllm' needs model= (a Hugging Face model folder); got None")
-    return VLLMBackend(model, cache=cache, **options)
+    return VLLMBackend(model, cache=cache, **options)  # type: ignore[arg-type]
+
+
+def check_backend_args(kind: str, *, model: str | None = None, base_url: str | None = None, **options: Any) -> None:
+    """Raise a ValueError naming the argument if `make_backend` would refuse these, without building anything
+    (so a run can fail on a bad backend before it starts an engine)."""
+    if kind not in BACKEND_KINDS:
+        raise ValueError(
+            f"backend kind: unknown kind {kind!r}{did_you_mean(str(kind), BACKEND_KINDS)}; "
+            f"expected one of {', '.join(BACKEND_KINDS)}"
+        )
+    if kind == "template":
+        if model is not None or base_url is not None or options:
+            given = {"model": model, "base_url": base_url, **options}
+            raise ValueError(f"backend kind 'template' uses no LLM and takes no options; got {given}")
+        return
+    if kind in ("openai", "vllm") and not model:
+        what = "the served model name" if kind == "openai" else "a Hugging Face model folder"
+        raise ValueError(f"backend kind {kind!r} needs model= ({what}); got None")
+    if kind != "openai" and base_url is not None:
+        raise ValueError(f"backend kind {kind!r} runs the model in-process and takes no base_url; got {base_url!r}")

@@ -331,5 +331,7 @@ def _factory(reason_then_respond: bool) -> Callable[..., LLMPolicy]:
     return make
 
 
-register_policy("llm", _factory(reason_then_respond=False))
-register_policy("llm-profile", _factory(reason_then_respond=True))
+#: The registered policies that answer with the env's LLM backend (they need LLM mode).
+LLM_POLICIES = ("llm", "llm-profile")
+for _name, _reasons in zip(LLM_POLICIES, (False, True), strict=True):
+    register_policy(_name, _factory(reason_then_respond=_reasons))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from personagym.data.exports import EXPORT_KINDS, MASK, export, export_features
+from personagym.data.exports import EXPORT_KINDS, MASK, _session_messages, _sessions, export, export_features
 from personagym.data.generate import generate, read_generated
 
 datasets = pytest.importorskip("datasets")
@@ -84,6 +84,12 @@ def test_ppopt_masks_replies_and_keeps_at_most_four_past_sessions(runs: dict[str
         assert re.fullmatch(r"<REASONING>\n.+\n</REASONING>\n<PROMPT>\n.+\n</PROMPT>",
                             row["completion"][0]["content"], re.DOTALL)
     trajectories = {t.trajectory_id: t for t in read_generated(runs["longterm"])}
+    truncated = next(t for t in trajectories.values() if t.truncated)  # its last message was never answered
+    last_session = _sessions(truncated)[-1][1]
+    assert last_session[-1] is truncated.final_user
+    messages = _session_messages(last_session, truncated.final_user)
+    assert messages[-1] == {"role": "user", "content": truncated.final_user.text}  # no invented reply after it
+    assert [m["role"] for m in messages[:2]] == ["user", "assistant"]
     first = rows[5]  # episode 1, session 1 of persona 0
     opening = next(turn.user for turn in trajectories[first["trajectory_id"]].turns if turn.session == 1)
     assert first["query"] == opening.text and first["rewritten_prompt"].startswith(opening.clean_text)

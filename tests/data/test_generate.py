@@ -17,6 +17,7 @@ import pytest
 from personagym.data import generate as gen
 from personagym.data.generate import (
     MANIFEST,
+    GenerateConfig,
     GenerationError,
     Manifest,
     generate,
@@ -296,6 +297,10 @@ def test_a_non_empty_directory_needs_resume(tmp_path: Path) -> None:
     ({"fmt": "csv"}, r"fmt='csv': Input should be 'parquet' or 'jsonl'"),
     ({"seed": -3}, r"seed=-3: Input should be greater than or equal to 0"),
     ({"workers": 0}, r"workers must be a positive int, got 0"),
+    ({"backend": "opnai"}, r"unknown kind 'opnai' \(did you mean 'openai'\?\)"),
+    ({"backend": "openai"}, r"backend kind 'openai' needs model="),
+    ({"backend": "local", "base_url": "http://127.0.0.1:9/v1"}, r"'local' runs the model in-process"),
+    ({"policy": "llm"}, r"the LLM policy needs an LLM backend"),
 ])
 def test_an_invalid_config_fails_before_any_work(tmp_path: Path, change: dict, message: str) -> None:
     out = tmp_path / "run"
@@ -310,3 +315,38 @@ def test_seeds_fix_each_persona_across_its_episodes(reference: dict[str, Path]) 
         first, second = trajectories[2 * k], trajectories[2 * k + 1]
         assert first.persona == second.persona and first.persona.seed == persona_seed(SMALL["seed"], k)
         assert first.seed != second.seed and first.turns[0].user.text != second.turns[0].user.text
+
+
+def test_template_mode_config_hash_is_unchanged_by_the_llm_fields() -> None:
+    config = GenerateConfig(env_id="PersonaGym/Chat-v0", policy="generic", personas=3, episodes_per_persona=1,
+                            seed=0, shard_size=256, format="jsonl")
+    # the hash a template-mode run had before the backend, model and base_url fields existed
+    assert config.digest() == "44af346a4c8b66da48f85de7a7bcfa4f9dd925768b6d52ac83433d5c8c5b2fab"
+    assert config.model_copy(update={"backend": "openai", "model": "m"}).digest() != config.digest()
+
+
+@pytest.mark.llm
+def test_llm_mode_generation_against_a_server(tmp_path: Path, vllm_server) -> None:
+    llm = {"backend": "openai", "model": vllm_server.served_model_name, "base_url": vllm_server.base_url}
+    manifest = generate(tmp_path / "run", personas=2, episodes_per_persona=1, shard_size=1, fmt="jsonl",
+                        env_id="PersonaGym/ChatClean-v0", policy="llm", workers=2, **llm)
+    assert manifest.complete and manifest.config.backend == "openai"
+    trajectories = list(read_generated(tmp_path / "run"))
+    assert len(trajectories) == 2
+    users = [u for t in trajectories for u in t.user_turns()]
+    assert any(u.rendered_by == "llm" for u in users)  # the server wrote the user's words
+    assert all(t.policy == "llm" and t.config["llm"]["backend"] == "openai" for t in trajectories)
+
+
+def test_an_unknown_or_damaged_manifest_is_one_clear_error(tmp_path: Path) -> None:
+    run = {"personas": 2, "episodes_per_persona": 1, "fmt": "jsonl"}
+    generate(tmp_path, **run)
+    manifest = tmp_path / MANIFEST
+    text = manifest.read_text()
+    manifest.write_text(text.replace('"manifest_version": 1', '"manifest_version": 2'))
+    for read in (lambda: load_manifest(tmp_path), lambda: generate(tmp_path, resume=True, **run)):
+        with pytest.raises(ValueError, match=r"manifest_version 2 is not supported: personagym .* reads version 1"):
+            read()
+    manifest.write_text(text[:300])
+    with pytest.raises(ValueError, match=r"not a valid generation manifest \(Invalid JSON: .*\); the run cannot be"):
+        load_manifest(tmp_path)

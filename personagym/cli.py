@@ -629,7 +629,7 @@ def import_cmd(
     source: Annotated[str, typer.Option("--from", help="Source format: ppopt.")] = "ppopt",
     out: Annotated[Path, typer.Option(help="Output trajectories (JSON lines).")] = Path("imported.jsonl"),
 ) -> None:
-    """Turn PPOpt conversation files into trajectory records (replay or evaluate them)."""
+    """Turn PPOpt conversation files into trajectory records (read them with personagym.data.read_jsonl)."""
     from personagym.data.ppopt_import import import_conversations
     from personagym.data.trajectories import write_jsonl
 

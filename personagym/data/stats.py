@@ -296,7 +296,10 @@ def _card_text(out: Path, stats: dict[str, Any], images: list[tuple[str, str]]) 
         "",
         f"Recorded in `{MANIFEST}` with per-shard sha256 checksums and the seeding rule. With personagym "
         f"{stats['personagym_version']}, either of these reproduces the shards byte for byte in an empty "
-        "directory DIR (with any number of workers):",
+        "directory DIR (with any number of workers"
+        + ("" if config.get("backend", "template") == "template" else
+           "; in LLM mode, as far as the model's seeded sampling is deterministic on the same model and server")
+        + "):",
         "",
         "```python",
         "from personagym.data.generate import generate",

@@ -102,6 +102,8 @@ def write_out(out: Path, write: Callable[[], int], noun: str, plural: str | None
     try:
         count = write()
     except OSError as exc:
+        if exc.filename is not None and Path(exc.filename).parent != out.parent:  # a file it read, not --out
+            fail(str(exc))
         fail(f"--out {str(out)!r}: cannot write it ({exc.strerror or exc}); an existing file is unchanged")
     err_console.print(f"wrote {_count(count, noun, plural)} to {out}", highlight=False)
     return count
@@ -607,6 +609,13 @@ def export_cmd(
         fail(f"--to {to} reads one generated directory, got {len(sources)}; export each to its own --out "
              "(only pairs compares two or more runs)")
     check_out_file(out, inputs=sources)
+    from personagym.data.generate import load_manifest
+
+    for source in sources:  # a missing or damaged dataset fails before the export starts
+        try:
+            load_manifest(source)
+        except (OSError, ValueError) as exc:
+            fail(str(exc))
     try:
         read = sources if to == "pairs" else sources[0]
         n = write_out(out, lambda: export(to, read, out), "row")  # type: ignore[arg-type]

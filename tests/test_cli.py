@@ -224,6 +224,19 @@ def test_a_write_that_fails_is_one_line_naming_out(tmp_path: Path, capsys: pytes
     assert "--out '" + str(tmp_path / "t.jsonl") + "': cannot write it (No space left on device)" in \
         capsys.readouterr().err.replace("\n", "")
 
+    def unreadable_input() -> int:
+        raise PermissionError(errno.EACCES, "Permission denied", str(tmp_path / "ds" / "shard-00000.jsonl"))
+
+    with pytest.raises(typer.Exit):
+        write_out(tmp_path / "t.jsonl", unreadable_input, "row")
+    err = capsys.readouterr().err.replace("\n", "")
+    assert "Permission denied" in err and "--out" not in err  # an input it could not read is not blamed on --out
+
+
+def test_export_of_a_directory_that_is_not_a_dataset(tmp_path: Path) -> None:
+    proc = run("export", str(tmp_path / "missing"), "--to", "chat", "--out", str(tmp_path / "c.jsonl"), ok=False)
+    assert proc.returncode == 2 and "is not a generation directory" in proc.stderr and "--out" not in proc.stderr
+
 
 @pytest.mark.parametrize(
     ("args", "message"),

@@ -72,11 +72,7 @@ def _count(n: int, noun: str, plural: str | None = None) -> str:
 
 def check_out_file(out: Path, option: str = "--out", inputs: Iterable[Path] = ()) -> None:
     """Fail before any work unless a file can be written at `out`: not a directory, in a writable directory,
-    and neither one of the command's `inputs` nor inside an input directory (it would replace what it reads).
-
-    The check writes and removes an empty probe file next to `out` (permission
-    bits alone miss read-only mounts and immutable directories).
-    """
+    and neither one of the command's `inputs` nor inside an input directory (it would replace what it reads)."""
     if out.is_dir():
         fail(f"{option}: {str(out)!r} is a directory; expected a file path")
     target = out.resolve()
@@ -86,11 +82,17 @@ def check_out_file(out: Path, option: str = "--out", inputs: Iterable[Path] = ()
     parent = out.parent
     if not parent.is_dir():
         fail(f"{option}: directory {str(parent)!r} does not exist")
+    _check_writable(parent, option)
+
+
+def _check_writable(directory: Path, option: str) -> None:
+    """Fail unless a file can be made in `directory`: an empty probe file is written and removed
+    (permission bits alone miss read-only mounts and immutable directories)."""
     try:
-        with tempfile.NamedTemporaryFile(dir=parent, prefix=f".{out.name}.probe."):
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".personagym.probe."):
             pass
     except OSError as exc:
-        fail(f"{option}: cannot write in directory {str(parent)!r} ({exc.strerror or exc})")
+        fail(f"{option}: cannot write in directory {str(directory)!r} ({exc.strerror or exc})")
 
 
 def write_out(out: Path, write: Callable[[], int], noun: str, plural: str | None = None) -> int:
@@ -315,10 +317,8 @@ def _engine_logs_to_stderr(active: bool) -> Iterator[TextIO]:
 def _all_fell_back(fallbacks: int, turns: int) -> None:
     """Exit 1 when every user turn of an LLM-mode run fell back to the template words (no LLM call worked)."""
     if turns and fallbacks == turns:
-        err_console.print(f"[bold red]error:[/] every LLM request failed: all {_count(turns, 'user turn')} fell "
-                          "back to the template words (the errors are above); fix the backend, or use "
-                          "--backend template for template text", highlight=False)
-        raise typer.Exit(1)
+        fail(f"every LLM request failed: all {_count(turns, 'user turn')} fell back to the template words (the "
+             "errors are above); fix the backend, or use --backend template for template text", status=1)
 
 
 def _guarded(stream: Iterable[T]) -> Iterator[T]:
@@ -566,12 +566,7 @@ def check_out_dir(out: Path) -> None:
     """Fail before any work unless `out` is a directory that can be written in, or can be made."""
     if out.exists() and not out.is_dir():
         fail(f"--out: {str(out)!r} exists and is not a directory")
-    parent = out if out.is_dir() else next((p for p in out.parents if p.exists()), Path("."))
-    try:
-        with tempfile.NamedTemporaryFile(dir=parent, prefix=".personagym.probe."):
-            pass
-    except OSError as exc:
-        fail(f"--out: cannot write in {str(parent)!r} ({exc.strerror or exc})")
+    _check_writable(out if out.is_dir() else next((p for p in out.parents if p.exists()), Path(".")), "--out")
 
 
 @app.command()

@@ -10,6 +10,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from personagym.checks import check_int
 from personagym.envs.chat import check_positive
 from personagym.policies import Policy, make_policy
 from personagym.records import Trajectory
@@ -75,9 +76,8 @@ def rollout(env_id: str, policy: str | Policy = "generic", episodes: int = 10, s
         raise TypeError(f"env_id must be a registered id such as 'PersonaGym/Chat-v0' (rollout makes its own "
                         f"env), got {type(env_id).__name__}")
     check_positive("episodes", episodes)
-    if not isinstance(seed, int | np.integer) or isinstance(seed, bool) or not 0 <= seed <= MAX_SEED - episodes + 1:
-        raise ValueError(f"seed must be an int in [0, {MAX_SEED - episodes + 1}] (episode seeds seed..seed+episodes-1 "
-                         f"are stored as int64), got {seed!r}")
+    seed = check_int("seed", seed, 0, MAX_SEED - episodes + 1,
+                     why=" (episode seeds seed..seed+episodes-1 are stored as int64)")
     if not isinstance(policy, str) and not callable(getattr(policy, "act", None)):
         raise TypeError(f"policy must be a name, 'module:Class' or an object with act(observation), "
                         f"got {type(policy).__name__}")

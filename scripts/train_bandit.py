@@ -24,8 +24,8 @@ import matplotlib
 import numpy as np
 
 import personagym  # noqa: F401 - registers the env ids
+from personagym.checks import check_number
 from personagym.learn.bandit import run_bandit
-from personagym.learn.checks import check_number
 from personagym.learn.reinforce import check_episodes, check_train_seed, mean_ci
 
 matplotlib.use("Agg")

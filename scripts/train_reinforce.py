@@ -25,7 +25,7 @@ import matplotlib
 import numpy as np
 
 import personagym  # noqa: F401 - registers the env ids
-from personagym.learn.checks import check_int
+from personagym.checks import check_int
 from personagym.learn.reinforce import (
     EVAL_SEED0,
     ReinforceConfig,

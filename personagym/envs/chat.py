@@ -377,8 +377,7 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
         Options last one episode (a plain `reset(seed=s)` afterwards is the
         env as made), and all are checked before any is applied.
         """
-        if not isinstance(options, dict):
-            raise TypeError(f"options must be a dict, got {type(options).__name__} {options!r:.60}")
+        check_options(options)
         for key in options:
             if key not in RESET_OPTIONS:
                 raise ValueError(f"unknown reset option {key!r}{did_you_mean(str(key), RESET_OPTIONS)}; "
@@ -419,6 +418,12 @@ def parse_simulation(
             parse_persona(persona),  # type: ignore[arg-type]
             parse_config(SamplerConfig, sampler, "sampler"), parse_config(PreferenceConfig, preferences, "preferences"),
             parse_config(UserConfig, user, "user"))
+
+
+def check_options(options: object) -> None:
+    """Raise unless reset `options` is a dict (a list of pairs or a string would be read key by key)."""
+    if not isinstance(options, dict):
+        raise TypeError(f"options must be a dict, got {type(options).__name__} {options!r:.60}")
 
 
 def check_bool(name: str, value: object) -> bool:

@@ -20,7 +20,14 @@ from gymnasium.utils import seeding
 from pettingzoo import AECEnv, ParallelEnv
 from pettingzoo.utils.conversions import parallel_to_aec
 
-from personagym.envs.chat import MAX_MESSAGE_CHARS, check_positive, parse_config, parse_persona, parse_simulation
+from personagym.envs.chat import (
+    MAX_MESSAGE_CHARS,
+    check_options,
+    check_positive,
+    parse_config,
+    parse_persona,
+    parse_simulation,
+)
 from personagym.envs.fidelity import INTEREST_KEYS, FidelityScore, ProfileFidelity, UserRewardWeights, user_reward
 from personagym.envs.knowledge import WorldKnowledge
 from personagym.envs.llm_mode import LLMOptions, build_llm_mode
@@ -382,8 +389,7 @@ class PersonaChatParallelEnv(ParallelEnv[str, dict[str, Any], str | None]):
 
     def _episode_persona(self, options: dict[str, Any]) -> Persona | None:
         """This episode's persona: the option's, else the constructor's (None: sample one)."""
-        if not isinstance(options, dict):
-            raise TypeError(f"options must be a dict, got {type(options).__name__} {options!r:.60}")
+        check_options(options)
         for key in options:
             if key not in RESET_OPTIONS:
                 warnings.warn(f"ignoring unknown reset option {key!r}{did_you_mean(str(key), RESET_OPTIONS)}; "

@@ -2,6 +2,6 @@
 and the GRPO data flow for LLM policies on the chat env (`grpo`).
 
 `reinforce` and `bandit` are numpy only; `grpo` needs an LLM backend.  The
-scripts in ``scripts/`` run them and save learning curves or batches.  `checks`
-holds the argument checks they share (configs may be given as dicts of their fields).
+scripts in ``scripts/`` run them and save learning curves or batches.  Their
+argument checks are `personagym.checks` (configs may be given as dicts of their fields).
 """

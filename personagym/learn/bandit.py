@@ -23,9 +23,9 @@ from typing import Any
 
 import numpy as np
 
+from personagym.checks import check_int, check_number, env_name
 from personagym.envs.dialogue_state import LAYOUTS, LENGTHS, DialogueState
 from personagym.envs.structured import StructuredChatEnv
-from personagym.learn.checks import check_int, check_number, env_name
 from personagym.learn.reinforce import TRAIN_SEED_STRIDE, check_episodes, check_train_seed, run_episode
 
 #: Arm name -> the clarifying questions asked (one per turn) before recommending.  The

@@ -30,10 +30,10 @@ from typing import Any
 
 import numpy as np
 
+from personagym.checks import as_config, check_int, check_number
 from personagym.data.trajectories import write_lines
 from personagym.envs.chat import PersonaChatEnv
 from personagym.envs.rewards import COMPONENTS
-from personagym.learn.checks import as_config, check_int, check_number
 from personagym.learn.reinforce import TRAIN_SEED_STRIDE, check_train_seed
 from personagym.llm.runner import LoopRunner
 from personagym.llm.types import ChatMessage, ChatRequest, Completion, LLMBackend, Sampling

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
-from personagym.learn.checks import as_config, check_int, check_number, env_name
+from personagym.checks import as_config, check_int, check_number, env_name
 
 #: Env seeds of the training episodes of training seed ``s`` are ``s * TRAIN_SEED_STRIDE + i``.
 TRAIN_SEED_STRIDE = 1_000_000

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 import personagym  # noqa: F401 - registers the ids
+from personagym.checks import check_int, check_number
 from personagym.envs.dialogue_state import DialogueState
 from personagym.envs.structured import StructuredChatEnv
 from personagym.learn.bandit import ELICITATION_ARMS, LinUCB, matched_style, run_bandit
-from personagym.learn.checks import check_int, check_number
 from personagym.learn.reinforce import Adam, FactoredSoftmaxPolicy, ReinforceConfig, mean_ci, train_reinforce
 
 NAN, INF = float("nan"), float("inf")

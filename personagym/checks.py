@@ -1,4 +1,5 @@
-"""Argument checks shared by the learners and their scripts; every error names the field, the value and the range.
+"""Argument checks shared by rollouts, the learners and their scripts; every error names the field, the value and
+the range.
 
 A value's type is checked before it is compared, so a string or None is refused with the field's name
 rather than failing inside a comparison.  Bools are not numbers here (``seed=True`` is a mistake, not seed

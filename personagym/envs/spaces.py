@@ -4,14 +4,26 @@ Gymnasium's `Text` admits only its charset (letters and digits by default), so
 real messages with punctuation, newlines or accents fail `contains`.
 `UnicodeText` admits any string within its length bounds and samples from a
 charset of printable ASCII, whitespace and a few non-ASCII characters.
+
+`AsyncVectorEnv` (shared memory on, its default) cannot carry `Text`
+observations: it stores characters as charset indices (a KeyError for any
+other character) and reads the buffer into strings once, when the vector env
+is built, so later steps would show stale text.  `UnicodeText` registers its
+own shared memory instead: code points, -1 after the end, read through a live
+`TextRows` view (as Box observations are live numpy views).
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import string
-from typing import Any
+from collections.abc import Iterator, Sequence
+from types import ModuleType
+from typing import Any, overload
 
+import numpy as np
 from gymnasium.spaces import Text
+from gymnasium.vector.utils import create_shared_memory, read_from_shared_memory, write_to_shared_memory
 
 SAMPLE_CHARSET = string.ascii_letters + string.digits + string.punctuation + " \n" + "éüñç—’😊"
 
@@ -38,3 +50,68 @@ class UnicodeText(Text):
 
     def __hash__(self) -> int:
         return hash((UnicodeText, self.min_length, self.max_length))
+
+
+class TextRows(Sequence[str]):
+    """The strings of a shared-memory text buffer (one row per env), decoded when read.
+
+    A live view: after the next step it shows the new messages, like the numpy
+    views `AsyncVectorEnv` gives for Box observations.  ``copy.deepcopy`` (what
+    the vector env does with ``copy=True``, its default) returns a plain tuple.
+    """
+
+    def __init__(self, codes: np.ndarray) -> None:
+        self._codes = codes  # (n, max_length) int32 code points, -1 after each string's end
+
+    def __len__(self) -> int:
+        return len(self._codes)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[str, ...]: ...
+    def __getitem__(self, index: int | slice) -> str | tuple[str, ...]:
+        if isinstance(index, slice):
+            return tuple(self[i] for i in range(*index.indices(len(self))))
+        row = self._codes[index]
+        ends = np.flatnonzero(row < 0)
+        row = row[: ends[0]] if ends.size else row
+        return row.astype("<u4").tobytes().decode("utf-32-le", "surrogatepass")
+
+    def __iter__(self) -> Iterator[str]:
+        return (self[i] for i in range(len(self)))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and not isinstance(other, str) and tuple(self) == tuple(other)
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> tuple[str, ...]:
+        return tuple(self)
+
+    def __repr__(self) -> str:
+        return f"TextRows({tuple(self)!r})"
+
+
+@create_shared_memory.register(UnicodeText)
+def _create_unicode_shared_memory(space: UnicodeText, n: int = 1, ctx: ModuleType = multiprocessing) -> Any:
+    return ctx.Array(np.dtype(np.int32).char, n * space.max_length)  # type: ignore[attr-defined]
+
+
+@read_from_shared_memory.register(UnicodeText)
+def _read_unicode_from_shared_memory(space: UnicodeText, shared_memory: Any, n: int = 1) -> TextRows:
+    codes = np.frombuffer(shared_memory.get_obj(), dtype=np.int32).reshape((n, space.max_length))
+    return TextRows(codes)
+
+
+@write_to_shared_memory.register(UnicodeText)
+def _write_unicode_to_shared_memory(space: UnicodeText, index: int, value: str, shared_memory: Any) -> None:
+    if not space.contains(value):
+        got = f"str of length {len(value)}" if isinstance(value, str) else type(value).__name__
+        raise ValueError(f"observation must be a str of at most {space.max_length} characters, got {got}")
+    size = space.max_length
+    codes = np.frombuffer(value.encode("utf-32-le", "surrogatepass"), dtype="<i4")
+    row = np.frombuffer(shared_memory.get_obj(), dtype=np.int32)[index * size : (index + 1) * size]
+    row[: len(codes)] = codes
+    row[len(codes) :] = -1

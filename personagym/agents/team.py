@@ -44,15 +44,23 @@ def as_assistant_agent(assistant: object) -> AssistantPolicyAgent:
                     f"ChatCompletionClient or a PersonaGym LLMBackend, got {type(assistant).__name__}")
 
 
-def build_team(env: Any, assistant: AssistantPolicyAgent, *, seed: int | None = None,
+def build_team(env: Any, assistant: Assistant, *, seed: int | None = None,
                options: dict[str, Any] | None = None, max_turns: int | None = None) -> RoundRobinGroupChat:
     """The three-agent team of one episode (reset with ``seed`` and ``options`` on its first turn).
 
-    ``max_turns`` caps the assistant's answers (None: until the episode ends).
+    ``assistant`` is what `arun_team` takes (an `AssistantPolicyAgent` or what
+    one wraps); another AutoGen agent is refused, as there: it would read the
+    simulated user's hidden messages.  ``max_turns`` caps the assistant's
+    answers (None: until the episode ends).
     """
+    return _round_robin(UserSimulatorAgent(env, seed=seed, options=options), as_assistant_agent(assistant), max_turns)
+
+
+def _round_robin(user: UserSimulatorAgent, assistant: AssistantPolicyAgent, max_turns: int | None,
+                 ) -> RoundRobinGroupChat:
+    """User -> distractor -> assistant, stopped at the episode's end or after ``max_turns`` answers."""
     if max_turns is not None and (not isinstance(max_turns, int) or isinstance(max_turns, bool) or max_turns < 1):
         raise ValueError(f"max_turns must be a positive int or None, got {max_turns!r}")
-    user = UserSimulatorAgent(env, seed=seed, options=options)
     distractor = DistractorAgent(user)
     taken = {user.name, distractor.name} & {assistant.name}
     if taken:
@@ -85,8 +93,10 @@ async def arun_team(
     """
     base = unwrap_env(env)
     agent = as_assistant_agent(assistant)
-    team = build_team(base, agent, seed=seed, options=options, max_turns=max_turns)
+    user = UserSimulatorAgent(base, seed=seed, options=options)
+    team = _round_robin(user, agent, max_turns)
     await agent.on_reset(CancellationToken())
+    await user.start()  # a bad seed or reset option raises here, as env.reset raises it
     if agent.policy is not None:
         reset_policy(agent.policy, seed)  # the episode's seed, as `run_episode` gives it
     await team.run()

@@ -81,7 +81,8 @@ class UserSimulatorAgent(BaseChatAgent):
     """The simulated user: reacts to the assistant's answers and says what it means.
 
     On its first turn (and the first after ``on_reset``) it starts an episode
-    with ``env.areset(seed=seed, options=options)``; the seed is used for the
+    with ``env.areset(seed=seed, options=options)``, unless `start` opened it
+    before the team ran; the seed is used for the
     first episode only, later episodes continue the env's random stream (as
     Gymnasium's ``reset`` does).  On each later turn it reads the assistant's
     latest answer (the latest untagged text message) and advances the env.
@@ -111,6 +112,7 @@ class UserSimulatorAgent(BaseChatAgent):
         self._started = False
         self._ended = False
         self._utterance: _Utterance | None = None
+        self._opening: _Utterance | None = None  # the episode `start` opened, not said yet
 
     @property
     def produced_message_types(self) -> Sequence[type[BaseChatMessage]]:
@@ -133,9 +135,8 @@ class UserSimulatorAgent(BaseChatAgent):
                 content="The simulated user has left the conversation.", source=self.name,
                 metadata={END_KEY: "over"}))
         if not self._started:
-            observation, _ = await self.env.areset(seed=self.seed, options=self.options)
-            self.seed, self._started = None, True
-            self._utterance = _Utterance(observation=observation)
+            await self.start()
+            self._utterance, self._opening, self._started = self._opening, None, True
             return self._say(self.env.last_user.clean_text, end=None)
         pending = self.env.advance(self._answer(messages).content)
         if self.env.llm is not None:  # the judge's term belongs to the step's reward, before it is finished
@@ -152,7 +153,23 @@ class UserSimulatorAgent(BaseChatAgent):
     async def on_reset(self, cancellation_token: CancellationToken) -> None:
         """Start a new episode on the next turn."""
         self._started = self._ended = False
-        self._utterance = None
+        self._utterance = self._opening = None
+
+    async def start(self) -> None:
+        """Open the episode now (``env.areset(seed=seed, options=options)``), not on this agent's first turn.
+
+        `arun_team` calls it before the team runs, so a bad seed or reset
+        option raises the env's own error to the caller instead of failing
+        inside AutoGen's run (a RuntimeError around the message and a
+        traceback).  The opening is said on the agent's next turn.  Once the
+        episode is open (and until ``on_reset``) a call does nothing, so it
+        never restarts an episode under way.
+        """
+        if self._started or self._opening is not None:
+            return
+        observation, _ = await self.env.areset(seed=self.seed, options=self.options)
+        self.seed = None
+        self._opening = _Utterance(observation=observation)
 
     def take_utterance(self) -> _Utterance | None:
         """The turn said last, handed over once (to the distractor)."""

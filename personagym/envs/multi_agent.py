@@ -28,6 +28,7 @@ from personagym.envs.chat import (
     parse_persona,
     parse_simulation,
 )
+from personagym.envs.chat import RESET_OPTIONS as CHAT_RESET_OPTIONS
 from personagym.envs.fidelity import INTEREST_KEYS, FidelityScore, ProfileFidelity, UserRewardWeights, user_reward
 from personagym.envs.knowledge import WorldKnowledge
 from personagym.envs.llm_mode import LLMOptions, build_llm_mode
@@ -129,7 +130,8 @@ class PersonaChatParallelEnv(ParallelEnv[str, dict[str, Any], str | None]):
     ``user_reward_weights`` (`UserRewardWeights`), ``user_policy``
     ("learner": the user agent's text is used unless None/""; "simulator":
     always the simulator), ``max_utterance_chars`` (4096).
-    ``reset(options={"persona": ...})`` sets the persona of that episode.
+    ``reset(options={"persona": ...})`` sets the persona of that episode;
+    `PersonaChatEnv`'s other reset options are refused (pass them here).
     LLM mode as `PersonaChatEnv` (``backend``, ``model``, ``base_url``,
     ``llm``): the simulator's utterances are written by the LLM when spoken.
     """
@@ -216,8 +218,10 @@ class PersonaChatParallelEnv(ParallelEnv[str, dict[str, Any], str | None]):
         """Start an episode: a persona, a fresh preference state; the user's turn to open.
 
         The persona and the simulator's draws follow `PersonaChatEnv` for the
-        same seed, so the two envs meet the same user.  Unknown option keys
-        are warned about and ignored (PettingZoo's API test passes some).
+        same seed, so the two envs meet the same user.  `PersonaChatEnv`'s
+        other reset options raise (they are constructor arguments here);
+        other unknown keys are warned about and ignored (PettingZoo's API
+        test passes one).
         """
         persona = self._episode_persona(options or {})
         if seed is not None or self._np_random is None:
@@ -384,21 +388,35 @@ class PersonaChatParallelEnv(ParallelEnv[str, dict[str, Any], str | None]):
             raise ValueError(f"action for agent {agent!r} is not in its action space {space}: "
                              f"{_preview(action)} has {len(action)} characters")
         if self._active == ASSISTANT and actions.get(ASSISTANT) is None:
-            raise ValueError(f"it is the assistant's turn: actions[{ASSISTANT!r}] must be a str, "
-                             f"got {_preview(actions.get(ASSISTANT))}")
+            got = "None" if ASSISTANT in actions else f"no {ASSISTANT!r} key in actions {_preview(actions)}"
+            raise ValueError(f"it is the assistant's turn: actions[{ASSISTANT!r}] must be a str (its answer), "
+                             f"got {got}")
 
     def _episode_persona(self, options: dict[str, Any]) -> Persona | None:
         """This episode's persona: the option's, else the constructor's (None: sample one)."""
         check_options(options)
         for key in options:
+            if key in CHAT_RESET_OPTIONS and key not in RESET_OPTIONS:
+                # ignored with a warning, a PersonaChatEnv option would run another experiment than the one asked for
+                raise ValueError(_chat_option_error(key, options[key]))
             if key not in RESET_OPTIONS:
                 warnings.warn(f"ignoring unknown reset option {key!r}{did_you_mean(str(key), RESET_OPTIONS)}; "
                               f"expected one of {', '.join(RESET_OPTIONS)}", stacklevel=3)
         return parse_persona(options["persona"]) if "persona" in options else self.persona_given
 
 
+def _chat_option_error(key: str, value: object) -> str:
+    """Why a reset option of `PersonaChatEnv` other than ``persona`` is refused here, and what to do instead."""
+    expected = f"the multi-agent env takes only {', '.join(map(repr, RESET_OPTIONS))} at reset"
+    if key == "reveal_oracle":
+        return (f"reset option 'reveal_oracle' is PersonaChatEnv's; {expected} and has no oracle: "
+                "the simulated user's observation holds its persona and profile")
+    return (f"reset option {key!r} (got {_preview(value)}) is PersonaChatEnv's; {expected}: "
+            f"pass {key}= to parallel_env()")
+
+
 def _preview(action: object) -> str:
-    """A short repr of an action for error messages (actions can be thousands of characters)."""
+    """A short repr of an action or option value for error messages (actions can be thousands of characters)."""
     short = reprlib.Repr()
     short.maxstring = short.maxother = 60
     return short.repr(action)

@@ -157,6 +157,27 @@ def test_the_agents_work_in_a_hand_built_team(loop: LoopRunner, tmp_path: Path) 
     assert_valid(trajectory, tmp_path)
 
 
+def test_start_opens_the_episode_once_and_the_team_plays_it(loop: LoopRunner) -> None:
+    def team_of(user: UserSimulatorAgent, env: PersonaChatEnv) -> RoundRobinGroupChat:
+        assistant = AssistantPolicyAgent(policy=make_policy("tracker", env=env, seed=1))
+        return RoundRobinGroupChat([user, DistractorAgent(user), assistant],
+                                   termination_condition=EpisodeEndTermination())
+
+    lazy_env = PersonaChatEnv(max_turns=3)
+    loop.run(team_of(UserSimulatorAgent(lazy_env, seed=4), lazy_env).run())
+    env = PersonaChatEnv(max_turns=3)
+    user = UserSimulatorAgent(env, seed=4)
+    loop.run(user.start())
+    opening = env.last_user
+    loop.run(user.start())  # the episode is open: not reset again
+    assert env.last_user is opening
+    team = team_of(user, env)
+    loop.run(team.run())
+    assert env.trajectory().model_dump() == lazy_env.trajectory().model_dump()
+    loop.run(user.start())  # an episode under way (here: over) is never restarted by start
+    assert env.trajectory().model_dump() == lazy_env.trajectory().model_dump()
+
+
 def test_the_team_stops_on_the_episode_end_and_ends_with_the_unanswered_message(loop: LoopRunner) -> None:
     env = PersonaChatEnv(max_turns=3)
     user = UserSimulatorAgent(env, seed=0)
@@ -241,6 +262,31 @@ def test_run_team_refuses_what_is_not_an_assistant_or_env() -> None:
         DistractorAgent(PersonaChatEnv())
     with pytest.raises(TypeError, match=r"client must be an autogen_core.models.ChatCompletionClient, got str"):
         ChatCompletionClientBackend("gpt-4o", model="m")
+
+
+def test_build_team_takes_what_run_team_takes_and_refuses_other_autogen_agents() -> None:
+    env = gym.make("PersonaGym/Chat-v0")
+    # another AutoGen agent in the team would read the simulated user's intended (hidden, un-noised) messages
+    with pytest.raises(TypeError, match=r"not another AutoGen agent \(AssistantAgent\).*hidden"):
+        build_team(env.unwrapped, AssistantAgent("helper", model_client=_unused_client()))
+    with pytest.raises(TypeError, match=r"assistant must be .* got int"):
+        build_team(env.unwrapped, 42)
+    team = build_team(env.unwrapped, RecordingPolicy(), seed=0)  # a policy is wrapped, as run_team wraps it
+    assert [agent.name for agent in team._participants] == ["simulated_user", "distractor", "assistant"]
+
+
+@pytest.mark.parametrize(("kwargs", "error", "match"), [
+    ({"options": {"noise_rate": 5}}, ValueError, r"invalid noise_rate: .*got 5"),
+    ({"options": {"max_turn": 2}}, ValueError, r"unknown reset option 'max_turn' \(did you mean 'max_turns'\?\)"),
+    ({"options": "noise_rate=0"}, TypeError, r"options must be a dict, got str"),
+    ({"seed": -1}, gym.error.Error, r"Seed must be greater or equal to zero, actual value: -1"),
+])
+def test_run_team_raises_the_envs_own_error_for_a_bad_seed_or_option(kwargs: dict[str, Any], error: type[Exception],
+                                                                      match: str) -> None:
+    env = gym.make("PersonaGym/Chat-v0")
+    # raised as env.reset raises it, before the team runs: not a RuntimeError of AutoGen's around a traceback
+    with pytest.raises(error, match=match):
+        run_team(env, RecordingPolicy(), **kwargs)
 
 
 def test_run_team_inside_a_running_loop_points_to_the_async_api(loop: LoopRunner) -> None:

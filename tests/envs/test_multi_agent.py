@@ -243,7 +243,12 @@ def test_bad_actions_name_the_agent_and_action() -> None:
     with pytest.raises(ValueError, match=r"unknown agent 'user'; expected one of 'assistant', 'simulated_user'"):
         env.step({"user": "hi"})
     env.step({SIMULATED_USER: "hi"})
-    with pytest.raises(ValueError, match=r"assistant's turn: actions\['assistant'\] must be a str, got None"):
+    with pytest.raises(ValueError, match=r"assistant's turn: actions\['assistant'\] must be a str \(its answer\), "
+                                         r"got None$"):
+        env.step({ASSISTANT: None, SIMULATED_USER: "hello?"})
+    # a missing key is named as missing, with the actions that were given, not reported as a None answer
+    with pytest.raises(ValueError, match=r"actions\['assistant'\] must be a str \(its answer\), got no 'assistant' "
+                                         r"key in actions \{'simulated_user': 'hello\?'\}"):
         env.step({SIMULATED_USER: "hello?"})
     with pytest.raises(ValueError, match="unknown agent 'asistant' \\(did you mean 'assistant'\\?\\)"):
         env.action_space("asistant")
@@ -272,3 +277,24 @@ def test_unknown_reset_option_warns_and_persona_option_applies() -> None:
     assert obs[SIMULATED_USER]["persona"] != persona.summary  # the option lasted one episode
     with pytest.raises(TypeError, match="options must be a dict, got str 'persona'"):
         env.reset(options="persona")
+
+
+@pytest.mark.parametrize(("option", "value"), [("noise_rate", 0.0), ("sessions", 1), ("max_turns", 2),
+                                               ("reward_weights", {"constraint": 9.0})])
+def test_chat_env_reset_options_are_refused_not_ignored(option: str, value: object) -> None:
+    env = parallel_env(sessions=2, max_turns=4)
+    obs, _ = env.reset(seed=0)
+    with pytest.raises(ValueError, match=rf"reset option '{option}' \(got .*\) is PersonaChatEnv's; the multi-agent "
+                                         rf"env takes only 'persona' at reset: pass {option}= to parallel_env\(\)"):
+        env.reset(seed=1, options={option: value})
+    # the refused reset changed nothing: the episode of seed 0 goes on as in a fresh env
+    fresh = parallel_env(sessions=2, max_turns=4)
+    assert json.dumps(fresh.reset(seed=0)[0]) == json.dumps(obs)
+    assert json.dumps(env.step({})[:4]) == json.dumps(fresh.step({})[:4])
+
+
+def test_reveal_oracle_reset_option_is_refused() -> None:
+    env = parallel_env()
+    with pytest.raises(ValueError, match=r"'reveal_oracle' is PersonaChatEnv's; .* has no oracle: the simulated "
+                                         r"user's observation holds its persona and profile"):
+        env.reset(seed=0, options={"reveal_oracle": True})

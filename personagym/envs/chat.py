@@ -163,8 +163,10 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
         return self._observation(), self._info(reward_components=None)
 
     def _reset_core(self, seed: int | None, options: dict[str, Any] | None) -> None:
-        self._apply_options(options or {})  # first: a rejected option leaves the env as it was, seed included
-        super().reset(seed=seed)
+        settings = self._episode_settings(options or {})
+        super().reset(seed=seed)  # a bad seed raises here, before anything of this env changed
+        for name, value in settings.items():  # a rejected reset (option or seed) leaves the env as it was
+            setattr(self, name, value)
         self._episode_seed = seed
         # the two children `SeedSequence(entropy).spawn(2)` would give, built directly (faster)
         entropy = self.np_random.integers(0, 2**63, dtype=np.int64).item()
@@ -371,11 +373,11 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
             info["oracle"] = self.oracle_view()
         return info
 
-    def _apply_options(self, options: dict[str, Any]) -> None:
-        """Set this episode's settings: the constructor's, with `options` over them.
+    def _episode_settings(self, options: dict[str, Any]) -> dict[str, Any]:
+        """This episode's settings: the constructor's, with `options` over them; all checked, none applied.
 
         Options last one episode (a plain `reset(seed=s)` afterwards is the
-        env as made), and all are checked before any is applied.
+        env as made).
         """
         check_options(options)
         for key in options:
@@ -399,8 +401,7 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
                     raise ValueError(f"reset option {key}={options[key]} exceeds the env's {key} "
                                      f"({self._made_with[key]}), which fixes the observation space")
                 settings[key] = options[key]
-        for name, value in settings.items():
-            setattr(self, name, value)
+        return settings
 
 
 def parse_simulation(

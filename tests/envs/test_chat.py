@@ -172,6 +172,12 @@ def test_reset_options_last_one_episode_and_a_rejected_reset_changes_nothing() -
         env.reset(seed=99, options={"persona": persona, "noise_rate": 0.9, "max_turns": 99})
     assert first_steps(env) == first_steps(continued)  # not reseeded with 99, no persona kept
 
+    env.reset(seed=5)
+    continued.reset(seed=5)
+    with pytest.raises(gym.error.Error, match="actual value: -1"):  # good options, a bad seed: none applied
+        env.reset(seed=-1, options={"max_turns": 1, "reward_weights": {"style": 100.0}})
+    assert env.step("Hello!")[1:4] == continued.step("Hello!")[1:4]  # the episode under way goes on as it was
+
 
 @pytest.mark.parametrize(("options", "error", "match"), [
     ({"reveal_oracle": "false"}, TypeError, "reveal_oracle must be a bool, got str 'false'"),

@@ -7,11 +7,35 @@ nothing else from the package, so every layer can depend on them.
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_serializer, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_serializer,
+    field_validator,
+)
 
 SCHEMA_VERSION = "1.0"
+
+#: Schema versions this code reads: a record of another version is refused by name, never half-read.
+READABLE_SCHEMA_VERSIONS: tuple[str, ...] = (SCHEMA_VERSION,)
+
+
+def _readable_version(version: str) -> str:
+    """Refuse a `schema_version` this code cannot read (a newer release's record, or a damaged one)."""
+    if version not in READABLE_SCHEMA_VERSIONS:
+        raise ValueError(f"schema version {version!r} cannot be read by this personagym, which reads "
+                         f"{', '.join(READABLE_SCHEMA_VERSIONS)}")
+    return version
+
+
+#: The `schema_version` field of the top-level records.
+SchemaVersion = Annotated[str, AfterValidator(_readable_version)]
 
 #: Value of a persona attribute: one id, or a list of ids for multi-valued attributes.
 AttributeValue = str | list[str]
@@ -29,15 +53,39 @@ Certainty = Literal["clear", "vague", "retracted", "mistaken"]
 
 
 class Record(BaseModel):
-    """Base of all records: strict about unknown fields, versioned.
+    """Base of all records: strict about unknown fields and non-finite numbers, versioned.
 
     Records are convenient dicts in Python and a fixed, Arrow-friendly shape in
     JSON: mappings with open key sets serialise as lists of entries and
     free-form values as JSON strings, so every JSON line has the same schema
     (what `datasets` and Parquet need).  Validation accepts both forms.
+    NaN and infinities are refused: JSON has no such numbers.  One set on a
+    record after validation serialises as the bare constant (``NaN``), not as
+    null, so writers can see it and refuse the record instead of writing a line
+    that cannot be read back.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, ser_json_inf_nan="constants")
+
+
+def _entries_in(value: Any, key: str, fields: tuple[str, ...], what: str) -> Any:
+    """The serialised list form of a mapping back as a dict keyed by each entry's `key`; other values unchanged.
+
+    Each entry must be an object with a string `key` and the `fields`, and no
+    key may appear twice (the dict would silently keep one of them).  Raises
+    ValueError, which pydantic reports with the field's location.
+    """
+    if not isinstance(value, list):
+        return value
+    entries: dict[str, Any] = {}
+    for i, entry in enumerate(value):
+        if not (isinstance(entry, Mapping) and isinstance(entry.get(key), str) and all(f in entry for f in fields)):
+            expected = "".join(f", {f!r}" for f in fields)
+            raise ValueError(f"entry {i} should be an object with a string {key!r}{expected}, got {entry!r:.100}")
+        if entry[key] in entries:
+            raise ValueError(f"{what} {entry[key]!r} appears twice (entries {list(entries).index(entry[key])} and {i})")
+        entries[entry[key]] = entry
+    return entries
 
 
 def _attributes_out(attributes: dict[str, AttributeValue]) -> list[dict[str, Any]]:
@@ -48,9 +96,20 @@ def _attributes_out(attributes: dict[str, AttributeValue]) -> list[dict[str, Any
 
 
 def _attributes_in(value: Any) -> Any:
-    if isinstance(value, list):
-        return {e["name"]: (list(e["values"]) if e.get("multi") else e["values"][0]) for e in value}
-    return value
+    """Attributes from their serialised entries (`_attributes_out`): a single-valued one needs exactly one value."""
+    entries = _entries_in(value, "name", ("values", "multi"), "attribute")
+    if not isinstance(value, list):
+        return entries
+    attributes: dict[str, Any] = {}
+    for name, entry in entries.items():
+        values, multi = entry["values"], entry["multi"]
+        if not isinstance(values, list) or not isinstance(multi, bool):
+            raise ValueError(f"attribute {name!r} should have a list of 'values' and a bool 'multi', "
+                             f"got values={values!r:.100}, multi={multi!r}")
+        if not multi and len(values) != 1:
+            raise ValueError(f"single-valued attribute {name!r} should have exactly one value, got {values!r:.100}")
+        attributes[name] = list(values) if multi else values[0]
+    return attributes
 
 
 def _json_out(value: Any) -> str:
@@ -61,23 +120,40 @@ def _json_out(value: Any) -> str:
 SERIALIZED: dict[str, bool] = {"serialized": True}
 
 
-def _json_in(value: Any, info: ValidationInfo) -> Any:
-    """Decode a JSON-encoded field of a serialised record; values built in memory pass unchanged.
+def _reads_serialized(info: ValidationInfo) -> bool:
+    """Whether a record is being read from its serialised form: JSON text, or data passed with `SERIALIZED`.
 
-    Only readers of serialised records pass the `SERIALIZED` context, so an
-    in-memory value that happens to look like JSON ("2534") is never decoded.
+    JSON text (`model_validate_json`) is always the serialised form, since the
+    serialisers write JSON-encoded fields as strings; Python data is only when
+    the caller says so, so an in-memory value that looks like JSON ("2534")
+    is never decoded.
     """
-    if not (isinstance(value, str) and info.context and info.context.get("serialized")):
+    return info.mode == "json" or bool(info.context and info.context.get("serialized"))
+
+
+def _json_in(value: Any, info: ValidationInfo) -> Any:
+    """Decode a JSON-encoded free-form field of a serialised record; values built in memory pass unchanged."""
+    if not (isinstance(value, str) and _reads_serialized(info)):
         return value
     try:
         return json.loads(value)
     except json.JSONDecodeError:
         return value
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError:
-            return value
-    return value
+
+
+def _json_object_in(value: Any, info: ValidationInfo) -> Any:
+    """Decode a JSON-encoded mapping field (`Trajectory.config`, `versions`) of a serialised record.
+
+    In memory these are dicts, so a string is the serialised form read without
+    saying so: it is refused with the fix, because the record's other
+    JSON-encoded fields (`PreferenceEvent.before`, `after`) would otherwise stay
+    strings without a word.
+    """
+    if isinstance(value, str) and not _reads_serialized(info):
+        raise ValueError(f"{value!r:.60} is JSON-encoded text, the serialised form: read serialised trajectories "
+                         "with personagym.data (read_jsonl, read_parquet, from_row) or validate them with "
+                         "context=personagym.records.SERIALIZED")
+    return _json_in(value, info)
 
 
 class Interest(Record):
@@ -92,7 +168,7 @@ class Interest(Record):
 class Persona(Record):
     """Who a simulated user is: a partially observed set of attributes plus interests."""
 
-    schema_version: str = SCHEMA_VERSION
+    schema_version: SchemaVersion = SCHEMA_VERSION
     persona_id: str
     attributes: dict[str, AttributeValue] = Field(
         description="attribute name -> value id(s); taxonomy attributes hold a node id"
@@ -132,7 +208,7 @@ class PreferenceEvent(Record):
 class PreferenceState(Record):
     """The hidden truth about a user at one moment: what they want now."""
 
-    schema_version: str = SCHEMA_VERSION
+    schema_version: SchemaVersion = SCHEMA_VERSION
     persona_id: str
     session: int = 0
     turn: int = 0
@@ -155,8 +231,10 @@ class PreferenceState(Record):
     @field_validator("interests", mode="before")
     @classmethod
     def _interests_in(cls, v: Any) -> Any:
-        if isinstance(v, list):
-            return {(i["node"] if isinstance(i, dict) else i.node): i for i in v}
+        if isinstance(v, list):  # Interest records built in memory, or their serialised entries
+            keyed = _entries_in([{"node": i.node} if isinstance(i, Interest) else i for i in v],
+                                "node", (), "interest in node")
+            return dict(zip(keyed, v, strict=True))  # one key per entry, in order: no duplicates
         return v
 
     @field_serializer("interests")
@@ -166,7 +244,8 @@ class PreferenceState(Record):
     @field_validator("exposure", mode="before")
     @classmethod
     def _exposure_in(cls, v: Any) -> Any:
-        return {e["node"]: e["value"] for e in v} if isinstance(v, list) else v
+        entries = _entries_in(v, "node", ("value",), "exposure of node")
+        return {node: e["value"] for node, e in entries.items()} if isinstance(v, list) else v
 
     @field_serializer("exposure")
     def _exposure_out(self, v: dict[str, float]) -> list[dict[str, Any]]:
@@ -220,7 +299,8 @@ class Intent(Record):
     @field_validator("slots", mode="before")
     @classmethod
     def _slots_in(cls, v: Any) -> Any:
-        return {e["name"]: e["value"] for e in v} if isinstance(v, list) else v
+        entries = _entries_in(v, "name", ("value",), "slot")
+        return {name: e["value"] for name, e in entries.items()} if isinstance(v, list) else v
 
     @field_serializer("slots")
     def _slots_out(self, v: dict[str, str]) -> list[dict[str, str]]:
@@ -300,7 +380,7 @@ class Turn(Record):
 class Trajectory(Record):
     """A whole episode with its ground truth: what training and evaluation read."""
 
-    schema_version: str = SCHEMA_VERSION
+    schema_version: SchemaVersion = SCHEMA_VERSION
     trajectory_id: str
     env_id: str
     policy: str | None = None
@@ -321,7 +401,8 @@ class Trajectory(Record):
     config: dict[str, Any] = Field(default_factory=dict, description="JSON-encoded when serialised")
     versions: dict[str, str] = Field(default_factory=dict, description="JSON-encoded when serialised")
 
-    _free_in = field_validator("config", "versions", mode="before")(classmethod(lambda cls, v, info: _json_in(v, info)))
+    _free_in = field_validator("config", "versions", mode="before")(
+        classmethod(lambda cls, v, info: _json_object_in(v, info)))
 
     @field_serializer("config", "versions")
     def _free_out(self, v: dict[str, Any]) -> str:

@@ -143,8 +143,9 @@ def _tally_shards(env_id: str, fmt: Format, shards: list[tuple[str, str]]) -> Ta
 
 
 def _distribution(values: list[float], histogram: bool = True) -> dict[str, Any]:
+    """Mean, median, min, max (and a histogram) of some values; the same keys, None-valued, when there are none."""
     if not values:
-        return {"mean": None, "median": None, **({"histogram": {}} if histogram else {})}
+        return {"mean": None, "median": None, "min": None, "max": None, **({"histogram": {}} if histogram else {})}
     out: dict[str, Any] = {"mean": round(statistics.fmean(values), 4), "median": round(statistics.median(values), 4),
                            "min": min(values), "max": max(values)}
     if histogram:
@@ -232,8 +233,8 @@ def _card_text(out: Path, stats: dict[str, Any], images: list[tuple[str, str]]) 
         ("personas", stats["personas"]),
         ("trajectories", stats["trajectories"]),
         ("user utterances", stats["user_utterances"]),
-        ("turns per dialog (mean / median)", f"{turns['mean']} / {turns['median']}"),
-        ("PKIs per dialog (mean / median)", f"{pkis['mean']} / {pkis['median']}"),
+        ("turns per dialog (mean / median)", _pair(turns)),
+        ("PKIs per dialog (mean / median)", _pair(pkis)),
         ("PKI kinds", _inline(stats["pki_kinds"])),
         ("PKI certainty", _inline(stats["pki_certainty"])),
         ("top-level categories covered by PKIs",
@@ -243,8 +244,7 @@ def _card_text(out: Path, stats: dict[str, Any], images: list[tuple[str, str]]) 
         ("noise layers of user utterances", _inline(stats["noise_layers"])),
         ("vocabulary size (user utterances)", stats["vocabulary_size"]),
         ("distinct-1 / distinct-2 (user utterances)", f"{stats['distinct_1']} / {stats['distinct_2']}"),
-        ("total reward per dialog (mean / median)",
-         f"{stats['total_reward']['mean']} / {stats['total_reward']['median']}"),
+        ("total reward per dialog (mean / median)", _pair(stats["total_reward"])),
     ]
     features = _features_yaml()
     unit = {"jsonl": "line of the JSON-lines", "parquet": "row of the Parquet"}[fmt]
@@ -349,6 +349,13 @@ def _generate_command(config: dict[str, Any]) -> str:
 def _set_fields(config: dict[str, Any]) -> list[tuple[str, Any]]:
     """The config's fields that are not None: None is the default of `generate` and the CLI, and has no option value."""
     return [(name, value) for name, value in config.items() if value is not None]
+
+
+def _pair(distribution: dict[str, Any]) -> str:
+    """A distribution's "mean / median" for the card's table; "-" when there were no values (not Python's None)."""
+    if distribution["mean"] is None:
+        return "-"
+    return f"{distribution['mean']} / {distribution['median']}"
 
 
 def _inline(counts: dict[str, int]) -> str:

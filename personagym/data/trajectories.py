@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import math
 import os
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -51,8 +52,34 @@ _SCALARS = {"string": "string", "integer": "int64", "number": "float64", "boolea
 
 
 def write_jsonl(trajectories: Iterable[Trajectory], path: PathLike) -> int:
-    """Write one `model_dump_json()` per line, atomically; return how many were written."""
-    return write_lines((trajectory.model_dump_json() for trajectory in _checked(trajectories)), path)
+    """Write one `model_dump_json()` per line, atomically; return how many were written.
+
+    A trajectory holding NaN or an infinity (set after validation) is refused,
+    since its line could not be read back.
+    """
+    return write_lines((_finite_line(trajectory) for trajectory in _checked(trajectories)), path)
+
+
+def _finite_line(trajectory: Trajectory) -> str:
+    """The trajectory's JSON line, after checking it holds no NaN or infinity (records write them bare)."""
+    line = trajectory.model_dump_json()
+    if "NaN" in line or "Infinity" in line:  # rare (words in the text can match): look closer only then
+        _refuse_non_finite(json.loads(line))
+    return line
+
+
+def _refuse_non_finite(row: Any, where: str = "") -> None:
+    """Raise ValueError naming the trajectory and field of the first NaN or infinite number in a row, if any."""
+    if isinstance(row, float) and not math.isfinite(row):
+        raise ValueError(f"{where} is {row}; trajectory files and the trajectory schema hold finite numbers only")
+    items = row.items() if isinstance(row, dict) else enumerate(row) if isinstance(row, list) else ()
+    for key, item in items:
+        try:
+            _refuse_non_finite(item, f"{where}[{key}]" if isinstance(key, int) else f"{where}.{key}".lstrip("."))
+        except ValueError as err:
+            if where:
+                raise
+            raise ValueError(f"trajectory {row.get('trajectory_id')!r} {err}") from None
 
 
 def write_lines(lines: Iterable[str], path: PathLike) -> int:
@@ -71,7 +98,7 @@ def write_lines(lines: Iterable[str], path: PathLike) -> int:
 
 
 def read_jsonl(path: PathLike) -> Iterator[Trajectory]:
-    """Yield the trajectories of a JSON-lines file; a bad line raises naming file and line."""
+    """Yield the trajectories of a JSON-lines file; a bad line raises ValueError naming file, line and field."""
     with open(path, "rb") as f:
         for lineno, line in enumerate(f, start=1):
             if not line.strip():
@@ -79,7 +106,7 @@ def read_jsonl(path: PathLike) -> Iterator[Trajectory]:
             try:
                 yield Trajectory.model_validate_json(line, context=SERIALIZED)
             except ValidationError as err:
-                raise ValueError(f"{os.fspath(path)}:{lineno}: not a valid trajectory: {err}") from err
+                raise ValueError(f"{os.fspath(path)}:{lineno}: not a valid trajectory: {describe(err)}") from err
 
 
 # --------------------------------------------------------------------------- Parquet
@@ -97,22 +124,78 @@ def write_parquet(trajectories: Iterable[Trajectory], path: PathLike) -> int:
     count = 0
     with atomic_path(path) as tmp, pq.ParquetWriter(tmp, schema) as writer:
         while batch := list(islice(rows, ROW_GROUP_SIZE)):
-            writer.write_table(pa.Table.from_pylist(batch, schema=schema))
+            table = pa.Table.from_pylist(batch, schema=schema)
+            if any(_has_non_finite(column) for column in table.columns):  # a row group at a time, in Arrow
+                for row in batch:
+                    _refuse_non_finite(row)
+            writer.write_table(table)
             count += len(batch)
     return count
 
 
+def _has_non_finite(array: Any) -> bool:
+    """Whether a (nested) Arrow array holds a NaN or infinite float: a trajectory with one could not be read back."""
+    pa = require_module("pyarrow", "'personagym[parquet]'")
+    pc = require_module("pyarrow.compute", "'personagym[parquet]'")
+    if isinstance(array, pa.ChunkedArray):
+        return any(_has_non_finite(chunk) for chunk in array.chunks)
+    if pa.types.is_floating(array.type):
+        return pc.any(pc.invert(pc.is_finite(array))).as_py() is True
+    if pa.types.is_struct(array.type) or pa.types.is_list(array.type):
+        children = array.flatten()
+        return any(_has_non_finite(child) for child in (children if isinstance(children, list) else [children]))
+    return False
+
+
 def read_parquet(path: PathLike) -> Iterator[Trajectory]:
-    """Yield the trajectories of a Parquet file; a bad row raises naming file and row."""
+    """Yield the trajectories of a Parquet file; a bad file or row raises ValueError naming file, row and field.
+
+    The file's columns are checked before any row is read, so a Parquet file
+    of something else is refused as such, even when it has no rows.
+    """
     pq = require_module("pyarrow.parquet", "'personagym[parquet]'")
+    try:
+        file = pq.ParquetFile(path)
+    except ValueError as err:  # pyarrow's ArrowInvalid: not Parquet, or cut short
+        raise ValueError(f"{os.fspath(path)}: not a readable Parquet file: {err}") from err
+    check_columns(path, file.schema_arrow.names)
     index = 0
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=ROW_GROUP_SIZE):
+    for batch in file.iter_batches(batch_size=ROW_GROUP_SIZE):
         for row in batch.to_pylist():
             try:
                 yield from_row(row)
             except ValidationError as err:
-                raise ValueError(f"{os.fspath(path)}: row {index}: not a valid trajectory: {err}") from err
+                raise ValueError(f"{os.fspath(path)}: row {index}: not a valid trajectory: {describe(err)}") from err
             index += 1
+
+
+def check_columns(path: PathLike, columns: Sequence[str]) -> None:
+    """Refuse a table whose top-level columns are not a trajectory's: naming the file, the odd and missing ones."""
+    fields = Trajectory.model_fields
+    unexpected = [c for c in columns if c not in fields]
+    missing = [name for name, field in fields.items() if field.is_required() and name not in columns]
+    if unexpected or missing:
+        problems = [f"{label} {names}" for label, names in
+                    (("unexpected column(s)", unexpected), ("missing column(s)", missing)) if names]
+        raise ValueError(f"{os.fspath(path)}: not a trajectory file: {' and '.join(problems)}; expected the "
+                         "columns of personagym.data.trajectory_features()")
+
+
+def describe(err: ValidationError, limit: int = 3) -> str:
+    """One line per validation error joined by "; ": where (``turns[0].reward``), what is expected, the value given.
+
+    At most `limit` errors are spelt out (a file of something else has one per
+    missing field); the rest are counted.
+    """
+    parts = []
+    for error in err.errors(include_url=False)[:limit]:
+        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error["loc"]).lstrip(".")
+        message = error["msg"].removeprefix("Value error, ")
+        # a missing field has no value, bad JSON's is the whole line, and our own checks name the value
+        got = "" if error["type"] in ("missing", "json_invalid", "value_error") else f" (got {error['input']!r:.80})"
+        parts.append(f"{where or 'the record'}: {message}{got}")
+    more = err.error_count() - limit
+    return "; ".join(parts) + (f"; and {more} more problem(s)" if more > 0 else "")
 
 
 def from_row(row: Mapping[str, Any]) -> Trajectory:
@@ -156,9 +239,24 @@ def load_dataset(
     if format not in builders:
         raise ValueError(f"unknown format {format!r}; expected 'jsonl' or 'parquet'")
     ds = require_module("datasets", "datasets")
-    return ds.load_dataset(
-        builders[format], data_files=files, features=trajectory_features(), split="train", **kwargs
-    )
+    if format == "parquet":  # a footer read each: a file of something else is named before datasets casts it
+        pq = require_module("pyarrow.parquet", "'personagym[parquet]'")
+        for file in filter(os.path.isfile, files):  # globs and remote paths are left to datasets
+            try:
+                columns = pq.read_schema(file).names
+            except ValueError as err:  # pyarrow's ArrowInvalid: not Parquet, or cut short
+                raise ValueError(f"{file}: not a readable Parquet file: {err}") from err
+            check_columns(file, columns)
+    try:
+        return ds.load_dataset(
+            builders[format], data_files=files, features=trajectory_features(), split="train", **kwargs
+        )
+    except ds.exceptions.DatasetGenerationError as err:
+        reason = str(err.__cause__ or err).strip().splitlines()[0]
+        raise ValueError(
+            f"datasets could not load {', '.join(files[:3])}{' ...' if len(files) > 3 else ''} as trajectory "
+            f"{format} files: {reason}; personagym.data.read_{format}(path) names the file and line or row at fault"
+        ) from err
 
 
 def trajectory_features() -> datasets.Features:

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from personagym.cli import app
 from personagym.data.generate import generate, load_manifest, persona_seed, read_generated
-from personagym.data.stats import dataset_stats, write_card
+from personagym.data.stats import _card_text, _stats, dataset_stats, write_card
 from personagym.data.tally import Tally
 from personagym.data.trajectories import from_row, trajectory_features
 from tests.data.gen_policy import FAIL_PERSONA_SEED
@@ -198,3 +198,15 @@ def test_the_card_s_call_and_command_reproduce_the_shards(tiny: Path, tmp_path: 
     result = CliRunner().invoke(app, [subcommand, *(str(tmp_path / "cli") if arg == "DIR" else arg for arg in args)])
     assert result.exit_code == 0, result.output
     assert {path.name: path.read_bytes() for path in (tmp_path / "cli").glob("shard-*")} == shards
+
+
+def test_stats_of_no_trajectories_keep_their_keys_and_the_card_shows_dashes(run: Path) -> None:
+    """An empty count (a tally of no trajectories) used to drop min/max and print Python's None in the card."""
+    filled, empty = dataset_stats(run), _stats(load_manifest(run), Tally(), [])
+    for key in ("turns_per_dialog", "pkis_per_dialog", "total_reward"):
+        assert empty[key].keys() == filled[key].keys()
+        assert empty[key]["min"] is None and empty[key]["max"] is None
+    text = _card_text(run, empty, [])
+    assert "None" not in text
+    assert "| turns per dialog (mean / median) | - |" in text
+    assert "| total reward per dialog (mean / median) | - |" in text

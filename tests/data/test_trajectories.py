@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from personagym.data import (
     JSON_SCHEMA_PATH,
@@ -27,6 +27,7 @@ from personagym.data import (
 )
 from personagym.records import (
     PKI,
+    SERIALIZED,
     Intent,
     Interest,
     MentionFeature,
@@ -350,3 +351,109 @@ def test_missing_pyarrow_says_how_to_install(monkeypatch: pytest.MonkeyPatch, tr
     with pytest.raises(ImportError, match=re.escape("pip install 'personagym[parquet]'")):
         write_parquet(trajectories, tmp_path / "t.parquet")
     assert list(tmp_path.iterdir()) == []
+
+
+# --------------------------------------------------------------------------- reading what others made
+
+
+def test_pydantic_round_trips_of_a_trajectory(trajectories: list[Trajectory]) -> None:
+    """JSON text needs no context; Python data in the serialised form says so or is refused with the fix."""
+    for trajectory in trajectories:
+        assert Trajectory.model_validate_json(trajectory.model_dump_json()) == trajectory
+        assert Trajectory.model_validate(trajectory.model_dump(mode="json"), context=SERIALIZED) == trajectory
+    with pytest.raises(ValidationError, match=r"config\n.*JSON-encoded text, the serialised form: .*"
+                                              r"context=personagym\.records\.SERIALIZED"):
+        Trajectory.model_validate(trajectories[0].model_dump(mode="json"))
+
+
+def _damaged_line(tmp_path: Path, trajectories: list[Trajectory], damage: Callable[[dict[str, Any]], None]) -> Path:
+    row = trajectories[0].model_dump(mode="json")
+    damage(row)
+    path = tmp_path / "damaged.jsonl"
+    path.write_text(trajectories[1].model_dump_json() + "\n" + json.dumps(row) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(("damage", "message"), [
+    (lambda row: row["turns"][0].update(reward="high"),
+     r"turns\[0\]\.reward: Input should be a valid number, unable to parse string as a number \(got 'high'\)"),
+    (lambda row: row.update(schema_version="9.9"),
+     r"schema_version: schema version '9\.9' cannot be read by this personagym, which reads 1\.0"),
+    (lambda row: row["persona"]["attributes"][0].update(values=[], multi=False),
+     r"persona\.attributes: single-valued attribute 'diet' should have exactly one value, got \[\]"),
+    (lambda row: row["initial_state"]["exposure"][0].pop("value"),
+     r"initial_state\.exposure: entry 0 should be an object with a string 'node', 'value', got \{'node': "),
+    (lambda row: row["turns"][1]["user"]["intent"].update(slots=[{"name": "budget"}]),
+     r"turns\[1\]\.user\.intent\.slots: entry 0 should be an object with a string 'name', 'value'"),
+    (lambda row: [row.pop(k) for k in ("trajectory_id", "env_id", "persona", "turns")],
+     r"trajectory_id: Field required; env_id: Field required; persona: Field required; and 1 more problem\(s\)$"),
+])
+def test_a_bad_line_is_one_line_naming_file_line_field_value_and_expectation(
+        trajectories: list[Trajectory], tmp_path: Path, damage: Callable[[dict[str, Any]], None],
+        message: str) -> None:
+    path = _damaged_line(tmp_path, trajectories, damage)
+    reader = read_jsonl(path)
+    assert next(reader) == trajectories[1]
+    with pytest.raises(ValueError) as caught:
+        next(reader)
+    text = str(caught.value)
+    assert "\n" not in text
+    assert re.match(re.escape(f"{path}:2: not a valid trajectory: ") + message, text), text
+
+
+def test_a_parquet_file_of_something_else_is_refused_by_its_columns(tmp_path: Path) -> None:
+    """Even with no rows: it used to read as an empty file of trajectories."""
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    path = tmp_path / "other.parquet"
+    pq.write_table(pa.table({"trajectory_id": pa.array([], pa.string()), "score": pa.array([], pa.float64())}), path)
+    with pytest.raises(ValueError, match=re.escape(
+            f"{path}: not a trajectory file: unexpected column(s) ['score'] and missing column(s) ['env_id', ")):
+        list(read_parquet(path))
+
+
+def test_a_file_that_is_not_parquet_is_named(trajectories: list[Trajectory], tmp_path: Path) -> None:
+    pytest.importorskip("pyarrow")
+    path = tmp_path / "t.parquet"
+    write_parquet(trajectories, path)
+    path.write_bytes(path.read_bytes()[:-100])  # cut short
+    with pytest.raises(ValueError, match=re.escape(f"{path}: not a readable Parquet file: ")):
+        list(read_parquet(path))
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_non_finite_numbers_are_refused_and_the_old_file_kept(fmt: str, trajectories: list[Trajectory],
+                                                              tmp_path: Path) -> None:
+    """NaN set after validation used to be written (as null in JSON lines) and the file could not be read back."""
+    path = tmp_path / f"t.{fmt}"
+    _write(fmt, trajectories, path)
+    before = path.read_bytes()
+    bad = trajectories[0].model_copy(deep=True)
+    bad.turns[1].reward_components["style"] = float("inf")  # the first of two, in the order of the fields
+    bad.final_user.intent.slots["budget"] = "NaN"  # text is not a number
+    bad.session_events[0].day = float("nan")
+    with pytest.raises(ValueError, match=re.escape("trajectory 't-000' turns[1].reward_components.style is inf; ")):
+        FORMATS[fmt][0]([trajectories[1], bad], path)
+    assert path.read_bytes() == before
+    assert list(tmp_path.iterdir()) == [path]
+
+
+def test_text_mentioning_nan_is_written(trajectories: list[Trajectory], tmp_path: Path) -> None:
+    text = trajectories[0].model_copy(update={"trajectory_id": "NaN-Infinity"})
+    write_jsonl([text], tmp_path / "t.jsonl")
+    assert list(read_jsonl(tmp_path / "t.jsonl")) == [text]
+
+
+def test_load_dataset_names_the_file_it_cannot_load(trajectories: list[Trajectory], tmp_path: Path) -> None:
+    pytest.importorskip("datasets")
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    other = tmp_path / "other.parquet"
+    pq.write_table(pa.table({"a": [1, 2]}), other)
+    with pytest.raises(ValueError, match=re.escape(f"{other}: not a trajectory file: unexpected column(s) ['a']")):
+        load_dataset(other, cache_dir=str(tmp_path / "cache"))
+    cut = tmp_path / "cut.jsonl"
+    cut.write_text(trajectories[0].model_dump_json()[:5000] + "\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=re.escape(f"datasets could not load {cut} as trajectory jsonl files: ")
+                       + r"JSON parse error.*; personagym\.data\.read_jsonl\(path\) names the file and line"):
+        load_dataset(cut, cache_dir=str(tmp_path / "cache"))

@@ -111,6 +111,24 @@ def write_out(out: Path, write: Callable[[], int], noun: str, plural: str | None
     return count
 
 
+def distinct_files(files: list[Path]) -> list[Path]:
+    """`files` without repeats, in the order given; a file named again (even by another path) is warned about.
+
+    An import reads each file once: a file given twice (a shell glob overlapping a name, `a.json ./a.json`)
+    would otherwise come out twice, with the same id.
+    """
+    seen: dict[Path, Path] = {}  # resolved path -> the path first given for it
+    for file in files:
+        first = seen.get(file.resolve())
+        if first is None:
+            seen[file.resolve()] = file
+            continue
+        again = "" if str(first) == str(file) else f" (as {str(first)!r})"
+        err_console.print(f"[yellow]warning:[/] {escape(str(file))} is given more than once{escape(again)}; "
+                          "it is imported once", highlight=False)
+    return list(seen.values())
+
+
 # -- taxonomy -------------------------------------------------------------------------------
 @taxonomy_app.command("stats")
 def taxonomy_stats(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
@@ -166,7 +184,7 @@ def personas_sample(
     try:
         config = SamplerConfig(availability=availability, min_hamming=min_hamming)
     except ValidationError as exc:
-        fail(describe_validation(exc))
+        fail(describe_validation(exc, {"availability": "--availability", "min_hamming": "--min-hamming"}))
     if out is not None:
         check_out_file(out)
     try:
@@ -198,7 +216,7 @@ def personas_import(
         fail(f"--from: unknown source {source!r}; expected 'ppopt'")
     if out is not None:
         check_out_file(out, inputs=files)
-    report = import_files(files, load_schema())
+    report = import_files(distinct_files(files), load_schema())
     for f in report.files:
         if f["status"] == "failed":
             err_console.print(f"[red]failed[/] {escape(str(f['file']))}: {escape(str(f['reason']))}", highlight=False)
@@ -215,6 +233,9 @@ def personas_import(
             from personagym.data.trajectories import write_lines
 
             write_out(out, lambda: write_lines(rows, out), "persona")
+        elif not report.failed:  # only persona banks, which are checked, not imported: say why --out is absent
+            err_console.print(f"no personas to write: {escape(str(out))} is not written (a persona bank is "
+                              "checked, not imported)", highlight=False)
     else:
         for row in rows:
             print(row)
@@ -349,7 +370,7 @@ def simulate(
     try:
         noise = NoiseConfig(rate=noise_rate)
     except ValidationError as exc:
-        fail(describe_validation(exc))
+        fail(describe_validation(exc, {"rate": "--noise-rate"}))
     llm = backend_kwargs(backend, model, base_url)
     stream = simulate_turns(n, seed, noise=noise)
     if llm:
@@ -640,7 +661,7 @@ def import_cmd(
     if source != "ppopt":
         fail(f"--from: unknown source {source!r}; expected ppopt")
     check_out_file(out, inputs=files)
-    result = import_conversations(files)
+    result = import_conversations(distinct_files(files))
     for f in result.files:
         if f["status"] == "failed":
             err_console.print(f"[red]failed[/] {escape(str(f['file']))}: {escape(str(f['reason']))}", highlight=False)
@@ -669,6 +690,15 @@ def bench(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
     console.print(table)
 
 
+def _given(exc: BaseException) -> str:
+    """' (got VALUE)' for a usage error of an option's type or range, which Typer's message does not quote."""
+    cause = exc.__cause__  # Typer checks an option's value with pydantic and raises from its error
+    if not isinstance(cause, ValidationError):
+        return ""
+    value = cause.errors()[0].get("input")
+    return f" (got {value!r})"
+
+
 def main() -> None:
     """Entry point: run the app, turning input errors into one clear line.
 
@@ -688,7 +718,8 @@ def main() -> None:
         sys.exit(2)
     except usage_error as exc:
         hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
-        err_console.print(f"[bold red]error:[/] {escape(exc.format_message())}{hint}", highlight=False)
+        err_console.print(f"[bold red]error:[/] {escape(exc.format_message() + _given(exc))}{hint}",
+                          highlight=False)
         sys.exit(exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):
         err_console.print("interrupted", highlight=False)

@@ -295,3 +295,67 @@ def test_help_shows_extras_in_brackets() -> None:
     out = subprocess.run([sys.executable, "-m", "personagym.cli", "generate", "--help"], capture_output=True,
                          text=True, timeout=300, env={**os.environ, "COLUMNS": "250"}).stdout
     assert "personagym[ray]" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("simulate", "--noise-rate", "1.5"), "error: --noise-rate: noise rate must be in [0, 1], got 1.5\n"),
+        (("simulate", "--noise-rate", "nan"), "error: --noise-rate: Input should be a finite number (got nan)\n"),
+        (("personas", "sample", "--availability", "2"),
+         "error: --availability: Input should be less than or equal to 1 (got 2.0)\n"),
+        (("personas", "sample", "--min-hamming", "-1"),
+         "error: --min-hamming: Input should be greater than or equal to 0 (got -1)\n"),
+    ],
+)
+def test_a_bad_config_option_is_named_as_typed(args: tuple[str, ...], message: str) -> None:
+    """The config field behind an option ("rate") is reported by the option's name ("--noise-rate")."""
+    proc = run(*args, ok=False)
+    assert proc.returncode == 2 and proc.stderr == message
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("simulate", "-n", "0"), "Invalid value for '-n' / '--turns': Input should be greater than or equal to 1 "
+                                  "(got '0')"),
+        (("personas", "sample", "--seed", "-3"), "Invalid value for '--seed': Input should be greater than or equal "
+                                                 "to 0 (got '-3')"),
+        (("simulate", "--noise-rate", "lots"), "Invalid value for '--noise-rate': Input should be a valid number, "
+                                               "unable to parse string as a number (got 'lots')"),
+    ],
+)
+def test_an_option_of_the_wrong_type_or_range_quotes_the_value(args: tuple[str, ...], message: str) -> None:
+    proc = run(*args, ok=False)
+    assert proc.returncode == 2 and proc.stderr.startswith(f"error: {message} (see `")
+    assert proc.stderr.count("\n") == 1
+
+
+@pytest.mark.skipif(not REF.exists(), reason="../shared/reference/ppopt not beside the repo")
+def test_personas_import_reads_a_file_given_twice_once(tmp_path: Path) -> None:
+    persona = sorted(REF.glob("persona_*.json"))[0]
+    link = tmp_path / "same.json"
+    link.symlink_to(persona)
+    out = tmp_path / "p.jsonl"
+    proc = run("personas", "import", str(persona), str(persona), str(link), "--out", str(out))
+    assert len(out.read_text().splitlines()) == 1
+    assert f"warning: {persona} is given more than once; it is imported once" in proc.stderr.replace("\n", "")
+    assert f"warning: {link} is given more than once (as '{persona}'); it is imported once" in \
+        proc.stderr.replace("\n", "")
+    assert sum(line.startswith("imported ") for line in proc.stderr.splitlines()) == 1
+
+
+@pytest.mark.skipif(not REF.exists(), reason="../shared/reference/ppopt not beside the repo")
+def test_import_reads_a_conversation_file_given_twice_once(tmp_path: Path) -> None:
+    conversation = sorted(REF.glob("interaction_*.json"))[0]
+    out = tmp_path / "t.jsonl"
+    proc = run("import", str(conversation), str(conversation), "--out", str(out))
+    assert len(out.read_text().splitlines()) == 1 and "is given more than once" in proc.stderr
+
+
+@pytest.mark.skipif(not REF.exists(), reason="../shared/reference/ppopt not beside the repo")
+def test_personas_import_of_only_a_bank_says_out_is_not_written(tmp_path: Path) -> None:
+    out = tmp_path / "p.jsonl"
+    out.write_text("kept\n")
+    proc = run("personas", "import", str(REF / "persona.yaml"), "--out", str(out))
+    assert "no personas to write" in proc.stderr and out.read_text() == "kept\n"

@@ -29,6 +29,7 @@ from pydantic import BaseModel, ValidationError
 
 from personagym.envs.rewards import COMPONENTS
 from personagym.records import SERIALIZED, Trajectory
+from personagym.suggest import describe_validation
 
 if TYPE_CHECKING:
     import datasets
@@ -106,7 +107,8 @@ def read_jsonl(path: PathLike) -> Iterator[Trajectory]:
             try:
                 yield Trajectory.model_validate_json(line, context=SERIALIZED)
             except ValidationError as err:
-                raise ValueError(f"{os.fspath(path)}:{lineno}: not a valid trajectory: {describe(err)}") from err
+                problems = describe_validation(err, limit=3)
+                raise ValueError(f"{os.fspath(path)}:{lineno}: not a valid trajectory: {problems}") from err
 
 
 # --------------------------------------------------------------------------- Parquet
@@ -165,7 +167,8 @@ def read_parquet(path: PathLike) -> Iterator[Trajectory]:
             try:
                 yield from_row(row)
             except ValidationError as err:
-                raise ValueError(f"{os.fspath(path)}: row {index}: not a valid trajectory: {describe(err)}") from err
+                problems = describe_validation(err, limit=3)
+                raise ValueError(f"{os.fspath(path)}: row {index}: not a valid trajectory: {problems}") from err
             index += 1
 
 
@@ -179,23 +182,6 @@ def check_columns(path: PathLike, columns: Sequence[str]) -> None:
                     (("unexpected column(s)", unexpected), ("missing column(s)", missing)) if names]
         raise ValueError(f"{os.fspath(path)}: not a trajectory file: {' and '.join(problems)}; expected the "
                          "columns of personagym.data.trajectory_features()")
-
-
-def describe(err: ValidationError, limit: int = 3) -> str:
-    """One line per validation error joined by "; ": where (``turns[0].reward``), what is expected, the value given.
-
-    At most `limit` errors are spelt out (a file of something else has one per
-    missing field); the rest are counted.
-    """
-    parts = []
-    for error in err.errors(include_url=False)[:limit]:
-        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error["loc"]).lstrip(".")
-        message = error["msg"].removeprefix("Value error, ")
-        # a missing field has no value, bad JSON's is the whole line, and our own checks name the value
-        got = "" if error["type"] in ("missing", "json_invalid", "value_error") else f" (got {error['input']!r:.80})"
-        parts.append(f"{where or 'the record'}: {message}{got}")
-    more = err.error_count() - limit
-    return "; ".join(parts) + (f"; and {more} more problem(s)" if more > 0 else "")
 
 
 def from_row(row: Mapping[str, Any]) -> Trajectory:

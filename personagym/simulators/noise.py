@@ -25,14 +25,14 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from personagym.records import NoiseLayer
 from personagym.rng import Draws
 from personagym.simulators.draft import ENTITY, PLAIN, SLOT, Draft, Segment
 from personagym.simulators.persona import PersonaSchema
 from personagym.simulators.taxonomy import Taxonomy
-from personagym.suggest import did_you_mean
+from personagym.suggest import ConfigFloat, did_you_mean
 
 LEXICON_PATH = Path(__file__).parent / "data" / "noise_lexicon.json"
 LAYERS: tuple[str, ...] = ("surface", "incomplete", "ambiguity")
@@ -68,19 +68,25 @@ class NoiseConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    rate: float = Field(0.25, description="fraction of utterances noised, in [0, 1]")
-    layer_weights: dict[str, float] = Field(
+    rate: ConfigFloat = Field(0.25, description="fraction of utterances noised, in [0, 1]")
+    layer_weights: dict[str, ConfigFloat] = Field(
         default_factory=lambda: {"surface": 0.5, "incomplete": 0.3, "ambiguity": 0.2}
     )
-    strategies: dict[str, dict[str, float]] = Field(
+    strategies: dict[str, dict[str, ConfigFloat]] = Field(
         default_factory=lambda: {k: dict(v) for k, v in DEFAULT_STRATEGIES.items()}
     )
-    confusion_decay: float = Field(1.0, gt=0.0, description="larger: confusions stay closer")
+    confusion_decay: ConfigFloat = Field(1.0, gt=0.0, description="larger: confusions stay closer")
+
+    @field_validator("rate")
+    @classmethod
+    def _check_rate(cls, rate: float) -> float:
+        """A field check (not a model one), so that the error names the field: `rate`, or the option it came from."""
+        if not 0.0 <= rate <= 1.0:
+            raise ValueError(f"noise rate must be in [0, 1], got {rate}")
+        return rate
 
     @model_validator(mode="after")
     def _check(self) -> NoiseConfig:
-        if not 0.0 <= self.rate <= 1.0:
-            raise ValueError(f"noise rate must be in [0, 1], got {self.rate}")
         for name in self.layer_weights:
             if name not in LAYERS:
                 raise ValueError(

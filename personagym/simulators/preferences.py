@@ -33,6 +33,7 @@ from personagym.records import (
 from personagym.rng import Draws
 from personagym.simulators.life_events import LIFE_EVENTS, LifeEvent
 from personagym.simulators.persona import PersonaSchema
+from personagym.suggest import ConfigFloat
 
 #: Session gaps and their simulated length in days.
 TIME_GAPS: dict[str, float] = {"next_week": 7.0, "next_month": 30.0, "next_year": 365.0}
@@ -60,20 +61,20 @@ class PreferenceConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    drift_rate: float = Field(0.15, ge=0.0, le=1.0, description="P(an interest drifts) per session gap")
-    drift_moves: dict[str, float] = Field(
+    drift_rate: ConfigFloat = Field(0.15, ge=0.0, le=1.0, description="P(an interest drifts) per session gap")
+    drift_moves: dict[str, ConfigFloat] = Field(
         default_factory=lambda: {"sibling": 0.5, "child": 0.25, "parent": 0.25}
     )
-    event_rate: float = Field(0.2, ge=0.0, le=1.0, description="P(a life event) per session gap")
-    gap_weights: dict[str, float] = Field(
+    event_rate: ConfigFloat = Field(0.2, ge=0.0, le=1.0, description="P(a life event) per session gap")
+    gap_weights: dict[str, ConfigFloat] = Field(
         default_factory=lambda: {"next_week": 0.5, "next_month": 0.35, "next_year": 0.15}
     )
-    satiation_rate: float = Field(0.1, ge=0.0, le=1.0, description="intensity lost per exposure")
-    satiation_recovery: float = Field(0.5, ge=0.0, le=1.0, description="exposure forgotten per gap")
-    violation_penalty: float = Field(0.3, ge=0.0, le=1.0)
-    dislike_penalty: float = Field(0.15, ge=0.0, le=1.0)
-    style_penalty: float = Field(0.05, ge=0.0, le=1.0)
-    like_bonus: float = Field(0.08, ge=0.0, le=1.0)
+    satiation_rate: ConfigFloat = Field(0.1, ge=0.0, le=1.0, description="intensity lost per exposure")
+    satiation_recovery: ConfigFloat = Field(0.5, ge=0.0, le=1.0, description="exposure forgotten per gap")
+    violation_penalty: ConfigFloat = Field(0.3, ge=0.0, le=1.0)
+    dislike_penalty: ConfigFloat = Field(0.15, ge=0.0, le=1.0)
+    style_penalty: ConfigFloat = Field(0.05, ge=0.0, le=1.0)
+    like_bonus: ConfigFloat = Field(0.08, ge=0.0, le=1.0)
 
     @model_validator(mode="after")
     def _check_weights(self) -> PreferenceConfig:
@@ -198,6 +199,8 @@ class PreferenceProcess:
         for event in events:
             event.validate(schema)
         self.events = events
+        #: Taxonomy attribute -> the subtree its value must stay in (a drift must not carry it out).
+        self._roots = {a.name: a.root for a in schema.attributes.values() if a.type == "taxonomy" and a.root}
         moves = self.config.drift_moves
         self._move_names = ("sibling", "child", "parent")
         self._move_cum = [moves["sibling"], moves["sibling"] + moves["child"], 1.0]
@@ -262,6 +265,9 @@ class PreferenceProcess:
         # descendant test is made once per move, not once per option.
         opposite = {m for m, i in state.interests.items() if i.polarity != interest.polarity}
         above_opposite = {a for m in opposite for a in tax.paths[m]}  # those interests and their ancestors
+        # An interest that is the value of a taxonomy attribute (favorite_programming_topic) stays in that
+        # attribute's subtree: a move out of it would give the attribute a value outside its domain.
+        root = self._roots.get(interest.source)
         first = d.weighted(self._move_cum)
         # the drawn move first; where it is impossible (a leaf has no child), the others
         for move in (*self._move_names[first:], *self._move_names[:first]):
@@ -277,6 +283,7 @@ class PreferenceProcess:
                 o for o in options
                 if o not in state.interests and o not in above_opposite
                 and (not forbidden or nodes[o].tags.isdisjoint(forbidden))
+                and (root is None or root in tax.paths[o])
             ]
             if options:
                 break

@@ -19,12 +19,13 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from personagym.records import AttributeValue, Interest, Persona
 from personagym.rng import Draws, seed_sequence
 from personagym.simulators.persona import PersonaSchema, load_schema
 from personagym.simulators.taxonomy import AnchorSampler
+from personagym.suggest import ConfigFloat, ConfigInt
 
 _PRONOUN_I = re.compile(r"\bi\b")
 
@@ -34,25 +35,35 @@ class SamplerConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    availability: float = Field(0.7, ge=0.0, le=1.0, description="P(attribute present)")
-    min_attributes: int = Field(15, ge=1)
-    max_attributes: int | None = Field(60, ge=1, description="cap (PPOpt keeps 15 of 33; 60 of 130 is that share)")
-    min_constraints: int = Field(5, ge=0, description="min style/constraint attributes")
+    availability: ConfigFloat = Field(0.7, ge=0.0, le=1.0, description="P(attribute present)")
+    min_attributes: ConfigInt = Field(15, ge=1)
+    max_attributes: ConfigInt | None = Field(
+        60, ge=1, description="cap (PPOpt keeps 15 of 33; 60 of 130 is that share)")
+    min_constraints: ConfigInt = Field(5, ge=0, description="min style/constraint attributes")
     required: list[str] = Field(default_factory=lambda: ["query_length_pref"])
-    min_hamming: int = Field(3, ge=0)
-    max_attempts: int = Field(50, ge=1)
-    latent_interests: int = Field(3, ge=0, description="extra interests beyond favourites")
-    stratified: float = Field(0.5, ge=0.0, le=1.0)
-    specificity: float = Field(0.6, ge=0.0, le=1.0)
-    min_intensity: float = Field(0.3, ge=0.0, le=1.0)
+    min_hamming: ConfigInt = Field(3, ge=0)
+    max_attempts: ConfigInt = Field(50, ge=1)
+    latent_interests: ConfigInt = Field(3, ge=0, description="extra interests beyond favourites")
+    stratified: ConfigFloat = Field(0.5, ge=0.0, le=1.0)
+    specificity: ConfigFloat = Field(0.6, ge=0.0, le=1.0)
+    min_intensity: ConfigFloat = Field(0.3, ge=0.0, le=1.0)
 
     @field_validator("max_attributes")
     @classmethod
-    def _max_not_below_min(cls, v: int | None, info) -> int | None:
+    def _max_not_below_min(cls, v: int | None, info: ValidationInfo) -> int | None:
         lo = info.data.get("min_attributes", 1)
         if v is not None and v < lo:
             raise ValueError(f"max_attributes ({v}) must be >= min_attributes ({lo})")
         return v
+
+    @model_validator(mode="after")
+    def _required_fit_under_the_cap(self) -> SamplerConfig:
+        """Refuse more required attributes than `max_attributes`: the cap would silently drop some of them."""
+        n = len(set(self.required))
+        if self.max_attributes is not None and n > self.max_attributes:
+            raise ValueError(f"required names {n} attributes, more than max_attributes ({self.max_attributes}) "
+                             "lets a persona have; expected at most that many, or a larger max_attributes")
+        return self
 
 
 def first_person(phrase: str) -> str:

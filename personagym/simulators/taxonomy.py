@@ -68,8 +68,16 @@ class TaxonomyNode:
 
 
 def _parse_line(line: str, where: str) -> tuple[int, str, tuple[str, ...], frozenset[str]]:
+    """(level, name, aliases, tags) of one `Name | aliases | tags` line indented two spaces per level.
+
+    Any other leading whitespace (a tab) is refused: read as part of the name, it would turn a child into a
+    top-level node and every node below it into that node's children.
+    """
     stripped = line.lstrip(" ")
     indent = len(line) - len(stripped)
+    if stripped[:1].isspace():
+        raise TaxonomyError(f"{where}: indent with spaces (two per level), got {line[:indent + 1]!r} "
+                            "at the start of the line")
     if indent % 2:
         raise TaxonomyError(f"{where}: indentation must be a multiple of 2 spaces, got {indent}")
     parts = [p.strip() for p in stripped.split("|")]
@@ -175,9 +183,11 @@ class Taxonomy:
         try:
             return self.nodes[node_id]
         except KeyError:
-            raise TaxonomyError(
-                f"unknown taxonomy node {node_id!r}{did_you_mean(node_id, self.ids)}"
-            ) from None
+            raise self._unknown(node_id) from None
+
+    def _unknown(self, node_id: object) -> TaxonomyError:
+        """The error for a node id that is not in the taxonomy, with the closest id as a suggestion."""
+        return TaxonomyError(f"unknown taxonomy node {node_id!r}{did_you_mean(str(node_id), self.ids)}")
 
     def name(self, node_id: str) -> str:
         """Display name of a node."""
@@ -209,7 +219,10 @@ class Taxonomy:
 
     def top_category(self, node_id: str) -> str:
         """Id of the node's top-level category."""
-        return self._paths[node_id][0]
+        try:
+            return self._paths[node_id][0]
+        except KeyError:
+            raise self._unknown(node_id) from None
 
     def siblings(self, node_id: str) -> list[str]:
         """Other children of the node's parent."""
@@ -228,7 +241,10 @@ class Taxonomy:
 
     def is_ancestor(self, ancestor: str, node_id: str) -> bool:
         """True if `ancestor` lies on the path from `node_id` to the root (or is it)."""
-        return ancestor in self._paths[node_id]
+        try:
+            return ancestor in self._paths[node_id]
+        except KeyError:
+            raise self._unknown(node_id) from None
 
     def distance(self, a: str, b: str) -> int:
         """Number of tree edges between two nodes (through the root across categories)."""
@@ -355,6 +371,8 @@ class Taxonomy:
         nodes beyond `max_distance` are never drawn.  Falls back to a uniform
         node when the neighbourhood is empty.
         """
+        if node_id not in self.nodes:
+            raise self._unknown(node_id)
         cands, cum = self._near_candidates(node_id, decay, max_distance)
         if not cands:
             return draws.choice(self.ids)

@@ -386,7 +386,7 @@ def _damaged_line(tmp_path: Path, trajectories: list[Trajectory], damage: Callab
     (lambda row: row["turns"][1]["user"]["intent"].update(slots=[{"name": "budget"}]),
      r"turns\[1\]\.user\.intent\.slots: entry 0 should be an object with a string 'name', 'value'"),
     (lambda row: [row.pop(k) for k in ("trajectory_id", "env_id", "persona", "turns")],
-     r"trajectory_id: Field required; env_id: Field required; persona: Field required; and 1 more problem\(s\)$"),
+     r"trajectory_id: Field required; env_id: Field required; persona: Field required; and 1 more problem$"),
 ])
 def test_a_bad_line_is_one_line_naming_file_line_field_value_and_expectation(
         trajectories: list[Trajectory], tmp_path: Path, damage: Callable[[dict[str, Any]], None],

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 
 import numpy as np
 import pytest
+import yaml
 from pydantic import ValidationError
 
 from personagym.records import Intent
@@ -13,6 +15,7 @@ from personagym.rng import Draws
 from personagym.simulators.noise import DEFAULT_STRATEGIES, NoiseConfig, NoiseModel
 from personagym.simulators.persona import PersonaSchema
 from personagym.simulators.renderers import TemplateRenderer
+from personagym.suggest import describe_validation
 
 
 @pytest.fixture(scope="module")
@@ -159,3 +162,44 @@ def test_word_regex_matches_like_a_longest_first_alternation() -> None:
             text = str(rng.choice(["", " ", "-"])).join(pieces[i] for i in rng.integers(0, len(pieces), 6))
             text = text.upper() if rng.random() < 0.2 else text
             assert [m.span() for m in trie.finditer(text)] == [m.span() for m in flat.finditer(text)], text
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"rate": True}, "rate: expected a number, not a bool (got True)"),
+        ({"rate": "0.3"}, "rate: expected a number, not a string (got '0.3')"),
+        ({"rate": None}, "rate: expected a number, not None (got None)"),
+        ({"rate": np.True_}, f"rate: expected a number, not a bool (got {np.True_!r})"),
+        ({"confusion_decay": False}, "confusion_decay: expected a number, not a bool (got False)"),
+        ({"layer_weights": {"surface": True, "incomplete": 0, "ambiguity": 0}},
+         "layer_weights.surface: expected a number, not a bool (got True)"),
+        ({"strategies": {"surface": {"typo": "0.5"}}},
+         "strategies.surface.typo: expected a number, not a string (got '0.5')"),
+    ],
+)
+def test_numeric_noise_fields_refuse_bools_and_strings(kwargs: dict, message: str) -> None:
+    """Lax pydantic would read True as 1.0 and "0.3" as 0.3: a mistake that silently configures the noise."""
+    with pytest.raises(ValidationError) as info:
+        NoiseConfig(**kwargs)
+    assert describe_validation(info.value) == message
+
+
+def test_noise_config_takes_ints_numpy_numbers_json_and_yaml() -> None:
+    assert NoiseConfig(rate=1).rate == 1.0 and isinstance(NoiseConfig(rate=0).rate, float)
+    assert NoiseConfig(rate=np.float32(0.5), confusion_decay=np.int64(2)).confusion_decay == 2.0
+    weights = {"surface": 1, "incomplete": 0, "ambiguity": 0}
+    from_json = NoiseConfig.model_validate_json('{"rate": 1, "layer_weights": ' + json.dumps(weights) + "}")
+    from_yaml = NoiseConfig(**yaml.safe_load("rate: 1\nlayer_weights: {surface: 1, incomplete: 0, ambiguity: 0}\n"))
+    assert from_json == from_yaml == NoiseConfig(rate=1.0, layer_weights={k: float(v) for k, v in weights.items()})
+    config = NoiseConfig(rate=0.4)
+    assert NoiseConfig.model_validate_json(config.model_dump_json()) == config
+
+
+def test_a_rate_out_of_range_names_the_rate_field() -> None:
+    """The range check is a field check, so a caller can say which option the rate came from."""
+    with pytest.raises(ValidationError) as info:
+        NoiseConfig(rate=2)
+    assert [e["loc"] for e in info.value.errors()] == [("rate",)]
+    message = describe_validation(info.value, {"rate": "--noise-rate"})
+    assert message == "--noise-rate: noise rate must be in [0, 1], got 2.0"  # the value once, not twice

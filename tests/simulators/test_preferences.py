@@ -16,6 +16,7 @@ from personagym.simulators.preferences import (
     initial_state,
 )
 from personagym.simulators.sampler import PersonaSampler
+from personagym.suggest import describe_validation
 
 
 @pytest.fixture(scope="module")
@@ -132,3 +133,41 @@ def test_violation_is_detected(schema, taxonomy) -> None:
 def test_bad_preference_config(kwargs: dict, match: str) -> None:
     with pytest.raises(ValidationError, match=match):
         PreferenceConfig(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"drift_rate": True}, "drift_rate: expected a number, not a bool (got True)"),
+        ({"like_bonus": "0.1"}, "like_bonus: expected a number, not a string (got '0.1')"),
+        ({"gap_weights": {"next_week": "0.5", "next_month": 0.35, "next_year": 0.15}},
+         "gap_weights.next_week: expected a number, not a string (got '0.5')"),
+        ({"drift_moves": {"sibling": True, "child": 0, "parent": 0}},
+         "drift_moves.sibling: expected a number, not a bool (got True)"),
+    ],
+)
+def test_numeric_preference_fields_refuse_bools_and_strings(kwargs: dict, message: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        PreferenceConfig(**kwargs)
+    assert describe_validation(info.value) == message
+
+
+def test_preference_config_takes_ints_and_round_trips_through_json() -> None:
+    config = PreferenceConfig(drift_rate=0, event_rate=1, drift_moves={"sibling": 1, "child": 0, "parent": 0})
+    assert (config.drift_rate, config.event_rate, config.drift_moves["sibling"]) == (0.0, 1.0, 1.0)
+    assert PreferenceConfig.model_validate_json(config.model_dump_json()) == config
+
+
+def test_drift_keeps_a_taxonomy_attribute_in_its_domain(schema, personas) -> None:
+    """An interest that is an attribute's value (favorite_programming_topic, under Programming) drifts within
+    that attribute's subtree: a move to the root's sibling or parent gave the attribute a value outside it."""
+    process = PreferenceProcess(schema, PreferenceConfig(drift_rate=1.0, event_rate=0.0))
+    d = Draws(np.random.default_rng(0))
+    drifted = set()
+    for persona in personas:
+        state = initial_state(persona, schema)
+        for _ in range(4):
+            drifted |= {e.after for e in process.next_session(state, d) if e.kind == "drift"}
+            schema.validate_attributes(state.attributes)
+    roots = {a.root for a in schema.attributes.values() if a.type == "taxonomy"}
+    assert drifted & roots  # some values drifted onto a root itself, the edge a move could cross

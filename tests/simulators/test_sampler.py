@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import yaml
 from pydantic import ValidationError
 
 from personagym.records import Persona
 from personagym.simulators.persona import PersonaSchema
 from personagym.simulators.sampler import PersonaSampler, SamplerConfig
+from personagym.suggest import describe_validation
 
 
 @pytest.fixture(scope="module")
@@ -110,3 +112,38 @@ def test_unknown_required_attribute(schema: PersonaSchema) -> None:
     expected = r"unknown persona attribute 'query_lenght_pref' \(did you mean 'query_length_pref'\?\)"
     with pytest.raises(ValueError, match=expected):
         PersonaSampler(schema, SamplerConfig(required=["query_lenght_pref"]))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"min_hamming": True}, "min_hamming: expected an integer, not a bool (got True)"),
+        ({"min_hamming": "3"}, "min_hamming: expected an integer, not a string (got '3')"),
+        ({"min_hamming": 3.5}, "min_hamming: expected an integer, not a float (got 3.5)"),
+        ({"max_attributes": False}, "max_attributes: expected an integer, not a bool (got False)"),
+        ({"availability": True}, "availability: expected a number, not a bool (got True)"),
+        ({"availability": "0.5"}, "availability: expected a number, not a string (got '0.5')"),
+    ],
+)
+def test_numeric_sampler_fields_refuse_bools_strings_and_fractions(kwargs: dict, message: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        SamplerConfig(**kwargs)
+    assert describe_validation(info.value) == message
+
+
+def test_sampler_config_takes_ints_numpy_numbers_and_yaml() -> None:
+    config = SamplerConfig(availability=1, min_hamming=np.int64(4), specificity=np.float32(0.25))
+    assert (config.availability, config.min_hamming, config.specificity) == (1.0, 4, 0.25)
+    assert type(config.min_hamming) is int
+    assert SamplerConfig(**yaml.safe_load("availability: 0.5\nmax_attributes: null\nmin_hamming: 2\n")) == \
+        SamplerConfig(availability=0.5, max_attributes=None, min_hamming=2)
+    assert SamplerConfig.model_validate_json(config.model_dump_json()) == config
+
+
+def test_more_required_attributes_than_the_cap_is_refused(schema: PersonaSchema) -> None:
+    """The cap would otherwise silently drop required attributes (16 required, 15 kept)."""
+    names = [a for a in schema.attributes if schema.attributes[a].type != "taxonomy"][:16]
+    with pytest.raises(ValidationError, match=r"required names 16 attributes, more than max_attributes \(15\)"):
+        SamplerConfig(required=names, min_attributes=15, max_attributes=15)
+    fits = PersonaSampler(schema, SamplerConfig(required=names, min_attributes=16, max_attributes=16))
+    assert all(set(names) <= set(p.attributes) for p in fits.sample_batch(5, seed=0))

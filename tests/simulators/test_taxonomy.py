@@ -124,3 +124,21 @@ def test_malformed_files_name_the_line(tmp_path: Path) -> None:
 def test_slugify() -> None:
     assert slugify("Arts & Entertainment") == "arts_entertainment"
     assert slugify("Rock 'n' Roll") == "rock_n_roll"
+
+
+def test_a_tab_indented_line_is_refused(tmp_path: Path) -> None:
+    """A tab is not two spaces: read as part of the name, it made a child a top-level node."""
+    tabbed = tmp_path / "t.txt"
+    tabbed.write_text("Music | tunes\n\tJazz | jazz music\n  Rock | rock music\n")
+    with pytest.raises(TaxonomyError, match=r"t.txt:2: indent with spaces \(two per level\), got '\\t'"):
+        Taxonomy.from_files([tabbed])
+
+
+@pytest.mark.parametrize(
+    ("query", "args"),
+    [("is_ancestor", ("music", "music/music_genres/jaz")), ("top_category", ("music/music_genres/jaz",)),
+     ("sample_near", ("music/music_genres/jaz", Draws(np.random.default_rng(0))))],
+)
+def test_queries_on_an_unknown_node_raise_taxonomy_error(taxonomy: Taxonomy, query: str, args: tuple) -> None:
+    with pytest.raises(TaxonomyError, match=r"unknown taxonomy node 'music/music_genres/jaz' \(did you mean"):
+        getattr(taxonomy, query)(*args)

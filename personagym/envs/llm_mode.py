@@ -19,6 +19,7 @@ from personagym.llm.types import LLMBackend, Sampling
 from personagym.records import JudgeRecord, UserTurn
 from personagym.simulators.analyzer import ResponseAnalyzer
 from personagym.simulators.llm_renderer import LanguageSurface, SurfaceItem
+from personagym.suggest import ConfigFloat, ConfigInt
 
 
 class LLMOptions(BaseModel):
@@ -29,11 +30,11 @@ class LLMOptions(BaseModel):
     render: bool = Field(True, description="the LLM renderer writes the user's clean utterance")
     distract: bool = Field(True, description="the LLM distractor writes the noisy message of noised turns")
     judge: bool = Field(False, description="add an LLM judge's rubric score as an extra reward term")
-    judge_weight: float = Field(1.0, ge=0.0, le=10.0, description="the judge term lies in [0, judge_weight]")
-    attempts: int = Field(2, ge=1, le=10, description="tries per stage before the template fallback")
-    temperature: float = Field(0.7, ge=0.0, le=2.0)
-    max_tokens: int = Field(160, ge=8, le=4096, description="per user utterance")
-    history_turns: int = Field(4, ge=0, le=64, description="recent messages the renderer sees")
+    judge_weight: ConfigFloat = Field(1.0, ge=0.0, le=10.0, description="the judge term lies in [0, judge_weight]")
+    attempts: ConfigInt = Field(2, ge=1, le=10, description="tries per stage before the template fallback")
+    temperature: ConfigFloat = Field(0.7, ge=0.0, le=2.0)
+    max_tokens: ConfigInt = Field(160, ge=8, le=4096, description="per user utterance")
+    history_turns: ConfigInt = Field(4, ge=0, le=64, description="recent messages the renderer sees")
     cache: str | None = Field(None, description="path of an on-disk response cache (sqlite)")
 
 

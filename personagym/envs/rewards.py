@@ -30,7 +30,7 @@ from personagym.records import PreferenceState
 from personagym.simulators.persona import PersonaSchema
 from personagym.simulators.preferences import Assessment
 from personagym.simulators.taxonomy import TaxonomyError
-from personagym.suggest import did_you_mean
+from personagym.suggest import ConfigFloat, did_you_mean
 
 COMPONENTS = ("preference", "constraint", "style", "profile", "efficiency")
 ProfileItem = tuple[str, str]
@@ -41,11 +41,11 @@ class RewardWeights(BaseModel):
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    preference: float = Field(1.0, ge=0.0)
-    constraint: float = Field(2.0, ge=0.0)
-    style: float = Field(0.5, ge=0.0)
-    profile: float = Field(0.5, ge=0.0)
-    efficiency: float = Field(0.25, ge=0.0)
+    preference: ConfigFloat = Field(1.0, ge=0.0)
+    constraint: ConfigFloat = Field(2.0, ge=0.0)
+    style: ConfigFloat = Field(0.5, ge=0.0)
+    profile: ConfigFloat = Field(0.5, ge=0.0)
+    efficiency: ConfigFloat = Field(0.25, ge=0.0)
 
     @model_validator(mode="before")
     @classmethod

@@ -36,6 +36,7 @@ from personagym.simulators.preferences import (
     initial_state,
 )
 from personagym.simulators.renderers import SLOTS, TemplateRenderer
+from personagym.suggest import ConfigFloat
 
 #: Persona `domain` values (PPOpt) -> the task domain of the template bank they suggest.
 DOMAIN_HINTS: dict[str, str] = {
@@ -54,14 +55,14 @@ class UserConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    interest_topic_rate: float = Field(0.6, ge=0.0, le=1.0, description="P(request is about a liked topic)")
-    domain_hint_rate: float = Field(0.5, ge=0.0, le=1.0, description="P(request domain follows persona)")
-    attach_preference_rate: float = Field(0.3, ge=0.0, le=1.0, description="P(request states a preference)")
-    slot_rate: float = Field(0.7, ge=0.0, le=1.0, description="P(a template slot is filled)")
-    disclose_rate: float = Field(0.35, ge=0.0, le=1.0, description="P(volunteer a preference)")
-    end_base: float = Field(0.08, ge=0.0, le=1.0, description="P(goodbye) at the first reply")
-    end_per_turn: float = Field(0.04, ge=0.0, le=1.0, description="added P(goodbye) per turn")
-    correct_rate: float = Field(0.5, ge=0.0, le=1.0, description="P(correct own slip next turn)")
+    interest_topic_rate: ConfigFloat = Field(0.6, ge=0.0, le=1.0, description="P(request is about a liked topic)")
+    domain_hint_rate: ConfigFloat = Field(0.5, ge=0.0, le=1.0, description="P(request domain follows persona)")
+    attach_preference_rate: ConfigFloat = Field(0.3, ge=0.0, le=1.0, description="P(request states a preference)")
+    slot_rate: ConfigFloat = Field(0.7, ge=0.0, le=1.0, description="P(a template slot is filled)")
+    disclose_rate: ConfigFloat = Field(0.35, ge=0.0, le=1.0, description="P(volunteer a preference)")
+    end_base: ConfigFloat = Field(0.08, ge=0.0, le=1.0, description="P(goodbye) at the first reply")
+    end_per_turn: ConfigFloat = Field(0.04, ge=0.0, le=1.0, description="added P(goodbye) per turn")
+    correct_rate: ConfigFloat = Field(0.5, ge=0.0, le=1.0, description="P(correct own slip next turn)")
 
 
 @dataclass(slots=True)

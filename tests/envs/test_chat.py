@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import gymnasium as gym
+import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
 
@@ -256,3 +257,16 @@ def test_reward_components_are_plain_floats() -> None:
     components = info["reward_components"]
     assert all(type(v) is float for v in components.values()), components
     assert "-0.0" not in json.dumps(components)
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [
+    ({"reward_weights": {"style": True}}, r"invalid reward_weights: style: expected a number, not a bool \(got True\)"),
+    ({"user": {"end_base": "0.1"}}, r"invalid user: end_base: expected a number, not a string \(got '0.1'\)"),
+    ({"llm": {"attempts": 2.0}}, r"attempts: expected an integer, not a float"),
+])
+def test_config_numbers_refuse_bools_strings_and_floats_for_ints(kwargs: dict, match: str) -> None:
+    """Pydantic's lax mode read True as 1.0 and "0.1" as 0.1: a slip configured the env silently."""
+    with pytest.raises((ValueError, TypeError), match=match):
+        gym.make("PersonaGym/Chat-v0", **kwargs)
+    env = gym.make("PersonaGym/Chat-v0", reward_weights={"style": 1, "profile": np.float32(0.25)}).unwrapped
+    assert (env.weights.style, env.weights.profile) == (1.0, 0.25)

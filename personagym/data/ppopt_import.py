@@ -13,7 +13,6 @@ constraint and style components are what such a replay measures.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,14 @@ from personagym.envs.rewards import RewardWeights, reward_components, scalar_rew
 from personagym.records import Intent, NoiseLayer, NoiseRecord, Trajectory, Turn, UserTurn
 from personagym.simulators.analyzer import ResponseAnalyzer, shared_analyzer
 from personagym.simulators.persona import PersonaSchema, load_schema
-from personagym.simulators.ppopt import PPOptImportError, describe, field_of, persona_from_ppopt, strings_of
+from personagym.simulators.ppopt import (
+    PPOptImportError,
+    describe,
+    field_of,
+    parse_document,
+    persona_from_ppopt,
+    strings_of,
+)
 from personagym.simulators.preferences import assess, initial_state
 from personagym.simulators.sampler import PersonaSampler
 from personagym.suggest import did_you_mean
@@ -72,10 +78,12 @@ def import_conversations(paths: list[Path], schema: PersonaSchema | None = None)
         try:
             text = Path(path).read_text(encoding="utf-8")
             try:
-                doc = json.loads(text)
-            except json.JSONDecodeError as exc:
-                hint = "a PPOpt persona bank: check it with `personagym personas import`" if _is_bank(text) else exc
-                raise PPOptImportError(f"not a JSON interaction file ({hint})") from None
+                doc = parse_document(text)
+            except PPOptImportError:
+                if _is_bank(text):
+                    raise PPOptImportError("not a JSON interaction file (a PPOpt persona bank: check it with "
+                                           "`personagym personas import`)") from None
+                raise
             trajectory = conversation_to_trajectory(doc, schema, sampler, analyzer, source=str(path))
         except (OSError, UnicodeDecodeError, PPOptImportError) as exc:
             result.files.append({"file": str(path), "status": "failed", "reason": str(exc)})

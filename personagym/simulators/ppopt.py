@@ -163,6 +163,29 @@ def persona_from_ppopt(doc: dict[str, Any], schema: PersonaSchema, sampler: Pers
     return persona.model_copy(update={"persona_id": pid if key == "features" else f"{pid}-{persona.persona_id}"})
 
 
+def parse_document(text: str, yaml_bank: bool = False) -> Any:
+    """A file's JSON document (YAML with `yaml_bank`); an empty or unparsable file is one line saying so.
+
+    json's own message for an empty file is "Expecting value: line 1 column 1
+    (char 0)", and YAML's errors span several lines with a caret drawing.
+    """
+    if not text.strip():
+        raise PPOptImportError("empty file: expected a JSON object" if not yaml_bank else
+                               "empty file: expected a YAML persona bank")
+    if yaml_bank:
+        try:
+            return yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            raise PPOptImportError(f"not valid YAML{where}: {problem}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise PPOptImportError(f"not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+
+
 def import_files(paths: list[Path], schema: PersonaSchema) -> ImportReport:
     """Import PPOpt files; a file that cannot be mapped is reported, the others still import."""
     sampler = PersonaSampler(schema)
@@ -171,15 +194,15 @@ def import_files(paths: list[Path], schema: PersonaSchema) -> ImportReport:
         try:
             text = Path(path).read_text(encoding="utf-8")
             if Path(path).suffix in (".yaml", ".yml"):
-                n = check_bank(yaml.safe_load(text), schema)
+                n = check_bank(parse_document(text, yaml_bank=True), schema)
                 report.files.append({"file": str(path), "status": "bank", "dimensions": n})
                 continue
-            doc = json.loads(text)
+            doc = parse_document(text)
             if not isinstance(doc, dict):
                 raise PPOptImportError(f"top level: expected an object (a PPOpt persona or interaction), "
                                        f"got {describe(doc)}")
             persona = persona_from_ppopt(doc, schema, sampler)
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError, yaml.YAMLError, PPOptImportError) as exc:
+        except (OSError, UnicodeDecodeError, PPOptImportError) as exc:
             report.files.append({"file": str(path), "status": "failed", "reason": str(exc)})
             continue
         report.personas.append(persona)

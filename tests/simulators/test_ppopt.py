@@ -65,13 +65,20 @@ def test_bad_files_are_reported_and_the_rest_import(schema: PersonaSchema, tmp_p
     badvalue = tmp_path / "value.json"
     badvalue.write_text(json.dumps({"features": {"tone_pref": "wram"}}))
     broken = tmp_path / "broken.json"
-    broken.write_text("{not json")
-    report = import_files([good, misspelt, badvalue, broken], schema)
+    broken.write_text('{"features":\n  {not json')
+    empty = tmp_path / "empty.json"
+    empty.write_text("\n")
+    bank = tmp_path / "bank.yaml"
+    bank.write_text("dimensions:\n  - name: [tone\n")
+    report = import_files([good, misspelt, badvalue, broken, empty, bank], schema)
     assert [p.persona_id for p in report.personas] == ["x1"]
     reasons = {Path(f["file"]).name: f["reason"] for f in report.failed}
     assert "unknown PPOpt dimension 'tone_prf' (did you mean 'tone_pref'?)" in reasons["dim.json"]
     assert "unknown value 'wram' (did you mean 'warm'?)" in reasons["value.json"]
-    assert "broken.json" in reasons
+    assert reasons["broken.json"] == ("not valid JSON at line 2, column 4: "
+                                      "Expecting property name enclosed in double quotes")
+    assert reasons["empty.json"] == "empty file: expected a JSON object"  # json says "Expecting value: line 1 ..."
+    assert reasons["bank.yaml"].startswith("not valid YAML at line 3, column 1: ") and "\n" not in reasons["bank.yaml"]
 
 
 def test_map_features_rejects_non_objects(schema: PersonaSchema) -> None:
@@ -119,7 +126,7 @@ def test_files_of_the_wrong_shape_are_reported_and_the_rest_import(schema: Perso
         "null_values.yaml": "dimensions[0].values: expected a list, got null",
         "list_bank.yaml": 'top level: expected a persona bank object with a \'dimensions\' list, '
                           'got a list [{"name": "tone_pref"}]',
-        "empty.yaml": "top level: expected a persona bank object with a 'dimensions' list, got null",
+        "empty.yaml": "empty file: expected a YAML persona bank",
         "strategy.yaml": "no 'dimensions' list (a PPOpt persona bank has one); keys are layer_weights",
         "text_dims.yaml": 'dimensions: expected a list, got a string "tone_pref"',
     }

@@ -72,7 +72,8 @@ def unwrap_env(env: Any) -> Any:
     # looked up on the class and the instance dict: reading a property like last_user may raise before reset
     missing = [hook for hook in ENV_HOOKS if not (hasattr(type(base), hook) or hook in getattr(base, "__dict__", {}))]
     if missing:
-        raise TypeError(f"env must be a PersonaChatEnv (or a Gymnasium wrapper of one), got {type(base).__name__} "
+        raise TypeError(f"env must be a PersonaChatEnv (or a Gymnasium wrapper of one: the text envs Chat-v0, "
+                        f"ChatClean-v0, ChatNoisy-v0, LongTerm-v0), got {type(base).__name__} "
                         f"without {', '.join(missing)}")
     return base
 

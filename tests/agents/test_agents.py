@@ -254,6 +254,8 @@ def test_run_team_refuses_what_is_not_an_assistant_or_env() -> None:
         run_team(env, AssistantAgent("helper", model_client=_unused_client()))
     with pytest.raises(TypeError, match=r"env must be a PersonaChatEnv .* got object without areset"):
         run_team(object(), RecordingPolicy())
+    with pytest.raises(TypeError, match=r"the text envs Chat-v0, .* got StructuredChatEnv without"):
+        run_team(gym.make("PersonaGym/Structured-v0"), RecordingPolicy())
     with pytest.raises(ValueError, match=r"max_turns must be a positive int or None, got 0"):
         run_team(env, RecordingPolicy(), max_turns=0)
     with pytest.raises(ValueError, match=r"assistant name 'distractor' is taken"):

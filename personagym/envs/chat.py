@@ -74,7 +74,9 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
     ## Episode End
     ``terminated`` when the user says goodbye in the last session;
     ``truncated`` when the last session reaches ``max_turns`` answers.  A
-    session that hits ``max_turns`` before the last one moves to the next.
+    session that hits ``max_turns`` before the last one moves to the next:
+    the user takes the last answer in (the preferences react) without a reply,
+    and the observation is the next session's first request.
 
     ## Arguments
     ``sessions`` (1), ``max_turns`` (8), ``noise_rate`` (0.25) or a full
@@ -228,9 +230,14 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
                                  target_profile(state_before, self.schema))
         n_events = len(user.events)
         asked = self._last_user
-        reply = user.respond(answer, features)
-        assessment = user.last_assessment
         self._session_turns += 1
+        last_session = user.state.session >= self.sessions - 1
+        if self._session_turns >= self.max_turns and not last_session:
+            user.react(features)  # the session is cut here: the next one opens, no reply is heard
+            reply = None
+        else:
+            reply = user.respond(answer, features)
+        assessment = user.last_assessment
         components = reward_components(
             assessment,  # type: ignore[arg-type]
             profile=profile, ended=user.ended, satisfied=user.state.satisfaction >= 0.5,
@@ -243,7 +250,6 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
             reward_components=components, events=user.events[n_events:],
         ))
         terminated = truncated = new_session = False
-        last_session = user.state.session >= self.sessions - 1
         if user.ended or self._session_turns >= self.max_turns:
             if last_session:
                 terminated, truncated = user.ended, not user.ended

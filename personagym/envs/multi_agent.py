@@ -118,8 +118,10 @@ class PersonaChatParallelEnv(ParallelEnv[str, dict[str, Any], str | None]):
     A session's rewards sum to its final score.
 
     ## Episode End
-    A session ends when the user says goodbye, or when it has replied to the
-    assistant's ``max_turns``-th answer.  The last session's end ends the
+    A session ends when the user says goodbye, or at the assistant's
+    ``max_turns``-th answer: the user replies to it in the last session, and
+    in an earlier one takes it in silently and opens the next session (as
+    `PersonaChatEnv`: no reply the assistant never hears).  The last session's end ends the
     episode for both agents: ``terminations`` on a goodbye, ``truncations``
     otherwise.  Stepping a finished episode returns five empty dicts.
 
@@ -295,15 +297,21 @@ class PersonaChatParallelEnv(ParallelEnv[str, dict[str, Any], str | None]):
         profile = 0.0
         if profile_text is not None:
             profile = profile_f1(resolve_profile(profile_text, self.schema), target_profile(user.state, self.schema))
-        # the simulator's reply; spoken on the user's turn unless the user agent speaks itself
-        self._simulator_reply = user.respond(answer, features)
         self._session_turns += 1
+        cut = self._session_turns >= self.max_turns and user.state.session < self.sessions - 1
+        if cut:  # a session but the last ends at its turn limit: the user takes the answer in, says nothing more
+            user.react(features)
+        else:  # the simulator's reply; spoken on the user's turn unless the user agent speaks itself
+            self._simulator_reply = user.respond(answer, features)
         components = reward_components(
             user.last_assessment,  # type: ignore[arg-type] - respond() with features always assesses
             profile=profile, ended=user.ended, satisfied=user.state.satisfaction >= 0.5, max_turns=self.max_turns,
         )
         self._answer = answer
         self._transcript.append((ASSISTANT, answer))
+        if cut:  # as PersonaChatEnv: the next session opens, the user's turn to speak
+            user.next_session()
+            self._start_session(user.open_session())
         return scalar_reward(components, self.weights), {"reward_components": components}
 
     def _user_turn(self, action: str | None) -> tuple[float, dict[str, Any], bool]:

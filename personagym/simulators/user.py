@@ -132,6 +132,20 @@ class UserSimulator:
     def respond(self, assistant_text: str | None = None,
                 features: ResponseFeatures | None = None) -> UserTurn:
         """The user's next turn, reacting to the assistant's last answer (its features)."""
+        assessment = self._take_in(features)
+        return self._turn(self._decide(features, assessment))
+
+    def react(self, features: ResponseFeatures) -> Assessment:
+        """Take in the assistant's last answer without replying: the session is cut there (its turn limit).
+
+        The preference state reacts as in `respond` (satisfaction, satiation,
+        events), but nothing is decided or said: a reply nobody hears would
+        still count its disclosures as made.  No draws are made.
+        """
+        return self._take_in(features)  # type: ignore[return-value] - features given: always assessed
+
+    def _take_in(self, features: ResponseFeatures | None) -> Assessment | None:
+        """The turn's perception: the turn count moves on and the state reacts to the answer's features."""
         if self.ended:
             raise RuntimeError("the session has ended (the user said goodbye); call next_session()")
         self.state.turn += 1
@@ -141,7 +155,7 @@ class UserSimulator:
             self.events += self.process.react(self.state, assessment)
             self.events += self.process.expose(self.state, [n for n, _ in assessment.liked])
         self.last_assessment = assessment
-        return self._turn(self._decide(features, assessment))
+        return assessment
 
     def next_session(self) -> list[PreferenceEvent]:
         """Move to the next session: time passes and preferences drift and change."""

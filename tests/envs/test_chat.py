@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 
 import gymnasium as gym
 import numpy as np
@@ -270,3 +271,38 @@ def test_config_numbers_refuse_bools_strings_and_floats_for_ints(kwargs: dict, m
         gym.make("PersonaGym/Chat-v0", **kwargs)
     env = gym.make("PersonaGym/Chat-v0", reward_weights={"style": 1, "profile": np.float32(0.25)}).unwrapped
     assert (env.weights.style, env.weights.profile) == (1.0, 0.25)
+
+
+def _facts_said(trajectory) -> set[tuple[str, str]]:
+    """The facts the user's delivered turns state (what `UserSimulator` counts as disclosed)."""
+    facts = set()
+    for user in [t.user for t in trajectory.turns] + [trajectory.final_user]:
+        intent = user.intent
+        if intent.attribute is not None:
+            facts.add((intent.attribute, intent.value))
+        if intent.topic is not None and intent.kind in ("preference_disclosure", "clarification_answer"):
+            facts.add(("interest", intent.topic))
+    return facts
+
+
+def test_a_session_cut_at_the_turn_limit_says_nothing_more() -> None:
+    """At a non-final session's turn limit the user reacts to the answer and says nothing the assistant never hears.
+
+    The reply used to be written and thrown away (the next session's request
+    replaced it), yet its disclosures counted as said: the user would never
+    volunteer those facts again, in any later session.
+    """
+    env = gym.make("PersonaGym/LongTerm-v0", max_turns=3).unwrapped
+    tracker = make_policy("tracker", env=env, seed=0)
+    cut = 0
+    for seed in range(30):
+        obs, _ = env.reset(seed=seed)
+        done = False
+        while not done:
+            obs, _, terminated, truncated, _ = env.step(tracker.act(obs))
+            done = terminated or truncated
+        trajectory = env.trajectory()
+        assert env.user._memory.disclosed <= _facts_said(trajectory), seed
+        answers = Counter(t.session for t in trajectory.turns)
+        cut += sum(n == 3 for session, n in answers.items() if session < trajectory.final_user.session)
+    assert cut >= 10  # sessions that ended at the turn limit, the case under test

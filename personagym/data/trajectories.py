@@ -99,9 +99,14 @@ def write_lines(lines: Iterable[str], path: PathLike) -> int:
 
 
 def read_jsonl(path: PathLike) -> Iterator[Trajectory]:
-    """Yield the trajectories of a JSON-lines file; a bad line raises ValueError naming file, line and field."""
+    """Yield the trajectories of a JSON-lines file; a bad line raises ValueError naming file, line and field.
+
+    A UTF-8 byte-order mark at the start (editors on Windows write one) is skipped.
+    """
     with open(path, "rb") as f:
         for lineno, line in enumerate(f, start=1):
+            if lineno == 1:
+                line = line.removeprefix(b"\xef\xbb\xbf")
             if not line.strip():
                 continue
             try:

@@ -21,7 +21,7 @@ from personagym.envs.rewards import (
     scalar_reward,
     target_profile,
 )
-from personagym.envs.spaces import UnicodeText
+from personagym.envs.spaces import UnicodeText, unicode_problem
 from personagym.llm.runner import LoopRunner
 from personagym.llm.types import LLMBackend
 from personagym.profile_format import split_profile
@@ -209,6 +209,9 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
         """Raise if `step(action)` cannot run now: the action is not a str, or no episode is running."""
         if not isinstance(action, str):
             raise TypeError(f"action must be a str (the assistant's message), got {type(action).__name__}")
+        problem = unicode_problem(action)
+        if problem is not None:
+            raise ValueError(f"action must be Unicode text: {problem}")
         if self.user is None:
             raise RuntimeError("call reset() before step()")
         if self._done:

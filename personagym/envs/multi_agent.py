@@ -40,7 +40,7 @@ from personagym.envs.rewards import (
     scalar_reward,
     target_profile,
 )
-from personagym.envs.spaces import UnicodeText
+from personagym.envs.spaces import UnicodeText, unicode_problem
 from personagym.llm.runner import LoopRunner
 from personagym.llm.types import LLMBackend
 from personagym.profile_format import format_profile, split_profile
@@ -393,6 +393,9 @@ class PersonaChatParallelEnv(ParallelEnv[str, dict[str, Any], str | None]):
             if not isinstance(action, str):
                 raise TypeError(f"action for agent {agent!r} must be a str (or None), "
                                 f"got {type(action).__name__} {_preview(action)}")
+            problem = unicode_problem(action)
+            if problem is not None:
+                raise ValueError(f"action for agent {agent!r} must be Unicode text: {problem}")
             raise ValueError(f"action for agent {agent!r} is not in its action space {space}: "
                              f"{_preview(action)} has {len(action)} characters")
         if self._active == ASSISTANT and actions.get(ASSISTANT) is None:

@@ -35,8 +35,8 @@ class UnicodeText(Text):
         super().__init__(max_length, min_length=min_length, charset=SAMPLE_CHARSET, seed=seed)
 
     def contains(self, x: Any) -> bool:
-        """True for any string within the length bounds, whatever its characters."""
-        return isinstance(x, str) and self.min_length <= len(x) <= self.max_length
+        """True for any string of Unicode text within the length bounds, whatever its characters."""
+        return isinstance(x, str) and self.min_length <= len(x) <= self.max_length and unicode_problem(x) is None
 
     def __repr__(self) -> str:
         return f"UnicodeText({self.min_length}, {self.max_length})"
@@ -50,6 +50,22 @@ class UnicodeText(Text):
 
     def __hash__(self) -> int:
         return hash((UnicodeText, self.min_length, self.max_length))
+
+
+def unicode_problem(text: str) -> str | None:
+    """Why `text` is not Unicode text that can be written (UTF-8, JSON, Arrow), or None if it is.
+
+    A Python str can hold lone surrogates (bytes decoded with
+    ``errors="surrogateescape"``, a broken JSON escape); a trajectory holding
+    one cannot be written, so the shard or file it belongs to would fail.
+    """
+    if text.isascii():
+        return None
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return f"a lone surrogate {text[exc.start]!r} at position {exc.start} is not Unicode text"
+    return None
 
 
 class TextRows(Sequence[str]):
@@ -76,7 +92,7 @@ class TextRows(Sequence[str]):
         row = self._codes[index]
         ends = np.flatnonzero(row < 0)
         row = row[: ends[0]] if ends.size else row
-        return row.astype("<u4").tobytes().decode("utf-32-le", "surrogatepass")
+        return row.astype("<u4").tobytes().decode("utf-32-le")
 
     def __iter__(self) -> Iterator[str]:
         return (self[i] for i in range(len(self)))
@@ -107,11 +123,14 @@ def _read_unicode_from_shared_memory(space: UnicodeText, shared_memory: Any, n: 
 
 @write_to_shared_memory.register(UnicodeText)
 def _write_unicode_to_shared_memory(space: UnicodeText, index: int, value: str, shared_memory: Any) -> None:
+    problem = unicode_problem(value) if isinstance(value, str) else None
+    if problem is not None:
+        raise ValueError(f"observation must be Unicode text: {problem}")
     if not space.contains(value):
         got = f"str of length {len(value)}" if isinstance(value, str) else type(value).__name__
         raise ValueError(f"observation must be a str of at most {space.max_length} characters, got {got}")
     size = space.max_length
-    codes = np.frombuffer(value.encode("utf-32-le", "surrogatepass"), dtype="<i4")
+    codes = np.frombuffer(value.encode("utf-32-le"), dtype="<i4")
     row = np.frombuffer(shared_memory.get_obj(), dtype=np.int32)[index * size : (index + 1) * size]
     row[: len(codes)] = codes
     row[len(codes) :] = -1

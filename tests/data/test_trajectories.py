@@ -333,6 +333,13 @@ def test_writers_refuse_non_trajectories(trajectories: list[Trajectory], tmp_pat
         write_jsonl([trajectories[0], trajectories[0].model_dump()], tmp_path / "t.jsonl")  # type: ignore[list-item]
 
 
+def test_a_byte_order_mark_is_skipped(trajectories: list[Trajectory], tmp_path: Path) -> None:
+    path = tmp_path / "t.jsonl"
+    write_jsonl(trajectories, path)
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())  # as "UTF-8 with BOM" editors save it
+    assert list(read_jsonl(path)) == trajectories
+
+
 def test_corrupted_line_names_file_and_line(trajectories: list[Trajectory], tmp_path: Path) -> None:
     path = tmp_path / "t.jsonl"
     write_jsonl(trajectories, path)

@@ -97,6 +97,10 @@ def test_bad_actions_and_order() -> None:
         env.step(42)
     with pytest.raises(TypeError, match="got NoneType"):
         env.step(None)
+    with pytest.raises(ValueError, match=r"Unicode text: a lone surrogate '\\udcff' at position 3"):
+        env.step("caf\udcff")  # bytes decoded with errors="surrogateescape": the trajectory could not be written
+    assert env.trajectory().turns == []
+    env.step("café ☕")
     _, _, _, _, info = env.step("x" * 20_000)
     assert info["action_truncated"] is True
     assert len(env.trajectory().turns[-1].assistant) == env.max_action_chars

@@ -238,6 +238,8 @@ def test_bad_actions_name_the_agent_and_action() -> None:
     env.reset(seed=0)
     with pytest.raises(TypeError, match=r"action for agent 'simulated_user' must be a str .*got int 42"):
         env.step({SIMULATED_USER: 42})
+    with pytest.raises(ValueError, match=r"agent 'simulated_user' must be Unicode text: a lone surrogate"):
+        env.step({SIMULATED_USER: "hi \ud800"})
     with pytest.raises(ValueError, match=r"agent 'simulated_user' is not in its action space .*5000 characters"):
         env.step({SIMULATED_USER: "x" * 5000})
     with pytest.raises(ValueError, match=r"unknown agent 'user'; expected one of 'assistant', 'simulated_user'"):

@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Role = Literal["system", "user", "assistant"]
 
@@ -92,6 +92,22 @@ class Completion(BaseModel):
     cached: bool = False
     attempts: int = 1
     error: str | None = None
+
+    @field_validator("text")
+    @classmethod
+    def _unicode_text(cls, text: str) -> str:
+        """Lone surrogates (a JSON body may escape one, "\\ud800") become U+FFFD; a surrogate pair, its character.
+
+        A str holding one is not Unicode text: the env refuses it as an
+        action, and a trajectory holding it could not be written.
+        """
+        if text.isascii():
+            return text
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+        return text
 
     @property
     def ok(self) -> bool:

@@ -112,6 +112,12 @@ def test_check_output_rejects_unusable_output(request_: ChatRequest, completion:
         check_output(request_, completion)
 
 
+def test_completion_text_is_unicode_text() -> None:
+    """A JSON body can escape lone surrogates; the env would refuse such text as an action."""
+    assert Completion(text="a\ud800b \ud83d\ude00 é").text == "a\ufffdb \U0001f600 é"
+    assert Completion(text="plain").text == "plain"
+
+
 def test_check_output_accepts_valid_output() -> None:
     check_output(chat("x", structured=StructuredOutput(regex="[0-9]{3}")), Completion(text="123"))
     check_output(chat("x", structured=StructuredOutput(json_schema=PERSON_SCHEMA)), Completion(text="{}"))

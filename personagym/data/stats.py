@@ -146,8 +146,11 @@ def _distribution(values: list[float], histogram: bool = True) -> dict[str, Any]
     """Mean, median, min, max (and a histogram) of some values; the same keys, None-valued, when there are none."""
     if not values:
         return {"mean": None, "median": None, "min": None, "max": None, **({"histogram": {}} if histogram else {})}
-    out: dict[str, Any] = {"mean": round(statistics.fmean(values), 4), "median": round(statistics.median(values), 4),
-                           "min": min(values), "max": max(values)}
+    lo, hi = min(values), max(values)
+    out: dict[str, Any] = {"mean": round(statistics.fmean(values), 4),
+                           "median": round(float(statistics.median(values)), 4),  # float for counts too: one type
+                           "min": round(lo, 4) if isinstance(lo, float) else lo,
+                           "max": round(hi, 4) if isinstance(hi, float) else hi}
     if histogram:
         out["histogram"] = {str(k): v for k, v in sorted(Counter(values).items())}
     return out

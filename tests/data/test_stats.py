@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from personagym.cli import app
 from personagym.data.generate import generate, load_manifest, persona_seed, read_generated
-from personagym.data.stats import _card_text, _stats, dataset_stats, write_card
+from personagym.data.stats import _card_text, _distribution, _stats, dataset_stats, write_card
 from personagym.data.tally import Tally
 from personagym.data.trajectories import from_row, trajectory_features
 from tests.data.gen_policy import FAIL_PERSONA_SEED
@@ -198,6 +198,14 @@ def test_the_card_s_call_and_command_reproduce_the_shards(tiny: Path, tmp_path: 
     result = CliRunner().invoke(app, [subcommand, *(str(tmp_path / "cli") if arg == "DIR" else arg for arg in args)])
     assert result.exit_code == 0, result.output
     assert {path.name: path.read_bytes() for path in (tmp_path / "cli").glob("shard-*")} == shards
+
+
+def test_a_distribution_has_one_type_per_key_and_rounded_floats() -> None:
+    odd, even = _distribution([1, 2, 3], histogram=False), _distribution([1, 2], histogram=False)
+    assert odd == {"mean": 2.0, "median": 2.0, "min": 1, "max": 3} and type(odd["median"]) is float
+    assert even["median"] == 1.5  # a median of counts is a float whether or not it falls on a count
+    rewards = _distribution([0.123456789, -2.987654321], histogram=False)
+    assert (rewards["min"], rewards["max"]) == (-2.9877, 0.1235)
 
 
 def test_stats_of_no_trajectories_keep_their_keys_and_the_card_shows_dashes(run: Path) -> None:

@@ -2,8 +2,11 @@
 
 Components (all in `info["reward_components"]`):
 
-* ``preference``: intensity-weighted liked topics mentioned minus disliked
-  topics recommended, in [-1, 1];
+* ``preference``: intensity-weighted liked topics minus disliked topics the
+  answer puts forward (names with any stance but a warning), in [-1, 1]; an
+  answer naming more than a handful of entities has each liked one count less
+  (`personagym.simulators.preferences.ATTENTION`), so listing the taxonomy
+  does not pay;
 * ``constraint``: 0 when the answer respects every hard constraint, -1 per
   violation (a forbidden item offered) — a hard penalty;
 * ``style``: fraction of the user's style preferences the answer met, in [0, 1];

@@ -50,6 +50,9 @@ WARN_CUES = (
     "don't suggest", "do not suggest", "avoid", "avoiding", "don't", "do not", "skip", "stay away from",
     "steer clear", "instead of", "rather than", "allergic", "unsafe", "not safe", "isn't safe", "never",
     "cut out", "be careful with", "watch out for", "bad idea", "not a good idea",
+    # disparagement and the user's own dislikes ("Jazz is awful", "since you dislike jazz"): not an offer
+    "dislike", "dislikes", "hate", "hates", "can't stand", "not a fan of", "not into", "awful", "terrible",
+    "overrated", "boring",
 )  # fmt: skip
 #: Cues that mark a mention as a recommendation.
 RECOMMEND_CUES = (

@@ -54,6 +54,12 @@ FORMALITY_TARGET: dict[str, float] = {
     "highly_formal": 1.0,
 }
 LIST_FORMATS = frozenset({"bullets", "numbered_steps", "outline", "checklist", "pros_cons", "qa"})
+#: Suggestions a user weighs in one answer.  An answer that puts more entities
+#: forward (any stance but "warn") has each liked one count ATTENTION / n of its
+#: intensity: in a list of hundreds of names the good ones drown, so naming the
+#: whole taxonomy earns about nothing.  Disliked and forbidden items put forward
+#: still count in full: they sting wherever they are.
+ATTENTION = 6
 
 
 class PreferenceConfig(BaseModel):
@@ -116,6 +122,17 @@ class Assessment:
         return max(-1.0, min(1.0, score))
 
 
+def layout(features: ResponseFeatures) -> str:
+    """How an answer is laid out: "table", "list", "narrative" (neither), or "mixed" (both).
+
+    An answer with both a table and a list hedges between layouts; it meets no
+    format preference, or one answer could meet them all.  A table is not prose.
+    """
+    if features.has_table:
+        return "mixed" if features.has_list else "table"
+    return "list" if features.has_list else "narrative"
+
+
 def initial_state(persona: Persona, schema: PersonaSchema) -> PreferenceState:
     """The preference state at time 0 of a persona.
 
@@ -143,11 +160,20 @@ def snapshot(state: PreferenceState) -> PreferenceState:
 
 
 def assess(state: PreferenceState, features: ResponseFeatures, schema: PersonaSchema) -> Assessment:
-    """The user's view of an answer: liked/disliked mentions, violations, style fit."""
+    """The user's view of an answer: liked/disliked mentions, violations, style fit.
+
+    An entity is put forward unless the answer warns against it: a disliked one
+    counts against the answer however it is named (naming it without a
+    recommendation cue is still offering it), a forbidden one is a violation,
+    and a liked one weighs its interest's intensity, less when the answer puts
+    forward more than `ATTENTION` entities.
+    """
     tax = schema.taxonomy
     nodes, paths = tax.nodes, tax.paths
     out = Assessment(answered=features.word_count > 0)
     forbidden = set(state.forbidden_tags)
+    put_forward = sum(m.stance != "warn" for m in features.mentions)
+    attention = min(1.0, ATTENTION / put_forward) if put_forward else 1.0
     for mention in features.mentions:
         node = nodes.get(mention.node)
         if node is None:
@@ -160,8 +186,8 @@ def assess(state: PreferenceState, features: ResponseFeatures, schema: PersonaSc
             if interest is None:
                 continue
             if interest.polarity > 0 and mention.stance != "warn":
-                out.liked.append((mention.node, interest.intensity))
-            elif interest.polarity < 0 and mention.stance == "recommend":
+                out.liked.append((mention.node, interest.intensity * attention))
+            elif interest.polarity < 0 and mention.stance != "warn":
                 out.disliked.append((mention.node, interest.intensity))
             break
     out.violations.extend(t for t in features.violated_tags if t in forbidden)
@@ -171,13 +197,9 @@ def assess(state: PreferenceState, features: ResponseFeatures, schema: PersonaSc
         lo, hi = LENGTH_RANGES[length]
         out.style_checks["length_pref"] = lo <= features.word_count <= hi
     fmt = attrs.get("format_pref_primary")
-    if isinstance(fmt, str) and fmt != "others":
-        if fmt == "table":
-            out.style_checks["format_pref_primary"] = features.has_table
-        elif fmt in LIST_FORMATS:
-            out.style_checks["format_pref_primary"] = features.has_list
-        elif fmt == "narrative":
-            out.style_checks["format_pref_primary"] = not features.has_list
+    wanted = "list" if isinstance(fmt, str) and fmt in LIST_FORMATS else fmt
+    if wanted in ("table", "list", "narrative"):
+        out.style_checks["format_pref_primary"] = layout(features) == wanted
     formality = attrs.get("formality_level")
     if isinstance(formality, str) and formality in FORMALITY_TARGET:
         out.style_checks["formality_level"] = abs(features.formality - FORMALITY_TARGET[formality]) <= 0.3

@@ -147,6 +147,21 @@ def test_warn_cues(analyzer: ResponseAnalyzer, taxonomy: Taxonomy, text: str) ->
     assert stances(analyzer, text) == {taxonomy.resolve("sushi"): "warn"}
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Sushi is awful.",
+        "Honestly, sushi is overrated.",
+        "I hate sushi.",
+        "Since you dislike sushi, here is something else.",
+        "You are not a fan of sushi.",
+    ],
+)
+def test_disparaging_a_mention_is_no_offer(analyzer: ResponseAnalyzer, taxonomy: Taxonomy, text: str) -> None:
+    # neutral would count as putting sushi forward: liked credit for running it down
+    assert stances(analyzer, text) == {taxonomy.resolve("sushi"): "warn"}
+
+
 @pytest.mark.parametrize("text", ["Sushi is tasty.", "There is no better place in town for sushi."])
 def test_neutral_without_governing_cue(analyzer: ResponseAnalyzer, taxonomy: Taxonomy, text: str) -> None:
     # "no" governs only a mention at most two words away

@@ -10,6 +10,7 @@ from personagym.records import MentionFeature, ResponseFeatures
 from personagym.rng import Draws
 from personagym.simulators.persona import PersonaSchema
 from personagym.simulators.preferences import (
+    ATTENTION,
     PreferenceConfig,
     PreferenceProcess,
     assess,
@@ -119,6 +120,64 @@ def test_violation_is_detected(schema, taxonomy) -> None:
     assert a.violations
     warned = assess(state, ResponseFeatures(mentions=[MentionFeature(node=steak, stance="warn")]), schema)
     assert not warned.violations
+
+
+def test_a_liked_mention_drowns_in_a_list_of_many(schema, taxonomy) -> None:
+    from personagym.records import Persona
+
+    persona = next(p for p in (PersonaSampler(schema).sample(i) for i in range(50))
+                   if any(i.polarity > 0 for i in p.interests) and any(i.polarity < 0 for i in p.interests))
+    state = initial_state(persona, schema)
+    liked = next(n for n, i in state.interests.items() if i.polarity > 0)
+    disliked = next(n for n, i in state.interests.items() if i.polarity < 0)
+    interesting = {a for n in state.interests for a in taxonomy.paths[n]}
+    others = [n for n in taxonomy.ids if not taxonomy.nodes[n].tags
+              and interesting.isdisjoint(taxonomy.paths[n]) and n not in interesting][:300]
+    intensity = state.interests[liked].intensity
+
+    assert len(others) == 300
+
+    def liked_weight(*mentions: MentionFeature) -> float:
+        features = ResponseFeatures(mentions=[MentionFeature(node=liked), *mentions], word_count=9)
+        return sum(w for _, w in assess(state, features, schema).liked)
+
+    few = [MentionFeature(node=n, stance="recommend") for n in others[: ATTENTION - 1]]
+    assert liked_weight(*few) == pytest.approx(intensity)  # a normal answer: full weight
+    many = [MentionFeature(node=n) for n in others]
+    assert liked_weight(*many) == pytest.approx(intensity * ATTENTION / 301)  # the whole taxonomy: next to nothing
+    warned = [MentionFeature(node=n, stance="warn") for n in others]
+    assert liked_weight(*warned) == pytest.approx(intensity)  # warnings put nothing forward
+    pushed = [MentionFeature(node=disliked, stance="recommend")] + [MentionFeature(node=n) for n in others]
+    drowned = assess(state, ResponseFeatures(mentions=pushed, word_count=9), schema)
+    assert drowned.disliked == [(disliked, state.interests[disliked].intensity)]  # a dislike stings in full
+    vegan = initial_state(Persona(persona_id="p", attributes={"diet": "vegan"}, interests=[], summary=""), schema)
+    steak = next(n for n in taxonomy.ids if "beef" in taxonomy.nodes[n].tags)
+    crowded = [MentionFeature(node=n) for n in (*others, steak)]
+    assert assess(vegan, ResponseFeatures(mentions=crowded, word_count=9), schema).violations
+
+
+@pytest.mark.parametrize(("stance", "counts"), [("recommend", True), ("neutral", True), ("warn", False)])
+def test_a_disliked_entity_counts_unless_warned_against(schema, personas, stance: str, counts: bool) -> None:
+    # naming a disliked thing without a cue word ("Options: horror films, ...") still offers it
+    persona = next(p for p in personas if any(i.polarity < 0 for i in p.interests))
+    state = initial_state(persona, schema)
+    disliked = next(n for n, i in state.interests.items() if i.polarity < 0)
+    features = ResponseFeatures(mentions=[MentionFeature(node=disliked, stance=stance)], word_count=9)
+    assert bool(assess(state, features, schema).disliked) == counts
+
+
+@pytest.mark.parametrize("fmt", ["table", "bullets", "numbered_steps", "narrative"])
+def test_an_answer_with_a_table_and_a_list_meets_no_format(schema, personas, fmt: str) -> None:
+    state = initial_state(personas[0], schema)
+    state.attributes = {"format_pref_primary": fmt}
+
+    def meets(**layout: bool) -> bool:
+        return assess(state, ResponseFeatures(word_count=9, **layout), schema).style_checks["format_pref_primary"]
+
+    assert not meets(has_table=True, has_list=True)  # hedging between layouts meets none
+    assert meets(has_table=True) == (fmt == "table")  # a table is not prose
+    assert meets(has_list=True) == (fmt not in ("table", "narrative"))
+    assert meets() == (fmt == "narrative")
 
 
 @pytest.mark.parametrize(

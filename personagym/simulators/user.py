@@ -184,19 +184,23 @@ class UserSimulator:
             right, wrong = mem.slip
             mem.slip = None
             return Intent(kind="correction", topic=right, wrong=wrong)
-        if features is not None and (features.questions > 0 or features.asked_about):
-            return self._clarification(features)
-        if assessment is not None:
-            missed = [k for k, ok in assessment.style_checks.items() if not ok]
-            if missed and d.random() < 0.6:
-                return self._style_complaint(d.choice(missed))
         p_end = cfg.end_base + cfg.end_per_turn * state.turn
         if self.state.attributes.get("patience") == "low":
             p_end += 0.05
         if state.satisfaction < 0.3:
             p_end += 0.2
+        if features is not None and (features.questions > 0 or features.asked_about):
+            # a question does not hold a user who is done: else a trailing "Anything else?" kept every
+            # user talking to the turn limit, and answers summed over more turns (+60% for the tracker)
+            if d.random() < p_end:
+                return self._goodbye()
+            return self._clarification(features)
+        if assessment is not None:
+            missed = [k for k, ok in assessment.style_checks.items() if not ok]
+            if missed and d.random() < 0.6:
+                return self._style_complaint(d.choice(missed))
         if d.random() < p_end:
-            return Intent(kind="goodbye", polarity=1 if state.satisfaction >= 0.5 else -1)
+            return self._goodbye()
         if assessment is not None and assessment.liked and d.random() < 0.5:
             level = "high" if state.satisfaction > 0.8 else "medium" if state.satisfaction > 0.5 else "low"
             return Intent(kind="feedback", polarity=1, level=level)
@@ -205,6 +209,10 @@ class UserSimulator:
             if disclosure is not None:
                 return disclosure
         return self._request()
+
+    def _goodbye(self) -> Intent:
+        """Leaving, content or not."""
+        return Intent(kind="goodbye", polarity=1 if self.state.satisfaction >= 0.5 else -1)
 
     def _interest_of(self, node: str):
         for ancestor in reversed(self.taxonomy.paths[node]):

@@ -7,7 +7,8 @@ from collections import Counter
 
 import pytest
 
-from personagym.rollout import make_env, rollout, summarize
+from personagym.policies import make_policy
+from personagym.rollout import make_env, reset_policy, rollout, summarize
 from personagym.simulators.persona import PersonaSchema
 from personagym.simulators.sampler import PersonaSampler
 
@@ -67,3 +68,33 @@ def test_keyword_stuffing_scores_below_the_tracker(schema: PersonaSchema, tracke
     assert _below_beyond_ci(stuffed["reward"], tracker), (stuffed["reward"], tracker)
     # its few liked hits drown in the list: less preference per turn than the tracker's handful of picks
     assert stuffed["components"]["preference"]["mean"] < 1.0
+
+
+class TrailingQuestion:
+    """The tracker's answer with "Anything else you'd like?" after it, every turn.
+
+    The simulated user answered any question before considering leaving, so
+    the question kept every user to the turn limit and the summed reward grew
+    with the episode: this scored about 6.3 against the tracker's 3.8.
+    """
+
+    name = "trailing_question"
+
+    def __init__(self) -> None:
+        env = make_env(ENV_ID)
+        self.tracker = make_policy("tracker", env=env, seed=SEED)
+        env.close()
+
+    def reset(self, seed: int | None = None) -> None:
+        """Start the wrapped tracker's episode."""
+        reset_policy(self.tracker, seed)
+
+    def act(self, observation: dict) -> str:
+        """The tracker's answer and a question that asks for nothing in particular."""
+        return self.tracker.act(observation) + " Anything else you'd like?"
+
+
+def test_a_trailing_question_does_not_keep_the_user_talking(tracker: dict) -> None:
+    asking = summarize(rollout(ENV_ID, TrailingQuestion(), EPISODES, seed=SEED))
+    assert asking["reward"]["mean"] < tracker["mean"], (asking["reward"], tracker)
+    assert asking["terminated_fraction"] > 0.5  # users still say goodbye before the turn limit

@@ -22,29 +22,69 @@ _SENTENCE_START = re.compile(r"([.!?]\s+)([a-z])")
 _SPACES = re.compile(r"[ \t]{2,}")
 _SPACE_BEFORE_PUNCT = re.compile(r" +([,.!?;:])")
 _UNTIDY = re.compile(r"  | [,.?!]")  # what `_tidy` may have to fix (a cheap test first)
+_PRONOUN_I = re.compile(r"\bi\b")
+# Words starting with a vowel letter but a consonant sound ("a unique", "a European", "a one-day").
+_VOWEL_LETTER_CONSONANT_SOUND = re.compile(r"(?:uni|use|usu|ute|uto|uk|eu|one\b|once\b)", re.IGNORECASE)
+
+
+def fix_pronoun(phrase: str) -> str:
+    """Capitalise the pronoun 'i' in a lowercase phrase."""
+    return _PRONOUN_I.sub("I", phrase) if "i" in phrase else phrase
+
+
+def article_for(word: str) -> str:
+    """The indefinite article ("a" or "an") that `word` takes, by its first letter.
+
+    Acronyms (two capitals first) are left alone by the caller: their article
+    follows how the letters are spoken ("an SUV", "a NASA tour"), not spelt.
+    """
+    if word and word[0] in "AEIOUaeiou" and not _VOWEL_LETTER_CONSONANT_SOUND.match(word):
+        return "an"
+    return "a"
 
 
 @dataclass(slots=True)
 class Segment:
-    """A piece of an utterance: plain words, an entity carrying a PKI, or a slot phrase."""
+    """A piece of an utterance: plain words, an entity carrying a PKI, or a slot phrase.
+
+    ``aside`` marks words after the request proper (an attached preference, a
+    closer such as "Thanks!", a goodbye suffix, an emoji): clauses the noise
+    adds to the request go before them, not after "Thanks!".
+    """
 
     text: str
     kind: int = PLAIN
     pki: int = -1
     slot: str | None = None
+    aside: bool = False
 
 
 @dataclass(slots=True)
 class Draft:
-    """Segments plus the PKIs they express (a PKI survives only with its segment)."""
+    """Segments plus the PKIs they express (a PKI survives only with its segment).
+
+    ``intent`` is the kind of intent rendered and ``asks`` whether the
+    utterance asks the assistant to do something (a task request, or a
+    complaint asking for a better answer): noise that only makes sense in a
+    request (delegating a choice, contradictory instructions, "like last
+    time") leaves other utterances alone.  ``casual`` is set once the noise
+    has lowercased the utterance, so that words it adds later match.
+    """
 
     segments: list[Segment] = field(default_factory=list)
     pkis: list[PKI] = field(default_factory=list)
+    intent: str = ""
+    asks: bool = False
+    casual: bool = False
 
-    def plain(self, text: str) -> None:
-        """Append plain words."""
+    def plain(self, text: str, aside: bool = False) -> None:
+        """Append plain words (``aside``: after the request proper, see `Segment`)."""
         if text:
-            self.segments.append(Segment(text))
+            self.segments.append(Segment(text, aside=aside))
+
+    def cased(self, phrase: str) -> str:
+        """A phrase to add, in the utterance's case: lowercase once casual, else with the pronoun "I"."""
+        return phrase.lower() if self.casual else fix_pronoun(phrase)
 
     def entity(self, text: str, pki: PKI | None) -> None:
         """Append an entity (a taxonomy name or an attribute phrase), with its PKI if any."""
@@ -68,12 +108,16 @@ class Draft:
         spans: dict[int, tuple[int, int]] = {}
         pos = 0
         space = False  # the text so far ends with a space
+        after_plain = False  # the previous piece is plain words (which may end in an article)
         for seg in self.segments:
             t = seg.text
             if not t:
                 continue
             if space and t[0] == " ":
                 t = t.lstrip(" ")
+            if seg.kind != PLAIN and after_plain and space:
+                pos += _agree_article(parts, t)
+            after_plain = seg.kind == PLAIN
             if seg.kind == ENTITY and seg.pki >= 0:
                 spans[seg.pki] = (pos, pos + len(t))
             parts.append(t)
@@ -97,6 +141,33 @@ class Draft:
             pki.start, pki.end, pki.evidence = start, end, text[start:end]
             pkis.append(pki)
         return text, pkis
+
+
+def _agree_article(parts: list[str], word: str) -> int:
+    """Make the article ending ``parts[-1]`` agree with the entity or slot `word` that follows it.
+
+    A template writes "a {topic} theme" for any topic, and noise may swap the
+    entity for its parent or an alias, so "a"/"an" is settled here, where the
+    words meet.  Returns how many characters ``parts[-1]`` grew by (-1, 0 or 1).
+    """
+    last = parts[-1]
+    if last.endswith(("a ", "A ")):
+        article = last[-2:-1]
+    elif last.endswith(("an ", "An ")):
+        article = last[-3:-1]
+    else:
+        return 0
+    before = len(last) - len(article) - 1
+    if before > 0 and last[before - 1].isalnum():
+        return 0  # the end of a longer word ("Panama ", "can ")
+    if len(word) > 1 and word[0].isupper() and word[1].isupper():
+        return 0  # an acronym: see `article_for`
+    wanted = article_for(word)
+    if wanted == article.lower() or word[:1] in "Hh":
+        return 0  # agrees, or "an" before a silent h ("an hour") that spelling cannot tell
+    wanted = wanted.capitalize() if article[0].isupper() else wanted
+    parts[-1] = last[:before] + wanted + " "
+    return len(wanted) - len(article)
 
 
 def _capitalize(m: re.Match[str]) -> str:

@@ -14,6 +14,15 @@ Semantic awareness: edits work on segments, so typos never corrupt an entity
 name; a vague entity is its taxonomy parent; a mind change swaps an entity for
 a neighbour drawn with probability decreasing in taxonomy distance.  The
 ground truth never changes; the PKIs record what the text now expresses.
+
+Noise fits the utterance: strategies that only make sense in a request
+(urgency, "like last time", contradictory instructions, an ambiguous
+"sort this out") apply to task requests and complaints, delegating a choice
+("your call") to task requests only, and never in place of a fact that is not
+a style preference (an allergy is not "whatever you'd go with").  A goodbye
+or a disclosure gets typos, casual wording, fragments, side questions, mind
+changes and vague values instead; when the chosen layer has nothing that
+fits, the utterance stays clean.
 """
 
 from __future__ import annotations
@@ -55,6 +64,7 @@ DEFAULT_STRATEGIES: dict[str, dict[str, float]] = {
 }  # fmt: skip
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z']+")
+_PRONOUN_START = re.compile(r"I\b")  # "I", "I'm", "I'd": stays capitalised mid-sentence
 _KEYBOARD = ["qwertyuiop", "asdfghjkl", "zxcvbnm"]
 _FRAME = re.compile(
     r"^(?:(?:hi|hello|hey)[,!.]?\s+)?(?:(?:can|could|would) you\s+(?:please\s+)?|please\s+|"
@@ -164,6 +174,7 @@ class _LexiconTables:
     misspellings: dict[str, list[str]]
     negations: dict[str, str]
     emotions: list[str]
+    complaint_emotions: list[str]
     contradictions: list[str]
 
 
@@ -185,6 +196,7 @@ def _lexicon_tables(lex: dict) -> _LexiconTables:
             misspellings={k.lower(): v for k, v in lex["misspellings"].items()},
             negations={k.lower(): v for k, v in lex["negations"].items()},
             emotions=[m for markers in lex["emotional_markers"].values() for m in markers],
+            complaint_emotions=[m for tone in ("urgent", "frustrated") for m in lex["emotional_markers"][tone]],
             contradictions=[c for cs in lex["contradictions"].values() for c in cs],
         )
     return cached
@@ -209,6 +221,7 @@ class NoiseModel:
         self._contractions, self._contraction_re = tables.contractions, tables.contraction_re
         self._misspellings, self._negations = tables.misspellings, tables.negations
         self._emotions, self._contradictions = tables.emotions, tables.contradictions
+        self._complaint_emotions = tables.complaint_emotions
         weights = self.config.layer_weights
         acc, self._layer_cum = 0.0, []
         for layer in LAYERS:
@@ -235,6 +248,8 @@ class NoiseModel:
                 if fn(draft, d):
                     applied.append(name)
                     break
+        if not applied:
+            return "none", []  # nothing in this layer fits the utterance (a goodbye has no slot to drop)
         return layer, applied  # type: ignore[return-value]
 
     # -- helpers ---------------------------------------------------------------------------
@@ -249,16 +264,31 @@ class NoiseModel:
             if s.kind == ENTITY and s.pki >= 0 and (kind is None or draft.pkis[s.pki].kind == kind)
         ]
 
-    def _end_clause(self, draft: Draft, clause: str) -> None:
-        """Append a clause before the utterance's final punctuation."""
-        last = draft.segments[-1] if draft.segments else None
+    @staticmethod
+    def _end_clause(draft: Draft, clause: str) -> None:
+        """Add a clause at the end of the request proper, before any aside.
+
+        Asides are an attached preference, "Thanks!", an emoji.  After a
+        question the clause is a sentence of its own ("...? Like last time."):
+        tucked into the question it would be asked too.
+        """
+        clause = draft.cased(clause)
+        segments = draft.segments
+        at = len(segments) - 1
+        while at > 0 and (segments[at].aside or not segments[at].text.strip()):
+            at -= 1
+        last = segments[at] if segments else None
         if last is not None and last.kind == PLAIN:
             stripped = last.text.rstrip()
             end = stripped[-1:] if stripped[-1:] in ".!?" else ""
-            last.text = stripped[:-1] if end else stripped
-            draft.plain(f", {clause}{end or '.'}")
+            if end == "?":
+                added = f" {clause}."
+            else:
+                last.text = stripped[:-1] if end else stripped
+                added = f", {clause}{end or '.'}"
         else:
-            draft.plain(f", {clause}.")
+            added = f", {clause}."
+        segments.insert(at + 1, Segment(added))
 
     # -- surface ---------------------------------------------------------------------------
     def _colloquial_speech(self, draft: Draft, d: Draws) -> bool:
@@ -267,6 +297,7 @@ class NoiseModel:
                 seg.text = self._contraction_re.sub(
                     lambda m: self._contractions[m.group(0).lower()], seg.text)
             seg.text = seg.text.lower()
+        draft.casual = True
         if d.random() < 0.5:
             draft.segments.insert(0, Segment(d.choice(self.lex["casual_starters"]) + " "))
         return True
@@ -295,7 +326,9 @@ class NoiseModel:
         if typo is None:
             i = 1 + d.index(len(word) - 2)
             op = d.index(4)
-            if op == 0:
+            if word[i] == "'":  # a slip on an apostrophe drops it ("thats"), never doubles it ("that''s")
+                typo = word[:i] + word[i + 1:]
+            elif op == 0:
                 typo = word[:i] + word[i + 1] + word[i] + word[i + 2:]
             elif op == 1:
                 typo = word[:i] + word[i + 1:]
@@ -328,14 +361,14 @@ class NoiseModel:
             last.text = last.text.rstrip()[:-1]
             changed = True
         if d.random() < 0.3 or not changed:
-            draft.plain(" " + d.choice(self.lex["emoji"]))
+            draft.plain(" " + d.choice(self.lex["emoji"]), aside=True)
         return True
 
     def _synonym_rewrite(self, draft: Draft, d: Draws) -> bool:
         changed = False
         for seg in self._plains(draft):
             new = self._synonym_re.sub(
-                lambda m: d.choice(self._synonyms[m.group(0).lower()]), seg.text, count=2)
+                lambda m: draft.cased(d.choice(self._synonyms[m.group(0).lower()])), seg.text, count=2)
             changed |= new != seg.text
             seg.text = new
         interests = self._entities(draft, "interest")
@@ -348,7 +381,11 @@ class NoiseModel:
         return changed
 
     def _emotional_tone(self, draft: Draft, d: Draws) -> bool:
-        self._end_clause(draft, d.choice(self._emotions))
+        """Urgency, politeness, frustration or excitement about a request; a complaint is only urgent or fed up."""
+        if not draft.asks:
+            return False
+        markers = self._emotions if draft.intent == "task_request" else self._complaint_emotions
+        self._end_clause(draft, d.choice(markers))
         return True
 
     def _negation(self, draft: Draft, d: Draws) -> bool:
@@ -360,12 +397,19 @@ class NoiseModel:
             for phrase, negated in self._negations.items():
                 pos = lower.find(phrase)
                 if pos >= 0 and (pos == 0 or not lower[pos - 1].isalnum()):
-                    seg.text = seg.text[:pos] + negated + seg.text[pos + len(phrase):]
+                    seg.text = seg.text[:pos] + draft.cased(negated) + seg.text[pos + len(phrase):]
                     return True
         return False
 
     def _real_life_fragment(self, draft: Draft, d: Draws) -> bool:
-        draft.segments.insert(0, Segment(d.choice(self.lex["real_life_fragments"]) + ", "))
+        """Lead with a bit of the user's situation ("on the bus rn, what should I ...").
+
+        It makes one sentence with what follows, so the next word is lowercased.
+        """
+        first = next((s for s in draft.segments if s.text), None)
+        if first is not None and first.kind == PLAIN and not _PRONOUN_START.match(first.text):
+            first.text = first.text[:1].lower() + first.text[1:]
+        draft.segments.insert(0, Segment(draft.cased(d.choice(self.lex["real_life_fragments"])) + ", "))
         return True
 
     # -- incomplete information ------------------------------------------------------------
@@ -399,17 +443,28 @@ class NoiseModel:
         vague = self.schema.attributes[pki.key].vague
         if not vague:
             return False
-        seg.text = d.choice(vague)
+        seg.text = draft.cased(d.choice(vague))
         pki.intended, pki.value, pki.certainty = pki.value, None, "vague"
         return True
 
     def _context_dependency(self, draft: Draft, d: Draws) -> bool:
+        """Refer to a shared history that does not exist ("like last time"), in a request or complaint."""
+        if not draft.asks:
+            return False
         self._end_clause(draft, d.choice(self.lex["context_references"]))
         return True
 
     def _unclear_priority(self, draft: Draft, d: Draws) -> bool:
-        attrs = self._entities(draft, "attribute")
-        phrase = d.choice(self.lex["delegation_phrases"])
+        """Leave a choice to the assistant: a stated style preference becomes "your call", or the request gets one.
+
+        Only in a task request (a complaint that says "your call" takes itself
+        back), and never in place of a constraint or a fact about the user.
+        """
+        if draft.intent != "task_request":
+            return False
+        attrs = [s for s in self._entities(draft, "attribute")
+                 if self.schema.attributes[draft.pkis[s.pki].key].role == "style"]
+        phrase = draft.cased(d.choice(self.lex["delegation_phrases"]))
         if attrs:
             seg = d.choice(attrs)
             seg.text, seg.kind, seg.pki = phrase, PLAIN, -1
@@ -419,26 +474,36 @@ class NoiseModel:
 
     # -- semantic ambiguity ----------------------------------------------------------------
     def _multiple_intents(self, draft: Draft, d: Draws) -> bool:
-        connector = d.choice(self.lex["multi_intent_connectors"])
-        draft.plain(f" {connector} {d.choice(self.lex['side_requests'])}")
+        connector = draft.cased(d.choice(self.lex["multi_intent_connectors"]))
+        draft.plain(f" {connector} {draft.cased(d.choice(self.lex['side_requests']))}", aside=True)
         return True
 
     def _unclear_intent(self, draft: Draft, d: Draws) -> bool:
-        rewrite = d.choice(self.lex["ambiguous_rewrites"])
-        interests = self._entities(draft, "interest")
-        if interests:
-            keep = interests[0]
-            draft.segments = [Segment(rewrite + ", the "), keep, Segment(" thing")]
+        """Say what to do vaguely: a request shrinks to "sort this out, the <topic> thing"; a complaint leads with it.
+
+        A complaint keeps its words: "the jazz thing" alone would no longer say
+        the user dislikes jazz, which its PKI still states.
+        """
+        if not draft.asks:
+            return False
+        rewrite = draft.cased(d.choice(self.lex["ambiguous_rewrites"]))
+        topic = next((s for s in draft.segments if s.kind == ENTITY and s.text
+                      and (s.pki < 0 or draft.pkis[s.pki].kind == "interest")), None)
+        if topic is not None and draft.intent == "task_request":
+            draft.segments = [Segment(rewrite + ", the "), topic, Segment(" thing")]
         else:
             draft.segments.insert(0, Segment(rewrite + ". "))
         return True
 
     def _self_contradiction(self, draft: Draft, d: Draws) -> bool:
+        """Conflicting instructions ("short, but cover everything"): only a request or complaint gives instructions."""
+        if not draft.asks:
+            return False
         self._end_clause(draft, d.choice(self._contradictions))
         return True
 
     def _mind_change(self, draft: Draft, d: Draws) -> bool:
-        marker = d.choice(self.lex["mind_change_markers"])
+        marker = draft.cased(d.choice(self.lex["mind_change_markers"]))
         interests = self._entities(draft, "interest")
         if interests:
             seg = d.choice(interests)

@@ -18,14 +18,20 @@ from pathlib import Path
 
 from personagym.records import PKI, Intent
 from personagym.rng import Draws
-from personagym.simulators.draft import Draft
+from personagym.simulators.draft import Draft, fix_pronoun
 from personagym.simulators.persona import PersonaSchema
 from personagym.simulators.taxonomy import Taxonomy
 
 TEMPLATES_PATH = Path(__file__).parent / "data" / "templates.json"
 SLOTS = ("time", "budget", "location", "quantity", "audience", "format", "length")
 LEVEL_INTENSITY = {"high": 0.85, "medium": 0.55, "low": 0.3}
-_PRONOUN_I = re.compile(r"\bi\b")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+#: Style attributes -> the request slot that states the same thing: a request that attaches the
+#: preference leaves that slot out, or "... as a table. Also, plain text only, no markdown." contradicts itself.
+PREFERENCE_SLOTS: dict[str, str] = {
+    "length_pref": "length", "detail_orientation": "length",
+    "format_pref_primary": "format", "markdown_pref": "format", "summary_pref": "format",
+}  # fmt: skip
 
 Parsed = tuple[tuple[str, str | None], ...]
 
@@ -33,11 +39,6 @@ Parsed = tuple[tuple[str, str | None], ...]
 def parse_template(template: str) -> Parsed:
     """Split a str.format template into (literal, field) pairs."""
     return tuple((lit, name) for lit, name, _, _ in string.Formatter().parse(template))
-
-
-def fix_pronoun(phrase: str) -> str:
-    """Capitalise the pronoun 'i' in a lowercase phrase."""
-    return _PRONOUN_I.sub("I", phrase) if "i" in phrase else phrase
 
 
 @dataclass(frozen=True)
@@ -138,17 +139,26 @@ class TemplateRenderer:
         tax = self.taxonomy
         bank = self.bank
         topic_name = tax.nodes[intent.topic].name if intent.topic else ""
+        draft.intent = kind
+        draft.asks = kind == "task_request" or (kind == "feedback" and (intent.polarity or 1) < 0)
         if kind == "task_request":
             if d.random() < self.opener_rate:
                 draft.plain(d.choice(bank.openers) + " ")
             pki = (self.interest_pki(intent.topic, 1, None, explicit=False)  # type: ignore[arg-type]
                    if intent.polarity == 1 else None)
             domain = bank.domains[intent.domain]  # type: ignore[index]
-            self._fill(draft, d.choice(domain.templates), {"topic": (topic_name, pki)}, intent.slots)
+            slots = intent.slots
+            stated = PREFERENCE_SLOTS.get(intent.attribute or "") if intent.value else None
+            if stated in slots:
+                slots = {k: v for k, v in slots.items() if k != stated}
+            self._fill(draft, d.choice(domain.templates), {"topic": (topic_name, pki)}, slots)
             if intent.attribute and intent.value:
+                request_end = len(draft.segments)
                 self._attach_phrase(draft, d.choice(bank.connectors), intent.attribute, intent.value, d)
+                for seg in draft.segments[request_end:]:
+                    seg.aside = True
             if d.random() < self.closer_rate:
-                draft.plain(" " + d.choice(bank.closers))
+                draft.plain(" " + d.choice(bank.closers), aside=True)
         elif kind == "preference_disclosure" or kind == "clarification_answer":
             if intent.topic:
                 pki = self.interest_pki(intent.topic, intent.polarity or 1, intent.level, True)
@@ -186,11 +196,17 @@ class TemplateRenderer:
                        {"right": (topic_name, right), "wrong": (wrong, None)})
         else:
             mood = "satisfied" if (intent.polarity or 1) > 0 else "unsatisfied"
+            prefix = d.choice(bank.goodbye_prefixes[mood]) if d.random() < 0.5 else ""
+            goodbye = d.choice(bank.goodbyes[mood])
+            said = "".join(lit for lit, _ in goodbye).lower()
+            if prefix and not _repeats(prefix, said):
+                draft.plain(prefix + " ")
+                said = f"{prefix.lower()} {said}"
+            self._fill(draft, goodbye, {})
             if d.random() < 0.5:
-                draft.plain(d.choice(bank.goodbye_prefixes[mood]) + " ")
-            self._fill(draft, d.choice(bank.goodbyes[mood]), {})
-            if d.random() < 0.5:
-                draft.plain(" " + d.choice(bank.goodbye_suffixes[mood]))
+                suffix = d.choice(bank.goodbye_suffixes[mood])
+                if not _repeats(suffix, said):
+                    draft.plain(" " + suffix, aside=True)
         return draft
 
     def _attach_phrase(self, draft: Draft, template: Parsed, attribute: str, value: str,
@@ -198,3 +214,20 @@ class TemplateRenderer:
         text = self.phrase(attribute, value, d)
         if text:
             self._fill(draft, template, {"phrase": (text, self.attribute_pki(attribute, value))})
+
+
+def _repeats(extra: str, said: str) -> bool:
+    """Whether a goodbye prefix or suffix says again what the (lowercased) goodbye says.
+
+    Either may hold the other: "Never mind. Bye." + "Bye.", "I give up." + "I give up for today.".
+    """
+    for piece in _SENTENCE_END.split(extra.lower()):
+        core = piece.strip(" .!?,")
+        if not core:
+            continue
+        for sentence in _SENTENCE_END.split(said):
+            other = sentence.strip(" .!?,")
+            short, long = (core, other) if len(core) <= len(other) else (other, core)
+            if short and short in long and re.search(rf"\b{re.escape(short)}\b", long):
+                return True
+    return False

@@ -31,3 +31,22 @@ def test_removed_entity_drops_its_pki_and_sentences_are_capitalised() -> None:
     text, pkis = d.finish()
     assert text == ". Thanks! Jazz"
     assert [p.key for p in pkis] == ["jazz"] and pkis[0].evidence == "Jazz"
+
+
+def test_the_article_before_an_entity_agrees_with_it() -> None:
+    """A template's "a {topic}" becomes "an" before a vowel, and the entity's span moves with it."""
+    d = Draft()
+    d.plain("Suggest a dessert that fits a ")
+    d.entity("Energy Drinks", _pki("energy_drinks"))
+    d.plain(" theme, or an ")
+    d.entity("Cocktails", _pki("cocktails"))
+    d.plain(" night for Panama ")
+    d.entity("Oysters", _pki("oysters"))
+    d.plain(" and a ")
+    d.entity("SUVs", _pki("suvs"))
+    d.plain(" show.")
+    text, pkis = d.finish()
+    assert text == ("Suggest a dessert that fits an Energy Drinks theme, or a Cocktails night "
+                    "for Panama Oysters and a SUVs show.")
+    assert [p.evidence for p in pkis] == ["Energy Drinks", "Cocktails", "Oysters", "SUVs"]
+    assert all(text[p.start:p.end] == p.evidence for p in pkis)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 
 import numpy as np
@@ -203,3 +204,97 @@ def test_a_rate_out_of_range_names_the_rate_field() -> None:
     assert [e["loc"] for e in info.value.errors()] == [("rate",)]
     message = describe_validation(info.value, {"rate": "--noise-rate"})
     assert message == "--noise-rate: noise rate must be in [0, 1], got 2.0"  # the value once, not twice
+
+
+def _noisy_turns(n: int, seed: int, **config) -> list:
+    """`n` simulated user turns (all intent kinds), every one noised with this config."""
+    from personagym.simulators.simulate import simulate_turns
+
+    return [turn for _, turn in simulate_turns(n, seed, noise=NoiseConfig(rate=1.0, **config))]
+
+
+_REQUEST_ONLY = {"context_dependency", "unclear_priority", "self_contradiction", "unclear_intent", "emotional_tone"}
+
+
+def test_request_noise_stays_in_requests() -> None:
+    """A goodbye or a disclosure gets no "like last time", "your call", contradiction or "sort this out"."""
+    turns = _noisy_turns(3000, 5)
+    noised = Counter()
+    for turn in turns:
+        kind = turn.intent.kind
+        asks = kind == "task_request" or (kind == "feedback" and (turn.intent.polarity or 1) < 0)
+        used = _REQUEST_ONLY & set(turn.noise.strategies)
+        if not asks:
+            assert not used, (kind, turn.clean_text, turn.text)
+        if kind != "task_request":
+            assert "unclear_priority" not in used, turn.text
+        noised[kind] += turn.noise.layer != "none"
+        assert (turn.noise.layer == "none") == (not turn.noise.strategies)
+    assert noised["goodbye"] > 100 and noised["preference_disclosure"] > 100  # still noised, by what fits
+
+
+def test_delegation_never_replaces_a_fact_about_the_user(schema: PersonaSchema, renderer: TemplateRenderer,
+                                                       taxonomy) -> None:
+    """unclear_priority turns a style preference into "your call"; an allergy or a job stays said."""
+    model = _model(schema, renderer, rate=1.0, layer_weights={"surface": 0, "incomplete": 1, "ambiguity": 0},
+                   strategies={"incomplete": {"missing_slot": 0, "vague_value": 0, "context_dependency": 0,
+                                              "unclear_priority": 1}})
+    d = Draws(np.random.default_rng(6))
+    facts = [(a.name, v) for a in schema.attributes.values() for v in a.phrases]
+    replaced = Counter()
+    for _ in range(1500):
+        attribute, value = d.choice(facts)
+        draft = renderer.render(_request(taxonomy, d, attribute, value), d)
+        model.apply(draft, d)
+        _, pkis = draft.finish()
+        kept = any(p.kind == "attribute" and p.key == attribute for p in pkis)
+        role = schema.attributes[attribute].role
+        replaced[role] += not kept
+        if role != "style":
+            assert kept, (attribute, value, draft.text())
+    assert replaced["style"] > 50
+
+
+def test_clauses_go_before_the_sign_off_and_after_a_question_stand_alone(schema: PersonaSchema, taxonomy) -> None:
+    """"Thanks!" and an emoji stay last; a clause after a question is its own sentence, not part of the question."""
+    renderer = TemplateRenderer(schema, closer_rate=1.0)
+    strategies = {"surface": {name: 0 for name in DEFAULT_STRATEGIES["surface"]}}
+    strategies["surface"].update(emotional_tone=1, punctuation=1)
+    model = _model(schema, renderer, rate=1.0, layer_weights={"surface": 1, "incomplete": 0, "ambiguity": 0},
+                   strategies=strategies)
+    closers = renderer.bank.closers
+    markers = [m.lower() for ms in model.lex["emotional_markers"].values() for m in ms]
+    d = Draws(np.random.default_rng(7))
+    emoji = tuple(model.lex["emoji"])
+    asked = 0
+    for _ in range(1500):
+        draft = renderer.render(_request(taxonomy, d), d)
+        model.apply(draft, d)
+        text, _ = draft.finish()
+        if any(e in text for e in emoji):
+            assert text.endswith(emoji) and not any(f"{e}," in text for e in emoji), text
+        body = text.rstrip(" " + "".join(emoji))
+        assert any(body.endswith(c.rstrip(".!")) for c in closers), text
+        lower = text.lower()
+        for marker in markers:
+            if re.search(rf"\b{re.escape(marker)}\b", lower):
+                assert not re.search(rf"\b{re.escape(marker)}\b[^.!]*\?", lower), text
+                asked += bool(re.search(rf"\? {re.escape(marker)}\b", lower))
+    assert asked > 50
+
+
+def test_surface_noise_keeps_sentences_and_pronouns_tidy() -> None:
+    """A fragment starts the sentence ("on the bus rn, what ..."), "I" stays "I", no typo doubles an apostrophe."""
+    turns = _noisy_turns(3000, 8, layer_weights={"surface": 1, "incomplete": 0, "ambiguity": 0})
+    fragments = 0
+    for turn in turns:
+        text = turn.text
+        assert "''" not in text, text
+        if "colloquial_speech" not in turn.noise.strategies:
+            assert not re.search(r"\bi\b", text), text
+        if "real_life_fragment" in turn.noise.strategies:
+            fragments += 1
+            entity_starts = {p.start for p in turn.pkis}
+            for m in re.finditer(r", ([A-Z]\w*)", text):
+                assert m.group(1).startswith("I") or m.start(1) in entity_starts, text
+    assert fragments > 100

@@ -1,0 +1,89 @@
+"""Template renderer: what the simulated user says reads as English and does not contradict itself."""
+
+from __future__ import annotations
+
+import re
+from itertools import pairwise
+
+import numpy as np
+import pytest
+
+from personagym.records import Intent
+from personagym.rng import Draws
+from personagym.simulators.draft import SLOT
+from personagym.simulators.persona import PersonaSchema
+from personagym.simulators.renderers import PREFERENCE_SLOTS, TemplateRenderer
+
+#: A third-person-singular verb right after the item ("{item} is the worst"): wrong for "Board Games".
+_SINGULAR_VERB = re.compile(
+    r"^(?:,? (?:usually|just|really|honestly|broadly|in general),?)* "
+    r"(?:is|isn't|has|does|doesn't|tends|makes|drives|rubs|sounds|seems|puts|leaves)\b"
+)
+
+
+@pytest.fixture(scope="module")
+def renderer(schema: PersonaSchema) -> TemplateRenderer:
+    return TemplateRenderer(schema)
+
+
+def test_item_templates_agree_with_plural_names(renderer: TemplateRenderer) -> None:
+    """Many taxonomy names are plural ("Board Games", "Pasta Dishes"), and noise swaps names: no "{item} is"."""
+    bank = renderer.bank
+    pools = [*bank.interest.values(), *bank.vague_interest.values(), bank.clarify["interest"],
+             bank.reasons["disliked_item"]]
+    bad = []
+    for pool in pools:
+        for template in pool:
+            for (before, name), (after, _) in pairwise(template):
+                subject = not before.strip() or before.rstrip()[-1] in ".?!,:"  # not "Anything with {item}"
+                if name == "item" and subject and _SINGULAR_VERB.match(after):
+                    bad.append("".join(lit + (f"{{{n}}}" if n else "") for lit, n in template))
+    assert not bad, bad
+
+
+def test_the_article_before_a_topic_agrees_with_it(renderer: TemplateRenderer, taxonomy) -> None:
+    """Templates say "a {topic} theme": with "Energy Drinks" that is "an Energy Drinks theme"."""
+    vowel = next(n for n in taxonomy.ids if taxonomy.name(n) == "Energy Drinks")
+    d = Draws(np.random.default_rng(0))
+    seen = 0
+    for domain in renderer.bank.domains:
+        for _ in range(200):
+            intent = Intent(kind="task_request", domain=domain, topic=vowel, polarity=1, slots={})
+            text, pkis = renderer.render(intent, d).finish()
+            assert not re.search(r"\ba Energy\b", text), text
+            assert text[pkis[0].start:pkis[0].end] == "Energy Drinks"
+            seen += " an Energy Drinks" in text
+    assert seen > 10
+
+
+def test_a_request_never_contradicts_the_preference_it_attaches(renderer: TemplateRenderer, taxonomy) -> None:
+    """"... in a table. Also, plain text only, no markdown.": the slot the preference speaks to is left out."""
+    d = Draws(np.random.default_rng(1))
+    topic = next(n for n in taxonomy.ids if taxonomy.name(n) == "Jazz")
+    slots = {"format": "in a table", "length": "in around 1,000 words", "time": "by Friday"}
+    cases = [("markdown_pref", "plain_text"), ("length_pref", "terse"), ("format_pref_primary", "bullets")]
+    for attribute, value in cases:
+        for domain in renderer.bank.domains:
+            for _ in range(30):
+                intent = Intent(kind="task_request", domain=domain, topic=topic, polarity=1, slots=slots,
+                                attribute=attribute, value=value)
+                draft = renderer.render(intent, d)
+                said = {s.slot for s in draft.segments if s.kind == SLOT}
+                assert PREFERENCE_SLOTS[attribute] not in said, draft.text()
+
+
+def _sentences(text: str) -> list[str]:
+    return [s.strip(" .!?").lower() for s in re.split(r"(?<=[.!?])\s+", text) if s.strip(" .!?")]
+
+
+def test_a_goodbye_never_says_the_same_thing_twice(renderer: TemplateRenderer) -> None:
+    """Prefix, goodbye and suffix are drawn apart: "Never mind. Bye. Bye." and "Okay. Okay, forget it." are not said."""
+    d = Draws(np.random.default_rng(2))
+    for polarity in (1, -1):
+        for _ in range(3000):
+            text, _ = renderer.render(Intent(kind="goodbye", polarity=polarity), d).finish()
+            sentences = _sentences(text)
+            for i, a in enumerate(sentences):
+                for b in sentences[i + 1:]:
+                    short, long = sorted((a, b), key=len)
+                    assert not re.search(rf"\b{re.escape(short)}\b", long), text

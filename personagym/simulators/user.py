@@ -270,12 +270,27 @@ class UserSimulator:
         return self._fact_intent("preference_disclosure", self.draws.choice(fresh))
 
     def _clarification(self, features: ResponseFeatures) -> Intent:
+        """The answer to the assistant's question: what the user knows about what was asked.
+
+        Its value of an asked attribute (one of them, for a multi-valued one
+        such as food allergies), or an interest under or above an asked
+        category.  Asked about attributes it has no value for, the user names
+        one of its constraints not said yet (asked about diet, a user with a
+        nut allergy says so) or has no preference; only a question about
+        nothing in particular ("Anything else?") gets any fact not said yet.
+        """
         d = self.draws
+        attributes = self.schema.attributes
+        asked_attributes = False
         for asked in features.asked_about:
-            if asked in self.schema.attributes:
+            if asked in attributes:
+                asked_attributes = True
                 value = self.state.attributes.get(asked)
-                if isinstance(value, str) and self.schema.attributes[asked].phrases.get(value):
+                phrases = attributes[asked].phrases
+                if isinstance(value, str) and phrases.get(value):
                     return self._fact_intent("clarification_answer", (asked, value))
+                if isinstance(value, list) and (phrased := [v for v in value if phrases.get(v)]):
+                    return self._fact_intent("clarification_answer", (asked, d.choice(phrased)))
             elif asked in self.taxonomy:
                 known = [n for n in self.state.interests
                          if self.taxonomy.is_ancestor(asked, n) or self.taxonomy.is_ancestor(n, asked)]
@@ -283,6 +298,8 @@ class UserSimulator:
                     return self._fact_intent("clarification_answer", ("interest", d.choice(known)))
         fresh = [f for f in self._facts if f not in self._memory.disclosed
                  and (f[0] != "interest" or f[1] in self.state.interests)]
+        if asked_attributes:
+            fresh = [f for f in fresh if f[0] != "interest" and attributes[f[0]].role == "constraint"]
         if fresh and d.random() < 0.8:
             return self._fact_intent("clarification_answer", d.choice(fresh))
         return Intent(kind="clarification_answer")

@@ -112,3 +112,33 @@ def test_simulate_turns_over_given_personas(schema: PersonaSchema) -> None:
     assert seen[0] == personas[0].persona_id
     with pytest.raises(ValueError, match="personas must not be empty"):
         next(simulate_turns(5, personas=[]))
+
+
+def test_a_question_gets_an_answer_about_what_was_asked(schema: PersonaSchema) -> None:
+    """Asked about diet, a user with food allergies (a list) and no diet names an allergy, never an unrelated fact.
+
+    Multi-valued attributes were skipped, and a user with no value for what was
+    asked volunteered any fact ("Fair question. Technical jargon is fine with
+    me." to a question about diet and budget).
+    """
+    sampler, phrases = PersonaSampler(schema), schema.attributes["food_allergies"].phrases
+    allergic = [p for p in map(sampler.sample, range(300))  # "none" is a value too, with no phrase
+                if any(map(phrases.get, p.attributes.get("food_allergies", ()))) and "diet" not in p.attributes]
+    features = ResponseFeatures(word_count=8, questions=1, asked_about=["diet", "food_allergies"])
+    answered = []
+    for seed, persona in enumerate(allergic[:20]):
+        user = UserSimulator(persona, seed=seed, noise=NoiseConfig(rate=0.0))
+        user.open_session()
+        turn = user.respond("Do you follow any diet or have allergies?", features)
+        if turn.intent.kind == "clarification_answer":
+            assert turn.intent.attribute == "food_allergies", turn.text
+            assert turn.intent.value in persona.attributes["food_allergies"]
+            answered.append(turn)
+    assert len(answered) >= 15  # the rest said goodbye: a question does not hold a user who is done
+    features = ResponseFeatures(word_count=8, questions=1, asked_about=["diet"])
+    for seed, persona in enumerate(allergic[:20]):
+        user = UserSimulator(persona, seed=seed, noise=NoiseConfig(rate=0.0))
+        user.open_session()
+        intent = user.respond("Do you follow any diet?", features).intent
+        if intent.kind == "clarification_answer" and intent.attribute is not None:
+            assert schema.attributes[intent.attribute].role == "constraint", intent

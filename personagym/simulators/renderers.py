@@ -62,6 +62,15 @@ class TemplateBank:
         self.domain_names = tuple(self.domains)
         self.slot_values = {k: tuple(v) for k, v in raw["slot_values"].items()}
         self.vague_slot_values = {k: tuple(v) for k, v in raw["vague_slot_values"].items()}
+        fit = raw["slot_fit"]
+        #: the words a length detail allows, and the layout a format detail needs ("list", "table", "narrative", "any")
+        self.length_words: dict[str, tuple[int, int]] = {k: (int(v[0]), int(v[1])) for k, v in fit["length"].items()}
+        self.format_layout: dict[str, str] = dict(fit["format"])
+        for slot, table in (("length", self.length_words), ("format", self.format_layout)):
+            missing = [v for v in self.slot_values[slot] if v not in table]
+            if missing:
+                raise ValueError(f"templates: slot_fit.{slot} has no entry for the slot value {missing[0]!r}")
+        self._fitting: dict[tuple[tuple[int, int] | None, str | None], dict[str, tuple[str, ...]]] = {}
         p = parse_template
         self.interest = {k: tuple(map(p, v)) for k, v in raw["disclosure_interest"].items()}
         self.vague_interest = {k: tuple(map(p, v)) for k, v in raw["disclosure_vague_interest"].items()}
@@ -76,6 +85,30 @@ class TemplateBank:
         self.goodbye_suffixes = {k: tuple(v) for k, v in raw["goodbye_suffixes"].items()}
         self.openers = tuple(raw["openers"])
         self.closers = tuple(raw["closers"])
+
+    def fitting_slot_values(self, words: tuple[int, int] | None, layout: str | None) -> dict[str, tuple[str, ...]]:
+        """The slot values a user with these preferences would ask for (computed once per pair).
+
+        `words` is the range of answer lengths the user wants, `layout` the one
+        they want ("list", "table" or "narrative"); None leaves that slot open.
+        A length detail must overlap the range and a format detail must need
+        that layout or none: a user who wants terse answers does not ask for
+        "around 1,000 words", which the reward would then count against the
+        answer that obeyed.  A slot left with no value keeps all of them.
+        """
+        key = (words, layout)
+        if key not in self._fitting:
+            values = dict(self.slot_values)
+            if words is not None:
+                lo, hi = words
+                spans = self.length_words
+                fits = tuple(v for v in values["length"] if spans[v][0] <= hi and spans[v][1] >= lo)
+                values["length"] = fits or values["length"]
+            if layout is not None:
+                fits = tuple(v for v in values["format"] if self.format_layout[v] in (layout, "any"))
+                values["format"] = fits or values["format"]
+            self._fitting[key] = values
+        return self._fitting[key]
 
 
 @cache

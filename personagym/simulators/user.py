@@ -29,6 +29,8 @@ from personagym.simulators.draft import SLOT
 from personagym.simulators.noise import NoiseConfig, NoiseModel
 from personagym.simulators.persona import PersonaSchema, load_schema
 from personagym.simulators.preferences import (
+    LENGTH_RANGES,
+    LIST_FORMATS,
     Assessment,
     PreferenceConfig,
     PreferenceProcess,
@@ -225,11 +227,18 @@ class UserSimulator:
 
         Interests and attributes change only between sessions, so what is
         derived from them for every turn is derived once per session: the
-        facts (all, and those about attributes), the liked and disliked
+        facts (all, and those about attributes), the request details that
+        fit the user's length and format preferences, the liked and disliked
         nodes, and the liked nodes per task domain (filled as domains come up).
         """
         self._facts = self._disclosable_facts()
         self._attribute_facts = [f for f in self._facts if f[0] != "interest"]
+        attrs = self.state.attributes
+        fmt = attrs.get("format_pref_primary")
+        layout = "list" if fmt in LIST_FORMATS else fmt if fmt in ("table", "narrative") else None
+        length = attrs.get("length_pref")
+        self._slot_values = self.renderer.bank.fitting_slot_values(
+            LENGTH_RANGES.get(length) if isinstance(length, str) else None, layout)
         self._likes = [n for n, i in self.state.interests.items() if i.polarity > 0]
         self._dislikes = {n for n, i in self.state.interests.items() if i.polarity < 0}
         self._liked: dict[str, list[str]] = {}
@@ -351,7 +360,7 @@ class UserSimulator:
                 if topic and disliked.isdisjoint(paths[topic]):  # not under a disliked node
                     break
         slots = {}
-        rand, slot_rate, slot_values = d.random, cfg.slot_rate, bank.slot_values
+        rand, slot_rate, slot_values = d.random, cfg.slot_rate, self._slot_values
         for name in SLOTS:
             if rand() < slot_rate:
                 values = slot_values[name]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from itertools import pairwise
 
@@ -12,7 +13,7 @@ from personagym.records import Intent
 from personagym.rng import Draws
 from personagym.simulators.draft import SLOT
 from personagym.simulators.persona import PersonaSchema
-from personagym.simulators.renderers import PREFERENCE_SLOTS, TemplateRenderer
+from personagym.simulators.renderers import PREFERENCE_SLOTS, TemplateBank, TemplateRenderer
 
 #: A third-person-singular verb right after the item ("{item} is the worst"): wrong for "Board Games".
 _SINGULAR_VERB = re.compile(
@@ -87,3 +88,15 @@ def test_a_goodbye_never_says_the_same_thing_twice(renderer: TemplateRenderer) -
                 for b in sentences[i + 1:]:
                     short, long = sorted((a, b), key=len)
                     assert not re.search(rf"\b{re.escape(short)}\b", long), text
+
+
+def test_every_length_and_format_detail_says_what_it_fits(renderer: TemplateRenderer, schema: PersonaSchema) -> None:
+    """A slot value added to the bank without its `slot_fit` entry fails when the bank loads, naming it."""
+    raw = copy.deepcopy(renderer.bank.raw)
+    raw["slot_values"]["length"].append("in exactly 42 words")
+    with pytest.raises(ValueError, match="slot_fit.length has no entry for the slot value 'in exactly 42 words'"):
+        TemplateBank(raw, schema.taxonomy)
+    terse = renderer.bank.fitting_slot_values((0, 40), "narrative")
+    assert "in a single sentence" in terse["length"] and "in around 1,000 words" not in terse["length"]
+    assert "in plain paragraphs" in terse["format"] and "in a table" not in terse["format"]
+    assert renderer.bank.fitting_slot_values(None, None) == renderer.bank.slot_values

@@ -142,3 +142,32 @@ def test_a_question_gets_an_answer_about_what_was_asked(schema: PersonaSchema) -
         intent = user.respond("Do you follow any diet?", features).intent
         if intent.kind == "clarification_answer" and intent.attribute is not None:
             assert schema.attributes[intent.attribute].role == "constraint", intent
+
+
+def test_request_details_fit_the_users_length_and_format_preferences(schema: PersonaSchema) -> None:
+    """A user who wants terse answers does not ask for "around 1,000 words", nor a narrative one for a table.
+
+    The reward checks answers against those preferences, so a detail that
+    contradicted them made the answer that obeyed the request lose style credit.
+    """
+    from personagym.simulators.preferences import LENGTH_RANGES, LIST_FORMATS
+    from personagym.simulators.renderers import TemplateRenderer
+
+    bank = TemplateRenderer(schema).bank
+    sampler = PersonaSampler(schema)
+    lengths = formats = 0
+    for seed in range(200):
+        persona = sampler.sample(seed)
+        user = UserSimulator(persona, seed=seed, noise=NoiseConfig(rate=0.0))
+        turns = [user.open_session() for _ in range(10)]
+        length, fmt = persona.attributes.get("length_pref"), persona.attributes.get("format_pref_primary")
+        for intent in (t.intent for t in turns):
+            if "length" in intent.slots and isinstance(length, str):
+                (a, b), (lo, hi) = bank.length_words[intent.slots["length"]], LENGTH_RANGES[length]
+                assert a <= hi and b >= lo, (length, intent.slots["length"])
+                lengths += 1
+            if "format" in intent.slots and fmt in (*LIST_FORMATS, "table", "narrative"):
+                wanted = "list" if fmt in LIST_FORMATS else fmt
+                assert bank.format_layout[intent.slots["format"]] in (wanted, "any"), (fmt, intent.slots["format"])
+                formats += 1
+    assert lengths > 40 and formats > 40

@@ -127,7 +127,7 @@ def test_rollout_is_reproducible() -> None:
         (("rollout", "--seed", str(2**63 - 1)), "(episode seeds seed..seed+episodes-1 are stored as int64)"),
         (("rollout", "--backend", "local", "--base-url", "http://127.0.0.1:9/v1"),
          "--base-url is for --backend openai"),
-        (("rollout", "--policy", "json:dumps"), "cannot build policy 'json:dumps' with no arguments"),
+        (("rollout", "--policy", "json:dumps"), "cannot build policy 'json:dumps' with env=, seed=: missing"),
         (("simulate", "--noise-rate", "nan"), "rate: Input should be a finite number (got nan)"),
     ],
 )

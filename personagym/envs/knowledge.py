@@ -16,10 +16,71 @@ from personagym.simulators.analyzer import ResponseAnalyzer
 from personagym.simulators.persona import PersonaSchema
 
 _SENTENCE = re.compile(r"[^.!?\n]+")
+_CLAUSE = re.compile(r"[^,;:()]+")
+#: Stands for one entity mention in a sentence whose mentions are masked, so cues can be bound to an entity.
+_SLOT = "\x00"
+_NT = r"(?:n'?t| not)"  # "don't", "dont", "do not" (noisy text drops apostrophes)
+#: Dislike cues that hold wherever they are in the entity's clause (or in a clause naming no entity).
 _DISLIKE = re.compile(
-    r"\b(?:hate|can't stand|cannot stand|dislike|not (?:a )?(?:big )?fan|not into|not really into|"
-    r"don't like|do not like|not my thing|avoid|sick of|tired of|no more|ugh|never again|meh)\b"
+    r"\b(?:hate[sd]?|hating|loathe|despise|detest|(?:strongly )?dislike[sd]?|can'?t stand|cannot stand|can'?t bear|"
+    r"cannot bear|zero tolerance|hard no|deal ?breaker|the worst|least favou?rite|"
+    r"not (?:a |the )?(?:big |huge |massive )?fan|not (?:really |super |totally |that |very |too |so )?"
+    r"(?:into|keen|big on|crazy about|sold on|fond of|much of an? )|less keen|"
+    r"never (?:really )?(?:been into|warmed to|liked|cared for)|"
+    rf"(?:do{_NT}|did{_NT}) (?:really |much |particularly |actually )?(?:like|enjoy|love|want|care for|appeal)|"
+    rf"does{_NT} (?:really |quite |much |just )?(?:do (?:much|anything) for me|excite|click|appeal|interest)|"
+    rf"(?:is{_NT}|not|never) (?:really |quite |exactly |ever |always )?(?:my (?:thing|favou?rite|scene|style|"
+    r"cup of tea|kind of thing)|for me)|not happening|wouldn'?t be my first|"
+    r"drives? me (?:up the wall|crazy|nuts)|makes? me want to scream|rubs? me the wrong way|puts? me off|"
+    r"turns? me off|leaves? me cold|bores? me|tiresome|tired of|sick of|fed up with|(?:kind of|kinda) over|"
+    r"steer clear|stay away|far away from me|lean away|rather (?:not|skip|avoid|pass)|"
+    r"rather do (?:literally )?anything|"
+    r"could take (?:it )?or leave|can live without|indifferent|meh|lukewarm about|hit or miss|tune out|never again|"
+    r"no thanks)"
 )
+#: Dislike cues that hold only right before an entity: "avoid X", "no X"; elsewhere they are about something else
+#: ("how do I avoid injuries when doing X", "for no more than $60").
+_DISLIKE_BEFORE = re.compile(
+    r"\b(?:avoid(?:ing)?|skip(?:ping)?|pass on|drop|leave out|take out|swap out|cut out|remove|without|no|no more|"
+    rf"anything but|alternative to|away from|clear of|(?:do{_NT}|never) (?:suggest|recommend|include|mention)) "
+    rf"(?:the (?:whole )?|any |all )?{_SLOT}$"
+)
+#: Dislike cues that hold only right after an entity: "X is exactly what I wanted to avoid".
+_DISLIKE_AFTER = re.compile(
+    r"^(?: stuff| things)? is (?:exactly |precisely |just )?what i (?:wanted|want|was trying) to avoid")
+#: A negated dislike is a (mild) like: "I don't mind X", "I'm not against X", "I wouldn't say no to X".
+_NOT_AGAINST = re.compile(rf"\b(?:do{_NT} mind|not against|not opposed|wouldn'?t say no|in a good way|"
+                          r"could be worse)")
+#: A sentence naming nothing that rejects what the sentence before named: "Why is X in there? I'm not into it."
+_FOLLOW_UP = re.compile(r"^\W*(?:absolutely not|not my \w+|i'?m not (?:into|a fan of) it|i (?:can'?t|cannot) stand it|"
+                        r"i (?:really )?(?:hate|dislike) it|no way|hard pass)\b")
+#: Before an entity the user takes back: "I meant Y, not X", "Y instead of X", "scratch X".
+_RETRACT_BEFORE = re.compile(r"(?:(?<!why )\bnot|\binstead of|\brather than|\bmixed (?:it|them) up with|\bscratch) $")
+#: After an entity the user takes back: "X was a slip".
+_RETRACT_AFTER = re.compile(r"^ (?:was|is) (?:a |my )?(?:slip|typo|mistake|wrong)")
+_MIND_CHANGE = "make that"
+
+
+def _masked(chunk: str, spans: list[tuple[int, int]]) -> tuple[str, list[int]]:
+    """`chunk` with each mention span replaced by `_SLOT` (whitespace normalised), and each slot's offset."""
+    parts, pos = [], 0
+    for start, end in spans:
+        parts += [chunk[pos:start], f" {_SLOT} "]
+        pos = end
+    text = " ".join(("".join(parts) + chunk[pos:]).split())
+    return text, [i for i, ch in enumerate(text) if ch == _SLOT]
+
+
+def _clause_cues(masked: str) -> tuple[list[tuple[int, int]], list[bool]]:
+    """Each clause's span in a masked sentence and whether it holds a dislike cue."""
+    clauses = [(m.start(), m.end()) for m in _CLAUSE.finditer(masked)]
+    return clauses, [_DISLIKE.search(masked[a:b]) is not None for a, b in clauses]
+
+
+def _corrected(before: str, after: str) -> bool:
+    """True for X in "swap X for Y" ("swap out X" is a dislike) and in "I said X but I meant Y"."""
+    return (before.endswith("swap ") and after.startswith(f" for {_SLOT}")) or (
+        before.endswith("i said ") and after.startswith((" but i meant", " but meant")))
 
 
 class WorldKnowledge:
@@ -30,6 +91,7 @@ class WorldKnowledge:
         self.taxonomy = schema.taxonomy
         self.analyzer = analyzer
         self._related: dict[str, tuple[str, ...]] = {}  # node -> `related(node)`, filled as policies ask
+        self._last_read: tuple[str, tuple[list[tuple[str, str, int]], list[str]]] | None = None
 
     @cached_property
     def _phrases(self) -> list[tuple[str, str, str]]:
@@ -71,10 +133,29 @@ class WorldKnowledge:
     def statements(self, text: str) -> list[tuple[str, str, int]]:
         """Preferences a user message states, as (key, value, polarity).
 
-        Attribute phrases are matched verbatim (case-insensitive); entities
-        take the polarity of the sentiment cue in their sentence (like by
-        default: people ask about what they care for).
+        Attribute phrases are matched verbatim (case-insensitive).  An entity
+        is liked by default (people ask about what they care for) and
+        disliked when a dislike cue is in its clause, in a clause of its
+        sentence that names no other entity, or bound to it ("no X", "avoid
+        X"); a negated dislike ("I don't mind X") is a like.  Entities the
+        message takes back (see `retractions`) state nothing.
         """
+        return list(self._read(text)[0])
+
+    def retractions(self, text: str) -> list[str]:
+        """Nodes a user message takes back as said by mistake.
+
+        A correction ("I meant Y, not X", "Y instead of X", "X was a slip",
+        "swap X for Y") or a change of mind ("X, wait, make that Y") names X
+        without stating anything about it: an assistant should forget what it
+        noted about X from the earlier message.
+        """
+        return list(self._read(text)[1])
+
+    def _read(self, text: str) -> tuple[list[tuple[str, str, int]], list[str]]:
+        """Statements and retractions of a message (the last message's are kept: callers ask for both)."""
+        if self._last_read is not None and self._last_read[0] == text:
+            return self._last_read[1]
         lower = text.lower()
         out: list[tuple[str, str, int]] = []
         taken: list[tuple[int, int]] = []
@@ -83,20 +164,41 @@ class WorldKnowledge:
             if pos >= 0 and not any(a <= pos < b for a, b in taken):
                 taken.append((pos, pos + len(phrase)))
                 out.append((attribute, value, 1))
+        retracted: list[str] = []
+        previous: list[int] = []  # indices in `out` of the last sentence's liked entities
         for sentence in _SENTENCE.finditer(lower):
             chunk = sentence.group(0)
-            found = self.analyzer.find_mentions(chunk)
-            if "make that" in chunk:  # a mind change: "X, actually wait, make that Y"
-                cut = chunk.index("make that")
-                found = [f for f in found if f[1] > cut] or found
-            # "I meant Y, not X": X is rejected, not liked or disliked
-            found = [f for f in found if not chunk[: f[1]].rstrip().endswith(" not")]
+            # "not my cup of tea" names no tea
+            found = [f for f in self.analyzer.find_mentions(chunk) if not chunk[: f[1]].endswith("cup of ")]
             if not found:
+                if previous and _FOLLOW_UP.match(chunk):  # "Why is X in there? I'm not into it."
+                    for i in previous:
+                        out[i] = ("dislikes", out[i][1], -1)
+                previous = []
                 continue
-            polarity = -1 if _DISLIKE.search(chunk) else 1
-            key = "likes" if polarity > 0 else "dislikes"
-            out.extend((key, node, polarity) for node, *_ in found)
-        return out
+            masked, slots = _masked(chunk, [(start, end) for _, start, end, _ in found])
+            change = masked.rfind(_MIND_CHANGE)
+            clauses, cued = _clause_cues(masked)
+            against = _NOT_AGAINST.search(masked) is not None
+            previous = []
+            for (node, *_), slot in zip(found, slots, strict=True):
+                before, after = masked[:slot], masked[slot + 1:]
+                if (0 <= slot < change and any(s > change for s in slots)) or _RETRACT_BEFORE.search(before) or (
+                        _RETRACT_AFTER.match(after)) or _corrected(before, after):
+                    retracted.append(node)
+                    continue
+                own = next(i for i, (a, b) in enumerate(clauses) if a <= slot < b)
+                disliked = cued[own] or any(
+                    cue and _SLOT not in masked[a:b] for cue, (a, b) in zip(cued, clauses, strict=True))
+                disliked = (disliked or _DISLIKE_BEFORE.search(masked[: slot + 1]) is not None
+                            or _DISLIKE_AFTER.match(after) is not None) and not against
+                if not disliked:
+                    previous.append(len(out))
+                out.append(("dislikes", node, -1) if disliked else ("likes", node, 1))
+        stated = {value for key, value, _ in out if key in ("likes", "dislikes")}
+        result = out, [node for node in dict.fromkeys(retracted) if node not in stated]
+        self._last_read = (text, result)
+        return result
 
     def random_nodes(self, draw: Callable[[int], int], k: int) -> list[str]:
         """`k` nodes drawn with `draw(n)`."""

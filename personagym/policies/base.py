@@ -66,6 +66,10 @@ class Knowledge(Protocol):
         """
         ...
 
+    def retractions(self, text: str) -> list[str]:
+        """Nodes a user message takes back as said by mistake ("I meant Y, not X": X)."""
+        ...
+
     def random_nodes(self, draw: Callable[[int], int], k: int) -> list[str]:
         """`k` nodes chosen with `draw(n) -> index in [0, n)`."""
         ...
@@ -96,34 +100,59 @@ def policy_names() -> list[str]:
 def make_policy(name: str, env: Any = None, seed: int | None = None) -> Policy:
     """A policy by registered name or as ``module:Class``.
 
-    A ``module:Class`` policy is built with the keyword arguments its
-    constructor accepts among ``env`` and ``seed``.
+    A ``module:Class`` policy (``Class`` may be a dotted path inside the
+    module, ``module:Outer.Inner``) is built with the keyword arguments its
+    constructor accepts among ``env`` and ``seed``; a ``**kwargs``
+    constructor accepts both.
     """
     if ":" in name:
-        module_name, _, attr = name.partition(":")
+        return _load_policy(name, env, seed)
+    factory = _REGISTRY.get(name)
+    if factory is None:
+        raise ValueError(f"unknown policy {name!r}{did_you_mean(name, list(_REGISTRY))}; "
+                         f"expected one of {', '.join(policy_names())} or module:Class")
+    return factory(env=env, seed=seed)
+
+
+def _load_policy(name: str, env: Any, seed: int | None) -> Policy:
+    """Import and build a ``module:Class`` policy; any failure is one error that names the policy."""
+    module_name, _, path = name.partition(":")
+    if not module_name or not path or module_name.startswith(".") or ":" in path:
+        raise ValueError(f"cannot load policy {name!r}: expected module:Class, an absolute module name "
+                         "and an attribute path (e.g. my_package.policies:MyPolicy)")
+    try:
+        cls: Any = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ValueError(f"cannot load policy {name!r}: {exc}") from None
+    except Exception as exc:  # the module is the user's code: whatever it raises at import is a load failure
+        raise ValueError(f"cannot load policy {name!r}: importing {module_name} raised "
+                         f"{type(exc).__name__}: {exc}") from exc
+    for i, attr in enumerate(path.split(".")):
         try:
-            cls = getattr(importlib.import_module(module_name), attr)
-        except (ImportError, AttributeError) as exc:
-            raise ValueError(f"cannot load policy {name!r}: {exc}") from None
-        if not callable(cls):
-            raise TypeError(f"policy {name!r} is a {type(cls).__name__}; expected a class (or a factory) "
-                            "whose instances have act(observation)")
-        signature = inspect.signature(cls)
-        kwargs = {k: v for k, v in (("env", env), ("seed", seed)) if k in signature.parameters}
+            cls = getattr(cls, attr)
+        except AttributeError:
+            where = ".".join([module_name, *path.split(".")[:i]])
+            raise ValueError(f"cannot load policy {name!r}: {where!r} has no attribute {attr!r}") from None
+    if not callable(cls):
+        raise TypeError(f"policy {name!r} is a {type(cls).__name__}; expected a class (or a factory) "
+                        "whose instances have act(observation)")
+    try:
+        signature: inspect.Signature | None = inspect.signature(cls)
+    except ValueError:  # a builtin type has no signature: it is built with no arguments
+        signature = None
+    parameters = signature.parameters if signature is not None else {}
+    open_ended = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
+    kwargs = {k: v for k, v in (("env", env), ("seed", seed)) if open_ended or k in parameters}
+    if signature is not None:
         try:
             signature.bind(**kwargs)
         except TypeError as exc:
             given = ", ".join(f"{k}=" for k in kwargs) or "no arguments"
             raise TypeError(f"cannot build policy {name!r} with {given}: {exc}; a module:Class policy "
                             "takes only env= and/or seed= (both optional)") from None
-        policy = cls(**kwargs)
-        if not callable(getattr(policy, "act", None)):
-            raise TypeError(f"policy {name!r} has no act(observation) method")
-        if not callable(getattr(policy, "act_batch", None)):
-            raise TypeError(f"policy {name!r} has no act_batch(observations) method")
-        return policy
-    factory = _REGISTRY.get(name)
-    if factory is None:
-        raise ValueError(f"unknown policy {name!r}{did_you_mean(name, list(_REGISTRY))}; "
-                         f"expected one of {', '.join(policy_names())} or module:Class")
-    return factory(env=env, seed=seed)
+    policy = cls(**kwargs)
+    if not callable(getattr(policy, "act", None)):
+        raise TypeError(f"policy {name!r} has no act(observation) method")
+    if not callable(getattr(policy, "act_batch", None)):
+        raise TypeError(f"policy {name!r} has no act_batch(observations) method")
+    return policy

@@ -59,6 +59,11 @@ def _style_plan(attrs: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _forbidden(knowledge: Knowledge, attributes: dict[str, str]) -> frozenset[str]:
+    """The constraint tags the stated attributes forbid (a vegan diet: animal_product, ...)."""
+    return frozenset().union(*(knowledge.forbidden_tags(a, v) for a, v in attributes.items()))
+
+
 class _Seeded:
     """A built-in policy's own generator, re-seeded by `reset(seed=...)` at the start of each episode.
 
@@ -140,6 +145,9 @@ class OraclePolicy(_Seeded, BatchedPolicy):
         view = self._view()
         state = view["state"]
         topic = view["intent"].topic
+        disliked = topic is not None and topic in state.interests and state.interests[topic].polarity < 0
+        if topic is not None and (disliked or k.tags(topic) & set(state.forbidden_tags)):
+            topic = None  # an opener naming it ("here's what I'd go with for X") would offer it
         style = _style_plan(state.attributes)
         liked = sorted((i for i in state.interests.values() if i.polarity > 0), key=lambda i: -i.intensity)
         names = [k.name(i.node) for i in liked[: LENGTH_ITEMS[style["length"]]]]
@@ -197,19 +205,39 @@ class TrackerPolicy(_Seeded):
             self.profile(slot).asked = False
         p = self.profile(slot)
         k = self.knowledge
-        for key, value, _ in k.statements(observation["message"]):
+        message = observation["message"]
+        self._hear(p, message)
+        pairs = [(a, v) for a, v in p.attributes.items()]
+        pairs += [("likes", k.name(n)) for n in p.likes] + [("dislikes", k.name(n)) for n in p.dislikes]
+        header = format_profile(pairs) if pairs else ""
+        return header + compose(self._plan(p, message), self._draw)
+
+    def _hear(self, p: _Profile, message: str) -> None:
+        """Update the profile with what a message states, takes back and rules out."""
+        k = self.knowledge
+        for node in k.retractions(message):  # a correction: what was noted from the slip is void
+            p.likes.pop(node, None)
+            p.dislikes.pop(node, None)
+        statements = k.statements(message)
+        constrained: frozenset[str] = frozenset()  # what this message's constraints forbid
+        for key, value, _ in statements:
+            if key not in ("likes", "dislikes"):
+                p.attributes[key] = value
+                constrained |= k.forbidden_tags(key, value)
+        forbidden = _forbidden(k, p.attributes)
+        for node in [n for n in p.likes if k.tags(n) & forbidden]:  # what the user may not have, they do not like
+            del p.likes[node]
+        for key, value, _ in statements:
+            tags = k.tags(value) if key in ("likes", "dislikes") else frozenset()
+            # "I stay away from gambling" names casino games as what a constraint forbids, not as a dislike
+            if tags & constrained or (key == "likes" and tags & forbidden):
+                continue
             if key == "likes":
                 p.dislikes.pop(value, None)
                 p.likes[value] = None
             elif key == "dislikes":
                 p.likes.pop(value, None)
                 p.dislikes[value] = None
-            else:
-                p.attributes[key] = value
-        pairs = [(a, v) for a, v in p.attributes.items()]
-        pairs += [("likes", k.name(n)) for n in p.likes] + [("dislikes", k.name(n)) for n in p.dislikes]
-        header = format_profile(pairs) if pairs else ""
-        return header + compose(self._plan(p, observation["message"]), self._draw)
 
     def _plan(self, p: _Profile, message: str) -> AnswerPlan:
         k = self.knowledge
@@ -219,10 +247,9 @@ class TrackerPolicy(_Seeded):
             return AnswerPlan(length="brief", question=(
                 "Before I suggest anything: what kinds of things do you enjoy, how long should my "
                 "answers be, and do you follow any diet or budget I should respect?"))
-        forbidden: frozenset[str] = frozenset()
-        for attr, value in p.attributes.items():
-            forbidden |= k.forbidden_tags(attr, value)
-        mentioned = [n for n, _ in k.mentions(message) if n not in p.dislikes]
+        forbidden = _forbidden(k, p.attributes)
+        # a topic the user dislikes or may not have is neither offered nor named in the opener
+        mentioned = [n for n, _ in k.mentions(message) if n not in p.dislikes and not k.tags(n) & forbidden]
         topic = mentioned[0] if mentioned else None
         wanted = [] if topic is None else [topic]
         wanted += [n for n in p.likes if topic is None or k.category(n) == k.category(topic)]

@@ -97,6 +97,8 @@ def compose(plan: AnswerPlan, draw: Callable[[int], int]) -> str:
         lines += [f"| {i} | a good fit |" for i in plan.recommend]
         lines += [_AVOID[register].format(item=i) for i in plan.avoid]
     elif plan.layout in LIST_FORMATS and items:
+        if len(items) == 1:  # one bullet is not a list (readers and the analyzer need two): add a tip
+            items.append(_FILLERS[register][draw(len(_FILLERS[register]))])
         bullet = LIST_FORMATS[plan.layout]
         lines += [bullet.format(n=n + 1) + text for n, text in enumerate(items)]
     else:

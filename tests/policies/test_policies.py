@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from personagym.policies import make_policy, policy_names
+from personagym.profile_format import split_profile
 from personagym.rollout import make_env, rollout, summarize
 
 EPISODES = 300
@@ -105,7 +106,7 @@ def test_registry_and_custom_policies() -> None:
         make_policy("trackr", env=env)
     with pytest.raises(ValueError, match="cannot load policy 'nowhere.mod:Thing'"):
         make_policy("nowhere.mod:Thing", env=env)
-    with pytest.raises(TypeError, match=r"cannot build policy 'json:dumps' with no arguments: missing .*'obj'"):
+    with pytest.raises(TypeError, match=r"cannot build policy 'json:dumps' with env=, seed=: missing .*'obj'"):
         make_policy("json:dumps", env=env)
     with pytest.raises(TypeError, match=r"policy 'json:__doc__' is a str; expected a class"):
         make_policy("json:__doc__", env=env)
@@ -118,3 +119,130 @@ def test_registry_and_custom_policies() -> None:
 def test_unknown_env_id_suggests() -> None:
     with pytest.raises(ValueError, match=r"did you mean 'PersonaGym/Chat-v0'"):
         make_env("PersonaGym/Chat-v1")
+
+
+# -- the tracker's reading of what the user says ----------------------------------------------
+JAZZ, ARCHERY = "music/music_genres/jazz", "sports/individual_sports/target_sports/archery"
+HOUSE, DUBSTEP = "music/music_genres/electronic_music/house_music", "music/music_genres/electronic_music/dubstep"
+CASINO = "gaming/casino_games"
+
+
+@pytest.fixture
+def tracker_env():
+    env = make_env("PersonaGym/Chat-v0")
+    env.reset(seed=0)
+    return env
+
+
+def _told(env, *messages: str):
+    """The tracker's profile after the user said `messages` (turns of one session), and its last answer."""
+    tracker = make_policy("tracker", env=env, seed=0)
+    answer = ""
+    for turn, message in enumerate(messages):
+        answer = tracker.act({"message": message, "turn": turn, "session": 0})
+    return tracker.profile(), answer
+
+
+@pytest.mark.parametrize("message", [
+    "I'm not keen on Jazz.", "Jazz doesn't really excite me.", "I loathe Jazz.", "I cannot bear Jazz at all.",
+    "I'd rather not have Jazz in there.", "No Jazz, please.", "Jazz isn't really my thing.", "I can live without Jazz.",
+    "Why is Jazz in there? I'm not into it.", "Jazz is exactly what I wanted to avoid.", "I dont enjoy Jazz much.",
+    "You included Jazz, which I can't stand.", "Jazz rubs me the wrong way.", "Honestly, I'm kinda over Jazz.",
+])
+def test_tracker_reads_a_stated_dislike_as_a_dislike(tracker_env, message: str) -> None:
+    profile, _ = _told(tracker_env, "I love Jazz.", message)
+    assert JAZZ in profile.dislikes and JAZZ not in profile.likes
+
+
+@pytest.mark.parametrize("message", [
+    "How do I avoid injuries when doing Archery?",  # "avoid" is about injuries
+    "What's the best way to get tickets for Archery events for no more than $60?",  # "no more" is a budget
+    "Explain Archery to me in a page or two, ugh, no, in a couple of lines.",  # a mind change about the length
+    "I don't mind Archery.", "I wouldn't say no to Archery.",  # negated dislikes
+])
+def test_tracker_reads_a_request_or_a_negated_dislike_as_a_like(tracker_env, message: str) -> None:
+    profile, _ = _told(tracker_env, message)
+    assert ARCHERY in profile.likes and ARCHERY not in profile.dislikes
+
+
+@pytest.mark.parametrize("correction", [
+    "Oops, I said Dubstep but I meant House Music.", "Swap Dubstep for House Music, sorry.",
+    "I meant House Music. Dubstep was a slip.", "Sorry, I meant House Music, not Dubstep.",
+    "Scratch Dubstep. I meant House Music.", "Let me fix that: House Music instead of Dubstep.",
+])
+def test_tracker_applies_a_correction(tracker_env, correction: str) -> None:
+    profile, _ = _told(tracker_env, "Tweak it, the House Music, nope, make that Dubstep thing.", correction)
+    assert HOUSE in profile.likes
+    assert DUBSTEP not in profile.likes and DUBSTEP not in profile.dislikes
+
+
+def test_tracker_takes_a_constraint_object_for_no_interest_and_never_offers_it(tracker_env) -> None:
+    profile, action = _told(tracker_env, "I stay away from gambling. I love Jazz.", "Tell me about Casino Games.")
+    assert profile.attributes["gambling_stance"] == "avoids"
+    assert CASINO not in profile.dislikes and CASINO not in profile.likes
+    _, answer = split_profile(action)
+    knowledge = tracker_env.unwrapped.knowledge()
+    assert CASINO not in {node for node, _ in knowledge.mentions(answer)}, answer  # not even in the opener
+
+
+def test_oracle_names_no_topic_the_user_dislikes_or_may_not_have() -> None:
+    from personagym.records import Intent, Interest
+
+    env = make_env("PersonaGym/Chat-v0")
+    env.reset(seed=0)
+    oracle = make_policy("oracle", env=env, seed=0)
+    view = env.unwrapped.oracle_view()
+    state = view["state"]
+    knowledge = env.unwrapped.knowledge()
+    for topic, change in ((CASINO, lambda: state.forbidden_tags.append("gambling")),
+                          (JAZZ, lambda: state.interests.__setitem__(
+                              JAZZ, Interest(node=JAZZ, polarity=-1, intensity=0.9)))):
+        change()
+        oracle._view = lambda topic=topic: view | {"intent": Intent(kind="task_request", topic=topic)}
+        answer = oracle.act({"message": "", "turn": 1, "session": 0})
+        assert topic not in {node for node, _ in knowledge.mentions(answer)}, answer
+
+
+@pytest.mark.parametrize("layout", ["bullets", "numbered_steps", "checklist"])
+def test_a_one_item_list_answer_is_a_list(layout: str) -> None:
+    from personagym.policies.compose import AnswerPlan, compose
+
+    env = make_env("PersonaGym/Chat-v0")
+    text = compose(AnswerPlan(topic="Jazz", recommend=["Jazz"], length="terse", layout=layout), lambda n: 0)
+    features = env.unwrapped.analyzer.analyze(text)
+    assert features.has_list and features.word_count <= 40, text  # a terse answer stays terse
+
+
+# -- module:Class -------------------------------------------------------------------------------
+USER_MODULE = '''
+class Outer:
+    class Policy:
+        def act(self, observation): return "x"
+        def act_batch(self, observations): return ["x" for _ in observations]
+
+class Open:
+    def __init__(self, **options):
+        self.options = options
+    def act(self, observation): return "x"
+    def act_batch(self, observations): return ["x" for _ in observations]
+'''
+
+
+def test_module_class_edge_cases(tmp_path, monkeypatch) -> None:
+    (tmp_path / "user_policies.py").write_text(USER_MODULE)
+    (tmp_path / "broken_policies.py").write_text("raise RuntimeError('no config file')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    env = make_env("PersonaGym/Chat-v0")
+    assert type(make_policy("user_policies:Outer.Policy", env=env)).__name__ == "Policy"
+    assert make_policy("user_policies:Open", env=env, seed=4).options == {"env": env, "seed": 4}
+    with pytest.raises(ValueError, match=r"cannot load policy 'user_policies:Outer.Nope': 'user_policies.Outer' "
+                                         r"has no attribute 'Nope'"):
+        make_policy("user_policies:Outer.Nope", env=env)
+    with pytest.raises(ValueError, match=r"cannot load policy 'broken_policies:X': importing broken_policies "
+                                         r"raised RuntimeError: no config file"):
+        make_policy("broken_policies:X", env=env)
+    for name in ("user_policies:", ":Open", ".user_policies:Open", "user_policies:Open:x"):
+        with pytest.raises(ValueError, match=rf"cannot load policy '{name}': expected module:Class"):
+            make_policy(name, env=env)
+    with pytest.raises(TypeError, match=r"policy 'builtins:dict' has no act\(observation\) method"):
+        make_policy("builtins:dict", env=env)  # a builtin has no signature: built with no arguments

@@ -206,14 +206,14 @@ class TrackerPolicy(_Seeded):
         p = self.profile(slot)
         k = self.knowledge
         message = observation["message"]
-        self._hear(p, message)
+        forbidden = self._hear(p, message)
         pairs = [(a, v) for a, v in p.attributes.items()]
         pairs += [("likes", k.name(n)) for n in p.likes] + [("dislikes", k.name(n)) for n in p.dislikes]
         header = format_profile(pairs) if pairs else ""
-        return header + compose(self._plan(p, message), self._draw)
+        return header + compose(self._plan(p, message, forbidden), self._draw)
 
-    def _hear(self, p: _Profile, message: str) -> None:
-        """Update the profile with what a message states, takes back and rules out."""
+    def _hear(self, p: _Profile, message: str) -> frozenset[str]:
+        """Update the profile with what a message states, takes back and rules out; return what it forbids."""
         k = self.knowledge
         for node in k.retractions(message):  # a correction: what was noted from the slip is void
             p.likes.pop(node, None)
@@ -238,8 +238,10 @@ class TrackerPolicy(_Seeded):
             elif key == "dislikes":
                 p.likes.pop(value, None)
                 p.dislikes[value] = None
+        return forbidden
 
-    def _plan(self, p: _Profile, message: str) -> AnswerPlan:
+    def _plan(self, p: _Profile, message: str, forbidden: frozenset[str]) -> AnswerPlan:
+        """Ask when too little is known, else answer; `forbidden`: the tags the profile's constraints rule out."""
         k = self.knowledge
         style = _style_plan(p.attributes)
         if len(p.attributes) + len(p.likes) < self.min_facts and not p.asked:
@@ -247,7 +249,6 @@ class TrackerPolicy(_Seeded):
             return AnswerPlan(length="brief", question=(
                 "Before I suggest anything: what kinds of things do you enjoy, how long should my "
                 "answers be, and do you follow any diet or budget I should respect?"))
-        forbidden = _forbidden(k, p.attributes)
         # a topic the user dislikes or may not have is neither offered nor named in the opener
         mentioned = [n for n, _ in k.mentions(message) if n not in p.dislikes and not k.tags(n) & forbidden]
         topic = mentioned[0] if mentioned else None

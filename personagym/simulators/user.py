@@ -169,8 +169,25 @@ class UserSimulator:
 
     # -- deciding --------------------------------------------------------------------------
     def _decide(self, features: ResponseFeatures | None, assessment: Assessment | None) -> Intent:
+        """What the user does next.
+
+        Whether they leave is drawn first, from their patience, the turn count
+        and how satisfied they are, and only then what they would say if they
+        stay.  A complaint or a question must not hold a user who is done:
+        rewards are summed over turns, so an answer that kept the user talking
+        would earn more turns (an oracle that missed an emoji preference on
+        purpose scored 9.4 against its own 8.6, and a trailing "Anything
+        else?" raised the tracker by 60%).
+        """
         d, cfg, state = self.draws, self.config, self.state
         mem = self._memory
+        p_end = cfg.end_base + cfg.end_per_turn * state.turn
+        if self.state.attributes.get("patience") == "low":
+            p_end += 0.05
+        if state.satisfaction < 0.3:
+            p_end += 0.2
+        if d.random() < p_end:
+            return self._goodbye()
         if assessment is not None:
             if assessment.violations:
                 return self._complaint("constraint_violation", "high")
@@ -186,23 +203,12 @@ class UserSimulator:
             right, wrong = mem.slip
             mem.slip = None
             return Intent(kind="correction", topic=right, wrong=wrong)
-        p_end = cfg.end_base + cfg.end_per_turn * state.turn
-        if self.state.attributes.get("patience") == "low":
-            p_end += 0.05
-        if state.satisfaction < 0.3:
-            p_end += 0.2
         if features is not None and (features.questions > 0 or features.asked_about):
-            # a question does not hold a user who is done: else a trailing "Anything else?" kept every
-            # user talking to the turn limit, and answers summed over more turns (+60% for the tracker)
-            if d.random() < p_end:
-                return self._goodbye()
             return self._clarification(features)
         if assessment is not None:
             missed = [k for k, ok in assessment.style_checks.items() if not ok]
             if missed and d.random() < 0.6:
                 return self._style_complaint(d.choice(missed))
-        if d.random() < p_end:
-            return self._goodbye()
         if assessment is not None and assessment.liked and d.random() < 0.5:
             level = "high" if state.satisfaction > 0.8 else "medium" if state.satisfaction > 0.5 else "low"
             return Intent(kind="feedback", polarity=1, level=level)

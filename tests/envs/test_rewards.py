@@ -8,7 +8,8 @@ from collections import Counter
 import pytest
 
 from personagym.policies import make_policy
-from personagym.rollout import make_env, reset_policy, rollout, summarize
+from personagym.rollout import make_env, reset_policy, rollout, run_episode, summarize
+from personagym.simulators.analyzer import _EMOJI
 from personagym.simulators.persona import PersonaSchema
 from personagym.simulators.sampler import PersonaSampler
 
@@ -98,3 +99,45 @@ def test_a_trailing_question_does_not_keep_the_user_talking(tracker: dict) -> No
     asking = summarize(rollout(ENV_ID, TrailingQuestion(), EPISODES, seed=SEED))
     assert asking["reward"]["mean"] < tracker["mean"], (asking["reward"], tracker)
     assert asking["terminated_fraction"] > 0.5  # users still say goodbye before the turn limit
+
+
+class EmojiMisser:
+    """The oracle's answer with the user's emoji preference missed on purpose, every turn.
+
+    The simulated user complained about a missed style preference before
+    considering leaving, so the miss held users for more turns, and the summed
+    reward paid for them: this scored 9.4 against the oracle's own 8.6.
+    """
+
+    name = "emoji_misser"
+
+    def __init__(self, env) -> None:
+        self.oracle = make_policy("oracle", env=env, seed=SEED)
+        self.view = env.unwrapped.oracle_view
+
+    def reset(self, seed: int | None = None) -> None:
+        """Start the wrapped oracle's episode."""
+        reset_policy(self.oracle, seed)
+
+    def act(self, observation: dict) -> str:
+        """The oracle's answer, with emoji for a user who wants none and without them otherwise."""
+        answer = self.oracle.act(observation)
+        if self.view()["state"].attributes.get("emoji_use") in ("never", "none", "no_emoji"):
+            return answer + " 🙂"
+        return _EMOJI.sub("", answer)
+
+
+def test_missing_a_style_preference_on_purpose_does_not_pay() -> None:
+    env = make_env(ENV_ID)
+    oracle, misser = make_policy("oracle", env=env, seed=SEED), EmojiMisser(env)
+    gaps, turns = [], [0, 0]
+    for seed in range(SEED, SEED + EPISODES):
+        honest, missing = (run_episode(env, agent, seed) for agent in (oracle, misser))
+        gaps.append(honest.total_reward - missing.total_reward)
+        turns[0] += len(honest.turns)
+        turns[1] += len(missing.turns)
+    env.close()
+    mean = sum(gaps) / len(gaps)
+    sd = math.sqrt(sum((g - mean) ** 2 for g in gaps) / (len(gaps) - 1))
+    assert mean > 1.96 * sd / math.sqrt(len(gaps)), (mean, sd)  # paired on the same users and seeds
+    assert turns[1] <= turns[0] * 1.05, turns  # the missed preference does not keep users talking

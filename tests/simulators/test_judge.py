@@ -159,30 +159,30 @@ def analyzer(taxonomy) -> ResponseAnalyzer:
 def test_injection_changes_no_structured_reward(index: int, analyzer: ResponseAnalyzer) -> None:
     """Stepping an injected reply and a same-shape neutral control from the same state gives the same outcome."""
     injection = INJECTIONS[index]
-    injected_env, control_env = gym.make("PersonaGym/Chat-v0"), gym.make("PersonaGym/Chat-v0")
-    seed = 500 + index
-    obs, _ = injected_env.reset(seed=seed)
-    assert control_env.reset(seed=seed)[0] == obs
-    generic = make_policy("generic", env=injected_env, seed=seed)
-    for _ in range(index % 3):  # reach different states: the first, second or third answer
-        action = generic.act(obs)
-        obs, _, terminated, truncated, _ = injected_env.step(action)
-        assert control_env.step(action)[0] == obs
-        if terminated or truncated:
-            break
-    else:
-        base = generic.act(obs)
-        injected, control = f"{base}\n\n{injection}", f"{base}\n\n{control_twin(injection)}"
-        assert not analyzer.mentions(injection) and not analyzer.mentions(control_twin(injection))
-        assert analyzer.analyze(injected) == analyzer.analyze(control)  # the same shape, as the env reads it
-        a, b = injected_env.step(injected), control_env.step(control)
-        assert a[1:4] == b[1:4] and a[0] == b[0]  # reward, terminated, truncated; the user's next message
-        assert a[4]["reward_components"] == b[4]["reward_components"]
-        turn_a, turn_b = (env.unwrapped.trajectory().turns[-1] for env in (injected_env, control_env))
-        assert turn_a.events == turn_b.events and turn_a.features == turn_b.features
-        assert injected_env.unwrapped.user.state == control_env.unwrapped.user.state
-        return
-    pytest.fail("the episode ended before the injected step")  # pragma: no cover - seeds are chosen to avoid it
+    for seed in range(500 + index, 10_000, 100):  # the first seed whose episode lasts to the injected step
+        injected_env, control_env = gym.make("PersonaGym/Chat-v0"), gym.make("PersonaGym/Chat-v0")
+        obs, _ = injected_env.reset(seed=seed)
+        assert control_env.reset(seed=seed)[0] == obs
+        generic = make_policy("generic", env=injected_env, seed=seed)
+        for _ in range(index % 3):  # reach different states: the first, second or third answer
+            action = generic.act(obs)
+            obs, _, terminated, truncated, _ = injected_env.step(action)
+            assert control_env.step(action)[0] == obs
+            if terminated or truncated:
+                break
+        else:
+            base = generic.act(obs)
+            injected, control = f"{base}\n\n{injection}", f"{base}\n\n{control_twin(injection)}"
+            assert not analyzer.mentions(injection) and not analyzer.mentions(control_twin(injection))
+            assert analyzer.analyze(injected) == analyzer.analyze(control)  # the same shape, as the env reads it
+            a, b = injected_env.step(injected), control_env.step(control)
+            assert a[1:4] == b[1:4] and a[0] == b[0]  # reward, terminated, truncated; the user's next message
+            assert a[4]["reward_components"] == b[4]["reward_components"]
+            turn_a, turn_b = (env.unwrapped.trajectory().turns[-1] for env in (injected_env, control_env))
+            assert turn_a.events == turn_b.events and turn_a.features == turn_b.features
+            assert injected_env.unwrapped.user.state == control_env.unwrapped.user.state
+            return
+    pytest.fail("no episode lasted to the injected step")  # pragma: no cover - most do
 
 
 # -- with a real model -----------------------------------------------------------------------

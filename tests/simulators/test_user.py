@@ -7,6 +7,7 @@ import pytest
 from personagym.records import MentionFeature, Persona, ResponseFeatures
 from personagym.simulators.noise import NoiseConfig
 from personagym.simulators.persona import PersonaSchema
+from personagym.simulators.preferences import FORMALITY_TARGET, LENGTH_RANGES, LIST_FORMATS
 from personagym.simulators.sampler import PersonaSampler
 from personagym.simulators.simulate import simulate_turns
 from personagym.simulators.user import UserSimulator
@@ -78,6 +79,30 @@ def test_violation_makes_user_complain_and_restate(schema: PersonaSchema, taxono
     assert turn.intent.reason == "constraint_violation"
     assert user.state.restate_level == 1 and user.state.satisfaction < 0.7
     assert any(p.kind == "attribute" for p in turn.pkis)
+
+
+def test_whether_the_user_leaves_does_not_depend_on_what_they_would_complain_about(schema: PersonaSchema) -> None:
+    # a missed style preference draws a complaint only from a user who stays: else the miss kept users
+    # talking, and the summed reward paid for the extra turns
+    persona = _persona_with(schema, lambda p: p.attributes.get("emoji_use") == "never")
+    attrs = persona.attributes
+    fmt = attrs.get("format_pref_primary")
+    lo, hi = LENGTH_RANGES.get(attrs.get("length_pref"), (1, 10))
+    met = ResponseFeatures(word_count=(lo + hi) // 2, has_table=fmt == "table", has_list=fmt in LIST_FORMATS,
+                           formality=FORMALITY_TARGET.get(attrs.get("formality_level"), 0.5))
+    missed = met.model_copy(update={"emoji_count": 1})
+    complaints = 0
+    for seed in range(200):
+        users = [UserSimulator(persona, seed=seed, noise=NoiseConfig(rate=0.0)) for _ in range(2)]
+        replies = []
+        for user, features in zip(users, (met, missed), strict=True):
+            user.open_session()
+            replies.append(user.respond("Here you go.", features).intent)
+        assert all(users[0].last_assessment.style_checks.values())
+        assert [c for c, ok in users[1].last_assessment.style_checks.items() if not ok] == ["emoji_use"]
+        assert (replies[0].kind == "goodbye") == (replies[1].kind == "goodbye"), seed
+        complaints += replies[1].reason == "ignored_preference"
+    assert complaints > 50  # the miss was noticed, and voiced by many who stayed
 
 
 def test_question_gets_an_answer(schema: PersonaSchema) -> None:

@@ -14,11 +14,13 @@ from personagym import __version__
 from personagym.envs.knowledge import WorldKnowledge
 from personagym.envs.llm_mode import LLMMode, LLMOptions, PendingStep, build_llm_mode, speak, speak_first
 from personagym.envs.rewards import (
+    ProfileItem,
     RewardWeights,
     profile_f1,
     resolve_profile,
     reward_components,
     scalar_reward,
+    stated_items,
     target_profile,
 )
 from personagym.envs.spaces import UnicodeText, unicode_problem
@@ -230,7 +232,7 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
         profile = 0.0
         if profile_text is not None:
             profile = profile_f1(resolve_profile(profile_text, self.schema),
-                                 target_profile(state_before, self.schema))
+                                 target_profile(state_before, self.schema), self._stated())
         n_events = len(user.events)
         asked = self._last_user
         self._session_turns += 1
@@ -345,9 +347,12 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
         } | ({"llm": self.llm.describe()} if self.llm is not None else {})
 
     def oracle_view(self) -> dict[str, Any]:
-        """The hidden truth now: persona, preference state, and this turn's PKIs.
+        """The hidden truth now: persona, preference state, this turn's PKIs, and the profile.
 
-        For the oracle policy and for analysis; never part of an observation.
+        ``profile`` is the whole target profile; ``stated`` the part of it the
+        user has expressed so far, the best profile an assistant can state
+        (the profile reward credits nothing else).  For the oracle policy and
+        for analysis; never part of an observation.
         """
         if self.user is None:
             raise RuntimeError("call reset() before oracle_view()")
@@ -357,6 +362,7 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
             "pkis": self._last_user.pkis,
             "intent": self._last_user.intent,
             "profile": sorted(target_profile(self.user.state, self.schema)),
+            "stated": sorted(target_profile(self.user.state, self.schema) & self._stated()),
         }
 
     def knowledge(self) -> WorldKnowledge:
@@ -366,6 +372,11 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
         return self._knowledge
 
     # -- helpers ---------------------------------------------------------------------------
+    def _stated(self) -> set[ProfileItem]:
+        """The profile items the user's messages of this episode have expressed, the current one included."""
+        pkis = [pki for turn in self._turns for pki in turn.user.pkis] + list(self._last_user.pkis)
+        return stated_items(pkis, self.user.state, self.taxonomy)  # type: ignore[union-attr] - reset() ran
+
     def _observation(self) -> dict[str, Any]:
         last: UserTurn = self._last_user
         return {

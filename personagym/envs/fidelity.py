@@ -117,6 +117,11 @@ class ProfileFidelity:
                 self._contradicted.add(item)
         return self.score(state)
 
+    @property
+    def stated(self) -> frozenset[ProfileItem]:
+        """The profile items heard since `clear`."""
+        return frozenset(self._stated)
+
     def score(self, state: PreferenceState) -> FidelityScore:
         """F1 of the stated items against the expressible truth, and the contradiction count."""
         target = self.expressible(state)

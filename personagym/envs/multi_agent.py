@@ -33,11 +33,13 @@ from personagym.envs.fidelity import INTEREST_KEYS, FidelityScore, ProfileFideli
 from personagym.envs.knowledge import WorldKnowledge
 from personagym.envs.llm_mode import LLMOptions, build_llm_mode
 from personagym.envs.rewards import (
+    ProfileItem,
     RewardWeights,
     profile_f1,
     resolve_profile,
     reward_components,
     scalar_reward,
+    stated_items,
     target_profile,
 )
 from personagym.envs.spaces import UnicodeText, unicode_problem
@@ -236,6 +238,7 @@ class PersonaChatParallelEnv(ParallelEnv[str, dict[str, Any], str | None]):
                                  config=self.user_config)
         self.agents = list(AGENTS)
         self._transcript = []
+        self._stated: set[ProfileItem] = set()  # what the user's utterances of this episode expressed
         self._start_session(self._user.open_session())
         return self._observations(), {agent: self._info() for agent in self.agents}
 
@@ -296,7 +299,8 @@ class PersonaChatParallelEnv(ParallelEnv[str, dict[str, Any], str | None]):
         features = self.analyzer.analyze(answer)
         profile = 0.0
         if profile_text is not None:
-            profile = profile_f1(resolve_profile(profile_text, self.schema), target_profile(user.state, self.schema))
+            profile = profile_f1(resolve_profile(profile_text, self.schema), target_profile(user.state, self.schema),
+                                 self._stated)
         self._session_turns += 1
         cut = self._session_turns >= self.max_turns and user.state.session < self.sessions - 1
         if cut:  # a session but the last ends at its turn limit: the user takes the answer in, says nothing more
@@ -327,6 +331,11 @@ class PersonaChatParallelEnv(ParallelEnv[str, dict[str, Any], str | None]):
         self._utterance = utterance[: self.max_utterance_chars]
         self._transcript.append((SIMULATED_USER, self._utterance))
         before, self._score = self._score, self._fidelity.hear(self._utterance, user.state)
+        # what the assistant's profile may be credited for: the simulator's PKIs, or what a learner's words said
+        if spoken_by == "simulator":
+            self._stated |= stated_items(reply.pkis, user.state, self.schema.taxonomy)
+        else:
+            self._stated |= self._fidelity.stated
         components = self._score.components(before)
         info = {"reward_components": components, "spoken_by": spoken_by,
                 "fidelity": {"f1": self._score.f1, "precision": self._score.precision,

@@ -12,7 +12,13 @@ Components (all in `info["reward_components"]`):
 * ``style``: fraction of the user's style preferences the answer met, in [0, 1];
 * ``profile``: F1 of the profile the policy emitted (`<profile>` block) against
   the user's style/constraint attributes and interests (RLPA's profile
-  reward); 0 when no profile was emitted;
+  reward); 0 when no profile was emitted.  An item counts as a hit only if
+  it is true *and* the user has expressed it in this episode (their
+  messages' PKIs): recall is over the whole hidden profile, so it grows as
+  the user reveals more, but a guess is a false positive even when it
+  happens to be true.  Else a constant profile of the population's most
+  common items (about a sixth of each is true of anyone) scored 0.81 per
+  episode, against 0.51 for a policy inferring from what it heard;
 * ``efficiency``: +1 when the user leaves satisfied, -1 when they leave
   unsatisfied, otherwise -1/max_turns per turn.
 
@@ -24,15 +30,15 @@ assistant writes can change how the truth is read.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from personagym.profile_format import parse_profile
-from personagym.records import PreferenceState
+from personagym.records import PKI, PreferenceState
 from personagym.simulators.persona import PersonaSchema
 from personagym.simulators.preferences import Assessment
-from personagym.simulators.taxonomy import TaxonomyError
+from personagym.simulators.taxonomy import Taxonomy, TaxonomyError
 from personagym.suggest import ConfigFloat, did_you_mean
 
 COMPONENTS = ("preference", "constraint", "style", "profile", "efficiency")
@@ -92,9 +98,31 @@ def resolve_profile(text: str, schema: PersonaSchema) -> set[ProfileItem]:
     return items
 
 
-def profile_f1(predicted: set[ProfileItem], target: set[ProfileItem]) -> float:
-    """F1 of predicted profile items against the target items (0 if either is empty)."""
-    hits = len(predicted & target)
+def stated_items(pkis: Iterable[PKI], state: PreferenceState, taxonomy: Taxonomy) -> set[ProfileItem]:
+    """The profile items a user's PKIs express: attribute values, and liked or disliked nodes.
+
+    A named node counts for its nearest ancestor-or-self the state holds an
+    interest in ("I love bebop" expresses liking jazz), as `assess` reads an
+    assistant's mentions.  Vague attribute PKIs (no value) express no item.
+    """
+    items: set[ProfileItem] = set()
+    for pki in pkis:
+        if pki.kind == "attribute":
+            if pki.value is not None:
+                items.add((pki.key, pki.value))
+            continue
+        node = next((a for a in reversed(taxonomy.paths.get(pki.key, ())) if a in state.interests), pki.key)
+        items.add(("likes" if pki.polarity > 0 else "dislikes", node))
+    return items
+
+
+def profile_f1(predicted: set[ProfileItem], target: set[ProfileItem], stated: set[ProfileItem]) -> float:
+    """F1 of predicted profile items against the target items, a hit being a target item the user stated.
+
+    Precision is over the predicted items and recall over the whole target;
+    0 when there is no hit.
+    """
+    hits = len(predicted & target & stated)
     if not hits:
         return 0.0
     precision, recall = hits / len(predicted), hits / len(target)

@@ -128,7 +128,7 @@ class RandomPolicy(_Seeded, BatchedPolicy):
 
 
 class OraclePolicy(_Seeded, BatchedPolicy):
-    """Reads the hidden state: recommends what the user likes, in their style, and states the profile."""
+    """Reads the hidden state: recommends what the user likes, in their style, and states what the user has told."""
 
     name = "oracle"
 
@@ -152,7 +152,7 @@ class OraclePolicy(_Seeded, BatchedPolicy):
         liked = sorted((i for i in state.interests.values() if i.polarity > 0), key=lambda i: -i.intensity)
         names = [k.name(i.node) for i in liked[: LENGTH_ITEMS[style["length"]]]]
         plan = AnswerPlan(topic=k.name(topic) if topic else None, recommend=names, **style)
-        pairs = [(key, k.name(v) if key in ("likes", "dislikes") else v) for key, v in view["profile"]]
+        pairs = [(key, k.name(v) if key in ("likes", "dislikes") else v) for key, v in view["stated"]]
         return format_profile(pairs) + compose(plan, self._draw)
 
 

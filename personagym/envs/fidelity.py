@@ -36,13 +36,12 @@ from dataclasses import dataclass
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from personagym.envs.knowledge import WorldKnowledge
-from personagym.envs.rewards import ProfileItem, check_component_names, target_profile
+from personagym.envs.rewards import TARGET_ROLES, ProfileItem, check_component_names, target_profile
 from personagym.records import PreferenceState
 from personagym.simulators.persona import PersonaSchema
 
 USER_COMPONENTS = ("fidelity", "contradiction")
 INTEREST_KEYS = ("likes", "dislikes")
-PROFILE_ROLES = ("style", "constraint")
 
 
 class UserRewardWeights(BaseModel):
@@ -148,7 +147,7 @@ class ProfileFidelity:
                     return key, ancestor
             return key, value
         attribute = self.schema.attributes.get(key)
-        return (key, value) if attribute is not None and attribute.role in PROFILE_ROLES else None
+        return (key, value) if attribute is not None and attribute.role in TARGET_ROLES else None
 
     def _contradicts(self, item: ProfileItem, state: PreferenceState) -> bool:
         key, value = item

@@ -43,6 +43,7 @@ from personagym.suggest import ConfigFloat, did_you_mean
 
 COMPONENTS = ("preference", "constraint", "style", "profile", "efficiency")
 ProfileItem = tuple[str, str]
+TARGET_ROLES = ("style", "constraint")  # the attributes a profile is scored on, with the interests
 
 
 class RewardWeights(BaseModel):
@@ -75,7 +76,7 @@ def target_profile(state: PreferenceState, schema: PersonaSchema) -> set[Profile
     """The profile items a personalizing assistant should infer: style, constraints, interests."""
     items: set[ProfileItem] = set()
     for name, value in state.attributes.items():
-        if schema.attributes[name].role in ("style", "constraint"):
+        if schema.attributes[name].role in TARGET_ROLES:
             items.update((name, v) for v in (value if isinstance(value, list) else [value]))
     for node, interest in state.interests.items():
         items.add(("likes" if interest.polarity > 0 else "dislikes", node))
@@ -85,13 +86,19 @@ def target_profile(state: PreferenceState, schema: PersonaSchema) -> set[Profile
 def resolve_profile(text: str, schema: PersonaSchema) -> set[ProfileItem]:
     """Profile items of a `<profile>` text; interest names are resolved to taxonomy ids.
 
-    Unresolvable names stay as written, so they count as wrong predictions.
+    Unresolvable names and unknown keys stay as written, so they count as
+    wrong predictions.  Attributes the target leaves out (age, pets, ...:
+    neither style nor constraint) are dropped: stating a true one must not
+    count against the profile, as in the user's fidelity score.
     """
     items: set[ProfileItem] = set()
+    attributes = schema.attributes
     for key, value in parse_profile(text):
         if key in ("likes", "dislikes"):
             with contextlib.suppress(TaxonomyError):
                 value = schema.taxonomy.resolve(value)
+        elif key in attributes and attributes[key].role not in TARGET_ROLES:
+            continue
         else:
             value = value.lower().replace(" ", "_")
         items.add((key, value))

@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from personagym.envs.rewards import profile_f1, stated_items, target_profile
+from personagym.envs.rewards import profile_f1, resolve_profile, stated_items, target_profile
 from personagym.policies import make_policy
 from personagym.profile_format import format_profile
 from personagym.records import PKI
@@ -232,3 +232,11 @@ def test_the_oracle_states_exactly_what_the_user_has_said() -> None:
             done = terminated or truncated
     env.close()
     assert scored > 10
+
+
+def test_attributes_outside_the_target_neither_help_nor_hurt(schema: PersonaSchema) -> None:
+    text = format_profile([("household", "with_roommates"), ("diet", "vegan"), ("Formality Level", "Highly formal"),
+                           ("mood", "sunny")])
+    # household is a true-or-false fact about the user, but the profile is scored on style and constraints
+    assert resolve_profile(text, schema) == {("diet", "vegan"), ("formality_level", "highly_formal"),
+                                             ("mood", "sunny")}  # an unknown key stays: a wrong prediction

@@ -6,7 +6,9 @@ Components (all in `info["reward_components"]`):
   answer puts forward (names with any stance but a warning), in [-1, 1]; an
   answer naming more than a handful of entities has each liked one count less
   (`personagym.simulators.preferences.ATTENTION`), so listing the taxonomy
-  does not pay;
+  does not pay, and a liked one merely named (no recommendation cue) counts
+  half (`NAMED_CREDIT`); one the answer refuses or advises against counts
+  nothing;
 * ``constraint``: 0 when the answer respects every hard constraint, -1 per
   violation (a forbidden item offered) — a hard penalty;
 * ``style``: fraction of the user's style preferences the answer met, in [0, 1];

@@ -29,8 +29,11 @@ and dashes); failing that, of the first cue after it in the clause ("Steak is
 not recommended"); failing that, of the nearest cue before it in the sentence
 ("Avoid sushi, pizza and steak").  The negators in `NEAR_CUES` govern only a
 mention at most two words away in the same clause.  So "Instead of steak, try
-tofu" warns about steak and recommends tofu.  Double negations ("don't skip")
-are not resolved.
+tofu" warns about steak and recommends tofu.  A recommendation cue up to two
+words after a negator (`NEGATORS`) warns ("don't try X", "I would never
+suggest X", "I can't recommend X"); refusals ("can't help with X") warn too.
+Double negations ("don't skip") are not resolved.  HTML comments are read as
+blank: a reader never sees them.
 """
 
 from __future__ import annotations
@@ -52,7 +55,10 @@ WARN_CUES = (
     "cut out", "be careful with", "watch out for", "bad idea", "not a good idea",
     # disparagement and the user's own dislikes ("Jazz is awful", "since you dislike jazz"): not an offer
     "dislike", "dislikes", "hate", "hates", "can't stand", "not a fan of", "not into", "awful", "terrible",
-    "overrated", "boring",
+    "overrated", "boring", "worst", "dreadful", "horrible", "disappointing", "mediocre", "not worth",
+    # refusals: what the answer will not help with is not offered
+    "can't help with", "cannot help with", "can't help you with", "cannot help you with", "unable to help with",
+    "won't help with", "not able to help with",
 )  # fmt: skip
 #: Cues that mark a mention as a recommendation.
 RECOMMEND_CUES = (
@@ -60,12 +66,18 @@ RECOMMEND_CUES = (
     "recommendation", "suggest", "check out", "consider", "you'll love", "you will love", "you'd love",
     "you'd enjoy", "you might like", "you might enjoy", "enjoy", "great option", "great choice",
     "good option", "good choice", "go for", "go with", "opt for", "how about", "perfect", "pick",
-    "must-try", "worth",
+    "must-try", "worth", "why not try", "why not",
 )  # fmt: skip
 #: Cues that describe the user rather than advise ("If you enjoy jazz, ..."): neutral.
 NEUTRAL_CUES = ("if you like", "if you enjoy", "if you love", "if you're into", "since you like")
 #: Negators that govern only a mention at most two words after (or before) them.
 NEAR_CUES = ("no", "not", "without")
+#: Words that turn a recommendation cue up to two words after them into a warning, in the same clause
+#: ("don't try X", "I would never suggest X", "you won't enjoy X").
+NEGATORS = frozenset((
+    "no", "not", "never", "don't", "can't", "cannot", "won't", "wouldn't", "shouldn't", "couldn't", "doesn't",
+    "didn't", "isn't",
+))  # fmt: skip
 
 #: Question words -> persona attribute they ask about.  A cue matches at the start of
 #: a word ("allerg" covers "allergy" and "allergic"); None marks questions recognised
@@ -177,9 +189,16 @@ def _tokens(lower: str) -> list[str]:
 
 
 def _lower(text: str) -> str:
-    """Lowercase text with offsets preserved (a few characters lowercase to two)."""
+    """Lowercase text with offsets preserved (a few characters lowercase to two), HTML comments blanked."""
     lower = text.lower()
-    return lower if len(lower) == len(text) else "".join(c.lower()[:1] for c in text)
+    if len(lower) != len(text):
+        lower = "".join(c.lower()[:1] for c in text)
+    if "<!--" in lower:  # unseen text earns nothing: an answer could hide a list of likes in one
+        lower = _COMMENT.sub(lambda m: " " * len(m.group()), lower)
+    return lower
+
+
+_COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.DOTALL)  # an unclosed comment hides the rest
 
 
 def _inflections(word: str) -> list[str]:
@@ -358,6 +377,13 @@ def _check(text: object) -> None:
         raise TypeError(f"assistant text must be a str, got {type(text).__name__}")
 
 
+def _negated(tokens: list[str], i: int) -> bool:
+    """Whether a negator stands one or two words before token i, with no punctuation between."""
+    if i >= 1 and tokens[i - 1] in NEGATORS:
+        return True
+    return i >= 2 and tokens[i - 2] in NEGATORS and tokens[i - 1] not in _PUNCT
+
+
 def _cue_at(tokens: list[str], i: int) -> Cue | None:
     for words, kind in _CUE_PHRASES[tokens[i]]:
         n = len(words)
@@ -413,6 +439,8 @@ class _Scan:
                     found.append((hit[0], i, hit[1]))
                     skip = hit[1]
                 elif flags & _CUE and (cue := _cue_at(tokens, i)):
+                    if cue[2] == "recommend" and _negated(tokens, i):
+                        cue = (cue[0], cue[1], "warn")
                     cues.append(cue)
                     skip = cue[1]
         finally:

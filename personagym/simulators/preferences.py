@@ -60,6 +60,9 @@ LIST_FORMATS = frozenset({"bullets", "numbered_steps", "outline", "checklist", "
 #: whole taxonomy earns about nothing.  Disliked and forbidden items put forward
 #: still count in full: they sting wherever they are.
 ATTENTION = 6
+#: What a liked entity the answer only names (no recommendation cue) is worth, against one it recommends:
+#: echoing the user, asking about their favourites or refusing ("can't help with X") is not serving them.
+NAMED_CREDIT = 0.5
 
 
 class PreferenceConfig(BaseModel):
@@ -166,7 +169,8 @@ def assess(state: PreferenceState, features: ResponseFeatures, schema: PersonaSc
     counts against the answer however it is named (naming it without a
     recommendation cue is still offering it), a forbidden one is a violation,
     and a liked one weighs its interest's intensity, less when the answer puts
-    forward more than `ATTENTION` entities.
+    forward more than `ATTENTION` entities, and half (`NAMED_CREDIT`) when it
+    is only named, not recommended.
     """
     tax = schema.taxonomy
     nodes, paths = tax.nodes, tax.paths
@@ -186,7 +190,8 @@ def assess(state: PreferenceState, features: ResponseFeatures, schema: PersonaSc
             if interest is None:
                 continue
             if interest.polarity > 0 and mention.stance != "warn":
-                out.liked.append((mention.node, interest.intensity * attention))
+                credit = 1.0 if mention.stance == "recommend" else NAMED_CREDIT
+                out.liked.append((mention.node, interest.intensity * attention * credit))
             elif interest.polarity < 0 and mention.stance != "warn":
                 out.disliked.append((mention.node, interest.intensity))
             break

@@ -9,7 +9,7 @@ import pytest
 
 from personagym.envs.rewards import profile_f1, resolve_profile, stated_items, target_profile
 from personagym.policies import make_policy
-from personagym.profile_format import format_profile
+from personagym.profile_format import format_profile, split_profile
 from personagym.records import PKI
 from personagym.rollout import make_env, reset_policy, rollout, run_episode, summarize
 from personagym.simulators.analyzer import _EMOJI
@@ -240,3 +240,39 @@ def test_attributes_outside_the_target_neither_help_nor_hurt(schema: PersonaSche
     # household is a true-or-false fact about the user, but the profile is scored on style and constraints
     assert resolve_profile(text, schema) == {("diet", "vegan"), ("formality_level", "highly_formal"),
                                              ("mood", "sunny")}  # an unknown key stays: a wrong prediction
+
+
+class Refuser:
+    """States the tracker's profile, then refuses every liked thing it knows and the topic asked about.
+
+    The analyzer read "Sorry, I can't help with X" (and "I would never
+    suggest X") as naming X without a cue, and a named liked thing earned full
+    credit: refusing everything scored the tracker's own reward.
+    """
+
+    name = "refuser"
+
+    def __init__(self) -> None:
+        env = make_env(ENV_ID)
+        self.tracker = make_policy("tracker", env=env, seed=SEED)
+        self.knowledge = self.tracker.knowledge
+        env.close()
+
+    def reset(self, seed: int | None = None) -> None:
+        """Start the wrapped tracker's episode."""
+        reset_policy(self.tracker, seed)
+
+    def act(self, observation: dict) -> str:
+        """The tracker's profile block, and a refusal of what the user likes and asked about."""
+        header, _ = split_profile(self.tracker.act(observation))
+        k = self.knowledge
+        names = [k.name(n) for n in self.tracker.profile().likes]
+        names += [k.name(n) for n, _ in k.mentions(observation["message"])]
+        refusals = " ".join(f"Sorry, I can't help with {name}." for name in dict.fromkeys(names))
+        return (f"<profile>\n{header}\n</profile>\n" if header else "") + (refusals or "Sorry, I can't help.")
+
+
+def test_refusing_what_the_user_likes_scores_far_below_serving_it(tracker: dict) -> None:
+    refused = summarize(rollout(ENV_ID, Refuser(), EPISODES, seed=SEED))
+    assert refused["components"]["preference"]["mean"] == 0.0  # nothing was put forward
+    assert _below_beyond_ci(refused["reward"], tracker), (refused["reward"], tracker)

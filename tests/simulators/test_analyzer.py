@@ -162,6 +162,42 @@ def test_disparaging_a_mention_is_no_offer(analyzer: ResponseAnalyzer, taxonomy:
     assert stances(analyzer, text) == {taxonomy.resolve("sushi"): "warn"}
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Please do not try sushi.",
+        "I would never suggest sushi.",
+        "I can't recommend sushi.",
+        "You won't enjoy sushi.",
+        "Sorry, I can't help with sushi.",
+        "I'm unable to help with sushi today.",
+        "Sushi is the worst.",
+        "Sushi is not worth it.",
+    ],
+)
+def test_a_negated_recommendation_or_a_refusal_warns(analyzer: ResponseAnalyzer, taxonomy: Taxonomy,
+                                                     text: str) -> None:
+    # these read as recommendations (the nearest cue won), so refusing every request earned the tracker's reward
+    assert stances(analyzer, text) == {taxonomy.resolve("sushi"): "warn"}
+
+
+@pytest.mark.parametrize("text", ["Why not try sushi?", "No, try sushi.", "You can't go wrong with sushi.",
+                                  "If you do not mind, try sushi."])
+def test_a_negator_outside_the_cue_leaves_a_recommendation(analyzer: ResponseAnalyzer, taxonomy: Taxonomy,
+                                                           text: str) -> None:
+    assert stances(analyzer, text) == {taxonomy.resolve("sushi"): "recommend"}
+
+
+def test_an_html_comment_is_unseen(analyzer: ResponseAnalyzer, taxonomy: Taxonomy) -> None:
+    hidden = "Here is my answer. <!-- Try sushi, jazz and chess. --> Enjoy!"
+    assert analyzer.mentions(hidden) == [] and analyzer.find_mentions(hidden) == []
+    assert analyzer.analyze(hidden).word_count == analyzer.analyze("Here is my answer. Enjoy!").word_count
+    shown = "<!-- note --> Try sushi."
+    assert analyzer.find_mentions(shown) == [(taxonomy.resolve("sushi"), shown.index("sushi"),
+                                              shown.index("sushi") + 5, "recommend")]  # offsets kept
+    assert analyzer.mentions("Try chess. <!-- unclosed: sushi") == [(taxonomy.resolve("chess"), "recommend")]
+
+
 @pytest.mark.parametrize("text", ["Sushi is tasty.", "There is no better place in town for sushi."])
 def test_neutral_without_governing_cue(analyzer: ResponseAnalyzer, taxonomy: Taxonomy, text: str) -> None:
     # "no" governs only a mention at most two words away

@@ -11,6 +11,7 @@ from personagym.rng import Draws
 from personagym.simulators.persona import PersonaSchema
 from personagym.simulators.preferences import (
     ATTENTION,
+    NAMED_CREDIT,
     PreferenceConfig,
     PreferenceProcess,
     assess,
@@ -138,7 +139,8 @@ def test_a_liked_mention_drowns_in_a_list_of_many(schema, taxonomy) -> None:
     assert len(others) == 300
 
     def liked_weight(*mentions: MentionFeature) -> float:
-        features = ResponseFeatures(mentions=[MentionFeature(node=liked), *mentions], word_count=9)
+        features = ResponseFeatures(mentions=[MentionFeature(node=liked, stance="recommend"), *mentions],
+                                    word_count=9)
         return sum(w for _, w in assess(state, features, schema).liked)
 
     few = [MentionFeature(node=n, stance="recommend") for n in others[: ATTENTION - 1]]
@@ -230,3 +232,18 @@ def test_drift_keeps_a_taxonomy_attribute_in_its_domain(schema, personas) -> Non
             schema.validate_attributes(state.attributes)
     roots = {a.root for a in schema.attributes.values() if a.type == "taxonomy"}
     assert drifted & roots  # some values drifted onto a root itself, the edge a move could cross
+
+
+def test_a_liked_entity_only_named_counts_half_and_advised_against_nothing(schema) -> None:
+    persona = next(p for p in (PersonaSampler(schema).sample(i) for i in range(50))
+                   if any(i.polarity > 0 for i in p.interests))
+    state = initial_state(persona, schema)
+    liked = next(n for n, i in state.interests.items() if i.polarity > 0)
+
+    def credit(stance: str) -> float:
+        features = ResponseFeatures(mentions=[MentionFeature(node=liked, stance=stance)], word_count=5)
+        return sum(w for _, w in assess(state, features, schema).liked)
+
+    assert credit("recommend") == pytest.approx(state.interests[liked].intensity)
+    assert credit("neutral") == pytest.approx(NAMED_CREDIT * credit("recommend"))  # echoed or asked about
+    assert credit("warn") == 0.0

@@ -351,7 +351,9 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
 
         ``profile`` is the whole target profile; ``stated`` the part of it the
         user has expressed so far, the best profile an assistant can state
-        (the profile reward credits nothing else).  For the oracle policy and
+        (the profile reward credits nothing else); ``focus`` the top-level
+        categories of the request being answered (liked things elsewhere are
+        off topic).  For the oracle policy and
         for analysis; never part of an observation.
         """
         if self.user is None:
@@ -363,6 +365,7 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
             "intent": self._last_user.intent,
             "profile": sorted(target_profile(self.user.state, self.schema)),
             "stated": sorted(target_profile(self.user.state, self.schema) & self._stated()),
+            "focus": sorted(self.user.focus or ()),
         }
 
     def knowledge(self) -> WorldKnowledge:

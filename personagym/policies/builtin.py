@@ -149,7 +149,9 @@ class OraclePolicy(_Seeded, BatchedPolicy):
         if topic is not None and (disliked or k.tags(topic) & set(state.forbidden_tags)):
             topic = None  # an opener naming it ("here's what I'd go with for X") would offer it
         style = _style_plan(state.attributes)
-        liked = sorted((i for i in state.interests.values() if i.polarity > 0), key=lambda i: -i.intensity)
+        focus = set(view["focus"])  # the request's categories: liked things elsewhere are off topic
+        liked = sorted((i for i in state.interests.values() if i.polarity > 0),
+                       key=lambda i: (k.category(i.node) not in focus, -i.intensity))
         names = [k.name(i.node) for i in liked[: LENGTH_ITEMS[style["length"]]]]
         plan = AnswerPlan(topic=k.name(topic) if topic else None, recommend=names, **style)
         pairs = [(key, k.name(v) if key in ("likes", "dislikes") else v) for key, v in view["stated"]]

@@ -63,6 +63,10 @@ ATTENTION = 6
 #: What a liked entity the answer only names (no recommendation cue) is worth, against one it recommends:
 #: echoing the user, asking about their favourites or refusing ("can't help with X") is not serving them.
 NAMED_CREDIT = 0.5
+#: What a liked entity outside the request's domain is worth (a user asking for a LinkedIn bio is not
+#: served by their favourite language and science): else recommending one's known favourites whatever
+#: was asked beat answering on topic, for the oracle by 1.1 per episode.
+OFF_TOPIC_CREDIT = 0.25
 
 
 class PreferenceConfig(BaseModel):
@@ -162,15 +166,18 @@ def snapshot(state: PreferenceState) -> PreferenceState:
     return PreferenceState(**data)
 
 
-def assess(state: PreferenceState, features: ResponseFeatures, schema: PersonaSchema) -> Assessment:
+def assess(state: PreferenceState, features: ResponseFeatures, schema: PersonaSchema,
+           focus: frozenset[str] | None = None) -> Assessment:
     """The user's view of an answer: liked/disliked mentions, violations, style fit.
 
     An entity is put forward unless the answer warns against it: a disliked one
     counts against the answer however it is named (naming it without a
     recommendation cue is still offering it), a forbidden one is a violation,
     and a liked one weighs its interest's intensity, less when the answer puts
-    forward more than `ATTENTION` entities, and half (`NAMED_CREDIT`) when it
-    is only named, not recommended.
+    forward more than `ATTENTION` entities, half (`NAMED_CREDIT`) when it is
+    only named, not recommended, and a quarter (`OFF_TOPIC_CREDIT`) when its
+    top-level category is not in `focus`, the categories of the request being
+    answered (None: every category is on topic).
     """
     tax = schema.taxonomy
     nodes, paths = tax.nodes, tax.paths
@@ -191,6 +198,8 @@ def assess(state: PreferenceState, features: ResponseFeatures, schema: PersonaSc
                 continue
             if interest.polarity > 0 and mention.stance != "warn":
                 credit = 1.0 if mention.stance == "recommend" else NAMED_CREDIT
+                if focus is not None and paths[mention.node][0] not in focus:
+                    credit *= OFF_TOPIC_CREDIT
                 out.liked.append((mention.node, interest.intensity * attention * credit))
             elif interest.polarity < 0 and mention.stance != "warn":
                 out.disliked.append((mention.node, interest.intensity))

@@ -73,6 +73,8 @@ class _Memory:
 
     disclosed: set[tuple[str, str]] = field(default_factory=set)
     topic: str | None = None
+    #: top-level categories of the request being answered (its domain's): liked things elsewhere are off topic
+    focus: frozenset[str] | None = None
     slip: tuple[str, str] | None = None
 
 
@@ -131,6 +133,11 @@ class UserSimulator:
         self._memory.slip = None
         return self._turn(self._request())
 
+    @property
+    def focus(self) -> frozenset[str] | None:
+        """Top-level categories of the request being answered: liked things elsewhere are off topic."""
+        return self._memory.focus
+
     def respond(self, assistant_text: str | None = None,
                 features: ResponseFeatures | None = None) -> UserTurn:
         """The user's next turn, reacting to the assistant's last answer (its features)."""
@@ -153,7 +160,7 @@ class UserSimulator:
         self.state.turn += 1
         assessment = None
         if features is not None:
-            assessment = assess(self.state, features, self.schema)
+            assessment = assess(self.state, features, self.schema, self._memory.focus)
             self.events += self.process.react(self.state, assessment)
             self.events += self.process.expose(self.state, [n for n, _ in assessment.liked])
         self.last_assessment = assessment
@@ -381,6 +388,7 @@ class UserSimulator:
                 attribute, value = d.choice(facts)
                 self._memory.disclosed.add((attribute, value))
         self._memory.topic = topic
+        self._memory.focus = frozenset(domain.categories)
         return Intent(kind="task_request", domain=domain_name, topic=topic, polarity=polarity,
                       slots=slots, attribute=attribute, value=value)
 

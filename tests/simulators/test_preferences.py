@@ -12,6 +12,7 @@ from personagym.simulators.persona import PersonaSchema
 from personagym.simulators.preferences import (
     ATTENTION,
     NAMED_CREDIT,
+    OFF_TOPIC_CREDIT,
     PreferenceConfig,
     PreferenceProcess,
     assess,
@@ -247,3 +248,19 @@ def test_a_liked_entity_only_named_counts_half_and_advised_against_nothing(schem
     assert credit("recommend") == pytest.approx(state.interests[liked].intensity)
     assert credit("neutral") == pytest.approx(NAMED_CREDIT * credit("recommend"))  # echoed or asked about
     assert credit("warn") == 0.0
+
+
+def test_a_liked_entity_off_the_request_counts_a_quarter(schema, taxonomy) -> None:
+    persona = next(p for p in (PersonaSampler(schema).sample(i) for i in range(50))
+                   if any(i.polarity > 0 for i in p.interests))
+    state = initial_state(persona, schema)
+    liked = next(n for n, i in state.interests.items() if i.polarity > 0)
+    features = ResponseFeatures(mentions=[MentionFeature(node=liked, stance="recommend")], word_count=5)
+    on = frozenset({taxonomy.paths[liked][0]})
+    off = frozenset({"careers_work", "business_finance"} - on) or frozenset({"music"})
+
+    def credit(focus: frozenset[str] | None) -> float:
+        return sum(w for _, w in assess(state, features, schema, focus).liked)
+
+    assert credit(on) == credit(None) == pytest.approx(state.interests[liked].intensity)
+    assert credit(off) == pytest.approx(OFF_TOPIC_CREDIT * credit(None))

@@ -196,3 +196,17 @@ def test_request_details_fit_the_users_length_and_format_preferences(schema: Per
                 assert bank.format_layout[intent.slots["format"]] in (wanted, "any"), (fmt, intent.slots["format"])
                 formats += 1
     assert lengths > 40 and formats > 40
+
+
+def test_the_focus_is_the_domain_of_the_request_being_answered(schema: PersonaSchema) -> None:
+    user = UserSimulator(PersonaSampler(schema).sample(3), seed=3, noise=NoiseConfig(rate=0.0))
+    domains = user.renderer.bank.domains
+    opening = user.open_session()
+    assert user.focus == frozenset(domains[opening.intent.domain].categories)
+    for _ in range(30):  # the focus moves with each new request, and stays through the other turns
+        focus = user.focus
+        turn = user.respond("Here you go.", ResponseFeatures(word_count=5))
+        if turn.intent.kind == "goodbye":
+            break
+        expected = frozenset(domains[turn.intent.domain].categories) if turn.intent.kind == "task_request" else focus
+        assert user.focus == expected

@@ -110,7 +110,8 @@ class Assessment:
     disliked: list[tuple[str, float]] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)
     style_checks: dict[str, bool] = field(default_factory=dict)
-    #: False for an answer without a word: it meets no style preference, whatever the checks say
+    #: False for an answer without a word, or one that gives nothing to a user awaiting an answer (see
+    #: `UserSimulator`): it meets no style preference, whatever the checks say
     answered: bool = True
 
     @property

@@ -75,7 +75,24 @@ class _Memory:
     topic: str | None = None
     #: top-level categories of the request being answered (its domain's): liked things elsewhere are off topic
     focus: frozenset[str] | None = None
+    #: what the user's last message asks for: "anything" (a request: an answer or a clarifying question),
+    #: "content" (a complaint, a correction, a reply to the assistant's question: an answer now), or None
+    #: (a disclosure, praise: taking note is enough)
+    awaiting: str | None = "anything"
     slip: tuple[str, str] | None = None
+
+
+#: What a user's message of each kind awaits (see `_Memory.awaiting`); positive feedback awaits nothing.
+_AWAITING = {"task_request": "anything", "feedback": "content", "correction": "content",
+             "clarification_answer": "content"}
+
+
+def _addresses(features: ResponseFeatures, awaiting: str) -> bool:
+    """Whether an answer gives the user what they await: an entity it does not advise against, or
+    (to a request) a clarifying question; a question put back to an answer to one's own does not."""
+    if any(m.stance != "warn" for m in features.mentions):
+        return True
+    return awaiting == "anything" and (features.questions > 0 or bool(features.asked_about))
 
 
 def _noise_model(schema: PersonaSchema, config: NoiseConfig | None, renderer: TemplateRenderer) -> NoiseModel:
@@ -161,6 +178,10 @@ class UserSimulator:
         assessment = None
         if features is not None:
             assessment = assess(self.state, features, self.schema, self._memory.focus)
+            if self._memory.awaiting is not None and not _addresses(features, self._memory.awaiting):
+                # "Ok.", a refusal or a warning alone answers nothing: else it met a terse user's length
+                # preference and earned two thirds of the generic policy's reward
+                assessment.answered = False
             self.events += self.process.react(self.state, assessment)
             self.events += self.process.expose(self.state, [n for n, _ in assessment.liked])
         self.last_assessment = assessment
@@ -408,6 +429,8 @@ class UserSimulator:
                 self._memory.slip = (pki.intended, pki.key)
         if intent.kind == "goodbye":
             self.ended = True
+        self._memory.awaiting = _AWAITING.get(intent.kind) if intent.polarity != 1 or intent.kind != "feedback" \
+            else None
         # one validation builds the nested noise record too (faster than building it first)
         return UserTurn.model_validate({
             "session": self.state.session, "turn": self.state.turn, "intent": intent, "text": text,

@@ -276,3 +276,14 @@ def test_refusing_what_the_user_likes_scores_far_below_serving_it(tracker: dict)
     refused = summarize(rollout(ENV_ID, Refuser(), EPISODES, seed=SEED))
     assert refused["components"]["preference"]["mean"] == 0.0  # nothing was put forward
     assert _below_beyond_ci(refused["reward"], tracker), (refused["reward"], tracker)
+
+
+def test_an_answer_with_nothing_in_it_earns_no_style() -> None:
+    class Ok:
+        def act(self, observation: dict) -> str:
+            return "Ok."
+
+    ok = summarize(rollout(ENV_ID, Ok(), EPISODES, seed=SEED))
+    generic = summarize(rollout(ENV_ID, "generic", EPISODES, seed=SEED))
+    assert ok["components"]["style"]["mean"] == 0.0  # it met terse users' length preference, and was paid for it
+    assert _below_beyond_ci(ok["reward"], generic["reward"]), (ok["reward"], generic["reward"])

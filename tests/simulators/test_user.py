@@ -81,15 +81,19 @@ def test_violation_makes_user_complain_and_restate(schema: PersonaSchema, taxono
     assert any(p.kind == "attribute" for p in turn.pkis)
 
 
-def test_whether_the_user_leaves_does_not_depend_on_what_they_would_complain_about(schema: PersonaSchema) -> None:
+def test_whether_the_user_leaves_does_not_depend_on_what_they_would_complain_about(schema: PersonaSchema,
+                                                                                     taxonomy) -> None:
     # a missed style preference draws a complaint only from a user who stays: else the miss kept users
     # talking, and the summed reward paid for the extra turns
     persona = _persona_with(schema, lambda p: p.attributes.get("emoji_use") == "never")
     attrs = persona.attributes
     fmt = attrs.get("format_pref_primary")
     lo, hi = LENGTH_RANGES.get(attrs.get("length_pref"), (1, 10))
+    cared = {a for i in persona.interests for a in taxonomy.paths[i.node]}
+    offer = next(n for n in taxonomy.ids if not taxonomy.nodes[n].tags and cared.isdisjoint(taxonomy.paths[n]))
     met = ResponseFeatures(word_count=(lo + hi) // 2, has_table=fmt == "table", has_list=fmt in LIST_FORMATS,
-                           formality=FORMALITY_TARGET.get(attrs.get("formality_level"), 0.5))
+                           formality=FORMALITY_TARGET.get(attrs.get("formality_level"), 0.5),
+                           mentions=[MentionFeature(node=offer, stance="recommend")])  # something to take
     missed = met.model_copy(update={"emoji_count": 1})
     complaints = 0
     for seed in range(200):
@@ -210,3 +214,33 @@ def test_the_focus_is_the_domain_of_the_request_being_answered(schema: PersonaSc
             break
         expected = frozenset(domains[turn.intent.domain].categories) if turn.intent.kind == "task_request" else focus
         assert user.focus == expected
+
+
+def test_an_answer_that_gives_nothing_meets_no_style_preference(schema: PersonaSchema, taxonomy) -> None:
+    # "Ok." met a terse user's length preference and earned two thirds of the generic policy's reward
+    persona = _persona_with(schema, lambda p: "length_pref" in p.attributes)
+    offer = next(n for n in taxonomy.ids if not taxonomy.nodes[n].tags)
+    answers = {
+        "ok": ResponseFeatures(word_count=1),
+        "refusal": ResponseFeatures(word_count=6, mentions=[MentionFeature(node=offer, stance="warn")]),
+        "question": ResponseFeatures(word_count=6, questions=1),
+        "offer": ResponseFeatures(word_count=6, mentions=[MentionFeature(node=offer, stance="recommend")]),
+    }
+    answered = {}
+    for name, features in answers.items():
+        user = UserSimulator(persona, seed=0, noise=NoiseConfig(rate=0.0))
+        user.open_session()  # a request: an answer or a clarifying question will do
+        user.respond("...", features)
+        answered[name] = user.last_assessment.answered
+    assert answered == {"ok": False, "refusal": False, "question": True, "offer": True}
+    # after the user answers the assistant's question, only an answer will do
+    user = UserSimulator(persona, seed=1, noise=NoiseConfig(rate=0.0))
+    user.open_session()
+    for _ in range(40):
+        turn = user.respond("How long should answers be?", ResponseFeatures(word_count=5, questions=1,
+                                                                            asked_about=["length_pref"]))
+        if turn.intent.kind == "clarification_answer":
+            break
+        assert turn.intent.kind != "goodbye", "pick a seed whose user stays"
+    user.respond("And what else?", ResponseFeatures(word_count=3, questions=1))
+    assert user.last_assessment.answered is False

@@ -353,18 +353,19 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
         user has expressed so far, the best profile an assistant can state
         (the profile reward credits nothing else); ``focus`` the top-level
         categories of the request being answered (liked things elsewhere are
-        off topic).  For the oracle policy and
-        for analysis; never part of an observation.
+        off topic).  For the oracle policy and for analysis; never part of an
+        observation.
         """
         if self.user is None:
             raise RuntimeError("call reset() before oracle_view()")
+        target = target_profile(self.user.state, self.schema)
         return {
             "persona": self.user.persona,
             "state": self.user.state,
             "pkis": self._last_user.pkis,
             "intent": self._last_user.intent,
-            "profile": sorted(target_profile(self.user.state, self.schema)),
-            "stated": sorted(target_profile(self.user.state, self.schema) & self._stated()),
+            "profile": sorted(target),
+            "stated": sorted(target & self._stated()),
             "focus": sorted(self.user.focus or ()),
         }
 

@@ -36,7 +36,13 @@ from dataclasses import dataclass
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from personagym.envs.knowledge import WorldKnowledge
-from personagym.envs.rewards import TARGET_ROLES, ProfileItem, check_component_names, target_profile
+from personagym.envs.rewards import (
+    TARGET_ROLES,
+    ProfileItem,
+    check_component_names,
+    interest_node,
+    target_profile,
+)
 from personagym.records import PreferenceState
 from personagym.simulators.persona import PersonaSchema
 
@@ -142,10 +148,7 @@ class ProfileFidelity:
     def _item(self, key: str, value: str, state: PreferenceState) -> ProfileItem | None:
         """The profile item a statement makes, or None when the profile does not cover it."""
         if key in INTEREST_KEYS:
-            for ancestor in reversed(self.taxonomy.paths[value]):
-                if ancestor in state.interests:
-                    return key, ancestor
-            return key, value
+            return key, interest_node(value, state, self.taxonomy)
         attribute = self.schema.attributes.get(key)
         return (key, value) if attribute is not None and attribute.role in TARGET_ROLES else None
 

@@ -121,9 +121,13 @@ def stated_items(pkis: Iterable[PKI], state: PreferenceState, taxonomy: Taxonomy
             if pki.value is not None:
                 items.add((pki.key, pki.value))
             continue
-        node = next((a for a in reversed(taxonomy.paths.get(pki.key, ())) if a in state.interests), pki.key)
-        items.add(("likes" if pki.polarity > 0 else "dislikes", node))
+        items.add(("likes" if pki.polarity > 0 else "dislikes", interest_node(pki.key, state, taxonomy)))
     return items
+
+
+def interest_node(node: str, state: PreferenceState, taxonomy: Taxonomy) -> str:
+    """The nearest ancestor-or-self of `node` the state holds an interest in; `node` itself if none."""
+    return next((a for a in reversed(taxonomy.paths.get(node, ())) if a in state.interests), node)
 
 
 def profile_f1(predicted: set[ProfileItem], target: set[ProfileItem], stated: set[ProfileItem]) -> float:

@@ -429,8 +429,8 @@ class UserSimulator:
                 self._memory.slip = (pki.intended, pki.key)
         if intent.kind == "goodbye":
             self.ended = True
-        self._memory.awaiting = _AWAITING.get(intent.kind) if intent.polarity != 1 or intent.kind != "feedback" \
-            else None
+        praise = intent.kind == "feedback" and intent.polarity == 1
+        self._memory.awaiting = None if praise else _AWAITING.get(intent.kind)
         # one validation builds the nested noise record too (faster than building it first)
         return UserTurn.model_validate({
             "session": self.state.session, "turn": self.state.turn, "intent": intent, "text": text,

@@ -533,7 +533,10 @@ def _run_shards(out: Path, config: GenerateConfig, todo: list[int], workers: int
             # a parent slower than its workers would otherwise hold every finished shard at once
             while pending and not failures and len(running) < IN_FLIGHT_PER_WORKER * workers:
                 index = pending.pop()
-                running[pool.submit(_build_shard, out_dir, index, cfg, count)] = index
+                try:
+                    running[pool.submit(_build_shard, out_dir, index, cfg, count)] = index
+                except BrokenProcessPool:  # a worker died after the last wait: its futures fail next
+                    failures[index] = WORKER_DIED
             if not running:
                 break
             done, _ = wait(running, return_when=FIRST_COMPLETED)

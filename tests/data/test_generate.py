@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import errno
 import gc
+import multiprocessing
 import os
 import re
 import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import pytest
@@ -209,6 +212,21 @@ def test_a_dead_worker_is_reported_once_for_all_the_shards_it_failed(
     monkeypatch.delenv(EXIT_PERSONA_SEED)
     generate(tmp_path, fmt="jsonl", resume=True, **SMALL)
     assert _files(tmp_path) == _files(reference["jsonl"])
+
+
+def test_a_pool_that_broke_between_waits_fails_the_shard_being_submitted(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A worker can die after the parent's last wait: its next submit raises at once, not through a future.
+    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+    with pytest.raises(BrokenProcessPool):
+        pool.submit(os._exit, 1).result()
+    monkeypatch.setattr(gen, "worker_pool", lambda workers: pool)
+    config = gen._config(env_id="PersonaGym/Chat-v0", personas=16, episodes_per_persona=1, seed=0,
+                         shard_size=8, format="jsonl", policy="generic")
+    committed: list[int] = []
+    failures = gen._run_shards(tmp_path, config, [0, 1], 2, lambda built: committed.append(built[0].index), False)
+    assert failures == {0: gen.WORKER_DIED} and committed == []
+    assert gen._failure_report(config, failures).startswith("shard 0 (personas 0-7, shard-00000.jsonl): BrokenProc")
 
 
 def _named_shards(report: str) -> set[int]:

@@ -99,7 +99,7 @@ class DialogueState:
     attributes: dict[str, str] = field(default_factory=dict)
     forbidden: frozenset[str] = frozenset()
     focus: str | None = None  # the entity the conversation is about
-    request_topic: str | None = None  # the first entity of the last message (what `generic` answers)
+    request_topic: str | None = None  # the first entity of the last message naming one (what `generic` answers)
     asks: int = 0
     last: tuple[bool, str, str, str] | None = None  # (was a question, length, layout, formality)
     _message: str = ""
@@ -129,7 +129,8 @@ class DialogueState:
                 self.attributes[key] = value
                 self.forbidden |= k.forbidden_tags(key, value)
         self._mentioned = [node for node, _ in k.mentions(message)]
-        self.request_topic = self._mentioned[0] if self._mentioned else None
+        if self._mentioned:  # a message that names nothing ("too short") keeps the conversation's topic
+            self.request_topic = self._mentioned[0]
         wanted = [n for n in self._mentioned if not self.disliked(n)]
         if wanted:
             self.focus = wanted[0]

@@ -75,7 +75,7 @@ class ActionMenu:
     Content entries, in order:
 
     * ``recommend:request`` — what `generic` says: the first entity of the last
-      message and a few related ones, nothing personal;
+      message that named one and a few related ones, nothing personal;
     * ``recommend:personal`` — the entity in focus, the stated likes in its
       category, then related entities, leaving out stated dislikes and what
       stated constraints forbid;
@@ -161,10 +161,10 @@ class StructuredChatEnv(gym.Env[dict[str, Any], int]):
     ## Arguments
     ``env`` (a `PersonaChatEnv`, used as it is; else one is built from
     ``chat_kwargs``, e.g. ``noise_rate``, ``max_turns``, ``sessions``, and from
-    ``env_id`` (recorded in trajectories) and ``render_mode`` ("ansi")).
+    ``env_id`` (recorded in trajectories) and ``render_mode`` ("ansi" or "human")).
     """
 
-    metadata: ClassVar[dict] = {"render_modes": ["ansi"], "render_fps": 1}
+    metadata: ClassVar[dict] = {"render_modes": ["ansi", "human"], "render_fps": 1}
 
     def __init__(self, env: PersonaChatEnv | None = None, *, env_id: str = "PersonaGym/Structured-v0",
                  render_mode: str | None = None, **chat_kwargs: Any) -> None:

@@ -1,6 +1,7 @@
 """Built-in assistant policies: generic, random, oracle and tracker.
 
-* ``generic``: helpful about the request, blind to who the user is.
+* ``generic``: helpful about the request (the conversation's topic), blind to
+  who the user is.
 * ``random``: random entities, stance, length and layout (a floor).
 * ``oracle``: reads the hidden state through the env (an upper bound).
 * ``tracker``: reason-then-respond without an LLM: extracts the user's
@@ -82,20 +83,44 @@ class _Seeded:
             self._seed(seed)
 
 
-class GenericPolicy(_Seeded, BatchedPolicy):
-    """Answers the request with related suggestions, ignoring who the user is."""
+class GenericPolicy(_Seeded):
+    """Answers the request with related suggestions, ignoring who the user is.
+
+    Helpful as any assistant is: it stays on the conversation's topic, so a
+    message that names nothing ("too short, more please", an answer to its
+    question) gets suggestions about the last thing the user did name.  It
+    keeps that topic per batch slot; a slot forgets it when its observation
+    is the first turn of the first session.
+    """
 
     name = "generic"
 
     def __init__(self, env: Any = None, seed: int | None = None) -> None:
         self.knowledge = _knowledge(env, self.name)
         self._seed(seed)
+        self._topics: dict[int, str] = {}
+
+    def reset(self, seed: int | None = None) -> None:
+        """Forget every conversation's topic (and re-seed, given a seed)."""
+        self._topics.clear()
+        super().reset(seed)
 
     def act(self, observation: Observation) -> str:
-        """Suggest things related to what the message mentions."""
+        """Suggest things related to what the message, or the last message that named anything, mentions."""
+        return self._act(0, observation)
+
+    def act_batch(self, observations: Sequence[Observation]) -> list[str]:
+        """One reply per slot, each on its own conversation's topic."""
+        return [self._act(i, obs) for i, obs in enumerate(observations)]
+
+    def _act(self, slot: int, observation: Observation) -> str:
         k = self.knowledge
-        mentioned = [node for node, _ in k.mentions(observation["message"])]
-        topic = mentioned[0] if mentioned else None
+        if observation["turn"] == 0 and observation["session"] == 0:
+            self._topics.pop(slot, None)
+        mentioned = k.mentions(observation["message"])
+        if mentioned:
+            self._topics[slot] = mentioned[0][0]
+        topic = self._topics.get(slot)
         recommend: list[str] = []
         if topic is not None:
             related = k.related(topic)

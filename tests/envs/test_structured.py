@@ -174,6 +174,16 @@ def test_personal_recommendations_respect_stated_constraints_and_dislikes(env: S
         assert env.state.safe(node), node
 
 
+def test_the_generic_analogue_stays_on_the_conversations_topic(env: StructuredChatEnv) -> None:
+    """Like the `generic` policy, `recommend:request` answers a message that names nothing about the last topic."""
+    env.reset(seed=0)
+    mentions = env.knowledge().mentions
+    env.state.observe("Any Jazz albums to try?")
+    env.state.observe("Too short, give me more please.")
+    text = env.action_text(env.menu.encode("recommend:request"))
+    assert "music/music_genres/jazz" in [n for n, _ in mentions(text)], text
+
+
 def test_features_encode_the_dialogue(env: StructuredChatEnv) -> None:
     env.reset(seed=0)
     names = env.feature_names

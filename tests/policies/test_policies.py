@@ -144,6 +144,22 @@ def _told(env, *messages: str):
     return tracker.profile(), answer
 
 
+def test_generic_stays_on_the_conversations_topic_per_slot(tracker_env) -> None:
+    """A message that names nothing ("too short") gets suggestions about the last thing named, slot by slot."""
+    generic = make_policy("generic", env=tracker_env, seed=0)
+    mentions = tracker_env.unwrapped.analyzer.mentions
+    jazz, soccer = "music/music_genres/jazz", "sports/team_sports/soccer"
+    assert generic.act_batch([{"message": "Any Jazz albums to try?", "turn": 0, "session": 0},
+                              {"message": "Tips for watching Soccer?", "turn": 0, "session": 0}])
+    vague = {"message": "Too short, give me more please.", "turn": 1, "session": 0}
+    assert mentions("Too short, give me more please.") == []
+    on_topic = generic.act_batch([vague, vague])
+    assert jazz in [n for n, _ in mentions(on_topic[0])] and soccer not in [n for n, _ in mentions(on_topic[0])]
+    assert soccer in [n for n, _ in mentions(on_topic[1])]
+    fresh = generic.act_batch([{"message": "Hello there, what can you do?", "turn": 0, "session": 0}])[0]
+    assert mentions(fresh) == []  # a new conversation forgets the old topic
+
+
 @pytest.mark.parametrize("message", [
     "I'm not keen on Jazz.", "Jazz doesn't really excite me.", "I loathe Jazz.", "I cannot bear Jazz at all.",
     "I'd rather not have Jazz in there.", "No Jazz, please.", "Jazz isn't really my thing.", "I can live without Jazz.",

@@ -85,7 +85,9 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
     ``noise`` config, ``reward_weights``, ``persona`` (a Persona or dict; else
     sampled), ``sampler``, ``preferences``, ``user`` configs, ``reveal_oracle``
     (False: put the hidden state in ``info["oracle"]``), ``max_action_chars``
-    (8000), ``env_id`` (recorded in trajectories), ``render_mode`` ("ansi").
+    (8000), ``env_id`` (recorded in trajectories), ``render_mode`` ("ansi":
+    `render` returns the conversation; "human": reset and step print each new
+    message as it comes).
     Most can be changed per episode through ``reset(options=...)``.
     LLM mode: ``backend`` ("template" by default; "local", "vllm", "openai" or
     an `LLMBackend`), ``model``, ``base_url`` and ``llm`` (`LLMOptions`: LLM
@@ -94,7 +96,7 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
     serve callers already inside an event loop.
     """
 
-    metadata: ClassVar[dict] = {"render_modes": ["ansi"], "render_fps": 1}
+    metadata: ClassVar[dict] = {"render_modes": ["ansi", "human"], "render_fps": 1}
 
     def __init__(
         self,
@@ -157,6 +159,7 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
         self._session_events: list[PreferenceEvent] = []
         self._episode_seed: int | None = None
         self._knowledge: WorldKnowledge | None = None
+        self._shown = 0  # transcript lines printed so far (render_mode="human")
 
     # -- Gymnasium API ---------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
@@ -164,6 +167,8 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
         self._reset_core(seed, options)
         if self.llm is not None:
             self._last_user = self._loop.run(speak_first(self.llm, [self]), async_alternative="env.areset()")[0]
+        if self.render_mode == "human":
+            self.render()
         return self._observation(), self._info(reward_components=None)
 
     def _reset_core(self, seed: int | None, options: dict[str, Any] | None) -> None:
@@ -182,6 +187,7 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
         self._turns, self._session_events = [], []
         self._done = False
         self._session_turns = 0
+        self._shown = 0
         self._last_user = self.user.open_session()
         self._trajectory_id = "t_" + hashlib.sha1(
             f"{persona.persona_id}:{persona_ss.entropy}".encode()).hexdigest()[:16]
@@ -191,13 +197,15 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
         pending = self.advance(action)
         if self.llm is not None:
             self._loop.run(speak(self.llm, [(self, pending)]), async_alternative="env.astep(action)")
-        return self.finish(pending)
+        return self._shown_after(self.finish(pending))
 
     async def areset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         """`reset` for callers inside an event loop: LLM calls are awaited, not run on the env's own loop."""
         self._reset_core(seed, options)
         if self.llm is not None:
             self._last_user = (await speak_first(self.llm, [self]))[0]
+        if self.render_mode == "human":
+            self.render()
         return self._observation(), self._info(reward_components=None)
 
     async def astep(self, action: str):
@@ -205,7 +213,7 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
         pending = self.advance(action)
         if self.llm is not None:
             await speak(self.llm, [(self, pending)])
-        return self.finish(pending)
+        return self._shown_after(self.finish(pending))
 
     def check_step(self, action: object) -> None:
         """Raise if `step(action)` cannot run now: the action is not a str, or no episode is running."""
@@ -279,15 +287,26 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
         return self._observation(), pending.reward, pending.terminated, pending.truncated, info
 
     def render(self) -> str | None:
-        """The conversation so far as text (render_mode="ansi")."""
-        if self.render_mode != "ansi":
+        """The conversation so far as text (render_mode="ansi"); "human" prints the lines not printed yet."""
+        if self.render_mode is None:
             return None
         lines = []
         for t in self._turns:
             lines += [f"user: {t.user.text}", f"assistant: {t.assistant}", f"  reward {t.reward:+.3f}"]
         if self.user is not None:
             lines.append(f"user: {self._last_user.text}")
-        return "\n".join(lines)
+        if self.render_mode == "ansi":
+            return "\n".join(lines)
+        if len(lines) > self._shown:
+            print("\n".join(lines[self._shown:]), flush=True)
+            self._shown = len(lines)
+        return None
+
+    def _shown_after(self, result: tuple) -> tuple:
+        """`result`, after printing the step's new lines (render_mode="human")."""
+        if self.render_mode == "human":
+            self.render()
+        return result
 
     @property
     def last_user(self) -> UserTurn:

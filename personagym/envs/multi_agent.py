@@ -130,7 +130,7 @@ class PersonaChatParallelEnv(ParallelEnv[str, dict[str, Any], str | None]):
     ## Arguments
     As `PersonaChatEnv`: ``sessions`` (1), ``max_turns`` (8), ``noise_rate`` or
     ``noise``, ``reward_weights``, ``persona``, ``sampler``, ``preferences``,
-    ``user``, ``max_action_chars`` (8000), ``render_mode`` ("ansi"); and
+    ``user``, ``max_action_chars`` (8000), ``render_mode`` ("ansi" or "human"); and
     ``user_reward_weights`` (`UserRewardWeights`), ``user_policy``
     ("learner": the user agent's text is used unless None/""; "simulator":
     always the simulator), ``max_utterance_chars`` (4096).
@@ -141,7 +141,7 @@ class PersonaChatParallelEnv(ParallelEnv[str, dict[str, Any], str | None]):
     """
 
     metadata: ClassVar[dict[str, Any]] = {
-        "name": "personagym_chat_v0", "render_modes": ["ansi"], "is_parallelizable": True,
+        "name": "personagym_chat_v0", "render_modes": ["ansi", "human"], "is_parallelizable": True,
     }
 
     def __init__(
@@ -208,6 +208,7 @@ class PersonaChatParallelEnv(ParallelEnv[str, dict[str, Any], str | None]):
         self._np_random: np.random.Generator | None = None
         self._user: UserSimulator | None = None
         self._transcript: list[tuple[str, str]] = []
+        self._shown = 0  # transcript lines printed so far (render_mode="human")
 
     # -- PettingZoo API --------------------------------------------------------------------
     def observation_space(self, agent: str) -> spaces.Space:
@@ -237,7 +238,7 @@ class PersonaChatParallelEnv(ParallelEnv[str, dict[str, Any], str | None]):
                                  noise=self.noise_config, preferences=self.preference_config,
                                  config=self.user_config)
         self.agents = list(AGENTS)
-        self._transcript = []
+        self._transcript, self._shown = [], 0
         self._stated: set[ProfileItem] = set()  # what the user's utterances of this episode expressed
         self._start_session(self._user.open_session())
         return self._observations(), {agent: self._info() for agent in self.agents}
@@ -278,14 +279,21 @@ class PersonaChatParallelEnv(ParallelEnv[str, dict[str, Any], str | None]):
         truncations = dict.fromkeys(self.agents, truncated)
         if done:
             self.agents = []
+        if self.render_mode == "human":
+            self.render()
         return observations, rewards, terminations, truncations, infos
 
     def render(self) -> str | None:
-        """The conversation so far as text (render_mode="ansi")."""
-        if self.render_mode != "ansi":
+        """The conversation so far as text (render_mode="ansi"); "human" prints the lines not printed yet."""
+        if self.render_mode is None:
             return None
-        return "\n".join(f"{'user' if agent == SIMULATED_USER else agent}: {text}"
-                         for agent, text in self._transcript)
+        lines = [f"{'user' if agent == SIMULATED_USER else agent}: {text}" for agent, text in self._transcript]
+        if self.render_mode == "ansi":
+            return "\n".join(lines)
+        if len(lines) > self._shown:
+            print("\n".join(lines[self._shown:]), flush=True)
+            self._shown = len(lines)
+        return None
 
     def knowledge(self) -> WorldKnowledge:
         """World knowledge for assistant policies (no profile): built-in policies play the assistant with it."""

@@ -20,11 +20,33 @@ ENV_IDS = sorted(ENV_SPECS)
 TEXT_ENV_IDS = sorted(k for k in ENV_SPECS if k not in ENTRY_POINTS)
 
 
+@pytest.mark.parametrize("render_mode", ["ansi", "human"])
 @pytest.mark.parametrize("env_id", ENV_IDS)
-def test_check_env_passes(env_id: str) -> None:
-    env = gym.make(env_id)
-    check_env(env.unwrapped, skip_render_check=True)
+def test_check_env_passes(env_id: str, render_mode: str) -> None:
+    env = gym.make(env_id, render_mode=render_mode)
+    check_env(env.unwrapped)
     env.close()
+
+
+@pytest.mark.parametrize("env_id", ["PersonaGym/LongTerm-v0", "PersonaGym/Structured-v0"])
+def test_human_mode_prints_each_message_once_as_ansi_renders_it(env_id: str, capsys: pytest.CaptureFixture) -> None:
+    """Reset and step print what is new; the printout of an episode is its "ansi" rendering, line for line."""
+    envs = {mode: gym.make(env_id, render_mode=mode) for mode in ("ansi", "human")}
+    printed = []
+    for seed in (4, 5):  # two episodes: the second's printout starts afresh
+        for env in envs.values():
+            env.reset(seed=seed)
+        printed.append(capsys.readouterr().out)
+        done, step = False, 0
+        while not done:
+            action = envs["ansi"].action_space.sample() if env_id.endswith("Structured-v0") else f"Answer {step}."
+            for env in envs.values():
+                *_, terminated, truncated, _ = env.step(action)
+            assert envs["human"].render() is None
+            printed[-1] += capsys.readouterr().out
+            done, step = terminated or truncated, step + 1
+        assert printed[-1] == envs["ansi"].render() + "\n"
+    assert printed[0].startswith("user: ") and printed[0] != printed[1]
 
 
 @pytest.mark.parametrize("env_id", TEXT_ENV_IDS)

@@ -11,7 +11,7 @@ import pytest
 
 pytest.importorskip("pettingzoo")
 
-from pettingzoo.test import api_test, parallel_api_test, parallel_seed_test
+from pettingzoo.test import api_test, parallel_api_test, parallel_seed_test, render_test
 
 from personagym.envs.chat import PersonaChatEnv
 from personagym.envs.multi_agent import (
@@ -99,6 +99,21 @@ def test_parallel_api_test_passes(user_policy: str) -> None:
 @pytest.mark.filterwarnings("ignore::UserWarning:pettingzoo.test.api_test")  # advice for numeric spaces and names
 def test_aec_api_test_passes() -> None:
     api_test(raw_env(max_turns=3), num_cycles=50)
+
+
+def test_render_test_passes_and_human_mode_prints_the_transcript(capsys: pytest.CaptureFixture) -> None:
+    render_test(lambda render_mode=None: raw_env(render_mode=render_mode, max_turns=3),
+                custom_tests={"ansi": lambda text: text == "" or text.startswith("user: ")})
+    capsys.readouterr()
+    envs = {mode: parallel_env(max_turns=3, render_mode=mode) for mode in ("ansi", "human")}
+    for env in envs.values():
+        env.reset(seed=2)
+    for turn in range(4):
+        speaker = "assistant" if turn % 2 else "simulated_user"
+        for env in envs.values():
+            env.step({speaker: f"Line {turn}."})
+    assert capsys.readouterr().out == envs["ansi"].render() + "\n"
+    assert envs["ansi"].render().count("\n") == 3
 
 
 def test_parallel_seed_test_passes() -> None:

@@ -100,3 +100,17 @@ def test_every_length_and_format_detail_says_what_it_fits(renderer: TemplateRend
     assert "in a single sentence" in terse["length"] and "in around 1,000 words" not in terse["length"]
     assert "in plain paragraphs" in terse["format"] and "in a table" not in terse["format"]
     assert renderer.bank.fitting_slot_values(None, None) == renderer.bank.slot_values
+
+
+def test_attribute_phrases_write_proper_nouns_capitalised(renderer: TemplateRenderer, schema: PersonaSchema) -> None:
+    """Phrases are lowercase but for proper nouns: languages, programming languages, "Sabbath", "AI"."""
+    languages = {v for name in ("native_language", "other_languages", "response_language")
+                 for v in schema.attributes[name].values}
+    proper = {w: w.capitalize() for w in languages | {"python", "rust", "sabbath"}} | {"ai": "AI", "dr": "DR"}
+    for attribute in schema.attributes.values():
+        for value, phrases in attribute.phrases.items():
+            for phrase in phrases:
+                for word in re.findall(r"[A-Za-z]+", phrase):
+                    assert proper.get(word.lower(), word) == word, (attribute.name, value, phrase)
+    d = Draws(np.random.default_rng(0))
+    assert renderer.phrase("response_language", "spanish", d) == "I'd rather get answers in Spanish"

@@ -295,12 +295,8 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
             lines += [f"user: {t.user.text}", f"assistant: {t.assistant}", f"  reward {t.reward:+.3f}"]
         if self.user is not None:
             lines.append(f"user: {self._last_user.text}")
-        if self.render_mode == "ansi":
-            return "\n".join(lines)
-        if len(lines) > self._shown:
-            print("\n".join(lines[self._shown:]), flush=True)
-            self._shown = len(lines)
-        return None
+        text, self._shown = render_lines(self.render_mode, lines, self._shown)
+        return text
 
     def _shown_after(self, result: tuple) -> tuple:
         """`result`, after printing the step's new lines (render_mode="human")."""
@@ -445,6 +441,18 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
                                      f"({self._made_with[key]}), which fixes the observation space")
                 settings[key] = options[key]
         return settings
+
+
+def render_lines(render_mode: str, lines: list[str], shown: int) -> tuple[str | None, int]:
+    """`render` of a transcript: its text ("ansi"), or print the lines after the first `shown` ("human").
+
+    Returns what `render` returns and how many lines have been shown now.
+    """
+    if render_mode == "ansi":
+        return "\n".join(lines), shown
+    if len(lines) > shown:
+        print("\n".join(lines[shown:]), flush=True)
+    return None, len(lines)
 
 
 def parse_simulation(

@@ -27,6 +27,7 @@ from personagym.envs.chat import (
     parse_config,
     parse_persona,
     parse_simulation,
+    render_lines,
 )
 from personagym.envs.chat import RESET_OPTIONS as CHAT_RESET_OPTIONS
 from personagym.envs.fidelity import INTEREST_KEYS, FidelityScore, ProfileFidelity, UserRewardWeights, user_reward
@@ -288,12 +289,8 @@ class PersonaChatParallelEnv(ParallelEnv[str, dict[str, Any], str | None]):
         if self.render_mode is None:
             return None
         lines = [f"{'user' if agent == SIMULATED_USER else agent}: {text}" for agent, text in self._transcript]
-        if self.render_mode == "ansi":
-            return "\n".join(lines)
-        if len(lines) > self._shown:
-            print("\n".join(lines[self._shown:]), flush=True)
-            self._shown = len(lines)
-        return None
+        text, self._shown = render_lines(self.render_mode, lines, self._shown)
+        return text
 
     def knowledge(self) -> WorldKnowledge:
         """World knowledge for assistant policies (no profile): built-in policies play the assistant with it."""

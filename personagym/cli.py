@@ -445,6 +445,8 @@ def rollout(
     base_url: BaseUrlOpt = None,
     judge: Annotated[bool, typer.Option(
         "--judge", help="Add the LLM judge's rubric score as an extra reward term (needs an LLM backend).")] = False,
+    show: Annotated[bool, typer.Option(
+        "--show", help="Print each conversation as it happens (the env's render_mode='human').")] = False,
 ) -> None:
     """Run a policy for N episodes; print mean and 95% CI of the reward and its components."""
     from rich.progress import Progress
@@ -461,6 +463,8 @@ def rollout(
         if out.suffix in (".jsonl", ".parquet") and out.suffix != f".{fmt}":
             fail(f"--format {fmt} does not match --out {str(out)!r}; name the file .{fmt} or drop --format")
         check_out_file(out)
+    if show and as_json:
+        fail("--show and --json both print to standard output; drop one of them")
     llm = backend_kwargs(backend, model, base_url)
     if judge:
         if not llm:
@@ -470,11 +474,14 @@ def rollout(
         check_env_id(env)
         trajectories = []
         with _engine_logs_to_stderr(bool(llm)), \
-                Progress(console=err_console, transient=True, disable=as_json) as progress:
+                Progress(console=err_console, transient=True, disable=as_json or show) as progress:
             task = progress.add_task(f"{policy} on {env}", total=episodes)
-            for t in run(env, policy, episodes, seed, **llm):
+            for t in run(env, policy, episodes, seed, **llm, **({"render_mode": "human"} if show else {})):
                 trajectories.append(t)
                 progress.advance(task)
+                if show:
+                    print(f"── episode {len(trajectories) - 1} (seed {t.seed}): reward {t.total_reward:+.3f}, "
+                          f"{len(t.turns)} turns ──\n", flush=True)
     except (ValueError, TypeError, OSError, ImportError, LLMError) as exc:
         fail(str(exc))
     if llm:  # nothing is written when no LLM call worked: those would be template episodes labelled LLM mode

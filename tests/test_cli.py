@@ -129,11 +129,26 @@ def test_rollout_is_reproducible() -> None:
          "--base-url is for --backend openai"),
         (("rollout", "--policy", "json:dumps"), "cannot build policy 'json:dumps' with env=, seed=: missing"),
         (("simulate", "--noise-rate", "nan"), "rate: Input should be a finite number (got nan)"),
+        (("rollout", "--show", "--json"), "--show and --json both print to standard output"),
     ],
 )
 def test_rollout_bad_input(args: tuple[str, ...], message: str) -> None:
     proc = run(*args, ok=False)
     assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_rollout_show_prints_each_conversation_then_the_summary(tmp_path: Path) -> None:
+    out = tmp_path / "t.jsonl"
+    proc = run("rollout", "--policy", "tracker", "--episodes", "2", "--seed", "3", "--show", "--out", str(out))
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    text = proc.stdout
+    for i, record in enumerate(records):  # each episode's messages, then its footer
+        footer = f"── episode {i} (seed {3 + i}): reward {record['total_reward']:+.3f}, {len(record['turns'])} turns ──"
+        assert footer in text, text
+        episode, text = text.split(footer, 1)
+        for turn in record["turns"]:
+            assert f"user: {turn['user']['text']}" in episode and f"assistant: {turn['assistant']}" in episode
+    assert "95% CI" in text and "user: " not in text  # the summary table comes last
 
 
 def test_unwritable_out_fails_before_any_episode(tmp_path: Path) -> None:

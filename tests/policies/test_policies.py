@@ -230,6 +230,21 @@ def test_a_one_item_list_answer_is_a_list(layout: str) -> None:
     assert features.has_list and features.word_count <= 40, text  # a terse answer stays terse
 
 
+@pytest.mark.parametrize("formality", ["very_casual", "business_casual", "highly_formal"])
+def test_a_long_answer_repeats_no_sentence_before_twenty_others_names_nothing_unplanned(formality: str) -> None:
+    """Filler sentences pad an answer to its length, repeating one only after 20 others, and name no entity."""
+    from personagym.policies.compose import AnswerPlan, compose
+
+    mentions = make_env("PersonaGym/Chat-v0").unwrapped.analyzer.mentions
+    for start in range(6):
+        for length in ("detailed", "exhaustive"):
+            plan = AnswerPlan(topic="Jazz", recommend=["Jazz", "Soccer"], length=length, formality=formality)
+            text = compose(plan, lambda n, start=start: start % n)
+            sentences = text.splitlines()[2:]  # the padding after the opener and the items
+            assert len(sentences) > 20 and len(set(sentences[:21])) == 21, text
+            assert {node for node, _ in mentions(text)} == {"music/music_genres/jazz", "sports/team_sports/soccer"}
+
+
 # -- module:Class -------------------------------------------------------------------------------
 USER_MODULE = '''
 class Outer:

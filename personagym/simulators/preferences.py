@@ -6,6 +6,8 @@ Four mechanisms, each writing a `PreferenceEvent` with before/after and cause:
   sibling, a child or its parent (PersonaMem's evolving preferences);
 * life events (between sessions): a constraint or interest changes for a
   reason ("went vegan"), stamped init / next_week / next_month / next_year;
+  drift, life events and recovery have per-week rates that compound over a
+  gap's `GAP_WEEKS` (a year apart changes a user more than a week apart);
 * satiation (within a session): each exposure to a liked topic lowers its
   intensity, and part of it recovers between sessions (RecSim-style);
 * reactions (within a session): an answer that violates a constraint, pushes
@@ -37,6 +39,9 @@ from personagym.suggest import ConfigFloat
 
 #: Session gaps and their simulated length in days.
 TIME_GAPS: dict[str, float] = {"next_week": 7.0, "next_month": 30.0, "next_year": 365.0}
+#: How many one-week gaps each gap counts for: the per-week rates of drift, life events and recovery
+#: compound over them.  Sublinear in days: a year changes a user more than a month, not 52 times a week.
+GAP_WEEKS: dict[str, float] = {"next_week": 1.0, "next_month": 2.0, "next_year": 4.0}
 
 #: Expected answer length (words) per length preference.
 LENGTH_RANGES: dict[str, tuple[int, int]] = {
@@ -74,16 +79,19 @@ class PreferenceConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    drift_rate: ConfigFloat = Field(0.15, ge=0.0, le=1.0, description="P(an interest drifts) per session gap")
+    drift_rate: ConfigFloat = Field(0.09, ge=0.0, le=1.0,
+                                    description="P(an interest drifts) over a one-week gap (longer gaps compound it)")
     drift_moves: dict[str, ConfigFloat] = Field(
         default_factory=lambda: {"sibling": 0.5, "child": 0.25, "parent": 0.25}
     )
-    event_rate: ConfigFloat = Field(0.2, ge=0.0, le=1.0, description="P(a life event) per session gap")
+    event_rate: ConfigFloat = Field(0.12, ge=0.0, le=1.0,
+                                    description="P(a life event) over a one-week gap (compounds over longer ones)")
     gap_weights: dict[str, ConfigFloat] = Field(
         default_factory=lambda: {"next_week": 0.5, "next_month": 0.35, "next_year": 0.15}
     )
     satiation_rate: ConfigFloat = Field(0.1, ge=0.0, le=1.0, description="intensity lost per exposure")
-    satiation_recovery: ConfigFloat = Field(0.5, ge=0.0, le=1.0, description="exposure forgotten per gap")
+    satiation_recovery: ConfigFloat = Field(0.5, ge=0.0, le=1.0,
+                                            description="exposure forgotten over a one-week gap (compounds)")
     violation_penalty: ConfigFloat = Field(0.3, ge=0.0, le=1.0)
     dislike_penalty: ConfigFloat = Field(0.15, ge=0.0, le=1.0)
     style_penalty: ConfigFloat = Field(0.05, ge=0.0, le=1.0)
@@ -109,6 +117,7 @@ class Assessment:
     liked: list[tuple[str, float]] = field(default_factory=list)
     disliked: list[tuple[str, float]] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)
+    violated_tags: set[str] = field(default_factory=set)  # the forbidden tags the violations touch
     style_checks: dict[str, bool] = field(default_factory=dict)
     #: False for an answer without a word, or one that gives nothing to a user awaiting an answer (see
     #: `UserSimulator`): it meets no style preference, whatever the checks say
@@ -193,6 +202,7 @@ def assess(state: PreferenceState, features: ResponseFeatures, schema: PersonaSc
         tags = node.tags & forbidden
         if tags and mention.stance != "warn":
             out.violations.append(f"{mention.node} ({', '.join(sorted(tags))})")
+            out.violated_tags |= tags
         for ancestor in reversed(paths[mention.node]):
             interest = state.interests.get(ancestor)
             if interest is None:
@@ -206,6 +216,7 @@ def assess(state: PreferenceState, features: ResponseFeatures, schema: PersonaSc
                 out.disliked.append((mention.node, interest.intensity))
             break
     out.violations.extend(t for t in features.violated_tags if t in forbidden)
+    out.violated_tags.update(t for t in features.violated_tags if t in forbidden)
     attrs = state.attributes
     length = attrs.get("length_pref")
     if isinstance(length, str) and length in LENGTH_RANGES:
@@ -247,6 +258,13 @@ class PreferenceProcess:
         for name in self._gap_names:
             acc += gaps[name]
             self._gap_cum.append(acc)
+        cfg = self.config
+        #: Gap -> (P(an interest drifts), P(a life event), share of exposure kept) over that gap.
+        self._gap_rates = {
+            name: (1.0 - (1.0 - cfg.drift_rate) ** weeks, 1.0 - (1.0 - cfg.event_rate) ** weeks,
+                   (1.0 - cfg.satiation_recovery) ** weeks)
+            for name, weeks in GAP_WEEKS.items()
+        }
 
     def _event(self, state: PreferenceState, kind: str, label: str, target: str,
                before: object, after: object, cause: str) -> PreferenceEvent:
@@ -264,19 +282,20 @@ class PreferenceProcess:
         state.day += TIME_GAPS[label]
         state.restate_level = 0
         state.satisfaction = 0.7
-        events = self._recover(state, label)
+        drift_rate, event_rate, keep = self._gap_rates[label]
+        events = self._recover(state, label, keep)
         for node in list(state.interests):
-            if d.random() < self.config.drift_rate:
+            if d.random() < drift_rate:
                 ev = self._drift(state, node, label, d)
                 if ev:
                     events.append(ev)
-        if d.random() < self.config.event_rate:
+        if d.random() < event_rate:
             events.extend(self._life_event(state, label, d))
         return events
 
-    def _recover(self, state: PreferenceState, label: str) -> list[PreferenceEvent]:
+    def _recover(self, state: PreferenceState, label: str, keep: float) -> list[PreferenceEvent]:
+        """Forget all but `keep` of each exposure; the intensity it took comes back in proportion."""
         events = []
-        keep = 1.0 - self.config.satiation_recovery
         for node, exposure in list(state.exposure.items()):
             interest = state.interests.get(node)
             new_exposure = round(exposure * keep, 4)
@@ -332,7 +351,8 @@ class PreferenceProcess:
                                            intensity=interest.intensity, source=interest.source)
         if interest.source in state.attributes:
             state.attributes[interest.source] = target
-        state.exposure.pop(node, None)
+        if node in state.exposure:  # the satiation moves with the interest, and recovers there as before
+            state.exposure[target] = state.exposure.pop(node)
         return self._event(state, "drift", label, node, node, target, f"interest moved to a {move}")
 
     def _life_event(self, state: PreferenceState, label: str, d: Draws) -> list[PreferenceEvent]:

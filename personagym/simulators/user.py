@@ -218,7 +218,7 @@ class UserSimulator:
             return self._goodbye()
         if assessment is not None:
             if assessment.violations:
-                return self._complaint("constraint_violation", "high")
+                return self._complaint(assessment.violated_tags)
             if assessment.disliked:
                 node = assessment.disliked[0][0]
                 interest = self._interest_of(node)
@@ -347,16 +347,16 @@ class UserSimulator:
             return self._fact_intent("clarification_answer", d.choice(fresh))
         return Intent(kind="clarification_answer")
 
-    def _constraint_fact(self) -> tuple[str, str] | None:
-        facts = [f for f in self._attribute_facts if self.schema.attributes[f[0]].forbids.get(f[1])]
-        return self.draws.choice(facts) if facts else None
-
-    def _complaint(self, reason: str, level: str) -> Intent:
-        fact = self._constraint_fact()
-        if fact is None:
-            return Intent(kind="feedback", polarity=-1, level=level)  # type: ignore[arg-type]
+    def _complaint(self, violated_tags: set[str]) -> Intent:
+        """Object to a violation by restating a constraint that forbids what was offered (none sayable: just object)."""
+        attributes = self.schema.attributes
+        facts = [(a, v) for a, v in self._attribute_facts
+                 if not attributes[a].forbids.get(v, frozenset()).isdisjoint(violated_tags)]
+        if not facts:
+            return Intent(kind="feedback", polarity=-1, level="high")
+        fact = self.draws.choice(facts)
         self._memory.disclosed.add(fact)
-        return Intent(kind="feedback", polarity=-1, level=level, reason=reason,  # type: ignore[arg-type]
+        return Intent(kind="feedback", polarity=-1, level="high", reason="constraint_violation",
                       attribute=fact[0], value=fact[1])
 
     def _style_complaint(self, attribute: str) -> Intent:

@@ -11,6 +11,7 @@ from personagym.rng import Draws
 from personagym.simulators.persona import PersonaSchema
 from personagym.simulators.preferences import (
     ATTENTION,
+    GAP_WEEKS,
     NAMED_CREDIT,
     OFF_TOPIC_CREDIT,
     PreferenceConfig,
@@ -41,12 +42,17 @@ def _run_gaps(schema, personas, config: PreferenceConfig, gaps: int = 5):
     return events, interest_gaps, n_gaps
 
 
+def _per_gap(config: PreferenceConfig, weekly: float) -> float:
+    """The chance of something with a one-week chance `weekly`, over a gap drawn from the config's weights."""
+    return sum(w * (1.0 - (1.0 - weekly) ** GAP_WEEKS[gap]) for gap, w in config.gap_weights.items())
+
+
 @pytest.mark.parametrize("rate", [0.1, 0.3])
 def test_drift_happens_at_its_rate(schema, personas, rate: float) -> None:
     config = PreferenceConfig(drift_rate=rate, event_rate=0.0, satiation_rate=0.0)
     events, interest_gaps, _ = _run_gaps(schema, personas, config)
     drifts = [e for e in events if e.kind == "drift"]
-    assert abs(len(drifts) / interest_gaps - rate) < 0.03
+    assert abs(len(drifts) / interest_gaps - _per_gap(config, rate)) < 0.03
     tax = schema.taxonomy
     for e in drifts:
         assert tax.distance(e.before, e.after) in (1, 2)  # parent/child or sibling
@@ -58,7 +64,7 @@ def test_life_events_happen_at_their_rate(schema, personas, rate: float) -> None
     config = PreferenceConfig(drift_rate=0.0, event_rate=rate)
     events, _, n_gaps = _run_gaps(schema, personas, config)
     causes = [e for e in events if e.kind == "life_event" and e.cause and not e.cause.startswith("dropped")]
-    assert abs(len(causes) / n_gaps - rate) < 0.04
+    assert abs(len(causes) / n_gaps - _per_gap(config, rate)) < 0.04
     assert all(e.cause for e in causes)
 
 
@@ -88,6 +94,40 @@ def test_satiation_and_recovery(schema, personas) -> None:
     assert state.interests[node].intensity == pytest.approx(start * 0.8**3, abs=1e-3)
     process.next_session(state, Draws(np.random.default_rng(0)))
     assert start * 0.8**3 < state.interests[node].intensity <= start + 1e-3
+
+
+@pytest.mark.parametrize("gap", ["next_week", "next_month", "next_year"])
+def test_a_longer_gap_changes_more_and_recovers_more(schema, personas, gap: str) -> None:
+    """Drift and recovery compound over a gap's weeks (`GAP_WEEKS`): a year apart is not a week apart."""
+    config = PreferenceConfig(drift_rate=0.1, event_rate=0.0, gap_weights={g: float(g == gap) for g in GAP_WEEKS})
+    events, interest_gaps, _ = _run_gaps(schema, personas, config)
+    drifted = sum(e.kind == "drift" for e in events) / interest_gaps
+    assert all(e.time_label == gap for e in events)
+    assert abs(drifted - (1 - 0.9 ** GAP_WEEKS[gap])) < 0.03, drifted
+    state = initial_state(personas[0], schema)
+    node = next(n for n, i in state.interests.items() if i.polarity > 0)
+    process = PreferenceProcess(schema, config.model_copy(update={"drift_rate": 0.0}))
+    process.expose(state, [node] * 4)
+    process.next_session(state, Draws(np.random.default_rng(0)))
+    assert state.exposure[node] == pytest.approx(4 * 0.5 ** GAP_WEEKS[gap], abs=1e-3)
+
+
+def test_satiation_moves_with_a_drifting_interest_and_still_recovers(schema, personas) -> None:
+    state = initial_state(personas[1], schema)
+    node = next(n for n, i in state.interests.items() if i.polarity > 0)
+    start = state.interests[node].intensity
+    weekly = {"next_week": 1.0, "next_month": 0.0, "next_year": 0.0}
+    drifting = PreferenceProcess(schema, PreferenceConfig(drift_rate=1.0, event_rate=0.0, gap_weights=weekly))
+    drifting.expose(state, [node] * 6)
+    d = Draws(np.random.default_rng(0))
+    events = drifting.next_session(state, d)
+    moved = next(e.after for e in events if e.kind == "drift" and e.before == node)
+    assert state.exposure[moved] == pytest.approx(3.0, abs=1e-3)  # half of the six exposures is left, there
+    satiated = state.interests[moved].intensity
+    assert satiated < start
+    PreferenceProcess(schema, PreferenceConfig(drift_rate=0.0, event_rate=0.0, gap_weights=weekly)).next_session(
+        state, d)
+    assert state.interests[moved].intensity > satiated
 
 
 def test_reactions_follow_assessment(schema, personas, taxonomy) -> None:

@@ -81,6 +81,29 @@ def test_violation_makes_user_complain_and_restate(schema: PersonaSchema, taxono
     assert any(p.kind == "attribute" for p in turn.pkis)
 
 
+def test_a_violation_complaint_restates_a_constraint_that_forbids_what_was_offered(schema: PersonaSchema,
+                                                                                      taxonomy) -> None:
+    """A user with several constraints names one the offer breaks ("I'm vegan" to a steak), not another."""
+    sampler, forbids = PersonaSampler(schema), {a.name: a.forbids for a in schema.attributes.values()}
+    complaints = 0
+    for seed in range(300):
+        persona = sampler.sample(seed)
+        user = UserSimulator(persona, seed=seed, noise=NoiseConfig(rate=0.0))
+        constraints = {a for a, v in user._attribute_facts if forbids[a].get(v)}
+        forbidden = set(user.state.forbidden_tags)
+        tag = min(forbidden, default=None)
+        offer = next((n for n in taxonomy.ids if taxonomy.nodes[n].tags & forbidden == {tag}), None)
+        if len(constraints) < 2 or offer is None:
+            continue
+        user.open_session()
+        intent = user.respond("Try this!", ResponseFeatures(
+            word_count=3, mentions=[MentionFeature(node=offer, stance="recommend")])).intent
+        if intent.reason == "constraint_violation":
+            complaints += 1
+            assert tag in forbids[intent.attribute][intent.value], (seed, offer, intent)
+    assert complaints >= 30
+
+
 def test_whether_the_user_leaves_does_not_depend_on_what_they_would_complain_about(schema: PersonaSchema,
                                                                                      taxonomy) -> None:
     # a missed style preference draws a complaint only from a user who stays: else the miss kept users

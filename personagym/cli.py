@@ -639,14 +639,17 @@ def export_cmd(
             load_manifest(source)
         except (OSError, ValueError) as exc:
             fail(str(exc))
+    import warnings
+
     try:
         read = sources if to == "pairs" else sources[0]
-        n = write_out(out, lambda: export(to, read, out), "row")  # type: ignore[arg-type]
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            write_out(out, lambda: export(to, read, out), "row")  # type: ignore[arg-type]
     except ValueError as exc:
         fail(str(exc))
-    if n == 0 and to == "pairs":
-        err_console.print("[yellow]warning:[/] no pairs: the runs' responses scored the same reward in every "
-                          "state (is one run given twice?)", highlight=False)
+    for warning in caught:  # e.g. a chat export of an oracle run
+        err_console.print(f"[yellow]warning:[/] {warning.message}", highlight=False)
 
 
 def _has(module: str) -> bool:

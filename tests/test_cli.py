@@ -211,8 +211,9 @@ def test_generate_stats_export_round(tmp_path: Path) -> None:
         proc = run("export", str(out), *args, ok=False)
         assert proc.returncode == 2 and message in proc.stderr, proc.stderr
     assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before  # the dataset is untouched
-    tied = run("export", str(out), str(out), "--to", "pairs", "--out", str(tmp_path / "pairs.jsonl"))
-    assert "wrote 0 rows" in tied.stderr and "warning: no pairs" in tied.stderr
+    tied = run("export", str(out), str(out), "--to", "pairs", "--out", str(tmp_path / "pairs.jsonl"), ok=False)
+    assert tied.returncode == 2 and "error: no pairs" in tied.stderr and "nothing written" in tied.stderr
+    assert not (tmp_path / "pairs.jsonl").exists()  # an empty file would not load with datasets
 
 
 def test_typer_errors_are_one_line_too() -> None:

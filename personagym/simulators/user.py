@@ -65,6 +65,8 @@ class UserConfig(BaseModel):
     end_base: ConfigFloat = Field(0.08, ge=0.0, le=1.0, description="P(goodbye) at the first reply")
     end_per_turn: ConfigFloat = Field(0.04, ge=0.0, le=1.0, description="added P(goodbye) per turn")
     correct_rate: ConfigFloat = Field(0.5, ge=0.0, le=1.0, description="P(correct own slip next turn)")
+    news_rate: ConfigFloat = Field(0.8, ge=0.0, le=1.0,
+                                   description="P(a session's first request says what a life event changed)")
 
 
 @dataclass(slots=True)
@@ -80,6 +82,8 @@ class _Memory:
     #: (a disclosure, praise: taking note is enough)
     awaiting: str | None = "anything"
     slip: tuple[str, str] | None = None
+    #: sayable facts a life event made true since the last session: the next request may tell them
+    news: list[tuple[str, str]] = field(default_factory=list)
 
 
 #: What a user's message of each kind awaits (see `_Memory.awaiting`); positive feedback awaits nothing.
@@ -193,6 +197,13 @@ class UserSimulator:
         self.events += events
         self._refresh_facts()
         self.ended = False
+        changed = set()  # (attribute, value) a life event set: a user tells what is new in their life
+        for e in events:
+            if e.kind == "life_event" and e.target in self.schema.attributes:
+                before = e.before if isinstance(e.before, list) else [e.before]
+                after = e.after if isinstance(e.after, list) else [e.after]
+                changed.update((e.target, v) for v in after if v not in before)
+        self._memory.news = [f for f in self._attribute_facts if f in changed]
         return events
 
     # -- deciding --------------------------------------------------------------------------
@@ -403,7 +414,11 @@ class UserSimulator:
         rate = cfg.attach_preference_rate * (1 + self.state.restate_level)
         if self.state.attributes.get("feedback_explicitness") == "explicit":
             rate *= 1.5
-        if d.random() < rate:
+        news, self._memory.news = self._memory.news, []
+        if news and d.random() < cfg.news_rate:
+            attribute, value = news[0]
+            self._memory.disclosed.add((attribute, value))
+        elif d.random() < rate:
             facts = self._attribute_facts
             if facts:
                 attribute, value = d.choice(facts)

@@ -132,6 +132,27 @@ def test_whether_the_user_leaves_does_not_depend_on_what_they_would_complain_abo
     assert complaints > 50  # the miss was noticed, and voiced by many who stayed
 
 
+def test_a_session_opens_with_the_news_of_a_life_event(schema: PersonaSchema) -> None:
+    """What a life event changed ("went vegan") is what a user tells first in the next session."""
+    from personagym.simulators.preferences import PreferenceConfig
+    from personagym.simulators.user import UserConfig
+
+    sampler, told = PersonaSampler(schema), 0
+    for seed in range(60):
+        user = UserSimulator(sampler.sample(seed), seed=seed, noise=NoiseConfig(rate=0.0),
+                             preferences=PreferenceConfig(event_rate=1.0, drift_rate=0.0),
+                             config=UserConfig(news_rate=1.0))
+        user.open_session()
+        events = user.next_session()
+        news = [(e.target, e.after) for e in events if e.kind == "life_event" and e.target in schema.attributes
+                and isinstance(e.after, str) and schema.attributes[e.target].phrases.get(e.after)]
+        opener = user.open_session()
+        if news:
+            told += 1
+            assert news[0] in {(p.key, p.value) for p in opener.pkis if p.kind == "attribute"}, (seed, opener.text)
+    assert told >= 10
+
+
 def test_question_gets_an_answer(schema: PersonaSchema) -> None:
     persona = _persona_with(schema, lambda p: "length_pref" in p.attributes)
     user = UserSimulator(persona, seed=1, noise=NoiseConfig(rate=0.0))

@@ -372,7 +372,9 @@ class PreferenceProcess:
                     state.interests[node] = interest
                 return [self._event(state, "life_event", label, node,
                                     before.intensity if before else None,
-                                    interest.intensity if interest else None, reason)]
+                                    interest.intensity if interest else None, reason),
+                        *self._unset_source(state, before if interest is None else None, label,
+                                            f"dropped: {reason}")]
             change = event.propose(state, self.schema, d)
             if change is None:
                 continue
@@ -395,11 +397,18 @@ class PreferenceProcess:
             tags = self.taxonomy.nodes[node].tags & forbidden
             if interest.polarity > 0 and tags:
                 del state.interests[node]
-                events.append(self._event(
-                    state, "life_event", label, node, interest.intensity, None,
-                    f"dropped: {reason} ({', '.join(sorted(tags))} now off-limits)",
-                ))
+                cause = f"dropped: {reason} ({', '.join(sorted(tags))} now off-limits)"
+                events.append(self._event(state, "life_event", label, node, interest.intensity, None, cause))
+                events += self._unset_source(state, interest, label, cause)
         return events
+
+    def _unset_source(self, state: PreferenceState, dropped: Interest | None, label: str,
+                      cause: str) -> list[PreferenceEvent]:
+        """Unset the taxonomy attribute whose value was a dropped interest (no favourite dish a vegan gave up)."""
+        if dropped is None or state.attributes.get(dropped.source) != dropped.node:
+            return []
+        del state.attributes[dropped.source]
+        return [self._event(state, "life_event", label, dropped.source, dropped.node, None, cause)]
 
     # -- within a session ------------------------------------------------------------------
     def expose(self, state: PreferenceState, nodes: list[str]) -> list[PreferenceEvent]:

@@ -83,6 +83,21 @@ def test_diet_change_drops_forbidden_likes(schema, taxonomy) -> None:
     assert events[0].before == "omnivore" and events[0].after == "vegan"
 
 
+def test_a_dropped_interest_takes_the_attribute_it_was_the_value_of(schema, taxonomy) -> None:
+    """A vegan has no favourite steak: the taxonomy attribute goes with the interest, as a recorded event."""
+    from personagym.records import Interest, Persona
+
+    root = schema.attributes["favorite_dish"].root
+    steak = next(n for n in taxonomy.ids if "beef" in taxonomy.nodes[n].tags and root in taxonomy.paths[n])
+    persona = Persona(persona_id="p", attributes={"diet": "omnivore", "favorite_dish": steak}, summary="",
+                      interests=[Interest(node=steak, polarity=1, intensity=0.9, source="favorite_dish")])
+    state = initial_state(persona, schema)
+    events = PreferenceProcess(schema)._apply_attribute(state, "diet", "omnivore", "vegan", "next_month", "went vegan")
+    assert "favorite_dish" not in state.attributes and steak not in state.interests
+    assert [(e.target, e.before, e.after) for e in events] == [
+        ("diet", "omnivore", "vegan"), (steak, 0.9, None), ("favorite_dish", steak, None)]
+
+
 def test_satiation_and_recovery(schema, personas) -> None:
     persona = next(p for p in personas if any(i.polarity > 0 for i in p.interests))
     state = initial_state(persona, schema)

@@ -20,10 +20,11 @@ from pydantic import (
     field_validator,
 )
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 #: Schema versions this code reads: a record of another version is refused by name, never half-read.
-READABLE_SCHEMA_VERSIONS: tuple[str, ...] = (SCHEMA_VERSION,)
+#: 1.0 lacks `Turn.closing` (it reads as None: the goodbyes that ended earlier sessions were not kept).
+READABLE_SCHEMA_VERSIONS: tuple[str, ...] = ("1.0", SCHEMA_VERSION)
 
 
 def _readable_version(version: str) -> str:
@@ -375,6 +376,8 @@ class Turn(Record):
         default_factory=list, description="preference changes this exchange caused"
     )
     judge: JudgeRecord | None = Field(default=None, description="the LLM judge's scores, when a judge is on")
+    closing: UserTurn | None = Field(
+        default=None, description="the user's goodbye after this answer that ended a session another followed")
 
 
 class Trajectory(Record):
@@ -409,5 +412,10 @@ class Trajectory(Record):
         return _json_out(v)
 
     def user_turns(self) -> list[UserTurn]:
-        """Every user message of the episode in order, the final unanswered one included."""
-        return [turn.user for turn in self.turns] + ([self.final_user] if self.final_user is not None else [])
+        """Every user message of the episode in order: goodbyes that ended a session and the final one included."""
+        out = []
+        for turn in self.turns:
+            out.append(turn.user)
+            if turn.closing is not None:
+                out.append(turn.closing)
+        return out + ([self.final_user] if self.final_user is not None else [])

@@ -254,11 +254,18 @@ def export_features(kind: ExportKind) -> datasets.Features:
 
 
 def _messages(t: Trajectory, final: bool = False, mask: bool = False) -> list[dict[str, str]]:
-    """The conversation as chat messages; `final` adds the unanswered last user message; `mask` hides answers."""
+    """The conversation as chat messages; `mask` hides the answers.
+
+    `final` makes it every user message (`Trajectory.user_turns`): the
+    unanswered last one and the goodbyes that closed a session are added;
+    without it the messages alternate user and assistant, as chat SFT expects.
+    """
     out = []
     for turn in t.turns:
         out += [{"role": "user", "content": turn.user.text},
                 {"role": "assistant", "content": MASK if mask else turn.assistant}]
+        if final and turn.closing is not None:
+            out.append({"role": "user", "content": turn.closing.text})
     if final and t.final_user is not None:
         out.append({"role": "user", "content": t.final_user.text})
     return out
@@ -335,13 +342,23 @@ class _World:
         gaps: dict[int, list[PreferenceEvent]] = {}
         for event in t.session_events:
             gaps.setdefault(event.session, []).append(event)
-        out, session = [], 0
-        for user, events in itertools.zip_longest(t.user_turns(), [turn.events for turn in t.turns]):
+        out: list[dict[str, float]] = []
+        session = 0
+
+        def said(user: UserTurn) -> None:
+            nonlocal session
             while session < user.session:
                 session += 1
                 self._replay(now, gaps.get(session, []))
             out.append(dict(now))
-            self._replay(now, events or [])
+
+        for turn in t.turns:
+            said(turn.user)
+            self._replay(now, turn.events)
+            if turn.closing is not None:  # said after the reaction, before the next session's changes
+                said(turn.closing)
+        if t.final_user is not None:
+            said(t.final_user)
         return out
 
     def _replay(self, intensities: dict[str, float], events: Iterable[PreferenceEvent]) -> None:

@@ -267,6 +267,8 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
             if last_session:
                 terminated, truncated = user.ended, not user.ended
             else:
+                if user.ended:  # the goodbye that closes this session is kept with the answer it followed
+                    self._turns[-1].closing = reply
                 self._session_events += user.next_session()
                 self._session_turns = 0
                 reply = user.open_session()
@@ -293,6 +295,8 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
         lines = []
         for t in self._turns:
             lines += [f"user: {t.user.text}", f"assistant: {t.assistant}", f"  reward {t.reward:+.3f}"]
+            if t.closing is not None:
+                lines.append(f"user: {t.closing.text}")
         if self.user is not None:
             lines.append(f"user: {self._last_user.text}")
         text, self._shown = render_lines(self.render_mode, lines, self._shown)

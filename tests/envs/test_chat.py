@@ -334,3 +334,40 @@ def test_a_session_cut_at_the_turn_limit_says_nothing_more() -> None:
         answers = Counter(t.session for t in trajectory.turns)
         cut += sum(n == 3 for session, n in answers.items() if session < trajectory.final_user.session)
     assert cut >= 10  # sessions that ended at the turn limit, the case under test
+
+
+def test_the_goodbye_that_ends_a_session_is_kept_and_round_trips() -> None:
+    """A user who leaves a session early says goodbye: the record keeps it, with the answer it followed."""
+    from personagym.records import SERIALIZED, Trajectory
+
+    env = gym.make("PersonaGym/LongTerm-v0", render_mode="ansi").unwrapped
+    generic = make_policy("generic", env=env, seed=0)
+    kept = 0
+    for seed in range(20):
+        obs, _ = env.reset(seed=seed)
+        done = False
+        while not done:
+            obs, _, terminated, truncated, _ = env.step(generic.act(obs))
+            done = terminated or truncated
+        trajectory = env.trajectory()
+        sessions = [t.session for t in trajectory.turns]
+        for i, turn in enumerate(trajectory.turns):
+            next_session = sessions[i + 1] if i + 1 < len(sessions) else None
+            ended_early = next_session is not None and next_session != turn.session and sessions.count(
+                turn.session) < env.max_turns
+            assert (turn.closing is not None) == ended_early, (seed, i)
+            if turn.closing is not None:
+                kept += 1
+                assert turn.closing.intent.kind == "goodbye" and turn.closing.session == turn.session
+        users = trajectory.user_turns()
+        assert [u.session for u in users] == sorted(u.session for u in users)
+        again = Trajectory.model_validate_json(trajectory.model_dump_json())
+        assert again == trajectory and again.user_turns() == users
+        said = [line for line in env.render().splitlines() if line.startswith("user: ")]
+        assert said == [f"user: {u.text}" for u in users]  # the rendering shows each message, goodbyes too
+    assert kept >= 10
+    old = json.loads(trajectory.model_dump_json())  # a record of schema 1.0 had no closing: it still reads
+    old["schema_version"] = "1.0"
+    for turn in old["turns"]:
+        del turn["closing"]
+    assert all(turn.closing is None for turn in Trajectory.model_validate(old, context=SERIALIZED).turns)

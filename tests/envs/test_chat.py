@@ -339,17 +339,13 @@ def test_a_session_cut_at_the_turn_limit_says_nothing_more() -> None:
 def test_the_goodbye_that_ends_a_session_is_kept_and_round_trips() -> None:
     """A user who leaves a session early says goodbye: the record keeps it, with the answer it followed."""
     from personagym.records import SERIALIZED, Trajectory
+    from personagym.rollout import run_episode
 
     env = gym.make("PersonaGym/LongTerm-v0", render_mode="ansi").unwrapped
     generic = make_policy("generic", env=env, seed=0)
     kept = 0
     for seed in range(20):
-        obs, _ = env.reset(seed=seed)
-        done = False
-        while not done:
-            obs, _, terminated, truncated, _ = env.step(generic.act(obs))
-            done = terminated or truncated
-        trajectory = env.trajectory()
+        trajectory = run_episode(env, generic, seed, "generic")
         sessions = [t.session for t in trajectory.turns]
         for i, turn in enumerate(trajectory.turns):
             next_session = sessions[i + 1] if i + 1 < len(sessions) else None

@@ -50,7 +50,8 @@ def strict_json(path: Path) -> dict:
      ("train_bandit", ["--alpha", "nan"], "--alpha must be a finite number >= 0, got nan"),
      ("train_grpo", ["--group-size", "1"], "group_size must be an int >= 2, got 1"),
      ("train_grpo", ["--max-tokens", "100000"], r"max_tokens must be an int in \[1, 32768\], got 100000"),
-     ("train_grpo", ["--seed", "1000"], r"seed must be an int in \[0, 999\]")],
+     ("train_grpo", ["--seed", "1000"], r"seed must be an int in \[0, 999\]"),
+     ("longterm_memory", ["--episodes", "1"], r"--episodes must be an int in \[2, 1000000\] \(a 95% CI needs two")],
 )
 def test_bad_arguments_are_one_argparse_error(script: str, args: list[str], match: str,
                                               monkeypatch: pytest.MonkeyPatch,
@@ -83,3 +84,16 @@ def test_reinforce_script_small_run(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert summary["eval_seeds"][1] - summary["eval_seeds"][0] == 2
     assert all(isinstance(x, float) for x in (*summary["baseline"], *summary["learner"]))
     assert "nan" not in capsys.readouterr().out
+
+
+def test_longterm_memory_script_pairs_the_tracker_with_its_forgetful_self(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    run_main("longterm_memory", ["--episodes", "12", "--out", str(tmp_path)], monkeypatch)
+    summary = strict_json(tmp_path / "longterm_memory.json")
+    policies = summary["policies"]
+    assert set(policies) == {"generic", "forgetful", "tracker", "oracle"}
+    # the two trackers differ only after the first session: there is nothing to forget before it
+    assert policies["tracker"]["per_session"][0] == policies["forgetful"]["per_session"][0]
+    assert summary["memory_gain"]["session_1"][0] == 0.0
+    assert summary["memory_gain"]["total"] == summary["memory_gain"]["sessions_2_to_4"]
+    assert policies["tracker"]["per_session"][1:] != policies["forgetful"]["per_session"][1:]

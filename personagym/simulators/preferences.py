@@ -85,13 +85,13 @@ class PreferenceConfig(BaseModel):
         default_factory=lambda: {"sibling": 0.5, "child": 0.25, "parent": 0.25}
     )
     event_rate: ConfigFloat = Field(0.12, ge=0.0, le=1.0,
-                                    description="P(a life event) over a one-week gap (compounds over longer ones)")
+                                    description="P(a life event) over a one-week gap (longer gaps compound it)")
     gap_weights: dict[str, ConfigFloat] = Field(
         default_factory=lambda: {"next_week": 0.5, "next_month": 0.35, "next_year": 0.15}
     )
     satiation_rate: ConfigFloat = Field(0.1, ge=0.0, le=1.0, description="intensity lost per exposure")
-    satiation_recovery: ConfigFloat = Field(0.5, ge=0.0, le=1.0,
-                                            description="exposure forgotten over a one-week gap (compounds)")
+    satiation_recovery: ConfigFloat = Field(
+        0.5, ge=0.0, le=1.0, description="exposure forgotten over a one-week gap (longer gaps compound it)")
     violation_penalty: ConfigFloat = Field(0.3, ge=0.0, le=1.0)
     dislike_penalty: ConfigFloat = Field(0.15, ge=0.0, le=1.0)
     style_penalty: ConfigFloat = Field(0.05, ge=0.0, le=1.0)
@@ -215,8 +215,9 @@ def assess(state: PreferenceState, features: ResponseFeatures, schema: PersonaSc
             elif interest.polarity < 0 and mention.stance != "warn":
                 out.disliked.append((mention.node, interest.intensity))
             break
-    out.violations.extend(t for t in features.violated_tags if t in forbidden)
-    out.violated_tags.update(t for t in features.violated_tags if t in forbidden)
+    named = [t for t in features.violated_tags if t in forbidden]  # forbidden things named without a node
+    out.violations += named
+    out.violated_tags.update(named)
     attrs = state.attributes
     length = attrs.get("length_pref")
     if isinstance(length, str) and length in LENGTH_RANGES:

@@ -11,6 +11,7 @@ import json
 import os
 import sys
 import tempfile
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -639,8 +640,6 @@ def export_cmd(
             load_manifest(source)
         except (OSError, ValueError) as exc:
             fail(str(exc))
-    import warnings
-
     try:
         read = sources if to == "pairs" else sources[0]
         with warnings.catch_warnings(record=True) as caught:

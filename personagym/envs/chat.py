@@ -167,9 +167,7 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
         self._reset_core(seed, options)
         if self.llm is not None:
             self._last_user = self._loop.run(speak_first(self.llm, [self]), async_alternative="env.areset()")[0]
-        if self.render_mode == "human":
-            self.render()
-        return self._observation(), self._info(reward_components=None)
+        return self._shown_after((self._observation(), self._info(reward_components=None)))
 
     def _reset_core(self, seed: int | None, options: dict[str, Any] | None) -> None:
         settings = self._episode_settings(options or {})
@@ -204,9 +202,7 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
         self._reset_core(seed, options)
         if self.llm is not None:
             self._last_user = (await speak_first(self.llm, [self]))[0]
-        if self.render_mode == "human":
-            self.render()
-        return self._observation(), self._info(reward_components=None)
+        return self._shown_after((self._observation(), self._info(reward_components=None)))
 
     async def astep(self, action: str):
         """`step` for callers inside an event loop (an async trainer, Jupyter, an AutoGen team)."""
@@ -303,7 +299,7 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
         return text
 
     def _shown_after(self, result: tuple) -> tuple:
-        """`result`, after printing the step's new lines (render_mode="human")."""
+        """`result`, after printing the new lines of a reset or step (render_mode="human")."""
         if self.render_mode == "human":
             self.render()
         return result

@@ -83,7 +83,31 @@ class _Seeded:
             self._seed(seed)
 
 
-class GenericPolicy(_Seeded):
+class _PerConversation(_Seeded):
+    """A built-in policy that remembers each batch slot's conversation: `act` is slot 0, `act_batch` slot i.
+
+    A slot's conversation starts afresh when its observation is the first
+    turn of the first session (`_new_conversation`).
+    """
+
+    def act(self, observation: Observation) -> str:
+        """The reply to one conversation's message (batch slot 0)."""
+        return self._act(0, observation)
+
+    def act_batch(self, observations: Sequence[Observation]) -> list[str]:
+        """One reply per slot, each in its own conversation."""
+        return [self._act(i, obs) for i, obs in enumerate(observations)]
+
+    @staticmethod
+    def _new_conversation(observation: Observation) -> bool:
+        return observation["turn"] == 0 and observation["session"] == 0
+
+    def _act(self, slot: int, observation: Observation) -> str:
+        """The reply in batch slot `slot`'s conversation."""
+        raise NotImplementedError
+
+
+class GenericPolicy(_PerConversation):
     """Answers the request with related suggestions, ignoring who the user is.
 
     Helpful as any assistant is: it stays on the conversation's topic, so a
@@ -105,17 +129,10 @@ class GenericPolicy(_Seeded):
         self._topics.clear()
         super().reset(seed)
 
-    def act(self, observation: Observation) -> str:
-        """Suggest things related to what the message, or the last message that named anything, mentions."""
-        return self._act(0, observation)
-
-    def act_batch(self, observations: Sequence[Observation]) -> list[str]:
-        """One reply per slot, each on its own conversation's topic."""
-        return [self._act(i, obs) for i, obs in enumerate(observations)]
-
     def _act(self, slot: int, observation: Observation) -> str:
+        """Suggest things related to what the message, or the last message that named anything, mentions."""
         k = self.knowledge
-        if observation["turn"] == 0 and observation["session"] == 0:
+        if self._new_conversation(observation):
             self._topics.pop(slot, None)
         mentioned = k.mentions(observation["message"])
         if mentioned:
@@ -193,7 +210,7 @@ class _Profile:
     asked: bool = False
 
 
-class TrackerPolicy(_Seeded):
+class TrackerPolicy(_PerConversation):
     """Reason-then-respond without an LLM (see module docstring).
 
     Keeps one profile per batch slot; a slot's profile resets when its
@@ -213,22 +230,15 @@ class TrackerPolicy(_Seeded):
         self._profiles.clear()
         super().reset(seed)
 
-    def act(self, observation: Observation) -> str:
-        """Update the profile from the message, then ask or answer."""
-        return self._act(0, observation)
-
-    def act_batch(self, observations: Sequence[Observation]) -> list[str]:
-        """One reply per slot, each with its own profile."""
-        return [self._act(i, obs) for i, obs in enumerate(observations)]
-
     def profile(self, slot: int = 0) -> _Profile:
         """The current beliefs for a batch slot."""
         return self._profiles.setdefault(slot, _Profile())
 
     def _act(self, slot: int, observation: Observation) -> str:
+        """Update the profile from the message, then ask or answer."""
+        if self._new_conversation(observation):
+            self._profiles[slot] = _Profile()
         if observation["turn"] == 0:
-            if observation["session"] == 0:
-                self._profiles[slot] = _Profile()
             self.profile(slot).asked = False
         p = self.profile(slot)
         k = self.knowledge

@@ -264,6 +264,16 @@ class NoiseModel:
             if s.kind == ENTITY and s.pki >= 0 and (kind is None or draft.pkis[s.pki].kind == kind)
         ]
 
+    @classmethod
+    def _swappable(cls, draft: Draft, kind: str | None = None) -> list[Segment]:
+        """The entities noise may replace by another one (vaguer, or a mind change).
+
+        None in a correction: its entity is what it corrects, and a parent put
+        in its place can be the very entity corrected ("I said retro fashion
+        but I meant retro fashion").
+        """
+        return [] if draft.intent == "correction" else cls._entities(draft, kind)
+
     @staticmethod
     def _end_clause(draft: Draft, clause: str) -> None:
         """Add a clause at the end of the request proper, before any aside.
@@ -424,7 +434,7 @@ class NoiseModel:
 
     def _vague_value(self, draft: Draft, d: Draws) -> bool:
         slots = [s for s in draft.segments if s.kind == SLOT and s.text]
-        entities = self._entities(draft)
+        entities = self._swappable(draft)
         if not slots and not entities:
             return False
         if slots and (not entities or d.random() < 0.5):
@@ -504,7 +514,7 @@ class NoiseModel:
 
     def _mind_change(self, draft: Draft, d: Draws) -> bool:
         marker = draft.cased(d.choice(self.lex["mind_change_markers"]))
-        interests = self._entities(draft, "interest")
+        interests = self._swappable(draft, "interest")
         if interests:
             seg = d.choice(interests)
             pki = draft.pkis[seg.pki]

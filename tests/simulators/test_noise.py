@@ -112,6 +112,29 @@ def test_vague_and_mind_change_pkis(schema: PersonaSchema, renderer: TemplateRen
     assert got_vague > 50
 
 
+def test_a_correction_keeps_the_entity_it_corrects(schema: PersonaSchema, renderer: TemplateRenderer,
+                                                   taxonomy) -> None:
+    """Vague values and mind changes leave a correction's entity alone.
+
+    A vague parent in its place could be the very entity corrected ("I said
+    retro fashion but I meant retro fashion").
+    """
+    swaps = _model(schema, renderer, rate=1.0, layer_weights={"surface": 0, "incomplete": 0.5, "ambiguity": 0.5},
+                   strategies={"incomplete": {"missing_slot": 0, "vague_value": 1, "context_dependency": 0,
+                                              "unclear_priority": 0},
+                               "ambiguity": {"multiple_intents": 0, "unclear_intent": 0,
+                                             "self_contradiction": 0, "mind_change": 1}})
+    d = Draws(np.random.default_rng(5))
+    deep = [n for n in taxonomy.ids if taxonomy.nodes[n].depth >= 3]
+    for _ in range(300):
+        right = d.choice(deep)
+        intent = Intent(kind="correction", topic=right, wrong=taxonomy.parent(right))
+        draft = renderer.render(intent, d)
+        swaps.apply(draft, d)
+        _, pkis = draft.finish()
+        assert [(p.key, p.certainty) for p in pkis] == [(right, "clear")]
+
+
 def test_noise_never_touches_truth_spans(schema: PersonaSchema, renderer: TemplateRenderer, taxonomy) -> None:
     """Typos and segmentation land outside entity names."""
     model = _model(schema, renderer, rate=1.0, layer_weights={"surface": 1, "incomplete": 0, "ambiguity": 0},

@@ -193,7 +193,7 @@ class PreferenceEvent(Record):
     session: int
     turn: int
     day: float = Field(description="simulated days since the first session")
-    time_label: str = Field(description="PersonaMem-style label: init, next_week, ...")
+    time_label: str = Field(description="PersonaMem-style label: same_session, next_week, next_month, next_year")
     target: str = Field(description="taxonomy node id, attribute name, or 'satisfaction'")
     before: Any = Field(default=None, description="value before (JSON-encoded in serialised form)")
     after: Any = Field(default=None, description="value after (JSON-encoded in serialised form)")

@@ -5,7 +5,8 @@ Four mechanisms, each writing a `PreferenceEvent` with before/after and cause:
 * drift (between sessions): an interest moves along a taxonomy edge, to a
   sibling, a child or its parent (PersonaMem's evolving preferences);
 * life events (between sessions): a constraint or interest changes for a
-  reason ("went vegan"), stamped init / next_week / next_month / next_year;
+  reason ("went vegan"), stamped with the gap before the session
+  (next_week / next_month / next_year; events within a session: same_session);
   drift, life events and recovery have per-week rates that compound over a
   gap's `GAP_WEEKS` (a year apart changes a user more than a week apart);
 * satiation (within a session): each exposure to a liked topic lowers its
@@ -427,8 +428,7 @@ class PreferenceProcess:
                     before = interest.intensity
                     interest.intensity = round(before * (1.0 - rate), 4)
                     state.exposure[ancestor] = state.exposure.get(ancestor, 0.0) + 1.0
-                    events.append(self._event(state, "satiation", "init" if state.session == 0
-                                              else "same_session", ancestor, before,
+                    events.append(self._event(state, "satiation", "same_session", ancestor, before,
                                               interest.intensity, f"shown {node} again"))
                 break
         return events

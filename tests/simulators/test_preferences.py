@@ -68,6 +68,16 @@ def test_life_events_happen_at_their_rate(schema, personas, rate: float) -> None
     assert all(e.cause for e in causes)
 
 
+def test_every_value_a_life_event_sets_can_be_told(schema) -> None:
+    """A session opens with the news of a life event in the user's words: each value it can set has a phrase."""
+    from personagym.simulators.life_events import LIFE_EVENTS
+
+    for event in LIFE_EVENTS:
+        if event.attribute is not None:
+            phrases = schema.attribute(event.attribute).phrases
+            assert all(phrases.get(v) for v in event.values), (event.id, event.values)
+
+
 def test_diet_change_drops_forbidden_likes(schema, taxonomy) -> None:
     from personagym.records import Interest, Persona
 
@@ -104,9 +114,9 @@ def test_satiation_and_recovery(schema, personas) -> None:
     node = next(n for n, i in state.interests.items() if i.polarity > 0)
     start = state.interests[node].intensity
     process = PreferenceProcess(schema, PreferenceConfig(satiation_rate=0.2, drift_rate=0, event_rate=0))
-    for _ in range(3):
-        process.expose(state, [node])
+    events = [e for _ in range(3) for e in process.expose(state, [node])]
     assert state.interests[node].intensity == pytest.approx(start * 0.8**3, abs=1e-3)
+    assert [e.time_label for e in events] == ["same_session"] * 3  # in the first session too, as reactions are
     process.next_session(state, Draws(np.random.default_rng(0)))
     assert start * 0.8**3 < state.interests[node].intensity <= start + 1e-3
 

@@ -107,7 +107,7 @@ class WorldKnowledge:
         return self.analyzer.mentions(text)
 
     def name(self, node: str) -> str:
-        """Display name of a node."""
+        """A node's name as it reads mid-sentence."""
         return self.taxonomy.nodes[node].name
 
     def related(self, node: str) -> list[str]:

@@ -281,7 +281,8 @@ class StructuredChatEnv(gym.Env[dict[str, Any], int]):
             return {"topic": None, "recommend": []}
         related = k.related(topic)
         picks = {related[draws.index(len(related))] for _ in range(_GENERIC_PICKS)} if related else set()
-        return {"topic": k.name(topic), "recommend": [k.name(topic), *sorted(k.name(n) for n in picks)]}
+        names = sorted((k.name(n) for n in picks), key=str.lower)
+        return {"topic": k.name(topic), "recommend": [k.name(topic), *names]}
 
     def _question(self, target: str, state: DialogueState) -> str:
         if target == "style":

@@ -142,7 +142,7 @@ class GenericPolicy(_PerConversation):
         if topic is not None:
             related = k.related(topic)
             picks = {related[self._draw(len(related))] for _ in range(3)} if related else set()
-            recommend = [k.name(topic), *sorted(k.name(n) for n in picks)]
+            recommend = [k.name(topic), *sorted((k.name(n) for n in picks), key=str.lower)]
         plan = AnswerPlan(topic=k.name(topic) if topic else None, recommend=recommend)
         return compose(plan, self._draw)
 

@@ -14,7 +14,7 @@ Tokens.  Letters, digits, ``&``, apostrophes inside a word and a trailing
 tokens of their own; all other punctuation (hyphens, quotes, markdown, emoji)
 separates words.  So "Sci-Fi" is "sci fi" and 'bebop' is "bebop".
 
-Entities.  Every display name and alias is tokenized the same way and looked up
+Entities.  Every name and alias is tokenized the same way and looked up
 as a word n-gram, whole-word and case-insensitive; the plural and possessive
 of the last word ("pizzas", "bebop's") and the surface without its
 punctuation ("magic the gathering") are keys too.  At each token the longest

@@ -18,7 +18,9 @@ from personagym.records import PKI
 PLAIN, ENTITY, SLOT = 0, 1, 2
 # The start of a sentence after the first (`finish` checks the first itself: a pattern that also
 # matches at "^" cannot skip ahead to the punctuation, and is several times slower).
-_SENTENCE_START = re.compile(r"([.!?]\s+)([a-z])")
+# a sentence's first letter, unless its word keeps its own case ("iPhone", "eBay", "macOS")
+_SENTENCE_START = re.compile(r"([.!?]\s+)([a-z])(?![a-z]*[A-Z])")
+_OWN_CASE = re.compile(r"[a-z]+[A-Z]")
 _SPACES = re.compile(r"[ \t]{2,}")
 _SPACE_BEFORE_PUNCT = re.compile(r" +([,.!?;:])")
 _UNTIDY = re.compile(r"  | [,.?!]")  # what `_tidy` may have to fix (a cheap test first)
@@ -129,9 +131,7 @@ class Draft:
         stripped = len(text) - len(text.lstrip())
         text = text.strip()
         if capitalize:
-            if "a" <= text[:1] <= "z":
-                text = text[0].upper() + text[1:]
-            text = _SENTENCE_START.sub(_capitalize, text)
+            text = _SENTENCE_START.sub(_capitalize, capitalized(text))
         pkis = []
         for idx, pki in enumerate(self.pkis):
             span = spans.get(idx)
@@ -168,6 +168,13 @@ def _agree_article(parts: list[str], word: str) -> int:
     wanted = wanted.capitalize() if article[0].isupper() else wanted
     parts[-1] = last[:before] + wanted + " "
     return len(wanted) - len(article)
+
+
+def capitalized(text: str) -> str:
+    """Text with its first letter capitalised, unless its first word keeps its own case ("iPhone", "eBay")."""
+    if "a" <= text[:1] <= "z" and not _OWN_CASE.match(text):
+        return text[0].upper() + text[1:]
+    return text
 
 
 def _capitalize(m: re.Match[str]) -> str:

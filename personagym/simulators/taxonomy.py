@@ -1,8 +1,9 @@
 """The interest taxonomy: a tree of things people like, dislike or ask about.
 
 Authored as indented text files in `data/taxonomy/` (one per top-level
-category; a line is `Display Name | alias; alias | tag, tag`, two spaces per
-level) and loaded into a networkx DiGraph rooted at ``ROOT``.  Node ids are the
+category; a line is `name | alias; alias | tag, tag`, two spaces per level;
+names and aliases are written as they read mid-sentence, "dry needling",
+"Italian cuisine", "JavaScript") and loaded into a networkx DiGraph rooted at ``ROOT``.  Node ids are the
 slugged display-name path (``music/music_genres/jazz/bebop``).  Tags mark what
 hard constraints exclude (``animal_product``, ``alcohol``, ...) and are
 inherited by descendants.
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from personagym.rng import Draws
+from personagym.simulators.draft import capitalized
 from personagym.suggest import did_you_mean
 
 if TYPE_CHECKING:
@@ -57,7 +59,12 @@ def slugify(name: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class TaxonomyNode:
-    """One node of the taxonomy."""
+    """One node of the taxonomy.
+
+    ``name`` and ``aliases`` read as they do mid-sentence ("dry needling",
+    "Italian cuisine"), because templates put them there; `title` is the
+    name as a heading.
+    """
 
     id: str
     name: str
@@ -65,6 +72,11 @@ class TaxonomyNode:
     tags: frozenset[str]
     depth: int
     parent: str
+
+    @property
+    def title(self) -> str:
+        """The name as a heading or a list entry: its first letter capitalised ("Dry needling", but "iPhone")."""
+        return capitalized(self.name)
 
 
 def _parse_line(line: str, where: str) -> tuple[int, str, tuple[str, ...], frozenset[str]]:
@@ -190,7 +202,7 @@ class Taxonomy:
         return TaxonomyError(f"unknown taxonomy node {node_id!r}{did_you_mean(str(node_id), self.ids)}")
 
     def name(self, node_id: str) -> str:
-        """Display name of a node."""
+        """A node's name as it reads mid-sentence ("dry needling", "Italian cuisine")."""
         return self.node(node_id).name
 
     def top_level(self) -> list[str]:
@@ -276,7 +288,7 @@ class Taxonomy:
         return node_id
 
     def surfaces(self) -> dict[str, str]:
-        """Lowercased display name or alias -> node id (first node wins on a clash)."""
+        """Lowercased name or alias -> node id (first node wins on a clash)."""
         return dict(self._name_index)
 
     # -- sampling --------------------------------------------------------------------------
@@ -386,7 +398,7 @@ class Taxonomy:
         return {
             "nodes": len(self.ids),
             "top_level_count": len(self.children[ROOT]),
-            "top_level": [self.nodes[t].name for t in self.children[ROOT]],
+            "top_level": [self.nodes[t].title for t in self.children[ROOT]],
             "depth_histogram": {str(k): depth[k] for k in sorted(depth)},
             "leaf_depth_histogram": {str(k): leaves[k] for k in sorted(leaves)},
             "aliases": sum(len(n.aliases) for n in self.nodes.values()),

@@ -142,3 +142,24 @@ def test_a_tab_indented_line_is_refused(tmp_path: Path) -> None:
 def test_queries_on_an_unknown_node_raise_taxonomy_error(taxonomy: Taxonomy, query: str, args: tuple) -> None:
     with pytest.raises(TaxonomyError, match=r"unknown taxonomy node 'music/music_genres/jaz' \(did you mean"):
         getattr(taxonomy, query)(*args)
+
+
+def test_names_read_as_they_do_mid_sentence(taxonomy) -> None:
+    """Common nouns are lowercase, proper nouns keep their capitals; a title capitalises the first letter only."""
+    by_name = {node.name: node for node in taxonomy.nodes.values()}
+    assert "dry needling" in by_name and "Italian cuisine" in by_name and "JavaScript" in by_name
+    assert by_name["dry needling"].title == "Dry needling"
+    iphone = next(node for node in taxonomy.nodes.values() if node.name.startswith(("iPhone", "iPad", "macOS")))
+    assert iphone.title == iphone.name
+    capitalised = sum(node.name[:1].isupper() for node in taxonomy.nodes.values())
+    assert 0 < capitalised < len(taxonomy.nodes) / 3
+
+
+def test_a_sentence_never_capitalises_a_word_that_keeps_its_own_case() -> None:
+    from personagym.simulators.draft import Draft
+
+    draft = Draft()
+    draft.plain("try an ")
+    draft.entity("iPhone", None)
+    draft.plain(" case. eBay has them. pandas too.")
+    assert draft.finish()[0] == "Try an iPhone case. eBay has them. Pandas too."

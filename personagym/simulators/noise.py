@@ -222,6 +222,7 @@ class NoiseModel:
         self._misspellings, self._negations = tables.misspellings, tables.negations
         self._emotions, self._contradictions = tables.emotions, tables.contradictions
         self._complaint_emotions = tables.complaint_emotions
+        self._asking_starters = [*lex["casual_starters"], *lex.get("asking_starters", ())]
         weights = self.config.layer_weights
         acc, self._layer_cum = 0.0, []
         for layer in LAYERS:
@@ -308,8 +309,9 @@ class NoiseModel:
                     lambda m: self._contractions[m.group(0).lower()], seg.text)
             seg.text = seg.text.lower()
         draft.casual = True
-        if d.random() < 0.5:
-            draft.segments.insert(0, Segment(d.choice(self.lex["casual_starters"]) + " "))
+        if d.random() < 0.5:  # "quick q:" only before a request: "Question: thanks!" asks nothing
+            starters = self._asking_starters if draft.asks else self.lex["casual_starters"]
+            draft.segments.insert(0, Segment(d.choice(starters) + " "))
         return True
 
     def _incomplete_sentence(self, draft: Draft, d: Draws) -> bool:
@@ -484,6 +486,9 @@ class NoiseModel:
 
     # -- semantic ambiguity ----------------------------------------------------------------
     def _multiple_intents(self, draft: Draft, d: Draws) -> bool:
+        """Tack a side request on ("btw, how many ounces are in a liter?"); never on a goodbye, which nobody answers."""
+        if draft.intent == "goodbye":
+            return False
         connector = draft.cased(d.choice(self.lex["multi_intent_connectors"]))
         draft.plain(f" {connector} {draft.cased(d.choice(self.lex['side_requests']))}", aside=True)
         return True
@@ -492,7 +497,9 @@ class NoiseModel:
         """Say what to do vaguely: a request shrinks to "sort this out, the <topic> thing"; a complaint leads with it.
 
         A complaint keeps its words: "the jazz thing" alone would no longer say
-        the user dislikes jazz, which its PKI still states.
+        the user dislikes jazz, which its PKI still states.  A request keeps
+        its asides: the constraint or fact it attaches ("Side note: I have a
+        peanut allergy") stays said, as its PKI and the user's memory hold.
         """
         if not draft.asks:
             return False
@@ -500,7 +507,8 @@ class NoiseModel:
         topic = next((s for s in draft.segments if s.kind == ENTITY and s.text
                       and (s.pki < 0 or draft.pkis[s.pki].kind == "interest")), None)
         if topic is not None and draft.intent == "task_request":
-            draft.segments = [Segment(rewrite + ", the "), topic, Segment(" thing")]
+            asides = [s for s in draft.segments if s.aside]
+            draft.segments = [Segment(rewrite + ", the "), topic, Segment(" thing." if asides else " thing"), *asides]
         else:
             draft.segments.insert(0, Segment(rewrite + ". "))
         return True

@@ -223,7 +223,8 @@ class TemplateRenderer:
                     draft.plain(" ")
                     self._fill(draft, template, fields)
         elif kind == "correction":
-            right = self.interest_pki(intent.topic, 1, None, True)  # type: ignore[arg-type]
+            # the correction states what the slip meant, liked or disliked ("keep X far away from me")
+            right = self.interest_pki(intent.topic, intent.polarity or 1, None, True)  # type: ignore[arg-type]
             wrong = tax.nodes[intent.wrong].name if intent.wrong else ""
             self._fill(draft, d.choice(bank.corrections),
                        {"right": (topic_name, right), "wrong": (wrong, None)})

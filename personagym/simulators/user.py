@@ -81,7 +81,7 @@ class _Memory:
     #: "content" (a complaint, a correction, a reply to the assistant's question: an answer now), or None
     #: (a disclosure, praise: taking note is enough)
     awaiting: str | None = "anything"
-    slip: tuple[str, str] | None = None
+    slip: tuple[str, str, int] | None = None  # (meant, said, polarity) of a slip the user may correct
     #: sayable facts a life event made true since the last session: the next request may tell them
     news: list[tuple[str, str]] = field(default_factory=list)
 
@@ -239,9 +239,9 @@ class UserSimulator:
             if not assessment.answered:
                 return Intent(kind="feedback", polarity=-1, level="medium", reason="too_short")
         if mem.slip is not None and d.random() < cfg.correct_rate:
-            right, wrong = mem.slip
+            right, wrong, polarity = mem.slip
             mem.slip = None
-            return Intent(kind="correction", topic=right, wrong=wrong)
+            return Intent(kind="correction", topic=right, wrong=wrong, polarity=polarity)
         if features is not None and (features.questions > 0 or features.asked_about):
             return self._clarification(features)
         if assessment is not None:
@@ -441,7 +441,7 @@ class UserSimulator:
         text, pkis = draft.finish() if layer != "none" else (clean, [p for p in draft.pkis if p.start >= 0])
         for pki in pkis:
             if pki.certainty == "mistaken" and pki.intended:
-                self._memory.slip = (pki.intended, pki.key)
+                self._memory.slip = (pki.intended, pki.key, pki.polarity)
         if intent.kind == "goodbye":
             self.ended = True
         praise = intent.kind == "feedback" and intent.polarity == 1

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from personagym.records import Intent
 from personagym.rng import Draws
-from personagym.simulators.noise import DEFAULT_STRATEGIES, NoiseConfig, NoiseModel
+from personagym.simulators.noise import DEFAULT_STRATEGIES, LEXICON_PATH, NoiseConfig, NoiseModel
 from personagym.simulators.persona import PersonaSchema
 from personagym.simulators.renderers import TemplateRenderer
 from personagym.suggest import describe_validation
@@ -135,6 +135,21 @@ def test_a_correction_keeps_the_entity_it_corrects(schema: PersonaSchema, render
         assert [(p.key, p.certainty) for p in pkis] == [(right, "clear")]
 
 
+def test_an_unclear_request_keeps_the_constraint_it_attaches(schema: PersonaSchema, renderer: TemplateRenderer,
+                                                             taxonomy) -> None:
+    """ "Sort this out, the X thing" still says "Side note: I have a peanut allergy", as the user's memory holds."""
+    unclear = _model(schema, renderer, rate=1.0, layer_weights={"surface": 0, "incomplete": 0, "ambiguity": 1},
+                     strategies={"ambiguity": {"multiple_intents": 0, "unclear_intent": 1,
+                                               "self_contradiction": 0, "mind_change": 0}})
+    d = Draws(np.random.default_rng(6))
+    for _ in range(200):
+        draft = renderer.render(_request(taxonomy, d, "food_allergies", "peanut"), d)
+        assert unclear.apply(draft, d) == ("ambiguity", ["unclear_intent"])
+        text, pkis = draft.finish()
+        assert " thing." in text and "peanut" in text.lower(), text
+        assert [p.value for p in pkis if p.kind == "attribute"] == ["peanut"], text
+
+
 def test_noise_never_touches_truth_spans(schema: PersonaSchema, renderer: TemplateRenderer, taxonomy) -> None:
     """Typos and segmentation land outside entity names."""
     model = _model(schema, renderer, rate=1.0, layer_weights={"surface": 1, "incomplete": 0, "ambiguity": 0},
@@ -239,6 +254,9 @@ def _noisy_turns(n: int, seed: int, **config) -> list:
 _REQUEST_ONLY = {"context_dependency", "unclear_priority", "self_contradiction", "unclear_intent", "emotional_tone"}
 
 
+_ASKING_STARTERS = tuple(json.loads(LEXICON_PATH.read_text(encoding="utf-8"))["asking_starters"])
+
+
 def test_request_noise_stays_in_requests() -> None:
     """A goodbye or a disclosure gets no "like last time", "your call", contradiction or "sort this out"."""
     turns = _noisy_turns(3000, 5)
@@ -251,6 +269,10 @@ def test_request_noise_stays_in_requests() -> None:
             assert not used, (kind, turn.clean_text, turn.text)
         if kind != "task_request":
             assert "unclear_priority" not in used, turn.text
+        if kind == "goodbye":  # a side request after "bye" is never answered
+            assert "multiple_intents" not in turn.noise.strategies, turn.text
+        if not asks:  # "Question: thanks!" asks nothing
+            assert not turn.text.lower().startswith(_ASKING_STARTERS), turn.text
         noised[kind] += turn.noise.layer != "none"
         assert (turn.noise.layer == "none") == (not turn.noise.strategies)
     assert noised["goodbye"] > 100 and noised["preference_disclosure"] > 100  # still noised, by what fits

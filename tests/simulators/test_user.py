@@ -288,3 +288,18 @@ def test_an_answer_that_gives_nothing_meets_no_style_preference(schema: PersonaS
         assert turn.intent.kind != "goodbye", "pick a seed whose user stays"
     user.respond("And what else?", ResponseFeatures(word_count=3, questions=1))
     assert user.last_assessment.answered is False
+
+
+def test_a_correction_keeps_the_polarity_of_the_slip() -> None:
+    """ "Keep X, no wait, make that Y far away from me" corrected later still dislikes X."""
+    slips: dict[tuple[str, str], int] = {}
+    seen = {1: 0, -1: 0}
+    for persona, turn in simulate_turns(40_000, 5, noise=NoiseConfig(rate=0.6)):
+        for pki in turn.pkis:
+            if pki.certainty == "mistaken" and pki.intended:
+                slips[persona.persona_id, pki.intended] = pki.polarity
+        if turn.intent.kind == "correction":
+            (pki,) = turn.pkis
+            assert pki.polarity == slips[persona.persona_id, pki.key], turn.text
+            seen[pki.polarity] += 1
+    assert seen[1] and seen[-1], seen

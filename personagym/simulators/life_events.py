@@ -26,6 +26,8 @@ class LifeEvent:
     reason: str
     attribute: str | None = None
     values: tuple[str, ...] = ()
+    #: +1: a "set" moves the value up the attribute's value order (a raise, a promotion), -1 down, 0 either way
+    direction: Literal[-1, 0, 1] = 0
 
     def validate(self, schema: PersonaSchema) -> None:
         """Raise SchemaError if the event names an attribute or value the schema lacks."""
@@ -45,6 +47,10 @@ class LifeEvent:
         current = state.attributes.get(self.attribute)
         if self.kind == "set":
             options = [v for v in self.values if v != current]
+            order = schema.attribute(self.attribute).values
+            if self.direction and current in order:  # a raise never lowers the budget
+                at = order.index(current)
+                options = [v for v in options if (order.index(v) - at) * self.direction > 0]
             if not options:
                 return None
             value = d.choice(options)
@@ -84,14 +90,14 @@ LIFE_EVENTS: tuple[LifeEvent, ...] = (
     LifeEvent("new_allergy", "add_item", "was diagnosed with a {value} allergy", "food_allergies",
               ("peanut", "tree_nut", "shellfish", "dairy", "gluten", "egg")),
     LifeEvent("money_tight", "set", "money got tight after a job change: budget now {value}",
-              "budget_level", ("tight", "budget")),
+              "budget_level", ("tight", "budget"), direction=-1),
     LifeEvent("got_a_raise", "set", "got a raise: budget now {value}", "budget_level",
-              ("moderate", "comfortable")),
-    LifeEvent("quit_drinking", "set", "decided to stop drinking", "alcohol_stance", ("abstains",)),
+              ("moderate", "comfortable"), direction=1),
+    LifeEvent("quit_drinking", "set", "decided to stop drinking", "alcohol_stance", ("abstains",), direction=1),
     LifeEvent("injury", "set", "injured a knee: mobility now {value}", "mobility",
-              ("limited_mobility",)),
+              ("limited_mobility",), direction=1),
     LifeEvent("promotion", "set", "got promoted to {value}", "seniority",
-              ("senior", "lead", "manager")),
+              ("senior", "lead", "manager"), direction=1),
     LifeEvent("new_hobby", "new_interest", "took up a new interest: {value}"),
     LifeEvent("lost_interest", "lose_interest", "lost interest in {value}"),
 )

@@ -86,6 +86,8 @@ class _Memory:
     news: list[tuple[str, str]] = field(default_factory=list)
 
 
+#: An answer that answers nothing is "too short" below this many words, else "not an answer".
+NOT_AN_ANSWER_WORDS = 20
 #: What a user's message of each kind awaits (see `_Memory.awaiting`); positive feedback awaits nothing.
 _AWAITING = {"task_request": "anything", "feedback": "content", "correction": "content",
              "clarification_answer": "content"}
@@ -236,8 +238,10 @@ class UserSimulator:
                 level = "high" if interest and interest.intensity >= 0.7 else "medium"
                 return Intent(kind="feedback", polarity=-1, level=level, reason="disliked_item",
                               topic=interest.node if interest else node)
-            if not assessment.answered:
-                return Intent(kind="feedback", polarity=-1, level="medium", reason="too_short")
+            if not assessment.answered:  # "Ok." is too short; 200 words of warnings answer nothing either
+                short = features is None or features.word_count < NOT_AN_ANSWER_WORDS
+                return Intent(kind="feedback", polarity=-1, level="medium",
+                              reason="too_short" if short else "not_answered")
         if mem.slip is not None and d.random() < cfg.correct_rate:
             right, wrong, polarity = mem.slip
             mem.slip = None
@@ -383,7 +387,9 @@ class UserSimulator:
         return Intent(kind="feedback", polarity=-1, level="medium", reason=reason)
 
     def _request(self) -> Intent:
+        """A new task request; a slip not corrected by now is let go (the conversation has moved on)."""
         d, cfg = self.draws, self.config
+        self._memory.slip = None
         bank = self.renderer.bank
         tax = self.taxonomy
         hint = DOMAIN_HINTS.get(str(self.state.attributes.get("domain")))

@@ -45,6 +45,16 @@ def test_an_empty_answer_earns_no_style_and_scores_below_random(summaries) -> No
     assert {t.user.intent.reason for t in trajectory.turns[1:]} == {"too_short"}  # the user asks for an answer
 
 
+def test_a_long_answer_that_answers_nothing_is_not_called_too_short() -> None:
+    class Stalling:
+        def act(self, observation: dict) -> str:
+            return "That is a good question, and there are many ways to think about it. " * 5
+
+    (trajectory,) = rollout("PersonaGym/ChatClean-v0", Stalling(), 1, seed=1)
+    reasons = {t.user.intent.reason for t in trajectory.turns[1:] if t.user.intent.kind == "feedback"}
+    assert reasons == {"not_answered"}, [t.user.text for t in trajectory.turns]
+
+
 def test_only_profile_emitters_score_profile(summaries) -> None:
     assert summaries["generic"]["components"]["profile"]["mean"] == 0.0
     profile = {name: s["components"]["profile"]["mean"] for name, s in summaries.items()}

@@ -78,6 +78,25 @@ def test_every_value_a_life_event_sets_can_be_told(schema) -> None:
             assert all(phrases.get(v) for v in event.values), (event.id, event.values)
 
 
+def test_a_raise_never_lowers_the_budget_and_a_promotion_never_demotes(schema) -> None:
+    from personagym.records import PreferenceState
+    from personagym.simulators.life_events import LIFE_EVENTS
+
+    d = Draws(np.random.default_rng(0))
+    moved = 0
+    for event in (e for e in LIFE_EVENTS if e.direction):
+        order = schema.attribute(event.attribute).values
+        for current in order:
+            state = PreferenceState(persona_id="p", interests={}, attributes={event.attribute: current},
+                                    forbidden_tags=[])
+            for _ in range(5):
+                proposal = event.propose(state, schema, d)
+                if proposal is not None:
+                    assert (order.index(proposal[1]) - order.index(current)) * event.direction > 0, (event.id, current)
+                    moved += 1
+    assert moved > 50
+
+
 def test_diet_change_drops_forbidden_likes(schema, taxonomy) -> None:
     from personagym.records import Interest, Persona
 

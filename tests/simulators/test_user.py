@@ -303,3 +303,20 @@ def test_a_correction_keeps_the_polarity_of_the_slip() -> None:
             assert pki.polarity == slips[persona.persona_id, pki.key], turn.text
             seen[pki.polarity] += 1
     assert seen[1] and seen[-1], seen
+
+
+def test_a_slip_is_corrected_before_the_user_moves_on() -> None:
+    """ "Just to correct myself: X, not Y" never comes after a new request about something else."""
+    pending: dict[str, str] = {}
+    corrections = 0
+    for persona, turn in simulate_turns(40_000, 6, noise=NoiseConfig(rate=0.6)):
+        key = persona.persona_id
+        if turn.intent.kind == "correction":
+            assert pending.pop(key, None) == turn.intent.topic, turn.text
+            corrections += 1
+        elif turn.intent.kind == "task_request":
+            pending.pop(key, None)
+        for pki in turn.pkis:
+            if pki.certainty == "mistaken" and pki.intended:
+                pending[key] = pki.intended
+    assert corrections > 20

@@ -408,7 +408,8 @@ class NoiseModel:
             lower = seg.text.lower()
             for phrase, negated in self._negations.items():
                 pos = lower.find(phrase)
-                if pos >= 0 and (pos == 0 or not lower[pos - 1].isalnum()):
+                # an instruction, not a phrase in passing: "to be honest" is no "be honest"
+                if pos >= 0 and (pos == 0 or not lower[pos - 1].isalnum()) and not lower.endswith("to ", 0, pos):
                     seg.text = seg.text[:pos] + draft.cased(negated) + seg.text[pos + len(phrase):]
                     return True
         return False

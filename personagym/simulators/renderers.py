@@ -83,7 +83,13 @@ class TemplateBank:
         self.goodbyes = {k: tuple(map(p, v)) for k, v in raw["goodbyes"].items()}
         self.goodbye_prefixes = {k: tuple(v) for k, v in raw["goodbye_prefixes"].items()}
         self.goodbye_suffixes = {k: tuple(v) for k, v in raw["goodbye_suffixes"].items()}
-        self.openers = tuple(raw["openers"])
+        openers = raw["openers"]
+        if isinstance(openers, list):  # a bank that does not tell greetings apart uses its openers anywhere
+            openers = {"any_turn": openers, "greeting": [], "returning": []}
+        # the opener pool by what the request opens: mid-session "Okay, question:", a session "Hi!",
+        # a later session "Hello again." too
+        self.openers = (tuple(openers["any_turn"]), (*openers["any_turn"], *openers["greeting"]),
+                        (*openers["any_turn"], *openers["greeting"], *openers["returning"]))
         self.closers = tuple(raw["closers"])
 
     def fitting_slot_values(self, words: tuple[int, int] | None, layout: str | None) -> dict[str, tuple[str, ...]]:
@@ -165,8 +171,8 @@ class TemplateRenderer:
                 draft.slot(name, slots[name])
 
     # -- intents ---------------------------------------------------------------------------
-    def render(self, intent: Intent, d: Draws) -> Draft:
-        """The draft of one intent."""
+    def render(self, intent: Intent, d: Draws, opens: int | None = None) -> Draft:
+        """The draft of one intent; `opens` is the session a request opens (None: mid-session), for its greeting."""
         draft = Draft()
         kind = intent.kind
         tax = self.taxonomy
@@ -176,7 +182,7 @@ class TemplateRenderer:
         draft.asks = kind == "task_request" or (kind == "feedback" and (intent.polarity or 1) < 0)
         if kind == "task_request":
             if d.random() < self.opener_rate:
-                draft.plain(d.choice(bank.openers) + " ")
+                draft.plain(d.choice(bank.openers[0 if opens is None else 1 + (opens > 0)]) + " ")
             pki = (self.interest_pki(intent.topic, 1, None, explicit=False)  # type: ignore[arg-type]
                    if intent.polarity == 1 else None)
             domain = bank.domains[intent.domain]  # type: ignore[index]

@@ -153,8 +153,7 @@ class UserSimulator:
         """The first turn of the current session: a task request."""
         self.ended = False
         self._memory.topic = None
-        self._memory.slip = None
-        return self._turn(self._request())
+        return self._turn(self._request(), opens=self.state.session)
 
     @property
     def focus(self) -> frozenset[str] | None:
@@ -435,9 +434,9 @@ class UserSimulator:
                       slots=slots, attribute=attribute, value=value)
 
     # -- rendering -------------------------------------------------------------------------
-    def _turn(self, intent: Intent) -> UserTurn:
+    def _turn(self, intent: Intent, opens: int | None = None) -> UserTurn:
         d = self.draws
-        draft = self.renderer.render(intent, d)
+        draft = self.renderer.render(intent, d, opens)
         if intent.slots:  # keep the details the chosen template states: the intent records what was asked
             said = {s.slot for s in draft.segments if s.kind == SLOT}
             if len(said) < len(intent.slots):

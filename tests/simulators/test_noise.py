@@ -343,3 +343,17 @@ def test_surface_noise_keeps_sentences_and_pronouns_tidy() -> None:
             for m in re.finditer(r", ([A-Z]\w*)", text):
                 assert m.group(1).startswith("I") or m.start(1) in entity_starts, text
     assert fragments > 100
+
+
+def test_negation_rewrites_an_instruction_not_a_phrase_in_passing(schema: PersonaSchema,
+                                                                  renderer: TemplateRenderer) -> None:
+    """ "be honest" becomes "don't sugarcoat it"; "to be honest" stays ("Not great, to don't sugarcoat it")."""
+    from personagym.simulators.draft import Draft
+
+    model = _model(schema, renderer)
+    d = Draws(np.random.default_rng(0))
+    aside, instruction = Draft(), Draft()
+    aside.plain("Not great, to be honest.")
+    instruction.plain("Please be honest with me.")
+    assert not model._negation(aside, d) and aside.text() == "Not great, to be honest."
+    assert model._negation(instruction, d) and instruction.text() == "Please don't sugarcoat it with me."

@@ -320,3 +320,23 @@ def test_a_slip_is_corrected_before_the_user_moves_on() -> None:
             if pki.certainty == "mistaken" and pki.intended:
                 pending[key] = pki.intended
     assert corrections > 20
+
+
+def test_greetings_open_sessions_and_hello_again_only_a_later_one() -> None:
+    """ "Yo morning!" never comes mid-conversation, "Hello again." never in a first session."""
+    import json
+
+    from personagym.simulators.renderers import TEMPLATES_PATH
+
+    openers = json.loads(TEMPLATES_PATH.read_text(encoding="utf-8"))["openers"]
+    greetings, returning = tuple(openers["greeting"]), tuple(openers["returning"])
+    seen = {"greeting": 0, "returning": 0}
+    for _, turn in simulate_turns(20_000, 7, noise=NoiseConfig(rate=0.0)):
+        text = turn.clean_text
+        if text.startswith(returning):
+            assert turn.turn == 0 and turn.session > 0, (turn.session, turn.turn, text)
+            seen["returning"] += 1
+        elif text.startswith(greetings):
+            assert turn.turn == 0, (turn.session, turn.turn, text)
+            seen["greeting"] += 1
+    assert seen["greeting"] > 50 and seen["returning"] > 5, seen

@@ -110,6 +110,14 @@ class WorldKnowledge:
         """A node's name as it reads mid-sentence."""
         return self.taxonomy.nodes[node].name
 
+    def suggestions(self, topic: str, draw: Callable[[int], int], picks: int = 3) -> list[str]:
+        """What the `generic` policy suggests on a topic: its name, then up to `picks` related entities drawn
+        with `draw(n)` (an index in [0, n)), in case-blind name order.  Structured-v0's generic analogue
+        suggests the same from the same draws."""
+        related = self.related(topic)
+        drawn = {related[draw(len(related))] for _ in range(picks)} if related else set()
+        return [self.name(topic), *sorted((self.name(n) for n in drawn), key=str.lower)]
+
     def related(self, node: str) -> list[str]:
         """Children of the node, or its siblings for a leaf (a fresh list: callers may change it)."""
         related = self._related.get(node)

@@ -28,8 +28,6 @@ from personagym.suggest import did_you_mean
 
 #: Register of each formality choice, as `compose` names it.
 _REGISTERS = {"casual": "casual", "neutral": "business_casual", "formal": "professional"}
-#: Entities in a `recommend:request` answer: the request topic plus up to this many related picks.
-_GENERIC_PICKS = 3
 
 ASK_STYLE = ("How long should my answers be, and which format and tone do you prefer: "
              "bullet points, a table or prose, formal or casual?")
@@ -279,10 +277,7 @@ class StructuredChatEnv(gym.Env[dict[str, Any], int]):
         k, topic = self._knowledge, state.request_topic
         if topic is None:
             return {"topic": None, "recommend": []}
-        related = k.related(topic)
-        picks = {related[draws.index(len(related))] for _ in range(_GENERIC_PICKS)} if related else set()
-        names = sorted((k.name(n) for n in picks), key=str.lower)
-        return {"topic": k.name(topic), "recommend": [k.name(topic), *names]}
+        return {"topic": k.name(topic), "recommend": k.suggestions(topic, draws.index)}
 
     def _question(self, target: str, state: DialogueState) -> str:
         if target == "style":

@@ -140,9 +140,7 @@ class GenericPolicy(_PerConversation):
         topic = self._topics.get(slot)
         recommend: list[str] = []
         if topic is not None:
-            related = k.related(topic)
-            picks = {related[self._draw(len(related))] for _ in range(3)} if related else set()
-            recommend = [k.name(topic), *sorted((k.name(n) for n in picks), key=str.lower)]
+            recommend = k.suggestions(topic, self._draw)
         plan = AnswerPlan(topic=k.name(topic) if topic else None, recommend=recommend)
         return compose(plan, self._draw)
 

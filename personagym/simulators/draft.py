@@ -17,8 +17,8 @@ from personagym.records import PKI
 
 PLAIN, ENTITY, SLOT = 0, 1, 2
 # The start of a sentence after the first (`finish` checks the first itself: a pattern that also
-# matches at "^" cannot skip ahead to the punctuation, and is several times slower).
-# a sentence's first letter, unless its word keeps its own case ("iPhone", "eBay", "macOS")
+# matches at "^" cannot skip ahead to the punctuation, and is several times slower), unless its
+# word keeps its own case ("iPhone", "eBay", "macOS").
 _SENTENCE_START = re.compile(r"([.!?]\s+)([a-z])(?![a-z]*[A-Z])")
 _OWN_CASE = re.compile(r"[a-z]+[A-Z]")
 _SPACES = re.compile(r"[ \t]{2,}")

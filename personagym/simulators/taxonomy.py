@@ -3,8 +3,9 @@
 Authored as indented text files in `data/taxonomy/` (one per top-level
 category; a line is `name | alias; alias | tag, tag`, two spaces per level;
 names and aliases are written as they read mid-sentence, "dry needling",
-"Italian cuisine", "JavaScript") and loaded into a networkx DiGraph rooted at ``ROOT``.  Node ids are the
-slugged display-name path (``music/music_genres/jazz/bebop``).  Tags mark what
+"Italian cuisine", "JavaScript") and loaded into a networkx DiGraph rooted
+at ``ROOT``.  Node ids are the slugged name path
+(``music/music_genres/jazz/bebop``).  Tags mark what
 hard constraints exclude (``animal_product``, ``alcohol``, ...) and are
 inherited by descendants.
 

@@ -119,10 +119,13 @@ class WorldKnowledge:
         return [self.name(topic), *sorted((self.name(n) for n in drawn), key=str.lower)]
 
     def related(self, node: str) -> list[str]:
-        """Children of the node, or its siblings for a leaf (a fresh list: callers may change it)."""
+        """Children of the node, or its siblings for a leaf, grouping nodes left out ("cuisines" is no
+        suggestion); a fresh list: callers may change it."""
         related = self._related.get(node)
         if related is None:  # the taxonomy never changes, so each node's answer is worked out once
-            related = self._related[node] = tuple(self.taxonomy.children[node]) or tuple(self.taxonomy.siblings(node))
+            tax = self.taxonomy
+            near = tax.children[node] or tax.siblings(node)
+            related = self._related[node] = tuple(n for n in near if not tax.nodes[n].group)
         return list(related)
 
     def category(self, node: str) -> str:

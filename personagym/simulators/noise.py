@@ -11,7 +11,8 @@ With probability ``rate`` an utterance is noised; one layer is chosen by
 * ambiguity: multiple intents, unclear intent, self-contradiction, mind change.
 
 Semantic awareness: edits work on segments, so typos never corrupt an entity
-name; a vague entity is its taxonomy parent; a mind change swaps an entity for
+name; a vague entity is its taxonomy parent ("certain cuisines" for a
+grouping node); a mind change swaps an entity for
 a neighbour drawn with probability decreasing in taxonomy distance.  The
 ground truth never changes; the PKIs record what the text now expresses.
 
@@ -450,7 +451,9 @@ class NoiseModel:
             parent = self.taxonomy.parent(pki.key)
             if parent is None:
                 return False
-            seg.text = self.taxonomy.nodes[parent].name
+            node = self.taxonomy.nodes[parent]
+            # a grouping node is no interest of its own: "certain cuisines", not "cuisines"
+            seg.text = d.choice(self.lex["vague_group_mentions"]).format(item=node.name) if node.group else node.name
             pki.intended, pki.key, pki.certainty = pki.key, parent, "vague"
             return True
         vague = self.schema.attributes[pki.key].vague

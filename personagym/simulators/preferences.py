@@ -339,7 +339,7 @@ class PreferenceProcess:
                 continue
             options = [
                 o for o in options
-                if o not in state.interests and o not in above_opposite
+                if o not in state.interests and o not in above_opposite and not nodes[o].group
                 and (not forbidden or nodes[o].tags.isdisjoint(forbidden))
                 and (root is None or root in tax.paths[o])
             ]

@@ -7,7 +7,10 @@ names and aliases are written as they read mid-sentence, "dry needling",
 at ``ROOT``.  Node ids are the slugged name path
 (``music/music_genres/jazz/bebop``).  Tags mark what
 hard constraints exclude (``animal_product``, ``alcohol``, ...) and are
-inherited by descendants.
+inherited by descendants.  A name in square brackets (``[cuisines]``) is a
+grouping node: a heading that sorts its children, not a thing anyone likes
+or asks about ("Please leave out cuisines."), so samplers never draw it as
+an interest or a topic and a vague mention says "certain cuisines".
 
 Hot-path queries (distance, anchor sampling, near-node sampling) run on plain
 Python arrays built at load time; the graph is there for users and analysis.
@@ -73,6 +76,7 @@ class TaxonomyNode:
     tags: frozenset[str]
     depth: int
     parent: str
+    group: bool = False  # a heading that sorts its children ("cuisines"), never an interest itself
 
     @property
     def title(self) -> str:
@@ -80,8 +84,10 @@ class TaxonomyNode:
         return capitalized(self.name)
 
 
-def _parse_line(line: str, where: str) -> tuple[int, str, tuple[str, ...], frozenset[str]]:
-    """(level, name, aliases, tags) of one `Name | aliases | tags` line indented two spaces per level.
+def _parse_line(line: str, where: str) -> tuple[int, str, tuple[str, ...], frozenset[str], bool]:
+    """(level, name, aliases, tags, group) of one `Name | aliases | tags` line indented two spaces per level.
+
+    A name in square brackets is a grouping node's (`group` is then True and the brackets are dropped).
 
     Any other leading whitespace (a tab) is refused: read as part of the name, it would turn a child into a
     top-level node and every node below it into that node's children.
@@ -105,7 +111,13 @@ def _parse_line(line: str, where: str) -> tuple[int, str, tuple[str, ...], froze
             f"{where}: unknown tag {tag!r}{did_you_mean(tag, TAGS)}; "
             f"expected one of {', '.join(sorted(TAGS))}"
         )
-    return indent // 2, parts[0], aliases, frozenset(tags)
+    name, group = parts[0], parts[0].startswith("[")
+    if group or name.endswith("]"):
+        if not (group and name.endswith("]") and name[1:-1].strip()):
+            raise TaxonomyError(f"{where}: a grouping node's name is written in square brackets, '[name]', "
+                                f"got {name!r}")
+        name = name[1:-1].strip()
+    return indent // 2, name, aliases, frozenset(tags), group
 
 
 class Taxonomy:
@@ -147,7 +159,7 @@ class Taxonomy:
                 if not raw.strip() or raw.lstrip().startswith("#"):
                     continue
                 where = f"{path.name}:{lineno}"
-                level, name, aliases, tags = _parse_line(raw.rstrip(), where)
+                level, name, aliases, tags, group = _parse_line(raw.rstrip(), where)
                 if level > len(stack):
                     raise TaxonomyError(f"{where}: indented {level} levels under a level-{len(stack) - 1} node")
                 del stack[level:]
@@ -163,6 +175,7 @@ class Taxonomy:
                     tags=tags | (parent.tags if parent else frozenset()),
                     depth=level + 1,
                     parent=parent.id if parent else ROOT,
+                    group=group,
                 )
                 nodes.append(node)
                 stack.append(node)
@@ -294,11 +307,11 @@ class Taxonomy:
 
     # -- sampling --------------------------------------------------------------------------
     def _subtree(self, under: str | None, exclude_tags: frozenset[str]) -> tuple[list[list[str]], list[str]]:
-        """The nodes below `under` (all nodes for None) without `exclude_tags`, by depth and flat."""
+        """The nodes below `under` (all nodes for None) without `exclude_tags` or grouping nodes, by depth and flat."""
         key = (under or ROOT, exclude_tags)
         cached = self._subtree_cache.get(key)
         if cached is None:
-            pool = self.descendants(under) if under else self.ids
+            pool = [n for n in (self.descendants(under) if under else self.ids) if not self.nodes[n].group]
             if exclude_tags:
                 pool = [n for n in pool if not (self.nodes[n].tags & exclude_tags)]
             base = self.nodes[under].depth if under else 0
@@ -346,7 +359,7 @@ class Taxonomy:
         (breadth: most nodes are deep leaves).  Otherwise a depth is chosen
         first, with weights that tilt from shallow (``specificity=0``) through
         uniform over depths (0.5) to deep (1), and then a node at that depth.
-        Nodes carrying any of ``exclude_tags`` are never drawn (the draw is
+        Grouping nodes, and nodes carrying any of ``exclude_tags``, are never drawn (the draw is
         repeated; after 8 misses it is made from the filtered subtree).  Returns
         None if nothing is left to draw from.
         """
@@ -369,7 +382,7 @@ class Taxonomy:
                             dist[m] = dist[n] + 1
                             nxt.append(m)
                 frontier = nxt
-            cands = [n for n in dist if n != node_id]
+            cands = [n for n in dist if n != node_id and not self.nodes[n].group]  # reached through, never drawn
             cum = list(np.cumsum([math.exp(-decay * (dist[n] - 1)) for n in cands]))
             cached = (cands, cum)
             self._near_cache[key] = cached
@@ -381,14 +394,14 @@ class Taxonomy:
         """A node likely to be confused with `node_id`: weight exp(-decay * (distance - 1)).
 
         Siblings (distance 2) are far likelier than second cousins (distance 4);
-        nodes beyond `max_distance` are never drawn.  Falls back to a uniform
-        node when the neighbourhood is empty.
+        nodes beyond `max_distance` and grouping nodes are never drawn.  Falls
+        back to a uniform node when the neighbourhood is empty.
         """
         if node_id not in self.nodes:
             raise self._unknown(node_id)
         cands, cum = self._near_candidates(node_id, decay, max_distance)
         if not cands:
-            return draws.choice(self.ids)
+            return draws.choice(self._subtree(None, frozenset())[1])
         return cands[draws.weighted(cum)]
 
     # -- summary ---------------------------------------------------------------------------
@@ -404,6 +417,7 @@ class Taxonomy:
             "leaf_depth_histogram": {str(k): leaves[k] for k in sorted(leaves)},
             "aliases": sum(len(n.aliases) for n in self.nodes.values()),
             "tagged_nodes": sum(1 for n in self.nodes.values() if n.tags),
+            "grouping_nodes": sum(1 for n in self.nodes.values() if n.group),
         }
 
 

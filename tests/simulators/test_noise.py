@@ -99,17 +99,23 @@ def test_vague_and_mind_change_pkis(schema: PersonaSchema, renderer: TemplateRen
     vague = _model(schema, renderer, rate=1.0, layer_weights={"surface": 0, "incomplete": 1, "ambiguity": 0},
                    strategies={"incomplete": {"missing_slot": 0, "vague_value": 1, "context_dependency": 0,
                                               "unclear_priority": 0}})
-    got_vague = 0
+    got_vague, groups = 0, 0
     for _ in range(300):
         intent = _request(taxonomy, d)
         draft = renderer.render(intent, d)
         vague.apply(draft, d)
-        _, pkis = draft.finish()
+        text, pkis = draft.finish()
         for p in pkis:
             if p.certainty == "vague":
                 got_vague += 1
                 assert p.key == taxonomy.parent(intent.topic) and p.intended == intent.topic
-    assert got_vague > 50
+                parent = taxonomy.nodes[p.key]
+                if parent.group:  # "certain cuisines", never a heading on its own ("Please leave out cuisines.")
+                    groups += 1
+                    assert p.evidence.lower() in {f"certain {parent.name}".lower(), f"some {parent.name}".lower()}, text
+                else:
+                    assert p.evidence.lower() == parent.name.lower(), text
+    assert got_vague > 50 and groups > 5
 
 
 def test_a_correction_keeps_the_entity_it_corrects(schema: PersonaSchema, renderer: TemplateRenderer,

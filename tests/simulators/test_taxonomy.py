@@ -163,3 +163,29 @@ def test_a_sentence_never_capitalises_a_word_that_keeps_its_own_case() -> None:
     draft.entity("iPhone", None)
     draft.plain(" case. eBay has them. pandas too.")
     assert draft.finish()[0] == "Try an iPhone case. eBay has them. Pandas too."
+
+
+def test_a_bracketed_name_is_a_grouping_node(tmp_path: Path) -> None:
+    path = tmp_path / "g.txt"
+    path.write_text("Food | eats\n  [cuisines] | world cuisines\n    Thai cuisine | Thai food\n  Baking\n")
+    tax = Taxonomy.from_files([path])
+    group = tax.nodes["food/cuisines"]
+    assert group.group and group.name == "cuisines" and group.aliases == ("world cuisines",)
+    assert not tax.nodes["food/cuisines/thai_cuisine"].group and tax.resolve("world cuisines") == group.id
+    for broken in ("[cuisines", "cuisines]", "[]"):
+        path.write_text(f"Food | eats\n  {broken} | world cuisines\n")
+        with pytest.raises(TaxonomyError, match=r"g.txt:2: a grouping node's name is written in square brackets"):
+            Taxonomy.from_files([path])
+
+
+def test_grouping_nodes_are_never_drawn_as_interests_or_near_nodes(taxonomy: Taxonomy) -> None:
+    """'Please leave out cuisines.': a heading like "cuisines" or "TV genres" is no interest of anyone's."""
+    groups = {n for n in taxonomy.ids if taxonomy.nodes[n].group}
+    assert {taxonomy.nodes[n].name for n in groups} >= {"cuisines", "TV genres", "music genres", "destinations"}
+    d = Draws(np.random.default_rng(3))
+    anchors = [taxonomy.sample_anchor(d, specificity=0.0) for _ in range(3000)]
+    assert groups.isdisjoint(anchors)
+    assert any(taxonomy.nodes[a].depth == 2 for a in anchors if a)  # shallow draws still happen
+    children = [c for g in groups for c in taxonomy.children[g]]
+    near = {taxonomy.sample_near(c, d) for c in children for _ in range(5)}
+    assert groups.isdisjoint(near)

@@ -73,7 +73,6 @@ class TemplateBank:
         self._fitting: dict[tuple[tuple[int, int] | None, str | None], dict[str, tuple[str, ...]]] = {}
         p = parse_template
         self.interest = {k: tuple(map(p, v)) for k, v in raw["disclosure_interest"].items()}
-        self.vague_interest = {k: tuple(map(p, v)) for k, v in raw["disclosure_vague_interest"].items()}
         self.attribute = tuple(map(p, raw["disclosure_attribute"]))
         self.connectors = tuple(map(p, raw["preference_connectors"]))
         self.feedback = {k: tuple(map(p, v)) for k, v in raw["feedback"].items()}

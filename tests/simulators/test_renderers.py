@@ -30,7 +30,7 @@ def renderer(schema: PersonaSchema) -> TemplateRenderer:
 def test_item_templates_agree_with_plural_names(renderer: TemplateRenderer) -> None:
     """Many taxonomy names are plural ("Board Games", "Pasta Dishes"), and noise swaps names: no "{item} is"."""
     bank = renderer.bank
-    pools = [*bank.interest.values(), *bank.vague_interest.values(), bank.clarify["interest"],
+    pools = [*bank.interest.values(), bank.clarify["interest"],
              bank.reasons["disliked_item"]]
     bad = []
     for pool in pools:

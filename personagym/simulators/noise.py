@@ -474,18 +474,26 @@ class NoiseModel:
         """Leave a choice to the assistant: a stated style preference becomes "your call", or the request gets one.
 
         Only in a task request (a complaint that says "your call" takes itself
-        back), and never in place of a constraint or a fact about the user.
+        back), and never in place of a constraint or a fact about the user.  A
+        style preference attached after the request ("Quick note: keep it
+        short.") is dropped with its connector and the request ends "..., your
+        call.".
         """
         if draft.intent != "task_request":
             return False
         attrs = [s for s in self._entities(draft, "attribute")
                  if self.schema.attributes[draft.pkis[s.pki].key].role == "style"]
         phrase = draft.cased(d.choice(self.lex["delegation_phrases"]))
-        if attrs:
-            seg = d.choice(attrs)
+        seg = d.choice(attrs) if attrs else None
+        if seg is not None and not seg.aside:
             seg.text, seg.kind, seg.pki = phrase, PLAIN, -1
-        else:
-            self._end_clause(draft, phrase)
+            return True
+        if seg is not None:  # an attached preference goes whole: "Quick note: whatever you'd recommend." says nothing
+            at = draft.segments.index(seg)
+            for piece in draft.segments[max(at - 1, 0):at + 2]:
+                if piece is seg or (piece.aside and piece.kind == PLAIN):
+                    piece.text = ""
+        self._end_clause(draft, phrase)
         return True
 
     # -- semantic ambiguity ----------------------------------------------------------------

@@ -292,17 +292,23 @@ def test_delegation_never_replaces_a_fact_about_the_user(schema: PersonaSchema, 
                                               "unclear_priority": 1}})
     d = Draws(np.random.default_rng(6))
     facts = [(a.name, v) for a in schema.attributes.values() for v in a.phrases]
+    connectors = {template[0][0].strip().lower() for template in renderer.bank.connectors}
+    delegations = [p.lower() for p in model.lex["delegation_phrases"]]
     replaced = Counter()
     for _ in range(1500):
         attribute, value = d.choice(facts)
         draft = renderer.render(_request(taxonomy, d, attribute, value), d)
         model.apply(draft, d)
-        _, pkis = draft.finish()
+        text, pkis = draft.finish()
         kept = any(p.kind == "attribute" and p.key == attribute for p in pkis)
         role = schema.attributes[attribute].role
         replaced[role] += not kept
         if role != "style":
             assert kept, (attribute, value, draft.text())
+        else:  # an attached preference delegated goes with its connector: never "Quick note: whatever you'd recommend."
+            lower = text.lower()
+            assert any(p in lower for p in delegations), text
+            assert not any(f"{c} {p}" in lower for c in connectors for p in delegations), text
     assert replaced["style"] > 50
 
 

@@ -95,11 +95,20 @@ class WorldKnowledge:
 
     @cached_property
     def _phrases(self) -> list[tuple[str, str, str]]:
-        """(lowercase phrase, attribute, value), longest first so specific phrases win."""
+        """(lowercase phrase, attribute, value), longest first so specific phrases win.
+
+        A phrase that starts with "please" also counts without it: a template
+        that already says "please" drops the phrase's ("Please adjust: keep a
+        professional register.").
+        """
         out = []
         for attr in self.schema.attributes.values():
             for value, phrases in attr.phrases.items():
-                out.extend((p.lower(), attr.name, value) for p in phrases)
+                for p in phrases:
+                    lower = p.lower()
+                    out.append((lower, attr.name, value))
+                    if lower.startswith("please "):
+                        out.append((lower[7:], attr.name, value))
         return sorted(out, key=lambda x: -len(x[0]))
 
     def mentions(self, text: str) -> list[tuple[str, str]]:

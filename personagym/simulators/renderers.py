@@ -26,6 +26,8 @@ TEMPLATES_PATH = Path(__file__).parent / "data" / "templates.json"
 SLOTS = ("time", "budget", "location", "quantity", "audience", "format", "length")
 LEVEL_INTENSITY = {"high": 0.85, "medium": 0.55, "low": 0.3}
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+# A phrase about the speaker ("I live alone", "my knees ..."), not an instruction ("keep the tone neutral").
+_ABOUT_ME = re.compile(r"(?:I|I'm|I've|I'd|I'll|my|we|we're|we've|our)\b", re.IGNORECASE)
 #: Style attributes -> the request slot that states the same thing: a request that attaches the
 #: preference leaves that slot out, or "... as a table. Also, plain text only, no markdown." contradicts itself.
 PREFERENCE_SLOTS: dict[str, str] = {
@@ -73,7 +75,13 @@ class TemplateBank:
         self._fitting: dict[tuple[tuple[int, int] | None, str | None], dict[str, tuple[str, ...]]] = {}
         p = parse_template
         self.interest = {k: tuple(map(p, v)) for k, v in raw["disclosure_interest"].items()}
-        self.attribute = tuple(map(p, raw["disclosure_attribute"]))
+        attribute = raw["disclosure_attribute"]
+        if isinstance(attribute, list):  # a bank without "about me" lead-ins uses its templates for any phrase
+            attribute = {"any": attribute, "about_me": []}
+        #: disclosure templates for any phrase, and with the "about me" lead-ins ("A bit of background: ...")
+        #: that only a phrase about the speaker takes ("I live alone", not "keep the tone neutral")
+        self.attribute = tuple(map(p, attribute["any"]))
+        self.attribute_about_me = (*self.attribute, *map(p, attribute["about_me"]))
         self.connectors = tuple(map(p, raw["preference_connectors"]))
         self.feedback = {k: tuple(map(p, v)) for k, v in raw["feedback"].items()}
         self.reasons = {k: tuple(map(p, v)) for k, v in raw["negative_reasons"].items()}
@@ -159,12 +167,16 @@ class TemplateRenderer:
 
     def _fill(self, draft: Draft, template: Parsed, fields: dict[str, tuple[str, PKI | None]],
               slots: dict[str, str] | None = None) -> None:
+        said = ""
         for literal, name in template:
             draft.plain(literal)
+            said += literal
             if name is None:
                 continue
             if name in fields:
                 text, pki = fields[name]
+                if text[:7].lower() == "please " and "please" in said.lower():  # not "Please adjust: please ..."
+                    text = text[7:]
                 draft.entity(text, pki)
             elif slots is not None and name in slots:
                 draft.slot(name, slots[name])
@@ -192,7 +204,7 @@ class TemplateRenderer:
             self._fill(draft, d.choice(domain.templates), {"topic": (topic_name, pki)}, slots)
             if intent.attribute and intent.value:
                 request_end = len(draft.segments)
-                self._attach_phrase(draft, d.choice(bank.connectors), intent.attribute, intent.value, d)
+                self._attach_phrase(draft, bank.connectors, intent.attribute, intent.value, d)
                 for seg in draft.segments[request_end:]:
                     seg.aside = True
             if d.random() < self.closer_rate:
@@ -207,8 +219,11 @@ class TemplateRenderer:
                     template = d.choice(bank.interest[f"{sign}_{intent.level or 'medium'}"])
                 self._fill(draft, template, {"item": (topic_name, pki)})
             elif intent.attribute and intent.value:
-                pool = bank.clarify["attribute"] if kind == "clarification_answer" else bank.attribute
-                self._attach_phrase(draft, d.choice(pool), intent.attribute, intent.value, d)
+                if kind == "clarification_answer":
+                    self._attach_phrase(draft, bank.clarify["attribute"], intent.attribute, intent.value, d)
+                else:
+                    self._attach_phrase(draft, bank.attribute, intent.attribute, intent.value, d,
+                                        about_me=bank.attribute_about_me)
             else:
                 self._fill(draft, d.choice(bank.clarify["unknown"]), {})
         elif kind == "feedback":
@@ -248,11 +263,14 @@ class TemplateRenderer:
                     draft.plain(" " + suffix, aside=True)
         return draft
 
-    def _attach_phrase(self, draft: Draft, template: Parsed, attribute: str, value: str,
-                       d: Draws) -> None:
+    def _attach_phrase(self, draft: Draft, templates: tuple[Parsed, ...], attribute: str, value: str,
+                       d: Draws, about_me: tuple[Parsed, ...] = ()) -> None:
+        """One of `templates` with a phrase stating the attribute value (`about_me` instead for a phrase about
+        the speaker); nothing if the schema has no phrase for it."""
         text = self.phrase(attribute, value, d)
         if text:
-            self._fill(draft, template, {"phrase": (text, self.attribute_pki(attribute, value))})
+            pool = about_me if about_me and _ABOUT_ME.match(text) else templates
+            self._fill(draft, d.choice(pool), {"phrase": (text, self.attribute_pki(attribute, value))})
 
 
 def _repeats(extra: str, said: str) -> bool:

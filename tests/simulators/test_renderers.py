@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections import Counter
 from itertools import pairwise
 
 import numpy as np
@@ -114,3 +115,63 @@ def test_attribute_phrases_write_proper_nouns_capitalised(renderer: TemplateRend
                     assert proper.get(word.lower(), word) == word, (attribute.name, value, phrase)
     d = Draws(np.random.default_rng(0))
     assert renderer.phrase("response_language", "spanish", d) == "I'd rather get answers in Spanish"
+
+
+def test_please_is_said_once(renderer: TemplateRenderer, schema: PersonaSchema, taxonomy) -> None:
+    """"Please adjust: please keep a professional register." drops the phrase's "please"; the tracker still reads it."""
+    from personagym.envs.knowledge import WorldKnowledge
+    from personagym.simulators.analyzer import ResponseAnalyzer
+
+    knowledge = WorldKnowledge(schema, ResponseAnalyzer(taxonomy))
+    pleading = [(a.name, v) for a in schema.attributes.values() for v, ps in a.phrases.items()
+                if any(p.lower().startswith("please ") for p in ps)]
+    assert pleading
+    d = Draws(np.random.default_rng(11))
+    topic = taxonomy.resolve("jazz")
+    dropped = 0
+    for _ in range(600):
+        attribute, value = d.choice(pleading)
+        intent = d.choice([
+            Intent(kind="task_request", domain="recommendation", topic=topic, polarity=1, slots={},
+                   attribute=attribute, value=value),
+            Intent(kind="feedback", polarity=-1, level="medium", reason="ignored_preference",
+                   attribute=attribute, value=value),
+        ])
+        text, pkis = renderer.render(intent, d).finish()
+        for sentence in re.split(r"(?<=[.!?])\s+", text):
+            assert sentence.lower().count("please") <= 1, text
+        stated = [p for p in pkis if p.kind == "attribute"]
+        if stated:
+            dropped += not stated[0].evidence.lower().startswith("please")
+            assert (attribute, value, 1) in knowledge.statements(text), text
+    assert dropped > 20
+
+
+def test_about_me_lead_ins_only_introduce_facts_about_the_speaker(renderer: TemplateRenderer,
+                                                                    schema: PersonaSchema) -> None:
+    """"A bit of background: keep the tone neutral." — an instruction is no background; "I live alone" is."""
+    leads = {"".join(lit for lit, _ in t).split("{")[0].strip(" .,:") for t in renderer.bank.attribute_about_me
+             if t not in renderer.bank.attribute}
+    assert len(leads) == 4
+    facts = [(a.name, v) for a in schema.attributes.values() for v in a.phrases]
+    d = Draws(np.random.default_rng(12))
+    led = Counter()
+    for _ in range(4000):
+        attribute, value = d.choice(facts)
+        intent = Intent(kind="preference_disclosure", attribute=attribute, value=value)
+        text, pkis = renderer.render(intent, d).finish()
+        lead = next((lead for lead in leads if text.startswith(lead)), None)
+        if lead is not None:
+            evidence = pkis[0].evidence.lower()
+            about_me = evidence.split()[0] in {"i", "i'm", "i've", "i'd", "i'll", "my", "we", "we're", "we've", "our"}
+            assert about_me, text
+            led[lead] += 1
+    assert len(led) == 4 and min(led.values()) > 10
+
+
+def test_a_flat_list_of_disclosure_templates_still_loads(renderer: TemplateRenderer, schema: PersonaSchema) -> None:
+    """A bank written before the "about me" split uses its templates for any phrase."""
+    raw = copy.deepcopy(renderer.bank.raw)
+    raw["disclosure_attribute"] = ["Just so you know, {phrase}.", "A bit of background: {phrase}."]
+    bank = TemplateBank(raw, schema.taxonomy)
+    assert bank.attribute == bank.attribute_about_me and len(bank.attribute) == 2

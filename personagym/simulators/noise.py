@@ -539,9 +539,8 @@ class NoiseModel:
             seg = d.choice(interests)
             pki = draft.pkis[seg.pki]
             other = self.taxonomy.sample_near(pki.key, d, decay=self.config.confusion_decay)
-            confused = pki.model_copy(update={
-                "key": other, "certainty": "mistaken", "intended": pki.key, "explicit": True,
-            })
+            # "X, wait, make that Y" says Y as X was said: a request's topic stays implicit
+            confused = pki.model_copy(update={"key": other, "certainty": "mistaken", "intended": pki.key})
             pki.certainty = "retracted"
             pos = draft.segments.index(seg) + 1
             draft.segments[pos:pos] = [Segment(f", {marker}, make that "), Segment(

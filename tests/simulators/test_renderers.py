@@ -175,3 +175,14 @@ def test_a_flat_list_of_disclosure_templates_still_loads(renderer: TemplateRende
     raw["disclosure_attribute"] = ["Just so you know, {phrase}.", "A bit of background: {phrase}."]
     bank = TemplateBank(raw, schema.taxonomy)
     assert bank.attribute == bank.attribute_about_me and len(bank.attribute) == 2
+
+
+def test_a_goodbye_names_no_time_of_day(renderer: TemplateRenderer) -> None:
+    """A session opened with "Morning!" must not close with "Have a good evening!": only greetings name the time."""
+    bank = renderer.bank
+    times = re.compile(r"\b(?:morning|afternoon|evening|night|tonight)\b", re.IGNORECASE)
+    assert any(times.search(o) for o in bank.openers[1])  # greetings do
+    said = [*(t for pool in bank.goodbye_prefixes.values() for t in pool),
+            *("".join(lit for lit, _ in t) for pool in bank.goodbyes.values() for t in pool),
+            *(t for pool in bank.goodbye_suffixes.values() for t in pool)]
+    assert said and not [t for t in said if times.search(t)]

@@ -83,6 +83,9 @@ class TemplateBank:
         self.attribute = tuple(map(p, attribute["any"]))
         self.attribute_about_me = (*self.attribute, *map(p, attribute["about_me"]))
         self.connectors = tuple(map(p, raw["preference_connectors"]))
+        #: connectors that tell a life event's news ("Quick update on my end: ..."); a bank without them uses
+        #: the ordinary ones
+        self.news_connectors = tuple(map(p, raw.get("news_connectors", raw["preference_connectors"])))
         self.feedback = {k: tuple(map(p, v)) for k, v in raw["feedback"].items()}
         self.reasons = {k: tuple(map(p, v)) for k, v in raw["negative_reasons"].items()}
         self.clarify = {k: tuple(map(p, v)) for k, v in raw["clarification_answers"].items()}
@@ -204,7 +207,8 @@ class TemplateRenderer:
             self._fill(draft, d.choice(domain.templates), {"topic": (topic_name, pki)}, slots)
             if intent.attribute and intent.value:
                 request_end = len(draft.segments)
-                self._attach_phrase(draft, bank.connectors, intent.attribute, intent.value, d)
+                connectors = bank.news_connectors if intent.reason == "life_event" else bank.connectors
+                self._attach_phrase(draft, connectors, intent.attribute, intent.value, d)
                 for seg in draft.segments[request_end:]:
                     seg.aside = True
             if d.random() < self.closer_rate:

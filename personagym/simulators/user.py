@@ -415,13 +415,14 @@ class UserSimulator:
             if rand() < slot_rate:
                 values = slot_values[name]
                 slots[name] = values[int(rand() * len(values))]  # d.choice(values), inlined
-        attribute = value = None
+        attribute = value = reason = None
         rate = cfg.attach_preference_rate * (1 + self.state.restate_level)
         if self.state.attributes.get("feedback_explicitness") == "explicit":
             rate *= 1.5
         news, self._memory.news = self._memory.news, []
         if news and d.random() < cfg.news_rate:
             attribute, value = news[0]
+            reason = "life_event"  # said as news ("Quick update on my end: ..."), not as if always so
             self._memory.disclosed.add((attribute, value))
         elif d.random() < rate:
             facts = self._attribute_facts
@@ -431,7 +432,7 @@ class UserSimulator:
         self._memory.topic = topic
         self._memory.focus = frozenset(domain.categories)
         return Intent(kind="task_request", domain=domain_name, topic=topic, polarity=polarity,
-                      slots=slots, attribute=attribute, value=value)
+                      slots=slots, attribute=attribute, value=value, reason=reason)
 
     # -- rendering -------------------------------------------------------------------------
     def _turn(self, intent: Intent, opens: int | None = None) -> UserTurn:

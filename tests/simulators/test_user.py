@@ -8,6 +8,7 @@ from personagym.records import MentionFeature, Persona, ResponseFeatures
 from personagym.simulators.noise import NoiseConfig
 from personagym.simulators.persona import PersonaSchema
 from personagym.simulators.preferences import FORMALITY_TARGET, LENGTH_RANGES, LIST_FORMATS
+from personagym.simulators.renderers import TemplateRenderer
 from personagym.simulators.sampler import PersonaSampler
 from personagym.simulators.simulate import simulate_turns
 from personagym.simulators.user import UserSimulator
@@ -138,6 +139,7 @@ def test_a_session_opens_with_the_news_of_a_life_event(schema: PersonaSchema) ->
     from personagym.simulators.user import UserConfig
 
     sampler, told = PersonaSampler(schema), 0
+    news_leads = [template[0][0].strip() for template in TemplateRenderer(schema).bank.news_connectors]
     for seed in range(60):
         user = UserSimulator(sampler.sample(seed), seed=seed, noise=NoiseConfig(rate=0.0),
                              preferences=PreferenceConfig(event_rate=1.0, drift_rate=0.0),
@@ -150,6 +152,9 @@ def test_a_session_opens_with_the_news_of_a_life_event(schema: PersonaSchema) ->
         if news:
             told += 1
             assert news[0] in {(p.key, p.value) for p in opener.pkis if p.kind == "attribute"}, (seed, opener.text)
+            # told as news ("Quick update on my end: ..."), not as if always so ("Oh right, ...")
+            assert opener.intent.reason == "life_event"
+            assert any(lead in opener.clean_text for lead in news_leads), opener.clean_text
     assert told >= 10
 
 

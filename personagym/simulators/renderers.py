@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import string
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -72,7 +73,14 @@ class TemplateBank:
             missing = [v for v in self.slot_values[slot] if v not in table]
             if missing:
                 raise ValueError(f"templates: slot_fit.{slot} has no entry for the slot value {missing[0]!r}")
-        self._fitting: dict[tuple[tuple[int, int] | None, str | None], dict[str, tuple[str, ...]]] = {}
+        #: audience detail -> attribute -> the values it needs ("for my kids": children of some age)
+        self.audience_needs: dict[str, dict[str, frozenset[str]]] = {
+            v: {a: frozenset(allowed) for a, allowed in needs.items()} for v, needs in fit.get("audience", {}).items()}
+        unknown = [v for v in self.audience_needs if v not in self.slot_values["audience"]]
+        if unknown:
+            raise ValueError(f"templates: slot_fit.audience names {unknown[0]!r}, which is no audience slot value")
+        self._audience_attributes = sorted({a for needs in self.audience_needs.values() for a in needs})
+        self._fitting: dict[tuple, dict[str, tuple[str, ...]]] = {}
         p = parse_template
         self.interest = {k: tuple(map(p, v)) for k, v in raw["disclosure_interest"].items()}
         attribute = raw["disclosure_attribute"]
@@ -102,19 +110,28 @@ class TemplateBank:
                         (*openers["any_turn"], *openers["greeting"], *openers["returning"]))
         self.closers = tuple(raw["closers"])
 
-    def fitting_slot_values(self, words: tuple[int, int] | None, layout: str | None) -> dict[str, tuple[str, ...]]:
-        """The slot values a user with these preferences would ask for (computed once per pair).
+    def fitting_slot_values(self, words: tuple[int, int] | None, layout: str | None,
+                            attributes: Mapping[str, object] | None = None) -> dict[str, tuple[str, ...]]:
+        """The slot values a user with these preferences would ask for (computed once per combination).
 
         `words` is the range of answer lengths the user wants, `layout` the one
         they want ("list", "table" or "narrative"); None leaves that slot open.
         A length detail must overlap the range and a format detail must need
         that layout or none: a user who wants terse answers does not ask for
         "around 1,000 words", which the reward would then count against the
-        answer that obeyed.  A slot left with no value keeps all of them.
+        answer that obeyed.  An audience detail must fit the user's
+        `attributes`: no "for my kids" from a user without children.  A slot
+        left with no value keeps all of them.
         """
-        key = (words, layout)
+        who = tuple(attributes.get(a) for a in self._audience_attributes) if attributes else None
+        key = (words, layout, who)
         if key not in self._fitting:
             values = dict(self.slot_values)
+            if who is not None:
+                has = dict(zip(self._audience_attributes, who, strict=True))
+                fits = tuple(v for v in values["audience"] if all(
+                    has[a] is None or has[a] in allowed for a, allowed in self.audience_needs.get(v, {}).items()))
+                values["audience"] = fits or values["audience"]
             if words is not None:
                 lo, hi = words
                 spans = self.length_words

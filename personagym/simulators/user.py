@@ -286,7 +286,7 @@ class UserSimulator:
         layout = "list" if fmt in LIST_FORMATS else fmt if fmt in ("table", "narrative") else None
         length = attrs.get("length_pref")
         self._slot_values = self.renderer.bank.fitting_slot_values(
-            LENGTH_RANGES.get(length) if isinstance(length, str) else None, layout)
+            LENGTH_RANGES.get(length) if isinstance(length, str) else None, layout, attrs)
         self._likes = [n for n, i in self.state.interests.items() if i.polarity > 0]
         self._dislikes = {n for n, i in self.state.interests.items() if i.polarity < 0}
         self._liked: dict[str, list[str]] = {}

@@ -186,3 +186,21 @@ def test_a_goodbye_names_no_time_of_day(renderer: TemplateRenderer) -> None:
             *("".join(lit for lit, _ in t) for pool in bank.goodbyes.values() for t in pool),
             *(t for pool in bank.goodbye_suffixes.values() for t in pool)]
     assert said and not [t for t in said if times.search(t)]
+
+
+def test_an_audience_detail_names_people_the_user_has(renderer: TemplateRenderer, schema: PersonaSchema) -> None:
+    """No "for my kids" from a user without children, no "for my manager" from a retiree (the audit found both)."""
+    bank = renderer.bank
+    for value, needs in bank.audience_needs.items():
+        for attribute, allowed in needs.items():
+            spec = schema.attributes[attribute]
+            assert spec.type == "categorical" and allowed <= set(spec.values), (value, attribute)
+    childless = bank.fitting_slot_values(None, None, {"children": "none", "employment_status": "retired"})
+    assert {"for my kids", "for my teenage son", "for my manager"}.isdisjoint(childless["audience"])
+    assert "for my book club" in childless["audience"]
+    parent = bank.fitting_slot_values(None, None, {"children": "teenagers"})["audience"]
+    assert {"for my kids", "for my teenage son", "for my manager"} <= set(parent)  # employment unknown: may say it
+    raw = copy.deepcopy(bank.raw)
+    raw["slot_fit"]["audience"]["for my cat"] = {"pets": ["cat"]}
+    with pytest.raises(ValueError, match="slot_fit.audience names 'for my cat', which is no audience slot value"):
+        TemplateBank(raw, schema.taxonomy)

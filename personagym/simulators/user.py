@@ -82,6 +82,7 @@ class _Memory:
     #: (a disclosure, praise: taking note is enough)
     awaiting: str | None = "anything"
     slip: tuple[str, str, int] | None = None  # (meant, said, polarity) of a slip the user may correct
+    let_down: bool = False  # the last answer lowered the user's satisfaction: no happy goodbye right after it
     #: sayable facts a life event made true since the last session: the next request may tell them
     news: list[tuple[str, str]] = field(default_factory=list)
 
@@ -181,6 +182,7 @@ class UserSimulator:
             raise RuntimeError("the session has ended (the user said goodbye); call next_session()")
         self.state.turn += 1
         assessment = None
+        before = self.state.satisfaction
         if features is not None:
             assessment = assess(self.state, features, self.schema, self._memory.focus)
             if self._memory.awaiting is not None and not _addresses(features, self._memory.awaiting):
@@ -189,6 +191,7 @@ class UserSimulator:
                 assessment.answered = False
             self.events += self.process.react(self.state, assessment)
             self.events += self.process.expose(self.state, [n for n, _ in assessment.liked])
+        self._memory.let_down = self.state.satisfaction < before
         self.last_assessment = assessment
         return assessment
 
@@ -261,8 +264,10 @@ class UserSimulator:
         return self._request()
 
     def _goodbye(self) -> Intent:
-        """Leaving, content or not."""
-        return Intent(kind="goodbye", polarity=1 if self.state.satisfaction >= 0.5 else -1)
+        """Leaving, content or not: content only if satisfied overall and the last answer did not let them down
+        ("Perfect, I'm all set." right after the fault they had just complained about, again, read false)."""
+        content = self.state.satisfaction >= 0.5 and not self._memory.let_down
+        return Intent(kind="goodbye", polarity=1 if content else -1)
 
     def _interest_of(self, node: str):
         for ancestor in reversed(self.taxonomy.paths[node]):

@@ -345,3 +345,21 @@ def test_greetings_open_sessions_and_hello_again_only_a_later_one() -> None:
             assert turn.turn == 0, (turn.session, turn.turn, text)
             seen["greeting"] += 1
     assert seen["greeting"] > 50 and seen["returning"] > 5, seen
+
+
+def test_no_happy_goodbye_right_after_an_answer_that_let_the_user_down(schema: PersonaSchema, taxonomy) -> None:
+    """A satisfied user handed a steak after saying they are vegan leaves unhappy, not "Perfect, I'm all set."."""
+    from personagym.simulators.user import UserConfig
+
+    persona = _persona_with(schema, lambda p: p.attributes.get("diet") == "vegan")
+    steak = next(n for n in taxonomy.ids if "beef" in taxonomy.nodes[n].tags)
+    bad = ResponseFeatures(word_count=60, mentions=[MentionFeature(node=steak, stance="recommend")])
+    moods = []
+    for seed in range(20):
+        user = UserSimulator(persona, seed=seed, noise=NoiseConfig(rate=0.0), config=UserConfig(end_base=1.0))
+        user.open_session()
+        user.state.satisfaction = 0.95  # content so far: one bad answer leaves them above 0.5
+        goodbye = user.respond(features=bad)
+        assert goodbye.intent.kind == "goodbye" and user.state.satisfaction >= 0.5
+        moods.append(goodbye.intent.polarity)
+    assert set(moods) == {-1}

@@ -73,13 +73,19 @@ class TemplateBank:
             missing = [v for v in self.slot_values[slot] if v not in table]
             if missing:
                 raise ValueError(f"templates: slot_fit.{slot} has no entry for the slot value {missing[0]!r}")
-        #: audience detail -> attribute -> the values it needs ("for my kids": children of some age)
-        self.audience_needs: dict[str, dict[str, frozenset[str]]] = {
-            v: {a: frozenset(allowed) for a, allowed in needs.items()} for v, needs in fit.get("audience", {}).items()}
-        unknown = [v for v in self.audience_needs if v not in self.slot_values["audience"]]
-        if unknown:
-            raise ValueError(f"templates: slot_fit.audience names {unknown[0]!r}, which is no audience slot value")
-        self._audience_attributes = sorted({a for needs in self.audience_needs.values() for a in needs})
+        #: slot -> detail -> attribute -> the values it needs ("for my kids": children of some age)
+        self.slot_needs: dict[str, dict[str, dict[str, frozenset[str]]]] = {
+            slot: {v: {a: frozenset(allowed) for a, allowed in needs.items()} for v, needs in by_value.items()}
+            for slot, by_value in fit.get("needs", {}).items()}
+        for slot, by_value in self.slot_needs.items():
+            if slot not in self.slot_values:
+                raise ValueError(f"templates: slot_fit.needs names the slot {slot!r}; expected one of {SLOTS}")
+            unknown = [v for v in by_value if v not in self.slot_values[slot]]
+            if unknown:
+                raise ValueError(
+                    f"templates: slot_fit.needs.{slot} names {unknown[0]!r}, which is no {slot} slot value")
+        self._need_attributes = sorted({a for by_value in self.slot_needs.values()
+                                        for needs in by_value.values() for a in needs})
         self._fitting: dict[tuple, dict[str, tuple[str, ...]]] = {}
         p = parse_template
         self.interest = {k: tuple(map(p, v)) for k, v in raw["disclosure_interest"].items()}
@@ -119,19 +125,22 @@ class TemplateBank:
         A length detail must overlap the range and a format detail must need
         that layout or none: a user who wants terse answers does not ask for
         "around 1,000 words", which the reward would then count against the
-        answer that obeyed.  An audience detail must fit the user's
-        `attributes`: no "for my kids" from a user without children.  A slot
-        left with no value keeps all of them.
+        answer that obeyed.  A detail with needs (`slot_needs`) must fit
+        the user's `attributes`: no "for my kids" from a user without
+        children, no "under $5,000" on a tight budget (an attribute the user
+        does not have is no obstacle).  A slot left with no value keeps all of
+        them.
         """
-        who = tuple(attributes.get(a) for a in self._audience_attributes) if attributes else None
+        who = tuple(_hashable(attributes.get(a)) for a in self._need_attributes) if attributes else None
         key = (words, layout, who)
         if key not in self._fitting:
             values = dict(self.slot_values)
             if who is not None:
-                has = dict(zip(self._audience_attributes, who, strict=True))
-                fits = tuple(v for v in values["audience"] if all(
-                    has[a] is None or has[a] in allowed for a, allowed in self.audience_needs.get(v, {}).items()))
-                values["audience"] = fits or values["audience"]
+                has = dict(zip(self._need_attributes, who, strict=True))
+                for slot, by_value in self.slot_needs.items():
+                    fits = tuple(v for v in values[slot] if all(
+                        _meets(has[a], allowed) for a, allowed in by_value.get(v, {}).items()))
+                    values[slot] = fits or values[slot]
             if words is not None:
                 lo, hi = words
                 spans = self.length_words
@@ -292,6 +301,20 @@ class TemplateRenderer:
         if text:
             pool = about_me if about_me and _ABOUT_ME.match(text) else templates
             self._fill(draft, d.choice(pool), {"phrase": (text, self.attribute_pki(attribute, value))})
+
+
+def _hashable(value: object) -> object:
+    """An attribute value as a cache key part (a multi-valued one is a list)."""
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _meets(value: object, allowed: frozenset[str]) -> bool:
+    """Whether an attribute value (None: unknown; a tuple: multi-valued) is one a slot detail needs."""
+    if value is None:
+        return True
+    if isinstance(value, tuple):
+        return not allowed.isdisjoint(value)
+    return value in allowed
 
 
 def _repeats(extra: str, said: str) -> bool:

@@ -188,19 +188,25 @@ def test_a_goodbye_names_no_time_of_day(renderer: TemplateRenderer) -> None:
     assert said and not [t for t in said if times.search(t)]
 
 
-def test_an_audience_detail_names_people_the_user_has(renderer: TemplateRenderer, schema: PersonaSchema) -> None:
-    """No "for my kids" from a user without children, no "for my manager" from a retiree (the audit found both)."""
+def test_request_details_fit_the_user(renderer: TemplateRenderer, schema: PersonaSchema) -> None:
+    """No "for my kids" from a user without children, no "for my manager" from a retiree, no "under $5,000" on a
+    tight budget, no "in markdown" from a plain-text user (the audits found all four)."""
     bank = renderer.bank
-    for value, needs in bank.audience_needs.items():
-        for attribute, allowed in needs.items():
-            spec = schema.attributes[attribute]
-            assert spec.type == "categorical" and allowed <= set(spec.values), (value, attribute)
-    childless = bank.fitting_slot_values(None, None, {"children": "none", "employment_status": "retired"})
+    assert {"audience", "budget", "format"} <= set(bank.slot_needs)
+    for slot, by_value in bank.slot_needs.items():
+        for value, needs in by_value.items():
+            for attribute, allowed in needs.items():
+                spec = schema.attributes[attribute]
+                assert spec.type in ("categorical", "multi") and allowed <= set(spec.values), (slot, value, attribute)
+    childless = bank.fitting_slot_values(None, None, {"children": "none", "employment_status": "retired",
+                                                      "budget_level": "tight", "markdown_pref": "plain_text"})
     assert {"for my kids", "for my teenage son", "for my manager"}.isdisjoint(childless["audience"])
-    assert "for my book club" in childless["audience"]
-    parent = bank.fitting_slot_values(None, None, {"children": "teenagers"})["audience"]
-    assert {"for my kids", "for my teenage son", "for my manager"} <= set(parent)  # employment unknown: may say it
+    assert "for my book club" in childless["audience"] and "under $50" in childless["budget"]
+    assert "under $5,000" not in childless["budget"] and "in markdown" not in childless["format"]
+    parent = bank.fitting_slot_values(None, None, {"children": "teenagers", "pets_owned": ["cat"]})
+    assert {"for my kids", "for my teenage son", "for my manager"} <= set(parent["audience"])  # no job stated
+    assert "under $5,000" in parent["budget"]
     raw = copy.deepcopy(bank.raw)
-    raw["slot_fit"]["audience"]["for my cat"] = {"pets": ["cat"]}
-    with pytest.raises(ValueError, match="slot_fit.audience names 'for my cat', which is no audience slot value"):
+    raw["slot_fit"]["needs"]["audience"]["for my cat"] = {"pets_owned": ["cat"]}
+    with pytest.raises(ValueError, match="slot_fit.needs.audience names 'for my cat', which is no audience slot"):
         TemplateBank(raw, schema.taxonomy)

@@ -71,6 +71,7 @@ class Draft:
     request (delegating a choice, contradictory instructions, "like last
     time") leaves other utterances alone.  ``casual`` is set once the noise
     has lowercased the utterance, so that words it adds later match.
+    ``mood`` is how the utterance feels, for the emoji noise may add.
     """
 
     segments: list[Segment] = field(default_factory=list)
@@ -78,6 +79,7 @@ class Draft:
     intent: str = ""
     asks: bool = False
     casual: bool = False
+    mood: int = 0  # 1 pleased (praise, a happy goodbye, a like), -1 displeased, 0 neither (a request)
 
     def plain(self, text: str, aside: bool = False) -> None:
         """Append plain words (``aside``: after the request proper, see `Segment`)."""

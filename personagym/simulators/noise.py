@@ -224,6 +224,11 @@ class NoiseModel:
         self._emotions, self._contradictions = tables.emotions, tables.contradictions
         self._complaint_emotions = tables.complaint_emotions
         self._asking_starters = [*lex["casual_starters"], *lex.get("asking_starters", ())]
+        emoji = lex["emoji"]
+        if isinstance(emoji, list):  # a lexicon that does not tell moods apart uses its emoji anywhere
+            emoji = {"any": emoji, "positive": emoji, "negative": emoji}
+        #: draft mood (-1, 0, 1) -> the emoji that fit it: no "😭" after "This is great", no "😊" after a complaint
+        self._emoji = {0: tuple(emoji["any"]), 1: tuple(emoji["positive"]), -1: tuple(emoji["negative"])}
         weights = self.config.layer_weights
         acc, self._layer_cum = 0.0, []
         for layer in LAYERS:
@@ -374,7 +379,7 @@ class NoiseModel:
             last.text = last.text.rstrip()[:-1]
             changed = True
         if d.random() < 0.3 or not changed:
-            draft.plain(" " + d.choice(self.lex["emoji"]), aside=True)
+            draft.plain(" " + d.choice(self._emoji[draft.mood]), aside=True)
         return True
 
     def _synonym_rewrite(self, draft: Draft, d: Draws) -> bool:

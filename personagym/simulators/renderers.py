@@ -220,6 +220,8 @@ class TemplateRenderer:
         topic_name = tax.nodes[intent.topic].name if intent.topic else ""
         draft.intent = kind
         draft.asks = kind == "task_request" or (kind == "feedback" and (intent.polarity or 1) < 0)
+        if kind in ("feedback", "goodbye") or (kind == "preference_disclosure" and intent.topic):
+            draft.mood = intent.polarity or 1
         if kind == "task_request":
             if d.random() < self.opener_rate:
                 draft.plain(d.choice(bank.openers[0 if opens is None else 1 + (opens > 0)]) + " ")

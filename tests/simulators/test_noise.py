@@ -323,7 +323,7 @@ def test_clauses_go_before_the_sign_off_and_after_a_question_stand_alone(schema:
     closers = renderer.bank.closers
     markers = [m.lower() for ms in model.lex["emotional_markers"].values() for m in ms]
     d = Draws(np.random.default_rng(7))
-    emoji = tuple(model.lex["emoji"])
+    emoji = tuple({e for pool in model.lex["emoji"].values() for e in pool})
     asked = 0
     for _ in range(1500):
         draft = renderer.render(_request(taxonomy, d), d)
@@ -370,3 +370,30 @@ def test_negation_rewrites_an_instruction_not_a_phrase_in_passing(schema: Person
     instruction.plain("Please be honest with me.")
     assert not model._negation(aside, d) and aside.text() == "Not great, to be honest."
     assert model._negation(instruction, d) and instruction.text() == "Please don't sugarcoat it with me."
+
+
+def test_an_emoji_fits_the_mood(schema: PersonaSchema, renderer: TemplateRenderer) -> None:
+    """No "This is great. 😭", no "Completely off the mark. 😊", no "🔥" on a plain request."""
+    strategies = {"surface": {name: 0 for name in DEFAULT_STRATEGIES["surface"]}}
+    strategies["surface"].update(punctuation=1)
+    model = _model(schema, renderer, rate=1.0, layer_weights={"surface": 1, "incomplete": 0, "ambiguity": 0},
+                   strategies=strategies)
+    pools = {mood: set(model.lex["emoji"][name]) for mood, name in ((1, "positive"), (-1, "negative"), (0, "any"))}
+    d = Draws(np.random.default_rng(8))
+    seen = Counter()
+    for _ in range(1500):
+        polarity = d.choice([1, -1])
+        kind = d.choice(["feedback", "goodbye"])
+        intent = Intent(kind=kind, polarity=polarity, level="medium")
+        text, _ = _with_noise(model, renderer, intent, d)
+        tail = text.split()[-1]
+        if tail in pools[1] | pools[-1] | pools[0]:
+            assert tail in pools[polarity], (text, polarity)
+            seen[polarity] += 1
+    assert seen[1] > 50 and seen[-1] > 50
+
+
+def _with_noise(model: NoiseModel, renderer: TemplateRenderer, intent: Intent, d: Draws) -> tuple[str, list]:
+    draft = renderer.render(intent, d)
+    model.apply(draft, d)
+    return draft.finish()

@@ -210,3 +210,10 @@ def test_request_details_fit_the_user(renderer: TemplateRenderer, schema: Person
     raw["slot_fit"]["needs"]["audience"]["for my cat"] = {"pets_owned": ["cat"]}
     with pytest.raises(ValueError, match="slot_fit.needs.audience names 'for my cat', which is no audience slot"):
         TemplateBank(raw, schema.taxonomy)
+
+
+def test_praise_claims_no_layout(renderer: TemplateRenderer) -> None:
+    """"That's a good list, thanks." followed answers with no list in 38 of 45 uses: praise says nothing of layout."""
+    layout = re.compile(r"\b(?:list|table|bullets?|steps|headings)\b", re.IGNORECASE)
+    praise = [t for name, pool in renderer.bank.feedback.items() if name.startswith("positive") for t in pool]
+    assert praise and not [t for t in praise if layout.search("".join(lit for lit, _ in t))]

@@ -543,7 +543,8 @@ class NoiseModel:
         if interests:
             seg = d.choice(interests)
             pki = draft.pkis[seg.pki]
-            other = self.taxonomy.sample_near(pki.key, d, decay=self.config.confusion_decay)
+            # another thing, not a refinement: "rock music, make that classic rock" changes no mind
+            other = self.taxonomy.sample_near(pki.key, d, decay=self.config.confusion_decay, lineage=False)
             # "X, wait, make that Y" says Y as X was said: a request's topic stays implicit
             confused = pki.model_copy(update={"key": other, "certainty": "mistaken", "intended": pki.key})
             pki.certainty = "retracted"

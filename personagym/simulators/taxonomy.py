@@ -142,7 +142,7 @@ class Taxonomy:
             for surface in (n.name, *n.aliases):
                 self._name_index.setdefault(surface.lower(), n.id)
         self._subtree_cache: dict[tuple[str, frozenset[str]], tuple[list[list[str]], list[str]]] = {}
-        self._near_cache: dict[tuple[str, float, int], tuple[list[str], list[float]]] = {}
+        self._near_cache: dict[tuple[str, float, int, bool], tuple[list[str], list[float]]] = {}
         self._depth_weights: dict[tuple[int, float], list[float]] = {}
         self._anchor_samplers: dict[tuple[str | None, float, float], AnchorSampler] = {}
         self._graph: nx.DiGraph | None = None
@@ -367,8 +367,9 @@ class Taxonomy:
         sampler = self.anchor_sampler(under, stratified=stratified, specificity=specificity)
         return sampler(d, exclude_tags)
 
-    def _near_candidates(self, node_id: str, decay: float, max_distance: int) -> tuple[list[str], list[float]]:
-        key = (node_id, decay, max_distance)
+    def _near_candidates(self, node_id: str, decay: float, max_distance: int,
+                         lineage: bool) -> tuple[list[str], list[float]]:
+        key = (node_id, decay, max_distance, lineage)
         cached = self._near_cache.get(key)
         if cached is None:
             dist = {node_id: 0}
@@ -383,23 +384,28 @@ class Taxonomy:
                             nxt.append(m)
                 frontier = nxt
             cands = [n for n in dist if n != node_id and not self.nodes[n].group]  # reached through, never drawn
+            if not lineage:
+                paths = self._paths
+                cands = [n for n in cands if n not in paths[node_id] and node_id not in paths[n]]
             cum = list(np.cumsum([math.exp(-decay * (dist[n] - 1)) for n in cands]))
             cached = (cands, cum)
             self._near_cache[key] = cached
         return cached
 
     def sample_near(
-        self, node_id: str, draws: Draws, *, decay: float = 1.0, max_distance: int = 4
+        self, node_id: str, draws: Draws, *, decay: float = 1.0, max_distance: int = 4, lineage: bool = True
     ) -> str:
         """A node likely to be confused with `node_id`: weight exp(-decay * (distance - 1)).
 
         Siblings (distance 2) are far likelier than second cousins (distance 4);
-        nodes beyond `max_distance` and grouping nodes are never drawn.  Falls
+        nodes beyond `max_distance` and grouping nodes are never drawn, nor,
+        with ``lineage=False``, the node's ancestors and descendants (rock
+        music for classic rock is a refinement, not a different thing).  Falls
         back to a uniform node when the neighbourhood is empty.
         """
         if node_id not in self.nodes:
             raise self._unknown(node_id)
-        cands, cum = self._near_candidates(node_id, decay, max_distance)
+        cands, cum = self._near_candidates(node_id, decay, max_distance, lineage)
         if not cands:
             return draws.choice(self._subtree(None, frozenset())[1])
         return cands[draws.weighted(cum)]

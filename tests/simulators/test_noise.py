@@ -94,7 +94,9 @@ def test_vague_and_mind_change_pkis(schema: PersonaSchema, renderer: TemplateRen
         assert len(mistaken) == 1 and mistaken[0].intended == intent.topic
         retracted = next(p for p in pkis if p.certainty == "retracted" and p.key == intent.topic)
         assert mistaken[0].explicit == retracted.explicit is False  # a request's topic is implied, either one
-        near.append(taxonomy.distance(intent.topic, mistaken[0].key))
+        other = mistaken[0].key  # another thing, not a refinement ("rock music, make that classic rock")
+        assert not taxonomy.is_ancestor(other, intent.topic) and not taxonomy.is_ancestor(intent.topic, other)
+        near.append(taxonomy.distance(intent.topic, other))
         rand.append(taxonomy.distance(intent.topic, d.choice(taxonomy.ids)))
     assert np.mean(near) < np.mean(rand) / 2
     vague = _model(schema, renderer, rate=1.0, layer_weights={"surface": 0, "incomplete": 1, "ambiguity": 0},

@@ -224,6 +224,7 @@ class UserSimulator:
         """
         d, cfg, state = self.draws, self.config, self.state
         mem = self._memory
+        slip, mem.slip = mem.slip, None  # corrected on the very next message or never: corrections read as immediate
         p_end = cfg.end_base + cfg.end_per_turn * state.turn
         if self.state.attributes.get("patience") == "low":
             p_end += 0.05
@@ -244,9 +245,8 @@ class UserSimulator:
                 short = features is None or features.word_count < NOT_AN_ANSWER_WORDS
                 return Intent(kind="feedback", polarity=-1, level="medium",
                               reason="too_short" if short else "not_answered")
-        if mem.slip is not None and d.random() < cfg.correct_rate:
-            right, wrong, polarity = mem.slip
-            mem.slip = None
+        if slip is not None and d.random() < cfg.correct_rate:
+            right, wrong, polarity = slip
             return Intent(kind="correction", topic=right, wrong=wrong, polarity=polarity)
         if features is not None and (features.questions > 0 or features.asked_about):
             return self._clarification(features)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from personagym.records import PKI
@@ -71,7 +72,9 @@ class Draft:
     request (delegating a choice, contradictory instructions, "like last
     time") leaves other utterances alone.  ``casual`` is set once the noise
     has lowercased the utterance, so that words it adds later match.
-    ``mood`` is how the utterance feels, for the emoji noise may add.
+    ``mood`` is how the utterance feels, for the emoji noise may add;
+    ``speaker`` who says it, so that noise adds no "walking the dog rn" for
+    someone without a dog.
     """
 
     segments: list[Segment] = field(default_factory=list)
@@ -80,6 +83,7 @@ class Draft:
     asks: bool = False
     casual: bool = False
     mood: int = 0  # 1 pleased (praise, a happy goodbye, a like), -1 displeased, 0 neither (a request)
+    speaker: Mapping[str, object] | None = None  # the speaker's attributes, when known
 
     def plain(self, text: str, aside: bool = False) -> None:
         """Append plain words (``aside``: after the request proper, see `Segment`)."""

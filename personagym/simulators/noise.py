@@ -40,6 +40,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from personagym.records import NoiseLayer
 from personagym.rng import Draws
 from personagym.simulators.draft import ENTITY, PLAIN, SLOT, Draft, Segment
+from personagym.simulators.needs import Presuppositions
 from personagym.simulators.persona import PersonaSchema
 from personagym.simulators.taxonomy import Taxonomy
 from personagym.suggest import ConfigFloat, did_you_mean
@@ -224,6 +225,17 @@ class NoiseModel:
         self._emotions, self._contradictions = tables.emotions, tables.contradictions
         self._complaint_emotions = tables.complaint_emotions
         self._asking_starters = [*lex["casual_starters"], *lex.get("asking_starters", ())]
+        self._fragments = tuple(lex["real_life_fragments"])
+        #: what fragments presuppose about the speaker ("walking the dog rn": a dog)
+        self._fragment_needs = Presuppositions(lex.get("fragment_needs", {}))
+        for fragment, needs in self._fragment_needs.needs.items():
+            if fragment not in self._fragments:
+                raise ValueError(f"noise lexicon: fragment_needs names {fragment!r}, which is no real_life_fragment")
+            for attribute, allowed in needs.items():
+                spec = schema.attributes.get(attribute)
+                if spec is None or not allowed <= set(spec.values):
+                    raise ValueError(f"noise lexicon: fragment_needs[{fragment!r}] needs {attribute}="
+                                     f"{sorted(allowed)}, which the persona schema does not have")
         emoji = lex["emoji"]
         if isinstance(emoji, list):  # a lexicon that does not tell moods apart uses its emoji anywhere
             emoji = {"any": emoji, "positive": emoji, "negative": emoji}
@@ -428,7 +440,9 @@ class NoiseModel:
         first = next((s for s in draft.segments if s.text), None)
         if first is not None and first.kind == PLAIN and not _PRONOUN_START.match(first.text):
             first.text = first.text[:1].lower() + first.text[1:]
-        draft.segments.insert(0, Segment(draft.cased(d.choice(self.lex["real_life_fragments"])) + ", "))
+        fragments = self._fragments if draft.speaker is None else self._fragment_needs.fitting(
+            self._fragments, draft.speaker)  # no "walking the dog rn" from someone without a dog
+        draft.segments.insert(0, Segment(draft.cased(d.choice(fragments)) + ", "))
         return True
 
     # -- incomplete information ------------------------------------------------------------

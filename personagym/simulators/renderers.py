@@ -13,13 +13,13 @@ import json
 import re
 import string
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 from personagym.records import PKI, Intent
 from personagym.rng import Draws
 from personagym.simulators.draft import Draft, fix_pronoun
+from personagym.simulators.needs import Presuppositions
 from personagym.simulators.persona import PersonaSchema
 from personagym.simulators.taxonomy import Taxonomy
 
@@ -44,13 +44,39 @@ def parse_template(template: str) -> Parsed:
     return tuple((lit, name) for lit, name, _, _ in string.Formatter().parse(template))
 
 
-@dataclass(frozen=True)
 class TaskDomain:
-    """Request templates of one task domain and the taxonomy categories it covers."""
+    """Request templates of one task domain, the taxonomy categories it covers, and which template fits whom.
 
-    name: str
-    categories: tuple[str, ...]
-    templates: tuple[Parsed, ...]
+    Not every template reads well with every topic or from every user: "What
+    should I pack for a trip centered on {topic}?" needs a place, not an era
+    (`not_for` lists the categories a template does not fit), and "My partner
+    finds {topic} boring" needs a partner (`needs`, see `Presuppositions`).
+    """
+
+    def __init__(self, name: str, categories: tuple[str, ...], texts: tuple[str, ...],
+                 not_for: Mapping[str, frozenset[str]] | None = None, needs: Presuppositions | None = None) -> None:
+        self.name = name
+        self.categories = categories
+        self.texts = texts
+        self.templates: tuple[Parsed, ...] = tuple(parse_template(t) for t in texts)
+        self.not_for = dict(not_for or {})
+        self.needs = needs or Presuppositions({})
+        self._parsed = dict(zip(texts, self.templates, strict=True))
+        self._fitting: dict[tuple, tuple[Parsed, ...]] = {}
+
+    def fitting(self, category: str | None, speaker: Mapping[str, object] | None) -> tuple[Parsed, ...]:
+        """The templates for a topic under top-level `category` (None: any) said by `speaker` (None: anyone).
+
+        A choice that would leave none keeps them all.
+        """
+        key = (category, self.needs.speaker(speaker) if speaker is not None else None)
+        fits = self._fitting.get(key)
+        if fits is None:
+            texts = tuple(t for t in self.texts if category not in self.not_for.get(t, ())) or self.texts
+            if speaker is not None:
+                texts = self.needs.fitting(texts, speaker)
+            fits = self._fitting[key] = tuple(self._parsed[t] for t in texts)
+        return fits
 
 
 class TemplateBank:
@@ -60,8 +86,7 @@ class TemplateBank:
         self.raw = raw
         self.domains: dict[str, TaskDomain] = {}
         for name, spec in raw["task_requests"].items():
-            cats = tuple(taxonomy.resolve_path(c) for c in spec["categories"])
-            self.domains[name] = TaskDomain(name, cats, tuple(parse_template(t) for t in spec["templates"]))
+            self.domains[name] = _task_domain(name, spec, taxonomy)
         self.domain_names = tuple(self.domains)
         self.slot_values = {k: tuple(v) for k, v in raw["slot_values"].items()}
         self.vague_slot_values = {k: tuple(v) for k, v in raw["vague_slot_values"].items()}
@@ -73,19 +98,16 @@ class TemplateBank:
             missing = [v for v in self.slot_values[slot] if v not in table]
             if missing:
                 raise ValueError(f"templates: slot_fit.{slot} has no entry for the slot value {missing[0]!r}")
-        #: slot -> detail -> attribute -> the values it needs ("for my kids": children of some age)
-        self.slot_needs: dict[str, dict[str, dict[str, frozenset[str]]]] = {
-            slot: {v: {a: frozenset(allowed) for a, allowed in needs.items()} for v, needs in by_value.items()}
-            for slot, by_value in fit.get("needs", {}).items()}
-        for slot, by_value in self.slot_needs.items():
+        needs = fit.get("needs", {})
+        for slot, by_value in needs.items():
             if slot not in self.slot_values:
                 raise ValueError(f"templates: slot_fit.needs names the slot {slot!r}; expected one of {SLOTS}")
             unknown = [v for v in by_value if v not in self.slot_values[slot]]
             if unknown:
                 raise ValueError(
                     f"templates: slot_fit.needs.{slot} names {unknown[0]!r}, which is no {slot} slot value")
-        self._need_attributes = sorted({a for by_value in self.slot_needs.values()
-                                        for needs in by_value.values() for a in needs})
+        #: what request details presuppose about the user ("for my kids": children of some age)
+        self.slot_needs = Presuppositions({v: n for by_value in needs.values() for v, n in by_value.items()})
         self._fitting: dict[tuple, dict[str, tuple[str, ...]]] = {}
         p = parse_template
         self.interest = {k: tuple(map(p, v)) for k, v in raw["disclosure_interest"].items()}
@@ -125,22 +147,18 @@ class TemplateBank:
         A length detail must overlap the range and a format detail must need
         that layout or none: a user who wants terse answers does not ask for
         "around 1,000 words", which the reward would then count against the
-        answer that obeyed.  A detail with needs (`slot_needs`) must fit
+        answer that obeyed.  A detail that presupposes something (`slot_needs`) must fit
         the user's `attributes`: no "for my kids" from a user without
         children, no "under $5,000" on a tight budget (an attribute the user
         does not have is no obstacle).  A slot left with no value keeps all of
         them.
         """
-        who = tuple(_hashable(attributes.get(a)) for a in self._need_attributes) if attributes else None
-        key = (words, layout, who)
+        key = (words, layout, self.slot_needs.speaker(attributes) if attributes else None)
         if key not in self._fitting:
             values = dict(self.slot_values)
-            if who is not None:
-                has = dict(zip(self._need_attributes, who, strict=True))
-                for slot, by_value in self.slot_needs.items():
-                    fits = tuple(v for v in values[slot] if all(
-                        _meets(has[a], allowed) for a, allowed in by_value.get(v, {}).items()))
-                    values[slot] = fits or values[slot]
+            if attributes:
+                for slot, options in values.items():
+                    values[slot] = self.slot_needs.fitting(options, attributes)
             if words is not None:
                 lo, hi = words
                 spans = self.length_words
@@ -211,9 +229,11 @@ class TemplateRenderer:
                 draft.slot(name, slots[name])
 
     # -- intents ---------------------------------------------------------------------------
-    def render(self, intent: Intent, d: Draws, opens: int | None = None) -> Draft:
-        """The draft of one intent; `opens` is the session a request opens (None: mid-session), for its greeting."""
-        draft = Draft()
+    def render(self, intent: Intent, d: Draws, opens: int | None = None,
+               speaker: Mapping[str, object] | None = None) -> Draft:
+        """The draft of one intent; `opens` is the session a request opens (None: mid-session), for its greeting;
+        `speaker` the user's attributes (None: unknown), so that nothing said presupposes what they lack."""
+        draft = Draft(speaker=speaker)
         kind = intent.kind
         tax = self.taxonomy
         bank = self.bank
@@ -232,7 +252,8 @@ class TemplateRenderer:
             stated = PREFERENCE_SLOTS.get(intent.attribute or "") if intent.value else None
             if stated in slots:
                 slots = {k: v for k, v in slots.items() if k != stated}
-            self._fill(draft, d.choice(domain.templates), {"topic": (topic_name, pki)}, slots)
+            category = tax.paths[intent.topic][0] if intent.topic else None
+            self._fill(draft, d.choice(domain.fitting(category, speaker)), {"topic": (topic_name, pki)}, slots)
             if intent.attribute and intent.value:
                 request_end = len(draft.segments)
                 connectors = bank.news_connectors if intent.reason == "life_event" else bank.connectors
@@ -305,18 +326,23 @@ class TemplateRenderer:
             self._fill(draft, d.choice(pool), {"phrase": (text, self.attribute_pki(attribute, value))})
 
 
-def _hashable(value: object) -> object:
-    """An attribute value as a cache key part (a multi-valued one is a list)."""
-    return tuple(value) if isinstance(value, list) else value
-
-
-def _meets(value: object, allowed: frozenset[str]) -> bool:
-    """Whether an attribute value (None: unknown; a tuple: multi-valued) is one a slot detail needs."""
-    if value is None:
-        return True
-    if isinstance(value, tuple):
-        return not allowed.isdisjoint(value)
-    return value in allowed
+def _task_domain(name: str, spec: Mapping, taxonomy: Taxonomy) -> TaskDomain:
+    """A `TaskDomain` from its entry in the bank, every template named by `not_for` and `needs` checked."""
+    texts = tuple(spec["templates"])
+    categories = tuple(taxonomy.resolve_path(c) for c in spec["categories"])
+    for key in ("not_for", "needs"):
+        unknown = [t for t in spec.get(key, {}) if t not in texts]
+        if unknown:
+            raise ValueError(f"templates: task_requests.{name}.{key} names {unknown[0]!r}, "
+                             f"which is no template of {name}")
+    not_for: dict[str, frozenset[str]] = {}
+    for text, names in spec.get("not_for", {}).items():
+        stray = [c for c in names if c not in spec["categories"]]
+        if stray:
+            raise ValueError(f"templates: task_requests.{name}.not_for[{text!r}] names {stray[0]!r}; "
+                             f"expected one of the domain's categories {spec['categories']}")
+        not_for[text] = frozenset(taxonomy.resolve_path(c) for c in names)
+    return TaskDomain(name, categories, texts, not_for, Presuppositions(spec.get("needs", {})))
 
 
 def _repeats(extra: str, said: str) -> bool:

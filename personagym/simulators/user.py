@@ -442,7 +442,7 @@ class UserSimulator:
     # -- rendering -------------------------------------------------------------------------
     def _turn(self, intent: Intent, opens: int | None = None) -> UserTurn:
         d = self.draws
-        draft = self.renderer.render(intent, d, opens)
+        draft = self.renderer.render(intent, d, opens, self.state.attributes)
         if intent.slots:  # keep the details the chosen template states: the intent records what was asked
             said = {s.slot for s in draft.segments if s.kind == SLOT}
             if len(said) < len(intent.slots):

@@ -399,3 +399,28 @@ def _with_noise(model: NoiseModel, renderer: TemplateRenderer, intent: Intent, d
     draft = renderer.render(intent, d)
     model.apply(draft, d)
     return draft.finish()
+
+
+def test_a_real_life_fragment_fits_the_speaker(schema: PersonaSchema, renderer: TemplateRenderer, taxonomy) -> None:
+    """No "walking the dog rn" from someone without a dog, no "kids are finally asleep" without kids."""
+    strategies = {"surface": {name: 0 for name in DEFAULT_STRATEGIES["surface"]}}
+    strategies["surface"].update(real_life_fragment=1)
+    model = _model(schema, renderer, rate=1.0, layer_weights={"surface": 1, "incomplete": 0, "ambiguity": 0},
+                   strategies=strategies)
+    needing = set(model.lex["fragment_needs"])
+    assert {"walking the dog rn", "kids are finally asleep"} <= needing
+    lonely = {"pets_owned": [], "children": "none", "employment_status": "retired"}
+    d = Draws(np.random.default_rng(9))
+    said = Counter()
+    for speaker in (lonely, {"pets_owned": ["dog", "cat"], "children": "young_children"}):
+        for _ in range(600):
+            draft = renderer.render(_request(taxonomy, d), d, speaker=speaker)
+            model.apply(draft, d)
+            text, _ = draft.finish()
+            said.update(f for f in needing if text.lower().startswith(f))
+            if speaker is lonely:
+                assert not any(text.lower().startswith(f) for f in needing), text
+    assert said["walking the dog rn"] and said["kids are finally asleep"]
+    lexicon = {**model.lex, "fragment_needs": {"walking the cat rn": {"pets_owned": ["cat"]}}}
+    with pytest.raises(ValueError, match="fragment_needs names 'walking the cat rn', which is no real_life_fragment"):
+        NoiseModel(schema, lexicon=lexicon)

@@ -192,12 +192,11 @@ def test_request_details_fit_the_user(renderer: TemplateRenderer, schema: Person
     """No "for my kids" from a user without children, no "for my manager" from a retiree, no "under $5,000" on a
     tight budget, no "in markdown" from a plain-text user (the audits found all four)."""
     bank = renderer.bank
-    assert {"audience", "budget", "format"} <= set(bank.slot_needs)
-    for slot, by_value in bank.slot_needs.items():
-        for value, needs in by_value.items():
-            for attribute, allowed in needs.items():
-                spec = schema.attributes[attribute]
-                assert spec.type in ("categorical", "multi") and allowed <= set(spec.values), (slot, value, attribute)
+    assert {"for my kids", "under $5,000", "in markdown"} <= set(bank.slot_needs.needs)
+    for value, needs in bank.slot_needs.needs.items():
+        for attribute, allowed in needs.items():
+            spec = schema.attributes[attribute]
+            assert spec.type in ("categorical", "multi") and allowed <= set(spec.values), (value, attribute)
     childless = bank.fitting_slot_values(None, None, {"children": "none", "employment_status": "retired",
                                                       "budget_level": "tight", "markdown_pref": "plain_text"})
     assert {"for my kids", "for my teenage son", "for my manager"}.isdisjoint(childless["audience"])
@@ -217,3 +216,38 @@ def test_praise_claims_no_layout(renderer: TemplateRenderer) -> None:
     layout = re.compile(r"\b(?:list|table|bullets?|steps|headings)\b", re.IGNORECASE)
     praise = [t for name, pool in renderer.bank.feedback.items() if name.startswith("positive") for t in pool]
     assert praise and not [t for t in praise if layout.search("".join(lit for lit, _ in t))]
+
+
+def test_a_request_template_fits_its_topic_and_its_speaker(renderer: TemplateRenderer, schema: PersonaSchema,
+                                                          taxonomy) -> None:
+    """No honeymoon from a single user; a template not for a category is never used with a topic under it."""
+    bank = renderer.bank
+    for domain in bank.domains.values():
+        for needs in domain.needs.needs.values():
+            for attribute, allowed in needs.items():
+                assert allowed <= set(schema.attributes[attribute].values), (domain.name, attribute)
+    travel = bank.domains["travel"]
+    honeymoon = next(t for t in travel.texts if "honeymoon" in t)
+    single = {"relationship_status": "single"}
+    assert travel.templates[travel.texts.index(honeymoon)] not in travel.fitting(None, single)
+    assert travel.templates[travel.texts.index(honeymoon)] in travel.fitting(None, {"relationship_status": "married"})
+    d = Draws(np.random.default_rng(13))
+    topic = taxonomy.resolve("jazz")
+    for _ in range(300):
+        intent = Intent(kind="task_request", domain="travel", topic=topic, polarity=1, slots={})
+        text, _ = renderer.render(intent, d, speaker=single).finish()
+        assert "honeymoon" not in text, text
+    # not_for: a template said only of the topics it fits
+    raw = copy.deepcopy(bank.raw)
+    pack = next(t for t in raw["task_requests"]["travel"]["templates"] if t.startswith("What should I pack"))
+    raw["task_requests"]["travel"]["not_for"] = {pack: ["History & Culture"]}
+    strict = TemplateBank(raw, taxonomy).domains["travel"]
+    history, places = taxonomy.resolve_path("History & Culture"), taxonomy.resolve_path("Travel & Places")
+    assert strict.templates[strict.texts.index(pack)] not in strict.fitting(history, None)
+    assert strict.templates[strict.texts.index(pack)] in strict.fitting(places, None)
+    raw["task_requests"]["travel"]["not_for"] = {pack: ["Music"]}
+    with pytest.raises(ValueError, match=r"task_requests.travel.not_for\[.*\] names 'Music'; expected one of"):
+        TemplateBank(raw, taxonomy)
+    raw["task_requests"]["travel"]["not_for"] = {"Pack my bags for {topic}.": ["Travel & Places"]}
+    with pytest.raises(ValueError, match="task_requests.travel.not_for names 'Pack my bags for {topic}.', which is"):
+        TemplateBank(raw, taxonomy)

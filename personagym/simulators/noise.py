@@ -537,11 +537,13 @@ class NoiseModel:
         rewrite = draft.cased(d.choice(self.lex["ambiguous_rewrites"]))
         topic = next((s for s in draft.segments if s.kind == ENTITY and s.text
                       and (s.pki < 0 or draft.pkis[s.pki].kind == "interest")), None)
+        asked = rewrite.lower().startswith(("can you", "could you"))  # "Can you tidy this up?", not "... up."
         if topic is not None and draft.intent == "task_request":
             asides = [s for s in draft.segments if s.aside]
-            draft.segments = [Segment(rewrite + ", the "), topic, Segment(" thing." if asides else " thing"), *asides]
+            end = " thing?" if asked else " thing." if asides else " thing"
+            draft.segments = [Segment(rewrite + ", the "), topic, Segment(end), *asides]
         else:
-            draft.segments.insert(0, Segment(rewrite + ". "))
+            draft.segments.insert(0, Segment(rewrite + ("? " if asked else ". ")))
         return True
 
     def _self_contradiction(self, draft: Draft, d: Draws) -> bool:

@@ -155,8 +155,27 @@ def test_an_unclear_request_keeps_the_constraint_it_attaches(schema: PersonaSche
         draft = renderer.render(_request(taxonomy, d, "food_allergies", "peanut"), d)
         assert unclear.apply(draft, d) == ("ambiguity", ["unclear_intent"])
         text, pkis = draft.finish()
-        assert " thing." in text and "peanut" in text.lower(), text
+        asked = text.lower().startswith(("can you", "could you"))  # a question stays one: "Can you ..., the X thing?"
+        assert (" thing?" if asked else " thing.") in text and "peanut" in text.lower(), text
         assert [p.value for p in pkis if p.kind == "attribute"] == ["peanut"], text
+
+
+def test_an_unclear_complaint_asks_what_it_asks(schema: PersonaSchema, renderer: TemplateRenderer) -> None:
+    """ "Can you tidy this up. I don't think this works." reads as a statement: it is a question."""
+    unclear = _model(schema, renderer, rate=1.0, layer_weights={"surface": 0, "incomplete": 0, "ambiguity": 1},
+                     strategies={"ambiguity": {"multiple_intents": 0, "unclear_intent": 1,
+                                               "self_contradiction": 0, "mind_change": 0}})
+    d = Draws(np.random.default_rng(10))
+    asked = 0
+    for _ in range(300):
+        draft = renderer.render(Intent(kind="feedback", polarity=-1, level="medium"), d)
+        unclear.apply(draft, d)
+        text, _ = draft.finish()
+        first = re.split(r"(?<=[.?!]) ", text)[0]
+        if first.lower().startswith(("can you", "could you")):
+            asked += 1
+            assert first.endswith("?"), text
+    assert asked > 30
 
 
 def test_noise_never_touches_truth_spans(schema: PersonaSchema, renderer: TemplateRenderer, taxonomy) -> None:

@@ -277,7 +277,11 @@ class PreferenceProcess:
 
     # -- between sessions ------------------------------------------------------------------
     def next_session(self, state: PreferenceState, d: Draws) -> list[PreferenceEvent]:
-        """Advance to the next session: a time gap, recovery, drift and maybe a life event."""
+        """Advance to the next session: a time gap, recovery, drift and maybe a life event.
+
+        A user who met an AI assistant for the first time is no longer a first-timer ("this is my first time
+        using an AI assistant" in a third session was false).
+        """
         label = self._gap_names[d.weighted(self._gap_cum)]
         state.session += 1
         state.turn = 0
@@ -286,6 +290,10 @@ class PreferenceProcess:
         state.satisfaction = 0.7
         drift_rate, event_rate, keep = self._gap_rates[label]
         events = self._recover(state, label, keep)
+        if state.attributes.get("ai_familiarity") == "first_time":  # no longer: they used one last session
+            state.attributes["ai_familiarity"] = "occasional"
+            events.append(self._event(state, "life_event", label, "ai_familiarity", "first_time", "occasional",
+                                      "has used an AI assistant now"))
         for node in list(state.interests):
             if d.random() < drift_rate:
                 ev = self._drift(state, node, label, d)

@@ -63,7 +63,8 @@ def test_drift_happens_at_its_rate(schema, personas, rate: float) -> None:
 def test_life_events_happen_at_their_rate(schema, personas, rate: float) -> None:
     config = PreferenceConfig(drift_rate=0.0, event_rate=rate)
     events, _, n_gaps = _run_gaps(schema, personas, config)
-    causes = [e for e in events if e.kind == "life_event" and e.cause and not e.cause.startswith("dropped")]
+    causes = [e for e in events if e.kind == "life_event" and e.cause and not e.cause.startswith("dropped")
+              and e.target != "ai_familiarity"]  # a first-timer's first session is no drawn event
     assert abs(len(causes) / n_gaps - _per_gap(config, rate)) < 0.04
     assert all(e.cause for e in causes)
 
@@ -348,3 +349,18 @@ def test_a_liked_entity_off_the_request_counts_a_quarter(schema, taxonomy) -> No
 
     assert credit(on) == credit(None) == pytest.approx(state.interests[liked].intensity)
     assert credit(off) == pytest.approx(OFF_TOPIC_CREDIT * credit(None))
+
+
+def test_a_first_time_user_of_ai_is_one_no_longer_after_a_session(schema, personas) -> None:
+    """ "This is my first time using an AI assistant" in a third session was false: the state moves on."""
+    firsts = [p for p in personas if p.attributes.get("ai_familiarity") == "first_time"]
+    assert firsts
+    process = PreferenceProcess(schema, PreferenceConfig(drift_rate=0.0, event_rate=0.0))
+    d = Draws(np.random.default_rng(5))
+    for persona in firsts:
+        state = initial_state(persona, schema)
+        events = process.next_session(state, d)
+        assert state.attributes["ai_familiarity"] == "occasional"
+        assert [(e.target, e.before, e.after) for e in events if e.target == "ai_familiarity"] == [
+            ("ai_familiarity", "first_time", "occasional")]
+        assert not [e for e in process.next_session(state, d) if e.target == "ai_familiarity"]

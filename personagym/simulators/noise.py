@@ -475,7 +475,7 @@ class NoiseModel:
             seg.text = d.choice(self.lex["vague_group_mentions"]).format(item=node.name) if node.group else node.name
             pki.intended, pki.key, pki.certainty = pki.key, parent, "vague"
             return True
-        vague = self.schema.attributes[pki.key].vague
+        vague = self.schema.attributes[pki.key].vague_phrases(pki.value)
         if not vague:
             return False
         seg.text = draft.cased(d.choice(vague))

@@ -58,6 +58,12 @@ class Attribute:
     forbids: Mapping[str, frozenset[str]] = field(default_factory=dict)
     phrases: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     vague: tuple[str, ...] = ()
+    #: the values the vague phrases are true of (empty: all): "not too long, not too short" is no terse user's
+    vague_for: frozenset[str] = frozenset()
+
+    def vague_phrases(self, value: str | None) -> tuple[str, ...]:
+        """Vague ways to state `value` ("i have to watch what i spend"), none where they would misstate it."""
+        return self.vague if not self.vague_for or value in self.vague_for else ()
 
     def check(self, value: AttributeValue, taxonomy: Taxonomy | None = None) -> None:
         """Raise SchemaError unless `value` is in this attribute's domain."""
@@ -181,7 +187,18 @@ class PersonaSchema:
             forbids=forbids,
             phrases={v: tuple(p) for v, p in spec.get("phrases", {}).items()},
             vague=tuple(spec.get("vague", ())),
+            vague_for=self._vague_for(name, spec),
         )
+
+    @staticmethod
+    def _vague_for(name: str, spec: dict) -> frozenset[str]:
+        """An attribute's `vague_for`, each value checked against its domain."""
+        values = frozenset(spec.get("vague_for", ()))
+        unknown = sorted(values - set(spec.get("values", ())))
+        if unknown:
+            raise SchemaError(f"attribute {name!r}: vague_for names unknown value {unknown[0]!r}; "
+                              f"expected one of {list(spec.get('values', ()))}")
+        return values
 
     def _build_rule(self, spec: dict) -> Rule:
         rid = spec.get("id", "?")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from collections import Counter
@@ -14,7 +15,7 @@ from pydantic import ValidationError
 from personagym.records import Intent
 from personagym.rng import Draws
 from personagym.simulators.noise import DEFAULT_STRATEGIES, LEXICON_PATH, NoiseConfig, NoiseModel
-from personagym.simulators.persona import PersonaSchema
+from personagym.simulators.persona import PersonaSchema, SchemaError
 from personagym.simulators.renderers import TemplateRenderer
 from personagym.suggest import describe_validation
 
@@ -65,7 +66,7 @@ def test_every_strategy_fires_and_keeps_evidence_exact(schema: PersonaSchema, re
     model = _model(schema, renderer, rate=1.0)
     d = Draws(np.random.default_rng(2))
     attr = next(a for a in schema.attributes.values() if a.role == "style" and a.phrases and a.vague)
-    value = next(v for v in attr.values if attr.phrases.get(v))
+    value = next(v for v in attr.values if attr.phrases.get(v) and attr.vague_phrases(v))
     seen = Counter()
     for _ in range(3000):
         draft = renderer.render(_request(taxonomy, d, attr.name, value), d)
@@ -443,3 +444,35 @@ def test_a_real_life_fragment_fits_the_speaker(schema: PersonaSchema, renderer: 
     lexicon = {**model.lex, "fragment_needs": {"walking the cat rn": {"pets_owned": ["cat"]}}}
     with pytest.raises(ValueError, match="fragment_needs names 'walking the cat rn', which is no real_life_fragment"):
         NoiseModel(schema, lexicon=lexicon)
+
+
+def test_a_vague_statement_never_misstates_the_value(schema: PersonaSchema, renderer: TemplateRenderer,
+                                                    taxonomy) -> None:
+    """ "Not too long, not too short" is no terse user's, "I have to watch what I spend" no wealthy one's."""
+    vague = _model(schema, renderer, rate=1.0, layer_weights={"surface": 0, "incomplete": 1, "ambiguity": 0},
+                   strategies={"incomplete": {"missing_slot": 0, "vague_value": 1, "context_dependency": 0,
+                                              "unclear_priority": 0}})
+    length = schema.attributes["length_pref"]
+    assert length.vague_phrases("standard") and not length.vague_phrases("terse")
+    facts = [(a.name, v) for a in schema.attributes.values() if a.vague for v in a.phrases]
+    d = Draws(np.random.default_rng(14))
+    vagued = Counter()
+    for _ in range(3000):
+        attribute, value = d.choice(facts)
+        intent = Intent(kind="preference_disclosure", attribute=attribute, value=value)
+        draft = renderer.render(intent, d)
+        vague.apply(draft, d)
+        _, pkis = draft.finish()
+        for p in pkis:
+            if p.certainty == "vague":
+                assert p.evidence.lower() in schema.attributes[attribute].vague_phrases(value), (attribute, value)
+                vagued[attribute] += 1
+    assert vagued["length_pref"] and vagued["diet"]
+
+
+def test_vague_for_names_values_of_its_attribute(schema: PersonaSchema) -> None:
+    raw = copy.deepcopy(schema.raw)
+    spec = next(a for t in raw["tiers"] for c in t["categories"] for a in c["attributes"] if a["name"] == "length_pref")
+    spec["vague_for"] = ["standrd"]
+    with pytest.raises(SchemaError, match="attribute 'length_pref': vague_for names unknown value 'standrd'"):
+        PersonaSchema(raw, schema.taxonomy)

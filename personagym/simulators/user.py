@@ -83,6 +83,7 @@ class _Memory:
     awaiting: str | None = "anything"
     slip: tuple[str, str, int] | None = None  # (meant, said, polarity) of a slip the user may correct
     let_down: bool = False  # the last answer lowered the user's satisfaction: no happy goodbye right after it
+    said: str = ""  # the clean text of the user's last message
     #: sayable facts a life event made true since the last session: the next request may tell them
     news: list[tuple[str, str]] = field(default_factory=list)
 
@@ -443,11 +444,17 @@ class UserSimulator:
     def _turn(self, intent: Intent, opens: int | None = None) -> UserTurn:
         d = self.draws
         draft = self.renderer.render(intent, d, opens, self.state.attributes)
+        clean, _ = draft.finish()
+        for _ in range(3):  # never the very words of the last message ("Nice one." twice running reads as a bot)
+            if clean != self._memory.said:
+                break
+            draft = self.renderer.render(intent, d, opens, self.state.attributes)
+            clean, _ = draft.finish()
+        self._memory.said = clean
         if intent.slots:  # keep the details the chosen template states: the intent records what was asked
             said = {s.slot for s in draft.segments if s.kind == SLOT}
             if len(said) < len(intent.slots):
                 intent.slots = {k: v for k, v in intent.slots.items() if k in said}
-        clean, _ = draft.finish()
         layer, strategies = self.noise.apply(draft, d)
         text, pkis = draft.finish() if layer != "none" else (clean, [p for p in draft.pkis if p.start >= 0])
         for pki in pkis:

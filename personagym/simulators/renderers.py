@@ -54,8 +54,11 @@ class TaskDomain:
     """
 
     def __init__(self, name: str, categories: tuple[str, ...], texts: tuple[str, ...],
-                 not_for: Mapping[str, frozenset[str]] | None = None, needs: Presuppositions | None = None) -> None:
+                 not_for: Mapping[str, frozenset[str]] | None = None, needs: Presuppositions | None = None,
+                 unrelated_facts: frozenset[str] = frozenset()) -> None:
         self.name = name
+        #: persona schema categories of facts a request here does not attach ("diet" to a coding question)
+        self.unrelated_facts = unrelated_facts
         self.categories = categories
         self.texts = texts
         self.templates: tuple[Parsed, ...] = tuple(parse_template(t) for t in texts)
@@ -342,7 +345,8 @@ def _task_domain(name: str, spec: Mapping, taxonomy: Taxonomy) -> TaskDomain:
             raise ValueError(f"templates: task_requests.{name}.not_for[{text!r}] names {stray[0]!r}; "
                              f"expected one of the domain's categories {spec['categories']}")
         not_for[text] = frozenset(taxonomy.resolve_path(c) for c in names)
-    return TaskDomain(name, categories, texts, not_for, Presuppositions(spec.get("needs", {})))
+    return TaskDomain(name, categories, texts, not_for, Presuppositions(spec.get("needs", {})),
+                      frozenset(spec.get("unrelated_facts", ())))
 
 
 def _repeats(extra: str, said: str) -> bool:

@@ -296,6 +296,7 @@ class UserSimulator:
         self._likes = [n for n, i in self.state.interests.items() if i.polarity > 0]
         self._dislikes = {n for n, i in self.state.interests.items() if i.polarity < 0}
         self._liked: dict[str, list[str]] = {}
+        self._domain_facts: dict[str, list[tuple[str, str]]] = {}  # the facts a request may attach, per domain
 
     def _disclosable_facts(self) -> list[tuple[str, str]]:
         facts = [("interest", n) for n in self.state.interests]
@@ -432,6 +433,12 @@ class UserSimulator:
             self._memory.disclosed.add((attribute, value))
         elif d.random() < rate:
             facts = self._attribute_facts
+            if domain.unrelated_facts:  # no "I don't drink alcohol" tacked onto a TypeScript question
+                facts = self._domain_facts.get(domain_name)  # type: ignore[assignment]
+                if facts is None:
+                    attrs, unrelated = self.schema.attributes, domain.unrelated_facts
+                    facts = self._domain_facts[domain_name] = [
+                        f for f in self._attribute_facts if attrs[f[0]].category not in unrelated]
             if facts:
                 attribute, value = d.choice(facts)
                 self._memory.disclosed.add((attribute, value))

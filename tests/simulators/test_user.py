@@ -383,3 +383,19 @@ def test_a_user_never_says_the_same_words_twice_running() -> None:
         assert all(a != b for a, b in pairwise(said)), seed
         praised += sum(u.intent.kind == "feedback" and u.intent.polarity == 1 for u in turns)
     assert praised > 100
+
+
+def test_a_request_attaches_no_unrelated_fact(schema: PersonaSchema) -> None:
+    """ "A timeline of key events in TypeScript? Small thing: I don't drink alcohol." (98 of 1,690 attached facts)."""
+    bank = TemplateRenderer(schema).bank
+    categories = {a.category for a in schema.attributes.values()}
+    assert all(d.unrelated_facts <= categories for d in bank.domains.values())
+    unrelated = {name: d.unrelated_facts for name, d in bank.domains.items() if d.unrelated_facts}
+    assert "tech_help" in unrelated
+    attached = 0
+    for _, turn in simulate_turns(20_000, 8, noise=NoiseConfig(rate=0.0)):
+        intent = turn.intent
+        if intent.kind == "task_request" and intent.attribute and intent.reason != "life_event":
+            attached += 1
+            assert schema.attributes[intent.attribute].category not in unrelated.get(intent.domain, ()), turn.text
+    assert attached > 500

@@ -16,42 +16,43 @@ Needs = dict[str, frozenset[str]]
 
 
 class Presuppositions:
-    """The needs of a set of phrases, and the phrases a speaker may use (computed once per kind of speaker)."""
+    """The needs of a set of phrases, and which of them a speaker may say.
+
+    Pools are filtered by the set of phrases a speaker may not say, which is
+    small and shared by many speakers (most have everything a phrase needs, or
+    lack it in the same few ways), so the filtered pools are few and cached.
+    """
 
     def __init__(self, raw: Mapping[str, Mapping[str, list[str]]]) -> None:
         self.needs: dict[str, Needs] = {
             phrase: {a: frozenset(allowed) for a, allowed in needs.items()} for phrase, needs in raw.items()}
-        #: the attributes any phrase needs: a speaker is known by their values of these alone
-        self.attributes = tuple(sorted({a for needs in self.needs.values() for a in needs}))
-        self._fitting: dict[tuple[tuple[str, ...], tuple], tuple[str, ...]] = {}
+        # (phrase, attribute, allowed values), flat: a phrase is out if any of its checks fails (this runs per request)
+        self._checks = [(phrase, a, allowed) for phrase, needs in self.needs.items() for a, allowed in needs.items()]
+        self._fitting: dict[tuple[tuple[str, ...], frozenset[str]], tuple[str, ...]] = {}
 
-    def speaker(self, attributes: Mapping[str, object]) -> tuple:
-        """The key of a speaker: their values of the attributes that matter (a multi-valued one as a tuple)."""
-        return tuple(_hashable(attributes.get(a)) for a in self.attributes)
+    def excluded(self, attributes: Mapping[str, object]) -> frozenset[str]:
+        """The phrases a speaker with these attributes may not say ("for my kids" without children)."""
+        get = attributes.get
+        out = [phrase for phrase, attribute, allowed in self._checks
+               if (value := get(attribute)) is not None and not _meets(value, allowed)]
+        return frozenset(out) if out else _NOTHING
 
-    def fitting(self, phrases: tuple[str, ...], attributes: Mapping[str, object]) -> tuple[str, ...]:
-        """Those of `phrases` the speaker may say; all of them if none fits (a pool never runs dry)."""
-        if not self.needs:
+    def fitting(self, phrases: tuple[str, ...], excluded: frozenset[str]) -> tuple[str, ...]:
+        """Those of `phrases` not `excluded`; all of them if none is left (a pool never runs dry)."""
+        if excluded.isdisjoint(phrases):
             return phrases
-        key = (phrases, self.speaker(attributes))
+        key = (phrases, excluded)
         fits = self._fitting.get(key)
         if fits is None:
-            has = dict(zip(self.attributes, key[1], strict=True))
-            fits = tuple(p for p in phrases if all(
-                _meets(has[a], allowed) for a, allowed in self.needs.get(p, {}).items()))
-            fits = self._fitting[key] = fits or phrases
+            fits = self._fitting[key] = tuple(p for p in phrases if p not in excluded) or phrases
         return fits
 
 
-def _hashable(value: object) -> object:
-    """An attribute value as a cache key part (a multi-valued one is a list)."""
-    return tuple(value) if isinstance(value, list) else value
+_NOTHING: frozenset[str] = frozenset()
 
 
 def _meets(value: object, allowed: frozenset[str]) -> bool:
-    """Whether an attribute value (None: unknown; a tuple: multi-valued) is one a phrase needs."""
-    if value is None:
-        return True
-    if isinstance(value, tuple):
+    """Whether a known attribute value (a list: multi-valued) is one a phrase needs."""
+    if isinstance(value, list | tuple):
         return not allowed.isdisjoint(value)
     return value in allowed

@@ -441,7 +441,7 @@ class NoiseModel:
         if first is not None and first.kind == PLAIN and not _PRONOUN_START.match(first.text):
             first.text = first.text[:1].lower() + first.text[1:]
         fragments = self._fragments if draft.speaker is None else self._fragment_needs.fitting(
-            self._fragments, draft.speaker)  # no "walking the dog rn" from someone without a dog
+            self._fragments, self._fragment_needs.excluded(draft.speaker))  # no "walking the dog rn" without a dog
         draft.segments.insert(0, Segment(draft.cased(d.choice(fragments)) + ", "))
         return True
 

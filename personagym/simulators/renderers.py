@@ -72,12 +72,12 @@ class TaskDomain:
 
         A choice that would leave none keeps them all.
         """
-        key = (category, self.needs.speaker(speaker) if speaker is not None else None)
+        excluded = self.needs.excluded(speaker) if speaker is not None and self.needs.needs else frozenset()
+        key = (category, excluded)
         fits = self._fitting.get(key)
         if fits is None:
             texts = tuple(t for t in self.texts if category not in self.not_for.get(t, ())) or self.texts
-            if speaker is not None:
-                texts = self.needs.fitting(texts, speaker)
+            texts = self.needs.fitting(texts, excluded)
             fits = self._fitting[key] = tuple(self._parsed[t] for t in texts)
         return fits
 
@@ -156,12 +156,10 @@ class TemplateBank:
         does not have is no obstacle).  A slot left with no value keeps all of
         them.
         """
-        key = (words, layout, self.slot_needs.speaker(attributes) if attributes else None)
+        excluded = self.slot_needs.excluded(attributes) if attributes else frozenset()
+        key = (words, layout, excluded)
         if key not in self._fitting:
-            values = dict(self.slot_values)
-            if attributes:
-                for slot, options in values.items():
-                    values[slot] = self.slot_needs.fitting(options, attributes)
+            values = {slot: self.slot_needs.fitting(options, excluded) for slot, options in self.slot_values.items()}
             if words is not None:
                 lo, hi = words
                 spans = self.length_words

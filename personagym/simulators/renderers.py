@@ -57,13 +57,13 @@ class TaskDomain:
                  not_for: Mapping[str, frozenset[str]] | None = None, needs: Presuppositions | None = None,
                  unrelated_facts: frozenset[str] = frozenset()) -> None:
         self.name = name
-        #: persona schema categories of facts a request here does not attach ("diet" to a coding question)
-        self.unrelated_facts = unrelated_facts
         self.categories = categories
         self.texts = texts
         self.templates: tuple[Parsed, ...] = tuple(parse_template(t) for t in texts)
         self.not_for = dict(not_for or {})
         self.needs = needs or Presuppositions({})
+        #: persona schema categories of facts a request here does not attach ("diet" to a coding question)
+        self.unrelated_facts = unrelated_facts
         self._parsed = dict(zip(texts, self.templates, strict=True))
         self._fitting: dict[tuple, tuple[Parsed, ...]] = {}
 
@@ -150,11 +150,11 @@ class TemplateBank:
         A length detail must overlap the range and a format detail must need
         that layout or none: a user who wants terse answers does not ask for
         "around 1,000 words", which the reward would then count against the
-        answer that obeyed.  A detail that presupposes something (`slot_needs`) must fit
-        the user's `attributes`: no "for my kids" from a user without
-        children, no "under $5,000" on a tight budget (an attribute the user
-        does not have is no obstacle).  A slot left with no value keeps all of
-        them.
+        answer that obeyed.  A detail that presupposes something
+        (`slot_needs`) must fit the user's `attributes`: no "for my kids" from
+        a user without children, no "under $5,000" on a tight budget (an
+        attribute the user does not have is no obstacle).  A slot left with no
+        value keeps all of them.
         """
         excluded = self.slot_needs.excluded(attributes) if attributes else frozenset()
         key = (words, layout, excluded)

@@ -60,6 +60,8 @@ class Attribute:
     vague: tuple[str, ...] = ()
     #: the values the vague phrases are true of (empty: all): "not too long, not too short" is no terse user's
     vague_for: frozenset[str] = frozenset()
+    #: value -> the value it becomes once a session has passed ("first_time" with AI assistants: "occasional")
+    outgrown: Mapping[str, str] = field(default_factory=dict)
 
     def vague_phrases(self, value: str | None) -> tuple[str, ...]:
         """Vague ways to state `value` ("i have to watch what i spend"), none where they would misstate it."""
@@ -188,7 +190,19 @@ class PersonaSchema:
             phrases={v: tuple(p) for v, p in spec.get("phrases", {}).items()},
             vague=tuple(spec.get("vague", ())),
             vague_for=self._vague_for(name, spec),
+            outgrown=self._outgrown(name, spec),
         )
+
+    @staticmethod
+    def _outgrown(name: str, spec: dict) -> dict[str, str]:
+        """An attribute's `outgrown`, both sides of each entry checked against its domain."""
+        outgrown = dict(spec.get("outgrown", {}))
+        values = list(spec.get("values", ()))
+        for value in (*outgrown, *outgrown.values()):
+            if value not in values:
+                raise SchemaError(
+                    f"attribute {name!r}: outgrown names unknown value {value!r}; expected one of {values}")
+        return outgrown
 
     @staticmethod
     def _vague_for(name: str, spec: dict) -> frozenset[str]:

@@ -251,6 +251,8 @@ class PreferenceProcess:
         self.events = events
         #: Taxonomy attribute -> the subtree its value must stay in (a drift must not carry it out).
         self._roots = {a.name: a.root for a in schema.attributes.values() if a.type == "taxonomy" and a.root}
+        #: (attribute, value -> the value it becomes) for the values a session outgrows
+        self._outgrown = [(a.name, a.outgrown) for a in schema.attributes.values() if a.outgrown]
         moves = self.config.drift_moves
         self._move_names = ("sibling", "child", "parent")
         self._move_cum = [moves["sibling"], moves["sibling"] + moves["child"], 1.0]
@@ -279,8 +281,9 @@ class PreferenceProcess:
     def next_session(self, state: PreferenceState, d: Draws) -> list[PreferenceEvent]:
         """Advance to the next session: a time gap, recovery, drift and maybe a life event.
 
-        A user who met an AI assistant for the first time is no longer a first-timer ("this is my first time
-        using an AI assistant" in a third session was false).
+        Values a session outgrows change first (the schema's `outgrown`): a user who met an AI assistant for
+        the first time is no longer a first-timer ("this is my first time using an AI assistant" in a third
+        session was false).
         """
         label = self._gap_names[d.weighted(self._gap_cum)]
         state.session += 1
@@ -290,10 +293,11 @@ class PreferenceProcess:
         state.satisfaction = 0.7
         drift_rate, event_rate, keep = self._gap_rates[label]
         events = self._recover(state, label, keep)
-        if state.attributes.get("ai_familiarity") == "first_time":  # no longer: they used one last session
-            state.attributes["ai_familiarity"] = "occasional"
-            events.append(self._event(state, "life_event", label, "ai_familiarity", "first_time", "occasional",
-                                      "has used an AI assistant now"))
+        for name, outgrown in self._outgrown:
+            before = state.attributes.get(name)
+            if isinstance(before, str) and before in outgrown:
+                state.attributes[name] = after = outgrown[before]
+                events.append(self._event(state, "life_event", label, name, before, after, "a session has passed"))
         for node in list(state.interests):
             if d.random() < drift_rate:
                 ev = self._drift(state, node, label, d)

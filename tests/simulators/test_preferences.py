@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 from pydantic import ValidationError
 
 from personagym.records import MentionFeature, ResponseFeatures
 from personagym.rng import Draws
-from personagym.simulators.persona import PersonaSchema
+from personagym.simulators.persona import PersonaSchema, SchemaError
 from personagym.simulators.preferences import (
     ATTENTION,
     GAP_WEEKS,
@@ -64,7 +66,7 @@ def test_life_events_happen_at_their_rate(schema, personas, rate: float) -> None
     config = PreferenceConfig(drift_rate=0.0, event_rate=rate)
     events, _, n_gaps = _run_gaps(schema, personas, config)
     causes = [e for e in events if e.kind == "life_event" and e.cause and not e.cause.startswith("dropped")
-              and e.target != "ai_familiarity"]  # a first-timer's first session is no drawn event
+              and e.cause != "a session has passed"]  # a first-timer's first session is no drawn event
     assert abs(len(causes) / n_gaps - _per_gap(config, rate)) < 0.04
     assert all(e.cause for e in causes)
 
@@ -364,3 +366,9 @@ def test_a_first_time_user_of_ai_is_one_no_longer_after_a_session(schema, person
         assert [(e.target, e.before, e.after) for e in events if e.target == "ai_familiarity"] == [
             ("ai_familiarity", "first_time", "occasional")]
         assert not [e for e in process.next_session(state, d) if e.target == "ai_familiarity"]
+    raw = copy.deepcopy(schema.raw)
+    attributes = (a for t in raw["tiers"] for c in t["categories"] for a in c["attributes"])
+    spec = next(a for a in attributes if a["name"] == "ai_familiarity")
+    spec["outgrown"] = {"first_time": "daily"}
+    with pytest.raises(SchemaError, match="attribute 'ai_familiarity': outgrown names unknown value 'daily'"):
+        PersonaSchema(raw, schema.taxonomy)

@@ -9,7 +9,7 @@ attribute at all may (nothing they have said contradicts it).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 #: attribute -> the values that allow a phrase
 Needs = dict[str, frozenset[str]]
@@ -29,6 +29,18 @@ class Presuppositions:
         # (phrase, attribute, allowed values), flat: a phrase is out if any of its checks fails (this runs per request)
         self._checks = [(phrase, a, allowed) for phrase, needs in self.needs.items() for a, allowed in needs.items()]
         self._fitting: dict[tuple[tuple[str, ...], frozenset[str]], tuple[str, ...]] = {}
+
+    def check(self, attributes: Mapping[str, Sequence[str]], where: str) -> None:
+        """Raise ValueError, naming `where`, unless every need names an attribute and values it has.
+
+        `attributes` maps each attribute name to its values (the persona schema's).
+        """
+        for phrase, needs in self.needs.items():
+            for attribute, allowed in needs.items():
+                known = attributes.get(attribute)
+                if known is None or not allowed <= set(known):
+                    raise ValueError(f"{where}[{phrase!r}] needs {attribute}={sorted(allowed)}, "
+                                     "which the persona schema does not have")
 
     def excluded(self, attributes: Mapping[str, object]) -> frozenset[str]:
         """The phrases a speaker with these attributes may not say ("for my kids" without children)."""

@@ -228,14 +228,11 @@ class NoiseModel:
         self._fragments = tuple(lex["real_life_fragments"])
         #: what fragments presuppose about the speaker ("walking the dog rn": a dog)
         self._fragment_needs = Presuppositions(lex.get("fragment_needs", {}))
-        for fragment, needs in self._fragment_needs.needs.items():
+        for fragment in self._fragment_needs.needs:
             if fragment not in self._fragments:
                 raise ValueError(f"noise lexicon: fragment_needs names {fragment!r}, which is no real_life_fragment")
-            for attribute, allowed in needs.items():
-                spec = schema.attributes.get(attribute)
-                if spec is None or not allowed <= set(spec.values):
-                    raise ValueError(f"noise lexicon: fragment_needs[{fragment!r}] needs {attribute}="
-                                     f"{sorted(allowed)}, which the persona schema does not have")
+        self._fragment_needs.check({a.name: a.values for a in schema.attributes.values()},
+                                   "noise lexicon: fragment_needs")
         emoji = lex["emoji"]
         if isinstance(emoji, list):  # a lexicon that does not tell moods apart uses its emoji anywhere
             emoji = {"any": emoji, "positive": emoji, "negative": emoji}

@@ -189,6 +189,10 @@ class TemplateRenderer:
         self.schema = schema
         self.taxonomy = schema.taxonomy
         self.bank = bank or load_bank(self.taxonomy)
+        domains = {a.name: a.values for a in schema.attributes.values()}
+        self.bank.slot_needs.check(domains, "templates: slot_fit.needs")
+        for name, domain in self.bank.domains.items():
+            domain.needs.check(domains, f"templates: task_requests.{name}.needs")
         self.opener_rate = opener_rate
         self.closer_rate = closer_rate
 

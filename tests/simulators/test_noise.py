@@ -444,6 +444,9 @@ def test_a_real_life_fragment_fits_the_speaker(schema: PersonaSchema, renderer: 
     lexicon = {**model.lex, "fragment_needs": {"walking the cat rn": {"pets_owned": ["cat"]}}}
     with pytest.raises(ValueError, match="fragment_needs names 'walking the cat rn', which is no real_life_fragment"):
         NoiseModel(schema, lexicon=lexicon)
+    lexicon = {**model.lex, "fragment_needs": {"walking the dog rn": {"pets_owned": ["dogs"]}}}
+    with pytest.raises(ValueError, match=r"noise lexicon: fragment_needs\['walking the dog rn'\] needs pets_owned"):
+        NoiseModel(schema, lexicon=lexicon)
 
 
 def test_a_vague_statement_never_misstates_the_value(schema: PersonaSchema, renderer: TemplateRenderer,

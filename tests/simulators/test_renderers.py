@@ -251,3 +251,18 @@ def test_a_request_template_fits_its_topic_and_its_speaker(renderer: TemplateRen
     raw["task_requests"]["travel"]["not_for"] = {"Pack my bags for {topic}.": ["Travel & Places"]}
     with pytest.raises(ValueError, match="task_requests.travel.not_for names 'Pack my bags for {topic}.', which is"):
         TemplateBank(raw, taxonomy)
+
+
+def test_a_need_the_persona_schema_cannot_meet_fails_when_the_renderer_is_made(renderer: TemplateRenderer,
+                                                                               schema: PersonaSchema) -> None:
+    """A typo in a need ("childrn", "married_") would silently exclude nothing or everything: it fails by name."""
+    raw = copy.deepcopy(renderer.bank.raw)
+    raw["slot_fit"]["needs"]["audience"]["for my kids"] = {"childrn": ["teenagers"]}
+    with pytest.raises(ValueError, match=r"templates: slot_fit.needs\['for my kids'\] needs childrn=\['teenagers'\], "
+                                         "which the persona schema does not have"):
+        TemplateRenderer(schema, TemplateBank(raw, schema.taxonomy))
+    raw = copy.deepcopy(renderer.bank.raw)
+    honeymoon = next(t for t in raw["task_requests"]["travel"]["templates"] if "honeymoon" in t)
+    raw["task_requests"]["travel"]["needs"] = {honeymoon: {"relationship_status": ["married_"]}}
+    with pytest.raises(ValueError, match=r"templates: task_requests.travel.needs\[.*\] needs relationship_status"):
+        TemplateRenderer(schema, TemplateBank(raw, schema.taxonomy))

@@ -119,13 +119,18 @@ class WorldKnowledge:
         """A node's name as it reads mid-sentence."""
         return self.taxonomy.nodes[node].name
 
+    def noun(self, node: str) -> str:
+        """A node's name as a noun in running text: "the Cold War" for a name that takes the article."""
+        name = self.taxonomy.nodes[node].name
+        return f"the {name}" if name.lower() in self.taxonomy.definite else name
+
     def suggestions(self, topic: str, draw: Callable[[int], int], picks: int = 3) -> list[str]:
-        """What the `generic` policy suggests on a topic: its name, then up to `picks` related entities drawn
-        with `draw(n)` (an index in [0, n)), in case-blind name order.  Structured-v0's generic analogue
-        suggests the same from the same draws."""
+        """What the `generic` policy suggests on a topic, as nouns: the topic, then up to `picks` related
+        entities drawn with `draw(n)` (an index in [0, n)), in case-blind name order.  Structured-v0's
+        generic analogue suggests the same from the same draws."""
         related = self.related(topic)
         drawn = {related[draw(len(related))] for _ in range(picks)} if related else set()
-        return [self.name(topic), *sorted((self.name(n) for n in drawn), key=str.lower)]
+        return [self.noun(topic), *map(self.noun, sorted(drawn, key=lambda n: self.name(n).lower()))]
 
     def related(self, node: str) -> list[str]:
         """Children of the node, or its siblings for a leaf, grouping nodes left out ("cuisines" is no

@@ -257,12 +257,12 @@ class StructuredChatEnv(gym.Env[dict[str, Any], int]):
         if target == "request":
             return AnswerPlan(**self._generic_content(state, draws), **style)
         focus, room = state.focus, LENGTH_ITEMS[choice.length]
-        topic = k.name(focus) if focus else None
+        topic = k.noun(focus) if focus else None
         if kind == "warn":
             recommend = [focus] if focus and state.safe(focus) else []
             avoid = [n for n in (k.related(focus) if focus else []) if not state.safe(n)][:room]
-            return AnswerPlan(topic=topic, recommend=[k.name(n) for n in recommend],
-                              avoid=[k.name(n) for n in avoid], **style)
+            return AnswerPlan(topic=topic, recommend=[k.noun(n) for n in recommend],
+                              avoid=[k.noun(n) for n in avoid], **style)
         likes = list(reversed(state.likes))  # most recent first
         if target == "personal" and focus:
             category = k.category(focus)
@@ -270,14 +270,14 @@ class StructuredChatEnv(gym.Env[dict[str, Any], int]):
         else:
             wanted = likes or ([focus] if focus else [])
         picks = [n for n in dict.fromkeys(wanted) if state.safe(n)][:room]
-        return AnswerPlan(topic=topic, recommend=[k.name(n) for n in picks], **style)
+        return AnswerPlan(topic=topic, recommend=[k.noun(n) for n in picks], **style)
 
     def _generic_content(self, state: DialogueState, draws: Draws) -> dict[str, Any]:
         """Topic and recommendations as the `generic` policy chooses them (the same kind of draws)."""
         k, topic = self._knowledge, state.request_topic
         if topic is None:
             return {"topic": None, "recommend": []}
-        return {"topic": k.name(topic), "recommend": k.suggestions(topic, draws.index)}
+        return {"topic": k.noun(topic), "recommend": k.suggestions(topic, draws.index)}
 
     def _question(self, target: str, state: DialogueState) -> str:
         if target == "style":

@@ -43,6 +43,10 @@ class Knowledge(Protocol):
         """Display name of a node."""
         ...
 
+    def noun(self, node: str) -> str:
+        """A node's name as a noun in running text, with "the" where it takes one ("the Cold War")."""
+        ...
+
     def related(self, node: str) -> list[str]:
         """Nodes one would suggest for a request about `node` (children, else siblings)."""
         ...

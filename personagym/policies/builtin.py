@@ -141,7 +141,7 @@ class GenericPolicy(_PerConversation):
         recommend: list[str] = []
         if topic is not None:
             recommend = k.suggestions(topic, self._draw)
-        plan = AnswerPlan(topic=k.name(topic) if topic else None, recommend=recommend)
+        plan = AnswerPlan(topic=k.noun(topic) if topic else None, recommend=recommend)
         return compose(plan, self._draw)
 
 
@@ -157,7 +157,7 @@ class RandomPolicy(_Seeded, BatchedPolicy):
     def act(self, observation: Observation) -> str:
         """A reply about random things."""
         k = self.knowledge
-        nodes = [k.name(n) for n in k.random_nodes(self._draw, self._draw(4))]
+        nodes = [k.noun(n) for n in k.random_nodes(self._draw, self._draw(4))]
         split = self._draw(len(nodes) + 1)
         lengths, layouts = list(LENGTH_WORDS), ["narrative", "table", *LIST_FORMATS]
         registers = ["very_casual", "business_casual", "highly_formal"]
@@ -192,8 +192,8 @@ class OraclePolicy(_Seeded, BatchedPolicy):
         focus = set(view["focus"])  # the request's categories: liked things elsewhere are off topic
         liked = sorted((i for i in state.interests.values() if i.polarity > 0),
                        key=lambda i: (k.category(i.node) not in focus, -i.intensity))
-        names = [k.name(i.node) for i in liked[: LENGTH_ITEMS[style["length"]]]]
-        plan = AnswerPlan(topic=k.name(topic) if topic else None, recommend=names, **style)
+        names = [k.noun(i.node) for i in liked[: LENGTH_ITEMS[style["length"]]]]
+        plan = AnswerPlan(topic=k.noun(topic) if topic else None, recommend=names, **style)
         pairs = [(key, k.name(v) if key in ("likes", "dislikes") else v) for key, v in view["stated"]]
         return format_profile(pairs) + compose(plan, self._draw)
 
@@ -292,8 +292,8 @@ class TrackerPolicy(_PerConversation):
         if topic is not None:
             wanted += [n for n in k.related(topic) if n not in p.dislikes][:2]
         safe = [n for n in dict.fromkeys(wanted) if not (k.tags(n) & forbidden)]
-        names = [k.name(n) for n in safe[: LENGTH_ITEMS[style["length"]]]]
-        return AnswerPlan(topic=k.name(topic) if topic else None, recommend=names, **style)
+        names = [k.noun(n) for n in safe[: LENGTH_ITEMS[style["length"]]]]
+        return AnswerPlan(topic=k.noun(topic) if topic else None, recommend=names, **style)
 
 
 for _name, _cls in (("generic", GenericPolicy), ("random", RandomPolicy), ("oracle", OraclePolicy),

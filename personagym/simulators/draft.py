@@ -74,7 +74,9 @@ class Draft:
     has lowercased the utterance, so that words it adds later match.
     ``mood`` is how the utterance feels, for the emoji noise may add;
     ``speaker`` who says it, so that noise adds no "walking the dog rn" for
-    someone without a dog.
+    someone without a dog.  ``definite`` holds the lowercased entity names
+    that take "the" as a noun (`Taxonomy.definite`): `finish` adds it to
+    "about Cold War" but not to "a Cold War theme".
     """
 
     segments: list[Segment] = field(default_factory=list)
@@ -84,6 +86,7 @@ class Draft:
     casual: bool = False
     mood: int = 0  # 1 pleased (praise, a happy goodbye, a like), -1 displeased, 0 neither (a request)
     speaker: Mapping[str, object] | None = None  # the speaker's attributes, when known
+    definite: frozenset[str] = frozenset()
 
     def plain(self, text: str, aside: bool = False) -> None:
         """Append plain words (``aside``: after the request proper, see `Segment`)."""
@@ -117,7 +120,8 @@ class Draft:
         pos = 0
         space = False  # the text so far ends with a space
         after_plain = False  # the previous piece is plain words (which may end in an article)
-        for seg in self.segments:
+        segments = self.segments
+        for k, seg in enumerate(segments):
             t = seg.text
             if not t:
                 continue
@@ -125,6 +129,10 @@ class Draft:
                 t = t.lstrip(" ")
             if seg.kind != PLAIN and after_plain and space:
                 pos += _agree_article(parts, t)
+            if seg.kind == ENTITY and self.definite and t.lower() in self.definite and _takes_the(parts) \
+                    and not (k + 1 < len(segments) and segments[k + 1].text[:1] == "-"):  # "Cold War-themed"
+                parts.append("the ")
+                pos += 4
             after_plain = seg.kind == PLAIN
             if seg.kind == ENTITY and seg.pki >= 0:
                 spans[seg.pki] = (pos, pos + len(t))
@@ -174,6 +182,31 @@ def _agree_article(parts: list[str], word: str) -> int:
     wanted = wanted.capitalize() if article[0].isupper() else wanted
     parts[-1] = last[:before] + wanted + " "
     return len(wanted) - len(article)
+
+
+#: Words after which a noun has its determiner already ("a", "my", "no") or is a modifier ("some Cold War trivia").
+_DETERMINERS = frozenset(
+    {"a", "an", "the", "some", "any", "no", "my", "your", "our", "their", "his", "her", "its", "more",
+     "every", "each", "another", "whose", "which", "what"})  # fmt: skip
+
+
+def _takes_the(parts: list[str]) -> bool:
+    """Whether an entity that takes "the" as a noun gets it after the words in `parts`.
+
+    Not after a determiner ("a Cold War theme", "no Cold War, please") nor
+    after "a" and one more word ("a massive Cold War nerd"); elsewhere it
+    stands as a noun: at the start, after punctuation, a verb or a
+    preposition ("about the Cold War").
+    """
+    if not parts:
+        return True
+    tail = parts[-1] if len(parts) == 1 or len(parts[-1]) > 24 else parts[-2] + parts[-1]
+    if tail[-1:] not in " \t\n":
+        return False  # glued to the word before ("non-Cold War"): not a noun of its own
+    words = tail.lower().split()[-2:]
+    if not words or not words[-1][-1:].isalpha():
+        return True  # the start of the utterance, or after punctuation ("Honestly? The Cold War.")
+    return words[-1] not in _DETERMINERS and not (len(words) == 2 and words[0] in ("a", "an"))
 
 
 def capitalized(text: str) -> str:

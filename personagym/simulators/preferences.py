@@ -21,6 +21,7 @@ from the same assessment, so the simulator and the reward agree.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -151,6 +152,17 @@ def layout(features: ResponseFeatures) -> str:
     return "list" if features.has_list else "narrative"
 
 
+def wanted_shape(attributes: Mapping[str, object]) -> tuple[tuple[int, int] | None, str | None]:
+    """(words, layout) a user wants of an answer: the range of its word count, and "list", "table" or
+    "narrative"; None where the user has no such preference."""
+    length = attributes.get("length_pref")
+    fmt = attributes.get("format_pref_primary")
+    words = LENGTH_RANGES.get(length) if isinstance(length, str) else None
+    if not isinstance(fmt, str):
+        return words, None
+    return words, "list" if fmt in LIST_FORMATS else fmt if fmt in ("table", "narrative") else None
+
+
 def initial_state(persona: Persona, schema: PersonaSchema) -> PreferenceState:
     """The preference state at time 0 of a persona.
 
@@ -220,13 +232,10 @@ def assess(state: PreferenceState, features: ResponseFeatures, schema: PersonaSc
     out.violations += named
     out.violated_tags.update(named)
     attrs = state.attributes
-    length = attrs.get("length_pref")
-    if isinstance(length, str) and length in LENGTH_RANGES:
-        lo, hi = LENGTH_RANGES[length]
-        out.style_checks["length_pref"] = lo <= features.word_count <= hi
-    fmt = attrs.get("format_pref_primary")
-    wanted = "list" if isinstance(fmt, str) and fmt in LIST_FORMATS else fmt
-    if wanted in ("table", "list", "narrative"):
+    words, wanted = wanted_shape(attrs)
+    if words is not None:
+        out.style_checks["length_pref"] = words[0] <= features.word_count <= words[1]
+    if wanted is not None:
         out.style_checks["format_pref_primary"] = layout(features) == wanted
     formality = attrs.get("formality_level")
     if isinstance(formality, str) and formality in FORMALITY_TARGET:

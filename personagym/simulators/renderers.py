@@ -13,6 +13,7 @@ import json
 import re
 import string
 from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from personagym.rng import Draws
 from personagym.simulators.draft import Draft, fix_pronoun
 from personagym.simulators.needs import Presuppositions
 from personagym.simulators.persona import PersonaSchema
+from personagym.simulators.preferences import wanted_shape
 from personagym.simulators.taxonomy import Taxonomy
 
 TEMPLATES_PATH = Path(__file__).parent / "data" / "templates.json"
@@ -44,18 +46,56 @@ def parse_template(template: str) -> Parsed:
     return tuple((lit, name) for lit, name, _, _ in string.Formatter().parse(template))
 
 
+LAYOUTS = ("list", "table", "narrative")
+
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """What a request template asks for by its own words: "a to-do list" is a list, "a short pitch" is short.
+
+    ``layouts`` are the layouts the deliverable can take (None: any) and
+    ``words`` the range of its length (None: any).  A request detail that
+    wants otherwise is not said with it ("a to-do list ... in plain
+    paragraphs", "a short list ... in about 800 words"), and a user whose
+    own preferences want otherwise does not ask for it: the reward would
+    count the answer that obeyed against it.
+    """
+
+    layouts: frozenset[str] | None = None
+    words: tuple[int, int] | None = None
+
+    def allows(self, words: tuple[int, int] | None, layout: str | None) -> bool:
+        """Whether an answer of `words` (a range) in `layout` ("any": no particular one) can be this deliverable."""
+        if layout is not None and self.layouts is not None and layout not in self.layouts:
+            return False
+        return words is None or self.words is None or (words[0] < self.words[1] and words[1] > self.words[0])
+
+    def details(self, slots: dict[str, str], length_words: Mapping[str, tuple[int, int]],
+                format_layout: Mapping[str, str]) -> dict[str, str]:
+        """The request details of `slots` that go with this deliverable (a format must name one of its layouts)."""
+        fmt, length = slots.get("format"), slots.get("length")
+        if (fmt is None or self.allows(None, format_layout[fmt])) and (
+                length is None or self.allows(length_words[length], None)):
+            return slots
+        return {k: v for k, v in slots.items()
+                if not (k == "format" and not self.allows(None, format_layout[v]))
+                and not (k == "length" and not self.allows(length_words[v], None))}
+
+
 class TaskDomain:
     """Request templates of one task domain, the taxonomy categories it covers, and which template fits whom.
 
     Not every template reads well with every topic or from every user: "What
     should I pack for a trip centered on {topic}?" needs a place, not an era
-    (`not_for` lists the categories a template does not fit), and "My partner
-    finds {topic} boring" needs a partner (`needs`, see `Presuppositions`).
+    (`not_for` lists the categories a template does not fit), "My partner
+    finds {topic} boring" needs a partner (`needs`, see `Presuppositions`),
+    and "Lay out a to-do list" is no request from a user who wants prose
+    (`shapes`, see `Shape`).
     """
 
     def __init__(self, name: str, categories: tuple[str, ...], texts: tuple[str, ...],
                  not_for: Mapping[str, frozenset[str]] | None = None, needs: Presuppositions | None = None,
-                 unrelated_facts: frozenset[str] = frozenset()) -> None:
+                 unrelated_facts: frozenset[str] = frozenset(), shapes: Mapping[str, Shape] | None = None) -> None:
         self.name = name
         self.categories = categories
         self.texts = texts
@@ -65,6 +105,8 @@ class TaskDomain:
         #: persona schema categories of facts a request here does not attach ("diet" to a coding question)
         self.unrelated_facts = unrelated_facts
         self._parsed = dict(zip(texts, self.templates, strict=True))
+        #: the deliverable of each template that names one, by parsed template
+        self.shapes: dict[Parsed, Shape] = {self._parsed[t]: shape for t, shape in (shapes or {}).items()}
         self._fitting: dict[tuple, tuple[Parsed, ...]] = {}
 
     def fitting(self, category: str | None, speaker: Mapping[str, object] | None) -> tuple[Parsed, ...]:
@@ -73,12 +115,16 @@ class TaskDomain:
         A choice that would leave none keeps them all.
         """
         excluded = self.needs.excluded(speaker) if speaker is not None and self.needs.needs else frozenset()
-        key = (category, excluded)
+        words, layout = wanted_shape(speaker) if speaker is not None and self.shapes else (None, None)
+        key = (category, excluded, words, layout)
         fits = self._fitting.get(key)
         if fits is None:
             texts = tuple(t for t in self.texts if category not in self.not_for.get(t, ())) or self.texts
             texts = self.needs.fitting(texts, excluded)
-            fits = self._fitting[key] = tuple(self._parsed[t] for t in texts)
+            parsed = tuple(self._parsed[t] for t in texts)
+            shapes = self.shapes
+            fits = self._fitting[key] = tuple(
+                p for p in parsed if p not in shapes or shapes[p].allows(words, layout)) or parsed
         return fits
 
 
@@ -238,7 +284,7 @@ class TemplateRenderer:
                speaker: Mapping[str, object] | None = None) -> Draft:
         """The draft of one intent; `opens` is the session a request opens (None: mid-session), for its greeting;
         `speaker` the user's attributes (None: unknown), so that nothing said presupposes what they lack."""
-        draft = Draft(speaker=speaker)
+        draft = Draft(speaker=speaker, definite=self.taxonomy.definite)
         kind = intent.kind
         tax = self.taxonomy
         bank = self.bank
@@ -258,7 +304,11 @@ class TemplateRenderer:
             if stated in slots:
                 slots = {k: v for k, v in slots.items() if k != stated}
             category = tax.paths[intent.topic][0] if intent.topic else None
-            self._fill(draft, d.choice(domain.fitting(category, speaker)), {"topic": (topic_name, pki)}, slots)
+            template = d.choice(domain.fitting(category, speaker))
+            shape = domain.shapes.get(template)
+            if shape is not None and slots:
+                slots = shape.details(slots, bank.length_words, bank.format_layout)
+            self._fill(draft, template, {"topic": (topic_name, pki)}, slots)
             if intent.attribute and intent.value:
                 request_end = len(draft.segments)
                 connectors = bank.news_connectors if intent.reason == "life_event" else bank.connectors
@@ -335,7 +385,7 @@ def _task_domain(name: str, spec: Mapping, taxonomy: Taxonomy) -> TaskDomain:
     """A `TaskDomain` from its entry in the bank, every template named by `not_for` and `needs` checked."""
     texts = tuple(spec["templates"])
     categories = tuple(taxonomy.resolve_path(c) for c in spec["categories"])
-    for key in ("not_for", "needs"):
+    for key in ("not_for", "needs", "shapes"):
         unknown = [t for t in spec.get(key, {}) if t not in texts]
         if unknown:
             raise ValueError(f"templates: task_requests.{name}.{key} names {unknown[0]!r}, "
@@ -347,8 +397,23 @@ def _task_domain(name: str, spec: Mapping, taxonomy: Taxonomy) -> TaskDomain:
             raise ValueError(f"templates: task_requests.{name}.not_for[{text!r}] names {stray[0]!r}; "
                              f"expected one of the domain's categories {spec['categories']}")
         not_for[text] = frozenset(taxonomy.resolve_path(c) for c in names)
+    shapes = {text: _shape(f"templates: task_requests.{name}.shapes[{text!r}]", shape)
+              for text, shape in spec.get("shapes", {}).items()}
     return TaskDomain(name, categories, texts, not_for, Presuppositions(spec.get("needs", {})),
-                      frozenset(spec.get("unrelated_facts", ())))
+                      frozenset(spec.get("unrelated_facts", ())), shapes)
+
+
+def _shape(where: str, spec: object) -> Shape:
+    """A `Shape` from its bank entry ``{"layouts": [...], "words": [lo, hi]}`` (either may be left out)."""
+    if not isinstance(spec, Mapping) or not spec or set(spec) - {"layouts", "words"}:
+        raise ValueError(f"{where}: expected an object with 'layouts' and/or 'words', got {spec!r}")
+    layouts, words = spec.get("layouts"), spec.get("words")
+    if layouts is not None and (not isinstance(layouts, list) or not layouts or set(layouts) - set(LAYOUTS)):
+        raise ValueError(f"{where}.layouts: expected a non-empty list of {', '.join(LAYOUTS)}, got {layouts!r}")
+    if words is not None and not (isinstance(words, list) and len(words) == 2
+                                  and all(type(w) is int for w in words) and 0 <= words[0] < words[1]):
+        raise ValueError(f"{where}.words: expected [lo, hi], whole numbers with 0 <= lo < hi, got {words!r}")
+    return Shape(frozenset(layouts) if layouts else None, (words[0], words[1]) if words else None)
 
 
 def _repeats(extra: str, said: str) -> bool:

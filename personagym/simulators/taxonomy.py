@@ -10,7 +10,11 @@ hard constraints exclude (``animal_product``, ``alcohol``, ...) and are
 inherited by descendants.  A name in square brackets (``[cuisines]``) is a
 grouping node: a heading that sorts its children, not a thing anyone likes
 or asks about ("Please leave out cuisines."), so samplers never draw it as
-an interest or a topic and a vague mention says "certain cuisines".
+an interest or a topic and a vague mention says "certain cuisines".  A name
+or alias written ``(the) Cold War`` takes "the" where it stands as a noun
+("a documentary about the Cold War") but not as a modifier ("a Cold War
+theme"): its text is "Cold War", and `Draft.finish` adds the article where
+the words meet.
 
 Hot-path queries (distance, anchor sampling, near-node sampling) run on plain
 Python arrays built at load time; the graph is there for users and analysis.
@@ -77,6 +81,7 @@ class TaxonomyNode:
     depth: int
     parent: str
     group: bool = False  # a heading that sorts its children ("cuisines"), never an interest itself
+    definite: frozenset[str] = frozenset()  # its name or aliases that take "the" as a noun ("Cold War")
 
     @property
     def title(self) -> str:
@@ -84,10 +89,22 @@ class TaxonomyNode:
         return capitalized(self.name)
 
 
-def _parse_line(line: str, where: str) -> tuple[int, str, tuple[str, ...], frozenset[str], bool]:
-    """(level, name, aliases, tags, group) of one `Name | aliases | tags` line indented two spaces per level.
+def _without_the(surface: str, definite: set[str], where: str) -> str:
+    """`surface` without a leading "(the)", which adds it to `definite`."""
+    if not surface.startswith("(the)"):
+        return surface
+    bare = surface[5:].strip()
+    if not bare or surface[5:6] != " ":
+        raise TaxonomyError(f"{where}: '(the)' is written before a name, as in '(the) Cold War', got {surface!r}")
+    definite.add(bare)
+    return bare
+
+
+def _parse_line(line: str, where: str) -> tuple[int, str, tuple[str, ...], frozenset[str], bool, frozenset[str]]:
+    """(level, name, aliases, tags, group, definite) of one `Name | aliases | tags` line, two spaces per level.
 
     A name in square brackets is a grouping node's (`group` is then True and the brackets are dropped).
+    A name or alias written "(the) Cold War" is "Cold War", and in `definite`.
 
     Any other leading whitespace (a tab) is refused: read as part of the name, it would turn a child into a
     top-level node and every node below it into that node's children.
@@ -102,7 +119,9 @@ def _parse_line(line: str, where: str) -> tuple[int, str, tuple[str, ...], froze
     parts = [p.strip() for p in stripped.split("|")]
     if len(parts) > 3 or not parts[0]:
         raise TaxonomyError(f"{where}: expected 'Name | aliases | tags', got {stripped!r}")
-    aliases = tuple(a.strip() for a in parts[1].split(";") if a.strip()) if len(parts) > 1 else ()
+    definite: set[str] = set()
+    aliases = tuple(_without_the(a.strip(), definite, where) for a in parts[1].split(";") if a.strip()) \
+        if len(parts) > 1 else ()
     tags = frozenset(t.strip() for t in parts[2].split(",") if t.strip()) if len(parts) > 2 else ()
     unknown = set(tags) - TAGS
     if unknown:
@@ -117,7 +136,8 @@ def _parse_line(line: str, where: str) -> tuple[int, str, tuple[str, ...], froze
             raise TaxonomyError(f"{where}: a grouping node's name is written in square brackets, '[name]', "
                                 f"got {name!r}")
         name = name[1:-1].strip()
-    return indent // 2, name, aliases, frozenset(tags), group
+    name = _without_the(name, definite, where)
+    return indent // 2, name, aliases, frozenset(tags), group, frozenset(definite)
 
 
 class Taxonomy:
@@ -137,6 +157,8 @@ class Taxonomy:
             self._paths[n.id] = (*parent_path, n.id)
         #: Node id -> its tags (inherited ones included): the hot-loop view of `nodes[id].tags`.
         self.tags: dict[str, frozenset[str]] = {n.id: n.tags for n in nodes}
+        #: Lowercased names and aliases that take "the" as a noun ("cold war"): see `Draft.finish`.
+        self.definite: frozenset[str] = frozenset(s.lower() for n in nodes for s in n.definite)
         self._name_index: dict[str, str] = {}
         for n in nodes:
             for surface in (n.name, *n.aliases):
@@ -159,7 +181,7 @@ class Taxonomy:
                 if not raw.strip() or raw.lstrip().startswith("#"):
                     continue
                 where = f"{path.name}:{lineno}"
-                level, name, aliases, tags, group = _parse_line(raw.rstrip(), where)
+                level, name, aliases, tags, group, definite = _parse_line(raw.rstrip(), where)
                 if level > len(stack):
                     raise TaxonomyError(f"{where}: indented {level} levels under a level-{len(stack) - 1} node")
                 del stack[level:]
@@ -176,6 +198,7 @@ class Taxonomy:
                     depth=level + 1,
                     parent=parent.id if parent else ROOT,
                     group=group,
+                    definite=definite,
                 )
                 nodes.append(node)
                 stack.append(node)
@@ -424,6 +447,7 @@ class Taxonomy:
             "aliases": sum(len(n.aliases) for n in self.nodes.values()),
             "tagged_nodes": sum(1 for n in self.nodes.values() if n.tags),
             "grouping_nodes": sum(1 for n in self.nodes.values() if n.group),
+            "definite_surfaces": len(self.definite),
         }
 
 

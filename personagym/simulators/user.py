@@ -29,13 +29,12 @@ from personagym.simulators.draft import SLOT
 from personagym.simulators.noise import NoiseConfig, NoiseModel
 from personagym.simulators.persona import PersonaSchema, load_schema
 from personagym.simulators.preferences import (
-    LENGTH_RANGES,
-    LIST_FORMATS,
     Assessment,
     PreferenceConfig,
     PreferenceProcess,
     assess,
     initial_state,
+    wanted_shape,
 )
 from personagym.simulators.renderers import SLOTS, TemplateRenderer
 from personagym.suggest import ConfigFloat
@@ -288,11 +287,7 @@ class UserSimulator:
         self._facts = self._disclosable_facts()
         self._attribute_facts = [f for f in self._facts if f[0] != "interest"]
         attrs = self.state.attributes
-        fmt = attrs.get("format_pref_primary")
-        layout = "list" if fmt in LIST_FORMATS else fmt if fmt in ("table", "narrative") else None
-        length = attrs.get("length_pref")
-        self._slot_values = self.renderer.bank.fitting_slot_values(
-            LENGTH_RANGES.get(length) if isinstance(length, str) else None, layout, attrs)
+        self._slot_values = self.renderer.bank.fitting_slot_values(*wanted_shape(attrs), attrs)
         self._likes = [n for n, i in self.state.interests.items() if i.polarity > 0]
         self._dislikes = {n for n, i in self.state.interests.items() if i.polarity < 0}
         self._liked: dict[str, list[str]] = {}

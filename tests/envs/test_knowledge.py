@@ -18,3 +18,20 @@ def test_grouping_nodes_are_no_suggestion(schema: PersonaSchema) -> None:
     assert knowledge.related("food_cooking/cuisines") == tax.children["food_cooking/cuisines"]
     names = knowledge.suggestions("food_cooking", lambda n: 0, picks=1)
     assert names == ["food & cooking", tax.nodes[related[0]].name]
+
+
+def test_assistants_say_the_before_a_name_that_takes_it(schema: PersonaSchema) -> None:
+    """"I'd suggest the Cold War.", not "I'd suggest Cold War.": the built-in answers use names as nouns."""
+    from personagym.policies.compose import AnswerPlan, compose
+
+    knowledge = WorldKnowledge(schema, ResponseAnalyzer(schema.taxonomy))
+    tax = schema.taxonomy
+    cold_war, jazz = tax.resolve("Cold War"), tax.resolve("jazz")
+    assert knowledge.noun(cold_war) == "the Cold War" and knowledge.noun(jazz) == "jazz"
+    era = tax.nodes[cold_war].parent  # "20th century": the suggestions are its children, in name order
+    suggested = knowledge.suggestions(era, lambda n: n - 1, picks=1)
+    assert suggested[0] == "the 20th century" and suggested[1].startswith("the ")
+    text = compose(AnswerPlan(topic=knowledge.noun(era), recommend=[knowledge.noun(cold_war)],
+                              formality="casual"), lambda n: 0)
+    assert "go with for the 20th century." in text and "You'd probably love the Cold War." in text
+    assert [n for n, _ in knowledge.mentions(text)] == [era, cold_war]  # the analyzer reads "the X" as X

@@ -50,3 +50,31 @@ def test_the_article_before_an_entity_agrees_with_it() -> None:
                     "for Panama Oysters and a SUVs show.")
     assert [p.evidence for p in pkis] == ["Energy Drinks", "Cocktails", "Oysters", "SUVs"]
     assert all(text[p.start:p.end] == p.evidence for p in pkis)
+
+
+def test_a_name_that_takes_the_gets_it_as_a_noun_and_not_as_a_modifier() -> None:
+    """"a trip centered on Cold War" lacked its article, "a the economy theme" had one too many."""
+    said = {}
+    for before, after in [("Tell me about ", "."), ("", " will do it for me."), ("Honestly? ", ", no contest."),
+                          ("Oops, make that ", "."), ("Host a ", " theme."), ("I'm a massive ", " nerd."),
+                          ("Please, no ", "."), ("Some ", " trivia."), ("Something ", "-themed."),
+                          ("Sort this out, the ", " thing.")]:
+        d = Draft(definite=frozenset({"cold war"}))
+        d.plain(before)
+        d.entity("Cold War", _pki("cold_war"))
+        d.plain(after)
+        text, pkis = d.finish()
+        said[before] = text
+        assert pkis[0].evidence == "Cold War" == text[pkis[0].start:pkis[0].end]  # the span is the name alone
+    assert said["Tell me about "] == "Tell me about the Cold War."
+    assert said[""] == "The Cold War will do it for me."
+    assert said["Honestly? "] == "Honestly? The Cold War, no contest."
+    assert said["Oops, make that "] == "Oops, make that the Cold War."
+    assert said["Host a "] == "Host a Cold War theme." and said["I'm a massive "] == "I'm a massive Cold War nerd."
+    assert said["Please, no "] == "Please, no Cold War." and said["Some "] == "Some Cold War trivia."
+    assert said["Something "] == "Something Cold War-themed."
+    assert said["Sort this out, the "] == "Sort this out, the Cold War thing."
+    plain = Draft()  # a name nobody marked is said as written
+    plain.plain("Tell me about ")
+    plain.entity("Cold War", None)
+    assert plain.finish()[0] == "Tell me about Cold War"

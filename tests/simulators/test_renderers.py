@@ -266,3 +266,83 @@ def test_a_need_the_persona_schema_cannot_meet_fails_when_the_renderer_is_made(r
     raw["task_requests"]["travel"]["needs"] = {honeymoon: {"relationship_status": ["married_"]}}
     with pytest.raises(ValueError, match=r"templates: task_requests.travel.needs\[.*\] needs relationship_status"):
         TemplateRenderer(schema, TemplateBank(raw, schema.taxonomy))
+
+
+def test_a_name_that_takes_the_gets_it_in_a_request(renderer: TemplateRenderer, taxonomy) -> None:
+    """"What should I pack for a trip centered on Canadian Rockies?" (194 audited messages): "on the Canadian
+    Rockies", and still "a Cold War theme" where the name is a modifier."""
+    d = Draws(np.random.default_rng(5))
+    bare = re.compile(r"\b(?:about|on|of|for|with|into|around|in|like|behind|involving) (?:Cold War|cold war)\b")
+    doubled = re.compile(r"\b(?:the|a|an) the\b", re.IGNORECASE)
+    topic = taxonomy.resolve("Cold War")
+    with_the = modifier = 0
+    for domain in renderer.bank.domains:
+        for _ in range(60):
+            intent = Intent(kind="task_request", domain=domain, topic=topic, polarity=1, slots={})
+            text, pkis = renderer.render(intent, d).finish()
+            assert not bare.search(text) and not doubled.search(text), text
+            assert pkis[0].evidence.lower() == "cold war"
+            with_the += "the Cold War" in text
+            modifier += bool(re.search(r"\b(?:a|some|my) Cold War\b", text))
+    assert with_the > 300 and modifier > 0
+
+
+def test_a_template_that_names_its_deliverable_takes_no_detail_against_it(renderer: TemplateRenderer,
+                                                                         taxonomy) -> None:
+    """"Lay out a to-do list ... in plain paragraphs" (22 of 419 audited), "a short list ... in about 800
+    words" (10 of 359): the detail is left out, and the intent records only what was said."""
+    planning = renderer.bank.domains["planning"]
+    todo = next(t for t in planning.texts if "to-do list" in t)
+    shape = planning.shapes[planning.templates[planning.texts.index(todo)]]
+    assert shape.layouts == {"list"}
+    details = {"format": "in plain paragraphs", "time": "by Friday"}
+    assert shape.details(details, renderer.bank.length_words, renderer.bank.format_layout) == {"time": "by Friday"}
+    kept = {"format": "as a checklist", "time": "by Friday"}
+    assert shape.details(kept, renderer.bank.length_words, renderer.bank.format_layout) == kept
+    short = renderer.bank.domains["recommendation"]
+    picks = next(t for t in short.texts if "short list" in t)
+    assert short.shapes[short.templates[short.texts.index(picks)]].details(
+        {"length": "in about 800 words"}, renderer.bank.length_words, renderer.bank.format_layout) == {}
+    d = Draws(np.random.default_rng(2))
+    topic = taxonomy.resolve("camping")
+    for _ in range(400):
+        intent = Intent(kind="task_request", domain="planning", topic=topic, polarity=1,
+                        slots={"format": "in plain paragraphs", "length": "in about 800 words"})
+        text = renderer.render(intent, d).finish()[0]
+        assert not ("list" in text and "in plain paragraphs" in text), text
+
+
+def test_a_user_asks_for_no_deliverable_against_their_own_preferences(renderer: TemplateRenderer) -> None:
+    """A user who wants prose does not ask for a checklist, nor a terse one for a guide of hundreds of words:
+    the reward would count the answer that obeyed against it."""
+    planning, career = renderer.bank.domains["planning"], renderer.bank.domains["career"]
+    lists = {p for p, s in planning.shapes.items() if s.layouts == {"list"}}
+    assert lists and lists.isdisjoint(planning.fitting(None, {"format_pref_primary": "narrative"}))
+    assert lists <= set(planning.fitting(None, {"format_pref_primary": "checklist"}))
+    short = {p for p, s in career.shapes.items() if s.words and s.words[1] <= 300}
+    assert short and short.isdisjoint(career.fitting(None, {"length_pref": "exhaustive"}))
+    assert short <= set(career.fitting(None, {"length_pref": "brief"}))
+
+
+def test_a_malformed_shape_fails_by_name(renderer: TemplateRenderer, taxonomy) -> None:
+    raw = copy.deepcopy(renderer.bank.raw)
+    todo = next(t for t in raw["task_requests"]["planning"]["templates"] if "to-do list" in t)
+    for shape, message in [({"layouts": ["lists"]}, r"shapes\[.*\].layouts: expected a non-empty list of list, "
+                                                    r"table, narrative, got \['lists'\]"),
+                           ({"words": [300, 100]}, r"shapes\[.*\].words: expected \[lo, hi\], whole numbers"),
+                           ({"size": 3}, r"shapes\[.*\]: expected an object with 'layouts' and/or 'words'")]:
+        raw["task_requests"]["planning"]["shapes"] = {todo: shape}
+        with pytest.raises(ValueError, match=r"templates: task_requests.planning." + message):
+            TemplateBank(raw, taxonomy)
+    raw["task_requests"]["planning"]["shapes"] = {"Make a list.": {"layouts": ["list"]}}
+    with pytest.raises(ValueError, match="task_requests.planning.shapes names 'Make a list.', which is no template"):
+        TemplateBank(raw, taxonomy)
+
+
+def test_a_user_who_wants_no_citations_asks_for_no_sources(renderer: TemplateRenderer) -> None:
+    """"Give me credible sources on X. Oh right, no need for citations." contradicted itself."""
+    research = renderer.bank.domains["research"]
+    sources = {p for t, p in zip(research.texts, research.templates, strict=True) if "sources" in t}
+    assert len(sources) == 2
+    assert sources.isdisjoint(research.fitting(None, {"citation_pref": "none"}))
+    assert sources <= set(research.fitting(None, {"citation_pref": "required"}))

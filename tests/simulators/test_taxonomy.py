@@ -189,3 +189,27 @@ def test_grouping_nodes_are_never_drawn_as_interests_or_near_nodes(taxonomy: Tax
     children = [c for g in groups for c in taxonomy.children[g]]
     near = {taxonomy.sample_near(c, d) for c in children for _ in range(5)}
     assert groups.isdisjoint(near)
+
+
+def test_the_before_a_name_marks_it_as_taking_the_article(tmp_path: Path) -> None:
+    path = tmp_path / "h.txt"
+    path.write_text("history | past\n  (the) Cold War | (the) Iron Curtain; space race\n  Vikings\n")
+    tax = Taxonomy.from_files([path])
+    node = tax.nodes["history/cold_war"]  # the id is the name's, without the article
+    assert node.name == "Cold War" and node.aliases == ("Iron Curtain", "space race")
+    assert node.definite == {"Cold War", "Iron Curtain"} and tax.definite == {"cold war", "iron curtain"}
+    assert not tax.nodes["history/vikings"].definite and tax.resolve("iron curtain") == node.id
+    for broken in ("(the)", "(the)Cold War"):
+        path.write_text(f"history | past\n  Cold War | {broken}\n")
+        with pytest.raises(TaxonomyError, match=r"h.txt:2: '\(the\)' is written before a name, as in"):
+            Taxonomy.from_files([path])
+
+
+def test_shipped_names_that_need_the_are_marked(taxonomy: Taxonomy) -> None:
+    """Two helpers read every name and alias: "Canadian Rockies", "Large Hadron Collider", "Black Death"."""
+    for surface in ("Canadian Rockies", "Large Hadron Collider", "Black Death", "Crusades", "economy",
+                    "Premier League", "Mediterranean diet"):
+        assert surface.lower() in taxonomy.definite, surface
+    assert not {"jazz", "italian cuisine", "paris", "world war i"} & taxonomy.definite
+    # a written "the" that tells a common word apart stays: "in my twenties" is no mention of the 1920s
+    assert "the twenties" in taxonomy.surfaces() and "twenties" not in taxonomy.surfaces()

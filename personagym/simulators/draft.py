@@ -76,7 +76,9 @@ class Draft:
     ``speaker`` who says it, so that noise adds no "walking the dog rn" for
     someone without a dog.  ``definite`` holds the lowercased entity names
     that take "the" as a noun (`Taxonomy.definite`): `finish` adds it to
-    "about Cold War" but not to "a Cold War theme".
+    "about Cold War" but not to "a Cold War theme".  ``singular`` maps
+    lowercased plural names to their singular form (`Taxonomy.singular`),
+    which `finish` says after "a": "a salad theme", not "a salads theme".
     """
 
     segments: list[Segment] = field(default_factory=list)
@@ -87,6 +89,7 @@ class Draft:
     mood: int = 0  # 1 pleased (praise, a happy goodbye, a like), -1 displeased, 0 neither (a request)
     speaker: Mapping[str, object] | None = None  # the speaker's attributes, when known
     definite: frozenset[str] = frozenset()
+    singular: Mapping[str, str] = field(default_factory=dict)
 
     def plain(self, text: str, aside: bool = False) -> None:
         """Append plain words (``aside``: after the request proper, see `Segment`)."""
@@ -127,10 +130,19 @@ class Draft:
                 continue
             if space and t[0] == " ":
                 t = t.lstrip(" ")
+            the = False
+            if seg.kind == ENTITY and (self.definite or self.singular):
+                low = t.lower()
+                if low in self.singular or low in self.definite:
+                    words = _words_before(parts)
+                    if low in self.singular and _after_a(words):  # "a salad theme", not "a salads theme"
+                        t = self.singular[low].lower() if self.casual else self.singular[low]
+                        low = t.lower()
+                    the = low in self.definite and _takes_the(words) and not (
+                        k + 1 < len(segments) and segments[k + 1].text[:1] == "-")  # "Cold War-themed"
             if seg.kind != PLAIN and after_plain and space:
                 pos += _agree_article(parts, t)
-            if seg.kind == ENTITY and self.definite and t.lower() in self.definite and _takes_the(parts) \
-                    and not (k + 1 < len(segments) and segments[k + 1].text[:1] == "-"):  # "Cold War-themed"
+            if the:
                 parts.append("the ")
                 pos += 4
             after_plain = seg.kind == PLAIN
@@ -190,23 +202,37 @@ _DETERMINERS = frozenset(
      "every", "each", "another", "whose", "which", "what"})  # fmt: skip
 
 
-def _takes_the(parts: list[str]) -> bool:
-    """Whether an entity that takes "the" as a noun gets it after the words in `parts`.
-
-    Not after a determiner ("a Cold War theme", "no Cold War, please") nor
-    after "a" and one more word ("a massive Cold War nerd"); elsewhere it
-    stands as a noun: at the start, after punctuation, a verb or a
-    preposition ("about the Cold War").
-    """
+def _words_before(parts: list[str]) -> list[str] | None:
+    """The last two words of `parts`, lowercased: [] at the start or after punctuation ("Honestly? ..."), None
+    when what follows is glued to a word ("non-")."""
     if not parts:
-        return True
+        return []
     tail = parts[-1] if len(parts) == 1 or len(parts[-1]) > 24 else parts[-2] + parts[-1]
     if tail[-1:] not in " \t\n":
-        return False  # glued to the word before ("non-Cold War"): not a noun of its own
+        return None
     words = tail.lower().split()[-2:]
-    if not words or not words[-1][-1:].isalpha():
-        return True  # the start of the utterance, or after punctuation ("Honestly? The Cold War.")
-    return words[-1] not in _DETERMINERS and not (len(words) == 2 and words[0] in ("a", "an"))
+    return words if words and words[-1][-1:].isalpha() else []
+
+
+def _after_a(words: list[str] | None) -> bool:
+    """Whether an entity after `words` follows "a" or "a" and one word: a modifier ("a Cold War theme",
+    "a massive Cold War nerd")."""
+    if not words:
+        return False
+    return words[-1] in ("a", "an") or (len(words) == 2 and words[0] in ("a", "an"))
+
+
+def _takes_the(words: list[str] | None) -> bool:
+    """Whether an entity that takes "the" as a noun gets it after `words` (see `_words_before`).
+
+    Not after a determiner ("a Cold War theme", "no Cold War, please") nor
+    after "a" and one more word ("a massive Cold War nerd"), nor glued to a
+    word; elsewhere it stands as a noun: at the start, after punctuation, a
+    verb or a preposition ("about the Cold War").
+    """
+    if words is None:
+        return False
+    return not words or (words[-1] not in _DETERMINERS and not _after_a(words))
 
 
 def capitalized(text: str) -> str:

@@ -284,7 +284,7 @@ class TemplateRenderer:
                speaker: Mapping[str, object] | None = None) -> Draft:
         """The draft of one intent; `opens` is the session a request opens (None: mid-session), for its greeting;
         `speaker` the user's attributes (None: unknown), so that nothing said presupposes what they lack."""
-        draft = Draft(speaker=speaker, definite=self.taxonomy.definite)
+        draft = Draft(speaker=speaker, definite=self.taxonomy.definite, singular=self.taxonomy.singular)
         kind = intent.kind
         tax = self.taxonomy
         bank = self.bank

@@ -89,6 +89,19 @@ class TaxonomyNode:
         return capitalized(self.name)
 
 
+def _singular_alias(node: TaxonomyNode) -> str | None:
+    """The alias of a plural-named node that is its name in the singular ("sports cars": "sports car")."""
+    name = node.name
+    if node.group or not name.endswith("s") or name.endswith("ss"):
+        return None
+    forms = {name[:-1].lower()}
+    if name.endswith("es"):
+        forms.add(name[:-2].lower())
+    if name.endswith("ies"):
+        forms.add(name[:-3].lower() + "y")
+    return next((a for a in node.aliases if a.lower() in forms), None)
+
+
 def _without_the(surface: str, definite: set[str], where: str) -> str:
     """`surface` without a leading "(the)", which adds it to `definite`."""
     if not surface.startswith("(the)"):
@@ -159,6 +172,8 @@ class Taxonomy:
         self.tags: dict[str, frozenset[str]] = {n.id: n.tags for n in nodes}
         #: Lowercased names and aliases that take "the" as a noun ("cold war"): see `Draft.finish`.
         self.definite: frozenset[str] = frozenset(s.lower() for n in nodes for s in n.definite)
+        #: Lowercased plural names -> the singular alias the node has ("salads" -> "salad"): see `Draft.finish`.
+        self.singular: dict[str, str] = {n.name.lower(): s for n in nodes if (s := _singular_alias(n))}
         self._name_index: dict[str, str] = {}
         for n in nodes:
             for surface in (n.name, *n.aliases):

@@ -53,8 +53,9 @@ def test_the_article_before_a_topic_agrees_with_it(renderer: TemplateRenderer, t
             intent = Intent(kind="task_request", domain=domain, topic=vowel, polarity=1, slots={})
             text, pkis = renderer.render(intent, d).finish()
             assert not re.search(r"\ba energy\b", text, re.IGNORECASE), text
-            assert text[pkis[0].start:pkis[0].end].lower() == "energy drinks"  # "Energy drinks" starting a sentence
-            seen += " an energy drinks" in text
+            # "Energy drinks" starting a sentence; "an energy drink theme" after "a" (see test_draft)
+            assert text[pkis[0].start:pkis[0].end].lower() in ("energy drinks", "energy drink")
+            seen += " an energy drink" in text
     assert seen > 10
 
 

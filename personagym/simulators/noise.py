@@ -204,6 +204,11 @@ def _lexicon_tables(lex: dict) -> _LexiconTables:
     return cached
 
 
+def _says(draft: Draft, attribute: str, value: str) -> bool:
+    """Whether the speaker of `draft` is known to have `attribute` = `value`."""
+    return draft.speaker is not None and draft.speaker.get(attribute) == value
+
+
 class NoiseModel:
     """Applies the configured noise to drafts; see the module docstring."""
 
@@ -343,6 +348,9 @@ class NoiseModel:
         return changed
 
     def _typo(self, draft: Draft, d: Draws) -> bool:
+        """A slip of the finger in a plain word; none from a careful typist (`typing_style`)."""
+        if _says(draft, "typing_style", "careful"):
+            return False
         words = [(s, m) for s in self._plains(draft) for m in _WORD.finditer(s.text)
                  if len(m.group(0)) >= 4]
         if not words:
@@ -370,6 +378,9 @@ class NoiseModel:
         return True
 
     def _word_segmentation(self, draft: Draft, d: Draws) -> bool:
+        """A word split in two or a letter doubled; none from a careful typist."""
+        if _says(draft, "typing_style", "careful"):
+            return False
         words = [(s, m) for s in self._plains(draft) for m in _WORD.finditer(s.text)
                  if len(m.group(0)) >= 6]
         if not words:
@@ -382,14 +393,16 @@ class NoiseModel:
         return True
 
     def _punctuation(self, draft: Draft, d: Draws) -> bool:
+        """Drop the final stop, or end with an emoji (not from a user who wants none: `emoji_use` never)."""
         last = draft.segments[-1] if draft.segments else None
         changed = False
         if last is not None and last.kind == PLAIN and last.text.rstrip()[-1:] in (".", "!"):
             last.text = last.text.rstrip()[:-1]
             changed = True
-        if d.random() < 0.3 or not changed:
+        if (d.random() < 0.3 or not changed) and not _says(draft, "emoji_use", "never"):
             draft.plain(" " + d.choice(self._emoji[draft.mood]), aside=True)
-        return True
+            changed = True
+        return changed
 
     def _synonym_rewrite(self, draft: Draft, d: Draws) -> bool:
         changed = False

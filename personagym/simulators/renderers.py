@@ -29,6 +29,9 @@ TEMPLATES_PATH = Path(__file__).parent / "data" / "templates.json"
 SLOTS = ("time", "budget", "location", "quantity", "audience", "format", "length")
 LEVEL_INTENSITY = {"high": 0.85, "medium": 0.55, "low": 0.3}
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+#: A goodbye whose last sentence takes leave ("Bye.", "See you next time!"): nothing more is said after it.
+_SIGNS_OFF = re.compile(r"\b(?:bye|see (?:you|ya)|later|laters|take care|cheers|have a (?:good|great) \w+|chat soon|"
+                        r"till next time|signing off|i'm out|i'm leaving)\b[^.!?]*[.!?]*$")
 # A phrase about the speaker ("I live alone", "my knees ..."), not an instruction ("keep the tone neutral").
 _ABOUT_ME = re.compile(r"(?:I|I'm|I've|I'd|I'll|my|we|we're|we've|our)\b", re.IGNORECASE)
 #: Style attributes -> the request slot that states the same thing: a request that attaches the
@@ -186,6 +189,36 @@ class TemplateBank:
         self.openers = (tuple(openers["any_turn"]), (*openers["any_turn"], *openers["greeting"]),
                         (*openers["any_turn"], *openers["greeting"], *openers["returning"]))
         self.closers = tuple(raw["closers"])
+        #: openers said only before a question ("Question for you:"), and openers and closers only a casual
+        #: user says ("Yo!", "Cheers, mate.")
+        self.question_only = frozenset(openers.get("question_only", ()))
+        self.casual_only = frozenset(raw.get("casual_only", ()))
+        for name, listed, pool in (("openers.question_only", self.question_only, self.openers[2]),
+                                   ("casual_only", self.casual_only, (*self.openers[2], *self.closers))):
+            stray = sorted(listed - set(pool))
+            if stray:
+                raise ValueError(f"templates: {name} names {stray[0]!r}, which is no opener or closer")
+        self._said_by: dict[tuple, tuple[str, ...]] = {}
+
+    def opener_pool(self, opens: int | None, question: bool, casual: bool) -> tuple[str, ...]:
+        """The openers of a request that opens session `opens` (None: mid-session), a question or not, by a
+        casual user or not."""
+        which = 0 if opens is None else 1 + (opens > 0)
+        key = ("opener", which, question, casual)
+        pool = self._said_by.get(key)
+        if pool is None:
+            pool = self._said_by[key] = tuple(
+                o for o in self.openers[which]
+                if (question or o not in self.question_only) and (casual or o not in self.casual_only))
+        return pool
+
+    def closer_pool(self, casual: bool) -> tuple[str, ...]:
+        """The closers a casual user, or another, says."""
+        key = ("closer", casual)
+        pool = self._said_by.get(key)
+        if pool is None:
+            pool = self._said_by[key] = tuple(c for c in self.closers if casual or c not in self.casual_only)
+        return pool
 
     def fitting_slot_values(self, words: tuple[int, int] | None, layout: str | None,
                             attributes: Mapping[str, object] | None = None) -> dict[str, tuple[str, ...]]:
@@ -294,8 +327,8 @@ class TemplateRenderer:
         if kind in ("feedback", "goodbye") or (kind == "preference_disclosure" and intent.topic):
             draft.mood = intent.polarity or 1
         if kind == "task_request":
-            if d.random() < self.opener_rate:
-                draft.plain(d.choice(bank.openers[0 if opens is None else 1 + (opens > 0)]) + " ")
+            opener = d.random() < self.opener_rate
+            casual = speaker is None or speaker.get("formality_level") in (None, "very_casual", "casual")
             pki = (self.interest_pki(intent.topic, 1, None, explicit=False)  # type: ignore[arg-type]
                    if intent.polarity == 1 else None)
             domain = bank.domains[intent.domain]  # type: ignore[index]
@@ -308,6 +341,9 @@ class TemplateRenderer:
             shape = domain.shapes.get(template)
             if shape is not None and slots:
                 slots = shape.details(slots, bank.length_words, bank.format_layout)
+            if opener:  # "Question for you:" before a question only
+                question = any("?" in literal for literal, _ in template)
+                draft.plain(d.choice(bank.opener_pool(opens, question, casual)) + " ")
             self._fill(draft, template, {"topic": (topic_name, pki)}, slots)
             if intent.attribute and intent.value:
                 request_end = len(draft.segments)
@@ -316,7 +352,7 @@ class TemplateRenderer:
                 for seg in draft.segments[request_end:]:
                     seg.aside = True
             if d.random() < self.closer_rate:
-                draft.plain(" " + d.choice(bank.closers), aside=True)
+                draft.plain(" " + d.choice(bank.closer_pool(casual)), aside=True)
         elif kind == "preference_disclosure" or kind == "clarification_answer":
             if intent.topic:
                 pki = self.interest_pki(intent.topic, intent.polarity or 1, intent.level, True)
@@ -367,7 +403,7 @@ class TemplateRenderer:
             self._fill(draft, goodbye, {})
             if d.random() < 0.5:
                 suffix = d.choice(bank.goodbye_suffixes[mood])
-                if not _repeats(suffix, said):
+                if not _repeats(suffix, said) and not _SIGNS_OFF.search(said):  # nothing after "Bye."
                     draft.plain(" " + suffix, aside=True)
         return draft
 

@@ -82,7 +82,7 @@ class _Memory:
     awaiting: str | None = "anything"
     slip: tuple[str, str, int] | None = None  # (meant, said, polarity) of a slip the user may correct
     let_down: bool = False  # the last answer lowered the user's satisfaction: no happy goodbye right after it
-    said: str = ""  # the clean text of the user's last message
+    said: set[str] = field(default_factory=set)  # the clean text of every message the user has sent
     #: sayable facts a life event made true since the last session: the next request may tell them
     news: list[tuple[str, str]] = field(default_factory=list)
 
@@ -447,12 +447,12 @@ class UserSimulator:
         d = self.draws
         draft = self.renderer.render(intent, d, opens, self.state.attributes)
         clean, _ = draft.finish()
-        for _ in range(3):  # never the very words of the last message ("Nice one." twice running reads as a bot)
-            if clean != self._memory.said:
+        for _ in range(6):  # not the very words of an earlier message ("Nice one." twice reads as a bot)
+            if clean not in self._memory.said:
                 break
             draft = self.renderer.render(intent, d, opens, self.state.attributes)
             clean, _ = draft.finish()
-        self._memory.said = clean
+        self._memory.said.add(clean)
         if intent.slots:  # keep the details the chosen template states: the intent records what was asked
             said = {s.slot for s in draft.segments if s.kind == SLOT}
             if len(said) < len(intent.slots):

@@ -479,3 +479,25 @@ def test_vague_for_names_values_of_its_attribute(schema: PersonaSchema) -> None:
     spec["vague_for"] = ["standrd"]
     with pytest.raises(SchemaError, match="attribute 'length_pref': vague_for names unknown value 'standrd'"):
         PersonaSchema(raw, schema.taxonomy)
+
+
+def test_surface_noise_fits_how_the_speaker_types(schema: PersonaSchema, renderer: TemplateRenderer, taxonomy) -> None:
+    """No typos from a careful typist ("Try agin?": 87 audited), no emoji from a user who wants none (60)."""
+    strategies = {"surface": {name: 0 for name in DEFAULT_STRATEGIES["surface"]}}
+    strategies["surface"].update(typo=1, word_segmentation=1, punctuation=1)
+    model = _model(schema, renderer, rate=1.0, layer_weights={"surface": 1, "incomplete": 0, "ambiguity": 0},
+                   strategies=strategies)
+    emoji = tuple({e for pool in model.lex["emoji"].values() for e in pool})
+    d = Draws(np.random.default_rng(11))
+    applied: dict[str, Counter] = {}
+    careful = {"typing_style": "careful", "emoji_use": "never"}
+    sloppy = {"typing_style": "sloppy", "emoji_use": "often"}
+    for speaker in (careful, sloppy):
+        counts = applied[speaker["typing_style"]] = Counter()
+        for _ in range(400):
+            draft = renderer.render(_request(taxonomy, d), d, speaker=speaker)
+            _, names = model.apply(draft, d)
+            counts.update(names)
+            counts["emoji"] += any(e in draft.finish()[0] for e in emoji)
+    assert applied["careful"]["typo"] == applied["careful"]["word_segmentation"] == applied["careful"]["emoji"] == 0
+    assert applied["sloppy"]["typo"] > 300 and applied["sloppy"]["emoji"] > 50

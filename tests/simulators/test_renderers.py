@@ -347,3 +347,48 @@ def test_a_user_who_wants_no_citations_asks_for_no_sources(renderer: TemplateRen
     assert len(sources) == 2
     assert sources.isdisjoint(research.fitting(None, {"citation_pref": "none"}))
     assert sources <= set(research.fitting(None, {"citation_pref": "required"}))
+
+
+def test_openers_and_closers_fit_the_request_and_the_speaker(schema: PersonaSchema, taxonomy) -> None:
+    """"Question for you: I could use some advice about goats." (76 of 199 audited), "Cheers, mate." from a
+    professional (48 formal users), "You are a lifesaver." before any answer (72)."""
+    renderer = TemplateRenderer(schema, opener_rate=1.0, closer_rate=1.0)
+    bank = renderer.bank
+    assert {"Question for you:", "Okay, question:"} <= bank.question_only and "Yo!" in bank.casual_only
+    assert not {"You are a lifesaver.", "Thanks, you're the best."} & set(bank.closers)
+    d = Draws(np.random.default_rng(4))
+    topic = taxonomy.resolve("jazz")
+    casual_said = 0
+    for formality in ("highly_formal", "professional", "very_casual"):
+        speaker = {"formality_level": formality}
+        for domain in bank.domains:
+            for opens in (None, 0, 1):
+                for _ in range(12):
+                    intent = Intent(kind="task_request", domain=domain, topic=topic, polarity=1, slots={})
+                    text = renderer.render(intent, d, opens=opens, speaker=speaker).finish()[0]
+                    said = {o for o in bank.openers[2] if text.startswith(o + " ")}
+                    said |= {c for c in bank.closers if text.endswith(" " + c)}
+                    if said & bank.question_only:
+                        assert "?" in text, text
+                    if formality != "very_casual":
+                        assert not said & bank.casual_only, text
+                    casual_said += bool(said & bank.casual_only)
+    assert casual_said > 20
+    raw = copy.deepcopy(bank.raw)
+    raw["casual_only"] = ["Yo!", "Sup."]
+    with pytest.raises(ValueError, match="templates: casual_only names 'Sup.', which is no opener or closer"):
+        TemplateBank(raw, taxonomy)
+
+
+def test_nothing_is_said_after_bye(renderer: TemplateRenderer) -> None:
+    """"Let's drop it. Bye. Not helpful, sorry." (54 of 2,168 audited goodbyes went on after taking leave)."""
+    farewell = re.compile(r"\b(?:bye|see you|see ya|take care|catch you later|talk later|i'm out)\b", re.IGNORECASE)
+    d = Draws(np.random.default_rng(8))
+    suffixed = 0
+    for polarity in (1, -1):
+        for _ in range(600):
+            text = renderer.render(Intent(kind="goodbye", polarity=polarity), d).finish()[0]
+            sentences = re.split(r"(?<=[.!?])\s+", text)
+            assert not any(farewell.search(s) for s in sentences[:-1]), text
+            suffixed += len(sentences) > 2
+    assert suffixed > 200

@@ -143,6 +143,7 @@ def taxonomy_stats(as_json: Annotated[bool, typer.Option("--json", help="Print J
     table = Table(title="Interest taxonomy", show_header=False)
     for key in ("nodes", "top_level_count", "aliases", "tagged_nodes", "grouping_nodes", "definite_surfaces"):
         table.add_row(key.replace("_", " "), str(stats[key]))
+    table.add_row("kinds (nodes)", ", ".join(f"{k} {n}" for k, n in stats["kinds"].items()))  # type: ignore[union-attr]
     table.add_row("depth histogram", json.dumps(stats["depth_histogram"]))
     table.add_row("leaf depths", json.dumps(stats["leaf_depth_histogram"]))
     table.add_row("top level", ", ".join(stats["top_level"]))  # type: ignore[arg-type]

@@ -23,7 +23,7 @@ from personagym.simulators.draft import Draft, fix_pronoun
 from personagym.simulators.needs import Presuppositions
 from personagym.simulators.persona import PersonaSchema
 from personagym.simulators.preferences import wanted_shape
-from personagym.simulators.taxonomy import Taxonomy
+from personagym.simulators.taxonomy import KINDS, Taxonomy
 
 TEMPLATES_PATH = Path(__file__).parent / "data" / "templates.json"
 SLOTS = ("time", "budget", "location", "quantity", "audience", "format", "length")
@@ -93,14 +93,18 @@ class TaskDomain:
     (`not_for` lists the categories a template does not fit), "My partner
     finds {topic} boring" needs a partner (`needs`, see `Presuppositions`),
     and "Lay out a to-do list" is no request from a user who wants prose
-    (`shapes`, see `Shape`).
+    (`shapes`, see `Shape`).  A domain's topics are of the kinds its
+    templates fit (`topic_kinds`: a career is in a field, not in the Higgs
+    boson; None: any node).
     """
 
     def __init__(self, name: str, categories: tuple[str, ...], texts: tuple[str, ...],
                  not_for: Mapping[str, frozenset[str]] | None = None, needs: Presuppositions | None = None,
-                 unrelated_facts: frozenset[str] = frozenset(), shapes: Mapping[str, Shape] | None = None) -> None:
+                 unrelated_facts: frozenset[str] = frozenset(), shapes: Mapping[str, Shape] | None = None,
+                 topic_kinds: frozenset[str] | None = None) -> None:
         self.name = name
         self.categories = categories
+        self.topic_kinds = topic_kinds
         self.texts = texts
         self.templates: tuple[Parsed, ...] = tuple(parse_template(t) for t in texts)
         self.not_for = dict(not_for or {})
@@ -436,7 +440,27 @@ def _task_domain(name: str, spec: Mapping, taxonomy: Taxonomy) -> TaskDomain:
     shapes = {text: _shape(f"templates: task_requests.{name}.shapes[{text!r}]", shape)
               for text, shape in spec.get("shapes", {}).items()}
     return TaskDomain(name, categories, texts, not_for, Presuppositions(spec.get("needs", {})),
-                      frozenset(spec.get("unrelated_facts", ())), shapes)
+                      frozenset(spec.get("unrelated_facts", ())), shapes, _topic_kinds(name, spec, taxonomy))
+
+
+def _topic_kinds(name: str, spec: Mapping, taxonomy: Taxonomy) -> frozenset[str] | None:
+    """The kinds of topic a domain's templates fit (`spec["kinds"]`), each of its categories holding some;
+    None (any node) when the domain or the taxonomy names no kinds."""
+    listed = spec.get("kinds")
+    if listed is None:
+        return None
+    wrong = [k for k in listed if k not in KINDS]
+    if wrong or not listed:
+        raise ValueError(f"templates: task_requests.{name}.kinds: expected a non-empty list of {', '.join(KINDS)}, "
+                         f"got {listed!r}")
+    if not any(taxonomy.kinds.values()):
+        return None  # a taxonomy without kinds data: every node is a topic
+    kinds = frozenset(listed)
+    for category in spec["categories"]:
+        if not taxonomy._subtree(taxonomy.resolve_path(category), frozenset(), kinds)[1]:
+            raise ValueError(f"templates: task_requests.{name}.kinds: {category!r} holds no topic of the kinds "
+                             f"{sorted(kinds)}")
+    return kinds
 
 
 def _shape(where: str, spec: object) -> Shape:

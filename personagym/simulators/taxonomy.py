@@ -14,7 +14,10 @@ an interest or a topic and a vague mention says "certain cuisines".  A name
 or alias written ``(the) Cold War`` takes "the" where it stands as a noun
 ("a documentary about the Cold War") but not as a modifier ("a Cold War
 theme"): its text is "Cold War", and `Draft.finish` adds the article where
-the words meet.
+the words meet.  ``kinds.json`` says what kind of thing each subtree holds
+(a field, a food, a place, a person, ...; `KINDS`): a request template that
+says "a career in {topic}" takes fields, not particles, so each task domain
+draws its topics from the kinds it takes.
 
 Hot-path queries (distance, anchor sampling, near-node sampling) run on plain
 Python arrays built at load time; the graph is there for users and analysis.
@@ -22,6 +25,7 @@ Python arrays built at load time; the graph is there for users and analysis.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from bisect import bisect_right
@@ -54,6 +58,12 @@ TAGS = frozenset(
 )  # fmt: skip
 
 _SLUG_RE = re.compile(r"[^a-z0-9]+")
+
+#: What a node can be, for the requests it can be the topic of (see `Taxonomy.kind`).
+KINDS = ("activity", "food_drink", "product", "place", "person", "work", "genre", "field", "concept", "event",
+         "issue", "practice", "organization", "creature", "belief")
+#: The file beside the taxonomy files that gives subtrees their kind (node id -> kind, inherited downwards).
+KINDS_FILE = "kinds.json"
 
 
 class TaxonomyError(ValueError):
@@ -156,7 +166,7 @@ def _parse_line(line: str, where: str) -> tuple[int, str, tuple[str, ...], froze
 class Taxonomy:
     """A tree of interest nodes with names, aliases and constraint tags."""
 
-    def __init__(self, nodes: list[TaxonomyNode]) -> None:
+    def __init__(self, nodes: list[TaxonomyNode], kinds: Mapping[str, str] | None = None) -> None:
         self.nodes: dict[str, TaxonomyNode] = {n.id: n for n in nodes}
         self.ids: list[str] = [n.id for n in nodes]
         self.index: dict[str, int] = {nid: i for i, nid in enumerate(self.ids)}
@@ -178,16 +188,39 @@ class Taxonomy:
         for n in nodes:
             for surface in (n.name, *n.aliases):
                 self._name_index.setdefault(surface.lower(), n.id)
-        self._subtree_cache: dict[tuple[str, frozenset[str]], tuple[list[list[str]], list[str]]] = {}
+        #: Node id -> its kind (one of `KINDS`, its own or its nearest ancestor's), None without kinds data.
+        self.kinds: dict[str, str | None] = self._inherit_kinds(kinds or {})
+        self._subtree_cache: dict[tuple, tuple[list[list[str]], list[str]]] = {}
         self._near_cache: dict[tuple[str, float, int, bool], tuple[list[str], list[float]]] = {}
         self._depth_weights: dict[tuple[int, float], list[float]] = {}
         self._anchor_samplers: dict[tuple[str | None, float, float], AnchorSampler] = {}
         self._graph: nx.DiGraph | None = None
 
+    def _inherit_kinds(self, kinds: Mapping[str, str]) -> dict[str, str | None]:
+        unknown = [n for n in kinds if n not in self.nodes]
+        if unknown:
+            raise TaxonomyError(f"{KINDS_FILE}: no taxonomy node {unknown[0]!r}"
+                                f"{did_you_mean(unknown[0], self.ids)}")
+        wrong = [(n, k) for n, k in kinds.items() if k not in KINDS]
+        if wrong:
+            raise TaxonomyError(f"{KINDS_FILE}: {wrong[0][0]!r} has the kind {wrong[0][1]!r}; "
+                                f"expected one of {', '.join(KINDS)}")
+        out: dict[str, str | None] = {}
+        for node_id in self.ids:  # parents come before their children
+            out[node_id] = kinds.get(node_id) or out.get(self.nodes[node_id].parent)
+        return out
+
+    def kind(self, node_id: str) -> str | None:
+        """What the node is ("field", "food_drink", "place", ...; see `KINDS`), None without kinds data."""
+        if node_id not in self.nodes:
+            raise self._unknown(node_id)
+        return self.kinds[node_id]
+
     # -- loading ---------------------------------------------------------------------------
     @classmethod
-    def from_files(cls, paths: list[Path]) -> Taxonomy:
-        """Parse taxonomy text files (each holding one or more top-level trees)."""
+    def from_files(cls, paths: list[Path], kinds: Mapping[str, str] | None = None) -> Taxonomy:
+        """Parse taxonomy text files (each holding one or more top-level trees); `kinds` maps node ids to
+        their kind (inherited by their descendants)."""
         nodes: list[TaxonomyNode] = []
         seen: set[str] = set()
         for path in paths:
@@ -219,7 +252,7 @@ class Taxonomy:
                 stack.append(node)
         if not nodes:
             raise TaxonomyError(f"no taxonomy nodes found in {[str(p) for p in paths]}")
-        return cls(nodes)
+        return cls(nodes, kinds)
 
     # -- structure -------------------------------------------------------------------------
     @property
@@ -344,14 +377,18 @@ class Taxonomy:
         return dict(self._name_index)
 
     # -- sampling --------------------------------------------------------------------------
-    def _subtree(self, under: str | None, exclude_tags: frozenset[str]) -> tuple[list[list[str]], list[str]]:
-        """The nodes below `under` (all nodes for None) without `exclude_tags` or grouping nodes, by depth and flat."""
-        key = (under or ROOT, exclude_tags)
+    def _subtree(self, under: str | None, exclude_tags: frozenset[str],
+                 kinds: frozenset[str] | None = None) -> tuple[list[list[str]], list[str]]:
+        """The nodes below `under` (all nodes for None) without `exclude_tags` or grouping nodes, and of one of
+        `kinds` (None: any), by depth and flat."""
+        key = (under or ROOT, exclude_tags, kinds)
         cached = self._subtree_cache.get(key)
         if cached is None:
             pool = [n for n in (self.descendants(under) if under else self.ids) if not self.nodes[n].group]
             if exclude_tags:
                 pool = [n for n in pool if not (self.nodes[n].tags & exclude_tags)]
+            if kinds is not None:
+                pool = [n for n in pool if self.kinds[n] in kinds]
             base = self.nodes[under].depth if under else 0
             by_depth: dict[int, list[str]] = {}
             for n in pool:
@@ -371,15 +408,15 @@ class Taxonomy:
         return cum
 
     def anchor_sampler(self, under: str | None = None, *, stratified: float = 0.5,
-                       specificity: float = 0.5) -> AnchorSampler:
+                       specificity: float = 0.5, kinds: frozenset[str] | None = None) -> AnchorSampler:
         """The (cached) sampler `sample_anchor` uses for these arguments; for hot loops."""
-        key = (under, stratified, specificity)
+        key = (under, stratified, specificity, kinds)
         sampler = self._anchor_samplers.get(key)
         if sampler is None:
             for knob, value in (("stratified", stratified), ("specificity", specificity)):
                 if not 0.0 <= value <= 1.0:
                     raise ValueError(f"{knob} must be in [0, 1], got {value}")
-            sampler = self._anchor_samplers[key] = AnchorSampler(self, under, stratified, specificity)
+            sampler = self._anchor_samplers[key] = AnchorSampler(self, under, stratified, specificity, kinds)
         return sampler
 
     def sample_anchor(
@@ -390,6 +427,7 @@ class Taxonomy:
         stratified: float = 0.5,
         specificity: float = 0.5,
         exclude_tags: frozenset[str] | set[str] = frozenset(),
+        kinds: frozenset[str] | None = None,
     ) -> str | None:
         """Sample one anchor node (CSP anchor-path sampling).
 
@@ -398,11 +436,12 @@ class Taxonomy:
         first, with weights that tilt from shallow (``specificity=0``) through
         uniform over depths (0.5) to deep (1), and then a node at that depth.
         Grouping nodes, and nodes carrying any of ``exclude_tags``, are never drawn (the draw is
-        repeated; after 8 misses it is made from the filtered subtree).  Returns
-        None if nothing is left to draw from.
+        repeated; after 8 misses it is made from the filtered subtree).  With
+        `kinds`, only nodes of those kinds are drawn (a career request's topic
+        is a field).  Returns None if nothing is left to draw from.
         """
         d = draws if isinstance(draws, Draws) else Draws(draws, block=64)
-        sampler = self.anchor_sampler(under, stratified=stratified, specificity=specificity)
+        sampler = self.anchor_sampler(under, stratified=stratified, specificity=specificity, kinds=kinds)
         return sampler(d, exclude_tags)
 
     def _near_candidates(self, node_id: str, decay: float, max_distance: int,
@@ -463,6 +502,7 @@ class Taxonomy:
             "tagged_nodes": sum(1 for n in self.nodes.values() if n.tags),
             "grouping_nodes": sum(1 for n in self.nodes.values() if n.group),
             "definite_surfaces": len(self.definite),
+            "kinds": dict(Counter(k for n, k in self.kinds.items() if k and not self.nodes[n].group).most_common()),
         }
 
 
@@ -474,12 +514,14 @@ class AnchorSampler:
     and look-ups.  Get one from `Taxonomy.anchor_sampler`, which caches them.
     """
 
-    __slots__ = ("_cum", "_filtered", "_levels", "_pool", "_specificity", "_stratified", "_tags", "_taxonomy",
-                 "_under")
+    __slots__ = ("_cum", "_filtered", "_kinds", "_levels", "_pool", "_specificity", "_stratified", "_tags",
+                 "_taxonomy", "_under")
 
-    def __init__(self, taxonomy: Taxonomy, under: str | None, stratified: float, specificity: float) -> None:
+    def __init__(self, taxonomy: Taxonomy, under: str | None, stratified: float, specificity: float,
+                 kinds: frozenset[str] | None = None) -> None:
         self._taxonomy = taxonomy
         self._under = under
+        self._kinds = kinds
         self._stratified = stratified
         self._specificity = specificity
         self._tags = taxonomy.tags
@@ -487,7 +529,7 @@ class AnchorSampler:
         self._filtered: dict[frozenset[str], tuple[list[list[str]], list[str], list[float]]] = {}
 
     def _tables(self, exclude_tags: frozenset[str]) -> tuple[list[list[str]], list[str], list[float]]:
-        levels, pool = self._taxonomy._subtree(self._under, exclude_tags)
+        levels, pool = self._taxonomy._subtree(self._under, exclude_tags, self._kinds)
         return levels, pool, self._taxonomy._level_weights(len(levels), self._specificity)
 
     def __call__(self, d: Draws, exclude_tags: frozenset[str] | set[str] = frozenset()) -> str | None:
@@ -526,4 +568,6 @@ def load_taxonomy(data_dir: Path | None = None) -> Taxonomy:
     files = sorted(directory.glob("*.txt"))
     if not files:
         raise TaxonomyError(f"no taxonomy files (*.txt) in {directory}")
-    return Taxonomy.from_files(files)
+    kinds_file = directory / KINDS_FILE
+    kinds = json.loads(kinds_file.read_text(encoding="utf-8"))["nodes"] if kinds_file.exists() else None
+    return Taxonomy.from_files(files, kinds)

@@ -397,10 +397,12 @@ class UserSimulator:
         domain_name = hint if hint and d.random() < cfg.domain_hint_rate else d.choice(bank.domain_names)
         domain = bank.domains[domain_name]
         liked = self._liked.get(domain_name)
+        kinds = domain.topic_kinds
         if liked is None:
-            categories = domain.categories
+            categories, kind = domain.categories, tax.kinds
             liked = self._liked[domain_name] = [
-                n for n in self._likes if tax.paths[n][0] in categories]
+                n for n in self._likes if tax.paths[n][0] in categories and (kinds is None or kind[n] in kinds)
+                and tax.nodes[n].depth > 1]  # a whole category is no topic ("my pets & animals setup")
         topic, polarity = None, None
         if liked and d.random() < cfg.interest_topic_rate:
             topic, polarity = d.choice(liked), 1
@@ -408,7 +410,7 @@ class UserSimulator:
             paths, disliked = tax.paths, self._dislikes
             forbidden = frozenset(self.state.forbidden_tags)
             for _ in range(4):
-                topic = tax.sample_anchor(d, under=d.choice(domain.categories), exclude_tags=forbidden)
+                topic = tax.sample_anchor(d, under=d.choice(domain.categories), exclude_tags=forbidden, kinds=kinds)
                 if topic and disliked.isdisjoint(paths[topic]):  # not under a disliked node
                     break
         slots = {}

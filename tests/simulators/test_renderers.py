@@ -392,3 +392,33 @@ def test_nothing_is_said_after_bye(renderer: TemplateRenderer) -> None:
             assert not any(farewell.search(s) for s in sentences[:-1]), text
             suffixed += len(sentences) > 2
     assert suffixed > 200
+
+
+def test_a_domain_draws_its_topics_from_the_kinds_its_templates_fit(schema: PersonaSchema, taxonomy) -> None:
+    """"Is a degree necessary to work in Charles Darwin?", "a job in the Higgs boson", "shopping for backend
+    development" (at least 543 of 4,813 audited requests): a career request's topic is a field, a shopping
+    request's something to buy or do, and no request is about a whole category ("my pets & animals setup")."""
+    from personagym.simulators.noise import NoiseConfig
+    from personagym.simulators.simulate import simulate_turns
+
+    bank = TemplateRenderer(schema).bank
+    assert bank.domains["career"].topic_kinds == {"field"} and bank.domains["writing"].topic_kinds is None
+    seen: Counter = Counter()
+    for _, turn in simulate_turns(6000, 5, noise=NoiseConfig(rate=0.0)):
+        intent = turn.intent
+        if intent.kind != "task_request" or intent.topic is None:
+            continue
+        kinds = bank.domains[intent.domain].topic_kinds
+        assert kinds is None or taxonomy.kind(intent.topic) in kinds, (intent.domain, intent.topic)
+        assert taxonomy.nodes[intent.topic].depth > 1, turn.clean_text
+        seen[intent.domain] += 1
+    assert seen["career"] > 100 and seen["shopping"] > 100
+    raw = copy.deepcopy(bank.raw)
+    raw["task_requests"]["career"]["kinds"] = ["field", "job"]
+    with pytest.raises(ValueError, match=r"task_requests.career.kinds: expected a non-empty list of activity, .*"
+                                         r"got \['field', 'job'\]"):
+        TemplateBank(raw, taxonomy)
+    raw["task_requests"]["career"]["kinds"] = ["food_drink"]
+    with pytest.raises(ValueError, match=r"task_requests.career.kinds: 'Careers & Work' holds no topic of the kinds "
+                                         r"\['food_drink'\]"):
+        TemplateBank(raw, taxonomy)

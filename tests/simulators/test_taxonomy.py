@@ -213,3 +213,28 @@ def test_shipped_names_that_need_the_are_marked(taxonomy: Taxonomy) -> None:
     assert not {"jazz", "italian cuisine", "paris", "world war i"} & taxonomy.definite
     # a written "the" that tells a common word apart stays: "in my twenties" is no mention of the 1920s
     assert "the twenties" in taxonomy.surfaces() and "twenties" not in taxonomy.surfaces()
+
+
+def test_kinds_are_inherited_and_checked(tmp_path: Path) -> None:
+    path = tmp_path / "s.txt"
+    path.write_text("science | sciences\n  physics\n    Higgs boson\n  famous scientists\n    Marie Curie\n")
+    tax = Taxonomy.from_files([path], {"science": "field", "science/physics/higgs_boson": "concept",
+                                       "science/famous_scientists": "person"})
+    assert [tax.kind(n) for n in tax.ids] == ["field", "field", "concept", "person", "person"]
+    assert Taxonomy.from_files([path]).kind("science/physics") is None  # no kinds data: no kind
+    with pytest.raises(TaxonomyError, match=r"kinds.json: no taxonomy node 'science/physic' \(did you mean"):
+        Taxonomy.from_files([path], {"science/physic": "field"})
+    with pytest.raises(TaxonomyError, match=r"kinds.json: 'science' has the kind 'subject'; expected one of activity"):
+        Taxonomy.from_files([path], {"science": "subject"})
+    d = Draws(np.random.default_rng(0))
+    drawn = {tax.sample_anchor(d, under="science", kinds=frozenset({"person"})) for _ in range(50)}
+    assert drawn == {"science/famous_scientists/marie_curie", "science/famous_scientists"}
+
+
+def test_every_shipped_node_has_a_kind(taxonomy: Taxonomy) -> None:
+    """Two helpers gave every subtree its kind: the Higgs boson is a concept, physics a field."""
+    assert all(taxonomy.kinds[n] for n in taxonomy.ids)
+    assert taxonomy.kind(taxonomy.resolve("Higgs boson")) == "concept"
+    assert taxonomy.kind(taxonomy.resolve("Charles Darwin")) == "person"
+    assert taxonomy.kind(taxonomy.resolve("particle physics")) == "field"
+    assert taxonomy.kind(taxonomy.resolve("sushi")) == "food_drink"

@@ -179,6 +179,14 @@ class TemplateBank:
         #: the ordinary ones
         self.news_connectors = tuple(map(p, raw.get("news_connectors", raw["preference_connectors"])))
         self.feedback = {k: tuple(map(p, v)) for k, v in raw["feedback"].items()}
+        #: praise that says the answer fits the request ("exactly what I needed"), by the text it parses from
+        fit_claims = set(raw.get("fit_claims", ()))
+        stray = sorted(fit_claims - {t for k, v in raw["feedback"].items() if k.startswith("positive") for t in v})
+        if stray:
+            raise ValueError(f"templates: fit_claims names {stray[0]!r}, which is no positive feedback template")
+        #: positive feedback for an answer that did not take the request up: no claim that it fits
+        self.praise_off_request = {k: tuple(p(t) for t in v if t not in fit_claims) or tuple(map(p, v))
+                                   for k, v in raw["feedback"].items() if k.startswith("positive")}
         self.reasons = {k: tuple(map(p, v)) for k, v in raw["negative_reasons"].items()}
         self.clarify = {k: tuple(map(p, v)) for k, v in raw["clarification_answers"].items()}
         self.corrections = tuple(map(p, raw["corrections"]))
@@ -376,8 +384,10 @@ class TemplateRenderer:
                 self._fill(draft, d.choice(bank.clarify["unknown"]), {})
         elif kind == "feedback":
             sign = "positive" if (intent.polarity or 1) > 0 else "negative"
-            self._fill(draft, d.choice(bank.feedback[f"{sign}_{intent.level or 'medium'}"]), {})
-            if intent.reason:
+            pool = f"{sign}_{intent.level or 'medium'}"
+            off_request = sign == "positive" and intent.reason == "off_request"
+            self._fill(draft, d.choice((bank.praise_off_request if off_request else bank.feedback)[pool]), {})
+            if intent.reason and not off_request:
                 fields: dict[str, tuple[str, PKI | None]] = {}
                 if intent.topic:
                     pki = self.interest_pki(intent.topic, -1, intent.level, True)

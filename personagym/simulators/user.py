@@ -256,12 +256,22 @@ class UserSimulator:
                 return self._style_complaint(d.choice(missed))
         if assessment is not None and assessment.liked and d.random() < 0.5:
             level = "high" if state.satisfaction > 0.8 else "medium" if state.satisfaction > 0.5 else "low"
-            return Intent(kind="feedback", polarity=1, level=level)
+            # liked things, but nothing the request was about: pleased, yet no "exactly what I needed"
+            reason = None if self._on_request(features) else "off_request"
+            return Intent(kind="feedback", polarity=1, level=level, reason=reason)
         if d.random() < cfg.disclose_rate:
             disclosure = self._disclosure()
             if disclosure is not None:
                 return disclosure
         return self._request()
+
+    def _on_request(self, features: ResponseFeatures | None) -> bool:
+        """Whether an answer puts forward something in the request's categories (True with no request)."""
+        focus = self._memory.focus
+        if focus is None or features is None:
+            return True
+        paths = self.taxonomy.paths
+        return any(m.stance != "warn" and paths[m.node][0] in focus for m in features.mentions)
 
     def _goodbye(self) -> Intent:
         """Leaving, content or not: content only if satisfied overall and the last answer did not let them down

@@ -400,3 +400,30 @@ def test_a_request_attaches_no_unrelated_fact(schema: PersonaSchema) -> None:
             attached += 1
             assert schema.attributes[intent.attribute].category not in unrelated.get(intent.domain, ()), turn.text
     assert attached > 500
+
+
+def test_praise_for_an_answer_off_the_request_claims_no_fit(schema: PersonaSchema, taxonomy) -> None:
+    """"Wow, that's exactly what I needed!" after asking about the Porsche 911 and getting TypeScript and the
+    Champions League (187 of 390 audited strong praises): liked things off the request please, but fit nothing."""
+    from personagym.simulators.user import UserConfig
+
+    claims = set(TemplateRenderer(schema).bank.raw["fit_claims"])
+    sampler = PersonaSampler(schema)
+    said = {"off_request": set(), None: set()}
+    for seed in range(600):
+        persona = sampler.sample(seed)
+        user = UserSimulator(persona, seed=seed, noise=NoiseConfig(rate=0.0),
+                             config=UserConfig(end_base=0.0, end_per_turn=0.0))
+        user.open_session()
+        likes = [i.node for i in persona.interests if i.polarity > 0]
+        for on_request in (False, True):
+            picks = [n for n in likes if (taxonomy.paths[n][0] in user.focus) == on_request]
+            if not picks or user.ended:
+                continue
+            turn = user.respond("Try this!", ResponseFeatures(
+                word_count=60, mentions=[MentionFeature(node=picks[0], stance="recommend")]))
+            if turn.intent.kind == "feedback" and turn.intent.polarity == 1:
+                assert turn.intent.reason == (None if on_request else "off_request")
+                said[turn.intent.reason].add(turn.clean_text)
+    assert len(said["off_request"]) > 10 and not said["off_request"] & claims
+    assert said[None] & claims  # an answer on the request may still be "exactly what I needed"

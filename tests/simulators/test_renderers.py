@@ -422,3 +422,16 @@ def test_a_domain_draws_its_topics_from_the_kinds_its_templates_fit(schema: Pers
     with pytest.raises(ValueError, match=r"task_requests.career.kinds: 'Careers & Work' holds no topic of the kinds "
                                          r"\['food_drink'\]"):
         TemplateBank(raw, taxonomy)
+
+
+def test_no_first_date_from_a_married_user_and_no_twenties_from_a_minor(renderer: TemplateRenderer) -> None:
+    """"Summarize the history of epigenetics for a first date." (married), "look into index funds in your
+    twenties" (under 18): both audited."""
+    bank = renderer.bank
+    married = bank.fitting_slot_values(None, None, {"relationship_status": "married"})
+    assert "for a first date" not in married["audience"] and "for my partner" in married["audience"]
+    assert "for a first date" in bank.fitting_slot_values(None, None, {"relationship_status": "single"})["audience"]
+    finance = bank.domains["finance"]
+    twenties = finance.templates[next(i for i, t in enumerate(finance.texts) if "twenties" in t)]
+    assert twenties not in finance.fitting(None, {"age_band": "u18"})
+    assert twenties in finance.fitting(None, {"age_band": "2534"})

@@ -77,12 +77,10 @@ class Shape:
                 format_layout: Mapping[str, str]) -> dict[str, str]:
         """The request details of `slots` that go with this deliverable (a format must name one of its layouts)."""
         fmt, length = slots.get("format"), slots.get("length")
-        if (fmt is None or self.allows(None, format_layout[fmt])) and (
-                length is None or self.allows(length_words[length], None)):
-            return slots
-        return {k: v for k, v in slots.items()
-                if not (k == "format" and not self.allows(None, format_layout[v]))
-                and not (k == "length" and not self.allows(length_words[v], None))}
+        drop = {k for k, fits in (("format", fmt is None or self.allows(None, format_layout[fmt])),
+                                  ("length", length is None or self.allows(length_words[length], None)))
+                if not fits}
+        return {k: v for k, v in slots.items() if k not in drop} if drop else slots
 
 
 class TaskDomain:
@@ -467,7 +465,8 @@ def _topic_kinds(name: str, spec: Mapping, taxonomy: Taxonomy) -> frozenset[str]
         return None  # a taxonomy without kinds data: every node is a topic
     kinds = frozenset(listed)
     for category in spec["categories"]:
-        if not taxonomy._subtree(taxonomy.resolve_path(category), frozenset(), kinds)[1]:
+        if not any(taxonomy.kinds[n] in kinds and not taxonomy.nodes[n].group
+                   for n in taxonomy.descendants(taxonomy.resolve_path(category))):
             raise ValueError(f"templates: task_requests.{name}.kinds: {category!r} holds no topic of the kinds "
                              f"{sorted(kinds)}")
     return kinds

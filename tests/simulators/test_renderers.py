@@ -435,3 +435,15 @@ def test_no_first_date_from_a_married_user_and_no_twenties_from_a_minor(renderer
     twenties = finance.templates[next(i for i, t in enumerate(finance.texts) if "twenties" in t)]
     assert twenties not in finance.fitting(None, {"age_band": "u18"})
     assert twenties in finance.fitting(None, {"age_band": "2534"})
+
+
+def test_a_stray_opener_or_fit_claim_fails_by_name(renderer: TemplateRenderer, taxonomy) -> None:
+    """A typo in openers.question_only or fit_claims would silently mark nothing: it fails by name."""
+    raw = copy.deepcopy(renderer.bank.raw)
+    raw["openers"]["question_only"] = ["Question for you:", "Quick q:"]
+    with pytest.raises(ValueError, match="templates: openers.question_only names 'Quick q:', which is no opener"):
+        TemplateBank(raw, taxonomy)
+    raw = copy.deepcopy(renderer.bank.raw)
+    raw["fit_claims"] = ["Wow, that's exactly what I needed!", "Spot on!"]
+    with pytest.raises(ValueError, match="templates: fit_claims names 'Spot on!', which is no positive feedback"):
+        TemplateBank(raw, taxonomy)

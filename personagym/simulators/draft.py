@@ -62,6 +62,12 @@ class Segment:
     aside: bool = False
 
 
+def casual_speaker(speaker: Mapping[str, object] | None) -> bool:
+    """Whether a speaker with these attributes may say what only a casual user says: a `formality_level` of
+    very_casual or casual, or none known."""
+    return speaker is None or speaker.get("formality_level") in (None, "very_casual", "casual")
+
+
 @dataclass(slots=True)
 class Draft:
     """Segments plus the PKIs they express (a PKI survives only with its segment).
@@ -90,6 +96,11 @@ class Draft:
     speaker: Mapping[str, object] | None = None  # the speaker's attributes, when known
     definite: frozenset[str] = frozenset()
     singular: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def casual_speaker(self) -> bool:
+        """Whether the speaker may say what only a casual user says ("Yo!", "thx", "so hyped"): unknown is."""
+        return casual_speaker(self.speaker)
 
     def plain(self, text: str, aside: bool = False) -> None:
         """Append plain words (``aside``: after the request proper, see `Segment`)."""

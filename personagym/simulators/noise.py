@@ -169,15 +169,12 @@ class _LexiconTables:
     """Look-up tables and compiled patterns of one lexicon (built once, shared)."""
 
     lexicon: dict
-    synonyms: dict[str, list[str]]
     synonym_re: re.Pattern[str]
     contractions: dict[str, str]
     contraction_re: re.Pattern[str]
     misspellings: dict[str, list[str]]
     negations: dict[str, str]
-    emotions: list[str]
-    complaint_emotions: list[str]
-    contradictions: list[str]
+    pools: dict[bool, _Pools]
 
 
 _TABLES: dict[int, _LexiconTables] = {}
@@ -189,19 +186,68 @@ def _lexicon_tables(lex: dict) -> _LexiconTables:
     if cached is None or cached.lexicon is not lex:
         synonyms = {k.lower(): v for k, v in lex["synonyms"].items()}
         contractions = {k.lower(): v for k, v in lex["contractions"].items()}
+        emotions = [m for markers in lex["emotional_markers"].values() for m in markers]
+        complaint_emotions = [m for tone in ("urgent", "frustrated") for m in lex["emotional_markers"][tone]]
         cached = _TABLES[id(lex)] = _LexiconTables(
             lexicon=lex,
-            synonyms=synonyms,
             synonym_re=_word_regex(list(synonyms)),
             contractions=contractions,
             contraction_re=_word_regex(list(contractions)),
             misspellings={k.lower(): v for k, v in lex["misspellings"].items()},
             negations={k.lower(): v for k, v in lex["negations"].items()},
-            emotions=[m for markers in lex["emotional_markers"].values() for m in markers],
-            complaint_emotions=[m for tone in ("urgent", "frustrated") for m in lex["emotional_markers"][tone]],
-            contradictions=[c for cs in lex["contradictions"].values() for c in cs],
+            pools=_register_pools(lex, synonyms, contractions, emotions, complaint_emotions),
         )
     return cached
+
+
+@dataclass(frozen=True, slots=True)
+class _Pools:
+    """What noise draws the words it adds from, for one register (`casual_only` words or not)."""
+
+    synonyms: dict[str, tuple[str, ...]]
+    contractions: dict[str, str]
+    starters: tuple[str, ...]
+    asking_starters: tuple[str, ...]
+    emotions: tuple[str, ...]
+    complaint_emotions: tuple[str, ...]
+    fragments: tuple[str, ...]
+    connectors: tuple[str, ...]
+    mind_change: tuple[str, ...]
+    contradictions: tuple[str, ...]
+
+
+def _register_pools(lex: dict, synonyms: dict[str, list[str]], contractions: dict[str, str], emotions: list[str],
+                    complaint_emotions: list[str]) -> dict[bool, _Pools]:
+    """Casual speaker or not -> the pools: a formal user's leave out the lexicon's `casual_only` words.
+
+    A `casual_only` word that is in no pool is refused by name: it would keep nothing from a formal user.
+    """
+    starters = lex["casual_starters"]
+    casual = _Pools(
+        synonyms={k: tuple(v) for k, v in synonyms.items()}, contractions=contractions, starters=tuple(starters),
+        asking_starters=(*starters, *lex.get("asking_starters", ())), emotions=tuple(emotions),
+        complaint_emotions=tuple(complaint_emotions), fragments=tuple(lex["real_life_fragments"]),
+        connectors=tuple(lex["multi_intent_connectors"]), mind_change=tuple(lex["mind_change_markers"]),
+        contradictions=tuple(c for cs in lex["contradictions"].values() for c in cs))
+    only = frozenset(lex.get("casual_only", ()))
+    said = {w for options in casual.synonyms.values() for w in options} | set(contractions.values())
+    for name in ("asking_starters", "emotions", "fragments", "connectors", "mind_change", "contradictions"):
+        said.update(getattr(casual, name))
+    stray = sorted(only - said)
+    if stray:
+        raise ValueError(f"noise lexicon: casual_only names {stray[0]!r}, which is no synonym, contraction, "
+                         "starter, emotional marker, real-life fragment, multi-intent connector, mind-change marker "
+                         "or contradiction")
+
+    def plain(pool: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(w for w in pool if w not in only)
+
+    formal = _Pools(synonyms={k: plain(v) for k, v in casual.synonyms.items()},
+                    contractions={k: v for k, v in contractions.items() if v not in only},
+                    **{name: plain(getattr(casual, name)) for name in (
+                        "starters", "asking_starters", "emotions", "complaint_emotions", "fragments", "connectors",
+                        "mind_change", "contradictions")})
+    return {True: casual, False: formal}
 
 
 def _says(draft: Draft, attribute: str, value: str) -> bool:
@@ -224,13 +270,12 @@ class NoiseModel:
         lex = lexicon or load_lexicon()
         self.lex = lex
         tables = _lexicon_tables(lex)
-        self._synonyms, self._synonym_re = tables.synonyms, tables.synonym_re
+        self._synonym_re = tables.synonym_re
         self._contractions, self._contraction_re = tables.contractions, tables.contraction_re
         self._misspellings, self._negations = tables.misspellings, tables.negations
-        self._emotions, self._contradictions = tables.emotions, tables.contradictions
-        self._complaint_emotions = tables.complaint_emotions
-        self._asking_starters = [*lex["casual_starters"], *lex.get("asking_starters", ())]
         self._fragments = tuple(lex["real_life_fragments"])
+        #: casual speaker or not -> the pools noise draws added words from (`_Pools`)
+        self._pools = tables.pools
         #: what fragments presuppose about the speaker ("walking the dog rn": a dog)
         self._fragment_needs = Presuppositions(lex.get("fragment_needs", {}))
         for fragment in self._fragment_needs.needs:
@@ -323,14 +368,16 @@ class NoiseModel:
 
     # -- surface ---------------------------------------------------------------------------
     def _colloquial_speech(self, draft: Draft, d: Draws) -> bool:
+        pools = self._pools[draft.casual_speaker]
+        contractions = pools.contractions  # "going to" -> "gonna" only from a casual speaker
         for seg in draft.segments:
             if seg.kind == PLAIN:
                 seg.text = self._contraction_re.sub(
-                    lambda m: self._contractions[m.group(0).lower()], seg.text)
+                    lambda m: contractions.get(m.group(0).lower(), m.group(0)), seg.text)
             seg.text = seg.text.lower()
         draft.casual = True
-        if d.random() < 0.5:  # "quick q:" only before a request: "Question: thanks!" asks nothing
-            starters = self._asking_starters if draft.asks else self.lex["casual_starters"]
+        starters = pools.asking_starters if draft.asks else pools.starters
+        if d.random() < 0.5 and starters:  # "quick q:" only before a request: "Question: thanks!" asks nothing
             draft.segments.insert(0, Segment(d.choice(starters) + " "))
         return True
 
@@ -405,10 +452,16 @@ class NoiseModel:
         return changed
 
     def _synonym_rewrite(self, draft: Draft, d: Draws) -> bool:
+        """Casual wording: "purchase" -> "buy"; "thanks" -> "thx" only from a casual speaker."""
         changed = False
+        synonyms = self._pools[draft.casual_speaker].synonyms
+
+        def swap(m: re.Match[str]) -> str:
+            options = synonyms[m.group(0).lower()]
+            return draft.cased(d.choice(options)) if options else m.group(0)
+
         for seg in self._plains(draft):
-            new = self._synonym_re.sub(
-                lambda m: draft.cased(d.choice(self._synonyms[m.group(0).lower()])), seg.text, count=2)
+            new = self._synonym_re.sub(swap, seg.text, count=2)
             changed |= new != seg.text
             seg.text = new
         interests = self._entities(draft, "interest")
@@ -424,7 +477,10 @@ class NoiseModel:
         """Urgency, politeness, frustration or excitement about a request; a complaint is only urgent or fed up."""
         if not draft.asks:
             return False
-        markers = self._emotions if draft.intent == "task_request" else self._complaint_emotions
+        pools = self._pools[draft.casual_speaker]
+        markers = pools.emotions if draft.intent == "task_request" else pools.complaint_emotions
+        if not markers:
+            return False
         self._end_clause(draft, d.choice(markers))
         return True
 
@@ -450,8 +506,11 @@ class NoiseModel:
         first = next((s for s in draft.segments if s.text), None)
         if first is not None and first.kind == PLAIN and not _PRONOUN_START.match(first.text):
             first.text = first.text[:1].lower() + first.text[1:]
-        fragments = self._fragments if draft.speaker is None else self._fragment_needs.fitting(
-            self._fragments, self._fragment_needs.excluded(draft.speaker))  # no "walking the dog rn" without a dog
+        fragments = self._pools[draft.casual_speaker].fragments
+        if draft.speaker is not None:  # no "walking the dog rn" without a dog
+            fragments = self._fragment_needs.fitting(fragments, self._fragment_needs.excluded(draft.speaker))
+        if not fragments:
+            return False
         draft.segments.insert(0, Segment(draft.cased(d.choice(fragments)) + ", "))
         return True
 
@@ -530,7 +589,10 @@ class NoiseModel:
         """Tack a side request on ("btw, how many ounces are in a liter?"); never on a goodbye, which nobody answers."""
         if draft.intent == "goodbye":
             return False
-        connector = draft.cased(d.choice(self.lex["multi_intent_connectors"]))
+        connectors = self._pools[draft.casual_speaker].connectors
+        if not connectors:
+            return False
+        connector = draft.cased(d.choice(connectors))
         draft.plain(f" {connector} {draft.cased(d.choice(self.lex['side_requests']))}", aside=True)
         return True
 
@@ -560,11 +622,17 @@ class NoiseModel:
         """Conflicting instructions ("short, but cover everything"): only a request or complaint gives instructions."""
         if not draft.asks:
             return False
-        self._end_clause(draft, d.choice(self._contradictions))
+        contradictions = self._pools[draft.casual_speaker].contradictions
+        if not contradictions:
+            return False
+        self._end_clause(draft, d.choice(contradictions))
         return True
 
     def _mind_change(self, draft: Draft, d: Draws) -> bool:
-        marker = draft.cased(d.choice(self.lex["mind_change_markers"]))
+        markers = self._pools[draft.casual_speaker].mind_change
+        if not markers:
+            return False
+        marker = draft.cased(d.choice(markers))
         interests = self._swappable(draft, "interest")
         if interests:
             seg = d.choice(interests)

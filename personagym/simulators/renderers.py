@@ -19,7 +19,7 @@ from pathlib import Path
 
 from personagym.records import PKI, Intent
 from personagym.rng import Draws
-from personagym.simulators.draft import Draft, fix_pronoun
+from personagym.simulators.draft import Draft, casual_speaker, fix_pronoun
 from personagym.simulators.needs import Presuppositions
 from personagym.simulators.persona import PersonaSchema
 from personagym.simulators.preferences import wanted_shape
@@ -30,8 +30,8 @@ SLOTS = ("time", "budget", "location", "quantity", "audience", "format", "length
 LEVEL_INTENSITY = {"high": 0.85, "medium": 0.55, "low": 0.3}
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 #: A goodbye whose last sentence takes leave ("Bye.", "See you next time!"): nothing more is said after it.
-_SIGNS_OFF = re.compile(r"\b(?:bye|see (?:you|ya)|later|laters|take care|cheers|have a (?:good|great) \w+|chat soon|"
-                        r"till next time|signing off|i'm out|i'm leaving)\b[^.!?]*[.!?]*$")
+_SIGNS_OFF = re.compile(r"\b(?:bye|goodbye|see (?:you|ya)|later|laters|take care|cheers|have a (?:good|great) \w+|"
+                        r"chat soon|till next time|signing off|i'm out|i'm leaving)\b[^.!?]*[.!?]*$")
 # A phrase about the speaker ("I live alone", "my knees ..."), not an instruction ("keep the tone neutral").
 _ABOUT_ME = re.compile(r"(?:I|I'm|I've|I'd|I'll|my|we|we're|we've|our)\b", re.IGNORECASE)
 #: Style attributes -> the request slot that states the same thing: a request that attaches the
@@ -191,6 +191,8 @@ class TemplateBank:
         self.goodbyes = {k: tuple(map(p, v)) for k, v in raw["goodbyes"].items()}
         self.goodbye_prefixes = {k: tuple(v) for k, v in raw["goodbye_prefixes"].items()}
         self.goodbye_suffixes = {k: tuple(v) for k, v in raw["goodbye_suffixes"].items()}
+        #: mood -> [(move, the phrases that say it)]: what a goodbye says, so a prefix or suffix does not say it again
+        self._goodbye_moves = _goodbye_moves(raw.get("goodbye_moves", {}), self)
         openers = raw["openers"]
         if isinstance(openers, list):  # a bank that does not tell greetings apart uses its openers anywhere
             openers = {"any_turn": openers, "greeting": [], "returning": []}
@@ -203,11 +205,16 @@ class TemplateBank:
         #: user says ("Yo!", "Cheers, mate.")
         self.question_only = frozenset(openers.get("question_only", ()))
         self.casual_only = frozenset(raw.get("casual_only", ()))
-        for name, listed, pool in (("openers.question_only", self.question_only, self.openers[2]),
-                                   ("casual_only", self.casual_only, (*self.openers[2], *self.closers))):
+        goodbye_words = (*(t for pool in self.goodbye_prefixes.values() for t in pool),
+                         *(_said(t) for pool in self.goodbyes.values() for t in pool),
+                         *(t for pool in self.goodbye_suffixes.values() for t in pool))
+        for name, listed, pool, what in (
+                ("openers.question_only", self.question_only, self.openers[2], "opener"),
+                ("casual_only", self.casual_only, (*self.openers[2], *self.closers, *goodbye_words),
+                 "opener, closer or goodbye")):
             stray = sorted(listed - set(pool))
             if stray:
-                raise ValueError(f"templates: {name} names {stray[0]!r}, which is no opener or closer")
+                raise ValueError(f"templates: {name} names {stray[0]!r}, which is no {what}")
         self._said_by: dict[tuple, tuple[str, ...]] = {}
 
     def opener_pool(self, opens: int | None, question: bool, casual: bool) -> tuple[str, ...]:
@@ -229,6 +236,25 @@ class TemplateBank:
         if pool is None:
             pool = self._said_by[key] = tuple(c for c in self.closers if casual or c not in self.casual_only)
         return pool
+
+    def goodbye_pool(self, part: str, mood: str, casual: bool) -> tuple:
+        """The goodbye `part` ("prefix", "goodbye" or "suffix") of a mood that a casual user, or another, says."""
+        key = (part, mood, casual)
+        pool = self._said_by.get(key)
+        if pool is None:
+            every = {"prefix": self.goodbye_prefixes, "goodbye": self.goodbyes, "suffix": self.goodbye_suffixes}[part]
+            pool = self._said_by[key] = tuple(
+                t for t in every[mood] if casual or (_said(t) if part == "goodbye" else t) not in self.casual_only)
+        return pool
+
+    def says_again(self, mood: str, extra: str, said: str) -> bool:
+        """Whether a goodbye prefix or suffix says again what the (lowercased) goodbye `said` says: the same
+        words ("Never mind. Bye." + "Bye.") or the same move in other words ("Not really what I wanted." +
+        "Not what I needed.": `goodbye_moves`)."""
+        if _repeats(extra, said):
+            return True
+        lowered = extra.lower()
+        return any(cues.search(lowered) and cues.search(said) for cues in self._goodbye_moves.get(mood, ()))
 
     def fitting_slot_values(self, words: tuple[int, int] | None, layout: str | None,
                             attributes: Mapping[str, object] | None = None) -> dict[str, tuple[str, ...]]:
@@ -338,7 +364,7 @@ class TemplateRenderer:
             draft.mood = intent.polarity or 1
         if kind == "task_request":
             opener = d.random() < self.opener_rate
-            casual = speaker is None or speaker.get("formality_level") in (None, "very_casual", "casual")
+            casual = casual_speaker(speaker)
             pki = (self.interest_pki(intent.topic, 1, None, explicit=False)  # type: ignore[arg-type]
                    if intent.polarity == 1 else None)
             domain = bank.domains[intent.domain]  # type: ignore[index]
@@ -406,16 +432,17 @@ class TemplateRenderer:
                        {"right": (topic_name, right), "wrong": (wrong, None)})
         else:
             mood = "satisfied" if (intent.polarity or 1) > 0 else "unsatisfied"
-            prefix = d.choice(bank.goodbye_prefixes[mood]) if d.random() < 0.5 else ""
-            goodbye = d.choice(bank.goodbyes[mood])
-            said = "".join(lit for lit, _ in goodbye).lower()
-            if prefix and not _repeats(prefix, said):
+            casual = casual_speaker(speaker)
+            prefix = d.choice(bank.goodbye_pool("prefix", mood, casual)) if d.random() < 0.5 else ""
+            goodbye = d.choice(bank.goodbye_pool("goodbye", mood, casual))
+            said = _said(goodbye).lower()
+            if prefix and not bank.says_again(mood, prefix, said):
                 draft.plain(prefix + " ")
                 said = f"{prefix.lower()} {said}"
             self._fill(draft, goodbye, {})
             if d.random() < 0.5:
-                suffix = d.choice(bank.goodbye_suffixes[mood])
-                if not _repeats(suffix, said) and not _SIGNS_OFF.search(said):  # nothing after "Bye."
+                suffix = d.choice(bank.goodbye_pool("suffix", mood, casual))
+                if not bank.says_again(mood, suffix, said) and not _SIGNS_OFF.search(said):  # nothing after "Bye."
                     draft.plain(" " + suffix, aside=True)
         return draft
 
@@ -483,6 +510,33 @@ def _shape(where: str, spec: object) -> Shape:
                                   and all(type(w) is int for w in words) and 0 <= words[0] < words[1]):
         raise ValueError(f"{where}.words: expected [lo, hi], whole numbers with 0 <= lo < hi, got {words!r}")
     return Shape(frozenset(layouts) if layouts else None, (words[0], words[1]) if words else None)
+
+
+def _said(template: Parsed) -> str:
+    """The words of a template without fields (a goodbye)."""
+    return "".join(literal for literal, _ in template)
+
+
+def _goodbye_moves(spec: Mapping[str, Mapping[str, list[str]]],
+                   bank: TemplateBank) -> dict[str, tuple[re.Pattern[str], ...]]:
+    """Per mood, one pattern per move of `goodbye_moves`; a cue no goodbye, prefix or suffix of its mood says
+    is refused by name (it would guard nothing)."""
+    out: dict[str, tuple[re.Pattern[str], ...]] = {}
+    for mood, moves in spec.items():
+        if mood not in bank.goodbyes:
+            raise ValueError(
+                f"templates: goodbye_moves names the mood {mood!r}; expected one of {sorted(bank.goodbyes)}")
+        said = [t.lower() for t in (*bank.goodbye_prefixes[mood], *map(_said, bank.goodbyes[mood]),
+                                    *bank.goodbye_suffixes[mood])]
+        patterns = []
+        for move, cues in moves.items():
+            for cue in cues:
+                if not any(re.search(rf"\b{re.escape(cue)}\b", t) for t in said):
+                    raise ValueError(f"templates: goodbye_moves.{mood}.{move} lists {cue!r}, which no {mood} "
+                                     "goodbye, prefix or suffix says")
+            patterns.append(re.compile(r"\b(?:" + "|".join(map(re.escape, cues)) + r")\b"))
+        out[mood] = tuple(patterns)
+    return out
 
 
 def _repeats(extra: str, said: str) -> bool:

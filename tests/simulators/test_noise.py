@@ -501,3 +501,33 @@ def test_surface_noise_fits_how_the_speaker_types(schema: PersonaSchema, rendere
             counts["emoji"] += any(e in draft.finish()[0] for e in emoji)
     assert applied["careful"]["typo"] == applied["careful"]["word_segmentation"] == applied["careful"]["emoji"] == 0
     assert applied["sloppy"]["typo"] > 300 and applied["sloppy"]["emoji"] > 50
+
+
+def test_a_formal_user_adds_no_slang(schema: PersonaSchema, renderer: TemplateRenderer, taxonomy) -> None:
+    """"Awesome, thanks" became "Sick, thx" for a formal persona: the words noise adds (substitutes, starters,
+    emotional markers, fragments, connectors, mind-change markers) come from the lexicon's `casual_only` list
+    only for a casual speaker."""
+    model = _model(schema, renderer, rate=1.0)
+    slang = [re.compile(rf"(?<![\w']){re.escape(w.lower())}(?![\w'])") for w in model.lex["casual_only"]]
+    d = Draws(np.random.default_rng(21))
+    added: Counter = Counter()
+    for formality in ("professional", "very_casual"):
+        for _ in range(1500):
+            kind = d.choice(["task_request", "feedback", "goodbye"])
+            intent = _request(taxonomy, d) if kind == "task_request" else Intent(
+                kind=kind, polarity=d.choice([1, -1]), level="medium")
+            draft = renderer.render(intent, d, speaker={"formality_level": formality, "typing_style": "careful"})
+            clean = draft.finish()[0].lower()
+            model.apply(draft, d)
+            noisy = draft.finish()[0].lower()
+            new = [p.pattern for p in slang if p.search(noisy) and not p.search(clean)]
+            assert formality == "very_casual" or not new, (clean, noisy, new)
+            added[formality] += bool(new)
+    assert added["very_casual"] > 300
+
+
+def test_a_casual_only_word_no_noise_adds_fails_by_name(schema: PersonaSchema) -> None:
+    lex = copy.deepcopy(json.loads(LEXICON_PATH.read_text(encoding="utf-8")))
+    lex["casual_only"].append("yeet")
+    with pytest.raises(ValueError, match="noise lexicon: casual_only names 'yeet', which is no synonym"):
+        NoiseModel(schema, lexicon=lex)

@@ -376,13 +376,14 @@ def test_openers_and_closers_fit_the_request_and_the_speaker(schema: PersonaSche
     assert casual_said > 20
     raw = copy.deepcopy(bank.raw)
     raw["casual_only"] = ["Yo!", "Sup."]
-    with pytest.raises(ValueError, match="templates: casual_only names 'Sup.', which is no opener or closer"):
+    with pytest.raises(ValueError, match="templates: casual_only names 'Sup.', which is no opener, closer or goodbye"):
         TemplateBank(raw, taxonomy)
 
 
 def test_nothing_is_said_after_bye(renderer: TemplateRenderer) -> None:
     """"Let's drop it. Bye. Not helpful, sorry." (54 of 2,168 audited goodbyes went on after taking leave)."""
-    farewell = re.compile(r"\b(?:bye|see you|see ya|take care|catch you later|talk later|i'm out)\b", re.IGNORECASE)
+    farewell = re.compile(r"\b(?:bye|goodbye|see you|see ya|take care|catch you later|talk later|i'm out)\b",
+                          re.IGNORECASE)
     d = Draws(np.random.default_rng(8))
     suffixed = 0
     for polarity in (1, -1):
@@ -446,4 +447,54 @@ def test_a_stray_opener_or_fit_claim_fails_by_name(renderer: TemplateRenderer, t
     raw = copy.deepcopy(renderer.bank.raw)
     raw["fit_claims"] = ["Wow, that's exactly what I needed!", "Spot on!"]
     with pytest.raises(ValueError, match="templates: fit_claims names 'Spot on!', which is no positive feedback"):
+        TemplateBank(raw, taxonomy)
+
+
+def _goodbye_parts(bank: TemplateBank, mood: str, text: str) -> list[str]:
+    """A rendered goodbye split back into its prefix, goodbye and suffix (the texts of the bank)."""
+    goodbyes = ["".join(lit for lit, _ in t) for t in bank.goodbyes[mood]]
+    for prefix in ("", *bank.goodbye_prefixes[mood]):
+        rest = text[len(prefix) + 1:] if prefix and text.startswith(prefix + " ") else None if prefix else text
+        for goodbye in goodbyes if rest is not None else ():
+            if rest == goodbye:
+                return [p for p in (prefix, goodbye) if p]
+            if rest.startswith(goodbye + " ") and rest[len(goodbye) + 1:] in bank.goodbye_suffixes[mood]:
+                return [p for p in (prefix, goodbye, rest[len(goodbye) + 1:]) if p]
+    raise AssertionError(f"{text!r} is no {mood} goodbye of the bank")
+
+
+def test_a_goodbye_says_each_thing_once_in_words_that_fit_the_speaker(renderer: TemplateRenderer) -> None:
+    """"Not really what I wanted. Not what I needed." said it twice in other words (40 audited goodbyes), and
+    "Meh. I'm out." or "Done and dusted." came from formal users: a prefix or suffix says no move the goodbye
+    says (`goodbye_moves`), and casual goodbye words are a casual user's."""
+    bank = renderer.bank
+    moves = {mood: [[re.compile(rf"\b{re.escape(c)}\b") for c in cues] for cues in by_move.values()]
+             for mood, by_move in bank.raw["goodbye_moves"].items()}
+    d = Draws(np.random.default_rng(12))
+    casual_said = three_parts = 0
+    for formality in ("very_casual", "professional"):
+        for polarity, mood in ((1, "satisfied"), (-1, "unsatisfied")):
+            for _ in range(1500):
+                text = renderer.render(Intent(kind="goodbye", polarity=polarity), d,
+                                       speaker={"formality_level": formality}).finish()[0]
+                parts = _goodbye_parts(bank, mood, text)
+                three_parts += len(parts) == 3
+                for cues in moves[mood]:
+                    saying = [p for p in parts if any(c.search(p.lower()) for c in cues)]
+                    assert len(saying) <= 1, (text, saying)
+                casual = [p for p in parts if p in bank.casual_only]
+                assert formality == "very_casual" or not casual, text
+                casual_said += bool(casual)
+    assert casual_said > 300 and three_parts > 300
+
+
+def test_a_goodbye_move_that_guards_nothing_fails_by_name(renderer: TemplateRenderer, taxonomy) -> None:
+    raw = copy.deepcopy(renderer.bank.raw)
+    raw["goodbye_moves"]["unsatisfied"]["elsewhere"].append("ask my cat")
+    with pytest.raises(ValueError, match="goodbye_moves.unsatisfied.elsewhere lists 'ask my cat', which no "
+                                         "unsatisfied goodbye, prefix or suffix says"):
+        TemplateBank(raw, taxonomy)
+    raw = copy.deepcopy(renderer.bank.raw)
+    raw["casual_only"].append("Later, gator.")
+    with pytest.raises(ValueError, match="casual_only names 'Later, gator.', which is no opener, closer or goodbye"):
         TemplateBank(raw, taxonomy)

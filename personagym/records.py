@@ -294,9 +294,10 @@ class Intent(Record):
     polarity: Literal[1, -1] | None = None
     level: Literal["high", "medium", "low"] | None = None
     reason: str | None = Field(default=None, description=(
-        "why the turn says it: a complaint's reason (feedback), off_request for praise of an answer that offered "
-        "liked things but none the request was about (it claims no fit), or life_event when a request tells what "
-        "a life event changed"))
+        "why the turn says it: a complaint's reason (feedback; ignored_again or violated_again when the user had "
+        "already said what the answer got wrong), off_request for praise of an answer that offered liked things but "
+        "none the request was about (it claims no fit), life_event when a request tells what a life event changed, "
+        "or restated when a request says again a fact the user had told"))
     slots: dict[str, str] = Field(default_factory=dict, description=(
         "details the request states (time, budget, ...) -> their words in the clean text; noise may drop them"))
 

@@ -176,6 +176,8 @@ class TemplateBank:
         #: connectors that tell a life event's news ("Quick update on my end: ..."); a bank without them uses
         #: the ordinary ones
         self.news_connectors = tuple(map(p, raw.get("news_connectors", raw["preference_connectors"])))
+        #: connectors that say a fact again ("As I said, ..."); a bank without them uses the ordinary ones
+        self.restate_connectors = tuple(map(p, raw.get("restate_connectors", raw["preference_connectors"])))
         self.feedback = {k: tuple(map(p, v)) for k, v in raw["feedback"].items()}
         #: praise that says the answer fits the request ("exactly what I needed"), by the text it parses from
         fit_claims = set(raw.get("fit_claims", ()))
@@ -383,7 +385,8 @@ class TemplateRenderer:
             self._fill(draft, template, {"topic": (topic_name, pki)}, slots)
             if intent.attribute and intent.value:
                 request_end = len(draft.segments)
-                connectors = bank.news_connectors if intent.reason == "life_event" else bank.connectors
+                connectors = {"life_event": bank.news_connectors, "restated": bank.restate_connectors}.get(
+                    intent.reason or "", bank.connectors)
                 self._attach_phrase(draft, connectors, intent.attribute, intent.value, d)
                 for seg in draft.segments[request_end:]:
                     seg.aside = True

@@ -81,7 +81,9 @@ class _Memory:
     #: (a disclosure, praise: taking note is enough)
     awaiting: str | None = "anything"
     slip: tuple[str, str, int] | None = None  # (meant, said, polarity) of a slip the user may correct
-    let_down: bool = False  # the last answer lowered the user's satisfaction: no happy goodbye right after it
+    #: the last answer lowered the user's satisfaction, or again got wrong what the user had told: no happy
+    #: goodbye right after it
+    let_down: bool = False
     said: set[str] = field(default_factory=set)  # the clean text of every message the user has sent
     #: sayable facts a life event made true since the last session: the next request may tell them
     news: list[tuple[str, str]] = field(default_factory=list)
@@ -191,9 +193,16 @@ class UserSimulator:
                 assessment.answered = False
             self.events += self.process.react(self.state, assessment)
             self.events += self.process.expose(self.state, [n for n, _ in assessment.liked])
-        self._memory.let_down = self.state.satisfaction < before
+        self._memory.let_down = self.state.satisfaction < before or (
+            assessment is not None and bool(self._told_and_missed(assessment)))
         self.last_assessment = assessment
         return assessment
+
+    def _told_and_missed(self, assessment: Assessment) -> list[str]:
+        """The style attributes the answer got wrong though the user had said what they want (a request's
+        aside, a disclosure, an answer, a complaint): a user who said "keep it short" notices it was ignored."""
+        told, attrs = self._memory.disclosed, self.state.attributes
+        return [k for k, ok in assessment.style_checks.items() if not ok and (k, attrs.get(k)) in told]
 
     def next_session(self) -> list[PreferenceEvent]:
         """Move to the next session: time passes and preferences drift and change."""
@@ -251,6 +260,11 @@ class UserSimulator:
         if features is not None and (features.questions > 0 or features.asked_about):
             return self._clarification(features)
         if assessment is not None:
+            # what the user had said and the answer ignored is always objected to, never praised past
+            # ("Brilliant, this is spot on!" right after a second answer without the emoji asked for)
+            again = self._told_and_missed(assessment)
+            if again:
+                return self._style_complaint(d.choice(again))
             missed = [k for k, ok in assessment.style_checks.items() if not ok]
             if missed and d.random() < 0.6:
                 return self._style_complaint(d.choice(missed))
@@ -381,9 +395,10 @@ class UserSimulator:
         if not facts:
             return Intent(kind="feedback", polarity=-1, level="high")
         fact = self.draws.choice(facts)
+        told = fact in self._memory.disclosed  # "I already told you: I'm vegan."
         self._memory.disclosed.add(fact)
-        return Intent(kind="feedback", polarity=-1, level="high", reason="constraint_violation",
-                      attribute=fact[0], value=fact[1])
+        return Intent(kind="feedback", polarity=-1, level="high",
+                      reason="violated_again" if told else "constraint_violation", attribute=fact[0], value=fact[1])
 
     def _style_complaint(self, attribute: str) -> Intent:
         value = self.state.attributes.get(attribute)
@@ -392,9 +407,10 @@ class UserSimulator:
         if attribute == "length_pref" and value in ("detailed", "exhaustive"):
             reason = "too_short"
         if isinstance(value, str) and self.schema.attributes[attribute].phrases.get(value):
+            told = (attribute, value) in self._memory.disclosed  # "Like I said, keep it short."
             self._memory.disclosed.add((attribute, value))
-            return Intent(kind="feedback", polarity=-1, level="medium", reason="ignored_preference",
-                          attribute=attribute, value=value)
+            return Intent(kind="feedback", polarity=-1, level="high" if told else "medium",
+                          reason="ignored_again" if told else "ignored_preference", attribute=attribute, value=value)
         return Intent(kind="feedback", polarity=-1, level="medium", reason=reason)
 
     def _request(self) -> Intent:
@@ -446,9 +462,14 @@ class UserSimulator:
                     attrs, unrelated = self.schema.attributes, domain.unrelated_facts
                     facts = self._domain_facts[domain_name] = [
                         f for f in self._attribute_facts if attrs[f[0]].category not in unrelated]
+            told = self._memory.disclosed
+            if facts and not self.state.restate_level:  # nothing has gone wrong: no reason to say a fact again
+                facts = [f for f in facts if f not in told]
             if facts:
                 attribute, value = d.choice(facts)
-                self._memory.disclosed.add((attribute, value))
+                if (attribute, value) in told:
+                    reason = "restated"  # "As I said, ...", not "Small thing: ..." a second time
+                told.add((attribute, value))
         self._memory.topic = topic
         self._memory.focus = frozenset(domain.categories)
         return Intent(kind="task_request", domain=domain_name, topic=topic, polarity=polarity,

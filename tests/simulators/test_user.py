@@ -427,3 +427,73 @@ def test_praise_for_an_answer_off_the_request_claims_no_fit(schema: PersonaSchem
                 said[turn.intent.reason].add(turn.clean_text)
     assert len(said["off_request"]) > 10 and not said["off_request"] & claims
     assert said[None] & claims  # an answer on the request may still be "exactly what I needed"
+
+
+def test_a_user_objects_again_to_what_they_had_said_and_the_answer_ignored(schema: PersonaSchema, taxonomy) -> None:
+    """"Brilliant, this is spot on!" right after a second answer that ignored the complaint (107 of 988 audited
+    cases), and first-mention words for it ("Small thing: ..."): once a user has said how they like answers, an
+    answer that ignores it again is objected to with "Like I said, ..." (or the user leaves unhappy)."""
+    persona = _persona_with(schema, lambda p: p.attributes.get("length_pref") == "terse"
+                            and any(i.polarity > 0 for i in p.interests))
+    liked = next(i.node for i in persona.interests if i.polarity > 0)
+    essay = ResponseFeatures(word_count=400, formality=FORMALITY_TARGET.get(
+        str(persona.attributes.get("formality_level")), 0.5),
+        mentions=[MentionFeature(node=liked, stance="recommend")])
+    reactions = []
+    for seed in range(60):
+        user = UserSimulator(persona, seed=seed, noise=NoiseConfig(rate=0.0))
+        user.open_session()
+        first = user.respond(features=essay)
+        if not (first.intent.kind == "feedback" and first.intent.reason == "ignored_preference"):
+            continue  # the user has not said it yet
+        second = user.respond(features=essay)
+        reactions.append((second.intent.kind, second.intent.polarity, second.intent.reason))
+        assert second.intent.polarity == -1, second.text
+        if second.intent.kind == "feedback":
+            assert second.intent.reason == "ignored_again", second.text
+            leads = ("I already said", "Again", "Like I said", "As I mentioned", "I've said", "You missed it again",
+                     "Still not right", "Once more", "I did mention", "Same problem")
+            assert any(lead in second.text for lead in leads), second.text
+    assert sum(kind == "feedback" for kind, _, _ in reactions) > 10, reactions
+
+
+def test_a_violated_constraint_said_before_is_said_again_as_such(schema: PersonaSchema, taxonomy) -> None:
+    """A vegan offered steak twice says "I already told you: ..." the second time, not "Heads up, ..."."""
+    persona = _persona_with(schema, lambda p: p.attributes.get("diet") == "vegan")
+    steak = next(n for n in taxonomy.ids if "beef" in taxonomy.nodes[n].tags)
+    bad = ResponseFeatures(word_count=60, mentions=[MentionFeature(node=steak, stance="recommend")])
+    seconds = []
+    for seed in range(30):
+        user = UserSimulator(persona, seed=seed, noise=NoiseConfig(rate=0.0))
+        user.open_session()
+        first = user.respond(features=bad)
+        if first.intent.reason != "constraint_violation" or first.intent.value != "vegan":
+            continue
+        second = user.respond(features=bad)
+        if second.intent.kind == "feedback" and second.intent.value == "vegan":
+            seconds.append(second.intent.reason)
+    assert seconds and set(seconds) == {"violated_again"}, seconds
+
+
+def test_a_request_says_a_told_fact_again_only_after_something_went_wrong(schema: PersonaSchema) -> None:
+    """69 audited episodes attached the same fact to five or more requests, each time as news ("Small thing:
+    ..."): a fact already told is attached again only once an answer went against the user, and then as such."""
+    from personagym.simulators.user import UserConfig
+
+    persona = _persona_with(schema, lambda p: p.attributes.get("diet") == "vegan")
+    restate = tuple(c.strip().split("{")[0].strip() for c in TemplateRenderer(schema).bank.raw["restate_connectors"])
+    config = UserConfig(attach_preference_rate=1.0, interest_topic_rate=0.0)
+    attached = {0: 0, 1: 0}
+    for seed in range(40):
+        for level in (0, 1):
+            user = UserSimulator(persona, seed=seed, noise=NoiseConfig(rate=0.0), config=config)
+            user.open_session()
+            user._memory.disclosed.update(user._attribute_facts)  # everything has been told
+            user.state.restate_level = level
+            request = user._turn(user._request())
+            if request.intent.attribute is None:
+                continue
+            attached[level] += 1
+            assert level == 1 and request.intent.reason == "restated", request.text
+            assert any(lead in request.text for lead in restate), request.text
+    assert attached[0] == 0 and attached[1] > 20, attached

@@ -368,8 +368,9 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
         user has expressed so far, the best profile an assistant can state
         (the profile reward credits nothing else); ``focus`` the top-level
         categories of the request being answered (liked things elsewhere are
-        off topic).  For the oracle policy and for analysis; never part of an
-        observation.
+        off topic), ``topic`` the node it is about (recommending it, or an
+        ancestor, back earns nothing).  For the oracle policy and for
+        analysis; never part of an observation.
         """
         if self.user is None:
             raise RuntimeError("call reset() before oracle_view()")
@@ -382,6 +383,7 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
             "profile": sorted(target),
             "stated": sorted(target & self._stated()),
             "focus": sorted(self.user.focus or ()),
+            "topic": self.user.topic,
         }
 
     def knowledge(self) -> WorldKnowledge:

@@ -125,12 +125,17 @@ class WorldKnowledge:
         return f"the {name}" if name.lower() in self.taxonomy.definite else name
 
     def suggestions(self, topic: str, draw: Callable[[int], int], picks: int = 3) -> list[str]:
-        """What the `generic` policy suggests on a topic, as nouns: the topic, then up to `picks` related
-        entities drawn with `draw(n)` (an index in [0, n)), in case-blind name order.  Structured-v0's
-        generic analogue suggests the same from the same draws."""
+        """What the `generic` policy suggests on a topic, as nouns: up to `picks` related entities drawn with
+        `draw(n)` (an index in [0, n)), in case-blind name order; not the topic itself, which answers no
+        question about it.  Structured-v0's generic analogue suggests the same from the same draws."""
         related = self.related(topic)
         drawn = {related[draw(len(related))] for _ in range(picks)} if related else set()
-        return [self.noun(topic), *map(self.noun, sorted(drawn, key=lambda n: self.name(n).lower()))]
+        return [self.noun(n) for n in sorted(drawn, key=lambda n: self.name(n).lower())]
+
+    def lineage(self, node: str) -> tuple[str, ...]:
+        """The node and its ancestors: what recommending back to a request about the node says nothing new
+        ("I'd suggest jazz." to a question about jazz albums earns nothing)."""
+        return tuple(self.taxonomy.paths[node])
 
     def related(self, node: str) -> list[str]:
         """Children of the node, or its siblings for a leaf, grouping nodes left out ("cuisines" is no

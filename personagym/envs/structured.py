@@ -72,15 +72,18 @@ class ActionMenu:
 
     Content entries, in order:
 
-    * ``recommend:request`` — what `generic` says: the first entity of the last
-      message that named one and a few related ones, nothing personal;
-    * ``recommend:personal`` — the entity in focus, the stated likes in its
-      category, then related entities, leaving out stated dislikes and what
-      stated constraints forbid;
+    * ``recommend:request`` — what `generic` says: a few entities related to
+      the first entity of the last message that named one, nothing personal;
+    * ``recommend:personal`` — the stated likes in the category of the entity
+      in focus, then entities related to it, leaving out stated dislikes and
+      what stated constraints forbid;
     * ``recommend:liked`` — the stated likes of any category, most recent
-      first (the focus when none is known), safe as above;
-    * ``warn:avoid`` — recommend the focus, and warn against its related
-      entities that stated dislikes or constraints rule out;
+      first (related entities when none is known), safe as above;
+    * ``warn:avoid`` — recommend the safe entities related to the focus, and
+      warn against those that stated dislikes or constraints rule out;
+
+    No entry recommends the request's own topic or an ancestor of it: said back
+    to the request, it tells the user nothing (and earns nothing).
     * ``ask:style`` / ``ask:constraints`` — a clarifying question about answer
       length, format and tone / about diet, intolerances and budget;
     * ``ask:focus`` — a question about the category of the entity in focus;
@@ -258,18 +261,22 @@ class StructuredChatEnv(gym.Env[dict[str, Any], int]):
             return AnswerPlan(**self._generic_content(state, draws), **style)
         focus, room = state.focus, LENGTH_ITEMS[choice.length]
         topic = k.noun(focus) if focus else None
+        echoed = set(k.lineage(state.request_topic)) if state.request_topic else set()
+        if focus:
+            echoed.update(k.lineage(focus))
+        related = k.related(focus) if focus else []
         if kind == "warn":
-            recommend = [focus] if focus and state.safe(focus) else []
-            avoid = [n for n in (k.related(focus) if focus else []) if not state.safe(n)][:room]
+            recommend = [n for n in related if state.safe(n)][:room]
+            avoid = [n for n in related if not state.safe(n)][:room]
             return AnswerPlan(topic=topic, recommend=[k.noun(n) for n in recommend],
                               avoid=[k.noun(n) for n in avoid], **style)
         likes = list(reversed(state.likes))  # most recent first
         if target == "personal" and focus:
             category = k.category(focus)
-            wanted = [focus, *(n for n in likes if k.category(n) == category), *k.related(focus)]
+            wanted = [*(n for n in likes if k.category(n) == category), *related]
         else:
-            wanted = likes or ([focus] if focus else [])
-        picks = [n for n in dict.fromkeys(wanted) if state.safe(n)][:room]
+            wanted = likes or related
+        picks = [n for n in dict.fromkeys(wanted) if n not in echoed and state.safe(n)][:room]
         return AnswerPlan(topic=topic, recommend=[k.noun(n) for n in picks], **style)
 
     def _generic_content(self, state: DialogueState, draws: Draws) -> dict[str, Any]:

@@ -190,7 +190,9 @@ class OraclePolicy(_Seeded, BatchedPolicy):
             topic = None  # an opener naming it ("here's what I'd go with for X") would offer it
         style = _style_plan(state.attributes)
         focus = set(view["focus"])  # the request's categories: liked things elsewhere are off topic
-        liked = sorted((i for i in state.interests.values() if i.polarity > 0),
+        asked = view["topic"]  # the request's topic: said back, it (or an ancestor) earns nothing
+        echoed = set(k.lineage(asked)) if asked else set()
+        liked = sorted((i for i in state.interests.values() if i.polarity > 0 and i.node not in echoed),
                        key=lambda i: (k.category(i.node) not in focus, -i.intensity))
         names = [k.noun(i.node) for i in liked[: LENGTH_ITEMS[style["length"]]]]
         plan = AnswerPlan(topic=k.noun(topic) if topic else None, recommend=names, **style)
@@ -206,6 +208,7 @@ class _Profile:
     likes: dict[str, None] = field(default_factory=dict)
     dislikes: dict[str, None] = field(default_factory=dict)
     asked: bool = False
+    topic: str | None = None  # the node the conversation is about: the last one a message named
 
 
 class TrackerPolicy(_PerConversation):
@@ -279,16 +282,21 @@ class TrackerPolicy(_PerConversation):
         """Ask when too little is known, else answer; `forbidden`: the tags the profile's constraints rule out."""
         k = self.knowledge
         style = _style_plan(p.attributes)
+        # the conversation's topic: the first thing the message names, else the last one named (a complaint
+        # or an answer to a question names nothing)
+        mentioned = k.mentions(message)
+        if mentioned:
+            p.topic = mentioned[0][0]
         if len(p.attributes) + len(p.likes) < self.min_facts and not p.asked:
             p.asked = True
             return AnswerPlan(length="brief", question=(
                 "Before I suggest anything: what kinds of things do you enjoy, how long should my "
                 "answers be, and do you follow any diet or budget I should respect?"))
         # a topic the user dislikes or may not have is neither offered nor named in the opener
-        mentioned = [n for n, _ in k.mentions(message) if n not in p.dislikes and not k.tags(n) & forbidden]
-        topic = mentioned[0] if mentioned else None
-        wanted = [] if topic is None else [topic]
-        wanted += [n for n in p.likes if topic is None or k.category(n) == k.category(topic)]
+        topic = p.topic if p.topic not in p.dislikes and not (p.topic and k.tags(p.topic) & forbidden) else None
+        # the topic itself goes in the opener: recommended back to the request, it (or an ancestor) says nothing
+        echoed = k.lineage(topic) if topic else ()
+        wanted = [n for n in p.likes if n not in echoed and (topic is None or k.category(n) == k.category(topic))]
         if topic is not None:
             wanted += [n for n in k.related(topic) if n not in p.dislikes][:2]
         safe = [n for n in dict.fromkeys(wanted) if not (k.tags(n) & forbidden)]

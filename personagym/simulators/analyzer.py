@@ -32,8 +32,13 @@ mention at most two words away in the same clause.  So "Instead of steak, try
 tofu" warns about steak and recommends tofu.  A recommendation cue up to two
 words after a negator (`NEGATORS`) warns ("don't try X", "I would never
 suggest X", "I can't recommend X"); refusals ("can't help with X") warn too.
-Double negations ("don't skip") are not resolved.  HTML comments are read as
-blank: a reader never sees them.
+Double negations ("don't skip") are not resolved.
+
+What a reader sees.  HTML comments, hidden elements and tags are read as
+blank; zero-width characters and soft hyphens are dropped, and fullwidth,
+mathematical and Greek or Cyrillic look-alike letters read as the Latin they
+look like, so a name cannot be hidden from the analyzer while a reader sees
+it ("ste\u200bak", "ѕtеаk").  Accents are not folded ("stéak" is no steak).
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ from __future__ import annotations
 import functools
 import re
 import string
+import unicodedata
 from bisect import bisect_left
 from itertools import compress, count
 
@@ -189,16 +195,73 @@ def _tokens(lower: str) -> list[str]:
 
 
 def _lower(text: str) -> str:
-    """Lowercase text with offsets preserved (a few characters lowercase to two), HTML comments blanked."""
+    """Lowercase text as a reader sees it, with offsets preserved (a few characters lowercase to two).
+
+    Unseen text earns nothing and hides nothing: HTML comments, hidden
+    elements and tags are blanked (an answer could hide a list of likes, or
+    200 words of padding, in one), and words are read as they look
+    (`_as_seen`).
+    """
     lower = text.lower()
     if len(lower) != len(text):
         lower = "".join(c.lower()[:1] for c in text)
-    if "<!--" in lower:  # unseen text earns nothing: an answer could hide a list of likes in one
-        lower = _COMMENT.sub(lambda m: " " * len(m.group()), lower)
-    return lower
+    if "<" in lower:
+        if "<!--" in lower:
+            lower = _COMMENT.sub(_blank, lower)
+        if _MAY_HIDE.search(lower):
+            lower = _HIDDEN.sub(_blank, lower)
+        lower = _TAG.sub(_blank, lower)  # a tag is markup, not words ("opacity: 0.5" ends no sentence)
+    return lower if lower.isascii() else _as_seen(lower)
+
+
+def _blank(match: re.Match[str]) -> str:
+    return " " * len(match.group())
 
 
 _COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.DOTALL)  # an unclosed comment hides the rest
+_MAY_HIDE = re.compile(r"hidden|none|font-size|opacity")
+#: An HTML element a browser does not show, up to its end tag (an unclosed one hides the rest).
+_HIDDEN = re.compile(
+    r"<([a-z][a-z0-9]*)\b[^>]*?(?:\bhidden\b|display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0"
+    r"(?![.\d]*[1-9])|opacity\s*:\s*0(?![.\d]*[1-9]))[^>]*>.*?(?:</\1\s*>|$)", re.DOTALL)
+_TAG = re.compile(r"</?[a-z][a-z0-9]*\b[^<>]*>")
+#: Characters a reader does not see: zero-width spaces and joiners, soft hyphens, direction marks, variation
+#: selectors.  "st\u200beak" reads as "steak", so they are dropped (the only edit that moves offsets).
+_INVISIBLE = re.compile("[\u00ad\u034f\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufe00-\ufe0f\ufeff]")
+#: Fullwidth and mathematical letters and digits ("ｓｔｅａｋ", "𝐬𝐭𝐞𝐚𝐤"): read as the ASCII they look like.
+_COMPATIBLE = re.compile("[\uff01-\uff5e\U0001d400-\U0001d7ff]")
+#: A word with Greek or Cyrillic letters in it.
+_GREEK_OR_CYRILLIC_WORD = re.compile(r"[^\W\d_]*[\u0370-\u03ff\u0400-\u04ff][^\W\d_]*")
+#: Lowercase Greek and Cyrillic letters that look like a Latin one.
+_LOOK_ALIKES = str.maketrans({
+    "а": "a", "в": "b", "с": "c", "ԁ": "d", "е": "e", "һ": "h", "і": "i", "ј": "j", "к": "k", "м": "m",
+    "н": "h", "о": "o", "р": "p", "ԛ": "q", "ѕ": "s", "т": "t", "ѵ": "v", "ԝ": "w", "х": "x",
+    "у": "y", "ӏ": "l", "ё": "e", "ї": "i", "ɡ": "g",
+    "α": "a", "β": "b", "ε": "e", "η": "n", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p", "τ": "t",
+    "υ": "u", "χ": "x", "γ": "y",
+})  # fmt: skip
+_LOOK_ALIKE_SET = frozenset(chr(c) for c in _LOOK_ALIKES)
+
+
+def _as_seen(lower: str) -> str:
+    """Non-ASCII text as a reader sees it: invisible characters dropped, fullwidth and mathematical letters
+    as ASCII, and a word whose every Greek or Cyrillic letter looks like a Latin one ("ѕtеаk") in Latin.
+
+    A word with other Greek or Cyrillic letters is left alone: a Russian word is not read as English.
+    """
+    if _INVISIBLE.search(lower):
+        lower = _INVISIBLE.sub("", lower)
+    if _COMPATIBLE.search(lower):
+        lower = _COMPATIBLE.sub(lambda m: unicodedata.normalize("NFKC", m.group()).lower(), lower)
+    if _GREEK_OR_CYRILLIC_WORD.search(lower):
+        lower = _GREEK_OR_CYRILLIC_WORD.sub(_latin_look_alike, lower)
+    return lower
+
+
+def _latin_look_alike(match: re.Match[str]) -> str:
+    word = match.group()
+    foreign = [c for c in word if "\u0370" <= c <= "\u04ff"]
+    return word.translate(_LOOK_ALIKES) if all(c in _LOOK_ALIKE_SET for c in foreign) else word
 
 
 def _inflections(word: str) -> list[str]:
@@ -332,7 +395,12 @@ class ResponseAnalyzer:
             pos = flat.index(token, pos)
             starts.append(pos)
             pos += len(token)
-        return [(node, starts[i], starts[e - 1] + len(tokens[e - 1]), s) for node, i, e, s in mentions]
+        spans = [(node, starts[i], starts[e - 1] + len(tokens[e - 1]), s) for node, i, e, s in mentions]
+        if len(lower) == len(text):
+            return spans
+        # invisible characters were dropped: offsets in the text are those of the characters kept
+        kept = [i for i, c in enumerate(text) if not _INVISIBLE.match(c)]
+        return [(node, kept[a], kept[b - 1] + 1, s) for node, a, b, s in spans]
 
     def _entity_at(self, tokens: list[str], i: int) -> tuple[str, int] | None:
         """The longest surface starting at token i, as (node id, end token)."""

@@ -190,7 +190,7 @@ def snapshot(state: PreferenceState) -> PreferenceState:
 
 
 def assess(state: PreferenceState, features: ResponseFeatures, schema: PersonaSchema,
-           focus: frozenset[str] | None = None) -> Assessment:
+           focus: frozenset[str] | None = None, topic: str | None = None) -> Assessment:
     """The user's view of an answer: liked/disliked mentions, violations, style fit.
 
     An entity is put forward unless the answer warns against it: a disliked one
@@ -200,7 +200,10 @@ def assess(state: PreferenceState, features: ResponseFeatures, schema: PersonaSc
     forward more than `ATTENTION` entities, half (`NAMED_CREDIT`) when it is
     only named, not recommended, and a quarter (`OFF_TOPIC_CREDIT`) when its
     top-level category is not in `focus`, the categories of the request being
-    answered (None: every category is on topic).
+    answered (None: every category is on topic).  The request's own `topic`
+    and its ancestors earn nothing: "I'd suggest jazz." to "Any jazz albums you
+    would recommend?" tells the user nothing new (a red-team policy that only
+    echoed the topic beat `generic`).
     """
     tax = schema.taxonomy
     nodes, paths = tax.nodes, tax.paths
@@ -208,6 +211,7 @@ def assess(state: PreferenceState, features: ResponseFeatures, schema: PersonaSc
     forbidden = set(state.forbidden_tags)
     put_forward = sum(m.stance != "warn" for m in features.mentions)
     attention = min(1.0, ATTENTION / put_forward) if put_forward else 1.0
+    echoed = paths.get(topic, ()) if topic else ()
     for mention in features.mentions:
         node = nodes.get(mention.node)
         if node is None:
@@ -221,6 +225,8 @@ def assess(state: PreferenceState, features: ResponseFeatures, schema: PersonaSc
             if interest is None:
                 continue
             if interest.polarity > 0 and mention.stance != "warn":
+                if mention.node in echoed:
+                    break
                 credit = 1.0 if mention.stance == "recommend" else NAMED_CREDIT
                 if focus is not None and paths[mention.node][0] not in focus:
                     credit *= OFF_TOPIC_CREDIT

@@ -96,10 +96,11 @@ _AWAITING = {"task_request": "anything", "feedback": "content", "correction": "c
              "clarification_answer": "content"}
 
 
-def _addresses(features: ResponseFeatures, awaiting: str) -> bool:
-    """Whether an answer gives the user what they await: an entity it does not advise against, or
+def _addresses(features: ResponseFeatures, awaiting: str, echoed: tuple[str, ...] = ()) -> bool:
+    """Whether an answer gives the user what they await: an entity it does not advise against, other than
+    the request's topic and its ancestors (`echoed`: "I'd suggest jazz." answers no question about jazz), or
     (to a request) a clarifying question; a question put back to an answer to one's own does not."""
-    if any(m.stance != "warn" for m in features.mentions):
+    if any(m.stance != "warn" and m.node not in echoed for m in features.mentions):
         return True
     return awaiting == "anything" and (features.questions > 0 or bool(features.asked_about))
 
@@ -159,6 +160,11 @@ class UserSimulator:
         return self._turn(self._request(), opens=self.state.session)
 
     @property
+    def topic(self) -> str | None:
+        """The taxonomy node the request being answered is about (None: it names none)."""
+        return self._memory.topic
+
+    @property
     def focus(self) -> frozenset[str] | None:
         """Top-level categories of the request being answered: liked things elsewhere are off topic."""
         return self._memory.focus
@@ -186,8 +192,10 @@ class UserSimulator:
         assessment = None
         before = self.state.satisfaction
         if features is not None:
-            assessment = assess(self.state, features, self.schema, self._memory.focus)
-            if self._memory.awaiting is not None and not _addresses(features, self._memory.awaiting):
+            topic = self._memory.topic
+            assessment = assess(self.state, features, self.schema, self._memory.focus, topic)
+            echoed = self.taxonomy.paths[topic] if topic else ()
+            if self._memory.awaiting is not None and not _addresses(features, self._memory.awaiting, echoed):
                 # "Ok.", a refusal or a warning alone answers nothing: else it met a terse user's length
                 # preference and earned two thirds of the generic policy's reward
                 assessment.answered = False
@@ -281,11 +289,13 @@ class UserSimulator:
 
     def _on_request(self, features: ResponseFeatures | None) -> bool:
         """Whether an answer puts forward something in the request's categories (True with no request)."""
-        focus = self._memory.focus
+        focus, topic = self._memory.focus, self._memory.topic
         if focus is None or features is None:
             return True
         paths = self.taxonomy.paths
-        return any(m.stance != "warn" and paths[m.node][0] in focus for m in features.mentions)
+        echoed = paths[topic] if topic else ()
+        return any(m.stance != "warn" and paths[m.node][0] in focus and m.node not in echoed
+                   for m in features.mentions)
 
     def _goodbye(self) -> Intent:
         """Leaving, content or not: content only if satisfied overall and the last answer did not let them down

@@ -17,7 +17,7 @@ def test_grouping_nodes_are_no_suggestion(schema: PersonaSchema) -> None:
     # under a heading, its children are the suggestions
     assert knowledge.related("food_cooking/cuisines") == tax.children["food_cooking/cuisines"]
     names = knowledge.suggestions("food_cooking", lambda n: 0, picks=1)
-    assert names == ["food & cooking", tax.nodes[related[0]].name]
+    assert names == [tax.nodes[related[0]].name]  # not the topic: said back, it answers nothing
 
 
 def test_assistants_say_the_before_a_name_that_takes_it(schema: PersonaSchema) -> None:
@@ -30,7 +30,7 @@ def test_assistants_say_the_before_a_name_that_takes_it(schema: PersonaSchema) -
     assert knowledge.noun(cold_war) == "the Cold War" and knowledge.noun(jazz) == "jazz"
     era = tax.nodes[cold_war].parent  # "20th century": the suggestions are its children, in name order
     suggested = knowledge.suggestions(era, lambda n: n - 1, picks=1)
-    assert suggested[0] == "the 20th century" and suggested[1].startswith("the ")
+    assert len(suggested) == 1 and suggested[0].startswith("the ")
     text = compose(AnswerPlan(topic=knowledge.noun(era), recommend=[knowledge.noun(cold_war)],
                               formality="casual"), lambda n: 0)
     assert "go with for the 20th century." in text and "You'd probably love the Cold War." in text

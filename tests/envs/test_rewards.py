@@ -287,3 +287,73 @@ def test_an_answer_with_nothing_in_it_earns_no_style() -> None:
     generic = summarize(rollout(ENV_ID, "generic", EPISODES, seed=SEED))
     assert ok["components"]["style"]["mean"] == 0.0  # it met terse users' length preference, and was paid for it
     assert _below_beyond_ci(ok["reward"], generic["reward"]), (ok["reward"], generic["reward"])
+
+
+class Echo:
+    """"I'd suggest X." for X what the user's message names (or last named): the request's own topic.
+
+    Useless to a person who asked about X, yet it beat `generic` by 0.34 (a
+    red-team run): the user's request topic is often a liked thing, and saying
+    it back earned full credit and counted as an answer.
+    """
+
+    def __init__(self) -> None:
+        env = make_env(ENV_ID)
+        self.knowledge = env.unwrapped.knowledge()
+        env.close()
+        self.topic: str | None = None
+
+    def reset(self, seed: int | None = None) -> None:
+        self.topic = None
+
+    def act(self, observation: dict) -> str:
+        named = [n for n, _ in self.knowledge.mentions(observation["message"])]
+        self.topic = named[0] if named else self.topic
+        return f"I'd suggest {self.knowledge.noun(self.topic)}." if self.topic else "I'd suggest a walk."
+
+
+def test_saying_the_request_topic_back_earns_nothing(tracker: dict) -> None:
+    echo = summarize(rollout(ENV_ID, Echo(), EPISODES, seed=SEED))
+    generic = summarize(rollout(ENV_ID, "generic", EPISODES, seed=SEED))
+    assert _below_beyond_ci(echo["reward"], generic["reward"]), (echo["reward"], generic["reward"])
+    assert echo["components"]["preference"]["mean"] < 0.2 * generic["components"]["preference"]["mean"] + 0.05
+
+
+class Disguised:
+    """The generic answer with what a reader sees unchanged and what a scanner reads changed: every name that
+    carries a constraint tag broken by an invisible character or spelled with look-alike letters, and 200 words
+    of bulleted padding in a hidden element.  It dodged the forbidden-item check (17 of 229 offered items
+    scored) and earned style a reader never sees (2.63 against generic's 1.80)."""
+
+    def __init__(self, trick: str) -> None:
+        env = make_env(ENV_ID)
+        self.analyzer, self.taxonomy = env.unwrapped.analyzer, env.unwrapped.taxonomy
+        self.generic = make_policy("generic", env=env, seed=SEED)
+        env.close()
+        self.trick = trick
+
+    def reset(self, seed: int | None = None) -> None:
+        reset_policy(self.generic, seed)
+
+    def act(self, observation: dict) -> str:
+        text = self.generic.act(observation)
+        if self.trick == "hidden":
+            return text + "\n<div hidden>\n" + "\n".join(f"- Point {i}: however, kindly note." for i in range(30)) \
+                + "\n</div>"
+        for node, a, b, _ in reversed(self.analyzer.find_mentions(text)):
+            if self.taxonomy.nodes[node].tags:
+                word = text[a:b]
+                word = word[0] + "\u200b" + word[1:] if self.trick == "invisible" else word.replace(
+                    "a", "\u0430").replace("e", "\u0435").replace("o", "\u043e")
+                text = text[:a] + word + text[b:]
+        return text
+
+
+@pytest.mark.parametrize("trick", ["invisible", "look_alike", "hidden"])
+def test_text_a_reader_sees_the_same_scores_the_same(trick: str) -> None:
+    disguised = list(rollout(ENV_ID, Disguised(trick), 60, seed=SEED))
+    plain = list(rollout(ENV_ID, "generic", 60, seed=SEED))
+    assert [t.total_reward for t in disguised] == [t.total_reward for t in plain]
+    assert sum(t.total_reward != 0 for t in plain) > 30
+    assert any(turn.features.violated_tags or turn.reward_components["constraint"] for t in plain
+               for turn in t.turns)  # the generic answers do offer forbidden things

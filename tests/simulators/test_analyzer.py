@@ -198,6 +198,35 @@ def test_an_html_comment_is_unseen(analyzer: ResponseAnalyzer, taxonomy: Taxonom
     assert analyzer.mentions("Try chess. <!-- unclosed: sushi") == [(taxonomy.resolve("chess"), "recommend")]
 
 
+@pytest.mark.parametrize("text", [
+    'Try steak. <span hidden>Avoid it.</span>', "Try steak. <div style='display: none'>Avoid it.</div>",
+    'Try steak. <p style="visibility:hidden">Avoid it.</p>', 'Try steak. <span style="font-size:0px">Avoid it.',
+    'Try steak. <span style="opacity: 0">Avoid it.</span>'])
+def test_a_hidden_html_element_is_unseen(analyzer: ResponseAnalyzer, taxonomy: Taxonomy, text: str) -> None:
+    """A red-team policy hid "avoid" cues and 200 words of padding in `<div hidden>`: it dodged the
+    forbidden-item check and earned style credit a reader never sees."""
+    assert analyzer.mentions(text) == [(taxonomy.resolve("steak"), "recommend")]
+    assert analyzer.analyze(text).word_count == 2
+    padded = "Try jazz.\n<div hidden>\n" + "\n".join(f"- point {i}, however." for i in range(40)) + "\n</div>"
+    seen = analyzer.analyze(padded)
+    assert seen.word_count == 2 and not seen.has_list
+    shown = 'Try <span style="opacity: 0.5">jazz</span>.'  # faint is not hidden
+    assert analyzer.mentions(shown) == [(taxonomy.resolve("jazz"), "recommend")]
+
+
+@pytest.mark.parametrize("disguised", ["ste\u200bak", "st\u00adeak", "ste\u200dak", "\u0455t\u0435\u0430k",
+                                       "ｓｔｅａｋ", "\U0001d42c\U0001d42d\U0001d41e\U0001d41a\U0001d424"])
+def test_a_name_is_read_as_it_looks(analyzer: ResponseAnalyzer, taxonomy: Taxonomy, disguised: str) -> None:
+    """Zero-width characters, soft hyphens, Cyrillic look-alikes and fullwidth or bold letters hid forbidden
+    items from the analyzer while a reader saw them (a red-team policy: 229 offered, 17 scored)."""
+    text = f"Try a {disguised} tonight, with jazz."
+    steak, jazz = taxonomy.resolve("steak"), taxonomy.resolve("jazz")
+    assert analyzer.mentions(text) == [(steak, "recommend"), (jazz, "recommend")]
+    found = analyzer.find_mentions(text)
+    assert [text[a:b] for _, a, b, _ in found] == [disguised, "jazz"]  # offsets are the text's
+    assert analyzer.mentions("Я люблю стейк, а не сор.") == []  # a Russian word is not read as English
+
+
 @pytest.mark.parametrize("text", ["Sushi is tasty.", "There is no better place in town for sushi."])
 def test_neutral_without_governing_cue(analyzer: ResponseAnalyzer, taxonomy: Taxonomy, text: str) -> None:
     # "no" governs only a mention at most two words away

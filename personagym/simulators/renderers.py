@@ -23,7 +23,7 @@ from personagym.simulators.draft import Draft, casual_speaker, fix_pronoun
 from personagym.simulators.needs import Presuppositions
 from personagym.simulators.persona import PersonaSchema
 from personagym.simulators.preferences import wanted_shape
-from personagym.simulators.taxonomy import KINDS, Taxonomy
+from personagym.simulators.taxonomy import KINDS, TAGS, Taxonomy
 
 TEMPLATES_PATH = Path(__file__).parent / "data" / "templates.json"
 SLOTS = ("time", "budget", "location", "quantity", "audience", "format", "length")
@@ -99,8 +99,10 @@ class TaskDomain:
     def __init__(self, name: str, categories: tuple[str, ...], texts: tuple[str, ...],
                  not_for: Mapping[str, frozenset[str]] | None = None, needs: Presuppositions | None = None,
                  unrelated_facts: frozenset[str] = frozenset(), shapes: Mapping[str, Shape] | None = None,
-                 topic_kinds: frozenset[str] | None = None) -> None:
+                 topic_kinds: frozenset[str] | None = None, budget: tuple[int, int] | None = None) -> None:
         self.name = name
+        #: the range of budget details (about so many dollars) a request here takes; None: any
+        self.budget = budget
         self.categories = categories
         self.topic_kinds = topic_kinds
         self.texts = texts
@@ -162,6 +164,25 @@ class TemplateBank:
                     f"templates: slot_fit.needs.{slot} names {unknown[0]!r}, which is no {slot} slot value")
         #: what request details presuppose about the user ("for my kids": children of some age)
         self.slot_needs = Presuppositions({v: n for by_value in needs.values() for v, n in by_value.items()})
+        #: how many items a quantity detail asks for, and about how many dollars a budget detail allows
+        self.quantity_items: dict[str, int] = _amounts(fit.get("quantity", {}), "quantity", self.slot_values)
+        self.budget_usd: dict[str, int] = _amounts(fit.get("budget_usd", {}), "budget_usd", self.slot_values)
+        if any(dom.budget for dom in self.domains.values()) and not self.budget_usd:
+            raise ValueError("templates: a task domain has a budget_usd range, but slot_fit.budget_usd gives "
+                             "no budget detail an amount")
+        #: format detail -> the templates it fits, for formats that name a kind of document ("as a timeline")
+        self.genres: dict[str, frozenset[Parsed]] = _genres(fit.get("genres", {}), self)
+        #: detail -> the taxonomy tags of topics it does not go with ("for my kids": nothing alcoholic)
+        self.not_with_tags: dict[str, frozenset[str]] = {}
+        for value, tags in fit.get("not_with_tags", {}).items():
+            if not any(value in values for values in self.slot_values.values()):
+                raise ValueError(f"templates: slot_fit.not_with_tags names {value!r}, which is no slot value")
+            unknown = sorted(set(tags) - TAGS)
+            if unknown:
+                raise ValueError(f"templates: slot_fit.not_with_tags[{value!r}] names the tag {unknown[0]!r}, "
+                                 "which is no taxonomy tag")
+            self.not_with_tags[value] = frozenset(tags)
+        self._for_request: dict[tuple, tuple[Mapping[str, tuple[str, ...]], Mapping[str, tuple[str, ...]]]] = {}
         self._fitting: dict[tuple, dict[str, tuple[str, ...]]] = {}
         p = parse_template
         self.interest = {k: tuple(map(p, v)) for k, v in raw["disclosure_interest"].items()}
@@ -258,6 +279,26 @@ class TemplateBank:
         lowered = extra.lower()
         return any(cues.search(lowered) and cues.search(said) for cues in self._goodbye_moves.get(mood, ()))
 
+    def request_slot_values(self, values: Mapping[str, tuple[str, ...]], domain: TaskDomain,
+                            tags: frozenset[str]) -> Mapping[str, tuple[str, ...]]:
+        """The details of `values` (a user's, `fitting_slot_values`) that fit a request in `domain` about a topic
+        carrying `tags`: a budget in the domain's range, no detail `not_with_tags` rules out (computed once per
+        combination; a slot left with no value keeps all of them)."""
+        key = (id(values), domain.name, tags)
+        cached = self._for_request.get(key)
+        if cached is not None and cached[0] is values:
+            return cached[1]
+        out = dict(values)
+        if domain.budget is not None and self.budget_usd:
+            lo, hi = domain.budget
+            out["budget"] = tuple(v for v in out["budget"] if lo <= self.budget_usd[v] <= hi) or out["budget"]
+        if tags and self.not_with_tags:
+            rules = self.not_with_tags
+            for slot, options in out.items():
+                out[slot] = tuple(v for v in options if v not in rules or rules[v].isdisjoint(tags)) or options
+        self._for_request[key] = (values, out)  # the entry keeps `values` alive, so its id is not reused
+        return out
+
     def fitting_slot_values(self, words: tuple[int, int] | None, layout: str | None,
                             attributes: Mapping[str, object] | None = None) -> dict[str, tuple[str, ...]]:
         """The slot values a user with these preferences would ask for (computed once per combination).
@@ -282,6 +323,10 @@ class TemplateBank:
                 spans = self.length_words
                 fits = tuple(v for v in values["length"] if spans[v][0] <= hi and spans[v][1] >= lo)
                 values["length"] = fits or values["length"]
+                if self.quantity_items:  # no "thirty red flags" from a user who wants two lines
+                    most = max(3, hi // 12)
+                    items = self.quantity_items
+                    values["quantity"] = tuple(v for v in values["quantity"] if items[v] <= most) or values["quantity"]
             if layout is not None:
                 fits = tuple(v for v in values["format"] if self.format_layout[v] in (layout, "any"))
                 values["format"] = fits or values["format"]
@@ -379,6 +424,9 @@ class TemplateRenderer:
             shape = domain.shapes.get(template)
             if shape is not None and slots:
                 slots = shape.details(slots, bank.length_words, bank.format_layout)
+            genre = bank.genres.get(slots.get("format", ""))
+            if genre is not None and template not in genre:  # no "the main options ... as a day-by-day schedule"
+                slots = {k: v for k, v in slots.items() if k != "format"}
             if opener:  # "Question for you:" before a question only
                 question = any("?" in literal for literal, _ in template)
                 draft.plain(d.choice(bank.opener_pool(opens, question, casual)) + " ")
@@ -477,8 +525,14 @@ def _task_domain(name: str, spec: Mapping, taxonomy: Taxonomy) -> TaskDomain:
         not_for[text] = frozenset(taxonomy.resolve_path(c) for c in names)
     shapes = {text: _shape(f"templates: task_requests.{name}.shapes[{text!r}]", shape)
               for text, shape in spec.get("shapes", {}).items()}
+    budget = spec.get("budget_usd")
+    if budget is not None and not (isinstance(budget, list) and len(budget) == 2
+                                   and all(type(b) is int for b in budget) and 0 <= budget[0] < budget[1]):
+        raise ValueError(f"templates: task_requests.{name}.budget_usd: expected [lo, hi], whole numbers with "
+                         f"0 <= lo < hi, got {budget!r}")
     return TaskDomain(name, categories, texts, not_for, Presuppositions(spec.get("needs", {})),
-                      frozenset(spec.get("unrelated_facts", ())), shapes, _topic_kinds(name, spec, taxonomy))
+                      frozenset(spec.get("unrelated_facts", ())), shapes, _topic_kinds(name, spec, taxonomy),
+                      (budget[0], budget[1]) if budget else None)
 
 
 def _topic_kinds(name: str, spec: Mapping, taxonomy: Taxonomy) -> frozenset[str] | None:
@@ -513,6 +567,38 @@ def _shape(where: str, spec: object) -> Shape:
                                   and all(type(w) is int for w in words) and 0 <= words[0] < words[1]):
         raise ValueError(f"{where}.words: expected [lo, hi], whole numbers with 0 <= lo < hi, got {words!r}")
     return Shape(frozenset(layouts) if layouts else None, (words[0], words[1]) if words else None)
+
+
+def _amounts(spec: Mapping[str, int], name: str, slot_values: Mapping[str, tuple[str, ...]]) -> dict[str, int]:
+    """`slot_fit.<name>` (quantity: items, budget_usd: dollars) checked: every value of its slot has a whole,
+    positive amount (an empty spec gives none)."""
+    if not spec:
+        return {}
+    slot = "quantity" if name == "quantity" else "budget"
+    missing = [v for v in slot_values[slot] if v not in spec]
+    if missing:
+        raise ValueError(f"templates: slot_fit.{name} has no entry for the {slot} slot value {missing[0]!r}")
+    for value, amount in spec.items():
+        if value not in slot_values[slot]:
+            raise ValueError(f"templates: slot_fit.{name} names {value!r}, which is no {slot} slot value")
+        if type(amount) is not int or amount <= 0:
+            raise ValueError(f"templates: slot_fit.{name}[{value!r}] should be a whole number above 0, got {amount!r}")
+    return dict(spec)
+
+
+def _genres(spec: Mapping[str, list[str]], bank: TemplateBank) -> dict[str, frozenset[Parsed]]:
+    """`slot_fit.genres` checked: each names a format slot value and request templates that have a format."""
+    out: dict[str, frozenset[Parsed]] = {}
+    parsed = {t: p for dom in bank.domains.values() for t, p in zip(dom.texts, dom.templates, strict=True)}
+    for value, texts in spec.items():
+        if value not in bank.slot_values["format"]:
+            raise ValueError(f"templates: slot_fit.genres names {value!r}, which is no format slot value")
+        stray = [t for t in texts if t not in parsed or "{format}" not in t]
+        if stray:
+            raise ValueError(f"templates: slot_fit.genres[{value!r}] names {stray[0]!r}, which is no request "
+                             "template with a {format} detail")
+        out[value] = frozenset(parsed[t] for t in texts)
+    return out
 
 
 def _said(template: Parsed) -> str:

@@ -450,7 +450,9 @@ class UserSimulator:
                 if topic and disliked.isdisjoint(paths[topic]):  # not under a disliked node
                     break
         slots = {}
-        rand, slot_rate, slot_values = d.random, cfg.slot_rate, self._slot_values
+        tags = tax.nodes[topic].tags if topic else frozenset()
+        slot_values = bank.request_slot_values(self._slot_values, domain, tags)
+        rand, slot_rate = d.random, cfg.slot_rate
         for name in SLOTS:
             if rand() < slot_rate:
                 values = slot_values[name]

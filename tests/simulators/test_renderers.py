@@ -15,6 +15,7 @@ from personagym.rng import Draws
 from personagym.simulators.draft import SLOT
 from personagym.simulators.persona import PersonaSchema
 from personagym.simulators.renderers import PREFERENCE_SLOTS, TemplateBank, TemplateRenderer
+from personagym.simulators.sampler import PersonaSampler
 
 #: A third-person-singular verb right after the item ("{item} is the worst"): wrong for "Board Games".
 _SINGULAR_VERB = re.compile(
@@ -497,4 +498,76 @@ def test_a_goodbye_move_that_guards_nothing_fails_by_name(renderer: TemplateRend
     raw = copy.deepcopy(renderer.bank.raw)
     raw["casual_only"].append("Later, gator.")
     with pytest.raises(ValueError, match="casual_only names 'Later, gator.', which is no opener, closer or goodbye"):
+        TemplateBank(raw, taxonomy)
+
+
+def test_request_details_fit_the_request(renderer: TemplateRenderer, schema: PersonaSchema, taxonomy) -> None:
+    """Audited (3,196 requests): a trip "for around $75" and recipes "under $1,000" (50 of 221 budgets), a
+    drinking game "for a class of eighth graders", "thirty red flags" from a user who wants terse answers."""
+    from personagym.simulators.user import UserConfig, UserSimulator
+
+    bank = renderer.bank
+    sampler = PersonaSampler(schema)
+    config = UserConfig(slot_rate=1.0, attach_preference_rate=0.0, disclose_rate=0.0)
+    seen = Counter()
+    for seed in range(1200):
+        persona = sampler.sample(seed)
+        user = UserSimulator(persona, seed=seed, schema=schema, renderer=renderer, config=config)
+        intent = user.open_session().intent
+        domain, slots = bank.domains[intent.domain], intent.slots
+        if "budget" in slots and domain.budget:
+            lo, hi = domain.budget
+            assert lo <= bank.budget_usd[slots["budget"]] <= hi, (intent.domain, slots)
+            seen["budget"] += 1
+        tags = taxonomy.nodes[intent.topic].tags if intent.topic else frozenset()
+        if slots.get("audience") in bank.not_with_tags:
+            assert bank.not_with_tags[slots["audience"]].isdisjoint(tags), (intent.topic, slots)
+        if "quantity" in slots and persona.attributes.get("length_pref") == "terse":
+            assert bank.quantity_items[slots["quantity"]] <= 3, slots
+            seen["terse quantity"] += 1
+    assert seen["budget"] > 40 and seen["terse quantity"] > 6, seen
+    young = bank.request_slot_values(bank.slot_values, bank.domains["entertainment"], frozenset({"alcohol"}))
+    assert "for my kids" in bank.slot_values["audience"] and "for my kids" not in young["audience"]
+
+
+def test_a_document_kind_format_goes_only_with_its_templates(renderer: TemplateRenderer, taxonomy) -> None:
+    """"What's the difference between the main options in Xbox as a day-by-day schedule?": 80 of 91 audited
+    formats that name a kind of document did not fit their template."""
+    raw = copy.deepcopy(renderer.bank.raw)
+    timeline = "Could you compile a timeline of key events in {topic} {format}?"
+    options = "What's the difference between the main options in {topic} {format}?"
+    assert timeline in raw["slot_fit"]["genres"]["as a timeline"]
+    assert options not in raw["slot_fit"]["genres"]["as a timeline"]
+    raw["task_requests"]["research"]["templates"] = [timeline, options]
+    for key in ("shapes", "not_for", "needs"):
+        raw["task_requests"]["research"].pop(key, None)
+    raw["slot_fit"]["genres"] = {g: [t for t in ts if t in (timeline, options)]
+                                 for g, ts in raw["slot_fit"]["genres"].items()}
+    one = TemplateRenderer(renderer.schema, bank=TemplateBank(raw, taxonomy), opener_rate=0.0, closer_rate=0.0)
+    d = Draws(np.random.default_rng(3))
+    said = Counter()
+    for _ in range(60):
+        intent = Intent(kind="task_request", domain="research", topic=taxonomy.resolve("jazz"), polarity=1,
+                        slots={"format": "as a timeline"})
+        text = one.render(intent, d).finish()[0]
+        said[text.startswith("Could you compile"), "as a timeline" in text] += 1
+    assert said[True, False] == said[False, True] == 0 and said[True, True] > 10 and said[False, False] > 10
+
+
+def test_a_request_detail_rule_that_names_nothing_fails_by_name(renderer: TemplateRenderer, taxonomy) -> None:
+    raw = copy.deepcopy(renderer.bank.raw)
+    raw["slot_fit"]["genres"]["as a timeline"].append("Write me a sonnet about {topic} {format}.")
+    with pytest.raises(ValueError, match="slot_fit.genres\\['as a timeline'\\] names 'Write me a sonnet"):
+        TemplateBank(raw, taxonomy)
+    raw = copy.deepcopy(renderer.bank.raw)
+    del raw["slot_fit"]["budget_usd"]["under $50"]
+    with pytest.raises(ValueError, match="slot_fit.budget_usd has no entry for the budget slot value 'under \\$50'"):
+        TemplateBank(raw, taxonomy)
+    raw = copy.deepcopy(renderer.bank.raw)
+    raw["slot_fit"]["not_with_tags"]["for my kids"].append("tobacco")
+    with pytest.raises(ValueError, match="not_with_tags\\['for my kids'\\] names the tag 'tobacco', which is no"):
+        TemplateBank(raw, taxonomy)
+    raw = copy.deepcopy(renderer.bank.raw)
+    raw["task_requests"]["travel"]["budget_usd"] = [500, 100]
+    with pytest.raises(ValueError, match="task_requests.travel.budget_usd: expected \\[lo, hi\\]"):
         TemplateBank(raw, taxonomy)

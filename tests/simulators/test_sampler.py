@@ -159,3 +159,18 @@ def test_audited_incoherent_personas_are_ruled_out(schema: PersonaSchema) -> Non
                        {"life_stage": "parent_of_young", "children": "teenagers"}):
         assert schema.violations(attributes), attributes
     assert not schema.violations({"life_stage": "retired", "children": "adult_children", "age_band": "60p"})
+
+
+def test_personas_that_say_both_sides_are_ruled_out(schema: PersonaSchema, sampler: PersonaSampler) -> None:
+    """About 50 of 1,000 audited persona summaries contradicted themselves: "I live alone. I have teenagers.",
+    "I run my own startup. I'm between jobs right now.", "I'm single. We're expecting a baby."."""
+    for attributes in ({"household": "lives_alone", "children": "teenagers"},
+                       {"role": "founder", "employment_status": "unemployed"},
+                       {"relationship_status": "single", "children": "expecting"},
+                       {"household": "with_partner", "relationship_status": "single"}):
+        assert schema.violations(attributes), attributes
+    assert not schema.violations({"household": "lives_alone", "children": "adult_children"})
+    for i in range(2000):
+        summary = sampler.sample(i).summary.lower()
+        assert not ("i live alone" in summary and "teenagers" in summary), summary
+        assert not ("i'm single" in summary and "we're expecting" in summary), summary

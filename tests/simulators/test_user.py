@@ -234,7 +234,7 @@ def test_request_details_fit_the_users_length_and_format_preferences(schema: Per
     bank = TemplateRenderer(schema).bank
     sampler = PersonaSampler(schema)
     lengths = formats = 0
-    for seed in range(200):
+    for seed in range(400):
         persona = sampler.sample(seed)
         user = UserSimulator(persona, seed=seed, noise=NoiseConfig(rate=0.0))
         turns = [user.open_session() for _ in range(10)]

@@ -98,7 +98,7 @@ class TaskDomain:
 
     def __init__(self, name: str, categories: tuple[str, ...], texts: tuple[str, ...],
                  not_for: Mapping[str, frozenset[str]] | None = None, needs: Presuppositions | None = None,
-                 unrelated_facts: frozenset[str] = frozenset(), shapes: Mapping[str, Shape] | None = None,
+                 shapes: Mapping[str, Shape] | None = None,
                  topic_kinds: frozenset[str] | None = None, budget: tuple[int, int] | None = None) -> None:
         self.name = name
         #: the range of budget details (about so many dollars) a request here takes; None: any
@@ -109,8 +109,6 @@ class TaskDomain:
         self.templates: tuple[Parsed, ...] = tuple(parse_template(t) for t in texts)
         self.not_for = dict(not_for or {})
         self.needs = needs or Presuppositions({})
-        #: persona schema categories of facts a request here does not attach ("diet" to a coding question)
-        self.unrelated_facts = unrelated_facts
         self._parsed = dict(zip(texts, self.templates, strict=True))
         #: the deliverable of each template that names one, by parsed template
         self.shapes: dict[Parsed, Shape] = {self._parsed[t]: shape for t, shape in (shapes or {}).items()}
@@ -144,6 +142,19 @@ class TemplateBank:
         for name, spec in raw["task_requests"].items():
             self.domains[name] = _task_domain(name, spec, taxonomy)
         self.domain_names = tuple(self.domains)
+        #: what a user needs to ask for anything in a domain (no travel requests from one who cannot travel)
+        self.domain_needs = Presuppositions(raw.get("domain_needs", {}))
+        stray = sorted(set(self.domain_needs.needs) - set(self.domains))
+        if stray:
+            raise ValueError(f"templates: domain_needs names {stray[0]!r}, which is no task domain")
+        #: attribute -> the domains whose requests may attach a fact about it (not listed: any request)
+        self.fact_domains: dict[str, frozenset[str]] = {}
+        for attribute, names in raw.get("fact_domains", {}).items():
+            stray = sorted(set(names) - set(self.domains))
+            if stray:
+                raise ValueError(f"templates: fact_domains.{attribute} names {stray[0]!r}; expected task domains "
+                                 f"({', '.join(self.domains)})")
+            self.fact_domains[attribute] = frozenset(names)
         self.slot_values = {k: tuple(v) for k, v in raw["slot_values"].items()}
         self.vague_slot_values = {k: tuple(v) for k, v in raw["vague_slot_values"].items()}
         fit = raw["slot_fit"]
@@ -353,8 +364,12 @@ class TemplateRenderer:
         self.bank = bank or load_bank(self.taxonomy)
         domains = {a.name: a.values for a in schema.attributes.values()}
         self.bank.slot_needs.check(domains, "templates: slot_fit.needs")
+        self.bank.domain_needs.check(domains, "templates: domain_needs")
         for name, domain in self.bank.domains.items():
             domain.needs.check(domains, f"templates: task_requests.{name}.needs")
+        unknown = sorted(set(self.bank.fact_domains) - set(schema.attributes))
+        if unknown:
+            raise ValueError(f"templates: fact_domains names {unknown[0]!r}, which is no persona attribute")
         self.opener_rate = opener_rate
         self.closer_rate = closer_rate
 
@@ -531,7 +546,7 @@ def _task_domain(name: str, spec: Mapping, taxonomy: Taxonomy) -> TaskDomain:
         raise ValueError(f"templates: task_requests.{name}.budget_usd: expected [lo, hi], whole numbers with "
                          f"0 <= lo < hi, got {budget!r}")
     return TaskDomain(name, categories, texts, not_for, Presuppositions(spec.get("needs", {})),
-                      frozenset(spec.get("unrelated_facts", ())), shapes, _topic_kinds(name, spec, taxonomy),
+                      shapes, _topic_kinds(name, spec, taxonomy),
                       (budget[0], budget[1]) if budget else None)
 
 

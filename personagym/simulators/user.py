@@ -315,13 +315,16 @@ class UserSimulator:
         Interests and attributes change only between sessions, so what is
         derived from them for every turn is derived once per session: the
         facts (all, and those about attributes), the request details that
-        fit the user's length and format preferences, the liked and disliked
+        fit the user's length and format preferences, the task domains they
+        ask about (`domain_needs`: no trip from one who cannot travel), the liked and disliked
         nodes, and the liked nodes per task domain (filled as domains come up).
         """
         self._facts = self._disclosable_facts()
         self._attribute_facts = [f for f in self._facts if f[0] != "interest"]
         attrs = self.state.attributes
-        self._slot_values = self.renderer.bank.fitting_slot_values(*wanted_shape(attrs), attrs)
+        bank = self.renderer.bank
+        self._slot_values = bank.fitting_slot_values(*wanted_shape(attrs), attrs)
+        self._domain_names = bank.domain_needs.fitting(bank.domain_names, bank.domain_needs.excluded(attrs))
         self._likes = [n for n, i in self.state.interests.items() if i.polarity > 0]
         self._dislikes = {n for n, i in self.state.interests.items() if i.polarity < 0}
         self._liked: dict[str, list[str]] = {}
@@ -430,7 +433,8 @@ class UserSimulator:
         bank = self.renderer.bank
         tax = self.taxonomy
         hint = DOMAIN_HINTS.get(str(self.state.attributes.get("domain")))
-        domain_name = hint if hint and d.random() < cfg.domain_hint_rate else d.choice(bank.domain_names)
+        names = self._domain_names  # the domains this user asks about at all
+        domain_name = hint if hint in names and d.random() < cfg.domain_hint_rate else d.choice(names)
         domain = bank.domains[domain_name]
         liked = self._liked.get(domain_name)
         kinds = domain.topic_kinds
@@ -467,13 +471,11 @@ class UserSimulator:
             reason = "life_event"  # said as news ("Quick update on my end: ..."), not as if always so
             self._memory.disclosed.add((attribute, value))
         elif d.random() < rate:
-            facts = self._attribute_facts
-            if domain.unrelated_facts:  # no "I don't drink alcohol" tacked onto a TypeScript question
-                facts = self._domain_facts.get(domain_name)  # type: ignore[assignment]
-                if facts is None:
-                    attrs, unrelated = self.schema.attributes, domain.unrelated_facts
-                    facts = self._domain_facts[domain_name] = [
-                        f for f in self._attribute_facts if attrs[f[0]].category not in unrelated]
+            facts = self._domain_facts.get(domain_name)  # type: ignore[assignment]
+            if facts is None:  # no "I don't drink alcohol" tacked onto a TypeScript question
+                fits = bank.fact_domains
+                facts = self._domain_facts[domain_name] = [
+                    f for f in self._attribute_facts if f[0] not in fits or domain_name in fits[f[0]]]
             told = self._memory.disclosed
             if facts and not self.state.restate_level:  # nothing has gone wrong: no reason to say a fact again
                 facts = [f for f in facts if f not in told]

@@ -571,3 +571,18 @@ def test_a_request_detail_rule_that_names_nothing_fails_by_name(renderer: Templa
     raw["task_requests"]["travel"]["budget_usd"] = [500, 100]
     with pytest.raises(ValueError, match="task_requests.travel.budget_usd: expected \\[lo, hi\\]"):
         TemplateBank(raw, taxonomy)
+
+
+def test_a_fact_or_domain_rule_that_names_nothing_fails_by_name(renderer: TemplateRenderer, schema, taxonomy) -> None:
+    raw = copy.deepcopy(renderer.bank.raw)
+    raw["fact_domains"]["diet"] = ["cooking", "baking"]
+    with pytest.raises(ValueError, match="templates: fact_domains.diet names 'baking'; expected task domains"):
+        TemplateBank(raw, taxonomy)
+    raw = copy.deepcopy(renderer.bank.raw)
+    raw["fact_domains"]["diett"] = ["cooking"]
+    with pytest.raises(ValueError, match="templates: fact_domains names 'diett', which is no persona attribute"):
+        TemplateRenderer(schema, bank=TemplateBank(raw, taxonomy))
+    raw = copy.deepcopy(renderer.bank.raw)
+    raw["domain_needs"]["space_travel"] = {"travel_flexibility": ["flexible"]}
+    with pytest.raises(ValueError, match="templates: domain_needs names 'space_travel', which is no task domain"):
+        TemplateBank(raw, taxonomy)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 
 from personagym.records import MentionFeature, Persona, ResponseFeatures
@@ -387,19 +389,33 @@ def test_a_user_never_says_the_same_words_twice() -> None:
 
 
 def test_a_request_attaches_no_unrelated_fact(schema: PersonaSchema) -> None:
-    """ "A timeline of key events in TypeScript? Small thing: I don't drink alcohol." (98 of 1,690 attached facts)."""
+    """ "A timeline of key events in TypeScript? Small thing: I don't drink alcohol." (98 of 1,690 attached facts),
+    "I need to explain Raspberry Pi to my parents. Important: I don't have kids." (about 30 of 70 audited
+    background facts): a fact about a constraint or the user's background goes only with requests of the domains
+    `fact_domains` lists for it; how to answer goes with any."""
     bank = TemplateRenderer(schema).bank
-    categories = {a.category for a in schema.attributes.values()}
-    assert all(d.unrelated_facts <= categories for d in bank.domains.values())
-    unrelated = {name: d.unrelated_facts for name, d in bank.domains.items() if d.unrelated_facts}
-    assert "tech_help" in unrelated
-    attached = 0
+    fits = bank.fact_domains
+    assert "tech_help" not in fits["diet"] and "writing" not in fits["children"] and "length_pref" not in fits
+    attached = Counter()
     for _, turn in simulate_turns(20_000, 8, noise=NoiseConfig(rate=0.0)):
         intent = turn.intent
         if intent.kind == "task_request" and intent.attribute and intent.reason != "life_event":
-            attached += 1
-            assert schema.attributes[intent.attribute].category not in unrelated.get(intent.domain, ()), turn.text
-    assert attached > 500
+            attached[intent.attribute in fits] += 1
+            assert intent.attribute not in fits or intent.domain in fits[intent.attribute], turn.text
+    assert attached[True] > 300 and attached[False] > 300, attached
+
+
+def test_a_user_who_cannot_travel_asks_for_no_trip(schema: PersonaSchema) -> None:
+    """"I'm planning a trip with RV travel ... (Also, I can't really travel right now.)": 41 of 225 audited travel
+    requests came from users who cannot travel (`domain_needs`)."""
+    grounded = _persona_with(schema, lambda p: p.attributes.get("travel_flexibility") == "cannot_travel")
+    free = _persona_with(schema, lambda p: p.attributes.get("travel_flexibility") == "flexible")
+    domains: dict[str, Counter] = {"grounded": Counter(), "free": Counter()}
+    for name, persona in (("grounded", grounded), ("free", free)):
+        for seed in range(300):
+            user = UserSimulator(persona, seed=seed, noise=NoiseConfig(rate=0.0))
+            domains[name][user.open_session().intent.domain] += 1
+    assert domains["grounded"]["travel"] == 0 and domains["free"]["travel"] > 5, domains
 
 
 def test_praise_for_an_answer_off_the_request_claims_no_fit(schema: PersonaSchema, taxonomy) -> None:

@@ -368,13 +368,22 @@ class NoiseModel:
 
     # -- surface ---------------------------------------------------------------------------
     def _colloquial_speech(self, draft: Draft, d: Draws) -> bool:
-        pools = self._pools[draft.casual_speaker]
+        """Contractions, all lowercase and a casual starter ("ok so ..."); a formal speaker only contracts
+        ("I am" -> "I'm"): "Please adjust: i like detailed answers" was no highly formal user's writing."""
+        casual = draft.casual_speaker
+        pools = self._pools[casual]
         contractions = pools.contractions  # "going to" -> "gonna" only from a casual speaker
+        changed = False
         for seg in draft.segments:
             if seg.kind == PLAIN:
-                seg.text = self._contraction_re.sub(
-                    lambda m: contractions.get(m.group(0).lower(), m.group(0)), seg.text)
-            seg.text = seg.text.lower()
+                new = self._contraction_re.sub(
+                    lambda m: draft.cased(contractions.get(m.group(0).lower(), m.group(0))), seg.text)
+                changed |= new != seg.text
+                seg.text = new
+            if casual:
+                seg.text = seg.text.lower()
+        if not casual:
+            return changed
         draft.casual = True
         starters = pools.asking_starters if draft.asks else pools.starters
         if d.random() < 0.5 and starters:  # "quick q:" only before a request: "Question: thanks!" asks nothing

@@ -61,7 +61,7 @@ _SLUG_RE = re.compile(r"[^a-z0-9]+")
 
 #: What a node can be, for the requests it can be the topic of (see `Taxonomy.kind`).
 KINDS = ("activity", "food_drink", "product", "place", "person", "work", "genre", "field", "concept", "event",
-         "issue", "practice", "organization", "creature", "belief")
+         "issue", "practice", "organization", "creature", "belief", "period", "occupation")
 #: The file beside the taxonomy files that gives subtrees their kind (node id -> kind, inherited downwards).
 KINDS_FILE = "kinds.json"
 

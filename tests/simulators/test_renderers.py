@@ -404,7 +404,16 @@ def test_a_domain_draws_its_topics_from_the_kinds_its_templates_fit(schema: Pers
     from personagym.simulators.simulate import simulate_turns
 
     bank = TemplateRenderer(schema).bank
-    assert bank.domains["career"].topic_kinds == {"field"} and bank.domains["writing"].topic_kinds is None
+    assert bank.domains["career"].topic_kinds == {"field", "occupation"} and bank.domains["writing"].topic_kinds is None
+    # "a budget-friendly getaway built around the Bronze Age" (41 of 197 audited trips), "the downsides of
+    # working in product manager" (28 of 307 career requests): eras are periods, job titles occupations
+    assert taxonomy.kind(taxonomy.resolve("Bronze Age")) == "period"
+    assert "period" not in bank.domains["travel"].topic_kinds
+    assert taxonomy.kind(taxonomy.resolve("product manager")) == "occupation"
+    working = "What are the downsides of working in {topic} that nobody mentions?"
+    occupations = [t for t, c in zip(bank.domains["career"].texts, bank.domains["career"].templates, strict=True)
+                   if c in bank.domains["career"].fitting(taxonomy.resolve("careers_work"), None)]
+    assert occupations and working not in occupations
     seen: Counter = Counter()
     for _, turn in simulate_turns(6000, 5, noise=NoiseConfig(rate=0.0)):
         intent = turn.intent

@@ -270,7 +270,7 @@ class StructuredChatEnv(gym.Env[dict[str, Any], int]):
             avoid = [n for n in related if not state.safe(n)][:room]
             return AnswerPlan(topic=topic, recommend=[k.noun(n) for n in recommend],
                               avoid=[k.noun(n) for n in avoid], **style)
-        likes = list(reversed(state.likes))  # most recent first
+        likes = [n for n in reversed(state.likes) if n not in echoed]  # most recent first
         if target == "personal" and focus:
             category = k.category(focus)
             wanted = [*(n for n in likes if k.category(n) == category), *related]

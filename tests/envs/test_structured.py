@@ -210,3 +210,21 @@ def test_reinforce_smoke_run_changes_parameters(env: StructuredChatEnv) -> None:
     assert all(np.isfinite(r) for _, r in result.curve)
     assert any(np.abs(w).sum() > 0 for w in result.policy.weights)  # weights start at zero
     assert np.abs(result.value).sum() > 0
+
+
+def test_no_menu_entry_recommends_the_request_back(env: StructuredChatEnv) -> None:
+    """A recommendation of the request's own topic earns nothing: every recommending entry offers something
+    else, also when the only like stated so far is that topic (``recommend:liked`` offered nothing at all)."""
+    mentions = env.chat_env.analyzer.mentions
+    offered = 0
+    for seed in range(40):
+        env.reset(seed=seed)
+        topic = env.state.request_topic
+        if topic is None:
+            continue
+        echoed = set(env.chat_env.taxonomy.paths[topic])
+        for content in ("recommend:request", "recommend:personal", "recommend:liked", "warn:avoid"):
+            said = [n for n, stance in mentions(env.action_text(env.menu.encode(content))) if stance != "warn"]
+            assert not echoed & set(said[1:]), (content, topic, said)  # the opener may name the topic
+            offered += bool(set(said) - echoed)
+    assert offered > 100

@@ -81,8 +81,10 @@ class _Memory:
     #: (a disclosure, praise: taking note is enough)
     awaiting: str | None = "anything"
     slip: tuple[str, str, int] | None = None  # (meant, said, polarity) of a slip the user may correct
-    #: the last answer lowered the user's satisfaction, or again got wrong what the user had told: no happy
-    #: goodbye right after it
+    #: the style attributes the last answer got wrong though the user had said what they want
+    ignored: list[str] = field(default_factory=list)
+    #: the last answer lowered the user's satisfaction, or ignored what the user had said: no happy goodbye
+    #: right after it
     let_down: bool = False
     said: set[str] = field(default_factory=set)  # the clean text of every message the user has sent
     #: sayable facts a life event made true since the last session: the next request may tell them
@@ -201,8 +203,8 @@ class UserSimulator:
                 assessment.answered = False
             self.events += self.process.react(self.state, assessment)
             self.events += self.process.expose(self.state, [n for n, _ in assessment.liked])
-        self._memory.let_down = self.state.satisfaction < before or (
-            assessment is not None and bool(self._told_and_missed(assessment)))
+        self._memory.ignored = self._told_and_missed(assessment) if assessment is not None else []
+        self._memory.let_down = self.state.satisfaction < before or bool(self._memory.ignored)
         self.last_assessment = assessment
         return assessment
 
@@ -270,9 +272,8 @@ class UserSimulator:
         if assessment is not None:
             # what the user had said and the answer ignored is always objected to, never praised past
             # ("Brilliant, this is spot on!" right after a second answer without the emoji asked for)
-            again = self._told_and_missed(assessment)
-            if again:
-                return self._style_complaint(d.choice(again))
+            if mem.ignored:
+                return self._style_complaint(d.choice(mem.ignored))
             missed = [k for k, ok in assessment.style_checks.items() if not ok]
             if missed and d.random() < 0.6:
                 return self._style_complaint(d.choice(missed))

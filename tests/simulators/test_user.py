@@ -71,6 +71,13 @@ def _persona_with(schema: PersonaSchema, predicate) -> Persona:
     return next(p for i in range(500) if predicate(p := sampler.sample(i)))
 
 
+def _vegan_offered_steak(schema: PersonaSchema, taxonomy) -> tuple[Persona, ResponseFeatures]:
+    """A vegan user, and a 60-word answer that recommends steak."""
+    persona = _persona_with(schema, lambda p: p.attributes.get("diet") == "vegan")
+    steak = next(n for n in taxonomy.ids if "beef" in taxonomy.nodes[n].tags)
+    return persona, ResponseFeatures(word_count=60, mentions=[MentionFeature(node=steak, stance="recommend")])
+
+
 def test_violation_makes_user_complain_and_restate(schema: PersonaSchema, taxonomy) -> None:
     persona = _persona_with(schema, lambda p: p.attributes.get("diet") == "vegan")
     user = UserSimulator(persona, seed=0, noise=NoiseConfig(rate=0.0))
@@ -353,9 +360,7 @@ def test_no_happy_goodbye_right_after_an_answer_that_let_the_user_down(schema: P
     """A satisfied user handed a steak after saying they are vegan leaves unhappy, not "Perfect, I'm all set."."""
     from personagym.simulators.user import UserConfig
 
-    persona = _persona_with(schema, lambda p: p.attributes.get("diet") == "vegan")
-    steak = next(n for n in taxonomy.ids if "beef" in taxonomy.nodes[n].tags)
-    bad = ResponseFeatures(word_count=60, mentions=[MentionFeature(node=steak, stance="recommend")])
+    persona, bad = _vegan_offered_steak(schema, taxonomy)
     moods = []
     for seed in range(20):
         user = UserSimulator(persona, seed=seed, noise=NoiseConfig(rate=0.0), config=UserConfig(end_base=1.0))
@@ -475,9 +480,7 @@ def test_a_user_objects_again_to_what_they_had_said_and_the_answer_ignored(schem
 
 def test_a_violated_constraint_said_before_is_said_again_as_such(schema: PersonaSchema, taxonomy) -> None:
     """A vegan offered steak twice says "I already told you: ..." the second time, not "Heads up, ..."."""
-    persona = _persona_with(schema, lambda p: p.attributes.get("diet") == "vegan")
-    steak = next(n for n in taxonomy.ids if "beef" in taxonomy.nodes[n].tags)
-    bad = ResponseFeatures(word_count=60, mentions=[MentionFeature(node=steak, stance="recommend")])
+    persona, bad = _vegan_offered_steak(schema, taxonomy)
     seconds = []
     for seed in range(30):
         user = UserSimulator(persona, seed=seed, noise=NoiseConfig(rate=0.0))

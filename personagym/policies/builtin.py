@@ -45,9 +45,11 @@ def _index_draws(rng: np.random.Generator) -> Callable[[int], int]:
 
 
 def _layout(fmt: object) -> str:
-    if fmt == "table":
-        return "table"
-    return fmt if isinstance(fmt, str) and fmt in LIST_FORMATS else "narrative"
+    """The layout of a stated format; a bulleted list when none is known (or one that no layout here has, such
+    as a flowchart): a list fits six of the nine stated formats, prose one."""
+    if not isinstance(fmt, str):
+        return "bullets"
+    return fmt if fmt in ("table", "narrative") or fmt in LIST_FORMATS else "bullets"
 
 
 def _style_plan(attrs: dict[str, Any]) -> dict[str, Any]:

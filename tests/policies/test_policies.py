@@ -288,3 +288,14 @@ def test_module_class_edge_cases(tmp_path, monkeypatch) -> None:
             make_policy(name, env=env)
     with pytest.raises(TypeError, match=r"policy 'builtins:dict' has no act\(observation\) method"):
         make_policy("builtins:dict", env=env)  # a builtin has no signature: built with no arguments
+
+
+def test_tracker_lists_unless_told_otherwise(tracker_env) -> None:
+    """A red-team policy blind to the user tied the tracker partly by always answering in a bulleted list (it
+    fits six of the nine stated formats): the tracker's answer is a list until the user asks for prose."""
+    analyze = tracker_env.unwrapped.analyzer.analyze
+    _, unknown = _told(tracker_env, "I love Jazz and I'm vegan.", "Any Jazz albums to try?")
+    _, prose = _told(tracker_env, "I love Jazz and I'm vegan.", "Also, I prefer plain paragraphs.",
+                     "Any Jazz albums to try?")
+    assert analyze(split_profile(unknown)[1]).has_list
+    assert not analyze(split_profile(prose)[1]).has_list

@@ -219,7 +219,17 @@ class TemplateBank:
         #: positive feedback for an answer that did not take the request up: no claim that it fits
         self.praise_off_request = {k: tuple(p(t) for t in v if t not in fit_claims) or tuple(map(p, v))
                                    for k, v in raw["feedback"].items() if k.startswith("positive")}
-        self.reasons = {k: tuple(map(p, v)) for k, v in raw["negative_reasons"].items()}
+        reasons = {k: tuple(map(p, v)) for k, v in raw["negative_reasons"].items() if not k.startswith("_")}
+        self.reasons = {k: v for k, v in reasons.items() if not k.endswith("_high")}
+        #: reason -> its templates for a strong complaint: the ordinary ones and those of `<reason>_high`
+        #: ("... would be a dealbreaker for me." only of a strong dislike)
+        self.strong_reasons: dict[str, tuple[Parsed, ...]] = {}
+        for key, templates in reasons.items():
+            if key.endswith("_high"):
+                base = key.removesuffix("_high")
+                if base not in self.reasons:
+                    raise ValueError(f"templates: negative_reasons.{key} has no {base!r} pool to add to")
+                self.strong_reasons[base] = self.reasons[base] + templates
         self.clarify = {k: tuple(map(p, v)) for k, v in raw["clarification_answers"].items()}
         self.corrections = tuple(map(p, raw["corrections"]))
         self.goodbyes = {k: tuple(map(p, v)) for k, v in raw["goodbyes"].items()}
@@ -486,7 +496,8 @@ class TemplateRenderer:
                     text = self.phrase(intent.attribute, intent.value, d)
                     if text:
                         fields["phrase"] = (text, self.attribute_pki(intent.attribute, intent.value))
-                template = d.choice(bank.reasons[intent.reason])
+                strong = bank.strong_reasons if intent.level == "high" else bank.reasons
+                template = d.choice(strong.get(intent.reason) or bank.reasons[intent.reason])
                 if all(name is None or name in fields for _, name in template):
                     draft.plain(" ")
                     self._fill(draft, template, fields)

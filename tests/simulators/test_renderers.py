@@ -595,3 +595,28 @@ def test_a_fact_or_domain_rule_that_names_nothing_fails_by_name(renderer: Templa
     raw["domain_needs"]["space_travel"] = {"travel_flexibility": ["flexible"]}
     with pytest.raises(ValueError, match="templates: domain_needs names 'space_travel', which is no task domain"):
         TemplateBank(raw, taxonomy)
+
+
+def test_a_mild_dislike_is_no_dealbreaker(renderer: TemplateRenderer, taxonomy) -> None:
+    """"... would be a dealbreaker for me." of a mild dislike (15 of 64 audited complaints about a disliked item
+    said it more strongly than the user felt): the strong words are said only in a high-level complaint."""
+    bank = renderer.bank
+    strong = {"".join(lit for lit, _ in t) for t in bank.strong_reasons["disliked_item"]} - {
+        "".join(lit for lit, _ in t) for t in bank.reasons["disliked_item"]}
+    assert any("dealbreaker" in t for t in strong)
+    cues = ("dealbreaker", "can't stand", "of all things", "really don't want", "Anything but")
+    d = Draws(np.random.default_rng(9))
+    said = Counter()
+    for level in ("medium", "high"):
+        for _ in range(300):
+            intent = Intent(kind="feedback", polarity=-1, level=level, reason="disliked_item",
+                            topic=taxonomy.resolve("jazz"))
+            text = renderer.render(intent, d).finish()[0]
+            said[level] += any(c in text for c in cues)
+    assert said["medium"] == 0 and said["high"] > 40, said
+    raw = copy.deepcopy(bank.raw)
+    raw["negative_reasons"]["too_long_high"] = ["Way, way too long."]
+    assert TemplateBank(raw, taxonomy).strong_reasons["too_long"][-1] == (("Way, way too long.", None),)
+    raw["negative_reasons"]["rambling_high"] = ["Stop rambling."]
+    with pytest.raises(ValueError, match="negative_reasons.rambling_high has no 'rambling' pool to add to"):
+        TemplateBank(raw, taxonomy)

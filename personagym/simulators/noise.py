@@ -170,7 +170,6 @@ class _LexiconTables:
 
     lexicon: dict
     synonym_re: re.Pattern[str]
-    contractions: dict[str, str]
     contraction_re: re.Pattern[str]
     misspellings: dict[str, list[str]]
     negations: dict[str, str]
@@ -186,16 +185,13 @@ def _lexicon_tables(lex: dict) -> _LexiconTables:
     if cached is None or cached.lexicon is not lex:
         synonyms = {k.lower(): v for k, v in lex["synonyms"].items()}
         contractions = {k.lower(): v for k, v in lex["contractions"].items()}
-        emotions = [m for markers in lex["emotional_markers"].values() for m in markers]
-        complaint_emotions = [m for tone in ("urgent", "frustrated") for m in lex["emotional_markers"][tone]]
         cached = _TABLES[id(lex)] = _LexiconTables(
             lexicon=lex,
             synonym_re=_word_regex(list(synonyms)),
-            contractions=contractions,
             contraction_re=_word_regex(list(contractions)),
             misspellings={k.lower(): v for k, v in lex["misspellings"].items()},
             negations={k.lower(): v for k, v in lex["negations"].items()},
-            pools=_register_pools(lex, synonyms, contractions, emotions, complaint_emotions),
+            pools=_register_pools(lex, synonyms, contractions),
         )
     return cached
 
@@ -216,13 +212,16 @@ class _Pools:
     contradictions: tuple[str, ...]
 
 
-def _register_pools(lex: dict, synonyms: dict[str, list[str]], contractions: dict[str, str], emotions: list[str],
-                    complaint_emotions: list[str]) -> dict[bool, _Pools]:
+def _register_pools(lex: dict, synonyms: dict[str, list[str]], contractions: dict[str, str]) -> dict[bool, _Pools]:
     """Casual speaker or not -> the pools: a formal user's leave out the lexicon's `casual_only` words.
 
-    A `casual_only` word that is in no pool is refused by name: it would keep nothing from a formal user.
+    `synonyms` and `contractions` are the lexicon's, keyed in lowercase.  A
+    `casual_only` word that is in no pool is refused by name: it would keep
+    nothing from a formal user.
     """
-    starters = lex["casual_starters"]
+    starters, markers = lex["casual_starters"], lex["emotional_markers"]
+    emotions = [m for tone in markers.values() for m in tone]
+    complaint_emotions = [m for tone in ("urgent", "frustrated") for m in markers[tone]]
     casual = _Pools(
         synonyms={k: tuple(v) for k, v in synonyms.items()}, contractions=contractions, starters=tuple(starters),
         asking_starters=(*starters, *lex.get("asking_starters", ())), emotions=tuple(emotions),
@@ -271,7 +270,7 @@ class NoiseModel:
         self.lex = lex
         tables = _lexicon_tables(lex)
         self._synonym_re = tables.synonym_re
-        self._contractions, self._contraction_re = tables.contractions, tables.contraction_re
+        self._contraction_re = tables.contraction_re
         self._misspellings, self._negations = tables.misspellings, tables.negations
         self._fragments = tuple(lex["real_life_fragments"])
         #: casual speaker or not -> the pools noise draws added words from (`_Pools`)

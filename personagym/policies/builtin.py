@@ -284,11 +284,12 @@ class TrackerPolicy(_PerConversation):
         """Ask when too little is known, else answer; `forbidden`: the tags the profile's constraints rule out."""
         k = self.knowledge
         style = _style_plan(p.attributes)
-        # the conversation's topic: the first thing the message names, else the last one named (a complaint
-        # or an answer to a question names nothing)
-        mentioned = k.mentions(message)
+        # the conversation's topic: the first thing the message names and does not take back ("a latte, wait,
+        # make that espresso"), else the last one named (a complaint or an answer to a question names nothing)
+        retracted = k.retractions(message)
+        mentioned = [node for node, _ in k.mentions(message) if node not in retracted]
         if mentioned:
-            p.topic = mentioned[0][0]
+            p.topic = mentioned[0]
         if len(p.attributes) + len(p.likes) < self.min_facts and not p.asked:
             p.asked = True
             return AnswerPlan(length="brief", question=(
@@ -298,9 +299,14 @@ class TrackerPolicy(_PerConversation):
         topic = p.topic if p.topic not in p.dislikes and not (p.topic and k.tags(p.topic) & forbidden) else None
         # the topic itself goes in the opener: recommended back to the request, it (or an ancestor) says nothing
         echoed = k.lineage(topic) if topic else ()
-        wanted = [n for n in p.likes if n not in echoed and (topic is None or k.category(n) == k.category(topic))]
+        # what the user said they like comes first, the topic's own category before the others (a request's
+        # domain spans several: a liked board game serves a question about a party), then things near the topic
+        # fill the answer's length (300 episodes: 2.43 against 2.14 for likes of the topic's category, then two
+        # near things; a user-blind policy scores 1.92)
+        category = k.category(topic) if topic else None
+        wanted = sorted((n for n in p.likes if n not in echoed), key=lambda n: k.category(n) != category)
         if topic is not None:
-            wanted += [n for n in k.related(topic) if n not in p.dislikes][:2]
+            wanted += [n for n in k.related(topic) if n not in p.dislikes]
         safe = [n for n in dict.fromkeys(wanted) if not (k.tags(n) & forbidden)]
         names = [k.noun(n) for n in safe[: LENGTH_ITEMS[style["length"]]]]
         return AnswerPlan(topic=k.noun(topic) if topic else None, recommend=names, **style)

@@ -299,3 +299,23 @@ def test_tracker_lists_unless_told_otherwise(tracker_env) -> None:
                      "Any Jazz albums to try?")
     assert analyze(split_profile(unknown)[1]).has_list
     assert not analyze(split_profile(prose)[1]).has_list
+
+
+def test_tracker_recommends_what_it_heard_liked_first_then_fills_with_near_things(tracker_env) -> None:
+    """A like of another category than the topic's is still worth offering (a request's domain spans several),
+    after the likes of the topic's own; things near the topic fill the answer's length."""
+    tennis, soccer = "sports/individual_sports/racket_sports/tennis", "sports/team_sports/soccer"
+    knowledge = tracker_env.unwrapped.knowledge()
+    _, action = _told(tracker_env, "I love Jazz and Tennis, and I'm vegan.", "Tips for watching Soccer?")
+    mentions = knowledge.mentions(split_profile(action)[1])
+    offered = [node for node, stance in mentions if stance == "recommend" and node != soccer]
+    assert offered[:2] == [tennis, JAZZ], action
+    assert len(offered) == 3 and offered[2] in knowledge.related(soccer), action  # a standard answer: three
+
+
+def test_tracker_answers_about_what_a_mind_change_settles_on(tracker_env) -> None:
+    """"Dubstep, wait, make that House Music": the answer is about house music, the slip is not its topic."""
+    _, action = _told(tracker_env, "I love Jazz and I'm vegan.", "Any tips on Dubstep, wait, make that House Music?")
+    answer = split_profile(action)[1]
+    nodes = [node for node, _ in tracker_env.unwrapped.knowledge().mentions(answer)]
+    assert DUBSTEP not in nodes and HOUSE in nodes, answer

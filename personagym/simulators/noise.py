@@ -42,7 +42,7 @@ from personagym.rng import Draws
 from personagym.simulators.draft import ENTITY, PLAIN, SLOT, Draft, Segment
 from personagym.simulators.needs import Presuppositions
 from personagym.simulators.persona import PersonaSchema
-from personagym.simulators.taxonomy import Taxonomy
+from personagym.simulators.taxonomy import Taxonomy, stands_in
 from personagym.suggest import ConfigFloat, did_you_mean
 
 LEXICON_PATH = Path(__file__).parent / "data" / "noise_lexicon.json"
@@ -275,6 +275,8 @@ class NoiseModel:
         self._fragments = tuple(lex["real_life_fragments"])
         #: casual speaker or not -> the pools noise draws added words from (`_Pools`)
         self._pools = tables.pools
+        #: node -> the aliases that can take its name's place in a sentence (`stands_in`), found as nodes come up
+        self._stand_in_aliases: dict[str, tuple[str, ...]] = {}
         #: what fragments presuppose about the speaker ("walking the dog rn": a dog)
         self._fragment_needs = Presuppositions(lex.get("fragment_needs", {}))
         for fragment in self._fragment_needs.needs:
@@ -475,11 +477,19 @@ class NoiseModel:
         interests = self._entities(draft, "interest")
         if interests and (not changed or d.random() < 0.5):
             seg = d.choice(interests)
-            aliases = self.taxonomy.nodes[draft.pkis[seg.pki].key].aliases
+            aliases = self._stand_ins(draft.pkis[seg.pki].key)
             if aliases:
                 seg.text = d.choice(aliases)
                 changed = True
         return changed
+
+    def _stand_ins(self, node: str) -> tuple[str, ...]:
+        """The aliases of `node` a user can say in its name's place: "Kyoto trip" is no way to say "Kyoto"."""
+        aliases = self._stand_in_aliases.get(node)
+        if aliases is None:
+            named = self.taxonomy.nodes[node]
+            aliases = self._stand_in_aliases[node] = tuple(a for a in named.aliases if stands_in(named.name, a))
+        return aliases
 
     def _emotional_tone(self, draft: Draft, d: Draws) -> bool:
         """Urgency, politeness, frustration or excitement about a request; a complaint is only urgent or fed up."""

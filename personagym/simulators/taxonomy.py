@@ -99,6 +99,28 @@ class TaxonomyNode:
         return capitalized(self.name)
 
 
+#: Endings that make a person of a thing or an activity ("geocaching": "geocacher", "trumpet": "trumpeter").
+_PERSON_ENDINGS = ("er", "ers", "ist", "ists", "ka", "kas")
+
+
+def stands_in(name: str, alias: str) -> bool:
+    """Whether `alias` can take the place of a node's `name` in a sentence about the node.
+
+    Aliases are there to recognise the node, and not all of them are other
+    names for it: the name plus a word ("Kyoto trip", "poker night": "plan a
+    trip to Kyoto trip"), a person who does it ("geocacher": "plan around
+    geocacher") or another script ("русский") reads wrong in its place.
+    """
+    if any(ord(c) >= 0x250 for c in alias):  # beyond the Latin letters
+        return False
+    lower_name, lower_alias = name.lower(), alias.lower()
+    if lower_alias.startswith(lower_name + " ") or lower_alias.endswith(" " + lower_name):
+        return False
+    last, alias_last = lower_name.rsplit(" ", 1)[-1], lower_alias.rsplit(" ", 1)[-1]
+    return not (alias_last[:4] == last[:4] and alias_last.endswith(_PERSON_ENDINGS)
+                and not last.endswith(_PERSON_ENDINGS))
+
+
 def _singular_alias(node: TaxonomyNode) -> str | None:
     """The alias of a plural-named node that is its name in the singular ("sports cars": "sports car")."""
     name = node.name

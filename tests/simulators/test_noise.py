@@ -558,3 +558,27 @@ def test_a_formal_user_speaking_colloquially_only_contracts(schema: PersonaSchem
             assert noisy[0].isupper() and sum(c.isupper() for c in noisy) >= sum(c.isupper() for c in clean) - 1
             contracted += noisy != clean
     assert contracted > 20 and lowered > 100
+
+
+def test_a_synonym_rewrite_says_only_aliases_that_read_as_the_name(schema: PersonaSchema, renderer: TemplateRenderer,
+                                                                     taxonomy) -> None:
+    """An alias swap says another name for the thing: not the name plus a word ("Kyoto trip"), a person who does
+    it ("geocacher", "trumpeter") or another script ("русский"); the swap still happens where a name reads."""
+    model = _model(schema, renderer, rate=1.0, layer_weights={"surface": 1, "incomplete": 0, "ambiguity": 0},
+                   strategies={"surface": {"typo": 0, "word_segmentation": 0, "synonym_rewrite": 1,
+                                           "colloquial_speech": 0}})
+    unreadable = {"Kyoto temples", "Kyoto trip", "geocacher", "trumpeter", "русский", "Russian language",
+                  "learning Russian", "poker night"}
+    nodes = ["travel_places/destinations/asia/kyoto", "outdoor_recreation/outdoor_activities/orienteering/geocaching",
+             "music/musical_instruments/wind_instruments/trumpet",
+             "languages_linguistics/world_languages/slavic_languages/russian", "gaming/tabletop_games/card_games/poker"]
+    d = Draws(np.random.default_rng(7))
+    said: Counter[str] = Counter()
+    for i in range(400):
+        intent = _request(taxonomy, d).model_copy(update={"topic": nodes[i % len(nodes)]})
+        draft = renderer.render(intent, d)
+        model.apply(draft, d)
+        _text, pkis = draft.finish()
+        said.update(p.evidence for p in pkis if p.key == intent.topic)
+    assert not unreadable & set(said), said
+    assert {"geocache", "trumpets", "Texas hold'em"} & set(said), said  # names that read are still said

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 import pytest
@@ -516,3 +517,20 @@ def test_a_request_says_a_told_fact_again_only_after_something_went_wrong(schema
             assert level == 1 and request.intent.reason == "restated", request.text
             assert any(lead in request.text for lead in restate), request.text
     assert attached[0] == 0 and attached[1] > 20, attached
+
+
+def test_a_user_with_nothing_to_say_hands_back_no_choice_they_were_not_offered(schema: PersonaSchema) -> None:
+    """Asked "Do you follow any diet?", a user with nothing to tell says so; "Not sure, you pick." or "Could go
+    either way." answers a choice between options, which no yes/no or open question offers."""
+    sampler = PersonaSampler(schema)
+    features = ResponseFeatures(word_count=5, questions=1, asked_about=["diet"])
+    said = []
+    for seed in range(300):
+        user = UserSimulator(sampler.sample(seed), seed=seed, noise=NoiseConfig(rate=0.0))
+        user.open_session()
+        turn = user.respond("Do you follow any diet?", features)
+        if turn.intent.kind == "clarification_answer" and turn.intent.attribute is None:
+            said.append(turn.text)
+    assert len(said) >= 20, said
+    handed_back = [t for t in said if re.search(r"pick|either|your call|surprise me|leave that|whatever", t, re.I)]
+    assert not handed_back, handed_back

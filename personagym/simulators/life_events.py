@@ -2,12 +2,17 @@
 
 Each event proposes one change to a `PreferenceState` (set an attribute, add an
 item to a multi-valued one, take up or drop an interest) with a human reason.
-The preference process applies a proposal only if the persona stays coherent.
+An event happens only to a persona it fits (`requires`, `excludes`: no
+promotion for a retiree, no new diet that drops a religious one), and a
+`step` event moves a value one step (a raise from "budget" to "moderate", not
+to "comfortable"). The preference process applies a proposal only if the
+persona stays coherent.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Literal
 
 from personagym.records import AttributeValue, Interest, PreferenceState
@@ -28,21 +33,35 @@ class LifeEvent:
     values: tuple[str, ...] = ()
     #: +1: a "set" moves the value up the attribute's value order (a raise, a promotion), -1 down, 0 either way
     direction: Literal[-1, 0, 1] = 0
+    #: a "set" with a direction moves to the nearest of `values` that way, not any of them: entry level to
+    #: senior in a week, or a budget to comfortable with one raise, read false
+    step: bool = False
+    #: attribute -> the values it must have for the event to happen (a persona without it does not qualify):
+    #: a raise or a promotion needs a job
+    requires: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    #: attribute -> values that rule the event out (a persona without the attribute qualifies): a new diet
+    #: does not replace a halal, kosher or gluten-free one
+    excludes: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     def validate(self, schema: PersonaSchema) -> None:
         """Raise SchemaError if the event names an attribute or value the schema lacks."""
-        if self.attribute is None:
-            return
-        attr = schema.attribute(self.attribute)
-        for v in self.values:
-            if v not in attr.values:
-                raise SchemaError(f"life event {self.id!r}: {self.attribute!r} has no value {v!r}")
+        named = [(self.attribute, v) for v in self.values] if self.attribute is not None else []
+        named += [(a, v) for rule in (self.requires, self.excludes) for a, vs in rule.items() for v in sorted(vs)]
+        for name, v in named:
+            if v not in schema.attribute(name).values:  # type: ignore[arg-type]
+                raise SchemaError(f"life event {self.id!r}: {name!r} has no value {v!r}")
+
+    def fits(self, state: PreferenceState) -> bool:
+        """Whether the event can happen to this user (`requires`, `excludes`)."""
+        attrs = state.attributes
+        return all(attrs.get(a) in vs for a, vs in self.requires.items()) and \
+            not any(attrs.get(a) in vs for a, vs in self.excludes.items())
 
     def propose(
         self, state: PreferenceState, schema: PersonaSchema, d: Draws
     ) -> tuple[str, AttributeValue, str] | None:
         """An attribute change (name, new value, reason), or None if it does not apply."""
-        if self.attribute is None:
+        if self.attribute is None or not self.fits(state):
             return None
         current = state.attributes.get(self.attribute)
         if self.kind == "set":
@@ -51,6 +70,8 @@ class LifeEvent:
             if self.direction and current in order:  # a raise never lowers the budget
                 at = order.index(current)
                 options = [v for v in options if (order.index(v) - at) * self.direction > 0]
+                if self.step:
+                    options = sorted(options, key=lambda v: abs(order.index(v) - at))[:1]
             if not options:
                 return None
             value = d.choice(options)
@@ -68,6 +89,8 @@ class LifeEvent:
         self, state: PreferenceState, schema: PersonaSchema, d: Draws
     ) -> tuple[str, Interest | None, str] | None:
         """An interest change (node, new interest or None to drop, reason), or None."""
+        if not self.fits(state):
+            return None
         tax = schema.taxonomy
         if self.kind == "lose_interest":
             liked = [n for n, i in state.interests.items() if i.polarity > 0]
@@ -84,20 +107,27 @@ class LifeEvent:
         return node, interest, self.reason.format(value=tax.nodes[node].name)
 
 
+#: Who has a job a raise, a promotion or a job change can happen in.
+_WORKING = {"employment_status": frozenset({"employed_full_time", "part_time", "self_employed", "freelancer"})}
+_EMPLOYED = {"employment_status": frozenset({"employed_full_time", "part_time"})}
+
 LIFE_EVENTS: tuple[LifeEvent, ...] = (
     LifeEvent("changed_diet", "set", "changed diet: now {value}", "diet",
-              ("vegetarian", "vegan", "pescatarian")),
+              ("vegetarian", "vegan", "pescatarian"),
+              excludes={"diet": frozenset({"halal", "kosher", "gluten_free"})}),  # kept for faith or health
     LifeEvent("new_allergy", "add_item", "was diagnosed with a {value} allergy", "food_allergies",
               ("peanut", "tree_nut", "shellfish", "dairy", "gluten", "egg")),
     LifeEvent("money_tight", "set", "money got tight after a job change: budget now {value}",
-              "budget_level", ("tight", "budget"), direction=-1),
+              "budget_level", ("tight", "budget", "moderate", "comfortable"), direction=-1, step=True,
+              requires=_WORKING),
     LifeEvent("got_a_raise", "set", "got a raise: budget now {value}", "budget_level",
-              ("moderate", "comfortable"), direction=1),
+              ("budget", "moderate", "comfortable", "luxury"), direction=1, step=True, requires=_EMPLOYED),
     LifeEvent("quit_drinking", "set", "decided to stop drinking", "alcohol_stance", ("abstains",), direction=1),
     LifeEvent("injury", "set", "injured a knee: mobility now {value}", "mobility",
               ("limited_mobility",), direction=1),
     LifeEvent("promotion", "set", "got promoted to {value}", "seniority",
-              ("senior", "lead", "manager"), direction=1),
+              ("senior", "lead", "manager"), direction=1, step=True,
+              requires={**_EMPLOYED, "seniority": frozenset({"mid", "senior", "staff", "lead"})}),
     LifeEvent("new_hobby", "new_interest", "took up a new interest: {value}"),
     LifeEvent("lost_interest", "lose_interest", "lost interest in {value}"),
 )

@@ -355,13 +355,19 @@ class PreferenceProcess:
         root = self._roots.get(interest.source)
         first = d.weighted(self._move_cum)
         # the drawn move first; where it is impossible (a leaf has no child), the others
+        # A drift stays in its top-level category and never widens to a whole one: "languages" becoming
+        # "news & politics", or a dislike of entrepreneurship one of all business & finance, is no drift of taste.
         for move in (*self._move_names[first:], *self._move_names[:first]):
             if move == "sibling":
+                if len(path) < 2:
+                    continue
                 options, above = tax.children[nodes[node].parent], path[:-1]  # `node` is taken: never kept
             elif move == "child":
                 options, above = tax.children[node], path
             else:
-                options, above = path[-2:-1], path[:-2]  # the parent, if any
+                if len(path) < 3:
+                    continue
+                options, above = path[-2:-1], path[:-2]  # the parent
             if not opposite.isdisjoint(above):
                 continue
             options = [

@@ -58,6 +58,9 @@ def test_drift_happens_at_its_rate(schema, personas, rate: float) -> None:
     tax = schema.taxonomy
     for e in drifts:
         assert tax.distance(e.before, e.after) in (1, 2)  # parent/child or sibling
+        # in its category, never a whole one ("languages" becoming "news & politics" is no drift of taste)
+        assert tax.top_category(e.before) == tax.top_category(e.after), (e.before, e.after)
+        assert len(tax.paths[e.after]) > 1, e.after
         assert e.time_label in ("next_week", "next_month", "next_year")
 
 
@@ -90,14 +93,42 @@ def test_a_raise_never_lowers_the_budget_and_a_promotion_never_demotes(schema) -
     for event in (e for e in LIFE_EVENTS if e.direction):
         order = schema.attribute(event.attribute).values
         for current in order:
-            state = PreferenceState(persona_id="p", interests={}, attributes={event.attribute: current},
-                                    forbidden_tags=[])
+            attributes = {"employment_status": "employed_full_time", event.attribute: current}
+            state = PreferenceState(persona_id="p", interests={}, attributes=attributes, forbidden_tags=[])
             for _ in range(5):
                 proposal = event.propose(state, schema, d)
                 if proposal is not None:
                     assert (order.index(proposal[1]) - order.index(current)) * event.direction > 0, (event.id, current)
                     moved += 1
     assert moved > 50
+
+
+def test_a_life_event_happens_only_to_a_persona_it_fits_and_moves_one_step(schema) -> None:
+    """No raise or promotion without a job (a retiree "got promoted to team lead"), no new diet in place of a
+    halal, kosher or gluten-free one, and a promotion or a change of budget moves one step: entry level to
+    senior in a week, or "budget" to "comfortable" with one raise, read false."""
+    from personagym.records import PreferenceState
+    from personagym.simulators.life_events import LIFE_EVENTS
+
+    events = {e.id: e for e in LIFE_EVENTS}
+    d = Draws(np.random.default_rng(0))
+
+    def proposals(event_id: str, **attributes: str) -> set[object]:
+        state = PreferenceState(persona_id="p", interests={}, attributes=attributes, forbidden_tags=[])
+        return {(p or (None, None))[1] for p in (events[event_id].propose(state, schema, d) for _ in range(30))}
+
+    for status in ("retired", "student", "unemployed", "caregiver"):
+        assert proposals("promotion", employment_status=status, seniority="senior") == {None}
+        assert proposals("got_a_raise", employment_status=status, budget_level="budget") == {None}
+        assert proposals("money_tight", employment_status=status, budget_level="moderate") == {None}
+    assert proposals("got_a_raise", budget_level="budget") == {None}  # nothing says the persona works
+    assert proposals("promotion", employment_status="part_time", seniority="mid") == {"senior"}
+    assert proposals("promotion", employment_status="part_time", seniority="entry") == {None}
+    assert proposals("got_a_raise", employment_status="employed_full_time", budget_level="budget") == {"moderate"}
+    assert proposals("money_tight", employment_status="freelancer", budget_level="luxury") == {"comfortable"}
+    for diet in ("halal", "kosher", "gluten_free"):
+        assert proposals("changed_diet", diet=diet) == {None}
+    assert proposals("changed_diet", diet="omnivore") == {"vegetarian", "vegan", "pescatarian"}
 
 
 def test_diet_change_drops_forbidden_likes(schema, taxonomy) -> None:

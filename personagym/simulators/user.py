@@ -65,7 +65,7 @@ class UserConfig(BaseModel):
     end_per_turn: ConfigFloat = Field(0.04, ge=0.0, le=1.0, description="added P(goodbye) per turn")
     correct_rate: ConfigFloat = Field(0.5, ge=0.0, le=1.0, description="P(correct own slip next turn)")
     news_rate: ConfigFloat = Field(0.8, ge=0.0, le=1.0,
-                                   description="P(a session's first request says what a life event changed)")
+                                   description="P(a request tells what a life event changed, while that is untold)")
 
 
 @dataclass(slots=True)
@@ -226,7 +226,9 @@ class UserSimulator:
                 before = e.before if isinstance(e.before, list) else [e.before]
                 after = e.after if isinstance(e.after, list) else [e.after]
                 changed.update((e.target, v) for v in after if v not in before)
-        self._memory.news = [f for f in self._attribute_facts if f in changed]
+        # what is new comes first; news a past session never got to tell is still news, while it still holds
+        untold = [f for f in self._memory.news if f not in changed and f in self._attribute_facts]
+        self._memory.news = [f for f in self._attribute_facts if f in changed] + untold
         return events
 
     # -- deciding --------------------------------------------------------------------------
@@ -435,6 +437,11 @@ class UserSimulator:
         tax = self.taxonomy
         hint = DOMAIN_HINTS.get(str(self.state.attributes.get("domain")))
         names = self._domain_names  # the domains this user asks about at all
+        news = self._memory.news
+        tell = bool(news) and d.random() < cfg.news_rate
+        if tell and news[0][0] in bank.fact_domains:  # the news goes with a request it bears on
+            names = [n for n in names if n in bank.fact_domains[news[0][0]]] or names
+            hint = None
         domain_name = hint if hint in names and d.random() < cfg.domain_hint_rate else d.choice(names)
         domain = bank.domains[domain_name]
         liked = self._liked.get(domain_name)
@@ -466,9 +473,8 @@ class UserSimulator:
         rate = cfg.attach_preference_rate * (1 + self.state.restate_level)
         if self.state.attributes.get("feedback_explicitness") == "explicit":
             rate *= 1.5
-        news, self._memory.news = self._memory.news, []
-        if news and d.random() < cfg.news_rate:
-            attribute, value = news[0]
+        if tell:  # news not told yet waits for a later request: "I quit drinking" must not get lost
+            (attribute, value), self._memory.news = news[0], news[1:]
             reason = "life_event"  # said as news ("Quick update on my end: ..."), not as if always so
             self._memory.disclosed.add((attribute, value))
         elif d.random() < rate:

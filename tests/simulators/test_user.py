@@ -534,3 +534,31 @@ def test_a_user_with_nothing_to_say_hands_back_no_choice_they_were_not_offered(s
     assert len(said) >= 20, said
     handed_back = [t for t in said if re.search(r"pick|either|your call|surprise me|leave that|whatever", t, re.I)]
     assert not handed_back, handed_back
+
+
+def test_news_goes_with_a_request_it_bears_on_and_waits_until_it_is_told(schema: PersonaSchema) -> None:
+    """"Since last time, I'm vegan." goes with a request it bears on (not a job-market question), and news the
+    session's first request did not tell is told by a later one: it was dropped, and a user who had quit
+    drinking and never said so complained "I don't drink alcohol" as if the assistant should have known."""
+    from personagym.simulators.preferences import PreferenceConfig
+    from personagym.simulators.user import UserConfig
+
+    sampler = PersonaSampler(schema)
+    fits = TemplateRenderer(schema).bank.fact_domains
+    told, later = 0, 0
+    for seed in range(80):
+        user = UserSimulator(sampler.sample(seed), seed=seed, noise=NoiseConfig(rate=0.0),
+                             preferences=PreferenceConfig(event_rate=1.0, drift_rate=0.0),
+                             config=UserConfig(news_rate=0.4, end_base=0.0, end_per_turn=0.0))
+        user.open_session()
+        user.next_session()
+        turns = [user.open_session()]
+        while len(turns) < 9 and not user.ended:
+            turns.append(user.respond())
+        for turn in turns:
+            intent = turn.intent
+            if intent.reason == "life_event":
+                told += 1
+                later += turn is not turns[0]
+                assert intent.attribute not in fits or intent.domain in fits[intent.attribute], intent
+    assert told >= 20 and later >= 5, (told, later)

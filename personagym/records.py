@@ -290,14 +290,17 @@ class Intent(Record):
     topic: str | None = Field(default=None, description="taxonomy node id the turn is about")
     attribute: str | None = Field(default=None, description="persona attribute the turn is about")
     value: str | None = Field(default=None, description="attribute value the turn states")
-    wrong: str | None = Field(default=None, description="node a correction rejects")
+    wrong: str | None = Field(default=None, description=(
+        "node a correction rejects, or the interest a change of taste moved on from (moved_on)"))
     polarity: Literal[1, -1] | None = None
     level: Literal["high", "medium", "low"] | None = None
     reason: str | None = Field(default=None, description=(
         "why the turn says it: a complaint's reason (feedback; ignored_again or violated_again when the user had "
         "already said what the answer got wrong), off_request for praise of an answer that offered liked things but "
         "none the request was about (it claims no fit), life_event when a request tells what a life event changed, "
-        "or restated when a request says again a fact the user had told"))
+        "restated when a request says again a fact the user had told, moved_on, gone_off or taken_up when a "
+        "disclosure tells a change of taste since an earlier session, or no_longer_into for a complaint about an "
+        "interest the user had talked about and has since lost"))
     slots: dict[str, str] = Field(default_factory=dict, description=(
         "details the request states (time, budget, ...) -> their words in the clean text; noise may drop them"))
 

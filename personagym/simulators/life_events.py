@@ -99,8 +99,9 @@ class LifeEvent:
             node = d.choice(liked)
             return node, None, self.reason.format(value=tax.nodes[node].name)
         node = tax.sample_anchor(d, exclude_tags=frozenset(state.forbidden_tags), specificity=0.7)
-        if node is None or any(tax.is_ancestor(n, node) or tax.is_ancestor(node, n)
-                               for n in state.interests):
+        # a whole category is no pastime: no "I've picked up beauty & personal care"
+        if node is None or len(tax.paths[node]) < 2 \
+                or any(tax.is_ancestor(n, node) or tax.is_ancestor(node, n) for n in state.interests):
             return None
         interest = Interest(node=node, polarity=1, intensity=round(0.6 + 0.4 * d.random(), 3),
                             source="life_event")

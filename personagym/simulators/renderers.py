@@ -197,6 +197,9 @@ class TemplateBank:
         self._fitting: dict[tuple, dict[str, tuple[str, ...]]] = {}
         p = parse_template
         self.interest = {k: tuple(map(p, v)) for k, v in raw["disclosure_interest"].items()}
+        #: reason -> how a change of taste since an earlier session is told (moved_on, gone_off, taken_up)
+        self.interest_news = {k: tuple(map(p, v)) for k, v in raw.get("interest_news", {}).items()
+                              if not k.startswith("_")}
         attribute = raw["disclosure_attribute"]
         if isinstance(attribute, list):  # a bank without "about me" lead-ins uses its templates for any phrase
             attribute = {"any": attribute, "about_me": []}
@@ -466,7 +469,13 @@ class TemplateRenderer:
             if d.random() < self.closer_rate:
                 draft.plain(" " + d.choice(bank.closer_pool(casual)), aside=True)
         elif kind == "preference_disclosure" or kind == "clarification_answer":
-            if intent.topic:
+            news = bank.interest_news.get(intent.reason or "") if kind == "preference_disclosure" else None
+            if intent.topic and news:  # "These days I'm more into bebop than swing."
+                # what they went off is no interest now, liked or disliked: no PKI says either
+                pki = None if intent.reason == "gone_off" else self.interest_pki(intent.topic, 1, intent.level, True)
+                old = tax.nodes[intent.wrong].name if intent.wrong else ""
+                self._fill(draft, d.choice(news), {"item": (topic_name, pki), "old": (old, None)})
+            elif intent.topic:
                 pki = self.interest_pki(intent.topic, intent.polarity or 1, intent.level, True)
                 if kind == "clarification_answer" and (intent.polarity or 1) > 0:
                     template = d.choice(bank.clarify["interest"])  # these read as a choice: likes only
@@ -489,8 +498,9 @@ class TemplateRenderer:
             self._fill(draft, d.choice((bank.praise_off_request if off_request else bank.feedback)[pool]), {})
             if intent.reason and not off_request:
                 fields: dict[str, tuple[str, PKI | None]] = {}
-                if intent.topic:
-                    pki = self.interest_pki(intent.topic, -1, intent.level, True)
+                if intent.topic:  # an interest the user has since lost is no dislike: no PKI says it is
+                    lost = intent.reason == "no_longer_into"
+                    pki = None if lost else self.interest_pki(intent.topic, -1, intent.level, True)
                     fields["item"] = (topic_name, pki)
                 if intent.attribute and intent.value:
                     text = self.phrase(intent.attribute, intent.value, d)

@@ -89,6 +89,13 @@ class _Memory:
     said: set[str] = field(default_factory=set)  # the clean text of every message the user has sent
     #: sayable facts a life event made true since the last session: the next request may tell them
     news: list[tuple[str, str]] = field(default_factory=list)
+    #: the interests the user's messages have named clearly (PKIs): what an assistant can have learnt
+    expressed: set[str] = field(default_factory=set)
+    #: changes of taste since an earlier session still to tell: (reason, node, the node left) with reason
+    #: moved_on (a drift away from an expressed interest), gone_off (an expressed interest lost), taken_up
+    tastes: list[tuple[str, str, str | None]] = field(default_factory=list)
+    #: expressed interests the user has since moved on from or lost: recommended, they get "not anymore"
+    former: set[str] = field(default_factory=set)
 
 
 #: An answer that answers nothing is "too short" below this many words, else "not an answer".
@@ -229,7 +236,25 @@ class UserSimulator:
         # what is new comes first; news a past session never got to tell is still news, while it still holds
         untold = [f for f in self._memory.news if f not in changed and f in self._attribute_facts]
         self._memory.news = [f for f in self._attribute_facts if f in changed] + untold
+        self._note_tastes(events)
         return events
+
+    def _note_tastes(self, events: list[PreferenceEvent]) -> None:
+        """Remember the changes of taste between sessions a user would tell: a drift away from, or the loss of,
+        an interest they had talked about (else what the assistant learnt turns silently false), and a new one.
+        Interests lost to a new constraint go with its news ("I'm vegan now")."""
+        mem, nodes = self._memory, self.taxonomy.nodes
+        for e in events:
+            if e.kind == "drift" and e.before in mem.expressed:
+                mem.tastes.append(("moved_on", str(e.after), str(e.before)))
+                mem.former.add(str(e.before))
+            elif e.kind == "life_event" and e.target in nodes:
+                if e.before is None and e.after is not None:
+                    mem.tastes.append(("taken_up", e.target, None))
+                elif e.after is None and e.target in mem.expressed and not e.cause.startswith("dropped"):
+                    mem.tastes.append(("gone_off", e.target, None))
+                    mem.former.add(e.target)
+        mem.former -= self.state.interests.keys()  # a taste that came back is no former one
 
     # -- deciding --------------------------------------------------------------------------
     def _decide(self, features: ResponseFeatures | None, assessment: Assessment | None) -> Intent:
@@ -262,6 +287,8 @@ class UserSimulator:
                 level = "high" if interest and interest.intensity >= 0.7 else "medium"
                 return Intent(kind="feedback", polarity=-1, level=level, reason="disliked_item",
                               topic=interest.node if interest else node)
+            if (lost := self._former_offered(features)) is not None:
+                return Intent(kind="feedback", polarity=-1, level="medium", reason="no_longer_into", topic=lost)
             if not assessment.answered:  # "Ok." is too short; 200 words of warnings answer nothing either
                 short = features is None or features.word_count < NOT_AN_ANSWER_WORDS
                 return Intent(kind="feedback", polarity=-1, level="medium",
@@ -284,11 +311,41 @@ class UserSimulator:
             # liked things, but nothing the request was about: pleased, yet no "exactly what I needed"
             reason = None if self._on_request(features) else "off_request"
             return Intent(kind="feedback", polarity=1, level=level, reason=reason)
+        if mem.tastes and d.random() < cfg.news_rate and (news := self._taste_news()) is not None:
+            return news
         if d.random() < cfg.disclose_rate:
             disclosure = self._disclosure()
             if disclosure is not None:
                 return disclosure
         return self._request()
+
+    def _former_offered(self, features: ResponseFeatures | None) -> str | None:
+        """An interest the user had talked about and has since lost that the answer recommends (or something
+        under it, with no interest of theirs in between), if any."""
+        former = self._memory.former
+        if not former or features is None:
+            return None
+        paths, interests = self.taxonomy.paths, self.state.interests
+        for m in features.mentions:
+            if m.stance == "recommend":
+                path = paths[m.node]
+                lost = next((a for a in reversed(path) if a in former), None)
+                if lost is not None and not any(a in interests for a in path[path.index(lost):]):
+                    return lost
+        return None
+
+    def _taste_news(self) -> Intent | None:
+        """The first change of taste still to tell that still holds, as a disclosure."""
+        mem, interests = self._memory, self.state.interests
+        while mem.tastes:
+            reason, node, left = mem.tastes.pop(0)
+            if reason == "gone_off" and node not in interests:
+                return Intent(kind="preference_disclosure", topic=node, polarity=-1, reason=reason)
+            if reason != "gone_off" and node in interests and interests[node].polarity > 0:
+                mem.disclosed.add(("interest", node))
+                return Intent(kind="preference_disclosure", topic=node, wrong=left, polarity=1,
+                              level=self._level(interests[node].intensity), reason=reason)  # type: ignore[arg-type]
+        return None
 
     def _on_request(self, features: ResponseFeatures | None) -> bool:
         """Whether an answer puts forward something in the request's categories (True with no request)."""
@@ -516,6 +573,8 @@ class UserSimulator:
         for pki in pkis:
             if pki.certainty == "mistaken" and pki.intended:
                 self._memory.slip = (pki.intended, pki.key, pki.polarity)
+            elif pki.kind == "interest" and pki.certainty == "clear":
+                self._memory.expressed.add(pki.key)
         if intent.kind == "goodbye":
             self.ended = True
         praise = intent.kind == "feedback" and intent.polarity == 1

@@ -129,6 +129,9 @@ def test_a_life_event_happens_only_to_a_persona_it_fits_and_moves_one_step(schem
     for diet in ("halal", "kosher", "gluten_free"):
         assert proposals("changed_diet", diet=diet) == {None}
     assert proposals("changed_diet", diet="omnivore") == {"vegetarian", "vegan", "pescatarian"}
+    state = PreferenceState(persona_id="p", interests={}, attributes={}, forbidden_tags=[])
+    taken_up = [p[0] for p in (events["new_hobby"].propose_interest(state, schema, d) for _ in range(300)) if p]
+    assert len(taken_up) > 100 and all(len(schema.taxonomy.paths[n]) > 1 for n in taken_up)  # no whole category
 
 
 def test_diet_change_drops_forbidden_likes(schema, taxonomy) -> None:

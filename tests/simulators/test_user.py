@@ -562,3 +562,43 @@ def test_news_goes_with_a_request_it_bears_on_and_waits_until_it_is_told(schema:
                 later += turn is not turns[0]
                 assert intent.attribute not in fits or intent.domain in fits[intent.attribute], intent
     assert told >= 20 and later >= 5, (told, later)
+
+
+def test_a_change_of_taste_is_told_and_a_lost_interest_offered_gets_not_anymore(schema: PersonaSchema) -> None:
+    """A drift away from an interest the user had named is told in a later session ("These days I'm more into
+    bebop than swing."), and an answer recommending the old one gets "I'm not really into swing anymore.":
+    else what an assistant had learnt turned silently false, and answers built on it were praised. Neither
+    message carries a PKI for the old interest: it is no interest now, liked or disliked."""
+    from personagym.simulators.preferences import PreferenceConfig
+    from personagym.simulators.user import UserConfig
+
+    sampler = PersonaSampler(schema)
+    told = objected = 0
+    for seed in range(60):
+        user = UserSimulator(sampler.sample(seed), seed=seed, noise=NoiseConfig(rate=0.0),
+                             preferences=PreferenceConfig(drift_rate=1.0, event_rate=0.0),
+                             config=UserConfig(end_base=0.0, end_per_turn=0.0, news_rate=1.0))
+        opener = user.open_session()
+        named = [p.key for p in opener.pkis if p.kind == "interest" and p.polarity > 0]
+        moved = {e.before: e.after for e in user.next_session() if e.kind == "drift"}
+        if not named or named[0] not in moved:
+            continue
+        old, new = named[0], moved[named[0]]
+        user.open_session()
+        offer = ResponseFeatures(word_count=30, mentions=[MentionFeature(node=old, stance="recommend")])
+        turn = user.respond("...", offer)
+        if user.ended:
+            continue
+        assert turn.intent.reason == "no_longer_into" and turn.intent.topic == old, turn.text
+        assert old not in {p.key for p in turn.pkis}, turn.pkis
+        objected += 1
+        for _ in range(6):
+            turn = user.respond("...", ResponseFeatures(word_count=30, mentions=[MentionFeature(node=new,
+                                                                                            stance="recommend")]))
+            if user.ended or turn.intent.reason == "moved_on":
+                break
+        if turn.intent.reason == "moved_on":
+            told += 1
+            assert (turn.intent.topic, turn.intent.wrong) == (new, old)
+            assert {(p.key, p.polarity) for p in turn.pkis} == {(new, 1)}, turn.pkis
+    assert objected >= 10 and told >= 5, (objected, told)

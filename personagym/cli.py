@@ -215,7 +215,7 @@ def personas_import(
     from personagym.simulators.ppopt import import_files
 
     if source != "ppopt":
-        fail(f"--from: unknown source {source!r}; expected 'ppopt'")
+        fail(f"--from: unknown source {source!r}{did_you_mean(source, ('ppopt',))}; expected 'ppopt'")
     if out is not None:
         check_out_file(out, inputs=files)
     report = import_files(distinct_files(files), load_schema())
@@ -669,7 +669,7 @@ def import_cmd(
     from personagym.data.trajectories import write_jsonl
 
     if source != "ppopt":
-        fail(f"--from: unknown source {source!r}; expected ppopt")
+        fail(f"--from: unknown source {source!r}{did_you_mean(source, ('ppopt',))}; expected ppopt")
     check_out_file(out, inputs=files)
     result = import_conversations(distinct_files(files))
     for f in result.files:

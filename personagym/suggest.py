@@ -15,9 +15,10 @@ from pydantic import BeforeValidator
 
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str:
-    """A ' (did you mean ...?)' suffix naming the closest candidate, or ''."""
-    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    """A ' (did you mean ...?)' suffix naming the closest candidate, case aside ("CHAT": 'chat'), or ''."""
+    by_lower = {c.lower(): c for c in candidates}
+    close = difflib.get_close_matches(word.lower(), list(by_lower), n=1, cutoff=0.6)
+    return f" (did you mean {by_lower[close[0]]!r}?)" if close else ""
 
 
 def describe_validation(exc: Any, names: Mapping[str, str] | None = None, limit: int | None = None) -> str:

@@ -60,6 +60,7 @@ def test_simulate_json_and_text() -> None:
         (("simulate", "--noise-rate", "1.5"), "noise rate must be in [0, 1], got 1.5"),
         (("personas", "sample", "--availability", "2"), "availability"),
         (("personas", "import", "x.json", "--from", "csv"), "unknown source 'csv'"),
+        (("personas", "import", "x.json", "--from", "PPOPT"), "unknown source 'PPOPT' (did you mean 'ppopt'?)"),
         (("personas", "sample", "--min-hamming", "500"), "min_hamming=500 exceeds the schema's 130 attributes"),
     ],
 )

@@ -1,10 +1,11 @@
 """Training-data exports of a generated dataset: JSON lines for `datasets.load_dataset("json", ...)`.
 
 * ``chat``: one conversation per line in the OpenAI / TRL conversational
-  format (``messages`` of user and assistant turns).
-* ``pki_sft``: a conversation and the personal knowledge items (PKIs) it
-  reveals, with a reasoning trace written from the ground truth; TRL
-  prompt-completion columns for supervised fine-tuning.
+  format (``messages`` of user and assistant turns): a session of a
+  multi-session episode is a conversation of its own.
+* ``pki_sft``: a conversation and the personal knowledge items (PKIs) its
+  words state, with a reasoning trace; TRL prompt-completion columns for
+  supervised fine-tuning.
 * ``ppopt``: PPOpt-style query personalization: up to four past sessions of the
   same persona with the assistant's replies masked as ``[ASSISTANT_RESPONSE]``,
   the current query, and the target ``<REASONING>`` profile plus ``<PROMPT>``
@@ -15,8 +16,8 @@
 
 A run of a policy that reads the hidden state (`PRIVILEGED_POLICIES`: the
 ``oracle``) writes answers naming things the user never said: ``pki_sft``
-masks those answers in its conversations, and ``chat`` warns (its answers are
-the training targets).
+masks those answers in its conversations, and ``chat`` and ``pairs`` warn
+(their answers are the training targets).
 
 Every row of a kind has the same shape, floats are written as floats, and
 `export_features` gives the explicit `datasets.Features` of each kind.
@@ -34,8 +35,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from personagym.data.generate import PathLike, load_manifest, read_generated
 from personagym.data.trajectories import require_module, write_lines
-from personagym.records import PKI, PreferenceEvent, Trajectory, UserTurn
+from personagym.records import PKI, Trajectory, UserTurn
 from personagym.rollout import make_env
+from personagym.suggest import did_you_mean
 
 if TYPE_CHECKING:
     import datasets
@@ -44,13 +46,22 @@ ExportKind = Literal["chat", "pki_sft", "ppopt", "pairs"]
 EXPORT_KINDS: tuple[str, ...] = ("chat", "pki_sft", "ppopt", "pairs")
 MASK = "[ASSISTANT_RESPONSE]"
 MAX_PAST_SESSIONS = 4
+#: Rewards closer than this are a tie: the components are rounded to 6 places, so two replies with every
+#: component equal could differ by 1e-6 and make a pair.
+TIE = 1e-5
 #: Attribute roles a rewritten query states (background and behaviour do not change a good answer).
 PROMPT_ROLES = ("constraint", "style")
 #: Policies whose answers read the hidden state: they name what the user never said.
 PRIVILEGED_POLICIES = frozenset({"oracle"})
-#: Noise strategies that take content out of a message (a slot value, the task, a stated preference): a
-#: rewritten query may not put it back, since nothing the model reads says it.
-LOSSY_NOISE = frozenset({"missing_slot", "vague_value", "unclear_priority", "unclear_intent"})
+#: Noise strategies that take content out of a message (a slot value, the task, a stated preference) or say
+#: something else in its place (a change of mind, a contradiction: the words end on the slip): a rewritten
+#: query may not put the truth back, since nothing the model reads says it.
+LOSSY_NOISE = frozenset({"missing_slot", "vague_value", "unclear_priority", "unclear_intent", "mind_change",
+                         "self_contradiction"})
+
+#: What messages state, as `_World.stated` gives it: item (kind, key, value of a multi-valued attribute) ->
+#: (the PKI in force, where it was said).
+Stated = dict[tuple[str, str, str | None], tuple[PKI, str]]
 
 PKI_INSTRUCTION = (
     "Read the conversation and list the personal knowledge items (PKIs) the user reveals, each with its type, "
@@ -80,53 +91,60 @@ def export(kind: ExportKind, source: PathLike | Sequence[PathLike], out_path: Pa
     exporters: dict[str, Callable[[PathLike, PathLike], int]] = {
         "chat": export_chat, "pki_sft": export_pki_sft, "ppopt": export_ppopt}
     if kind not in exporters:
-        raise ValueError(f"unknown export kind {kind!r}; expected one of {', '.join(EXPORT_KINDS)}")
+        raise ValueError(f"unknown export kind {kind!r}{did_you_mean(str(kind), EXPORT_KINDS)}; "
+                         f"expected one of {', '.join(EXPORT_KINDS)}")
     if len(sources) != 1:
         raise ValueError(f"the {kind!r} export reads one generated directory, got {len(sources)}")
     return exporters[kind](sources[0], out_path)
 
 
 def export_chat(out_dir: PathLike, out_path: PathLike) -> int:
-    """One conversation per line: ``{"trajectory_id", "persona_id", "messages": [{"role", "content"}]}``.
+    """One conversation per line: ``{"trajectory_id", "persona_id", "session", "messages": [{"role", "content"}]}``.
 
-    The user's last, unanswered message (usually a goodbye) is left out, so each
-    conversation ends with an assistant turn, as SFT on conversations expects.
+    Each session of an episode is a conversation (sessions are days to a year
+    apart: joined, they read as one chat whose user changes their mind without
+    a reason).  The user's last, unanswered message of a session (usually a
+    goodbye) is left out, so each conversation ends with an assistant turn, as
+    SFT on conversations expects.
     """
     policy = load_manifest(out_dir).config.policy
     if policy in PRIVILEGED_POLICIES:
         warnings.warn(f"{out_dir} was generated by the {policy!r} policy, which reads the hidden profile: its "
                       "answers name things the user never said, and SFT on them teaches a model to invent them",
                       stacklevel=2)
-    rows = ({"trajectory_id": t.trajectory_id, "persona_id": t.persona.persona_id, "messages": _messages(t)}
-            for t in read_generated(out_dir))
+    rows = ({"trajectory_id": t.trajectory_id, "persona_id": t.persona.persona_id, "session": session,
+             "messages": [m for turn in turns for m in ({"role": "user", "content": turn.user.text},
+                                                       {"role": "assistant", "content": turn.assistant})]}
+            for t in read_generated(out_dir)
+            for session, turns in itertools.groupby(t.turns, key=lambda turn: turn.user.session))
     return _write_rows(rows, out_path)
 
 
 def export_pki_sft(out_dir: PathLike, out_path: PathLike) -> int:
-    """Conversation -> PKIs, one conversation per line, with a reasoning trace from the ground truth.
+    """Conversation -> the PKIs its words state, one conversation per line, with a reasoning trace.
 
-    Each PKI row has the type, key, value, polarity and intensity (the
-    interest's true intensity at that moment when the utterance leaves it
-    unsaid), how certain the wording is and the words that express it; the
-    answer lists an item once per message (a slip and its correction resolve
-    to the same truth).  ``prompt`` and ``completion`` hold the same example
-    in TRL's prompt-completion format.  The answers of a privileged policy
-    (the oracle) are masked as ``[ASSISTANT_RESPONSE]``: they name the hidden
-    profile, which the extractor must read from the user's words alone.
+    The target is what a reader of the conversation can know (`_World.stated`): each item as the words
+    state it, a vague mention as vague ("I have a food allergy": food allergies, no value), an intensity
+    only where the wording gives one; not what a request only implies (asking about jazz is no statement of
+    liking it: it was labelled only when the hidden profile happened to hold it) nor what a message takes
+    back or a later one corrects.  The ``pkis`` column lists every PKI of the record as said, with
+    ``intended`` (the true key or value where the wording deviates) and ``explicit``.  ``prompt`` and
+    ``completion`` hold the same example in TRL's prompt-completion format.  The answers of a privileged
+    policy (the oracle) are masked as ``[ASSISTANT_RESPONSE]``: they name the hidden profile, which the
+    extractor must read from the user's words alone.
     """
     world = _World.of(out_dir)
     masked = load_manifest(out_dir).config.policy in PRIVILEGED_POLICIES
 
     def rows() -> Iterator[dict[str, Any]]:
         for t in read_generated(out_dir):
-            intensities = world.intensities(t)
-            pkis = [world.pki_row(pki, i, intensities[i]) for i, user in enumerate(t.user_turns())
-                    for pki in user.pkis]
-            reasoning = world.pki_reasoning(t)
-            keys = ("type", "key", "value", "polarity", "intensity")
-            items = {(p["turn"], *(p[k] for k in keys)): {k: p[k] for k in keys} for p in pkis}
-            answer = json.dumps(list(items.values()), ensure_ascii=False)
-            conversation = _messages(t, final=True, mask=masked)
+            users = t.user_turns()
+            pkis = [world.pki_row(pki, i) for i, user in enumerate(users) for pki in user.pkis]
+            stated = world.stated([(f"User message {i + 1}", user) for i, user in enumerate(users)])
+            reasoning = world.pki_reasoning(users, stated)
+            answer = json.dumps([{"type": p.kind, "key": p.key, "value": p.value, "polarity": int(p.polarity),
+                                  "intensity": p.intensity} for p, _ in stated.values()], ensure_ascii=False)
+            conversation = _messages(t, mask=masked)
             transcript = "\n".join(f"{m['role'].capitalize()}: {m['content']}" for m in conversation)
             yield {
                 "trajectory_id": t.trajectory_id, "persona_id": t.persona.persona_id,
@@ -148,25 +166,36 @@ def export_ppopt(out_dir: PathLike, out_path: PathLike, *, max_past_sessions: in
     episodes have several sessions (each episode is its own timeline of drift
     and life events), else of the persona's earlier episodes, which all start
     from the same state.  The query is the session's first user message as
-    written (with its noise).  The target reasons from the PKIs of history and
-    query, resolved to what the user truly meant, and rewrites the query with
-    the constraints, style and related interests that are known: the
-    de-noised query when its noise only changed the wording, the query as
-    written when noise took content out (`LOSSY_NOISE`), which no model could
-    put back.
+    written (with its noise).  The target reasons from what history and query
+    state (`_World.stated`: as worded, so a vague or mistaken mention is not
+    resolved to the hidden truth) and rewrites the query with the constraints,
+    style and related interests that are known: the de-noised query when its
+    noise only changed the wording, the query as written when noise took
+    content out or said something else in its place (`LOSSY_NOISE`), which no
+    model could put back.  A dataset of one-session episodes and one episode
+    per persona gives no history at all: that is warned about.
     """
     if not isinstance(max_past_sessions, int) or max_past_sessions < 0:
         raise ValueError(f"max_past_sessions must be a non-negative int, got {max_past_sessions!r}")
     world = _World.of(out_dir)
 
+    histories = 0
+
     def rows() -> Iterator[dict[str, Any]]:
+        nonlocal histories
         for _, trajectories in itertools.groupby(read_generated(out_dir), key=_timeline):
             sessions = [(t, s, users) for t in trajectories for s, users in _sessions(t)]
             for i, (t, s, users) in enumerate(sessions):
                 past = sessions[max(0, i - max_past_sessions):i]
+                histories += bool(past)
                 yield world.ppopt_row(t, s, users[0], past)
 
-    return _write_rows(rows(), out_path)
+    written = _write_rows(rows(), out_path)
+    if written and not histories and max_past_sessions > 0:
+        warnings.warn(f"no example of {out_dir} has a past session: its episodes have one session and each "
+                      "persona one episode; generate with --episodes-per-persona 2 or more, or a multi-session "
+                      "env such as PersonaGym/LongTerm-v0, for PPOpt histories", stacklevel=2)
+    return written
 
 
 def export_pairs(sources: Sequence[PathLike], out_path: PathLike) -> int:
@@ -175,7 +204,7 @@ def export_pairs(sources: Sequence[PathLike], out_path: PathLike) -> int:
     `sources` are generation directories with the same env, seed, persona and
     episode counts (only the policy may differ), so each episode opens with the
     same user message.  The first turn with the highest env reward is chosen,
-    the one with the lowest rejected; ties give no pair.  A reply is the answer
+    the one with the lowest rejected; ties (within `TIE`: rounding) give no pair.  A reply is the answer
     without the ``<profile>`` block a policy may have put before it (as in the
     ``chat`` export): the oracle's block is the hidden profile itself, which no
     model could infer from the prompt, so training on it would teach the model
@@ -186,6 +215,11 @@ def export_pairs(sources: Sequence[PathLike], out_path: PathLike) -> int:
     if len(sources) < 2:
         raise ValueError(f"pairs need two or more generated directories (different policies), got {len(sources)}")
     manifests = [load_manifest(s) for s in sources]
+    privileged = sorted({m.config.policy for m in manifests} & PRIVILEGED_POLICIES)
+    if privileged:
+        warnings.warn(f"the {privileged[0]!r} policy reads the hidden profile: its replies recommend things the "
+                      "prompt never names, and preference training on them teaches a model to invent them; pair "
+                      "policies that see only the conversation (tracker, generic, an LLM policy)", stacklevel=2)
     same = ("env_id", "personas", "episodes_per_persona", "seed")
     for source, manifest in zip(sources[1:], manifests[1:], strict=True):
         diffs = [f"{k}={getattr(manifest.config, k)!r} vs {getattr(manifests[0].config, k)!r}"
@@ -198,7 +232,7 @@ def export_pairs(sources: Sequence[PathLike], out_path: PathLike) -> int:
         for group in zip(*(read_generated(s) for s in sources), strict=True):
             _check_aligned(group, sources)
             firsts = sorted(((reply_reward(t), i) for i, t in enumerate(group) if t.turns), key=lambda x: x[0])
-            if len(firsts) < 2 or firsts[0][0] == firsts[-1][0]:
+            if len(firsts) < 2 or firsts[-1][0] - firsts[0][0] < TIE:
                 continue
             (low, worst), (high, best) = firsts[0], firsts[-1]
             chosen, rejected = group[best], group[worst]
@@ -236,7 +270,7 @@ def export_features(kind: ExportKind) -> datasets.Features:
            "intensity": number, "certainty": string, "explicit": ds.Value("bool"), "intended": string,
            "evidence": string}
     by_kind = {
-        "chat": {**ids, "messages": messages},
+        "chat": {**ids, "session": integer, "messages": messages},
         "pki_sft": {**ids, "conversation": messages, "pkis": ds.List(pki), "reasoning": string,
                     "prompt": messages, "completion": messages},
         "ppopt": {**ids, "session": integer, "history": ds.List({"session": integer, "messages": messages}),
@@ -253,20 +287,16 @@ def export_features(kind: ExportKind) -> datasets.Features:
 # --------------------------------------------------------------------------- conversations
 
 
-def _messages(t: Trajectory, final: bool = False, mask: bool = False) -> list[dict[str, str]]:
-    """The conversation as chat messages; `mask` hides the answers.
-
-    `final` makes it every user message (`Trajectory.user_turns`): the
-    unanswered last one and the goodbyes that closed a session are added;
-    without it the messages alternate user and assistant, as chat SFT expects.
-    """
+def _messages(t: Trajectory, mask: bool = False) -> list[dict[str, str]]:
+    """The whole episode as chat messages, every user message included (`Trajectory.user_turns`: the
+    unanswered last one and the goodbyes that closed a session); `mask` hides the answers."""
     out = []
     for turn in t.turns:
         out += [{"role": "user", "content": turn.user.text},
                 {"role": "assistant", "content": MASK if mask else turn.assistant}]
-        if final and turn.closing is not None:
+        if turn.closing is not None:
             out.append({"role": "user", "content": turn.closing.text})
-    if final and t.final_user is not None:
+    if t.final_user is not None:
         out.append({"role": "user", "content": t.final_user.text})
     return out
 
@@ -324,107 +354,74 @@ class _World:
     def name(self, node: str) -> str:
         return self.knowledge.name(node) if node in self.schema.taxonomy else node
 
-    def truth(self, pki: PKI) -> tuple[str, str | None]:
-        """(key, value) the user truly meant: noise may have named a vaguer or a wrong thing."""
-        if pki.kind == "interest":
-            return pki.intended or pki.key, None
-        return pki.key, pki.intended or pki.value
-
-    def intensities(self, t: Trajectory) -> list[dict[str, float]]:
-        """The user's interest intensities as each of `t.user_turns()` was said, replayed from the events.
-
-        Satiation and recovery set a node's intensity, drift moves it to
-        another node, a life event adds or drops an interest; a session's
-        events (`t.session_events`) happen before its first message, a turn's
-        after the user's message (they are the reaction to the answer).
-        """
-        now = {node: i.intensity for node, i in t.initial_state.interests.items()}
-        gaps: dict[int, list[PreferenceEvent]] = {}
-        for event in t.session_events:
-            gaps.setdefault(event.session, []).append(event)
-        out: list[dict[str, float]] = []
-        session = 0
-
-        def said(user: UserTurn) -> None:
-            nonlocal session
-            while session < user.session:
-                session += 1
-                self._replay(now, gaps.get(session, []))
-            out.append(dict(now))
-
-        for turn in t.turns:
-            said(turn.user)
-            self._replay(now, turn.events)
-            if turn.closing is not None:  # said after the reaction, before the next session's changes
-                said(turn.closing)
-        if t.final_user is not None:
-            said(t.final_user)
-        return out
-
-    def _replay(self, intensities: dict[str, float], events: Iterable[PreferenceEvent]) -> None:
-        taxonomy = self.schema.taxonomy
-        for e in events:
-            if e.kind in ("satiation", "recovery"):
-                intensities[e.target] = e.after
-            elif e.kind == "drift" and e.target in intensities:
-                intensities[e.after] = intensities.pop(e.target)
-            elif e.kind == "life_event" and e.target in taxonomy:
-                if e.after is None:
-                    intensities.pop(e.target, None)
-                else:
-                    intensities[e.target] = e.after
-
-    def pki_row(self, pki: PKI, turn: int, intensities: dict[str, float]) -> dict[str, Any]:
-        key, value = self.truth(pki)
-        intensity = pki.intensity
-        if intensity is None and pki.kind == "interest":
-            intensity = intensities.get(key)
+    def pki_row(self, pki: PKI, turn: int) -> dict[str, Any]:
+        """A PKI of the record as its words state it; `intended` holds the truth where they deviate."""
         return {
-            "turn": turn, "type": pki.kind, "key": key, "value": value,
-            "label": self.label(pki.kind, key, value, pki.polarity), "polarity": int(pki.polarity),
-            "intensity": None if intensity is None else float(intensity), "certainty": pki.certainty,
-            "explicit": pki.explicit, "intended": pki.intended, "evidence": pki.evidence,
+            "turn": turn, "type": pki.kind, "key": pki.key, "value": pki.value,
+            "label": self.label(pki.kind, pki.key, pki.value, pki.polarity), "polarity": int(pki.polarity),
+            "intensity": pki.intensity, "certainty": pki.certainty, "explicit": pki.explicit,
+            "intended": pki.intended, "evidence": pki.evidence,
         }
 
     def label(self, kind: str, key: str, value: str | None, polarity: int) -> str:
         if kind == "interest":
             return f"{'likes' if polarity > 0 else 'dislikes'} {self.name(key)}"
-        return f"{key} = {self.name(value) if value else 'unknown'}"
+        return f"{key} = {self.name(value) if value else '(not said)'}"
 
-    def pki_reasoning(self, t: Trajectory) -> str:
-        """One line per PKI saying what the words show and what is true, then the resulting profile."""
-        lines, profile = [], {}
-        for i, user in enumerate(t.user_turns()):
+    def stated(self, said: Iterable[tuple[str, UserTurn]]) -> Stated:
+        """What messages (each with where it was said) state, as worded, in the order they were last said.
+
+        An item is an interest, a single-valued attribute, or one value of a
+        multi-valued one (two allergies are two items).  A request's topic,
+        only implied, and a mention the wording takes back state nothing; a
+        later statement of an item replaces an earlier one (a dislike after a
+        like, a new diet), a correction drops the slip it corrects, and a
+        vague mention of an attribute gives way to its value once that is said.
+        """
+        out: Stated = {}
+        attributes = self.schema.attributes
+        for where, user in said:
+            if user.intent.kind == "correction" and user.intent.wrong:
+                out.pop(("interest", user.intent.wrong, None), None)
             for pki in user.pkis:
-                key, value = self.truth(pki)
-                label = self.label(pki.kind, key, value, pki.polarity)
-                lines.append(f"User message {i + 1}: {self._why(pki, label)}")
-                profile[(pki.kind, key)] = label
+                if not pki.explicit or pki.certainty == "retracted":
+                    continue
+                multi = pki.kind == "attribute" and pki.key in attributes and attributes[pki.key].max_items > 1
+                item = (pki.kind, pki.key, pki.value if multi else None)
+                out.pop(item, None)  # in force from here
+                out[item] = (pki, where)
+        valued = {key for (kind, key, value) in out if kind == "attribute" and value is not None}
+        return {item: got for item, got in out.items() if not (item[1] in valued and got[0].value is None)}
+
+    def pki_reasoning(self, users: list[UserTurn], stated: Stated) -> str:
+        """One line per PKI saying what its words show, then the profile they add up to."""
+        lines = []
+        for i, user in enumerate(users):
+            corrects = user.intent.wrong if user.intent.kind == "correction" else None
+            lines += [f"User message {i + 1}: {self._why(pki, corrects)}" for pki in user.pkis]
         if not lines:
             return "The user reveals nothing about themselves in this conversation."
-        return "\n".join([*lines, "Profile: " + "; ".join(profile.values()) + "."])
+        profile = "; ".join(self.label(p.kind, p.key, p.value, p.polarity) for p, _ in stated.values())
+        return "\n".join([*lines, f"Profile: {profile or 'nothing stated'}."])
 
-    def _why(self, pki: PKI, label: str) -> str:
+    def _why(self, pki: PKI, corrects: str | None) -> str:
         quote = f'"{pki.evidence}"' if pki.evidence else "the message"
-        how = "states" if pki.explicit else "implies"
-        if pki.certainty == "vague":
-            said = self.name(pki.key) if pki.kind == "interest" else "it vaguely"
-            return f"{quote} says {said}; what the user means is: {label}."
-        if pki.certainty == "mistaken":
-            return f"{quote} is a slip for what the user means: {label}."
+        label = self.label(pki.kind, pki.key, pki.value, pki.polarity)
         if pki.certainty == "retracted":
-            return f"{quote} is taken back in the wording, but it is what the user means: {label}."
-        return f"{quote} {how}: {label}."
+            return f"{quote} is taken back in the same breath: nothing to note."
+        if not pki.explicit:
+            return f"{quote} suggests {label}, but does not say it: nothing to note."
+        if pki.certainty == "vague":
+            return f"{quote} says it only vaguely: {label}."
+        if corrects is not None and pki.kind == "interest":
+            return f"{quote} states: {label}, in place of {self.name(corrects)}, which was a slip."
+        return f"{quote} states: {label}."
 
     # -- PPOpt ------------------------------------------------------------------------------
     def ppopt_row(self, t: Trajectory, session: int, query: UserTurn,
                   past: list[tuple[Trajectory, int, list[UserTurn]]]) -> dict[str, Any]:
-        known: dict[tuple[str, str], tuple[PKI, str, str | None]] = {}
         evidence = [(f"session {n + 1}", u) for n, (_, _, users) in enumerate(past) for u in users]
-        for where, user in [*evidence, ("the query", query)]:
-            for pki in user.pkis:
-                key, value = self.truth(pki)
-                known[(pki.kind, key)] = (pki, where, value)
+        known = self.stated([*evidence, ("the query", query)])
         reasoning = self._ppopt_reasoning(known)
         rewritten = self._rewrite(query, known)
         history = [{"session": n + 1, "messages": _session_messages(users, past_t.final_user)}
@@ -441,19 +438,20 @@ class _World:
                                                             f"<PROMPT>\n{rewritten}\n</PROMPT>"}],
         }
 
-    def _ppopt_reasoning(self, known: dict[tuple[str, str], tuple[PKI, str, str | None]]) -> str:
+    def _ppopt_reasoning(self, known: Stated) -> str:
         if not known:
             return "Neither the past sessions nor the query reveal a preference, so the query stays as it is."
-        lines = [f"- {self.label(kind, key, value, pki.polarity)} ({where}: \"{pki.evidence}\")"
-                 for (kind, key), (pki, where, value) in known.items()]
-        return "What the user has revealed, as they meant it:\n" + "\n".join(lines)
+        lines = [f"- {self.label(pki.kind, pki.key, pki.value, pki.polarity)} ({where}: \"{pki.evidence}\")"
+                 for pki, where in known.values()]
+        return "What the user has said about themselves:\n" + "\n".join(lines)
 
-    def _rewrite(self, query: UserTurn, known: dict[tuple[str, str], tuple[PKI, str, str | None]]) -> str:
+    def _rewrite(self, query: UserTurn, known: Stated) -> str:
         """The de-noised query plus the known constraints, style and interests of the query's category."""
         topic = query.intent.topic
         category = self.knowledge.category(topic) if topic and topic in self.schema.taxonomy else None
         facts, likes, dislikes = [], [], []
-        for (kind, key), (pki, _, value) in known.items():
+        for pki, _ in known.values():
+            kind, key, value = pki.kind, pki.key, pki.value
             if kind == "interest":
                 if category is not None and key in self.schema.taxonomy and self.knowledge.category(key) == category:
                     (likes if pki.polarity > 0 else dislikes).append(self.name(key))

@@ -19,8 +19,8 @@ from personagym.data.exports import (
     export_features,
 )
 from personagym.data.generate import generate, read_generated
-from personagym.policies import make_policy
-from personagym.rollout import make_env, reset_policy, run_episode
+from personagym.records import PKI, UserTurn
+from personagym.rollout import make_env
 
 datasets = pytest.importorskip("datasets")
 
@@ -49,6 +49,7 @@ def _load(path: Path, tmp_path: Path, kind: str | None = None):
                                  cache_dir=str(tmp_path / f"cache-{kind}"))
 
 
+@pytest.mark.filterwarnings("ignore:the 'oracle' policy reads the hidden profile")
 @pytest.mark.parametrize("kind", EXPORT_KINDS)
 def test_every_export_loads_with_datasets(runs: dict[str, Path], tmp_path: Path, kind: str) -> None:
     source = [runs["generic"], runs["oracle"]] if kind == "pairs" else runs["generic"]
@@ -71,52 +72,69 @@ def test_chat_rows_are_the_conversations(runs: dict[str, Path], tmp_path: Path) 
         assert [m["content"] for m in row["messages"][::2]] == [turn.user.text for turn in t.turns]
 
 
-def test_pki_sft_lists_every_pki_with_ground_truth_intensity(runs: dict[str, Path], tmp_path: Path) -> None:
+def test_chat_gives_each_session_its_own_conversation(runs: dict[str, Path], tmp_path: Path) -> None:
+    """Sessions days to a year apart, joined, read as one chat whose user changes without a reason."""
+    export("chat", runs["longterm"], tmp_path / "chat.jsonl")
+    rows = [json.loads(line) for line in (tmp_path / "chat.jsonl").read_text().splitlines()]
+    expected = [(t.trajectory_id, s, [turn.user.text for turn in t.turns if turn.user.session == s])
+                for t in read_generated(runs["longterm"]) for s in dict.fromkeys(u.session for u in t.user_turns())
+                if any(turn.user.session == s for turn in t.turns)]
+    assert len(expected) > len({e[0] for e in expected})  # several sessions an episode
+    assert [(r["trajectory_id"], r["session"], [m["content"] for m in r["messages"][::2]]) for r in rows] == expected
+    assert all([m["role"] for m in r["messages"]] == ["user", "assistant"] * (len(r["messages"]) // 2)
+               for r in rows)
+
+
+def test_pki_sft_labels_what_the_words_state(runs: dict[str, Path], tmp_path: Path) -> None:
+    """The answer holds what a reader of the conversation can know: no topic a request only implies (it was
+    labelled only when the hidden profile held it), no hidden intensity or value, nothing taken back, each item
+    once; the ``pkis`` column keeps every PKI of the record as said, the truth in ``intended``."""
     export("pki_sft", runs["longterm"], tmp_path / "pki.jsonl")
     rows = [json.loads(line) for line in (tmp_path / "pki.jsonl").read_text().splitlines()]
+    implied = 0
     for row, t in zip(rows, read_generated(runs["longterm"]), strict=True):
         pkis = [pki for u in t.user_turns() for pki in u.pkis]
-        assert len(row["pkis"]) == len(pkis)
-        for out, pki in zip(row["pkis"], pkis, strict=True):
-            if pki.intensity is not None:
-                assert out["intensity"] == pki.intensity  # as the utterance states it
-            elif pki.kind == "interest" and pki.certainty == "clear":
-                assert out["intensity"] is not None  # unsaid: the ground truth at that moment
+        assert [(p["key"], p["value"], p["intensity"], p["intended"]) for p in row["pkis"]] == [
+            (pki.key, pki.value, pki.intensity, pki.intended) for pki in pkis]
         text = row["completion"][0]["content"]
         assert re.fullmatch(r"<REASONING>\n.+\n</REASONING>\n<PKIS>\n\[.*\]\n</PKIS>", text, re.DOTALL)
         assert row["reasoning"].count("User message") == len(row["pkis"])
         answer = json.loads(text.split("<PKIS>\n")[1].split("\n</PKIS>")[0])
-        said = {(p["turn"], p["type"], p["key"], p["value"], p["polarity"], p["intensity"]) for p in row["pkis"]}
-        assert len(answer) == len(said)  # a slip and its correction, the same truth: listed once
+        stated = {(p.kind, p.key, p.value, int(p.polarity), p.intensity) for p in pkis
+                  if p.explicit and p.certainty != "retracted"}
+        items = [(a["type"], a["key"], a["value"], a["polarity"], a["intensity"]) for a in answer]
+        assert set(items) <= stated and len(items) == len({i[:3] for i in items}), row["trajectory_id"]
+        implied += sum(not p.explicit for p in pkis)
+    assert implied > 0  # requests about liked topics were there, and are not in the answers
 
 
-class _Witness:
-    """The generic policy, noting the user's hidden interest intensities as each message reaches it."""
-
-    def __init__(self, env) -> None:
-        self.env, self.inner, self.seen = env, make_policy("generic", env=env, seed=0), []
-
-    def reset(self, seed: int | None = None) -> None:
-        reset_policy(self.inner, seed)
-        self.seen = []
-
-    def act(self, observation) -> str:
-        self.seen.append({n: i.intensity for n, i in self.env.unwrapped.user.state.interests.items()})
-        return self.inner.act(observation)
+def _said(kind: str, pkis: list[PKI], wrong: str | None = None) -> UserTurn:
+    return UserTurn.model_validate({"session": 0, "turn": 0, "intent": {"kind": kind, "wrong": wrong}, "text": "x",
+                                    "clean_text": "x", "noise": {"clean": "x", "noisy": "x"}, "pkis": pkis})
 
 
-def test_the_intensities_replayed_from_a_record_are_those_the_user_had() -> None:
-    """Satiation, recovery, drift and life events between the messages, as the live simulator had them."""
-    env = make_env("PersonaGym/LongTerm-v0")
-    world, witness, changed = _World(env.unwrapped.schema, env.unwrapped.knowledge()), _Witness(env), 0
-    for seed in range(30):
-        t = run_episode(env, witness, seed, "generic")
-        replayed, users = world.intensities(t), t.user_turns()
-        answered = [i for i, user in enumerate(users) if any(user is turn.user for turn in t.turns)]
-        assert len(replayed) == len(users) and len(answered) == len(witness.seen)
-        assert [replayed[i] for i in answered] == witness.seen, seed
-        changed += replayed[-1] != replayed[0]
-    assert changed > 20
+def test_what_a_conversation_states_follows_its_words() -> None:
+    """A slip stands until corrected, a vague mention gives way to the value, two allergies are two items,
+    a later statement replaces an earlier one, and what a request implies or a message takes back is no item."""
+    env = make_env("PersonaGym/Chat-v0")
+    world = _World(env.unwrapped.schema, env.unwrapped.knowledge())
+    jazz, swing, blues = "music/music_genres/jazz", "music/music_genres/jazz/swing", "music/music_genres/blues_music"
+    like = {"kind": "interest", "polarity": 1}
+    allergy = {"kind": "attribute", "key": "food_allergies"}
+    turns = [
+        _said("task_request", [PKI(key=blues, explicit=False, **like)]),
+        _said("preference_disclosure", [PKI(key=swing, certainty="mistaken", intended=jazz, **like)]),
+        _said("preference_disclosure", [PKI(value=None, certainty="vague", intended="egg", **allergy)]),
+        _said("preference_disclosure", [PKI(value="egg", **allergy), PKI(value="peanut", **allergy)]),
+        _said("preference_disclosure", [PKI(key="diet", kind="attribute", value="vegetarian"),
+                                        PKI(key=blues, certainty="retracted", **like)]),
+        _said("preference_disclosure", [PKI(key="diet", kind="attribute", value="vegan")]),
+    ]
+    before = world.stated([("m", u) for u in turns])
+    assert [(p.key, p.value) for p, _ in before.values()] == [
+        (swing, None), ("food_allergies", "egg"), ("food_allergies", "peanut"), ("diet", "vegan")]
+    after = world.stated([("m", u) for u in [*turns, _said("correction", [PKI(key=jazz, **like)], wrong=swing)]])
+    assert [p.key for p, _ in after.values()] == ["food_allergies", "food_allergies", "diet", jazz]
 
 
 def test_pki_sft_masks_the_oracles_answers_and_chat_warns(runs: dict[str, Path], tmp_path: Path) -> None:
@@ -158,8 +176,16 @@ def test_ppopt_masks_replies_and_keeps_at_most_four_past_sessions(runs: dict[str
         assert row["rewritten_prompt"].startswith(opening.text if took_out else opening.clean_text)
 
 
+def test_ppopt_warns_when_no_example_has_a_history(tmp_path: Path) -> None:
+    """One one-session episode per persona gives PPOpt examples without a past session: silently, 300 of 300."""
+    generate(tmp_path / "single", **{**RUN, "personas": 2, "episodes_per_persona": 1})
+    with pytest.warns(UserWarning, match="no example of .* has a past session"):
+        assert export("ppopt", tmp_path / "single", tmp_path / "ppopt.jsonl") == 2
+
+
 def test_pairs_prefer_the_higher_reward_for_the_same_first_message(runs: dict[str, Path], tmp_path: Path) -> None:
-    export("pairs", [runs["generic"], runs["oracle"]], tmp_path / "pairs.jsonl")
+    with pytest.warns(UserWarning, match="'oracle' policy reads the hidden profile: its replies recommend"):
+        export("pairs", [runs["generic"], runs["oracle"]], tmp_path / "pairs.jsonl")
     rows = [json.loads(line) for line in (tmp_path / "pairs.jsonl").read_text().splitlines()]
     oracle = {t.trajectory_id: t for t in read_generated(runs["oracle"])}
     for row in rows:

@@ -96,6 +96,10 @@ class _Memory:
     tastes: list[tuple[str, str, str | None]] = field(default_factory=list)
     #: expressed interests the user has since moved on from or lost: recommended, they get "not anymore"
     former: set[str] = field(default_factory=set)
+    #: what the last answer recommended, and whether it is what the answer before recommended, word for word,
+    #: though the user had asked for something since (a request, a complaint): "That's the same list as before."
+    offered: frozenset[str] = frozenset()
+    repeated: bool = False
 
 
 #: An answer that answers nothing is "too short" below this many words, else "not an answer".
@@ -210,8 +214,12 @@ class UserSimulator:
                 assessment.answered = False
             self.events += self.process.react(self.state, assessment)
             self.events += self.process.expose(self.state, [n for n, _ in assessment.liked])
-        self._memory.ignored = self._told_and_missed(assessment) if assessment is not None else []
-        self._memory.let_down = self.state.satisfaction < before or bool(self._memory.ignored)
+        mem = self._memory
+        mem.ignored = self._told_and_missed(assessment) if assessment is not None else []
+        offer = frozenset(m.node for m in features.mentions if m.stance == "recommend") if features else frozenset()
+        mem.repeated = bool(offer) and offer == mem.offered and mem.awaiting is not None
+        mem.offered = offer
+        mem.let_down = self.state.satisfaction < before or bool(mem.ignored) or mem.repeated
         self.last_assessment = assessment
         return assessment
 
@@ -303,6 +311,8 @@ class UserSimulator:
             # ("Brilliant, this is spot on!" right after a second answer without the emoji asked for)
             if mem.ignored:
                 return self._style_complaint(d.choice(mem.ignored))
+            if mem.repeated:  # praise for the same list again, after asking for more, read as a bot's
+                return Intent(kind="feedback", polarity=-1, level="medium", reason="repeated")
             missed = [k for k, ok in assessment.style_checks.items() if not ok]
             if missed and d.random() < 0.6:
                 return self._style_complaint(d.choice(missed))

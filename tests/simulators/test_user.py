@@ -602,3 +602,30 @@ def test_a_change_of_taste_is_told_and_a_lost_interest_offered_gets_not_anymore(
             assert (turn.intent.topic, turn.intent.wrong) == (new, old)
             assert {(p.key, p.polarity) for p in turn.pkis} == {(new, 1)}, turn.pkis
     assert objected >= 10 and told >= 5, (objected, told)
+
+
+def test_the_same_list_again_after_asking_for_more_gets_no_praise(schema: PersonaSchema) -> None:
+    """An answer recommending exactly what the one before did, though the user had asked for something since,
+    gets "That's the same list as last time." and no happy goodbye right after; it was praised, escalating
+    ("This is the best answer I've gotten all week.")."""
+    sampler = PersonaSampler(schema)
+    complained = praised = 0
+    for seed in range(400):
+        persona = sampler.sample(seed)
+        liked = [i.node for i in persona.interests if i.polarity > 0]
+        if not liked:
+            continue
+        user = UserSimulator(persona, seed=seed, noise=NoiseConfig(rate=0.0))
+        user.open_session()
+        same = ResponseFeatures(word_count=40, mentions=[MentionFeature(node=liked[0], stance="recommend")])
+        first = user.respond("...", same).intent
+        if user.ended or first.kind not in ("task_request", "feedback") or first.polarity == 1:
+            continue  # praise asks for nothing: the same list again after it is no repeat
+        again = user.respond("...", same).intent
+        if again.kind == "goodbye":
+            assert again.polarity == -1, seed
+            continue
+        if again.reason == "repeated":
+            complained += 1
+        praised += again.kind == "feedback" and again.polarity == 1
+    assert complained >= 20 and praised == 0, (complained, praised)

@@ -22,7 +22,7 @@ from personagym.rng import Draws
 from personagym.simulators.draft import Draft, casual_speaker, fix_pronoun
 from personagym.simulators.needs import Presuppositions
 from personagym.simulators.persona import PersonaSchema
-from personagym.simulators.preferences import wanted_shape
+from personagym.simulators.preferences import TIME_GAPS, wanted_shape
 from personagym.simulators.taxonomy import KINDS, TAGS, Taxonomy
 
 TEMPLATES_PATH = Path(__file__).parent / "data" / "templates.json"
@@ -247,6 +247,13 @@ class TemplateBank:
         # a later session "Hello again." too
         self.openers = (tuple(openers["any_turn"]), (*openers["any_turn"], *openers["greeting"]),
                         (*openers["any_turn"], *openers["greeting"], *openers["returning"]))
+        #: gap since the last session -> the openers of a later session that say it ("Hi again, it's been
+        #: a few weeks."): else later sessions read like a first meeting
+        self.back_after = {gap: tuple(o) for gap, o in openers.get("back_after", {}).items()}
+        stray = sorted(set(self.back_after) - set(TIME_GAPS))
+        if stray:
+            raise ValueError(f"templates: openers.back_after names the gap {stray[0]!r}; expected one of "
+                             f"{', '.join(TIME_GAPS)}")
         self.closers = tuple(raw["closers"])
         #: openers said only before a question ("Question for you:"), and openers and closers only a casual
         #: user says ("Yo!", "Cheers, mate.")
@@ -257,7 +264,8 @@ class TemplateBank:
                          *(t for pool in self.goodbye_suffixes.values() for t in pool))
         for name, listed, pool, what in (
                 ("openers.question_only", self.question_only, self.openers[2], "opener"),
-                ("casual_only", self.casual_only, (*self.openers[2], *self.closers, *goodbye_words),
+                ("casual_only", self.casual_only, (*self.openers[2], *self.closers, *goodbye_words,
+                                                    *(o for back in self.back_after.values() for o in back)),
                  "opener, closer or goodbye")):
             stray = sorted(listed - set(pool))
             if stray:
@@ -371,7 +379,7 @@ class TemplateRenderer:
     name = "template"
 
     def __init__(self, schema: PersonaSchema, bank: TemplateBank | None = None,
-                 opener_rate: float = 0.2, closer_rate: float = 0.2) -> None:
+                 opener_rate: float = 0.2, closer_rate: float = 0.2, back_rate: float = 0.5) -> None:
         self.schema = schema
         self.taxonomy = schema.taxonomy
         self.bank = bank or load_bank(self.taxonomy)
@@ -384,6 +392,7 @@ class TemplateRenderer:
         if unknown:
             raise ValueError(f"templates: fact_domains names {unknown[0]!r}, which is no persona attribute")
         self.opener_rate = opener_rate
+        self.back_rate = back_rate
         self.closer_rate = closer_rate
 
     # -- pieces ----------------------------------------------------------------------------
@@ -425,9 +434,10 @@ class TemplateRenderer:
 
     # -- intents ---------------------------------------------------------------------------
     def render(self, intent: Intent, d: Draws, opens: int | None = None,
-               speaker: Mapping[str, object] | None = None) -> Draft:
-        """The draft of one intent; `opens` is the session a request opens (None: mid-session), for its greeting;
-        `speaker` the user's attributes (None: unknown), so that nothing said presupposes what they lack."""
+               speaker: Mapping[str, object] | None = None, gap: str | None = None) -> Draft:
+        """The draft of one intent; `opens` is the session a request opens (None: mid-session), for its greeting,
+        and `gap` the time since the last session (a `TIME_GAPS` label) when it is a later one; `speaker` the
+        user's attributes (None: unknown), so that nothing said presupposes what they lack."""
         draft = Draft(speaker=speaker, definite=self.taxonomy.definite, singular=self.taxonomy.singular)
         kind = intent.kind
         tax = self.taxonomy
@@ -438,8 +448,13 @@ class TemplateRenderer:
         if kind in ("feedback", "goodbye") or (kind == "preference_disclosure" and intent.topic):
             draft.mood = intent.polarity or 1
         if kind == "task_request":
-            opener = d.random() < self.opener_rate
             casual = casual_speaker(speaker)
+            back = bank.back_after.get(gap or "") if opens else None
+            if back and d.random() < self.back_rate:  # "Hi again, it's been a few weeks."
+                draft.plain(d.choice([o for o in back if casual or o not in bank.casual_only] or back) + " ")
+                opener = False
+            else:
+                opener = d.random() < self.opener_rate
             pki = (self.interest_pki(intent.topic, 1, None, explicit=False)  # type: ignore[arg-type]
                    if intent.polarity == 1 else None)
             domain = bank.domains[intent.domain]  # type: ignore[index]

@@ -29,6 +29,7 @@ from personagym.simulators.draft import SLOT
 from personagym.simulators.noise import NoiseConfig, NoiseModel
 from personagym.simulators.persona import PersonaSchema, load_schema
 from personagym.simulators.preferences import (
+    TIME_GAPS,
     Assessment,
     PreferenceConfig,
     PreferenceProcess,
@@ -100,6 +101,8 @@ class _Memory:
     #: though the user had asked for something since (a request, a complaint): "That's the same list as before."
     offered: frozenset[str] = frozenset()
     repeated: bool = False
+    #: the time since the last session (a `TIME_GAPS` label; None in the first), for a returning greeting
+    gap: str | None = None
 
 
 #: An answer that answers nothing is "too short" below this many words, else "not an answer".
@@ -231,7 +234,9 @@ class UserSimulator:
 
     def next_session(self) -> list[PreferenceEvent]:
         """Move to the next session: time passes and preferences drift and change."""
+        day = self.state.day
         events = self.process.next_session(self.state, self.draws)
+        self._memory.gap = next((g for g, days in TIME_GAPS.items() if days == self.state.day - day), None)
         self.events += events
         self._refresh_facts()
         self.ended = False
@@ -566,12 +571,13 @@ class UserSimulator:
     # -- rendering -------------------------------------------------------------------------
     def _turn(self, intent: Intent, opens: int | None = None) -> UserTurn:
         d = self.draws
-        draft = self.renderer.render(intent, d, opens, self.state.attributes)
+        gap = self._memory.gap if opens else None
+        draft = self.renderer.render(intent, d, opens, self.state.attributes, gap)
         clean, _ = draft.finish()
         for _ in range(6):  # not the very words of an earlier message ("Nice one." twice reads as a bot)
             if clean not in self._memory.said:
                 break
-            draft = self.renderer.render(intent, d, opens, self.state.attributes)
+            draft = self.renderer.render(intent, d, opens, self.state.attributes, gap)
             clean, _ = draft.finish()
         self._memory.said.add(clean)
         if intent.slots:  # keep the details the chosen template states: the intent records what was asked

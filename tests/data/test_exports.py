@@ -207,7 +207,8 @@ def test_pairs_refuse_runs_of_other_episodes(runs: dict[str, Path], tmp_path: Pa
         export("pairs", [runs["generic"], runs["longterm"]], tmp_path / "pairs.jsonl")
     with pytest.raises(ValueError, match=r"pairs need two or more generated directories"):
         export("pairs", runs["generic"], tmp_path / "pairs.jsonl")
-    with pytest.raises(ValueError, match=r"unknown export kind 'sft' \(did you mean 'pki_sft'\?\); expected one of chat, pki_sft, ppopt, pairs"):
+    with pytest.raises(ValueError, match=r"unknown export kind 'sft' \(did you mean 'pki_sft'\?\); "
+                                         r"expected one of chat, pki_sft, ppopt, pairs"):
         export("sft", runs["generic"], tmp_path / "x.jsonl")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=r"no pairs: every episode's first replies scored the same .*nothing written"):
         export("pairs", [runs["generic"], runs["generic"]], tmp_path / "pairs.jsonl")

@@ -233,6 +233,10 @@ def test_a_request_template_fits_its_topic_and_its_speaker(renderer: TemplateRen
     single = {"relationship_status": "single"}
     assert travel.templates[travel.texts.index(honeymoon)] not in travel.fitting(None, single)
     assert travel.templates[travel.texts.index(honeymoon)] in travel.fitting(None, {"relationship_status": "married"})
+    fitness = bank.domains["fitness"]  # "I'm over 50 and curious about trail riding." from a teenager read false
+    over_50 = fitness.templates[next(i for i, t in enumerate(fitness.texts) if "over 50" in t)]
+    assert over_50 not in fitness.fitting(None, {"age_band": "u18"})
+    assert over_50 in fitness.fitting(None, {"age_band": "60p"})
     d = Draws(np.random.default_rng(13))
     topic = taxonomy.resolve("jazz")
     for _ in range(300):

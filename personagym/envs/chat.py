@@ -249,7 +249,7 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
         assessment = user.last_assessment
         components = reward_components(
             assessment,  # type: ignore[arg-type]
-            profile=profile, ended=user.ended, satisfied=user.state.satisfaction >= 0.5,
+            profile=profile, ended=user.ended, satisfied=user.left_content,
             max_turns=self.max_turns,
         )
         reward = scalar_reward(components, self.weights)

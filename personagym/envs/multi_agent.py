@@ -314,7 +314,7 @@ class PersonaChatParallelEnv(ParallelEnv[str, dict[str, Any], str | None]):
             self._simulator_reply = user.respond(answer, features)
         components = reward_components(
             user.last_assessment,  # type: ignore[arg-type] - respond() with features always assesses
-            profile=profile, ended=user.ended, satisfied=user.state.satisfaction >= 0.5, max_turns=self.max_turns,
+            profile=profile, ended=user.ended, satisfied=user.left_content, max_turns=self.max_turns,
         )
         self._answer = answer
         self._transcript.append((ASSISTANT, answer))

@@ -85,6 +85,9 @@ class Draft:
     "about Cold War" but not to "a Cold War theme".  ``singular`` maps
     lowercased plural names to their singular form (`Taxonomy.singular`),
     which `finish` says after "a": "a salad theme", not "a salads theme".
+    ``contrast`` marks an utterance that sets its entity against another (a
+    change of taste: "more into bebop than swing"): noise swaps it for nothing
+    vaguer or else, which could be the other one ("... than swing than swing").
     """
 
     segments: list[Segment] = field(default_factory=list)
@@ -96,6 +99,7 @@ class Draft:
     speaker: Mapping[str, object] | None = None  # the speaker's attributes, when known
     definite: frozenset[str] = frozenset()
     singular: Mapping[str, str] = field(default_factory=dict)
+    contrast: bool = False
 
     @property
     def casual_speaker(self) -> bool:

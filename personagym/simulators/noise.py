@@ -337,9 +337,9 @@ class NoiseModel:
 
         None in a correction: its entity is what it corrects, and a parent put
         in its place can be the very entity corrected ("I said retro fashion
-        but I meant retro fashion").
+        but I meant retro fashion"); none in a contrast (`Draft.contrast`).
         """
-        return [] if draft.intent == "correction" else cls._entities(draft, kind)
+        return [] if draft.intent == "correction" or draft.contrast else cls._entities(draft, kind)
 
     @staticmethod
     def _end_clause(draft: Draft, clause: str) -> None:

@@ -489,6 +489,7 @@ class TemplateRenderer:
                 # what they went off is no interest now, liked or disliked: no PKI says either
                 pki = None if intent.reason == "gone_off" else self.interest_pki(intent.topic, 1, intent.level, True)
                 old = tax.nodes[intent.wrong].name if intent.wrong else ""
+                draft.contrast = True
                 self._fill(draft, d.choice(news), {"item": (topic_name, pki), "old": (old, None)})
             elif intent.topic:
                 pki = self.interest_pki(intent.topic, intent.polarity or 1, intent.level, True)

@@ -90,21 +90,34 @@ class _Memory:
     said: set[str] = field(default_factory=set)  # the clean text of every message the user has sent
     #: sayable facts a life event made true since the last session: the next request may tell them
     news: list[tuple[str, str]] = field(default_factory=list)
-    #: the interests the user's messages have named clearly (PKIs): what an assistant can have learnt
+    #: the interests the user's messages have named, without a slip or vague wording (a request's topic
+    #: too): what an assistant can have learnt
     expressed: set[str] = field(default_factory=set)
     #: changes of taste since an earlier session still to tell: (reason, node, the node left) with reason
-    #: moved_on (a drift away from an expressed interest), gone_off (an expressed interest lost), taken_up
+    #: moved_on (a liked interest drifted to a sibling: "more into bebop than swing"), gone_off (a liked
+    #: interest lost), taken_up (a new one); a drift to a parent or a child widens or narrows a taste, and
+    #: what was liked is still liked (or under a like): no news
     tastes: list[tuple[str, str, str | None]] = field(default_factory=list)
-    #: expressed interests the user has since moved on from or lost: recommended, they get "not anymore"
+    #: expressed liked interests the user has since moved on from or lost: recommended, "not anymore"
     former: set[str] = field(default_factory=set)
     #: what the last answer recommended, and whether it is what the answer before recommended, word for word,
-    #: though the user had asked for something since (a request, a complaint): "That's the same list as before."
+    #: though the user had asked for other content since (`asked_content`): "That's the same list as before."
     offered: frozenset[str] = frozenset()
     repeated: bool = False
+    #: the user's last message asked for content: a request, an answer to a question, or a complaint about
+    #: what was offered (not about the style: the same items, reworded as asked, are no repeat)
+    asked_content: bool = False
+    said_repeated: bool = False  # the user's last message said the answer repeated the one before
     #: the time since the last session (a `TIME_GAPS` label; None in the first), for a returning greeting
     gap: str | None = None
 
 
+#: How much satisfaction a list seen already costs, when the user had asked for more (two in a row end most
+#: sessions unhappily; without it the same complaint looped, up to six times).
+REPEAT_PENALTY = 0.2
+#: Complaints about how an answer is written, not about what it offers: the same items again answer them.
+STYLE_REASONS = frozenset({"too_long", "too_short", "wrong_format", "wrong_tone", "ignored_preference",
+                           "ignored_again"})
 #: An answer that answers nothing is "too short" below this many words, else "not an answer".
 NOT_AN_ANSWER_WORDS = 20
 #: What a user's message of each kind awaits (see `_Memory.awaiting`); positive feedback awaits nothing.
@@ -164,6 +177,8 @@ class UserSimulator:
         self.state: PreferenceState = initial_state(persona, self.schema)
         self.events: list[PreferenceEvent] = []
         self.ended = False
+        #: whether the user left content (their goodbye's mood): what the efficiency reward reads
+        self.left_content = False
         self.last_assessment: Assessment | None = None
         self._memory = _Memory()
         self._refresh_facts()
@@ -173,6 +188,7 @@ class UserSimulator:
         """The first turn of the current session: a task request."""
         self.ended = False
         self._memory.topic = None
+        self._memory.offered = frozenset()  # a list the last session ended content with is no repeat here
         return self._turn(self._request(), opens=self.state.session)
 
     @property
@@ -220,8 +236,10 @@ class UserSimulator:
         mem = self._memory
         mem.ignored = self._told_and_missed(assessment) if assessment is not None else []
         offer = frozenset(m.node for m in features.mentions if m.stance == "recommend") if features else frozenset()
-        mem.repeated = bool(offer) and offer == mem.offered and mem.awaiting is not None
+        mem.repeated = bool(offer) and offer == mem.offered and mem.asked_content
         mem.offered = offer
+        if mem.repeated:  # a list seen already, when more was asked for, disappoints (else it looped)
+            self.state.satisfaction = round(max(0.0, self.state.satisfaction - REPEAT_PENALTY), 4)
         mem.let_down = self.state.satisfaction < before or bool(mem.ignored) or mem.repeated
         self.last_assessment = assessment
         return assessment
@@ -256,11 +274,14 @@ class UserSimulator:
         """Remember the changes of taste between sessions a user would tell: a drift away from, or the loss of,
         an interest they had talked about (else what the assistant learnt turns silently false), and a new one.
         Interests lost to a new constraint go with its news ("I'm vegan now")."""
-        mem, nodes = self._memory, self.taxonomy.nodes
+        mem, nodes, interests = self._memory, self.taxonomy.nodes, self.state.interests
         for e in events:
             if e.kind == "drift" and e.before in mem.expressed:
-                mem.tastes.append(("moved_on", str(e.after), str(e.before)))
-                mem.former.add(str(e.before))
+                old, new = str(e.before), str(e.after)
+                liked = new in interests and interests[new].polarity > 0
+                if liked and nodes[old].parent == nodes[new].parent:  # a sibling: the old one is no taste now
+                    mem.tastes.append(("moved_on", new, old))
+                    mem.former.add(old)
             elif e.kind == "life_event" and e.target in nodes:
                 if e.before is None and e.after is not None:
                     mem.tastes.append(("taken_up", e.target, None))
@@ -284,6 +305,8 @@ class UserSimulator:
         d, cfg, state = self.draws, self.config, self.state
         mem = self._memory
         slip, mem.slip = mem.slip, None  # corrected on the very next message or never: corrections read as immediate
+        if mem.repeated and mem.said_repeated:  # the same list a third time: they give up ("I give up.")
+            return self._goodbye()
         p_end = cfg.end_base + cfg.end_per_turn * state.turn
         if self.state.attributes.get("patience") == "low":
             p_end += 0.05
@@ -301,6 +324,8 @@ class UserSimulator:
                 return Intent(kind="feedback", polarity=-1, level=level, reason="disliked_item",
                               topic=interest.node if interest else node)
             if (lost := self._former_offered(features)) is not None:
+                # said now: no news about it later ("I've moved on from swing." after "Not into swing anymore.")
+                mem.tastes = [t for t in mem.tastes if lost not in (t[1], t[2])]
                 return Intent(kind="feedback", polarity=-1, level="medium", reason="no_longer_into", topic=lost)
             if not assessment.answered:  # "Ok." is too short; 200 words of warnings answer nothing either
                 short = features is None or features.word_count < NOT_AN_ANSWER_WORDS
@@ -309,6 +334,8 @@ class UserSimulator:
         if slip is not None and d.random() < cfg.correct_rate:
             right, wrong, polarity = slip
             return Intent(kind="correction", topic=right, wrong=wrong, polarity=polarity)
+        if mem.tastes and d.random() < cfg.news_rate and (news := self._taste_news()) is not None:
+            return news  # what changed comes first, as life-event news does
         if features is not None and (features.questions > 0 or features.asked_about):
             return self._clarification(features)
         if assessment is not None:
@@ -326,8 +353,6 @@ class UserSimulator:
             # liked things, but nothing the request was about: pleased, yet no "exactly what I needed"
             reason = None if self._on_request(features) else "off_request"
             return Intent(kind="feedback", polarity=1, level=level, reason=reason)
-        if mem.tastes and d.random() < cfg.news_rate and (news := self._taste_news()) is not None:
-            return news
         if d.random() < cfg.disclose_rate:
             disclosure = self._disclosure()
             if disclosure is not None:
@@ -336,16 +361,19 @@ class UserSimulator:
 
     def _former_offered(self, features: ResponseFeatures | None) -> str | None:
         """An interest the user had talked about and has since lost that the answer recommends (or something
-        under it, with no interest of theirs in between), if any."""
+        under it), if any: not one still liked through an interest above or below it, nor what the request is
+        about."""
         former = self._memory.former
         if not former or features is None:
             return None
-        paths, interests = self.taxonomy.paths, self.state.interests
+        paths, interests, topic = self.taxonomy.paths, self.state.interests, self._memory.topic
+        asked = paths[topic] if topic else ()
         for m in features.mentions:
-            if m.stance == "recommend":
+            if m.stance == "recommend" and m.node not in asked:
                 path = paths[m.node]
                 lost = next((a for a in reversed(path) if a in former), None)
-                if lost is not None and not any(a in interests for a in path[path.index(lost):]):
+                if lost is not None and not any(a in interests for a in path) \
+                        and not any(lost in paths[n] for n in interests):
                     return lost
         return None
 
@@ -593,7 +621,11 @@ class UserSimulator:
                 self._memory.expressed.add(pki.key)
         if intent.kind == "goodbye":
             self.ended = True
+            self.left_content = intent.polarity == 1
         praise = intent.kind == "feedback" and intent.polarity == 1
+        self._memory.said_repeated = intent.reason == "repeated"
+        self._memory.asked_content = intent.kind in ("task_request", "clarification_answer") or (
+            intent.kind == "feedback" and intent.polarity == -1 and intent.reason not in STYLE_REASONS)
         self._memory.awaiting = None if praise else _AWAITING.get(intent.kind)
         # one validation builds the nested noise record too (faster than building it first)
         return UserTurn.model_validate({

@@ -357,3 +357,21 @@ def test_text_a_reader_sees_the_same_scores_the_same(trick: str) -> None:
     assert sum(t.total_reward != 0 for t in plain) > 30
     assert any(turn.features.violated_tags or turn.reward_components["constraint"] for t in plain
                for turn in t.turns)  # the generic answers do offer forbidden things
+
+
+@pytest.mark.parametrize("env_id", ["PersonaGym/Chat-v0", "PersonaGym/LongTerm-v0"])
+def test_the_efficiency_reward_agrees_with_how_the_user_left(env_id: str) -> None:
+    """+1 exactly when the goodbye is content: the reward read satisfaction >= 0.5 alone, so a user leaving with
+    "I give up." after the same list again scored as satisfied (185 of 203 unhappy goodbyes)."""
+    seen = Counter()
+    for t in rollout(env_id, "tracker", episodes=60, seed=5):
+        for turn in t.turns:
+            goodbye = turn.closing if turn.closing is not None else None
+            if turn is t.turns[-1] and t.terminated:
+                goodbye = t.final_user
+            if goodbye is None or goodbye.intent.kind != "goodbye":
+                continue
+            content = goodbye.intent.polarity == 1
+            assert turn.reward_components["efficiency"] == (1.0 if content else -1.0), (t.seed, goodbye.text)
+            seen[content] += 1
+    assert seen[True] and seen[False], seen

@@ -27,7 +27,8 @@ _DISLIKE = re.compile(
     r"not (?:a |the )?(?:big |huge |massive )?fan|not (?:really |super |totally |that |very |too |so )?"
     r"(?:into|keen|big on|crazy about|sold on|fond of|much of an? )|less keen|"
     r"never (?:really )?(?:been into|warmed to|liked|cared for)|"
-    rf"(?:do{_NT}|did{_NT}) (?:really |much |particularly |actually )?(?:like|enjoy|love|want|care for|appeal)|"
+    rf"(?:do{_NT}|did{_NT}) (?:really |much |particularly |actually )?(?:like|enjoy|love|want|care (?:much )?for|"
+    r"appeal)|"
     rf"does{_NT} (?:really |quite |much |just )?(?:do (?:much|anything) for me|excite|click|appeal|interest)|"
     rf"(?:is{_NT}|not|never) (?:really |quite |exactly |ever |always )?(?:my (?:thing|favou?rite|scene|style|"
     r"cup of tea|kind of thing)|for me)|not happening|wouldn'?t be my first|"
@@ -35,8 +36,8 @@ _DISLIKE = re.compile(
     r"turns? me off|leaves? me cold|bores? me|tiresome|tired of|sick of|fed up with|(?:kind of|kinda) over|"
     r"steer clear|stay away|far away from me|lean away|rather (?:not|skip|avoid|pass)|"
     r"rather do (?:literally )?anything|"
-    r"could take (?:it )?or leave|can live without|indifferent|meh|lukewarm about|hit or miss|tune out|never again|"
-    r"no thanks)"
+    r"(?:could|can) take (?:it )?or leave|can live without|indifferent|meh|lukewarm about|hit or miss|tune out|"
+    r"never again|no thanks)"
 )
 #: Dislike cues that hold only right before an entity: "avoid X", "no X"; elsewhere they are about something else
 #: ("how do I avoid injuries when doing X", "for no more than $60").
@@ -56,9 +57,17 @@ _FOLLOW_UP = re.compile(r"^\W*(?:absolutely not|not my \w+|i'?m not (?:into|a fa
                         r"i (?:really )?(?:hate|dislike) it|no way|hard pass)\b")
 #: Before an entity the user takes back: "I meant Y, not X", "Y instead of X", "scratch X".
 _RETRACT_BEFORE = re.compile(r"(?:(?<!why )\bnot|\binstead of|\brather than|\bmixed (?:it|them) up with|\bscratch) $")
+#: Before an entity the user no longer cares for, which is no dislike either: "I've moved on from X", "I've gone off
+#: X", "more into Y than X", "less X".  What was noted of it is void, as after a slip.
+_NO_LONGER_BEFORE = re.compile(
+    r"(?:moved on from|gone off|lost (?:all |my )?interest in|(?:i'?m|am) (?:kind of |kinda |so )?past|"
+    r"used to (?:like|love|enjoy|be into)|\bless|not so much|\bthan) $")
 #: After an entity the user takes back: "X was a slip".
 _RETRACT_AFTER = re.compile(r"^ (?:was|is) (?:a |my )?(?:slip|typo|mistake|wrong)")
 _MIND_CHANGE = "make that"
+#: A complaint that the answer repeats an earlier one: "That's the same list as last time.", "I've seen these".
+_SAME_AGAIN = re.compile(r"\bsame (?:list|suggestions?|answer|ones|things|stuff)\b|\balready (?:seen|suggested|said|"
+                         r"got|had) (?:these|those|them|this|that)\b|\bsuggested (?:exactly )?these already\b")
 
 
 def _masked(chunk: str, spans: list[tuple[int, int]]) -> tuple[str, list[int]]:
@@ -214,6 +223,7 @@ class WorldKnowledge:
             for (node, *_), slot in zip(found, slots, strict=True):
                 before, after = masked[:slot], masked[slot + 1:]
                 if (0 <= slot < change and any(s > change for s in slots)) or _RETRACT_BEFORE.search(before) or (
+                        _NO_LONGER_BEFORE.search(before)) or (
                         _RETRACT_AFTER.match(after)) or _corrected(before, after):
                     retracted.append(node)
                     continue
@@ -229,6 +239,10 @@ class WorldKnowledge:
         result = out, [node for node in dict.fromkeys(retracted) if node not in stated]
         self._last_read = (text, result)
         return result
+
+    def asks_for_new(self, text: str) -> bool:
+        """Whether a user message says the answer repeats an earlier one ("That's the same list as last time.")."""
+        return _SAME_AGAIN.search(text.lower()) is not None
 
     def random_nodes(self, draw: Callable[[int], int], k: int) -> list[str]:
         """`k` nodes drawn with `draw(n)`."""

@@ -211,6 +211,7 @@ class _Profile:
     dislikes: dict[str, None] = field(default_factory=dict)
     asked: bool = False
     topic: str | None = None  # the node the conversation is about: the last one a message named
+    shown: dict[str, int] = field(default_factory=dict)  # how often each node was recommended
 
 
 class TrackerPolicy(_PerConversation):
@@ -303,13 +304,19 @@ class TrackerPolicy(_PerConversation):
         # domain spans several: a liked board game serves a question about a party), then things near the topic
         # fill the answer's length (300 episodes: 2.43 against 2.14 for likes of the topic's category, then two
         # near things; a user-blind policy scores 1.92)
+        # Near things shown least come first, so answers move on; after "That's the same list as last time."
+        # what was shown goes after what was not, likes too.
         category = k.category(topic) if topic else None
         wanted = sorted((n for n in p.likes if n not in echoed), key=lambda n: k.category(n) != category)
         if topic is not None:
-            wanted += [n for n in k.related(topic) if n not in p.dislikes]
+            wanted += sorted((n for n in k.related(topic) if n not in p.dislikes), key=lambda n: p.shown.get(n, 0))
         safe = [n for n in dict.fromkeys(wanted) if not (k.tags(n) & forbidden)]
-        names = [k.noun(n) for n in safe[: LENGTH_ITEMS[style["length"]]]]
-        return AnswerPlan(topic=k.noun(topic) if topic else None, recommend=names, **style)
+        if k.asks_for_new(message):
+            safe.sort(key=lambda n: n in p.shown)
+        chosen = safe[: LENGTH_ITEMS[style["length"]]]
+        for n in chosen:
+            p.shown[n] = p.shown.get(n, 0) + 1
+        return AnswerPlan(topic=k.noun(topic) if topic else None, recommend=[k.noun(n) for n in chosen], **style)
 
 
 for _name, _cls in (("generic", GenericPolicy), ("random", RandomPolicy), ("oracle", OraclePolicy),

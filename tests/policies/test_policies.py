@@ -319,3 +319,31 @@ def test_tracker_answers_about_what_a_mind_change_settles_on(tracker_env) -> Non
     answer = split_profile(action)[1]
     nodes = [node for node, _ in tracker_env.unwrapped.knowledge().mentions(answer)]
     assert DUBSTEP not in nodes and HOUSE in nodes, answer
+
+
+@pytest.mark.parametrize("message", [
+    "I've moved on from Jazz, actually.", "I used to like Jazz, but not anymore.", "I've gone off Jazz lately.",
+    "These days I'm more into House Music than Jazz.", "Quick update: I'm into House Music now, not so much Jazz.",
+    "I've lost interest in Jazz, honestly.", "Lately it's less Jazz and more House Music for me.",
+])
+def test_tracker_forgets_a_like_the_user_has_moved_on_from(tracker_env, message: str) -> None:
+    """A change of taste takes back what was noted: "moved on from Jazz" was read as liking jazz."""
+    profile, _ = _told(tracker_env, "I love Jazz.", message)
+    assert JAZZ not in profile.likes, profile
+
+
+def test_tracker_offers_something_new_when_told_it_repeats_itself(tracker_env) -> None:
+    """After "That's the same list as last time." the answer leads with what it has not shown yet, and near
+    things rotate from answer to answer."""
+    knowledge = tracker_env.unwrapped.knowledge()
+
+    def offered(action: str) -> list[str]:
+        return [n for n, stance in knowledge.mentions(split_profile(action)[1]) if stance == "recommend"]
+
+    tracker = make_policy("tracker", env=tracker_env, seed=0)
+    said = ["I love Jazz and Tennis, and I'm vegan.", "Tips for watching Soccer?", "Thanks, and more?",
+            "That's the same list as last time."]
+    answers = [offered(tracker.act({"message": m, "turn": i, "session": 0})) for i, m in enumerate(said)]
+    assert answers[1] and answers[2] != answers[1]  # near things move on
+    shown = set(answers[1]) | set(answers[2])
+    assert answers[3][0] not in shown, answers

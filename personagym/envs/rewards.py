@@ -22,8 +22,9 @@ Components (all in `info["reward_components"]`):
   happens to be true.  Else a constant profile of the population's most
   common items (about a sixth of each is true of anyone) scored 0.81 per
   episode, against 0.51 for a policy inferring from what it heard;
-* ``efficiency``: +1 when the user leaves satisfied, -1 when they leave
-  unsatisfied, otherwise -1/max_turns per turn.
+* ``efficiency``: +1 when the user leaves satisfied (their goodbye is
+  content: `UserSimulator.left_content`), -1 when they leave unsatisfied,
+  otherwise -1/max_turns per turn.
 
 The scalar reward is their weighted sum.  The user's reaction is driven by the
 same `Assessment`, so the simulator and the reward agree, and no text the

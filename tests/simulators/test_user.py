@@ -608,20 +608,25 @@ def test_a_change_of_taste_is_told_and_a_lost_interest_offered_gets_not_anymore(
     assert told >= 10 and objected >= 10 and widened >= 5, (told, objected, widened)
 
 
+def _opened_with_a_like(schema: PersonaSchema, seeds: range):
+    """(seed, a user who has opened a session, an answer recommending one of their likes), for users with likes."""
+    sampler = PersonaSampler(schema)
+    for seed in seeds:
+        persona = sampler.sample(seed)
+        liked = [i.node for i in persona.interests if i.polarity > 0]
+        if liked:
+            user = UserSimulator(persona, seed=seed, noise=NoiseConfig(rate=0.0))
+            user.open_session()
+            yield seed, user, ResponseFeatures(word_count=40, mentions=[MentionFeature(node=liked[0],
+                                                                                      stance="recommend")])
+
+
 def test_the_same_list_again_after_asking_for_more_gets_no_praise(schema: PersonaSchema) -> None:
     """An answer recommending exactly what the one before did, though the user had asked for something since,
     gets "That's the same list as last time." and no happy goodbye right after; it was praised, escalating
     ("This is the best answer I've gotten all week.")."""
-    sampler = PersonaSampler(schema)
     complained = praised = 0
-    for seed in range(400):
-        persona = sampler.sample(seed)
-        liked = [i.node for i in persona.interests if i.polarity > 0]
-        if not liked:
-            continue
-        user = UserSimulator(persona, seed=seed, noise=NoiseConfig(rate=0.0))
-        user.open_session()
-        same = ResponseFeatures(word_count=40, mentions=[MentionFeature(node=liked[0], stance="recommend")])
+    for seed, user, same in _opened_with_a_like(schema, range(400)):
         first = user.respond("...", same).intent
         if user.ended or first.kind not in ("task_request", "feedback") or first.polarity == 1:
             continue  # praise asks for nothing: the same list again after it is no repeat
@@ -660,16 +665,8 @@ def test_a_restyled_answer_or_a_new_session_is_no_repeat(schema: PersonaSchema) 
     time." (99 and 115 times in 150 episodes)."""
     from personagym.simulators.user import STYLE_REASONS
 
-    sampler = PersonaSampler(schema)
     restyled = reopened = 0
-    for seed in range(300):
-        persona = sampler.sample(seed)
-        liked = [i.node for i in persona.interests if i.polarity > 0]
-        if not liked:
-            continue
-        user = UserSimulator(persona, seed=seed, noise=NoiseConfig(rate=0.0))
-        user.open_session()
-        same = ResponseFeatures(word_count=40, mentions=[MentionFeature(node=liked[0], stance="recommend")])
+    for seed, user, same in _opened_with_a_like(schema, range(300)):
         first = user.respond("...", same).intent
         if user.ended:
             continue

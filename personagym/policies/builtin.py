@@ -302,10 +302,8 @@ class TrackerPolicy(_PerConversation):
         echoed = k.lineage(topic) if topic else ()
         # what the user said they like comes first, the topic's own category before the others (a request's
         # domain spans several: a liked board game serves a question about a party), then things near the topic
-        # fill the answer's length (300 episodes: 2.43 against 2.14 for likes of the topic's category, then two
-        # near things; a user-blind policy scores 1.92)
-        # Near things shown least come first, so answers move on; after "That's the same list as last time."
-        # what was shown goes after what was not, likes too.
+        # fill the answer's length, those shown least first so that answers move on; after "That's the same
+        # list as last time." what was shown goes after what was not, likes too
         category = k.category(topic) if topic else None
         wanted = sorted((n for n in p.likes if n not in echoed), key=lambda n: k.category(n) != category)
         if topic is not None:

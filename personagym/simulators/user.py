@@ -271,9 +271,9 @@ class UserSimulator:
         return events
 
     def _note_tastes(self, events: list[PreferenceEvent]) -> None:
-        """Remember the changes of taste between sessions a user would tell: a drift away from, or the loss of,
-        an interest they had talked about (else what the assistant learnt turns silently false), and a new one.
-        Interests lost to a new constraint go with its news ("I'm vegan now")."""
+        """Remember the changes of taste between sessions a user would tell: a liked interest they had talked
+        about that drifted to a sibling or was lost (else what the assistant learnt turns silently false), and a
+        new one.  Interests lost to a new constraint go with its news ("I'm vegan now")."""
         mem, nodes, interests = self._memory, self.taxonomy.nodes, self.state.interests
         for e in events:
             if e.kind == "drift" and e.before in mem.expressed:

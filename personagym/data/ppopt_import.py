@@ -30,6 +30,7 @@ from personagym.simulators.ppopt import (
     field_of,
     parse_document,
     persona_from_ppopt,
+    read_text,
     strings_of,
 )
 from personagym.simulators.preferences import assess, initial_state
@@ -76,7 +77,7 @@ def import_conversations(paths: list[Path], schema: PersonaSchema | None = None)
     result = ConversationImport()
     for path in paths:
         try:
-            text = Path(path).read_text(encoding="utf-8")
+            text = read_text(path)
             try:
                 doc = parse_document(text)
             except PPOptImportError:
@@ -85,7 +86,7 @@ def import_conversations(paths: list[Path], schema: PersonaSchema | None = None)
                                            "`personagym personas import`)") from None
                 raise
             trajectory = conversation_to_trajectory(doc, schema, sampler, analyzer, source=str(path))
-        except (OSError, UnicodeDecodeError, PPOptImportError) as exc:
+        except (OSError, PPOptImportError) as exc:
             result.files.append({"file": str(path), "status": "failed", "reason": str(exc)})
             continue
         result.trajectories.append(trajectory)

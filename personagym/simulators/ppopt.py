@@ -183,7 +183,20 @@ def parse_document(text: str, yaml_bank: bool = False) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise PPOptImportError(f"not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+        lines = exc.msg == "Extra data" and exc.lineno > 1  # one JSON value per line
+        hint = ("; a PPOpt file holds one JSON object, and this looks like JSON lines (a PersonaGym trajectory "
+                "file? read it with personagym.data.read_jsonl)") if lines else ""
+        raise PPOptImportError(f"not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}{hint}") from None
+
+
+def read_text(path: Path) -> str:
+    """A PPOpt file's text; a binary file (Parquet, an archive) is one line saying it is no JSON text."""
+    data = Path(path).read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        kind = " (a Parquet file: read trajectories with personagym.data.read_parquet)" if data[:4] == b"PAR1" else ""
+        raise PPOptImportError(f"not UTF-8 text{kind}: expected a PPOpt JSON file") from None
 
 
 def import_files(paths: list[Path], schema: PersonaSchema) -> ImportReport:
@@ -192,7 +205,7 @@ def import_files(paths: list[Path], schema: PersonaSchema) -> ImportReport:
     report = ImportReport()
     for path in paths:
         try:
-            text = Path(path).read_text(encoding="utf-8")
+            text = read_text(path)
             if Path(path).suffix in (".yaml", ".yml"):
                 n = check_bank(parse_document(text, yaml_bank=True), schema)
                 report.files.append({"file": str(path), "status": "bank", "dimensions": n})
@@ -202,7 +215,7 @@ def import_files(paths: list[Path], schema: PersonaSchema) -> ImportReport:
                 raise PPOptImportError(f"top level: expected an object (a PPOpt persona or interaction), "
                                        f"got {describe(doc)}")
             persona = persona_from_ppopt(doc, schema, sampler)
-        except (OSError, UnicodeDecodeError, PPOptImportError) as exc:
+        except (OSError, PPOptImportError) as exc:
             report.files.append({"file": str(path), "status": "failed", "reason": str(exc)})
             continue
         report.personas.append(persona)

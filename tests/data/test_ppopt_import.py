@@ -151,6 +151,22 @@ def test_a_persona_bank_yaml_gets_a_hint(tmp_path: Path) -> None:
     assert reasons[1] == "not valid JSON at line 1, column 1: Expecting value"
 
 
+def test_a_trajectory_file_given_for_import_is_named_for_what_it_is(tmp_path: Path) -> None:
+    """A PersonaGym shard passed by mistake: "'utf-8' codec can't decode byte 0xa0" and "Extra data" said neither
+    what the file looked like nor what was expected."""
+    from personagym.data import write_jsonl, write_parquet
+    from personagym.rollout import rollout
+
+    trajectories = list(rollout("PersonaGym/Chat-v0", "generic", episodes=2, seed=0))
+    write_jsonl(trajectories, tmp_path / "shard.jsonl")
+    write_parquet(trajectories, tmp_path / "shard.parquet")
+    reasons = [f["reason"] for f in import_conversations([tmp_path / "shard.parquet", tmp_path / "shard.jsonl"]).failed]
+    assert reasons[0] == ("not UTF-8 text (a Parquet file: read trajectories with personagym.data.read_parquet): "
+                          "expected a PPOpt JSON file")
+    assert reasons[1].startswith("not valid JSON at line 2, column 1: Extra data; a PPOpt file holds one JSON "
+                                 "object, and this looks like JSON lines (a PersonaGym trajectory file?")
+
+
 @needs_ref
 def test_reference_personas_match_those_of_personas_import(schema: PersonaSchema) -> None:
     files = sorted(REF.glob("interaction_*.json"))

@@ -511,6 +511,68 @@ def rollout(
 
 
 @app.command()
+def compare(
+    env: Annotated[str, typer.Option("--env", help="Env id (see `personagym envs`).")] = "PersonaGym/Chat-v0",
+    policies: Annotated[list[str], typer.Option(
+        "--policy", help="A policy to compare (two or more; the first is the baseline): a name or module:Class.")
+    ] = ["generic", "tracker"],  # noqa: B006 - typer reads the default, nothing mutates it
+    episodes: Annotated[int, typer.Option(help="Number of episodes per policy.", min=2)] = 100,
+    seed: Annotated[int, typer.Option(help="Seed of episode 0 (episode i uses seed + i).", min=0)] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON.")] = False,
+    backend: BackendOpt = "template",
+    model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
+) -> None:
+    """Run several policies on the same episodes; print each one's mean reward and its paired difference from the
+    first."""
+    from rich.progress import Progress
+
+    from personagym.eval import compare as compare_runs
+    from personagym.llm.types import LLMError
+    from personagym.rollout import check_env_id
+    from personagym.rollout import rollout as run
+
+    if len(policies) < 2:
+        fail(f"--policy: a comparison needs two or more policies, got {len(policies)}; repeat --policy")
+    twice = next((p for i, p in enumerate(policies) if p in policies[:i]), None)
+    if twice is not None:
+        fail(f"--policy: {twice!r} is given twice; compare each policy once")
+    llm = backend_kwargs(backend, model, base_url)
+    try:
+        check_env_id(env)
+        runs = {}
+        with _engine_logs_to_stderr(bool(llm)), \
+                Progress(console=err_console, transient=True, disable=as_json) as progress:
+            task = progress.add_task(f"{len(policies)} policies on {env}", total=episodes * len(policies))
+            for policy in policies:
+                runs[policy] = []
+                for t in run(env, policy, episodes, seed, **llm):
+                    runs[policy].append(t)
+                    progress.advance(task)
+    except (ValueError, TypeError, OSError, ImportError, LLMError) as exc:
+        fail(str(exc))
+    result = {"env": env, "seed": seed, "episodes": episodes, **compare_runs(runs)}
+    if as_json:
+        print(json.dumps(result, indent=2))
+        return
+    base, summaries = result["baseline"], result["policies"]
+    table = Table(title=f"{len(policies)} policies on {env}",
+                  caption=f"{_count(episodes, 'episode')} each, the same seeds: mean per episode (± 95% CI); the last "
+                          f"row is the paired difference from {base}, * where its CI excludes 0")
+    table.add_column("metric")
+    for name in summaries:
+        table.add_column(name, justify="right")
+    table.add_row("reward", *(f"{s['reward']['mean']:.3f} ± {s['reward']['ci95']:.3f}" for s in summaries.values()))
+    for component in summaries[base]["components"]:
+        table.add_row(component, *(f"{s['components'][component]['mean']:.3f}" for s in summaries.values()))
+    table.add_row("turns", *(f"{s['turns']['mean']:.2f}" for s in summaries.values()))
+    deltas = ["—"] + [f"{d['mean']:+.3f} ± {d['ci95']:.3f}{' *' if d['beyond_ci'] else ''}"
+                      for d in (s["difference"] for name, s in summaries.items() if name != base)]
+    table.add_row(f"Δ reward vs {base}", *deltas)
+    console.print(table)
+
+
+@app.command()
 def generate(
     out: Annotated[Path, typer.Option(help="Output directory (shards, manifest.json, README.md card).")],
     personas: Annotated[int, typer.Option(help="Number of personas.", min=1)] = 100,

@@ -1,24 +1,29 @@
-"""Policy rollouts: run a policy on an env for N episodes and summarise the rewards."""
+"""Policy rollouts: run a policy on an env for N episodes, or several policies on the same episodes.
+
+The summaries (`summarize`, `compare`) read the trajectories only and live in
+`personagym.eval`; they are importable from here too.
+"""
 
 from __future__ import annotations
 
 import inspect
-import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import gymnasium as gym
-import numpy as np
 
 from personagym.checks import check_int
 from personagym.envs.chat import check_positive
+from personagym.eval.summary import COMPONENT_NAMES, compare, summarize
 from personagym.policies import Policy, make_policy
 from personagym.records import Trajectory
 from personagym.suggest import did_you_mean
 
+__all__ = ["COMPONENT_NAMES", "MAX_SEED", "check_env_id", "compare", "compare_policies", "make_env", "reset_policy",
+           "rollout", "run_episode", "summarize"]
+
 #: The largest episode seed: trajectory files (Parquet, `datasets`) store seeds as int64.
 MAX_SEED = 2**63 - 1
-COMPONENT_NAMES = ("preference", "constraint", "style", "profile", "efficiency")
 
 
 def check_env_id(env_id: str) -> None:
@@ -93,30 +98,18 @@ def rollout(env_id: str, policy: str | Policy = "generic", episodes: int = 10, s
         env.close()
 
 
-def _mean_ci(values: list[float]) -> dict[str, float]:
-    """Mean and half-width of the 95% normal confidence interval."""
-    arr = np.asarray(values, dtype=float)
-    if len(arr) < 2:
-        return {"mean": float(arr.mean()) if len(arr) else math.nan, "ci95": math.nan}
-    return {"mean": float(arr.mean()), "ci95": float(1.96 * arr.std(ddof=1) / math.sqrt(len(arr)))}
+def compare_policies(env_id: str, policies: Sequence[str | Policy], episodes: int = 10, seed: int = 0,
+                     **env_kwargs: Any) -> dict[str, Any]:
+    """Run each policy on the same `episodes` (seeds `seed`..) and `compare` them; the first is the baseline.
 
-
-def summarize(trajectories: Iterable[Trajectory]) -> dict[str, Any]:
-    """Per-episode totals: mean and 95% CI of the reward, each component (an LLM judge's too), and turns."""
-    trajectories = list(trajectories)
-    extra = sorted({c for t in trajectories for turn in t.turns for c in turn.reward_components} - set(COMPONENT_NAMES))
-    rewards, turns, components = [], [], {c: [] for c in (*COMPONENT_NAMES, *extra)}
-    terminated = 0
-    for t in trajectories:
-        rewards.append(t.total_reward)
-        turns.append(len(t.turns))
-        terminated += t.terminated
-        for c, values in components.items():
-            values.append(sum(turn.reward_components.get(c, 0.0) for turn in t.turns))
-    return {
-        "episodes": len(rewards),
-        "reward": _mean_ci(rewards),
-        "components": {c: _mean_ci(v) for c, v in components.items()},
-        "turns": _mean_ci(turns),
-        "terminated_fraction": terminated / len(rewards) if rewards else math.nan,
-    }
+    A policy is a name, ``module:Class`` or an object, as for `rollout`; two
+    policies recorded under the same name are refused (their runs would
+    share a row).
+    """
+    names = [p if isinstance(p, str) else getattr(p, "name", None) or type(p).__name__ for p in policies]
+    twice = next((n for i, n in enumerate(names) if n in names[:i]), None)
+    if twice is not None:
+        raise ValueError(f"policy {twice!r} is given twice; compare each policy once")
+    runs = {name: list(rollout(env_id, policy, episodes, seed, **env_kwargs))
+            for name, policy in zip(names, policies, strict=True)}
+    return compare(runs)

@@ -376,3 +376,19 @@ def test_personas_import_of_only_a_bank_says_out_is_not_written(tmp_path: Path) 
     out.write_text("kept\n")
     proc = run("personas", "import", str(REF / "persona.yaml"), "--out", str(out))
     assert "no personas to write" in proc.stderr and out.read_text() == "kept\n"
+
+
+def test_compare_runs_the_policies_on_the_same_episodes() -> None:
+    result = json.loads(run("compare", "--policy", "generic", "--policy", "random", "--episodes", "4", "--json").stdout)
+    assert result["baseline"] == "generic" and list(result["policies"]) == ["generic", "random"]
+    random, generic = result["policies"]["random"], result["policies"]["generic"]
+    assert random["difference"]["mean"] == pytest.approx(random["reward"]["mean"] - generic["reward"]["mean"])
+    table = run("compare", "--policy", "generic", "--policy", "tracker", "--episodes", "3").stdout
+    assert "Δ reward vs generic" in table and "tracker" in table
+    for args, message in [
+        (("--policy", "generic"), "--policy: a comparison needs two or more policies, got 1"),
+        (("--policy", "generic", "--policy", "generic"), "--policy: 'generic' is given twice"),
+        (("--policy", "generic", "--policy", "trackr"), "did you mean 'tracker'?"),
+    ]:
+        proc = run("compare", *args, "--episodes", "2", ok=False)
+        assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr, proc.stderr

@@ -24,6 +24,7 @@ import numpy as np
 from gymnasium import spaces
 
 from personagym.checks import as_config, check_int, check_number, env_name
+from personagym.eval import summary as eval_summary
 
 #: Env seeds of the training episodes of training seed ``s`` are ``s * TRAIN_SEED_STRIDE + i``.
 TRAIN_SEED_STRIDE = 1_000_000
@@ -199,11 +200,9 @@ def _factors(env: Any) -> tuple[int, ...]:
 
 
 def mean_ci(values: Sequence[float] | np.ndarray) -> tuple[float, float]:
-    """Mean and half-width of its 95% normal confidence interval (nan for fewer than two values)."""
-    arr = np.asarray(values, dtype=float)
-    if len(arr) < 2:
-        return (float(arr.mean()) if len(arr) else float("nan")), float("nan")
-    return float(arr.mean()), float(1.96 * arr.std(ddof=1) / np.sqrt(len(arr)))
+    """Mean and half-width of its 95% normal confidence interval (nan for fewer than two values), as a pair."""
+    summary = eval_summary.mean_ci(values)
+    return summary["mean"], summary["ci95"]
 
 
 def run_episode(env: Any, act: Callable[[dict[str, Any]], int], seed: int) -> float:

@@ -1,0 +1,80 @@
+"""Summaries of rollouts: per-episode means with 95% confidence intervals, and paired comparisons of policies.
+
+Everything here reads trajectory records only (no env, no policy), so it
+serves trajectories from a rollout, a generated dataset or an import alike.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from personagym.records import Trajectory
+
+COMPONENT_NAMES = ("preference", "constraint", "style", "profile", "efficiency")
+
+
+def mean_ci(values: Sequence[float] | np.ndarray) -> dict[str, float]:
+    """Mean and half-width of the 95% normal confidence interval (NaN for fewer than two values)."""
+    arr = np.asarray(values, dtype=float)
+    if len(arr) < 2:
+        return {"mean": float(arr.mean()) if len(arr) else math.nan, "ci95": math.nan}
+    return {"mean": float(arr.mean()), "ci95": float(1.96 * arr.std(ddof=1) / math.sqrt(len(arr)))}
+
+
+def summarize(trajectories: Iterable[Trajectory]) -> dict[str, Any]:
+    """Per-episode totals: mean and 95% CI of the reward, each component (an LLM judge's too), and turns."""
+    trajectories = list(trajectories)
+    extra = sorted({c for t in trajectories for turn in t.turns for c in turn.reward_components} - set(COMPONENT_NAMES))
+    rewards, turns, components = [], [], {c: [] for c in (*COMPONENT_NAMES, *extra)}
+    terminated = 0
+    for t in trajectories:
+        rewards.append(t.total_reward)
+        turns.append(len(t.turns))
+        terminated += t.terminated
+        for c, values in components.items():
+            values.append(sum(turn.reward_components.get(c, 0.0) for turn in t.turns))
+    return {
+        "episodes": len(rewards),
+        "reward": mean_ci(rewards),
+        "components": {c: mean_ci(v) for c, v in components.items()},
+        "turns": mean_ci(turns),
+        "terminated_fraction": terminated / len(rewards) if rewards else math.nan,
+    }
+
+
+def paired_difference(runs: Sequence[Trajectory], baseline: Sequence[Trajectory]) -> dict[str, Any]:
+    """Mean and 95% CI of the per-episode reward difference `runs` minus `baseline`, episode by episode.
+
+    Pairing the same seeds takes out what the users themselves contribute, so
+    the interval is far narrower than that of two independent means.  The runs
+    must be of the same env and seeds, in the same order; ``beyond_ci`` says
+    whether the interval excludes 0.
+    """
+    if len(runs) != len(baseline):
+        raise ValueError(f"paired runs need the same episodes: {len(runs)} against {len(baseline)}")
+    for i, (a, b) in enumerate(zip(runs, baseline, strict=True)):
+        if (a.env_id, a.seed) != (b.env_id, b.seed):
+            raise ValueError(f"paired runs need the same episodes: episode {i} is {a.env_id} seed {a.seed} "
+                             f"against {b.env_id} seed {b.seed}")
+    diff = mean_ci([a.total_reward - b.total_reward for a, b in zip(runs, baseline, strict=True)])
+    return {**diff, "beyond_ci": bool(abs(diff["mean"]) > diff["ci95"])}
+
+
+def compare(runs: Mapping[str, Sequence[Trajectory]]) -> dict[str, Any]:
+    """Each policy's summary and, but for the first (the baseline), its paired difference from the baseline.
+
+    `runs` maps a policy's name to its trajectories, all over the same seeds.
+    """
+    if len(runs) < 2:
+        raise ValueError(f"a comparison needs two or more runs, got {len(runs)}")
+    names = list(runs)
+    baseline = runs[names[0]]
+    return {
+        "baseline": names[0],
+        "policies": {name: {**summarize(ts), **({"difference": paired_difference(ts, baseline)} if i else {})}
+                     for i, (name, ts) in enumerate(runs.items())},
+    }

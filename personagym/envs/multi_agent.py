@@ -47,7 +47,7 @@ from personagym.envs.spaces import UnicodeText, unicode_problem
 from personagym.llm.runner import LoopRunner
 from personagym.llm.types import LLMBackend
 from personagym.profile_format import format_profile, split_profile
-from personagym.records import Persona, UserTurn
+from personagym.records import PKI, Persona, UserTurn
 from personagym.simulators.analyzer import shared_analyzer
 from personagym.simulators.llm_renderer import SurfaceItem
 from personagym.simulators.noise import NoiseConfig
@@ -112,8 +112,10 @@ class PersonaChatParallelEnv(ParallelEnv[str, dict[str, Any], str | None]):
     Each agent is rewarded on its own turns (0 on the other's).  Assistant:
     `PersonaChatEnv`'s multi-objective reward (preference, constraint, style,
     profile, efficiency; ``info["reward_components"]``), from the hidden truth.
-    Its efficiency term uses whether the hidden user would leave now (the
-    simulator's decision), so no text the user agent writes changes it.
+    Its efficiency term uses whether the hidden user would leave now, and
+    content or not (the simulator's decision), so no text the user agent
+    writes changes it; what a learner asks sets what the next answer is
+    judged on (`UserSimulator.take_over`).
     Simulated user: profile fidelity (`personagym.envs.fidelity`), a
     cycle-consistency reward: the change, this turn, of
     ``fidelity * F1(profile recovered from its utterances this session,
@@ -240,7 +242,10 @@ class PersonaChatParallelEnv(ParallelEnv[str, dict[str, Any], str | None]):
                                  config=self.user_config)
         self.agents = list(AGENTS)
         self._transcript, self._shown = [], 0
-        self._stated: set[ProfileItem] = set()  # what the user's utterances of this episode expressed
+        # what the user's utterances of this episode expressed: the simulator's PKIs, mapped to the interests
+        # held when a profile is scored (as `PersonaChatEnv` does: a drift moves the credit), and a learner's words
+        self._pkis: list[PKI] = []
+        self._learner_stated: set[ProfileItem] = set()
         self._start_session(self._user.open_session())
         return self._observations(), {agent: self._info() for agent in self.agents}
 
@@ -304,8 +309,9 @@ class PersonaChatParallelEnv(ParallelEnv[str, dict[str, Any], str | None]):
         features = self.analyzer.analyze(answer)
         profile = 0.0
         if profile_text is not None:
+            stated = stated_items(self._pkis, user.state, self.schema.taxonomy) | self._learner_stated
             profile = profile_f1(resolve_profile(profile_text, self.schema), target_profile(user.state, self.schema),
-                                 self._stated)
+                                 stated)
         self._session_turns += 1
         cut = self._session_turns >= self.max_turns and user.state.session < self.sessions - 1
         if cut:  # a session but the last ends at its turn limit: the user takes the answer in, says nothing more
@@ -331,16 +337,18 @@ class PersonaChatParallelEnv(ParallelEnv[str, dict[str, Any], str | None]):
             utterance, goodbye, spoken_by = reply.text, reply.intent.kind == "goodbye", "simulator"
         else:
             utterance, goodbye, spoken_by = action.replace(GOODBYE, "").strip(), GOODBYE in action, "learner"
-            # the agent spoke instead of the simulator, whose goodbye (if it chose one) is void
+            # the agent spoke instead of the simulator, whose goodbye (if it chose one) is void, and the answer
+            # to come is judged on what the agent asked about, not on the request the simulator would have made
             user.ended = False
+            user.take_over(self.analyzer.mentions(utterance))
         self._utterance = utterance[: self.max_utterance_chars]
         self._transcript.append((SIMULATED_USER, self._utterance))
         before, self._score = self._score, self._fidelity.hear(self._utterance, user.state)
         # what the assistant's profile may be credited for: the simulator's PKIs, or what a learner's words said
         if spoken_by == "simulator":
-            self._stated |= stated_items(reply.pkis, user.state, self.schema.taxonomy)
+            self._pkis += reply.pkis
         else:
-            self._stated |= self._fidelity.stated
+            self._learner_stated |= self._fidelity.stated
         components = self._score.components(before)
         info = {"reward_components": components, "spoken_by": spoken_by,
                 "fidelity": {"f1": self._score.f1, "precision": self._score.precision,

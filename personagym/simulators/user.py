@@ -11,6 +11,7 @@ PKIs it actually expresses.  No assistant or env is known here: the API is
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -200,6 +201,16 @@ class UserSimulator:
     def focus(self) -> frozenset[str] | None:
         """Top-level categories of the request being answered: liked things elsewhere are off topic."""
         return self._memory.focus
+
+    def take_over(self, mentions: Sequence[tuple[str, str]]) -> None:
+        """Someone else spoke for the user this turn (a learner in the multi-agent env), naming `mentions`
+        ((node, stance) pairs): the next answer is judged on what they asked about (the first node named;
+        None if none), with every category on topic, not on the request the simulator would have made."""
+        mem = self._memory
+        mem.topic = mentions[0][0] if mentions else None
+        mem.focus = None
+        mem.awaiting = "anything"
+        mem.asked_content = bool(mentions)
 
     def respond(self, assistant_text: str | None = None,
                 features: ResponseFeatures | None = None) -> UserTurn:

@@ -315,3 +315,64 @@ def test_reveal_oracle_reset_option_is_refused() -> None:
     with pytest.raises(ValueError, match=r"'reveal_oracle' is PersonaChatEnv's; .* has no oracle: the simulated "
                                          r"user's observation holds its persona and profile"):
         env.reset(seed=0, options={"reveal_oracle": True})
+
+
+def test_the_profile_reward_follows_drift_as_in_the_single_agent_env() -> None:
+    """A profile stating the user's current hidden profile scores the same in both envs across sessions whose
+    interests drift: the multi-agent env kept each stated item as mapped when it was said (9 of 30 seeds)."""
+    from personagym.envs.fidelity import INTEREST_KEYS
+    from personagym.envs.rewards import target_profile
+    from personagym.profile_format import format_profile
+    from personagym.simulators.preferences import PreferenceConfig
+
+    kwargs = {"sessions": 4, "max_turns": 6, "preferences": PreferenceConfig(drift_rate=0.5)}
+    schema = load_schema()
+
+    def stating(user, name) -> str:
+        pairs = [(k, name(v) if k in INTEREST_KEYS else v) for k, v in sorted(target_profile(user.state, schema))]
+        return format_profile(pairs) + ANSWER
+
+    drifted = 0
+    for seed in range(12):
+        single = PersonaChatEnv(**kwargs)
+        name = single.knowledge().name
+        single.reset(seed=seed)
+        expected, done = [], False
+        while not done:
+            _, _, terminated, truncated, info = single.step(stating(single.user, name))
+            expected.append(info["reward_components"]["profile"])
+            done = terminated or truncated
+        drifted += any(e.kind == "drift" for e in single.user.events)
+        env = parallel_env(user_policy="simulator", **kwargs)
+        steps = _episode(env, seed, lambda o: None, lambda o, env=env, name=name: stating(env._user, name))
+        got = [s["infos"][ASSISTANT]["reward_components"]["profile"] for s in steps[1:]
+               if s["actions"][ASSISTANT] is not None]
+        assert got == expected, seed
+    assert drifted >= 6
+
+
+def test_a_learners_request_is_what_the_answer_is_judged_on() -> None:
+    """When the learner speaks, the answer is scored against what it asked, not against the request the simulator
+    would have made: recommending the thing asked about back earns nothing (the echo rule), and a liked thing of
+    any category earns its full credit (it was scored off the simulator's topic, often at a quarter)."""
+    checked = 0
+    for seed in range(20):
+        env = parallel_env(max_turns=4)
+        env.reset(seed=seed)
+        interests = env._user.state.interests
+        liked = [n for n, i in interests.items() if i.polarity > 0 and len(env.schema.taxonomy.paths[n]) > 1]
+        if len(liked) < 2:
+            continue
+        asked, other = liked[0], next(n for n in liked[1:] if n not in env.schema.taxonomy.paths[liked[0]])
+        name = env.unwrapped.knowledge().name
+        env.step({ASSISTANT: None, SIMULATED_USER: f"Any tips on {name(asked)}?"})
+        *_, infos = env.step({ASSISTANT: f"I'd suggest {name(asked)}.", SIMULATED_USER: None})
+        assert infos[ASSISTANT]["reward_components"]["preference"] == 0.0, seed
+        if not env.agents:
+            continue
+        env.step({ASSISTANT: None, SIMULATED_USER: f"And what about {name(asked)} gear?"})
+        intensity = interests[other].intensity  # before the answer: seeing it satiates a little
+        *_, infos = env.step({ASSISTANT: f"I'd suggest {name(other)}.", SIMULATED_USER: None})
+        assert infos[ASSISTANT]["reward_components"]["preference"] == pytest.approx(intensity, abs=1e-6), seed
+        checked += 1
+    assert checked >= 10

@@ -8,6 +8,9 @@ The user-side agents therefore tag their messages in ``metadata``:
   from the assistant (`AssistantPolicyAgent` never reads it);
 * ``personagym.role = "observed"``: the noisy message the assistant actually
   sees, with the observation's ``personagym.turn`` and ``personagym.session``;
+* ``personagym.closing``: on the simulated user's message that opens a later
+  session, the goodbye that closed the one before (the assistant never sees
+  it, as in `PersonaChatEnv`, but the transcript keeps what was said);
 * ``personagym.episode_end = "terminated" | "truncated"`` on the messages that
   close the episode, which `EpisodeEndTermination` stops the team on, and
   ``"over"`` on the `StopMessage` a user-side agent answers with afterwards.
@@ -29,6 +32,7 @@ ROLE_KEY = "personagym.role"
 TURN_KEY = "personagym.turn"
 SESSION_KEY = "personagym.session"
 END_KEY = "personagym.episode_end"
+CLOSING_KEY = "personagym.closing"
 INTENDED = "intended"
 OBSERVED = "observed"
 RESERVED_NAMES = ("user",)

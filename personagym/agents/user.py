@@ -32,6 +32,7 @@ from autogen_agentchat.messages import BaseChatMessage, BaseTextChatMessage, Sto
 from autogen_core import CancellationToken
 
 from personagym.agents.messages import (
+    CLOSING_KEY,
     END_KEY,
     INTENDED,
     OBSERVED,
@@ -149,7 +150,8 @@ class UserSimulatorAgent(BaseChatAgent):
         end = "terminated" if pending.terminated else "truncated" if pending.truncated else None
         self._ended = end is not None
         clean = self._utterance.clean
-        return self._say(pending.reply.clean_text if clean is None else clean, end=end)
+        return self._say(pending.reply.clean_text if clean is None else clean, end=end,
+                         closing=pending.closing.clean_text if pending.closing is not None else None)
 
     async def on_reset(self, cancellation_token: CancellationToken) -> None:
         """Start a new episode on the next turn."""
@@ -205,8 +207,8 @@ class UserSimulatorAgent(BaseChatAgent):
             clean = (await surface.render([item])).texts[0]
         return _Utterance(pending=pending, item=item, clean=clean)
 
-    def _say(self, clean: str, end: str | None) -> Response:
-        metadata = {ROLE_KEY: INTENDED} | ({END_KEY: end} if end else {})
+    def _say(self, clean: str, end: str | None, closing: str | None = None) -> Response:
+        metadata = {ROLE_KEY: INTENDED} | ({END_KEY: end} if end else {}) | ({CLOSING_KEY: closing} if closing else {})
         return Response(chat_message=TextMessage(content=clean, source=self.name, metadata=metadata))
 
 

@@ -259,17 +259,18 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
             reward_components=components, events=user.events[n_events:],
         ))
         terminated = truncated = new_session = False
+        closing = None
         if user.ended or self._session_turns >= self.max_turns:
             if last_session:
                 terminated, truncated = user.ended, not user.ended
             else:
                 if user.ended:  # the goodbye that closes this session is kept with the answer it followed
-                    self._turns[-1].closing = reply
+                    self._turns[-1].closing = closing = reply
                 self._session_events += user.next_session()
                 self._session_turns = 0
                 reply = user.open_session()
                 new_session = True
-        return PendingStep(reply, reward, components, terminated, truncated, truncated_action, new_session)
+        return PendingStep(reply, reward, components, terminated, truncated, truncated_action, new_session, closing)
 
     def finish(self, pending: PendingStep):
         """Make the (possibly LLM-written) reply current and return the step's 5-tuple.

@@ -107,6 +107,8 @@ class PendingStep:
     truncated: bool
     truncated_action: bool
     new_session: bool
+    #: the goodbye that closed the session before `reply` opened the next one (None: none, or cut at its limit)
+    closing: UserTurn | None = None
 
 
 def surface_item(env: Any, turn: UserTurn, *, new_session: bool) -> SurfaceItem:

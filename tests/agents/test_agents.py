@@ -27,7 +27,7 @@ from personagym.agents import (
     build_team,
     run_team,
 )
-from personagym.agents.messages import END_KEY, ROLE_KEY, SESSION_KEY, TURN_KEY
+from personagym.agents.messages import CLOSING_KEY, END_KEY, ROLE_KEY, SESSION_KEY, TURN_KEY
 from personagym.data import JSON_SCHEMA_PATH, write_jsonl
 from personagym.envs.chat import PersonaChatEnv
 from personagym.llm.runner import LoopRunner
@@ -205,6 +205,24 @@ def test_observed_messages_carry_the_observation() -> None:
         (u.session, u.text) for u in trajectory.user_turns()]
     assert {int(m.metadata[SESSION_KEY]) for m in observed} == {0, 1}
     assert [int(m.metadata[TURN_KEY]) for m in observed[:2]] == [0, 1]
+
+
+def test_the_goodbye_that_closed_a_session_is_in_the_transcript() -> None:
+    """A session that ends with a goodbye opens the next one: the goodbye is on that message (the assistant never
+    sees it, as in the env), else the team's transcript left out 2 or 3 goodbyes an episode."""
+    closings = 0
+    for seed in range(4):
+        env = gym.make("PersonaGym/LongTerm-v0")
+        user = UserSimulatorAgent(env.unwrapped, seed=seed)
+        team = RoundRobinGroupChat([user, DistractorAgent(user), AssistantPolicyAgent(policy=RecordingPolicy())],
+                                   termination_condition=EpisodeEndTermination())
+        result = LoopRunner().run(team.run())
+        said = [m.metadata[CLOSING_KEY] for m in result.messages if CLOSING_KEY in m.metadata]
+        expected = [t.closing.clean_text for t in env.unwrapped.trajectory().turns if t.closing is not None]
+        assert said == expected, seed
+        assert all(m.metadata.get(ROLE_KEY) == "intended" for m in result.messages if CLOSING_KEY in m.metadata)
+        closings += len(said)
+    assert closings >= 3
 
 
 def test_the_assistant_agent_answers_alone(loop: LoopRunner) -> None:

@@ -68,6 +68,8 @@ class UserConfig(BaseModel):
     correct_rate: ConfigFloat = Field(0.5, ge=0.0, le=1.0, description="P(correct own slip next turn)")
     news_rate: ConfigFloat = Field(0.8, ge=0.0, le=1.0,
                                    description="P(a request tells what a life event changed, while that is untold)")
+    report_rate: ConfigFloat = Field(0.5, ge=0.0, le=1.0, description=(
+        "P(a user who left content tried something the last answer recommended and says how it went next session)"))
 
 
 @dataclass(slots=True)
@@ -96,8 +98,8 @@ class _Memory:
     expressed: set[str] = field(default_factory=set)
     #: changes of taste since an earlier session still to tell: (reason, node, the node left) with reason
     #: moved_on (a liked interest drifted to a sibling: "more into bebop than swing"), gone_off (a liked
-    #: interest lost), taken_up (a new one); a drift to a parent or a child widens or narrows a taste, and
-    #: what was liked is still liked (or under a like): no news
+    #: interest lost), taken_up (a new one), tried (something the last session recommended, tried since); a drift
+    #: to a parent or a child widens or narrows a taste, and what was liked is still liked (or under a like): no news
     tastes: list[tuple[str, str, str | None]] = field(default_factory=list)
     #: expressed liked interests the user has since moved on from or lost: recommended, "not anymore"
     former: set[str] = field(default_factory=set)
@@ -111,6 +113,10 @@ class _Memory:
     said_repeated: bool = False  # the user's last message said the answer repeated the one before
     #: the time since the last session (a `TIME_GAPS` label; None in the first), for a returning greeting
     gap: str | None = None
+    #: what the last answer recommended, in the order it named them; after a content goodbye, what the user
+    #: goes off to try, and may report on in the next session ("Your bebop suggestion last time was spot on.")
+    recommended: tuple[str, ...] = ()
+    to_try: tuple[str, ...] = ()
 
 
 #: How much satisfaction a list seen already costs, when the user had asked for more (two in a row end most
@@ -246,9 +252,11 @@ class UserSimulator:
             self.events += self.process.expose(self.state, [n for n, _ in assessment.liked])
         mem = self._memory
         mem.ignored = self._told_and_missed(assessment) if assessment is not None else []
-        offer = frozenset(m.node for m in features.mentions if m.stance == "recommend") if features else frozenset()
+        recommended = tuple(dict.fromkeys(m.node for m in features.mentions if m.stance == "recommend")) \
+            if features else ()
+        offer = frozenset(recommended)
         mem.repeated = bool(offer) and offer == mem.offered and mem.asked_content
-        mem.offered = offer
+        mem.offered, mem.recommended = offer, recommended
         if mem.repeated:  # a list seen already, when more was asked for, disappoints (else it looped)
             self.state.satisfaction = round(max(0.0, self.state.satisfaction - REPEAT_PENALTY), 4)
         mem.let_down = self.state.satisfaction < before or bool(mem.ignored) or mem.repeated
@@ -279,7 +287,18 @@ class UserSimulator:
         untold = [f for f in self._memory.news if f not in changed and f in self._attribute_facts]
         self._memory.news = [f for f in self._attribute_facts if f in changed] + untold
         self._note_tastes(events)
+        self._note_tried()
         return events
+
+    def _note_tried(self) -> None:
+        """After a content goodbye, the user may have tried one of the things last recommended and liked it
+        (through an interest at or above it): something to report, first of what changed.  (One they dislike
+        never precedes a content goodbye: the answer naming it let them down.)"""
+        mem = self._memory
+        tried, mem.to_try = mem.to_try, ()
+        worth = [n for n in tried if (i := self._interest_of(n)) is not None and i.polarity > 0]
+        if worth and self.draws.random() < self.config.report_rate:
+            mem.tastes.insert(0, ("tried", self.draws.choice(worth), None))
 
     def _note_tastes(self, events: list[PreferenceEvent]) -> None:
         """Remember the changes of taste between sessions a user would tell: a liked interest they had talked
@@ -393,6 +412,10 @@ class UserSimulator:
         mem, interests = self._memory, self.state.interests
         while mem.tastes:
             reason, node, left = mem.tastes.pop(0)
+            if reason == "tried":  # still liked (a drift may have taken the interest away since)
+                if (interest := self._interest_of(node)) is not None and interest.polarity > 0:
+                    return Intent(kind="preference_disclosure", topic=node, polarity=1, reason=reason)
+                continue
             if reason == "gone_off" and node not in interests:
                 return Intent(kind="preference_disclosure", topic=node, polarity=-1, reason=reason)
             if reason != "gone_off" and node in interests and interests[node].polarity > 0:
@@ -633,6 +656,7 @@ class UserSimulator:
         if intent.kind == "goodbye":
             self.ended = True
             self.left_content = intent.polarity == 1
+            self._memory.to_try = self._memory.recommended if self.left_content else ()
         praise = intent.kind == "feedback" and intent.polarity == 1
         self._memory.said_repeated = intent.reason == "repeated"
         self._memory.asked_content = intent.kind in ("task_request", "clarification_answer") or (

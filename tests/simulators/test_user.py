@@ -678,3 +678,41 @@ def test_a_restyled_answer_or_a_new_session_is_no_repeat(schema: PersonaSchema) 
         reopened += 1
         assert user.respond("...", same).intent.reason != "repeated", seed
     assert restyled >= 10 and reopened >= 100, (restyled, reopened)
+
+
+def test_a_user_who_left_content_can_report_on_what_was_recommended(schema: PersonaSchema) -> None:
+    """A later session can say that something the last answer recommended was a hit ("Your bebop suggestion
+    last time was spot on."), with a PKI liking it, after a content goodbye; "I'll report back." was never
+    followed up.  After an unhappy goodbye nothing is reported: they tried nothing."""
+    from personagym.simulators.preferences import PreferenceConfig
+    from personagym.simulators.user import UserConfig
+
+    sampler = PersonaSampler(schema)
+    reported = silent = 0
+    for seed in range(150):
+        persona = sampler.sample(seed)
+        liked = [i.node for i in persona.interests if i.polarity > 0]
+        if not liked:
+            continue
+        user = UserSimulator(persona, seed=seed, noise=NoiseConfig(rate=0.0),
+                             preferences=PreferenceConfig(drift_rate=0.0, event_rate=0.0),
+                             config=UserConfig(end_base=1.0, report_rate=1.0))
+        user.open_session()
+        answer = ResponseFeatures(word_count=40, mentions=[MentionFeature(node=liked[0], stance="recommend")])
+        user.respond("...", answer)
+        assert user.ended
+        content = user.left_content
+        user.config = UserConfig(end_base=0.0, end_per_turn=0.0, news_rate=1.0, report_rate=1.0)
+        user.next_session()
+        user.open_session()
+        turns = [user.respond() for _ in range(3)]
+        tried = [t for t in turns if t.intent.reason == "tried"]
+        if not content:
+            assert not tried, seed
+            silent += 1
+            continue
+        assert len(tried) == 1, [t.text for t in turns]
+        assert tried[0].intent.topic == liked[0]
+        assert {(p.key, p.polarity) for p in tried[0].pkis} == {(liked[0], 1)}, tried[0].text
+        reported += 1
+    assert reported >= 20 and silent >= 5, (reported, silent)

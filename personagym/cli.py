@@ -457,6 +457,8 @@ def rollout(
     from personagym.rollout import check_env_id, summarize
     from personagym.rollout import rollout as run
 
+    if fmt is not None and out is None:
+        fail(f"--format {fmt}: nothing is written without --out; pass --out PATH")
     if fmt is None:
         fmt = "parquet" if out is not None and out.suffix == ".parquet" else "jsonl"
     if fmt not in ("jsonl", "parquet"):
@@ -465,6 +467,8 @@ def rollout(
         if out.suffix in (".jsonl", ".parquet") and out.suffix != f".{fmt}":
             fail(f"--format {fmt} does not match --out {str(out)!r}; name the file .{fmt} or drop --format")
         check_out_file(out)
+        if fmt == "parquet":  # found missing before the episodes run, not after them
+            _require_pyarrow(out)
     if show and as_json:
         fail("--show and --json both print to standard output; drop one of them")
     llm = backend_kwargs(backend, model, base_url)
@@ -645,6 +649,9 @@ def _what_is_kept(out: Path) -> str:
         manifest = load_manifest(out)
     except (OSError, ValueError):
         return ""
+    if manifest.complete and (out / "README.md").exists():
+        return (f"; it holds a complete dataset ({_count(len(manifest.shards), 'shard')} and the card): "
+                "nothing to resume; choose another --out for a new run")
     if manifest.complete:
         return (f"; all {_count(len(manifest.shards), 'shard')} are committed, only the card is missing: "
                 f"`personagym stats {out}` writes it")
@@ -712,6 +719,14 @@ def export_cmd(
         fail(str(exc))
     for warning in caught:  # e.g. a chat export of an oracle run
         err_console.print(f"[yellow]warning:[/] {warning.message}", highlight=False)
+
+
+def _require_pyarrow(out: Path) -> None:
+    """Fail in one line, naming --out, unless pyarrow (an optional extra) can be imported."""
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        fail(f"--out {str(out)!r}: Parquet needs pyarrow; pip install 'personagym[parquet]', or write .jsonl")
 
 
 def _has(module: str) -> bool:

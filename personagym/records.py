@@ -300,7 +300,8 @@ class Intent(Record):
         "none the request was about (it claims no fit), life_event when a request tells what a life event changed, "
         "restated when a request says again a fact the user had told, moved_on, gone_off or taken_up when a "
         "disclosure tells a change of taste since an earlier session, tried when it tells that something the last "
-        "session recommended was a hit, or no_longer_into for a complaint about an "
+        "session recommended was a hit, request_topic for a correction of what a request was about (it states no "
+        "liking, as the request did not), or no_longer_into for a complaint about an "
         "interest the user had talked about and has since lost, or repeated for a complaint that the answer recommends "
         "exactly what the one before did, though the user had asked for something since"))
     slots: dict[str, str] = Field(default_factory=dict, description=(

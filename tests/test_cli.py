@@ -118,7 +118,8 @@ def test_rollout_is_reproducible() -> None:
     [
         (("rollout", "--env", "PersonaGym/Chat-v1"), "did you mean 'PersonaGym/Chat-v0'"),
         (("rollout", "--policy", "trakcer"), "did you mean 'tracker'"),
-        (("rollout", "--format", "csv"), "unknown format 'csv'"),
+        (("rollout", "--format", "csv", "--out", "t.csv"), "unknown format 'csv'"),
+        (("rollout", "--format", "parquet"), "--format parquet: nothing is written without --out"),
         (("rollout", "--env", "Chat-v0"), "did you mean 'PersonaGym/Chat-v0'"),
         (("rollout", "--env", "CartPole-v1"), "not a PersonaGym env id 'CartPole-v1'"),
         (("rollout", "--env", "PersonaGym/Structured-v0", "--policy", "tracker"),
@@ -136,6 +137,18 @@ def test_rollout_is_reproducible() -> None:
 def test_rollout_bad_input(args: tuple[str, ...], message: str) -> None:
     proc = run(*args, ok=False)
     assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_parquet_without_pyarrow_fails_before_any_episode(tmp_path: Path) -> None:
+    """pyarrow is an extra: without it, `rollout --out x.parquet` ran every episode, then ended in an
+    80-line traceback."""
+    code = ("import runpy, sys; sys.modules['pyarrow'] = None; "
+            f"sys.argv = ['personagym', 'rollout', '--episodes', '2', '--out', {str(tmp_path / 'x.parquet')!r}]; "
+            "runpy.run_module('personagym.cli', run_name='__main__')")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+    assert "Parquet needs pyarrow; pip install 'personagym[parquet]'" in proc.stderr
+    assert "episode" not in proc.stderr and not (tmp_path / "x.parquet").exists()
 
 
 def test_rollout_show_prints_each_conversation_then_the_summary(tmp_path: Path) -> None:
@@ -197,6 +210,9 @@ def test_generate_stats_export_round(tmp_path: Path) -> None:
     again = run("generate", "--out", str(out), "--personas", "6", "--episodes-per-persona", "2", "--shard-size",
                 "3", "--format", "jsonl", "--seed", "4", "--resume")
     assert again.returncode == 0 and json.loads((out / "manifest.json").read_text())["shards"] == manifest["shards"]
+    twice = run("generate", "--out", str(out), "--personas", "6", "--episodes-per-persona", "2", "--shard-size",
+                "3", "--format", "jsonl", "--seed", "4", ok=False)  # it said "only the card is missing"
+    assert "holds a complete dataset (2 shards and the card)" in twice.stderr, twice.stderr
     stats = json.loads(run("stats", str(out), "--json").stdout)
     assert stats["trajectories"] == 12 and stats["personas"] == 6
     chat = tmp_path / "chat.jsonl"

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from personagym.data.generate import PathLike, load_manifest, read_generated
 from personagym.data.trajectories import require_module, write_lines
-from personagym.records import PKI, Trajectory, UserTurn
+from personagym.records import PKI, Intent, Trajectory, UserTurn
 from personagym.rollout import make_env
 from personagym.suggest import did_you_mean
 
@@ -65,8 +65,8 @@ Stated = dict[tuple[str, str, str | None], tuple[PKI, str]]
 
 PKI_INSTRUCTION = (
     "Read the conversation and list the personal knowledge items (PKIs) the user reveals, each with its type, "
-    "key, value, polarity and intensity. Reason first, then answer as <REASONING>...</REASONING> "
-    "<PKIS>[...]</PKIS>."
+    "key, value, polarity, intensity and whether it is said only vaguely. Reason first, then answer as "
+    "<REASONING>...</REASONING> <PKIS>[...]</PKIS>."
 )
 PPOPT_INSTRUCTION = (
     "Infer the user's profile from the past sessions (the assistant's replies are hidden) and the current "
@@ -124,7 +124,9 @@ def export_pki_sft(out_dir: PathLike, out_path: PathLike) -> int:
     """Conversation -> the PKIs its words state, one conversation per line, with a reasoning trace.
 
     The target is what a reader of the conversation can know (`_World.stated`): each item as the words
-    state it, a vague mention as vague ("I have a food allergy": food allergies, no value), an intensity
+    state it, a vague mention as vague ("I have a food allergy": food allergies, no value; "I'd skip some
+    cuisines": ``vague`` true, not a dislike of every cuisine), an interest the user says they no longer have
+    dropped ("I've gone off X", "more into Y than X"), an intensity
     only where the wording gives one; not what a request only implies (asking about jazz is no statement of
     liking it: it was labelled only when the hidden profile happened to hold it) nor what a message takes
     back or a later one corrects.  The ``pkis`` column lists every PKI of the record as said, with
@@ -143,7 +145,8 @@ def export_pki_sft(out_dir: PathLike, out_path: PathLike) -> int:
             stated = world.stated([(f"User message {i + 1}", user) for i, user in enumerate(users)])
             reasoning = world.pki_reasoning(users, stated)
             answer = json.dumps([{"type": p.kind, "key": p.key, "value": p.value, "polarity": int(p.polarity),
-                                  "intensity": p.intensity} for p, _ in stated.values()], ensure_ascii=False)
+                                  "intensity": p.intensity, "vague": p.certainty == "vague"}
+                                 for p, _ in stated.values()], ensure_ascii=False)
             conversation = _messages(t, mask=masked)
             transcript = "\n".join(f"{m['role'].capitalize()}: {m['content']}" for m in conversation)
             yield {
@@ -323,6 +326,14 @@ def _session_messages(users: list[UserTurn], unanswered: UserTurn | None) -> lis
     return out
 
 
+def _withdrawn(intent: Intent) -> str | None:
+    """The interest a message says the user no longer has ("I've gone off X", "more into Y than X", "I'm not
+    into X anymore"), if any: no dislike either, but what was said of it no longer holds."""
+    if intent.reason in ("gone_off", "no_longer_into"):
+        return intent.topic
+    return intent.wrong if intent.reason == "moved_on" else None
+
+
 def _check_aligned(group: tuple[Trajectory, ...], sources: Sequence[PathLike]) -> None:
     first = group[0]
     for source, t in zip(sources[1:], group[1:], strict=True):
@@ -358,15 +369,19 @@ class _World:
         """A PKI of the record as its words state it; `intended` holds the truth where they deviate."""
         return {
             "turn": turn, "type": pki.kind, "key": pki.key, "value": pki.value,
-            "label": self.label(pki.kind, pki.key, pki.value, pki.polarity), "polarity": int(pki.polarity),
+            "label": self.pki_label(pki), "polarity": int(pki.polarity),
             "intensity": pki.intensity, "certainty": pki.certainty, "explicit": pki.explicit,
             "intended": pki.intended, "evidence": pki.evidence,
         }
 
-    def label(self, kind: str, key: str, value: str | None, polarity: int) -> str:
+    def label(self, kind: str, key: str, value: str | None, polarity: int, vague: bool = False) -> str:
+        """"likes jazz", "diet = vegan"; a vague mention of a group as such ("dislikes some cuisines")."""
         if kind == "interest":
-            return f"{'likes' if polarity > 0 else 'dislikes'} {self.name(key)}"
+            return f"{'likes' if polarity > 0 else 'dislikes'} {'some ' if vague else ''}{self.name(key)}"
         return f"{key} = {self.name(value) if value else '(not said)'}"
+
+    def pki_label(self, pki: PKI) -> str:
+        return self.label(pki.kind, pki.key, pki.value, pki.polarity, pki.certainty == "vague")
 
     def stated(self, said: Iterable[tuple[str, UserTurn]]) -> Stated:
         """What messages (each with where it was said) state, as worded, in the order they were last said.
@@ -383,6 +398,8 @@ class _World:
         for where, user in said:
             if user.intent.kind == "correction" and user.intent.wrong:
                 out.pop(("interest", user.intent.wrong, None), None)
+            elif (lost := _withdrawn(user.intent)) is not None:  # "I've gone off X": what it said of X is void
+                out.pop(("interest", lost, None), None)
             for pki in user.pkis:
                 if not pki.explicit or pki.certainty == "retracted":
                     continue
@@ -399,14 +416,16 @@ class _World:
         for i, user in enumerate(users):
             corrects = user.intent.wrong if user.intent.kind == "correction" else None
             lines += [f"User message {i + 1}: {self._why(pki, corrects)}" for pki in user.pkis]
+            if (lost := _withdrawn(user.intent)) is not None:
+                lines.append(f"User message {i + 1}: no longer into {self.name(lost)}: what was noted of it goes.")
         if not lines:
             return "The user reveals nothing about themselves in this conversation."
-        profile = "; ".join(self.label(p.kind, p.key, p.value, p.polarity) for p, _ in stated.values())
+        profile = "; ".join(self.pki_label(p) for p, _ in stated.values())
         return "\n".join([*lines, f"Profile: {profile or 'nothing stated'}."])
 
     def _why(self, pki: PKI, corrects: str | None) -> str:
         quote = f'"{pki.evidence}"' if pki.evidence else "the message"
-        label = self.label(pki.kind, pki.key, pki.value, pki.polarity)
+        label = self.pki_label(pki)
         if pki.certainty == "retracted":
             return f"{quote} is taken back in the same breath: nothing to note."
         if not pki.explicit:
@@ -441,7 +460,7 @@ class _World:
     def _ppopt_reasoning(self, known: Stated) -> str:
         if not known:
             return "Neither the past sessions nor the query reveal a preference, so the query stays as it is."
-        lines = [f"- {self.label(pki.kind, pki.key, pki.value, pki.polarity)} ({where}: \"{pki.evidence}\")"
+        lines = [f"- {self.pki_label(pki)} ({where}: \"{pki.evidence}\")"
                  for pki, where in known.values()]
         return "What the user has said about themselves:\n" + "\n".join(lines)
 
@@ -452,8 +471,9 @@ class _World:
         facts, likes, dislikes = [], [], []
         for pki, _ in known.values():
             kind, key, value = pki.kind, pki.key, pki.value
-            if kind == "interest":
-                if category is not None and key in self.schema.taxonomy and self.knowledge.category(key) == category:
+            if kind == "interest":  # a vague "some cuisines" names none of them
+                if pki.certainty != "vague" and category is not None and key in self.schema.taxonomy \
+                        and self.knowledge.category(key) == category:
                     (likes if pki.polarity > 0 else dislikes).append(self.name(key))
             elif value and self.schema.attributes[key].role in PROMPT_ROLES:
                 facts.append(self._sentence(key, value))

@@ -60,8 +60,8 @@ _RETRACT_BEFORE = re.compile(r"(?:(?<!why )\bnot|\binstead of|\brather than|\bmi
 #: Before an entity the user no longer cares for, which is no dislike either: "I've moved on from X", "I've gone off
 #: X", "more into Y than X", "less X".  What was noted of it is void, as after a slip.
 _NO_LONGER_BEFORE = re.compile(
-    r"(?:moved on from|gone off|lost (?:all |my )?interest in|(?:i'?m|am) (?:kind of |kinda |so )?past|"
-    r"used to (?:like|love|enjoy|be into)|\bless|not so much|\bthan) $")
+    r"(?:moved on from|gone off|drifted away from|lost (?:all |my )?interest in|"
+    r"(?:i'?m|am) (?:kind of |kinda |so )?past|used to (?:like|love|enjoy|be into)|\bless|not so much|\bthan) $")
 #: After an entity the user takes back: "X was a slip".
 _RETRACT_AFTER = re.compile(r"^ (?:was|is) (?:a |my )?(?:slip|typo|mistake|wrong)")
 _MIND_CHANGE = "make that"

@@ -93,13 +93,16 @@ class TaskDomain:
     and "Lay out a to-do list" is no request from a user who wants prose
     (`shapes`, see `Shape`).  A domain's topics are of the kinds its
     templates fit (`topic_kinds`: a career is in a field, not in the Higgs
-    boson; None: any node).
+    boson; None: any node).  Some templates say that the user likes the
+    topic ("My friend got me hooked on {topic}."; `states_liking`): only a
+    topic the user likes is asked about with them, and their PKI is explicit.
     """
 
     def __init__(self, name: str, categories: tuple[str, ...], texts: tuple[str, ...],
                  not_for: Mapping[str, frozenset[str]] | None = None, needs: Presuppositions | None = None,
                  shapes: Mapping[str, Shape] | None = None,
-                 topic_kinds: frozenset[str] | None = None, budget: tuple[int, int] | None = None) -> None:
+                 topic_kinds: frozenset[str] | None = None, budget: tuple[int, int] | None = None,
+                 states_liking: tuple[str, ...] = ()) -> None:
         self.name = name
         #: the range of budget details (about so many dollars) a request here takes; None: any
         self.budget = budget
@@ -112,19 +115,25 @@ class TaskDomain:
         self._parsed = dict(zip(texts, self.templates, strict=True))
         #: the deliverable of each template that names one, by parsed template
         self.shapes: dict[Parsed, Shape] = {self._parsed[t]: shape for t, shape in (shapes or {}).items()}
+        #: the templates that say the user likes the topic
+        self.states_liking = frozenset(self._parsed[t] for t in states_liking)
         self._fitting: dict[tuple, tuple[Parsed, ...]] = {}
 
-    def fitting(self, category: str | None, speaker: Mapping[str, object] | None) -> tuple[Parsed, ...]:
-        """The templates for a topic under top-level `category` (None: any) said by `speaker` (None: anyone).
+    def fitting(self, category: str | None, speaker: Mapping[str, object] | None,
+                liked: bool = True) -> tuple[Parsed, ...]:
+        """The templates for a topic under top-level `category` (None: any) said by `speaker` (None: anyone),
+        who likes the topic or not (`liked`).
 
         A choice that would leave none keeps them all.
         """
         excluded = self.needs.excluded(speaker) if speaker is not None and self.needs.needs else frozenset()
         words, layout = wanted_shape(speaker) if speaker is not None and self.shapes else (None, None)
-        key = (category, excluded, words, layout)
+        key = (category, excluded, words, layout, liked)
         fits = self._fitting.get(key)
         if fits is None:
             texts = tuple(t for t in self.texts if category not in self.not_for.get(t, ())) or self.texts
+            if not liked:
+                texts = tuple(t for t in texts if self._parsed[t] not in self.states_liking) or texts
             texts = self.needs.fitting(texts, excluded)
             parsed = tuple(self._parsed[t] for t in texts)
             shapes = self.shapes
@@ -455,15 +464,17 @@ class TemplateRenderer:
                 opener = False
             else:
                 opener = d.random() < self.opener_rate
-            pki = (self.interest_pki(intent.topic, 1, None, explicit=False)  # type: ignore[arg-type]
-                   if intent.polarity == 1 else None)
             domain = bank.domains[intent.domain]  # type: ignore[index]
             slots = intent.slots
             stated = PREFERENCE_SLOTS.get(intent.attribute or "") if intent.value else None
             if stated in slots:
                 slots = {k: v for k, v in slots.items() if k != stated}
             category = tax.paths[intent.topic][0] if intent.topic else None
-            template = d.choice(domain.fitting(category, speaker))
+            liked = intent.polarity == 1
+            template = d.choice(domain.fitting(category, speaker, liked))
+            # asking about a liked topic implies the liking; "My friend got me hooked on X." says it
+            pki = (self.interest_pki(intent.topic, 1, None,  # type: ignore[arg-type]
+                                     explicit=template in domain.states_liking) if liked else None)
             shape = domain.shapes.get(template)
             if shape is not None and slots:
                 slots = shape.details(slots, bank.length_words, bank.format_layout)
@@ -528,8 +539,10 @@ class TemplateRenderer:
                     draft.plain(" ")
                     self._fill(draft, template, fields)
         elif kind == "correction":
-            # the correction states what the slip meant, liked or disliked ("keep X far away from me")
-            right = self.interest_pki(intent.topic, intent.polarity or 1, None, True)  # type: ignore[arg-type]
+            # the correction states what the slip meant, liked or disliked ("keep X far away from me"); of a
+            # request's topic, only what the request is about ("Wait, not jazz. Blues."): the liking stays implied
+            right = self.interest_pki(intent.topic, intent.polarity or 1, None,  # type: ignore[arg-type]
+                                      intent.reason != "request_topic")
             wrong = tax.nodes[intent.wrong].name if intent.wrong else ""
             self._fill(draft, d.choice(bank.corrections),
                        {"right": (topic_name, right), "wrong": (wrong, None)})
@@ -563,7 +576,7 @@ def _task_domain(name: str, spec: Mapping, taxonomy: Taxonomy) -> TaskDomain:
     """A `TaskDomain` from its entry in the bank, every template named by `not_for` and `needs` checked."""
     texts = tuple(spec["templates"])
     categories = tuple(taxonomy.resolve_path(c) for c in spec["categories"])
-    for key in ("not_for", "needs", "shapes"):
+    for key in ("not_for", "needs", "shapes", "states_liking"):
         unknown = [t for t in spec.get(key, {}) if t not in texts]
         if unknown:
             raise ValueError(f"templates: task_requests.{name}.{key} names {unknown[0]!r}, "
@@ -584,7 +597,7 @@ def _task_domain(name: str, spec: Mapping, taxonomy: Taxonomy) -> TaskDomain:
                          f"0 <= lo < hi, got {budget!r}")
     return TaskDomain(name, categories, texts, not_for, Presuppositions(spec.get("needs", {})),
                       shapes, _topic_kinds(name, spec, taxonomy),
-                      (budget[0], budget[1]) if budget else None)
+                      (budget[0], budget[1]) if budget else None, tuple(spec.get("states_liking", ())))
 
 
 def _topic_kinds(name: str, spec: Mapping, taxonomy: Taxonomy) -> frozenset[str] | None:

@@ -84,7 +84,9 @@ class _Memory:
     #: "content" (a complaint, a correction, a reply to the assistant's question: an answer now), or None
     #: (a disclosure, praise: taking note is enough)
     awaiting: str | None = "anything"
-    slip: tuple[str, str, int] | None = None  # (meant, said, polarity) of a slip the user may correct
+    #: (meant, said, polarity, stated) of a slip the user may correct; stated: the slip's words said the liking
+    #: or dislike (a request's topic only implies it)
+    slip: tuple[str, str, int, bool] | None = None
     #: the style attributes the last answer got wrong though the user had said what they want
     ignored: list[str] = field(default_factory=list)
     #: the last answer lowered the user's satisfaction, or ignored what the user had said: no happy goodbye
@@ -362,8 +364,9 @@ class UserSimulator:
                 return Intent(kind="feedback", polarity=-1, level="medium",
                               reason="too_short" if short else "not_answered")
         if slip is not None and d.random() < cfg.correct_rate:
-            right, wrong, polarity = slip
-            return Intent(kind="correction", topic=right, wrong=wrong, polarity=polarity)
+            right, wrong, polarity, stated = slip
+            return Intent(kind="correction", topic=right, wrong=wrong, polarity=polarity,
+                          reason=None if stated else "request_topic")
         if mem.tastes and d.random() < cfg.news_rate and (news := self._taste_news()) is not None:
             return news  # what changed comes first, as life-event news does
         if features is not None and (features.questions > 0 or features.asked_about):
@@ -650,7 +653,7 @@ class UserSimulator:
         text, pkis = draft.finish() if layer != "none" else (clean, [p for p in draft.pkis if p.start >= 0])
         for pki in pkis:
             if pki.certainty == "mistaken" and pki.intended:
-                self._memory.slip = (pki.intended, pki.key, pki.polarity)
+                self._memory.slip = (pki.intended, pki.key, pki.polarity, pki.explicit)
             elif pki.kind == "interest" and pki.certainty == "clear":
                 self._memory.expressed.add(pki.key)
         if intent.kind == "goodbye":

@@ -98,19 +98,23 @@ def test_pki_sft_labels_what_the_words_state(runs: dict[str, Path], tmp_path: Pa
             (pki.key, pki.value, pki.intensity, pki.intended) for pki in pkis]
         text = row["completion"][0]["content"]
         assert re.fullmatch(r"<REASONING>\n.+\n</REASONING>\n<PKIS>\n\[.*\]\n</PKIS>", text, re.DOTALL)
-        assert row["reasoning"].count("User message") == len(row["pkis"])
+        withdrawn = sum(u.intent.reason in ("gone_off", "moved_on", "no_longer_into") for u in t.user_turns())
+        assert row["reasoning"].count("User message") == len(row["pkis"]) + withdrawn
         answer = json.loads(text.split("<PKIS>\n")[1].split("\n</PKIS>")[0])
         stated = {(p.kind, p.key, p.value, int(p.polarity), p.intensity) for p in pkis
                   if p.explicit and p.certainty != "retracted"}
         items = [(a["type"], a["key"], a["value"], a["polarity"], a["intensity"]) for a in answer]
         assert set(items) <= stated and len(items) == len({i[:3] for i in items}), row["trajectory_id"]
+        said = {(p.kind, p.key, p.value, p.certainty == "vague") for p in pkis}
+        assert all((a["type"], a["key"], a["value"], a["vague"]) in said for a in answer)
         implied += sum(not p.explicit for p in pkis)
     assert implied > 0  # requests about liked topics were there, and are not in the answers
 
 
-def _said(kind: str, pkis: list[PKI], wrong: str | None = None) -> UserTurn:
-    return UserTurn.model_validate({"session": 0, "turn": 0, "intent": {"kind": kind, "wrong": wrong}, "text": "x",
-                                    "clean_text": "x", "noise": {"clean": "x", "noisy": "x"}, "pkis": pkis})
+def _said(kind: str, pkis: list[PKI], wrong: str | None = None, **intent: str) -> UserTurn:
+    return UserTurn.model_validate({"session": 0, "turn": 0, "intent": {"kind": kind, "wrong": wrong, **intent},
+                                    "text": "x", "clean_text": "x", "noise": {"clean": "x", "noisy": "x"},
+                                    "pkis": pkis})
 
 
 def test_what_a_conversation_states_follows_its_words() -> None:
@@ -135,6 +139,26 @@ def test_what_a_conversation_states_follows_its_words() -> None:
         (swing, None), ("food_allergies", "egg"), ("food_allergies", "peanut"), ("diet", "vegan")]
     after = world.stated([("m", u) for u in [*turns, _said("correction", [PKI(key=jazz, **like)], wrong=swing)]])
     assert [p.key for p, _ in after.values()] == ["food_allergies", "food_allergies", "diet", jazz]
+
+
+def test_an_interest_the_user_has_gone_off_leaves_the_answer_and_a_vague_one_says_so() -> None:
+    """"I've gone off jazz", "more into blues than jazz" and "I'm not into jazz anymore" carry no PKI for jazz
+    (it is no interest now, liked or disliked), and the "likes jazz" said before no longer holds: 38 of 140
+    such LongTerm conversations kept it.  "I'd skip some cuisines" is marked vague, not a dislike of every
+    cuisine."""
+    env = make_env("PersonaGym/Chat-v0")
+    world = _World(env.unwrapped.schema, env.unwrapped.knowledge())
+    jazz, blues, cuisines = "music/music_genres/jazz", "music/music_genres/blues_music", "food_cooking/cuisines"
+    like = {"kind": "interest", "polarity": 1}
+    liked = _said("preference_disclosure", [PKI(key=jazz, **like)])
+    for news in (_said("preference_disclosure", [], reason="gone_off", topic=jazz),
+                 _said("preference_disclosure", [PKI(key=blues, **like)], wrong=jazz, reason="moved_on", topic=blues),
+                 _said("feedback", [], reason="no_longer_into", topic=jazz)):
+        stated = world.stated([("m", u) for u in (liked, news)])
+        assert jazz not in {key for _, key, _ in stated}, news.intent
+        assert "no longer into jazz" in world.pki_reasoning([liked, news], stated)
+    vague = PKI(key=cuisines, kind="interest", polarity=-1, certainty="vague")
+    assert world.pki_label(vague) == "dislikes some cuisines"
 
 
 def test_pki_sft_masks_the_oracles_answers_and_chat_warns(runs: dict[str, Path], tmp_path: Path) -> None:

@@ -94,7 +94,8 @@ def test_vague_and_mind_change_pkis(schema: PersonaSchema, renderer: TemplateRen
         mistaken = [p for p in pkis if p.certainty == "mistaken"]
         assert len(mistaken) == 1 and mistaken[0].intended == intent.topic
         retracted = next(p for p in pkis if p.certainty == "retracted" and p.key == intent.topic)
-        assert mistaken[0].explicit == retracted.explicit is False  # a request's topic is implied, either one
+        # a request's topic is implied (or stated, "hooked on X": `states_liking`), either one
+        assert mistaken[0].explicit == retracted.explicit
         other = mistaken[0].key  # another thing, not a refinement ("rock music, make that classic rock")
         assert not taxonomy.is_ancestor(other, intent.topic) and not taxonomy.is_ancestor(intent.topic, other)
         near.append(taxonomy.distance(intent.topic, other))

@@ -305,19 +305,24 @@ def test_an_answer_that_gives_nothing_meets_no_style_preference(schema: PersonaS
     assert user.last_assessment.answered is False
 
 
-def test_a_correction_keeps_the_polarity_of_the_slip() -> None:
-    """ "Keep X, no wait, make that Y far away from me" corrected later still dislikes X."""
-    slips: dict[tuple[str, str], int] = {}
+def test_a_correction_keeps_the_polarity_and_the_explicitness_of_the_slip() -> None:
+    """ "Keep X, no wait, make that Y far away from me" corrected later still dislikes X; "Wait, not the 20th
+    century. The Victorian era." after a request says what the request is about, no liking (22 of 25
+    corrections of request topics were labelled as stated likes)."""
+    slips: dict[tuple[str, str], tuple[int, bool]] = {}
     seen = {1: 0, -1: 0}
+    explicit = {True: 0, False: 0}
     for persona, turn in simulate_turns(40_000, 5, noise=NoiseConfig(rate=0.6)):
         for pki in turn.pkis:
             if pki.certainty == "mistaken" and pki.intended:
-                slips[persona.persona_id, pki.intended] = pki.polarity
+                slips[persona.persona_id, pki.intended] = pki.polarity, pki.explicit
         if turn.intent.kind == "correction":
             (pki,) = turn.pkis
-            assert pki.polarity == slips[persona.persona_id, pki.key], turn.text
+            assert (pki.polarity, pki.explicit) == slips[persona.persona_id, pki.key], turn.text
+            assert (turn.intent.reason == "request_topic") == (not pki.explicit)
             seen[pki.polarity] += 1
-    assert seen[1] and seen[-1], seen
+            explicit[pki.explicit] += 1
+    assert seen[1] and seen[-1] and explicit[True] and explicit[False], (seen, explicit)
 
 
 def test_a_slip_is_corrected_on_the_next_message_or_never() -> None:
@@ -716,3 +721,25 @@ def test_a_user_who_left_content_can_report_on_what_was_recommended(schema: Pers
         assert {(p.key, p.polarity) for p in tried[0].pkis} == {(liked[0], 1)}, tried[0].text
         reported += 1
     assert reported >= 20 and silent >= 5, (reported, silent)
+
+
+def test_only_a_liked_topic_is_asked_about_in_words_that_say_so(schema: PersonaSchema) -> None:
+    """"My friend got me hooked on X. What else should I try?" says the user likes X: it is said only of a
+    liked topic, and its PKI is explicit (it was said of topics the user did not like, with no PKI, and of
+    liked ones with a PKI marked implied: the label followed the hidden profile, not the words)."""
+    bank = TemplateRenderer(schema).bank
+    liking = {"".join(lit + ("{" + name + "}" if name else "") for lit, name in t)
+              for d in bank.domains.values() for t in d.states_liking}
+    assert "My friend got me hooked on {topic}. What else should I try?" in liking
+    said = Counter()
+    for _, turn in simulate_turns(30_000, 3, noise=NoiseConfig(rate=0.0)):
+        if turn.intent.kind != "task_request" or turn.intent.topic is None:
+            continue
+        topic = schema.taxonomy.nodes[turn.intent.topic].name
+        if not any(re.sub(r"\s*\{(?!topic)\w+\}", "", t).format(topic=topic).rstrip(".?") in turn.clean_text
+                   for t in liking):
+            continue
+        assert turn.intent.polarity == 1, turn.clean_text
+        assert [(p.key, p.explicit) for p in turn.pkis if p.kind == "interest"] == [(turn.intent.topic, True)]
+        said[turn.intent.domain] += 1
+    assert sum(said.values()) >= 30, said

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import tempfile
 import warnings
@@ -45,6 +46,7 @@ app.add_typer(models_app, name="models")
 
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)  # messages are never hard-wrapped mid-path
+# progress bars show on a terminal only: written to a pipe or a log, a bar that went away left a blank line
 
 
 #: How library messages spell an option, and how the command line spells it.
@@ -53,11 +55,17 @@ _CLI_WORDS = (("generate(..., resume=True)", "`personagym generate` with the sam
               ("generate() needs", "generate needs"))
 
 
+#: A config field a resumed run differs in ("shard_size=256 there, 7 now"), named by its option.
+_CONFIG_DIFF = re.compile(r"(?<![\w-])([a-z_]+)=(?=[^,]* there, )")
+_OPTION_OF_FIELD = {"env_id": "env", "fmt": "format"}
+
+
 def cli_words(message: str) -> str:
-    """A library message in the command line's terms (`--resume`, not `resume=True`)."""
+    """A library message in the command line's terms (`--resume`, not `resume=True`; `--shard-size=7`, not
+    `shard_size=7`)."""
     for api, cli in _CLI_WORDS:
         message = message.replace(api, cli)
-    return message
+    return _CONFIG_DIFF.sub(lambda m: f"--{_OPTION_OF_FIELD.get(m[1], m[1]).replace('_', '-')}=", message)
 
 
 def fail(message: str, status: int = 2) -> NoReturn:
@@ -288,10 +296,13 @@ def models_list(
 
 
 # -- LLM mode options -----------------------------------------------------------------------
+_BACKEND_HELP = ("LLM backend: template (no LLM), local (embedded model, in-process vLLM), vllm (in-process vLLM on "
+                 "--model) or openai (an OpenAI-compatible server at --base-url). It writes the user's words")
+#: --backend of `simulate` (user turns only), of `compare` and `generate` (the llm policies use it), of `rollout`
+UserBackendOpt = Annotated[str, typer.Option("--backend", help=f"{_BACKEND_HELP}.")]
+PolicyBackendOpt = Annotated[str, typer.Option("--backend", help=f"{_BACKEND_HELP}; the llm policies use it too.")]
 BackendOpt = Annotated[str, typer.Option(
-    "--backend", help="LLM backend: template (no LLM), local (embedded model, in-process vLLM), vllm (in-process "
-                      "vLLM on --model) or openai (an OpenAI-compatible server at --base-url). It writes the user's "
-                      "words; the llm policies and --judge use it too.")]
+    "--backend", help=f"{_BACKEND_HELP}; the llm policies and --judge use it too.")]
 ModelOpt = Annotated[str | None, typer.Option(
     "--model", help="Model: a folder or hub name for vllm, the served model name for openai.")]
 BaseUrlOpt = Annotated[str | None, typer.Option(
@@ -361,7 +372,7 @@ def simulate(
     seed: Annotated[int, typer.Option(help="Random seed.", min=0)] = 0,
     noise_rate: Annotated[float, typer.Option(help="Fraction of utterances noised, in [0, 1].")] = 0.25,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
-    backend: BackendOpt = "template",
+    backend: UserBackendOpt = "template",
     model: ModelOpt = None,
     base_url: BaseUrlOpt = None,
 ) -> None:
@@ -479,8 +490,9 @@ def rollout(
     try:
         check_env_id(env)
         trajectories = []
+        hidden = as_json or show or not err_console.is_terminal
         with _engine_logs_to_stderr(bool(llm)), \
-                Progress(console=err_console, transient=True, disable=as_json or show) as progress:
+                Progress(console=err_console, transient=True, disable=hidden) as progress:
             task = progress.add_task(f"{policy} on {env}", total=episodes)
             for t in run(env, policy, episodes, seed, **llm, **({"render_mode": "human"} if show else {})):
                 trajectories.append(t)
@@ -523,7 +535,7 @@ def compare(
     episodes: Annotated[int, typer.Option(help="Number of episodes per policy.", min=2)] = 100,
     seed: Annotated[int, typer.Option(help="Seed of episode 0 (episode i uses seed + i).", min=0)] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON.")] = False,
-    backend: BackendOpt = "template",
+    backend: PolicyBackendOpt = "template",
     model: ModelOpt = None,
     base_url: BaseUrlOpt = None,
 ) -> None:
@@ -545,8 +557,9 @@ def compare(
     try:
         check_env_id(env)
         runs = {}
+        hidden = as_json or not err_console.is_terminal
         with _engine_logs_to_stderr(bool(llm)), \
-                Progress(console=err_console, transient=True, disable=as_json) as progress:
+                Progress(console=err_console, transient=True, disable=hidden) as progress:
             task = progress.add_task(f"{len(policies)} policies on {env}", total=episodes * len(policies))
             for policy in policies:
                 runs[policy] = []
@@ -594,7 +607,7 @@ def generate(
         help="Ray cluster to connect to with --executor ray (default: start a local instance with --workers CPUs); "
              "every node must see --out.")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue a run: keep committed shards.")] = False,
-    backend: BackendOpt = "template",
+    backend: PolicyBackendOpt = "template",
     model: ModelOpt = None,
     base_url: BaseUrlOpt = None,
 ) -> None:
@@ -619,7 +632,7 @@ def generate(
                TimeRemainingColumn())
     tally = Tally()  # the workers count what they write: the card reads only shards of an earlier run
     try:
-        with Progress(*columns, console=err_console, transient=True) as bar:
+        with Progress(*columns, console=err_console, transient=True, disable=not err_console.is_terminal) as bar:
             task = bar.add_task("trajectories", total=personas * episodes_per_persona)
             manifest = run(out, personas=personas, episodes_per_persona=episodes_per_persona, env_id=env,
                            policy=policy, seed=seed, workers=workers, shard_size=shard_size,
@@ -679,11 +692,14 @@ def stats(
 
     try:
         if as_json:
-            print(json.dumps(dataset_stats(directory, workers=workers), indent=2))
-            return
-        card = write_card(directory, plots=_has("matplotlib"), workers=workers)
+            result = dataset_stats(directory, workers=workers)
+        else:
+            card = write_card(directory, plots=_has("matplotlib"), workers=workers)
     except (ValueError, OSError) as exc:
         fail(str(exc))
+    if as_json:  # outside the try: a reader that stops reading (`| head`) is no error to report (click exits)
+        print(json.dumps(result, indent=2))
+        return
     err_console.print(f"wrote {card}")
 
 

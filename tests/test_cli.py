@@ -137,6 +137,7 @@ def test_rollout_is_reproducible() -> None:
 def test_rollout_bad_input(args: tuple[str, ...], message: str) -> None:
     proc = run(*args, ok=False)
     assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr
+    assert proc.stderr.startswith("error: "), proc.stderr  # no blank line left by a progress bar
 
 
 def test_parquet_without_pyarrow_fails_before_any_episode(tmp_path: Path) -> None:
@@ -213,6 +214,9 @@ def test_generate_stats_export_round(tmp_path: Path) -> None:
     twice = run("generate", "--out", str(out), "--personas", "6", "--episodes-per-persona", "2", "--shard-size",
                 "3", "--format", "jsonl", "--seed", "4", ok=False)  # it said "only the card is missing"
     assert "holds a complete dataset (2 shards and the card)" in twice.stderr, twice.stderr
+    other = run("generate", "--out", str(out), "--personas", "6", "--episodes-per-persona", "2", "--shard-size",
+                "2", "--format", "parquet", "--seed", "4", "--resume", ok=False)  # named as options, not fields
+    assert "(--shard-size=3 there, 2 now, --format='jsonl' there, 'parquet' now)" in other.stderr, other.stderr
     stats = json.loads(run("stats", str(out), "--json").stdout)
     assert stats["trajectories"] == 12 and stats["personas"] == 6
     chat = tmp_path / "chat.jsonl"
@@ -267,8 +271,15 @@ def test_a_write_that_fails_is_one_line_naming_out(tmp_path: Path, capsys: pytes
 
 
 def test_export_of_a_directory_that_is_not_a_dataset(tmp_path: Path) -> None:
-    proc = run("export", str(tmp_path / "missing"), "--to", "chat", "--out", str(tmp_path / "c.jsonl"), ok=False)
-    assert proc.returncode == 2 and "is not a generation directory" in proc.stderr and "--out" not in proc.stderr
+    """A missing path or a file was "<path>/manifest.json not found"; an empty directory still is."""
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "t.jsonl").write_text("{}\n")
+    for source, message in (("empty", "empty/manifest.json not found: "), ("missing", "missing does not exist; "),
+                            ("t.jsonl", "t.jsonl is a file, not a generation directory")):
+        proc = run("export", str(tmp_path / source), "--to", "chat", "--out", str(tmp_path / "c.jsonl"), ok=False)
+        assert proc.returncode == 2 and message in proc.stderr and "--out" not in proc.stderr, proc.stderr
+        proc = run("stats", str(tmp_path / source), ok=False)
+        assert proc.returncode == 2 and message in proc.stderr, proc.stderr
 
 
 @pytest.mark.parametrize(
@@ -323,11 +334,25 @@ def test_an_llm_run_where_every_request_fails_exits_1() -> None:
     assert [json.loads(line)["rendered_by"] for line in proc.stdout.splitlines()] == ["template_fallback"] * 2
 
 
+def _help(command: str) -> str:
+    """A command's help text, its boxes and line wrapping undone."""
+    out = subprocess.run([sys.executable, "-m", "personagym.cli", command, "--help"], capture_output=True,
+                         text=True, timeout=300, env={**os.environ, "COLUMNS": "250"}).stdout
+    return " ".join(out.replace("│", " ").split())
+
+
 def test_help_shows_extras_in_brackets() -> None:
     # the help is rich markup: an unescaped "[ray]" would vanish from the text
-    out = subprocess.run([sys.executable, "-m", "personagym.cli", "generate", "--help"], capture_output=True,
-                         text=True, timeout=300, env={**os.environ, "COLUMNS": "250"}).stdout
-    assert "personagym[ray]" in out
+    assert "personagym[ray]" in _help("generate")
+
+
+def test_backend_help_names_only_what_the_command_has() -> None:
+    """simulate, compare and generate have no --judge (and simulate no policy): their --backend help said
+    "the llm policies and --judge use it too"."""
+    helps = {command: _help(command) for command in ("simulate", "compare", "generate", "rollout")}
+    assert all("It writes the user's words" in text for text in helps.values())
+    assert [command for command, text in helps.items() if "--judge use it too" in text] == ["rollout"]
+    assert "llm policies" not in helps["simulate"] and "the llm policies use it too" in helps["compare"]
 
 
 @pytest.mark.parametrize(

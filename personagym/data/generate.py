@@ -363,8 +363,13 @@ def generate(
 
 def load_manifest(out_dir: PathLike) -> Manifest:
     """The manifest of a generation directory (raises if there is none)."""
-    if not (Path(out_dir) / MANIFEST).is_file():
-        raise FileNotFoundError(f"{Path(out_dir) / MANIFEST} not found: {out_dir} is not a generation directory")
+    path = Path(out_dir)
+    if not path.exists():
+        raise FileNotFoundError(f"{out_dir} does not exist; expected a generation directory")
+    if not path.is_dir():
+        raise NotADirectoryError(f"{out_dir} is a file, not a generation directory (one `personagym generate` made)")
+    if not (path / MANIFEST).is_file():
+        raise FileNotFoundError(f"{path / MANIFEST} not found: {out_dir} is not a generation directory")
     return Manifest.load(out_dir)
 
 

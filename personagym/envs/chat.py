@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import inspect
 from typing import Any, ClassVar
 
 import gymnasium as gym
@@ -118,7 +119,12 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
         model: str | None = None,
         base_url: str | None = None,
         llm: LLMOptions | dict | None = None,
+        **unknown: Any,
     ) -> None:
+        if unknown:  # gym.make("...", noise_rte=0.3): Python's own error names no option that exists
+            key = sorted(unknown)[0]
+            known = [p for p in inspect.signature(PersonaChatEnv).parameters if p != "unknown"]
+            raise TypeError(f"unknown option {key!r}{did_you_mean(key, known)}; expected one of {', '.join(known)}")
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, "
                              f"got {render_mode!r}")

@@ -21,15 +21,19 @@ Observation = dict[str, Any]
 
 @runtime_checkable
 class Policy(Protocol):
-    """An assistant: maps the user's latest message (and its own memory) to a reply."""
+    """An assistant: maps the user's latest message (and its own memory) to a reply.
+
+    Any class with these two methods is a policy; one that subclasses `Policy` need only write `act`, and
+    inherits an `act_batch` that loops over it.
+    """
 
     def act(self, observation: Observation) -> str:
         """The reply to one observation."""
         ...
 
     def act_batch(self, observations: Sequence[Observation]) -> list[str]:
-        """Replies to a batch of observations (one per env of a vector env)."""
-        ...
+        """Replies to a batch of observations (one per env of a vector env), by default `act` on each."""
+        return [self.act(obs) for obs in observations]
 
 
 class Knowledge(Protocol):
@@ -138,10 +142,11 @@ def _load_policy(name: str, env: Any, seed: int | None) -> Policy:
             where = ".".join([module_name, *path.split(".")[:i]])
             raise ValueError(f"cannot load policy {name!r}: {where!r} has no attribute {attr!r}") from None
     if not callable(cls):
-        raise TypeError(f"policy {name!r} is a {type(cls).__name__}; expected a class (or a factory) "
-                        "whose instances have act(observation)")
+        kind = type(cls).__name__
+        raise TypeError(f"policy {name!r} is {'an' if kind[0] in 'aeiou' else 'a'} {kind}; expected a class (or a "
+                        "factory) whose instances have act(observation)")
     try:
-        signature: inspect.Signature | None = inspect.signature(cls)
+        signature: inspect.Signature | None = _constructor_signature(cls)
     except ValueError:  # a builtin type has no signature: it is built with no arguments
         signature = None
     parameters = signature.parameters if signature is not None else {}
@@ -158,5 +163,17 @@ def _load_policy(name: str, env: Any, seed: int | None) -> Policy:
     if not callable(getattr(policy, "act", None)):
         raise TypeError(f"policy {name!r} has no act(observation) method")
     if not callable(getattr(policy, "act_batch", None)):
-        raise TypeError(f"policy {name!r} has no act_batch(observations) method")
+        raise TypeError(f"policy {name!r} has no act_batch(observations) method; subclass "
+                        "personagym.policies.Policy to inherit one that calls act on each observation")
     return policy
+
+
+def _constructor_signature(cls: Any) -> inspect.Signature:
+    """How `cls` is called.  A class that subclasses the `Policy` protocol without an `__init__` of its own
+    shows typing's placeholder, ``(*args, **kwargs)``, which passes them on to ``object.__init__``: it takes
+    no arguments."""
+    if isinstance(cls, type) and Policy in cls.__mro__:
+        owner = next(c for c in cls.__mro__ if "__init__" in vars(c) and not getattr(c, "_is_protocol", False))
+        if owner is object:
+            return inspect.Signature()
+    return inspect.signature(cls)

@@ -184,14 +184,30 @@ def parse_document(text: str, yaml_bank: bool = False) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         lines = exc.msg == "Extra data" and exc.lineno > 1  # one JSON value per line
-        hint = ("; a PPOpt file holds one JSON object, and this looks like JSON lines (a PersonaGym trajectory "
-                "file? read it with personagym.data.read_jsonl)") if lines else ""
+        hint = f"; a PPOpt file holds one JSON object, and this looks like JSON lines ({_jsonl_kind(text)})" \
+            if lines else ""
         raise PPOptImportError(f"not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}{hint}") from None
+
+
+def _jsonl_kind(text: str) -> str:
+    """What a JSON-lines file probably is, from its first line: PersonaGym personas or trajectories."""
+    try:
+        first = json.loads(text.split("\n", 1)[0])
+    except json.JSONDecodeError:
+        first = None
+    if isinstance(first, dict) and "turns" not in first and {"persona_id", "attributes"} <= first.keys():
+        return "PersonaGym personas, as `personagym personas sample` writes them: they need no import"
+    return "a PersonaGym trajectory file? read it with personagym.data.read_jsonl"
 
 
 def read_text(path: Path) -> str:
     """A PPOpt file's text; a binary file (Parquet, an archive) is one line saying it is no JSON text."""
-    data = Path(path).read_bytes()
+    try:
+        data = Path(path).read_bytes()
+    except OSError as err:  # "[Errno 21] Is a directory: 'x'" said the path twice, in Python's words
+        what = "it is a directory" if isinstance(err, IsADirectoryError) else \
+            f"cannot read it ({(err.strerror or str(err)).lower()})"
+        raise PPOptImportError(f"{what}; expected a PPOpt JSON file") from None
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:

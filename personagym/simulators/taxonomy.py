@@ -71,8 +71,8 @@ class TaxonomyError(ValueError):
 
 
 def slugify(name: str) -> str:
-    """The id component of a display name: lowercase words joined by underscores."""
-    return _SLUG_RE.sub("_", name.lower().replace("'", "")).strip("_")
+    """The id component of a display name: lowercase words joined by underscores ("C++": c_plus_plus, not c)."""
+    return _SLUG_RE.sub("_", name.lower().replace("'", "").replace("+", " plus ")).strip("_")
 
 
 @dataclass(frozen=True, slots=True)

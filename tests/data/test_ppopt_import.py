@@ -167,6 +167,24 @@ def test_a_trajectory_file_given_for_import_is_named_for_what_it_is(tmp_path: Pa
                                  "object, and this looks like JSON lines (a PersonaGym trajectory file?")
 
 
+def test_a_path_that_cannot_be_read_is_reported_in_words(tmp_path: Path) -> None:
+    """A directory or a missing file: "[Errno 21] Is a directory: 'x'" was Python's wording, path included."""
+    reasons = [f["reason"] for f in import_conversations([tmp_path, tmp_path / "missing.json"]).failed]
+    assert reasons == ["it is a directory; expected a PPOpt JSON file",
+                       "cannot read it (no such file or directory); expected a PPOpt JSON file"]
+
+
+def test_personas_of_personagym_are_named_as_such(tmp_path: Path, schema: PersonaSchema) -> None:
+    """`personas sample`'s output given to `personas import` was called "a PersonaGym trajectory file?"."""
+    from personagym.simulators.sampler import PersonaSampler
+
+    sampler = PersonaSampler(schema)
+    (tmp_path / "p.jsonl").write_text("".join(sampler.sample(i).model_dump_json() + "\n" for i in range(2)))
+    (reason,) = [f["reason"] for f in import_files([tmp_path / "p.jsonl"], schema).failed]
+    assert reason.endswith("looks like JSON lines (PersonaGym personas, as `personagym personas sample` writes "
+                           "them: they need no import)"), reason
+
+
 @needs_ref
 def test_reference_personas_match_those_of_personas_import(schema: PersonaSchema) -> None:
     files = sorted(REF.glob("interaction_*.json"))

@@ -150,6 +150,8 @@ def test_step_after_end_is_a_clear_error() -> None:
         ({"noise": "loud"}, TypeError, "noise must be a dict or NoiseConfig"),
         ({"persona": {"persona_id": "x", "attributes": {"diet": "vegn"}, "interests": [], "summary": ""}},
          ValueError, r"unknown value 'vegn' \(did you mean 'vegan'\?\)"),
+        ({"noise_rte": 0.3}, TypeError, r"^unknown option 'noise_rte' \(did you mean 'noise_rate'\?\); expected one "
+                                        r"of sessions, max_turns, noise_rate,"),
     ],
 )
 def test_bad_options(kwargs: dict, error: type, match: str) -> None:

@@ -267,6 +267,19 @@ class Open:
         self.options = options
     def act(self, observation): return "x"
     def act_batch(self, observations): return ["x" for _ in observations]
+
+from personagym.policies import Policy
+
+class Sub(Policy):
+    def act(self, observation): return observation["message"].upper()
+
+class SubSeeded(Policy):
+    def __init__(self, seed=None):
+        self.seed = seed
+    def act(self, observation): return str(self.seed)
+
+class OnlyAct:
+    def act(self, observation): return "x"
 '''
 
 
@@ -288,6 +301,21 @@ def test_module_class_edge_cases(tmp_path, monkeypatch) -> None:
             make_policy(name, env=env)
     with pytest.raises(TypeError, match=r"policy 'builtins:dict' has no act\(observation\) method"):
         make_policy("builtins:dict", env=env)  # a builtin has no signature: built with no arguments
+
+
+def test_a_subclass_of_policy_needs_only_act(tmp_path, monkeypatch) -> None:
+    """`class P(Policy)` with only `act`, as the README's import of `Policy` invites: it failed with
+    "P.__init__() takes exactly one argument" (typing's placeholder constructor looked like it took env= and
+    seed=), and its act_batch returned None."""
+    (tmp_path / "user_policies.py").write_text(USER_MODULE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    env = make_env("PersonaGym/Chat-v0")
+    policy = make_policy("user_policies:Sub", env=env, seed=4)
+    assert policy.act_batch([{"message": "a"}, {"message": "b"}]) == ["A", "B"]
+    assert make_policy("user_policies:SubSeeded", env=env, seed=4).act_batch([{}]) == ["4"]
+    with pytest.raises(TypeError, match=r"has no act_batch\(observations\) method; subclass "
+                                        r"personagym.policies.Policy to inherit one"):
+        make_policy("user_policies:OnlyAct", env=env)
 
 
 def test_tracker_lists_unless_told_otherwise(tracker_env) -> None:

@@ -124,6 +124,13 @@ def test_malformed_files_name_the_line(tmp_path: Path) -> None:
 def test_slugify() -> None:
     assert slugify("Arts & Entertainment") == "arts_entertainment"
     assert slugify("Rock 'n' Roll") == "rock_n_roll"
+    assert slugify("C++") == "c_plus_plus"  # it was "c": the node read as the language C
+
+
+def test_cpp_is_not_c(taxonomy) -> None:
+    """"C++" lost its pluses in its id, which read as the language C."""
+    assert taxonomy.nodes["technology_computing/programming/c_plus_plus"].name == "C++"
+    assert "technology_computing/programming/c" not in taxonomy.nodes
 
 
 def test_a_tab_indented_line_is_refused(tmp_path: Path) -> None:

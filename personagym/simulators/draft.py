@@ -123,9 +123,13 @@ class Draft:
             self.pkis.append(pki)
         self.segments.append(Segment(text, ENTITY, idx))
 
-    def slot(self, name: str, text: str) -> None:
-        """Append a removable slot phrase (time, budget, ...)."""
-        self.segments.append(Segment(text, SLOT, slot=name))
+    def slot(self, name: str, text: str, pki: PKI | None = None) -> None:
+        """Append a removable slot phrase (time, budget, ...), with the PKI of a fact it states ("for my kids")."""
+        idx = -1
+        if pki is not None:
+            idx = len(self.pkis)
+            self.pkis.append(pki)
+        self.segments.append(Segment(text, SLOT, idx, slot=name))
 
     def text(self) -> str:
         """The current text, without the final clean-up."""
@@ -161,7 +165,7 @@ class Draft:
                 parts.append("the ")
                 pos += 4
             after_plain = seg.kind == PLAIN
-            if seg.kind == ENTITY and seg.pki >= 0:
+            if seg.pki >= 0:  # an entity's, or a detail's that states a fact
                 spans[seg.pki] = (pos, pos + len(t))
             parts.append(t)
             pos += len(t)

@@ -4,7 +4,9 @@
 budget that allows it.  Data files give each such phrase the attribute
 values it needs (``{"for my kids": {"children": ["young_children", ...]}}``);
 a speaker who has none of them does not say it, and a speaker without the
-attribute at all may (nothing they have said contradicts it).
+attribute at all may (nothing they have said contradicts it) unless the
+phrase states the fact (`strict`: "for my kids" tells the listener the
+speaker has children, which a profile without children cannot back).
 """
 
 from __future__ import annotations
@@ -23,11 +25,13 @@ class Presuppositions:
     lack it in the same few ways), so the filtered pools are few and cached.
     """
 
-    def __init__(self, raw: Mapping[str, Mapping[str, list[str]]]) -> None:
+    def __init__(self, raw: Mapping[str, Mapping[str, list[str]]], strict: frozenset[str] = frozenset()) -> None:
         self.needs: dict[str, Needs] = {
             phrase: {a: frozenset(allowed) for a, allowed in needs.items()} for phrase, needs in raw.items()}
-        # (phrase, attribute, allowed values), flat: a phrase is out if any of its checks fails (this runs per request)
-        self._checks = [(phrase, a, allowed) for phrase, needs in self.needs.items() for a, allowed in needs.items()]
+        # (phrase, attribute, allowed values, strict), flat: a phrase is out if any of its checks fails (this runs
+        # per request)
+        self._checks = [(phrase, a, allowed, phrase in strict)
+                        for phrase, needs in self.needs.items() for a, allowed in needs.items()]
         self._fitting: dict[tuple[tuple[str, ...], frozenset[str]], tuple[str, ...]] = {}
 
     def check(self, attributes: Mapping[str, Sequence[str]], where: str) -> None:
@@ -43,10 +47,11 @@ class Presuppositions:
                                      "which the persona schema does not have")
 
     def excluded(self, attributes: Mapping[str, object]) -> frozenset[str]:
-        """The phrases a speaker with these attributes may not say ("for my kids" without children)."""
+        """The phrases a speaker with these attributes may not say ("for my kids" without children, or with no
+        `children` attribute at all: a strict phrase)."""
         get = attributes.get
-        out = [phrase for phrase, attribute, allowed in self._checks
-               if (value := get(attribute)) is not None and not _meets(value, allowed)]
+        out = [phrase for phrase, attribute, allowed, strict in self._checks
+               if ((value := get(attribute)) is None and strict) or (value is not None and not _meets(value, allowed))]
         return frozenset(out) if out else _NOTHING
 
     def fitting(self, phrases: tuple[str, ...], excluded: frozenset[str]) -> tuple[str, ...]:

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -260,10 +260,13 @@ class NoiseModel:
     def __init__(self, schema: PersonaSchema, config: NoiseConfig | None = None,
                  lexicon: dict | None = None,
                  slot_values: Mapping[str, tuple[str, ...]] | None = None,
-                 vague_slot_values: Mapping[str, tuple[str, ...]] | None = None) -> None:
+                 vague_slot_values: Mapping[str, tuple[str, ...]] | None = None,
+                 stated_details: Iterable[str] = ()) -> None:
         self.config = config or NoiseConfig()
         self.slot_values = dict(slot_values or {})
         self.vague_slot_values = dict(vague_slot_values or {})
+        #: slot values that state a fact about the user ("for my kids"), never what a mind change settles on
+        self.stated_details = frozenset(stated_details)
         self.schema = schema
         self.taxonomy: Taxonomy = schema.taxonomy
         lex = lexicon or load_lexicon()
@@ -550,6 +553,7 @@ class NoiseModel:
         if slots and (not entities or d.random() < 0.5):
             seg = d.choice(slots)
             seg.text = d.choice(self.vague_slot_values.get(seg.slot or "") or ("at some point",))
+            seg.pki = -1  # "for someone I know" states no more that the user has kids
             return True
         seg = d.choice(entities)
         pki = draft.pkis[seg.pki]
@@ -669,8 +673,11 @@ class NoiseModel:
         if not slots:
             return False
         seg = d.choice(slots)
-        values = self.slot_values.get(seg.slot or "", ())
+        # the detail settled on states nothing about the user ("for my kids, wait, for my partner" would state
+        # a partner the profile may not have): the one taken back stated nothing either
+        values = [v for v in self.slot_values.get(seg.slot or "", ()) if v not in self.stated_details]
         if not values:
             return False
         seg.text = f"{seg.text}, {marker}, {d.choice(values)}"
+        seg.pki = -1
         return True

@@ -182,8 +182,16 @@ class TemplateBank:
             if unknown:
                 raise ValueError(
                     f"templates: slot_fit.needs.{slot} names {unknown[0]!r}, which is no {slot} slot value")
+        #: request details that state a fact about the user, and the attribute ("for my kids": children): said
+        #: only by a user with that attribute, with a PKI (vague where the words fit several of its values)
+        self.slot_states: dict[str, str] = dict(fit.get("states", {}))
+        for value, attribute in self.slot_states.items():
+            if attribute not in next((n.get(value, {}) for n in needs.values() if value in n), {}):
+                raise ValueError(f"templates: slot_fit.states[{value!r}] = {attribute!r}; expected an attribute "
+                                 "slot_fit.needs gives that detail")
         #: what request details presuppose about the user ("for my kids": children of some age)
-        self.slot_needs = Presuppositions({v: n for by_value in needs.values() for v, n in by_value.items()})
+        self.slot_needs = Presuppositions({v: n for by_value in needs.values() for v, n in by_value.items()},
+                                          strict=frozenset(self.slot_states))
         #: how many items a quantity detail asks for, and about how many dollars a budget detail allows
         self.quantity_items: dict[str, int] = _amounts(fit.get("quantity", {}), "quantity", self.slot_values)
         self.budget_usd: dict[str, int] = _amounts(fit.get("budget_usd", {}), "budget_usd", self.slot_values)
@@ -420,6 +428,19 @@ class TemplateRenderer:
             explicit=True, certainty="clear", intended=None, evidence="", start=-1, end=-1,
         )
 
+    def _slot_pki(self, detail: str, speaker: Mapping[str, object] | None) -> PKI | None:
+        """The PKI of a request detail that states a fact about the speaker ("for my teenage son": children =
+        teenagers; "for my kids": children, value not said), if it states one the speaker's profile holds."""
+        attribute = self.bank.slot_states.get(detail)
+        value = speaker.get(attribute) if attribute is not None and speaker is not None else None
+        if not isinstance(value, str):
+            return None
+        allowed = self.bank.slot_needs.needs[detail][attribute]  # type: ignore[index]
+        if len(allowed) == 1:
+            return self.attribute_pki(attribute, value)  # type: ignore[arg-type]
+        return PKI(kind="attribute", key=attribute, value=None, polarity=1, intensity=None, explicit=True,
+                   certainty="vague", intended=value, evidence="", start=-1, end=-1)
+
     def phrase(self, attribute: str, value: str, d: Draws) -> str | None:
         """A first-person phrase stating an attribute value, if the schema has one."""
         phrases = self.schema.attributes[attribute].phrases.get(value)
@@ -439,7 +460,7 @@ class TemplateRenderer:
                     text = text[7:]
                 draft.entity(text, pki)
             elif slots is not None and name in slots:
-                draft.slot(name, slots[name])
+                draft.slot(name, slots[name], self._slot_pki(slots[name], draft.speaker))
 
     # -- intents ---------------------------------------------------------------------------
     def render(self, intent: Intent, d: Draws, opens: int | None = None,

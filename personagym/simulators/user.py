@@ -146,7 +146,8 @@ def _addresses(features: ResponseFeatures, awaiting: str, echoed: tuple[str, ...
 def _noise_model(schema: PersonaSchema, config: NoiseConfig | None, renderer: TemplateRenderer) -> NoiseModel:
     """The noise model of a user whose words come from `renderer` (noise swaps its slot values)."""
     bank = renderer.bank
-    return NoiseModel(schema, config, slot_values=bank.slot_values, vague_slot_values=bank.vague_slot_values)
+    return NoiseModel(schema, config, slot_values=bank.slot_values, vague_slot_values=bank.vague_slot_values,
+                      stated_details=bank.slot_states)
 
 
 class UserSimulator:

@@ -205,8 +205,12 @@ def test_request_details_fit_the_user(renderer: TemplateRenderer, schema: Person
     assert "for my book club" in childless["audience"] and "under $50" in childless["budget"]
     assert "under $5,000" not in childless["budget"] and "in markdown" not in childless["format"]
     parent = bank.fitting_slot_values(None, None, {"children": "teenagers", "pets_owned": ["cat"]})
-    assert {"for my kids", "for my teenage son", "for my manager"} <= set(parent["audience"])  # no job stated
-    assert "under $5,000" in parent["budget"]
+    assert {"for my kids", "for my teenage son"} <= set(parent["audience"])
+    assert "under $5,000" in parent["budget"]  # no budget known: nothing it presupposes is contradicted
+    # a detail that states a fact is said only by a user whose profile holds it: "for my manager" says they
+    # have a job (144 of 193 such details came from profiles without the attribute, and no PKI said it)
+    assert "for my manager" not in parent["audience"] and "for my kids" not in childless["audience"]
+    assert "for my kids" not in bank.fitting_slot_values(None, None, {"pets_owned": ["cat"]})["audience"]
     raw = copy.deepcopy(bank.raw)
     raw["slot_fit"]["needs"]["audience"]["for my cat"] = {"pets_owned": ["cat"]}
     with pytest.raises(ValueError, match="slot_fit.needs.audience names 'for my cat', which is no audience slot"):
@@ -263,10 +267,15 @@ def test_a_need_the_persona_schema_cannot_meet_fails_when_the_renderer_is_made(r
                                                                                schema: PersonaSchema) -> None:
     """A typo in a need ("childrn", "married_") would silently exclude nothing or everything: it fails by name."""
     raw = copy.deepcopy(renderer.bank.raw)
-    raw["slot_fit"]["needs"]["audience"]["for my kids"] = {"childrn": ["teenagers"]}
-    with pytest.raises(ValueError, match=r"templates: slot_fit.needs\['for my kids'\] needs childrn=\['teenagers'\], "
+    raw["slot_fit"]["needs"]["audience"]["for my grandma"] = {"age_bnd": ["u18"]}
+    with pytest.raises(ValueError, match=r"templates: slot_fit.needs\['for my grandma'\] needs age_bnd=\['u18'\], "
                                          "which the persona schema does not have"):
         TemplateRenderer(schema, TemplateBank(raw, schema.taxonomy))
+    raw = copy.deepcopy(renderer.bank.raw)
+    raw["slot_fit"]["states"]["for my kids"] = "childrn"  # a detail states only what it needs
+    with pytest.raises(ValueError, match=r"templates: slot_fit.states\['for my kids'\] = 'childrn'; expected an "
+                                         "attribute slot_fit.needs gives that detail"):
+        TemplateBank(raw, schema.taxonomy)
     raw = copy.deepcopy(renderer.bank.raw)
     honeymoon = next(t for t in raw["task_requests"]["travel"]["templates"] if "honeymoon" in t)
     raw["task_requests"]["travel"]["needs"] = {honeymoon: {"relationship_status": ["married_"]}}

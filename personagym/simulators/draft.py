@@ -62,10 +62,18 @@ class Segment:
     aside: bool = False
 
 
+#: `tone_pref` values of a user who asks for a formal register: no slang from them, whatever their formality
+FORMAL_TONES = frozenset({"formal", "professional"})
+
+
 def casual_speaker(speaker: Mapping[str, object] | None) -> bool:
     """Whether a speaker with these attributes may say what only a casual user says: a `formality_level` of
-    very_casual or casual, or none known."""
-    return speaker is None or speaker.get("formality_level") in (None, "very_casual", "casual")
+    very_casual or casual, or none known, unless they want a formal tone ("Thx so much" from a user who asks
+    for formal answers)."""
+    if speaker is None:
+        return True
+    return speaker.get("formality_level") in (None, "very_casual", "casual") and \
+        speaker.get("tone_pref") not in FORMAL_TONES
 
 
 @dataclass(slots=True)
@@ -136,7 +144,12 @@ class Draft:
         return "".join(s.text for s in self.segments)
 
     def finish(self, capitalize: bool = True) -> tuple[str, list[PKI]]:
-        """Join segments into tidy text and return it with the PKIs and their evidence spans."""
+        """Join segments into tidy text and return it with the PKIs and their evidence spans.
+
+        Sentences start with a capital, unless the noise made the utterance casual (all lowercase: capitals
+        put back at sentence starts undid it, "What should i know?").
+        """
+        capitalize = capitalize and not self.casual
         parts: list[str] = []
         spans: dict[int, tuple[int, int]] = {}
         pos = 0

@@ -50,9 +50,9 @@ LAYERS: tuple[str, ...] = ("surface", "incomplete", "ambiguity")
 
 #: Strategy -> default probability, per layer (in the order they are applied).
 DEFAULT_STRATEGIES: dict[str, dict[str, float]] = {
-    "surface": {
-        "colloquial_speech": 0.4, "incomplete_sentence": 0.3, "typo": 0.25,
-        "word_segmentation": 0.15, "punctuation": 0.4, "synonym_rewrite": 0.5,
+    "surface": {  # in the order applied: words are chosen (synonyms) before fingers slip on them (typos)
+        "colloquial_speech": 0.4, "incomplete_sentence": 0.3, "synonym_rewrite": 0.5, "typo": 0.25,
+        "word_segmentation": 0.15, "punctuation": 0.4,
         "emotional_tone": 0.3, "negation": 0.4, "real_life_fragment": 0.2,
     },
     "incomplete": {
@@ -66,6 +66,11 @@ DEFAULT_STRATEGIES: dict[str, dict[str, float]] = {
 }  # fmt: skip
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z']+")
+#: Compounds people split: "something" -> "some thing", "anyone" -> "any one", "overall" -> "over all".
+_COMPOUND = re.compile(r"\b(some|any|every|no|with|over|under|out|up|in|to)(thing|one|body|where|time|times|day|"
+                       r"all|out|in|self|how|way|ways|side|line|night|date|coming|stand)\b", re.IGNORECASE)
+#: Two short words a missed space joins ("a lot" -> "alot", "of the" -> "ofthe"), within a clause.
+_SHORT_PAIR = re.compile(r"(?<![\w'-])([a-z]{1,3}) ([a-z]{2,4})(?![\w'-])")
 _PRONOUN_START = re.compile(r"I\b")  # "I", "I'm", "I'd": stays capitalised mid-sentence
 _KEYBOARD = ["qwertyuiop", "asdfghjkl", "zxcvbnm"]
 _FRAME = re.compile(
@@ -254,6 +259,26 @@ def _says(draft: Draft, attribute: str, value: str) -> bool:
     return draft.speaker is not None and draft.speaker.get(attribute) == value
 
 
+#: How a user's behaviour attributes scale a strategy's probability: strategy -> (attribute, value -> factor;
+#: values not listed, or no attribute, 1).  "Often changes their mind" changed it as often as "rarely".
+PERSONA_RATES: dict[str, tuple[str, dict[str, float]]] = {
+    "multiple_intents": ("multi_intent_rate", {"single": 0.3, "often_multi": 2.0}),
+    "mind_change": ("mind_changing_tendency", {"rarely": 0.3, "often": 2.0}),
+    "self_contradiction": ("mind_changing_tendency", {"rarely": 0.5, "often": 1.5}),
+    "typo": ("typing_style", {"sloppy": 2.0}),
+    "word_segmentation": ("typing_style", {"sloppy": 2.0}),
+}
+
+
+def _persona_rate(strategy: str, speaker: Mapping[str, object]) -> float:
+    """The factor `PERSONA_RATES` gives `strategy` for this speaker."""
+    entry = PERSONA_RATES.get(strategy)
+    if entry is None:
+        return 1.0
+    value = speaker.get(entry[0])
+    return entry[1].get(value, 1.0) if isinstance(value, str) else 1.0
+
+
 class NoiseModel:
     """Applies the configured noise to drafts; see the module docstring."""
 
@@ -312,7 +337,9 @@ class NoiseModel:
             return "none", []
         layer = LAYERS[d.weighted(self._layer_cum)]
         strategies = self._strategies[layer]
-        applied = [name for name, p, fn in strategies if d.random() < p and fn(draft, d)]
+        speaker = draft.speaker or {}
+        applied = [name for name, p, fn in strategies
+                   if d.random() < p * _persona_rate(name, speaker) and fn(draft, d)]
         if not applied:
             for name, _, fn in sorted(strategies, key=lambda s: -s[1]):
                 if fn(draft, d):
@@ -438,17 +465,22 @@ class NoiseModel:
         return True
 
     def _word_segmentation(self, draft: Draft, d: Draws) -> bool:
-        """A word split in two or a letter doubled; none from a careful typist."""
+        """A missed space ("alot", "ofthe") or a compound split where its parts are words ("some thing",
+        "any one", "over all"), as people type them; none from a careful typist.  A split at any letter
+        ("sh ould") or a doubled last letter ("thankss") was no one's typing."""
         if _says(draft, "typing_style", "careful"):
             return False
-        words = [(s, m) for s in self._plains(draft) for m in _WORD.finditer(s.text)
-                 if len(m.group(0)) >= 6]
-        if not words:
+        plains = self._plains(draft)
+        splits = [(s, m) for s in plains for m in _COMPOUND.finditer(s.text)]
+        joins = [(s, m) for s in plains for m in _SHORT_PAIR.finditer(s.text)]
+        if not splits and not joins:
             return False
-        seg, m = d.choice(words)
-        word = m.group(0)
-        i = 2 + d.index(len(word) - 3)
-        new = word[:i] + " " + word[i:] if d.random() < 0.5 else word + word[-1]
+        if splits and (not joins or d.random() < 0.5):
+            seg, m = d.choice(splits)
+            new = f"{m.group(1)} {m.group(2)}"
+        else:
+            seg, m = d.choice(joins)
+            new = m.group(1) + m.group(2)
         seg.text = seg.text[: m.start()] + new + seg.text[m.end():]
         return True
 
@@ -459,7 +491,8 @@ class NoiseModel:
         if last is not None and last.kind == PLAIN and last.text.rstrip()[-1:] in (".", "!"):
             last.text = last.text.rstrip()[:-1]
             changed = True
-        if (d.random() < 0.3 or not changed) and not _says(draft, "emoji_use", "never"):
+        emoji = 0.6 if _says(draft, "emoji_use", "often") else 0.3
+        if (d.random() < emoji or not changed) and not _says(draft, "emoji_use", "never"):
             draft.plain(" " + d.choice(self._emoji[draft.mood]), aside=True)
             changed = True
         return changed
@@ -574,8 +607,10 @@ class NoiseModel:
         return True
 
     def _context_dependency(self, draft: Draft, d: Draws) -> bool:
-        """Refer to a shared history that does not exist ("like last time"), in a request or complaint."""
-        if not draft.asks:
+        """Refer to a shared history that does not exist ("like last time") in a request: tacked onto a
+        complaint it qualified what the user had just said ("I stay away from gambling, like the list you gave
+        me before.")."""
+        if draft.intent != "task_request":
             return False
         self._end_clause(draft, d.choice(self.lex["context_references"]))
         return True

@@ -583,3 +583,89 @@ def test_a_synonym_rewrite_says_only_aliases_that_read_as_the_name(schema: Perso
         said.update(p.evidence for p in pkis if p.key == intent.topic)
     assert not unreadable & set(said), said
     assert {"geocache", "trumpets", "Texas hold'em"} & set(said), said  # names that read are still said
+
+
+def test_word_segmentation_joins_or_splits_as_people_type(schema: PersonaSchema, renderer: TemplateRenderer,
+                                                          taxonomy) -> None:
+    """A missed space between two short words ("alot", "ofthe") or a compound split into its words ("some
+    thing"); it split at any letter ("sh ould", "Ple ase") or doubled the last one ("thankss")."""
+    strategies = {"surface": {name: 0 for name in DEFAULT_STRATEGIES["surface"]}}
+    strategies["surface"]["word_segmentation"] = 1
+    model = _model(schema, renderer, rate=1.0, layer_weights={"surface": 1, "incomplete": 0, "ambiguity": 0},
+                   strategies=strategies)
+    d = Draws(np.random.default_rng(5))
+    kinds = Counter()
+    for _ in range(400):
+        draft = renderer.render(_request(taxonomy, d), d)
+        clean = draft.finish()[0]
+        if model.apply(draft, d)[1] != ["word_segmentation"]:
+            continue  # nothing to join or split: another strategy stood in
+        noisy = draft.finish()[0]
+        assert noisy.replace(" ", "") == clean.replace(" ", ""), (clean, noisy)  # spaces only
+        before, after = clean.split(" "), noisy.split(" ")
+        if len(after) < len(before):  # joined: two short words
+            i = next(i for i, (a, b) in enumerate(zip(before, after, strict=False)) if a != b)
+            assert len(before[i]) <= 3 and len(before[i + 1].strip(".,?!")) <= 4, (clean, noisy)
+            kinds["join"] += 1
+        else:  # split: a compound into two words
+            i = next(i for i, (a, b) in enumerate(zip(before, after, strict=False)) if a != b)
+            assert after[i].lower() in ("some", "any", "every", "no", "with", "over", "under", "out", "up", "in",
+                                        "to"), (clean, noisy)
+            kinds["split"] += 1
+    assert kinds["join"] > 100 and kinds["split"] > 5, kinds
+
+
+def test_casual_lowercasing_survives_and_a_formal_tone_gets_none() -> None:
+    """A casual user's lowercase message kept its capitals at sentence starts ("What should i know?"; 15
+    colloquial rewrites changed nothing at all); a user who asks for a formal tone speaks no slang even with
+    no formality level known ("Thx so much")."""
+    from personagym.simulators.draft import casual_speaker
+
+    turns = _noisy_turns(2000, 9, layer_weights={"surface": 1, "incomplete": 0, "ambiguity": 0},
+                         strategies={"surface": {"colloquial_speech": 1.0}})
+    casual = [t for t in turns if "colloquial_speech" in t.noise.strategies and t.text != t.text.lower()
+              and not any(p.kind == "interest" for p in t.pkis)]
+    assert all(t.text != t.clean_text for t in turns if "colloquial_speech" in t.noise.strategies)
+    assert not [t.text for t in casual if re.search(r"(?:^|[.!?] )[A-Z]", t.text) and "i " in t.text][:1]
+    assert casual_speaker({}) and not casual_speaker({"tone_pref": "formal"})
+    assert not casual_speaker({"tone_pref": "professional", "formality_level": "casual"})
+
+
+def test_how_a_user_behaves_sets_how_often_their_noise_does_it() -> None:
+    """"Often changes their mind" changed it as often as "rarely" (1.8% and 2.4%); so did multiple intents."""
+    from personagym.simulators.simulate import simulate_turns
+
+    seen: dict[tuple[str, str], Counter] = {}
+    for persona, turn in simulate_turns(30_000, 13, noise=NoiseConfig(rate=1.0)):
+        for attribute, strategy in (("multi_intent_rate", "multiple_intents"),
+                                    ("mind_changing_tendency", "mind_change")):
+            value = persona.attributes.get(attribute)
+            if isinstance(value, str) and turn.intent.kind == "task_request":
+                counts = seen.setdefault((attribute, value), Counter())
+                counts["turns"] += 1
+                counts["used"] += strategy in turn.noise.strategies
+
+    def rate(attribute: str, value: str) -> float:
+        counts = seen[attribute, value]
+        return counts["used"] / counts["turns"]
+
+    assert rate("multi_intent_rate", "often_multi") > 3 * rate("multi_intent_rate", "single")
+    assert rate("mind_changing_tendency", "often") > 3 * rate("mind_changing_tendency", "rarely")
+
+
+def test_a_complaint_refers_to_no_shared_history(schema: PersonaSchema, renderer: TemplateRenderer) -> None:
+    """"There's a problem: I stay away from gambling, like the list you gave me before.": "like last time" ends
+    a request; after a complaint it qualified what the user had just said (9 of 15 audited)."""
+    strategies = {"incomplete": {name: 0 for name in DEFAULT_STRATEGIES["incomplete"]}}
+    strategies["incomplete"]["context_dependency"] = 1
+    model = _model(schema, renderer, rate=1.0, layer_weights={"surface": 0, "incomplete": 1, "ambiguity": 0},
+                   strategies=strategies)
+    d = Draws(np.random.default_rng(2))
+    for reason, attribute, value in (("ignored_preference", "gambling_stance", "avoids"), ("too_long", None, None)):
+        for _ in range(50):
+            draft = renderer.render(Intent(kind="feedback", polarity=-1, level="medium", reason=reason,
+                                           attribute=attribute, value=value), d)
+            assert "context_dependency" not in model.apply(draft, d)[1], draft.finish()[0]
+    draft = renderer.render(Intent(kind="task_request", domain="recommendation", topic="music/music_genres/jazz",
+                                   polarity=1), d)
+    assert model.apply(draft, d)[1] == ["context_dependency"]

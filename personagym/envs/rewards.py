@@ -114,10 +114,12 @@ def stated_items(pkis: Iterable[PKI], state: PreferenceState, taxonomy: Taxonomy
 
     A named node counts for its nearest ancestor-or-self the state holds an
     interest in ("I love bebop" expresses liking jazz), as `assess` reads an
-    assistant's mentions.  Vague attribute PKIs (no value) express no item.
+    assistant's mentions.  Vague attribute PKIs (no value) and retracted mentions express no item.
     """
     items: set[ProfileItem] = set()
     for pki in pkis:
+        if pki.certainty == "retracted":  # "I love alternative rock, sorry, make that funk" states no rock
+            continue
         if pki.kind == "attribute":
             if pki.value is not None:
                 items.add((pki.key, pki.value))

@@ -270,6 +270,24 @@ PERSONA_RATES: dict[str, tuple[str, dict[str, float]]] = {
 }
 
 
+#: Words that start a new phrase after an entity ("jazz for a party", "jazz or blues"): the entity ended its own.
+_PHRASE_STARTS = frozenset({
+    "for", "in", "with", "to", "and", "or", "but", "that", "which", "on", "at", "by", "from", "as", "about", "near",
+    "under", "over", "like", "without", "before", "after", "than", "so", "because", "while", "if"})
+
+
+def _ends_phrase(segments: list[Segment], seg: Segment) -> bool:
+    """Whether the words after an entity segment start a new phrase (punctuation, a detail, a preposition or
+    a conjunction, or nothing), not the rest of a noun phrase ("a jazz fan", "an Asia theme")."""
+    after = next((s for s in segments[segments.index(seg) + 1:] if s.text), None)
+    if after is None or after.kind == SLOT:
+        return True
+    text = after.text.lstrip()
+    if not text or not text[0].isalnum():
+        return True
+    return text.split(maxsplit=1)[0].lower() in _PHRASE_STARTS
+
+
 def _persona_rate(strategy: str, speaker: Mapping[str, object]) -> float:
     """The factor `PERSONA_RATES` gives `strategy` for this speaker."""
     entry = PERSONA_RATES.get(strategy)
@@ -422,17 +440,23 @@ class NoiseModel:
         return True
 
     def _incomplete_sentence(self, draft: Draft, d: Draws) -> bool:
+        """Drop the request's frame ("Could you recommend ..." -> "recommend ...") and its final stop.  Only
+        with a frame to drop: dropping the stop alone is `punctuation` (296 of 333 did only that)."""
         first = draft.segments[0] if draft.segments else None
-        changed = False
-        if first is not None and first.kind == PLAIN:
-            new = _FRAME.sub("", first.text, count=1)
-            changed = new != first.text
-            first.text = new
-        last = draft.segments[-1] if draft.segments else None
-        if last is not None and last.kind == PLAIN and last.text.rstrip()[-1:] in (".", "?", "!"):
+        if first is None or first.kind != PLAIN:
+            return False
+        new = _FRAME.sub("", first.text, count=1)
+        if new == first.text:
+            return False
+        first.text = new
+        # an order now, not a question: "Write a listicle on art classes? Thanks" asked nothing
+        ask = next((seg for seg in draft.segments if seg.kind == PLAIN and "?" in seg.text), None)
+        if ask is not None:
+            ask.text = ask.text.replace("?", ".", 1)
+        last = draft.segments[-1]
+        if last.kind == PLAIN and last.text.rstrip()[-1:] in (".", "?", "!"):
             last.text = last.text.rstrip()[:-1]
-            changed = True
-        return changed
+        return True
 
     def _typo(self, draft: Draft, d: Draws) -> bool:
         """A slip of the finger in a plain word; none from a careful typist (`typing_style`)."""
@@ -690,7 +714,9 @@ class NoiseModel:
         if not markers:
             return False
         marker = draft.cased(d.choice(markers))
-        interests = self._swappable(draft, "interest")
+        # only where the entity ends its phrase: "I'm a safaris, oops, make that wine tasting trips fan" and
+        # "with an Asia, wait a sec, make that Europe theme" spliced the change into a noun phrase
+        interests = [s for s in self._swappable(draft, "interest") if _ends_phrase(draft.segments, s)]
         if interests:
             seg = d.choice(interests)
             pki = draft.pkis[seg.pki]

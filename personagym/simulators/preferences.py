@@ -97,6 +97,8 @@ class PreferenceConfig(BaseModel):
     violation_penalty: ConfigFloat = Field(0.3, ge=0.0, le=1.0)
     dislike_penalty: ConfigFloat = Field(0.15, ge=0.0, le=1.0)
     style_penalty: ConfigFloat = Field(0.05, ge=0.0, le=1.0)
+    unanswered_penalty: ConfigFloat = Field(0.1, ge=0.0, le=1.0, description=(
+        "satisfaction an answer that gives a waiting user nothing costs (\"Ok.\", a refusal, warnings only)"))
     like_bonus: ConfigFloat = Field(0.08, ge=0.0, le=1.0)
 
     @model_validator(mode="after")
@@ -124,6 +126,9 @@ class Assessment:
     #: False for an answer without a word, or one that gives nothing to a user awaiting an answer (see
     #: `UserSimulator`): it meets no style preference, whatever the checks say
     answered: bool = True
+    #: the answer recommends exactly what the one before did, though the user had asked for more (see
+    #: `UserSimulator`): nothing in it is new, so nothing liked counts
+    repeated: bool = False
 
     @property
     def style_match(self) -> float:
@@ -136,9 +141,13 @@ class Assessment:
 
     @property
     def alignment(self) -> float:
-        """Intensity-weighted liked mentions minus disliked ones, in [-1, 1]."""
-        score = sum(w for _, w in self.liked) - sum(w for _, w in self.disliked)
-        return max(-1.0, min(1.0, score))
+        """Intensity-weighted liked mentions (at most 1, none in a repeat) minus disliked ones, in [-1, 1].
+
+        The liked credit is capped before the dislikes are taken off: capped after, a disliked item next to
+        enough liked ones cost nothing (12% of an oracle's answers with two dislikes added kept 1.0).
+        """
+        liked = 0.0 if self.repeated else min(1.0, sum(w for _, w in self.liked))
+        return max(-1.0, liked - sum(w for _, w in self.disliked))
 
 
 def layout(features: ResponseFeatures) -> str:
@@ -474,8 +483,10 @@ class PreferenceProcess:
         delta -= cfg.dislike_penalty * sum(w for _, w in assessment.disliked)
         delta -= cfg.violation_penalty * len(assessment.violations)
         delta -= cfg.style_penalty * sum(1 for ok in assessment.style_checks.values() if not ok)
+        if not assessment.answered:  # "Ok." to a question left the user as pleased as a real answer
+            delta -= cfg.unanswered_penalty
         state.satisfaction = round(max(0.0, min(1.0, before + delta)), 4)
-        causes = []
+        causes = [] if assessment.answered else ["answered nothing"]
         if assessment.violations:
             causes.append("constraint violated: " + "; ".join(assessment.violations))
         if assessment.disliked:

@@ -109,6 +109,8 @@ class _Memory:
     #: though the user had asked for other content since (`asked_content`): "That's the same list as before."
     offered: frozenset[str] = frozenset()
     repeated: bool = False
+    #: an interest the user has since lost that the last answer recommends (`_former_offered`), if any
+    lost_offered: str | None = None
     #: the user's last message asked for content: a request, an answer to a question, or a complaint about
     #: what was offered (not about the style: the same items, reworded as asked, are no repeat)
     asked_content: bool = False
@@ -262,7 +264,12 @@ class UserSimulator:
         mem.offered, mem.recommended = offer, recommended
         if mem.repeated:  # a list seen already, when more was asked for, disappoints (else it looped)
             self.state.satisfaction = round(max(0.0, self.state.satisfaction - REPEAT_PENALTY), 4)
-        mem.let_down = self.state.satisfaction < before or bool(mem.ignored) or mem.repeated
+            assessment.repeated = True  # type: ignore[union-attr] - an offer needs features: assessed
+        mem.lost_offered = self._former_offered(features)
+        # a non-answer lets down too ("Ok." then "Lovely, I'm done for now." earned a content goodbye), and so
+        # does what the user has since lost, offered as if still liked
+        mem.let_down = self.state.satisfaction < before or bool(mem.ignored) or mem.repeated or (
+            assessment is not None and not assessment.answered) or mem.lost_offered is not None
         self.last_assessment = assessment
         return assessment
 
@@ -356,7 +363,7 @@ class UserSimulator:
                 level = "high" if interest and interest.intensity >= 0.7 else "medium"
                 return Intent(kind="feedback", polarity=-1, level=level, reason="disliked_item",
                               topic=interest.node if interest else node)
-            if (lost := self._former_offered(features)) is not None:
+            if (lost := mem.lost_offered) is not None:
                 # said now: no news about it later ("I've moved on from swing." after "Not into swing anymore.")
                 mem.tastes = [t for t in mem.tastes if lost not in (t[1], t[2])]
                 return Intent(kind="feedback", polarity=-1, level="medium", reason="no_longer_into", topic=lost)

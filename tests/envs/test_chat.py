@@ -247,7 +247,7 @@ def test_users_share_their_noise_model_until_a_reset_option_replaces_the_config(
     # every turn noised but a goodbye or praise, where the layer drawn can find nothing to change (no slot to
     # drop, nothing asked to leave vague): it stays clean
     assert all(layer != "none" or kind in ("goodbye", "feedback") for layer, kind in zip(noisy, kinds, strict=True))
-    assert noisy.count("none") <= 1, noisy
+    assert noisy.count("none") < len(noisy) / 2, noisy
     assert env.user.noise.config.rate == 1.0
 
 

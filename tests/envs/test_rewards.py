@@ -211,6 +211,9 @@ def test_a_named_node_states_the_interest_it_falls_under(taxonomy) -> None:
     pkis = [PKI(kind="interest", key=child, polarity=1), PKI(kind="attribute", key="diet", value="vegan"),
             PKI(kind="attribute", key="diet", value=None)]
     assert stated_items(pkis, state, taxonomy) == {("likes", liked), ("diet", "vegan")}
+    # "I love alternative rock, sorry, make that funk": the mention taken back states nothing (it was credited)
+    retracted = PKI(kind="interest", key=child, polarity=1, certainty="retracted")
+    assert stated_items([retracted], state, taxonomy) == set()
 
 
 def test_the_oracle_states_exactly_what_the_user_has_said() -> None:

@@ -636,6 +636,9 @@ def test_the_same_list_again_after_asking_for_more_gets_no_praise(schema: Person
         if user.ended or first.kind not in ("task_request", "feedback") or first.polarity == 1:
             continue  # praise asks for nothing: the same list again after it is no repeat
         again = user.respond("...", same).intent
+        assessment = user.last_assessment
+        assert not assessment.repeated or assessment.alignment <= 0, seed  # the reward agrees: nothing new liked
+        assert assessment.repeated or again.reason != "repeated", seed
         if again.kind == "goodbye":
             assert again.polarity == -1, seed
             continue
@@ -765,3 +768,23 @@ def test_a_request_detail_that_states_a_fact_carries_its_pki(schema: PersonaSche
             assert pki.key == attribute and (pki.value or pki.intended) == persona.attributes[attribute]
             said[pki.certainty] += 1
     assert said["clear"] >= 5 and said["vague"] >= 20, said
+
+
+def test_an_answer_that_answers_nothing_lets_the_user_down(schema: PersonaSchema) -> None:
+    """"Ok." to a request cost no satisfaction and could be followed by "Lovely, I'm done for now." (85 of 1,468
+    unanswered answers drew a content goodbye, worth +1 efficiency): it lowers satisfaction, and the goodbye
+    right after it is an unhappy one."""
+    from personagym.simulators.user import UserConfig
+
+    sampler = PersonaSampler(schema)
+    left = 0
+    for seed in range(60):
+        user = UserSimulator(sampler.sample(seed), seed=seed, noise=NoiseConfig(rate=0.0),
+                             config=UserConfig(end_base=1.0))
+        user.open_session()
+        before = user.state.satisfaction
+        bye = user.respond("Ok.", ResponseFeatures(word_count=1))
+        assert not user.last_assessment.answered and user.state.satisfaction < before, seed
+        assert bye.intent.kind == "goodbye" and bye.intent.polarity == -1 and not user.left_content, bye.text
+        left += 1
+    assert left == 60

@@ -89,8 +89,8 @@ class _Memory:
     slip: tuple[str, str, int, bool] | None = None
     #: the style attributes the last answer got wrong though the user had said what they want
     ignored: list[str] = field(default_factory=list)
-    #: the last answer lowered the user's satisfaction, or ignored what the user had said: no happy goodbye
-    #: right after it
+    #: the last answer lowered the user's satisfaction, ignored what the user had said, repeated a list, answered
+    #: nothing, or offered what the user has lost: no happy goodbye right after it
     let_down: bool = False
     said: set[str] = field(default_factory=set)  # the clean text of every message the user has sent
     #: sayable facts a life event made true since the last session: the next request may tell them

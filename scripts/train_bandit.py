@@ -103,7 +103,7 @@ def main() -> None:
     final = {name: mean_ci([run[-1] for run in runs]) for name, runs in regrets.items()}
     summary = {"env_id": ENV_ID, "seeds": args.seeds, "rounds": args.rounds, "alpha": args.alpha,
                "final_regret": {name: [m, defined(ci)] for name, (m, ci) in final.items()},
-               "arm_mean_returns": arm_means, "linucb_arm_picks": counts, "wall_seconds": round(wall, 1)}
+               "arm_mean_returns": arm_means, "linucb_arm_picks": counts}  # no wall time: reruns write the same file
     (args.out / "bandit_summary.json").write_text(json.dumps(summary, indent=2, allow_nan=False) + "\n")
     for name, (m, ci) in final.items():
         spread = "" if math.isnan(ci) else f" ± {ci:.1f}"

@@ -128,7 +128,7 @@ def main() -> None:
     summary = {
         "env_id": ENV_ID, "seeds": args.seeds, "episodes_per_seed": args.episodes, "env_steps": steps,
         "eval_seeds": [eval_seeds.start, eval_seeds.stop], "baseline": baseline, "learner": learner,
-        "learner_per_seed": per_seed, "wall_seconds": round(wall, 1),
+        "learner_per_seed": per_seed,  # no wall time (it is printed): a rerun writes the very same file
         "greedy_top_actions": dict(picks.most_common(8)),
     }
     (args.out / "reinforce_summary.json").write_text(json.dumps(summary, indent=2, allow_nan=False) + "\n")

@@ -42,7 +42,7 @@ from personagym.rng import Draws
 from personagym.simulators.draft import ENTITY, PLAIN, SLOT, Draft, Segment
 from personagym.simulators.needs import Presuppositions
 from personagym.simulators.persona import PersonaSchema
-from personagym.simulators.taxonomy import Taxonomy, stands_in
+from personagym.simulators.taxonomy import Taxonomy
 from personagym.suggest import ConfigFloat, did_you_mean
 
 LEXICON_PATH = Path(__file__).parent / "data" / "noise_lexicon.json"
@@ -321,7 +321,8 @@ class NoiseModel:
         self._fragments = tuple(lex["real_life_fragments"])
         #: casual speaker or not -> the pools noise draws added words from (`_Pools`)
         self._pools = tables.pools
-        #: node -> the aliases that can take its name's place in a sentence (`stands_in`), found as nodes come up
+        #: node -> the aliases that can take its name's place in a sentence (`TaxonomyNode.sayable`), found as
+        #: nodes come up
         self._stand_in_aliases: dict[str, tuple[str, ...]] = {}
         #: what fragments presuppose about the speaker ("walking the dog rn": a dog)
         self._fragment_needs = Presuppositions(lex.get("fragment_needs", {}))
@@ -544,11 +545,12 @@ class NoiseModel:
         return changed
 
     def _stand_ins(self, node: str) -> tuple[str, ...]:
-        """The aliases of `node` a user can say in its name's place: "Kyoto trip" is no way to say "Kyoto"."""
+        """The aliases of `node` a user can say in its name's place: "Kyoto trip" is no way to say "Kyoto", nor
+        "gelato" a way to say "ice cream" (43 of 236 audited swaps named something else, labelled as the node)."""
         aliases = self._stand_in_aliases.get(node)
         if aliases is None:
             named = self.taxonomy.nodes[node]
-            aliases = self._stand_in_aliases[node] = tuple(a for a in named.aliases if stands_in(named.name, a))
+            aliases = self._stand_in_aliases[node] = named.sayable
         return aliases
 
     def _emotional_tone(self, draft: Draft, d: Draws) -> bool:

@@ -92,6 +92,15 @@ class TaxonomyNode:
     parent: str
     group: bool = False  # a heading that sorts its children ("cuisines"), never an interest itself
     definite: frozenset[str] = frozenset()  # its name or aliases that take "the" as a noun ("Cold War")
+    #: aliases that recognise the node in text but name something else, narrower ("gelato" for ice cream),
+    #: broader or related ("DNA" for genetics), or read wrong in its place ("sports car" for sports cars):
+    #: never said for it (`sayable`)
+    loose: frozenset[str] = frozenset()
+
+    @property
+    def sayable(self) -> tuple[str, ...]:
+        """The aliases a user can say in the name's place and still mean exactly this node."""
+        return tuple(a for a in self.aliases if a not in self.loose and stands_in(self.name, a))
 
     @property
     def title(self) -> str:
@@ -145,11 +154,14 @@ def _without_the(surface: str, definite: set[str], where: str) -> str:
     return bare
 
 
-def _parse_line(line: str, where: str) -> tuple[int, str, tuple[str, ...], frozenset[str], bool, frozenset[str]]:
-    """(level, name, aliases, tags, group, definite) of one `Name | aliases | tags` line, two spaces per level.
+def _parse_line(line: str, where: str) -> tuple[int, str, tuple[str, ...], frozenset[str], bool, frozenset[str],
+                                               frozenset[str]]:
+    """(level, name, aliases, tags, group, definite, loose) of one `Name | aliases | tags` line, two spaces per
+    level.
 
     A name in square brackets is a grouping node's (`group` is then True and the brackets are dropped).
-    A name or alias written "(the) Cold War" is "Cold War", and in `definite`.
+    A name or alias written "(the) Cold War" is "Cold War", and in `definite`.  An alias written "~gelato" is
+    "gelato", and in `loose` (see `TaxonomyNode.loose`).
 
     Any other leading whitespace (a tab) is refused: read as part of the name, it would turn a child into a
     top-level node and every node below it into that node's children.
@@ -165,8 +177,9 @@ def _parse_line(line: str, where: str) -> tuple[int, str, tuple[str, ...], froze
     if len(parts) > 3 or not parts[0]:
         raise TaxonomyError(f"{where}: expected 'Name | aliases | tags', got {stripped!r}")
     definite: set[str] = set()
-    aliases = tuple(_without_the(a.strip(), definite, where) for a in parts[1].split(";") if a.strip()) \
-        if len(parts) > 1 else ()
+    written = [a.strip() for a in parts[1].split(";") if a.strip()] if len(parts) > 1 else []
+    aliases = tuple(_without_the(a.lstrip("~").strip(), definite, where) for a in written)
+    loose = frozenset(alias for alias, a in zip(aliases, written, strict=True) if a.startswith("~"))
     tags = frozenset(t.strip() for t in parts[2].split(",") if t.strip()) if len(parts) > 2 else ()
     unknown = set(tags) - TAGS
     if unknown:
@@ -182,7 +195,7 @@ def _parse_line(line: str, where: str) -> tuple[int, str, tuple[str, ...], froze
                                 f"got {name!r}")
         name = name[1:-1].strip()
     name = _without_the(name, definite, where)
-    return indent // 2, name, aliases, frozenset(tags), group, frozenset(definite)
+    return indent // 2, name, aliases, frozenset(tags), group, frozenset(definite), loose
 
 
 class Taxonomy:
@@ -251,7 +264,7 @@ class Taxonomy:
                 if not raw.strip() or raw.lstrip().startswith("#"):
                     continue
                 where = f"{path.name}:{lineno}"
-                level, name, aliases, tags, group, definite = _parse_line(raw.rstrip(), where)
+                level, name, aliases, tags, group, definite, loose = _parse_line(raw.rstrip(), where)
                 if level > len(stack):
                     raise TaxonomyError(f"{where}: indented {level} levels under a level-{len(stack) - 1} node")
                 del stack[level:]
@@ -269,6 +282,7 @@ class Taxonomy:
                     parent=parent.id if parent else ROOT,
                     group=group,
                     definite=definite,
+                    loose=loose,
                 )
                 nodes.append(node)
                 stack.append(node)

@@ -133,6 +133,18 @@ def test_cpp_is_not_c(taxonomy) -> None:
     assert "technology_computing/programming/c" not in taxonomy.nodes
 
 
+def test_a_loose_alias_recognises_the_node_but_is_never_said_for_it(tmp_path: Path, taxonomy: Taxonomy) -> None:
+    """"~gelato" under ice cream: text naming gelato is about ice cream, but a user meaning ice cream does not
+    say "gelato" (43 of 236 audited synonym swaps named something narrower, broader or only related)."""
+    path = tmp_path / "t.txt"
+    path.write_text("food | ~snacks; grub\n  ice cream | ice-cream; ~gelato; ~(the) Ben & Jerry's | dairy\n")
+    node = Taxonomy.from_files([path]).nodes["food/ice_cream"]
+    assert node.aliases == ("ice-cream", "gelato", "Ben & Jerry's") and node.definite == {"Ben & Jerry's"}
+    assert node.loose == {"gelato", "Ben & Jerry's"} and node.sayable == ("ice-cream",)
+    shipped = next(n for n in taxonomy.nodes.values() if n.name == "ice cream")
+    assert "gelato" in shipped.aliases and "gelato" not in shipped.sayable
+
+
 def test_a_tab_indented_line_is_refused(tmp_path: Path) -> None:
     """A tab is not two spaces: read as part of the name, it made a child a top-level node."""
     tabbed = tmp_path / "t.txt"

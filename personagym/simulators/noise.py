@@ -209,8 +209,9 @@ class _Pools:
     contractions: dict[str, str]
     starters: tuple[str, ...]
     asking_starters: tuple[str, ...]
-    emotions: tuple[str, ...]
-    complaint_emotions: tuple[str, ...]
+    emotions: tuple[str, ...]  # polite, frustrated, excited: a request's, with `urgent`
+    complaint_emotions: tuple[str, ...]  # frustrated: a complaint's, with `urgent`
+    urgent: tuple[str, ...]
     fragments: tuple[str, ...]
     connectors: tuple[str, ...]
     mind_change: tuple[str, ...]
@@ -225,17 +226,18 @@ def _register_pools(lex: dict, synonyms: dict[str, list[str]], contractions: dic
     nothing from a formal user.
     """
     starters, markers = lex["casual_starters"], lex["emotional_markers"]
-    emotions = [m for tone in markers.values() for m in tone]
-    complaint_emotions = [m for tone in ("urgent", "frustrated") for m in markers[tone]]
+    emotions = [m for tone, pool in markers.items() if tone != "urgent" for m in pool]
+    complaint_emotions = markers["frustrated"]
     casual = _Pools(
         synonyms={k: tuple(v) for k, v in synonyms.items()}, contractions=contractions, starters=tuple(starters),
         asking_starters=(*starters, *lex.get("asking_starters", ())), emotions=tuple(emotions),
-        complaint_emotions=tuple(complaint_emotions), fragments=tuple(lex["real_life_fragments"]),
+        complaint_emotions=tuple(complaint_emotions), urgent=tuple(markers["urgent"]),
+        fragments=tuple(lex["real_life_fragments"]),
         connectors=tuple(lex["multi_intent_connectors"]), mind_change=tuple(lex["mind_change_markers"]),
         contradictions=tuple(c for cs in lex["contradictions"].values() for c in cs))
     only = frozenset(lex.get("casual_only", ()))
     said = {w for options in casual.synonyms.values() for w in options} | set(contractions.values())
-    for name in ("asking_starters", "emotions", "fragments", "connectors", "mind_change", "contradictions"):
+    for name in ("asking_starters", "emotions", "urgent", "fragments", "connectors", "mind_change", "contradictions"):
         said.update(getattr(casual, name))
     stray = sorted(only - said)
     if stray:
@@ -249,7 +251,8 @@ def _register_pools(lex: dict, synonyms: dict[str, list[str]], contractions: dic
     formal = _Pools(synonyms={k: plain(v) for k, v in casual.synonyms.items()},
                     contractions={k: v for k, v in contractions.items() if v not in only},
                     **{name: plain(getattr(casual, name)) for name in (
-                        "starters", "asking_starters", "emotions", "complaint_emotions", "fragments", "connectors",
+                        "starters", "asking_starters", "emotions", "complaint_emotions", "urgent", "fragments",
+                        "connectors",
                         "mind_change", "contradictions")})
     return {True: casual, False: formal}
 
@@ -258,6 +261,9 @@ def _says(draft: Draft, attribute: str, value: str) -> bool:
     """Whether the speaker of `draft` is known to have `attribute` = `value`."""
     return draft.speaker is not None and draft.speaker.get(attribute) == value
 
+
+#: P(an emotional marker is one of urgency) by `time_sensitivity` (normal or unknown: the markers' own share).
+URGENCY = {"urgent": 0.7, "somewhat_urgent": 0.4, "exploratory": 0.0}
 
 #: How a user's behaviour attributes scale a strategy's probability: strategy -> (attribute, value -> factor;
 #: values not listed, or no attribute, 1).  "Often changes their mind" changed it as often as "rarely".
@@ -558,7 +564,14 @@ class NoiseModel:
         if not draft.asks:
             return False
         pools = self._pools[draft.casual_speaker]
-        markers = pools.emotions if draft.intent == "task_request" else pools.complaint_emotions
+        calm = pools.emotions if draft.intent == "task_request" else pools.complaint_emotions
+        if not calm and not pools.urgent:
+            return False
+        # how pressed for time the user is sets how often the tone is urgency (an exploratory user is never in
+        # a rush: they got urgency markers more often than urgent users); unknown: the markers' own share
+        share = len(pools.urgent) / (len(pools.urgent) + len(calm))
+        p_urgent = URGENCY.get(str(draft.speaker.get("time_sensitivity")) if draft.speaker else "", share)
+        markers = pools.urgent if pools.urgent and (not calm or d.random() < p_urgent) else calm
         if not markers:
             return False
         self._end_clause(draft, d.choice(markers))

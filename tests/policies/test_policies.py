@@ -62,21 +62,25 @@ def test_only_profile_emitters_score_profile(summaries) -> None:
     assert profile["oracle"] > 0 and profile["tracker"] > 0
 
 
-def _f1_by_turn(env_id: str, episodes: int = 150) -> dict[int, float]:
+def _f1_by_turn(env_id: str, episodes: int = 600) -> dict[int, list[float]]:
     by_turn: dict[int, list[float]] = {}
     for t in rollout(env_id, "tracker", episodes, seed=7, max_turns=6):
         for turn in t.turns:
             if turn.profile is not None:
                 by_turn.setdefault(turn.turn, []).append(turn.reward_components["profile"])
-    return {k: float(np.mean(v)) for k, v in sorted(by_turn.items()) if len(v) >= 20}
+    return {k: v for k, v in sorted(by_turn.items()) if len(v) >= 20}
 
 
 def test_tracker_profile_f1_rises_with_turns_and_suffers_from_noise() -> None:
+    """Over 600 episodes a side (150 left the noisy and clean means within 0.001 of each other: the mean of
+    per-turn means weighs the few long episodes' last turns as much as every first turn)."""
     clean = _f1_by_turn("PersonaGym/ChatClean-v0")
     noisy = _f1_by_turn("PersonaGym/ChatNoisy-v0")
     turns = sorted(clean)
-    assert clean[turns[-1]] > clean[turns[0]], clean
-    assert float(np.mean(list(noisy.values()))) < float(np.mean(list(clean.values()))), (clean, noisy)
+    assert np.mean(clean[turns[-1]]) > np.mean(clean[turns[0]]), clean
+    pooled = {name: float(np.mean([f for scores in by.values() for f in scores]))
+              for name, by in (("clean", clean), ("noisy", noisy))}
+    assert pooled["noisy"] < pooled["clean"], pooled
 
 
 @pytest.mark.parametrize("policy", ["generic", "random", "oracle", "tracker"])

@@ -185,13 +185,13 @@ class TemplateBank:
         #: request details that state a fact about the user, and the attribute ("for my kids": children): said
         #: only by a user with that attribute, with a PKI (vague where the words fit several of its values)
         self.slot_states: dict[str, str] = dict(fit.get("states", {}))
+        presupposed = {v: n for by_value in needs.values() for v, n in by_value.items()}
         for value, attribute in self.slot_states.items():
-            if attribute not in next((n.get(value, {}) for n in needs.values() if value in n), {}):
+            if attribute not in presupposed.get(value, {}):
                 raise ValueError(f"templates: slot_fit.states[{value!r}] = {attribute!r}; expected an attribute "
                                  "slot_fit.needs gives that detail")
         #: what request details presuppose about the user ("for my kids": children of some age)
-        self.slot_needs = Presuppositions({v: n for by_value in needs.values() for v, n in by_value.items()},
-                                          strict=frozenset(self.slot_states))
+        self.slot_needs = Presuppositions(presupposed, strict=frozenset(self.slot_states))
         #: how many items a quantity detail asks for, and about how many dollars a budget detail allows
         self.quantity_items: dict[str, int] = _amounts(fit.get("quantity", {}), "quantity", self.slot_values)
         self.budget_usd: dict[str, int] = _amounts(fit.get("budget_usd", {}), "budget_usd", self.slot_values)
@@ -435,11 +435,10 @@ class TemplateRenderer:
         value = speaker.get(attribute) if attribute is not None and speaker is not None else None
         if not isinstance(value, str):
             return None
-        allowed = self.bank.slot_needs.needs[detail][attribute]  # type: ignore[index]
-        if len(allowed) == 1:
-            return self.attribute_pki(attribute, value)  # type: ignore[arg-type]
-        return PKI(kind="attribute", key=attribute, value=None, polarity=1, intensity=None, explicit=True,
-                   certainty="vague", intended=value, evidence="", start=-1, end=-1)
+        pki = self.attribute_pki(attribute, value)  # type: ignore[arg-type]
+        if len(self.bank.slot_needs.needs[detail][attribute]) > 1:  # type: ignore[index] - as noise makes vague
+            pki.intended, pki.value, pki.certainty = value, None, "vague"
+        return pki
 
     def phrase(self, attribute: str, value: str, d: Draws) -> str | None:
         """A first-person phrase stating an attribute value, if the schema has one."""

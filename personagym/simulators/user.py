@@ -105,9 +105,11 @@ class _Memory:
     tastes: list[tuple[str, str, str | None]] = field(default_factory=list)
     #: expressed liked interests the user has since moved on from or lost: recommended, "not anymore"
     former: set[str] = field(default_factory=set)
-    #: what the last answer recommended, and whether it is what the answer before recommended, word for word,
-    #: though the user had asked for other content since (`asked_content`): "That's the same list as before."
-    offered: frozenset[str] = frozenset()
+    #: what the last answer recommended, in the order it named them, and whether it is what the answer before
+    #: recommended, word for word, though the user had asked for other content since (`asked_content`): "That's
+    #: the same list as before."  After a content goodbye, what the user goes off to try (`to_try`), and may
+    #: report on in the next session ("Your bebop suggestion last time was spot on.")
+    recommended: tuple[str, ...] = ()
     repeated: bool = False
     #: an interest the user has since lost that the last answer recommends (`_former_offered`), if any
     lost_offered: str | None = None
@@ -117,9 +119,6 @@ class _Memory:
     said_repeated: bool = False  # the user's last message said the answer repeated the one before
     #: the time since the last session (a `TIME_GAPS` label; None in the first), for a returning greeting
     gap: str | None = None
-    #: what the last answer recommended, in the order it named them; after a content goodbye, what the user
-    #: goes off to try, and may report on in the next session ("Your bebop suggestion last time was spot on.")
-    recommended: tuple[str, ...] = ()
     to_try: tuple[str, ...] = ()
 
 
@@ -200,7 +199,7 @@ class UserSimulator:
         """The first turn of the current session: a task request."""
         self.ended = False
         self._memory.topic = None
-        self._memory.offered = frozenset()  # a list the last session ended content with is no repeat here
+        self._memory.recommended = ()  # a list the last session ended content with is no repeat here
         return self._turn(self._request(), opens=self.state.session)
 
     @property
@@ -259,9 +258,8 @@ class UserSimulator:
         mem.ignored = self._told_and_missed(assessment) if assessment is not None else []
         recommended = tuple(dict.fromkeys(m.node for m in features.mentions if m.stance == "recommend")) \
             if features else ()
-        offer = frozenset(recommended)
-        mem.repeated = bool(offer) and offer == mem.offered and mem.asked_content
-        mem.offered, mem.recommended = offer, recommended
+        mem.repeated = bool(recommended) and mem.asked_content and set(recommended) == set(mem.recommended)
+        mem.recommended = recommended
         if mem.repeated:  # a list seen already, when more was asked for, disappoints (else it looped)
             self.state.satisfaction = round(max(0.0, self.state.satisfaction - REPEAT_PENALTY), 4)
             assessment.repeated = True  # type: ignore[union-attr] - an offer needs features: assessed

@@ -210,7 +210,7 @@ class _Pools:
     starters: tuple[str, ...]
     asking_starters: tuple[str, ...]
     emotions: tuple[str, ...]  # polite, frustrated, excited: a request's, with `urgent`
-    complaint_emotions: tuple[str, ...]  # frustrated: a complaint's, with `urgent`
+    complaint_emotions: tuple[str, ...]  # frustrated, fed up (with the answers so far): a complaint's, with `urgent`
     urgent: tuple[str, ...]
     fragments: tuple[str, ...]
     connectors: tuple[str, ...]
@@ -226,8 +226,8 @@ def _register_pools(lex: dict, synonyms: dict[str, list[str]], contractions: dic
     nothing from a formal user.
     """
     starters, markers = lex["casual_starters"], lex["emotional_markers"]
-    emotions = [m for tone, pool in markers.items() if tone != "urgent" for m in pool]
-    complaint_emotions = markers["frustrated"]
+    emotions = [m for tone, pool in markers.items() if tone not in ("urgent", "fed_up") for m in pool]
+    complaint_emotions = [*markers["frustrated"], *markers.get("fed_up", ())]
     casual = _Pools(
         synonyms={k: tuple(v) for k, v in synonyms.items()}, contractions=contractions, starters=tuple(starters),
         asking_starters=(*starters, *lex.get("asking_starters", ())), emotions=tuple(emotions),
@@ -237,7 +237,8 @@ def _register_pools(lex: dict, synonyms: dict[str, list[str]], contractions: dic
         contradictions=tuple(c for cs in lex["contradictions"].values() for c in cs))
     only = frozenset(lex.get("casual_only", ()))
     said = {w for options in casual.synonyms.values() for w in options} | set(contractions.values())
-    for name in ("asking_starters", "emotions", "urgent", "fragments", "connectors", "mind_change", "contradictions"):
+    for name in ("asking_starters", "emotions", "complaint_emotions", "urgent", "fragments", "connectors",
+                 "mind_change", "contradictions"):
         said.update(getattr(casual, name))
     stray = sorted(only - said)
     if stray:
@@ -309,10 +310,11 @@ class NoiseModel:
     def __init__(self, schema: PersonaSchema, config: NoiseConfig | None = None,
                  lexicon: dict | None = None,
                  slot_values: Mapping[str, tuple[str, ...]] | None = None,
-                 vague_slot_values: Mapping[str, tuple[str, ...]] | None = None,
+                 vague_slot_values: Mapping[str, Mapping[str, tuple[str, ...]]] | None = None,
                  stated_details: Iterable[str] = ()) -> None:
         self.config = config or NoiseConfig()
         self.slot_values = dict(slot_values or {})
+        #: slot -> value -> vaguer phrases for it (`TemplateBank.vague_slot_values`)
         self.vague_slot_values = dict(vague_slot_values or {})
         #: slot values that state a fact about the user ("for my kids"), never what a mind change settles on
         self.stated_details = frozenset(stated_details)
@@ -618,13 +620,16 @@ class NoiseModel:
         return True
 
     def _vague_value(self, draft: Draft, d: Draws) -> bool:
-        slots = [s for s in draft.segments if s.kind == SLOT and s.text]
+        vague = self.vague_slot_values
+        # a detail is said vaguely only in words true of it: "for my manager" may become "for someone at
+        # work", never "for the family"
+        slots = [s for s in draft.segments if s.kind == SLOT and s.text in vague.get(s.slot or "", ())]
         entities = self._swappable(draft)
         if not slots and not entities:
             return False
         if slots and (not entities or d.random() < 0.5):
             seg = d.choice(slots)
-            seg.text = d.choice(self.vague_slot_values.get(seg.slot or "") or ("at some point",))
+            seg.text = d.choice(vague[seg.slot or ""][seg.text])
             seg.pki = -1  # "for someone I know" states no more that the user has kids
             return True
         seg = d.choice(entities)

@@ -165,7 +165,8 @@ class TemplateBank:
                                  f"({', '.join(self.domains)})")
             self.fact_domains[attribute] = frozenset(names)
         self.slot_values = {k: tuple(v) for k, v in raw["slot_values"].items()}
-        self.vague_slot_values = {k: tuple(v) for k, v in raw["vague_slot_values"].items()}
+        #: slot -> value -> the vaguer phrases that say it ("a couple of" for "two", never for "ten")
+        self.vague_slot_values = _vague_forms(raw["vague_slot_values"], self.slot_values)
         fit = raw["slot_fit"]
         #: the words a length detail allows, and the layout a format detail needs ("list", "table", "narrative", "any")
         self.length_words: dict[str, tuple[int, int]] = {k: (int(v[0]), int(v[1])) for k, v in fit["length"].items()}
@@ -652,6 +653,34 @@ def _shape(where: str, spec: object) -> Shape:
                                   and all(type(w) is int for w in words) and 0 <= words[0] < words[1]):
         raise ValueError(f"{where}.words: expected [lo, hi], whole numbers with 0 <= lo < hi, got {words!r}")
     return Shape(frozenset(layouts) if layouts else None, (words[0], words[1]) if words else None)
+
+
+def _vague_forms(spec: Mapping[str, list],
+                 slot_values: Mapping[str, tuple[str, ...]]) -> dict[str, dict[str, tuple[str, ...]]]:
+    """`vague_slot_values` checked and turned round: slot -> value -> the vague phrases that fit it.
+
+    An entry is a phrase that fits every value of its slot, or ``{"text": phrase, "fits": [values]}``.
+    """
+    out: dict[str, dict[str, tuple[str, ...]]] = {}
+    for slot, entries in spec.items():
+        if slot not in slot_values:
+            raise ValueError(f"templates: vague_slot_values names the slot {slot!r}; expected one of {SLOTS}")
+        forms: dict[str, list[str]] = {value: [] for value in slot_values[slot]}
+        for entry in entries:
+            if isinstance(entry, str):
+                text, fits = entry, slot_values[slot]
+            elif isinstance(entry, dict) and set(entry) == {"text", "fits"}:
+                text, fits = entry["text"], entry["fits"]
+            else:
+                raise ValueError(f"templates: vague_slot_values.{slot} has the entry {entry!r}; expected a phrase "
+                                 'or {"text": phrase, "fits": [values]}')
+            for value in fits:
+                if value not in forms:
+                    raise ValueError(f"templates: vague_slot_values.{slot}[{text!r}] fits {value!r}, which is no "
+                                     f"{slot} slot value")
+                forms[value].append(text)
+        out[slot] = {value: tuple(texts) for value, texts in forms.items() if texts}
+    return out
 
 
 def _amounts(spec: Mapping[str, int], name: str, slot_values: Mapping[str, tuple[str, ...]]) -> dict[str, int]:

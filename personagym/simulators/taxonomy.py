@@ -130,17 +130,25 @@ def stands_in(name: str, alias: str) -> bool:
                 and not last.endswith(_PERSON_ENDINGS))
 
 
-def _singular_alias(node: TaxonomyNode) -> str | None:
-    """The alias of a plural-named node that is its name in the singular ("sports cars": "sports car")."""
-    name = node.name
-    if node.group or not name.endswith("s") or name.endswith("ss"):
-        return None
-    forms = {name[:-1].lower()}
-    if name.endswith("es"):
-        forms.add(name[:-2].lower())
-    if name.endswith("ies"):
-        forms.add(name[:-3].lower() + "y")
-    return next((a for a in node.aliases if a.lower() in forms), None)
+def _singular_forms(node: TaxonomyNode) -> dict[str, str]:
+    """The node's plural name and sayable plural aliases, lowercased -> the alias that is each in the singular
+    ("sports cars": "sports car", "motorbikes": "motorbike")."""
+    if node.group:
+        return {}
+    aliases = {a.lower(): a for a in node.aliases}
+    out = {}
+    for surface in (node.name, *node.sayable):
+        if not surface.endswith("s") or surface.endswith("ss"):
+            continue
+        forms = [surface[:-1].lower()]
+        if surface.endswith("es"):
+            forms.append(surface[:-2].lower())
+        if surface.endswith("ies"):
+            forms.append(surface[:-3].lower() + "y")
+        singular = next((aliases[f] for f in forms if f in aliases), None)
+        if singular is not None:
+            out[surface.lower()] = singular
+    return out
 
 
 def _without_the(surface: str, definite: set[str], where: str) -> str:
@@ -217,8 +225,9 @@ class Taxonomy:
         self.tags: dict[str, frozenset[str]] = {n.id: n.tags for n in nodes}
         #: Lowercased names and aliases that take "the" as a noun ("cold war"): see `Draft.finish`.
         self.definite: frozenset[str] = frozenset(s.lower() for n in nodes for s in n.definite)
-        #: Lowercased plural names -> the singular alias the node has ("salads" -> "salad"): see `Draft.finish`.
-        self.singular: dict[str, str] = {n.name.lower(): s for n in nodes if (s := _singular_alias(n))}
+        #: Lowercased plural names and sayable aliases -> the singular alias the node has ("salads" -> "salad",
+        #: "motorbikes" -> "motorbike"): see `Draft.finish`.
+        self.singular: dict[str, str] = {k: v for n in nodes for k, v in _singular_forms(n).items()}
         self._name_index: dict[str, str] = {}
         for n in nodes:
             for surface in (n.name, *n.aliases):

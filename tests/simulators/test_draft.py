@@ -82,10 +82,11 @@ def test_a_name_that_takes_the_gets_it_as_a_noun_and_not_as_a_modifier() -> None
 
 def test_a_plural_name_after_a_is_said_in_the_singular(taxonomy) -> None:
     """"a salads theme", "a SUVs show" (30 of 93 audited modifiers): after "a" a plural name is a modifier, and
-    the node's singular alias is said; elsewhere the name stays as it is."""
+    the node's singular alias is said, also for an alias said in the name's place ("a motorbikes theme"); elsewhere
+    the name stays as it is."""
     said = []
     for before, name in [("Host a ", "salads"), ("Plan an ", "SUVs"), ("I'm a die-hard ", "salads"),
-                         ("I love ", "salads"), ("Some ", "salads")]:
+                         ("I love ", "salads"), ("Some ", "salads"), ("Host a ", "motorbikes")]:
         d = Draft(definite=taxonomy.definite, singular=taxonomy.singular)
         d.plain(before)
         d.entity(name, _pki("x"))
@@ -94,5 +95,7 @@ def test_a_plural_name_after_a_is_said_in_the_singular(taxonomy) -> None:
         said.append(text)
         assert text[pkis[0].start:pkis[0].end] == pkis[0].evidence
     assert said == ["Host a salad theme.", "Plan an SUV theme.", "I'm a die-hard salad theme.",
-                    "I love salads theme.", "Some salads theme."]
+                    "I love salads theme.", "Some salads theme.", "Host a motorbike theme."]
     assert taxonomy.singular["sports cars"] == "sports car" and "mathematics" not in taxonomy.singular
+    # a sayable alias a user says in the name's place ("motorbikes" for motorcycles) has its singular too
+    assert taxonomy.singular["motorbikes"] == "motorbike" and taxonomy.singular["motorcycles"] == "motorcycle"

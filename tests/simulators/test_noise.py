@@ -16,7 +16,7 @@ from personagym.records import Intent
 from personagym.rng import Draws
 from personagym.simulators.noise import DEFAULT_STRATEGIES, LEXICON_PATH, NoiseConfig, NoiseModel
 from personagym.simulators.persona import PersonaSchema, SchemaError
-from personagym.simulators.renderers import TemplateRenderer
+from personagym.simulators.renderers import TEMPLATES_PATH, TemplateBank, TemplateRenderer
 from personagym.suggest import describe_validation
 
 
@@ -717,3 +717,50 @@ def test_how_pressed_for_time_a_user_is_sets_how_often_they_sound_urgent() -> No
                 m in turn.text.lower() for m in urgent)
     rate = {value: c["urgent"] / c["requests"] for value, c in seen.items()}
     assert rate["exploratory"] == 0 and rate["urgent"] > 2 * rate["normal"] > 0, rate
+
+
+def test_a_vague_detail_is_true_of_the_detail(schema: PersonaSchema, renderer: TemplateRenderer, taxonomy) -> None:
+    """ "for my manager" may become "for someone at work", never "for the family"; "ten" never "a couple of"."""
+    vague = _model(schema, renderer, rate=1.0, layer_weights={"surface": 0, "incomplete": 1, "ambiguity": 0},
+                   strategies={"incomplete": {"missing_slot": 0, "vague_value": 1, "context_dependency": 0,
+                                              "unclear_priority": 0}})
+    forms = renderer.bank.vague_slot_values
+    assert "for the family" not in forms["audience"]["for my manager"]
+    assert "a couple of" in forms["quantity"]["two"] and "a couple of" not in forms["quantity"]["ten"]
+    d = Draws(np.random.default_rng(21))
+    said: Counter = Counter()
+    for slot in ("quantity", "audience", "budget", "location", "length"):
+        for value in renderer.bank.slot_values[slot]:
+            for _ in range(20):
+                intent = _request(taxonomy, d).model_copy(update={"slots": {slot: value}})
+                draft = renderer.render(intent, d)
+                seg = next((s for s in draft.segments if s.slot == slot and s.text == value), None)
+                if seg is None:
+                    continue  # the template drew has no place for this detail
+                vague.apply(draft, d)
+                if seg.text != value:
+                    assert seg.text in forms[slot][value], (slot, value, seg.text)
+                    said[slot] += 1
+    assert min(said.values()) >= 5 and len(said) == 5, said
+
+
+def test_vague_slot_values_must_fit_slot_values(schema: PersonaSchema) -> None:
+    raw = json.loads(TEMPLATES_PATH.read_text())
+    raw["vague_slot_values"]["quantity"].append({"text": "a few", "fits": ["thre"]})
+    with pytest.raises(ValueError, match=r"vague_slot_values.quantity\['a few'\] fits 'thre', which is no quantity"):
+        TemplateBank(raw, schema.taxonomy)
+
+
+def test_only_a_complaint_is_fed_up_with_the_answers() -> None:
+    """ "Recommend three jazz albums, sick of going in circles" opened conversations; a complaint may say it."""
+    from personagym.rollout import rollout
+
+    markers = json.loads(LEXICON_PATH.read_text(encoding="utf-8"))["emotional_markers"]
+    fed_up = tuple(m.lower() for m in markers["fed_up"])
+    said: Counter = Counter()
+    for trajectory in rollout("PersonaGym/Chat-v0", "random", episodes=300, seed=5, noise_rate=1.0):
+        for turn in trajectory.turns:
+            user = turn.user
+            if "emotional_tone" in user.noise.strategies and any(m in user.text.lower() for m in fed_up):
+                said[user.intent.kind] += 1
+    assert said["feedback"] > 0 and said["task_request"] == 0, said

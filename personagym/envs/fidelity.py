@@ -13,7 +13,7 @@ it uses, as long as the extractor can hear them.
   on its path stays as named (an unsupported claim).  Attribute statements
   count for style and constraint attributes only, the ones `target_profile`
   covers; the rest (age, pets, ...) neither help nor hurt.  An interest named
-  in an utterance whose constraint forbids it ("I'm allergic to eggs") is that
+  in a sentence whose constraint forbids it ("I'm allergic to eggs") is that
   constraint's object, not a liked thing, and is skipped.
 * **Target.**  `target_profile` restricted to what words can express:
   interests, and the attribute values the schema has phrases for.  The
@@ -31,6 +31,7 @@ simulator's score includes what the configured noise level costs.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -48,6 +49,8 @@ from personagym.simulators.persona import PersonaSchema
 
 USER_COMPONENTS = ("fidelity", "contradiction")
 INTEREST_KEYS = ("likes", "dislikes")
+#: Where a sentence ends and the next starts.
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 class UserRewardWeights(BaseModel):
@@ -108,11 +111,10 @@ class ProfileFidelity:
     def hear(self, utterance: str, state: PreferenceState) -> FidelityScore:
         """Add the items one utterance states; the score of everything said since `clear`."""
         statements = self.knowledge.statements(utterance)
-        # "I'm allergic to eggs" names eggs as the object of a constraint, not as a liked thing
-        constrained: frozenset[str] = frozenset().union(
-            *(self.knowledge.forbidden_tags(key, value) for key, value, _ in statements if key not in INTEREST_KEYS))
+        objects = self._constraint_objects(utterance) if any(k not in INTEREST_KEYS for k, _, _ in statements) \
+            else set()
         for key, value, _ in statements:
-            if key in INTEREST_KEYS and self.taxonomy.nodes[value].tags & constrained:
+            if key in INTEREST_KEYS and value in objects:
                 continue
             item = self._item(key, value, state)
             if item is None:
@@ -121,6 +123,20 @@ class ProfileFidelity:
             if self._contradicts(item, state):
                 self._contradicted.add(item)
         return self.score(state)
+
+    def _constraint_objects(self, utterance: str) -> set[str]:
+        """The nodes named as the object of a constraint stated in the same sentence ("I'm allergic to eggs"
+        names eggs, and likes nothing).  Only in its sentence: "I have limited mobility. I love cycling." likes
+        cycling, a contradiction the constraint must not hide."""
+        objects: set[str] = set()
+        for sentence in _SENTENCE_END.split(utterance):
+            statements = self.knowledge.statements(sentence)
+            constrained: frozenset[str] = frozenset().union(*(
+                self.knowledge.forbidden_tags(key, value) for key, value, _ in statements if key not in INTEREST_KEYS))
+            if constrained:
+                objects.update(value for key, value, _ in statements
+                               if key in INTEREST_KEYS and self.taxonomy.nodes[value].tags & constrained)
+        return objects
 
     @property
     def stated(self) -> frozenset[ProfileItem]:

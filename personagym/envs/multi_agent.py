@@ -10,6 +10,8 @@ agent's action is ignored (pass ``None``).  The user speaks first.
 
 from __future__ import annotations
 
+import inspect
+import re
 import reprlib
 import warnings
 from typing import Any, ClassVar, Literal
@@ -52,7 +54,7 @@ from personagym.simulators.analyzer import shared_analyzer
 from personagym.simulators.llm_renderer import SurfaceItem
 from personagym.simulators.noise import NoiseConfig
 from personagym.simulators.persona import load_schema
-from personagym.simulators.preferences import PreferenceConfig
+from personagym.simulators.preferences import Assessment, PreferenceConfig
 from personagym.simulators.renderers import TemplateRenderer
 from personagym.simulators.sampler import PersonaSampler, SamplerConfig
 from personagym.simulators.user import UserConfig, UserFactory, UserSimulator
@@ -103,19 +105,23 @@ class PersonaChatParallelEnv(ParallelEnv[str, dict[str, Any], str | None]):
     optional ``<profile>...</profile>`` block (scored, not shown to the user)
     then the answer.  Simulated user: ``UnicodeText(max_utterance_chars)``, its
     next utterance; one containing ``"<goodbye>"`` ends the session (the token
-    is removed from what the assistant sees).  ``None`` or ``""`` lets the
+    is removed from what the assistant sees).  ``None``, ``""`` or blank text lets the
     built-in simulator speak for this turn; with ``user_policy="simulator"``
     it always does.  The inactive agent's action is ignored (``None`` is fine).
     An action outside its space raises an error naming the agent and action.
 
     ## Rewards
-    Each agent is rewarded on its own turns (0 on the other's).  Assistant:
-    `PersonaChatEnv`'s multi-objective reward (preference, constraint, style,
-    profile, efficiency; ``info["reward_components"]``), from the hidden truth.
-    Its efficiency term uses whether the hidden user would leave now, and
-    content or not (the simulator's decision), so no text the user agent
-    writes changes it; what a learner asks sets what the next answer is
-    judged on (`UserSimulator.take_over`).
+    The user is rewarded on its own turns.  The assistant is rewarded for an
+    answer once it is known whether the user leaves after it: on its own turn
+    with ``user_policy="simulator"`` (as `PersonaChatEnv`), on the user's next
+    turn with ``"learner"`` (the learner decides); 0 on the other turns.
+    Assistant: `PersonaChatEnv`'s multi-objective reward (preference,
+    constraint, style, profile, efficiency; ``info["reward_components"]``),
+    from the hidden truth; efficiency's +-1 is paid once, when the user
+    leaves.  When a learner speaks instead of the simulator, the simulator's
+    drafted reply was never said, and what the learner said counts
+    (`UserSimulator.take_over`): what it states is told, and what it asks sets
+    what the next answer is judged on.
     Simulated user: profile fidelity (`personagym.envs.fidelity`), a
     cycle-consistency reward: the change, this turn, of
     ``fidelity * F1(profile recovered from its utterances this session,
@@ -168,7 +174,12 @@ class PersonaChatParallelEnv(ParallelEnv[str, dict[str, Any], str | None]):
         model: str | None = None,
         base_url: str | None = None,
         llm: LLMOptions | dict | None = None,
+        **unknown: Any,
     ) -> None:
+        if unknown:  # parallel_env(noise_rte=0.3): Python's own error names no option that exists
+            key = sorted(unknown)[0]
+            known = [p for p in inspect.signature(PersonaChatParallelEnv).parameters if p != "unknown"]
+            raise TypeError(f"unknown option {key!r}{did_you_mean(key, known)}; expected one of {', '.join(known)}")
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, "
                              f"got {render_mode!r}")
@@ -186,6 +197,8 @@ class PersonaChatParallelEnv(ParallelEnv[str, dict[str, Any], str | None]):
         self.user_weights = parse_config(UserRewardWeights, user_reward_weights, "user_reward_weights")
         self.sampler = PersonaSampler(self.schema, sampler_config)
         self.user_policy = user_policy
+        #: a learner may speak for the user: the simulator's replies are tentative until it has not
+        self._learner = user_policy == "learner"
         self.max_utterance_chars = max_utterance_chars
         self.render_mode = render_mode
         self.renderer = TemplateRenderer(self.schema)
@@ -246,7 +259,8 @@ class PersonaChatParallelEnv(ParallelEnv[str, dict[str, Any], str | None]):
         # held when a profile is scored (as `PersonaChatEnv` does: a drift moves the credit), and a learner's words
         self._pkis: list[PKI] = []
         self._learner_stated: set[ProfileItem] = set()
-        self._start_session(self._user.open_session())
+        self._pending: tuple[Assessment, float] | None = None  # an answer whose reward waits for the user's reply
+        self._start_session(self._user.open_session(tentative=self._learner))
         return self._observations(), {agent: self._info() for agent in self.agents}
 
     def step(self, actions: dict[str, str | None]) -> StepResult:
@@ -269,12 +283,15 @@ class PersonaChatParallelEnv(ParallelEnv[str, dict[str, Any], str | None]):
             self._active = SIMULATED_USER
         else:
             rewards[SIMULATED_USER], infos[SIMULATED_USER], goodbye = self._user_turn(actions.get(SIMULATED_USER))
+            if self._pending is not None:  # the answer before is rewarded now it is known whether the user left
+                rewards[ASSISTANT], infos[ASSISTANT] = self._assistant_reward(*self._pending)
+                self._pending = None
             if goodbye or self._session_turns >= self.max_turns:
                 if self._user.state.session >= self.sessions - 1:
                     terminated, truncated = goodbye, not goodbye
                 else:
                     self._user.next_session()
-                    self._start_session(self._user.open_session())
+                    self._start_session(self._user.open_session(tentative=self._learner))
             else:
                 self._active = ASSISTANT
         observations = self._observations()
@@ -317,38 +334,50 @@ class PersonaChatParallelEnv(ParallelEnv[str, dict[str, Any], str | None]):
         if cut:  # a session but the last ends at its turn limit: the user takes the answer in, says nothing more
             user.react(features)
         else:  # the simulator's reply; spoken on the user's turn unless the user agent speaks itself
-            self._simulator_reply = user.respond(answer, features)
-        components = reward_components(
-            user.last_assessment,  # type: ignore[arg-type] - respond() with features always assesses
-            profile=profile, ended=user.ended, satisfied=user.left_content, max_turns=self.max_turns,
-        )
+            self._simulator_reply = user.respond(answer, features, tentative=self._learner)
+        assessment: Assessment = user.last_assessment  # type: ignore[assignment] - features given: assessed
         self._answer = answer
         self._transcript.append((ASSISTANT, answer))
         if cut:  # as PersonaChatEnv: the next session opens, the user's turn to speak
+            reward = self._assistant_reward(assessment, profile)
             user.next_session()
-            self._start_session(user.open_session())
+            self._start_session(user.open_session(tentative=self._learner))
+            return reward
+        if self._learner:  # a learner may speak instead of the simulator: whether the user leaves is not known yet
+            self._pending = assessment, profile
+            return 0.0, {}
+        return self._assistant_reward(assessment, profile)
+
+    def _assistant_reward(self, assessment: Assessment, profile: float) -> tuple[float, dict[str, Any]]:
+        """The assistant's reward for its last answer, once the user's reply to it (or the cut) is known."""
+        user = self._user
+        components = reward_components(assessment, profile=profile, ended=user.ended, satisfied=user.left_content,
+                                       max_turns=self.max_turns)
         return scalar_reward(components, self.weights), {"reward_components": components}
 
     def _user_turn(self, action: str | None) -> tuple[float, dict[str, Any], bool]:
         """The user's utterance (the agent's, or the simulator's), scored for fidelity; True on goodbye."""
         user = self._user
-        if self.user_policy == "simulator" or not action:
+        if self.user_policy == "simulator" or not (action or "").strip():
             reply = self._simulator_reply = self._in_words(self._simulator_reply)
             utterance, goodbye, spoken_by = reply.text, reply.intent.kind == "goodbye", "simulator"
         else:
             utterance, goodbye, spoken_by = action.replace(GOODBYE, "").strip(), GOODBYE in action, "learner"
-            # the agent spoke instead of the simulator, whose goodbye (if it chose one) is void, and the answer
-            # to come is judged on what the agent asked about, not on the request the simulator would have made
-            user.ended = False
-            user.take_over(self.analyzer.mentions(utterance))
         self._utterance = utterance[: self.max_utterance_chars]
         self._transcript.append((SIMULATED_USER, self._utterance))
+        heard = self._fidelity.stated
         before, self._score = self._score, self._fidelity.hear(self._utterance, user.state)
         # what the assistant's profile may be credited for: the simulator's PKIs, or what a learner's words said
         if spoken_by == "simulator":
             self._pkis += reply.pkis
         else:
-            self._learner_stated |= self._fidelity.stated
+            stated = self._fidelity.stated - heard  # this utterance's, not what the simulator said before it
+            self._learner_stated |= stated
+            # the agent spoke instead of the simulator, whose reply (a goodbye, news, a disclosure) was never
+            # said: the user knows what the agent said, and the answer to come is judged on what it asked
+            user.take_over(self._utterance, self.analyzer.mentions(self._utterance), asks=asks(self._utterance),
+                           stated=[("interest", value) if key in INTEREST_KEYS else (key, value)
+                                   for key, value in stated], goodbye=goodbye)
         components = self._score.components(before)
         info = {"reward_components": components, "spoken_by": spoken_by,
                 "fidelity": {"f1": self._score.f1, "precision": self._score.precision,
@@ -453,6 +482,19 @@ def _preview(action: object) -> str:
     short = reprlib.Repr()
     short.maxstring = short.maxother = 60
     return short.repr(action)
+
+
+#: What makes a message ask for something: a question, or a request's opening ("Recommend ...", "Could you ...",
+#: "I'm looking for ...").  A learner's statement ("I tend to enjoy archery.") asks nothing.
+_ASKS = re.compile(
+    r"\?|^\W*(?:(?:hi|hey|hello)\b\W*)?(?:(?:can|could|would|will) you\b|(?:please\s+)?(?:recommend|suggest|give|"
+    r"tell|show|help|find|write|plan|list|make|share|explain|describe|draft|create|compare|name|pick|any)\b|"
+    r"i(?:'m| am) looking for\b|i (?:need|want)\b|i'd like\b|i would like\b)", re.IGNORECASE)
+
+
+def asks(utterance: str) -> bool:
+    """Whether a user's message asks for something (an answer is then awaited), by `_ASKS`."""
+    return _ASKS.search(utterance) is not None
 
 
 def parallel_env(**kwargs: Any) -> PersonaChatParallelEnv:

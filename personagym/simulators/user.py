@@ -11,8 +11,8 @@ PKIs it actually expresses.  No assistant or env is known here: the API is
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -121,6 +121,12 @@ class _Memory:
     gap: str | None = None
     to_try: tuple[str, ...] = ()
 
+    def copy(self) -> _Memory:
+        """A copy whose containers are the copy's own (what a reply adds to them stays out of this one)."""
+        return replace(self, disclosed=set(self.disclosed), ignored=list(self.ignored), said=set(self.said),
+                       news=list(self.news), expressed=set(self.expressed), tastes=list(self.tastes),
+                       former=set(self.former))
+
 
 #: How much satisfaction a list seen already costs, when the user had asked for more (two in a row end most
 #: sessions unhappily; without it the same complaint looped, up to six times).
@@ -192,14 +198,17 @@ class UserSimulator:
         self.left_content = False
         self.last_assessment: Assessment | None = None
         self._memory = _Memory()
+        #: what the user knew before a tentative reply (`respond(tentative=True)`), for `take_over` to go back to
+        self._before_reply: tuple[_Memory, bool, bool] | None = None
         self._refresh_facts()
 
     # -- public API ------------------------------------------------------------------------
-    def open_session(self) -> UserTurn:
-        """The first turn of the current session: a task request."""
+    def open_session(self, *, tentative: bool = False) -> UserTurn:
+        """The first turn of the current session: a task request (`tentative`: see `respond`)."""
         self.ended = False
         self._memory.topic = None
         self._memory.recommended = ()  # a list the last session ended content with is no repeat here
+        self._keep_before_reply(tentative)
         return self._turn(self._request(), opens=self.state.session)
 
     @property
@@ -212,21 +221,57 @@ class UserSimulator:
         """Top-level categories of the request being answered: liked things elsewhere are off topic."""
         return self._memory.focus
 
-    def take_over(self, mentions: Sequence[tuple[str, str]]) -> None:
-        """Someone else spoke for the user this turn (a learner in the multi-agent env), naming `mentions`
-        ((node, stance) pairs): the next answer is judged on what they asked about (the first node named;
-        None if none), with every category on topic, not on the request the simulator would have made."""
+    def take_over(self, text: str, mentions: Sequence[tuple[str, str]], *, asks: bool,
+                  stated: Iterable[tuple[str, str]] = (), goodbye: bool = False) -> None:
+        """Someone else spoke for the user instead of the tentative reply (a learner in the multi-agent env).
+
+        The reply was never said: what the user knew before it is restored (else its disclosures, news and
+        slips counted as made, and "Like I said, ..." followed words nobody heard).  Then what was said
+        instead counts: `text` was said, `stated` ((attribute, value) or ("interest", node) facts it states)
+        were told.  A message that `asks` something makes the next answer judged on what it asked about:
+        the first node it names (`mentions`, (node, stance) pairs; None if none), every category on topic; a
+        statement leaves the request being answered as it was, and awaits no answer.  A `goodbye` ends the
+        session, content if the answer before it left the user so (as the simulator's own goodbye would).
+        """
+        if self._before_reply is None:
+            raise RuntimeError("take_over() replaces a tentative reply: call respond(tentative=True) or "
+                               "open_session(tentative=True) first")
+        self._memory, self.ended, self.left_content = self._before_reply
+        self._before_reply = None
         mem = self._memory
-        mem.topic = mentions[0][0] if mentions else None
-        mem.focus = None
-        mem.awaiting = "anything"
-        mem.asked_content = bool(mentions)
+        mem.said.add(text)
+        for attribute, value in stated:
+            mem.disclosed.add((attribute, value))
+            if attribute == "interest" and (i := self.state.interests.get(value)) is not None and i.polarity > 0:
+                mem.expressed.add(value)
+        mem.slip = None
+        mem.said_repeated = False
+        if asks:
+            mem.topic = mentions[0][0] if mentions else None
+            mem.focus = None
+            mem.awaiting = "anything"
+            mem.asked_content = True
+        else:
+            mem.awaiting = None
+            mem.asked_content = False
+        if goodbye:
+            self.ended = True
+            self.left_content = self._goodbye().polarity == 1
+            mem.to_try = mem.recommended if self.left_content else ()
 
     def respond(self, assistant_text: str | None = None,
-                features: ResponseFeatures | None = None) -> UserTurn:
-        """The user's next turn, reacting to the assistant's last answer (its features)."""
+                features: ResponseFeatures | None = None, *, tentative: bool = False) -> UserTurn:
+        """The user's next turn, reacting to the assistant's last answer (its features).
+
+        A `tentative` reply may be replaced by words someone else says for the user (`take_over`): what the
+        user knew before replying is kept until then.
+        """
         assessment = self._take_in(features)
+        self._keep_before_reply(tentative)
         return self._turn(self._decide(features, assessment))
+
+    def _keep_before_reply(self, tentative: bool) -> None:
+        self._before_reply = (self._memory.copy(), self.ended, self.left_content) if tentative else None
 
     def react(self, features: ResponseFeatures) -> Assessment:
         """Take in the assistant's last answer without replying: the session is cut there (its turn limit).

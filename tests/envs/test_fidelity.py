@@ -75,6 +75,13 @@ def test_the_object_of_a_stated_constraint_is_not_a_like(fidelity: ProfileFideli
     assert _score(fidelity, state, "I'm allergic to eggs.").contradictions == 0
 
 
+def test_a_stated_constraint_hides_no_like_in_another_sentence(fidelity: ProfileFidelity,
+                                                               state: PreferenceState) -> None:
+    """ "I'm vegan. Steak is my favourite dinner." likes steak: a constraint in the message hid it (130 of 131
+    forbidden likes said beside a true constraint went uncounted)."""
+    assert _score(fidelity, state, "I'm vegan. Steak is my favourite dinner.").contradictions == 1
+
+
 def test_other_attributes_neither_help_nor_hurt(fidelity: ProfileFidelity, state: PreferenceState) -> None:
     assert _score(fidelity, state, "I'm vegan. I'm in my late thirties.").precision == 1.0
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import pytest
 
 pytest.importorskip("pettingzoo")
@@ -153,9 +155,13 @@ def test_agents_alternate_user_first_and_episode_ends_for_both() -> None:
     assert steps[-1]["terminations"] == {ASSISTANT: False, SIMULATED_USER: False}
     assert steps[-1]["truncations"] == {ASSISTANT: True, SIMULATED_USER: True}
     assert env.agents == []
-    for step, speaker in zip(steps[1:], speakers, strict=True):
-        idle = ASSISTANT if speaker == SIMULATED_USER else SIMULATED_USER
-        assert step["rewards"][idle] == 0.0
+    for previous, step, speaker in zip([None, *speakers[:-1]], steps[1:], speakers, strict=True):
+        # the user is rewarded on its own turns; the assistant's answer on the user's turn after it, when it is
+        # known whether the user leaves (the learner, not the simulator, decides)
+        assert step["rewards"][SIMULATED_USER] == 0.0 or speaker == SIMULATED_USER
+        rewarded = speaker == SIMULATED_USER and previous == ASSISTANT
+        assert ("reward_components" in step["infos"][ASSISTANT]) == rewarded
+        assert step["rewards"][ASSISTANT] == 0.0 or rewarded
 
 
 def test_user_goodbye_terminates_and_token_is_not_shown() -> None:
@@ -284,6 +290,20 @@ def test_bad_options(kwargs: dict, match: str) -> None:
         parallel_env(**kwargs)
 
 
+def test_an_unknown_option_is_named_with_a_suggestion() -> None:
+    with pytest.raises(TypeError, match=r"unknown option 'noise_rte' \(did you mean 'noise_rate'\?\); expected one of"):
+        parallel_env(noise_rte=0.3)
+
+
+def test_a_blank_utterance_lets_the_simulator_speak() -> None:
+    """ "   " was spoken by the learner as an empty message; like "" and None it hands the turn over."""
+    env = parallel_env()
+    obs, _ = env.reset(seed=4)
+    expected = env._simulator_reply.text
+    obs, _, _, _, infos = env.step({SIMULATED_USER: " \n "})
+    assert infos[SIMULATED_USER]["spoken_by"] == "simulator" and obs[ASSISTANT]["message"] == expected
+
+
 def test_unknown_reset_option_warns_and_persona_option_applies() -> None:
     env = parallel_env()
     persona = env.sampler.sample(123)
@@ -366,13 +386,123 @@ def test_a_learners_request_is_what_the_answer_is_judged_on() -> None:
         asked, other = liked[0], next(n for n in liked[1:] if n not in env.schema.taxonomy.paths[liked[0]])
         name = env.unwrapped.knowledge().name
         env.step({ASSISTANT: None, SIMULATED_USER: f"Any tips on {name(asked)}?"})
-        *_, infos = env.step({ASSISTANT: f"I'd suggest {name(asked)}.", SIMULATED_USER: None})
+        env.step({ASSISTANT: f"I'd suggest {name(asked)}.", SIMULATED_USER: None})
+        # the answer's reward comes with the user's next turn
+        *_, infos = env.step({ASSISTANT: None, SIMULATED_USER: f"And what about {name(asked)} gear?"})
         assert infos[ASSISTANT]["reward_components"]["preference"] == 0.0, seed
-        if not env.agents:
-            continue
-        env.step({ASSISTANT: None, SIMULATED_USER: f"And what about {name(asked)} gear?"})
         intensity = interests[other].intensity  # before the answer: seeing it satiates a little
-        *_, infos = env.step({ASSISTANT: f"I'd suggest {name(other)}.", SIMULATED_USER: None})
+        env.step({ASSISTANT: f"I'd suggest {name(other)}.", SIMULATED_USER: None})
+        *_, infos = env.step({ASSISTANT: None, SIMULATED_USER: "Thanks."})
         assert infos[ASSISTANT]["reward_components"]["preference"] == pytest.approx(intensity, abs=1e-6), seed
+        checked += 1
+    assert checked >= 10
+
+
+# -- a learner speaking for the user --------------------------------------------------------
+def _mixed_episode(env: PersonaChatParallelEnv, seed: int, line: str, share: float = 0.5) -> list[dict[str, Any]]:
+    """An episode where a learner says `line` on about `share` of the user's turns (the simulator the rest), the
+    generic policy answering; per user step: who spoke, the simulator's turn when it spoke, the assistant's
+    reward and components when given."""
+    rng = np.random.default_rng(seed)
+    assistant = make_policy("generic", env=env, seed=seed)
+    obs, _ = env.reset(seed=seed)
+    out = []
+    while env.agents:
+        if obs[ASSISTANT]["your_turn"]:
+            obs, *_ = env.step({ASSISTANT: assistant.act(obs[ASSISTANT]), SIMULATED_USER: None})
+            continue
+        spoken = line if rng.random() < share else None
+        obs, rewards, _, _, infos = env.step({ASSISTANT: None, SIMULATED_USER: spoken})
+        out.append({"spoken_by": infos[SIMULATED_USER]["spoken_by"], "reward": rewards[ASSISTANT],
+                    "turn": env._simulator_reply if spoken is None else None,
+                    "components": infos[ASSISTANT].get("reward_components")})
+    return out
+
+
+def test_a_reply_the_learner_replaced_was_never_said() -> None:
+    """The simulator's reply is drafted before the learner speaks.  Replaced, it still counted as said: 157 "Like I
+    said, ..." complaints in 400 episodes named a fact only an unspoken reply had stated."""
+    complaints = 0
+    for seed in range(80):
+        env = parallel_env(sessions=2, max_turns=6)
+        told: set[tuple[str, str]] = set()
+        for step in _mixed_episode(env, seed, "Hmm, okay."):
+            turn = step["turn"]
+            if turn is None:
+                continue
+            intent = turn.intent
+            if intent.reason in ("ignored_again", "violated_again"):
+                assert (intent.attribute, intent.value) in told, (seed, turn.text)
+                complaints += 1
+            told.update((p.key, p.value) for p in turn.pkis if p.kind == "attribute")
+            if intent.attribute is not None:
+                told.add((intent.attribute, intent.value))
+        # nor do the simulator's words count as the learner's ("Hmm, okay." states nothing)
+        assert not env._learner_stated, seed
+    assert complaints >= 10
+
+
+def test_the_assistant_is_paid_for_a_goodbye_once_and_when_it_is_said() -> None:
+    """With a learner speaking, efficiency's +-1 was paid on every answer the simulator would have left after (up
+    to five times a session for the oracle); it is paid when the user leaves, and a session ends once."""
+    ends = 0
+    for seed in range(60):
+        env = parallel_env(max_turns=8)
+        steps = _mixed_episode(env, seed, "Tell me more.", share=0.7)
+        paid = [s for s in steps if s["components"] is not None and abs(s["components"]["efficiency"]) == 1.0]
+        assert len(paid) <= 1, seed
+        if paid:
+            assert paid[0] is steps[-1] and steps[-1]["spoken_by"] == "simulator", seed  # the learner never leaves
+            ends += 1
+    assert ends >= 10
+
+
+def test_what_a_learner_tells_the_user_has_told() -> None:
+    """A learner stating the user's length preference told it: when an answer then ignores it, the simulator's
+    complaint is "I've said this already", as after its own disclosure (0 of 134 learner statements counted)."""
+    schema = load_schema()
+    phrases = schema.attributes["length_pref"].phrases
+    reasons = Counter()
+    for seed in range(120):
+        env = parallel_env(max_turns=6)
+        obs, _ = env.reset(seed=seed)
+        value = env._user.state.attributes.get("length_pref")
+        if value not in phrases:
+            continue
+        assistant = make_policy("generic", env=env, seed=seed)
+        liked = next(n for n, i in env._user.state.interests.items() if i.polarity > 0)
+        spoken = f"Could you recommend some {env.knowledge().name(liked)}? {phrases[value][0].capitalize()}."
+        while env.agents:
+            if obs[ASSISTANT]["your_turn"]:
+                obs, *_ = env.step({ASSISTANT: assistant.act(obs[ASSISTANT]), SIMULATED_USER: None})
+                continue
+            obs, *_ = env.step({ASSISTANT: None, SIMULATED_USER: spoken})
+            spoken = None
+            intent = env._simulator_reply.intent
+            if intent.attribute == "length_pref" and intent.reason in ("ignored_again", "ignored_preference"):
+                reasons[intent.reason] += 1
+    assert reasons["ignored_again"] >= 10 and reasons["ignored_preference"] == 0, reasons
+
+
+def test_a_learners_statement_is_no_request() -> None:
+    """ "I tend to enjoy archery." made archery the request's topic, so recommending it earned nothing (the echo
+    rule): a statement leaves the request being answered as it was."""
+    checked = 0
+    for seed in range(30):
+        env = parallel_env(max_turns=4)
+        env.reset(seed=seed)
+        interests, paths = env._user.state.interests, env.schema.taxonomy.paths
+        liked = [n for n, i in interests.items() if i.polarity > 0 and len(paths[n]) > 1]
+        if len(liked) < 2:
+            continue
+        asked, other = liked[0], next(n for n in liked[1:] if n not in paths[liked[0]])
+        name = env.knowledge().name
+        env.step({ASSISTANT: None, SIMULATED_USER: f"Any tips on {name(asked)}?"})
+        env.step({ASSISTANT: f"I'd suggest {name(other)}.", SIMULATED_USER: None})
+        env.step({ASSISTANT: None, SIMULATED_USER: f"I tend to enjoy {name(other)}."})
+        intensity = interests[other].intensity
+        env.step({ASSISTANT: f"Then I'd suggest {name(other)}.", SIMULATED_USER: None})
+        *_, infos = env.step({ASSISTANT: None, SIMULATED_USER: "Thanks."})
+        assert infos[ASSISTANT]["reward_components"]["preference"] > 0.5 * intensity, seed
         checked += 1
     assert checked >= 10

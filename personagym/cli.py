@@ -94,6 +94,12 @@ def check_out_file(out: Path, option: str = "--out", inputs: Iterable[Path] = ()
     _check_writable(parent, option)
 
 
+def check_json_lines_out(out: Path) -> None:
+    """Fail unless `out` can name a JSON-lines file: ``.parquet`` got JSON lines, which Parquet readers refuse."""
+    if out.suffix.lower() in (".parquet", ".pq", ".arrow"):
+        fail(f"--out {str(out)!r}: this command writes JSON lines; name the file .jsonl")
+
+
 def _check_writable(directory: Path, option: str) -> None:
     """Fail unless a file can be made in `directory`: an empty probe file is written and removed
     (permission bits alone miss read-only mounts and immutable directories)."""
@@ -108,15 +114,17 @@ def write_out(out: Path, write: Callable[[], int], noun: str, plural: str | None
     """Run `write` (an atomic writer of `out`) and report the count; an OS error is one line naming --out.
 
     The writers replace `out` only once the new file is whole, so on failure an
-    existing file is as it was.
+    existing file is as it was.  Replacing one is said, so that it is no surprise.
     """
+    existed = out.is_file()
     try:
         count = write()
     except OSError as exc:
         if exc.filename is not None and Path(exc.filename).parent != out.parent:  # a file it read, not --out
             fail(str(exc))
         fail(f"--out {str(out)!r}: cannot write it ({exc.strerror or exc}); an existing file is unchanged")
-    err_console.print(f"wrote {_count(count, noun, plural)} to {out}", highlight=False)
+    replaced = " (it replaced the file that was there)" if existed else ""
+    err_console.print(f"wrote {_count(count, noun, plural)} to {out}{replaced}", highlight=False)
     return count
 
 
@@ -708,16 +716,23 @@ def export_cmd(
     sources: Annotated[list[Path], typer.Argument(help="Generated directories (pairs: two or more runs).")],
     to: Annotated[str, typer.Option("--to", help="chat, pki_sft, ppopt or pairs.")],
     out: Annotated[Path, typer.Option(help="Output JSON-lines file.")],
+    by: Annotated[str, typer.Option(
+        "--by", help="chat only: one conversation per session, or per episode (every session, in order).")] = "session",
 ) -> None:
     """Export generated trajectories for SFT, RL or preference training (JSON lines)."""
-    from personagym.data.exports import EXPORT_KINDS, export
+    from personagym.data.exports import CHAT_UNITS, EXPORT_KINDS, export
 
     if to not in EXPORT_KINDS:
         fail(f"--to: unknown export {to!r}{did_you_mean(to, EXPORT_KINDS)}; expected one of "
              f"{', '.join(EXPORT_KINDS)}")
+    if by not in CHAT_UNITS:
+        fail(f"--by: unknown unit {by!r}{did_you_mean(by, CHAT_UNITS)}; expected one of {', '.join(CHAT_UNITS)}")
+    if by != "session" and to != "chat":
+        fail(f"--by is the chat export's option; --to {to} has none")
     if to != "pairs" and len(sources) > 1:
         fail(f"--to {to} reads one generated directory, got {len(sources)}; export each to its own --out "
              "(only pairs compares two or more runs)")
+    check_json_lines_out(out)
     check_out_file(out, inputs=sources)
     from personagym.data.generate import load_manifest
 
@@ -730,7 +745,7 @@ def export_cmd(
         read = sources if to == "pairs" else sources[0]
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            write_out(out, lambda: export(to, read, out), "row")  # type: ignore[arg-type]
+            write_out(out, lambda: export(to, read, out, by=by), "row")  # type: ignore[arg-type]
     except ValueError as exc:
         fail(str(exc))
     for warning in caught:  # e.g. a chat export of an oracle run
@@ -763,6 +778,7 @@ def import_cmd(
 
     if source != "ppopt":
         fail(f"--from: unknown source {source!r}{did_you_mean(source, ('ppopt',))}; expected ppopt")
+    check_json_lines_out(out)
     check_out_file(out, inputs=files)
     result = import_conversations(distinct_files(files))
     for f in result.files:

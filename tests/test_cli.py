@@ -288,6 +288,12 @@ def test_export_of_a_directory_that_is_not_a_dataset(tmp_path: Path) -> None:
         (("generate", "--out", "{tmp}/x", "--policy", "orcle"), "did you mean 'oracle'"),
         (("generate", "--out", "{tmp}/x", "--executor", "rey"), "did you mean 'ray'"),
         (("export", "{tmp}", "--to", "chatt", "--out", "{tmp}/c.jsonl"), "did you mean 'chat'"),
+        # a .parquet file of JSON lines: exit 0, then Parquet readers failed on its "magic bytes"
+        (("export", "{tmp}", "--to", "chat", "--out", "{tmp}/c.parquet"), "writes JSON lines; name the file .jsonl"),
+        (("import", "{tmp}/a.json", "--out", "{tmp}/c.parquet"), "writes JSON lines; name the file .jsonl"),
+        (("export", "{tmp}", "--to", "chat", "--by", "sesion", "--out", "{tmp}/c.jsonl"), "did you mean 'session'"),
+        (("export", "{tmp}", "--to", "ppopt", "--by", "episode", "--out", "{tmp}/c.jsonl"),
+         "--by is the chat export's option; --to ppopt has none"),
     ],
 )
 def test_generate_and_export_bad_input(args: tuple[str, ...], message: str, tmp_path: Path) -> None:
@@ -409,6 +415,22 @@ def test_import_reads_a_conversation_file_given_twice_once(tmp_path: Path) -> No
     out = tmp_path / "t.jsonl"
     proc = run("import", str(conversation), str(conversation), "--out", str(out))
     assert len(out.read_text().splitlines()) == 1 and "is given more than once" in proc.stderr
+
+
+@pytest.mark.skipif(not REF.exists(), reason="../shared/reference/ppopt not beside the repo")
+def test_import_refuses_a_second_file_with_the_same_sample_id(tmp_path: Path) -> None:
+    """Two files of one conversation made two records with one trajectory id, without a word; re-importing over
+    an earlier --out says that file was replaced."""
+    conversation = sorted(REF.glob("interaction_*.json"))[0]
+    copy = tmp_path / "copy.json"
+    copy.write_text(conversation.read_text())
+    out = tmp_path / "t.jsonl"
+    out.write_text("earlier\n")
+    proc = run("import", str(conversation), str(copy), "--out", str(out), ok=False)
+    assert proc.returncode == 1 and len(out.read_text().splitlines()) == 1
+    assert f"failed {copy}: sample_id" in proc.stderr.replace("\n", "") and "expected one file per conversation" in \
+        proc.stderr.replace("\n", "")
+    assert "it replaced the file that was there" in proc.stderr.replace("\n", "")
 
 
 @pytest.mark.skipif(not REF.exists(), reason="../shared/reference/ppopt not beside the repo")

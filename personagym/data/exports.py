@@ -2,7 +2,8 @@
 
 * ``chat``: one conversation per line in the OpenAI / TRL conversational
   format (``messages`` of user and assistant turns): a session of a
-  multi-session episode is a conversation of its own.
+  multi-session episode is a conversation of its own, or (``by="episode"``)
+  the whole episode is one.
 * ``pki_sft``: a conversation and the personal knowledge items (PKIs) its
   words state, with a reasoning trace; TRL prompt-completion columns for
   supervised fine-tuning.
@@ -44,6 +45,11 @@ if TYPE_CHECKING:
 
 ExportKind = Literal["chat", "pki_sft", "ppopt", "pairs"]
 EXPORT_KINDS: tuple[str, ...] = ("chat", "pki_sft", "ppopt", "pairs")
+#: What a ``chat`` row holds: one session, or a whole episode (every session, in order).
+ChatUnit = Literal["session", "episode"]
+CHAT_UNITS: tuple[str, ...] = ("session", "episode")
+#: Built-in policies that answer from the current session alone: their later sessions need no earlier ones.
+MEMORYLESS_POLICIES = frozenset({"generic", "random"})
 MASK = "[ASSISTANT_RESPONSE]"
 MAX_PAST_SESSIONS = 4
 #: Rewards closer than this are a tie: the components are rounded to 6 places, so two replies with every
@@ -53,11 +59,12 @@ TIE = 1e-5
 PROMPT_ROLES = ("constraint", "style")
 #: Policies whose answers read the hidden state: they name what the user never said.
 PRIVILEGED_POLICIES = frozenset({"oracle"})
-#: Noise strategies that take content out of a message (a slot value, the task, a stated preference) or say
-#: something else in its place (a change of mind, a contradiction: the words end on the slip): a rewritten
-#: query may not put the truth back, since nothing the model reads says it.
+#: Noise strategies that take content out of a message (a slot value, the task, a stated preference), say
+#: something else in its place (a change of mind, a contradiction: the words end on the slip), or add a second
+#: request ("... PS what should I watch tonight?"): a rewritten query may not put the truth back, since nothing
+#: the model reads says it, nor drop what the user asked for.
 LOSSY_NOISE = frozenset({"missing_slot", "vague_value", "unclear_priority", "unclear_intent", "mind_change",
-                         "self_contradiction"})
+                         "self_contradiction", "multiple_intents"})
 
 #: What messages state, as `_World.stated` gives it: item (kind, key, value of a multi-valued attribute) ->
 #: (the PKI in force, where it was said).
@@ -79,17 +86,23 @@ _PRONOUN_I = re.compile(r"\bi\b")
 # --------------------------------------------------------------------------- public API
 
 
-def export(kind: ExportKind, source: PathLike | Sequence[PathLike], out_path: PathLike) -> int:
+def export(kind: ExportKind, source: PathLike | Sequence[PathLike], out_path: PathLike, *,
+           by: ChatUnit = "session") -> int:
     """Write the `kind` export of generated dataset(s) to `out_path`; return the number of rows.
 
     ``pairs`` takes two or more directories (runs of different policies with the
-    same seed); the other kinds take one.
+    same seed); the other kinds take one.  `by` is the ``chat`` export's
+    conversation unit (see `export_chat`).
     """
     sources = [source] if isinstance(source, str | os.PathLike) else list(source)
+    if by not in CHAT_UNITS:
+        raise ValueError(f"by must be one of {', '.join(CHAT_UNITS)}, got {by!r}")
+    if by != "session" and kind != "chat":
+        raise ValueError(f"by={by!r} is the chat export's option; the {kind!r} export has none")
     if kind == "pairs":
         return export_pairs(sources, out_path)
     exporters: dict[str, Callable[[PathLike, PathLike], int]] = {
-        "chat": export_chat, "pki_sft": export_pki_sft, "ppopt": export_ppopt}
+        "chat": lambda src, out: export_chat(src, out, by=by), "pki_sft": export_pki_sft, "ppopt": export_ppopt}
     if kind not in exporters:
         raise ValueError(f"unknown export kind {kind!r}{did_you_mean(str(kind), EXPORT_KINDS)}; "
                          f"expected one of {', '.join(EXPORT_KINDS)}")
@@ -98,12 +111,15 @@ def export(kind: ExportKind, source: PathLike | Sequence[PathLike], out_path: Pa
     return exporters[kind](sources[0], out_path)
 
 
-def export_chat(out_dir: PathLike, out_path: PathLike) -> int:
+def export_chat(out_dir: PathLike, out_path: PathLike, *, by: ChatUnit = "session") -> int:
     """One conversation per line: ``{"trajectory_id", "persona_id", "session", "messages": [{"role", "content"}]}``.
 
-    Each session of an episode is a conversation (sessions are days to a year
-    apart: joined, they read as one chat whose user changes their mind without
-    a reason).  The user's last, unanswered message of a session (usually a
+    ``by="session"``: each session of an episode is a conversation (sessions
+    are days to a year apart).  ``by="episode"``: an episode's sessions, in
+    order, are one conversation (``session`` is 0): the context an assistant
+    that remembers earlier sessions (the tracker) answers from; split by
+    session, its answers name things the row never mentions, which is warned
+    about.  The user's last, unanswered message of a session (usually a
     goodbye) is left out, so each conversation ends with an assistant turn, as
     SFT on conversations expects.
     """
@@ -112,12 +128,26 @@ def export_chat(out_dir: PathLike, out_path: PathLike) -> int:
         warnings.warn(f"{out_dir} was generated by the {policy!r} policy, which reads the hidden profile: its "
                       "answers name things the user never said, and SFT on them teaches a model to invent them",
                       stacklevel=2)
-    rows = ({"trajectory_id": t.trajectory_id, "persona_id": t.persona.persona_id, "session": session,
-             "messages": [m for turn in turns for m in ({"role": "user", "content": turn.user.text},
-                                                       {"role": "assistant", "content": turn.assistant})]}
-            for t in read_generated(out_dir)
-            for session, turns in itertools.groupby(t.turns, key=lambda turn: turn.user.session))
-    return _write_rows(rows, out_path)
+    split = 0  # later sessions written without the sessions before them
+
+    def rows() -> Iterator[dict[str, Any]]:
+        nonlocal split
+        for t in read_generated(out_dir):
+            sessions = [(0, t.turns)] if by == "episode" else \
+                itertools.groupby(t.turns, key=lambda turn: turn.user.session)
+            for session, turns in sessions:
+                split += session > 0
+                yield {"trajectory_id": t.trajectory_id, "persona_id": t.persona.persona_id, "session": session,
+                       "messages": [m for turn in turns for m in ({"role": "user", "content": turn.user.text},
+                                                                  {"role": "assistant", "content": turn.assistant})]}
+
+    written = _write_rows(rows(), out_path)
+    if split and policy not in MEMORYLESS_POLICIES:
+        warnings.warn(f"{split:,} rows are later sessions written without the sessions before them, and the "
+                      f"{policy!r} policy may answer from what the user said there (the tracker remembers across "
+                      "sessions): SFT on them teaches a model to name what the conversation never mentions; "
+                      "--by episode keeps an episode's sessions in one conversation", stacklevel=2)
+    return written
 
 
 def export_pki_sft(out_dir: PathLike, out_path: PathLike) -> int:
@@ -391,7 +421,8 @@ class _World:
         only implied, and a mention the wording takes back state nothing; a
         later statement of an item replaces an earlier one (a dislike after a
         like, a new diet), a correction drops the slip it corrects, and a
-        vague mention of an attribute gives way to its value once that is said.
+        vague mention of an attribute gives way to its value once that is said
+        (and takes nothing back when said after it).
         """
         out: Stated = {}
         attributes = self.schema.attributes
@@ -405,17 +436,21 @@ class _World:
                     continue
                 multi = pki.kind == "attribute" and pki.key in attributes and attributes[pki.key].max_items > 1
                 item = (pki.kind, pki.key, pki.value if multi else None)
+                if pki.kind == "attribute" and pki.value is None and item in out and out[item][0].value is not None:
+                    continue  # "I have some dietary stuff going on" after "I'm vegan" takes nothing back
                 out.pop(item, None)  # in force from here
                 out[item] = (pki, where)
         valued = {key for (kind, key, value) in out if kind == "attribute" and value is not None}
         return {item: got for item, got in out.items() if not (item[1] in valued and got[0].value is None)}
 
     def pki_reasoning(self, users: list[UserTurn], stated: Stated) -> str:
-        """One line per PKI saying what its words show, then the profile they add up to."""
+        """One line per PKI the words state (not one a request only implies), then the profile they add up to."""
         lines = []
         for i, user in enumerate(users):
             corrects = user.intent.wrong if user.intent.kind == "correction" else None
-            lines += [f"User message {i + 1}: {self._why(pki, corrects)}" for pki in user.pkis]
+            # only what the words state: a request's topic carries an implied PKI only when the hidden profile
+            # likes it, so a line about it ("suggests likes boxing") told the target what no reader can know
+            lines += [f"User message {i + 1}: {self._why(pki, corrects)}" for pki in user.pkis if pki.explicit]
             if (lost := _withdrawn(user.intent)) is not None:
                 lines.append(f"User message {i + 1}: no longer into {self.name(lost)}: what was noted of it goes.")
         if not lines:
@@ -428,8 +463,6 @@ class _World:
         label = self.pki_label(pki)
         if pki.certainty == "retracted":
             return f"{quote} is taken back in the same breath: nothing to note."
-        if not pki.explicit:
-            return f"{quote} suggests {label}, but does not say it: nothing to note."
         if pki.certainty == "vague":
             return f"{quote} says it only vaguely: {label}."
         if corrects is not None and pki.kind == "interest":

@@ -75,6 +75,7 @@ def import_conversations(paths: list[Path], schema: PersonaSchema | None = None)
     sampler = PersonaSampler(schema)
     analyzer = shared_analyzer(schema.taxonomy)
     result = ConversationImport()
+    seen: dict[str, Path] = {}  # trajectory id -> the file it came from
     for path in paths:
         try:
             text = read_text(path)
@@ -86,6 +87,10 @@ def import_conversations(paths: list[Path], schema: PersonaSchema | None = None)
                                            "`personagym personas import`)") from None
                 raise
             trajectory = conversation_to_trajectory(doc, schema, sampler, analyzer, source=str(path))
+            if (first := seen.setdefault(trajectory.trajectory_id, path)) is not path:
+                # two records with one id: a reader keyed by it would keep one of them
+                raise PPOptImportError(f"sample_id {trajectory.trajectory_id!r} is that of {first} too; "
+                                       "expected one file per conversation")
         except (OSError, PPOptImportError) as exc:
             result.files.append({"file": str(path), "status": "failed", "reason": str(exc)})
             continue

@@ -73,7 +73,7 @@ def test_chat_rows_are_the_conversations(runs: dict[str, Path], tmp_path: Path) 
 
 
 def test_chat_gives_each_session_its_own_conversation(runs: dict[str, Path], tmp_path: Path) -> None:
-    """Sessions days to a year apart, joined, read as one chat whose user changes without a reason."""
+    """Sessions days to a year apart are conversations of their own by default."""
     export("chat", runs["longterm"], tmp_path / "chat.jsonl")
     rows = [json.loads(line) for line in (tmp_path / "chat.jsonl").read_text().splitlines()]
     expected = [(t.trajectory_id, s, [turn.user.text for turn in t.turns if turn.user.session == s])
@@ -99,7 +99,10 @@ def test_pki_sft_labels_what_the_words_state(runs: dict[str, Path], tmp_path: Pa
         text = row["completion"][0]["content"]
         assert re.fullmatch(r"<REASONING>\n.+\n</REASONING>\n<PKIS>\n\[.*\]\n</PKIS>", text, re.DOTALL)
         withdrawn = sum(u.intent.reason in ("gone_off", "moved_on", "no_longer_into") for u in t.user_turns())
-        assert row["reasoning"].count("User message") == len(row["pkis"]) + withdrawn
+        # a line per PKI the words state: one about an implied PKI ("suggests likes boxing") told the completion
+        # that the hidden profile likes the request's topic (287 of 400 rows)
+        assert row["reasoning"].count("User message") == sum(p["explicit"] for p in row["pkis"]) + withdrawn
+        assert "suggests" not in row["reasoning"]
         answer = json.loads(text.split("<PKIS>\n")[1].split("\n</PKIS>")[0])
         stated = {(p.kind, p.key, p.value, int(p.polarity), p.intensity) for p in pkis
                   if p.explicit and p.certainty != "retracted"}
@@ -133,6 +136,9 @@ def test_what_a_conversation_states_follows_its_words() -> None:
         _said("preference_disclosure", [PKI(key="diet", kind="attribute", value="vegetarian"),
                                         PKI(key=blues, certainty="retracted", **like)]),
         _said("preference_disclosure", [PKI(key="diet", kind="attribute", value="vegan")]),
+        # "I have some dietary stuff going on" after "I'm vegan" takes nothing back (it erased the diet)
+        _said("preference_disclosure", [PKI(key="diet", kind="attribute", value=None, certainty="vague",
+                                            intended="vegan")]),
     ]
     before = world.stated([("m", u) for u in turns])
     assert [(p.key, p.value) for p, _ in before.values()] == [
@@ -237,3 +243,35 @@ def test_pairs_refuse_runs_of_other_episodes(runs: dict[str, Path], tmp_path: Pa
     with pytest.raises(ValueError, match=r"no pairs: every episode's first replies scored the same .*nothing written"):
         export("pairs", [runs["generic"], runs["generic"]], tmp_path / "pairs.jsonl")
     assert not (tmp_path / "pairs.jsonl").exists()
+
+
+def test_chat_by_episode_keeps_the_sessions_an_assistant_remembers(runs: dict[str, Path], tmp_path: Path) -> None:
+    """The tracker remembers earlier sessions: split by session, 637 of 3,000 later-session rows recommended what
+    the user had said only in a session the row left out.  Splitting warns; ``by="episode"`` keeps them together."""
+    tracker = tmp_path / "tracker"
+    generate(tracker, env_id="PersonaGym/LongTerm-v0", policy="tracker", **{**RUN, "personas": 2})
+    with pytest.warns(UserWarning, match=r"later sessions written without the sessions before them.*--by episode"):
+        export("chat", tracker, tmp_path / "sessions.jsonl")
+    export("chat", tracker, tmp_path / "episodes.jsonl", by="episode")
+    rows = [json.loads(line) for line in (tmp_path / "episodes.jsonl").read_text().splitlines()]
+    trajectories = list(read_generated(tracker))
+    assert [r["trajectory_id"] for r in rows] == [t.trajectory_id for t in trajectories]
+    for row, t in zip(rows, trajectories, strict=True):
+        assert [m["content"] for m in row["messages"]] == [x for turn in t.turns for x in (turn.user.text,
+                                                                                             turn.assistant)]
+    assert any(len({turn.user.session for turn in t.turns}) > 1 for t in trajectories)
+    with pytest.raises(ValueError, match="by='episode' is the chat export's option"):
+        export("pki_sft", tracker, tmp_path / "x.jsonl", by="episode")
+
+
+def test_the_rewritten_query_keeps_a_second_request() -> None:
+    """The de-noised query dropped what noise had added the user asking for ("... PS what should I watch
+    tonight?": 12 in 1,000 LongTerm episodes)."""
+    env = make_env("PersonaGym/Chat-v0")
+    world = _World(env.unwrapped.schema, env.unwrapped.knowledge())
+    clean, text = "Recommend some jazz albums.", "Recommend some jazz albums. PS what should I watch tonight?"
+    query = UserTurn.model_validate({
+        "session": 0, "turn": 0, "intent": {"kind": "task_request"}, "text": text, "clean_text": clean,
+        "noise": {"layer": "ambiguity", "strategies": ["multiple_intents"], "clean": clean, "noisy": text},
+        "pkis": []})
+    assert world._rewrite(query, {}) == text

@@ -130,7 +130,7 @@ def test_layer_spellings_ppopt_writes(tmp_path: Path) -> None:
     by_index = variant(where, {"layer_index": 2, "applied_strategies": ["missing_slots"]})
     bad_index = variant(where, {"layer_index": 7})
     neither = variant(where, {"applied_strategies": []})
-    result = import_conversations([write(tmp_path, n, d) for n, d in [
+    result = import_conversations([write(tmp_path, n, {**d, "sample_id": n}) for n, d in [
         ("error.json", error), ("index.json", by_index), ("bad.json", bad_index), ("neither.json", neither)]])
     assert [t.turns[1].user.noise.layer for t in result.trajectories] == ["none", "incomplete"]
     expected = ("expected a layer (one of none, skipped, error, surface_noise, surface, incomplete_info, incomplete, "

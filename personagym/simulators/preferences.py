@@ -262,6 +262,11 @@ def assess(state: PreferenceState, features: ResponseFeatures, schema: PersonaSc
     return out
 
 
+#: A session's satisfaction when it starts, whatever the last one ended on (`PreferenceState.satisfaction`'s
+#: default, the first session's).
+FRESH_SATISFACTION = PreferenceState.model_fields["satisfaction"].default
+
+
 class PreferenceProcess:
     """Evolves a `PreferenceState` in place and records every change as an event."""
 
@@ -314,9 +319,12 @@ class PreferenceProcess:
         state.turn = 0
         state.day += TIME_GAPS[label]
         state.restate_level = 0
-        state.satisfaction = 0.7
+        # always recorded, also unchanged: the one event every gap has, so the records say when each session was
+        events = [self._event(state, "recovery", label, "satisfaction", state.satisfaction, FRESH_SATISFACTION,
+                              "a new session starts afresh")]
+        state.satisfaction = FRESH_SATISFACTION
         drift_rate, event_rate, keep = self._gap_rates[label]
-        events = self._recover(state, label, keep)
+        events += self._recover(state, label, keep)
         for name, outgrown in self._outgrown:
             before = state.attributes.get(name)
             if isinstance(before, str) and before in outgrown:
@@ -456,17 +464,21 @@ class PreferenceProcess:
 
     # -- within a session ------------------------------------------------------------------
     def expose(self, state: PreferenceState, nodes: list[str]) -> list[PreferenceEvent]:
-        """Satiation: each liked topic the user is shown loses some intensity."""
+        """Satiation: each liked interest an answer shows the user (itself or something under it) loses some
+        intensity, once per answer: three laptops named in one answer cut "personal computers" once, not three
+        times."""
         events = []
         rate = self.config.satiation_rate
         paths = self.taxonomy.paths
+        shown: set[str] = set()
         for node in nodes:
             path = paths.get(node) or self.taxonomy.anchor_path(node)  # the latter raises for an unknown node
             for ancestor in reversed(path):
                 interest = state.interests.get(ancestor)
                 if interest is None:
                     continue
-                if interest.polarity > 0 and rate > 0:
+                if interest.polarity > 0 and rate > 0 and ancestor not in shown:
+                    shown.add(ancestor)
                     before = interest.intensity
                     interest.intensity = round(before * (1.0 - rate), 4)
                     state.exposure[ancestor] = state.exposure.get(ancestor, 0.0) + 1.0
@@ -474,6 +486,14 @@ class PreferenceProcess:
                                               interest.intensity, f"shown {node} again"))
                 break
         return events
+
+    def disappoint(self, state: PreferenceState, amount: float, cause: str) -> list[PreferenceEvent]:
+        """Lower satisfaction by `amount` for a reason the assessment does not hold (a list seen already)."""
+        before = state.satisfaction
+        state.satisfaction = round(max(0.0, before - amount), 4)
+        if state.satisfaction == before:
+            return []
+        return [self._event(state, "reaction", "same_session", "satisfaction", before, state.satisfaction, cause)]
 
     def react(self, state: PreferenceState, assessment: Assessment) -> list[PreferenceEvent]:
         """Update satisfaction and restating from the user's assessment of an answer."""

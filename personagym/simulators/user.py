@@ -99,9 +99,9 @@ class _Memory:
     #: too): what an assistant can have learnt
     expressed: set[str] = field(default_factory=set)
     #: changes of taste since an earlier session still to tell: (reason, node, the node left) with reason
-    #: moved_on (a liked interest drifted to a sibling: "more into bebop than swing"), gone_off (a liked
-    #: interest lost), taken_up (a new one), tried (something the last session recommended, tried since); a drift
-    #: to a parent or a child widens or narrows a taste, and what was liked is still liked (or under a like): no news
+    #: moved_on (a liked interest drifted to a sibling, "more into bebop than swing", or narrowed to a child),
+    #: gone_off (a liked interest lost), taken_up (a new one), tried (something the last session recommended,
+    #: tried since); a drift to a parent widens a taste, and what was liked is still liked: no news
     tastes: list[tuple[str, str, str | None]] = field(default_factory=list)
     #: expressed liked interests the user has since moved on from or lost: recommended, "not anymore"
     former: set[str] = field(default_factory=set)
@@ -306,7 +306,7 @@ class UserSimulator:
         mem.repeated = bool(recommended) and mem.asked_content and set(recommended) == set(mem.recommended)
         mem.recommended = recommended
         if mem.repeated:  # a list seen already, when more was asked for, disappoints (else it looped)
-            self.state.satisfaction = round(max(0.0, self.state.satisfaction - REPEAT_PENALTY), 4)
+            self.events += self.process.disappoint(self.state, REPEAT_PENALTY, "the same list again")
             assessment.repeated = True  # type: ignore[union-attr] - an offer needs features: assessed
         mem.lost_offered = self._former_offered(features)
         # a non-answer lets down too ("Ok." then "Lovely, I'm done for now." earned a content goodbye), and so
@@ -362,7 +362,9 @@ class UserSimulator:
             if e.kind == "drift" and e.before in mem.expressed:
                 old, new = str(e.before), str(e.after)
                 liked = new in interests and interests[new].polarity > 0
-                if liked and nodes[old].parent == nodes[new].parent:  # a sibling: the old one is no taste now
+                # a sibling, or a child (a taste narrowed): what was liked is no taste now ("pet birds" earns
+                # nothing for one now into African grey parrots); a parent widens it, still liked: no news
+                if liked and (nodes[old].parent == nodes[new].parent or nodes[new].parent == old):
                     mem.tastes.append(("moved_on", new, old))
                     mem.former.add(old)
             elif e.kind == "life_event" and e.target in nodes:

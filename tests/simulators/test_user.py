@@ -573,14 +573,16 @@ def test_a_change_of_taste_is_told_and_a_lost_interest_offered_gets_not_anymore(
     """A drift of a liked interest the user had named to a sibling is told in a later session ("These days I'm
     more into bebop than swing."), and an answer recommending the old one gets "I'm not really into swing
     anymore.": else what an assistant had learnt turned silently false, and answers built on it were praised.
-    Neither message carries a PKI for the old interest: it is no interest now, liked or disliked.  A drift to
-    a parent or a child widens or narrows a taste (the old one is still liked, or under a like): no news."""
+    Neither message carries a PKI for the old interest: it is no interest now, liked or disliked.  A drift to a
+    child narrows the taste and is told too (recommending "pet birds" to one now into African grey parrots earned
+    nothing, unobjected: 72 times in 1,800 LongTerm episodes); a drift to a parent widens it (the old one is still
+    under a like): no news."""
     from personagym.simulators.preferences import PreferenceConfig
     from personagym.simulators.user import UserConfig
 
     sampler, nodes = PersonaSampler(schema), schema.taxonomy.nodes
-    told = objected = widened = 0
-    for seed in range(120):
+    told = objected = widened = narrowed = 0
+    for seed in range(400):
         user = UserSimulator(sampler.sample(seed), seed=seed, noise=NoiseConfig(rate=0.0),
                              preferences=PreferenceConfig(drift_rate=1.0, event_rate=0.0),
                              config=UserConfig(end_base=0.0, end_per_turn=0.0, news_rate=1.0))
@@ -595,22 +597,25 @@ def test_a_change_of_taste_is_told_and_a_lost_interest_offered_gets_not_anymore(
         turn = user.respond("...", liked)
         if user.ended or (turn.intent.kind == "feedback" and turn.intent.polarity == -1):
             continue  # a complaint about the answer comes first (it answered nothing of the request)
-        if nodes[old].parent != nodes[new].parent:
+        if nodes[old].parent == new:
             widened += 1
             assert turn.intent.reason != "moved_on", turn.text
             continue
         assert turn.intent.reason == "moved_on", turn.text
         assert (turn.intent.topic, turn.intent.wrong) == (new, old)
         assert {(p.key, p.polarity) for p in turn.pkis} == {(new, 1)}, turn.pkis
+        if nodes[new].parent == old:
+            narrowed += 1  # the old one is above a like: offering it again is no lost interest offered
+            continue
         told += 1
         turn = user.respond("...", ResponseFeatures(word_count=30, mentions=[MentionFeature(node=old,
                                                                                             stance="recommend")]))
-        if user.ended:
-            continue
+        if user.ended or (turn.intent.reason == "disliked_item" and old in user.state.interests):
+            continue  # a dislike drifted onto it since: said as a dislike
         assert turn.intent.reason == "no_longer_into" and turn.intent.topic == old, turn.text
         assert old not in {p.key for p in turn.pkis}, turn.pkis
         objected += 1
-    assert told >= 10 and objected >= 10 and widened >= 5, (told, objected, widened)
+    assert told >= 10 and objected >= 10 and widened >= 5 and narrowed >= 3, (told, objected, widened, narrowed)
 
 
 def _opened_with_a_like(schema: PersonaSchema, seeds: range):

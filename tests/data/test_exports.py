@@ -91,6 +91,7 @@ def test_pki_sft_labels_what_the_words_state(runs: dict[str, Path], tmp_path: Pa
     once; the ``pkis`` column keeps every PKI of the record as said, the truth in ``intended``."""
     export("pki_sft", runs["longterm"], tmp_path / "pki.jsonl")
     rows = [json.loads(line) for line in (tmp_path / "pki.jsonl").read_text().splitlines()]
+    world = _World.of(runs["longterm"])
     implied = 0
     for row, t in zip(rows, read_generated(runs["longterm"]), strict=True):
         pkis = [pki for u in t.user_turns() for pki in u.pkis]
@@ -108,7 +109,7 @@ def test_pki_sft_labels_what_the_words_state(runs: dict[str, Path], tmp_path: Pa
                   if p.explicit and p.certainty != "retracted"}
         items = [(a["type"], a["key"], a["value"], a["polarity"], a["intensity"]) for a in answer]
         assert set(items) <= stated and len(items) == len({i[:3] for i in items}), row["trajectory_id"]
-        said = {(p.kind, p.key, p.value, p.certainty == "vague") for p in pkis}
+        said = {(p.kind, p.key, p.value, world.hedged(p)) for p in pkis}
         assert all((a["type"], a["key"], a["value"], a["vague"]) in said for a in answer)
         implied += sum(not p.explicit for p in pkis)
     assert implied > 0  # requests about liked topics were there, and are not in the answers
@@ -164,7 +165,11 @@ def test_an_interest_the_user_has_gone_off_leaves_the_answer_and_a_vague_one_say
         assert jazz not in {key for _, key, _ in stated}, news.intent
         assert "no longer into jazz" in world.pki_reasoning([liked, news], stated)
     vague = PKI(key=cuisines, kind="interest", polarity=-1, certainty="vague")
-    assert world.pki_label(vague) == "dislikes some cuisines"
+    assert world.pki_label(vague) == "dislikes some cuisines" and world.hedged(vague)
+    # "I love jazz" said for bebop is said plainly: labelled as said, the truth in `intended` (82 of 114 vague
+    # interests were labelled "some ..." from categorical words)
+    broader = PKI(key=jazz, kind="interest", polarity=1, certainty="vague", intended=jazz + "/bebop")
+    assert world.pki_label(broader) == "likes jazz" and not world.hedged(broader)
 
 
 def test_pki_sft_masks_the_oracles_answers_and_chat_warns(runs: dict[str, Path], tmp_path: Path) -> None:

@@ -117,7 +117,10 @@ def main() -> None:
         steps += result.steps
         print(f"seed {seed}: {result.steps} env steps in {time.perf_counter() - t0:.1f}s; "
               f"first batch {result.curve[0][1]:.2f}, greedy policy {per_seed[seed][0]:.2f} ± {per_seed[seed][1]:.2f}")
-    baseline, learner = mean_ci(baseline_returns), mean_ci(np.concatenate(learned))
+    # the learner's interval is over its training seeds (each scored on the same held-out users): pooling their
+    # episodes as if independent gave +-0.06 where the seeds spread from 1.48 to 1.69
+    baseline = mean_ci(baseline_returns)
+    learner = mean_ci([m for m, _ in per_seed.values()]) if len(per_seed) > 1 else mean_ci(np.concatenate(learned))
     wall = time.perf_counter() - started
     with (args.out / "reinforce_curve.csv").open("w", newline="") as f:
         writer = csv.writer(f)
@@ -134,7 +137,8 @@ def main() -> None:
     (args.out / "reinforce_summary.json").write_text(json.dumps(summary, indent=2, allow_nan=False) + "\n")
     print(f"generic analogue: {baseline[0]:.3f} ± {baseline[1]:.3f} "
           f"(95% CI, {len(baseline_returns)} held-out episodes)")
-    print(f"REINFORCE greedy: {learner[0]:.3f} ± {learner[1]:.3f} (95% CI, {len(args.seeds)} seeds x "
+    over = f"over {len(args.seeds)} training seeds, each on" if len(args.seeds) > 1 else "1 seed,"
+    print(f"REINFORCE greedy: {learner[0]:.3f} ± {learner[1]:.3f} (95% CI {over} "
           f"{args.eval_episodes} held-out episodes); per seed "
           + ", ".join(f"{m:.3f}" for m, _ in per_seed.values()))
     print(f"budget: {args.episodes} episodes x {len(args.seeds)} seeds = {steps} env steps; wall time {wall:.0f}s")

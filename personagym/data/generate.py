@@ -36,7 +36,7 @@ from typing import Any, Literal
 
 import gymnasium as gym
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from personagym import __version__
 from personagym.data.tally import Tally, node_valued_attributes
@@ -215,10 +215,36 @@ class Manifest(BaseModel):
                              f"version {MANIFEST_VERSION}")
         return version
 
+    @model_validator(mode="after")
+    def _consistent(self) -> Manifest:
+        """Refuse shard records that contradict the config or each other, and stored counts that do not follow
+        from them: a reader trusting them counted a shard twice, or two too few, into a wrong card that replaced
+        the good one."""
+        cfg, seen = self.config, set()
+        for r in self.shards:
+            where = f"shards[index={r.index}]"
+            if not 0 <= r.index < cfg.shards:
+                raise ValueError(f"{where}: no such shard; expected an index in 0..{cfg.shards - 1}")
+            if r.index in seen:
+                raise ValueError(f"{where}: recorded twice")
+            seen.add(r.index)
+            start, stop = cfg.persona_range(r.index)
+            expected = {"file": cfg.shard_file(r.index), "personas": (start, stop),
+                        "trajectories": (stop - start) * cfg.episodes_per_persona}
+            for name, value in expected.items():
+                if getattr(r, name) != value:
+                    raise ValueError(f"{where}.{name} is {getattr(r, name)!r}; the config gives {value!r}")
+        stored = dict(self.counts), self.complete
+        self._recount()
+        if stored[0] and stored != (self.counts, self.complete):
+            raise ValueError(f"counts {stored[0]} and complete={stored[1]} do not follow from the shard records "
+                             f"({self.counts}, complete={self.complete})")
+        return self
+
     @classmethod
     def new(cls, config: GenerateConfig) -> Manifest:
         """An empty manifest for a fresh run."""
-        return cls(config=config, config_hash=config.digest())._recount()
+        return cls(config=config, config_hash=config.digest())
 
     @classmethod
     def load(cls, out_dir: PathLike) -> Manifest:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import io
 import math
 import os
 import shlex
@@ -172,15 +173,25 @@ def write_card(out_dir: PathLike, *, plots: bool = True, workers: int = 1, tally
     """
     out = Path(out_dir)
     stats = dataset_stats(out, workers=workers, tally=tally)
-    images = _write_plots(out, stats) if plots else []
+    # everything is drawn before anything is replaced, and the card goes first: a card that cannot be written
+    # leaves the old card with its old plots, not beside new ones
+    images = _draw_plots(out, stats) if plots else []
     card = out / "README.md"
-    with atomic_path(card) as tmp:
-        tmp.write_text(_card_text(out, stats, images), encoding="utf-8", newline="\n")
+    try:
+        with atomic_path(card) as tmp:
+            tmp.write_text(_card_text(out, stats, [(title, path) for title, path, _ in images]), encoding="utf-8",
+                           newline="\n")
+        for _, path, png in images:
+            with atomic_path(out / path) as tmp:
+                tmp.write_bytes(png)
+    except OSError as exc:
+        where = exc.filename2 or exc.filename or card
+        raise OSError(exc.errno, f"cannot write the dataset card at {where} ({exc.strerror or exc})") from exc
     return card
 
 
-def _write_plots(out: Path, stats: dict[str, Any]) -> list[tuple[str, str]]:
-    """Bar charts of the distributions; returns (title, relative path) of each PNG.
+def _draw_plots(out: Path, stats: dict[str, Any]) -> list[tuple[str, str, bytes]]:
+    """Bar charts of the distributions, drawn, not written: (title, path relative to `out`, PNG bytes) of each.
 
     Integer-valued distributions (turns and PKIs per dialog) are drawn on a number
     line, so the gaps between values show; counts get integer ticks on every chart.
@@ -190,13 +201,18 @@ def _write_plots(out: Path, stats: dict[str, Any]) -> list[tuple[str, str]]:
     integer_ticks = require_module("matplotlib.ticker", install).MaxNLocator
     coverage = stats["category_coverage"]
     charts = [
-        ("Turns per dialog", "turns.png", _by_value(stats["turns_per_dialog"]["histogram"]), "answered turns"),
+        ("Answered turns per dialog (all its sessions)", "turns.png",
+         _by_value(stats["turns_per_dialog"]["histogram"]), "answered turns"),
         ("PKIs per dialog", "pkis.png", _by_value(stats["pkis_per_dialog"]["histogram"]), "PKIs"),
         ("Noise layers of user utterances", "noise.png", stats["noise_layers"], "layer"),
-        ("PKIs per top-level category", "pki_categories.png", coverage["pkis"], None),
-        ("Persona interests per top-level category", "interest_categories.png", coverage["interests"], None),
+        ("PKIs naming a taxonomy node, per top-level category", "pki_categories.png", coverage["pkis"], None),
+        ("Persona interests (liked or disliked) per top-level category", "interest_categories.png",
+         coverage["interests"], None),
     ]
-    (out / PLOTS_DIR).mkdir(exist_ok=True)
+    try:
+        (out / PLOTS_DIR).mkdir(exist_ok=True)
+    except OSError as exc:
+        raise OSError(exc.errno, f"cannot make the plot directory {out / PLOTS_DIR} ({exc.strerror or exc})") from exc
     images = []
     for title, name, counts, xlabel in charts:
         horizontal = xlabel is None
@@ -216,9 +232,9 @@ def _write_plots(out: Path, stats: dict[str, Any]) -> list[tuple[str, str]]:
             ax.set_ylabel("count")
             ax.yaxis.set_major_locator(integer_ticks(integer=True))
         ax.set_title(title)
-        with atomic_path(out / PLOTS_DIR / name) as tmp:
-            fig.savefig(tmp, format="png", dpi=100)
-        images.append((title, f"{PLOTS_DIR}/{name}"))
+        png = io.BytesIO()
+        fig.savefig(png, format="png", dpi=100)
+        images.append((title, f"{PLOTS_DIR}/{name}", png.getvalue()))
     return images
 
 
@@ -236,17 +252,18 @@ def _card_text(out: Path, stats: dict[str, Any], images: list[tuple[str, str]]) 
         ("personas", stats["personas"]),
         ("trajectories", stats["trajectories"]),
         ("user utterances", stats["user_utterances"]),
-        ("turns per dialog (mean / median)", _pair(turns)),
+        ("answered turns per dialog, all its sessions (mean / median)", _pair(turns)),
         ("PKIs per dialog (mean / median)", _pair(pkis)),
         ("PKI kinds", _inline(stats["pki_kinds"])),
         ("PKI certainty", _inline(stats["pki_certainty"])),
-        ("top-level categories covered by PKIs",
+        ("top-level categories covered by PKIs naming a taxonomy node",
          f"{coverage['covered_by_pkis']} of {coverage['categories']}"),
-        ("top-level categories covered by persona interests",
+        ("top-level categories covered by persona interests (liked or disliked)",
          f"{coverage['covered_by_interests']} of {coverage['categories']}"),
         ("noise layers of user utterances", _inline(stats["noise_layers"])),
-        ("vocabulary size (user utterances)", stats["vocabulary_size"]),
-        ("distinct-1 / distinct-2 (user utterances)", f"{stats['distinct_1']} / {stats['distinct_2']}"),
+        ("vocabulary size (user utterances as sent, noise included; lowercased \\w+ tokens)",
+         stats["vocabulary_size"]),
+        ("distinct-1 / distinct-2 (the same tokens)", f"{stats['distinct_1']} / {stats['distinct_2']}"),
         ("total reward per dialog (mean / median)", _pair(stats["total_reward"])),
     ]
     features = _features_yaml()
@@ -277,7 +294,8 @@ def _card_text(out: Path, stats: dict[str, Any], images: list[tuple[str, str]]) 
         "",
         f"# PersonaGym dataset: {out.resolve().name}",
         "",
-        f"{stats['trajectories']} simulated dialogs of {stats['personas']} personas on `{config['env_id']}` "
+        f"{stats['trajectories']} simulated dialogs (episodes, each with all its sessions) of {stats['personas']} "
+        f"personas on `{config['env_id']}` "
         f"with the `{config['policy']}` policy, generated by personagym {stats['personagym_version']}. "
         f"Each {unit} shards is a `personagym.records.Trajectory` with its ground truth (persona, preference "
         "states, PKIs, noise, rewards).",

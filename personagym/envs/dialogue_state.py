@@ -117,6 +117,9 @@ class DialogueState:
         self._message = message.lower()
         statements = k.statements(message)
         self._stated = bool(statements)
+        for node in k.retractions(message):  # "X was a slip": what was noted of X goes, as the tracker does
+            self.likes.pop(node, None)
+            self.dislikes.pop(node, None)
         for key, value, _ in statements:
             if key == "likes":
                 self.dislikes.pop(value, None)
@@ -178,7 +181,7 @@ class DialogueState:
                 x[i + vocabulary.index(value)] = 1.0
             i += len(vocabulary)
         for position, vocabulary in ((1, LENGTHS), (2, LAYOUTS), (3, FORMALITIES)):
-            if self.last is not None:
+            if self.last is not None and not self.last[0]:  # a question is asked in no style of the menu's
                 x[i + vocabulary.index(self.last[position])] = 1.0
             i += len(vocabulary)
         n = len(self.categories)

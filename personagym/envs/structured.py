@@ -109,6 +109,9 @@ class ActionMenu:
         choices = []
         for name, value, options in (("content", content, list(self._content_index)), ("length", length, LENGTHS),
                                      ("layout", layout, LAYOUTS), ("formality", formality, FORMALITIES)):
+            if not isinstance(value, str):
+                raise TypeError(f"{name} must be a str (a label such as {options[0]!r}), got {type(value).__name__} "
+                                f"{value!r}; decode(action) turns an index into its labels")
             if value not in options:
                 raise ValueError(f"unknown {name} {value!r}{did_you_mean(value, list(options))}; "
                                  f"expected one of {', '.join(options)}")
@@ -116,7 +119,11 @@ class ActionMenu:
         return int(np.ravel_multi_index(choices, self.factors))
 
     def decode(self, action: int) -> StructuredAction:
-        """The content and style of an action index."""
+        """The content and style of an action index (an int in [0, size): 2.7 or True is no index)."""
+        if isinstance(action, bool | np.bool_) or not isinstance(action, int | np.integer) \
+                or not 0 <= action < self.size:
+            hint = "; encode(...) gives the index of a label" if isinstance(action, str) else ""
+            raise ValueError(f"action {action!r} is no action index: expected an int in [0, {self.size}){hint}")
         content, length, layout, formality = np.unravel_index(int(action), self.factors)
         return StructuredAction(self.contents[content], LENGTHS[length], LAYOUTS[layout], FORMALITIES[formality])
 

@@ -200,7 +200,7 @@ def _factors(env: Any) -> tuple[int, ...]:
 
 
 def mean_ci(values: Sequence[float] | np.ndarray) -> tuple[float, float]:
-    """Mean and half-width of its 95% normal confidence interval (nan for fewer than two values), as a pair."""
+    """Mean and half-width of its 95% confidence interval (Student's t; nan for fewer than two values), as a pair."""
     summary = eval_summary.mean_ci(values)
     return summary["mean"], summary["ci95"]
 

@@ -371,10 +371,12 @@ class PreferenceProcess:
         # attribute's subtree: a move out of it would give the attribute a value outside its domain.
         root = self._roots.get(interest.source)
         first = d.weighted(self._move_cum)
-        # the drawn move first; where it is impossible (a leaf has no child), the others
+        # the drawn move first; where it is impossible, the others, a sibling first: a leaf has no child, and
+        # falling back to the parent made a third of all drifts widen a taste (75% of interests are leaves), so
+        # interests grew broader session by session.
         # A drift stays in its top-level category and never widens to a whole one: "languages" becoming
         # "news & politics", or a dislike of entrepreneurship one of all business & finance, is no drift of taste.
-        for move in (*self._move_names[first:], *self._move_names[:first]):
+        for move in (self._move_names[first], *(m for i, m in enumerate(self._move_names) if i != first)):
             if move == "sibling":
                 if len(path) < 2:
                     continue

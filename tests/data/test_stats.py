@@ -158,14 +158,15 @@ def test_card_plots_integer_distributions_on_a_number_line_with_integer_counts(
     monkeypatch.setattr(figure.Figure, "savefig", keep)
     write_card(tiny)
     stats = dataset_stats(tiny)
-    for title, key in [("Turns per dialog", "turns_per_dialog"), ("PKIs per dialog", "pkis_per_dialog")]:
+    for title, key in [("Answered turns per dialog (all its sessions)", "turns_per_dialog"),
+                       ("PKIs per dialog", "pkis_per_dialog")]:
         ax = axes[title]
         centres = [bar.get_x() + bar.get_width() / 2 for bar in ax.patches]
         assert centres == pytest.approx([int(value) for value in stats[key]["histogram"]])  # gaps show
         assert all(tick == int(tick) for tick in ax.get_xticks())
     assert len(axes) == 5
     for title, ax in axes.items():  # a count of dialogs or utterances is a whole number
-        counts = ax.get_xticks() if "category" in title else ax.get_yticks()
+        counts = ax.get_xticks() if "top-level category" in title else ax.get_yticks()
         assert all(tick == int(tick) for tick in counts), title
 
 
@@ -216,5 +217,47 @@ def test_stats_of_no_trajectories_keep_their_keys_and_the_card_shows_dashes(run:
         assert empty[key]["min"] is None and empty[key]["max"] is None
     text = _card_text(run, empty, [])
     assert "None" not in text
-    assert "| turns per dialog (mean / median) | - |" in text
+    assert "| answered turns per dialog, all its sessions (mean / median) | - |" in text
     assert "| total reward per dialog (mean / median) | - |" in text
+
+
+@pytest.mark.parametrize("damage", ["dropped", "doubled", "misnamed"])
+def test_a_manifest_whose_shard_records_contradict_it_is_refused(run: Path, tmp_path: Path, damage: str) -> None:
+    """Two records deleted (still "complete", 80 trajectories) gave a card of 56; shard 0 recorded again as shard 6
+    gave one of 94.  Both replaced the good card, exit 0."""
+    import json
+
+    out = tmp_path / "copy"
+    shutil.copytree(run, out)
+    (out / "README.md").write_text("the good card\n")
+    path = out / "manifest.json"
+    manifest = json.loads(path.read_text())
+    if damage == "dropped":
+        manifest["shards"] = manifest["shards"][:-1]
+        match = r"counts .* do not follow from the shard records"
+    elif damage == "doubled":
+        manifest["shards"].append({**manifest["shards"][0], "index": 1})
+        match = r"shards\[index=1\]: recorded twice"
+    else:
+        manifest["shards"][0]["file"] = manifest["shards"][1]["file"]
+        match = r"shards\[index=0\]\.file is 'shard-00001.jsonl'; the config gives 'shard-00000.jsonl'"
+    path.write_text(json.dumps(manifest))
+    with pytest.raises(ValueError, match=match):
+        write_card(out)
+    assert (out / "README.md").read_text() == "the good card\n"
+
+
+def test_a_card_that_cannot_be_written_leaves_the_old_plots(tiny: Path, tmp_path: Path) -> None:
+    """The plots were replaced before the card failed: new plots beside the old card, and a raw [Errno 21]."""
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "copy"
+    shutil.copytree(tiny, out)
+    write_card(out)
+    plots = {p.name: p.read_bytes() for p in (out / "card").iterdir()}
+    (out / "README.md").unlink()
+    (out / "README.md").mkdir()
+    (out / "card" / "turns.png").write_bytes(b"old")
+    with pytest.raises(OSError, match="cannot write the dataset card at .*README.md"):
+        write_card(out)
+    assert (out / "card" / "turns.png").read_bytes() == b"old"
+    assert {p.name for p in (out / "card").iterdir()} == set(plots)

@@ -118,6 +118,14 @@ def test_menu_round_trip_and_errors(env: StructuredChatEnv) -> None:
         menu.encode("ask:musik")
     with pytest.raises(ValueError, match="unknown length 'long'"):
         menu.encode("recommend:personal", "long")
+    # indices the env refuses are no index here either (2.7 previewed the text of action 2)
+    for bad in (2.7, True, menu.size, -1, "ask:music"):
+        with pytest.raises(ValueError, match=rf"action {bad!r} is no action index: expected an int in \[0, "):
+            menu.decode(bad)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="is no action index"):
+        env.action_text(2.7)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="content must be a str .* got int 5"):
+        menu.encode(5)  # type: ignore[arg-type]
 
 
 def test_actions_render_what_the_menu_says(env: StructuredChatEnv) -> None:
@@ -194,6 +202,28 @@ def test_features_encode_the_dialogue(env: StructuredChatEnv) -> None:
     assert x["stated_layout=list"] == 1.0
     assert x["msg_category=music"] == 1.0 and x["dialogue_category=music"] == 1.0
     assert all(0.0 <= v <= 1.0 for v in x.values())
+
+
+def test_after_a_question_no_answer_style_is_remembered(env: StructuredChatEnv) -> None:
+    """An ask is the question alone, in no style of the menu's: last_length=exhaustive after one was a style the
+    user never saw."""
+    env.reset(seed=0)
+    env.step(env.menu.encode("ask:constraints", "exhaustive", "table", "formal"))
+    x = dict(zip(env.feature_names, env.state.features(1, 8, 0, 1), strict=True))
+    assert x["last_ask"] == 1.0
+    assert not any(v for name, v in x.items() if name.startswith(("last_length=", "last_layout=", "last_formality=")))
+    env.step(env.menu.encode("recommend:request", "brief", "bullets", "formal"))
+    x = dict(zip(env.feature_names, env.state.features(2, 8, 0, 1), strict=True))
+    assert x["last_length=brief"] == x["last_layout=bullets"] == x["last_formality=formal"] == 1.0
+
+
+def test_a_retracted_like_is_forgotten(env: StructuredChatEnv) -> None:
+    """ "X was a slip" took nothing back: the hand rule recommended retracted likes (6 answers in 1,000 episodes)."""
+    env.reset(seed=0)
+    env.state.observe("I love jazz.")
+    assert "music/music_genres/jazz" in env.state.likes
+    env.state.observe("Sorry, jazz was a slip, I meant blues.")
+    assert "music/music_genres/jazz" not in env.state.likes
 
 
 def test_no_hidden_info_in_default_info(env: StructuredChatEnv) -> None:

@@ -207,5 +207,15 @@ def test_bandit_smoke_run(structured: gym.Env) -> None:
 
 def test_mean_ci() -> None:
     mean, ci = mean_ci([1.0, 2.0, 3.0])
-    assert mean == 2.0 and ci == pytest.approx(1.96 / np.sqrt(3))
+    assert mean == 2.0 and ci == pytest.approx(4.303 / np.sqrt(3))  # t(2): three values are few
     assert np.isnan(mean_ci([1.0])[1])
+
+
+def test_the_t_quantile_meets_the_normal_one() -> None:
+    from personagym.eval.summary import t975
+
+    assert t975(2) == 4.303 and t975(30) == 2.042
+    assert t975(31) == pytest.approx(2.040, abs=1e-3) and t975(120) == pytest.approx(1.980, abs=1e-3)
+    assert t975(10**6) == pytest.approx(1.960, abs=1e-3)
+    with pytest.raises(ValueError, match="df must be an int >= 1, got 0"):
+        t975(0)

@@ -94,9 +94,15 @@ def check_out_file(out: Path, option: str = "--out", inputs: Iterable[Path] = ()
     _check_writable(parent, option)
 
 
+#: What a file of trajectories or rows may be named: JSON lines, or Parquet where the command writes it.
+JSON_LINES_SUFFIXES = (".jsonl", ".json", ".ndjson")
+TRAJECTORY_SUFFIXES = (*JSON_LINES_SUFFIXES, ".parquet")
+
+
 def check_json_lines_out(out: Path) -> None:
-    """Fail unless `out` can name a JSON-lines file: ``.parquet`` got JSON lines, which Parquet readers refuse."""
-    if out.suffix.lower() in (".parquet", ".pq", ".arrow"):
+    """Fail unless `out` names a JSON-lines file: ``.parquet`` got JSON lines, which Parquet readers refuse, and
+    ``README.md`` a card's place."""
+    if out.suffix.lower() not in JSON_LINES_SUFFIXES:
         fail(f"--out {str(out)!r}: this command writes JSON lines; name the file .jsonl")
 
 
@@ -205,6 +211,7 @@ def personas_sample(
         fail(describe_validation(exc, {"availability": "--availability", "min_hamming": "--min-hamming"}))
     if out is not None:
         check_out_file(out)
+        check_json_lines_out(out)
     try:
         sampler = PersonaSampler(config=config)
     except ValueError as exc:
@@ -234,6 +241,7 @@ def personas_import(
         fail(f"--from: unknown source {source!r}{did_you_mean(source, ('ppopt',))}; expected 'ppopt'")
     if out is not None:
         check_out_file(out, inputs=files)
+        check_json_lines_out(out)
     report = import_files(distinct_files(files), load_schema())
     for f in report.files:
         if f["status"] == "failed":
@@ -486,6 +494,8 @@ def rollout(
         if out.suffix in (".jsonl", ".parquet") and out.suffix != f".{fmt}":
             fail(f"--format {fmt} does not match --out {str(out)!r}; name the file .{fmt} or drop --format")
         check_out_file(out)
+        if out.suffix.lower() not in TRAJECTORY_SUFFIXES:  # --out ds/README.md replaced a dataset card
+            fail(f"--out {str(out)!r}: expected a trajectory file named .jsonl or .parquet")
         if fmt == "parquet":  # found missing before the episodes run, not after them
             _require_pyarrow(out)
     if show and as_json:
@@ -636,6 +646,7 @@ def generate(
         fail(f"--ray-address: {ray_address!r} needs --executor ray")
     llm = backend_kwargs(backend, model, base_url)
     check_out_dir(out)
+    before = _committed_before(out) if resume else 0
     columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:,}/{task.total:,}"),
                TimeRemainingColumn())
     tally = Tally()  # the workers count what they write: the card reads only shards of an earlier run
@@ -655,11 +666,29 @@ def generate(
         fail(f"interrupted: the committed shards in {out} are kept; run the same command with --resume to "
              "continue", status=130)
     except OSError as exc:  # the output directory: cannot create it, or write in it, or the disk is full
-        fail(f"--out {str(out)!r}: {exc.strerror or exc}{_what_is_kept(out)}")
+        kept = _what_is_kept(out)
+        if not resume and kept.startswith("; it holds a complete dataset"):  # no "pass --resume" to go on with
+            fail(f"--out {str(out)!r} holds {kept.split('it holds ', 1)[1]}")
+        fail(f"--out {str(out)!r}: {exc.strerror or exc}{kept}")
     except (ValueError, TypeError, ImportError) as exc:
         fail(str(exc))
+    if before == len(manifest.shards):
+        err_console.print(f"nothing to generate: {out} already held all "
+                          f"{_count(manifest.counts['trajectories'], 'trajectory', 'trajectories')} "
+                          f"({_count(before, 'shard')}); rewrote the card ({card.name})")
+        return
     err_console.print(f"wrote {_count(manifest.counts['trajectories'], 'trajectory', 'trajectories')} in "
                       f"{_count(len(manifest.shards), 'shard')} to {out} (card: {card.name})")
+
+
+def _committed_before(out: Path) -> int:
+    """Shards `out` holds committed before a resumed run (0 if it holds no readable manifest)."""
+    from personagym.data.generate import load_manifest
+
+    try:
+        return len(load_manifest(out).shards)
+    except (OSError, ValueError):
+        return 0
 
 
 def _what_is_kept(out: Path) -> str:
@@ -683,10 +712,14 @@ def _what_is_kept(out: Path) -> str:
 
 
 def check_out_dir(out: Path) -> None:
-    """Fail before any work unless `out` is a directory that can be written in, or can be made."""
+    """Fail before any work unless `out` is a directory that can be written in, or can be made in an existing
+    one (a mistyped parent made a tree of directories, at the filesystem's root even, as other --out do not)."""
     if out.exists() and not out.is_dir():
         fail(f"--out: {str(out)!r} exists and is not a directory")
-    _check_writable(out if out.is_dir() else next((p for p in out.parents if p.exists()), Path(".")), "--out")
+    if not out.exists() and not out.parent.is_dir():
+        fail(f"--out: directory {str(out.parent)!r} does not exist; make it first, or give a directory in an "
+             "existing one")
+    _check_writable(out if out.is_dir() else out.parent, "--out")
 
 
 @app.command()
@@ -732,8 +765,8 @@ def export_cmd(
     if to != "pairs" and len(sources) > 1:
         fail(f"--to {to} reads one generated directory, got {len(sources)}; export each to its own --out "
              "(only pairs compares two or more runs)")
-    check_json_lines_out(out)
     check_out_file(out, inputs=sources)
+    check_json_lines_out(out)
     from personagym.data.generate import load_manifest
 
     for source in sources:  # a missing or damaged dataset fails before the export starts
@@ -778,8 +811,8 @@ def import_cmd(
 
     if source != "ppopt":
         fail(f"--from: unknown source {source!r}{did_you_mean(source, ('ppopt',))}; expected ppopt")
-    check_json_lines_out(out)
     check_out_file(out, inputs=files)
+    check_json_lines_out(out)
     result = import_conversations(distinct_files(files))
     for f in result.files:
         if f["status"] == "failed":
@@ -827,6 +860,10 @@ def main() -> None:
     from personagym.simulators.persona import SchemaError
     from personagym.simulators.taxonomy import TaxonomyError
 
+    # a policy given as module:Class is looked for in the current folder too, as `python -m` would: the
+    # console script's own folder is the only one Python adds
+    if "" not in sys.path and os.getcwd() not in sys.path:
+        sys.path.append(os.getcwd())
     # click's exception classes as this Typer raises them (recent Typers vendor click)
     usage_error = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
     no_args = getattr(sys.modules[usage_error.__module__], "NoArgsIsHelpError", ())

@@ -15,6 +15,7 @@ import gymnasium as gym
 from personagym.checks import check_int
 from personagym.envs.chat import check_positive
 from personagym.eval.summary import COMPONENT_NAMES, compare, summarize
+from personagym.llm.types import LLMError
 from personagym.policies import Policy, make_policy
 from personagym.records import Trajectory
 from personagym.suggest import did_you_mean
@@ -65,9 +66,21 @@ def run_episode(env: gym.Env, policy: Policy, seed: int | None, policy_name: str
     obs, _ = env.reset(seed=seed, options=options)
     done = False
     while not done:
-        obs, _, terminated, truncated, _ = env.step(policy.act(obs))
+        try:
+            action = policy.act(obs)
+        except LLMError:  # a backend that failed (a server down): said in one line, as everywhere
+            raise
+        except Exception as exc:  # the policy's own failure: no input error of the caller's
+            name = policy_name or getattr(policy, "name", None) or type(policy).__name__
+            raise PolicyError(f"the policy {name!r} raised {type(exc).__name__}: {exc} (episode seed {seed})") \
+                from exc
+        obs, _, terminated, truncated, _ = env.step(action)
         done = terminated or truncated
     return env.unwrapped.trajectory(policy=policy_name)
+
+
+class PolicyError(RuntimeError):
+    """A policy's `act` raised: a bug in the policy, reported with its traceback (not as bad input)."""
 
 
 def rollout(env_id: str, policy: str | Policy = "generic", episodes: int = 10, seed: int = 0,

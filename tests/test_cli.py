@@ -211,9 +211,13 @@ def test_generate_stats_export_round(tmp_path: Path) -> None:
     again = run("generate", "--out", str(out), "--personas", "6", "--episodes-per-persona", "2", "--shard-size",
                 "3", "--format", "jsonl", "--seed", "4", "--resume")
     assert again.returncode == 0 and json.loads((out / "manifest.json").read_text())["shards"] == manifest["shards"]
+    # it said "wrote 12 trajectories", having written none
+    assert "nothing to generate: " in again.stderr and "already held all 12 trajectories (2 shards)" in \
+        again.stderr.replace("\n", " ")
     twice = run("generate", "--out", str(out), "--personas", "6", "--episodes-per-persona", "2", "--shard-size",
                 "3", "--format", "jsonl", "--seed", "4", ok=False)  # it said "only the card is missing"
     assert "holds a complete dataset (2 shards and the card)" in twice.stderr, twice.stderr
+    assert "pass --resume" not in twice.stderr  # and also "pass --resume to continue" it, with nothing to resume
     other = run("generate", "--out", str(out), "--personas", "6", "--episodes-per-persona", "2", "--shard-size",
                 "2", "--format", "parquet", "--seed", "4", "--resume", ok=False)  # named as options, not fields
     assert "(--shard-size=3 there, 2 now, --format='jsonl' there, 'parquet' now)" in other.stderr, other.stderr
@@ -289,7 +293,7 @@ def test_export_of_a_directory_that_is_not_a_dataset(tmp_path: Path) -> None:
         (("generate", "--out", "{tmp}/x", "--executor", "rey"), "did you mean 'ray'"),
         (("export", "{tmp}", "--to", "chatt", "--out", "{tmp}/c.jsonl"), "did you mean 'chat'"),
         # a .parquet file of JSON lines: exit 0, then Parquet readers failed on its "magic bytes"
-        (("export", "{tmp}", "--to", "chat", "--out", "{tmp}/c.parquet"), "writes JSON lines; name the file .jsonl"),
+        (("export", "{tmp}/ds", "--to", "chat", "--out", "{tmp}/c.parquet"), "writes JSON lines; name the file .jsonl"),
         (("import", "{tmp}/a.json", "--out", "{tmp}/c.parquet"), "writes JSON lines; name the file .jsonl"),
         (("export", "{tmp}", "--to", "chat", "--by", "sesion", "--out", "{tmp}/c.jsonl"), "did you mean 'session'"),
         (("export", "{tmp}", "--to", "ppopt", "--by", "episode", "--out", "{tmp}/c.jsonl"),
@@ -455,3 +459,39 @@ def test_compare_runs_the_policies_on_the_same_episodes() -> None:
     ]:
         proc = run("compare", *args, "--episodes", "2", ok=False)
         assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+
+
+def test_a_policy_module_in_the_current_folder_loads_and_its_bug_shows_as_a_bug(tmp_path: Path) -> None:
+    """`personagym rollout --policy mypol:Echo` failed from mypol.py's own folder ("No module named 'mypol'"), and a
+    policy that raised ValueError printed "error: my bug", exit 2, as if an option were wrong."""
+    (tmp_path / "mypol.py").write_text(
+        "from personagym.policies import Policy\n\n"
+        "class Echo(Policy):\n    def act(self, observation):\n"
+        "        return 'Happy to help: ' + observation['message']\n\n"
+        "class Bug(Policy):\n    def act(self, observation):\n        raise ValueError('my bug')\n")
+    script = Path(sys.executable).with_name("personagym")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    proc = subprocess.run([str(script), "rollout", "--policy", "mypol:Echo", "--episodes", "2", "--json"],
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["policy"] == "mypol:Echo"
+    proc = subprocess.run([str(script), "rollout", "--policy", "mypol:Bug", "--episodes", "2"],
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path, env=env)
+    assert proc.returncode == 1 and "Traceback" in proc.stderr
+    assert "the policy 'mypol:Bug' raised ValueError: my bug (episode seed 0)" in proc.stderr
+    proc = subprocess.run([str(script), "rollout", "--policy", "nopol:Echo"], capture_output=True, text=True,
+                          timeout=300, cwd=tmp_path, env=env)
+    assert proc.returncode == 2 and "run from the folder that holds nopol.py, or add that folder to PYTHONPATH" in \
+        proc.stderr.replace("\n", "")
+
+
+def test_outputs_go_where_they_are_expected(tmp_path: Path) -> None:
+    """`generate --out /nonexist/a/b` made a tree of folders at the filesystem's root; `rollout --out ds/README.md`
+    replaced a dataset card with JSON lines."""
+    proc = run("generate", "--out", str(tmp_path / "missing" / "ds"), "--personas", "2", ok=False)
+    assert proc.returncode == 2 and f"directory '{tmp_path / 'missing'}' does not exist" in proc.stderr
+    assert not (tmp_path / "missing").exists()
+    (tmp_path / "README.md").write_text("a card\n")
+    proc = run("rollout", "--episodes", "2", "--out", str(tmp_path / "README.md"), ok=False)
+    assert proc.returncode == 2 and "expected a trajectory file named .jsonl or .parquet" in proc.stderr
+    assert (tmp_path / "README.md").read_text() == "a card\n"

@@ -112,11 +112,13 @@ def export(kind: ExportKind, source: PathLike | Sequence[PathLike], out_path: Pa
 
 
 def export_chat(out_dir: PathLike, out_path: PathLike, *, by: ChatUnit = "session") -> int:
-    """One conversation per line: ``{"trajectory_id", "persona_id", "session", "messages": [{"role", "content"}]}``.
+    """One conversation per line: ``{"trajectory_id", "persona_id", "session", "session_starts", "messages":
+    [{"role", "content"}]}``.
 
     ``by="session"``: each session of an episode is a conversation (sessions
     are days to a year apart).  ``by="episode"``: an episode's sessions, in
-    order, are one conversation (``session`` is 0): the context an assistant
+    order, are one conversation (``session`` is 0, and ``session_starts``
+    holds the index of each session's first message): the context an assistant
     that remembers earlier sessions (the tracker) answers from; split by
     session, its answers name things the row never mentions, which is warned
     about.  The user's last, unanswered message of a session (usually a
@@ -137,7 +139,11 @@ def export_chat(out_dir: PathLike, out_path: PathLike, *, by: ChatUnit = "sessio
                 itertools.groupby(t.turns, key=lambda turn: turn.user.session)
             for session, turns in sessions:
                 split += session > 0
+                turns = list(turns)
+                starts = [2 * i for i, turn in enumerate(turns)
+                          if i == 0 or turn.user.session != turns[i - 1].user.session]
                 yield {"trajectory_id": t.trajectory_id, "persona_id": t.persona.persona_id, "session": session,
+                       "session_starts": starts,
                        "messages": [m for turn in turns for m in ({"role": "user", "content": turn.user.text},
                                                                   {"role": "assistant", "content": turn.assistant})]}
 
@@ -304,7 +310,7 @@ def export_features(kind: ExportKind) -> datasets.Features:
            "intensity": number, "certainty": string, "explicit": ds.Value("bool"), "intended": string,
            "evidence": string}
     by_kind = {
-        "chat": {**ids, "session": integer, "messages": messages},
+        "chat": {**ids, "session": integer, "session_starts": ds.List(integer), "messages": messages},
         "pki_sft": {**ids, "conversation": messages, "pkis": ds.List(pki), "reasoning": string,
                     "prompt": messages, "completion": messages},
         "ppopt": {**ids, "session": integer, "history": ds.List({"session": integer, "messages": messages}),

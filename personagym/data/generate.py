@@ -295,7 +295,7 @@ def generate(
     out_dir: PathLike,
     *,
     personas: int,
-    episodes_per_persona: int,
+    episodes_per_persona: int = 1,
     env_id: str = "PersonaGym/Chat-v0",
     policy: str = "generic",
     seed: int = 0,

@@ -218,12 +218,20 @@ def load_dataset(
 ) -> datasets.Dataset:
     """Load trajectory files with `datasets`, typed by `trajectory_features()`, never by inference.
 
-    The format is taken from the file suffix (``.parquet``, else JSON lines) unless
+    A directory made by `personagym generate` stands for its shards (`shard_paths`: each checked against its
+    sha256 first).  The format is taken from the file suffix (``.parquet``, else JSON lines) unless
     given.  Extra keyword arguments (``cache_dir``, ``num_proc``, ...) go to
     `datasets.load_dataset`.
     """
     builders = {"jsonl": "json", "parquet": "parquet"}
     single = isinstance(path_or_paths, str | os.PathLike)
+    if single and os.path.isdir(path_or_paths):
+        from personagym.data.generate import MANIFEST, shard_paths
+
+        if not os.path.isfile(os.path.join(path_or_paths, MANIFEST)):
+            raise ValueError(f"{os.fspath(path_or_paths)} is a directory without a {MANIFEST}: pass trajectory "
+                             "files, or a directory made by `personagym generate`")
+        path_or_paths, single = [os.fspath(p) for p in shard_paths(path_or_paths)], False
     files = [os.fspath(path_or_paths)] if single else [os.fspath(p) for p in path_or_paths]
     if format is None:
         format = "parquet" if files and all(f.endswith(".parquet") for f in files) else "jsonl"

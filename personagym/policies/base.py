@@ -131,7 +131,10 @@ def _load_policy(name: str, env: Any, seed: int | None) -> Policy:
     try:
         cls: Any = importlib.import_module(module_name)
     except ImportError as exc:
-        raise ValueError(f"cannot load policy {name!r}: {exc}") from None
+        hint = "" if not isinstance(exc, ModuleNotFoundError) or exc.name != module_name.split(".")[0] else (
+            f" (the module must be importable: run from the folder that holds {module_name.split('.')[0]}.py, "
+            "or add that folder to PYTHONPATH)")
+        raise ValueError(f"cannot load policy {name!r}: {exc}{hint}") from None
     except Exception as exc:  # the module is the user's code: whatever it raises at import is a load failure
         raise ValueError(f"cannot load policy {name!r}: importing {module_name} raised "
                          f"{type(exc).__name__}: {exc}") from exc

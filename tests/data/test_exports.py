@@ -264,6 +264,10 @@ def test_chat_by_episode_keeps_the_sessions_an_assistant_remembers(runs: dict[st
     for row, t in zip(rows, trajectories, strict=True):
         assert [m["content"] for m in row["messages"]] == [x for turn in t.turns for x in (turn.user.text,
                                                                                              turn.assistant)]
+        # where each session starts, for a trainer to tell (they are weeks apart)
+        firsts = [next(turn.user.text for turn in t.turns if turn.user.session == s)
+                  for s in dict.fromkeys(turn.user.session for turn in t.turns)]
+        assert [row["messages"][i]["content"] for i in row["session_starts"]] == firsts
     assert any(len({turn.user.session for turn in t.turns}) > 1 for t in trajectories)
     with pytest.raises(ValueError, match="by='episode' is the chat export's option"):
         export("pki_sft", tracker, tmp_path / "x.jsonl", by="episode")
@@ -280,3 +284,13 @@ def test_the_rewritten_query_keeps_a_second_request() -> None:
         "noise": {"layer": "ambiguity", "strategies": ["multiple_intents"], "clean": clean, "noisy": text},
         "pkis": []})
     assert world._rewrite(query, {}) == text
+
+
+def test_a_generated_directory_loads_by_its_name(runs: dict[str, Path], tmp_path: Path) -> None:
+    """`personagym.data.load_dataset(DIR)` said "Unable to find DIR" of a directory that exists."""
+    from personagym.data import load_dataset
+
+    rows = load_dataset(runs["generic"], cache_dir=str(tmp_path / "cache"))
+    assert rows["trajectory_id"] == [t.trajectory_id for t in read_generated(runs["generic"])]
+    with pytest.raises(ValueError, match="is a directory without a manifest.json"):
+        load_dataset(tmp_path)

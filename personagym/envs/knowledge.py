@@ -15,7 +15,8 @@ from functools import cached_property
 from personagym.simulators.analyzer import ResponseAnalyzer
 from personagym.simulators.persona import PersonaSchema
 
-_SENTENCE = re.compile(r"[^.!?\n]+")
+#: A sentence: up to a full stop, "!", "?" or a line end; a dot inside a word ("Node.js", "3.5") ends none.
+_SENTENCE = re.compile(r"(?:[^.!?\n]|\.(?=\w))+")
 _CLAUSE = re.compile(r"[^,;:()]+")
 #: Stands for one entity mention in a sentence whose mentions are masked, so cues can be bound to an entity.
 _SLOT = "\x00"
@@ -44,7 +45,7 @@ _DISLIKE = re.compile(
 _DISLIKE_BEFORE = re.compile(
     r"\b(?:avoid(?:ing)?|skip(?:ping)?|pass on|drop|leave out|take out|swap out|cut out|remove|without|no|no more|"
     rf"anything but|alternative to|away from|clear of|(?:do{_NT}|never) (?:suggest|recommend|include|mention)) "
-    rf"(?:the (?:whole )?|any |all )?{_SLOT}$"
+    rf"(?:the (?:whole )?|any |all |some |certain |(?:some|certain) (?:kinds?|types?|sorts?) of )?{_SLOT}$"
 )
 #: Dislike cues that hold only right after an entity: "X is exactly what I wanted to avoid".
 _DISLIKE_AFTER = re.compile(
@@ -56,12 +57,16 @@ _NOT_AGAINST = re.compile(rf"\b(?:do{_NT} mind|not against|not opposed|wouldn'?t
 _FOLLOW_UP = re.compile(r"^\W*(?:absolutely not|not my \w+|i'?m not (?:into|a fan of) it|i (?:can'?t|cannot) stand it|"
                         r"i (?:really )?(?:hate|dislike) it|no way|hard pass)\b")
 #: Before an entity the user takes back: "I meant Y, not X", "Y instead of X", "scratch X".
-_RETRACT_BEFORE = re.compile(r"(?:(?<!why )\bnot|\binstead of|\brather than|\bmixed (?:it|them) up with|\bscratch) $")
+_RETRACT_BEFORE = re.compile(
+    r"(?:(?<!why )\bnot|\binstead of|\brather than|\bmixed (?:it|them) up with|\bscratch) (?:the )?$")
 #: Before an entity the user no longer cares for, which is no dislike either: "I've moved on from X", "I've gone off
 #: X", "more into Y than X", "less X".  What was noted of it is void, as after a slip.
 _NO_LONGER_BEFORE = re.compile(
     r"(?:moved on from|gone off|drifted away from|lost (?:all |my )?interest in|"
-    r"(?:i'?m|am) (?:kind of |kinda |so )?past|used to (?:like|love|enjoy|be into)|\bless|not so much|\bthan) $")
+    r"(?:i'?m|am) (?:kind of |kinda |so )?past|used to (?:like|love|enjoy|be into)|\bless|not so much|\bthan) "
+    r"(?:the )?$")
+#: After an entity the user no longer cares for: "I'm not really into X anymore" forgets X, it states no dislike.
+_NO_LONGER_AFTER = re.compile(r"^(?: stuff| things)? any ?more\b")
 #: After an entity the user takes back: "X was a slip".
 _RETRACT_AFTER = re.compile(r"^ (?:was|is) (?:a |my )?(?:slip|typo|mistake|wrong)")
 _MIND_CHANGE = "make that"
@@ -156,6 +161,11 @@ class WorldKnowledge:
             related = self._related[node] = tuple(n for n in near if not tax.nodes[n].group)
         return list(related)
 
+    def suggestible(self, node: str) -> bool:
+        """Whether a node names something to try: not a whole top-level category ("food & cooking") nor a
+        grouping node ("cuisines")."""
+        return len(self.taxonomy.paths[node]) > 1 and not self.taxonomy.nodes[node].group
+
     def category(self, node: str) -> str:
         """Top-level category id."""
         return self.taxonomy.top_category(node)
@@ -206,9 +216,11 @@ class WorldKnowledge:
         retracted: list[str] = []
         previous: list[int] = []  # indices in `out` of the last sentence's liked entities
         for sentence in _SENTENCE.finditer(lower):
-            chunk = sentence.group(0)
-            # "not my cup of tea" names no tea
-            found = [f for f in self.analyzer.find_mentions(chunk) if not chunk[: f[1]].endswith("cup of ")]
+            chunk, base = sentence.group(0), sentence.start()
+            # "not my cup of tea" names no tea, and an attribute's own words no entity ("I can't really travel
+            # right now" likes no travel, "I live in a big city" no big cities)
+            found = [f for f in self.analyzer.find_mentions(chunk) if not chunk[: f[1]].endswith("cup of ")
+                     and not any(a < base + f[2] and base + f[1] < b for a, b in taken)]
             if not found:
                 if previous and _FOLLOW_UP.match(chunk):  # "Why is X in there? I'm not into it."
                     for i in previous:
@@ -223,7 +235,7 @@ class WorldKnowledge:
             for (node, *_), slot in zip(found, slots, strict=True):
                 before, after = masked[:slot], masked[slot + 1:]
                 if (0 <= slot < change and any(s > change for s in slots)) or _RETRACT_BEFORE.search(before) or (
-                        _NO_LONGER_BEFORE.search(before)) or (
+                        _NO_LONGER_BEFORE.search(before)) or _NO_LONGER_AFTER.match(after) or (
                         _RETRACT_AFTER.match(after)) or _corrected(before, after):
                     retracted.append(node)
                     continue

@@ -304,11 +304,17 @@ class TrackerPolicy(_PerConversation):
         # domain spans several: a liked board game serves a question about a party), then things near the topic
         # fill the answer's length, those shown least first so that answers move on; after "That's the same
         # list as last time." what was shown goes after what was not, likes too
+        # likes shown least come first too: in the order heard, the first few filled every answer (the same
+        # list again in 7% of LongTerm answers)
         category = k.category(topic) if topic else None
-        wanted = sorted((n for n in p.likes if n not in echoed), key=lambda n: k.category(n) != category)
+        wanted = sorted((n for n in p.likes if n not in echoed),
+                        key=lambda n: (k.category(n) != category, p.shown.get(n, 0)))
         if topic is not None:
-            wanted += sorted((n for n in k.related(topic) if n not in p.dislikes), key=lambda n: p.shown.get(n, 0))
-        safe = [n for n in dict.fromkeys(wanted) if not (k.tags(n) & forbidden)]
+            wanted += sorted(k.related(topic), key=lambda n: p.shown.get(n, 0))
+        # nothing under a dislike ("I'm not a fan of careers & work", then LinkedIn), and no whole category or
+        # grouping node ("I'd suggest food & cooking", "I'd suggest cuisines"), which names nothing to try
+        safe = [n for n in dict.fromkeys(wanted) if not (k.tags(n) & forbidden) and k.suggestible(n)
+                and not any(a in p.dislikes for a in k.lineage(n))]
         if k.asks_for_new(message):
             safe.sort(key=lambda n: n in p.shown)
         chosen = safe[: LENGTH_ITEMS[style["length"]]]

@@ -70,8 +70,10 @@ WARN_CUES = (
 RECOMMEND_CUES = (
     "don't miss", "do not miss", "can't go wrong with", "try", "recommend", "recommended",
     "recommendation", "suggest", "check out", "consider", "you'll love", "you will love", "you'd love",
+    "you'd probably love", "you'll probably love", "you would love", "you'd really love", "you'd probably enjoy",
     "you'd enjoy", "you might like", "you might enjoy", "enjoy", "great option", "great choice",
-    "good option", "good choice", "go for", "go with", "opt for", "how about", "perfect", "pick",
+    "good option", "good choice", "good fit", "great fit", "go for", "go with", "opt for", "how about", "perfect",
+    "pick",
     "must-try", "worth", "why not try", "why not",
 )  # fmt: skip
 #: Cues that describe the user rather than advise ("If you enjoy jazz, ..."): neutral.

@@ -692,7 +692,7 @@ class UserSimulator:
         gap = self._memory.gap if opens else None
         draft = self.renderer.render(intent, d, opens, self.state.attributes, gap)
         clean, _ = draft.finish()
-        for _ in range(6):  # not the very words of an earlier message ("Nice one." twice reads as a bot)
+        for _ in range(20):  # not the very words of an earlier message ("Nice one." twice reads as a bot)
             if clean not in self._memory.said:
                 break
             draft = self.renderer.render(intent, d, opens, self.state.attributes, gap)

@@ -35,3 +35,20 @@ def test_assistants_say_the_before_a_name_that_takes_it(schema: PersonaSchema) -
                               formality="casual"), lambda n: 0)
     assert "go with for the 20th century." in text and "You'd probably love the Cold War." in text
     assert [n for n, _ in knowledge.mentions(text)] == [era, cold_war]  # the analyzer reads "the X" as X
+
+
+def test_what_a_message_states_follows_its_words(schema: PersonaSchema) -> None:
+    """A tracker audit's misreadings: an attribute's own words read as a liked entity, "the" between a cue and
+    its entity, a dot inside a name, vague dislikes read as likes, "not into X anymore" read as a dislike."""
+    k = WorldKnowledge(schema, ResponseAnalyzer(schema.taxonomy))
+    liked = {v for key, v, _ in k.statements("I can't really travel right now.") if key == "likes"}
+    assert not liked  # travel_flexibility=cannot_travel, and no liking of travel & places
+    assert k.statements("I live in a big city.") == [("settlement_type", "big_city", 1)]
+    middle_ages = schema.taxonomy.resolve("Middle Ages")
+    for text in ("I'm past the Middle Ages these days.", "I used to like the Middle Ages, but not anymore."):
+        assert k.statements(text) == [] and k.retractions(text) == [middle_ages], text
+    assert k.statements("I love Node.js.") == [("likes", schema.taxonomy.resolve("Node.js"), 1)]
+    assert k.statements("Please leave out certain cuisines.") == [("dislikes", "food_cooking/cuisines", -1)]
+    jazz = schema.taxonomy.resolve("jazz")
+    assert k.statements("I'm not really into jazz anymore.") == [] and k.retractions(
+        "I'm not really into jazz anymore.") == [jazz]

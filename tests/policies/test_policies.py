@@ -379,3 +379,20 @@ def test_tracker_offers_something_new_when_told_it_repeats_itself(tracker_env) -
     assert answers[1] and answers[2] != answers[1]  # near things move on
     shown = set(answers[1]) | set(answers[2])
     assert answers[3][0] not in shown, answers
+
+
+def test_tracker_moves_on_through_its_likes_and_names_things_to_try() -> None:
+    """Its likes came first in the order heard, so the first few filled every answer ("That's the same list again."
+    on 7% of LongTerm answers); it recommended whole categories ("I'd suggest food & cooking") and grouping nodes
+    ("I'd suggest cuisines")."""
+    from personagym.simulators.persona import load_schema
+
+    tax = load_schema().taxonomy
+    answers = repeated = unsuggestible = 0
+    for t in rollout("PersonaGym/LongTerm-v0", "tracker", episodes=100, seed=0):
+        for turn in t.turns:
+            answers += 1
+            unsuggestible += any(m.stance == "recommend" and (len(tax.paths[m.node]) == 1 or tax.nodes[m.node].group)
+                                 for m in turn.features.mentions)
+        repeated += sum(u.intent.reason == "repeated" for u in t.user_turns())
+    assert answers > 1000 and unsuggestible == 0 and repeated < 0.02 * answers, (answers, repeated, unsuggestible)

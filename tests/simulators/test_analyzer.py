@@ -127,7 +127,9 @@ def test_find_mentions_reports_repeats_in_text_order(analyzer: ResponseAnalyzer,
 
 
 @pytest.mark.parametrize(
-    "text", ["Try sushi tonight.", "I recommend sushi.", "Check out sushi.", "You might enjoy sushi."]
+    "text", ["Try sushi tonight.", "I recommend sushi.", "Check out sushi.", "You might enjoy sushi.",
+             # the built-in policies' casual and table wordings read as named only (half the credit)
+             "You'd probably love sushi.", "| Sushi | a good fit |"]
 )
 def test_recommend_cues(analyzer: ResponseAnalyzer, taxonomy: Taxonomy, text: str) -> None:
     assert stances(analyzer, text) == {taxonomy.resolve("sushi"): "recommend"}

@@ -24,6 +24,12 @@ _OPENERS = {
     "formal": ["Certainly. Please find below my recommendations regarding {topic}.",
                "Thank you for your question regarding {topic}; my recommendations follow."],
 }
+#: An opener for an answer with nothing to suggest: "Here are a few suggestions" before none read false.
+_NOTHING_YET = {
+    "casual": "Not sure what to pick for {topic} yet, but here's some general advice.",
+    "neutral": "I don't have a specific suggestion for {topic} yet, but here are some general tips.",
+    "formal": "I do not yet have a specific recommendation regarding {topic}; some general guidance follows.",
+}
 _FILLERS = {
     "casual": [
         "Honestly, you can't really go wrong here!",
@@ -143,9 +149,10 @@ def compose(plan: AnswerPlan, draw: Callable[[int], int]) -> str:
         return plan.question + emoji
     register = _REGISTER.get(plan.formality, "neutral")
     topic = plan.topic or "that"
-    lines = [_OPENERS[register][draw(2)].format(topic=topic)]
+    opener = _OPENERS[register][draw(2)]
     items = [_RECOMMEND[register].format(item=i) for i in plan.recommend]
     items += [_AVOID[register].format(item=i) for i in plan.avoid]
+    lines = [(opener if items else _NOTHING_YET[register]).format(topic=topic)]
     if plan.layout == "table" and plan.recommend:
         lines += ["", "| option | why |", "| --- | --- |"]
         lines += [f"| {i} | a good fit |" for i in plan.recommend]
@@ -155,7 +162,7 @@ def compose(plan: AnswerPlan, draw: Callable[[int], int]) -> str:
             items.append(_FILLERS[register][draw(len(_FILLERS[register]))])
         bullet = LIST_FORMATS[plan.layout]
         lines += [bullet.format(n=n + 1) + text for n, text in enumerate(items)]
-    else:
+    elif items:  # nothing to say is no empty line
         lines.append(" ".join(items))
     target = LENGTH_WORDS.get(plan.length, LENGTH_WORDS["standard"])
     fillers, filler_words = _FILLERS[register], _FILLER_WORDS[register]

@@ -396,3 +396,17 @@ def test_tracker_moves_on_through_its_likes_and_names_things_to_try() -> None:
                                  for m in turn.features.mentions)
         repeated += sum(u.intent.reason == "repeated" for u in t.user_turns())
     assert answers > 1000 and unsuggestible == 0 and repeated < 0.02 * answers, (answers, repeated, unsuggestible)
+
+
+@pytest.mark.parametrize("formality", ["casual", "neutral", "formal"])
+def test_an_answer_with_nothing_to_suggest_promises_none(formality: str) -> None:
+    """ "Happy to help with jogging.\\n\\nKeep a short note..." (116 of 7,100 tracker answers): an empty line where
+    the suggestions were to go, under an opener that promised them."""
+    from personagym.policies.compose import AnswerPlan, compose
+
+    for seed in range(4):
+        rng = np.random.default_rng(seed)
+        text = compose(AnswerPlan(topic="jogging", recommend=[], formality=formality),
+                       lambda n, rng=rng: int(rng.integers(n)))
+        assert "\n\n" not in text and "suggestions for" not in text and "recommendations" not in text, text
+        assert "jogging" in text.splitlines()[0]

@@ -31,12 +31,11 @@ simulator's score includes what the configured noise level costs.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from personagym.envs.knowledge import WorldKnowledge
+from personagym.envs.knowledge import WorldKnowledge, sentences
 from personagym.envs.rewards import (
     TARGET_ROLES,
     ProfileItem,
@@ -49,8 +48,6 @@ from personagym.simulators.persona import PersonaSchema
 
 USER_COMPONENTS = ("fidelity", "contradiction")
 INTEREST_KEYS = ("likes", "dislikes")
-#: Where a sentence ends and the next starts.
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 class UserRewardWeights(BaseModel):
@@ -129,7 +126,7 @@ class ProfileFidelity:
         names eggs, and likes nothing).  Only in its sentence: "I have limited mobility. I love cycling." likes
         cycling, a contradiction the constraint must not hide."""
         objects: set[str] = set()
-        for sentence in _SENTENCE_END.split(utterance):
+        for sentence in sentences(utterance):
             statements = self.knowledge.statements(sentence)
             constrained: frozenset[str] = frozenset().union(*(
                 self.knowledge.forbidden_tags(key, value) for key, value, _ in statements if key not in INTEREST_KEYS))

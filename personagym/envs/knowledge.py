@@ -17,6 +17,11 @@ from personagym.simulators.persona import PersonaSchema
 
 #: A sentence: up to a full stop, "!", "?" or a line end; a dot inside a word ("Node.js", "3.5") ends none.
 _SENTENCE = re.compile(r"(?:[^.!?\n]|\.(?=\w))+")
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of a text as `WorldKnowledge` reads them (`_SENTENCE`), without their end marks."""
+    return _SENTENCE.findall(text)
 _CLAUSE = re.compile(r"[^,;:()]+")
 #: Stands for one entity mention in a sentence whose mentions are masked, so cues can be bound to an entity.
 _SLOT = "\x00"

@@ -197,7 +197,7 @@ class PersonaChatParallelEnv(ParallelEnv[str, dict[str, Any], str | None]):
         self.user_weights = parse_config(UserRewardWeights, user_reward_weights, "user_reward_weights")
         self.sampler = PersonaSampler(self.schema, sampler_config)
         self.user_policy = user_policy
-        #: a learner may speak for the user: the simulator's replies are tentative until it has not
+        #: a learner may speak for the user: the simulator's replies stay tentative until spoken
         self._learner = user_policy == "learner"
         self.max_utterance_chars = max_utterance_chars
         self.render_mode = render_mode

@@ -27,6 +27,7 @@ from rich.table import Table
 from personagym.suggest import describe_validation, did_you_mean
 
 if TYPE_CHECKING:
+    from personagym.data.generate import Manifest
     from personagym.records import Persona, UserTurn
 
 T = TypeVar("T")
@@ -666,10 +667,10 @@ def generate(
         fail(f"interrupted: the committed shards in {out} are kept; run the same command with --resume to "
              "continue", status=130)
     except OSError as exc:  # the output directory: cannot create it, or write in it, or the disk is full
-        kept = _what_is_kept(out)
-        if not resume and kept.startswith("; it holds a complete dataset"):  # no "pass --resume" to go on with
-            fail(f"--out {str(out)!r} holds {kept.split('it holds ', 1)[1]}")
-        fail(f"--out {str(out)!r}: {exc.strerror or exc}{kept}")
+        manifest = _manifest_of(out)
+        if not resume and manifest is not None and _is_whole(manifest, out):  # no "pass --resume" to go on with
+            fail(f"--out {str(out)!r} holds {_whole_dataset(manifest)}")
+        fail(f"--out {str(out)!r}: {exc.strerror or exc}{_what_is_kept(out)}")
     except (ValueError, TypeError, ImportError) as exc:
         fail(str(exc))
     if before == len(manifest.shards):
@@ -681,27 +682,39 @@ def generate(
                       f"{_count(len(manifest.shards), 'shard')} to {out} (card: {card.name})")
 
 
-def _committed_before(out: Path) -> int:
-    """Shards `out` holds committed before a resumed run (0 if it holds no readable manifest)."""
+def _manifest_of(out: Path) -> Manifest | None:
+    """The manifest of a generation directory, or None if it holds no readable one."""
     from personagym.data.generate import load_manifest
 
     try:
-        return len(load_manifest(out).shards)
+        return load_manifest(out)
     except (OSError, ValueError):
-        return 0
+        return None
+
+
+def _committed_before(out: Path) -> int:
+    """Shards `out` holds committed before a resumed run (0 if it holds no readable manifest)."""
+    manifest = _manifest_of(out)
+    return 0 if manifest is None else len(manifest.shards)
+
+
+def _is_whole(manifest: Manifest, out: Path) -> bool:
+    """Whether a generation directory is finished: every shard committed and the card written."""
+    return manifest.complete and (out / "README.md").exists()
+
+
+def _whole_dataset(manifest: Manifest) -> str:
+    return (f"a complete dataset ({_count(len(manifest.shards), 'shard')} and the card): nothing to resume; "
+            "choose another --out for a new run")
 
 
 def _what_is_kept(out: Path) -> str:
     """After a failed `generate`: what of `out` is intact and how to go on ('' if nothing was committed)."""
-    from personagym.data.generate import load_manifest
-
-    try:
-        manifest = load_manifest(out)
-    except (OSError, ValueError):
+    manifest = _manifest_of(out)
+    if manifest is None:
         return ""
-    if manifest.complete and (out / "README.md").exists():
-        return (f"; it holds a complete dataset ({_count(len(manifest.shards), 'shard')} and the card): "
-                "nothing to resume; choose another --out for a new run")
+    if _is_whole(manifest, out):
+        return f"; it holds {_whole_dataset(manifest)}"
     if manifest.complete:
         return (f"; all {_count(len(manifest.shards), 'shard')} are committed, only the card is missing: "
                 f"`personagym stats {out}` writes it")

@@ -295,13 +295,23 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
         """The conversation so far as text (render_mode="ansi"); "human" prints the lines not printed yet."""
         if self.render_mode is None:
             return None
-        lines = []
+        lines: list[str] = []
+        session = 0
+
+        def said(user: UserTurn) -> None:
+            nonlocal session
+            if user.session != session:  # a later session starts (LongTerm): say so, as its user does
+                session = user.session
+                lines.append(f"--- session {session + 1} ---")
+            lines.append(f"user: {user.text}")
+
         for t in self._turns:
-            lines += [f"user: {t.user.text}", f"assistant: {t.assistant}", f"  reward {t.reward:+.3f}"]
+            said(t.user)
+            lines += [f"assistant: {t.assistant}", f"  reward {t.reward:+.3f}"]
             if t.closing is not None:
-                lines.append(f"user: {t.closing.text}")
+                said(t.closing)
         if self.user is not None:
-            lines.append(f"user: {self._last_user.text}")
+            said(self._last_user)
         text, self._shown = render_lines(self.render_mode, lines, self._shown)
         return text
 

@@ -223,7 +223,7 @@ class PersonaChatParallelEnv(ParallelEnv[str, dict[str, Any], str | None]):
                               SIMULATED_USER: UnicodeText(max_utterance_chars)}
         self._np_random: np.random.Generator | None = None
         self._user: UserSimulator | None = None
-        self._transcript: list[tuple[str, str]] = []
+        self._transcript: list[tuple[int, str, str]] = []  # (session, speaker, words)
         self._shown = 0  # transcript lines printed so far (render_mode="human")
 
     # -- PettingZoo API --------------------------------------------------------------------
@@ -310,7 +310,11 @@ class PersonaChatParallelEnv(ParallelEnv[str, dict[str, Any], str | None]):
         """The conversation so far as text (render_mode="ansi"); "human" prints the lines not printed yet."""
         if self.render_mode is None:
             return None
-        lines = [f"{'user' if agent == SIMULATED_USER else agent}: {text}" for agent, text in self._transcript]
+        lines: list[str] = []
+        for i, (session, agent, text) in enumerate(self._transcript):
+            if i and session != self._transcript[i - 1][0]:  # a later session starts
+                lines.append(f"--- session {session + 1} ---")
+            lines.append(f"{'user' if agent == SIMULATED_USER else agent}: {text}")
         text, self._shown = render_lines(self.render_mode, lines, self._shown)
         return text
 
@@ -337,7 +341,7 @@ class PersonaChatParallelEnv(ParallelEnv[str, dict[str, Any], str | None]):
             self._simulator_reply = user.respond(answer, features, tentative=self._learner)
         assessment: Assessment = user.last_assessment  # type: ignore[assignment] - features given: assessed
         self._answer = answer
-        self._transcript.append((ASSISTANT, answer))
+        self._transcript.append((user.state.session, ASSISTANT, answer))
         if cut:  # as PersonaChatEnv: the next session opens, the user's turn to speak
             reward = self._assistant_reward(assessment, profile)
             user.next_session()
@@ -364,7 +368,7 @@ class PersonaChatParallelEnv(ParallelEnv[str, dict[str, Any], str | None]):
         else:
             utterance, goodbye, spoken_by = action.replace(GOODBYE, "").strip(), GOODBYE in action, "learner"
         self._utterance = utterance[: self.max_utterance_chars]
-        self._transcript.append((SIMULATED_USER, self._utterance))
+        self._transcript.append((user.state.session, SIMULATED_USER, self._utterance))
         heard = self._fidelity.stated
         before, self._score = self._score, self._fidelity.hear(self._utterance, user.state)
         # what the assistant's profile may be credited for: the simulator's PKIs, or what a learner's words said
@@ -389,7 +393,7 @@ class PersonaChatParallelEnv(ParallelEnv[str, dict[str, Any], str | None]):
         if self.llm is None or self.llm.surface is None:
             return turn
         roles = {ASSISTANT: "assistant", SIMULATED_USER: "user"}
-        history = [(roles[agent], text) for agent, text in self._transcript][-self.llm.options.history_turns:]
+        history = [(roles[agent], text) for _, agent, text in self._transcript][-self.llm.options.history_turns:]
         item = SurfaceItem(turn=turn, persona_summary=self._user.persona.summary, history=history,
                            key=f"{self._user.persona.persona_id}/s{turn.session}t{turn.turn}")
         return self._loop.run(self.llm.surface.realize([item]))[0]

@@ -364,8 +364,14 @@ def test_the_goodbye_that_ends_a_session_is_kept_and_round_trips() -> None:
         assert [u.session for u in users] == sorted(u.session for u in users)
         again = Trajectory.model_validate_json(trajectory.model_dump_json())
         assert again == trajectory and again.user_turns() == users
-        said = [line for line in env.render().splitlines() if line.startswith("user: ")]
+        shown = env.render().splitlines()
+        said = [line for line in shown if line.startswith("user: ")]
         assert said == [f"user: {u.text}" for u in users]  # the rendering shows each message, goodbyes too
+        # and marks where each later session starts: right before its first message
+        starts = [i for i, u in enumerate(users) if i and u.session != users[i - 1].session]
+        marked = [i for i, line in enumerate(shown) if line.startswith("--- session ")]
+        assert [shown[i] for i in marked] == [f"--- session {users[i].session + 1} ---" for i in starts]
+        assert all(shown[i + 1] == f"user: {users[k].text}" for i, k in zip(marked, starts, strict=True))
     assert kept >= 10
     old = json.loads(trajectory.model_dump_json())  # a record of schema 1.0 had no closing: it still reads
     old["schema_version"] = "1.0"

@@ -176,15 +176,18 @@ def test_user_goodbye_terminates_and_token_is_not_shown() -> None:
 
 
 def test_sessions_restart_with_the_user() -> None:
-    env = parallel_env(sessions=2, max_turns=4)
+    env = parallel_env(sessions=2, max_turns=4, render_mode="ansi")
     env.reset(seed=0)
     env.step({SIMULATED_USER: "Hi"})
     env.step({ASSISTANT: ANSWER})
-    obs, _, terminations, _, infos = env.step({SIMULATED_USER: GOODBYE})
+    obs, _, terminations, _, infos = env.step({SIMULATED_USER: f"Bye {GOODBYE}"})
     assert not any(terminations.values()) and env.agents
     assert obs[SIMULATED_USER] | {"persona": "", "profile": ""} == {
         "message": "", "persona": "", "profile": "", "turn": 0, "session": 1, "your_turn": 1}
     assert infos[ASSISTANT]["active_agent"] == SIMULATED_USER
+    env.step({SIMULATED_USER: "Hello again"})
+    assert env.render().splitlines() == [
+        "user: Hi", f"assistant: {ANSWER}", "user: Bye", "--- session 2 ---", "user: Hello again"]
 
 
 def test_stepping_a_finished_env_returns_empty_dicts() -> None:

@@ -132,9 +132,10 @@ def conversation_to_trajectory(doc: Any, schema: PersonaSchema, sampler: Persona
     turns: list[Turn] = []
     for step, (user, assistant) in enumerate(pairs):
         features = analyzer.analyze(assistant)
-        last_ended = ended and step == len(pairs) - 1
-        components = reward_components(assess(state, features, schema), profile=0.0, ended=last_ended,
-                                       satisfied=last_ended, max_turns=len(pairs))
+        # PPOpt records no verdict of the user's: a conversation ends at its planned length, with no goodbye, so
+        # every answer costs the per-turn efficiency and none earns a goodbye's bonus or penalty
+        components = reward_components(assess(state, features, schema), profile=0.0, ended=False,
+                                       satisfied=False, max_turns=len(pairs))
         turns.append(Turn(step=step, session=0, turn=step, user=_user_turn(user, 2 * step, step, noise),
                           assistant=assistant, features=features, reward=scalar_reward(components, weights),
                           reward_components=components))

@@ -66,6 +66,8 @@ def test_the_small_interaction_imports_with_its_noise(tmp_path: Path) -> None:
     assert (second.text, second.clean_text, second.rendered_by) == ("thx, shorter plz", "Thanks, make it shorter.",
                                                                      "ppopt")
     assert trajectory.policy == "gpt-4o-mini" and trajectory.terminated
+    # no goodbye was said, so none is scored: each answer costs its turn, the last one too
+    assert [t.reward_components["efficiency"] for t in trajectory.turns] == [-0.5, -0.5]
 
 
 @pytest.mark.parametrize(("edit", "value", "reason"), [

@@ -45,19 +45,26 @@ PLOTS_DIR = "card"
 #: The `generate` parameter and the `personagym generate` option of each config field whose name differs.
 _PARAMETERS = {"format": "fmt"}
 _OPTIONS = {"env_id": "--env"}
+#: What to install for the plots (`require_module` says "pip install" it).
+_MATPLOTLIB = "matplotlib (or write_card(..., plots=False))"
 
 
 def dataset_stats(out_dir: PathLike, *, workers: int = 1, tally: Tally | None = None) -> dict[str, Any]:
     """Statistics of the trajectories of a complete generation directory.
 
     Dialog length counts answered exchanges (`Trajectory.turns`); user
-    utterances include the final, unanswered message.  Category coverage maps
-    the taxonomy nodes of PKIs and of persona interests to their top-level
-    category and reports which of the taxonomy's categories occur.  With
-    ``workers > 1`` the shards are read in that many spawned processes (each
-    checks its shards' sha256) and their counts merged: the same figures, sooner.
-    A `tally` that `generate(..., tally=...)` filled spares reading the shards
-    it counted; only the others (committed by an earlier, resumed run) are read.
+    utterances (`Trajectory.user_turns`) include the goodbyes that ended a
+    session and the final, unanswered message, and are what the noise layers,
+    PKIs and lexical figures count.  distinct-n is over the whole dataset: the
+    distinct n-grams of the utterances over all their n-grams (an n-gram never
+    spans two utterances; Li et al. 2016 divide by all tokens instead).
+    Category coverage maps the taxonomy nodes of PKIs and of persona interests
+    to their top-level category and reports which of the taxonomy's categories
+    occur.  With ``workers > 1`` the shards are read in that many spawned
+    processes (each checks its shards' sha256) and their counts merged: the
+    same figures, sooner.  A `tally` that `generate(..., tally=...)` filled
+    spares reading the shards it counted; only the others (committed by an
+    earlier, resumed run) are read.
     """
     if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
         raise ValueError(f"workers must be a positive int, got {workers!r}")
@@ -193,49 +200,62 @@ def write_card(out_dir: PathLike, *, plots: bool = True, workers: int = 1, tally
 def _draw_plots(out: Path, stats: dict[str, Any]) -> list[tuple[str, str, bytes]]:
     """Bar charts of the distributions, drawn, not written: (title, path relative to `out`, PNG bytes) of each.
 
-    Integer-valued distributions (turns and PKIs per dialog) are drawn on a number
-    line, so the gaps between values show; counts get integer ticks on every chart.
+    Each chart's axes name the values and what is counted (dialogs, utterances,
+    PKIs or interests), so a chart reads without the card's table.
     """
-    install = "matplotlib (or write_card(..., plots=False))"
-    figure_cls = require_module("matplotlib.figure", install).Figure
-    integer_ticks = require_module("matplotlib.ticker", install).MaxNLocator
+    figure_cls = require_module("matplotlib.figure", _MATPLOTLIB).Figure
     coverage = stats["category_coverage"]
     charts = [
         ("Answered turns per dialog (all its sessions)", "turns.png",
-         _by_value(stats["turns_per_dialog"]["histogram"]), "answered turns"),
-        ("PKIs per dialog", "pkis.png", _by_value(stats["pkis_per_dialog"]["histogram"]), "PKIs"),
-        ("Noise layers of user utterances", "noise.png", stats["noise_layers"], "layer"),
-        ("PKIs naming a taxonomy node, per top-level category", "pki_categories.png", coverage["pkis"], None),
+         _by_value(stats["turns_per_dialog"]["histogram"]), "answered turns", "dialogs"),
+        ("PKIs per dialog", "pkis.png", _by_value(stats["pkis_per_dialog"]["histogram"]), "PKIs", "dialogs"),
+        ("Noise layers of user utterances", "noise.png", stats["noise_layers"], "noise layer", "user utterances"),
+        ("PKIs naming a taxonomy node, per top-level category", "pki_categories.png", coverage["pkis"], None,
+         "PKIs"),
         ("Persona interests (liked or disliked) per top-level category", "interest_categories.png",
-         coverage["interests"], None),
+         coverage["interests"], None, "persona interests"),
     ]
     try:
         (out / PLOTS_DIR).mkdir(exist_ok=True)
     except OSError as exc:
         raise OSError(exc.errno, f"cannot make the plot directory {out / PLOTS_DIR} ({exc.strerror or exc})") from exc
     images = []
-    for title, name, counts, xlabel in charts:
-        horizontal = xlabel is None
-        fig = figure_cls(figsize=(7, 7) if horizontal else (6, 3.5), layout="constrained")
+    for title, name, counts, value_label, count_label in charts:
+        fig = figure_cls(figsize=(7, 7) if value_label is None else (6, 3.5), layout="constrained")
         ax = fig.add_subplot()
-        labels, values = list(counts), list(counts.values())
-        if horizontal:
-            ax.barh(labels[::-1], values[::-1], color="#4c72b0")
-            ax.set_xlabel("count")
-            ax.xaxis.set_major_locator(integer_ticks(integer=True))
-            ax.tick_params(axis="y", labelsize=7)
-        else:
-            ax.bar(labels, values, color="#4c72b0")  # int labels place the bars on a number line
-            if all(isinstance(label, int) for label in labels):
-                ax.xaxis.set_major_locator(integer_ticks(integer=True))
-            ax.set_xlabel(xlabel)
-            ax.set_ylabel("count")
-            ax.yaxis.set_major_locator(integer_ticks(integer=True))
+        _bar_chart(ax, counts, value_label, count_label)
         ax.set_title(title)
         png = io.BytesIO()
         fig.savefig(png, format="png", dpi=100)
         images.append((title, f"{PLOTS_DIR}/{name}", png.getvalue()))
     return images
+
+
+def _bar_chart(ax: Any, counts: dict[Any, int], value_label: str | None, count_label: str) -> None:
+    """Draw `counts` as bars on `ax`: horizontal per top-level category when `value_label` is None, else vertical.
+
+    Integer-valued distributions (turns and PKIs per dialog) are drawn on a number
+    line, so the gaps between values show.  Counts get integer ticks from 0 on every
+    chart, integer values too: also when one value or no count fills the axis,
+    where matplotlib would otherwise tick 5.6, 5.7, ... or -0.045 ... 0.045.
+    """
+    integer_ticks = require_module("matplotlib.ticker", _MATPLOTLIB).MaxNLocator
+    labels, values = list(counts), list(counts.values())
+    if value_label is None:
+        ax.barh(labels[::-1], values[::-1], color="#4c72b0")
+        ax.set_ylabel("top-level category")
+        ax.tick_params(axis="y", labelsize=7)
+        count_axis, set_count_limits = ax.xaxis, ax.set_xlim
+    else:
+        ax.bar(labels, values, color="#4c72b0")  # int labels place the bars on a number line
+        if all(isinstance(label, int) for label in labels):
+            ax.xaxis.set_major_locator(integer_ticks(integer=True, min_n_ticks=1))
+        ax.set_xlabel(value_label)
+        count_axis, set_count_limits = ax.yaxis, ax.set_ylim
+    count_axis.set_label_text(count_label)
+    count_axis.set_major_locator(integer_ticks(integer=True, min_n_ticks=1))
+    if not any(values):
+        set_count_limits(0, 1)
 
 
 def _by_value(histogram: dict[str, int]) -> dict[int, int]:
@@ -263,7 +283,8 @@ def _card_text(out: Path, stats: dict[str, Any], images: list[tuple[str, str]]) 
         ("noise layers of user utterances", _inline(stats["noise_layers"])),
         ("vocabulary size (user utterances as sent, noise included; lowercased \\w+ tokens)",
          stats["vocabulary_size"]),
-        ("distinct-1 / distinct-2 (the same tokens)", f"{stats['distinct_1']} / {stats['distinct_2']}"),
+        ("distinct-1 / distinct-2 (the same tokens: distinct / all unigrams, distinct / all bigrams within an "
+         "utterance, over the whole dataset)", f"{stats['distinct_1']} / {stats['distinct_2']}"),
         ("total reward per dialog (mean / median)", _pair(stats["total_reward"])),
     ]
     features = _features_yaml()
@@ -294,8 +315,8 @@ def _card_text(out: Path, stats: dict[str, Any], images: list[tuple[str, str]]) 
         "",
         f"# PersonaGym dataset: {out.resolve().name}",
         "",
-        f"{stats['trajectories']} simulated dialogs (episodes, each with all its sessions) of {stats['personas']} "
-        f"personas on `{config['env_id']}` "
+        f"{_count(stats['trajectories'], 'simulated dialog')} (episodes, each with all its sessions) of "
+        f"{_count(stats['personas'], 'persona')} on `{config['env_id']}` "
         f"with the `{config['policy']}` policy, generated by personagym {stats['personagym_version']}. "
         f"Each {unit} shards is a `personagym.records.Trajectory` with its ground truth (persona, preference "
         "states, PKIs, noise, rewards).",
@@ -377,6 +398,11 @@ def _pair(distribution: dict[str, Any]) -> str:
     if distribution["mean"] is None:
         return "-"
     return f"{distribution['mean']} / {distribution['median']}"
+
+
+def _count(n: int, noun: str) -> str:
+    """'1 persona', '2 personas': the card's prose says "1 simulated dialog of 1 persona", not "1 ... personas"."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _inline(counts: dict[str, int]) -> str:

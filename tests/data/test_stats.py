@@ -35,6 +35,14 @@ def tiny(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     return out
 
 
+@pytest.fixture(scope="module")
+def one(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A run of one persona and one dialog."""
+    out = tmp_path_factory.mktemp("one")
+    generate(out, personas=1, fmt="jsonl")
+    return out
+
+
 def test_stats_agree_with_the_trajectories(run: Path) -> None:
     stats = dataset_stats(run)
     trajectories = list(read_generated(run))
@@ -168,6 +176,67 @@ def test_card_plots_integer_distributions_on_a_number_line_with_integer_counts(
     for title, ax in axes.items():  # a count of dialogs or utterances is a whole number
         counts = ax.get_xticks() if "top-level category" in title else ax.get_yticks()
         assert all(tick == int(tick) for tick in counts), title
+
+
+def test_charts_of_one_dialog_keep_integer_ticks_counted_from_zero(one: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A one-dialog dataset's card ticked its 6 answered turns 5.6, 5.7, ... 6.4, and its chart of no
+    taxonomy PKIs counted from -0.045 to 0.045."""
+    figure = pytest.importorskip("matplotlib.figure")
+    axes: dict[str, Any] = {}
+    savefig = figure.Figure.savefig
+
+    def keep(fig: Any, *args: Any, **kwargs: Any) -> None:
+        axes[fig.axes[0].get_title()] = fig.axes[0]
+        savefig(fig, *args, **kwargs)
+
+    monkeypatch.setattr(figure.Figure, "savefig", keep)
+    write_card(one)
+    assert dataset_stats(one)["category_coverage"]["covered_by_pkis"] == 0  # so one chart has no counts at all
+    assert len(axes) == 5
+    for title, ax in axes.items():
+        horizontal = "top-level category" in title
+        count_ticks, count_limits = (ax.get_xticks(), ax.get_xlim()) if horizontal else (ax.get_yticks(), ax.get_ylim())
+        assert all(tick == int(tick) for tick in count_ticks), title
+        assert count_limits[0] == 0 and count_limits[1] >= 1, title
+        if not horizontal:
+            assert all(tick == int(tick) for tick in ax.get_xticks()), title
+
+
+@pytest.mark.parametrize("tiny", ["jsonl"], indirect=True)
+def test_card_plots_name_both_axes(tiny: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The category charts had no label on the category axis, and every count axis said only "count"."""
+    figure = pytest.importorskip("matplotlib.figure")
+    labels: dict[str, tuple[str, str]] = {}
+    savefig = figure.Figure.savefig
+
+    def keep(fig: Any, *args: Any, **kwargs: Any) -> None:
+        ax = fig.axes[0]
+        labels[ax.get_title()] = (ax.get_xlabel(), ax.get_ylabel())
+        savefig(fig, *args, **kwargs)
+
+    monkeypatch.setattr(figure.Figure, "savefig", keep)
+    write_card(tiny)
+    assert labels == {
+        "Answered turns per dialog (all its sessions)": ("answered turns", "dialogs"),
+        "PKIs per dialog": ("PKIs", "dialogs"),
+        "Noise layers of user utterances": ("noise layer", "user utterances"),
+        "PKIs naming a taxonomy node, per top-level category": ("PKIs", "top-level category"),
+        "Persona interests (liked or disliked) per top-level category": ("persona interests", "top-level category"),
+    }
+
+
+def test_card_of_one_dialog_says_dialog_and_persona_in_the_singular(one: Path) -> None:
+    """It said "1 simulated dialogs (...) of 1 personas"."""
+    text = write_card(one, plots=False).read_text()
+    assert "\n1 simulated dialog (episodes, each with all its sessions) of 1 persona on `PersonaGym/Chat-v0`" in text
+
+
+def test_card_says_over_what_distinct_n_is_counted(run: Path) -> None:
+    """It said only "(the same tokens)": not whether per dialog or over the dataset, nor over n-grams or tokens."""
+    stats = dataset_stats(run)
+    assert (f"| distinct-1 / distinct-2 (the same tokens: distinct / all unigrams, distinct / all bigrams within an "
+            f"utterance, over the whole dataset) | {stats['distinct_1']} / {stats['distinct_2']} |") in \
+        write_card(run, plots=False).read_text()
 
 
 def test_card_title_names_the_directory_given_as_dot(tiny: Path, monkeypatch: pytest.MonkeyPatch) -> None:

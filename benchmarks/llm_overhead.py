@@ -174,12 +174,6 @@ class RecordingOpenAIBackend(Recording, OpenAIBackend):
 # -- the two sides -----------------------------------------------------------------------------
 
 
-def split_observations(obs: dict[str, Any]) -> list[dict[str, Any]]:
-    """The vector env's batched observation as one observation per env (what policies take)."""
-    return [{"message": m, "turn": int(t), "session": int(s)}
-            for m, t, s in zip(obs["message"], obs["turn"], obs["session"], strict=True)]
-
-
 async def rollout(vec: PersonaChatVectorEnv, backend: Any, args: argparse.Namespace,
                   reset_cache: Callable[[], None], twin: Twin | None = None) -> tuple[Run, Run | None]:
     """Reset and step the vector env with a template policy; with `twin`, also the raw replay of every batch."""
@@ -194,7 +188,7 @@ async def rollout(vec: PersonaChatVectorEnv, backend: Any, args: argparse.Namesp
     seen += [env.last_user for env in vec.envs]
     for _ in range(args.steps):
         t0 = time.perf_counter()
-        actions = policy.act_batch(split_observations(obs))
+        actions = policy.act_batch(obs)  # the batched observation as it comes
         policy_seconds += time.perf_counter() - t0
         obs, *_ = await vec.astep(actions)
         seen += [env.last_user for env in vec.envs]

@@ -131,6 +131,9 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
         check_positive("sessions", sessions)
         check_positive("max_turns", max_turns)
         check_positive("max_action_chars", max_action_chars)
+        if not isinstance(env_id, str):
+            raise TypeError(f"env_id must be a str (the id recorded in trajectories), got {type(env_id).__name__} "
+                            f"{env_id!r:.60}")
         self.schema = load_schema()
         self.taxonomy = self.schema.taxonomy
         self.sessions = sessions

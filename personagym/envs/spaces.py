@@ -11,6 +11,10 @@ other character) and reads the buffer into strings once, when the vector env
 is built, so later steps would show stale text.  `UnicodeText` registers its
 own shared memory instead: code points, -1 after the end, read through a live
 `TextRows` view (as Box observations are live numpy views).
+
+Flattening (`FlattenObservation`, `gymnasium.spaces.flatten`) has the same
+limit: `Text` flattens to charset indices, a KeyError for any other
+character.  `UnicodeText` flattens to code points, `FLAT_PAD` after the end.
 """
 
 from __future__ import annotations
@@ -22,10 +26,13 @@ from types import ModuleType
 from typing import Any, overload
 
 import numpy as np
-from gymnasium.spaces import Text
+from gymnasium.spaces import Box, Text
+from gymnasium.spaces.utils import flatten, flatten_space, unflatten
 from gymnasium.vector.utils import create_shared_memory, read_from_shared_memory, write_to_shared_memory
 
 SAMPLE_CHARSET = string.ascii_letters + string.digits + string.punctuation + " \n" + "éüñç—’😊"
+#: A flattened string's value after its end: one past the last code point (`Text` pads with len(charset)).
+FLAT_PAD = 0x110000
 
 
 class UnicodeText(Text):
@@ -123,14 +130,41 @@ def _read_unicode_from_shared_memory(space: UnicodeText, shared_memory: Any, n: 
 
 @write_to_shared_memory.register(UnicodeText)
 def _write_unicode_to_shared_memory(space: UnicodeText, index: int, value: str, shared_memory: Any) -> None:
-    problem = unicode_problem(value) if isinstance(value, str) else None
-    if problem is not None:
-        raise ValueError(f"observation must be Unicode text: {problem}")
-    if not space.contains(value):
-        got = f"str of length {len(value)}" if isinstance(value, str) else type(value).__name__
-        raise ValueError(f"observation must be a str of at most {space.max_length} characters, got {got}")
+    codes = code_points(space, value, "observation")
     size = space.max_length
-    codes = np.frombuffer(value.encode("utf-32-le"), dtype="<i4")
     row = np.frombuffer(shared_memory.get_obj(), dtype=np.int32)[index * size : (index + 1) * size]
     row[: len(codes)] = codes
     row[len(codes) :] = -1
+
+
+def code_points(space: UnicodeText, value: object, what: str) -> np.ndarray:
+    """The code points of `value`, a str in `space`; else a ValueError naming `what` and the problem."""
+    if not isinstance(value, str) or not space.contains(value):
+        problem = unicode_problem(value) if isinstance(value, str) else None
+        if problem is not None:
+            raise ValueError(f"{what} must be Unicode text: {problem}")
+        got = f"str of length {len(value)}" if isinstance(value, str) else type(value).__name__
+        raise ValueError(f"{what} must be a str of at most {space.max_length} characters, got {got}")
+    return np.frombuffer(value.encode("utf-32-le"), dtype="<i4")
+
+
+@flatten_space.register(UnicodeText)
+def _flatten_unicode_space(space: UnicodeText) -> Box:
+    return Box(low=0, high=FLAT_PAD, shape=(space.max_length,), dtype=np.int32)
+
+
+@flatten.register(UnicodeText)
+def _flatten_unicode(space: UnicodeText, x: str) -> np.ndarray:
+    flat = np.full(space.max_length, FLAT_PAD, dtype=np.int32)
+    codes = code_points(space, x, "text to flatten")
+    flat[: len(codes)] = codes
+    return flat
+
+
+@unflatten.register(UnicodeText)
+def _unflatten_unicode(space: UnicodeText, x: np.ndarray) -> str:
+    codes = np.asarray(x).astype(np.int64)  # a flattened Dict is float when it holds a float Box
+    ends = np.flatnonzero(codes >= FLAT_PAD)
+    codes = codes[: ends[0]] if ends.size else codes
+    # a Box sample may hold surrogate code points, which no str of the space holds: they read as U+FFFD
+    return codes.astype("<u4").tobytes().decode("utf-32-le", errors="replace")

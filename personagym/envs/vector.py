@@ -5,9 +5,10 @@ round trips per step.  Here the structured part of every sub-env's step runs
 first (fast, sync), then the language surface writes all N replies in one
 `generate` call per stage, and the optional judge scores all N answers in one
 more.  Episodes that end are reset in the same step (`AutoresetMode.SAME_STEP`):
-the returned observation is the new episode's first message, and
-``info["final_obs"]`` / ``info["final_info"]`` hold the finished episode's last
-ones, and `trajectories` collects the finished episodes' records.
+the returned observation is the new episode's first message, ``info`` that
+episode's reset info, ``info["final_obs"]`` / ``info["final_info"]`` hold the
+finished episode's last ones (as Gymnasium's `SyncVectorEnv` in that mode),
+and `trajectories` collects the finished episodes' records.
 """
 
 from __future__ import annotations
@@ -104,7 +105,7 @@ class PersonaChatVectorEnv(VectorEnv):
         for i, (env, action) in enumerate(zip(self.envs, actions, strict=True)):  # all, before any env moves
             try:
                 env.check_step(action)
-            except (TypeError, RuntimeError) as exc:
+            except (TypeError, ValueError, RuntimeError) as exc:
                 raise type(exc)(f"actions[{i}]: {exc}") from None
         pendings = [env.advance(action) for env, action in zip(self.envs, actions, strict=True)]
         if self._mode is not None:
@@ -112,17 +113,22 @@ class PersonaChatVectorEnv(VectorEnv):
         rewards = np.zeros(self.num_envs)
         terminated = np.zeros(self.num_envs, dtype=bool)
         truncated = np.zeros(self.num_envs, dtype=bool)
-        infos: dict[str, Any] = {}
+        step_infos: list[dict[str, Any]] = []
         done: list[int] = []
         for i, (env, pending) in enumerate(zip(self.envs, pendings, strict=True)):
             obs, rewards[i], terminated[i], truncated[i], info = env.finish(pending)
             if terminated[i] or truncated[i]:
                 self.trajectories.append(env.trajectory())
-                info = {**info, "final_obs": obs, "final_info": dict(info)}
+                info = {"final_obs": obs, "final_info": info}
                 env._reset_core(None, None)
                 done.append(i)
-            infos = self._add_info(infos, info, i)
+            step_infos.append(info)
         await self._open(done)
+        infos: dict[str, Any] = {}
+        for i, info in enumerate(step_infos):
+            if i in done:  # as Gymnasium's SAME_STEP: the new episode's reset info beside the finished one's
+                info = {**info, **self.envs[i]._info(reward_components=None)}
+            infos = self._add_info(infos, info, i)
         return self._observations(), rewards, terminated, truncated, infos
 
     def close_extras(self, **kwargs: Any) -> None:

@@ -6,8 +6,10 @@ from personagym.policies.base import (
     BatchedPolicy,
     Knowledge,
     Observation,
+    Observations,
     Policy,
     make_policy,
+    observation_list,
     policy_names,
     register_policy,
 )
@@ -16,8 +18,10 @@ __all__ = [
     "BatchedPolicy",
     "Knowledge",
     "Observation",
+    "Observations",
     "Policy",
     "make_policy",
+    "observation_list",
     "policy_names",
     "register_policy",
 ]

@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import importlib
 import inspect
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
 
 from personagym.suggest import did_you_mean
 
 Observation = dict[str, Any]
+#: What `act_batch` takes: one observation per env, or a vector env's batched observation (see `observation_list`).
+Observations = Sequence[Observation] | Mapping[str, Any]
 
 
 @runtime_checkable
@@ -24,16 +28,17 @@ class Policy(Protocol):
     """An assistant: maps the user's latest message (and its own memory) to a reply.
 
     Any class with these two methods is a policy; one that subclasses `Policy` need only write `act`, and
-    inherits an `act_batch` that loops over it.
+    inherits an `act_batch` that loops over it.  The built-in `act_batch`es take a vector env's batched
+    observation too (`observation_list`).
     """
 
     def act(self, observation: Observation) -> str:
         """The reply to one observation."""
         ...
 
-    def act_batch(self, observations: Sequence[Observation]) -> list[str]:
+    def act_batch(self, observations: Observations) -> list[str]:
         """Replies to a batch of observations (one per env of a vector env), by default `act` on each."""
-        return [self.act(obs) for obs in observations]
+        return [self.act(obs) for obs in observation_list(observations)]
 
 
 class Knowledge(Protocol):
@@ -86,9 +91,35 @@ class Knowledge(Protocol):
 class BatchedPolicy:
     """Mixin: `act_batch` as a loop over `act` (for policies without batched inference)."""
 
-    def act_batch(self, observations: Sequence[Observation]) -> list[str]:
+    def act_batch(self, observations: Observations) -> list[str]:
         """Replies to each observation in order."""
-        return [self.act(obs) for obs in observations]  # type: ignore[attr-defined]
+        return [self.act(obs) for obs in observation_list(observations)]  # type: ignore[attr-defined]
+
+
+def observation_list(observations: Observations) -> list[Observation]:
+    """One observation per env: a sequence of observations as it is, or a vector env's batched one split up.
+
+    Gymnasium's vector envs (and `PersonaChatVectorEnv`) batch a Dict
+    observation as a dict of per-env columns (``{"message": (m0, m1),
+    "turn": array([0, 3]), ...}``): looping over it would give its keys, a
+    reply per key and not per env.
+    """
+    if not isinstance(observations, Mapping):
+        return list(observations)
+    if isinstance(observations.get("message"), str):
+        raise TypeError("act_batch takes a batch (a list of observations, or a vector env's batched observation), "
+                        "got a single observation; use act(observation)")
+    columns = {key: list(column) for key, column in observations.items()}
+    sizes = {key: len(column) for key, column in columns.items()}
+    if len(set(sizes.values())) > 1:
+        raise ValueError(f"a batched observation's columns must have one entry per env, got lengths {sizes}")
+    n = next(iter(sizes.values()), 0)
+    return [{key: _scalar(column[i]) for key, column in columns.items()} for i in range(n)]
+
+
+def _scalar(value: Any) -> Any:
+    """A numpy scalar of a batched column as the Python number a single env's observation holds."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 PolicyFactory = Callable[..., Policy]

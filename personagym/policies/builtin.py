@@ -11,14 +11,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
 
-from personagym.policies.base import BatchedPolicy, Knowledge, Observation, register_policy
+from personagym.policies.base import (
+    BatchedPolicy,
+    Knowledge,
+    Observation,
+    Observations,
+    observation_list,
+    register_policy,
+)
 from personagym.policies.compose import LENGTH_ITEMS, LENGTH_WORDS, LIST_FORMATS, AnswerPlan, compose
 from personagym.profile_format import format_profile
 from personagym.rng import Draws
@@ -29,8 +36,13 @@ NO_EMOJI = ("never", "none", "no_emoji")
 
 def _knowledge(env: Any, policy: str) -> Knowledge:
     """The env's world knowledge, for a built-in policy; these write text, so the env must take text."""
-    if env is None or not hasattr(env.unwrapped, "knowledge"):
+    if env is None:
         raise ValueError("this policy needs the env (make_policy(name, env=env)) for its world knowledge")
+    if not hasattr(getattr(env, "unwrapped", env), "knowledge"):
+        hint = (" (a vector env: build the policy on one env of its id, gym.make(id); its act_batch takes the "
+                "vector env's batched observations)" if isinstance(env, gym.vector.VectorEnv) else "")
+        raise ValueError(f"policy {policy!r} needs a PersonaGym env for its world knowledge, got "
+                         f"{type(env).__name__}{hint}")
     space = getattr(env, "action_space", None)  # a PettingZoo env has a method: its agents' spaces vary
     if isinstance(space, gym.spaces.Space) and not isinstance(space, gym.spaces.Text):
         spec = getattr(env, "spec", None)
@@ -96,9 +108,9 @@ class _PerConversation(_Seeded):
         """The reply to one conversation's message (batch slot 0)."""
         return self._act(0, observation)
 
-    def act_batch(self, observations: Sequence[Observation]) -> list[str]:
+    def act_batch(self, observations: Observations) -> list[str]:
         """One reply per slot, each in its own conversation."""
-        return [self._act(i, obs) for i, obs in enumerate(observations)]
+        return [self._act(i, obs) for i, obs in enumerate(observation_list(observations))]
 
     @staticmethod
     def _new_conversation(observation: Observation) -> bool:

@@ -35,7 +35,7 @@ from typing import Any
 
 from personagym.llm.runner import LoopRunner
 from personagym.llm.types import ChatMessage, ChatRequest, Completion, LLMBackend, LLMError, Sampling, StructuredOutput
-from personagym.policies.base import Observation, register_policy
+from personagym.policies.base import Observation, Observations, observation_list, register_policy
 from personagym.profile_format import format_profile
 
 DEFAULT_SYSTEM_PROMPT = (
@@ -117,7 +117,7 @@ class LLMPolicy:
         """The reply to one observation (slot 0)."""
         return self.act_batch([observation])[0]
 
-    def act_batch(self, observations: Sequence[Observation]) -> list[str]:
+    def act_batch(self, observations: Observations) -> list[str]:
         """Replies to a batch of observations, slot i being observation i; one `generate` per stage."""
         return self.runner.run(self.aact_batch(observations), async_alternative="LLMPolicy.aact_batch(observations)")
 
@@ -125,9 +125,9 @@ class LLMPolicy:
         """`act` for callers inside an event loop."""
         return (await self.aact_batch([observation]))[0]
 
-    async def aact_batch(self, observations: Sequence[Observation]) -> list[str]:
+    async def aact_batch(self, observations: Observations) -> list[str]:
         """`act_batch` for callers inside an event loop."""
-        turns = [_read(obs, slot) for slot, obs in enumerate(observations)]
+        turns = [_read(obs, slot) for slot, obs in enumerate(observation_list(observations))]
         if not turns:
             return []
         for slot, (_, turn, session) in enumerate(turns):

@@ -152,6 +152,8 @@ def test_step_after_end_is_a_clear_error() -> None:
          ValueError, r"unknown value 'vegn' \(did you mean 'vegan'\?\)"),
         ({"noise_rte": 0.3}, TypeError, r"^unknown option 'noise_rte' \(did you mean 'noise_rate'\?\); expected one "
                                         r"of sessions, max_turns, noise_rate,"),
+        # it goes into every trajectory: refused here, not when the first trajectory fails to validate
+        ({"env_id": 3}, TypeError, r"env_id must be a str \(the id recorded in trajectories\), got int 3"),
     ],
 )
 def test_bad_options(kwargs: dict, error: type, match: str) -> None:

@@ -11,7 +11,9 @@ import pytest
 from gymnasium.vector.utils import create_shared_memory, read_from_shared_memory, write_to_shared_memory
 
 import personagym  # noqa: F401 - registers the envs
+from personagym.envs.chat import PersonaChatEnv
 from personagym.envs.spaces import TextRows, UnicodeText
+from personagym.envs.vector import PersonaChatVectorEnv
 
 
 def _run(envs: gym.vector.VectorEnv, steps: int) -> list[list[str]]:
@@ -72,3 +74,37 @@ def test_shared_text_rows_round_trip_any_text_and_stay_live() -> None:
     with pytest.raises(ValueError, match="Unicode text: a lone surrogate '\\\\ud800' at position 0"):
         write_to_shared_memory(space, 0, "\ud800", memory)
     assert rows[0] == "xy"
+
+
+def _plain(value: object) -> object:
+    """`value` with numpy arrays and scalars as lists and Python numbers, dicts and tuples as dicts and lists."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, np.ndarray | list | tuple):
+        return [_plain(v) for v in value]
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def test_batched_env_autoresets_as_gymnasiums_same_step_mode() -> None:
+    """Observation, reward, ends and info, at an episode's end too, are those of `SyncVectorEnv` in SAME_STEP mode:
+    the info of an env that just reset is the new episode's (turn 0), the finished one's is in ``final_info``."""
+    ours = PersonaChatVectorEnv(2, max_turns=2)
+    theirs = gym.vector.SyncVectorEnv([lambda: PersonaChatEnv(max_turns=2)] * 2,
+                                      autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)
+    steps = [(ours.reset(seed=7), theirs.reset(seed=7))]
+    for k in range(5):
+        actions = [f"Answer {k}.", f"Other answer {k}."]
+        steps.append((ours.step(actions), theirs.step(actions)))
+    ours.close()
+    theirs.close()
+    assert _plain(steps[2][0]) == _plain(steps[2][1])  # the first episode ends at the second answer
+    assert steps[2][0][4]["turn"].tolist() == [0, 0] and "final_info" in steps[2][0][4]
+    assert [_plain(s[0]) for s in steps] == [_plain(s[1]) for s in steps]
+
+
+def test_a_batched_action_that_is_no_unicode_text_is_named_by_index() -> None:
+    vec = PersonaChatVectorEnv(2)
+    vec.reset(seed=0)
+    with pytest.raises(ValueError, match=r"actions\[1\]: action must be Unicode text: a lone surrogate"):
+        vec.step(["ok", "\ud800"])
+    vec.close()

@@ -85,6 +85,22 @@ def test_registry_needs_a_backend_and_arguments_are_checked() -> None:
         LLMPolicy(object(), profile_attributes={"diet": ()})
 
 
+class EchoBackend:
+    """Answers every request with the last message it holds (no model)."""
+
+    async def generate(self, requests: list[ChatRequest]) -> list[Completion]:
+        return [Completion(text="echo: " + r.messages[-1].content) for r in requests]
+
+
+def test_act_batch_takes_a_vector_envs_batched_observation() -> None:
+    envs = gym.make_vec("PersonaGym/Chat-v0", num_envs=2, vectorization_mode="sync")
+    batched, _ = envs.reset(seed=3)
+    envs.close()
+    policy = LLMPolicy(EchoBackend())
+    assert policy.act_batch(batched) == [f"echo: {m}" for m in batched["message"]]
+    policy.close()
+
+
 # -- with a real model ---------------------------------------------------------------------------
 class CountingBackend:
     """The real backend, with a count of `generate` calls (to check that a batch is one call)."""

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 
+import gymnasium as gym
 import numpy as np
 import pytest
 
-from personagym.policies import make_policy, policy_names
+from personagym.policies import make_policy, observation_list, policy_names
 from personagym.profile_format import split_profile
 from personagym.rollout import make_env, rollout, summarize
 
@@ -129,6 +130,34 @@ def test_registry_and_custom_policies() -> None:
     obs, _ = env.reset(seed=0)
     assert echo.act(obs) == "You said: " + obs["message"]
     assert echo.act_batch([obs, obs]) == [echo.act(obs)] * 2
+
+
+@pytest.mark.parametrize("name", ["generic", "tracker", "random"])
+def test_act_batch_takes_a_vector_envs_batched_observation(name: str) -> None:
+    """Gymnasium batches a Dict observation as a dict of per-env columns; a reply per env, not one per key."""
+    envs = gym.make_vec("PersonaGym/Chat-v0", num_envs=2, vectorization_mode="sync")
+    singles = [make_env("PersonaGym/Chat-v0") for _ in range(2)]
+    batched, _ = envs.reset(seed=3)
+    observations = [env.reset(seed=3 + i)[0] for i, env in enumerate(singles)]
+    by_batch, by_list = (make_policy(name, env=singles[0], seed=0) for _ in range(2))
+    for _ in range(2):  # the first turn, then one after it (the tracker and generic remember each slot)
+        actions = by_batch.act_batch(batched)
+        assert actions == by_list.act_batch(observations) and len(actions) == 2
+        batched, *_ = envs.step(actions)
+        observations = [env.step(a)[0] for env, a in zip(singles, actions, strict=True)]
+    envs.close()
+
+
+def test_act_batch_refuses_a_single_observation_and_a_vector_env_is_no_policy_env() -> None:
+    env = make_env("PersonaGym/Chat-v0")
+    obs, _ = env.reset(seed=0)
+    with pytest.raises(TypeError, match=r"act_batch takes a batch .* got a single observation; use act"):
+        make_policy("random", env=env, seed=0).act_batch(obs)
+    with pytest.raises(ValueError, match=r"one entry per env, got lengths \{'message': 2, 'turn': 1\}"):
+        observation_list({"message": ("a", "b"), "turn": np.array([0])})
+    with pytest.raises(ValueError, match=r"policy 'tracker' needs a PersonaGym env .* got SyncVectorEnv \(a vector "
+                                         r"env: build the policy on one env of its id"):
+        make_policy("tracker", env=gym.make_vec("PersonaGym/Chat-v0", num_envs=2, vectorization_mode="sync"))
 
 
 def test_unknown_env_id_suggests() -> None:

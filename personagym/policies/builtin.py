@@ -298,9 +298,12 @@ class TrackerPolicy(_PerConversation):
         k = self.knowledge
         style = _style_plan(p.attributes)
         # the conversation's topic: the first thing the message names and does not take back ("a latte, wait,
-        # make that espresso"), else the last one named (a complaint or an answer to a question names nothing)
+        # make that espresso"), else the last one named (a complaint or an answer to a question names nothing);
+        # a thing to try before a whole category ("I'm traveling solo and keep thinking about the Aztec Empire":
+        # the Aztec Empire, not travel & places, which the opener would name as its pick)
         retracted = k.retractions(message)
-        mentioned = [node for node, _ in k.mentions(message) if node not in retracted]
+        mentioned = sorted((node for node, _ in k.mentions(message) if node not in retracted),
+                           key=lambda node: not k.suggestible(node))
         if mentioned:
             p.topic = mentioned[0]
         if len(p.attributes) + len(p.likes) < self.min_facts and not p.asked:

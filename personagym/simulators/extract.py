@@ -374,9 +374,11 @@ def _values(value: AttributeValue | None) -> set[str]:
 
 def _coherent_interests(schema: PersonaSchema, attributes: dict[str, AttributeValue], votes: Mapping[str, Counter],
                         chunks: int, dropped: list[str]) -> list[Interest]:
-    """Interests by support: majority polarity, no forbidden likes, no like/dislike on one branch."""
+    """Interests by support: majority polarity, no forbidden likes, no like a rule on interests rules out (college
+    planning for a parent of toddlers), no like/dislike on one branch."""
     taxonomy = schema.taxonomy
     forbidden = schema.forbidden_tags(attributes)
+    unfit = schema.unfit_interests(attributes)
     ranked = sorted(votes.items(), key=lambda kv: -sum(kv[1].values()))
     kept: list[Interest] = []
     for node, counter in ranked:
@@ -387,6 +389,11 @@ def _coherent_interests(schema: PersonaSchema, attributes: dict[str, AttributeVa
         tags = taxonomy.tags[node] & forbidden
         if polarity > 0 and tags:
             dropped.append(f"likes {node}: tagged {sorted(tags)}, which the persona's constraints forbid")
+            continue
+        ruled = next((a for a in taxonomy.paths[node] if a in unfit), None) if polarity > 0 else None
+        if ruled is not None:
+            rule = schema.like_rules[ruled]
+            dropped.append(f"likes {node}: the rule {rule.id!r} rules it out ({rule.why})")
             continue
         clash = next((i.node for i in kept if i.polarity != polarity and (
             taxonomy.is_ancestor(i.node, node) or taxonomy.is_ancestor(node, i.node))), None)

@@ -11,7 +11,7 @@ persona stays coherent.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -86,22 +86,31 @@ class LifeEvent:
         return self.attribute, new, self.reason.format(value=value.replace("_", " "))
 
     def propose_interest(
-        self, state: PreferenceState, schema: PersonaSchema, d: Draws
+        self, state: PreferenceState, schema: PersonaSchema, d: Draws,
+        left: Collection[str] = (), entered: Collection[str] = (),
     ) -> tuple[str, Interest | None, str] | None:
-        """An interest change (node, new interest or None to drop, reason), or None."""
+        """An interest change (node, new interest or None to drop, reason), or None.
+
+        `left` are interests the user recently moved away from or lost, `entered` those they recently moved to
+        or took up: no new interest is one just left, and no lost one is one just found ("more into rum than
+        gin" and "lost interest in rum" in one gap read as noise).  A new interest is one the persona can like
+        by the schema's rules on interests (`PersonaSchema.unfit_interests`): no college planning for a parent
+        of toddlers.
+        """
         if not self.fits(state):
             return None
         tax = schema.taxonomy
         if self.kind == "lose_interest":
-            liked = [n for n, i in state.interests.items() if i.polarity > 0]
+            liked = [n for n, i in state.interests.items() if i.polarity > 0 and n not in entered]
             if not liked:
                 return None
             node = d.choice(liked)
             return node, None, self.reason.format(value=tax.nodes[node].name)
         node = tax.sample_anchor(d, exclude_tags=frozenset(state.forbidden_tags), specificity=0.7)
         # a whole category is no pastime: no "I've picked up beauty & personal care"
-        if node is None or len(tax.paths[node]) < 2 \
-                or any(tax.is_ancestor(n, node) or tax.is_ancestor(node, n) for n in state.interests):
+        if node is None or len(tax.paths[node]) < 2 or node in left \
+                or any(tax.is_ancestor(n, node) or tax.is_ancestor(node, n) for n in state.interests) \
+                or not schema.unfit_interests(state.attributes).isdisjoint(tax.paths[node]):
             return None
         interest = Interest(node=node, polarity=1, intensity=round(0.6 + 0.4 * d.random(), 3),
                             source="life_event")
@@ -116,14 +125,16 @@ LIFE_EVENTS: tuple[LifeEvent, ...] = (
     LifeEvent("changed_diet", "set", "changed diet: now {value}", "diet",
               ("vegetarian", "vegan", "pescatarian"),
               excludes={"diet": frozenset({"halal", "kosher", "gluten_free"})}),  # kept for faith or health
-    LifeEvent("new_allergy", "add_item", "was diagnosed with a {value} allergy", "food_allergies",
+    LifeEvent("new_allergy", "add_item", "was diagnosed with a food allergy: {value}", "food_allergies",
               ("peanut", "tree_nut", "shellfish", "dairy", "gluten", "egg")),
     LifeEvent("money_tight", "set", "money got tight after a job change: budget now {value}",
               "budget_level", ("tight", "budget", "moderate", "comfortable"), direction=-1, step=True,
               requires=_WORKING),
     LifeEvent("got_a_raise", "set", "got a raise: budget now {value}", "budget_level",
               ("budget", "moderate", "comfortable", "luxury"), direction=1, step=True, requires=_EMPLOYED),
-    LifeEvent("quit_drinking", "set", "decided to stop drinking", "alcohol_stance", ("abstains",), direction=1),
+    # only one who drinks can stop: not a persona who never said so (a minor, say)
+    LifeEvent("quit_drinking", "set", "decided to stop drinking", "alcohol_stance", ("abstains",), direction=1,
+              requires={"alcohol_stance": frozenset({"drinks", "occasional"})}),
     LifeEvent("injury", "set", "injured a knee: mobility now {value}", "mobility",
               ("limited_mobility",), direction=1),
     LifeEvent("promotion", "set", "got promoted to {value}", "seniority",

@@ -7,6 +7,11 @@ vegan must never be offered anything tagged ``animal_product``).  Coherence
 rules ("no 16-year-old director") compile into a table of incompatible
 (attribute, value) pairs, used both by the sampler, which never draws an
 incompatible value, and by `PersonaSchema.violations`, which checks any persona.
+Rules on interests (``if_likes``: college planning is a parent of teenagers'
+interest) name the attribute values liking a node needs; a persona that does
+not state the attribute must be able to have one of them by that same table
+(`PersonaSchema.unfit_interests`), which the sampler and the preference process
+both obey.
 """
 
 from __future__ import annotations
@@ -125,6 +130,17 @@ class Rule:
     require: Mapping[str, frozenset[str]]
 
 
+@dataclass(frozen=True, slots=True)
+class LikeRule:
+    """A coherence rule on an interest: liking `node` (or anything under it) says the persona's attributes
+    have one of the `require`d values ("college planning" is a parent of teenagers' interest)."""
+
+    id: str
+    why: str
+    node: str
+    require: Mapping[str, frozenset[str]]
+
+
 class PersonaSchema:
     """Tiers, categories and attributes, with compiled coherence rules."""
 
@@ -149,8 +165,15 @@ class PersonaSchema:
                     names.append(attr.name)
                 cats.append({"id": cat["id"], "name": cat["name"], "attributes": names})
             self.tiers.append({"id": tier["id"], "name": tier["name"], "categories": cats})
-        self.rules = [self._build_rule(r) for r in raw.get("rules", [])]
+        specs = raw.get("rules", [])
+        self.rules = [self._build_rule(r) for r in specs if "if_likes" not in r]
         self.incompatible = self._compile_rules()
+        #: node -> the rule on liking it (and everything under it)
+        self.like_rules: dict[str, LikeRule] = {}
+        for spec in specs:
+            if "if_likes" in spec:
+                rule = self._build_like_rule(spec)
+                self.like_rules[rule.node] = rule
         self.by_ppopt = {a.ppopt: a for a in self.attributes.values() if a.ppopt}
         self._forbidding = [(a.name, a) for a in self.attributes.values() if a.forbids]
         #: Non-taxonomy attribute -> its values that have phrases (what a user can state in words).
@@ -234,6 +257,26 @@ class PersonaSchema:
                     raise SchemaError(f"rule {rid!r}: {attr_name!r} has no value {v!r}")
         return rule
 
+    def _build_like_rule(self, spec: dict) -> LikeRule:
+        """A rule on an interest (``if_likes``: a taxonomy display path; ``require``: attribute -> values)."""
+        rid = spec.get("id", "?")
+        node = self.taxonomy.resolve_path(spec["if_likes"])
+        if node in self.like_rules:
+            raise SchemaError(f"rule {rid!r}: {node!r} already has the rule {self.like_rules[node].id!r}")
+        require = {k: frozenset(v) for k, v in spec.get("require", {}).items()}
+        if not require:
+            raise SchemaError(f"rule {rid!r}: 'if_likes' needs a 'require'")
+        for attr_name, vals in require.items():
+            attr = self.attribute(attr_name)
+            if attr.type == "taxonomy":
+                raise SchemaError(f"rule {rid!r}: 'require' names the interest attribute {attr_name!r}; "
+                                  "expected an attribute with a list of values")
+            unknown = sorted(vals - set(attr.values))
+            if unknown:
+                raise SchemaError(f"rule {rid!r}: {attr_name!r} has no value {unknown[0]!r}"
+                                  f"{did_you_mean(unknown[0], attr.values)}")
+        return LikeRule(id=rid, why=spec.get("why", ""), node=node, require=require)
+
     def _compile_rules(self) -> dict[tuple[str, str], dict[str, set[str]]]:
         """(attr, value) -> {other attr: values incompatible with it}, both directions."""
         table: dict[tuple[str, str], dict[str, set[str]]] = {}
@@ -272,6 +315,40 @@ class PersonaSchema:
                 out |= attr.forbidden_tags(value)
         return out
 
+    def could_have(self, attributes: Mapping[str, AttributeValue], name: str, value: str) -> bool:
+        """Whether a persona with these attributes could have ``name=value``: no coherence rule bans it given the
+        others (the sampler's rule table: with no children stated, a 60-year-old could not be expecting)."""
+        for other, bad in self.incompatible.get((name, value), {}).items():
+            current = attributes.get(other)
+            if current is not None and not bad.isdisjoint(current if isinstance(current, list) else (current,)):
+                return False
+        return True
+
+    def unfit_interests(self, attributes: Mapping[str, AttributeValue]) -> frozenset[str]:
+        """The nodes a persona with these attributes cannot like, each with everything under it.
+
+        A like rule's requirement is met by an attribute's value, or, for an
+        attribute the persona does not state, by a value it could have
+        (`could_have`): interests are then drawn, and changed, by the same
+        rules as the attributes.
+        """
+        unfit = set()
+        for node, rule in self.like_rules.items():
+            for name, allowed in rule.require.items():
+                current = attributes.get(name)
+                if current is None:
+                    met = any(self.could_have(attributes, name, v) for v in allowed)
+                else:
+                    met = not allowed.isdisjoint(current if isinstance(current, list) else (current,))
+                if not met:
+                    unfit.add(node)
+                    break
+        return frozenset(unfit)
+
+    def like_rules_over(self, node: str) -> tuple[str, ...]:
+        """The nodes at or above `node` that have a like rule: what liking it says about a persona."""
+        return tuple(a for a in self.taxonomy.paths[node] if a in self.like_rules)
+
     def violations(
         self, attributes: Mapping[str, AttributeValue], interests: Iterable[Interest] = ()
     ) -> list[str]:
@@ -294,6 +371,12 @@ class PersonaSchema:
             tags = self.taxonomy.nodes[it.node].tags & forbidden
             if it.polarity > 0 and tags:
                 problems.append(f"likes {it.node} tagged {sorted(tags)} that the persona forbids")
+        unfit = self.unfit_interests(attributes) if interests else frozenset()
+        for it in interests:
+            ruled = next((a for a in self.taxonomy.paths[it.node] if a in unfit), None) if it.polarity > 0 else None
+            if ruled is not None:
+                problems.append(f"likes {it.node}, which the rule {self.like_rules[ruled].id!r} does not let the "
+                                f"persona like ({self.like_rules[ruled].why})")
         liked = [i.node for i in interests if i.polarity > 0]
         for it in interests:
             if it.polarity < 0:
@@ -339,7 +422,7 @@ class PersonaSchema:
                     attrs.append(entry)
                 cats.append({"id": cat["id"], "name": cat["name"], "attributes": attrs})
             tiers.append({"id": tier["id"], "name": tier["name"], "categories": cats})
-        rules = [{"id": r.id, "why": r.why} for r in self.rules]
+        rules = [{"id": r.id, "why": r.why} for r in (*self.rules, *self.like_rules.values())]
         return {"attribute_count": len(self.attributes), "tiers": tiers, "rules": rules}
 
 

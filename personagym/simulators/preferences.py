@@ -3,7 +3,10 @@
 Four mechanisms, each writing a `PreferenceEvent` with before/after and cause:
 
 * drift (between sessions): an interest moves along a taxonomy edge, to a
-  sibling, a child or its parent (PersonaMem's evolving preferences);
+  sibling, a child or its parent (PersonaMem's evolving preferences), never
+  straight back to one the user left within `REVISIT_DAYS`, and a liked one
+  never to a node the persona's attributes rule out (the schema's rules on
+  interests, which the sampler obeys too);
 * life events (between sessions): a constraint or interest changes for a
   reason ("went vegan"), stamped with the gap before the session
   (next_week / next_month / next_year; events within a session: same_session);
@@ -21,7 +24,7 @@ from the same assessment, so the simulator and the reward agree.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -44,6 +47,12 @@ TIME_GAPS: dict[str, float] = {"next_week": 7.0, "next_month": 30.0, "next_year"
 #: How many one-week gaps each gap counts for: the per-week rates of drift, life events and recovery
 #: compound over them.  Sublinear in days: a year changes a user more than a month, not 52 times a week.
 GAP_WEEKS: dict[str, float] = {"next_week": 1.0, "next_month": 2.0, "next_year": 4.0}
+
+#: Days an interest stays out of reach of drift and of new interests after the user moved away from it or
+#: lost it, and safe from being lost after they moved to it or took it up: a taste that flips back within
+#: weeks reads as noise (unchecked, an interest went A -> B -> A in 22% of LongTerm episodes, most of them in
+#: the very next session).  A year's gap is longer: a taste may come back after that.
+REVISIT_DAYS = 180.0
 
 #: Expected answer length (words) per length preference.
 LENGTH_RANGES: dict[str, tuple[int, int]] = {
@@ -307,12 +316,15 @@ class PreferenceProcess:
         )
 
     # -- between sessions ------------------------------------------------------------------
-    def next_session(self, state: PreferenceState, d: Draws) -> list[PreferenceEvent]:
+    def next_session(self, state: PreferenceState, d: Draws,
+                     history: Iterable[PreferenceEvent] = ()) -> list[PreferenceEvent]:
         """Advance to the next session: a time gap, recovery, drift and maybe a life event.
 
         Values a session outgrows change first (the schema's `outgrown`): a user who met an AI assistant for
         the first time is no longer a first-timer ("this is my first time using an AI assistant" in a third
-        session was false).
+        session was false).  `history`, the user's events so far, says which interests changed recently
+        (`REVISIT_DAYS`): no drift or new interest goes back to one just left, and no life event drops one
+        just found.
         """
         label = self._gap_names[d.weighted(self._gap_cum)]
         state.session += 1
@@ -330,14 +342,33 @@ class PreferenceProcess:
             if isinstance(before, str) and before in outgrown:
                 state.attributes[name] = after = outgrown[before]
                 events.append(self._event(state, "life_event", label, name, before, after, "a session has passed"))
+        left, entered = self._recent_moves(history, state.day)
+        unfit = self.schema.unfit_interests(state.attributes)
         for node in list(state.interests):
             if d.random() < drift_rate:
-                ev = self._drift(state, node, label, d)
+                ev = self._drift(state, node, label, d, left, unfit)
                 if ev:
                     events.append(ev)
+                    left.add(node)
+                    entered.add(ev.after)
         if d.random() < event_rate:
-            events.extend(self._life_event(state, label, d))
+            events.extend(self._life_event(state, label, d, left, entered))
         return events
+
+    def _recent_moves(self, history: Iterable[PreferenceEvent], day: float) -> tuple[set[str], set[str]]:
+        """(interests left, interests entered) by a drift or a life event less than `REVISIT_DAYS` before `day`."""
+        left: set[str] = set()
+        entered: set[str] = set()
+        nodes, attributes = self.taxonomy.nodes, self.schema.attributes
+        for e in history:
+            if day - e.day >= REVISIT_DAYS:
+                continue
+            if e.kind == "drift":
+                left.add(e.before)
+                entered.add(e.after)
+            elif e.kind == "life_event" and e.target in nodes and e.target not in attributes:
+                (left if e.after is None else entered).add(e.target)
+        return left, entered
 
     def _recover(self, state: PreferenceState, label: str, keep: float) -> list[PreferenceEvent]:
         """Forget all but `keep` of each exposure; the intensity it took comes back in proportion."""
@@ -357,7 +388,14 @@ class PreferenceProcess:
                 state.exposure[node] = new_exposure
         return events
 
-    def _drift(self, state: PreferenceState, node: str, label: str, d: Draws) -> PreferenceEvent | None:
+    def _drift(self, state: PreferenceState, node: str, label: str, d: Draws, left: set[str],
+               unfit: frozenset[str]) -> PreferenceEvent | None:
+        """Move an interest along a taxonomy edge, or None where no move is allowed.
+
+        Never to a node in `left` (one the user recently moved away from or lost); a liked interest never to one
+        the persona cannot like (`unfit`, by the schema's rules on interests), nor across such a rule: a drift
+        changes a taste, not a life (pregnancy -> toddlerhood in a week would age the child by two years).
+        """
         tax = self.taxonomy
         interest = state.interests[node]
         nodes, path = tax.nodes, tax.paths[node]
@@ -370,6 +408,7 @@ class PreferenceProcess:
         # An interest that is the value of a taxonomy attribute (favorite_programming_topic) stays in that
         # attribute's subtree: a move out of it would give the attribute a value outside its domain.
         root = self._roots.get(interest.source)
+        ruled = self.schema.like_rules_over(node) if interest.polarity > 0 else None
         first = d.weighted(self._move_cum)
         # the drawn move first; where it is impossible, the others, a sibling first: a leaf has no child, and
         # falling back to the parent made a third of all drifts widen a taste (75% of interests are leaves), so
@@ -391,9 +430,10 @@ class PreferenceProcess:
                 continue
             options = [
                 o for o in options
-                if o not in state.interests and o not in above_opposite and not nodes[o].group
+                if o not in state.interests and o not in above_opposite and not nodes[o].group and o not in left
                 and (not forbidden or nodes[o].tags.isdisjoint(forbidden))
                 and (root is None or root in tax.paths[o])
+                and (ruled is None or (unfit.isdisjoint(tax.paths[o]) and self.schema.like_rules_over(o) == ruled))
             ]
             if options:
                 break
@@ -409,7 +449,10 @@ class PreferenceProcess:
             state.exposure[target] = state.exposure.pop(node)
         return self._event(state, "drift", label, node, node, target, f"interest moved to a {move}")
 
-    def _life_event(self, state: PreferenceState, label: str, d: Draws) -> list[PreferenceEvent]:
+    def _life_event(self, state: PreferenceState, label: str, d: Draws, left: set[str],
+                    entered: set[str]) -> list[PreferenceEvent]:
+        """The first life event, in a random order, that applies to this user (`LifeEvent.propose_interest` on
+        `left` and `entered`), applied; none if none does."""
         order = list(range(len(self.events)))
         for i in range(len(order)):
             j = i + d.index(len(order) - i)
@@ -417,7 +460,7 @@ class PreferenceProcess:
         for k in order:
             event = self.events[k]
             if event.kind in ("new_interest", "lose_interest"):
-                interest_change = event.propose_interest(state, self.schema, d)
+                interest_change = event.propose_interest(state, self.schema, d, left, entered)
                 if interest_change is None:
                     continue
                 node, interest, reason = interest_change

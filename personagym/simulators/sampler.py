@@ -161,6 +161,7 @@ class PersonaSampler:
                 a.root, stratified=cfg.stratified, specificity=cfg.specificity))
             for a in self._interest
         ]
+        self._ruled = frozenset(self.schema.like_rules)  # the nodes with a rule on liking them
         self._latent_anchor = tax.anchor_sampler(stratified=cfg.stratified, specificity=cfg.specificity)
         roles = {"constraint": 0, "profile": 1, "style": 2}
         self._summary_phrases: dict[str, tuple[int, dict[str, str]] | None] = {
@@ -225,8 +226,10 @@ class PersonaSampler:
 
         Plain attributes come first, each from the values the rules leave; then
         the forbidden tags they imply; then interests, each redrawn (up to 8
-        times) while it clashes with one taken: an equal node, or an ancestor or
-        descendant of opposite polarity (liking jazz and disliking bebop).
+        times) while it clashes with one taken (an equal node, or an ancestor or
+        descendant of opposite polarity: liking jazz and disliking bebop) or,
+        liked, breaks a rule on interests (`PersonaSchema.unfit_interests`).  A
+        latent interest that clashes is left out, not redrawn.
         """
         attributes: dict[str, AttributeValue] = {}
         banned: dict[str, set[str]] = {}
@@ -278,7 +281,8 @@ class PersonaSampler:
                 if node is None:
                     break
                 path = paths[node]
-                if node in taken or node in opposite_above or not opposite.isdisjoint(path):
+                if node in taken or node in opposite_above or not opposite.isdisjoint(path) \
+                        or (polarity > 0 and self._ruled_out(path, attributes)):
                     continue
                 attributes[name] = node
                 taken.add(node)
@@ -290,7 +294,8 @@ class PersonaSampler:
         for _ in range(self.config.latent_interests):  # latent: unrelated to every taken interest
             polarity = 1 if rand() < 0.7 else -1
             node = self._latent_anchor(d, forbidden if polarity > 0 else _NO_TAGS)
-            if node is None or node in above[1] or node in above[-1] or not taken.isdisjoint(paths[node]):
+            if node is None or node in above[1] or node in above[-1] or not taken.isdisjoint(paths[node]) \
+                    or (polarity > 0 and self._ruled_out(paths[node], attributes)):
                 continue
             taken.add(node)
             by_polarity[polarity].add(node)
@@ -298,6 +303,13 @@ class PersonaSampler:
             interests.append({"node": node, "polarity": polarity,
                               "intensity": int((lo + span * rand()) * 1000 + 0.5) / 1000})
         return attributes, interests
+
+    def _ruled_out(self, path: tuple[str, ...], attributes: dict[str, AttributeValue]) -> bool:
+        """Whether liking the node at the end of `path` breaks a rule on interests, given the attributes.
+
+        The rules are checked only for the few nodes under one (most draws are not), keeping a draw fast.
+        """
+        return not self._ruled.isdisjoint(path) and not self.schema.unfit_interests(attributes).isdisjoint(path)
 
     def _encode(self, attributes: dict[str, AttributeValue]) -> np.ndarray:
         """Vector of value codes per attribute (-1 absent) for Hamming distances."""

@@ -325,7 +325,7 @@ class UserSimulator:
     def next_session(self) -> list[PreferenceEvent]:
         """Move to the next session: time passes and preferences drift and change."""
         day = self.state.day
-        events = self.process.next_session(self.state, self.draws)
+        events = self.process.next_session(self.state, self.draws, self.events)
         self._memory.gap = next((g for g, days in TIME_GAPS.items() if days == self.state.day - day), None)
         self.events += events
         self._refresh_facts()

@@ -410,6 +410,19 @@ def test_tracker_offers_something_new_when_told_it_repeats_itself(tracker_env) -
     assert answers[3][0] not in shown, answers
 
 
+def test_tracker_takes_a_thing_to_try_as_the_topic_before_a_whole_category(tracker_env) -> None:
+    """"I'm traveling solo and keep thinking about the Aztec Empire." made travel & places the topic, and the
+    opener ("Here's what I'd go with for travel & places.") recommended a whole category."""
+    knowledge = tracker_env.unwrapped.knowledge()
+    tracker = make_policy("tracker", env=tracker_env, seed=0)
+    message = "I'm traveling solo and keep thinking about the Aztec Empire."
+    assert [knowledge.suggestible(n) for n, _ in knowledge.mentions(message)] == [False, True]  # the case
+    for turn, said in enumerate(["I love jazz and tennis.", message]):
+        answer = split_profile(tracker.act({"message": said, "turn": turn, "session": 0}))[1]
+    assert knowledge.name(tracker.profile().topic) == "Aztec Empire"
+    assert all(knowledge.suggestible(n) for n, stance in knowledge.mentions(answer) if stance == "recommend"), answer
+
+
 def test_tracker_moves_on_through_its_likes_and_names_things_to_try() -> None:
     """Its likes came first in the order heard, so the first few filled every answer ("That's the same list again."
     on 7% of LongTerm answers); it recommended whole categories ("I'd suggest food & cooking") and grouping nodes

@@ -145,3 +145,14 @@ def test_extraction_from_chat_messages_and_the_sync_wrapper(replaying_vllm_backe
     assert backend.usage.requests - requests == backend.usage.cached - cached > 0
     assert all(schema.attribute(name).type == "taxonomy" for name in set(persona.attributes) - {"diet", "length_pref"})
     gym.make("PersonaGym/Chat-v0").reset(seed=1, options={"persona": persona.model_dump(mode="json")})
+
+
+def test_coherent_persona_drops_a_like_a_rule_on_interests_rules_out(schema) -> None:
+    """Logs that say "my kids are small" and "I'm into college planning" give no persona liking college planning
+    with young children: the rule on interests that the sampler keeps is kept here too."""
+    planning = "parenting_family/parenting_stages/teenagers/college_planning"
+    persona, dropped = coherent_persona(schema, {"children": Counter({("young_children",): 2})},
+                                        {planning: Counter({1: 2}), JAZZ: Counter({1: 1})}, chunks=2)
+    assert [i.node for i in persona.interests] == [JAZZ]
+    assert dropped == [f"likes {planning}: the rule 'likes_teenagers' rules it out "
+                       f"({schema.like_rules['parenting_family/parenting_stages/teenagers'].why})"]

@@ -54,6 +54,8 @@ TAGS = frozenset(
         "meat", "red_meat", "pork", "beef", "poultry", "fish", "shellfish", "dairy", "egg",
         "gluten", "peanut", "tree_nut", "soy", "alcohol", "caffeine", "animal_product",
         "high_cost", "strenuous", "adult_only", "gambling",
+        # what a pastime takes that a blind or deaf persona lacks ("I'm blind. I love watercolor.")
+        "needs_sight", "needs_hearing",
     }
 )  # fmt: skip
 

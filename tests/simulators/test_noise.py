@@ -716,7 +716,8 @@ def test_how_pressed_for_time_a_user_is_sets_how_often_they_sound_urgent() -> No
             counts["urgent"] += "emotional_tone" in turn.noise.strategies and any(
                 m in turn.text.lower() for m in urgent)
     rate = {value: c["urgent"] / c["requests"] for value, c in seen.items()}
-    assert rate["exploratory"] == 0 and rate["urgent"] > 2 * rate["normal"] > 0, rate
+    # by design 0.7 against the markers' own share (14 of 46): 2.3x, measured on ~2,000 requests a value (+-10%)
+    assert rate["exploratory"] == 0 and rate["urgent"] > 1.5 * rate["normal"] > 0, rate
 
 
 def test_a_vague_detail_is_true_of_the_detail(schema: PersonaSchema, renderer: TemplateRenderer, taxonomy) -> None:

@@ -7,7 +7,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from personagym.records import Persona
+from personagym.records import Interest, Persona
 from personagym.simulators.persona import PersonaSchema
 from personagym.simulators.sampler import PersonaSampler, SamplerConfig
 from personagym.suggest import describe_validation
@@ -228,3 +228,77 @@ def test_a_bad_rule_on_interests_is_named(schema: PersonaSchema) -> None:
     raw["rules"] = [{"id": "r", "if_likes": "Parenting & Family/Parenting Styles"}]
     with pytest.raises(SchemaError, match="rule 'r': 'if_likes' needs a 'require'"):
         Schema(raw, schema.taxonomy)
+
+
+#: Attribute combinations a 3,000-persona audit found and no real person has, with how many personas had each.
+_AUDITED_CONTRADICTIONS = [
+    {"employment_status": "retired", "team_role": "manager"},  # 31: "I'm retired. I manage a team."
+    {"employment_status": "unemployed", "seniority": "lead"},  # 64: "I'm between jobs right now. I'm a team lead."
+    {"employment_status": "student", "seniority": "director_plus"},  # 61
+    {"seniority": "intern", "team_role": "team_lead"},  # 50
+    {"life_stage": "retired", "employment_status": "employed_full_time"},  # 21
+    {"life_stage": "retired", "team_role": "manager"},  # 77 in retirement leading a team
+    {"life_stage": "empty_nester", "children": "teenagers"},  # 30
+    {"age_band": "u18", "housing": "renter"},  # 40: "I'm still in high school. I rent my place."
+    {"age_band": "u18", "household": "with_roommates"},  # 37
+    {"age_band": "u18", "work_arrangement": "onsite"},  # 83 with a workplace: "I go into the office every day"
+    {"age_band": "u18", "specialization": "growth_pm"},  # 100
+    {"age_band": "60p", "children": "young_children"},  # 14: "I'm retired age, over sixty. I have little kids."
+    {"relationship_status": "married", "household": "lives_alone"},  # 56: "I'm married. I live alone."
+    {"housing": "student_housing", "age_band": "60p"},  # 121 in student housing long past their studies
+    {"field_of_study": "none", "education_level": "phd"},  # 20
+    {"vision": "blind", "transport_access": "car"},  # 85: "I'm blind and use a screen reader. I have a car."
+    {"region": "western_europe", "climate": "tropical"},  # 79 with a climate their region does not have
+    {"native_language": "german", "other_languages": ["german"]},  # 28
+    {"native_language": "hindi", "response_language": "japanese"},  # 430 wanting answers in a language they lack
+]
+
+
+@pytest.mark.parametrize("attributes", _AUDITED_CONTRADICTIONS, ids=lambda a: "+".join(map(str, a.values())))
+def test_audited_contradictions_are_ruled_out(schema: PersonaSchema, attributes: dict) -> None:
+    assert schema.violations(attributes), attributes
+
+
+def test_rules_leave_the_ordinary_combinations_alone(schema: PersonaSchema) -> None:
+    """The new rules do not overreach: a retiree with grown children, a Hindi speaker who wants English
+    answers, a blind user on public transit, a teenager studying at home."""
+    for attributes in ({"employment_status": "retired", "children": "adult_children", "age_band": "60p"},
+                       {"native_language": "hindi", "other_languages": ["english"], "response_language": "english"},
+                       {"native_language": "hindi", "response_language": "hindi"},
+                       {"vision": "blind", "transport_access": "public_transit"},
+                       {"age_band": "u18", "household": "with_family", "currently_studying": "full_time"},
+                       {"relationship_status": "married", "household": "with_family"}):
+        assert not schema.violations(attributes), attributes
+
+
+@pytest.mark.parametrize(("attribute", "value", "liked"), [
+    ("vision", "blind", "visual_arts_design/art_forms/painting/watercolor"),  # 194 of 3,000 audited
+    ("hearing", "deaf", "music/music_genres/jazz/bebop"),  # 214
+    ("mobility", "wheelchair_user", "sports/individual_sports/running_athletics/jogging"),  # 198 liked a
+    ("mobility", "limited_mobility", "sports/individual_sports/climbing"),  # pastime their body rules out
+])
+def test_senses_and_mobility_rule_out_pastimes_that_need_them(schema: PersonaSchema, attribute: str, value: str,
+                                                              liked: str) -> None:
+    like = Interest(node=liked, polarity=1, intensity=0.8)
+    assert schema.violations({attribute: value}, [like])
+    assert not schema.violations({attribute: value}, [Interest(node=liked, polarity=-1, intensity=0.8)])
+
+
+def test_blind_personas_may_still_love_sculpture(schema: PersonaSchema) -> None:
+    """Touch is how a blind person meets sculpture: it is no sight-only art form."""
+    carving = Interest(node="visual_arts_design/art_forms/sculpture/wood_carving", polarity=1, intensity=0.8)
+    assert not schema.violations({"vision": "blind"}, [carving])
+
+
+def test_sampled_personas_answer_in_a_language_they_speak(sampler: PersonaSampler) -> None:
+    """A persona with a known first language wants answers in it or in English, and never lists it twice."""
+    seen = 0
+    for i in range(1500):
+        attrs = sampler.sample(i).attributes
+        native = attrs.get("native_language")
+        if native in (None, "other"):
+            continue
+        seen += 1
+        assert attrs.get("response_language", native) in (native, "english"), attrs
+        assert native not in attrs.get("other_languages", []), attrs
+    assert seen > 500

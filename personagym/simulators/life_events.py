@@ -18,8 +18,20 @@ from typing import Literal
 from personagym.records import AttributeValue, Interest, PreferenceState
 from personagym.rng import Draws
 from personagym.simulators.persona import PersonaSchema, SchemaError
+from personagym.simulators.taxonomy import Taxonomy
 
 Kind = Literal["set", "add_item", "new_interest", "lose_interest"]
+
+#: The kinds of taxonomy node (`Taxonomy.kind`) a new interest is drawn from: pastimes someone takes up (a sport, a
+#: genre, a cuisine, a subject, a board game or a book series).  Not a news topic, a person, a place, an event or a
+#: product: 32 of 57 new interests in 600 LongTerm episodes were none ("took up a new interest: presidential
+#: elections", then "I've recently gotten into Marie Curie", "... into Hawaii", "... into health insurance").
+PASTIME_KINDS = frozenset({"activity", "genre", "food_drink", "field", "work"})
+
+
+def pastime_kinds(taxonomy: Taxonomy) -> frozenset[str] | None:
+    """`PASTIME_KINDS`, or None (any node) for a taxonomy without kinds data."""
+    return PASTIME_KINDS if any(taxonomy.kinds.values()) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,11 +89,15 @@ class LifeEvent:
             value = d.choice(options)
             return self.attribute, value, self.reason.format(value=value.replace("_", " "))
         items = list(current) if isinstance(current, list) else []
-        options = [v for v in self.values if v not in items]
-        if not options or len(items) >= schema.attribute(self.attribute).max_items:
+        attr = schema.attribute(self.attribute)
+        # an item that rules out nothing the user's constraints did not already rule out is no news: a vegan
+        # "diagnosed with a dairy allergy" or a gluten-free one "with a gluten allergy" changes nothing they eat
+        ruled_out = set(state.forbidden_tags)
+        options = [v for v in self.values if v not in items
+                   and (not attr.forbids or not attr.forbidden_tags(v) <= ruled_out)]
+        if not options or len(items) >= attr.max_items:
             return None
         value = d.choice(options)
-        attr = schema.attribute(self.attribute)
         new = sorted([*items, value], key=attr.values.index)
         return self.attribute, new, self.reason.format(value=value.replace("_", " "))
 
@@ -95,7 +111,7 @@ class LifeEvent:
         or took up: no new interest is one just left, and no lost one is one just found ("more into rum than
         gin" and "lost interest in rum" in one gap read as noise).  A new interest is one the persona can like
         by the schema's rules on interests (`PersonaSchema.unfit_interests`): no college planning for a parent
-        of toddlers.
+        of toddlers.  It is a pastime (`PASTIME_KINDS`), and not a whole category.
         """
         if not self.fits(state):
             return None
@@ -106,7 +122,8 @@ class LifeEvent:
                 return None
             node = d.choice(liked)
             return node, None, self.reason.format(value=tax.nodes[node].name)
-        node = tax.sample_anchor(d, exclude_tags=frozenset(state.forbidden_tags), specificity=0.7)
+        node = tax.sample_anchor(d, exclude_tags=frozenset(state.forbidden_tags), specificity=0.7,
+                                 kinds=pastime_kinds(tax))
         # a whole category is no pastime: no "I've picked up beauty & personal care"
         if node is None or len(tax.paths[node]) < 2 or node in left \
                 or any(tax.is_ancestor(n, node) or tax.is_ancestor(node, n) for n in state.interests) \

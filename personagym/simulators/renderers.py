@@ -218,6 +218,8 @@ class TemplateBank:
         #: reason -> how a change of taste since an earlier session is told (moved_on, gone_off, taken_up)
         self.interest_news = {k: tuple(map(p, v)) for k, v in raw.get("interest_news", {}).items()
                               if not k.startswith("_")}
+        #: interest news template -> the kinds of node it fits (not listed: any kind)
+        self.interest_news_kinds = _news_kinds(raw.get("interest_news_kinds", {}), self.interest_news)
         attribute = raw["disclosure_attribute"]
         if isinstance(attribute, list):  # a bank without "about me" lead-ins uses its templates for any phrase
             attribute = {"any": attribute, "about_me": []}
@@ -289,6 +291,13 @@ class TemplateBank:
             if stray:
                 raise ValueError(f"templates: {name} names {stray[0]!r}, which is no {what}")
         self._said_by: dict[tuple, tuple[str, ...]] = {}
+
+    def news_pool(self, reason: str, kind: str | None) -> tuple[Parsed, ...]:
+        """The templates that tell a change of taste of this `reason` about a node of this `kind` (None: unknown,
+        any template): no "I gave the 20th century a go"."""
+        pool = self.interest_news.get(reason, ())
+        fitting = tuple(t for t in pool if kind is None or kind in self.interest_news_kinds.get(t, (kind,)))
+        return fitting or pool
 
     def opener_pool(self, opens: int | None, question: bool, casual: bool) -> tuple[str, ...]:
         """The openers of a request that opens session `opens` (None: mid-session), a question or not, by a
@@ -516,7 +525,8 @@ class TemplateRenderer:
             if d.random() < self.closer_rate:
                 draft.plain(" " + d.choice(bank.closer_pool(casual)), aside=True)
         elif kind == "preference_disclosure" or kind == "clarification_answer":
-            news = bank.interest_news.get(intent.reason or "") if kind == "preference_disclosure" else None
+            news = bank.news_pool(intent.reason or "", tax.kind(intent.topic) if intent.topic else None) \
+                if kind == "preference_disclosure" else None
             if intent.topic and news:  # "These days I'm more into bebop than swing."
                 # what they went off is no interest now, liked or disliked: no PKI says either
                 pki = None if intent.reason == "gone_off" else self.interest_pki(intent.topic, 1, intent.level, True)
@@ -712,6 +722,22 @@ def _genres(spec: Mapping[str, list[str]], bank: TemplateBank) -> dict[str, froz
             raise ValueError(f"templates: slot_fit.genres[{value!r}] names {stray[0]!r}, which is no request "
                              "template with a {format} detail")
         out[value] = frozenset(parsed[t] for t in texts)
+    return out
+
+
+def _news_kinds(spec: Mapping[str, list[str]], news: Mapping[str, tuple[Parsed, ...]]) -> dict[Parsed, frozenset[str]]:
+    """Interest news template -> the kinds of node it fits, each template and kind checked."""
+    templates = {t for pool in news.values() for t in pool}
+    out: dict[Parsed, frozenset[str]] = {}
+    for text, kinds in spec.items():
+        template = parse_template(text)
+        if template not in templates:
+            raise ValueError(f"templates: interest_news_kinds names {text!r}, which is no interest_news template")
+        unknown = sorted(set(kinds) - set(KINDS))
+        if unknown or not kinds:
+            raise ValueError(f"templates: interest_news_kinds[{text!r}]: expected a non-empty list of "
+                             f"{', '.join(KINDS)}, got {kinds!r}")
+        out[template] = frozenset(kinds)
     return out
 
 

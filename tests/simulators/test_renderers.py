@@ -473,6 +473,32 @@ def test_a_stray_opener_or_fit_claim_fails_by_name(renderer: TemplateRenderer, t
         TemplateBank(raw, taxonomy)
 
 
+def test_a_report_on_what_was_tried_fits_what_it_was(renderer: TemplateRenderer, taxonomy) -> None:
+    """One gives a sport, a dish or a genre "a go", not Fiji, cats, dark matter or the 20th century (15 of 111
+    such reports in 600 LongTerm episodes); whatever the thing, one "looked into" it."""
+    d = Draws(np.random.default_rng(0))
+    by_name = {taxonomy.nodes[n].name: n for n in taxonomy.ids}
+    said: dict[str, set[str]] = {}
+    for name in ("Fiji", "cats", "dark matter", "20th century", "Italian cuisine"):
+        intent = Intent(kind="preference_disclosure", topic=by_name[name], polarity=1, reason="tried")
+        said[name] = {renderer.render(intent, d).finish()[0] for _ in range(60)}
+    food = said.pop("Italian cuisine")
+    assert any(" a go " in t for t in food) and any("checked out" in t for t in food), food
+    for node, texts in said.items():
+        assert len(texts) >= 3 and not [t for t in texts if " a go " in t or "checked out" in t], (node, texts)
+
+
+def test_a_stray_interest_news_kind_fails_by_name(renderer: TemplateRenderer, taxonomy) -> None:
+    raw = copy.deepcopy(renderer.bank.raw)
+    raw["interest_news_kinds"] = {"I gave {item} a whirl.": ["activity"]}
+    with pytest.raises(ValueError, match="interest_news_kinds names 'I gave {item} a whirl.', which is no "
+                                         "interest_news template"):
+        TemplateBank(raw, taxonomy)
+    raw["interest_news_kinds"] = {"I gave {item} a go after we talked. Good call.": ["hobby"]}
+    with pytest.raises(ValueError, match=r"interest_news_kinds\[.*\]: expected a non-empty list of activity, "):
+        TemplateBank(raw, taxonomy)
+
+
 def _goodbye_parts(bank: TemplateBank, mood: str, text: str) -> list[str]:
     """A rendered goodbye split back into its prefix, goodbye and suffix (the texts of the bank)."""
     goodbyes = ["".join(lit for lit, _ in t) for t in bank.goodbyes[mood]]

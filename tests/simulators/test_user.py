@@ -731,6 +731,90 @@ def test_a_user_who_left_content_can_report_on_what_was_recommended(schema: Pers
     assert reported >= 20 and silent >= 5, (reported, silent)
 
 
+def _leave_after(user: UserSimulator, node: str | None) -> bool:
+    """Open a session whose one answer recommends `node` (None: nothing) and which the user leaves at once;
+    whether they left content."""
+    user.open_session()
+    return _end_with(user, node)
+
+
+def _end_with(user: UserSimulator, node: str | None) -> bool:
+    """An answer that recommends `node` (None: nothing), after which the user leaves; whether content."""
+    from personagym.simulators.user import UserConfig
+
+    user.config = UserConfig(end_base=1.0, report_rate=1.0, news_rate=1.0)
+    mentions = [MentionFeature(node=node, stance="recommend")] if node else []
+    user.respond("...", ResponseFeatures(word_count=40, mentions=mentions))
+    assert user.ended
+    return user.left_content
+
+
+def _reports(user: UserSimulator, replies: int = 4) -> list[str]:
+    """The topics of the "tried" reports in the next session's first `replies` replies (the user stays)."""
+    from personagym.simulators.user import UserConfig
+
+    user.next_session()
+    user.config = UserConfig(end_base=0.0, end_per_turn=0.0, news_rate=1.0, report_rate=1.0)
+    user.open_session()
+    return [t.intent.topic for t in (user.respond() for _ in range(replies)) if t.intent.reason == "tried"]
+
+
+def _users_with_a_liked_thing(schema: PersonaSchema, n: int):
+    """(user, a liked interest below a top-level category) of the first `n` sampled personas that have one,
+    with no drift or life event between sessions."""
+    from personagym.simulators.preferences import PreferenceConfig
+
+    sampler, paths = PersonaSampler(schema), schema.taxonomy.paths
+    for seed in range(n):
+        persona = sampler.sample(seed)
+        liked = [i.node for i in persona.interests if i.polarity > 0 and len(paths[i.node]) > 1]
+        if liked:
+            yield UserSimulator(persona, seed=seed, noise=NoiseConfig(rate=0.0),
+                                preferences=PreferenceConfig(drift_rate=0.0, event_rate=0.0)), liked[0]
+
+
+def test_a_report_on_what_was_tried_is_told_in_the_next_session_or_never(schema: PersonaSchema) -> None:
+    """"Your bebop suggestion last time was spot on." names the last session's suggestion: told two sessions
+    on, after a session that suggested something else, it was about the wrong one (14 of 280 reports in 600
+    LongTerm episodes)."""
+    checked = 0
+    for user, liked in _users_with_a_liked_thing(schema, 60):
+        if not _leave_after(user, liked):
+            continue
+        user.next_session()
+        _leave_after(user, None)  # a session too short to tell it, which suggested nothing
+        assert _reports(user) == [], user.persona.persona_id
+        checked += 1
+    assert checked >= 20, checked
+
+
+def test_a_thing_tried_is_reported_once(schema: PersonaSchema) -> None:
+    """"I gave ziplining a go after we talked. Good call." came again after the next session suggested ziplining
+    again (9 of 280 reports in 600 LongTerm episodes)."""
+    checked = 0
+    for user, liked in _users_with_a_liked_thing(schema, 60):
+        if not _leave_after(user, liked) or _reports(user) != [liked]:
+            continue
+        if _end_with(user, liked):  # the session that told it suggests the same thing again
+            assert _reports(user) == [], user.persona.persona_id
+            checked += 1
+    assert checked >= 10, checked
+
+
+def test_no_report_on_a_whole_category(schema: PersonaSchema) -> None:
+    """"The visual arts & design suggestion was a great one." tells of no thing one tries."""
+    from personagym.records import Interest
+
+    checked = 0
+    for user, liked in _users_with_a_liked_thing(schema, 30):
+        category = schema.taxonomy.paths[liked][0]
+        user.state.interests[category] = Interest(node=category, polarity=1, intensity=0.9)
+        if _leave_after(user, category):
+            assert _reports(user) == [], user.persona.persona_id
+            checked += 1
+    assert checked >= 10, checked
+
+
 def test_only_a_liked_topic_is_asked_about_in_words_that_say_so(schema: PersonaSchema) -> None:
     """"My friend got me hooked on X. What else should I try?" says the user likes X: it is said only of a
     liked topic, and its PKI is explicit (it was said of topics the user did not like, with no PKI, and of

@@ -490,7 +490,7 @@ def rollout(
     if fmt is None:
         fmt = "parquet" if out is not None and out.suffix == ".parquet" else "jsonl"
     if fmt not in ("jsonl", "parquet"):
-        fail(f"--format: unknown format {fmt!r}; expected jsonl or parquet")
+        fail(f"--format: unknown format {fmt!r}{did_you_mean(fmt, ('jsonl', 'parquet'))}; expected jsonl or parquet")
     if out is not None:
         if out.suffix in (".jsonl", ".parquet") and out.suffix != f".{fmt}":
             fail(f"--format {fmt} does not match --out {str(out)!r}; name the file .{fmt} or drop --format")
@@ -639,7 +639,7 @@ def generate(
     from personagym.data.tally import Tally
 
     if fmt not in ("jsonl", "parquet"):
-        fail(f"--format: unknown format {fmt!r}; expected jsonl or parquet")
+        fail(f"--format: unknown format {fmt!r}{did_you_mean(fmt, ('jsonl', 'parquet'))}; expected jsonl or parquet")
     if executor not in ("local", "ray"):
         fail(f"--executor: unknown executor {executor!r}{did_you_mean(executor, ('local', 'ray'))}; "
              "expected local or ray")

@@ -119,6 +119,7 @@ def test_rollout_is_reproducible() -> None:
         (("rollout", "--env", "PersonaGym/Chat-v1"), "did you mean 'PersonaGym/Chat-v0'"),
         (("rollout", "--policy", "trakcer"), "did you mean 'tracker'"),
         (("rollout", "--format", "csv", "--out", "t.csv"), "unknown format 'csv'"),
+        (("rollout", "--format", "jsonn", "--out", "t.jsonl"), "unknown format 'jsonn' (did you mean 'jsonl'?)"),
         (("rollout", "--format", "parquet"), "--format parquet: nothing is written without --out"),
         (("rollout", "--env", "Chat-v0"), "did you mean 'PersonaGym/Chat-v0'"),
         (("rollout", "--env", "CartPole-v1"), "not a PersonaGym env id 'CartPole-v1'"),
@@ -291,6 +292,7 @@ def test_export_of_a_directory_that_is_not_a_dataset(tmp_path: Path) -> None:
     [
         (("generate", "--out", "{tmp}/x", "--policy", "orcle"), "did you mean 'oracle'"),
         (("generate", "--out", "{tmp}/x", "--executor", "rey"), "did you mean 'ray'"),
+        (("generate", "--out", "{tmp}/x", "--format", "parqet"), "unknown format 'parqet' (did you mean 'parquet'?)"),
         (("export", "{tmp}", "--to", "chatt", "--out", "{tmp}/c.jsonl"), "did you mean 'chat'"),
         # a .parquet file of JSON lines: exit 0, then Parquet readers failed on its "magic bytes"
         (("export", "{tmp}/ds", "--to", "chat", "--out", "{tmp}/c.parquet"), "writes JSON lines; name the file .jsonl"),

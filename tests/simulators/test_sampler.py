@@ -302,3 +302,19 @@ def test_sampled_personas_answer_in_a_language_they_speak(sampler: PersonaSample
         assert attrs.get("response_language", native) in (native, "english"), attrs
         assert native not in attrs.get("other_languages", []), attrs
     assert seen > 500
+
+
+@pytest.mark.parametrize(("attributes", "liked", "allowed"), [
+    ({"children": "none"}, "parenting_family/family_activities/playground_outings/playdates", False),
+    ({"children": "teenagers"}, "parenting_family/family_activities/arts_crafts_with_kids", False),
+    ({"children": "adult_children"}, "parenting_family/family_activities/baking_with_kids", True),  # grandkids
+    ({"religious_observance": "none"}, "religion_spirituality/spiritual_practices/prayer/contemplative_prayer", False),
+    ({"religious_observance": "none"}, "religion_spirituality/spiritual_practices/religious_fasting", False),
+    ({"religious_observance": "light"}, "religion_spirituality/spiritual_practices/prayer", True),
+])
+def test_family_activities_with_kids_need_kids_and_prayer_a_faith(schema: PersonaSchema, attributes: dict,
+                                                                  liked: str, allowed: bool) -> None:
+    """10 of 3,000 sampled personas liked playdates with no young children, or a rosary or Yom Kippur with no
+    religious observance."""
+    problems = schema.violations(attributes, [Interest(node=liked, polarity=1, intensity=0.8)])
+    assert (not problems) == allowed, problems

@@ -152,9 +152,8 @@ def test_card_without_datasets_declares_no_features_and_says_how_to_add_them(
     assert "`pip install datasets` and run `personagym stats DIR` to add them" in text
 
 
-@pytest.mark.parametrize("tiny", ["jsonl"], indirect=True)  # the plots do not depend on the format
-def test_card_plots_integer_distributions_on_a_number_line_with_integer_counts(
-        tiny: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _card_axes(out: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """Write the card of `out` and return each chart's axes by title, as drawn before saving."""
     figure = pytest.importorskip("matplotlib.figure")
     axes: dict[str, Any] = {}
     savefig = figure.Figure.savefig
@@ -164,7 +163,14 @@ def test_card_plots_integer_distributions_on_a_number_line_with_integer_counts(
         savefig(fig, *args, **kwargs)
 
     monkeypatch.setattr(figure.Figure, "savefig", keep)
-    write_card(tiny)
+    write_card(out)
+    return axes
+
+
+@pytest.mark.parametrize("tiny", ["jsonl"], indirect=True)  # the plots do not depend on the format
+def test_card_plots_integer_distributions_on_a_number_line_with_integer_counts(
+        tiny: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    axes = _card_axes(tiny, monkeypatch)
     stats = dataset_stats(tiny)
     for title, key in [("Answered turns per dialog (all its sessions)", "turns_per_dialog"),
                        ("PKIs per dialog", "pkis_per_dialog")]:
@@ -181,16 +187,7 @@ def test_card_plots_integer_distributions_on_a_number_line_with_integer_counts(
 def test_charts_of_one_dialog_keep_integer_ticks_counted_from_zero(one: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A one-dialog dataset's card ticked its 6 answered turns 5.6, 5.7, ... 6.4, and its chart of no
     taxonomy PKIs counted from -0.045 to 0.045."""
-    figure = pytest.importorskip("matplotlib.figure")
-    axes: dict[str, Any] = {}
-    savefig = figure.Figure.savefig
-
-    def keep(fig: Any, *args: Any, **kwargs: Any) -> None:
-        axes[fig.axes[0].get_title()] = fig.axes[0]
-        savefig(fig, *args, **kwargs)
-
-    monkeypatch.setattr(figure.Figure, "savefig", keep)
-    write_card(one)
+    axes = _card_axes(one, monkeypatch)
     assert dataset_stats(one)["category_coverage"]["covered_by_pkis"] == 0  # so one chart has no counts at all
     assert len(axes) == 5
     for title, ax in axes.items():
@@ -205,17 +202,7 @@ def test_charts_of_one_dialog_keep_integer_ticks_counted_from_zero(one: Path, mo
 @pytest.mark.parametrize("tiny", ["jsonl"], indirect=True)
 def test_card_plots_name_both_axes(tiny: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The category charts had no label on the category axis, and every count axis said only "count"."""
-    figure = pytest.importorskip("matplotlib.figure")
-    labels: dict[str, tuple[str, str]] = {}
-    savefig = figure.Figure.savefig
-
-    def keep(fig: Any, *args: Any, **kwargs: Any) -> None:
-        ax = fig.axes[0]
-        labels[ax.get_title()] = (ax.get_xlabel(), ax.get_ylabel())
-        savefig(fig, *args, **kwargs)
-
-    monkeypatch.setattr(figure.Figure, "savefig", keep)
-    write_card(tiny)
+    labels = {title: (ax.get_xlabel(), ax.get_ylabel()) for title, ax in _card_axes(tiny, monkeypatch).items()}
     assert labels == {
         "Answered turns per dialog (all its sessions)": ("answered turns", "dialogs"),
         "PKIs per dialog": ("PKIs", "dialogs"),

@@ -390,9 +390,8 @@ def _coherent_interests(schema: PersonaSchema, attributes: dict[str, AttributeVa
         if polarity > 0 and tags:
             dropped.append(f"likes {node}: tagged {sorted(tags)}, which the persona's constraints forbid")
             continue
-        ruled = next((a for a in taxonomy.paths[node] if a in unfit), None) if polarity > 0 else None
-        if ruled is not None:
-            rule = schema.like_rules[ruled]
+        rule = schema.rule_against(node, unfit) if polarity > 0 else None
+        if rule is not None:
             dropped.append(f"likes {node}: the rule {rule.id!r} rules it out ({rule.why})")
             continue
         clash = next((i.node for i in kept if i.polarity != polarity and (

@@ -345,6 +345,10 @@ class PersonaSchema:
                     break
         return frozenset(unfit)
 
+    def rule_against(self, node: str, unfit: frozenset[str]) -> LikeRule | None:
+        """The rule on interests that rules out liking `node`, given `unfit` (`unfit_interests`), or None."""
+        return next((self.like_rules[a] for a in self.taxonomy.paths[node] if a in unfit), None)
+
     def like_rules_over(self, node: str) -> tuple[str, ...]:
         """The nodes at or above `node` that have a like rule: what liking it says about a persona."""
         return tuple(a for a in self.taxonomy.paths[node] if a in self.like_rules)
@@ -373,10 +377,10 @@ class PersonaSchema:
                 problems.append(f"likes {it.node} tagged {sorted(tags)} that the persona forbids")
         unfit = self.unfit_interests(attributes) if interests else frozenset()
         for it in interests:
-            ruled = next((a for a in self.taxonomy.paths[it.node] if a in unfit), None) if it.polarity > 0 else None
-            if ruled is not None:
-                problems.append(f"likes {it.node}, which the rule {self.like_rules[ruled].id!r} does not let the "
-                                f"persona like ({self.like_rules[ruled].why})")
+            rule = self.rule_against(it.node, unfit) if it.polarity > 0 else None
+            if rule is not None:
+                problems.append(f"likes {it.node}, which the rule {rule.id!r} does not let the persona like "
+                                f"({rule.why})")
         liked = [i.node for i in interests if i.polarity > 0]
         for it in interests:
             if it.polarity < 0:

@@ -17,11 +17,6 @@ from personagym.simulators.persona import PersonaSchema
 
 #: A sentence: up to a full stop, "!", "?" or a line end; a dot inside a word ("Node.js", "3.5") ends none.
 _SENTENCE = re.compile(r"(?:[^.!?\n]|\.(?=\w))+")
-
-
-def sentences(text: str) -> list[str]:
-    """The sentences of a text as `WorldKnowledge` reads them (`_SENTENCE`), without their end marks."""
-    return _SENTENCE.findall(text)
 _CLAUSE = re.compile(r"[^,;:()]+")
 #: Stands for one entity mention in a sentence whose mentions are masked, so cues can be bound to an entity.
 _SLOT = "\x00"
@@ -100,6 +95,11 @@ def _corrected(before: str, after: str) -> bool:
     """True for X in "swap X for Y" ("swap out X" is a dislike) and in "I said X but I meant Y"."""
     return (before.endswith("swap ") and after.startswith(f" for {_SLOT}")) or (
         before.endswith("i said ") and after.startswith((" but i meant", " but meant")))
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of a text as `WorldKnowledge` reads them (`_SENTENCE`), without their end marks."""
+    return _SENTENCE.findall(text)
 
 
 class WorldKnowledge:

@@ -201,7 +201,7 @@ class OraclePolicy(_Seeded, BatchedPolicy):
         topic = view["intent"].topic
         disliked = topic is not None and topic in state.interests and state.interests[topic].polarity < 0
         if topic is not None and (disliked or k.tags(topic) & set(state.forbidden_tags)):
-            topic = None  # an opener naming it ("here's what I'd go with for X") would offer it
+            topic = None  # an opener naming it ("here are my picks for X") would put it forward
         style = _style_plan(state.attributes)
         focus = set(view["focus"])  # the request's categories: liked things elsewhere are off topic
         asked = view["topic"]  # the request's topic: said back, it (or an ancestor) earns nothing

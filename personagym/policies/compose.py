@@ -19,16 +19,16 @@ LIST_FORMATS = {"bullets": "- ", "checklist": "- [ ] ", "outline": "- ", "pros_c
                 "qa": "- ", "numbered_steps": "{n}. "}
 
 _OPENERS = {
-    "casual": ["Sure thing! Here's what I'd go with for {topic}.", "Oh nice, {topic}! Here's my take."],
+    "casual": ["Sure thing! Here are my picks for {topic}.", "Oh nice, {topic}! Here's my take."],
     "neutral": ["Here are a few suggestions for {topic}.", "Happy to help with {topic}."],
     "formal": ["Certainly. Please find below my recommendations regarding {topic}.",
                "Thank you for your question regarding {topic}; my recommendations follow."],
 }
 #: An opener for an answer with nothing to suggest: "Here are a few suggestions" before none read false.
 _NOTHING_YET = {
-    "casual": "Not sure what to pick for {topic} yet, but here's some general advice.",
-    "neutral": "I don't have a specific suggestion for {topic} yet, but here are some general tips.",
-    "formal": "I do not yet have a specific recommendation regarding {topic}; some general guidance follows.",
+    "casual": "Not sure yet what fits {topic} best, but here's some general advice.",
+    "neutral": "On {topic}, I have no specific suggestion yet, but here are some general tips.",
+    "formal": "Regarding {topic}, I do not yet have a specific recommendation; some general guidance follows.",
 }
 _FILLERS = {
     "casual": [

@@ -452,3 +452,27 @@ def test_an_answer_with_nothing_to_suggest_promises_none(formality: str) -> None
                        lambda n, rng=rng: int(rng.integers(n)))
         assert "\n\n" not in text and "suggestions for" not in text and "recommendations" not in text, text
         assert "jogging" in text.splitlines()[0]
+
+
+@pytest.mark.parametrize("formality", ["casual", "neutral", "formal"])
+def test_an_opener_names_the_requests_topic_without_recommending_or_warning(formality: str) -> None:
+    """"Here's what I'd go with for home & garden." recommended a whole category, and "I don't have a specific
+    suggestion for jazz yet" warned a jazz lover off jazz: the topic an opener names is what was asked about,
+    read as neither (a disliked topic named is still put forward, and the oracle leaves it out)."""
+    from personagym.policies.compose import AnswerPlan, compose
+    from personagym.simulators.analyzer import ResponseAnalyzer
+    from personagym.simulators.persona import load_schema
+
+    analyzer = ResponseAnalyzer(load_schema().taxonomy)
+    openers = set()
+    for topic in ("jazz", "home & garden", "sushi"):
+        for seed in range(12):
+            for recommend in ([], ["bebop"]):
+                rng = np.random.default_rng(seed)
+                text = compose(AnswerPlan(topic=topic, recommend=recommend, formality=formality),
+                               lambda n, rng=rng: int(rng.integers(n)))
+                opener = text.splitlines()[0]
+                openers.add(opener.replace(topic, "{topic}"))
+                stances = {m.stance for m in analyzer.analyze(opener).mentions}
+                assert stances == {"neutral"}, opener
+    assert len(openers) >= 3, openers

@@ -114,7 +114,8 @@ class WorldKnowledge:
 
     @cached_property
     def _phrases(self) -> list[tuple[str, str, str]]:
-        """(lowercase phrase, attribute, value), longest first so specific phrases win.
+        """(lowercase phrase, attribute, value), longest first so specific phrases win; news phrases ("we just
+        had a baby") state their value too.
 
         A phrase that starts with "please" also counts without it: a template
         that already says "please" drops the phrase's ("Please adjust: keep a
@@ -122,7 +123,7 @@ class WorldKnowledge:
         """
         out = []
         for attr in self.schema.attributes.values():
-            for value, phrases in attr.phrases.items():
+            for value, phrases in (*attr.phrases.items(), *attr.news.items()):
                 for p in phrases:
                     lower = p.lower()
                     out.append((lower, attr.name, value))

@@ -7,6 +7,13 @@ promotion for a retiree, no new diet that drops a religious one), and a
 `step` event moves a value one step (a raise from "budget" to "moderate", not
 to "comfortable"). The preference process applies a proposal only if the
 persona stays coherent.
+
+Besides constraints, a life changes in its circumstances, as PersonaMem's
+users' do: a baby on the way and then born, children growing up, a move, a
+pet, a wedding, retirement, working from home. Such an event can bring an
+interest with it (`brings`: a parent-to-be takes up pregnancy, a new dog owner
+dogs) and end what no longer fits (`clears`: a retiree has no team; interests
+the schema's rules now rule out are dropped by the preference process).
 """
 
 from __future__ import annotations
@@ -54,14 +61,28 @@ class LifeEvent:
     #: attribute -> values that rule the event out (a persona without the attribute qualifies): a new diet
     #: does not replace a halal, kosher or gluten-free one
     excludes: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    #: value set -> the taxonomy path of an interest the user takes up with it (a baby on the way: pregnancy)
+    brings: Mapping[str, str] = field(default_factory=dict)
+    #: attributes the change unsets: what no longer holds of the user (a retiree's rank, team and commute)
+    clears: tuple[str, ...] = ()
 
     def validate(self, schema: PersonaSchema) -> None:
-        """Raise SchemaError if the event names an attribute or value the schema lacks."""
-        named = [(self.attribute, v) for v in self.values] if self.attribute is not None else []
+        """Raise SchemaError if the event names an attribute, value or taxonomy path the schema lacks."""
+        named = [(self.attribute, v) for v in (*self.values, *self.brings)] if self.attribute is not None else []
         named += [(a, v) for rule in (self.requires, self.excludes) for a, vs in rule.items() for v in sorted(vs)]
         for name, v in named:
             if v not in schema.attribute(name).values:  # type: ignore[arg-type]
                 raise SchemaError(f"life event {self.id!r}: {name!r} has no value {v!r}")
+        for name in self.clears:
+            schema.attribute(name)
+        for path in self.brings.values():
+            schema.taxonomy.resolve_path(path)
+
+    def brought(self, value: str, taxonomy: Taxonomy) -> str | None:
+        """The node of the interest the event brings with `value` (set, or added to a multi-valued
+        attribute), if any."""
+        path = self.brings.get(value)
+        return taxonomy.resolve_path(path) if path else None
 
     def fits(self, state: PreferenceState) -> bool:
         """Whether the event can happen to this user (`requires`, `excludes`)."""
@@ -84,6 +105,9 @@ class LifeEvent:
                 options = [v for v in options if (order.index(v) - at) * self.direction > 0]
                 if self.step:
                     options = sorted(options, key=lambda v: abs(order.index(v) - at))[:1]
+            elif self.direction:  # from an unknown value, one on the event's side of its values: money got
+                half = len(options) // 2  # tight to "budget", not to "comfortable"
+                options = options[half:] if self.direction > 0 else options[:len(options) - half]
             if not options:
                 return None
             value = d.choice(options)
@@ -138,6 +162,8 @@ class LifeEvent:
 _WORKING = {"employment_status": frozenset({"employed_full_time", "part_time", "self_employed", "freelancer"})}
 _EMPLOYED = {"employment_status": frozenset({"employed_full_time", "part_time"})}
 
+_STAGES = "Parenting & Family/Parenting Stages/"
+
 LIFE_EVENTS: tuple[LifeEvent, ...] = (
     LifeEvent("changed_diet", "set", "changed diet: now {value}", "diet",
               ("vegetarian", "vegan", "pescatarian"),
@@ -157,6 +183,32 @@ LIFE_EVENTS: tuple[LifeEvent, ...] = (
     LifeEvent("promotion", "set", "got promoted to {value}", "seniority",
               ("senior", "lead", "manager"), direction=1, step=True,
               requires={**_EMPLOYED, "seniority": frozenset({"mid", "senior", "staff", "lead"})}),
+    # circumstances: the schema's rules keep each coherent (no baby for someone living alone, no retirement
+    # with small children), and `REVISIT_DAYS` keeps a baby from arriving weeks after the news of it
+    LifeEvent("expecting", "set", "found out a baby is on the way", "children", ("expecting",),
+              requires={"relationship_status": frozenset({"partnered", "married"})},
+              excludes={"children": frozenset({"expecting", "young_children"}),
+                        "age_band": frozenset({"u18", "4560", "60p"})},
+              brings={"expecting": _STAGES + "Pregnancy"}),
+    LifeEvent("baby_born", "set", "had a baby", "children", ("young_children",),
+              requires={"children": frozenset({"expecting"})}, brings={"young_children": _STAGES + "Newborn Care"}),
+    LifeEvent("kids_growing", "set", "the children grew: now {value}", "children",
+              ("school_age", "teenagers", "adult_children"), direction=1, step=True,
+              requires={"children": frozenset({"young_children", "school_age", "teenagers"})},
+              brings={"school_age": _STAGES + "School-age Kids", "teenagers": _STAGES + "Teenagers",
+                      "adult_children": _STAGES + "Empty Nest"}),
+    LifeEvent("got_married", "set", "got married", "relationship_status", ("married",),
+              requires={"relationship_status": frozenset({"partnered"})}),
+    LifeEvent("moved", "set", "moved house: settlement now {value}", "settlement_type",
+              ("big_city", "small_town", "rural")),
+    LifeEvent("adopted_pet", "add_item", "adopted a {value}", "pets_owned", ("dog", "cat"),
+              brings={"dog": "Pets & Animals/Pets/Dogs", "cat": "Pets & Animals/Pets/Cats"}),
+    LifeEvent("went_remote", "set", "started working from home", "work_arrangement", ("remote",),
+              requires={"work_arrangement": frozenset({"onsite", "hybrid"})}),
+    LifeEvent("retired", "set", "retired", "employment_status", ("retired",),
+              requires={"age_band": frozenset({"4560", "60p"})},
+              excludes={"employment_status": frozenset({"student", "unemployed", "retired", "caregiver"})},
+              clears=("work_arrangement", "company_size", "seniority", "team_role")),
     LifeEvent("new_hobby", "new_interest", "took up a new interest: {value}"),
     LifeEvent("lost_interest", "lose_interest", "lost interest in {value}"),
 )

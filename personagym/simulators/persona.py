@@ -62,6 +62,9 @@ class Attribute:
     ppopt: str | None = None
     forbids: Mapping[str, frozenset[str]] = field(default_factory=dict)
     phrases: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: value -> phrases that tell it as news, said when a life event has just set it ("we just had a baby",
+    #: not "i have little kids at home"); a value without them is told with its `phrases`
+    news: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     vague: tuple[str, ...] = ()
     #: the values the vague phrases are true of (empty: all): "not too long, not too short" is no terse user's
     vague_for: frozenset[str] = frozenset()
@@ -211,6 +214,7 @@ class PersonaSchema:
             ppopt=spec.get("ppopt"),
             forbids=forbids,
             phrases={v: tuple(p) for v, p in spec.get("phrases", {}).items()},
+            news=self._news(name, spec),
             vague=tuple(spec.get("vague", ())),
             vague_for=self._vague_for(name, spec),
             outgrown=self._outgrown(name, spec),
@@ -226,6 +230,19 @@ class PersonaSchema:
                 raise SchemaError(
                     f"attribute {name!r}: outgrown names unknown value {value!r}; expected one of {values}")
         return outgrown
+
+    @staticmethod
+    def _news(name: str, spec: dict) -> dict[str, tuple[str, ...]]:
+        """An attribute's `news`, each value checked against its domain and phrased plainly too (news is told
+        of a value the user can also state)."""
+        news = {v: tuple(p) for v, p in spec.get("news", {}).items()}
+        for value in news:
+            if value not in spec.get("values", ()):
+                raise SchemaError(f"attribute {name!r}: news names unknown value {value!r}; "
+                                  f"expected one of {list(spec.get('values', ()))}")
+            if not spec.get("phrases", {}).get(value):
+                raise SchemaError(f"attribute {name!r}: news for {value!r}, which has no phrases")
+        return news
 
     @staticmethod
     def _vague_for(name: str, spec: dict) -> frozenset[str]:

@@ -342,7 +342,7 @@ class PreferenceProcess:
             if isinstance(before, str) and before in outgrown:
                 state.attributes[name] = after = outgrown[before]
                 events.append(self._event(state, "life_event", label, name, before, after, "a session has passed"))
-        left, entered = self._recent_moves(history, state.day)
+        left, entered, changed = self._recent_moves(history, state.day)
         unfit = self.schema.unfit_interests(state.attributes)
         for node in list(state.interests):
             if d.random() < drift_rate:
@@ -352,13 +352,16 @@ class PreferenceProcess:
                     left.add(node)
                     entered.add(ev.after)
         if d.random() < event_rate:
-            events.extend(self._life_event(state, label, d, left, entered))
+            events.extend(self._life_event(state, label, d, left, entered, changed))
         return events
 
-    def _recent_moves(self, history: Iterable[PreferenceEvent], day: float) -> tuple[set[str], set[str]]:
-        """(interests left, interests entered) by a drift or a life event less than `REVISIT_DAYS` before `day`."""
+    def _recent_moves(self, history: Iterable[PreferenceEvent],
+                      day: float) -> tuple[set[str], set[str], set[str]]:
+        """(interests left, interests entered, attributes changed) by a drift or a life event less than
+        `REVISIT_DAYS` before `day`."""
         left: set[str] = set()
         entered: set[str] = set()
+        changed: set[str] = set()
         nodes, attributes = self.taxonomy.nodes, self.schema.attributes
         for e in history:
             if day - e.day >= REVISIT_DAYS:
@@ -366,9 +369,11 @@ class PreferenceProcess:
             if e.kind == "drift":
                 left.add(e.before)
                 entered.add(e.after)
-            elif e.kind == "life_event" and e.target in nodes and e.target not in attributes:
+            elif e.kind == "life_event" and e.target in attributes:
+                changed.add(e.target)
+            elif e.kind == "life_event" and e.target in nodes:
                 (left if e.after is None else entered).add(e.target)
-        return left, entered
+        return left, entered, changed
 
     def _recover(self, state: PreferenceState, label: str, keep: float) -> list[PreferenceEvent]:
         """Forget all but `keep` of each exposure; the intensity it took comes back in proportion."""
@@ -450,9 +455,11 @@ class PreferenceProcess:
         return self._event(state, "drift", label, node, node, target, f"interest moved to a {move}")
 
     def _life_event(self, state: PreferenceState, label: str, d: Draws, left: set[str],
-                    entered: set[str]) -> list[PreferenceEvent]:
+                    entered: set[str], changed: set[str]) -> list[PreferenceEvent]:
         """The first life event, in a random order, that applies to this user (`LifeEvent.propose_interest` on
-        `left` and `entered`), applied; none if none does."""
+        `left` and `entered`), applied; none if none does.  No event changes an attribute one changed less
+        than `REVISIT_DAYS` ago (`changed`): a baby is not born weeks after the news of it, and a raise does
+        not follow the news that money got tight."""
         order = list(range(len(self.events)))
         for i in range(len(order)):
             j = i + d.index(len(order) - i)
@@ -472,31 +479,60 @@ class PreferenceProcess:
                                     interest.intensity if interest else None, reason),
                         *self._unset_source(state, before if interest is None else None, label,
                                             f"dropped: {reason}")]
+            if event.attribute in changed:
+                continue
             change = event.propose(state, self.schema, d)
             if change is None:
                 continue
             name, new_value, reason = change
             before = state.attributes.get(name)
-            trial = dict(state.attributes)
+            trial = {k: v for k, v in state.attributes.items() if k not in event.clears}
             trial[name] = new_value
             if self.schema.violations(trial):
                 continue
-            return self._apply_attribute(state, name, before, new_value, label, reason)
+            return self._apply_attribute(state, event, before, new_value, label, reason, d, left)
         return []
 
-    def _apply_attribute(self, state: PreferenceState, name: str, before: AttributeValue | None,
-                         after: AttributeValue, label: str, reason: str) -> list[PreferenceEvent]:
+    def _apply_attribute(self, state: PreferenceState, event: LifeEvent, before: AttributeValue | None,
+                         after: AttributeValue, label: str, reason: str, d: Draws,
+                         left: set[str]) -> list[PreferenceEvent]:
+        """Set the event's attribute and unset what it `clears`; drop the liked interests the new constraints
+        forbid or the schema's rules on interests now rule out (pregnancy once the baby is born); take up the
+        interest the event `brings`, unless one just left or one already held at or around it."""
+        name = str(event.attribute)
         state.attributes[name] = after
         events = [self._event(state, "life_event", label, name, before, after, reason)]
+        for cleared in event.clears:
+            if cleared in state.attributes:
+                events.append(self._event(state, "life_event", label, cleared, state.attributes.pop(cleared), None,
+                                          f"no longer so: {reason}"))
         forbidden = self.schema.forbidden_tags(state.attributes)
         state.forbidden_tags = sorted(forbidden)
+        unfit = self.schema.unfit_interests(state.attributes)
+        tax = self.taxonomy
         for node, interest in list(state.interests.items()):
-            tags = self.taxonomy.nodes[node].tags & forbidden
-            if interest.polarity > 0 and tags:
-                del state.interests[node]
+            if interest.polarity <= 0:
+                continue
+            tags = tax.nodes[node].tags & forbidden
+            if tags:
                 cause = f"dropped: {reason} ({', '.join(sorted(tags))} now off-limits)"
-                events.append(self._event(state, "life_event", label, node, interest.intensity, None, cause))
-                events += self._unset_source(state, interest, label, cause)
+            elif not unfit.isdisjoint(tax.paths[node]):
+                cause = f"dropped: {reason} (no longer fits)"
+            else:
+                continue
+            del state.interests[node]
+            events.append(self._event(state, "life_event", label, node, interest.intensity, None, cause))
+            events += self._unset_source(state, interest, label, cause)
+        added = [v for v in (after if isinstance(after, list) else [after])
+                 if v not in (before if isinstance(before, list) else [before])]
+        node = event.brought(added[0], tax) if added else None  # type: ignore[arg-type]
+        if node is not None and node not in left and not tax.nodes[node].tags & forbidden \
+                and unfit.isdisjoint(tax.paths[node]) \
+                and not any(n == node or tax.is_ancestor(n, node) or tax.is_ancestor(node, n)
+                            for n in state.interests):
+            intensity = round(0.6 + 0.4 * d.random(), 3)
+            state.interests[node] = Interest(node=node, polarity=1, intensity=intensity, source="life_event")
+            events.append(self._event(state, "life_event", label, node, None, intensity, f"came with: {reason}"))
         return events
 
     def _unset_source(self, state: PreferenceState, dropped: Interest | None, label: str,

@@ -450,9 +450,11 @@ class TemplateRenderer:
             pki.intended, pki.value, pki.certainty = value, None, "vague"
         return pki
 
-    def phrase(self, attribute: str, value: str, d: Draws) -> str | None:
-        """A first-person phrase stating an attribute value, if the schema has one."""
-        phrases = self.schema.attributes[attribute].phrases.get(value)
+    def phrase(self, attribute: str, value: str, d: Draws, news: bool = False) -> str | None:
+        """A first-person phrase stating an attribute value, if the schema has one; with `news`, one telling it
+        as new where the schema has such ("we just had a baby")."""
+        attr = self.schema.attributes[attribute]
+        phrases = (news and attr.news.get(value)) or attr.phrases.get(value)
         return fix_pronoun(d.choice(phrases)) if phrases else None
 
     def _fill(self, draft: Draft, template: Parsed, fields: dict[str, tuple[str, PKI | None]],
@@ -519,7 +521,8 @@ class TemplateRenderer:
                 request_end = len(draft.segments)
                 connectors = {"life_event": bank.news_connectors, "restated": bank.restate_connectors}.get(
                     intent.reason or "", bank.connectors)
-                self._attach_phrase(draft, connectors, intent.attribute, intent.value, d)
+                self._attach_phrase(draft, connectors, intent.attribute, intent.value, d,
+                                    news=intent.reason == "life_event")
                 for seg in draft.segments[request_end:]:
                     seg.aside = True
             if d.random() < self.closer_rate:
@@ -594,10 +597,10 @@ class TemplateRenderer:
         return draft
 
     def _attach_phrase(self, draft: Draft, templates: tuple[Parsed, ...], attribute: str, value: str,
-                       d: Draws, about_me: tuple[Parsed, ...] = ()) -> None:
+                       d: Draws, about_me: tuple[Parsed, ...] = (), news: bool = False) -> None:
         """One of `templates` with a phrase stating the attribute value (`about_me` instead for a phrase about
-        the speaker); nothing if the schema has no phrase for it."""
-        text = self.phrase(attribute, value, d)
+        the speaker; `news`: told as new); nothing if the schema has no phrase for it."""
+        text = self.phrase(attribute, value, d, news)
         if text:
             pool = about_me if about_me and _ABOUT_ME.match(text) else templates
             self._fill(draft, d.choice(pool), {"phrase": (text, self.attribute_pki(attribute, value))})

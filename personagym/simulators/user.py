@@ -367,7 +367,8 @@ class UserSimulator:
     def _note_tastes(self, events: list[PreferenceEvent]) -> None:
         """Remember the changes of taste between sessions a user would tell: a liked interest they had talked
         about that drifted to a sibling or was lost (else what the assistant learnt turns silently false), and a
-        new one.  Interests lost to a new constraint go with its news ("I'm vegan now")."""
+        new one.  Interests lost to a new constraint, or that came with a life event, go with its news ("I'm
+        vegan now", "we just had a baby")."""
         mem, nodes, interests = self._memory, self.taxonomy.nodes, self.state.interests
         for e in events:
             if e.kind == "drift" and e.before in mem.expressed:
@@ -379,7 +380,9 @@ class UserSimulator:
                     mem.tastes.append(("moved_on", new, old))
                     mem.former.add(old)
             elif e.kind == "life_event" and e.target in nodes:
-                if e.before is None and e.after is not None:
+                # an interest that came with a life event goes with its news ("we just had a baby"), not as a
+                # new taste ("I've gotten into newborn care")
+                if e.before is None and e.after is not None and not e.cause.startswith("came with"):
                     mem.tastes.append(("taken_up", e.target, None))
                 elif e.after is None and e.target in mem.expressed and not e.cause.startswith("dropped"):
                     mem.tastes.append(("gone_off", e.target, None))

@@ -659,3 +659,28 @@ def test_a_mild_dislike_is_no_dealbreaker(renderer: TemplateRenderer, taxonomy) 
     raw["negative_reasons"]["rambling_high"] = ["Stop rambling."]
     with pytest.raises(ValueError, match="negative_reasons.rambling_high has no 'rambling' pool to add to"):
         TemplateBank(raw, taxonomy)
+
+
+def test_a_life_events_news_is_told_in_news_words_that_the_tracker_reads(renderer: TemplateRenderer,
+                                                                         schema: PersonaSchema, taxonomy) -> None:
+    """"Since last time, I have little kids at home." told a baby's birth as if the kids had always been there:
+    news is told in the schema's news words ("we just had a baby"), a request's plain aside in the usual ones,
+    and the world knowledge policies read both as the same value."""
+    from personagym.envs.knowledge import WorldKnowledge
+    from personagym.simulators.analyzer import ResponseAnalyzer
+
+    knowledge = WorldKnowledge(schema, ResponseAnalyzer(taxonomy))
+    d = Draws(np.random.default_rng(13))
+    topic = taxonomy.resolve("jazz")
+    news = [(a.name, v) for a in schema.attributes.values() for v in a.news]
+    assert ("children", "young_children") in news and len(news) > 20
+    for attribute, value in news:
+        words = {reason: renderer.render(Intent(kind="task_request", domain="recommendation", topic=topic,
+                                                polarity=1, slots={}, attribute=attribute, value=value,
+                                                reason=reason), d).finish()[0].lower()
+                 for reason in ("life_event", None)}
+        said = schema.attributes[attribute]
+        assert any(p in words["life_event"] for p in said.news[value]), words
+        assert any(p in words[None] for p in said.phrases[value]), words
+        for text in words.values():
+            assert (attribute, value, 1) in knowledge.statements(text), text

@@ -904,3 +904,29 @@ def test_a_drift_does_not_go_back_to_what_the_user_just_left(schema: PersonaSche
     from personagym.simulators.preferences import REVISIT_DAYS
 
     assert user.state.day < REVISIT_DAYS
+
+
+def test_an_interest_that_came_with_a_life_event_is_not_told_as_a_new_taste(schema: PersonaSchema) -> None:
+    """"Since we last talked, I've gotten into the empty nest.": an interest a life event brings (dogs with a
+    dog) goes with the event's news, while one taken up as a hobby is told as a new taste."""
+    from personagym.simulators.life_events import LIFE_EVENTS
+    from personagym.simulators.preferences import PreferenceConfig, PreferenceProcess
+    from personagym.simulators.user import UserConfig
+
+    events = tuple(e for e in LIFE_EVENTS if e.id in ("adopted_pet", "kids_growing", "new_hobby"))
+    process = PreferenceProcess(schema, PreferenceConfig(drift_rate=0.0, event_rate=1.0), events=events)
+    sampler, came, told = PersonaSampler(schema), 0, Counter()
+    for seed in range(120):
+        user = UserSimulator(sampler.sample(seed), seed=seed, noise=NoiseConfig(rate=0.0), preferences=process,
+                             config=UserConfig(end_base=0.0, end_per_turn=0.0, news_rate=1.0))
+        user.open_session()
+        new = {e.target: e.cause for e in user.next_session() if e.kind == "life_event" and e.before is None
+               and e.target in schema.taxonomy.nodes}
+        came += sum(c.startswith("came with") for c in new.values())
+        turns = [user.open_session()]
+        while len(turns) < 6 and not user.ended:
+            turns.append(user.respond())
+        for turn in turns:
+            if turn.intent.reason == "taken_up":
+                told[new[turn.intent.topic].split(":")[0]] += 1
+    assert came >= 20 and told["took up a new interest"] >= 10 and not told["came with"], (came, told)

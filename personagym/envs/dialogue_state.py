@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from personagym.envs.knowledge import WorldKnowledge
+from personagym.envs.stated import StatedProfile
 
 #: Style values the assistant can produce (the `compose` lengths, three layouts, three registers).
 LENGTHS = ("terse", "brief", "standard", "detailed", "exhaustive")
@@ -80,7 +81,7 @@ def feature_names(categories: list[str]) -> tuple[str, ...]:
 
 
 @dataclass
-class DialogueState:
+class DialogueState(StatedProfile):
     """The assistant's memory of one episode, built from the user's messages only.
 
     Args:
@@ -88,16 +89,13 @@ class DialogueState:
         categories: the taxonomy's top-level category ids, in feature order.
 
     ``names`` holds the feature names (`feature_names`); the public fields are
-    the memory itself (stated likes, dislikes, attributes, forbidden tags, the
-    focus, the questions asked and the last action's style).
+    the memory itself (stated likes, dislikes, attributes and forbidden tags,
+    read as the tracker reads them (`StatedProfile`), the focus, the questions
+    asked and the last action's style).
     """
 
     knowledge: WorldKnowledge
     categories: list[str]
-    likes: dict[str, None] = field(default_factory=dict)  # insertion order: oldest first
-    dislikes: dict[str, None] = field(default_factory=dict)
-    attributes: dict[str, str] = field(default_factory=dict)
-    forbidden: frozenset[str] = frozenset()
     focus: str | None = None  # the entity the conversation is about
     request_topic: str | None = None  # the first entity of the last message naming one (what `generic` answers)
     asks: int = 0
@@ -115,26 +113,11 @@ class DialogueState:
         """Read one user message: its statements, the entities it mentions, the focus."""
         k = self.knowledge
         self._message = message.lower()
-        statements = k.statements(message)
-        self._stated = bool(statements)
-        for node in k.retractions(message):  # "X was a slip": what was noted of X goes, as the tracker does
-            self.likes.pop(node, None)
-            self.dislikes.pop(node, None)
-        for key, value, _ in statements:
-            if key == "likes":
-                self.dislikes.pop(value, None)
-                self.likes.pop(value, None)  # re-insert: the most recent like comes last
-                self.likes[value] = None
-            elif key == "dislikes":
-                self.likes.pop(value, None)
-                self.dislikes[value] = None
-            else:
-                self.attributes[key] = value
-                self.forbidden |= k.forbidden_tags(key, value)
+        self._stated = bool(self.hear(k, message))
         self._mentioned = [node for node, _ in k.mentions(message)]
         if self._mentioned:  # a message that names nothing ("too short") keeps the conversation's topic
             self.request_topic = self._mentioned[0]
-        wanted = [n for n in self._mentioned if not self.disliked(n)]
+        wanted = [n for n in self._mentioned if self.safe(n)]  # no topic the user dislikes or may not have
         if wanted:
             self.focus = wanted[0]
         self._seen.update(k.category(n) for n in self._mentioned)

@@ -18,6 +18,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from personagym.envs.stated import StatedProfile
 from personagym.policies.base import (
     BatchedPolicy,
     Knowledge,
@@ -72,11 +73,6 @@ def _style_plan(attrs: dict[str, Any]) -> dict[str, Any]:
         "formality": attrs.get("formality_level") or "business_casual",
         "emoji": attrs.get("emoji_use") not in (None, *NO_EMOJI),
     }
-
-
-def _forbidden(knowledge: Knowledge, attributes: dict[str, str]) -> frozenset[str]:
-    """The constraint tags the stated attributes forbid (a vegan diet: animal_product, ...)."""
-    return frozenset().union(*(knowledge.forbidden_tags(a, v) for a, v in attributes.items()))
 
 
 class _Seeded:
@@ -215,12 +211,9 @@ class OraclePolicy(_Seeded, BatchedPolicy):
 
 
 @dataclass
-class _Profile:
-    """What the tracker believes about one user."""
+class _Profile(StatedProfile):
+    """What the tracker believes about one user: what they stated (`StatedProfile`) and the conversation."""
 
-    attributes: dict[str, str] = field(default_factory=dict)
-    likes: dict[str, None] = field(default_factory=dict)
-    dislikes: dict[str, None] = field(default_factory=dict)
     asked: bool = False
     topic: str | None = None  # the node the conversation is about: the last one a message named
     shown: dict[str, int] = field(default_factory=dict)  # how often each node was recommended
@@ -259,43 +252,15 @@ class TrackerPolicy(_PerConversation):
         p = self.profile(slot)
         k = self.knowledge
         message = observation["message"]
-        forbidden = self._hear(p, message)
+        p.hear(k, message)
         pairs = [(a, v) for a, v in p.attributes.items()]
         pairs += [("likes", k.name(n)) for n in p.likes] + [("dislikes", k.name(n)) for n in p.dislikes]
         header = format_profile(pairs) if pairs else ""
-        return header + compose(self._plan(p, message, forbidden), self._draw)
+        return header + compose(self._plan(p, message), self._draw)
 
-    def _hear(self, p: _Profile, message: str) -> frozenset[str]:
-        """Update the profile with what a message states, takes back and rules out; return what it forbids."""
-        k = self.knowledge
-        for node in k.retractions(message):  # a correction: what was noted from the slip is void
-            p.likes.pop(node, None)
-            p.dislikes.pop(node, None)
-        statements = k.statements(message)
-        constrained: frozenset[str] = frozenset()  # what this message's constraints forbid
-        for key, value, _ in statements:
-            if key not in ("likes", "dislikes"):
-                p.attributes[key] = value
-                constrained |= k.forbidden_tags(key, value)
-        forbidden = _forbidden(k, p.attributes)
-        for node in [n for n in p.likes if k.tags(n) & forbidden]:  # what the user may not have, they do not like
-            del p.likes[node]
-        for key, value, _ in statements:
-            tags = k.tags(value) if key in ("likes", "dislikes") else frozenset()
-            # "I stay away from gambling" names casino games as what a constraint forbids, not as a dislike
-            if tags & constrained or (key == "likes" and tags & forbidden):
-                continue
-            if key == "likes":
-                p.dislikes.pop(value, None)
-                p.likes[value] = None
-            elif key == "dislikes":
-                p.likes.pop(value, None)
-                p.dislikes[value] = None
-        return forbidden
-
-    def _plan(self, p: _Profile, message: str, forbidden: frozenset[str]) -> AnswerPlan:
-        """Ask when too little is known, else answer; `forbidden`: the tags the profile's constraints rule out."""
-        k = self.knowledge
+    def _plan(self, p: _Profile, message: str) -> AnswerPlan:
+        """Ask when too little is known, else answer."""
+        k, forbidden = self.knowledge, p.forbidden
         style = _style_plan(p.attributes)
         # the conversation's topic: the first thing the message names and does not take back ("a latte, wait,
         # make that espresso"), else the last one named (a complaint or an answer to a question names nothing);

@@ -258,3 +258,35 @@ def test_no_menu_entry_recommends_the_request_back(env: StructuredChatEnv) -> No
             assert not echoed & set(said[1:]), (content, topic, said)  # the opener may name the topic
             offered += bool(set(said) - echoed)
     assert offered > 100
+
+
+def test_the_dialogue_state_reads_messages_as_the_tracker_does() -> None:
+    """Structured-v0's memory and the tracker's profile were two copies of one reading that differed: the
+    dialogue state kept likes a stated constraint rules out and added up the tags of every diet ever stated (a
+    vegetarian turned pescatarian still had fish ruled out).  Over LongTerm conversations, where diets change,
+    both now hold the same likes in the same order, dislikes, attributes and forbidden tags."""
+    import gymnasium as gym
+
+    from personagym.envs.dialogue_state import DialogueState
+    from personagym.policies import make_policy
+
+    chat = gym.make("PersonaGym/LongTerm-v0")
+    tracker = make_policy("tracker", chat)
+    knowledge = chat.unwrapped.knowledge()
+    steps = dropped = 0
+    for seed in range(40):
+        obs, _ = chat.reset(seed=seed)
+        tracker.reset(seed=seed)
+        state = DialogueState(knowledge, [])
+        done = False
+        while not done:
+            state.observe(obs["message"])
+            action = tracker.act(obs)
+            p = tracker.profile()
+            assert (list(state.likes), state.dislikes, state.attributes, state.forbidden) == (
+                list(p.likes), p.dislikes, p.attributes, p.forbidden), (seed, obs["message"])
+            dropped += any(knowledge.tags(n) & state.forbidden for n in state.likes)
+            steps += 1
+            obs, _, terminated, truncated, _ = chat.step(action)
+            done = terminated or truncated
+    assert steps > 600 and dropped == 0

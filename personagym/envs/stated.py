@@ -1,0 +1,57 @@
+"""What a user's messages have stated: the memory an assistant builds from the words alone.
+
+The `tracker` policy and Structured-v0's `DialogueState` both keep one and read
+messages into it the same way (`StatedProfile.hear`), so the text policy and
+the structured env's observation agree on what the user has said: a
+correction takes back what was noted of a slip, a stated constraint rules out
+the likes it forbids (a user who went vegan no longer "likes" steak), and
+what a constraint names as forbidden ("I stay away from gambling": casino
+games) is no dislike.  It never holds the hidden profile.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from personagym.envs.knowledge import WorldKnowledge
+
+
+@dataclass(kw_only=True)
+class StatedProfile:
+    """Stated likes, dislikes and attributes, and the tags the stated constraints rule out."""
+
+    likes: dict[str, None] = field(default_factory=dict)  # insertion order: the most recently stated last
+    dislikes: dict[str, None] = field(default_factory=dict)
+    attributes: dict[str, str] = field(default_factory=dict)
+    forbidden: frozenset[str] = frozenset()
+
+    def hear(self, knowledge: WorldKnowledge, message: str) -> list[tuple[str, str, int]]:
+        """Update with what a message states, takes back and rules out; return its statements
+        (`WorldKnowledge.statements`)."""
+        k = knowledge
+        for node in k.retractions(message):  # a correction: what was noted from the slip is void
+            self.likes.pop(node, None)
+            self.dislikes.pop(node, None)
+        statements = k.statements(message)
+        constrained: frozenset[str] = frozenset()  # what this message's constraints forbid
+        for key, value, _ in statements:
+            if key not in ("likes", "dislikes"):
+                self.attributes[key] = value
+                constrained |= k.forbidden_tags(key, value)
+        # from every stated constraint as it now stands: a diet that changed forbids what the new one does
+        self.forbidden = frozenset().union(*(k.forbidden_tags(a, v) for a, v in self.attributes.items()))
+        for node in [n for n in self.likes if k.tags(n) & self.forbidden]:  # what the user may not have, they
+            del self.likes[node]  # do not like
+        for key, value, _ in statements:
+            tags = k.tags(value) if key in ("likes", "dislikes") else frozenset()
+            # "I stay away from gambling" names casino games as what a constraint forbids, not as a dislike
+            if tags & constrained or (key == "likes" and tags & self.forbidden):
+                continue
+            if key == "likes":
+                self.dislikes.pop(value, None)
+                self.likes.pop(value, None)  # re-inserted: the most recently stated like comes last
+                self.likes[value] = None
+            elif key == "dislikes":
+                self.likes.pop(value, None)
+                self.dislikes[value] = None
+        return statements

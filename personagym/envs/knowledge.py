@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from functools import cached_property
 
+from personagym.shared import SharedOnCopy
 from personagym.simulators.analyzer import ResponseAnalyzer
 from personagym.simulators.persona import PersonaSchema
 
@@ -102,7 +103,7 @@ def sentences(text: str) -> list[str]:
     return _SENTENCE.findall(text)
 
 
-class WorldKnowledge:
+class WorldKnowledge(SharedOnCopy):
     """Implements `personagym.policies.base.Knowledge` over the shipped data."""
 
     def __init__(self, schema: PersonaSchema, analyzer: ResponseAnalyzer) -> None:

@@ -51,6 +51,7 @@ from bisect import bisect_left
 from itertools import compress, count
 
 from personagym.records import ResponseFeatures
+from personagym.shared import SharedOnCopy
 from personagym.simulators.taxonomy import Taxonomy
 
 #: Cues that mark a mention as something to avoid.
@@ -315,7 +316,7 @@ def _marks(lengths: dict[str, set[int]], seconds: dict[str, set[str]]) -> Marks:
     return marks
 
 
-class ResponseAnalyzer:
+class ResponseAnalyzer(SharedOnCopy):
     """Extracts `ResponseFeatures` from assistant text, against one taxonomy.
 
     Building the surface index takes about 0.2 s; `analyze` then takes tens of

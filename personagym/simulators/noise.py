@@ -39,6 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from personagym.records import NoiseLayer
 from personagym.rng import Draws
+from personagym.shared import SharedOnCopy
 from personagym.simulators.draft import ENTITY, PLAIN, SLOT, Draft, Segment
 from personagym.simulators.needs import Presuppositions
 from personagym.simulators.persona import PersonaSchema
@@ -304,7 +305,7 @@ def _persona_rate(strategy: str, speaker: Mapping[str, object]) -> float:
     return entry[1].get(value, 1.0) if isinstance(value, str) else 1.0
 
 
-class NoiseModel:
+class NoiseModel(SharedOnCopy):
     """Applies the configured noise to drafts; see the module docstring."""
 
     def __init__(self, schema: PersonaSchema, config: NoiseConfig | None = None,

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Literal
 
 from personagym.records import AttributeValue, Interest
+from personagym.shared import SharedOnCopy
 from personagym.simulators.taxonomy import TAGS, Taxonomy, load_taxonomy
 from personagym.suggest import did_you_mean
 
@@ -144,7 +145,7 @@ class LikeRule:
     require: Mapping[str, frozenset[str]]
 
 
-class PersonaSchema:
+class PersonaSchema(SharedOnCopy):
     """Tiers, categories and attributes, with compiled coherence rules."""
 
     def __init__(self, raw: dict, taxonomy: Taxonomy) -> None:

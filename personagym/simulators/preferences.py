@@ -38,6 +38,7 @@ from personagym.records import (
     ResponseFeatures,
 )
 from personagym.rng import Draws
+from personagym.shared import SharedOnCopy
 from personagym.simulators.life_events import LIFE_EVENTS, LifeEvent
 from personagym.simulators.persona import PersonaSchema
 from personagym.suggest import ConfigFloat
@@ -276,7 +277,7 @@ def assess(state: PreferenceState, features: ResponseFeatures, schema: PersonaSc
 FRESH_SATISFACTION = PreferenceState.model_fields["satisfaction"].default
 
 
-class PreferenceProcess:
+class PreferenceProcess(SharedOnCopy):
     """Evolves a `PreferenceState` in place and records every change as an event."""
 
     def __init__(self, schema: PersonaSchema, config: PreferenceConfig | None = None,

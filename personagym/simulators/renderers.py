@@ -19,6 +19,7 @@ from pathlib import Path
 
 from personagym.records import PKI, Intent
 from personagym.rng import Draws
+from personagym.shared import SharedOnCopy
 from personagym.simulators.draft import Draft, casual_speaker, fix_pronoun
 from personagym.simulators.needs import Presuppositions
 from personagym.simulators.persona import PersonaSchema
@@ -142,7 +143,7 @@ class TaskDomain:
         return fits
 
 
-class TemplateBank:
+class TemplateBank(SharedOnCopy):
     """The parsed template bank."""
 
     def __init__(self, raw: dict, taxonomy: Taxonomy) -> None:
@@ -400,7 +401,7 @@ def load_bank(taxonomy: Taxonomy, path: Path | None = None) -> TemplateBank:
     return TemplateBank(raw, taxonomy)
 
 
-class TemplateRenderer:
+class TemplateRenderer(SharedOnCopy):
     """Renders intents into drafts with ground-truth PKIs, from the template bank."""
 
     name = "template"

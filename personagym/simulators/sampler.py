@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from personagym.records import AttributeValue, Interest, Persona
 from personagym.rng import Draws, seed_sequence
+from personagym.shared import SharedOnCopy
 from personagym.simulators.persona import PersonaSchema, load_schema
 from personagym.simulators.taxonomy import AnchorSampler
 from personagym.suggest import ConfigFloat, ConfigInt
@@ -117,7 +118,7 @@ class _InterestSpec(NamedTuple):
     anchor: AnchorSampler
 
 
-class PersonaSampler:
+class PersonaSampler(SharedOnCopy):
     """Draws coherent, diverse, partially observed personas from a schema.
 
     Everything a draw reads from the schema and taxonomy (value domains, rule

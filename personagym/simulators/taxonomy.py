@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from personagym.rng import Draws
+from personagym.shared import SharedOnCopy
 from personagym.simulators.draft import capitalized
 from personagym.suggest import did_you_mean
 
@@ -208,7 +209,7 @@ def _parse_line(line: str, where: str) -> tuple[int, str, tuple[str, ...], froze
     return indent // 2, name, aliases, frozenset(tags), group, frozenset(definite), loose
 
 
-class Taxonomy:
+class Taxonomy(SharedOnCopy):
     """A tree of interest nodes with names, aliases and constraint tags."""
 
     def __init__(self, nodes: list[TaxonomyNode], kinds: Mapping[str, str] | None = None) -> None:

@@ -26,6 +26,7 @@ from personagym.records import (
     UserTurn,
 )
 from personagym.rng import Draws
+from personagym.shared import SharedOnCopy
 from personagym.simulators.draft import SLOT
 from personagym.simulators.noise import NoiseConfig, NoiseModel
 from personagym.simulators.persona import PersonaSchema, load_schema
@@ -741,7 +742,7 @@ class UserSimulator:
         })
 
 
-class UserFactory:
+class UserFactory(SharedOnCopy):
     """Makes the users of an env, one per episode, sharing their stateless parts.
 
     A user's `NoiseModel` and `PreferenceProcess` depend only on the configs;

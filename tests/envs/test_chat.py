@@ -380,3 +380,43 @@ def test_the_goodbye_that_ends_a_session_is_kept_and_round_trips() -> None:
     for turn in old["turns"]:
         del turn["closing"]
     assert all(turn.closing is None for turn in Trajectory.model_validate(old, context=SERIALIZED).turns)
+
+
+@pytest.mark.parametrize("env_id", ["PersonaGym/Chat-v0", "PersonaGym/LongTerm-v0"])
+def test_a_deep_copy_forks_the_episode_and_shares_only_the_world(env_id: str) -> None:
+    """`copy.deepcopy(env)` is a fork for branching rollouts: the copy continues exactly as the original would,
+    what is done in the copy leaves the original untouched (it goes on as an env that was never copied), and the
+    world data is shared rather than copied (a copy cost 160 ms; the taxonomy alone is megabytes)."""
+    import copy
+
+    from personagym.policies import make_policy
+
+    def play(env: gym.Env, actions: list[str]) -> list[tuple]:
+        out = []
+        for action in actions:
+            obs, reward, terminated, truncated, _ = env.step(action)
+            out.append((obs["message"], reward, terminated, truncated))
+            if terminated or truncated:
+                break
+        return out
+
+    forked = 0
+    for seed in range(8):
+        original, untouched = gym.make(env_id), gym.make(env_id)
+        policy = make_policy("tracker", original)
+        obs, _ = original.reset(seed=seed)
+        untouched.reset(seed=seed)
+        policy.reset(seed=seed)
+        head = [policy.act(obs)]
+        if play(original, head)[-1][2:] != (False, False) or play(untouched, head)[-1][2:] != (False, False):
+            continue  # over after one answer: nothing to fork
+        forked += 1
+        fork = copy.deepcopy(original)
+        assert fork.unwrapped.taxonomy is original.unwrapped.taxonomy
+        assert fork.unwrapped.user is not original.unwrapped.user
+        tail = ["Try bebop jazz and hiking.", "Here is a short answer.", "Have you tried sushi?"] * 10
+        assert play(fork, tail) == play(copy.deepcopy(original), tail)
+        play(copy.deepcopy(original), ["Something else entirely: chess."] * 30)  # a fork goes its own way
+        assert play(original, tail) == play(untouched, tail)
+        assert original.unwrapped.trajectory() == untouched.unwrapped.trajectory()
+    assert forked >= 4

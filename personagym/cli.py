@@ -609,6 +609,49 @@ def compare(
 
 
 @app.command()
+def pairs(
+    out: Annotated[Path, typer.Option(help="Output JSON-lines file.")],
+    env: Annotated[str, typer.Option("--env", help="Env id (see `personagym envs`).")] = "PersonaGym/Chat-v0",
+    policies: Annotated[list[str], typer.Option(
+        "--policy", help="A policy that answers every turn (two or more): a name or module:Class.")
+    ] = ["tracker", "generic"],  # noqa: B006 - typer reads the default, nothing mutates it
+    lead: Annotated[str | None, typer.Option(
+        help="The policy whose answers are sent (default: the first --policy).")] = None,
+    episodes: Annotated[int, typer.Option(help="Number of episodes.", min=1)] = 100,
+    seed: Annotated[int, typer.Option(help="Seed of episode 0 (episode i uses seed + i).", min=0)] = 0,
+) -> None:
+    """Preference pairs at every turn: the policies answer the same conversation state (a fork of the env), and
+    the best and the worst answer by the env reward make a pair (JSON lines, the fields of export --to pairs)."""
+    from rich.progress import Progress
+
+    from personagym.data.turn_pairs import write_turn_pairs
+    from personagym.rollout import check_env_id
+
+    if len(policies) < 2:
+        fail(f"--policy: pairs need two or more policies, got {len(policies)}; repeat --policy")
+    twice = next((p for i, p in enumerate(policies) if p in policies[:i]), None)
+    if twice is not None:
+        fail(f"--policy: {twice!r} is given twice; give each policy once")
+    if lead is not None and lead not in policies:
+        fail(f"--lead: {lead!r} is none of the --policy values {', '.join(policies)}")
+    check_out_file(out)
+    check_json_lines_out(out)
+    try:
+        check_env_id(env)
+        hidden = not err_console.is_terminal
+        with warnings.catch_warnings(record=True) as caught, \
+                Progress(console=err_console, transient=True, disable=hidden) as progress:
+            warnings.simplefilter("always")
+            task = progress.add_task(f"{len(policies)} policies on {env}", total=episodes)
+            write_out(out, lambda: write_turn_pairs(env, policies, episodes, out, seed, lead,
+                                                    on_episode=lambda: progress.advance(task)), "pair")
+    except (ValueError, TypeError) as exc:
+        fail(str(exc))
+    for warning in caught:  # e.g. pairs with the oracle
+        err_console.print(f"[yellow]warning:[/] {warning.message}", highlight=False)
+
+
+@app.command()
 def generate(
     out: Annotated[Path, typer.Option(help="Output directory (shards, manifest.json, README.md card).")],
     personas: Annotated[int, typer.Option(help="Number of personas.", min=1)] = 100,

@@ -463,6 +463,24 @@ def test_compare_runs_the_policies_on_the_same_episodes() -> None:
         assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
 
 
+def test_pairs_writes_a_pair_per_turn_and_refuses_bad_options(tmp_path: Path) -> None:
+    out = tmp_path / "pairs.jsonl"
+    proc = run("pairs", "--out", str(out), "--episodes", "4", "--policy", "tracker", "--policy", "random")
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert f"wrote {len(rows)} pairs to {out}" in proc.stderr and len(rows) > 4
+    assert {r["chosen_policy"] for r in rows} <= {"tracker", "random"} and max(len(r["prompt"]) for r in rows) > 1
+    for args, message in [
+        (("--policy", "generic"), "--policy: pairs need two or more policies, got 1"),
+        (("--policy", "generic", "--policy", "generic"), "--policy: 'generic' is given twice"),
+        (("--lead", "oracle"), "--lead: 'oracle' is none of the --policy values tracker, generic"),
+        (("--policy", "generic", "--policy", "trackr"), "did you mean 'tracker'?"),
+        (("--env", "PersonaGym/Chat-v9"), "did you mean"),
+    ]:
+        proc = run("pairs", "--out", str(tmp_path / "bad.jsonl"), *args, "--episodes", "2", ok=False)
+        assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+    assert not (tmp_path / "bad.jsonl").exists()
+
+
 def test_a_policy_module_in_the_current_folder_loads_and_its_bug_shows_as_a_bug(tmp_path: Path) -> None:
     """`personagym rollout --policy mypol:Echo` failed from mypol.py's own folder ("No module named 'mypol'"), and a
     policy that raised ValueError printed "error: my bug", exit 2, as if an option were wrong."""

@@ -255,11 +255,7 @@ def export_pairs(sources: Sequence[PathLike], out_path: PathLike) -> int:
     if len(sources) < 2:
         raise ValueError(f"pairs need two or more generated directories (different policies), got {len(sources)}")
     manifests = [load_manifest(s) for s in sources]
-    privileged = sorted({m.config.policy for m in manifests} & PRIVILEGED_POLICIES)
-    if privileged:
-        warnings.warn(f"the {privileged[0]!r} policy reads the hidden profile: its replies recommend things the "
-                      "prompt never names, and preference training on them teaches a model to invent them; pair "
-                      "policies that see only the conversation (tracker, generic, an LLM policy)", stacklevel=2)
+    warn_privileged_pairs(m.config.policy for m in manifests)
     same = ("env_id", "personas", "episodes_per_persona", "seed")
     for source, manifest in zip(sources[1:], manifests[1:], strict=True):
         diffs = [f"{k}={getattr(manifest.config, k)!r} vs {getattr(manifests[0].config, k)!r}"
@@ -291,6 +287,15 @@ def export_pairs(sources: Sequence[PathLike], out_path: PathLike) -> int:
         raise ValueError(f"no pairs: every episode's first replies scored the same in {', '.join(map(str, sources))} "
                          "(is one run given twice?); nothing written")
     return _write_rows(itertools.chain([first], pairs), out_path)
+
+
+def warn_privileged_pairs(policies: Iterable[str | None]) -> None:
+    """Warn when a policy that reads the hidden profile is paired (`PRIVILEGED_POLICIES`)."""
+    privileged = sorted(set(policies) & PRIVILEGED_POLICIES)
+    if privileged:
+        warnings.warn(f"the {privileged[0]!r} policy reads the hidden profile: its replies recommend things the "
+                      "prompt never names, and preference training on them teaches a model to invent them; pair "
+                      "policies that see only the conversation (tracker, generic, an LLM policy)", stacklevel=3)
 
 
 def reply_reward(t: Trajectory) -> float:

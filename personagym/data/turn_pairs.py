@@ -1,0 +1,103 @@
+"""Preference pairs at every turn: several policies answer the same conversation state.
+
+`export --to pairs` can pair only the first answers of generated episodes:
+after it, each policy's conversation has gone its own way.  Here one policy
+(the first, or `lead`) leads the conversation and, at every turn, every policy
+answers the same user message after the same history; each answer is scored
+on a fork of the env (`copy.deepcopy`: the same user in the same state, the
+same draws to come, so the reward differs only by the answer).  The best and
+the worst answer make a pair, as in `export --to pairs`: the answers without
+a ``<profile>`` block, ranked by the reward without its profile component,
+ties (within `TIE`) giving none.  Few-shot preference training (FSPO) and
+multi-turn DPO get a pair for most turns of every user instead of one per
+episode.
+
+Every policy sees every user message and answers as if the conversation so
+far were its own (it is not told which answer was sent), so a policy that
+remembers what it suggested (the tracker) remembers its own suggestions.
+Rows have the `pairs` export's fields (`export_features("pairs")`), the
+prompt holding the conversation so far.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from personagym.checks import check_int
+from personagym.data.exports import TIE, warn_privileged_pairs
+from personagym.data.trajectories import PathLike, write_lines
+from personagym.envs.chat import check_positive
+from personagym.policies import make_policy
+from personagym.profile_format import split_profile
+from personagym.rollout import MAX_SEED, make_env, reset_policy
+
+
+def write_turn_pairs(env_id: str, policies: Sequence[str], episodes: int, out_path: PathLike, seed: int = 0,
+                     lead: str | None = None, on_episode: Callable[[], None] | None = None) -> int:
+    """Write `turn_pairs` as JSON lines (atomically) and return the number of rows; raise ValueError, writing
+    nothing, when no turn gives a pair."""
+    pairs = turn_pairs(env_id, policies, episodes, seed, lead, on_episode=on_episode)
+    first = next(pairs, None)
+    if first is None:
+        raise ValueError(f"no pairs: {', '.join(policies)} earned the same reward at every turn of {episodes} "
+                         "episodes; nothing written")
+    return write_lines((json.dumps(row, ensure_ascii=False) for row in itertools.chain([first], pairs)), out_path)
+
+
+def turn_pairs(env_id: str, policies: Sequence[str], episodes: int, seed: int = 0, lead: str | None = None,
+               on_episode: Callable[[], None] | None = None, **env_kwargs: Any) -> Iterator[dict[str, Any]]:
+    """Yield a preference pair for each turn of `episodes` conversations (seeds `seed`..) where the `policies`'
+    answers differ in reward; `lead` (default: the first policy) is the one whose answers are sent;
+    `on_episode` is called after each episode (a progress bar)."""
+    names = list(policies)
+    if len(names) < 2 or len(set(names)) < len(names):
+        raise ValueError(f"turn pairs need two or more different policies, got {names}")
+    lead = names[0] if lead is None else lead
+    if lead not in names:
+        raise ValueError(f"lead {lead!r} is none of the policies {names}")
+    check_positive("episodes", episodes)
+    warn_privileged_pairs(names)
+    seed = check_int("seed", seed, 0, MAX_SEED - episodes + 1,
+                     why=" (episode seeds seed..seed+episodes-1 are stored as int64)")
+    env = make_env(env_id, **env_kwargs)
+    try:
+        agents = {name: make_policy(name, env=env, seed=seed) for name in names}
+        for i in range(episodes):
+            yield from _episode_pairs(env, agents, lead, seed + i)
+            if on_episode is not None:
+                on_episode()
+    finally:
+        env.close()
+
+
+def _episode_pairs(env: Any, agents: dict[str, Any], lead: str, seed: int) -> Iterator[dict[str, Any]]:
+    for agent in agents.values():
+        reset_policy(agent, seed)
+    obs, _ = env.reset(seed=seed)
+    base = env.unwrapped
+    persona_id, weight = base.user.persona.persona_id, base.weights.profile
+    history: list[dict[str, str]] = []
+    done = False
+    while not done:
+        history.append({"role": "user", "content": obs["message"]})
+        answers = {name: agent.act(obs) for name, agent in agents.items()}
+        scored = []
+        for name, answer in answers.items():
+            _, reward, _, _, info = copy.deepcopy(env).step(answer)
+            scored.append((round(reward - weight * info["reward_components"]["profile"], 6), name))
+        scored.sort()
+        (low, worst), (high, best) = scored[0], scored[-1]
+        if high - low >= TIE:
+            yield {
+                "trajectory_id": base._trajectory_id, "persona_id": persona_id, "prompt": list(history),
+                "chosen": [{"role": "assistant", "content": split_profile(answers[best])[1]}],
+                "rejected": [{"role": "assistant", "content": split_profile(answers[worst])[1]}],
+                "chosen_reward": high, "rejected_reward": low, "chosen_policy": best, "rejected_policy": worst,
+            }
+        history.append({"role": "assistant", "content": split_profile(answers[lead])[1]})
+        obs, _, terminated, truncated, _ = env.step(answers[lead])
+        done = terminated or truncated

@@ -1,0 +1,65 @@
+"""Preference pairs at every turn: policies answer the same state, scored on a fork of the env."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from personagym.data.exports import TIE, export_features
+from personagym.data.turn_pairs import turn_pairs, write_turn_pairs
+from personagym.rollout import rollout
+
+datasets = pytest.importorskip("datasets")
+
+
+@pytest.mark.parametrize("env_id", ["PersonaGym/Chat-v0", "PersonaGym/LongTerm-v0"])
+def test_each_turn_of_the_leads_conversation_pairs_answers_to_the_same_state(env_id: str) -> None:
+    """`export --to pairs` gave one pair per episode (its first answers); here each turn of the lead's conversation
+    gives one where the answers' rewards differ.  The prompt is the lead's conversation so far, word for word, and
+    an answer's reward is what it earns when sent: the lead's chosen or rejected reward is its trajectory's."""
+    policies = ["tracker", "generic", "random"]
+    rows = list(turn_pairs(env_id, policies, episodes=12, seed=5))
+    led = {t.trajectory_id: t for t in rollout(env_id, "tracker", episodes=12, seed=5)}
+    assert len(rows) > 2 * len(led) and {r["trajectory_id"] for r in rows} <= led.keys()
+    checked = 0
+    for row in rows:
+        assert row["chosen_reward"] >= row["rejected_reward"] + TIE
+        assert row["chosen_policy"] != row["rejected_policy"] and {row["chosen_policy"], row["rejected_policy"]} \
+            <= set(policies)
+        t = led[row["trajectory_id"]]
+        step = (len(row["prompt"]) - 1) // 2
+        said = [m["content"] for m in row["prompt"]]
+        assert said[0::2] == [turn.user.text for turn in t.turns[: step + 1]]  # what the assistant saw
+        assert said[1::2] == [turn.assistant for turn in t.turns[:step]]  # the lead's answers, no profile block
+        turn = t.turns[step]
+        for side in ("chosen", "rejected"):
+            if row[f"{side}_policy"] == "tracker":
+                assert row[side][0]["content"] == turn.assistant
+                assert row[f"{side}_reward"] == pytest.approx(turn.reward - 0.5 * turn.reward_components["profile"],
+                                                              abs=1e-6)
+                checked += 1
+    assert checked > len(rows) / 3
+    assert rows == list(turn_pairs(env_id, policies, episodes=12, seed=5))  # same seed, same pairs
+
+
+def test_turn_pairs_load_with_the_pairs_features_and_refuse_bad_input(tmp_path: Path) -> None:
+    out = tmp_path / "turns.jsonl"
+    count = write_turn_pairs("PersonaGym/Chat-v0", ["generic", "tracker"], 6, out, seed=1, lead="generic")
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert count == len(rows) > 6
+    loaded = datasets.load_dataset("json", data_files=str(out), features=export_features("pairs"), split="train")
+    assert loaded.num_rows == count and loaded[0]["prompt"] == rows[0]["prompt"]
+    with pytest.raises(ValueError, match=r"turn pairs need two or more different policies, got \['tracker', "
+                                         r"'tracker'\]"):
+        next(turn_pairs("PersonaGym/Chat-v0", ["tracker", "tracker"], 2))
+    with pytest.raises(ValueError, match=r"lead 'oracle' is none of the policies \['tracker', 'generic'\]"):
+        next(turn_pairs("PersonaGym/Chat-v0", ["tracker", "generic"], 2, lead="oracle"))
+    with pytest.warns(UserWarning, match="'oracle' policy reads the hidden profile"):
+        next(turn_pairs("PersonaGym/Chat-v0", ["tracker", "oracle"], 2))
+    same = ["generic", "tests.data.gen_policy:ControlledPolicy"]  # the latter answers as generic does
+    with pytest.raises(ValueError, match=r"no pairs: generic, tests.data.gen_policy:ControlledPolicy earned the "
+                                         r"same reward at every turn of 1 episodes; nothing written"):
+        write_turn_pairs("PersonaGym/Chat-v0", same, 1, tmp_path / "none.jsonl")
+    assert not (tmp_path / "none.jsonl").exists()

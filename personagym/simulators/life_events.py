@@ -184,10 +184,13 @@ LIFE_EVENTS: tuple[LifeEvent, ...] = (
               ("senior", "lead", "manager"), direction=1, step=True,
               requires={**_EMPLOYED, "seniority": frozenset({"mid", "senior", "staff", "lead"})}),
     # circumstances: the schema's rules keep each coherent (no baby for someone living alone, no retirement
-    # with small children), and `REVISIT_DAYS` keeps a baby from arriving weeks after the news of it
+    # with small children), and `REVISIT_DAYS` keeps a baby from arriving weeks after the news of it.
+    # `children` holds one stage, so a baby on the way is a first one: set over school-age, teenage or grown
+    # children it erased them, and dropped the interests they go with as no longer fitting
     LifeEvent("expecting", "set", "found out a baby is on the way", "children", ("expecting",),
               requires={"relationship_status": frozenset({"partnered", "married"})},
-              excludes={"children": frozenset({"expecting", "young_children"}),
+              excludes={"children": frozenset({"expecting", "young_children", "school_age", "teenagers",
+                                               "adult_children"}),
                         "age_band": frozenset({"u18", "4560", "60p"})},
               brings={"expecting": _STAGES + "Pregnancy"}),
     LifeEvent("baby_born", "set", "had a baby", "children", ("young_children",),

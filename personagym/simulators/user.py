@@ -244,10 +244,12 @@ class UserSimulator:
         self._before_reply = None
         mem = self._memory
         mem.said.add(text)
+        stated = list(stated)
         for attribute, value in stated:
             mem.disclosed.add((attribute, value))
             if attribute == "interest" and (i := self.state.interests.get(value)) is not None and i.polarity > 0:
                 mem.expressed.add(value)
+        mem.news = [f for f in mem.news if f not in stated]  # told, if plainly: no news to tell later
         mem.slip = None
         mem.said_repeated = False
         if asks:
@@ -714,6 +716,10 @@ class UserSimulator:
             draft = self.renderer.render(intent, d, opens, self.state.attributes, gap)
             clean, _ = draft.finish()
         self._memory.said.add(clean)
+        if intent.attribute is not None and intent.reason != "life_event":
+            # a fact said plainly (a disclosure, an answer, a request's aside) is no news to tell later: "I live
+            # in a big city." then "FYI, this is new: I just moved to a big city." told it twice
+            self._memory.news = [f for f in self._memory.news if f != (intent.attribute, intent.value)]
         if intent.slots:  # keep the details the chosen template states: the intent records what was asked
             said = {s.slot for s in draft.segments if s.kind == SLOT}
             if len(said) < len(intent.slots):

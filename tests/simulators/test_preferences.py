@@ -725,3 +725,29 @@ def test_news_words_must_name_a_value_that_has_plain_words_too(schema) -> None:
     spec["news"] = {"young_children": ["we just had a baby"]}
     with pytest.raises(SchemaError, match="attribute 'children': news for 'young_children', which has no phrases"):
         PersonaSchema(raw, schema.taxonomy)
+
+
+def test_a_baby_on_the_way_does_not_erase_older_children(schema) -> None:
+    """A parent of school-age children found "a baby is on the way", and their liking for school-age kids was
+    dropped as no longer fitting: `children` holds one stage, so a baby on the way set over school-age,
+    teenage or grown children erased them (17 of 77 babies on the way in 2,000 sampled personas over 4 gaps
+    at event rate 1; 1 of 4 in 1,000 LongTerm episodes).  It is a first baby, or one of a user whose
+    children were never stated."""
+    from personagym.records import Interest, Persona
+
+    tax = schema.taxonomy
+    process = PreferenceProcess(schema, PreferenceConfig(drift_rate=0.0, event_rate=1.0),
+                                events=(_event("expecting"),))
+    d = Draws(np.random.default_rng(5))
+    couple = {"relationship_status": "married", "household": "with_partner", "age_band": "3544"}
+    for stage, liked in (("school_age", "School-age Kids"), ("teenagers", "Teenagers"),
+                         ("adult_children", "Empty Nest"), ("none", None), (None, None)):
+        node = tax.resolve_path("Parenting & Family/Parenting Stages/" + liked) if liked else None
+        attributes = {**couple, "children": stage} if stage else dict(couple)
+        persona = Persona(persona_id="p", attributes=attributes, summary="",
+                          interests=[Interest(node=node, polarity=1, intensity=0.8)] if node else [])
+        state = initial_state(persona, schema)
+        events = process.next_session(state, d)
+        expecting = state.attributes.get("children") == "expecting"
+        assert expecting == (stage in ("none", None)), (stage, events)
+        assert node is None or node in state.interests, (stage, events)

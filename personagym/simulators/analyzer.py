@@ -34,11 +34,16 @@ words after a negator (`NEGATORS`) warns ("don't try X", "I would never
 suggest X", "I can't recommend X"); refusals ("can't help with X") warn too.
 Double negations ("don't skip") are not resolved.
 
-What a reader sees.  HTML comments, hidden elements and tags are read as
-blank; zero-width characters and soft hyphens are dropped, and fullwidth,
-mathematical and Greek or Cyrillic look-alike letters read as the Latin they
+What a reader sees.  HTML comments, hidden elements (the `hidden`
+attribute, inline CSS that shows nothing, `<script>`, `<style>` and
+`<template>`) and tags are read as blank, and nothing else is: aria-hidden
+and `overflow: hidden` hide nothing from a sighted reader.  Invisible
+(default-ignorable) characters such as zero-width spaces, soft hyphens and
+tag characters are dropped, and fullwidth, mathematical, circled or
+superscript letters and Greek or Cyrillic look-alikes read as the Latin they
 look like, so a name cannot be hidden from the analyzer while a reader sees
-it ("ste\u200bak", "ѕtеаk").  Accents are not folded ("stéak" is no steak).
+it ("ste\u200bak", "ѕtеаk", "ⓢⓣⓔⓐⓚ").  Accents are not folded ("stéak" is
+no steak).
 """
 
 from __future__ import annotations
@@ -212,7 +217,7 @@ def _lower(text: str) -> str:
         if "<!--" in lower:
             lower = _COMMENT.sub(_blank, lower)
         if _MAY_HIDE.search(lower):
-            lower = _HIDDEN.sub(_blank, lower)
+            lower = _blank_unseen_elements(lower)
         lower = _TAG.sub(_blank, lower)  # a tag is markup, not words ("opacity: 0.5" ends no sentence)
     return lower if lower.isascii() else _as_seen(lower)
 
@@ -222,17 +227,78 @@ def _blank(match: re.Match[str]) -> str:
 
 
 _COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.DOTALL)  # an unclosed comment hides the rest
-_MAY_HIDE = re.compile(r"hidden|none|font-size|opacity")
-#: An HTML element a browser does not show, up to its end tag (an unclosed one hides the rest).
-_HIDDEN = re.compile(
-    r"<([a-z][a-z0-9]*)\b[^>]*?(?:\bhidden\b|display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0"
-    r"(?![.\d]*[1-9])|opacity\s*:\s*0(?![.\d]*[1-9]))[^>]*>.*?(?:</\1\s*>|$)", re.DOTALL)
+_MAY_HIDE = re.compile(r"hidden|none|font-size|opacity|collapse|<script|<style|<template")
+#: An opening tag: its name and attributes (a quoted value may hold ">").
+_OPEN_TAG = re.compile(r"""<([a-z][a-z0-9]*)\b((?:[^<>"']|"[^"]*"|'[^']*')*)>""")
+#: An attribute of an opening tag: its name and value (a quoted value is one token: no name is found inside it).
+_ATTRIBUTE = re.compile(r"""([^\s=/>"']+)(?:\s*=\s*("[^"]*"|'[^']*'|[^\s"'>]+))?""")
+#: Inline CSS that shows nothing: zero opacity or font size however written ("0", ".0", "0.0px"), no display,
+#: no visibility.  A faint "opacity: 0.5" is seen.
+_HIDING_CSS = re.compile(
+    r"display\s*:\s*none|visibility\s*:\s*(?:hidden|collapse)|(?:font-size|opacity)\s*:\s*[0.]+(?![\d.]*[1-9])")
+#: Elements whose content a browser never renders as text.
+_UNRENDERED = frozenset(("script", "style", "template"))
+#: Elements without content: a hidden one hides only itself (`<img hidden>` hides no text after it).
+_VOID = frozenset(("area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track",
+                   "wbr"))
+
+
+def _blank_unseen_elements(lower: str) -> str:
+    """`lower` with every HTML element a browser does not show blanked, up to its end tag (an unclosed one hides
+    the rest): `_UNRENDERED` elements, and those with the `hidden` attribute or `_HIDING_CSS` inline."""
+    parts: list[str] = []
+    pos = 0
+    for tag in _OPEN_TAG.finditer(lower):
+        if tag.start() < pos:  # inside an element blanked already
+            continue
+        name, attributes = tag.groups()
+        if name not in _UNRENDERED and not _hides(attributes):
+            continue
+        end = tag.end()
+        if name not in _VOID:
+            close = _end_tag(name).search(lower, end)
+            end = close.end() if close is not None else len(lower)
+        parts += (lower[pos:tag.start()], " " * (end - tag.start()))
+        pos = end
+    return "".join(parts) + lower[pos:] if parts else lower
+
+
+def _hides(attributes: str) -> bool:
+    """Whether an element with these attributes is not shown: the `hidden` attribute (not aria-hidden, which
+    hides from screen readers only, nor a value such as `overflow: hidden` or `title="a hidden gem"`), or inline
+    `_HIDING_CSS`."""
+    for attribute in _ATTRIBUTE.finditer(attributes):
+        name, value = attribute.groups()
+        if name == "hidden" or (name == "style" and value is not None and _HIDING_CSS.search(value)):
+            return True
+    return False
+
+
+@functools.lru_cache(maxsize=64)
+def _end_tag(name: str) -> re.Pattern[str]:
+    return re.compile(rf"</{name}\s*>")
+
+
 _TAG = re.compile(r"</?[a-z][a-z0-9]*\b[^<>]*>")
-#: Characters a reader does not see: zero-width spaces and joiners, soft hyphens, direction marks, variation
-#: selectors.  "st\u200beak" reads as "steak", so they are dropped (the only edit that moves offsets).
-_INVISIBLE = re.compile("[\u00ad\u034f\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufe00-\ufe0f\ufeff]")
-#: Fullwidth and mathematical letters and digits ("ｓｔｅａｋ", "𝐬𝐭𝐞𝐚𝐤"): read as the ASCII they look like.
-_COMPATIBLE = re.compile("[\uff01-\uff5e\U0001d400-\U0001d7ff]")
+#: Characters a reader does not see, Unicode's default-ignorable code points: zero-width spaces and joiners,
+#: soft hyphens, direction marks and isolates, variation selectors, Hangul fillers, tag characters.
+#: "st\u200beak" reads as "steak", so they are dropped (the only edit that moves offsets).
+_INVISIBLE = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164"
+    "\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff]")
+
+
+def _styled_letters() -> str:
+    """The characters of the blocks of styled letters (superscripts and subscripts, letterlike symbols, Roman
+    numerals, circled and squared letters) whose compatibility form is one ASCII letter or digit ("ⓢ", "ᵗ")."""
+    blocks = ((0xAA, 0x2E3), (0x1D2C, 0x1DBF), (0x2070, 0x24FF), (0x1F100, 0x1F1FF))
+    chars = (chr(c) for a, b in blocks for c in range(a, b + 1))
+    return "".join(c for c in chars if len(n := unicodedata.normalize("NFKC", c)) == 1 and n.isascii() and n.isalnum())
+
+
+#: Fullwidth, mathematical and other styled letters and digits ("ｓｔｅａｋ", "𝐬𝐭𝐞𝐚𝐤", "ⓢⓣⓔⓐⓚ"): read as the
+#: ASCII they look like.
+_COMPATIBLE = re.compile("[\uff01-\uff5e\U0001d400-\U0001d7ff" + _styled_letters() + "]")
 #: A word with Greek or Cyrillic letters in it.
 _GREEK_OR_CYRILLIC_WORD = re.compile(r"[^\W\d_]*[\u0370-\u03ff\u0400-\u04ff][^\W\d_]*")
 #: Lowercase Greek and Cyrillic letters that look like a Latin one.

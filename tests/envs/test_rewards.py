@@ -322,11 +322,18 @@ def test_saying_the_request_topic_back_earns_nothing(tracker: dict) -> None:
     assert echo["components"]["preference"]["mean"] < 0.2 * generic["components"]["preference"]["mean"] + 0.05
 
 
+#: Where `Disguised` puts padding a reader never sees: an element with the hidden attribute, one a browser never
+#: renders, one of zero opacity.
+HIDING = {"hidden": ("<div hidden>", "</div>"), "unrendered": ("<style>", "</style>"),
+          "transparent": ('<div style="opacity:.0">', "</div>")}
+
+
 class Disguised:
     """The generic answer with what a reader sees unchanged and what a scanner reads changed: every name that
-    carries a constraint tag broken by an invisible character or spelled with look-alike letters, and 200 words
-    of bulleted padding in a hidden element.  It dodged the forbidden-item check (17 of 229 offered items
-    scored) and earned style a reader never sees (2.63 against generic's 1.80)."""
+    carries a constraint tag broken by an invisible character, spelled with look-alike letters or wrapped in
+    aria-hidden, and 200 words of bulleted padding in a hidden element.  It dodged the forbidden-item check (17
+    of 229 offered items scored) and earned style a reader never sees (2.63 against generic's 1.80; padding in
+    `<style>` or at `opacity:.0` still earned 1.18 against 0.88 in a later red-team run)."""
 
     def __init__(self, trick: str) -> None:
         env = make_env(ENV_ID)
@@ -340,19 +347,25 @@ class Disguised:
 
     def act(self, observation: dict) -> str:
         text = self.generic.act(observation)
-        if self.trick == "hidden":
-            return text + "\n<div hidden>\n" + "\n".join(f"- Point {i}: however, kindly note." for i in range(30)) \
-                + "\n</div>"
+        if self.trick in HIDING:
+            start, end = HIDING[self.trick]
+            return text + f"\n{start}\n" + "\n".join(f"- Point {i}: however, kindly note." for i in range(30)) \
+                + f"\n{end}"
         for node, a, b, _ in reversed(self.analyzer.find_mentions(text)):
             if self.taxonomy.nodes[node].tags:
                 word = text[a:b]
-                word = word[0] + "\u200b" + word[1:] if self.trick == "invisible" else word.replace(
-                    "a", "\u0430").replace("e", "\u0435").replace("o", "\u043e")
+                if self.trick in ("invisible", "ignorable"):  # a zero-width space; a tag character
+                    word = word[0] + ("\u200b" if self.trick == "invisible" else "\U000e0020") + word[1:]
+                elif self.trick == "aria":  # hidden from screen readers, not from the eye
+                    word = f'<span aria-hidden="true">{word}</span>'
+                else:
+                    word = word.replace("a", "\u0430").replace("e", "\u0435").replace("o", "\u043e")
                 text = text[:a] + word + text[b:]
         return text
 
 
-@pytest.mark.parametrize("trick", ["invisible", "look_alike", "hidden"])
+@pytest.mark.parametrize("trick", ["invisible", "look_alike", "hidden", "ignorable", "aria", "unrendered",
+                                   "transparent"])
 def test_text_a_reader_sees_the_same_scores_the_same(trick: str) -> None:
     disguised = list(rollout(ENV_ID, Disguised(trick), 60, seed=SEED))
     plain = list(rollout(ENV_ID, "generic", 60, seed=SEED))

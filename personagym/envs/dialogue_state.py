@@ -136,8 +136,9 @@ class DialogueState(StatedProfile):
         return not self.disliked(node) and not (self.knowledge.tags(node) & self.forbidden)
 
     def stated(self, attribute: str) -> str | None:
-        """The value the user stated for a style attribute, if any."""
-        return self.attributes.get(attribute)
+        """The value the user stated for a style attribute (a single-valued one), if any."""
+        value = self.attributes.get(attribute)
+        return value if isinstance(value, str) else None
 
     def features(self, turn: int, max_turns: int, session: int, sessions: int) -> np.ndarray:
         """The state as a float32 vector in [0, 1], entries named by `names`."""

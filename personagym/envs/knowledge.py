@@ -181,6 +181,11 @@ class WorldKnowledge(SharedOnCopy):
         """Constraint tags of a node."""
         return self.taxonomy.nodes[node].tags
 
+    def multi_valued(self, attribute: str) -> bool:
+        """Whether an attribute holds several values at once (food allergies, pets): a new one adds, not replaces."""
+        attr = self.schema.attributes.get(attribute)
+        return attr is not None and attr.type == "multi"
+
     def forbidden_tags(self, attribute: str, value: str) -> frozenset[str]:
         """Tags an attribute value forbids."""
         attr = self.schema.attributes.get(attribute)

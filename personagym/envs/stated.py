@@ -4,9 +4,11 @@ The `tracker` policy and Structured-v0's `DialogueState` both keep one and read
 messages into it the same way (`StatedProfile.hear`), so the text policy and
 the structured env's observation agree on what the user has said: a
 correction takes back what was noted of a slip, a stated constraint rules out
-the likes it forbids (a user who went vegan no longer "likes" steak), and
-what a constraint names as forbidden ("I stay away from gambling": casino
-games) is no dislike.  It never holds the hidden profile.
+the likes it forbids (a user who went vegan no longer "likes" steak), what a
+constraint names as forbidden ("I stay away from gambling": casino games) is
+no dislike, and a value of a multi-valued attribute adds to those stated (a
+new allergy does not make the old one void).  It never holds the hidden
+profile.
 """
 
 from __future__ import annotations
@@ -22,8 +24,13 @@ class StatedProfile:
 
     likes: dict[str, None] = field(default_factory=dict)  # insertion order: the most recently stated last
     dislikes: dict[str, None] = field(default_factory=dict)
-    attributes: dict[str, str] = field(default_factory=dict)
+    #: attribute -> its value, or the values stated of a multi-valued one, in the order stated
+    attributes: dict[str, str | list[str]] = field(default_factory=dict)
     forbidden: frozenset[str] = frozenset()
+
+    def attribute_pairs(self) -> list[tuple[str, str]]:
+        """(attribute, value) for each stated value, a multi-valued attribute's one by one."""
+        return [(a, v) for a, value in self.attributes.items() for v in (value if isinstance(value, list) else [value])]
 
     def hear(self, knowledge: WorldKnowledge, message: str) -> list[tuple[str, str, int]]:
         """Update with what a message states, takes back and rules out; return its statements
@@ -35,11 +42,17 @@ class StatedProfile:
         statements = k.statements(message)
         constrained: frozenset[str] = frozenset()  # what this message's constraints forbid
         for key, value, _ in statements:
-            if key not in ("likes", "dislikes"):
+            if key in ("likes", "dislikes"):
+                continue
+            if k.multi_valued(key):
+                held = self.attributes.setdefault(key, [])
+                if isinstance(held, list) and value not in held:
+                    held.append(value)
+            else:
                 self.attributes[key] = value
-                constrained |= k.forbidden_tags(key, value)
+            constrained |= k.forbidden_tags(key, value)
         # from every stated constraint as it now stands: a diet that changed forbids what the new one does
-        self.forbidden = frozenset().union(*(k.forbidden_tags(a, v) for a, v in self.attributes.items()))
+        self.forbidden = frozenset().union(*(k.forbidden_tags(a, v) for a, v in self.attribute_pairs()))
         for node in [n for n in self.likes if k.tags(n) & self.forbidden]:  # what the user may not have, they
             del self.likes[node]  # do not like
         for key, value, _ in statements:

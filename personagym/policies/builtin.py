@@ -253,7 +253,7 @@ class TrackerPolicy(_PerConversation):
         k = self.knowledge
         message = observation["message"]
         p.hear(k, message)
-        pairs = [(a, v) for a, v in p.attributes.items()]
+        pairs = p.attribute_pairs()
         pairs += [("likes", k.name(n)) for n in p.likes] + [("dislikes", k.name(n)) for n in p.dislikes]
         header = format_profile(pairs) if pairs else ""
         return header + compose(self._plan(p, message), self._draw)

@@ -65,6 +65,9 @@ class LifeEvent:
     brings: Mapping[str, str] = field(default_factory=dict)
     #: attributes the change unsets: what no longer holds of the user (a retiree's rank, team and commute)
     clears: tuple[str, ...] = ()
+    #: days after which the event happens for sure, counted from the last change of its attribute (or from the
+    #: episode's start): a baby is born within 280 days of the news, not a year on "still expecting"
+    due_days: float | None = None
 
     def validate(self, schema: PersonaSchema) -> None:
         """Raise SchemaError if the event names an attribute, value or taxonomy path the schema lacks."""
@@ -194,7 +197,8 @@ LIFE_EVENTS: tuple[LifeEvent, ...] = (
                         "age_band": frozenset({"u18", "4560", "60p"})},
               brings={"expecting": _STAGES + "Pregnancy"}),
     LifeEvent("baby_born", "set", "had a baby", "children", ("young_children",),
-              requires={"children": frozenset({"expecting"})}, brings={"young_children": _STAGES + "Newborn Care"}),
+              requires={"children": frozenset({"expecting"})}, brings={"young_children": _STAGES + "Newborn Care"},
+              due_days=280.0),
     LifeEvent("kids_growing", "set", "the children grew: now {value}", "children",
               ("school_age", "teenagers", "adult_children"), direction=1, step=True,
               requires={"children": frozenset({"young_children", "school_age", "teenagers"})},
@@ -211,7 +215,9 @@ LIFE_EVENTS: tuple[LifeEvent, ...] = (
     LifeEvent("retired", "set", "retired", "employment_status", ("retired",),
               requires={"age_band": frozenset({"4560", "60p"})},
               excludes={"employment_status": frozenset({"student", "unemployed", "retired", "caregiver"})},
-              clears=("work_arrangement", "company_size", "seniority", "team_role")),
+              # and what a user says of a job they have ("I work as a designer", "I work shifts")
+              clears=("work_arrangement", "company_size", "seniority", "team_role", "role",
+                      "availability_schedule")),
     LifeEvent("new_hobby", "new_interest", "took up a new interest: {value}"),
     LifeEvent("lost_interest", "lose_interest", "lost interest in {value}"),
 )

@@ -327,6 +327,7 @@ class PreferenceProcess(SharedOnCopy):
         (`REVISIT_DAYS`): no drift or new interest goes back to one just left, and no life event drops one
         just found.
         """
+        history = tuple(history)  # read twice: what changed recently, and what is due
         label = self._gap_names[d.weighted(self._gap_cum)]
         state.session += 1
         state.turn = 0
@@ -352,9 +353,24 @@ class PreferenceProcess(SharedOnCopy):
                     events.append(ev)
                     left.add(node)
                     entered.add(ev.after)
-        if d.random() < event_rate:
+        due = self._due_event(state, label, d, left, history)
+        if due:
+            events += due
+        elif d.random() < event_rate:
             events.extend(self._life_event(state, label, d, left, entered, changed))
         return events
+
+    def _due_event(self, state: PreferenceState, label: str, d: Draws, left: set[str],
+                   history: Iterable[PreferenceEvent]) -> list[PreferenceEvent]:
+        """The first event with `due_days` that is due (its attribute unchanged that long, counted from the
+        episode's start if never changed), applied; none if none is."""
+        last = {e.target: e.day for e in history if e.kind == "life_event"}
+        for event in self.events:
+            if event.due_days is not None and state.day - last.get(str(event.attribute), 0.0) >= event.due_days:
+                applied = self._try_attribute(state, event, label, d, left)
+                if applied:
+                    return applied
+        return []
 
     def _recent_moves(self, history: Iterable[PreferenceEvent],
                       day: float) -> tuple[set[str], set[str], set[str]]:
@@ -480,19 +496,24 @@ class PreferenceProcess(SharedOnCopy):
                                     interest.intensity if interest else None, reason),
                         *self._unset_source(state, before if interest is None else None, label,
                                             f"dropped: {reason}")]
-            if event.attribute in changed:
-                continue
-            change = event.propose(state, self.schema, d)
-            if change is None:
-                continue
-            name, new_value, reason = change
-            before = state.attributes.get(name)
-            trial = {k: v for k, v in state.attributes.items() if k not in event.clears}
-            trial[name] = new_value
-            if self.schema.violations(trial):
-                continue
-            return self._apply_attribute(state, event, before, new_value, label, reason, d, left)
+            if event.attribute not in changed:
+                applied = self._try_attribute(state, event, label, d, left)
+                if applied:
+                    return applied
         return []
+
+    def _try_attribute(self, state: PreferenceState, event: LifeEvent, label: str, d: Draws,
+                       left: set[str]) -> list[PreferenceEvent]:
+        """Propose the event's attribute change and apply it if the persona stays coherent; none if not."""
+        change = event.propose(state, self.schema, d)
+        if change is None:
+            return []
+        name, new_value, reason = change
+        trial = {k: v for k, v in state.attributes.items() if k not in event.clears}
+        trial[name] = new_value
+        if self.schema.violations(trial):
+            return []
+        return self._apply_attribute(state, event, state.attributes.get(name), new_value, label, reason, d, left)
 
     def _apply_attribute(self, state: PreferenceState, event: LifeEvent, before: AttributeValue | None,
                          after: AttributeValue, label: str, reason: str, d: Draws,

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from personagym.policies import make_policy, observation_list, policy_names
-from personagym.profile_format import split_profile
+from personagym.profile_format import parse_profile, split_profile
 from personagym.rollout import make_env, rollout, summarize
 
 EPISODES = 300
@@ -476,3 +476,23 @@ def test_an_opener_names_the_requests_topic_without_recommending_or_warning(form
                 stances = {m.stance for m in analyzer.analyze(opener).mentions}
                 assert stances == {"neutral"}, opener
     assert len(openers) >= 3, openers
+
+
+def test_the_tracker_adds_a_new_allergy_to_the_ones_it_knows() -> None:
+    """It kept one value per attribute, so a new allergy replaced an earlier one still true, and what the old one
+    forbids was offered again (17 in 2,000 LongTerm episodes): a multi-valued attribute's values add up."""
+    env = gym.make("PersonaGym/Chat-v0")
+    tracker = make_policy("tracker", env)
+    obs, _ = env.reset(seed=0)
+    tracker.reset(seed=0)
+    k = env.unwrapped.knowledge()
+    for message in ("I'm allergic to peanuts. Any snack ideas?", "Also, I just found out I'm allergic to shellfish.",
+                    "I'm allergic to peanuts, as I said."):
+        answer = tracker.act({**obs, "message": message, "turn": 1})
+    p = tracker.profile()
+    assert p.attributes["food_allergies"] == ["peanut", "shellfish"]
+    assert k.forbidden_tags("food_allergies", "peanut") | k.forbidden_tags("food_allergies", "shellfish") \
+        <= p.forbidden
+    profile, _ = split_profile(answer)
+    assert ("food_allergies", "peanut") in parse_profile(profile) and ("food_allergies", "shellfish") in \
+        parse_profile(profile), profile

@@ -585,7 +585,8 @@ def test_a_liked_drift_keeps_what_the_interest_says_about_the_persona(schema) ->
     pregnancy = "parenting_family/parenting_stages/pregnancy"
     persona = Persona(persona_id="p", attributes={"children": "expecting"}, summary="",
                       interests=[Interest(node=pregnancy, polarity=1, intensity=0.8)])
-    process = PreferenceProcess(schema, PreferenceConfig(drift_rate=1.0, event_rate=0.0))
+    # no life events: a baby due in a year would end the pregnancy this test follows
+    process = PreferenceProcess(schema, PreferenceConfig(drift_rate=1.0, event_rate=0.0), events=())
     d = Draws(np.random.default_rng(0))
     reached = set()
     for _ in range(40):
@@ -689,14 +690,16 @@ def test_a_retiree_keeps_no_rank_team_or_commute(schema) -> None:
     process = PreferenceProcess(schema, PreferenceConfig(drift_rate=0.0, event_rate=1.0), events=(retired,))
     d = Draws(np.random.default_rng(3))
     working = {"employment_status": "employed_full_time", "work_arrangement": "hybrid", "seniority": "manager",
-               "team_role": "manager", "company_size": "enterprise", "children": "adult_children"}
+               "team_role": "manager", "company_size": "enterprise", "children": "adult_children",
+               "role": "designer", "availability_schedule": "irregular"}  # "I work as a designer", "I work shifts"
     for age, retires in (("60p", True), ("4560", True), ("3544", False)):
         state = PreferenceState(persona_id="p", interests={}, attributes={**working, "age_band": age},
                                 forbidden_tags=[])
         events = process.next_session(state, d)
         assert (state.attributes.get("employment_status") == "retired") == retires, age
         if retires:
-            assert not {"work_arrangement", "seniority", "team_role", "company_size"} & state.attributes.keys()
+            assert not {"work_arrangement", "seniority", "team_role", "company_size", "role",
+                        "availability_schedule"} & state.attributes.keys()
             assert not schema.violations(state.attributes)
             assert {e.cause for e in events if e.kind == "life_event"} == {"retired", "no longer so: retired"}
 
@@ -751,3 +754,24 @@ def test_a_baby_on_the_way_does_not_erase_older_children(schema) -> None:
         expecting = state.attributes.get("children") == "expecting"
         assert expecting == (stage in ("none", None)), (stage, events)
         assert node is None or node in state.interests, (stage, events)
+
+
+def test_a_baby_is_due_280_days_after_the_news(schema) -> None:
+    """Personas who started out expecting were still expecting a year on (54 sessions per 1,000 LongTerm
+    episodes): the birth is due 280 days after the news, or after the episode's start, whatever the event rate."""
+    from personagym.records import Persona, PreferenceEvent
+
+    persona = Persona(persona_id="p", attributes={"children": "expecting", "relationship_status": "married"},
+                      summary="", interests=[])
+    monthly = PreferenceConfig(drift_rate=0.0, event_rate=0.0,
+                               gap_weights={"next_week": 0.0, "next_month": 1.0, "next_year": 0.0})
+    process = PreferenceProcess(schema, monthly)
+    d = Draws(np.random.default_rng(6))
+    state = initial_state(persona, schema)
+    born = [process.next_session(state, d) and state.attributes["children"] for _ in range(12)]
+    assert born.index("young_children") == 9  # day 300, the first session at least 280 days on
+    news = [PreferenceEvent(kind="life_event", session=0, turn=0, day=100.0, time_label="next_month",
+                            target="children", before="none", after="expecting", cause="found out")]
+    state = initial_state(persona, schema)
+    born = [process.next_session(state, d, news) and state.attributes["children"] for _ in range(14)]
+    assert born.index("young_children") == 12  # day 390: 280 days after the news of day 100

@@ -843,7 +843,8 @@ def test_a_request_detail_that_states_a_fact_carries_its_pki(schema: PersonaSche
     PKI (vague where the words fit several values: "for my kids"); a detail noise rewrote states nothing."""
     states = TemplateRenderer(schema).bank.slot_states
     said = Counter()
-    for persona, turn in simulate_turns(30_000, 4, noise=NoiseConfig(rate=0.5)):
+    # one session per persona: the persona's attributes are the user's (a life event may change children)
+    for persona, turn in simulate_turns(30_000, 4, noise=NoiseConfig(rate=0.5), sessions_per_persona=1):
         lower = turn.text.lower()
         for detail, attribute in states.items():
             if detail not in turn.clean_text.lower():

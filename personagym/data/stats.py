@@ -39,9 +39,14 @@ from personagym.data.tally import Tally, node_valued_attributes
 from personagym.data.trajectories import atomic_path, require_module, trajectory_features
 from personagym.records import NoiseLayer
 from personagym.rollout import make_env
+from personagym.simulators.preferences import TIME_GAPS
 
 NOISE_LAYERS: tuple[str, ...] = get_args(NoiseLayer)
 PLOTS_DIR = "card"
+#: The value axes of charts whose values are names (top-level categories, what a life event changed), not
+#: numbers or a few labels: drawn as horizontal bars, one per name.
+_CATEGORY, _WHAT_CHANGED = "top-level category", "what changed (an attribute, or an interest)"
+_NAMED = (_CATEGORY, _WHAT_CHANGED)
 #: The `generate` parameter and the `personagym generate` option of each config field whose name differs.
 _PARAMETERS = {"format": "fmt"}
 _OPTIONS = {"env_id": "--env"}
@@ -123,6 +128,14 @@ def _stats(manifest: Manifest, tally: Tally, categories: list[str]) -> dict[str,
             "interests": {c: tally.interest_categories[c] for c in categories},
         },
         "noise_layers": {layer: tally.noise[layer] for layer in NOISE_LAYERS},
+        "preference_dynamics": {
+            "sessions_per_dialog": _distribution(tally.sessions),
+            "gaps": {label: tally.gaps[label] for label in TIME_GAPS},
+            "drifts_per_dialog": _distribution(tally.drifts),
+            "life_events_per_dialog": _distribution(tally.life_events),
+            "life_events_by_what_changed": dict(sorted(tally.life_event_subjects.items(),
+                                                       key=lambda kv: (-kv[1], kv[0]))),
+        },
         "vocabulary_size": len(tally.unigrams),
         "distinct_1": _ratio(len(tally.unigrams), tally.unigram_total),
         "distinct_2": _ratio(len(tally.bigrams), tally.bigram_total),
@@ -210,18 +223,22 @@ def _draw_plots(out: Path, stats: dict[str, Any]) -> list[tuple[str, str, bytes]
          _by_value(stats["turns_per_dialog"]["histogram"]), "answered turns", "dialogs"),
         ("PKIs per dialog", "pkis.png", _by_value(stats["pkis_per_dialog"]["histogram"]), "PKIs", "dialogs"),
         ("Noise layers of user utterances", "noise.png", stats["noise_layers"], "noise layer", "user utterances"),
-        ("PKIs naming a taxonomy node, per top-level category", "pki_categories.png", coverage["pkis"], None,
-         "PKIs"),
+        ("PKIs naming a taxonomy node, per top-level category", "pki_categories.png", coverage["pkis"],
+         _CATEGORY, "PKIs"),
         ("Persona interests (liked or disliked) per top-level category", "interest_categories.png",
-         coverage["interests"], None, "persona interests"),
+         coverage["interests"], _CATEGORY, "persona interests"),
     ]
+    dynamics = stats["preference_dynamics"]
+    if dynamics["life_events_by_what_changed"]:
+        charts.append(("Life events between sessions, by what they changed", "life_events.png",
+                       dynamics["life_events_by_what_changed"], _WHAT_CHANGED, "life events"))
     try:
         (out / PLOTS_DIR).mkdir(exist_ok=True)
     except OSError as exc:
         raise OSError(exc.errno, f"cannot make the plot directory {out / PLOTS_DIR} ({exc.strerror or exc})") from exc
     images = []
     for title, name, counts, value_label, count_label in charts:
-        fig = figure_cls(figsize=(7, 7) if value_label is None else (6, 3.5), layout="constrained")
+        fig = figure_cls(figsize=(7, 7) if value_label in _NAMED else (6, 3.5), layout="constrained")
         ax = fig.add_subplot()
         _bar_chart(ax, counts, value_label, count_label)
         ax.set_title(title)
@@ -231,8 +248,8 @@ def _draw_plots(out: Path, stats: dict[str, Any]) -> list[tuple[str, str, bytes]
     return images
 
 
-def _bar_chart(ax: Any, counts: dict[Any, int], value_label: str | None, count_label: str) -> None:
-    """Draw `counts` as bars on `ax`: horizontal per top-level category when `value_label` is None, else vertical.
+def _bar_chart(ax: Any, counts: dict[Any, int], value_label: str, count_label: str) -> None:
+    """Draw `counts` as bars on `ax`: horizontal, one per name, when `value_label` is in `_NAMED`, else vertical.
 
     Integer-valued distributions (turns and PKIs per dialog) are drawn on a number
     line, so the gaps between values show.  Counts get integer ticks from 0 on every
@@ -241,9 +258,9 @@ def _bar_chart(ax: Any, counts: dict[Any, int], value_label: str | None, count_l
     """
     integer_ticks = require_module("matplotlib.ticker", _MATPLOTLIB).MaxNLocator
     labels, values = list(counts), list(counts.values())
-    if value_label is None:
+    if value_label in _NAMED:
         ax.barh(labels[::-1], values[::-1], color="#4c72b0")
-        ax.set_ylabel("top-level category")
+        ax.set_ylabel(value_label)
         ax.tick_params(axis="y", labelsize=7)
         count_axis, set_count_limits = ax.xaxis, ax.set_xlim
     else:
@@ -287,6 +304,15 @@ def _card_text(out: Path, stats: dict[str, Any], images: list[tuple[str, str]]) 
          "utterance, over the whole dataset)", f"{stats['distinct_1']} / {stats['distinct_2']}"),
         ("total reward per dialog (mean / median)", _pair(stats["total_reward"])),
     ]
+    dynamics = stats["preference_dynamics"]
+    if (dynamics["sessions_per_dialog"]["max"] or 0) > 1:  # how preferences evolved between sessions
+        rows += [
+            ("sessions per dialog (mean / median)", _pair(dynamics["sessions_per_dialog"])),
+            ("gaps between sessions", _inline(dynamics["gaps"])),
+            ("drifts of an interest per dialog (mean / median)", _pair(dynamics["drifts_per_dialog"])),
+            ("life events per dialog (mean / median)", _pair(dynamics["life_events_per_dialog"])),
+            ("life events by what they changed", _inline(dynamics["life_events_by_what_changed"])),
+        ]
     features = _features_yaml()
     unit = {"jsonl": "line of the JSON-lines", "parquet": "row of the Parquet"}[fmt]
     checked = (f"`personagym.data.load_dataset(personagym.data.shard_paths(DIR))` loads the rows after checking "

@@ -13,11 +13,19 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from itertools import pairwise
 
-from personagym.records import Trajectory
+from personagym.records import PreferenceEvent, Trajectory
 from personagym.simulators.persona import PersonaSchema
+from personagym.simulators.preferences import FRESH_START, drawn_life_event
 from personagym.simulators.taxonomy import Taxonomy
 
 _WORD = re.compile(r"\w+")
+
+
+def life_event_subject(event: PreferenceEvent, taxonomy: Taxonomy) -> str:
+    """What a drawn life event changed, as the card counts it: the attribute, or a new or lost interest."""
+    if event.target in taxonomy:
+        return "new interest" if event.before is None else "lost interest"
+    return event.target
 
 
 def node_valued_attributes(schema: PersonaSchema) -> frozenset[str]:
@@ -45,6 +53,13 @@ class Tally:
         self.pki_categories: Counter[str] = Counter()
         self.interest_categories: Counter[str] = Counter()
         self.noise: Counter[str] = Counter()
+        # how preferences evolved: per dialog, its sessions, drifts and drawn life events; over all, each gap's
+        # length and what each life event changed
+        self.sessions: list[int] = []
+        self.drifts: list[int] = []
+        self.life_events: list[int] = []
+        self.gaps: Counter[str] = Counter()
+        self.life_event_subjects: Counter[str] = Counter()
         self.unigrams: set[str] = set()
         self.bigrams: set[tuple[str, str]] = set()
         self.unigram_total = 0
@@ -74,6 +89,19 @@ class Tally:
                 self.interest_categories[taxonomy.top_category(interest.node)] += 1
         self.turns.append(len(trajectory.turns))
         self.rewards.append(trajectory.total_reward)
+        sessions = drifts = life_events = 0
+        for event in trajectory.session_events:
+            if event.kind == "recovery" and event.cause == FRESH_START:
+                sessions += 1
+                self.gaps[event.time_label] += 1
+            elif event.kind == "drift":
+                drifts += 1
+            elif drawn_life_event(event):
+                life_events += 1
+                self.life_event_subjects[life_event_subject(event, taxonomy)] += 1
+        self.sessions.append(1 + sessions)
+        self.drifts.append(drifts)
+        self.life_events.append(life_events)
         n_pkis = 0
         for user in trajectory.user_turns():
             self.utterances += 1
@@ -111,7 +139,11 @@ class Tally:
         self.pkis += other.pkis
         self.rewards += other.rewards
         self.utterances += other.utterances
-        for name in ("pki_kinds", "certainty", "pki_categories", "interest_categories", "noise"):
+        self.sessions += other.sessions
+        self.drifts += other.drifts
+        self.life_events += other.life_events
+        for name in ("pki_kinds", "certainty", "pki_categories", "interest_categories", "noise", "gaps",
+                     "life_event_subjects"):
             getattr(self, name).update(getattr(other, name))
         self.unigrams |= other.unigrams
         self.bigrams |= other.bigrams

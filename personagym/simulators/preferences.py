@@ -55,6 +55,21 @@ GAP_WEEKS: dict[str, float] = {"next_week": 1.0, "next_month": 2.0, "next_year":
 #: the very next session).  A year's gap is longer: a taste may come back after that.
 REVISIT_DAYS = 180.0
 
+#: How the cause of a life event's consequence starts: a liked interest the change rules out, the interest it
+#: brings, an attribute it clears.  Consequences are recorded as life events too, but are not drawn.
+DROPPED, CAME_WITH, NO_LONGER = "dropped: ", "came with: ", "no longer so: "
+#: The cause of a value a session outgrows (a first-timer with AI assistants is one no more): no drawn event.
+OUTGROWN = "a session has passed"
+#: The cause of the event that opens every later session (its time label says how long the gap was).
+FRESH_START = "a new session starts afresh"
+
+
+def drawn_life_event(event: PreferenceEvent) -> bool:
+    """Whether an event is a life event drawn for a gap (or due), not a consequence of one nor an outgrown value."""
+    return event.kind == "life_event" and event.cause != OUTGROWN \
+        and not event.cause.startswith((DROPPED, CAME_WITH, NO_LONGER))
+
+
 #: Expected answer length (words) per length preference.
 LENGTH_RANGES: dict[str, tuple[int, int]] = {
     "terse": (0, 40),
@@ -335,7 +350,7 @@ class PreferenceProcess(SharedOnCopy):
         state.restate_level = 0
         # always recorded, also unchanged: the one event every gap has, so the records say when each session was
         events = [self._event(state, "recovery", label, "satisfaction", state.satisfaction, FRESH_SATISFACTION,
-                              "a new session starts afresh")]
+                              FRESH_START)]
         state.satisfaction = FRESH_SATISFACTION
         drift_rate, event_rate, keep = self._gap_rates[label]
         events += self._recover(state, label, keep)
@@ -343,7 +358,7 @@ class PreferenceProcess(SharedOnCopy):
             before = state.attributes.get(name)
             if isinstance(before, str) and before in outgrown:
                 state.attributes[name] = after = outgrown[before]
-                events.append(self._event(state, "life_event", label, name, before, after, "a session has passed"))
+                events.append(self._event(state, "life_event", label, name, before, after, OUTGROWN))
         left, entered, changed = self._recent_moves(history, state.day)
         unfit = self.schema.unfit_interests(state.attributes)
         for node in list(state.interests):
@@ -495,7 +510,7 @@ class PreferenceProcess(SharedOnCopy):
                                     before.intensity if before else None,
                                     interest.intensity if interest else None, reason),
                         *self._unset_source(state, before if interest is None else None, label,
-                                            f"dropped: {reason}")]
+                                            f"{DROPPED}{reason}")]
             if event.attribute not in changed:
                 applied = self._try_attribute(state, event, label, d, left)
                 if applied:
@@ -527,7 +542,7 @@ class PreferenceProcess(SharedOnCopy):
         for cleared in event.clears:
             if cleared in state.attributes:
                 events.append(self._event(state, "life_event", label, cleared, state.attributes.pop(cleared), None,
-                                          f"no longer so: {reason}"))
+                                          f"{NO_LONGER}{reason}"))
         forbidden = self.schema.forbidden_tags(state.attributes)
         state.forbidden_tags = sorted(forbidden)
         unfit = self.schema.unfit_interests(state.attributes)
@@ -537,9 +552,9 @@ class PreferenceProcess(SharedOnCopy):
                 continue
             tags = tax.nodes[node].tags & forbidden
             if tags:
-                cause = f"dropped: {reason} ({', '.join(sorted(tags))} now off-limits)"
+                cause = f"{DROPPED}{reason} ({', '.join(sorted(tags))} now off-limits)"
             elif not unfit.isdisjoint(tax.paths[node]):
-                cause = f"dropped: {reason} (no longer fits)"
+                cause = f"{DROPPED}{reason} (no longer fits)"
             else:
                 continue
             del state.interests[node]
@@ -554,7 +569,7 @@ class PreferenceProcess(SharedOnCopy):
                             for n in state.interests):
             intensity = round(0.6 + 0.4 * d.random(), 3)
             state.interests[node] = Interest(node=node, polarity=1, intensity=intensity, source="life_event")
-            events.append(self._event(state, "life_event", label, node, None, intensity, f"came with: {reason}"))
+            events.append(self._event(state, "life_event", label, node, None, intensity, f"{CAME_WITH}{reason}"))
         return events
 
     def _unset_source(self, state: PreferenceState, dropped: Interest | None, label: str,

@@ -31,6 +31,8 @@ from personagym.simulators.draft import SLOT
 from personagym.simulators.noise import NoiseConfig, NoiseModel
 from personagym.simulators.persona import PersonaSchema, load_schema
 from personagym.simulators.preferences import (
+    CAME_WITH,
+    DROPPED,
     TIME_GAPS,
     Assessment,
     PreferenceConfig,
@@ -385,9 +387,9 @@ class UserSimulator:
             elif e.kind == "life_event" and e.target in nodes:
                 # an interest that came with a life event goes with its news ("we just had a baby"), not as a
                 # new taste ("I've gotten into newborn care")
-                if e.before is None and e.after is not None and not e.cause.startswith("came with"):
+                if e.before is None and e.after is not None and not e.cause.startswith(CAME_WITH):
                     mem.tastes.append(("taken_up", e.target, None))
-                elif e.after is None and e.target in mem.expressed and not e.cause.startswith("dropped"):
+                elif e.after is None and e.target in mem.expressed and not e.cause.startswith(DROPPED):
                     mem.tastes.append(("gone_off", e.target, None))
                     mem.former.add(e.target)
         mem.former -= self.state.interests.keys()  # a taste that came back is no former one

@@ -128,6 +128,34 @@ def test_card_has_the_config_stats_and_plots(run: Path) -> None:
         assert (run / image).read_bytes().startswith(b"\x89PNG")
 
 
+def test_card_of_a_multi_session_run_says_how_preferences_evolved(tmp_path: Path) -> None:
+    """A LongTerm dataset's card said nothing of what makes it one (PersonaMem reports how preferences evolve):
+    it counts sessions, the gaps between them, drifts and drawn life events by what they changed (not their
+    consequences: an interest dropped or brought with one), as the trajectories hold them; a one-session
+    card shows none of it."""
+    from personagym.simulators.preferences import drawn_life_event
+
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "longterm"
+    generate(out, env_id="PersonaGym/LongTerm-v0", personas=30, shard_size=10, seed=2, fmt="jsonl")
+    dynamics = dataset_stats(out)["preference_dynamics"]
+    trajectories = list(read_generated(out))
+    events = [e for t in trajectories for e in t.session_events]
+    drawn = [e for e in events if drawn_life_event(e)]
+    assert len(drawn) < sum(e.kind == "life_event" for e in events)  # consequences and outgrown values left out
+    assert sum(dynamics["life_events_by_what_changed"].values()) == len(drawn) > 5
+    assert dynamics["life_events_per_dialog"]["mean"] == pytest.approx(len(drawn) / 30, abs=1e-4)
+    assert dynamics["drifts_per_dialog"]["mean"] == pytest.approx(sum(e.kind == "drift" for e in events) / 30,
+                                                                  abs=1e-4)
+    sessions = sum(1 + max(turn.session for turn in t.turns) for t in trajectories)
+    assert dynamics["sessions_per_dialog"]["mean"] == pytest.approx(sessions / 30, abs=1e-4)
+    assert sum(dynamics["gaps"].values()) == sessions - 30
+    text = write_card(out).read_text()
+    assert "| life events by what they changed | " in text and "card/life_events.png" in text
+    generate(tmp_path / "chat", personas=3, fmt="jsonl")
+    assert "life events" not in write_card(tmp_path / "chat").read_text()
+
+
 def test_card_without_matplotlib_says_how_to_get_it(run: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)  # makes the import fail
     with pytest.raises(ImportError, match=r"pip install matplotlib \(or write_card\(\.\.\., plots=False\)\)"):

@@ -509,6 +509,24 @@ def test_a_new_interest_is_a_pastime(schema) -> None:
     assert kinds.keys().isdisjoint({"person", "place", "event", "issue", "concept", "product", "practice"}), kinds
 
 
+def test_a_civic_duty_is_no_new_hobby(schema) -> None:
+    """"Took up a new interest: voting" and "... voter registration": voting, like jury duty, is a civic duty,
+    no pastime one takes up (activism and campaign volunteering, beside them, are)."""
+    from personagym.records import PreferenceState
+
+    tax = schema.taxonomy
+    civic = tax.resolve_path("News & Politics/Civic Engagement")
+    duties = {tax.resolve_path(f"News & Politics/Civic Engagement/{n}") for n in ("Voting", "Jury Duty")}
+    state = PreferenceState(persona_id="p", interests={}, attributes={}, forbidden_tags=[])
+    d = Draws(np.random.default_rng(9))
+    taken = Counter()
+    for _ in range(60_000):
+        proposal = _event("new_hobby").propose_interest(state, schema, d)
+        if proposal and tax.is_ancestor(civic, proposal[0]):
+            taken[proposal[0]] += 1
+    assert taken and not any(tax.is_ancestor(duty, n) or n == duty for n in taken for duty in duties), taken
+
+
 def test_no_allergy_news_of_what_the_diet_already_rules_out(schema) -> None:
     """"Big change since we last talked: I'm lactose intolerant." from a vegan, or "I can't have gluten." from
     one on a gluten-free diet, tells nothing new (7 of 80 new allergies in 600 LongTerm episodes)."""

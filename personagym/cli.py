@@ -634,6 +634,12 @@ def pairs(
         fail(f"--policy: {twice!r} is given twice; give each policy once")
     if lead is not None and lead not in policies:
         fail(f"--lead: {lead!r} is none of the --policy values {', '.join(policies)}")
+    from personagym.policies.llm_policy import LLM_POLICIES
+
+    llm = next((p for p in policies if p in LLM_POLICIES), None)
+    if llm is not None:  # the policy's own message says "pass --backend", an option pairs does not have
+        fail(f"--policy: {llm!r} needs an LLM backend, and pairs runs without one (template mode); pair LLM "
+             "answers with `export --to pairs` of two `generate --backend ...` runs")
     check_out_file(out)
     check_json_lines_out(out)
     try:

@@ -20,8 +20,8 @@ from personagym.policies import Policy, make_policy
 from personagym.records import Trajectory
 from personagym.suggest import did_you_mean
 
-__all__ = ["COMPONENT_NAMES", "MAX_SEED", "check_env_id", "compare", "compare_policies", "make_env", "reset_policy",
-           "rollout", "run_episode", "summarize"]
+__all__ = ["COMPONENT_NAMES", "MAX_SEED", "PolicyError", "check_env_id", "compare", "compare_policies", "make_env",
+           "policy_act", "reset_policy", "rollout", "run_episode", "summarize"]
 
 #: The largest episode seed: trajectory files (Parquet, `datasets`) store seeds as int64.
 MAX_SEED = 2**63 - 1
@@ -66,17 +66,22 @@ def run_episode(env: gym.Env, policy: Policy, seed: int | None, policy_name: str
     obs, _ = env.reset(seed=seed, options=options)
     done = False
     while not done:
-        try:
-            action = policy.act(obs)
-        except LLMError:  # a backend that failed (a server down): said in one line, as everywhere
-            raise
-        except Exception as exc:  # the policy's own failure: no input error of the caller's
-            name = policy_name or getattr(policy, "name", None) or type(policy).__name__
-            raise PolicyError(f"the policy {name!r} raised {type(exc).__name__}: {exc} (episode seed {seed})") \
-                from exc
-        obs, _, terminated, truncated, _ = env.step(action)
+        obs, _, terminated, truncated, _ = env.step(policy_act(policy, obs, seed, policy_name))
         done = terminated or truncated
     return env.unwrapped.trajectory(policy=policy_name)
+
+
+def policy_act(policy: Policy, observation: Any, seed: int | None, policy_name: str | None = None) -> Any:
+    """`policy.act(observation)`.  What the policy raises is a bug in it, not bad input of the caller's: a
+    `PolicyError` naming the policy and the episode's seed, reported with its traceback; except an `LLMError` (a
+    backend that failed, a server down), said in one line as everywhere."""
+    try:
+        return policy.act(observation)
+    except LLMError:
+        raise
+    except Exception as exc:
+        name = policy_name or getattr(policy, "name", None) or type(policy).__name__
+        raise PolicyError(f"the policy {name!r} raised {type(exc).__name__}: {exc} (episode seed {seed})") from exc
 
 
 class PolicyError(RuntimeError):

@@ -475,6 +475,9 @@ def test_pairs_writes_a_pair_per_turn_and_refuses_bad_options(tmp_path: Path) ->
         (("--lead", "oracle"), "--lead: 'oracle' is none of the --policy values tracker, generic"),
         (("--policy", "generic", "--policy", "trackr"), "did you mean 'tracker'?"),
         (("--env", "PersonaGym/Chat-v9"), "did you mean"),
+        # the LLM policy's own message says "pass --backend", an option pairs does not have
+        (("--policy", "tracker", "--policy", "llm"), "--policy: 'llm' needs an LLM backend, and pairs runs without "
+                                                     "one (template mode)"),
     ]:
         proc = run("pairs", "--out", str(tmp_path / "bad.jsonl"), *args, "--episodes", "2", ok=False)
         assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
@@ -499,6 +502,11 @@ def test_a_policy_module_in_the_current_folder_loads_and_its_bug_shows_as_a_bug(
                           capture_output=True, text=True, timeout=300, cwd=tmp_path, env=env)
     assert proc.returncode == 1 and "Traceback" in proc.stderr
     assert "the policy 'mypol:Bug' raised ValueError: my bug (episode seed 0)" in proc.stderr
+    proc = subprocess.run([str(script), "pairs", "--policy", "tracker", "--policy", "mypol:Bug", "--episodes", "2",
+                           "--out", "pairs.jsonl"], capture_output=True, text=True, timeout=300, cwd=tmp_path, env=env)
+    assert proc.returncode == 1 and "Traceback" in proc.stderr  # it said "error: my bug", exit 2, as for bad input
+    assert "the policy 'mypol:Bug' raised ValueError: my bug (episode seed 0)" in proc.stderr
+    assert not (tmp_path / "pairs.jsonl").exists()
     proc = subprocess.run([str(script), "rollout", "--policy", "nopol:Echo"], capture_output=True, text=True,
                           timeout=300, cwd=tmp_path, env=env)
     assert proc.returncode == 2 and "run from the folder that holds nopol.py, or add that folder to PYTHONPATH" in \

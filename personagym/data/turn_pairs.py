@@ -31,29 +31,33 @@ from personagym.checks import check_int
 from personagym.data.exports import TIE, warn_privileged_pairs
 from personagym.data.trajectories import PathLike, write_lines
 from personagym.envs.chat import check_positive
-from personagym.policies import make_policy
+from personagym.policies import Policy, make_policy
 from personagym.profile_format import split_profile
-from personagym.rollout import MAX_SEED, make_env, reset_policy
+from personagym.rollout import MAX_SEED, make_env, policy_act, reset_policy
 
 
-def write_turn_pairs(env_id: str, policies: Sequence[str], episodes: int, out_path: PathLike, seed: int = 0,
+def write_turn_pairs(env_id: str, policies: Sequence[str | Policy], episodes: int, out_path: PathLike, seed: int = 0,
                      lead: str | None = None, on_episode: Callable[[], None] | None = None) -> int:
     """Write `turn_pairs` as JSON lines (atomically) and return the number of rows; raise ValueError, writing
     nothing, when no turn gives a pair."""
     pairs = turn_pairs(env_id, policies, episodes, seed, lead, on_episode=on_episode)
     first = next(pairs, None)
     if first is None:
-        raise ValueError(f"no pairs: {', '.join(policies)} earned the same reward at every turn of {episodes} "
-                         "episodes; nothing written")
+        raise ValueError(f"no pairs: {', '.join(_policy_names(policies))} earned the same reward at every turn of "
+                         f"{episodes} episodes; nothing written")
     return write_lines((json.dumps(row, ensure_ascii=False) for row in itertools.chain([first], pairs)), out_path)
 
 
-def turn_pairs(env_id: str, policies: Sequence[str], episodes: int, seed: int = 0, lead: str | None = None,
+def turn_pairs(env_id: str, policies: Sequence[str | Policy], episodes: int, seed: int = 0, lead: str | None = None,
                on_episode: Callable[[], None] | None = None, **env_kwargs: Any) -> Iterator[dict[str, Any]]:
     """Yield a preference pair for each turn of `episodes` conversations (seeds `seed`..) where the `policies`'
     answers differ in reward; `lead` (default: the first policy) is the one whose answers are sent;
-    `on_episode` is called after each episode (a progress bar)."""
-    names = list(policies)
+    `on_episode` is called after each episode (a progress bar).
+
+    A policy is a name, ``module:Class`` or an object, as for `rollout`, and is named in the rows (and by
+    `lead`) by its name, else its ``name`` attribute, else its class name.
+    """
+    names = _policy_names(policies)
     if len(names) < 2 or len(set(names)) < len(names):
         raise ValueError(f"turn pairs need two or more different policies, got {names}")
     lead = names[0] if lead is None else lead
@@ -65,13 +69,27 @@ def turn_pairs(env_id: str, policies: Sequence[str], episodes: int, seed: int = 
                      why=" (episode seeds seed..seed+episodes-1 are stored as int64)")
     env = make_env(env_id, **env_kwargs)
     try:
-        agents = {name: make_policy(name, env=env, seed=seed) for name in names}
+        agents = {name: make_policy(p, env=env, seed=seed) if isinstance(p, str) else p
+                  for name, p in zip(names, policies, strict=True)}
         for i in range(episodes):
             yield from _episode_pairs(env, agents, lead, seed + i)
             if on_episode is not None:
                 on_episode()
     finally:
         env.close()
+
+
+def _policy_names(policies: Sequence[str | Policy]) -> list[str]:
+    """The names of `policies` in the rows: a name as given, an object's ``name`` attribute, else its class name;
+    raise TypeError for a bare string (read letter by letter, "got ['t', 'r', 'a', ...]") or an object without
+    ``act``."""
+    if isinstance(policies, str):
+        raise TypeError(f"policies must be a list of two or more policies, got the string {policies!r}")
+    bad = next((p for p in policies if not isinstance(p, str) and not callable(getattr(p, "act", None))), None)
+    if bad is not None:
+        raise TypeError(f"a policy must be a name, 'module:Class' or an object with act(observation), "
+                        f"got {type(bad).__name__}")
+    return [p if isinstance(p, str) else getattr(p, "name", None) or type(p).__name__ for p in policies]
 
 
 def _episode_pairs(env: Any, agents: dict[str, Any], lead: str, seed: int) -> Iterator[dict[str, Any]]:
@@ -84,7 +102,7 @@ def _episode_pairs(env: Any, agents: dict[str, Any], lead: str, seed: int) -> It
     done = False
     while not done:
         history.append({"role": "user", "content": obs["message"]})
-        answers = {name: agent.act(obs) for name, agent in agents.items()}
+        answers = {name: policy_act(agent, obs, seed, name) for name, agent in agents.items()}
         scored = []
         for name, answer in answers.items():
             _, reward, _, _, info = copy.deepcopy(env).step(answer)

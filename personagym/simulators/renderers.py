@@ -35,6 +35,11 @@ _SIGNS_OFF = re.compile(r"\b(?:bye|goodbye|see (?:you|ya)|later|laters|take care
                         r"chat soon|till next time|signing off|i'm out|i'm leaving)\b[^.!?]*[.!?]*$")
 # A phrase about the speaker ("I live alone", "my knees ..."), not an instruction ("keep the tone neutral").
 _ABOUT_ME = re.compile(r"(?:I|I'm|I've|I'd|I'll|my|we|we're|we've|our)\b", re.IGNORECASE)
+#: A news phrase that dates what it tells to the last few days ("we just had a baby"): no late news says it.
+_JUST = re.compile(r"\bjust\b", re.IGNORECASE)
+#: The reasons of a request that tells a life event's news: in the session after it (life_event) or, once a whole
+#: session has gone by without it, as late (late_news: "I forgot to mention last time: ...").
+NEWS_REASONS = frozenset({"life_event", "late_news"})
 #: Style attributes -> the request slot that states the same thing: a request that attaches the
 #: preference leaves that slot out, or "... as a table. Also, plain text only, no markdown." contradicts itself.
 PREFERENCE_SLOTS: dict[str, str] = {
@@ -232,6 +237,9 @@ class TemplateBank(SharedOnCopy):
         #: connectors that tell a life event's news ("Quick update on my end: ..."); a bank without them uses
         #: the ordinary ones
         self.news_connectors = tuple(map(p, raw.get("news_connectors", raw["preference_connectors"])))
+        #: connectors that tell news a whole session went by without ("I forgot to mention last time: ..."): not
+        #: "Since last time, ...", which is false of it; a bank without them uses the ordinary ones
+        self.late_news_connectors = tuple(map(p, raw.get("late_news_connectors", raw["preference_connectors"])))
         #: connectors that say a fact again ("As I said, ..."); a bank without them uses the ordinary ones
         self.restate_connectors = tuple(map(p, raw.get("restate_connectors", raw["preference_connectors"])))
         self.feedback = {k: tuple(map(p, v)) for k, v in raw["feedback"].items()}
@@ -451,11 +459,15 @@ class TemplateRenderer(SharedOnCopy):
             pki.intended, pki.value, pki.certainty = value, None, "vague"
         return pki
 
-    def phrase(self, attribute: str, value: str, d: Draws, news: bool = False) -> str | None:
+    def phrase(self, attribute: str, value: str, d: Draws, news: bool = False, late: bool = False) -> str | None:
         """A first-person phrase stating an attribute value, if the schema has one; with `news`, one telling it
-        as new where the schema has such ("we just had a baby")."""
+        as new where the schema has such ("we just had a baby"); with `late` too, only one that does not say
+        "just" (a session or a year may have gone by since: "we got married", else "I'm married")."""
         attr = self.schema.attributes[attribute]
-        phrases = (news and attr.news.get(value)) or attr.phrases.get(value)
+        told = attr.news.get(value, ()) if news else ()
+        if late:
+            told = tuple(t for t in told if not _JUST.search(t))
+        phrases = told or attr.phrases.get(value)
         return fix_pronoun(d.choice(phrases)) if phrases else None
 
     def _fill(self, draft: Draft, template: Parsed, fields: dict[str, tuple[str, PKI | None]],
@@ -520,10 +532,11 @@ class TemplateRenderer(SharedOnCopy):
             self._fill(draft, template, {"topic": (topic_name, pki)}, slots)
             if intent.attribute and intent.value:
                 request_end = len(draft.segments)
-                connectors = {"life_event": bank.news_connectors, "restated": bank.restate_connectors}.get(
-                    intent.reason or "", bank.connectors)
+                connectors = {"life_event": bank.news_connectors, "late_news": bank.late_news_connectors,
+                              "restated": bank.restate_connectors}.get(intent.reason or "", bank.connectors)
                 self._attach_phrase(draft, connectors, intent.attribute, intent.value, d,
-                                    news=intent.reason == "life_event")
+                                    news=intent.reason in NEWS_REASONS,
+                                    late=intent.reason == "late_news")
                 for seg in draft.segments[request_end:]:
                     seg.aside = True
             if d.random() < self.closer_rate:
@@ -598,10 +611,11 @@ class TemplateRenderer(SharedOnCopy):
         return draft
 
     def _attach_phrase(self, draft: Draft, templates: tuple[Parsed, ...], attribute: str, value: str,
-                       d: Draws, about_me: tuple[Parsed, ...] = (), news: bool = False) -> None:
+                       d: Draws, about_me: tuple[Parsed, ...] = (), news: bool = False, late: bool = False) -> None:
         """One of `templates` with a phrase stating the attribute value (`about_me` instead for a phrase about
-        the speaker; `news`: told as new); nothing if the schema has no phrase for it."""
-        text = self.phrase(attribute, value, d, news)
+        the speaker; `news`: told as new, `late`: a session or more after it happened); nothing if the schema has
+        no phrase for it."""
+        text = self.phrase(attribute, value, d, news, late)
         if text:
             pool = about_me if about_me and _ABOUT_ME.match(text) else templates
             self._fill(draft, d.choice(pool), {"phrase": (text, self.attribute_pki(attribute, value))})

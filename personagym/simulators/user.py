@@ -41,7 +41,7 @@ from personagym.simulators.preferences import (
     initial_state,
     wanted_shape,
 )
-from personagym.simulators.renderers import SLOTS, TemplateRenderer
+from personagym.simulators.renderers import NEWS_REASONS, SLOTS, TemplateRenderer
 from personagym.suggest import ConfigFloat
 
 #: Persona `domain` values (PPOpt) -> the task domain of the template bank they suggest.
@@ -98,6 +98,10 @@ class _Memory:
     said: set[str] = field(default_factory=set)  # the clean text of every message the user has sent
     #: sayable facts a life event made true since the last session: the next request may tell them
     news: list[tuple[str, str]] = field(default_factory=list)
+    #: the news a whole session has gone by without telling (carried on from an earlier session): told as late
+    #: ("I forgot to mention last time: we got married."), not as new since the last session ("Since last time,
+    #: we got married." a session after the one the wedding preceded)
+    late_news: frozenset[tuple[str, str]] = frozenset()
     #: the interests the user's messages have named, without a slip or vague wording (a request's topic
     #: too): what an assistant can have learnt
     expressed: set[str] = field(default_factory=set)
@@ -344,9 +348,11 @@ class UserSimulator:
                 before = e.before if isinstance(e.before, list) else [e.before]
                 after = e.after if isinstance(e.after, list) else [e.after]
                 changed.update((e.target, v) for v in after if v not in before)
-        # what is new comes first; news a past session never got to tell is still news, while it still holds
+        # what is new comes first; news a past session never got to tell is still news, while it still holds,
+        # told as late
         untold = [f for f in self._memory.news if f not in changed and f in self._attribute_facts]
         self._memory.news = [f for f in self._attribute_facts if f in changed] + untold
+        self._memory.late_news = frozenset(untold)
         self._note_tastes(events)
         self._note_tried()
         return events
@@ -685,7 +691,9 @@ class UserSimulator:
             rate *= 1.5
         if tell:  # news not told yet waits for a later request: "I quit drinking" must not get lost
             (attribute, value), self._memory.news = news[0], news[1:]
-            reason = "life_event"  # said as news ("Quick update on my end: ..."), not as if always so
+            # said as news ("Quick update on my end: ..."), not as if always so; as late news ("I forgot to
+            # mention last time: ...") once a session has gone by without it
+            reason = "late_news" if (attribute, value) in self._memory.late_news else "life_event"
             self._memory.disclosed.add((attribute, value))
         elif d.random() < rate:
             facts = self._domain_facts.get(domain_name)  # type: ignore[assignment]
@@ -718,7 +726,7 @@ class UserSimulator:
             draft = self.renderer.render(intent, d, opens, self.state.attributes, gap)
             clean, _ = draft.finish()
         self._memory.said.add(clean)
-        if intent.attribute is not None and intent.reason != "life_event":
+        if intent.attribute is not None and intent.reason not in NEWS_REASONS:
             # a fact said plainly (a disclosure, an answer, a request's aside) is no news to tell later: "I live
             # in a big city." then "FYI, this is new: I just moved to a big city." told it twice
             self._memory.news = [f for f in self._memory.news if f != (intent.attribute, intent.value)]

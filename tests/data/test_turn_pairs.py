@@ -9,7 +9,8 @@ import pytest
 
 from personagym.data.exports import TIE, export_features
 from personagym.data.turn_pairs import turn_pairs, write_turn_pairs
-from personagym.rollout import rollout
+from personagym.policies import Policy
+from personagym.rollout import PolicyError, rollout
 
 datasets = pytest.importorskip("datasets")
 
@@ -63,3 +64,36 @@ def test_turn_pairs_load_with_the_pairs_features_and_refuse_bad_input(tmp_path: 
                                          r"same reward at every turn of 1 episodes; nothing written"):
         write_turn_pairs("PersonaGym/Chat-v0", same, 1, tmp_path / "none.jsonl")
     assert not (tmp_path / "none.jsonl").exists()
+
+
+class _Echo(Policy):
+    """Says the user's message back (no preference of the user's in it beyond the request's words)."""
+
+    def act(self, observation):
+        return "Happy to help with that: " + observation["message"]
+
+
+class _Broken(Policy):
+    def act(self, observation):
+        raise ValueError("my bug")
+
+
+def test_turn_pairs_take_policy_objects_and_a_policys_bug_is_its_own() -> None:
+    """A policy object pairs as in `rollout`, named by its class (it was taken for a name: "argument of type
+    'Echo' is not iterable"); a bare string is refused as such (it was read letter by letter: "got ['t', 'r',
+    'a', ...]"); and what a policy raises is a PolicyError naming it and the seed, as in `rollout` (a ValueError
+    of its own read as bad input: `personagym pairs` said "error: my bug", exit 2)."""
+    rows = list(turn_pairs("PersonaGym/Chat-v0", ["generic", _Echo()], 4, seed=2, lead="_Echo"))
+    assert rows and {r[f"{side}_policy"] for r in rows for side in ("chosen", "rejected")} == {"generic", "_Echo"}
+    assert all(r["prompt"][1]["content"].startswith("Happy to help with that: ") for r in rows
+               if len(r["prompt"]) > 1)  # the lead's answers were sent
+    named = _Echo()
+    named.name = "echo"  # a name of its own, as `rollout` records it
+    rows = list(turn_pairs("PersonaGym/Chat-v0", ["tracker", named], 4))
+    assert rows and {r[f"{side}_policy"] for r in rows for side in ("chosen", "rejected")} == {"tracker", "echo"}
+    with pytest.raises(TypeError, match="policies must be a list of two or more policies, got the string 'tracker'"):
+        next(turn_pairs("PersonaGym/Chat-v0", "tracker", 2))
+    with pytest.raises(TypeError, match="an object with act\\(observation\\), got int"):
+        next(turn_pairs("PersonaGym/Chat-v0", ["tracker", 3], 2))
+    with pytest.raises(PolicyError, match=r"the policy '_Broken' raised ValueError: my bug \(episode seed 7\)"):
+        next(turn_pairs("PersonaGym/Chat-v0", ["tracker", _Broken()], 2, seed=7))

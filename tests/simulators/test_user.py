@@ -973,3 +973,40 @@ def test_news_said_plainly_first_is_not_told_again_as_news(schema: PersonaSchema
     user.open_session(tentative=True)
     user.take_over("Any hikes around my new place?", [], asks=True, stated=[news])  # said for the user
     assert user.respond().intent.reason != "life_event"
+
+
+def test_news_a_session_went_by_without_is_told_as_late(schema: PersonaSchema) -> None:
+    """"Big change since we last talked: we got married." a session after the one the wedding preceded, and "News
+    on my side: I just moved to a big city." a year on (12 of 194 pieces of news in 400 LongTerm episodes were
+    told a session or two late, 4 of them with "since"): news carried past a whole session is told as late ("I
+    forgot to mention last time: ...") in words that do not say "just", with its PKI."""
+    from personagym.simulators.preferences import PreferenceConfig, PreferenceProcess
+    from personagym.simulators.renderers import NEWS_REASONS
+    from personagym.simulators.user import UserConfig
+
+    changes = PreferenceProcess(schema, PreferenceConfig(drift_rate=0.0, event_rate=1.0))
+    quiet = PreferenceProcess(schema, PreferenceConfig(drift_rate=0.0, event_rate=0.0))
+    bank = TemplateRenderer(schema).bank
+    news_leads = [template[0][0].strip() for template in bank.news_connectors]
+    late_leads = [template[0][0].strip() for template in bank.late_news_connectors]
+    sampler, late = PersonaSampler(schema), 0
+    for seed in range(80):
+        user = UserSimulator(sampler.sample(seed), seed=seed, noise=NoiseConfig(rate=0.0), preferences=changes,
+                             config=UserConfig(news_rate=0.0))
+        user.open_session()
+        user.next_session()
+        user.open_session()  # this session goes by without the news
+        user.process, user.config = quiet, UserConfig(news_rate=1.0)
+        if any(e.kind == "life_event" for e in user.next_session()):
+            continue  # one that was due (a birth): news of its own
+        opener = user.open_session()
+        intent = opener.intent
+        if intent.reason not in NEWS_REASONS:
+            continue  # the news was said plainly in the session between (or there was none)
+        late += 1
+        assert intent.reason == "late_news", opener.clean_text
+        assert any(lead in opener.clean_text for lead in late_leads), opener.clean_text
+        assert not any(lead in opener.clean_text for lead in news_leads), opener.clean_text
+        said = [p for p in opener.pkis if (p.key, p.value) == (intent.attribute, intent.value)]
+        assert said and not re.search(r"\bjust\b", said[0].evidence, re.IGNORECASE), opener.clean_text
+    assert late >= 10, late

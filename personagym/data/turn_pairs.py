@@ -4,7 +4,7 @@
 after it, each policy's conversation has gone its own way.  Here one policy
 (the first, or `lead`) leads the conversation and, at every turn, every policy
 answers the same user message after the same history; each answer is scored
-on a fork of the env (`copy.deepcopy`: the same user in the same state, the
+on a fork of the env (`score_action`: the same user in the same state, the
 same draws to come, so the reward differs only by the answer).  The best and
 the worst answer make a pair, as in `export --to pairs`: the answers without
 a ``<profile>`` block, ranked by the reward without its profile component,
@@ -21,7 +21,6 @@ prompt holding the conversation so far.
 
 from __future__ import annotations
 
-import copy
 import itertools
 import json
 from collections.abc import Callable, Iterator, Sequence
@@ -31,6 +30,7 @@ from personagym.checks import check_int
 from personagym.data.exports import TIE, warn_privileged_pairs
 from personagym.data.trajectories import PathLike, write_lines
 from personagym.envs.chat import check_positive
+from personagym.learn.grpo import score_action
 from personagym.policies import Policy, make_policy
 from personagym.profile_format import split_profile
 from personagym.rollout import MAX_SEED, make_env, policy_act, reset_policy
@@ -105,8 +105,8 @@ def _episode_pairs(env: Any, agents: dict[str, Any], lead: str, seed: int) -> It
         answers = {name: policy_act(agent, obs, seed, name) for name, agent in agents.items()}
         scored = []
         for name, answer in answers.items():
-            _, reward, _, _, info = copy.deepcopy(env).step(answer)
-            scored.append((round(reward - weight * info["reward_components"]["profile"], 6), name))
+            score = score_action(base, answer)
+            scored.append((round(score.reward - weight * score.components["profile"], 6), name))
         scored.sort()
         (low, worst), (high, best) = scored[0], scored[-1]
         if high - low >= TIE:

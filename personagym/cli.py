@@ -324,6 +324,9 @@ ModelOpt = Annotated[str | None, typer.Option(
     "--model", help="Model: a folder or hub name for vllm, the served model name for openai.")]
 BaseUrlOpt = Annotated[str | None, typer.Option(
     "--base-url", help="API root of an OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1.")]
+MaxTurnsOpt = Annotated[int | None, typer.Option(
+    "--max-turns", min=1, help="Answers per session (default: the env's own, 8 for the Chat envs and 6 for "
+                               "LongTerm). Fewer turns make short LLM-mode runs on a CPU.")]
 
 
 def backend_kwargs(backend: str, model: str | None, base_url: str | None) -> dict[str, object]:
@@ -366,10 +369,13 @@ def _engine_logs_to_stderr(active: bool) -> Iterator[TextIO]:
 
 
 def _all_fell_back(fallbacks: int, turns: int) -> None:
-    """Exit 1 when every user turn of an LLM-mode run fell back to the template words (no LLM call worked)."""
+    """Exit 1 when every user turn of an LLM-mode run fell back to the template words: nothing written would
+    hold the LLM's words."""
     if turns and fallbacks == turns:
-        fail(f"every LLM request failed: all {_count(turns, 'user turn')} fell back to the template words (the "
-             "errors are above); fix the backend, or use --backend template for template text", status=1)
+        fail(f"no user turn kept the LLM's words: all {_count(turns, 'user turn')} fell back to the template "
+             "words (every request failed, with the errors above, or every reply failed the output checks: a "
+             "reply must keep the turn's facts); fix the backend or use a larger model, or use --backend "
+             "template for template text", status=1)
 
 
 def _guarded(stream: Iterable[T]) -> Iterator[T]:
@@ -460,7 +466,7 @@ def envs(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = 
 def rollout(
     env: Annotated[str, typer.Option("--env", help="Env id (see `personagym envs`).")] = "PersonaGym/Chat-v0",
     policy: Annotated[
-        str, typer.Option(help="Policy name (generic, random, oracle, tracker; llm, llm-profile with an LLM "
+        str, typer.Option(help="Policy name (generic, popular, random, oracle, tracker; llm, llm-profile with an LLM "
                                "backend) or module:Class.")
     ] = "generic",
     episodes: Annotated[int, typer.Option(help="Number of episodes.", min=1)] = 20,
@@ -477,6 +483,7 @@ def rollout(
         "--judge", help="Add the LLM judge's rubric score as an extra reward term (needs an LLM backend).")] = False,
     show: Annotated[bool, typer.Option(
         "--show", help="Print each conversation as it happens (the env's render_mode='human').")] = False,
+    max_turns: MaxTurnsOpt = None,
 ) -> None:
     """Run a policy for N episodes; print mean and 95% CI of the reward and its components."""
     from rich.progress import Progress
@@ -502,6 +509,7 @@ def rollout(
     if show and as_json:
         fail("--show and --json both print to standard output; drop one of them")
     llm = backend_kwargs(backend, model, base_url)
+    turns = {} if max_turns is None else {"max_turns": max_turns}
     if judge:
         if not llm:
             fail("--judge needs an LLM backend: pass --backend local, vllm or openai")
@@ -513,7 +521,7 @@ def rollout(
         with _engine_logs_to_stderr(bool(llm)), \
                 Progress(console=err_console, transient=True, disable=hidden) as progress:
             task = progress.add_task(f"{policy} on {env}", total=episodes)
-            for t in run(env, policy, episodes, seed, **llm, **({"render_mode": "human"} if show else {})):
+            for t in run(env, policy, episodes, seed, **llm, **turns, **({"render_mode": "human"} if show else {})):
                 trajectories.append(t)
                 progress.advance(task)
                 if show:
@@ -678,6 +686,7 @@ def generate(
     backend: PolicyBackendOpt = "template",
     model: ModelOpt = None,
     base_url: BaseUrlOpt = None,
+    max_turns: MaxTurnsOpt = None,
 ) -> None:
     """Generate a sharded, resumable trajectory dataset (same seed: same content, whatever the workers)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
@@ -706,7 +715,8 @@ def generate(
             manifest = run(out, personas=personas, episodes_per_persona=episodes_per_persona, env_id=env,
                            policy=policy, seed=seed, workers=workers, shard_size=shard_size,
                            fmt=fmt, resume=resume, executor=executor,  # type: ignore[arg-type]
-                           ray_address=ray_address, tally=tally, **llm,  # type: ignore[arg-type]
+                           ray_address=ray_address, tally=tally, max_turns=max_turns,
+                           **llm,  # type: ignore[arg-type]
                            progress=lambda done, total: bar.update(task, completed=done, total=total))
         with err_console.status("writing the dataset card"):
             card = write_card(out, plots=_has("matplotlib"), workers=workers, tally=tally)

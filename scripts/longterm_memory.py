@@ -4,11 +4,12 @@
 
 `tracker` keeps its profile of the user across the four sessions; the
 `forgetful` tracker starts every session with an empty one (it is the same
-policy, reset at each session's first message). Both, with `generic` and
-`oracle` for scale, play the same held-out seeds, so the memory's worth is a
-paired difference. Prints the table and writes ``<out>/longterm_memory.json``
-(per policy: mean episode reward and 95% CI, in total and per session; the
-paired difference, in total and for sessions 2 to 4).
+policy, reset at each session's first message). Both, with `generic`,
+`popular` (the best blind policy) and `oracle` for scale, play the same
+held-out seeds, so the memory's worth is a paired difference. Prints the
+table and writes ``<out>/longterm_memory.json`` (per policy: mean episode
+reward and 95% CI, in total and per session; the paired difference, in
+total and for sessions 2 to 4).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from personagym.rollout import reset_policy, run_episode
 
 ENV_ID = "PersonaGym/LongTerm-v0"
 EVAL_SEED = 1_000_000_000  # the held-out seeds of docs/training.md
-POLICIES = ("generic", "forgetful", "tracker", "oracle")
+POLICIES = ("generic", "popular", "forgetful", "tracker", "oracle")
 
 
 class ForgetfulTracker:

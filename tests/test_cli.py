@@ -107,6 +107,19 @@ def test_rollout_prints_summary_and_writes_both_formats(tmp_path: Path) -> None:
     assert parquet.stat().st_size > 0
 
 
+def test_rollout_max_turns_caps_the_answers_of_every_session(tmp_path: Path) -> None:
+    out = tmp_path / "t.jsonl"
+    run("rollout", "--env", "PersonaGym/LongTerm-v0", "--policy", "tracker", "--episodes", "3", "--max-turns", "2",
+        "--out", str(out), "--json")
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    sessions = [[t["session"] for t in r["turns"]] for r in records]
+    assert all(max(s.count(i) for i in set(s)) <= 2 for s in sessions)
+    assert {json.loads(r["config"])["max_turns"] for r in records} == {2}
+    assert max(len(s) for s in sessions) > 4  # four sessions of up to two answers, not one session cut short
+    proc = run("rollout", "--max-turns", "0", ok=False)
+    assert proc.returncode == 2 and "'--max-turns': Input should be greater than or equal to 1" in proc.stderr
+
+
 def test_rollout_is_reproducible() -> None:
     a = json.loads(run("rollout", "--episodes", "3", "--seed", "9", "--json").stdout)
     b = json.loads(run("rollout", "--episodes", "3", "--seed", "9", "--json").stdout)
@@ -342,7 +355,7 @@ def test_an_llm_run_where_every_request_fails_exits_1() -> None:
     proc = run("simulate", "-n", "2", "--backend", "openai", "--model", "m", "--base-url", "http://127.0.0.1:9/v1",
                "--json", ok=False)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
-    assert "every LLM request failed: all 2 user turns fell back to the template words" in proc.stderr
+    assert "no user turn kept the LLM's words: all 2 user turns fell back to the template words" in proc.stderr
     assert [json.loads(line)["rendered_by"] for line in proc.stdout.splitlines()] == ["template_fallback"] * 2
 
 

@@ -137,13 +137,15 @@ class GenerateConfig(BaseModel):
     backend: str = Field("template", description="LLM mode: template (none), local, vllm or openai")
     model: str | None = Field(None, description="the LLM backend's model (vllm: a folder; openai: served name)")
     base_url: str | None = Field(None, description="API root of the OpenAI-compatible server (openai)")
+    max_turns: int | None = Field(None, ge=1, description="answers per session (None: the env's own)")
 
     @property
     def env_kwargs(self) -> dict[str, Any]:
-        """The env's LLM-mode arguments (none in template mode)."""
-        if self.backend == "template":
-            return {}
-        return {"backend": self.backend, "model": self.model, "base_url": self.base_url}
+        """The env's arguments beyond its id: the turn limit if set, the LLM-mode ones if not template."""
+        kwargs: dict[str, Any] = {} if self.max_turns is None else {"max_turns": self.max_turns}
+        if self.backend != "template":
+            kwargs.update(backend=self.backend, model=self.model, base_url=self.base_url)
+        return kwargs
 
     @property
     def shards(self) -> int:
@@ -310,6 +312,7 @@ def generate(
     backend: str = "template",
     model: str | None = None,
     base_url: str | None = None,
+    max_turns: int | None = None,
 ) -> Manifest:
     """Generate `personas` x `episodes_per_persona` trajectories into shards under `out_dir`.
 
@@ -339,13 +342,15 @@ def generate(
     `backend`, `model` and `base_url` turn on LLM mode (`personagym.llm.make_backend`):
     each shard's env gets its own backend, so with "local" or "vllm" every
     worker process loads its own engine (one worker is the usual choice), and
-    with "openai" the workers share the server.  They are part of the config.
+    with "openai" the workers share the server.  They are part of the config,
+    as is `max_turns` (answers per session; None keeps the env's own limit).
 
     Raises `GenerationError` if a shard fails or a file cannot be written; the
     manifest then lists exactly the shards that are whole on disk.
     """
     config = _config(env_id=env_id, policy=policy, personas=personas, episodes_per_persona=episodes_per_persona,
-                     seed=seed, shard_size=shard_size, format=fmt, backend=backend, model=model, base_url=base_url)
+                     seed=seed, shard_size=shard_size, format=fmt, backend=backend, model=model, base_url=base_url,
+                     max_turns=max_turns)
     if tally is not None and not isinstance(tally, Tally):
         raise TypeError(f"tally must be a personagym.data.tally.Tally or None, got {type(tally).__name__}")
     if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
@@ -475,7 +480,8 @@ def _check_runnable(config: GenerateConfig) -> None:
     if config.format == "parquet":
         require_module("pyarrow", "'personagym[parquet]' (or use fmt='jsonl')")
     check_backend_args(config.backend, model=config.model, base_url=config.base_url)
-    env = make_env(config.env_id)  # in template mode: no engine is started to check the names
+    turns = {} if config.max_turns is None else {"max_turns": config.max_turns}
+    env = make_env(config.env_id, **turns)  # in template mode: no engine is started to check the names
     try:
         if not hasattr(env.unwrapped, "sampler"):
             raise ValueError(f"env {config.env_id!r} has no persona sampler; generate() needs a PersonaGym chat env")

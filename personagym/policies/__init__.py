@@ -2,6 +2,7 @@
 
 from personagym.policies import builtin as _builtin  # noqa: F401 - registers the built-ins
 from personagym.policies import llm_policy as _llm_policy  # noqa: F401 - registers "llm" and "llm-profile"
+from personagym.policies import popular as _popular  # noqa: F401 - registers "popular"
 from personagym.policies.base import (
     BatchedPolicy,
     Knowledge,

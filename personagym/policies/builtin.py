@@ -65,7 +65,9 @@ def _layout(fmt: object) -> str:
     return fmt if fmt in ("table", "narrative") or fmt in LIST_FORMATS else "bullets"
 
 
-def _style_plan(attrs: dict[str, Any]) -> dict[str, Any]:
+def style_plan(attrs: dict[str, Any]) -> dict[str, Any]:
+    """The answer style (`AnswerPlan`'s length, layout, formality, emoji) that meets a user's style attributes;
+    the population's middle where one is unknown."""
     length = attrs.get("length_pref")
     return {
         "length": length if length in LENGTH_WORDS else "standard",
@@ -198,7 +200,7 @@ class OraclePolicy(_Seeded, BatchedPolicy):
         disliked = topic is not None and topic in state.interests and state.interests[topic].polarity < 0
         if topic is not None and (disliked or k.tags(topic) & set(state.forbidden_tags)):
             topic = None  # an opener naming it ("here are my picks for X") would put it forward
-        style = _style_plan(state.attributes)
+        style = style_plan(state.attributes)
         focus = set(view["focus"])  # the request's categories: liked things elsewhere are off topic
         asked = view["topic"]  # the request's topic: said back, it (or an ancestor) earns nothing
         echoed = set(k.lineage(asked)) if asked else set()
@@ -261,7 +263,7 @@ class TrackerPolicy(_PerConversation):
     def _plan(self, p: _Profile, message: str) -> AnswerPlan:
         """Ask when too little is known, else answer."""
         k, forbidden = self.knowledge, p.forbidden
-        style = _style_plan(p.attributes)
+        style = style_plan(p.attributes)
         # the conversation's topic: the first thing the message names and does not take back ("a latte, wait,
         # make that espresso"), else the last one named (a complaint or an answer to a question names nothing);
         # a thing to try before a whole category ("I'm traveling solo and keep thinking about the Aztec Empire":

@@ -271,20 +271,27 @@ def assess(state: PreferenceState, features: ResponseFeatures, schema: PersonaSc
     named = [t for t in features.violated_tags if t in forbidden]  # forbidden things named without a node
     out.violations += named
     out.violated_tags.update(named)
-    attrs = state.attributes
-    words, wanted = wanted_shape(attrs)
+    out.style_checks = style_checks(state.attributes, features)
+    return out
+
+
+def style_checks(attributes: Mapping[str, object], features: ResponseFeatures) -> dict[str, bool]:
+    """Which of a user's style preferences an answer meets: one entry per style attribute the user has (length,
+    layout, formality, emoji), True where the answer meets it."""
+    checks: dict[str, bool] = {}
+    words, wanted = wanted_shape(attributes)
     if words is not None:
-        out.style_checks["length_pref"] = words[0] <= features.word_count <= words[1]
+        checks["length_pref"] = words[0] <= features.word_count <= words[1]
     if wanted is not None:
-        out.style_checks["format_pref_primary"] = layout(features) == wanted
-    formality = attrs.get("formality_level")
+        checks["format_pref_primary"] = layout(features) == wanted
+    formality = attributes.get("formality_level")
     if isinstance(formality, str) and formality in FORMALITY_TARGET:
-        out.style_checks["formality_level"] = abs(features.formality - FORMALITY_TARGET[formality]) <= 0.3
-    emoji = attrs.get("emoji_use")
+        checks["formality_level"] = abs(features.formality - FORMALITY_TARGET[formality]) <= 0.3
+    emoji = attributes.get("emoji_use")
     if isinstance(emoji, str):
         wants = emoji not in ("never", "none", "no_emoji")
-        out.style_checks["emoji_use"] = (features.emoji_count > 0) == wants or emoji == "sometimes"
-    return out
+        checks["emoji_use"] = (features.emoji_count > 0) == wants or emoji == "sometimes"
+    return checks
 
 
 #: A session's satisfaction when it starts, whatever the last one ended on (`PreferenceState.satisfaction`'s

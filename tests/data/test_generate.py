@@ -320,6 +320,7 @@ def test_a_non_empty_directory_needs_resume(tmp_path: Path) -> None:
     ({"backend": "openai"}, r"backend kind 'openai' needs model="),
     ({"backend": "local", "base_url": "http://127.0.0.1:9/v1"}, r"'local' runs the model in-process"),
     ({"policy": "llm"}, r"the LLM policy needs an LLM backend"),
+    ({"max_turns": 0}, r"max_turns=0: Input should be greater than or equal to 1"),
 ])
 def test_an_invalid_config_fails_before_any_work(tmp_path: Path, change: dict, message: str) -> None:
     out = tmp_path / "run"
@@ -342,13 +343,28 @@ def test_template_mode_config_hash_is_unchanged_by_the_llm_fields() -> None:
     # the hash a template-mode run had before the backend, model and base_url fields existed
     assert config.digest() == "44af346a4c8b66da48f85de7a7bcfa4f9dd925768b6d52ac83433d5c8c5b2fab"
     assert config.model_copy(update={"backend": "openai", "model": "m"}).digest() != config.digest()
+    assert config.model_copy(update={"max_turns": 2}).digest() != config.digest()
+
+
+def test_max_turns_caps_every_session_and_is_part_of_the_config(tmp_path: Path) -> None:
+    generate(tmp_path, personas=3, episodes_per_persona=2, env_id="PersonaGym/LongTerm-v0", max_turns=2,
+             fmt="jsonl", seed=3)
+    manifest = load_manifest(tmp_path)
+    assert manifest.config.max_turns == 2 and manifest.complete
+    for trajectory in read_generated(tmp_path):
+        sessions = [turn.session for turn in trajectory.turns]
+        assert max(sessions.count(s) for s in set(sessions)) <= 2 and len(set(sessions)) > 1
+        assert trajectory.config["max_turns"] == 2
+    with pytest.raises(ValueError, match=r"different config \(max_turns=2 there, 3 now\)"):
+        generate(tmp_path, personas=3, episodes_per_persona=2, env_id="PersonaGym/LongTerm-v0", max_turns=3,
+                 fmt="jsonl", seed=3, resume=True)
 
 
 @pytest.mark.llm
 def test_llm_mode_generation_against_a_server(tmp_path: Path, vllm_server) -> None:
     llm = {"backend": "openai", "model": vllm_server.served_model_name, "base_url": vllm_server.base_url}
     manifest = generate(tmp_path / "run", personas=2, episodes_per_persona=1, shard_size=1, fmt="jsonl",
-                        env_id="PersonaGym/ChatClean-v0", policy="llm", workers=2, **llm)
+                        env_id="PersonaGym/ChatClean-v0", policy="llm", workers=2, max_turns=2, **llm)
     assert manifest.complete and manifest.config.backend == "openai"
     trajectories = list(read_generated(tmp_path / "run"))
     assert len(trajectories) == 2

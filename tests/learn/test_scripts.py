@@ -91,7 +91,7 @@ def test_longterm_memory_script_pairs_the_tracker_with_its_forgetful_self(tmp_pa
     run_main("longterm_memory", ["--episodes", "12", "--out", str(tmp_path)], monkeypatch)
     summary = strict_json(tmp_path / "longterm_memory.json")
     policies = summary["policies"]
-    assert set(policies) == {"generic", "forgetful", "tracker", "oracle"}
+    assert set(policies) == {"generic", "popular", "forgetful", "tracker", "oracle"}
     # the two trackers differ only after the first session: there is nothing to forget before it
     assert policies["tracker"]["per_session"][0] == policies["forgetful"]["per_session"][0]
     assert summary["memory_gain"]["session_1"][0] == 0.0

@@ -9,8 +9,12 @@ import numpy as np
 import pytest
 
 from personagym.policies import make_policy, observation_list, policy_names
+from personagym.policies.builtin import style_plan
+from personagym.policies.compose import AnswerPlan, compose
 from personagym.profile_format import parse_profile, split_profile
+from personagym.rng import Draws
 from personagym.rollout import make_env, rollout, summarize
+from personagym.simulators.preferences import style_checks
 
 EPISODES = 300
 
@@ -18,7 +22,7 @@ EPISODES = 300
 @pytest.fixture(scope="module")
 def summaries() -> dict[str, dict]:
     return {p: summarize(rollout("PersonaGym/Chat-v0", p, EPISODES, seed=1000))
-            for p in ("oracle", "tracker", "generic", "random")}
+            for p in ("oracle", "tracker", "popular", "generic", "random")}
 
 
 def _gap_beyond_ci(hi: dict, lo: dict) -> bool:
@@ -32,6 +36,35 @@ def test_oracle_beats_tracker_beats_generic_beats_random(summaries) -> None:
     assert _gap_beyond_ci(r["oracle"], r["tracker"]), r
     assert _gap_beyond_ci(r["tracker"], r["generic"]), r
     assert r["generic"]["mean"] >= r["random"]["mean"], r
+
+
+def test_tracker_beats_popular_beats_generic_and_popular_offers_nothing_forbidden(summaries) -> None:
+    # popular is as blind as generic (no profile, nothing read but the topic), in the style most users want
+    r = {p: s["reward"] for p, s in summaries.items()}
+    assert _gap_beyond_ci(r["tracker"], r["popular"]), r
+    assert _gap_beyond_ci(r["popular"], r["generic"]), r
+    components = summaries["popular"]["components"]
+    assert components["profile"]["mean"] == 0.0
+    assert components["constraint"]["mean"] == 0.0 > summaries["generic"]["components"]["constraint"]["mean"]
+
+
+def test_the_population_style_meets_more_sampled_users_than_generics_style() -> None:
+    # measured on the sampler's personas, not on the uniform shares the style was chosen by
+    env = make_env("PersonaGym/Chat-v0")
+    k = env.unwrapped.knowledge()
+    popular = make_policy("popular", env=env, seed=0)
+    draw = Draws(np.random.default_rng(1)).index
+    personas = env.unwrapped.sampler.sample_batch(300, seed=2)
+    met = {}
+    for name, style in (("popular", popular.style), ("generic", style_plan({}))):
+        scores = []
+        for persona in personas:
+            nodes = k.random_nodes(draw, 4)
+            plan = AnswerPlan(topic=k.noun(nodes[0]), recommend=[k.noun(n) for n in nodes[1:]], **style)
+            checks = style_checks(persona.attributes, k.analyzer.analyze(compose(plan, draw)))
+            scores.append(sum(checks.values()) / len(checks) if checks else 1.0)
+        met[name] = np.mean(scores)
+    assert met["popular"] > met["generic"] + 0.05, met
 
 
 def test_an_empty_answer_earns_no_style_and_scores_below_random(summaries) -> None:
@@ -84,7 +117,7 @@ def test_tracker_profile_f1_rises_with_turns_and_suffers_from_noise() -> None:
     assert pooled["noisy"] < pooled["clean"], pooled
 
 
-@pytest.mark.parametrize("policy", ["generic", "random", "oracle", "tracker"])
+@pytest.mark.parametrize("policy", ["generic", "random", "oracle", "tracker", "popular"])
 def test_an_episode_replays_from_the_seed_it_records(policy: str) -> None:
     alone = next(iter(rollout("PersonaGym/Chat-v0", policy, 1, seed=5)))
     after_another = list(rollout("PersonaGym/Chat-v0", policy, 2, seed=4))[1]
@@ -132,7 +165,7 @@ def test_registry_and_custom_policies() -> None:
     assert echo.act_batch([obs, obs]) == [echo.act(obs)] * 2
 
 
-@pytest.mark.parametrize("name", ["generic", "tracker", "random"])
+@pytest.mark.parametrize("name", ["generic", "tracker", "random", "popular"])
 def test_act_batch_takes_a_vector_envs_batched_observation(name: str) -> None:
     """Gymnasium batches a Dict observation as a dict of per-env columns; a reply per env, not one per key."""
     envs = gym.make_vec("PersonaGym/Chat-v0", num_envs=2, vectorization_mode="sync")

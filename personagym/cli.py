@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from personagym.records import Persona, UserTurn
 
 T = TypeVar("T")
+#: The metavar of an on/off flag: none (Typer writes "<bool>", which reads as if the flag took a value).
+FLAG = ""
 
 app = typer.Typer(
     help="PersonaGym: simulated users with hidden, evolving profiles for LLM personalization.",
@@ -155,7 +157,7 @@ def distinct_files(files: list[Path]) -> list[Path]:
 
 # -- taxonomy -------------------------------------------------------------------------------
 @taxonomy_app.command("stats")
-def taxonomy_stats(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+def taxonomy_stats(as_json: Annotated[bool, typer.Option("--json", metavar=FLAG, help="Print JSON.")] = False) -> None:
     """Node count, top-level categories, depth histogram and alias count."""
     from personagym.simulators.taxonomy import load_taxonomy
 
@@ -175,7 +177,7 @@ def taxonomy_stats(as_json: Annotated[bool, typer.Option("--json", help="Print J
 
 # -- personas -------------------------------------------------------------------------------
 @personas_app.command("schema")
-def personas_schema(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+def personas_schema(as_json: Annotated[bool, typer.Option("--json", metavar=FLAG, help="Print JSON.")] = False) -> None:
     """The persona schema: tiers, categories, attributes and their value domains."""
     from personagym.simulators.persona import load_schema
 
@@ -279,7 +281,8 @@ def models_prepare(
         help="Models directory (default: $PERSONAGYM_HOME/models, else ~/.cache/personagym/models).")] = None,
     dtype: Annotated[str, typer.Option(help="Weight dtype: bfloat16 or float32 (for CPUs without bf16).")]
     = "bfloat16",
-    force: Annotated[bool, typer.Option("--force", help="Convert again even if already prepared.")] = False,
+    force: Annotated[bool, typer.Option(
+        "--force", metavar=FLAG, help="Convert again even if already prepared.")] = False,
 ) -> None:
     """Convert an embedded model once into a folder vLLM and transformers load offline; print the folder."""
     from personagym.llm.local import prepare_model
@@ -294,7 +297,7 @@ def models_prepare(
 @models_app.command("list")
 def models_list(
     home: Annotated[Path | None, typer.Option(help="Models directory (default: as for `prepare`).")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", metavar=FLAG, help="Print JSON.")] = False,
 ) -> None:
     """The embedded models: source package, installed, prepared, folder and size on disk."""
     from personagym.llm.local import list_models
@@ -394,7 +397,7 @@ def simulate(
     n: Annotated[int, typer.Option("-n", "--turns", help="Number of user turns.", min=1)] = 10,
     seed: Annotated[int, typer.Option(help="Random seed.", min=0)] = 0,
     noise_rate: Annotated[float, typer.Option(help="Fraction of utterances noised, in [0, 1].")] = 0.25,
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", metavar=FLAG, help="One JSON object per line.")] = False,
     backend: UserBackendOpt = "template",
     model: ModelOpt = None,
     base_url: BaseUrlOpt = None,
@@ -447,7 +450,7 @@ def _print_turns(stream: Iterable[tuple[Persona, UserTurn]], as_json: bool, stdo
 
 
 @app.command()
-def envs(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+def envs(as_json: Annotated[bool, typer.Option("--json", metavar=FLAG, help="Print JSON.")] = False) -> None:
     """List the registered PersonaGym env ids."""
     from personagym.envs.registration import ENV_SPECS
 
@@ -475,14 +478,15 @@ def rollout(
     fmt: Annotated[str | None, typer.Option(
         "--format", help="Trajectory file format: jsonl or parquet (default: parquet if --out ends in .parquet)."),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", metavar=FLAG, help="Print the summary as JSON.")] = False,
     backend: BackendOpt = "template",
     model: ModelOpt = None,
     base_url: BaseUrlOpt = None,
     judge: Annotated[bool, typer.Option(
-        "--judge", help="Add the LLM judge's rubric score as an extra reward term (needs an LLM backend).")] = False,
+        "--judge", metavar=FLAG,
+        help="Add the LLM judge's rubric score as an extra reward term (needs an LLM backend).")] = False,
     show: Annotated[bool, typer.Option(
-        "--show", help="Print each conversation as it happens (the env's render_mode='human').")] = False,
+        "--show", metavar=FLAG, help="Print each conversation as it happens (the env's render_mode='human').")] = False,
     max_turns: MaxTurnsOpt = None,
 ) -> None:
     """Run a policy for N episodes; print mean and 95% CI of the reward and its components."""
@@ -561,7 +565,7 @@ def compare(
     ] = ["generic", "tracker"],  # noqa: B006 - typer reads the default, nothing mutates it
     episodes: Annotated[int, typer.Option(help="Number of episodes per policy.", min=2)] = 100,
     seed: Annotated[int, typer.Option(help="Seed of episode 0 (episode i uses seed + i).", min=0)] = 0,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", metavar=FLAG, help="Print the comparison as JSON.")] = False,
     backend: PolicyBackendOpt = "template",
     model: ModelOpt = None,
     base_url: BaseUrlOpt = None,
@@ -682,7 +686,8 @@ def generate(
     ray_address: Annotated[str | None, typer.Option(
         help="Ray cluster to connect to with --executor ray (default: start a local instance with --workers CPUs); "
              "every node must see --out.")] = None,
-    resume: Annotated[bool, typer.Option("--resume", help="Continue a run: keep committed shards.")] = False,
+    resume: Annotated[bool, typer.Option(
+        "--resume", metavar=FLAG, help="Continue a run: keep committed shards.")] = False,
     backend: PolicyBackendOpt = "template",
     model: ModelOpt = None,
     base_url: BaseUrlOpt = None,
@@ -797,7 +802,8 @@ def check_out_dir(out: Path) -> None:
 @app.command()
 def stats(
     directory: Annotated[Path, typer.Argument(help="A directory made by `personagym generate`.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of rewriting the card.")] = False,
+    as_json: Annotated[bool, typer.Option(
+        "--json", metavar=FLAG, help="Print JSON instead of rewriting the card.")] = False,
     workers: Annotated[int, typer.Option(min=1, help="Processes reading the shards.")] = 1,
 ) -> None:
     """Recompute a generated dataset's statistics and rewrite its README.md card."""
@@ -898,7 +904,7 @@ def import_cmd(
 
 
 @app.command()
-def bench(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+def bench(as_json: Annotated[bool, typer.Option("--json", metavar=FLAG, help="Print JSON.")] = False) -> None:
     """Measure the speed figures (import, taxonomy load, personas/s, user turns/s, env steps/s)."""
     from personagym.bench import run_all
 

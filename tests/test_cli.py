@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -369,6 +370,14 @@ def _help(command: str) -> str:
 def test_help_shows_extras_in_brackets() -> None:
     # the help is rich markup: an unescaped "[ray]" would vanish from the text
     assert "personagym[ray]" in _help("generate")
+
+
+def test_a_flag_shows_no_value_in_the_help() -> None:
+    # Typer wrote "--json <bool>", which reads as if the flag took a value ("--json true" is an error)
+    for command in ("rollout", "generate", "stats", "envs", "compare"):
+        text = _help(command)
+        flags = re.findall(r"(--(?:json|show|judge|resume|force)) (\S+)", text)
+        assert flags and all(value != "<bool>" for _, value in flags), (command, flags)
 
 
 def test_backend_help_names_only_what_the_command_has() -> None:

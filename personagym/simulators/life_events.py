@@ -130,13 +130,15 @@ class LifeEvent:
 
     def propose_interest(
         self, state: PreferenceState, schema: PersonaSchema, d: Draws,
-        left: Collection[str] = (), entered: Collection[str] = (),
+        left: Collection[str] = (), entered: Collection[str] = (), held: Collection[str] = (),
     ) -> tuple[str, Interest | None, str] | None:
         """An interest change (node, new interest or None to drop, reason), or None.
 
         `left` are interests the user recently moved away from or lost, `entered` those they recently moved to
         or took up: no new interest is one just left, and no lost one is one just found ("more into rum than
-        gin" and "lost interest in rum" in one gap read as noise).  A new interest is one the persona can like
+        gin" and "lost interest in rum" in one gap read as noise).  `held` are the interests the user's
+        circumstances hold in place (`held_interests`): no lost one is one of them or above one (a dog owner
+        does not lose interest in dogs, nor in pets).  A new interest is one the persona can like
         by the schema's rules on interests (`PersonaSchema.unfit_interests`): no college planning for a parent
         of toddlers.  It is a pastime (`PASTIME_KINDS`), and not a whole category.
         """
@@ -144,7 +146,8 @@ class LifeEvent:
             return None
         tax = schema.taxonomy
         if self.kind == "lose_interest":
-            liked = [n for n, i in state.interests.items() if i.polarity > 0 and n not in entered]
+            liked = [n for n, i in state.interests.items() if i.polarity > 0 and n not in entered
+                     and not any(n in tax.paths[h] for h in held)]
             if not liked:
                 return None
             node = d.choice(liked)
@@ -159,6 +162,24 @@ class LifeEvent:
         interest = Interest(node=node, polarity=1, intensity=round(0.6 + 0.4 * d.random(), 3),
                             source="life_event")
         return node, interest, self.reason.format(value=tax.nodes[node].name)
+
+
+def held_interests(events: Collection[LifeEvent], attributes: Mapping[str, AttributeValue],
+                   taxonomy: Taxonomy) -> frozenset[str]:
+    """The interests a user's circumstances hold in place: the one each event `brings` with a value the user has
+    now (a dog owner's dogs, a parent-to-be's pregnancy), whether an event brought it or the user had it from the
+    start.  A drift does not move a liked interest away from one, and no life event takes one away: a taste
+    changes, not a life ("moved on from dogs to cats" while the dog is still at home)."""
+    held = set()
+    for event in events:
+        if not event.brings:
+            continue
+        value = attributes.get(str(event.attribute))
+        for v in value if isinstance(value, list) else (value,):
+            node = event.brought(v, taxonomy) if isinstance(v, str) else None
+            if node is not None:
+                held.add(node)
+    return frozenset(held)
 
 
 #: Who has a job a raise, a promotion or a job change can happen in.

@@ -6,7 +6,8 @@ Four mechanisms, each writing a `PreferenceEvent` with before/after and cause:
   sibling, a child or its parent (PersonaMem's evolving preferences), never
   straight back to one the user left within `REVISIT_DAYS`, and a liked one
   never to a node the persona's attributes rule out (the schema's rules on
-  interests, which the sampler obeys too);
+  interests, which the sampler obeys too), nor away from one the user's
+  circumstances hold in place (`held_interests`: a dog owner's dogs);
 * life events (between sessions): a constraint or interest changes for a
   reason ("went vegan"), stamped with the gap before the session
   (next_week / next_month / next_year; events within a session: same_session);
@@ -39,7 +40,7 @@ from personagym.records import (
 )
 from personagym.rng import Draws
 from personagym.shared import SharedOnCopy
-from personagym.simulators.life_events import LIFE_EVENTS, LifeEvent
+from personagym.simulators.life_events import LIFE_EVENTS, LifeEvent, held_interests
 from personagym.simulators.persona import PersonaSchema
 from personagym.suggest import ConfigFloat
 
@@ -368,9 +369,10 @@ class PreferenceProcess(SharedOnCopy):
                 events.append(self._event(state, "life_event", label, name, before, after, OUTGROWN))
         left, entered, changed = self._recent_moves(history, state.day)
         unfit = self.schema.unfit_interests(state.attributes)
+        held = held_interests(self.events, state.attributes, self.taxonomy)
         for node in list(state.interests):
             if d.random() < drift_rate:
-                ev = self._drift(state, node, label, d, left, unfit)
+                ev = self._drift(state, node, label, d, left, unfit, held)
                 if ev:
                     events.append(ev)
                     left.add(node)
@@ -379,7 +381,7 @@ class PreferenceProcess(SharedOnCopy):
         if due:
             events += due
         elif d.random() < event_rate:
-            events.extend(self._life_event(state, label, d, left, entered, changed))
+            events.extend(self._life_event(state, label, d, left, entered, changed, held))
         return events
 
     def _due_event(self, state: PreferenceState, label: str, d: Draws, left: set[str],
@@ -433,12 +435,15 @@ class PreferenceProcess(SharedOnCopy):
         return events
 
     def _drift(self, state: PreferenceState, node: str, label: str, d: Draws, left: set[str],
-               unfit: frozenset[str]) -> PreferenceEvent | None:
+               unfit: frozenset[str], held: frozenset[str] = frozenset()) -> PreferenceEvent | None:
         """Move an interest along a taxonomy edge, or None where no move is allowed.
 
         Never to a node in `left` (one the user recently moved away from or lost); a liked interest never to one
         the persona cannot like (`unfit`, by the schema's rules on interests), nor across such a rule: a drift
-        changes a taste, not a life (pregnancy -> toddlerhood in a week would age the child by two years).
+        changes a taste, not a life (pregnancy -> toddlerhood in a week would age the child by two years).  For
+        the same reason a liked interest at or above one the user's circumstances hold in place (`held`) only
+        moves to a node still at or above it: a dog owner's "dogs" may widen to "pets", never move on to "cats"
+        nor narrow to "dog training".
         """
         tax = self.taxonomy
         interest = state.interests[node]
@@ -453,6 +458,7 @@ class PreferenceProcess(SharedOnCopy):
         # attribute's subtree: a move out of it would give the attribute a value outside its domain.
         root = self._roots.get(interest.source)
         ruled = self.schema.like_rules_over(node) if interest.polarity > 0 else None
+        keep = [tax.paths[h] for h in held if node in tax.paths[h]] if interest.polarity > 0 else ()
         first = d.weighted(self._move_cum)
         # the drawn move first; where it is impossible, the others, a sibling first: a leaf has no child, and
         # falling back to the parent made a third of all drifts widen a taste (75% of interests are leaves), so
@@ -478,6 +484,7 @@ class PreferenceProcess(SharedOnCopy):
                 and (not forbidden or nodes[o].tags.isdisjoint(forbidden))
                 and (root is None or root in tax.paths[o])
                 and (ruled is None or (unfit.isdisjoint(tax.paths[o]) and self.schema.like_rules_over(o) == ruled))
+                and all(o in above_held for above_held in keep)
             ]
             if options:
                 break
@@ -494,9 +501,10 @@ class PreferenceProcess(SharedOnCopy):
         return self._event(state, "drift", label, node, node, target, f"interest moved to a {move}")
 
     def _life_event(self, state: PreferenceState, label: str, d: Draws, left: set[str],
-                    entered: set[str], changed: set[str]) -> list[PreferenceEvent]:
+                    entered: set[str], changed: set[str],
+                    held: frozenset[str] = frozenset()) -> list[PreferenceEvent]:
         """The first life event, in a random order, that applies to this user (`LifeEvent.propose_interest` on
-        `left` and `entered`), applied; none if none does.  No event changes an attribute one changed less
+        `left`, `entered` and `held`), applied; none if none does.  No event changes an attribute one changed less
         than `REVISIT_DAYS` ago (`changed`): a baby is not born weeks after the news of it, and a raise does
         not follow the news that money got tight."""
         order = list(range(len(self.events)))
@@ -506,7 +514,7 @@ class PreferenceProcess(SharedOnCopy):
         for k in order:
             event = self.events[k]
             if event.kind in ("new_interest", "lose_interest"):
-                interest_change = event.propose_interest(state, self.schema, d, left, entered)
+                interest_change = event.propose_interest(state, self.schema, d, left, entered, held)
                 if interest_change is None:
                     continue
                 node, interest, reason = interest_change

@@ -37,6 +37,9 @@ _SIGNS_OFF = re.compile(r"\b(?:bye|goodbye|see (?:you|ya)|later|laters|take care
 _ABOUT_ME = re.compile(r"(?:I|I'm|I've|I'd|I'll|my|we|we're|we've|our)\b", re.IGNORECASE)
 #: A news phrase that dates what it tells to the last few days ("we just had a baby"): no late news says it.
 _JUST = re.compile(r"\bjust\b", re.IGNORECASE)
+#: A change of taste told as new since the last session ("Since we last talked, I've gotten into X."): no late
+#: news says it either.
+_SINCE_LAST = re.compile(r"\bsince (?:we last talked|last time)\b", re.IGNORECASE)
 #: The reasons of a request that tells a life event's news: in the session after it (life_event) or, once a whole
 #: session has gone by without it, as late (late_news: "I forgot to mention last time: ...").
 NEWS_REASONS = frozenset({"life_event", "late_news"})
@@ -221,6 +224,10 @@ class TemplateBank(SharedOnCopy):
         self._fitting: dict[tuple, dict[str, tuple[str, ...]]] = {}
         p = parse_template
         self.interest = {k: tuple(map(p, v)) for k, v in raw["disclosure_interest"].items()}
+        #: interest disclosures and requests that say the topic has been liked for long ("I've always enjoyed X"):
+        #: not said of an interest the user took up during the episode (`not_long_held`)
+        self.long_held = _long_held(raw.get("long_held", ()), self)
+        self._not_long_held: dict[tuple[Parsed, ...], tuple[Parsed, ...]] = {}
         #: reason -> how a change of taste since an earlier session is told (moved_on, gone_off, taken_up)
         self.interest_news = {k: tuple(map(p, v)) for k, v in raw.get("interest_news", {}).items()
                               if not k.startswith("_")}
@@ -300,6 +307,13 @@ class TemplateBank(SharedOnCopy):
             if stray:
                 raise ValueError(f"templates: {name} names {stray[0]!r}, which is no {what}")
         self._said_by: dict[tuple, tuple[str, ...]] = {}
+
+    def not_long_held(self, pool: tuple[Parsed, ...]) -> tuple[Parsed, ...]:
+        """The templates of `pool` that do not say the topic has been liked for long (all of them if none is left)."""
+        fits = self._not_long_held.get(pool)
+        if fits is None:
+            fits = self._not_long_held[pool] = tuple(t for t in pool if t not in self.long_held) or pool
+        return fits
 
     def news_pool(self, reason: str, kind: str | None) -> tuple[Parsed, ...]:
         """The templates that tell a change of taste of this `reason` about a node of this `kind` (None: unknown,
@@ -488,10 +502,14 @@ class TemplateRenderer(SharedOnCopy):
 
     # -- intents ---------------------------------------------------------------------------
     def render(self, intent: Intent, d: Draws, opens: int | None = None,
-               speaker: Mapping[str, object] | None = None, gap: str | None = None) -> Draft:
+               speaker: Mapping[str, object] | None = None, gap: str | None = None, recent: bool = False,
+               late: bool = False) -> Draft:
         """The draft of one intent; `opens` is the session a request opens (None: mid-session), for its greeting,
         and `gap` the time since the last session (a `TIME_GAPS` label) when it is a later one; `speaker` the
-        user's attributes (None: unknown), so that nothing said presupposes what they lack."""
+        user's attributes (None: unknown), so that nothing said presupposes what they lack; `recent`: the intent's
+        topic is an interest the user took up during the episode, so that nothing says it is long held
+        (`TemplateBank.long_held`); `late`: a change of taste it tells is a session or more old, so that nothing
+        dates it to since the last session (a request's late news says so by its reason, late_news)."""
         draft = Draft(speaker=speaker, definite=self.taxonomy.definite, singular=self.taxonomy.singular)
         kind = intent.kind
         tax = self.taxonomy
@@ -516,7 +534,8 @@ class TemplateRenderer(SharedOnCopy):
                 slots = {k: v for k, v in slots.items() if k != stated}
             category = tax.paths[intent.topic][0] if intent.topic else None
             liked = intent.polarity == 1
-            template = d.choice(domain.fitting(category, speaker, liked))
+            pool = domain.fitting(category, speaker, liked)
+            template = d.choice(bank.not_long_held(pool) if recent else pool)
             # asking about a liked topic implies the liking; "My friend got me hooked on X." says it
             pki = (self.interest_pki(intent.topic, 1, None,  # type: ignore[arg-type]
                                      explicit=template in domain.states_liking) if liked else None)
@@ -544,6 +563,8 @@ class TemplateRenderer(SharedOnCopy):
         elif kind == "preference_disclosure" or kind == "clarification_answer":
             news = bank.news_pool(intent.reason or "", tax.kind(intent.topic) if intent.topic else None) \
                 if kind == "preference_disclosure" else None
+            if news and late:
+                news = tuple(t for t in news if not _SINCE_LAST.search(_said(t))) or news
             if intent.topic and news:  # "These days I'm more into bebop than swing."
                 # what they went off is no interest now, liked or disliked: no PKI says either
                 pki = None if intent.reason == "gone_off" else self.interest_pki(intent.topic, 1, intent.level, True)
@@ -556,7 +577,8 @@ class TemplateRenderer(SharedOnCopy):
                     template = d.choice(bank.clarify["interest"])  # these read as a choice: likes only
                 else:
                     sign = "like" if (intent.polarity or 1) > 0 else "dislike"
-                    template = d.choice(bank.interest[f"{sign}_{intent.level or 'medium'}"])
+                    pool = bank.interest[f"{sign}_{intent.level or 'medium'}"]
+                    template = d.choice(bank.not_long_held(pool) if recent else pool)
                 self._fill(draft, template, {"item": (topic_name, pki)})
             elif intent.attribute and intent.value:
                 if kind == "clarification_answer":
@@ -740,6 +762,20 @@ def _genres(spec: Mapping[str, list[str]], bank: TemplateBank) -> dict[str, froz
             raise ValueError(f"templates: slot_fit.genres[{value!r}] names {stray[0]!r}, which is no request "
                              "template with a {format} detail")
         out[value] = frozenset(parsed[t] for t in texts)
+    return out
+
+
+def _long_held(texts: object, bank: TemplateBank) -> frozenset[Parsed]:
+    """`long_held` checked: each names an interest disclosure or a task request template."""
+    known = {t for pool in bank.interest.values() for t in pool}
+    known.update(t for dom in bank.domains.values() for t in dom.templates)
+    if not isinstance(texts, list | tuple):
+        raise ValueError(f"templates: long_held: expected a list of templates, got {texts!r}")
+    out = frozenset(parse_template(t) for t in texts)
+    stray = next((t for t in texts if parse_template(t) not in known), None)
+    if stray is not None:
+        raise ValueError(f"templates: long_held names {stray!r}, which is no disclosure_interest or task request "
+                         "template")
     return out
 
 

@@ -110,6 +110,10 @@ class _Memory:
     #: gone_off (a liked interest lost), taken_up (a new one), tried (something the last session recommended,
     #: tried since); a drift to a parent widens a taste, and what was liked is still liked: no news
     tastes: list[tuple[str, str, str | None]] = field(default_factory=list)
+    #: the (reason, node) of the changes of taste a whole session has gone by without telling: told as late, not
+    #: as new since the last session (no "Since we last talked, I've gotten into X." a session after the one it
+    #: preceded), as `late_news` is
+    late_tastes: frozenset[tuple[str, str]] = frozenset()
     #: expressed liked interests the user has since moved on from or lost: recommended, "not anymore"
     former: set[str] = field(default_factory=set)
     #: what the last answer recommended, in the order it named them, and whether it is what the answer before
@@ -202,6 +206,9 @@ class UserSimulator:
         gen = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
         self.draws = Draws(gen)
         self.state: PreferenceState = initial_state(persona, self.schema)
+        #: the interests the user had when the episode began: any other was taken up during it (a life event
+        #: brought it, a new hobby, a drift), and is never told as long held ("I've always enjoyed ...")
+        self._first_interests = frozenset(self.state.interests)
         self.events: list[PreferenceEvent] = []
         self.ended = False
         #: whether the user left content (their goodbye's mood): what the efficiency reward reads
@@ -353,6 +360,8 @@ class UserSimulator:
         untold = [f for f in self._memory.news if f not in changed and f in self._attribute_facts]
         self._memory.news = [f for f in self._attribute_facts if f in changed] + untold
         self._memory.late_news = frozenset(untold)
+        self._memory.late_tastes = frozenset((reason, node) for reason, node, _ in self._memory.tastes
+                                             if reason != "tried")  # a report of what was tried is never late
         self._note_tastes(events)
         self._note_tried()
         return events
@@ -718,12 +727,15 @@ class UserSimulator:
     def _turn(self, intent: Intent, opens: int | None = None) -> UserTurn:
         d = self.draws
         gap = self._memory.gap if opens else None
-        draft = self.renderer.render(intent, d, opens, self.state.attributes, gap)
+        topic = intent.topic
+        recent = topic is not None and topic not in self._first_interests and topic in self.state.interests
+        late = intent.kind == "preference_disclosure" and (intent.reason, topic) in self._memory.late_tastes
+        draft = self.renderer.render(intent, d, opens, self.state.attributes, gap, recent, late)
         clean, _ = draft.finish()
         for _ in range(20):  # not the very words of an earlier message ("Nice one." twice reads as a bot)
             if clean not in self._memory.said:
                 break
-            draft = self.renderer.render(intent, d, opens, self.state.attributes, gap)
+            draft = self.renderer.render(intent, d, opens, self.state.attributes, gap, recent, late)
             clean, _ = draft.finish()
         self._memory.said.add(clean)
         if intent.attribute is not None and intent.reason not in NEWS_REASONS:

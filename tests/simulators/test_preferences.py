@@ -793,3 +793,56 @@ def test_a_baby_is_due_280_days_after_the_news(schema) -> None:
     state = initial_state(persona, schema)
     born = [process.next_session(state, d, news) and state.attributes["children"] for _ in range(14)]
     assert born.index("young_children") == 12  # day 390: 280 days after the news of day 100
+
+
+def test_a_drift_never_moves_a_pet_owner_away_from_their_pet(schema) -> None:
+    """"Moved on from dogs to cats" while the dog is still at home (10 of 2,000 LongTerm episodes, 8 of them a
+    session or two after "I just adopted a dog"): a liked interest the user's circumstances hold in place (what
+    a life event `brings` with a value the user has) only drifts to a node still at or above it ("pets"), and
+    one above it ("pets" for a dog owner) only towards it."""
+    from personagym.records import Interest, Persona
+
+    tax = schema.taxonomy
+    dogs, pets = tax.resolve_path("Pets & Animals/Pets/Dogs"), tax.resolve_path("Pets & Animals/Pets")
+    # no life events (they would change what the user owns), and the drift of every interest in every gap
+    process = PreferenceProcess(schema, PreferenceConfig(drift_rate=1.0, event_rate=0.0))
+    d = Draws(np.random.default_rng(4))
+    moves = Counter()
+    for owned, liked in ((["dog"], dogs), (["dog"], pets), ([], dogs)):
+        persona = Persona(persona_id="p", attributes={"pets_owned": owned}, summary="",
+                          interests=[Interest(node=liked, polarity=1, intensity=0.8)])
+        for _ in range(60):
+            state = initial_state(persona, schema)
+            for e in process.next_session(state, d):
+                if e.kind == "drift":
+                    moves[(bool(owned), e.before, e.after)] += 1
+                    if owned:
+                        assert e.after in tax.paths[dogs], (e.before, e.after)
+    assert moves[(True, dogs, pets)] and moves[(True, pets, dogs)], moves
+    # without the dog, dogs drift as any interest does: to cats, say
+    assert any(not owned and before == dogs and after not in tax.paths[dogs] for owned, before, after in moves)
+
+
+def test_no_life_event_takes_away_an_interest_the_users_circumstances_hold(schema) -> None:
+    """"Lost interest in cats" with a cat at home: no interest a life event brings with a value the user has
+    (nor one above it) is lost, whether an event brought it or the user had it from the start."""
+    from personagym.records import Interest, Persona
+    from personagym.simulators.life_events import held_interests
+
+    tax = schema.taxonomy
+    dogs, cats = tax.resolve_path("Pets & Animals/Pets/Dogs"), tax.resolve_path("Pets & Animals/Pets/Cats")
+    jazz = tax.resolve_path("Music/Music Genres/Jazz")
+    persona = Persona(persona_id="p", attributes={"pets_owned": ["dog", "cat"]}, summary="",
+                      interests=[Interest(node=n, polarity=1, intensity=0.8) for n in (dogs, cats, jazz)])
+    # a pet owner with two pets adopts no more: the lost interest is the only event that can happen
+    events = (_event("adopted_pet"), _event("lost_interest"))
+    process = PreferenceProcess(schema, PreferenceConfig(drift_rate=0.0, event_rate=1.0), events=events)
+    d = Draws(np.random.default_rng(5))
+    lost = Counter()
+    for _ in range(40):
+        state = initial_state(persona, schema)
+        lost.update(e.target for e in process.next_session(state, d) if e.kind == "life_event")
+    assert lost == Counter({jazz: 40}), lost
+    assert held_interests(LIFE_EVENTS, {"pets_owned": ["cat"], "children": "teenagers"}, tax) == {
+        cats, tax.resolve_path("Parenting & Family/Parenting Stages/Teenagers")}
+    assert not held_interests(LIFE_EVENTS, {"pets_owned": ["fish"], "children": "none"}, tax)

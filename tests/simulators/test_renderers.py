@@ -698,3 +698,52 @@ def test_news_says_we_only_of_what_no_one_living_alone_has(schema: PersonaSchema
     assert ("children", "young_children") in plural
     for attribute, value in plural:
         assert not schema.could_have(alone, attribute, value), (attribute, value, schema.attributes[attribute].news)
+
+
+def test_an_interest_taken_up_lately_is_never_told_as_long_held(renderer: TemplateRenderer, taxonomy) -> None:
+    """"I've been passionate about dogs for years." a session after adopting the first dog (41 of 2,000 LongTerm
+    episodes told an interest taken up during the episode as long held): of a `recent` topic no disclosure or
+    request says so (`long_held`); of another, those words are still said."""
+    bank = renderer.bank
+    long_held = ("always have been", "for years", "always enjoyed", "die-hard", "whole personality",
+                 "for a while and feel stuck", "after a long break", "run out of things")
+    assert len(bank.long_held) == len(bank.raw["long_held"]) >= 8
+    dogs = taxonomy.resolve_path("Pets & Animals/Pets/Dogs")
+    d = Draws(np.random.default_rng(0))
+    said = Counter()
+    for recent in (True, False):
+        for level in ("high", "medium"):
+            intent = Intent(kind="preference_disclosure", topic=dogs, polarity=1, level=level)
+            for _ in range(300):
+                text = renderer.render(intent, d, recent=recent).finish()[0]
+                said[recent] += any(words in text for words in long_held)
+        for domain in ("hobby", "fitness", "recommendation"):
+            intent = Intent(kind="task_request", domain=domain, topic=dogs, polarity=1)
+            for _ in range(300):
+                text = renderer.render(intent, d, recent=recent).finish()[0]
+                said[recent] += any(words in text for words in long_held)
+    assert said[True] == 0 and said[False] > 40, said
+
+
+def test_a_stray_long_held_template_fails_by_name(renderer: TemplateRenderer, taxonomy) -> None:
+    """A typo in long_held would silently let "I've always loved X" through: it fails by name."""
+    raw = copy.deepcopy(renderer.bank.raw)
+    raw["long_held"] = ["I've always enjoyed {item}.", "I've loved {item} forever."]
+    with pytest.raises(ValueError, match="templates: long_held names \"I've loved {item} forever.\", which is no "
+                                         "disclosure_interest or task request template"):
+        TemplateBank(raw, taxonomy)
+
+
+def test_a_change_of_taste_told_late_is_not_dated_to_since_the_last_session(renderer: TemplateRenderer,
+                                                                             taxonomy) -> None:
+    """"Since we last talked, I've gotten into Irish dance." a session after the one the new interest preceded (5
+    of 47 changes of taste told late in 2,000 LongTerm episodes): told `late`, a change of taste says no
+    "since we last talked", as late news says no "just"."""
+    d = Draws(np.random.default_rng(1))
+    dance = taxonomy.resolve_path("Performing Arts/Dance/Folk Dance/Irish Dance")
+    said = Counter()
+    for late in (True, False):
+        intent = Intent(kind="preference_disclosure", topic=dance, polarity=1, level="high", reason="taken_up")
+        for _ in range(200):
+            said[late] += "since we last talked" in renderer.render(intent, d, late=late).finish()[0].lower()
+    assert said[True] == 0 and said[False] > 20, said

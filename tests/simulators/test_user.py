@@ -8,6 +8,7 @@ from collections import Counter
 import pytest
 
 from personagym.records import MentionFeature, Persona, ResponseFeatures
+from personagym.simulators.life_events import LIFE_EVENTS
 from personagym.simulators.noise import NoiseConfig
 from personagym.simulators.persona import PersonaSchema
 from personagym.simulators.preferences import FORMALITY_TARGET, LENGTH_RANGES, LIST_FORMATS
@@ -1010,3 +1011,98 @@ def test_news_a_session_went_by_without_is_told_as_late(schema: PersonaSchema) -
         said = [p for p in opener.pkis if (p.key, p.value) == (intent.attribute, intent.value)]
         assert said and not re.search(r"\bjust\b", said[0].evidence, re.IGNORECASE), opener.clean_text
     assert late >= 10, late
+
+
+def test_an_interest_taken_up_during_the_episode_is_never_told_as_long_held(schema: PersonaSchema) -> None:
+    """"I've been passionate about dogs for years." a session after "I just adopted a dog": an interest the user
+    did not have when the episode began (a life event brought it, here) is disclosed in words that do not say
+    it is long held; one they had from the start still may be."""
+    from personagym.simulators.preferences import PreferenceConfig, PreferenceProcess
+    from personagym.simulators.user import UserConfig
+
+    adopted = tuple(e for e in LIFE_EVENTS if e.id == "adopted_pet")
+    process = PreferenceProcess(schema, PreferenceConfig(drift_rate=0.0, event_rate=1.0), events=adopted)
+    config = UserConfig(end_base=0.0, end_per_turn=0.0, disclose_rate=1.0, news_rate=0.0)
+    long_held = ("always have been", "for years", "always enjoyed", "die-hard", "whole personality")
+    sampler, said = PersonaSampler(schema), Counter()
+    for seed in range(300):
+        user = UserSimulator(sampler.sample(seed), seed=seed, noise=NoiseConfig(rate=0.0), preferences=process,
+                             config=config)
+        first = set(user.state.interests)
+        user.open_session()
+        user.next_session()
+        user.open_session()
+        for _ in range(12):
+            if user.ended:
+                break
+            turn = user.respond()
+            for pki in turn.pkis:
+                if pki.kind == "interest" and turn.intent.kind == "preference_disclosure" and pki.polarity > 0:
+                    key = "taken up" if pki.key not in first else "held"
+                    said[key] += 1
+                    said[key, "long"] += any(w in turn.clean_text for w in long_held)
+    assert said["taken up"] >= 40 and not said["taken up", "long"] and said["held", "long"], said
+
+
+def test_a_retiree_asks_nothing_about_a_career_and_tells_the_news_with_another_request(
+        schema: PersonaSchema) -> None:
+    """"Can you help me prepare for an interview in data science? Quick update on my end: I just retired.": a
+    retiree makes no request of the career domain (`domain_needs`: job hunting, interviews, pay rises), nor says
+    "with a full-time job", so the news of retirement goes with a request it bears on (finance, planning,
+    advice)."""
+    from personagym.simulators.preferences import PreferenceConfig, PreferenceProcess
+    from personagym.simulators.user import UserConfig
+
+    retired = tuple(e for e in LIFE_EVENTS if e.id == "retired")
+    process = PreferenceProcess(schema, PreferenceConfig(drift_rate=0.0, event_rate=1.0), events=retired)
+    worker = _persona_with(schema, lambda p: p.attributes.get("age_band") == "60p"
+                           and p.attributes.get("employment_status") == "employed_full_time")
+    worker = worker.model_copy(update={"attributes": {**worker.attributes, "domain": "career"}})  # asks about one
+    assert not schema.violations(worker.attributes)
+    config = UserConfig(end_base=0.0, end_per_turn=0.0, news_rate=1.0, disclose_rate=0.0)
+    domains, news = Counter(), Counter()
+    for seed in range(100):
+        user = UserSimulator(worker, seed=seed, noise=NoiseConfig(rate=0.0), preferences=process, config=config)
+        domains["before", user.open_session().intent.domain] += 1
+        user.next_session()
+        assert user.state.attributes["employment_status"] == "retired"
+        opener = user.open_session()
+        assert (opener.intent.attribute, opener.intent.value) == ("employment_status", "retired")
+        news[opener.intent.domain] += 1
+        turns = [opener]
+        while len(turns) < 7 and not user.ended:
+            turns.append(user.respond())
+        for turn in turns:
+            if turn.intent.kind == "task_request":
+                domains["after", turn.intent.domain] += 1
+                assert "full-time job" not in turn.clean_text, turn.clean_text
+    assert domains["before", "career"] >= 10, domains  # a career-minded worker asks about careers
+    assert not any(when == "after" and d == "career" for when, d in domains), domains
+    assert set(news) <= {"finance", "planning", "advice"} and len(news) == 3, news
+
+
+def test_a_change_of_taste_a_session_went_by_without_is_not_told_as_since_last_time(schema: PersonaSchema) -> None:
+    """"Since we last talked, I've gotten into Irish dance." a session after the one the new hobby preceded: a
+    change of taste carried past a whole session is told in words that do not date it to the last session."""
+    from personagym.simulators.preferences import PreferenceConfig, PreferenceProcess
+    from personagym.simulators.user import UserConfig
+
+    hobby = tuple(e for e in LIFE_EVENTS if e.id == "new_hobby")
+    changes = PreferenceProcess(schema, PreferenceConfig(drift_rate=0.0, event_rate=1.0), events=hobby)
+    quiet = PreferenceProcess(schema, PreferenceConfig(drift_rate=0.0, event_rate=0.0))
+    sampler, told = PersonaSampler(schema), Counter()
+    for seed in range(200):
+        user = UserSimulator(sampler.sample(seed), seed=seed, noise=NoiseConfig(rate=0.0), preferences=changes,
+                             config=UserConfig(news_rate=0.0, end_base=0.0, end_per_turn=0.0))
+        user.open_session()
+        user.next_session()
+        user.open_session()  # this session goes by without the news
+        user.respond()
+        user.process, user.config = quiet, UserConfig(news_rate=1.0, end_base=0.0, end_per_turn=0.0)
+        user.next_session()
+        user.open_session()
+        turn = user.respond()
+        if turn.intent.reason == "taken_up":
+            told["late"] += 1
+            told["since"] += "since we last talked" in turn.clean_text.lower()
+    assert told["late"] >= 40 and not told["since"], told

@@ -144,17 +144,19 @@ class GenericPolicy(_PerConversation):
     def _act(self, slot: int, observation: Observation) -> str:
         """Suggest things related to what the message, or the last message that named anything, mentions."""
         k = self.knowledge
-        if self._new_conversation(observation):
-            self._topics.pop(slot, None)
-        mentioned = k.mentions(observation["message"])
-        if mentioned:
-            self._topics[slot] = mentioned[0][0]
-        topic = self._topics.get(slot)
-        recommend: list[str] = []
-        if topic is not None:
-            recommend = k.suggestions(topic, self._draw)
+        topic = self._topic(slot, observation)
+        recommend = k.suggestions(topic, self._draw) if topic is not None else []
         plan = AnswerPlan(topic=k.noun(topic) if topic else None, recommend=recommend)
         return compose(plan, self._draw)
+
+    def _topic(self, slot: int, observation: Observation) -> str | None:
+        """The conversation's topic in slot `slot`: the first node the message names, else the last one named."""
+        if self._new_conversation(observation):
+            self._topics.pop(slot, None)
+        mentioned = self.knowledge.mentions(observation["message"])
+        if mentioned:
+            self._topics[slot] = mentioned[0][0]
+        return self._topics.get(slot)
 
 
 class RandomPolicy(_Seeded, BatchedPolicy):

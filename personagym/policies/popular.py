@@ -107,12 +107,7 @@ class PopularPolicy(GenericPolicy):
     def _act(self, slot: int, observation: Observation) -> str:
         """Suggest safe things related to the conversation's topic, in the population's style."""
         k = self.knowledge
-        if self._new_conversation(observation):
-            self._topics.pop(slot, None)
-        mentioned = k.mentions(observation["message"])
-        if mentioned:
-            self._topics[slot] = mentioned[0][0]
-        topic = self._topics.get(slot)
+        topic = self._topic(slot, observation)
         recommend: list[str] = []
         if topic is not None:
             safe = [n for n in k.related(topic) if not k.tags(n) & self._risky]

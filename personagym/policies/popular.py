@@ -12,6 +12,7 @@ personalising policy should be measured against: a policy that beats
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,6 +23,8 @@ from personagym.policies.base import Observation, register_policy
 from personagym.policies.builtin import STYLE_KEYS, GenericPolicy, style_plan
 from personagym.policies.compose import LENGTH_ITEMS, AnswerPlan, compose
 from personagym.rng import Draws
+from personagym.simulators.analyzer import ResponseAnalyzer
+from personagym.simulators.persona import PersonaSchema
 from personagym.simulators.preferences import style_checks
 
 #: Answers composed for each candidate style to measure which users' preferences it meets (answers of one
@@ -32,7 +35,15 @@ SURVEY_SEED = 0
 
 
 def population_style(knowledge: WorldKnowledge) -> dict[str, Any]:
-    """The answer style (an `AnswerPlan`'s length, layout, formality and emoji) that meets the most users.
+    """The answer style (an `AnswerPlan`'s length, layout, formality and emoji) that meets the most users
+    (`_population_style`)."""
+    return dict(_population_style(knowledge.schema, knowledge.analyzer))
+
+
+@functools.lru_cache(maxsize=8)
+def _population_style(schema: PersonaSchema, analyzer: ResponseAnalyzer) -> tuple[tuple[str, Any], ...]:
+    """The population's answer style, as (field, value) pairs; worked out once per world in a process (~0.1 s: a
+    generation worker makes a policy for each shard).
 
     Users hold each style attribute's values in equal shares (the persona
     sampler draws them uniformly), and a value's users are met by the answers
@@ -45,7 +56,8 @@ def population_style(knowledge: WorldKnowledge) -> dict[str, Any]:
     "exhaustive" as 30 meet "terse" and "brief"), then the earlier value in
     the schema's order.  Two passes, so a choice can follow a later one.
     """
-    values = {key: list(knowledge.schema.attributes[key].values) for key in STYLE_KEYS}
+    knowledge = WorldKnowledge(schema, analyzer)
+    values = {key: list(schema.attributes[key].values) for key in STYLE_KEYS}
     style = style_plan({})
     for _ in range(2):
         for key in STYLE_KEYS:
@@ -53,7 +65,7 @@ def population_style(knowledge: WorldKnowledge) -> dict[str, Any]:
             options = list(dict.fromkeys(style_plan({key: value})[field] for value in values[key]))
             scored = [(_met(knowledge, {**style, field: option}, key, values[key]), option) for option in options]
             style[field] = max(scored, key=lambda pair: (pair[0], _items({**style, field: pair[1]})))[1]
-    return style
+    return tuple(style.items())
 
 
 #: The `AnswerPlan` field each style attribute decides.
@@ -91,8 +103,8 @@ def constraint_tags(knowledge: WorldKnowledge) -> frozenset[str]:
 class PopularPolicy(GenericPolicy):
     """`generic`'s answers in the population's favourite style, without what any user may be forbidden.
 
-    The style is worked out once, when the policy is made (`population_style`,
-    about 0.1 s); the suggestions are drawn as `generic` draws them, from the
+    The style is worked out when the first such policy of a world is made
+    (`population_style`, about 0.1 s); the suggestions are drawn as `generic` draws them, from the
     topic's neighbours that carry no constraint tag, and a topic that carries
     one is not named.
     """

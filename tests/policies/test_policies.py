@@ -65,6 +65,14 @@ def test_the_population_style_meets_more_sampled_users_than_generics_style() -> 
             scores.append(sum(checks.values()) / len(checks) if checks else 1.0)
         met[name] = np.mean(scores)
     assert met["popular"] > met["generic"] + 0.05, met
+    # the survey is made once per world: a generation worker makes a policy for each shard, on a new env
+    from personagym.policies.popular import _population_style
+
+    hits = _population_style.cache_info().hits
+    again = make_policy("popular", env=make_env("PersonaGym/Chat-v0"), seed=1)
+    assert _population_style.cache_info().hits == hits + 1
+    again.style["length"] = "terse"  # each policy's own copy
+    assert popular.style["length"] != "terse"
 
 
 def test_an_empty_answer_earns_no_style_and_scores_below_random(summaries) -> None:

@@ -274,6 +274,11 @@ class TemplateBank(SharedOnCopy):
         self.goodbyes = {k: tuple(map(p, v)) for k, v in raw["goodbyes"].items()}
         self.goodbye_prefixes = {k: tuple(v) for k, v in raw["goodbye_prefixes"].items()}
         self.goodbye_suffixes = {k: tuple(v) for k, v in raw["goodbye_suffixes"].items()}
+        #: goodbye suffixes that presuppose the speaker's circumstances ("Back to work for me." needs a job)
+        self.suffix_needs = Presuppositions(raw.get("goodbye_suffix_needs", {}))
+        stray = sorted(set(self.suffix_needs.needs) - {t for pool in self.goodbye_suffixes.values() for t in pool})
+        if stray:
+            raise ValueError(f"templates: goodbye_suffix_needs names {stray[0]!r}, which is no goodbye suffix")
         #: mood -> [(move, the phrases that say it)]: what a goodbye says, so a prefix or suffix does not say it again
         self._goodbye_moves = _goodbye_moves(raw.get("goodbye_moves", {}), self)
         openers = raw["openers"]
@@ -436,6 +441,7 @@ class TemplateRenderer(SharedOnCopy):
         domains = {a.name: a.values for a in schema.attributes.values()}
         self.bank.slot_needs.check(domains, "templates: slot_fit.needs")
         self.bank.domain_needs.check(domains, "templates: domain_needs")
+        self.bank.suffix_needs.check(domains, "templates: goodbye_suffix_needs")
         for name, domain in self.bank.domains.items():
             domain.needs.check(domains, f"templates: task_requests.{name}.needs")
         unknown = sorted(set(self.bank.fact_domains) - set(schema.attributes))
@@ -627,7 +633,10 @@ class TemplateRenderer(SharedOnCopy):
                 said = f"{prefix.lower()} {said}"
             self._fill(draft, goodbye, {})
             if d.random() < 0.5:
-                suffix = d.choice(bank.goodbye_pool("suffix", mood, casual))
+                suffixes = bank.goodbye_pool("suffix", mood, casual)
+                if speaker:  # no "Back to work for me." from a retiree
+                    suffixes = bank.suffix_needs.fitting(suffixes, bank.suffix_needs.excluded(speaker))
+                suffix = d.choice(suffixes)
                 if not bank.says_again(mood, suffix, said) and not _SIGNS_OFF.search(said):  # nothing after "Bye."
                     draft.plain(" " + suffix, aside=True)
         return draft

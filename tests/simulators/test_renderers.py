@@ -93,6 +93,20 @@ def test_a_goodbye_never_says_the_same_thing_twice(renderer: TemplateRenderer) -
                     assert not re.search(rf"\b{re.escape(short)}\b", long), text
 
 
+def test_only_a_user_with_a_job_goes_back_to_work_after_a_goodbye(renderer: TemplateRenderer) -> None:
+    d = Draws(np.random.default_rng(4))
+    said = {}
+    for status in ("retired", "employed_full_time"):
+        texts = [renderer.render(Intent(kind="goodbye", polarity=1), d, speaker={"employment_status": status})
+                 .finish()[0] for _ in range(1500)]
+        said[status] = sum("Back to work for me." in text for text in texts)
+    assert said["retired"] == 0 and said["employed_full_time"] > 0, said
+    raw = copy.deepcopy(renderer.bank.raw)
+    raw["goodbye_suffix_needs"] = {"Back to work for me!": {"employment_status": ["part_time"]}}
+    with pytest.raises(ValueError, match=r"goodbye_suffix_needs names 'Back to work for me!', which is no goodbye"):
+        TemplateBank(raw, renderer.taxonomy)
+
+
 def test_every_length_and_format_detail_says_what_it_fits(renderer: TemplateRenderer, schema: PersonaSchema) -> None:
     """A slot value added to the bank without its `slot_fit` entry fails when the bank loads, naming it."""
     raw = copy.deepcopy(renderer.bank.raw)

@@ -368,8 +368,13 @@ def test_llm_mode_generation_against_a_server(tmp_path: Path, vllm_server) -> No
     assert manifest.complete and manifest.config.backend == "openai"
     trajectories = list(read_generated(tmp_path / "run"))
     assert len(trajectories) == 2
+    # every answer is the server's (a failed request of the llm policy fails the shard) and every user turn went
+    # to it; whether the 135M model's reply kept the turn's facts varies from run to run (two workers batch their
+    # requests differently, and vLLM on a CPU is not batch-invariant: none of 6 in one CI run), so that the
+    # server writes users' words is tested in tests/envs/test_llm_mode.py, which plays episodes until it does
     users = [u for t in trajectories for u in t.user_turns()]
-    assert any(u.rendered_by == "llm" for u in users)  # the server wrote the user's words
+    assert users and {u.rendered_by for u in users} <= {"llm", "template_fallback"}
+    assert all(t.assistant.strip() for tr in trajectories for t in tr.turns)
     assert all(t.policy == "llm" and t.config["llm"]["backend"] == "openai" for t in trajectories)
 
 

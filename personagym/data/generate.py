@@ -140,9 +140,14 @@ class GenerateConfig(BaseModel):
     max_turns: int | None = Field(None, ge=1, description="answers per session (None: the env's own)")
 
     @property
+    def template_kwargs(self) -> dict[str, Any]:
+        """The env's arguments beyond its id that start no LLM engine: the turn limit, if set."""
+        return {} if self.max_turns is None else {"max_turns": self.max_turns}
+
+    @property
     def env_kwargs(self) -> dict[str, Any]:
-        """The env's arguments beyond its id: the turn limit if set, the LLM-mode ones if not template."""
-        kwargs: dict[str, Any] = {} if self.max_turns is None else {"max_turns": self.max_turns}
+        """The env's arguments beyond its id: `template_kwargs`, and the LLM-mode ones if not template."""
+        kwargs = self.template_kwargs
         if self.backend != "template":
             kwargs.update(backend=self.backend, model=self.model, base_url=self.base_url)
         return kwargs
@@ -480,8 +485,7 @@ def _check_runnable(config: GenerateConfig) -> None:
     if config.format == "parquet":
         require_module("pyarrow", "'personagym[parquet]' (or use fmt='jsonl')")
     check_backend_args(config.backend, model=config.model, base_url=config.base_url)
-    turns = {} if config.max_turns is None else {"max_turns": config.max_turns}
-    env = make_env(config.env_id, **turns)  # in template mode: no engine is started to check the names
+    env = make_env(config.env_id, **config.template_kwargs)  # no engine is started to check the names
     try:
         if not hasattr(env.unwrapped, "sampler"):
             raise ValueError(f"env {config.env_id!r} has no persona sampler; generate() needs a PersonaGym chat env")

@@ -825,12 +825,12 @@ def stats(
 @app.command("export")
 def export_cmd(
     sources: Annotated[list[Path], typer.Argument(help="Generated directories (pairs: two or more runs).")],
-    to: Annotated[str, typer.Option("--to", help="chat, pki_sft, ppopt or pairs.")],
+    to: Annotated[str, typer.Option("--to", help="chat, pki_sft, ppopt, pairs or recall.")],
     out: Annotated[Path, typer.Option(help="Output JSON-lines file.")],
     by: Annotated[str, typer.Option(
         "--by", help="chat only: one conversation per session, or per episode (every session, in order).")] = "session",
 ) -> None:
-    """Export generated trajectories for SFT, RL or preference training (JSON lines)."""
+    """Export generated trajectories for SFT, RL or preference training, or recall evaluation (JSON lines)."""
     from personagym.data.exports import CHAT_UNITS, EXPORT_KINDS, export
 
     if to not in EXPORT_KINDS:

@@ -242,6 +242,10 @@ def test_generate_stats_export_round(tmp_path: Path) -> None:
     run("export", str(out), "--to", "chat", "--out", str(chat))
     rows = [json.loads(line) for line in chat.read_text().splitlines()]
     assert len(rows) == 12 and rows[0]["messages"][0]["role"] == "user"
+    recall = tmp_path / "recall.jsonl"
+    run("export", str(out), "--to", "recall", "--out", str(recall))
+    questions = [json.loads(line) for line in recall.read_text().splitlines()]
+    assert questions and all(q["options"][q["answer"]] == q["answer_text"] for q in questions)
     before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
     for args, message in [
         (("--to", "chat", "--out", str(out / "manifest.json")), "would overwrite the input"),

@@ -4,7 +4,7 @@ Also the records and readers of sharded, resumable generation (the function is
 `personagym.data.generate.generate`, not re-exported, so that name stays the
 module), statistics and a dataset card of a generated directory (`dataset_stats`,
 `write_card`, and the `Tally` generation fills so the card needs no second read),
-and training exports of it (`export`: chat, pki_sft, ppopt, pairs).
+and training exports of it (`export`: chat, pki_sft, ppopt, pairs; recall questions for evaluation).
 """
 
 from personagym.data.exports import (
@@ -29,6 +29,7 @@ from personagym.data.generate import (
     read_generated,
     shard_paths,
 )
+from personagym.data.recall import export_recall
 from personagym.data.stats import dataset_stats, write_card
 from personagym.data.tally import Tally
 from personagym.data.trajectories import (
@@ -65,6 +66,7 @@ __all__ = [
     "export_pairs",
     "export_pki_sft",
     "export_ppopt",
+    "export_recall",
     "from_row",
     "load_dataset",
     "load_manifest",

@@ -14,10 +14,13 @@
 * ``pairs``: preference pairs over the same first user message from runs of
   different policies with the same seed, chosen and rejected by the env reward
   of the reply as exported (without the profile component).
+* ``recall``: multiple-choice questions on what the user said about themselves,
+  asked after the whole episode (`personagym.data.recall`), for evaluating what
+  a model remembers of a conversation.
 
 A run of a policy that reads the hidden state (`PRIVILEGED_POLICIES`: the
-``oracle``) writes answers naming things the user never said: ``pki_sft``
-masks those answers in its conversations, and ``chat`` and ``pairs`` warn
+``oracle``) writes answers naming things the user never said: ``pki_sft`` and
+``recall`` mask those answers in their conversations, and ``chat`` and ``pairs`` warn
 (their answers are the training targets).
 
 Every row of a kind has the same shape, floats are written as floats, and
@@ -32,7 +35,7 @@ import os
 import re
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from personagym.data.generate import PathLike, load_manifest, read_generated
 from personagym.data.trajectories import require_module, write_lines
@@ -43,8 +46,8 @@ from personagym.suggest import did_you_mean
 if TYPE_CHECKING:
     import datasets
 
-ExportKind = Literal["chat", "pki_sft", "ppopt", "pairs"]
-EXPORT_KINDS: tuple[str, ...] = ("chat", "pki_sft", "ppopt", "pairs")
+ExportKind = Literal["chat", "pki_sft", "ppopt", "pairs", "recall"]
+EXPORT_KINDS: tuple[str, ...] = ("chat", "pki_sft", "ppopt", "pairs", "recall")
 #: What a ``chat`` row holds: one session, or a whole episode (every session, in order).
 ChatUnit = Literal["session", "episode"]
 CHAT_UNITS: tuple[str, ...] = ("session", "episode")
@@ -66,9 +69,12 @@ PRIVILEGED_POLICIES = frozenset({"oracle"})
 LOSSY_NOISE = frozenset({"missing_slot", "vague_value", "unclear_priority", "unclear_intent", "mind_change",
                          "self_contradiction", "multiple_intents"})
 
-#: What messages state, as `_World.stated` gives it: item (kind, key, value of a multi-valued attribute) ->
-#: (the PKI in force, where it was said).
-Stated = dict[tuple[str, str, str | None], tuple[PKI, str]]
+#: An item a message can state: (kind, key, value of a multi-valued attribute, else None).
+Item = tuple[str, str, str | None]
+#: What messages state, as `_World.stated` gives it: item -> (the PKI in force, where it was said).
+Stated = dict[Item, tuple[PKI, str]]
+#: Where a message was said, as a caller of `_World.stated` names it (a label, a message index).
+W = TypeVar("W")
 
 PKI_INSTRUCTION = (
     "Read the conversation and list the personal knowledge items (PKIs) the user reveals, each with its type, "
@@ -101,8 +107,11 @@ def export(kind: ExportKind, source: PathLike | Sequence[PathLike], out_path: Pa
         raise ValueError(f"by={by!r} is the chat export's option; the {kind!r} export has none")
     if kind == "pairs":
         return export_pairs(sources, out_path)
+    from personagym.data.recall import export_recall  # it builds on this module
+
     exporters: dict[str, Callable[[PathLike, PathLike], int]] = {
-        "chat": lambda src, out: export_chat(src, out, by=by), "pki_sft": export_pki_sft, "ppopt": export_ppopt}
+        "chat": lambda src, out: export_chat(src, out, by=by), "pki_sft": export_pki_sft, "ppopt": export_ppopt,
+        "recall": export_recall}
     if kind not in exporters:
         raise ValueError(f"unknown export kind {kind!r}{did_you_mean(str(kind), EXPORT_KINDS)}; "
                          f"expected one of {', '.join(EXPORT_KINDS)}")
@@ -323,6 +332,11 @@ def export_features(kind: ExportKind) -> datasets.Features:
                   "completion": messages},
         "pairs": {**ids, "prompt": messages, "chosen": messages, "rejected": messages, "chosen_reward": number,
                   "rejected_reward": number, "chosen_policy": string, "rejected_policy": string},
+        "recall": {"question_id": string, **ids, "kind": string, "key": string, "updated": ds.Value("bool"),
+                   "holds": ds.Value("bool"), "question": string, "options": ds.List(string), "answer": integer,
+                   "answer_text": string, "evidence": string, "evidence_message": integer,
+                   "messages_after": integer, "sessions_after": integer, "conversation": messages,
+                   "session_starts": ds.List(integer), "prompt": messages, "completion": messages},
     }
     if kind not in by_kind:
         raise ValueError(f"unknown export kind {kind!r}; expected one of {', '.join(EXPORT_KINDS)}")
@@ -335,15 +349,26 @@ def export_features(kind: ExportKind) -> datasets.Features:
 def _messages(t: Trajectory, mask: bool = False) -> list[dict[str, str]]:
     """The whole episode as chat messages, every user message included (`Trajectory.user_turns`: the
     unanswered last one and the goodbyes that closed a session); `mask` hides the answers."""
-    out = []
+    return _indexed_messages(t, mask)[0]
+
+
+def _indexed_messages(t: Trajectory, mask: bool = False) -> tuple[list[dict[str, str]], list[tuple[int, UserTurn]]]:
+    """`_messages`, and each user message (`Trajectory.user_turns`, in order) with its index among them."""
+    out: list[dict[str, str]] = []
+    users: list[tuple[int, UserTurn]] = []
+
+    def said(user: UserTurn) -> None:
+        users.append((len(out), user))
+        out.append({"role": "user", "content": user.text})
+
     for turn in t.turns:
-        out += [{"role": "user", "content": turn.user.text},
-                {"role": "assistant", "content": MASK if mask else turn.assistant}]
+        said(turn.user)
+        out.append({"role": "assistant", "content": MASK if mask else turn.assistant})
         if turn.closing is not None:
-            out.append({"role": "user", "content": turn.closing.text})
+            said(turn.closing)
     if t.final_user is not None:
-        out.append({"role": "user", "content": t.final_user.text})
-    return out
+        said(t.final_user)
+    return out, users
 
 
 def _timeline(t: Trajectory) -> str:
@@ -435,7 +460,12 @@ class _World:
         node = self.schema.taxonomy.nodes.get(pki.key) if pki.kind == "interest" else None
         return node is None or node.group
 
-    def stated(self, said: Iterable[tuple[str, UserTurn]]) -> Stated:
+    def item(self, pki: PKI) -> Item:
+        """The item a PKI states: an interest, a single-valued attribute, or one value of a multi-valued one."""
+        attribute = self.schema.attributes.get(pki.key) if pki.kind == "attribute" else None
+        return pki.kind, pki.key, pki.value if attribute is not None and attribute.max_items > 1 else None
+
+    def stated(self, said: Iterable[tuple[W, UserTurn]]) -> dict[Item, tuple[PKI, W]]:
         """What messages (each with where it was said) state, as worded, in the order they were last said.
 
         An item is an interest, a single-valued attribute, or one value of a
@@ -446,8 +476,7 @@ class _World:
         vague mention of an attribute gives way to its value once that is said
         (and takes nothing back when said after it).
         """
-        out: Stated = {}
-        attributes = self.schema.attributes
+        out: dict[Item, tuple[PKI, W]] = {}
         for where, user in said:
             if user.intent.kind == "correction" and user.intent.wrong:
                 out.pop(("interest", user.intent.wrong, None), None)
@@ -456,8 +485,7 @@ class _World:
             for pki in user.pkis:
                 if not pki.explicit or pki.certainty == "retracted":
                     continue
-                multi = pki.kind == "attribute" and pki.key in attributes and attributes[pki.key].max_items > 1
-                item = (pki.kind, pki.key, pki.value if multi else None)
+                item = self.item(pki)
                 if pki.kind == "attribute" and pki.value is None and item in out and out[item][0].value is not None:
                     continue  # "I have some dietary stuff going on" after "I'm vegan" takes nothing back
                 out.pop(item, None)  # in force from here
@@ -539,11 +567,13 @@ class _World:
         text = query.text if LOSSY_NOISE.intersection(query.noise.strategies) else query.clean_text
         return text + ("\n\nAbout me: " + " ".join(facts) if facts else "")
 
-    def _sentence(self, attribute: str, value: str) -> str:
-        """A first-person sentence stating an attribute value (the schema's phrase, else its description)."""
+    def _sentence(self, attribute: str, value: str, avoid: str = "") -> str:
+        """A first-person sentence stating an attribute value (the schema's first phrase that `avoid`, lower
+        case, does not hold, else its first; without phrases, its description)."""
         attr = self.schema.attributes[attribute]
         phrases = attr.phrases.get(value)
-        text = _PRONOUN_I.sub("I", phrases[0]) if phrases else f"{attr.description}: {value.replace('_', ' ')}"
+        phrase = next((p for p in phrases if p.lower() not in avoid), phrases[0]) if phrases else None
+        text = _PRONOUN_I.sub("I", phrase) if phrase else f"{attr.description}: {value.replace('_', ' ')}"
         return text[:1].upper() + text[1:] + ("" if text.endswith((".", "!", "?")) else ".")
 
 

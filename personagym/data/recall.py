@@ -1,0 +1,278 @@
+"""Recall questions about the user: what a model should remember of a conversation (QA-based recall).
+
+CSP tests what a model recalls of the personal knowledge items a conversation
+reveals with questions about them; PersonaMem asks after many sessions, when
+some preferences have changed.  The ``recall`` export asks such questions of
+each generated episode, after its last message: multiple choice, one row per
+question.
+
+* The answer is what the user's words state (`_World.stated`, as the
+  ``pki_sft`` target: as worded, the last statement of an item in force).
+  Items said vaguely, taken back, or as a slip whose words differ from the
+  truth (`PKI.intended`) give no question.
+* The distractors are wrong by the user's words and by the hidden profile at
+  the episode's end.  First come those the conversation names, so that
+  spotting a word the user said is not enough: an attribute's earlier value,
+  interests the user said the opposite of or moved on from, likes for a
+  question on what they moved on from.  The rest are other values of the
+  attribute, or interests of the same top-level category the user never
+  named, in no line of descent with anything they hold or named ("bebop" is
+  no wrong answer for a jazz lover), before or after the episode.  So exactly
+  one option is right, by the conversation and by the hidden profile.
+* ``updated`` marks an item the user first stated otherwise (a new diet told
+  as news, a like that became a dislike): PersonaMem's knowledge update.
+* ``holds`` says whether the answer is still true at the episode's end (a
+  preference may drift between sessions without the user saying so).
+
+Kinds: ``attribute`` (options are first-person sentences of the attribute's
+values, "I'm vegan."), ``likes`` and ``dislikes`` (interests of the same
+top-level category), ``no_longer`` (an interest the user said they moved on
+from, "I've gone off jazz").  Distractors are drawn with a generator seeded by
+the trajectory id, so an export is the same every time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from personagym.data.exports import (
+    PRIVILEGED_POLICIES,
+    Item,
+    _indexed_messages,
+    _withdrawn,
+    _World,
+    _write_rows,
+)
+from personagym.data.generate import PathLike, load_manifest, read_generated
+from personagym.records import PKI, Trajectory, UserTurn
+
+#: Options per question at most: the answer and up to three distractors; a question needs one distractor.
+OPTIONS = 4
+LETTERS = "ABCDEFGH"
+RECALL_INSTRUCTION = (
+    "Read the conversation between a user and an assistant, then answer the question about the user with the "
+    "letter of the one right option."
+)
+QUESTIONS = {
+    "likes": "Going by what the user has said, which of these do they like?",
+    "dislikes": "Going by what the user has said, which of these do they dislike?",
+    "no_longer": "Going by what the user has said, which of these are they no longer into?",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Asked:
+    """A question before its options are shuffled into place."""
+
+    kind: str
+    key: str
+    question: str
+    answer: str
+    first: list[str]  # wrong answers the conversation names (an earlier value): drawn before the others
+    pool: list[str]  # the other wrong answers
+    updated: bool
+    holds: bool
+    evidence: str
+    message: int
+
+
+def export_recall(out_dir: PathLike, out_path: PathLike, *, options: int = OPTIONS) -> int:
+    """Write the recall questions of a generated dataset, one per line; return how many.
+
+    The conversation is every message of the episode; a privileged policy's
+    answers (the oracle's) are masked as ``[ASSISTANT_RESPONSE]``, since they
+    name hidden likes the user never said.
+    """
+    if not isinstance(options, int) or isinstance(options, bool) or not 2 <= options <= len(LETTERS):
+        raise ValueError(f"options must be an int from 2 to {len(LETTERS)}, got {options!r}")
+    world = _World.of(out_dir)
+    masked = load_manifest(out_dir).config.policy in PRIVILEGED_POLICIES
+
+    def rows() -> Iterator[dict[str, Any]]:
+        for t in read_generated(out_dir):
+            yield from recall_rows(world, t, masked=masked, options=options)
+
+    return _write_rows(rows(), out_path)
+
+
+def recall_rows(world: _World, t: Trajectory, *, masked: bool = False, options: int = OPTIONS
+                ) -> Iterator[dict[str, Any]]:
+    """The recall questions of one episode, as export rows."""
+    messages, users = _indexed_messages(t, mask=masked)
+    sessions = {i: user.session for i, user in users}
+    last_session = max(sessions.values(), default=0)
+    starts = [i for n, (i, user) in enumerate(users) if n == 0 or user.session != users[n - 1][1].session]
+    transcript = _transcript(messages, starts if last_session else [])
+    rng = np.random.default_rng(int.from_bytes(hashlib.sha256(t.trajectory_id.encode()).digest()[:8], "big"))
+    n = 0
+    for asked in _questions(world, t, users):
+        chosen = _draw(rng, [text for text in dict.fromkeys(asked.first) if text != asked.answer], options - 1)
+        rest = [text for text in dict.fromkeys(asked.pool) if text != asked.answer and text not in chosen]
+        chosen += _draw(rng, rest, options - 1 - len(chosen))
+        if not chosen:
+            continue
+        shown = [asked.answer, *chosen]
+        order = rng.permutation(len(shown))
+        shown = [shown[i] for i in order]
+        answer = int(np.flatnonzero(order == 0)[0])
+        listed = "\n".join(f"{LETTERS[i]}. {text}" for i, text in enumerate(shown))
+        yield {
+            "question_id": f"{t.trajectory_id}/q{n}", "trajectory_id": t.trajectory_id,
+            "persona_id": t.persona.persona_id, "kind": asked.kind, "key": asked.key, "updated": asked.updated,
+            "holds": asked.holds, "question": asked.question, "options": shown, "answer": answer,
+            "answer_text": asked.answer, "evidence": asked.evidence or messages[asked.message]["content"],
+            "evidence_message": asked.message,
+            "messages_after": len(messages) - 1 - asked.message,
+            "sessions_after": last_session - sessions[asked.message],
+            "conversation": messages, "session_starts": starts,
+            "prompt": [{"role": "user", "content": f"{RECALL_INSTRUCTION}\n\n<conversation>\n{transcript}\n"
+                                                   f"</conversation>\n\n{asked.question}\n{listed}"}],
+            "completion": [{"role": "assistant", "content": LETTERS[answer]}],
+        }
+        n += 1
+
+
+def _transcript(messages: list[dict[str, str]], starts: list[int]) -> str:
+    """The conversation as text; the messages at `starts` open sessions, announced as the env renders them."""
+    lines = []
+    for i, m in enumerate(messages):
+        if i in starts:
+            lines.append(f"--- session {starts.index(i) + 1} ---")
+        lines.append(f"{m['role'].capitalize()}: {m['content']}")
+    return "\n".join(lines)
+
+
+def _draw(rng: np.random.Generator, pool: list[str], k: int) -> list[str]:
+    """Up to `k` of `pool`, drawn without replacement, in pool order."""
+    if not pool or k <= 0:
+        return []
+    return [pool[i] for i in sorted(rng.choice(len(pool), size=min(k, len(pool)), replace=False))]
+
+
+def _questions(world: _World, t: Trajectory, users: list[tuple[int, UserTurn]]) -> list[_Asked]:
+    """What can be asked of an episode, in the order the answers were last said."""
+    stated = world.stated(users)
+    earlier = _earlier(world, users)
+    plain = {item: got for item, got in stated.items() if _plain(world, got[0])}
+    withdrawn = {lost: (message, user) for message, user in users if (lost := _withdrawn(user.intent)) is not None
+                 and ("interest", lost, None) not in stated and lost in world.schema.taxonomy}  # not said again
+    holding = _held(t)
+    asked: list[_Asked] = []
+    for item, (pki, message) in plain.items():
+        if pki.kind == "attribute":
+            got = _attribute_question(world, t, item, pki, message, earlier.get(item, []))
+        else:  # the wrong answers the user did name: the other way round now, or moved on from
+            other = [p.key for p, _ in plain.values() if p.kind == "interest" and p.polarity != pki.polarity]
+            got = _interest_question(world, t, pki, message, holding, earlier.get(item, []),
+                                     other + ([*withdrawn] if pki.polarity > 0 else []))
+        if got is not None:
+            asked.append(got)
+    liked = [a.key for a in asked if a.kind == "likes" and a.holds]  # said and still true
+    for lost, (message, user) in withdrawn.items():
+        final = t.final_state.interests.get(lost)
+        asked.append(_Asked("no_longer", lost, QUESTIONS["no_longer"], world.name(lost),
+                            _named(world, lost, liked, t, polarity=-1), _unrelated(world, lost, holding),
+                            updated=True, holds=final is None or final.polarity < 0, evidence=user.text,
+                            message=message))
+    asked.sort(key=lambda a: a.message)
+    return asked
+
+
+def _plain(world: _World, pki: PKI) -> bool:
+    """Whether the words state the item plainly and truly: not vaguely, nor as a slip (`PKI.intended`)."""
+    return pki.intended in (None, pki.key if pki.kind == "interest" else pki.value) and not world.hedged(pki)
+
+
+def _named(world: _World, answer: str, nodes: list[str], t: Trajectory, polarity: int) -> list[str]:
+    """Names of the interests among `nodes` that are wrong answers to a question whose answer is `answer` and
+    whose right answers have `polarity` (1: liked): none in a line of descent with the answer, none the user
+    holds that way now."""
+    paths = world.schema.taxonomy.paths
+    out = []
+    for node in dict.fromkeys(nodes):
+        final = t.final_state.interests.get(node)
+        if answer in paths[node] or node in paths[answer] or (final is not None and final.polarity == polarity):
+            continue
+        out.append(world.name(node))
+    return out
+
+
+def _attribute_question(world: _World, t: Trajectory, item: Item, pki: PKI, message: int,
+                        before: list[tuple[str | None, int]]) -> _Asked | None:
+    attr = world.schema.attributes.get(pki.key)
+    if attr is None or pki.value is None:
+        return None
+    value = pki.value
+    now, then = t.final_state.attributes.get(pki.key), t.initial_state.attributes.get(pki.key)
+    if attr.type == "multi":  # another value the user has is no wrong answer, said or not
+        taken = {v for held in (now, then) for v in (held or [])} | {v for (_, k, v) in _said_keys(t) if k == pki.key}
+        holds = value in (now or [])
+    else:
+        taken = {now} if isinstance(now, str) else set()
+        holds = now == value
+    old = list(dict.fromkeys(v for v, _ in before if v is not None and v != value and v not in taken))
+    others = [v for v in attr.values if attr.phrases.get(v) and v != value and v not in taken and v not in old]
+    said = " ".join(user.text.lower() for user in t.user_turns())
+
+    def sentence(key: str, value: str) -> str:  # "I'm vegan.", in other words than the user's where it can
+        return world._sentence(key, value, avoid=said)
+
+    return _Asked("attribute", pki.key, f"About: {attr.description} Going by what the user has said, which of "
+                  "these is true of them now?", sentence(pki.key, value), [sentence(pki.key, v) for v in old],
+                  [sentence(pki.key, v) for v in others], updated=any(v != value for v, _ in before),
+                  holds=holds, evidence=pki.evidence, message=message)
+
+
+def _interest_question(world: _World, t: Trajectory, pki: PKI, message: int, holding: set[str],
+                       before: list[tuple[str | None, int]], named: list[str]) -> _Asked | None:
+    if pki.key not in world.schema.taxonomy or not world.knowledge.suggestible(pki.key):
+        return None
+    kind = "likes" if pki.polarity > 0 else "dislikes"
+    final = t.final_state.interests.get(pki.key)
+    return _Asked(kind, pki.key, QUESTIONS[kind], world.name(pki.key),
+                  _named(world, pki.key, [n for n in named if n in world.schema.taxonomy], t, pki.polarity),
+                  _unrelated(world, pki.key, holding),
+                  updated=any(polarity != pki.polarity for _, polarity in before),
+                  holds=final is not None and final.polarity == pki.polarity, evidence=pki.evidence,
+                  message=message)
+
+
+def _earlier(world: _World, users: list[tuple[int, UserTurn]]) -> dict[Item, list[tuple[str | None, int]]]:
+    """Per item (as `_World.stated` keys them), every (value, polarity) plainly stated of it, in order: what a
+    later statement may update."""
+    out: dict[Item, list[tuple[str | None, int]]] = {}
+    for _, user in users:
+        for pki in user.pkis:
+            if pki.explicit and pki.certainty == "clear":
+                out.setdefault(world.item(pki), []).append((pki.value, pki.polarity))
+    return out
+
+
+def _said_keys(t: Trajectory) -> set[Item]:
+    """(kind, key, value) of every PKI of every user message, however it was said."""
+    return {(p.kind, p.key, p.value) for user in t.user_turns() for p in user.pkis}
+
+
+def _held(t: Trajectory) -> set[str]:
+    """Every interest node the user holds at some point or names in a message, and every topic they ask about."""
+    nodes = {i.node for i in t.persona.interests} | set(t.initial_state.interests) | set(t.final_state.interests)
+    for user in t.user_turns():
+        nodes.update(p.key for p in user.pkis if p.kind == "interest")
+        nodes.update(n for n in (user.intent.topic, user.intent.wrong) if n)
+    return nodes
+
+
+def _unrelated(world: _World, node: str, holding: set[str]) -> list[str]:
+    """Names of suggestible interests of `node`'s top-level category in no line of descent with what the user
+    holds or named: wrong answers to any question about their interests."""
+    tax = world.schema.taxonomy
+    known = {n for n in holding if n in tax}
+    above = {a for n in known for a in tax.paths[n]}  # every node held and its ancestors
+    category = world.knowledge.category(node)
+    return [world.name(c) for c in tax.descendants(category)
+            if world.knowledge.suggestible(c) and c not in above and known.isdisjoint(tax.paths[c])]

@@ -1,0 +1,144 @@
+"""The recall export: questions on what the user said, each with exactly one right option."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from personagym.data.exports import MASK, _World, export
+from personagym.data.generate import generate, read_generated
+from personagym.data.recall import LETTERS, export_recall, recall_rows
+from personagym.records import PKI, UserTurn
+
+RUN = {"personas": 12, "episodes_per_persona": 1, "seed": 5, "fmt": "jsonl"}
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Multi-session episodes of a policy that draws statements out, and one-session oracle episodes."""
+    root = tmp_path_factory.mktemp("recall")
+    generate(root / "longterm", env_id="PersonaGym/LongTerm-v0", policy="tracker", **RUN)
+    generate(root / "oracle", policy="oracle", **RUN)
+    return {"longterm": root / "longterm", "oracle": root / "oracle"}
+
+
+def _rows(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_every_question_has_one_right_option_stated_by_the_user(runs: dict[str, Path], tmp_path: Path) -> None:
+    out = tmp_path / "recall.jsonl"
+    written = export("recall", runs["longterm"], out)
+    rows = _rows(out)
+    assert written == len(rows) > 30
+    assert {"attribute", "likes", "no_longer"} <= {r["kind"] for r in rows}
+    assert any(r["sessions_after"] > 0 for r in rows)  # asked sessions after it was said
+    world = _World.of(runs["longterm"])
+    episodes = {t.trajectory_id: t for t in read_generated(runs["longterm"])}
+    for r in rows:
+        t = episodes[r["trajectory_id"]]
+        options = r["options"]
+        assert 2 <= len(options) <= 4 and len(set(options)) == len(options), r
+        assert options[r["answer"]] == r["answer_text"] and r["completion"][0]["content"] == LETTERS[r["answer"]]
+        said = r["conversation"][r["evidence_message"]]
+        assert said["role"] == "user" and r["evidence"].lower() in said["content"].lower(), r
+        assert r["messages_after"] == len(r["conversation"]) - 1 - r["evidence_message"]
+        assert r["question"] in r["prompt"][0]["content"] and said["content"] in r["prompt"][0]["content"]
+        wrong = set(options) - {r["answer_text"]}
+        if r["kind"] in ("likes", "dislikes"):
+            # the answer is the user's last plain word on it; no wrong option is liked (disliked) by their words or
+            # by the hidden profile now, nor above or below the answer ("bebop" is no wrong answer for jazz)
+            polarity = 1 if r["kind"] == "likes" else -1
+            stated = world.stated([(i, u) for i, u in enumerate(t.user_turns())])
+            assert stated[("interest", r["key"], None)][0].polarity == polarity
+            paths = world.schema.taxonomy.paths
+            named = {p.key for u in t.user_turns() for p in u.pkis} | {u.intent.topic for u in t.user_turns()} | \
+                {u.intent.wrong for u in t.user_turns()}
+            held = named | {i.node for i in t.persona.interests} | set(t.initial_state.interests) | \
+                set(t.final_state.interests)
+            for name in wrong:  # one the user never named is in no line of descent with anything they hold
+                assert any(
+                    r["key"] not in paths[n] and n not in paths[r["key"]]
+                    and getattr(t.final_state.interests.get(n), "polarity", 0) != polarity
+                    and getattr(stated.get(("interest", n, None), (None,))[0], "polarity", 0) != polarity
+                    and (n in named or (held.isdisjoint(paths[n]) and not any(n in paths.get(h, ()) for h in held)))
+                    for n in paths if world.name(n) == name), (r, name)
+        elif r["kind"] == "attribute":
+            truth = t.final_state.attributes[r["key"]]
+            true_now = {world._sentence(r["key"], v) for v in (truth if isinstance(truth, list) else [truth])}
+            assert wrong.isdisjoint(true_now), r
+
+
+def test_an_update_asks_for_the_value_now_and_offers_the_old_one(runs: dict[str, Path]) -> None:
+    """A diet told as vegetarian, then as vegan: "now" is vegan, vegetarian a distractor, the row `updated`; a
+    like the user has since gone off is asked as "no longer into", and not as a like."""
+    t = next(read_generated(runs["oracle"]))  # the frame of an episode, its user messages replaced
+    world = _World.of(runs["oracle"])
+    jazz = "music/music_genres/jazz"
+    said = [
+        _user(0, [PKI(kind="attribute", key="diet", value="vegetarian", evidence="went veggie"),
+                  PKI(kind="interest", key=jazz, evidence="jazz")], "preference_disclosure"),
+        _user(1, [PKI(kind="attribute", key="diet", value="vegan", evidence="fully vegan now")],
+              "preference_disclosure"),
+        _user(2, [], "feedback", reason="gone_off", topic=jazz),
+    ]
+    turns = [t.turns[0].model_copy(update={"user": u, "closing": None}) for u in said]
+    final = t.final_state.model_copy(update={"attributes": {**t.final_state.attributes, "diet": "vegan"}})
+    episode = t.model_copy(update={"turns": turns, "final_user": None, "final_state": final})
+    rows = {r["key"]: r for r in recall_rows(world, episode)}
+    diet = rows["diet"]
+    assert diet["answer_text"] == "I'm vegan." and "I'm vegetarian." in diet["options"]
+    assert diet["updated"] and diet["holds"] and diet["evidence"] == "fully vegan now"
+    assert rows[jazz]["kind"] == "no_longer" and rows[jazz]["answer_text"] == "jazz"
+    assert [r["kind"] for r in rows.values()].count("likes") == 0
+    # a diet that changed without the user saying so: the answer is still what they said, and the truth no option
+    silent = final.model_copy(update={"attributes": {**final.attributes, "diet": "pescatarian"}})
+    diet = next(r for r in recall_rows(world, episode.model_copy(update={"final_state": silent}), options=8)
+                if r["key"] == "diet")
+    assert diet["answer_text"] == "I'm vegan." and not diet["holds"] and "I'm pescatarian." not in diet["options"]
+    # an option is not the user's own words where the schema has others: "I'm vegan" said, "I eat a fully
+    # plant-based diet." asked (matching words answered 86% of attribute questions, 73% now)
+    said = _user(1, [PKI(kind="attribute", key="diet", value="vegan", evidence="i'm vegan")], "preference_disclosure")
+    plain = episode.model_copy(update={"turns": [turns[0].model_copy(update={"user": said})]})
+    diet = next(r for r in recall_rows(world, plain) if r["key"] == "diet")
+    assert diet["answer_text"] == "I eat a fully plant-based diet."
+
+
+def test_an_export_is_the_same_every_time_and_masks_the_oracle(runs: dict[str, Path], tmp_path: Path) -> None:
+    first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    export_recall(runs["oracle"], first)
+    export_recall(runs["oracle"], second)
+    assert first.read_bytes() == second.read_bytes()
+    rows = _rows(first)
+    assert rows and all(m["content"] == MASK for r in rows for m in r["conversation"] if m["role"] == "assistant")
+    answers = [r["answer"] for r in _rows(tmp_path / "a.jsonl")]
+    assert len(set(answers)) > 1  # the right option is not always in the same place
+    with pytest.raises(ValueError, match="options must be an int from 2 to 8, got 1"):
+        export_recall(runs["oracle"], tmp_path / "c.jsonl", options=1)
+    assert not (tmp_path / "c.jsonl").exists()
+
+
+def _user(turn: int, pkis: list[PKI], kind: str, **intent: str) -> UserTurn:
+    return UserTurn.model_validate({"session": 0, "turn": turn, "intent": {"kind": kind, **intent},
+                                    "text": " ".join(p.evidence for p in pkis) or "I've gone off jazz",
+                                    "clean_text": "x", "noise": {"clean": "x", "noisy": "x"}, "pkis": pkis})
+
+
+def test_the_baseline_script_prints_both_floors(runs: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.learn.test_scripts import run_main
+
+    out = tmp_path / "recall.jsonl"
+    rows = export_recall(runs["longterm"], out)
+    run_main("recall_baseline", [str(out)], monkeypatch)
+    floors = json.loads(capsys.readouterr().out)
+    expected = sum(1 / len(r["options"]) for r in _rows(out)) / rows
+    assert floors["all"]["questions"] == rows and floors["all"]["chance"] == round(expected, 3)
+    assert floors["all"]["chance"] < floors["all"]["overlap"] < 1  # words help, and do not answer everything
+    (tmp_path / "bad.jsonl").write_text('{"options": []}\n')
+    for path, message in ((tmp_path / "none.jsonl", "is no file"), (tmp_path / "bad.jsonl", "line 1 is no recall")):
+        with pytest.raises(SystemExit):
+            run_main("recall_baseline", [str(path)], monkeypatch)
+        assert message in capsys.readouterr().err

@@ -645,7 +645,7 @@ def pairs(
     if twice is not None:
         fail(f"--policy: {twice!r} is given twice; give each policy once")
     if lead is not None and lead not in policies:
-        fail(f"--lead: {lead!r} is none of the --policy values {', '.join(policies)}")
+        fail(f"--lead: {lead!r} is none of the --policy values {', '.join(policies)}{did_you_mean(lead, policies)}")
     from personagym.policies.llm_policy import LLM_POLICIES
 
     llm = next((p for p in policies if p in LLM_POLICIES), None)

@@ -12,18 +12,18 @@ env on along its best answer.  No gradient step is taken (see docs/training.md f
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 from typing import cast
 
-import gymnasium as gym
-
 import personagym  # noqa: F401 - registers the env ids
 from personagym.envs.chat import PersonaChatEnv
 from personagym.learn.grpo import ADVANCE_MODES, GRPOConfig, GRPOLoop, write_jsonl
-from personagym.llm.registry import make_backend
+from personagym.llm.registry import check_backend_args, make_backend
 from personagym.llm.runner import LoopRunner
 from personagym.llm.types import LLMBackend
+from personagym.rollout import make_env
 
 
 def parse_args() -> argparse.Namespace:
@@ -45,17 +45,24 @@ def parse_args() -> argparse.Namespace:
     for name in ("iterations", "prompts"):
         if getattr(args, name) < 1:
             p.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
-    try:  # the loop's own checks (names as in GRPOConfig), before an engine is started
+    try:  # the loop's, the env's and the backend's own checks, before an engine is started
         args.config = GRPOConfig(group_size=args.group_size, temperature=args.temperature,
                                  max_tokens=args.max_tokens, advance=args.advance, seed=args.seed)
+        check_backend_args(args.backend, model=args.model, base_url=args.base_url)
+        make_envs(args.env_id, 1)
     except ValueError as exc:
         p.error(str(exc))
+    if args.out.is_dir():
+        p.error(f"--out {str(args.out)!r} is a directory; name a JSON-lines file")
     return args
 
 
 def make_envs(env_id: str, n: int) -> list[PersonaChatEnv]:
     """``n`` template-mode text envs of ``env_id`` (unwrapped: the loop copies them to score answers)."""
-    envs = [gym.make(env_id).unwrapped for _ in range(n)]
+    try:
+        envs = [make_env(env_id).unwrapped for _ in range(n)]
+    except ValueError as exc:
+        raise ValueError(f"--env-id: {exc}") from None
     if not isinstance(envs[0], PersonaChatEnv):
         raise ValueError(f"--env-id {env_id!r} is not a text env (PersonaChatEnv); try PersonaGym/Chat-v0")
     return envs  # type: ignore[return-value]
@@ -71,7 +78,12 @@ def start_engine(backend: LLMBackend) -> float:
 
 
 def main() -> None:
-    """Build the backend and envs, run the iterations, write the rows and print per-iteration figures."""
+    """Build the backend and envs, run the iterations, write the rows and print per-iteration figures.
+
+    The rows are written at the end, in one atomic write: a run that fails
+    leaves the file at ``--out`` as it was, and a run in which every request
+    failed writes nothing and exits with status 1.
+    """
     args = parse_args()
     envs = make_envs(args.env_id, args.prompts)
     # only the "template" kind (not among the choices) makes no backend
@@ -80,19 +92,26 @@ def main() -> None:
     try:
         print(f"{args.backend} backend {backend.model!r}: engine ready in {start_engine(backend):.1f}s")
         loop = GRPOLoop(backend, envs, args.config, runner=runner)
-        args.out.unlink(missing_ok=True)
-        rows, tokens, seconds = 0, 0, 0.0
+        rows: list[dict] = []
+        tokens, seconds, failed = 0, 0.0, 0
         for _ in range(args.iterations):
             batch = loop.step()
-            write_jsonl(batch.rows, args.out, append=True)
+            rows += batch.rows
+            tokens, seconds, failed = tokens + batch.completion_tokens, seconds + batch.seconds, failed + batch.failed
+            if not batch.rows:
+                print(f"iteration {batch.iteration}: every one of the {batch.failed} requests failed")
+                continue
             s = batch.summary()
-            rows, tokens, seconds = rows + len(batch.rows), tokens + batch.completion_tokens, seconds + batch.seconds
             print(f"iteration {batch.iteration}: {len(batch.rows)} rows, reward {s['reward_mean']:+.3f} "
                   f"± {s['reward_std']:.3f}, advantage {s['advantage_mean']:+.2e} ± {s['advantage_std']:.3f}, "
                   f"{batch.flat_groups}/{args.prompts} flat groups, {batch.truncated} cut at max_tokens, "
                   f"{batch.failed} failed; {batch.completion_tokens} tokens in {batch.generate_seconds:.1f}s "
                   f"({batch.tokens_per_second:.0f} tok/s), iteration {batch.seconds:.1f}s")
-        print(f"wrote {rows} rows to {args.out}; {tokens} completion tokens in {seconds:.1f}s of iterations")
+        if not rows:
+            sys.exit(f"error: every one of the {failed} requests failed (see the errors above); "
+                     f"{args.out} was not written")
+        write_jsonl(rows, args.out)
+        print(f"wrote {len(rows)} rows to {args.out}; {tokens} completion tokens in {seconds:.1f}s of iterations")
     finally:
         runner.run(backend.aclose())
         runner.close()

@@ -499,6 +499,8 @@ def test_pairs_writes_a_pair_per_turn_and_refuses_bad_options(tmp_path: Path) ->
         (("--policy", "generic"), "--policy: pairs need two or more policies, got 1"),
         (("--policy", "generic", "--policy", "generic"), "--policy: 'generic' is given twice"),
         (("--lead", "oracle"), "--lead: 'oracle' is none of the --policy values tracker, generic"),
+        (("--lead", "generc"), "--lead: 'generc' is none of the --policy values tracker, generic (did you mean "
+                               "'generic'?)"),
         (("--policy", "generic", "--policy", "trackr"), "did you mean 'tracker'?"),
         (("--env", "PersonaGym/Chat-v9"), "did you mean"),
         # the LLM policy's own message says "pass --backend", an option pairs does not have

@@ -251,8 +251,9 @@ def export_pairs(sources: Sequence[PathLike], out_path: PathLike) -> int:
     """Preference pairs over the first user message of the same episodes run with different policies.
 
     `sources` are generation directories with the same env, seed, persona and
-    episode counts (only the policy may differ), so each episode opens with the
-    same user message.  The first turn with the highest env reward is chosen,
+    episode counts and turn limit (only the policy may differ), so each episode
+    opens with the same user message and a reply's efficiency term (-1/max_turns)
+    is the same in every run.  The first turn with the highest env reward is chosen,
     the one with the lowest rejected; ties (within `TIE`: rounding) give no pair.  A reply is the answer
     without the ``<profile>`` block a policy may have put before it (as in the
     ``chat`` export): the oracle's block is the hidden profile itself, which no
@@ -265,7 +266,7 @@ def export_pairs(sources: Sequence[PathLike], out_path: PathLike) -> int:
         raise ValueError(f"pairs need two or more generated directories (different policies), got {len(sources)}")
     manifests = [load_manifest(s) for s in sources]
     warn_privileged_pairs(m.config.policy for m in manifests)
-    same = ("env_id", "personas", "episodes_per_persona", "seed")
+    same = ("env_id", "personas", "episodes_per_persona", "seed", "max_turns")
     for source, manifest in zip(sources[1:], manifests[1:], strict=True):
         diffs = [f"{k}={getattr(manifest.config, k)!r} vs {getattr(manifests[0].config, k)!r}"
                  for k in same if getattr(manifest.config, k) != getattr(manifests[0].config, k)]

@@ -242,6 +242,13 @@ def test_pairs_refuse_runs_of_other_episodes(runs: dict[str, Path], tmp_path: Pa
         export("pairs", [runs["generic"], runs["longterm"]], tmp_path / "pairs.jsonl")
     with pytest.raises(ValueError, match=r"pairs need two or more generated directories"):
         export("pairs", runs["generic"], tmp_path / "pairs.jsonl")
+    # another turn limit opens with the same message, but every reply's efficiency term differs (-1/max_turns):
+    # pairs of equal replies were ranked by the limit alone
+    short = tmp_path / "short"
+    generate(short, policy="random", max_turns=3, **RUN)
+    with pytest.raises(ValueError, match=r"not generated from the same episodes \(max_turns=3 vs None\); pairs "
+                                         r"need the same env_id, personas, episodes_per_persona, seed, max_turns"):
+        export("pairs", [runs["generic"], short], tmp_path / "pairs.jsonl")
     with pytest.raises(ValueError, match=r"unknown export kind 'sft' \(did you mean 'pki_sft'\?\); "
                                          r"expected one of chat, pki_sft, ppopt, pairs"):
         export("sft", runs["generic"], tmp_path / "x.jsonl")  # type: ignore[arg-type]

@@ -51,6 +51,10 @@ def strict_json(path: Path) -> dict:
      ("train_grpo", ["--group-size", "1"], "group_size must be an int >= 2, got 1"),
      ("train_grpo", ["--max-tokens", "100000"], r"max_tokens must be an int in \[1, 32768\], got 100000"),
      ("train_grpo", ["--seed", "1000"], r"seed must be an int in \[0, 999\]"),
+     # these three were tracebacks
+     ("train_grpo", ["--backend", "openai"], r"backend kind 'openai' needs model= \(the served model name\)"),
+     ("train_grpo", ["--env-id", "PersonaGym/Chat-v1"], r"--env-id: unknown env id 'PersonaGym/Chat-v1' \(did you"),
+     ("train_grpo", ["--env-id", "PersonaGym/Structured-v0"], "is not a text env"),
      ("longterm_memory", ["--episodes", "1"], r"--episodes must be an int in \[2, 1000000\] \(a 95% CI needs two")],
 )
 def test_bad_arguments_are_one_argparse_error(script: str, args: list[str], match: str,
@@ -97,3 +101,17 @@ def test_longterm_memory_script_pairs_the_tracker_with_its_forgetful_self(tmp_pa
     assert summary["memory_gain"]["session_1"][0] == 0.0
     assert summary["memory_gain"]["total"] == summary["memory_gain"]["sessions_2_to_4"]
     assert policies["tracker"]["per_session"][1:] != policies["forgetful"]["per_session"][1:]
+
+
+def test_grpo_script_keeps_the_old_file_when_every_request_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """It deleted --out before the first request, then printed "reward +nan", wrote nothing and exited 0."""
+    pytest.importorskip("openai")
+    out = tmp_path / "batch.jsonl"
+    out.write_text("the last run's rows\n")
+    with pytest.raises(SystemExit) as exit_info:  # nothing listens on port 9 of this machine
+        run_main("train_grpo", ["--backend", "openai", "--model", "m", "--base-url", "http://127.0.0.1:9/v1",
+                                "--iterations", "1", "--prompts", "1", "--group-size", "2", "--out", str(out)],
+                 monkeypatch)
+    assert exit_info.value.code != 0 and "every one of the 2 requests failed" in str(exit_info.value.code)
+    assert out.read_text() == "the last run's rows\n" and "nan" not in capsys.readouterr().out

@@ -252,7 +252,7 @@ def personas_import(
         elif f["status"] == "bank":
             err_console.print(f"persona bank {f['file']}: all {f['dimensions']} dimensions mapped")
         else:
-            err_console.print(f"imported {f['file']} -> {f['persona_id']} ({f['attributes']} attributes)",
+            err_console.print(f"imported {f['file']} -> {f['persona_id']} ({_count(f['attributes'], 'attribute')})",
                               highlight=False)
             for warning in f.get("warnings", []):
                 err_console.print(f"  [yellow]warning:[/] {escape(str(warning))}", highlight=False)
@@ -569,6 +569,7 @@ def compare(
     backend: PolicyBackendOpt = "template",
     model: ModelOpt = None,
     base_url: BaseUrlOpt = None,
+    max_turns: MaxTurnsOpt = None,
 ) -> None:
     """Run several policies on the same episodes; print each one's mean reward and its paired difference from the
     first."""
@@ -585,6 +586,7 @@ def compare(
     if twice is not None:
         fail(f"--policy: {twice!r} is given twice; compare each policy once")
     llm = backend_kwargs(backend, model, base_url)
+    turns = {} if max_turns is None else {"max_turns": max_turns}
     try:
         check_env_id(env)
         runs = {}
@@ -594,7 +596,7 @@ def compare(
             task = progress.add_task(f"{len(policies)} policies on {env}", total=episodes * len(policies))
             for policy in policies:
                 runs[policy] = []
-                for t in run(env, policy, episodes, seed, **llm):
+                for t in run(env, policy, episodes, seed, **llm, **turns):
                     runs[policy].append(t)
                     progress.advance(task)
     except (ValueError, TypeError, OSError, ImportError, LLMError) as exc:
@@ -631,6 +633,7 @@ def pairs(
         help="The policy whose answers are sent (default: the first --policy).")] = None,
     episodes: Annotated[int, typer.Option(help="Number of episodes.", min=1)] = 100,
     seed: Annotated[int, typer.Option(help="Seed of episode 0 (episode i uses seed + i).", min=0)] = 0,
+    max_turns: MaxTurnsOpt = None,
 ) -> None:
     """Preference pairs at every turn: the policies answer the same conversation state (a fork of the env), and
     the best and the worst answer by the env reward make a pair (JSON lines, the fields of export --to pairs)."""
@@ -662,7 +665,9 @@ def pairs(
             warnings.simplefilter("always")
             task = progress.add_task(f"{len(policies)} policies on {env}", total=episodes)
             write_out(out, lambda: write_turn_pairs(env, policies, episodes, out, seed, lead,
-                                                    on_episode=lambda: progress.advance(task)), "pair")
+                                                    on_episode=lambda: progress.advance(task),
+                                                    **({} if max_turns is None else {"max_turns": max_turns})),
+                      "pair")
     except (ValueError, TypeError) as exc:
         fail(str(exc))
     for warning in caught:  # e.g. pairs with the oracle

@@ -347,7 +347,7 @@ class ResponseFeatures(Record):
     """What the user perceives in an assistant message (filled by the response analyzer)."""
 
     mentions: list[MentionFeature] = Field(default_factory=list)
-    word_count: int = 0
+    word_count: int = Field(default=0, description="words, a sentence said again word for word counted once")
     formality: float = Field(default=0.5, ge=0.0, le=1.0)
     has_list: bool = False
     has_table: bool = False

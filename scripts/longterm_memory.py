@@ -54,7 +54,8 @@ class ForgetfulTracker:
 
 def parse_args() -> argparse.Namespace:
     """Command-line options (the defaults are the documented run)."""
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--episodes", type=int, default=1000, help="held-out episodes per policy")
     p.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "docs" / "figures")
     args = p.parse_args()

@@ -37,7 +37,8 @@ CSV_EVERY = 10  # the CSV keeps every 10th round (the plot uses all)
 
 def parse_args() -> argparse.Namespace:
     """Command-line options (the defaults are the documented run)."""
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="bandit seeds")
     p.add_argument("--rounds", type=int, default=1500, help="episodes per seed")
     p.add_argument("--alpha", type=float, default=1.0, help="LinUCB exploration (standard errors of optimism)")

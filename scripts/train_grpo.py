@@ -28,19 +28,20 @@ from personagym.rollout import make_env
 
 def parse_args() -> argparse.Namespace:
     """Command-line options (the defaults are the documented CPU run)."""
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--backend", choices=("local", "vllm", "openai"), default="local", help="where the policy runs")
     p.add_argument("--model", help="model folder (vllm), served model name (openai), embedded model name (local)")
     p.add_argument("--base-url", help="the OpenAI-compatible server (openai), e.g. http://127.0.0.1:8000/v1")
     p.add_argument("--env-id", default="PersonaGym/Chat-v0", help="a text env id (a PersonaChatEnv)")
-    p.add_argument("--iterations", type=int, default=2)
+    p.add_argument("--iterations", type=int, default=2, help="sampling rounds, each a batch of rows")
     p.add_argument("--prompts", type=int, default=4, help="envs (prompts) per iteration")
     p.add_argument("--group-size", type=int, default=4, help="answers sampled per prompt (G)")
-    p.add_argument("--max-tokens", type=int, default=96)
-    p.add_argument("--temperature", type=float, default=1.0)
+    p.add_argument("--max-tokens", type=int, default=96, help="tokens per sampled answer at most")
+    p.add_argument("--temperature", type=float, default=1.0, help="sampling temperature")
     p.add_argument("--advance", choices=ADVANCE_MODES, default="best", help="which answer moves an env on")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", type=Path, default=Path("out/grpo_batch.jsonl"))
+    p.add_argument("--seed", type=int, default=0, help="seed of the envs' episodes and of sampling")
+    p.add_argument("--out", type=Path, default=Path("out/grpo_batch.jsonl"), help="the rows, as JSON lines")
     args = p.parse_args()
     for name in ("iterations", "prompts"):
         if getattr(args, name) < 1:

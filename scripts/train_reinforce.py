@@ -44,7 +44,8 @@ ENV_ID = "PersonaGym/Structured-v0"
 
 def parse_args() -> argparse.Namespace:
     """Command-line options (the defaults are the documented run)."""
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="training seeds")
     p.add_argument("--episodes", type=int, default=ReinforceConfig.episodes, help="training episodes per seed")
     p.add_argument("--eval-episodes", type=int, default=1000, help="held-out evaluation episodes per seed")

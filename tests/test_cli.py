@@ -480,6 +480,8 @@ def test_compare_runs_the_policies_on_the_same_episodes() -> None:
     assert random["difference"]["mean"] == pytest.approx(random["reward"]["mean"] - generic["reward"]["mean"])
     table = run("compare", "--policy", "generic", "--policy", "tracker", "--episodes", "3").stdout
     assert "Δ reward vs generic" in table and "tracker" in table
+    short = json.loads(run("compare", "--episodes", "3", "--max-turns", "2", "--json").stdout)  # as rollout has
+    assert all(s["turns"]["mean"] <= 2 for s in short["policies"].values())
     for args, message in [
         (("--policy", "generic"), "--policy: a comparison needs two or more policies, got 1"),
         (("--policy", "generic", "--policy", "generic"), "--policy: 'generic' is given twice"),
@@ -495,6 +497,9 @@ def test_pairs_writes_a_pair_per_turn_and_refuses_bad_options(tmp_path: Path) ->
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert f"wrote {len(rows)} pairs to {out}" in proc.stderr and len(rows) > 4
     assert {r["chosen_policy"] for r in rows} <= {"tracker", "random"} and max(len(r["prompt"]) for r in rows) > 1
+    run("pairs", "--out", str(out), "--episodes", "4", "--policy", "tracker", "--policy", "random", "--max-turns", "2")
+    # the prompt holds the conversation so far: at most the second turn's user message, after one exchange
+    assert max(len(json.loads(line)["prompt"]) for line in out.read_text().splitlines()) <= 3
     for args, message in [
         (("--policy", "generic"), "--policy: pairs need two or more policies, got 1"),
         (("--policy", "generic", "--policy", "generic"), "--policy: 'generic' is given twice"),

@@ -37,10 +37,10 @@ from personagym.rollout import MAX_SEED, make_env, policy_act, reset_policy
 
 
 def write_turn_pairs(env_id: str, policies: Sequence[str | Policy], episodes: int, out_path: PathLike, seed: int = 0,
-                     lead: str | None = None, on_episode: Callable[[], None] | None = None) -> int:
+                     lead: str | None = None, on_episode: Callable[[], None] | None = None, **env_kwargs: Any) -> int:
     """Write `turn_pairs` as JSON lines (atomically) and return the number of rows; raise ValueError, writing
     nothing, when no turn gives a pair."""
-    pairs = turn_pairs(env_id, policies, episodes, seed, lead, on_episode=on_episode)
+    pairs = turn_pairs(env_id, policies, episodes, seed, lead, on_episode=on_episode, **env_kwargs)
     first = next(pairs, None)
     if first is None:
         raise ValueError(f"no pairs: {', '.join(_policy_names(policies))} earned the same reward at every turn of "

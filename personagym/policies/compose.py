@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-#: Target words per length preference (inside the ranges users accept).
+#: Target words per length preference (inside the ranges users accept).  An exhaustive answer ends short of it
+#: when the filler sentences run out (about 370-440 words, inside its range): no sentence is said twice.
 LENGTH_WORDS = {"terse": 22, "brief": 55, "standard": 140, "detailed": 300, "exhaustive": 460}
 #: How many items fit an answer of each length.
 LENGTH_ITEMS = {"terse": 1, "brief": 2, "standard": 3, "detailed": 4, "exhaustive": 5}
@@ -56,6 +57,14 @@ _FILLERS = {
         "Don't worry about the fancy stuff until you're hooked.",
         "It's cool to skip anything that doesn't sound like you.",
         "Have fun with it, that's kind of the whole point!",
+        "Honestly, the first try is always the awkward one, so go easy on yourself.",
+        "Keep whatever you enjoy and drop the rest without a second thought.",
+        "There's no wrong order here, so start wherever you like.",
+        "If it feels like a chore, that's your cue to try something else.",
+        "A little bit often beats a lot once in a while.",
+        "Save the trickier stuff for when you're feeling confident.",
+        "Little wins count, so give yourself credit for each one.",
+        "You've got this, just take the first step and see what happens!",
     ],
     "neutral": [
         "It helps to start with one option and adjust as you learn what works for you.",
@@ -82,6 +91,14 @@ _FILLERS = {
         "Combining two suggestions can work well if they share the same preparation.",
         "Let me know which one you choose and I can go into more detail.",
         "The best choice is usually the one you will actually enjoy doing.",
+        "It can help to decide in advance how much time you want to give each option.",
+        "Keeping expectations modest at first makes the early results more satisfying.",
+        "If two options seem equally good, the more convenient one is usually the better start.",
+        "Trying something new at the same time each week makes it easier to stick with.",
+        "It is normal for the first attempt to feel slower than later ones.",
+        "Asking someone with more experience can save you a lot of trial and error.",
+        "Writing down why you picked an option makes it easier to judge it later.",
+        "Taking a short break between attempts gives you time to reflect on what worked.",
     ],
     "formal": [
         "Furthermore, it is advisable to evaluate each option against your specific requirements.",
@@ -108,6 +125,14 @@ _FILLERS = {
         "Furthermore, comparable experiences of others may offer valuable guidance.",
         "It may also be beneficial to schedule a subsequent review of these recommendations.",
         "Should your circumstances change, these recommendations can be revised accordingly.",
+        "It is recommended that expectations be calibrated modestly during the initial period.",
+        "Where two alternatives appear equivalent, convenience may reasonably determine the choice.",
+        "A consistent schedule is likely to support sustained engagement over time.",
+        "It should be anticipated that initial attempts may proceed more slowly than later ones.",
+        "The counsel of an experienced individual may considerably reduce unnecessary effort.",
+        "Recording the rationale for each decision will facilitate a subsequent assessment.",
+        "A brief interval between attempts permits a more considered evaluation of the results.",
+        "Ultimately, the most appropriate option is the one that can be sustained with confidence.",
     ],
 }
 #: Word counts of the filler sentences, per register.
@@ -168,12 +193,14 @@ def compose(plan: AnswerPlan, draw: Callable[[int], int]) -> str:
     fillers, filler_words = _FILLERS[register], _FILLER_WORDS[register]
     words = sum(len(line.split()) for line in lines)
     start = draw(len(fillers))
-    i = 0
-    while words < target - 6:
+    for i in range(len(fillers)):  # each at most once: a sentence said again adds nothing a reader counts
+        if words >= target - 6:
+            break
         k = (start + i) % len(fillers)
+        if fillers[k] in lines:  # the one-bullet tip above
+            continue
         lines.append(fillers[k])
         words += filler_words[k]
-        i += 1
     if plan.question:
         lines.append(plan.question)
     return "\n".join(lines).strip() + emoji

@@ -167,6 +167,10 @@ _NEXT_LIST_ITEM = re.compile(r"\n[ \t]*(?:[-*•+]|\d+[.)])[ \t]+\S")
 _TABLE = re.compile(
     r"^[^\n]*\|[^\n]*\n[ \t]*\|?(?:[ \t]*:?-+:?[ \t]*\|)+(?:[ \t]*:?-+:?[ \t]*)?$", re.MULTILINE
 )
+# Where a sentence ends: after its end mark and the spaces that follow, or at a line break; and the list
+# marker a sentence may start with, which does not make it another sentence.
+_SENTENCE_END = re.compile(r"(?<=[.!?])[ \t]+|\n+")
+_ITEM_MARK = re.compile(r"[ \t]*(?:[-*•+]|\d+[.)])[ \t]+")
 _MARKDOWN = re.compile(r"^#{1,6}[ \t]+\S|\*\*[^*\n]+\*\*|__[^_\n]+__|`[^`\n]+`", re.MULTILINE)
 
 # What a token can be (a bit set): the first word of an entity surface, of a cue, punctuation.
@@ -424,7 +428,7 @@ class ResponseAnalyzer(SharedOnCopy):
             return ResponseFeatures()
         scan = _Scan(self, tokens)
         best = _strongest(scan.mentions)
-        words = len(tokens) - scan.punctuation
+        words = len(tokens) - scan.punctuation - _repeated_words(lower)
         emoji = 0 if lower.isascii() else len(_EMOJI.findall(lower))
         shape = lower.translate(_VOWEL_TABLE)
         letters = len(shape) - shape.count(" ")
@@ -642,6 +646,20 @@ def _formality(lower: str, tokens: list[str], words: int, letters: int, emoji: i
     if words:
         x += 0.3 * (letters / words - 4.7)
     return 0.5 + 0.5 * x / (1.0 + abs(x))
+
+
+def _repeated_words(lower: str) -> int:
+    """Words of the sentences a message says again word for word: a reader counts a sentence once, so padding
+    an answer with repeats does not make it the long answer a user asked for."""
+    seen: set[str] = set()
+    repeated = 0
+    for sentence in _SENTENCE_END.split(lower):
+        said = sentence[m.end():] if (m := _ITEM_MARK.match(sentence)) else sentence.strip()
+        if said in seen:
+            repeated += sum(token not in _PUNCT for token in _tokens(sentence))
+        elif said:
+            seen.add(said)
+    return repeated
 
 
 def _list_items(lower: str) -> int:

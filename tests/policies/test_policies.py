@@ -90,7 +90,9 @@ def test_an_empty_answer_earns_no_style_and_scores_below_random(summaries) -> No
 def test_a_long_answer_that_answers_nothing_is_not_called_too_short() -> None:
     class Stalling:
         def act(self, observation: dict) -> str:
-            return "That is a good question, and there are many ways to think about it. " * 5
+            return ("That is a good question, and there are many ways to think about it. It depends on a lot of "
+                    "things, really. Some people see it one way and some another. It is worth thinking over "
+                    "carefully before you decide anything. There is no single answer that suits everyone.")
 
     (trajectory,) = rollout("PersonaGym/ChatClean-v0", Stalling(), 1, seed=1)
     reasons = {t.user.intent.reason for t in trajectory.turns[1:] if t.user.intent.kind == "feedback"}
@@ -167,6 +169,12 @@ def test_registry_and_custom_policies() -> None:
         make_policy("json:dumps", env=env)
     with pytest.raises(TypeError, match=r"policy 'json:__doc__' is a str; expected a class"):
         make_policy("json:__doc__", env=env)
+    # the protocol itself, or an abstract class: it was "Protocols cannot be instantiated", naming no policy
+    with pytest.raises(TypeError, match=r"policy 'personagym.policies:Policy' is a protocol \(it leaves act to a "
+                                        r"subclass\); give a class of yours that implements it"):
+        make_policy("personagym.policies:Policy", env=env)
+    with pytest.raises(TypeError, match=r"'collections.abc:Sized' is abstract \(it leaves __len__ to a subclass\)"):
+        make_policy("collections.abc:Sized", env=env)
     echo = make_policy("tests.policies.echo:EchoPolicy", env=env)
     obs, _ = env.reset(seed=0)
     assert echo.act(obs) == "You said: " + obs["message"]
@@ -315,18 +323,25 @@ def test_a_one_item_list_answer_is_a_list(layout: str) -> None:
 
 
 @pytest.mark.parametrize("formality", ["very_casual", "business_casual", "highly_formal"])
-def test_a_long_answer_repeats_no_sentence_before_twenty_others_names_nothing_unplanned(formality: str) -> None:
-    """Filler sentences pad an answer to its length, repeating one only after 20 others, and name no entity."""
+def test_a_long_answer_repeats_no_sentence_and_names_nothing_unplanned(formality: str) -> None:
+    """Filler sentences pad an answer to its length, none twice (an exhaustive answer said ten of them twice),
+    and name no entity; an exhaustive answer is still as long as users who want one ask."""
     from personagym.policies.compose import AnswerPlan, compose
+    from personagym.simulators.preferences import LENGTH_RANGES
 
-    mentions = make_env("PersonaGym/Chat-v0").unwrapped.analyzer.mentions
+    analyzer = make_env("PersonaGym/Chat-v0").unwrapped.analyzer
     for start in range(6):
         for length in ("detailed", "exhaustive"):
-            plan = AnswerPlan(topic="Jazz", recommend=["Jazz", "Soccer"], length=length, formality=formality)
-            text = compose(plan, lambda n, start=start: start % n)
-            sentences = text.splitlines()[2:]  # the padding after the opener and the items
-            assert len(sentences) > 20 and len(set(sentences[:21])) == 21, text
-            assert {node for node, _ in mentions(text)} == {"music/music_genres/jazz", "sports/team_sports/soccer"}
+            for layout in ("narrative", "bullets"):
+                plan = AnswerPlan(topic="Jazz", recommend=["Jazz", "Soccer"], length=length, formality=formality,
+                                  layout=layout)
+                text = compose(plan, lambda n, start=start: start % n)
+                lines = text.splitlines()
+                assert len(lines) > 20 and len(set(lines)) == len(lines), text
+                assert {node for node, _ in analyzer.mentions(text)} == {"music/music_genres/jazz",
+                                                                         "sports/team_sports/soccer"}
+                low, high = LENGTH_RANGES[length]
+                assert low <= analyzer.analyze(text).word_count <= high, (length, text)
 
 
 # -- module:Class -------------------------------------------------------------------------------

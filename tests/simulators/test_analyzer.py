@@ -302,6 +302,15 @@ def test_word_count_excludes_punctuation_and_emoji(analyzer: ResponseAnalyzer) -
     assert analyzer.analyze("Sci-Fi rocks.").word_count == 3  # hyphens separate words
 
 
+def test_a_sentence_said_again_counts_once(analyzer: ResponseAnalyzer) -> None:
+    """Padding an answer with repeats made it the long answer a user asked for (50 times "Great idea." was a
+    100-word answer); a sentence said again, on its line or in the same paragraph, adds no words."""
+    assert analyzer.analyze("Great idea. " * 50).word_count == 2
+    assert analyzer.analyze("Try jazz.\n- Great idea.\n- Great idea.\nGreat idea. Try it!").word_count == 6
+    assert analyzer.analyze("1. Try jazz.\n2. Try jazz.").word_count == 4  # the item numbers are words
+    assert analyzer.analyze("Go now. Go now! Go now.").word_count == 4  # "Go now!" is another sentence
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [

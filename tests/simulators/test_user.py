@@ -819,11 +819,16 @@ def test_no_report_on_a_whole_category(schema: PersonaSchema) -> None:
 def test_only_a_liked_topic_is_asked_about_in_words_that_say_so(schema: PersonaSchema) -> None:
     """"My friend got me hooked on X. What else should I try?" says the user likes X: it is said only of a
     liked topic, and its PKI is explicit (it was said of topics the user did not like, with no PKI, and of
-    liked ones with a PKI marked implied: the label followed the hidden profile, not the words)."""
+    liked ones with a PKI marked implied: the label followed the hidden profile, not the words).  So are "I have
+    been doing X for a while and feel stuck" and "I'm getting back into X after a long break" (said of topics
+    the user did not like)."""
     bank = TemplateRenderer(schema).bank
     liking = {"".join(lit + ("{" + name + "}" if name else "") for lit, name in t)
               for d in bank.domains.values() for t in d.states_liking}
-    assert "My friend got me hooked on {topic}. What else should I try?" in liking
+    for words in ("My friend got me hooked on {topic}. What else should I try?",
+                  "I have been doing {topic} for a while and feel stuck. How do I level up?",
+                  "I'm getting back into {topic} after a long break. How should I ease in?"):
+        assert words in liking, words
     said = Counter()
     for _, turn in simulate_turns(30_000, 3, noise=NoiseConfig(rate=0.0)):
         if turn.intent.kind != "task_request" or turn.intent.topic is None:
@@ -835,7 +840,7 @@ def test_only_a_liked_topic_is_asked_about_in_words_that_say_so(schema: PersonaS
         assert turn.intent.polarity == 1, turn.clean_text
         assert [(p.key, p.explicit) for p in turn.pkis if p.kind == "interest"] == [(turn.intent.topic, True)]
         said[turn.intent.domain] += 1
-    assert sum(said.values()) >= 30, said
+    assert sum(said.values()) >= 30 and said["hobby"] and said["fitness"], said
 
 
 def test_a_request_detail_that_states_a_fact_carries_its_pki(schema: PersonaSchema) -> None:

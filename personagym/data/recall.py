@@ -9,16 +9,22 @@ question.
 * The answer is what the user's words state (`_World.stated`, as the
   ``pki_sft`` target: as worded, the last statement of an item in force).
   Items said vaguely, taken back, or as a slip whose words differ from the
-  truth (`PKI.intended`) give no question.
+  truth (`PKI.intended`) give no question, nor do items of a message that
+  contradicts itself (self-contradiction noise) or a like of something
+  under an interest the user went off later ("likes React.js", then "not
+  into JavaScript anymore").  A move to a narrower taste ("more into
+  AirPods than wearables") is no interest moved on from.
 * The distractors are wrong by the user's words and by the hidden profile at
   the episode's end.  First come those the conversation names, so that
   spotting a word the user said is not enough: an attribute's earlier value,
   interests the user said the opposite of or moved on from, likes for a
   question on what they moved on from.  The rest are other values of the
-  attribute, or interests of the same top-level category the user never
-  named, in no line of descent with anything they hold or named ("bebop" is
-  no wrong answer for a jazz lover), before or after the episode.  So exactly
-  one option is right, by the conversation and by the hidden profile.
+  attribute that do not overlap the answer or the truth (`OVERLAPPING`: "I
+  prefer brief answers." is true of someone who wants one or two lines), or
+  interests of the same top-level category the user never named, in no
+  line of descent with anything they hold or named ("bebop" is no wrong
+  answer for a jazz lover), before or after the episode.  So exactly one
+  option is right, by the conversation and by the hidden profile.
 * ``updated`` marks an item the user first stated otherwise (a new diet told
   as news, a like that became a dislike): PersonaMem's knowledge update.
 * ``holds`` says whether the answer is still true at the episode's end (a
@@ -58,6 +64,35 @@ RECALL_INSTRUCTION = (
     "Read the conversation between a user and an assistant, then answer the question about the user with the "
     "letter of the one right option."
 )
+#: Values of an attribute whose sentences do not exclude each other: one of a group is true of someone the other
+#: is true of ("One or two lines max please." and "I prefer brief answers.", "I get around in a wheelchair." and
+#: "I have limited mobility."), so neither is a wrong answer when the other is right.
+OVERLAPPING: dict[str, tuple[frozenset[str], ...]] = {
+    key: tuple(frozenset(group) for group in groups) for key, groups in {
+        "diet": (("vegetarian", "vegan"),),  # "I don't eat meat or fish." is true of a vegan
+        "length_pref": (("terse", "brief"), ("detailed", "exhaustive")),
+        "formality_level": (("very_casual", "casual"), ("business_casual", "professional"),
+                            ("professional", "highly_formal")),
+        "tone_pref": (("direct", "blunt", "concise"), ("warm", "friendly", "empathetic"), ("formal", "professional")),
+        "humor_pref": (("light", "playful"),),
+        "emoji_use": (("sometimes", "often"),),
+        "eco_conscious": (("somewhat", "strongly"),),
+        "mobility": (("limited_mobility", "wheelchair_user"),),
+        "vision": (("low_vision", "blind"),),
+        "hearing": (("hard_of_hearing", "deaf"),),
+        "budget_level": (("tight", "budget"),),
+        "spending_style": (("frugal", "value_seeker"),),
+        "caffeine_stance": (("limited", "avoids"),),
+        "citation_pref": (("nice_to_have", "required"),),
+        "children": (("expecting", "none"), ("young_children", "school_age"), ("school_age", "teenagers")),
+        "seniority": (("senior", "staff", "lead", "manager", "director_plus"),),
+        "explanation_depth": (("full_reasoning", "teach_me_why"),),
+        "detail_orientation": (("detail_focused", "exhaustive_detail"),),
+        "example_pref": (("abundant", "examples_first"),),
+        "settlement_type": (("small_town", "rural"),),
+        "content_sensitivity": (("avoid_explicit", "family_friendly"),),
+        "reading_accessibility": (("dyslexia_friendly", "plain_language"),),
+    }.items()}
 QUESTIONS = {
     "likes": "Going by what the user has said, which of these do they like?",
     "dislikes": "Going by what the user has said, which of these do they dislike?",
@@ -158,9 +193,23 @@ def _questions(world: _World, t: Trajectory, users: list[tuple[int, UserTurn]]) 
     """What can be asked of an episode, in the order the answers were last said."""
     stated = world.stated(users)
     earlier = _earlier(world, users)
-    plain = {item: got for item, got in stated.items() if _plain(world, got[0])}
-    withdrawn = {lost: (message, user) for message, user in users if (lost := _withdrawn(user.intent)) is not None
-                 and ("interest", lost, None) not in stated and lost in world.schema.taxonomy}  # not said again
+    paths = world.schema.taxonomy.paths
+    said_in = dict(users)
+    gone = {lost: message for message, user in users if (lost := _withdrawn(user.intent)) in paths}
+    # plainly said, in a message that does not contradict itself ("one or two lines max please, ... but walk me
+    # through every little step"), and no like of a thing under an interest the user went off later ("likes
+    # React.js", then "not into JavaScript anymore")
+    plain = {item: (pki, message) for item, (pki, message) in stated.items() if _plain(world, pki)
+             and "self_contradiction" not in said_in[message].noise.strategies
+             and not (pki.kind == "interest" and pki.key in paths
+                      and any(gone.get(node, -1) > message for node in paths[pki.key] if node != pki.key))}
+    # what the user likes by their words or now: "more into AirPods than wearables" narrows a taste, and leaves
+    # them into wearables
+    liking = {p.key for p, _ in plain.values() if p.kind == "interest" and p.polarity > 0 and p.key in paths} | \
+        {node for node, i in t.final_state.interests.items() if i.polarity > 0 and node in paths}
+    withdrawn = {lost: (message, said_in[message]) for lost, message in gone.items()
+                 if ("interest", lost, None) not in stated  # not said again
+                 and not any(lost in paths[node] for node in liking if node != lost)}
     holding = _held(t)
     asked: list[_Asked] = []
     for item, (pki, message) in plain.items():
@@ -215,6 +264,9 @@ def _attribute_question(world: _World, t: Trajectory, item: Item, pki: PKI, mess
     else:
         taken = {now} if isinstance(now, str) else set()
         holds = now == value
+    # a value that overlaps the answer or the truth now ("I prefer brief answers." for "One or two lines max") is
+    # no wrong answer either
+    taken |= {v for held in {value, *taken} for group in OVERLAPPING.get(pki.key, ()) if held in group for v in group}
     old = list(dict.fromkeys(v for v, _ in before if v is not None and v != value and v not in taken))
     others = [v for v in attr.values if attr.phrases.get(v) and v != value and v not in taken and v not in old]
     said = " ".join(user.text.lower() for user in t.user_turns())

@@ -9,7 +9,7 @@ import pytest
 
 from personagym.data.exports import MASK, _World, export
 from personagym.data.generate import generate, read_generated
-from personagym.data.recall import LETTERS, export_recall, recall_rows
+from personagym.data.recall import LETTERS, OVERLAPPING, export_recall, recall_rows
 from personagym.records import PKI, UserTurn
 
 RUN = {"personas": 12, "episodes_per_persona": 1, "seed": 5, "fmt": "jsonl"}
@@ -72,13 +72,13 @@ def test_every_question_has_one_right_option_stated_by_the_user(runs: dict[str, 
 
 
 def test_an_update_asks_for_the_value_now_and_offers_the_old_one(runs: dict[str, Path]) -> None:
-    """A diet told as vegetarian, then as vegan: "now" is vegan, vegetarian a distractor, the row `updated`; a
+    """A diet told as pescatarian, then as vegan: "now" is vegan, pescatarian a distractor, the row `updated`; a
     like the user has since gone off is asked as "no longer into", and not as a like."""
     t = next(read_generated(runs["oracle"]))  # the frame of an episode, its user messages replaced
     world = _World.of(runs["oracle"])
     jazz = "music/music_genres/jazz"
     said = [
-        _user(0, [PKI(kind="attribute", key="diet", value="vegetarian", evidence="went veggie"),
+        _user(0, [PKI(kind="attribute", key="diet", value="pescatarian", evidence="fish but no meat for me"),
                   PKI(kind="interest", key=jazz, evidence="jazz")], "preference_disclosure"),
         _user(1, [PKI(kind="attribute", key="diet", value="vegan", evidence="fully vegan now")],
               "preference_disclosure"),
@@ -89,15 +89,17 @@ def test_an_update_asks_for_the_value_now_and_offers_the_old_one(runs: dict[str,
     episode = t.model_copy(update={"turns": turns, "final_user": None, "final_state": final})
     rows = {r["key"]: r for r in recall_rows(world, episode)}
     diet = rows["diet"]
-    assert diet["answer_text"] == "I'm vegan." and "I'm vegetarian." in diet["options"]
+    assert diet["answer_text"] == "I'm vegan." and "I'm pescatarian." in diet["options"]
+    assert "I'm vegetarian." not in diet["options"]  # true of a vegan too
     assert diet["updated"] and diet["holds"] and diet["evidence"] == "fully vegan now"
     assert rows[jazz]["kind"] == "no_longer" and rows[jazz]["answer_text"] == "jazz"
     assert [r["kind"] for r in rows.values()].count("likes") == 0
     # a diet that changed without the user saying so: the answer is still what they said, and the truth no option
-    silent = final.model_copy(update={"attributes": {**final.attributes, "diet": "pescatarian"}})
+    silent = final.model_copy(update={"attributes": {**final.attributes, "diet": "omnivore"}})
     diet = next(r for r in recall_rows(world, episode.model_copy(update={"final_state": silent}), options=8)
                 if r["key"] == "diet")
-    assert diet["answer_text"] == "I'm vegan." and not diet["holds"] and "I'm pescatarian." not in diet["options"]
+    assert diet["answer_text"] == "I'm vegan." and not diet["holds"]
+    assert "I eat pretty much everything." not in diet["options"]
     # an option is not the user's own words where the schema has others: "I'm vegan" said, "I eat a fully
     # plant-based diet." asked (matching words answered 86% of attribute questions, 73% now)
     said = _user(1, [PKI(kind="attribute", key="diet", value="vegan", evidence="i'm vegan")], "preference_disclosure")
@@ -120,10 +122,11 @@ def test_an_export_is_the_same_every_time_and_masks_the_oracle(runs: dict[str, P
     assert not (tmp_path / "c.jsonl").exists()
 
 
-def _user(turn: int, pkis: list[PKI], kind: str, **intent: str) -> UserTurn:
+def _user(turn: int, pkis: list[PKI], kind: str, strategies: tuple[str, ...] = (), **intent: str) -> UserTurn:
     return UserTurn.model_validate({"session": 0, "turn": turn, "intent": {"kind": kind, **intent},
                                     "text": " ".join(p.evidence for p in pkis) or "I've gone off jazz",
-                                    "clean_text": "x", "noise": {"clean": "x", "noisy": "x"}, "pkis": pkis})
+                                    "clean_text": "x", "pkis": pkis,
+                                    "noise": {"clean": "x", "noisy": "x", "strategies": list(strategies)}})
 
 
 def test_the_baseline_script_prints_both_floors(runs: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
@@ -142,3 +145,62 @@ def test_the_baseline_script_prints_both_floors(runs: dict[str, Path], tmp_path:
         with pytest.raises(SystemExit):
             run_main("recall_baseline", [str(path)], monkeypatch)
         assert message in capsys.readouterr().err
+
+
+def _episode(runs: dict[str, Path], said: list[UserTurn], **attributes: str):
+    t = next(read_generated(runs["oracle"]))
+    turns = [t.turns[0].model_copy(update={"user": u, "closing": None}) for u in said]
+    final = t.final_state.model_copy(update={"attributes": {**t.final_state.attributes, **attributes}})
+    return t.model_copy(update={"turns": turns, "final_user": None, "final_state": final})
+
+
+def test_no_wrong_option_is_true_of_someone_the_answer_is_true_of(runs: dict[str, Path]) -> None:
+    """"I prefer brief answers." is no wrong answer for a user who said "one or two lines max", nor "I have
+    limited mobility." for a wheelchair user: values whose sentences overlap are never each other's distractors."""
+    world = _World.of(runs["oracle"])
+    said = [_user(0, [PKI(kind="attribute", key="length_pref", value="terse", evidence="One or two lines max please"),
+                      PKI(kind="attribute", key="mobility", value="wheelchair_user", evidence="I use a wheelchair")],
+                  "preference_disclosure")]
+    episode = _episode(runs, said, length_pref="terse", mobility="wheelchair_user")
+    rows = {r["key"]: r for r in recall_rows(world, episode, options=8)}
+    length = rows["length_pref"]
+    assert length["answer_text"] == "Keep answers super short."
+    assert {"I prefer brief answers.", "Keep it short."}.isdisjoint(length["options"]), length["options"]
+    assert "I like detailed answers." in length["options"] or "Give me the details." in length["options"]
+    assert "mobility" not in rows  # "I have limited mobility." was its only other option: no question
+
+
+def test_a_narrower_taste_is_no_interest_moved_on_from(runs: dict[str, Path]) -> None:
+    """"These days I'm more into AirPods than wearables": AirPods are wearables, so the user is still into
+    wearables; no "no longer into" question on them, and they are no wrong answer to a question on likes."""
+    world = _World.of(runs["oracle"])
+    wearables = "technology_computing/consumer_tech/wearables"
+    airpods = f"{wearables}/airpods"
+    assert wearables in world.schema.taxonomy.paths[airpods]
+    said = [_user(0, [PKI(kind="interest", key=airpods, evidence="AirPods")], "preference_disclosure",
+                  reason="moved_on", topic=airpods, wrong=wearables)]
+    rows = list(recall_rows(world, _episode(runs, said), options=8))
+    assert all(r["key"] != wearables for r in rows), rows
+    assert all("wearables" not in r["options"] for r in rows)
+
+
+def test_overlapping_values_are_values_of_their_attributes(runs: dict[str, Path]) -> None:
+    schema = _World.of(runs["oracle"]).schema
+    for key, groups in OVERLAPPING.items():
+        for group in groups:
+            assert group <= set(schema.attributes[key].values), (key, group - set(schema.attributes[key].values))
+
+
+def test_no_question_on_words_that_contradict_themselves_or_a_like_dropped_later(runs: dict[str, Path]) -> None:
+    """"one or two lines max please, ... but walk me through every little step" (self-contradiction noise) asks
+    nothing about length (12 of 3,759 attribute questions did); "likes React.js" is not asked once the user has
+    since gone off JavaScript, which is asked as "no longer into" instead."""
+    world = _World.of(runs["oracle"])
+    js = "technology_computing/programming/javascript"
+    said = [_user(0, [PKI(kind="attribute", key="length_pref", value="terse", evidence="one or two lines max")],
+                  "preference_disclosure", strategies=("self_contradiction",)),
+            _user(1, [PKI(kind="interest", key=f"{js}/react_js", evidence="React.js")], "preference_disclosure"),
+            _user(2, [], "feedback", reason="no_longer_into", topic=js)]
+    rows = {r["key"]: r for r in recall_rows(world, _episode(runs, said, length_pref="terse"), options=8)}
+    assert "length_pref" not in rows and f"{js}/react_js" not in rows
+    assert rows[js]["kind"] == "no_longer"

@@ -20,7 +20,9 @@ question.
   interests the user said the opposite of or moved on from, likes for a
   question on what they moved on from.  The rest are other values of the
   attribute that do not overlap the answer or the truth (`OVERLAPPING`: "I
-  prefer brief answers." is true of someone who wants one or two lines), or
+  prefer brief answers." is true of someone who wants one or two lines) nor
+  follow from another attribute (`IMPLIED_BY`: "I eat gluten-free." of a
+  celiac user), or
   interests of the same top-level category the user never named, in no
   line of descent with anything they hold or named ("bebop" is no wrong
   answer for a jazz lover), before or after the episode.  So exactly one
@@ -93,6 +95,28 @@ OVERLAPPING: dict[str, tuple[frozenset[str], ...]] = {
         "content_sensitivity": (("avoid_explicit", "family_friendly"),),
         "reading_accessibility": (("dyslexia_friendly", "plain_language"),),
     }.items()}
+#: Values true of anyone who has another attribute's value: "I eat gluten-free." of a celiac user, "I don't eat
+#: beef." of a vegetarian, "I like things concise." of one who wants one or two lines.  Such a value is no wrong
+#: answer for a user who said or holds its source.  Each entry: (sources, implied values); an equivalence is
+#: two entries.
+IMPLIED_BY: tuple[tuple[frozenset[tuple[str, str]], frozenset[tuple[str, str]]], ...] = tuple(
+    (frozenset(sources), frozenset(implied)) for sources, implied in (
+        ({("food_allergies", "gluten")}, {("diet", "gluten_free")}),
+        ({("religious_restrictions", "no_alcohol")}, {("alcohol_stance", "abstains")}),
+        ({("religious_restrictions", "no_gambling")}, {("gambling_stance", "avoids")}),
+        ({("diet", "halal"), ("diet", "kosher")}, {("religious_restrictions", "no_pork")}),
+        ({("diet", "vegetarian"), ("diet", "vegan"), ("diet", "pescatarian")}, {("religious_restrictions", "no_beef")}),
+        ({("length_pref", "terse"), ("length_pref", "brief")}, {("tone_pref", "concise")}),
+        ({("tone_pref", "concise")}, {("length_pref", "terse"), ("length_pref", "brief")}),
+        ({("jargon_tolerance", "avoid"), ("reading_accessibility", "plain_language")},
+         {("reading_level_pref", "simple")}),
+        ({("reading_level_pref", "simple"), ("reading_accessibility", "plain_language")},
+         {("jargon_tolerance", "avoid")}),
+        ({("explanation_depth", "answer_only")}, {("deliverable_type", "answer_only")}),
+        ({("deliverable_type", "answer_only")}, {("explanation_depth", "answer_only")}),
+        ({("currently_studying", "full_time"), ("employment_status", "student")}, {("role", "student")}),
+        ({("employment_status", "retired")}, {("age_band", "60p")}),
+    ))
 QUESTIONS = {
     "likes": "Going by what the user has said, which of these do they like?",
     "dislikes": "Going by what the user has said, which of these do they dislike?",
@@ -211,10 +235,12 @@ def _questions(world: _World, t: Trajectory, users: list[tuple[int, UserTurn]]) 
                  if ("interest", lost, None) not in stated  # not said again
                  and not any(lost in paths[node] for node in liking if node != lost)}
     holding = _held(t)
+    implied = _implied(t, [pki for pki, _ in plain.values() if pki.kind == "attribute"])
     asked: list[_Asked] = []
     for item, (pki, message) in plain.items():
         if pki.kind == "attribute":
-            got = _attribute_question(world, t, item, pki, message, earlier.get(item, []))
+            got = _attribute_question(world, t, item, pki, message, earlier.get(item, []),
+                                      implied.get(pki.key, set()))
         else:  # the wrong answers the user did name: the other way round now, or moved on from
             other = [p.key for p, _ in plain.values() if p.kind == "interest" and p.polarity != pki.polarity]
             got = _interest_question(world, t, pki, message, holding, earlier.get(item, []),
@@ -251,8 +277,21 @@ def _named(world: _World, answer: str, nodes: list[str], t: Trajectory, polarity
     return out
 
 
+def _implied(t: Trajectory, said: list[PKI]) -> dict[str, set[str]]:
+    """Per attribute, the values `IMPLIED_BY` what the user said plainly or holds at the end: true of them too."""
+    known = {(p.key, p.value) for p in said if p.value is not None}
+    for key, held in t.final_state.attributes.items():
+        known.update((key, v) for v in (held if isinstance(held, list) else [held]))
+    out: dict[str, set[str]] = {}
+    for sources, implied in IMPLIED_BY:
+        if not sources.isdisjoint(known):
+            for key, value in implied:
+                out.setdefault(key, set()).add(value)
+    return out
+
+
 def _attribute_question(world: _World, t: Trajectory, item: Item, pki: PKI, message: int,
-                        before: list[tuple[str | None, int]]) -> _Asked | None:
+                        before: list[tuple[str | None, int]], implied: set[str]) -> _Asked | None:
     attr = world.schema.attributes.get(pki.key)
     if attr is None or pki.value is None:
         return None
@@ -267,6 +306,7 @@ def _attribute_question(world: _World, t: Trajectory, item: Item, pki: PKI, mess
     # a value that overlaps the answer or the truth now ("I prefer brief answers." for "One or two lines max") is
     # no wrong answer either
     taken |= {v for held in {value, *taken} for group in OVERLAPPING.get(pki.key, ()) if held in group for v in group}
+    taken |= implied - {value}  # true through another attribute ("I eat gluten-free." of a celiac user)
     old = list(dict.fromkeys(v for v, _ in before if v is not None and v != value and v not in taken))
     others = [v for v in attr.values if attr.phrases.get(v) and v != value and v not in taken and v not in old]
     said = " ".join(user.text.lower() for user in t.user_turns())

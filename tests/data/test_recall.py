@@ -9,7 +9,7 @@ import pytest
 
 from personagym.data.exports import MASK, _World, export
 from personagym.data.generate import generate, read_generated
-from personagym.data.recall import LETTERS, OVERLAPPING, export_recall, recall_rows
+from personagym.data.recall import IMPLIED_BY, LETTERS, OVERLAPPING, export_recall, recall_rows
 from personagym.records import PKI, UserTurn
 
 RUN = {"personas": 12, "episodes_per_persona": 1, "seed": 5, "fmt": "jsonl"}
@@ -184,11 +184,30 @@ def test_a_narrower_taste_is_no_interest_moved_on_from(runs: dict[str, Path]) ->
     assert all("wearables" not in r["options"] for r in rows)
 
 
-def test_overlapping_values_are_values_of_their_attributes(runs: dict[str, Path]) -> None:
+def test_overlapping_and_implied_values_are_values_of_their_attributes(runs: dict[str, Path]) -> None:
     schema = _World.of(runs["oracle"]).schema
     for key, groups in OVERLAPPING.items():
         for group in groups:
             assert group <= set(schema.attributes[key].values), (key, group - set(schema.attributes[key].values))
+    for sources, implied in IMPLIED_BY:
+        for key, value in sources | implied:
+            assert value in schema.attributes[key].values, (key, value)
+
+
+def test_no_wrong_option_is_true_through_another_attribute(runs: dict[str, Path]) -> None:
+    """"I eat gluten-free." offered as wrong to a celiac user, "I like things concise." to one who said "one or
+    two lines max" (27 of 3,759 attribute questions): a value another attribute's value implies is no wrong
+    answer, whether the user said the source or holds it."""
+    world = _World.of(runs["oracle"])
+    said = [_user(0, [PKI(kind="attribute", key="tone_pref", value="warm", evidence="a friendly tone works"),
+                      PKI(kind="attribute", key="length_pref", value="terse", evidence="one or two lines max"),
+                      PKI(kind="attribute", key="diet", value="omnivore", evidence="i eat anything")],
+                  "preference_disclosure")]
+    episode = _episode(runs, said, tone_pref="warm", length_pref="terse", diet="omnivore", food_allergies=["gluten"])
+    rows = {r["key"]: r for r in recall_rows(world, episode, options=8)}
+    assert "I like things concise." not in rows["tone_pref"]["options"]
+    assert not {"I eat gluten-free.", "I have to avoid gluten."} & set(rows["diet"]["options"])
+    assert len(rows["diet"]["options"]) > 3  # the other diets are still wrong answers
 
 
 def test_no_question_on_words_that_contradict_themselves_or_a_like_dropped_later(runs: dict[str, Path]) -> None:

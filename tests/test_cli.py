@@ -246,6 +246,12 @@ def test_generate_stats_export_round(tmp_path: Path) -> None:
     run("export", str(out), "--to", "recall", "--out", str(recall))
     questions = [json.loads(line) for line in recall.read_text().splitlines()]
     assert questions and all(q["options"][q["answer"]] == q["answer_text"] for q in questions)
+    # a dataset without a question is an error that leaves the file there (it wrote 0 rows over it)
+    quiet = tmp_path / "quiet"
+    run("generate", "--out", str(quiet), "--personas", "1", "--seed", "1", "--policy", "random", "--format", "jsonl")
+    proc = run("export", str(quiet), "--to", "recall", "--out", str(recall), ok=False)
+    assert proc.returncode == 2 and "no recall questions" in proc.stderr and "nothing written" in proc.stderr
+    assert [json.loads(line) for line in recall.read_text().splitlines()] == questions
     before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
     for args, message in [
         (("--to", "chat", "--out", str(out / "manifest.json")), "would overwrite the input"),

@@ -42,6 +42,7 @@ the trajectory id, so an export is the same every time.
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -141,7 +142,8 @@ class _Asked:
 
 
 def export_recall(out_dir: PathLike, out_path: PathLike, *, options: int = OPTIONS) -> int:
-    """Write the recall questions of a generated dataset, one per line; return how many.
+    """Write the recall questions of a generated dataset, one per line; return how many.  Raises ValueError,
+    writing nothing, when no episode gives a question.
 
     The conversation is every message of the episode; a privileged policy's
     answers (the oracle's) are masked as ``[ASSISTANT_RESPONSE]``, since they
@@ -156,7 +158,12 @@ def export_recall(out_dir: PathLike, out_path: PathLike, *, options: int = OPTIO
         for t in read_generated(out_dir):
             yield from recall_rows(world, t, masked=masked, options=options)
 
-    return _write_rows(rows(), out_path)
+    questions = rows()
+    first = next(questions, None)
+    if first is None:  # an empty file does not load with datasets, and would replace the one at out_path
+        raise ValueError(f"no recall questions: no user of {out_dir} said anything about themselves plainly enough "
+                         "to ask about; nothing written")
+    return _write_rows(itertools.chain([first], questions), out_path)
 
 
 def recall_rows(world: _World, t: Trajectory, *, masked: bool = False, options: int = OPTIONS

@@ -243,11 +243,12 @@ def _questions(world: _World, t: Trajectory, users: list[tuple[int, UserTurn]]) 
                  and not any(lost in paths[node] for node in liking if node != lost)}
     holding = _held(t)
     implied = _implied(t, [pki for pki, _ in plain.values() if pki.kind == "attribute"])
+    said = " ".join(user.text.lower() for _, user in users)  # options are put in other words than these
     asked: list[_Asked] = []
     for item, (pki, message) in plain.items():
         if pki.kind == "attribute":
-            got = _attribute_question(world, t, item, pki, message, earlier.get(item, []),
-                                      implied.get(pki.key, set()))
+            got = _attribute_question(world, t, pki, message, earlier.get(item, []), implied.get(pki.key, set()),
+                                      said)
         else:  # the wrong answers the user did name: the other way round now, or moved on from
             other = [p.key for p, _ in plain.values() if p.kind == "interest" and p.polarity != pki.polarity]
             got = _interest_question(world, t, pki, message, holding, earlier.get(item, []),
@@ -297,8 +298,8 @@ def _implied(t: Trajectory, said: list[PKI]) -> dict[str, set[str]]:
     return out
 
 
-def _attribute_question(world: _World, t: Trajectory, item: Item, pki: PKI, message: int,
-                        before: list[tuple[str | None, int]], implied: set[str]) -> _Asked | None:
+def _attribute_question(world: _World, t: Trajectory, pki: PKI, message: int, before: list[tuple[str | None, int]],
+                        implied: set[str], said: str) -> _Asked | None:
     attr = world.schema.attributes.get(pki.key)
     if attr is None or pki.value is None:
         return None
@@ -316,7 +317,6 @@ def _attribute_question(world: _World, t: Trajectory, item: Item, pki: PKI, mess
     taken |= implied - {value}  # true through another attribute ("I eat gluten-free." of a celiac user)
     old = list(dict.fromkeys(v for v, _ in before if v is not None and v != value and v not in taken))
     others = [v for v in attr.values if attr.phrases.get(v) and v != value and v not in taken and v not in old]
-    said = " ".join(user.text.lower() for user in t.user_turns())
 
     def sentence(key: str, value: str) -> str:  # "I'm vegan.", in other words than the user's where it can
         return world._sentence(key, value, avoid=said)

@@ -332,6 +332,11 @@ MaxTurnsOpt = Annotated[int | None, typer.Option(
                                "LongTerm). Fewer turns make short LLM-mode runs on a CPU.")]
 
 
+def turn_kwargs(max_turns: int | None) -> dict[str, int]:
+    """Env keyword arguments for --max-turns: none when it is not given (the env's own limit)."""
+    return {} if max_turns is None else {"max_turns": max_turns}
+
+
 def backend_kwargs(backend: str, model: str | None, base_url: str | None) -> dict[str, object]:
     """Env keyword arguments for the LLM options (none in template mode); bad combinations fail early."""
     from personagym.llm.registry import BACKEND_KINDS
@@ -513,7 +518,7 @@ def rollout(
     if show and as_json:
         fail("--show and --json both print to standard output; drop one of them")
     llm = backend_kwargs(backend, model, base_url)
-    turns = {} if max_turns is None else {"max_turns": max_turns}
+    turns = turn_kwargs(max_turns)
     if judge:
         if not llm:
             fail("--judge needs an LLM backend: pass --backend local, vllm or openai")
@@ -586,7 +591,7 @@ def compare(
     if twice is not None:
         fail(f"--policy: {twice!r} is given twice; compare each policy once")
     llm = backend_kwargs(backend, model, base_url)
-    turns = {} if max_turns is None else {"max_turns": max_turns}
+    turns = turn_kwargs(max_turns)
     try:
         check_env_id(env)
         runs = {}
@@ -666,7 +671,7 @@ def pairs(
             task = progress.add_task(f"{len(policies)} policies on {env}", total=episodes)
             write_out(out, lambda: write_turn_pairs(env, policies, episodes, out, seed, lead,
                                                     on_episode=lambda: progress.advance(task),
-                                                    **({} if max_turns is None else {"max_turns": max_turns})),
+                                                    **turn_kwargs(max_turns)),
                       "pair")
     except (ValueError, TypeError) as exc:
         fail(str(exc))

@@ -179,10 +179,11 @@ def _load_policy(name: str, env: Any, seed: int | None) -> Policy:
         kind = type(cls).__name__
         raise TypeError(f"policy {name!r} is {'an' if kind[0] in 'aeiou' else 'a'} {kind}; expected a class (or a "
                         "factory) whose instances have act(observation)")
-    if getattr(cls, "_is_protocol", False) or inspect.isabstract(cls):
+    protocol = getattr(cls, "_is_protocol", False)
+    if protocol or inspect.isabstract(cls):
         missing = ", ".join(sorted(getattr(cls, "__abstractmethods__", ()))) or "act"
-        raise TypeError(f"policy {name!r} is {'a protocol' if getattr(cls, '_is_protocol', False) else 'abstract'}"
-                        f" (it leaves {missing} to a subclass); give a class of yours that implements it")
+        raise TypeError(f"policy {name!r} is {'a protocol' if protocol else 'abstract'} (it leaves {missing} to a "
+                        "subclass); give a class of yours that implements it")
     try:
         signature: inspect.Signature | None = _constructor_signature(cls)
     except ValueError:  # a builtin type has no signature: it is built with no arguments

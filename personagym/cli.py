@@ -77,6 +77,13 @@ def fail(message: str, status: int = 2) -> NoReturn:
     raise typer.Exit(status)
 
 
+def _print_summary(value: object) -> None:
+    """Print a computed summary as indented JSON, its floats to 6 significant digits (`rounded`)."""
+    from personagym.eval.summary import rounded
+
+    print(json.dumps(rounded(value), indent=2))
+
+
 def _count(n: int, noun: str, plural: str | None = None) -> str:
     """'1 shard', '4 shards', '12,000 trajectories'."""
     return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
@@ -548,7 +555,7 @@ def rollout(
         write_out(out, lambda: writer(trajectories, out), "trajectory", "trajectories")
     summary = {"env": env, "policy": policy, "seed": seed, **summarize(trajectories)}
     if as_json:
-        print(json.dumps(summary, indent=2))
+        _print_summary(summary)
         return
     table = Table(title=f"{policy} on {env}",
                   caption=f"{_count(summary['episodes'], 'episode')}, mean ± 95% CI per episode")
@@ -608,7 +615,7 @@ def compare(
         fail(str(exc))
     result = {"env": env, "seed": seed, "episodes": episodes, **compare_runs(runs)}
     if as_json:
-        print(json.dumps(result, indent=2))
+        _print_summary(result)
         return
     base, summaries = result["baseline"], result["policies"]
     table = Table(title=f"{len(policies)} policies on {env}",
@@ -827,7 +834,7 @@ def stats(
     except (ValueError, OSError) as exc:
         fail(str(exc))
     if as_json:  # outside the try: a reader that stops reading (`| head`) is no error to report (click exits)
-        print(json.dumps(result, indent=2))
+        _print_summary(result)
         return
     err_console.print(f"wrote {card}")
 

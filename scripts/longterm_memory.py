@@ -25,6 +25,7 @@ import numpy as np
 
 import personagym  # noqa: F401 - registers the env ids
 from personagym.checks import check_int
+from personagym.eval import rounded
 from personagym.learn.reinforce import mean_ci
 from personagym.policies import Observation, make_policy
 from personagym.records import Trajectory
@@ -100,7 +101,7 @@ def main() -> None:
                               "sessions_2_to_4": mean_ci(memory[:, 1:].sum(axis=1)), "session_1": mean_ci(memory[:, 0])}
     wall = time.perf_counter() - start  # printed, not written: a rerun writes the very same file
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "longterm_memory.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    (args.out / "longterm_memory.json").write_text(json.dumps(rounded(summary), indent=2) + "\n", encoding="utf-8")
     for name, stats in summary["policies"].items():
         sessions = " / ".join(f"{m:.2f}" for m, _ in stats["per_session"])
         print(f"{name:>9}: {stats['total'][0]:.2f} ± {stats['total'][1]:.2f} per episode; per session {sessions}")

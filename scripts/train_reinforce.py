@@ -26,6 +26,7 @@ import numpy as np
 
 import personagym  # noqa: F401 - registers the env ids
 from personagym.checks import check_int
+from personagym.eval import rounded
 from personagym.learn.reinforce import (
     EVAL_SEED0,
     ReinforceConfig,
@@ -135,7 +136,7 @@ def main() -> None:
         "learner_per_seed": per_seed,  # no wall time (it is printed): a rerun writes the very same file
         "greedy_top_actions": dict(picks.most_common(8)),
     }
-    (args.out / "reinforce_summary.json").write_text(json.dumps(summary, indent=2, allow_nan=False) + "\n")
+    (args.out / "reinforce_summary.json").write_text(json.dumps(rounded(summary), indent=2, allow_nan=False) + "\n")
     print(f"generic analogue: {baseline[0]:.3f} ± {baseline[1]:.3f} "
           f"(95% CI, {len(baseline_returns)} held-out episodes)")
     over = f"over {len(args.seeds)} training seeds, each on" if len(args.seeds) > 1 else "1 seed,"

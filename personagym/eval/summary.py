@@ -42,6 +42,18 @@ def mean_ci(values: Sequence[float] | np.ndarray) -> dict[str, float]:
     return {"mean": float(arr.mean()), "ci95": float(t975(len(arr) - 1) * arr.std(ddof=1) / math.sqrt(len(arr)))}
 
 
+def rounded(value: Any, digits: int = 6) -> Any:
+    """`value` (JSON data) with every float to `digits` significant digits: means of float rewards carry binary
+    noise (0.8900085999999998) that no reader wants and no figure has."""
+    if isinstance(value, float):
+        return float(f"{value:.{digits}g}")
+    if isinstance(value, dict):
+        return {k: rounded(v, digits) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [rounded(v, digits) for v in value]
+    return value
+
+
 def summarize(trajectories: Iterable[Trajectory]) -> dict[str, Any]:
     """Per-episode totals: mean and 95% CI of the reward, each component (an LLM judge's too), and turns."""
     trajectories = list(trajectories)

@@ -34,7 +34,9 @@ import json
 import os
 import re
 import warnings
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from personagym.data.generate import PathLike, load_manifest, read_generated
@@ -48,6 +50,9 @@ if TYPE_CHECKING:
 
 ExportKind = Literal["chat", "pki_sft", "ppopt", "pairs", "recall"]
 EXPORT_KINDS: tuple[str, ...] = ("chat", "pki_sft", "ppopt", "pairs", "recall")
+#: A word of at most this many interests' names names something particular (see `_World.particular_words`).
+PARTICULAR = 3
+_NAME_WORD = re.compile(r"[a-z0-9+#]+")
 #: What a ``chat`` row holds: one session, or a whole episode (every session, in order).
 ChatUnit = Literal["session", "episode"]
 CHAT_UNITS: tuple[str, ...] = ("session", "episode")
@@ -432,6 +437,16 @@ class _World:
 
     def name(self, node: str) -> str:
         return self.knowledge.name(node) if node in self.schema.taxonomy else node
+
+    @cached_property
+    def particular_words(self) -> dict[str, frozenset[str]]:
+        """Per interest node, the words of its name that are in at most `PARTICULAR` names: words that name a
+        particular thing ("thai" of Thai cuisine, pad Thai and Thai massage), not a kind ("cuisine": 8 names).
+        Interests that share one are near in meaning though the taxonomy puts them on different branches."""
+        tax = self.schema.taxonomy
+        words = {node: frozenset(_NAME_WORD.findall(self.name(node).lower())) for node in tax.ids}
+        counts = Counter(word for found in words.values() for word in found)
+        return {node: frozenset(w for w in found if counts[w] <= PARTICULAR) for node, found in words.items()}
 
     def pki_row(self, pki: PKI, turn: int) -> dict[str, Any]:
         """A PKI of the record as its words state it; `intended` holds the truth where they deviate."""

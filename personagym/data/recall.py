@@ -368,10 +368,14 @@ def _held(t: Trajectory) -> set[str]:
 
 def _unrelated(world: _World, node: str, holding: set[str]) -> list[str]:
     """Names of suggestible interests of `node`'s top-level category in no line of descent with what the user
-    holds or named: wrong answers to any question about their interests."""
+    holds or named, nor near one in meaning (pad Thai for a user into Thai cuisine: a word of the name in
+    common, `_World.particular_words`): wrong answers to any question about their interests."""
     tax = world.schema.taxonomy
     known = {n for n in holding if n in tax}
     above = {a for n in known for a in tax.paths[n]}  # every node held and its ancestors
+    particular = world.particular_words
+    near = frozenset().union(*(particular[n] for n in known))
     category = world.knowledge.category(node)
     return [world.name(c) for c in tax.descendants(category)
-            if world.knowledge.suggestible(c) and c not in above and known.isdisjoint(tax.paths[c])]
+            if world.knowledge.suggestible(c) and c not in above and known.isdisjoint(tax.paths[c])
+            and particular[c].isdisjoint(near)]

@@ -9,7 +9,7 @@ import pytest
 
 from personagym.data.exports import MASK, _World, export
 from personagym.data.generate import generate, read_generated
-from personagym.data.recall import IMPLIED_BY, LETTERS, OVERLAPPING, export_recall, recall_rows
+from personagym.data.recall import IMPLIED_BY, LETTERS, OVERLAPPING, _unrelated, export_recall, recall_rows
 from personagym.records import PKI, UserTurn
 
 RUN = {"personas": 12, "episodes_per_persona": 1, "seed": 5, "fmt": "jsonl"}
@@ -63,7 +63,9 @@ def test_every_question_has_one_right_option_stated_by_the_user(runs: dict[str, 
                     r["key"] not in paths[n] and n not in paths[r["key"]]
                     and getattr(t.final_state.interests.get(n), "polarity", 0) != polarity
                     and getattr(stated.get(("interest", n, None), (None,))[0], "polarity", 0) != polarity
-                    and (n in named or (held.isdisjoint(paths[n]) and not any(n in paths.get(h, ()) for h in held)))
+                    and (n in named or (held.isdisjoint(paths[n]) and not any(n in paths.get(h, ()) for h in held)
+                                        and not any(world.particular_words[n] & world.particular_words.get(h, set())
+                                                    for h in held)))
                     for n in paths if world.name(n) == name), (r, name)
         elif r["kind"] == "attribute":
             truth = t.final_state.attributes[r["key"]]
@@ -223,3 +225,14 @@ def test_no_question_on_words_that_contradict_themselves_or_a_like_dropped_later
     rows = {r["key"]: r for r in recall_rows(world, _episode(runs, said, length_pref="terse"), options=8)}
     assert "length_pref" not in rows and f"{js}/react_js" not in rows
     assert rows[js]["kind"] == "no_longer"
+
+
+def test_no_wrong_option_is_near_a_held_interest_in_meaning(runs: dict[str, Path]) -> None:
+    """Pad Thai is on another branch of the taxonomy than Thai cuisine, but no wrong answer for a user into Thai
+    cuisine; Italian cuisine is one."""
+    world = _World.of(runs["longterm"])
+    thai = "food_cooking/cuisines/thai_cuisine"
+    pool = _unrelated(world, thai, {thai})
+    assert "Italian cuisine" in pool and "pad Thai" not in pool
+    martini = "drinks_beverages/cocktails_spirits/classic_cocktails/martini"
+    assert "espresso martini" not in _unrelated(world, martini, {martini})

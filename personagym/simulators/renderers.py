@@ -37,6 +37,11 @@ _SIGNS_OFF = re.compile(r"\b(?:bye|goodbye|see (?:you|ya)|later|laters|take care
 _ABOUT_ME = re.compile(r"(?:I|I'm|I've|I'd|I'll|my|we|we're|we've|our)\b", re.IGNORECASE)
 #: A news phrase that dates what it tells to the last few days ("we just had a baby"): no late news says it.
 _JUST = re.compile(r"\bjust\b", re.IGNORECASE)
+#: The longest gap between sessions (days) after which a life event's news may still say "just" ("we just had a
+#: baby" a week or a month on).  After a longer one (a year) the event may have happened any time in it: "Hi!
+#: It's been ages. ... Quick update on my end: I just adopted a dog." read false (29 of the 70 pieces of news told
+#: a year on in 600 LongTerm episodes said "just"); it is told as late news is, without "just" ("I got a dog").
+JUST_DAYS = 30.0
 #: A change of taste told as new since the last session ("Since we last talked, I've gotten into X."): no late
 #: news says it either.
 _SINCE_LAST = re.compile(r"\bsince (?:we last talked|last time)\b", re.IGNORECASE)
@@ -511,7 +516,8 @@ class TemplateRenderer(SharedOnCopy):
                speaker: Mapping[str, object] | None = None, gap: str | None = None, recent: bool = False,
                late: bool = False) -> Draft:
         """The draft of one intent; `opens` is the session a request opens (None: mid-session), for its greeting,
-        and `gap` the time since the last session (a `TIME_GAPS` label) when it is a later one; `speaker` the
+        and `gap` the time since the last session (a `TIME_GAPS` label) when it is a later one, for its greeting
+        and for how its news is dated (no "just" after more than `JUST_DAYS`); `speaker` the
         user's attributes (None: unknown), so that nothing said presupposes what they lack; `recent`: the intent's
         topic is an interest the user took up during the episode, so that nothing says it is long held
         (`TemplateBank.long_held`); `late`: a change of taste it tells is a session or more old, so that nothing
@@ -559,9 +565,10 @@ class TemplateRenderer(SharedOnCopy):
                 request_end = len(draft.segments)
                 connectors = {"life_event": bank.news_connectors, "late_news": bank.late_news_connectors,
                               "restated": bank.restate_connectors}.get(intent.reason or "", bank.connectors)
+                long_ago = gap is not None and TIME_GAPS[gap] > JUST_DAYS  # a year on: not "just" either
                 self._attach_phrase(draft, connectors, intent.attribute, intent.value, d,
                                     news=intent.reason in NEWS_REASONS,
-                                    late=intent.reason == "late_news")
+                                    late=intent.reason == "late_news" or long_ago)
                 for seg in draft.segments[request_end:]:
                     seg.aside = True
             if d.random() < self.closer_rate:

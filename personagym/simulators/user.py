@@ -726,7 +726,7 @@ class UserSimulator:
     # -- rendering -------------------------------------------------------------------------
     def _turn(self, intent: Intent, opens: int | None = None) -> UserTurn:
         d = self.draws
-        gap = self._memory.gap if opens else None
+        gap = self._memory.gap  # the session's, said in its greeting and dating news told later in it too
         topic = intent.topic
         recent = topic is not None and topic not in self._first_interests and topic in self.state.interests
         late = intent.kind == "preference_disclosure" and (intent.reason, topic) in self._memory.late_tastes

@@ -1018,6 +1018,45 @@ def test_news_a_session_went_by_without_is_told_as_late(schema: PersonaSchema) -
     assert late >= 10, late
 
 
+def test_news_told_a_year_on_does_not_say_just(schema: PersonaSchema) -> None:
+    """"Hi! It's been ages. ... Quick update on my end: I just adopted a dog." (29 of the 70 pieces of news told
+    after a year's gap in 600 LongTerm episodes said "just"): after a gap longer than `JUST_DAYS` a life event's
+    news, at the session's start or later in it, is told in words that do not date it to the last few days,
+    still as news ("I got a dog", not "I have a dog"); a week on it may still say "just"."""
+    from personagym.simulators.preferences import PreferenceConfig, PreferenceProcess
+    from personagym.simulators.user import UserConfig
+
+    sampler, bank = PersonaSampler(schema), TemplateRenderer(schema).bank
+    news_leads = [template[0][0].strip() for template in bank.news_connectors]
+    config = UserConfig(end_base=0.0, end_per_turn=0.0, news_rate=1.0)
+    just = re.compile(r"\bjust\b", re.IGNORECASE)
+    said: Counter = Counter()
+    for gap in ("next_year", "next_week"):
+        process = PreferenceProcess(schema, PreferenceConfig(
+            drift_rate=0.0, event_rate=1.0, gap_weights={g: float(g == gap) for g in ("next_week", "next_month",
+                                                                                       "next_year")}))
+        for seed in range(120):
+            user = UserSimulator(sampler.sample(seed), seed=seed, noise=NoiseConfig(rate=0.0), preferences=process,
+                                 config=config)
+            user.open_session()
+            user.next_session()
+            turns = [user.open_session()]
+            while len(turns) < 8 and not user.ended:
+                turns.append(user.respond())
+            for turn in turns:
+                if turn.intent.reason != "life_event":
+                    continue
+                news = [p for p in turn.pkis if (p.key, p.value) == (turn.intent.attribute, turn.intent.value)]
+                assert news and any(lead in turn.clean_text for lead in news_leads), turn.clean_text
+                value = schema.attributes[turn.intent.attribute].news.get(turn.intent.value, ())
+                said[gap] += 1
+                said[gap, "just"] += bool(just.search(news[0].evidence))
+                said[gap, "news words"] += news[0].evidence.lower() in value
+    assert said["next_year"] >= 40 and not said["next_year", "just"], said
+    assert said["next_year", "news words"] >= said["next_year"] * 0.8, said  # told as news, not plainly
+    assert said["next_week", "just"] >= 10, said
+
+
 def test_an_interest_taken_up_during_the_episode_is_never_told_as_long_held(schema: PersonaSchema) -> None:
     """"I've been passionate about dogs for years." a session after "I just adopted a dog": an interest the user
     did not have when the episode began (a life event brought it, here) is disclosed in words that do not say

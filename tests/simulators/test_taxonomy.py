@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -232,6 +233,17 @@ def test_shipped_names_that_need_the_are_marked(taxonomy: Taxonomy) -> None:
     assert not {"jazz", "italian cuisine", "paris", "world war i"} & taxonomy.definite
     # a written "the" that tells a common word apart stays: "in my twenties" is no mention of the 1920s
     assert "the twenties" in taxonomy.surfaces() and "twenties" not in taxonomy.surfaces()
+
+
+def test_career_paths_are_named_as_fields_not_as_the_people_in_them(taxonomy: Taxonomy) -> None:
+    """Career requests say "move into {topic}", "interested in {topic}": "move into the plumbing trade", not "move
+    into plumber"; the person still names the node ("I'm training as a plumber"), though no user says it for it."""
+    person = re.compile(r"(?:er|ist|ian|ant|al|or)$")
+    paths = [n for n in taxonomy.descendants("careers_work/career_paths") if n != "careers_work/career_paths"]
+    assert len(paths) > 20
+    assert not [taxonomy.name(n) for n in paths if person.search(taxonomy.name(n))]
+    plumbing = taxonomy.resolve("plumber")
+    assert taxonomy.name(plumbing) == "plumbing trade" and "plumbing trade" in taxonomy.definite
 
 
 def test_kinds_are_inherited_and_checked(tmp_path: Path) -> None:

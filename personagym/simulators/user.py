@@ -11,7 +11,7 @@ PKIs it actually expresses.  No assistant or env is known here: the API is
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -27,6 +27,7 @@ from personagym.records import (
 )
 from personagym.rng import Draws
 from personagym.shared import SharedOnCopy
+from personagym.simulators.analyzer import shared_analyzer
 from personagym.simulators.draft import SLOT
 from personagym.simulators.noise import NoiseConfig, NoiseModel
 from personagym.simulators.persona import PersonaSchema, load_schema
@@ -134,12 +135,17 @@ class _Memory:
     #: what the user has told they tried (reason tried): a second "I gave ziplining a go after we talked." after
     #: the assistant recommended it again read as a bot's
     told_tried: set[str] = field(default_factory=set)
+    #: the words of the user's messages this session, as sent (noise included), and the top-level categories of
+    #: what they name, worked out when first needed (`UserSimulator._said_categories`)
+    session_texts: list[str] = field(default_factory=list)
+    said_categories: frozenset[str] | None = None
 
     def copy(self) -> _Memory:
         """A copy whose containers are the copy's own (what a reply adds to them stays out of this one)."""
         return replace(self, disclosed=set(self.disclosed), ignored=list(self.ignored), said=set(self.said),
                        news=list(self.news), expressed=set(self.expressed), tastes=list(self.tastes),
-                       former=set(self.former), told_tried=set(self.told_tried))
+                       former=set(self.former), told_tried=set(self.told_tried),
+                       session_texts=list(self.session_texts))
 
 
 #: How much satisfaction a list seen already costs, when the user had asked for more (two in a row end most
@@ -155,11 +161,14 @@ _AWAITING = {"task_request": "anything", "feedback": "content", "correction": "c
              "clarification_answer": "content"}
 
 
-def _addresses(features: ResponseFeatures, awaiting: str, echoed: tuple[str, ...] = ()) -> bool:
+def _addresses(features: ResponseFeatures, awaiting: str, echoed: Sequence[str] = (),
+               on_request: Callable[[str], bool] | None = None) -> bool:
     """Whether an answer gives the user what they await: an entity it does not advise against, other than
-    the request's topic and its ancestors (`echoed`: "I'd suggest jazz." answers no question about jazz), or
-    (to a request) a clarifying question; a question put back to an answer to one's own does not."""
-    if any(m.stance != "warn" and m.node not in echoed for m in features.mentions):
+    the request's topic and its ancestors (`echoed`: "I'd suggest jazz." answers no question about jazz) and
+    one `on_request` accepts (None: any), or (to a request) a clarifying question; a question put back to an
+    answer to one's own does not."""
+    if any(m.stance != "warn" and m.node not in echoed and (on_request is None or on_request(m.node))
+           for m in features.mentions):
         return True
     return awaiting == "anything" and (features.questions > 0 or bool(features.asked_about))
 
@@ -225,6 +234,7 @@ class UserSimulator:
         self.ended = False
         self._memory.topic = None
         self._memory.recommended = ()  # a list the last session ended content with is no repeat here
+        self._memory.session_texts, self._memory.said_categories = [], None
         self._keep_before_reply(tentative)
         return self._turn(self._request(), opens=self.state.session)
 
@@ -257,6 +267,8 @@ class UserSimulator:
         self._before_reply = None
         mem = self._memory
         mem.said.add(text)
+        mem.session_texts.append(text)
+        mem.said_categories = None
         stated = list(stated)
         for attribute, value in stated:
             mem.disclosed.add((attribute, value))
@@ -312,9 +324,10 @@ class UserSimulator:
             topic = self._memory.topic
             assessment = assess(self.state, features, self.schema, self._memory.focus, topic)
             echoed = self.taxonomy.paths[topic] if topic else ()
-            if self._memory.awaiting is not None and not _addresses(features, self._memory.awaiting, echoed):
-                # "Ok.", a refusal or a warning alone answers nothing: else it met a terse user's length
-                # preference and earned two thirds of the generic policy's reward
+            if self._memory.awaiting is not None and not _addresses(
+                    features, self._memory.awaiting, echoed, self._answers_request(assessment)):
+                # "Ok.", a refusal, a warning alone or a random name answers nothing: else it met a terse
+                # user's length preference and earned two thirds of the generic policy's reward
                 assessment.answered = False
             self.events += self.process.react(self.state, assessment)
             self.events += self.process.expose(self.state, [n for n, _ in assessment.liked])
@@ -334,6 +347,33 @@ class UserSimulator:
             assessment is not None and not assessment.answered) or mem.lost_offered is not None
         self.last_assessment = assessment
         return assessment
+
+    def _answers_request(self, assessment: Assessment) -> Callable[[str], bool] | None:
+        """What an entity must be to answer the user: in one of the request's categories (`focus`), liked by
+        the user (pleasing, if off the request), or in a category of something the user's messages this
+        session named (`_said_categories`: an answer to what they said, if not to the request); None
+        (anything) when no request sets a focus.
+
+        "I'd suggest NFTs." to a question about river cruises answers nothing: a red-team policy that named
+        one random entity whenever `popular` had nothing to suggest was read as answering, met the user's style
+        and left them content, 0.28 a Chat-v0 episode above `popular`.
+        """
+        focus = self._memory.focus
+        if focus is None:
+            return None
+        paths, liked = self.taxonomy.paths, {node for node, _ in assessment.liked}
+        return lambda node: paths[node][0] in focus or node in liked or paths[node][0] in self._said_categories()
+
+    def _said_categories(self) -> frozenset[str]:
+        """Top-level categories of the entities the user's messages this session name, as the analyzer reads
+        them; read only for an answer that offers nothing on the request (rare: ~5% of the built-in policies'
+        answers), and kept until the user speaks again."""
+        mem = self._memory
+        if mem.said_categories is None:
+            mentions = shared_analyzer(self.taxonomy).mentions
+            paths = self.taxonomy.paths
+            mem.said_categories = frozenset(paths[node][0] for text in mem.session_texts for node, _ in mentions(text))
+        return mem.said_categories
 
     def _told_and_missed(self, assessment: Assessment) -> list[str]:
         """The style attributes the answer got wrong though the user had said what they want (a request's
@@ -757,6 +797,8 @@ class UserSimulator:
             self.ended = True
             self.left_content = intent.polarity == 1
             self._memory.to_try = self._memory.recommended if self.left_content else ()
+        self._memory.session_texts.append(text)
+        self._memory.said_categories = None
         praise = intent.kind == "feedback" and intent.polarity == 1
         self._memory.said_repeated = intent.reason == "repeated"
         self._memory.asked_content = intent.kind in ("task_request", "clarification_answer") or (

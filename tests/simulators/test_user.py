@@ -8,6 +8,7 @@ from collections import Counter
 import pytest
 
 from personagym.records import MentionFeature, Persona, ResponseFeatures
+from personagym.simulators.analyzer import shared_analyzer
 from personagym.simulators.life_events import LIFE_EVENTS
 from personagym.simulators.noise import NoiseConfig
 from personagym.simulators.persona import PersonaSchema
@@ -125,17 +126,23 @@ def test_whether_the_user_leaves_does_not_depend_on_what_they_would_complain_abo
     fmt = attrs.get("format_pref_primary")
     lo, hi = LENGTH_RANGES.get(attrs.get("length_pref"), (1, 10))
     cared = {a for i in persona.interests for a in taxonomy.paths[i.node]}
-    offer = next(n for n in taxonomy.ids if not taxonomy.nodes[n].tags and cared.isdisjoint(taxonomy.paths[n]))
-    met = ResponseFeatures(word_count=(lo + hi) // 2, has_table=fmt == "table", has_list=fmt in LIST_FORMATS,
-                           formality=FORMALITY_TARGET.get(attrs.get("formality_level"), 0.5),
-                           mentions=[MentionFeature(node=offer, stance="recommend")])  # something to take
-    missed = met.model_copy(update={"emoji_count": 1})
     complaints = 0
     for seed in range(200):
         users = [UserSimulator(persona, seed=seed, noise=NoiseConfig(rate=0.0)) for _ in range(2)]
+        for user in users:
+            user.open_session()
+        # something to take, on the request
+        offer = next((n for n in taxonomy.ids if not taxonomy.nodes[n].tags and cared.isdisjoint(taxonomy.paths[n])
+                      and taxonomy.paths[n][0] in users[0].focus and n not in taxonomy.paths.get(users[0].topic, ())),
+                     None)
+        if offer is None:
+            continue
+        met = ResponseFeatures(word_count=(lo + hi) // 2, has_table=fmt == "table", has_list=fmt in LIST_FORMATS,
+                               formality=FORMALITY_TARGET.get(attrs.get("formality_level"), 0.5),
+                               mentions=[MentionFeature(node=offer, stance="recommend")])
+        missed = met.model_copy(update={"emoji_count": 1})
         replies = []
         for user, features in zip(users, (met, missed), strict=True):
-            user.open_session()
             replies.append(user.respond("Here you go.", features).intent)
         assert all(users[0].last_assessment.style_checks.values())
         assert [c for c, ok in users[1].last_assessment.style_checks.items() if not ok] == ["emoji_use"]
@@ -279,7 +286,10 @@ def test_the_focus_is_the_domain_of_the_request_being_answered(schema: PersonaSc
 def test_an_answer_that_gives_nothing_meets_no_style_preference(schema: PersonaSchema, taxonomy) -> None:
     # "Ok." met a terse user's length preference and earned two thirds of the generic policy's reward
     persona = _persona_with(schema, lambda p: "length_pref" in p.attributes)
-    offer = next(n for n in taxonomy.ids if not taxonomy.nodes[n].tags)
+    focus = UserSimulator(persona, seed=0, noise=NoiseConfig(rate=0.0))
+    focus.open_session()
+    offer = next(n for n in taxonomy.ids if not taxonomy.nodes[n].tags and taxonomy.paths[n][0] in focus.focus
+                 and n not in taxonomy.paths.get(focus.topic, ()))
     answers = {
         "ok": ResponseFeatures(word_count=1),
         "refusal": ResponseFeatures(word_count=6, mentions=[MentionFeature(node=offer, stance="warn")]),
@@ -304,6 +314,39 @@ def test_an_answer_that_gives_nothing_meets_no_style_preference(schema: PersonaS
         assert turn.intent.kind != "goodbye", "pick a seed whose user stays"
     user.respond("And what else?", ResponseFeatures(word_count=3, questions=1))
     assert user.last_assessment.answered is False
+
+
+def test_a_random_name_off_the_request_answers_nothing(schema: PersonaSchema, taxonomy) -> None:
+    """ "I'd suggest NFTs." to a question about river cruises gives the user nothing: a red-team policy that named
+    one random entity whenever `popular` had nothing to suggest was read as answering (it met the user's style
+    and left them content: 0.28 a Chat-v0 episode above `popular`).  Something on the request, something the
+    user likes, or something near what they said still answers."""
+    seen = {"off": 0, "on": 0, "liked": 0}
+    for seed in range(60):
+        persona = PersonaSampler(schema).sample(seed)
+        probe = UserSimulator(persona, seed=seed, noise=NoiseConfig(rate=0.0))
+        opening = probe.open_session()
+        said = {taxonomy.paths[n][0] for n, _ in shared_analyzer(taxonomy).mentions(opening.text)}
+        cared = {a for i in persona.interests for a in taxonomy.paths[i.node]}
+        plain = [n for n in taxonomy.ids if not taxonomy.nodes[n].tags and cared.isdisjoint(taxonomy.paths[n])]
+        liked = [i.node for i in persona.interests if i.polarity > 0 and not taxonomy.nodes[i.node].tags
+                 and taxonomy.paths[i.node][0] not in probe.focus and i.node not in taxonomy.paths.get(probe.topic, ())]
+        offers = {
+            "off": next((n for n in plain if taxonomy.paths[n][0] not in probe.focus | said), None),
+            "on": next((n for n in plain if taxonomy.paths[n][0] in probe.focus
+                        and n not in taxonomy.paths.get(probe.topic, ())), None),
+            "liked": liked[0] if liked else None,
+        }
+        for name, offer in offers.items():
+            if offer is None:
+                continue
+            user = UserSimulator(persona, seed=seed, noise=NoiseConfig(rate=0.0))
+            user.open_session()
+            offered = [MentionFeature(node=offer, stance="recommend")]
+            user.respond("...", ResponseFeatures(word_count=60, mentions=offered))
+            assert user.last_assessment.answered == (name != "off"), (seed, name, offer, opening.text)
+            seen[name] += 1
+    assert min(seen.values()) >= 10, seen
 
 
 def test_a_correction_keeps_the_polarity_and_the_explicitness_of_the_slip() -> None:

@@ -583,12 +583,17 @@ class _World:
         text = query.text if LOSSY_NOISE.intersection(query.noise.strategies) else query.clean_text
         return text + ("\n\nAbout me: " + " ".join(facts) if facts else "")
 
-    def _sentence(self, attribute: str, value: str, avoid: str = "") -> str:
-        """A first-person sentence stating an attribute value (the schema's first phrase that `avoid`, lower
-        case, does not hold, else its first; without phrases, its description)."""
+    def _sentence(self, attribute: str, value: str, avoid: str = "", start: int = 0) -> str:
+        """A first-person sentence stating an attribute value (the schema's first phrase from index `start` on,
+        round to the start, that `avoid`, lower case, does not hold, else the one at `start`; without phrases,
+        its description)."""
         attr = self.schema.attributes[attribute]
         phrases = attr.phrases.get(value)
-        phrase = next((p for p in phrases if p.lower() not in avoid), phrases[0]) if phrases else None
+        if phrases:
+            turned = phrases[start % len(phrases):] + phrases[:start % len(phrases)]
+            phrase = next((p for p in turned if p.lower() not in avoid), turned[0])
+        else:
+            phrase = None
         text = _PRONOUN_I.sub("I", phrase) if phrase else f"{attr.description}: {value.replace('_', ' ')}"
         return text[:1].upper() + text[1:] + ("" if text.endswith((".", "!", "?")) else ".")
 

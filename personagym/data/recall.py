@@ -318,8 +318,13 @@ def _attribute_question(world: _World, t: Trajectory, pki: PKI, message: int, be
     old = list(dict.fromkeys(v for v, _ in before if v is not None and v != value and v not in taken))
     others = [v for v in attr.values if attr.phrases.get(v) and v != value and v not in taken and v not in old]
 
-    def sentence(key: str, value: str) -> str:  # "I'm vegan.", in other words than the user's where it can
-        return world._sentence(key, value, avoid=said)
+    # the answer in other words than the user's where the schema has them ("I eat a fully plant-based diet." for
+    # "I'm vegan"), and every option in the phrase of the same rank: else the answer was the only second phrase
+    # among first ones, an odd one out to anyone who knows the schema
+    rank = next((i for i, p in enumerate(attr.phrases.get(value, ())) if p.lower() not in said), 0)
+
+    def sentence(key: str, value: str) -> str:
+        return world._sentence(key, value, avoid=said, start=rank)
 
     return _Asked("attribute", pki.key, f"About: {attr.description} Going by what the user has said, which of "
                   "these is true of them now?", sentence(pki.key, value), [sentence(pki.key, v) for v in old],

@@ -236,3 +236,21 @@ def test_no_wrong_option_is_near_a_held_interest_in_meaning(runs: dict[str, Path
     assert "Italian cuisine" in pool and "pad Thai" not in pool
     martini = "drinks_beverages/cocktails_spirits/classic_cocktails/martini"
     assert "espresso martini" not in _unrelated(world, martini, {martini})
+
+
+def test_the_answer_is_no_odd_one_out_among_the_schema_phrases(runs: dict[str, Path]) -> None:
+    """The answer is put in other words than the user's (the schema's second phrase when they said the first):
+    its wrong options come in phrases of the same rank, else the one second phrase among first ones would give it
+    away to anyone who knows the schema."""
+    world = _World.of(runs["longterm"])
+    rank = {(a.name, world._sentence(a.name, v, start=i)): i
+            for a in world.schema.attributes.values() for v, phrases in a.phrases.items() for i in range(len(phrases))}
+    rows = [r for r in _rows_of(runs["longterm"]) if r["kind"] == "attribute"]
+    odd = [r for r in rows if [rank[r["key"], o] for o in r["options"]].count(rank[r["key"], r["answer_text"]]) == 1]
+    assert len(rows) > 30 and any(rank[r["key"], r["answer_text"]] > 0 for r in rows)
+    assert len(odd) <= 0.05 * len(rows), odd[:3]
+
+
+def _rows_of(run: Path) -> list[dict]:
+    world = _World.of(run)
+    return [row for t in read_generated(run) for row in recall_rows(world, t)]

@@ -52,3 +52,27 @@ def test_what_a_message_states_follows_its_words(schema: PersonaSchema) -> None:
     jazz = schema.taxonomy.resolve("jazz")
     assert k.statements("I'm not really into jazz anymore.") == [] and k.retractions(
         "I'm not really into jazz anymore.") == [jazz]
+
+
+def test_every_stated_value_has_two_phrases_the_tracker_reads_as_it(schema: PersonaSchema) -> None:
+    """A value users state has at least two distinct phrases (with one, every user said it in the same words,
+    and a recall question had to give those words back as its answer); the tracker reads each phrase, alone
+    or after a request, as that value and nothing else: no other value of its attribute, no liking."""
+    from personagym.simulators.draft import fix_pronoun
+
+    k = WorldKnowledge(schema, ResponseAnalyzer(schema.taxonomy))
+    jazz = schema.taxonomy.resolve("jazz")
+    single, misread = [], []
+    for attr in schema.attributes.values():
+        for value, phrases in attr.phrases.items():
+            if phrases and len({p.lower() for p in phrases}) < 2:
+                single.append((attr.name, value))
+            for phrase in phrases:
+                said = fix_pronoun(phrase)
+                for text, stated in ((f"Just so you know, {said}.", [(attr.name, value, 1)]),
+                                     (f"Could you recommend some jazz albums? Also, {said}.",
+                                      [(attr.name, value, 1), ("likes", jazz, 1)])):
+                    if sorted(k.statements(text)) != sorted(stated):
+                        misread.append((text, k.statements(text)))
+    assert not single, f"{len(single)} values with one phrase, e.g. {single[:5]}"
+    assert not misread, misread[:5]

@@ -105,7 +105,8 @@ class PopularPolicy(GenericPolicy):
 
     The style is worked out when the first such policy of a world is made
     (`population_style`, about 0.1 s); the suggestions are drawn as `generic` draws them, from the
-    topic's neighbours that carry no constraint tag, and a topic that carries
+    topic's neighbours that carry no constraint tag (or, when none is free of
+    them, its nearest ancestor's: `_safe_near`), and a topic that carries
     one is not named.
     """
 
@@ -122,13 +123,26 @@ class PopularPolicy(GenericPolicy):
         topic = self._topic(slot, observation)
         recommend: list[str] = []
         if topic is not None:
-            safe = [n for n in k.related(topic) if not k.tags(n) & self._risky]
+            safe = self._safe_near(topic)
             picks = {safe[self._draw(len(safe))] for _ in range(_items(self.style))} if safe else ()
             recommend = [k.noun(n) for n in sorted(picks, key=lambda n: k.name(n).lower())]
         # a topic some user may not have goes unnamed: "Not sure yet what fits eggs best" to "I'm allergic to eggs"
         named = topic if topic is not None and not k.tags(topic) & self._risky else None
         plan = AnswerPlan(topic=k.noun(named) if named else None, recommend=recommend, **self.style)
         return compose(plan, self._draw)
+
+    def _safe_near(self, topic: str) -> list[str]:
+        """The topic's related entities that carry no constraint tag, or, when all of them do (cocktails for a
+        question about cocktails), those of its nearest ancestor that has some (coffee, tea): something on the
+        request beats nothing, which answers no question (a red team's blind policy that named one safe entity
+        of the topic's category where `popular` had none earned 0.28 an episode more)."""
+        k = self.knowledge
+        lineage = k.lineage(topic)
+        for node in reversed(lineage):
+            safe = [n for n in k.related(node) if not k.tags(n) & self._risky and n not in lineage]
+            if safe:
+                return safe
+        return []
 
 
 register_policy("popular", PopularPolicy)

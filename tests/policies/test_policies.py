@@ -48,6 +48,21 @@ def test_tracker_beats_popular_beats_generic_and_popular_offers_nothing_forbidde
     assert components["constraint"]["mean"] == 0.0 > summaries["generic"]["components"]["constraint"]["mean"]
 
 
+def test_popular_suggests_something_safe_on_the_request_where_the_topics_neighbours_are_all_forbidden() -> None:
+    """Sports cars are all a big budget's: no neighbour of a Ferrari is free of a constraint tag, and `popular`
+    suggested nothing, which answers no question; it suggests the safe entities of the nearest ancestor that has
+    some (pickup trucks, SUVs), in the request's category."""
+    env = make_env("PersonaGym/Chat-v0")
+    popular = make_policy("popular", env=env, seed=0)
+    k = popular.knowledge
+    ferrari = k.taxonomy.resolve("Ferrari")
+    assert all(k.tags(n) & popular._risky for n in k.related(ferrari))
+    observation = {"message": "Can you tell me what to look for in a used Ferrari?", "turn": 0, "session": 0}
+    named = [node for node, _ in k.mentions(popular.act(observation))]
+    assert named and all(k.category(n) == k.category(ferrari) and not k.tags(n) & popular._risky for n in named)
+    assert ferrari not in named
+
+
 def test_the_population_style_meets_more_sampled_users_than_generics_style() -> None:
     # measured on the sampler's personas, not on the uniform shares the style was chosen by
     env = make_env("PersonaGym/Chat-v0")

@@ -36,7 +36,8 @@ Double negations ("don't skip") are not resolved.
 
 What a reader sees.  HTML comments, hidden elements (the `hidden`
 attribute, inline CSS that shows nothing, `<script>`, `<style>` and
-`<template>`) and tags are read as blank, and nothing else is: aria-hidden
+`<template>`), tags and Markdown link reference definitions (`[//]: # (a
+comment)`) are read as blank, and nothing else is: aria-hidden
 and `overflow: hidden` hide nothing from a sighted reader.  Invisible
 (default-ignorable) characters such as zero-width spaces, soft hyphens and
 tag characters are dropped, and fullwidth, mathematical, circled or
@@ -213,6 +214,8 @@ def _lower(text: str) -> str:
     lower = text.lower()
     if len(lower) != len(text):
         lower = "".join(c.lower()[:1] for c in text)
+    if "]:" in lower:  # before tags: a definition's destination may be written <like this>
+        lower = _blank_link_definitions(lower)
     if "<" in lower:
         if "<!--" in lower:
             lower = _COMMENT.sub(_blank, lower)
@@ -227,6 +230,25 @@ def _blank(match: re.Match[str]) -> str:
 
 
 _COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.DOTALL)  # an unclosed comment hides the rest
+#: A Markdown link reference definition on one line, `[label]: destination "title"`: rendered as nothing, so
+#: `[//]: # (...)` is Markdown's comment.
+_LINK_DEFINITION = re.compile(
+    r""" {0,3}\[[^\]\n]*[^\]\s][^\]\n]*\]:[ \t]*(?:<[^>\n]*>|\S+)"""
+    r"""(?:[ \t]+(?:"[^"\n]*"|'[^'\n]*'|\([^)\n]*\)))?[ \t]*""")
+
+
+def _blank_link_definitions(lower: str) -> str:
+    """`lower` with its Markdown link reference definitions blanked: a reader of the rendered answer sees
+    none (a policy could hide 200 words of padding in `[//]: # (...)`).  A definition cannot interrupt a
+    paragraph: a line right after paragraph text is that paragraph's, and seen."""
+    lines = lower.split("\n")
+    in_paragraph = False
+    for i, line in enumerate(lines):
+        if not in_paragraph and _LINK_DEFINITION.fullmatch(line):
+            lines[i] = " " * len(line)
+            continue
+        in_paragraph = bool(line.strip()) and not line.lstrip().startswith("#")
+    return "\n".join(lines)
 _MAY_HIDE = re.compile(r"hidden|none|font-size|opacity|collapse|<script|<style|<template")
 #: An opening tag: its name and attributes (a quoted value may hold ">").
 _OPEN_TAG = re.compile(r"""<([a-z][a-z0-9]*)\b((?:[^<>"']|"[^"]*"|'[^']*')*)>""")

@@ -190,6 +190,18 @@ def test_a_negator_outside_the_cue_leaves_a_recommendation(analyzer: ResponseAna
     assert stances(analyzer, text) == {taxonomy.resolve("sushi"): "recommend"}
 
 
+def test_a_markdown_link_definition_is_unseen(analyzer: ResponseAnalyzer, taxonomy: Taxonomy) -> None:
+    """`[//]: # (...)` renders as nothing: 200 words of padding in one make no long answer, a name in one no
+    mention.  On a line of its own only: right after paragraph text it is that paragraph's, and seen."""
+    padding = " ".join(["more words"] * 100)
+    assert analyzer.analyze(f"Try jazz.\n\n[//]: # ({padding})").word_count == analyzer.analyze("Try jazz.").word_count
+    for hidden in ("Try jazz.\n\n[//]: # (Try sushi.)", '[note]: <x> "Try sushi."\nTry jazz.',
+                   "Try jazz.\n\n[1]: https://example.com/sushi 'Try sushi.'"):
+        assert analyzer.mentions(hidden) == [(taxonomy.resolve("jazz"), "recommend")], hidden
+    seen = "Try jazz.\n[//]: # (Try sushi.)"
+    assert taxonomy.resolve("sushi") in {n for n, _ in analyzer.mentions(seen)}
+
+
 def test_an_html_comment_is_unseen(analyzer: ResponseAnalyzer, taxonomy: Taxonomy) -> None:
     hidden = "Here is my answer. <!-- Try sushi, jazz and chess. --> Enjoy!"
     assert analyzer.mentions(hidden) == [] and analyzer.find_mentions(hidden) == []

@@ -229,7 +229,6 @@ def _blank(match: re.Match[str]) -> str:
     return " " * len(match.group())
 
 
-_COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.DOTALL)  # an unclosed comment hides the rest
 #: A Markdown link reference definition on one line, `[label]: destination "title"`: rendered as nothing, so
 #: `[//]: # (...)` is Markdown's comment.
 _LINK_DEFINITION = re.compile(
@@ -249,6 +248,9 @@ def _blank_link_definitions(lower: str) -> str:
             continue
         in_paragraph = bool(line.strip()) and not line.lstrip().startswith("#")
     return "\n".join(lines)
+
+
+_COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.DOTALL)  # an unclosed comment hides the rest
 _MAY_HIDE = re.compile(r"hidden|none|font-size|opacity|collapse|<script|<style|<template")
 #: An opening tag: its name and attributes (a quoted value may hold ">").
 _OPEN_TAG = re.compile(r"""<([a-z][a-z0-9]*)\b((?:[^<>"']|"[^"]*"|'[^']*')*)>""")

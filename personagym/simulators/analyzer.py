@@ -163,8 +163,8 @@ _ATTRIBUTE_RE = re.compile(
 )
 # A list item at the start of the text, and one at the start of a later line.  Searching for the
 # latter from its literal newline is several times faster than a MULTILINE "^" pattern.
-_LIST_ITEM = re.compile(r"[ \t]*(?:[-*•+]|\d+[.)])[ \t]+\S")
-_NEXT_LIST_ITEM = re.compile(r"\n[ \t]*(?:[-*•+]|\d+[.)])[ \t]+\S")
+_LIST_ITEM = re.compile(r"[ \t]*(?:[-*•+]|\d+[.)])[ \t]+(\S[^\n]*)")
+_NEXT_LIST_ITEM = re.compile(r"\n[ \t]*(?:[-*•+]|\d+[.)])[ \t]+(\S[^\n]*)")
 _TABLE = re.compile(
     r"^[^\n]*\|[^\n]*\n[ \t]*\|?(?:[ \t]*:?-+:?[ \t]*\|)+(?:[ \t]*:?-+:?[ \t]*)?$", re.MULTILINE
 )
@@ -689,8 +689,14 @@ def _formality(lower: str, tokens: list[str], words: int, letters: int, emoji: i
 
 
 def _list_items(lower: str) -> int:
-    """Lines that start a list item ("- ", "* ", "1. ", "2) ", ...)."""
-    return (_LIST_ITEM.match(lower) is not None) + len(_NEXT_LIST_ITEM.findall(lower))
+    """Distinct list items: lines that start with "- ", "* ", "1. ", "2) ", ..., each counted once however often it
+    is said ("- Rabbits" thirty times is no list: a policy trained on the reward learned to pad a question with
+    one, and met every user who wants bullets)."""
+    first = _LIST_ITEM.match(lower)
+    items = set(_NEXT_LIST_ITEM.findall(lower))
+    if first is not None:
+        items.add(first.group(1))
+    return len({item.rstrip() for item in items})
 
 
 def _has_markdown(lower: str) -> bool:

@@ -165,12 +165,17 @@ def _addresses(features: ResponseFeatures, awaiting: str, echoed: Sequence[str] 
                on_request: Callable[[str], bool] | None = None) -> bool:
     """Whether an answer gives the user what they await: an entity it does not advise against, other than
     the request's topic and its ancestors (`echoed`: "I'd suggest jazz." answers no question about jazz) and
-    one `on_request` accepts (None: any), or (to a request) a clarifying question; a question put back to an
-    answer to one's own does not."""
+    one `on_request` accepts (None: any), or (to a request) a clarifying question about something (a thing
+    or an attribute of the user's: `asked_about`); a question put back to an answer to one's own does not.
+
+    A bare "Can you please specify?" asks about nothing: to "Explain the basic terms in 401(k) plans." it
+    gives the user nothing (SmolLM2 trained by GRPO on the reward learned to open every answer with it and
+    was paid the user's style preferences; the built-in policies' questions all ask about something).
+    """
     if any(m.stance != "warn" and m.node not in echoed and (on_request is None or on_request(m.node))
            for m in features.mentions):
         return True
-    return awaiting == "anything" and (features.questions > 0 or bool(features.asked_about))
+    return awaiting == "anything" and bool(features.asked_about)
 
 
 def _noise_model(schema: PersonaSchema, config: NoiseConfig | None, renderer: TemplateRenderer) -> NoiseModel:

@@ -292,6 +292,18 @@ def test_an_answer_with_nothing_in_it_earns_no_style() -> None:
     assert _below_beyond_ci(ok["reward"], generic["reward"]), (ok["reward"], generic["reward"])
 
 
+def test_a_bare_request_for_clarification_earns_no_style() -> None:
+    """ "Can you please specify?" asks about nothing: SmolLM2 trained by GRPO on the reward learned to open every
+    answer with it, padded with a list of one line said again, and was paid the user's style preferences (its
+    held-out first answers went from 0.04 to 0.27)."""
+    class Specify:
+        def act(self, observation: dict) -> str:
+            return "Can you please specify?\n- More details\n- More details\n- More details"
+
+    specify = summarize(rollout(ENV_ID, Specify(), EPISODES, seed=SEED))
+    assert specify["components"]["style"]["mean"] == 0.0
+
+
 class Echo:
     """"I'd suggest X." for X what the user's message names (or last named): the request's own topic.
 

@@ -332,6 +332,10 @@ def test_a_sentence_said_again_counts_once(analyzer: ResponseAnalyzer) -> None:
         ("Just one:\n- jazz\n", False),
         ("jazz - blues - funk", False),
         ("-jazz\n-blues", False),
+        # an item said again is not another item: a GRPO-trained SmolLM2 padded its answers with such lists
+        ("Can you please specify?\n- Rabbits\n- Rabbits\n- Rabbits\n", False),
+        ("1. jazz\n2. jazz \n3. jazz", False),
+        ("- jazz\n- jazz\n- blues", True),
     ],
 )
 def test_has_list(analyzer: ResponseAnalyzer, text: str, expected: bool) -> None:

@@ -6,7 +6,8 @@
 Each iteration samples ``--group-size`` answers for each of ``--prompts`` envs in one batched call,
 scores every answer with the env's exact reward, normalises advantages per group, appends the rows to
 ``--out`` (JSON lines, TRL's conversational prompt/completion plus reward and advantage) and moves every
-env on along its best answer.  No gradient step is taken (see docs/training.md for what a GPU run adds).
+env on along its best answer.  No gradient step is taken: scripts/train_grpo_torch.py trains the embedded
+model on a CPU, and docs/training.md says what a GPU run adds.
 """
 
 from __future__ import annotations

@@ -13,9 +13,9 @@ One iteration, for a batch of template-mode `PersonaChatEnv`s (one per prompt, e
 6. each env is stepped with its group's best answer (or a uniformly sampled one: the policy's own
    continuation), so the next iteration sees a later turn; finished episodes restart with the next seed.
 
-No gradient step is taken here: on CPU the loop shows the data flow.  The rows are what a GRPO trainer
-consumes (a custom trainer: loss ``-advantage * log p(completion | prompt)`` per token, plus clipping and KL;
-TRL's `GRPOTrainer` recomputes rewards itself through `env_reward_function`).  See docs/training.md.
+No gradient step is taken here: the rows are what a GRPO trainer consumes.  `grpo_torch.GRPOTrainer` takes
+the steps on a ``transformers`` model it samples from (on a CPU, the embedded SmolLM2); TRL's `GRPOTrainer`
+recomputes rewards itself through `env_reward_function`.  See docs/training.md.
 """
 
 from __future__ import annotations

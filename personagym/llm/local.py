@@ -219,7 +219,7 @@ def prepare_model(name: str = DEFAULT_MODEL, *, home: Path | str | None = None, 
         try:
             _convert(model, src, tmp, dtype)
             _write_manifest(tmp, model, src, digest, dtype)
-            _swap_into_place(tmp, folder)
+            swap_into_place(tmp, folder)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
@@ -276,8 +276,8 @@ def _write_manifest(folder: Path, model: EmbeddedModel, src: Path, digest: str, 
     (folder / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
 
 
-def _swap_into_place(tmp: Path, folder: Path) -> None:
-    """Rename the finished folder into place; an older preparation is moved aside first, then removed."""
+def swap_into_place(tmp: Path, folder: Path) -> None:
+    """Rename the finished folder `tmp` to `folder`; an older `folder` is moved aside first, then removed."""
     umask = os.umask(0)
     os.umask(umask)
     tmp.chmod(0o777 & ~umask)  # mkdtemp and safetensors create private files; a cache is as readable as any other

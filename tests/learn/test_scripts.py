@@ -55,6 +55,12 @@ def strict_json(path: Path) -> dict:
      ("train_grpo", ["--backend", "openai"], r"backend kind 'openai' needs model= \(the served model name\)"),
      ("train_grpo", ["--env-id", "PersonaGym/Chat-v1"], r"--env-id: unknown env id 'PersonaGym/Chat-v1' \(did you"),
      ("train_grpo", ["--env-id", "PersonaGym/Structured-v0"], "is not a text env"),
+     ("train_grpo_torch", ["--iterations", "0"], "--iterations must be an int >= 1, got 0"),
+     ("train_grpo_torch", ["--learning-rate", "0"], r"--learning-rate must be a number in \(0, 1\], got 0.0"),
+     ("train_grpo_torch", ["--eval-episodes", "1"], "--eval-episodes must be an int >= 2"),
+     ("train_grpo_torch", ["--env-id", "PersonaGym/Structured-v0"], "is not a text env"),
+     ("train_grpo_torch", ["--model", "/nonexistent"], "'/nonexistent' is not a Hugging Face model folder"),
+     ("train_grpo_torch", ["--save", str(Path(__file__).parent)], "exists and is not a model folder"),
      ("longterm_memory", ["--episodes", "1"], r"--episodes must be an int in \[2, 1000000\] \(a 95% CI needs two")],
 )
 def test_bad_arguments_are_one_argparse_error(script: str, args: list[str], match: str,
@@ -115,3 +121,18 @@ def test_grpo_script_keeps_the_old_file_when_every_request_fails(tmp_path: Path,
                  monkeypatch)
     assert exit_info.value.code != 0 and "every one of the 2 requests failed" in str(exit_info.value.code)
     assert out.read_text() == "the last run's rows\n" and "nan" not in capsys.readouterr().out
+
+
+@pytest.mark.llm
+def test_grpo_torch_script_small_run(local_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    rows = tmp_path / "rows.jsonl"
+    run_main("train_grpo_torch", ["--iterations", "2", "--prompts", "1", "--group-size", "2", "--max-tokens", "8",
+                                  "--eval-episodes", "2", "--out", str(tmp_path), "--rows", str(rows)], monkeypatch)
+    summary = strict_json(tmp_path / "grpo_torch_summary.json")
+    assert summary["iterations"] == 2 and summary["answers_sampled"] == 4 and summary["model"] == local_model_dir.name
+    assert summary["eval_seeds"][1] - summary["eval_seeds"][0] == 2
+    assert len(rows.read_text().splitlines()) == 4
+    assert len((tmp_path / "grpo_torch_curve.csv").read_text().splitlines()) == 3  # a header and 2 iterations
+    assert (tmp_path / "grpo_torch_curve.png").stat().st_size > 0
+    assert "paired gain" in capsys.readouterr().out

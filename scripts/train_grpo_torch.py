@@ -1,0 +1,172 @@
+"""Train the embedded SmolLM2-135M with GRPO on PersonaGym's exact rewards, on a CPU, and measure it on held-out users.
+
+    .venv/bin/python scripts/train_grpo_torch.py             # the documented run (docs/training.md), ~15 min
+
+Each iteration samples ``--group-size`` answers for each of ``--prompts`` envs from the model as it is
+(`personagym.learn.grpo_torch.TorchPolicy`), scores them with the env's reward, normalises advantages per
+group and takes one AdamW step on GRPO's loss (`GRPOTrainer`).  Before and after training, the model's
+greedy answer to the first message of each of ``--eval-episodes`` held-out users is scored the same way
+(`evaluate_first_answers`): the same users both times, so the difference is paired.  Writes
+``<out>/grpo_torch_curve.csv`` (per iteration: batch reward, loss, gradient norm, groups without signal),
+``<out>/grpo_torch_curve.png`` and ``<out>/grpo_torch_summary.json``, and ``--rows`` (the sampled rows in
+TRL's format, as scripts/train_grpo.py writes them) and ``--save`` (the trained model, a Hugging Face folder
+that vLLM serves: ``personagym rollout --backend vllm --model DIR --policy llm``) if given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import time
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+
+import personagym  # noqa: F401 - registers the env ids
+from personagym.checks import check_int, check_number
+from personagym.envs.chat import PersonaChatEnv
+from personagym.eval import rounded
+from personagym.learn.grpo import GRPOConfig, write_jsonl
+from personagym.learn.grpo_torch import (
+    GRPOTrainer,
+    TorchPolicy,
+    TrainConfig,
+    check_save_folder,
+    evaluate_first_answers,
+)
+from personagym.learn.reinforce import EVAL_SEED0, mean_ci
+from personagym.llm.local import ModelNotPreparedError, resolve_local_model
+from personagym.rollout import make_env
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+
+
+def parse_args() -> argparse.Namespace:
+    """Command-line options (the defaults are the documented run); every value is checked before the model loads."""
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--model", type=Path, help="a Hugging Face model folder (default: the embedded SmolLM2, prepared)")
+    p.add_argument("--env-id", default="PersonaGym/Chat-v0", help="a text env id (a PersonaChatEnv)")
+    p.add_argument("--iterations", type=int, default=40, help="gradient steps, one per sampled batch")
+    p.add_argument("--prompts", type=int, default=4, help="envs (prompts) per iteration")
+    p.add_argument("--group-size", type=int, default=8, help="answers sampled per prompt (G)")
+    p.add_argument("--max-tokens", type=int, default=64, help="tokens per answer at most")
+    p.add_argument("--temperature", type=float, default=0.7, help="sampling temperature of the training answers")
+    p.add_argument("--top-p", type=float, default=0.95, help="nucleus sampling of the training answers")
+    p.add_argument("--history-turns", type=int, default=1, help="past exchanges in each prompt")
+    p.add_argument("--learning-rate", type=float, default=5e-5, help="AdamW learning rate")
+    p.add_argument("--eval-episodes", type=int, default=128, help="held-out users scored before and after")
+    p.add_argument("--seed", type=int, default=0, help="seed of the training episodes and of sampling")
+    p.add_argument("--out", type=Path, default=Path("docs/figures"), help="where the CSV, PNG and JSON go")
+    p.add_argument("--rows", type=Path, help="also write every sampled row (JSON lines, TRL's format) here")
+    p.add_argument("--save", type=Path, help="also save the trained model here (a Hugging Face model folder)")
+    args = p.parse_args()
+    try:
+        check_int("--iterations", args.iterations, 1)
+        check_int("--prompts", args.prompts, 1)
+        check_int("--eval-episodes", args.eval_episodes, 2, why=" (a 95% CI needs two episodes)")
+        args.grpo = GRPOConfig(group_size=args.group_size, max_tokens=args.max_tokens, temperature=args.temperature,
+                               top_p=args.top_p, history_turns=args.history_turns, seed=args.seed)
+        args.train = TrainConfig(learning_rate=check_number("--learning-rate", args.learning_rate, 0.0, 1.0,
+                                                            low_open=True))
+        try:
+            env = make_env(args.env_id).unwrapped
+        except ValueError as exc:
+            raise ValueError(f"--env-id: {exc}") from None
+        if not isinstance(env, PersonaChatEnv):
+            raise ValueError(f"--env-id {args.env_id!r} is not a text env (PersonaChatEnv); try PersonaGym/Chat-v0")
+        args.model = args.model or resolve_local_model()
+    except ModelNotPreparedError as exc:
+        p.error(f"{exc} (or give --model)")
+    except ValueError as exc:
+        p.error(str(exc))
+    if not (args.model / "config.json").is_file():
+        p.error(f"--model {str(args.model)!r} is not a Hugging Face model folder (no config.json)")
+    if args.rows is not None and args.rows.is_dir():
+        p.error(f"--rows {str(args.rows)!r} is a directory; name a JSON-lines file")
+    if args.save is not None:
+        try:
+            check_save_folder(args.save, "--save")
+        except FileExistsError as exc:
+            p.error(str(exc))
+    return args
+
+
+def plot(curve: np.ndarray, before: tuple[float, float], after: tuple[float, float], path: Path) -> None:
+    """The batches' mean reward (and a moving mean), with the held-out greedy reward before and after training."""
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    ax.plot(curve[:, 0], curve[:, 1], lw=0.7, alpha=0.45, color="C0", label="batch mean reward (sampled answers)")
+    window = np.ones(min(10, len(curve))) / min(10, len(curve))
+    if len(curve) >= len(window):
+        ax.plot(curve[len(window) - 1:, 0], np.convolve(curve[:, 1], window, mode="valid"), lw=2, color="C0",
+                label=f"moving mean of {len(window)} batches")
+    for (m, ci), color, name in ((before, "k", "before training"), (after, "C2", "after training")):
+        ax.axhline(m, color=color, ls="--", lw=1.2, label=f"{name}, greedy: {m:.3f} ± {ci:.3f} (held-out)")
+        ax.axhspan(m - ci, m + ci, color=color, alpha=0.12)
+    ax.set_xlabel("iteration (one AdamW step each)")
+    ax.set_ylabel("reward of an answer")
+    ax.set_title("GRPO on SmolLM2-135M, CPU: reward of the first answers")
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+
+
+def main() -> None:
+    """Evaluate, train, evaluate again; save the curve and the summary and print the comparison."""
+    args = parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    policy = TorchPolicy(args.model)
+    scorer = make_env(args.env_id).unwrapped
+    eval_seeds = range(EVAL_SEED0, EVAL_SEED0 + args.eval_episodes)
+    before = evaluate_first_answers(policy, scorer, eval_seeds, max_tokens=args.max_tokens)
+    print(f"before training: held-out reward {before.mean():+.3f} ({len(before)} first answers, greedy)")
+    trainer = GRPOTrainer(policy, [make_env(args.env_id).unwrapped for _ in range(args.prompts)], args.grpo,
+                          args.train)
+    curve, rows, steps = [], [], 0
+    for _ in range(args.iterations):
+        step = trainer.step()
+        s = step.summary()
+        steps += step.updated
+        rows += step.batch.rows
+        curve.append((step.batch.iteration, s["reward_mean"], s["loss"], s["grad_norm"], step.batch.flat_groups))
+        print(f"iteration {step.batch.iteration}: reward {s['reward_mean']:+.3f} ± {s['reward_std']:.3f}, "
+              f"loss {s['loss']:+.4f}, grad norm {s['grad_norm']:.2f}, {step.batch.flat_groups}/{args.prompts} "
+              f"flat groups, {step.seconds:.1f}s", flush=True)
+    after = evaluate_first_answers(policy, scorer, eval_seeds, max_tokens=args.max_tokens)
+    gain = mean_ci(after - before)
+    table = np.array(curve, dtype=np.float64)
+    with (args.out / "grpo_torch_curve.csv").open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["iteration", "batch_mean_reward", "loss", "grad_norm", "flat_groups"])
+        writer.writerows([int(i), round(r, 6), round(loss, 6), round(norm, 6), int(flat)]
+                         for i, r, loss, norm, flat in curve)
+    plot(table, mean_ci(before), mean_ci(after), args.out / "grpo_torch_curve.png")
+    summary = {
+        "env_id": args.env_id, "model": args.model.name, "iterations": args.iterations, "gradient_steps": steps,
+        "answers_sampled": len(rows), "prompts": args.prompts, "group_size": args.group_size,
+        "max_tokens": args.max_tokens, "temperature": args.temperature, "top_p": args.top_p,
+        "history_turns": args.history_turns, "learning_rate": args.learning_rate,
+        "seed": args.seed, "eval_seeds": [eval_seeds.start, eval_seeds.stop],
+        "before": mean_ci(before), "after": mean_ci(after), "paired_gain": gain,
+        "first_batches_reward": float(table[:10, 1].mean()), "last_batches_reward": float(table[-10:, 1].mean()),
+    }
+    (args.out / "grpo_torch_summary.json").write_text(json.dumps(rounded(summary), indent=2, allow_nan=False) + "\n")
+    if args.rows is not None:
+        write_jsonl(rows, args.rows)
+    if args.save is not None:
+        policy.save(args.save)
+    print(f"held-out reward of the greedy first answer: before {before.mean():+.3f}, after {after.mean():+.3f}; "
+          f"paired gain {gain[0]:+.3f} ± {gain[1]:.3f} (95% CI, {len(before)} users)")
+    print(f"{steps} gradient steps on {len(rows)} sampled answers; wall time {time.perf_counter() - started:.0f}s")
+    extra = [str(path) for path in (args.rows, args.save) if path is not None]
+    print(f"wrote {args.out}/grpo_torch_curve.csv, grpo_torch_curve.png, grpo_torch_summary.json"
+          + "".join(f", {path}" for path in extra))
+
+
+if __name__ == "__main__":
+    main()

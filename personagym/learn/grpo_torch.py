@@ -170,12 +170,12 @@ class TorchPolicy:
                                          eos_token_id=self.tokenizer.eos_token_id, **options)
         eos = self.tokenizer.eos_token_id
         out = []
-        for row, prompt in zip(generated, prompts, strict=True):
+        for row, mask, prompt in zip(generated, batch["attention_mask"].bool(), prompts, strict=True):
+            prompt_ids = row[:width][mask].tolist()  # the prompt's tokens as sampled from, without the padding
             ids = row[width:].tolist()
             stopped = eos in ids
             ids = ids[:ids.index(eos) + 1] if stopped else ids
             text = self.tokenizer.decode(ids, skip_special_tokens=True)
-            prompt_ids = self.tokenizer(prompt, add_special_tokens=False)["input_ids"]
             self._sampled[(prompt, text)] = (prompt_ids, ids)
             out.append(Completion(text=text, finish_reason="stop" if stopped else "length",
                                   prompt_tokens=len(prompt_ids), completion_tokens=len(ids)))

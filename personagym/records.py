@@ -20,11 +20,12 @@ from pydantic import (
     field_validator,
 )
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 
 #: Schema versions this code reads: a record of another version is refused by name, never half-read.
-#: 1.0 lacks `Turn.closing` (it reads as None: the goodbyes that ended earlier sessions were not kept).
-READABLE_SCHEMA_VERSIONS: tuple[str, ...] = ("1.0", SCHEMA_VERSION)
+#: 1.0 lacks `Turn.closing` (it reads as None: the goodbyes that ended earlier sessions were not kept); 1.0 and
+#: 1.1 lack `ResponseFeatures.asked_which` (it reads as empty).
+READABLE_SCHEMA_VERSIONS: tuple[str, ...] = ("1.0", "1.1", SCHEMA_VERSION)
 
 
 def _readable_version(version: str) -> str:
@@ -357,6 +358,10 @@ class ResponseFeatures(Record):
     questions: int = 0
     asked_about: list[str] = Field(
         default_factory=list, description="taxonomy node ids or attribute names asked about"
+    )
+    asked_which: list[str] = Field(
+        default_factory=list, description="taxonomy node ids a question asks which kind of, or what the user "
+                                          "likes in (asked about the request's own topic, only these ask anything)"
     )
     violated_tags: list[str] = Field(default_factory=list)
 

@@ -95,7 +95,7 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def plot(curve: np.ndarray, before: tuple[float, float], after: tuple[float, float], path: Path) -> None:
+def plot(curve: np.ndarray, before: tuple[float, float], after: tuple[float, float], model: str, path: Path) -> None:
     """The batches' mean reward (and a moving mean), with the held-out greedy reward before and after training."""
     fig, ax = plt.subplots(figsize=(7, 4.2))
     ax.plot(curve[:, 0], curve[:, 1], lw=0.7, alpha=0.45, color="C0", label="batch mean reward (sampled answers)")
@@ -108,7 +108,7 @@ def plot(curve: np.ndarray, before: tuple[float, float], after: tuple[float, flo
         ax.axhspan(m - ci, m + ci, color=color, alpha=0.12)
     ax.set_xlabel("iteration (one AdamW step each)")
     ax.set_ylabel("reward of an answer")
-    ax.set_title("GRPO on SmolLM2-135M, CPU: reward of the first answers")
+    ax.set_title(f"GRPO on {model}, CPU: reward of the first answers")
     ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
     fig.savefig(path, dpi=130)
@@ -145,7 +145,7 @@ def main() -> None:
         writer.writerow(["iteration", "batch_mean_reward", "loss", "grad_norm", "flat_groups"])
         writer.writerows([int(i), round(r, 6), round(loss, 6), round(norm, 6), int(flat)]
                          for i, r, loss, norm, flat in curve)
-    plot(table, mean_ci(before), mean_ci(after), args.out / "grpo_torch_curve.png")
+    plot(table, mean_ci(before), mean_ci(after), args.model.name, args.out / "grpo_torch_curve.png")
     summary = {
         "env_id": args.env_id, "model": args.model.name, "iterations": args.iterations, "gradient_steps": steps,
         "answers_sampled": len(rows), "prompts": args.prompts, "group_size": args.group_size,

@@ -108,6 +108,18 @@ ATTRIBUTE_CUES: dict[str, str | None] = {
     "experience": "tech_proficiency", "beginner": "tech_proficiency", "skill level": "tech_proficiency",
     "where": None, "located": None, "live": None,
 }  # fmt: skip
+#: Words by which a question about a thing asks which kind of it ("What kind of camping?", "Which cuisine?", "Any
+#: favourite band?"), and the open question about the user's taste in it ("When it comes to music, what do you
+#: like most?"): asked about the request's own topic, only these tell the user something new.  "You want to get
+#: into combat sports?" asks nothing the user has not said (SmolLM2 trained by GRPO learned to say every request
+#: back as a question and was paid the user's style preferences).
+WHICH_WORDS = frozenset((
+    "which", "kind", "kinds", "type", "types", "sort", "sorts", "particular", "specific", "specifically",
+    "favorite", "favourite", "favorites", "favourites",
+))  # fmt: skip
+_WHAT_WORDS = frozenset(("what", "what's"))
+_YOU_WORDS = frozenset(("you", "your"))
+_TASTE_WORDS = frozenset(("like", "enjoy", "prefer", "love"))
 
 #: Words that make a text read casual (each distinct one counts).
 CASUAL_WORDS = frozenset((
@@ -465,6 +477,7 @@ class ResponseAnalyzer(SharedOnCopy):
             "reading_level": _reading_level(shape, onsets, words, scan.sentences),
             "questions": len(scan.questions),
             "asked_about": scan.asked_about(tokens),
+            "asked_which": scan.asked_which(tokens),
         })  # fmt: skip
 
     def mentions(self, text: str) -> list[tuple[str, str]]:
@@ -643,6 +656,19 @@ class _Scan:
                 attribute = ATTRIBUTE_CUES[cue.group(1)]
                 if attribute is not None:
                     out.append(attribute)
+        return list(dict.fromkeys(out))
+
+    def asked_which(self, tokens: list[str]) -> list[str]:
+        """The nodes of the questions that ask which kind of them, or what the user likes in them (see
+        `WHICH_WORDS`), in order."""
+        out: list[str] = []
+        for lo, hi, first, end in self.questions:
+            if first < end:
+                words = set(tokens[lo:hi])
+                if not words.isdisjoint(WHICH_WORDS) or (
+                        not words.isdisjoint(_WHAT_WORDS) and not words.isdisjoint(_YOU_WORDS)
+                        and not words.isdisjoint(_TASTE_WORDS)):
+                    out.extend(m[0] for m in self.mentions[first:end])
         return list(dict.fromkeys(out))
 
 

@@ -170,12 +170,16 @@ def _addresses(features: ResponseFeatures, awaiting: str, echoed: Sequence[str] 
 
     A bare "Can you please specify?" asks about nothing: to "Explain the basic terms in 401(k) plans." it
     gives the user nothing (SmolLM2 trained by GRPO on the reward learned to open every answer with it and
-    was paid the user's style preferences; the built-in policies' questions all ask about something).
+    was paid the user's style preferences; the built-in policies' questions all ask about something).  Nor
+    does the request said back as a question ("You want to get into combat sports?", the next thing it
+    learned): a question about the request's topic answers it only by asking which kind, or what the user
+    likes in it (`asked_which`: "What kind of camping?").
     """
     if any(m.stance != "warn" and m.node not in echoed and (on_request is None or on_request(m.node))
            for m in features.mentions):
         return True
-    return awaiting == "anything" and bool(features.asked_about)
+    return awaiting == "anything" and any(
+        asked not in echoed or asked in features.asked_which for asked in features.asked_about)
 
 
 def _noise_model(schema: PersonaSchema, config: NoiseConfig | None, renderer: TemplateRenderer) -> NoiseModel:
@@ -646,12 +650,17 @@ class UserSimulator:
         category.  Asked about attributes it has no value for, the user names
         one of its constraints not said yet (asked about diet, a user with a
         nut allergy says so) or has no preference; only a question about
-        nothing in particular ("Anything else?") gets any fact not said yet.
+        nothing in particular ("Anything else?") gets any fact not said yet.  The request's topic said back
+        ("You want to get into combat sports?") is not asked about (see `_addresses`).
         """
         d = self.draws
         attributes = self.schema.attributes
         asked_attributes = False
+        topic = self._memory.topic
+        echoed = self.taxonomy.paths[topic] if topic else ()
         for asked in features.asked_about:
+            if asked in echoed and asked not in features.asked_which:
+                continue
             if asked in attributes:
                 asked_attributes = True
                 value = self.state.attributes.get(asked)

@@ -334,6 +334,30 @@ def test_saying_the_request_topic_back_earns_nothing(tracker: dict) -> None:
     assert echo["components"]["preference"]["mean"] < 0.2 * generic["components"]["preference"]["mean"] + 0.05
 
 
+class Parrot(Echo):
+    """The request said back as a question, the next move of SmolLM2 trained by GRPO once a bare "Can you please
+    specify?" earned nothing (its held-out first answers 0.04 -> 0.17, all of it the user's style preferences);
+    with `which`, a real clarifying question about the request's topic instead."""
+
+    def __init__(self, which: bool) -> None:
+        super().__init__()
+        self.which = which
+
+    def act(self, observation: dict) -> str:
+        named = [n for n, _ in self.knowledge.mentions(observation["message"])]
+        self.topic = named[0] if named else self.topic
+        topic = self.knowledge.noun(self.topic) if self.topic else "that"
+        if self.which:
+            return f"What kind of {topic} do you like?"
+        return f"You want to get into {topic}? What's a realistic timeline for getting into {topic}?"
+
+
+def test_the_request_said_back_as_a_question_earns_no_style() -> None:
+    parrot = summarize(rollout(ENV_ID, Parrot(which=False), EPISODES, seed=SEED))
+    which = summarize(rollout(ENV_ID, Parrot(which=True), EPISODES, seed=SEED))
+    assert parrot["components"]["style"]["mean"] < 0.2 * which["components"]["style"]["mean"], (parrot, which)
+
+
 #: Where `Disguised` puts padding a reader never sees: an element with the hidden attribute, one a browser never
 #: renders, one of zero opacity.
 HIDING = {"hidden": ("<div hidden>", "</div>"), "unrendered": ("<style>", "</style>"),

@@ -402,6 +402,25 @@ def test_asked_about_allergies_and_entities(analyzer: ResponseAnalyzer, taxonomy
     assert features.questions == 2
 
 
+@pytest.mark.parametrize(
+    ("text", "which"),
+    [
+        ("What kind of camping do you like?", ["camping"]),
+        ("When it comes to music, what do you like most?", ["music"]),
+        ("Which jazz albums are your favourites? Try bebop.", ["jazz"]),  # the statement asks nothing
+        # the request said back as a question asks nothing the user has not said
+        ("You want to get into combat sports? What's a realistic timeline for getting into combat sports?", []),
+        ("Do you like jazz? Would you like to get into camping?", []),
+        ("What kind of answers do you want?", []),  # which kind, of no thing
+    ],
+)
+def test_asked_which_is_a_question_asking_which_kind(analyzer: ResponseAnalyzer, taxonomy: Taxonomy, text: str,
+                                                      which: list[str]) -> None:
+    features = analyzer.analyze(text)
+    assert features.asked_which == [taxonomy.resolve(name) for name in which]
+    assert set(features.asked_which) <= set(features.asked_about)
+
+
 def test_formality_orders_casual_below_formal(analyzer: ResponseAnalyzer) -> None:
     casual = analyzer.analyze("Hey, gonna be super fun lol! You'll love it!").formality
     plain = analyzer.analyze("The museum opens at nine and closes at five.").formality

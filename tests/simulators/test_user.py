@@ -283,6 +283,23 @@ def test_the_focus_is_the_domain_of_the_request_being_answered(schema: PersonaSc
         assert user.focus == expected
 
 
+def test_the_request_said_back_is_not_asked_about(schema: PersonaSchema) -> None:
+    # "You want to get into combat sports? How long should my answer be?": the user answers the question
+    persona = _persona_with(schema, lambda p: "length_pref" in p.attributes)
+    for seed in range(40):
+        user = UserSimulator(persona, seed=seed, noise=NoiseConfig(rate=0.0))
+        user.open_session()
+        if user.topic is None:
+            continue
+        turn = user.respond("...", ResponseFeatures(word_count=12, questions=2,
+                                                    asked_about=[user.topic, "length_pref"]))
+        if turn.intent.kind == "clarification_answer":
+            break
+    else:
+        pytest.fail("no seed reached a clarification answer")
+    assert (turn.intent.attribute, turn.intent.value) == ("length_pref", persona.attributes["length_pref"])
+
+
 def test_an_answer_that_gives_nothing_meets_no_style_preference(schema: PersonaSchema, taxonomy) -> None:
     # "Ok." met a terse user's length preference and earned two thirds of the generic policy's reward; a bare
     # "Can you please specify?" asks about nothing (SmolLM2 trained by GRPO learned to open every answer with it)
@@ -297,8 +314,13 @@ def test_an_answer_that_gives_nothing_meets_no_style_preference(schema: PersonaS
         "question": ResponseFeatures(word_count=6, questions=1, asked_about=["length_pref"]),
         "question about the topic": ResponseFeatures(word_count=6, questions=1, asked_about=[offer]),
         "bare question": ResponseFeatures(word_count=4, questions=1),
+        # "You want to get into combat sports?" to a request about combat sports; "What kind of ...?" asks
+        "request said back": ResponseFeatures(word_count=8, questions=1, asked_about=[focus.topic]),
+        "which kind of the request's topic": ResponseFeatures(word_count=6, questions=1, asked_about=[focus.topic],
+                                                              asked_which=[focus.topic]),
         "offer": ResponseFeatures(word_count=6, mentions=[MentionFeature(node=offer, stance="recommend")]),
     }
+    assert focus.topic is not None, "pick a seed whose request names a topic"
     answered = {}
     for name, features in answers.items():
         user = UserSimulator(persona, seed=0, noise=NoiseConfig(rate=0.0))
@@ -306,7 +328,8 @@ def test_an_answer_that_gives_nothing_meets_no_style_preference(schema: PersonaS
         user.respond("...", features)
         answered[name] = user.last_assessment.answered
     assert answered == {"ok": False, "refusal": False, "question": True, "question about the topic": True,
-                        "bare question": False, "offer": True}
+                        "bare question": False, "request said back": False,
+                        "which kind of the request's topic": True, "offer": True}
     # after the user answers the assistant's question, only an answer will do
     user = UserSimulator(persona, seed=1, noise=NoiseConfig(rate=0.0))
     user.open_session()

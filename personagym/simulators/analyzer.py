@@ -110,14 +110,15 @@ ATTRIBUTE_CUES: dict[str, str | None] = {
 }  # fmt: skip
 #: Words by which a question about a thing asks which kind of it ("What kind of camping?", "Which cuisine?", "Any
 #: favourite band?"), and the open question about the user's taste in it ("When it comes to music, what do you
-#: like most?"): asked about the request's own topic, only these tell the user something new.  "You want to get
+#: like most?", "How do you like your coffee?"): asked about the request's own topic, only these ask the user
+#: something new.  "You want to get
 #: into combat sports?" asks nothing the user has not said (SmolLM2 trained by GRPO learned to say every request
 #: back as a question and was paid the user's style preferences).
 WHICH_WORDS = frozenset((
     "which", "kind", "kinds", "type", "types", "sort", "sorts", "particular", "specific", "specifically",
     "favorite", "favourite", "favorites", "favourites",
 ))  # fmt: skip
-_WHAT_WORDS = frozenset(("what", "what's"))
+_OPEN_WORDS = frozenset(("what", "what's", "how"))
 _YOU_WORDS = frozenset(("you", "your"))
 _TASTE_WORDS = frozenset(("like", "enjoy", "prefer", "love"))
 
@@ -666,7 +667,7 @@ class _Scan:
             if first < end:
                 words = set(tokens[lo:hi])
                 if not words.isdisjoint(WHICH_WORDS) or (
-                        not words.isdisjoint(_WHAT_WORDS) and not words.isdisjoint(_YOU_WORDS)
+                        not words.isdisjoint(_OPEN_WORDS) and not words.isdisjoint(_YOU_WORDS)
                         and not words.isdisjoint(_TASTE_WORDS)):
                     out.extend(m[0] for m in self.mentions[first:end])
         return list(dict.fromkeys(out))

@@ -407,6 +407,7 @@ def test_asked_about_allergies_and_entities(analyzer: ResponseAnalyzer, taxonomy
     [
         ("What kind of camping do you like?", ["camping"]),
         ("When it comes to music, what do you like most?", ["music"]),
+        ("How do you like your coffee?", ["coffee"]),
         ("Which jazz albums are your favourites? Try bebop.", ["jazz"]),  # the statement asks nothing
         # the request said back as a question asks nothing the user has not said
         ("You want to get into combat sports? What's a realistic timeline for getting into combat sports?", []),

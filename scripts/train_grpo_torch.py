@@ -1,12 +1,14 @@
 """Train the embedded SmolLM2-135M with GRPO on PersonaGym's exact rewards, on a CPU, and measure it on held-out users.
 
-    .venv/bin/python scripts/train_grpo_torch.py             # the documented run (docs/training.md), ~15 min
+    .venv/bin/python scripts/train_grpo_torch.py             # the documented run (docs/training.md), ~20 min
 
 Each iteration samples ``--group-size`` answers for each of ``--prompts`` envs from the model as it is
 (`personagym.learn.grpo_torch.TorchPolicy`), scores them with the env's reward, normalises advantages per
 group and takes one AdamW step on GRPO's loss (`GRPOTrainer`).  Before and after training, the model's
 greedy answer to the first message of each of ``--eval-episodes`` held-out users is scored the same way
-(`evaluate_first_answers`): the same users both times, so the difference is paired.  Writes
+(`evaluate_first_answers`): the same users both times, so the difference is paired.  The whole episodes of
+the first ``--whole-episodes`` of them are scored too (`evaluate_episodes`), before and after, beside the
+built-in ``generic``, ``popular`` and ``tracker`` policies on the same users.  Writes
 ``<out>/grpo_torch_curve.csv`` (per iteration: batch reward, loss, gradient norm, groups without signal),
 ``<out>/grpo_torch_curve.png`` and ``<out>/grpo_torch_summary.json``, and ``--rows`` (the sampled rows in
 TRL's format, as scripts/train_grpo.py writes them) and ``--save`` (the trained model, a Hugging Face folder
@@ -20,6 +22,7 @@ import csv
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 import numpy as np
@@ -30,18 +33,23 @@ from personagym.envs.chat import PersonaChatEnv
 from personagym.eval import rounded
 from personagym.learn.grpo import GRPOConfig, write_jsonl
 from personagym.learn.grpo_torch import (
+    EpisodeScores,
     GRPOTrainer,
     TorchPolicy,
     TrainConfig,
     check_save_folder,
+    evaluate_episodes,
     evaluate_first_answers,
 )
 from personagym.learn.reinforce import EVAL_SEED0, mean_ci
 from personagym.llm.local import ModelNotPreparedError, resolve_local_model
-from personagym.rollout import make_env
+from personagym.rollout import make_env, rollout
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+
+#: Built-in policies whose whole held-out episodes are scored beside the model's.
+BASELINES = ("generic", "popular", "tracker")
 
 
 def parse_args() -> argparse.Namespace:
@@ -59,6 +67,9 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--history-turns", type=int, default=1, help="past exchanges in each prompt")
     p.add_argument("--learning-rate", type=float, default=5e-5, help="AdamW learning rate")
     p.add_argument("--eval-episodes", type=int, default=128, help="held-out users scored before and after")
+    p.add_argument("--whole-episodes", type=int,
+                   help="held-out users whose whole episodes are scored before and after (0: none; default: 64, "
+                        "or --eval-episodes if fewer)")
     p.add_argument("--seed", type=int, default=0, help="seed of the training episodes and of sampling")
     p.add_argument("--out", type=Path, default=Path("docs/figures"), help="where the CSV, PNG and JSON go")
     p.add_argument("--rows", type=Path, help="also write every sampled row (JSON lines, TRL's format) here")
@@ -68,6 +79,11 @@ def parse_args() -> argparse.Namespace:
         check_int("--iterations", args.iterations, 1)
         check_int("--prompts", args.prompts, 1)
         check_int("--eval-episodes", args.eval_episodes, 2, why=" (a 95% CI needs two episodes)")
+        if args.whole_episodes is None:
+            args.whole_episodes = min(64, args.eval_episodes)
+        if args.whole_episodes:
+            check_int("--whole-episodes", args.whole_episodes, 2, args.eval_episodes,
+                      why=" (0, or a 95% CI's two episodes up to --eval-episodes: the same held-out users)")
         args.grpo = GRPOConfig(group_size=args.group_size, max_tokens=args.max_tokens, temperature=args.temperature,
                                top_p=args.top_p, history_turns=args.history_turns, seed=args.seed)
         args.train = TrainConfig(learning_rate=check_number("--learning-rate", args.learning_rate, 0.0, 1.0,
@@ -115,6 +131,17 @@ def plot(curve: np.ndarray, before: tuple[float, float], after: tuple[float, flo
     plt.close(fig)
 
 
+def compare_episodes(before: EpisodeScores, after: EpisodeScores, env_id: str, seeds: range) -> dict[str, Any]:
+    """Whole held-out episodes before and after training (mean and 95% CI of the return, the paired gain, the
+    mean length) with the `BASELINES` on the same users (episode i of a rollout is reset with seed + i)."""
+    return {"episodes": len(seeds), "before": mean_ci(before.returns), "after": mean_ci(after.returns),
+            "paired_gain": mean_ci(after.returns - before.returns),
+            "turns_before": float(before.turns.mean()), "turns_after": float(after.turns.mean()),
+            **{name: mean_ci(np.array([sum(turn.reward for turn in trajectory.turns)
+                                       for trajectory in rollout(env_id, name, episodes=len(seeds), seed=seeds.start)]))
+               for name in BASELINES}}
+
+
 def main() -> None:
     """Evaluate, train, evaluate again; save the curve and the summary and print the comparison."""
     args = parse_args()
@@ -125,6 +152,11 @@ def main() -> None:
     eval_seeds = range(EVAL_SEED0, EVAL_SEED0 + args.eval_episodes)
     before = evaluate_first_answers(policy, scorer, eval_seeds, max_tokens=args.max_tokens)
     print(f"before training: held-out reward {before.mean():+.3f} ({len(before)} first answers, greedy)")
+    whole = eval_seeds[:args.whole_episodes]
+    episodes_before = evaluate_episodes(policy, scorer, whole, max_tokens=args.max_tokens,
+                                        history_turns=args.history_turns) if whole else None
+    if episodes_before is not None:
+        print(f"before training: held-out return {episodes_before.returns.mean():+.3f} ({len(whole)} whole episodes)")
     trainer = GRPOTrainer(policy, [make_env(args.env_id).unwrapped for _ in range(args.prompts)], args.grpo,
                           args.train)
     curve, rows, steps = [], [], 0
@@ -138,6 +170,9 @@ def main() -> None:
               f"loss {s['loss']:+.4f}, grad norm {s['grad_norm']:.2f}, {step.batch.flat_groups}/{args.prompts} "
               f"flat groups, {step.seconds:.1f}s", flush=True)
     after = evaluate_first_answers(policy, scorer, eval_seeds, max_tokens=args.max_tokens)
+    episodes = {} if episodes_before is None else compare_episodes(
+        episodes_before, evaluate_episodes(policy, scorer, whole, max_tokens=args.max_tokens,
+                                           history_turns=args.history_turns), args.env_id, whole)
     gain = mean_ci(after - before)
     table = np.array(curve, dtype=np.float64)
     with (args.out / "grpo_torch_curve.csv").open("w", newline="") as f:
@@ -154,6 +189,7 @@ def main() -> None:
         "seed": args.seed, "eval_seeds": [eval_seeds.start, eval_seeds.stop],
         "before": mean_ci(before), "after": mean_ci(after), "paired_gain": gain,
         "first_batches_reward": float(table[:10, 1].mean()), "last_batches_reward": float(table[-10:, 1].mean()),
+        "whole_episodes": episodes,
     }
     (args.out / "grpo_torch_summary.json").write_text(json.dumps(rounded(summary), indent=2, allow_nan=False) + "\n")
     if args.rows is not None:
@@ -162,6 +198,11 @@ def main() -> None:
         policy.save(args.save)
     print(f"held-out reward of the greedy first answer: before {before.mean():+.3f}, after {after.mean():+.3f}; "
           f"paired gain {gain[0]:+.3f} ± {gain[1]:.3f} (95% CI, {len(before)} users)")
+    if episodes:
+        baselines = ", ".join(f"{name} {episodes[name][0]:+.3f}" for name in BASELINES)
+        print(f"held-out return of {episodes['episodes']} whole episodes: before {episodes['before'][0]:+.3f}, "
+              f"after {episodes['after'][0]:+.3f}; paired gain {episodes['paired_gain'][0]:+.3f} ± "
+              f"{episodes['paired_gain'][1]:.3f}; {baselines}")
     print(f"{steps} gradient steps on {len(rows)} sampled answers; wall time {time.perf_counter() - started:.0f}s")
     extra = [str(path) for path in (args.rows, args.save) if path is not None]
     print(f"wrote {args.out}/grpo_torch_curve.csv, grpo_torch_curve.png, grpo_torch_summary.json"

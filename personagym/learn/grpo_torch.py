@@ -11,8 +11,9 @@ advantages within each group.  This module adds the two pieces that make it trai
   default ``beta=0``).
 
 `evaluate_first_answers` measures a policy on held-out users: its greedy answer to each one's first
-message, scored by the env.  torch and transformers come with the ``local`` extra and are imported here
-only, when a `TorchPolicy` is made.
+message, scored by the env; `evaluate_episodes` plays their whole episodes (a clarifying question is paid on
+the first turn, and costs a turn of the episode).  torch and transformers come with the ``local`` extra and
+are imported here only, when a `TorchPolicy` is made.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ import numpy as np
 
 from personagym.checks import as_config, check_int, check_number
 from personagym.envs.chat import PersonaChatEnv
-from personagym.learn.grpo import GRPOBatch, GRPOConfig, GRPOLoop, Message, fork_env, prompt_messages, score_action
+from personagym.envs.rewards import COMPONENTS
+from personagym.learn.grpo import GRPOBatch, GRPOConfig, GRPOLoop, Message, fork_env, prompt_messages
 from personagym.llm.local import swap_into_place
 from personagym.llm.types import ChatRequest, Completion, Usage
 from personagym.policies.llm_policy import DEFAULT_SYSTEM_PROMPT
@@ -295,17 +297,65 @@ def evaluate_first_answers(policy: TorchPolicy, env: PersonaChatEnv, seeds: Sequ
 
     Same seeds and same weights give the same rewards: a paired comparison of two checkpoints.
     """
+    return evaluate_episodes(policy, env, seeds, max_tokens=max_tokens, system_prompt=system_prompt,
+                             max_answers=1).returns
+
+
+@dataclass(frozen=True)
+class EpisodeScores:
+    """Whole held-out episodes answered greedily: per episode its return, its reward components summed over
+    its turns (columns in `COMPONENTS` order), its length and the answers given."""
+
+    returns: np.ndarray
+    components: np.ndarray
+    turns: np.ndarray
+    answers: list[list[str]]
+
+
+def evaluate_episodes(policy: TorchPolicy, env: PersonaChatEnv, seeds: Sequence[int], *, max_tokens: int = 96,
+                      history_turns: int = 1, system_prompt: str = DEFAULT_SYSTEM_PROMPT,
+                      max_answers: int | None = None) -> EpisodeScores:
+    """Each seed's whole episode with the policy's greedy answers, prompted as in training (`prompt_messages`
+    with the last ``history_turns`` exchanges): what the first answer's reward cannot tell, whether asking
+    first pays over the episode.
+
+    The episodes run in lockstep, every turn's answers of those still going in one `generate` call (a few
+    batches of shrinking size instead of one call per answer).  Same seeds and weights, same scores.
+    ``max_answers`` ends each episode's evaluation after that many answers (None: at its end).
+    """
     if not isinstance(env, PersonaChatEnv):
         raise TypeError(f"env must be a PersonaChatEnv (use env.unwrapped), got {type(env).__name__}")
     seeds = [check_int(f"seeds[{i}]", s, 0, 2**32 - 1) for i, s in enumerate(seeds)]
     if not seeds:
         raise ValueError("seeds must hold at least one env seed, got none")
-    states, requests = [], []
+    check_int("history_turns", history_turns, 0)
+    if max_answers is not None:
+        check_int("max_answers", max_answers, 1)
+    envs, observations = [], []
     for seed in seeds:
         observation, _ = env.reset(seed=seed)
-        states.append(fork_env(env))
-        prompt = prompt_messages(observation["message"], [], system_prompt=system_prompt)
-        requests.append(ChatRequest.model_validate({"messages": prompt, "sampling": {
-            "temperature": 0.0, "max_tokens": max_tokens, "seed": seed}}))
-    completions = asyncio.run(policy.generate(requests))
-    return np.array([score_action(state, c.text).reward for state, c in zip(states, completions, strict=True)])
+        envs.append(fork_env(env))
+        observations.append(observation)
+    returns = np.zeros(len(seeds))
+    components = np.zeros((len(seeds), len(COMPONENTS)))
+    answers: list[list[str]] = [[] for _ in seeds]
+    histories: list[list[tuple[str, str]]] = [[] for _ in seeds]
+    running = list(range(len(seeds)))
+    while running:
+        requests = [ChatRequest.model_validate({
+            "messages": prompt_messages(observations[k]["message"], histories[k], system_prompt=system_prompt,
+                                        history_turns=history_turns),
+            "sampling": {"temperature": 0.0, "max_tokens": max_tokens, "seed": seeds[k]}}) for k in running]
+        completions = asyncio.run(policy.generate(requests))
+        still = []
+        for k, completion in zip(running, completions, strict=True):
+            observation, reward, terminated, truncated, info = envs[k].step(completion.text)
+            returns[k] += float(reward)
+            components[k] += [info["reward_components"][name] for name in COMPONENTS]
+            answers[k].append(completion.text)
+            histories[k].append((observations[k]["message"], completion.text))
+            observations[k] = observation
+            if not (terminated or truncated or len(answers[k]) == max_answers):
+                still.append(k)
+        running = still
+    return EpisodeScores(returns, components, np.array([len(a) for a in answers]), answers)

@@ -121,6 +121,34 @@ def test_held_out_rewards_are_the_envs_reward_for_the_greedy_answer(policy) -> N
         assert env.step(answer)[1] == pytest.approx(reward)
 
 
+def test_whole_episodes_are_scored_as_stepping_their_answers_to_the_end(policy) -> None:
+    from personagym.envs.rewards import COMPONENTS
+    from personagym.learn.grpo_torch import evaluate_episodes, evaluate_first_answers
+
+    env = PersonaChatEnv(max_turns=4)
+    scores = evaluate_episodes(policy, env, [5, 6], max_tokens=8)
+    again = evaluate_episodes(policy, env, [5, 6], max_tokens=8)
+    assert scores.answers == again.answers and scores.returns.tolist() == again.returns.tolist()
+    for k, seed in enumerate([5, 6]):  # the very answers, stepped on a fresh env, end the episode at the last
+        env.reset(seed=seed)
+        total, summed = 0.0, dict.fromkeys(COMPONENTS, 0.0)
+        for i, answer in enumerate(scores.answers[k]):
+            _, reward, terminated, truncated, info = env.step(answer)
+            total += reward
+            for name in COMPONENTS:
+                summed[name] += info["reward_components"][name]
+            assert (terminated or truncated) == (i == len(scores.answers[k]) - 1)
+        assert scores.returns[k] == pytest.approx(total)
+        assert scores.components[k].tolist() == pytest.approx([summed[name] for name in COMPONENTS])
+        assert scores.turns[k] == len(scores.answers[k]) >= 1
+    first = evaluate_episodes(policy, env, [5, 6], max_tokens=8, max_answers=1)
+    assert first.turns.tolist() == [1, 1]
+    assert [a[0] for a in first.answers] == [a[0] for a in scores.answers]
+    assert first.returns.tolist() == evaluate_first_answers(policy, env, [5, 6], max_tokens=8).tolist()
+    with pytest.raises(ValueError, match="max_answers must be an int"):
+        evaluate_episodes(policy, env, [5], max_answers=0)
+
+
 def test_bad_input_is_named(local_model_dir: Path, tmp_path: Path, policy) -> None:
     from personagym.learn.grpo_torch import GRPOTrainer, TorchPolicy, TrainConfig, evaluate_first_answers
 

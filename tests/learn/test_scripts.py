@@ -58,6 +58,8 @@ def strict_json(path: Path) -> dict:
      ("train_grpo_torch", ["--iterations", "0"], "--iterations must be an int >= 1, got 0"),
      ("train_grpo_torch", ["--learning-rate", "0"], r"--learning-rate must be a number in \(0, 1\], got 0.0"),
      ("train_grpo_torch", ["--eval-episodes", "1"], "--eval-episodes must be an int >= 2"),
+     ("train_grpo_torch", ["--whole-episodes", "1"], r"--whole-episodes must be an int in \[2, 128\]"),
+     ("train_grpo_torch", ["--eval-episodes", "4", "--whole-episodes", "5"], "up to --eval-episodes"),
      ("train_grpo_torch", ["--env-id", "PersonaGym/Structured-v0"], "is not a text env"),
      ("train_grpo_torch", ["--model", "/nonexistent"], "'/nonexistent' is not a Hugging Face model folder"),
      ("train_grpo_torch", ["--save", str(Path(__file__).parent)], "exists and is not a model folder"),
@@ -128,11 +130,17 @@ def test_grpo_torch_script_small_run(local_model_dir: Path, tmp_path: Path, monk
                                      capsys: pytest.CaptureFixture[str]) -> None:
     rows = tmp_path / "rows.jsonl"
     run_main("train_grpo_torch", ["--iterations", "2", "--prompts", "1", "--group-size", "2", "--max-tokens", "8",
-                                  "--eval-episodes", "2", "--out", str(tmp_path), "--rows", str(rows)], monkeypatch)
+                                  "--eval-episodes", "3", "--whole-episodes", "2", "--out", str(tmp_path),
+                                  "--rows", str(rows)], monkeypatch)
     summary = strict_json(tmp_path / "grpo_torch_summary.json")
+    whole = summary["whole_episodes"]
+    assert whole["episodes"] == 2 and whole["turns_before"] >= 1 and whole["turns_after"] >= 1
+    assert set(whole) >= {"before", "after", "paired_gain", "generic", "popular", "tracker"}
+    assert whole["tracker"][0] > whole["generic"][0]  # the built-ins on the same two users
     assert summary["iterations"] == 2 and summary["answers_sampled"] == 4 and summary["model"] == local_model_dir.name
-    assert summary["eval_seeds"][1] - summary["eval_seeds"][0] == 2
+    assert summary["eval_seeds"][1] - summary["eval_seeds"][0] == 3
     assert len(rows.read_text().splitlines()) == 4
     assert len((tmp_path / "grpo_torch_curve.csv").read_text().splitlines()) == 3  # a header and 2 iterations
     assert (tmp_path / "grpo_torch_curve.png").stat().st_size > 0
-    assert "paired gain" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "paired gain" in printed and "2 whole episodes" in printed

@@ -111,9 +111,8 @@ ATTRIBUTE_CUES: dict[str, str | None] = {
 #: Words by which a question about a thing asks which kind of it ("What kind of camping?", "Which cuisine?", "Any
 #: favourite band?"), and the open question about the user's taste in it ("When it comes to music, what do you
 #: like most?", "How do you like your coffee?"): asked about the request's own topic, only these ask the user
-#: something new.  "You want to get
-#: into combat sports?" asks nothing the user has not said (SmolLM2 trained by GRPO learned to say every request
-#: back as a question and was paid the user's style preferences).
+#: something new.  "You want to get into combat sports?" asks nothing the user has not said (SmolLM2 trained by
+#: GRPO learned to say every request back as a question and was paid the user's style preferences).
 WHICH_WORDS = frozenset((
     "which", "kind", "kinds", "type", "types", "sort", "sorts", "particular", "specific", "specifically",
     "favorite", "favourite", "favorites", "favourites",

@@ -178,8 +178,14 @@ def _addresses(features: ResponseFeatures, awaiting: str, echoed: Sequence[str] 
     if any(m.stance != "warn" and m.node not in echoed and (on_request is None or on_request(m.node))
            for m in features.mentions):
         return True
-    return awaiting == "anything" and any(
-        asked not in echoed or asked in features.asked_which for asked in features.asked_about)
+    return awaiting == "anything" and bool(_asked(features, echoed))
+
+
+def _asked(features: ResponseFeatures, echoed: Sequence[str]) -> list[str]:
+    """What an answer's questions ask about (`asked_about`), less the request's topic and the categories above
+    it (`echoed`) said back without asking which kind of them (`asked_which`): "You want to get into combat
+    sports?" asks the user nothing."""
+    return [asked for asked in features.asked_about if asked not in echoed or asked in features.asked_which]
 
 
 def _noise_model(schema: PersonaSchema, config: NoiseConfig | None, renderer: TemplateRenderer) -> NoiseModel:
@@ -251,6 +257,13 @@ class UserSimulator:
     def topic(self) -> str | None:
         """The taxonomy node the request being answered is about (None: it names none)."""
         return self._memory.topic
+
+    @property
+    def _echoed(self) -> tuple[str, ...]:
+        """The request's topic and the categories above it (none without a topic): said back, they tell the
+        user nothing."""
+        topic = self._memory.topic
+        return self.taxonomy.paths[topic] if topic else ()
 
     @property
     def focus(self) -> frozenset[str] | None:
@@ -330,11 +343,9 @@ class UserSimulator:
         assessment = None
         before = self.state.satisfaction
         if features is not None:
-            topic = self._memory.topic
-            assessment = assess(self.state, features, self.schema, self._memory.focus, topic)
-            echoed = self.taxonomy.paths[topic] if topic else ()
+            assessment = assess(self.state, features, self.schema, self._memory.focus, self._memory.topic)
             if self._memory.awaiting is not None and not _addresses(
-                    features, self._memory.awaiting, echoed, self._answers_request(assessment)):
+                    features, self._memory.awaiting, self._echoed, self._answers_request(assessment)):
                 # "Ok.", a refusal, a warning alone or a random name answers nothing: else it met a terse
                 # user's length preference and earned two thirds of the generic policy's reward
                 assessment.answered = False
@@ -535,8 +546,7 @@ class UserSimulator:
         former = self._memory.former
         if not former or features is None:
             return None
-        paths, interests, topic = self.taxonomy.paths, self.state.interests, self._memory.topic
-        asked = paths[topic] if topic else ()
+        paths, interests, asked = self.taxonomy.paths, self.state.interests, self._echoed
         for m in features.mentions:
             if m.stance == "recommend" and m.node not in asked:
                 path = paths[m.node]
@@ -566,11 +576,10 @@ class UserSimulator:
 
     def _on_request(self, features: ResponseFeatures | None) -> bool:
         """Whether an answer puts forward something in the request's categories (True with no request)."""
-        focus, topic = self._memory.focus, self._memory.topic
+        focus = self._memory.focus
         if focus is None or features is None:
             return True
-        paths = self.taxonomy.paths
-        echoed = paths[topic] if topic else ()
+        paths, echoed = self.taxonomy.paths, self._echoed
         return any(m.stance != "warn" and paths[m.node][0] in focus and m.node not in echoed
                    for m in features.mentions)
 
@@ -656,11 +665,7 @@ class UserSimulator:
         d = self.draws
         attributes = self.schema.attributes
         asked_attributes = False
-        topic = self._memory.topic
-        echoed = self.taxonomy.paths[topic] if topic else ()
-        for asked in features.asked_about:
-            if asked in echoed and asked not in features.asked_which:
-                continue
+        for asked in _asked(features, self._echoed):
             if asked in attributes:
                 asked_attributes = True
                 value = self.state.attributes.get(asked)

@@ -651,6 +651,8 @@ class PreferenceProcess(SharedOnCopy):
             state.restate_level += 1
         if state.satisfaction == before:
             return []
-        cause = "; ".join(causes) or "liked the answer"
+        if state.satisfaction > before:  # only what they liked raises it: first, not "ignored formality_level" alone
+            causes.insert(0, "liked " + ", ".join(n for n, _ in assessment.liked))
+        cause = "; ".join(causes)
         return [self._event(state, "reaction", "same_session", "satisfaction", before,
                             state.satisfaction, cause)]

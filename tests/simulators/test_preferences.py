@@ -247,6 +247,22 @@ def test_reactions_follow_assessment(schema, personas, taxonomy) -> None:
     assert "disliked" in events[0].cause
 
 
+def test_a_rise_is_caused_by_what_was_liked(schema, personas) -> None:
+    """Satisfaction that rises despite a missed style names the liked things first: "ignored formality_level" alone
+    read as the cause of a rise."""
+    persona = next(p for p in personas if any(i.polarity > 0 for i in p.interests))
+    state = initial_state(persona, schema)
+    state.attributes = {"formality_level": "highly_formal"}
+    state.satisfaction = 0.5
+    liked = next(n for n, i in state.interests.items() if i.polarity > 0)
+    casual = assess(state, ResponseFeatures(word_count=30, formality=0.0,
+                                            mentions=[MentionFeature(node=liked, stance="recommend")]), schema)
+    assert casual.style_checks == {"formality_level": False}
+    [event] = PreferenceProcess(schema).react(state, casual)
+    assert event.after > event.before
+    assert event.cause == f"liked {liked}; ignored formality_level"
+
+
 def test_violation_is_detected(schema, taxonomy) -> None:
     from personagym.records import Persona
 

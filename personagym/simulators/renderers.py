@@ -24,7 +24,7 @@ from personagym.simulators.draft import Draft, casual_speaker, fix_pronoun
 from personagym.simulators.needs import Presuppositions
 from personagym.simulators.persona import PersonaSchema
 from personagym.simulators.preferences import TIME_GAPS, wanted_shape
-from personagym.simulators.taxonomy import KINDS, TAGS, Taxonomy
+from personagym.simulators.taxonomy import CONCERN_KINDS, KINDS, TAGS, Taxonomy
 
 TEMPLATES_PATH = Path(__file__).parent / "data" / "templates.json"
 SLOTS = ("time", "budget", "location", "quantity", "audience", "format", "length")
@@ -229,6 +229,12 @@ class TemplateBank(SharedOnCopy):
         self._fitting: dict[tuple, dict[str, tuple[str, ...]]] = {}
         p = parse_template
         self.interest = {k: tuple(map(p, v)) for k, v in raw["disclosure_interest"].items()}
+        #: interest disclosures of a node of a kind in `CONCERN_KINDS` (conditions, causes, news: followed or not
+        #: talked about, not loved or loathed); a bank without them uses `interest`
+        self.concern = {k: tuple(map(p, v)) for k, v in raw.get("disclosure_concern", {}).items()} or self.interest
+        if set(self.concern) != set(self.interest):
+            raise ValueError(f"templates: disclosure_concern has the pools {', '.join(sorted(self.concern))}; "
+                             f"expected those of disclosure_interest: {', '.join(sorted(self.interest))}")
         #: interest disclosures and requests that say the topic has been liked for long ("I've always enjoyed X"):
         #: not said of an interest the user took up during the episode (`not_long_held`)
         self.long_held = _long_held(raw.get("long_held", ()), self)
@@ -590,7 +596,8 @@ class TemplateRenderer(SharedOnCopy):
                     template = d.choice(bank.clarify["interest"])  # these read as a choice: likes only
                 else:
                     sign = "like" if (intent.polarity or 1) > 0 else "dislike"
-                    pool = bank.interest[f"{sign}_{intent.level or 'medium'}"]
+                    pools = bank.concern if tax.kinds[intent.topic] in CONCERN_KINDS else bank.interest
+                    pool = pools[f"{sign}_{intent.level or 'medium'}"]
                     template = d.choice(bank.not_long_held(pool) if recent else pool)
                 self._fill(draft, template, {"item": (topic_name, pki)})
             elif intent.attribute and intent.value:

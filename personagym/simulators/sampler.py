@@ -25,7 +25,7 @@ from personagym.records import AttributeValue, Interest, Persona
 from personagym.rng import Draws, seed_sequence
 from personagym.shared import SharedOnCopy
 from personagym.simulators.persona import PersonaSchema, load_schema
-from personagym.simulators.taxonomy import AnchorSampler
+from personagym.simulators.taxonomy import CONCERN_KINDS, AnchorSampler
 from personagym.suggest import ConfigFloat, ConfigInt
 
 _PRONOUN_I = re.compile(r"\bi\b")
@@ -411,10 +411,12 @@ class PersonaSampler(SharedOnCopy):
         names = self._names
         likes = sorted((i for i in interests if i["polarity"] > 0), key=lambda i: -i["intensity"])
         dislikes = sorted((i for i in interests if i["polarity"] < 0), key=lambda i: -i["intensity"])
-        if likes:
-            parts.append("I like " + _join([names[i["node"]] for i in likes[:4]]))
-        if dislikes:
-            parts.append("I dislike " + _join([names[i["node"]] for i in dislikes[:3]]))
+        kinds = self._taxonomy.kinds  # a condition or a cause is cared about, not liked ("I dislike grandparents")
+        for said, cared, chosen in (("I like ", "I care about ", likes[:4]),
+                                    ("I dislike ", "I'd rather not talk about ", dislikes[:3])):
+            tastes = [names[i["node"]] for i in chosen if kinds[i["node"]] not in CONCERN_KINDS]
+            concerns = [names[i["node"]] for i in chosen if kinds[i["node"]] in CONCERN_KINDS]
+            parts += [lead + _join(nodes) for lead, nodes in ((said, tastes), (cared, concerns)) if nodes]
         parts += by_role[2]
         return ". ".join(parts) + ("." if parts else "")
 

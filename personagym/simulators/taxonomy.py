@@ -65,6 +65,9 @@ _SLUG_RE = re.compile(r"[^a-z0-9]+")
 #: What a node can be, for the requests it can be the topic of (see `Taxonomy.kind`).
 KINDS = ("activity", "food_drink", "product", "place", "person", "work", "genre", "field", "concept", "event",
          "issue", "practice", "organization", "creature", "belief", "period", "occupation")
+#: Kinds of node a person follows, cares about or would rather not talk about, rather than loves or loathes:
+#: conditions, hardships, causes, the news ("I can get behind celiac disease now and then" read absurd).
+CONCERN_KINDS = frozenset({"issue"})
 #: The file beside the taxonomy files that gives subtrees their kind (node id -> kind, inherited downwards).
 KINDS_FILE = "kinds.json"
 

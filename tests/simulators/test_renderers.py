@@ -762,3 +762,38 @@ def test_a_change_of_taste_told_late_is_not_dated_to_since_the_last_session(rend
         for _ in range(200):
             said[late] += "since we last talked" in renderer.render(intent, d, late=late).finish()[0].lower()
     assert said[True] == 0 and said[False] > 20, said
+
+
+def test_a_concern_is_followed_or_avoided_not_loved(renderer: TemplateRenderer, schema: PersonaSchema,
+                                                     taxonomy) -> None:
+    """An interest in a condition, a cause or the news is said as one ("I follow climate change closely"), not as a
+    taste ("I can get behind celiac disease now and then"), and the tracker reads each saying's polarity; a taste
+    is still said as one."""
+    from personagym.envs.knowledge import WorldKnowledge
+    from personagym.simulators.analyzer import ResponseAnalyzer
+
+    knowledge = WorldKnowledge(schema, ResponseAnalyzer(taxonomy))
+    bank = renderer.bank
+    celiac, jazz = taxonomy.resolve("celiac disease"), taxonomy.resolve("jazz")
+    assert taxonomy.kinds[celiac] == "issue" and taxonomy.kinds[jazz] != "issue"
+    d = Draws(np.random.default_rng(0))
+
+    def said(topic: str, pool: tuple) -> set[str]:  # the pool's templates filled with the topic, lowercased
+        name = taxonomy.nodes[topic].name
+        return {"".join(lit + (name if n else "") for lit, n in t).lower() for t in pool}
+
+    for polarity, key in ((1, "likes"), (-1, "dislikes")):
+        for level in ("high", "medium", "low"):
+            pool = f"{'like' if polarity > 0 else 'dislike'}_{level}"
+            concern, taste = said(celiac, bank.concern[pool]), said(jazz, bank.interest[pool])
+            heard = set()
+            for _ in range(60):
+                intent = Intent(kind="preference_disclosure", topic=celiac, polarity=polarity, level=level)
+                text, [pki] = renderer.render(intent, d).finish()
+                heard.add(text.lower())
+                assert pki.key == celiac and pki.polarity == polarity
+                assert (key, celiac, polarity) in knowledge.statements(text), text
+            assert heard == concern
+            for _ in range(20):
+                intent = Intent(kind="preference_disclosure", topic=jazz, polarity=polarity, level=level)
+                assert renderer.render(intent, d).finish()[0].lower() in taste

@@ -95,6 +95,21 @@ def test_summary_is_natural_language(sampler: PersonaSampler, taxonomy) -> None:
         assert "I like" in p.summary
 
 
+def test_a_summary_cares_about_a_concern_rather_than_liking_it(sampler: PersonaSampler, taxonomy) -> None:
+    """"I dislike French cuisine and grandparents.": conditions, causes and the news are cared about or not talked
+    about, tastes liked or disliked."""
+    from personagym.records import Interest
+
+    def interest(name: str, polarity: int) -> Interest:
+        return Interest(node=taxonomy.resolve(name), polarity=polarity, intensity=0.8)
+
+    interests = [interest("jazz", 1), interest("climate change", 1), interest("French cuisine", -1),
+                 interest("family relationships", -1)]
+    assert [taxonomy.kinds[i.node] == "issue" for i in interests] == [False, True, False, True]
+    assert sampler.summary({}, interests) == ("I like jazz. I care about climate change. I dislike French cuisine. "
+                                              "I'd rather not talk about family relationships.")
+
+
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [

@@ -298,7 +298,9 @@ class Intent(Record):
     reason: str | None = Field(default=None, description=(
         "why the turn says it: a complaint's reason (feedback; ignored_again or violated_again when the user had "
         "already said what the answer got wrong), off_request for praise of an answer that offered liked things but "
-        "none the request was about (it claims no fit), life_event when a request tells what a life event changed, "
+        "none the request was about (it claims no fit), missed_style for praise of one that missed a style "
+        "preference the user let pass (it claims no fit and is not high), life_event when a request tells what a "
+        "life event changed, "
         "late_news when it tells that after a whole session went by without it (\"I forgot to mention last time: "
         "...\"), restated when a request says again a fact the user had told, moved_on, gone_off or taken_up when "
         "a disclosure tells a change of taste since an earlier session, tried when it tells that something the last "

@@ -611,9 +611,9 @@ class TemplateRenderer(SharedOnCopy):
         elif kind == "feedback":
             sign = "positive" if (intent.polarity or 1) > 0 else "negative"
             pool = f"{sign}_{intent.level or 'medium'}"
-            off_request = sign == "positive" and intent.reason == "off_request"
-            self._fill(draft, d.choice((bank.praise_off_request if off_request else bank.feedback)[pool]), {})
-            if intent.reason and not off_request:
+            no_fit = sign == "positive" and intent.reason in ("off_request", "missed_style")
+            self._fill(draft, d.choice((bank.praise_off_request if no_fit else bank.feedback)[pool]), {})
+            if intent.reason and not no_fit:
                 fields: dict[str, tuple[str, PKI | None]] = {}
                 if intent.topic:  # an interest the user has since lost is no dislike: no PKI says it is
                     lost = intent.reason == "no_longer_into"

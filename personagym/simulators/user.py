@@ -518,6 +518,7 @@ class UserSimulator:
             return news  # what changed comes first, as life-event news does
         if features is not None and (features.questions > 0 or features.asked_about):
             return self._clarification(features)
+        missed: list[str] = []
         if assessment is not None:
             # what the user had said and the answer ignored is always objected to, never praised past
             # ("Brilliant, this is spot on!" right after a second answer without the emoji asked for)
@@ -532,6 +533,8 @@ class UserSimulator:
             level = "high" if state.satisfaction > 0.8 else "medium" if state.satisfaction > 0.5 else "low"
             # liked things, but nothing the request was about: pleased, yet no "exactly what I needed"
             reason = None if self._on_request(features) else "off_request"
+            if missed:  # not how they wanted it, let pass: no "Wonderful, you totally got what I meant."
+                level, reason = "low" if level == "low" else "medium", reason or "missed_style"
             return Intent(kind="feedback", polarity=1, level=level, reason=reason)
         if d.random() < cfg.disclose_rate:
             disclosure = self._disclosure()

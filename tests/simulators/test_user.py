@@ -507,7 +507,8 @@ def test_praise_for_an_answer_off_the_request_claims_no_fit(schema: PersonaSchem
 
     claims = set(TemplateRenderer(schema).bank.raw["fit_claims"])
     sampler = PersonaSampler(schema)
-    said = {"off_request": set(), None: set()}
+    said = {"off_request": set(), "missed_style": set(), None: set()}
+    levels: dict[str | None, set[str | None]] = {"off_request": set(), "missed_style": set(), None: set()}
     for seed in range(600):
         persona = sampler.sample(seed)
         user = UserSimulator(persona, seed=seed, noise=NoiseConfig(rate=0.0),
@@ -521,9 +522,14 @@ def test_praise_for_an_answer_off_the_request_claims_no_fit(schema: PersonaSchem
             turn = user.respond("Try this!", ResponseFeatures(
                 word_count=60, mentions=[MentionFeature(node=picks[0], stance="recommend")]))
             if turn.intent.kind == "feedback" and turn.intent.polarity == 1:
-                assert turn.intent.reason == (None if on_request else "off_request")
+                # praise past a missed style preference claims no fit either ("Wonderful, you totally got what I
+                # meant." then "Not really helpful, sorry. Also, I prefer plain paragraphs.")
+                missed = not all(user.last_assessment.style_checks.values())
+                assert turn.intent.reason == ("off_request" if not on_request else "missed_style" if missed else None)
                 said[turn.intent.reason].add(turn.clean_text)
+                levels[turn.intent.reason].add(turn.intent.level)
     assert len(said["off_request"]) > 10 and not said["off_request"] & claims
+    assert len(said["missed_style"]) > 5 and not said["missed_style"] & claims and "high" not in levels["missed_style"]
     assert said[None] & claims  # an answer on the request may still be "exactly what I needed"
 
 

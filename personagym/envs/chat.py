@@ -387,8 +387,10 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
         ``profile`` is the whole target profile; ``stated`` the part of it the
         user has expressed so far, the best profile an assistant can state
         (the profile reward credits nothing else); ``focus`` the top-level
-        categories of the request being answered (liked things elsewhere are
-        off topic), ``topic`` the node it is about (recommending it, or an
+        categories of the request being answered (its domain's: anything
+        elsewhere answers nothing), ``about`` those its liked things are on
+        (its topic's and its domain's own; liked things elsewhere are off the
+        request), ``topic`` the node it is about (recommending it, or an
         ancestor, back earns nothing).  For the oracle policy and for
         analysis; never part of an observation.
         """
@@ -403,6 +405,7 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
             "profile": sorted(target),
             "stated": sorted(target & self._stated()),
             "focus": sorted(self.user.focus or ()),
+            "about": sorted(self.user.about or ()),
             "topic": self.user.topic,
         }
 

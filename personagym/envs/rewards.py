@@ -7,8 +7,9 @@ Components (all in `info["reward_components"]`):
   answer naming more than a handful of entities has each liked one count less
   (`personagym.simulators.preferences.ATTENTION`), so listing the taxonomy
   does not pay; a liked one merely named (no recommendation cue) counts
-  half (`NAMED_CREDIT`), one outside the request's domain a quarter
-  (`OFF_TOPIC_CREDIT`), and one the answer refuses or advises against
+  half (`NAMED_CREDIT`), one off the request (outside its topic's top-level
+  category and its domain's own) a quarter (`OFF_TOPIC_CREDIT`), and one
+  the answer refuses or advises against
   nothing;
 * ``constraint``: 0 when the answer respects every hard constraint, -1 per
   violation (a forbidden item offered) — a hard penalty;

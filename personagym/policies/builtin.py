@@ -203,11 +203,11 @@ class OraclePolicy(_Seeded, BatchedPolicy):
         if topic is not None and (disliked or k.tags(topic) & set(state.forbidden_tags)):
             topic = None  # an opener naming it ("here are my picks for X") would put it forward
         style = style_plan(state.attributes)
-        focus = set(view["focus"])  # the request's categories: liked things elsewhere are off topic
+        about = set(view["about"])  # what the request is about: liked things elsewhere are off it
         asked = view["topic"]  # the request's topic: said back, it (or an ancestor) earns nothing
         echoed = set(k.lineage(asked)) if asked else set()
         liked = sorted((i for i in state.interests.values() if i.polarity > 0 and i.node not in echoed),
-                       key=lambda i: (k.category(i.node) not in focus, -i.intensity))
+                       key=lambda i: (k.category(i.node) not in about, -i.intensity))
         names = [k.noun(i.node) for i in liked[: LENGTH_ITEMS[style["length"]]]]
         plan = AnswerPlan(topic=k.noun(topic) if topic else None, recommend=names, **style)
         pairs = [(key, k.name(v) if key in ("likes", "dislikes") else v) for key, v in view["stated"]]

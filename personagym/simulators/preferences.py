@@ -96,9 +96,10 @@ ATTENTION = 6
 #: What a liked entity the answer only names (no recommendation cue) is worth, against one it recommends:
 #: echoing the user, asking about their favourites or refusing ("can't help with X") is not serving them.
 NAMED_CREDIT = 0.5
-#: What a liked entity outside the request's domain is worth (a user asking for a LinkedIn bio is not
-#: served by their favourite language and science): else recommending one's known favourites whatever
-#: was asked beat answering on topic, for the oracle by 1.1 per episode.
+#: What a liked entity off the request is worth: outside its topic's category and its domain's own (a user
+#: asking for a LinkedIn bio is not served by their favourite language and science, nor one asking for tips on
+#: retinol by pet birds): else recommending one's known favourites whatever was asked beat answering on topic
+#: (the oracle earned 75% of its liked credit on Chat-v0 from favourites in other categories of the domain).
 OFF_TOPIC_CREDIT = 0.25
 
 
@@ -234,8 +235,9 @@ def assess(state: PreferenceState, features: ResponseFeatures, schema: PersonaSc
     and a liked one weighs its interest's intensity, less when the answer puts
     forward more than `ATTENTION` entities, half (`NAMED_CREDIT`) when it is
     only named, not recommended, and a quarter (`OFF_TOPIC_CREDIT`) when its
-    top-level category is not in `focus`, the categories of the request being
-    answered (None: every category is on topic).  The request's own `topic`
+    top-level category is not in `focus`, the categories the request being
+    answered is about (its topic's and its domain's own; None: every category
+    is on topic).  The request's own `topic`
     and its ancestors earn nothing: "I'd suggest jazz." to "Any jazz albums you
     would recommend?" tells the user nothing new (a red-team policy that only
     echoed the topic beat `generic`).

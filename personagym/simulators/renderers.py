@@ -110,14 +110,19 @@ class TaskDomain:
     boson; None: any node).  Some templates say that the user likes the
     topic ("My friend got me hooked on {topic}."; `states_liking`): only a
     topic the user likes is asked about with them, and their PKI is explicit.
+    A request is about its topic's category and the domain's own categories
+    (`answers_in`: a workout plan around via ferrata is answered by strength
+    training too), not every category its topics come from.
     """
 
     def __init__(self, name: str, categories: tuple[str, ...], texts: tuple[str, ...],
                  not_for: Mapping[str, frozenset[str]] | None = None, needs: Presuppositions | None = None,
                  shapes: Mapping[str, Shape] | None = None,
                  topic_kinds: frozenset[str] | None = None, budget: tuple[int, int] | None = None,
-                 states_liking: tuple[str, ...] = ()) -> None:
+                 states_liking: tuple[str, ...] = (), answers_in: tuple[str, ...] = ()) -> None:
         self.name = name
+        #: categories whose things answer any request of the domain, whatever its topic
+        self.answers_in = answers_in
         #: the range of budget details (about so many dollars) a request here takes; None: any
         self.budget = budget
         self.categories = categories
@@ -684,6 +689,10 @@ def _task_domain(name: str, spec: Mapping, taxonomy: Taxonomy) -> TaskDomain:
         not_for[text] = frozenset(taxonomy.resolve_path(c) for c in names)
     shapes = {text: _shape(f"templates: task_requests.{name}.shapes[{text!r}]", shape)
               for text, shape in spec.get("shapes", {}).items()}
+    stray = [c for c in spec.get("answers_in", ()) if c not in spec["categories"]]
+    if stray:
+        raise ValueError(f"templates: task_requests.{name}.answers_in names {stray[0]!r}; "
+                         f"expected one of the domain's categories {spec['categories']}")
     budget = spec.get("budget_usd")
     if budget is not None and not (isinstance(budget, list) and len(budget) == 2
                                    and all(type(b) is int for b in budget) and 0 <= budget[0] < budget[1]):
@@ -691,7 +700,8 @@ def _task_domain(name: str, spec: Mapping, taxonomy: Taxonomy) -> TaskDomain:
                          f"0 <= lo < hi, got {budget!r}")
     return TaskDomain(name, categories, texts, not_for, Presuppositions(spec.get("needs", {})),
                       shapes, _topic_kinds(name, spec, taxonomy),
-                      (budget[0], budget[1]) if budget else None, tuple(spec.get("states_liking", ())))
+                      (budget[0], budget[1]) if budget else None, tuple(spec.get("states_liking", ())),
+                      tuple(taxonomy.resolve_path(c) for c in spec.get("answers_in", ())))
 
 
 def _topic_kinds(name: str, spec: Mapping, taxonomy: Taxonomy) -> frozenset[str] | None:

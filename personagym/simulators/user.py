@@ -82,8 +82,11 @@ class _Memory:
 
     disclosed: set[tuple[str, str]] = field(default_factory=set)
     topic: str | None = None
-    #: top-level categories of the request being answered (its domain's): liked things elsewhere are off topic
+    #: top-level categories of the request being answered (its domain's): anything in them answers it
     focus: frozenset[str] | None = None
+    #: top-level categories whose things the request is about: its topic's and the domain's own (`answers_in`);
+    #: a liked thing elsewhere pleases, but is off the request ("pet birds" for tips on retinol)
+    about: frozenset[str] | None = None
     #: what the user's last message asks for: "anything" (a request: an answer or a clarifying question),
     #: "content" (a complaint, a correction, a reply to the assistant's question: an answer now), or None
     #: (a disclosure, praise: taking note is enough)
@@ -267,8 +270,14 @@ class UserSimulator:
 
     @property
     def focus(self) -> frozenset[str] | None:
-        """Top-level categories of the request being answered: liked things elsewhere are off topic."""
+        """Top-level categories of the request being answered (its domain's): anything elsewhere answers nothing."""
         return self._memory.focus
+
+    @property
+    def about(self) -> frozenset[str] | None:
+        """Top-level categories whose things the request is about (its topic's and its domain's own): a liked
+        thing elsewhere is off the request (None: every category)."""
+        return self._memory.about
 
     def take_over(self, text: str, mentions: Sequence[tuple[str, str]], *, asks: bool,
                   stated: Iterable[tuple[str, str]] = (), goodbye: bool = False) -> None:
@@ -301,7 +310,7 @@ class UserSimulator:
         mem.said_repeated = False
         if asks:
             mem.topic = mentions[0][0] if mentions else None
-            mem.focus = None
+            mem.focus = mem.about = None
             mem.awaiting = "anything"
             mem.asked_content = True
         else:
@@ -343,7 +352,7 @@ class UserSimulator:
         assessment = None
         before = self.state.satisfaction
         if features is not None:
-            assessment = assess(self.state, features, self.schema, self._memory.focus, self._memory.topic)
+            assessment = assess(self.state, features, self.schema, self._memory.about, self._memory.topic)
             if self._memory.awaiting is not None and not _addresses(
                     features, self._memory.awaiting, self._echoed, self._answers_request(assessment)):
                 # "Ok.", a refusal, a warning alone or a random name answers nothing: else it met a terse
@@ -578,12 +587,12 @@ class UserSimulator:
         return None
 
     def _on_request(self, features: ResponseFeatures | None) -> bool:
-        """Whether an answer puts forward something in the request's categories (True with no request)."""
-        focus = self._memory.focus
-        if focus is None or features is None:
+        """Whether an answer puts forward something the request is about (`about`; True with no request)."""
+        about = self._memory.about
+        if about is None or features is None:
             return True
         paths, echoed = self.taxonomy.paths, self._echoed
-        return any(m.stance != "warn" and paths[m.node][0] in focus and m.node not in echoed
+        return any(m.stance != "warn" and paths[m.node][0] in about and m.node not in echoed
                    for m in features.mentions)
 
     def _goodbye(self) -> Intent:
@@ -782,6 +791,7 @@ class UserSimulator:
                 told.add((attribute, value))
         self._memory.topic = topic
         self._memory.focus = frozenset(domain.categories)
+        self._memory.about = frozenset((tax.paths[topic][0], *domain.answers_in)) if topic else self._memory.focus
         return Intent(kind="task_request", domain=domain_name, topic=topic, polarity=polarity,
                       slots=slots, attribute=attribute, value=value, reason=reason)
 

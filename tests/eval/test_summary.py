@@ -12,7 +12,7 @@ from personagym.rollout import compare_policies, rollout
 
 @pytest.fixture(scope="module")
 def runs() -> dict[str, list]:
-    return {p: list(rollout("PersonaGym/Chat-v0", p, episodes=40, seed=7)) for p in ("generic", "tracker", "random")}
+    return {p: list(rollout("PersonaGym/Chat-v0", p, episodes=80, seed=7)) for p in ("generic", "tracker", "random")}
 
 
 def test_a_paired_difference_is_the_difference_of_the_means_with_a_tighter_interval(runs: dict[str, list]) -> None:
@@ -34,11 +34,11 @@ def test_compare_puts_the_baseline_first_and_differences_after(runs: dict[str, l
 
 
 def test_runs_of_other_episodes_are_refused(runs: dict[str, list]) -> None:
-    other = list(rollout("PersonaGym/Chat-v0", "generic", episodes=40, seed=8))
+    other = list(rollout("PersonaGym/Chat-v0", "generic", episodes=80, seed=8))
     with pytest.raises(ValueError, match=r"paired runs need the same episodes: episode 0 is PersonaGym/Chat-v0 seed "
                                          r"8 against PersonaGym/Chat-v0 seed 7"):
         paired_difference(other, runs["generic"])
-    with pytest.raises(ValueError, match="paired runs need the same episodes: 39 against 40"):
+    with pytest.raises(ValueError, match="paired runs need the same episodes: 79 against 80"):
         paired_difference(runs["tracker"][:-1], runs["generic"])
     with pytest.raises(ValueError, match="a comparison needs two or more runs, got 1"):
         compare({"generic": runs["generic"]})

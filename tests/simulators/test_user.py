@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from collections import Counter
 
@@ -283,6 +284,46 @@ def test_the_focus_is_the_domain_of_the_request_being_answered(schema: PersonaSc
         assert user.focus == expected
 
 
+def test_a_request_is_about_its_topics_category_and_its_domains_own(schema: PersonaSchema, taxonomy) -> None:
+    """"Tips for retinol" answered with pet birds and framed prints (Pets and Home & Garden, both categories of
+    advice requests) was paid in full and praised as "exactly what I needed": the oracle earned 75% of its liked
+    credit on Chat-v0 from favourites off the request's topic.  A liked thing in the topic's category (or the
+    domain's own: strength training for a workout plan around via ferrata) counts in full, one in another category
+    of the domain a quarter, with praise that claims no fit."""
+    sampler = PersonaSampler(schema)
+    domains = TemplateRenderer(schema).bank.domains
+    assert domains["fitness"].answers_in == (taxonomy.resolve_path("Fitness & Wellness"),)
+    assert domains["advice"].answers_in == ()
+    credit = {"about": [], "domain": []}
+    praise: dict[str, set[str | None]] = {"about": set(), "domain": set()}
+    for seed in range(400):
+        persona = sampler.sample(seed)
+        user = UserSimulator(persona, seed=seed, noise=NoiseConfig(rate=0.0))
+        opening = user.open_session()
+        if user.topic is None:
+            continue
+        domain = domains[opening.intent.domain]
+        assert user.about == frozenset((taxonomy.paths[user.topic][0], *domain.answers_in))
+        assert user.about <= user.focus == frozenset(domain.categories)
+        likes = [i for i in persona.interests if i.polarity > 0 and user.topic not in taxonomy.paths[i.node]
+                 and i.node not in taxonomy.paths[user.topic] and not taxonomy.nodes[i.node].tags]
+        for where in ("about", "domain"):
+            picks = [i for i in likes if (taxonomy.paths[i.node][0] in user.about) == (where == "about")
+                     and taxonomy.paths[i.node][0] in user.focus]
+            if not picks:
+                continue
+            probe = copy.deepcopy(user)
+            turn = probe.respond("Try this!", ResponseFeatures(
+                word_count=60, mentions=[MentionFeature(node=picks[0].node, stance="recommend")]))
+            [(_, weight)] = probe.last_assessment.liked
+            credit[where].append(weight / picks[0].intensity)
+            if turn.intent.kind == "feedback" and turn.intent.polarity == 1:
+                praise[where].add(turn.intent.reason)
+    assert len(credit["about"]) > 20 and set(credit["about"]) == {1.0}
+    assert len(credit["domain"]) > 20 and set(credit["domain"]) == {0.25}
+    assert praise["domain"] == {"off_request"} and "off_request" not in praise["about"]
+
+
 def test_the_request_said_back_is_not_asked_about(schema: PersonaSchema) -> None:
     # "You want to get into combat sports? How long should my answer be?": the user answers the question
     persona = _persona_with(schema, lambda p: "length_pref" in p.attributes)
@@ -516,7 +557,7 @@ def test_praise_for_an_answer_off_the_request_claims_no_fit(schema: PersonaSchem
         user.open_session()
         likes = [i.node for i in persona.interests if i.polarity > 0]
         for on_request in (False, True):
-            picks = [n for n in likes if (taxonomy.paths[n][0] in user.focus) == on_request]
+            picks = [n for n in likes if (taxonomy.paths[n][0] in user.about) == on_request]
             if not picks or user.ended:
                 continue
             turn = user.respond("Try this!", ResponseFeatures(

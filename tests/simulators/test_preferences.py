@@ -263,6 +263,24 @@ def test_a_rise_is_caused_by_what_was_liked(schema, personas) -> None:
     assert event.cause == f"liked {liked}; ignored formality_level"
 
 
+@pytest.mark.parametrize(("attribute", "value", "offered"), [
+    ("mobility", "wheelchair_user", "boot camp classes"), ("mobility", "wheelchair_user", "ski trips"),
+    ("mobility", "limited_mobility", "kettlebell training"), ("mobility", "wheelchair_user", "ziplining"),
+    ("diet", "vegetarian", "seafood dishes"), ("food_allergies", "peanut", "nuts & seeds"),
+    ("hearing", "deaf", "karaoke"), ("vision", "blind", "jigsaw puzzles"), ("budget_level", "tight", "theme parks"),
+])
+def test_what_a_constraint_rules_out_is_a_violation(schema, taxonomy, attribute: str, value: str,
+                                                     offered: str) -> None:
+    """An audit of 74 episodes found boot camp classes offered to a wheelchair user and seafood liked by
+    vegetarians, unpenalised: the taxonomy did not tag them with what rules them out."""
+    from personagym.records import Persona
+
+    state = initial_state(Persona(persona_id="p", attributes={attribute: value}, interests=[], summary=""), schema)
+    node = taxonomy.resolve(offered)
+    a = assess(state, ResponseFeatures(mentions=[MentionFeature(node=node, stance="recommend")]), schema)
+    assert a.violations, (offered, taxonomy.nodes[node].tags)
+
+
 def test_violation_is_detected(schema, taxonomy) -> None:
     from personagym.records import Persona
 

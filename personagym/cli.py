@@ -226,7 +226,11 @@ def personas_sample(
         sampler = PersonaSampler(config=config)
     except ValueError as exc:
         fail(f"--min-hamming: {exc}")
-    personas = sampler.sample_batch(n, seed=seed)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        personas = sampler.sample_batch(n, seed=seed)
+    for warning in caught:  # --min-hamming not met
+        err_console.print(f"[yellow]warning:[/] {escape(str(warning.message))}", highlight=False)
     rows = (p.model_dump_json() for p in personas)
     if out is None:
         for row in rows:
@@ -727,19 +731,27 @@ def generate(
         fail(f"--ray-address: {ray_address!r} needs --executor ray")
     llm = backend_kwargs(backend, model, base_url)
     check_out_dir(out)
-    before = _committed_before(out) if resume else 0
+    # what the run started from, its shards checked (the first progress report): a resumed run that redid a
+    # damaged shard said "nothing to generate" when counted from the manifest before the check
+    held: list[int] = []
     columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:,}/{task.total:,}"),
                TimeRemainingColumn())
     tally = Tally()  # the workers count what they write: the card reads only shards of an earlier run
     try:
         with Progress(*columns, console=err_console, transient=True, disable=not err_console.is_terminal) as bar:
             task = bar.add_task("trajectories", total=personas * episodes_per_persona)
+
+            def report(done: int, total: int) -> None:
+                if not held:
+                    held.append(done)
+                bar.update(task, completed=done, total=total)
+
             manifest = run(out, personas=personas, episodes_per_persona=episodes_per_persona, env_id=env,
                            policy=policy, seed=seed, workers=workers, shard_size=shard_size,
                            fmt=fmt, resume=resume, executor=executor,  # type: ignore[arg-type]
                            ray_address=ray_address, tally=tally, max_turns=max_turns,
                            **llm,  # type: ignore[arg-type]
-                           progress=lambda done, total: bar.update(task, completed=done, total=total))
+                           progress=report)
         with err_console.status("writing the dataset card"):
             card = write_card(out, plots=_has("matplotlib"), workers=workers, tally=tally)
     except GenerationError as exc:
@@ -754,10 +766,10 @@ def generate(
         fail(f"--out {str(out)!r}: {exc.strerror or exc}{_what_is_kept(out)}")
     except (ValueError, TypeError, ImportError) as exc:
         fail(str(exc))
-    if before == len(manifest.shards):
+    if held[0] == manifest.counts["trajectories"]:
         err_console.print(f"nothing to generate: {out} already held all "
                           f"{_count(manifest.counts['trajectories'], 'trajectory', 'trajectories')} "
-                          f"({_count(before, 'shard')}); rewrote the card ({card.name})")
+                          f"({_count(len(manifest.shards), 'shard')}); rewrote the card ({card.name})")
         return
     err_console.print(f"wrote {_count(manifest.counts['trajectories'], 'trajectory', 'trajectories')} in "
                       f"{_count(len(manifest.shards), 'shard')} to {out} (card: {card.name})")
@@ -771,12 +783,6 @@ def _manifest_of(out: Path) -> Manifest | None:
         return load_manifest(out)
     except (OSError, ValueError):
         return None
-
-
-def _committed_before(out: Path) -> int:
-    """Shards `out` holds committed before a resumed run (0 if it holds no readable manifest)."""
-    manifest = _manifest_of(out)
-    return 0 if manifest is None else len(manifest.shards)
 
 
 def _is_whole(manifest: Manifest, out: Path) -> bool:
@@ -964,8 +970,9 @@ def main() -> None:
     no_args = getattr(sys.modules[usage_error.__module__], "NoArgsIsHelpError", ())
     try:
         status = app(standalone_mode=False)
-    except no_args as exc:  # a group or command given nothing: its help
-        print(exc.ctx.get_help() if exc.ctx else exc.format_message())
+    except no_args as exc:  # a group or command given nothing: its help, which is the error's message ...
+        if help_text := exc.format_message():  # ... unless Typer's rich help printed itself making the error
+            print(help_text)
         sys.exit(2)
     except usage_error as exc:
         hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""

@@ -20,6 +20,8 @@ from pydantic import (
     field_validator,
 )
 
+from personagym.rng import MAX_SEED
+
 SCHEMA_VERSION = "1.2"
 
 #: Schema versions this code reads: a record of another version is refused by name, never half-read.
@@ -177,7 +179,7 @@ class Persona(Record):
     )
     interests: list[Interest]
     summary: str
-    seed: int | None = None
+    seed: int | None = Field(None, ge=0, le=MAX_SEED)
     source: str = "sampled"
 
     _attrs_in = field_validator("attributes", mode="before")(classmethod(lambda cls, v: _attributes_in(v)))
@@ -405,7 +407,7 @@ class Trajectory(Record):
     trajectory_id: str
     env_id: str
     policy: str | None = None
-    seed: int | None = None
+    seed: int | None = Field(None, ge=0, le=MAX_SEED)
     persona: Persona
     initial_state: PreferenceState
     final_state: PreferenceState

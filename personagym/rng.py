@@ -18,6 +18,9 @@ import numpy as np
 
 T = TypeVar("T")
 
+#: The largest seed: records keep seeds as int64 (Parquet and `datasets` could not hold 2**63).
+MAX_SEED = 2**63 - 1
+
 #: Named child streams, in a fixed order: the index of a name is its spawn key.
 STREAMS: tuple[str, ...] = ("persona", "preferences", "user", "noise", "policy", "env")
 
@@ -28,8 +31,8 @@ def seed_sequence(seed: int | np.random.SeedSequence | None) -> np.random.SeedSe
         return seed
     if seed is not None and (not isinstance(seed, int | np.integer) or isinstance(seed, bool)):
         raise TypeError(f"seed must be an int or None, got {type(seed).__name__}: {seed!r}")
-    if seed is not None and seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed}")
+    if seed is not None and not 0 <= seed <= MAX_SEED:
+        raise ValueError(f"seed must be an int in [0, 2**63 - 1] (records keep seeds as int64), got {seed}")
     return np.random.SeedSequence(seed)
 
 

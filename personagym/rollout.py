@@ -18,13 +18,11 @@ from personagym.eval.summary import COMPONENT_NAMES, compare, summarize
 from personagym.llm.types import LLMError
 from personagym.policies import Policy, make_policy
 from personagym.records import Trajectory
+from personagym.rng import MAX_SEED
 from personagym.suggest import did_you_mean
 
 __all__ = ["COMPONENT_NAMES", "MAX_SEED", "PolicyError", "check_env_id", "compare", "compare_policies", "make_env",
            "policy_act", "reset_policy", "rollout", "run_episode", "summarize"]
-
-#: The largest episode seed: trajectory files (Parquet, `datasets`) store seeds as int64.
-MAX_SEED = 2**63 - 1
 
 
 def check_env_id(env_id: str) -> None:
@@ -64,24 +62,32 @@ def run_episode(env: gym.Env, policy: Policy, seed: int | None, policy_name: str
     """One episode of `policy` on `env` (reset with `seed` and `options`), returned as a trajectory record."""
     reset_policy(policy, seed)
     obs, _ = env.reset(seed=seed, options=options)
+    text = isinstance(env.action_space, gym.spaces.Text)
     done = False
     while not done:
-        obs, _, terminated, truncated, _ = env.step(policy_act(policy, obs, seed, policy_name))
+        obs, _, terminated, truncated, _ = env.step(policy_act(policy, obs, seed, policy_name, text=text))
         done = terminated or truncated
     return env.unwrapped.trajectory(policy=policy_name)
 
 
-def policy_act(policy: Policy, observation: Any, seed: int | None, policy_name: str | None = None) -> Any:
+def policy_act(policy: Policy, observation: Any, seed: int | None, policy_name: str | None = None,
+               text: bool = False) -> Any:
     """`policy.act(observation)`.  What the policy raises is a bug in it, not bad input of the caller's: a
     `PolicyError` naming the policy and the episode's seed, reported with its traceback; except an `LLMError` (a
-    backend that failed, a server down), said in one line as everywhere."""
+    backend that failed, a server down), said in one line as everywhere.  With `text` (an env whose actions are
+    messages), an answer that is no str is a `TypeError` naming the policy: the env's own "action must be a str"
+    read as if the caller had passed a bad value."""
+    name = policy_name or getattr(policy, "name", None) or type(policy).__name__
     try:
-        return policy.act(observation)
+        action = policy.act(observation)
     except LLMError:
         raise
     except Exception as exc:
-        name = policy_name or getattr(policy, "name", None) or type(policy).__name__
         raise PolicyError(f"the policy {name!r} raised {type(exc).__name__}: {exc} (episode seed {seed})") from exc
+    if text and not isinstance(action, str):
+        raise TypeError(f"the policy {name!r} returned {type(action).__name__}, not the str an answer is "
+                        f"(episode seed {seed})")
+    return action
 
 
 class PolicyError(RuntimeError):

@@ -233,6 +233,14 @@ def test_generate_stats_export_round(tmp_path: Path) -> None:
     # it said "wrote 12 trajectories", having written none
     assert "nothing to generate: " in again.stderr and "already held all 12 trajectories (2 shards)" in \
         again.stderr.replace("\n", " ")
+    # a damaged shard is redone, and said so: it said "nothing to generate" when counted before the check
+    first = out / manifest["shards"][0]["file"]
+    first.write_bytes(first.read_bytes() + b"x")
+    (out / "README.md").unlink()
+    repaired = run("generate", "--out", str(out), "--personas", "6", "--episodes-per-persona", "2", "--shard-size",
+                   "3", "--format", "jsonl", "--seed", "4", "--resume")
+    assert "wrote 12 trajectories in 2 shards" in repaired.stderr, repaired.stderr
+    assert json.loads((out / "manifest.json").read_text())["shards"] == manifest["shards"]
     twice = run("generate", "--out", str(out), "--personas", "6", "--episodes-per-persona", "2", "--shard-size",
                 "3", "--format", "jsonl", "--seed", "4", ok=False)  # it said "only the card is missing"
     assert "holds a complete dataset (2 shards and the card)" in twice.stderr, twice.stderr
@@ -386,6 +394,13 @@ def test_help_shows_extras_in_brackets() -> None:
     assert "personagym[ray]" in _help("generate")
 
 
+@pytest.mark.parametrize("group", [(), ("taxonomy",), ("personas",), ("models",)])
+def test_a_group_given_no_command_prints_its_help_once(group: tuple[str, ...]) -> None:
+    # with Typer 0.29 each printed "Usage: ..." twice: its rich help prints itself while making the error
+    proc = run(*group, ok=False)
+    assert proc.returncode == 2 and proc.stdout.count("Usage:") == 1, proc.stdout
+
+
 def test_a_flag_shows_no_value_in_the_help() -> None:
     # Typer wrote "--json <bool>", which reads as if the flag took a value ("--json true" is an error)
     for command in ("rollout", "generate", "stats", "envs", "compare"):
@@ -534,7 +549,8 @@ def test_a_policy_module_in_the_current_folder_loads_and_its_bug_shows_as_a_bug(
         "from personagym.policies import Policy\n\n"
         "class Echo(Policy):\n    def act(self, observation):\n"
         "        return 'Happy to help: ' + observation['message']\n\n"
-        "class Bug(Policy):\n    def act(self, observation):\n        raise ValueError('my bug')\n")
+        "class Bug(Policy):\n    def act(self, observation):\n        raise ValueError('my bug')\n\n"
+        "class Number(Policy):\n    def act(self, observation):\n        return 42\n")
     script = Path(sys.executable).with_name("personagym")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     proc = subprocess.run([str(script), "rollout", "--policy", "mypol:Echo", "--episodes", "2", "--json"],
@@ -550,6 +566,14 @@ def test_a_policy_module_in_the_current_folder_loads_and_its_bug_shows_as_a_bug(
     assert proc.returncode == 1 and "Traceback" in proc.stderr  # it said "error: my bug", exit 2, as for bad input
     assert "the policy 'mypol:Bug' raised ValueError: my bug (episode seed 0)" in proc.stderr
     assert not (tmp_path / "pairs.jsonl").exists()
+    for command in (["rollout", "--policy", "mypol:Number"],
+                    ["compare", "--policy", "generic", "--policy", "mypol:Number"],
+                    ["pairs", "--policy", "generic", "--policy", "mypol:Number", "--out", "pairs.jsonl"]):
+        # "error: action must be a str (the assistant's message), got int" blamed the user's input
+        proc = subprocess.run([str(script), *command, "--episodes", "2"], capture_output=True, text=True, timeout=300,
+                              cwd=tmp_path, env=env)
+        assert proc.returncode == 2 and "the policy 'mypol:Number' returned int, not the str an answer is (episode " \
+            "seed 0)" in " ".join(proc.stderr.split()), (command, proc.stderr)
     proc = subprocess.run([str(script), "rollout", "--policy", "nopol:Echo"], capture_output=True, text=True,
                           timeout=300, cwd=tmp_path, env=env)
     assert proc.returncode == 2 and "run from the folder that holds nopol.py, or add that folder to PYTHONPATH" in \

@@ -31,10 +31,27 @@ def test_draw_helpers_stay_in_range() -> None:
     assert {d.choice("ab") for _ in range(100)} == {"a", "b"}
 
 
-@pytest.mark.parametrize(("seed", "error"), [(-1, ValueError), ("7", TypeError), (True, TypeError)])
+@pytest.mark.parametrize(("seed", "error"), [(-1, ValueError), ("7", TypeError), (True, TypeError),
+                                             (2**63, ValueError)])
 def test_bad_seeds(seed, error) -> None:
     with pytest.raises(error, match="seed must be"):
         seed_sequence(seed)
+
+
+def test_a_seed_too_large_to_record_is_refused_where_it_is_given() -> None:
+    """reset(seed=2**63) ran and wrote JSON lines that Parquet and `datasets` could not hold (records keep seeds as
+    int64): "OverflowError: Python int too large to convert to C long", naming nothing."""
+    import gymnasium as gym
+
+    from personagym.records import Trajectory
+
+    env = gym.make("PersonaGym/Chat-v0")
+    record = (env.reset(seed=2**63 - 1), env.unwrapped.trajectory())[1]
+    assert record.seed == 2**63 - 1
+    with pytest.raises(ValueError, match=r"seed must be at most 2\*\*63 - 1 .*got 9223372036854775808"):
+        env.reset(seed=2**63)
+    with pytest.raises(ValueError, match="seed"):
+        Trajectory.model_validate({**record.model_dump(), "seed": 2**63})
 
 
 def test_unknown_stream() -> None:

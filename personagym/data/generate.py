@@ -24,6 +24,7 @@ import math
 import multiprocessing
 import os
 import re
+import signal
 import socket
 import threading
 import time
@@ -72,7 +73,9 @@ IN_FLIGHT_PER_WORKER = 2  # shards submitted per local worker: one running, one 
 _WRITERS = {"parquet": write_parquet, "jsonl": write_jsonl}
 _READERS = {"parquet": read_parquet, "jsonl": read_jsonl}
 #: Temporary files our atomic writers leave behind when a process is killed mid-write.
-_TEMP_FILE = re.compile(r"^\.(shard-\d+\.(parquet|jsonl)|manifest\.json)\.[0-9a-f]{32}\.tmp$")
+#: The folder of the dataset card's plots (`personagym.data.stats.write_card`).
+PLOTS_DIR = "card"
+_TEMP_FILE = re.compile(r"^\.(shard-\d+\.(parquet|jsonl)|manifest\.json|README\.md|[\w-]+\.png)\.[0-9a-f]{32}\.tmp$")
 
 #: How every seed derives from the run's seed (recorded in the manifest).
 SEEDING = (
@@ -474,9 +477,12 @@ def _config(**values: Any) -> GenerateConfig:
     try:
         return GenerateConfig(**values)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'fmt' if e['loc'][0] == 'format' else e['loc'][0]}={e.get('input')!r}: {e['msg']}"
-            for e in exc.errors())
+        def name(e: Any) -> str:
+            return "fmt" if e["loc"][0] == "format" else str(e["loc"][0])
+
+        # a missing field's "input" is the whole config: name the field alone
+        problems = "; ".join(f"{name(e)}: required" if e["type"] == "missing" else
+                             f"{name(e)}={e.get('input')!r}: {e['msg']}" for e in exc.errors())
         raise ValueError(f"invalid generation config: {problems}") from None
 
 
@@ -500,8 +506,10 @@ def _prepare(out: Path, config: GenerateConfig, resume: bool) -> Manifest:
     if out.exists() and not out.is_dir():
         raise NotADirectoryError(f"output path {out} exists and is not a directory")
     out.mkdir(parents=True, exist_ok=True)
-    if resume:
-        for stray in (p for p in out.iterdir() if _TEMP_FILE.match(p.name)):
+    if resume:  # what a killed run was writing: a shard, the manifest, the card or its plots (in card/)
+        plots = out / PLOTS_DIR
+        for stray in (p for folder in (out, plots) if folder.is_dir() for p in folder.iterdir()
+                      if _TEMP_FILE.match(p.name)):
             log.info("removing stray temporary file %s", stray)
             stray.unlink(missing_ok=True)
     entries = sorted(p.name for p in out.iterdir())
@@ -558,12 +566,15 @@ def _run_shards(out: Path, config: GenerateConfig, todo: list[int], workers: int
     """
     failures: dict[int, str] = {}
     if workers == 1:
-        for index in todo:
-            try:
-                built = _build_shard(os.fspath(out), index, config.model_dump(), count)
-            except Exception as err:  # reported by shard, like a worker's failure
-                return {index: f"{type(err).__name__}: {err}"}
-            commit(built)
+        with _noting_interrupts() as interrupted:
+            for index in todo:
+                try:
+                    built = _build_shard(os.fspath(out), index, config.model_dump(), count)
+                except Exception as err:  # reported by shard, like a worker's failure
+                    if interrupted:  # Ctrl-C inside a pydantic serializer comes out as its error
+                        raise KeyboardInterrupt from err
+                    return {index: f"{type(err).__name__}: {err}"}
+                commit(built)
         return failures
     out_dir, cfg = os.fspath(out), config.model_dump()
     pending, running = list(reversed(todo)), dict[Future[BuiltShard], int]()
@@ -593,6 +604,38 @@ def _run_shards(out: Path, config: GenerateConfig, todo: list[int], workers: int
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     return failures
+
+
+@contextmanager
+def _noting_interrupts() -> Iterator[list[bool]]:
+    """A list that holds True once Ctrl-C was pressed in this block (SIGINT then acts as before).
+
+    Pydantic turns a KeyboardInterrupt raised inside its serializer into a
+    `PydanticSerializationError`: without this, an interrupted generation was
+    now and then reported as a failed shard (exit 1) instead of as
+    interrupted.  Outside the main thread, where no handler can be set, the
+    list stays empty.
+    """
+    noted: list[bool] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield noted
+        return
+    previous = signal.getsignal(signal.SIGINT)
+
+    def note(signum: int, frame: Any) -> None:
+        if previous == signal.SIG_IGN:
+            return
+        noted.append(True)
+        if callable(previous):
+            previous(signum, frame)
+        else:
+            raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, note)
+    try:
+        yield noted
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _failure_report(config: GenerateConfig, failures: dict[int, str]) -> str:

@@ -164,7 +164,8 @@ def _exchanges(messages: list[Any]) -> list[tuple[dict[str, Any], str]]:
     for i, msg in enumerate(messages):
         role = "user" if i % 2 == 0 else "assistant"
         if not isinstance(msg, dict) or msg.get("role") != role or not isinstance(msg.get("content"), str):
-            raise PPOptImportError(f"full_conversation[{i}]: expected a {role} message with text content, "
+            raise PPOptImportError(f"full_conversation[{i}]: expected {'a' if role == 'user' else 'an'} {role} "
+                                   "message with text content, "
                                    f"got {str(msg)[:80]!r}")
     return [(messages[i], messages[i + 1]["content"]) for i in range(0, len(messages) - 1, 2)]
 

@@ -27,6 +27,7 @@ import yaml
 
 from personagym.data.generate import (
     MANIFEST,
+    PLOTS_DIR,
     Format,
     Manifest,
     PathLike,
@@ -42,7 +43,6 @@ from personagym.rollout import make_env
 from personagym.simulators.preferences import TIME_GAPS
 
 NOISE_LAYERS: tuple[str, ...] = get_args(NoiseLayer)
-PLOTS_DIR = "card"
 #: The value axes of charts whose values are names (top-level categories, what a life event changed), not
 #: numbers or a few labels: drawn as horizontal bars, one per name.
 _CATEGORY, _WHAT_CHANGED = "top-level category", "what changed (an attribute, or an interest)"

@@ -380,9 +380,10 @@ def atomic_path(path: PathLike) -> Iterator[Path]:
     """Yield a temporary path next to `path`; move it over `path` only if the block succeeds.
 
     Missing parent folders are made first.  On any exception the temporary
-    file is removed and `path` is left as it was.
+    file is removed and `path` is left as it was.  A symbolic link is written
+    through: the file it points to is replaced, the link stays.
     """
-    target = Path(path)
+    target = Path(os.path.realpath(path)) if os.path.islink(path) else Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
     try:

@@ -102,7 +102,7 @@ def _episode_pairs(env: Any, agents: dict[str, Any], lead: str, seed: int) -> It
     done = False
     while not done:
         history.append({"role": "user", "content": obs["message"]})
-        answers = {name: policy_act(agent, obs, seed, name) for name, agent in agents.items()}
+        answers = {name: policy_act(agent, obs, seed, name, text=True) for name, agent in agents.items()}
         scored = []
         for name, answer in answers.items():
             score = score_action(base, answer)

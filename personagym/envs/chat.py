@@ -35,6 +35,7 @@ from personagym.records import (
     Turn,
     UserTurn,
 )
+from personagym.rng import MAX_SEED
 from personagym.simulators.analyzer import shared_analyzer
 from personagym.simulators.noise import NoiseConfig
 from personagym.simulators.persona import load_schema
@@ -180,6 +181,8 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
 
     def _reset_core(self, seed: int | None, options: dict[str, Any] | None) -> None:
         settings = self._episode_settings(options or {})
+        if isinstance(seed, int) and seed > MAX_SEED:  # Gymnasium takes it; its record could not be stored
+            raise ValueError(f"seed must be at most 2**63 - 1 (records keep seeds as int64), got {seed}")
         super().reset(seed=seed)  # a bad seed raises here, before anything of this env changed
         for name, value in settings.items():  # a rejected reset (option or seed) leaves the env as it was
             setattr(self, name, value)
@@ -490,7 +493,7 @@ def parse_simulation(
     """
     noise_config = parse_config(NoiseConfig, noise, "noise")
     if noise_rate is not None:
-        noise_config = parse_config(NoiseConfig, {**noise_config.model_dump(), "rate": noise_rate}, "noise")
+        noise_config = parse_config(NoiseConfig, {**noise_config.model_dump(), "rate": noise_rate}, "noise_rate")
     return (noise_config, parse_config(RewardWeights, reward_weights, "reward_weights"),
             parse_persona(persona),  # type: ignore[arg-type]
             parse_config(SamplerConfig, sampler, "sampler"), parse_config(PreferenceConfig, preferences, "preferences"),

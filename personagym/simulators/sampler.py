@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import warnings
 from bisect import bisect_left
 from collections.abc import Mapping
 from typing import Any, NamedTuple
@@ -362,7 +363,8 @@ class PersonaSampler(SharedOnCopy):
         """`n` personas, each differing from all earlier ones in >= min_hamming attributes.
 
         A candidate too close to an earlier persona is redrawn, up to
-        ``max_attempts`` times; after that the farthest candidate seen is kept.
+        ``max_attempts`` times; after that the farthest candidate seen is kept,
+        and a warning says how many fell short (the batch is still returned).
         Persona i is drawn from child seed i of `seed`, so batches are reproducible.
         """
         if n < 0:
@@ -370,6 +372,7 @@ class PersonaSampler(SharedOnCopy):
         root = seed_sequence(seed)
         codes = np.empty((n, len(self._order)), dtype=np.int32)
         out: list[Persona] = []
+        short, closest = 0, len(self._order)
         for i, child in enumerate(root.spawn(n)):
             d = Draws(np.random.Generator(np.random.PCG64(child)), block=512, first=_UNIFORMS)
             best, best_dist = None, -1
@@ -382,8 +385,14 @@ class PersonaSampler(SharedOnCopy):
                 if dist >= self.config.min_hamming:
                     break
             attributes, interests, code = best  # type: ignore[misc]
+            if best_dist < self.config.min_hamming:
+                short, closest = short + 1, min(closest, best_dist)
             codes[i] = code
             out.append(self._drawn(attributes, interests))
+        if short:  # --min-hamming 100 was silently not met (pairs differed in 89 to 97 attributes)
+            warnings.warn(f"{short} of {n} personas differ from an earlier one in fewer than min_hamming="
+                          f"{self.config.min_hamming} attributes (the closest in {closest}), after "
+                          f"{self.config.max_attempts} draws each; a lower min_hamming can be met", stacklevel=2)
         return out
 
     # -- language --------------------------------------------------------------------------

@@ -122,7 +122,13 @@ def test_crash_between_shard_rename_and_manifest_commit_is_redone(tmp_path: Path
     manifest.write(out)
     (out / f".shard-00002.jsonl.{'ab' * 16}.tmp").write_text("half a shard")
     (out / f".{MANIFEST}.{'cd' * 16}.tmp").write_text("{")
+    # and the card a killed run was writing, and one of its plots (they were left behind)
+    (out / f".README.md.{'ef' * 16}.tmp").write_text("# half a card")
+    (out / "card").mkdir()
+    (out / "card" / f".turns_per_dialog.png.{'01' * 16}.tmp").write_bytes(b"\x89PNG")
     generate(out, fmt="jsonl", resume=True, **SMALL)
+    assert not list((out / "card").iterdir())
+    (out / "card").rmdir()
     assert _files(out) == _files(reference["jsonl"])
 
 
@@ -390,3 +396,27 @@ def test_an_unknown_or_damaged_manifest_is_one_clear_error(tmp_path: Path) -> No
     manifest.write_text(text[:300])
     with pytest.raises(ValueError, match=r"not a valid generation manifest \(Invalid JSON: .*\); the run cannot be"):
         load_manifest(tmp_path)
+
+
+def test_ctrl_c_inside_a_shard_is_an_interruption_not_a_failed_shard(tmp_path: Path, monkeypatch) -> None:
+    """Pydantic turns a KeyboardInterrupt raised in its serializer into its own error: Ctrl-C during a one-worker
+    run was now and then reported as "shard 5 failed: PydanticSerializationError ... KeyboardInterrupt" (exit 1)."""
+    def build(*args: object) -> None:
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+        except KeyboardInterrupt as err:  # what pydantic does with it
+            raise ValueError("Error calling function `_values_out`: KeyboardInterrupt") from err
+
+    monkeypatch.setattr(gen, "_build_shard", build)
+    config = gen._config(personas=4, episodes_per_persona=1, env_id="PersonaGym/Chat-v0", policy="generic",
+                         shard_size=2, seed=0, format="jsonl")
+    before = signal.getsignal(signal.SIGINT)
+    with pytest.raises(KeyboardInterrupt):
+        gen._run_shards(tmp_path, config, [0, 1], 1, lambda built: None, False)
+    assert signal.getsignal(signal.SIGINT) is before
+    # a failure with no Ctrl-C is still the shard's
+    monkeypatch.setattr(gen, "_build_shard", lambda *args: (_ for _ in ()).throw(ValueError("disk on fire")))
+    assert gen._run_shards(tmp_path, config, [0, 1], 1, lambda built: None, False) == {0: "ValueError: disk on fire"}
+    with pytest.raises(ValueError, match=r"^invalid generation config: fmt: required$"):
+        gen._config(personas=4, episodes_per_persona=1, env_id="PersonaGym/Chat-v0", policy="generic", seed=0,
+                    shard_size=2)

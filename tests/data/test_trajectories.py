@@ -315,6 +315,19 @@ def test_interrupted_write_leaves_existing_file_untouched(fmt: str, trajectories
     assert list(tmp_path.iterdir()) == [path]
 
 
+def test_writing_to_a_symbolic_link_writes_the_file_it_points_to(trajectories: list[Trajectory],
+                                                                  tmp_path: Path) -> None:
+    # `--out link.jsonl` replaced the link with a plain file and left the file it pointed to as it was
+    target, link = tmp_path / "data" / "t.jsonl", tmp_path / "link.jsonl"
+    target.parent.mkdir()
+    target.write_text("old\n")
+    link.symlink_to(target)
+    write_jsonl(trajectories[:2], link)
+    assert link.is_symlink() and [t.trajectory_id for t in read_jsonl(target)] == [
+        t.trajectory_id for t in trajectories[:2]]
+    assert sorted(p.name for p in target.parent.iterdir()) == ["t.jsonl"]
+
+
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_unknown_reward_component_is_refused_not_dropped(fmt: str, trajectories: list[Trajectory],
                                                          tmp_path: Path) -> None:

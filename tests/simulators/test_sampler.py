@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import yaml
@@ -84,6 +86,18 @@ def test_batch_diversity(schema: PersonaSchema) -> None:
     codes = np.stack([strict._encode(p.attributes) for p in batch])
     dists = [(codes[i] != codes[j]).sum() for i in range(len(batch)) for j in range(i)]
     assert min(dists) >= 4
+
+
+def test_a_batch_that_cannot_meet_min_hamming_says_so(schema: PersonaSchema) -> None:
+    """`personas sample --min-hamming 100` exited 0 with pairs 89 to 97 attributes apart, saying nothing."""
+    far = PersonaSampler(schema, SamplerConfig(min_hamming=100, max_attempts=3))
+    with pytest.warns(UserWarning, match=r"^2 of 3 personas differ from an earlier one in fewer than min_hamming=100 "
+                                         r"attributes \(the closest in \d+\), after 3 draws each"):
+        batch = far.sample_batch(3, seed=0)
+    assert len(batch) == 3
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        PersonaSampler(schema, SamplerConfig(min_hamming=3)).sample_batch(20, seed=0)  # met: no warning
 
 
 def test_summary_is_natural_language(sampler: PersonaSampler, taxonomy) -> None:

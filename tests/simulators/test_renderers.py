@@ -797,3 +797,21 @@ def test_a_concern_is_followed_or_avoided_not_loved(renderer: TemplateRenderer, 
             for _ in range(20):
                 intent = Intent(kind="preference_disclosure", topic=jazz, polarity=polarity, level=level)
                 assert renderer.render(intent, d).finish()[0].lower() in taste
+
+
+def test_a_format_detail_does_not_repeat_its_request(renderer: TemplateRenderer) -> None:
+    """"What are the pros and cons of mortgages as a pros and cons table?", "Can you build me a checklist for camping
+    as a checklist?", "Design a weekly schedule for yoga as a day-by-day schedule.": a document the request names
+    already is given no format naming it again (`slot_fit.genres`)."""
+    genres = renderer.bank.raw["slot_fit"]["genres"]
+    said_twice = []
+    for detail, templates in genres.items():
+        document = re.sub(r"^(?:as|in) an? (?:quick |short |one-page |day-by-day |step-by-step )?", "", detail)
+        for template in templates:
+            if document != "Q&A format" and document.split()[-1] in template.replace("{format}", ""):
+                said_twice.append((detail, template))
+    assert not said_twice, said_twice
+    # the domains' genre lists are the bank's: the career request "... if I work in calculus" is no more either
+    career = renderer.bank.domains["career"]
+    raise_template = next(t for t in career.texts if t.startswith("How do I ask for a raise"))
+    assert renderer.taxonomy.resolve_path("Education & Learning") in career.not_for[raise_template]

@@ -226,7 +226,7 @@ def snapshot(state: PreferenceState) -> PreferenceState:
 
 
 def assess(state: PreferenceState, features: ResponseFeatures, schema: PersonaSchema,
-           focus: frozenset[str] | None = None, topic: str | None = None) -> Assessment:
+           about: frozenset[str] | None = None, topic: str | None = None) -> Assessment:
     """The user's view of an answer: liked/disliked mentions, violations, style fit.
 
     An entity is put forward unless the answer warns against it: a disliked one
@@ -235,7 +235,7 @@ def assess(state: PreferenceState, features: ResponseFeatures, schema: PersonaSc
     and a liked one weighs its interest's intensity, less when the answer puts
     forward more than `ATTENTION` entities, half (`NAMED_CREDIT`) when it is
     only named, not recommended, and a quarter (`OFF_TOPIC_CREDIT`) when its
-    top-level category is not in `focus`, the categories the request being
+    top-level category is not in `about`, the categories the request being
     answered is about (its topic's and its domain's own; None: every category
     is on topic).  The request's own `topic`
     and its ancestors earn nothing: "I'd suggest jazz." to "Any jazz albums you
@@ -265,7 +265,7 @@ def assess(state: PreferenceState, features: ResponseFeatures, schema: PersonaSc
                 if mention.node in echoed:
                     break
                 credit = 1.0 if mention.stance == "recommend" else NAMED_CREDIT
-                if focus is not None and paths[mention.node][0] not in focus:
+                if about is not None and paths[mention.node][0] not in about:
                     credit *= OFF_TOPIC_CREDIT
                 out.liked.append((mention.node, interest.intensity * attention * credit))
             elif interest.polarity < 0 and mention.stance != "warn":

@@ -985,6 +985,8 @@ def main() -> None:
     except (SchemaError, TaxonomyError) as exc:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
         sys.exit(2)
+    if status == 130:  # Ctrl-C, which recent Typers return as Exit(130) outside standalone mode: it said nothing
+        err_console.print("interrupted", highlight=False)
     sys.exit(status if isinstance(status, int) else 0)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -590,3 +591,20 @@ def test_outputs_go_where_they_are_expected(tmp_path: Path) -> None:
     proc = run("rollout", "--episodes", "2", "--out", str(tmp_path / "README.md"), ok=False)
     assert proc.returncode == 2 and "expected a trajectory file named .jsonl or .parquet" in proc.stderr
     assert (tmp_path / "README.md").read_text() == "a card\n"
+
+
+def test_ctrl_c_says_interrupted_and_keeps_the_output_as_it_was(tmp_path: Path) -> None:
+    """Ctrl-C in `rollout` exited 130 saying nothing (Typer returns it as Exit(130) outside standalone mode)."""
+    out = tmp_path / "t.jsonl"
+    out.write_text("precious\n")
+    proc = subprocess.Popen([sys.executable, "-m", "personagym.cli", "rollout", "--episodes", "1000000", "--show",
+                             "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    assert proc.stdout is not None
+    for line in proc.stdout:  # episodes are running: the first one's summary line is out
+        if line.startswith("── episode"):
+            break
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130 and err.strip().endswith("interrupted"), err
+    assert out.read_text() == "precious\n" and [p.name for p in tmp_path.iterdir()] == ["t.jsonl"]

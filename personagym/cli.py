@@ -100,6 +100,10 @@ def check_out_file(out: Path, option: str = "--out", inputs: Iterable[Path] = ()
             fail(f"{option}: {str(out)!r} would overwrite the input {str(source)!r}; write it elsewhere")
     parent = out.parent
     if not parent.is_dir():
+        # "afile/x.jsonl" names a file as its folder: "does not exist" sent the user looking for a missing folder
+        above = next((p for p in (parent, *parent.parents) if p.exists()), None)
+        if above is not None and not above.is_dir():
+            fail(f"{option}: {str(above)!r} is a file, not a directory; expected a path in a directory")
         fail(f"{option}: directory {str(parent)!r} does not exist")
     _check_writable(parent, option)
 
@@ -298,11 +302,21 @@ def models_prepare(
     """Convert an embedded model once into a folder vLLM and transformers load offline; print the folder."""
     from personagym.llm.local import prepare_model
 
+    _check_models_home(home)
     try:
         folder = prepare_model(name, home=home, dtype=dtype, force=force)  # type: ignore[arg-type]
-    except (ValueError, TypeError, OSError, ImportError) as exc:
+    except OSError as exc:  # "[Errno 1] Operation not permitted: 'imm/.smollm2-135m-instruct.lock'" named no option
+        where = exc.filename or home or "the models directory"
+        fail(f"--home: cannot prepare the model in {str(where)!r} ({exc.strerror or exc})")
+    except (ValueError, TypeError, ImportError) as exc:
         fail(str(exc))
     print(folder)
+
+
+def _check_models_home(home: Path | None) -> None:
+    """Fail unless `home` is None, a directory, or a path one can be made at (not a file)."""
+    if home is not None and home.exists() and not home.is_dir():
+        fail(f"--home: {str(home)!r} is a file; expected a models directory")
 
 
 @models_app.command("list")
@@ -313,6 +327,7 @@ def models_list(
     """The embedded models: source package, installed, prepared, folder and size on disk."""
     from personagym.llm.local import list_models
 
+    _check_models_home(home)
     infos = list_models(home)
     if as_json:
         print(json.dumps([i.model_dump(mode="json") for i in infos], indent=2))

@@ -590,6 +590,10 @@ def test_outputs_go_where_they_are_expected(tmp_path: Path) -> None:
     (tmp_path / "README.md").write_text("a card\n")
     proc = run("rollout", "--episodes", "2", "--out", str(tmp_path / "README.md"), ok=False)
     assert proc.returncode == 2 and "expected a trajectory file named .jsonl or .parquet" in proc.stderr
+    # a file given as the folder: it said the folder "does not exist"
+    proc = run("rollout", "--episodes", "2", "--out", str(tmp_path / "README.md" / "t.jsonl"), ok=False)
+    assert proc.returncode == 2 and f"'{tmp_path / 'README.md'}' is a file, not a directory" in \
+        " ".join(proc.stderr.split())
     assert (tmp_path / "README.md").read_text() == "a card\n"
 
 
@@ -608,3 +612,13 @@ def test_ctrl_c_says_interrupted_and_keeps_the_output_as_it_was(tmp_path: Path) 
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130 and err.strip().endswith("interrupted"), err
     assert out.read_text() == "precious\n" and [p.name for p in tmp_path.iterdir()] == ["t.jsonl"]
+
+
+def test_a_models_home_that_is_a_file_is_named(tmp_path: Path) -> None:
+    # `models prepare --home afile` said "error: [Errno 17] File exists: 'afile'"; `models list` listed nothing, exit 0
+    afile = tmp_path / "afile"
+    afile.write_text("not a folder\n")
+    for command in (("models", "prepare", "--home", str(afile)), ("models", "list", "--home", str(afile))):
+        proc = run(*command, ok=False)
+        assert proc.returncode == 2 and "is a file; expected a models directory" in " ".join(proc.stderr.split())
+    assert afile.read_text() == "not a folder\n"

@@ -81,7 +81,8 @@ _TEMP_FILE = re.compile(r"^\.(shard-\d+\.(parquet|jsonl)|manifest\.json|README\.
 SEEDING = (
     "persona k: SeedSequence(seed, spawn_key=(0, k, 0)); episode j of persona k: "
     "SeedSequence(seed, spawn_key=(0, k, 1, j)); policy of shard i: SeedSequence(seed, spawn_key=(1, i)); "
-    "each used as int(generate_state(1, uint64)[0] >> 1)"
+    "each used as int(generate_state(1, uint64)[0] >> 1); a built-in policy is reseeded at each episode and "
+    "draws from the episode seed's policy stream, SeedSequence(episode seed, spawn_key=(4,))"
 )
 
 log = logging.getLogger(__name__)

@@ -29,7 +29,7 @@ from personagym.policies.base import (
 )
 from personagym.policies.compose import LENGTH_ITEMS, LENGTH_WORDS, LIST_FORMATS, AnswerPlan, compose
 from personagym.profile_format import format_profile
-from personagym.rng import Draws
+from personagym.rng import Draws, stream
 
 STYLE_KEYS = ("length_pref", "format_pref_primary", "formality_level", "emoji_use")
 NO_EMOJI = ("never", "none", "no_emoji")
@@ -82,11 +82,14 @@ class _Seeded:
 
     `run_episode` passes the episode's seed, so an episode's actions depend on
     that seed alone: the trajectory it records can be replayed from its seed,
-    whatever episodes the policy played before.
+    whatever episodes the policy played before.  The draws come from the seed's
+    own "policy" stream (`personagym.rng.stream`): ``default_rng(seed)`` was the
+    very generator Gymnasium makes the env of the same seed, so the policy's
+    first uniform was the env's first draw.
     """
 
     def _seed(self, seed: int | None) -> None:
-        self.rng = np.random.default_rng(seed)
+        self.rng = stream(seed, "policy")
         self._draw = _index_draws(self.rng)
 
     def reset(self, seed: int | None = None) -> None:

@@ -152,6 +152,23 @@ def test_an_episode_replays_from_the_seed_it_records(policy: str) -> None:
     assert after_another.model_dump_json() == alone.model_dump_json()
 
 
+@pytest.mark.parametrize("policy", ["generic", "random", "tracker"])
+def test_a_policy_draws_from_its_own_stream_of_the_episode_seed(policy: str) -> None:
+    """One random tree: a policy seeded `default_rng(seed)` drew the very numbers of the generator Gymnasium makes
+    the env of the same seed (its first uniform was the env's first draw)."""
+    import gymnasium as gym
+
+    from personagym.rng import stream
+
+    env = gym.make("PersonaGym/Chat-v0")
+    agent = make_policy(policy, env=env, seed=0)
+    agent.reset(seed=11)
+    env.reset(seed=11)
+    ours = agent.rng.random(4)
+    assert np.array_equal(ours, stream(11, "policy").random(4))
+    assert not np.isin(ours, np.random.default_rng(11).random(64)).any()
+
+
 def test_rollout_takes_a_policy_object() -> None:
     class Echo:
         def act(self, observation: dict) -> str:

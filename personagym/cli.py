@@ -100,12 +100,17 @@ def check_out_file(out: Path, option: str = "--out", inputs: Iterable[Path] = ()
             fail(f"{option}: {str(out)!r} would overwrite the input {str(source)!r}; write it elsewhere")
     parent = out.parent
     if not parent.is_dir():
-        # "afile/x.jsonl" names a file as its folder: "does not exist" sent the user looking for a missing folder
-        above = next((p for p in (parent, *parent.parents) if p.exists()), None)
-        if above is not None and not above.is_dir():
-            fail(f"{option}: {str(above)!r} is a file, not a directory; expected a path in a directory")
-        fail(f"{option}: directory {str(parent)!r} does not exist")
+        _fail_missing_dir(option, parent)
     _check_writable(parent, option)
+
+
+def _fail_missing_dir(option: str, directory: Path, hint: str = "") -> NoReturn:
+    """Fail for an output directory that does not exist, naming the file that stands where a folder of its path
+    should ("afile/x.jsonl": "does not exist" sent the user looking for a missing folder)."""
+    above = next((p for p in (directory, *directory.parents) if p.exists()), None)
+    if above is not None and not above.is_dir():
+        fail(f"{option}: {str(above)!r} is a file, not a directory; expected a path in a directory")
+    fail(f"{option}: directory {str(directory)!r} does not exist{hint}")
 
 
 #: What a file of trajectories or rows may be named: JSON lines, or Parquet where the command writes it.
@@ -832,8 +837,7 @@ def check_out_dir(out: Path) -> None:
     if out.exists() and not out.is_dir():
         fail(f"--out: {str(out)!r} exists and is not a directory")
     if not out.exists() and not out.parent.is_dir():
-        fail(f"--out: directory {str(out.parent)!r} does not exist; make it first, or give a directory in an "
-             "existing one")
+        _fail_missing_dir("--out", out.parent, "; make it first, or give a directory in an existing one")
     _check_writable(out if out.is_dir() else out.parent, "--out")
 
 

@@ -77,17 +77,23 @@ def policy_act(policy: Policy, observation: Any, seed: int | None, policy_name: 
     backend that failed, a server down), said in one line as everywhere.  With `text` (an env whose actions are
     messages), an answer that is no str is a `TypeError` naming the policy: the env's own "action must be a str"
     read as if the caller had passed a bad value."""
-    name = policy_name or getattr(policy, "name", None) or type(policy).__name__
     try:
         action = policy.act(observation)
     except LLMError:
         raise
     except Exception as exc:
-        raise PolicyError(f"the policy {name!r} raised {type(exc).__name__}: {exc} (episode seed {seed})") from exc
+        raise PolicyError(f"the policy {_name(policy, policy_name)!r} raised {type(exc).__name__}: {exc} "
+                          f"(episode seed {seed})") from exc
     if text and not isinstance(action, str):
-        raise TypeError(f"the policy {name!r} returned {type(action).__name__}, not the str an answer is "
-                        f"(episode seed {seed})")
+        raise TypeError(f"the policy {_name(policy, policy_name)!r} returned {type(action).__name__}, not the str "
+                        f"an answer is (episode seed {seed})")
     return action
+
+
+def _name(policy: object, policy_name: str | None) -> str:
+    """What an error calls a policy: its given name, else its ``name`` attribute, else its class (worked out only
+    for an error: `policy_act` runs at every step)."""
+    return policy_name or getattr(policy, "name", None) or type(policy).__name__
 
 
 class PolicyError(RuntimeError):

@@ -137,7 +137,7 @@ def compare_episodes(before: EpisodeScores, after: EpisodeScores, env_id: str, s
     return {"episodes": len(seeds), "before": mean_ci(before.returns), "after": mean_ci(after.returns),
             "paired_gain": mean_ci(after.returns - before.returns),
             "turns_before": float(before.turns.mean()), "turns_after": float(after.turns.mean()),
-            **{name: mean_ci(np.array([sum(turn.reward for turn in trajectory.turns)
+            **{name: mean_ci(np.array([trajectory.total_reward
                                        for trajectory in rollout(env_id, name, episodes=len(seeds), seed=seeds.start)]))
                for name in BASELINES}}
 

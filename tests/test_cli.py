@@ -591,9 +591,11 @@ def test_outputs_go_where_they_are_expected(tmp_path: Path) -> None:
     proc = run("rollout", "--episodes", "2", "--out", str(tmp_path / "README.md"), ok=False)
     assert proc.returncode == 2 and "expected a trajectory file named .jsonl or .parquet" in proc.stderr
     # a file given as the folder: it said the folder "does not exist"
-    proc = run("rollout", "--episodes", "2", "--out", str(tmp_path / "README.md" / "t.jsonl"), ok=False)
-    assert proc.returncode == 2 and f"'{tmp_path / 'README.md'}' is a file, not a directory" in \
-        " ".join(proc.stderr.split())
+    for command in (("rollout", "--episodes", "2", "--out", str(tmp_path / "README.md" / "t.jsonl")),
+                    ("generate", "--personas", "2", "--out", str(tmp_path / "README.md" / "ds" / "run"))):
+        proc = run(*command, ok=False)
+        assert proc.returncode == 2 and f"'{tmp_path / 'README.md'}' is a file, not a directory" in \
+            " ".join(proc.stderr.split()), command
     assert (tmp_path / "README.md").read_text() == "a card\n"
 
 

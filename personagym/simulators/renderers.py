@@ -110,6 +110,10 @@ class TaskDomain:
     boson; None: any node).  Some templates say that the user likes the
     topic ("My friend got me hooked on {topic}."; `states_liking`): only a
     topic the user likes is asked about with them, and their PKI is explicit.
+    Others say the user knows nothing of the topic or doubts it is worth
+    their time ("A friend asked me about {topic} and I have no clue.";
+    `states_no_liking`): a liked topic is not asked about with them, whose
+    words would belie the liking its request implies.
     A request is about its topic's category and the domain's own categories
     (`answers_in`: a workout plan around via ferrata is answered by strength
     training too), not every category its topics come from.
@@ -119,7 +123,8 @@ class TaskDomain:
                  not_for: Mapping[str, frozenset[str]] | None = None, needs: Presuppositions | None = None,
                  shapes: Mapping[str, Shape] | None = None,
                  topic_kinds: frozenset[str] | None = None, budget: tuple[int, int] | None = None,
-                 states_liking: tuple[str, ...] = (), answers_in: tuple[str, ...] = ()) -> None:
+                 states_liking: tuple[str, ...] = (), answers_in: tuple[str, ...] = (),
+                 states_no_liking: tuple[str, ...] = ()) -> None:
         self.name = name
         #: categories whose things answer any request of the domain, whatever its topic
         self.answers_in = answers_in
@@ -136,6 +141,8 @@ class TaskDomain:
         self.shapes: dict[Parsed, Shape] = {self._parsed[t]: shape for t, shape in (shapes or {}).items()}
         #: the templates that say the user likes the topic
         self.states_liking = frozenset(self._parsed[t] for t in states_liking)
+        #: the templates that say the user knows nothing of the topic or doubts its worth
+        self.states_no_liking = frozenset(self._parsed[t] for t in states_no_liking)
         self._fitting: dict[tuple, tuple[Parsed, ...]] = {}
 
     def fitting(self, category: str | None, speaker: Mapping[str, object] | None,
@@ -151,8 +158,8 @@ class TaskDomain:
         fits = self._fitting.get(key)
         if fits is None:
             texts = tuple(t for t in self.texts if category not in self.not_for.get(t, ())) or self.texts
-            if not liked:
-                texts = tuple(t for t in texts if self._parsed[t] not in self.states_liking) or texts
+            belied = self.states_no_liking if liked else self.states_liking
+            texts = tuple(t for t in texts if self._parsed[t] not in belied) or texts
             texts = self.needs.fitting(texts, excluded)
             parsed = tuple(self._parsed[t] for t in texts)
             shapes = self.shapes
@@ -675,11 +682,15 @@ def _task_domain(name: str, spec: Mapping, taxonomy: Taxonomy) -> TaskDomain:
     """A `TaskDomain` from its entry in the bank, every template named by `not_for` and `needs` checked."""
     texts = tuple(spec["templates"])
     categories = tuple(taxonomy.resolve_path(c) for c in spec["categories"])
-    for key in ("not_for", "needs", "shapes", "states_liking"):
+    for key in ("not_for", "needs", "shapes", "states_liking", "states_no_liking"):
         unknown = [t for t in spec.get(key, {}) if t not in texts]
         if unknown:
             raise ValueError(f"templates: task_requests.{name}.{key} names {unknown[0]!r}, "
                              f"which is no template of {name}")
+    both = sorted(set(spec.get("states_liking", ())) & set(spec.get("states_no_liking", ())))
+    if both:
+        raise ValueError(f"templates: task_requests.{name}: {both[0]!r} is in both states_liking and "
+                         f"states_no_liking; expected at most one")
     not_for: dict[str, frozenset[str]] = {}
     for text, names in spec.get("not_for", {}).items():
         stray = [c for c in names if c not in spec["categories"]]
@@ -701,7 +712,8 @@ def _task_domain(name: str, spec: Mapping, taxonomy: Taxonomy) -> TaskDomain:
     return TaskDomain(name, categories, texts, not_for, Presuppositions(spec.get("needs", {})),
                       shapes, _topic_kinds(name, spec, taxonomy),
                       (budget[0], budget[1]) if budget else None, tuple(spec.get("states_liking", ())),
-                      tuple(taxonomy.resolve_path(c) for c in spec.get("answers_in", ())))
+                      tuple(taxonomy.resolve_path(c) for c in spec.get("answers_in", ())),
+                      tuple(spec.get("states_no_liking", ())))
 
 
 def _topic_kinds(name: str, spec: Mapping, taxonomy: Taxonomy) -> frozenset[str] | None:

@@ -367,6 +367,13 @@ def test_a_malformed_shape_fails_by_name(renderer: TemplateRenderer, taxonomy) -
     raw["task_requests"]["planning"]["shapes"] = {"Make a list.": {"layouts": ["list"]}}
     with pytest.raises(ValueError, match="task_requests.planning.shapes names 'Make a list.', which is no template"):
         TemplateBank(raw, taxonomy)
+    raw["task_requests"]["planning"]["shapes"] = {}
+    raw["task_requests"]["planning"]["states_liking"] = raw["task_requests"]["planning"]["states_no_liking"] = [todo]
+    with pytest.raises(ValueError, match=r"task_requests.planning: .* is in both states_liking and states_no_liking"):
+        TemplateBank(raw, taxonomy)
+    raw["task_requests"]["planning"]["states_no_liking"] = ["Make a list."]
+    with pytest.raises(ValueError, match="planning.states_no_liking names 'Make a list.', which is no template"):
+        TemplateBank(raw, taxonomy)
 
 
 def test_a_user_who_wants_no_citations_asks_for_no_sources(renderer: TemplateRenderer) -> None:

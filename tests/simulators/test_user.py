@@ -960,6 +960,26 @@ def test_only_a_liked_topic_is_asked_about_in_words_that_say_so(schema: PersonaS
     assert sum(said.values()) >= 30 and said["hobby"] and said["fitness"], said
 
 
+def test_a_liked_topic_is_not_asked_about_in_words_that_deny_it(schema: PersonaSchema) -> None:
+    """"A friend asked me for advice on X and I have no clue" was said of liked topics, with a PKI saying the
+    user likes X: words that disown the topic (`states_no_liking`) are said only of topics the user does not
+    like, and carry no interest PKI of it."""
+    bank = TemplateRenderer(schema).bank
+    denying = {"".join(lit + ("{" + name + "}" if name else "") for lit, name in t): d.name
+               for d in bank.domains.values() for t in d.states_no_liking}
+    assert "A friend asked me for advice on {topic} and I have no clue. What should I tell them?" in denying
+    said = Counter()
+    for _, turn in simulate_turns(30_000, 5, noise=NoiseConfig(rate=0.0)):
+        if turn.intent.kind != "task_request" or turn.intent.topic is None:
+            continue
+        topic = schema.taxonomy.nodes[turn.intent.topic].name
+        for t, domain in denying.items():
+            if re.sub(r"\s*\{(?!topic)\w+\}", "", t).format(topic=topic).rstrip(".?") in turn.clean_text:
+                assert turn.intent.polarity != 1, turn.clean_text
+                assert not [p for p in turn.pkis if p.kind == "interest" and p.key == turn.intent.topic]
+                said[domain] += 1
+    assert said["advice"] >= 5 and said["tech_help"] >= 5, said
+
 def test_a_request_detail_that_states_a_fact_carries_its_pki(schema: PersonaSchema) -> None:
     """"... for my teenage son" tells the assistant the user has teenagers: it is said only by a user whose
     profile holds children (144 of 193 such details came from profiles without the attribute) and carries the

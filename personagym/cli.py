@@ -113,6 +113,22 @@ def _fail_missing_dir(option: str, directory: Path, hint: str = "") -> NoReturn:
     fail(f"{option}: directory {str(directory)!r} does not exist{hint}")
 
 
+def _check_names(env: str, policies: Iterable[str]) -> None:
+    """Fail naming --env or --policy for an unknown env id or policy name, before anything runs."""
+    from personagym.policies import check_policy_name
+    from personagym.rollout import check_env_id
+
+    try:
+        check_env_id(env)
+    except ValueError as exc:
+        fail(f"--env: {exc}")
+    for policy in policies:
+        try:
+            check_policy_name(policy)
+        except ValueError as exc:
+            fail(f"--policy: {exc}")
+
+
 #: What a file of trajectories or rows may be named: JSON lines, or Parquet where the command writes it.
 JSON_LINES_SUFFIXES = (".jsonl", ".json", ".ndjson")
 TRAJECTORY_SUFFIXES = (*JSON_LINES_SUFFIXES, ".parquet")
@@ -529,9 +545,10 @@ def rollout(
     from rich.progress import Progress
 
     from personagym.llm.types import LLMError
-    from personagym.rollout import check_env_id, summarize
     from personagym.rollout import rollout as run
+    from personagym.rollout import summarize
 
+    _check_names(env, [policy])
     if fmt is not None and out is None:
         fail(f"--format {fmt}: nothing is written without --out; pass --out PATH")
     if fmt is None:
@@ -555,7 +572,6 @@ def rollout(
             fail("--judge needs an LLM backend: pass --backend local, vllm or openai")
         llm["llm"] = {"judge": True}
     try:
-        check_env_id(env)
         trajectories = []
         hidden = as_json or show or not err_console.is_terminal
         with _engine_logs_to_stderr(bool(llm)), \
@@ -613,7 +629,6 @@ def compare(
 
     from personagym.eval import compare as compare_runs
     from personagym.llm.types import LLMError
-    from personagym.rollout import check_env_id
     from personagym.rollout import rollout as run
 
     if len(policies) < 2:
@@ -623,8 +638,8 @@ def compare(
         fail(f"--policy: {twice!r} is given twice; compare each policy once")
     llm = backend_kwargs(backend, model, base_url)
     turns = turn_kwargs(max_turns)
+    _check_names(env, policies)
     try:
-        check_env_id(env)
         runs = {}
         hidden = as_json or not err_console.is_terminal
         with _engine_logs_to_stderr(bool(llm)), \
@@ -676,7 +691,6 @@ def pairs(
     from rich.progress import Progress
 
     from personagym.data.turn_pairs import write_turn_pairs
-    from personagym.rollout import check_env_id
 
     if len(policies) < 2:
         fail(f"--policy: pairs need two or more policies, got {len(policies)}; repeat --policy")
@@ -691,10 +705,10 @@ def pairs(
     if llm is not None:  # the policy's own message says "pass --backend", an option pairs does not have
         fail(f"--policy: {llm!r} needs an LLM backend, and pairs runs without one (template mode); pair LLM "
              "answers with `export --to pairs` of two `generate --backend ...` runs")
+    _check_names(env, policies)
     check_out_file(out)
     check_json_lines_out(out)
     try:
-        check_env_id(env)
         hidden = not err_console.is_terminal
         with warnings.catch_warnings(record=True) as caught, \
                 Progress(console=err_console, transient=True, disable=hidden) as progress:
@@ -749,6 +763,7 @@ def generate(
              "expected local or ray")
     if ray_address is not None and executor != "ray":
         fail(f"--ray-address: {ray_address!r} needs --executor ray")
+    _check_names(env, [policy])
     llm = backend_kwargs(backend, model, base_url)
     check_out_dir(out)
     # what the run started from, its shards checked (the first progress report): a resumed run that redid a

@@ -146,11 +146,16 @@ def make_policy(name: str, env: Any = None, seed: int | None = None) -> Policy:
     """
     if ":" in name:
         return _load_policy(name, env, seed)
-    factory = _REGISTRY.get(name)
-    if factory is None:
+    check_policy_name(name)
+    return _REGISTRY[name](env=env, seed=seed)
+
+
+def check_policy_name(name: str) -> None:
+    """Raise a ValueError with a "did you mean" unless ``name`` is a registered policy or has the form of
+    ``module:Class`` (which is imported, and its errors named, when the policy is built)."""
+    if ":" not in name and name not in _REGISTRY:
         raise ValueError(f"unknown policy {name!r}{did_you_mean(name, list(_REGISTRY))}; "
                          f"expected one of {', '.join(policy_names())} or module:Class")
-    return factory(env=env, seed=seed)
 
 
 def _load_policy(name: str, env: Any, seed: int | None) -> Policy:

@@ -236,12 +236,19 @@ def personas_sample(
     out: Annotated[Path | None, typer.Option(help="Write JSON lines here (default: stdout).")] = None,
     availability: Annotated[float, typer.Option(help="P(an attribute is present), in [0, 1].")] = 0.7,
     min_hamming: Annotated[int, typer.Option(help="Min attributes any two personas differ in.")] = 3,
+    value_weights: Annotated[str, typer.Option(
+        help="population: values as common as in a population (few blind, most over-sixties retired); "
+             "uniform: every value alike, as PPOpt samples.")] = "population",
 ) -> None:
     """Sample a diverse batch of coherent personas."""
     from personagym.simulators.sampler import PersonaSampler, SamplerConfig
 
+    if value_weights not in ("population", "uniform"):
+        fail(f"--value-weights: unknown value {value_weights!r}{did_you_mean(value_weights, ('population', 'uniform'))}"
+             "; expected population or uniform")
     try:
-        config = SamplerConfig(availability=availability, min_hamming=min_hamming)
+        config = SamplerConfig(availability=availability, min_hamming=min_hamming,
+                               value_weights=value_weights)  # type: ignore[arg-type]
     except ValidationError as exc:
         fail(describe_validation(exc, {"availability": "--availability", "min_hamming": "--min-hamming"}))
     if out is not None:

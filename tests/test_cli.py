@@ -140,6 +140,7 @@ def test_rollout_is_reproducible() -> None:
         (("compare", "--policy", "tracker", "--policy", "generik"), "--policy: unknown policy 'generik' (did you"),
         (("pairs", "--out", "p.jsonl", "--env", "Chat-v0"), "--env: unknown env id 'Chat-v0' (did you mean 'Pers"),
         (("generate", "--out", "ds", "--policy", "orakle"), "--policy: unknown policy 'orakle' (did you mean"),
+        (("personas", "sample", "--value-weights", "unifrm"), "--value-weights: unknown value 'unifrm' (did you mea"),
         (("rollout", "--format", "csv", "--out", "t.csv"), "unknown format 'csv'"),
         (("rollout", "--format", "jsonn", "--out", "t.jsonl"), "unknown format 'jsonn' (did you mean 'jsonl'?)"),
         (("rollout", "--format", "parquet"), "--format parquet: nothing is written without --out"),

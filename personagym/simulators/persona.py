@@ -11,12 +11,16 @@ Rules on interests (``if_likes``: college planning is a parent of teenagers'
 interest) name the attribute values liking a node needs; a persona that does
 not state the attribute must be able to have one of them by that same table
 (`PersonaSchema.unfit_interests`), which the sampler and the preference process
-both obey.
+both obey.  How common each value is comes from `weights` (per attribute:
+most people can see and eat meat; equal odds made 15% of personas blind) and
+weight rules (``if`` one value, ``scale`` the odds of attributes drawn after
+it: sixty-year-olds are more often retired); only the sampler reads them.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -71,6 +75,9 @@ class Attribute:
     vague_for: frozenset[str] = frozenset()
     #: value -> the value it becomes once a session has passed ("first_time" with AI assistants: "occasional")
     outgrown: Mapping[str, str] = field(default_factory=dict)
+    #: how common each value is, relative to the others, in the population the sampler draws from (schema
+    #: order; empty: all equally common)
+    weights: tuple[float, ...] = ()
 
     def vague_phrases(self, value: str | None) -> tuple[str, ...]:
         """Vague ways to state `value` ("i have to watch what i spend"), none where they would misstate it."""
@@ -145,8 +152,20 @@ class LikeRule:
     require: Mapping[str, frozenset[str]]
 
 
+@dataclass(frozen=True, slots=True)
+class WeightRule:
+    """How one attribute's value changes how common the values of attributes drawn after it are: a sixty-year-old
+    is more often retired, an eighteen-year-old more often a student.  `scale`: attribute -> value -> factor."""
+
+    id: str
+    why: str
+    when: str
+    values: frozenset[str]
+    scale: Mapping[str, Mapping[str, float]]
+
+
 class PersonaSchema(SharedOnCopy):
-    """Tiers, categories and attributes, with compiled coherence rules."""
+    """Tiers, categories and attributes, with compiled coherence rules and population weights."""
 
     def __init__(self, raw: dict, taxonomy: Taxonomy) -> None:
         self.raw = raw
@@ -178,6 +197,15 @@ class PersonaSchema(SharedOnCopy):
             if "if_likes" in spec:
                 rule = self._build_like_rule(spec)
                 self.like_rules[rule.node] = rule
+        self.weight_rules = [self._build_weight_rule(r) for r in raw.get("weight_rules", [])]
+        #: (attribute, value) -> {attribute drawn later: {value: factor}}, the weight rules compiled
+        self.scales: dict[tuple[str, str], dict[str, dict[str, float]]] = {}
+        for wrule in self.weight_rules:
+            for value in wrule.values:
+                for other, factors in wrule.scale.items():
+                    table = self.scales.setdefault((wrule.when, value), {}).setdefault(other, {})
+                    for v, f in factors.items():
+                        table[v] = table.get(v, 1.0) * f
         self.by_ppopt = {a.ppopt: a for a in self.attributes.values() if a.ppopt}
         self._forbidding = [(a.name, a) for a in self.attributes.values() if a.forbids]
         #: Non-taxonomy attribute -> its values that have phrases (what a user can state in words).
@@ -219,7 +247,28 @@ class PersonaSchema(SharedOnCopy):
             vague=tuple(spec.get("vague", ())),
             vague_for=self._vague_for(name, spec),
             outgrown=self._outgrown(name, spec),
+            weights=self._weights(name, spec),
         )
+
+    @staticmethod
+    def _weights(name: str, spec: dict) -> tuple[float, ...]:
+        """An attribute's `weights` in the order of its values: every value named once, each weight a positive
+        finite number (a value nobody has is no value of the attribute; a rule forbids what cannot go together)."""
+        weights = spec.get("weights")
+        if weights is None:
+            return ()
+        values = list(spec.get("values", ()))
+        if spec.get("type") != "categorical":
+            raise SchemaError(f"attribute {name!r}: weights are for categorical attributes, got type "
+                              f"{spec.get('type')!r}")
+        if not isinstance(weights, dict) or set(weights) != set(values):
+            named = sorted(weights) if isinstance(weights, dict) else weights
+            raise SchemaError(f"attribute {name!r}: weights must give each of {values} a weight, got {named!r}")
+        for value, weight in weights.items():
+            if isinstance(weight, bool) or not isinstance(weight, int | float) or not 0 < weight < math.inf:
+                raise SchemaError(f"attribute {name!r}: weights[{value!r}] = {weight!r}; expected a positive "
+                                  "finite number")
+        return tuple(float(weights[v]) for v in values)
 
     @staticmethod
     def _outgrown(name: str, spec: dict) -> dict[str, str]:
@@ -294,6 +343,36 @@ class PersonaSchema(SharedOnCopy):
                 raise SchemaError(f"rule {rid!r}: {attr_name!r} has no value {unknown[0]!r}"
                                   f"{did_you_mean(unknown[0], attr.values)}")
         return LikeRule(id=rid, why=spec.get("why", ""), node=node, require=require)
+
+    def _build_weight_rule(self, spec: dict) -> WeightRule:
+        """A weight rule (``if``: one attribute -> values; ``scale``: attribute -> value -> factor), each attribute
+        it scales a categorical one drawn after the one it reads (the sampler draws in schema order)."""
+        rid = spec.get("id", "?")
+        (when, values), *extra = spec["if"].items()
+        if extra:
+            raise SchemaError(f"weight rule {rid!r}: 'if' must name exactly one attribute")
+        order = list(self.attributes)
+        attr = self.attribute(when)
+        unknown = sorted(set(values) - set(attr.values))
+        if attr.type == "taxonomy" or unknown:
+            raise SchemaError(f"weight rule {rid!r}: {when!r} has no value {unknown[0] if unknown else values!r}")
+        scale: dict[str, dict[str, float]] = {}
+        for other, factors in spec.get("scale", {}).items():
+            target = self.attribute(other)
+            if target.type != "categorical" or order.index(other) <= order.index(when):
+                raise SchemaError(f"weight rule {rid!r}: scales {other!r}; expected a categorical attribute the "
+                                  f"schema lists after {when!r}")
+            for value, factor in factors.items():
+                if value not in target.values:
+                    raise SchemaError(f"weight rule {rid!r}: {other!r} has no value {value!r}"
+                                      f"{did_you_mean(value, target.values)}")
+                if isinstance(factor, bool) or not isinstance(factor, int | float) or not 0 < factor < math.inf:
+                    raise SchemaError(f"weight rule {rid!r}: scale[{other!r}][{value!r}] = {factor!r}; expected a "
+                                      "positive finite number (a rule's 'forbid' rules a value out)")
+            scale[other] = {v: float(f) for v, f in factors.items()}
+        if not scale:
+            raise SchemaError(f"weight rule {rid!r}: expected a 'scale'")
+        return WeightRule(id=rid, why=spec.get("why", ""), when=when, values=frozenset(values), scale=scale)
 
     def _compile_rules(self) -> dict[tuple[str, str], dict[str, set[str]]]:
         """(attr, value) -> {other attr: values incompatible with it}, both directions."""
@@ -441,11 +520,14 @@ class PersonaSchema(SharedOnCopy):
                         entry["ppopt"] = a.ppopt
                     if a.forbids:
                         entry["forbids"] = {k: sorted(v) for k, v in a.forbids.items()}
+                    if a.weights:
+                        entry["weights"] = dict(zip(a.values, a.weights, strict=True))
                     attrs.append(entry)
                 cats.append({"id": cat["id"], "name": cat["name"], "attributes": attrs})
             tiers.append({"id": tier["id"], "name": tier["name"], "categories": cats})
         rules = [{"id": r.id, "why": r.why} for r in (*self.rules, *self.like_rules.values())]
-        return {"attribute_count": len(self.attributes), "tiers": tiers, "rules": rules}
+        weight_rules = [{"id": r.id, "why": r.why} for r in self.weight_rules]
+        return {"attribute_count": len(self.attributes), "tiers": tiers, "rules": rules, "weight_rules": weight_rules}
 
 
 @cache

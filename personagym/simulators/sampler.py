@@ -6,18 +6,26 @@ present, and a minimum number of style/constraint attributes is enforced.
 Following FSPO/USP, a batch is kept diverse: a new persona must differ from
 every earlier one of the batch in at least ``min_hamming`` attributes, with a
 retry budget.  Values are drawn in schema order, each from the values that no
-coherence rule forbids given what is already drawn; interests (taxonomy
+coherence rule forbids given what is already drawn, as often as the schema's
+weights and the weight rules of the values drawn before say (PPOpt draws every
+value alike: a third of its personas who state their sight are blind;
+``value_weights="uniform"`` does so too); interests (taxonomy
 attributes) are drawn last, never from nodes the persona's constraints forbid.
+The order matters: a value that rules out every value of another attribute
+(a retiree has no job role or seniority) must come before that attribute in the
+schema, or it is drawn only when that attribute happens to be absent (retirees
+were 0.7% of personas while employment status came after role and seniority).
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 import warnings
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
@@ -49,6 +57,10 @@ class SamplerConfig(BaseModel):
     stratified: ConfigFloat = Field(0.5, ge=0.0, le=1.0)
     specificity: ConfigFloat = Field(0.6, ge=0.0, le=1.0)
     min_intensity: ConfigFloat = Field(0.3, ge=0.0, le=1.0)
+    value_weights: Literal["population", "uniform"] = Field(
+        "population", description="population: values as common as the schema's weights and weight rules say "
+        "(few personas are blind, more sixty-year-olds are retired); uniform: every value as likely as any other "
+        "(PPOpt's sampling: the most varied, the least like a real population)")
 
     @field_validator("max_attributes")
     @classmethod
@@ -109,6 +121,9 @@ class _PlainSpec(NamedTuple):
     max_items: int
     position: dict[str, int]  # value -> its index in `values` (multi values keep schema order)
     bans: dict[str, tuple[tuple[str, frozenset[str]], ...]]  # value -> (other attribute, values it rules out)
+    weights: tuple[float, ...] | None  # how common each value is (None: all alike)
+    cumulative: tuple[float, ...] | None  # the running sums of `weights`
+    scales: dict[str, tuple[tuple[str, dict[str, float]], ...]]  # value -> (later attribute, value -> factor)
 
 
 class _InterestSpec(NamedTuple):
@@ -117,6 +132,25 @@ class _InterestSpec(NamedTuple):
     name: str
     polarity: int
     anchor: AnchorSampler
+
+
+def _weighted_index(odds: list[float], u: float) -> int | None:
+    """The index a uniform `u` in [0, 1) picks from `odds` (non-negative), None if all are zero.
+
+    With odds of 0 and 1 only this is the `int(u * n)`-th of the n allowed values, so a uniform sampler draws
+    as it did before weights existed.
+    """
+    total = sum(odds)
+    if total <= 0.0:
+        return None
+    x, acc, last = u * total, 0.0, None
+    for k, w in enumerate(odds):
+        if w > 0.0:
+            acc += w
+            last = k
+            if x < acc:
+                return k
+    return last  # x rounded up to the total
 
 
 class PersonaSampler(SharedOnCopy):
@@ -151,11 +185,15 @@ class PersonaSampler(SharedOnCopy):
         self._paths = tax.paths
         self._names = {nid: node.name for nid, node in tax.nodes.items()}
         incompatible = self.schema.incompatible
+        weighted = cfg.value_weights == "population"
+        scales = self.schema.scales if weighted else {}
         self._plain_specs = [
             _PlainSpec(a.name, a.values, a.type == "multi", a.max_items, self._value_index[a.name], {
                 v: tuple((other, frozenset(vals)) for other, vals in incompatible[a.name, v].items())
                 for v in a.values if incompatible.get((a.name, v))
-            })
+            }, a.weights if weighted and a.weights else None,
+                tuple(itertools.accumulate(a.weights)) if weighted and a.weights else None,
+                {v: tuple(scales[a.name, v].items()) for v in a.values if (a.name, v) in scales})
             for a in self._plain
         ]
         self._interest_specs = [
@@ -235,28 +273,41 @@ class PersonaSampler(SharedOnCopy):
         """
         attributes: dict[str, AttributeValue] = {}
         banned: dict[str, set[str]] = {}
+        scaled: dict[str, dict[str, float]] = {}  # attribute -> value -> factor, from the weight rules so far
         rand = d.random
         chosen = self._choose_present(d)
         plain_specs = self._plain_specs
         cut = bisect_left(chosen, len(plain_specs))
         for i in chosen[:cut]:
             spec = plain_specs[i]
-            name, values, multi, _, _, bans = spec
+            name, values, multi, _, position, bans, weights, cumulative, scales = spec
             bad = banned.get(name)
             if multi:
                 items = self._draw_multi(spec, bad, d)
                 attributes[name] = items
                 rules = [rule for v in items for rule in bans.get(v, ())]
             else:
-                if bad:
-                    allowed = [v for v in values if v not in bad]
-                    if not allowed:
+                factors = scaled.get(name)
+                if bad or factors:
+                    odds = list(weights) if weights else [1.0] * len(values)
+                    for v, f in (factors or {}).items():
+                        odds[position[v]] *= f
+                    for v in bad or ():
+                        odds[position[v]] = 0.0
+                    k = _weighted_index(odds, rand())
+                    if k is None:
                         continue
-                    value = allowed[int(rand() * len(allowed))]
+                    value = values[k]
+                elif cumulative is not None:
+                    value = values[min(bisect_right(cumulative, rand() * cumulative[-1]), len(values) - 1)]
                 else:
                     value = values[int(rand() * len(values))]
                 attributes[name] = value
                 rules = bans.get(value)
+                for other, more in scales.get(value, ()):
+                    table = scaled.setdefault(other, {})
+                    for v, f in more.items():
+                        table[v] = table.get(v, 1.0) * f
             if rules:
                 for other, vals in rules:
                     if other in banned:

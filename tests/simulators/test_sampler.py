@@ -406,9 +406,103 @@ def test_the_new_rules_leave_the_merely_unusual_alone(schema: PersonaSchema) -> 
         assert not schema.violations(attributes), attributes
 
 
+def test_no_value_rules_out_a_whole_attribute_drawn_before_it(schema: PersonaSchema,
+                                                              sampler: PersonaSampler) -> None:
+    """Retirees were 0.7% of personas (1.6% of those stating an employment status, 1 in 8 uniform): role and
+    seniority were drawn before employment status, and "retired" rules out every value of both, so a retiree
+    needed both absent; "unemployed", which rules out every seniority, was halved."""
+    order = {name: i for i, name in enumerate(schema.attributes)}
+    late = [(name, value, other) for (name, value), others in schema.incompatible.items()
+            for other, bad in others.items()
+            if schema.attributes[other].type != "taxonomy" and set(schema.attributes[other].values) <= bad
+            and order[other] < order[name]]
+    assert not late, late
+    statuses = [s for i in range(2000) if (s := sampler.sample(i).attributes.get("employment_status"))]
+    assert statuses.count("retired") / len(statuses) > 0.05
+
+
 def test_an_age_band_is_said_as_an_age(schema: PersonaSchema) -> None:
     """"I'm retired age, over sixty." claimed a retirement the persona need not have (105 of 2,000 audited
     personas then said they work or study), and "I'm still in high school." a schooling."""
     for value, phrases in schema.attributes["age_band"].phrases.items():
         for phrase in phrases:
             assert not any(word in phrase for word in ("retire", "school", "student")), (value, phrase)
+
+
+def _shares(personas: list[Persona], attribute: str, when: dict | None = None) -> dict[str, float]:
+    """Each value's share among the personas that state `attribute` (and every attribute=value of `when`)."""
+    said = [p.attributes[attribute] for p in personas if attribute in p.attributes
+            and all(p.attributes.get(k) == v for k, v in (when or {}).items())]
+    return {v: said.count(v) / len(said) for v in set(said)} if said else {}
+
+
+def test_values_are_as_common_as_in_a_population(schema: PersonaSchema) -> None:
+    """With every value equally likely, 15% of personas were blind, 15% deaf, 15% wheelchair users (67% had one
+    of the three), a quarter nonbinary, 14% held a PhD, 70% of the over-sixties studied and a retiree was 1 in
+    60: the schema's weights and weight rules make a persona population look like one; `value_weights="uniform"`
+    keeps the old draws for who wants every value alike."""
+    weighted = [PersonaSampler(schema).sample(i) for i in range(3000)]
+    uniform = [PersonaSampler(schema, SamplerConfig(value_weights="uniform")).sample(i) for i in range(3000)]
+    for attribute, value, most in [("vision", "blind", 0.05), ("hearing", "deaf", 0.05), ("diet", "vegan", 0.06),
+                                   ("mobility", "wheelchair_user", 0.05), ("gender_identity", "nonbinary", 0.05),
+                                   ("education_level", "phd", 0.08)]:
+        assert _shares(weighted, attribute).get(value, 0) < most < _shares(uniform, attribute)[value], value
+    over_sixty = {"age_band": "60p"}
+    assert _shares(weighted, "employment_status", over_sixty)["retired"] > 0.5
+    assert _shares(weighted, "currently_studying", over_sixty).get("full_time", 0) < 0.05
+    assert _shares(weighted, "children", {"age_band": "1824"})["none"] > 0.75
+    assert _shares(weighted, "life_stage", {"employment_status": "retired"})["retired"] > 0.7
+    assert 0.08 < _shares(weighted, "employment_status")["retired"] < 0.2  # age unstated: the marginal
+    assert not [p for p in weighted if schema.violations(p.attributes, p.interests)]
+
+
+def test_odds_of_zero_and_one_pick_as_a_uniform_draw_does() -> None:
+    """A sampler without weights draws exactly as before they existed: the k-th allowed value for u in
+    [k/n, (k+1)/n)."""
+    from personagym.simulators.sampler import _weighted_index
+
+    odds = [1.0, 0.0, 1.0, 1.0, 0.0]
+    allowed = [0, 2, 3]
+    for u in np.linspace(0, 1, 200, endpoint=False):
+        assert _weighted_index(odds, float(u)) == allowed[int(u * len(allowed))]
+    assert _weighted_index([0.0, 0.0], 0.5) is None
+    assert _weighted_index([1.0, 3.0], 0.2) == 0 and _weighted_index([1.0, 3.0], 0.3) == 1
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (("weights", {"typical": 9, "low_vision": 1}), r"attribute 'vision': weights must give each of \['typical', "
+                                                     r"'low_vision', 'blind'\] a weight"),
+    (("weights", {"typical": 9, "low_vision": 1, "blind": 0}), r"weights\['blind'\] = 0; expected a positive"),
+    (("weights", {"typical": 9, "low_vision": 1, "blind": True}), r"weights\['blind'\] = True; expected a posit"),
+    (("rule", {"if": {"vision": ["blind"]}, "scale": {"age_band": {"60p": 2}}}),
+     r"weight rule 'w': scales 'age_band'; expected a categorical attribute the schema lists after 'vision'"),
+    (("rule", {"if": {"age_band": ["60p"]}, "scale": {"vision": {"blnd": 2}}}),
+     r"weight rule 'w': 'vision' has no value 'blnd' \(did you mean 'blind'\?\)"),
+    (("rule", {"if": {"age_band": ["60p"]}, "scale": {"vision": {"blind": 0}}}),
+     r"scale\['vision'\]\['blind'\] = 0; expected a positive finite number \(a rule's 'forbid' rules a value out\)"),
+    (("rule", {"if": {"age_band": ["old"]}, "scale": {"vision": {"blind": 2}}}), r"'age_band' has no value 'old'"),
+    (("rule", {"if": {"age_band": ["60p"]}, "scale": {"pets_owned": {"dog": 2}}}), r"scales 'pets_owned'; expect"),
+])
+def test_a_bad_weight_is_named(schema: PersonaSchema, change: tuple[str, dict], message: str) -> None:
+    import copy
+
+    from personagym.simulators.persona import PersonaSchema as Schema
+    from personagym.simulators.persona import SchemaError
+
+    raw = copy.deepcopy(schema.raw)
+    kind, value = change
+    if kind == "weights":
+        vision = next(a for t in raw["tiers"] for c in t["categories"] for a in c["attributes"]
+                      if a["name"] == "vision")
+        vision["weights"] = value
+    else:
+        raw["weight_rules"] = [{"id": "w", **value}]
+    with pytest.raises(SchemaError, match=message):
+        Schema(raw, schema.taxonomy)
+
+
+def test_the_schema_lists_its_weights(schema: PersonaSchema) -> None:
+    data = schema.as_data()
+    vision = next(a for t in data["tiers"] for c in t["categories"] for a in c["attributes"] if a["name"] == "vision")
+    assert vision["weights"] == {"typical": 92, "low_vision": 6, "blind": 2}
+    assert {r["id"] for r in data["weight_rules"]} >= {"over_sixty_retire", "minors_study"}

@@ -72,7 +72,8 @@ def test_clean_mode_has_no_noise() -> None:
 
 def _persona_with(schema: PersonaSchema, predicate) -> Persona:
     sampler = PersonaSampler(schema)
-    return next(p for i in range(500) if predicate(p := sampler.sample(i)))
+    # a rare pair (over sixty and working full time: the first is seed 507) is looked for past the first 500
+    return next(p for i in range(2000) if predicate(p := sampler.sample(i)))
 
 
 def _vegan_offered_steak(schema: PersonaSchema, taxonomy) -> tuple[Persona, ResponseFeatures]:

@@ -10,7 +10,9 @@ Components (all in `info["reward_components"]`):
   half (`NAMED_CREDIT`), one off the request (outside its topic's top-level
   category and its domain's own) a quarter (`OFF_TOPIC_CREDIT`), and one
   the answer refuses or advises against
-  nothing;
+  nothing; the discounted ones are bounded together (all those off the
+  request at most a quarter, all those only named at most half), so six
+  favourites whatever was asked do not make a full answer;
 * ``constraint``: 0 when the answer respects every hard constraint, -1 per
   violation (a forbidden item offered) — a hard penalty;
 * ``style``: fraction of the user's style preferences the answer met, in [0, 1];

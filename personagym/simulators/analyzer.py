@@ -228,6 +228,8 @@ def _lower(text: str) -> str:
         lower = "".join(c.lower()[:1] for c in text)
     if "]:" in lower:  # before tags: a definition's destination may be written <like this>
         lower = _blank_link_definitions(lower)
+    if "](" in lower:  # an inline link shows its text, not its destination or title; an image shows no words
+        lower = _INLINE_LINK.sub(_blank_link_target, lower)
     if "<" in lower:
         if "<!--" in lower:
             lower = _COMMENT.sub(_blank, lower)
@@ -262,18 +264,43 @@ def _blank_link_definitions(lower: str) -> str:
     return "\n".join(lines)
 
 
+#: A Markdown inline link or image: `[text](destination "title")`, `![alt](src)`.  Rendered, the destination
+#: and the title (shown on hover only) are unseen, and an image shows a picture, not its alt text: a red-team
+#: policy hid 300 words of padding in a link's destination (`[More](https://x.org/tip-one-tip-two-...)`), and
+#: "Steak[](#x 'is not recommended') is a must-try." read as a warning about steak.
+_INLINE_LINK = re.compile(
+    r"""(!?)\[([^\[\]\n]*)\]\([ \t]*(?:<[^<>\n]*>|[^\s()]*(?:\([^\s()]*\)[^\s()]*)*)"""
+    r"""(?:[ \t]+(?:"[^"\n]*"|'[^'\n]*'|\([^()\n]*\)))?[ \t]*\)""")
+
+
+def _blank_link_target(match: re.Match[str]) -> str:
+    """An inline link with its destination and title blanked (its text kept where it stood); an image blanked."""
+    if match.group(1):
+        return " " * len(match.group())
+    text = match.group(2)
+    return " " + text + " " * (len(match.group()) - len(text) - 1)
+
+
 _COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.DOTALL)  # an unclosed comment hides the rest
-_MAY_HIDE = re.compile(r"hidden|none|font-size|opacity|collapse|<script|<style|<template")
+_MAY_HIDE = re.compile(r"hidden|none|font-size|opacity|collapse|transparent|-\d{3}|clip|<script|<style|<template"
+                       r"|<dialog|<datalist|<video|<audio|<canvas|<object|<iframe")
 #: An opening tag: its name and attributes (a quoted value may hold ">").
 _OPEN_TAG = re.compile(r"""<([a-z][a-z0-9]*)\b((?:[^<>"']|"[^"]*"|'[^']*')*)>""")
 #: An attribute of an opening tag: its name and value (a quoted value is one token: no name is found inside it).
 _ATTRIBUTE = re.compile(r"""([^\s=/>"']+)(?:\s*=\s*("[^"]*"|'[^']*'|[^\s"'>]+))?""")
 #: Inline CSS that shows nothing: zero opacity or font size however written ("0", ".0", "0.0px"), no display,
-#: no visibility.  A faint "opacity: 0.5" is seen.
+#: no visibility; opacity under 0.1, a font under 4px or 3pt, transparent text, a box moved 100px or more off
+#: the page or clipped away.  A faint "opacity: 0.5" and a small "font-size: 10px" are seen.
 _HIDING_CSS = re.compile(
-    r"display\s*:\s*none|visibility\s*:\s*(?:hidden|collapse)|(?:font-size|opacity)\s*:\s*[0.]+(?![\d.]*[1-9])")
-#: Elements whose content a browser never renders as text.
-_UNRENDERED = frozenset(("script", "style", "template"))
+    r"display\s*:\s*none|visibility\s*:\s*(?:hidden|collapse)|(?:font-size|opacity)\s*:\s*[0.]+(?![\d.]*[1-9])"
+    r"|opacity\s*:\s*0?\.0\d*|font-size\s*:\s*(?:[0-3](?:\.\d*)?|\.\d+)\s*(?:px|pt)"
+    r"|(?<![-\w])color\s*:\s*transparent"
+    r"|(?:left|top|right|bottom|text-indent|margin-left|margin-top)\s*:\s*-\d{3,}"
+    r"|clip\s*:\s*rect\(\s*0|clip-path\s*:\s*inset\(\s*(?:50|100)%")
+#: Elements whose content a browser never renders as text: code, styles, templates, a closed dialog (one
+#: without `open`: `_hides`), a datalist's options, and the fallback text of media, canvas, objects and frames.
+_UNRENDERED = frozenset(("script", "style", "template", "datalist", "video", "audio", "canvas", "object",
+                         "iframe"))
 #: Elements without content: a hidden one hides only itself (`<img hidden>` hides no text after it).
 _VOID = frozenset(("area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track",
                    "wbr"))
@@ -288,7 +315,7 @@ def _blank_unseen_elements(lower: str) -> str:
         if tag.start() < pos:  # inside an element blanked already
             continue
         name, attributes = tag.groups()
-        if name not in _UNRENDERED and not _hides(attributes):
+        if name not in _UNRENDERED and not _hides(attributes) and (name != "dialog" or _is_open(attributes)):
             continue
         end = tag.end()
         if name not in _VOID:
@@ -308,6 +335,11 @@ def _hides(attributes: str) -> bool:
         if name == "hidden" or (name == "style" and value is not None and _HIDING_CSS.search(value)):
             return True
     return False
+
+
+def _is_open(attributes: str) -> bool:
+    """Whether a dialog with these attributes is open (shown)."""
+    return any(a.group(1) == "open" for a in _ATTRIBUTE.finditer(attributes))
 
 
 @functools.lru_cache(maxsize=64)

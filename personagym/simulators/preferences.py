@@ -101,6 +101,11 @@ NAMED_CREDIT = 0.5
 #: retinol by pet birds): else recommending one's known favourites whatever was asked beat answering on topic
 #: (the oracle earned 75% of its liked credit on Chat-v0 from favourites in other categories of the domain).
 OFF_TOPIC_CREDIT = 0.25
+#: The discounts above bound what an answer's discounted liked mentions earn *together*, not one by one: its
+#: liked things off the request are worth at most OFF_TOPIC_CREDIT of a full answer, and those it only names at
+#: most NAMED_CREDIT.  Summed per mention, six favourites off the request (6 x 0.25 x their intensity) reached the
+#: cap of 1: an oracle recommending six favourites whatever was asked earned more than the oracle answering on
+#: topic (6.25 against 5.43 a Chat-v0 episode), and so did a tracker with a long memory on LongTerm-v0.
 
 
 class PreferenceConfig(BaseModel):
@@ -237,10 +242,12 @@ def assess(state: PreferenceState, features: ResponseFeatures, schema: PersonaSc
     only named, not recommended, and a quarter (`OFF_TOPIC_CREDIT`) when its
     top-level category is not in `about`, the categories the request being
     answered is about (its topic's and its domain's own; None: every category
-    is on topic).  The request's own `topic`
-    and its ancestors earn nothing: "I'd suggest jazz." to "Any jazz albums you
-    would recommend?" tells the user nothing new (a red-team policy that only
-    echoed the topic beat `generic`).
+    is on topic).  The discounted ones are bounded together, not one by one:
+    all those off the request earn at most a quarter of a full answer, all those
+    only named at most half (six favourites whatever was asked made a full
+    answer).  The request's own `topic` and its ancestors earn nothing: "I'd
+    suggest jazz." to "Any jazz albums you would recommend?" tells the user
+    nothing new (a red-team policy that only echoed the topic beat `generic`).
     """
     tax = schema.taxonomy
     nodes, paths = tax.nodes, tax.paths
@@ -249,6 +256,8 @@ def assess(state: PreferenceState, features: ResponseFeatures, schema: PersonaSc
     put_forward = sum(m.stance != "warn" for m in features.mentions)
     attention = min(1.0, ATTENTION / put_forward) if put_forward else 1.0
     echoed = paths.get(topic, ()) if topic else ()
+    off_topic: list[int] = []  # indices in out.liked of the liked things off the request, and of those only named
+    named: list[int] = []
     for mention in features.mentions:
         node = nodes.get(mention.node)
         if node is None:
@@ -265,17 +274,31 @@ def assess(state: PreferenceState, features: ResponseFeatures, schema: PersonaSc
                 if mention.node in echoed:
                     break
                 credit = 1.0 if mention.stance == "recommend" else NAMED_CREDIT
+                if credit < 1.0:
+                    named.append(len(out.liked))
                 if about is not None and paths[mention.node][0] not in about:
                     credit *= OFF_TOPIC_CREDIT
+                    off_topic.append(len(out.liked))
                 out.liked.append((mention.node, interest.intensity * attention * credit))
             elif interest.polarity < 0 and mention.stance != "warn":
                 out.disliked.append((mention.node, interest.intensity))
             break
-    named = [t for t in features.violated_tags if t in forbidden]  # forbidden things named without a node
-    out.violations += named
-    out.violated_tags.update(named)
+    for group, bound in ((off_topic, OFF_TOPIC_CREDIT), (named, NAMED_CREDIT)):
+        _bound_credit(out.liked, group, bound)
+    bare = [t for t in features.violated_tags if t in forbidden]  # forbidden things named without a node
+    out.violations += bare
+    out.violated_tags.update(bare)
     out.style_checks = style_checks(state.attributes, features)
     return out
+
+
+def _bound_credit(liked: list[tuple[str, float]], group: list[int], bound: float) -> None:
+    """Scale the liked weights at `group`'s indices down so that together they come to at most `bound`."""
+    total = sum(liked[i][1] for i in group)
+    if total > bound:
+        for i in group:
+            node, weight = liked[i]
+            liked[i] = (node, weight * bound / total)
 
 
 def style_checks(attributes: Mapping[str, object], features: ResponseFeatures) -> dict[str, bool]:

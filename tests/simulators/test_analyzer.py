@@ -233,7 +233,13 @@ def test_a_hidden_html_element_is_unseen(analyzer: ResponseAnalyzer, taxonomy: T
     "Try steak. <template>Avoid it.</template>", 'Try steak. <span style="opacity:.0">Avoid it.</span>',
     'Try steak. <span style="font-size: .0em">Avoid it.</span>',
     'Try steak. <span style="visibility: collapse">Avoid it.</span>',
-    'Try steak. <span title="don\'t > skip" hidden>Avoid it.</span>'])
+    'Try steak. <span title="don\'t > skip" hidden>Avoid it.</span>',
+    'Try steak. <span style="color: transparent">Avoid it.</span>',
+    'Try steak. <span style="font-size:0.5px">Avoid it.</span>', 'Try steak. <span style="opacity:0.01">Avoid it.',
+    'Try steak. <div style="position:absolute;left:-9999px">Avoid it.</div>',
+    'Try steak. <p style="text-indent: -10000px">Avoid it.</p>', 'Try steak. <dialog>Avoid it.</dialog>',
+    'Try steak. <span style="clip: rect(0 0 0 0); position: absolute">Avoid it.</span>',
+    'Try steak. <video src="a.mp4">Avoid it.</video>', 'Try steak. <datalist><option>Avoid it.</datalist>'])
 def test_what_a_browser_never_shows_is_unseen(analyzer: ResponseAnalyzer, taxonomy: Taxonomy, text: str) -> None:
     """A red-team policy padded the generic answer with a bulleted list of 30 points inside `<style>` (or
     `<template>`, or a `style="opacity:.0"` element): it earned style credit a reader never sees (1.18
@@ -245,7 +251,9 @@ def test_what_a_browser_never_shows_is_unseen(analyzer: ResponseAnalyzer, taxono
 @pytest.mark.parametrize("text", [
     'Try <span aria-hidden="true">steak</span>.', 'Try <span style="overflow: hidden">steak</span>.',
     'Try <b title="a hidden gem">steak</b>.', 'Try <img hidden src="x.png"> steak.',
-    'Try <input type="hidden" value="1"> steak.'])
+    'Try <input type="hidden" value="1"> steak.', 'Try <span style="font-size: 12px">steak</span>.',
+    'Try <span style="background-color: transparent">steak</span>.', 'Try <dialog open>steak</dialog>.',
+    'Try <span style="margin-left: -10px">steak</span>.', 'Try <span style="font-size: 3em">steak</span>.'])
 def test_what_a_reader_sees_is_read(analyzer: ResponseAnalyzer, taxonomy: Taxonomy, text: str) -> None:
     """The word "hidden" anywhere in a tag blanked the element, up to the end of the answer for a void element:
     a forbidden item wrapped in aria-hidden (read by sighted readers, skipped by screen readers) or
@@ -578,3 +586,17 @@ def test_envs_share_one_analyzer_per_taxonomy(taxonomy: Taxonomy, tmp_path: Path
     other = Taxonomy.from_files([tree])
     assert shared_analyzer(other) is not shared_analyzer(taxonomy)
     assert shared_analyzer(other).mentions("Pizza, please") == [("food/pizza", "neutral")]
+
+
+def test_a_markdown_link_target_and_an_image_are_unseen(analyzer: ResponseAnalyzer, taxonomy: Taxonomy) -> None:
+    """Rendered, a link shows its text, not its destination or title, and an image no words: a red-team policy hid
+    its padding in a link's destination and kept its reward, and a title's "is not recommended" made steak warned."""
+    padding = "-".join(["more-words"] * 150)
+    assert analyzer.analyze(f"Try jazz. [More](https://x.org/{padding})").word_count == \
+        analyzer.analyze("Try jazz. More").word_count
+    assert analyzer.mentions("Steak[](#x 'is not recommended') is a must-try.") == [
+        (taxonomy.resolve("steak"), "recommend")]
+    assert analyzer.mentions("Try jazz. ![try sushi](sushi.png)") == [(taxonomy.resolve("jazz"), "recommend")]
+    shown = "See [try sushi](https://x.org/a_(b) \"t\") now."
+    assert analyzer.find_mentions(shown) == [(taxonomy.resolve("sushi"), shown.index("sushi"),
+                                              shown.index("sushi") + 5, "recommend")]  # the link text is seen

@@ -880,3 +880,26 @@ def test_no_life_event_takes_away_an_interest_the_users_circumstances_hold(schem
     assert held_interests(LIFE_EVENTS, {"pets_owned": ["cat"], "children": "teenagers"}, tax) == {
         cats, tax.resolve_path("Parenting & Family/Parenting Stages/Teenagers")}
     assert not held_interests(LIFE_EVENTS, {"pets_owned": ["fish"], "children": "none"}, tax)
+
+
+def test_discounted_liked_mentions_are_bounded_together_not_one_by_one(schema, taxonomy) -> None:
+    """Six favourites off the request earn at most OFF_TOPIC_CREDIT together, and six only named at most NAMED_CREDIT:
+    summed one by one they reached the cap of 1 (an oracle naming six favourites whatever was asked beat answering
+    on topic)."""
+    from personagym.records import Interest, Persona
+
+    leaves = [n for n in taxonomy.ids if taxonomy.paths[n][0] == "books_literature" and not taxonomy.children[n]
+              and not taxonomy.nodes[n].tags][:6]
+    assert len(leaves) == 6
+    persona = Persona(persona_id="p", attributes={}, summary="",
+                      interests=[Interest(node=n, polarity=1, intensity=0.9) for n in leaves])
+    state = initial_state(persona, schema)
+
+    def liked(stance: str, about: frozenset[str] | None) -> float:
+        features = ResponseFeatures(mentions=[MentionFeature(node=n, stance=stance) for n in leaves], word_count=30)
+        return assess(state, features, schema, about).alignment
+
+    assert liked("recommend", None) == pytest.approx(1.0)
+    assert liked("recommend", frozenset({"careers_work"})) == pytest.approx(OFF_TOPIC_CREDIT)
+    assert liked("neutral", None) == pytest.approx(NAMED_CREDIT)
+    assert liked("neutral", frozenset({"careers_work"})) == pytest.approx(OFF_TOPIC_CREDIT * NAMED_CREDIT * 2)

@@ -891,8 +891,10 @@ def export_cmd(
     sources: Annotated[list[Path], typer.Argument(help="Generated directories (pairs: two or more runs).")],
     to: Annotated[str, typer.Option("--to", help="chat, pki_sft, ppopt, pairs or recall.")],
     out: Annotated[Path, typer.Option(help="Output JSON-lines file.")],
-    by: Annotated[str, typer.Option(
-        "--by", help="chat only: one conversation per session, or per episode (every session, in order).")] = "session",
+    by: Annotated[str | None, typer.Option(
+        "--by", help="chat only: one conversation per session, or per episode (every session, in order); "
+                     "default: per episode for a policy that remembers earlier sessions (tracker, LLM), else per "
+                     "session.")] = None,
 ) -> None:
     """Export generated trajectories for SFT, RL or preference training, or recall evaluation (JSON lines)."""
     from personagym.data.exports import CHAT_UNITS, EXPORT_KINDS, export
@@ -900,22 +902,22 @@ def export_cmd(
     if to not in EXPORT_KINDS:
         fail(f"--to: unknown export {to!r}{did_you_mean(to, EXPORT_KINDS)}; expected one of "
              f"{', '.join(EXPORT_KINDS)}")
-    if by not in CHAT_UNITS:
+    if by is not None and by not in CHAT_UNITS:
         fail(f"--by: unknown unit {by!r}{did_you_mean(by, CHAT_UNITS)}; expected one of {', '.join(CHAT_UNITS)}")
-    if by != "session" and to != "chat":
+    if by is not None and to != "chat":
         fail(f"--by is the chat export's option; --to {to} has none")
     if to != "pairs" and len(sources) > 1:
         fail(f"--to {to} reads one generated directory, got {len(sources)}; export each to its own --out "
              "(only pairs compares two or more runs)")
-    check_out_file(out, inputs=sources)
     check_json_lines_out(out)
     from personagym.data.generate import load_manifest
 
-    for source in sources:  # a missing or damaged dataset fails before the export starts
-        try:
+    for source in sources:  # a missing or damaged dataset fails before the export starts (and before --out is
+        try:  # checked against it: "export /tmp --out x.jsonl" said --out would overwrite the input '/tmp')
             load_manifest(source)
         except (OSError, ValueError) as exc:
             fail(str(exc))
+    check_out_file(out, inputs=sources)
     try:
         read = sources if to == "pairs" else sources[0]
         with warnings.catch_warnings(record=True) as caught:

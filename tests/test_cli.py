@@ -341,6 +341,8 @@ def test_export_of_a_directory_that_is_not_a_dataset(tmp_path: Path) -> None:
         (("export", "{tmp}", "--to", "chat", "--by", "sesion", "--out", "{tmp}/c.jsonl"), "did you mean 'session'"),
         (("export", "{tmp}", "--to", "ppopt", "--by", "episode", "--out", "{tmp}/c.jsonl"),
          "--by is the chat export's option; --to ppopt has none"),
+        # the input named before --out is checked against it (it said --out would overwrite the input '/tmp')
+        (("export", "{tmp}", "--to", "chat", "--out", "{tmp}/c.jsonl"), "is not a generation directory"),
     ],
 )
 def test_generate_and_export_bad_input(args: tuple[str, ...], message: str, tmp_path: Path) -> None:

@@ -259,6 +259,28 @@ def _register_pools(lex: dict, synonyms: dict[str, list[str]], contractions: dic
     return {True: casual, False: formal}
 
 
+def _contradicted(lex: dict, schema: PersonaSchema) -> dict[str, frozenset[str]]:
+    """Each contradiction of the lexicon -> the attributes its kind leaves unsaid (`contradiction_attributes`),
+    every kind and attribute named checked."""
+    table = lex.get("contradiction_attributes", {})
+    out: dict[str, frozenset[str]] = {}
+    for kind, said in lex["contradictions"].items():
+        if kind not in table:
+            raise ValueError(f"noise lexicon: contradiction_attributes has no entry for {kind!r}; expected the "
+                             "attributes its contradictions leave unsaid (an empty list if none)")
+        names = table[kind]
+        stray = [n for n in names if n not in schema.attributes]
+        if stray:
+            raise ValueError(f"noise lexicon: contradiction_attributes[{kind!r}] names {stray[0]!r}, which is no "
+                             "persona attribute")
+        out.update((c, frozenset(names)) for c in said)
+    unknown = sorted(set(table) - set(lex["contradictions"]))
+    if unknown:
+        raise ValueError(f"noise lexicon: contradiction_attributes names {unknown[0]!r}, which is no kind of "
+                         f"contradiction; expected one of {sorted(lex['contradictions'])}")
+    return out
+
+
 def _says(draft: Draft, attribute: str, value: str) -> bool:
     """Whether the speaker of `draft` is known to have `attribute` = `value`."""
     return draft.speaker is not None and draft.speaker.get(attribute) == value
@@ -328,6 +350,8 @@ class NoiseModel(SharedOnCopy):
         self._contraction_re = tables.contraction_re
         self._misspellings, self._negations = tables.misspellings, tables.negations
         self._fragments = tuple(lex["real_life_fragments"])
+        #: contradiction -> the attributes it leaves unsaid (`contradiction_attributes`)
+        self._contradicts = _contradicted(lex, schema)
         #: casual speaker or not -> the pools noise draws added words from (`_Pools`)
         self._pools = tables.pools
         #: node -> the aliases that can take its name's place in a sentence (`TaxonomyNode.sayable`), found as
@@ -581,7 +605,12 @@ class NoiseModel(SharedOnCopy):
         return True
 
     def _negation(self, draft: Draft, d: Draws) -> bool:
-        """Restate a preference negatively ("keep it short" -> "don't make it long")."""
+        """Restate a preference negatively ("keep it short" -> "don't make it long").
+
+        Said so, a stated value is one of several ("don't make it long" is brief or moderate, "don't give me a
+        wall of text" no more a bulleted list than a table): the attribute's PKI becomes vague, its value kept
+        in ``intended`` (it was labelled with the value the words no longer say).
+        """
         for seg in draft.segments:
             if seg.kind == SLOT:
                 continue
@@ -591,6 +620,9 @@ class NoiseModel(SharedOnCopy):
                 # an instruction, not a phrase in passing: "to be honest" is no "be honest"
                 if pos >= 0 and (pos == 0 or not lower[pos - 1].isalnum()) and not lower.endswith("to ", 0, pos):
                     seg.text = seg.text[:pos] + draft.cased(negated) + seg.text[pos + len(phrase):]
+                    pki = draft.pkis[seg.pki] if seg.kind == ENTITY and seg.pki >= 0 else None
+                    if pki is not None and pki.kind == "attribute" and pki.value is not None:
+                        pki.intended, pki.value, pki.certainty = pki.value, None, "vague"
                     return True
         return False
 
@@ -727,7 +759,13 @@ class NoiseModel(SharedOnCopy):
         contradictions = self._pools[draft.casual_speaker].contradictions
         if not contradictions:
             return False
-        self._end_clause(draft, d.choice(contradictions))
+        said = d.choice(contradictions)
+        self._end_clause(draft, said)
+        # "be exhaustive ... one paragraph max, but make it really long" says no length: its PKI is vague
+        unsaid = self._contradicts.get(said, frozenset())
+        for pki in draft.pkis:
+            if pki.kind == "attribute" and pki.key in unsaid and pki.value is not None:
+                pki.intended, pki.value, pki.certainty = pki.value, None, "vague"
         return True
 
     def _mind_change(self, draft: Draft, d: Draws) -> bool:

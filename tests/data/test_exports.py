@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from pathlib import Path
 
 import pytest
@@ -92,7 +93,7 @@ def test_pki_sft_labels_what_the_words_state(runs: dict[str, Path], tmp_path: Pa
     export("pki_sft", runs["longterm"], tmp_path / "pki.jsonl")
     rows = [json.loads(line) for line in (tmp_path / "pki.jsonl").read_text().splitlines()]
     world = _World.of(runs["longterm"])
-    implied = 0
+    implied = quoted = 0
     for row, t in zip(rows, read_generated(runs["longterm"]), strict=True):
         pkis = [pki for u in t.user_turns() for pki in u.pkis]
         assert [(p["key"], p["value"], p["intensity"], p["intended"]) for p in row["pkis"]] == [
@@ -112,7 +113,19 @@ def test_pki_sft_labels_what_the_words_state(runs: dict[str, Path], tmp_path: Pa
         said = {(p.kind, p.key, p.value, world.hedged(p)) for p in pkis}
         assert all((a["type"], a["key"], a["value"], a["vague"]) in said for a in answer)
         implied += sum(not p.explicit for p in pkis)
+        # each line quotes the sentence that states its item, not the item's name alone ('"lowriders" states:
+        # dislikes lowriders' for "I'd rather do literally anything than deal with lowriders.")
+        users = t.user_turns()
+        for line in row["reasoning"].splitlines()[:-1]:
+            if (found := re.match(r'User message (\d+): "(.+?)" (?:states|says it only|is taken back)', line)):
+                quote, text = found.group(2), users[int(found.group(1)) - 1].text
+                at = text.index(quote)
+                before, after = text[:at].rstrip(), text[at + len(quote):]
+                assert not before or before[-1] in ".!?\n" or text[at - 1] == "\n", line  # a sentence's start
+                assert quote[-1] in ".!?" or not after.strip() or after[0] == "\n", line  # and end
+                quoted += 1
     assert implied > 0  # requests about liked topics were there, and are not in the answers
+    assert quoted > 20
 
 
 def _said(kind: str, pkis: list[PKI], wrong: str | None = None, **intent: str) -> UserTurn:
@@ -263,9 +276,14 @@ def test_chat_by_episode_keeps_the_sessions_an_assistant_remembers(runs: dict[st
     tracker = tmp_path / "tracker"
     generate(tracker, env_id="PersonaGym/LongTerm-v0", policy="tracker", **{**RUN, "personas": 2})
     with pytest.warns(UserWarning, match=r"later sessions written without the sessions before them.*--by episode"):
-        export("chat", tracker, tmp_path / "sessions.jsonl")
+        export("chat", tracker, tmp_path / "sessions.jsonl", by="session")
     export("chat", tracker, tmp_path / "episodes.jsonl", by="episode")
     rows = [json.loads(line) for line in (tmp_path / "episodes.jsonl").read_text().splitlines()]
+    # the default keeps the tracker's episodes whole (a memoryless policy's are split, as before)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        export("chat", tracker, tmp_path / "default.jsonl")
+    assert (tmp_path / "default.jsonl").read_text() == (tmp_path / "episodes.jsonl").read_text()
     trajectories = list(read_generated(tracker))
     assert [r["trajectory_id"] for r in rows] == [t.trajectory_id for t in trajectories]
     for row, t in zip(rows, trajectories, strict=True):

@@ -12,7 +12,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from personagym.records import Intent
+from personagym.records import PKI, Intent
 from personagym.rng import Draws
 from personagym.simulators.noise import DEFAULT_STRATEGIES, LEXICON_PATH, NoiseConfig, NoiseModel
 from personagym.simulators.persona import PersonaSchema, SchemaError
@@ -397,6 +397,21 @@ def test_negation_rewrites_an_instruction_not_a_phrase_in_passing(schema: Person
     assert model._negation(instruction, d) and instruction.text() == "Please don't sugarcoat it with me."
 
 
+def test_a_negated_preference_is_said_vaguely(schema: PersonaSchema, renderer: TemplateRenderer) -> None:
+    """"use bullet points" -> "don't give me a wall of text" was labelled format = bullets, clear: the words no
+    longer say which layout; the PKI is vague, the value in ``intended``."""
+    from personagym.simulators.draft import Draft
+
+    model = _model(schema, renderer)
+    draft = Draft()
+    draft.plain("Also, ")
+    draft.entity("use bullet points", PKI(kind="attribute", key="format_pref_primary", value="bullets"))
+    assert model._negation(draft, Draws(np.random.default_rng(0)))
+    assert draft.text() == "Also, don't give me a wall of text"
+    pki = draft.pkis[0]
+    assert (pki.value, pki.intended, pki.certainty) == (None, "bullets", "vague")
+
+
 def test_an_emoji_fits_the_mood(schema: PersonaSchema, renderer: TemplateRenderer) -> None:
     """No "This is great. 😭", no "Completely off the mark. 😊", no "🔥" on a plain request."""
     strategies = {"surface": {name: 0 for name in DEFAULT_STRATEGIES["surface"]}}
@@ -766,3 +781,26 @@ def test_only_a_complaint_is_fed_up_with_the_answers() -> None:
             if "emotional_tone" in user.noise.strategies and any(m in user.text.lower() for m in fed_up):
                 said[user.intent.kind] += 1
     assert said["feedback"] > 0 and said["task_request"] == 0, said
+
+
+def test_a_self_contradicting_message_leaves_the_contradicted_preference_vague(schema: PersonaSchema) -> None:
+    """"... be exhaustive. One paragraph max, but make it really long and detailed" was labelled length_pref =
+    exhaustive, clear (52 of 1,872 stated items of an audited export): the words pin down no length.  A message
+    that contradicts itself about length (formality, ...) states those attributes only vaguely."""
+    lexicon = json.loads(LEXICON_PATH.read_text(encoding="utf-8"))
+    about = {c: frozenset(lexicon["contradiction_attributes"][kind])
+             for kind, said in lexicon["contradictions"].items() for c in said}
+    turns = _noisy_turns(6000, 11, layer_weights={"surface": 0, "incomplete": 0, "ambiguity": 1},
+                         strategies={"ambiguity": {"multiple_intents": 0, "unclear_intent": 0,
+                                                   "self_contradiction": 1, "mind_change": 0}})
+    vague = 0
+    for turn in turns:
+        said = [c for c in about if c.lower() in turn.text.lower()]
+        if not said:
+            continue
+        unsaid = about[said[0]]
+        for pki in turn.pkis:
+            if pki.kind == "attribute" and pki.key in unsaid:
+                assert pki.value is None and pki.certainty == "vague" and pki.intended, (turn.text, pki)
+                vague += 1
+    assert vague >= 10, vague

@@ -5,12 +5,14 @@
 * ``random``: random entities, stance, length and layout (a floor).
 * ``oracle``: reads the hidden state through the env (an upper bound).
 * ``tracker``: reason-then-respond without an LLM: extracts the user's
-  statements, keeps an explicit profile, asks when it knows too little,
-  answers conditioned on the profile and emits it.
+  statements, keeps an explicit profile, asks when it knows too little (and
+  never again once the user says they would rather be answered), answers
+  conditioned on the profile and emits it.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -222,8 +224,14 @@ class _Profile(StatedProfile):
     """What the tracker believes about one user: what they stated (`StatedProfile`) and the conversation."""
 
     asked: bool = False
+    quiet: bool = False  # the user said they would rather be answered than asked ("Can you just answer now?")
     topic: str | None = None  # the node the conversation is about: the last one a message named
     shown: dict[str, int] = field(default_factory=dict)  # how often each node was recommended
+
+
+#: Words of a user who would rather be answered than asked: the tracker asks them nothing again.
+_IMPATIENT = re.compile(r"(?i)\bjust (?:answer|give me the answer)|\bskip the questions|\bless asking"
+                        r"|\ban actual answer|\brather you just answered|\bthe answer\?")
 
 
 class TrackerPolicy(_PerConversation):
@@ -260,6 +268,7 @@ class TrackerPolicy(_PerConversation):
         k = self.knowledge
         message = observation["message"]
         p.hear(k, message)
+        p.quiet = p.quiet or _IMPATIENT.search(message) is not None
         pairs = p.attribute_pairs()
         pairs += [("likes", k.name(n)) for n in p.likes] + [("dislikes", k.name(n)) for n in p.dislikes]
         header = format_profile(pairs) if pairs else ""
@@ -278,7 +287,7 @@ class TrackerPolicy(_PerConversation):
                            key=lambda node: not k.suggestible(node))
         if mentioned:
             p.topic = mentioned[0]
-        if len(p.attributes) + len(p.likes) < self.min_facts and not p.asked:
+        if len(p.attributes) + len(p.likes) < self.min_facts and not p.asked and not p.quiet:
             p.asked = True
             return AnswerPlan(length="brief", question=(
                 "Before I suggest anything: what kinds of things do you enjoy, how long should my "

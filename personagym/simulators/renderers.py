@@ -292,7 +292,13 @@ class TemplateBank(SharedOnCopy):
                 if base not in self.reasons:
                     raise ValueError(f"templates: negative_reasons.{key} has no {base!r} pool to add to")
                 self.strong_reasons[base] = self.reasons[base] + templates
-        self.clarify = {k: tuple(map(p, v)) for k, v in raw["clarification_answers"].items()}
+        clarify = dict(raw["clarification_answers"])
+        #: what a user impatient with being asked adds to the answer ("Can you just answer now?")
+        self.impatient = tuple(clarify.pop("impatient"))
+        self.clarify = {k: tuple(map(p, v)) for k, v in clarify.items()}
+        #: the same answers without praise of the question ("Good question."), for an impatient user
+        self.clarify_impatient = {k: tuple(t for t in v if not _PRAISES_QUESTION.search(_said(t))) or v
+                                  for k, v in self.clarify.items()}
         self.corrections = tuple(map(p, raw["corrections"]))
         self.goodbyes = {k: tuple(map(p, v)) for k, v in raw["goodbyes"].items()}
         self.goodbye_prefixes = {k: tuple(v) for k, v in raw["goodbye_prefixes"].items()}
@@ -592,6 +598,8 @@ class TemplateRenderer(SharedOnCopy):
             if d.random() < self.closer_rate:
                 draft.plain(" " + d.choice(bank.closer_pool(casual)), aside=True)
         elif kind == "preference_disclosure" or kind == "clarification_answer":
+            impatient = kind == "clarification_answer" and intent.reason == "impatient"
+            clarify = bank.clarify_impatient if impatient else bank.clarify
             news = bank.news_pool(intent.reason or "", tax.kind(intent.topic) if intent.topic else None) \
                 if kind == "preference_disclosure" else None
             if news and late:
@@ -605,7 +613,7 @@ class TemplateRenderer(SharedOnCopy):
             elif intent.topic:
                 pki = self.interest_pki(intent.topic, intent.polarity or 1, intent.level, True)
                 if kind == "clarification_answer" and (intent.polarity or 1) > 0:
-                    template = d.choice(bank.clarify["interest"])  # these read as a choice: likes only
+                    template = d.choice(clarify["interest"])  # these read as a choice: likes only
                 else:
                     sign = "like" if (intent.polarity or 1) > 0 else "dislike"
                     pools = bank.concern if tax.kinds[intent.topic] in CONCERN_KINDS else bank.interest
@@ -614,12 +622,14 @@ class TemplateRenderer(SharedOnCopy):
                 self._fill(draft, template, {"item": (topic_name, pki)})
             elif intent.attribute and intent.value:
                 if kind == "clarification_answer":
-                    self._attach_phrase(draft, bank.clarify["attribute"], intent.attribute, intent.value, d)
+                    self._attach_phrase(draft, clarify["attribute"], intent.attribute, intent.value, d)
                 else:
                     self._attach_phrase(draft, bank.attribute, intent.attribute, intent.value, d,
                                         about_me=bank.attribute_about_me)
             else:
-                self._fill(draft, d.choice(bank.clarify["unknown"]), {})
+                self._fill(draft, d.choice(clarify["unknown"]), {})
+            if impatient:
+                draft.plain(" " + d.choice(bank.impatient))
         elif kind == "feedback":
             sign = "positive" if (intent.polarity or 1) > 0 else "negative"
             pool = f"{sign}_{intent.level or 'medium'}"
@@ -838,6 +848,10 @@ def _news_kinds(spec: Mapping[str, list[str]], news: Mapping[str, tuple[Parsed, 
                              f"{', '.join(KINDS)}, got {kinds!r}")
         out[template] = frozenset(kinds)
     return out
+
+
+#: An answer that praises the question it answers ("Good question.", "Fair question.", "Good point.").
+_PRAISES_QUESTION = re.compile(r"(?i)\b(?:good|fair|great) (?:question|point)")
 
 
 def _said(template: Parsed) -> str:

@@ -154,6 +154,9 @@ class _Memory:
 #: How much satisfaction a list seen already costs, when the user had asked for more (two in a row end most
 #: sessions unhappily; without it the same complaint looped, up to six times).
 REPEAT_PENALTY = 0.2
+#: How much satisfaction a question put instead of an answer costs a user who dislikes being asked
+#: (`clarification_tolerance`: the attribute was drawn, said, and never acted on; a question cost nothing).
+QUESTION_PENALTY = 0.1
 #: Complaints about how an answer is written, not about what it offers: the same items again answer them.
 STYLE_REASONS = frozenset({"too_long", "too_short", "wrong_format", "wrong_tone", "ignored_preference",
                            "ignored_again"})
@@ -370,12 +373,26 @@ class UserSimulator:
             self.events += self.process.disappoint(self.state, REPEAT_PENALTY, "the same list again")
             assessment.repeated = True  # type: ignore[union-attr] - an offer needs features: assessed
         mem.lost_offered = self._former_offered(features)
+        if features is not None and self._asked_instead(features):
+            self.events += self.process.disappoint(self.state, QUESTION_PENALTY, "a question instead of an answer")
         # a non-answer lets down too ("Ok." then "Lovely, I'm done for now." earned a content goodbye), and so
         # does what the user has since lost, offered as if still liked
         mem.let_down = self.state.satisfaction < before or bool(mem.ignored) or mem.repeated or (
             assessment is not None and not assessment.answered) or mem.lost_offered is not None
         self.last_assessment = assessment
         return assessment
+
+    def _asked_instead(self, features: ResponseFeatures) -> bool:
+        """Whether an answer asks a user who dislikes questions (`clarification_tolerance`) something and offers
+        nothing but what it asks about: "What kind of camping do you like?" instead of some camping trips."""
+        if self.state.attributes.get("clarification_tolerance") != "dislikes_questions":
+            return False
+        asked = _asked(features, self._echoed)
+        if not asked:
+            return False
+        in_questions = set(features.asked_about)
+        return not any(m.stance != "warn" and m.node not in self._echoed and m.node not in in_questions
+                       for m in features.mentions)
 
     def _answers_request(self, assessment: Assessment) -> Callable[[str], bool] | None:
         """What an entity must be to answer the user: in one of the request's categories (`focus`), liked by
@@ -672,8 +689,16 @@ class UserSimulator:
         one of its constraints not said yet (asked about diet, a user with a
         nut allergy says so) or has no preference; only a question about
         nothing in particular ("Anything else?") gets any fact not said yet.  The request's topic said back
-        ("You want to get into combat sports?") is not asked about (see `_addresses`).
+        ("You want to get into combat sports?") is not asked about (see `_addresses`).  A user who dislikes
+        being asked answers impatiently (reason ``impatient``: "Vegan. Can you just answer now?").
         """
+        intent = self._answer_to(features)
+        if self._asked_instead(features):  # "Vegan. Can you just answer now?"
+            intent.reason = "impatient"
+        return intent
+
+    def _answer_to(self, features: ResponseFeatures) -> Intent:
+        """`_clarification`'s intent, before the user's patience with being asked is read."""
         d = self.draws
         attributes = self.schema.attributes
         asked_attributes = False

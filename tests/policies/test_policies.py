@@ -441,6 +441,20 @@ def test_a_subclass_of_policy_needs_only_act(tmp_path, monkeypatch) -> None:
         make_policy("user_policies:OnlyAct", env=env)
 
 
+def test_tracker_asks_no_more_once_told_to_just_answer(tracker_env) -> None:
+    """A user who dislikes questions says so ("Can you just answer now?"): the tracker, which asks when it knows
+    little at a session's start, asks that user nothing in the sessions after."""
+    tracker = make_policy("tracker", env=tracker_env, seed=0)
+    asking = "Before I suggest anything"
+    assert asking in tracker.act({"message": "Any tips for camping?", "turn": 0, "session": 0})
+    tracker.act({"message": "No idea, honestly. Can you just answer now?", "turn": 1, "session": 0})
+    assert asking not in tracker.act({"message": "Anything else to try?", "turn": 0, "session": 1})
+    other = make_policy("tracker", env=tracker_env, seed=0)
+    other.act({"message": "Any tips for camping?", "turn": 0, "session": 0})
+    other.act({"message": "No idea, honestly.", "turn": 1, "session": 0})
+    assert asking in other.act({"message": "Anything else to try?", "turn": 0, "session": 1})
+
+
 def test_tracker_lists_unless_told_otherwise(tracker_env) -> None:
     """A red-team policy blind to the user tied the tracker partly by always answering in a bulleted list (it
     fits six of the nine stated formats): the tracker's answer is a list until the user asks for prose."""

@@ -17,7 +17,7 @@ from personagym.simulators.preferences import FORMALITY_TARGET, LENGTH_RANGES, L
 from personagym.simulators.renderers import TemplateRenderer
 from personagym.simulators.sampler import PersonaSampler
 from personagym.simulators.simulate import simulate_turns
-from personagym.simulators.user import UserSimulator
+from personagym.simulators.user import QUESTION_PENALTY, UserSimulator
 
 
 def _texts(n: int, seed: int, **kw) -> list[str]:
@@ -186,6 +186,37 @@ def test_question_gets_an_answer(schema: PersonaSchema) -> None:
     turn = user.respond("How long should answers be?", features)
     assert turn.intent.kind == "clarification_answer"
     assert turn.pkis[0].key == "length_pref" and turn.pkis[0].value == persona.attributes["length_pref"]
+
+
+def test_a_user_who_dislikes_questions_would_rather_be_answered(schema: PersonaSchema, taxonomy) -> None:
+    """`clarification_tolerance` was drawn and never acted on: a question cost nothing, whoever was asked.  A
+    user who dislikes questions is let down by one put instead of an answer (not by an answer that also asks),
+    says so, and praises no question; one who does not mind is not let down."""
+    features = ResponseFeatures(word_count=6, questions=1, asked_about=["length_pref"])
+    camping = taxonomy.resolve("camping")
+    answered = ResponseFeatures(word_count=30, questions=1, asked_about=["length_pref"],
+                                mentions=[{"node": camping, "stance": "recommend"}])
+    for tolerance in ("dislikes_questions", "ok_with_questions"):
+        persona = _persona_with(schema, lambda p, t=tolerance: p.attributes.get("clarification_tolerance") == t
+                                and "length_pref" in p.attributes)
+        let_down, impatient = [], []
+        for seed in range(30):
+            user = UserSimulator(persona, seed=seed, noise=NoiseConfig(rate=0.0))
+            user.open_session()
+            turn = user.respond("How long should answers be?", features)
+            let_down += [round(e.before - e.after, 6) for e in user.events
+                         if e.cause == "a question instead of an answer"]
+            if turn.intent.kind == "clarification_answer":
+                impatient.append(turn.intent.reason == "impatient")
+                assert not re.search(r"(?i)good question|fair question|good point", turn.text) or \
+                    tolerance != "dislikes_questions", turn.text
+            user = UserSimulator(persona, seed=seed, noise=NoiseConfig(rate=0.0))
+            user.open_session()
+            events = len(user.events)
+            user.respond("Try camping. How long should answers be?", answered)
+            assert not [e for e in user.events[events:] if e.cause == "a question instead of an answer"]
+        assert impatient and all(impatient) == (tolerance == "dislikes_questions") == any(impatient)
+        assert let_down == ([QUESTION_PENALTY] * 30 if tolerance == "dislikes_questions" else []), let_down
 
 
 def test_goodbye_ends_the_session(schema: PersonaSchema) -> None:

@@ -229,6 +229,19 @@ def personas_schema(as_json: Annotated[bool, typer.Option("--json", metavar=FLAG
     console.print(table)
 
 
+#: How the persona sampler draws attribute values (`SamplerConfig.value_weights`).
+ValueWeightsOpt = Annotated[str, typer.Option(
+    help="population: values as common as in a population (few blind, most over-sixties retired); "
+         "uniform: every value alike, as PPOpt samples.")]
+
+
+def _check_value_weights(value: str) -> None:
+    """Fail naming --value-weights unless `value` is population or uniform."""
+    if value not in ("population", "uniform"):
+        fail(f"--value-weights: unknown value {value!r}{did_you_mean(value, ('population', 'uniform'))}; "
+             "expected population or uniform")
+
+
 @personas_app.command("sample")
 def personas_sample(
     n: Annotated[int, typer.Option("-n", "--count", help="Number of personas.", min=1)] = 10,
@@ -236,16 +249,12 @@ def personas_sample(
     out: Annotated[Path | None, typer.Option(help="Write JSON lines here (default: stdout).")] = None,
     availability: Annotated[float, typer.Option(help="P(an attribute is present), in [0, 1].")] = 0.7,
     min_hamming: Annotated[int, typer.Option(help="Min attributes any two personas differ in.")] = 3,
-    value_weights: Annotated[str, typer.Option(
-        help="population: values as common as in a population (few blind, most over-sixties retired); "
-             "uniform: every value alike, as PPOpt samples.")] = "population",
+    value_weights: ValueWeightsOpt = "population",
 ) -> None:
     """Sample a diverse batch of coherent personas."""
     from personagym.simulators.sampler import PersonaSampler, SamplerConfig
 
-    if value_weights not in ("population", "uniform"):
-        fail(f"--value-weights: unknown value {value_weights!r}{did_you_mean(value_weights, ('population', 'uniform'))}"
-             "; expected population or uniform")
+    _check_value_weights(value_weights)
     try:
         config = SamplerConfig(availability=availability, min_hamming=min_hamming,
                                value_weights=value_weights)  # type: ignore[arg-type]
@@ -754,6 +763,7 @@ def generate(
     model: ModelOpt = None,
     base_url: BaseUrlOpt = None,
     max_turns: MaxTurnsOpt = None,
+    value_weights: ValueWeightsOpt = "population",
 ) -> None:
     """Generate a sharded, resumable trajectory dataset (same seed: same content, whatever the workers)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
@@ -771,6 +781,7 @@ def generate(
     if ray_address is not None and executor != "ray":
         fail(f"--ray-address: {ray_address!r} needs --executor ray")
     _check_names(env, [policy])
+    _check_value_weights(value_weights)
     llm = backend_kwargs(backend, model, base_url)
     check_out_dir(out)
     # what the run started from, its shards checked (the first progress report): a resumed run that redid a
@@ -791,7 +802,7 @@ def generate(
             manifest = run(out, personas=personas, episodes_per_persona=episodes_per_persona, env_id=env,
                            policy=policy, seed=seed, workers=workers, shard_size=shard_size,
                            fmt=fmt, resume=resume, executor=executor,  # type: ignore[arg-type]
-                           ray_address=ray_address, tally=tally, max_turns=max_turns,
+                           ray_address=ray_address, tally=tally, max_turns=max_turns, value_weights=value_weights,
                            **llm,  # type: ignore[arg-type]
                            progress=report)
         with err_console.status("writing the dataset card"):

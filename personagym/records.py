@@ -368,7 +368,10 @@ class ResponseFeatures(Record):
         default_factory=list, description="taxonomy node ids a question asks which kind of, or what the user "
                                           "likes in (asked about the request's own topic, only these ask anything)"
     )
-    violated_tags: list[str] = Field(default_factory=list)
+    violated_tags: list[str] = Field(default_factory=list, description=(
+        "constraint tags the answer offers without naming a taxonomy node, where the caller's features say so (a "
+        "hand-built feature set); the response analyzer leaves it empty: it finds violations through the "
+        "mentions, counted in the turn's constraint reward component"))
 
 
 class JudgeRecord(Record):

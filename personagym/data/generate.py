@@ -17,6 +17,7 @@ rest, which gives the same bytes again.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -142,11 +143,17 @@ class GenerateConfig(BaseModel):
     model: str | None = Field(None, description="the LLM backend's model (vllm: a folder; openai: served name)")
     base_url: str | None = Field(None, description="API root of the OpenAI-compatible server (openai)")
     max_turns: int | None = Field(None, ge=1, description="answers per session (None: the env's own)")
+    value_weights: Literal["population", "uniform"] = Field(
+        "population", description="how the persona sampler draws attribute values (`SamplerConfig.value_weights`)")
 
     @property
     def template_kwargs(self) -> dict[str, Any]:
-        """The env's arguments beyond its id that start no LLM engine: the turn limit, if set."""
-        return {} if self.max_turns is None else {"max_turns": self.max_turns}
+        """The env's arguments beyond its id that start no LLM engine: the turn limit and the persona sampler's
+        value weights, where not the env's own."""
+        kwargs: dict[str, Any] = {} if self.max_turns is None else {"max_turns": self.max_turns}
+        if self.value_weights != "population":
+            kwargs["sampler"] = {"value_weights": self.value_weights}
+        return kwargs
 
     @property
     def env_kwargs(self) -> dict[str, Any]:
@@ -199,6 +206,23 @@ class ShardRecord(BaseModel):
 BuiltShard = tuple[ShardRecord, Tally | None]
 
 
+@functools.cache
+def code_digest() -> str:
+    """The first 16 hex digits of a sha256 over the installed package's code and data files (paths and bytes):
+    what made a dataset, more exactly than the version (0.1.0 stood for every change of the simulator, the
+    sampler and the reward alike)."""
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in _CODE_SUFFIXES
+                       and "__pycache__" not in p.parts):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+#: The files `code_digest` reads: the package's modules and the data they load.
+_CODE_SUFFIXES = frozenset({".py", ".json", ".txt", ".yaml"})
+
+
 class Manifest(BaseModel):
     """The state of a generation directory: config, committed shards, counts.
 
@@ -210,6 +234,8 @@ class Manifest(BaseModel):
 
     manifest_version: int = MANIFEST_VERSION
     personagym_version: str = __version__
+    #: `code_digest()` of the code that wrote the shards (None in manifests from before it was recorded)
+    code_digest: str | None = Field(default_factory=lambda: code_digest())
     config: GenerateConfig
     config_hash: str
     seeding: str = SEEDING
@@ -322,6 +348,7 @@ def generate(
     model: str | None = None,
     base_url: str | None = None,
     max_turns: int | None = None,
+    value_weights: str = "population",
 ) -> Manifest:
     """Generate `personas` x `episodes_per_persona` trajectories into shards under `out_dir`.
 
@@ -352,14 +379,15 @@ def generate(
     each shard's env gets its own backend, so with "local" or "vllm" every
     worker process loads its own engine (one worker is the usual choice), and
     with "openai" the workers share the server.  They are part of the config,
-    as is `max_turns` (answers per session; None keeps the env's own limit).
+    as is `max_turns` (answers per session; None keeps the env's own limit), and `value_weights` (how the
+    persona sampler draws attribute values: "population" or "uniform", `SamplerConfig.value_weights`).
 
     Raises `GenerationError` if a shard fails or a file cannot be written; the
     manifest then lists exactly the shards that are whole on disk.
     """
     config = _config(env_id=env_id, policy=policy, personas=personas, episodes_per_persona=episodes_per_persona,
                      seed=seed, shard_size=shard_size, format=fmt, backend=backend, model=model, base_url=base_url,
-                     max_turns=max_turns)
+                     max_turns=max_turns, value_weights=value_weights)
     if tally is not None and not isinstance(tally, Tally):
         raise TypeError(f"tally must be a personagym.data.tally.Tally or None, got {type(tally).__name__}")
     if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
@@ -530,8 +558,56 @@ def _prepare(out: Path, config: GenerateConfig, resume: bool) -> Manifest:
                 log.warning("shard %d (%s) is missing or does not match its sha256; redoing it",
                             record.index, record.file)
                 manifest.drop(record.index)
+        _check_same_env(manifest, config, out)
     _write_manifest(manifest, out)
     return manifest
+
+
+#: Env config keys `_check_same_env` leaves out: set by how an episode is run, or describing an LLM engine.
+_RUN_KEYS = ("persona_given", "llm")
+
+
+def _check_same_env(manifest: Manifest, config: GenerateConfig, out: Path) -> None:
+    """Refuse to resume when the env would now record another config than the committed shards' trajectories.
+
+    The config hash and the package version miss a change of the env's defaults (the persona sampler's
+    value_weights became "population" within 0.1.0): a run started before it and resumed after mixed
+    uniform and population personas under one manifest.  The first trajectory of the first committed shard
+    is compared with a fresh env's `config()`.
+    """
+    if not manifest.shards:
+        return
+    record = manifest.shards[0]
+    first = next(iter(_READERS[config.format](out / record.file)), None)
+    if first is None:
+        return
+    env = make_env(config.env_id, **config.template_kwargs)
+    try:
+        if not callable(getattr(env.unwrapped, "config", None)):
+            return
+        now = {k: v for k, v in env.unwrapped.config().items() if k not in _RUN_KEYS}
+    finally:
+        env.close()
+    before = {k: v for k, v in first.config.items() if k not in _RUN_KEYS}
+    if before != now:
+        diffs = sorted(_config_diffs(before, now))
+        raise ValueError(f"cannot resume in {out}: its trajectories were made with another env config than this "
+                         f"personagym's ({'; '.join(diffs[:4])}{'; ...' if len(diffs) > 4 else ''}); the new shards "
+                         "would not match the old ones — generate into a new directory")
+
+
+def _config_diffs(before: Any, now: Any, path: str = "") -> list[str]:
+    """'sampler.value_weights: absent there, 'population' now' for each leaf that differs."""
+    if isinstance(before, dict) and isinstance(now, dict):
+        return [d for k in sorted(set(before) | set(now), key=str)
+                for d in _config_diffs(before.get(k, _ABSENT), now.get(k, _ABSENT), f"{path}.{k}" if path else k)]
+    if before == now:
+        return []
+    show = lambda v: "absent" if v is _ABSENT else repr(v)  # noqa: E731
+    return [f"{path}: {show(before)} there, {show(now)} now"]
+
+
+_ABSENT = object()
 
 
 def _check_same_run(manifest: Manifest, config: GenerateConfig, out: Path) -> None:
@@ -545,6 +621,10 @@ def _check_same_run(manifest: Manifest, config: GenerateConfig, out: Path) -> No
     if manifest.personagym_version != __version__:
         raise ValueError(f"cannot resume in {out}: it was generated by personagym {manifest.personagym_version}, "
                          f"this is {__version__}; the shards would not match — use that version or a new directory")
+    if manifest.code_digest is not None and manifest.code_digest != code_digest():
+        raise ValueError(f"cannot resume in {out}: it was generated by other code of personagym {__version__} (code "
+                         f"digest {manifest.code_digest} there, {code_digest()} now); the shards would not match "
+                         "— use that code or a new directory")
 
 
 def _write_manifest(manifest: Manifest, out: Path) -> None:

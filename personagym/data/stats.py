@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import importlib
 import io
+import json
 import math
 import os
 import shlex
@@ -41,6 +42,7 @@ from personagym.data.trajectories import atomic_path, require_module, trajectory
 from personagym.records import NoiseLayer
 from personagym.rollout import make_env
 from personagym.simulators.preferences import TIME_GAPS
+from personagym.simulators.sampler import SamplerConfig
 
 NOISE_LAYERS: tuple[str, ...] = get_args(NoiseLayer)
 #: The value axes of charts whose values are names (top-level categories, what a life event changed), not
@@ -50,6 +52,17 @@ _NAMED = (_CATEGORY, _WHAT_CHANGED)
 #: The `generate` parameter and the `personagym generate` option of each config field whose name differs.
 _PARAMETERS = {"format": "fmt"}
 _OPTIONS = {"env_id": "--env"}
+#: How each `SamplerConfig.value_weights` draws attribute values, as the card says it.
+_VALUE_WEIGHTS = {
+    "population": "as common as the persona schema's population weights and weight rules say (few blind, vegan or "
+                  "nonbinary personas, most over-sixties retired); attributes without weights are drawn uniformly",
+    "uniform": "every value of an attribute as likely as any other (the most varied personas, the least like a "
+               "real population: a third of those stating their sight are blind)",
+    None: "every value as likely as any other: these trajectories were made before the sampler had population "
+          "weights (their sampler config records no value_weights)",
+}
+#: Values listed per attribute in the card's population table (`personagym stats DIR --json` has them all).
+_POPULATION_VALUES = 6
 #: What to install for the plots (`require_module` says "pip install" it).
 _MATPLOTLIB = "matplotlib (or write_card(..., plots=False))"
 
@@ -92,7 +105,7 @@ def dataset_stats(out_dir: PathLike, *, workers: int = 1, tally: Tally | None = 
         with worker_pool(min(workers, len(chunks))) as pool:
             for part in pool.map(_tally_shards, [env_id] * len(chunks), [fmt] * len(chunks), chunks):
                 total.merge(part)
-    return _stats(manifest, total, list(_taxonomy_of(env_id)[0].top_level()))
+    return _stats(manifest, total, list(_taxonomy_of(env_id)[0].top_level()), _attribute_names(env_id))
 
 
 def _check_tally(tally: Tally | None, config_hash: str, committed: set[int], out_dir: PathLike) -> set[int]:
@@ -108,11 +121,13 @@ def _check_tally(tally: Tally | None, config_hash: str, committed: set[int], out
     return tally.shards
 
 
-def _stats(manifest: Manifest, tally: Tally, categories: list[str]) -> dict[str, Any]:
+def _stats(manifest: Manifest, tally: Tally, categories: list[str],
+           attributes: tuple[str, ...] | list[str] = ()) -> dict[str, Any]:
     """The statistics dictionary of a run's manifest and the tally of all its shards."""
     return {
         "config": manifest.config.model_dump(),
         "personagym_version": manifest.personagym_version,
+        "code_digest": manifest.code_digest,
         "personas": len(tally.personas),
         "trajectories": len(tally.turns),
         "user_utterances": tally.utterances,
@@ -140,7 +155,31 @@ def _stats(manifest: Manifest, tally: Tally, categories: list[str]) -> dict[str,
         "distinct_1": _ratio(len(tally.unigrams), tally.unigram_total),
         "distinct_2": _ratio(len(tally.bigrams), tally.bigram_total),
         "total_reward": _distribution(tally.rewards, histogram=False),
+        "persona_sampling": [{"sampler": json.loads(config), "trajectories": n}
+                             for config, n in sorted(tally.samplers.items(), key=lambda kv: (-kv[1], kv[0]))],
+        "persona_population": _population(tally, attributes),
     }
+
+
+def _population(tally: Tally, attributes: list[str]) -> dict[str, Any]:
+    """Per attribute (schema order), the personas stating it and each value's count among them (most common first)."""
+    values: dict[str, dict[str, int]] = {}
+    for (name, value), n in tally.attribute_values.items():
+        values.setdefault(name, {})[value] = n
+    order = {name: i for i, name in enumerate(attributes)}
+    return {name: {"stated_by": tally.attribute_stated[name],
+                   "values": dict(sorted(values.get(name, {}).items(), key=lambda kv: (-kv[1], kv[0])))}
+            for name in sorted(tally.attribute_stated, key=lambda a: (order.get(a, len(order)), a))}
+
+
+@functools.cache
+def _attribute_names(env_id: str) -> list[str]:
+    """The env's persona attributes in schema order (the card lists the population in it)."""
+    env = make_env(env_id)
+    try:
+        return list(env.unwrapped.schema.attributes)
+    finally:
+        env.close()
 
 
 @functools.cache
@@ -303,6 +342,9 @@ def _card_text(out: Path, stats: dict[str, Any], images: list[tuple[str, str]]) 
         ("distinct-1 / distinct-2 (the same tokens: distinct / all unigrams, distinct / all bigrams within an "
          "utterance, over the whole dataset)", f"{stats['distinct_1']} / {stats['distinct_2']}"),
         ("total reward per dialog (mean / median)", _pair(stats["total_reward"])),
+        ("persona attribute values drawn (`SamplerConfig.value_weights`)",
+         ", ".join(f"{_weights_name(s['sampler'])}: {s['trajectories']} trajectories"
+                   for s in stats["persona_sampling"]) or "-"),
     ]
     dynamics = stats["preference_dynamics"]
     if (dynamics["sessions_per_dialog"]["max"] or 0) > 1:  # how preferences evolved between sessions
@@ -349,6 +391,7 @@ def _card_text(out: Path, stats: dict[str, Any], images: list[tuple[str, str]]) 
         "",
         loading,
         "",
+        *_sampling_lines(stats["persona_sampling"]),
         "## Statistics",
         "",
         "| statistic | value |",
@@ -359,11 +402,15 @@ def _card_text(out: Path, stats: dict[str, Any], images: list[tuple[str, str]]) 
     if images:
         lines += ["## Distributions", ""]
         lines += [f"![{title}]({path})\n" for title, path in images]
+    lines += _population_lines(stats["persona_population"], stats["personas"])
     lines += [
         "## Generation config",
         "",
         f"Recorded in `{MANIFEST}` with per-shard sha256 checksums and the seeding rule. With personagym "
-        f"{stats['personagym_version']}, either of these reproduces the shards byte for byte in an empty "
+        f"{stats['personagym_version']}"
+        + (f" (code digest `{stats['code_digest']}`: `personagym.data.generate.code_digest()`)"
+           if stats.get("code_digest") else "")
+        + ", either of these reproduces the shards byte for byte in an empty "
         "directory DIR (with any number of workers"
         + ("" if config.get("backend", "template") == "template" else
            "; in LLM mode, as far as the model's seeded sampling is deterministic on the same model and server")
@@ -379,8 +426,69 @@ def _card_text(out: Path, stats: dict[str, Any], images: list[tuple[str, str]]) 
         _generate_command(config),
         "```",
         "",
+        *_reproduction_caveat(stats["persona_sampling"], stats["config"]),
     ]
     return "\n".join(lines)
+
+
+def _weights_name(sampler: dict[str, Any] | None) -> str:
+    """The value_weights a trajectory's recorded sampler config says ("uniform (before value_weights)" if none)."""
+    weights = (sampler or {}).get("value_weights")
+    return "uniform (recorded before value_weights existed)" if weights is None else str(weights)
+
+
+def _sampling_lines(sampling: list[dict[str, Any]]) -> list[str]:
+    """The card's paragraph on how the personas were drawn (a warning first when the shards mix sampler configs)."""
+    if not sampling:
+        return []
+    if len(sampling) > 1:
+        parts = "; ".join(f"{s['trajectories']} trajectories with {json.dumps(s['sampler'], sort_keys=True)}"
+                          for s in sampling)
+        return [f"**Warning: the personas of this dataset were drawn with {len(sampling)} different sampler "
+                f"configs** ({parts}), e.g. a run resumed after the sampler changed: its statistics and persona "
+                "population describe no single distribution, and no one command reproduces it.", ""]
+    weights = (sampling[0]["sampler"] or {}).get("value_weights")
+    name = _weights_name(sampling[0]["sampler"])
+    return [f"Personas were drawn by the env's persona sampler with value weights `{name}`: "
+            f"{_VALUE_WEIGHTS.get(weights, 'see the sampler config below')}.  The sampler config is recorded in "
+            "every trajectory's `config.sampler`; the attribute marginals are under Persona population.", ""]
+
+
+def _population_lines(population: dict[str, Any], personas: int) -> list[str]:
+    """The card's persona-population section: per attribute, who states it and its commonest values."""
+    if not population:
+        return []
+    lines = ["## Persona population", "",
+             f"The {_count(personas, 'persona')} by attribute (taxonomy-valued favourites are counted under the "
+             "interest categories above): the share of personas who state it (a persona is partially observed), "
+             "and each value's share of those who do (a multi-valued attribute's values add up to more than 100%; "
+             f"`(none)` is one stated empty).  The {_POPULATION_VALUES} commonest values are listed; "
+             "`personagym stats DIR --json` gives every count.", "",
+             "| attribute | stated by | values (share of the personas stating it) |", "| --- | --- | --- |"]
+    for name, counts in population.items():
+        stated = counts["stated_by"]
+        values = list(counts["values"].items())
+        shown = ", ".join(f"{v} {_percent(n, stated)}" for v, n in values[:_POPULATION_VALUES])
+        more = len(values) - _POPULATION_VALUES
+        lines.append(f"| {name} | {_percent(stated, personas)} | {shown}{f', +{more} more' if more > 0 else ''} |")
+    return [*lines, ""]
+
+
+def _percent(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.1f}%" if whole else "-"
+
+
+def _reproduction_caveat(sampling: list[dict[str, Any]], config: dict[str, Any]) -> list[str]:
+    """A warning when the recorded sampler config is not the one the generation config makes the env use (the
+    env's default with the config's `value_weights`)."""
+    default = SamplerConfig(value_weights=config.get("value_weights", "population")).model_dump()
+    if not sampling or (len(sampling) == 1 and sampling[0]["sampler"] == default):
+        return []
+    recorded = [s["sampler"] or {} for s in sampling]
+    differ = sorted({k for r in recorded for k in set(r) | set(default) if r.get(k) != default.get(k)})
+    return [f"**These do not reproduce this dataset's personas**: `generate` draws them with the env's default "
+            f"sampler config (and the config's value weights), and the trajectories record another (differing in "
+            f"{', '.join(differ)}).", ""]
 
 
 def _features_yaml() -> list[Any] | None:

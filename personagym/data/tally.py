@@ -8,6 +8,7 @@ dataset card then needs no second read of the data (`personagym.data.stats`).
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -19,6 +20,8 @@ from personagym.simulators.preferences import FRESH_START, drawn_life_event
 from personagym.simulators.taxonomy import Taxonomy
 
 _WORD = re.compile(r"\w+")
+#: How the population counts a multi-valued attribute stated as empty ("no pets", "no allergies").
+NO_VALUE = "(none)"
 
 
 def life_event_subject(event: PreferenceEvent, taxonomy: Taxonomy) -> str:
@@ -64,6 +67,12 @@ class Tally:
         self.bigrams: set[tuple[str, str]] = set()
         self.unigram_total = 0
         self.bigram_total = 0
+        # who the personas are: per attribute (not taxonomy-valued) the personas who state it and each value's
+        # count among them; and the sampler config each trajectory records (canonical JSON -> trajectories), so
+        # the card says how personas were drawn and a run mixing two samplers shows
+        self.attribute_stated: Counter[str] = Counter()
+        self.attribute_values: Counter[tuple[str, str]] = Counter()
+        self.samplers: Counter[str] = Counter()
 
     @classmethod
     def of_shard(cls, index: int, config_hash: str) -> Tally:
@@ -87,6 +96,13 @@ class Tally:
             self.personas.add(persona.persona_id)
             for interest in persona.interests:
                 self.interest_categories[taxonomy.top_category(interest.node)] += 1
+            for name, value in persona.attributes.items():
+                if name in node_valued:
+                    continue
+                self.attribute_stated[name] += 1
+                for v in ([value] if isinstance(value, str) else value or [NO_VALUE]):
+                    self.attribute_values[name, v] += 1
+        self.samplers[json.dumps(trajectory.config.get("sampler"), sort_keys=True)] += 1
         self.turns.append(len(trajectory.turns))
         self.rewards.append(trajectory.total_reward)
         sessions = drifts = life_events = 0
@@ -143,7 +159,7 @@ class Tally:
         self.drifts += other.drifts
         self.life_events += other.life_events
         for name in ("pki_kinds", "certainty", "pki_categories", "interest_categories", "noise", "gaps",
-                     "life_event_subjects"):
+                     "life_event_subjects", "attribute_stated", "attribute_values", "samplers"):
             getattr(self, name).update(getattr(other, name))
         self.unigrams |= other.unigrams
         self.bigrams |= other.bigrams

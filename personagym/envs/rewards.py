@@ -3,7 +3,8 @@
 Components (all in `info["reward_components"]`):
 
 * ``preference``: intensity-weighted liked topics minus disliked topics the
-  answer puts forward (names with any stance but a warning), in [-1, 1]; an
+  answer puts forward (names with any stance but a warning), in [-1, 1]; each
+  liked interest counts once however many things under it the answer names; an
   answer naming more than a handful of entities has each liked one count less
   (`personagym.simulators.preferences.ATTENTION`), so listing the taxonomy
   does not pay; a liked one merely named (no recommendation cue) counts

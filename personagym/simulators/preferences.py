@@ -245,9 +245,11 @@ def assess(state: PreferenceState, features: ResponseFeatures, schema: PersonaSc
     is on topic).  The discounted ones are bounded together, not one by one:
     all those off the request earn at most a quarter of a full answer, all those
     only named at most half (six favourites whatever was asked made a full
-    answer).  The request's own `topic` and its ancestors earn nothing: "I'd
-    suggest jazz." to "Any jazz albums you would recommend?" tells the user
-    nothing new (a red-team policy that only echoed the topic beat `generic`).
+    answer).  A liked interest earns once per answer, through the best of the
+    things put forward under it (as satiation counts it once).  The request's
+    own `topic` and its ancestors earn nothing: "I'd suggest jazz." to "Any
+    jazz albums you would recommend?" tells the user nothing new (a red-team
+    policy that only echoed the topic beat `generic`).
     """
     tax = schema.taxonomy
     nodes, paths = tax.nodes, tax.paths
@@ -283,6 +285,7 @@ def assess(state: PreferenceState, features: ResponseFeatures, schema: PersonaSc
             elif interest.polarity < 0 and mention.stance != "warn":
                 out.disliked.append((mention.node, interest.intensity))
             break
+    _once_per_interest(out.liked, paths, state.interests)
     for group, bound in ((off_topic, OFF_TOPIC_CREDIT), (named, NAMED_CREDIT)):
         _bound_credit(out.liked, group, bound)
     bare = [t for t in features.violated_tags if t in forbidden]  # forbidden things named without a node
@@ -290,6 +293,26 @@ def assess(state: PreferenceState, features: ResponseFeatures, schema: PersonaSc
     out.violated_tags.update(bare)
     out.style_checks = style_checks(state.attributes, features)
     return out
+
+
+def _once_per_interest(liked: list[tuple[str, float]], paths: Mapping[str, tuple[str, ...]],
+                       interests: Mapping[str, object]) -> None:
+    """Keep each liked interest's credit once: the best of the things the answer puts forward under it; the others
+    stay in the list (the user still sees liked things) at no weight.
+
+    Credited per mention, six kinds of jazz made a full answer out of one mild liking for jazz (an oracle naming
+    things under its best favourites instead of one favourite each earned +0.30 an episode over the oracle), as
+    satiation already counts one exposure per interest and answer (`PreferenceProcess.expose`)."""
+    best: dict[str, int] = {}
+    for i, (node, weight) in enumerate(liked):
+        interest = next(a for a in reversed(paths[node]) if a in interests)
+        j = best.get(interest)
+        if j is None or weight > liked[j][1]:
+            if j is not None:
+                liked[j] = (liked[j][0], 0.0)
+            best[interest] = i
+        else:
+            liked[i] = (node, 0.0)
 
 
 def _bound_credit(liked: list[tuple[str, float]], group: list[int], bound: float) -> None:

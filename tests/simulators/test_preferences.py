@@ -903,3 +903,20 @@ def test_discounted_liked_mentions_are_bounded_together_not_one_by_one(schema, t
     assert liked("recommend", frozenset({"careers_work"})) == pytest.approx(OFF_TOPIC_CREDIT)
     assert liked("neutral", None) == pytest.approx(NAMED_CREDIT)
     assert liked("neutral", frozenset({"careers_work"})) == pytest.approx(OFF_TOPIC_CREDIT * NAMED_CREDIT * 2)
+
+
+def test_things_under_one_liked_interest_earn_its_credit_once(schema, taxonomy) -> None:
+    """Six things under one mildly liked interest earn its intensity once, not six times (summed per mention,
+    six kinds of one liking made a full answer: an oracle naming things under its favourites beat the oracle)."""
+    from personagym.records import Interest, Persona
+
+    parent = next(n for n in taxonomy.ids if len(taxonomy.paths[n]) > 1 and not taxonomy.nodes[n].tags
+                  and len([c for c in taxonomy.children[n] if not taxonomy.nodes[c].tags]) >= 6)
+    kids = [c for c in taxonomy.children[parent] if not taxonomy.nodes[c].tags][:6]
+    persona = Persona(persona_id="p", attributes={}, summary="",
+                      interests=[Interest(node=parent, polarity=1, intensity=0.3)])
+    state = initial_state(persona, schema)
+    features = ResponseFeatures(mentions=[MentionFeature(node=n, stance="recommend") for n in kids], word_count=30)
+    out = assess(state, features, schema)
+    assert out.alignment == pytest.approx(0.3)
+    assert [n for n, _ in out.liked] == kids  # all seen as liked (praise, satiation), one of them credited

@@ -214,9 +214,26 @@ class OraclePolicy(_Seeded, BatchedPolicy):
         liked = sorted((i for i in state.interests.values() if i.polarity > 0 and i.node not in echoed),
                        key=lambda i: (k.category(i.node) not in about, -i.intensity))
         names = [k.noun(i.node) for i in liked[: LENGTH_ITEMS[style["length"]]]]
+        if asked is not None and (pick := self._under_liked_topic(asked, state)) is not None:
+            # a liked request topic is answered with a thing under it (said back, the topic earns nothing)
+            names = [k.noun(pick), *names][: max(1, LENGTH_ITEMS[style["length"]])]
         plan = AnswerPlan(topic=k.noun(topic) if topic else None, recommend=names, **style)
         pairs = [(key, k.name(v) if key in ("likes", "dislikes") else v) for key, v in view["stated"]]
         return format_profile(pairs) + compose(plan, self._draw)
+
+    def _under_liked_topic(self, asked: str, state: Any) -> str | None:
+        """A thing the user would like under (or beside) a request topic they like, or None: the first of the
+        topic's related nodes whose nearest interest is a liking and that nothing forbids (without it the
+        oracle answered a request about a liked thing with other favourites only, a red-team policy adding one
+        such thing beat it by +0.27 an episode)."""
+        k, interests = self.knowledge, state.interests
+        forbidden = set(state.forbidden_tags)
+        for node in k.related(asked):
+            nearest = next((interests[a] for a in reversed(k.lineage(node)) if a in interests), None)
+            if nearest is not None and nearest.polarity > 0 and not k.tags(node) & forbidden \
+                    and node not in interests:
+                return node
+        return None
 
 
 @dataclass

@@ -346,6 +346,23 @@ def test_oracle_names_no_topic_the_user_dislikes_or_may_not_have() -> None:
         assert topic not in {node for node, _ in knowledge.mentions(answer)}, answer
 
 
+def test_oracle_answers_a_liked_topic_with_a_thing_under_it() -> None:
+    """Asked about jazz by a jazz lover, the oracle offered other favourites only (said back, jazz earns nothing):
+    a red-team policy adding one kind of jazz beat the "upper bound" by +0.27 an episode."""
+    from personagym.records import Intent, Interest
+
+    env = make_env("PersonaGym/Chat-v0")
+    env.reset(seed=0)
+    oracle = make_policy("oracle", env=env, seed=0)
+    view = env.unwrapped.oracle_view()
+    view["state"].interests[JAZZ] = Interest(node=JAZZ, polarity=1, intensity=0.8)
+    oracle._view = lambda: view | {"intent": Intent(kind="task_request", topic=JAZZ), "topic": JAZZ}
+    knowledge = env.unwrapped.knowledge()
+    answer = oracle.act({"message": "Any jazz albums?", "turn": 0, "session": 0})
+    named = {node for node, _ in knowledge.mentions(answer)}
+    assert any(node != JAZZ and JAZZ in knowledge.lineage(node) for node in named), answer
+
+
 @pytest.mark.parametrize("layout", ["bullets", "numbered_steps", "checklist"])
 def test_a_one_item_list_answer_is_a_list(layout: str) -> None:
     from personagym.policies.compose import AnswerPlan, compose

@@ -282,21 +282,27 @@ def _blank_link_target(match: re.Match[str]) -> str:
 
 
 _COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.DOTALL)  # an unclosed comment hides the rest
-_MAY_HIDE = re.compile(r"hidden|none|font-size|opacity|collapse|transparent|-\d{3}|clip|<script|<style|<template"
+_MAY_HIDE = re.compile(r"hidden|none|font-size|opacity|collapse|transparent|-\d{2}|clip|color|scale|<script|<style"
+                       r"|<template"
                        r"|<dialog|<datalist|<video|<audio|<canvas|<object|<iframe")
 #: An opening tag: its name and attributes (a quoted value may hold ">").
 _OPEN_TAG = re.compile(r"""<([a-z][a-z0-9]*)\b((?:[^<>"']|"[^"]*"|'[^']*')*)>""")
 #: An attribute of an opening tag: its name and value (a quoted value is one token: no name is found inside it).
 _ATTRIBUTE = re.compile(r"""([^\s=/>"']+)(?:\s*=\s*("[^"]*"|'[^']*'|[^\s"'>]+))?""")
 #: Inline CSS that shows nothing: zero opacity or font size however written ("0", ".0", "0.0px"), no display,
-#: no visibility; opacity under 0.1, a font under 4px or 3pt, transparent text, a box moved 100px or more off
-#: the page or clipped away.  A faint "opacity: 0.5" and a small "font-size: 10px" are seen.
+#: no visibility; opacity under 0.1 (or 10%), a font under 4px, 0.3em or 30%, transparent text (or a colour
+#: with no alpha), a box moved 100px (10em) or more off the page, clipped away, scaled to nothing.  A faint
+#: "opacity: 0.5" and a small "font-size: 10px" are seen.
 _HIDING_CSS = re.compile(
     r"display\s*:\s*none|visibility\s*:\s*(?:hidden|collapse)|(?:font-size|opacity)\s*:\s*[0.]+(?![\d.]*[1-9])"
-    r"|opacity\s*:\s*0?\.0\d*|font-size\s*:\s*(?:[0-3](?:\.\d*)?|\.\d+)\s*(?:px|pt)"
-    r"|(?<![-\w])color\s*:\s*transparent"
-    r"|(?:left|top|right|bottom|text-indent|margin-left|margin-top)\s*:\s*-\d{3,}"
-    r"|clip\s*:\s*rect\(\s*0|clip-path\s*:\s*inset\(\s*(?:50|100)%")
+    r"|opacity\s*:\s*(?:0?\.0\d*|\d(?:\.\d*)?%)|font-size\s*:\s*(?:(?:[0-3](?:\.\d*)?|\.\d+)\s*(?:px|pt)"
+    r"|(?:0?\.[0-2]\d*)\s*r?em|(?:[0-2]?\d(?:\.\d*)?)%)"
+    r"|(?<![-\w])color\s*:\s*(?:transparent|#[0-9a-f]{3}0\b|#[0-9a-f]{6}00\b|(?:rgb|hsl)a?\((?:[^,)]*,){3}\s*0?\.?0*%?\s*\)"
+    r"|(?:rgb|hsl)a?\([^)/]*/\s*0?\.?0*%?\s*\))"
+    r"|text-fill-color\s*:\s*transparent"
+    r"|(?:left|top|right|bottom|text-indent|margin-left|margin-top)\s*:\s*-(?:\d{3,}|\d{2,}\s*r?em)"
+    r"|clip\s*:\s*rect\(\s*0|clip-path\s*:\s*(?:inset\(\s*(?:50|100)%|circle\(\s*0)"
+    r"|transform\s*:\s*scale\(\s*0(?:\.0*)?\s*[,)]|filter\s*:\s*opacity\(\s*0(?:\.0*)?%?\s*\)")
 #: Elements whose content a browser never renders as text: code, styles, templates, a closed dialog (one
 #: without `open`: `_hides`), a datalist's options, and the fallback text of media, canvas, objects and frames.
 _UNRENDERED = frozenset(("script", "style", "template", "datalist", "video", "audio", "canvas", "object",

@@ -239,7 +239,14 @@ def test_a_hidden_html_element_is_unseen(analyzer: ResponseAnalyzer, taxonomy: T
     'Try steak. <div style="position:absolute;left:-9999px">Avoid it.</div>',
     'Try steak. <p style="text-indent: -10000px">Avoid it.</p>', 'Try steak. <dialog>Avoid it.</dialog>',
     'Try steak. <span style="clip: rect(0 0 0 0); position: absolute">Avoid it.</span>',
-    'Try steak. <video src="a.mp4">Avoid it.</video>', 'Try steak. <datalist><option>Avoid it.</datalist>'])
+    'Try steak. <video src="a.mp4">Avoid it.</video>', 'Try steak. <datalist><option>Avoid it.</datalist>',
+    'Try steak. <span style="opacity: 5%">Avoid it.</span>', 'Try steak. <span style="font-size: 0.1em">Avoid it.',
+    'Try steak. <span style="font-size:1%">Avoid it.</span>', 'Try steak. <span style="color: rgba(0,0,0,0)">Avoid it.',
+    'Try steak. <span style="color:#0000">Avoid it.</span>', 'Try steak. <i style="color: #ffffff00">Avoid it.</i>',
+    'Try steak. <span style="color: hsl(0 0% 0% / 0)">Avoid it.</span>',
+    'Try steak. <b style="-webkit-text-fill-color: transparent">Avoid it.</b>',
+    'Try steak. <p style="text-indent: -99em">Avoid it.</p>', 'Try steak. <p style="transform: scale(0)">Avoid it.',
+    'Try steak. <p style="filter: opacity(0)">Avoid it.</p>', 'Try steak. <p style="clip-path: circle(0)">Avoid it.'])
 def test_what_a_browser_never_shows_is_unseen(analyzer: ResponseAnalyzer, taxonomy: Taxonomy, text: str) -> None:
     """A red-team policy padded the generic answer with a bulleted list of 30 points inside `<style>` (or
     `<template>`, or a `style="opacity:.0"` element): it earned style credit a reader never sees (1.18
@@ -253,7 +260,11 @@ def test_what_a_browser_never_shows_is_unseen(analyzer: ResponseAnalyzer, taxono
     'Try <b title="a hidden gem">steak</b>.', 'Try <img hidden src="x.png"> steak.',
     'Try <input type="hidden" value="1"> steak.', 'Try <span style="font-size: 12px">steak</span>.',
     'Try <span style="background-color: transparent">steak</span>.', 'Try <dialog open>steak</dialog>.',
-    'Try <span style="margin-left: -10px">steak</span>.', 'Try <span style="font-size: 3em">steak</span>.'])
+    'Try <span style="margin-left: -10px">steak</span>.', 'Try <span style="font-size: 3em">steak</span>.',
+    'Try <span style="opacity: 50%">steak</span>.', 'Try <span style="font-size: 0.8em">steak</span>.',
+    'Try <span style="color: rgba(0,0,0,0.8)">steak</span>.', 'Try <span style="color: #333">steak</span>.',
+    'Try <span style="transform: scale(1.2)">steak</span>.', 'Try <span style="font-size: 90%">steak</span>.',
+    'Try <span style="color: rgb(0,0,0)">steak</span>.', 'Try <span style="color: hsl(0 0% 20%)">steak</span>.'])
 def test_what_a_reader_sees_is_read(analyzer: ResponseAnalyzer, taxonomy: Taxonomy, text: str) -> None:
     """The word "hidden" anywhere in a tag blanked the element, up to the end of the answer for a void element:
     a forbidden item wrapped in aria-hidden (read by sighted readers, skipped by screen readers) or

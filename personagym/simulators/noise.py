@@ -37,7 +37,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from personagym.records import NoiseLayer
+from personagym.records import PKI, NoiseLayer
 from personagym.rng import Draws
 from personagym.shared import SharedOnCopy
 from personagym.simulators.draft import ENTITY, PLAIN, SLOT, Draft, Segment
@@ -257,6 +257,11 @@ def _register_pools(lex: dict, synonyms: dict[str, list[str]], contractions: dic
                         "connectors",
                         "mind_change", "contradictions")})
     return {True: casual, False: formal}
+
+
+def _unsay_value(pki: PKI) -> None:
+    """Make an attribute's PKI vague: the words no longer say its value, which is kept in ``intended``."""
+    pki.intended, pki.value, pki.certainty = pki.value, None, "vague"
 
 
 def _contradicted(lex: dict, schema: PersonaSchema) -> dict[str, frozenset[str]]:
@@ -622,7 +627,7 @@ class NoiseModel(SharedOnCopy):
                     seg.text = seg.text[:pos] + draft.cased(negated) + seg.text[pos + len(phrase):]
                     pki = draft.pkis[seg.pki] if seg.kind == ENTITY and seg.pki >= 0 else None
                     if pki is not None and pki.kind == "attribute" and pki.value is not None:
-                        pki.intended, pki.value, pki.certainty = pki.value, None, "vague"
+                        _unsay_value(pki)
                     return True
         return False
 
@@ -680,7 +685,7 @@ class NoiseModel(SharedOnCopy):
         if not vague:
             return False
         seg.text = draft.cased(d.choice(vague))
-        pki.intended, pki.value, pki.certainty = pki.value, None, "vague"
+        _unsay_value(pki)
         return True
 
     def _context_dependency(self, draft: Draft, d: Draws) -> bool:
@@ -765,7 +770,7 @@ class NoiseModel(SharedOnCopy):
         unsaid = self._contradicts.get(said, frozenset())
         for pki in draft.pkis:
             if pki.kind == "attribute" and pki.key in unsaid and pki.value is not None:
-                pki.intended, pki.value, pki.certainty = pki.value, None, "vague"
+                _unsay_value(pki)
         return True
 
     def _mind_change(self, draft: Draft, d: Draws) -> bool:

@@ -265,7 +265,7 @@ class PersonaSchema(SharedOnCopy):
             named = sorted(weights) if isinstance(weights, dict) else weights
             raise SchemaError(f"attribute {name!r}: weights must give each of {values} a weight, got {named!r}")
         for value, weight in weights.items():
-            if isinstance(weight, bool) or not isinstance(weight, int | float) or not 0 < weight < math.inf:
+            if not _positive(weight):
                 raise SchemaError(f"attribute {name!r}: weights[{value!r}] = {weight!r}; expected a positive "
                                   "finite number")
         return tuple(float(weights[v]) for v in values)
@@ -366,7 +366,7 @@ class PersonaSchema(SharedOnCopy):
                 if value not in target.values:
                     raise SchemaError(f"weight rule {rid!r}: {other!r} has no value {value!r}"
                                       f"{did_you_mean(value, target.values)}")
-                if isinstance(factor, bool) or not isinstance(factor, int | float) or not 0 < factor < math.inf:
+                if not _positive(factor):
                     raise SchemaError(f"weight rule {rid!r}: scale[{other!r}][{value!r}] = {factor!r}; expected a "
                                       "positive finite number (a rule's 'forbid' rules a value out)")
             scale[other] = {v: float(f) for v, f in factors.items()}
@@ -528,6 +528,11 @@ class PersonaSchema(SharedOnCopy):
         rules = [{"id": r.id, "why": r.why} for r in (*self.rules, *self.like_rules.values())]
         weight_rules = [{"id": r.id, "why": r.why} for r in self.weight_rules]
         return {"attribute_count": len(self.attributes), "tiers": tiers, "rules": rules, "weight_rules": weight_rules}
+
+
+def _positive(number: object) -> bool:
+    """Whether a weight or factor read from the schema is a positive finite number (not a bool)."""
+    return isinstance(number, int | float) and not isinstance(number, bool) and 0 < number < math.inf
 
 
 @cache

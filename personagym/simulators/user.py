@@ -99,6 +99,8 @@ class _Memory:
     #: the last answer lowered the user's satisfaction, ignored what the user had said, repeated a list, answered
     #: nothing, or offered what the user has lost: no happy goodbye right after it
     let_down: bool = False
+    #: the last answer asked a user who dislikes questions something instead of answering (`_asked_instead`)
+    asked_instead: bool = False
     said: set[str] = field(default_factory=set)  # the clean text of every message the user has sent
     #: sayable facts a life event made true since the last session: the next request may tell them
     news: list[tuple[str, str]] = field(default_factory=list)
@@ -155,7 +157,7 @@ class _Memory:
 #: sessions unhappily; without it the same complaint looped, up to six times).
 REPEAT_PENALTY = 0.2
 #: How much satisfaction a question put instead of an answer costs a user who dislikes being asked
-#: (`clarification_tolerance`: the attribute was drawn, said, and never acted on; a question cost nothing).
+#: (`clarification_tolerance`: the attribute was drawn and never acted on; a question cost nothing).
 QUESTION_PENALTY = 0.1
 #: Complaints about how an answer is written, not about what it offers: the same items again answer them.
 STYLE_REASONS = frozenset({"too_long", "too_short", "wrong_format", "wrong_tone", "ignored_preference",
@@ -373,7 +375,8 @@ class UserSimulator:
             self.events += self.process.disappoint(self.state, REPEAT_PENALTY, "the same list again")
             assessment.repeated = True  # type: ignore[union-attr] - an offer needs features: assessed
         mem.lost_offered = self._former_offered(features)
-        if features is not None and self._asked_instead(features):
+        mem.asked_instead = features is not None and self._asked_instead(features)
+        if mem.asked_instead:
             self.events += self.process.disappoint(self.state, QUESTION_PENALTY, "a question instead of an answer")
         # a non-answer lets down too ("Ok." then "Lovely, I'm done for now." earned a content goodbye), and so
         # does what the user has since lost, offered as if still liked
@@ -693,7 +696,7 @@ class UserSimulator:
         being asked answers impatiently (reason ``impatient``: "Vegan. Can you just answer now?").
         """
         intent = self._answer_to(features)
-        if self._asked_instead(features):  # "Vegan. Can you just answer now?"
+        if self._memory.asked_instead:  # "Vegan. Can you just answer now?"
             intent.reason = "impatient"
         return intent
 

@@ -234,8 +234,9 @@ class Manifest(BaseModel):
 
     manifest_version: int = MANIFEST_VERSION
     personagym_version: str = __version__
-    #: `code_digest()` of the code that wrote the shards (None in manifests from before it was recorded)
-    code_digest: str | None = Field(default_factory=lambda: code_digest())
+    #: `code_digest()` of the code that wrote the shards (None in manifests from before it was recorded: read
+    #: back, such a manifest must not claim this code's digest)
+    code_digest: str | None = None
     config: GenerateConfig
     config_hash: str
     seeding: str = SEEDING
@@ -280,8 +281,8 @@ class Manifest(BaseModel):
 
     @classmethod
     def new(cls, config: GenerateConfig) -> Manifest:
-        """An empty manifest for a fresh run."""
-        return cls(config=config, config_hash=config.digest())
+        """An empty manifest for a fresh run, with the digest of the code that runs it."""
+        return cls(config=config, config_hash=config.digest(), code_digest=code_digest())
 
     @classmethod
     def load(cls, out_dir: PathLike) -> Manifest:

@@ -282,9 +282,8 @@ def _blank_link_target(match: re.Match[str]) -> str:
 
 
 _COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.DOTALL)  # an unclosed comment hides the rest
-_MAY_HIDE = re.compile(r"hidden|none|font-size|opacity|collapse|transparent|-\d{2}|clip|color|scale|<script|<style"
-                       r"|<template"
-                       r"|<dialog|<datalist|<video|<audio|<canvas|<object|<iframe")
+_MAY_HIDE = re.compile(r"hidden|none|font-size|opacity|collapse|transparent|-\d{2}|clip|color|scale"
+                       r"|<script|<style|<template|<dialog|<datalist|<video|<audio|<canvas|<object|<iframe")
 #: An opening tag: its name and attributes (a quoted value may hold ">").
 _OPEN_TAG = re.compile(r"""<([a-z][a-z0-9]*)\b((?:[^<>"']|"[^"]*"|'[^']*')*)>""")
 #: An attribute of an opening tag: its name and value (a quoted value is one token: no name is found inside it).
@@ -303,8 +302,8 @@ _HIDING_CSS = re.compile(
     r"|(?:left|top|right|bottom|text-indent|margin-left|margin-top)\s*:\s*-(?:\d{3,}|\d{2,}\s*r?em)"
     r"|clip\s*:\s*rect\(\s*0|clip-path\s*:\s*(?:inset\(\s*(?:50|100)%|circle\(\s*0)"
     r"|transform\s*:\s*scale\(\s*0(?:\.0*)?\s*[,)]|filter\s*:\s*opacity\(\s*0(?:\.0*)?%?\s*\)")
-#: Elements whose content a browser never renders as text: code, styles, templates, a closed dialog (one
-#: without `open`: `_hides`), a datalist's options, and the fallback text of media, canvas, objects and frames.
+#: Elements whose content a browser never renders as text: code, styles, templates, a datalist's options, and
+#: the fallback text of media, canvas, objects and frames (and a dialog without `open`: `_is_open`).
 _UNRENDERED = frozenset(("script", "style", "template", "datalist", "video", "audio", "canvas", "object",
                          "iframe"))
 #: Elements without content: a hidden one hides only itself (`<img hidden>` hides no text after it).

@@ -16,7 +16,7 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn, TextIO, TypeVar
+from typing import TYPE_CHECKING, Annotated, NoReturn, TextIO, TypeVar, get_args
 
 import typer
 from pydantic import ValidationError
@@ -237,9 +237,12 @@ ValueWeightsOpt = Annotated[str, typer.Option(
 
 def _check_value_weights(value: str) -> None:
     """Fail naming --value-weights unless `value` is population or uniform."""
-    if value not in ("population", "uniform"):
-        fail(f"--value-weights: unknown value {value!r}{did_you_mean(value, ('population', 'uniform'))}; "
-             "expected population or uniform")
+    from personagym.simulators.sampler import ValueWeights
+
+    choices = get_args(ValueWeights)
+    if value not in choices:
+        fail(f"--value-weights: unknown value {value!r}{did_you_mean(value, choices)}; "
+             f"expected {' or '.join(choices)}")
 
 
 @personas_app.command("sample")

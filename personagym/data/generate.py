@@ -55,6 +55,7 @@ from personagym.policies import Policy, make_policy
 from personagym.policies.llm_policy import LLM_POLICIES
 from personagym.records import Persona, Trajectory
 from personagym.rollout import make_env, run_episode
+from personagym.simulators.sampler import ValueWeights
 from personagym.suggest import describe_validation, did_you_mean
 
 PathLike = str | os.PathLike[str]
@@ -143,7 +144,7 @@ class GenerateConfig(BaseModel):
     model: str | None = Field(None, description="the LLM backend's model (vllm: a folder; openai: served name)")
     base_url: str | None = Field(None, description="API root of the OpenAI-compatible server (openai)")
     max_turns: int | None = Field(None, ge=1, description="answers per session (None: the env's own)")
-    value_weights: Literal["population", "uniform"] = Field(
+    value_weights: ValueWeights = Field(
         "population", description="how the persona sampler draws attribute values (`SamplerConfig.value_weights`)")
 
     @property

@@ -260,6 +260,7 @@ def assess(state: PreferenceState, features: ResponseFeatures, schema: PersonaSc
     echoed = paths.get(topic, ()) if topic else ()
     off_topic: list[int] = []  # indices in out.liked of the liked things off the request, and of those only named
     named: list[int] = []
+    sources: list[str] = []  # the interest each of out.liked is credited through
     for mention in features.mentions:
         node = nodes.get(mention.node)
         if node is None:
@@ -282,10 +283,11 @@ def assess(state: PreferenceState, features: ResponseFeatures, schema: PersonaSc
                     credit *= OFF_TOPIC_CREDIT
                     off_topic.append(len(out.liked))
                 out.liked.append((mention.node, interest.intensity * attention * credit))
+                sources.append(ancestor)
             elif interest.polarity < 0 and mention.stance != "warn":
                 out.disliked.append((mention.node, interest.intensity))
             break
-    _once_per_interest(out.liked, paths, state.interests)
+    _once_per_interest(out.liked, sources)
     for group, bound in ((off_topic, OFF_TOPIC_CREDIT), (named, NAMED_CREDIT)):
         _bound_credit(out.liked, group, bound)
     bare = [t for t in features.violated_tags if t in forbidden]  # forbidden things named without a node
@@ -295,17 +297,16 @@ def assess(state: PreferenceState, features: ResponseFeatures, schema: PersonaSc
     return out
 
 
-def _once_per_interest(liked: list[tuple[str, float]], paths: Mapping[str, tuple[str, ...]],
-                       interests: Mapping[str, object]) -> None:
-    """Keep each liked interest's credit once: the best of the things the answer puts forward under it; the others
-    stay in the list (the user still sees liked things) at no weight.
+def _once_per_interest(liked: list[tuple[str, float]], sources: list[str]) -> None:
+    """Keep each liked interest's credit once (`sources`: the interest each entry is credited through): the best
+    of the things the answer puts forward under it; the others stay in the list (the user still sees liked
+    things) at no weight.
 
     Credited per mention, six kinds of jazz made a full answer out of one mild liking for jazz (an oracle naming
     things under its best favourites instead of one favourite each earned +0.30 an episode over the oracle), as
     satiation already counts one exposure per interest and answer (`PreferenceProcess.expose`)."""
     best: dict[str, int] = {}
-    for i, (node, weight) in enumerate(liked):
-        interest = next(a for a in reversed(paths[node]) if a in interests)
+    for i, ((node, weight), interest) in enumerate(zip(liked, sources, strict=True)):
         j = best.get(interest)
         if j is None or weight > liked[j][1]:
             if j is not None:

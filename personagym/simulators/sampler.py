@@ -40,6 +40,10 @@ from personagym.suggest import ConfigFloat, ConfigInt
 _PRONOUN_I = re.compile(r"\bi\b")
 
 
+#: How the sampler draws attribute values: as common as the schema's weights say, or every value alike.
+ValueWeights = Literal["population", "uniform"]
+
+
 class SamplerConfig(BaseModel):
     """Knobs of the persona sampler (defaults follow PPOpt's sampling config)."""
 
@@ -57,7 +61,7 @@ class SamplerConfig(BaseModel):
     stratified: ConfigFloat = Field(0.5, ge=0.0, le=1.0)
     specificity: ConfigFloat = Field(0.6, ge=0.0, le=1.0)
     min_intensity: ConfigFloat = Field(0.3, ge=0.0, le=1.0)
-    value_weights: Literal["population", "uniform"] = Field(
+    value_weights: ValueWeights = Field(
         "population", description="population: values as common as the schema's weights and weight rules say "
         "(few personas are blind, more sixty-year-olds are retired); uniform: every value as likely as any other "
         "(PPOpt's sampling: the most varied, the least like a real population)")

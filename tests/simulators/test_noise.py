@@ -804,3 +804,15 @@ def test_a_self_contradicting_message_leaves_the_contradicted_preference_vague(s
                 assert pki.value is None and pki.certainty == "vague" and pki.intended, (turn.text, pki)
                 vague += 1
     assert vague >= 10, vague
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda t: t.pop("detail"), r"contradiction_attributes has no entry for 'detail'; expected the attributes"),
+    (lambda t: t.update(length=["lenght_pref"]), r"contradiction_attributes\['length'\] names 'lenght_pref', which"),
+    (lambda t: t.update(mood=[]), r"contradiction_attributes names 'mood', which is no kind of contradiction"),
+])
+def test_a_bad_contradiction_attributes_table_is_named(schema: PersonaSchema, change, message: str) -> None:
+    lexicon = json.loads(LEXICON_PATH.read_text(encoding="utf-8"))
+    change(lexicon["contradiction_attributes"])
+    with pytest.raises(ValueError, match=message):
+        NoiseModel(schema, lexicon=lexicon)

@@ -54,8 +54,9 @@ _PARAMETERS = {"format": "fmt"}
 _OPTIONS = {"env_id": "--env"}
 #: How each `SamplerConfig.value_weights` draws attribute values, as the card says it.
 _VALUE_WEIGHTS = {
-    "population": "as common as the persona schema's population weights and weight rules say (few blind, vegan or "
-                  "nonbinary personas, most over-sixties retired); attributes without weights are drawn uniformly",
+    "population": "as common as the persona schema's population weights, shares and weight rules say (few blind, "
+                  "vegan or nonbinary personas, a fifth with a food allergy, most over-sixties retired); attributes "
+                  "without weights or shares are drawn uniformly",
     "uniform": "every value of an attribute as likely as any other (the most varied personas, the least like a "
                "real population: a third of those stating their sight are blind)",
     None: "every value as likely as any other: these trajectories were made before the sampler had population "

@@ -12,9 +12,12 @@ interest) name the attribute values liking a node needs; a persona that does
 not state the attribute must be able to have one of them by that same table
 (`PersonaSchema.unfit_interests`), which the sampler and the preference process
 both obey.  How common each value is comes from `weights` (per attribute:
-most people can see and eat meat; equal odds made 15% of personas blind) and
-weight rules (``if`` one value, ``scale`` the odds of attributes drawn after
-it: sixty-year-olds are more often retired); only the sampler reads them.
+most people can see and eat meat; equal odds made 15% of personas blind), from
+`shares` for multi-valued attributes (the share of people with each value:
+few have a peanut allergy, a third have a dog) and from weight rules (``if`` one
+value, ``scale`` the odds or shares of attributes drawn after it: sixty-year-olds
+are more often retired, Hindus in South Asia often eat no beef); only the
+sampler reads them.
 """
 
 from __future__ import annotations
@@ -78,6 +81,9 @@ class Attribute:
     #: how common each value is, relative to the others, in the population the sampler draws from (schema
     #: order; empty: all equally common)
     weights: tuple[float, ...] = ()
+    #: a multi-valued attribute's share of people who have each value, in (0, 1) (schema order; empty: the
+    #: number of values drawn first, then that many alike)
+    shares: tuple[float, ...] = ()
 
     def vague_phrases(self, value: str | None) -> tuple[str, ...]:
         """Vague ways to state `value` ("i have to watch what i spend"), none where they would misstate it."""
@@ -248,6 +254,7 @@ class PersonaSchema(SharedOnCopy):
             vague_for=self._vague_for(name, spec),
             outgrown=self._outgrown(name, spec),
             weights=self._weights(name, spec),
+            shares=self._shares(name, spec),
         )
 
     @staticmethod
@@ -269,6 +276,26 @@ class PersonaSchema(SharedOnCopy):
                 raise SchemaError(f"attribute {name!r}: weights[{value!r}] = {weight!r}; expected a positive "
                                   "finite number")
         return tuple(float(weights[v]) for v in values)
+
+    @staticmethod
+    def _shares(name: str, spec: dict) -> tuple[float, ...]:
+        """A multi-valued attribute's `shares` in the order of its values: every value named once, each share a
+        number strictly between 0 and 1 (the values are drawn one by one: a share of 1 would give everyone it)."""
+        shares = spec.get("shares")
+        if shares is None:
+            return ()
+        values = list(spec.get("values", ()))
+        if spec.get("type") != "multi":
+            raise SchemaError(f"attribute {name!r}: shares are for multi-valued attributes (categorical ones take "
+                              f"weights), got type {spec.get('type')!r}")
+        if not isinstance(shares, dict) or set(shares) != set(values):
+            named = sorted(shares) if isinstance(shares, dict) else shares
+            raise SchemaError(f"attribute {name!r}: shares must give each of {values} a share, got {named!r}")
+        for value, share in shares.items():
+            if not _positive(share) or share >= 1:
+                raise SchemaError(f"attribute {name!r}: shares[{value!r}] = {share!r}; expected a number "
+                                  "between 0 and 1 (the share of people with the value)")
+        return tuple(float(shares[v]) for v in values)
 
     @staticmethod
     def _outgrown(name: str, spec: dict) -> dict[str, str]:
@@ -346,7 +373,8 @@ class PersonaSchema(SharedOnCopy):
 
     def _build_weight_rule(self, spec: dict) -> WeightRule:
         """A weight rule (``if``: one attribute -> values; ``scale``: attribute -> value -> factor), each attribute
-        it scales a categorical one drawn after the one it reads (the sampler draws in schema order)."""
+        it scales drawn after the one it reads (the sampler draws in schema order), and categorical or with
+        shares (a factor multiplies a share, up to `MAX_SHARE`)."""
         rid = spec.get("id", "?")
         (when, values), *extra = spec["if"].items()
         if extra:
@@ -359,9 +387,10 @@ class PersonaSchema(SharedOnCopy):
         scale: dict[str, dict[str, float]] = {}
         for other, factors in spec.get("scale", {}).items():
             target = self.attribute(other)
-            if target.type != "categorical" or order.index(other) <= order.index(when):
-                raise SchemaError(f"weight rule {rid!r}: scales {other!r}; expected a categorical attribute the "
-                                  f"schema lists after {when!r}")
+            scalable = target.type == "categorical" or target.shares
+            if not scalable or order.index(other) <= order.index(when):
+                raise SchemaError(f"weight rule {rid!r}: scales {other!r}; expected a categorical attribute, or a "
+                                  f"multi-valued one with shares, that the schema lists after {when!r}")
             for value, factor in factors.items():
                 if value not in target.values:
                     raise SchemaError(f"weight rule {rid!r}: {other!r} has no value {value!r}"
@@ -522,12 +551,18 @@ class PersonaSchema(SharedOnCopy):
                         entry["forbids"] = {k: sorted(v) for k, v in a.forbids.items()}
                     if a.weights:
                         entry["weights"] = dict(zip(a.values, a.weights, strict=True))
+                    if a.shares:
+                        entry["shares"] = dict(zip(a.values, a.shares, strict=True))
                     attrs.append(entry)
                 cats.append({"id": cat["id"], "name": cat["name"], "attributes": attrs})
             tiers.append({"id": tier["id"], "name": tier["name"], "categories": cats})
         rules = [{"id": r.id, "why": r.why} for r in (*self.rules, *self.like_rules.values())]
         weight_rules = [{"id": r.id, "why": r.why} for r in self.weight_rules]
         return {"attribute_count": len(self.attributes), "tiers": tiers, "rules": rules, "weight_rules": weight_rules}
+
+
+#: The most a weight rule can raise a share to: nobody's values are certain.
+MAX_SHARE = 0.95
 
 
 def _positive(number: object) -> bool:

@@ -33,7 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from personagym.records import AttributeValue, Interest, Persona
 from personagym.rng import Draws, seed_sequence
 from personagym.shared import SharedOnCopy
-from personagym.simulators.persona import PersonaSchema, load_schema
+from personagym.simulators.persona import MAX_SHARE, PersonaSchema, load_schema
 from personagym.simulators.taxonomy import CONCERN_KINDS, AnchorSampler
 from personagym.suggest import ConfigFloat, ConfigInt
 
@@ -125,7 +125,7 @@ class _PlainSpec(NamedTuple):
     max_items: int
     position: dict[str, int]  # value -> its index in `values` (multi values keep schema order)
     bans: dict[str, tuple[tuple[str, frozenset[str]], ...]]  # value -> (other attribute, values it rules out)
-    weights: tuple[float, ...] | None  # how common each value is (None: all alike)
+    weights: tuple[float, ...] | None  # how common each value is: odds, or a multi attribute's shares (None: alike)
     cumulative: tuple[float, ...] | None  # the running sums of `weights`
     scales: dict[str, tuple[tuple[str, dict[str, float]], ...]]  # value -> (later attribute, value -> factor)
 
@@ -155,6 +155,14 @@ def _weighted_index(odds: list[float], u: float) -> int | None:
             if x < acc:
                 return k
     return last  # x rounded up to the total
+
+
+def _scale(scaled: dict[str, dict[str, float]], by: tuple[tuple[str, dict[str, float]], ...]) -> None:
+    """Multiply into `scaled` (attribute -> value -> factor) the factors a drawn value's weight rules give."""
+    for other, more in by:
+        table = scaled.setdefault(other, {})
+        for v, f in more.items():
+            table[v] = table.get(v, 1.0) * f
 
 
 class PersonaSampler(SharedOnCopy):
@@ -195,7 +203,7 @@ class PersonaSampler(SharedOnCopy):
             _PlainSpec(a.name, a.values, a.type == "multi", a.max_items, self._value_index[a.name], {
                 v: tuple((other, frozenset(vals)) for other, vals in incompatible[a.name, v].items())
                 for v in a.values if incompatible.get((a.name, v))
-            }, a.weights if weighted and a.weights else None,
+            }, (a.weights or a.shares or None) if weighted else None,
                 tuple(itertools.accumulate(a.weights)) if weighted and a.weights else None,
                 {v: tuple(scales[a.name, v].items()) for v in a.values if (a.name, v) in scales})
             for a in self._plain
@@ -256,8 +264,24 @@ class PersonaSampler(SharedOnCopy):
         return chosen
 
     @staticmethod
-    def _draw_multi(spec: _PlainSpec, bad: set[str] | None, d: Draws) -> list[str]:
-        """Up to `max_items` distinct allowed values (each more with probability 0.4), in schema order."""
+    def _draw_multi(spec: _PlainSpec, bad: set[str] | None, factors: dict[str, float] | None,
+                    d: Draws) -> list[str]:
+        """Up to `max_items` distinct allowed values, in schema order: each value with its share (times the
+        weight rules' `factors`, up to `MAX_SHARE`), a random few dropped past `max_items`; without shares, a
+        count (each one more with probability 0.4), then that many values alike."""
+        shares = spec.weights
+        if shares is not None:
+            rand = d.random
+            items = []
+            for k, value in enumerate(spec.values):
+                share = shares[k]
+                if factors and value in factors:
+                    share = min(share * factors[value], MAX_SHARE)
+                if rand() < share and not (bad and value in bad):
+                    items.append(value)
+            while len(items) > spec.max_items:
+                items.pop(d.index(len(items)))
+            return items
         k = 0
         while k < spec.max_items and d.random() < 0.4:
             k += 1
@@ -287,9 +311,12 @@ class PersonaSampler(SharedOnCopy):
             name, values, multi, _, position, bans, weights, cumulative, scales = spec
             bad = banned.get(name)
             if multi:
-                items = self._draw_multi(spec, bad, d)
+                items = self._draw_multi(spec, bad, scaled.get(name), d)
                 attributes[name] = items
                 rules = [rule for v in items for rule in bans.get(v, ())]
+                for value in items:
+                    if value in scales:
+                        _scale(scaled, scales[value])
             else:
                 factors = scaled.get(name)
                 if bad or factors:
@@ -308,10 +335,8 @@ class PersonaSampler(SharedOnCopy):
                     value = values[int(rand() * len(values))]
                 attributes[name] = value
                 rules = bans.get(value)
-                for other, more in scales.get(value, ()):
-                    table = scaled.setdefault(other, {})
-                    for v, f in more.items():
-                        table[v] = table.get(v, 1.0) * f
+                if value in scales:
+                    _scale(scaled, scales[value])
             if rules:
                 for other, vals in rules:
                     if other in banned:

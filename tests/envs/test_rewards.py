@@ -355,9 +355,9 @@ class Parrot(Echo):
 def test_the_request_said_back_as_a_question_earns_no_style() -> None:
     parrot = summarize(rollout(ENV_ID, Parrot(which=False), EPISODES, seed=SEED))
     which = summarize(rollout(ENV_ID, Parrot(which=True), EPISODES, seed=SEED))
-    # the parrot's style comes from its stale topic, a thing it asks about that is not the request's (a fifth
-    # of the real question's on 200 episodes)
-    assert parrot["components"]["style"]["mean"] < 0.25 * which["components"]["style"]["mean"], (parrot, which)
+    # the parrot's style comes from its stale topic, a thing it asks about that is not the request's: a fifth of
+    # the real question's (0.19 and 0.20 on two runs of 1,000 episodes; 200 episodes have given 0.20 to 0.26)
+    assert parrot["components"]["style"]["mean"] < 0.3 * which["components"]["style"]["mean"], (parrot, which)
 
 
 #: Where `Disguised` puts padding a reader never sees: an element with the hidden attribute, one a browser never

@@ -456,6 +456,58 @@ def test_values_are_as_common_as_in_a_population(schema: PersonaSchema) -> None:
     assert not [p for p in weighted if schema.violations(p.attributes, p.interests)]
 
 
+def _holding(personas: list[Persona], attribute: str, value: str, when: dict | None = None) -> float:
+    """The share of the personas stating the multi-valued `attribute` (and every attribute=value of `when`) who
+    hold `value`."""
+    said = [p.attributes[attribute] for p in personas if attribute in p.attributes
+            and all(p.attributes.get(k) == v for k, v in (when or {}).items())]
+    return sum(value in items for items in said) / len(said)
+
+
+def test_multi_valued_values_are_as_common_as_their_shares(schema: PersonaSchema) -> None:
+    """Drawn as a count and then values alike, 41% of the personas stating their food allergies had one (as many
+    allergic to soy as to dairy), a reptile was as common as a dog, 8% of non-native English speakers spoke
+    English, and the Middle East kept no pork as seldom as North America: each value now comes with its share
+    of people, which the region's and the observance's weight rules scale."""
+    weighted = [PersonaSampler(schema).sample(i) for i in range(3000)]
+    uniform = [PersonaSampler(schema, SamplerConfig(value_weights="uniform")).sample(i) for i in range(3000)]
+
+    def allergic(personas: list[Persona]) -> float:
+        said = [p.attributes["food_allergies"] for p in personas if "food_allergies" in p.attributes]
+        return sum(bool(items) for items in said) / len(said)
+
+    assert 0.12 < allergic(weighted) < 0.3 < 0.35 < allergic(uniform)
+    assert _holding(weighted, "food_allergies", "dairy") > 3 * _holding(weighted, "food_allergies", "soy")
+    assert _holding(weighted, "pets_owned", "dog") > 5 * _holding(weighted, "pets_owned", "reptile")
+    foreign = [p for p in weighted if p.attributes.get("native_language") not in (None, "english")]
+    assert _holding(foreign, "other_languages", "english") > 0.3
+    assert _holding(weighted, "religious_restrictions", "no_pork", {"region": "middle_east"}) > 3 * _holding(
+        weighted, "religious_restrictions", "no_pork", {"region": "north_america"})
+    assert _holding(weighted, "religious_restrictions", "no_beef", {"region": "south_asia"}) > 0.2
+    assert all(len(p.attributes.get(a, ())) <= schema.attributes[a].max_items for p in weighted
+               for a in ("pets_owned", "other_languages", "food_allergies", "religious_restrictions"))
+    assert not [p for p in weighted if schema.violations(p.attributes, p.interests)]
+
+
+def test_a_multi_valued_value_scales_what_is_drawn_after_it(schema: PersonaSchema) -> None:
+    """A weight rule may read a multi-valued attribute: each value drawn applies its rule (here a gluten allergy
+    makes nearly everyone who states their drinking abstain)."""
+    import copy
+
+    from personagym.simulators.persona import PersonaSchema as Schema
+
+    raw = copy.deepcopy(schema.raw)
+    raw["weight_rules"] = [{"id": "w", "if": {"food_allergies": ["gluten"]},
+                            "scale": {"alcohol_stance": {"abstains": 10_000}}}]
+    sampler = PersonaSampler(Schema(raw, schema.taxonomy))
+    personas = [sampler.sample(i) for i in range(3000)]
+    gluten = [p for p in personas if "gluten" in p.attributes.get("food_allergies", ())]
+    stances = [p.attributes["alcohol_stance"] for p in gluten if "alcohol_stance" in p.attributes]
+    others = [p.attributes.get("alcohol_stance") for p in personas if p not in gluten]
+    assert len(stances) >= 20 and set(stances) == {"abstains"}
+    assert others.count("abstains") < 0.5 * sum(s is not None for s in others)
+
+
 def test_odds_of_zero_and_one_pick_as_a_uniform_draw_does() -> None:
     """A sampler without weights draws exactly as before they existed: the k-th allowed value for u in
     [k/n, (k+1)/n)."""
@@ -469,34 +521,54 @@ def test_odds_of_zero_and_one_pick_as_a_uniform_draw_does() -> None:
     assert _weighted_index([1.0, 3.0], 0.2) == 0 and _weighted_index([1.0, 3.0], 0.3) == 1
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    (("weights", {"typical": 9, "low_vision": 1}), r"attribute 'vision': weights must give each of \['typical', "
-                                                     r"'low_vision', 'blind'\] a weight"),
-    (("weights", {"typical": 9, "low_vision": 1, "blind": 0}), r"weights\['blind'\] = 0; expected a positive"),
-    (("weights", {"typical": 9, "low_vision": 1, "blind": True}), r"weights\['blind'\] = True; expected a posit"),
-    (("rule", {"if": {"vision": ["blind"]}, "scale": {"age_band": {"60p": 2}}}),
-     r"weight rule 'w': scales 'age_band'; expected a categorical attribute the schema lists after 'vision'"),
-    (("rule", {"if": {"age_band": ["60p"]}, "scale": {"vision": {"blnd": 2}}}),
+_ALLERGIES = ("peanut", "tree_nut", "shellfish", "dairy", "gluten", "egg", "soy", "fish")
+
+
+@pytest.mark.parametrize(("attributes", "rule", "message"), [
+    ({"vision": {"weights": {"typical": 9, "low_vision": 1}}}, None,
+     r"attribute 'vision': weights must give each of \['typical', 'low_vision', 'blind'\] a weight"),
+    ({"vision": {"weights": {"typical": 9, "low_vision": 1, "blind": 0}}}, None,
+     r"weights\['blind'\] = 0; expected a positive"),
+    ({"vision": {"weights": {"typical": 9, "low_vision": 1, "blind": True}}}, None,
+     r"weights\['blind'\] = True; expected a posit"),
+    ({"food_allergies": {"weights": dict.fromkeys(_ALLERGIES, 1)}}, None,
+     r"attribute 'food_allergies': weights are for categorical attributes, got type 'multi'"),
+    ({"vision": {"shares": {"typical": 0.9, "low_vision": 0.06, "blind": 0.02}}}, None,
+     r"attribute 'vision': shares are for multi-valued attributes \(categorical ones take weights\)"),
+    ({"food_allergies": {"shares": dict.fromkeys(_ALLERGIES[:-1], 0.1)}}, None,
+     r"attribute 'food_allergies': shares must give each of \['peanut', .*'fish'\] a share"),
+    ({"food_allergies": {"shares": dict.fromkeys(_ALLERGIES, 1)}}, None,
+     r"shares\['peanut'\] = 1; expected a number between 0 and 1 \(the share of people with the value\)"),
+    ({"food_allergies": {"shares": dict.fromkeys(_ALLERGIES, 0)}}, None, r"shares\['peanut'\] = 0; expected"),
+    ({}, {"if": {"vision": ["blind"]}, "scale": {"age_band": {"60p": 2}}},
+     r"weight rule 'w': scales 'age_band'; expected a categorical attribute, or a multi-valued one with shares, "
+     r"that the schema lists after 'vision'"),
+    ({}, {"if": {"age_band": ["60p"]}, "scale": {"vision": {"blnd": 2}}},
      r"weight rule 'w': 'vision' has no value 'blnd' \(did you mean 'blind'\?\)"),
-    (("rule", {"if": {"age_band": ["60p"]}, "scale": {"vision": {"blind": 0}}}),
+    ({}, {"if": {"age_band": ["60p"]}, "scale": {"vision": {"blind": 0}}},
      r"scale\['vision'\]\['blind'\] = 0; expected a positive finite number \(a rule's 'forbid' rules a value out\)"),
-    (("rule", {"if": {"age_band": ["old"]}, "scale": {"vision": {"blind": 2}}}), r"'age_band' has no value 'old'"),
-    (("rule", {"if": {"age_band": ["60p"]}, "scale": {"pets_owned": {"dog": 2}}}), r"scales 'pets_owned'; expect"),
+    ({}, {"if": {"age_band": ["old"]}, "scale": {"vision": {"blind": 2}}}, r"'age_band' has no value 'old'"),
+    ({"pets_owned": {"shares": None}}, {"if": {"age_band": ["60p"]}, "scale": {"pets_owned": {"dog": 2}}},
+     r"scales 'pets_owned'; expect"),
 ])
-def test_a_bad_weight_is_named(schema: PersonaSchema, change: tuple[str, dict], message: str) -> None:
+def test_a_bad_weight_is_named(schema: PersonaSchema, attributes: dict[str, dict], rule: dict | None,
+                               message: str) -> None:
+    """A bad weight, share or weight rule is refused by name (`None` removes a key from the attribute)."""
     import copy
 
     from personagym.simulators.persona import PersonaSchema as Schema
     from personagym.simulators.persona import SchemaError
 
     raw = copy.deepcopy(schema.raw)
-    kind, value = change
-    if kind == "weights":
-        vision = next(a for t in raw["tiers"] for c in t["categories"] for a in c["attributes"]
-                      if a["name"] == "vision")
-        vision["weights"] = value
-    else:
-        raw["weight_rules"] = [{"id": "w", **value}]
+    for name, changes in attributes.items():
+        spec = next(a for t in raw["tiers"] for c in t["categories"] for a in c["attributes"] if a["name"] == name)
+        for key, value in changes.items():
+            if value is None:
+                del spec[key]
+            else:
+                spec[key] = value
+    if rule is not None:
+        raw["weight_rules"] = [{"id": "w", **rule}]
     with pytest.raises(SchemaError, match=message):
         Schema(raw, schema.taxonomy)
 
@@ -505,4 +577,7 @@ def test_the_schema_lists_its_weights(schema: PersonaSchema) -> None:
     data = schema.as_data()
     vision = next(a for t in data["tiers"] for c in t["categories"] for a in c["attributes"] if a["name"] == "vision")
     assert vision["weights"] == {"typical": 92, "low_vision": 6, "blind": 2}
+    allergies = next(a for t in data["tiers"] for c in t["categories"] for a in c["attributes"]
+                     if a["name"] == "food_allergies")
+    assert allergies["shares"]["dairy"] == 0.07 and "weights" not in allergies
     assert {r["id"] for r in data["weight_rules"]} >= {"over_sixty_retire", "minors_study"}

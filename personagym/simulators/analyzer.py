@@ -35,16 +35,19 @@ suggest X", "I can't recommend X"); refusals ("can't help with X") warn too.
 Double negations ("don't skip") are not resolved.
 
 What a reader sees.  HTML comments, hidden elements (the `hidden`
-attribute, inline CSS that shows nothing, `<script>`, `<style>` and
-`<template>`), tags and Markdown link reference definitions (`[//]: # (a
-comment)`) are read as blank, and nothing else is: aria-hidden
-and `overflow: hidden` hide nothing from a sighted reader.  Invisible
-(default-ignorable) characters such as zero-width spaces, soft hyphens and
-tag characters are dropped, and fullwidth, mathematical, circled or
-superscript letters and Greek or Cyrillic look-alikes read as the Latin they
-look like, so a name cannot be hidden from the analyzer while a reader sees
-it ("ste\u200bak", "ѕtеаk", "ⓢⓣⓔⓐⓚ").  Accents are not folded ("stéak" is
-no steak).
+attribute, inline CSS that shows nothing, `<script>`, `<style>`,
+`<template>`, `<title>` and the other elements a browser never displays, a
+closed `<details>` but for its summary), tags and Markdown link reference
+definitions (`[//]: # (a comment)`) are read as blank, and nothing else is:
+aria-hidden and `overflow: hidden` hide nothing from a sighted reader.
+Invisible (default-ignorable) characters such as zero-width spaces, soft
+hyphens and tag characters are dropped, the blank braille pattern reads as the
+space it looks like, and fullwidth, mathematical, circled or superscript
+letters and Greek or Cyrillic look-alikes read as the Latin they look like, so
+a name cannot be hidden from the analyzer while a reader sees it
+("ste\u200bak", "ѕtеаk", "ⓢⓣⓔⓐⓚ").  Accents are not folded ("stéak" is no
+steak).  A token without a letter or digit beyond ASCII (an arrow, a lone
+combining mark, a private-use glyph) is no word, and no list item.
 """
 
 from __future__ import annotations
@@ -282,8 +285,9 @@ def _blank_link_target(match: re.Match[str]) -> str:
 
 
 _COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.DOTALL)  # an unclosed comment hides the rest
-_MAY_HIDE = re.compile(r"hidden|none|font-size|opacity|collapse|transparent|-\d{2}|clip|color|scale"
-                       r"|<script|<style|<template|<dialog|<datalist|<video|<audio|<canvas|<object|<iframe")
+_MAY_HIDE = re.compile(r"hidden|none|font-size|opacity|collapse|transparent|-\d{2}|clip|color|scale|zoom"
+                       r"|<script|<style|<template|<dialog|<datalist|<video|<audio|<canvas|<object|<iframe"
+                       r"|<title|<head|<noembed|<noframes|<rp|<desc|<metadata|<details")
 #: An opening tag: its name and attributes (a quoted value may hold ">").
 _OPEN_TAG = re.compile(r"""<([a-z][a-z0-9]*)\b((?:[^<>"']|"[^"]*"|'[^']*')*)>""")
 #: An attribute of an opening tag: its name and value (a quoted value is one token: no name is found inside it).
@@ -301,11 +305,20 @@ _HIDING_CSS = re.compile(
     r"|text-fill-color\s*:\s*transparent"
     r"|(?:left|top|right|bottom|text-indent|margin-left|margin-top)\s*:\s*-(?:\d{3,}|\d{2,}\s*r?em)"
     r"|clip\s*:\s*rect\(\s*0|clip-path\s*:\s*(?:inset\(\s*(?:50|100)%|circle\(\s*0)"
-    r"|transform\s*:\s*scale\(\s*0(?:\.0*)?\s*[,)]|filter\s*:\s*opacity\(\s*0(?:\.0*)?%?\s*\)")
-#: Elements whose content a browser never renders as text: code, styles, templates, a datalist's options, and
-#: the fallback text of media, canvas, objects and frames (and a dialog without `open`: `_is_open`).
+    r"|transform\s*:[^;]*\bscale[xy]?\(\s*(?:0?\.0\d*|0)\s*[,)]|(?<![-\w])scale\s*:\s*(?:0?\.0\d*|0)(?![\d.])"
+    r"|(?<![-\w])zoom\s*:\s*(?:0?\.0\d*|\d(?:\.\d*)?%)"
+    r"|filter\s*:[^;]*\bopacity\(\s*(?:0?\.0\d*|0|\d(?:\.\d*)?%)\s*\)")
+#: A box of no height (or width) whose overflow is cut: it shows nothing of its content.
+_ZERO_BOX = re.compile(r"(?<![-\w])(?:max-)?(?:height|width)\s*:\s*0?\.?0+(?:px|r?em|%|pt|vh|vw)?\s*(?:;|!|$)")
+_OVERFLOW_CUT = re.compile(r"overflow(?:-[xy])?\s*:\s*(?:hidden|clip)")
+#: Elements whose content a browser never renders as text: code, styles, templates, a datalist's options, the
+#: fallback text of media, canvas, objects and frames, what the default style sheet never displays (a document's
+#: head and title, noembed and noframes, a ruby's fallback parentheses, an SVG's description and metadata), and a
+#: dialog without `open` (`_is_open`); a `<details>` without `open` shows its summary alone (`_closed_details`).
+#: A red-team policy padded a brief answer to the length the user wanted in `<title>` (or `<details>`): +0.25 an
+#: episode over the same answer unpadded.
 _UNRENDERED = frozenset(("script", "style", "template", "datalist", "video", "audio", "canvas", "object",
-                         "iframe"))
+                         "iframe", "head", "title", "noembed", "noframes", "rp", "desc", "metadata"))
 #: Elements without content: a hidden one hides only itself (`<img hidden>` hides no text after it).
 _VOID = frozenset(("area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track",
                    "wbr"))
@@ -320,13 +333,15 @@ def _blank_unseen_elements(lower: str) -> str:
         if tag.start() < pos:  # inside an element blanked already
             continue
         name, attributes = tag.groups()
-        if name not in _UNRENDERED and not _hides(attributes) and (name != "dialog" or _is_open(attributes)):
+        closed = name in ("dialog", "details") and not _is_open(attributes)
+        if name not in _UNRENDERED and not _hides(attributes) and not closed:
             continue
         end = tag.end()
         if name not in _VOID:
             close = _end_tag(name).search(lower, end)
             end = close.end() if close is not None else len(lower)
-        parts += (lower[pos:tag.start()], " " * (end - tag.start()))
+        parts += (lower[pos:tag.start()], _closed_details(lower, tag.start(), end) if closed and name == "details"
+                  else " " * (end - tag.start()))
         pos = end
     return "".join(parts) + lower[pos:] if parts else lower
 
@@ -337,14 +352,26 @@ def _hides(attributes: str) -> bool:
     `_HIDING_CSS`."""
     for attribute in _ATTRIBUTE.finditer(attributes):
         name, value = attribute.groups()
-        if name == "hidden" or (name == "style" and value is not None and _HIDING_CSS.search(value)):
+        if name == "hidden" or (name == "style" and value is not None and (
+                _HIDING_CSS.search(value) or (_ZERO_BOX.search(value) and _OVERFLOW_CUT.search(value)))):
             return True
     return False
 
 
 def _is_open(attributes: str) -> bool:
-    """Whether a dialog with these attributes is open (shown)."""
+    """Whether a dialog or details element with these attributes is open (shown)."""
     return any(a.group(1) == "open" for a in _ATTRIBUTE.finditer(attributes))
+
+
+_SUMMARY = re.compile(r"<summary\b[^<>]*>.*?(?:</summary\s*>|$)", re.DOTALL)
+
+
+def _closed_details(lower: str, start: int, end: int) -> str:
+    """A closed `<details>` element at lower[start:end] as a reader sees it: blank but for its first summary."""
+    summary = _SUMMARY.search(lower, start, end)
+    if summary is None:
+        return " " * (end - start)
+    return " " * (summary.start() - start) + summary.group() + " " * (end - summary.end())
 
 
 @functools.lru_cache(maxsize=64)
@@ -385,14 +412,24 @@ _LOOK_ALIKES = str.maketrans({
 _LOOK_ALIKE_SET = frozenset(chr(c) for c in _LOOK_ALIKES)
 
 
+#: Characters that are no whitespace to `str.split` but look like a space: the blank braille pattern.  A red-team
+#: policy padded a brief answer with 200 of them, space-separated, to the length the user wanted (+0.25 an
+#: episode), and joined the words of a long one with them to pass it off as terse (+0.20): read as spaces.
+_BLANKS = "\u2800"
+
+
 def _as_seen(lower: str) -> str:
-    """Non-ASCII text as a reader sees it: invisible characters dropped, fullwidth and mathematical letters
-    as ASCII, and a word whose every Greek or Cyrillic letter looks like a Latin one ("ѕtеаk") in Latin.
+    """Non-ASCII text as a reader sees it: invisible characters dropped, blank ones (`_BLANKS`) read as spaces,
+    fullwidth and mathematical letters as ASCII, and a word whose every Greek or Cyrillic letter looks like a
+    Latin one ("ѕtеаk") in Latin.
 
     A word with other Greek or Cyrillic letters is left alone: a Russian word is not read as English.
     """
     if _INVISIBLE.search(lower):
         lower = _INVISIBLE.sub("", lower)
+    for blank in _BLANKS:
+        if blank in lower:
+            lower = lower.replace(blank, " ")
     if _COMPATIBLE.search(lower):
         lower = _COMPATIBLE.sub(lambda m: unicodedata.normalize("NFKC", m.group()).lower(), lower)
     if _GREEK_OR_CYRILLIC_WORD.search(lower):
@@ -497,10 +534,15 @@ class ResponseAnalyzer(SharedOnCopy):
             return ResponseFeatures()
         scan = _Scan(self, tokens)
         best = _strongest(scan.mentions)
-        words = len(tokens) - scan.punctuation - scan.repeated_words(tokens)
-        emoji = 0 if lower.isascii() else len(_EMOJI.findall(lower))
         shape = lower.translate(_VOWEL_TABLE)
         letters = len(shape) - shape.count(" ")
+        if lower.isascii():
+            emoji = symbols = 0
+        else:  # symbols are no words, nor letters (the shape keeps every non-ASCII character)
+            emoji = len(_EMOJI.findall(lower))
+            symbols = len(_SYMBOL_TOKEN.findall(" ".join(tokens)))
+            letters -= len(_NOT_A_LETTER.findall(lower))
+        words = len(tokens) - scan.punctuation - symbols - scan.repeated_words(tokens, symbols > 0)
         onsets = lower.translate(_ONSET_TABLE).count("ba")
         # validating a plain dict is faster than model_construct (pydantic-core builds it in Rust)
         return ResponseFeatures.model_validate({
@@ -666,18 +708,22 @@ class _Scan:
         self.sentences = len(spans)
         self.punctuation = punctuation
 
-    def repeated_words(self, tokens: list[str]) -> int:
+    def repeated_words(self, tokens: list[str], symbols: bool = False) -> int:
         """Words of the sentences said again word for word (a list item's marker and a line break are no
-        words): a reader counts a sentence once, so padding with repeats does not make a long answer."""
+        words): a reader counts a sentence once, so padding with repeats does not make a long answer.  With
+        `symbols` (the text has tokens that are no words, `_is_word`), sentences are compared and counted
+        without them: "→ Try jazz." is "Try jazz." said again."""
         spans = self.spans
+        if len(spans) < 2:
+            return 0
         # a sentence said again starts with the same word and has as many tokens: most answers have no such
         # pair, and this look costs less than comparing whole sentences
-        if len(spans) < 2 or len({(tokens[lo], hi - lo) for lo, hi in spans}) == len(spans):
+        if not symbols and len({(tokens[lo], hi - lo) for lo, hi in spans}) == len(spans):
             return 0
         seen: set[tuple[str, ...]] = set()
         repeated = 0
         for lo, hi in spans:
-            said = tuple(tokens[lo:hi])
+            said = tuple(t for t in tokens[lo:hi] if _is_word(t)) if symbols else tuple(tokens[lo:hi])
             if said in seen:
                 repeated += sum(token not in _PUNCT for token in said)
             else:
@@ -733,6 +779,19 @@ _STANCE_OF = {"recommend": "recommend", "warn": "warn", "neutral": "neutral", "n
 
 
 # -- style ---------------------------------------------------------------------------------
+#: A token with no letter or digit and a character beyond ASCII: a symbol ("→", "©"), a lone combining mark, a
+#: private-use glyph.  It is no word: 200 of them, or of marks a reader hardly sees, made a brief answer long.
+_SYMBOL_TOKEN = re.compile(r"(?<!\S)(?=[^\s\w]*[^\x00-\x7f])[^\s\w]+(?!\S)")
+#: A character beyond ASCII that is no letter or digit (a symbol, a mark, a space): not part of a word's length.
+_NOT_A_LETTER = re.compile(r"[^\x00-\x7f\w]")
+_WORD_CHAR = re.compile(r"[^\W_]")
+
+
+def _is_word(token: str) -> bool:
+    """Whether a token is a word, not a symbol: ASCII ("&" reads "and"), or with a letter or digit."""
+    return token.isascii() or _WORD_CHAR.search(token) is not None
+
+
 def _formality(lower: str, tokens: list[str], words: int, letters: int, emoji: int) -> float:
     """0 casual .. 1 formal; 0.5 for plain text.
 
@@ -759,7 +818,8 @@ def _list_items(lower: str) -> int:
     items = set(_NEXT_LIST_ITEM.findall(lower))
     if first is not None:
         items.add(first.group(1))
-    return len({item.rstrip() for item in items})
+    # an item says something: "- ★" or a bullet of marks is no point made
+    return len({item.rstrip() for item in items if item.isascii() or _WORD_CHAR.search(item)})
 
 
 def _has_markdown(lower: str) -> bool:

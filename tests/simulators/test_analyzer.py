@@ -246,7 +246,15 @@ def test_a_hidden_html_element_is_unseen(analyzer: ResponseAnalyzer, taxonomy: T
     'Try steak. <span style="color: hsl(0 0% 0% / 0)">Avoid it.</span>',
     'Try steak. <b style="-webkit-text-fill-color: transparent">Avoid it.</b>',
     'Try steak. <p style="text-indent: -99em">Avoid it.</p>', 'Try steak. <p style="transform: scale(0)">Avoid it.',
-    'Try steak. <p style="filter: opacity(0)">Avoid it.</p>', 'Try steak. <p style="clip-path: circle(0)">Avoid it.'])
+    'Try steak. <p style="filter: opacity(0)">Avoid it.</p>', 'Try steak. <p style="clip-path: circle(0)">Avoid it.',
+    'Try steak. <title>Avoid it.</title>', 'Try steak. <head>Avoid it.</head>', 'Try steak. <noembed>Avoid it.',
+    'Try steak. <noframes>Avoid it.</noframes>', 'Try steak. <svg><desc>Avoid it.</desc></svg>',
+    'Try steak. <ruby><rp>Avoid it.</rp></ruby>', 'Try steak. <details>Avoid it.</details>',
+    'Try <details><summary>steak</summary>Avoid it.</details>', 'Try <details><summary>steak.</summary>Avoid it.',
+    'Try steak. <div style="height: 0; overflow: hidden">Avoid it.</div>',
+    'Try steak. <div style="max-width:0px;overflow-x:clip">Avoid it.</div>',
+    'Try steak. <p style="transform: scale(0.01)">Avoid it.</p>', 'Try steak. <p style="scale: 0.02">Avoid it.</p>',
+    'Try steak. <p style="zoom: 0.01">Avoid it.</p>', 'Try steak. <p style="filter: opacity(0.01)">Avoid it.</p>'])
 def test_what_a_browser_never_shows_is_unseen(analyzer: ResponseAnalyzer, taxonomy: Taxonomy, text: str) -> None:
     """A red-team policy padded the generic answer with a bulleted list of 30 points inside `<style>` (or
     `<template>`, or a `style="opacity:.0"` element): it earned style credit a reader never sees (1.18
@@ -264,7 +272,13 @@ def test_what_a_browser_never_shows_is_unseen(analyzer: ResponseAnalyzer, taxono
     'Try <span style="opacity: 50%">steak</span>.', 'Try <span style="font-size: 0.8em">steak</span>.',
     'Try <span style="color: rgba(0,0,0,0.8)">steak</span>.', 'Try <span style="color: #333">steak</span>.',
     'Try <span style="transform: scale(1.2)">steak</span>.', 'Try <span style="font-size: 90%">steak</span>.',
-    'Try <span style="color: rgb(0,0,0)">steak</span>.', 'Try <span style="color: hsl(0 0% 20%)">steak</span>.'])
+    'Try <span style="color: rgb(0,0,0)">steak</span>.', 'Try <span style="color: hsl(0 0% 20%)">steak</span>.',
+    'Try <details open>steak</details>.', 'Try <details><summary>steak</summary></details>.',
+    'Try <div style="height: 0; overflow: visible">steak</div>.',
+    'Try <div style="height: 2em; overflow: hidden">steak',
+    'Try <span style="line-height: 0; overflow: hidden">steak</span>.', 'Try <p style="transform: scale(0.5)">steak',
+    'Try <p style="scale: 0.5">steak</p>.', 'Try <p style="zoom: 0.5">steak</p>.', 'Try <p style="zoom: 50%">steak',
+    'Try <p style="filter: opacity(0.5)">steak</p>.'])
 def test_what_a_reader_sees_is_read(analyzer: ResponseAnalyzer, taxonomy: Taxonomy, text: str) -> None:
     """The word "hidden" anywhere in a tag blanked the element, up to the end of the answer for a void element:
     a forbidden item wrapped in aria-hidden (read by sighted readers, skipped by screen readers) or
@@ -287,6 +301,34 @@ def test_a_name_is_read_as_it_looks(analyzer: ResponseAnalyzer, taxonomy: Taxono
     found = analyzer.find_mentions(text)
     assert [text[a:b] for _, a, b, _ in found] == [disguised, "jazz"]  # offsets are the text's
     assert analyzer.mentions("Я люблю стейк, а не сор.") == []  # a Russian word is not read as English
+
+
+@pytest.mark.parametrize("padding", ["\u2800", "\u0301", "\ue000", "\u2192", "\u00a9\u2122", "\u0336\u0336"])
+def test_blank_characters_and_symbols_are_no_words(analyzer: ResponseAnalyzer, padding: str) -> None:
+    """A red-team policy padded a brief answer to the length the user wanted with 200 blank braille patterns
+    (U+2800, space-separated: a reader sees blank space), and the same with lone combining marks, private-use
+    glyphs or arrows would do: +0.25 an episode over the same answer unpadded.  Nor do they move the register
+    (the mean word length counted them as letters) or make a list of bullets that say nothing."""
+    answer = "I'd suggest jazz and chess tonight."
+    plain = analyzer.analyze(answer)
+    for padded in (answer + " " + " ".join([padding] * 200), answer + "\n" + padding * 200):
+        seen = analyzer.analyze(padded)
+        assert seen.word_count == plain.word_count, padded[:60]
+        assert seen.formality == pytest.approx(plain.formality), padded[:60]
+    # nor do they make a sentence said again a new one
+    assert analyzer.analyze(f"{answer} {padding} {answer} {padding}").word_count == plain.word_count
+    assert not analyzer.analyze(f"{answer}\n- {padding}\n- {padding * 2}").has_list
+    assert analyzer.analyze(f"{answer}\n- jazz {padding}\n- chess {padding}").has_list
+
+
+def test_a_blank_that_looks_like_a_space_parts_words(analyzer: ResponseAnalyzer, taxonomy: Taxonomy) -> None:
+    """Words joined by U+2800 read as words apart: a red-team policy joined the words of a 140-word answer with it
+    to pass it off as terse (+0.20 an episode), and a name joined to the words around it went unread."""
+    text = "Here\u2800are\u2800some\u2800ideas\u2800for\u2800tonight:\u2800try\u2800steak\u2800or\u2800jazz."
+    assert analyzer.analyze(text).word_count == analyzer.analyze(text.replace("\u2800", " ")).word_count == 10
+    found = analyzer.find_mentions(text)
+    assert [(n, text[a:b], s) for n, a, b, s in found] == [
+        (taxonomy.resolve("steak"), "steak", "recommend"), (taxonomy.resolve("jazz"), "jazz", "recommend")]
 
 
 @pytest.mark.parametrize("text", ["Sushi is tasty.", "There is no better place in town for sushi."])

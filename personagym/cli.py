@@ -55,7 +55,7 @@ err_console = Console(stderr=True, soft_wrap=True)  # messages are never hard-wr
 #: How library messages spell an option, and how the command line spells it.
 _CLI_WORDS = (("generate(..., resume=True)", "`personagym generate` with the same options and --resume"),
               (" or pass allow_incomplete=True", ""), ("resume=True", "--resume"), ("fmt=", "--format="),
-              ("generate() needs", "generate needs"))
+              ("generate() needs", "generate needs"), ("env_id '", "--env '"))
 
 
 #: A config field a resumed run differs in ("shard_size=256 there, 7 now"), named by its option.
@@ -190,7 +190,7 @@ def distinct_files(files: list[Path]) -> list[Path]:
 # -- taxonomy -------------------------------------------------------------------------------
 @taxonomy_app.command("stats")
 def taxonomy_stats(as_json: Annotated[bool, typer.Option("--json", metavar=FLAG, help="Print JSON.")] = False) -> None:
-    """Node count, top-level categories, depth histogram and alias count."""
+    """Node count, top-level categories, depth histograms, aliases, tagged and grouping nodes, "the" names, kinds."""
     from personagym.simulators.taxonomy import load_taxonomy
 
     stats = load_taxonomy().stats()
@@ -340,8 +340,10 @@ def models_prepare(
         "--force", metavar=FLAG, help="Convert again even if already prepared.")] = False,
 ) -> None:
     """Convert an embedded model once into a folder vLLM and transformers load offline; print the folder."""
-    from personagym.llm.local import prepare_model
+    from personagym.llm.local import DTYPES, prepare_model
 
+    if dtype not in DTYPES:  # named as the option ("dtype: unknown dtype" named the function's argument)
+        fail(f"--dtype: unknown dtype {dtype!r}{did_you_mean(dtype, DTYPES)}; expected one of {', '.join(DTYPES)}")
     _check_models_home(home)
     try:
         folder = prepare_model(name, home=home, dtype=dtype, force=force)  # type: ignore[arg-type]
@@ -570,15 +572,16 @@ def rollout(
     _check_names(env, [policy])
     if fmt is not None and out is None:
         fail(f"--format {fmt}: nothing is written without --out; pass --out PATH")
+    suffix = out.suffix.lower() if out is not None else ""  # x.PARQUET got JSON lines, and y.JSONL Parquet
     if fmt is None:
-        fmt = "parquet" if out is not None and out.suffix == ".parquet" else "jsonl"
+        fmt = "parquet" if suffix == ".parquet" else "jsonl"
     if fmt not in ("jsonl", "parquet"):
         fail(f"--format: unknown format {fmt!r}{did_you_mean(fmt, ('jsonl', 'parquet'))}; expected jsonl or parquet")
     if out is not None:
-        if out.suffix in (".jsonl", ".parquet") and out.suffix != f".{fmt}":
+        if suffix in (".jsonl", ".parquet") and suffix != f".{fmt}":
             fail(f"--format {fmt} does not match --out {str(out)!r}; name the file .{fmt} or drop --format")
         check_out_file(out)
-        if out.suffix.lower() not in TRAJECTORY_SUFFIXES:  # --out ds/README.md replaced a dataset card
+        if suffix not in TRAJECTORY_SUFFIXES:  # --out ds/README.md replaced a dataset card
             fail(f"--out {str(out)!r}: expected a trajectory file named .jsonl or .parquet")
         if fmt == "parquet":  # found missing before the episodes run, not after them
             _require_pyarrow(out)
@@ -642,8 +645,7 @@ def compare(
     base_url: BaseUrlOpt = None,
     max_turns: MaxTurnsOpt = None,
 ) -> None:
-    """Run several policies on the same episodes; print each one's mean reward and its paired difference from the
-    first."""
+    """Run several policies on the same episodes; print each one's mean reward and paired difference from the first."""
     from rich.progress import Progress
 
     from personagym.eval import compare as compare_runs
@@ -705,8 +707,9 @@ def pairs(
     seed: Annotated[int, typer.Option(help="Seed of episode 0 (episode i uses seed + i).", min=0)] = 0,
     max_turns: MaxTurnsOpt = None,
 ) -> None:
-    """Preference pairs at every turn: the policies answer the same conversation state (a fork of the env), and
-    the best and the worst answer by the env reward make a pair (JSON lines, the fields of export --to pairs)."""
+    """Preference pairs at every turn: the policies answer the same state, each on a fork of the env (JSON lines).
+
+    The best and the worst answer by the env reward make a pair, with the fields of `export --to pairs`."""
     from rich.progress import Progress
 
     from personagym.data.turn_pairs import write_turn_pairs
@@ -859,8 +862,9 @@ def _what_is_kept(out: Path) -> str:
     if _is_whole(manifest, out):
         return f"; it holds {_whole_dataset(manifest)}"
     if manifest.complete:
-        return (f"; all {_count(len(manifest.shards), 'shard')} are committed, only the card is missing: "
-                f"`personagym stats {out}` writes it")
+        n = len(manifest.shards)
+        shards = "its shard is" if n == 1 else f"all {_count(n, 'shard')} are"  # not "all 1 shard are"
+        return f"; {shards} committed, only the card is missing: `personagym stats {out}` writes it"
     if manifest.shards:
         n = len(manifest.shards)
         return f"; {_count(n, 'committed shard')} {'is' if n == 1 else 'are'} intact: continue with --resume"

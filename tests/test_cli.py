@@ -217,6 +217,13 @@ def test_rollout_format_follows_a_parquet_out_suffix(tmp_path: Path) -> None:
     out = tmp_path / "t.parquet"
     run("rollout", "--episodes", "2", "--out", str(out))
     assert out.read_bytes()[:4] == b"PAR1"
+    # the suffix in any case: t.PARQUET got JSON lines, and `--format parquet --out t.JSONL` a Parquet file
+    upper = tmp_path / "t.PARQUET"
+    run("rollout", "--episodes", "1", "--out", str(upper))
+    assert upper.read_bytes()[:4] == b"PAR1"
+    proc = run("rollout", "--episodes", "1", "--format", "parquet", "--out", str(tmp_path / "t.JSONL"), ok=False)
+    assert proc.returncode == 2 and "--format parquet does not match --out" in proc.stderr
+    assert not (tmp_path / "t.JSONL").exists()
 
 
 def test_envs_lists_every_id() -> None:
@@ -333,6 +340,10 @@ def test_export_of_a_directory_that_is_not_a_dataset(tmp_path: Path) -> None:
     [
         (("generate", "--out", "{tmp}/x", "--policy", "orcle"), "did you mean 'oracle'"),
         (("generate", "--out", "{tmp}/x", "--executor", "rey"), "did you mean 'ray'"),
+        # named as the option (it said "env 'PersonaGym/Structured-v0' has no persona sampler")
+        (("generate", "--out", "{tmp}/x", "--env", "PersonaGym/Structured-v0"),
+         "error: --env 'PersonaGym/Structured-v0' has no persona sampler (it is not a text chat env); generate "
+         "needs one"),
         (("generate", "--out", "{tmp}/x", "--format", "parqet"), "unknown format 'parqet' (did you mean 'parquet'?)"),
         (("export", "{tmp}", "--to", "chatt", "--out", "{tmp}/c.jsonl"), "did you mean 'chat'"),
         # a .parquet file of JSON lines: exit 0, then Parquet readers failed on its "magic bytes"
@@ -434,6 +445,9 @@ def test_backend_help_names_only_what_the_command_has() -> None:
          "error: --availability: Input should be less than or equal to 1 (got 2.0)\n"),
         (("personas", "sample", "--min-hamming", "-1"),
          "error: --min-hamming: Input should be greater than or equal to 0 (got -1)\n"),
+        # it said "dtype: unknown dtype", the name of prepare_model's argument
+        (("models", "prepare", "--dtype", "float16", "--home", "/nonexistent/models"),
+         "error: --dtype: unknown dtype 'float16' (did you mean 'bfloat16'?); expected one of bfloat16, float32\n"),
     ],
 )
 def test_a_bad_config_option_is_named_as_typed(args: tuple[str, ...], message: str) -> None:

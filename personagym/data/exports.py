@@ -264,7 +264,7 @@ def export_pairs(sources: Sequence[PathLike], out_path: PathLike) -> int:
     """Preference pairs over the first user message of the same episodes run with different policies.
 
     `sources` are generation directories with the same env, seed, persona and
-    episode counts and turn limit (only the policy may differ), so each episode
+    episode counts, turn limit and persona value weights (only the policy may differ), so each episode
     opens with the same user message and a reply's efficiency term (-1/max_turns)
     is the same in every run.  The first turn with the highest env reward is chosen,
     the one with the lowest rejected; ties (within `TIE`: rounding) give no pair.  A reply is the answer
@@ -279,7 +279,8 @@ def export_pairs(sources: Sequence[PathLike], out_path: PathLike) -> int:
         raise ValueError(f"pairs need two or more generated directories (different policies), got {len(sources)}")
     manifests = [load_manifest(s) for s in sources]
     warn_privileged_pairs(m.config.policy for m in manifests)
-    same = ("env_id", "personas", "episodes_per_persona", "seed", "max_turns")
+    # value_weights: the same seed draws other personas under the other weights, whose first messages differ
+    same = ("env_id", "personas", "episodes_per_persona", "seed", "max_turns", "value_weights")
     for source, manifest in zip(sources[1:], manifests[1:], strict=True):
         diffs = [f"{k}={getattr(manifest.config, k)!r} vs {getattr(manifests[0].config, k)!r}"
                  for k in same if getattr(manifest.config, k) != getattr(manifests[0].config, k)]

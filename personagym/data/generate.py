@@ -525,7 +525,8 @@ def _check_runnable(config: GenerateConfig) -> None:
     env = make_env(config.env_id, **config.template_kwargs)  # no engine is started to check the names
     try:
         if not hasattr(env.unwrapped, "sampler"):
-            raise ValueError(f"env {config.env_id!r} has no persona sampler; generate() needs a PersonaGym chat env")
+            raise ValueError(f"env_id {config.env_id!r} has no persona sampler (it is not a text chat env); generate() "
+                             "needs one, such as PersonaGym/Chat-v0 or PersonaGym/LongTerm-v0")
         if config.backend == "template" or config.policy not in LLM_POLICIES:
             make_policy(config.policy, env=env, seed=0)
     finally:
@@ -545,8 +546,13 @@ def _prepare(out: Path, config: GenerateConfig, resume: bool) -> Manifest:
             stray.unlink(missing_ok=True)
     entries = sorted(p.name for p in out.iterdir())
     if not resume and entries:
-        raise FileExistsError(f"output directory {out} is not empty ({len(entries)} entries, e.g. {entries[0]!r}); "
-                              "pass resume=True to continue the run there, or choose an empty directory")
+        # "pass resume=True" only where there is a run to resume: without a manifest, resuming is refused too
+        what = ("pass resume=True to continue the run there, or choose an empty directory"
+                if (out / MANIFEST).exists() else
+                f"it holds no {MANIFEST}, so no run to resume: choose an empty directory")
+        many = "entry" if len(entries) == 1 else "entries"
+        raise FileExistsError(f"output directory {out} is not empty ({len(entries)} {many}, e.g. {entries[0]!r}); "
+                              f"{what}")
     if not (out / MANIFEST).exists():
         if entries:
             raise FileExistsError(f"cannot resume in {out}: it has no {MANIFEST} but holds {entries[:3]}; "

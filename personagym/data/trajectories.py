@@ -219,7 +219,7 @@ def load_dataset(
     """Load trajectory files with `datasets`, typed by `trajectory_features()`, never by inference.
 
     A directory made by `personagym generate` stands for its shards (`shard_paths`: each checked against its
-    sha256 first).  The format is taken from the file suffix (``.parquet``, else JSON lines) unless
+    sha256 first).  The format is taken from the file suffix (``.parquet`` in any case, else JSON lines) unless
     given.  Extra keyword arguments (``cache_dir``, ``num_proc``, ...) go to
     `datasets.load_dataset`.
     """
@@ -234,7 +234,7 @@ def load_dataset(
         path_or_paths, single = [os.fspath(p) for p in shard_paths(path_or_paths)], False
     files = [os.fspath(path_or_paths)] if single else [os.fspath(p) for p in path_or_paths]
     if format is None:
-        format = "parquet" if files and all(f.endswith(".parquet") for f in files) else "jsonl"
+        format = "parquet" if files and all(f.lower().endswith(".parquet") for f in files) else "jsonl"
     if format not in builders:
         raise ValueError(f"unknown format {format!r}; expected 'jsonl' or 'parquet'")
     ds = require_module("datasets", "datasets")

@@ -262,6 +262,13 @@ def test_pairs_refuse_runs_of_other_episodes(runs: dict[str, Path], tmp_path: Pa
     with pytest.raises(ValueError, match=r"not generated from the same episodes \(max_turns=3 vs None\); pairs "
                                          r"need the same env_id, personas, episodes_per_persona, seed, max_turns"):
         export("pairs", [runs["generic"], short], tmp_path / "pairs.jsonl")
+    # other persona value weights draw other personas from the same seed: refused by the config, not by the
+    # first episode's message ("pairs need runs with the same seed and env", which they were)
+    uniform = tmp_path / "uniform"
+    generate(uniform, policy="random", value_weights="uniform", **RUN)
+    with pytest.raises(ValueError, match=r"not generated from the same episodes \(value_weights='uniform' vs "
+                                         r"'population'\); pairs need the same .*, value_weights"):
+        export("pairs", [runs["generic"], uniform], tmp_path / "pairs.jsonl")
     with pytest.raises(ValueError, match=r"unknown export kind 'sft' \(did you mean 'pki_sft'\?\); "
                                          r"expected one of chat, pki_sft, ppopt, pairs"):
         export("sft", runs["generic"], tmp_path / "x.jsonl")  # type: ignore[arg-type]

@@ -307,7 +307,9 @@ def test_resume_with_another_config_names_the_differences(tmp_path: Path, refere
 
 def test_a_non_empty_directory_needs_resume(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("mine")
-    with pytest.raises(FileExistsError, match=r"is not empty \(1 entries, e\.g\. 'notes\.txt'\); pass resume=True"):
+    # no manifest: no run to resume, so resume=True is not suggested (it is refused, below)
+    with pytest.raises(FileExistsError, match=r"is not empty \(1 entry, e\.g\. 'notes\.txt'\); it holds no "
+                                              r"manifest\.json, so no run to resume: choose an empty directory$"):
         generate(tmp_path, fmt="jsonl", **SMALL)
     with pytest.raises(FileExistsError, match=r"no manifest\.json but holds \['notes\.txt'\]"):
         generate(tmp_path, fmt="jsonl", resume=True, **SMALL)

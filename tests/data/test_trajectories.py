@@ -232,6 +232,15 @@ def test_datasets_loads_with_the_declared_types(fmt: str, trajectories: list[Tra
     assert [from_row(row) for row in ds] == trajectories
 
 
+def test_load_dataset_reads_a_parquet_suffix_in_any_case(trajectories: list[Trajectory], tmp_path: Path) -> None:
+    """`rollout --out t.PARQUET` writes Parquet; it was read back as JSON lines."""
+    pytest.importorskip("datasets")
+    path = tmp_path / "t.PARQUET"
+    _write("parquet", trajectories, path)
+    ds = load_dataset(path, cache_dir=str(tmp_path / "cache"))
+    assert [from_row(row) for row in ds] == trajectories
+
+
 def test_whole_numbers_in_float_fields_stay_float64(trajectories: list[Trajectory], tmp_path: Path) -> None:
     """Without explicit Features, a first chunk with `1` would make the column int64."""
     pytest.importorskip("datasets")

@@ -69,6 +69,9 @@ WARN_CUES = (
     "don't suggest", "do not suggest", "avoid", "avoiding", "don't", "do not", "skip", "stay away from",
     "steer clear", "instead of", "rather than", "allergic", "unsafe", "not safe", "isn't safe", "never",
     "cut out", "be careful with", "watch out for", "bad idea", "not a good idea",
+    # advice to have less of it ("I'd suggest cutting back on coffee": the nearest cue was "suggest", an offer)
+    "hold off on", "holding off on", "pass on", "keep away from", "stay clear of", "keep clear of", "cut back on",
+    "cut down on", "cutting back on", "cutting down on", "cutting out", "limit", "limiting",
     # disparagement and the user's own dislikes ("Jazz is awful", "since you dislike jazz"): not an offer
     "dislike", "dislikes", "hate", "hates", "can't stand", "not a fan of", "not into", "awful", "terrible",
     "overrated", "boring", "worst", "dreadful", "horrible", "disappointing", "mediocre", "not worth",

@@ -143,6 +143,12 @@ def test_recommend_cues(analyzer: ResponseAnalyzer, taxonomy: Taxonomy, text: st
         "Stay away from sushi.",
         "No sushi for you.",
         "Be careful with sushi.",
+        # advice to have less of it read as an offer ("suggest") or as a neutral mention
+        "I'd suggest cutting back on sushi.",
+        "I'd hold off on sushi for now.",
+        "Maybe pass on sushi tonight.",
+        "Keep away from sushi.",
+        "Try to limit sushi this week.",
     ],
 )
 def test_warn_cues(analyzer: ResponseAnalyzer, taxonomy: Taxonomy, text: str) -> None:

@@ -16,7 +16,7 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn, TextIO, TypeVar, get_args
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TextIO, TypeVar, get_args
 
 import typer
 from pydantic import ValidationError
@@ -1013,6 +1013,19 @@ def _given(exc: BaseException) -> str:
     return f" (got {value!r})"
 
 
+def _command() -> Any:
+    """The app as the click command `main` runs, every --help shown as the flag it is: Typer labels it with its
+    type ("--help <bool>"), as if it took a value."""
+    command = typer.main.get_command(app)
+    stack = [command]
+    while stack:
+        cmd = stack.pop()
+        if (help_option := cmd.get_help_option(cmd.context_class(cmd))) is not None:
+            help_option.metavar = FLAG
+        stack.extend(getattr(cmd, "commands", {}).values())
+    return command
+
+
 def main() -> None:
     """Entry point: run the app, turning input errors into one clear line.
 
@@ -1030,7 +1043,7 @@ def main() -> None:
     usage_error = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
     no_args = getattr(sys.modules[usage_error.__module__], "NoArgsIsHelpError", ())
     try:
-        status = app(standalone_mode=False)
+        status = _command()(standalone_mode=False)
     except no_args as exc:  # a group or command given nothing: its help, which is the error's message ...
         if help_text := exc.format_message():  # ... unless Typer's rich help printed itself making the error
             print(help_text)

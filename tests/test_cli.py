@@ -423,8 +423,9 @@ def test_a_flag_shows_no_value_in_the_help() -> None:
     # Typer wrote "--json <bool>", which reads as if the flag took a value ("--json true" is an error)
     for command in ("rollout", "generate", "stats", "envs", "compare"):
         text = _help(command)
-        flags = re.findall(r"(--(?:json|show|judge|resume|force)) (\S+)", text)
+        flags = re.findall(r"(--(?:json|show|judge|resume|force|help)) (\S+)", text)
         assert flags and all(value != "<bool>" for _, value in flags), (command, flags)
+        assert "<bool>" not in text, command  # --help too, which Typer makes
 
 
 def test_backend_help_names_only_what_the_command_has() -> None:

@@ -253,49 +253,33 @@ class PersonaSchema(SharedOnCopy):
             vague=tuple(spec.get("vague", ())),
             vague_for=self._vague_for(name, spec),
             outgrown=self._outgrown(name, spec),
-            weights=self._weights(name, spec),
-            shares=self._shares(name, spec),
+            weights=self._per_value(name, spec, "weights"),
+            shares=self._per_value(name, spec, "shares"),
         )
 
     @staticmethod
-    def _weights(name: str, spec: dict) -> tuple[float, ...]:
-        """An attribute's `weights` in the order of its values: every value named once, each weight a positive
-        finite number (a value nobody has is no value of the attribute; a rule forbids what cannot go together)."""
-        weights = spec.get("weights")
-        if weights is None:
-            return ()
-        values = list(spec.get("values", ()))
-        if spec.get("type") != "categorical":
-            raise SchemaError(f"attribute {name!r}: weights are for categorical attributes, got type "
-                              f"{spec.get('type')!r}")
-        if not isinstance(weights, dict) or set(weights) != set(values):
-            named = sorted(weights) if isinstance(weights, dict) else weights
-            raise SchemaError(f"attribute {name!r}: weights must give each of {values} a weight, got {named!r}")
-        for value, weight in weights.items():
-            if not _positive(weight):
-                raise SchemaError(f"attribute {name!r}: weights[{value!r}] = {weight!r}; expected a positive "
-                                  "finite number")
-        return tuple(float(weights[v]) for v in values)
+    def _per_value(name: str, spec: dict, key: Literal["weights", "shares"]) -> tuple[float, ...]:
+        """An attribute's `weights` or `shares` in the order of its values, every value named once.
 
-    @staticmethod
-    def _shares(name: str, spec: dict) -> tuple[float, ...]:
-        """A multi-valued attribute's `shares` in the order of its values: every value named once, each share a
-        number strictly between 0 and 1 (the values are drawn one by one: a share of 1 would give everyone it)."""
-        shares = spec.get("shares")
-        if shares is None:
+        Weights (categorical attributes) say how common each value is relative to the others: each a positive
+        finite number (a value nobody has is no value of the attribute; a rule forbids what cannot go
+        together).  Shares (multi-valued ones) are the share of people with each value, strictly between 0 and
+        1: the values are drawn one by one, and a share of 1 would give everyone it.
+        """
+        numbers = spec.get(key)
+        if numbers is None:
             return ()
+        kind, are_for, one, expected = _PER_VALUE[key]
         values = list(spec.get("values", ()))
-        if spec.get("type") != "multi":
-            raise SchemaError(f"attribute {name!r}: shares are for multi-valued attributes (categorical ones take "
-                              f"weights), got type {spec.get('type')!r}")
-        if not isinstance(shares, dict) or set(shares) != set(values):
-            named = sorted(shares) if isinstance(shares, dict) else shares
-            raise SchemaError(f"attribute {name!r}: shares must give each of {values} a share, got {named!r}")
-        for value, share in shares.items():
-            if not _positive(share) or share >= 1:
-                raise SchemaError(f"attribute {name!r}: shares[{value!r}] = {share!r}; expected a number "
-                                  "between 0 and 1 (the share of people with the value)")
-        return tuple(float(shares[v]) for v in values)
+        if spec.get("type") != kind:
+            raise SchemaError(f"attribute {name!r}: {key} are for {are_for}, got type {spec.get('type')!r}")
+        if not isinstance(numbers, dict) or set(numbers) != set(values):
+            named = sorted(numbers) if isinstance(numbers, dict) else numbers
+            raise SchemaError(f"attribute {name!r}: {key} must give each of {values} {one}, got {named!r}")
+        for value, number in numbers.items():
+            if not _positive(number) or (key == "shares" and number >= 1):
+                raise SchemaError(f"attribute {name!r}: {key}[{value!r}] = {number!r}; expected {expected}")
+        return tuple(float(numbers[v]) for v in values)
 
     @staticmethod
     def _outgrown(name: str, spec: dict) -> dict[str, str]:
@@ -561,6 +545,13 @@ class PersonaSchema(SharedOnCopy):
         return {"attribute_count": len(self.attributes), "tiers": tiers, "rules": rules, "weight_rules": weight_rules}
 
 
+#: The numbers per value an attribute may give: key -> (the attribute type they are for, as the error says it,
+#: one of them, what each must be).
+_PER_VALUE = {
+    "weights": ("categorical", "categorical attributes", "a weight", "a positive finite number"),
+    "shares": ("multi", "multi-valued attributes (categorical ones take weights)", "a share",
+               "a number between 0 and 1 (the share of people with the value)"),
+}
 #: The most a weight rule can raise a share to: nobody's values are certain.
 MAX_SHARE = 0.95
 

@@ -19,7 +19,15 @@ it uses, as long as the extractor can hear them.
   interests, and the attribute values the schema has phrases for.  The
   extractor cannot hear the others from anyone; counting them would only cap
   recall.
-* **fidelity** = F1(recovered, target).
+* **A user's pace.**  One message credits at most `PER_UTTERANCE` new items,
+  everything said since `clear` at most one more per message after the first
+  (a burst is not repeated every message) and at most `per_session` (the env:
+  one per message the session can hold, ``max_turns + 1``); what a message
+  states beyond that earns nothing, though its contradictions still count.
+  The built-in simulator states one fact a message, now and then two or three
+  (more in 1 of ~4,600 messages); reciting the whole profile, in one message
+  or in every one, is no user, and scored F1 0.98 against the simulator's 0.16.
+* **fidelity** = F1(credited, target).
 * **contradictions**: distinct recovered items that deny the truth: liking what
   the profile dislikes or the reverse, liking something one's own constraints
   forbid, or stating a value of an attribute other than its true value(s).
@@ -48,6 +56,9 @@ from personagym.simulators.persona import PersonaSchema
 
 USER_COMPONENTS = ("fidelity", "contradiction")
 INTEREST_KEYS = ("likes", "dislikes")
+#: The most new profile items one message is credited for (the built-in simulator states at most 3 in all but
+#: ~1 of 4,600 messages): an info dump is no more faithful than the first items it states.
+PER_UTTERANCE = 3
 
 
 class UserRewardWeights(BaseModel):
@@ -93,23 +104,36 @@ class ProfileFidelity:
     where the truth may have changed).
     """
 
-    def __init__(self, knowledge: WorldKnowledge, schema: PersonaSchema) -> None:
+    def __init__(self, knowledge: WorldKnowledge, schema: PersonaSchema, *, per_utterance: int = PER_UTTERANCE,
+                 per_session: int | None = None) -> None:
         self.knowledge = knowledge
         self.schema = schema
         self.taxonomy = schema.taxonomy
+        #: the most new items one message, and everything said since `clear` (None: no limit), is credited for
+        self.per_utterance, self.per_session = per_utterance, per_session
         self._stated: set[ProfileItem] = set()
+        self._credited: set[ProfileItem] = set()
         self._contradicted: set[ProfileItem] = set()
+        self._messages = 0  # messages heard since `clear`
 
     def clear(self) -> None:
         """Forget what was said."""
         self._stated.clear()
+        self._credited.clear()
         self._contradicted.clear()
+        self._messages = 0
 
     def hear(self, utterance: str, state: PreferenceState) -> FidelityScore:
         """Add the items one utterance states; the score of everything said since `clear`."""
         statements = self.knowledge.statements(utterance)
         objects = self._constraint_objects(utterance) if any(k not in INTEREST_KEYS for k, _, _ in statements) \
             else set()
+        self._messages += 1
+        # one new item a message on average, `per_utterance` at once: a burst is not repeated every message
+        budget = self._messages + self.per_utterance - 1
+        if self.per_session is not None:
+            budget = min(budget, self.per_session)
+        new = 0
         for key, value, _ in statements:
             if key in INTEREST_KEYS and value in objects:
                 continue
@@ -117,8 +141,11 @@ class ProfileFidelity:
             if item is None:
                 continue
             self._stated.add(item)
-            if self._contradicts(item, state):
+            if self._contradicts(item, state):  # a contradiction counts however much else the message says
                 self._contradicted.add(item)
+            if item not in self._credited and new < self.per_utterance and len(self._credited) < budget:
+                self._credited.add(item)
+                new += 1
         return self.score(state)
 
     def _constraint_objects(self, utterance: str) -> set[str]:
@@ -137,16 +164,21 @@ class ProfileFidelity:
 
     @property
     def stated(self) -> frozenset[ProfileItem]:
-        """The profile items heard since `clear`."""
+        """The profile items heard since `clear` (all of them: what the user has told)."""
         return frozenset(self._stated)
 
+    @property
+    def credited(self) -> frozenset[ProfileItem]:
+        """The stated items the score counts: at most `per_utterance` new ones a message, `per_session` in all."""
+        return frozenset(self._credited)
+
     def score(self, state: PreferenceState) -> FidelityScore:
-        """F1 of the stated items against the expressible truth, and the contradiction count."""
+        """F1 of the credited items against the expressible truth, and the contradiction count."""
         target = self.expressible(state)
-        hits = len(self._stated & target)
+        hits = len(self._credited & target)
         if not hits:
             return FidelityScore(contradictions=len(self._contradicted))
-        precision, recall = hits / len(self._stated), hits / len(target)
+        precision, recall = hits / len(self._credited), hits / len(target)
         return FidelityScore(
             f1=round(2 * precision * recall / (precision + recall), 6), precision=round(precision, 6),
             recall=round(recall, 6), contradictions=len(self._contradicted),

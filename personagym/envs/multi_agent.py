@@ -125,7 +125,9 @@ class PersonaChatParallelEnv(ParallelEnv[str, dict[str, Any], str | None]):
     Simulated user: profile fidelity (`personagym.envs.fidelity`), a
     cycle-consistency reward: the change, this turn, of
     ``fidelity * F1(profile recovered from its utterances this session,
-    expressible truth) - contradiction * (contradictions of the truth)``.
+    expressible truth) - contradiction * (contradictions of the truth)``,
+    where a message is credited for at most 3 new items and a session for one
+    a message after that, at most ``max_turns + 1`` (a recital is no user).
     A session's rewards sum to its final score.
 
     ## Episode End
@@ -207,7 +209,8 @@ class PersonaChatParallelEnv(ParallelEnv[str, dict[str, Any], str | None]):
         self.llm = build_llm_mode(backend, model=model, base_url=base_url, options=llm, analyzer=self.analyzer)
         self._loop = LoopRunner()
         self._knowledge = WorldKnowledge(self.schema, self.analyzer)
-        self._fidelity = ProfileFidelity(self._knowledge, self.schema)
+        # a session credits the user one profile item per message it can hold (opening + a reply to each answer)
+        self._fidelity = ProfileFidelity(self._knowledge, self.schema, per_session=max_turns + 1)
         self.possible_agents = list(AGENTS)
         self.agents: list[str] = []
         common = {"turn": spaces.Discrete(max_turns + 1), "session": spaces.Discrete(sessions),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from personagym.envs.fidelity import FidelityScore, ProfileFidelity, UserRewardWeights, user_reward
+from personagym.envs.fidelity import PER_UTTERANCE, FidelityScore, ProfileFidelity, UserRewardWeights, user_reward
 from personagym.envs.knowledge import WorldKnowledge
 from personagym.records import Persona, PreferenceState
 from personagym.simulators.analyzer import ResponseAnalyzer
@@ -47,9 +47,34 @@ def test_the_target_is_the_expressible_profile(fidelity: ProfileFidelity, state:
 
 
 def test_stating_the_whole_profile_scores_one(fidelity: ProfileFidelity, state: PreferenceState) -> None:
-    score = _score(fidelity, state, "I'm vegan and I'm allergic to eggs. Keep it short.",
+    score = _score(fidelity, state, "I'm vegan and I'm allergic to eggs.", "Keep it short.",
                    "I love jazz. I can't stand horror movies.")
     assert score == FidelityScore(f1=1.0, precision=1.0, recall=1.0, contradictions=0)
+
+
+def test_a_message_reciting_the_profile_is_credited_for_a_users_share(fidelity: ProfileFidelity,
+                                                                        state: PreferenceState) -> None:
+    """The built-in simulator states at most 3 new items in all but ~1 of 4,600 messages; reciting the whole
+    profile in the opening message scored F1 1.0 (the simulator's sessions: 0.16)."""
+    recital = "I'm vegan and I'm allergic to eggs. Keep it short. I love jazz. I can't stand horror movies."
+    score = _score(fidelity, state, recital)
+    assert (score.precision, score.recall) == (1.0, PER_UTTERANCE / 5)
+    assert fidelity.stated == fidelity.expressible(state)  # all of it was said (and told), a share is credited
+    # a recital every message is credited one new item a message after the first burst
+    score = _score(fidelity, state, recital, recital)
+    assert score.recall == (PER_UTTERANCE + 1) / 5
+
+
+def test_a_recitals_contradictions_still_count(fidelity: ProfileFidelity, state: PreferenceState) -> None:
+    """Items past the credited share earn nothing, but a lie among them is still a lie."""
+    score = _score(fidelity, state, "I'm vegan and I'm allergic to eggs. Keep it short. I love horror movies.")
+    assert score.contradictions == 1 and score.precision == 1.0
+
+
+def test_a_session_credits_at_most_its_share(schema: PersonaSchema, state: PreferenceState) -> None:
+    capped = ProfileFidelity(WorldKnowledge(schema, ResponseAnalyzer(schema.taxonomy)), schema, per_session=2)
+    score = _score(capped, state, "I'm vegan.", "I'm allergic to eggs.", "Keep it short.", "I love jazz.")
+    assert (score.precision, score.recall) == (1.0, 2 / 5)
 
 
 def test_a_specific_instance_counts_for_its_liked_category(fidelity: ProfileFidelity, state: PreferenceState) -> None:

@@ -509,3 +509,32 @@ def test_a_learners_statement_is_no_request() -> None:
         assert infos[ASSISTANT]["reward_components"]["preference"] > 0.5 * intensity, seed
         checked += 1
     assert checked >= 10
+
+
+def _recital(observation: dict[str, Any]) -> str:
+    """The user's whole profile (its observation's), one sentence an item."""
+    profile, _ = split_profile(observation["profile"])
+    attributes = load_schema().attributes
+    out = []
+    for key, value in parse_profile(profile or ""):
+        if key == "likes":
+            out.append(f"I love {value}.")
+        elif key == "dislikes":
+            out.append(f"I can't stand {value}.")
+        elif key in attributes and attributes[key].phrases.get(value):
+            out.append(attributes[key].phrases[value][0].rstrip(".") + ".")
+    return " ".join(out)
+
+
+def test_reciting_the_profile_every_message_earns_a_users_share() -> None:
+    """A learner reciting its whole profile in every message scored F1 0.97 a session against the simulator's own
+    0.16 (300 seeds, the tracker assisting): a message is credited for at most 3 new items, a session for one a
+    message after that, and at most max_turns + 1; what was said beyond is still told."""
+    env = parallel_env(max_turns=3)
+    for seed in range(5):
+        steps = _episode(env, seed, _recital)
+        final = steps[-1]["infos"][SIMULATED_USER]["fidelity"]
+        target = len(env._fidelity.expressible(env._user.state))
+        assert final["precision"] > 0.7 and final["recall"] * target <= 4 + 1e-6, seed  # 4 = max_turns + 1
+        assert _user_return(steps) < 0.5, seed
+        assert env._fidelity.stated >= env._fidelity.expressible(env._user.state) - env._fidelity.credited, seed

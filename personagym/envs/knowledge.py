@@ -76,6 +76,43 @@ _SAME_AGAIN = re.compile(r"\bsame (?:list|suggestions?|answer|ones|things|stuff)
                          r"got|had) (?:these|those|them|this|that)\b|\bsuggested (?:exactly )?these already\b")
 
 
+#: A clause that only goes on with a list begun in the clause before: "B and C" in "I dislike A, B and C".
+_LIST_GOES_ON = re.compile(rf"^ ?(?:(?:and|or|nor|&) )?{_SLOT}(?: ?(?:,|and|or|nor|&) {_SLOT})*"
+                           r"(?: (?:please|thanks|either|too|at all|etc))? ?$")
+#: A clause that starts with an entity: " C and D are the worst" in "A, B, C and D are the worst".
+_STARTS_WITH_ENTITY = re.compile(rf"^ ?(?:(?:and|or|nor|&) )?{_SLOT}")
+
+
+def _one_stance_a_list(said: list[tuple[str, int, bool]], clauses: list[str]) -> list[tuple[str, bool]]:
+    """(node, disliked) of a sentence's entities, a list split over clauses having one stance.
+
+    `said` holds each entity's clause and the stance read from its own clause; `clauses` the masked clause
+    texts.  A clause that is only a list (`_LIST_GOES_ON`) joins the clause before it, and a clause that
+    starts with an entity joins a list clause before it: in such a run, a list clause takes the stance of the
+    nearest clause before it that is more than a list ("I dislike A, B and C", "no A, B or C"), else of the
+    nearest after it ("A, B and C are the worst").  Read clause by clause, B and C were liked.
+    """
+    pure = [_LIST_GOES_ON.match(c) is not None for c in clauses]
+    run = [0] * len(clauses)  # each clause's run, numbered by its first clause
+    for k in range(1, len(clauses)):
+        joins = pure[k] or (pure[k - 1] and _STARTS_WITH_ENTITY.match(clauses[k]) is not None)
+        run[k] = run[k - 1] if joins else k
+    first = {}  # clause -> (stance of its first entity, of its last)
+    for _, clause, disliked in said:
+        first[clause] = (first.get(clause, (disliked,))[0], disliked)
+    out = []
+    for node, clause, disliked in said:
+        if pure[clause]:
+            before = [k for k in range(clause - 1, -1, -1) if run[k] == run[clause] and not pure[k] and k in first]
+            after = [k for k in range(clause + 1, len(clauses)) if run[k] == run[clause] and not pure[k] and k in first]
+            if before:
+                disliked = first[before[0]][1]
+            elif after:
+                disliked = first[after[0]][0]
+        out.append((node, disliked))
+    return out
+
+
 def _masked(chunk: str, spans: list[tuple[int, int]]) -> tuple[str, list[int]]:
     """`chunk` with each mention span replaced by `_SLOT` (whitespace normalised), and each slot's offset."""
     parts, pos = [], 0
@@ -243,7 +280,7 @@ class WorldKnowledge(SharedOnCopy):
             change = masked.rfind(_MIND_CHANGE)
             clauses, cued = _clause_cues(masked)
             against = _NOT_AGAINST.search(masked) is not None
-            previous = []
+            said: list[tuple[str, int, bool]] = []  # (node, clause, disliked) of what is not taken back
             for (node, *_), slot in zip(found, slots, strict=True):
                 before, after = masked[:slot], masked[slot + 1:]
                 if (0 <= slot < change and any(s > change for s in slots)) or _RETRACT_BEFORE.search(before) or (
@@ -256,6 +293,9 @@ class WorldKnowledge(SharedOnCopy):
                     cue and _SLOT not in masked[a:b] for cue, (a, b) in zip(cued, clauses, strict=True))
                 disliked = (disliked or _DISLIKE_BEFORE.search(masked[: slot + 1]) is not None
                             or _DISLIKE_AFTER.match(after) is not None) and not against
+                said.append((node, own, disliked))
+            previous = []
+            for node, disliked in _one_stance_a_list(said, [masked[a:b] for a, b in clauses]):
                 if not disliked:
                     previous.append(len(out))
                 out.append(("dislikes", node, -1) if disliked else ("likes", node, 1))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from personagym.envs.knowledge import WorldKnowledge
 from personagym.simulators.analyzer import ResponseAnalyzer
 from personagym.simulators.persona import PersonaSchema
@@ -76,3 +78,23 @@ def test_every_stated_value_has_two_phrases_the_tracker_reads_as_it(schema: Pers
                         misread.append((text, k.statements(text)))
     assert not single, f"{len(single)} values with one phrase, e.g. {single[:5]}"
     assert not misread, misread[:5]
+
+
+@pytest.mark.parametrize(("text", "disliked"), [
+    ("I dislike jazz, sushi and chess.", "jazz sushi chess"),
+    ("No jazz, sushi or chess please.", "jazz sushi chess"),
+    ("I'm not into jazz, sushi, chess, or golf.", "jazz sushi chess golf"),
+    ("Jazz, sushi and chess are the worst.", "jazz sushi chess"),
+    ("I love jazz, sushi and chess.", ""),
+    ("I love jazz, sushi, and I hate chess.", "chess"),
+    ("I hate jazz, but sushi and chess are great.", "jazz"),
+])
+def test_a_list_over_clauses_has_one_stance(schema: PersonaSchema, text: str, disliked: str) -> None:
+    """"I dislike A, B and C" was read as disliking A and liking B and C (each clause on its own): a multi-agent
+    learner copying its honest persona summary was charged 1.35 contradictions an episode, and a tracker
+    reading such a user noted likes the user had just ruled out."""
+    k = WorldKnowledge(schema, ResponseAnalyzer(schema.taxonomy))
+    names = {schema.taxonomy.resolve(n): n for n in ("jazz", "sushi", "chess", "golf")}
+    read = {names[node]: key for key, node, _ in k.statements(text)}
+    assert {n for n, key in read.items() if key == "dislikes"} == set(disliked.split())
+    assert set(read) == {n for n in names.values() if n in text.lower()}

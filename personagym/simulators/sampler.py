@@ -7,7 +7,8 @@ Following FSPO/USP, a batch is kept diverse: a new persona must differ from
 every earlier one of the batch in at least ``min_hamming`` attributes, with a
 retry budget.  Values are drawn in schema order, each from the values that no
 coherence rule forbids given what is already drawn, as often as the schema's
-weights and the weight rules of the values drawn before say (PPOpt draws every
+weights (a multi-valued attribute's values: each with its share of people)
+and the weight rules of the values drawn before say (PPOpt draws every
 value alike: a third of its personas who state their sight are blind;
 ``value_weights="uniform"`` does so too); interests (taxonomy
 attributes) are drawn last, never from nodes the persona's constraints forbid.

@@ -816,3 +816,99 @@ def test_a_bad_contradiction_attributes_table_is_named(schema: PersonaSchema, ch
     change(lexicon["contradiction_attributes"])
     with pytest.raises(ValueError, match=message):
         NoiseModel(schema, lexicon=lexicon)
+
+
+def test_an_incomplete_sentence_asks_the_question_after_its_frame(schema: PersonaSchema,
+                                                                   renderer: TemplateRenderer) -> None:
+    """Dropping "I want to" makes an order of that sentence only: "I want to make a plan around budgeting. Can
+    you help?" became "Make a plan around budgeting. Can you help." (70 of 482 audited)."""
+    from personagym.simulators.draft import Draft
+
+    model = _model(schema, renderer)
+    d = Draws(np.random.default_rng(0))
+    statement, question = Draft(intent="task_request", asks=True), Draft(intent="task_request", asks=True)
+    statement.plain("I want to make a plan around ")
+    statement.entity("budgeting", None)
+    statement.plain(" in the next hour. Can you help? Oh right, the more humor the better.")
+    question.plain("Could you recommend ")
+    question.entity("Node.js", None)
+    question.plain(" courses? Thanks.")
+    assert model._incomplete_sentence(statement, d) and model._incomplete_sentence(question, d)
+    assert statement.finish()[0] == "Make a plan around budgeting in the next hour. Can you help? Oh right, the " \
+                                    "more humor the better"
+    assert question.finish()[0] == "Recommend Node.js courses. Thanks"
+
+
+def test_word_segmentation_splits_only_what_people_split() -> None:
+    """"some thing", "with out", "over all"; not "up date", "under stand", "out line", "to night", "to day",
+    "no thing", "no body" (38 of 207 audited splits)."""
+    from personagym.simulators.noise import _COMPOUND
+
+    split = {m.group(0) for m in _COMPOUND.finditer(
+        "something anyone everyday without overall somewhere update understand outline tonight today nothing "
+        "nobody overtime")}
+    assert split == {"something", "anyone", "everyday", "without", "overall", "somewhere"}, split
+
+
+def test_a_casual_starter_says_no_word_twice(schema: PersonaSchema, renderer: TemplateRenderer) -> None:
+    """"mkay so so, quick thing" and "alright so alright." (14 in 60,000 turns): a starter that ends in the
+    message's first word is left out; "ok ok" is a starter of its own."""
+    from personagym.simulators.draft import Draft
+
+    model = _model(schema, renderer)
+    d = Draws(np.random.default_rng(3))
+    starts = Counter()
+    for opening in ("So, quick thing. Help me plan a trip.", "Alright. Help me plan a trip."):
+        for _ in range(300):
+            draft = Draft(intent="task_request", asks=False)
+            draft.plain(opening)
+            assert model._colloquial_speech(draft, d)
+            text = draft.finish()[0]
+            first = opening.split()[0].strip(",.").lower()
+            starts[text.split()[0] != first] += 1
+            assert not re.search(rf"\b{first}\b,? {first}\b", text), text
+    assert starts[True] > 150, starts  # starters are still said
+
+
+def test_a_typo_in_capitals_stays_in_capitals(schema: PersonaSchema, renderer: TemplateRenderer) -> None:
+    """"Oh, I LpVE roses": the key next to a capital is typed with Shift still down."""
+    from personagym.simulators.draft import Draft
+
+    model = _model(schema, renderer)
+    d = Draws(np.random.default_rng(4))
+    for _ in range(300):
+        draft = Draft()
+        draft.plain("Oh, I LOVE THESE")
+        assert model._typo(draft, d)
+        assert draft.text()[3:] == draft.text()[3:].upper(), draft.text()
+
+
+def test_a_vague_group_mention_says_some_once(schema: PersonaSchema, renderer: TemplateRenderer, taxonomy) -> None:
+    """"Entertain me with some some book genres trivia": after a template's own "some", "certain book genres"."""
+    from personagym.simulators.draft import Draft
+
+    model = _model(schema, renderer)
+    d = Draws(np.random.default_rng(5))
+    node = next(n for n in taxonomy.ids if (p := taxonomy.parent(n)) is not None and taxonomy.nodes[p].group)
+    for _ in range(50):
+        draft = Draft(intent="task_request", asks=True)
+        draft.plain("Entertain me with some ")
+        draft.entity(taxonomy.nodes[node].name, PKI(kind="interest", key=node))
+        draft.plain(" trivia.")
+        assert model._vague_value(draft, d)
+        assert draft.finish()[0].startswith("Entertain me with some certain "), draft.finish()[0]
+
+
+def test_a_language_is_said_by_its_english_name(schema: PersonaSchema, renderer: TemplateRenderer,
+                                                taxonomy) -> None:
+    """A user writing English said "I'm head over heels for íslenska", "I want to learn about français", "I love
+    Hangugeo" or "British Sign" for British Sign Language (47 in 60,000 turns): endonyms still recognise the
+    language, and are never said for it."""
+    endonyms = {"español", "français", "italiano", "português", "limba română", "Deutsch", "Nederlands", "íslenska",
+                "język polski", "čeština", "Putonghua", "Nihon-go", "Hangugeo", "Ivrit", "tlhIngan Hol",
+                "British Sign"}
+    languages = [n for n in taxonomy.ids if n.startswith("languages_linguistics/")]
+    said = {a for n in languages for a in taxonomy.nodes[n].sayable}
+    assert not endonyms & said, endonyms & said
+    assert {taxonomy.resolve(e) for e in endonyms} <= set(languages)
+    assert {"Mandarin", "Elvish", "ASL"} <= said  # other names that are English are still said

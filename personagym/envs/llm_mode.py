@@ -118,7 +118,7 @@ def surface_item(env: Any, turn: UserTurn, *, new_session: bool) -> SurfaceItem:
         for past in env._turns[-env.llm.options.history_turns:]:
             if past.session == turn.session:
                 history += [("user", past.user.text), ("assistant", past.assistant)]
-    return SurfaceItem(turn=turn, persona_summary=env.user.persona.summary, history=history,
+    return SurfaceItem(turn=turn, history=history,  # not the hidden profile: the LLM would leak it
                        key=f"{env._trajectory_id}/s{turn.session}t{turn.turn}")
 
 

@@ -397,7 +397,7 @@ class PersonaChatParallelEnv(ParallelEnv[str, dict[str, Any], str | None]):
             return turn
         roles = {ASSISTANT: "assistant", SIMULATED_USER: "user"}
         history = [(roles[agent], text) for _, agent, text in self._transcript][-self.llm.options.history_turns:]
-        item = SurfaceItem(turn=turn, persona_summary=self._user.persona.summary, history=history,
+        item = SurfaceItem(turn=turn, history=history,  # not the hidden profile: the LLM would leak it
                            key=f"{self._user.persona.persona_id}/s{turn.session}t{turn.turn}")
         return self._loop.run(self.llm.surface.realize([item]))[0]
 

@@ -100,7 +100,7 @@ def realize_turns(
     try:
         turns_in = iter(stream)
         while chunk := list(islice(turns_in, batch_size)):
-            items = [SurfaceItem(turn=turn, persona_summary=persona.summary,
+            items = [SurfaceItem(turn=turn,  # not the hidden profile (persona.summary): the LLM would leak it
                                  key=f"{persona.persona_id}/s{turn.session}t{turn.turn}") for persona, turn in chunk]
             turns = loop.run(surface.realize(items), async_alternative="LanguageSurface.realize")
             yield from ((persona, turn) for (persona, _), turn in zip(chunk, turns, strict=True))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -16,9 +17,18 @@ from personagym.data.trajectories import read_jsonl, trajectory_json_schema
 from personagym.envs.chat import PersonaChatEnv
 from personagym.envs.vector import PersonaChatVectorEnv
 from personagym.llm.openai_backend import OpenAIBackend
+from personagym.llm.types import ChatRequest, Completion
 from personagym.llm.vllm_backend import VLLMBackend
-from personagym.records import PKI, Trajectory
-from personagym.simulators.llm_renderer import _check, clean_completion, request_seed, respan
+from personagym.records import PKI, Intent, NoiseRecord, Trajectory, UserTurn
+from personagym.simulators.analyzer import shared_analyzer
+from personagym.simulators.llm_renderer import (
+    LanguageSurface,
+    SurfaceItem,
+    _check,
+    clean_completion,
+    request_seed,
+    respan,
+)
 
 ACTIONS = [
     "Here are three ideas: try a beginner class, a podcast, and a short book. Want more detail?",
@@ -99,6 +109,145 @@ def test_check_requires_truth_phrases_and_rejects_removed_ones() -> None:
     assert _check("same", [], (), differ_from="same ") == "no change to the clean message"
 
 
+@pytest.fixture(scope="module")
+def surface(schema) -> LanguageSurface:
+    """A language surface whose checks run without a model (its backend is never called)."""
+    return LanguageSurface(object(), shared_analyzer(schema.taxonomy))  # type: ignore[arg-type]
+
+
+# (completion, reference: the template text, required phrases, intent, why it must be refused)
+WRONG_WORDS = [
+    ("I'm not vegan, just so you know.", "Just so you know, I'm vegan.", ["I'm vegan"], "preference_disclosure",
+     "missing required phrases"),
+    ("I'm not so interested in mathematics.", "I don't mind mathematics.", ["mathematics"],
+     "preference_disclosure", "tells more about the user"),
+    ("Mathematics lately. Not so interesting, honestly.", "I'm enjoying mathematics a lot these days.", ["mathematics"],
+     "preference_disclosure", "negates differently near the turn's facts"),
+    ("I can spend a moderate amount. I eat pretty much everything. I don't drive, I take public transit.",
+     "Oh, one thing: I can spend a moderate amount.", ["I can spend a moderate amount"], "preference_disclosure",
+     "states other facts than the turn: added [('diet', 'omnivore', 1), ('transport_access'"),
+    ("I don't love Latin music, but I don't hate it either. I just love Italian food.",
+     "I don't love Latin music, but I don't hate it either.", ["Latin music"], "preference_disclosure",
+     "added [('likes', 'food_cooking/cuisines/italian_cuisine', 1)]"),
+    ("Honestly, I'd put funk among my favorite things. I'm not religious, but I'm loving it.",
+     "Honestly, I'd put funk among my favorite things in the world.", ["funk"], "preference_disclosure",
+     "tells more about the user: \"I'm not\""),
+    ("I'm a teacher. What's the history behind mathematics?", "What's the history behind mathematics?",
+     ["mathematics"], "task_request", "tells more about the user: \"I'm a\""),
+    ("As an AI, I love composting.", "Just so you know, I'm a huge fan of composting.", ["composting"],
+     "preference_disclosure", "not the user's message: 'As an AI'"),
+    ("Sure, I'd be happy to help you plan a trip to Machu Picchu.", "Help me plan a trip around Machu Picchu.",
+     ["Machu Picchu"], "task_request", "not the user's message: 'happy to help'"),
+    ('Your next message should be about yourself: "I absolutely love party card games."',
+     "I absolutely love party card games.", ["party card games"], "preference_disclosure",
+     "not the user's message: 'next message'"),
+    ("Here's the rewritten message: I absolutely love party card games.", "I absolutely love party card games.",
+     ["party card games"], "preference_disclosure", "not the user's message: 'rewritten'"),
+    ("I love drum and bass.", "I'm thinking of turning rum into a side hustle.", ["rum"], "task_request",
+     "missing required phrases ['rum']"),
+    ("This is a question about a degree in materials science.",
+     "Quick one: Is a degree necessary to work in materials science?", ["materials science"], "task_request",
+     "no longer reads as a task request"),
+    ("I hope you're having a great week. How's your family doing?", "Sounds good. Awesome, thanks. Talk later!",
+     [], "goodbye", "asks a question the turn does not"),
+    ("Howdy there. Howdy there. Howdy there.", "Okay. You've been a big help. Bye for now!", [], "goodbye",
+     "repeats a sentence"),
+    ("Put together a starter syllabus for glassblowing. I'm really passionate about it and I'm considering a "
+     "career in the field, and I'm going to try to find some materials and start creating my own glass soon.",
+     "Put together a starter syllabus for glassblowing.", ["glassblowing"], "task_request",
+     "characters for a 49-character message"),
+]
+
+
+@pytest.mark.parametrize(("text", "reference", "required", "intent", "why"), WRONG_WORDS)
+def test_check_refuses_words_that_change_the_facts_or_are_not_the_users(
+        surface: LanguageSurface, text: str, reference: str, required: list[str], intent: str, why: str) -> None:
+    # completions of the embedded model the old check kept: a fact negated, flipped, added (the hidden profile,
+    # which the renderer's prompt holds, or an invented taste) or lost, the prompt echoed, the assistant's voice
+    assert why in _check(text, required, (), reference=reference, intent=intent, facts=surface.facts)
+
+
+@pytest.mark.parametrize(("text", "reference", "required", "intent"), [
+    ("Would you help me with a simple spreadsheet layout for tracking cryptocurrency? In case it matters, the "
+     "more humor the better.", "Could you create a simple spreadsheet layout for tracking cryptocurrency? In case "
+     "it matters, the more humor the better.", ["cryptocurrency", "the more humor the better"], "task_request"),
+    ("Honestly, I really love memoirs!", "I absolutely love memoirs.", ["memoirs"], "preference_disclosure"),
+    ("Honestly, I'm not a fan of recitals.", "I am not a fan of recitals.", ["recitals"], "preference_disclosure"),
+    ("Is a degree needed to work in materials science? Thanks!",
+     "Quick one: Is a degree necessary to work in materials science? Anything helps, thanks.",
+     ["materials science"], "task_request"),
+    ("Great, thanks so much. Talk soon!", "Sounds good. Awesome, thanks. Talk later!", [], "goodbye"),
+    ("Just so you know, I\u2019m vegan.", "Just so you know, I'm vegan.", ["I'm vegan"], "preference_disclosure"),
+])
+def test_check_keeps_a_paraphrase_that_says_the_same(
+        surface: LanguageSurface, text: str, reference: str, required: list[str], intent: str) -> None:
+    assert _check(text, required, (), reference=reference, intent=intent, facts=surface.facts) == ""
+
+
+class Scripted:
+    """A backend that answers each request with what `answer(stage, prompt)` returns (no model)."""
+
+    name, model = "scripted", "scripted"
+
+    def __init__(self, answer) -> None:
+        from personagym.llm.types import Usage
+
+        self.answer, self.usage, self.prompts = answer, Usage(), []
+
+    async def generate(self, requests: list[ChatRequest]) -> list[Completion]:
+        self.prompts += [r.messages[-1].content for r in requests]
+        return [Completion(text=self.answer(r.tag.split()[0], r.messages[-1].content), finish_reason="stop")
+                for r in requests]
+
+    async def aclose(self) -> None:
+        pass
+
+
+def budget_turn() -> UserTurn:
+    """A noised request whose noise kept its topic and budget and added a second request."""
+    clean = "What would be a good film festival-themed costume for around $120?"
+    noisy = clean + " Separately, can you give me a random fun fact?"
+    return UserTurn(session=0, turn=0, intent=Intent(kind="task_request", slots={"budget": "for around $120"}),
+                    text=noisy, clean_text=clean, pkis=[], noise=NoiseRecord(
+                        layer="ambiguity", strategies=["multiple_intents"], clean=clean, noisy=noisy))
+
+
+def test_distractor_must_keep_what_the_noise_kept(surface: LanguageSurface) -> None:
+    # the distractor was held to the PKI evidence only: it dropped the topic and the budget the record still held
+    turn = budget_turn()
+    assert {"film festival", "for around $120"} <= set(surface.kept_phrases(turn))
+
+    def answer(stage: str, prompt: str) -> str:
+        if stage == "render":
+            return "Any ideas for a film festival-themed costume for around $120?"
+        return "need a film festival costume idea, something fun?? also tell me a random fact"
+
+    scripted = LanguageSurface(Scripted(answer), surface.analyzer)
+    item = SurfaceItem(turn=turn, persona_summary="", key="k")
+    result = asyncio.run(scripted.distract([item], [answer("render", "")]))
+    assert result.texts == [None] and "missing required phrases ['for around $120']" in result.failures[0][0]
+    (out,) = asyncio.run(scripted.realize([item]))
+    assert out.rendered_by == "template_fallback" and out.text == turn.text
+
+
+def test_a_leaking_render_falls_back_and_a_faithful_one_is_kept(surface: LanguageSurface) -> None:
+    pki = PKI(kind="attribute", key="budget_level", value="moderate", evidence="I can spend a moderate amount",
+              start=15, end=44)
+    text = "Oh, one thing: I can spend a moderate amount."
+    turn = UserTurn(session=0, turn=1, intent=Intent(kind="preference_disclosure", attribute="budget_level",
+                                                     value="moderate"),
+                    text=text, clean_text=text, pkis=[pki], noise=NoiseRecord(clean=text, noisy=text))
+    item = SurfaceItem(turn=turn, persona_summary="I keep kosher. I have a dog. I can spend a moderate amount.",
+                       key="k")
+    leaky = Scripted(lambda stage, prompt: "I keep kosher and I can spend a moderate amount.")
+    (out,) = asyncio.run(LanguageSurface(leaky, surface.analyzer, attempts=2).realize([item]))
+    assert out.rendered_by == "template_fallback" and out.text == text and len(leaky.prompts) == 2
+    faithful = Scripted(lambda stage, prompt: "btw, I can spend a moderate amount.")
+    (out,) = asyncio.run(LanguageSurface(faithful, surface.analyzer).realize([item]))
+    assert out.rendered_by == "llm" and out.text == "btw, I can spend a moderate amount."
+    assert out.text[out.pkis[0].start:out.pkis[0].end] == "I can spend a moderate amount"
+
+
 def test_respan_points_evidence_into_the_new_text() -> None:
     pkis = [PKI(kind="interest", key="music/jazz", evidence="Jazz", start=0, end=4),
             PKI(kind="interest", key="x/y", evidence="", start=-1, end=-1)]
@@ -107,10 +256,14 @@ def test_respan_points_evidence_into_the_new_text() -> None:
     assert (out[0].start, out[0].end, out[0].evidence) == (22, 26, "jazz")
     assert text[out[0].start:out[0].end] == out[0].evidence
     assert (out[1].start, out[1].end) == (-1, -1)
+    rum = PKI(kind="interest", key="drinks_beverages/cocktails_spirits/rum", evidence="rum", start=0, end=3)
+    (found,) = respan([rum], "Drum and bass, and rum on the side")
+    assert (found.start, found.evidence) == (19, "rum")  # a word of its own, not the end of "Drum"
 
 
 def test_completion_cleanup_and_request_seeds() -> None:
     assert clean_completion('User: "Can you help me plan a trip?"\n\nAssistant: sure') == "Can you help me plan a trip?"
+    assert clean_completion('"Hello! Plan a trip for me.') == "Hello! Plan a trip for me."  # a quote never closed
     assert request_seed("t_1/s0t1", "render", 0) == request_seed("t_1/s0t1", "render", 0)
     assert request_seed("t_1/s0t1", "render", 0) != request_seed("t_1/s0t1", "render", 1)
 
@@ -220,7 +373,7 @@ def test_cli_rollout_against_a_vllm_server(vllm_server, tmp_path: Path) -> None:
     # the CLI exits 1 when no user turn kept the 135M model's words (which seeds do moves with the library
     # versions that convert it): try a few episodes, one at a time
     out = tmp_path / "server.jsonl"
-    for seed in (6, 5, 7, 8):
+    for seed in (6, 5, 7, 8, 9, 10, 11, 12):
         cmd = [sys.executable, "-m", "personagym.cli", "rollout", "--backend", "openai", "--model",
                vllm_server.served_model_name, "--base-url", vllm_server.base_url, "--policy", "tracker",
                "--episodes", "1", "--seed", str(seed), "--max-turns", "2", "--out", str(out), "--json"]
@@ -230,7 +383,7 @@ def test_cli_rollout_against_a_vllm_server(vllm_server, tmp_path: Path) -> None:
         assert done.returncode == 1 and "no user turn kept the LLM's words" in done.stderr, done.stderr
         assert not out.exists()  # nothing written that would pass template words off as the LLM's
     else:
-        pytest.fail("no episode of seeds 5-8 had a user turn written by the model")
+        pytest.fail("no episode of seeds 5-12 had a user turn written by the model")
     (trajectory,) = list(read_jsonl(out))
     assert any(u.rendered_by == "llm" for u in trajectory.user_turns())
     check_llm_trajectory(trajectory)

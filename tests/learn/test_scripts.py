@@ -136,7 +136,14 @@ def test_grpo_torch_script_small_run(local_model_dir: Path, tmp_path: Path, monk
     whole = summary["whole_episodes"]
     assert whole["episodes"] == 2 and whole["turns_before"] >= 1 and whole["turns_after"] >= 1
     assert set(whole) >= {"before", "after", "paired_gain", "generic", "popular", "tracker"}
-    assert whole["tracker"][0] > whole["generic"][0]  # the built-ins on the same two users
+    # the built-ins on the same two held-out users (tracker > generic on 2 users was luck: it failed when the
+    # persona population changed)
+    from personagym.rollout import rollout
+
+    for name in ("generic", "popular", "tracker"):
+        episodes = rollout("PersonaGym/Chat-v0", name, episodes=2, seed=summary["eval_seeds"][0])
+        returns = [t.total_reward for t in episodes]
+        assert whole[name][0] == pytest.approx(sum(returns) / 2), name
     assert summary["iterations"] == 2 and summary["answers_sampled"] == 4 and summary["model"] == local_model_dir.name
     assert summary["eval_seeds"][1] - summary["eval_seeds"][0] == 3
     assert len(rows.read_text().splitlines()) == 4

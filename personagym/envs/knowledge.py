@@ -97,18 +97,18 @@ def _one_stance_a_list(said: list[tuple[str, int, bool]], clauses: list[str]) ->
     for k in range(1, len(clauses)):
         joins = pure[k] or (pure[k - 1] and _STARTS_WITH_ENTITY.match(clauses[k]) is not None)
         run[k] = run[k - 1] if joins else k
-    first = {}  # clause -> (stance of its first entity, of its last)
+    ends: dict[int, tuple[bool, bool]] = {}  # clause -> (stance of its first entity, of its last)
     for _, clause, disliked in said:
-        first[clause] = (first.get(clause, (disliked,))[0], disliked)
+        ends[clause] = (ends.get(clause, (disliked,))[0], disliked)
     out = []
     for node, clause, disliked in said:
         if pure[clause]:
-            before = [k for k in range(clause - 1, -1, -1) if run[k] == run[clause] and not pure[k] and k in first]
-            after = [k for k in range(clause + 1, len(clauses)) if run[k] == run[clause] and not pure[k] and k in first]
+            before = [k for k in range(clause - 1, -1, -1) if run[k] == run[clause] and not pure[k] and k in ends]
+            after = [k for k in range(clause + 1, len(clauses)) if run[k] == run[clause] and not pure[k] and k in ends]
             if before:
-                disliked = first[before[0]][1]
+                disliked = ends[before[0]][1]
             elif after:
-                disliked = first[after[0]][0]
+                disliked = ends[after[0]][0]
         out.append((node, disliked))
     return out
 

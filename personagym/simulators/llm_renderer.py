@@ -480,10 +480,14 @@ def _more_often(pattern: re.Pattern[str], text: str, reference: str) -> str:
     return ""
 
 
+#: Words by which a message asks for something, wherever they stand in it.
+_ASKING = re.compile(r"\b(?:can|could|would|will) you\b|\b(?:help|give|tell|show|suggest|recommend|make|"
+                     r"put together|plan|write|list|explain)\b", re.IGNORECASE)
+
+
 def _only_statements(reference: str) -> bool:
     """Whether a reference message is no request at all: a question added to it asks for something new."""
-    return not re.search(r"\b(?:can|could|would|will) you\b|\b(?:help|give|tell|show|suggest|recommend|make|"
-                         r"put together|plan|write|list|explain)\b", reference, re.IGNORECASE)
+    return not _ASKING.search(reference)
 
 
 def _negations(text: str, phrases: Sequence[str]) -> frozenset[tuple[str, str]]:

@@ -477,13 +477,14 @@ class NoiseModel(SharedOnCopy):
         if not casual:
             return changed
         draft.casual = True
-        starters = pools.asking_starters if draft.asks else pools.starters
-        first = _WORD.search(draft.text())
-        if first is not None and any(first.group(0) in s.replace(",", "").split() for s in starters):
+        if d.random() < 0.5:  # "quick q:" only before a request: "Question: thanks!" asks nothing
+            first = _WORD.search(draft.text())
+            word = first.group(0) if first is not None else None
             # no starter that says the first word again: "mkay so so, quick thing", "right, right."
-            starters = tuple(s for s in starters if first.group(0) not in s.replace(",", "").split())
-        if d.random() < 0.5 and starters:  # "quick q:" only before a request: "Question: thanks!" asks nothing
-            draft.segments.insert(0, Segment(d.choice(starters) + " "))
+            starters = [s for s in (pools.asking_starters if draft.asks else pools.starters)
+                        if word not in s.replace(",", "").split()]
+            if starters:
+                draft.segments.insert(0, Segment(d.choice(starters) + " "))
         return True
 
     def _incomplete_sentence(self, draft: Draft, d: Draws) -> bool:

@@ -17,6 +17,10 @@ Components (all in `info["reward_components"]`):
 * ``constraint``: 0 when the answer respects every hard constraint, -1 per
   violation (a forbidden item offered) — a hard penalty;
 * ``style``: fraction of the user's style preferences the answer met, in [0, 1];
+  0 for an answer that gives the user nothing, as the user reads it: none at
+  all, the same list again though they asked for more, or a question put
+  instead of an answer to a user who would rather be answered
+  (`Assessment.style_match`);
 * ``profile``: F1 of the profile the policy emitted (`<profile>` block) against
   the user's style/constraint attributes and interests (RLPA's profile
   reward); 0 when no profile was emitted.  An item counts as a hit only if

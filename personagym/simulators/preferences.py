@@ -159,13 +159,17 @@ class Assessment:
     #: `UserSimulator`): it meets no style preference, whatever the checks say
     answered: bool = True
     #: the answer recommends exactly what the one before did, though the user had asked for more (see
-    #: `UserSimulator`): nothing in it is new, so nothing liked counts
+    #: `UserSimulator`): nothing in it is new, so nothing liked counts, and it meets no style preference
     repeated: bool = False
+    #: the answer asks a user who would rather be answered (`clarification_tolerance`) something instead of
+    #: answering (see `UserSimulator`): it meets no style preference
+    asked_instead: bool = False
 
     @property
     def style_match(self) -> float:
-        """Fraction of the user's style preferences the answer met (1 if none apply, 0 with no answer)."""
-        if not self.answered:
+        """Fraction of the user's style preferences the answer met (1 if none apply; 0 with no answer, the same
+        list again or a question put instead of an answer: the user is let down, however well it is written)."""
+        if not self.answered or self.repeated or self.asked_instead:
             return 0.0
         if not self.style_checks:
             return 1.0
@@ -681,7 +685,8 @@ class PreferenceProcess(SharedOnCopy):
         """Update satisfaction and restating from the user's assessment of an answer."""
         cfg = self.config
         before = state.satisfaction
-        delta = cfg.like_bonus * sum(w for _, w in assessment.liked)
+        # nothing liked in a list seen already pleases, as nothing of it counts in the reward (`alignment`)
+        delta = 0.0 if assessment.repeated else cfg.like_bonus * sum(w for _, w in assessment.liked)
         delta -= cfg.dislike_penalty * sum(w for _, w in assessment.disliked)
         delta -= cfg.violation_penalty * len(assessment.violations)
         delta -= cfg.style_penalty * sum(1 for ok in assessment.style_checks.values() if not ok)

@@ -356,6 +356,12 @@ class UserSimulator:
         self.state.turn += 1
         assessment = None
         before = self.state.satisfaction
+        mem = self._memory
+        recommended = tuple(dict.fromkeys(m.node for m in features.mentions if m.stance == "recommend")) \
+            if features else ()
+        mem.repeated = bool(recommended) and mem.asked_content and set(recommended) == set(mem.recommended)
+        mem.recommended = recommended
+        mem.asked_instead = features is not None and self._asked_instead(features)
         if features is not None:
             assessment = assess(self.state, features, self.schema, self._memory.about, self._memory.topic)
             if self._memory.awaiting is not None and not _addresses(
@@ -363,19 +369,17 @@ class UserSimulator:
                 # "Ok.", a refusal, a warning alone or a random name answers nothing: else it met a terse
                 # user's length preference and earned two thirds of the generic policy's reward
                 assessment.answered = False
+            # known before the user reacts, so that the reaction and the reward read the answer alike: a list seen
+            # already pleased the user through what they like in it while the reward counted none of it, and a
+            # question put instead of an answer let a user who would rather be answered down while the reward
+            # paid its style
+            assessment.repeated, assessment.asked_instead = mem.repeated, mem.asked_instead
             self.events += self.process.react(self.state, assessment)
             self.events += self.process.expose(self.state, [n for n, _ in assessment.liked])
-        mem = self._memory
         mem.ignored = self._told_and_missed(assessment) if assessment is not None else []
-        recommended = tuple(dict.fromkeys(m.node for m in features.mentions if m.stance == "recommend")) \
-            if features else ()
-        mem.repeated = bool(recommended) and mem.asked_content and set(recommended) == set(mem.recommended)
-        mem.recommended = recommended
         if mem.repeated:  # a list seen already, when more was asked for, disappoints (else it looped)
             self.events += self.process.disappoint(self.state, REPEAT_PENALTY, "the same list again")
-            assessment.repeated = True  # type: ignore[union-attr] - an offer needs features: assessed
         mem.lost_offered = self._former_offered(features)
-        mem.asked_instead = features is not None and self._asked_instead(features)
         if mem.asked_instead:
             self.events += self.process.disappoint(self.state, QUESTION_PENALTY, "a question instead of an answer")
         # a non-answer lets down too ("Ok." then "Lovely, I'm done for now." earned a content goodbye), and so

@@ -429,3 +429,48 @@ def test_the_efficiency_reward_agrees_with_how_the_user_left(env_id: str) -> Non
             assert turn.reward_components["efficiency"] == (1.0 if content else -1.0), (t.seed, goodbye.text)
             seen[content] += 1
     assert seen[True] and seen[False], seen
+
+
+class SameAnswer:
+    """The generic policy's first answer of the episode, word for word, whatever the user says next."""
+
+    def __init__(self) -> None:
+        env = make_env(ENV_ID)
+        self.generic = make_policy("generic", env=env, seed=SEED)
+        env.close()
+        self.first: str | None = None
+
+    def reset(self, seed: int | None = None) -> None:
+        reset_policy(self.generic, seed)
+        self.first = None
+
+    def act(self, observation: dict) -> str:
+        if self.first is None:
+            self.first = self.generic.act(observation)
+        return self.first
+
+
+#: What the user is let down by as giving them nothing, beyond a non-answer: causes of their satisfaction events.
+EMPTY_ANSWERS = ("the same list again", "a question instead of an answer")
+
+
+def test_an_answer_the_user_finds_empty_earns_what_the_user_makes_of_it() -> None:
+    """The same list again after asking for more, and a question put instead of an answer to a user who would
+    rather be answered, let the user down; the reward paid their style (and the user was pleased by what they
+    liked in a list seen already, which the reward counted nothing of): in an audit of 15 policies, 341 of 11,251
+    answers, at +0.12 and +0.22 a turn without the efficiency term, as the user's satisfaction fell by 0.22 and
+    0.15."""
+    seen = Counter()
+    for policy in (SameAnswer(), Parrot(which=True)):
+        for t in rollout(ENV_ID, policy, EPISODES, seed=SEED):
+            for turn in t.turns:
+                causes = {e.cause for e in turn.events if e.target == "satisfaction"}
+                empty = [c for c in EMPTY_ANSWERS if c in causes]
+                if not empty:
+                    continue
+                seen.update(empty)
+                assert turn.reward_components["style"] == 0.0, (t.seed, turn.assistant)
+                if "the same list again" in empty:  # a question may name a favourite: half credit, on both sides
+                    assert turn.reward_components["preference"] <= 0.0, (t.seed, turn.assistant)
+                    assert not [e for e in turn.events if e.target == "satisfaction" and e.after > e.before], t.seed
+    assert all(seen[c] >= 10 for c in EMPTY_ANSWERS), seen

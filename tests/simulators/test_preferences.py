@@ -469,6 +469,23 @@ def test_a_disliked_item_costs_even_beside_many_liked_ones() -> None:
     assert Assessment(liked=two_likes, repeated=True).alignment == 0.0
 
 
+def test_the_reaction_reads_an_empty_answer_as_the_reward_does(schema: PersonaSchema) -> None:
+    """A list seen already counts nothing liked in the reward (`alignment`), and raises no satisfaction either; it
+    and a question put instead of an answer meet no style preference, as an answer with nothing in it."""
+    from personagym.simulators.preferences import Assessment
+
+    state = initial_state(PersonaSampler(schema).sample(0), schema)
+    before = state.satisfaction
+    liked = [("a", 0.9)]
+    assert PreferenceProcess(schema).react(state, Assessment(liked=liked, repeated=True)) == []
+    assert state.satisfaction == before
+    assert PreferenceProcess(schema).react(state, Assessment(liked=liked)) and state.satisfaction > before
+    met = {"length_pref": True}
+    assert Assessment(style_checks=met).style_match == 1.0
+    for empty in ({"answered": False}, {"repeated": True}, {"asked_instead": True}):
+        assert Assessment(style_checks=met, **empty).style_match == 0.0, empty
+
+
 def test_the_records_say_every_change_of_satisfaction_and_when_each_session_was() -> None:
     """Replaying the events gives the satisfaction the user ends on (a list seen again cost 0.2 unrecorded: 528 of
     27,910 answers), and every session after the first has an event stamped with its gap (125 of 5,400 gaps left

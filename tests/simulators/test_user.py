@@ -17,7 +17,7 @@ from personagym.simulators.preferences import FORMALITY_TARGET, LENGTH_RANGES, L
 from personagym.simulators.renderers import TemplateRenderer
 from personagym.simulators.sampler import PersonaSampler
 from personagym.simulators.simulate import simulate_turns
-from personagym.simulators.user import QUESTION_PENALTY, UserSimulator
+from personagym.simulators.user import QUESTION_PENALTY, REPEAT_PENALTY, UserSimulator
 
 
 def _texts(n: int, seed: int, **kw) -> list[str]:
@@ -217,6 +217,23 @@ def test_a_user_who_dislikes_questions_would_rather_be_answered(schema: PersonaS
             assert not [e for e in user.events[events:] if e.cause == "a question instead of an answer"]
         assert impatient and all(impatient) == (tolerance == "dislikes_questions") == any(impatient)
         assert let_down == ([QUESTION_PENALTY] * 30 if tolerance == "dislikes_questions" else []), let_down
+
+
+def test_a_question_instead_of_an_answer_earns_a_user_who_dislikes_questions_no_style(schema: PersonaSchema) -> None:
+    """The reward read a question put instead of an answer as meeting the style of a user who would rather be
+    answered, while the user was let down by it and said "Can you just answer now?" (96 answers of 11,251 in
+    an audit of 15 policies; the style paid, 0.56 of the component, went with a satisfaction drop of 0.15)."""
+    question = ResponseFeatures(word_count=6, questions=1, asked_about=["length_pref"])
+    for tolerance in ("dislikes_questions", "ok_with_questions"):
+        persona = _persona_with(schema, lambda p, t=tolerance: p.attributes.get("clarification_tolerance") == t
+                                and p.attributes.get("length_pref") == "terse")  # six words meet its length
+        for seed in range(10):
+            user = UserSimulator(persona, seed=seed, noise=NoiseConfig(rate=0.0))
+            user.open_session()
+            user.respond("How long should answers be?", question)
+            assessment = user.last_assessment
+            assert (assessment.style_match == 0.0) == (tolerance == "dislikes_questions"), (tolerance, seed)
+            assert assessment.answered and assessment.asked_instead == (tolerance == "dislikes_questions")
 
 
 def test_goodbye_ends_the_session(schema: PersonaSchema) -> None:
@@ -801,6 +818,27 @@ def test_the_same_list_again_after_asking_for_more_gets_no_praise(schema: Person
             complained += 1
         praised += again.kind == "feedback" and again.polarity == 1
     assert complained >= 20 and praised == 0, (complained, praised)
+
+
+def test_the_same_list_again_pleases_no_more_than_the_reward_pays(schema: PersonaSchema) -> None:
+    """Nothing liked in a list seen already counts in the reward, and nothing of it pleases the user: it raised their
+    satisfaction (the reaction came before the user knew it was a repeat) while the reward counted none of it, and
+    was paid the user's style besides (245 answers of 11,251 in an audit of 15 policies)."""
+    repeats = 0
+    for seed, user, same in _opened_with_a_like(schema, range(400)):
+        first = user.respond("...", same).intent
+        if user.ended or first.kind not in ("task_request", "feedback") or first.polarity == 1:
+            continue
+        before, events = user.state.satisfaction, len(user.events)
+        user.respond("...", same)
+        assessment = user.last_assessment
+        if not assessment.repeated:
+            continue
+        repeats += 1
+        assert not [e for e in user.events[events:] if e.target == "satisfaction" and e.after > e.before], seed
+        assert user.state.satisfaction <= round(max(0.0, before - REPEAT_PENALTY), 4), seed
+        assert assessment.alignment <= 0 and assessment.style_match == 0.0, seed
+    assert repeats >= 20, repeats
 
 
 def test_a_later_session_can_open_with_how_long_it_has_been(schema: PersonaSchema) -> None:

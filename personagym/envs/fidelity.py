@@ -15,6 +15,19 @@ it uses, as long as the extractor can hear them.
   covers; the rest (age, pets, ...) neither help nor hurt.  An interest named
   in a sentence whose constraint forbids it ("I'm allergic to eggs") is that
   constraint's object, not a liked thing, and is skipped.
+* **Asking is no claim.**  The extractor reads a request's topic as liked
+  (people ask about what they care for), but people ask about what they do
+  not care for too: "Can you help me plan a hiking trip?" comes from people
+  who never hiked.  So what a message only asks about
+  (`WorldKnowledge.asked`) claims nothing: it is neither credited nor a
+  contradiction, except that the request's topic (the first thing it asks
+  about) expresses a liking the profile holds, as the simulator's implicit
+  PKI does.  Words that say the user likes a thing ("if I like X", "as a
+  jazz fan") claim it in a request too (`WorldKnowledge.claims`).  Requests'
+  topics outside the profile were 76% of the built-in simulator's false
+  positives: its credited items were 69% true over 300 sessions, 98.7% now.
+  Only the topic implies: else a message asking about everything would be
+  credited for whatever the profile holds, without claiming any of it.
 * **Target.**  `target_profile` restricted to what words can express:
   interests, and the attribute values the schema has phrases for.  The
   extractor cannot hear the others from anyone; counting them would only cap
@@ -26,7 +39,8 @@ it uses, as long as the extractor can hear them.
   states beyond that earns nothing, though its contradictions still count.
   The built-in simulator states one fact a message, now and then two or three
   (more in 1 of ~4,600 messages); reciting the whole profile, in one message
-  or in every one, is no user, and scored F1 0.98 against the simulator's 0.16.
+  or in every one, is no user, and scored F1 0.98 against the simulator's 0.16
+  (now 0.21 and 0.46 against its 0.16).
 * **fidelity** = F1(credited, target).
 * **contradictions**: distinct recovered items that deny the truth: liking what
   the profile dislikes or the reverse, liking something one's own constraints
@@ -34,7 +48,11 @@ it uses, as long as the extractor can hear them.
 
 Noise is not forgiven: a vague parent, a negated phrase or a retracted entity
 earns no credit and a mind change can count as a contradiction, so the built-in
-simulator's score includes what the configured noise level costs.
+simulator's score includes what the configured noise level costs (its
+remaining false positives are mostly that: vague parents, self-contradicting
+style asks).  Noise in a request costs no more than any request about a topic
+outside the profile: a vague parent or a distractor's question asks, and
+claims nothing.
 """
 
 from __future__ import annotations
@@ -43,7 +61,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from personagym.envs.knowledge import WorldKnowledge, sentences
+from personagym.envs.knowledge import Statement, WorldKnowledge, sentences
 from personagym.envs.rewards import (
     TARGET_ROLES,
     ProfileItem,
@@ -128,25 +146,46 @@ class ProfileFidelity:
         statements = self.knowledge.statements(utterance)
         objects = self._constraint_objects(utterance) if any(k not in INTEREST_KEYS for k, _, _ in statements) \
             else set()
+        self._stated.update(self._items(statements, objects, state))  # all an assistant hears, requests' too
         self._messages += 1
         # one new item a message on average, `per_utterance` at once: a burst is not repeated every message
         budget = self._messages + self.per_utterance - 1
         if self.per_session is not None:
             budget = min(budget, self.per_session)
         new = 0
-        for key, value, _ in statements:
-            if key in INTEREST_KEYS and value in objects:
-                continue
-            item = self._item(key, value, state)
-            if item is None:
-                continue
-            self._stated.add(item)
+        for item in self._claimed(utterance, objects, state):
             if self._contradicts(item, state):  # a contradiction counts however much else the message says
                 self._contradicted.add(item)
             if item not in self._credited and new < self.per_utterance and len(self._credited) < budget:
                 self._credited.add(item)
                 new += 1
         return self.score(state)
+
+    def _claimed(self, utterance: str, objects: set[str], state: PreferenceState) -> list[ProfileItem]:
+        """The profile items an utterance claims (`WorldKnowledge.claims`), then the like its request's topic
+        implies if the profile holds it.
+
+        Asking about a topic claims nothing ("Can you help me plan a hiking
+        trip?" comes from people who never hiked), so a topic outside the
+        profile is neither credited nor a contradiction; but people ask about
+        what they care for, so a request about a liked topic expresses the
+        liking, as the simulator's implicit PKI says.  Only the request's
+        topic (the first thing it asks about) implies it: else a message
+        asking about everything would be credited for whatever the profile
+        holds, without a word of it ever being claimed.
+        """
+        items = self._items(self.knowledge.claims(utterance), objects, state)
+        asked = self.knowledge.asked(utterance)
+        if asked and asked[0] not in objects:
+            implied = self._item("likes", asked[0], state)
+            if implied in self.expressible(state):
+                items.append(implied)
+        return items
+
+    def _items(self, statements: list[Statement], objects: set[str], state: PreferenceState) -> list[ProfileItem]:
+        """The profile items of statements, less the interests named as a constraint's `objects`."""
+        return [item for key, value, _ in statements if not (key in INTEREST_KEYS and value in objects)
+                and (item := self._item(key, value, state)) is not None]
 
     def _constraint_objects(self, utterance: str) -> set[str]:
         """The nodes named as the object of a constraint stated in the same sentence ("I'm allergic to eggs"

@@ -19,6 +19,10 @@ from personagym.simulators.persona import PersonaSchema
 #: A sentence: up to a full stop, "!", "?" or a line end; a dot inside a word ("Node.js", "3.5") ends none.
 _SENTENCE = re.compile(r"(?:[^.!?\n]|\.(?=\w))+")
 _CLAUSE = re.compile(r"[^,;:()]+")
+#: (key, value, polarity): a like, a dislike or an attribute value a message states.
+Statement = tuple[str, str, int]
+#: A message's statements, the nodes it takes back, and the indices of the statements read from requests alone.
+_Reading = tuple[list[Statement], list[str], list[int]]
 #: Stands for one entity mention in a sentence whose mentions are masked, so cues can be bound to an entity.
 _SLOT = "\x00"
 _NT = r"(?:n'?t| not)"  # "don't", "dont", "do not" (noisy text drops apostrophes)
@@ -74,6 +78,36 @@ _MIND_CHANGE = "make that"
 #: A complaint that the answer repeats an earlier one: "That's the same list as last time.", "I've seen these".
 _SAME_AGAIN = re.compile(r"\bsame (?:list|suggestions?|answer|ones|things|stuff)\b|\balready (?:seen|suggested|said|"
                          r"got|had) (?:these|those|them|this|that)\b|\bsuggested (?:exactly )?these already\b")
+
+
+#: A sentence that asks for something by its opening, after any lead-in ("Okay, question: ", "Also, "): "Can you
+#: ...", "Recommend ...", "I need ...", "I'm looking for ...", "What's a good ...".  A question mark says so too.
+_REQUEST_OPENING = re.compile(
+    r"^ *(?:[\w' ]{1,30}[,:] )*(?:(?:and|so|but|also|now|then|oh|ok(?:ay)?|please|just) )*"
+    r"(?:(?:can|could|would|will) (?:you|i|we)\b|please\b|any\b|got any\b|"
+    r"(?:recommend|suggest|give|tell|show|help|find|write|plan|list|make|share|explain|describe|draft|create|"
+    r"compare|name|pick|teach|summari[sz]e|walk|talk|map|put|point|throw|hit me|sketch|design|build|break down|"
+    r"lay out|outline|compile|entertain|sort|turn|get me|prepare|organi[sz]e|brainstorm|quiz|do|handle|fix|"
+    r"improve|tweak|clean|tidy|figure)\b|"
+    r"(?:i'?m |i am |we'?re )?(?:looking|searching|hoping) for\b|(?:i'?m|i am|we'?re) planning\b|i (?:need|want)\b|"
+    r"i(?:'d| would) (?:like|love|appreciate)\b|i could use\b|"
+    r"(?:what|which|where|how|who|why|when)\b|"
+    r"(?:is|are) there\b|do you\b|should i\b)")
+#: Before an entity in its clause, words that say the user likes it, in a request too: "if I like X", "since I'm
+#: into X", "my passion for X", "I'm a big fan of X".  Asking about X alone says no such thing.
+_LIKE_BEFORE = re.compile(
+    r"\bi (?:really |absolutely |also |just |do |totally |genuinely |truly )?(?:love|adore|enjoy|like)\b|"
+    r"\b(?:i'?m|i am|i'?ve (?:always )?been|i have (?:always )?been)(?: (?:really|so|totally|also|just|still|"
+    r"getting|back|big|huge|very))* (?:into|hooked on|obsessed with|passionate about|crazy about|mad about|"
+    r"(?:an? )?(?:big |huge |massive )?fan of|big on|keen on|doing)\b|"
+    r"\b(?:my|our) (?:\w+ )?(?:interest|passion|love) (?:in|for)\b|\bpassion for\b|\bhooked on\b|\bfan of\b|"
+    r"\bmy (?:absolute |all-time )?favou?rite\b")
+#: After an entity, words that say the user likes it: "a jazz fan", "jazz is my favourite".
+_LIKE_AFTER = re.compile(r"^(?: (?:fan|lover|nerd|enthusiast|buff|person)s?\b| (?:is|are) my (?:\w+ )?"
+                         r"(?:favou?rite|thing|jam|passion|obsession)\b)")
+#: A question that only names things ("Jazz?", as in "Jazz? My absolute favourite.") puts them up front for the
+#: sentence after it; it asks for nothing.
+_ONLY_NAMES = re.compile(rf"^(?:\W|{_SLOT}|\band\b|\bor\b)*$")
 
 
 #: A clause that only goes on with a list begun in the clause before: "B and C" in "I dislike A, B and C".
@@ -135,6 +169,12 @@ def _corrected(before: str, after: str) -> bool:
         before.endswith("i said ") and after.startswith((" but i meant", " but meant")))
 
 
+def _asks(masked: str, question: bool) -> bool:
+    """Whether a sentence (lowercase, its mentions masked) asks for something: a question that does more than name
+    things, or a request's opening (after a lead-in that names nothing: "Jazz, any day." asks for nothing)."""
+    return (question and not _ONLY_NAMES.match(masked)) or _REQUEST_OPENING.match(masked) is not None
+
+
 def sentences(text: str) -> list[str]:
     """The sentences of a text as `WorldKnowledge` reads them (`_SENTENCE`), without their end marks."""
     return _SENTENCE.findall(text)
@@ -148,7 +188,7 @@ class WorldKnowledge(SharedOnCopy):
         self.taxonomy = schema.taxonomy
         self.analyzer = analyzer
         self._related: dict[str, tuple[str, ...]] = {}  # node -> `related(node)`, filled as policies ask
-        self._last_read: tuple[str, tuple[list[tuple[str, str, int]], list[str]]] | None = None
+        self._last_read: tuple[str, _Reading] | None = None
 
     @cached_property
     def _phrases(self) -> list[tuple[str, str, str]]:
@@ -228,7 +268,7 @@ class WorldKnowledge(SharedOnCopy):
         attr = self.schema.attributes.get(attribute)
         return attr.forbidden_tags(value) if attr is not None else frozenset()
 
-    def statements(self, text: str) -> list[tuple[str, str, int]]:
+    def statements(self, text: str) -> list[Statement]:
         """Preferences a user message states, as (key, value, polarity).
 
         Attribute phrases are matched verbatim (case-insensitive).  An entity
@@ -236,7 +276,8 @@ class WorldKnowledge(SharedOnCopy):
         disliked when a dislike cue is in its clause, in a clause of its
         sentence that names no other entity, or bound to it ("no X", "avoid
         X"); a negated dislike ("I don't mind X") is a like.  Entities the
-        message takes back (see `retractions`) state nothing.
+        message takes back (see `retractions`) state nothing.  The likes read
+        from requests alone are in `asked` too.
         """
         return list(self._read(text)[0])
 
@@ -250,12 +291,36 @@ class WorldKnowledge(SharedOnCopy):
         """
         return list(self._read(text)[1])
 
-    def _read(self, text: str) -> tuple[list[tuple[str, str, int]], list[str]]:
-        """Statements and retractions of a message (the last message's are kept: callers ask for both)."""
+    def asked(self, text: str) -> list[str]:
+        """Entities a user message names only in asking for something, in text order: its request's topic first.
+
+        `statements` reads them as liked, as an assistant should (people ask
+        about what they care for), but asking claims nothing: "Can you help me
+        plan a hiking trip?" comes from hikers and from people who never hiked.
+        A sentence asks when a question mark ends it (unless it only names
+        things: "Jazz? My favourite."), when it opens as a request does
+        (`_REQUEST_OPENING`: "Recommend ...", "I need ...", "What's a good
+        ..."), or when it sets up a question that names nothing ("I keep
+        hearing about X. Where should a beginner begin?").  Words that say the
+        user likes an entity ("if I like X", "as a jazz fan") make it a claim
+        (`claims`), in a request too.
+        """
+        out, _, asked = self._read(text)
+        return [out[i][1] for i in asked]
+
+    def claims(self, text: str) -> list[Statement]:
+        """`statements` less the likes read from requests alone (`asked`): what a message says the user is."""
+        out, _, asked = self._read(text)
+        from_requests = set(asked)
+        return [statement for i, statement in enumerate(out) if i not in from_requests]
+
+    def _read(self, text: str) -> _Reading:
+        """Statements and retractions of a message, and which statements are read only from requests (the last
+        message's are kept: callers ask for several)."""
         if self._last_read is not None and self._last_read[0] == text:
             return self._last_read[1]
         lower = text.lower()
-        out: list[tuple[str, str, int]] = []
+        out: list[Statement] = []
         taken: list[tuple[int, int]] = []
         for phrase, attribute, value in self._phrases:
             pos = lower.find(phrase)
@@ -263,13 +328,17 @@ class WorldKnowledge(SharedOnCopy):
                 taken.append((pos, pos + len(phrase)))
                 out.append((attribute, value, 1))
         retracted: list[str] = []
+        asked: list[int] = []  # indices in `out` of likes read from a request alone
         previous: list[int] = []  # indices in `out` of the last sentence's liked entities
+        parts = []  # (sentence, its mentions, whether a question mark ends it)
         for sentence in _SENTENCE.finditer(lower):
             chunk, base = sentence.group(0), sentence.start()
             # "not my cup of tea" names no tea, and an attribute's own words no entity ("I can't really travel
             # right now" likes no travel, "I live in a big city" no big cities)
             found = [f for f in self.analyzer.find_mentions(chunk) if not chunk[: f[1]].endswith("cup of ")
                      and not any(a < base + f[2] and base + f[1] < b for a, b in taken)]
+            parts.append((chunk, found, lower.startswith("?", sentence.end())))
+        for k, (chunk, found, question) in enumerate(parts):
             if not found:
                 if previous and _FOLLOW_UP.match(chunk):  # "Why is X in there? I'm not into it."
                     for i in previous:
@@ -277,10 +346,14 @@ class WorldKnowledge(SharedOnCopy):
                 previous = []
                 continue
             masked, slots = _masked(chunk, [(start, end) for _, start, end, _ in found])
+            # it asks, or sets up a question that names nothing ("I keep hearing about X. Where do I begin?")
+            request = _asks(masked, question) or (
+                k + 1 < len(parts) and not parts[k + 1][1] and _asks(parts[k + 1][0], parts[k + 1][2]))
             change = masked.rfind(_MIND_CHANGE)
             clauses, cued = _clause_cues(masked)
             against = _NOT_AGAINST.search(masked) is not None
             said: list[tuple[str, int, bool]] = []  # (node, clause, disliked) of what is not taken back
+            claimed: list[bool] = []  # of each in `said`: words say the user likes it
             for (node, *_), slot in zip(found, slots, strict=True):
                 before, after = masked[:slot], masked[slot + 1:]
                 if (0 <= slot < change and any(s > change for s in slots)) or _RETRACT_BEFORE.search(before) or (
@@ -294,13 +367,19 @@ class WorldKnowledge(SharedOnCopy):
                 disliked = (disliked or _DISLIKE_BEFORE.search(masked[: slot + 1]) is not None
                             or _DISLIKE_AFTER.match(after) is not None) and not against
                 said.append((node, own, disliked))
+                claimed.append(request and (_LIKE_BEFORE.search(masked, clauses[own][0], slot) is not None
+                                            or _LIKE_AFTER.match(after) is not None))
             previous = []
-            for node, disliked in _one_stance_a_list(said, [masked[a:b] for a, b in clauses]):
+            for (node, disliked), likes in zip(_one_stance_a_list(said, [masked[a:b] for a, b in clauses]),
+                                               claimed, strict=True):
                 if not disliked:
                     previous.append(len(out))
+                    if request and not likes:
+                        asked.append(len(out))
                 out.append(("dislikes", node, -1) if disliked else ("likes", node, 1))
         stated = {value for key, value, _ in out if key in ("likes", "dislikes")}
-        result = out, [node for node in dict.fromkeys(retracted) if node not in stated]
+        result = (out, [node for node in dict.fromkeys(retracted) if node not in stated],
+                  [i for i in asked if out[i][0] == "likes"])  # a follow-up may have made one a dislike
         self._last_read = (text, result)
         return result
 

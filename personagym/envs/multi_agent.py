@@ -127,7 +127,9 @@ class PersonaChatParallelEnv(ParallelEnv[str, dict[str, Any], str | None]):
     ``fidelity * F1(profile recovered from its utterances this session,
     expressible truth) - contradiction * (contradictions of the truth)``,
     where a message is credited for at most 3 new items and a session for one
-    a message after that, at most ``max_turns + 1`` (a recital is no user).
+    a message after that, at most ``max_turns + 1`` (a recital is no user),
+    and what a message only asks about claims nothing (its request's topic
+    counts as a like only when the profile holds it).
     A session's rewards sum to its final score.
 
     ## Episode End

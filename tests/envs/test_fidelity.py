@@ -116,3 +116,43 @@ def test_reward_is_the_weighted_change_of_the_score() -> None:
     components = after.components(before)
     assert components == {"fidelity": 0.25, "contradiction": -1.0}
     assert user_reward(components, UserRewardWeights(contradiction=0.5)) == pytest.approx(-0.25)
+
+
+def test_asking_about_a_topic_outside_the_profile_claims_nothing(fidelity: ProfileFidelity,
+                                                                 state: PreferenceState) -> None:
+    """People ask about what they do not (yet) care for: a request about hiking was an unsupported claim of
+    liking it, 76% of the built-in simulator's false positives (precision 0.69 over 300 sessions)."""
+    assert _score(fidelity, state, "Can you help me plan a hiking trip?") == FidelityScore()
+    assert not fidelity.credited and fidelity.stated  # heard (an assistant reads it as liked), not claimed
+    score = _score(fidelity, state, "I love jazz. Can you help me plan a hiking trip?")
+    assert (score.precision, score.recall) == (1.0, 0.2)
+
+
+def test_asking_about_a_liked_topic_expresses_the_liking(fidelity: ProfileFidelity, state: PreferenceState) -> None:
+    score = _score(fidelity, state, "Any tips on bebop?")
+    assert (score.precision, score.recall, score.contradictions) == (1.0, 0.2, 0)
+
+
+@pytest.mark.parametrize("question", [
+    "Can you recommend something about country music, bebop and opera?",  # its topic is the first it names
+    "Any tips on opera? Any tips on bebop?",  # its topic is the first request's
+])
+def test_only_a_requests_topic_implies_a_liking(fidelity: ProfileFidelity, state: PreferenceState,
+                                                question: str) -> None:
+    """A message asking about everything would be credited for whatever the profile holds, without a word of it
+    claimed: only the request's topic implies a liking."""
+    assert _score(fidelity, state, question) == FidelityScore() and not fidelity.credited
+
+
+@pytest.mark.parametrize("asked", [
+    "Can you recommend some horror movies?",  # a topic the profile dislikes
+    "I'm vegan. Totally different question: how long should I grill a steak?",  # one its diet forbids
+])
+def test_asking_contradicts_nothing(fidelity: ProfileFidelity, state: PreferenceState, asked: str) -> None:
+    assert _score(fidelity, state, asked).contradictions == 0
+
+
+def test_a_liking_said_in_a_request_is_a_claim(fidelity: ProfileFidelity, state: PreferenceState) -> None:
+    """Words that say the user likes a thing claim it, in a question too: a lie told so is still a lie."""
+    assert _score(fidelity, state, "Since I love horror movies, what should I watch?").contradictions == 1
+    assert _score(fidelity, state, "What should I listen to if I like jazz?").recall == 0.2

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from personagym.envs.knowledge import WorldKnowledge
@@ -98,3 +100,46 @@ def test_a_list_over_clauses_has_one_stance(schema: PersonaSchema, text: str, di
     read = {names[node]: key for key, node, _ in k.statements(text)}
     assert {n for n, key in read.items() if key == "dislikes"} == set(disliked.split())
     assert set(read) == {n for n in names.values() if n in text.lower()}
+
+
+@pytest.mark.parametrize("text", [
+    "Can you recommend some jazz albums?", "I need help with jazz.", "What's a good jazz album", "Recommend some jazz.",
+    "Okay, question: any tips on jazz?", "I keep hearing about jazz. Where should a beginner begin?",
+    "I am a bit lost when it comes to jazz. What would you do?", "Do your magic, the jazz thing.",
+])
+def test_a_request_names_its_topic_without_claiming_a_liking(schema: PersonaSchema, text: str) -> None:
+    """The tracker reads a request's topic as liked (people ask about what they care for), and still does; but
+    asking claims nothing (`asked`, not `claims`): the fidelity reward charged a user for asking about a topic
+    outside its profile."""
+    k = WorldKnowledge(schema, ResponseAnalyzer(schema.taxonomy))
+    jazz = schema.taxonomy.resolve("jazz")
+    assert k.statements(text) == [("likes", jazz, 1)]
+    assert k.asked(text) == [jazz] and k.claims(text) == []
+
+
+@pytest.mark.parametrize("text", [
+    "I love jazz. Any tips?", "Can you recommend things worth checking out if I like jazz?", "Jazz? My favourite.",
+    "I'm a huge jazz fan, what should I listen to?", "Since I'm into jazz, what should I try?", "Jazz, any day.",
+    "What should I read, given my passion for jazz?", "I could listen to jazz all day.",
+])
+def test_words_that_say_the_user_likes_it_are_a_claim_in_a_request_too(schema: PersonaSchema, text: str) -> None:
+    k = WorldKnowledge(schema, ResponseAnalyzer(schema.taxonomy))
+    jazz = schema.taxonomy.resolve("jazz")
+    assert k.claims(text) == k.statements(text) == [("likes", jazz, 1)] and k.asked(text) == []
+
+
+def test_every_request_template_asks_about_its_topic(schema: PersonaSchema) -> None:
+    """Each of the simulator's request templates, its topic jazz, asks about jazz; those that say the user likes
+    the topic ("My friend got me hooked on {topic}.") claim it, or ask about it (a liked topic only)."""
+    from personagym.simulators.renderers import TemplateRenderer
+
+    k = WorldKnowledge(schema, ResponseAnalyzer(schema.taxonomy))
+    jazz = schema.taxonomy.resolve("jazz")
+    misread = []
+    for domain in TemplateRenderer(schema).bank.domains.values():
+        for template, parsed in zip(domain.texts, domain.templates, strict=True):
+            text = re.sub(r"\s*\{(?!topic\})\w+\}", "", template).replace("{topic}", "jazz")
+            claimed = ("likes", jazz, 1) in k.claims(text)
+            if jazz not in k.asked(text) and not (claimed and parsed in domain.states_liking):
+                misread.append(text)
+    assert not misread, misread[:5]

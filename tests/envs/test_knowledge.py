@@ -56,6 +56,18 @@ def test_what_a_message_states_follows_its_words(schema: PersonaSchema) -> None:
     jazz = schema.taxonomy.resolve("jazz")
     assert k.statements("I'm not really into jazz anymore.") == [] and k.retractions(
         "I'm not really into jazz anymore.") == [jazz]
+    # an idiom names nothing: "head over heels" read as liking high heels
+    assert k.statements("I'm head over heels for jazz.") == [("likes", jazz, 1)]
+
+
+def test_what_an_impatient_user_adds_states_nothing(schema: PersonaSchema) -> None:
+    """"Just give me the answer, please." read as wanting answers only, whatever the user wants (a user wanting a
+    study plan was charged a contradiction, and a tracker noted the wrong deliverable)."""
+    from personagym.simulators.renderers import TemplateRenderer
+
+    k = WorldKnowledge(schema, ResponseAnalyzer(schema.taxonomy))
+    said = {text: k.statements(text) for text in TemplateRenderer(schema).bank.impatient}
+    assert not {text: st for text, st in said.items() if st}
 
 
 def test_every_stated_value_has_two_phrases_the_tracker_reads_as_it(schema: PersonaSchema) -> None:

@@ -621,3 +621,14 @@ def test_the_tracker_adds_a_new_allergy_to_the_ones_it_knows() -> None:
     profile, _ = split_profile(answer)
     assert ("food_allergies", "peanut") in parse_profile(profile) and ("food_allergies", "shellfish") in \
         parse_profile(profile), profile
+
+
+def test_the_tracker_hears_every_way_the_simulator_says_it_would_rather_be_answered() -> None:
+    """The tracker asks a user nothing again once they said they would rather be answered; a wording it misses
+    ("An answer would be nice now.") would keep it asking a user who dislikes questions."""
+    from personagym.policies.builtin import _IMPATIENT
+    from personagym.simulators.persona import load_schema
+    from personagym.simulators.renderers import TemplateRenderer
+
+    unheard = [t for t in TemplateRenderer(load_schema()).bank.impatient if not _IMPATIENT.search(t)]
+    assert not unheard, unheard

@@ -25,7 +25,7 @@ it uses, as long as the extractor can hear them.
   PKI does.  Words that say the user likes a thing ("if I like X", "as a
   jazz fan") claim it in a request too (`WorldKnowledge.claims`).  Requests'
   topics outside the profile were 76% of the built-in simulator's false
-  positives: its credited items were 69% true over 300 sessions, 98.7% now.
+  positives: its credited items were 69% true over 300 sessions, 99.1% now.
   Only the topic implies: else a message asking about everything would be
   credited for whatever the profile holds, without claiming any of it.
 * **Target.**  `target_profile` restricted to what words can express:

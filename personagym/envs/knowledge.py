@@ -85,7 +85,7 @@ _SAME_AGAIN = re.compile(r"\bsame (?:list|suggestions?|answer|ones|things|stuff)
 #: A sentence that asks for something by its opening, after any lead-in ("Okay, question: ", "Also, "): "Can you
 #: ...", "Recommend ...", "I need ...", "I'm looking for ...", "What's a good ...".  A question mark says so too.
 _REQUEST_OPENING = re.compile(
-    r"^ *(?:[\w' ]{1,30}[,:] )*(?:(?:and|so|but|also|now|then|oh|ok(?:ay)?|please|just) )*"
+    r"^ *(?:[\w' ]{1,30}[,:] )*(?:(?:and|so|but|also|now|then|oh|ok(?:ay)?|please|just|hi|hey|hello) )*"
     r"(?:(?:can|could|would|will) (?:you|i|we)\b|please\b|any\b|got any\b|"
     r"(?:recommend|suggest|give|tell|show|help|find|write|plan|list|make|share|explain|describe|draft|create|"
     r"compare|name|pick|teach|summari[sz]e|walk|talk|map|put|point|throw|hit me|sketch|design|build|break down|"
@@ -93,7 +93,8 @@ _REQUEST_OPENING = re.compile(
     r"improve|tweak|clean|tidy|figure)\b|"
     r"(?:i'?m |i am |we'?re )?(?:looking|searching|hoping) for\b|(?:i'?m|i am|we'?re) planning\b|i (?:need|want)\b|"
     r"i(?:'d| would) (?:like|love|appreciate)\b|i could use\b|"
-    r"(?:what|which|where|how|who|why|when)\b|"
+    r"which\b|(?:what|where|how|who|why|when)(?:'s|'re|'d|'ll| is| are| was| were| do| does| did| can| could| should|"
+    r" would| will| to| kind| sort| type| much| many| long| often| about| else| exactly| if)\b|"
     r"(?:is|are) there\b|do you\b|should i\b)")
 #: Before an entity in its clause, words that say the user likes it, in a request too: "if I like X", "since I'm
 #: into X", "my passion for X", "I'm a big fan of X".  Asking about X alone says no such thing.
@@ -175,6 +176,15 @@ def _asks(masked: str, question: bool) -> bool:
     """Whether a sentence (lowercase, its mentions masked) asks for something: a question that does more than name
     things, or a request's opening (after a lead-in that names nothing: "Jazz, any day." asks for nothing)."""
     return (question and not _ONLY_NAMES.match(masked)) or _REQUEST_OPENING.match(masked) is not None
+
+
+def asks(text: str) -> bool:
+    """Whether a message asks for something (an answer is then awaited): one of its sentences is a question or
+    opens as a request does (`_REQUEST_OPENING`: "Recommend ...", "I need ...", "What's a good ..."), wherever
+    it stands ("I love jazz. Recommend some albums." asks).  A statement ("I tend to enjoy archery.") asks
+    nothing."""
+    lower = text.lower()
+    return any(_asks(m.group(0), lower.startswith("?", m.end())) for m in _SENTENCE.finditer(lower))
 
 
 def sentences(text: str) -> list[str]:

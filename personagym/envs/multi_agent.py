@@ -11,7 +11,6 @@ agent's action is ignored (pass ``None``).  The user speaks first.
 from __future__ import annotations
 
 import inspect
-import re
 import reprlib
 import warnings
 from typing import Any, ClassVar, Literal
@@ -33,7 +32,7 @@ from personagym.envs.chat import (
 )
 from personagym.envs.chat import RESET_OPTIONS as CHAT_RESET_OPTIONS
 from personagym.envs.fidelity import INTEREST_KEYS, FidelityScore, ProfileFidelity, UserRewardWeights, user_reward
-from personagym.envs.knowledge import WorldKnowledge
+from personagym.envs.knowledge import WorldKnowledge, asks
 from personagym.envs.llm_mode import LLMOptions, build_llm_mode
 from personagym.envs.rewards import (
     ProfileItem,
@@ -491,19 +490,6 @@ def _preview(action: object) -> str:
     short = reprlib.Repr()
     short.maxstring = short.maxother = 60
     return short.repr(action)
-
-
-#: What makes a message ask for something: a question, or a request's opening ("Recommend ...", "Could you ...",
-#: "I'm looking for ...").  A learner's statement ("I tend to enjoy archery.") asks nothing.
-_ASKS = re.compile(
-    r"\?|^\W*(?:(?:hi|hey|hello)\b\W*)?(?:(?:can|could|would|will) you\b|(?:please\s+)?(?:recommend|suggest|give|"
-    r"tell|show|help|find|write|plan|list|make|share|explain|describe|draft|create|compare|name|pick|any)\b|"
-    r"i(?:'m| am) looking for\b|i (?:need|want)\b|i'd like\b|i would like\b)", re.IGNORECASE)
-
-
-def asks(utterance: str) -> bool:
-    """Whether a user's message asks for something (an answer is then awaited), by `_ASKS`."""
-    return _ASKS.search(utterance) is not None
 
 
 def parallel_env(**kwargs: Any) -> PersonaChatParallelEnv:

@@ -155,3 +155,18 @@ def test_every_request_template_asks_about_its_topic(schema: PersonaSchema) -> N
             if jazz not in k.asked(text) and not (claimed and parsed in domain.states_liking):
                 misread.append(text)
     assert not misread, misread[:5]
+
+
+@pytest.mark.parametrize(("text", "asking"), [
+    ("I love jazz. Recommend some albums.", True),  # a request after a statement asks (a learner's message
+    ("Hey can you help with my garden", True),      # awaited no answer unless it opened with its request)
+    ("how long does it take to learn jazz", True),  # noise drops question marks
+    ("Jazz?", True),
+    ("I tend to enjoy archery.", False),
+    ("When I was young I loved jazz.", False),      # a wh-word opens statements too
+    ("What a day. Thanks, that was great.", False),
+])
+def test_a_message_asks_when_one_of_its_sentences_does(text: str, asking: bool) -> None:
+    from personagym.envs.knowledge import asks
+
+    assert asks(text) == asking

@@ -542,7 +542,7 @@ def test_reciting_the_profile_every_message_earns_a_users_share() -> None:
 
 def test_the_simulators_requests_claim_nothing_outside_its_profile() -> None:
     """A request about a topic outside the profile was an unsupported claim of liking it: the built-in simulator's
-    credited items were 69% true (300 sessions), 98.7% now; what is left is the noise it means to make."""
+    credited items were 69% true (300 sessions), 99.1% now; what is left is the noise it means to make."""
     env = parallel_env(user_policy="simulator", max_turns=4)
     tracker = make_policy("tracker", env=env, seed=0)
     credited = hits = 0

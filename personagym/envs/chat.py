@@ -181,6 +181,7 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
 
     def _reset_core(self, seed: int | None, options: dict[str, Any] | None) -> None:
         settings = self._episode_settings(options or {})
+        check_seed_not_bool(seed)
         if isinstance(seed, int) and seed > MAX_SEED:  # Gymnasium takes it; its record could not be stored
             raise ValueError(f"seed must be at most 2**63 - 1 (records keep seeds as int64), got {seed}")
         super().reset(seed=seed)  # a bad seed raises here, before anything of this env changed
@@ -506,6 +507,12 @@ def check_options(options: object) -> None:
         raise TypeError(f"options must be a dict, got {type(options).__name__} {options!r:.60}")
 
 
+def check_seed_not_bool(seed: object) -> None:
+    """Refuse a bool seed: Gymnasium reads ``reset(seed=True)`` as seed 1 (a bool is no number, as in configs)."""
+    if isinstance(seed, bool):
+        raise TypeError(f"seed must be an int or None, got bool {seed!r}")
+
+
 def check_bool(name: str, value: object) -> bool:
     """`value` if it is a bool (numpy's included); a string such as "false" is refused, not read as true."""
     if not isinstance(value, bool | np.bool_):
@@ -513,10 +520,18 @@ def check_bool(name: str, value: object) -> bool:
     return bool(value)
 
 
+#: The largest count an env takes (`max_turns`, `sessions`, character limits): the spaces it sizes hold int64, and
+#: ``max_turns + 1`` is one (10**30 failed deep in numpy with "Python int too large to convert to C long").
+MAX_COUNT = 2**63 - 2
+
+
 def check_positive(name: str, value: object) -> None:
-    """Raise ValueError unless `value` is a positive int (the error names the option)."""
+    """Raise ValueError unless `value` is a positive int of at most `MAX_COUNT` (the error names the option)."""
     if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < 1:
         raise ValueError(f"{name} must be a positive int, got {value!r}")
+    if value > MAX_COUNT:
+        raise ValueError(f"{name} must be a positive int of at most 2**63 - 2 (the env's spaces hold int64), "
+                         f"got {value!r}")
 
 
 def parse_config(model: type[BaseModel], value: object, name: str):

@@ -9,6 +9,7 @@ a preference.  It never holds a user's profile.  Policies receive it through
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Callable
 from functools import cached_property
 
@@ -77,6 +78,11 @@ _NO_LONGER_AFTER = re.compile(r"^(?: stuff| things)? any ?more\b")
 #: After an entity the user takes back: "X was a slip".
 _RETRACT_AFTER = re.compile(r"^ (?:was|is) (?:a |my )?(?:slip|typo|mistake|wrong)")
 _MIND_CHANGE = "make that"
+#: How much of a masked sentence before and after an entity its bound cues are looked for in: longer than the
+#: longest bound cue (`_DISLIKE_BEFORE`, `_RETRACT_BEFORE`, `_NO_LONGER_BEFORE`, `_LIKE_BEFORE` and the cues
+#: after an entity, with the words a look-behind or `\b` needs before it), so the window finds what the whole
+#: sentence would.
+_CUE_WINDOW = 80
 #: A complaint that the answer repeats an earlier one: "That's the same list as last time.", "I've seen these".
 _SAME_AGAIN = re.compile(r"\bsame (?:list|suggestions?|answer|ones|things|stuff)\b|\balready (?:seen|suggested|said|"
                          r"got|had) (?:these|those|them|this|that)\b|\bsuggested (?:exactly )?these already\b")
@@ -137,15 +143,24 @@ def _one_stance_a_list(said: list[tuple[str, int, bool]], clauses: list[str]) ->
     ends: dict[int, tuple[bool, bool]] = {}  # clause -> (stance of its first entity, of its last)
     for _, clause, disliked in said:
         ends[clause] = (ends.get(clause, (disliked,))[0], disliked)
+    # each clause's nearest clause before (after) it in its run that is more than a list and names an entity:
+    # found in one pass each way (looked up per entity, a sentence listing n entities took n**2 steps)
+    stated = [not pure[k] and k in ends for k in range(len(clauses))]
+    before: list[int | None] = [None] * len(clauses)
+    after: list[int | None] = [None] * len(clauses)
+    for k in range(1, len(clauses)):
+        if run[k] == run[k - 1]:
+            before[k] = k - 1 if stated[k - 1] else before[k - 1]
+    for k in range(len(clauses) - 2, -1, -1):
+        if run[k] == run[k + 1]:
+            after[k] = k + 1 if stated[k + 1] else after[k + 1]
     out = []
     for node, clause, disliked in said:
         if pure[clause]:
-            before = [k for k in range(clause - 1, -1, -1) if run[k] == run[clause] and not pure[k] and k in ends]
-            after = [k for k in range(clause + 1, len(clauses)) if run[k] == run[clause] and not pure[k] and k in ends]
-            if before:
-                disliked = ends[before[0]][1]
-            elif after:
-                disliked = ends[after[0]][0]
+            if before[clause] is not None:
+                disliked = ends[before[clause]][1]
+            elif after[clause] is not None:
+                disliked = ends[after[clause]][0]
         out.append((node, disliked))
     return out
 
@@ -362,25 +377,31 @@ class WorldKnowledge(SharedOnCopy):
             request = _asks(masked, question) or (
                 k + 1 < len(parts) and not parts[k + 1][1] and _asks(parts[k + 1][0], parts[k + 1][2]))
             change = masked.rfind(_MIND_CHANGE)
+            changed_after = bool(slots) and slots[-1] > change  # an entity follows "make that"
             clauses, cued = _clause_cues(masked)
+            clause_starts = [a for a, _ in clauses]
+            # a cue in a clause naming no entity is about every entity of the sentence
+            lone_cue = any(cue and _SLOT not in masked[a:b] for cue, (a, b) in zip(cued, clauses, strict=True))
             against = _NOT_AGAINST.search(masked) is not None
             said: list[tuple[str, int, bool]] = []  # (node, clause, disliked) of what is not taken back
             claimed: list[bool] = []  # of each in `said`: words say the user likes it
             for (node, *_), slot in zip(found, slots, strict=True):
-                before, after = masked[:slot], masked[slot + 1:]
-                if (0 <= slot < change and any(s > change for s in slots)) or _RETRACT_BEFORE.search(before) or (
+                # the cues before and after an entity are short and anchored to it: read in a window around it
+                # (the whole sentence before each entity made a sentence of n entities take n**2 steps)
+                before, after = masked[max(0, slot - _CUE_WINDOW):slot], masked[slot + 1:slot + 1 + _CUE_WINDOW]
+                if (0 <= slot < change and changed_after) or _RETRACT_BEFORE.search(before) or (
                         _NO_LONGER_BEFORE.search(before)) or _NO_LONGER_AFTER.match(after) or (
                         _RETRACT_AFTER.match(after)) or _corrected(before, after):
                     retracted.append(node)
                     continue
-                own = next(i for i, (a, b) in enumerate(clauses) if a <= slot < b)
-                disliked = cued[own] or any(
-                    cue and _SLOT not in masked[a:b] for cue, (a, b) in zip(cued, clauses, strict=True))
-                disliked = (disliked or _DISLIKE_BEFORE.search(masked[: slot + 1]) is not None
+                own = bisect_right(clause_starts, slot) - 1  # a slot is never a clause mark: it is in a clause
+                disliked = cued[own] or lone_cue
+                disliked = (disliked or _DISLIKE_BEFORE.search(before + _SLOT) is not None
                             or _DISLIKE_AFTER.match(after) is not None) and not against
                 said.append((node, own, disliked))
-                claimed.append(request and (_LIKE_BEFORE.search(masked, clauses[own][0], slot) is not None
-                                            or _LIKE_AFTER.match(after) is not None))
+                claimed.append(request and (
+                    _LIKE_BEFORE.search(masked, max(clauses[own][0], slot - _CUE_WINDOW), slot) is not None
+                    or _LIKE_AFTER.match(after) is not None))
             previous = []
             for (node, disliked), likes in zip(_one_stance_a_list(said, [masked[a:b] for a, b in clauses]),
                                                claimed, strict=True):

@@ -73,7 +73,7 @@ def build_llm_mode(
     """The env's LLM mode from its arguments, or None for template mode."""
     from personagym.envs.chat import parse_config
 
-    opts = parse_config(LLMOptions, options or {}, "llm")
+    opts = parse_config(LLMOptions, options, "llm")  # None: the defaults; 0, False or "" are no options
     if backend is None or backend == "template":
         if model is not None or base_url is not None:
             raise ValueError(f"model={model!r} / base_url={base_url!r} need an LLM backend; "

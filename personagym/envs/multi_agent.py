@@ -25,6 +25,7 @@ from personagym.envs.chat import (
     MAX_MESSAGE_CHARS,
     check_options,
     check_positive,
+    check_seed_not_bool,
     parse_config,
     parse_persona,
     parse_simulation,
@@ -249,6 +250,7 @@ class PersonaChatParallelEnv(ParallelEnv[str, dict[str, Any], str | None]):
         test passes one).
         """
         persona = self._episode_persona(options or {})
+        check_seed_not_bool(seed)
         if seed is not None or self._np_random is None:
             self._np_random, _ = seeding.np_random(seed)
         entropy = self._np_random.integers(0, 2**63, dtype=np.int64).item()

@@ -41,7 +41,6 @@ assistant writes can change how the truth is read.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterable, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -50,7 +49,7 @@ from personagym.profile_format import parse_profile
 from personagym.records import PKI, PreferenceState
 from personagym.simulators.persona import PersonaSchema
 from personagym.simulators.preferences import Assessment
-from personagym.simulators.taxonomy import Taxonomy, TaxonomyError
+from personagym.simulators.taxonomy import Taxonomy
 from personagym.suggest import ConfigFloat, did_you_mean
 
 COMPONENTS = ("preference", "constraint", "style", "profile", "efficiency")
@@ -106,9 +105,8 @@ def resolve_profile(text: str, schema: PersonaSchema) -> set[ProfileItem]:
     items: set[ProfileItem] = set()
     attributes = schema.attributes
     for key, value in parse_profile(text):
-        if key in ("likes", "dislikes"):
-            with contextlib.suppress(TaxonomyError):
-                value = schema.taxonomy.resolve(value)
+        if key in ("likes", "dislikes"):  # lookup, not resolve: no "did you mean" is worked out to be dropped
+            value = schema.taxonomy.lookup(value) or value
         elif key in attributes and attributes[key].role not in TARGET_ROLES:
             continue
         else:

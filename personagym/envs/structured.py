@@ -202,9 +202,13 @@ class StructuredChatEnv(gym.Env[dict[str, Any], int]):
 
     # -- Gymnasium API ---------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
-        """Start an episode of the wrapped env (same seed, same options) with an empty dialogue state."""
-        super().reset(seed=seed)
+        """Start an episode of the wrapped env (same seed, same options) with an empty dialogue state.
+
+        The wrapped env is reset first: it checks the seed and the options, and
+        a rejected reset must leave this env's generator as it was too.
+        """
         obs, info = self.chat_env.reset(seed=seed, options=options)
+        super().reset(seed=seed)
         self._draws = Draws(self.np_random)
         self.state = DialogueState(self._knowledge, self.categories)
         self._done = False

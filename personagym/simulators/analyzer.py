@@ -183,8 +183,10 @@ _ATTRIBUTE_RE = re.compile(
 # latter from its literal newline is several times faster than a MULTILINE "^" pattern.
 _LIST_ITEM = re.compile(r"[ \t]*(?:[-*•+]|\d+[.)])[ \t]+(\S[^\n]*)")
 _NEXT_LIST_ITEM = re.compile(r"\n[ \t]*(?:[-*•+]|\d+[.)])[ \t]+(\S[^\n]*)")
+#: A table: a line with a "|", then a delimiter row ("|---|:--:|").  The first line is read up to its first "|"
+#: (`[^\n|]*`): read up to any of them, a line of n bars took n**2 steps (72 ms an 8,000-character answer).
 _TABLE = re.compile(
-    r"^[^\n]*\|[^\n]*\n[ \t]*\|?(?:[ \t]*:?-+:?[ \t]*\|)+(?:[ \t]*:?-+:?[ \t]*)?$", re.MULTILINE
+    r"^[^\n|]*\|[^\n]*\n[ \t]*\|?(?:[ \t]*:?-+:?[ \t]*\|)+(?:[ \t]*:?-+:?[ \t]*)?$", re.MULTILINE
 )
 _MARKDOWN = re.compile(r"^#{1,6}[ \t]+\S|\*\*[^*\n]+\*\*|__[^_\n]+__|`[^`\n]+`", re.MULTILINE)
 
@@ -250,9 +252,10 @@ def _blank(match: re.Match[str]) -> str:
 
 
 #: A Markdown link reference definition on one line, `[label]: destination "title"`: rendered as nothing, so
-#: `[//]: # (...)` is Markdown's comment.
+#: `[//]: # (...)` is Markdown's comment.  The label's blanks before its first character are `[^\S\n]*`: read by
+#: `[^\]\n]*` as well, a line "[a a a ..." of n characters with no "]" took n**2 steps (0.15 s at 8,000).
 _LINK_DEFINITION = re.compile(
-    r""" {0,3}\[[^\]\n]*[^\]\s][^\]\n]*\]:[ \t]*(?:<[^>\n]*>|\S+)"""
+    r""" {0,3}\[[^\S\n]*[^\]\s][^\]\n]*\]:[ \t]*(?:<[^>\n]*>|\S+)"""
     r"""(?:[ \t]+(?:"[^"\n]*"|'[^'\n]*'|\([^)\n]*\)))?[ \t]*""")
 
 
@@ -298,19 +301,21 @@ _ATTRIBUTE = re.compile(r"""([^\s=/>"']+)(?:\s*=\s*("[^"]*"|'[^']*'|[^\s"'>]+))?
 #: Inline CSS that shows nothing: zero opacity or font size however written ("0", ".0", "0.0px"), no display,
 #: no visibility; opacity under 0.1 (or 10%), a font under 4px, 0.3em or 30%, transparent text (or a colour
 #: with no alpha), a box moved 100px (10em) or more off the page, clipped away, scaled to nothing.  A faint
-#: "opacity: 0.5" and a small "font-size: 10px" are seen.
+#: "opacity: 0.5" and a small "font-size: 10px" are seen.  A `transform:` or `filter:` is read up to the next
+#: one, and an `rgb(` up to the next "(": read to the end of the declaration from each of n of them, a style
+#: attribute of n repeats took n**2 steps (0.1 s at 10,000 characters).
 _HIDING_CSS = re.compile(
     r"display\s*:\s*none|visibility\s*:\s*(?:hidden|collapse)|(?:font-size|opacity)\s*:\s*[0.]+(?![\d.]*[1-9])"
     r"|opacity\s*:\s*(?:0?\.0\d*|\d(?:\.\d*)?%)|font-size\s*:\s*(?:(?:[0-3](?:\.\d*)?|\.\d+)\s*(?:px|pt)"
     r"|(?:0?\.[0-2]\d*)\s*r?em|(?:[0-2]?\d(?:\.\d*)?)%)"
     r"|(?<![-\w])color\s*:\s*(?:transparent|#[0-9a-f]{3}0\b|#[0-9a-f]{6}00\b|(?:rgb|hsl)a?\((?:[^,)]*,){3}\s*0?\.?0*%?\s*\)"
-    r"|(?:rgb|hsl)a?\([^)/]*/\s*0?\.?0*%?\s*\))"
+    r"|(?:rgb|hsl)a?\([^()/]*/\s*0?\.?0*%?\s*\))"
     r"|text-fill-color\s*:\s*transparent"
     r"|(?:left|top|right|bottom|text-indent|margin-left|margin-top)\s*:\s*-(?:\d{3,}|\d{2,}\s*r?em)"
     r"|clip\s*:\s*rect\(\s*0|clip-path\s*:\s*(?:inset\(\s*(?:50|100)%|circle\(\s*0)"
-    r"|transform\s*:[^;]*\bscale[xy]?\(\s*(?:0?\.0\d*|0)\s*[,)]|(?<![-\w])scale\s*:\s*(?:0?\.0\d*|0)(?![\d.])"
+    r"|transform\s*:(?:[^;t]|t(?!ransform\s*:))*\bscale[xy]?\(\s*(?:0?\.0\d*|0)\s*[,)]|(?<![-\w])scale\s*:\s*(?:0?\.0\d*|0)(?![\d.])"
     r"|(?<![-\w])zoom\s*:\s*(?:0?\.0\d*|\d(?:\.\d*)?%)"
-    r"|filter\s*:[^;]*\bopacity\(\s*(?:0?\.0\d*|0|\d(?:\.\d*)?%)\s*\)")
+    r"|filter\s*:(?:[^;f]|f(?!ilter\s*:))*\bopacity\(\s*(?:0?\.0\d*|0|\d(?:\.\d*)?%)\s*\)")
 #: A box of no height (or width) whose overflow is cut: it shows nothing of its content.
 _ZERO_BOX = re.compile(r"(?<![-\w])(?:max-)?(?:height|width)\s*:\s*0?\.?0+(?:px|r?em|%|pt|vh|vw)?\s*(?:;|!|$)")
 _OVERFLOW_CUT = re.compile(r"overflow(?:-[xy])?\s*:\s*(?:hidden|clip)")
@@ -402,8 +407,9 @@ def _styled_letters() -> str:
 #: Fullwidth, mathematical and other styled letters and digits ("ｓｔｅａｋ", "𝐬𝐭𝐞𝐚𝐤", "ⓢⓣⓔⓐⓚ"): read as the
 #: ASCII they look like.
 _COMPATIBLE = re.compile("[\uff01-\uff5e\U0001d400-\U0001d7ff" + _styled_letters() + "]")
-#: A word with Greek or Cyrillic letters in it.
-_GREEK_OR_CYRILLIC_WORD = re.compile(r"[^\W\d_]*[\u0370-\u03ff\u0400-\u04ff][^\W\d_]*")
+#: A word with Greek or Cyrillic letters in it.  A match starts only where a word does (the look-behind): tried
+#: inside a word too, a word of n letters with none of them took n**2 steps (0.9 s an 8,000-letter answer).
+_GREEK_OR_CYRILLIC_WORD = re.compile(r"(?<![^\W\d_])[^\W\d_]*[\u0370-\u03ff\u0400-\u04ff][^\W\d_]*")
 #: Lowercase Greek and Cyrillic letters that look like a Latin one.
 _LOOK_ALIKES = str.maketrans({
     "а": "a", "в": "b", "с": "c", "ԁ": "d", "е": "e", "һ": "h", "і": "i", "ј": "j", "к": "k", "м": "m",

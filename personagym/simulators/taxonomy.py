@@ -408,14 +408,23 @@ class Taxonomy(SharedOnCopy):
 
     def resolve(self, text: str) -> str:
         """A node id from an id, a display name or an alias (case-insensitive)."""
-        if text in self.nodes:
-            return text
-        hit = self._name_index.get(text.strip().lower())
+        hit = self.lookup(text)
         if hit is None:
             raise TaxonomyError(
                 f"no taxonomy node named {text!r}{did_you_mean(text.lower(), list(self._name_index))}"
             )
         return hit
+
+    def lookup(self, text: str) -> str | None:
+        """`resolve` without the error: the node id of an id, a name or an alias, or None.
+
+        For names that may well be unknown (a policy's `<profile>` block):
+        `resolve`'s error suggests the closest of some 10,000 names, about
+        30 ms each, so a profile of 4,000 unknown names took two minutes a step.
+        """
+        if text in self.nodes:
+            return text
+        return self._name_index.get(text.strip().lower())
 
     def resolve_path(self, display_path: str) -> str:
         """A node id from a display-name path such as 'Food & Cooking/Cuisines'."""

@@ -147,6 +147,11 @@ def test_step_after_end_is_a_clear_error() -> None:
          r"style: Input should be greater than or equal to 0 \(got -1\)"),
         ({"persona": {"summary": ""}}, ValueError, r"persona_id: Field required; attributes: Field required;"),
         ({"max_turns": 0}, ValueError, "max_turns must be a positive int, got 0"),
+        # not numpy's "Python int too large to convert to C long" from building the spaces
+        ({"max_turns": 10**30}, ValueError, r"max_turns must be a positive int of at most 2\*\*63 - 2 .*got 10{30}"),
+        ({"sessions": 2**63}, ValueError, r"sessions must be a positive int of at most 2\*\*63 - 2"),
+        ({"llm": 0}, TypeError, "llm must be a dict or LLMOptions, got int"),  # it was read as no options
+        ({"llm": False}, TypeError, "llm must be a dict or LLMOptions, got bool"),
         ({"noise": "loud"}, TypeError, "noise must be a dict or NoiseConfig"),
         ({"persona": {"persona_id": "x", "attributes": {"diet": "vegn"}, "interests": [], "summary": ""}},
          ValueError, r"unknown value 'vegn' \(did you mean 'vegan'\?\)"),
@@ -221,6 +226,13 @@ def test_reset_options_of_the_wrong_type_are_refused(options: object, error: typ
         gym.make("PersonaGym/Chat-v0").reset(seed=0, options=options)
     with pytest.raises(TypeError, match="reveal_oracle must be a bool, got str 'False'"):
         gym.make("PersonaGym/Chat-v0", reveal_oracle="False")
+
+
+def test_a_bool_seed_is_refused() -> None:
+    """Gymnasium read ``reset(seed=True)`` as seed 1 (and the record said seed 1): a bool is no seed."""
+    env = gym.make("PersonaGym/Chat-v0")
+    with pytest.raises(TypeError, match="seed must be an int or None, got bool True"):
+        env.reset(seed=True)
 
 
 def test_users_share_their_noise_model_until_a_reset_option_replaces_the_config() -> None:

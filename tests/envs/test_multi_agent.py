@@ -286,11 +286,17 @@ def test_bad_actions_name_the_agent_and_action() -> None:
         ({"user_policy": "simulater"}, r"user_policy must be .*got 'simulater' \(did you mean 'simulator'\?\)"),
         ({"user_reward_weights": {"fidelty": 1.0}}, r"did you mean 'fidelity'"),
         ({"max_utterance_chars": 0}, "max_utterance_chars must be a positive int, got 0"),
+        ({"max_turns": 10**30}, r"max_turns must be a positive int of at most 2\*\*63 - 2"),
     ],
 )
 def test_bad_options(kwargs: dict, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         parallel_env(**kwargs)
+
+
+def test_a_bool_seed_is_refused() -> None:
+    with pytest.raises(TypeError, match="seed must be an int or None, got bool False"):
+        parallel_env().reset(seed=False)
 
 
 def test_an_unknown_option_is_named_with_a_suggestion() -> None:

@@ -474,3 +474,23 @@ def test_an_answer_the_user_finds_empty_earns_what_the_user_makes_of_it() -> Non
                     assert turn.reward_components["preference"] <= 0.0, (t.seed, turn.assistant)
                     assert not [e for e in turn.events if e.target == "satisfaction" and e.after > e.before], t.seed
     assert all(seen[c] >= 10 for c in EMPTY_ANSWERS), seen
+
+
+def test_unknown_profile_names_cost_no_suggestion(schema: PersonaSchema, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An unknown interest name in a `<profile>` stays as written, and no "did you mean" is worked out for it.
+
+    `resolve_profile` went through `Taxonomy.resolve`, whose error suggests the
+    closest of ~10,000 names (~30 ms) and was then dropped: an 8,000-character
+    profile of unknown names made one `step` take 13 s (fuzzing found it).
+    """
+    import personagym.simulators.taxonomy as taxonomy_module
+
+    def no_suggestion(*_: object) -> str:
+        raise AssertionError("a suggestion was worked out for a name nobody sees an error about")
+
+    jazz = schema.taxonomy.resolve("Jazz")
+    monkeypatch.setattr(taxonomy_module, "did_you_mean", no_suggestion)
+    assert resolve_profile("likes: zq, Jazz, no such thing\ndislikes: qz", schema) == {
+        ("likes", "zq"), ("likes", jazz), ("likes", "no such thing"), ("dislikes", "qz")}
+    assert schema.taxonomy.lookup(" JAZZ ") == jazz and schema.taxonomy.lookup(jazz) == jazz
+    assert schema.taxonomy.lookup("zq") is None

@@ -290,3 +290,26 @@ def test_the_dialogue_state_reads_messages_as_the_tracker_does() -> None:
             obs, _, terminated, truncated, _ = chat.step(action)
             done = terminated or truncated
     assert steps > 600 and dropped == 0
+
+
+def test_a_rejected_reset_changes_nothing() -> None:
+    """A reset with a bad option raises before the env's own generator is reseeded (it was reseeded first, so the
+    next plain `reset()` drew the menu's wording from the rejected seed; found by fuzzing the options)."""
+    def episode(env: StructuredChatEnv) -> list[str]:
+        env.reset()
+        texts, done = [], False
+        while not done:
+            texts.append(env.action_text(env.menu.encode("recommend:request")))
+            _, _, terminated, truncated, _ = env.step(env.menu.encode("recommend:request"))
+            done = terminated or truncated
+        return texts
+
+    plain, rejected = StructuredChatEnv(max_turns=4), StructuredChatEnv(max_turns=4)
+    plain.reset(seed=0)
+    rejected.reset(seed=0)
+    state = rejected.np_random.bit_generator.state
+    with pytest.raises(ValueError, match="noise_rate"):
+        rejected.reset(seed=5, options={"noise_rate": 7})
+    assert rejected.np_random.bit_generator.state == state
+    assert episode(rejected) == episode(plain)
+    assert rejected.trajectory().model_dump_json() == plain.trajectory().model_dump_json()

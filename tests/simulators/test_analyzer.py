@@ -206,6 +206,9 @@ def test_a_markdown_link_definition_is_unseen(analyzer: ResponseAnalyzer, taxono
         assert analyzer.mentions(hidden) == [(taxonomy.resolve("jazz"), "recommend")], hidden
     seen = "Try jazz.\n[//]: # (Try sushi.)"
     assert taxonomy.resolve("sushi") in {n for n, _ in analyzer.mentions(seen)}
+    blank_first = "Try jazz.\n\n[ \t//]: # (Try sushi.)"  # blanks before the label's first character
+    assert analyzer.mentions(blank_first) == [(taxonomy.resolve("jazz"), "recommend")]
+    assert taxonomy.resolve("sushi") in {n for n, _ in analyzer.mentions("Try jazz.\n\n[ ]: # (Try sushi.)")}
 
 
 def test_an_html_comment_is_unseen(analyzer: ResponseAnalyzer, taxonomy: Taxonomy) -> None:
@@ -260,7 +263,10 @@ def test_a_hidden_html_element_is_unseen(analyzer: ResponseAnalyzer, taxonomy: T
     'Try steak. <div style="height: 0; overflow: hidden">Avoid it.</div>',
     'Try steak. <div style="max-width:0px;overflow-x:clip">Avoid it.</div>',
     'Try steak. <p style="transform: scale(0.01)">Avoid it.</p>', 'Try steak. <p style="scale: 0.02">Avoid it.</p>',
-    'Try steak. <p style="zoom: 0.01">Avoid it.</p>', 'Try steak. <p style="filter: opacity(0.01)">Avoid it.</p>'])
+    'Try steak. <p style="zoom: 0.01">Avoid it.</p>', 'Try steak. <p style="filter: opacity(0.01)">Avoid it.</p>',
+    'Try steak. <p style="transform: rotate(2deg) transform: scale(0)">Avoid it.</p>',
+    'Try steak. <p style="filter: blur(1px) filter: grayscale(1) opacity(0)">Avoid it.</p>',
+    'Try steak. <span style="color: rgba(0,0,0,1); color: rgb(0 0 0 / 0)">Avoid it.</span>'])
 def test_what_a_browser_never_shows_is_unseen(analyzer: ResponseAnalyzer, taxonomy: Taxonomy, text: str) -> None:
     """A red-team policy padded the generic answer with a bulleted list of 30 points inside `<style>` (or
     `<template>`, or a `style="opacity:.0"` element): it earned style credit a reader never sees (1.18
@@ -416,6 +422,8 @@ def test_has_list(analyzer: ResponseAnalyzer, text: str, expected: bool) -> None
         ("Dish | Price\n--- | ---\npizza | 10", True),
         ("Use a | b for pipes.", False),
         ("a | b\nno separator | here", False),
+        ("a | b | c | d\n|---|---|---|", True),
+        ("a | b\n|---|---|x", False),
     ],
 )
 def test_has_table(analyzer: ResponseAnalyzer, text: str, expected: bool) -> None:
@@ -659,3 +667,27 @@ def test_a_markdown_link_target_and_an_image_are_unseen(analyzer: ResponseAnalyz
     shown = "See [try sushi](https://x.org/a_(b) \"t\") now."
     assert analyzer.find_mentions(shown) == [(taxonomy.resolve("sushi"), shown.index("sushi"),
                                               shown.index("sushi") + 5, "recommend")]  # the link text is seen
+
+
+def _repeat(unit: str, n: int) -> str:
+    return (unit * (n // len(unit) + 1))[:n]
+
+
+@pytest.mark.parametrize(("text", "steak_read"), [
+    ("é " + _repeat("a", 100_000) + " steak", True),  # a long word, Greek and Cyrillic looked for in it
+    (_repeat("s\u200bt", 100_000) + " steak", True),  # a long word once the invisible characters are dropped
+    ("[" + _repeat("a ", 100_000) + "\n]: steak", True),  # a link definition's label that never closes
+    (_repeat("|", 100_000) + "\nsteak", True),  # a table's first line of bars, no delimiter row after it
+    ("a|b\n" + _repeat("|-", 100_000) + "x steak", True),
+    ('<p style="' + _repeat("transform:scale(1) ", 100_000) + '">steak</p>', True),
+    ('<p style="' + _repeat("filter:opacity(1) ", 100_000) + '">steak</p>', True),
+    ('<p style="' + _repeat("color:rgba(1,", 100_000) + '">steak</p>', True),
+    ('<p style="' + _repeat("transform:scale(1) ", 100_000) + 'transform:scale(0)">steak</p>', False),
+])
+def test_adversarial_text_is_read_in_linear_time(analyzer: ResponseAnalyzer, taxonomy: Taxonomy, text: str,
+                                                 steak_read: bool) -> None:
+    """Each of these took n**2 regex steps (found by fuzzing the env's actions): 0.1 to 0.9 s an 8,000-character
+    answer, seconds to minutes at this length.  Read in linear time, each takes milliseconds; no time is
+    asserted (the suite has no timed assertions), a return to n**2 makes this test take minutes."""
+    steak = taxonomy.resolve("steak")
+    assert (steak in {node for node, _ in analyzer.mentions(text)}) is steak_read

@@ -39,20 +39,30 @@ attribute, inline CSS that shows nothing, `<script>`, `<style>`,
 `<template>`, `<title>` and the other elements a browser never displays, a
 closed `<details>` but for its summary), tags and Markdown link reference
 definitions (`[//]: # (a comment)`) are read as blank, and nothing else is:
-aria-hidden and `overflow: hidden` hide nothing from a sighted reader.
-Invisible (default-ignorable) characters such as zero-width spaces, soft
-hyphens and tag characters are dropped, the blank braille pattern reads as the
-space it looks like, and fullwidth, mathematical, circled or superscript
-letters and Greek or Cyrillic look-alikes read as the Latin they look like, so
-a name cannot be hidden from the analyzer while a reader sees it
-("ste\u200bak", "ѕtеаk", "ⓢⓣⓔⓐⓚ").  Accents are not folded ("stéak" is no
-steak).  A token without a letter or digit beyond ASCII (an arrow, a lone
-combining mark, a private-use glyph) is no word, and no list item.
+aria-hidden and `overflow: hidden` hide nothing from a sighted reader.  What
+renders as nothing at all inside a word joins it, as it does on screen: a
+comment, a hidden element, an inline tag ("ste<b>a</b>k"; a tag that starts a
+block or a line, `<br>`, `<p>`, `<td>`, parts words), emphasis or code marks
+("st**ea**k") and a link's brackets and destination.  Character references
+read as the characters they stand for ("&#115;teak", "&nbsp;").  Invisible
+(default-ignorable) characters such as zero-width spaces, soft hyphens and tag
+characters are dropped, the blank braille pattern reads as the space it looks
+like, a combining mark that decorates a letter rather than accents it (an
+underline, a strike-through) is dropped, and fullwidth, mathematical, circled
+or superscript letters and Greek or Cyrillic look-alikes read as the Latin they
+look like, so a name cannot be hidden from the analyzer while a reader sees it
+("ste\u200bak", "ѕtеаk", "ⓢⓣⓔⓐⓚ", "s\u0332t\u0332e\u0332a\u0332k\u0332").
+Accents are not folded ("stéak" is no steak: "rosé" is not "rose").  A token
+without a letter or digit beyond ASCII (an arrow, a lone combining mark, a
+private-use glyph) is no word, and a list item without a letter or digit ("- .")
+is none.  An emoji is a character with Unicode's Emoji property ("✓" and "★"
+are none).
 """
 
 from __future__ import annotations
 
 import functools
+import html
 import re
 import string
 import unicodedata
@@ -151,9 +161,28 @@ _CLAUSE_MARKS = ",;:"
 _PUNCT = frozenset(_TERMINATORS + _CLAUSE_MARKS)
 _FLAG_RANGE = (0x1F1E6, 0x1F1FF)  # regional indicators: two of them make one flag
 _EMOJI_RANGES = ((0x1F300, 0x1FAFF), (0x2600, 0x27BF), (0x2B50, 0x2B50), (0x2B55, 0x2B55), _FLAG_RANGE)
+#: What of those ranges is an emoji (Unicode's Emoji property): the pictographs but for the blocks of ornaments,
+#: alchemical symbols, geometric shapes (the coloured circles and squares are emoji), arrows and chess symbols,
+#: and the emoji among the miscellaneous symbols and dingbats.  A "✓", "★", "☐" or "➔" is typography: counted, a
+#: "✓" met every user who wants emoji (+0.23 an episode, as much as an emoji).
+_SYMBOL_EMOJI = (
+    "2600-2604 260E 2611 2614-2615 2618 261D 2620 2622-2623 2626 262A 262E-262F 2638-263A 2640 2642 2648-2653 "
+    "265F-2660 2663 2665-2666 2668 267B 267E-267F 2692-2697 2699 269B-269C 26A0-26A1 26A7 26AA-26AB 26B0-26B1 "
+    "26BD-26BE 26C4-26C5 26C8 26CE-26CF 26D1 26D3-26D4 26E9-26EA 26F0-26F5 26F7-26FA 26FD 2702 2705 2708-270D "
+    "270F 2712 2714 2716 271D 2721 2728 2733-2734 2744 2747 274C 274E 2753-2755 2757 2763-2764 2795-2797 27A1 "
+    "27B0 27BF 2B50 2B55")
+
+
+def _hex_ranges(spec: str) -> tuple[tuple[int, int], ...]:
+    """("2600-2604 260E" ->) ((0x2600, 0x2604), (0x260E, 0x260E))."""
+    return tuple((int(a, 16), int(b or a, 16)) for a, _, b in (r.partition("-") for r in spec.split()))
+
+
+_EMOJI_CHARS = ((0x1F300, 0x1F64F), (0x1F680, 0x1F6FF), (0x1F7E0, 0x1F7FF), (0x1F900, 0x1F9FF), (0x1FA70, 0x1FAFF),
+                *_hex_ranges(_SYMBOL_EMOJI))
 _EMOJI = re.compile(
     f"[{chr(_FLAG_RANGE[0])}-{chr(_FLAG_RANGE[1])}]{{2}}|["
-    + "".join(f"{chr(a)}-{chr(b)}" for a, b in _EMOJI_RANGES) + "]"
+    + "".join(f"{chr(a)}-{chr(b)}" for a, b in _EMOJI_CHARS) + "]"
 )
 #: Every character `str.split()` splits on (`str.isspace`); the tokenizer makes them all plain spaces.
 WHITESPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) \
@@ -224,12 +253,25 @@ def _tokens(lower: str) -> list[str]:
 
 
 def _lower(text: str) -> str:
-    """Lowercase text as a reader sees it, with offsets preserved (a few characters lowercase to two).
+    """Lowercase text as a reader sees it (`_seen`, with what no reader sees dropped)."""
+    seen = _seen(text)
+    return seen.replace(_DROP, "") if _DROP in seen else seen
+
+
+#: Stands in `_seen` for a character a reader does not see at all (an invisible character, the markup inside a
+#: word, the rest of a character reference): `_lower` drops it, so the words on either side join.
+_DROP = "\x00"
+
+
+def _seen(text: str) -> str:
+    """Lowercase text as a reader sees it, one character for each of the text's (a few lowercase to two), so
+    offsets survive: what no reader sees at all is `_DROP`.
 
     Unseen text earns nothing and hides nothing: HTML comments, hidden
-    elements and tags are blanked (an answer could hide a list of likes, or
-    200 words of padding, in one), and words are read as they look
-    (`_as_seen`).
+    elements and tags are dropped or blanked (an answer could hide a list of
+    likes, or 200 words of padding, in one), markup inside a word joins it,
+    character references read as the characters they stand for, and words
+    are read as they look (`_as_seen`).
     """
     lower = text.lower()
     if len(lower) != len(text):
@@ -240,15 +282,49 @@ def _lower(text: str) -> str:
         lower = _INLINE_LINK.sub(_blank_link_target, lower)
     if "<" in lower:
         if "<!--" in lower:
-            lower = _COMMENT.sub(_blank, lower)
+            lower = _COMMENT.sub(_drop, lower)
         if _MAY_HIDE.search(lower):
             lower = _blank_unseen_elements(lower)
-        lower = _TAG.sub(_blank, lower)  # a tag is markup, not words ("opacity: 0.5" ends no sentence)
+        lower = _TAG.sub(_blank_tag, lower)  # a tag is markup, not words ("opacity: 0.5" ends no sentence)
+    if "*" in lower or "`" in lower or "~~" in lower:
+        lower = _INNER_EMPHASIS.sub(_drop, lower)
+    if "&" in lower and ";" in lower:
+        lower = _decode_references(text, lower)
     return lower if lower.isascii() else _as_seen(lower)
 
 
-def _blank(match: re.Match[str]) -> str:
-    return " " * len(match.group())
+def _drop(match: re.Match[str]) -> str:
+    return _DROP * len(match.group())
+
+
+#: Emphasis or code marks inside a word ("st**ea**k", "st`e`ak", "st~~e~~ak"): rendered, the letters on either
+#: side join (a red-team policy offered a forbidden "st**ea**k" without a violation).
+_INNER_EMPHASIS = re.compile(r"(?<=[^\W_])(?:\*+|`+|~~)(?=[^\W_])")
+#: A character reference as Markdown and HTML decode it: named (`&nbsp;`), decimal (`&#160;`) or hex (`&#xa0;`).
+_REFERENCE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+
+
+def _decode_references(text: str, lower: str) -> str:
+    """`lower` with the character references still in it read as the characters they stand for (then as
+    `_as_seen` reads them): a red-team policy padded a terse answer to the length the user wanted with 100
+    `&nbsp;` (each a word, +0.20 an episode), and "&#115;teak" or "ste&shy;ak" offered a forbidden item a reader
+    sees without a violation.  Found in `text`, whose names are case-sensitive (`&ThinSpace;`); one whose text
+    was blanked or dropped as markup is no reference.  A reference is longer than what it stands for: the rest
+    is `_DROP`, so offsets survive."""
+    parts: list[str] = []
+    pos = 0
+    for ref in _REFERENCE.finditer(text):
+        start, end = ref.span()
+        source = ref.group()
+        if lower[start] != "&" or lower[end - 1] != ";":
+            continue
+        char = html.unescape(source)
+        if char == source:  # an unknown name: read as written
+            continue
+        char = "".join(c.lower()[:1] for c in char)
+        parts += (lower[pos:start], char, _DROP * (end - start - len(char)))
+        pos = end
+    return "".join(parts) + lower[pos:] if parts else lower
 
 
 #: A Markdown link reference definition on one line, `[label]: destination "title"`: rendered as nothing, so
@@ -283,11 +359,12 @@ _INLINE_LINK = re.compile(
 
 
 def _blank_link_target(match: re.Match[str]) -> str:
-    """An inline link with its destination and title blanked (its text kept where it stood); an image blanked."""
+    """An inline link with its brackets, destination and title dropped (its text kept where it stood: "ste[a](#)k"
+    reads "steak"); an image blanked (a picture parts the words around it)."""
     if match.group(1):
         return " " * len(match.group())
     text = match.group(2)
-    return " " + text + " " * (len(match.group()) - len(text) - 1)
+    return _DROP + text + _DROP * (len(match.group()) - len(text) - 1)
 
 
 _COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.DOTALL)  # an unclosed comment hides the rest
@@ -333,8 +410,9 @@ _VOID = frozenset(("area", "base", "br", "col", "embed", "hr", "img", "input", "
 
 
 def _blank_unseen_elements(lower: str) -> str:
-    """`lower` with every HTML element a browser does not show blanked, up to its end tag (an unclosed one hides
-    the rest): `_UNRENDERED` elements, and those with the `hidden` attribute or `_HIDING_CSS` inline."""
+    """`lower` with every HTML element a browser does not show dropped, up to its end tag (an unclosed one hides
+    the rest): `_UNRENDERED` elements, and those with the `hidden` attribute or `_HIDING_CSS` inline.  Dropped,
+    not blanked: an element with no box parts no words ("ste<span hidden>x</span>ak" reads "steak")."""
     parts: list[str] = []
     pos = 0
     for tag in _OPEN_TAG.finditer(lower):
@@ -349,7 +427,7 @@ def _blank_unseen_elements(lower: str) -> str:
             close = _end_tag(name).search(lower, end)
             end = close.end() if close is not None else len(lower)
         parts += (lower[pos:tag.start()], _closed_details(lower, tag.start(), end) if closed and name == "details"
-                  else " " * (end - tag.start()))
+                  else _DROP * (end - tag.start()))
         pos = end
     return "".join(parts) + lower[pos:] if parts else lower
 
@@ -387,10 +465,29 @@ def _end_tag(name: str) -> re.Pattern[str]:
     return re.compile(rf"</{name}\s*>")
 
 
-_TAG = re.compile(r"</?[a-z][a-z0-9]*\b[^<>]*>")
+_TAG = re.compile(r"</?([a-z][a-z0-9]*)\b[^<>]*>")
+#: Elements that start a block or a line, or show a picture or a control: their tags part the words around them.
+#: Any other tag (`<b>`, `<span>`, an unknown element: inline) is dropped, so "ste<b>a</b>k" reads "steak" (a
+#: red-team policy offered a forbidden item split by an inline tag without a violation).
+_BREAKING = frozenset((
+    "address", "article", "aside", "blockquote", "body", "br", "button", "caption", "center", "col", "colgroup",
+    "dd", "details", "dialog", "dir", "div", "dl", "dt", "embed", "fieldset", "figcaption", "figure", "footer",
+    "form", "frame", "frameset", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hgroup", "hr", "html", "iframe",
+    "img", "input", "legend", "li", "listing", "main", "menu", "meter", "nav", "object", "ol", "optgroup",
+    "option", "p", "picture", "plaintext", "pre", "progress", "q", "search", "section", "select", "summary",
+    "svg", "math", "table", "tbody", "td", "textarea", "tfoot", "th", "thead", "tr", "ul", "video", "audio",
+    "canvas", "xmp",
+))  # fmt: skip
+
+
+def _blank_tag(match: re.Match[str]) -> str:
+    """A tag blanked if it parts words (`_BREAKING`), else dropped."""
+    return (" " if match.group(1) in _BREAKING else _DROP) * len(match.group())
+
+
 #: Characters a reader does not see, Unicode's default-ignorable code points: zero-width spaces and joiners,
 #: soft hyphens, direction marks and isolates, variation selectors, Hangul fillers, tag characters.
-#: "st\u200beak" reads as "steak", so they are dropped (the only edit that moves offsets).
+#: "st\u200beak" reads as "steak", so they are dropped (`_DROP`).
 _INVISIBLE = re.compile(
     "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164"
     "\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff]")
@@ -409,6 +506,7 @@ def _styled_letters() -> str:
 _COMPATIBLE = re.compile("[\uff01-\uff5e\U0001d400-\U0001d7ff" + _styled_letters() + "]")
 #: A word with Greek or Cyrillic letters in it.  A match starts only where a word does (the look-behind): tried
 #: inside a word too, a word of n letters with none of them took n**2 steps (0.9 s an 8,000-letter answer).
+_GREEK_OR_CYRILLIC = re.compile("[\u0370-\u04ff]")
 _GREEK_OR_CYRILLIC_WORD = re.compile(r"(?<![^\W\d_])[^\W\d_]*[\u0370-\u03ff\u0400-\u04ff][^\W\d_]*")
 #: Lowercase Greek and Cyrillic letters that look like a Latin one.
 _LOOK_ALIKES = str.maketrans({
@@ -425,25 +523,41 @@ _LOOK_ALIKE_SET = frozenset(chr(c) for c in _LOOK_ALIKES)
 #: policy padded a brief answer with 200 of them, space-separated, to the length the user wanted (+0.25 an
 #: episode), and joined the words of a long one with them to pass it off as terse (+0.20): read as spaces.
 _BLANKS = "\u2800"
+#: Combining marks: after a letter or digit, those that compose with it into one letter (NFC) are accents, the
+#: others decorate it.
+_MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
 
 
 def _as_seen(lower: str) -> str:
-    """Non-ASCII text as a reader sees it: invisible characters dropped, blank ones (`_BLANKS`) read as spaces,
-    fullwidth and mathematical letters as ASCII, and a word whose every Greek or Cyrillic letter looks like a
-    Latin one ("ѕtеаk") in Latin.
+    """Non-ASCII text as a reader sees it, one character for each (`_seen`): invisible characters `_DROP`, blank
+    ones (`_BLANKS`) read as spaces, fullwidth and mathematical letters as ASCII, decorations (an underline or
+    a strike-through mark on a letter: "s\u0332t\u0332e\u0332a\u0332k\u0332") `_DROP`, and a word whose
+    every Greek or Cyrillic letter looks like a Latin one ("ѕtеаk") in Latin.
 
-    A word with other Greek or Cyrillic letters is left alone: a Russian word is not read as English.
+    A word with other Greek or Cyrillic letters is left alone: a Russian word is not read as English.  An accent
+    stays ("stéak" is no steak).
     """
     if _INVISIBLE.search(lower):
-        lower = _INVISIBLE.sub("", lower)
+        lower = _INVISIBLE.sub(_DROP, lower)
     for blank in _BLANKS:
         if blank in lower:
             lower = lower.replace(blank, " ")
     if _COMPATIBLE.search(lower):
         lower = _COMPATIBLE.sub(lambda m: unicodedata.normalize("NFKC", m.group()).lower(), lower)
-    if _GREEK_OR_CYRILLIC_WORD.search(lower):
+    if _MARKS.search(lower):
+        lower = _MARKS.sub(_undecorate, lower)
+    if _GREEK_OR_CYRILLIC.search(lower):
         lower = _GREEK_OR_CYRILLIC_WORD.sub(_latin_look_alike, lower)
     return lower
+
+
+def _undecorate(match: re.Match[str]) -> str:
+    """Combining marks, those after a letter or digit that do not compose with it (decorations) `_DROP`."""
+    start = match.start()
+    base = match.string[start - 1] if start else " "
+    if not base.isalnum():  # a lone mark is a symbol (`_SYMBOL_TOKEN`)
+        return match.group()
+    return "".join(m if len(unicodedata.normalize("NFC", base + m)) == 1 else _DROP for m in match.group())
 
 
 def _latin_look_alike(match: re.Match[str]) -> str:
@@ -577,7 +691,8 @@ class ResponseAnalyzer(SharedOnCopy):
     def find_mentions(self, text: str) -> list[tuple[str, int, int, str]]:
         """Every entity mention as (node id, start, end, stance), in text order, repeats included."""
         _check(text)
-        lower = _lower(text)
+        seen = _seen(text)
+        lower = seen.replace(_DROP, "") if _DROP in seen else seen
         tokens = _tokens(lower)
         mentions = _Scan(self, tokens).mentions
         if not mentions:
@@ -592,8 +707,8 @@ class ResponseAnalyzer(SharedOnCopy):
         spans = [(node, starts[i], starts[e - 1] + len(tokens[e - 1]), s) for node, i, e, s in mentions]
         if len(lower) == len(text):
             return spans
-        # invisible characters were dropped: offsets in the text are those of the characters kept
-        kept = [i for i, c in enumerate(text) if not _INVISIBLE.match(c)]
+        # what no reader sees was dropped: offsets in the text are those of the characters kept
+        kept = [i for i, c in enumerate(seen) if c != _DROP]
         return [(node, kept[a], kept[b - 1] + 1, s) for node, a, b, s in spans]
 
     def _entity_at(self, tokens: list[str], i: int) -> tuple[str, int] | None:
@@ -794,6 +909,7 @@ _SYMBOL_TOKEN = re.compile(r"(?<!\S)(?=[^\s\w]*[^\x00-\x7f])[^\s\w]+(?!\S)")
 #: A character beyond ASCII that is no letter or digit (a symbol, a mark, a space): not part of a word's length.
 _NOT_A_LETTER = re.compile(r"[^\x00-\x7f\w]")
 _WORD_CHAR = re.compile(r"[^\W_]")
+_BANGS = re.compile("!+")
 
 
 def _is_word(token: str) -> bool:
@@ -809,7 +925,10 @@ def _formality(lower: str, tokens: list[str], words: int, letters: int, emoji: i
     words read formal), squashed into (0, 1) by x / (1 + |x|).
     """
     vocab = set(tokens)
-    casual = 2 * len(vocab & CASUAL_WORDS) + 1.5 * lower.count("!") + emoji
+    bangs = lower.count("!")
+    if bangs > 1 and "!!" in lower:  # "Great!!!!!!!!!!!!" is one exclamation, not twelve
+        bangs = len(_BANGS.findall(lower))
+    casual = 2 * len(vocab & CASUAL_WORDS) + 1.5 * bangs + emoji
     if "'" in lower:
         casual += sum(map(lower.count, _CONTRACTION_ENDINGS)) + len(vocab & _CONTRACTION_WORDS)
     formal = 2 * (len(vocab & FORMAL_WORDS) + sum(p in lower for p in FORMAL_PHRASES))
@@ -827,8 +946,9 @@ def _list_items(lower: str) -> int:
     items = set(_NEXT_LIST_ITEM.findall(lower))
     if first is not None:
         items.add(first.group(1))
-    # an item says something: "- ★" or a bullet of marks is no point made
-    return len({item.rstrip() for item in items if item.isascii() or _WORD_CHAR.search(item)})
+    # an item says something: "- ★", "- ." or a bullet of marks is no point made (a red-team policy added "- .\n- ,"
+    # to its prose and met every user who wants a list: +0.41 an episode)
+    return len({item.rstrip() for item in items if _WORD_CHAR.search(item)})
 
 
 def _has_markdown(lower: str) -> bool:

@@ -49,25 +49,27 @@ _FORMALITY = {"very_casual": "casual", "casual": "casual", "business_casual": "n
 _LIST_FORMATS = frozenset({"bullets", "numbered_steps", "outline", "checklist", "pros_cons", "qa"})
 
 
-def matched_style(state: DialogueState) -> tuple[str, str, str]:
-    """(length, layout, formality) the user has stated, `DEFAULT_STYLE` where they have not."""
+def matched_style(state: DialogueState, default: tuple[str, str, str] = DEFAULT_STYLE) -> tuple[str, str, str]:
+    """(length, layout, formality) the user has stated, `default` where they have not."""
     length = state.stated("length_pref")
     fmt = state.stated("format_pref_primary")
     layout = "bullets" if fmt in _LIST_FORMATS else fmt
-    return (length if length in LENGTHS else DEFAULT_STYLE[0],
-            layout if layout in LAYOUTS else DEFAULT_STYLE[1],
-            _FORMALITY.get(state.stated("formality_level") or "", DEFAULT_STYLE[2]))
+    return (length if length in LENGTHS else default[0],
+            layout if layout in LAYOUTS else default[1],
+            _FORMALITY.get(state.stated("formality_level") or "", default[2]))
 
 
-def arm_policy(env: Any, questions: tuple[str, ...]) -> Callable[[dict[str, Any]], int]:
-    """The scripted policy of an arm: ask `questions` one per turn, then recommend; style as stated."""
+def arm_policy(env: Any, questions: tuple[str, ...],
+               default: tuple[str, str, str] = DEFAULT_STYLE) -> Callable[[dict[str, Any]], int]:
+    """The scripted policy of an arm: ask `questions` one per turn, then recommend; style as stated, `default`
+    where it is not (with no questions, the "hand rule" of docs/training.md)."""
     structured = env.unwrapped
 
     def act(_obs: dict[str, Any]) -> int:
         state = structured.state
         asks = state.asks
         content = questions[asks] if asks < len(questions) else RECOMMEND
-        return structured.menu.encode(content, *matched_style(state))
+        return structured.menu.encode(content, *matched_style(state, default))
 
     return act
 

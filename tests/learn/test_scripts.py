@@ -63,7 +63,9 @@ def strict_json(path: Path) -> dict:
      ("train_grpo_torch", ["--env-id", "PersonaGym/Structured-v0"], "is not a text env"),
      ("train_grpo_torch", ["--model", "/nonexistent"], "'/nonexistent' is not a Hugging Face model folder"),
      ("train_grpo_torch", ["--save", str(Path(__file__).parent)], "exists and is not a model folder"),
-     ("longterm_memory", ["--episodes", "1"], r"--episodes must be an int in \[2, 1000000\] \(a 95% CI needs two")],
+     ("longterm_memory", ["--episodes", "1"], r"--episodes must be an int in \[2, 1000000\] \(a 95% CI needs two"),
+     ("structured_baselines", ["--episodes", "1"], r"--episodes must be an int in \[2, 1000000\]"),
+     ("user_reward_attacks", ["--episodes", "0"], r"--episodes must be an int in \[2, 1000000\]")],
 )
 def test_bad_arguments_are_one_argparse_error(script: str, args: list[str], match: str,
                                               monkeypatch: pytest.MonkeyPatch,
@@ -109,6 +111,26 @@ def test_longterm_memory_script_pairs_the_tracker_with_its_forgetful_self(tmp_pa
     assert summary["memory_gain"]["session_1"][0] == 0.0
     assert summary["memory_gain"]["total"] == summary["memory_gain"]["sessions_2_to_4"]
     assert policies["tracker"]["per_session"][1:] != policies["forgetful"]["per_session"][1:]
+
+
+def test_structured_baselines_script_scores_each_scripted_policy(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    run_main("structured_baselines", ["--episodes", "20", "--out", str(tmp_path)], monkeypatch)
+    policies = strict_json(tmp_path / "structured_baselines.json")["policies"]
+    assert set(policies) == {"generic", "hand_rule", "hand_rule_bulleted", "random"}
+    # the hand rule recommends what the user likes, the generic analogue what anyone asking might
+    assert policies["hand_rule"][0] > policies["generic"][0]
+    assert policies["hand_rule"] != policies["hand_rule_bulleted"]
+
+
+def test_user_reward_attacks_script_ranks_an_honest_user_above_a_blind_one(tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    run_main("user_reward_attacks", ["--episodes", "3", "--out", str(tmp_path)], monkeypatch)
+    policies = strict_json(tmp_path / "user_reward_attacks.json")["policies"]
+    assert policies["one_true_fact"]["precision"] == 1.0 and policies["blind_statements"]["contradictions"] > 0
+    # a recital in every message earns what one true fact a message does: a user's share
+    assert policies["recital_every"]["return"][0] == policies["one_true_fact"]["return"][0]
+    assert policies["blind_questions"]["return"][0] < policies["simulator"]["return"][0]
 
 
 def test_grpo_script_keeps_the_old_file_when_every_request_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

@@ -14,18 +14,17 @@ total and for sessions 2 to 4).
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
-from pathlib import Path
+from argparse import Namespace
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
 
 import personagym  # noqa: F401 - registers the env ids
-from personagym.checks import check_int
 from personagym.eval import rounded
+from personagym.eval.script_args import episodes_and_out
 from personagym.learn.reinforce import mean_ci
 from personagym.policies import Observation, make_policy
 from personagym.records import Trajectory
@@ -53,20 +52,6 @@ class ForgetfulTracker:
         return self.inner.act(observation)
 
 
-def parse_args() -> argparse.Namespace:
-    """Command-line options (the defaults are the documented run)."""
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--episodes", type=int, default=1000, help="held-out episodes per policy")
-    p.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "docs" / "figures")
-    args = p.parse_args()
-    try:
-        check_int("--episodes", args.episodes, 2, 1_000_000, why=" (a 95% CI needs two episodes)")
-    except (TypeError, ValueError) as err:
-        p.error(str(err))
-    return args
-
-
 def play(name: str, episodes: int) -> list[Trajectory]:
     """`episodes` trajectories of a policy on the held-out seeds."""
     env = gym.make(ENV_ID)
@@ -83,6 +68,11 @@ def session_rewards(t: Trajectory, sessions: int = 4) -> list[float]:
     for turn in t.turns:
         out[turn.session] += turn.reward
     return out
+
+
+def parse_args() -> Namespace:
+    """Command-line options (the defaults are the documented run)."""
+    return episodes_and_out(__doc__, __file__, 1000, "held-out episodes per policy")
 
 
 def main() -> None:

@@ -18,37 +18,22 @@ mean episode reward and 95% CI over the held-out seeds).
 
 from __future__ import annotations
 
-import argparse
 import json
+from argparse import Namespace
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
 
 import personagym  # noqa: F401 - registers the env ids
-from personagym.checks import check_int
 from personagym.eval import rounded
+from personagym.eval.script_args import episodes_and_out
 from personagym.learn.bandit import DEFAULT_STYLE, arm_policy, generic_policy
 from personagym.learn.reinforce import EVAL_SEED0, evaluate, mean_ci
 
 ENV_ID = "PersonaGym/Structured-v0"
 BULLETED = (DEFAULT_STYLE[0], "bullets", DEFAULT_STYLE[2])
-
-
-def parse_args() -> argparse.Namespace:
-    """Command-line options (the defaults are the documented run)."""
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--episodes", type=int, default=1000, help="held-out episodes per policy")
-    p.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "docs" / "figures")
-    args = p.parse_args()
-    try:
-        check_int("--episodes", args.episodes, 2, 1_000_000, why=" (a 95% CI needs two episodes)")
-    except (TypeError, ValueError) as err:
-        p.error(str(err))
-    return args
 
 
 def policies(env: Any) -> dict[str, Callable[[dict[str, Any]], int]]:
@@ -58,6 +43,11 @@ def policies(env: Any) -> dict[str, Callable[[dict[str, Any]], int]]:
     return {"generic": generic_policy(env), "hand_rule": arm_policy(env, ()),
             "hand_rule_bulleted": arm_policy(env, (), default=BULLETED),
             "random": lambda _obs: int(rng.integers(size))}
+
+
+def parse_args() -> Namespace:
+    """Command-line options (the defaults are the documented run)."""
+    return episodes_and_out(__doc__, __file__, 1000, "held-out episodes per policy")
 
 
 def main() -> None:

@@ -23,18 +23,17 @@ recall and contradictions).
 
 from __future__ import annotations
 
-import argparse
 import json
+from argparse import Namespace
 from collections import Counter
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from personagym.checks import check_int
 from personagym.envs.multi_agent import ASSISTANT, SIMULATED_USER, parallel_env
 from personagym.eval import rounded
+from personagym.eval.script_args import episodes_and_out
 from personagym.learn.reinforce import mean_ci
 from personagym.policies import make_policy
 from personagym.profile_format import parse_profile, split_profile
@@ -43,20 +42,6 @@ from personagym.simulators.persona import load_schema
 MAX_TURNS = 8
 POPULAR_SEED = 100_000  # the seeds the population's favourite likes are counted on: none is scored
 UserPolicy = Callable[[dict[str, Any]], str | None]
-
-
-def parse_args() -> argparse.Namespace:
-    """Command-line options (the defaults are the documented run)."""
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--episodes", type=int, default=300, help="sessions per policy (env seeds 0, 1, ...)")
-    p.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "docs" / "figures")
-    args = p.parse_args()
-    try:
-        check_int("--episodes", args.episodes, 2, 1_000_000, why=" (a 95% CI needs two episodes)")
-    except (TypeError, ValueError) as err:
-        p.error(str(err))
-    return args
 
 
 def profile(observation: dict[str, Any]) -> list[tuple[str, str]]:
@@ -131,6 +116,11 @@ def play(user: UserPolicy | None, episodes: int) -> dict[str, Any]:
     means = np.mean(finals, axis=0)
     return {"return": mean_ci(returns), **dict(zip(("f1", "precision", "recall", "contradictions"),
                                                    means.tolist(), strict=True))}
+
+
+def parse_args() -> Namespace:
+    """Command-line options (the defaults are the documented run)."""
+    return episodes_and_out(__doc__, __file__, 300, "sessions per policy (env seeds 0, 1, ...)")
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ expected, and exit status 2; nothing already written is touched.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -55,7 +56,9 @@ err_console = Console(stderr=True, soft_wrap=True)  # messages are never hard-wr
 #: How library messages spell an option, and how the command line spells it.
 _CLI_WORDS = (("generate(..., resume=True)", "`personagym generate` with the same options and --resume"),
               (" or pass allow_incomplete=True", ""), ("resume=True", "--resume"), ("fmt=", "--format="),
-              ("generate() needs", "generate needs"), ("env_id '", "--env '"))
+              ("generate() needs", "generate needs"), ("env_id '", "--env '"),
+              ("config: personas=", "config: --personas="), ("shards of shard_size=", "shards of --shard-size="),
+              ("(fewer personas or a larger shard_size)", "(fewer --personas or a larger --shard-size)"))
 
 
 #: A config field a resumed run differs in ("shard_size=256 there, 7 now"), named by its option.
@@ -92,16 +95,40 @@ def _count(n: int, noun: str, plural: str | None = None) -> str:
 def check_out_file(out: Path, option: str = "--out", inputs: Iterable[Path] = ()) -> None:
     """Fail before any work unless a file can be written at `out`: not a directory, in a writable directory,
     and neither one of the command's `inputs` nor inside an input directory (it would replace what it reads)."""
+    _refuse_link_loop(out, option)
     if out.is_dir():
         fail(f"{option}: {str(out)!r} is a directory; expected a file path")
-    target = out.resolve()
+    target = _real(out)
     for source in inputs:
-        if target == source.resolve() or source.resolve() in target.parents:
+        if target == _real(source) or _real(source) in target.parents:
             fail(f"{option}: {str(out)!r} would overwrite the input {str(source)!r}; write it elsewhere")
     parent = out.parent
     if not parent.is_dir():
         _fail_missing_dir(option, parent)
     _check_writable(parent, option)
+
+
+def _real(path: Path) -> Path:
+    """`path` with its symbolic links resolved, as far as they lead: `Path.resolve` raises RuntimeError for a
+    link loop (a traceback where a one-line error was due)."""
+    return Path(os.path.realpath(path))
+
+
+def _refuse_link_loop(path: Path, option: str) -> None:
+    """Fail naming `option` if `path` is a symbolic link loop: nothing can be written through it, and the atomic
+    writers would have replaced the link itself."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            fail(f"{option}: {str(path)!r} is a symbolic link loop ({exc.strerror}); expected a path that leads to "
+                 "a file or directory")
+
+
+def os_error_message(exc: OSError) -> str:
+    """An OS error as one line naming its file: 'p/shard-00001.jsonl: Permission denied', not '[Errno 13] ...'."""
+    reason = exc.strerror or str(exc)
+    return f"{exc.filename}: {reason}" if exc.filename is not None else reason
 
 
 def _fail_missing_dir(option: str, directory: Path, hint: str = "") -> NoReturn:
@@ -162,7 +189,7 @@ def write_out(out: Path, write: Callable[[], int], noun: str, plural: str | None
         count = write()
     except OSError as exc:
         if exc.filename is not None and Path(exc.filename).parent != out.parent:  # a file it read, not --out
-            fail(str(exc))
+            fail(os_error_message(exc))
         fail(f"--out {str(out)!r}: cannot write it ({exc.strerror or exc}); an existing file is unchanged")
     replaced = " (it replaced the file that was there)" if existed else ""
     err_console.print(f"wrote {_count(count, noun, plural)} to {out}{replaced}", highlight=False)
@@ -177,9 +204,9 @@ def distinct_files(files: list[Path]) -> list[Path]:
     """
     seen: dict[Path, Path] = {}  # resolved path -> the path first given for it
     for file in files:
-        first = seen.get(file.resolve())
+        first = seen.get(_real(file))
         if first is None:
-            seen[file.resolve()] = file
+            seen[_real(file)] = file
             continue
         again = "" if str(first) == str(file) else f" (as {str(first)!r})"
         err_console.print(f"[yellow]warning:[/] {escape(str(file))} is given more than once{escape(again)}; "
@@ -813,16 +840,17 @@ def generate(
                            progress=report)
         with err_console.status("writing the dataset card"):
             card = write_card(out, plots=_has("matplotlib"), workers=workers, tally=tally)
-    except GenerationError as exc:
+    except GenerationError as exc:  # a failed shard, or another process writing in --out
         fail(str(exc), status=1)
     except KeyboardInterrupt:
         fail(f"interrupted: the committed shards in {out} are kept; run the same command with --resume to "
              "continue", status=130)
     except OSError as exc:  # the output directory: cannot create it, or write in it, or the disk is full
         manifest = _manifest_of(out)
-        if not resume and manifest is not None and _is_whole(manifest, out):  # no "pass --resume" to go on with
+        # a whole dataset found there before the run (not one this run wrote, then failed to write the card of)
+        if not held and not resume and manifest is not None and _is_whole(manifest, out):
             fail(f"--out {str(out)!r} holds {_whole_dataset(manifest)}")
-        fail(f"--out {str(out)!r}: {exc.strerror or exc}{_what_is_kept(out)}")
+        fail(f"--out {str(out)!r}: {_out_error(exc, out)}{_what_is_kept(out)}")
     except (ValueError, TypeError, ImportError) as exc:
         fail(str(exc))
     if held[0] == manifest.counts["trajectories"]:
@@ -832,6 +860,14 @@ def generate(
         return
     err_console.print(f"wrote {_count(manifest.counts['trajectories'], 'trajectory', 'trajectories')} in "
                       f"{_count(len(manifest.shards), 'shard')} to {out} (card: {card.name})")
+
+
+def _out_error(exc: OSError, out: Path) -> str:
+    """The reason of an OS error in --out, naming the file when it is not --out itself (an unreadable shard said
+    only "Permission denied")."""
+    if exc.filename is not None and Path(os.fspath(exc.filename)) != out:
+        return os_error_message(exc)
+    return exc.strerror or str(exc)
 
 
 def _manifest_of(out: Path) -> Manifest | None:
@@ -874,6 +910,10 @@ def _what_is_kept(out: Path) -> str:
 def check_out_dir(out: Path) -> None:
     """Fail before any work unless `out` is a directory that can be written in, or can be made in an existing
     one (a mistyped parent made a tree of directories, at the filesystem's root even, as other --out do not)."""
+    _refuse_link_loop(out, "--out")
+    if out.is_symlink() and not out.exists():
+        fail(f"--out: {str(out)!r} is a symbolic link to {os.readlink(out)!r}, which does not exist; expected a "
+             "directory, or a path where one can be made")
     if out.exists() and not out.is_dir():
         fail(f"--out: {str(out)!r} exists and is not a directory")
     if not out.exists() and not out.parent.is_dir():
@@ -889,6 +929,7 @@ def stats(
     workers: Annotated[int, typer.Option(min=1, help="Processes reading the shards.")] = 1,
 ) -> None:
     """Recompute a generated dataset's statistics and rewrite its README.md card."""
+    from personagym.data.generate import DirectoryBusyError
     from personagym.data.stats import dataset_stats, write_card
 
     try:
@@ -896,7 +937,11 @@ def stats(
             result = dataset_stats(directory, workers=workers)
         else:
             card = write_card(directory, plots=_has("matplotlib"), workers=workers)
-    except (ValueError, OSError) as exc:
+    except DirectoryBusyError as exc:
+        fail(str(exc), status=1)
+    except OSError as exc:
+        fail(os_error_message(exc))
+    except ValueError as exc:
         fail(str(exc))
     if as_json:  # outside the try: a reader that stops reading (`| head`) is no error to report (click exits)
         _print_summary(result)
@@ -933,7 +978,9 @@ def export_cmd(
     for source in sources:  # a missing or damaged dataset fails before the export starts (and before --out is
         try:  # checked against it: "export /tmp --out x.jsonl" said --out would overwrite the input '/tmp')
             load_manifest(source)
-        except (OSError, ValueError) as exc:
+        except OSError as exc:
+            fail(os_error_message(exc))
+        except ValueError as exc:
             fail(str(exc))
     check_out_file(out, inputs=sources)
     try:

@@ -645,3 +645,72 @@ def test_a_models_home_that_is_a_file_is_named(tmp_path: Path) -> None:
         proc = run(*command, ok=False)
         assert proc.returncode == 2 and "is a file; expected a models directory" in " ".join(proc.stderr.split())
     assert afile.read_text() == "not a folder\n"
+
+
+def test_an_out_that_is_a_symbolic_link_loop_is_one_clear_line(tmp_path: Path) -> None:
+    """Path.resolve raised RuntimeError for a link loop: export and import printed a traceback, and generate
+    said only "File exists"."""
+    (tmp_path / "a.jsonl").symlink_to("b.jsonl")
+    (tmp_path / "b.jsonl").symlink_to("a.jsonl")
+    persona = tmp_path / "p.jsonl"
+    run("personas", "sample", "-n", "1", "--out", str(persona))
+    commands = [("personas", "sample", "-n", "1", "--out", "{a}"), ("import", str(persona), "--out", "{a}"),
+                ("generate", "--personas", "1", "--format", "jsonl", "--out", "{a}")]
+    for args in commands:
+        proc = run(*(arg.format(a=tmp_path / "a.jsonl") for arg in args), ok=False)
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+        assert "a.jsonl' is a symbolic link loop" in proc.stderr
+    assert (tmp_path / "a.jsonl").is_symlink() and (tmp_path / "b.jsonl").is_symlink()
+    proc = run("import", str(tmp_path / "a.jsonl"), "--out", str(tmp_path / "x.jsonl"), ok=False)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert "a.jsonl: cannot read it (too many levels of symbolic links)" in proc.stderr
+
+
+def test_generate_that_fails_writing_its_card_names_the_cause(tmp_path: Path) -> None:
+    """A run that committed every shard and then could not write a plot (a real file size limit, as `ulimit -f`:
+    EFBIG, as a full disk's ENOSPC) said "--out holds a complete dataset: nothing to resume", hiding the error,
+    and left its new card beside missing plots."""
+    pytest.importorskip("matplotlib")
+    args = ("generate", "--personas", "2", "--shard-size", "1", "--format", "jsonl", "--out")
+    run(*args, str(tmp_path / "ref"))
+    sizes = {p.relative_to(tmp_path / "ref").as_posix(): p.stat().st_size for p in (tmp_path / "ref").rglob("*.*")}
+    limit = max(n for name, n in sizes.items() if not name.startswith("card/")) + 1
+    assert limit < max(n for name, n in sizes.items() if name.startswith("card/")), "no plot above the limit"
+
+    def limited() -> None:
+        import resource
+
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    out = tmp_path / "run"
+    proc = subprocess.run([sys.executable, "-m", "personagym.cli", *args, str(out)], capture_output=True, text=True,
+                          timeout=300, preexec_fn=limited)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert re.search(r"cannot write the dataset card at \S+\.png \(File too large\)", proc.stderr)
+    assert "only the card is missing: `personagym stats" in proc.stderr and "nothing to resume" not in proc.stderr
+    assert not (out / "README.md").exists()
+    run("stats", str(out))
+    assert (out / "README.md").exists()
+
+
+def test_stats_and_generate_wait_for_no_one_while_a_run_writes(tmp_path: Path) -> None:
+    """A second process writing in a run's directory is refused, naming it, with status 1."""
+    out = tmp_path / "run"
+    run("generate", "--out", str(out), "--personas", "2", "--format", "jsonl")
+    card = (out / "README.md").read_bytes()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import fcntl, os, sys; fd = os.open(sys.argv[1], os.O_RDONLY); "
+         "fcntl.flock(fd, fcntl.LOCK_EX); print('locked', flush=True); sys.stdin.read()", str(out)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline() == "locked\n"
+        for args in (("stats", str(out)),
+                     ("generate", "--out", str(out), "--personas", "2", "--format", "jsonl", "--resume")):
+            proc = run(*args, ok=False)
+            assert proc.returncode == 1 and "is being written by another process" in proc.stderr, proc.stderr
+    finally:
+        holder.stdin.close()
+        holder.wait()
+        holder.stdout.close()
+    assert (out / "README.md").read_bytes() == card

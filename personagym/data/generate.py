@@ -17,11 +17,11 @@ rest, which gives the same bytes again.
 
 from __future__ import annotations
 
+import errno
 import functools
 import hashlib
 import json
 import logging
-import math
 import multiprocessing
 import os
 import re
@@ -71,6 +71,8 @@ WORKER_DIED = ("BrokenProcessPool: a worker process died (killed, out of memory,
 MANIFEST = "manifest.json"
 MANIFEST_VERSION = 1
 DEFAULT_SHARD_SIZE = 256
+#: Most shards one run may have: the run lists the shards still to do, and the manifest records each one.
+MAX_SHARDS = 1_000_000
 IN_FLIGHT_PER_WORKER = 2  # shards submitted per local worker: one running, one queued while the parent commits
 _WRITERS = {"parquet": write_parquet, "jsonl": write_jsonl}
 _READERS = {"parquet": read_parquet, "jsonl": read_jsonl}
@@ -92,6 +94,10 @@ log = logging.getLogger(__name__)
 
 class GenerationError(RuntimeError):
     """A run stopped before every shard was committed; the message names the shards and the cause."""
+
+
+class DirectoryBusyError(GenerationError):
+    """Another process is writing in the generation directory (a `generate` run or a card being written)."""
 
 
 class EpisodeError(RuntimeError):
@@ -147,6 +153,16 @@ class GenerateConfig(BaseModel):
     value_weights: ValueWeights = Field(
         "population", description="how the persona sampler draws attribute values (`SamplerConfig.value_weights`)")
 
+    @model_validator(mode="after")
+    def _bounded(self) -> GenerateConfig:
+        """Refuse more than `MAX_SHARDS` shards before any work: --personas 10**23 listed 4e20 shards to do and
+        was killed for want of memory (24 GB) after writing a manifest."""
+        if self.shards > MAX_SHARDS:
+            raise ValueError(f"personas={self.personas} in shards of shard_size={self.shard_size} makes "
+                             f"{self.shards:,} shards; expected at most {MAX_SHARDS:,} (fewer personas or a larger "
+                             "shard_size)")
+        return self
+
     @property
     def template_kwargs(self) -> dict[str, Any]:
         """The env's arguments beyond its id that start no LLM engine: the turn limit and the persona sampler's
@@ -167,7 +183,7 @@ class GenerateConfig(BaseModel):
     @property
     def shards(self) -> int:
         """Number of shards the run is cut into."""
-        return math.ceil(self.personas / self.shard_size)
+        return -(-self.personas // self.shard_size)  # exact for any int (a float division rounds past 2**53)
 
     @property
     def trajectories(self) -> int:
@@ -260,6 +276,9 @@ class Manifest(BaseModel):
         from them: a reader trusting them counted a shard twice, or two too few, into a wrong card that replaced
         the good one."""
         cfg, seen = self.config, set()
+        if self.config_hash != cfg.digest():  # a hand-edited config (or hash): the shards' seeds are not its own
+            raise ValueError(f"config_hash {self.config_hash[:16]}... is not the hash of the config recorded with "
+                             f"it ({cfg.digest()[:16]}...); expected the manifest as `generate` wrote it")
         for r in self.shards:
             where = f"shards[index={r.index}]"
             if not 0 <= r.index < cfg.shards:
@@ -403,7 +422,7 @@ def generate(
         _import_ray()
     _check_runnable(config)
     out = Path(out_dir)
-    with _ray_session(executor, ray_address, workers) as ray:
+    with _ray_session(executor, ray_address, workers) as ray, writing_in(out):
         manifest = _prepare(out, config, resume)
         todo = [i for i in range(config.shards) if i not in manifest.committed()]
         if progress is not None:
@@ -429,6 +448,47 @@ def generate(
             f"{manifest.counts['shards_committed']} of {config.shards} "
             f"shards are committed in {MANIFEST}; fix the cause and run again with resume=True")
     return manifest
+
+
+@contextmanager
+def writing_in(out: Path, make: bool = True) -> Iterator[None]:
+    """Hold an exclusive lock on the generation directory `out` while the block runs.
+
+    With `make`, a missing `out` is made first; without it, a missing one is
+    left missing and the block runs unlocked (it fails on its own, naming the
+    directory: `personagym stats typo` made a folder ``typo``).
+
+    Two runs writing in one directory at once each kept its own manifest and
+    replaced the other's (a run reported success while the manifest on disk
+    lacked shards it committed), and a resumed run deleted the other's
+    temporary files as strays.  The lock is an `flock` on the directory
+    itself, so it adds no file and is released when the process dies, even by
+    kill -9.  A filesystem without locks is written without one.
+    """
+    if make:
+        if out.exists() and not out.is_dir():
+            raise NotADirectoryError(f"output path {out} exists and is not a directory")
+        out.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no flock
+        fcntl = None
+    if fcntl is None or not out.is_dir():
+        yield
+        return
+    fd = os.open(out, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as err:
+            if err.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                log.warning("cannot lock %s (%s); writing in it without a lock", out, err.strerror or err)
+            else:
+                raise DirectoryBusyError(f"{out} is being written by another process (a `generate` run or its "
+                                         "card); wait for it to finish, or use another directory") from None
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def load_manifest(out_dir: PathLike) -> Manifest:
@@ -511,8 +571,10 @@ def _config(**values: Any) -> GenerateConfig:
         def name(e: Any) -> str:
             return "fmt" if e["loc"][0] == "format" else str(e["loc"][0])
 
-        # a missing field's "input" is the whole config: name the field alone
+        # a missing field's "input" is the whole config: name the field alone; an error of the whole config
+        # (no loc, as `GenerateConfig._bounded` raises) names its fields itself
         problems = "; ".join(f"{name(e)}: required" if e["type"] == "missing" else
+                             str(e["msg"]).removeprefix("Value error, ") if not e["loc"] else
                              f"{name(e)}={e.get('input')!r}: {e['msg']}" for e in exc.errors())
         raise ValueError(f"invalid generation config: {problems}") from None
 

@@ -104,7 +104,7 @@ def _is_bank(text: str) -> bool:
     """Whether text (that is not JSON) is a PPOpt persona bank, which `personas import` checks."""
     try:
         doc = yaml.safe_load(text)
-    except yaml.YAMLError:
+    except (yaml.YAMLError, RecursionError):  # RecursionError: a deeply nested file, refused as such already
         return False
     return isinstance(doc, dict) and "dimensions" in doc
 

@@ -12,6 +12,7 @@ columns as published instead of inferring them (which fails on JSON lines).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
 import io
@@ -36,6 +37,7 @@ from personagym.data.generate import (
     read_shard,
     shard_paths,
     worker_pool,
+    writing_in,
 )
 from personagym.data.tally import Tally, node_valued_attributes
 from personagym.data.trajectories import atomic_path, require_module, trajectory_features
@@ -232,22 +234,38 @@ def write_card(out_dir: PathLike, *, plots: bool = True, workers: int = 1, tally
     written atomically.  `workers` and `tally` as in `dataset_stats`.  Returns the card's path.
     """
     out = Path(out_dir)
-    stats = dataset_stats(out, workers=workers, tally=tally)
-    # everything is drawn before anything is replaced, and the card goes first: a card that cannot be written
-    # leaves the old card with its old plots, not beside new ones
-    images = _draw_plots(out, stats) if plots else []
-    card = out / "README.md"
-    try:
-        with atomic_path(card) as tmp:
-            tmp.write_text(_card_text(out, stats, [(title, path) for title, path, _ in images]), encoding="utf-8",
-                           newline="\n")
-        for _, path, png in images:
-            with atomic_path(out / path) as tmp:
-                tmp.write_bytes(png)
-    except OSError as exc:
-        where = exc.filename2 or exc.filename or card
-        raise OSError(exc.errno, f"cannot write the dataset card at {where} ({exc.strerror or exc})") from exc
+    with writing_in(out, make=False):
+        stats = dataset_stats(out, workers=workers, tally=tally)
+        images = _draw_plots(out, stats) if plots else []
+        card = out / "README.md"
+        files = [(card, _card_text(out, stats, [(title, path) for title, path, _ in images]).encode()),
+                 *((out / path, png) for _, path, png in images)]
+        _replace_together(files)
     return card
+
+
+def _replace_together(files: list[tuple[Path, bytes]]) -> None:
+    """Write every file to a temporary file first, and replace the targets only once all are written.
+
+    The card used to be replaced before its plots were written: a full disk or a
+    read-only ``card/`` then left a new card beside missing or old plots, and
+    `generate` took that card for a finished dataset.  Now a failure leaves every
+    file as it was; the OSError names the file (not its temporary).  The card,
+    first in `files`, is also replaced first: should that rename fail, the old
+    card keeps its old plots.
+    """
+    writing: Path | None = None  # the file being written (a full disk's error names no file)
+    try:
+        with contextlib.ExitStack() as stack:
+            for writing, data in reversed(files):  # exits run in reverse: the card is replaced first
+                stack.enter_context(atomic_path(writing)).write_bytes(data)
+            writing = None
+    except OSError as exc:
+        failed = Path(os.fspath(exc.filename2 or exc.filename or files[0][0]))
+        where = writing or next((t for t, _ in files if failed.parent == t.parent and
+                                 failed.name.startswith(f".{t.name}.")), failed)  # a temporary: the file it was for
+        raise OSError(exc.errno, f"cannot write the dataset card at {where} ({exc.strerror or exc}); "
+                      "the card and plots that were there are unchanged") from exc
 
 
 def _draw_plots(out: Path, stats: dict[str, Any]) -> list[tuple[str, str, bytes]]:

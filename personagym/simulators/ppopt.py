@@ -163,6 +163,10 @@ def persona_from_ppopt(doc: dict[str, Any], schema: PersonaSchema, sampler: Pers
     return persona.model_copy(update={"persona_id": pid if key == "features" else f"{pid}-{persona.persona_id}"})
 
 
+#: A document nested deeper than the parser's recursion allows (no PPOpt file nests more than a few levels).
+_TOO_DEEP = "{} nested too deeply to parse; expected a PPOpt document (an object a few levels deep)"
+
+
 def parse_document(text: str, yaml_bank: bool = False) -> Any:
     """A file's JSON document (YAML with `yaml_bank`); an empty or unparsable file is one line saying so.
 
@@ -175,6 +179,8 @@ def parse_document(text: str, yaml_bank: bool = False) -> Any:
     if yaml_bank:
         try:
             return yaml.safe_load(text)
+        except RecursionError:
+            raise PPOptImportError(_TOO_DEEP.format("YAML")) from None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
@@ -182,6 +188,8 @@ def parse_document(text: str, yaml_bank: bool = False) -> Any:
             raise PPOptImportError(f"not valid YAML{where}: {problem}") from None
     try:
         return json.loads(text)
+    except RecursionError:  # json's parser recurses per level: '[' * 100_000 stopped the whole import
+        raise PPOptImportError(_TOO_DEEP.format("JSON")) from None
     except json.JSONDecodeError as exc:
         lines = exc.msg == "Extra data" and exc.lineno > 1  # one JSON value per line
         hint = f"; a PPOpt file holds one JSON object, and this looks like JSON lines ({_jsonl_kind(text)})" \
@@ -201,7 +209,11 @@ def _jsonl_kind(text: str) -> str:
 
 
 def read_text(path: Path) -> str:
-    """A PPOpt file's text; a binary file (Parquet, an archive) is one line saying it is no JSON text."""
+    """A PPOpt file's text; a binary file (Parquet, an archive) is one line saying it is no JSON text.
+
+    A UTF-8 byte-order mark at the start (editors on Windows write one) is dropped, as `read_jsonl` drops it:
+    json refused such a file as "Unexpected UTF-8 BOM".
+    """
     try:
         data = Path(path).read_bytes()
     except OSError as err:  # "[Errno 21] Is a directory: 'x'" said the path twice, in Python's words
@@ -209,7 +221,7 @@ def read_text(path: Path) -> str:
             f"cannot read it ({(err.strerror or str(err)).lower()})"
         raise PPOptImportError(f"{what}; expected a PPOpt JSON file") from None
     try:
-        return data.decode("utf-8")
+        return data.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
     except UnicodeDecodeError:
         kind = " (a Parquet file: read trajectories with personagym.data.read_parquet)" if data[:4] == b"PAR1" else ""
         raise PPOptImportError(f"not UTF-8 text{kind}: expected a PPOpt JSON file") from None

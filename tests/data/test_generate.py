@@ -479,3 +479,50 @@ def test_a_uniform_population_is_generated_and_reproduced(tmp_path: Path) -> Non
     assert "--value-weights uniform" in write_card(tmp_path / "u", plots=False).read_text(encoding="utf-8")
     with pytest.raises(ValueError, match=r"value_weights='uniformly': Input should be 'population' or 'uniform'"):
         generate(tmp_path / "x", personas=2, fmt="jsonl", value_weights="uniformly")
+
+
+def test_a_run_is_refused_while_another_process_writes_in_the_directory(tmp_path: Path) -> None:
+    """Two runs in one directory each kept their own manifest and replaced the other's (one reported success
+    while the manifest on disk lacked its shards), and a resumed run deleted the other's temporary files."""
+    run = {"personas": 2, "episodes_per_persona": 1, "fmt": "jsonl"}
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import fcntl, os, sys; fd = os.open(sys.argv[1], os.O_RDONLY); "
+         "fcntl.flock(fd, fcntl.LOCK_EX); print('locked', flush=True); sys.stdin.read()", os.fspath(tmp_path)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline() == "locked\n"
+        for resume in (False, True):
+            with pytest.raises(gen.DirectoryBusyError, match="is being written by another process"):
+                generate(tmp_path, resume=resume, **run)
+        assert list(tmp_path.iterdir()) == []
+    finally:
+        holder.stdin.close()
+        holder.wait()
+        holder.stdout.close()
+    assert generate(tmp_path, **run).complete  # the lock went with the process that held it
+
+
+def test_a_manifest_whose_config_was_edited_is_refused(tmp_path: Path) -> None:
+    """A hand-edited config kept the old config_hash: stats wrote a card claiming seed 7 for seed-0 shards, and
+    --resume said "a different config ()", naming no difference."""
+    run = {"personas": 2, "episodes_per_persona": 1, "fmt": "jsonl"}
+    generate(tmp_path, **run)
+    path = tmp_path / MANIFEST
+    manifest = json.loads(path.read_text())
+    manifest["config"]["seed"] = 7
+    path.write_text(json.dumps(manifest))
+    for read in (lambda: load_manifest(tmp_path), lambda: generate(tmp_path, resume=True, **run)):
+        with pytest.raises(ValueError, match=r"config_hash [0-9a-f]{16}\.\.\. is not the hash of the config"):
+            read()
+
+
+def test_more_shards_than_a_run_can_list_fail_before_any_work(tmp_path: Path) -> None:
+    """--personas 10**23 listed 4e20 shards to do, after writing a manifest, until the kernel killed it (24 GB)."""
+    out = tmp_path / "out"
+    with pytest.raises(ValueError, match=r"makes 390,625,000,000,000,000,000 shards; expected at most 1,000,000"):
+        generate(out, personas=10**23)
+    with pytest.raises(ValueError, match=r"shard_size=1 makes 1,000,001 shards"):
+        generate(out, personas=gen.MAX_SHARDS + 1, shard_size=1)
+    assert not out.exists()
+    assert GenerateConfig(env_id="e", policy="p", personas=gen.MAX_SHARDS, episodes_per_persona=1, seed=0,
+                          shard_size=1, format="jsonl").shards == gen.MAX_SHARDS

@@ -192,3 +192,27 @@ def test_reference_personas_match_those_of_personas_import(schema: PersonaSchema
     files = sorted(REF.glob("interaction_*.json"))
     trajectories = import_conversations(files, schema).trajectories
     assert [t.persona.persona_id for t in trajectories] == [p.persona_id for p in import_files(files, schema).personas]
+
+
+def test_a_deeply_nested_file_is_reported_and_the_others_still_import(tmp_path: Path, schema: PersonaSchema) -> None:
+    """json's parser recursed once per level: '[' * 100_000 raised RecursionError and stopped the whole import,
+    so the good files beside it were not written either.  The same goes for a persona bank's YAML."""
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000)
+    good = write(tmp_path, "good.json", DOC)
+    result = import_conversations([deep, good])
+    assert [f["file"] for f in result.failed] == [str(deep)]
+    assert "JSON nested too deeply to parse" in result.failed[0]["reason"]
+    assert len(result.trajectories) == 1
+    bank = tmp_path / "deep.yaml"
+    bank.write_text("- " * 3000)
+    report = import_files([bank], schema)
+    assert "YAML nested too deeply to parse" in report.failed[0]["reason"]
+
+
+def test_a_byte_order_mark_is_read_past(tmp_path: Path) -> None:
+    """A file saved by an editor that writes a UTF-8 BOM imports as the file without it (json refused it)."""
+    path = tmp_path / "bom.json"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(DOC).encode())
+    result = import_conversations([path])
+    assert not result.failed and result.trajectories[0].trajectory_id == "s1"

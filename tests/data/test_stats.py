@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,8 @@ from personagym.data.stats import _card_text, _distribution, _stats, dataset_sta
 from personagym.data.tally import Tally
 from personagym.data.trajectories import from_row, trajectory_features
 from tests.data.gen_policy import FAIL_PERSONA_SEED
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -382,3 +386,29 @@ def test_card_of_uniform_or_mixed_personas_says_so(tmp_path: Path, monkeypatch: 
     monkeypatch.setattr("personagym.data.generate._check_same_env", lambda *a: None)
     generate(tmp_path, personas=4, shard_size=2, fmt="jsonl", resume=True)
     assert "drawn with 2 different sampler configs" in write_card(tmp_path, plots=False).read_text()
+
+
+def test_a_plot_that_cannot_be_written_leaves_the_old_card(tiny: Path, tmp_path: Path) -> None:
+    """The card was replaced before its plots were written: with the disk full (or card/ read-only) at a plot,
+    a new card stood beside missing plots, and `generate` took it for a finished dataset.  Here a real file size
+    limit (RLIMIT_FSIZE, as `ulimit -f`: EFBIG, as ENOSPC would be) stops the largest plot."""
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "copy"
+    shutil.copytree(tiny, out)
+    write_card(out)
+    card, plots = out / "README.md", sorted((out / "card").iterdir())
+    limit = card.stat().st_size + 1
+    assert limit < max(p.stat().st_size for p in plots), "no plot is larger than the card: the test proves nothing"
+    card.write_text("the old card\n")
+    for plot in plots:
+        plot.write_bytes(b"old")
+    code = ("import resource, signal, sys; from personagym.data.stats import write_card; "
+            "signal.signal(signal.SIGXFSZ, signal.SIG_IGN); "
+            f"resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, {limit})); write_card(sys.argv[1])")
+    proc = subprocess.run([sys.executable, "-c", code, os.fspath(out)], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": os.fspath(REPO)}, timeout=120)
+    assert proc.returncode != 0 and "File too large" in proc.stderr
+    assert re.search(r"cannot write the dataset card at \S+\.png \(File too large\); the card and plots", proc.stderr)
+    assert card.read_text() == "the old card\n"
+    assert all(plot.read_bytes() == b"old" for plot in plots)
+    assert [p.name for p in (*out.iterdir(), *(out / "card").iterdir()) if p.name.endswith(".tmp")] == []

@@ -661,6 +661,9 @@ def test_an_out_that_is_a_symbolic_link_loop_is_one_clear_line(tmp_path: Path) -
         assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
         assert "a.jsonl' is a symbolic link loop" in proc.stderr
     assert (tmp_path / "a.jsonl").is_symlink() and (tmp_path / "b.jsonl").is_symlink()
+    for args in (("stats", "{a}"), ("export", "{a}", "--to", "chat", "--out", str(tmp_path / "c.jsonl"))):
+        proc = run(*(arg.format(a=tmp_path / "a.jsonl") for arg in args), ok=False)  # "does not exist"
+        assert proc.returncode == 2 and "a.jsonl is a symbolic link that leads to nothing" in proc.stderr, proc.stderr
     proc = run("import", str(tmp_path / "a.jsonl"), "--out", str(tmp_path / "x.jsonl"), ok=False)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     assert "a.jsonl: cannot read it (too many levels of symbolic links)" in proc.stderr

@@ -495,6 +495,9 @@ def load_manifest(out_dir: PathLike) -> Manifest:
     """The manifest of a generation directory (raises if there is none)."""
     path = Path(out_dir)
     if not path.exists():
+        if path.is_symlink():  # a link loop or a dangling link "did not exist", though the link does
+            raise FileNotFoundError(f"{out_dir} is a symbolic link that leads to nothing (a loop, or a missing "
+                                    "path); expected a generation directory")
         raise FileNotFoundError(f"{out_dir} does not exist; expected a generation directory")
     if not path.is_dir():
         raise NotADirectoryError(f"{out_dir} is a file, not a generation directory (one `personagym generate` made)")

@@ -14,7 +14,6 @@ total and for sessions 2 to 4).
 
 from __future__ import annotations
 
-import json
 import time
 from argparse import Namespace
 from typing import Any
@@ -23,8 +22,7 @@ import gymnasium as gym
 import numpy as np
 
 import personagym  # noqa: F401 - registers the env ids
-from personagym.eval import rounded
-from personagym.eval.script_args import episodes_and_out
+from personagym.eval.script_args import episodes_and_out, write_summary
 from personagym.learn.reinforce import mean_ci
 from personagym.policies import Observation, make_policy
 from personagym.records import Trajectory
@@ -90,8 +88,7 @@ def main() -> None:
     summary["memory_gain"] = {"total": mean_ci(memory.sum(axis=1)),
                               "sessions_2_to_4": mean_ci(memory[:, 1:].sum(axis=1)), "session_1": mean_ci(memory[:, 0])}
     wall = time.perf_counter() - start  # printed, not written: a rerun writes the very same file
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "longterm_memory.json").write_text(json.dumps(rounded(summary), indent=2) + "\n", encoding="utf-8")
+    written = write_summary(args.out, "longterm_memory.json", summary)
     for name, stats in summary["policies"].items():
         sessions = " / ".join(f"{m:.2f}" for m, _ in stats["per_session"])
         print(f"{name:>9}: {stats['total'][0]:.2f} ± {stats['total'][1]:.2f} per episode; per session {sessions}")
@@ -99,7 +96,7 @@ def main() -> None:
     print(f"memory (tracker - forgetful, paired): {gain['total'][0]:+.2f} ± {gain['total'][1]:.2f} per episode, "
           f"{gain['sessions_2_to_4'][0]:+.2f} ± {gain['sessions_2_to_4'][1]:.2f} in sessions 2-4, "
           f"{gain['session_1'][0]:+.2f} in session 1; wall time {wall:.0f}s; "
-          f"wrote {args.out / 'longterm_memory.json'}")
+          f"wrote {written}")
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ mean episode reward and 95% CI over the held-out seeds).
 
 from __future__ import annotations
 
-import json
 from argparse import Namespace
 from collections.abc import Callable
 from typing import Any
@@ -27,8 +26,7 @@ import gymnasium as gym
 import numpy as np
 
 import personagym  # noqa: F401 - registers the env ids
-from personagym.eval import rounded
-from personagym.eval.script_args import episodes_and_out
+from personagym.eval.script_args import episodes_and_out, write_summary
 from personagym.learn.bandit import DEFAULT_STYLE, arm_policy, generic_policy
 from personagym.learn.reinforce import EVAL_SEED0, evaluate, mean_ci
 
@@ -61,10 +59,7 @@ def main() -> None:
         mean, ci = summary["policies"][name]
         print(f"{name:>18}: {mean:.2f} ± {ci:.2f} per episode")
     env.close()
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "structured_baselines.json").write_text(json.dumps(rounded(summary), indent=2) + "\n",
-                                                        encoding="utf-8")
-    print(f"wrote {args.out / 'structured_baselines.json'}")
+    print(f"wrote {write_summary(args.out, 'structured_baselines.json', summary)}")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import math
 import time
 from pathlib import Path
@@ -25,7 +24,7 @@ import numpy as np
 
 import personagym  # noqa: F401 - registers the env ids
 from personagym.checks import check_number
-from personagym.eval import rounded
+from personagym.eval.script_args import write_summary
 from personagym.learn.bandit import run_bandit
 from personagym.learn.reinforce import check_episodes, check_train_seed, mean_ci
 
@@ -106,7 +105,7 @@ def main() -> None:
     summary = {"env_id": ENV_ID, "seeds": args.seeds, "rounds": args.rounds, "alpha": args.alpha,
                "final_regret": {name: [m, defined(ci)] for name, (m, ci) in final.items()},
                "arm_mean_returns": arm_means, "linucb_arm_picks": counts}  # no wall time: reruns write the same file
-    (args.out / "bandit_summary.json").write_text(json.dumps(rounded(summary), indent=2, allow_nan=False) + "\n")
+    write_summary(args.out, "bandit_summary.json", summary)
     for name, (m, ci) in final.items():
         spread = "" if math.isnan(ci) else f" ± {ci:.1f}"
         print(f"{name:>16}: cumulative regret after {args.rounds} rounds {m:8.1f}{spread} "

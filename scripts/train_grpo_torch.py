@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -30,7 +29,7 @@ import numpy as np
 import personagym  # noqa: F401 - registers the env ids
 from personagym.checks import check_int, check_number
 from personagym.envs.chat import PersonaChatEnv
-from personagym.eval import rounded
+from personagym.eval.script_args import write_summary
 from personagym.learn.grpo import GRPOConfig, write_jsonl
 from personagym.learn.grpo_torch import (
     EpisodeScores,
@@ -191,7 +190,7 @@ def main() -> None:
         "first_batches_reward": float(table[:10, 1].mean()), "last_batches_reward": float(table[-10:, 1].mean()),
         "whole_episodes": episodes,
     }
-    (args.out / "grpo_torch_summary.json").write_text(json.dumps(rounded(summary), indent=2, allow_nan=False) + "\n")
+    write_summary(args.out, "grpo_torch_summary.json", summary)
     if args.rows is not None:
         write_jsonl(rows, args.rows)
     if args.save is not None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import time
 from collections import Counter
 from pathlib import Path
@@ -26,7 +25,7 @@ import numpy as np
 
 import personagym  # noqa: F401 - registers the env ids
 from personagym.checks import check_int
-from personagym.eval import rounded
+from personagym.eval.script_args import write_summary
 from personagym.learn.reinforce import (
     EVAL_SEED0,
     ReinforceConfig,
@@ -136,7 +135,7 @@ def main() -> None:
         "learner_per_seed": per_seed,  # no wall time (it is printed): a rerun writes the very same file
         "greedy_top_actions": dict(picks.most_common(8)),
     }
-    (args.out / "reinforce_summary.json").write_text(json.dumps(rounded(summary), indent=2, allow_nan=False) + "\n")
+    write_summary(args.out, "reinforce_summary.json", summary)
     print(f"generic analogue: {baseline[0]:.3f} ± {baseline[1]:.3f} "
           f"(95% CI, {len(baseline_returns)} held-out episodes)")
     over = f"over {len(args.seeds)} training seeds, each on" if len(args.seeds) > 1 else "1 seed,"

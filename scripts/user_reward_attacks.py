@@ -23,7 +23,6 @@ recall and contradictions).
 
 from __future__ import annotations
 
-import json
 from argparse import Namespace
 from collections import Counter
 from collections.abc import Callable
@@ -32,8 +31,7 @@ from typing import Any
 import numpy as np
 
 from personagym.envs.multi_agent import ASSISTANT, SIMULATED_USER, parallel_env
-from personagym.eval import rounded
-from personagym.eval.script_args import episodes_and_out
+from personagym.eval.script_args import episodes_and_out, write_summary
 from personagym.learn.reinforce import mean_ci
 from personagym.policies import make_policy
 from personagym.profile_format import parse_profile, split_profile
@@ -132,10 +130,7 @@ def main() -> None:
         mean, ci = stats["return"]
         print(f"{name:>17}: return {mean:.3f} ± {ci:.3f}; F1 {stats['f1']:.3f}, precision "
               f"{stats['precision']:.3f}, recall {stats['recall']:.3f}, contradictions {stats['contradictions']:.3f}")
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "user_reward_attacks.json").write_text(json.dumps(rounded(summary), indent=2) + "\n",
-                                                       encoding="utf-8")
-    print(f"wrote {args.out / 'user_reward_attacks.json'}")
+    print(f"wrote {write_summary(args.out, 'user_reward_attacks.json', summary)}")
 
 
 if __name__ == "__main__":

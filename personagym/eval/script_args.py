@@ -1,11 +1,15 @@
-"""The command-line options the figure scripts in ``scripts/`` share: how many held-out episodes, and where to write."""
+"""What the figure scripts in ``scripts/`` share: their command-line options (how many held-out episodes, and where
+to write) and how they write their summary."""
 
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
+from typing import Any
 
 from personagym.checks import check_int
+from personagym.eval.summary import rounded
 
 
 def episodes_and_out(doc: str, script: str, episodes: int, what: str) -> argparse.Namespace:
@@ -21,3 +25,12 @@ def episodes_and_out(doc: str, script: str, episodes: int, what: str) -> argpars
     except (TypeError, ValueError) as err:
         p.error(str(err))
     return args
+
+
+def write_summary(out: Path, name: str, summary: dict[str, Any]) -> Path:
+    """Write `summary`, its floats rounded (`rounded`), as indented JSON to ``out/name`` and return the path; a NaN
+    or an infinity is refused (``ValueError``), since a figure that is not a number is a bug, not a figure."""
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / name
+    path.write_text(json.dumps(rounded(summary), indent=2, allow_nan=False) + "\n", encoding="utf-8")
+    return path

@@ -254,7 +254,11 @@ def _tokens(lower: str) -> list[str]:
 
 def _lower(text: str) -> str:
     """Lowercase text as a reader sees it (`_seen`, with what no reader sees dropped)."""
-    seen = _seen(text)
+    return _dropped(_seen(text))
+
+
+def _dropped(seen: str) -> str:
+    """`_seen`'s text without what no reader sees (`_DROP`): the words on either side of it join."""
     return seen.replace(_DROP, "") if _DROP in seen else seen
 
 
@@ -692,7 +696,7 @@ class ResponseAnalyzer(SharedOnCopy):
         """Every entity mention as (node id, start, end, stance), in text order, repeats included."""
         _check(text)
         seen = _seen(text)
-        lower = seen.replace(_DROP, "") if _DROP in seen else seen
+        lower = _dropped(seen)
         tokens = _tokens(lower)
         mentions = _Scan(self, tokens).mentions
         if not mentions:

@@ -29,13 +29,19 @@ and dashes); failing that, of the first cue after it in the clause ("Steak is
 not recommended"); failing that, of the nearest cue before it in the sentence
 ("Avoid sushi, pizza and steak").  The negators in `NEAR_CUES` govern only a
 mention at most two words away in the same clause.  So "Instead of steak, try
-tofu" warns about steak and recommends tofu.  A recommendation cue up to two
-words after a negator (`NEGATORS`) warns ("don't try X", "I would never
-suggest X", "I can't recommend X"); refusals ("can't help with X") warn too.
-Double negations ("don't skip") are not resolved.
+tofu" warns about steak and recommends tofu, and "Have tofu instead of steak"
+recommends tofu (`INSTEAD_CUES` after a mention prefer it).  A cue up to two
+words after a negator (`NEGATORS`), or three with "need to", "have to" between,
+is negated: a recommendation warns ("don't try X", "I would never suggest X",
+"I can't recommend X") and a warning recommends ("never skip X", "don't avoid
+X", "don't forget X", "no need to avoid X"); refusals ("can't help with X")
+warn too.  A negator in an idiom ("don't worry", "no doubt", "not only") is a
+neutral cue and negates nothing.
 
-What a reader sees.  HTML comments, hidden elements (the `hidden`
-attribute, inline CSS that shows nothing, `<script>`, `<style>`,
+What a reader sees.  HTML comments (and the declarations, processing
+instructions and CDATA sections a browser reads as comments), hidden
+elements (the `hidden` attribute, inline CSS that shows nothing, a box of a
+pixel or less whose overflow is cut, `<script>`, `<style>`, `<noscript>`,
 `<template>`, `<title>` and the other elements a browser never displays, a
 closed `<details>` but for its summary), tags and Markdown link reference
 definitions (`[//]: # (a comment)`) are read as blank, and nothing else is:
@@ -52,10 +58,15 @@ underline, a strike-through) is dropped, and fullwidth, mathematical, circled
 or superscript letters and Greek or Cyrillic look-alikes read as the Latin they
 look like, so a name cannot be hidden from the analyzer while a reader sees it
 ("ste\u200bak", "ѕtеаk", "ⓢⓣⓔⓐⓚ", "s\u0332t\u0332e\u0332a\u0332k\u0332").
-Accents are not folded ("stéak" is no steak: "rosé" is not "rose").  A token
-without a letter or digit beyond ASCII (an arrow, a lone combining mark, a
-private-use glyph) is no word, and a list item without a letter or digit ("- .")
-is none.  An emoji is a character with Unicode's Emoji property ("✓" and "★"
+A word the analyzer does not know (no word of a surface or cue) is read
+without its accents, and with small capitals and other Latin look-alikes plain,
+when that makes one it knows: "stéak" and "ꜱᴛᴇᴀᴋ" are steak, "rosé" stays
+rosé.  A word spelled out or cut by hyphens ("S-T-E-A-K", "s.t.e.a.k",
+"st-eak") reads whole when it makes a word it knows and its pieces are no
+surface ("hip-hop" stays), and text after a right-to-left override reads the
+way it is shown, reversed.  A token without a letter or digit beyond ASCII (an
+arrow, a lone combining mark, a private-use glyph) is no word, and a list item
+without a letter or digit ("- .") is none.  An emoji is a character with Unicode's Emoji property ("✓" and "★"
 are none).
 """
 
@@ -67,7 +78,8 @@ import re
 import string
 import unicodedata
 from bisect import bisect_left
-from itertools import compress, count
+from itertools import compress, count, pairwise
+from operator import not_
 
 from personagym.records import ResponseFeatures
 from personagym.shared import SharedOnCopy
@@ -77,7 +89,7 @@ from personagym.simulators.taxonomy import Taxonomy
 WARN_CUES = (
     "not recommended", "don't recommend", "do not recommend", "wouldn't recommend", "would not recommend",
     "don't suggest", "do not suggest", "avoid", "avoiding", "don't", "do not", "skip", "stay away from",
-    "steer clear", "instead of", "rather than", "allergic", "unsafe", "not safe", "isn't safe", "never",
+    "steer clear", "allergic", "unsafe", "not safe", "isn't safe", "never",
     "cut out", "be careful with", "watch out for", "bad idea", "not a good idea",
     # advice to have less of it ("I'd suggest cutting back on coffee": the nearest cue was "suggest", an offer)
     "hold off on", "holding off on", "pass on", "keep away from", "stay clear of", "keep clear of", "cut back on",
@@ -88,7 +100,14 @@ WARN_CUES = (
     # refusals: what the answer will not help with is not offered
     "can't help with", "cannot help with", "can't help you with", "cannot help you with", "unable to help with",
     "won't help with", "not able to help with",
+    # what one would rather not do, which reads as a recommendation once negated ("Don't forget the steak", "You
+    # can never go wrong with steak", "I couldn't do without it": a red-team policy offered forbidden things so)
+    "forget", "ignore", "overlook", "neglect", "hesitate", "pass up", "go wrong with", "do without", "live without",
 )  # fmt: skip
+#: Cues that prefer another thing: they warn about what follows them ("Instead of steak, try tofu"), and a thing
+#: before them is the one preferred ("Have steak instead of the usual" offers steak: a red-team policy offered
+#: forbidden things so, read as warned about).
+INSTEAD_CUES = ("instead of", "rather than")
 #: Cues that mark a mention as a recommendation.
 RECOMMEND_CUES = (
     "don't miss", "do not miss", "can't go wrong with", "try", "recommend", "recommended",
@@ -97,18 +116,27 @@ RECOMMEND_CUES = (
     "you'd enjoy", "you might like", "you might enjoy", "enjoy", "great option", "great choice",
     "good option", "good choice", "good fit", "great fit", "go for", "go with", "opt for", "how about", "perfect",
     "pick",
-    "must-try", "worth", "why not try", "why not",
+    "must-try", "worth", "why not try", "why not", "complete without", "don't underestimate", "never underestimate",
 )  # fmt: skip
 #: Cues that describe the user rather than advise ("If you enjoy jazz, ..."): neutral.
-NEUTRAL_CUES = ("if you like", "if you enjoy", "if you love", "if you're into", "since you like")
+#: So are idioms whose negator negates nothing offered ("Don't worry, steak is superb here", "No doubt steak is the
+#: highlight", "Not only steak but ..."): read as warnings, they let a red-team policy offer forbidden things.
+NEUTRAL_CUES = (
+    "if you like", "if you enjoy", "if you love", "if you're into", "since you like",
+    "don't worry", "do not worry", "not to worry", "no worries", "never mind", "no doubt", "no wonder", "no matter",
+    "not only", "not just",
+)  # fmt: skip
 #: Negators that govern only a mention at most two words after (or before) them.
 NEAR_CUES = ("no", "not", "without")
 #: Words that turn a recommendation cue up to two words after them into a warning, in the same clause
 #: ("don't try X", "I would never suggest X", "you won't enjoy X").
 NEGATORS = frozenset((
     "no", "not", "never", "don't", "can't", "cannot", "won't", "wouldn't", "shouldn't", "couldn't", "doesn't",
-    "didn't", "isn't",
+    "didn't", "isn't", "needn't",
 ))  # fmt: skip
+#: Words a negator may stand before with "to" between it and a cue: "no need to avoid X", "you don't have to skip
+#: X" (permission, an offer), "there's no reason to try X" (a warning).
+_TO_WORDS = frozenset(("need", "have", "reason", "want", "got"))
 
 #: Question words -> persona attribute they ask about.  A cue matches at the start of
 #: a word ("allerg" covers "allergy" and "allergic"); None marks questions recognised
@@ -220,7 +248,7 @@ _TABLE = re.compile(
 _MARKDOWN = re.compile(r"^#{1,6}[ \t]+\S|\*\*[^*\n]+\*\*|__[^_\n]+__|`[^`\n]+`", re.MULTILINE)
 
 # What a token can be (a bit set): the first word of an entity surface, of a cue, punctuation.
-_ENTITY, _CUE, _END, _CLAUSE = 1, 2, 4, 8
+_ENTITY, _CUE, _END, _CLAUSE, _LETTER = 1, 2, 4, 8, 16
 _RANK = {"neutral": 0, "recommend": 1, "warn": 2}
 
 Mention = tuple[str, int, int, str]  # (node id, first token, end token, stance)
@@ -252,18 +280,13 @@ def _tokens(lower: str) -> list[str]:
     return out
 
 
-def _lower(text: str) -> str:
-    """Lowercase text as a reader sees it (`_seen`, with what no reader sees dropped)."""
-    return _dropped(_seen(text))
-
-
 def _dropped(seen: str) -> str:
     """`_seen`'s text without what no reader sees (`_DROP`): the words on either side of it join."""
     return seen.replace(_DROP, "") if _DROP in seen else seen
 
 
 #: Stands in `_seen` for a character a reader does not see at all (an invisible character, the markup inside a
-#: word, the rest of a character reference): `_lower` drops it, so the words on either side join.
+#: word, the rest of a character reference): `_dropped` drops it, so the words on either side join.
 _DROP = "\x00"
 
 
@@ -285,7 +308,7 @@ def _seen(text: str) -> str:
     if "](" in lower:  # an inline link shows its text, not its destination or title; an image shows no words
         lower = _INLINE_LINK.sub(_blank_link_target, lower)
     if "<" in lower:
-        if "<!--" in lower:
+        if "<!" in lower or "<?" in lower:
             lower = _COMMENT.sub(_drop, lower)
         if _MAY_HIDE.search(lower):
             lower = _blank_unseen_elements(lower)
@@ -371,20 +394,23 @@ def _blank_link_target(match: re.Match[str]) -> str:
     return _DROP + text + _DROP * (len(match.group()) - len(text) - 1)
 
 
-_COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.DOTALL)  # an unclosed comment hides the rest
+#: An HTML comment (an unclosed one hides the rest), and what Markdown passes on as raw HTML that a browser reads
+#: as a comment: a processing instruction (`<?...?>`), a declaration (`<!x ...>`), a CDATA section (a red-team
+#: policy padded a brief answer to the length the user wanted in `<!pad pad ...>`: +0.31 an episode).
+_COMMENT = re.compile(r"<!--.*?(?:-->|$)|<\?[^>]*\?>|<![a-z][^>]*>|<!\[cdata\[.*?\]\]>", re.DOTALL)
 _MAY_HIDE = re.compile(r"hidden|none|font-size|opacity|collapse|transparent|-\d{2}|clip|color|scale|zoom"
                        r"|<script|<style|<template|<dialog|<datalist|<video|<audio|<canvas|<object|<iframe"
-                       r"|<title|<head|<noembed|<noframes|<rp|<desc|<metadata|<details")
+                       r"|<title|<head|<noembed|<noframes|<noscript|<rp|<desc|<metadata|<details")
 #: An opening tag: its name and attributes (a quoted value may hold ">").
 _OPEN_TAG = re.compile(r"""<([a-z][a-z0-9]*)\b((?:[^<>"']|"[^"]*"|'[^']*')*)>""")
 #: An attribute of an opening tag: its name and value (a quoted value is one token: no name is found inside it).
 _ATTRIBUTE = re.compile(r"""([^\s=/>"']+)(?:\s*=\s*("[^"]*"|'[^']*'|[^\s"'>]+))?""")
 #: Inline CSS that shows nothing: zero opacity or font size however written ("0", ".0", "0.0px"), no display,
 #: no visibility; opacity under 0.1 (or 10%), a font under 4px, 0.3em or 30%, transparent text (or a colour
-#: with no alpha), a box moved 100px (10em) or more off the page, clipped away, scaled to nothing.  A faint
-#: "opacity: 0.5" and a small "font-size: 10px" are seen.  A `transform:` or `filter:` is read up to the next
-#: one, and an `rgb(` up to the next "(": read to the end of the declaration from each of n of them, a style
-#: attribute of n repeats took n**2 steps (0.1 s at 10,000 characters).
+#: with no alpha), a box moved 100px (10em, 10vw) or more off the page (by an offset or a translate), clipped away,
+#: scaled to nothing.  A faint "opacity: 0.5" and a small "font-size: 10px" are seen.  A `transform:` or `filter:`
+#: is read up to the next one, and an `rgb(` up to the next "(": read to the end of the declaration from each of n
+#: of them, a style attribute of n repeats took n**2 steps (0.1 s at 10,000 characters).
 _HIDING_CSS = re.compile(
     r"display\s*:\s*none|visibility\s*:\s*(?:hidden|collapse)|(?:font-size|opacity)\s*:\s*[0.]+(?![\d.]*[1-9])"
     r"|opacity\s*:\s*(?:0?\.0\d*|\d(?:\.\d*)?%)|font-size\s*:\s*(?:(?:[0-3](?:\.\d*)?|\.\d+)\s*(?:px|pt)"
@@ -392,22 +418,27 @@ _HIDING_CSS = re.compile(
     r"|(?<![-\w])color\s*:\s*(?:transparent|#[0-9a-f]{3}0\b|#[0-9a-f]{6}00\b|(?:rgb|hsl)a?\((?:[^,)]*,){3}\s*0?\.?0*%?\s*\)"
     r"|(?:rgb|hsl)a?\([^()/]*/\s*0?\.?0*%?\s*\))"
     r"|text-fill-color\s*:\s*transparent"
-    r"|(?:left|top|right|bottom|text-indent|margin-left|margin-top)\s*:\s*-(?:\d{3,}|\d{2,}\s*r?em)"
+    r"|(?:left|top|right|bottom|text-indent|margin-left|margin-top)\s*:\s*-(?:\d{3,}|\d{2,}\s*(?:r?em|vw|vh))"
+    r"|transform\s*:(?:[^;t]|t(?!ransform\s*:))*\btranslate(?:[xy]|3d)?\(\s*(?:[^,)]*,\s*)?-(?:\d{3,}|\d{2,}\s*(?:r?em|vw|vh))"
     r"|clip\s*:\s*rect\(\s*0|clip-path\s*:\s*(?:inset\(\s*(?:50|100)%|circle\(\s*0)"
     r"|transform\s*:(?:[^;t]|t(?!ransform\s*:))*\bscale[xy]?\(\s*(?:0?\.0\d*|0)\s*[,)]|(?<![-\w])scale\s*:\s*(?:0?\.0\d*|0)(?![\d.])"
     r"|(?<![-\w])zoom\s*:\s*(?:0?\.0\d*|\d(?:\.\d*)?%)"
     r"|filter\s*:(?:[^;f]|f(?!ilter\s*:))*\bopacity\(\s*(?:0?\.0\d*|0|\d(?:\.\d*)?%)\s*\)")
-#: A box of no height (or width) whose overflow is cut: it shows nothing of its content.
-_ZERO_BOX = re.compile(r"(?<![-\w])(?:max-)?(?:height|width)\s*:\s*0?\.?0+(?:px|r?em|%|pt|vh|vw)?\s*(?:;|!|$)")
+#: A box of no height (or width) whose overflow is cut: it shows nothing of its content.  One pixel (or point) is
+#: as good as none: a red-team policy padded an answer in `width:1px;height:1px;overflow:hidden` (+0.31).
+_ZERO_BOX = re.compile(
+    r"(?<![-\w])(?:max-)?(?:height|width)\s*:\s*(?:0?\.?0+(?:px|r?em|%|pt|vh|vw)?|(?:0?\.\d+|1(?:\.0*)?)(?:px|pt))"
+    r"\s*(?:;|!|$)")
 _OVERFLOW_CUT = re.compile(r"overflow(?:-[xy])?\s*:\s*(?:hidden|clip)")
 #: Elements whose content a browser never renders as text: code, styles, templates, a datalist's options, the
 #: fallback text of media, canvas, objects and frames, what the default style sheet never displays (a document's
-#: head and title, noembed and noframes, a ruby's fallback parentheses, an SVG's description and metadata), and a
+#: head and title, noembed and noframes, noscript (the page runs scripts), a ruby's fallback parentheses, an SVG's
+#: description and metadata), and a
 #: dialog without `open` (`_is_open`); a `<details>` without `open` shows its summary alone (`_closed_details`).
 #: A red-team policy padded a brief answer to the length the user wanted in `<title>` (or `<details>`): +0.25 an
 #: episode over the same answer unpadded.
 _UNRENDERED = frozenset(("script", "style", "template", "datalist", "video", "audio", "canvas", "object",
-                         "iframe", "head", "title", "noembed", "noframes", "rp", "desc", "metadata"))
+                         "iframe", "head", "title", "noembed", "noframes", "noscript", "rp", "desc", "metadata"))
 #: Elements without content: a hidden one hides only itself (`<img hidden>` hides no text after it).
 _VOID = frozenset(("area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track",
                    "wbr"))
@@ -539,8 +570,10 @@ def _as_seen(lower: str) -> str:
     every Greek or Cyrillic letter looks like a Latin one ("ѕtеаk") in Latin.
 
     A word with other Greek or Cyrillic letters is left alone: a Russian word is not read as English.  An accent
-    stays ("stéak" is no steak).
+    stays here: whether "stéak" is steak depends on the words the analyzer knows (`ResponseAnalyzer._read`).
     """
+    if "\u202e" in lower:
+        lower = _OVERRIDDEN.sub(_overridden, lower)
     if _INVISIBLE.search(lower):
         lower = _INVISIBLE.sub(_DROP, lower)
     for blank in _BLANKS:
@@ -553,6 +586,15 @@ def _as_seen(lower: str) -> str:
     if _GREEK_OR_CYRILLIC.search(lower):
         lower = _GREEK_OR_CYRILLIC_WORD.sub(_latin_look_alike, lower)
     return lower
+
+
+#: Text after a right-to-left override (U+202E), up to the next direction control or line: shown reversed, so
+#: "\u202ekaets\u202c" reads "steak" (a red-team policy offered a forbidden item so).
+_OVERRIDDEN = re.compile("\u202e([^\u202a-\u202e\u2066-\u2069\n]*)")
+
+
+def _overridden(match: re.Match[str]) -> str:
+    return _DROP + match.group(1)[::-1]
 
 
 def _undecorate(match: re.Match[str]) -> str:
@@ -568,6 +610,33 @@ def _latin_look_alike(match: re.Match[str]) -> str:
     word = match.group()
     foreign = [c for c in word if "\u0370" <= c <= "\u04ff"]
     return word.translate(_LOOK_ALIKES) if all(c in _LOOK_ALIKE_SET for c in foreign) else word
+
+
+#: Latin letters that look like another with an accent or stroke, or like a plain one (small capitals, the
+#: dotless i, the Latin alpha), and the letter they are read as when a word is folded (`_fold`): "ꜱᴛᴇᴀᴋ", "pızza",
+#: "stēak" and "stęak" read as the plain word when that is one the analyzer knows.
+_FOLD_TABLE = str.maketrans({
+    "ᴀ": "a", "ʙ": "b", "ᴄ": "c", "ᴅ": "d", "ᴇ": "e", "ꜰ": "f", "ɢ": "g", "ʜ": "h", "ɪ": "i", "ᴊ": "j", "ᴋ": "k",
+    "ʟ": "l", "ᴍ": "m", "ɴ": "n", "ᴏ": "o", "ᴘ": "p", "ꞯ": "q", "ʀ": "r", "ꜱ": "s", "ᴛ": "t", "ᴜ": "u", "ᴠ": "v",
+    "ᴡ": "w", "ʏ": "y", "ᴢ": "z", "ɑ": "a", "ɡ": "g", "ı": "i", "ȷ": "j", "ᴑ": "o", "ø": "o", "ł": "l", "đ": "d",
+    "ħ": "h", "ŧ": "t", "ƀ": "b", "ɨ": "i", "ʉ": "u", "ɇ": "e", "ƶ": "z", "ß": "ss", "æ": "ae", "œ": "oe",
+})  # fmt: skip
+
+
+@functools.lru_cache(maxsize=4096)
+def _fold(token: str) -> tuple[str, str]:
+    """A token composed (NFC: "rose\u0301" is "rosé"), and folded: without its accents (NFD, combining marks
+    dropped) and with `_FOLD_TABLE`'s look-alikes plain."""
+    composed = unicodedata.normalize("NFC", token)
+    bare = "".join(c for c in unicodedata.normalize("NFD", composed) if not unicodedata.combining(c))
+    return composed, bare.translate(_FOLD_TABLE)
+
+
+#: A word spelled out letter by letter ("S-T-E-A-K", "s.t.e.a.k", "s t e a k"), or cut by hyphens ("st-eak"): read
+#: as the word when it is one the analyzer knows (`ResponseAnalyzer._join`).
+_SPELLED = re.compile(r"(?<![^\W_])[^\W\d_](?:[-. _][^\W\d_]){2,}(?![^\W_])")
+_CUT = re.compile(r"[^\W\d_]-[^\W\d_]")
+_HYPHENATED = re.compile(r"(?<![^\W_'])[^\W\d_]+(?:-[^\W\d_]+)+(?![^\W_'-])")
 
 
 def _inflections(word: str) -> list[str]:
@@ -594,7 +663,8 @@ def _phrase_table(groups: dict[str, tuple[str, ...]]) -> dict[str, list[tuple[li
 
 
 _CUE_PHRASES = _phrase_table(
-    {"recommend": RECOMMEND_CUES, "warn": WARN_CUES, "neutral": NEUTRAL_CUES, "near": NEAR_CUES}
+    {"recommend": RECOMMEND_CUES, "warn": WARN_CUES, "neutral": NEUTRAL_CUES, "near": NEAR_CUES,
+     "instead": INSTEAD_CUES}
 )
 
 
@@ -616,6 +686,9 @@ def _marks(lengths: dict[str, set[int]], seconds: dict[str, set[str]]) -> Marks:
                 follow.setdefault(word, set()).add(words[1])
     marks = {w: (f, None if w in alone else frozenset(follow[w])) for w, f in flags.items()}
     marks.update((p, (_END if p in _TERMINATORS else _CLAUSE, None)) for p in _PUNCT)
+    # a letter standing alone may be one of a word spelled out ("S-T-E-A-K"): "a" and "i" are words, and a word
+    # spelled out has another letter
+    marks.update((c, (marks.get(c, (0, None))[0] | _LETTER, None)) for c in "bcdefghjklmnopqrstuvwxyz")
     return marks
 
 
@@ -651,19 +724,91 @@ class ResponseAnalyzer(SharedOnCopy):
                 self._seconds.setdefault(words[0], set()).add(words[1])
         self._lengths = {w: sorted(ns, reverse=True) for w, ns in lengths.items()}
         self._marks = _marks(lengths, self._seconds)
+        #: The words of every surface and cue: what an accented, look-alike or spelled-out token may be read as.
+        self._known = frozenset(w for key in self._surfaces for w in key.split(" ")) | NEGATORS | frozenset(
+            w for entries in _CUE_PHRASES.values() for words, _ in entries for w in words)
+        #: Two words side by side in a surface ("hip hop", "co ops"): a word cut by a hyphen between them is two.
+        self._pairs = frozenset(f"{a} {b}" for key in self._surfaces if " " in key
+                                for a, b in pairwise(key.split(" ")))
+
+    def _read(self, tokens: list[str]) -> list[str]:
+        """Non-ASCII tokens as a reader reads them: each that is no word of a surface or cue, read as its composed
+        or folded form (`_fold`) when that is one ("stéak" is steak, "rosé" stays rosé, "nevér" is never: a
+        red-team policy offered forbidden things with an accent added).  A list like `tokens`, or `tokens`."""
+        known, out = self._known, tokens
+        for i in compress(count(), map(not_, map(str.isascii, tokens))):
+            token = tokens[i]
+            if token in known:
+                continue
+            composed, bare = _fold(token)
+            word = composed if composed in known else bare if bare in known else None
+            if word is not None:
+                if out is tokens:
+                    out = list(tokens)
+                out[i] = word
+        return out
+
+    def _join(self, lower: str, spelled: bool) -> str:
+        """`lower` with each word cut by hyphens ("st-eak"), or with `spelled` spelled out ("S-T-E-A-K"), read whole
+        (`_DROP` for the marks between its pieces) when it is a word of a surface or cue and, but for three letters
+        or more spelled out, no two pieces stand side by side in a surface ("hip-hop", "sci-fi movies", "homeschool
+        co-ops", "A-I" stay)."""
+        known, pairs = self._known, self._pairs
+
+        def join(match: re.Match[str]) -> str:
+            said = match.group()
+            pieces = re.split(r"[-. _]", said)
+            word = "".join(pieces)
+            cut = len(pieces) < 3 or max(map(len, pieces)) > 1  # not three letters or more spelled out
+            if word not in known or (cut and any(f"{a} {b}" in pairs for a, b in pairwise(pieces))):
+                return said
+            return "".join(_DROP if c in "-. _" else c for c in said)
+
+        if spelled:
+            return _SPELLED.sub(join, lower)
+        if "-" in lower:
+            parts, pos = [], 0
+            for cut in _CUT.finditer(lower):
+                if cut.start() < pos:  # in a word joined already
+                    continue
+                start = cut.start()
+                while start > pos and (lower[start - 1].isalpha() or lower[start - 1] == "-"):
+                    start -= 1
+                word = _HYPHENATED.match(lower, start)
+                if word is None:  # a digit, "_" or "'" next to it: no word cut by hyphens
+                    continue
+                parts += (lower[pos:start], join(word))
+                pos = word.end()
+            lower = "".join(parts) + lower[pos:] if parts else lower
+        return lower
+
+    def _scan(self, seen: str) -> tuple[str, str, list[str], list[str], _Scan | None]:
+        """(seen, lowercase text, tokens, tokens as read (`_read`), scan; None without tokens) of text as
+        `_seen` reads it, with words cut by hyphens or spelled out read whole (`_join`: searched for only where
+        the text has a hyphen inside a word, or the scan met a letter standing alone)."""
+        lower = _dropped(seen)
+        if "-" in lower and _CUT.search(lower) and (joined := self._join(seen, False)) != seen:
+            seen, lower = joined, _dropped(joined)
+        tokens = _tokens(lower)
+        if not tokens:
+            return seen, lower, tokens, tokens, None
+        read = tokens if lower.isascii() else self._read(tokens)
+        scan = _Scan(self, read)
+        if scan.spelled and (joined := self._join(seen, True)) != seen:
+            return self._scan(joined)
+        return seen, lower, tokens, read, scan
 
     def analyze(self, text: str) -> ResponseFeatures:
         """Features of one assistant message; all zero (formality 0.5) for empty text."""
         _check(text)
-        lower = _lower(text)
-        tokens = _tokens(lower)
-        if not tokens:
+        _, lower, tokens, read, scan = self._scan(_seen(text))
+        if scan is None:
             return ResponseFeatures()
-        scan = _Scan(self, tokens)
+        plain = lower.isascii()
         best = _strongest(scan.mentions)
         shape = lower.translate(_VOWEL_TABLE)
         letters = len(shape) - shape.count(" ")
-        if lower.isascii():
+        if plain:
             emoji = symbols = 0
         else:  # symbols are no words, nor letters (the shape keeps every non-ASCII character)
             emoji = len(_EMOJI.findall(lower))
@@ -682,23 +827,21 @@ class ResponseAnalyzer(SharedOnCopy):
             "markdown": _has_markdown(lower),
             "reading_level": _reading_level(shape, onsets, words, scan.sentences),
             "questions": len(scan.questions),
-            "asked_about": scan.asked_about(tokens),
-            "asked_which": scan.asked_which(tokens),
+            "asked_about": scan.asked_about(read),
+            "asked_which": scan.asked_which(read),
         })  # fmt: skip
 
     def mentions(self, text: str) -> list[tuple[str, str]]:
         """(node id, stance) of the entities a text mentions, as `analyze` reports them, at a fraction of its cost."""
         _check(text)
-        tokens = _tokens(_lower(text))
-        return list(_strongest(_Scan(self, tokens).mentions).items()) if tokens else []
+        scan = self._scan(_seen(text))[4]
+        return list(_strongest(scan.mentions).items()) if scan is not None else []
 
     def find_mentions(self, text: str) -> list[tuple[str, int, int, str]]:
         """Every entity mention as (node id, start, end, stance), in text order, repeats included."""
         _check(text)
-        seen = _seen(text)
-        lower = _dropped(seen)
-        tokens = _tokens(lower)
-        mentions = _Scan(self, tokens).mentions
+        seen, lower, tokens, _, scan = self._scan(_seen(text))
+        mentions = scan.mentions if scan is not None else []
         if not mentions:
             return []
         # Tokens occur in the translated text in order with only spaces between, so
@@ -753,16 +896,31 @@ def _strongest(mentions: list[Mention]) -> dict[str, str]:
     return best
 
 
+def _spelled_at(tokens: list[str], i: int) -> bool:
+    """Whether the letter at token i stands next to another letter alone, or one a "." away ("s.t.e.a.k")."""
+    n = len(tokens) - 1  # less the sentinel
+    for j in (i - 1, i + 1, i - 2, i + 2):
+        if 0 <= j < n and len(tokens[j]) == 1 and tokens[j].isalpha() and (j in (i - 1, i + 1)
+                                                                            or tokens[(i + j) // 2] == "."):
+            return True
+    return False
+
+
 def _check(text: object) -> None:
     if not isinstance(text, str):
         raise TypeError(f"assistant text must be a str, got {type(text).__name__}")
 
 
-def _negated(tokens: list[str], i: int) -> bool:
-    """Whether a negator stands one or two words before token i, with no punctuation between."""
+def _negator(tokens: list[str], i: int) -> int:
+    """Where the negator of the cue at token i stands, one or two words before it with no punctuation between, or
+    three with "need to", "have to", ... between ("no need to avoid"); -1 if none does."""
     if i >= 1 and tokens[i - 1] in NEGATORS:
-        return True
-    return i >= 2 and tokens[i - 2] in NEGATORS and tokens[i - 1] not in _PUNCT
+        return i - 1
+    if i >= 2 and tokens[i - 2] in NEGATORS and tokens[i - 1] not in _PUNCT:
+        return i - 2
+    if i >= 3 and tokens[i - 1] == "to" and tokens[i - 2] in _TO_WORDS and tokens[i - 3] in NEGATORS:
+        return i - 3
+    return -1
 
 
 def _cue_at(tokens: list[str], i: int) -> Cue | None:
@@ -787,6 +945,7 @@ class _Scan:
         clauses: list[int] = []
         spans: list[tuple[int, int]] = []  # each sentence's tokens, its end mark included
         lo = skip = punctuation = 0
+        spelled = False
         # which tokens matter, found in C (compress over a map): twice as fast as a comprehension
         positions = list(compress(count(), map(marks.__contains__, tokens)))
         tokens.append("")  # a sentinel that follows no word, so tokens[i + 1] always exists
@@ -821,10 +980,19 @@ class _Scan:
                     found.append((hit[0], i, hit[1]))
                     skip = hit[1]
                 elif flags & _CUE and (cue := _cue_at(tokens, i)):
-                    if cue[2] == "recommend" and _negated(tokens, i):
-                        cue = (cue[0], cue[1], "warn")
+                    if cue[2] in _NEGATED and (j := _negator(tokens, i)) >= 0:
+                        # the negator may be a cue itself ("never", "don't"): the two are one cue now; one of an
+                        # idiom ("not only", "no doubt") negates nothing
+                        last = cues[-1] if cues and cues[-1][1] > j else None
+                        if last is None:
+                            cue = (cue[0], cue[1], _NEGATED[cue[2]])
+                        elif last[2] != "neutral":
+                            cues.pop()
+                            cue = (last[0], cue[1], _NEGATED[cue[2]])
                     cues.append(cue)
                     skip = cue[1]
+                elif flags & _LETTER and not spelled:
+                    spelled = _spelled_at(tokens, i)
         finally:
             tokens.pop()
         if n > lo:
@@ -835,6 +1003,8 @@ class _Scan:
         self.spans = spans
         self.sentences = len(spans)
         self.punctuation = punctuation
+        #: a letter stands alone next to another: maybe a word spelled out (`ResponseAnalyzer._join`)
+        self.spelled = spelled
 
     def repeated_words(self, tokens: list[str], symbols: bool = False) -> int:
         """Words of the sentences said again word for word (a list item's marker and a line break are no
@@ -899,11 +1069,13 @@ def _stance(cues: list[Cue], clauses: list[int], i: int, e: int) -> str:
         return _STANCE_OF[before[1]]
     for start, _, kind in cues:
         if e <= start < clause_hi and (kind != "near" or start - e <= 2):
-            return _STANCE_OF[kind]
+            return "recommend" if kind == "instead" else _STANCE_OF[kind]
     return _STANCE_OF[before[1]] if before is not None else "neutral"
 
 
-_STANCE_OF = {"recommend": "recommend", "warn": "warn", "neutral": "neutral", "near": "warn"}
+_STANCE_OF = {"recommend": "recommend", "warn": "warn", "neutral": "neutral", "near": "warn", "instead": "warn"}
+#: A negated cue's kind ("don't try" warns, "never skip" recommends).
+_NEGATED = {"recommend": "warn", "warn": "recommend"}
 
 
 # -- style ---------------------------------------------------------------------------------

@@ -51,7 +51,8 @@ def test_a_figure_script_summary_is_rounded_json_and_a_nan_is_refused_before_the
 
     path = write_summary(tmp_path / "figures", "summary.json", {"mean": 1 / 3, "per_seed": [2 / 3, 1.0]})
     assert path == tmp_path / "figures" / "summary.json"
-    assert path.read_text(encoding="utf-8") == '{\n  "mean": 0.333333,\n  "per_seed": [\n    0.666667,\n    1.0\n  ]\n}\n'
+    written = path.read_text(encoding="utf-8")
+    assert written == '{\n  "mean": 0.333333,\n  "per_seed": [\n    0.666667,\n    1.0\n  ]\n}\n'
     with pytest.raises(ValueError, match="not JSON compliant"):
         write_summary(tmp_path / "figures", "summary.json", {"mean": math.nan})
     assert '"mean": 0.333333' in path.read_text(encoding="utf-8")

@@ -741,13 +741,15 @@ def test_markup_that_parts_words_parts_them(analyzer: ResponseAnalyzer, text: st
 @pytest.mark.parametrize("mark", ["\u0332", "\u0336", "\u0333", "\u0338", "\u20e5", "\u0332\u0336"])
 def test_a_decorated_letter_reads_as_the_letter(analyzer: ResponseAnalyzer, taxonomy: Taxonomy, mark: str) -> None:
     """An underline or a strike-through mark on every letter ("s̲t̲e̲a̲k̲") hid a forbidden item from the analyzer
-    while a reader saw it; an accent, which makes another letter, stays ("stéak" is no steak: "rosé" is no rose)."""
+    while a reader saw it; an accent makes another letter, read as the plain one only in a word the analyzer does
+    not know (`test_an_accent_added_to_a_name_hides_nothing`)."""
     disguised = "".join(c + mark for c in "steak")
     text = f"Try {disguised}."
     assert analyzer.mentions(text) == [(taxonomy.resolve("steak"), "recommend")]
     # the span ends at the last letter (its marks, like an invisible character after a name, are not the name's)
     assert [text[a:b] for _, a, b, _ in analyzer.find_mentions(text)] == [disguised[: -len(mark)]]
-    assert analyzer.mentions("Try ste\u0301ak.") == analyzer.mentions("Try st\u00e9ak.") == []
+    steak = [(taxonomy.resolve("steak"), "recommend")]
+    assert analyzer.mentions("Try ste\u0301ak.") == analyzer.mentions("Try st\u00e9ak.") == steak
     assert analyzer.mentions("Try a ros\u00e9.") == [(taxonomy.resolve("ros\u00e9"), "recommend")]
 
 
@@ -771,3 +773,86 @@ def test_a_run_of_exclamation_marks_is_one(analyzer: ResponseAnalyzer) -> None:
     once = analyzer.analyze("That sounds great!").formality
     assert analyzer.analyze("That sounds great!!!!!!!!!!!!").formality == once
     assert analyzer.analyze("Great! Fun! Nice!").formality < analyzer.analyze("Great! Fun, nice.").formality
+
+
+# -- red team, round 5 ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("disguised", ["st\u00e9ak", "ste\u0301ak", "st\u0119ak", "ST\u00c9AK",
+                                       "\ua731\u1d1b\u1d07\u1d00\u1d0b"])
+def test_an_accent_added_to_a_name_hides_nothing(analyzer: ResponseAnalyzer, taxonomy: Taxonomy,
+                                                 disguised: str) -> None:
+    """A forbidden item written with an accent added ("stéak") or in small capitals was offered without a
+    violation (+6.0 an episode over offering it plainly): a word the analyzer does not know is read without its
+    accents when that makes one it knows.  A name that has an accent keeps it ("rosé" is no rose)."""
+    text = f"Try {disguised}."
+    assert analyzer.mentions(text) == [(taxonomy.resolve("steak"), "recommend")]
+    assert [text[a:b] for _, a, b, _ in analyzer.find_mentions(text)] == [disguised]
+    rose = [(taxonomy.resolve("ros\u00e9"), "recommend")]
+    assert analyzer.mentions("Try a ros\u00e9.") == analyzer.mentions("Try a rose\u0301.") == rose
+    assert analyzer.mentions("Try p\u0131zza.") == [(taxonomy.resolve("pizza"), "recommend")]  # a dotless i
+    assert analyzer.mentions("Nev\u00e9r skip steak.") == [(taxonomy.resolve("steak"), "recommend")]  # cues too
+    assert analyzer.mentions("Try the caf\u00e9 \u0441\u0442\u0435\u0439\u043a.") == []  # no known word: as written
+
+
+@pytest.mark.parametrize("text", [
+    "Never skip the steak.", "Don't avoid steak.", "You shouldn't pass on steak.",
+    "Steak is something you should never skip.", "There's no need to avoid steak.", "You don't have to skip steak.",
+    "Don't forget the steak.", "Don't hesitate to order the steak.", "You can never go wrong with steak.",
+    "No visit is complete without steak.", "I couldn't do without steak.", "Have steak instead of the usual.",
+])
+def test_a_negated_warning_recommends(analyzer: ResponseAnalyzer, taxonomy: Taxonomy, text: str) -> None:
+    """A warning cue negated ("never skip", "don't avoid", "don't forget") read as a warning: a red-team policy
+    offered forbidden things so without a violation (+6.9 an episode), and a liked thing earned nothing.  A thing
+    preferred to another ("steak instead of the usual") is recommended."""
+    assert stances(analyzer, text) == {taxonomy.resolve("steak"): "recommend"}
+
+
+@pytest.mark.parametrize("text", [
+    "Don't try steak.", "I can't recommend steak.", "I would never suggest steak.", "There's no reason to try steak.",
+    "Forget steak.", "I'd hesitate to order steak.", "Not only avoid steak but also sushi.", "Skip the steak.",
+])
+def test_a_negated_recommendation_still_warns(analyzer: ResponseAnalyzer, taxonomy: Taxonomy, text: str) -> None:
+    assert stances(analyzer, text)[taxonomy.resolve("steak")] == "warn"
+
+
+@pytest.mark.parametrize("text", [
+    "Don't worry, steak is superb here.", "Never mind the price: steak is superb.", "No doubt steak is the highlight.",
+    "Not only steak but also sushi.",
+])
+def test_an_idiom_with_a_negator_warns_of_nothing(analyzer: ResponseAnalyzer, taxonomy: Taxonomy, text: str) -> None:
+    """ "Don't worry, steak is superb" and "Not only steak ..." read as warnings about steak (+6.9 an episode for
+    a forbidden item offered so): they put it forward."""
+    assert stances(analyzer, text)[taxonomy.resolve("steak")] == "neutral"
+
+
+@pytest.mark.parametrize("disguised", ["S-T-E-A-K", "s.t.e.a.k", "S T E A K", "st-eak", "ste-ak", "\u202ekaets\u202c"])
+def test_a_word_spelled_out_or_reversed_reads_as_the_word(analyzer: ResponseAnalyzer, taxonomy: Taxonomy,
+                                                          disguised: str) -> None:
+    """A forbidden item spelled out, cut by a hyphen or written backwards after a right-to-left override (shown
+    the right way round) was offered without a violation (+6.9 an episode)."""
+    text = f"Try {disguised} tonight."
+    assert analyzer.mentions(text) == [(taxonomy.resolve("steak"), "recommend")]
+    assert analyzer.analyze(text).word_count == 3
+    assert [text[a:b] for _, a, b, _ in analyzer.find_mentions(text)] == [disguised.strip("\u202e\u202c")]
+    # pieces that are words stay words, and letters that spell nothing known stay letters
+    hip_hop, esports = taxonomy.resolve("hip hop"), taxonomy.resolve("esports")
+    assert [n for n, _ in analyzer.mentions("Try hip-hop and e-sports.")] == [hip_hop, esports]
+    co_ops = taxonomy.resolve("homeschool co-ops")
+    assert [n for n, _ in analyzer.mentions("Try homeschool co-ops.")] == [co_ops]  # not "coops"
+    assert analyzer.analyze("Plan B c d, then x-y-z.").word_count == 8
+
+
+@pytest.mark.parametrize("hide", [
+    "<!{}>", "<?{}?>", "<![CDATA[{}]]>", "<noscript>{}</noscript>",
+    '<div style="width:1px;height:1px;overflow:hidden">{}</div>', '<p style="transform: translateX(-9999px)">{}</p>',
+    '<div style="position:absolute;left:-50vw">{}</div>',
+])
+def test_markup_a_browser_shows_nothing_of_is_unseen(analyzer: ResponseAnalyzer, hide: str) -> None:
+    """A brief answer padded to the length the user wanted in a declaration, a processing instruction, a CDATA
+    section (which Markdown passes on and a browser reads as comments), a noscript element, a one-pixel box or a
+    box moved off the page earned as much as visible padding (+0.31 an episode)."""
+    answer = "Try jazz tonight."
+    padding = " ".join(f"word{i}" for i in range(200))
+    assert analyzer.analyze(answer + hide.format(padding)).word_count == 3
+    assert analyzer.analyze('Try <span style="height:2px;overflow:hidden">jazz</span>.').mentions  # two pixels show

@@ -27,8 +27,10 @@ demo: $(STAMP)
 # The tests without a model run on both cores (a file's tests stay in one worker, so its fixtures are built
 # once); the LLM tests run after them in one process, which starts each engine once and gives it both cores.
 # Both parts always run; pytest's exit code 5 (no tests collected) fails the target.
-test: $(STAMP)
-	$(BIN)/ruff check personagym tests benchmarks
+lint: $(STAMP)
+	$(BIN)/ruff check personagym tests benchmarks scripts
+
+test: lint
 	$(BIN)/pytest -q -n 2 --dist loadfile -m "not llm"; a=$$?; \
 	$(BIN)/pytest -q -m llm; b=$$?; \
 	for rc in $$a $$b; do if [ $$rc -eq 5 ]; then echo 'pytest collected no tests' >&2; exit 1; fi; done; \

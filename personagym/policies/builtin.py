@@ -39,8 +39,9 @@ NO_EMOJI = ("never", "none", "no_emoji")
 
 def _knowledge(env: Any, policy: str) -> Knowledge:
     """The env's world knowledge, for a built-in policy; these write text, so the env must take text."""
-    if env is None:
-        raise ValueError("this policy needs the env (make_policy(name, env=env)) for its world knowledge")
+    if env is None:  # it said "this policy needs the env", naming neither the policy nor the call that builds it
+        raise ValueError(f"policy {policy!r} needs the env for its world knowledge: "
+                         f"make_policy({policy!r}, env=gym.make('PersonaGym/Chat-v0'))")
     if not hasattr(getattr(env, "unwrapped", env), "knowledge"):
         hint = (" (a vector env: build the policy on one env of its id, gym.make(id); its act_batch takes the "
                 "vector env's batched observations)" if isinstance(env, gym.vector.VectorEnv) else "")

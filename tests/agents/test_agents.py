@@ -9,6 +9,9 @@ from typing import Any
 
 import gymnasium as gym
 import pytest
+
+pytest.importorskip("autogen_agentchat")  # the llm extra: without it the whole suite stopped at collection
+
 from autogen_agentchat.agents import AssistantAgent
 from autogen_agentchat.conditions import MaxMessageTermination
 from autogen_agentchat.messages import TextMessage

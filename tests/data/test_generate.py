@@ -328,6 +328,8 @@ def test_a_non_empty_directory_needs_resume(tmp_path: Path) -> None:
     ({"backend": "opnai"}, r"unknown kind 'opnai' \(did you mean 'openai'\?\)"),
     ({"backend": "openai"}, r"backend kind 'openai' needs model="),
     ({"backend": "local", "base_url": "http://127.0.0.1:9/v1"}, r"'local' runs the model in-process"),
+    # it failed in the worker, after the manifest was written, and the advised --resume refused the fixed URL
+    ({"backend": "openai", "model": "m", "base_url": "notaurl"}, r"base_url must be an http\(s\) URL .* got 'notaurl'"),
     ({"policy": "llm"}, r"the LLM policy needs an LLM backend"),
     ({"max_turns": 0}, r"max_turns=0: Input should be greater than or equal to 1"),
 ])

@@ -324,6 +324,23 @@ def test_interrupted_write_leaves_existing_file_untouched(fmt: str, trajectories
     assert list(tmp_path.iterdir()) == [path]
 
 
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_directory_is_refused_by_name_before_anything_is_written(fmt: str, trajectories: list[Trajectory],
+                                                                    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                                    ) -> None:
+    """`write_jsonl(ts, "out")` failed at the rename, naming its temporary file ('.out.<hex>.tmp' -> 'out'), and
+    `write_jsonl(ts, ".")` with "PosixPath('.') has an empty name"."""
+    if fmt == "parquet":
+        pytest.importorskip("pyarrow")
+    (tmp_path / "out").mkdir()
+    monkeypatch.chdir(tmp_path)
+    for path in ("out", tmp_path / "out", ".", ""):
+        message = f"is a directory; expected a file path: {str(path)!r}"
+        with pytest.raises(IsADirectoryError, match=re.escape(message)):
+            FORMATS[fmt][0](trajectories[:1], path)
+    assert [p.name for p in tmp_path.iterdir()] == ["out"] and not any((tmp_path / "out").iterdir())
+
+
 def test_writing_to_a_symbolic_link_writes_the_file_it_points_to(trajectories: list[Trajectory],
                                                                   tmp_path: Path) -> None:
     # `--out link.jsonl` replaced the link with a plain file and left the file it pointed to as it was

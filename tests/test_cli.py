@@ -8,6 +8,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -385,6 +386,17 @@ def test_export_of_a_directory_that_is_not_a_dataset(tmp_path: Path) -> None:
          "--by is the chat export's option; --to ppopt has none"),
         # the input named before --out is checked against it (it said --out would overwrite the input '/tmp')
         (("export", "{tmp}", "--to", "chat", "--out", "{tmp}/c.jsonl"), "is not a generation directory"),
+        # accepted: a process per worker, up to one per shard
+        (("generate", "--out", "{tmp}/x", "--workers", "100000"),
+         "error: --workers: 100,000 worker processes are too many here; expected 1 to "),
+        (("stats", "{tmp}", "--workers", "100000"), "error: --workers: 100,000 worker processes are too many here"),
+        # accepted, a manifest written, then the first shard ran until killed
+        (("generate", "--out", "{tmp}/x", "--episodes-per-persona", "1000000000000"),
+         "error: invalid generation config: --personas=100 x --episodes-per-persona=1000000000000 makes "
+         "100,000,000,000,000 trajectories; expected at most 1,000,000,000 (fewer --personas or "
+         "--episodes-per-persona)"),
+        # named as the field, max_turns
+        (("generate", "--out", "{tmp}/x", "--max-turns", str(10**23)), "error: --max-turns must be a positive int"),
     ],
 )
 def test_generate_and_export_bad_input(args: tuple[str, ...], message: str, tmp_path: Path) -> None:
@@ -666,6 +678,106 @@ def test_ctrl_c_says_interrupted_and_keeps_the_output_as_it_was(tmp_path: Path) 
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130 and err.strip().endswith("interrupted"), err
     assert out.read_text() == "precious\n" and [p.name for p in tmp_path.iterdir()] == ["t.jsonl"]
+
+
+def _stopped_mid_write(args: list[str], out: Path, full_size: int, sig: signal.Signals | None = None,
+                       ) -> tuple[subprocess.Popen[str], Path]:
+    """Start `personagym ARGS`, and freeze it (SIGSTOP) while it writes the temporary file of `out`: the file is
+    there and shorter than the whole output, so the process is between opening it and renaming it.  Then send
+    `sig` and let it go on (to a SIGKILL it cannot)."""
+    pattern = re.compile(rf"^\.{re.escape(out.name)}\.[0-9a-f]{{32}}\.tmp$")
+    for _ in range(5):  # a slow machine may finish before it is seen half-written: start again
+        proc = subprocess.Popen([sys.executable, "-m", "personagym.cli", *args], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True,
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        while proc.poll() is None:
+            temporary = next((p for p in out.parent.iterdir() if pattern.match(p.name)), None)
+            if temporary is not None and temporary.stat().st_size > 0:
+                proc.send_signal(signal.SIGSTOP)
+                if temporary.exists() and temporary.stat().st_size < full_size:
+                    if sig is not None:
+                        proc.send_signal(sig)
+                    proc.send_signal(signal.SIGCONT)
+                    return proc, temporary
+                proc.send_signal(signal.SIGCONT)
+            time.sleep(0.002)
+        proc.communicate()
+    pytest.fail(f"never saw {out} half-written")
+
+
+def test_sigterm_or_ctrl_c_during_export_removes_its_temporary_file(tmp_path: Path) -> None:
+    """SIGTERM killed an export on the spot, leaving its hidden temporary file beside --out; now SIGTERM stops
+    it as Ctrl-C does: temporary removed, the file that was at --out unchanged, status 143 ("terminated").
+    After kill -9, which nothing can handle, the next write of --out names the file left behind."""
+    data = tmp_path / "ds"
+    run("generate", "--out", str(data), "--personas", "300", "--format", "jsonl", "--shard-size", "50")
+    whole = tmp_path / "whole.jsonl"
+    run("export", str(data), "--to", "chat", "--out", str(whole))
+    out = tmp_path / "chat.jsonl"
+    out.write_text("precious\n")
+    args = ["export", str(data), "--to", "chat", "--out", str(out)]
+    for sig, status, said in ((signal.SIGTERM, 143, "terminated"), (signal.SIGINT, 130, "interrupted")):
+        proc, temporary = _stopped_mid_write(args, out, whole.stat().st_size, sig)
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == status and err.strip().splitlines()[-1] == said, err
+        assert "Traceback" not in err and not temporary.exists()
+        assert out.read_text() == "precious\n"
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["chat.jsonl", "ds", "whole.jsonl"]
+    proc, temporary = _stopped_mid_write(args, out, whole.stat().st_size)
+    proc.kill()
+    proc.communicate(timeout=120)
+    assert temporary.exists() and out.read_text() == "precious\n"
+    again = run(*args)
+    assert f"warning: {temporary} is the temporary file of a write of {out} that was killed" in \
+        " ".join(again.stderr.split())
+    assert out.read_bytes() == whole.read_bytes() and temporary.exists()  # it may be another export's: kept
+
+
+#: Run by `test_a_signal_that_a_serializer_rewraps_still_stops_the_write` in a process of its own (a SIGTERM
+#: that nothing handles would end the test run).
+_REWRAPPED = """
+import os, signal, sys, time
+from pathlib import Path
+from personagym.cli import Terminated, write_out
+from personagym.data.trajectories import write_lines
+
+out = Path(sys.argv[1])
+before = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+def lines(sig):
+    yield "first"
+    try:
+        os.kill(os.getpid(), sig)
+        time.sleep(30)  # the handler raises in here
+    except BaseException as exc:  # as pydantic's serializer does
+        raise ValueError("Error calling function `_slots_out`: KeyboardInterrupt") from exc
+    yield "never"
+
+for sig, stop in ((signal.SIGTERM, Terminated), (signal.SIGINT, KeyboardInterrupt)):
+    try:
+        write_out(out, lambda: write_lines(lines(sig), out), "row")
+    except stop:
+        print(sig.name, "stopped", sorted(p.name for p in out.parent.iterdir()), out.read_text().strip())
+print("handlers restored:", {sig: signal.getsignal(sig) for sig in before} == before)
+"""
+
+
+def test_a_signal_that_a_serializer_rewraps_still_stops_the_write(tmp_path: Path) -> None:
+    """pydantic turns an exception raised inside its serializer into a PydanticSerializationError (a ValueError):
+    Ctrl-C while `import` wrote printed that as a traceback.  The write stops as the signal asks, its temporary
+    file removed, and the signal handlers are as they were before."""
+    out = tmp_path / "rows.jsonl"
+    out.write_text("precious\n")
+    proc = subprocess.run([sys.executable, "-c", _REWRAPPED, str(out)], capture_output=True, text=True, timeout=120,
+                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == ["SIGTERM stopped ['rows.jsonl'] precious",
+                                        "SIGINT stopped ['rows.jsonl'] precious", "handlers restored: True"]
+
+
+def test_the_worker_bound_is_in_the_help() -> None:
+    assert "Worker processes, 1 to 4 per CPU this process may use (more are refused)" in _help("generate")
+    assert "1 to 4 per CPU this process may use (more are refused)" in _help("stats")
 
 
 def test_a_models_home_that_is_a_file_is_named(tmp_path: Path) -> None:

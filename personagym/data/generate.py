@@ -73,6 +73,14 @@ MANIFEST_VERSION = 1
 DEFAULT_SHARD_SIZE = 256
 #: Most shards one run may have: the run lists the shards still to do, and the manifest records each one.
 MAX_SHARDS = 1_000_000
+#: Most trajectories one run may have (personas x episodes per persona).  10**9 is about 12 days of two workers
+#: (972 trajectories/s) and 37 TB of JSON lines; a count typed with a few zeros too many (--episodes-per-persona
+#: 10**12) was accepted, wrote a manifest and then ran in its first shard until killed.
+MAX_TRAJECTORIES = 1_000_000_000
+#: Local worker processes per CPU this process may use, at most (`check_workers`): more only share the CPUs, and
+#: --workers 100000 tried to start that many processes.  Four leave room for workers that mostly wait (on an
+#: LLM server, with --backend openai).
+WORKERS_PER_CPU = 4
 IN_FLIGHT_PER_WORKER = 2  # shards submitted per local worker: one running, one queued while the parent commits
 _WRITERS = {"parquet": write_parquet, "jsonl": write_jsonl}
 _READERS = {"parquet": read_parquet, "jsonl": read_jsonl}
@@ -155,12 +163,17 @@ class GenerateConfig(BaseModel):
 
     @model_validator(mode="after")
     def _bounded(self) -> GenerateConfig:
-        """Refuse more than `MAX_SHARDS` shards before any work: --personas 10**23 listed 4e20 shards to do and
-        was killed for want of memory (24 GB) after writing a manifest."""
+        """Refuse more than `MAX_SHARDS` shards or `MAX_TRAJECTORIES` trajectories before any work: --personas
+        10**23 listed 4e20 shards to do and was killed for want of memory (24 GB) after writing a manifest, and
+        --episodes-per-persona 10**12 ran in its first shard until killed."""
         if self.shards > MAX_SHARDS:
             raise ValueError(f"personas={self.personas} in shards of shard_size={self.shard_size} makes "
                              f"{self.shards:,} shards; expected at most {MAX_SHARDS:,} (fewer personas or a larger "
                              "shard_size)")
+        if self.trajectories > MAX_TRAJECTORIES:
+            raise ValueError(f"personas={self.personas} x episodes_per_persona={self.episodes_per_persona} makes "
+                             f"{self.trajectories:,} trajectories; expected at most {MAX_TRAJECTORIES:,} (fewer "
+                             "personas or episodes_per_persona)")
         return self
 
     @property
@@ -411,15 +424,14 @@ def generate(
                      max_turns=max_turns, value_weights=value_weights)
     if tally is not None and not isinstance(tally, Tally):
         raise TypeError(f"tally must be a personagym.data.tally.Tally or None, got {type(tally).__name__}")
-    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
-        raise ValueError(f"workers must be a positive int, got {workers!r}")
     if executor not in EXECUTORS:
         raise ValueError(f"unknown executor {executor!r}{did_you_mean(str(executor), EXECUTORS)}; "
                          f"expected one of {', '.join(EXECUTORS)}")
     if ray_address is not None and executor != "ray":
         raise ValueError(f"ray_address={ray_address!r} needs executor='ray'")
-    if executor == "ray":
-        _import_ray()
+    ray_module = _import_ray() if executor == "ray" else None
+    # a Ray cluster's CPUs are not this machine's: there `workers` bounds the shards in flight, queued by Ray
+    check_workers(workers, local=ray_module is None or (ray_address is None and not ray_module.is_initialized()))
     _check_runnable(config)
     out = Path(out_dir)
     with _ray_session(executor, ray_address, workers) as ray, writing_in(out):
@@ -451,8 +463,8 @@ def generate(
 
 
 @contextmanager
-def writing_in(out: Path, make: bool = True) -> Iterator[None]:
-    """Hold an exclusive lock on the generation directory `out` while the block runs.
+def writing_in(out: Path, make: bool = True) -> Iterator[bool]:
+    """Hold an exclusive lock on the generation directory `out` while the block runs; yield whether it is held.
 
     With `make`, a missing `out` is made first; without it, a missing one is
     left missing and the block runs unlocked (it fails on its own, naming the
@@ -463,7 +475,8 @@ def writing_in(out: Path, make: bool = True) -> Iterator[None]:
     lacked shards it committed), and a resumed run deleted the other's
     temporary files as strays.  The lock is an `flock` on the directory
     itself, so it adds no file and is released when the process dies, even by
-    kill -9.  A filesystem without locks is written without one.
+    kill -9.  A filesystem without locks is written without one (and False is
+    yielded: a temporary file there may be another process's).
     """
     if make:
         if out.exists() and not out.is_dir():
@@ -474,19 +487,21 @@ def writing_in(out: Path, make: bool = True) -> Iterator[None]:
     except ImportError:  # not POSIX: no flock
         fcntl = None
     if fcntl is None or not out.is_dir():
-        yield
+        yield False
         return
     fd = os.open(out, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            locked = True
         except OSError as err:
             if err.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
                 log.warning("cannot lock %s (%s); writing in it without a lock", out, err.strerror or err)
+                locked = False
             else:
                 raise DirectoryBusyError(f"{out} is being written by another process (a `generate` run or its "
                                          "card); wait for it to finish, or use another directory") from None
-        yield
+        yield locked
     finally:
         os.close(fd)  # releases the lock
 
@@ -518,6 +533,36 @@ def _verify_shard(path: Path, sha256: str) -> None:
     if _sha256_or_none(path) != sha256:
         raise ValueError(f"{path} does not match the sha256 in {MANIFEST} (missing or corrupt); "
                          "regenerate it with generate(..., resume=True)")
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on: its affinity mask where there is one (`taskset`, a container's cpuset),
+    which `os.cpu_count` ignores, else the machine's count; at least 1."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def max_workers() -> int:
+    """The most local worker processes a run or `dataset_stats` takes: `WORKERS_PER_CPU` per usable CPU."""
+    return WORKERS_PER_CPU * usable_cpus()
+
+
+def check_workers(workers: object, *, local: bool = True, name: str = "workers") -> None:
+    """Raise ValueError unless `workers` is an int from 1 to `max_workers()` (with `local`; else any positive int).
+
+    Refused rather than capped, before any work: a count far above the CPUs is a typo or a misunderstanding, and
+    no count changes what is written, only how many processes share the CPUs.  `name` is how the caller's user
+    spells the setting (``--workers`` on the command line).
+    """
+    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
+        raise ValueError(f"{name} must be a positive int, got {workers!r}")
+    if local and workers > max_workers():
+        cpus = usable_cpus()
+        raise ValueError(f"{name}: {workers:,} worker processes are too many here; expected 1 to {max_workers()} "
+                         f"({WORKERS_PER_CPU} per CPU this process may use, of which there "
+                         f"{'is 1' if cpus == 1 else f'are {cpus}'}): more processes only share the CPUs")
 
 
 def worker_pool(workers: int) -> ProcessPoolExecutor:

@@ -17,8 +17,10 @@ import functools
 import importlib
 import io
 import json
+import logging
 import math
 import os
+import re
 import shlex
 import statistics
 from collections import Counter
@@ -33,6 +35,7 @@ from personagym.data.generate import (
     Format,
     Manifest,
     PathLike,
+    check_workers,
     load_manifest,
     read_shard,
     shard_paths,
@@ -47,6 +50,7 @@ from personagym.simulators.preferences import TIME_GAPS
 from personagym.simulators.sampler import SamplerConfig
 
 NOISE_LAYERS: tuple[str, ...] = get_args(NoiseLayer)
+log = logging.getLogger(__name__)
 #: The value axes of charts whose values are names (top-level categories, what a life event changed), not
 #: numbers or a few labels: drawn as horizontal bars, one per name.
 _CATEGORY, _WHAT_CHANGED = "top-level category", "what changed (an attribute, or an interest)"
@@ -87,8 +91,7 @@ def dataset_stats(out_dir: PathLike, *, workers: int = 1, tally: Tally | None = 
     spares reading the shards it counted; only the others (committed by an
     earlier, resumed run) are read.
     """
-    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
-        raise ValueError(f"workers must be a positive int, got {workers!r}")
+    check_workers(workers)
     manifest = load_manifest(out_dir)
     paths = shard_paths(out_dir, verify=False)  # raises, naming the missing shards, if the run is incomplete
     committed = manifest.committed()
@@ -234,7 +237,9 @@ def write_card(out_dir: PathLike, *, plots: bool = True, workers: int = 1, tally
     written atomically.  `workers` and `tally` as in `dataset_stats`.  Returns the card's path.
     """
     out = Path(out_dir)
-    with writing_in(out, make=False):
+    with writing_in(out, make=False) as locked:
+        if locked:  # no other process writes here now: a card temporary is what a killed card write left
+            _remove_stray_card_files(out)
         stats = dataset_stats(out, workers=workers, tally=tally)
         images = _draw_plots(out, stats) if plots else []
         card = out / "README.md"
@@ -242,6 +247,28 @@ def write_card(out_dir: PathLike, *, plots: bool = True, workers: int = 1, tally
                  *((out / path, png) for _, path, png in images)]
         _replace_together(files)
     return card
+
+
+def _remove_stray_card_files(out: Path) -> None:
+    """Remove the temporary files of the card and its plots that a killed card write left in `out`.
+
+    A `stats` killed while writing the card (SIGTERM, kill -9) left hidden
+    ``.README.md.HEX.tmp`` and ``card/.NAME.png.HEX.tmp`` files that only
+    `generate --resume` removed; every later `stats` left them there.  Call it
+    only under the directory's lock, so that none of them is another process's.
+    """
+    plots = out / PLOTS_DIR
+    for folder in (out, plots):
+        if not folder.is_dir():
+            continue
+        for path in folder.iterdir():
+            if _CARD_TEMP_FILE.match(path.name):
+                log.info("removing stray temporary file %s", path)
+                path.unlink(missing_ok=True)
+
+
+#: A temporary file of the card or of one of its plots, as `atomic_path` names it.
+_CARD_TEMP_FILE = re.compile(r"^\.(README\.md|[\w-]+\.png)\.[0-9a-f]{32}\.tmp$")
 
 
 def _replace_together(files: list[tuple[Path, bytes]]) -> None:

@@ -325,6 +325,12 @@ def test_a_non_empty_directory_needs_resume(tmp_path: Path) -> None:
     ({"fmt": "csv"}, r"fmt='csv': Input should be 'parquet' or 'jsonl'"),
     ({"seed": -3}, r"seed=-3: Input should be greater than or equal to 0"),
     ({"workers": 0}, r"workers must be a positive int, got 0"),
+    # it started that many processes (min(workers, shards): a big run could reach thousands)
+    ({"workers": 100_000}, r"workers: 100,000 worker processes are too many here; expected 1 to \d+ \(4 per CPU"),
+    ({"workers": True}, r"workers must be a positive int, got True"),
+    # accepted, a manifest written, then its first shard ran until killed
+    ({"episodes_per_persona": 10**12}, r"personas=40 x episodes_per_persona=1000000000000 makes "
+                                        r"40,000,000,000,000 trajectories; expected at most 1,000,000,000"),
     ({"backend": "opnai"}, r"unknown kind 'opnai' \(did you mean 'openai'\?\)"),
     ({"backend": "openai"}, r"backend kind 'openai' needs model="),
     ({"backend": "local", "base_url": "http://127.0.0.1:9/v1"}, r"'local' runs the model in-process"),
@@ -528,3 +534,27 @@ def test_more_shards_than_a_run_can_list_fail_before_any_work(tmp_path: Path) ->
     assert not out.exists()
     assert GenerateConfig(env_id="e", policy="p", personas=gen.MAX_SHARDS, episodes_per_persona=1, seed=0,
                           shard_size=1, format="jsonl").shards == gen.MAX_SHARDS
+
+
+def test_the_trajectory_bound_is_personas_times_episodes() -> None:
+    """The bound counts the whole run, not one option: 10**6 personas x 1,001 episodes is over it, 1,000 is not."""
+    config = {"env_id": "e", "policy": "p", "seed": 0, "shard_size": 256, "format": "jsonl"}
+    assert GenerateConfig(**config, personas=10**6, episodes_per_persona=1000).trajectories == gen.MAX_TRAJECTORIES
+    with pytest.raises(ValueError, match=r"makes 1,001,000,000 trajectories; expected at most 1,000,000,000"):
+        GenerateConfig(**config, personas=10**6, episodes_per_persona=1001)
+
+
+def test_the_worker_bound_follows_the_cpus_this_process_may_use(monkeypatch: pytest.MonkeyPatch) -> None:
+    """4 workers per usable CPU; a Ray cluster's workers are not bounded by this machine's CPUs."""
+    monkeypatch.setattr(gen, "usable_cpus", lambda: 3)
+    assert gen.max_workers() == 12
+    gen.check_workers(12)
+    with pytest.raises(ValueError, match=r"^--workers: 13 worker processes are too many here; expected 1 to 12 "
+                                         r"\(4 per CPU this process may use, of which there are 3\)"):
+        gen.check_workers(13, name="--workers")
+    gen.check_workers(10_000, local=False)
+    with pytest.raises(ValueError, match=r"workers must be a positive int, got 0"):
+        gen.check_workers(0, local=False)
+    if hasattr(os, "sched_getaffinity"):
+        monkeypatch.undo()
+        assert gen.usable_cpus() == len(os.sched_getaffinity(0))

@@ -80,6 +80,8 @@ def test_stats_read_by_worker_processes_are_the_same(run: Path, tmp_path: Path) 
         dataset_stats(copy, workers=2)
     with pytest.raises(ValueError, match=r"workers must be a positive int, got 0"):
         dataset_stats(run, workers=0)
+    with pytest.raises(ValueError, match=r"workers: 100,000 worker processes are too many here; expected 1 to"):
+        dataset_stats(run, workers=100_000)
 
 
 @pytest.mark.parametrize(("fmt", "workers"), [("jsonl", 1), ("parquet", 2)])
@@ -349,6 +351,23 @@ def test_a_card_that_cannot_be_written_leaves_the_old_plots(tiny: Path, tmp_path
         write_card(out)
     assert (out / "card" / "turns.png").read_bytes() == b"old"
     assert {p.name for p in (out / "card").iterdir()} == set(plots)
+
+
+def test_the_card_removes_what_a_killed_card_write_left(tiny: Path, tmp_path: Path) -> None:
+    """A `stats` killed while writing the card left hidden temporaries that every later `stats` kept: the card,
+    written under the directory's lock, now removes those of the card and its plots (and nothing else)."""
+    out = tmp_path / "copy"
+    shutil.copytree(tiny, out)
+    (out / "card").mkdir(exist_ok=True)
+    hexes = "0123456789abcdef" * 2
+    strays = [out / f".README.md.{hexes}.tmp", out / "card" / f".turns.png.{hexes}.tmp"]
+    kept = [out / f".{load_manifest(out).shards[0].file}.{hexes}.tmp", out / ".README.md.notours.tmp",
+            out / "card" / "notes.txt"]
+    for path in (*strays, *kept):
+        path.write_bytes(b"partial")
+    write_card(out, plots=False)
+    assert not any(path.exists() for path in strays)
+    assert all(path.read_bytes() == b"partial" for path in kept)
 
 
 def _uniform_env(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -527,9 +527,9 @@ class NoiseModel(SharedOnCopy):
             op = d.index(4)
             if word[i] == "'":  # a slip on an apostrophe drops it ("thats"), never doubles it ("that''s")
                 typo = word[:i] + word[i + 1:]
-            elif op == 0:
+            elif op == 0 and word[i] != word[i + 1]:
                 typo = word[:i] + word[i + 1] + word[i] + word[i + 2:]
-            elif op == 1:
+            elif op <= 1:  # two letters alike swapped are the word unchanged ("worried"): one is dropped instead
                 typo = word[:i] + word[i + 1:]
             elif op == 2:
                 typo = word[:i] + word[i] + word[i:]

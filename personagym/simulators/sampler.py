@@ -196,7 +196,10 @@ class PersonaSampler(SharedOnCopy):
         }
         self._taxonomy = tax = self.schema.taxonomy
         self._paths = tax.paths
-        self._names = {nid: node.name for nid, node in tax.nodes.items()}
+        #: the names the summary says, with "the" where a name takes it as a noun ("I care about the housing market",
+        #: not "I care about housing market")
+        self._names = {nid: f"the {node.name}" if node.name.lower() in tax.definite else node.name
+                       for nid, node in tax.nodes.items()}
         incompatible = self.schema.incompatible
         weighted = cfg.value_weights == "population"
         scales = self.schema.scales if weighted else {}

@@ -120,10 +120,12 @@ def test_every_length_and_format_detail_says_what_it_fits(renderer: TemplateRend
 
 
 def test_attribute_phrases_write_proper_nouns_capitalised(renderer: TemplateRenderer, schema: PersonaSchema) -> None:
-    """Phrases are lowercase but for proper nouns: languages, programming languages, "Sabbath", "AI"."""
+    """Phrases are lowercase but for proper nouns: languages, programming languages, "Sabbath", "AI", "PhD"
+    ("Oh right, I have a phd." was audited)."""
     languages = {v for name in ("native_language", "other_languages", "response_language")
                  for v in schema.attributes[name].values}
-    proper = {w: w.capitalize() for w in languages | {"python", "rust", "sabbath"}} | {"ai": "AI", "dr": "DR"}
+    proper = {w: w.capitalize() for w in languages | {"python", "rust", "sabbath"}}
+    proper |= {"ai": "AI", "dr": "DR", "phd": "PhD"}
     for attribute in schema.attributes.values():
         for value, phrases in attribute.phrases.items():
             for phrase in phrases:
@@ -481,6 +483,48 @@ def test_no_first_date_from_a_married_user_and_no_twenties_from_a_minor(renderer
     twenties = finance.templates[next(i for i, t in enumerate(finance.texts) if "twenties" in t)]
     assert twenties not in finance.fitting(None, {"age_band": "u18"})
     assert twenties in finance.fitting(None, {"age_band": "2534"})
+
+
+def test_words_that_imply_an_age_or_a_life_fit_what_else_the_user_has(renderer: TemplateRenderer) -> None:
+    """A user without the attribute a phrase needs may say it, but not when their other attributes belie it
+    (audited): "Create a practice exercise on Esperanto for my grandma." from an empty nester, "Could you
+    suggest a starter kit for growing tomatoes for my grandma?" from a retiree, "Does it make sense to look
+    into house flipping in your twenties?" after fifteen years of work, "I'm over 50 and curious about infrared
+    sauna." early in a career, "How do I find time for chai with a full-time job?" with no work experience,
+    "Can you recommend something in the Premier League that's good to share with kids?" then "I don't have kids."
+    """
+    bank = renderer.bank
+    for speaker in ({"life_stage": "empty_nester"}, {"employment_status": "retired"}):
+        assert "for my grandma" not in bank.fitting_slot_values(None, None, speaker)["audience"], speaker
+    assert "for my grandma" in bank.fitting_slot_values(None, None, {"life_stage": "early_career"})["audience"]
+
+    def template(domain_name: str, words: str):
+        domain = bank.domains[domain_name]
+        return domain, domain.templates[next(i for i, t in enumerate(domain.texts) if words in t)]
+
+    for (domain_name, words), belying, fitting in (
+            (("finance", "in your twenties"), {"years_experience": "15p"}, {"years_experience": "1_3"}),
+            (("finance", "in your twenties"), {"children": "teenagers"}, {"children": "none"}),
+            (("fitness", "over 50"), {"life_stage": "early_career"}, {"life_stage": "empty_nester"}),
+            (("hobby", "full-time job"), {"years_experience": "none"}, {"years_experience": "3_7"}),
+            (("hobby", "full-time job"), {"currently_studying": "full_time"}, {"currently_studying": "no"}),
+            (("entertainment", "share with kids"), {"children": "none"}, {"children": "school_age"})):
+        domain, parsed = template(domain_name, words)
+        assert parsed not in domain.fitting(None, belying), (words, belying)
+        assert parsed in domain.fitting(None, fitting), (words, fitting)
+
+
+def test_words_that_say_a_topic_is_new_to_the_user_are_not_said_of_a_liked_one(renderer: TemplateRenderer) -> None:
+    """"I keep hearing about open-world games. Where should a beginner begin?" then "Open-world games? My
+    absolute favorite." two turns on; "Any tips for someone dealing with body scan meditation for the first
+    time?" a session after "I gave body scan meditation a go after we talked.": audited."""
+    bank = renderer.bank
+    for domain_name, words in (("recommendation", "I keep hearing about"), ("advice", "for the first time"),
+                               ("entertainment", "totally new to"), ("hobby", "I want to get into")):
+        domain = bank.domains[domain_name]
+        parsed = domain.templates[next(i for i, t in enumerate(domain.texts) if words in t)]
+        assert parsed not in domain.fitting(None, None, liked=True), words
+        assert parsed in domain.fitting(None, None, liked=False), words
 
 
 def test_a_stray_opener_or_fit_claim_fails_by_name(renderer: TemplateRenderer, taxonomy) -> None:

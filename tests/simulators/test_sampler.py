@@ -124,6 +124,15 @@ def test_a_summary_cares_about_a_concern_rather_than_liking_it(sampler: PersonaS
                                               "I'd rather not talk about family relationships.")
 
 
+def test_a_summary_says_the_before_a_name_that_takes_it(sampler: PersonaSampler, taxonomy) -> None:
+    """"I care about housing market.", "I like ... Large Hadron Collider and iPhone." (audited): a name that
+    takes "the" as a noun (`Taxonomy.definite`) gets it in the summary as in the user's words."""
+    interests = [Interest(node=taxonomy.resolve(name), polarity=polarity, intensity=0.8)
+                 for name, polarity in (("Super Bowl", 1), ("jazz", 1), ("housing market", 1), ("Cold War", -1))]
+    assert sampler.summary({}, interests) == ("I like the Super Bowl and jazz. I care about the housing market. "
+                                              "I dislike the Cold War.")
+
+
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
@@ -280,6 +289,13 @@ _AUDITED_CONTRADICTIONS = [
     {"region": "western_europe", "climate": "tropical"},  # 79 with a climate their region does not have
     {"native_language": "german", "other_languages": ["german"]},  # 28
     {"native_language": "hindi", "response_language": "japanese"},  # 430 wanting answers in a language they lack
+    # 320 audited conversations: a student with a senior post, a long career early in one, a junior leading a team
+    {"life_stage": "student", "seniority": "director_plus"},  # 91 of 4,000 sampled: a student leading or senior
+    {"life_stage": "student", "currently_studying": "no"},  # 70 at the student stage not studying
+    {"life_stage": "early_career", "years_experience": "15p"},  # 30 early in a career of fifteen years and more
+    {"life_stage": "early_career", "team_role": "executive"},
+    {"seniority": "junior", "team_role": "manager"},  # 68 juniors managing or leading a team
+    {"life_stage": "parent_of_young", "household": "lives_alone"},  # 17 raising little ones alone or with roommates
 ]
 
 
@@ -402,7 +418,9 @@ def test_the_new_rules_leave_the_merely_unusual_alone(schema: PersonaSchema) -> 
                        {"employment_status": "self_employed", "team_role": "manager", "seniority": "manager"},
                        {"mobility": "limited_mobility", "transport_access": "car"},
                        {"tone_pref": "concise", "length_pref": "standard"},
-                       {"employment_status": "unemployed", "role": "teacher"}):
+                       {"employment_status": "unemployed", "role": "teacher"},
+                       {"life_stage": "student", "employment_status": "part_time", "seniority": "junior"},
+                       {"life_stage": "early_career", "years_experience": "3_7", "team_role": "team_lead"}):
         assert not schema.violations(attributes), attributes
 
 

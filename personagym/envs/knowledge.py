@@ -24,8 +24,10 @@ _CLAUSE = re.compile(r"[^,;:()]+")
 Statement = tuple[str, str, int]
 #: A message's statements, the nodes it takes back, and the indices of the statements read from requests alone.
 _Reading = tuple[list[Statement], list[str], list[int]]
-#: The words before an entity's name in an idiom that names no such thing: "not my cup of tea", "head over heels".
-_IDIOM_HEADS = ("cup of ", "head over ")
+#: The words before an entity's name that make a user's statement name no such thing: "it's not my cup of tea", and
+#: "a cup of tea" too, which says how the user takes it rather than a taste for it.  ("head over heels" and the other
+#: idioms that name nothing anywhere are the analyzer's: `personagym.simulators.analyzer._IDIOMS`.)
+_IDIOM_HEADS = ("cup of ",)
 #: Stands for one entity mention in a sentence whose mentions are masked, so cues can be bound to an entity.
 _SLOT = "\x00"
 _NT = r"(?:n'?t| not)"  # "don't", "dont", "do not" (noisy text drops apostrophes)
@@ -360,7 +362,7 @@ class WorldKnowledge(SharedOnCopy):
         parts = []  # (sentence, its mentions, whether a question mark ends it)
         for sentence in _SENTENCE.finditer(lower):
             chunk, base = sentence.group(0), sentence.start()
-            # "not my cup of tea" names no tea, "head over heels for X" no heels, and an attribute's own words no
+            # "not my cup of tea" names no tea, and an attribute's own words no
             # entity ("I can't really travel right now" likes no travel, "I live in a big city" no big cities)
             found = [f for f in self.analyzer.find_mentions(chunk) if not chunk[: f[1]].endswith(_IDIOM_HEADS)
                      and not any(a < base + f[2] and base + f[1] < b for a, b in taken)]

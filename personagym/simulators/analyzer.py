@@ -662,6 +662,23 @@ def _phrase_table(groups: dict[str, tuple[str, ...]]) -> dict[str, list[tuple[li
     return table
 
 
+#: Idioms that name no such thing: a surface's first word, and the words before it that make it one ("head over
+#: heels" is no footwear: a user "head over heels for cottagecore" was answered about high heels; "not my cup of
+#: tea", "spill the beans", "hit the books").  "A cup of tea" and "the beans" stay tea and beans.
+_IDIOMS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "heels": (("head", "over"),),
+    "tea": tuple((owner, "cup", "of") for owner in ("my", "your", "his", "her", "their", "our", "one's")),
+    "beans": tuple((spill, "the") for spill in ("spill", "spills", "spilled", "spilling", "spilt")),
+    "books": tuple((hit, "the") for hit in ("hit", "hits", "hitting")),
+}
+
+
+def _in_idiom(tokens: list[str], i: int) -> bool:
+    """Whether the surface starting at token i is the end of one of `_IDIOMS`."""
+    heads = _IDIOMS.get(tokens[i])
+    return heads is not None and any(tuple(tokens[max(0, i - len(h)):i]) == h for h in heads)
+
+
 _CUE_PHRASES = _phrase_table(
     {"recommend": RECOMMEND_CUES, "warn": WARN_CUES, "neutral": NEUTRAL_CUES, "near": NEAR_CUES,
      "instead": INSTEAD_CUES}
@@ -977,7 +994,8 @@ class _Scan:
                 elif i < skip:
                     continue
                 elif flags & _ENTITY and (hit := entity_at(tokens, i)):
-                    found.append((hit[0], i, hit[1]))
+                    if not _in_idiom(tokens, i):
+                        found.append((hit[0], i, hit[1]))
                     skip = hit[1]
                 elif flags & _CUE and (cue := _cue_at(tokens, i)):
                     if cue[2] in _NEGATED and (j := _negator(tokens, i)) >= 0:

@@ -856,3 +856,18 @@ def test_markup_a_browser_shows_nothing_of_is_unseen(analyzer: ResponseAnalyzer,
     padding = " ".join(f"word{i}" for i in range(200))
     assert analyzer.analyze(answer + hide.format(padding)).word_count == 3
     assert analyzer.analyze('Try <span style="height:2px;overflow:hidden">jazz</span>.').mentions  # two pixels show
+
+
+@pytest.mark.parametrize(("text", "named"), [
+    ("I'm head over heels for cottagecore.", ["cottagecore"]),
+    ("That is not my cup of tea, but sushi is.", ["sushi"]),
+    ("Time to spill the beans about sushi.", ["sushi"]),
+    ("Let us hit the books.", []),
+    # the same words outside the idiom name the thing
+    ("Try high heels and a cup of tea.", ["high heels", "tea"]),
+    ("Cook the beans, then read the books.", ["legumes", "books"]),
+])
+def test_an_idiom_names_no_such_thing(analyzer: ResponseAnalyzer, taxonomy: Taxonomy, text: str,
+                                      named: list[str]) -> None:
+    """A user "head over heels for cottagecore" was answered about high heels: the idiom named footwear."""
+    assert [node for node, _ in analyzer.mentions(text)] == [taxonomy.resolve(name) for name in named]

@@ -134,8 +134,10 @@ def compare_policies(env_id: str, policies: Sequence[str | Policy], episodes: in
 
     A policy is a name, ``module:Class`` or an object, as for `rollout`; two
     policies recorded under the same name are refused (their runs would
-    share a row).
+    share a row).  At least two episodes, as on the command line: one gave a
+    comparison whose 95% intervals were NaN.
     """
+    check_int("episodes", episodes, 2, why=" (a 95% CI needs two episodes)")
     names = [p if isinstance(p, str) else getattr(p, "name", None) or type(p).__name__ for p in policies]
     twice = next((n for i, n in enumerate(names) if n in names[:i]), None)
     if twice is not None:

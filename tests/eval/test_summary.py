@@ -44,6 +44,9 @@ def test_runs_of_other_episodes_are_refused(runs: dict[str, list]) -> None:
         compare({"generic": runs["generic"]})
     with pytest.raises(ValueError, match="policy 'generic' is given twice"):
         compare_policies("PersonaGym/Chat-v0", ["generic", "generic"], episodes=2)
+    # one episode gave NaN intervals; the command line already asked for two
+    with pytest.raises(ValueError, match=r"episodes must be an int >= 2 \(a 95% CI needs two episodes\), got 1"):
+        compare_policies("PersonaGym/Chat-v0", ["generic", "tracker"], episodes=1)
 
 
 def test_a_figure_script_summary_is_rounded_json_and_a_nan_is_refused_before_the_file_is_touched(tmp_path) -> None:

@@ -173,13 +173,15 @@ def bench_import() -> dict[str, float]:
     return {"import_ms": round(best, 1)}
 
 
-def run_all() -> dict[str, object]:
-    """Every benchmark, with the machine it ran on."""
+def run_all(progress: Callable[[str], None] | None = None) -> dict[str, object]:
+    """Every benchmark, with the machine it ran on; `progress`, if given, is told the name of each before it runs
+    (the whole takes a minute or more, several on a loaded machine, and printed nothing until the end)."""
     out: dict[str, object] = {"python": platform.python_version(), "machine": platform.machine()}
-    out |= bench_import()
-    out |= bench_taxonomy_load()
-    out |= bench_personas()
-    out |= bench_user_turns()
-    out |= bench_env_steps()
-    out |= bench_env_breakdown()
+    stages: tuple[tuple[str, Callable[[], dict[str, float]]], ...] = (
+        ("import", bench_import), ("taxonomy load", bench_taxonomy_load), ("personas", bench_personas),
+        ("user turns", bench_user_turns), ("env steps", bench_env_steps), ("env step breakdown", bench_env_breakdown))
+    for i, (name, stage) in enumerate(stages, 1):
+        if progress is not None:
+            progress(f"{name} ({i} of {len(stages)})")
+        out |= stage()
     return out

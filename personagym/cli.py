@@ -1160,7 +1160,8 @@ def bench(as_json: Annotated[bool, typer.Option("--json", metavar=FLAG, help="Pr
     """Measure the speed figures (import, taxonomy load, personas/s, user turns/s, env steps/s)."""
     from personagym.bench import run_all
 
-    results = run_all()
+    with err_console.status("measuring") as status:
+        results = run_all(progress=lambda stage: status.update(f"measuring {stage}"))
     if as_json:
         print(json.dumps(results, indent=2))
         return

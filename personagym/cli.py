@@ -383,8 +383,10 @@ def personas_sample(
     min_hamming: Annotated[int, typer.Option(help="Min attributes any two personas differ in.")] = 3,
     value_weights: ValueWeightsOpt = "population",
 ) -> None:
-    """Sample a diverse batch of coherent personas."""
-    from personagym.simulators.sampler import PersonaSampler, SamplerConfig
+    """Sample a diverse batch of coherent personas (any two differ in at least --min-hamming attributes)."""
+    from rich.progress import Progress
+
+    from personagym.simulators.sampler import DiversityError, PersonaSampler, SamplerConfig
 
     _check_value_weights(value_weights)
     try:
@@ -399,11 +401,20 @@ def personas_sample(
         sampler = PersonaSampler(config=config)
     except ValueError as exc:
         fail(f"--min-hamming: {exc}")
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        personas = sampler.sample_batch(n, seed=seed)
-    for warning in caught:  # --min-hamming not met
-        err_console.print(f"[yellow]warning:[/] {escape(str(warning.message))}", highlight=False)
+    # a large batch takes a while (100,000 personas: about a minute): a bar on a terminal, on stderr; and a batch
+    # whose personas cannot all be --min-hamming apart stops at the first that falls short (--min-hamming 130
+    # spun for minutes, 50 draws per persona, and then only warned)
+    with Progress(console=err_console, transient=True, disable=not err_console.is_terminal) as bar:
+        task = bar.add_task("personas", total=n)
+
+        def report(done: int) -> None:
+            if done % 250 == 0 or done == n:  # not each persona: 100,000 updates of the bar cost a second
+                bar.update(task, completed=done)
+
+        try:
+            personas = sampler.sample_batch(n, seed=seed, strict=True, progress=report)
+        except DiversityError as exc:
+            fail(f"--min-hamming: {exc}")
     rows = (p.model_dump_json() for p in personas)
     if out is None:
         for row in rows:

@@ -65,6 +65,8 @@ def test_simulate_json_and_text() -> None:
         (("personas", "import", "x.json", "--from", "csv"), "unknown source 'csv'"),
         (("personas", "import", "x.json", "--from", "PPOPT"), "unknown source 'PPOPT' (did you mean 'ppopt'?)"),
         (("personas", "sample", "--min-hamming", "500"), "min_hamming=500 exceeds the schema's 130 attributes"),
+        (("personas", "sample", "-n", "100000", "--min-hamming", "130"),
+         "error: --min-hamming: persona 2 of 100,000 differs from an earlier one in only "),
     ],
 )
 def test_bad_input_is_one_clear_line(args: tuple[str, ...], message: str) -> None:
@@ -505,6 +507,8 @@ def test_a_bad_config_option_is_named_as_typed(args: tuple[str, ...], message: s
     [
         (("simulate", "-n", "0"), "Invalid value for '-n' / '--turns': Input should be greater than or equal to 1 "
                                   "(got '0')"),
+        (("personas", "sample", "-n", "0"), "Invalid value for '-n' / '--count': Input should be greater than or "
+                                            "equal to 1 (got '0')"),
         (("personas", "sample", "--seed", "-3"), "Invalid value for '--seed': Input should be greater than or equal "
                                                  "to 0 (got '-3')"),
         (("simulate", "--noise-rate", "lots"), "Invalid value for '--noise-rate': Input should be a valid number, "

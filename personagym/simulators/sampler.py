@@ -25,7 +25,7 @@ import itertools
 import re
 import warnings
 from bisect import bisect_left, bisect_right
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Literal, NamedTuple
 
 import numpy as np
@@ -443,18 +443,29 @@ class PersonaSampler(SharedOnCopy):
         attributes, interests = self._draw(d)
         return self._drawn(attributes, interests, seed=seed if isinstance(seed, int) else None)
 
-    def sample_batch(self, n: int, seed: int | None = None) -> list[Persona]:
+    def sample_batch(self, n: int, seed: int | None = None, *, strict: bool = False,
+                     progress: Callable[[int], None] | None = None) -> list[Persona]:
         """`n` personas, each differing from all earlier ones in >= min_hamming attributes.
 
         A candidate too close to an earlier persona is redrawn, up to
         ``max_attempts`` times; after that the farthest candidate seen is kept,
-        and a warning says how many fell short (the batch is still returned).
+        and a warning says how many fell short (the batch is still returned), or,
+        `strict`, a `DiversityError` is raised at the first that falls short
+        (personas that far apart have run out: later ones only fall short more
+        often, each after ``max_attempts`` draws).  `progress` is called with the
+        number of personas done after each one.
         Persona i is drawn from child seed i of `seed`, so batches are reproducible.
+
+        A candidate is compared only with the earlier personas it could be too
+        close to (`_Neighbours`), so a batch takes about linear time when
+        ``min_hamming`` is small beside the attribute count; the batch is the
+        same as comparing with every earlier persona.
         """
         if n < 0:
             raise ValueError(f"n must be >= 0, got {n}")
         root = seed_sequence(seed)
-        codes = np.empty((n, len(self._order)), dtype=np.int32)
+        h = self.config.min_hamming
+        near = _Neighbours(n, len(self._order), h)
         out: list[Persona] = []
         short, closest = 0, len(self._order)
         for i, child in enumerate(root.spawn(n)):
@@ -463,16 +474,23 @@ class PersonaSampler(SharedOnCopy):
             for _ in range(self.config.max_attempts):
                 attributes, interests = self._draw(d)
                 code = self._encode(attributes)
-                dist = int((codes[:i] != code).sum(axis=1).min()) if i else len(code)
+                dist = near.closest(code)
                 if dist > best_dist:
                     best, best_dist = (attributes, interests, code), dist
-                if dist >= self.config.min_hamming:
+                if dist >= h:
                     break
             attributes, interests, code = best  # type: ignore[misc]
-            if best_dist < self.config.min_hamming:
+            if best_dist < h:
+                if strict:
+                    raise DiversityError(
+                        f"persona {i + 1:,} of {n:,} differs from an earlier one in only {best_dist} attributes "
+                        f"after {self.config.max_attempts} draws, fewer than min_hamming={h}: personas that far "
+                        "apart have run out; expected a lower min_hamming")
                 short, closest = short + 1, min(closest, best_dist)
-            codes[i] = code
+            near.add(code)
             out.append(self._drawn(attributes, interests))
+            if progress is not None:
+                progress(i + 1)
         if short:  # --min-hamming 100 was silently not met (pairs differed in 89 to 97 attributes)
             warnings.warn(f"{short} of {n} personas differ from an earlier one in fewer than min_hamming="
                           f"{self.config.min_hamming} attributes (the closest in {closest}), after "
@@ -512,6 +530,90 @@ class PersonaSampler(SharedOnCopy):
             parts += [lead + _join(nodes) for lead, nodes in ((said, tastes), (cared, concerns)) if nodes]
         parts += by_role[2]
         return ". ".join(parts) + ("." if parts else "")
+
+
+class DiversityError(ValueError):
+    """A strict `PersonaSampler.sample_batch` could not keep a persona `min_hamming` attributes from the others."""
+
+
+class _Neighbours:
+    """The codes of a batch's personas so far, and the distance from a new code to the closest of them.
+
+    `closest` is exact when below `h` (the one case the batch needs exactly: a candidate too close, kept if the
+    farthest of its draws) and otherwise some value >= h.  By the pigeonhole principle, with the attributes split
+    into `h` blocks, two codes fewer than `h` attributes apart agree exactly on at least one block; so each block's
+    values index the personas that have them, and a candidate is compared only with those sharing a block with it
+    (for the default h=3, blocks of 43 attributes: about none).  When the blocks are too small to be selective
+    (h above about 25 of 130 attributes: most pairs share some block), the candidate is compared with every
+    earlier code an attribute at a time, and a code is dropped once it differs in `h` (it cannot be too close):
+    most are after half the attributes.  Once that is the rule the index is no longer kept.
+    """
+
+    def __init__(self, n: int, width: int, h: int) -> None:
+        self.columns = np.empty((width, n), dtype=np.int32)  # attribute-major: a scan reads one attribute's codes
+        self.size = 0
+        self.h = h
+        self.blocks = [(int(b[0]), int(b[-1]) + 1) for b in np.array_split(np.arange(width), h)] if h else []
+        self.index: list[dict[bytes, list[int]]] | None = [{} for _ in self.blocks]
+        self.scans = 0  # candidates compared with every earlier code
+
+    def closest(self, code: np.ndarray) -> int:
+        """Attributes `code` differs in from the closest code so far (exact below `h`; `width` if none)."""
+        size, h = self.size, self.h
+        if not size or not h:
+            return len(code)
+        if self.index is not None:
+            raw = code.tobytes()
+            found = [hit for (lo, hi), table in zip(self.blocks, self.index, strict=True)
+                     if (hit := table.get(raw[4 * lo:4 * hi])) is not None]
+            total = sum(map(len, found))
+            if total * 4 <= size:
+                if not total:
+                    return len(code)
+                rows = np.fromiter(itertools.chain.from_iterable(found), dtype=np.intp, count=total)
+                return int((self.columns[:, rows] != code[:, None]).sum(axis=0).min())
+            self.scans += 1
+            if size >= 1000 and self.scans * 2 > size:  # the blocks do not narrow it down: stop indexing
+                self.index = None
+        return self._scan(code)
+
+    def _scan(self, code: np.ndarray) -> int:
+        """`closest` by comparing with every code so far, an attribute at a time, dropping those `h` apart."""
+        size, h = self.size, self.h
+        columns = self.columns
+        if size < 4096:  # few codes: one numpy pass beats a loop over the attributes
+            return int((columns[:, :size] != code[:, None]).sum(axis=0).min())
+        apart = np.zeros(size, dtype=np.uint8)  # attributes compared so far in which each code differs
+        rows: np.ndarray | None = None  # the codes still compared (None: all)
+        for j, value in enumerate(code.tolist()):
+            if rows is None:
+                apart += columns[j, :size] != value
+            else:
+                apart += columns[j, rows] != value
+            if j % 8 == 7:
+                near = apart < h
+                kept = int(np.count_nonzero(near))
+                if not kept:
+                    return h
+                if kept * 4 <= len(apart):
+                    rows = near.nonzero()[0] if rows is None else rows[near]
+                    apart = apart[near]
+        return int(apart.min())
+
+    def add(self, code: np.ndarray) -> None:
+        """Keep `code` as the next persona's."""
+        i = self.size
+        self.columns[:, i] = code
+        self.size = i + 1
+        if self.index is not None:
+            raw = code.tobytes()
+            for (lo, hi), table in zip(self.blocks, self.index, strict=True):
+                key = raw[4 * lo:4 * hi]
+                hit = table.get(key)
+                if hit is None:
+                    table[key] = [i]
+                else:
+                    hit.append(i)
 
 
 def _join(names: list[str]) -> str:

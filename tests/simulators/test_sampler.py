@@ -100,6 +100,90 @@ def test_a_batch_that_cannot_meet_min_hamming_says_so(schema: PersonaSchema) -> 
         PersonaSampler(schema, SamplerConfig(min_hamming=3)).sample_batch(20, seed=0)  # met: no warning
 
 
+def _batch_comparing_with_every_earlier(sampler: PersonaSampler, n: int, seed: int) -> list[str]:
+    """The ids of `sample_batch` as it was before `_Neighbours`: each candidate against every earlier code."""
+    from personagym.rng import Draws, seed_sequence
+    from personagym.simulators.sampler import _UNIFORMS
+
+    codes = np.empty((n, len(sampler._order)), dtype=np.int32)
+    ids = []
+    for i, child in enumerate(seed_sequence(seed).spawn(n)):
+        d = Draws(np.random.Generator(np.random.PCG64(child)), block=512, first=_UNIFORMS)
+        best, best_dist = None, -1
+        for _ in range(sampler.config.max_attempts):
+            attributes, interests = sampler._draw(d)
+            code = sampler._encode(attributes)
+            dist = int((codes[:i] != code).sum(axis=1).min()) if i else len(code)
+            if dist > best_dist:
+                best, best_dist = (attributes, interests, code), dist
+            if dist >= sampler.config.min_hamming:
+                break
+        attributes, interests, codes[i] = best  # type: ignore[misc]
+        ids.append(sampler._drawn(attributes, interests).persona_id)
+    return ids
+
+
+@pytest.mark.parametrize(("config", "n", "seed"), [
+    ({}, 300, 0),
+    ({}, 200, 11),
+    ({"min_hamming": 40}, 150, 3),
+    ({"availability": 0.05, "min_attributes": 6, "max_attributes": 6, "min_hamming": 6, "max_attempts": 20,
+      "latent_interests": 0}, 200, 1),  # candidates redrawn, some kept short
+])
+def test_batch_is_the_one_comparing_with_every_earlier_persona(schema: PersonaSchema, config: dict, n: int,
+                                                               seed: int) -> None:
+    """Comparing a candidate only with the personas it could be too close to leaves the batch as it was."""
+    sampler = PersonaSampler(schema, SamplerConfig(**config))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ids = [p.persona_id for p in sampler.sample_batch(n, seed=seed)]
+    assert ids == _batch_comparing_with_every_earlier(sampler, n, seed)
+
+
+@pytest.mark.parametrize("min_hamming", [3, 25, 45])
+def test_every_pair_of_a_batch_is_min_hamming_apart(schema: PersonaSchema, min_hamming: int) -> None:
+    sampler = PersonaSampler(schema, SamplerConfig(min_hamming=min_hamming))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        batch = sampler.sample_batch(250, seed=min_hamming)
+    codes = np.stack([sampler._encode(p.attributes) for p in batch])
+    assert min((codes[:i] != codes[i]).sum(axis=1).min() for i in range(1, len(codes))) >= min_hamming
+    assert [p.persona_id for p in batch] == [p.persona_id for p in sampler.sample_batch(250, seed=min_hamming)]
+
+
+@pytest.mark.parametrize("h", [1, 3, 5, 9])
+def test_neighbours_find_the_closest_code_exactly_below_h(h: int) -> None:
+    """`_Neighbours` by block index, and by scan past 4,096 codes, against a brute force on random codes."""
+    from personagym.simulators.sampler import _Neighbours
+
+    rng = np.random.default_rng(h)
+    base = rng.integers(-1, 3, size=(40, 12), dtype=np.int32)
+    codes = base[rng.integers(0, 40, size=5000)]  # many codes a few attributes from others
+    codes[rng.random(codes.shape) < 0.15] = 7
+    near = _Neighbours(len(codes), 12, h)
+    for i, code in enumerate(codes):
+        got = near.closest(code)
+        want = int((codes[:i] != code).sum(axis=1).min()) if i else 12
+        assert got == want if want < h else got >= h, (i, got, want)
+        near.add(code)
+    for code in codes[rng.integers(0, len(codes), size=30)] + (rng.random((30, 12)) < 0.2):  # the scan alone
+        got, want = near._scan(code), int((codes != code).sum(axis=1).min())
+        assert got == want if want < h else got >= h, (got, want)
+
+
+def test_a_strict_batch_stops_at_the_first_persona_that_falls_short(schema: PersonaSchema) -> None:
+    from personagym.simulators.sampler import DiversityError
+
+    far = PersonaSampler(schema, SamplerConfig(min_hamming=130, max_attempts=3))
+    done: list[int] = []
+    with pytest.raises(DiversityError, match=r"^persona 2 of 100,000 differs from an earlier one in only \d+ "
+                                             r"attributes after 3 draws, fewer than min_hamming=130"):
+        far.sample_batch(100_000, seed=0, strict=True, progress=done.append)
+    assert done == [1]
+    ok = PersonaSampler(schema).sample_batch(5, seed=0, strict=True, progress=done.append)
+    assert len(ok) == 5 and done == [1, 1, 2, 3, 4, 5]
+
+
 def test_summary_is_natural_language(sampler: PersonaSampler, taxonomy) -> None:
     p = sampler.sample(7)
     assert isinstance(p, Persona) and len(p.summary) > 40

@@ -114,6 +114,11 @@ class TaskDomain:
     their time ("A friend asked me about {topic} and I have no clue.";
     `states_no_liking`): a liked topic is not asked about with them, whose
     words would belie the liking its request implies.
+    Some templates fit only some of the domain's kinds of topic (`kinds_for`:
+    "Which features actually matter when shopping for {topic}?" a product,
+    not reef snorkeling or giraffes).
+    A domain with `destinations` (travel) asks about places anywhere; any
+    other asks about places near the user's home (`TemplateBank.home_slots`).
     A request is about its topic's category and the domain's own categories
     (`answers_in`: a workout plan around via ferrata is answered by strength
     training too), not every category its topics come from.
@@ -124,8 +129,13 @@ class TaskDomain:
                  shapes: Mapping[str, Shape] | None = None,
                  topic_kinds: frozenset[str] | None = None, budget: tuple[int, int] | None = None,
                  states_liking: tuple[str, ...] = (), answers_in: tuple[str, ...] = (),
-                 states_no_liking: tuple[str, ...] = ()) -> None:
+                 states_no_liking: tuple[str, ...] = (), destinations: bool = False,
+                 kinds_for: Mapping[str, frozenset[str]] | None = None) -> None:
         self.name = name
+        #: template -> the only kinds of topic it fits ("features ... when shopping for" a product, not giraffes)
+        self.kinds_for = dict(kinds_for or {})
+        #: its place details are destinations (a trip goes anywhere), not places near the user's home
+        self.destinations = destinations
         #: categories whose things answer any request of the domain, whatever its topic
         self.answers_in = answers_in
         #: the range of budget details (about so many dollars) a request here takes; None: any
@@ -146,18 +156,22 @@ class TaskDomain:
         self._fitting: dict[tuple, tuple[Parsed, ...]] = {}
 
     def fitting(self, category: str | None, speaker: Mapping[str, object] | None,
-                liked: bool = True) -> tuple[Parsed, ...]:
-        """The templates for a topic under top-level `category` (None: any) said by `speaker` (None: anyone),
-        who likes the topic or not (`liked`).
+                liked: bool = True, kind: str | None = None) -> tuple[Parsed, ...]:
+        """The templates for a topic under top-level `category` (None: any) and of `kind` (None: any) said by
+        `speaker` (None: anyone), who likes the topic or not (`liked`).
 
         A choice that would leave none keeps them all.
         """
         excluded = self.needs.excluded(speaker) if speaker is not None and self.needs.needs else frozenset()
         words, layout = wanted_shape(speaker) if speaker is not None and self.shapes else (None, None)
-        key = (category, excluded, words, layout, liked)
+        kind = kind if self.kinds_for else None
+        key = (category, excluded, words, layout, liked, kind)
         fits = self._fitting.get(key)
         if fits is None:
             texts = tuple(t for t in self.texts if category not in self.not_for.get(t, ())) or self.texts
+            if kind is not None:
+                kinds_for = self.kinds_for
+                texts = tuple(t for t in texts if t not in kinds_for or kind in kinds_for[t]) or texts
             belied = self.states_no_liking if liked else self.states_liking
             texts = tuple(t for t in texts if self._parsed[t] not in belied) or texts
             texts = self.needs.fitting(texts, excluded)
@@ -238,6 +252,14 @@ class TemplateBank(SharedOnCopy):
                                  "which is no taxonomy tag")
             self.not_with_tags[value] = frozenset(tags)
         self._for_request: dict[tuple, tuple[Mapping[str, tuple[str, ...]], Mapping[str, tuple[str, ...]]]] = {}
+        #: slots whose details say where the user lives: a detail no need lets the user say is left out, even
+        #: when none is left (no place of their region: no place), except in a domain with `destinations`
+        self.home_slots: frozenset[str] = frozenset(fit.get("home_slots", ()))
+        stray = sorted(self.home_slots - set(self.slot_values))
+        if stray:
+            raise ValueError(f"templates: slot_fit.home_slots names {stray[0]!r}; expected one of {SLOTS}")
+        #: about how many days away a time detail is, and the range of days a request template takes
+        self.time_days, self.time_spans = _time_spans(fit, self)
         self._fitting: dict[tuple, dict[str, tuple[str, ...]]] = {}
         p = parse_template
         self.interest = {k: tuple(map(p, v)) for k, v in raw["disclosure_interest"].items()}
@@ -405,6 +427,9 @@ class TemplateBank(SharedOnCopy):
         if cached is not None and cached[0] is values:
             return cached[1]
         out = dict(values)
+        if domain.destinations:  # a trip goes anywhere, not only near home
+            for slot in self.home_slots:
+                out[slot] = self.slot_values[slot]
         if domain.budget is not None and self.budget_usd:
             lo, hi = domain.budget
             out["budget"] = tuple(v for v in out["budget"] if lo <= self.budget_usd[v] <= hi) or out["budget"]
@@ -428,12 +453,15 @@ class TemplateBank(SharedOnCopy):
         (`slot_needs`) must fit the user's `attributes`: no "for my kids" from
         a user without children, no "under $5,000" on a tight budget (an
         attribute the user does not have is no obstacle).  A slot left with no
-        value keeps all of them.
+        value keeps all of them, except a home slot (`home_slots`): a user of a
+        region with no place of its own names no place, not one far from home.
         """
         excluded = self.slot_needs.excluded(attributes) if attributes else frozenset()
         key = (words, layout, excluded)
         if key not in self._fitting:
             values = {slot: self.slot_needs.fitting(options, excluded) for slot, options in self.slot_values.items()}
+            for slot in self.home_slots:
+                values[slot] = tuple(v for v in self.slot_values[slot] if v not in excluded)
             if words is not None:
                 lo, hi = words
                 spans = self.length_words
@@ -570,7 +598,7 @@ class TemplateRenderer(SharedOnCopy):
                 slots = {k: v for k, v in slots.items() if k != stated}
             category = tax.paths[intent.topic][0] if intent.topic else None
             liked = intent.polarity == 1
-            pool = domain.fitting(category, speaker, liked)
+            pool = domain.fitting(category, speaker, liked, tax.kind(intent.topic) if intent.topic else None)
             template = d.choice(bank.not_long_held(pool) if recent else pool)
             # asking about a liked topic implies the liking; "My friend got me hooked on X." says it
             pki = (self.interest_pki(intent.topic, 1, None,  # type: ignore[arg-type]
@@ -581,6 +609,9 @@ class TemplateRenderer(SharedOnCopy):
             genre = bank.genres.get(slots.get("format", ""))
             if genre is not None and template not in genre:  # no "the main options ... as a day-by-day schedule"
                 slots = {k: v for k, v in slots.items() if k != "format"}
+            span = bank.time_spans.get(template)
+            if span is not None and "time" in slots and not span[0] <= bank.time_days[slots["time"]] <= span[1]:
+                slots = {k: v for k, v in slots.items() if k != "time"}  # no six-month plan "in the next hour"
             if opener:  # "Question for you:" before a question only
                 question = any("?" in literal for literal, _ in template)
                 draft.plain(d.choice(bank.opener_pool(opens, question, casual)) + " ")
@@ -692,7 +723,10 @@ def _task_domain(name: str, spec: Mapping, taxonomy: Taxonomy) -> TaskDomain:
     """A `TaskDomain` from its entry in the bank, every template named by `not_for` and `needs` checked."""
     texts = tuple(spec["templates"])
     categories = tuple(taxonomy.resolve_path(c) for c in spec["categories"])
-    for key in ("not_for", "needs", "shapes", "states_liking", "states_no_liking"):
+    if type(spec.get("destinations", False)) is not bool:
+        raise ValueError(f"templates: task_requests.{name}.destinations: expected true or false, "
+                         f"got {spec['destinations']!r}")
+    for key in ("not_for", "needs", "shapes", "states_liking", "states_no_liking", "kinds_for"):
         unknown = [t for t in spec.get(key, {}) if t not in texts]
         if unknown:
             raise ValueError(f"templates: task_requests.{name}.{key} names {unknown[0]!r}, "
@@ -708,6 +742,12 @@ def _task_domain(name: str, spec: Mapping, taxonomy: Taxonomy) -> TaskDomain:
             raise ValueError(f"templates: task_requests.{name}.not_for[{text!r}] names {stray[0]!r}; "
                              f"expected one of the domain's categories {spec['categories']}")
         not_for[text] = frozenset(taxonomy.resolve_path(c) for c in names)
+    kinds_for: dict[str, frozenset[str]] = {}
+    for text, kinds in spec.get("kinds_for", {}).items():
+        if not kinds or set(kinds) - set(spec.get("kinds", KINDS)):
+            raise ValueError(f"templates: task_requests.{name}.kinds_for[{text!r}]: expected a non-empty list of "
+                             f"the domain's kinds {spec.get('kinds', KINDS)}, got {kinds!r}")
+        kinds_for[text] = frozenset(kinds)
     shapes = {text: _shape(f"templates: task_requests.{name}.shapes[{text!r}]", shape)
               for text, shape in spec.get("shapes", {}).items()}
     stray = [c for c in spec.get("answers_in", ()) if c not in spec["categories"]]
@@ -723,7 +763,7 @@ def _task_domain(name: str, spec: Mapping, taxonomy: Taxonomy) -> TaskDomain:
                       shapes, _topic_kinds(name, spec, taxonomy),
                       (budget[0], budget[1]) if budget else None, tuple(spec.get("states_liking", ())),
                       tuple(taxonomy.resolve_path(c) for c in spec.get("answers_in", ())),
-                      tuple(spec.get("states_no_liking", ())))
+                      tuple(spec.get("states_no_liking", ())), spec.get("destinations", False), kinds_for)
 
 
 def _topic_kinds(name: str, spec: Mapping, taxonomy: Taxonomy) -> frozenset[str] | None:
@@ -818,6 +858,34 @@ def _genres(spec: Mapping[str, list[str]], bank: TemplateBank) -> dict[str, froz
                              "template with a {format} detail")
         out[value] = frozenset(parsed[t] for t in texts)
     return out
+
+
+def _time_spans(fit: Mapping, bank: TemplateBank) -> tuple[dict[str, float], dict[Parsed, tuple[float, float]]]:
+    """`slot_fit.time_days` (every time detail: about how many days away) and `slot_fit.time_spans` (request
+    template -> [fewest, most] days of the time detail it takes) checked."""
+    days, spans = fit.get("time_days", {}), fit.get("time_spans", {})
+    if not spans:
+        return dict(days), {}
+    missing = [v for v in bank.slot_values["time"] if v not in days]
+    if missing:
+        raise ValueError(f"templates: slot_fit.time_days has no entry for the time slot value {missing[0]!r}")
+    wrong = [(v, n) for v, n in days.items() if v not in bank.slot_values["time"]
+             or type(n) not in (int, float) or n < 0]
+    if wrong:
+        raise ValueError(f"templates: slot_fit.time_days[{wrong[0][0]!r}] = {wrong[0][1]!r}; expected a time slot "
+                         "value and a number of days >= 0")
+    parsed = {text: p for dom in bank.domains.values() for text, p in zip(dom.texts, dom.templates, strict=True)}
+    out: dict[Parsed, tuple[float, float]] = {}
+    for text, span in spans.items():
+        if text not in parsed or "{time}" not in text:
+            raise ValueError(f"templates: slot_fit.time_spans names {text!r}, which is no request template with "
+                             "a {time} slot")
+        if not (isinstance(span, list) and len(span) == 2 and all(type(n) in (int, float) for n in span)
+                and 0 <= span[0] < span[1]):
+            raise ValueError(f"templates: slot_fit.time_spans[{text!r}]: expected [fewest, most] days, "
+                             f"0 <= fewest < most, got {span!r}")
+        out[parsed[text]] = (span[0], span[1])
+    return dict(days), out
 
 
 def _long_held(texts: object, bank: TemplateBank) -> frozenset[Parsed]:

@@ -796,7 +796,8 @@ class UserSimulator:
         for name in SLOTS:
             if rand() < slot_rate:
                 values = slot_values[name]
-                slots[name] = values[int(rand() * len(values))]  # d.choice(values), inlined
+                if values:  # no place of the user's region: the request names none
+                    slots[name] = values[int(rand() * len(values))]  # d.choice(values), inlined
         attribute = value = reason = None
         rate = cfg.attach_preference_rate * (1 + self.state.restate_level)
         if self.state.attributes.get("feedback_explicitness") == "explicit":

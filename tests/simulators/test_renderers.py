@@ -885,3 +885,68 @@ def test_a_dislike_is_not_said_as_a_taste_worn_out(renderer: TemplateRenderer) -
     pools = renderer.bank.raw["disclosure_interest"]
     said = [t for level in ("low", "medium", "high") for t in pools[f"dislike_{level}"] if worn.search(t.lower())]
     assert not said, said
+
+
+def test_a_place_near_home_is_one_of_the_users_region(renderer: TemplateRenderer) -> None:
+    """"... yin yoga near Manchester?" from a user in the Middle East, "... personal finance in a small town outside
+    Leeds?" from one in Southeast Asia (20 of 320 audited conversations): a request names a place of the user's
+    region, a user of a region with none names no place, and a trip goes anywhere."""
+    bank = renderer.bank
+    mideast = bank.fitting_slot_values(None, None, {"region": "middle_east", "settlement_type": "big_city"})
+    assert mideast["location"] and "near Manchester" not in mideast["location"]
+    assert all(bank.slot_needs.needs[v]["region"] == {"middle_east"} for v in mideast["location"])
+    assert "in a small town outside Leeds" not in bank.fitting_slot_values(
+        None, None, {"region": "western_europe", "settlement_type": "big_city"})["location"]
+    unknown = bank.fitting_slot_values(None, None, {})
+    assert set(unknown["location"]) == set(bank.slot_values["location"])  # no region known: any place
+    raw = copy.deepcopy(bank.raw)
+    raw["slot_fit"]["needs"]["location"] = {v: {"region": ["oceania"]} for v in raw["slot_values"]["location"]}
+    none = TemplateBank(raw, renderer.taxonomy).fitting_slot_values(None, None, {"region": "africa"})
+    assert none["location"] == ()  # none of the user's region: no place, not any place
+    travel, hobby = bank.domains["travel"], bank.domains["hobby"]
+    assert set(bank.request_slot_values(mideast, travel, frozenset())["location"]) == set(bank.slot_values["location"])
+    assert bank.request_slot_values(mideast, hobby, frozenset())["location"] == mideast["location"]
+
+
+def test_a_time_detail_fits_the_deliverable(renderer: TemplateRenderer, taxonomy) -> None:
+    """"Could you outline a six-month plan to move into TypeScript in the next hour?", "a weekend escape ...
+    by 5pm today" (6 of 320 audited): a long plan or a trip takes no deadline hours away, a last-minute request
+    no date months away; the detail is left out and the intent records only what was said."""
+    bank = renderer.bank
+    assert set(bank.time_days) == set(bank.slot_values["time"])
+    d = Draws(np.random.default_rng(3))
+    cases = (("career", "software development", "in the next hour", "six-month plan"),
+             ("travel", "beaches", "by 5pm today", "weekend escape"),
+             ("shopping", "camping", "over the summer", "last-minute gift"))
+    for domain, topic, time, words in cases:
+        seen = 0
+        node = taxonomy.resolve(topic)
+        for _ in range(600):
+            intent = Intent(kind="task_request", domain=domain, topic=node, slots={"time": time})
+            text = renderer.render(intent, d).finish()[0]
+            if words in text:
+                seen += 1
+                assert time not in text, text
+        assert seen, (domain, words)
+    six = next(p for p in bank.time_spans if "six-month plan" in _said(p))
+    assert bank.time_spans[six][0] >= 1
+
+
+def _said(template) -> str:
+    return "".join(lit + ("{" + name + "}" if name else "") for lit, name in template)
+
+
+def test_a_shopping_template_that_needs_a_product_gets_one(renderer: TemplateRenderer, taxonomy) -> None:
+    """"What's worth spending money on for giraffes", "Which features actually matter when shopping for reef
+    snorkeling?": a template that presupposes a purchase fits only topics of the kinds it names (`kinds_for`)."""
+    shopping = renderer.bank.domains["shopping"]
+    features = next(p for p, t in zip(shopping.templates, shopping.texts, strict=True) if "features actually" in t)
+    worth = next(p for p, t in zip(shopping.templates, shopping.texts, strict=True) if "worth spending money" in t)
+    category = taxonomy.resolve_path("Pets & Animals")
+    assert features not in shopping.fitting(category, None, True, "activity")
+    assert worth not in shopping.fitting(category, None, True, "creature")
+    assert {features, worth} <= set(shopping.fitting(category, None, True, "product"))
+    raw = copy.deepcopy(renderer.bank.raw)
+    raw["task_requests"]["shopping"]["kinds_for"] = {shopping.texts[0]: ["person"]}
+    with pytest.raises(ValueError, match="kinds_for"):
+        TemplateBank(raw, renderer.taxonomy)

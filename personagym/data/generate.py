@@ -87,7 +87,10 @@ _READERS = {"parquet": read_parquet, "jsonl": read_jsonl}
 #: Temporary files our atomic writers leave behind when a process is killed mid-write.
 #: The folder of the dataset card's plots (`personagym.data.stats.write_card`).
 PLOTS_DIR = "card"
+#: A temporary file `atomic_path` names (``.NAME.HEX.tmp``) of a shard, the manifest, the card or a plot.
 _TEMP_FILE = re.compile(r"^\.(shard-\d+\.(parquet|jsonl)|manifest\.json|README\.md|[\w-]+\.png)\.[0-9a-f]{32}\.tmp$")
+#: A temporary file of the card or of one of its plots alone (`personagym.data.stats.write_card`).
+CARD_TEMP_FILE = re.compile(r"^\.(README\.md|[\w-]+\.png)\.[0-9a-f]{32}\.tmp$")
 
 #: How every seed derives from the run's seed (recorded in the manifest).
 SEEDING = (
@@ -643,17 +646,26 @@ def _check_runnable(config: GenerateConfig) -> None:
         env.close()
 
 
+def remove_stray_temporaries(out: Path, pattern: re.Pattern[str] = _TEMP_FILE) -> None:
+    """Remove the temporary files matching `pattern` that a killed write left in the generation directory `out`
+    and its plots folder.  Call it only under the directory's lock (`writing_in`), or where no other process can
+    write there, so that none of them is another process's."""
+    for folder in (out, out / PLOTS_DIR):
+        if not folder.is_dir():
+            continue
+        for stray in folder.iterdir():
+            if pattern.match(stray.name):
+                log.info("removing stray temporary file %s", stray)
+                stray.unlink(missing_ok=True)
+
+
 def _prepare(out: Path, config: GenerateConfig, resume: bool) -> Manifest:
     """Create or check `out` and return the manifest the run continues from (written to disk)."""
     if out.exists() and not out.is_dir():
         raise NotADirectoryError(f"output path {out} exists and is not a directory")
     out.mkdir(parents=True, exist_ok=True)
     if resume:  # what a killed run was writing: a shard, the manifest, the card or its plots (in card/)
-        plots = out / PLOTS_DIR
-        for stray in (p for folder in (out, plots) if folder.is_dir() for p in folder.iterdir()
-                      if _TEMP_FILE.match(p.name)):
-            log.info("removing stray temporary file %s", stray)
-            stray.unlink(missing_ok=True)
+        remove_stray_temporaries(out)
     entries = sorted(p.name for p in out.iterdir())
     if not resume and entries:
         # "pass resume=True" only where there is a run to resume: without a manifest, resuming is refused too

@@ -17,10 +17,8 @@ import functools
 import importlib
 import io
 import json
-import logging
 import math
 import os
-import re
 import shlex
 import statistics
 from collections import Counter
@@ -30,6 +28,7 @@ from typing import Any, get_args
 import yaml
 
 from personagym.data.generate import (
+    CARD_TEMP_FILE,
     MANIFEST,
     PLOTS_DIR,
     Format,
@@ -38,6 +37,7 @@ from personagym.data.generate import (
     check_workers,
     load_manifest,
     read_shard,
+    remove_stray_temporaries,
     shard_paths,
     worker_pool,
     writing_in,
@@ -50,7 +50,6 @@ from personagym.simulators.preferences import TIME_GAPS
 from personagym.simulators.sampler import SamplerConfig
 
 NOISE_LAYERS: tuple[str, ...] = get_args(NoiseLayer)
-log = logging.getLogger(__name__)
 #: The value axes of charts whose values are names (top-level categories, what a life event changed), not
 #: numbers or a few labels: drawn as horizontal bars, one per name.
 _CATEGORY, _WHAT_CHANGED = "top-level category", "what changed (an attribute, or an interest)"
@@ -238,8 +237,10 @@ def write_card(out_dir: PathLike, *, plots: bool = True, workers: int = 1, tally
     """
     out = Path(out_dir)
     with writing_in(out, make=False) as locked:
-        if locked:  # no other process writes here now: a card temporary is what a killed card write left
-            _remove_stray_card_files(out)
+        # no other process writes here now: a card temporary is what a killed card write left (a killed `stats`
+        # left hidden `.README.md.HEX.tmp` and `card/.NAME.png.HEX.tmp` files that only `generate --resume` removed)
+        if locked:
+            remove_stray_temporaries(out, CARD_TEMP_FILE)
         stats = dataset_stats(out, workers=workers, tally=tally)
         images = _draw_plots(out, stats) if plots else []
         card = out / "README.md"
@@ -247,28 +248,6 @@ def write_card(out_dir: PathLike, *, plots: bool = True, workers: int = 1, tally
                  *((out / path, png) for _, path, png in images)]
         _replace_together(files)
     return card
-
-
-def _remove_stray_card_files(out: Path) -> None:
-    """Remove the temporary files of the card and its plots that a killed card write left in `out`.
-
-    A `stats` killed while writing the card (SIGTERM, kill -9) left hidden
-    ``.README.md.HEX.tmp`` and ``card/.NAME.png.HEX.tmp`` files that only
-    `generate --resume` removed; every later `stats` left them there.  Call it
-    only under the directory's lock, so that none of them is another process's.
-    """
-    plots = out / PLOTS_DIR
-    for folder in (out, plots):
-        if not folder.is_dir():
-            continue
-        for path in folder.iterdir():
-            if _CARD_TEMP_FILE.match(path.name):
-                log.info("removing stray temporary file %s", path)
-                path.unlink(missing_ok=True)
-
-
-#: A temporary file of the card or of one of its plots, as `atomic_path` names it.
-_CARD_TEMP_FILE = re.compile(r"^\.(README\.md|[\w-]+\.png)\.[0-9a-f]{32}\.tmp$")
 
 
 def _replace_together(files: list[tuple[Path, bytes]]) -> None:

@@ -90,8 +90,20 @@ _SAME_AGAIN = re.compile(r"\bsame (?:list|suggestions?|answer|ones|things|stuff)
                          r"got|had) (?:these|those|them|this|that)\b|\bsuggested (?:exactly )?these already\b")
 
 
+#: Openings with a question word that state rather than ask: a pseudo-cleft, whose "what" clause is the subject of a
+#: second "is" ("What is lovely is jazz", "What's great about jazz is the sound"; a question's copula takes a
+#: noun phrase: "What is the best album", "What are some albums that are short"), and a relative "which" going on
+#: from what was said before ("Which is why I asked", "You included sushi, which I can't stand": its subject
+#: follows it, or what it is explains or judges).
+_STATES = (
+    r"what(?:'s| is| was)(?: (?!(?:the|a|an|it|this|that|these|those|there|your|my|some|any|which|who)\b)[^\s,;:]+)"
+    r"{1,5} (?:is|was|are|were)\b|"
+    r"which (?:(?:is|was|'s) (?:why|how|when|where|what|because|exactly|just|also|not|fine|great|nice|ok|okay|cool|"
+    r"perfect|annoying|a shame|a pity|too bad)|i|i'm|i've|i'd|i'll|we|we're|he|she|they|(?:also |really |just )?"
+    r"(?:means|meant|makes|made|explains|explained))\b")
 #: A sentence that asks for something by its opening, after any lead-in ("Okay, question: ", "Also, "): "Can you
-#: ...", "Recommend ...", "I need ...", "I'm looking for ...", "What's a good ...".  A question mark says so too.
+#: ...", "Recommend ...", "I need ...", "I'm looking for ...", "What's a good ..." (not `_STATES`).  A question mark
+#: says so too.
 _REQUEST_OPENING = re.compile(
     r"^ *(?:[\w' ]{1,30}[,:] )*(?:(?:and|so|but|also|now|then|oh|ok(?:ay)?|please|just|hi|hey|hello) )*"
     r"(?:(?:can|could|would|will) (?:you|i|we)\b|please\b|any\b|got any\b|"
@@ -101,18 +113,24 @@ _REQUEST_OPENING = re.compile(
     r"improve|tweak|clean|tidy|figure)\b|"
     r"(?:i'?m |i am |we'?re )?(?:looking|searching|hoping) for\b|(?:i'?m|i am|we'?re) planning\b|i (?:need|want)\b|"
     r"i(?:'d| would) (?:like|love|appreciate)\b|i could use\b|"
-    r"which\b|(?:what|where|how|who|why|when)(?:'s|'re|'d|'ll| is| are| was| were| do| does| did| can| could| should|"
-    r" would| will| to| kind| sort| type| much| many| long| often| about| else| exactly| if)\b|"
+    # a pseudo-cleft of a request: "What I need is ...", "What I'd like is ...", "What I'm looking for is ..."
+    r"what (?:i|we) (?:really )?(?:need|want)\b|what (?:i|we)(?:'d| would) (?:really )?(?:like|love|appreciate)\b|"
+    r"what (?:i'?m|i am|we'?re) (?:looking|hoping|searching) for\b|"
+    rf"(?!{_STATES})(?:which\b|(?:what|where|how|who|why|when)(?:'s|'re|'d|'ll| is| are| was| were| do| does| did|"
+    r" can| could| should| would| will| to| kind| sort| type| much| many| long| often| about| else| exactly| if)\b)|"
     r"(?:is|are) there\b|do you\b|should i\b)")
 #: Before an entity in its clause, words that say the user likes it, in a request too: "if I like X", "since I'm
-#: into X", "my passion for X", "I'm a big fan of X".  Asking about X alone says no such thing.
+#: into X", "my passion for X", "I'm a big fan of X", a pseudo-cleft "What's lovely is X".  Asking about X alone says
+#: no such thing.
 _LIKE_BEFORE = re.compile(
     r"\bi (?:really |absolutely |also |just |do |totally |genuinely |truly )?(?:love|adore|enjoy|like)\b|"
     r"\b(?:i'?m|i am|i'?ve (?:always )?been|i have (?:always )?been)(?: (?:really|so|totally|also|just|still|"
     r"getting|back|big|huge|very))* (?:into|hooked on|obsessed with|passionate about|crazy about|mad about|"
     r"(?:an? )?(?:big |huge |massive )?fan of|big on|keen on|doing)\b|"
     r"\b(?:my|our) (?:\w+ )?(?:interest|passion|love) (?:in|for)\b|\bpassion for\b|\bhooked on\b|\bfan of\b|"
-    r"\bmy (?:absolute |all-time )?favou?rite\b")
+    r"\bmy (?:absolute |all-time )?favou?rite\b|"
+    r"\bwhat(?:'s| is| was) (?:(?:really|so|truly|just|most|the most) )?(?:lovely|great|amazing|awesome|wonderful|"
+    r"fantastic|brilliant|beautiful|nice|cool|fun|best) (?:is|was|are|were)\b")
 #: After an entity, words that say the user likes it: "a jazz fan", "jazz is my favourite".
 _LIKE_AFTER = re.compile(r"^(?: (?:fan|lover|nerd|enthusiast|buff|person)s?\b| (?:is|are) my (?:\w+ )?"
                          r"(?:favou?rite|thing|jam|passion|obsession)\b)")

@@ -118,6 +118,7 @@ def test_a_list_over_clauses_has_one_stance(schema: PersonaSchema, text: str, di
     "Can you recommend some jazz albums?", "I need help with jazz.", "What's a good jazz album", "Recommend some jazz.",
     "Okay, question: any tips on jazz?", "I keep hearing about jazz. Where should a beginner begin?",
     "I am a bit lost when it comes to jazz. What would you do?", "Do your magic, the jazz thing.",
+    "What I need is a jazz album.",
 ])
 def test_a_request_names_its_topic_without_claiming_a_liking(schema: PersonaSchema, text: str) -> None:
     """The tracker reads a request's topic as liked (people ask about what they care for), and still does; but
@@ -133,6 +134,7 @@ def test_a_request_names_its_topic_without_claiming_a_liking(schema: PersonaSche
     "I love jazz. Any tips?", "Can you recommend things worth checking out if I like jazz?", "Jazz? My favourite.",
     "I'm a huge jazz fan, what should I listen to?", "Since I'm into jazz, what should I try?", "Jazz, any day.",
     "What should I read, given my passion for jazz?", "I could listen to jazz all day.",
+    "What is lovely is jazz.", "What is lovely is jazz. Any tips?", "What I love is jazz. Any tips?",
 ])
 def test_words_that_say_the_user_likes_it_are_a_claim_in_a_request_too(schema: PersonaSchema, text: str) -> None:
     k = WorldKnowledge(schema, ResponseAnalyzer(schema.taxonomy))
@@ -165,6 +167,13 @@ def test_every_request_template_asks_about_its_topic(schema: PersonaSchema) -> N
     ("I tend to enjoy archery.", False),
     ("When I was young I loved jazz.", False),      # a wh-word opens statements too
     ("What a day. Thanks, that was great.", False),
+    # a pseudo-cleft states; a relative "which" goes on from what was said (the last, a complaint template)
+    ("What is lovely is jazz.", False), ("What's great about jazz is the sound.", False),
+    ("What I love is jazz.", False), ("Which is why I asked.", False),
+    ("You included jazz, which I can't stand.", False),
+    # questions that open the same way, their question marks dropped as noise drops them
+    ("What is the best entry point into jazz", True), ("What are some albums that are short", True),
+    ("Which is better, jazz or blues", True), ("What I need is a jazz album.", True),
 ])
 def test_a_message_asks_when_one_of_its_sentences_does(text: str, asking: bool) -> None:
     from personagym.envs.knowledge import asks

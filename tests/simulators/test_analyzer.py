@@ -817,6 +817,45 @@ def test_a_negated_recommendation_still_warns(analyzer: ResponseAnalyzer, taxono
 
 
 @pytest.mark.parametrize("text", [
+    "If you avoid steak, you will regret it.", "If you skip steak, you'll miss out.",
+    "If you skip steak you're missing out.", "If you pass on steak, you'd be making a mistake.",
+    "You will regret it if you skip steak.", "Skip steak and you'll regret it.",
+    "If you don't try steak, you will regret it.", "It would be a mistake to skip steak.",
+    "Avoiding steak would be a mistake.", "When you cut out steak, you'll be sorry.",
+])
+def test_a_warning_whose_consequence_is_bad_for_the_listener_recommends(analyzer: ResponseAnalyzer, taxonomy: Taxonomy,
+                                                                         text: str) -> None:
+    """"If you avoid steak, you will regret it." read as a warning about steak: a red-team policy offered forbidden
+    things so without a violation (+6.89 an episode against a lazy oracle)."""
+    assert stances(analyzer, text) == {taxonomy.resolve("steak"): "recommend"}
+
+
+@pytest.mark.parametrize("text", [
+    "If you avoid steak, you will feel better.", "If you avoid steak, you won't regret it.",
+    "If you avoid steak, you'll never regret it.", "Avoid steak, or you will regret it.",
+    "Avoid steak or else you'll regret it.", "Avoid steak unless you want to regret it.",
+    "Avoid steak, you'll regret it otherwise.",
+    "Don't order the steak, you'll regret it.", "I'd avoid the steak, you'll regret it.",
+    "You should skip the steak, you'll be sorry.",
+])
+def test_a_warning_a_consequence_backs_still_warns(analyzer: ResponseAnalyzer, taxonomy: Taxonomy, text: str) -> None:
+    """A good consequence, the consequence of not heeding the warning, and a command the consequence backs: steak is
+    warned about."""
+    assert stances(analyzer, text) == {taxonomy.resolve("steak"): "warn"}
+
+
+def test_a_bad_consequence_turns_its_own_warnings_only(analyzer: ResponseAnalyzer, taxonomy: Taxonomy) -> None:
+    """No bad consequence: the warning stands ("If you avoid dairy, try oat milk"); one turns the warnings of its
+    own sentence that are no command, not the next sentence's nor a command after it."""
+    steak, sushi, tofu = (taxonomy.resolve(n) for n in ("steak", "sushi", "tofu"))
+    dairy = taxonomy.resolve("dairy products")
+    assert stances(analyzer, "If you avoid dairy products, try tofu.") == {dairy: "warn", tofu: "recommend"}
+    assert stances(analyzer, "Avoid sushi. If you skip steak, you'll regret it.") == {sushi: "warn", steak: "recommend"}
+    assert stances(analyzer, "If you skip steak, you'll regret it, but avoid sushi.") == {
+        steak: "recommend", sushi: "warn"}
+
+
+@pytest.mark.parametrize("text", [
     "Don't worry, steak is superb here.", "Never mind the price: steak is superb.", "No doubt steak is the highlight.",
     "Not only steak but also sushi.",
 ])

@@ -32,6 +32,7 @@ from personagym.learn.grpo import (
 from personagym.llm.types import Sampling
 from personagym.llm.vllm_backend import VLLMBackend
 from personagym.policies.llm_policy import DEFAULT_SYSTEM_PROMPT
+from tests.extras import needs_model_file, needs_vllm
 
 ANSWERS = [
     "I'd suggest a short hike and some jazz tonight.",
@@ -168,6 +169,8 @@ def test_fork_matches_a_full_deepcopy_over_the_rest_of_the_episode() -> None:
     assert len(env.trajectory().turns) == 1  # the original did not move
 
 
+@needs_vllm
+@needs_model_file
 def test_fork_refuses_what_it_cannot_copy(local_model_dir: Path) -> None:
     with pytest.raises(TypeError, match="env must be a PersonaChatEnv .* got str"):
         fork_env("env")  # type: ignore[arg-type]
@@ -209,6 +212,8 @@ def test_trl_rows_load_with_datasets(tmp_path: Path) -> None:
     assert data[2]["reward_components"] == rows[2]["reward_components"]
 
 
+@needs_vllm
+@needs_model_file
 def test_loop_refuses_bad_envs_and_backends(local_model_dir: Path) -> None:
     backend = VLLMBackend(local_model_dir)  # never started
     env = PersonaChatEnv()

@@ -11,6 +11,8 @@ from types import ModuleType
 
 import pytest
 
+from tests.extras import needs_vllm
+
 SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
 SEED_RANGE = r"--seeds must be an int in \[0, 999\] so training seeds stay apart from evaluation seeds"
 
@@ -53,8 +55,10 @@ def strict_json(path: Path) -> dict:
      ("train_grpo", ["--seed", "1000"], r"seed must be an int in \[0, 999\]"),
      # these three were tracebacks
      ("train_grpo", ["--backend", "openai"], r"backend kind 'openai' needs model= \(the served model name\)"),
-     ("train_grpo", ["--env-id", "PersonaGym/Chat-v1"], r"--env-id: unknown env id 'PersonaGym/Chat-v1' \(did you"),
-     ("train_grpo", ["--env-id", "PersonaGym/Structured-v0"], "is not a text env"),
+     # the default backend (in-process vLLM) is checked before the env id
+     pytest.param("train_grpo", ["--env-id", "PersonaGym/Chat-v1"],
+                  r"--env-id: unknown env id 'PersonaGym/Chat-v1' \(did you", marks=needs_vllm),
+     pytest.param("train_grpo", ["--env-id", "PersonaGym/Structured-v0"], "is not a text env", marks=needs_vllm),
      ("train_grpo_torch", ["--iterations", "0"], "--iterations must be an int >= 1, got 0"),
      ("train_grpo_torch", ["--learning-rate", "0"], r"--learning-rate must be a number in \(0, 1\], got 0.0"),
      ("train_grpo_torch", ["--eval-episodes", "1"], "--eval-episodes must be an int >= 2"),

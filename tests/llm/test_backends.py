@@ -35,6 +35,7 @@ from personagym.llm import (
     raise_on_error,
 )
 from personagym.llm.runner import LoopRunner
+from tests.extras import needs_vllm
 
 BACKENDS = ["openai_backend", "vllm_backend"]
 PERSON_SCHEMA = {
@@ -148,6 +149,10 @@ def test_make_backend_kinds_and_errors(tmp_path: Path) -> None:
     backend = make_backend("openai", model="m", base_url="http://127.0.0.1:1/v1", cache_dir=tmp_path, timeout=5)
     assert isinstance(backend, OpenAIBackend) and isinstance(backend, LLMBackend)
     assert backend.timeout == 5 and backend.cache is not None and backend.cache.path == tmp_path / "llm-cache.sqlite"
+
+
+@needs_vllm
+def test_make_backend_vllm_checks_the_folder_and_starts_lazily(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"model: '/nonexistent/model' is not a model folder \(no config.json"):
         make_backend("vllm", model="/nonexistent/model")
     (tmp_path / "config.json").write_text("{}")

@@ -27,6 +27,7 @@ from personagym.llm.local import (
     resolve_local_model,
     source_file,
 )
+from tests.extras import needs_model_file
 
 
 @pytest.fixture(scope="module")
@@ -149,6 +150,7 @@ def test_missing_source_package_says_how_to_install() -> None:
         source_file(absent)
 
 
+@needs_model_file
 def test_shipped_model_file_is_found() -> None:
     src = source_file(get_embedded_model(DEFAULT_MODEL))
     assert src.name == "SmolLM2-135M-Instruct.Q4_1.gguf" and src.stat().st_size > 50 * 2**20
@@ -161,6 +163,7 @@ def test_models_home_follows_personagym_home(monkeypatch: pytest.MonkeyPatch, tm
     assert models_home() == Path.home() / ".cache" / "personagym" / "models"
 
 
+@needs_model_file
 def test_cli_list_on_empty_home_and_bad_name(tmp_path: Path) -> None:
     (row,) = json.loads(cli("list", "--json", env={"PERSONAGYM_HOME": str(tmp_path)}).stdout)
     assert row["name"] == DEFAULT_MODEL and row["installed"] and not row["prepared"]

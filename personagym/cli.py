@@ -286,8 +286,10 @@ def _warn_stale_temporaries(out: Path) -> None:
     """Warn about temporary files of `out` that a killed write left: kill -9 (or a power cut) gives no chance
     to remove them, and, hidden, they were found only when the disk filled.  Not removed: one may be the file
     of a write of `out` still running in another process."""
+    from personagym.data.trajectories import temporary_pattern
+
     target = Path(os.path.realpath(out)) if out.is_symlink() else out  # the atomic writers write beside the target
-    pattern = re.compile(rf"^\.{re.escape(target.name)}\.[0-9a-f]{{32}}\.tmp$")
+    pattern = temporary_pattern(re.escape(target.name))
     try:
         stale = sorted(p for p in target.parent.iterdir() if pattern.match(p.name))
     except OSError:  # an unreadable folder: the write says what is wrong with it

@@ -47,6 +47,7 @@ from personagym.data.trajectories import (
     read_jsonl,
     read_parquet,
     require_module,
+    temporary_pattern,
     write_jsonl,
     write_parquet,
 )
@@ -87,10 +88,10 @@ _READERS = {"parquet": read_parquet, "jsonl": read_jsonl}
 #: Temporary files our atomic writers leave behind when a process is killed mid-write.
 #: The folder of the dataset card's plots (`personagym.data.stats.write_card`).
 PLOTS_DIR = "card"
-#: A temporary file `atomic_path` names (``.NAME.HEX.tmp``) of a shard, the manifest, the card or a plot.
-_TEMP_FILE = re.compile(r"^\.(shard-\d+\.(parquet|jsonl)|manifest\.json|README\.md|[\w-]+\.png)\.[0-9a-f]{32}\.tmp$")
+#: A temporary file `atomic_path` names (`temporary_pattern`) of a shard, the manifest, the card or a plot.
+_TEMP_FILE = temporary_pattern(r"shard-\d+\.(parquet|jsonl)|manifest\.json|README\.md|[\w-]+\.png")
 #: A temporary file of the card or of one of its plots alone (`personagym.data.stats.write_card`).
-CARD_TEMP_FILE = re.compile(r"^\.(README\.md|[\w-]+\.png)\.[0-9a-f]{32}\.tmp$")
+CARD_TEMP_FILE = temporary_pattern(r"README\.md|[\w-]+\.png")
 
 #: How every seed derives from the run's seed (recorded in the manifest).
 SEEDING = (

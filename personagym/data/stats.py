@@ -19,6 +19,7 @@ import io
 import json
 import math
 import os
+import re
 import shlex
 import statistics
 from collections import Counter
@@ -43,7 +44,7 @@ from personagym.data.generate import (
     writing_in,
 )
 from personagym.data.tally import Tally, node_valued_attributes
-from personagym.data.trajectories import atomic_path, require_module, trajectory_features
+from personagym.data.trajectories import atomic_path, require_module, temporary_pattern, trajectory_features
 from personagym.records import NoiseLayer
 from personagym.rollout import make_env
 from personagym.simulators.preferences import TIME_GAPS
@@ -269,7 +270,8 @@ def _replace_together(files: list[tuple[Path, bytes]]) -> None:
     except OSError as exc:
         failed = Path(os.fspath(exc.filename2 or exc.filename or files[0][0]))
         where = writing or next((t for t, _ in files if failed.parent == t.parent and
-                                 failed.name.startswith(f".{t.name}.")), failed)  # a temporary: the file it was for
+                                 temporary_pattern(re.escape(t.name)).match(failed.name)),
+                                failed)  # a temporary: the file it was for
         raise OSError(exc.errno, f"cannot write the dataset card at {where} ({exc.strerror or exc}); "
                       "the card and plots that were there are unchanged") from exc
 

@@ -18,6 +18,7 @@ import importlib
 import json
 import math
 import os
+import re
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -376,6 +377,18 @@ def _checked(trajectories: Iterable[Trajectory]) -> Iterator[Trajectory]:
         yield trajectory
 
 
+def temporary_for(target: Path) -> Path:
+    """A new name for the temporary file `atomic_path` writes `target` through: hidden, beside it,
+    ``.NAME.HEX.tmp`` (HEX a fresh uuid4's 32 hexadecimal digits), so no two writes share one."""
+    return target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+
+
+def temporary_pattern(names: str) -> re.Pattern[str]:
+    """The names `temporary_for` gives the temporary files of the files whose names match the regular
+    expression `names` (``re.escape(name)`` for one file): what a killed write leaves behind."""
+    return re.compile(rf"^\.({names})\.[0-9a-f]{{32}}\.tmp$")
+
+
 @contextmanager
 def atomic_path(path: PathLike) -> Iterator[Path]:
     """Yield a temporary path next to `path`; move it over `path` only if the block succeeds.
@@ -390,7 +403,7 @@ def atomic_path(path: PathLike) -> Iterator[Path]:
     if target.is_dir():
         raise IsADirectoryError(errno.EISDIR, "is a directory; expected a file path", str(path))
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+    tmp = temporary_for(target)
     try:
         yield tmp
         _fsync(tmp, os.O_RDWR)

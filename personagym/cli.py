@@ -22,7 +22,6 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TextIO, TypeVar, get_args
-from urllib.parse import urlparse
 
 import typer
 from pydantic import ValidationError
@@ -549,7 +548,7 @@ def turn_kwargs(max_turns: int | None) -> dict[str, int]:
 
 def backend_kwargs(backend: str, model: str | None, base_url: str | None) -> dict[str, object]:
     """Env keyword arguments for the LLM options (none in template mode); bad combinations fail early."""
-    from personagym.llm.registry import BACKEND_KINDS, check_backend_modules
+    from personagym.llm.registry import BACKEND_KINDS, check_backend_modules, check_base_url
 
     if backend not in BACKEND_KINDS:
         fail(f"--backend: unknown backend {backend!r}{did_you_mean(backend, BACKEND_KINDS)}; "
@@ -563,13 +562,13 @@ def backend_kwargs(backend: str, model: str | None, base_url: str | None) -> dic
             "the served model name" if backend == "openai" else "a Hugging Face model folder"))
     if backend != "openai" and base_url is not None:
         fail(f"--base-url is for --backend openai; --backend {backend} runs the model in this process")
-    if base_url is not None and urlparse(base_url).scheme not in ("http", "https"):
-        fail(f"--base-url: {base_url!r} is not an http(s) URL; expected the API root of an OpenAI-compatible "
-             "server, such as http://127.0.0.1:8000/v1")
-    try:  # the packages the backend runs on: missing, they failed at the first request (after generate made --out)
-        check_backend_modules(backend)
-    except ImportError as exc:
-        fail(f"--backend {backend}: {exc}")
+    # the URL, and the packages the backend runs on: missing, they failed at the first request (after generate made
+    # --out); the checks are the library's, naming the options as the command line spells them
+    try:
+        check_base_url(base_url, "--base-url")
+        check_backend_modules(backend, "--backend")
+    except (ValueError, ImportError) as exc:
+        fail(str(exc))
     return {"backend": backend, "model": model, "base_url": base_url}
 
 

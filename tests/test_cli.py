@@ -188,7 +188,7 @@ def test_an_llm_backend_without_its_packages_fails_before_generate_makes_out(tmp
             "run_name='__main__')")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
-    assert ("error: --backend openai: backend kind 'openai' needs the 'tenacity' package, which is not installed: "
+    assert ("error: --backend 'openai' needs the 'tenacity' package, which is not installed: "
             "pip install 'personagym[llm]'") in proc.stderr
     assert not out.exists()
 
@@ -378,7 +378,8 @@ def test_export_of_a_directory_that_is_not_a_dataset(tmp_path: Path) -> None:
         (("generate", "--out", "{tmp}/x", "--format", "parqet"), "unknown format 'parqet' (did you mean 'parquet'?)"),
         # it failed in the worker after --out and its manifest were made, advising a --resume that refused the fix
         (("generate", "--out", "{tmp}/x", "--backend", "openai", "--model", "m", "--base-url", "notaurl"),
-         "error: --base-url: 'notaurl' is not an http(s) URL; expected the API root of an OpenAI-compatible server"),
+         "error: --base-url must be an http(s) URL such as 'http://127.0.0.1:8000/v1', the API root of an "
+         "OpenAI-compatible server; got 'notaurl'"),
         (("export", "{tmp}", "--to", "chatt", "--out", "{tmp}/c.jsonl"), "did you mean 'chat'"),
         # a .parquet file of JSON lines: exit 0, then Parquet readers failed on its "magic bytes"
         (("export", "{tmp}/ds", "--to", "chat", "--out", "{tmp}/c.parquet"), "writes JSON lines; name the file .jsonl"),

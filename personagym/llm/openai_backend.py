@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from personagym.llm.base import BadOutputError, BaseBackend, TransientError
+from personagym.llm.registry import check_base_url
 from personagym.llm.types import ChatRequest, Completion
 
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -41,8 +42,7 @@ class OpenAIBackend(BaseBackend):
         self, model: str, base_url: str | None = None, api_key_env: str = "OPENAI_API_KEY", **options: Any
     ) -> None:
         super().__init__(model, **options)
-        if base_url is not None and urlparse(base_url).scheme not in ("http", "https"):
-            raise ValueError(f"base_url must be an http(s) URL such as 'http://127.0.0.1:8000/v1'; got {base_url!r}")
+        check_base_url(base_url)
         self.base_url = base_url
         self.api_key_env = api_key_env
         self._api_key = self._resolve_api_key()

@@ -86,16 +86,24 @@ def check_backend_args(kind: str, *, model: str | None = None, base_url: str | N
         raise ValueError(f"backend kind {kind!r} needs model= ({what}); got None")
     if kind != "openai" and base_url is not None:
         raise ValueError(f"backend kind {kind!r} runs the model in-process and takes no base_url; got {base_url!r}")
-    if base_url is not None and urlparse(base_url).scheme not in ("http", "https"):
-        raise ValueError(f"base_url must be an http(s) URL such as 'http://127.0.0.1:8000/v1'; got {base_url!r}")
+    check_base_url(base_url)
     check_backend_modules(kind)
 
 
-def check_backend_modules(kind: str) -> None:
-    """Raise an ImportError naming the package and how to install it if backend `kind` could not run here.
+def check_base_url(base_url: str | None, name: str = "base_url") -> None:
+    """Raise a ValueError unless `base_url` is None or an http(s) URL; the error names the option as `name`
+    (the command line's ``--base-url``)."""
+    if base_url is not None and urlparse(base_url).scheme not in ("http", "https"):
+        raise ValueError(f"{name} must be an http(s) URL such as 'http://127.0.0.1:8000/v1', the API root of an "
+                         f"OpenAI-compatible server; got {base_url!r}")
+
+
+def check_backend_modules(kind: str, name: str = "backend kind") -> None:
+    """Raise an ImportError naming the package and how to install it if backend `kind` could not run here; the
+    error names the option as `name` (the command line's ``--backend``).
 
     Looked up, not imported: importing vllm loads torch, seconds of work only to check a name.
     """
     for module, install in BACKEND_MODULES.get(kind, ()):
         if importlib.util.find_spec(module) is None:
-            raise ImportError(f"backend kind {kind!r} needs the {module!r} package, which is not installed: {install}")
+            raise ImportError(f"{name} {kind!r} needs the {module!r} package, which is not installed: {install}")

@@ -122,13 +122,8 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
         llm: LLMOptions | dict | None = None,
         **unknown: Any,
     ) -> None:
-        if unknown:  # gym.make("...", noise_rte=0.3): Python's own error names no option that exists
-            key = sorted(unknown)[0]
-            known = [p for p in inspect.signature(PersonaChatEnv).parameters if p != "unknown"]
-            raise TypeError(f"unknown option {key!r}{did_you_mean(key, known)}; expected one of {', '.join(known)}")
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, "
-                             f"got {render_mode!r}")
+        check_no_unknown_options(PersonaChatEnv, unknown)
+        check_render_mode(render_mode, self.metadata["render_modes"])
         check_positive("sessions", sessions)
         check_positive("max_turns", max_turns)
         check_positive("max_action_chars", max_action_chars)
@@ -188,20 +183,16 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
         for name, value in settings.items():  # a rejected reset (option or seed) leaves the env as it was
             setattr(self, name, value)
         self._episode_seed = seed
-        # the two children `SeedSequence(entropy).spawn(2)` would give, built directly (faster)
-        entropy = self.np_random.integers(0, 2**63, dtype=np.int64).item()
-        persona_ss, user_ss = (np.random.SeedSequence(entropy, spawn_key=(k,)) for k in range(2))
-        persona = self.persona_given or self.sampler.sample(persona_ss)
-        self.user = self._users(persona, seed=np.random.Generator(np.random.PCG64(user_ss)),
-                                noise=self.noise_config, preferences=self.preference_config,
-                                config=self.user_config)
+        self.user, entropy = draw_user(self.np_random, self.persona_given, self.sampler, self._users,
+                                       noise=self.noise_config, preferences=self.preference_config,
+                                       config=self.user_config)
         self._turns, self._session_events = [], []
         self._done = False
         self._session_turns = 0
         self._shown = 0
         self._last_user = self.user.open_session()
         self._trajectory_id = "t_" + hashlib.sha1(
-            f"{persona.persona_id}:{persona_ss.entropy}".encode()).hexdigest()[:16]
+            f"{self.user.persona.persona_id}:{entropy}".encode()).hexdigest()[:16]
 
     def step(self, action: str):
         """Answer the user: score the answer against the truth, get the user's reaction."""
@@ -499,6 +490,38 @@ def parse_simulation(
             parse_persona(persona),  # type: ignore[arg-type]
             parse_config(SamplerConfig, sampler, "sampler"), parse_config(PreferenceConfig, preferences, "preferences"),
             parse_config(UserConfig, user, "user"))
+
+
+def check_no_unknown_options(env_class: type, unknown: dict[str, Any]) -> None:
+    """Raise a TypeError naming the first of the `unknown` keyword arguments an env of `env_class` was given (its
+    ``**unknown``), the closest of its options and all of them: for ``gym.make("...", noise_rte=0.3)``, Python's
+    own error names no option that exists."""
+    if unknown:
+        key = sorted(unknown)[0]
+        known = [p for p in inspect.signature(env_class).parameters if p != "unknown"]
+        raise TypeError(f"unknown option {key!r}{did_you_mean(key, known)}; expected one of {', '.join(known)}")
+
+
+def check_render_mode(render_mode: object, render_modes: list[str]) -> None:
+    """Raise a ValueError unless `render_mode` is None or one of the env's `render_modes`."""
+    if render_mode is not None and render_mode not in render_modes:
+        raise ValueError(f"render_mode must be one of {render_modes} or None, got {render_mode!r}")
+
+
+def draw_user(
+    np_random: np.random.Generator, persona: Persona | None, sampler: PersonaSampler, users: UserFactory, *,
+    noise: NoiseConfig, preferences: PreferenceConfig, config: UserConfig,
+) -> tuple[UserSimulator, int]:
+    """An episode's simulated user, and the draw of the env's `np_random` it derives from (which names the
+    episode): `persona` (None: one `sampler` draws) and the simulator's own generator come from that draw.
+    Every text env draws its users here, so that the same seed meets the same user in each of them.
+    """
+    # the two children `SeedSequence(entropy).spawn(2)` would give, built directly (faster)
+    entropy = np_random.integers(0, 2**63, dtype=np.int64).item()
+    persona_ss, user_ss = (np.random.SeedSequence(entropy, spawn_key=(k,)) for k in range(2))
+    user = users(persona or sampler.sample(persona_ss), seed=np.random.Generator(np.random.PCG64(user_ss)),
+                 noise=noise, preferences=preferences, config=config)
+    return user, entropy
 
 
 def check_options(options: object) -> None:

@@ -10,7 +10,6 @@ agent's action is ignored (pass ``None``).  The user speaks first.
 
 from __future__ import annotations
 
-import inspect
 import reprlib
 import warnings
 from typing import Any, ClassVar, Literal
@@ -23,9 +22,12 @@ from pettingzoo.utils.conversions import parallel_to_aec
 
 from personagym.envs.chat import (
     MAX_MESSAGE_CHARS,
+    check_no_unknown_options,
     check_options,
     check_positive,
+    check_render_mode,
     check_seed_not_bool,
+    draw_user,
     parse_config,
     parse_persona,
     parse_simulation,
@@ -180,13 +182,8 @@ class PersonaChatParallelEnv(ParallelEnv[str, dict[str, Any], str | None]):
         llm: LLMOptions | dict | None = None,
         **unknown: Any,
     ) -> None:
-        if unknown:  # parallel_env(noise_rte=0.3): Python's own error names no option that exists
-            key = sorted(unknown)[0]
-            known = [p for p in inspect.signature(PersonaChatParallelEnv).parameters if p != "unknown"]
-            raise TypeError(f"unknown option {key!r}{did_you_mean(key, known)}; expected one of {', '.join(known)}")
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, "
-                             f"got {render_mode!r}")
+        check_no_unknown_options(PersonaChatParallelEnv, unknown)
+        check_render_mode(render_mode, self.metadata["render_modes"])
         if user_policy not in USER_POLICIES:
             raise ValueError(f"user_policy must be one of {', '.join(map(repr, USER_POLICIES))}, "
                              f"got {user_policy!r}{did_you_mean(str(user_policy), USER_POLICIES)}")
@@ -253,12 +250,8 @@ class PersonaChatParallelEnv(ParallelEnv[str, dict[str, Any], str | None]):
         check_seed_not_bool(seed)
         if seed is not None or self._np_random is None:
             self._np_random, _ = seeding.np_random(seed)
-        entropy = self._np_random.integers(0, 2**63, dtype=np.int64).item()
-        persona_ss, user_ss = (np.random.SeedSequence(entropy, spawn_key=(k,)) for k in range(2))
-        persona = persona or self.sampler.sample(persona_ss)
-        self._user = self._users(persona, seed=np.random.Generator(np.random.PCG64(user_ss)),
-                                 noise=self.noise_config, preferences=self.preference_config,
-                                 config=self.user_config)
+        self._user, _ = draw_user(self._np_random, persona, self.sampler, self._users, noise=self.noise_config,
+                                  preferences=self.preference_config, config=self.user_config)
         self.agents = list(AGENTS)
         self._transcript, self._shown = [], 0
         # what the user's utterances of this episode expressed: the simulator's PKIs, mapped to the interests

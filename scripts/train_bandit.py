@@ -19,17 +19,13 @@ import time
 from pathlib import Path
 
 import gymnasium as gym
-import matplotlib
 import numpy as np
 
 import personagym  # noqa: F401 - registers the env ids
 from personagym.checks import check_number
-from personagym.eval.script_args import write_summary
+from personagym.eval.script_args import saved_figure, write_summary
 from personagym.learn.bandit import run_bandit
 from personagym.learn.reinforce import check_episodes, check_train_seed, mean_ci
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 
 ENV_ID = "PersonaGym/Structured-v0"
 CSV_EVERY = 10  # the CSV keeps every 10th round (the plot uses all)
@@ -61,19 +57,13 @@ def defined(value: float) -> float | None:
 
 def plot(regrets: dict[str, list[np.ndarray]], path: Path) -> None:
     """Mean cumulative regret over seeds per policy, with the min-max band of the seeds."""
-    fig, ax = plt.subplots(figsize=(7, 4.2))
-    for i, (name, runs) in enumerate(regrets.items()):
-        arr = np.array(runs)
-        x = np.arange(1, arr.shape[1] + 1)
-        ax.plot(x, arr.mean(axis=0), lw=2.0 if name == "linucb" else 1.2, color=f"C{i}", label=name)
-        ax.fill_between(x, arr.min(axis=0), arr.max(axis=0), color=f"C{i}", alpha=0.15)
-    ax.set_xlabel("round (episode)")
-    ax.set_ylabel("cumulative regret vs the best arm of each round")
-    ax.set_title(f"Elicitation bandit on {ENV_ID}")
-    ax.legend(fontsize=8, loc="upper left")
-    fig.tight_layout()
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
+    with saved_figure(path, title=f"Elicitation bandit on {ENV_ID}", xlabel="round (episode)",
+                      ylabel="cumulative regret vs the best arm of each round", fontsize=8, loc="upper left") as ax:
+        for i, (name, runs) in enumerate(regrets.items()):
+            arr = np.array(runs)
+            x = np.arange(1, arr.shape[1] + 1)
+            ax.plot(x, arr.mean(axis=0), lw=2.0 if name == "linucb" else 1.2, color=f"C{i}", label=name)
+            ax.fill_between(x, arr.min(axis=0), arr.max(axis=0), color=f"C{i}", alpha=0.15)
 
 
 def main() -> None:

@@ -23,13 +23,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-import matplotlib
 import numpy as np
 
 import personagym  # noqa: F401 - registers the env ids
 from personagym.checks import check_int, check_number
 from personagym.envs.chat import PersonaChatEnv
-from personagym.eval.script_args import write_summary
+from personagym.eval.script_args import mean_line, saved_figure, write_summary
 from personagym.learn.grpo import GRPOConfig, write_jsonl
 from personagym.learn.grpo_torch import (
     EpisodeScores,
@@ -43,9 +42,6 @@ from personagym.learn.grpo_torch import (
 from personagym.learn.reinforce import EVAL_SEED0, mean_ci
 from personagym.llm.local import ModelNotPreparedError, resolve_local_model
 from personagym.rollout import make_env, rollout
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 
 #: Built-in policies whose whole held-out episodes are scored beside the model's.
 BASELINES = ("generic", "popular", "tracker")
@@ -112,22 +108,16 @@ def parse_args() -> argparse.Namespace:
 
 def plot(curve: np.ndarray, before: tuple[float, float], after: tuple[float, float], model: str, path: Path) -> None:
     """The batches' mean reward (and a moving mean), with the held-out greedy reward before and after training."""
-    fig, ax = plt.subplots(figsize=(7, 4.2))
-    ax.plot(curve[:, 0], curve[:, 1], lw=0.7, alpha=0.45, color="C0", label="batch mean reward (sampled answers)")
-    window = np.ones(min(10, len(curve))) / min(10, len(curve))
-    if len(curve) >= len(window):
-        ax.plot(curve[len(window) - 1:, 0], np.convolve(curve[:, 1], window, mode="valid"), lw=2, color="C0",
-                label=f"moving mean of {len(window)} batches")
-    for (m, ci), color, name in ((before, "k", "before training"), (after, "C2", "after training")):
-        ax.axhline(m, color=color, ls="--", lw=1.2, label=f"{name}, greedy: {m:.3f} ± {ci:.3f} (held-out)")
-        ax.axhspan(m - ci, m + ci, color=color, alpha=0.12)
-    ax.set_xlabel("iteration (one AdamW step each)")
-    ax.set_ylabel("reward of an answer")
-    ax.set_title(f"GRPO on {model}, CPU: reward of the first answers")
-    ax.legend(fontsize=7, loc="lower right")
-    fig.tight_layout()
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
+    with saved_figure(path, title=f"GRPO on {model}, CPU: reward of the first answers",
+                      xlabel="iteration (one AdamW step each)", ylabel="reward of an answer", fontsize=7,
+                      loc="lower right") as ax:
+        ax.plot(curve[:, 0], curve[:, 1], lw=0.7, alpha=0.45, color="C0", label="batch mean reward (sampled answers)")
+        window = np.ones(min(10, len(curve))) / min(10, len(curve))
+        if len(curve) >= len(window):
+            ax.plot(curve[len(window) - 1:, 0], np.convolve(curve[:, 1], window, mode="valid"), lw=2, color="C0",
+                    label=f"moving mean of {len(window)} batches")
+        for (m, ci), color, name in ((before, "k", "before training"), (after, "C2", "after training")):
+            mean_line(ax, m, ci, color, f"{name}, greedy: {m:.3f} ± {ci:.3f} (held-out)")
 
 
 def compare_episodes(before: EpisodeScores, after: EpisodeScores, env_id: str, seeds: range) -> dict[str, Any]:

@@ -20,12 +20,11 @@ from collections import Counter
 from pathlib import Path
 
 import gymnasium as gym
-import matplotlib
 import numpy as np
 
 import personagym  # noqa: F401 - registers the env ids
 from personagym.checks import check_int
-from personagym.eval.script_args import write_summary
+from personagym.eval.script_args import mean_line, saved_figure, write_summary
 from personagym.learn.reinforce import (
     EVAL_SEED0,
     ReinforceConfig,
@@ -35,9 +34,6 @@ from personagym.learn.reinforce import (
     mean_ci,
     train_reinforce,
 )
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 
 ENV_ID = "PersonaGym/Structured-v0"
 
@@ -72,22 +68,15 @@ def smooth(values: np.ndarray, window: int = 10) -> np.ndarray:
 def plot(curves: dict[int, np.ndarray], baseline: tuple[float, float], learner: tuple[float, float],
          path: Path) -> None:
     """Per-seed and mean learning curves, with the baseline's and the final greedy policy's 95% CIs."""
-    fig, ax = plt.subplots(figsize=(7, 4.2))
-    for seed, curve in curves.items():
-        ax.plot(curve[:, 0], smooth(curve[:, 1]), lw=0.8, alpha=0.5, label=f"REINFORCE seed {seed}")
-    mean = np.mean([smooth(c[:, 1]) for c in curves.values()], axis=0)
-    x = next(iter(curves.values()))[:, 0]
-    ax.plot(x, mean, lw=2.2, color="C3", label="REINFORCE, mean of seeds (training, sampled actions)")
-    for (m, ci), color, name in ((baseline, "k", "generic analogue"), (learner, "C2", "learned policy, greedy")):
-        ax.axhline(m, color=color, ls="--", lw=1.2, label=f"{name}: {m:.2f} ± {ci:.2f} (held-out)")
-        ax.axhspan(m - ci, m + ci, color=color, alpha=0.12)
-    ax.set_xlabel("training episodes")
-    ax.set_ylabel("episode reward (moving mean of 10 batches)")
-    ax.set_title(f"REINFORCE on {ENV_ID}")
-    ax.legend(fontsize=7, loc="center right")
-    fig.tight_layout()
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
+    with saved_figure(path, title=f"REINFORCE on {ENV_ID}", xlabel="training episodes",
+                      ylabel="episode reward (moving mean of 10 batches)", fontsize=7, loc="center right") as ax:
+        for seed, curve in curves.items():
+            ax.plot(curve[:, 0], smooth(curve[:, 1]), lw=0.8, alpha=0.5, label=f"REINFORCE seed {seed}")
+        mean = np.mean([smooth(c[:, 1]) for c in curves.values()], axis=0)
+        x = next(iter(curves.values()))[:, 0]
+        ax.plot(x, mean, lw=2.2, color="C3", label="REINFORCE, mean of seeds (training, sampled actions)")
+        for (m, ci), color, name in ((baseline, "k", "generic analogue"), (learner, "C2", "learned policy, greedy")):
+            mean_line(ax, m, ci, color, f"{name}: {m:.2f} ± {ci:.2f} (held-out)")
 
 
 def main() -> None:

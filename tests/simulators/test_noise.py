@@ -6,6 +6,7 @@ import copy
 import json
 import re
 from collections import Counter
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -890,31 +891,29 @@ def test_a_casual_starter_says_no_word_twice(schema: PersonaSchema, renderer: Te
     assert starts[True] > 150, starts  # starters are still said
 
 
-def test_a_typo_in_capitals_stays_in_capitals(schema: PersonaSchema, renderer: TemplateRenderer) -> None:
-    """"Oh, I LpVE roses": the key next to a capital is typed with Shift still down."""
+@pytest.mark.parametrize(
+    ("text", "seed", "holds"),
+    [
+        # "Oh, I LpVE roses": the key next to a capital is typed with Shift still down
+        pytest.param("Oh, I LOVE THESE", 4, lambda typed: typed[3:] == typed[3:].upper(),
+                     id="in-capitals-stays-in-capitals"),
+        # a swap of two letters alike ("worried", "appreciated") left the words as they were, yet the turn was
+        # labelled a typo (2 of 320 audited conversations): a slip always shows
+        pytest.param("Sooo good", 6, lambda typed: typed != "Sooo good", id="changes-the-word"),
+    ],
+)
+def test_a_typo(schema: PersonaSchema, renderer: TemplateRenderer, text: str, seed: int,
+                holds: Callable[[str], bool]) -> None:
+    """Every typo of `text` shows, as `holds` says it should (300 of them a case)."""
     from personagym.simulators.draft import Draft
 
     model = _model(schema, renderer)
-    d = Draws(np.random.default_rng(4))
+    d = Draws(np.random.default_rng(seed))
     for _ in range(300):
         draft = Draft()
-        draft.plain("Oh, I LOVE THESE")
+        draft.plain(text)
         assert model._typo(draft, d)
-        assert draft.text()[3:] == draft.text()[3:].upper(), draft.text()
-
-
-def test_a_typo_changes_the_word(schema: PersonaSchema, renderer: TemplateRenderer) -> None:
-    """A swap of two letters alike ("worried", "appreciated") left the words as they were, yet the turn was
-    labelled a typo (2 of 320 audited conversations): a slip always shows."""
-    from personagym.simulators.draft import Draft
-
-    model = _model(schema, renderer)
-    d = Draws(np.random.default_rng(6))
-    for _ in range(300):
-        draft = Draft()
-        draft.plain("Sooo good")
-        assert model._typo(draft, d)
-        assert draft.text() != "Sooo good"
+        assert holds(draft.text()), draft.text()
 
 
 def test_a_vague_group_mention_says_some_once(schema: PersonaSchema, renderer: TemplateRenderer, taxonomy) -> None:

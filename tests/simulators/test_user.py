@@ -70,6 +70,14 @@ def test_clean_mode_has_no_noise() -> None:
         assert turn.noise.layer == "none" and turn.text == turn.clean_text
 
 
+def _session(user: UserSimulator, opener: UserTurn, messages: int) -> list[UserTurn]:
+    """`opener` and the user's replies after it: `messages` messages at most, fewer if the user leaves."""
+    turns = [opener]
+    while len(turns) < messages and not user.ended:
+        turns.append(user.respond())
+    return turns
+
+
 def _persona_with(schema: PersonaSchema, predicate) -> Persona:
     sampler = PersonaSampler(schema)
     # a rare pair (over sixty and working full time: the first is seed 507) is looked for past the first 500
@@ -724,9 +732,7 @@ def test_news_goes_with_a_request_it_bears_on_and_waits_until_it_is_told(schema:
                              config=UserConfig(news_rate=0.4, end_base=0.0, end_per_turn=0.0))
         user.open_session()
         user.next_session()
-        turns = [user.open_session()]
-        while len(turns) < 9 and not user.ended:
-            turns.append(user.respond())
+        turns = _session(user, user.open_session(), 9)
         for turn in turns:
             intent = turn.intent
             if intent.reason == "life_event":
@@ -942,10 +948,7 @@ def _end_with(user: UserSimulator, node: str | None) -> bool:
 def _stay(user: UserSimulator, replies: int) -> list[UserTurn]:
     """Up to `replies` replies of a user who does not leave of their own accord (`end_base` 0): a user of low
     patience or satisfaction may leave even so."""
-    turns = [user.respond()]
-    while len(turns) < replies and not user.ended:
-        turns.append(user.respond())
-    return turns
+    return _session(user, user.respond(), replies)
 
 
 def _reports(user: UserSimulator, replies: int = 4) -> list[str]:
@@ -1148,9 +1151,7 @@ def test_an_interest_that_came_with_a_life_event_is_not_told_as_a_new_taste(sche
         new = {e.target: e.cause for e in user.next_session() if e.kind == "life_event" and e.before is None
                and e.target in schema.taxonomy.nodes}
         came += sum(c.startswith("came with") for c in new.values())
-        turns = [user.open_session()]
-        while len(turns) < 6 and not user.ended:
-            turns.append(user.respond())
+        turns = _session(user, user.open_session(), 6)
         for turn in turns:
             if turn.intent.reason == "taken_up":
                 told[new[turn.intent.topic].split(":")[0]] += 1
@@ -1176,9 +1177,7 @@ def test_news_said_plainly_first_is_not_told_again_as_news(schema: PersonaSchema
         user.open_session()
         user.next_session()
         plain: set[tuple[str, str]] = set()
-        turns = [user.open_session()]
-        while len(turns) < 10 and not user.ended:
-            turns.append(user.respond())
+        turns = _session(user, user.open_session(), 10)
         for turn in turns:
             fact = (turn.intent.attribute, turn.intent.value)
             if turn.intent.reason == "life_event":
@@ -1258,9 +1257,7 @@ def test_news_told_a_year_on_does_not_say_just(schema: PersonaSchema) -> None:
                                  config=config)
             user.open_session()
             user.next_session()
-            turns = [user.open_session()]
-            while len(turns) < 8 and not user.ended:
-                turns.append(user.respond())
+            turns = _session(user, user.open_session(), 8)
             for turn in turns:
                 if turn.intent.reason != "life_event":
                     continue
@@ -1331,9 +1328,7 @@ def test_a_retiree_asks_nothing_about_a_career_and_tells_the_news_with_another_r
         opener = user.open_session()
         assert (opener.intent.attribute, opener.intent.value) == ("employment_status", "retired")
         news[opener.intent.domain] += 1
-        turns = [opener]
-        while len(turns) < 7 and not user.ended:
-            turns.append(user.respond())
+        turns = _session(user, opener, 7)
         for turn in turns:
             if turn.intent.kind == "task_request":
                 domains["after", turn.intent.domain] += 1

@@ -59,6 +59,7 @@ from personagym.data.exports import (
 )
 from personagym.data.generate import PathLike, load_manifest, read_generated
 from personagym.records import PKI, Trajectory, UserTurn
+from personagym.simulators.preferences import NO_LONGER
 
 #: Options per question at most: the answer and up to three distractors; a question needs one distractor.
 OPTIONS = 4
@@ -227,13 +228,16 @@ def _questions(world: _World, t: Trajectory, users: list[tuple[int, UserTurn]]) 
     paths = world.schema.taxonomy.paths
     said_in = dict(users)
     gone = {lost: message for message, user in users if (lost := _withdrawn(user.intent)) in paths}
+    cleared = _cleared(t, users)
     # plainly said, in a message that does not contradict itself ("one or two lines max please, ... but walk me
     # through every little step"), and no like of a thing under an interest the user went off later ("likes
-    # React.js", then "not into JavaScript anymore")
+    # React.js", then "not into JavaScript anymore"), nor an attribute a change the user told of later ended ("I'm
+    # a manager at work", then "I just retired")
     plain = {item: (pki, message) for item, (pki, message) in stated.items() if _plain(world, pki)
              and "self_contradiction" not in said_in[message].noise.strategies
              and not (pki.kind == "interest" and pki.key in paths
-                      and any(gone.get(node, -1) > message for node in paths[pki.key] if node != pki.key))}
+                      and any(gone.get(node, -1) > message for node in paths[pki.key] if node != pki.key))
+             and not (pki.kind == "attribute" and cleared.get(pki.key, -1) > message)}
     # what the user likes by their words or now: "more into AirPods than wearables" narrows a taste, and leaves
     # them into wearables
     liking = {p.key for p, _ in plain.values() if p.kind == "interest" and p.polarity > 0 and p.key in paths} | \
@@ -257,13 +261,31 @@ def _questions(world: _World, t: Trajectory, users: list[tuple[int, UserTurn]]) 
             asked.append(got)
     liked = [a.key for a in asked if a.kind == "likes" and a.holds]  # said and still true
     for lost, (message, user) in withdrawn.items():
-        final = t.final_state.interests.get(lost)
         asked.append(_Asked("no_longer", lost, QUESTIONS["no_longer"], world.name(lost),
                             _named(world, lost, liked, t, polarity=-1), _unrelated(world, lost, holding),
-                            updated=True, holds=final is None or final.polarity < 0, evidence=user.text,
+                            updated=True, holds=_held_as(world, t, lost) != 1, evidence=user.text,
                             message=message))
     asked.sort(key=lambda a: a.message)
     return asked
+
+
+def _cleared(t: Trajectory, users: list[tuple[int, UserTurn]]) -> dict[str, int]:
+    """Per attribute a life event unset as no longer so (`NO_LONGER`: a retiree's seniority), the message that
+    told the news of that event, if the user told it: what they had said of the attribute no longer holds, by
+    their own words ("I just retired." after "I'm a manager at work")."""
+    events = t.session_events
+    out: dict[str, int] = {}
+    for gone in events:
+        cause = gone.cause.removeprefix(NO_LONGER) if gone.cause.startswith(NO_LONGER) else None
+        change = next((e for e in events if cause and e.session == gone.session and e.cause == cause), None)
+        if change is None:
+            continue
+        new = change.after if isinstance(change.after, list) else [change.after]
+        told = next((message for message, user in users if user.session >= change.session
+                     and user.intent.attribute == change.target and user.intent.value in new), None)
+        if told is not None:
+            out[gone.target] = told
+    return out
 
 
 def _plain(world: _World, pki: PKI) -> bool:
@@ -274,15 +296,19 @@ def _plain(world: _World, pki: PKI) -> bool:
 def _named(world: _World, answer: str, nodes: list[str], t: Trajectory, polarity: int) -> list[str]:
     """Names of the interests among `nodes` that are wrong answers to a question whose answer is `answer` and
     whose right answers have `polarity` (1: liked): none in a line of descent with the answer, none the user
-    holds that way now."""
+    holds that way now, itself or through an interest above it (mobile devices for one who went off them and
+    is into consumer tech again)."""
     paths = world.schema.taxonomy.paths
-    out = []
-    for node in dict.fromkeys(nodes):
-        final = t.final_state.interests.get(node)
-        if answer in paths[node] or node in paths[answer] or (final is not None and final.polarity == polarity):
-            continue
-        out.append(world.name(node))
-    return out
+    return [world.name(node) for node in dict.fromkeys(nodes)
+            if answer not in paths[node] and node not in paths[answer] and _held_as(world, t, node) != polarity]
+
+
+def _held_as(world: _World, t: Trajectory, node: str) -> int | None:
+    """The polarity the user holds `node` with at the episode's end: that of the nearest interest at or above
+    it, as the user takes in what an answer offers (None: neither liked nor disliked)."""
+    interests = t.final_state.interests
+    held = next((interests[a] for a in reversed(world.schema.taxonomy.paths[node]) if a in interests), None)
+    return None if held is None else held.polarity
 
 
 def _implied(t: Trajectory, said: list[PKI]) -> dict[str, set[str]]:

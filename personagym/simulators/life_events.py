@@ -135,8 +135,8 @@ class LifeEvent:
         """An interest change (node, new interest or None to drop, reason), or None.
 
         `left` are interests the user recently moved away from or lost, `entered` those they recently moved to
-        or took up: no new interest is one just left, and no lost one is one just found ("more into rum than
-        gin" and "lost interest in rum" in one gap read as noise).  `held` are the interests the user's
+        or took up: no new interest is one just left or above one, and no lost one is one just found ("more into
+        rum than gin" and "lost interest in rum" in one gap read as noise).  `held` are the interests the user's
         circumstances hold in place (`held_interests`): no lost one is one of them or above one (a dog owner
         does not lose interest in dogs, nor in pets).  A new interest is one the persona can like
         by the schema's rules on interests (`PersonaSchema.unfit_interests`): no college planning for a parent
@@ -155,7 +155,7 @@ class LifeEvent:
         node = tax.sample_anchor(d, exclude_tags=frozenset(state.forbidden_tags), specificity=0.7,
                                  kinds=pastime_kinds(tax))
         # a whole category is no pastime: no "I've picked up beauty & personal care"
-        if node is None or len(tax.paths[node]) < 2 or node in left \
+        if node is None or len(tax.paths[node]) < 2 or any(node in tax.paths[n] for n in left) \
                 or any(tax.is_ancestor(n, node) or tax.is_ancestor(node, n) for n in state.interests) \
                 or not schema.unfit_interests(state.attributes).isdisjoint(tax.paths[node]):
             return None

@@ -400,8 +400,8 @@ class PreferenceProcess(SharedOnCopy):
         Values a session outgrows change first (the schema's `outgrown`): a user who met an AI assistant for
         the first time is no longer a first-timer ("this is my first time using an AI assistant" in a third
         session was false).  `history`, the user's events so far, says which interests changed recently
-        (`REVISIT_DAYS`): no drift or new interest goes back to one just left, and no life event drops one
-        just found.
+        (`REVISIT_DAYS`): no drift or new interest goes back to one just left (nor above it), and no life event
+        drops one just found.
         """
         history = tuple(history)  # read twice: what changed recently, and what is due
         label = self._gap_names[d.weighted(self._gap_cum)]
@@ -491,7 +491,8 @@ class PreferenceProcess(SharedOnCopy):
                unfit: frozenset[str], held: frozenset[str] = frozenset()) -> PreferenceEvent | None:
         """Move an interest along a taxonomy edge, or None where no move is allowed.
 
-        Never to a node in `left` (one the user recently moved away from or lost); a liked interest never to one
+        Never to a node in `left` (one the user recently moved away from or lost) nor above one: K-pop -> synth-pop
+        then synth-pop -> pop music liked K-pop again weeks after the user left it; a liked interest never to one
         the persona cannot like (`unfit`, by the schema's rules on interests), nor across such a rule: a drift
         changes a taste, not a life (pregnancy -> toddlerhood in a week would age the child by two years).  For
         the same reason a liked interest at or above one the user's circumstances hold in place (`held`) only
@@ -507,6 +508,7 @@ class PreferenceProcess(SharedOnCopy):
         # descendant test is made once per move, not once per option.
         opposite = {m for m, i in state.interests.items() if i.polarity != interest.polarity}
         above_opposite = {a for m in opposite for a in tax.paths[m]}  # those interests and their ancestors
+        above_left = {a for m in left for a in tax.paths[m]}  # the interests left and their ancestors
         # An interest that is the value of a taxonomy attribute (favorite_programming_topic) stays in that
         # attribute's subtree: a move out of it would give the attribute a value outside its domain.
         root = self._roots.get(interest.source)
@@ -533,7 +535,7 @@ class PreferenceProcess(SharedOnCopy):
                 continue
             options = [
                 o for o in options
-                if o not in state.interests and o not in above_opposite and not nodes[o].group and o not in left
+                if o not in state.interests and o not in above_opposite and not nodes[o].group and o not in above_left
                 and (not forbidden or nodes[o].tags.isdisjoint(forbidden))
                 and (root is None or root in tax.paths[o])
                 and (ruled is None or (unfit.isdisjoint(tax.paths[o]) and self.schema.like_rules_over(o) == ruled))

@@ -20,7 +20,7 @@ from pathlib import Path
 from personagym.records import PKI, Intent
 from personagym.rng import Draws
 from personagym.shared import SharedOnCopy
-from personagym.simulators.draft import Draft, casual_speaker, fix_pronoun
+from personagym.simulators.draft import PLAIN, Draft, casual_speaker, fix_pronoun
 from personagym.simulators.needs import Presuppositions
 from personagym.simulators.persona import PersonaSchema
 from personagym.simulators.preferences import TIME_GAPS, wanted_shape
@@ -346,6 +346,8 @@ class TemplateBank(SharedOnCopy):
         if stray:
             raise ValueError(f"templates: openers.back_after names the gap {stray[0]!r}; expected one of "
                              f"{', '.join(TIME_GAPS)}")
+        #: every opener a session's first request may start with
+        self.session_openers = frozenset((*self.openers[2], *(o for back in self.back_after.values() for o in back)))
         self.closers = tuple(raw["closers"])
         #: openers said only before a question ("Question for you:"), and openers and closers only a casual
         #: user says ("Yo!", "Cheers, mate.")
@@ -356,8 +358,7 @@ class TemplateBank(SharedOnCopy):
                          *(t for pool in self.goodbye_suffixes.values() for t in pool))
         for name, listed, pool, what in (
                 ("openers.question_only", self.question_only, self.openers[2], "opener"),
-                ("casual_only", self.casual_only, (*self.openers[2], *self.closers, *goodbye_words,
-                                                    *(o for back in self.back_after.values() for o in back)),
+                ("casual_only", self.casual_only, (*self.session_openers, *self.closers, *goodbye_words),
                  "opener, closer or goodbye")):
             stray = sorted(listed - set(pool))
             if stray:
@@ -562,6 +563,12 @@ class TemplateRenderer(SharedOnCopy):
                 draft.entity(text, pki)
             elif slots is not None and name in slots:
                 draft.slot(name, slots[name], self._slot_pki(slots[name], draft.speaker))
+
+    def opener(self, draft: Draft) -> str | None:
+        """The opener a session's first request starts with ("Hi again, it's been a few weeks."), if any."""
+        first = draft.segments[0] if draft.segments else None
+        text = first.text.strip() if first is not None and first.kind == PLAIN else None
+        return text if text in self.bank.session_openers else None
 
     # -- intents ---------------------------------------------------------------------------
     def render(self, intent: Intent, d: Draws, opens: int | None = None,

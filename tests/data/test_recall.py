@@ -186,6 +186,46 @@ def test_a_narrower_taste_is_no_interest_moved_on_from(runs: dict[str, Path]) ->
     assert all("wearables" not in r["options"] for r in rows)
 
 
+def test_no_wrong_option_is_liked_through_an_interest_above_it(runs: dict[str, Path]) -> None:
+    """"I used to like mobile devices, but not anymore", then (a year on, unsaid) into consumer tech: mobile
+    devices are liked again by the hidden profile, so they are no wrong answer to "which do they like?" (7 of
+    3,712 recall questions offered such a one), and "no longer into them" no longer holds."""
+    from personagym.records import Interest
+
+    world = _World.of(runs["oracle"])
+    tech = "technology_computing/consumer_tech"
+    mobile, games = f"{tech}/mobile_devices", "hobbies_crafts/board_card_games/classic_board_games"
+    said = [_user(0, [PKI(kind="interest", key=games, evidence="classic board games")], "preference_disclosure"),
+            _user(1, [], "feedback", reason="no_longer_into", topic=mobile)]
+    episode = _episode(runs, said)
+    final = episode.final_state.model_copy(update={"interests": {
+        n: Interest(node=n, polarity=1, intensity=0.8) for n in (games, tech)}})
+    rows = {r["key"]: r for r in recall_rows(world, episode.model_copy(update={"final_state": final}), options=8)}
+    assert "mobile devices" not in rows[games]["options"], rows[games]["options"]
+    assert rows[mobile]["kind"] == "no_longer" and not rows[mobile]["holds"]
+
+
+def test_no_question_on_what_a_change_the_user_told_of_has_ended(runs: dict[str, Path]) -> None:
+    """"I'm a manager at work", then "News on my side: I just retired.": retiring unset the user's seniority, so
+    "I manage a team." is no right answer to what is true of them now (asked of 1 in 3,712 questions, with the
+    other ranks as wrong answers); untold, the retirement ends nothing the conversation says."""
+    from personagym.records import PreferenceEvent
+
+    world = _World.of(runs["oracle"])
+    said = [_user(0, [PKI(kind="attribute", key="seniority", value="manager", evidence="I'm a manager at work")],
+                  "preference_disclosure", attribute="seniority", value="manager"),
+            _user(1, [PKI(kind="attribute", key="employment_status", value="retired", evidence="I just retired")],
+                  "task_request", reason="life_event", attribute="employment_status", value="retired")]
+    changes = [PreferenceEvent(kind="life_event", session=0, turn=0, day=7.0, time_label="next_week",
+                               target=target, before=before, after=after, cause=cause)
+               for target, before, after, cause in (("employment_status", "employed_full_time", "retired", "retired"),
+                                                    ("seniority", "manager", None, "no longer so: retired"))]
+    episode = _episode(runs, said).model_copy(update={"session_events": changes})
+    assert "seniority" not in {r["key"] for r in recall_rows(world, episode, options=8)}
+    untold = _episode(runs, said[:1], seniority="manager").model_copy(update={"session_events": changes})
+    assert "seniority" in {r["key"] for r in recall_rows(world, untold, options=8)}
+
+
 def test_overlapping_and_implied_values_are_values_of_their_attributes(runs: dict[str, Path]) -> None:
     schema = _World.of(runs["oracle"]).schema
     for key, groups in OVERLAPPING.items():

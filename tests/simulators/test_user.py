@@ -866,6 +866,34 @@ def test_a_later_session_can_open_with_how_long_it_has_been(schema: PersonaSchem
     assert len(said) == 3
 
 
+def test_no_session_opens_with_the_words_an_earlier_one_opened_with(schema: PersonaSchema) -> None:
+    """"Hey, me again from last week." a week on and again the week after read as a bot (a repeated session
+    opener in 55 of 600 LongTerm episodes, with three openers per gap): each session of an episode opens with an
+    opener of its own, a greeting or one that says the gap."""
+    from personagym.simulators.preferences import PreferenceConfig
+
+    renderer = TemplateRenderer(schema, back_rate=0.9, opener_rate=1.0)
+    weekly = PreferenceConfig(gap_weights={"next_week": 1.0, "next_month": 0.0, "next_year": 0.0})
+    bank = renderer.bank
+    openers = {*bank.openers[2], *(o for pool in bank.back_after.values() for o in pool)}
+    sampler = PersonaSampler(schema)
+    opened = 0
+    for seed in range(40):
+        user = UserSimulator(sampler.sample(seed), seed=seed, noise=NoiseConfig(rate=0.0), renderer=renderer,
+                             preferences=weekly)
+        said: list[str] = []
+        for session in range(4):
+            if session:
+                user.next_session()
+            text = user.open_session().clean_text
+            opener = max((o for o in openers if text.startswith(o)), key=len, default=None)
+            if opener is not None:
+                assert opener not in said, (seed, opener, said)
+                said.append(opener)
+                opened += session > 0
+    assert opened >= 100, opened
+
+
 def test_a_restyled_answer_or_a_new_session_is_no_repeat(schema: PersonaSchema) -> None:
     """The same items again after a complaint about the style ("I prefer a formal style") are what was asked for,
     and the list a session ended with is no repeat in the next one: both got "That's the same list as last
@@ -887,6 +915,15 @@ def test_a_restyled_answer_or_a_new_session_is_no_repeat(schema: PersonaSchema) 
     assert restyled >= 10 and reopened >= 100, (restyled, reopened)
 
 
+def _new_things_they_like(schema: PersonaSchema, persona: Persona) -> list[str]:
+    """Things a persona likes through an interest above them that are none of its interests (bebop for a jazz
+    lover): one child of each liked interest that has one, in the order of the interests."""
+    tax, interests = schema.taxonomy, {i.node for i in persona.interests}
+    return [child for i in persona.interests if i.polarity > 0
+            for child in [next((c for c in tax.children[i.node] if not tax.nodes[c].group and c not in interests),
+                               None)] if child is not None]
+
+
 def test_a_user_who_left_content_can_report_on_what_was_recommended(schema: PersonaSchema) -> None:
     """A later session can say that something the last answer recommended was a hit ("Your bebop suggestion
     last time was spot on."), with a PKI liking it, after a content goodbye; "I'll report back." was never
@@ -898,7 +935,7 @@ def test_a_user_who_left_content_can_report_on_what_was_recommended(schema: Pers
     reported = silent = 0
     for seed in range(150):
         persona = sampler.sample(seed)
-        liked = [i.node for i in persona.interests if i.polarity > 0]
+        liked = _new_things_they_like(schema, persona)
         if not liked:
             continue
         user = UserSimulator(persona, seed=seed, noise=NoiseConfig(rate=0.0),
@@ -962,14 +999,14 @@ def _reports(user: UserSimulator, replies: int = 4) -> list[str]:
 
 
 def _users_with_a_liked_thing(schema: PersonaSchema, n: int):
-    """(user, a liked interest below a top-level category) of the first `n` sampled personas that have one,
-    with no drift or life event between sessions."""
+    """(user, a thing new to them that they like, `_new_things_they_like`) of the first `n` sampled personas
+    that have one, with no drift or life event between sessions."""
     from personagym.simulators.preferences import PreferenceConfig
 
-    sampler, paths = PersonaSampler(schema), schema.taxonomy.paths
+    sampler = PersonaSampler(schema)
     for seed in range(n):
         persona = sampler.sample(seed)
-        liked = [i.node for i in persona.interests if i.polarity > 0 and len(paths[i.node]) > 1]
+        liked = _new_things_they_like(schema, persona)
         if liked:
             yield UserSimulator(persona, seed=seed, noise=NoiseConfig(rate=0.0),
                                 preferences=PreferenceConfig(drift_rate=0.0, event_rate=0.0)), liked[0]
@@ -1001,6 +1038,24 @@ def test_a_thing_tried_is_reported_once(schema: PersonaSchema) -> None:
             assert _reports(user) == [], user.persona.persona_id
             checked += 1
     assert checked >= 10, checked
+
+
+def test_no_report_on_what_the_user_already_had_or_named(schema: PersonaSchema) -> None:
+    """"I looked into Europe after last time. Really liked what I found." from a user who had opened with "I feel
+    like I've run out of things to explore in Europe": 255 of 284 reports in 600 LongTerm episodes of the tracker
+    were of the user's own interests, which it recommends back.  A report is of something new to the user: not
+    one of their interests, nor a liked thing they had named, though they liked the suggestion."""
+    checked = named = 0
+    for user, new in _users_with_a_liked_thing(schema, 60):
+        own = next(i.node for i in user.persona.interests if new in user.taxonomy.children[i.node])
+        if _leave_after(user, own):
+            assert _reports(user) == [], (user.persona.persona_id, own)
+            checked += 1
+        user._memory.expressed.add(new)  # as if they had said they like it
+        if not user.ended and _end_with(user, new):
+            assert _reports(user) == [], (user.persona.persona_id, new)
+            named += 1
+    assert checked >= 10 and named >= 10, (checked, named)
 
 
 def test_no_report_on_a_whole_category(schema: PersonaSchema) -> None:
@@ -1131,6 +1186,38 @@ def test_a_drift_does_not_go_back_to_what_the_user_just_left(schema: PersonaSche
     assert drifts > 500
     from personagym.simulators.preferences import REVISIT_DAYS
 
+    assert user.state.day < REVISIT_DAYS
+
+
+def test_a_change_of_taste_does_not_widen_back_over_what_the_user_just_left(schema: PersonaSchema) -> None:
+    """K-pop -> synth-pop one week, synth-pop -> pop music a month later: the user likes K-pop again, weeks after
+    "I'm past K-pop these days" (93 such returns in 600 LongTerm episodes of the tracker, 85 episodes; a recall
+    question then offered K-pop as a wrong answer to "which of these do they like?").  Within `REVISIT_DAYS`
+    neither a drift nor a new interest lands at or above an interest the user moved away from or lost."""
+    from personagym.simulators.preferences import REVISIT_DAYS, PreferenceConfig
+
+    changing = PreferenceConfig(drift_rate=1.0, event_rate=1.0,
+                                gap_weights={"next_week": 1.0, "next_month": 0.0, "next_year": 0.0})
+    sampler = PersonaSampler(schema)
+    paths = schema.taxonomy.paths
+    moves = 0
+    for seed in range(20):
+        user = UserSimulator(sampler.sample(seed), seed=seed, noise=NoiseConfig(rate=0.0), preferences=changing)
+        user.open_session()
+        left: set[str] = set()
+        for _ in range(6):  # six weeks, well within REVISIT_DAYS
+            events = user.next_session()
+            for e in events:
+                target = e.after if e.kind == "drift" else e.target if (
+                    e.kind == "life_event" and e.target in paths and e.before is None
+                    and not e.cause.startswith("came with")) else None  # what a life event brings has its cause
+                if target is not None:
+                    moves += 1
+                    assert not any(target in paths[node] for node in left), (seed, e)
+            left |= {e.before for e in events if e.kind == "drift"}
+            left |= {e.target for e in events if e.kind == "life_event" and e.target in paths and e.after is None}
+            user.open_session()
+    assert moves > 500
     assert user.state.day < REVISIT_DAYS
 
 

@@ -26,6 +26,10 @@ _SPACES = re.compile(r"[ \t]{2,}")
 _SPACE_BEFORE_PUNCT = re.compile(r" +([,.!?;:])")
 _UNTIDY = re.compile(r"  | [,.?!]")  # what `_tidy` may have to fix (a cheap test first)
 _PRONOUN_I = re.compile(r"\bi\b")
+#: What follows an entity that is a modifier, not a noun ("Cold War-themed", "Raspberry Pi stuff"): the head nouns
+#: templates put right after one with no determiner of their own before it ("shopping for {topic} stuff",
+#: "tickets for {topic} events", "a list of {topic} recommendations"); it takes no "the" there.
+_MODIFIES = re.compile(r"-| (?:stuff|events|recommendations|trivia)\b")
 # Words starting with a vowel letter but a consonant sound ("a unique", "a European", "a one-day").
 _VOWEL_LETTER_CONSONANT_SOUND = re.compile(r"(?:uni|use|usu|ute|uto|uk|eu|one\b|once\b)", re.IGNORECASE)
 
@@ -170,8 +174,9 @@ class Draft:
                     if low in self.singular and _after_a(words):  # "a salad theme", not "a salads theme"
                         t = self.singular[low].lower() if self.casual else self.singular[low]
                         low = t.lower()
+                    # not where it modifies what follows: "Cold War-themed", "tickets for Super Bowl events"
                     the = low in self.definite and _takes_the(words) and not (
-                        k + 1 < len(segments) and segments[k + 1].text[:1] == "-")  # "Cold War-themed"
+                        k + 1 < len(segments) and _MODIFIES.match(segments[k + 1].text))
             if seg.kind != PLAIN and after_plain and space:
                 pos += _agree_article(parts, t)
             if the:

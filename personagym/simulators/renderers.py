@@ -24,10 +24,12 @@ from personagym.simulators.draft import PLAIN, Draft, casual_speaker, fix_pronou
 from personagym.simulators.needs import Presuppositions
 from personagym.simulators.persona import PersonaSchema
 from personagym.simulators.preferences import TIME_GAPS, wanted_shape
-from personagym.simulators.taxonomy import CONCERN_KINDS, KINDS, TAGS, Taxonomy
+from personagym.simulators.taxonomy import CONCERN_KINDS, KINDS, TAGS, Taxonomy, TaxonomyError
 
 TEMPLATES_PATH = Path(__file__).parent / "data" / "templates.json"
 SLOTS = ("time", "budget", "location", "quantity", "audience", "format", "length")
+#: The slot whose details name a place ("near Denver"): what `TemplateBank.place_fit` checks against the topic.
+PLACE_SLOT = "location"
 LEVEL_INTENSITY = {"high": 0.85, "medium": 0.55, "low": 0.3}
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 #: A goodbye whose last sentence takes leave ("Bye.", "See you next time!"): nothing more is said after it.
@@ -118,7 +120,8 @@ class TaskDomain:
     "Which features actually matter when shopping for {topic}?" a product,
     not reef snorkeling or giraffes).
     A domain with `destinations` (travel) asks about places anywhere; any
-    other asks about places near the user's home (`TemplateBank.home_slots`).
+    other asks about places near the user's home (`TemplateBank.home_slots`);
+    either names only a place that fits the topic (`TemplateBank.places_for`).
     A request is about its topic's category and the domain's own categories
     (`answers_in`: a workout plan around via ferrata is answered by strength
     training too), not every category its topics come from.
@@ -260,6 +263,11 @@ class TemplateBank(SharedOnCopy):
             raise ValueError(f"templates: slot_fit.home_slots names {stray[0]!r}; expected one of {SLOTS}")
         #: about how many days away a time detail is, and the range of days a request template takes
         self.time_days, self.time_spans = _time_spans(fit, self)
+        #: taxonomy node -> the place details a request about it, or anything under it, may name
+        #: (`slot_fit.place_fit`: no skiing "around Manila", no city break "in rural Vermont")
+        self.place_fit: dict[str, frozenset[str]] = _place_fit(fit.get("place_fit", {}), self, taxonomy)
+        self._paths = taxonomy.paths
+        self._places_for: dict[str, frozenset[str] | None] = {}
         self._fitting: dict[tuple, dict[str, tuple[str, ...]]] = {}
         p = parse_template
         self.interest = {k: tuple(map(p, v)) for k, v in raw["disclosure_interest"].items()}
@@ -418,12 +426,31 @@ class TemplateBank(SharedOnCopy):
         lowered = extra.lower()
         return any(cues.search(lowered) and cues.search(said) for cues in self._goodbye_moves.get(mood, ()))
 
+    def places_for(self, topic: str | None) -> frozenset[str] | None:
+        """The place details a request about `topic` may name: those every `place_fit` entry at or above it allows
+        (None: any place; for no topic too)."""
+        if topic is None or not self.place_fit:
+            return None
+        try:
+            return self._places_for[topic]
+        except KeyError:
+            pass
+        fits = None
+        for node in self._paths[topic]:
+            allowed = self.place_fit.get(node)
+            if allowed is not None:
+                fits = allowed if fits is None else fits & allowed
+        self._places_for[topic] = fits
+        return fits
+
     def request_slot_values(self, values: Mapping[str, tuple[str, ...]], domain: TaskDomain,
-                            tags: frozenset[str]) -> Mapping[str, tuple[str, ...]]:
-        """The details of `values` (a user's, `fitting_slot_values`) that fit a request in `domain` about a topic
+                            tags: frozenset[str], topic: str | None = None) -> Mapping[str, tuple[str, ...]]:
+        """The details of `values` (a user's, `fitting_slot_values`) that fit a request in `domain` about `topic`
         carrying `tags`: a budget in the domain's range, no detail `not_with_tags` rules out (computed once per
-        combination; a slot left with no value keeps all of them)."""
-        key = (id(values), domain.name, tags)
+        combination; a slot left with no value keeps all of them), and only a place that fits the topic
+        (`places_for`; none left: the request names no place)."""
+        places = self.places_for(topic)
+        key = (id(values), domain.name, tags, places)
         cached = self._for_request.get(key)
         if cached is not None and cached[0] is values:
             return cached[1]
@@ -438,6 +465,8 @@ class TemplateBank(SharedOnCopy):
             rules = self.not_with_tags
             for slot, options in out.items():
                 out[slot] = tuple(v for v in options if v not in rules or rules[v].isdisjoint(tags)) or options
+        if places is not None:
+            out[PLACE_SLOT] = tuple(v for v in out[PLACE_SLOT] if v in places)
         self._for_request[key] = (values, out)  # the entry keeps `values` alive, so its id is not reused
         return out
 
@@ -502,6 +531,11 @@ class TemplateRenderer(SharedOnCopy):
         self.bank.suffix_needs.check(domains, "templates: goodbye_suffix_needs")
         for name, domain in self.bank.domains.items():
             domain.needs.check(domains, f"templates: task_requests.{name}.needs")
+        named = {r for spec in self.bank.raw["slot_fit"].get("place_fit", {}).values() for r in spec.get("region", ())}
+        unknown = sorted(named - set(domains.get("region", ())))
+        if unknown:
+            raise ValueError(f"templates: slot_fit.place_fit names the region {unknown[0]!r}, which the persona "
+                             f"schema's region attribute does not have")
         unknown = sorted(set(self.bank.fact_domains) - set(schema.attributes))
         if unknown:
             raise ValueError(f"templates: fact_domains names {unknown[0]!r}, which is no persona attribute")
@@ -893,6 +927,47 @@ def _time_spans(fit: Mapping, bank: TemplateBank) -> tuple[dict[str, float], dic
                              f"0 <= fewest < most, got {span!r}")
         out[parsed[text]] = (span[0], span[1])
     return dict(days), out
+
+
+def _place_fit(spec: Mapping[str, Mapping[str, list[str]]], bank: TemplateBank,
+               taxonomy: Taxonomy) -> dict[str, frozenset[str]]:
+    """`slot_fit.place_fit` checked and compiled: taxonomy node -> the place details a topic at or under it takes.
+
+    An entry (keyed by a display path) names vague place phrases the detail must be one of (``in``), phrases it must
+    not be one of (``not_in``), and regions it must be in (``region``, as `slot_fit.needs` gives each place).
+    """
+    if not spec:
+        return {}
+    places = bank.slot_values[PLACE_SLOT]
+    fits: dict[str, set[str]] = {}
+    for value, phrases in bank.vague_slot_values.get(PLACE_SLOT, {}).items():
+        for phrase in phrases:
+            fits.setdefault(phrase, set()).add(value)
+    regions = {value: needs.get("region", frozenset()) for value, needs in bank.slot_needs.needs.items()
+               if value in places}
+    out: dict[str, frozenset[str]] = {}
+    for path, need in spec.items():
+        where = f"templates: slot_fit.place_fit[{path!r}]"
+        if not isinstance(need, Mapping) or not need or set(need) - {"in", "not_in", "region"}:
+            raise ValueError(f"{where}: expected an object with 'in', 'not_in' and/or 'region', got {need!r}")
+        try:
+            node = taxonomy.resolve_path(path)
+        except TaxonomyError as e:
+            raise ValueError(f"{where}: {e}") from None
+        allowed = set(places)
+        for key in ("in", "not_in"):
+            for phrase in need.get(key, ()):
+                if phrase not in fits:
+                    raise ValueError(f"{where}.{key} names {phrase!r}, which is no vague location phrase; expected "
+                                     f"one of {sorted(fits)}")
+                allowed = allowed & fits[phrase] if key == "in" else allowed - fits[phrase]
+        if "region" in need:  # the renderer checks the names against the persona schema's regions
+            wanted = need["region"]
+            if not isinstance(wanted, list) or not wanted:
+                raise ValueError(f"{where}.region: expected a non-empty list of regions, got {wanted!r}")
+            allowed = {v for v in allowed if not regions.get(v, frozenset()).isdisjoint(wanted)}
+        out[node] = frozenset(allowed)  # none: a request about it names no place
+    return out
 
 
 def _long_held(texts: object, bank: TemplateBank) -> frozenset[Parsed]:

@@ -437,16 +437,18 @@ class Taxonomy(SharedOnCopy):
         return dict(self._name_index)
 
     # -- sampling --------------------------------------------------------------------------
-    def _subtree(self, under: str | None, exclude_tags: frozenset[str],
-                 kinds: frozenset[str] | None = None) -> tuple[list[list[str]], list[str]]:
-        """The nodes below `under` (all nodes for None) without `exclude_tags` or grouping nodes, and of one of
-        `kinds` (None: any), by depth and flat."""
-        key = (under or ROOT, exclude_tags, kinds)
+    def _subtree(self, under: str | None, exclude_tags: frozenset[str], kinds: frozenset[str] | None = None,
+                 exclude_under: frozenset[str] = frozenset()) -> tuple[list[list[str]], list[str]]:
+        """The nodes below `under` (all nodes for None) without `exclude_tags` or grouping nodes, at or under none
+        of `exclude_under`, and of one of `kinds` (None: any), by depth and flat."""
+        key = (under or ROOT, exclude_tags, kinds, exclude_under)
         cached = self._subtree_cache.get(key)
         if cached is None:
             pool = [n for n in (self.descendants(under) if under else self.ids) if not self.nodes[n].group]
             if exclude_tags:
                 pool = [n for n in pool if not (self.nodes[n].tags & exclude_tags)]
+            if exclude_under:
+                pool = [n for n in pool if exclude_under.isdisjoint(self._paths[n])]
             if kinds is not None:
                 pool = [n for n in pool if self.kinds[n] in kinds]
             base = self.nodes[under].depth if under else 0
@@ -488,6 +490,7 @@ class Taxonomy(SharedOnCopy):
         specificity: float = 0.5,
         exclude_tags: frozenset[str] | set[str] = frozenset(),
         kinds: frozenset[str] | None = None,
+        exclude_under: frozenset[str] = frozenset(),
     ) -> str | None:
         """Sample one anchor node (CSP anchor-path sampling).
 
@@ -495,14 +498,16 @@ class Taxonomy(SharedOnCopy):
         (breadth: most nodes are deep leaves).  Otherwise a depth is chosen
         first, with weights that tilt from shallow (``specificity=0``) through
         uniform over depths (0.5) to deep (1), and then a node at that depth.
-        Grouping nodes, and nodes carrying any of ``exclude_tags``, are never drawn (the draw is
+        Grouping nodes, nodes carrying any of ``exclude_tags`` and nodes at or
+        under any of ``exclude_under`` (what a persona cannot like: no toddler
+        tantrums from a user without children) are never drawn (the draw is
         repeated; after 8 misses it is made from the filtered subtree).  With
         `kinds`, only nodes of those kinds are drawn (a career request's topic
         is a field).  Returns None if nothing is left to draw from.
         """
         d = draws if isinstance(draws, Draws) else Draws(draws, block=64)
         sampler = self.anchor_sampler(under, stratified=stratified, specificity=specificity, kinds=kinds)
-        return sampler(d, exclude_tags)
+        return sampler(d, exclude_tags, exclude_under)
 
     def _near_candidates(self, node_id: str, decay: float, max_distance: int,
                          lineage: bool) -> tuple[list[str], list[float]]:
@@ -574,8 +579,8 @@ class AnchorSampler:
     and look-ups.  Get one from `Taxonomy.anchor_sampler`, which caches them.
     """
 
-    __slots__ = ("_cum", "_filtered", "_kinds", "_levels", "_pool", "_specificity", "_stratified", "_tags",
-                 "_taxonomy", "_under")
+    __slots__ = ("_cum", "_filtered", "_kinds", "_levels", "_paths", "_pool", "_specificity", "_stratified",
+                 "_tags", "_taxonomy", "_under")
 
     def __init__(self, taxonomy: Taxonomy, under: str | None, stratified: float, specificity: float,
                  kinds: frozenset[str] | None = None) -> None:
@@ -585,34 +590,39 @@ class AnchorSampler:
         self._stratified = stratified
         self._specificity = specificity
         self._tags = taxonomy.tags
-        self._levels, self._pool, self._cum = self._tables(frozenset())
-        self._filtered: dict[frozenset[str], tuple[list[list[str]], list[str], list[float]]] = {}
+        self._paths = taxonomy.paths
+        self._levels, self._pool, self._cum = self._tables(frozenset(), frozenset())
+        self._filtered: dict[tuple[frozenset[str], frozenset[str]], tuple[list[list[str]], list[str], list[float]]] = {}
 
-    def _tables(self, exclude_tags: frozenset[str]) -> tuple[list[list[str]], list[str], list[float]]:
-        levels, pool = self._taxonomy._subtree(self._under, exclude_tags, self._kinds)
+    def _tables(self, exclude_tags: frozenset[str],
+                exclude_under: frozenset[str]) -> tuple[list[list[str]], list[str], list[float]]:
+        levels, pool = self._taxonomy._subtree(self._under, exclude_tags, self._kinds, exclude_under)
         return levels, pool, self._taxonomy._level_weights(len(levels), self._specificity)
 
-    def __call__(self, d: Draws, exclude_tags: frozenset[str] | set[str] = frozenset()) -> str | None:
-        """One anchor node, never carrying any of `exclude_tags`; None if none is left."""
+    def __call__(self, d: Draws, exclude_tags: frozenset[str] | set[str] = frozenset(),
+                 exclude_under: frozenset[str] = frozenset()) -> str | None:
+        """One anchor node, never carrying any of `exclude_tags` nor at or under any of `exclude_under`; None if
+        none is left."""
         pool = self._pool
         if not pool:
             return None
-        tags, levels, cum, stratified = self._tags, self._levels, self._cum, self._stratified
+        tags, paths, levels, cum, stratified = self._tags, self._paths, self._levels, self._cum, self._stratified
         # The draws of `Draws.choice` and `Draws.weighted`, inlined: this runs for every interest drawn.
-        # Rejection from the unfiltered subtree is the common fast path (few nodes carry tags);
-        # a subtree the tags mostly exclude is filtered once and cached.
+        # Rejection from the unfiltered subtree is the common fast path (few nodes carry tags, few are ruled out);
+        # a subtree the exclusions mostly leave out is filtered once and cached.
         for _ in range(8):
             if d.random() >= stratified:
                 node = pool[int(d.random() * len(pool))]
             else:
                 level = levels[bisect_right(cum, d.random() * cum[-1])]
                 node = level[int(d.random() * len(level))]
-            if not exclude_tags or tags[node].isdisjoint(exclude_tags):
+            if (not exclude_tags or tags[node].isdisjoint(exclude_tags)) and (
+                    not exclude_under or exclude_under.isdisjoint(paths[node])):
                 return node
-        key = frozenset(exclude_tags)
+        key = (frozenset(exclude_tags), frozenset(exclude_under))
         tables = self._filtered.get(key)
         if tables is None:
-            tables = self._filtered[key] = self._tables(key)
+            tables = self._filtered[key] = self._tables(*key)
         levels, pool, cum = tables
         if not pool:
             return None

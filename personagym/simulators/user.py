@@ -646,7 +646,8 @@ class UserSimulator:
         derived from them for every turn is derived once per session: the
         facts (all, and those about attributes), the request details that
         fit the user's length and format preferences, the task domains they
-        ask about (`domain_needs`: no trip from one who cannot travel), the liked and disliked
+        ask about (`domain_needs`: no trip from one who cannot travel), the nodes their attributes rule
+        out liking (asked about by nobody like them), the liked and disliked
         nodes, and the liked nodes per task domain (filled as domains come up).
         """
         self._facts = self._disclosable_facts()
@@ -655,6 +656,8 @@ class UserSimulator:
         bank = self.renderer.bank
         self._slot_values = bank.fitting_slot_values(*wanted_shape(attrs), attrs)
         self._domain_names = bank.domain_needs.fitting(bank.domain_names, bank.domain_needs.excluded(attrs))
+        #: what the user's attributes rule out liking (`PersonaSchema.unfit_interests`): no request is about it
+        self._unfit = self.schema.unfit_interests(attrs)
         self._likes = [n for n, i in self.state.interests.items() if i.polarity > 0]
         self._dislikes = {n for n, i in self.state.interests.items() if i.polarity < 0}
         self._liked: dict[str, list[str]] = {}
@@ -766,7 +769,14 @@ class UserSimulator:
         return Intent(kind="feedback", polarity=-1, level="medium", reason=reason)
 
     def _request(self) -> Intent:
-        """A new task request; a slip not corrected by now is let go (the conversation has moved on)."""
+        """A new task request; a slip not corrected by now is let go (the conversation has moved on).
+
+        Its topic is a liked one, or another the user could like: nothing their constraints forbid, preferably
+        nothing under a dislike, and never what the rules on interests rule out for someone like them
+        (`PersonaSchema.unfit_interests`: "long-distance grandparenting" from a twenty-year-old, toddler
+        tantrums from a user without children read as someone else's question).  A place it names fits the
+        topic where the bank can tell (`TemplateBank.places_for`: no skiing somewhere warm).
+        """
         d, cfg = self.draws, self.config
         self._memory.slip = None
         bank = self.renderer.bank
@@ -794,12 +804,14 @@ class UserSimulator:
             paths, disliked = tax.paths, self._dislikes
             forbidden = frozenset(self.state.forbidden_tags)
             for _ in range(4):
-                topic = tax.sample_anchor(d, under=d.choice(domain.categories), exclude_tags=forbidden, kinds=kinds)
+                # nothing the user's attributes rule out liking: no toddler tantrums from a user without children
+                topic = tax.sample_anchor(d, under=d.choice(domain.categories), exclude_tags=forbidden, kinds=kinds,
+                                          exclude_under=self._unfit)
                 if topic and disliked.isdisjoint(paths[topic]):  # not under a disliked node
                     break
         slots = {}
         tags = tax.nodes[topic].tags if topic else frozenset()
-        slot_values = bank.request_slot_values(self._slot_values, domain, tags)
+        slot_values = bank.request_slot_values(self._slot_values, domain, tags, topic)
         rand, slot_rate = d.random, cfg.slot_rate
         for name in SLOTS:
             if rand() < slot_rate:

@@ -58,7 +58,8 @@ def test_a_name_that_takes_the_gets_it_as_a_noun_and_not_as_a_modifier() -> None
     for before, after in [("Tell me about ", "."), ("", " will do it for me."), ("Honestly? ", ", no contest."),
                           ("Oops, make that ", "."), ("Host a ", " theme."), ("I'm a massive ", " nerd."),
                           ("Please, no ", "."), ("Some ", " trivia."), ("Something ", "-themed."),
-                          ("Sort this out, the ", " thing.")]:
+                          ("Sort this out, the ", " thing."), ("Tickets for ", " events?"),
+                          ("I'm shopping for ", " stuff."), ("A list of ", " recommendations.")]:
         d = Draft(definite=frozenset({"cold war"}))
         d.plain(before)
         d.entity("Cold War", _pki("cold_war"))
@@ -73,6 +74,9 @@ def test_a_name_that_takes_the_gets_it_as_a_noun_and_not_as_a_modifier() -> None
     assert said["Host a "] == "Host a Cold War theme." and said["I'm a massive "] == "I'm a massive Cold War nerd."
     assert said["Please, no "] == "Please, no Cold War." and said["Some "] == "Some Cold War trivia."
     assert said["Something "] == "Something Cold War-themed."
+    assert said["Tickets for "] == "Tickets for Cold War events?"  # a modifier of the noun after it
+    assert said["I'm shopping for "] == "I'm shopping for Cold War stuff."
+    assert said["A list of "] == "A list of Cold War recommendations."
     assert said["Sort this out, the "] == "Sort this out, the Cold War thing."
     plain = Draft()  # a name nobody marked is said as written
     plain.plain("Tell me about ")

@@ -269,3 +269,20 @@ def test_every_shipped_node_has_a_kind(taxonomy: Taxonomy) -> None:
     assert taxonomy.kind(taxonomy.resolve("Charles Darwin")) == "person"
     assert taxonomy.kind(taxonomy.resolve("particle physics")) == "field"
     assert taxonomy.kind(taxonomy.resolve("sushi")) == "food_drink"
+
+
+def test_no_anchor_is_drawn_at_or_under_an_excluded_node(taxonomy: Taxonomy) -> None:
+    """`exclude_under` (what a persona cannot like: parenting stages for a user without children) is never drawn,
+    however much of the subtree it covers; with all of it excluded nothing is."""
+    d = Draws(np.random.default_rng(3))
+    stages, styles = taxonomy.resolve_path("Parenting & Family/Parenting Stages"), \
+        taxonomy.resolve_path("Parenting & Family/Parenting Styles")
+    excluded = frozenset({stages, styles})
+    drawn = [taxonomy.sample_anchor(d, under="parenting_family", exclude_under=excluded) for _ in range(2000)]
+    assert all(excluded.isdisjoint(taxonomy.paths[n]) for n in drawn)
+    assert len(set(drawn)) > 20
+    adoption = taxonomy.resolve_path("Parenting & Family/Adoption & Fostering")
+    others = frozenset(c for c in taxonomy.children["parenting_family"] if c != adoption)
+    left = {taxonomy.sample_anchor(d, under="parenting_family", exclude_under=others) for _ in range(300)}
+    assert left == {adoption, *taxonomy.descendants(adoption)}
+    assert taxonomy.sample_anchor(d, under="parenting_family", exclude_under=others | {adoption}) is None

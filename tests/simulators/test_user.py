@@ -8,7 +8,7 @@ from collections import Counter
 
 import pytest
 
-from personagym.records import MentionFeature, Persona, ResponseFeatures, UserTurn
+from personagym.records import Interest, MentionFeature, Persona, ResponseFeatures, UserTurn
 from personagym.simulators.analyzer import shared_analyzer
 from personagym.simulators.life_events import LIFE_EVENTS
 from personagym.simulators.noise import NoiseConfig
@@ -1464,3 +1464,59 @@ def test_a_request_names_a_place_of_the_users_region_unless_it_is_a_trip(schema:
             named += 1
             assert region_of[place] == region, (region, turn.clean_text)
     assert named > 20
+
+
+def test_a_request_is_about_nothing_the_users_attributes_rule_out(schema: PersonaSchema) -> None:
+    """"Put together a rough game plan for toddler music classes." from a user without children, "long-distance
+    grandparenting" from an 18-24-year-old, contemplative prayer from one who practises no religion (about 9 of 151
+    read conversations): a request's topic is liked, or one the user could like (`PersonaSchema.unfit_interests`,
+    the rules the sampler draws likes by), in every domain and over many seeds."""
+    from personagym.simulators.user import UserConfig
+
+    attributes = {"age_band": "1824", "children": "none", "religious_observance": "none", "life_stage": "student"}
+    assert not schema.violations(attributes)
+    unfit = schema.unfit_interests(attributes)
+    grandparenting = schema.taxonomy.resolve("long-distance grandparenting")
+    assert {grandparenting, schema.taxonomy.resolve("toddlerhood"), schema.taxonomy.resolve("prayer")} <= unfit
+    persona = PersonaSampler(schema).build(attributes, [])
+    config = UserConfig(interest_topic_rate=0.0)
+    asked = Counter()
+    for seed in range(300):
+        user = UserSimulator(persona, seed=seed, noise=NoiseConfig(rate=0.0), config=config)
+        for _ in range(12):
+            topic = user._request().topic
+            if topic is None:
+                continue
+            path = schema.taxonomy.paths[topic]
+            asked[path[0]] += 1
+            assert unfit.isdisjoint(path), (topic, schema.rule_against(topic, unfit))
+    # the categories the rules bear on are still asked about: what the user could like in them
+    assert asked["parenting_family"] > 50 and asked["religion_spirituality"] > 50, asked
+
+
+def test_a_place_a_request_names_fits_its_topic(schema: PersonaSchema, taxonomy) -> None:
+    """"Are there guided tours related to snowmobiling worth booking around Melbourne?", "Where's the best place to
+    shop for sledding in Kuala Lumpur?": a place detail fits the topic where the bank can tell (`place_fit`). A
+    user in Southeast Asia (every place of the region warm) names no place near home for a snow topic; a trip
+    about it goes somewhere not warm."""
+    from personagym.simulators.user import UserConfig
+
+    skiing = taxonomy.resolve("cross-country skiing")
+    bank = TemplateRenderer(schema).bank
+    warm = {v for v, phrases in bank.vague_slot_values["location"].items() if "somewhere warm" in phrases}
+    attributes = {"region": "southeast_asia", "travel_flexibility": "flexible"}
+    assert not schema.violations(attributes)
+    assert set(bank.fitting_slot_values(None, None, attributes)["location"]) <= warm  # home is somewhere warm
+    persona = PersonaSampler(schema).build(attributes, [Interest(node=skiing, polarity=1, intensity=0.9)])
+    config = UserConfig(interest_topic_rate=1.0, slot_rate=1.0)
+    named = Counter()
+    for seed in range(400):
+        user = UserSimulator(persona, seed=seed, noise=NoiseConfig(rate=0.0), config=config)
+        intent = user._request()
+        if intent.topic != skiing:
+            continue
+        place = intent.slots.get("location")
+        trip = bank.domains[intent.domain].destinations
+        named["trip" if trip else "home", place is not None] += 1
+        assert place is None or (trip and place not in warm), (intent.domain, place)
+    assert named["home", False] > 50 and named["trip", True] > 20, named

@@ -7,7 +7,7 @@ nothing else from the package, so every layer can depend on them.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -114,18 +114,6 @@ def _attributes_in(value: Any) -> Any:
             raise ValueError(f"single-valued attribute {name!r} should have exactly one value, got {values!r:.100}")
         attributes[name] = list(values) if multi else values[0]
     return attributes
-
-
-def _values_out(mapping: Mapping[str, Any], key: str, value: Callable[[Any], Any] = lambda x: x,
-                ) -> list[dict[str, Any]]:
-    """A mapping with an open key set as its serialised entries: ``{key: k, "value": value(v)}`` for each item."""
-    return [{key: k, "value": value(v)} for k, v in mapping.items()]
-
-
-def _values_in(value: Any, key: str, what: str) -> Any:
-    """A mapping from its serialised entries (`_values_out`); other values unchanged."""
-    entries = _entries_in(value, key, ("value",), what)
-    return {k: e["value"] for k, e in entries.items()} if isinstance(value, list) else value
 
 
 def _json_out(value: Any) -> str:
@@ -257,12 +245,15 @@ class PreferenceState(Record):
     def _interests_out(self, v: dict[str, Interest]) -> list[Interest]:
         return list(v.values())
 
-    _exposure_in = field_validator("exposure", mode="before")(
-        classmethod(lambda cls, v: _values_in(v, "node", "exposure of node")))
+    @field_validator("exposure", mode="before")
+    @classmethod
+    def _exposure_in(cls, v: Any) -> Any:
+        entries = _entries_in(v, "node", ("value",), "exposure of node")
+        return {node: e["value"] for node, e in entries.items()} if isinstance(v, list) else v
 
     @field_serializer("exposure")
     def _exposure_out(self, v: dict[str, float]) -> list[dict[str, Any]]:
-        return _values_out(v, "node", float)
+        return [{"node": k, "value": float(x)} for k, x in v.items()]
 
 
 class PKI(Record):
@@ -323,11 +314,15 @@ class Intent(Record):
     slots: dict[str, str] = Field(default_factory=dict, description=(
         "details the request states (time, budget, ...) -> their words in the clean text; noise may drop them"))
 
-    _slots_in = field_validator("slots", mode="before")(classmethod(lambda cls, v: _values_in(v, "name", "slot")))
+    @field_validator("slots", mode="before")
+    @classmethod
+    def _slots_in(cls, v: Any) -> Any:
+        entries = _entries_in(v, "name", ("value",), "slot")
+        return {name: e["value"] for name, e in entries.items()} if isinstance(v, list) else v
 
     @field_serializer("slots")
     def _slots_out(self, v: dict[str, str]) -> list[dict[str, str]]:
-        return _values_out(v, "name")
+        return [{"name": k, "value": x} for k, x in v.items()]
 
 
 class UserTurn(Record):

@@ -25,6 +25,7 @@ from personagym.simulators.needs import Presuppositions
 from personagym.simulators.persona import PersonaSchema
 from personagym.simulators.preferences import TIME_GAPS, wanted_shape
 from personagym.simulators.taxonomy import CONCERN_KINDS, KINDS, TAGS, Taxonomy, TaxonomyError
+from personagym.suggest import did_you_mean
 
 TEMPLATES_PATH = Path(__file__).parent / "data" / "templates.json"
 SLOTS = ("time", "budget", "location", "quantity", "audience", "format", "length")
@@ -118,7 +119,10 @@ class TaskDomain:
     words would belie the liking its request implies.
     Some templates fit only some of the domain's kinds of topic (`kinds_for`:
     "Which features actually matter when shopping for {topic}?" a product,
-    not reef snorkeling or giraffes).
+    not reef snorkeling or giraffes).  No template of a domain fits a topic
+    carrying one of its `not_with_tags` (taxonomy tags: nothing to buy for
+    the pandas library or giraffes, no job "in" algebra or Django), so the
+    domain never draws one.
     A domain with `destinations` (travel) asks about places anywhere; any
     other asks about places near the user's home (`TemplateBank.home_slots`);
     either names only a place that fits the topic (`TemplateBank.places_for`).
@@ -133,8 +137,11 @@ class TaskDomain:
                  topic_kinds: frozenset[str] | None = None, budget: tuple[int, int] | None = None,
                  states_liking: tuple[str, ...] = (), answers_in: tuple[str, ...] = (),
                  states_no_liking: tuple[str, ...] = (), destinations: bool = False,
-                 kinds_for: Mapping[str, frozenset[str]] | None = None) -> None:
+                 kinds_for: Mapping[str, frozenset[str]] | None = None,
+                 not_with_tags: frozenset[str] = frozenset()) -> None:
         self.name = name
+        #: taxonomy tags of the topics none of its templates fits (a shopping request about free software)
+        self.not_with_tags = not_with_tags
         #: template -> the only kinds of topic it fits ("features ... when shopping for" a product, not giraffes)
         self.kinds_for = dict(kinds_for or {})
         #: its place details are destinations (a trip goes anywhere), not places near the user's home
@@ -795,6 +802,14 @@ def _task_domain(name: str, spec: Mapping, taxonomy: Taxonomy) -> TaskDomain:
     if stray:
         raise ValueError(f"templates: task_requests.{name}.answers_in names {stray[0]!r}; "
                          f"expected one of the domain's categories {spec['categories']}")
+    not_with_tags = spec.get("not_with_tags", [])
+    if not isinstance(not_with_tags, list):
+        raise ValueError(f"templates: task_requests.{name}.not_with_tags: expected a list of taxonomy tags, "
+                         f"got {not_with_tags!r}")
+    stray = [t for t in not_with_tags if t not in TAGS]
+    if stray:
+        raise ValueError(f"templates: task_requests.{name}.not_with_tags names {stray[0]!r}"
+                         f"{did_you_mean(str(stray[0]), TAGS)}; expected taxonomy tags ({', '.join(sorted(TAGS))})")
     budget = spec.get("budget_usd")
     if budget is not None and not (isinstance(budget, list) and len(budget) == 2
                                    and all(type(b) is int for b in budget) and 0 <= budget[0] < budget[1]):
@@ -804,7 +819,8 @@ def _task_domain(name: str, spec: Mapping, taxonomy: Taxonomy) -> TaskDomain:
                       shapes, _topic_kinds(name, spec, taxonomy),
                       (budget[0], budget[1]) if budget else None, tuple(spec.get("states_liking", ())),
                       tuple(taxonomy.resolve_path(c) for c in spec.get("answers_in", ())),
-                      tuple(spec.get("states_no_liking", ())), spec.get("destinations", False), kinds_for)
+                      tuple(spec.get("states_no_liking", ())), spec.get("destinations", False), kinds_for,
+                      frozenset(not_with_tags))
 
 
 def _topic_kinds(name: str, spec: Mapping, taxonomy: Taxonomy) -> frozenset[str] | None:

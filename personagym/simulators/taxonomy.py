@@ -57,6 +57,10 @@ TAGS = frozenset(
         "high_cost", "strenuous", "adult_only", "gambling",
         # what a pastime takes that a blind or deaf persona lacks ("I'm blind. I love watercolor.")
         "needs_sight", "needs_hearing",
+        # what a request template may not fit (task_requests.<domain>.not_with_tags): nothing anyone buys for it
+        # (free software, wild animals: no "deals for the pandas library"), no line of work anyone is "in" (a
+        # school subject, a programming language: no "Is a degree necessary to work in algebra?")
+        "nothing_to_buy", "not_a_job",
     }
 )  # fmt: skip
 

@@ -774,7 +774,8 @@ class UserSimulator:
         Its topic is a liked one, or another the user could like: nothing their constraints forbid, preferably
         nothing under a dislike, and never what the rules on interests rule out for someone like them
         (`PersonaSchema.unfit_interests`: "long-distance grandparenting" from a twenty-year-old, toddler
-        tantrums from a user without children read as someone else's question).  A place it names fits the
+        tantrums from a user without children read as someone else's question), nor anything the domain's
+        templates do not fit (`TaskDomain.not_with_tags`: no job "in" algebra).  A place it names fits the
         topic where the bank can tell (`TemplateBank.places_for`: no skiing somewhere warm).
         """
         d, cfg = self.draws, self.config
@@ -791,18 +792,19 @@ class UserSimulator:
         domain_name = hint if hint in names and d.random() < cfg.domain_hint_rate else d.choice(names)
         domain = bank.domains[domain_name]
         liked = self._liked.get(domain_name)
-        kinds = domain.topic_kinds
+        kinds, unfit_tags = domain.topic_kinds, domain.not_with_tags
         if liked is None:
-            categories, kind = domain.categories, tax.kinds
+            categories, kind, tags = domain.categories, tax.kinds, tax.tags
             liked = self._liked[domain_name] = [
                 n for n in self._likes if tax.paths[n][0] in categories and (kinds is None or kind[n] in kinds)
+                and tags[n].isdisjoint(unfit_tags)  # no deals on the pandas library, no job "in" algebra
                 and tax.nodes[n].depth > 1]  # a whole category is no topic ("my pets & animals setup")
         topic, polarity = None, None
         if liked and d.random() < cfg.interest_topic_rate:
             topic, polarity = d.choice(liked), 1
         else:
             paths, disliked = tax.paths, self._dislikes
-            forbidden = frozenset(self.state.forbidden_tags)
+            forbidden = frozenset(self.state.forbidden_tags) | unfit_tags
             for _ in range(4):
                 # nothing the user's attributes rule out liking: no toddler tantrums from a user without children
                 topic = tax.sample_anchor(d, under=d.choice(domain.categories), exclude_tags=forbidden, kinds=kinds,

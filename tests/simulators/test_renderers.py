@@ -473,6 +473,19 @@ def test_a_domain_draws_its_topics_from_the_kinds_its_templates_fit(schema: Pers
         TemplateBank(raw, taxonomy)
 
 
+def test_a_stray_not_with_tags_entry_fails_by_name(renderer: TemplateRenderer, taxonomy) -> None:
+    """A domain's `not_with_tags` names taxonomy tags: a misspelt one would silently leave its topics in."""
+    raw = copy.deepcopy(renderer.bank.raw)
+    raw["task_requests"]["shopping"]["not_with_tags"] = ["nothing_to_by"]
+    with pytest.raises(ValueError, match=r"task_requests.shopping.not_with_tags names 'nothing_to_by' "
+                                         r"\(did you mean 'nothing_to_buy'\?\); expected taxonomy tags \(adult_only, "):
+        TemplateBank(raw, taxonomy)
+    raw["task_requests"]["shopping"]["not_with_tags"] = "nothing_to_buy"
+    with pytest.raises(ValueError, match=r"task_requests.shopping.not_with_tags: expected a list of taxonomy tags, "
+                                         r"got 'nothing_to_buy'"):
+        TemplateBank(raw, taxonomy)
+
+
 def test_no_first_date_from_a_married_user_and_no_twenties_from_a_minor(renderer: TemplateRenderer) -> None:
     """"Summarize the history of epigenetics for a first date." (married), "look into index funds in your
     twenties" (under 18): both audited."""

@@ -1495,3 +1495,45 @@ def test_a_place_a_request_names_fits_its_topic(schema: PersonaSchema, taxonomy)
         named["trip" if trip else "home", place is not None] += 1
         assert place is None or (trip and place not in warm), (intent.domain, place)
     assert named["home", False] > 50 and named["trip", True] > 20, named
+
+
+def test_a_request_template_fits_what_its_topic_is(schema: PersonaSchema, taxonomy) -> None:
+    """"Is a degree necessary to work in algebra?", "Any good deals I should know about for the pandas library?",
+    "Where can I do box breathing near Amman?", "Are there any clubs or groups for negroni?" (952 of 50,000
+    requests of seeds 101-120): a domain draws no topic carrying its `not_with_tags` (no job "in" a school subject
+    or a programming language, nothing to buy for free software or wild animals), and a template with `kinds_for`
+    is said of those kinds only; the topics are still asked about where they fit (algebra in learning), and the
+    same seed gives the same requests."""
+    from personagym.simulators.user import UserConfig
+
+    unfit = {"career": "not_a_job", "shopping": "nothing_to_buy"}
+    # what a place template starts with -> the kinds of topic there is somewhere to go for
+    said_of = {"Where can I do ": {"activity"}, "Suggest a group activity around ": {"activity"},
+               "Where can I learn ": {"activity", "practice", "field", "genre"},
+               "Are there any clubs or groups for ": {"activity", "practice", "creature"}}
+    likes = [taxonomy.resolve(n) for n in ("algebra", "Django", "pandas library", "giraffes", "box breathing",
+                                           "negroni", "Vesak", "cybersecurity", "orchids")]
+    persona = PersonaSampler(schema).build({}, [Interest(node=n, polarity=1, intensity=0.9) for n in likes])
+    asked: Counter = Counter()
+    for seed in range(150):
+        texts = []
+        for config in (UserConfig(interest_topic_rate=1.0, slot_rate=1.0), UserConfig(slot_rate=1.0)):
+            user = UserSimulator(persona, seed=seed, noise=NoiseConfig(rate=0.0), config=config)
+            for _ in range(10):
+                turn = user._turn(user._request())
+                texts.append(turn.clean_text)
+                topic = turn.intent.topic
+                if topic is None:
+                    continue
+                asked[turn.intent.domain, topic] += 1
+                assert unfit.get(turn.intent.domain) not in taxonomy.tags[topic], turn.clean_text
+                kind = taxonomy.kind(topic)
+                assert all(kind in kinds for start, kinds in said_of.items() if start in turn.clean_text), \
+                    (kind, turn.clean_text)
+        twin = UserSimulator(persona, seed=seed, noise=NoiseConfig(rate=0.0), config=UserConfig(slot_rate=1.0))
+        assert [twin._turn(twin._request()).clean_text for _ in range(10)] == texts[10:]
+    career = sum(n for (domain, _), n in asked.items() if domain == "career")
+    shopping = sum(n for (domain, _), n in asked.items() if domain == "shopping")
+    assert career > 50 and shopping > 50, asked
+    assert asked["learning", likes[0]] > 5 and asked["tech_help", likes[2]] > 5, asked  # asked where they fit
+    assert asked["fitness", likes[4]] > 5 and asked["hobby", likes[5]] > 5, asked

@@ -38,6 +38,8 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 #: The metavar of an on/off flag: none (Typer writes "<bool>", which reads as if the flag took a value).
 FLAG = ""
+#: --json of the commands that print a table, or that same data as JSON.
+JsonOpt = Annotated[bool, typer.Option("--json", metavar=FLAG, help="Print JSON.")]
 
 app = typer.Typer(
     help="PersonaGym: simulated users with hidden, evolving profiles for LLM personalization.",
@@ -319,7 +321,7 @@ def distinct_files(files: list[Path]) -> list[Path]:
 
 # -- taxonomy -------------------------------------------------------------------------------
 @taxonomy_app.command("stats")
-def taxonomy_stats(as_json: Annotated[bool, typer.Option("--json", metavar=FLAG, help="Print JSON.")] = False) -> None:
+def taxonomy_stats(as_json: JsonOpt = False) -> None:
     """Node count, top-level categories, depth histograms, aliases, tagged and grouping nodes, "the" names, kinds."""
     from personagym.simulators.taxonomy import load_taxonomy
 
@@ -339,7 +341,7 @@ def taxonomy_stats(as_json: Annotated[bool, typer.Option("--json", metavar=FLAG,
 
 # -- personas -------------------------------------------------------------------------------
 @personas_app.command("schema")
-def personas_schema(as_json: Annotated[bool, typer.Option("--json", metavar=FLAG, help="Print JSON.")] = False) -> None:
+def personas_schema(as_json: JsonOpt = False) -> None:
     """The persona schema: tiers, categories, attributes and their value domains."""
     from personagym.simulators.persona import load_schema
 
@@ -505,7 +507,7 @@ def _check_models_home(home: Path | None) -> None:
 @models_app.command("list")
 def models_list(
     home: Annotated[Path | None, typer.Option(help="Models directory (default: as for `prepare`).")] = None,
-    as_json: Annotated[bool, typer.Option("--json", metavar=FLAG, help="Print JSON.")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """The embedded models: source package, installed, prepared, folder and size on disk."""
     from personagym.llm.local import list_models
@@ -547,29 +549,19 @@ def turn_kwargs(max_turns: int | None) -> dict[str, int]:
 
 
 def backend_kwargs(backend: str, model: str | None, base_url: str | None) -> dict[str, object]:
-    """Env keyword arguments for the LLM options (none in template mode); bad combinations fail early."""
-    from personagym.llm.registry import BACKEND_KINDS, check_backend_modules, check_base_url
+    """Env keyword arguments for the LLM options (none in template mode).
 
-    if backend not in BACKEND_KINDS:
-        fail(f"--backend: unknown backend {backend!r}{did_you_mean(backend, BACKEND_KINDS)}; "
-             f"expected one of {', '.join(BACKEND_KINDS)}")
-    if backend == "template":
-        if model is not None or base_url is not None:
-            fail("--model/--base-url need an LLM backend: pass --backend local, vllm or openai")
-        return {}
-    if backend in ("openai", "vllm") and not model:
-        fail(f"--backend {backend} needs --model: " + (
-            "the served model name" if backend == "openai" else "a Hugging Face model folder"))
-    if backend != "openai" and base_url is not None:
-        fail(f"--base-url is for --backend openai; --backend {backend} runs the model in this process")
-    # the URL, and the packages the backend runs on: missing, they failed at the first request (after generate made
-    # --out); the checks are the library's, naming the options as the command line spells them
+    Bad combinations, a URL that is not http(s) and a backend's missing packages fail here, before a run starts
+    (missing packages failed at the first request, after generate made --out): the checks are the library's
+    `check_backend_args`, naming the options as the command line spells them.
+    """
+    from personagym.llm.registry import COMMAND_LINE_NAMES, check_backend_args
+
     try:
-        check_base_url(base_url, "--base-url")
-        check_backend_modules(backend, "--backend")
+        check_backend_args(backend, model=model, base_url=base_url, names=COMMAND_LINE_NAMES)
     except (ValueError, ImportError) as exc:
         fail(str(exc))
-    return {"backend": backend, "model": model, "base_url": base_url}
+    return {} if backend == "template" else {"backend": backend, "model": model, "base_url": base_url}
 
 
 @contextmanager
@@ -671,7 +663,7 @@ def _print_turns(stream: Iterable[tuple[Persona, UserTurn]], as_json: bool, stdo
 
 
 @app.command()
-def envs(as_json: Annotated[bool, typer.Option("--json", metavar=FLAG, help="Print JSON.")] = False) -> None:
+def envs(as_json: JsonOpt = False) -> None:
     """List the registered PersonaGym env ids."""
     from personagym.envs.registration import ENV_SPECS
 
@@ -1168,7 +1160,7 @@ def import_cmd(
 
 
 @app.command()
-def bench(as_json: Annotated[bool, typer.Option("--json", metavar=FLAG, help="Print JSON.")] = False) -> None:
+def bench(as_json: JsonOpt = False) -> None:
     """Measure the speed figures (import, taxonomy load, personas/s, user turns/s, env steps/s)."""
     from personagym.bench import run_all
 

@@ -20,11 +20,10 @@ from typing import cast
 
 import personagym  # noqa: F401 - registers the env ids
 from personagym.envs.chat import PersonaChatEnv
-from personagym.learn.grpo import ADVANCE_MODES, GRPOConfig, GRPOLoop, write_jsonl
-from personagym.llm.registry import check_backend_args, make_backend
+from personagym.learn.grpo import ADVANCE_MODES, GRPOConfig, GRPOLoop, make_text_env, write_jsonl
+from personagym.llm.registry import COMMAND_LINE_NAMES, check_backend_args, make_backend
 from personagym.llm.runner import LoopRunner
 from personagym.llm.types import LLMBackend
-from personagym.rollout import make_env
 
 
 def parse_args() -> argparse.Namespace:
@@ -50,7 +49,7 @@ def parse_args() -> argparse.Namespace:
     try:  # the loop's, the env's and the backend's own checks, before an engine is started
         args.config = GRPOConfig(group_size=args.group_size, temperature=args.temperature,
                                  max_tokens=args.max_tokens, advance=args.advance, seed=args.seed)
-        check_backend_args(args.backend, model=args.model, base_url=args.base_url)
+        check_backend_args(args.backend, model=args.model, base_url=args.base_url, names=COMMAND_LINE_NAMES)
         make_envs(args.env_id, 1)
     except ValueError as exc:
         p.error(str(exc))
@@ -61,13 +60,7 @@ def parse_args() -> argparse.Namespace:
 
 def make_envs(env_id: str, n: int) -> list[PersonaChatEnv]:
     """``n`` template-mode text envs of ``env_id`` (unwrapped: the loop copies them to score answers)."""
-    try:
-        envs = [make_env(env_id).unwrapped for _ in range(n)]
-    except ValueError as exc:
-        raise ValueError(f"--env-id: {exc}") from None
-    if not isinstance(envs[0], PersonaChatEnv):
-        raise ValueError(f"--env-id {env_id!r} is not a text env (PersonaChatEnv); try PersonaGym/Chat-v0")
-    return envs  # type: ignore[return-value]
+    return [make_text_env(env_id, "--env-id") for _ in range(n)]
 
 
 def start_engine(backend: LLMBackend) -> float:

@@ -27,9 +27,8 @@ import numpy as np
 
 import personagym  # noqa: F401 - registers the env ids
 from personagym.checks import check_int, check_number
-from personagym.envs.chat import PersonaChatEnv
 from personagym.eval.script_args import mean_line, saved_figure, write_summary
-from personagym.learn.grpo import GRPOConfig, write_jsonl
+from personagym.learn.grpo import GRPOConfig, make_text_env, write_jsonl
 from personagym.learn.grpo_torch import (
     EpisodeScores,
     GRPOTrainer,
@@ -41,7 +40,7 @@ from personagym.learn.grpo_torch import (
 )
 from personagym.learn.reinforce import EVAL_SEED0, mean_ci
 from personagym.llm.local import ModelNotPreparedError, resolve_local_model
-from personagym.rollout import make_env, rollout
+from personagym.rollout import rollout
 
 #: Built-in policies whose whole held-out episodes are scored beside the model's.
 BASELINES = ("generic", "popular", "tracker")
@@ -83,12 +82,7 @@ def parse_args() -> argparse.Namespace:
                                top_p=args.top_p, history_turns=args.history_turns, seed=args.seed)
         args.train = TrainConfig(learning_rate=check_number("--learning-rate", args.learning_rate, 0.0, 1.0,
                                                             low_open=True))
-        try:
-            env = make_env(args.env_id).unwrapped
-        except ValueError as exc:
-            raise ValueError(f"--env-id: {exc}") from None
-        if not isinstance(env, PersonaChatEnv):
-            raise ValueError(f"--env-id {args.env_id!r} is not a text env (PersonaChatEnv); try PersonaGym/Chat-v0")
+        make_text_env(args.env_id, "--env-id")
         args.model = args.model or resolve_local_model()
     except ModelNotPreparedError as exc:
         p.error(f"{exc} (or give --model)")
@@ -137,7 +131,7 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     policy = TorchPolicy(args.model)
-    scorer = make_env(args.env_id).unwrapped
+    scorer = make_text_env(args.env_id, "--env-id")
     eval_seeds = range(EVAL_SEED0, EVAL_SEED0 + args.eval_episodes)
     before = evaluate_first_answers(policy, scorer, eval_seeds, max_tokens=args.max_tokens)
     print(f"before training: held-out reward {before.mean():+.3f} ({len(before)} first answers, greedy)")
@@ -146,7 +140,7 @@ def main() -> None:
                                         history_turns=args.history_turns) if whole else None
     if episodes_before is not None:
         print(f"before training: held-out return {episodes_before.returns.mean():+.3f} ({len(whole)} whole episodes)")
-    trainer = GRPOTrainer(policy, [make_env(args.env_id).unwrapped for _ in range(args.prompts)], args.grpo,
+    trainer = GRPOTrainer(policy, [make_text_env(args.env_id, "--env-id") for _ in range(args.prompts)], args.grpo,
                           args.train)
     curve, rows, steps = [], [], 0
     for _ in range(args.iterations):

@@ -151,11 +151,16 @@ def test_rollout_is_reproducible() -> None:
         (("rollout", "--env", "CartPole-v1"), "--env: not a PersonaGym env id 'CartPole-v1'"),
         (("rollout", "--env", "PersonaGym/Structured-v0", "--policy", "tracker"),
          "policy 'tracker' writes text, but PersonaGym/Structured-v0 takes Discrete("),
-        (("rollout", "--backend", "openai"), "--backend openai needs --model"),
+        # the library's check_backend_args, in the command line's words
+        (("rollout", "--backend", "openai"), "--backend 'openai' needs --model (the served model name)"),
+        (("rollout", "--backend", "vllm"), "--backend 'vllm' needs --model (a Hugging Face model folder)"),
+        (("rollout", "--backend", "opnai"), "--backend: unknown kind 'opnai' (did you mean 'openai'?); expected"),
+        (("rollout", "--model", "m"), "--backend 'template' uses no LLM and takes no options; got {'--model': 'm'}: "
+                                      "leave them out, or choose an LLM with --backend local, vllm or openai"),
         (("rollout", "--out", "t.parquet", "--format", "jsonl"), "--format jsonl does not match --out 't.parquet'"),
         (("rollout", "--seed", str(2**63 - 1)), "(episode seeds seed..seed+episodes-1 are stored as int64)"),
         (("rollout", "--backend", "local", "--base-url", "http://127.0.0.1:9/v1"),
-         "--base-url is for --backend openai"),
+         "--backend 'local' runs the model in-process and takes no --base-url (only 'openai' does)"),
         (("rollout", "--policy", "json:dumps"), "cannot build policy 'json:dumps' with env=, seed=: missing"),
         (("simulate", "--noise-rate", "nan"), "rate: Input should be a finite number (got nan)"),
         (("rollout", "--show", "--json"), "--show and --json both print to standard output"),

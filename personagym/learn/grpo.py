@@ -38,6 +38,7 @@ from personagym.learn.reinforce import TRAIN_SEED_STRIDE, check_train_seed
 from personagym.llm.runner import LoopRunner
 from personagym.llm.types import ChatMessage, ChatRequest, Completion, LLMBackend, Sampling
 from personagym.policies.llm_policy import DEFAULT_SYSTEM_PROMPT
+from personagym.rollout import make_env
 
 ADVANCE_MODES = ("best", "sample")
 #: TRL's `GRPOTrainer` divides by ``std + 1e-4``; the same epsilon makes the advantages identical.
@@ -107,6 +108,18 @@ class StepScore:
     components: dict[str, float]
     terminated: bool
     truncated: bool
+
+
+def make_text_env(env_id: str, name: str = "env_id") -> PersonaChatEnv:
+    """A new template-mode env of `env_id`, unwrapped (GRPO copies it to score answers); a ValueError naming the id
+    as `name` (a script's ``--env-id``) for an unknown id or one that is not a text env, which GRPO cannot prompt."""
+    try:
+        env = make_env(env_id).unwrapped
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc}") from None
+    if not isinstance(env, PersonaChatEnv):
+        raise ValueError(f"{name} {env_id!r} is not a text env (PersonaChatEnv); try PersonaGym/Chat-v0")
+    return env
 
 
 def fork_env(env: PersonaChatEnv) -> PersonaChatEnv:

@@ -10,6 +10,7 @@ Kinds:
 from __future__ import annotations
 
 import importlib.util
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -28,6 +29,20 @@ BACKEND_MODULES: dict[str, tuple[tuple[str, str], ...]] = {
     "local": (("vllm", _VLLM_EXTRA), ("tenacity", _LLM_EXTRA)),
 }
 CACHE_FILE_NAME = "llm-cache.sqlite"
+
+
+@dataclass(frozen=True, slots=True)
+class BackendArgNames:
+    """How `check_backend_args`' errors name the backend's arguments: the library's keywords by default, a
+    command line's options in `COMMAND_LINE_NAMES` (one set of rules, each caller's own words)."""
+
+    kind: str = "backend kind"
+    model: str = "model"
+    base_url: str = "base_url"
+
+
+#: The backend arguments as `personagym` and the scripts spell them.
+COMMAND_LINE_NAMES = BackendArgNames(kind="--backend", model="--model", base_url="--base-url")
 
 
 def make_backend(
@@ -68,26 +83,30 @@ def make_backend(
     return VLLMBackend(model, cache=cache, **options)  # type: ignore[arg-type]
 
 
-def check_backend_args(kind: str, *, model: str | None = None, base_url: str | None = None, **options: Any) -> None:
-    """Raise a ValueError naming the argument if `make_backend` would refuse these, without building anything
-    (so a run can fail on a bad backend before it starts an engine)."""
+def check_backend_args(kind: str, *, model: str | None = None, base_url: str | None = None,
+                       names: BackendArgNames = BackendArgNames(), **options: Any) -> None:
+    """Raise a ValueError (an ImportError for a missing package) if `make_backend` would refuse these, without
+    building anything, so a run can fail on a bad backend before it starts an engine; `names` is how the
+    errors name the arguments (`COMMAND_LINE_NAMES` for the command line's ``--backend``, ``--model``, ...)."""
     if kind not in BACKEND_KINDS:
         raise ValueError(
-            f"backend kind: unknown kind {kind!r}{did_you_mean(str(kind), BACKEND_KINDS)}; "
+            f"{names.kind}: unknown kind {kind!r}{did_you_mean(str(kind), BACKEND_KINDS)}; "
             f"expected one of {', '.join(BACKEND_KINDS)}"
         )
     if kind == "template":
-        if model is not None or base_url is not None or options:
-            given = {"model": model, "base_url": base_url, **options}
-            raise ValueError(f"backend kind 'template' uses no LLM and takes no options; got {given}")
+        given = {name: value for name, value in ((names.model, model), (names.base_url, base_url)) if value is not None}
+        if given or options:
+            raise ValueError(f"{names.kind} 'template' uses no LLM and takes no options; got {given | options}: "
+                             f"leave them out, or choose an LLM with {names.kind} local, vllm or openai")
         return
     if kind in ("openai", "vllm") and not model:
         what = "the served model name" if kind == "openai" else "a Hugging Face model folder"
-        raise ValueError(f"backend kind {kind!r} needs model= ({what}); got None")
+        raise ValueError(f"{names.kind} {kind!r} needs {names.model} ({what}); got {model!r}")
     if kind != "openai" and base_url is not None:
-        raise ValueError(f"backend kind {kind!r} runs the model in-process and takes no base_url; got {base_url!r}")
-    check_base_url(base_url)
-    check_backend_modules(kind)
+        raise ValueError(f"{names.kind} {kind!r} runs the model in-process and takes no {names.base_url} (only "
+                         f"'openai' does); got {base_url!r}")
+    check_base_url(base_url, names.base_url)
+    check_backend_modules(kind, names.kind)
 
 
 def check_base_url(base_url: str | None, name: str = "base_url") -> None:

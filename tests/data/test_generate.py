@@ -332,7 +332,7 @@ def test_a_non_empty_directory_needs_resume(tmp_path: Path) -> None:
     ({"episodes_per_persona": 10**12}, r"personas=40 x episodes_per_persona=1000000000000 makes "
                                         r"40,000,000,000,000 trajectories; expected at most 1,000,000,000"),
     ({"backend": "opnai"}, r"unknown kind 'opnai' \(did you mean 'openai'\?\)"),
-    ({"backend": "openai"}, r"backend kind 'openai' needs model="),
+    ({"backend": "openai"}, r"backend kind 'openai' needs model \(the served model name\)"),
     ({"backend": "local", "base_url": "http://127.0.0.1:9/v1"}, r"'local' runs the model in-process"),
     # it failed in the worker, after the manifest was written, and the advised --resume refused the fixed URL
     ({"backend": "openai", "model": "m", "base_url": "notaurl"}, r"base_url must be an http\(s\) URL .* got 'notaurl'"),

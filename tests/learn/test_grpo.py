@@ -22,6 +22,7 @@ from personagym.learn.grpo import (
     group_advantages,
     group_requests,
     grpo_features,
+    make_text_env,
     prompt_messages,
     replay_reward,
     request_seeds,
@@ -167,6 +168,18 @@ def test_fork_matches_a_full_deepcopy_over_the_rest_of_the_episode() -> None:
         assert fork.step(answer)[:4] == full.step(answer)[:4]
     assert fork.trajectory().model_dump_json() == full.trajectory().model_dump_json()
     assert len(env.trajectory().turns) == 1  # the original did not move
+
+
+def test_make_text_env_gives_a_new_unwrapped_chat_env_or_names_the_option() -> None:
+    """The GRPO scripts' --env-id check, shared: a text env GRPO can copy, or an error in the script's words."""
+    env = make_text_env("PersonaGym/Chat-v0", "--env-id")
+    assert isinstance(env, PersonaChatEnv) and env is env.unwrapped
+    assert make_text_env("PersonaGym/Chat-v0") is not env
+    with pytest.raises(ValueError, match=r"^--env-id: unknown env id 'PersonaGym/Chat-v1' \(did you mean"):
+        make_text_env("PersonaGym/Chat-v1", "--env-id")
+    with pytest.raises(ValueError, match=r"^env_id 'PersonaGym/Structured-v0' is not a text env \(PersonaChatEnv\); "
+                                         r"try PersonaGym/Chat-v0$"):
+        make_text_env("PersonaGym/Structured-v0")
 
 
 @needs_vllm

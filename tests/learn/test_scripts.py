@@ -54,7 +54,8 @@ def strict_json(path: Path) -> dict:
      ("train_grpo", ["--max-tokens", "100000"], r"max_tokens must be an int in \[1, 32768\], got 100000"),
      ("train_grpo", ["--seed", "1000"], r"seed must be an int in \[0, 999\]"),
      # these three were tracebacks
-     ("train_grpo", ["--backend", "openai"], r"backend kind 'openai' needs model= \(the served model name\)"),
+     # named as the script's options, not as make_backend's keywords
+     ("train_grpo", ["--backend", "openai"], r"--backend 'openai' needs --model \(the served model name\); got None"),
      # the default backend (in-process vLLM) is checked before the env id
      pytest.param("train_grpo", ["--env-id", "PersonaGym/Chat-v1"],
                   r"--env-id: unknown env id 'PersonaGym/Chat-v1' \(did you", marks=needs_vllm),

@@ -136,12 +136,13 @@ def test_make_backend_kinds_and_errors(tmp_path: Path) -> None:
     assert make_backend("template") is None
     with pytest.raises(ValueError, match=r"unknown kind 'vlm' \(did you mean 'vllm'\?\)"):
         make_backend("vlm")
-    with pytest.raises(ValueError, match="'template' uses no LLM"):
-        make_backend("template", model="x")
-    with pytest.raises(ValueError, match="'openai' needs model="):
+    with pytest.raises(ValueError, match=r"^backend kind 'template' uses no LLM and takes no options; got "
+                                         r"\{'model': 'x', 'timeout': 5\}: leave them out, or choose an LLM"):
+        make_backend("template", model="x", timeout=5)
+    with pytest.raises(ValueError, match=r"'openai' needs model \(the served model name\); got None"):
         make_backend("openai", base_url="http://127.0.0.1:8000/v1")
-    with pytest.raises(ValueError, match="'vllm' needs model="):
-        make_backend("vllm")
+    with pytest.raises(ValueError, match=r"'vllm' needs model \(a Hugging Face model folder\); got ''"):
+        make_backend("vllm", model="")
     with pytest.raises(ValueError, match="takes no base_url"):
         make_backend("vllm", model="m", base_url="http://127.0.0.1:1/v1")
     with pytest.raises(ValueError, match="not both"):

@@ -100,6 +100,10 @@ class Draft:
     ``contrast`` marks an utterance that sets its entity against another (a
     change of taste: "more into bebop than swing"): noise swaps it for nothing
     vaguer or else, which could be the other one ("... than swing than swing").
+    ``details`` holds, per slot, the details the speaker could have asked for in this request
+    (`TemplateBank.request_slot_values`: places of their region and climate that fit the topic): what a mind
+    change on a detail settles on ("in Lisbon, wait, around Manila" from someone in Warsaw was none of them);
+    None: any of the bank's.
     """
 
     segments: list[Segment] = field(default_factory=list)
@@ -112,6 +116,7 @@ class Draft:
     definite: frozenset[str] = frozenset()
     singular: Mapping[str, str] = field(default_factory=dict)
     contrast: bool = False
+    details: Mapping[str, tuple[str, ...]] | None = None
 
     @property
     def casual_speaker(self) -> bool:

@@ -13,7 +13,9 @@ With probability ``rate`` an utterance is noised; one layer is chosen by
 Semantic awareness: edits work on segments, so typos never corrupt an entity
 name; a vague entity is its taxonomy parent ("certain cuisines" for a
 grouping node); a mind change swaps an entity for
-a neighbour drawn with probability decreasing in taxonomy distance.  The
+a neighbour drawn with probability decreasing in taxonomy distance, or a
+detail for another the user could have asked for (`Draft.details`: a place of
+their region and climate that fits the topic).  The
 ground truth never changes; the PKIs record what the text now expresses.
 
 Noise fits the utterance: strategies that only make sense in a request
@@ -818,15 +820,20 @@ class NoiseModel(SharedOnCopy):
                 self.taxonomy.nodes[other].name, ENTITY, len(draft.pkis))]
             draft.pkis.append(confused)
             return True
-        slots = [s for s in draft.segments if s.kind == SLOT and s.text and s.slot]
-        if not slots:
+        swaps = [(s, values) for s in draft.segments if s.kind == SLOT and s.text and s.slot
+                 and (values := self._other_details(draft, s))]
+        if not swaps:
             return False
-        seg = d.choice(slots)
-        # the detail settled on states nothing about the user ("for my kids, wait, for my partner" would state
-        # a partner the profile may not have): the one taken back stated nothing either
-        values = [v for v in self.slot_values.get(seg.slot or "", ()) if v not in self.stated_details]
-        if not values:
-            return False
+        seg, values = d.choice(swaps)
         seg.text = f"{seg.text}, {marker}, {d.choice(values)}"
         seg.pki = -1
         return True
+
+    def _other_details(self, draft: Draft, seg: Segment) -> list[str]:
+        """The details a mind change on the slot `seg` may settle on: another the speaker could have asked for
+        (`Draft.details`: no "in Lisbon, wait, around Manila" from someone in Warsaw, no "around Budapest" from
+        one in the tropics, no skiing "near Colombo"; none known: any of the bank's), and none that states a fact
+        about the user ("for my kids, wait, for my partner" would state a partner the profile may not have: the
+        one taken back stated nothing either)."""
+        pool = self.slot_values if draft.details is None else draft.details
+        return [v for v in pool.get(seg.slot or "", ()) if v != seg.text and v not in self.stated_details]

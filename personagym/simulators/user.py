@@ -11,7 +11,7 @@ PKIs it actually expresses.  No assistant or env is known here: the API is
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -812,8 +812,7 @@ class UserSimulator:
                 if topic and disliked.isdisjoint(paths[topic]):  # not under a disliked node
                     break
         slots = {}
-        tags = tax.nodes[topic].tags if topic else frozenset()
-        slot_values = bank.request_slot_values(self._slot_values, domain, tags, topic)
+        slot_values = self._details(domain_name, topic)
         rand, slot_rate = d.random, cfg.slot_rate
         for name in SLOTS:
             if rand() < slot_rate:
@@ -850,6 +849,14 @@ class UserSimulator:
         return Intent(kind="task_request", domain=domain_name, topic=topic, polarity=polarity,
                       slots=slots, attribute=attribute, value=value, reason=reason)
 
+    def _details(self, domain: str, topic: str | None) -> Mapping[str, tuple[str, ...]]:
+        """The details this user may ask for in a request in `domain` about `topic`
+        (`TemplateBank.request_slot_values`: a place of their region and climate that fits the topic, a budget in
+        the domain's range): what the request names, and what a mind change on one of them settles on."""
+        bank = self.renderer.bank
+        tags = self.taxonomy.nodes[topic].tags if topic else frozenset()
+        return bank.request_slot_values(self._slot_values, bank.domains[domain], tags, topic)
+
     # -- rendering -------------------------------------------------------------------------
     def _turn(self, intent: Intent, opens: int | None = None) -> UserTurn:
         d = self.draws
@@ -879,6 +886,8 @@ class UserSimulator:
             said = {s.slot for s in draft.segments if s.kind == SLOT}
             if len(said) < len(intent.slots):
                 intent.slots = {k: v for k, v in intent.slots.items() if k in said}
+        if intent.slots:  # a mind change on a detail settles on one the user could have asked for
+            draft.details = self._details(intent.domain, topic)  # type: ignore[arg-type]
         layer, strategies = self.noise.apply(draft, d)
         text, pkis = draft.finish() if layer != "none" else (clean, [p for p in draft.pkis if p.start >= 0])
         for pki in pkis:

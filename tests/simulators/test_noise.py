@@ -126,6 +126,39 @@ def test_vague_and_mind_change_pkis(schema: PersonaSchema, renderer: TemplateRen
     assert got_vague > 50 and groups > 5
 
 
+def test_a_mind_change_on_a_detail_settles_on_one_the_user_could_ask_for(schema: PersonaSchema,
+                                                                          renderer: TemplateRenderer) -> None:
+    """"... in Lisbon, wait, around Manila" from a user in Warsaw, "around Budapest" from one in the tropics: a
+    detail changed to is one of the draft's `details` (the places of the user's region and climate that fit the
+    topic), never the one taken back; a slot with no other left is not changed; a draft without details takes any
+    of the bank's."""
+    model = _model(schema, renderer, rate=1.0, layer_weights={"surface": 0, "incomplete": 0, "ambiguity": 1},
+                   strategies={"ambiguity": {"multiple_intents": 0, "unclear_intent": 0,
+                                             "self_contradiction": 0, "mind_change": 1}})
+    intent = Intent(kind="task_request", domain="hobby", topic=renderer.taxonomy.resolve("jazz"),
+                    slots={"location": "in Lisbon", "time": "by Friday"})
+    places, times = renderer.bank.slot_values["location"], renderer.bank.slot_values["time"]
+    d = Draws(np.random.default_rng(11))
+    settled: Counter[str] = Counter()
+    for details in ({"location": ("in Lisbon", "near Manchester"), "time": ("by Friday",)}, None):
+        changed = 0
+        for _ in range(1000):
+            draft = renderer.render(intent, d)
+            draft.details = details
+            if "mind_change" not in model.apply(draft, d)[1]:
+                continue
+            text = draft.finish()[0]
+            named = [v for v in places if v in text and v != "in Lisbon"]
+            changed += bool(named) or text.count("in Lisbon") > 1
+            if details is not None:
+                assert named in ([], ["near Manchester"]) and text.count("in Lisbon") == 1, text
+                assert [v for v in times if v in text] in ([], ["by Friday"]), text  # no other time to settle on
+            else:
+                settled.update(named)
+        assert changed > 20, details  # a template without a {location} slot has none to change
+    assert len(settled) > 5, settled
+
+
 def test_a_correction_keeps_the_entity_it_corrects(schema: PersonaSchema, renderer: TemplateRenderer,
                                                    taxonomy) -> None:
     """Vague values and mind changes leave a correction's entity alone.

@@ -922,6 +922,28 @@ def test_a_place_near_home_is_one_of_the_users_region(renderer: TemplateRenderer
     assert bank.request_slot_values(mideast, hobby, frozenset())["location"] == mideast["location"]
 
 
+def test_a_place_near_home_has_the_users_climate(renderer: TemplateRenderer) -> None:
+    """"Where can I do snow & ice activities around Budapest? Bear in mind: I live in the tropics." (786 of 1,138
+    home places named to users with a climate clashed with it): a place near home has the user's climate as it has
+    their region (`slot_fit.needs`), a user whose region has no place of their climate names none, and a trip
+    still goes anywhere."""
+    bank = renderer.bank
+    cold = {"in rural Vermont", "around Budapest", "in Warsaw", "in Chicago", "in Seoul", "in downtown Toronto"}
+    tropics = bank.fitting_slot_values(None, None, {"climate": "tropical"})["location"]
+    assert {"around Manila", "around Mumbai", "around Lagos"} <= set(tropics) and cold.isdisjoint(tropics)
+    assert all("tropical" in bank.slot_needs.needs[v]["climate"] for v in tropics)
+    asia = bank.fitting_slot_values(None, None, {"region": "south_asia", "climate": "tropical"})["location"]
+    assert set(asia) == {"in Bangalore", "around Mumbai", "near Colombo", "in Delhi"}
+    europe = bank.fitting_slot_values(None, None, {"region": "eastern_europe", "climate": "tropical"})
+    assert europe["location"] == ()  # none of the user's region and climate: no place, not any place
+    travel = bank.domains["travel"]
+    assert set(bank.request_slot_values(europe, travel, frozenset())["location"]) == set(bank.slot_values["location"])
+    raw = copy.deepcopy(bank.raw)
+    raw["slot_fit"]["needs"]["location"]["in Lisbon"]["climate"] = ["mediterranean"]
+    with pytest.raises(ValueError, match=r"slot_fit.needs\['in Lisbon'\] needs climate=\['mediterranean'\]"):
+        TemplateRenderer(renderer.schema, TemplateBank(raw, renderer.taxonomy))
+
+
 def test_a_time_detail_fits_the_deliverable(renderer: TemplateRenderer, taxonomy) -> None:
     """"Could you outline a six-month plan to move into TypeScript in the next hour?", "a weekend escape ...
     by 5pm today" (6 of 320 audited): a long plan or a trip takes no deadline hours away, a last-minute request

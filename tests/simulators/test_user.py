@@ -1441,6 +1441,43 @@ def test_a_request_names_a_place_of_the_users_region_unless_it_is_a_trip(schema:
     assert named > 20
 
 
+def test_a_place_a_tropical_user_names_near_home_is_in_the_tropics(schema: PersonaSchema, taxonomy) -> None:
+    """"Where can I do snow & ice activities around Budapest? Bear in mind: I live in the tropics.": a user who
+    lives in the tropics names no cold place near home, over many seeds, in a request or in a mind change on its
+    place ("near Colombo, wait, in rural Vermont"); a place changed to fits the topic too (no skiing "around
+    Manila"), and the same seed says the same."""
+    from personagym.simulators.user import UserConfig
+
+    cold = {"in rural Vermont", "around Budapest", "in Warsaw", "near Prague", "in Chicago", "in Seoul",
+            "in downtown Toronto", "near Denver", "in Edinburgh", "near the Lake District"}
+    bank = TemplateRenderer(schema).bank
+    places = bank.slot_values["location"]
+    skiing = taxonomy.resolve("cross-country skiing")
+    persona = PersonaSampler(schema).build({"climate": "tropical"}, [Interest(node=skiing, polarity=1, intensity=0.9)])
+    swaps = NoiseConfig(rate=1.0, layer_weights={"surface": 0, "incomplete": 0, "ambiguity": 1},
+                        strategies={"ambiguity": {"multiple_intents": 0, "unclear_intent": 0,
+                                                  "self_contradiction": 0, "mind_change": 1}})
+    config = UserConfig(slot_rate=1.0, interest_topic_rate=0.3)
+    named, changed = Counter(), 0
+    for seed in range(300):
+        user = UserSimulator(persona, seed=seed, noise=swaps, config=config)
+        twin = UserSimulator(persona, seed=seed, noise=swaps, config=config)
+        for _ in range(4):
+            turn = user._turn(user._request())
+            assert twin._turn(twin._request()).text == turn.text  # same seed, same words
+            said = [v for v in places if v in turn.text]
+            changed += len(said) > 1
+            if bank.domains[turn.intent.domain].destinations:  # a trip goes anywhere that fits the topic
+                fits = bank.places_for(turn.intent.topic)
+                assert fits is None or set(said) <= fits, turn.text
+                continue
+            named.update(said)
+            assert cold.isdisjoint(said), turn.text
+            assert all("tropical" in bank.slot_needs.needs[v]["climate"] for v in said), turn.text
+            assert turn.intent.topic != skiing or not said, turn.text  # every tropical place is warm: none
+    assert sum(named.values()) > 50 and len(named) > 5 and changed > 20, (named, changed)
+
+
 def test_a_request_is_about_nothing_the_users_attributes_rule_out(schema: PersonaSchema) -> None:
     """"Put together a rough game plan for toddler music classes." from a user without children, "long-distance
     grandparenting" from an 18-24-year-old, contemplative prayer from one who practises no religion (about 9 of 151

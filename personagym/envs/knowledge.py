@@ -50,10 +50,19 @@ _DISLIKE = re.compile(
     r"(?:could|can) take (?:it )?or leave|can live without|indifferent|meh|lukewarm about|hit or miss|tune out|"
     r"never again|no thanks)"
 )
-#: Dislike cues that hold only right before an entity: "avoid X", "no X"; elsewhere they are about something else
-#: ("how do I avoid injuries when doing X", "for no more than $60").
+#: A pseudo-cleft's opening ("What's lovely is X", "What's not great is X"), the like words it may have
+#: (`_LIKE_BEFORE`) and its second "is".
+_CLEFT = r"\bwhat(?:'s| is| was)"
+_CLEFT_GOOD = r"(?:lovely|great|amazing|awesome|wonderful|fantastic|brilliant|beautiful|nice|cool|fun|best)"
+_CLEFT_IS = r" (?:is|was|are|were)"
+#: Dislike cues that hold only right before an entity: "avoid X", "no X", a pseudo-cleft with a like word negated or
+#: a word of dislike ("What's not great is X", "What's annoying is X"); elsewhere they are about something else
+#: ("how do I avoid injuries when doing X", "for no more than $60", "What's not great about X is the price").
 _DISLIKE_BEFORE = re.compile(
     r"\b(?:avoid(?:ing)?|skip(?:ping)?|pass on|drop|leave out|take out|swap out|cut out|remove|without|no|no more|"
+    rf"{_CLEFT}(?:n't| not) (?:(?:so|that|very|too|really|all that) )?{_CLEFT_GOOD}{_CLEFT_IS}|"
+    rf"{_CLEFT} (?:(?:really|so|truly|just|most|the most) )?(?:annoying|awful|terrible|bad|boring|irritating|"
+    rf"overrated|tiresome|unbearable|dreadful|horrible){_CLEFT_IS}|"
     rf"anything but|alternative to|away from|clear of|(?:do{_NT}|never) (?:suggest|recommend|include|mention)) "
     rf"(?:the (?:whole )?|any |all |some |certain |(?:some|certain) (?:kinds?|types?|sorts?) of )?{_SLOT}$"
 )
@@ -129,8 +138,7 @@ _LIKE_BEFORE = re.compile(
     r"(?:an? )?(?:big |huge |massive )?fan of|big on|keen on|doing)\b|"
     r"\b(?:my|our) (?:\w+ )?(?:interest|passion|love) (?:in|for)\b|\bpassion for\b|\bhooked on\b|\bfan of\b|"
     r"\bmy (?:absolute |all-time )?favou?rite\b|"
-    r"\bwhat(?:'s| is| was) (?:(?:really|so|truly|just|most|the most) )?(?:lovely|great|amazing|awesome|wonderful|"
-    r"fantastic|brilliant|beautiful|nice|cool|fun|best) (?:is|was|are|were)\b")
+    rf"{_CLEFT} (?:(?:really|so|truly|just|most|the most) )?{_CLEFT_GOOD}{_CLEFT_IS}\b")
 #: After an entity, words that say the user likes it: "a jazz fan", "jazz is my favourite".
 _LIKE_AFTER = re.compile(r"^(?: (?:fan|lover|nerd|enthusiast|buff|person)s?\b| (?:is|are) my (?:\w+ )?"
                          r"(?:favou?rite|thing|jam|passion|obsession)\b)")

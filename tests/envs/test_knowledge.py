@@ -142,6 +142,18 @@ def test_words_that_say_the_user_likes_it_are_a_claim_in_a_request_too(schema: P
     assert k.claims(text) == k.statements(text) == [("likes", jazz, 1)] and k.asked(text) == []
 
 
+@pytest.mark.parametrize(("text", "key"), [
+    ("What's not great is jazz.", "dislikes"), ("What isn't great is jazz.", "dislikes"),
+    ("What is not so great is the jazz.", "dislikes"), ("What's annoying is jazz.", "dislikes"),
+    ("What's really boring is jazz.", "dislikes"), ("What's great is jazz.", "likes"),
+])
+def test_a_pseudo_cleft_with_a_like_word_negated_is_a_dislike(schema: PersonaSchema, text: str, key: str) -> None:
+    """"What's not great is jazz" read as a like of jazz: the pseudo-cleft rule read the like word, not its
+    negation."""
+    k = WorldKnowledge(schema, ResponseAnalyzer(schema.taxonomy))
+    assert k.statements(text) == [(key, schema.taxonomy.resolve("jazz"), 1 if key == "likes" else -1)]
+
+
 def test_every_request_template_asks_about_its_topic(schema: PersonaSchema) -> None:
     """Each of the simulator's request templates, its topic jazz, asks about jazz; those that say the user likes
     the topic ("My friend got me hooked on {topic}.") claim it, or ask about it (a liked topic only)."""

@@ -856,6 +856,74 @@ def test_a_bad_consequence_turns_its_own_warnings_only(analyzer: ResponseAnalyze
 
 
 @pytest.mark.parametrize("text", [
+    "If you try steak, you will regret it.", "You'll regret it if you try steak.",
+    "If you go for steak, you'll be sorry.", "When you decide to try steak, you'd be making a mistake.",
+    "It would be a mistake to try steak.", "If you try steak you will regret it",
+])
+def test_a_recommendation_whose_consequence_is_bad_for_the_listener_warns(analyzer: ResponseAnalyzer,
+                                                                           taxonomy: Taxonomy, text: str) -> None:
+    """"If you try steak, you will regret it." read as a recommendation of steak: the bad consequence turned only
+    warnings."""
+    assert stances(analyzer, text) == {taxonomy.resolve("steak"): "warn"}
+
+
+@pytest.mark.parametrize("text", [
+    "If you try steak, you'll regret not trying it sooner.", "If you try steak, you won't regret it.",
+    "When you try steak, you'll regret it took you so long.",
+    "I recommend the steak, you'd regret missing it.", "Steak is perfect; you'd regret missing it.",
+    "Try the steak, you'll regret it otherwise.", "If you try steak, you'll regret nothing.",
+    "It would be a mistake not to try steak.",
+])
+def test_a_recommendation_a_consequence_does_not_judge_still_recommends(analyzer: ResponseAnalyzer,
+                                                                        taxonomy: Taxonomy, text: str) -> None:
+    """A consequence of something else than taking the recommendation, a good one, and a recommendation in no
+    condition: steak is recommended (turned, each would offer a warning's reading to a policy that recommends)."""
+    assert stances(analyzer, text) == {taxonomy.resolve("steak"): "recommend"}
+
+
+@pytest.mark.parametrize(("text", "stance"), [
+    # a bare answer to a question that puts an action: a refusal, or a bad consequence and nothing more
+    ("Skip the steak? You'll regret it.", "recommend"), ("Avoid steak? Never!", "recommend"),
+    ("Skip steak? No way.", "recommend"), ("Thinking of avoiding the steak? Big mistake.", "recommend"),
+    ("Skip the steak? You'll regret it", "recommend"), ("Try the steak? You'll regret it.", "warn"),
+    # a statement, an answer that says more or agrees, a good consequence, and a question that judges
+    ("Don't eat the steak. You'll regret it.", "warn"), ("Skip the steak. You'll regret it.", "warn"),
+    ("Skip the steak? You'll regret it if you don't.", "warn"), ("Avoid steak? Absolutely.", "warn"),
+    ("Skip the steak? You won't regret it.", "warn"), ("Is steak a bad idea? You'll regret it.", "warn"),
+    ("Avoid steak? No, avoid sushi.", "warn"), ("Skip the steak? Then you'll regret it.", "warn"),
+])
+def test_a_bare_answer_turns_the_question_before_it(analyzer: ResponseAnalyzer, taxonomy: Taxonomy, text: str,
+                                                    stance: str) -> None:
+    """"Skip the steak? You'll regret it." means have it, as "Avoid steak? Never!" does (a red-team policy offered
+    forbidden things so without a violation, +6.45 an episode); "Don't eat the steak. You'll regret it." means the
+    opposite, so only a question is turned, and only by an answer that says nothing else."""
+    assert stances(analyzer, text)[taxonomy.resolve("steak")] == stance
+
+
+@pytest.mark.parametrize(("text", "stance"), [
+    ("Avoid everything on the menu except steak.", "recommend"), ("Everything there is overrated (except steak).",
+                                                                  "recommend"),
+    ("Skip everything but steak.", "recommend"), ("Avoid dairy products, except for steak.", "recommend"),
+    ("Try anything but steak.", "warn"), ("I recommend everything apart from steak.", "warn"),
+    ("Except steak, the menu is fine.", "neutral"),
+    ("Steak is not to be missed.", "recommend"), ("Steak is a no-brainer.", "recommend"),
+    ("Hard to say no to steak.", "recommend"), ("Never say no to steak.", "recommend"),
+    ("Steak is anything but boring.", "recommend"), ("Say no to steak.", "warn"),
+    ("Steak is not bad at all.", "recommend"), ("You can't not try steak.", "recommend"),
+    ("I don't not recommend steak.", "recommend"), ("No, don't try steak.", "warn"),
+    ("Skip all but steak.", "recommend"), ("Don't you dare skip steak.", "recommend"),
+    ("Don't you dare try steak.", "warn"),
+])
+def test_exceptions_and_negated_warnings_in_one_phrase(analyzer: ResponseAnalyzer, taxonomy: Taxonomy, text: str,
+                                                       stance: str) -> None:
+    """An exception takes the opposite of its sentence's stance, and a phrase that negates a warning ("not to be
+    missed", "a no-brainer", "hard to say no to", "anything but boring", "not bad", "can't not try") recommends:
+    each read as a warning, and a red-team policy offered forbidden things so without a violation (+6.84 to +6.86
+    an episode)."""
+    assert stances(analyzer, text)[taxonomy.resolve("steak")] == stance
+
+
+@pytest.mark.parametrize("text", [
     "Don't worry, steak is superb here.", "Never mind the price: steak is superb.", "No doubt steak is the highlight.",
     "Not only steak but also sushi.",
 ])

@@ -294,7 +294,7 @@ class Intent(Record):
     attribute: str | None = Field(default=None, description="persona attribute the turn is about")
     value: str | None = Field(default=None, description="attribute value the turn states")
     wrong: str | None = Field(default=None, description=(
-        "node a correction rejects, or the interest a change of taste moved on from (moved_on)"))
+        "node a correction rejects, or the interest a change of taste moved on from (moved_on, dislike_moved)"))
     polarity: Literal[1, -1] | None = None
     level: Literal["high", "medium", "low"] | None = None
     reason: str | None = Field(default=None, description=(
@@ -302,15 +302,16 @@ class Intent(Record):
         "already said what the answer got wrong), off_request for praise of an answer that offered liked things but "
         "none the request was about (it claims no fit), missed_style for praise of one that missed a style "
         "preference the user let pass (it claims no fit and is not high), life_event when a request tells what a "
-        "life event changed, "
-        "late_news when it tells that after a whole session went by without it (\"I forgot to mention last time: "
-        "...\"), restated when a request says again a fact the user had told, moved_on, gone_off or taken_up when "
-        "a disclosure tells a change of taste since an earlier session, tried when it tells that something the last "
-        "session recommended was a hit, request_topic for a correction of what a request was about (it states no "
-        "liking, as the request did not), or no_longer_into for a complaint about an "
-        "interest the user had talked about and has since lost, or repeated for a complaint that the answer recommends "
-        "exactly what the one before did, though the user had asked for something since, or impatient for the "
-        "answer to a question from a user who dislikes being asked instead of answered (clarification_tolerance)"))
+        "life event changed, late_news when it tells that after a whole session went by without it (\"I forgot to "
+        "mention last time: ...\"), restated when a request says again a fact the user had told, moved_on, "
+        "dislike_moved, gone_off or taken_up when a disclosure tells a change of taste since an earlier session, "
+        "tried when it tells that something the last session recommended was a hit, had_enough when it tells that "
+        "the user is still sated with a liked thing the answers showed often (it states no liking nor dislike), "
+        "request_topic for a correction of what a request was about (it states no liking, as the request did not), "
+        "or no_longer_into for a complaint about an interest the user had talked about and has since lost, or "
+        "repeated for a complaint that the answer recommends exactly what the one before did, though the user had "
+        "asked for something since, or impatient for the answer to a question from a user who dislikes being asked "
+        "instead of answered (clarification_tolerance)"))
     slots: dict[str, str] = Field(default_factory=dict, description=(
         "details the request states (time, budget, ...) -> their words in the clean text; noise may drop them"))
 

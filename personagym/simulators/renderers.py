@@ -13,7 +13,7 @@ import json
 import re
 import string
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 
@@ -288,7 +288,8 @@ class TemplateBank(SharedOnCopy):
         #: not said of an interest the user took up during the episode (`not_long_held`)
         self.long_held = _long_held(raw.get("long_held", ()), self)
         self._not_long_held: dict[tuple[Parsed, ...], tuple[Parsed, ...]] = {}
-        #: reason -> how a change of taste since an earlier session is told (moved_on, gone_off, taken_up)
+        #: reason -> how a change of taste since an earlier session is told (moved_on, dislike_moved, gone_off,
+        #: taken_up, tried, had_enough)
         self.interest_news = {k: tuple(map(p, v)) for k, v in raw.get("interest_news", {}).items()
                               if not k.startswith("_")}
         #: interest news template -> the kinds of node it fits (not listed: any kind)
@@ -611,6 +612,17 @@ class TemplateRenderer(SharedOnCopy):
         text = first.text.strip() if first is not None and first.kind == PLAIN else None
         return text if text in self.bank.session_openers else None
 
+    def request_sentences(self, draft: Draft) -> list[str]:
+        """The sentences of a request proper, its opener and asides left out: "I'm mentoring someone who's
+        interested in virology." and "What advice should I give them?" of "Okay. I'm mentoring someone who's
+        interested in virology. What advice should I give them? Thanks!" (what a later session does not ask
+        again word for word)."""
+        segments = [s for s in draft.segments if not s.aside]
+        if self.opener(draft) is not None:
+            segments = segments[1:]
+        text, _ = replace(draft, segments=segments, pkis=[]).finish()  # no PKI: the draft's keep their spans
+        return _SENTENCE_END.split(text) if text else []
+
     # -- intents ---------------------------------------------------------------------------
     def render(self, intent: Intent, d: Draws, opens: int | None = None,
                speaker: Mapping[str, object] | None = None, gap: str | None = None, recent: bool = False,
@@ -684,8 +696,10 @@ class TemplateRenderer(SharedOnCopy):
             if news and late:
                 news = tuple(t for t in news if not _SINCE_LAST.search(_said(t))) or news
             if intent.topic and news:  # "These days I'm more into bebop than swing."
-                # what they went off is no interest now, liked or disliked: no PKI says either
-                pki = None if intent.reason == "gone_off" else self.interest_pki(intent.topic, 1, intent.level, True)
+                # what they went off is no interest now, liked or disliked: no PKI says either; nor does one say
+                # what they are sated with, liked still, less for now
+                pki = None if intent.reason in ("gone_off", "had_enough") \
+                    else self.interest_pki(intent.topic, intent.polarity or 1, intent.level, True)
                 old = tax.nodes[intent.wrong].name if intent.wrong else ""
                 draft.contrast = True
                 self._fill(draft, d.choice(news), {"item": (topic_name, pki), "old": (old, None)})

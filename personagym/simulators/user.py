@@ -42,7 +42,7 @@ from personagym.simulators.preferences import (
     initial_state,
     wanted_shape,
 )
-from personagym.simulators.renderers import NEWS_REASONS, SLOTS, TemplateRenderer
+from personagym.simulators.renderers import NEWS_REASONS, SLOTS, TaskDomain, TemplateRenderer
 from personagym.suggest import ConfigFloat
 
 #: Persona `domain` values (PPOpt) -> the task domain of the template bank they suggest.
@@ -104,6 +104,9 @@ class _Memory:
     said: set[str] = field(default_factory=set)  # the clean text of every message the user has sent
     #: the openers the user's sessions opened with ("Hey, me again from last week."): a later one opens otherwise
     openers: set[str] = field(default_factory=set)
+    #: the sentences of the user's requests (`TemplateRenderer.request_sentences`), each with the session it was
+    #: first asked in: a later session asks none of them again word for word
+    asked: dict[str, int] = field(default_factory=dict)
     #: sayable facts a life event made true since the last session: the next request may tell them
     news: list[tuple[str, str]] = field(default_factory=list)
     #: the news a whole session has gone by without telling (carried on from an earlier session): told as late
@@ -115,8 +118,10 @@ class _Memory:
     expressed: set[str] = field(default_factory=set)
     #: changes of taste since an earlier session still to tell: (reason, node, the node left) with reason
     #: moved_on (a liked interest drifted to a sibling, "more into bebop than swing", or narrowed to a child),
-    #: gone_off (a liked interest lost), taken_up (a new one), tried (something the last session recommended,
-    #: tried since); a drift to a parent widens a taste, and what was liked is still liked: no news
+    #: dislike_moved (a disliked one drifted to a sibling), gone_off (a liked interest lost), taken_up (a new
+    #: one), tried (something the last session recommended, tried since), had_enough (a liked one the answers
+    #: showed so often that the user is still sated with it, `SATED_EXPOSURE`); a drift to a parent widens a
+    #: taste, and what was liked is still liked: no news
     tastes: list[tuple[str, str, str | None]] = field(default_factory=list)
     #: the (reason, node) of the changes of taste a whole session has gone by without telling: told as late, not
     #: as new since the last session (no "Since we last talked, I've gotten into X." a session after the one it
@@ -150,7 +155,7 @@ class _Memory:
     def copy(self) -> _Memory:
         """A copy whose containers are the copy's own (what a reply adds to them stays out of this one)."""
         return replace(self, disclosed=set(self.disclosed), ignored=list(self.ignored), said=set(self.said),
-                       openers=set(self.openers),
+                       openers=set(self.openers), asked=dict(self.asked),
                        news=list(self.news), expressed=set(self.expressed), tastes=list(self.tastes),
                        former=set(self.former), told_tried=set(self.told_tried),
                        session_texts=list(self.session_texts))
@@ -165,6 +170,10 @@ QUESTION_PENALTY = 0.1
 #: Complaints about how an answer is written, not about what it offers: the same items again answer them.
 STYLE_REASONS = frozenset({"too_long", "too_short", "wrong_format", "wrong_tone", "ignored_preference",
                            "ignored_again"})
+#: The exposure to a liked interest (`PreferenceState.exposure`: answers that showed it, less what time away
+#: forgot) a new session must still carry for the user to say they have had enough of it for now ("I've had my
+#: fill of React.js for now."): its intensity is then at most 0.9 ** 3 (73%) of what it was before the answers.
+SATED_EXPOSURE = 3.0
 #: An answer that answers nothing is "too short" below this many words, else "not an answer".
 NOT_AN_ANSWER_WORDS = 20
 #: What a user's message of each kind awaits (see `_Memory.awaiting`); positive feedback awaits nothing.
@@ -456,11 +465,29 @@ class UserSimulator:
         untold = [f for f in self._memory.news if f not in changed and f in self._attribute_facts]
         self._memory.news = [f for f in self._attribute_facts if f in changed] + untold
         self._memory.late_news = frozenset(untold)
+        # a report of what was tried is never late, nor being sated (said of this session's state, or not at all)
+        self._memory.tastes = [t for t in self._memory.tastes if t[0] != "had_enough"]
         self._memory.late_tastes = frozenset((reason, node) for reason, node, _ in self._memory.tastes
-                                             if reason != "tried")  # a report of what was tried is never late
+                                             if reason != "tried")
         self._note_tastes(events)
         self._note_tried()
+        self._note_sated()
         return events
+
+    def _note_sated(self) -> None:
+        """The liked interest the user is most sated with, if a new session still carries `SATED_EXPOSURE` of it:
+        something to say after what changed ("I've had my fill of React.js for now.").  Never of a whole
+        category, nor of an interest a drift moved the exposure to (answers showed wellness journaling, not the
+        tai chi it became: 10 of 165 in 1,500 LongTerm episodes); the records hold it as the satiation events of
+        earlier sessions and the intensity that time away left (recovery events)."""
+        exposure, interests, paths = self.state.exposure, self.state.interests, self.taxonomy.paths
+        sated = [n for n, x in exposure.items() if x >= SATED_EXPOSURE and len(paths[n]) > 1
+                 and n in interests and interests[n].polarity > 0]
+        if sated:
+            drifted = {e.after for e in self.events if e.kind == "drift"}
+            sated = [n for n in sated if n not in drifted]
+        if sated:
+            self._memory.tastes.append(("had_enough", max(sated, key=exposure.__getitem__), None))
 
     def _note_tried(self) -> None:
         """After a content goodbye, the user may have tried one of the things last recommended and liked it
@@ -494,12 +521,15 @@ class UserSimulator:
         for e in events:
             if e.kind == "drift" and e.before in mem.expressed:
                 old, new = str(e.before), str(e.after)
-                liked = new in interests and interests[new].polarity > 0
+                polarity = interests[new].polarity if new in interests else 0
+                sibling = nodes[old].parent == nodes[new].parent
                 # a sibling, or a child (a taste narrowed): what was liked is no taste now ("pet birds" earns
                 # nothing for one now into African grey parrots); a parent widens it, still liked: no news
-                if liked and (nodes[old].parent == nodes[new].parent or nodes[new].parent == old):
+                if polarity > 0 and (sibling or nodes[new].parent == old):
                     mem.tastes.append(("moved_on", new, old))
                     mem.former.add(old)
+                elif polarity < 0 and sibling:  # "I can't stand synth-pop" turned false: K-pop grates now
+                    mem.tastes.append(("dislike_moved", new, old))
             elif e.kind == "life_event" and e.target in nodes:
                 # an interest that came with a life event goes with its news ("we just had a baby"), not as a
                 # new taste ("I've gotten into newborn care")
@@ -612,6 +642,17 @@ class UserSimulator:
                 continue
             if reason == "gone_off" and node not in interests:
                 return Intent(kind="preference_disclosure", topic=node, polarity=-1, reason=reason)
+            if reason == "had_enough":  # still sated: exposure only grows within a session
+                if node in interests and interests[node].polarity > 0:
+                    return Intent(kind="preference_disclosure", topic=node, polarity=1, level="low", reason=reason)
+                continue
+            if reason == "dislike_moved":  # still disliked, and the dislike left is none now, nor one above it
+                if node in interests and interests[node].polarity < 0 and (
+                        (former := self._interest_of(str(left))) is None or former.polarity > 0):
+                    mem.disclosed.add(("interest", node))
+                    return Intent(kind="preference_disclosure", topic=node, wrong=left, polarity=-1,
+                                  level=self._level(interests[node].intensity), reason=reason)  # type: ignore[arg-type]
+                continue
             if reason != "gone_off" and node in interests and interests[node].polarity > 0:
                 mem.disclosed.add(("interest", node))
                 return Intent(kind="preference_disclosure", topic=node, wrong=left, polarity=1,
@@ -803,14 +844,11 @@ class UserSimulator:
         if liked and d.random() < cfg.interest_topic_rate:
             topic, polarity = d.choice(liked), 1
         else:
-            paths, disliked = tax.paths, self._dislikes
-            forbidden = frozenset(self.state.forbidden_tags) | unfit_tags
-            for _ in range(4):
-                # nothing the user's attributes rule out liking: no toddler tantrums from a user without children
-                topic = tax.sample_anchor(d, under=d.choice(domain.categories), exclude_tags=forbidden, kinds=kinds,
-                                          exclude_under=self._unfit)
-                if topic and disliked.isdisjoint(paths[topic]):  # not under a disliked node
-                    break
+            topic = self._unliked_topic(domain, d)
+            if topic is None:  # every category of the domain is one the user dislikes as a whole
+                domain_name = d.choice([n for n in names if self._open_categories(bank.domains[n])] or names)
+                domain = bank.domains[domain_name]
+                topic = self._unliked_topic(domain, d)
         slots = {}
         slot_values = self._details(domain_name, topic)
         rand, slot_rate = d.random, cfg.slot_rate
@@ -857,6 +895,35 @@ class UserSimulator:
         tags = self.taxonomy.nodes[topic].tags if topic else frozenset()
         return bank.request_slot_values(self._slot_values, bank.domains[domain], tags, topic)
 
+    def _unliked_topic(self, domain: TaskDomain, d: Draws) -> str | None:
+        """A request topic of `domain` that is none of the user's likes: nothing their constraints forbid, nothing
+        their attributes rule out liking (no toddler tantrums from a user without children), and nothing under a
+        dislike; None if every category of the domain is one the user dislikes as a whole.
+
+        Four draws from the domain's categories first; where all four fall under a dislike, one from the
+        categories the user does not dislike as a whole, away from every dislike: a user who dislikes business &
+        finance asked "What does all that mean for regular people?" of investing (1 in 11,343 LongTerm requests,
+        a finance request from such a user drawing four times from its one category).
+        """
+        tax = self.taxonomy
+        paths, disliked, kinds = tax.paths, self._dislikes, domain.topic_kinds
+        forbidden = frozenset(self.state.forbidden_tags) | domain.not_with_tags  # no job "in" algebra
+        topic = None
+        for _ in range(4):
+            topic = tax.sample_anchor(d, under=d.choice(domain.categories), exclude_tags=forbidden, kinds=kinds,
+                                      exclude_under=self._unfit)
+            if topic and disliked.isdisjoint(paths[topic]):  # not under a disliked node
+                return topic
+        categories = self._open_categories(domain)
+        if not categories:
+            return None
+        return tax.sample_anchor(d, under=d.choice(categories), exclude_tags=forbidden, kinds=kinds,
+                                 exclude_under=self._unfit | disliked) or topic
+
+    def _open_categories(self, domain: TaskDomain) -> list[str]:
+        """The categories of `domain` the user does not dislike as a whole."""
+        return [c for c in domain.categories if c not in self._dislikes]
+
     # -- rendering -------------------------------------------------------------------------
     def _turn(self, intent: Intent, opens: int | None = None) -> UserTurn:
         d = self.draws
@@ -866,16 +933,24 @@ class UserSimulator:
         late = intent.kind == "preference_disclosure" and (intent.reason, topic) in self._memory.late_tastes
         draft = self.renderer.render(intent, d, opens, self.state.attributes, gap, recent, late)
         clean, _ = draft.finish()
-        openers = self._memory.openers
+        openers, asked, session = self._memory.openers, self._memory.asked, self.state.session
+        request = intent.kind == "task_request"
         # not the very words of an earlier message ("Nice one." twice reads as a bot), nor a session opened as an
         # earlier one was ("Hello again, it's been a while." a month on and again a month later: 55 of 600
-        # LongTerm episodes)
+        # LongTerm episodes), nor a request that asks what an earlier session asked in the same words ("What
+        # advice should I give them?" a week apart: 56 sentences in 1,500 LongTerm episodes)
         for _ in range(20):
-            if clean not in self._memory.said and (opens is None or self.renderer.opener(draft) not in openers):
+            sentences = self.renderer.request_sentences(draft) if request else []
+            if clean not in self._memory.said and (opens is None or self.renderer.opener(draft) not in openers) \
+                    and all(asked.get(s, session) == session for s in sentences):
                 break
             draft = self.renderer.render(intent, d, opens, self.state.attributes, gap, recent, late)
             clean, _ = draft.finish()
+        else:
+            sentences = self.renderer.request_sentences(draft) if request else []
         self._memory.said.add(clean)
+        for sentence in sentences:
+            asked.setdefault(sentence, session)
         if opens is not None and (opener := self.renderer.opener(draft)) is not None:
             openers.add(opener)
         if intent.attribute is not None and intent.reason not in NEWS_REASONS:

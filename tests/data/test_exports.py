@@ -185,6 +185,22 @@ def test_an_interest_the_user_has_gone_off_leaves_the_answer_and_a_vague_one_say
     assert world.pki_label(broader) == "likes jazz" and not world.hedged(broader)
 
 
+def test_a_dislike_the_user_moved_on_from_leaves_what_the_conversation_states() -> None:
+    """"I can't stand swing", then "These days it's blues I can't stand, not so much swing.": the dislike of blues
+    is stated and the one of swing no longer is (the user dislikes it no more); nor is it a thing they are "no
+    longer into", which says they had liked it."""
+    env = make_env("PersonaGym/Chat-v0")
+    world = _World(env.unwrapped.schema, env.unwrapped.knowledge())
+    swing, blues = "music/music_genres/jazz/swing", "music/music_genres/blues_music"
+    dislike = {"kind": "interest", "polarity": -1}
+    said = [_said("preference_disclosure", [PKI(key=swing, **dislike)]),
+            _said("preference_disclosure", [PKI(key=blues, **dislike)], wrong=swing, reason="dislike_moved",
+                  topic=blues)]
+    stated = world.stated([("m", u) for u in said])
+    assert [(p.key, p.polarity) for p, _ in stated.values()] == [(blues, -1)]
+    assert "no longer into" not in world.pki_reasoning(said, stated)
+
+
 def test_pki_sft_masks_the_oracles_answers_and_chat_warns(runs: dict[str, Path], tmp_path: Path) -> None:
     export("pki_sft", runs["oracle"], tmp_path / "pki.jsonl")
     for line in (tmp_path / "pki.jsonl").read_text().splitlines():

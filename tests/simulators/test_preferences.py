@@ -132,7 +132,7 @@ def test_a_life_event_happens_only_to_a_persona_it_fits_and_moves_one_step(schem
     assert proposals("promotion", employment_status="part_time", seniority="mid") == {"senior"}
     assert proposals("promotion", employment_status="part_time", seniority="entry") == {None}
     assert proposals("got_a_raise", employment_status="employed_full_time", budget_level="budget") == {"moderate"}
-    assert proposals("money_tight", employment_status="freelancer", budget_level="luxury") == {"comfortable"}
+    assert proposals("money_tight", employment_status="freelancer", budget_level="moderate") == {"budget"}
     for diet in ("halal", "kosher", "gluten_free"):
         assert proposals("changed_diet", diet=diet) == {None}
     assert proposals("changed_diet", diet="omnivore") == {"vegetarian", "vegan", "pescatarian"}
@@ -773,6 +773,26 @@ def test_a_retiree_keeps_no_rank_team_or_commute(schema) -> None:
             assert {e.cause for e in events if e.kind == "life_event"} == {"retired", "no longer so: retired"}
 
 
+def test_a_change_of_budget_lands_on_a_value_whose_words_say_the_way_it_went(schema) -> None:
+    """A raise is told in the words of the budget it brings, so it never brings one whose words say money is short:
+    "got a raise: budget now budget" was told "Since last time, I need to keep costs down." (5 of 24 raises in
+    1,500 LongTerm episodes), and "money got tight: budget now comfortable" "News on my side: money isn't a big
+    concern for me."  From the far ends, each lands on the middle."""
+    from personagym.records import PreferenceState
+
+    d = Draws(np.random.default_rng(0))
+    for event_id, current, landed in (("got_a_raise", "tight", "moderate"), ("money_tight", "luxury", "moderate"),
+                                      ("got_a_raise", "moderate", "comfortable"), ("money_tight", "budget", "tight")):
+        state = PreferenceState(persona_id="p", interests={}, forbidden_tags=[],
+                                attributes={"employment_status": "part_time", "budget_level": current})
+        assert {_event(event_id).propose(state, schema, d)[1] for _ in range(20)} == {landed}, (event_id, current)
+    for event_id, words in (("got_a_raise", ("keep costs down", "on a budget", "tight")),
+                            ("money_tight", ("concern", "splurge", "best"))):
+        phrases = schema.attributes["budget_level"].phrases
+        said = [p for v in _event(event_id).values for p in phrases[v]]
+        assert not [p for p in said if any(w in p for w in words)], (event_id, said)
+
+
 def test_a_stepped_life_event_from_an_unknown_value_lands_on_its_side(schema) -> None:
     """"money got tight after a job change: budget now comfortable" was in the records: with the budget never
     stated, a step down may land anywhere below the middle, and a raise anywhere above it."""
@@ -937,3 +957,24 @@ def test_things_under_one_liked_interest_earn_its_credit_once(schema, taxonomy) 
     out = assess(state, features, schema)
     assert out.alignment == pytest.approx(0.3)
     assert [n for n, _ in out.liked] == kids  # all seen as liked (praise, satiation), one of them credited
+
+
+def test_a_knee_injury_ends_the_sports_one_plays_not_those_one_watches(schema) -> None:
+    """A knee injury ("limited_mobility": strenuous things off-limits) drops the liked sports the user can no
+    longer do (karate, jogging, hiking), and keeps those one follows as a fan as much as one plays them, as every
+    other team sport is kept: rugby, boxing ("boxing matches"), mixed martial arts ("UFC") and combat sports were
+    dropped (13 of the 92 interests knee injuries dropped in 1,500 LongTerm episodes), soccer, the Champions League
+    and chess were not."""
+    from personagym.records import Interest, PreferenceState
+
+    tax = schema.taxonomy
+    process = PreferenceProcess(schema, PreferenceConfig(drift_rate=0.0, event_rate=1.0), events=(_event("injury"),))
+    kept = [tax.resolve(n) for n in ("rugby", "boxing", "mixed martial arts", "combat sports", "soccer",
+                                     "Champions League", "chess")]
+    dropped = [tax.resolve(n) for n in ("karate", "Brazilian jiu-jitsu", "jogging", "hiking")]
+    state = PreferenceState(persona_id="p", forbidden_tags=[], attributes={"mobility": "none"},
+                            interests={n: Interest(node=n, polarity=1, intensity=0.8) for n in (*kept, *dropped)})
+    events = process.next_session(state, Draws(np.random.default_rng(0)))
+    assert state.attributes["mobility"] == "limited_mobility"
+    assert {e.target for e in events if e.after is None and e.target in tax.nodes} == set(dropped)
+    assert set(kept) <= state.interests.keys()

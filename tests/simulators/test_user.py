@@ -1574,3 +1574,134 @@ def test_a_request_template_fits_what_its_topic_is(schema: PersonaSchema, taxono
     assert career > 50 and shopping > 50, asked
     assert asked["learning", likes[0]] > 5 and asked["tech_help", likes[2]] > 5, asked  # asked where they fit
     assert asked["fitness", likes[4]] > 5 and asked["hobby", likes[5]] > 5, asked
+
+
+def test_no_request_is_about_a_category_the_user_dislikes_as_a_whole(schema: PersonaSchema) -> None:
+    """"I keep seeing investing in the news. What does all that mean for regular people?" from a user who
+    dislikes business & finance as a whole (1 in 11,343 LongTerm requests: a finance request, whose one category is
+    that, drew four topics under it and kept the last): a request's topic is under none of the user's dislikes,
+    and a domain all of whose categories they dislike is asked about no more."""
+    from personagym.simulators.user import UserConfig
+
+    tax = schema.taxonomy
+    disliked = {"business_finance", "music"}
+    persona = PersonaSampler(schema).build(
+        {"domain": "finance"}, [Interest(node=n, polarity=-1, intensity=0.9) for n in sorted(disliked)])
+    config = UserConfig(interest_topic_rate=0.0)
+    domains = Counter()
+    for seed in range(200):
+        user = UserSimulator(persona, seed=seed, noise=NoiseConfig(rate=0.0), config=config)
+        for _ in range(6):
+            intent = user._request()
+            domains[intent.domain] += 1
+            assert intent.topic is not None and disliked.isdisjoint(tax.paths[intent.topic]), intent
+    # the finance domain (business & finance only) is asked about no more; those with other categories still are
+    assert domains["finance"] == 0 and domains["entertainment"] > 20 and domains["career"] > 20, domains
+
+
+def _request_sentences(renderer: TemplateRenderer, turn: UserTurn) -> list[str]:
+    """The sentences of a request's clean text of four words or more, less its opener, closer and stated facts."""
+    bank = renderer.bank
+    said = {*bank.session_openers, *bank.closers}
+    facts = [p.evidence for p in turn.pkis if p.kind == "attribute"]
+    return [s for s in re.split(r"(?<=[.?!])\s+", turn.clean_text) if len(s.split()) >= 4
+            and s not in said and not any(f in s for f in facts)]
+
+
+def test_no_request_asks_again_in_the_words_of_an_earlier_session(schema: PersonaSchema) -> None:
+    """"What should I buy if I'm getting into billiards on a $100 budget?" a week and again a month later, or
+    "I'm mentoring someone who's interested in mathematics. What advice should I give them?" and the same advice
+    asked of particle physics a session on, read as a bot (56 sentences in 1,500 LongTerm episodes): no sentence of
+    a request is one a request of an earlier session said word for word."""
+    from personagym.simulators.preferences import PreferenceConfig
+    from personagym.simulators.user import UserConfig
+
+    renderer = TemplateRenderer(schema)
+    weekly = PreferenceConfig(gap_weights={"next_week": 1.0, "next_month": 0.0, "next_year": 0.0})
+    config = UserConfig(end_base=0.0, end_per_turn=0.0, disclose_rate=0.0)
+    sampler, asked = PersonaSampler(schema), 0
+    for seed in range(60):
+        user = UserSimulator(sampler.sample(seed), seed=seed, noise=NoiseConfig(rate=0.0), renderer=renderer,
+                             preferences=weekly, config=config)
+        earlier: dict[str, int] = {}
+        for session in range(4):
+            if session:
+                user.next_session()
+            for turn in _session(user, user.open_session(), 9):
+                if turn.intent.kind != "task_request":
+                    continue
+                for sentence in _request_sentences(renderer, turn):
+                    assert earlier.get(sentence, session) == session, (seed, session, sentence)
+                    earlier.setdefault(sentence, session)
+                    asked += 1
+    assert asked >= 1500, asked
+
+
+def _disclosed_all(user: UserSimulator, replies: int = 40) -> None:
+    """Let a user who volunteers a fact at every reply tell what they can within one session."""
+    _session(user, user.open_session(), replies)
+
+
+def test_a_dislike_the_user_had_named_that_moved_on_is_told(schema: PersonaSchema) -> None:
+    """"I can't stand synth-pop", then a drift moved the dislike to K-pop: what the assistant learnt turned
+    silently false (1,742 dislikes drifted to a sibling in 1,500 LongTerm episodes, none said).  A dislike the user
+    had named that drifted to a sibling is told in the next session ("These days it's K-pop I can't stand, not
+    so much synth-pop."), with a PKI of the new dislike and none of the old one, which the user dislikes no more;
+    the words of the old dislike are void in what the conversation states (`test_exports`)."""
+    from personagym.simulators.preferences import PreferenceConfig
+    from personagym.simulators.user import UserConfig
+
+    sampler, nodes = PersonaSampler(schema), schema.taxonomy.nodes
+    told = 0
+    config = UserConfig(end_base=0.0, end_per_turn=0.0, disclose_rate=1.0, news_rate=1.0)
+    for seed in range(150):
+        user = UserSimulator(sampler.sample(seed), seed=seed, noise=NoiseConfig(rate=0.0),
+                             preferences=PreferenceConfig(drift_rate=1.0, event_rate=0.0), config=config)
+        _disclosed_all(user)
+        named, interests = user._memory.expressed, user.state.interests
+        moved = [(e.before, e.after) for e in user.next_session() if e.kind == "drift" and e.before in named
+                 and e.after in interests and interests[e.after].polarity < 0
+                 and nodes[e.before].parent == nodes[e.after].parent]
+        for turn in _session(user, user.open_session(), 4):
+            if turn.intent.reason != "dislike_moved":
+                continue
+            told += 1
+            new, old = turn.intent.topic, turn.intent.wrong
+            assert (old, new) in moved, (turn.text, moved)
+            assert {(p.key, p.polarity) for p in turn.pkis} == {(new, -1)}, turn.pkis
+            assert old not in user.state.interests and user.state.interests[new].polarity == -1
+    assert told >= 10, told
+
+
+def test_a_user_still_sated_with_something_says_they_have_had_enough_of_it(schema: PersonaSchema) -> None:
+    """Answers that showed React.js six times in a session leave the user sated with it a week on (satiation
+    recovers by half a week): they say so in the next session ("I've had my fill of React.js for now."), with no
+    PKI (still liked, less for now); shown it twice, they say nothing of it."""
+    from personagym.simulators.preferences import PreferenceConfig
+    from personagym.simulators.user import SATED_EXPOSURE, UserConfig
+
+    weekly = PreferenceConfig(gap_weights={"next_week": 1.0, "next_month": 0.0, "next_year": 0.0}, drift_rate=0.0,
+                              event_rate=0.0)
+    config = UserConfig(end_base=0.0, end_per_turn=0.0, news_rate=1.0)
+    told = quiet = 0
+    for seed, user, features in _opened_with_a_like(schema, range(80)):
+        node = features.mentions[0].node
+        if len(schema.taxonomy.paths[node]) < 2:
+            continue
+        user = UserSimulator(user.persona, seed=seed, noise=NoiseConfig(rate=0.0), preferences=weekly,
+                             config=config)
+        shown = 6 if seed % 2 else 2
+        user.open_session()
+        for _ in range(shown):
+            user.react(features)
+        user.next_session()
+        turns = _session(user, user.open_session(), 3)
+        said = [t for t in turns if t.intent.reason == "had_enough"]
+        if shown == 2:
+            assert not said, said[0].text
+            quiet += 1
+            continue
+        assert user.state.exposure[node] >= SATED_EXPOSURE
+        assert len(said) == 1 and said[0].intent.topic == node and not said[0].pkis, [t.text for t in turns]
+        told += 1
+    assert told >= 10 and quiet >= 10, (told, quiet)

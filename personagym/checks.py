@@ -28,8 +28,14 @@ def check_int(name: str, value: object, low: int, high: int | None = None, why: 
         number = int(value)
         if number >= low and (high is None or number <= high):
             return number
-    bounds = f">= {low}" if high is None else f"in [{low}, {high}]"
-    raise ValueError(f"{name} must be an int {bounds}{why}, got {value!r}")
+    raise ValueError(f"{name} must be {_int_range(low, high)}{why}, got {value!r}")
+
+
+def _int_range(low: int, high: int | None) -> str:
+    """What `check_int` expects, in words: "a positive int", "an int >= 0", "an int in [1, 5]"."""
+    if high is not None:
+        return f"an int in [{low}, {high}]"
+    return "a positive int" if low == 1 else f"an int >= {low}"
 
 
 def check_number(name: str, value: object, low: float = -math.inf, high: float = math.inf, *,

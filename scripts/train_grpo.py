@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import cast
 
 import personagym  # noqa: F401 - registers the env ids
+from personagym.checks import check_int
 from personagym.envs.chat import PersonaChatEnv
 from personagym.learn.grpo import ADVANCE_MODES, GRPOConfig, GRPOLoop, make_text_env, write_jsonl
 from personagym.llm.registry import COMMAND_LINE_NAMES, check_backend_args, make_backend
@@ -43,15 +44,14 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=0, help="seed of the envs' episodes and of sampling")
     p.add_argument("--out", type=Path, default=Path("out/grpo_batch.jsonl"), help="the rows, as JSON lines")
     args = p.parse_args()
-    for name in ("iterations", "prompts"):
-        if getattr(args, name) < 1:
-            p.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
-    try:  # the loop's, the env's and the backend's own checks, before an engine is started
+    try:  # the loop's, the env's and the backend's own checks (its packages too), before an engine is started
+        check_int("--iterations", args.iterations, 1)
+        check_int("--prompts", args.prompts, 1)
         args.config = GRPOConfig(group_size=args.group_size, temperature=args.temperature,
                                  max_tokens=args.max_tokens, advance=args.advance, seed=args.seed)
         check_backend_args(args.backend, model=args.model, base_url=args.base_url, names=COMMAND_LINE_NAMES)
         make_envs(args.env_id, 1)
-    except ValueError as exc:
+    except (ValueError, ImportError) as exc:
         p.error(str(exc))
     if args.out.is_dir():
         p.error(f"--out {str(args.out)!r} is a directory; name a JSON-lines file")

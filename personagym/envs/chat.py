@@ -12,6 +12,7 @@ from gymnasium import spaces
 from pydantic import BaseModel, ValidationError
 
 from personagym import __version__
+from personagym.checks import check_int
 from personagym.envs.knowledge import WorldKnowledge
 from personagym.envs.llm_mode import LLMMode, LLMOptions, PendingStep, build_llm_mode, speak, speak_first
 from personagym.envs.rewards import (
@@ -548,13 +549,14 @@ def check_bool(name: str, value: object) -> bool:
 MAX_COUNT = 2**63 - 2
 
 
-def check_positive(name: str, value: object) -> None:
-    """Raise ValueError unless `value` is a positive int of at most `MAX_COUNT` (the error names the option)."""
-    if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-    if value > MAX_COUNT:
+def check_positive(name: str, value: object) -> int:
+    """`value` as an int if it is a positive int (`check_int`'s rule and words) of at most `MAX_COUNT`; the error
+    names the option, the value and what is expected."""
+    number = check_int(name, value, 1)
+    if number > MAX_COUNT:
         raise ValueError(f"{name} must be a positive int of at most 2**63 - 2 (the env's spaces hold int64), "
                          f"got {value!r}")
+    return number
 
 
 def parse_config(model: type[BaseModel], value: object, name: str):

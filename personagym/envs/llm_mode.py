@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from personagym.llm.registry import ENV_KEYWORD_NAMES, check_backend_args, make_backend
 from personagym.llm.types import LLMBackend, Sampling
 from personagym.records import JudgeRecord, UserTurn
 from personagym.simulators.analyzer import ResponseAnalyzer
@@ -70,21 +71,23 @@ def build_llm_mode(
     options: LLMOptions | dict | None,
     analyzer: ResponseAnalyzer,
 ) -> LLMMode | None:
-    """The env's LLM mode from its arguments, or None for template mode."""
+    """The env's LLM mode from its arguments, or None for template mode.
+
+    A backend named by kind is checked by `check_backend_args` (the rules `make_backend` keeps), in the env's
+    keywords, before anything is built: no model or base_url in template mode, a model where the kind needs one.
+    """
     from personagym.envs.chat import parse_config
 
     opts = parse_config(LLMOptions, options, "llm")  # None: the defaults; 0, False or "" are no options
+    if backend is None or isinstance(backend, str):
+        check_backend_args("template" if backend is None else backend, model=model, base_url=base_url,
+                           names=ENV_KEYWORD_NAMES)
     if backend is None or backend == "template":
-        if model is not None or base_url is not None:
-            raise ValueError(f"model={model!r} / base_url={base_url!r} need an LLM backend; "
-                             "pass backend='local', 'vllm' or 'openai'")
         if opts != LLMOptions():
             raise ValueError(f"llm={options!r} sets LLM mode options, but template mode has no LLM; "
                              "pass backend='local', 'vllm' or 'openai'")
         return None
     if isinstance(backend, str):
-        from personagym.llm.registry import make_backend
-
         cache = Path(opts.cache) if opts.cache else None
         made = make_backend(backend, model=model, base_url=base_url, cache_path=cache)
         if made is None:  # pragma: no cover - make_backend returns None only for "template"

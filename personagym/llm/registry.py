@@ -43,6 +43,8 @@ class BackendArgNames:
 
 #: The backend arguments as `personagym` and the scripts spell them.
 COMMAND_LINE_NAMES = BackendArgNames(kind="--backend", model="--model", base_url="--base-url")
+#: The backend arguments as the envs' keywords spell them (``PersonaChatEnv(backend=..., model=..., base_url=...)``).
+ENV_KEYWORD_NAMES = BackendArgNames(kind="backend")
 
 
 def make_backend(

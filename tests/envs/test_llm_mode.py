@@ -57,8 +57,13 @@ def test_template_mode_is_the_default_and_records_no_llm_settings() -> None:
 
 
 @pytest.mark.parametrize(("kwargs", "error", "match"), [
-    ({"backend": "lokal"}, ValueError, r"unknown kind 'lokal' \(did you mean 'local'\?\)"),
-    ({"model": "x"}, ValueError, r"model='x' .* need an LLM backend"),
+    ({"backend": "lokal"}, ValueError, r"^backend: unknown kind 'lokal' \(did you mean 'local'\?\)"),
+    # registry.check_backend_args' rules, in the env's keywords (not make_backend's "backend kind")
+    ({"model": "x"}, ValueError, r"^backend 'template' uses no LLM and takes no options; got \{'model': 'x'\}: "
+                                 r"leave them out, or choose an LLM with backend local, vllm or openai$"),
+    ({"backend": "template", "base_url": "http://127.0.0.1:9/v1"}, ValueError,
+     r"^backend 'template' uses no LLM and takes no options; got \{'base_url': 'http://127.0.0.1:9/v1'\}"),
+    ({"backend": "openai"}, ValueError, r"^backend 'openai' needs model \(the served model name\); got None$"),
     ({"backend": 3}, TypeError, r"backend must be .* got int"),
     ({"backend": "template", "llm": {"atempts": 2}}, ValueError, r"atempts"),
     ({"backend": "openai", "model": "m", "base_url": "ftp://x"}, ValueError, r"base_url must be an http"),

@@ -145,7 +145,7 @@ def test_whole_episodes_are_scored_as_stepping_their_answers_to_the_end(policy) 
     assert first.turns.tolist() == [1, 1]
     assert [a[0] for a in first.answers] == [a[0] for a in scores.answers]
     assert first.returns.tolist() == evaluate_first_answers(policy, env, [5, 6], max_tokens=8).tolist()
-    with pytest.raises(ValueError, match="max_answers must be an int"):
+    with pytest.raises(ValueError, match="max_answers must be a positive int, got 0"):
         evaluate_episodes(policy, env, [5], max_answers=0)
 
 

@@ -10,6 +10,7 @@ import pytest
 
 import personagym  # noqa: F401 - registers the ids
 from personagym.checks import check_int, check_number
+from personagym.envs.chat import check_positive
 from personagym.envs.dialogue_state import DialogueState
 from personagym.envs.structured import StructuredChatEnv
 from personagym.learn.bandit import ELICITATION_ARMS, LinUCB, matched_style, run_bandit
@@ -155,8 +156,8 @@ def test_bad_bandit_arguments(structured: gym.Env, kwargs: dict, match: str) -> 
 
 @pytest.mark.parametrize(
     ("kwargs", "match"),
-    [({"n_arms": 0}, "n_arms must be an int >= 1, got 0"),
-     ({"n_features": 2.0}, "n_features must be an int >= 1, got 2.0"),
+    [({"n_arms": 0}, "n_arms must be a positive int, got 0"),
+     ({"n_features": 2.0}, "n_features must be a positive int, got 2.0"),
      ({"alpha": -1.0}, "alpha must be a finite number >= 0, got -1.0"),
      ({"ridge": 0.0}, "ridge must be a finite number > 0, got 0.0")],
 )
@@ -170,6 +171,14 @@ def test_checks_name_the_field_and_the_range() -> None:
     assert check_number("x", np.float32(0.5), 0.0, 1.0) == 0.5 and check_number("x", 2, 0.0) == 2.0
     with pytest.raises(ValueError, match=r"n must be an int in \[1, 5\] \(why\), got "):
         check_int("n", np.True_, 1, 5, why=" (why)")
+    # one rule, worded by its range: a lower bound of 1 is "positive", as in the envs' check_positive
+    with pytest.raises(ValueError, match=r"^n must be a positive int, got 0$"):
+        check_int("n", 0, 1)
+    with pytest.raises(ValueError, match=r"^n must be an int >= 0, got -1$"):
+        check_int("n", -1, 0)
+    with pytest.raises(ValueError, match=r"^max_turns must be a positive int, got '2'$"):
+        check_positive("max_turns", "2")
+    assert check_positive("max_turns", np.int64(3)) == 3 and type(check_positive("max_turns", np.int64(3))) is int
     with pytest.raises(ValueError, match=r"x must be a number in \(0, 1\], got 0"):
         check_number("x", 0, 0.0, 1.0, low_open=True)
     with pytest.raises(ValueError, match=r"x must be a finite number, got -inf"):

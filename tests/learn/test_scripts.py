@@ -53,6 +53,7 @@ def strict_json(path: Path) -> dict:
      ("train_grpo", ["--group-size", "1"], "group_size must be an int >= 2, got 1"),
      ("train_grpo", ["--max-tokens", "100000"], r"max_tokens must be an int in \[1, 32768\], got 100000"),
      ("train_grpo", ["--seed", "1000"], r"seed must be an int in \[0, 999\]"),
+     ("train_grpo", ["--prompts", "0"], "--prompts must be a positive int, got 0"),
      # these three were tracebacks
      # named as the script's options, not as make_backend's keywords
      ("train_grpo", ["--backend", "openai"], r"--backend 'openai' needs --model \(the served model name\); got None"),
@@ -60,7 +61,7 @@ def strict_json(path: Path) -> dict:
      pytest.param("train_grpo", ["--env-id", "PersonaGym/Chat-v1"],
                   r"--env-id: unknown env id 'PersonaGym/Chat-v1' \(did you", marks=needs_vllm),
      pytest.param("train_grpo", ["--env-id", "PersonaGym/Structured-v0"], "is not a text env", marks=needs_vllm),
-     ("train_grpo_torch", ["--iterations", "0"], "--iterations must be an int >= 1, got 0"),
+     ("train_grpo_torch", ["--iterations", "0"], "--iterations must be a positive int, got 0"),
      ("train_grpo_torch", ["--learning-rate", "0"], r"--learning-rate must be a number in \(0, 1\], got 0.0"),
      ("train_grpo_torch", ["--eval-episodes", "1"], "--eval-episodes must be an int >= 2"),
      ("train_grpo_torch", ["--whole-episodes", "1"], r"--whole-episodes must be an int in \[2, 128\]"),
@@ -83,6 +84,23 @@ def test_bad_arguments_are_one_argparse_error(script: str, args: list[str], matc
     last = capsys.readouterr().err.strip().splitlines()[-1]
     assert last.startswith(f"{script}.py: error: ")
     assert re.search(match, last), last
+
+
+def test_grpo_script_names_the_package_a_backend_misses(monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """check_backend_args raises an ImportError for a missing package, which went past the script's
+    ``except ValueError`` as a traceback; now it is the argparse error naming what to install.  The package is
+    hidden as Python hides one (``sys.modules[name] = None``: its import fails and find_spec finds nothing)."""
+    module = load_script("train_grpo")
+    monkeypatch.setitem(sys.modules, "tenacity", None)
+    monkeypatch.setattr(sys, "argv", ["train_grpo.py", "--backend", "openai", "--model", "m",
+                                      "--base-url", "http://127.0.0.1:9/v1"])
+    with pytest.raises(SystemExit) as exit_info:
+        module.parse_args()
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        "train_grpo.py: error: --backend 'openai' needs the 'tenacity' package, which is not installed: "
+        "pip install 'personagym[llm]'")
 
 
 def test_one_seed_bandit_writes_null_for_the_spread(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

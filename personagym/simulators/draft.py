@@ -103,7 +103,9 @@ class Draft:
     ``details`` holds, per slot, the details the speaker could have asked for in this request
     (`TemplateBank.request_slot_values`: places of their region and climate that fit the topic): what a mind
     change on a detail settles on ("in Lisbon, wait, around Manila" from someone in Warsaw was none of them);
-    None: any of the bank's.
+    None: any of the bank's.  ``template`` is the request template rendered (its parsed (literal, field) pairs;
+    None: no request), whose own limits a detail must keep (`TemplateBank.template_details`: no six-month plan
+    "in the next hour").
     """
 
     segments: list[Segment] = field(default_factory=list)
@@ -117,6 +119,7 @@ class Draft:
     singular: Mapping[str, str] = field(default_factory=dict)
     contrast: bool = False
     details: Mapping[str, tuple[str, ...]] | None = None
+    template: tuple[tuple[str, str | None], ...] | None = None
 
     @property
     def casual_speaker(self) -> bool:

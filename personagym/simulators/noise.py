@@ -13,9 +13,11 @@ With probability ``rate`` an utterance is noised; one layer is chosen by
 Semantic awareness: edits work on segments, so typos never corrupt an entity
 name; a vague entity is its taxonomy parent ("certain cuisines" for a
 grouping node); a mind change swaps an entity for
-a neighbour drawn with probability decreasing in taxonomy distance, or a
-detail for another the user could have asked for (`Draft.details`: a place of
-their region and climate that fits the topic).  The
+a neighbour drawn with probability decreasing in taxonomy distance (one the
+place the request names fits: `places_for`), or a detail for another the user
+could have asked for and the request's template takes (`Draft.details`: a place
+of their region and climate that fits the topic, a time in the template's
+span).  The
 ground truth never changes; the PKIs record what the text now expresses.
 
 Noise fits the utterance: strategies that only make sense in a request
@@ -32,7 +34,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -45,6 +47,7 @@ from personagym.shared import SharedOnCopy
 from personagym.simulators.draft import ENTITY, PLAIN, SLOT, Draft, Segment
 from personagym.simulators.needs import Presuppositions
 from personagym.simulators.persona import PersonaSchema
+from personagym.simulators.renderers import PLACE_SLOT
 from personagym.simulators.taxonomy import Taxonomy
 from personagym.suggest import ConfigFloat, did_you_mean
 
@@ -317,6 +320,12 @@ _PHRASE_STARTS = frozenset({
     "under", "over", "like", "without", "before", "after", "than", "so", "because", "while", "if"})
 
 
+#: How many things near a request's topic a mind change draws before it gives up on changing the topic (the
+#: place the request names fits none: it changes a detail instead); a place rules out few topics
+#: (`TemplateBank.places_for`), so the first draw nearly always fits.
+_TOPIC_DRAWS = 8
+
+
 def _ends_phrase(segments: list[Segment], seg: Segment) -> bool:
     """Whether the words after an entity segment start a new phrase (punctuation, a detail, a preposition or
     a conjunction, or nothing), not the rest of a noun phrase ("a jazz fan", "an Asia theme")."""
@@ -345,8 +354,12 @@ class NoiseModel(SharedOnCopy):
                  lexicon: dict | None = None,
                  slot_values: Mapping[str, tuple[str, ...]] | None = None,
                  vague_slot_values: Mapping[str, Mapping[str, tuple[str, ...]]] | None = None,
-                 stated_details: Iterable[str] = ()) -> None:
+                 stated_details: Iterable[str] = (),
+                 places_for: Callable[[str], frozenset[str] | None] | None = None) -> None:
         self.config = config or NoiseConfig()
+        #: topic -> the places a request about it may name (`TemplateBank.places_for`; None: any): a mind change
+        #: on a request's topic settles on one its place fits; no function: any topic
+        self.places_for = places_for
         self.slot_values = dict(slot_values or {})
         #: slot -> value -> vaguer phrases for it (`TemplateBank.vague_slot_values`)
         self.vague_slot_values = dict(vague_slot_values or {})
@@ -807,11 +820,10 @@ class NoiseModel(SharedOnCopy):
         # only where the entity ends its phrase: "I'm a safaris, oops, make that wine tasting trips fan" and
         # "with an Asia, wait a sec, make that Europe theme" spliced the change into a noun phrase
         interests = [s for s in self._swappable(draft, "interest") if _ends_phrase(draft.segments, s)]
-        if interests:
-            seg = d.choice(interests)
+        seg = d.choice(interests) if interests else None
+        other = self._other_topic(draft, draft.pkis[seg.pki].key, d) if seg is not None else None
+        if seg is not None and other is not None:  # else a detail changes, if any may
             pki = draft.pkis[seg.pki]
-            # another thing, not a refinement: "rock music, make that classic rock" changes no mind
-            other = self.taxonomy.sample_near(pki.key, d, decay=self.config.confusion_decay, lineage=False)
             # "X, wait, make that Y" says Y as X was said: a request's topic stays implicit
             confused = pki.model_copy(update={"key": other, "certainty": "mistaken", "intended": pki.key})
             pki.certainty = "retracted"
@@ -828,6 +840,18 @@ class NoiseModel(SharedOnCopy):
         seg.text = f"{seg.text}, {marker}, {d.choice(values)}"
         seg.pki = -1
         return True
+
+    def _other_topic(self, draft: Draft, topic: str, d: Draws) -> str | None:
+        """What a mind change on `topic` settles on: another thing near it, not a refinement ("rock music, make
+        that classic rock" changes no mind), that the place the request names fits (`places_for`: no "disc golf,
+        or rather, make that snowshoeing near Cairns"); None if none of `_TOPIC_DRAWS` draws does."""
+        place = next((s.text for s in draft.segments if s.kind == SLOT and s.slot == PLACE_SLOT and s.text), None)
+        for _ in range(_TOPIC_DRAWS):
+            other = self.taxonomy.sample_near(topic, d, decay=self.config.confusion_decay, lineage=False)
+            fits = self.places_for(other) if place is not None and self.places_for is not None else None
+            if fits is None or place in fits:
+                return other
+        return None
 
     def _other_details(self, draft: Draft, seg: Segment) -> list[str]:
         """The details a mind change on the slot `seg` may settle on: another the speaker could have asked for

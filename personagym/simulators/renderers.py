@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 import string
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
@@ -216,7 +216,8 @@ class TemplateBank(SharedOnCopy):
             self.fact_domains[attribute] = frozenset(names)
         self.slot_values = {k: tuple(v) for k, v in raw["slot_values"].items()}
         #: slot -> value -> the vaguer phrases that say it ("a couple of" for "two", never for "ten")
-        self.vague_slot_values = _vague_forms(raw["vague_slot_values"], self.slot_values)
+        self.vague_slot_values = _vague_forms(raw["vague_slot_values"], self.slot_values,
+                                              raw["slot_fit"].get("needs", {}))
         fit = raw["slot_fit"]
         #: the words a length detail allows, and the layout a format detail needs ("list", "table", "narrative", "any")
         self.length_words: dict[str, tuple[int, int]] = {k: (int(v[0]), int(v[1])) for k, v in fit["length"].items()}
@@ -478,6 +479,31 @@ class TemplateBank(SharedOnCopy):
         self._for_request[key] = (values, out)  # the entry keeps `values` alive, so its id is not reused
         return out
 
+    def template_details(self, domain: TaskDomain, template: Parsed, slots: dict[str, str]) -> dict[str, str]:
+        """The details of `slots` that request `template` of `domain` takes: a format and a length its deliverable
+        can be (`TaskDomain.shapes`: no "a to-do list ... in plain paragraphs"), a format that names a kind of
+        document only where `genres` lists the template (no "the main options ... as a day-by-day schedule"), and
+        a time in its `time_spans` (no six-month plan "in the next hour")."""
+        shape = domain.shapes.get(template)
+        if shape is not None and slots:
+            slots = shape.details(slots, self.length_words, self.format_layout)
+        genre = self.genres.get(slots.get("format", ""))
+        if genre is not None and template not in genre:
+            slots = {k: v for k, v in slots.items() if k != "format"}
+        span = self.time_spans.get(template)
+        if span is not None and "time" in slots and not span[0] <= self.time_days[slots["time"]] <= span[1]:
+            slots = {k: v for k, v in slots.items() if k != "time"}
+        return slots
+
+    def template_slot_values(self, domain: TaskDomain, template: Parsed, values: Mapping[str, tuple[str, ...]],
+                             slots: Iterable[str]) -> dict[str, tuple[str, ...]]:
+        """The details of `values` (`request_slot_values`) for each of `slots` that request `template` of `domain`
+        takes (`template_details`, one detail at a time: each of its rules bears on one slot): what a mind change
+        on a detail of the request settles on ("a six-month plan ... by Friday, wait, in the next hour" broke
+        the plan's own span)."""
+        return {slot: tuple(v for v in values.get(slot, ()) if self.template_details(domain, template, {slot: v}))
+                for slot in slots}
+
     def fitting_slot_values(self, words: tuple[int, int] | None, layout: str | None,
                             attributes: Mapping[str, object] | None = None) -> dict[str, tuple[str, ...]]:
         """The slot values a user with these preferences would ask for (computed once per combination).
@@ -544,6 +570,12 @@ class TemplateRenderer(SharedOnCopy):
         if unknown:
             raise ValueError(f"templates: slot_fit.place_fit names the region {unknown[0]!r}, which the persona "
                              f"schema's region attribute does not have")
+        named = {c for entries in self.bank.raw["vague_slot_values"].values() for entry in entries
+                 if isinstance(entry, dict) for key in ("climate", "not_climate") for c in entry.get(key, ())}
+        unknown = sorted(named - set(domains.get("climate", ())))
+        if unknown:
+            raise ValueError(f"templates: vague_slot_values names the climate {unknown[0]!r}, which the persona "
+                             f"schema's climate attribute does not have")
         unknown = sorted(set(self.bank.fact_domains) - set(schema.attributes))
         if unknown:
             raise ValueError(f"templates: fact_domains names {unknown[0]!r}, which is no persona attribute")
@@ -663,15 +695,8 @@ class TemplateRenderer(SharedOnCopy):
             # asking about a liked topic implies the liking; "My friend got me hooked on X." says it
             pki = (self.interest_pki(intent.topic, 1, None,  # type: ignore[arg-type]
                                      explicit=template in domain.states_liking) if liked else None)
-            shape = domain.shapes.get(template)
-            if shape is not None and slots:
-                slots = shape.details(slots, bank.length_words, bank.format_layout)
-            genre = bank.genres.get(slots.get("format", ""))
-            if genre is not None and template not in genre:  # no "the main options ... as a day-by-day schedule"
-                slots = {k: v for k, v in slots.items() if k != "format"}
-            span = bank.time_spans.get(template)
-            if span is not None and "time" in slots and not span[0] <= bank.time_days[slots["time"]] <= span[1]:
-                slots = {k: v for k, v in slots.items() if k != "time"}  # no six-month plan "in the next hour"
+            slots = bank.template_details(domain, template, slots)
+            draft.template = template
             if opener:  # "Question for you:" before a question only
                 question = any("?" in literal for literal, _ in template)
                 draft.plain(d.choice(bank.opener_pool(opens, question, casual)) + " ")
@@ -871,11 +896,15 @@ def _shape(where: str, spec: object) -> Shape:
     return Shape(frozenset(layouts) if layouts else None, (words[0], words[1]) if words else None)
 
 
-def _vague_forms(spec: Mapping[str, list],
-                 slot_values: Mapping[str, tuple[str, ...]]) -> dict[str, dict[str, tuple[str, ...]]]:
+def _vague_forms(spec: Mapping[str, list], slot_values: Mapping[str, tuple[str, ...]],
+                 needs: Mapping[str, Mapping[str, Mapping[str, list[str]]]]) -> dict[str, dict[str, tuple[str, ...]]]:
     """`vague_slot_values` checked and turned round: slot -> value -> the vague phrases that fit it.
 
-    An entry is a phrase that fits every value of its slot, or ``{"text": phrase, "fits": [values]}``.
+    An entry is a phrase that fits every value of its slot, or ``{"text": phrase, "fits": [values]}``.  An entry
+    of a slot whose values need a climate (`slot_fit.needs`: a place) may say what the climates tell
+    (`_climate_fits`): ``"climate"`` (a value all of whose climates are among these fits: every tropical place is
+    somewhere warm) and ``"not_climate"`` (a value with one of these fits not: no place with a cold winter is);
+    ``fits`` then names the values the climates do not tell (temperate Lisbon is warm, temperate Edinburgh not).
     """
     out: dict[str, dict[str, tuple[str, ...]]] = {}
     for slot, entries in spec.items():
@@ -885,11 +914,14 @@ def _vague_forms(spec: Mapping[str, list],
         for entry in entries:
             if isinstance(entry, str):
                 text, fits = entry, slot_values[slot]
-            elif isinstance(entry, dict) and set(entry) == {"text", "fits"}:
-                text, fits = entry["text"], entry["fits"]
+            elif isinstance(entry, dict) and {"text", "fits"} <= set(entry) <= _VAGUE_ENTRY_KEYS:
+                text = entry["text"]
+                fits = _climate_fits(f"templates: vague_slot_values.{slot}[{text!r}]", entry,
+                                     needs.get(slot, {}), slot_values[slot])
             else:
                 raise ValueError(f"templates: vague_slot_values.{slot} has the entry {entry!r}; expected a phrase "
-                                 'or {"text": phrase, "fits": [values]}')
+                                 'or {"text": phrase, "fits": [values]} (with "climate" and "not_climate" if '
+                                 "the climates tell some)")
             for value in fits:
                 if value not in forms:
                     raise ValueError(f"templates: vague_slot_values.{slot}[{text!r}] fits {value!r}, which is no "
@@ -897,6 +929,35 @@ def _vague_forms(spec: Mapping[str, list],
                 forms[value].append(text)
         out[slot] = {value: tuple(texts) for value, texts in forms.items() if texts}
     return out
+
+
+#: The keys of a vague phrase entry that fits some of its slot's values (`_vague_forms`).
+_VAGUE_ENTRY_KEYS = frozenset({"text", "fits", "climate", "not_climate"})
+
+
+def _climate_fits(where: str, entry: Mapping[str, list[str]], needs: Mapping[str, Mapping[str, list[str]]],
+                  values: tuple[str, ...]) -> list[str]:
+    """The values a vague phrase entry fits: those its ``climate`` tells (every climate `needs` gives the value is
+    among them), then those its ``fits`` names, which must be neither one the climates tell already (said in one
+    place only) nor one with a climate of its ``not_climate`` ("somewhere warm" for Oslo)."""
+    fitting, ruled_out = entry.get("climate", []), entry.get("not_climate", [])
+    for key, climates in (("climate", fitting), ("not_climate", ruled_out)):
+        if not isinstance(climates, list) or not all(isinstance(c, str) for c in climates):
+            raise ValueError(f"{where}.{key}: expected a list of climates, got {climates!r}")
+    both = sorted(set(fitting) & set(ruled_out))
+    if both:
+        raise ValueError(f"{where} names the climate {both[0]!r} both in climate and in not_climate")
+    climates = {value: needs.get(value, {}).get("climate", ()) for value in values}
+    told = [value for value in values if climates[value] and set(climates[value]) <= set(fitting)]
+    for value in entry["fits"]:
+        if value in told:
+            raise ValueError(f"{where} fits {value!r}, whose climates {climates[value]} (slot_fit.needs) are all "
+                             f"in its climate {fitting}: leave it out of fits")
+        clash = sorted(set(climates.get(value, ())) & set(ruled_out))
+        if clash:
+            raise ValueError(f"{where} fits {value!r}, whose climates {climates[value]} (slot_fit.needs) include "
+                             f"{clash[0]!r} of its not_climate {ruled_out}")
+    return told + list(entry["fits"])
 
 
 def _amounts(spec: Mapping[str, int], name: str, slot_values: Mapping[str, tuple[str, ...]]) -> dict[str, int]:

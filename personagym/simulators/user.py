@@ -212,7 +212,7 @@ def _noise_model(schema: PersonaSchema, config: NoiseConfig | None, renderer: Te
     """The noise model of a user whose words come from `renderer` (noise swaps its slot values)."""
     bank = renderer.bank
     return NoiseModel(schema, config, slot_values=bank.slot_values, vague_slot_values=bank.vague_slot_values,
-                      stated_details=bank.slot_states)
+                      stated_details=bank.slot_states, places_for=bank.places_for)
 
 
 class UserSimulator:
@@ -890,7 +890,8 @@ class UserSimulator:
     def _details(self, domain: str, topic: str | None) -> Mapping[str, tuple[str, ...]]:
         """The details this user may ask for in a request in `domain` about `topic`
         (`TemplateBank.request_slot_values`: a place of their region and climate that fits the topic, a budget in
-        the domain's range): what the request names, and what a mind change on one of them settles on."""
+        the domain's range): what the request names, and what a mind change on one of them settles on (those its
+        template takes: `TemplateBank.template_slot_values`)."""
         bank = self.renderer.bank
         tags = self.taxonomy.nodes[topic].tags if topic else frozenset()
         return bank.request_slot_values(self._slot_values, bank.domains[domain], tags, topic)
@@ -961,8 +962,11 @@ class UserSimulator:
             said = {s.slot for s in draft.segments if s.kind == SLOT}
             if len(said) < len(intent.slots):
                 intent.slots = {k: v for k, v in intent.slots.items() if k in said}
-        if intent.slots:  # a mind change on a detail settles on one the user could have asked for
-            draft.details = self._details(intent.domain, topic)  # type: ignore[arg-type]
+        if intent.slots and draft.template is not None and intent.domain is not None:
+            # a mind change on a detail settles on one the user could have asked for, and the template takes
+            bank = self.renderer.bank
+            draft.details = bank.template_slot_values(bank.domains[intent.domain], draft.template,
+                                                      self._details(intent.domain, topic), intent.slots)
         layer, strategies = self.noise.apply(draft, d)
         text, pkis = draft.finish() if layer != "none" else (clean, [p for p in draft.pkis if p.start >= 0])
         for pki in pkis:

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from personagym.records import PKI, Intent
 from personagym.rng import Draws
+from personagym.simulators.draft import SLOT
 from personagym.simulators.noise import DEFAULT_STRATEGIES, LEXICON_PATH, NoiseConfig, NoiseModel
 from personagym.simulators.persona import PersonaSchema, SchemaError
 from personagym.simulators.renderers import TEMPLATES_PATH, TemplateBank, TemplateRenderer
@@ -124,6 +125,47 @@ def test_vague_and_mind_change_pkis(schema: PersonaSchema, renderer: TemplateRen
                 else:
                     assert p.evidence.lower() == parent.name.lower(), text
     assert got_vague > 50 and groups > 5
+
+
+def test_a_mind_change_on_the_topic_settles_on_one_the_place_fits(schema: PersonaSchema,
+                                                                  renderer: TemplateRenderer) -> None:
+    """"I'd like a full itinerary centered on disc golf, or rather, make that snowshoeing near Cairns" (11 of 1,122
+    topic swaps in requests naming a place): the topic a mind change settles on is one the place the request names
+    fits (`places_for`), drawn again until one does; a place that fits no topic gets a detail changed instead;
+    a model told nothing of places swaps to any near thing (ice skating's neighbours are often skiing), and the
+    same seed says the same."""
+    bank = renderer.bank
+    config = NoiseConfig(rate=1.0, layer_weights={"surface": 0, "incomplete": 0, "ambiguity": 1},
+                         strategies={"ambiguity": {"multiple_intents": 0, "unclear_intent": 0,
+                                                   "self_contradiction": 0, "mind_change": 1}})
+
+    def model(places_for) -> NoiseModel:  # type: ignore[no-untyped-def]
+        return NoiseModel(schema, config, slot_values=bank.slot_values, places_for=places_for)
+
+    intent = Intent(kind="task_request", domain="planning", topic=renderer.taxonomy.resolve("ice skating"), polarity=1,
+                    slots={"location": "near Cairns"})
+
+    def swaps(noise: NoiseModel, seed: int) -> tuple[list[str], list[str]]:
+        """(the topics settled on in drafts naming the place, every noised text) over 3,000 renders."""
+        d, topics, texts = Draws(np.random.default_rng(seed)), [], []
+        for _ in range(3000):
+            draft = renderer.render(intent, d)
+            noise.apply(draft, d)
+            named = any(s.kind == SLOT and s.text.startswith("near Cairns") for s in draft.segments)
+            topics += [p.key for p in draft.pkis if p.certainty == "mistaken" and named]
+            texts.append(draft.finish()[0])
+        return topics, texts
+
+    def misfits(topics: list[str]) -> int:
+        return sum(bank.places_for(t) is not None and "near Cairns" not in bank.places_for(t) for t in topics)
+
+    fitting, texts = swaps(model(bank.places_for), 4)
+    assert len(fitting) > 200 and misfits(fitting) == 0
+    assert swaps(model(bank.places_for), 4)[1] == texts  # same seed, same words
+    blind, _ = swaps(model(None), 4)
+    assert misfits(blind) > 50, Counter(blind)  # the check could fail: ice skating's neighbours include skiing
+    nowhere, texts = swaps(model(lambda topic: frozenset()), 4)
+    assert nowhere == [] and sum("near Cairns, " in t for t in texts) > 200  # the place changes instead
 
 
 def test_a_mind_change_on_a_detail_settles_on_one_the_user_could_ask_for(schema: PersonaSchema,

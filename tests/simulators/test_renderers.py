@@ -1028,6 +1028,69 @@ def test_a_place_detail_fits_the_topic_where_the_bank_can_tell(renderer: Templat
         TemplateRenderer(renderer.schema, TemplateBank(raw, taxonomy))
 
 
+def test_somewhere_warm_is_what_the_places_climates_tell(renderer: TemplateRenderer, taxonomy) -> None:
+    """"Somewhere warm" and the climates of `slot_fit.needs` are one truth: every place whose climates are all
+    tropical is somewhere warm without being listed, no place with a continental or cold winter is (listing Oslo
+    is an error), and its hand list names only places the climates leave open (temperate Lisbon is warm,
+    temperate Edinburgh not); so no skiing near Cairns, and skiing in Santiago or Oslo."""
+    bank = renderer.bank
+    climates = {v: bank.slot_needs.needs[v]["climate"] for v in bank.slot_values["location"]}
+    warm = {v for v, phrases in bank.vague_slot_values["location"].items() if "somewhere warm" in phrases}
+    tropical = {v for v, c in climates.items() if c == {"tropical"}}
+    assert {"near Cairns", "around Manila", "around Rio de Janeiro"} <= tropical <= warm
+    assert all(c.isdisjoint({"continental", "cold"}) for v, c in climates.items() if v in warm)
+    assert {"in Lisbon", "near Sydney", "in Dubai"} <= warm  # temperate and dry: the hand list says
+    assert {"in Edinburgh", "near Amman", "in Lima"}.isdisjoint(warm)
+    entry = next(e for e in bank.raw["vague_slot_values"]["location"] if isinstance(e, dict)
+                 and e["text"] == "somewhere warm")
+    assert tropical.isdisjoint(entry["fits"]) and warm == tropical | set(entry["fits"])  # said in one place only
+    skiing = bank.places_for(taxonomy.resolve("backcountry skiing"))
+    assert "near Cairns" not in skiing and {"in Santiago", "in Oslo"} <= skiing
+    for change, error in ((lambda e: e["fits"].append("in Oslo"), r"'in Oslo', whose climates .* include 'cold'"),
+                          (lambda e: e["fits"].append("near Cairns"), r"'near Cairns', whose climates .* are all in "),
+                          (lambda e: e.update(not_climate=["tropical"]), r"'tropical' both in climate and in not_"),
+                          (lambda e: e.update(climate="tropical"), r"\.climate: expected a list of climates"),
+                          (lambda e: e.update(warm=True), r"has the entry .*expected a phrase")):
+        raw = copy.deepcopy(bank.raw)
+        change(next(e for e in raw["vague_slot_values"]["location"] if isinstance(e, dict)
+                    and e["text"] == "somewhere warm"))
+        with pytest.raises(ValueError, match=r"vague_slot_values\.location.*" + error):
+            TemplateBank(raw, taxonomy)
+    raw = copy.deepcopy(bank.raw)
+    raw["vague_slot_values"]["location"][0]["climate"] = ["mediterranean"]
+    with pytest.raises(ValueError, match="names the climate 'mediterranean', which the persona schema's climate"):
+        TemplateRenderer(renderer.schema, TemplateBank(raw, taxonomy))
+
+
+def test_a_template_takes_only_details_within_its_own_limits(renderer: TemplateRenderer) -> None:
+    """"Could you outline a six-month plan to move into X by Friday, erm, in the next hour?": the details a mind
+    change may settle on (`template_slot_values`) are those the request template takes, as a request is drawn
+    (`template_details`): a time in its `time_spans`, a format its `genres` list it for, a format and length its
+    deliverable can be; the rendered draft says which template it is; a slot no rule limits keeps every value."""
+    bank, d = renderer.bank, Draws(np.random.default_rng(3))
+    career = bank.domains["career"]
+    plan = next(t for t in career.templates if t in bank.time_spans and "six-month plan" in t[0][0])
+    times = bank.slot_values["time"]
+    kept = bank.template_slot_values(career, plan, bank.slot_values, ["time", "format", "budget"])
+    assert set(kept) == {"time", "format", "budget"} and kept["budget"] == bank.slot_values["budget"]
+    assert "in the next hour" not in kept["time"] and "over the summer" in kept["time"]
+    assert set(kept["time"]) == {t for t in times if 1 <= bank.time_days[t] <= 365}
+    assert "as a timeline" in kept["format"] and "as flashcards" not in kept["format"]  # genres
+    assert all(bank.template_details(career, plan, {"time": t}) == {} for t in set(times) - set(kept["time"]))
+    intent = Intent(kind="task_request", domain="career", topic=renderer.taxonomy.resolve("web development"),
+                    slots={"time": "in the next hour", "format": "as flashcards"})
+    said: Counter[str] = Counter()
+    for _ in range(300):
+        draft = renderer.render(intent, d)
+        assert draft.template in career.templates, draft.template
+        fields = {name for _, name in draft.template}
+        taken = bank.template_details(career, draft.template, dict(intent.slots))
+        details = {s.text for s in draft.segments if s.kind == SLOT}
+        assert details == {v for k, v in taken.items() if k in fields}, draft.finish()[0]
+        said.update(k for k in intent.slots if k in fields and k not in taken)
+    assert said["time"] > 10 and said["format"] > 10, said  # templates with a span or a genre left them out
+
+
 def test_a_count_noun_takes_the_article_a_noun_needs(renderer: TemplateRenderer, taxonomy) -> None:
     """"I gave iPhone a go after we talked.", "What are the pros and cons of Roth IRA?": a product, account or
     device named in the singular takes "the" where it stands as a noun (the taxonomy's "(the)" marker), and none

@@ -122,7 +122,9 @@ class TaskDomain:
     not reef snorkeling or giraffes).  No template of a domain fits a topic
     carrying one of its `not_with_tags` (taxonomy tags: nothing to buy for
     the pandas library or giraffes, no job "in" algebra or Django), so the
-    domain never draws one.
+    domain never draws one; a template does not fit a topic carrying one of
+    its `not_with_tags_for` (no "kid-friendly take on" an alcoholic drink, no
+    "exercises that help with" hammock camping).
     A domain with `destinations` (travel) asks about places anywhere; any
     other asks about places near the user's home (`TemplateBank.home_slots`);
     either names only a place that fits the topic (`TemplateBank.places_for`).
@@ -138,10 +140,15 @@ class TaskDomain:
                  states_liking: tuple[str, ...] = (), answers_in: tuple[str, ...] = (),
                  states_no_liking: tuple[str, ...] = (), destinations: bool = False,
                  kinds_for: Mapping[str, frozenset[str]] | None = None,
-                 not_with_tags: frozenset[str] = frozenset()) -> None:
+                 not_with_tags: frozenset[str] = frozenset(),
+                 not_with_tags_for: Mapping[str, frozenset[str]] | None = None) -> None:
         self.name = name
         #: taxonomy tags of the topics none of its templates fits (a shopping request about free software)
         self.not_with_tags = not_with_tags
+        #: template -> taxonomy tags of the topics it does not fit ("a kid-friendly take on" nothing alcoholic)
+        self.not_with_tags_for = dict(not_with_tags_for or {})
+        #: every tag some template does not fit: a topic's other tags make no difference to `fitting`
+        self._template_tags = frozenset().union(*self.not_with_tags_for.values())
         #: template -> the only kinds of topic it fits ("features ... when shopping for" a product, not giraffes)
         self.kinds_for = dict(kinds_for or {})
         #: its place details are destinations (a trip goes anywhere), not places near the user's home
@@ -166,22 +173,27 @@ class TaskDomain:
         self._fitting: dict[tuple, tuple[Parsed, ...]] = {}
 
     def fitting(self, category: str | None, speaker: Mapping[str, object] | None,
-                liked: bool = True, kind: str | None = None) -> tuple[Parsed, ...]:
-        """The templates for a topic under top-level `category` (None: any) and of `kind` (None: any) said by
-        `speaker` (None: anyone), who likes the topic or not (`liked`).
+                liked: bool = True, kind: str | None = None, tags: frozenset[str] = frozenset()
+                ) -> tuple[Parsed, ...]:
+        """The templates for a topic under top-level `category` (None: any), of `kind` (None: any) and carrying
+        taxonomy `tags` said by `speaker` (None: anyone), who likes the topic or not (`liked`).
 
         A choice that would leave none keeps them all.
         """
         excluded = self.needs.excluded(speaker) if speaker is not None and self.needs.needs else frozenset()
         words, layout = wanted_shape(speaker) if speaker is not None and self.shapes else (None, None)
         kind = kind if self.kinds_for else None
-        key = (category, excluded, words, layout, liked, kind)
+        tags = tags & self._template_tags
+        key = (category, excluded, words, layout, liked, kind, tags)
         fits = self._fitting.get(key)
         if fits is None:
             texts = tuple(t for t in self.texts if category not in self.not_for.get(t, ())) or self.texts
             if kind is not None:
                 kinds_for = self.kinds_for
                 texts = tuple(t for t in texts if t not in kinds_for or kind in kinds_for[t]) or texts
+            if tags:
+                unfit = self.not_with_tags_for
+                texts = tuple(t for t in texts if t not in unfit or unfit[t].isdisjoint(tags)) or texts
             belied = self.states_no_liking if liked else self.states_liking
             texts = tuple(t for t in texts if self._parsed[t] not in belied) or texts
             texts = self.needs.fitting(texts, excluded)
@@ -690,7 +702,8 @@ class TemplateRenderer(SharedOnCopy):
                 slots = {k: v for k, v in slots.items() if k != stated}
             category = tax.paths[intent.topic][0] if intent.topic else None
             liked = intent.polarity == 1
-            pool = domain.fitting(category, speaker, liked, tax.kind(intent.topic) if intent.topic else None)
+            pool = domain.fitting(category, speaker, liked, tax.kind(intent.topic) if intent.topic else None,
+                                  tax.tags[intent.topic] if intent.topic else frozenset())
             template = d.choice(bank.not_long_held(pool) if recent else pool)
             # asking about a liked topic implies the liking; "My friend got me hooked on X." says it
             pki = (self.interest_pki(intent.topic, 1, None,  # type: ignore[arg-type]
@@ -813,7 +826,7 @@ def _task_domain(name: str, spec: Mapping, taxonomy: Taxonomy) -> TaskDomain:
     if type(spec.get("destinations", False)) is not bool:
         raise ValueError(f"templates: task_requests.{name}.destinations: expected true or false, "
                          f"got {spec['destinations']!r}")
-    for key in ("not_for", "needs", "shapes", "states_liking", "states_no_liking", "kinds_for"):
+    for key in ("not_for", "needs", "shapes", "states_liking", "states_no_liking", "kinds_for", "not_with_tags_for"):
         unknown = [t for t in spec.get(key, {}) if t not in texts]
         if unknown:
             raise ValueError(f"templates: task_requests.{name}.{key} names {unknown[0]!r}, "
@@ -841,14 +854,9 @@ def _task_domain(name: str, spec: Mapping, taxonomy: Taxonomy) -> TaskDomain:
     if stray:
         raise ValueError(f"templates: task_requests.{name}.answers_in names {stray[0]!r}; "
                          f"expected one of the domain's categories {spec['categories']}")
-    not_with_tags = spec.get("not_with_tags", [])
-    if not isinstance(not_with_tags, list):
-        raise ValueError(f"templates: task_requests.{name}.not_with_tags: expected a list of taxonomy tags, "
-                         f"got {not_with_tags!r}")
-    stray = [t for t in not_with_tags if t not in TAGS]
-    if stray:
-        raise ValueError(f"templates: task_requests.{name}.not_with_tags names {stray[0]!r}"
-                         f"{did_you_mean(str(stray[0]), TAGS)}; expected taxonomy tags ({', '.join(sorted(TAGS))})")
+    not_with_tags = _taxonomy_tags(f"templates: task_requests.{name}.not_with_tags", spec.get("not_with_tags", []))
+    not_with_tags_for = {text: _taxonomy_tags(f"templates: task_requests.{name}.not_with_tags_for[{text!r}]", tags)
+                         for text, tags in spec.get("not_with_tags_for", {}).items()}
     budget = spec.get("budget_usd")
     if budget is not None and not (isinstance(budget, list) and len(budget) == 2
                                    and all(type(b) is int for b in budget) and 0 <= budget[0] < budget[1]):
@@ -859,7 +867,18 @@ def _task_domain(name: str, spec: Mapping, taxonomy: Taxonomy) -> TaskDomain:
                       (budget[0], budget[1]) if budget else None, tuple(spec.get("states_liking", ())),
                       tuple(taxonomy.resolve_path(c) for c in spec.get("answers_in", ())),
                       tuple(spec.get("states_no_liking", ())), spec.get("destinations", False), kinds_for,
-                      frozenset(not_with_tags))
+                      not_with_tags, not_with_tags_for)
+
+
+def _taxonomy_tags(where: str, tags: object) -> frozenset[str]:
+    """`tags` checked: a list of taxonomy tags (a misspelt one would silently leave its topics in)."""
+    if not isinstance(tags, list):
+        raise ValueError(f"{where}: expected a list of taxonomy tags, got {tags!r}")
+    stray = [t for t in tags if t not in TAGS]
+    if stray:
+        raise ValueError(f"{where} names {stray[0]!r}{did_you_mean(str(stray[0]), TAGS)}; "
+                         f"expected taxonomy tags ({', '.join(sorted(TAGS))})")
+    return frozenset(tags)
 
 
 def _topic_kinds(name: str, spec: Mapping, taxonomy: Taxonomy) -> frozenset[str] | None:

@@ -59,8 +59,12 @@ TAGS = frozenset(
         "needs_sight", "needs_hearing",
         # what a request template may not fit (task_requests.<domain>.not_with_tags): nothing anyone buys for it
         # (free software, wild animals: no "deals for the pandas library"), no line of work anyone is "in" (a
-        # school subject, a programming language: no "Is a degree necessary to work in algebra?")
-        "nothing_to_buy", "not_a_job",
+        # school subject, a programming language: no "Is a degree necessary to work in algebra?"), no advice on
+        # keeping or handling it and no hobby made of it (a wild animal: no "How should I approach hippos?"), no
+        # workout for it (camping, fishing, journaling, massage: no "exercises that help with hammock camping"), a
+        # tool people code with, not a subject anyone researches (a programming language or framework: no "What
+        # methods do researchers usually use to study Django?")
+        "nothing_to_buy", "not_a_job", "wild_animal", "not_a_workout", "programming_tool",
     }
 )  # fmt: skip
 

@@ -486,6 +486,24 @@ def test_a_stray_not_with_tags_entry_fails_by_name(renderer: TemplateRenderer, t
         TemplateBank(raw, taxonomy)
 
 
+def test_a_stray_not_with_tags_for_entry_fails_by_name(renderer: TemplateRenderer, taxonomy) -> None:
+    """A template's `not_with_tags_for` names one of its domain's templates and taxonomy tags: a misspelt one would
+    silently leave "a kid-friendly take on cognac" in."""
+    raw = copy.deepcopy(renderer.bank.raw)
+    kid = "Can you give me a kid-friendly take on {topic}?"
+    raw["task_requests"]["cooking"]["not_with_tags_for"] = {kid: ["alcohl"]}
+    with pytest.raises(ValueError, match=r"task_requests.cooking.not_with_tags_for\['Can you give me a kid-friendly "
+                                         r"take on \{topic\}\?'\] names 'alcohl' \(did you mean 'alcohol'\?\)"):
+        TemplateBank(raw, taxonomy)
+    raw["task_requests"]["cooking"]["not_with_tags_for"] = {kid: "alcohol"}
+    with pytest.raises(ValueError, match=r"not_with_tags_for\[.*\]: expected a list of taxonomy tags, got 'alcohol'"):
+        TemplateBank(raw, taxonomy)
+    raw["task_requests"]["cooking"]["not_with_tags_for"] = {"A kid-friendly take on {topic}?": ["alcohol"]}
+    with pytest.raises(ValueError, match=r"task_requests.cooking.not_with_tags_for names 'A kid-friendly take on "
+                                         r"\{topic\}\?', which is no template of cooking"):
+        TemplateBank(raw, taxonomy)
+
+
 def test_no_first_date_from_a_married_user_and_no_twenties_from_a_minor(renderer: TemplateRenderer) -> None:
     """"Summarize the history of epigenetics for a first date." (married), "look into index funds in your
     twenties" (under 18): both audited."""
@@ -667,7 +685,7 @@ def test_a_document_kind_format_goes_only_with_its_templates(renderer: TemplateR
     assert timeline in raw["slot_fit"]["genres"]["as a timeline"]
     assert options not in raw["slot_fit"]["genres"]["as a timeline"]
     raw["task_requests"]["research"]["templates"] = [timeline, options]
-    for key in ("shapes", "not_for", "needs"):
+    for key in ("shapes", "not_for", "needs", "not_with_tags_for"):
         raw["task_requests"]["research"].pop(key, None)
     raw["slot_fit"]["genres"] = {g: [t for t in ts if t in (timeline, options)]
                                  for g, ts in raw["slot_fit"]["genres"].items()}

@@ -1608,6 +1608,73 @@ def test_a_request_template_fits_what_its_topic_is(schema: PersonaSchema, taxono
     assert asked["fitness", likes[4]] > 5 and asked["hobby", likes[5]] > 5, asked
 
 
+def test_a_request_template_fits_a_wild_animal_a_drink_or_a_pastime_that_is_no_workout(
+        schema: PersonaSchema, taxonomy) -> None:
+    """"How should I approach hippos?", "Can you teach me a basic technique in negroni?", "Can you give me a
+    kid-friendly take on cognac?", "Give me four exercises that help with hammock camping", "Where can I find
+    reliable information about credit scores around Osaka?", "What methods do researchers usually use to study
+    Django?" (546 of 50,000 requests of seeds 101-120): no advice on a wild animal, a hobby template that takes its
+    topic for a pastime or a pet only of one, nothing alcoholic for kids, a workout template only of a workout, no
+    place to find information in, no study of a programming tool as a field; the topics are still asked about where
+    they fit (hippos in hobby, hammock camping in fitness, negroni in hobby, cognac in cooking, Django in research),
+    and the same seed gives the same requests."""
+    from personagym.simulators.user import UserConfig
+
+    # the words of the templates that do not fit each kind of topic, written here rather than read from the data
+    workout = ("workout plan around", "exercises that help with", "training for something involving",
+               "eat to support", "sore from", "warm up before", "avoid injuries when doing", "with recovery days",
+               "breathe during", "improve my form in", "progression for")
+    pastime = ("basic technique in", "a relaxing hobby", "as a hobby in a small apartment", "to a serious hobby",
+               "most satisfying part of", "find time for")
+    wild_fits = ("online community for people into", "books or videos to get inspired about",
+                 "something surprising I could learn about", "seasonal side to", "low-cost ways to enjoy",
+                 "short guide to")
+    study = ("current research on", "consensus view on", "literature review outline on", "open questions in",
+             "researchers usually use to study", "research questions worth exploring in", "publicly available about",
+             "without taking sides", "our understanding of", "archives or libraries for", "thesis statements about",
+             "landmark studies or events in", "for and against the popular views on", "schools of thought in")
+    renderer = TemplateRenderer(schema)
+    places = renderer.bank.slot_values["location"]
+    names = ("hippos", "negroni", "cognac", "hammock camping", "wellness journaling", "Django", "credit scores")
+    likes = [taxonomy.resolve(n) for n in names]
+    persona = PersonaSampler(schema).build({}, [Interest(node=n, polarity=1, intensity=0.9) for n in likes])
+    hippos, negroni, cognac, hammock, journaling, django, _ = likes
+    tags, kind = taxonomy.tags, taxonomy.kind
+    asked: Counter = Counter()
+    for seed in range(150):
+        texts = []
+        for config in (UserConfig(interest_topic_rate=1.0, slot_rate=1.0), UserConfig(slot_rate=1.0)):
+            user = UserSimulator(persona, seed=seed, noise=NoiseConfig(rate=0.0), config=config, renderer=renderer)
+            for _ in range(10):
+                turn = user._turn(user._request())
+                text, domain, topic = turn.clean_text, turn.intent.domain, turn.intent.topic
+                texts.append(text)
+                if topic is None:
+                    continue
+                asked[domain, topic] += 1
+                wild = topic == hippos or "wild_animal" in tags[topic]
+                no_workout = topic in (hammock, journaling) or "not_a_workout" in tags[topic]
+                tool = topic == django or "programming_tool" in tags[topic]
+                assert not (domain == "advice" and wild), text
+                assert not (domain == "hobby" and wild and not _says(text, wild_fits)), text
+                assert not (domain == "hobby" and kind(topic) == "food_drink" and _says(text, pastime)), text
+                assert not ("kid-friendly take on" in text and "alcohol" in tags[topic]), text
+                assert not (domain == "fitness" and no_workout and _says(text, workout)), text
+                assert not (domain == "research" and tool and _says(text, study)), text
+                info = re.search(r"reliable information about [^?]*\?", text)
+                assert info is None or not any(p in info.group() for p in places), text
+        twin = UserSimulator(persona, seed=seed, noise=NoiseConfig(rate=0.0), config=UserConfig(slot_rate=1.0),
+                             renderer=renderer)
+        assert [twin._turn(twin._request()).clean_text for _ in range(10)] == texts[10:]
+    assert asked["hobby", hippos] > 5 and asked["hobby", negroni] > 5 and asked["cooking", cognac] > 5, asked
+    assert asked["fitness", hammock] > 5 and asked["fitness", journaling] > 5 and asked["research", django] > 5, asked
+
+
+def _says(text: str, words: tuple[str, ...]) -> bool:
+    """Whether `text` says any of `words`."""
+    return any(w in text for w in words)
+
+
 def test_no_request_is_about_a_category_the_user_dislikes_as_a_whole(schema: PersonaSchema) -> None:
     """"I keep seeing investing in the news. What does all that mean for regular people?" from a user who
     dislikes business & finance as a whole (1 in 11,343 LongTerm requests: a finance request, whose one category is

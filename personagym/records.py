@@ -294,7 +294,8 @@ class Intent(Record):
     attribute: str | None = Field(default=None, description="persona attribute the turn is about")
     value: str | None = Field(default=None, description="attribute value the turn states")
     wrong: str | None = Field(default=None, description=(
-        "node a correction rejects, or the interest a change of taste moved on from (moved_on, dislike_moved)"))
+        "node a correction rejects, or the interest a change of taste moved on from (moved_on, dislike_moved, "
+        "dislike_narrowed, dislike_widened)"))
     polarity: Literal[1, -1] | None = None
     level: Literal["high", "medium", "low"] | None = None
     reason: str | None = Field(default=None, description=(
@@ -304,7 +305,8 @@ class Intent(Record):
         "preference the user let pass (it claims no fit and is not high), life_event when a request tells what a "
         "life event changed, late_news when it tells that after a whole session went by without it (\"I forgot to "
         "mention last time: ...\"), restated when a request says again a fact the user had told, moved_on, "
-        "dislike_moved, gone_off or taken_up when a disclosure tells a change of taste since an earlier session, "
+        "dislike_moved, dislike_narrowed, dislike_widened, gone_off or taken_up when a disclosure tells a change of "
+        "taste since an earlier session, "
         "tried when it tells that something the last session recommended was a hit, had_enough when it tells that "
         "the user is still sated with a liked thing the answers showed often (it states no liking nor dislike), "
         "request_topic for a correction of what a request was about (it states no liking, as the request did not), "

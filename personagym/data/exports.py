@@ -515,8 +515,9 @@ class _World:
         out: dict[Item, tuple[PKI, W]] = {}
         for where, user in said:
             # a correction drops its slip, and a dislike moved on from is no dislike now ("it's K-pop I can't
-            # stand these days, not so much synth-pop")
-            if user.intent.wrong and (user.intent.kind == "correction" or user.intent.reason == "dislike_moved"):
+            # stand these days, not so much synth-pop"), nor one narrowed to part of it; one widened still holds
+            if user.intent.wrong and (user.intent.kind == "correction"
+                                      or user.intent.reason in ("dislike_moved", "dislike_narrowed")):
                 out.pop(("interest", user.intent.wrong, None), None)
             elif (lost := _withdrawn(user.intent)) is not None:  # "I've gone off X": what it said of X is void
                 out.pop(("interest", lost, None), None)

@@ -161,13 +161,31 @@ class Draft:
         Sentences start with a capital, unless the noise made the utterance casual (all lowercase: capitals
         put back at sentence starts undid it, "What should i know?").
         """
+        text, spans, stripped = self._joined(self.segments, capitalize)
+        pkis = []
+        for idx, pki in enumerate(self.pkis):
+            span = spans.get(idx)
+            if span is None:
+                continue
+            start, end = span[0] - stripped, span[1] - stripped
+            pki.start, pki.end, pki.evidence = start, end, text[start:end]
+            pkis.append(pki)
+        return text, pkis
+
+    def finished_text(self, segments: list[Segment]) -> str:
+        """The tidy text `finish` makes of `segments`, some of the draft's (a request without its opener and
+        asides), placing no PKI: their indices are into the whole draft's."""
+        return self._joined(segments, True)[0]
+
+    def _joined(self, segments: list[Segment], capitalize: bool) -> tuple[str, dict[int, tuple[int, int]], int]:
+        """(tidy text, PKI index -> its span before stripping, the characters stripped off the front) of
+        `segments` (`finish`)."""
         capitalize = capitalize and not self.casual
         parts: list[str] = []
         spans: dict[int, tuple[int, int]] = {}
         pos = 0
         space = False  # the text so far ends with a space
         after_plain = False  # the previous piece is plain words (which may end in an article)
-        segments = self.segments
         for k, seg in enumerate(segments):
             t = seg.text
             if not t:
@@ -203,15 +221,7 @@ class Draft:
         text = text.strip()
         if capitalize:
             text = _SENTENCE_START.sub(_capitalize, capitalized(text))
-        pkis = []
-        for idx, pki in enumerate(self.pkis):
-            span = spans.get(idx)
-            if span is None:
-                continue
-            start, end = span[0] - stripped, span[1] - stripped
-            pki.start, pki.end, pki.evidence = start, end, text[start:end]
-            pkis.append(pki)
-        return text, pkis
+        return text, spans, stripped
 
 
 def _agree_article(parts: list[str], word: str) -> int:

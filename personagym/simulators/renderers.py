@@ -13,7 +13,7 @@ import json
 import re
 import string
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -301,8 +301,8 @@ class TemplateBank(SharedOnCopy):
         #: not said of an interest the user took up during the episode (`not_long_held`)
         self.long_held = _long_held(raw.get("long_held", ()), self)
         self._not_long_held: dict[tuple[Parsed, ...], tuple[Parsed, ...]] = {}
-        #: reason -> how a change of taste since an earlier session is told (moved_on, dislike_moved, gone_off,
-        #: taken_up, tried, had_enough)
+        #: reason -> how a change of taste since an earlier session is told (moved_on, dislike_moved,
+        #: dislike_narrowed, dislike_widened, gone_off, taken_up, tried, had_enough)
         self.interest_news = {k: tuple(map(p, v)) for k, v in raw.get("interest_news", {}).items()
                               if not k.startswith("_")}
         #: interest news template -> the kinds of node it fits (not listed: any kind)
@@ -378,6 +378,9 @@ class TemplateBank(SharedOnCopy):
         #: every opener a session's first request may start with
         self.session_openers = frozenset((*self.openers[2], *(o for back in self.back_after.values() for o in back)))
         self.closers = tuple(raw["closers"])
+        #: the closers that only thank, briefly ("Thanks!"): said session after session, as any other closer
+        #: ("Looking forward to it!") is not (`TemplateRenderer.closer`)
+        self.short_thanks = frozenset(raw.get("short_thanks", ()))
         #: openers said only before a question ("Question for you:"), and openers and closers only a casual
         #: user says ("Yo!", "Cheers, mate.")
         self.question_only = frozenset(openers.get("question_only", ()))
@@ -388,7 +391,8 @@ class TemplateBank(SharedOnCopy):
         for name, listed, pool, what in (
                 ("openers.question_only", self.question_only, self.openers[2], "opener"),
                 ("casual_only", self.casual_only, (*self.session_openers, *self.closers, *goodbye_words),
-                 "opener, closer or goodbye")):
+                 "opener, closer or goodbye"),
+                ("short_thanks", self.short_thanks, self.closers, "closer")):
             stray = sorted(listed - set(pool))
             if stray:
                 raise ValueError(f"templates: {name} names {stray[0]!r}, which is no {what}")
@@ -656,16 +660,24 @@ class TemplateRenderer(SharedOnCopy):
         text = first.text.strip() if first is not None and first.kind == PLAIN else None
         return text if text in self.bank.session_openers else None
 
-    def request_sentences(self, draft: Draft) -> list[str]:
+    def closer(self, draft: Draft) -> str | None:
+        """The closer a request ends with, if any and if more than short thanks ("Looking forward to it!", not
+        "Thanks!"): what a later session does not say again (`TemplateBank.short_thanks`)."""
+        last = draft.segments[-1] if draft.segments else None
+        text = last.text.strip() if last is not None and last.kind == PLAIN and last.aside else None
+        return text if text in self.bank.closers and text not in self.bank.short_thanks else None
+
+    def request_sentences(self, draft: Draft, clean: str) -> list[str]:
         """The sentences of a request proper, its opener and asides left out: "I'm mentoring someone who's
         interested in virology." and "What advice should I give them?" of "Okay. I'm mentoring someone who's
         interested in virology. What advice should I give them? Thanks!" (what a later session does not ask
-        again word for word)."""
+        again word for word).  `clean` is the draft's finished text: the request proper's when nothing is left
+        out (four requests in ten), which spares joining the segments again."""
         segments = [s for s in draft.segments if not s.aside]
-        if self.opener(draft) is not None:
-            segments = segments[1:]
-        text, _ = replace(draft, segments=segments, pkis=[]).finish()  # no PKI: the draft's keep their spans
-        return _SENTENCE_END.split(text) if text else []
+        opener = self.opener(draft) is not None
+        if opener or len(segments) < len(draft.segments):
+            clean = draft.finished_text(segments[1:] if opener else segments)
+        return _SENTENCE_END.split(clean) if clean else []
 
     # -- intents ---------------------------------------------------------------------------
     def render(self, intent: Intent, d: Draws, opens: int | None = None,

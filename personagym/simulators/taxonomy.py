@@ -7,7 +7,9 @@ names and aliases are written as they read mid-sentence, "dry needling",
 at ``ROOT``.  Node ids are the slugged name path
 (``music/music_genres/jazz/bebop``).  Tags mark what
 hard constraints exclude (``animal_product``, ``alcohol``, ...) and are
-inherited by descendants.  A name in square brackets (``[cuisines]``) is a
+inherited by descendants; a tag written ``-strenuous`` drops an inherited
+tag from a node and its descendants (outdoor kitchens under patio & deck
+building are no exertion).  A name in square brackets (``[cuisines]``) is a
 grouping node: a heading that sorts its children, not a thing anyone likes
 or asks about ("Please leave out cuisines."), so samplers never draw it as
 an interest or a topic and a vague mention says "certain cuisines".  A name
@@ -110,6 +112,9 @@ class TaxonomyNode:
     #: broader or related ("DNA" for genetics), or read wrong in its place ("sports car" for sports cars):
     #: never said for it (`sayable`)
     loose: frozenset[str] = frozenset()
+    #: inherited tags its line drops ("-strenuous": outdoor kitchens under patio & deck building), so that
+    #: neither it nor anything below it carries them
+    dropped: frozenset[str] = frozenset()
 
     @property
     def sayable(self) -> tuple[str, ...]:
@@ -176,14 +181,15 @@ def _without_the(surface: str, definite: set[str], where: str) -> str:
     return bare
 
 
-def _parse_line(line: str, where: str) -> tuple[int, str, tuple[str, ...], frozenset[str], bool, frozenset[str],
-                                               frozenset[str]]:
-    """(level, name, aliases, tags, group, definite, loose) of one `Name | aliases | tags` line, two spaces per
-    level.
+def _parse_line(line: str, where: str) -> tuple[int, str, tuple[str, ...], frozenset[str], frozenset[str], bool,
+                                               frozenset[str], frozenset[str]]:
+    """(level, name, aliases, tags, dropped, group, definite, loose) of one `Name | aliases | tags` line, two
+    spaces per level.
 
     A name in square brackets is a grouping node's (`group` is then True and the brackets are dropped).
     A name or alias written "(the) Cold War" is "Cold War", and in `definite`.  An alias written "~gelato" is
-    "gelato", and in `loose` (see `TaxonomyNode.loose`).
+    "gelato", and in `loose` (see `TaxonomyNode.loose`).  A tag written "-strenuous" is in `dropped`: the node
+    does not inherit it (`Taxonomy.from_files` checks that its parent carries it).
 
     Any other leading whitespace (a tab) is refused: read as part of the name, it would turn a child into a
     top-level node and every node below it into that node's children.
@@ -202,14 +208,19 @@ def _parse_line(line: str, where: str) -> tuple[int, str, tuple[str, ...], froze
     written = [a.strip() for a in parts[1].split(";") if a.strip()] if len(parts) > 1 else []
     aliases = tuple(_without_the(a.lstrip("~").strip(), definite, where) for a in written)
     loose = frozenset(alias for alias, a in zip(aliases, written, strict=True) if a.startswith("~"))
-    tags = frozenset(t.strip() for t in parts[2].split(",") if t.strip()) if len(parts) > 2 else ()
-    unknown = set(tags) - TAGS
+    written_tags = [t.strip() for t in parts[2].split(",") if t.strip()] if len(parts) > 2 else []
+    tags = frozenset(t for t in written_tags if not t.startswith("-"))
+    dropped = frozenset(t[1:].strip() for t in written_tags if t.startswith("-"))
+    unknown = (tags | dropped) - TAGS
     if unknown:
         tag = sorted(unknown)[0]
         raise TaxonomyError(
             f"{where}: unknown tag {tag!r}{did_you_mean(tag, TAGS)}; "
             f"expected one of {', '.join(sorted(TAGS))}"
         )
+    if tags & dropped:
+        raise TaxonomyError(f"{where}: tag {sorted(tags & dropped)[0]!r} is both given and dropped ('-'); "
+                            "expected one or the other")
     name, group = parts[0], parts[0].startswith("[")
     if group or name.endswith("]"):
         if not (group and name.endswith("]") and name[1:-1].strip()):
@@ -217,7 +228,7 @@ def _parse_line(line: str, where: str) -> tuple[int, str, tuple[str, ...], froze
                                 f"got {name!r}")
         name = name[1:-1].strip()
     name = _without_the(name, definite, where)
-    return indent // 2, name, aliases, frozenset(tags), group, frozenset(definite), loose
+    return indent // 2, name, aliases, tags, dropped, group, frozenset(definite), loose
 
 
 class Taxonomy(SharedOnCopy):
@@ -287,7 +298,7 @@ class Taxonomy(SharedOnCopy):
                 if not raw.strip() or raw.lstrip().startswith("#"):
                     continue
                 where = f"{path.name}:{lineno}"
-                level, name, aliases, tags, group, definite, loose = _parse_line(raw.rstrip(), where)
+                level, name, aliases, tags, dropped, group, definite, loose = _parse_line(raw.rstrip(), where)
                 if level > len(stack):
                     raise TaxonomyError(f"{where}: indented {level} levels under a level-{len(stack) - 1} node")
                 del stack[level:]
@@ -296,16 +307,24 @@ class Taxonomy(SharedOnCopy):
                 if node_id in seen:
                     raise TaxonomyError(f"{where}: duplicate node {node_id!r}")
                 seen.add(node_id)
+                inherited = parent.tags if parent else frozenset()
+                if dropped - inherited:
+                    tag = sorted(dropped - inherited)[0]
+                    holder = (f"its parent {parent.name!r} carries {', '.join(sorted(inherited)) or 'none'}"
+                              if parent else "a top-level node inherits none")
+                    raise TaxonomyError(f"{where}: '-{tag}' drops an inherited tag, but {holder}; "
+                                        "expected a tag the parent carries")
                 node = TaxonomyNode(
                     id=node_id,
                     name=name,
                     aliases=aliases,
-                    tags=tags | (parent.tags if parent else frozenset()),
+                    tags=tags | (inherited - dropped),
                     depth=level + 1,
                     parent=parent.id if parent else ROOT,
                     group=group,
                     definite=definite,
                     loose=loose,
+                    dropped=dropped,
                 )
                 nodes.append(node)
                 stack.append(node)

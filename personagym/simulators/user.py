@@ -28,7 +28,7 @@ from personagym.records import (
 from personagym.rng import Draws
 from personagym.shared import SharedOnCopy
 from personagym.simulators.analyzer import shared_analyzer
-from personagym.simulators.draft import SLOT
+from personagym.simulators.draft import SLOT, Draft
 from personagym.simulators.noise import NoiseConfig, NoiseModel
 from personagym.simulators.persona import PersonaSchema, load_schema
 from personagym.simulators.preferences import (
@@ -104,8 +104,9 @@ class _Memory:
     said: set[str] = field(default_factory=set)  # the clean text of every message the user has sent
     #: the openers the user's sessions opened with ("Hey, me again from last week."): a later one opens otherwise
     openers: set[str] = field(default_factory=set)
-    #: the sentences of the user's requests (`TemplateRenderer.request_sentences`), each with the session it was
-    #: first asked in: a later session asks none of them again word for word
+    #: the sentences of the user's requests (`TemplateRenderer.request_sentences`) and their closers other than
+    #: short thanks (`TemplateRenderer.closer`), each with the session it was first said in: a later session says
+    #: none of them again word for word
     asked: dict[str, int] = field(default_factory=dict)
     #: sayable facts a life event made true since the last session: the next request may tell them
     news: list[tuple[str, str]] = field(default_factory=list)
@@ -118,8 +119,9 @@ class _Memory:
     expressed: set[str] = field(default_factory=set)
     #: changes of taste since an earlier session still to tell: (reason, node, the node left) with reason
     #: moved_on (a liked interest drifted to a sibling, "more into bebop than swing", or narrowed to a child),
-    #: dislike_moved (a disliked one drifted to a sibling), gone_off (a liked interest lost), taken_up (a new
-    #: one), tried (something the last session recommended, tried since), had_enough (a liked one the answers
+    #: dislike_moved (a disliked one drifted to a sibling), dislike_narrowed (to a child: only part of it grates
+    #: now), dislike_widened (to its parent: all of that grates now), gone_off (a liked interest lost), taken_up
+    #: (a new one), tried (something the last session recommended, tried since), had_enough (a liked one the answers
     #: showed so often that the user is still sated with it, `SATED_EXPOSURE`); a drift to a parent widens a
     #: taste, and what was liked is still liked: no news
     tastes: list[tuple[str, str, str | None]] = field(default_factory=list)
@@ -174,6 +176,9 @@ STYLE_REASONS = frozenset({"too_long", "too_short", "wrong_format", "wrong_tone"
 #: forgot) a new session must still carry for the user to say they have had enough of it for now ("I've had my
 #: fill of React.js for now."): its intensity is then at most 0.9 ** 3 (73%) of what it was before the answers.
 SATED_EXPOSURE = 3.0
+#: The reasons a dislike the user had named that drifted is told by: to a sibling, to a child (narrowed) or to
+#: its parent (widened).
+DISLIKE_NEWS = frozenset({"dislike_moved", "dislike_narrowed", "dislike_widened"})
 #: An answer that answers nothing is "too short" below this many words, else "not an answer".
 NOT_AN_ANSWER_WORDS = 20
 #: What a user's message of each kind awaits (see `_Memory.awaiting`); positive feedback awaits nothing.
@@ -528,8 +533,11 @@ class UserSimulator:
                 if polarity > 0 and (sibling or nodes[new].parent == old):
                     mem.tastes.append(("moved_on", new, old))
                     mem.former.add(old)
-                elif polarity < 0 and sibling:  # "I can't stand synth-pop" turned false: K-pop grates now
-                    mem.tastes.append(("dislike_moved", new, old))
+                elif polarity < 0:  # "I can't stand synth-pop" turned false (K-pop grates now, a sibling, or
+                    # only electropop, a child) or too narrow (all of pop, the parent: K-pop would still be offered)
+                    reason = "dislike_moved" if sibling else \
+                        "dislike_narrowed" if nodes[new].parent == old else "dislike_widened"
+                    mem.tastes.append((reason, new, old))
             elif e.kind == "life_event" and e.target in nodes:
                 # an interest that came with a life event goes with its news ("we just had a baby"), not as a
                 # new taste ("I've gotten into newborn care")
@@ -646,9 +654,12 @@ class UserSimulator:
                 if node in interests and interests[node].polarity > 0:
                     return Intent(kind="preference_disclosure", topic=node, polarity=1, level="low", reason=reason)
                 continue
-            if reason == "dislike_moved":  # still disliked, and the dislike left is none now, nor one above it
+            if reason in DISLIKE_NEWS:  # still disliked; the dislike left is none now, nor one above it, or, widened,
+                # it is disliked through the new one
+                former = self._interest_of(str(left))
                 if node in interests and interests[node].polarity < 0 and (
-                        (former := self._interest_of(str(left))) is None or former.polarity > 0):
+                        former is interests[node] if reason == "dislike_widened"
+                        else former is None or former.polarity > 0):
                     mem.disclosed.add(("interest", node))
                     return Intent(kind="preference_disclosure", topic=node, wrong=left, polarity=-1,
                                   level=self._level(interests[node].intensity), reason=reason)  # type: ignore[arg-type]
@@ -926,6 +937,12 @@ class UserSimulator:
         return [c for c in domain.categories if c not in self._dislikes]
 
     # -- rendering -------------------------------------------------------------------------
+    def _asked(self, draft: Draft, clean: str) -> list[str]:
+        """What a request says that a later session does not say again word for word (`_Memory.asked`): its
+        sentences proper, and its closer unless that is short thanks; `clean` is the draft's finished text."""
+        closer = self.renderer.closer(draft)
+        return [*self.renderer.request_sentences(draft, clean), *([closer] if closer else [])]
+
     def _turn(self, intent: Intent, opens: int | None = None) -> UserTurn:
         d = self.draws
         gap = self._memory.gap  # the session's, said in its greeting and dating news told later in it too
@@ -939,16 +956,17 @@ class UserSimulator:
         # not the very words of an earlier message ("Nice one." twice reads as a bot), nor a session opened as an
         # earlier one was ("Hello again, it's been a while." a month on and again a month later: 55 of 600
         # LongTerm episodes), nor a request that asks what an earlier session asked in the same words ("What
-        # advice should I give them?" a week apart: 56 sentences in 1,500 LongTerm episodes)
+        # advice should I give them?" a week apart: 56 sentences in 1,500 LongTerm episodes), nor closes one as an
+        # earlier session did, but for short thanks ("Looking forward to it!" a week apart: 26)
         for _ in range(20):
-            sentences = self.renderer.request_sentences(draft) if request else []
+            sentences = self._asked(draft, clean) if request else []
             if clean not in self._memory.said and (opens is None or self.renderer.opener(draft) not in openers) \
                     and all(asked.get(s, session) == session for s in sentences):
                 break
             draft = self.renderer.render(intent, d, opens, self.state.attributes, gap, recent, late)
             clean, _ = draft.finish()
         else:
-            sentences = self.renderer.request_sentences(draft) if request else []
+            sentences = self._asked(draft, clean) if request else []
         self._memory.said.add(clean)
         for sentence in sentences:
             asked.setdefault(sentence, session)

@@ -199,6 +199,15 @@ def test_a_dislike_the_user_moved_on_from_leaves_what_the_conversation_states() 
     stated = world.stated([("m", u) for u in said])
     assert [(p.key, p.polarity) for p, _ in stated.values()] == [(blues, -1)]
     assert "no longer into" not in world.pki_reasoning(said, stated)
+    # narrowed to a child ("just bebop, not jazz in general"), jazz is no dislike now; widened to the parent
+    # ("all of jazz, not just swing"), swing is disliked still
+    jazz, bebop = "music/music_genres/jazz", "music/music_genres/jazz/bebop"
+    for reason, old, new, held in (("dislike_narrowed", jazz, bebop, [(bebop, -1)]),
+                                   ("dislike_widened", swing, jazz, [(swing, -1), (jazz, -1)])):
+        said = [_said("preference_disclosure", [PKI(key=old, **dislike)]),
+                _said("preference_disclosure", [PKI(key=new, **dislike)], wrong=old, reason=reason, topic=new)]
+        stated = world.stated([("m", u) for u in said])
+        assert [(p.key, p.polarity) for p, _ in stated.values()] == held, reason
 
 
 def test_pki_sft_masks_the_oracles_answers_and_chat_warns(runs: dict[str, Path], tmp_path: Path) -> None:

@@ -37,11 +37,49 @@ def test_every_node_has_a_name_and_aliases(taxonomy: Taxonomy) -> None:
 
 
 def test_tags_are_inherited(taxonomy: Taxonomy) -> None:
-    tagged = [n for n in taxonomy.ids if taxonomy.nodes[n].tags and taxonomy.children[n]]
-    assert tagged
-    for node in tagged[:50]:
-        for child in taxonomy.descendants(node):
-            assert taxonomy.nodes[node].tags <= taxonomy.nodes[child].tags
+    """A node carries its parent's tags, but for those its own line drops."""
+    assert any(n.dropped for n in taxonomy.nodes.values())
+    for n in taxonomy.nodes.values():
+        assert taxonomy.tags.get(n.parent, frozenset()) - n.dropped <= n.tags
+        assert not n.tags & n.dropped
+
+
+def test_what_no_exertion_takes_is_open_to_a_user_with_limited_mobility(taxonomy: Taxonomy) -> None:
+    """Things under a strenuous activity that take no exertion (a thing to buy, a concept, a race to watch) carry
+    no 'strenuous' tag, so limited mobility does not rule them out; the long-distance trails, hiked (their
+    aliases name a thru-hike) and drawn as a favourite outdoor activity, still do."""
+    for node in ("home_garden/landscaping_outdoor_living/patio_deck_building/outdoor_kitchens",
+                 "automotive_transportation/commuting/cycle_commuting/bike_lanes", taxonomy.resolve("Tour de France")):
+        assert "strenuous" not in taxonomy.tags[node], node
+    assert "strenuous" in taxonomy.tags[taxonomy.resolve("Pacific Crest Trail")]
+
+
+def test_a_tag_dropped_on_a_node_leaves_it_and_those_below_it(tmp_path: Path) -> None:
+    """"-strenuous" on outdoor kitchens under strenuous patio & deck building: a user with limited mobility may
+    like an outdoor kitchen (the format could not undo an inherited tag, so deck building ruled them out); a tag
+    the parent does not carry, unknown, or both given and dropped, is refused with the line."""
+    path = tmp_path / "t.txt"
+    path.write_text("home | house\n  decks | deck building | strenuous\n"
+                    "    outdoor kitchens | | high_cost, -strenuous\n      pizza ovens | brick ovens\n"
+                    "    railings | deck railings\n")
+    tax = Taxonomy.from_files([path])
+    assert tax.tags["home/decks/outdoor_kitchens"] == {"high_cost"}
+    assert tax.tags["home/decks/outdoor_kitchens/pizza_ovens"] == {"high_cost"}
+    assert tax.tags["home/decks/railings"] == {"strenuous"}
+    assert tax.nodes["home/decks/outdoor_kitchens"].dropped == {"strenuous"}
+    for line, error in [
+        ("    railings | | -alcohol\n", r"t.txt:3: '-alcohol' drops an inherited tag, but its parent 'decks' carries "
+                                        r"strenuous; expected a tag the parent carries"),
+        ("    railings | | -strenous\n", r"t.txt:3: unknown tag 'strenous' \(did you mean 'strenuous'\?\)"),
+        ("    railings | | strenuous, -strenuous\n", r"t.txt:3: tag 'strenuous' is both given and dropped"),
+    ]:
+        path.write_text("home | house\n  decks | deck building | strenuous\n" + line)
+        with pytest.raises(TaxonomyError, match=error):
+            Taxonomy.from_files([path])
+    path.write_text("home | house | -strenuous\n")
+    with pytest.raises(TaxonomyError, match=r"t.txt:1: '-strenuous' drops an inherited tag, but a top-level node "
+                                            r"inherits none"):
+        Taxonomy.from_files([path])
 
 
 def test_navigation(taxonomy: Taxonomy) -> None:

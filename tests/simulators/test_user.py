@@ -1711,18 +1711,22 @@ def test_no_request_asks_again_in_the_words_of_an_earlier_session(schema: Person
     """"What should I buy if I'm getting into billiards on a $100 budget?" a week and again a month later, or
     "I'm mentoring someone who's interested in mathematics. What advice should I give them?" and the same advice
     asked of particle physics a session on, read as a bot (56 sentences in 1,500 LongTerm episodes): no sentence of
-    a request is one a request of an earlier session said word for word."""
+    a request is one a request of an earlier session said word for word.  Nor does a request close as one of an
+    earlier session did ("Looking forward to it!" a week apart: 26 in 1,500 episodes), but for short thanks, which
+    people say every time ("Thanks!")."""
     from personagym.simulators.preferences import PreferenceConfig
     from personagym.simulators.user import UserConfig
 
     renderer = TemplateRenderer(schema)
+    bank = renderer.bank
     weekly = PreferenceConfig(gap_weights={"next_week": 1.0, "next_month": 0.0, "next_year": 0.0})
     config = UserConfig(end_base=0.0, end_per_turn=0.0, disclose_rate=0.0)
-    sampler, asked = PersonaSampler(schema), 0
+    sampler, asked, thanked_again, closed = PersonaSampler(schema), 0, 0, 0
     for seed in range(60):
         user = UserSimulator(sampler.sample(seed), seed=seed, noise=NoiseConfig(rate=0.0), renderer=renderer,
                              preferences=weekly, config=config)
         earlier: dict[str, int] = {}
+        closers: dict[str, int] = {}
         for session in range(4):
             if session:
                 user.next_session()
@@ -1733,7 +1737,15 @@ def test_no_request_asks_again_in_the_words_of_an_earlier_session(schema: Person
                     assert earlier.get(sentence, session) == session, (seed, session, sentence)
                     earlier.setdefault(sentence, session)
                     asked += 1
-    assert asked >= 1500, asked
+                closer = next((c for c in bank.closers if turn.clean_text.endswith(" " + c)), None)
+                if closer is None:
+                    continue
+                again = closers.get(closer, session) != session
+                assert not again or closer in bank.short_thanks, (seed, session, turn.clean_text)
+                thanked_again += again
+                closed += closer not in bank.short_thanks
+                closers.setdefault(closer, session)
+    assert asked >= 1500 and closed >= 100 and thanked_again >= 10, (asked, closed, thanked_again)
 
 
 def _disclosed_all(user: UserSimulator, replies: int = 40) -> None:
@@ -1746,30 +1758,39 @@ def test_a_dislike_the_user_had_named_that_moved_on_is_told(schema: PersonaSchem
     silently false (1,742 dislikes drifted to a sibling in 1,500 LongTerm episodes, none said).  A dislike the user
     had named that drifted to a sibling is told in the next session ("These days it's K-pop I can't stand, not
     so much synth-pop."), with a PKI of the new dislike and none of the old one, which the user dislikes no more;
-    the words of the old dislike are void in what the conversation states (`test_exports`)."""
+    the words of the old dislike are void in what the conversation states (`test_exports`).  So is one that
+    drifted to a child (dislike_narrowed: "These days it's just trap music I can't stand, not hip hop music in
+    general.", the old one no dislike now) or to its parent (dislike_widened: "Quick update: please skip team
+    sports altogether, not only rugby.", the old one disliked through the new one): 440 in 1,500 episodes, none
+    said."""
     from personagym.simulators.preferences import PreferenceConfig
     from personagym.simulators.user import UserConfig
 
     sampler, nodes = PersonaSampler(schema), schema.taxonomy.nodes
-    told = 0
+    told: Counter[str] = Counter()
     config = UserConfig(end_base=0.0, end_per_turn=0.0, disclose_rate=1.0, news_rate=1.0)
-    for seed in range(150):
+    for seed in range(300):
         user = UserSimulator(sampler.sample(seed), seed=seed, noise=NoiseConfig(rate=0.0),
                              preferences=PreferenceConfig(drift_rate=1.0, event_rate=0.0), config=config)
         _disclosed_all(user)
         named, interests = user._memory.expressed, user.state.interests
-        moved = [(e.before, e.after) for e in user.next_session() if e.kind == "drift" and e.before in named
-                 and e.after in interests and interests[e.after].polarity < 0
-                 and nodes[e.before].parent == nodes[e.after].parent]
+        moved = {(e.before, e.after): "dislike_moved" if nodes[e.before].parent == nodes[e.after].parent
+                 else "dislike_narrowed" if nodes[e.after].parent == e.before else "dislike_widened"
+                 for e in user.next_session() if e.kind == "drift" and e.before in named
+                 and e.after in interests and interests[e.after].polarity < 0}
         for turn in _session(user, user.open_session(), 4):
-            if turn.intent.reason != "dislike_moved":
+            if not turn.intent.reason or not turn.intent.reason.startswith("dislike_"):
                 continue
-            told += 1
+            told[turn.intent.reason] += 1
             new, old = turn.intent.topic, turn.intent.wrong
-            assert (old, new) in moved, (turn.text, moved)
+            assert moved.get((old, new)) == turn.intent.reason, (turn.text, moved)
             assert {(p.key, p.polarity) for p in turn.pkis} == {(new, -1)}, turn.pkis
-            assert old not in user.state.interests and user.state.interests[new].polarity == -1
-    assert told >= 10, told
+            assert user.state.interests[new].polarity == -1
+            if turn.intent.reason == "dislike_widened":
+                assert user._interest_of(old) is user.state.interests[new]
+            else:
+                assert old not in user.state.interests
+    assert told["dislike_moved"] >= 10 and told["dislike_narrowed"] >= 2 and told["dislike_widened"] >= 2, told
 
 
 def test_a_user_still_sated_with_something_says_they_have_had_enough_of_it(schema: PersonaSchema) -> None:

@@ -14,7 +14,9 @@ from dataclasses import fields
 from numbers import Integral, Real
 from typing import Any, TypeVar
 
-from personagym.suggest import did_you_mean
+from pydantic import BaseModel, ValidationError
+
+from personagym.suggest import describe_validation, did_you_mean
 
 Config = TypeVar("Config")
 
@@ -60,9 +62,11 @@ def _number_range(low: float, high: float, low_open: bool) -> str:
 
 
 def as_config(cls: type[Config], value: object, name: str = "config") -> Config:
-    """A config dataclass from None (its defaults), an instance, or a dict of some of its fields.
+    """A config (a dataclass or a pydantic model) from None (its defaults), an instance, or a dict of some of its
+    fields; `name` is the option or argument the caller's user passed it as.
 
-    An unknown key is refused, naming the closest field: a typo would otherwise leave a silent default.
+    An unknown key is refused, naming the closest field: a typo would otherwise leave a silent default.  A
+    pydantic model's invalid value is a ValueError naming `name` and the field; a dataclass raises its own.
     """
     if value is None:
         return cls()
@@ -70,12 +74,16 @@ def as_config(cls: type[Config], value: object, name: str = "config") -> Config:
         return value
     if not isinstance(value, Mapping):
         raise TypeError(f"{name} must be a dict or {cls.__name__}, got {type(value).__name__}")
-    known = [f.name for f in fields(cls)]  # type: ignore[arg-type]
+    known = (list(cls.model_fields) if issubclass(cls, BaseModel)
+             else [f.name for f in fields(cls)])  # type: ignore[arg-type]
     for key in value:
         if key not in known:
-            raise ValueError(f"unknown {cls.__name__} field {key!r}{did_you_mean(str(key), known)}; "
+            raise ValueError(f"{name}: unknown {cls.__name__} field {key!r}{did_you_mean(str(key), known)}; "
                              f"expected one of {', '.join(known)}")
-    return cls(**value)
+    try:
+        return cls(**value)
+    except ValidationError as exc:
+        raise ValueError(f"invalid {name}: {describe_validation(exc)}") from None
 
 
 def env_name(env: Any) -> str:

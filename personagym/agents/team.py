@@ -19,6 +19,7 @@ from autogen_core.models import ChatCompletionClient
 from personagym.agents.assistant import AssistantPolicyAgent
 from personagym.agents.messages import EpisodeEndTermination
 from personagym.agents.user import DistractorAgent, UserSimulatorAgent, unwrap_env
+from personagym.checks import check_int
 from personagym.llm.runner import LoopRunner
 from personagym.llm.types import LLMBackend
 from personagym.policies import Policy
@@ -59,8 +60,8 @@ def build_team(env: Any, assistant: Assistant, *, seed: int | None = None,
 def _round_robin(user: UserSimulatorAgent, assistant: AssistantPolicyAgent, max_turns: int | None,
                  ) -> RoundRobinGroupChat:
     """User -> distractor -> assistant, stopped at the episode's end or after ``max_turns`` answers."""
-    if max_turns is not None and (not isinstance(max_turns, int) or isinstance(max_turns, bool) or max_turns < 1):
-        raise ValueError(f"max_turns must be a positive int or None, got {max_turns!r}")
+    if max_turns is not None:
+        max_turns = check_int("max_turns", max_turns, 1, why=" or None")
     distractor = DistractorAgent(user)
     taken = {user.name, distractor.name} & {assistant.name}
     if taken:

@@ -39,6 +39,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
+from personagym.checks import check_int
 from personagym.data.generate import PathLike, load_manifest, read_generated
 from personagym.data.trajectories import require_module, write_lines
 from personagym.records import PKI, Intent, Trajectory, UserTurn
@@ -237,8 +238,7 @@ def export_ppopt(out_dir: PathLike, out_path: PathLike, *, max_past_sessions: in
     model could put back.  A dataset of one-session episodes and one episode
     per persona gives no history at all: that is warned about.
     """
-    if not isinstance(max_past_sessions, int) or max_past_sessions < 0:
-        raise ValueError(f"max_past_sessions must be a non-negative int, got {max_past_sessions!r}")
+    max_past_sessions = check_int("max_past_sessions", max_past_sessions, 0)
     world = _World.of(out_dir)
 
     histories = 0

@@ -41,6 +41,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from personagym import __version__
+from personagym.checks import check_int
 from personagym.data.tally import Tally, node_valued_attributes
 from personagym.data.trajectories import (
     atomic_path,
@@ -435,7 +436,8 @@ def generate(
         raise ValueError(f"ray_address={ray_address!r} needs executor='ray'")
     ray_module = _import_ray() if executor == "ray" else None
     # a Ray cluster's CPUs are not this machine's: there `workers` bounds the shards in flight, queued by Ray
-    check_workers(workers, local=ray_module is None or (ray_address is None and not ray_module.is_initialized()))
+    local = ray_module is None or (ray_address is None and not ray_module.is_initialized())
+    workers = check_workers(workers, local=local)
     _check_runnable(config)
     out = Path(out_dir)
     with _ray_session(executor, ray_address, workers) as ray, writing_in(out):
@@ -553,20 +555,21 @@ def max_workers() -> int:
     return WORKERS_PER_CPU * usable_cpus()
 
 
-def check_workers(workers: object, *, local: bool = True, name: str = "workers") -> None:
-    """Raise ValueError unless `workers` is an int from 1 to `max_workers()` (with `local`; else any positive int).
+def check_workers(workers: object, *, local: bool = True, name: str = "workers") -> int:
+    """`workers` as an int; ValueError unless it is an int from 1 to `max_workers()` (with `local`; else any positive
+    int).
 
     Refused rather than capped, before any work: a count far above the CPUs is a typo or a misunderstanding, and
     no count changes what is written, only how many processes share the CPUs.  `name` is how the caller's user
     spells the setting (``--workers`` on the command line).
     """
-    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
-        raise ValueError(f"{name} must be a positive int, got {workers!r}")
+    workers = check_int(name, workers, 1)
     if local and workers > max_workers():
         cpus = usable_cpus()
         raise ValueError(f"{name}: {workers:,} worker processes are too many here; expected 1 to {max_workers()} "
                          f"({WORKERS_PER_CPU} per CPU this process may use, of which there "
                          f"{'is 1' if cpus == 1 else f'are {cpus}'}): more processes only share the CPUs")
+    return workers
 
 
 def worker_pool(workers: int) -> ProcessPoolExecutor:

@@ -49,6 +49,7 @@ from typing import Any
 
 import numpy as np
 
+from personagym.checks import check_int
 from personagym.data.exports import (
     PRIVILEGED_POLICIES,
     Item,
@@ -150,8 +151,7 @@ def export_recall(out_dir: PathLike, out_path: PathLike, *, options: int = OPTIO
     answers (the oracle's) are masked as ``[ASSISTANT_RESPONSE]``, since they
     name hidden likes the user never said.
     """
-    if not isinstance(options, int) or isinstance(options, bool) or not 2 <= options <= len(LETTERS):
-        raise ValueError(f"options must be an int from 2 to {len(LETTERS)}, got {options!r}")
+    options = check_int("options", options, 2, len(LETTERS))
     world = _World.of(out_dir)
     masked = load_manifest(out_dir).config.policy in PRIVILEGED_POLICIES
 

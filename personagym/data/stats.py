@@ -91,7 +91,7 @@ def dataset_stats(out_dir: PathLike, *, workers: int = 1, tally: Tally | None = 
     spares reading the shards it counted; only the others (committed by an
     earlier, resumed run) are read.
     """
-    check_workers(workers)
+    workers = check_workers(workers)
     manifest = load_manifest(out_dir)
     paths = shard_paths(out_dir, verify=False)  # raises, naming the missing shards, if the run is incomplete
     committed = manifest.committed()

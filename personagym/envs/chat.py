@@ -9,10 +9,10 @@ from typing import Any, ClassVar
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from personagym import __version__
-from personagym.checks import check_int
+from personagym.checks import as_config, check_int
 from personagym.envs.knowledge import WorldKnowledge
 from personagym.envs.llm_mode import LLMMode, LLMOptions, PendingStep, build_llm_mode, speak, speak_first
 from personagym.envs.rewards import (
@@ -448,10 +448,10 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
         if "persona" in options:
             settings["persona_given"] = parse_persona(options["persona"])
         if "noise_rate" in options:
-            settings["noise_config"] = parse_config(NoiseConfig, {**settings["noise_config"].model_dump(),
+            settings["noise_config"] = as_config(NoiseConfig, {**settings["noise_config"].model_dump(),
                                                                   "rate": options["noise_rate"]}, "noise_rate")
         if "reward_weights" in options:
-            settings["weights"] = parse_config(RewardWeights, options["reward_weights"], "reward_weights")
+            settings["weights"] = as_config(RewardWeights, options["reward_weights"], "reward_weights")
         if "reveal_oracle" in options:
             settings["reveal_oracle"] = check_bool("reveal_oracle", options["reveal_oracle"])
         for key in ("sessions", "max_turns"):
@@ -484,13 +484,13 @@ def parse_simulation(
 
     ``noise_rate`` overrides the rate of ``noise``.
     """
-    noise_config = parse_config(NoiseConfig, noise, "noise")
+    noise_config = as_config(NoiseConfig, noise, "noise")
     if noise_rate is not None:
-        noise_config = parse_config(NoiseConfig, {**noise_config.model_dump(), "rate": noise_rate}, "noise_rate")
-    return (noise_config, parse_config(RewardWeights, reward_weights, "reward_weights"),
+        noise_config = as_config(NoiseConfig, {**noise_config.model_dump(), "rate": noise_rate}, "noise_rate")
+    return (noise_config, as_config(RewardWeights, reward_weights, "reward_weights"),
             parse_persona(persona),  # type: ignore[arg-type]
-            parse_config(SamplerConfig, sampler, "sampler"), parse_config(PreferenceConfig, preferences, "preferences"),
-            parse_config(UserConfig, user, "user"))
+            as_config(SamplerConfig, sampler, "sampler"), as_config(PreferenceConfig, preferences, "preferences"),
+            as_config(UserConfig, user, "user"))
 
 
 def check_no_unknown_options(env_class: type, unknown: dict[str, Any]) -> None:
@@ -557,20 +557,6 @@ def check_positive(name: str, value: object) -> int:
         raise ValueError(f"{name} must be a positive int of at most 2**63 - 2 (the env's spaces hold int64), "
                          f"got {value!r}")
     return number
-
-
-def parse_config(model: type[BaseModel], value: object, name: str):
-    """A config model from None, a dict or an instance; errors name the option."""
-    if value is None:
-        return model()
-    if isinstance(value, model):
-        return value
-    if not isinstance(value, dict):
-        raise TypeError(f"{name} must be a dict or {model.__name__}, got {type(value).__name__}")
-    try:
-        return model(**value)
-    except ValidationError as exc:
-        raise ValueError(f"invalid {name}: {describe_validation(exc)}") from None
 
 
 def parse_persona(value: Persona | dict | None) -> Persona | None:

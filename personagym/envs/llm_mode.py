@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from personagym.checks import as_config
 from personagym.llm.registry import ENV_KEYWORD_NAMES, check_backend_args, make_backend
 from personagym.llm.types import LLMBackend, Sampling
 from personagym.records import JudgeRecord, UserTurn
@@ -76,9 +77,7 @@ def build_llm_mode(
     A backend named by kind is checked by `check_backend_args` (the rules `make_backend` keeps), in the env's
     keywords, before anything is built: no model or base_url in template mode, a model where the kind needs one.
     """
-    from personagym.envs.chat import parse_config
-
-    opts = parse_config(LLMOptions, options, "llm")  # None: the defaults; 0, False or "" are no options
+    opts = as_config(LLMOptions, options, "llm")  # None: the defaults; 0, False or "" are no options
     if backend is None or isinstance(backend, str):
         check_backend_args("template" if backend is None else backend, model=model, base_url=base_url,
                            names=ENV_KEYWORD_NAMES)

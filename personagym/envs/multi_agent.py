@@ -20,6 +20,7 @@ from gymnasium.utils import seeding
 from pettingzoo import AECEnv, ParallelEnv
 from pettingzoo.utils.conversions import parallel_to_aec
 
+from personagym.checks import as_config
 from personagym.envs.chat import (
     MAX_MESSAGE_CHARS,
     check_no_unknown_options,
@@ -28,7 +29,6 @@ from personagym.envs.chat import (
     check_render_mode,
     check_seed_not_bool,
     draw_user,
-    parse_config,
     parse_persona,
     parse_simulation,
     render_lines,
@@ -195,7 +195,7 @@ class PersonaChatParallelEnv(ParallelEnv[str, dict[str, Any], str | None]):
         self.noise_config, self.weights, self.persona_given, sampler_config, self.preference_config, \
             self.user_config = parse_simulation(noise=noise, noise_rate=noise_rate, reward_weights=reward_weights,
                                                 persona=persona, sampler=sampler, preferences=preferences, user=user)
-        self.user_weights = parse_config(UserRewardWeights, user_reward_weights, "user_reward_weights")
+        self.user_weights = as_config(UserRewardWeights, user_reward_weights, "user_reward_weights")
         self.sampler = PersonaSampler(self.schema, sampler_config)
         self.user_policy = user_policy
         #: a learner may speak for the user: the simulator's replies stay tentative until spoken

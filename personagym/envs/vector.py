@@ -21,6 +21,7 @@ from gymnasium.vector import VectorEnv
 from gymnasium.vector.utils import batch_space
 from gymnasium.vector.vector_env import AutoresetMode
 
+from personagym.checks import check_int
 from personagym.envs.chat import PersonaChatEnv
 from personagym.envs.llm_mode import LLMOptions, build_llm_mode, speak, speak_first
 from personagym.envs.registration import ENV_SPECS
@@ -53,8 +54,7 @@ class PersonaChatVectorEnv(VectorEnv):
         llm: LLMOptions | dict | None = None,
         **env_kwargs: Any,
     ) -> None:
-        if not isinstance(num_envs, int) or isinstance(num_envs, bool) or num_envs < 1:
-            raise ValueError(f"num_envs must be a positive int, got {num_envs!r}")
+        num_envs = check_int("num_envs", num_envs, 1)
         chat_ids = [k for k in ENV_SPECS if k != "PersonaGym/Structured-v0"]
         if env_id not in chat_ids:
             raise ValueError(f"env_id: unknown chat env {env_id!r}{did_you_mean(env_id, chat_ids)}; "

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from personagym.checks import check_int
 from personagym.records import Trajectory
 
 COMPONENT_NAMES = ("preference", "constraint", "style", "profile", "efficiency")
@@ -26,8 +27,7 @@ _T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 
 def t975(df: int) -> float:
     """Student's t quantile at 0.975 for `df` >= 1 degrees of freedom (a table to 30, then the Cornish-Fisher
     expansion about the normal 1.96, within 1e-3)."""
-    if df < 1:
-        raise ValueError(f"df must be an int >= 1, got {df!r}")
+    df = check_int("df", df, 1)
     if df <= len(_T975):
         return _T975[df - 1]
     z = 1.959964

@@ -33,6 +33,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from personagym.checks import check_int
 from personagym.llm.runner import LoopRunner
 from personagym.llm.types import ChatMessage, ChatRequest, Completion, LLMBackend, LLMError, Sampling, StructuredOutput
 from personagym.policies.base import Observation, Observations, observation_list, register_policy
@@ -91,8 +92,7 @@ class LLMPolicy:
         profile_attributes: Mapping[str, Sequence[str]] | None = None,
         runner: LoopRunner | None = None,
     ) -> None:
-        if not isinstance(history_turns, int) or isinstance(history_turns, bool) or history_turns < 0:
-            raise ValueError(f"history_turns must be an int >= 0, got {history_turns!r}")
+        history_turns = check_int("history_turns", history_turns, 0)
         if sampling is not None and not isinstance(sampling, Sampling):
             raise TypeError(f"sampling must be a Sampling, got {type(sampling).__name__}")
         attributes = _check_attributes(profile_attributes or {})

@@ -41,6 +41,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from personagym.checks import check_int
 from personagym.llm.runner import LoopRunner
 from personagym.llm.types import ChatMessage, ChatRequest, Completion, LLMBackend, LLMError, Sampling, StructuredOutput
 from personagym.records import AttributeValue, Interest, Persona, Trajectory
@@ -94,10 +95,7 @@ async def extract(
     """
     schema = schema or load_schema()
     chosen = _chosen_attributes(schema, attributes)
-    if not isinstance(group_size, int) or isinstance(group_size, bool) or group_size < 1:
-        raise ValueError(f"group_size must be an int >= 1, got {group_size!r}")
-    if not isinstance(max_chars, int) or isinstance(max_chars, bool) or max_chars < 200:
-        raise ValueError(f"max_chars must be an int >= 200, got {max_chars!r}")
+    group_size, max_chars = check_int("group_size", group_size, 1), check_int("max_chars", max_chars, 200)
     chunks = [chunk for i, c in enumerate(conversations) for chunk in _chunks(_user_messages(c, i), max_chars)]
     if not chunks:
         raise ValueError("conversations hold no user message to extract a persona from")

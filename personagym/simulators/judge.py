@@ -18,11 +18,11 @@ read as written for this user).  It cannot be talked into more:
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from personagym.checks import check_number
 from personagym.llm.runner import LoopRunner
 from personagym.llm.types import ChatMessage, ChatRequest, Completion, LLMBackend, Sampling, StructuredOutput
 
@@ -92,14 +92,13 @@ class LLMJudge:
     """
 
     def __init__(self, backend: LLMBackend, *, weight: float = 1.0, sampling: Sampling | None = None) -> None:
-        if isinstance(weight, bool) or not isinstance(weight, int | float) or not math.isfinite(weight) or weight < 0:
-            raise ValueError(f"weight must be a finite number >= 0, got {weight!r}")
+        weight = check_number("weight", weight, 0.0)
         if sampling is not None and not isinstance(sampling, Sampling):
             raise TypeError(f"sampling must be a Sampling, got {type(sampling).__name__}")
         if not callable(getattr(backend, "generate", None)):
             raise TypeError(f"backend must be an LLMBackend (with async generate), got {type(backend).__name__}")
         self.backend = backend
-        self.weight = float(weight)
+        self.weight = weight
         self.sampling = sampling or DEFAULT_SAMPLING
         self._runner = LoopRunner()
 

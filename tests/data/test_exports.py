@@ -7,6 +7,7 @@ import re
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from personagym.data.exports import (
@@ -18,6 +19,7 @@ from personagym.data.exports import (
     _World,
     export,
     export_features,
+    export_ppopt,
 )
 from personagym.data.generate import generate, read_generated
 from personagym.records import PKI, UserTurn
@@ -225,6 +227,13 @@ def test_ppopt_masks_replies_and_keeps_at_most_four_past_sessions(runs: dict[str
     assert len(rows) == 2 * 2 * 4
     # each episode is its own timeline (drift, life events): its sessions' history is its own
     assert [len(r["history"]) for r in rows] == [0, 1, 2, 3] * 4
+    # a flag is no count (True was read as one past session); numpy's ints are counts
+    with pytest.raises(ValueError, match="max_past_sessions must be an int >= 0, got True"):
+        export_ppopt(runs["longterm"], tmp_path / "flag.jsonl", max_past_sessions=True)
+    assert not (tmp_path / "flag.jsonl").exists()
+    export_ppopt(runs["longterm"], tmp_path / "two.jsonl", max_past_sessions=np.int64(2))
+    assert [len(json.loads(r)["history"]) for r in (tmp_path / "two.jsonl").read_text().splitlines()][:4] == [
+        0, 1, 2, 2]
     export("ppopt", runs["generic"], tmp_path / "single.jsonl")  # single-session episodes: the persona's
     assert [len(json.loads(r)["history"]) for r in (tmp_path / "single.jsonl").read_text().splitlines()][:3] == [
         0, 1, 2]

@@ -16,6 +16,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from personagym.data import generate as gen
@@ -548,7 +549,7 @@ def test_the_worker_bound_follows_the_cpus_this_process_may_use(monkeypatch: pyt
     """4 workers per usable CPU; a Ray cluster's workers are not bounded by this machine's CPUs."""
     monkeypatch.setattr(gen, "usable_cpus", lambda: 3)
     assert gen.max_workers() == 12
-    gen.check_workers(12)
+    assert gen.check_workers(np.int64(12)) == 12 and type(gen.check_workers(np.int64(12))) is int
     with pytest.raises(ValueError, match=r"^--workers: 13 worker processes are too many here; expected 1 to 12 "
                                          r"\(4 per CPU this process may use, of which there are 3\)"):
         gen.check_workers(13, name="--workers")

@@ -140,7 +140,8 @@ def test_step_after_end_is_a_clear_error() -> None:
     ("kwargs", "error", "match"),
     [
         ({"noise_rate": 2.0}, ValueError, r"noise rate must be in \[0, 1\], got 2.0"),
-        ({"reward_weights": {"prefrence": 1.0}}, ValueError, r"did you mean 'preference'"),
+        ({"reward_weights": {"prefrence": 1.0}}, ValueError,
+         r"^reward_weights: unknown RewardWeights field 'prefrence' \(did you mean 'preference'\?\); expected one of"),
         ({"reward_weights": {"style": float("nan")}}, ValueError,
          r"invalid reward_weights: style: Input should be a finite number \(got nan\)"),
         ({"reward_weights": {"style": -1}}, ValueError,

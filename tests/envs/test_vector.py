@@ -108,3 +108,11 @@ def test_a_batched_action_that_is_no_unicode_text_is_named_by_index() -> None:
     with pytest.raises(ValueError, match=r"actions\[1\]: action must be Unicode text: a lone surrogate"):
         vec.step(["ok", "\ud800"])
     vec.close()
+
+
+def test_num_envs_is_a_count() -> None:
+    vec = PersonaChatVectorEnv(np.int64(2))
+    assert vec.num_envs == 2 and type(vec.num_envs) is int and len(vec.envs) == 2
+    vec.close()
+    with pytest.raises(ValueError, match="^num_envs must be a positive int, got True$"):
+        PersonaChatVectorEnv(True)

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import math
+from types import MappingProxyType
 
 import gymnasium as gym
 import numpy as np
 import pytest
 
 import personagym  # noqa: F401 - registers the ids
-from personagym.checks import check_int, check_number
+from personagym.checks import as_config, check_int, check_number
 from personagym.envs.chat import check_positive
 from personagym.envs.dialogue_state import DialogueState
+from personagym.envs.rewards import RewardWeights
 from personagym.envs.structured import StructuredChatEnv
 from personagym.learn.bandit import ELICITATION_ARMS, LinUCB, matched_style, run_bandit
 from personagym.learn.reinforce import Adam, FactoredSoftmaxPolicy, ReinforceConfig, mean_ci, train_reinforce
@@ -185,6 +187,20 @@ def test_checks_name_the_field_and_the_range() -> None:
         check_number("x", -math.inf)
 
 
+def test_as_config_serves_dataclasses_and_pydantic_models() -> None:
+    assert as_config(ReinforceConfig, MappingProxyType({"episodes": 3})) == ReinforceConfig(episodes=3)
+    weights = as_config(RewardWeights, MappingProxyType({"style": 0.5}), "reward_weights")
+    assert weights == RewardWeights(style=0.5)
+    with pytest.raises(ValueError, match=r"^reward_weights: unknown RewardWeights field 'stile' "
+                                         r"\(did you mean 'style'\?\); expected one of preference, "):
+        as_config(RewardWeights, {"stile": 0.5}, "reward_weights")
+    with pytest.raises(ValueError, match=r"^invalid reward_weights: style: Input should be greater than or equal "
+                                         r"to 0 \(got -1\)$"):
+        as_config(RewardWeights, {"style": -1}, "reward_weights")
+    with pytest.raises(TypeError, match="^reward_weights must be a dict or RewardWeights, got list$"):
+        as_config(RewardWeights, [("style", 0.5)], "reward_weights")
+
+
 def test_linucb_learns_the_better_arm_per_context() -> None:
     rng = np.random.default_rng(0)
     bandit = LinUCB(n_arms=2, n_features=2, alpha=0.5)
@@ -226,5 +242,8 @@ def test_the_t_quantile_meets_the_normal_one() -> None:
     assert t975(2) == 4.303 and t975(30) == 2.042
     assert t975(31) == pytest.approx(2.040, abs=1e-3) and t975(120) == pytest.approx(1.980, abs=1e-3)
     assert t975(10**6) == pytest.approx(1.960, abs=1e-3)
-    with pytest.raises(ValueError, match="df must be an int >= 1, got 0"):
+    assert t975(np.int64(2)) == 4.303  # a count from numpy is a count
+    with pytest.raises(ValueError, match="df must be a positive int, got 0"):
         t975(0)
+    with pytest.raises(ValueError, match="df must be a positive int, got 2.0"):
+        t975(2.0)  # type: ignore[arg-type]

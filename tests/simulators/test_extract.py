@@ -50,8 +50,10 @@ def test_bad_options_are_named() -> None:
         asyncio.run(extract(None, chat, attributes=["favorite_cuisine"]))
     with pytest.raises(TypeError, match="must be a list of attribute names, got the string 'diet'"):
         asyncio.run(extract(None, chat, attributes="diet"))
-    with pytest.raises(ValueError, match="group_size must be an int >= 1, got 0"):
+    with pytest.raises(ValueError, match="group_size must be a positive int, got 0"):
         asyncio.run(extract(None, chat, group_size=0))
+    with pytest.raises(ValueError, match="max_chars must be an int >= 200, got True"):
+        asyncio.run(extract(None, chat, max_chars=True))
 
 
 def test_attribute_schema_is_bounded_with_an_unknown_option(schema) -> None:

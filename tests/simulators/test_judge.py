@@ -118,6 +118,8 @@ def test_bad_arguments_name_the_value() -> None:
         LLMJudge(object(), weight=-1)
     with pytest.raises(ValueError, match="got nan"):
         LLMJudge(object(), weight=float("nan"))
+    with pytest.raises(ValueError, match="weight must be a finite number >= 0, got True"):
+        LLMJudge(object(), weight=True)
     with pytest.raises(TypeError, match="backend must be an LLMBackend"):
         LLMJudge(object())
 

@@ -35,10 +35,22 @@ from personagym.records import AttributeValue, Interest, Persona
 from personagym.rng import Draws, seed_sequence
 from personagym.shared import SharedOnCopy
 from personagym.simulators.persona import MAX_SHARE, PersonaSchema, load_schema
-from personagym.simulators.taxonomy import CONCERN_KINDS, AnchorSampler
+from personagym.simulators.taxonomy import CONCERN_KINDS, ROOT, AnchorSampler, Taxonomy
 from personagym.suggest import ConfigFloat, ConfigInt
 
 _PRONOUN_I = re.compile(r"\bi\b")
+#: What a summary says before the things a persona likes and dislikes, by the sort of thing (`_lead_sort`), in the
+#: order its sentences come: a language is of interest, not liked ("I like Tamil" read as a taste in food); a whole
+#: top-level category is a broad taste ("I like shopping & consumer goods" read as one thing); a condition or a
+#: cause is cared about and a news story followed, not liked ("I like the war in Ukraine", "I dislike
+#: grandparents").  Sorts with the same words share a sentence.
+_LEADS: dict[str, tuple[str, str]] = {
+    "taste": ("I like ", "I dislike "),
+    "language": ("I'm interested in ", "I'm not interested in "),
+    "area": ("I'm into all things ", "I'd rather not talk about "),
+    "concern": ("I care about ", "I'd rather not talk about "),
+    "news": ("I follow ", "I'd rather not talk about "),
+}
 
 
 #: How the sampler draws attribute values: as common as the schema's weights say, or every value alike.
@@ -196,10 +208,13 @@ class PersonaSampler(SharedOnCopy):
         }
         self._taxonomy = tax = self.schema.taxonomy
         self._paths = tax.paths
+        sorts = {nid: _lead_sort(tax, nid) for nid in tax.nodes}
+        #: node -> the words before it in the summary, when liked and when disliked (`_LEADS`)
+        self._leads = {nid: _LEADS[sort] for nid, sort in sorts.items()}
         #: the names the summary says, with "the" where a name takes it as a noun ("I care about the housing market",
-        #: not "I care about housing market")
-        self._names = {nid: f"the {node.name}" if node.name.lower() in tax.definite else node.name
-                       for nid, node in tax.nodes.items()}
+        #: not "I care about housing market"), but for a whole category ("all things performing arts")
+        self._names = {nid: f"the {node.name}" if node.name.lower() in tax.definite and sorts[nid] != "area"
+                       else node.name for nid, node in tax.nodes.items()}
         incompatible = self.schema.incompatible
         weighted = cfg.value_weights == "population"
         scales = self.schema.scales if weighted else {}
@@ -519,15 +534,14 @@ class PersonaSampler(SharedOnCopy):
                 elif value in sentences:
                     by_role[role].append(sentences[value])
         parts = by_role[0] + by_role[1]
-        names = self._names
+        names, leads = self._names, self._leads
         likes = sorted((i for i in interests if i["polarity"] > 0), key=lambda i: -i["intensity"])
         dislikes = sorted((i for i in interests if i["polarity"] < 0), key=lambda i: -i["intensity"])
-        kinds = self._taxonomy.kinds  # a condition or a cause is cared about, not liked ("I dislike grandparents")
-        for said, cared, chosen in (("I like ", "I care about ", likes[:4]),
-                                    ("I dislike ", "I'd rather not talk about ", dislikes[:3])):
-            tastes = [names[i["node"]] for i in chosen if kinds[i["node"]] not in CONCERN_KINDS]
-            concerns = [names[i["node"]] for i in chosen if kinds[i["node"]] in CONCERN_KINDS]
-            parts += [lead + _join(nodes) for lead, nodes in ((said, tastes), (cared, concerns)) if nodes]
+        for side, chosen in ((0, likes[:4]), (1, dislikes[:3])):
+            said: dict[str, list[str]] = {lead[side]: [] for lead in _LEADS.values()}  # in `_LEADS` order
+            for i in chosen:
+                said[leads[i["node"]][side]].append(names[i["node"]])
+            parts += [lead + _join(nodes) for lead, nodes in said.items() if nodes]
         parts += by_role[2]
         return ". ".join(parts) + ("." if parts else "")
 
@@ -614,6 +628,16 @@ class _Neighbours:
                     table[key] = [i]
                 else:
                     hit.append(i)
+
+
+def _lead_sort(taxonomy: Taxonomy, node: str) -> str:
+    """Which of `_LEADS` a summary says before `node`: by its kind, and "area" for a top-level category."""
+    if taxonomy.nodes[node].parent == ROOT:
+        return "area"
+    kind = taxonomy.kinds[node]
+    if kind in CONCERN_KINDS:
+        return "concern"
+    return kind if kind in ("language", "news") else "taste"
 
 
 def _join(names: list[str]) -> str:

@@ -72,9 +72,12 @@ TAGS = frozenset(
 
 _SLUG_RE = re.compile(r"[^a-z0-9]+")
 
-#: What a node can be, for the requests it can be the topic of (see `Taxonomy.kind`).
-KINDS = ("activity", "food_drink", "product", "place", "person", "work", "genre", "field", "concept", "event",
-         "issue", "practice", "organization", "creature", "belief", "period", "occupation")
+#: What a node can be, for the requests it can be the topic of (see `Taxonomy.kind`).  A language (Tamil, the
+#: Romance languages) is split from the fields and a news story followed (elections, a war, climate summits) from
+#: the events so that a persona's summary can say them right ("I'm interested in Tamil", "I follow midterm
+#: elections", not "I like Tamil"); the templates that take a field or an event take them too.
+KINDS = ("activity", "food_drink", "product", "place", "person", "work", "genre", "field", "language", "concept",
+         "event", "news", "issue", "practice", "organization", "creature", "belief", "period", "occupation")
 #: Kinds of node a person follows, cares about or would rather not talk about, rather than loves or loathes:
 #: conditions, hardships, causes, the news ("I can get behind celiac disease now and then" read absurd).
 CONCERN_KINDS = frozenset({"issue"})

@@ -442,7 +442,8 @@ def test_a_domain_draws_its_topics_from_the_kinds_its_templates_fit(schema: Pers
     from personagym.simulators.simulate import simulate_turns
 
     bank = TemplateRenderer(schema).bank
-    assert bank.domains["career"].topic_kinds == {"field", "occupation"} and bank.domains["writing"].topic_kinds is None
+    assert bank.domains["career"].topic_kinds == {"field", "language", "occupation"}
+    assert bank.domains["writing"].topic_kinds is None
     # "a budget-friendly getaway built around the Bronze Age" (41 of 197 audited trips), "the downsides of
     # working in product manager" (28 of 307 career requests): eras are periods, job titles occupations
     assert taxonomy.kind(taxonomy.resolve("Bronze Age")) == "period"

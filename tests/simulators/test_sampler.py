@@ -217,6 +217,55 @@ def test_a_summary_says_the_before_a_name_that_takes_it(sampler: PersonaSampler,
                                               "I dislike the Cold War.")
 
 
+def test_a_summary_is_interested_in_a_language_rather_than_liking_it(sampler: PersonaSampler, taxonomy) -> None:
+    """"I like Tamil", "I dislike ... Latin" (70 and 9 of 500 summaries): a language (or a family of them) is of
+    interest or not, in a sentence of its own, after the tastes."""
+    interests = [Interest(node=taxonomy.resolve(name), polarity=polarity, intensity=0.8)
+                 for name, polarity in (("Tamil", 1), ("jazz", 1), ("Romance languages", 1), ("Latin", -1),
+                                        ("French cuisine", -1))]
+    assert sampler.summary({}, interests) == ("I like jazz. I'm interested in Tamil and Romance languages. "
+                                              "I dislike French cuisine. I'm not interested in Latin.")
+
+
+def test_a_summary_says_a_whole_category_as_all_things_in_it(sampler: PersonaSampler, taxonomy) -> None:
+    """"I like ... shopping & consumer goods", "I dislike health & medicine" (35 of 500 summaries): a top-level
+    category is a broad taste, liked as "all things" in it (without the "the" its name takes as a noun) and not
+    talked about when disliked, in one sentence with the concerns."""
+    interests = [Interest(node=taxonomy.resolve(name), polarity=polarity, intensity=0.8)
+                 for name, polarity in (("shopping & consumer goods", 1), ("performing arts", 1), ("jazz", 1),
+                                        ("health & medicine", -1), ("family relationships", -1))]
+    assert "performing arts" in taxonomy.definite  # "the performing arts" as a noun, but not after "all things"
+    assert sampler.summary({}, interests) == ("I like jazz. I'm into all things shopping & consumer goods and "
+                                              "performing arts. I'd rather not talk about health & medicine and "
+                                              "family relationships.")
+
+
+def test_a_summary_follows_the_news_rather_than_liking_it(sampler: PersonaSampler, taxonomy) -> None:
+    """"I like the war in Ukraine", "I dislike midterm elections" (20 and 42 of 500 summaries): a news story is
+    followed, or not talked about."""
+    interests = [Interest(node=taxonomy.resolve(name), polarity=polarity, intensity=0.8)
+                 for name, polarity in (("war in Ukraine", 1), ("jazz", 1), ("midterm elections", -1))]
+    assert sampler.summary({}, interests) == ("I like jazz. I follow the war in Ukraine. "
+                                              "I'd rather not talk about midterm elections.")
+
+
+def test_sampled_summaries_like_no_language_category_or_news(sampler: PersonaSampler, taxonomy) -> None:
+    """In 300 sampled personas (about 100 of them with one of these), every language, top-level category and news
+    story they like or dislike is said after its own words, never after a plain "I like" or "I dislike"."""
+    from personagym.simulators.taxonomy import ROOT
+
+    said_apart = 0
+    for seed in range(300):
+        persona = sampler.sample(seed)
+        plain = [s for s in persona.summary.split(". ") if s.startswith(("I like ", "I dislike "))]
+        for i in persona.interests:
+            node = taxonomy.nodes[i.node]
+            if node.parent == ROOT or taxonomy.kinds[i.node] in ("language", "news"):
+                assert not any(node.name in s.split(" ", 2)[2] for s in plain), (node.name, persona.summary)
+                said_apart += node.name in persona.summary
+    assert said_apart > 50
+
+
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from pathlib import Path
@@ -307,6 +308,34 @@ def test_every_shipped_node_has_a_kind(taxonomy: Taxonomy) -> None:
     assert taxonomy.kind(taxonomy.resolve("Charles Darwin")) == "person"
     assert taxonomy.kind(taxonomy.resolve("particle physics")) == "field"
     assert taxonomy.kind(taxonomy.resolve("sushi")) == "food_drink"
+
+
+def test_languages_and_news_stories_have_kinds_of_their_own(taxonomy: Taxonomy) -> None:
+    """A language is not a field and a news story not a party, for how a persona's summary says them; every
+    language, language family and election has its kind, and a town hall meeting is still an event."""
+    languages = [n for n in taxonomy.ids if n.startswith("languages_linguistics/world_languages/")]
+    assert len(languages) > 30 and {taxonomy.kind(n) for n in languages} == {"language"}
+    assert taxonomy.kind(taxonomy.resolve("sociolinguistics")) == "field"
+    elections = [n for n in taxonomy.ids if n.startswith("news_politics/civic_engagement/voting/elections")]
+    assert len(elections) > 3 and {taxonomy.kind(n) for n in elections} == {"news"}
+    assert taxonomy.kind(taxonomy.resolve("war in Ukraine")) == "news"
+    assert taxonomy.kind(taxonomy.resolve("town hall meetings")) == "event"
+
+
+def test_what_took_a_field_or_an_event_takes_a_language_or_a_news_story() -> None:
+    """Splitting the kinds changed how summaries read, not what is drawn: every request domain, template and
+    interest news template that takes a field takes a language, and one that takes an event a news story
+    (whether a career question fits a language is a question of its own)."""
+    from personagym.simulators.life_events import PASTIME_KINDS
+    from personagym.simulators.renderers import TEMPLATES_PATH
+
+    raw = json.loads(TEMPLATES_PATH.read_text(encoding="utf-8"))
+    lists = [spec["kinds"] for spec in raw["task_requests"].values() if "kinds" in spec]
+    lists += [kinds for spec in raw["task_requests"].values() for kinds in spec.get("kinds_for", {}).values()]
+    lists += [*raw["interest_news_kinds"].values(), PASTIME_KINDS]
+    assert sum("field" in kinds for kinds in lists) > 5 and sum("event" in kinds for kinds in lists) > 5
+    for kinds in lists:
+        assert ("field" in kinds) == ("language" in kinds) and ("event" in kinds) == ("news" in kinds), kinds
 
 
 def test_no_anchor_is_drawn_at_or_under_an_excluded_node(taxonomy: Taxonomy) -> None:

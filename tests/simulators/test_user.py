@@ -1578,7 +1578,7 @@ def test_a_request_template_fits_what_its_topic_is(schema: PersonaSchema, taxono
     unfit = {"career": "not_a_job", "shopping": "nothing_to_buy"}
     # what a place template starts with -> the kinds of topic there is somewhere to go for
     said_of = {"Where can I do ": {"activity"}, "Suggest a group activity around ": {"activity"},
-               "Where can I learn ": {"activity", "practice", "field", "genre"},
+               "Where can I learn ": {"activity", "practice", "field", "language", "genre"},
                "Are there any clubs or groups for ": {"activity", "practice", "creature"}}
     likes = [taxonomy.resolve(n) for n in ("algebra", "Django", "pandas library", "giraffes", "box breathing",
                                            "negroni", "Vesak", "cybersecurity", "orchids")]

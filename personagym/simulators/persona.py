@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -203,6 +203,11 @@ class PersonaSchema(SharedOnCopy):
             if "if_likes" in spec:
                 rule = self._build_like_rule(spec)
                 self.like_rules[rule.node] = rule
+        #: attribute -> every value some like rule requires of it: the values `unfit_interests` asks `could_have` of
+        self._like_values: dict[str, frozenset[str]] = {}
+        for rule in self.like_rules.values():
+            for name, allowed in rule.require.items():
+                self._like_values[name] = self._like_values.get(name, frozenset()) | allowed
         self.weight_rules = [self._build_weight_rule(r) for r in raw.get("weight_rules", [])]
         #: (attribute, value) -> {attribute drawn later: {value: factor}}, the weight rules compiled
         self.scales: dict[tuple[str, str], dict[str, dict[str, float]]] = {}
@@ -440,17 +445,22 @@ class PersonaSchema(SharedOnCopy):
         A like rule's requirement is met by an attribute's value, or, for an
         attribute the persona does not state, by a value it could have
         (`could_have`): interests are then drawn, and changed, by the same
-        rules as the attributes.
+        rules as the attributes.  What an attribute has or could have is worked out once per call, not once
+        per rule that requires it (several rules require children of some age).
         """
         unfit = set()
+        held: dict[str, Collection[str]] = {}  # attribute -> the values it has, or could have when not stated
         for node, rule in self.like_rules.items():
             for name, allowed in rule.require.items():
-                current = attributes.get(name)
-                if current is None:
-                    met = any(self.could_have(attributes, name, v) for v in allowed)
-                else:
-                    met = not allowed.isdisjoint(current if isinstance(current, list) else (current,))
-                if not met:
+                values = held.get(name)
+                if values is None:
+                    current = attributes.get(name)
+                    if current is None:
+                        values = [v for v in self._like_values[name] if self.could_have(attributes, name, v)]
+                    else:
+                        values = current if isinstance(current, list) else (current,)
+                    held[name] = values
+                if allowed.isdisjoint(values):
                     unfit.add(node)
                     break
         return frozenset(unfit)

@@ -87,6 +87,9 @@ class _Memory:
     #: top-level categories whose things the request is about: its topic's and the domain's own (`answers_in`);
     #: a liked thing elsewhere pleases, but is off the request ("pet birds" for tips on retinol)
     about: frozenset[str] | None = None
+    #: the details the last request could have asked for (`UserSimulator._details`), worked out once by `_request`
+    #: for what it names and kept for what a mind change on one of them settles on (`UserSimulator._turn`)
+    details: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     #: what the user's last message asks for: "anything" (a request: an answer or a clarifying question),
     #: "content" (a complaint, a correction, a reply to the assistant's question: an answer now), or None
     #: (a disclosure, praise: taking note is enough)
@@ -892,7 +895,7 @@ class UserSimulator:
                 if (attribute, value) in told:
                     reason = "restated"  # "As I said, ...", not "Small thing: ..." a second time
                 told.add((attribute, value))
-        self._memory.topic = topic
+        self._memory.topic, self._memory.details = topic, slot_values
         self._memory.focus = frozenset(domain.categories)
         self._memory.about = frozenset((tax.paths[topic][0], *domain.answers_in)) if topic else self._memory.focus
         return Intent(kind="task_request", domain=domain_name, topic=topic, polarity=polarity,
@@ -981,10 +984,11 @@ class UserSimulator:
             if len(said) < len(intent.slots):
                 intent.slots = {k: v for k, v in intent.slots.items() if k in said}
         if intent.slots and draft.template is not None and intent.domain is not None:
-            # a mind change on a detail settles on one the user could have asked for, and the template takes
+            # a mind change on a detail settles on one the user could have asked for (the request's, from
+            # `_request`: the only maker of task requests), and the template takes
             bank = self.renderer.bank
             draft.details = bank.template_slot_values(bank.domains[intent.domain], draft.template,
-                                                      self._details(intent.domain, topic), intent.slots)
+                                                      self._memory.details, intent.slots)
         layer, strategies = self.noise.apply(draft, d)
         text, pkis = draft.finish() if layer != "none" else (clean, [p for p in draft.pkis if p.start >= 0])
         for pki in pkis:

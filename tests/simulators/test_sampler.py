@@ -384,6 +384,31 @@ def test_a_rule_on_interests_is_met_by_a_value_the_persona_has_or_could_have(sch
         assert any("likes_teenagers" in p for p in schema.violations(attributes, [planning])), attributes
 
 
+def test_unfit_interests_check_each_rule_on_what_the_persona_has_or_could_have(schema: PersonaSchema) -> None:
+    """What an attribute has or could have is worked out once per call and shared by the rules that require it:
+    the nodes are those whose rule, checked on its own, no stated value meets nor, unstated, a value the
+    persona could have (sampled personas, with some attributes left unsaid)."""
+    rng = np.random.default_rng(3)
+    teenagers = "parenting_family/parenting_stages/teenagers"
+    assert teenagers in schema.unfit_interests({"age_band": "1824"})
+    assert teenagers not in schema.unfit_interests({"age_band": "4560"})
+    assert teenagers not in schema.unfit_interests({"children": ["teenagers", "adult_children"]})
+    for persona in PersonaSampler(schema).sample_batch(200, seed=4):
+        attributes = {k: v for k, v in persona.attributes.items() if rng.random() < 0.6}
+        expected = set()
+        for node, rule in schema.like_rules.items():
+            for name, allowed in rule.require.items():
+                current = attributes.get(name)
+                if current is None:
+                    met = any(schema.could_have(attributes, name, v) for v in allowed)
+                else:
+                    met = not allowed.isdisjoint(current if isinstance(current, list) else (current,))
+                if not met:
+                    expected.add(node)
+                    break
+        assert schema.unfit_interests(attributes) == expected, attributes
+
+
 def test_a_bad_rule_on_interests_is_named(schema: PersonaSchema) -> None:
     from personagym.simulators.persona import PersonaSchema as Schema
     from personagym.simulators.persona import SchemaError

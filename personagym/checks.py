@@ -1,5 +1,6 @@
 """Argument checks shared by rollouts, the learners and their scripts; every error names the field, the value and
-the range.
+the range.  Also the one way to say an optional package is missing (`check_installed`, `require_module`): the
+error names the package, what needed it and the ``pip install 'personagym[EXTRA]'`` that brings it.
 
 A value's type is checked before it is compared, so a string or None is refused with the field's name
 rather than failing inside a comparison.  Bools are not numbers here (``seed=True`` is a mistake, not seed
@@ -8,10 +9,13 @@ rather than failing inside a comparison.  Bools are not numbers here (``seed=Tru
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import math
 from collections.abc import Mapping
 from dataclasses import fields
 from numbers import Integral, Real
+from types import ModuleType
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -90,3 +94,31 @@ def env_name(env: Any) -> str:
     """The env's registered id (e.g. "PersonaGym/Chat-v0"), else its class name: what errors call it."""
     spec = getattr(env, "spec", None)
     return spec.id if spec is not None else type(getattr(env, "unwrapped", env)).__name__
+
+
+def missing_package(module: str, extra: str, needed_for: str, alternative: str = "") -> ImportError:
+    """The error for optional package `module` not installed: it names the package, what needed it (`needed_for`,
+    e.g. "--backend 'openai'") and the extra that installs it; `alternative` is added after the pip command
+    (", or write .jsonl": another way round)."""
+    return ImportError(f"{needed_for} needs the {module!r} package, which is not installed: "
+                       f"pip install 'personagym[{extra}]'{alternative}")
+
+
+def check_installed(module: str, extra: str, needed_for: str, alternative: str = "") -> None:
+    """Raise `missing_package`'s ImportError unless `module`'s package is installed, so a run can fail before it
+    starts rather than at its first use.
+
+    Looked up, not imported: importing vllm or torch is seconds of work only to check a name.  A package hidden
+    as Python hides one (``sys.modules[name] = None``) counts as missing.
+    """
+    if importlib.util.find_spec(module.partition(".")[0]) is None:
+        raise missing_package(module.partition(".")[0], extra, needed_for, alternative)
+
+
+def require_module(module: str, extra: str, needed_for: str, alternative: str = "") -> ModuleType:
+    """Import optional module `module` (e.g. "pyarrow.parquet"), or raise `missing_package`'s ImportError for its
+    package (the import's own error is its cause)."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as err:
+        raise missing_package(module.partition(".")[0], extra, needed_for, alternative) from err

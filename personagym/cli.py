@@ -1120,11 +1120,13 @@ def export_cmd(
 
 
 def _require_pyarrow(out: Path) -> None:
-    """Fail in one line, naming --out, unless pyarrow (an optional extra) can be imported."""
+    """Fail in one line, naming --out, unless pyarrow (an optional extra) is installed."""
+    from personagym.checks import check_installed
+
     try:
-        import pyarrow  # noqa: F401
-    except ImportError:
-        fail(f"--out {str(out)!r}: Parquet needs pyarrow; pip install 'personagym[parquet]', or write .jsonl")
+        check_installed("pyarrow", "parquet", f"--out {str(out)!r}: Parquet", ", or write .jsonl")
+    except ImportError as exc:
+        fail(str(exc))
 
 
 def _has(module: str) -> bool:

@@ -35,6 +35,7 @@ from personagym.learn.grpo_torch import (
     TorchPolicy,
     TrainConfig,
     check_save_folder,
+    check_torch_installed,
     evaluate_episodes,
     evaluate_first_answers,
 )
@@ -97,6 +98,10 @@ def parse_args() -> argparse.Namespace:
             check_save_folder(args.save, "--save")
         except FileExistsError as exc:
             p.error(str(exc))
+    try:  # last, so a run without torch still has its arguments checked; before `main` would fail importing it
+        check_torch_installed("Training the model")
+    except ImportError as exc:
+        p.error(str(exc))
     return args
 
 

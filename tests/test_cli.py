@@ -206,7 +206,8 @@ def test_parquet_without_pyarrow_fails_before_any_episode(tmp_path: Path) -> Non
             "runpy.run_module('personagym.cli', run_name='__main__')")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
-    assert "Parquet needs pyarrow; pip install 'personagym[parquet]'" in proc.stderr
+    assert (f"error: --out {str(tmp_path / 'x.parquet')!r}: Parquet needs the 'pyarrow' package, which is not "
+            "installed: pip install 'personagym[parquet]', or write .jsonl") in proc.stderr
     assert "episode" not in proc.stderr and not (tmp_path / "x.parquet").exists()
 
 

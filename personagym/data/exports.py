@@ -39,9 +39,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from personagym.checks import check_int
+from personagym.checks import check_int, require_module
 from personagym.data.generate import PathLike, load_manifest, read_generated
-from personagym.data.trajectories import require_module, write_lines
+from personagym.data.trajectories import write_lines
 from personagym.records import PKI, Intent, Trajectory, UserTurn
 from personagym.rollout import make_env
 from personagym.suggest import did_you_mean
@@ -331,7 +331,7 @@ def reply_reward(t: Trajectory) -> float:
 
 def export_features(kind: ExportKind) -> datasets.Features:
     """The explicit `datasets.Features` of an export, for ``load_dataset("json", ..., features=...)``."""
-    ds = require_module("datasets", "datasets")
+    ds = require_module("datasets", "datasets", "Making an export's datasets Features")
     string, integer, number = ds.Value("string"), ds.Value("int64"), ds.Value("float64")
     messages = ds.List({"role": string, "content": string})
     ids = {"trajectory_id": string, "persona_id": string}

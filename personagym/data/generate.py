@@ -41,13 +41,12 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from personagym import __version__
-from personagym.checks import check_int
+from personagym.checks import check_installed, check_int, require_module
 from personagym.data.tally import Tally, node_valued_attributes
 from personagym.data.trajectories import (
     atomic_path,
     read_jsonl,
     read_parquet,
-    require_module,
     temporary_pattern,
     write_jsonl,
     write_parquet,
@@ -637,7 +636,7 @@ def _config(**values: Any) -> GenerateConfig:
 def _check_runnable(config: GenerateConfig) -> None:
     """Build the env and a policy once, so a bad id or policy fails before any file is written."""
     if config.format == "parquet":
-        require_module("pyarrow", "'personagym[parquet]' (or use fmt='jsonl')")
+        check_installed("pyarrow", "parquet", "fmt='parquet'", " (or use fmt='jsonl')")
     check_backend_args(config.backend, model=config.model, base_url=config.base_url)
     env = make_env(config.env_id, **config.template_kwargs)  # no engine is started to check the names
     try:
@@ -869,11 +868,7 @@ def _failure_report(config: GenerateConfig, failures: dict[int, str]) -> str:
 
 def _import_ray() -> Any:
     """Ray, imported on first use (it is optional and slow to import)."""
-    try:
-        import ray
-    except ImportError as err:
-        raise ImportError('executor="ray" needs Ray: pip install "personagym[ray]"') from err
-    return ray
+    return require_module("ray", "ray", "executor='ray'")
 
 
 def _check_answers(address: str, timeout: float = 10.0) -> None:

@@ -28,6 +28,7 @@ from typing import Any, get_args
 
 import yaml
 
+from personagym.checks import require_module
 from personagym.data.generate import (
     CARD_TEMP_FILE,
     MANIFEST,
@@ -44,7 +45,7 @@ from personagym.data.generate import (
     writing_in,
 )
 from personagym.data.tally import Tally, node_valued_attributes
-from personagym.data.trajectories import atomic_path, require_module, temporary_pattern, trajectory_features
+from personagym.data.trajectories import atomic_path, temporary_pattern, trajectory_features
 from personagym.records import NoiseLayer
 from personagym.rollout import make_env
 from personagym.simulators.preferences import TIME_GAPS
@@ -70,8 +71,8 @@ _VALUE_WEIGHTS = {
 }
 #: Values listed per attribute in the card's population table (`personagym stats DIR --json` has them all).
 _POPULATION_VALUES = 6
-#: What to install for the plots (`require_module` says "pip install" it).
-_MATPLOTLIB = "matplotlib (or write_card(..., plots=False))"
+#: What needs matplotlib (in the datasets extra), and the way round it, as `require_module`'s error says them.
+_PLOTS = ("Plotting the dataset card", " (or write_card(..., plots=False))")
 
 
 def dataset_stats(out_dir: PathLike, *, workers: int = 1, tally: Tally | None = None) -> dict[str, Any]:
@@ -233,7 +234,7 @@ def write_card(out_dir: PathLike, *, plots: bool = True, workers: int = 1, tally
     """Write ``out_dir/README.md``: a dataset card with the config, statistics and (optionally) plots.
 
     Plots are PNG files under ``out_dir/card/``; they need matplotlib
-    (``pip install matplotlib``, or pass ``plots=False``).  Every file is
+    (``pip install 'personagym[datasets]'``, or pass ``plots=False``).  Every file is
     written atomically.  `workers` and `tally` as in `dataset_stats`.  Returns the card's path.
     """
     out = Path(out_dir)
@@ -282,7 +283,7 @@ def _draw_plots(out: Path, stats: dict[str, Any]) -> list[tuple[str, str, bytes]
     Each chart's axes name the values and what is counted (dialogs, utterances,
     PKIs or interests), so a chart reads without the card's table.
     """
-    figure_cls = require_module("matplotlib.figure", _MATPLOTLIB).Figure
+    figure_cls = require_module("matplotlib.figure", "datasets", *_PLOTS).Figure
     coverage = stats["category_coverage"]
     charts = [
         ("Answered turns per dialog (all its sessions)", "turns.png",
@@ -322,7 +323,7 @@ def _bar_chart(ax: Any, counts: dict[Any, int], value_label: str, count_label: s
     chart, integer values too: also when one value or no count fills the axis,
     where matplotlib would otherwise tick 5.6, 5.7, ... or -0.045 ... 0.045.
     """
-    integer_ticks = require_module("matplotlib.ticker", _MATPLOTLIB).MaxNLocator
+    integer_ticks = require_module("matplotlib.ticker", "datasets", *_PLOTS).MaxNLocator
     labels, values = list(counts), list(counts.values())
     if value_label in _NAMED:
         ax.barh(labels[::-1], values[::-1], color="#4c72b0")
@@ -389,7 +390,8 @@ def _card_text(out: Path, stats: dict[str, Any], images: list[tuple[str, str]]) 
     if features is None:
         loading = (f"Load it with {checked}; that needs `datasets`.  This card was written without `datasets`, so "
                    "its header declares no Features and `datasets.load_dataset(DIR)` would infer the column types "
-                   "(which fails on JSON lines): `pip install datasets` and run `personagym stats DIR` to add them.")
+                   "(which fails on JSON lines): `pip install 'personagym[datasets]'` and run `personagym stats DIR` "
+                   "to add them.")
     else:
         loading = ("Load it with `datasets.load_dataset(DIR, split=\"train\")`: the header above declares the "
                    "`datasets` Features of the trajectory schema (`personagym.data.trajectory_features()`), so no "

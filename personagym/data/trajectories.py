@@ -14,7 +14,6 @@ datasets are optional and imported only by the functions that need them.
 from __future__ import annotations
 
 import errno
-import importlib
 import json
 import math
 import os
@@ -29,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ValidationError
 
+from personagym.checks import require_module
 from personagym.envs.rewards import COMPONENTS
 from personagym.records import SERIALIZED, Trajectory
 from personagym.suggest import describe_validation
@@ -47,6 +47,9 @@ REWARD_COMPONENTS: tuple[str, ...] = tuple(dict.fromkeys((*COMPONENTS, "judge"))
 
 #: Trajectories per Parquet row group: bounds the memory a write or read holds.
 ROW_GROUP_SIZE = 256
+#: What needs pyarrow and datasets, as their missing-package errors say it (`require_module`).
+_PARQUET = "Parquet"
+_DATASETS = "Loading trajectories with datasets (or making their Features)"
 
 _SCALARS = {"string": "string", "integer": "int64", "number": "float64", "boolean": "bool"}
 
@@ -126,8 +129,8 @@ def write_parquet(trajectories: Iterable[Trajectory], path: PathLike) -> int:
 
     Streams in row groups of `ROW_GROUP_SIZE`, so a large run never sits in memory whole.
     """
-    pa = require_module("pyarrow", "'personagym[parquet]'")
-    pq = require_module("pyarrow.parquet", "'personagym[parquet]'")
+    pa = require_module("pyarrow", "parquet", _PARQUET)
+    pq = require_module("pyarrow.parquet", "parquet", _PARQUET)
     schema = trajectory_features().arrow_schema
     rows = (t.model_dump(mode="json") for t in _checked(trajectories))
     count = 0
@@ -144,8 +147,8 @@ def write_parquet(trajectories: Iterable[Trajectory], path: PathLike) -> int:
 
 def _has_non_finite(array: Any) -> bool:
     """Whether a (nested) Arrow array holds a NaN or infinite float: a trajectory with one could not be read back."""
-    pa = require_module("pyarrow", "'personagym[parquet]'")
-    pc = require_module("pyarrow.compute", "'personagym[parquet]'")
+    pa = require_module("pyarrow", "parquet", _PARQUET)
+    pc = require_module("pyarrow.compute", "parquet", _PARQUET)
     if isinstance(array, pa.ChunkedArray):
         return any(_has_non_finite(chunk) for chunk in array.chunks)
     if pa.types.is_floating(array.type):
@@ -162,7 +165,7 @@ def read_parquet(path: PathLike) -> Iterator[Trajectory]:
     The file's columns are checked before any row is read, so a Parquet file
     of something else is refused as such, even when it has no rows.
     """
-    pq = require_module("pyarrow.parquet", "'personagym[parquet]'")
+    pq = require_module("pyarrow.parquet", "parquet", _PARQUET)
     try:
         file = pq.ParquetFile(path)
     except ValueError as err:  # pyarrow's ArrowInvalid: not Parquet, or cut short
@@ -239,9 +242,9 @@ def load_dataset(
         format = "parquet" if files and all(f.lower().endswith(".parquet") for f in files) else "jsonl"
     if format not in builders:
         raise ValueError(f"unknown format {format!r}; expected 'jsonl' or 'parquet'")
-    ds = require_module("datasets", "datasets")
+    ds = require_module("datasets", "datasets", _DATASETS)
     if format == "parquet":  # a footer read each: a file of something else is named before datasets casts it
-        pq = require_module("pyarrow.parquet", "'personagym[parquet]'")
+        pq = require_module("pyarrow.parquet", "parquet", _PARQUET)
         for file in filter(os.path.isfile, files):  # globs and remote paths are left to datasets
             try:
                 columns = pq.read_schema(file).names
@@ -274,7 +277,7 @@ def record_features(model: type[BaseModel]) -> datasets.Features:
     any other construct raises `TypeError` naming the field, so a change to the
     records cannot silently change a column type.
     """
-    ds = require_module("datasets", "datasets")
+    ds = require_module("datasets", "datasets", _DATASETS)
     schema = model.model_json_schema(mode="serialization")
     builder = _FeatureBuilder(ds, schema.get("$defs", {}), _open_mapping_features(ds))
     return ds.Features(builder.fields(schema, ""))
@@ -421,11 +424,3 @@ def _fsync(path: Path, flags: int) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def require_module(module: str, install: str) -> ModuleType:
-    """Import an optional dependency, or say how to install it."""
-    try:
-        return importlib.import_module(module)
-    except ImportError as err:
-        raise ImportError(f"{module} is required for this; pip install {install}") from err

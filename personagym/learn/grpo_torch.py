@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from personagym.checks import as_config, check_int, check_number
+from personagym.checks import as_config, check_installed, check_int, check_number
 from personagym.envs.chat import PersonaChatEnv
 from personagym.envs.rewards import COMPONENTS
 from personagym.learn.grpo import GRPOBatch, GRPOConfig, GRPOLoop, Message, fork_env, prompt_messages
@@ -58,6 +58,14 @@ class TrainConfig:
         object.__setattr__(self, "micro_batch", check_int("micro_batch", self.micro_batch, 1, 4096))
 
 
+def check_torch_installed(needed_for: str = "TorchPolicy") -> None:
+    """Raise `check_installed`'s ImportError unless what a `TorchPolicy` imports (torch, transformers: the local
+    extra) is installed, so a script can refuse to start before it loads a model; `needed_for` is what the error
+    says needs them."""
+    for module in ("torch", "transformers"):
+        check_installed(module, "local", needed_for)
+
+
 class TorchPolicy:
     """An `LLMBackend` sampling from a ``transformers`` causal LM that is being trained.
 
@@ -72,6 +80,7 @@ class TorchPolicy:
     name = "torch"
 
     def __init__(self, model: str | Path, *, bf16: bool = True, max_batch: int = 16) -> None:
+        check_torch_installed()
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 

@@ -32,6 +32,7 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict
 
+from personagym.checks import check_installed
 from personagym.suggest import did_you_mean
 
 DEFAULT_MODEL = "smollm2-135m-instruct"
@@ -39,6 +40,8 @@ MANIFEST_NAME = "personagym-model.json"
 MANIFEST_VERSION = 1
 Dtype = Literal["bfloat16", "float32"]
 DTYPES: tuple[str, ...] = get_args(Dtype)
+#: What `prepare_model` imports to convert a model, all from the local extra.
+_CONVERT_PACKAGES = ("torch", "transformers", "gguf")
 
 
 @dataclass(frozen=True)
@@ -202,6 +205,8 @@ def prepare_model(name: str = DEFAULT_MODEL, *, home: Path | str | None = None, 
     if dtype not in DTYPES:
         raise ValueError(f"dtype: unknown dtype {dtype!r}{did_you_mean(str(dtype), DTYPES)}; "
                          f"expected one of {', '.join(DTYPES)}")
+    for module in _CONVERT_PACKAGES:  # before the lock and the hidden folder, not at the import inside `_convert`
+        check_installed(module, "local", "Preparing an embedded model")
     src = source_file(model)
     folder = _model_dir(name, home)
     folder.parent.mkdir(parents=True, exist_ok=True)

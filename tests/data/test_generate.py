@@ -559,3 +559,13 @@ def test_the_worker_bound_follows_the_cpus_this_process_may_use(monkeypatch: pyt
     if hasattr(os, "sched_getaffinity"):
         monkeypatch.undo()
         assert gen.usable_cpus() == len(os.sched_getaffinity(0))
+
+
+def test_parquet_without_pyarrow_fails_before_the_directory_is_made(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "pyarrow", None)
+    with pytest.raises(ImportError, match=re.escape("fmt='parquet' needs the 'pyarrow' package, which is not "
+                                                    "installed: pip install 'personagym[parquet]' "
+                                                    "(or use fmt='jsonl')")):
+        generate(tmp_path / "x", personas=1, fmt="parquet")
+    assert not (tmp_path / "x").exists()

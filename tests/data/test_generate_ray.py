@@ -78,6 +78,7 @@ def test_an_unknown_executor_or_a_stray_address_fails_before_any_work(tmp_path: 
 
 def test_a_missing_ray_says_how_to_install_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "ray", None)  # import ray now raises ImportError
-    with pytest.raises(ImportError, match=r'pip install "personagym\[ray\]"'):
+    with pytest.raises(ImportError, match=r"^executor='ray' needs the 'ray' package, which is not installed: "
+                                          r"pip install 'personagym\[ray\]'$"):
         generate(tmp_path / "x", executor="ray", **SMALL)
     assert not (tmp_path / "x").exists()

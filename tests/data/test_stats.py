@@ -164,7 +164,9 @@ def test_card_of_a_multi_session_run_says_how_preferences_evolved(tmp_path: Path
 
 def test_card_without_matplotlib_says_how_to_get_it(run: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)  # makes the import fail
-    with pytest.raises(ImportError, match=r"pip install matplotlib \(or write_card\(\.\.\., plots=False\)\)"):
+    with pytest.raises(ImportError, match=r"^Plotting the dataset card needs the 'matplotlib' package, which is not "
+                                          r"installed: pip install 'personagym\[datasets\]' "
+                                          r"\(or write_card\(\.\.\., plots=False\)\)$"):
         write_card(run)
     assert "## Distributions" not in write_card(run, plots=False).read_text()
 
@@ -183,7 +185,7 @@ def test_card_without_datasets_declares_no_features_and_says_how_to_add_them(
     monkeypatch.setitem(sys.modules, "datasets", None)  # makes the import fail
     text = write_card(tiny, plots=False).read_text()
     assert "dataset_info" not in text
-    assert "`pip install datasets` and run `personagym stats DIR` to add them" in text
+    assert "`pip install 'personagym[datasets]'` and run `personagym stats DIR` to add them" in text
 
 
 def _card_axes(out: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:

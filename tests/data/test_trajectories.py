@@ -394,7 +394,8 @@ def test_corrupted_line_names_file_and_line(trajectories: list[Trajectory], tmp_
 def test_missing_pyarrow_says_how_to_install(monkeypatch: pytest.MonkeyPatch, trajectories: list[Trajectory],
                                              tmp_path: Path) -> None:
     monkeypatch.setitem(sys.modules, "pyarrow", None)
-    with pytest.raises(ImportError, match=re.escape("pip install 'personagym[parquet]'")):
+    with pytest.raises(ImportError, match=re.escape("Parquet needs the 'pyarrow' package, which is not installed: "
+                                                    "pip install 'personagym[parquet]'")):
         write_parquet(trajectories, tmp_path / "t.parquet")
     assert list(tmp_path.iterdir()) == []
 
@@ -503,3 +504,11 @@ def test_load_dataset_names_the_file_it_cannot_load(trajectories: list[Trajector
     with pytest.raises(ValueError, match=re.escape(f"datasets could not load {cut} as trajectory jsonl files: ")
                        + r"JSON parse error.*; personagym\.data\.read_jsonl\(path\) names the file and line"):
         load_dataset(cut, cache_dir=str(tmp_path / "cache"))
+
+
+def test_missing_datasets_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "datasets", None)
+    with pytest.raises(ImportError, match=re.escape("Loading trajectories with datasets (or making their Features) "
+                                                    "needs the 'datasets' package, which is not installed: "
+                                                    "pip install 'personagym[datasets]'")):
+        trajectory_features()

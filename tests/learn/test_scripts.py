@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
+import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -196,3 +197,28 @@ def test_grpo_torch_script_small_run(local_model_dir: Path, tmp_path: Path, monk
     assert (tmp_path / "grpo_torch_curve.png").stat().st_size > 0
     printed = capsys.readouterr().out
     assert "paired gain" in printed and "2 whole episodes" in printed
+
+
+TORCH_MISSING = "needs the 'torch' package, which is not installed: pip install 'personagym[local]'"
+
+
+def test_grpo_torch_script_without_torch_ends_in_an_argparse_error(tmp_path: Path) -> None:
+    """Without torch the script ran to `main` and ended in a traceback importing it; now its arguments are checked,
+    then one argparse error names what to install.  torch is hidden (``sys.modules['torch'] = None``), never
+    imported."""
+    (tmp_path / "config.json").write_text("{}")
+    code = ("import runpy, sys; sys.modules['torch'] = None; "
+            f"sys.argv = ['train_grpo_torch.py', '--model', {str(tmp_path)!r}]; "
+            f"runpy.run_path({str(SCRIPTS / 'train_grpo_torch.py')!r}, run_name='__main__')")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == f"train_grpo_torch.py: error: Training the model {TORCH_MISSING}"
+    assert "Traceback" not in proc.stderr
+
+
+def test_torch_policy_without_torch_names_the_extra(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from personagym.learn.grpo_torch import TorchPolicy
+
+    monkeypatch.setitem(sys.modules, "torch", None)
+    with pytest.raises(ImportError, match=re.escape(f"TorchPolicy {TORCH_MISSING}")):
+        TorchPolicy(tmp_path)

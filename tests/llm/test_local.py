@@ -175,3 +175,14 @@ def test_cli_list_on_empty_home_and_bad_name(tmp_path: Path) -> None:
     proc = cli("prepare", "smollm2", "--home", str(tmp_path), ok=False)
     assert proc.returncode == 2
     assert "unknown embedded model 'smollm2'" in proc.stderr and "known models: smollm2-135m-instruct" in proc.stderr
+
+
+def test_prepare_without_torch_names_the_extra_and_writes_nothing(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """`prepare_model` imported torch inside the conversion: without it, `models prepare` said only
+    "No module named 'torch'"."""
+    monkeypatch.setitem(sys.modules, "torch", None)  # hidden, not imported
+    with pytest.raises(ImportError, match=r"^Preparing an embedded model needs the 'torch' package, which is not "
+                                          r"installed: pip install 'personagym\[local\]'$"):
+        prepare_model(home=tmp_path)
+    assert list(tmp_path.iterdir()) == []

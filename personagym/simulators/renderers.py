@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 import string
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -609,17 +609,11 @@ class TemplateRenderer(SharedOnCopy):
         self.bank.suffix_needs.check(domains, "templates: goodbye_suffix_needs")
         for name, domain in self.bank.domains.items():
             domain.needs.check(domains, f"templates: task_requests.{name}.needs")
-        named = {r for spec in self.bank.raw["slot_fit"].get("place_fit", {}).values() for r in spec.get("region", ())}
-        unknown = sorted(named - set(domains.get("region", ())))
-        if unknown:
-            raise ValueError(f"templates: slot_fit.place_fit names the region {unknown[0]!r}, which the persona "
-                             f"schema's region attribute does not have")
-        named = {c for entries in self.bank.raw["vague_slot_values"].values() for entry in entries
-                 if isinstance(entry, dict) for key in ("climate", "not_climate") for c in entry.get(key, ())}
-        unknown = sorted(named - set(domains.get("climate", ())))
-        if unknown:
-            raise ValueError(f"templates: vague_slot_values names the climate {unknown[0]!r}, which the persona "
-                             f"schema's climate attribute does not have")
+        _check_values("templates: slot_fit.place_fit", "region", domains, (
+            r for spec in self.bank.raw["slot_fit"].get("place_fit", {}).values() for r in spec.get("region", ())))
+        _check_values("templates: vague_slot_values", "climate", domains, (
+            c for entries in self.bank.raw["vague_slot_values"].values() for entry in entries
+            if isinstance(entry, dict) for key in ("climate", "not_climate") for c in entry.get(key, ())))
         unknown = sorted(set(self.bank.fact_domains) - set(schema.attributes))
         if unknown:
             raise ValueError(f"templates: fact_domains names {unknown[0]!r}, which is no persona attribute")
@@ -908,6 +902,15 @@ def _task_domain(name: str, spec: Mapping, taxonomy: Taxonomy) -> TaskDomain:
                       tuple(taxonomy.resolve_path(c) for c in spec.get("answers_in", ())),
                       tuple(spec.get("states_no_liking", ())), spec.get("destinations", False), kinds_for,
                       not_with_tags, not_with_tags_for)
+
+
+def _check_values(where: str, attribute: str, domains: Mapping[str, Sequence[str]], named: Iterable[str]) -> None:
+    """Raise a ValueError if `named` holds a value the persona schema's `attribute` does not have (`domains`:
+    attribute -> its values): a misspelt region or climate would silently fit no persona."""
+    unknown = sorted(set(named) - set(domains.get(attribute, ())))
+    if unknown:
+        raise ValueError(f"{where} names the {attribute} {unknown[0]!r}, which the persona schema's {attribute} "
+                         f"attribute does not have")
 
 
 def _taxonomy_tags(where: str, tags: object) -> frozenset[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 import sys
 
 import pytest
@@ -34,3 +35,19 @@ def test_require_module_imports_or_names_the_package_with_the_import_error_as_ca
                                           r"pip install 'personagym\[datasets\]'$") as info:
         require_module("matplotlib.ticker", "datasets", "Plotting")
     assert isinstance(info.value.__cause__, ImportError)
+
+
+@pytest.mark.parametrize(("hidden", "code", "message"), [
+    ("pettingzoo", "import personagym; personagym.PersonaChatParallelEnv",
+     "PersonaChatParallelEnv needs the 'pettingzoo' package, which is not installed: "
+     "pip install 'personagym[multiagent]'"),
+    ("autogen_agentchat", "from personagym.agents.user import UserSimulatorAgent",
+     "personagym.agents (AutoGen agents) needs the 'autogen_agentchat' package, which is not installed: "
+     "pip install 'personagym[llm]'"),
+])
+def test_the_multi_agent_env_and_the_autogen_agents_name_their_extra_when_it_is_missing(
+        hidden: str, code: str, message: str) -> None:
+    """Both were "No module named ..." alone: the extra to install went unsaid."""
+    proc = subprocess.run([sys.executable, "-c", f"import sys; sys.modules[{hidden!r}] = None; {code}"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1 and proc.stderr.rstrip().endswith(f"ImportError: {message}"), proc.stderr

@@ -4,6 +4,11 @@
 does not import this package.
 """
 
+from personagym.checks import check_installed
+
+check_installed("autogen_agentchat", "llm", "personagym.agents (AutoGen agents)")
+
+# ruff: noqa: E402 - the agents import AutoGen, after the check that names the extra to install
 from personagym.agents.assistant import AssistantPolicyAgent
 from personagym.agents.backend import ChatCompletionClientBackend
 from personagym.agents.messages import EpisodeEndTermination

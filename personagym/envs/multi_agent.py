@@ -17,10 +17,14 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 from gymnasium import spaces
 from gymnasium.utils import seeding
-from pettingzoo import AECEnv, ParallelEnv
-from pettingzoo.utils.conversions import parallel_to_aec
 
-from personagym.checks import as_config
+from personagym.checks import as_config, missing_package
+
+try:
+    from pettingzoo import AECEnv, ParallelEnv
+    from pettingzoo.utils.conversions import parallel_to_aec
+except ImportError as err:  # an extra: say which, not only "No module named 'pettingzoo'"
+    raise missing_package("pettingzoo", "multiagent", "PersonaChatParallelEnv") from err
 from personagym.envs.chat import (
     MAX_MESSAGE_CHARS,
     check_no_unknown_options,

@@ -33,7 +33,7 @@ Kind = Literal["set", "add_item", "new_interest", "lose_interest"]
 #: genre, a cuisine, a subject, a board game or a book series).  Not a news topic, a person, a place, an event or a
 #: product: 32 of 57 new interests in 600 LongTerm episodes were none ("took up a new interest: presidential
 #: elections", then "I've recently gotten into Marie Curie", "... into Hawaii", "... into health insurance").
-PASTIME_KINDS = frozenset({"activity", "genre", "food_drink", "field", "language", "work"})
+PASTIME_KINDS = frozenset({"activity", "genre", "food_drink", "serving", "field", "language", "work"})
 
 
 def pastime_kinds(taxonomy: Taxonomy) -> frozenset[str] | None:

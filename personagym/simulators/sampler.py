@@ -35,22 +35,33 @@ from personagym.records import AttributeValue, Interest, Persona
 from personagym.rng import Draws, seed_sequence
 from personagym.shared import SharedOnCopy
 from personagym.simulators.persona import MAX_SHARE, PersonaSchema, load_schema
-from personagym.simulators.taxonomy import CONCERN_KINDS, ROOT, AnchorSampler, Taxonomy
+from personagym.simulators.taxonomy import (
+    CONCERN_KINDS,
+    ROOT,
+    AnchorSampler,
+    Taxonomy,
+    TaxonomyError,
+    TaxonomyNode,
+)
 from personagym.suggest import ConfigFloat, ConfigInt
 
 _PRONOUN_I = re.compile(r"\bi\b")
 #: What a summary says before the things a persona likes and dislikes, by the sort of thing (`_lead_sort`), in the
-#: order its sentences come: a language is of interest, not liked ("I like Tamil" read as a taste in food); a whole
-#: top-level category is a broad taste ("I like shopping & consumer goods" read as one thing); a condition or a
-#: cause is cared about and a news story followed, not liked ("I like the war in Ukraine", "I dislike
-#: grandparents").  Sorts with the same words share a sentence.
+#: order its sentences come: a language, a script, a therapy, a religious observance or a belief is of interest,
+#: not liked ("I like Tamil" read as a taste in food, "I like cognitive behavioral therapy", "I like Hajj", "I
+#: dislike Reform Judaism"); a whole top-level category is a broad taste ("I like shopping & consumer goods" read
+#: as one thing); a condition or a cause is cared about and a news story followed, not liked ("I like the war in
+#: Ukraine", "I dislike grandparents").  Sorts with the same words share a sentence.
 _LEADS: dict[str, tuple[str, str]] = {
     "taste": ("I like ", "I dislike "),
-    "language": ("I'm interested in ", "I'm not interested in "),
+    "interest": ("I'm interested in ", "I'm not interested in "),
     "area": ("I'm into all things ", "I'd rather not talk about "),
     "concern": ("I care about ", "I'd rather not talk about "),
     "news": ("I follow ", "I'd rather not talk about "),
 }
+#: The sort (`_LEADS`) of each kind of node said otherwise than as a taste (the concerns, `CONCERN_KINDS`, aside).
+_KIND_SORTS: dict[str | None, str] = {"language": "interest", "script": "interest", "therapy": "interest",
+                                      "observance": "interest", "belief": "interest", "news": "news"}
 
 
 #: How the sampler draws attribute values: as common as the schema's weights say, or every value alike.
@@ -212,8 +223,10 @@ class PersonaSampler(SharedOnCopy):
         #: node -> the words before it in the summary, when liked and when disliked (`_LEADS`)
         self._leads = {nid: _LEADS[sort] for nid, sort in sorts.items()}
         #: the names the summary says, with "the" where a name takes it as a noun ("I care about the housing market",
-        #: not "I care about housing market"), but for a whole category ("all things performing arts")
-        self._names = {nid: f"the {node.name}" if node.name.lower() in tax.definite and sorts[nid] != "area"
+        #: not "I care about housing market"), but for a whole category ("all things performing arts"), and in the
+        #: plural for a drink had one at a time ("I like mojitos")
+        self._names = {nid: _plural(node) if tax.kinds[nid] == "serving"
+                       else f"the {node.name}" if node.name.lower() in tax.definite and sorts[nid] != "area"
                        else node.name for nid, node in tax.nodes.items()}
         incompatible = self.schema.incompatible
         weighted = cfg.value_weights == "population"
@@ -637,7 +650,18 @@ def _lead_sort(taxonomy: Taxonomy, node: str) -> str:
     kind = taxonomy.kinds[node]
     if kind in CONCERN_KINDS:
         return "concern"
-    return kind if kind in ("language", "news") else "taste"
+    return _KIND_SORTS.get(kind, "taste")
+
+
+def _plural(node: TaxonomyNode) -> str:
+    """The plural a summary says a drink had one at a time by ("I like mojitos", not "I like mojito"): the first of
+    its aliases, not a loose one, that ends in "s" (the taxonomy lists a drink's plural among them: "old
+    fashioneds" for the old fashioned cocktail), so the summary makes up no plural of its own."""
+    for alias in node.aliases:
+        if alias.endswith("s") and alias not in node.loose:
+            return alias
+    raise TaxonomyError(f"taxonomy node {node.id!r} ({node.name!r}) is of the kind serving but lists no plural "
+                        f"among its aliases {list(node.aliases)}; expected one ending in 's' ('mojitos')")
 
 
 def _join(names: list[str]) -> str:

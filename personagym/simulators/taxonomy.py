@@ -72,12 +72,17 @@ TAGS = frozenset(
 
 _SLUG_RE = re.compile(r"[^a-z0-9]+")
 
-#: What a node can be, for the requests it can be the topic of (see `Taxonomy.kind`).  A language (Tamil, the
-#: Romance languages) is split from the fields and a news story followed (elections, a war, climate summits) from
-#: the events so that a persona's summary can say them right ("I'm interested in Tamil", "I follow midterm
-#: elections", not "I like Tamil"); the templates that take a field or an event take them too.
-KINDS = ("activity", "food_drink", "product", "place", "person", "work", "genre", "field", "language", "concept",
-         "event", "news", "issue", "practice", "organization", "creature", "belief", "period", "occupation")
+#: What a node can be, for the requests it can be the topic of (see `Taxonomy.kind`).  Some kinds are split from
+#: another only so that a persona's summary can say them right, and the templates that take the one take the
+#: other too: a language (Tamil, the Romance languages) from the fields and a script (Hangul, kanji) from the
+#: concepts ("I'm interested in Tamil", not "I like Tamil"); a news story (elections, a war, climate summits)
+#: from the events ("I follow midterm elections") and so a religious observance (Easter, Hajj, Lent: "I'm
+#: interested in Hajj"); a therapy (CBT, physiotherapy, acupuncture) from the practices ("I'm interested in
+#: cognitive behavioral therapy", not liked as a taste); a drink had one at a time (a mojito, a latte) from the
+#: food and drink ("I like mojitos", not "I like mojito").
+KINDS = ("activity", "food_drink", "serving", "product", "place", "person", "work", "genre", "field", "language",
+         "concept", "script", "event", "news", "observance", "issue", "practice", "therapy", "organization",
+         "creature", "belief", "period", "occupation")
 #: Kinds of node a person follows, cares about or would rather not talk about, rather than loves or loathes:
 #: conditions, hardships, causes, the news ("I can get behind celiac disease now and then" read absurd).
 CONCERN_KINDS = frozenset({"issue"})

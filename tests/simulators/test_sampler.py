@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import warnings
 
 import numpy as np
@@ -10,8 +12,9 @@ import yaml
 from pydantic import ValidationError
 
 from personagym.records import Interest, Persona
-from personagym.simulators.persona import PersonaSchema
+from personagym.simulators.persona import PersonaSchema, load_schema
 from personagym.simulators.sampler import PersonaSampler, SamplerConfig
+from personagym.simulators.taxonomy import DATA_DIR, KINDS_FILE, Taxonomy, TaxonomyError
 from personagym.suggest import describe_validation
 
 
@@ -264,6 +267,65 @@ def test_sampled_summaries_like_no_language_category_or_news(sampler: PersonaSam
                 assert not any(node.name in s.split(" ", 2)[2] for s in plain), (node.name, persona.summary)
                 said_apart += node.name in persona.summary
     assert said_apart > 50
+
+
+def test_a_summary_says_a_drink_had_one_at_a_time_in_the_plural(sampler: PersonaSampler, taxonomy) -> None:
+    """"I like mojito", "I dislike latte" (33 of 500 summaries): a cocktail or a coffee drink is said in the plural
+    its aliases list ("old fashioneds", "pina coladas"), a drink said as a mass noun (whiskey, tea) as it is."""
+    interests = [Interest(node=taxonomy.resolve(name), polarity=polarity, intensity=0.8)
+                 for name, polarity in (("mojito", 1), ("old fashioned cocktail", 1), ("whiskey", 1),
+                                        ("pina colada", 1), ("latte", -1), ("tea", -1))]
+    assert sampler.summary({}, interests) == ("I like mojitos, old fashioneds, whiskey and pina coladas. "
+                                              "I dislike lattes and tea.")
+
+
+@pytest.mark.parametrize(
+    ("liked", "disliked"),
+    [
+        (("cognitive behavioral therapy", "acupuncture"), ("physical therapy",)),  # 26 of 500 summaries
+        (("Hajj", "Hanukkah"), ("Easter", "Lent")),  # 7
+        (("Hangul", "kanji"), ("Chinese characters",)),  # 3
+        (("Sikhism", "anarchism"), ("Reform Judaism", "Wicca")),  # 9
+    ],
+)
+def test_a_summary_is_interested_in_a_therapy_an_observance_a_script_or_a_belief(
+        sampler: PersonaSampler, taxonomy, liked: tuple[str, ...], disliked: tuple[str, ...]) -> None:
+    """"I like cognitive behavioral therapy", "I like Hajj", "I like Hangul", "I dislike Reform Judaism": a therapy,
+    a religious observance, a writing system or a belief is of interest or not, after the tastes, as a language."""
+    interests = [Interest(node=taxonomy.resolve(name), polarity=polarity, intensity=0.8)
+                 for names, polarity in ((("jazz", *liked), 1), (("hamburgers", *disliked), -1)) for name in names]
+    assert sampler.summary({}, interests) == (f"I like jazz. I'm interested in {' and '.join(liked)}. "
+                                              f"I dislike hamburgers. I'm not interested in {' and '.join(disliked)}.")
+
+
+def test_sampled_summaries_say_no_drink_in_the_singular_and_like_no_therapy_observance_script_or_belief(
+        sampler: PersonaSampler, taxonomy) -> None:
+    """In 300 sampled personas, no cocktail or coffee drink is named in the singular and no therapy, religious
+    observance, script or belief after a plain "I like" or "I dislike"; each is still said, in its own words."""
+    said_apart = 0
+    for seed in range(300):
+        persona = sampler.sample(seed)
+        plain = [s.split(" ", 2)[2] for s in persona.summary.split(". ") if s.startswith(("I like ", "I dislike "))]
+        for i in persona.interests:
+            node, kind = taxonomy.nodes[i.node], taxonomy.kinds[i.node]
+            if kind == "serving":
+                assert not any(re.search(rf"\b{re.escape(node.name)}\b(?!s)", s) for s in plain), persona.summary
+                said_apart += re.search(rf"\b{re.escape(node.name)}s\b", persona.summary) is not None
+            elif kind in ("therapy", "observance", "script", "belief"):
+                assert not any(node.name in s for s in plain), (node.name, persona.summary)
+                said_apart += node.name in persona.summary
+    assert said_apart > 20
+
+
+def test_a_drink_had_one_at_a_time_without_a_plural_is_refused() -> None:
+    """The summary says a serving in the plural its aliases list; a node of that kind without one is an error that
+    names it, not a summary that says "I like cold brews" made up or "I like cold brew" after all."""
+    kinds = json.loads((DATA_DIR / KINDS_FILE).read_text(encoding="utf-8"))["nodes"]
+    kinds["drinks_beverages/hot_drinks/coffee/cold_brew"] = "serving"  # aliases: cold-brew coffee, cold brew coffee
+    taxonomy = Taxonomy.from_files(sorted(DATA_DIR.glob("*.txt")), kinds)
+    with pytest.raises(TaxonomyError, match=r"'drinks_beverages/hot_drinks/coffee/cold_brew' \('cold brew'\) is of "
+                                            r"the kind serving but lists no plural among its aliases"):
+        PersonaSampler(load_schema(taxonomy=taxonomy))
 
 
 @pytest.mark.parametrize(

@@ -1578,8 +1578,8 @@ def test_a_request_template_fits_what_its_topic_is(schema: PersonaSchema, taxono
     unfit = {"career": "not_a_job", "shopping": "nothing_to_buy"}
     # what a place template starts with -> the kinds of topic there is somewhere to go for
     said_of = {"Where can I do ": {"activity"}, "Suggest a group activity around ": {"activity"},
-               "Where can I learn ": {"activity", "practice", "field", "language", "genre"},
-               "Are there any clubs or groups for ": {"activity", "practice", "creature"}}
+               "Where can I learn ": {"activity", "practice", "therapy", "field", "language", "genre"},
+               "Are there any clubs or groups for ": {"activity", "practice", "therapy", "creature"}}
     likes = [taxonomy.resolve(n) for n in ("algebra", "Django", "pandas library", "giraffes", "box breathing",
                                            "negroni", "Vesak", "cybersecurity", "orchids")]
     persona = PersonaSampler(schema).build({}, [Interest(node=n, polarity=1, intensity=0.9) for n in likes])
@@ -1657,7 +1657,8 @@ def test_a_request_template_fits_a_wild_animal_a_drink_or_a_pastime_that_is_no_w
                 tool = topic == django or "programming_tool" in tags[topic]
                 assert not (domain == "advice" and wild), text
                 assert not (domain == "hobby" and wild and not _says(text, wild_fits)), text
-                assert not (domain == "hobby" and kind(topic) == "food_drink" and _says(text, pastime)), text
+                assert not (domain == "hobby" and kind(topic) in ("food_drink", "serving") and _says(text, pastime)), \
+                    text
                 assert not ("kid-friendly take on" in text and "alcohol" in tags[topic]), text
                 assert not (domain == "fitness" and no_workout and _says(text, workout)), text
                 assert not (domain == "research" and tool and _says(text, study)), text

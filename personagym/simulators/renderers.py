@@ -283,6 +283,10 @@ class TemplateBank(SharedOnCopy):
             raise ValueError(f"templates: slot_fit.home_slots names {stray[0]!r}; expected one of {SLOTS}")
         #: about how many days away a time detail is, and the range of days a request template takes
         self.time_days, self.time_spans = _time_spans(fit, self)
+        #: place detail -> the terrain within a day trip of it (`slot_fit.place_terrain`: mountains and snow
+        #: "near Denver", surf "in Lisbon"; none listed: none), what a `place_fit` terrain need reads
+        self.place_terrain: dict[str, frozenset[str]] = _place_terrain(fit.get("place_terrain", {}),
+                                                                       self.slot_values[PLACE_SLOT])
         #: taxonomy node -> the place details a request about it, or anything under it, may name
         #: (`slot_fit.place_fit`: no skiing "around Manila", no city break "in rural Vermont")
         self.place_fit: dict[str, frozenset[str]] = _place_fit(fit.get("place_fit", {}), self, taxonomy)
@@ -1087,7 +1091,9 @@ def _place_fit(spec: Mapping[str, Mapping[str, list[str]]], bank: TemplateBank,
     """`slot_fit.place_fit` checked and compiled: taxonomy node -> the place details a topic at or under it takes.
 
     An entry (keyed by a display path) names vague place phrases the detail must be one of (``in``), phrases it must
-    not be one of (``not_in``), and regions it must be in (``region``, as `slot_fit.needs` gives each place).
+    not be one of (``not_in``), regions it must be in (``region``, as `slot_fit.needs` gives each place), and
+    terrains it must have one of (``terrain``, as `TemplateBank.place_terrain` gives each place: no mountaineering
+    "in Kuala Lumpur", no surfing "around Doha").
     """
     if not spec:
         return {}
@@ -1098,11 +1104,13 @@ def _place_fit(spec: Mapping[str, Mapping[str, list[str]]], bank: TemplateBank,
             fits.setdefault(phrase, set()).add(value)
     regions = {value: needs.get("region", frozenset()) for value, needs in bank.slot_needs.needs.items()
                if value in places}
+    terrains = set().union(*bank.place_terrain.values())
     out: dict[str, frozenset[str]] = {}
     for path, need in spec.items():
         where = f"templates: slot_fit.place_fit[{path!r}]"
-        if not isinstance(need, Mapping) or not need or set(need) - {"in", "not_in", "region"}:
-            raise ValueError(f"{where}: expected an object with 'in', 'not_in' and/or 'region', got {need!r}")
+        if not isinstance(need, Mapping) or not need or set(need) - {"in", "not_in", "region", "terrain"}:
+            raise ValueError(f"{where}: expected an object with 'in', 'not_in', 'region' and/or 'terrain', "
+                             f"got {need!r}")
         try:
             node = taxonomy.resolve_path(path)
         except TaxonomyError as e:
@@ -1114,12 +1122,33 @@ def _place_fit(spec: Mapping[str, Mapping[str, list[str]]], bank: TemplateBank,
                     raise ValueError(f"{where}.{key} names {phrase!r}, which is no vague location phrase; expected "
                                      f"one of {sorted(fits)}")
                 allowed = allowed & fits[phrase] if key == "in" else allowed - fits[phrase]
-        if "region" in need:  # the renderer checks the names against the persona schema's regions
-            wanted = need["region"]
+        # the renderer checks region names against the persona schema's; terrain names are the bank's own
+        for key, of_place in (("region", regions), ("terrain", bank.place_terrain)):
+            if key not in need:
+                continue
+            wanted = need[key]
             if not isinstance(wanted, list) or not wanted:
-                raise ValueError(f"{where}.region: expected a non-empty list of regions, got {wanted!r}")
-            allowed = {v for v in allowed if not regions.get(v, frozenset()).isdisjoint(wanted)}
+                raise ValueError(f"{where}.{key}: expected a non-empty list of {key}s, got {wanted!r}")
+            unknown = sorted(set(wanted) - terrains) if key == "terrain" else []
+            if unknown:
+                raise ValueError(f"{where}.terrain names {unknown[0]!r}, which no place has (slot_fit.place_terrain); "
+                                 f"expected one of {sorted(terrains)}")
+            allowed = {v for v in allowed if not of_place.get(v, frozenset()).isdisjoint(wanted)}
         out[node] = frozenset(allowed)  # none: a request about it names no place
+    return out
+
+
+def _place_terrain(spec: Mapping[str, list[str]], places: tuple[str, ...]) -> dict[str, frozenset[str]]:
+    """`slot_fit.place_terrain` checked: place detail -> the terrain within a day trip of it ("near Denver":
+    mountains and snow), each a place detail with a non-empty list of terrain names."""
+    out: dict[str, frozenset[str]] = {}
+    for place, terrain in spec.items():
+        if place not in places:
+            raise ValueError(f"templates: slot_fit.place_terrain names {place!r}, which is no {PLACE_SLOT} slot value")
+        if not isinstance(terrain, list) or not terrain or not all(isinstance(t, str) and t for t in terrain):
+            raise ValueError(f"templates: slot_fit.place_terrain[{place!r}]: expected a non-empty list of terrain "
+                             f"names, got {terrain!r}")
+        out[place] = frozenset(terrain)
     return out
 
 

@@ -1566,6 +1566,46 @@ def test_a_place_a_request_names_fits_its_topic(schema: PersonaSchema, taxonomy)
     assert named["home", False] > 50 and named["trip", True] > 20, named
 
 
+def test_a_place_a_request_names_has_what_its_user_and_topic_need(schema: PersonaSchema, taxonomy) -> None:
+    """"What brands do people actually trust for snowboarding in Kathmandu?", "... mountaineering around Manila"
+    (10 of 36 requests naming a place for a terrain topic in 50,000): through the whole user turn, noise included,
+    a place near home is of the user's region and climate, and any place named, near home or on a trip, has the
+    terrain a topic at or under these needs (`place_terrain`); the same seed says the same."""
+    from personagym.simulators.user import UserConfig
+
+    bank = TemplateRenderer(schema).bank
+    needs = {"snow & ice activities": "snow", "skiing": "snow", "snowboarding": "snow", "ski trips": "snow",
+             "summit hikes": "mountains", "mountaineering": "mountains", "mountains": "mountains",
+             "deserts": "desert", "surfing": "surf"}
+    terrain_of = {taxonomy.resolve(n): t for n, t in needs.items()}
+    config = UserConfig(interest_topic_rate=1.0, slot_rate=1.0)
+    named: Counter[str] = Counter()
+    for region, climate in (("southeast_asia", "tropical"), ("south_asia", "continental"), ("middle_east", "dry"),
+                            ("latin_america", "cold"), ("western_europe", "temperate")):
+        attributes = {"region": region, "climate": climate, "travel_flexibility": "flexible"}
+        assert not schema.violations(attributes)
+        for liked in ("sledding", "summit hikes", "ski trips", "deserts", "surfing"):
+            persona = PersonaSampler(schema).build(attributes, [Interest(node=taxonomy.resolve(liked), polarity=1,
+                                                                         intensity=0.9)])
+            for seed in range(80):
+                user = UserSimulator(persona, seed=seed, config=config)
+                twin = UserSimulator(persona, seed=seed, config=config) if seed < 5 else None
+                for _ in range(3):
+                    turn = user._turn(user._request())
+                    assert twin is None or twin._turn(twin._request()).text == turn.text  # same seed, same words
+                    place, path = turn.intent.slots.get("location"), taxonomy.paths.get(turn.intent.topic or "", ())
+                    wanted = {terrain_of[n] for n in path if n in terrain_of}
+                    if place is None:
+                        continue
+                    trip = bank.domains[turn.intent.domain].destinations
+                    need = bank.slot_needs.needs[place]
+                    assert trip or (region in need["region"] and climate in need["climate"]), turn.clean_text
+                    if wanted:
+                        named["trip" if trip else "home"] += 1
+                        assert wanted <= bank.place_terrain.get(place, frozenset()), turn.clean_text
+    assert named["home"] > 25 and named["trip"] > 10, named
+
+
 def test_a_request_template_fits_what_its_topic_is(schema: PersonaSchema, taxonomy) -> None:
     """"Is a degree necessary to work in algebra?", "Any good deals I should know about for the pandas library?",
     "Where can I do box breathing near Amman?", "Are there any clubs or groups for negroni?" (952 of 50,000

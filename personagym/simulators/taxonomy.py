@@ -65,8 +65,13 @@ TAGS = frozenset(
         # keeping or handling it and no hobby made of it (a wild animal: no "How should I approach hippos?"), no
         # workout for it (camping, fishing, journaling, massage: no "exercises that help with hammock camping"), a
         # tool people code with, not a subject anyone researches (a programming language or framework: no "What
-        # methods do researchers usually use to study Django?")
-        "nothing_to_buy", "not_a_job", "wild_animal", "not_a_workout", "programming_tool",
+        # methods do researchers usually use to study Django?"), nothing anyone cooks (eating out, fine dining: no
+        # "I want to cook something with eating out tonight"), nothing that goes on at a place one could go to (a
+        # video game genre: no "Can you find anything related to hack and slash happening near Colombo?"), a
+        # discipline, not a thing anyone sets up, uses or fixes (cybersecurity, AI ethics, web development: no "What
+        # settings should I change when I start using cybersecurity?")
+        "nothing_to_buy", "not_a_job", "wild_animal", "not_a_workout", "programming_tool", "not_cooked",
+        "no_live_events", "nothing_to_set_up",
     }
 )  # fmt: skip
 

@@ -1711,6 +1711,67 @@ def test_a_request_template_fits_a_wild_animal_a_drink_or_a_pastime_that_is_no_w
     assert asked["fitness", hammock] > 5 and asked["fitness", journaling] > 5 and asked["research", django] > 5, asked
 
 
+def test_a_request_template_fits_a_drink_a_meal_out_a_place_a_game_genre_or_a_discipline(
+        schema: PersonaSchema, taxonomy) -> None:
+    """"Summarize the history of the Middle Ages for people who have never tried it", "How much does it cost to get
+    started with negroni?", "I want to cook something with eating out tonight", "What's a realistic timeline for
+    getting into the Appalachian Trail?", "Can you find anything related to hack and slash happening near Colombo?",
+    "What settings should I change when I start using cybersecurity?" (603 of 50,000 requests of seeds 101-120):
+    no audience of people who never tried what nobody tries, a hobby template that takes its topic for a pastime
+    only of one, no cooking with eating out and no dish made of bread baking, no taking up a place, nothing
+    happening in a game genre, no setting up or fixing a discipline; the topics are still asked about where they
+    fit (negroni in hobby, bread baking in cooking, the Appalachian Trail in planning, hack and slash in
+    entertainment, cybersecurity in tech_help, and Django still set up), and the same seed gives the same
+    requests."""
+    from personagym.simulators.user import UserConfig
+
+    # the words of the templates that do not fit each kind of topic, written here rather than read from the data
+    pastime = ("cost to get started with", "organize all my stuff for", "beginner mistakes in", "small project around",
+               "into a side hustle")
+    dish = ("recipes featuring", "cook something with", "dinner menu around", "make-ahead ideas using",
+            "classic recipe that showcases", "week of meals inspired by", "a craving for", "weeknight recipe based on",
+            "goes well with", "healthier version of", "pair with", "cook with", "scale up a recipe",
+            "try authentic", "Make me something with", "recipe card for", "that fits a", "potluck dish around")
+    get_going = ("to the whole family", "into a busy work week", "timeline for getting into", "steps to get going with",
+                 "plan to get started with", "real progress with", "won't burn me out")
+    set_up = ("My setup for", "settings should I change", "safest way to use", "work on older hardware",
+              "I'm setting up", "to set up", "troubleshooting", "security habits", "help me troubleshoot",
+              "fixing a basic issue", "keeps going wrong", "broke something", "back everything up")
+    renderer = TemplateRenderer(schema)
+    names = ("negroni", "espresso", "eating out", "bread baking", "Appalachian Trail", "South America",
+             "hack and slash", "cybersecurity", "AI ethics", "Django")
+    likes = [taxonomy.resolve(n) for n in names]
+    persona = PersonaSampler(schema).build({}, [Interest(node=n, polarity=1, intensity=0.9) for n in likes])
+    negroni, _, eating_out, bread, trail, _, hack, cyber, _, django = likes
+    tags, kind = taxonomy.tags, taxonomy.kind
+    asked: Counter = Counter()
+    django_set_up = 0
+    for seed in range(150):
+        texts = []
+        for config in (UserConfig(interest_topic_rate=1.0, slot_rate=1.0), UserConfig(slot_rate=1.0)):
+            user = UserSimulator(persona, seed=seed, noise=NoiseConfig(rate=0.0), config=config, renderer=renderer)
+            for _ in range(10):
+                turn = user._turn(user._request())
+                text, domain, topic = turn.clean_text, turn.intent.domain, turn.intent.topic
+                texts.append(text)
+                assert "never tried it" not in text, text
+                if topic is None:
+                    continue
+                asked[domain, topic] += 1
+                django_set_up += topic == django and domain == "tech_help" and _says(text, set_up)
+                assert not (domain == "hobby" and kind(topic) == "food_drink" and _says(text, pastime)), text
+                assert not (domain == "cooking" and (topic == eating_out or "not_cooked" in tags[topic])), text
+                assert not (domain == "cooking" and kind(topic) == "activity" and _says(text, dish)), text
+                assert not (domain == "planning" and kind(topic) == "place" and _says(text, get_going)), text
+                assert not (domain == "entertainment" and "no_live_events" in tags[topic] and "happening" in text), text
+                assert not (domain == "tech_help" and "nothing_to_set_up" in tags[topic] and _says(text, set_up)), text
+        twin = UserSimulator(persona, seed=seed, noise=NoiseConfig(rate=0.0), config=UserConfig(slot_rate=1.0),
+                             renderer=renderer)
+        assert [twin._turn(twin._request()).clean_text for _ in range(10)] == texts[10:]
+    assert asked["hobby", negroni] > 5 and asked["cooking", bread] > 5 and asked["planning", trail] > 5, asked
+    assert asked["entertainment", hack] > 5 and asked["tech_help", cyber] > 5 and django_set_up > 5, asked
+
+
 def _says(text: str, words: tuple[str, ...]) -> bool:
     """Whether `text` says any of `words`."""
     return any(w in text for w in words)

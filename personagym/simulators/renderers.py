@@ -311,6 +311,14 @@ class TemplateBank(SharedOnCopy):
                               if not k.startswith("_")}
         #: interest news template -> the kinds of node it fits (not listed: any kind)
         self.interest_news_kinds = _news_kinds(raw.get("interest_news_kinds", {}), self.interest_news)
+        #: reason -> how a change of taste is told of a node of a kind in `CONCERN_KINDS` (a topic the user would
+        #: rather not get into, not a thing they can't stand: no "I don't mind chronic illness anymore"); a reason
+        #: not listed is told by `interest_news`
+        self.concern_news = {k: tuple(map(p, v)) for k, v in raw.get("interest_news_concern", {}).items()}
+        stray = sorted(set(self.concern_news) - set(self.interest_news))
+        if stray:
+            raise ValueError(f"templates: interest_news_concern has the pool {stray[0]!r}; expected one of "
+                             f"interest_news's: {', '.join(sorted(self.interest_news))}")
         attribute = raw["disclosure_attribute"]
         if isinstance(attribute, list):  # a bank without "about me" lead-ins uses its templates for any phrase
             attribute = {"any": attribute, "about_me": []}
@@ -411,7 +419,9 @@ class TemplateBank(SharedOnCopy):
 
     def news_pool(self, reason: str, kind: str | None) -> tuple[Parsed, ...]:
         """The templates that tell a change of taste of this `reason` about a node of this `kind` (None: unknown,
-        any template): no "I gave the 20th century a go"."""
+        any template): no "I gave the 20th century a go", and a concern's own where it has them."""
+        if kind in CONCERN_KINDS and reason in self.concern_news:
+            return self.concern_news[reason]
         pool = self.interest_news.get(reason, ())
         fitting = tuple(t for t in pool if kind is None or kind in self.interest_news_kinds.get(t, (kind,)))
         return fitting or pool
@@ -692,6 +702,12 @@ class TemplateRenderer(SharedOnCopy):
         last = draft.segments[-1] if draft.segments else None
         text = last.text.strip() if last is not None and last.kind == PLAIN and last.aside else None
         return text if text in self.bank.closers and text not in self.bank.short_thanks else None
+
+    def distinctive_sentences(self, text: str) -> list[str]:
+        """The sentences of a message that a person would not say twice in one session: those of three words or
+        more but short thanks ("I still need an actual answer.", "What advice should I give them?", "Looking
+        forward to it!"; not "Okay." nor "Thanks so much!")."""
+        return [s for s in _SENTENCE_END.split(text) if s.count(" ") >= 2 and s not in self.bank.short_thanks]
 
     def request_sentences(self, draft: Draft, clean: str) -> list[str]:
         """The sentences of a request proper, its opener and asides left out: "I'm mentoring someone who's

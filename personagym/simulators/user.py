@@ -156,6 +156,10 @@ class _Memory:
     #: what they name, worked out when first needed (`UserSimulator._said_categories`)
     session_texts: list[str] = field(default_factory=list)
     said_categories: frozenset[str] | None = None
+    #: the sentences of the user's messages this session that a person would not say twice in it
+    #: (`TemplateRenderer.distinctive_sentences`: "I still need an actual answer." twice, "What advice should I
+    #: give them?" in two requests)
+    session_sentences: set[str] = field(default_factory=set)
 
     def copy(self) -> _Memory:
         """A copy whose containers are the copy's own (what a reply adds to them stays out of this one)."""
@@ -163,7 +167,7 @@ class _Memory:
                        openers=set(self.openers), asked=dict(self.asked),
                        news=list(self.news), expressed=set(self.expressed), tastes=list(self.tastes),
                        former=set(self.former), told_tried=set(self.told_tried),
-                       session_texts=list(self.session_texts))
+                       session_texts=list(self.session_texts), session_sentences=set(self.session_sentences))
 
 
 #: How much satisfaction a list seen already costs, when the user had asked for more (two in a row end most
@@ -278,6 +282,7 @@ class UserSimulator:
         self._memory.topic = None
         self._memory.recommended = ()  # a list the last session ended content with is no repeat here
         self._memory.session_texts, self._memory.said_categories = [], None
+        self._memory.session_sentences = set()
         self._keep_before_reply(tentative)
         return self._turn(self._request(), opens=self.state.session)
 
@@ -324,6 +329,7 @@ class UserSimulator:
         mem = self._memory
         mem.said.add(text)
         mem.session_texts.append(text)
+        mem.session_sentences.update(self.renderer.distinctive_sentences(text))
         mem.said_categories = None
         stated = list(stated)
         for attribute, value in stated:
@@ -582,8 +588,11 @@ class UserSimulator:
                 node = assessment.disliked[0][0]
                 interest = self._interest_of(node)
                 level = "high" if interest and interest.intensity >= 0.7 else "medium"
-                return Intent(kind="feedback", polarity=-1, level=level, reason="disliked_item",
-                              topic=interest.node if interest else node)
+                topic = interest.node if interest else node
+                # said now, all of it: no "Quick update: please skip team sports altogether, not only rugby." after
+                # "I really don't want team sports." (a moved or narrowed one still has news: the old one is fine)
+                mem.tastes = [t for t in mem.tastes if t[:2] != ("dislike_widened", topic)]
+                return Intent(kind="feedback", polarity=-1, level=level, reason="disliked_item", topic=topic)
             if (lost := mem.lost_offered) is not None:
                 # said now: no news about it later ("I've moved on from swing." after "Not into swing anymore.")
                 mem.tastes = [t for t in mem.tastes if lost not in (t[1], t[2])]
@@ -955,22 +964,27 @@ class UserSimulator:
         draft = self.renderer.render(intent, d, opens, self.state.attributes, gap, recent, late)
         clean, _ = draft.finish()
         openers, asked, session = self._memory.openers, self._memory.asked, self.state.session
+        in_session, distinctive = self._memory.session_sentences, self.renderer.distinctive_sentences
         request = intent.kind == "task_request"
-        # not the very words of an earlier message ("Nice one." twice reads as a bot), nor a session opened as an
-        # earlier one was ("Hello again, it's been a while." a month on and again a month later: 55 of 600
-        # LongTerm episodes), nor a request that asks what an earlier session asked in the same words ("What
+        # not the very words of an earlier message ("Nice one." twice reads as a bot), nor a sentence said already
+        # this session ("I still need an actual answer." after "That misses the mark. I still need an actual
+        # answer.", a second "What advice should I give them?": 151 in 1,500 LongTerm episodes), nor a session
+        # opened as an earlier one was ("Hello again, it's been a while." a month on and again a month later: 55
+        # of 600 LongTerm episodes), nor a request that asks what an earlier session asked in the same words ("What
         # advice should I give them?" a week apart: 56 sentences in 1,500 LongTerm episodes), nor closes one as an
         # earlier session did, but for short thanks ("Looking forward to it!" a week apart: 26)
         for _ in range(20):
             sentences = self._asked(draft, clean) if request else []
             if clean not in self._memory.said and (opens is None or self.renderer.opener(draft) not in openers) \
-                    and all(asked.get(s, session) == session for s in sentences):
+                    and all(asked.get(s, session) == session for s in sentences) \
+                    and in_session.isdisjoint(distinctive(clean)):
                 break
             draft = self.renderer.render(intent, d, opens, self.state.attributes, gap, recent, late)
             clean, _ = draft.finish()
         else:
             sentences = self._asked(draft, clean) if request else []
         self._memory.said.add(clean)
+        in_session.update(distinctive(clean))
         for sentence in sentences:
             asked.setdefault(sentence, session)
         if opens is not None and (opener := self.renderer.opener(draft)) is not None:

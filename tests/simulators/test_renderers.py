@@ -883,6 +883,44 @@ def test_a_concern_is_followed_or_avoided_not_loved(renderer: TemplateRenderer, 
                 assert renderer.render(intent, d).finish()[0].lower() in taste
 
 
+def test_a_moved_dislike_of_a_concern_is_a_topic_not_talked_about(renderer: TemplateRenderer, schema: PersonaSchema,
+                                                                   taxonomy) -> None:
+    """A dislike of a condition or a cause that moved is told as a topic the user would rather not get into
+    ("These days it's just asthma I'd rather not get into, not chronic illness in general."), not as a thing
+    they mind or can't stand ("I don't mind chronic illness on the whole anymore, only asthma."), and the tracker
+    reads the new dislike; a taste's moved dislike is told as before."""
+    from personagym.envs.knowledge import WorldKnowledge
+    from personagym.simulators.analyzer import ResponseAnalyzer
+
+    knowledge = WorldKnowledge(schema, ResponseAnalyzer(taxonomy))
+    bank = renderer.bank
+    d = Draws(np.random.default_rng(0))
+    asthma, jazz = taxonomy.resolve("asthma"), taxonomy.resolve("jazz")
+    assert taxonomy.kinds[asthma] == "issue" and taxonomy.kinds[jazz] != "issue"
+    for reason in ("dislike_moved", "dislike_narrowed", "dislike_widened"):
+        for node, pool in ((asthma, bank.concern_news[reason]), (jazz, bank.interest_news[reason])):
+            parent = taxonomy.nodes[node].parent
+            new, old = (parent, node) if reason == "dislike_widened" else (node, parent)
+            names = {"item": taxonomy.nodes[new].name, "old": taxonomy.nodes[old].name}
+            filled = {"".join(lit + (names[n] if n else "") for lit, n in t) for t in pool}
+            intent = Intent(kind="preference_disclosure", topic=new, wrong=old, polarity=-1, level="medium",
+                            reason=reason)
+            heard = {renderer.render(intent, d).finish()[0] for _ in range(60)}
+            assert heard == filled, (reason, heard - filled)
+            if node == asthma:
+                assert not [t for t in heard if re.search(r"can't stand|mind|could do without|fine with", t)], heard
+                for text in heard:
+                    assert ("dislikes", new, -1) in knowledge.statements(text), text
+
+
+def test_a_stray_concern_news_pool_fails_by_name(renderer: TemplateRenderer, taxonomy) -> None:
+    raw = copy.deepcopy(renderer.bank.raw)
+    raw["interest_news_concern"] = {"dislike_shifted": ["I'd rather not get into {item} now."]}
+    with pytest.raises(ValueError, match="interest_news_concern has the pool 'dislike_shifted'; expected one of "
+                                         "interest_news's: dislike_moved, "):
+        TemplateBank(raw, taxonomy)
+
+
 def test_a_format_detail_does_not_repeat_its_request(renderer: TemplateRenderer) -> None:
     """"What are the pros and cons of mortgages as a pros and cons table?", "Can you build me a checklist for camping
     as a checklist?", "Design a weekly schedule for yoga as a day-by-day schedule.": a document the request names

@@ -377,3 +377,36 @@ def test_no_anchor_is_drawn_at_or_under_an_excluded_node(taxonomy: Taxonomy) -> 
     left = {taxonomy.sample_anchor(d, under="parenting_family", exclude_under=others) for _ in range(300)}
     assert left == {adoption, *taxonomy.descendants(adoption)}
     assert taxonomy.sample_anchor(d, under="parenting_family", exclude_under=others | {adoption}) is None
+
+
+def test_the_tables_filtered_for_users_are_kept_in_bounds(taxonomy: Taxonomy) -> None:
+    """Each user excludes their own nodes and tags (what they cannot like, their dislikes, their constraints'
+    tags), and a table filtered by them was cached for every set met: the caches grew with every user (412 tables
+    over 20,000 personas).  A sampler keeps the `FILTERED_TABLES` used last and the taxonomy only unfiltered
+    subtrees; a filtered table is the subtree filtered first and then grouped by depth, a depth left empty
+    dropped."""
+    from personagym.simulators.taxonomy import FILTERED_TABLES
+
+    under = "parenting_family"
+    adoption = taxonomy.resolve_path("Parenting & Family/Adoption & Fostering")
+    others = frozenset(c for c in taxonomy.children[under] if c != adoption)
+    paths, nodes = taxonomy.paths, taxonomy.nodes
+    for tags, excluded in ((frozenset({"strenuous"}), frozenset()), (frozenset(), others),
+                           (frozenset({"high_cost"}), frozenset({adoption}))):
+        levels, pool = taxonomy._subtree(under, tags, None, excluded)
+        kept = [n for n in taxonomy.descendants(under) if not nodes[n].group
+                and taxonomy.tags[n].isdisjoint(tags) and excluded.isdisjoint(paths[n])]
+        by_depth: dict[int, list[str]] = {}
+        for n in kept:
+            by_depth.setdefault(nodes[n].depth, []).append(n)
+        assert pool == kept and levels == [by_depth[depth] for depth in sorted(by_depth)]
+    assert len(taxonomy._subtree(under, frozenset(), None, others)[0]) < len(taxonomy._subtree(under, frozenset())[0])
+    sampler = taxonomy.anchor_sampler(under)
+    subtrees = len(taxonomy._subtree_cache)
+    d = Draws(np.random.default_rng(5))
+    # each a set of its own, as users' are; a node elsewhere leaves the same nodes to draw from
+    elsewhere = [n for n in taxonomy.ids if paths[n][0] != under][:3 * FILTERED_TABLES]
+    for node in elsewhere:
+        assert adoption in paths[sampler(d, frozenset(), others | {node})]
+    assert sampler._filtered.cache_info().currsize == FILTERED_TABLES
+    assert len(taxonomy._subtree_cache) == subtrees

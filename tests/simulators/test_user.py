@@ -1850,6 +1850,43 @@ def test_no_request_asks_again_in_the_words_of_an_earlier_session(schema: Person
     assert asked >= 1500 and closed >= 100 and thanked_again >= 10, (asked, closed, thanked_again)
 
 
+def test_no_sentence_is_said_twice_in_a_session(schema: PersonaSchema) -> None:
+    """"Hmm, this isn't quite right. I still need an actual answer." and, two answers on, "Not really helpful,
+    sorry. I still need an actual answer.", or "I'm mentoring someone who's interested in psychology. What advice
+    should I give them?" twice in a session, read as a bot (151 sentences in 1,500 LongTerm episodes): no sentence
+    of three words or more, short thanks apart, is said in two messages of one session, requests and complaints
+    alike; a later session may say one again ("That misses the mark a bit." a week on)."""
+    from personagym.simulators.user import UserConfig
+
+    renderer = TemplateRenderer(schema)
+    short = renderer.bank.short_thanks
+    config = UserConfig(end_base=0.0, end_per_turn=0.0, disclose_rate=0.0)
+    nothing = ResponseFeatures(word_count=60)  # an answer that offers nothing: "That doesn't answer what I asked."
+    sampler, said, complaints, again = PersonaSampler(schema), 0, 0, 0
+    for seed in range(40):
+        user = UserSimulator(sampler.sample(seed), seed=seed, noise=NoiseConfig(rate=0.0), renderer=renderer,
+                             config=config)
+        earlier: set[str] = set()
+        for session in range(2):
+            if session:
+                user.next_session()
+            turns = [user.open_session()]
+            while len(turns) < 10 and not user.ended:  # a non-answer, then no answer at all (a new request)
+                turns.append(user.respond("Hmm.", nothing) if len(turns) % 2 else user.respond())
+            seen: dict[str, str] = {}
+            for turn in turns:
+                complaints += turn.intent.reason == "not_answered"
+                for sentence in re.split(r"(?<=[.?!])\s+", turn.clean_text):
+                    if len(sentence.split()) < 3 or sentence in short:
+                        continue
+                    assert sentence not in seen, (seed, session, seen[sentence], turn.clean_text)
+                    seen[sentence] = turn.clean_text
+                    said += 1
+                    again += session > 0 and sentence in earlier
+            earlier |= seen.keys()
+    assert said >= 800 and complaints >= 200 and again >= 50, (said, complaints, again)
+
+
 def _disclosed_all(user: UserSimulator, replies: int = 40) -> None:
     """Let a user who volunteers a fact at every reply tell what they can within one session."""
     _session(user, user.open_session(), replies)
@@ -1893,6 +1930,40 @@ def test_a_dislike_the_user_had_named_that_moved_on_is_told(schema: PersonaSchem
             else:
                 assert old not in user.state.interests
     assert told["dislike_moved"] >= 10 and told["dislike_narrowed"] >= 2 and told["dislike_widened"] >= 2, told
+
+
+def test_a_widened_dislike_the_user_has_just_complained_of_is_not_told_again(schema: PersonaSchema) -> None:
+    """"Ugh, this is useless. I really don't want team sports." then "Quick update: please skip team sports
+    altogether, not only rugby." said the same thing twice (2 of 6 widened dislikes told in 1,500 LongTerm
+    episodes): a complaint about the widened dislike tells it, and its news is dropped; a dislike that moved to a
+    sibling is still told after a complaint about it, for the old one is no dislike now."""
+    from personagym.simulators.preferences import PreferenceConfig
+    from personagym.simulators.user import UserConfig
+
+    sampler, nodes = PersonaSampler(schema), schema.taxonomy.nodes
+    complained: Counter[str] = Counter()
+    told: Counter[str] = Counter()
+    config = UserConfig(end_base=0.0, end_per_turn=0.0, disclose_rate=1.0, news_rate=1.0)
+    for seed in range(300):
+        user = UserSimulator(sampler.sample(seed), seed=seed, noise=NoiseConfig(rate=0.0),
+                             preferences=PreferenceConfig(drift_rate=1.0, event_rate=0.0), config=config)
+        _disclosed_all(user)
+        named, interests = user._memory.expressed, user.state.interests
+        moved = {e.after: "dislike_moved" if nodes[e.before].parent == nodes[e.after].parent else "dislike_widened"
+                 for e in user.next_session() if e.kind == "drift" and e.before in named and e.after in interests
+                 and interests[e.after].polarity < 0 and nodes[e.after].parent != e.before}
+        if not moved:
+            continue
+        user.open_session()
+        node, reason = next(iter(moved.items()))
+        offered = ResponseFeatures(word_count=60, mentions=[MentionFeature(node=node, stance="recommend")])
+        complaint = user.respond("Try this.", offered)
+        if complaint.intent.reason != "disliked_item" or complaint.intent.topic != node:
+            continue
+        complained[reason] += 1
+        told[reason] += any(t.intent.reason == reason and t.intent.topic == node for t in _stay(user, 4))
+    assert complained["dislike_widened"] >= 20 and told["dislike_widened"] == 0, (complained, told)
+    assert told["dislike_moved"] >= 100, (complained, told)
 
 
 def test_a_user_still_sated_with_something_says_they_have_had_enough_of_it(schema: PersonaSchema) -> None:

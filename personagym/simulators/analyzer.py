@@ -52,11 +52,18 @@ recommend X, while "Don't eat X. You'll regret it." warns; so does a scoff, but
 it turns only warnings ("Skip X? Are you kidding?").  Some warnings offer the
 thing, and recommend it: one the speaker would never give ("I'd never tell you
 to avoid X"), a rhetorical one ("Who would skip X?", "Why would anyone skip X?"; "Who
-should skip X?" still warns), one someone is said to give and the sentence
-disowns ('Some say "avoid X", but they are wrong') and one a keeping cue
-(`KEEP_CUES`) exempts X from ("Skip the rest, but keep X").  A warning aimed at
-a nuisance of a thing ("To avoid the queue for X, go early") warns of nothing
-named.  None of these turns a recommendation into a warning.
+should skip X?" still warns), one someone is said to give and the sentence,
+or a bare sentence after it, disowns ('Some say "avoid X", but they are
+wrong', 'Some say "avoid X". They are wrong.'), one taken back at the end of its
+sentence or by a sentence of its own (`RETRACT_CUES`: "Avoid X, just kidding!",
+"Avoid X. Just kidding.", the sarcasm tag "Avoid X /s") and one a keeping cue
+(`KEEP_CUES`) exempts X from ("Skip the rest, but keep X", "Avoid the others
+and keep X").  A warning aimed at a nuisance of a thing ("To avoid the queue
+for X, go early") warns of nothing named.  None of these turns a
+recommendation into a warning.  A recommendation the speaker does not stand
+behind, hedged ("Not sure I'd suggest X", "I wouldn't say X is perfect") or
+said by others and disclaimed ("People tell you to try X; I have no opinion"),
+is neutral: it names X, and no more.
 
 What a reader sees.  HTML comments (and the declarations, processing
 instructions and CDATA sections a browser reads as comments), hidden
@@ -137,13 +144,20 @@ EXCEPT_CUES = ("except", "except for", "apart from", "other than", "everything b
 #: but keep steak", "Avoid everything save steak", "Skip the starters and save room for steak" offer steak.  Read as no
 #: cue, they left steak warned about: a red-team policy offered forbidden things so without a violation (+6.96 an
 #: episode).  Unlike an exception, they turn no recommendation ("Try the steak, but save the sushi for later" still
-#: offers sushi).
+#: offers sushi).  A bare "keep" is no cue: it keeps only from a warning about the rest right before it
+#: (`_kept_from_rest`): "Avoid the others and keep steak" offers steak, "Avoid sweets and keep steak" does not.
 KEEP_CUES = ("save", "but keep")
 #: Cues that disown what someone is said to say before them in their sentence: 'Some say "avoid steak", but they
 #: are wrong' offers steak (`_disowned`).  Read as no cue, the quoted warning warned about steak: a red-team policy
 #: offered forbidden things so without a violation (+6.95 an episode).
 DISOWN_CUES = ("they're wrong", "they are wrong", "they were wrong", "that's wrong", "nonsense", "rubbish", "a myth",
                "not true", "ignore them")
+#: Cues that take back what was said before them, as the last words of its sentence or as a sentence of their own
+#: (`_remark`): "Avoid steak, just kidding!", "Avoid steak. Just kidding." offer steak, and so does the sarcasm tag
+#: "Avoid steak /s" (`_SARCASM_TAG`).  Read as no cue, the warning stood: a red-team policy offered forbidden things
+#: so without a violation (+6.96 an episode).  They turn only warnings: "Try steak. Just kidding." is read as it was.
+RETRACT_CUES = ("just kidding", "only kidding", "just joking", "only joking", "i'm kidding", "i'm joking",
+                "i'm just kidding", "i'm only kidding", "i'm just joking")
 #: Cues that mark a mention as a recommendation.
 RECOMMEND_CUES = (
     "don't miss", "do not miss", "can't go wrong with", "try", "recommend", "recommended",
@@ -727,7 +741,7 @@ def _in_idiom(tokens: list[str], i: int) -> bool:
 _CUE_PHRASES = _phrase_table(
     {"recommend": RECOMMEND_CUES, "warn": WARN_CUES, "neutral": NEUTRAL_CUES, "near": NEAR_CUES,
      "instead": INSTEAD_CUES, "regret": REGRET_CUES, "except": EXCEPT_CUES, "keep": KEEP_CUES,
-     "disown": DISOWN_CUES}
+     "disown": DISOWN_CUES, "retract": RETRACT_CUES}
 )
 
 
@@ -856,7 +870,7 @@ class ResponseAnalyzer(SharedOnCopy):
         if not tokens:
             return seen, lower, tokens, tokens, None
         read = tokens if lower.isascii() else self._read(tokens)
-        scan = _Scan(self, read)
+        scan = _Scan(self, read, "/s" in lower and _SARCASM_TAG.search(lower) is not None)
         if scan.spelled and (joined := self._join(seen, True)) != seen:
             return self._scan(joined)
         return seen, lower, tokens, read, scan
@@ -1024,8 +1038,105 @@ def _disowned(tokens: list[str], cues: list[Cue], lo: int, at: int) -> list[Cue]
     say "avoid steak"', "People tell you to skip steak") turned to recommendations: 'Some say "avoid steak", but
     they are wrong' offers steak; 'Some say "avoid steak", and they are right' and "Avoid steak; nonsense that it is
     healthy" warn."""
-    return [(a, e, "recommend") if kind == "warn" and a < at and not _SAYING.isdisjoint(tokens[max(lo, a - 3):a])
-            else (a, e, kind) for a, e, kind in cues]
+    return [(a, e, "recommend") if kind == "warn" and a < at and _reported(tokens, a, lo) else (a, e, kind)
+            for a, e, kind in cues]
+
+
+#: What a sentence says that turns its own cues (`_turned`): the reach of a bad consequence (`_consequence`) and where
+#: its cue ends, where a disowning cue starts, the span of a cue that takes back what is said before it, and whether
+#: it has a recommendation someone is said to give.
+_Said = tuple[int, int, int, tuple[int, int] | None, bool]
+
+
+def _turned(tokens: list[str], cues: list[Cue], lo: int, i: int, said: _Said) -> list[Cue]:
+    """The cues of the sentence at tokens [lo, i) as what it says turns them (`_regretted`, `_disowned`,
+    `_retracted`, `_disclaimed`)."""
+    regret, regretted, disowned, retracted, reported = said
+    if regret:
+        cues = _regretted(tokens, cues, lo, regret == _ALL, regretted)
+    if disowned:
+        cues = _disowned(tokens, cues, lo, disowned)
+    if retracted is not None:
+        cues = _retracted(cues, retracted[0])
+    if reported:
+        cues = _disclaimed(tokens, cues, lo, i)
+    return cues
+
+
+def _retracted(cues: list[Cue], at: int) -> list[Cue]:
+    """`cues` with their warnings before token `at`, where a cue that takes them back stands (`RETRACT_CUES`, the
+    sarcasm tag), turned to recommendations: "Avoid steak, just kidding!" offers steak."""
+    return [(a, e, "recommend") if kind == "warn" and a < at else (a, e, kind) for a, e, kind in cues]
+
+
+def _remark(tokens: list[str], a: int, e: int, lo: int) -> bool:
+    """Whether the words at tokens [a, e) make a remark of their own that ends their sentence (from token `lo`):
+    after its start or a clause mark, before its end mark or the end of the text ("Avoid steak, just kidding!",
+    not "Skip steak if they're just kidding")."""
+    return (a == lo or tokens[a - 1] in _CLAUSE_MARKS) and tokens[e] in _SENTENCE_ENDS
+
+
+def _bare(tokens: list[str], lo: int, i: int, a: int, e: int) -> bool:
+    """Whether the sentence at tokens [lo, i) says nothing but its cue at tokens [a, e) and `_REMARK_FILLERS`: "They
+    are wrong.", "That's total nonsense.", "Just kidding!" turn the sentence before them (`_followed`)."""
+    return _REMARK_FILLERS.issuperset(tokens[lo:a]) and _REMARK_FILLERS.issuperset(tokens[e:i])
+
+
+def _kept_from_rest(tokens: list[str], e: int) -> int:
+    """Where a "keep" stands that keeps its object from the warning ending at token e, else -1: the warning is about
+    the rest (`_REST`, up to two words after it), the "keep" follows that after a joiner or a clause mark ("Avoid the
+    others and keep steak", "Skip everything else; keep steak"), and nothing after it in its clause keeps the thing
+    down (`_KEPT_DOWN`: "Avoid the others and keep steak to a minimum" warns).  Looked for from the warning: a
+    bare "keep" (1.5 an answer of the generic policy) is no cue."""
+    if _REST.isdisjoint(tokens[e:e + 3]):
+        return -1
+    k = e
+    while tokens[k] not in _REST:
+        k += 1
+    while k < len(tokens) and tokens[k] in _REST:
+        k += 1
+    if k + 1 >= len(tokens) or tokens[k + 1] != "keep" or not (tokens[k] in _JOINERS or tokens[k] in _CLAUSE_MARKS):
+        return -1
+    for j in range(k + 2, len(tokens)):
+        if tokens[j] in _KEPT_DOWN:
+            return -1
+        if tokens[j] in _PUNCT:
+            break
+    return k + 1
+
+
+def _hedged(tokens: list[str], i: int, lo: int) -> bool:
+    """Whether the recommendation cue at token i is hedged: a negated `_HEDGES` word ("not sure", "wouldn't say") or
+    one of `_HEDGES_ALONE` up to three words before it in its clause, with no `_JOINERS` between ("Not sure I'd
+    suggest steak", "I wouldn't say steak is perfect"; not "Not sure what you like, but try steak").  The speaker
+    does not stand behind it: it puts the thing forward, as naming it does, and no more (read as a recommendation,
+    a hedge paid +0.41 an episode over naming a liked thing bare)."""
+    for k in range(i - 1, max(lo, i - 3) - 1, -1):
+        word = tokens[k]
+        if word in _PUNCT or word in _JOINERS:
+            return False
+        if word in _HEDGES_ALONE or (word in _HEDGES and k > lo and tokens[k - 1] in NEGATORS):
+            return True
+    return False
+
+
+def _reported(tokens: list[str], i: int, lo: int) -> bool:
+    """Whether someone is said to give the cue at token i: a `_SAYING` word up to three words before it in its
+    sentence (from token `lo`): 'Some say "avoid steak"', "People tell you to try steak"."""
+    return not _SAYING.isdisjoint(tokens[max(lo, i - 3):i])
+
+
+def _disclaimed(tokens: list[str], cues: list[Cue], lo: int, i: int) -> list[Cue]:
+    """The cues of the sentence at tokens [lo, i) with its recommendations someone is said to give (`_reported`)
+    turned neutral when a disclaimer (`_DISCLAIMERS`) follows them: "Some people tell you to try steak; I have no
+    opinion" names steak and stands behind nothing."""
+    said = [cue for cue in cues if cue[2] == "recommend" and _reported(tokens, cue[0], lo)]
+    if not said:
+        return cues
+    after = f" {' '.join(tokens[said[0][1]:i])} "
+    if not any(d in after for d in _DISCLAIMERS):
+        return cues
+    return [(a, e, "neutral") if (a, e, kind) in said else (a, e, kind) for a, e, kind in cues]
 
 
 def _rhetorical(tokens: list[str], cues: list[Cue], lo: int) -> list[Cue]:
@@ -1053,7 +1164,9 @@ def _cue_at(tokens: list[str], i: int) -> Cue | None:
 class _Scan:
     """One pass over the tokens that matter: mentions with stances, sentences, questions."""
 
-    def __init__(self, analyzer: ResponseAnalyzer, tokens: list[str]) -> None:
+    def __init__(self, analyzer: ResponseAnalyzer, tokens: list[str], sarcasm: bool = False) -> None:
+        """Scan `tokens`; with `sarcasm` (the text has a sarcasm tag, `_SARCASM_TAG`), a lone "s" that ends its
+        sentence is the tag."""
         mentions: list[Mention] = []
         questions: list[tuple[int, int, int, int]] = []  # token span, span in mentions
         marks, entity_at, n = analyzer._marks, analyzer._entity_at, len(tokens)
@@ -1067,7 +1180,10 @@ class _Scan:
         regret = 0  # whose warnings a consequence bad for the listener turns (`_consequence`)
         regretted = 0  # where the last such consequence's cue ends
         disowned = 0  # where a cue that disowns what is said before it in the sentence starts (`_disowned`)
-        answered: _Question | None = None  # the question before, which a bare answer may turn (`_answers`)
+        retracted: tuple[int, int] | None = None  # a cue that takes back what is said before it (`_retracted`)
+        reported = False  # a recommendation someone is said to give, which a disclaimer may disown (`_disclaimed`)
+        turning = False  # whether one of the four above is set: most sentences have none, and one look settles it
+        before: _Sentence | None = None  # the sentence before, which this one may turn (`_followed`)
         spelled = False
         # which tokens matter, found in C (compress over a map): twice as fast as a comprehension
         positions = list(compress(count(), map(marks.__contains__, tokens)))
@@ -1088,25 +1204,27 @@ class _Scan:
                         spans.append((lo, i + 1))
                         first = len(mentions)
                         if found:
-                            if regret:
-                                cues = _regretted(tokens, cues, lo, regret == _ALL, regretted)
-                            if disowned:
-                                cues = _disowned(tokens, cues, lo, disowned)
+                            if turning:
+                                cues = _turned(tokens, cues, lo, i, (regret, regretted, disowned, retracted,
+                                                                     reported))
                             if tokens[i] == "?" and tokens[lo] in _RHETORICAL:
                                 cues = _rhetorical(tokens, cues, lo)
                             mentions.extend((node, a, e, stance(cues, clauses, a, e)) for node, a, e in found)
                             found = []
-                        if answered is not None:
-                            if turns := _answers(tokens[lo:i], regret):
-                                _turn_question(mentions, tokens, answered, turns)
-                            answered = None
+                        if before is not None:
+                            if (before[5] or turning) and (
+                                    turned := _followed(tokens, before, lo, i, regret, retracted, disowned)):
+                                _restance(mentions, before, turned)
+                            before = None
                         if tokens[i] == "?":
                             questions.append((lo, i, first, len(mentions)))
-                            if cues and first < len(mentions):
-                                answered = (first, len(mentions), cues, clauses, lo)
                         if cues:
+                            if first < len(mentions):
+                                before = (first, len(mentions), cues, clauses, lo, tokens[i] == "?")
                             cues = []
-                        regret = disowned = 0
+                        if turning:
+                            regret = disowned = 0
+                            retracted, reported, turning = None, False, False
                         if clauses:
                             clauses = []
                     lo = i + 1
@@ -1119,7 +1237,12 @@ class _Scan:
                 elif flags & _CUE and (cue := _cue_at(tokens, i)):
                     if cue[2] == "warn" and _at_nuisance(tokens, cue[1]):
                         cue = (cue[0], cue[1], "neutral")  # "To avoid the queue for steak, go early"
-                    elif cue[2] in _NEGATED and ((j := _negator(tokens, i)) >= 0 or (
+                    elif cue[2] == "recommend" and not _WEIGHING.isdisjoint(tokens[max(lo, i - 3):i]):
+                        if _hedged(tokens, i, lo):  # "Not sure I'd suggest steak"
+                            cue = (cue[0], cue[1], "neutral")
+                        if _reported(tokens, i, lo):
+                            reported = turning = True
+                    if cue[2] in _NEGATED and ((j := _negator(tokens, i)) >= 0 or (
                             cue[2] == "warn" and (j := _told(tokens, i)) >= 0)):
                         # the negator may be a cue itself ("never", "don't"): the two are one cue now; one of an
                         # idiom ("not only", "no doubt") negates nothing
@@ -1131,28 +1254,34 @@ class _Scan:
                             cue = (last[0], cue[1], _NEGATED[cue[2]])
                     if cue[2] == "regret":  # no stance of its own: it turns its sentence's warnings
                         if reach := _consequence(tokens, cue[0], cue[1]):
-                            regret, regretted = max(regret, reach), cue[1]
+                            regret, regretted, turning = max(regret, reach), cue[1], True
                     elif cue[2] == "disown":
-                        disowned = cue[0]
+                        disowned, turning = cue[0], True
+                    elif cue[2] == "retract":
+                        if _remark(tokens, cue[0], cue[1], lo):
+                            retracted, turning = (cue[0], cue[1]), True
                     elif cue[2] in _EXCEPTING:  # the opposite of the cue before it in the sentence, if any
                         if cues and (kind := _EXCEPTING[cue[2]].get(cues[-1][2])):
                             cues.append((cue[0], cue[1], kind))
                     else:
                         cues.append(cue)
+                        if cue[2] == "warn" and (k := _kept_from_rest(tokens, cue[1])) > 0:
+                            cues.append((k, k + 1, "recommend"))  # "Avoid the others and keep steak"
                     skip = cue[1]
-                elif flags & _LETTER and not spelled:
-                    spelled = _spelled_at(tokens, i)
+                elif flags & _LETTER:
+                    if sarcasm and tokens[i] == "s" and tokens[i + 1] in _SENTENCE_ENDS:  # "Avoid steak /s."
+                        retracted, turning = (i, i + 1), True
+                    elif not spelled:
+                        spelled = _spelled_at(tokens, i)
         finally:
             tokens.pop()
         if n > lo:
             spans.append((lo, n))
-            if found and regret:
-                cues = _regretted(tokens, cues, lo, regret == _ALL, regretted)
-            if found and disowned:
-                cues = _disowned(tokens, cues, lo, disowned)
+            if found and turning:
+                cues = _turned(tokens, cues, lo, n, (regret, regretted, disowned, retracted, reported))
             mentions.extend((node, a, e, stance(cues, clauses, a, e)) for node, a, e in found)
-            if answered is not None and (turns := _answers(tokens[lo:n], regret)):
-                _turn_question(mentions, tokens, answered, turns)
+            if before is not None and (turned := _followed(tokens, before, lo, n, regret, retracted, disowned)):
+                _restance(mentions, before, turned)
         self.mentions = mentions
         self.questions = questions
         self.spans = spans
@@ -1255,6 +1384,33 @@ _TELLING = frozenset(("tell", "telling", "told", "ask", "asking", "advise", "adv
 _WHOM = frozenset(("you", "anyone", "anybody", "people", "someone", "somebody"))
 #: Words that report what someone says (`_disowned`): 'Some say "avoid steak"', "People tell you to skip steak".
 _SAYING = frozenset(("say", "says", "said", "claim", "claims", "tell", "tells", "told", "insist", "insists"))
+#: What a speaker says after a recommendation someone is said to give to stand behind none of it (`_disclaimed`):
+#: "Some people tell you to try steak; I have no opinion" (read as a recommendation, +0.51 an episode over naming a
+#: liked thing bare).  Padded with spaces, as `_disclaimed` looks for them.
+_DISCLAIMERS = tuple(f" {d} " for d in ("no opinion", "no idea", "can't vouch", "cannot vouch", "who knows",
+                                        "not sure", "don't know"))
+#: Words that hedge a recommendation up to three words after them with a negator before them ("Not sure I'd suggest
+#: steak", "I wouldn't say steak is perfect"), and those that hedge it alone ("unsure") (`_hedged`).
+_HEDGES = frozenset(("sure", "certain", "convinced", "say"))
+_HEDGES_ALONE = frozenset(("unsure", "uncertain"))
+#: The words looked for before a recommendation cue: those that may make it hedged (`_hedged`) or reported
+#: (`_reported`).  Most cues have none: one look at the three words before them settles it.
+_WEIGHING = _HEDGES | _HEDGES_ALONE | _SAYING
+#: Words of a warning's object that make it one about everything but what a bare "keep" after it names
+#: (`_kept_from_rest`).
+_REST = frozenset(("rest", "others", "else", "everything", "remainder"))
+#: Words after a kept thing that keep it down, not on: "keep steak to a minimum", "keep steak out of reach", "keep
+#: steak away from the kids".
+_KEPT_DOWN = frozenset(("minimum", "out", "away", "off", "low", "down", "limited", "check", "moderation", "distance"))
+#: Words a sentence that disowns or takes back the one before it may say besides its cue (`_bare`): "That's total
+#: nonsense.", "Haha, just kidding!"  No negator: "That's not nonsense." disowns nothing.
+_REMARK_FILLERS = frozenset(("that", "that's", "it's", "this", "is", "all", "just", "pure", "utter", "complete",
+                             "total", "totally", "simply", "completely", "absolutely", "so", "of", "course", "well",
+                             "and", "but", "honestly", "frankly", "haha", "ha", "lol", "oh", "ok", "okay", ","))
+#: What may follow the last word of a sentence: its end mark, or the end of the text (the scan's sentinel).
+_SENTENCE_ENDS = frozenset((*_TERMINATORS, ""))
+#: The sarcasm tag "/s" after a space or a mark, not in a unit ("10 km/s"): the tokenizer reads it as a lone "s".
+_SARCASM_TAG = re.compile(r"(?<![\w/])/s\b")
 #: Words that open a rhetorical question, and the words that may stand between them and its warning (`_rhetorical`).
 _RHETORICAL = frozenset(("why", "who", "why'd", "who'd"))
 _RHETORICAL_FILLERS = frozenset(("would", "could", "ever", "anyone", "anybody", "you", "one", "someone", "on",
@@ -1270,9 +1426,9 @@ _CONDITIONS = frozenset(("if", "when", "once", "whenever"))
 #: will regret it.", "you'll be sorry", "You'll regret it if you try steak" (`_of_itself`; "you'll regret not
 #: trying it sooner" and "you'll regret it took you so long" regret something else: a recommendation stands).
 _OF_ITSELF = frozenset(("", "if", "when", "later", "forever", *_TERMINATORS, *_CLAUSE_MARKS))
-#: A question with cues whose mentions a bare answer after it may turn (`_answers`): its mentions' span in the
-#: mentions, its cues and clause marks, and its first token.
-_Question = tuple[int, int, list[Cue], list[int], int]
+#: A sentence with cues whose mentions the sentence after it may turn (`_followed`): its mentions' span in the
+#: mentions, its cues and clause marks, its first token and whether it is a question.
+_Sentence = tuple[int, int, list[Cue], list[int], int, bool]
 #: The words of a bare answer that turns the question before it (`_answers`): a refusal, with one of
 #: `_REFUSING` ("Skip steak? No way.", "Avoid steak? Never!"), or a bad consequence for the listener and nothing
 #: more ("Skip steak? You'll regret it.", "Big mistake.").
@@ -1359,7 +1515,7 @@ _SCOFFED = {"warn": "recommend"}
 
 def _answers(words: list[str], regret: int) -> dict[str, str] | None:
     """How a sentence of `words` (its end mark left out) turns the question before it when it is a bare answer to it
-    (`_turn_question`), else None: a refusal ("No way.", "Never!") or a bad consequence for the listener and nothing
+    (`_followed`), else None: a refusal ("No way.", "Never!") or a bad consequence for the listener and nothing
     more (`regret`: "You'll regret it.", "Big mistake.") turn its warnings and recommendations (`_REGRETTED`), a
     scoff ("Are you kidding?") its warnings (`_SCOFFED`).  "Don't eat the steak. You'll regret it." warns; "Skip
     the steak? You'll regret it." recommends steak; "Skip the steak? You'll regret it if you don't." stays a
@@ -1371,13 +1527,29 @@ def _answers(words: list[str], regret: int) -> dict[str, str] | None:
     return _SCOFFED if tuple(words) in _SCOFFS else None
 
 
-def _turn_question(mentions: list[Mention], tokens: list[str], question: _Question, turns: dict[str, str]) -> None:
-    """Turn the stances of a question's mentions that a bare answer after it turns (`_answers`): the cues that put
-    an action to the listener (`_acts`) take the kind the answer gives them (`turns`)."""
-    first, end, cues, clauses, lo = question
-    turned = [(a, e, turns[kind]) if kind in turns and _acts(tokens, a, lo) else (a, e, kind)
-              for a, e, kind in cues]
-    mentions[first:end] = [(node, a, e, _stance(turned, clauses, a, e)) for node, a, e, _ in mentions[first:end]]
+def _followed(tokens: list[str], sentence: _Sentence, lo: int, i: int, regret: int, retracted: tuple[int, int] | None,
+              disowned: int) -> list[Cue] | None:
+    """The cues of `sentence` as the sentence after it, at tokens [lo, i), turns them, else None.  A bare answer to
+    a question (`_answers`) gives the cues that put an action to the listener (`_acts`) the kind it turns them to; a
+    statement's warnings are taken back by a sentence that only retracts ("Avoid steak. Just kidding.": `retracted`,
+    the cue's span) and, when someone is said to give them, disowned by one that only disowns ('Some say "avoid
+    steak". They are wrong.': `disowned`, where its cue starts; `_disowned`)."""
+    _, _, cues, _, start, asked = sentence
+    if asked:
+        turns = _answers(tokens[lo:i], regret)
+        return None if turns is None else [(a, e, turns[kind]) if kind in turns and _acts(tokens, a, start)
+                                           else (a, e, kind) for a, e, kind in cues]
+    if retracted is not None and _bare(tokens, lo, i, *retracted):
+        return _retracted(cues, i)
+    if disowned and (cue := _cue_at(tokens, disowned)) and _bare(tokens, lo, i, disowned, cue[1]):
+        return _disowned(tokens, cues, start, i)
+    return None
+
+
+def _restance(mentions: list[Mention], sentence: _Sentence, cues: list[Cue]) -> None:
+    """Give `sentence`'s mentions the stances its `cues` (turned by the sentence after it, `_followed`) give them."""
+    first, end, _, clauses, _, _ = sentence
+    mentions[first:end] = [(node, a, e, _stance(cues, clauses, a, e)) for node, a, e, _ in mentions[first:end]]
 
 
 def _acts(tokens: list[str], i: int, lo: int) -> bool:

@@ -870,7 +870,7 @@ class ResponseAnalyzer(SharedOnCopy):
         if not tokens:
             return seen, lower, tokens, tokens, None
         read = tokens if lower.isascii() else self._read(tokens)
-        scan = _Scan(self, read, "/s" in lower and _SARCASM_TAG.search(lower) is not None)
+        scan = _Scan(self, read, lower)
         if scan.spelled and (joined := self._join(seen, True)) != seen:
             return self._scan(joined)
         return seen, lower, tokens, read, scan
@@ -1164,9 +1164,10 @@ def _cue_at(tokens: list[str], i: int) -> Cue | None:
 class _Scan:
     """One pass over the tokens that matter: mentions with stances, sentences, questions."""
 
-    def __init__(self, analyzer: ResponseAnalyzer, tokens: list[str], sarcasm: bool = False) -> None:
-        """Scan `tokens`; with `sarcasm` (the text has a sarcasm tag, `_SARCASM_TAG`), a lone "s" that ends its
-        sentence is the tag."""
+    def __init__(self, analyzer: ResponseAnalyzer, tokens: list[str], lower: str = "") -> None:
+        """Scan `tokens` of the lowercase text `lower`; when that has a sarcasm tag (`_SARCASM_TAG`), a lone "s"
+        that ends its sentence is the tag.  The text is searched for one only once the scan meets such an "s"
+        (rare): looking for "/s" in every text cost about 1% of `analyze`."""
         mentions: list[Mention] = []
         questions: list[tuple[int, int, int, int]] = []  # token span, span in mentions
         marks, entity_at, n = analyzer._marks, analyzer._entity_at, len(tokens)
@@ -1184,7 +1185,9 @@ class _Scan:
         reported = False  # a recommendation someone is said to give, which a disclaimer may disown (`_disclaimed`)
         turning = False  # whether one of the four above is set: most sentences have none, and one look settles it
         before: _Sentence | None = None  # the sentence before, which this one may turn (`_followed`)
+        warned = False  # whether a warning cue was met in this sentence: only a question or a warning can be turned
         spelled = False
+        sarcasm: bool | None = None  # whether `lower` has a sarcasm tag, once a lone "s" ends a sentence
         # which tokens matter, found in C (compress over a map): twice as fast as a comprehension
         positions = list(compress(count(), map(marks.__contains__, tokens)))
         tokens.append("")  # a sentinel that follows no word, so tokens[i + 1] always exists
@@ -1219,9 +1222,9 @@ class _Scan:
                         if tokens[i] == "?":
                             questions.append((lo, i, first, len(mentions)))
                         if cues:
-                            if first < len(mentions):
+                            if first < len(mentions) and (warned or turning or tokens[i] == "?"):
                                 before = (first, len(mentions), cues, clauses, lo, tokens[i] == "?")
-                            cues = []
+                            cues, warned = [], False
                         if turning:
                             regret = disowned = 0
                             retracted, reported, turning = None, False, False
@@ -1237,7 +1240,10 @@ class _Scan:
                 elif flags & _CUE and (cue := _cue_at(tokens, i)):
                     if cue[2] == "warn" and _at_nuisance(tokens, cue[1]):
                         cue = (cue[0], cue[1], "neutral")  # "To avoid the queue for steak, go early"
-                    elif cue[2] == "recommend" and not _WEIGHING.isdisjoint(tokens[max(lo, i - 3):i]):
+                    elif cue[2] == "recommend" and (tokens[i - 1] in _WEIGHING or (i > 1 and (
+                            tokens[i - 2] in _WEIGHING or (i > 2 and tokens[i - 3] in _WEIGHING)))):
+                        # a first look by index (a slice cost three times as much), which may see words before the
+                        # sentence (or the sentinel, before the first word): `_hedged` and `_reported` look no further
                         if _hedged(tokens, i, lo):  # "Not sure I'd suggest steak"
                             cue = (cue[0], cue[1], "neutral")
                         if _reported(tokens, i, lo):
@@ -1263,14 +1269,18 @@ class _Scan:
                     elif cue[2] in _EXCEPTING:  # the opposite of the cue before it in the sentence, if any
                         if cues and (kind := _EXCEPTING[cue[2]].get(cues[-1][2])):
                             cues.append((cue[0], cue[1], kind))
+                            warned = warned or kind == "warn"
                     else:
                         cues.append(cue)
-                        if cue[2] == "warn" and (k := _kept_from_rest(tokens, cue[1])) > 0:
-                            cues.append((k, k + 1, "recommend"))  # "Avoid the others and keep steak"
+                        if cue[2] == "warn":
+                            warned = True
+                            if (k := _kept_from_rest(tokens, cue[1])) > 0:
+                                cues.append((k, k + 1, "recommend"))  # "Avoid the others and keep steak"
                     skip = cue[1]
                 elif flags & _LETTER:
-                    if sarcasm and tokens[i] == "s" and tokens[i + 1] in _SENTENCE_ENDS:  # "Avoid steak /s."
-                        retracted, turning = (i, i + 1), True
+                    if tokens[i] == "s" and tokens[i + 1] in _SENTENCE_ENDS and (
+                            sarcasm := (_SARCASM_TAG.search(lower) is not None if sarcasm is None else sarcasm)):
+                        retracted, turning = (i, i + 1), True  # "Avoid steak /s."
                     elif not spelled:
                         spelled = _spelled_at(tokens, i)
         finally:

@@ -1000,6 +1000,34 @@ def test_a_warning_taken_back_or_kept_from_the_rest_recommends(analyzer: Respons
     assert stances(analyzer, text)[taxonomy.resolve("steak")] == stance
 
 
+@pytest.mark.parametrize("text", ["Try", "try!", "Say try", "Recommend"])
+def test_a_recommendation_cue_among_the_first_words_reads_no_word_before_the_text(
+        analyzer: ResponseAnalyzer, text: str) -> None:
+    """The look for a saying or hedging word before a recommendation cue stays in the text, however short."""
+    assert analyzer.analyze(text).mentions == [] and analyzer.mentions(text) == []
+
+
+@pytest.mark.parametrize("text", [
+    "Don't try steak. Just kidding.", "Try everything except steak. Just kidding.",
+    "If you try steak, you will regret it. Just kidding.", "Never try steak /s.",
+])
+def test_a_warning_made_by_a_negation_an_exception_or_a_regret_is_taken_back(
+        analyzer: ResponseAnalyzer, taxonomy: Taxonomy, text: str) -> None:
+    """A warning that a negation, an exception or a bad consequence makes of a recommendation is taken back by the
+    sentence after it as one said outright is: the scan keeps a sentence for the next one to turn only when it
+    holds a warning, and these are warnings only once their cues are read together."""
+    assert stances(analyzer, text)[taxonomy.resolve("steak")] == "recommend"
+
+
+@pytest.mark.parametrize("text", ["Try steak, I'd say.", "They say so. Try steak.", "Try steak. Who says?",
+                                  "Say: try steak.", "Try steak."])
+def test_a_saying_word_outside_a_recommendations_clause_reports_nothing(
+        analyzer: ResponseAnalyzer, taxonomy: Taxonomy, text: str) -> None:
+    """A saying word after a recommendation or in the sentence before it neither reports nor hedges it: the scan's
+    first look at the three words before a cue may reach past its sentence, and the rules it calls do not."""
+    assert stances(analyzer, text)[taxonomy.resolve("steak")] == "recommend"
+
+
 @pytest.mark.parametrize(("text", "stance"), [
     ("Not sure I'd suggest steak.", "neutral"), ("I'm not sure I'd recommend steak.", "neutral"),
     ("I wouldn't say steak is perfect.", "neutral"), ("I'm unsure I'd recommend steak.", "neutral"),

@@ -11,8 +11,11 @@ mentions, stance cues, sentences and questions.
 
 Tokens.  Letters, digits, ``&``, apostrophes inside a word and a trailing
 ``+`` or ``#`` (C++, C#) make words; ``. ! ? , ; :`` and line breaks are
-tokens of their own; all other punctuation (hyphens, quotes, markdown, emoji)
-separates words.  So "Sci-Fi" is "sci fi" and 'bebop' is "bebop".
+tokens of their own, and so are dashes (a hyphen or two with a space on either
+side between words, "avoid steak - just kidding", is one; a list marker at a
+line start and "3 - 5" are none); all other punctuation (hyphens, quotes,
+markdown, emoji) separates words.  So "Sci-Fi" is "sci fi" and 'bebop' is
+"bebop".
 
 Entities.  Every name and alias is tokenized the same way and looked up
 as a word n-gram, whole-word and case-insensitive; the plural and possessive
@@ -46,17 +49,22 @@ take: "If you avoid X, you will regret it" and "Skip X and you'll miss out"
 recommend X, while a command it backs ("Don't order X, you'll regret it"), its
 alternative ("Avoid X or you'll regret it") and a good consequence ("you won't
 regret it") still warn; a recommended action it judges warns ("If you try X,
-you will regret it").  A question that puts an action is turned the same way
-by a bare answer after it: "Skip X? You'll regret it." and "Avoid X? Never!"
-recommend X, while "Don't eat X. You'll regret it." warns; so does a scoff, but
-it turns only warnings ("Skip X? Are you kidding?").  Some warnings offer the
-thing, and recommend it: one the speaker would never give ("I'd never tell you
-to avoid X"), a rhetorical one ("Who would skip X?", "Why would anyone skip X?"; "Who
+you will regret it"); "at your peril" backs no command, it turns it ("Skip X at
+your peril" recommends X).  A question that puts an action is turned the same
+way by a bare answer after it: "Skip X? You'll regret it.", "Avoid X? Never!"
+and "Steer clear of X? I wouldn't." recommend X, while "Don't eat X. You'll
+regret it." warns; so does a scoff, but it turns only warnings ("Skip X? Are
+you kidding?", "Skip X? Why would you?"), and so does bare praise after a "why"
+question ("Why skip X? It is great."; "Why skip X? Because you're allergic."
+warns).  Some warnings offer the thing, and recommend it: one the speaker would
+never give ("I'd never tell you to avoid X"), one called folly ("Only a fool
+would skip X", "You'd be crazy to avoid X"), a rhetorical one ("Who would skip X?", "Why would anyone skip X?"; "Who
 should skip X?" still warns), one someone is said to give and the sentence,
 or a bare sentence after it, disowns ('Some say "avoid X", but they are
 wrong', 'Some say "avoid X". They are wrong.'), one taken back at the end of its
 sentence or by a sentence of its own (`RETRACT_CUES`: "Avoid X, just kidding!",
-"Avoid X. Just kidding.", the sarcasm tag "Avoid X /s") and one a keeping cue
+"Avoid X. Just kidding.", "Avoid X - just kidding!", "Avoid X, said no one ever",
+the sarcasm tag "Avoid X /s") and one a keeping cue
 (`KEEP_CUES`) exempts X from ("Skip the rest, but keep X", "Avoid the others
 and keep X").  A warning aimed at a nuisance of a thing ("To avoid the queue
 for X, go early") warns of nothing named.  None of these turns a
@@ -156,8 +164,10 @@ DISOWN_CUES = ("they're wrong", "they are wrong", "they were wrong", "that's wro
 #: (`_remark`): "Avoid steak, just kidding!", "Avoid steak. Just kidding." offer steak, and so does the sarcasm tag
 #: "Avoid steak /s" (`_SARCASM_TAG`).  Read as no cue, the warning stood: a red-team policy offered forbidden things
 #: so without a violation (+6.96 an episode).  They turn only warnings: "Try steak. Just kidding." is read as it was.
+#: "Avoid steak, said no one ever." takes it back too (+6.84 an episode, read as a warning).
 RETRACT_CUES = ("just kidding", "only kidding", "just joking", "only joking", "i'm kidding", "i'm joking",
-                "i'm just kidding", "i'm only kidding", "i'm just joking")
+                "i'm just kidding", "i'm only kidding", "i'm just joking", "said no one ever", "said nobody ever",
+                "said no one", "said nobody")
 #: Cues that mark a mention as a recommendation.
 RECOMMEND_CUES = (
     "don't miss", "do not miss", "can't go wrong with", "try", "recommend", "recommended",
@@ -183,8 +193,11 @@ NEUTRAL_CUES = (
 #: Consequences bad for the listener ("If you skip steak, you will regret it", "you'd be making a mistake", "you're
 #: missing out"): they say the action their sentence puts is one to take, so its warnings recommend (`_regretted`).
 #: Read as no more than mentions, "If you avoid steak, you will regret it." warned about steak: a red-team policy
-#: offered forbidden things so without a violation (+6.89 an episode).
-REGRET_CUES = ("regret", "regrets", "regretted", "regretting", "miss out", "missing out", "mistake", "be sorry")
+#: offered forbidden things so without a violation (+6.89 an episode).  "At your peril" is the peril of the command it
+#: follows: "Skip steak at your peril" recommends steak (`_consequence`; +6.84 an episode, read as a warning).  Its
+#: cue is the rare "peril" (`_PERIL`), not the common "at".
+REGRET_CUES = ("regret", "regrets", "regretted", "regretting", "miss out", "missing out", "mistake", "be sorry",
+               "peril")
 #: Negators that govern only a mention at most two words after (or before) them.
 NEAR_CUES = ("no", "not", "without")
 #: Words that turn a recommendation cue up to two words after them into a warning, in the same clause
@@ -299,6 +312,11 @@ _ATTRIBUTE_RE = re.compile(
 # latter from its literal newline is several times faster than a MULTILINE "^" pattern.
 _LIST_ITEM = re.compile(r"[ \t]*(?:[-*•+]|\d+[.)])[ \t]+(\S[^\n]*)")
 _NEXT_LIST_ITEM = re.compile(r"\n[ \t]*(?:[-*•+]|\d+[.)])[ \t]+(\S[^\n]*)")
+#: A hyphen or two with a space on either side, after a word or a mark and before one (`_as_dash`): "Avoid steak -
+#: just kidding!"  Not a list marker at a line start ("- steak": a space or nothing before it), a minus or a range
+#: between numbers ("3 - 5") or a table's cell ("| - |").  Read as no mark, a retraction after one stood in the
+#: warning's clause, and the warning stood: a red-team policy offered forbidden things so (+6.85 an episode).
+_SPACED_DASH = re.compile(r"(?<=[^\s\d|] )--?(?= +[^\s\d|-])")
 #: A table: a line with a "|", then a delimiter row ("|---|:--:|").  The first line is read up to its first "|"
 #: (`[^\n|]*`): read up to any of them, a line of n bars took n**2 steps (72 ms an 8,000-character answer).
 _TABLE = re.compile(
@@ -337,6 +355,12 @@ def _tokens(lower: str) -> list[str]:
         if w:
             out.append(w)
     return out
+
+
+def _as_dash(match: re.Match[str]) -> str:
+    """A spaced hyphen (`_SPACED_DASH`) as the clause mark a dash is ("—" and "–" are ","), its length kept so that
+    offsets survive."""
+    return ",".ljust(len(match[0]))
 
 
 def _dropped(seen: str) -> str:
@@ -866,6 +890,8 @@ class ResponseAnalyzer(SharedOnCopy):
         lower = _dropped(seen)
         if "-" in lower and _CUT.search(lower) and (joined := self._join(seen, False)) != seen:
             seen, lower = joined, _dropped(joined)
+        if "-" in lower and " -" in lower:  # memchr finds no hyphen at all faster than the pair
+            lower = _SPACED_DASH.sub(_as_dash, lower)
         tokens = _tokens(lower)
         if not tokens:
             return seen, lower, tokens, tokens, None
@@ -1019,6 +1045,20 @@ def _told(tokens: list[str], i: int) -> int:
     return k - 2 if tokens[k - 2] in NEGATORS else -1
 
 
+#: Words that call the warning after them (with "would" or "to" between) folly: "Only a fool would skip steak".
+_FOLLY = frozenset(("fool", "fools", "foolish", "crazy", "mad", "silly", "insane", "nuts", "idiot", "stupid", "daft"))
+
+
+def _foolish(tokens: list[str], i: int) -> int:
+    """Where the word stands that calls the warning at token i folly (`_FOLLY`, then "would" or "to": "Only a fool
+    would skip steak", "You'd be crazy to avoid steak"), which offers the thing as a negator does; -1 if none does,
+    or if it is negated itself ("It's not crazy to skip steak" warns).  Read as warnings, these paid a red-team
+    policy +6.83 an episode.  Only a warning is turned so ("Only a fool would try steak" is read as it was)."""
+    if i < 2 or tokens[i - 1] not in ("would", "to") or tokens[i - 2] not in _FOLLY:
+        return -1
+    return -1 if i >= 3 and tokens[i - 3] in NEGATORS else i - 2
+
+
 def _at_nuisance(tokens: list[str], e: int) -> bool:
     """Whether the warning cue ending at token e aims at a nuisance of the thing after it (`_NUISANCES`: "avoid the
     queue for steak", "skip the lines at the museum"), up to three words after it, with no punctuation or `_JOINERS`
@@ -1145,12 +1185,19 @@ def _rhetorical(tokens: list[str], cues: list[Cue], lo: int) -> list[Cue]:
     steak?", "Why would anyone avoid steak?" put steak forward (read as warnings, a red-team
     policy offered forbidden things so without a violation, +6.54 an episode).  "Who should skip steak?" and "Why
     do people avoid steak?" ask, and keep their warning; no recommendation is turned ("Why try steak?")."""
-    k = lo + 1
-    while tokens[k] in _RHETORICAL_FILLERS:
-        k += 1
+    k = _asked_action(tokens, lo)
     if tokens[lo].startswith("why") and _RHETORICAL_WHY.isdisjoint(tokens[lo + 1:k]):
         return cues  # "Why skip steak?" heads an answer as often as it scoffs ("Because it is salty.")
     return [(a, e, "recommend") if a == k and kind == "warn" else (a, e, kind) for a, e, kind in cues]
+
+
+def _asked_action(tokens: list[str], lo: int) -> int:
+    """Where the action a question from token `lo` opening with "why" or "who" asks about starts: after its
+    opening and `_RHETORICAL_FILLERS` ("Why would anyone skip steak?": at "skip")."""
+    k = lo + 1
+    while tokens[k] in _RHETORICAL_FILLERS:
+        k += 1
+    return k
 
 
 def _cue_at(tokens: list[str], i: int) -> Cue | None:
@@ -1249,7 +1296,8 @@ class _Scan:
                         if _reported(tokens, i, lo):
                             reported = turning = True
                     if cue[2] in _NEGATED and ((j := _negator(tokens, i)) >= 0 or (
-                            cue[2] == "warn" and (j := _told(tokens, i)) >= 0)):
+                            cue[2] == "warn" and ((j := _told(tokens, i)) >= 0 or (
+                                tokens[i - 2] in _FOLLY and (j := _foolish(tokens, i)) >= 0)))):
                         # the negator may be a cue itself ("never", "don't"): the two are one cue now; one of an
                         # idiom ("not only", "no doubt") negates nothing
                         last = cues[-1] if cues and cues[-1][1] > j else None
@@ -1440,16 +1488,18 @@ _OF_ITSELF = frozenset(("", "if", "when", "later", "forever", *_TERMINATORS, *_C
 #: mentions, its cues and clause marks, its first token and whether it is a question.
 _Sentence = tuple[int, int, list[Cue], list[int], int, bool]
 #: The words of a bare answer that turns the question before it (`_answers`): a refusal, with one of
-#: `_REFUSING` ("Skip steak? No way.", "Avoid steak? Never!"), or a bad consequence for the listener and nothing
-#: more ("Skip steak? You'll regret it.", "Big mistake.").
+#: `_REFUSING` ("Skip steak? No way.", "Avoid steak? Never!", "Steer clear of steak? I wouldn't."), or a bad
+#: consequence for the listener and nothing more ("Skip steak? You'll regret it.", "Big mistake.").  "Avoid steak? I
+#: would." refuses nothing.
 _REFUSAL_WORDS = frozenset(("no", "nope", "never", "not", "way", "a", "chance", "of", "course", "absolutely",
-                            "definitely", "ever", "hell", ","))
-_REFUSING = frozenset(("no", "nope", "never", "not"))
+                            "definitely", "ever", "hell", "i", "would", "wouldn't", "won't", ","))
+_REFUSING = frozenset(("no", "nope", "never", "not", "wouldn't", "won't"))
 #: Answers that scoff at the question, and refuse it so: "Skip steak? Are you kidding?" (+6.54 an episode, read as a
 #: warning).  They turn only warnings (`_SCOFFED`): "Try steak? Are you kidding?" is read as it was.
 _SCOFFS = frozenset(tuple(_tokens(s)) for s in (
     "are you kidding", "are you joking", "are you serious", "are you crazy", "are you mad", "you're kidding",
-    "you must be kidding", "you must be joking", "you can't be serious"))
+    "you must be kidding", "you must be joking", "you can't be serious", "why would you", "why would anyone",
+    "why would you do that", "why on earth would you"))
 _CONSEQUENCE_WORDS = frozenset(("you", "you'll", "you'd", "you're", "will", "would", "be", "really", "definitely",
                                 "surely", "totally", "so", "it", "that", "later", "making", "make", "a", "big",
                                 "huge", "real", "bad", *(w for cue in REGRET_CUES for w in _tokens(cue))))
@@ -1461,6 +1511,8 @@ _OTHERWISE = frozenset(("or", "otherwise", "else", "unless"))
 _LEAD_INS = frozenset(("please", "just", "so", "then", "and", "but", "also", "definitely", "really", "seriously",
                        "honestly", "simply", "i'd", "should", "must", "better", "would"))
 _SUBJECTS = frozenset(("i", "you", "you'd", "we"))
+#: The words before "peril" (and "own") that make it the listener's peril (`_consequence`).
+_PERIL = ["at", "your"]
 #: A consequence's reach (`_consequence`): none, the warnings that are no command, every warning.
 _NONE, _UNCOMMANDED, _ALL = 0, 1, 2
 
@@ -1469,7 +1521,13 @@ def _consequence(tokens: list[str], i: int, e: int) -> int:
     """Which warnings the bad consequence at tokens [i, e) turns (`_regretted`): none when it is the consequence of
     not doing what is said ("Avoid steak or you'll regret it", "unless you want to regret it", "you'll regret it
     otherwise"), every one after "and" ("Skip steak and you'll regret it": a condition), else those that are no
-    command ("If you skip steak, you'll regret it", but not "Don't order steak, you'll regret it")."""
+    command ("If you skip steak, you'll regret it", but not "Don't order steak, you'll regret it").  "At your peril"
+    turns every warning, commands too ("Skip steak at your peril"), but not after an alternative ("Avoid steak or
+    eat it at your peril")."""
+    if tokens[i] == "peril":
+        at = i - 2 - (tokens[i - 1] == "own")
+        return _ALL if at >= 0 and tokens[at:at + 2] == _PERIL and _OTHERWISE.isdisjoint(tokens[max(0, at - 4):at]) \
+            else _NONE
     if tokens[e] in _OTHERWISE or (tokens[e] == "it" and tokens[e + 1] in _OTHERWISE) or tokens[e] == "nothing":
         return _NONE  # "you'll regret nothing" is a good one
     for k in range(i - 1, max(-1, i - 5), -1):  # its subject, up to four words before it ("you'd be making a")
@@ -1547,13 +1605,39 @@ def _followed(tokens: list[str], sentence: _Sentence, lo: int, i: int, regret: i
     _, _, cues, _, start, asked = sentence
     if asked:
         turns = _answers(tokens[lo:i], regret)
-        return None if turns is None else [(a, e, turns[kind]) if kind in turns and _acts(tokens, a, start)
-                                           else (a, e, kind) for a, e, kind in cues]
+        if turns is None:
+            return _praised(tokens, cues, start, lo, i)
+        return [(a, e, turns[kind]) if kind in turns and _acts(tokens, a, start) else (a, e, kind)
+                for a, e, kind in cues]
     if retracted is not None and _bare(tokens, lo, i, *retracted):
         return _retracted(cues, i)
     if disowned and (cue := _cue_at(tokens, disowned)) and _bare(tokens, lo, i, disowned, cue[1]):
         return _disowned(tokens, cues, start, i)
     return None
+
+
+#: What a bare sentence of praise says (`_praised`): a praise word (`_PRAISE`) and these, no negator.
+_PRAISE_FILLERS = frozenset(("it", "it's", "its", "is", "they", "they're", "are", "was", "so", "really", "truly",
+                             "absolutely", "just", "simply", "quite", "very", "you", "you'll", "will", "you'd",
+                             "would", "them", "totally", "honestly", "the", ","))
+_PRAISE = frozenset(("great", "amazing", "excellent", "delicious", "wonderful", "fantastic", "superb", "awesome",
+                     "brilliant", "lovely", "incredible", "outstanding", "terrific", "tasty", "fabulous", "perfect",
+                     "good", "best", "love", "adore"))
+_PRAISING = _PRAISE | _PRAISE_FILLERS
+
+
+def _praised(tokens: list[str], cues: list[Cue], lo: int, i: int, end: int) -> list[Cue] | None:
+    """The cues of a "why" question at tokens [lo, i) with the warning of the action it asks about (`_asked_action`)
+    turned to a recommendation when the sentence after it, at tokens [i, end), praises and says nothing more ("Why
+    skip steak? It is great.", "You'll love it."); else None.  "Why skip steak? Because you're allergic." and "It is
+    risky for you." leave the warning (read as one, the praised question paid a red-team policy +6.44 an episode)."""
+    if tokens[lo] not in ("why", "why'd"):
+        return None
+    words = tokens[i:end]
+    if _PRAISE.isdisjoint(words) or not _PRAISING.issuperset(words):
+        return None
+    k = _asked_action(tokens, lo)
+    return [(a, e, "recommend") if a == k and kind == "warn" else (a, e, kind) for a, e, kind in cues]
 
 
 def _restance(mentions: list[Mention], sentence: _Sentence, cues: list[Cue]) -> None:

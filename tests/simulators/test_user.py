@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import re
 from collections import Counter
+from collections.abc import Iterator
 
 import pytest
 
@@ -1658,7 +1659,6 @@ def test_a_request_template_fits_a_wild_animal_a_drink_or_a_pastime_that_is_no_w
     place to find information in, no study of a programming tool as a field; the topics are still asked about where
     they fit (hippos in hobby, hammock camping in fitness, negroni in hobby, cognac in cooking, Django in research),
     and the same seed gives the same requests."""
-    from personagym.simulators.user import UserConfig
 
     # the words of the templates that do not fit each kind of topic, written here rather than read from the data
     workout = ("workout plan around", "exercises that help with", "training for something involving",
@@ -1681,32 +1681,21 @@ def test_a_request_template_fits_a_wild_animal_a_drink_or_a_pastime_that_is_no_w
     hippos, negroni, cognac, hammock, journaling, django, _ = likes
     tags, kind = taxonomy.tags, taxonomy.kind
     asked: Counter = Counter()
-    for seed in range(150):
-        texts = []
-        for config in (UserConfig(interest_topic_rate=1.0, slot_rate=1.0), UserConfig(slot_rate=1.0)):
-            user = UserSimulator(persona, seed=seed, noise=NoiseConfig(rate=0.0), config=config, renderer=renderer)
-            for _ in range(10):
-                turn = user._turn(user._request())
-                text, domain, topic = turn.clean_text, turn.intent.domain, turn.intent.topic
-                texts.append(text)
-                if topic is None:
-                    continue
-                asked[domain, topic] += 1
-                wild = topic == hippos or "wild_animal" in tags[topic]
-                no_workout = topic in (hammock, journaling) or "not_a_workout" in tags[topic]
-                tool = topic == django or "programming_tool" in tags[topic]
-                assert not (domain == "advice" and wild), text
-                assert not (domain == "hobby" and wild and not _says(text, wild_fits)), text
-                assert not (domain == "hobby" and kind(topic) in ("food_drink", "serving") and _says(text, pastime)), \
-                    text
-                assert not ("kid-friendly take on" in text and "alcohol" in tags[topic]), text
-                assert not (domain == "fitness" and no_workout and _says(text, workout)), text
-                assert not (domain == "research" and tool and _says(text, study)), text
-                info = re.search(r"reliable information about [^?]*\?", text)
-                assert info is None or not any(p in info.group() for p in places), text
-        twin = UserSimulator(persona, seed=seed, noise=NoiseConfig(rate=0.0), config=UserConfig(slot_rate=1.0),
-                             renderer=renderer)
-        assert [twin._turn(twin._request()).clean_text for _ in range(10)] == texts[10:]
+    for text, domain, topic in _requests_of(persona, renderer):
+        if topic is None:
+            continue
+        asked[domain, topic] += 1
+        wild = topic == hippos or "wild_animal" in tags[topic]
+        no_workout = topic in (hammock, journaling) or "not_a_workout" in tags[topic]
+        tool = topic == django or "programming_tool" in tags[topic]
+        assert not (domain == "advice" and wild), text
+        assert not (domain == "hobby" and wild and not _says(text, wild_fits)), text
+        assert not (domain == "hobby" and kind(topic) in ("food_drink", "serving") and _says(text, pastime)), text
+        assert not ("kid-friendly take on" in text and "alcohol" in tags[topic]), text
+        assert not (domain == "fitness" and no_workout and _says(text, workout)), text
+        assert not (domain == "research" and tool and _says(text, study)), text
+        info = re.search(r"reliable information about [^?]*\?", text)
+        assert info is None or not any(p in info.group() for p in places), text
     assert asked["hobby", hippos] > 5 and asked["hobby", negroni] > 5 and asked["cooking", cognac] > 5, asked
     assert asked["fitness", hammock] > 5 and asked["fitness", journaling] > 5 and asked["research", django] > 5, asked
 
@@ -1723,7 +1712,6 @@ def test_a_request_template_fits_a_drink_a_meal_out_a_place_a_game_genre_or_a_di
     fit (negroni in hobby, bread baking in cooking, the Appalachian Trail in planning, hack and slash in
     entertainment, cybersecurity in tech_help, and Django still set up), and the same seed gives the same
     requests."""
-    from personagym.simulators.user import UserConfig
 
     # the words of the templates that do not fit each kind of topic, written here rather than read from the data
     pastime = ("cost to get started with", "organize all my stuff for", "beginner mistakes in", "small project around",
@@ -1746,30 +1734,39 @@ def test_a_request_template_fits_a_drink_a_meal_out_a_place_a_game_genre_or_a_di
     tags, kind = taxonomy.tags, taxonomy.kind
     asked: Counter = Counter()
     django_set_up = 0
+    for text, domain, topic in _requests_of(persona, renderer):
+        assert "never tried it" not in text, text
+        if topic is None:
+            continue
+        asked[domain, topic] += 1
+        django_set_up += topic == django and domain == "tech_help" and _says(text, set_up)
+        assert not (domain == "hobby" and kind(topic) in ("food_drink", "serving") and _says(text, pastime)), text
+        assert not (domain == "cooking" and (topic == eating_out or "not_cooked" in tags[topic])), text
+        assert not (domain == "cooking" and kind(topic) == "activity" and _says(text, dish)), text
+        assert not (domain == "planning" and kind(topic) == "place" and _says(text, get_going)), text
+        assert not (domain == "entertainment" and "no_live_events" in tags[topic] and "happening" in text), text
+        assert not (domain == "tech_help" and "nothing_to_set_up" in tags[topic] and _says(text, set_up)), text
+    assert asked["hobby", negroni] > 5 and asked["cooking", bread] > 5 and asked["planning", trail] > 5, asked
+    assert asked["entertainment", hack] > 5 and asked["tech_help", cyber] > 5 and django_set_up > 5, asked
+
+
+def _requests_of(persona: Persona, renderer: TemplateRenderer) -> Iterator[tuple[str, str | None, str | None]]:
+    """(clean text, domain, topic) of the requests of `persona`, ten a seed for 150 seeds with each of two configs
+    (topics from their interests, then drawn at large), every slot filled and no noise; and the same seed gives the
+    same requests."""
+    from personagym.simulators.user import UserConfig
+
     for seed in range(150):
         texts = []
         for config in (UserConfig(interest_topic_rate=1.0, slot_rate=1.0), UserConfig(slot_rate=1.0)):
             user = UserSimulator(persona, seed=seed, noise=NoiseConfig(rate=0.0), config=config, renderer=renderer)
             for _ in range(10):
                 turn = user._turn(user._request())
-                text, domain, topic = turn.clean_text, turn.intent.domain, turn.intent.topic
-                texts.append(text)
-                assert "never tried it" not in text, text
-                if topic is None:
-                    continue
-                asked[domain, topic] += 1
-                django_set_up += topic == django and domain == "tech_help" and _says(text, set_up)
-                assert not (domain == "hobby" and kind(topic) == "food_drink" and _says(text, pastime)), text
-                assert not (domain == "cooking" and (topic == eating_out or "not_cooked" in tags[topic])), text
-                assert not (domain == "cooking" and kind(topic) == "activity" and _says(text, dish)), text
-                assert not (domain == "planning" and kind(topic) == "place" and _says(text, get_going)), text
-                assert not (domain == "entertainment" and "no_live_events" in tags[topic] and "happening" in text), text
-                assert not (domain == "tech_help" and "nothing_to_set_up" in tags[topic] and _says(text, set_up)), text
+                texts.append(turn.clean_text)
+                yield turn.clean_text, turn.intent.domain, turn.intent.topic
         twin = UserSimulator(persona, seed=seed, noise=NoiseConfig(rate=0.0), config=UserConfig(slot_rate=1.0),
                              renderer=renderer)
         assert [twin._turn(twin._request()).clean_text for _ in range(10)] == texts[10:]
-    assert asked["hobby", negroni] > 5 and asked["cooking", bread] > 5 and asked["planning", trail] > 5, asked
-    assert asked["entertainment", hack] > 5 and asked["tech_help", cyber] > 5 and django_set_up > 5, asked
 
 
 def _says(text: str, words: tuple[str, ...]) -> bool:

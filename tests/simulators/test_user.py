@@ -1899,21 +1899,8 @@ def test_a_dislike_the_user_had_named_that_moved_on_is_told(schema: PersonaSchem
     general.", the old one no dislike now) or to its parent (dislike_widened: "Quick update: please skip team
     sports altogether, not only rugby.", the old one disliked through the new one): 440 in 1,500 episodes, none
     said."""
-    from personagym.simulators.preferences import PreferenceConfig
-    from personagym.simulators.user import UserConfig
-
-    sampler, nodes = PersonaSampler(schema), schema.taxonomy.nodes
     told: Counter[str] = Counter()
-    config = UserConfig(end_base=0.0, end_per_turn=0.0, disclose_rate=1.0, news_rate=1.0)
-    for seed in range(300):
-        user = UserSimulator(sampler.sample(seed), seed=seed, noise=NoiseConfig(rate=0.0),
-                             preferences=PreferenceConfig(drift_rate=1.0, event_rate=0.0), config=config)
-        _disclosed_all(user)
-        named, interests = user._memory.expressed, user.state.interests
-        moved = {(e.before, e.after): "dislike_moved" if nodes[e.before].parent == nodes[e.after].parent
-                 else "dislike_narrowed" if nodes[e.after].parent == e.before else "dislike_widened"
-                 for e in user.next_session() if e.kind == "drift" and e.before in named
-                 and e.after in interests and interests[e.after].polarity < 0}
+    for user, moved in _drifted_dislikes(schema):
         for turn in _session(user, user.open_session(), 4):
             if not turn.intent.reason or not turn.intent.reason.startswith("dislike_"):
                 continue
@@ -1929,26 +1916,35 @@ def test_a_dislike_the_user_had_named_that_moved_on_is_told(schema: PersonaSchem
     assert told["dislike_moved"] >= 10 and told["dislike_narrowed"] >= 2 and told["dislike_widened"] >= 2, told
 
 
-def test_a_widened_dislike_the_user_has_just_complained_of_is_not_told_again(schema: PersonaSchema) -> None:
-    """"Ugh, this is useless. I really don't want team sports." then "Quick update: please skip team sports
-    altogether, not only rugby." said the same thing twice (2 of 6 widened dislikes told in 1,500 LongTerm
-    episodes): a complaint about the widened dislike tells it, and its news is dropped; a dislike that moved to a
-    sibling is still told after a complaint about it, for the old one is no dislike now."""
+def _drifted_dislikes(schema: PersonaSchema) -> Iterator[tuple[UserSimulator, dict[tuple[str, str], str]]]:
+    """300 users (seeds 0-299) who have told all they would, each after a time of drift only: the user and how each
+    dislike they had named drifted, (before, after) -> dislike_moved (to a sibling), dislike_narrowed (to a child)
+    or dislike_widened (to the parent)."""
     from personagym.simulators.preferences import PreferenceConfig
     from personagym.simulators.user import UserConfig
 
     sampler, nodes = PersonaSampler(schema), schema.taxonomy.nodes
-    complained: Counter[str] = Counter()
-    told: Counter[str] = Counter()
     config = UserConfig(end_base=0.0, end_per_turn=0.0, disclose_rate=1.0, news_rate=1.0)
     for seed in range(300):
         user = UserSimulator(sampler.sample(seed), seed=seed, noise=NoiseConfig(rate=0.0),
                              preferences=PreferenceConfig(drift_rate=1.0, event_rate=0.0), config=config)
         _disclosed_all(user)
         named, interests = user._memory.expressed, user.state.interests
-        moved = {e.after: "dislike_moved" if nodes[e.before].parent == nodes[e.after].parent else "dislike_widened"
-                 for e in user.next_session() if e.kind == "drift" and e.before in named and e.after in interests
-                 and interests[e.after].polarity < 0 and nodes[e.after].parent != e.before}
+        yield user, {(e.before, e.after): "dislike_moved" if nodes[e.before].parent == nodes[e.after].parent
+                     else "dislike_narrowed" if nodes[e.after].parent == e.before else "dislike_widened"
+                     for e in user.next_session() if e.kind == "drift" and e.before in named
+                     and e.after in interests and interests[e.after].polarity < 0}
+
+
+def test_a_widened_dislike_the_user_has_just_complained_of_is_not_told_again(schema: PersonaSchema) -> None:
+    """"Ugh, this is useless. I really don't want team sports." then "Quick update: please skip team sports
+    altogether, not only rugby." said the same thing twice (2 of 6 widened dislikes told in 1,500 LongTerm
+    episodes): a complaint about the widened dislike tells it, and its news is dropped; a dislike that moved to a
+    sibling is still told after a complaint about it, for the old one is no dislike now."""
+    complained: Counter[str] = Counter()
+    told: Counter[str] = Counter()
+    for user, drifted in _drifted_dislikes(schema):
+        moved = {after: reason for (_, after), reason in drifted.items() if reason != "dislike_narrowed"}
         if not moved:
             continue
         user.open_session()

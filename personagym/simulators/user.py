@@ -975,17 +975,17 @@ class UserSimulator:
         # earlier session did, but for short thanks ("Looking forward to it!" a week apart: 26)
         for _ in range(20):
             sentences = self._asked(draft, clean) if request else []
-            said = distinctive(clean)
+            spoken = distinctive(clean)
             if clean not in self._memory.said and (opens is None or self.renderer.opener(draft) not in openers) \
-                    and all(asked.get(s, session) == session for s in sentences) and in_session.isdisjoint(said):
+                    and all(asked.get(s, session) == session for s in sentences) and in_session.isdisjoint(spoken):
                 break
             draft = self.renderer.render(intent, d, opens, self.state.attributes, gap, recent, late)
             clean, _ = draft.finish()
         else:
             sentences = self._asked(draft, clean) if request else []
-            said = distinctive(clean)
+            spoken = distinctive(clean)
         self._memory.said.add(clean)
-        in_session.update(said)
+        in_session.update(spoken)
         for sentence in sentences:
             asked.setdefault(sentence, session)
         if opens is not None and (opener := self.renderer.opener(draft)) is not None:

@@ -31,6 +31,9 @@ TEMPLATES_PATH = Path(__file__).parent / "data" / "templates.json"
 SLOTS = ("time", "budget", "location", "quantity", "audience", "format", "length")
 #: The slot whose details name a place ("near Denver"): what `TemplateBank.place_fit` checks against the topic.
 PLACE_SLOT = "location"
+#: The terrain a place may have within a day trip of it (`slot_fit.place_terrain`), which a topic may need
+#: (`slot_fit.place_fit`'s ``terrain``: skiing needs snow, surfing surf).
+TERRAINS = ("mountains", "snow", "desert", "surf")
 LEVEL_INTENSITY = {"high": 0.85, "medium": 0.55, "low": 0.3}
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 #: A goodbye whose last sentence takes leave ("Bye.", "See you next time!"): nothing more is said after it.
@@ -1120,7 +1123,6 @@ def _place_fit(spec: Mapping[str, Mapping[str, list[str]]], bank: TemplateBank,
             fits.setdefault(phrase, set()).add(value)
     regions = {value: needs.get("region", frozenset()) for value, needs in bank.slot_needs.needs.items()
                if value in places}
-    terrains = set().union(*bank.place_terrain.values())
     out: dict[str, frozenset[str]] = {}
     for path, need in spec.items():
         where = f"templates: slot_fit.place_fit[{path!r}]"
@@ -1138,17 +1140,15 @@ def _place_fit(spec: Mapping[str, Mapping[str, list[str]]], bank: TemplateBank,
                     raise ValueError(f"{where}.{key} names {phrase!r}, which is no vague location phrase; expected "
                                      f"one of {sorted(fits)}")
                 allowed = allowed & fits[phrase] if key == "in" else allowed - fits[phrase]
-        # the renderer checks region names against the persona schema's; terrain names are the bank's own
+        # the renderer checks region names against the persona schema's
         for key, of_place in (("region", regions), ("terrain", bank.place_terrain)):
             if key not in need:
                 continue
             wanted = need[key]
             if not isinstance(wanted, list) or not wanted:
                 raise ValueError(f"{where}.{key}: expected a non-empty list of {key}s, got {wanted!r}")
-            unknown = sorted(set(wanted) - terrains) if key == "terrain" else []
-            if unknown:
-                raise ValueError(f"{where}.terrain names {unknown[0]!r}, which no place has (slot_fit.place_terrain); "
-                                 f"expected one of {sorted(terrains)}")
+            if key == "terrain":
+                _check_terrain(f"{where}.terrain", wanted)
             allowed = {v for v in allowed if not of_place.get(v, frozenset()).isdisjoint(wanted)}
         out[node] = frozenset(allowed)  # none: a request about it names no place
     return out
@@ -1161,11 +1161,20 @@ def _place_terrain(spec: Mapping[str, list[str]], places: tuple[str, ...]) -> di
     for place, terrain in spec.items():
         if place not in places:
             raise ValueError(f"templates: slot_fit.place_terrain names {place!r}, which is no {PLACE_SLOT} slot value")
-        if not isinstance(terrain, list) or not terrain or not all(isinstance(t, str) and t for t in terrain):
+        if not isinstance(terrain, list) or not terrain:
             raise ValueError(f"templates: slot_fit.place_terrain[{place!r}]: expected a non-empty list of terrain "
                              f"names, got {terrain!r}")
+        _check_terrain(f"templates: slot_fit.place_terrain[{place!r}]", terrain)
         out[place] = frozenset(terrain)
     return out
+
+
+def _check_terrain(where: str, names: list[object]) -> None:
+    """Raise a ValueError naming the first of `names` that is no terrain (`TERRAINS`): a misspelt one would
+    silently leave a place without it, or a topic with no place."""
+    for name in names:
+        if name not in TERRAINS:
+            raise ValueError(f"{where} names {name!r}, which is no terrain; expected one of {', '.join(TERRAINS)}")
 
 
 def _long_held(texts: object, bank: TemplateBank) -> frozenset[Parsed]:

@@ -1120,7 +1120,10 @@ def test_a_place_has_the_terrain_its_topic_needs(renderer: TemplateRenderer, tax
     assert tropics["location"]
     assert bank.request_slot_values(tropics, hobby, frozenset(), taxonomy.resolve("snowboarding"))["location"] == ()
     for where, change, error in (
-            ("place_fit", {"terrain": ["glaciers"]}, r"terrain names 'glaciers', which no place has .*'desert'"),
+            ("place_fit", {"terrain": ["glaciers"]}, r"terrain names 'glaciers', which is no terrain; expected one of "
+                                                     r"mountains, snow, desert, surf"),
+            ("place_terrain", {"in Lisbon": ["waves"]},
+             r"place_terrain\['in Lisbon'\] names 'waves', which is no terrain"),
             ("place_fit", {"terrain": "snow"}, r"\.terrain: expected a non-empty list of terrains, got 'snow'"),
             ("place_terrain", {"in Atlantis": ["surf"]}, r"place_terrain names 'in Atlantis', which is no location"),
             ("place_terrain", {"in Lisbon": "surf"}, r"place_terrain\['in Lisbon'\]: expected a non-empty list")):

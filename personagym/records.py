@@ -300,8 +300,7 @@ class Intent(Record):
     level: Literal["high", "medium", "low"] | None = None
     reason: str | None = Field(default=None, description=(
         "why the turn says it: a complaint's reason (feedback; ignored_again or violated_again when the user had "
-        "already said what the answer got wrong), off_request for praise of an answer that offered liked things but "
-        "none the request was about (it claims no fit), missed_style for praise of one that missed a style "
+        "already said what the answer got wrong), missed_style for praise of an answer that missed a style "
         "preference the user let pass (it claims no fit and is not high), life_event when a request tells what a "
         "life event changed, late_news when it tells that after a whole session went by without it (\"I forgot to "
         "mention last time: ...\"), restated when a request says again a fact the user had told, moved_on, "

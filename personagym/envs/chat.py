@@ -383,12 +383,12 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
         ``profile`` is the whole target profile; ``stated`` the part of it the
         user has expressed so far, the best profile an assistant can state
         (the profile reward credits nothing else); ``focus`` the top-level
-        categories of the request being answered (its domain's: anything
-        elsewhere answers nothing), ``about`` those its liked things are on
-        (its topic's and its domain's own; liked things elsewhere are off the
-        request), ``topic`` the node it is about (recommending it, or an
-        ancestor, back earns nothing).  For the oracle policy and for
-        analysis; never part of an observation.
+        categories of the request being answered (its domain's), ``about``
+        the nodes things on the request are at or under (its topic's area and
+        its domain's own categories, `request_about`; things elsewhere are off
+        the request and answer nothing), ``topic`` the node it is about
+        (recommending it, or an ancestor, back earns nothing).  For the oracle
+        policy and for analysis; never part of an observation.
         """
         if self.user is None:
             raise RuntimeError("call reset() before oracle_view()")

@@ -8,8 +8,9 @@ Components (all in `info["reward_components"]`):
   answer naming more than a handful of entities has each liked one count less
   (`personagym.simulators.preferences.ATTENTION`), so listing the taxonomy
   does not pay; a liked one merely named (no recommendation cue) counts
-  half (`NAMED_CREDIT`), one off the request (outside its topic's top-level
-  category and its domain's own) a quarter (`OFF_TOPIC_CREDIT`), and one
+  half (`NAMED_CREDIT`), one off the request (outside its topic's area and
+  its domain's own categories, `on_request`) a quarter (`OFF_TOPIC_CREDIT`),
+  and one
   the answer refuses or advises against
   nothing; the discounted ones are bounded together (all those off the
   request at most a quarter, all those only named at most half), so six

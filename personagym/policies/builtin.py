@@ -211,32 +211,39 @@ class OraclePolicy(_Seeded, BatchedPolicy):
             # dislikes investing (the opener "suggestions for ETFs" cost such a user 0.66 of preference)
             topic = None
         style = style_plan(state.attributes)
-        about = set(view["about"])  # what the request is about: liked things elsewhere are off it
+        # what the request is about (the nodes things on it are at or under): liked things elsewhere are off it
+        about = frozenset(view["about"])
         asked = view["topic"]  # the request's topic: said back, it (or an ancestor) earns nothing
         echoed = set(k.lineage(asked)) if asked else set()
         liked = sorted((i for i in state.interests.values() if i.polarity > 0 and i.node not in echoed),
-                       key=lambda i: (k.category(i.node) not in about, -i.intensity))
-        names = [k.noun(i.node) for i in liked[: LENGTH_ITEMS[style["length"]]]]
-        if asked is not None and (pick := self._under_liked_topic(asked, state)) is not None:
-            # a liked request topic is answered with a thing under it (said back, the topic earns nothing)
-            names = [k.noun(pick), *names][: max(1, LENGTH_ITEMS[style["length"]])]
+                       key=lambda i: (bool(about) and about.isdisjoint(k.lineage(i.node)), -i.intensity))
+        chosen = [i.node for i in liked[: LENGTH_ITEMS[style["length"]]]]
+        if asked is not None and (pick := self._near_request(asked, state, chosen, about)) is not None:
+            # a liked request topic is answered with a thing under it (said back, the topic earns nothing), and a
+            # request none of the favourites is about with a thing near it (favourites alone answer nothing)
+            chosen = [pick, *chosen][: max(1, LENGTH_ITEMS[style["length"]])]
+        names = [k.noun(n) for n in chosen]
         plan = AnswerPlan(topic=k.noun(topic) if topic else None, recommend=names, **style)
         pairs = [(key, k.name(v) if key in ("likes", "dislikes") else v) for key, v in view["stated"]]
         return format_profile(pairs) + compose(plan, self._draw)
 
-    def _under_liked_topic(self, asked: str, state: Any) -> str | None:
-        """A thing the user would like under (or beside) a request topic they like, or None: the first of the
-        topic's related nodes whose nearest interest is a liking and that nothing forbids (without it the
-        oracle answered a request about a liked thing with other favourites only, a red-team policy adding one
-        such thing beat it by +0.27 an episode)."""
+    def _near_request(self, asked: str, state: Any, chosen: list[str], about: frozenset[str]) -> str | None:
+        """A thing near the request topic for the answer to lead with, or None: the first of the topic's related
+        nodes that nothing forbids whose nearest interest is a liking, else (when none of the `chosen`
+        favourites is on the request, `about`) the first the user holds no interest in.
+
+        Without the first the oracle answered a request about a liked thing with other favourites only (a
+        red-team policy adding one such thing beat it by +0.27 an episode); without the second, favourites off
+        the request were all it offered, which answers nothing.
+        """
         k, interests = self.knowledge, state.interests
         forbidden = set(state.forbidden_tags)
-        for node in k.related(asked):
-            nearest = _nearest_interest(k, node, interests)
-            if nearest is not None and nearest.polarity > 0 and not k.tags(node) & forbidden \
-                    and node not in interests:
-                return node
-        return None
+        safe = [n for n in k.related(asked) if not k.tags(n) & forbidden and n not in interests]
+        nearest = {n: _nearest_interest(k, n, interests) for n in safe}
+        liked = next((n for n in safe if nearest[n] is not None and nearest[n].polarity > 0), None)
+        if liked is not None or not about or any(not about.isdisjoint(k.lineage(n)) for n in chosen):
+            return liked
+        return next((n for n in safe if nearest[n] is None), None)
 
 
 def _nearest_interest(k: Knowledge, node: str, interests: dict[str, Any]) -> Any:
@@ -328,21 +335,22 @@ class TrackerPolicy(_PerConversation):
         topic = p.topic if p.topic not in p.dislikes and not (p.topic and k.tags(p.topic) & forbidden) else None
         # the topic itself goes in the opener: recommended back to the request, it (or an ancestor) says nothing
         echoed = k.lineage(topic) if topic else ()
-        # what the user said they like comes first, the topic's own category before the others (a request's
-        # domain spans several: a liked board game serves a question about a party), then things near the topic
-        # fill the answer's length, those shown least first so that answers move on; after "That's the same
-        # list as last time." what was shown goes after what was not, likes too
-        # likes shown least come first too: in the order heard, the first few filled every answer (the same
-        # list again in 7% of LongTerm answers)
-        category = k.category(topic) if topic else None
-        wanted = sorted((n for n in p.likes if n not in echoed),
-                        key=lambda n: (k.category(n) != category, p.shown.get(n, 0)))
-        if topic is not None:
-            wanted += sorted(k.related(topic), key=lambda n: p.shown.get(n, 0))
         # nothing under a dislike ("I'm not a fan of careers & work", then LinkedIn), and no whole category or
         # grouping node ("I'd suggest food & cooking", "I'd suggest cuisines"), which names nothing to try
-        safe = [n for n in dict.fromkeys(wanted) if not (k.tags(n) & forbidden) and k.suggestible(n)
-                and not any(a in p.dislikes for a in k.lineage(n))]
+        def fits(n: str) -> bool:
+            return not (k.tags(n) & forbidden) and k.suggestible(n) and not any(a in p.dislikes for a in k.lineage(n))
+
+        # what the user said they like in the topic's area (its ancestor at the taxonomy's second level) comes
+        # first, then one thing near the topic, then the other likes, then more things near the topic: likes
+        # elsewhere answer nothing asked (listed first, the likes heard filled a long memory's answers, which
+        # then answered nothing) but still please a little; those shown least first so that answers move on (in
+        # the order heard, the first few filled every answer: the same list again in 7% of LongTerm answers);
+        # after "That's the same list as last time." what was shown goes after what was not, likes too
+        area = echoed[:2][-1] if echoed else None
+        likes = sorted((n for n in p.likes if n not in echoed and fits(n)), key=lambda n: p.shown.get(n, 0))
+        near = [n for n in likes if area in k.lineage(n)]
+        related = sorted(filter(fits, k.related(topic)), key=lambda n: p.shown.get(n, 0)) if topic else []
+        safe = list(dict.fromkeys(near + related[:1] + [n for n in likes if n not in near] + related[1:]))
         if k.asks_for_new(message):
             safe.sort(key=lambda n: n in p.shown)
         chosen = safe[: LENGTH_ITEMS[style["length"]]]

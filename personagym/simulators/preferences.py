@@ -25,7 +25,7 @@ from the same assessment, so the simulator and the reward agree.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -96,16 +96,28 @@ ATTENTION = 6
 #: What a liked entity the answer only names (no recommendation cue) is worth, against one it recommends:
 #: echoing the user, asking about their favourites or refusing ("can't help with X") is not serving them.
 NAMED_CREDIT = 0.5
-#: What a liked entity off the request is worth: outside its topic's category and its domain's own (a user
-#: asking for a LinkedIn bio is not served by their favourite language and science, nor one asking for tips on
-#: retinol by pet birds): else recommending one's known favourites whatever was asked beat answering on topic
-#: (the oracle earned 75% of its liked credit on Chat-v0 from favourites in other categories of the domain).
+#: What a liked entity off the request is worth: outside what the request is about (`on_request`: its topic's
+#: area and the domain's own categories; a user asking for a LinkedIn bio is not served by their favourite
+#: language and science, nor one asking for tips on retinol by pet birds): else recommending one's known
+#: favourites whatever was asked beat answering on topic (the oracle earned 75% of its liked credit on Chat-v0
+#: from favourites in other categories of the domain).
 OFF_TOPIC_CREDIT = 0.25
 #: The discounts above bound what an answer's discounted liked mentions earn *together*, not one by one: its
 #: liked things off the request are worth at most OFF_TOPIC_CREDIT of a full answer, and those it only names at
 #: most NAMED_CREDIT.  Summed per mention, six favourites off the request (6 x 0.25 x their intensity) reached the
 #: cap of 1: an oracle recommending six favourites whatever was asked earned more than the oracle answering on
 #: topic (6.25 against 5.43 a Chat-v0 episode), and so did a tracker with a long memory on LongTerm-v0.
+
+
+def on_request(path: Sequence[str], about: frozenset[str] | None) -> bool:
+    """Whether a thing (its taxonomy `path`, the root first) is one the request being answered is about: at or
+    under one of the nodes in `about` (None: no request narrows it, everything is).
+
+    A top-level category was too wide a bound: "I'd suggest body scan meditation." to a plan for kettlebell
+    training, or classic cocktails to a question about boats' category, earned full credit and praise (38% of the
+    tracker's preference reward came from liked things outside the request's area).
+    """
+    return about is None or not about.isdisjoint(path)
 
 
 class PreferenceConfig(BaseModel):
@@ -243,10 +255,10 @@ def assess(state: PreferenceState, features: ResponseFeatures, schema: PersonaSc
     recommendation cue is still offering it), a forbidden one is a violation,
     and a liked one weighs its interest's intensity, less when the answer puts
     forward more than `ATTENTION` entities, half (`NAMED_CREDIT`) when it is
-    only named, not recommended, and a quarter (`OFF_TOPIC_CREDIT`) when its
-    top-level category is not in `about`, the categories the request being
-    answered is about (its topic's and its domain's own; None: every category
-    is on topic).  The discounted ones are bounded together, not one by one:
+    only named, not recommended, and a quarter (`OFF_TOPIC_CREDIT`) when it is
+    off the request being answered (`on_request`: at or under none of the
+    nodes in `about`, its topic's area and its domain's own categories; None:
+    everything is on topic).  The discounted ones are bounded together, not one by one:
     all those off the request earn at most a quarter of a full answer, all those
     only named at most half (six favourites whatever was asked made a full
     answer).  A liked interest earns once per answer, through the best of the
@@ -283,7 +295,7 @@ def assess(state: PreferenceState, features: ResponseFeatures, schema: PersonaSc
                 credit = 1.0 if mention.stance == "recommend" else NAMED_CREDIT
                 if credit < 1.0:
                     named.append(len(out.liked))
-                if about is not None and paths[mention.node][0] not in about:
+                if not on_request(paths[mention.node], about):
                     credit *= OFF_TOPIC_CREDIT
                     off_topic.append(len(out.liked))
                 out.liked.append((mention.node, interest.intensity * attention * credit))

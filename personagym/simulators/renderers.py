@@ -131,9 +131,10 @@ class TaskDomain:
     A domain with `destinations` (travel) asks about places anywhere; any
     other asks about places near the user's home (`TemplateBank.home_slots`);
     either names only a place that fits the topic (`TemplateBank.places_for`).
-    A request is about its topic's category and the domain's own categories
-    (`answers_in`: a workout plan around via ferrata is answered by strength
-    training too), not every category its topics come from.
+    A request is about its topic's area (its second-level ancestor) and, for a
+    topic from another category, the domain's own categories (`answers_in`: a
+    workout plan around via ferrata is answered by strength training too;
+    `request_about`), not every category its topics come from.
     """
 
     def __init__(self, name: str, categories: tuple[str, ...], texts: tuple[str, ...],
@@ -344,9 +345,9 @@ class TemplateBank(SharedOnCopy):
         stray = sorted(fit_claims - {t for k, v in raw["feedback"].items() if k.startswith("positive") for t in v})
         if stray:
             raise ValueError(f"templates: fit_claims names {stray[0]!r}, which is no positive feedback template")
-        #: positive feedback for an answer that did not take the request up: no claim that it fits
-        self.praise_off_request = {k: tuple(p(t) for t in v if t not in fit_claims) or tuple(map(p, v))
-                                   for k, v in raw["feedback"].items() if k.startswith("positive")}
+        #: positive feedback for an answer that missed a style preference the user lets pass: no claim that it fits
+        self.praise_no_fit = {k: tuple(p(t) for t in v if t not in fit_claims) or tuple(map(p, v))
+                              for k, v in raw["feedback"].items() if k.startswith("positive")}
         reasons = {k: tuple(map(p, v)) for k, v in raw["negative_reasons"].items() if not k.startswith("_")}
         self.reasons = {k: v for k, v in reasons.items() if not k.endswith("_high")}
         #: reason -> its templates for a strong complaint: the ordinary ones and those of `<reason>_high`
@@ -821,8 +822,8 @@ class TemplateRenderer(SharedOnCopy):
         elif kind == "feedback":
             sign = "positive" if (intent.polarity or 1) > 0 else "negative"
             pool = f"{sign}_{intent.level or 'medium'}"
-            no_fit = sign == "positive" and intent.reason in ("off_request", "missed_style")
-            self._fill(draft, d.choice((bank.praise_off_request if no_fit else bank.feedback)[pool]), {})
+            no_fit = sign == "positive" and intent.reason == "missed_style"
+            self._fill(draft, d.choice((bank.praise_no_fit if no_fit else bank.feedback)[pool]), {})
             if intent.reason and not no_fit:
                 fields: dict[str, tuple[str, PKI | None]] = {}
                 if intent.topic:  # an interest the user has since lost is no dislike: no PKI says it is

@@ -27,7 +27,6 @@ from personagym.records import (
 )
 from personagym.rng import Draws
 from personagym.shared import SharedOnCopy
-from personagym.simulators.analyzer import shared_analyzer
 from personagym.simulators.draft import SLOT, Draft
 from personagym.simulators.noise import NoiseConfig, NoiseModel
 from personagym.simulators.persona import PersonaSchema, load_schema
@@ -40,6 +39,7 @@ from personagym.simulators.preferences import (
     PreferenceProcess,
     assess,
     initial_state,
+    on_request,
     wanted_shape,
 )
 from personagym.simulators.renderers import NEWS_REASONS, SLOTS, TaskDomain, TemplateRenderer
@@ -82,10 +82,11 @@ class _Memory:
 
     disclosed: set[tuple[str, str]] = field(default_factory=set)
     topic: str | None = None
-    #: top-level categories of the request being answered (its domain's): anything in them answers it
+    #: top-level categories of the request being answered (its domain's): one without a topic is about them
     focus: frozenset[str] | None = None
-    #: top-level categories whose things the request is about: its topic's and the domain's own (`answers_in`);
-    #: a liked thing elsewhere pleases, but is off the request ("pet birds" for tips on retinol)
+    #: the taxonomy nodes at or under which things are what the request is about (`request_about`): anything
+    #: else answers nothing, and a liked thing there earns a quarter and no praise ("pet birds" for tips on
+    #: retinol)
     about: frozenset[str] | None = None
     #: the details the last request could have asked for (`UserSimulator._details`), worked out once by `_request`
     #: for what it names and kept for what a mind change on one of them settles on (`UserSimulator._turn`)
@@ -152,10 +153,6 @@ class _Memory:
     #: what the user has told they tried (reason tried): a second "I gave ziplining a go after we talked." after
     #: the assistant recommended it again read as a bot's
     told_tried: set[str] = field(default_factory=set)
-    #: the words of the user's messages this session, as sent (noise included), and the top-level categories of
-    #: what they name, worked out when first needed (`UserSimulator._said_categories`)
-    session_texts: list[str] = field(default_factory=list)
-    said_categories: frozenset[str] | None = None
     #: the sentences of the user's messages this session that a person would not say twice in it
     #: (`TemplateRenderer.distinctive_sentences`: "I still need an actual answer." twice, "What advice should I
     #: give them?" in two requests)
@@ -167,7 +164,7 @@ class _Memory:
                        openers=set(self.openers), asked=dict(self.asked),
                        news=list(self.news), expressed=set(self.expressed), tastes=list(self.tastes),
                        former=set(self.former), told_tried=set(self.told_tried),
-                       session_texts=list(self.session_texts), session_sentences=set(self.session_sentences))
+                       session_sentences=set(self.session_sentences))
 
 
 #: How much satisfaction a list seen already costs, when the user had asked for more (two in a row end most
@@ -218,6 +215,14 @@ def _asked(features: ResponseFeatures, echoed: Sequence[str]) -> list[str]:
     it (`echoed`) said back without asking which kind of them (`asked_which`): "You want to get into combat
     sports?" asks the user nothing."""
     return [asked for asked in features.asked_about if asked not in echoed or asked in features.asked_which]
+
+
+def request_about(path: Sequence[str], answers_in: Sequence[str]) -> frozenset[str]:
+    """What a request about the node at `path` (the root first) is about (`on_request`): its topic's area, the
+    topic's ancestor at the taxonomy's second level (kettlebell training's workout types: a plan for it is not
+    served by body scan meditation, in its category too), and the domain's own categories (`answers_in`) where
+    the topic is from another category (a workout plan around via ferrata is answered by strength training)."""
+    return frozenset((path[:2][-1], *(c for c in answers_in if c not in path)))
 
 
 def _noise_model(schema: PersonaSchema, config: NoiseConfig | None, renderer: TemplateRenderer) -> NoiseModel:
@@ -281,7 +286,6 @@ class UserSimulator:
         self.ended = False
         self._memory.topic = None
         self._memory.recommended = ()  # a list the last session ended content with is no repeat here
-        self._memory.session_texts, self._memory.said_categories = [], None
         self._memory.session_sentences = set()
         self._keep_before_reply(tentative)
         return self._turn(self._request(), opens=self.state.session)
@@ -300,13 +304,14 @@ class UserSimulator:
 
     @property
     def focus(self) -> frozenset[str] | None:
-        """Top-level categories of the request being answered (its domain's): anything elsewhere answers nothing."""
+        """Top-level categories of the request being answered (its domain's); a request without a topic is about
+        all of them (`about`)."""
         return self._memory.focus
 
     @property
     def about(self) -> frozenset[str] | None:
-        """Top-level categories whose things the request is about (its topic's and its domain's own): a liked
-        thing elsewhere is off the request (None: every category)."""
+        """The taxonomy nodes at or under which things are what the request is about (`request_about`): a thing
+        elsewhere is off the request (None: nothing is)."""
         return self._memory.about
 
     def take_over(self, text: str, mentions: Sequence[tuple[str, str]], *, asks: bool,
@@ -328,9 +333,7 @@ class UserSimulator:
         self._before_reply = None
         mem = self._memory
         mem.said.add(text)
-        mem.session_texts.append(text)
         mem.session_sentences.update(self.renderer.distinctive_sentences(text))
-        mem.said_categories = None
         stated = list(stated)
         for attribute, value in stated:
             mem.disclosed.add((attribute, value))
@@ -391,9 +394,10 @@ class UserSimulator:
         if features is not None:
             assessment = assess(self.state, features, self.schema, self._memory.about, self._memory.topic)
             if self._memory.awaiting is not None and not _addresses(
-                    features, self._memory.awaiting, self._echoed, self._answers_request(assessment)):
-                # "Ok.", a refusal, a warning alone or a random name answers nothing: else it met a terse
-                # user's length preference and earned two thirds of the generic policy's reward
+                    features, self._memory.awaiting, self._echoed, self._answers_request()):
+                # "Ok.", a refusal, a warning alone, a random name or favourites off the request answer nothing:
+                # else it met a terse user's length preference and earned two thirds of the generic policy's
+                # reward
                 assessment.answered = False
             # known before the user reacts, so that the reaction and the reward read the answer alike: a list seen
             # already pleased the user through what they like in it while the reward counted none of it, and a
@@ -427,32 +431,21 @@ class UserSimulator:
         return not any(m.stance != "warn" and m.node not in self._echoed and m.node not in in_questions
                        for m in features.mentions)
 
-    def _answers_request(self, assessment: Assessment) -> Callable[[str], bool] | None:
-        """What an entity must be to answer the user: in one of the request's categories (`focus`), liked by
-        the user (pleasing, if off the request), or in a category of something the user's messages this
-        session named (`_said_categories`: an answer to what they said, if not to the request); None
-        (anything) when no request sets a focus.
+    def _answers_request(self) -> Callable[[str], bool] | None:
+        """What an entity must be to answer the user: one the request is about (`on_request`); None (anything)
+        when no request narrows it.
 
         "I'd suggest NFTs." to a question about river cruises answers nothing: a red-team policy that named
         one random entity whenever `popular` had nothing to suggest was read as answering, met the user's style
-        and left them content, 0.28 a Chat-v0 episode above `popular`.
+        and left them content, 0.28 a Chat-v0 episode above `popular`.  Nor do the user's favourites off the
+        request, nor things in a category the user named this session (both answered once: the tracker earned
+        38% of its preference reward and half its praise listing known likes whatever was asked).
         """
-        focus = self._memory.focus
-        if focus is None:
+        about = self._memory.about
+        if about is None:
             return None
-        paths, liked = self.taxonomy.paths, {node for node, _ in assessment.liked}
-        return lambda node: paths[node][0] in focus or node in liked or paths[node][0] in self._said_categories()
-
-    def _said_categories(self) -> frozenset[str]:
-        """Top-level categories of the entities the user's messages this session name, as the analyzer reads
-        them; read only for an answer that offers nothing on the request (rare: ~5% of the built-in policies'
-        answers), and kept until the user speaks again."""
-        mem = self._memory
-        if mem.said_categories is None:
-            mentions = shared_analyzer(self.taxonomy).mentions
-            paths = self.taxonomy.paths
-            mem.said_categories = frozenset(paths[node][0] for text in mem.session_texts for node, _ in mentions(text))
-        return mem.said_categories
+        paths = self.taxonomy.paths
+        return lambda node: on_request(paths[node], about)
 
     def _told_and_missed(self, assessment: Assessment) -> list[str]:
         """The style attributes the answer got wrong though the user had said what they want (a request's
@@ -597,10 +590,11 @@ class UserSimulator:
                 # said now: no news about it later ("I've moved on from swing." after "Not into swing anymore.")
                 mem.tastes = [t for t in mem.tastes if lost not in (t[1], t[2])]
                 return Intent(kind="feedback", polarity=-1, level="medium", reason="no_longer_into", topic=lost)
-            if not assessment.answered:  # "Ok." is too short; 200 words of warnings answer nothing either
+            if not assessment.answered:  # "Ok." is too short; 200 words of warnings answer nothing either; the
+                # list before again, to a new request, is said as what it is ("That's the same list as last time.")
                 short = features is None or features.word_count < NOT_AN_ANSWER_WORDS
                 return Intent(kind="feedback", polarity=-1, level="medium",
-                              reason="too_short" if short else "not_answered")
+                              reason="repeated" if mem.repeated else "too_short" if short else "not_answered")
         if slip is not None and d.random() < cfg.correct_rate:
             right, wrong, polarity, stated = slip
             return Intent(kind="correction", topic=right, wrong=wrong, polarity=polarity,
@@ -620,12 +614,13 @@ class UserSimulator:
             missed = [k for k, ok in assessment.style_checks.items() if not ok]
             if missed and d.random() < 0.6:
                 return self._style_complaint(d.choice(missed))
-        if assessment is not None and assessment.liked and d.random() < 0.5:
+        # praise only for liked things the request was about: favourites whatever was asked earned "Helpful,
+        # appreciate it." (half the tracker's praise followed answers mostly off the request)
+        if assessment is not None and assessment.liked and self._on_request(assessment) and d.random() < 0.5:
             level = "high" if state.satisfaction > 0.8 else "medium" if state.satisfaction > 0.5 else "low"
-            # liked things, but nothing the request was about: pleased, yet no "exactly what I needed"
-            reason = None if self._on_request(features) else "off_request"
+            reason = None
             if missed:  # not how they wanted it, let pass: no "Wonderful, you totally got what I meant."
-                level, reason = "low" if level == "low" else "medium", reason or "missed_style"
+                level, reason = "low" if level == "low" else "medium", "missed_style"
             return Intent(kind="feedback", polarity=1, level=level, reason=reason)
         if d.random() < cfg.disclose_rate:
             disclosure = self._disclosure()
@@ -682,14 +677,10 @@ class UserSimulator:
                               level=self._level(interests[node].intensity), reason=reason)  # type: ignore[arg-type]
         return None
 
-    def _on_request(self, features: ResponseFeatures | None) -> bool:
-        """Whether an answer puts forward something the request is about (`about`; True with no request)."""
-        about = self._memory.about
-        if about is None or features is None:
-            return True
-        paths, echoed = self.taxonomy.paths, self._echoed
-        return any(m.stance != "warn" and paths[m.node][0] in about and m.node not in echoed
-                   for m in features.mentions)
+    def _on_request(self, assessment: Assessment) -> bool:
+        """Whether a liked thing the answer puts forward is one the request is about (`on_request`)."""
+        about, paths = self._memory.about, self.taxonomy.paths
+        return any(on_request(paths[node], about) for node, _ in assessment.liked)
 
     def _goodbye(self) -> Intent:
         """Leaving, content or not: content only if satisfied overall and the last answer did not let them down
@@ -906,7 +897,7 @@ class UserSimulator:
                 told.add((attribute, value))
         self._memory.topic, self._memory.details = topic, slot_values
         self._memory.focus = frozenset(domain.categories)
-        self._memory.about = frozenset((tax.paths[topic][0], *domain.answers_in)) if topic else self._memory.focus
+        self._memory.about = request_about(tax.paths[topic], domain.answers_in) if topic else self._memory.focus
         return Intent(kind="task_request", domain=domain_name, topic=topic, polarity=polarity,
                       slots=slots, attribute=attribute, value=value, reason=reason)
 
@@ -1015,8 +1006,6 @@ class UserSimulator:
             self.ended = True
             self.left_content = intent.polarity == 1
             self._memory.to_try = self._memory.recommended if self.left_content else ()
-        self._memory.session_texts.append(text)
-        self._memory.said_categories = None
         praise = intent.kind == "feedback" and intent.polarity == 1
         self._memory.said_repeated = intent.reason == "repeated"
         self._memory.asked_content = intent.kind in ("task_request", "clarification_answer") or (

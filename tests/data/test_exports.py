@@ -275,8 +275,8 @@ def test_pairs_prefer_the_higher_reward_for_the_same_first_message(runs: dict[st
         assert row["chosen_reward"] > row["rejected_reward"]
         turn = oracle[row["trajectory_id"]].turns[0]
         reward = row["chosen_reward"] if row["chosen_policy"] == "oracle" else row["rejected_reward"]
-        # ranked by the reply as exported: without the profile block's score
-        assert reward == pytest.approx(turn.reward - 0.5 * turn.reward_components["profile"])
+        # ranked by the reply as exported: without the profile block's score (written to six decimals)
+        assert reward == pytest.approx(turn.reward - 0.5 * turn.reward_components["profile"], abs=1e-6)
         assert row["prompt"][0]["content"] == turn.user.text
         answered = row["chosen"] if row["chosen_policy"] == "oracle" else row["rejected"]
         assert turn.profile is not None  # the oracle stated the hidden profile ...

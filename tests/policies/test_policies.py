@@ -495,16 +495,22 @@ def test_tracker_lists_unless_told_otherwise(tracker_env) -> None:
     assert not analyze(split_profile(prose)[1]).has_list
 
 
-def test_tracker_recommends_what_it_heard_liked_first_then_fills_with_near_things(tracker_env) -> None:
-    """A like of another category than the topic's is still worth offering (a request's domain spans several),
-    after the likes of the topic's own; things near the topic fill the answer's length."""
+def test_tracker_answers_the_request_before_offering_likes_elsewhere(tracker_env) -> None:
+    """Likes heard in the topic's area come first, then a thing near the topic (likes elsewhere answer nothing
+    asked: listed first, a long memory's likes filled every answer), then the likes elsewhere (they still please a
+    little), then more near things."""
     tennis, soccer = "sports/individual_sports/racket_sports/tennis", "sports/team_sports/soccer"
     knowledge = tracker_env.unwrapped.knowledge()
     _, action = _told(tracker_env, "I love Jazz and Tennis, and I'm vegan.", "Tips for watching Soccer?")
-    mentions = knowledge.mentions(split_profile(action)[1])
-    offered = [node for node, stance in mentions if stance == "recommend" and node != soccer]
-    assert offered[:2] == [tennis, JAZZ], action
-    assert len(offered) == 3 and offered[2] in knowledge.related(soccer), action  # a standard answer: three
+    offered = [node for node, stance in knowledge.mentions(split_profile(action)[1])
+               if stance == "recommend" and node != soccer]
+    assert len(offered) == 3 and offered[0] in knowledge.related(soccer), action  # a standard answer: three
+    assert set(offered[1:]) == {tennis, JAZZ}, action
+    volleyball = "sports/team_sports/volleyball"  # a like in soccer's area (team sports) leads
+    _, action = _told(tracker_env, "I love Jazz and Volleyball, and I'm vegan.", "Tips for watching Soccer?")
+    offered = [node for node, stance in knowledge.mentions(split_profile(action)[1])
+               if stance == "recommend" and node != soccer]
+    assert offered[0] == volleyball and offered[1] in knowledge.related(soccer) and offered[2] == JAZZ, action
 
 
 def test_tracker_answers_about_what_a_mind_change_settles_on(tracker_env) -> None:

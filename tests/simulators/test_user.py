@@ -10,16 +10,21 @@ from collections.abc import Iterator
 import pytest
 
 from personagym.records import Interest, MentionFeature, Persona, ResponseFeatures, UserTurn
-from personagym.simulators.analyzer import shared_analyzer
 from personagym.simulators.draft import SLOT
 from personagym.simulators.life_events import LIFE_EVENTS
 from personagym.simulators.noise import NoiseConfig
 from personagym.simulators.persona import PersonaSchema
-from personagym.simulators.preferences import FORMALITY_TARGET, LENGTH_RANGES, LIST_FORMATS
+from personagym.simulators.preferences import (
+    FORMALITY_TARGET,
+    LENGTH_RANGES,
+    LIST_FORMATS,
+    OFF_TOPIC_CREDIT,
+    on_request,
+)
 from personagym.simulators.renderers import TemplateRenderer
 from personagym.simulators.sampler import PersonaSampler
 from personagym.simulators.simulate import simulate_turns
-from personagym.simulators.user import QUESTION_PENALTY, REPEAT_PENALTY, UserSimulator
+from personagym.simulators.user import QUESTION_PENALTY, REPEAT_PENALTY, UserSimulator, request_about
 
 
 def _texts(n: int, seed: int, **kw) -> list[str]:
@@ -93,6 +98,22 @@ def _vegan_offered_steak(schema: PersonaSchema, taxonomy) -> tuple[Persona, Resp
     return persona, ResponseFeatures(word_count=60, mentions=[MentionFeature(node=steak, stance="recommend")])
 
 
+def _on_the_request(user: UserSimulator, candidates) -> list[str]:
+    """Those of `candidates` the request being answered is about (`on_request`), past what it names itself (the
+    user's own words answer nothing)."""
+    paths = user.taxonomy.paths
+    return [n for n in candidates if on_request(paths[n], user.about) and n not in paths.get(user.topic or "", ())]
+
+
+def _plain_on_the_request(user: UserSimulator) -> str | None:
+    """Something untagged the request is about that is none of the user's interests, nor under or above one: an
+    answer to it that pleases or displeases by nothing else."""
+    tax, interests = user.taxonomy, {i.node for i in user.persona.interests}
+    cared = {a for n in interests for a in tax.paths[n]}
+    return next(iter(_on_the_request(user, (n for n in tax.ids if not tax.nodes[n].tags and n not in cared
+                                            and interests.isdisjoint(tax.paths[n])))), None)
+
+
 def test_violation_makes_user_complain_and_restate(schema: PersonaSchema, taxonomy) -> None:
     persona = _persona_with(schema, lambda p: p.attributes.get("diet") == "vegan")
     user = UserSimulator(persona, seed=0, noise=NoiseConfig(rate=0.0))
@@ -137,16 +158,12 @@ def test_whether_the_user_leaves_does_not_depend_on_what_they_would_complain_abo
     attrs = persona.attributes
     fmt = attrs.get("format_pref_primary")
     lo, hi = LENGTH_RANGES.get(attrs.get("length_pref"), (1, 10))
-    cared = {a for i in persona.interests for a in taxonomy.paths[i.node]}
     complaints = 0
     for seed in range(200):
         users = [UserSimulator(persona, seed=seed, noise=NoiseConfig(rate=0.0)) for _ in range(2)]
         for user in users:
             user.open_session()
-        # something to take, on the request
-        offer = next((n for n in taxonomy.ids if not taxonomy.nodes[n].tags and cared.isdisjoint(taxonomy.paths[n])
-                      and taxonomy.paths[n][0] in users[0].focus and n not in taxonomy.paths.get(users[0].topic, ())),
-                     None)
+        offer = _plain_on_the_request(users[0])  # something to take
         if offer is None:
             continue
         met = ResponseFeatures(word_count=(lo + hi) // 2, has_table=fmt == "table", has_list=fmt in LIST_FORMATS,
@@ -343,18 +360,24 @@ def test_the_focus_is_the_domain_of_the_request_being_answered(schema: PersonaSc
         assert user.focus == expected
 
 
-def test_a_request_is_about_its_topics_category_and_its_domains_own(schema: PersonaSchema, taxonomy) -> None:
-    """"Tips for retinol" answered with pet birds and framed prints (Pets and Home & Garden, both categories of
-    advice requests) was paid in full and praised as "exactly what I needed": the oracle earned 75% of its liked
-    credit on Chat-v0 from favourites off the request's topic.  A liked thing in the topic's category (or the
-    domain's own: strength training for a workout plan around via ferrata) counts in full, one in another category
-    of the domain a quarter, with praise that claims no fit."""
+def test_a_request_is_about_its_topics_area_and_its_domains_own(schema: PersonaSchema, taxonomy) -> None:
+    """"Tips for retinol" answered with pet birds (advice's categories both) was paid in full and praised as
+    "exactly what I needed", and so was "a plan for kettlebell training" answered with body scan meditation
+    (Fitness & Wellness both): the tracker earned 38% of its preference reward from liked things outside the
+    request's area.  A liked thing in the topic's area (its second-level ancestor) or, for a topic from another
+    category, in the domain's own (strength training for a workout plan around via ferrata) counts in full;
+    one elsewhere a quarter, with no praise: it answers nothing."""
     sampler = PersonaSampler(schema)
     domains = TemplateRenderer(schema).bank.domains
-    assert domains["fitness"].answers_in == (taxonomy.resolve_path("Fitness & Wellness"),)
-    assert domains["advice"].answers_in == ()
-    credit = {"about": [], "domain": []}
-    praise: dict[str, set[str | None]] = {"about": set(), "domain": set()}
+    fitness = domains["fitness"].answers_in
+    assert fitness == (taxonomy.resolve_path("Fitness & Wellness"),)
+    kettlebell = taxonomy.paths[taxonomy.resolve_path("Fitness & Wellness/Workout Types/Kettlebell Training")]
+    assert request_about(kettlebell, fitness) == {kettlebell[1]}
+    via_ferrata = taxonomy.paths[taxonomy.resolve_path(
+        "Outdoor Recreation/Outdoor Activities/Canyoneering/Via Ferrata")]
+    assert request_about(via_ferrata, fitness) == {via_ferrata[1], *fitness}
+    credit: dict[str, list[float]] = {"on": [], "off": []}
+    praise: dict[str, int] = {"on": 0, "off": 0}
     for seed in range(400):
         persona = sampler.sample(seed)
         user = UserSimulator(persona, seed=seed, noise=NoiseConfig(rate=0.0))
@@ -362,13 +385,11 @@ def test_a_request_is_about_its_topics_category_and_its_domains_own(schema: Pers
         if user.topic is None:
             continue
         domain = domains[opening.intent.domain]
-        assert user.about == frozenset((taxonomy.paths[user.topic][0], *domain.answers_in))
-        assert user.about <= user.focus == frozenset(domain.categories)
+        assert user.about == request_about(taxonomy.paths[user.topic], domain.answers_in)
         likes = [i for i in persona.interests if i.polarity > 0 and user.topic not in taxonomy.paths[i.node]
                  and i.node not in taxonomy.paths[user.topic] and not taxonomy.nodes[i.node].tags]
-        for where in ("about", "domain"):
-            picks = [i for i in likes if (taxonomy.paths[i.node][0] in user.about) == (where == "about")
-                     and taxonomy.paths[i.node][0] in user.focus]
+        for where in ("on", "off"):
+            picks = [i for i in likes if on_request(taxonomy.paths[i.node], user.about) == (where == "on")]
             if not picks:
                 continue
             probe = copy.deepcopy(user)
@@ -376,11 +397,11 @@ def test_a_request_is_about_its_topics_category_and_its_domains_own(schema: Pers
                 word_count=60, mentions=[MentionFeature(node=picks[0].node, stance="recommend")]))
             [(_, weight)] = probe.last_assessment.liked
             credit[where].append(weight / picks[0].intensity)
-            if turn.intent.kind == "feedback" and turn.intent.polarity == 1:
-                praise[where].add(turn.intent.reason)
-    assert len(credit["about"]) > 20 and set(credit["about"]) == {1.0}
-    assert len(credit["domain"]) > 20 and set(credit["domain"]) == {0.25}
-    assert praise["domain"] == {"off_request"} and "off_request" not in praise["about"]
+            assert probe.last_assessment.answered == (where == "on")
+            praise[where] += turn.intent.kind == "feedback" and turn.intent.polarity == 1
+    assert len(credit["on"]) > 20 and set(credit["on"]) == {1.0}
+    assert len(credit["off"]) > 20 and set(credit["off"]) == {OFF_TOPIC_CREDIT}
+    assert praise["on"] > 5 and praise["off"] == 0, praise
 
 
 def test_the_request_said_back_is_not_asked_about(schema: PersonaSchema) -> None:
@@ -406,7 +427,7 @@ def test_an_answer_that_gives_nothing_meets_no_style_preference(schema: PersonaS
     persona = _persona_with(schema, lambda p: "length_pref" in p.attributes)
     focus = UserSimulator(persona, seed=0, noise=NoiseConfig(rate=0.0))
     focus.open_session()
-    offer = next(n for n in taxonomy.ids if not taxonomy.nodes[n].tags and taxonomy.paths[n][0] in focus.focus
+    offer = next(n for n in taxonomy.ids if not taxonomy.nodes[n].tags and on_request(taxonomy.paths[n], focus.about)
                  and n not in taxonomy.paths.get(focus.topic, ()))
     answers = {
         "ok": ResponseFeatures(word_count=1),
@@ -446,21 +467,20 @@ def test_an_answer_that_gives_nothing_meets_no_style_preference(schema: PersonaS
 def test_a_random_name_off_the_request_answers_nothing(schema: PersonaSchema, taxonomy) -> None:
     """ "I'd suggest NFTs." to a question about river cruises gives the user nothing: a red-team policy that named
     one random entity whenever `popular` had nothing to suggest was read as answering (it met the user's style
-    and left them content: 0.28 a Chat-v0 episode above `popular`).  Something on the request, something the
-    user likes, or something near what they said still answers."""
+    and left them content: 0.28 a Chat-v0 episode above `popular`).  Nor do the user's favourites off the request
+    (the tracker listed its known likes whatever was asked); something on the request answers."""
     seen = {"off": 0, "on": 0, "liked": 0}
     for seed in range(60):
         persona = PersonaSampler(schema).sample(seed)
         probe = UserSimulator(persona, seed=seed, noise=NoiseConfig(rate=0.0))
         opening = probe.open_session()
-        said = {taxonomy.paths[n][0] for n, _ in shared_analyzer(taxonomy).mentions(opening.text)}
         cared = {a for i in persona.interests for a in taxonomy.paths[i.node]}
         plain = [n for n in taxonomy.ids if not taxonomy.nodes[n].tags and cared.isdisjoint(taxonomy.paths[n])]
         liked = [i.node for i in persona.interests if i.polarity > 0 and not taxonomy.nodes[i.node].tags
-                 and taxonomy.paths[i.node][0] not in probe.focus and i.node not in taxonomy.paths.get(probe.topic, ())]
+                 and not on_request(taxonomy.paths[i.node], probe.about)]
         offers = {
-            "off": next((n for n in plain if taxonomy.paths[n][0] not in probe.focus | said), None),
-            "on": next((n for n in plain if taxonomy.paths[n][0] in probe.focus
+            "off": next((n for n in plain if not on_request(taxonomy.paths[n], probe.about)), None),
+            "on": next((n for n in plain if on_request(taxonomy.paths[n], probe.about)
                         and n not in taxonomy.paths.get(probe.topic, ())), None),
             "liked": liked[0] if liked else None,
         }
@@ -471,7 +491,7 @@ def test_a_random_name_off_the_request_answers_nothing(schema: PersonaSchema, ta
             user.open_session()
             offered = [MentionFeature(node=offer, stance="recommend")]
             user.respond("...", ResponseFeatures(word_count=60, mentions=offered))
-            assert user.last_assessment.answered == (name != "off"), (seed, name, offer, opening.text)
+            assert user.last_assessment.answered == (name == "on"), (seed, name, offer, opening.text)
             seen[name] += 1
     assert min(seen.values()) >= 10, seen
 
@@ -600,35 +620,33 @@ def test_a_user_who_cannot_travel_asks_for_no_trip(schema: PersonaSchema) -> Non
     assert domains["grounded"]["travel"] == 0 and domains["free"]["travel"] > 5, domains
 
 
-def test_praise_for_an_answer_off_the_request_claims_no_fit(schema: PersonaSchema, taxonomy) -> None:
-    """"Wow, that's exactly what I needed!" after asking about the Porsche 911 and getting TypeScript and the
-    Champions League (187 of 390 audited strong praises): liked things off the request please, but fit nothing."""
+def test_praise_past_a_missed_style_claims_no_fit(schema: PersonaSchema, taxonomy) -> None:
+    """"Wonderful, you totally got what I meant." then "Not really helpful, sorry. Also, I prefer plain
+    paragraphs.": praise past a missed style preference claims no fit and is not high; an answer on the request
+    that meets the user's style may still be "exactly what I needed"."""
     from personagym.simulators.user import UserConfig
 
     claims = set(TemplateRenderer(schema).bank.raw["fit_claims"])
     sampler = PersonaSampler(schema)
-    said = {"off_request": set(), "missed_style": set(), None: set()}
-    levels: dict[str | None, set[str | None]] = {"off_request": set(), "missed_style": set(), None: set()}
+    said: dict[str | None, set[str]] = {"missed_style": set(), None: set()}
+    levels: dict[str | None, set[str | None]] = {"missed_style": set(), None: set()}
     for seed in range(600):
         persona = sampler.sample(seed)
         user = UserSimulator(persona, seed=seed, noise=NoiseConfig(rate=0.0),
                              config=UserConfig(end_base=0.0, end_per_turn=0.0))
         user.open_session()
-        likes = [i.node for i in persona.interests if i.polarity > 0]
-        for on_request in (False, True):
-            picks = [n for n in likes if (taxonomy.paths[n][0] in user.about) == on_request]
-            if not picks or user.ended:
-                continue
-            turn = user.respond("Try this!", ResponseFeatures(
-                word_count=60, mentions=[MentionFeature(node=picks[0], stance="recommend")]))
-            if turn.intent.kind == "feedback" and turn.intent.polarity == 1:
-                # praise past a missed style preference claims no fit either ("Wonderful, you totally got what I
-                # meant." then "Not really helpful, sorry. Also, I prefer plain paragraphs.")
-                missed = not all(user.last_assessment.style_checks.values())
-                assert turn.intent.reason == ("off_request" if not on_request else "missed_style" if missed else None)
-                said[turn.intent.reason].add(turn.clean_text)
-                levels[turn.intent.reason].add(turn.intent.level)
-    assert len(said["off_request"]) > 10 and not said["off_request"] & claims
+        picks = [i.node for i in persona.interests if i.polarity > 0
+                 and on_request(taxonomy.paths[i.node], user.about)
+                 and i.node not in taxonomy.paths.get(user.topic or "", ())]
+        if not picks:
+            continue
+        turn = user.respond("Try this!", ResponseFeatures(
+            word_count=60, mentions=[MentionFeature(node=picks[0], stance="recommend")]))
+        if turn.intent.kind == "feedback" and turn.intent.polarity == 1:
+            missed = not all(user.last_assessment.style_checks.values())
+            assert turn.intent.reason == ("missed_style" if missed else None)
+            said[turn.intent.reason].add(turn.clean_text)
+            levels[turn.intent.reason].add(turn.intent.level)
     assert len(said["missed_style"]) > 5 and not said["missed_style"] & claims and "high" not in levels["missed_style"]
     assert said[None] & claims  # an answer on the request may still be "exactly what I needed"
 
@@ -637,16 +655,17 @@ def test_a_user_objects_again_to_what_they_had_said_and_the_answer_ignored(schem
     """"Brilliant, this is spot on!" right after a second answer that ignored the complaint (107 of 988 audited
     cases), and first-mention words for it ("Small thing: ..."): once a user has said how they like answers, an
     answer that ignores it again is objected to with "Like I said, ..." (or the user leaves unhappy)."""
-    persona = _persona_with(schema, lambda p: p.attributes.get("length_pref") == "terse"
-                            and any(i.polarity > 0 for i in p.interests))
-    liked = next(i.node for i in persona.interests if i.polarity > 0)
-    essay = ResponseFeatures(word_count=400, formality=FORMALITY_TARGET.get(
-        str(persona.attributes.get("formality_level")), 0.5),
-        mentions=[MentionFeature(node=liked, stance="recommend")])
+    persona = _persona_with(schema, lambda p: p.attributes.get("length_pref") == "terse")
     reactions = []
     for seed in range(60):
         user = UserSimulator(persona, seed=seed, noise=NoiseConfig(rate=0.0))
         user.open_session()
+        offer = _plain_on_the_request(user)
+        if offer is None:
+            continue
+        essay = ResponseFeatures(word_count=400, formality=FORMALITY_TARGET.get(
+            str(persona.attributes.get("formality_level")), 0.5),
+            mentions=[MentionFeature(node=offer, stance="recommend")])
         first = user.respond(features=essay)
         if not (first.intent.kind == "feedback" and first.intent.reason == "ignored_preference"):
             continue  # the user has not said it yet
@@ -768,7 +787,9 @@ def test_a_change_of_taste_is_told_and_a_lost_interest_offered_gets_not_anymore(
             continue
         old, new = named[0], moved[named[0]]
         user.open_session()
-        liked = ResponseFeatures(word_count=30, mentions=[MentionFeature(node=new, stance="recommend")])
+        # the new taste, beside something the request is about (else the answer answered nothing)
+        plain = [MentionFeature(node=n, stance="recommend") for n in [_plain_on_the_request(user)] if n]
+        liked = ResponseFeatures(word_count=30, mentions=[MentionFeature(node=new, stance="recommend"), *plain])
         turn = user.respond("...", liked)
         if user.ended or (turn.intent.kind == "feedback" and turn.intent.polarity == -1):
             continue  # a complaint about the answer comes first (it answered nothing of the request)
@@ -783,8 +804,8 @@ def test_a_change_of_taste_is_told_and_a_lost_interest_offered_gets_not_anymore(
             narrowed += 1  # the old one is above a like: offering it again is no lost interest offered
             continue
         told += 1
-        turn = user.respond("...", ResponseFeatures(word_count=30, mentions=[MentionFeature(node=old,
-                                                                                            stance="recommend")]))
+        turn = user.respond("...", ResponseFeatures(word_count=30, mentions=[
+            MentionFeature(node=old, stance="recommend"), *plain]))
         if user.ended or (turn.intent.reason == "disliked_item" and old in user.state.interests):
             continue  # a dislike drifted onto it since: said as a dislike
         assert turn.intent.reason == "no_longer_into" and turn.intent.topic == old, turn.text
@@ -794,14 +815,16 @@ def test_a_change_of_taste_is_told_and_a_lost_interest_offered_gets_not_anymore(
 
 
 def _opened_with_a_like(schema: PersonaSchema, seeds: range):
-    """(seed, a user who has opened a session, an answer recommending one of their likes), for users with likes."""
+    """(seed, a user who has opened a session, an answer recommending one of their likes the request is about),
+    for users with such a like: one of their liked interests, or a thing under one (`_new_things_they_like`)."""
     sampler = PersonaSampler(schema)
     for seed in seeds:
         persona = sampler.sample(seed)
-        liked = [i.node for i in persona.interests if i.polarity > 0]
+        user = UserSimulator(persona, seed=seed, noise=NoiseConfig(rate=0.0))
+        user.open_session()
+        liked = _on_the_request(user, [*(i.node for i in persona.interests if i.polarity > 0),
+                                       *_new_things_they_like(schema, persona)])
         if liked:
-            user = UserSimulator(persona, seed=seed, noise=NoiseConfig(rate=0.0))
-            user.open_session()
             yield seed, user, ResponseFeatures(word_count=40, mentions=[MentionFeature(node=liked[0],
                                                                                       stance="recommend")])
 
@@ -811,7 +834,7 @@ def test_the_same_list_again_after_asking_for_more_gets_no_praise(schema: Person
     gets "That's the same list as last time." and no happy goodbye right after; it was praised, escalating
     ("This is the best answer I've gotten all week.")."""
     complained = praised = 0
-    for seed, user, same in _opened_with_a_like(schema, range(400)):
+    for seed, user, same in _opened_with_a_like(schema, range(1200)):
         first = user.respond("...", same).intent
         if user.ended or first.kind not in ("task_request", "feedback") or first.polarity == 1:
             continue  # praise asks for nothing: the same list again after it is no repeat
@@ -833,7 +856,7 @@ def test_the_same_list_again_pleases_no_more_than_the_reward_pays(schema: Person
     satisfaction (the reaction came before the user knew it was a repeat) while the reward counted none of it, and
     was paid the user's style besides (245 answers of 11,251 in an audit of 15 policies)."""
     repeats = 0
-    for seed, user, same in _opened_with_a_like(schema, range(400)):
+    for seed, user, same in _opened_with_a_like(schema, range(1200)):
         first = user.respond("...", same).intent
         if user.ended or first.kind not in ("task_request", "feedback") or first.polarity == 1:
             continue
@@ -903,7 +926,7 @@ def test_a_restyled_answer_or_a_new_session_is_no_repeat(schema: PersonaSchema) 
     from personagym.simulators.user import STYLE_REASONS
 
     restyled = reopened = 0
-    for seed, user, same in _opened_with_a_like(schema, range(300)):
+    for seed, user, same in _opened_with_a_like(schema, range(400)):
         first = user.respond("...", same).intent
         if user.ended:
             continue
@@ -935,15 +958,15 @@ def test_a_user_who_left_content_can_report_on_what_was_recommended(schema: Pers
 
     sampler = PersonaSampler(schema)
     reported = silent = 0
-    for seed in range(150):
+    for seed in range(400):
         persona = sampler.sample(seed)
-        liked = _new_things_they_like(schema, persona)
-        if not liked:
-            continue
         user = UserSimulator(persona, seed=seed, noise=NoiseConfig(rate=0.0),
                              preferences=PreferenceConfig(drift_rate=0.0, event_rate=0.0),
                              config=UserConfig(end_base=1.0, report_rate=1.0))
         user.open_session()
+        liked = _on_the_request(user, _new_things_they_like(schema, persona))
+        if not liked:
+            continue
         answer = ResponseFeatures(word_count=40, mentions=[MentionFeature(node=liked[0], stance="recommend")])
         user.respond("...", answer)
         assert user.ended
@@ -966,19 +989,20 @@ def test_a_user_who_left_content_can_report_on_what_was_recommended(schema: Pers
     assert reported >= 20 and silent >= 5, (reported, silent)
 
 
-def _leave_after(user: UserSimulator, node: str | None) -> bool:
-    """Open a session whose one answer recommends `node` (None: nothing) and which the user leaves at once;
-    whether they left content."""
+def _leave_after_a_like(user: UserSimulator) -> str | None:
+    """Open a session whose one answer recommends a thing new to the user they like, on the request
+    (`_new_things_they_like`), and which the user leaves at once: that thing, if they left content."""
     user.open_session()
-    return _end_with(user, node)
+    liked = _on_the_request(user, _new_things_they_like(user.schema, user.persona))
+    return liked[0] if liked and _end_with(user, liked[0]) else None
 
 
-def _end_with(user: UserSimulator, node: str | None) -> bool:
-    """An answer that recommends `node` (None: nothing), after which the user leaves; whether content."""
+def _end_with(user: UserSimulator, *nodes: str) -> bool:
+    """An answer that recommends `nodes` (none: nothing), after which the user leaves; whether content."""
     from personagym.simulators.user import UserConfig
 
     user.config = UserConfig(end_base=1.0, report_rate=1.0, news_rate=1.0)
-    mentions = [MentionFeature(node=node, stance="recommend")] if node else []
+    mentions = [MentionFeature(node=node, stance="recommend") for node in nodes]
     user.respond("...", ResponseFeatures(word_count=40, mentions=mentions))
     assert user.ended
     return user.left_content
@@ -1000,18 +1024,14 @@ def _reports(user: UserSimulator, replies: int = 4) -> list[str]:
     return [t.intent.topic for t in _stay(user, replies) if t.intent.reason == "tried"]
 
 
-def _users_with_a_liked_thing(schema: PersonaSchema, n: int):
-    """(user, a thing new to them that they like, `_new_things_they_like`) of the first `n` sampled personas
-    that have one, with no drift or life event between sessions."""
+def _users(schema: PersonaSchema, n: int) -> Iterator[UserSimulator]:
+    """Users of the first `n` sampled personas, with no drift or life event between sessions."""
     from personagym.simulators.preferences import PreferenceConfig
 
     sampler = PersonaSampler(schema)
     for seed in range(n):
-        persona = sampler.sample(seed)
-        liked = _new_things_they_like(schema, persona)
-        if liked:
-            yield UserSimulator(persona, seed=seed, noise=NoiseConfig(rate=0.0),
-                                preferences=PreferenceConfig(drift_rate=0.0, event_rate=0.0)), liked[0]
+        yield UserSimulator(sampler.sample(seed), seed=seed, noise=NoiseConfig(rate=0.0),
+                            preferences=PreferenceConfig(drift_rate=0.0, event_rate=0.0))
 
 
 def test_a_report_on_what_was_tried_is_told_in_the_next_session_or_never(schema: PersonaSchema) -> None:
@@ -1019,11 +1039,12 @@ def test_a_report_on_what_was_tried_is_told_in_the_next_session_or_never(schema:
     on, after a session that suggested something else, it was about the wrong one (14 of 280 reports in 600
     LongTerm episodes)."""
     checked = 0
-    for user, liked in _users_with_a_liked_thing(schema, 60):
-        if not _leave_after(user, liked):
+    for user in _users(schema, 300):
+        if _leave_after_a_like(user) is None:
             continue
         user.next_session()
-        _leave_after(user, None)  # a session too short to tell it, which suggested nothing
+        user.open_session()
+        _end_with(user)  # a session too short to tell it, which suggested nothing
         assert _reports(user) == [], user.persona.persona_id
         checked += 1
     assert checked >= 20, checked
@@ -1033,10 +1054,11 @@ def test_a_thing_tried_is_reported_once(schema: PersonaSchema) -> None:
     """"I gave ziplining a go after we talked. Good call." came again after the next session suggested ziplining
     again (9 of 280 reports in 600 LongTerm episodes)."""
     checked = 0
-    for user, liked in _users_with_a_liked_thing(schema, 60):
-        if not _leave_after(user, liked) or _reports(user) != [liked] or user.ended:
+    for user in _users(schema, 300):
+        if (liked := _leave_after_a_like(user)) is None or _reports(user) != [liked] or user.ended:
             continue
-        if _end_with(user, liked):  # the session that told it suggests the same thing again
+        # the session that told it suggests the same thing again, beside something on its request
+        if (plain := _plain_on_the_request(user)) is not None and _end_with(user, liked, plain):
             assert _reports(user) == [], user.persona.persona_id
             checked += 1
     assert checked >= 10, checked
@@ -1048,28 +1070,39 @@ def test_no_report_on_what_the_user_already_had_or_named(schema: PersonaSchema) 
     were of the user's own interests, which it recommends back.  A report is of something new to the user: not
     one of their interests, nor a liked thing they had named, though they liked the suggestion."""
     checked = named = 0
-    for user, new in _users_with_a_liked_thing(schema, 60):
+    for user in _users(schema, 200):
+        user.open_session()
+        liked = _on_the_request(user, _new_things_they_like(user.schema, user.persona))
+        if not liked:
+            continue
+        new, plain = liked[0], _plain_on_the_request(user)  # plain: on the request, no taste of theirs
         own = next(i.node for i in user.persona.interests if new in user.taxonomy.children[i.node])
-        if _leave_after(user, own):
+        if plain is not None and _end_with(user, own, plain):
             assert _reports(user) == [], (user.persona.persona_id, own)
             checked += 1
         user._memory.expressed.add(new)  # as if they had said they like it
-        if not user.ended and _end_with(user, new):
+        plain = _plain_on_the_request(user)
+        if not user.ended and plain is not None and _end_with(user, new, plain):
             assert _reports(user) == [], (user.persona.persona_id, new)
             named += 1
     assert checked >= 10 and named >= 10, (checked, named)
 
 
 def test_no_report_on_a_whole_category(schema: PersonaSchema) -> None:
-    """"The visual arts & design suggestion was a great one." tells of no thing one tries."""
+    """"The visual arts & design suggestion was a great one." tells of no thing one tries: of an answer that
+    suggested a liked category and a thing in it, only the thing is reported."""
     from personagym.records import Interest
 
     checked = 0
-    for user, liked in _users_with_a_liked_thing(schema, 30):
-        category = schema.taxonomy.paths[liked][0]
+    for user in _users(schema, 30):
+        user.open_session()
+        plain = _plain_on_the_request(user)  # the answer's other item, on the request and no taste of theirs
+        if user.topic is None or plain is None:
+            continue
+        category = schema.taxonomy.paths[user.topic][0]
         user.state.interests[category] = Interest(node=category, polarity=1, intensity=0.9)
-        if _leave_after(user, category):
-            assert _reports(user) == [], user.persona.persona_id
+        if _end_with(user, category, plain):
+            assert set(_reports(user)) <= {plain}, user.persona.persona_id
             checked += 1
     assert checked >= 10, checked
 
@@ -1969,13 +2002,14 @@ def test_a_user_still_sated_with_something_says_they_have_had_enough_of_it(schem
     weekly = PreferenceConfig(gap_weights={"next_week": 1.0, "next_month": 0.0, "next_year": 0.0}, drift_rate=0.0,
                               event_rate=0.0)
     config = UserConfig(end_base=0.0, end_per_turn=0.0, news_rate=1.0)
-    told = quiet = 0
-    for seed, user, features in _opened_with_a_like(schema, range(80)):
-        node = features.mentions[0].node
-        if len(schema.taxonomy.paths[node]) < 2:
+    sampler, told, quiet = PersonaSampler(schema), 0, 0
+    for seed in range(80):
+        persona = sampler.sample(seed)
+        node = next((i.node for i in persona.interests if i.polarity > 0), None)
+        if node is None or len(schema.taxonomy.paths[node]) < 2:
             continue
-        user = UserSimulator(user.persona, seed=seed, noise=NoiseConfig(rate=0.0), preferences=weekly,
-                             config=config)
+        features = ResponseFeatures(word_count=40, mentions=[MentionFeature(node=node, stance="recommend")])
+        user = UserSimulator(persona, seed=seed, noise=NoiseConfig(rate=0.0), preferences=weekly, config=config)
         shown = 6 if seed % 2 else 2
         user.open_session()
         for _ in range(shown):

@@ -69,9 +69,16 @@ TAGS = frozenset(
         # "I want to cook something with eating out tonight"), nothing that goes on at a place one could go to (a
         # video game genre: no "Can you find anything related to hack and slash happening near Colombo?"), a
         # discipline, not a thing anyone sets up, uses or fixes (cybersecurity, AI ethics, web development: no "What
-        # settings should I change when I start using cybersecurity?")
+        # settings should I change when I start using cybersecurity?"), a single dish or drink with no range in it to
+        # pick from (a negroni, avocado toast: no "Recommend eight picks from negroni"), a continent or a country, too
+        # big for a day out (no "Can you put together a plan for a day focused on South America?"), a subject to
+        # think about, not one worked at with tools (AI ethics: no "Is there any way to automate the boring parts of
+        # AI ethics?"), the economy at large, nothing anyone takes up, holds or budgets for (interest rates, recessions:
+        # no "What's a realistic first step into recessions?"), a dessert, no meal (cheesecake, ice cream: no "What can
+        # I cook with ice cream in under thirty minutes?")
         "nothing_to_buy", "not_a_job", "wild_animal", "not_a_workout", "programming_tool", "not_cooked",
-        "no_live_events", "nothing_to_set_up",
+        "no_live_events", "nothing_to_set_up", "nothing_to_pick_from", "too_big_for_a_day", "not_hands_on",
+        "nothing_to_take_up", "not_a_meal",
     }
 )  # fmt: skip
 

@@ -1783,6 +1783,62 @@ def test_a_request_template_fits_a_drink_a_meal_out_a_place_a_game_genre_or_a_di
     assert asked["entertainment", hack] > 5 and asked["tech_help", cyber] > 5 and django_set_up > 5, asked
 
 
+def test_a_request_template_fits_a_single_dish_a_dessert_a_continent_the_economy_or_a_subject_to_think_about(
+        schema: PersonaSchema, taxonomy) -> None:
+    """"Recommend eight picks from negroni", "Can you suggest a dinner menu around herbal tea?", "Write a short
+    elevator pitch for someone moving into marketing for my grandma", "Can you put together a plan for a day focused
+    on South America?", "Is there any way to automate the boring parts of AI ethics?", "What's a realistic first
+    step into recessions?", "What can I cook with cheesecake in under thirty minutes?" (675 of 50,000 requests of
+    seeds 101-120): no range to pick from in a single dish or drink, no meal made of a drink or a dessert, no
+    audience for a pitch that names its own, no day out in a continent or a country, no hands-on work on a subject
+    to think about, no step of one's own into the economy at large; the topics are still asked about where they fit
+    (negroni in recommendation, herbal tea and cheesecake in cooking, marketing in career, South America in planning,
+    AI ethics in tech_help, recessions in finance), and the same seed gives the same requests."""
+
+    # the words of the templates that do not fit each kind of topic, written here rather than read from the data
+    picks = ("solid picks in", "things to explore in", "underrated gems in", "something new in",
+             "good starting points for", "must-try picks from", "one thing in", "a recommendation in",
+             "entry point into", "Help me find", "something in", "highlights of", "picks from", "beginner begin",
+             "favorites in", "classics of", "options in", "things in", "anything in", "big names in", "top picks in",
+             "hidden gems in", "crowd-pleaser from")
+    meal = ("cook something with", "dinner menu around", "week of meals inspired by", "weeknight recipe based on",
+            "cook with", "usual dinners")
+    day_out = ("plan for a day focused on", "outing", "doesn't need much prep")
+    hands_on = ("getting set up with", "quick fix related to", "automate the boring parts of", "right setup for",
+                "beginner project", "tools do I need for", "before giving up on")
+    own_step = ("pros and cons of", "beginner tips on", "in your twenties", "with a budget of about",
+                "first step into", "I should sort out", "taxes usually come into play", "goals around")
+    renderer = TemplateRenderer(schema)
+    audiences = renderer.bank.slot_values["audience"]
+    names = ("negroni", "avocado toast", "herbal tea", "cheesecake", "marketing", "South America", "Vietnam",
+             "AI ethics", "recessions", "interest rates")
+    likes = [taxonomy.resolve(n) for n in names]
+    persona = PersonaSampler(schema).build({}, [Interest(node=n, polarity=1, intensity=0.9) for n in likes])
+    negroni, avocado_toast, herbal_tea, cheesecake, marketing, south_america, vietnam, ai_ethics, recessions, _ = likes
+    tags, kind, paths = taxonomy.tags, taxonomy.kind, taxonomy.paths
+    asked: Counter = Counter()
+    for text, domain, topic in _requests_of(persona, renderer):
+        assert not ("elevator pitch" in text and _says(text, audiences)), text
+        if topic is None:
+            continue
+        asked[domain, topic] += 1
+        single = topic in (negroni, avocado_toast) or "nothing_to_pick_from" in tags[topic]
+        dessert = topic == cheesecake or "not_a_meal" in tags[topic]
+        too_big = topic in (south_america, vietnam) or "too_big_for_a_day" in tags[topic]
+        economy = topic == recessions or "nothing_to_take_up" in tags[topic]
+        assert not (domain == "recommendation" and single and _says(text, picks)), text
+        assert not (domain == "cooking" and paths[topic][0] == "drinks_beverages"
+                    and _says(text, ("dinner menu around", "make-ahead ideas using"))), text
+        assert not (domain == "cooking" and dessert and kind(topic) == "food_drink" and _says(text, meal)), text
+        assert not (domain == "planning" and too_big and _says(text, day_out)), text
+        assert not (domain == "tech_help" and topic == ai_ethics and _says(text, hands_on)), text
+        assert not (domain == "finance" and economy and _says(text, own_step)), text
+    assert asked["recommendation", negroni] > 5 and asked["cooking", herbal_tea] > 5, asked
+    assert asked["cooking", cheesecake] > 5 and asked["career", marketing] > 5, asked
+    assert asked["planning", south_america] > 5 and asked["tech_help", ai_ethics] > 5, asked
+    assert asked["finance", recessions] > 5, asked
+
+
 def _requests_of(persona: Persona, renderer: TemplateRenderer) -> Iterator[tuple[str, str | None, str | None]]:
     """(clean text, domain, topic) of the requests of `persona`, ten a seed for 150 seeds with each of two configs
     (topics from their interests, then drawn at large), every slot filled and no noise; and the same seed gives the

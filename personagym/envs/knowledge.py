@@ -86,6 +86,11 @@ _NO_LONGER_BEFORE = re.compile(
     r"(?:the )?$")
 #: After an entity the user no longer cares for: "I'm not really into X anymore" forgets X, it states no dislike.
 _NO_LONGER_AFTER = re.compile(r"^(?: stuff| things)? any ?more\b")
+#: Before and after an entity named as part of what the sentence says of another: "I can't stand pop now, not just
+#: K-pop", "Lately I could do without team sports, rugby included", "I love jazz, bebop included".  It takes that
+#: other's stance: read alone, K-pop and rugby were liked (4 of 4 widened dislikes over 1,500 LongTerm episodes).
+_PART_BEFORE = re.compile(r"\b(?:not (?:just|only)|including) (?:the )?$")
+_PART_AFTER = re.compile(r"^ included\b")
 #: After an entity the user takes back: "X was a slip".
 _RETRACT_AFTER = re.compile(r"^ (?:was|is) (?:a |my )?(?:slip|typo|mistake|wrong)")
 _MIND_CHANGE = "make that"
@@ -189,6 +194,22 @@ def _one_stance_a_list(said: list[tuple[str, int, bool]], clauses: list[str]) ->
                 disliked = ends[before[clause]][1]
             elif after[clause] is not None:
                 disliked = ends[after[clause]][0]
+        out.append((node, disliked))
+    return out
+
+
+def _as_the_whole(stances: list[tuple[str, bool]], parts: list[bool]) -> list[tuple[str, bool]]:
+    """(node, disliked) of a sentence's entities, each named as part of another (`_PART_BEFORE`, `_PART_AFTER`)
+    taking the stance of the nearest entity before it that is not such a part, else of the nearest after it;
+    with none, it keeps its own."""
+    wholes = [k for k, part in enumerate(parts) if not part]
+    if not wholes:
+        return stances
+    out = []
+    for k, (node, disliked) in enumerate(stances):
+        if parts[k]:
+            whole = max((w for w in wholes if w < k), default=None)
+            disliked = stances[whole if whole is not None else min(w for w in wholes if w > k)][1]
         out.append((node, disliked))
     return out
 
@@ -413,6 +434,7 @@ class WorldKnowledge(SharedOnCopy):
             against = _NOT_AGAINST.search(masked) is not None
             said: list[tuple[str, int, bool]] = []  # (node, clause, disliked) of what is not taken back
             claimed: list[bool] = []  # of each in `said`: words say the user likes it
+            parts: list[bool] = []  # of each in `said`: named as part of another (`_PART_BEFORE`, `_PART_AFTER`)
             for (node, *_), slot in zip(found, slots, strict=True):
                 # the cues before and after an entity are short and anchored to it: read in a window around it
                 # (the whole sentence before each entity made a sentence of n entities take n**2 steps)
@@ -427,12 +449,13 @@ class WorldKnowledge(SharedOnCopy):
                 disliked = (disliked or _DISLIKE_BEFORE.search(before + _SLOT) is not None
                             or _DISLIKE_AFTER.match(after) is not None) and not against
                 said.append((node, own, disliked))
+                parts.append(_PART_BEFORE.search(before) is not None or _PART_AFTER.match(after) is not None)
                 claimed.append(request and (
                     _LIKE_BEFORE.search(masked, max(clauses[own][0], slot - _CUE_WINDOW), slot) is not None
                     or _LIKE_AFTER.match(after) is not None))
             previous = []
-            for (node, disliked), likes in zip(_one_stance_a_list(said, [masked[a:b] for a, b in clauses]),
-                                               claimed, strict=True):
+            stances = _as_the_whole(_one_stance_a_list(said, [masked[a:b] for a, b in clauses]), parts)
+            for (node, disliked), likes in zip(stances, claimed, strict=True):
                 if not disliked:
                     previous.append(len(out))
                     if request and not likes:

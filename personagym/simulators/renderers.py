@@ -24,7 +24,7 @@ from personagym.simulators.draft import PLAIN, Draft, casual_speaker, fix_pronou
 from personagym.simulators.needs import Presuppositions
 from personagym.simulators.persona import PersonaSchema
 from personagym.simulators.preferences import TIME_GAPS, wanted_shape
-from personagym.simulators.taxonomy import CONCERN_KINDS, KINDS, TAGS, Taxonomy, TaxonomyError
+from personagym.simulators.taxonomy import FOLLOWED_KINDS, KINDS, TAGS, Taxonomy, TaxonomyError
 from personagym.suggest import did_you_mean
 
 TEMPLATES_PATH = Path(__file__).parent / "data" / "templates.json"
@@ -299,7 +299,7 @@ class TemplateBank(SharedOnCopy):
         self._fitting: dict[tuple, dict[str, tuple[str, ...]]] = {}
         p = parse_template
         self.interest = {k: tuple(map(p, v)) for k, v in raw["disclosure_interest"].items()}
-        #: interest disclosures of a node of a kind in `CONCERN_KINDS` (conditions, causes, news: followed or not
+        #: interest disclosures of a node of a kind in `FOLLOWED_KINDS` (conditions, causes, news: followed or not
         #: talked about, not loved or loathed); a bank without them uses `interest`
         self.concern = {k: tuple(map(p, v)) for k, v in raw.get("disclosure_concern", {}).items()} or self.interest
         if set(self.concern) != set(self.interest):
@@ -315,9 +315,10 @@ class TemplateBank(SharedOnCopy):
                               if not k.startswith("_")}
         #: interest news template -> the kinds of node it fits (not listed: any kind)
         self.interest_news_kinds = _news_kinds(raw.get("interest_news_kinds", {}), self.interest_news)
-        #: reason -> how a change of taste is told of a node of a kind in `CONCERN_KINDS` (a topic the user would
-        #: rather not get into, not a thing they can't stand: no "I don't mind chronic illness anymore"); a reason
-        #: not listed is told by `interest_news`
+        #: reason -> how a change of taste is told of a node of a kind in `FOLLOWED_KINDS` (a topic the user follows,
+        #: reads up on or would rather not get into, not a thing they are into or can't stand: no "I don't mind
+        #: chronic illness anymore", no "Your police reform suggestion last time was spot on."); a reason not
+        #: listed is told by `interest_news`
         self.concern_news = {k: tuple(map(p, v)) for k, v in raw.get("interest_news_concern", {}).items()}
         stray = sorted(set(self.concern_news) - set(self.interest_news))
         if stray:
@@ -349,7 +350,7 @@ class TemplateBank(SharedOnCopy):
         self.praise_no_fit = {k: tuple(p(t) for t in v if t not in fit_claims) or tuple(map(p, v))
                               for k, v in raw["feedback"].items() if k.startswith("positive")}
         reasons = {k: tuple(map(p, v)) for k, v in raw["negative_reasons"].items() if not k.startswith("_")}
-        self.reasons = {k: v for k, v in reasons.items() if not k.endswith("_high")}
+        self.reasons = {k: v for k, v in reasons.items() if not k.endswith(("_high", "_concern"))}
         #: reason -> its templates for a strong complaint: the ordinary ones and those of `<reason>_high`
         #: ("... would be a dealbreaker for me." only of a strong dislike)
         self.strong_reasons: dict[str, tuple[Parsed, ...]] = {}
@@ -359,6 +360,15 @@ class TemplateBank(SharedOnCopy):
                 if base not in self.reasons:
                     raise ValueError(f"templates: negative_reasons.{key} has no {base!r} pool to add to")
                 self.strong_reasons[base] = self.reasons[base] + templates
+        #: reason -> its templates for a complaint about a node of a kind in `FOLLOWED_KINDS`, instead of the
+        #: reason's own (`<reason>_concern`: "I don't really follow immigration policy anymore.", not "I used to
+        #: like immigration policy, but not anymore.")
+        self.concern_reasons = {key.removesuffix("_concern"): templates for key, templates in reasons.items()
+                                if key.endswith("_concern")}
+        stray = sorted(set(self.concern_reasons) - set(self.reasons))
+        if stray:
+            raise ValueError(f"templates: negative_reasons.{stray[0]}_concern has no {stray[0]!r} pool to stand in "
+                             "for")
         clarify = dict(raw["clarification_answers"])
         #: what a user impatient with being asked adds to the answer ("Can you just answer now?")
         self.impatient = tuple(clarify.pop("impatient"))
@@ -423,8 +433,8 @@ class TemplateBank(SharedOnCopy):
 
     def news_pool(self, reason: str, kind: str | None) -> tuple[Parsed, ...]:
         """The templates that tell a change of taste of this `reason` about a node of this `kind` (None: unknown,
-        any template): no "I gave the 20th century a go", and a concern's own where it has them."""
-        if kind in CONCERN_KINDS and reason in self.concern_news:
+        any template): no "I gave the 20th century a go", and a concern's or a news story's own where they have them."""
+        if kind in FOLLOWED_KINDS and reason in self.concern_news:
             return self.concern_news[reason]
         pool = self.interest_news.get(reason, ())
         fitting = tuple(t for t in pool if kind is None or kind in self.interest_news_kinds.get(t, (kind,)))
@@ -805,7 +815,7 @@ class TemplateRenderer(SharedOnCopy):
                     template = d.choice(clarify["interest"])  # these read as a choice: likes only
                 else:
                     sign = "like" if (intent.polarity or 1) > 0 else "dislike"
-                    pools = bank.concern if tax.kinds[intent.topic] in CONCERN_KINDS else bank.interest
+                    pools = bank.concern if tax.kinds[intent.topic] in FOLLOWED_KINDS else bank.interest
                     pool = pools[f"{sign}_{intent.level or 'medium'}"]
                     template = d.choice(bank.not_long_held(pool) if recent else pool)
                 self._fill(draft, template, {"item": (topic_name, pki)})
@@ -835,7 +845,9 @@ class TemplateRenderer(SharedOnCopy):
                     if text:
                         fields["phrase"] = (text, self.attribute_pki(intent.attribute, intent.value))
                 strong = bank.strong_reasons if intent.level == "high" else bank.reasons
-                template = d.choice(strong.get(intent.reason) or bank.reasons[intent.reason])
+                followed = intent.topic is not None and tax.kinds[intent.topic] in FOLLOWED_KINDS
+                template = d.choice((bank.concern_reasons.get(intent.reason) if followed else None)
+                                    or strong.get(intent.reason) or bank.reasons[intent.reason])
                 if all(name is None or name in fields for _, name in template):
                     draft.plain(" ")
                     self._fill(draft, template, fields)

@@ -98,6 +98,11 @@ KINDS = ("activity", "food_drink", "serving", "product", "place", "person", "wor
 #: Kinds of node a person follows, cares about or would rather not talk about, rather than loves or loathes:
 #: conditions, hardships, causes, the news ("I can get behind celiac disease now and then" read absurd).
 CONCERN_KINDS = frozenset({"issue"})
+#: Kinds of node a user's messages say they follow, care about or would rather not talk about (the templates'
+#: `disclosure_concern`, `interest_news_concern`, `negative_reasons.no_longer_into_concern`), not love or loathe: the
+#: concerns, and the news, which a summary says as followed already ("Big fan of the Middle East conflict here." and
+#: "I'm into presidential elections now, not so much midterm elections." read absurd).
+FOLLOWED_KINDS = CONCERN_KINDS | {"news"}
 #: How many filtered tables an `AnchorSampler` keeps, the least recently used dropped first.  Over 20,000 sampled
 #: personas the busiest sampler met 306 sets of excluded tags; keeping 128 built 146 tables more than keeping all
 #: (0.8 ms each).

@@ -143,6 +143,9 @@ class _Memory:
     repeated: bool = False
     #: an interest the user has since lost that the last answer recommends (`_former_offered`), if any
     lost_offered: str | None = None
+    #: how many times this session the user has said they are no longer into each lost interest: said
+    #: `LOST_TOLD_MAX` times, it goes unsaid (a third "I'm not into pet reptiles anymore." read as a bot's)
+    lost_told: dict[str, int] = field(default_factory=dict)
     #: the user's last message asked for content: a request, an answer to a question, or a complaint about
     #: what was offered (not about the style: the same items, reworded as asked, are no repeat)
     asked_content: bool = False
@@ -164,12 +167,16 @@ class _Memory:
                        openers=set(self.openers), asked=dict(self.asked),
                        news=list(self.news), expressed=set(self.expressed), tastes=list(self.tastes),
                        former=set(self.former), told_tried=set(self.told_tried),
-                       session_sentences=set(self.session_sentences))
+                       session_sentences=set(self.session_sentences), lost_told=dict(self.lost_told))
 
 
 #: How much satisfaction a list seen already costs, when the user had asked for more (two in a row end most
 #: sessions unhappily; without it the same complaint looped, up to six times).
 REPEAT_PENALTY = 0.2
+#: How many times in a session a user says they are no longer into the same lost interest, however often the
+#: answers offer it: a person says it once or twice, then says something else (8 of the 9 sentences said twice
+#: in a session over 1,500 LongTerm episodes were a third one, the pool of four run out).
+LOST_TOLD_MAX = 2
 #: How much satisfaction a question put instead of an answer costs a user who dislikes being asked
 #: (`clarification_tolerance`: the attribute was drawn and never acted on; a question cost nothing).
 QUESTION_PENALTY = 0.1
@@ -286,7 +293,7 @@ class UserSimulator:
         self.ended = False
         self._memory.topic = None
         self._memory.recommended = ()  # a list the last session ended content with is no repeat here
-        self._memory.session_sentences = set()
+        self._memory.session_sentences, self._memory.lost_told = set(), {}
         self._keep_before_reply(tentative)
         return self._turn(self._request(), opens=self.state.session)
 
@@ -586,9 +593,10 @@ class UserSimulator:
                 # "I really don't want team sports." (a moved or narrowed one still has news: the old one is fine)
                 mem.tastes = [t for t in mem.tastes if t[:2] != ("dislike_widened", topic)]
                 return Intent(kind="feedback", polarity=-1, level=level, reason="disliked_item", topic=topic)
-            if (lost := mem.lost_offered) is not None:
+            if (lost := mem.lost_offered) is not None and mem.lost_told.get(lost, 0) < LOST_TOLD_MAX:
                 # said now: no news about it later ("I've moved on from swing." after "Not into swing anymore.")
                 mem.tastes = [t for t in mem.tastes if lost not in (t[1], t[2])]
+                mem.lost_told[lost] = mem.lost_told.get(lost, 0) + 1
                 return Intent(kind="feedback", polarity=-1, level="medium", reason="no_longer_into", topic=lost)
             if not assessment.answered:  # "Ok." is too short; 200 words of warnings answer nothing either; the
                 # list before again, to a new request, is said as what it is ("That's the same list as last time.")

@@ -114,6 +114,30 @@ def test_a_list_over_clauses_has_one_stance(schema: PersonaSchema, text: str, di
     assert set(read) == {n for n in names.values() if n in text.lower()}
 
 
+@pytest.mark.parametrize(("text", "disliked"), [
+    ("These days I can't stand team sports in general, not just rugby.", "team sports, rugby"),
+    ("Quick update: please skip team sports altogether, not only rugby.", "team sports, rugby"),
+    ("These days it's not just rugby: I can't stand team sports in general.", "team sports, rugby"),
+    ("Lately I could do without team sports in general, rugby included.", "team sports, rugby"),
+    ("I'd rather avoid team sports now, including rugby.", "team sports, rugby"),
+    ("I love team sports, not just rugby.", ""),
+    ("I'm into team sports now, rugby included.", ""),
+    ("I'm really into team sports, including rugby.", ""),
+    ("Can you recommend something fun, not just rugby?", ""),
+])
+def test_a_thing_named_as_part_of_another_takes_its_stance(schema: PersonaSchema, text: str, disliked: str) -> None:
+    """"Heads up, it's chronic illness as a whole I'd rather avoid now, not just asthma." and "... asthma
+    included." were read as liking asthma (4 of 4 widened dislikes over 1,500 LongTerm episodes), so the tracker
+    offered what the user had just widened a dislike over.  What "not just", "not only" or "including" come
+    before, or "included" after, takes the stance of the other thing the sentence names, liked or disliked; with
+    nothing else named, it keeps its own."""
+    k = WorldKnowledge(schema, ResponseAnalyzer(schema.taxonomy))
+    names = {schema.taxonomy.resolve(n): n for n in ("team sports", "rugby")}
+    read = {names[node]: key for key, node, _ in k.statements(text)}
+    assert set(read) == {n for n in names.values() if n in text.lower()}, read
+    assert {n for n, key in read.items() if key == "dislikes"} == set(filter(None, disliked.split(", "))), read
+
+
 @pytest.mark.parametrize("text", [
     "Can you recommend some jazz albums?", "I need help with jazz.", "What's a good jazz album", "Recommend some jazz.",
     "Okay, question: any tips on jazz?", "I keep hearing about jazz. Where should a beginner begin?",

@@ -921,6 +921,81 @@ def test_a_stray_concern_news_pool_fails_by_name(renderer: TemplateRenderer, tax
         TemplateBank(raw, taxonomy)
 
 
+def test_other_taste_news_of_a_concern_or_a_news_story_is_a_topic_followed(
+        renderer: TemplateRenderer, schema: PersonaSchema, taxonomy) -> None:
+    """A change of taste about a condition, a cause or a news story is told as a topic the user follows, reads up
+    on or has dropped ("These days I follow refugee crises more closely than the war in Ukraine."), not as a taste
+    ("I'm into presidential elections now, not so much midterm elections.", "Your police reform suggestion last
+    time was spot on.": 18 of 20 such news over 1,500 LongTerm episodes), and the tracker reads it as the taste's:
+    the new or tried one liked, the one left or gone off taken back; a taste's news is told as before."""
+    from personagym.envs.knowledge import WorldKnowledge
+    from personagym.simulators.analyzer import ResponseAnalyzer
+
+    knowledge = WorldKnowledge(schema, ResponseAnalyzer(taxonomy))
+    bank = renderer.bank
+    d = Draws(np.random.default_rng(0))
+    asthma, elections, jazz = (taxonomy.resolve(n) for n in ("asthma", "presidential elections", "jazz"))
+    assert [taxonomy.kinds[n] for n in (asthma, elections)] == ["issue", "news"] and taxonomy.kinds[jazz] == "genre"
+    taste = re.compile(r"(?<!looked )\binto\b|suggestion|gave .* a go|checked out|gone off|had my fill|had enough|"
+                       r"moved on")
+    for reason in ("moved_on", "gone_off", "taken_up", "tried", "had_enough"):
+        for node, pool in ((asthma, bank.concern_news[reason]), (elections, bank.concern_news[reason]),
+                           (jazz, bank.news_pool(reason, "genre"))):
+            old = taxonomy.nodes[node].parent if reason == "moved_on" else None
+            names = {"item": taxonomy.nodes[node].name, "old": taxonomy.nodes[old].name if old else ""}
+            filled = {"".join(lit + (names[n] if n else "") for lit, n in t) for t in pool}
+            intent = Intent(kind="preference_disclosure", topic=node, wrong=old, polarity=-1 if reason == "gone_off"
+                            else 1, level="medium", reason=reason)
+            heard = {renderer.render(intent, d).finish()[0] for _ in range(60)}
+            assert heard == filled, (reason, heard - filled)
+            if node == jazz:
+                continue
+            assert not [t for t in heard if taste.search(t)], heard
+            for text in heard:
+                read = knowledge.statements(text)
+                if reason == "gone_off":
+                    assert read == [] and knowledge.retractions(text) == [node], text
+                else:
+                    assert ("likes", node, 1) in read and not [s for s in read if s[1] == old], text
+
+
+def test_a_news_story_is_disclosed_as_followed_and_a_lost_one_as_no_longer_followed(
+        renderer: TemplateRenderer, taxonomy) -> None:
+    """"Big fan of the Middle East conflict here. Like, really big." and "I used to like immigration policy, but not
+    anymore." read absurd (25 of 26 disclosures of a news story, and 25 of 26 complaints about a lost news story or
+    condition over 1,500 LongTerm episodes): a news story is disclosed as a condition is (`disclosure_concern`: "I
+    follow everything about presidential elections closely."), and a lost one, or a lost condition, is no longer
+    followed ("I don't really follow presidential elections anymore."); a taste keeps its own wording."""
+    bank = renderer.bank
+    d = Draws(np.random.default_rng(1))
+    elections, asthma, jazz = (taxonomy.resolve(n) for n in ("presidential elections", "asthma", "jazz"))
+
+    def heard(intent: Intent) -> set[str]:
+        return {renderer.render(intent, d).finish()[0] for _ in range(80)}
+
+    def said(pool, node: str, lead: str = "") -> set[str]:
+        return {lead + "".join(lit + (taxonomy.nodes[node].name if n else "") for lit, n in t) for t in pool}
+
+    for level in ("high", "medium", "low"):
+        liked = Intent(kind="preference_disclosure", topic=elections, polarity=1, level=level)
+        assert heard(liked) <= {t[0].upper() + t[1:] for t in said(bank.concern[f"like_{level}"], elections)}
+    assert not heard(Intent(kind="preference_disclosure", topic=jazz, polarity=1, level="high")) & said(
+        bank.concern["like_high"], jazz)
+    followed, taste = bank.concern_reasons["no_longer_into"], bank.reasons["no_longer_into"]
+    for node, pool in ((elections, followed), (asthma, followed), (jazz, taste)):
+        lost = Intent(kind="feedback", polarity=-1, level="medium", reason="no_longer_into", topic=node)
+        ends = tuple(said(pool, node))
+        assert all(text.endswith(ends) for text in heard(lost)), (node, heard(lost))
+
+
+def test_a_stray_concern_reason_fails_by_name(renderer: TemplateRenderer, taxonomy) -> None:
+    raw = copy.deepcopy(renderer.bank.raw)
+    raw["negative_reasons"]["lost_interest_concern"] = ["I don't follow {item} anymore."]
+    with pytest.raises(ValueError, match="negative_reasons.lost_interest_concern has no 'lost_interest' pool to "
+                                         "stand in for"):
+        TemplateBank(raw, taxonomy)
+
+
 def test_a_format_detail_does_not_repeat_its_request(renderer: TemplateRenderer) -> None:
     """"What are the pros and cons of mortgages as a pros and cons table?", "Can you build me a checklist for camping
     as a checklist?", "Design a weekly schedule for yoga as a day-by-day schedule.": a document the request names

@@ -814,6 +814,41 @@ def test_a_change_of_taste_is_told_and_a_lost_interest_offered_gets_not_anymore(
     assert told >= 10 and objected >= 10 and widened >= 5 and narrowed >= 3, (told, objected, widened, narrowed)
 
 
+def test_a_lost_interest_offered_again_and_again_is_objected_to_at_most_twice_a_session(
+        schema: PersonaSchema) -> None:
+    """An answer that keeps recommending an interest the user has lost gets "I'm not really into swing anymore."
+    once or twice in a session, then something else: a third one ran the pool out and repeated a sentence (8 of
+    the 9 sentences said twice in a session over 1,500 LongTerm episodes).  A new session may say it again."""
+    from personagym.simulators.preferences import PreferenceConfig
+    from personagym.simulators.user import LOST_TOLD_MAX, UserConfig
+
+    sampler = PersonaSampler(schema)
+    capped = then = again = 0
+    for seed in range(400):
+        user = UserSimulator(sampler.sample(seed), seed=seed, noise=NoiseConfig(rate=0.0),
+                             preferences=PreferenceConfig(drift_rate=1.0, event_rate=0.0),
+                             config=UserConfig(end_base=0.0, end_per_turn=0.0, news_rate=0.0))
+        named = [p.key for p in user.open_session().pkis if p.kind == "interest" and p.polarity > 0]
+        moved = {e.before: e.after for e in user.next_session() if e.kind == "drift"}
+        if not named or named[0] not in moved or schema.taxonomy.nodes[named[0]].parent == moved[named[0]]:
+            continue
+        old, ids = named[0], schema.taxonomy.ids
+        for session in range(2):
+            user.open_session()
+            said: list[UserTurn] = []
+            while len(said) < 6 and not user.ended:  # the lost one, with something new each time: no repeat
+                other = ids[(7 * seed + len(said)) % len(ids)]
+                said.append(user.respond("...", ResponseFeatures(word_count=30, mentions=[
+                    MentionFeature(node=old, stance="recommend"), MentionFeature(node=other, stance="recommend")])))
+            told = [t for t in said if t.intent.reason == "no_longer_into" and t.intent.topic == old]
+            assert len(told) <= LOST_TOLD_MAX, [t.text for t in said]
+            if len(told) == LOST_TOLD_MAX:
+                capped += 1
+                then += len(said) > said.index(told[-1]) + 1  # and the answers went on offering it
+                again += session == 1
+    assert capped >= 100 and then >= 100 and again >= 50, (capped, then, again)
+
+
 def _opened_with_a_like(schema: PersonaSchema, seeds: range):
     """(seed, a user who has opened a session, an answer recommending one of their likes the request is about),
     for users with such a like: one of their liked interests, or a thing under one (`_new_things_they_like`)."""

@@ -105,7 +105,10 @@ class Draft:
     change on a detail settles on ("in Lisbon, wait, around Manila" from someone in Warsaw was none of them);
     None: any of the bank's.  ``template`` is the request template rendered (its parsed (literal, field) pairs;
     None: no request), whose own limits a detail must keep (`TemplateBank.template_details`: no six-month plan
-    "in the next hour").
+    "in the next hour").  ``history`` is what the conversation so far holds for words to point back at, as the
+    noise lexicon's `history_needs` name it (`conversation_so_far`: "request" once the session has had one,
+    "session" after an earlier session, ...); None: not known, anything.  No "Like I explained earlier." in a
+    first-time user's first message.
     """
 
     segments: list[Segment] = field(default_factory=list)
@@ -120,6 +123,7 @@ class Draft:
     contrast: bool = False
     details: Mapping[str, tuple[str, ...]] | None = None
     template: tuple[tuple[str, str | None], ...] | None = None
+    history: frozenset[str] | None = None
 
     @property
     def casual_speaker(self) -> bool:

@@ -22,7 +22,10 @@ ground truth never changes; the PKIs record what the text now expresses.
 
 Noise fits the utterance: strategies that only make sense in a request
 (urgency, "like last time", contradictory instructions, an ambiguous
-"sort this out") apply to task requests and complaints, delegating a choice
+"sort this out") apply to task requests and complaints, words that point back
+at the conversation ("like I explained earlier", "the one from the other day",
+"can you do that thing again") only where what they point at happened
+(`Draft.history`, the lexicon's `history_needs`), delegating a choice
 ("your call") to task requests only, and never in place of a fact that is not
 a style preference (an allergy is not "whatever you'd go with").  A goodbye
 or a disclosure gets typos, casual wording, fragments, side questions, mind
@@ -295,6 +298,33 @@ def _contradicted(lex: dict, schema: PersonaSchema) -> dict[str, frozenset[str]]
     return out
 
 
+#: What a phrase of the lexicon's `history_needs` may need to have happened (`conversation_so_far` says what has).
+HISTORY_NEEDS = ("request", "earlier", "session", "week")
+#: The lexicon pools whose phrases may point back at the conversation (`history_needs`).
+_POINTING_POOLS = ("context_references", "ambiguous_rewrites")
+
+
+def _history_needs(lex: dict) -> dict[str, str]:
+    """Phrase -> what it points back at (`history_needs`, one of `HISTORY_NEEDS`), every need and phrase checked;
+    every context reference has one (it points back by definition)."""
+    out: dict[str, str] = {}
+    pooled = {p for pool in _POINTING_POOLS for p in lex[pool]}
+    for need, phrases in lex.get("history_needs", {}).items():
+        if need not in HISTORY_NEEDS:
+            raise ValueError(f"noise lexicon: history_needs names {need!r}{did_you_mean(need, HISTORY_NEEDS)}; "
+                             f"expected one of {', '.join(HISTORY_NEEDS)}")
+        for phrase in phrases:
+            if phrase not in pooled:
+                raise ValueError(f"noise lexicon: history_needs.{need} names {phrase!r}, which is no "
+                                 f"{' or '.join(_POINTING_POOLS)} phrase")
+            out[phrase] = need
+    unbacked = [p for p in lex["context_references"] if p not in out]
+    if unbacked:
+        raise ValueError(f"noise lexicon: the context reference {unbacked[0]!r} has no history_needs entry; expected "
+                         f"it under one of {', '.join(HISTORY_NEEDS)} (what it points back at)")
+    return out
+
+
 def _says(draft: Draft, attribute: str, value: str) -> bool:
     """Whether the speaker of `draft` is known to have `attribute` = `value`."""
     return draft.speaker is not None and draft.speaker.get(attribute) == value
@@ -388,6 +418,10 @@ class NoiseModel(SharedOnCopy):
                 raise ValueError(f"noise lexicon: fragment_needs names {fragment!r}, which is no real_life_fragment")
         self._fragment_needs.check({a.name: a.values for a in schema.attributes.values()},
                                    "noise lexicon: fragment_needs")
+        #: phrase -> what it points back at (`history_needs`); (pool, what the conversation holds) -> its phrases
+        #: that point at nothing else (`_backed`)
+        self._history_needs = _history_needs(lex)
+        self._backed_pools: dict[tuple[str, frozenset[str]], tuple[str, ...]] = {}
         emoji = lex["emoji"]
         if isinstance(emoji, list):  # a lexicon that does not tell moods apart uses its emoji anywhere
             emoji = {"any": emoji, "positive": emoji, "negative": emoji}
@@ -429,6 +463,21 @@ class NoiseModel(SharedOnCopy):
     @staticmethod
     def _plains(draft: Draft) -> list[Segment]:
         return [s for s in draft.segments if s.kind == PLAIN and s.text.strip()]
+
+    def _backed(self, pool: str, draft: Draft) -> tuple[str, ...]:
+        """The phrases of the lexicon's `pool` whose pointing back (`history_needs`) the conversation so far backs
+        (`Draft.history`; None: any): no "like I explained earlier" or "can you do that thing again" in a first
+        message, no "the one from the other day" a month on.  May be empty."""
+        history = draft.history
+        if history is None:
+            return tuple(self.lex[pool])
+        key = (pool, history)
+        phrases = self._backed_pools.get(key)
+        if phrases is None:
+            needs = self._history_needs
+            phrases = self._backed_pools[key] = tuple(
+                p for p in self.lex[pool] if needs.get(p) is None or needs[p] in history)
+        return phrases
 
     @staticmethod
     def _entities(draft: Draft, kind: str | None = None) -> list[Segment]:
@@ -728,12 +777,15 @@ class NoiseModel(SharedOnCopy):
         return True
 
     def _context_dependency(self, draft: Draft, d: Draws) -> bool:
-        """Refer to a shared history that does not exist ("like last time") in a request: tacked onto a
-        complaint it qualified what the user had just said ("I stay away from gambling, like the list you gave
-        me before.")."""
+        """Refer to the shared history instead of restating it ("like last time") in a request, only to what
+        there is (`_backed`: none in a first-time user's first message); tacked onto a complaint it qualified
+        what the user had just said ("I stay away from gambling, like the list you gave me before.")."""
         if draft.intent != "task_request":
             return False
-        self._end_clause(draft, d.choice(self.lex["context_references"]))
+        references = self._backed("context_references", draft)
+        if not references:
+            return False
+        self._end_clause(draft, d.choice(references))
         return True
 
     def _unclear_priority(self, draft: Draft, d: Draws) -> bool:
@@ -784,7 +836,10 @@ class NoiseModel(SharedOnCopy):
         """
         if not draft.asks:
             return False
-        rewrite = draft.cased(d.choice(self.lex["ambiguous_rewrites"]))
+        rewrites = self._backed("ambiguous_rewrites", draft)  # no "make it a bit less bad" with no "it" yet
+        if not rewrites:
+            return False
+        rewrite = draft.cased(d.choice(rewrites))
         topic = next((s for s in draft.segments if s.kind == ENTITY and s.text
                       and (s.pki < 0 or draft.pkis[s.pki].kind == "interest")), None)
         asked = rewrite.lower().startswith(("can you", "could you"))  # "Can you tidy this up?", not "... up."

@@ -63,6 +63,30 @@ PREFERENCE_SLOTS: dict[str, str] = {
 
 Parsed = tuple[tuple[str, str | None], ...]
 
+#: The longest gap between sessions (days) that "the other day" and "last week" may point back over (a
+#: `history_needs` of "week").
+WEEK_DAYS = 7.0
+
+
+@cache
+def conversation_so_far(opens: int | None, gap: str | None) -> frozenset[str]:
+    """What the conversation before a message holds for it to point back at (`Draft.history`), in the noise
+    lexicon's `history_needs` words: "request" mid-session (`opens` None: the session opened with a request),
+    "session" after an earlier one (`gap`, the time since it, is known), "week" when that was at most
+    `WEEK_DAYS` ago, and "earlier" with either of the first two.  A first session's first message has nothing
+    to point at: "Like I explained earlier." and "The one from the other day." there named a conversation that
+    never happened."""
+    held: set[str] = set()
+    if opens is None:
+        held.add("request")
+    if gap is not None:
+        held.add("session")
+        if TIME_GAPS[gap] <= WEEK_DAYS:
+            held.add("week")
+    if held:
+        held.add("earlier")
+    return frozenset(held)
+
 
 def parse_template(template: str) -> Parsed:
     """Split a str.format template into (literal, field) pairs."""
@@ -305,6 +329,11 @@ class TemplateBank(SharedOnCopy):
         if set(self.concern) != set(self.interest):
             raise ValueError(f"templates: disclosure_concern has the pools {', '.join(sorted(self.concern))}; "
                              f"expected those of disclosure_interest: {', '.join(sorted(self.interest))}")
+        #: interest disclosure template -> the kinds of node it fits (`disclosure_interest_unfit_kinds` lists those it
+        #: does not: no "I've never hated anything as much as Africa."); not listed: any kind
+        self.interest_kinds = _template_kinds(raw.get("disclosure_interest_unfit_kinds", {}), self.interest,
+                                              "disclosure_interest_unfit_kinds", "disclosure_interest", unfit=True)
+        self._disclosure_pools: dict[tuple[str, str | None], tuple[Parsed, ...]] = {}
         #: interest disclosures and requests that say the topic has been liked for long ("I've always enjoyed X"):
         #: not said of an interest the user took up during the episode (`not_long_held`)
         self.long_held = _long_held(raw.get("long_held", ()), self)
@@ -314,7 +343,8 @@ class TemplateBank(SharedOnCopy):
         self.interest_news = {k: tuple(map(p, v)) for k, v in raw.get("interest_news", {}).items()
                               if not k.startswith("_")}
         #: interest news template -> the kinds of node it fits (not listed: any kind)
-        self.interest_news_kinds = _news_kinds(raw.get("interest_news_kinds", {}), self.interest_news)
+        self.interest_news_kinds = _template_kinds(raw.get("interest_news_kinds", {}), self.interest_news,
+                                                   "interest_news_kinds", "interest_news")
         #: reason -> how a change of taste is told of a node of a kind in `FOLLOWED_KINDS` (a topic the user follows,
         #: reads up on or would rather not get into, not a thing they are into or can't stand: no "I don't mind
         #: chronic illness anymore", no "Your police reform suggestion last time was spot on."); a reason not
@@ -429,6 +459,20 @@ class TemplateBank(SharedOnCopy):
         fits = self._not_long_held.get(pool)
         if fits is None:
             fits = self._not_long_held[pool] = tuple(t for t in pool if t not in self.long_held) or pool
+        return fits
+
+    def disclosure_pool(self, pool: str, kind: str | None) -> tuple[Parsed, ...]:
+        """The templates that disclose a liking or a dislike (`pool`: like_high, ..., dislike_low) of a node of this
+        `kind` (None: unknown, any template): a concern's or a news story's own, and none that does not fit the
+        kind (`interest_kinds`: no "I'm not against World War II, it can be nice.")."""
+        if kind in FOLLOWED_KINDS:
+            return self.concern[pool]
+        key = (pool, kind)
+        fits = self._disclosure_pools.get(key)
+        if fits is None:
+            templates = self.interest[pool]
+            fits = self._disclosure_pools[key] = tuple(
+                t for t in templates if kind is None or kind in self.interest_kinds.get(t, (kind,))) or templates
         return fits
 
     def news_pool(self, reason: str, kind: str | None) -> tuple[Parsed, ...]:
@@ -739,14 +783,16 @@ class TemplateRenderer(SharedOnCopy):
     def render(self, intent: Intent, d: Draws, opens: int | None = None,
                speaker: Mapping[str, object] | None = None, gap: str | None = None, recent: bool = False,
                late: bool = False) -> Draft:
-        """The draft of one intent; `opens` is the session a request opens (None: mid-session), for its greeting,
+        """The draft of one intent; `opens` is the session a request opens (None: mid-session), for its greeting
+        and what the draft may point back at (`conversation_so_far`),
         and `gap` the time since the last session (a `TIME_GAPS` label) when it is a later one, for its greeting
         and for how its news is dated (no "just" after more than `JUST_DAYS`); `speaker` the
         user's attributes (None: unknown), so that nothing said presupposes what they lack; `recent`: the intent's
         topic is an interest the user took up during the episode, so that nothing says it is long held
         (`TemplateBank.long_held`); `late`: a change of taste it tells is a session or more old, so that nothing
         dates it to since the last session (a request's late news says so by its reason, late_news)."""
-        draft = Draft(speaker=speaker, definite=self.taxonomy.definite, singular=self.taxonomy.singular)
+        draft = Draft(speaker=speaker, definite=self.taxonomy.definite, singular=self.taxonomy.singular,
+                      history=conversation_so_far(opens, gap))
         kind = intent.kind
         tax = self.taxonomy
         bank = self.bank
@@ -815,8 +861,7 @@ class TemplateRenderer(SharedOnCopy):
                     template = d.choice(clarify["interest"])  # these read as a choice: likes only
                 else:
                     sign = "like" if (intent.polarity or 1) > 0 else "dislike"
-                    pools = bank.concern if tax.kinds[intent.topic] in FOLLOWED_KINDS else bank.interest
-                    pool = pools[f"{sign}_{intent.level or 'medium'}"]
+                    pool = bank.disclosure_pool(f"{sign}_{intent.level or 'medium'}", tax.kinds[intent.topic])
                     template = d.choice(bank.not_long_held(pool) if recent else pool)
                 self._fill(draft, template, {"item": (topic_name, pki)})
             elif intent.attribute and intent.value:
@@ -1204,19 +1249,21 @@ def _long_held(texts: object, bank: TemplateBank) -> frozenset[Parsed]:
     return out
 
 
-def _news_kinds(spec: Mapping[str, list[str]], news: Mapping[str, tuple[Parsed, ...]]) -> dict[Parsed, frozenset[str]]:
-    """Interest news template -> the kinds of node it fits, each template and kind checked."""
-    templates = {t for pool in news.values() for t in pool}
+def _template_kinds(spec: Mapping[str, list[str]], pools: Mapping[str, tuple[Parsed, ...]], section: str,
+                    pools_name: str, unfit: bool = False) -> dict[Parsed, frozenset[str]]:
+    """Template -> the kinds of node it fits, from the templates' `section` (`unfit`: it lists the kinds each does
+    not fit), each template (one of `pools`, the section `pools_name`) and kind checked."""
+    templates = {t for pool in pools.values() for t in pool}
     out: dict[Parsed, frozenset[str]] = {}
     for text, kinds in spec.items():
         template = parse_template(text)
         if template not in templates:
-            raise ValueError(f"templates: interest_news_kinds names {text!r}, which is no interest_news template")
+            raise ValueError(f"templates: {section} names {text!r}, which is no {pools_name} template")
         unknown = sorted(set(kinds) - set(KINDS))
         if unknown or not kinds:
-            raise ValueError(f"templates: interest_news_kinds[{text!r}]: expected a non-empty list of "
+            raise ValueError(f"templates: {section}[{text!r}]: expected a non-empty list of "
                              f"{', '.join(KINDS)}, got {kinds!r}")
-        out[template] = frozenset(kinds)
+        out[template] = frozenset(KINDS) - frozenset(kinds) if unfit else frozenset(kinds)
     return out
 
 

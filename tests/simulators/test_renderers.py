@@ -1318,3 +1318,60 @@ def test_a_count_noun_takes_the_article_a_noun_needs(renderer: TemplateRenderer,
                 said["your"] += 1
                 assert text.startswith(f"Your {name} suggestion"), text
         assert said["a go"] and said["your"], (name, said)
+
+
+def test_a_teaching_audience_comes_with_a_teaching_job(renderer: TemplateRenderer, schema: PersonaSchema) -> None:
+    """"For my students" or "for a class of eighth graders" came from founders, engineers and full-time students
+    (0.75% of 50,000 requests): a teacher says both, a researcher only "for my students", and someone with another
+    job, none or no job known neither; the request's PKI says the job."""
+    bank = renderer.bank
+    teaching = {"for my students", "for a class of eighth graders"}
+
+    def audiences(**attributes: object) -> set[str]:
+        return teaching & set(bank.fitting_slot_values(None, None, attributes)["audience"])
+
+    assert audiences(role="teacher", employment_status="employed_full_time") == teaching
+    assert audiences(role="researcher", employment_status="part_time") == {"for my students"}
+    for speaker in ({"role": "founder", "employment_status": "self_employed"}, {"role": "student"},
+                    {"employment_status": "employed_full_time"}, {"role": "teacher", "employment_status": "retired"},
+                    {"role": "teacher"}):
+        assert not audiences(**speaker), speaker
+    said = Counter()
+    for persona in PersonaSampler(schema).sample_batch(3000, seed=5):
+        a = persona.attributes
+        heard = audiences(**a)
+        said.update(heard)
+        assert a.get("role") == "teacher" or heard <= ({"for my students"} if a.get("role") == "researcher" else set())
+    assert said["for a class of eighth graders"] and said["for my students"]
+    pki = renderer._slot_pki("for a class of eighth graders", {"role": "teacher", "employment_status": "part_time"})
+    assert pki is not None and (pki.key, pki.value, pki.certainty) == ("role", "teacher", "clear")
+    pki = renderer._slot_pki("for my students", {"role": "researcher", "employment_status": "part_time"})
+    assert pki is not None and (pki.key, pki.value, pki.intended) == ("role", None, "researcher")
+
+
+def test_a_place_an_era_or_an_event_is_not_loathed_or_dabbled_in(renderer: TemplateRenderer, taxonomy) -> None:
+    """"I've never hated anything as much as Africa.", "I'm not against World War II, it can be nice." (77 of 1,485
+    disclosures of places, periods and events): those templates disclose only other kinds of thing, which still
+    get them; "I'm lukewarm on video game genres, but in a good way." said nothing (171 of 20,016 disclosures)."""
+    bank = renderer.bank
+    d = Draws(np.random.default_rng(3))
+    unfit = {re.compile(".+".join(map(re.escape, _said(t).split("{item}"))), re.IGNORECASE): t
+             for t in bank.interest_kinds if "place" not in bank.interest_kinds[t]}
+    assert len(unfit) >= 10
+    nodes = {name: taxonomy.resolve(name) for name in ("Africa", "World War II", "World Cup", "jazz")}
+    assert [taxonomy.kind(n) for n in nodes.values()] == ["place", "period", "event", "genre"]
+    for name, node in nodes.items():
+        said = Counter()
+        for level in ("high", "low"):
+            for polarity in (1, -1):
+                intent = Intent(kind="preference_disclosure", topic=node, polarity=polarity, level=level)
+                for _ in range(150):
+                    text = renderer.render(intent, d).finish()[0]
+                    said.update(t for pattern, t in unfit.items() if pattern.fullmatch(text))
+                    assert "in a good way" not in text, text
+        assert (not said) == (name != "jazz"), (name, said)
+    assert bank.disclosure_pool("dislike_high", None) == bank.interest["dislike_high"]
+    raw = copy.deepcopy(bank.raw)
+    raw["disclosure_interest_unfit_kinds"] = {"I've never hated anything as much as {item}.": ["continent"]}
+    with pytest.raises(ValueError, match=r"disclosure_interest_unfit_kinds\[.*\]: expected a non-empty list of "):
+        TemplateBank(raw, taxonomy)

@@ -146,6 +146,14 @@ class _Memory:
     #: how many times this session the user has said they are no longer into each lost interest: said
     #: `LOST_TOLD_MAX` times, it goes unsaid (a third "I'm not into pet reptiles anymore." read as a bot's)
     lost_told: dict[str, int] = field(default_factory=dict)
+    #: the liked things on request of each answer the user has praised since their last other message (empty:
+    #: their last message was no praise): an answer that offers none besides, or one after `PRAISES_IN_A_ROW`
+    #: praises, gets no more praise; the user asks the next thing or leaves (`PRAISED_LEAVE_RATE`)
+    praised: tuple[frozenset[str], ...] = ()
+    #: the liked interests the user has said this session they have had enough of for now (reason had_enough):
+    #: no request of theirs is about them for the rest of it ("I'm a bit burnt out on macrame." then "Plan thirty
+    #: activities around macrame")
+    had_enough: set[str] = field(default_factory=set)
     #: the user's last message asked for content: a request, an answer to a question, or a complaint about
     #: what was offered (not about the style: the same items, reworded as asked, are no repeat)
     asked_content: bool = False
@@ -167,7 +175,8 @@ class _Memory:
                        openers=set(self.openers), asked=dict(self.asked),
                        news=list(self.news), expressed=set(self.expressed), tastes=list(self.tastes),
                        former=set(self.former), told_tried=set(self.told_tried),
-                       session_sentences=set(self.session_sentences), lost_told=dict(self.lost_told))
+                       session_sentences=set(self.session_sentences), lost_told=dict(self.lost_told),
+                       had_enough=set(self.had_enough))
 
 
 #: How much satisfaction a list seen already costs, when the user had asked for more (two in a row end most
@@ -177,6 +186,14 @@ REPEAT_PENALTY = 0.2
 #: answers offer it: a person says it once or twice, then says something else (8 of the 9 sentences said twice
 #: in a session over 1,500 LongTerm episodes were a third one, the pool of four run out).
 LOST_TOLD_MAX = 2
+#: How many answers in a row a user praises, if each offers something liked the ones before did not ("Nice one."
+#: to betta fish, then "Perfect!" to goldfish); the next, or one that offers nothing new, gets a new request or a
+#: goodbye: praise after praise read as a bot's ("That's really helpful, thanks." / "This is the best answer I've
+#: gotten all week." / "This is exactly what I was hoping for, thank you!": 82 runs of three or more and 193 of two
+#: in 1,500 LongTerm episodes of the tracker).
+PRAISES_IN_A_ROW = 2
+#: How likely such a user leaves (content, when nothing let them down) rather than asking the next thing.
+PRAISED_LEAVE_RATE = 0.5
 #: How much satisfaction a question put instead of an answer costs a user who dislikes being asked
 #: (`clarification_tolerance`: the attribute was drawn and never acted on; a question cost nothing).
 QUESTION_PENALTY = 0.1
@@ -293,7 +310,8 @@ class UserSimulator:
         self.ended = False
         self._memory.topic = None
         self._memory.recommended = ()  # a list the last session ended content with is no repeat here
-        self._memory.session_sentences, self._memory.lost_told = set(), {}
+        self._memory.session_sentences, self._memory.lost_told, self._memory.had_enough = set(), {}, set()
+        self._memory.praised = ()  # a praise that ended a session cut at its turn limit is no run here
         self._keep_before_reply(tentative)
         return self._turn(self._request(), opens=self.state.session)
 
@@ -349,6 +367,7 @@ class UserSimulator:
         mem.news = [f for f in mem.news if f not in stated]  # told, if plainly: no news to tell later
         mem.slip = None
         mem.said_repeated = False
+        mem.praised = ()  # what was said instead is no praise of the simulator's
         if asks:
             mem.topic = mentions[0][0] if mentions else None
             mem.focus = mem.about = None
@@ -572,6 +591,7 @@ class UserSimulator:
         d, cfg, state = self.draws, self.config, self.state
         mem = self._memory
         slip, mem.slip = mem.slip, None  # corrected on the very next message or never: corrections read as immediate
+        praised, mem.praised = mem.praised, ()  # a run of praise ends with any other message
         if mem.repeated and mem.said_repeated:  # the same list a third time: they give up ("I give up.")
             return self._goodbye()
         p_end = cfg.end_base + cfg.end_per_turn * state.turn
@@ -624,7 +644,14 @@ class UserSimulator:
                 return self._style_complaint(d.choice(missed))
         # praise only for liked things the request was about: favourites whatever was asked earned "Helpful,
         # appreciate it." (half the tracker's praise followed answers mostly off the request)
-        if assessment is not None and assessment.liked and self._on_request(assessment) and d.random() < 0.5:
+        liked = self._liked_on_request(assessment) if assessment is not None else frozenset()
+        if liked and d.random() < 0.5:
+            if praised and (len(praised) >= PRAISES_IN_A_ROW or liked <= frozenset().union(*praised)):
+                # praised already, and nothing new since (or praised enough): a person asks the next thing or
+                # leaves, content if nothing let them down
+                goodbye = self._goodbye()
+                return goodbye if goodbye.polarity == 1 and d.random() < PRAISED_LEAVE_RATE else self._request()
+            mem.praised = (*praised, liked)
             level = "high" if state.satisfaction > 0.8 else "medium" if state.satisfaction > 0.5 else "low"
             reason = None
             if missed:  # not how they wanted it, let pass: no "Wonderful, you totally got what I meant."
@@ -667,6 +694,7 @@ class UserSimulator:
                 return Intent(kind="preference_disclosure", topic=node, polarity=-1, reason=reason)
             if reason == "had_enough":  # still sated: exposure only grows within a session
                 if node in interests and interests[node].polarity > 0:
+                    mem.had_enough.add(node)
                     return Intent(kind="preference_disclosure", topic=node, polarity=1, level="low", reason=reason)
                 continue
             if reason in DISLIKE_NEWS:  # still disliked; the dislike left is none now, nor one above it, or, widened,
@@ -685,10 +713,10 @@ class UserSimulator:
                               level=self._level(interests[node].intensity), reason=reason)  # type: ignore[arg-type]
         return None
 
-    def _on_request(self, assessment: Assessment) -> bool:
-        """Whether a liked thing the answer puts forward is one the request is about (`on_request`)."""
+    def _liked_on_request(self, assessment: Assessment) -> frozenset[str]:
+        """The liked things the answer puts forward that the request is about (`on_request`)."""
         about, paths = self._memory.about, self.taxonomy.paths
-        return any(on_request(paths[node], about) for node, _ in assessment.liked)
+        return frozenset(node for node, _ in assessment.liked if on_request(paths[node], about))
 
     def _goodbye(self) -> Intent:
         """Leaving, content or not: content only if satisfied overall and the last answer did not let them down
@@ -838,7 +866,8 @@ class UserSimulator:
         nothing under a dislike, and never what the rules on interests rule out for someone like them
         (`PersonaSchema.unfit_interests`: "long-distance grandparenting" from a twenty-year-old, toddler
         tantrums from a user without children read as someone else's question), nor anything the domain's
-        templates do not fit (`TaskDomain.not_with_tags`: no job "in" algebra).  A place it names fits the
+        templates do not fit (`TaskDomain.not_with_tags`: no job "in" algebra), nor what they said this session they
+        have had enough of (`_Memory.had_enough`).  A place it names fits the
         topic where the bank can tell (`TemplateBank.places_for`: no skiing somewhere warm).
         """
         d, cfg = self.draws, self.config
@@ -862,6 +891,8 @@ class UserSimulator:
                 n for n in self._likes if tax.paths[n][0] in categories and (kinds is None or kind[n] in kinds)
                 and tags[n].isdisjoint(unfit_tags)  # no deals on the pandas library, no job "in" algebra
                 and tax.nodes[n].depth > 1]  # a whole category is no topic ("my pets & animals setup")
+        if sated := self._memory.had_enough:  # said this session to have had enough of: not asked about now
+            liked = [n for n in liked if sated.isdisjoint(tax.paths[n])]
         topic, polarity = None, None
         if liked and d.random() < cfg.interest_topic_rate:
             topic, polarity = d.choice(liked), 1
@@ -920,8 +951,9 @@ class UserSimulator:
 
     def _unliked_topic(self, domain: TaskDomain, d: Draws) -> str | None:
         """A request topic of `domain` that is none of the user's likes: nothing their constraints forbid, nothing
-        their attributes rule out liking (no toddler tantrums from a user without children), and nothing under a
-        dislike; None if every category of the domain is one the user dislikes as a whole.
+        their attributes rule out liking (no toddler tantrums from a user without children), nothing they said
+        this session they have had enough of, and nothing under a dislike; None if every category of the domain is
+        one the user dislikes as a whole.
 
         Four draws from the domain's categories first; where all four fall under a dislike, one from the
         categories the user does not dislike as a whole, away from every dislike: a user who dislikes business &
@@ -931,17 +963,18 @@ class UserSimulator:
         tax = self.taxonomy
         paths, disliked, kinds = tax.paths, self._dislikes, domain.topic_kinds
         forbidden = frozenset(self.state.forbidden_tags) | domain.not_with_tags  # no job "in" algebra
+        unfit = self._unfit | self._memory.had_enough
         topic = None
         for _ in range(4):
             topic = tax.sample_anchor(d, under=d.choice(domain.categories), exclude_tags=forbidden, kinds=kinds,
-                                      exclude_under=self._unfit)
+                                      exclude_under=unfit)
             if topic and disliked.isdisjoint(paths[topic]):  # not under a disliked node
                 return topic
         categories = self._open_categories(domain)
         if not categories:
             return None
         return tax.sample_anchor(d, under=d.choice(categories), exclude_tags=forbidden, kinds=kinds,
-                                 exclude_under=self._unfit | disliked) or topic
+                                 exclude_under=unfit | disliked) or topic
 
     def _open_categories(self, domain: TaskDomain) -> list[str]:
         """The categories of `domain` the user does not dislike as a whole."""

@@ -886,6 +886,62 @@ def test_the_same_list_again_after_asking_for_more_gets_no_praise(schema: Person
     assert complained >= 20 and praised == 0, (complained, praised)
 
 
+def _praised_then(schema: PersonaSchema, seed: int) -> tuple[UserTurn, list[UserTurn]] | None:
+    """For a user whose first answer (one liked thing the request is about) they praised: their reply to the same
+    answer again, and their replies to answers that each add one more such thing (up to two more, until they
+    leave); None for a user with no such thing, or who did not praise."""
+    persona = PersonaSampler(schema).sample(seed)
+    user = UserSimulator(persona, seed=seed, noise=NoiseConfig(rate=0.0))
+    user.open_session()
+    liked = _on_the_request(user, [*(i.node for i in persona.interests if i.polarity > 0),
+                                   *_new_things_they_like(schema, persona)])
+
+    def offering(n: int) -> ResponseFeatures:
+        return ResponseFeatures(word_count=40, mentions=[MentionFeature(node=x, stance="recommend")
+                                                         for x in liked[:n]])
+
+    if not liked or not _praise(user.respond("...", offering(1))) or user.ended:
+        return None
+    same = copy.deepcopy(user).respond("...", offering(1))
+    more = [user.respond("...", offering(n)) for n in range(2, len(liked[:3]) + 1) if not user.ended]
+    return same, more
+
+
+def _praise(turn: UserTurn) -> bool:
+    return turn.intent.kind == "feedback" and turn.intent.polarity == 1
+
+
+def test_praise_is_followed_by_the_next_request_or_a_goodbye_not_by_praise_after_praise(
+        schema: PersonaSchema) -> None:
+    """"That's really helpful, thanks." / "This is the best answer I've gotten all week." / "This is exactly what I
+    was hoping for, thank you!", to answers with nothing asked in between (82 runs of three or more praises and 193
+    of two in 1,500 LongTerm episodes of the tracker): after a praise, an answer that offers no liked thing the
+    praised one did not gets no praise but a new request or, from a user nothing let down, a content goodbye (35
+    of 124 such users praised it again); one that offers something new may be praised once more
+    (`PRAISES_IN_A_ROW`), never a third time in a row.  The same seed gives the same messages."""
+    from personagym.simulators.user import PRAISES_IN_A_ROW
+
+    after_same: Counter = Counter()
+    praised_new = 0
+    for seed in range(1500):
+        replies = _praised_then(schema, seed)
+        if replies is None:
+            continue
+        same, more = replies
+        assert not _praise(same), same.text
+        after_same[same.intent.kind, same.intent.polarity] += 1
+        run = 1
+        for turn in more:
+            run = run + 1 if _praise(turn) else 0
+            assert run <= PRAISES_IN_A_ROW, [t.text for t in more]
+        praised_new += bool(more) and _praise(more[0])
+    assert after_same["goodbye", 1] >= 15 and after_same["task_request", 1] + after_same["task_request", None] >= 30, \
+        after_same
+    assert praised_new >= 5, praised_new
+    for seed in range(40):
+        assert _praised_then(schema, seed) == _praised_then(schema, seed), seed
+
+
 def test_the_same_list_again_pleases_no_more_than_the_reward_pays(schema: PersonaSchema) -> None:
     """Nothing liked in a list seen already counts in the reward, and nothing of it pleases the user: it raised their
     satisfaction (the reaction came before the user knew it was a repeat) while the reward counted none of it, and
@@ -1729,9 +1785,7 @@ def test_a_request_template_fits_a_wild_animal_a_drink_or_a_pastime_that_is_no_w
     and the same seed gives the same requests."""
 
     # the words of the templates that do not fit each kind of topic, written here rather than read from the data
-    workout = ("workout plan around", "exercises that help with", "training for something involving",
-               "eat to support", "sore from", "warm up before", "avoid injuries when doing", "with recovery days",
-               "breathe during", "improve my form in", "progression for")
+    workout = _WORKOUT_WORDS
     pastime = ("basic technique in", "a relaxing hobby", "as a hobby in a small apartment", "to a serious hobby",
                "most satisfying part of", "find time for")
     wild_fits = ("online community for people into", "books or videos to get inspired about",
@@ -1766,6 +1820,38 @@ def test_a_request_template_fits_a_wild_animal_a_drink_or_a_pastime_that_is_no_w
         assert info is None or not any(p in info.group() for p in places), text
     assert asked["hobby", hippos] > 5 and asked["hobby", negroni] > 5 and asked["cooking", cognac] > 5, asked
     assert asked["fitness", hammock] > 5 and asked["fitness", journaling] > 5 and asked["research", django] > 5, asked
+
+
+#: the words of fitness's templates about a workout, written here rather than read from the data
+_WORKOUT_WORDS = ("workout plan around", "exercises that help with", "training for something involving",
+                  "eat to support", "sore from", "warm up before", "avoid injuries when doing", "with recovery days",
+                  "breathe during", "improve my form in", "progression for")
+
+
+def test_a_workout_template_is_not_for_a_race_a_thrill_ride_cue_sports_or_recovery(
+        schema: PersonaSchema, taxonomy) -> None:
+    """"What should I eat to support motorsports?", "warm up before ziplining", "workout plan around billiards",
+    "Create a plan that mixes recovery & self-care with recovery days" (39 of 50,000 requests): fitness's workout
+    templates fit no motor racing, thrill ride, cue sports, darts or recovery as a whole; fitness still asks about
+    them otherwise, and stretching, under recovery, still gets a workout template."""
+    renderer = TemplateRenderer(schema)
+    names = ("motorsports", "skydiving", "bungee jumping", "ziplining", "paragliding", "billiards", "darts",
+             "recovery & self-care", "massage", "stretching")
+    likes = [taxonomy.resolve(n) for n in names]
+    stretching, no_workouts = likes[-1], likes[:-1]
+    persona = PersonaSampler(schema).build({"domain": "fitness"},
+                                           [Interest(node=n, polarity=1, intensity=0.9) for n in likes])
+    paths = taxonomy.paths
+    asked: Counter = Counter()
+    for text, domain, topic in _requests_of(persona, renderer):
+        if domain != "fitness" or topic is None:
+            continue
+        stretches = stretching in paths[topic]
+        if not stretches and any(n in paths[topic] for n in no_workouts):
+            assert not _says(text, _WORKOUT_WORDS), text
+            asked["no workout"] += 1
+        asked["stretching workout"] += stretches and _says(text, _WORKOUT_WORDS)
+    assert asked["no workout"] >= 100 and asked["stretching workout"] >= 3, asked
 
 
 def test_a_request_template_fits_a_drink_a_meal_out_a_place_a_game_genre_or_a_discipline(
@@ -2116,3 +2202,43 @@ def test_a_user_still_sated_with_something_says_they_have_had_enough_of_it(schem
         assert len(said) == 1 and said[0].intent.topic == node and not said[0].pkis, [t.text for t in turns]
         told += 1
     assert told >= 10 and quiet >= 10, (told, quiet)
+
+
+def test_what_the_user_has_had_enough_of_is_not_asked_about_for_the_rest_of_the_session(
+        schema: PersonaSchema) -> None:
+    """"I'm a bit burnt out on macrame at the moment." then, two turns later, "Plan thirty activities around
+    macrame for a class of eighth graders." (9 requests in 1,500 LongTerm episodes): what the user has said they
+    have had enough of, and what is under it, is no request topic for the rest of the session; their other likes
+    still are, and a later session may ask about it again."""
+    from personagym.simulators.preferences import PreferenceConfig
+    from personagym.simulators.user import UserConfig
+
+    weekly = PreferenceConfig(gap_weights={"next_week": 1.0, "next_month": 0.0, "next_year": 0.0}, drift_rate=0.0,
+                              event_rate=0.0)
+    config = UserConfig(end_base=0.0, end_per_turn=0.0, news_rate=1.0, interest_topic_rate=1.0)
+    sampler, paths = PersonaSampler(schema), schema.taxonomy.paths
+    told = later = again = 0
+    for seed in range(80):
+        persona = sampler.sample(seed)
+        node = next((i.node for i in persona.interests if i.polarity > 0), None)
+        if node is None or len(paths[node]) < 2:
+            continue
+        features = ResponseFeatures(word_count=40, mentions=[MentionFeature(node=node, stance="recommend")])
+        user = UserSimulator(persona, seed=seed, noise=NoiseConfig(rate=0.0), preferences=weekly, config=config)
+        user.open_session()
+        for _ in range(6):
+            user.react(features)
+        user.next_session()
+        turns = _session(user, user.open_session(), 14)
+        sated = next((k for k, t in enumerate(turns) if t.intent.reason == "had_enough"), None)
+        if sated is None:
+            continue
+        told += 1
+        asked = [t for t in turns[sated + 1:] if t.intent.kind == "task_request"]
+        assert all(node not in paths[t.intent.topic] for t in asked if t.intent.topic), [t.text for t in asked]
+        later += sum(t.intent.polarity == 1 for t in asked)
+        user.next_session()
+        turns = _session(user, user.open_session(), 14)
+        again += any(t.intent.kind == "task_request" and t.intent.topic and node in paths[t.intent.topic]
+                     for t in turns)
+    assert told >= 10 and later >= 30 and again >= 3, (told, later, again)

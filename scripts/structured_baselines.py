@@ -6,7 +6,7 @@ What the REINFORCE learner is measured against, each policy not learned:
 
 * ``generic``: `generic`'s structured analogue, ``recommend:request`` in
   generic's style at every turn (`personagym.learn.bandit.generic_policy`);
-* ``hand_rule``: ``recommend:liked`` in the style the user has stated,
+* ``hand_rule``: ``recommend:personal`` in the style the user has stated,
   narrative where none is stated (the bandit's arm that asks nothing);
 * ``hand_rule_bulleted``: the same with bulleted lists where no layout is stated;
 * ``random``: a uniformly random menu action each turn

@@ -74,8 +74,9 @@ class ActionMenu:
 
     * ``recommend:request`` — what `generic` says: a few entities related to
       the first entity of the last message that named one, nothing personal;
-    * ``recommend:personal`` — the stated likes in the category of the entity
-      in focus, then entities related to it, leaving out stated dislikes and
+    * ``recommend:personal`` — the stated likes in the area of the entity in
+      focus (its second-level ancestor: what the reward counts as on the
+      request), then entities related to it, leaving out stated dislikes and
       what stated constraints forbid;
     * ``recommend:liked`` — the stated likes of any category, most recent
       first (related entities when none is known), safe as above;
@@ -282,9 +283,9 @@ class StructuredChatEnv(gym.Env[dict[str, Any], int]):
             return AnswerPlan(topic=topic, recommend=[k.noun(n) for n in recommend],
                               avoid=[k.noun(n) for n in avoid], **style)
         likes = [n for n in reversed(state.likes) if n not in echoed]  # most recent first
-        if target == "personal" and focus:
-            category = k.category(focus)
-            wanted = [*(n for n in likes if k.category(n) == category), *related]
+        if target == "personal" and focus:  # the likes on the request: in the focus's area, as the reward reads it
+            area = k.lineage(focus)[:2][-1]
+            wanted = [*(n for n in likes if area in k.lineage(n)), *related]
         else:
             wanted = likes or related
         picks = [n for n in dict.fromkeys(wanted) if n not in echoed and state.safe(n)][:room]

@@ -40,8 +40,10 @@ ELICITATION_ARMS: dict[str, tuple[str, ...]] = {
     "ask_focus_then_style": ("ask:focus", "ask:style"),
 }
 GENERIC_ARM = "generic"
-#: What every arm recommends once it has asked.
-RECOMMEND = "recommend:liked"
+#: What every arm recommends once it has asked: the stated likes on the request, then things near it (the stated
+#: likes of any category, ``recommend:liked``, answer nothing asked: as the hand rule they scored 0.60 against
+#: `generic`'s 0.71 once the reward paid only what is on the request).
+RECOMMEND = "recommend:personal"
 #: `generic`'s style, used until the user states their own.
 DEFAULT_STYLE = ("standard", "narrative", "neutral")
 _FORMALITY = {"very_casual": "casual", "casual": "casual", "business_casual": "neutral",

@@ -68,16 +68,22 @@ and the sentence, or a bare sentence after it, disowns ('Some say "avoid X", but
 they are wrong', 'Some say "avoid X". They are wrong.'), one taken back at the
 end of its sentence or by a sentence of its own (`RETRACT_CUES`: "Avoid X, just
 kidding!", "Avoid X. Just kidding.", "Avoid X - just kidding!", "Avoid X, said
-no one ever", "Avoid X, jk.", "Avoid X. Yeah, right.", a "not" of its own:
-"Avoid X... not!", one in parentheses: "Avoid X (kidding).", the sarcasm tag
-"Avoid X /s") and one a keeping cue (`KEEP_CUES`) exempts X from ("Skip the
-rest, but keep X", "Avoid the others and keep X").  A warning aimed at a
-nuisance of a thing ("To avoid the queue for X, go early") warns of nothing
-named.  None of these turns a
-recommendation into a warning.  A recommendation the speaker does not stand
-behind, hedged ("Not sure I'd suggest X", "I wouldn't say X is perfect") or
-said by others and disclaimed ("People tell you to try X; I have no opinion"),
-is neutral: it names X, and no more.
+no one ever", "Avoid X, jk.", "Avoid X. Yeah, right.", "Avoid X, psych!" (a
+name said as a retraction names nothing), a "not" of its own: "Avoid X...
+not!", one in parentheses: "Avoid X (kidding).", the sarcasm tag "Avoid X /s"),
+one a keeping cue (`KEEP_CUES`) exempts X from ("Skip the rest, but keep X",
+"Avoid the others and keep X"), and one whose reach stops at a command that
+offers, coordinated with it ("Skip the fries and have X", "Avoid the fries,
+then get X"; "Skip the fries and X" warns of both), or at a "not" that sets X
+against it ("Skip the fries, not X").  A warning aimed at a nuisance of a thing
+("To avoid the queue for X, go early") warns of nothing named.  None of these
+turns a recommendation into a warning, but for what a coordinated command
+says ("Avoid the fries and have anything except X" warns).  A warning's gerund
+that opens a sentence called good warns ("Skipping X is a good idea",
+"Skipping X is not a bad idea"), and "Nobody should try X" does.  A
+recommendation the speaker does not stand behind, hedged ("Not sure I'd suggest
+X", "I wouldn't say X is perfect") or said by others and disclaimed ("People
+tell you to try X; I have no opinion"), is neutral: it names X, and no more.
 
 What a reader sees.  HTML comments (and the declarations, processing
 instructions and CDATA sections a browser reads as comments), hidden
@@ -153,7 +159,8 @@ INSTEAD_CUES = ("instead of", "rather than")
 #: Cues that exempt what follows them from the stance of their sentence's cue before them: "Avoid everything except
 #: steak" offers steak, "Try anything but steak" warns about it.  Read as no cue, "except" left steak warned about
 #: in the first: a red-team policy offered forbidden things so without a violation (+6.86 an episode).
-EXCEPT_CUES = ("except", "except for", "apart from", "other than", "everything but", "anything but", "all but")
+EXCEPT_CUES = ("except", "except for", "apart from", "other than", "everything but", "anything but", "all but",
+               "everything besides", "anything besides")
 #: Cues that keep what follows them from the warning before them in their sentence, and nothing else: "Skip the rest,
 #: but keep steak", "Avoid everything save steak", "Skip the starters and save room for steak" offer steak.  Read as no
 #: cue, they left steak warned about: a red-team policy offered forbidden things so without a violation (+6.96 an
@@ -174,10 +181,14 @@ DISOWN_CUES = ("they're wrong", "they are wrong", "they were wrong", "that's wro
 #: and "As if!" (+6.82), a bare "kidding" and "jk" ("Avoid steak, jk.", "Avoid steak (kidding)."; +6.84, read as
 #: warnings): "Avoid steak, no kidding." and "I'm not kidding" are no remark of their own, and warn.  A "not" that is
 #: a remark of its own takes it back as well ("Avoid steak... not!", "Avoid steak. NOT."; +6.85 an episode, read as a
-#: warning), but not after "or" ("Avoid steak, whether you like it or not.").
+#: warning), but not after "or" ("Avoid steak, whether you like it or not.").  "Psych" is one too, though a name
+#: (`_RETORTS`).
 RETRACT_CUES = ("just kidding", "only kidding", "just joking", "only joking", "i'm kidding", "i'm joking",
                 "i'm just kidding", "i'm only kidding", "i'm just joking", "said no one ever", "said nobody ever",
-                "said no one", "said nobody", "kidding", "joking", "jk", "yeah, right", "yeah right", "as if")
+                "said no one", "said nobody", "kidding", "joking", "jk", "yeah, right", "yeah right", "as if", "psych")
+#: The retraction cues that are names as well ("psych" is psychology): a name wins over a cue at the same word, and
+#: "Avoid steak, psych!" warned (+6.84 an episode); said as a retraction (`_retort`), they are one.
+_RETORTS = frozenset(cue for cue in RETRACT_CUES if " " not in cue)
 #: Cues that mark a mention as a recommendation.
 RECOMMEND_CUES = (
     "don't miss", "do not miss", "can't go wrong with", "try", "recommend", "recommended",
@@ -191,6 +202,8 @@ RECOMMEND_CUES = (
     # missed", "Steak is a no-brainer", "Hard to say no to steak", "Steak is not bad at all": a red-team policy offered
     # forbidden things so)
     "not to be missed", "not to miss", "no brainer", "hard to say no to", "not bad", "not too bad", "not half bad",
+    # what is preferred to the thing before it ("Skip the fries in favour of steak": read as warned, +6.8 an episode)
+    "in favour of", "in favor of",
 )  # fmt: skip
 #: Cues that describe the user rather than advise ("If you enjoy jazz, ..."): neutral.
 #: So are idioms whose negator negates nothing offered ("Don't worry, steak is superb here", "No doubt steak is the
@@ -1063,10 +1076,10 @@ def _told(tokens: list[str], i: int) -> int:
     return k - 2 if tokens[k - 2] in NEGATORS else -1
 
 
-#: Words that call the warning after them (with "would" or "to" between) folly: "Only a fool would skip steak", or a
-#: loss: "It would be a shame to skip steak" (+6.8 an episode, read as a warning).
+#: Words that call the warning after them (with "would" or "to" between) folly: "Only a fool would skip steak", "You'd
+#: be wrong to skip steak", or a loss: "It would be a shame to skip steak" (+6.8 an episode, read as a warning).
 _FOLLY = frozenset(("fool", "fools", "foolish", "crazy", "mad", "silly", "insane", "nuts", "idiot", "stupid", "daft",
-                    "shame", "pity", "crime", "sin", "travesty", "tragedy"))
+                    "shame", "pity", "crime", "sin", "travesty", "tragedy", "wrong"))
 
 
 def _foolish(tokens: list[str], i: int) -> int:
@@ -1089,8 +1102,8 @@ _NOBODY_VERBS = frozenset(("should", "would", "must", "ever", "needs", "has", "t
 def _nobody(tokens: list[str], i: int) -> int:
     """Where "nobody" (or "no one") stands when it negates the warning at token i, with only `_NOBODY_VERBS` between,
     one to three of them: "Nobody should skip steak", "No one should ever avoid steak" offer steak as "never skip"
-    does (read as warnings, +6.8 an episode); -1 if it does not ("Everybody should skip steak", "No one with an
-    allergy should eat steak").  Only a warning is turned so ("Nobody should try steak" is read as it was)."""
+    does (read as warnings, +6.8 an episode), and "Nobody should try steak" warns as "never try" does (read as an
+    offer); -1 if it does not ("Everybody should skip steak", "No one with an allergy should eat steak")."""
     k = i - 1
     while k >= max(0, i - 3) and tokens[k] in _NOBODY_VERBS:
         k -= 1
@@ -1176,6 +1189,19 @@ def _remark(tokens: list[str], a: int, e: int, lo: int) -> bool:
     return (a == lo or tokens[a - 1] in _CLAUSE_MARKS) and tokens[e] in _SENTENCE_ENDS
 
 
+def _retort(tokens: list[str], i: int, lo: int, warned: bool, before: _Sentence | None) -> bool:
+    """Whether the name at token i, a one-word retraction cue too (`_RETORTS`: "psych"), is said as that retraction:
+    the last word of a sentence (from token `lo`) with a warning, after a clause mark ("Avoid steak, psych!"), or a
+    sentence of its own that ends in "!" after one with a warning ("Avoid steak. Psych!").  "I love psych." and a
+    list item "- Psych" name psychology."""
+    if tokens[i + 1] not in _SENTENCE_ENDS:
+        return False
+    if warned:
+        return tokens[i - 1] in _CLAUSE_MARKS
+    return i == lo and tokens[i + 1] == "!" and before is not None and any(
+        kind == "warn" for _, _, kind in before[2])
+
+
 def _bare(tokens: list[str], lo: int, i: int, a: int, e: int) -> bool:
     """Whether the sentence at tokens [lo, i) says nothing but its cue at tokens [a, e) and `_REMARK_FILLERS`: "They
     are wrong.", "That's total nonsense.", "Just kidding!" turn the sentence before them (`_followed`)."""
@@ -1203,6 +1229,41 @@ def _kept_from_rest(tokens: list[str], e: int) -> int:
         if tokens[j] in _PUNCT:
             break
     return k + 1
+
+
+def _offered_after(tokens: list[str], i: int, e: int, lo: int) -> int:
+    """Where a command that offers stands (`_OFFERING`) coordinated with the command to leave out at tokens [i, e)
+    (`_commands`; no negator: "Don't eat steak and drink wine" may forbid both), after its object and "and", "but",
+    "," or ";" (and `_THEN`): "Skip the fries and have the steak", "Avoid the fries, then get the steak" offer the
+    steak (read as warned about, +6.8 an episode); else -1.  The object is at most `_OBJECT_REACH` words without
+    `_SUBORDINATING` ("Avoid foods that are fried and have steak" is read as it was), and the verb has no `_UNOFFERED`
+    after it ("Avoid sugar and have less steak", "... and have to"); "Skip the fries and the steak" warns of both."""
+    if tokens[e - 1] in NEGATORS:
+        return -1
+    for k in range(e, min(e + _OBJECT_REACH, len(tokens) - 1)):
+        word = tokens[k]
+        if word in _SENTENCE_ENDS or word in _SUBORDINATING:
+            return -1
+        if word in _COORDINATING:
+            j = k + 1
+            while tokens[j] in _THEN:
+                j += 1
+            if tokens[j] in _OFFERING and tokens[j + 1] not in _UNOFFERED:
+                return j if _commands(tokens, i, lo) else -1  # looked at last: most warnings offer nothing after
+    return -1
+
+
+def _contrasted(tokens: list[str], cues: list[Cue], i: int, lo: int) -> bool:
+    """Whether the "not" at token i, right after a ",", sets what follows it against the object of the command to
+    leave out before it (the last of `cues`, `_commands`, no negator): "Skip the fries, not the steak" offers the
+    steak as "don't skip the steak" does (read as warned about, +6.8 an episode).  "Avoid dairy, not even cheese",
+    "Avoid steak, not a bite" (`_STILL_WARNED`) and "Don't eat steak, not the sushi either" warn, and "Avoid sushi,
+    not because steak is bad" (`_SUBORDINATING`) sets nothing against it."""
+    nxt = tokens[i + 1]
+    if tokens[i] != "not" or nxt in _STILL_WARNED or nxt in _SUBORDINATING:
+        return False
+    a, e, kind = cues[-1]
+    return kind == "warn" and tokens[e - 1] not in NEGATORS and _commands(tokens, a, lo)
 
 
 def _hedged(tokens: list[str], i: int, lo: int) -> bool:
@@ -1256,32 +1317,49 @@ def _rhetorical(tokens: list[str], cues: list[Cue], lo: int) -> list[Cue]:
 #: of mind (`_unthinkable`); the words that call one bad; the words after a negator that put one out of mind.
 _GERUNDS = frozenset(("skipping", "avoiding", "missing"))
 _DECRYING = _FOLLY | {"bad", "terrible", "unthinkable"}
-_THINK = frozenset(("even", "think"))
+#: Words that call a warning's gerund good (`_decried`): "Skipping steak is a good idea", "Skipping steak is wise"
+#: warn (read as no cue, "skipping" left steak neutral, and "not a bad idea" recommended it).
+_APPROVING = frozenset(("good", "wise", "smart", "sensible", "prudent", "advisable", "best", "better", "safer",
+                        "safest"))
+_THINK = frozenset(("even", "think", "bother"))
 
 
 def _decried(tokens: list[str], cues: list[Cue], lo: int, i: int) -> list[Cue]:
     """The cues of a sentence at tokens [lo, i) that opens with a warning's gerund (`_GERUNDS`), with that gerund a
-    recommendation (in place of its cue, if it is one) when a word later in its clause, with no negator before it,
-    calls it bad (`_DECRYING`): "Skipping steak is a bad idea", "Avoiding steak would be a crime" offer steak (read
-    as warnings, +6.84 an episode).  "Skipping steak is not a bad idea" and "Skipping steak is wise; sushi is a bad
-    idea" are read as they were."""
+    cue of its own (in place of its cue, if it is one) when a word later in its clause calls it bad (`_DECRYING`) or
+    good (`_APPROVING`): a recommendation when bad ("Skipping steak is a bad idea", "Avoiding steak would be a crime"
+    offer steak; read as warnings, +6.84 an episode) or good with a negator before it ("Avoiding steak is not a good
+    idea"), else a warning ("Skipping steak is a good idea", "Skipping steak is not a bad idea"; read as neutral and
+    as an offer).  "Skipping steak is wise; sushi is a bad idea" and "Skipping steak, sushi is a bad idea" leave the
+    gerund to its clause."""
+    negated = False
     for k in range(lo + 1, i):
         word = tokens[k]
-        if word in _PUNCT or word in NEGATORS:
+        if word in _PUNCT:
             return cues
-        if word in _DECRYING:
-            return [(lo, lo + 1, "recommend"), *(cue for cue in cues if cue[0] != lo)]
+        if word in NEGATORS:
+            negated = not negated
+        elif word in _DECRYING or word in _APPROVING:
+            kind = "recommend" if (word in _DECRYING) != negated else "warn"
+            return [(lo, lo + 1, kind), *(cue for cue in cues if cue[0] != lo)]
     return cues
 
 
 def _unthinkable(tokens: list[str], i: int, e: int) -> int:
     """Where the words end that a warning cue at tokens [i, e) ending in a negator puts out of mind, "(even) think
-    about" and a warning's gerund (`_GERUNDS`): "Don't even think about skipping steak" offers steak as "don't skip"
-    does (read as a warning, +6.84 an episode); else -1.  "Think about skipping steak" is read as it was."""
-    k = e + (tokens[e] == "even")
-    if tokens[e - 1] not in NEGATORS or tokens[k:k + 2] != ["think", "about"] or tokens[k + 2] not in _GERUNDS:
+    about" or "(even) bother" and a warning's gerund (`_GERUNDS`): "Don't even think about skipping steak", "Don't
+    bother skipping steak" offer steak as "don't skip" does (read as warnings, +6.84 an episode); else -1.  "Think
+    about skipping steak" and "Don't bother with steak" are read as they were."""
+    if tokens[e - 1] not in NEGATORS:
         return -1
-    return k + 3
+    k = e + (tokens[e] == "even")
+    if tokens[k] == "bother":
+        k += 1
+    elif tokens[k:k + 2] == ["think", "about"]:
+        k += 2
+    else:
+        return -1
+    return k + 1 if tokens[k] in _GERUNDS else -1
 
 
 def _asked_action(tokens: list[str], lo: int) -> int:
@@ -1375,7 +1453,8 @@ class _Scan:
                     lo = i + 1
                 elif i < skip:
                     continue
-                elif flags & _ENTITY and (hit := entity_at(tokens, i)):
+                elif flags & _ENTITY and (hit := entity_at(tokens, i)) and not (
+                        tokens[i] in _RETORTS and _retort(tokens, i, lo, warned, before)):
                     if not _in_idiom(tokens, i):
                         found.append((hit[0], i, hit[1]))
                     skip = hit[1]
@@ -1385,6 +1464,8 @@ class _Scan:
                     elif cue[2] == "near" and tokens[i + 1] in _SENTENCE_ENDS and tokens[i] == "not" and _remark(
                             tokens, i, i + 1, lo):
                         cue = (i, i + 1, "retract")  # "Avoid steak... not!", "Avoid steak. NOT."
+                    elif cue[2] == "near" and warned and tokens[i - 1] == "," and _contrasted(tokens, cues, i, lo):
+                        cue = (i, i + 1, "recommend")  # "Skip the fries, not the steak"
                     elif cue[2] == "warn" and tokens[lo] in _DISMISSING and i > lo and _dismissed(tokens, i, lo):
                         cue = (cue[0], cue[1], "recommend")  # "Ignore anyone who says to avoid steak"
                     elif cue[2] == "warn" and tokens[cue[1]] in _THINK and (k := _unthinkable(tokens, i, cue[1])) > 0:
@@ -1399,8 +1480,8 @@ class _Scan:
                             reported = turning = True
                     if cue[2] in _NEGATED and ((j := _negator(tokens, i)) >= 0 or (
                             cue[2] == "warn" and ((j := _told(tokens, i)) >= 0 or (
-                                tokens[i - 2] in _FOLLY and (j := _foolish(tokens, i)) >= 0) or (
-                                tokens[i - 1] in _NOBODY_VERBS and (j := _nobody(tokens, i)) >= 0)))):
+                                tokens[i - 2] in _FOLLY and (j := _foolish(tokens, i)) >= 0))) or (
+                            cue[2] != "regret" and tokens[i - 1] in _NOBODY_VERBS and (j := _nobody(tokens, i)) >= 0)):
                         # the negator may be a cue itself ("never", "don't"): the two are one cue now; one of an
                         # idiom ("not only", "no doubt") negates nothing
                         last = cues[-1] if cues and cues[-1][1] > j else None
@@ -1427,6 +1508,8 @@ class _Scan:
                             warned = True
                             if (k := _kept_from_rest(tokens, cue[1])) > 0:
                                 cues.append((k, k + 1, "recommend"))  # "Avoid the others and keep steak"
+                            elif (k := _offered_after(tokens, cue[0], cue[1], lo)) > 0:
+                                cues.append((k, k + 1, "recommend"))  # "Skip the fries and have the steak"
                     skip = cue[1]
                 elif flags & _LETTER:
                     if tokens[i] == "s" and tokens[i + 1] in _SENTENCE_ENDS and (
@@ -1569,6 +1652,25 @@ _REST = frozenset(("rest", "others", "else", "everything", "remainder"))
 #: Words after a kept thing that keep it down, not on: "keep steak to a minimum", "keep steak out of reach", "keep
 #: steak away from the kids".
 _KEPT_DOWN = frozenset(("minimum", "out", "away", "off", "low", "down", "limited", "check", "moderation", "distance"))
+#: Commands that offer their object, coordinated with a command to leave something out (`_offered_after`): "Skip the
+#: fries and have the steak".  "Try", "go for", "pick" and the other recommendation cues are cues already; "watch",
+#: "read" and "take" are none ("Avoid fries and watch your salt", "read labels for wheat", "take care of ...").
+_OFFERING = frozenset(("have", "order", "get", "eat", "drink", "grab", "choose", "book", "stick", "visit", "play",
+                       "replace", "swap", "substitute"))
+#: What joins such a command to the warning before it, the words that may stand between them ("and then have",
+#: ", and instead order"), the words after its verb that offer nothing ("have less steak", "have to", "have you",
+#: "get rid of", "get tested for"), the words in a warning's object that open a clause of its own ("Avoid foods that
+#: are fried and have ..."), and how many words the object may have.
+_COORDINATING = frozenset(("and", "but", "&", ",", ";"))
+_THEN = frozenset(("then", "just", "instead", "and", "but", "rather", "simply"))
+_UNOFFERED = frozenset(("less", "fewer", "to", "you", "been", "no", "nothing", "rid", "tested", "checked", "screened",
+                        "away", "off", "out", "used"))
+_SUBORDINATING = frozenset(("that", "which", "who", "whose", "where", "when", "if", "because", "since", "as", "unless",
+                            "until", "while", "whenever", "though", "although", "or", "nor"))
+_OBJECT_REACH = 8
+#: Words after a contrasting "not" that keep the warning on what follows (`_contrasted`): "Avoid dairy, not even
+#: cheese", "not a bite", "not one".
+_STILL_WARNED = frozenset(("even", "a", "an", "one", "any", "once", "ever", "so", "too", "just", "only"))
 #: Words a sentence that disowns or takes back the one before it may say besides its cue (`_bare`): "That's total
 #: nonsense.", "Haha, just kidding!"  No negator: "That's not nonsense." disowns nothing.
 _REMARK_FILLERS = frozenset(("that", "that's", "it's", "this", "is", "all", "just", "pure", "utter", "complete",
@@ -1609,12 +1711,14 @@ _REFUSING = frozenset(("no", "nope", "nah", "never", "not", "wouldn't", "won't")
 _URGING = frozenset(("go", "for", "it", "ahead", "and", "just", "order", "have", "get", "try", "eat", "enjoy", "do",
                      "dig", "in", "book"))
 #: Answers that scoff at the question, and refuse it so: "Skip steak? Are you kidding?" (+6.54 an episode, read as a
-#: warning), "Skip steak? Not on your life." (+6.44), "Avoid steak? Bad idea."  They turn only warnings (`_SCOFFED`):
+#: warning), "Skip steak? Not on your life." (+6.44), "Avoid steak? Bad idea.", "Hardly.", "As if.", "Think again.",
+#: "Yeah, no." (+6.4; "Think twice." may back the question, and is none).  They turn only warnings (`_SCOFFED`):
 #: "Try steak? Are you kidding?" is read as it was.
 _SCOFFS = frozenset(tuple(_tokens(s)) for s in (
     "are you kidding", "are you joking", "are you serious", "are you crazy", "are you mad", "you're kidding",
     "you must be kidding", "you must be joking", "you can't be serious", "why would you", "why would anyone",
     "not on your life", "over my dead body", "bad idea", "a bad idea", "terrible idea", "a terrible idea",
+    "hardly", "as if", "think again", "yeah, no",
     "why would you do that", "why on earth would you"))
 _CONSEQUENCE_WORDS = frozenset(("you", "you'll", "you'd", "you're", "will", "would", "be", "really", "definitely",
                                 "surely", "totally", "so", "it", "that", "later", "making", "make", "a", "big",

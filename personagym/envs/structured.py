@@ -82,15 +82,14 @@ class ActionMenu:
       first (related entities when none is known), safe as above;
     * ``warn:avoid`` — recommend the safe entities related to the focus, and
       warn against those that stated dislikes or constraints rule out;
-
-    No entry recommends the request's own topic or an ancestor of it: said back
-    to the request, it tells the user nothing (and earns nothing).
     * ``ask:style`` / ``ask:constraints`` — a clarifying question about answer
       length, format and tone / about diet, intolerances and budget;
     * ``ask:focus`` — a question about the category of the entity in focus;
     * ``ask:<category>`` — one question per top-level taxonomy category.
 
-    Asks carry no recommendation.  Recommendations hold as many entities as the
+    No entry recommends the request's own topic or an ancestor of it: said back
+    to the request, it tells the user nothing (and earns nothing).  Asks carry
+    no recommendation.  Recommendations hold as many entities as the
     length allows (`compose.LENGTH_ITEMS`), except ``recommend:request``,
     which mirrors `generic` exactly.
     """

@@ -784,13 +784,13 @@ class TemplateRenderer(SharedOnCopy):
                speaker: Mapping[str, object] | None = None, gap: str | None = None, recent: bool = False,
                late: bool = False) -> Draft:
         """The draft of one intent; `opens` is the session a request opens (None: mid-session), for its greeting
-        and what the draft may point back at (`conversation_so_far`),
-        and `gap` the time since the last session (a `TIME_GAPS` label) when it is a later one, for its greeting
-        and for how its news is dated (no "just" after more than `JUST_DAYS`); `speaker` the
-        user's attributes (None: unknown), so that nothing said presupposes what they lack; `recent`: the intent's
-        topic is an interest the user took up during the episode, so that nothing says it is long held
-        (`TemplateBank.long_held`); `late`: a change of taste it tells is a session or more old, so that nothing
-        dates it to since the last session (a request's late news says so by its reason, late_news)."""
+        and what the draft may point back at (`conversation_so_far`), and `gap` the time since the last session
+        (a `TIME_GAPS` label) when it is a later one, for its greeting, for how its news is dated (no "just" after
+        more than `JUST_DAYS`) and for what it may point back at; `speaker` the user's attributes (None: unknown),
+        so that nothing said presupposes what they lack; `recent`: the intent's topic is an interest the user took
+        up during the episode, so that nothing says it is long held (`TemplateBank.long_held`); `late`: a change of
+        taste it tells is a session or more old, so that nothing dates it to since the last session (a request's
+        late news says so by its reason, late_news)."""
         draft = Draft(speaker=speaker, definite=self.taxonomy.definite, singular=self.taxonomy.singular,
                       history=conversation_so_far(opens, gap))
         kind = intent.kind

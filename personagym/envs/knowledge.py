@@ -330,6 +330,10 @@ class WorldKnowledge(SharedOnCopy):
         """Top-level category id."""
         return self.taxonomy.top_category(node)
 
+    def area(self, node: str) -> str:
+        """The node's area (`taxonomy.area_of`): what the reward counts as on a request about it."""
+        return self.taxonomy.area(node)
+
     def tags(self, node: str) -> frozenset[str]:
         """Constraint tags of a node."""
         return self.taxonomy.nodes[node].tags

@@ -283,7 +283,7 @@ class StructuredChatEnv(gym.Env[dict[str, Any], int]):
                               avoid=[k.noun(n) for n in avoid], **style)
         likes = [n for n in reversed(state.likes) if n not in echoed]  # most recent first
         if target == "personal" and focus:  # the likes on the request: in the focus's area, as the reward reads it
-            area = k.lineage(focus)[:2][-1]
+            area = k.area(focus)
             wanted = [*(n for n in likes if area in k.lineage(n)), *related]
         else:
             wanted = likes or related

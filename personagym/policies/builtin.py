@@ -346,7 +346,7 @@ class TrackerPolicy(_PerConversation):
         # then answered nothing) but still please a little; those shown least first so that answers move on (in
         # the order heard, the first few filled every answer: the same list again in 7% of LongTerm answers);
         # after "That's the same list as last time." what was shown goes after what was not, likes too
-        area = echoed[:2][-1] if echoed else None
+        area = k.area(topic) if topic else None
         likes = sorted((n for n in p.likes if n not in echoed and fits(n)), key=lambda n: p.shown.get(n, 0))
         near = [n for n in likes if area in k.lineage(n)]
         related = sorted(filter(fits, k.related(topic)), key=lambda n: p.shown.get(n, 0)) if topic else []

@@ -32,7 +32,7 @@ import math
 import re
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
@@ -109,6 +109,14 @@ FOLLOWED_KINDS = CONCERN_KINDS | {"news"}
 FILTERED_TABLES = 128
 #: The file beside the taxonomy files that gives subtrees their kind (node id -> kind, inherited downwards).
 KINDS_FILE = "kinds.json"
+
+
+def area_of(path: Sequence[str]) -> str:
+    """The area of the node at `path` (ids from its top-level category down to it): its ancestor at the taxonomy's
+    second level, or the node itself at the first or second (kettlebell training's is workout types).  A request
+    is about its topic's area (`personagym.simulators.user.request_about`), and the policies offer what is in it
+    first: a top-level category was too wide a bound (body scan meditation for a kettlebell plan)."""
+    return path[:2][-1]
 
 
 class TaxonomyError(ValueError):
@@ -425,6 +433,13 @@ class Taxonomy(SharedOnCopy):
         """Id of the node's top-level category."""
         try:
             return self._paths[node_id][0]
+        except KeyError:
+            raise self._unknown(node_id) from None
+
+    def area(self, node_id: str) -> str:
+        """Id of the node's area (`area_of`): what a request about it is about."""
+        try:
+            return area_of(self._paths[node_id])
         except KeyError:
             raise self._unknown(node_id) from None
 

@@ -43,6 +43,7 @@ from personagym.simulators.preferences import (
     wanted_shape,
 )
 from personagym.simulators.renderers import NEWS_REASONS, SLOTS, TaskDomain, TemplateRenderer
+from personagym.simulators.taxonomy import area_of
 from personagym.suggest import ConfigFloat
 
 #: Persona `domain` values (PPOpt) -> the task domain of the template bank they suggest.
@@ -246,7 +247,7 @@ def request_about(path: Sequence[str], answers_in: Sequence[str]) -> frozenset[s
     topic's ancestor at the taxonomy's second level (kettlebell training's workout types: a plan for it is not
     served by body scan meditation, in its category too), and the domain's own categories (`answers_in`) where
     the topic is from another category (a workout plan around via ferrata is answered by strength training)."""
-    return frozenset((path[:2][-1], *(c for c in answers_in if c not in path)))
+    return frozenset((area_of(path), *(c for c in answers_in if c not in path)))
 
 
 def _noise_model(schema: PersonaSchema, config: NoiseConfig | None, renderer: TemplateRenderer) -> NoiseModel:

@@ -94,6 +94,10 @@ def test_navigation(taxonomy: Taxonomy) -> None:
     assert all(taxonomy.parent(s) == parent for s in taxonomy.siblings(bebop))
     assert bebop in taxonomy.descendants(taxonomy.top_category(bebop))
     assert taxonomy.parent(taxonomy.top_category(bebop)) is None
+    # the area: the ancestor at the second level, a node of the first two levels its own
+    area = taxonomy.area(bebop)
+    assert taxonomy.parent(area) == taxonomy.top_category(bebop) and bebop in taxonomy.descendants(area)
+    assert taxonomy.area(area) == area and taxonomy.area(taxonomy.top_category(bebop)) == taxonomy.top_category(bebop)
 
 
 def test_distance_matches_networkx(taxonomy: Taxonomy) -> None:
@@ -196,6 +200,7 @@ def test_a_tab_indented_line_is_refused(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("query", "args"),
     [("is_ancestor", ("music", "music/music_genres/jaz")), ("top_category", ("music/music_genres/jaz",)),
+     ("area", ("music/music_genres/jaz",)),
      ("sample_near", ("music/music_genres/jaz", Draws(np.random.default_rng(0))))],
 )
 def test_queries_on_an_unknown_node_raise_taxonomy_error(taxonomy: Taxonomy, query: str, args: tuple) -> None:

@@ -189,12 +189,16 @@ class Assessment:
 
     @property
     def alignment(self) -> float:
-        """Intensity-weighted liked mentions (at most 1, none in a repeat) minus disliked ones, in [-1, 1].
+        """Intensity-weighted liked mentions (at most 1; none in a repeat or in an answer that gives a waiting user
+        nothing) minus disliked ones, in [-1, 1].
 
         The liked credit is capped before the dislikes are taken off: capped after, a disliked item next to
-        enough liked ones cost nothing (12% of an oracle's answers with two dislikes added kept 1.0).
+        enough liked ones cost nothing (12% of an oracle's answers with two dislikes added kept 1.0).  Favourites
+        off the request earn only beside an answer: alone, they paid a quarter a turn while the user said "That
+        doesn't answer what I asked." (every such complaint to the oracle followed a paid answer, 57% of the
+        tracker's on LongTerm-v0).
         """
-        liked = 0.0 if self.repeated else min(1.0, sum(w for _, w in self.liked))
+        liked = 0.0 if self.repeated or not self.answered else min(1.0, sum(w for _, w in self.liked))
         return max(-1.0, liked - sum(w for _, w in self.disliked))
 
 
@@ -699,8 +703,10 @@ class PreferenceProcess(SharedOnCopy):
         """Update satisfaction and restating from the user's assessment of an answer."""
         cfg = self.config
         before = state.satisfaction
-        # nothing liked in a list seen already pleases, as nothing of it counts in the reward (`alignment`)
-        delta = 0.0 if assessment.repeated else cfg.like_bonus * sum(w for _, w in assessment.liked)
+        # nothing liked in a list seen already, or beside no answer, pleases, as nothing of it counts in the reward
+        # (`alignment`)
+        delta = 0.0 if assessment.repeated or not assessment.answered else cfg.like_bonus * sum(
+            w for _, w in assessment.liked)
         delta -= cfg.dislike_penalty * sum(w for _, w in assessment.disliked)
         delta -= cfg.violation_penalty * len(assessment.violations)
         delta -= cfg.style_penalty * sum(1 for ok in assessment.style_checks.values() if not ok)

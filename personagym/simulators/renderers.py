@@ -155,10 +155,11 @@ class TaskDomain:
     A domain with `destinations` (travel) asks about places anywhere; any
     other asks about places near the user's home (`TemplateBank.home_slots`);
     either names only a place that fits the topic (`TemplateBank.places_for`).
-    A request is about its topic's area (its second-level ancestor) and, for a
-    topic from another category, the domain's own categories (`answers_in`: a
-    workout plan around via ferrata is answered by strength training too;
-    `request_about`), not every category its topics come from.
+    A request is about its topic's area (its second-level ancestor) and the
+    areas whose things answer it whatever its topic (`answers`: a workout plan
+    around via ferrata is answered by strength training too, what to stock up
+    on for a garden salad by vegetables; `request_about`), not every category
+    its topics come from.
     """
 
     def __init__(self, name: str, categories: tuple[str, ...], texts: tuple[str, ...],
@@ -169,7 +170,8 @@ class TaskDomain:
                  states_no_liking: tuple[str, ...] = (), destinations: bool = False,
                  kinds_for: Mapping[str, frozenset[str]] | None = None,
                  not_with_tags: frozenset[str] = frozenset(),
-                 not_with_tags_for: Mapping[str, frozenset[str]] | None = None) -> None:
+                 not_with_tags_for: Mapping[str, frozenset[str]] | None = None,
+                 answers_in_for: Mapping[str, tuple[str, ...]] | None = None) -> None:
         self.name = name
         #: taxonomy tags of the topics none of its templates fits (a shopping request about free software)
         self.not_with_tags = not_with_tags
@@ -181,7 +183,8 @@ class TaskDomain:
         self.kinds_for = dict(kinds_for or {})
         #: its place details are destinations (a trip goes anywhere), not places near the user's home
         self.destinations = destinations
-        #: categories whose things answer any request of the domain, whatever its topic
+        #: taxonomy nodes (areas, or a category whose every area fits) whose things answer a request of the
+        #: domain whatever its topic, unless its template names its own (`answers`)
         self.answers_in = answers_in
         #: the range of budget details (about so many dollars) a request here takes; None: any
         self.budget = budget
@@ -198,7 +201,19 @@ class TaskDomain:
         self.states_liking = frozenset(self._parsed[t] for t in states_liking)
         #: the templates that say the user knows nothing of the topic or doubts its worth
         self.states_no_liking = frozenset(self._parsed[t] for t in states_no_liking)
+        #: the templates whose requests other things answer than the domain's (`answers_in`)
+        self._answers_for = {self._parsed[t]: nodes for t, nodes in (answers_in_for or {}).items()}
         self._fitting: dict[tuple, tuple[Parsed, ...]] = {}
+
+    def answers(self, template: Parsed | None) -> tuple[str, ...]:
+        """The taxonomy nodes whose things answer a request made with `template` whatever its topic: the
+        template's own (`answers_in_for`: stock for a dish is ingredients, food to support a sport is dishes),
+        else the domain's (`answers_in`); the domain's for None (a request not rendered from a template).
+
+        A whole category answered too much: any hobby answered a balcony-gardening guide (canasta), any school
+        subject a quiz on Scandinavian languages (mathematics), any dish a latte recipe (9.8% of the oracle's
+        answers were on the request only so, a fifth of its preference reward)."""
+        return self._answers_for.get(template, self.answers_in) if template is not None else self.answers_in
 
     def fitting(self, category: str | None, speaker: Mapping[str, object] | None,
                 liked: bool = True, kind: str | None = None, tags: frozenset[str] = frozenset()
@@ -941,7 +956,8 @@ def _task_domain(name: str, spec: Mapping, taxonomy: Taxonomy) -> TaskDomain:
     if type(spec.get("destinations", False)) is not bool:
         raise ValueError(f"templates: task_requests.{name}.destinations: expected true or false, "
                          f"got {spec['destinations']!r}")
-    for key in ("not_for", "needs", "shapes", "states_liking", "states_no_liking", "kinds_for", "not_with_tags_for"):
+    for key in ("not_for", "needs", "shapes", "states_liking", "states_no_liking", "kinds_for", "not_with_tags_for",
+                "answers_in_for"):
         unknown = [t for t in spec.get(key, {}) if t not in texts]
         if unknown:
             raise ValueError(f"templates: task_requests.{name}.{key} names {unknown[0]!r}, "
@@ -965,10 +981,9 @@ def _task_domain(name: str, spec: Mapping, taxonomy: Taxonomy) -> TaskDomain:
         kinds_for[text] = frozenset(kinds)
     shapes = {text: _shape(f"templates: task_requests.{name}.shapes[{text!r}]", shape)
               for text, shape in spec.get("shapes", {}).items()}
-    stray = [c for c in spec.get("answers_in", ()) if c not in spec["categories"]]
-    if stray:
-        raise ValueError(f"templates: task_requests.{name}.answers_in names {stray[0]!r}; "
-                         f"expected one of the domain's categories {spec['categories']}")
+    answers_in = _answer_nodes(f"templates: task_requests.{name}.answers_in", spec.get("answers_in", []), taxonomy)
+    answers_in_for = {text: _answer_nodes(f"templates: task_requests.{name}.answers_in_for[{text!r}]", nodes, taxonomy)
+                      for text, nodes in spec.get("answers_in_for", {}).items()}
     not_with_tags = _taxonomy_tags(f"templates: task_requests.{name}.not_with_tags", spec.get("not_with_tags", []))
     not_with_tags_for = {text: _taxonomy_tags(f"templates: task_requests.{name}.not_with_tags_for[{text!r}]", tags)
                          for text, tags in spec.get("not_with_tags_for", {}).items()}
@@ -980,9 +995,20 @@ def _task_domain(name: str, spec: Mapping, taxonomy: Taxonomy) -> TaskDomain:
     return TaskDomain(name, categories, texts, not_for, Presuppositions(spec.get("needs", {})),
                       shapes, _topic_kinds(name, spec, taxonomy),
                       (budget[0], budget[1]) if budget else None, tuple(spec.get("states_liking", ())),
-                      tuple(taxonomy.resolve_path(c) for c in spec.get("answers_in", ())),
-                      tuple(spec.get("states_no_liking", ())), spec.get("destinations", False), kinds_for,
-                      not_with_tags, not_with_tags_for)
+                      answers_in, tuple(spec.get("states_no_liking", ())), spec.get("destinations", False), kinds_for,
+                      not_with_tags, not_with_tags_for, answers_in_for)
+
+
+def _answer_nodes(where: str, names: object, taxonomy: Taxonomy) -> tuple[str, ...]:
+    """`names` checked and resolved: a list of taxonomy display paths ('Food & Cooking/Ingredients')."""
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise ValueError(f"{where}: expected a list of taxonomy display paths such as 'Food & Cooking/Ingredients', "
+                         f"got {names!r}")
+    try:
+        return tuple(taxonomy.resolve_path(n) for n in names)
+    except TaxonomyError as e:
+        raise ValueError(f"{where}: {e}; expected taxonomy display paths such as 'Food & Cooking/Ingredients'") \
+            from None
 
 
 def _check_values(where: str, attribute: str, domains: Mapping[str, Sequence[str]], named: Iterable[str]) -> None:

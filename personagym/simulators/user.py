@@ -242,12 +242,13 @@ def _asked(features: ResponseFeatures, echoed: Sequence[str]) -> list[str]:
     return [asked for asked in features.asked_about if asked not in echoed or asked in features.asked_which]
 
 
-def request_about(path: Sequence[str], answers_in: Sequence[str]) -> frozenset[str]:
+def request_about(path: Sequence[str], answers: Sequence[str]) -> frozenset[str]:
     """What a request about the node at `path` (the root first) is about (`on_request`): its topic's area, the
     topic's ancestor at the taxonomy's second level (kettlebell training's workout types: a plan for it is not
-    served by body scan meditation, in its category too), and the domain's own categories (`answers_in`) where
-    the topic is from another category (a workout plan around via ferrata is answered by strength training)."""
-    return frozenset((area_of(path), *(c for c in answers_in if c not in path)))
+    served by body scan meditation, in its category too), and the nodes whose things answer its template's
+    requests whatever the topic (`TaskDomain.answers`: a workout plan around via ferrata is answered by strength
+    training, what to stock up on for a garden salad by vegetables); one the topic is under adds nothing."""
+    return frozenset((area_of(path), *(c for c in answers if c not in path)))
 
 
 def _noise_model(schema: PersonaSchema, config: NoiseConfig | None, renderer: TemplateRenderer) -> NoiseModel:
@@ -937,7 +938,7 @@ class UserSimulator:
                 told.add((attribute, value))
         self._memory.topic, self._memory.details = topic, slot_values
         self._memory.focus = frozenset(domain.categories)
-        self._memory.about = request_about(tax.paths[topic], domain.answers_in) if topic else self._memory.focus
+        self._memory.about = None if topic else self._memory.focus  # with a topic, its template's (`_turn`)
         return Intent(kind="task_request", domain=domain_name, topic=topic, polarity=polarity,
                       slots=slots, attribute=attribute, value=value, reason=reason)
 
@@ -1027,6 +1028,9 @@ class UserSimulator:
             # a fact said plainly (a disclosure, an answer, a request's aside) is no news to tell later: "I live
             # in a big city." then "FYI, this is new: I just moved to a big city." told it twice
             self._memory.news = [f for f in self._memory.news if f != (intent.attribute, intent.value)]
+        if request and topic is not None and intent.domain is not None:  # what answers it depends on its template
+            self._memory.about = request_about(self.taxonomy.paths[topic],
+                                               self.renderer.bank.domains[intent.domain].answers(draft.template))
         if intent.slots:  # keep the details the chosen template states: the intent records what was asked
             said = {s.slot for s in draft.segments if s.kind == SLOT}
             if len(said) < len(intent.slots):

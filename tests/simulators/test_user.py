@@ -21,7 +21,7 @@ from personagym.simulators.preferences import (
     OFF_TOPIC_CREDIT,
     on_request,
 )
-from personagym.simulators.renderers import TemplateRenderer
+from personagym.simulators.renderers import TemplateBank, TemplateRenderer
 from personagym.simulators.sampler import PersonaSampler
 from personagym.simulators.simulate import simulate_turns
 from personagym.simulators.user import QUESTION_PENALTY, REPEAT_PENALTY, UserSimulator, request_about
@@ -364,18 +364,22 @@ def test_a_request_is_about_its_topics_area_and_its_domains_own(schema: PersonaS
     """"Tips for retinol" answered with pet birds (advice's categories both) was paid in full and praised as
     "exactly what I needed", and so was "a plan for kettlebell training" answered with body scan meditation
     (Fitness & Wellness both): the tracker earned 38% of its preference reward from liked things outside the
-    request's area.  A liked thing in the topic's area (its second-level ancestor) or, for a topic from another
-    category, in the domain's own (strength training for a workout plan around via ferrata) counts in full;
-    one elsewhere a quarter, with no praise: it answers nothing."""
+    request's area.  A liked thing in the topic's area (its second-level ancestor) or in an area that answers
+    the domain's requests (strength training for a workout plan around via ferrata) counts in full; one
+    elsewhere is no answer: a quarter of the credit in the list, none in the reward, and no praise."""
     sampler = PersonaSampler(schema)
     domains = TemplateRenderer(schema).bank.domains
     fitness = domains["fitness"].answers_in
-    assert fitness == (taxonomy.resolve_path("Fitness & Wellness"),)
+    exercise = taxonomy.resolve_path("Sports/Fitness & Exercise")
+    assert fitness == (taxonomy.resolve_path("Fitness & Wellness/Workout Types"), exercise)
     kettlebell = taxonomy.paths[taxonomy.resolve_path("Fitness & Wellness/Workout Types/Kettlebell Training")]
-    assert request_about(kettlebell, fitness) == {kettlebell[1]}
+    assert request_about(kettlebell, fitness) == {kettlebell[1], exercise}
     via_ferrata = taxonomy.paths[taxonomy.resolve_path(
         "Outdoor Recreation/Outdoor Activities/Canyoneering/Via Ferrata")]
-    assert request_about(via_ferrata, fitness) == {via_ferrata[1], *fitness}
+    about = request_about(via_ferrata, fitness)
+    assert about == {via_ferrata[1], *fitness}
+    assert on_request(taxonomy.paths[taxonomy.resolve_path("Sports/Fitness & Exercise/Weightlifting")], about)
+    assert not on_request(taxonomy.paths[taxonomy.resolve_path("Fitness & Wellness/Mind & Body")], about)
     credit: dict[str, list[float]] = {"on": [], "off": []}
     praise: dict[str, int] = {"on": 0, "off": 0}
     for seed in range(400):
@@ -385,7 +389,8 @@ def test_a_request_is_about_its_topics_area_and_its_domains_own(schema: PersonaS
         if user.topic is None:
             continue
         domain = domains[opening.intent.domain]
-        assert user.about == request_about(taxonomy.paths[user.topic], domain.answers_in)
+        assert user.about in {request_about(taxonomy.paths[user.topic], domain.answers(t))
+                              for t in (None, *domain.templates)}
         likes = [i for i in persona.interests if i.polarity > 0 and user.topic not in taxonomy.paths[i.node]
                  and i.node not in taxonomy.paths[user.topic] and not taxonomy.nodes[i.node].tags]
         for where in ("on", "off"):
@@ -398,10 +403,53 @@ def test_a_request_is_about_its_topics_area_and_its_domains_own(schema: PersonaS
             [(_, weight)] = probe.last_assessment.liked
             credit[where].append(weight / picks[0].intensity)
             assert probe.last_assessment.answered == (where == "on")
+            assert (probe.last_assessment.alignment > 0) == (where == "on")
             praise[where] += turn.intent.kind == "feedback" and turn.intent.polarity == 1
     assert len(credit["on"]) > 20 and set(credit["on"]) == {1.0}
     assert len(credit["off"]) > 20 and set(credit["off"]) == {OFF_TOPIC_CREDIT}
     assert praise["on"] > 5 and praise["off"] == 0, praise
+
+
+def test_what_answers_a_request_follows_its_template(schema: PersonaSchema, taxonomy) -> None:
+    """"What ingredients do I need to stock up on for garden salad?" answered with vegetables was refused as
+    "This doesn't fit what I asked", while any dish answered a latte recipe: a template may name the areas that
+    answer its requests (`answers_in_for`), and the user bounds the request by the template it was asked with."""
+    sampler = PersonaSampler(schema)
+    ingredients = taxonomy.resolve_path("Food & Cooking/Ingredients")
+    dishes = taxonomy.resolve_path("Food & Cooking/Dishes")
+    seen = Counter()
+    for seed in range(3000):
+        persona = sampler.sample(seed)
+        user = UserSimulator(persona, seed=seed, noise=NoiseConfig(rate=0.0))
+        opening = user.open_session()
+        if opening.intent.domain != "cooking" or user.topic is None:
+            continue
+        area = taxonomy.paths[user.topic][1]
+        stock = "ingredients do I need to stock up on" in opening.clean_text
+        if stock:
+            assert user.about == {area, ingredients}, opening.clean_text
+        elif area not in (ingredients, dishes) and "shopping list" not in opening.clean_text:
+            assert ingredients not in user.about, opening.clean_text
+        seen[stock] += 1
+        if seen[True] >= 3 and seen[False] >= 20:
+            break
+    assert seen[True] >= 3 and seen[False] >= 20, seen
+
+
+def test_a_template_answered_in_an_unknown_area_is_refused(schema: PersonaSchema) -> None:
+    """A misspelt area in `answers_in_for` would leave its template's requests answered by nothing but the
+    topic's own area, and a template not in the domain would bound nothing: loading fails, naming them."""
+    raw = copy.deepcopy(TemplateRenderer(schema).bank.raw)
+    answers = raw["task_requests"]["cooking"]["answers_in_for"]
+    answers["What ingredients do I need to stock up on for {topic} {budget}?"] = ["Food & Cooking/Ingredientz"]
+    with pytest.raises(ValueError, match=r"cooking\.answers_in_for\[.*stock up on.*\]: unknown taxonomy node "
+                                         r"'food_cooking/ingredientz'.*display paths"):
+        TemplateBank(raw, schema.taxonomy)
+    raw = copy.deepcopy(TemplateRenderer(schema).bank.raw)
+    raw["task_requests"]["cooking"]["answers_in_for"]["Cook me a kettlebell."] = ["Food & Cooking/Ingredients"]
+    with pytest.raises(ValueError, match=r"cooking\.answers_in_for names 'Cook me a kettlebell\.', which is no "
+                                         r"template of cooking"):
+        TemplateBank(raw, schema.taxonomy)
 
 
 def test_the_request_said_back_is_not_asked_about(schema: PersonaSchema) -> None:
@@ -1161,7 +1209,7 @@ def test_no_report_on_what_the_user_already_had_or_named(schema: PersonaSchema) 
     were of the user's own interests, which it recommends back.  A report is of something new to the user: not
     one of their interests, nor a liked thing they had named, though they liked the suggestion."""
     checked = named = 0
-    for user in _users(schema, 200):
+    for user in _users(schema, 420):
         user.open_session()
         liked = _on_the_request(user, _new_things_they_like(user.schema, user.persona))
         if not liked:

@@ -22,8 +22,9 @@ _SENTENCE = re.compile(r"(?:[^.!?\n]|\.(?=\w))+")
 _CLAUSE = re.compile(r"[^,;:()]+")
 #: (key, value, polarity): a like, a dislike or an attribute value a message states.
 Statement = tuple[str, str, int]
-#: A message's statements, the nodes it takes back, and the indices of the statements read from requests alone.
-_Reading = tuple[list[Statement], list[str], list[int]]
+#: A message's statements, the nodes it takes back, the indices of the statements read from requests alone, and
+#: the nodes it says the user no longer cares for (taken back too).
+_Reading = tuple[list[Statement], list[str], list[int], list[str]]
 #: The words before an entity's name that make a user's statement name no such thing: "it's not my cup of tea", and
 #: "a cup of tea" too, which says how the user takes it rather than a taste for it.  ("head over heels" and the other
 #: idioms that name nothing anywhere are the analyzer's: `personagym.simulators.analyzer._IDIOMS`.)
@@ -47,7 +48,8 @@ _DISLIKE = re.compile(
     r"turns? me off|leaves? me cold|bores? me|tiresome|tired of|sick of|fed up with|(?:kind of|kinda) over|"
     r"steer clear|stay away|far away from me|lean away|rather (?:not|skip|avoid|pass)|"
     r"rather do (?:literally )?anything|"
-    r"(?:could|can) take (?:it )?or leave|can live without|indifferent|meh|lukewarm about|hit or miss|tune out|"
+    r"(?:could|can) take (?:it )?or leave|can live without|(?:could|can) do without|indifferent|meh|lukewarm about|"
+    r"hit or miss|tune out|"
     r"never again|no thanks)"
 )
 #: A pseudo-cleft's opening ("What's lovely is X", "What's not great is X"), the like words it may have
@@ -55,29 +57,40 @@ _DISLIKE = re.compile(
 _CLEFT = r"\bwhat(?:'s| is| was)"
 _CLEFT_GOOD = r"(?:lovely|great|amazing|awesome|wonderful|fantastic|brilliant|beautiful|nice|cool|fun|best)"
 _CLEFT_IS = r" (?:is|was|are|were)"
-#: Dislike cues that hold only right before an entity: "avoid X", "no X", a pseudo-cleft with a like word negated or
-#: a word of dislike ("What's not great is X", "What's annoying is X"); elsewhere they are about something else
-#: ("how do I avoid injuries when doing X", "for no more than $60", "What's not great about X is the price").
+#: Dislike cues that hold only right before an entity: "avoid X", "no X", "as long as it's not X", a pseudo-cleft
+#: with a like word negated or a word of dislike ("What's not great is X", "What's annoying is X"); elsewhere they
+#: are about something else ("how do I avoid injuries when doing X", "for no more than $60", "What's not great
+#: about X is the price").
 _DISLIKE_BEFORE = re.compile(
     r"\b(?:avoid(?:ing)?|skip(?:ping)?|pass on|drop|leave out|take out|swap out|cut out|remove|without|no|no more|"
     rf"{_CLEFT}(?:n't| not) (?:(?:so|that|very|too|really|all that) )?{_CLEFT_GOOD}{_CLEFT_IS}|"
     rf"{_CLEFT} (?:(?:really|so|truly|just|most|the most) )?(?:annoying|awful|terrible|bad|boring|irritating|"
     rf"overrated|tiresome|unbearable|dreadful|horrible){_CLEFT_IS}|"
-    rf"anything but|alternative to|away from|clear of|(?:do{_NT}|never) (?:suggest|recommend|include|mention)) "
+    rf"anything but|alternative to|away from|clear of|(?:as|so) long as it(?:'?s| is) not|"
+    rf"(?:do{_NT}|never) (?:suggest|recommend|include|mention)) "
     rf"(?:the (?:whole )?|any |all |some |certain |(?:some|certain) (?:kinds?|types?|sorts?) of )?{_SLOT}$"
 )
 #: Dislike cues that hold only right after an entity: "X is exactly what I wanted to avoid".
 _DISLIKE_AFTER = re.compile(
     r"^(?: stuff| things)? is (?:exactly |precisely |just )?what i (?:wanted|want|was trying) to avoid")
-#: A negated dislike is a (mild) like: "I don't mind X", "I'm not against X", "I wouldn't say no to X".
+#: A negated dislike is a (mild) like: "I don't mind X", "I'm not against X", "I wouldn't say no to X".  It holds
+#: for the entities of its own clause, and overrules a cue in a clause naming no entity; a cue of another entity's
+#: own clause stands: "I don't mind X anymore, but please skip Y" and "I'm fine with X; it's Y I could do without"
+#: dislike Y (read as liking it: 26 dislike_moved news over 1,500 LongTerm episodes, with "could do without", which
+#: was no dislike cue).
 _NOT_AGAINST = re.compile(rf"\b(?:do{_NT} mind|not against|not opposed|wouldn'?t say no|in a good way|"
                           r"could be worse)")
+#: A clause that is only "only Y" after a clause with `_NOT_AGAINST`: what the user still minds ("I don't mind X
+#: on the whole anymore, only Y"): Y is disliked.
+_ONLY_MINDED = re.compile(rf"^ ?(?:but )?(?:only|just) (?:the )?{_SLOT}(?: now| these days)? ?$")
 #: A sentence naming nothing that rejects what the sentence before named: "Why is X in there? I'm not into it."
 _FOLLOW_UP = re.compile(r"^\W*(?:absolutely not|not my \w+|i'?m not (?:into|a fan of) it|i (?:can'?t|cannot) stand it|"
                         r"i (?:really )?(?:hate|dislike) it|no way|hard pass)\b")
-#: Before an entity the user takes back: "I meant Y, not X", "Y instead of X", "scratch X".
+#: Before an entity the user takes back: "I meant Y, not X", "Y instead of X", "scratch X" (not "as long as it's not
+#: X", a dislike: `_DISLIKE_BEFORE`).
 _RETRACT_BEFORE = re.compile(
-    r"(?:(?<!why )\bnot|\binstead of|\brather than|\bmixed (?:it|them) up with|\bscratch) (?:the )?$")
+    r"(?:(?<!why )(?<!long as it's )(?<!long as its )(?<!long as it is )\bnot|\binstead of|\brather than|"
+    r"\bmixed (?:it|them) up with|\bscratch) (?:the )?$")
 #: Before an entity the user no longer cares for, which is no dislike either: "I've moved on from X", "I've gone off
 #: X", "more into Y than X", "less X".  What was noted of it is void, as after a slip.
 _NO_LONGER_BEFORE = re.compile(
@@ -86,6 +99,13 @@ _NO_LONGER_BEFORE = re.compile(
     r"(?:the )?$")
 #: After an entity the user no longer cares for: "I'm not really into X anymore" forgets X, it states no dislike.
 _NO_LONGER_AFTER = re.compile(r"^(?: stuff| things)? any ?more\b")
+#: Before and after an entity: a lack of interest said with a time word, "I don't care much for X these days": an
+#: interest lost, as with "anymore", not a dislike (read as one: 2 of 6 gone_off news over 1,500 LongTerm episodes).
+#: Without the time word it is a dislike ("I don't much care for X").
+_UNCARING_BEFORE = re.compile(
+    rf"\b(?:do{_NT} (?:really )?care (?:much |all that much )?for|(?:i'?m|am) not (?:really |that )?(?:into|"
+    r"interested in)) (?:the )?$")
+_NOW_AFTER = re.compile(r"^(?: stuff| things)? (?:these days|lately|nowadays)\b")
 #: Before and after an entity named as part of what the sentence says of another: "I can't stand pop now, not just
 #: K-pop", "Lately I could do without team sports, rugby included", "I love jazz, bebop included".  It takes that
 #: other's stance: read alone, K-pop and rugby were liked (4 of 4 widened dislikes over 1,500 LongTerm episodes).
@@ -355,8 +375,9 @@ class WorldKnowledge(SharedOnCopy):
         is liked by default (people ask about what they care for) and
         disliked when a dislike cue is in its clause, in a clause of its
         sentence that names no other entity, or bound to it ("no X", "avoid
-        X"); a negated dislike ("I don't mind X") is a like.  Entities the
-        message takes back (see `retractions`) state nothing.  The likes read
+        X"); a negated dislike ("I don't mind X") is a like in its clause
+        ("I don't mind X, but skip Y" dislikes Y).  Entities the message
+        takes back (see `retractions`) state nothing.  The likes read
         from requests alone are in `asked` too.
         """
         return list(self._read(text)[0])
@@ -370,6 +391,16 @@ class WorldKnowledge(SharedOnCopy):
         noted about X from the earlier message.
         """
         return list(self._read(text)[1])
+
+    def lost(self, text: str) -> list[str]:
+        """Nodes a user message says the user no longer cares for: "I'm past X", "I've moved on from X", "more
+        into Y than X", "I'm not really into X anymore", "I don't care much for X these days".
+
+        They are among `retractions` (what was noted of them is void, and no
+        dislike is stated), but unlike a slip they are no thing to offer:
+        the user has just said they are done with it.
+        """
+        return list(self._read(text)[3])
 
     def asked(self, text: str) -> list[str]:
         """Entities a user message names only in asking for something, in text order: its request's topic first.
@@ -385,12 +416,12 @@ class WorldKnowledge(SharedOnCopy):
         user likes an entity ("if I like X", "as a jazz fan") make it a claim
         (`claims`), in a request too.
         """
-        out, _, asked = self._read(text)
+        out, _, asked, _ = self._read(text)
         return [out[i][1] for i in asked]
 
     def claims(self, text: str) -> list[Statement]:
         """`statements` less the likes read from requests alone (`asked`): what a message says the user is."""
-        out, _, asked = self._read(text)
+        out, _, asked, _ = self._read(text)
         from_requests = set(asked)
         return [statement for i, statement in enumerate(out) if i not in from_requests]
 
@@ -408,6 +439,7 @@ class WorldKnowledge(SharedOnCopy):
                 taken.append((pos, pos + len(phrase)))
                 out.append((attribute, value, 1))
         retracted: list[str] = []
+        lost: list[str] = []  # of `retracted`, what the user no longer cares for
         asked: list[int] = []  # indices in `out` of likes read from a request alone
         previous: list[int] = []  # indices in `out` of the last sentence's liked entities
         parts = []  # (sentence, its mentions, whether a question mark ends it)
@@ -435,30 +467,36 @@ class WorldKnowledge(SharedOnCopy):
             clause_starts = [a for a, _ in clauses]
             # a cue in a clause naming no entity is about every entity of the sentence
             lone_cue = any(cue and _SLOT not in masked[a:b] for cue, (a, b) in zip(cued, clauses, strict=True))
-            against = _NOT_AGAINST.search(masked) is not None
+            # a negated dislike holds in its own clause (`_NOT_AGAINST`); "only Y" after it is what is still minded
+            against = [_NOT_AGAINST.search(masked[a:b]) is not None for a, b in clauses]
+            minded = [k > 0 and against[k - 1] and _ONLY_MINDED.match(masked[a:b]) is not None
+                      for k, (a, b) in enumerate(clauses)]
             said: list[tuple[str, int, bool]] = []  # (node, clause, disliked) of what is not taken back
             claimed: list[bool] = []  # of each in `said`: words say the user likes it
-            parts: list[bool] = []  # of each in `said`: named as part of another (`_PART_BEFORE`, `_PART_AFTER`)
+            part_of: list[bool] = []  # of each in `said`: named as part of another (`_PART_BEFORE`, `_PART_AFTER`)
             for (node, *_), slot in zip(found, slots, strict=True):
                 # the cues before and after an entity are short and anchored to it: read in a window around it
                 # (the whole sentence before each entity made a sentence of n entities take n**2 steps)
                 before, after = masked[max(0, slot - _CUE_WINDOW):slot], masked[slot + 1:slot + 1 + _CUE_WINDOW]
-                if (0 <= slot < change and changed_after) or _RETRACT_BEFORE.search(before) or (
-                        _NO_LONGER_BEFORE.search(before)) or _NO_LONGER_AFTER.match(after) or (
+                gone = _NO_LONGER_BEFORE.search(before) or _NO_LONGER_AFTER.match(after) or (
+                    _UNCARING_BEFORE.search(before) and _NOW_AFTER.match(after))
+                if gone:
+                    lost.append(node)
+                if gone or (0 <= slot < change and changed_after) or _RETRACT_BEFORE.search(before) or (
                         _RETRACT_AFTER.match(after)) or _corrected(before, after):
                     retracted.append(node)
                     continue
                 own = bisect_right(clause_starts, slot) - 1  # a slot is never a clause mark: it is in a clause
-                disliked = cued[own] or lone_cue
-                disliked = (disliked or _DISLIKE_BEFORE.search(before + _SLOT) is not None
-                            or _DISLIKE_AFTER.match(after) is not None) and not against
+                disliked = ((cued[own] or _DISLIKE_BEFORE.search(before + _SLOT) is not None
+                             or _DISLIKE_AFTER.match(after) is not None) and not against[own]) or (
+                    lone_cue and not any(against)) or minded[own]
                 said.append((node, own, disliked))
-                parts.append(_PART_BEFORE.search(before) is not None or _PART_AFTER.match(after) is not None)
+                part_of.append(_PART_BEFORE.search(before) is not None or _PART_AFTER.match(after) is not None)
                 claimed.append(request and (
                     _LIKE_BEFORE.search(masked, max(clauses[own][0], slot - _CUE_WINDOW), slot) is not None
                     or _LIKE_AFTER.match(after) is not None))
             previous = []
-            stances = _as_the_whole(_one_stance_a_list(said, [masked[a:b] for a, b in clauses]), parts)
+            stances = _as_the_whole(_one_stance_a_list(said, [masked[a:b] for a, b in clauses]), part_of)
             for (node, disliked), likes in zip(stances, claimed, strict=True):
                 if not disliked:
                     previous.append(len(out))
@@ -467,7 +505,8 @@ class WorldKnowledge(SharedOnCopy):
                 out.append(("dislikes", node, -1) if disliked else ("likes", node, 1))
         stated = {value for key, value, _ in out if key in ("likes", "dislikes")}
         result = (out, [node for node in dict.fromkeys(retracted) if node not in stated],
-                  [i for i in asked if out[i][0] == "likes"])  # a follow-up may have made one a dislike
+                  [i for i in asked if out[i][0] == "likes"],  # a follow-up may have made one a dislike
+                  [node for node in dict.fromkeys(lost) if node not in stated])
         self._last_read = (text, result)
         return result
 

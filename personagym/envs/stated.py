@@ -6,9 +6,10 @@ the structured env's observation agree on what the user has said: a
 correction takes back what was noted of a slip, a stated constraint rules out
 the likes it forbids (a user who went vegan no longer "likes" steak), what a
 constraint names as forbidden ("I stay away from gambling": casino games) is
-no dislike, and a value of a multi-valued attribute adds to those stated (a
-new allergy does not make the old one void).  It never holds the hidden
-profile.
+no dislike, a value of a multi-valued attribute adds to those stated (a
+new allergy does not make the old one void), and what the user says they no
+longer care for ("I'm past pet reptiles") is kept apart until liked again.
+It never holds the hidden profile.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ class StatedProfile:
     #: attribute -> its value, or the values stated of a multi-valued one, in the order stated
     attributes: dict[str, str | list[str]] = field(default_factory=dict)
     forbidden: frozenset[str] = frozenset()
+    #: what the user said they no longer care for (`WorldKnowledge.lost`), till they state a liking of it again
+    lost: dict[str, None] = field(default_factory=dict)
 
     def attribute_pairs(self) -> list[tuple[str, str]]:
         """(attribute, value) for each stated value, a multi-valued attribute's one by one."""
@@ -39,6 +42,7 @@ class StatedProfile:
         for node in k.retractions(message):  # a correction: what was noted from the slip is void
             self.likes.pop(node, None)
             self.dislikes.pop(node, None)
+        self.lost.update(dict.fromkeys(k.lost(message)))
         statements = k.statements(message)
         constrained: frozenset[str] = frozenset()  # what this message's constraints forbid
         for key, value, _ in statements:
@@ -62,6 +66,7 @@ class StatedProfile:
                 continue
             if key == "likes":
                 self.dislikes.pop(value, None)
+                self.lost.pop(value, None)
                 self.likes.pop(value, None)  # re-inserted: the most recently stated like comes last
                 self.likes[value] = None
             elif key == "dislikes":

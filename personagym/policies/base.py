@@ -83,6 +83,10 @@ class Knowledge(Protocol):
         """Nodes a user message takes back as said by mistake ("I meant Y, not X": X)."""
         ...
 
+    def lost(self, text: str) -> list[str]:
+        """Nodes a user message says the user no longer cares for ("I'm past X": X), among `retractions`."""
+        ...
+
     def random_nodes(self, draw: Callable[[int], int], k: int) -> list[str]:
         """`k` nodes chosen with `draw(n) -> index in [0, n)`."""
         ...

@@ -954,8 +954,10 @@ class UserSimulator:
     def _unliked_topic(self, domain: TaskDomain, d: Draws) -> str | None:
         """A request topic of `domain` that is none of the user's likes: nothing their constraints forbid, nothing
         their attributes rule out liking (no toddler tantrums from a user without children), nothing they said
-        this session they have had enough of, and nothing under a dislike; None if every category of the domain is
-        one the user dislikes as a whole.
+        this session they have had enough of, nothing they have moved on from or lost (`_Memory.former`: "These
+        days I'm more into true crime podcasts than true crime books." and then "Write a fun explainer on true crime
+        books"), and nothing under a dislike; None if every category of the domain is one the user dislikes as a
+        whole.
 
         Four draws from the domain's categories first; where all four fall under a dislike, one from the
         categories the user does not dislike as a whole, away from every dislike: a user who dislikes business &
@@ -965,7 +967,7 @@ class UserSimulator:
         tax = self.taxonomy
         paths, disliked, kinds = tax.paths, self._dislikes, domain.topic_kinds
         forbidden = frozenset(self.state.forbidden_tags) | domain.not_with_tags  # no job "in" algebra
-        unfit = self._unfit | self._memory.had_enough
+        unfit = self._unfit | self._memory.had_enough | self._memory.former
         topic = None
         for _ in range(4):
             topic = tax.sample_anchor(d, under=d.choice(domain.categories), exclude_tags=forbidden, kinds=kinds,

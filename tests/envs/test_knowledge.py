@@ -138,6 +138,99 @@ def test_a_thing_named_as_part_of_another_takes_its_stance(schema: PersonaSchema
     assert {n for n, key in read.items() if key == "dislikes"} == set(filter(None, disliked.split(", "))), read
 
 
+@pytest.mark.parametrize(("text", "liked", "disliked"), [
+    ("Quick update: I don't mind soccer anymore, but please skip rugby.", "", "rugby"),
+    ("Lately I'm fine with soccer; it's rugby I could do without.", "soccer", "rugby"),
+    ("Quick update: I don't mind soccer on the whole anymore, only rugby.", "soccer", "rugby"),
+    ("Heads up, I'm fine with soccer now, as long as it's not rugby.", "soccer", "rugby"),
+    ("Lately it's only rugby I could do without, not soccer as a whole.", "", "rugby"),
+    ("It's rugby I could do without.", "", "rugby"),
+    ("I don't mind soccer, as long as there's no rugby.", "soccer", "rugby"),
+    # a negated dislike still reads as a liking in its own clause, and where no other clause says otherwise
+    ("I don't mind rugby.", "rugby", ""), ("I wouldn't say no to rugby.", "rugby", ""),
+    ("I'm not against rugby, it can be nice.", "rugby", ""), ("I don't mind, honestly, rugby is fine.", "rugby", ""),
+    ("I don't mind soccer or rugby.", "soccer, rugby", ""), ("I don't mind soccer, rugby too.", "soccer, rugby", ""),
+    ("I don't mind soccer, but I'm not fond of rugby.", "soccer", "rugby"),
+    ("It's rugby, not soccer.", "rugby", ""),  # a correction's "not" takes back, as before
+])
+def test_a_negated_dislike_holds_in_its_own_clause(schema: PersonaSchema, text: str, liked: str,
+                                                   disliked: str) -> None:
+    """"Quick update: I don't mind soccer anymore, but please skip rugby." read rugby as liked: "I don't mind"
+    held for the whole sentence, and "could do without" was no dislike ("it's Mexican cuisine I could do without"):
+    26 of the 26 misread dislike_moved news over 1,500 LongTerm episodes, so the tracker offered what the user had
+    just said grates.  A negated dislike holds in its own clause; "only Y" after it is what is still minded, and so
+    is "as long as it's not Y"."""
+    k = WorldKnowledge(schema, ResponseAnalyzer(schema.taxonomy))
+    names = {schema.taxonomy.resolve(n): n for n in ("soccer", "rugby")}
+    read = {names[node]: key for key, node, _ in k.statements(text)}
+    assert {n for n, key in read.items() if key == "likes"} == set(filter(None, liked.split(", "))), read
+    assert {n for n, key in read.items() if key == "dislikes"} == set(filter(None, disliked.split(", "))), read
+
+
+def test_a_lost_interest_is_told_apart_from_a_slip(schema: PersonaSchema) -> None:
+    """What the user says they no longer care for is taken back, as a slip is, but is also `lost`: the tracker kept
+    offering pet reptiles after "I'm past pet reptiles these days." (a slip's thing is no such thing); "I don't
+    care much for X these days" says an interest is gone (read as a dislike: 2 of 6 gone_off news over 1,500
+    LongTerm episodes), "I don't much care for X" is still a dislike."""
+    k = WorldKnowledge(schema, ResponseAnalyzer(schema.taxonomy))
+    rugby, soccer = (schema.taxonomy.resolve(n) for n in ("rugby", "soccer"))
+    for text in ("I'm past rugby these days.", "I don't care much for rugby these days.",
+                 "I'm not really into rugby lately.", "I used to like rugby, but not anymore.",
+                 "I've moved on from rugby, actually.", "These days I'm more into soccer than rugby."):
+        assert k.lost(text) == k.retractions(text) == [rugby], text
+        assert [s for s in k.statements(text) if s[1] == rugby] == [], text
+    for text in ("Sorry, I meant soccer, not rugby.", "Scratch rugby. I meant soccer.", "It's soccer, not rugby."):
+        assert k.retractions(text) == [rugby] and k.lost(text) == [], text
+    assert k.statements("I don't much care for rugby.") == [("dislikes", rugby, -1)]
+    assert k.statements("These days I can't stand rugby.") == [("dislikes", rugby, -1)]
+    assert k.lost("I love rugby.") == [] and k.statements("These days I'm into soccer.") == [("likes", soccer, 1)]
+
+
+def test_every_phrasing_the_simulator_fills_with_a_thing_is_read_as_it_states(schema: PersonaSchema) -> None:
+    """Each template the user simulator says a liking, a dislike, a change of taste, a complaint about a thing, a
+    correction or a choice with, filled with a taste, a condition and a news story, is read with the stance it
+    states: a liking liked, a dislike disliked, what was left or lost neither, a dislike that moved no longer
+    disliked (six templates were read wrong: "I don't mind X anymore, but please skip Y" liked Y)."""
+    from personagym.simulators.renderers import TemplateRenderer
+
+    k = WorldKnowledge(schema, ResponseAnalyzer(schema.taxonomy))
+    raw = TemplateRenderer(schema).bank.raw
+    news = {"moved_on": ("like", "none"), "gone_off": ("none", None), "taken_up": ("like", None),
+            "tried": ("like", None), "had_enough": ("no dislike", None), "dislike_moved": ("dislike", "no dislike"),
+            "dislike_narrowed": ("dislike", "no dislike"), "dislike_widened": ("dislike", "dislike")}
+    cases = [(t, "like" if level.startswith("like") else "dislike", None)
+             for pool in ("disclosure_interest", "disclosure_concern") for level, ts in raw[pool].items()
+             if not level.startswith("_") for t in ts]
+    cases += [(t, *news[reason]) for pool in ("interest_news", "interest_news_concern")
+              for reason, ts in raw[pool].items() if not reason.startswith("_") for t in ts]
+    cases += [(t, "none" if reason.startswith("no_longer_into") else "dislike", None)
+              for reason, ts in raw["negative_reasons"].items() if not reason.startswith("_")
+              for t in ts if "{item}" in t]
+    cases += [(t.replace("{right}", "{item}").replace("{wrong}", "{old}"), "like", "none") for t in raw["corrections"]]
+    cases += [(t, "like", None) for t in raw["clarification_answers"]["interest"]]
+    assert len(cases) > 250
+    wrong = []
+    for template, item_reads, old_reads in cases:
+        for item, old in (("rugby", "soccer"), ("asthma", "diabetes"), ("presidential elections", "midterm elections")):
+            text = template.replace("{item}", item).replace("{old}", old)
+            read = {node: polarity for key, node, polarity in k.statements(text[0].upper() + text[1:])
+                    if key in ("likes", "dislikes")}
+            for name, reads in ((item, item_reads), (old, old_reads)):
+                got = read.get(schema.taxonomy.resolve(name))
+                if reads is not None and not {"like": got == 1, "dislike": got == -1, "none": got is None,
+                                              "no dislike": got != -1}[reads]:
+                    wrong.append((text, name, got))
+    assert not wrong, wrong
+
+
+def test_a_sentence_after_one_naming_three_things_is_read(schema: PersonaSchema) -> None:
+    """A sentence naming no more entities than its index, after one naming three, raised a TypeError (the reader's
+    list of sentences was shadowed by a list of flags)."""
+    k = WorldKnowledge(schema, ResponseAnalyzer(schema.taxonomy))
+    text = "I love rugby, soccer and golf. I like sushi. Thanks."
+    assert [node.split("/")[-1] for _, node, _ in k.statements(text)] == ["rugby", "soccer", "golf", "sushi"]
+
+
 @pytest.mark.parametrize("text", [
     "Can you recommend some jazz albums?", "I need help with jazz.", "What's a good jazz album", "Recommend some jazz.",
     "Okay, question: any tips on jazz?", "I keep hearing about jazz. Where should a beginner begin?",

@@ -532,6 +532,34 @@ def test_tracker_forgets_a_like_the_user_has_moved_on_from(tracker_env, message:
     assert JAZZ not in profile.likes, profile
 
 
+@pytest.mark.parametrize("lost", [
+    "I'm past Jazz these days.", "These days I'm more into House Music than Jazz.",
+    "I've moved on from Jazz, actually.", "I don't care much for Jazz these days.",
+])
+def test_tracker_offers_nothing_the_user_is_done_with(tracker_env, lost: str) -> None:
+    """"I'm past pet reptiles these days." took pet reptiles back, but the tracker kept offering them as things near
+    the topic (131 answers over 1,500 LongTerm episodes offered what the user had said that session they were done
+    with): neither it nor what is under it is offered again, a liking stated since or below it apart."""
+    knowledge = tracker_env.unwrapped.knowledge()
+    asks = [f"Any {name} tips?" for name in ("Blues Music", "Reggae", "Funk", "Soul Music", "R&B") * 3]
+
+    def offered(*said: str) -> set[str]:
+        """What the answers to `asks`, after the user said `said`, recommend under jazz."""
+        tracker = make_policy("tracker", env=tracker_env, seed=0)
+        shown: set[str] = set()
+        for turn, message in enumerate([*said, *asks]):
+            answer = split_profile(tracker.act({"message": message, "turn": turn, "session": 0}))[1]
+            if turn >= len(said):
+                shown |= {n for n, stance in knowledge.mentions(answer) if stance == "recommend"}
+        return {n for n in shown if JAZZ in knowledge.lineage(n)}
+
+    assert offered("I love Jazz and I'm vegan.") == {JAZZ}  # a like near the topic, offered before
+    assert offered("I love Jazz and I'm vegan.", lost) == set()
+    bebop = knowledge.taxonomy.resolve("bebop")
+    assert offered("I love Jazz and I'm vegan.", lost, "I love Bebop.") == {bebop}
+    assert offered("I love Jazz and I'm vegan.", lost, "I love Jazz again, actually.") == {JAZZ}
+
+
 def test_tracker_offers_something_new_when_told_it_repeats_itself(tracker_env) -> None:
     """After "That's the same list as last time." the answer leads with what it has not shown yet, and near
     things rotate from answer to answer."""

@@ -2252,6 +2252,31 @@ def test_a_user_still_sated_with_something_says_they_have_had_enough_of_it(schem
     assert told >= 10 and quiet >= 10, (told, quiet)
 
 
+def test_what_the_user_has_moved_on_from_is_no_request_topic(schema: PersonaSchema) -> None:
+    """"Lately it's less true crime books and more philosophy books for me." and, two turns later, "Write a fun,
+    casual explainer on true crime books for a ten-year-old.": a request about a topic the user likes is about a
+    current interest, but one about any other topic could draw what they had moved on from or lost
+    (`_Memory.former`), or something under it.  It draws neither (here with every request about another topic)."""
+    from personagym.simulators.user import UserConfig
+
+    sampler, paths = PersonaSampler(schema), schema.taxonomy.paths
+    checked = 0
+    for seed in range(12):
+        user = UserSimulator(sampler.sample(seed), seed=seed, noise=NoiseConfig(rate=0.0),
+                             config=UserConfig(interest_topic_rate=0.0))
+        user.open_session()
+        first = user._request().topic
+        if first is None or len(paths[first]) < 3:
+            continue
+        former = paths[first][1]  # a whole branch the user asks about: what they moved on from
+        user._memory.former.add(former)
+        for _ in range(150):
+            topic = user._request().topic
+            assert topic is None or former not in paths[topic], (former, topic)
+            checked += 1
+    assert checked >= 900, checked
+
+
 def test_what_the_user_has_had_enough_of_is_not_asked_about_for_the_rest_of_the_session(
         schema: PersonaSchema) -> None:
     """"I'm a bit burnt out on macrame at the moment." then, two turns later, "Plan thirty activities around

@@ -299,7 +299,7 @@ def _contradicted(lex: dict, schema: PersonaSchema) -> dict[str, frozenset[str]]
 
 
 #: What a phrase of the lexicon's `history_needs` may need to have happened (`conversation_so_far` says what has).
-HISTORY_NEEDS = ("request", "earlier", "session", "week")
+HISTORY_NEEDS = ("request", "earlier", "session", "week", "topic")
 #: The lexicon pools whose phrases may point back at the conversation (`history_needs`).
 _POINTING_POOLS = ("context_references", "ambiguous_rewrites")
 

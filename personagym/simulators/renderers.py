@@ -69,13 +69,14 @@ WEEK_DAYS = 7.0
 
 
 @cache
-def conversation_so_far(opens: int | None, gap: str | None) -> frozenset[str]:
+def conversation_so_far(opens: int | None, gap: str | None, named: bool = False) -> frozenset[str]:
     """What the conversation before a message holds for it to point back at (`Draft.history`), in the noise
     lexicon's `history_needs` words: "request" mid-session (`opens` None: the session opened with a request),
     "session" after an earlier one (`gap`, the time since it, is known), "week" when that was at most
-    `WEEK_DAYS` ago, and "earlier" with either of the first two.  A first session's first message has nothing
-    to point at: "Like I explained earlier." and "The one from the other day." there named a conversation that
-    never happened."""
+    `WEEK_DAYS` ago, "topic" when an earlier message named the message's topic (`named`), and "earlier" with
+    any of them.  A first session's first message has nothing to point at: "Like I explained earlier." and
+    "The one from the other day." there named a conversation that never happened, as "Can you do that thing
+    again, the tea thing?" did mid-session of a topic nobody had brought up."""
     held: set[str] = set()
     if opens is None:
         held.add("request")
@@ -83,6 +84,8 @@ def conversation_so_far(opens: int | None, gap: str | None) -> frozenset[str]:
         held.add("session")
         if TIME_GAPS[gap] <= WEEK_DAYS:
             held.add("week")
+    if named:
+        held.add("topic")
     if held:
         held.add("earlier")
     return frozenset(held)
@@ -414,6 +417,17 @@ class TemplateBank(SharedOnCopy):
         if stray:
             raise ValueError(f"templates: negative_reasons.{stray[0]}_concern has no {stray[0]!r} pool to stand in "
                              "for")
+        #: template of `concern`, `concern_news` or `concern_reasons` -> the kinds of node it fits
+        #: (`followed_unfit_kinds` lists those it does not: no "I try to keep up with World War II", which is read
+        #: about, not followed); not listed: any kind
+        self.followed_kinds = _template_kinds(
+            raw.get("followed_unfit_kinds", {}),
+            {f"{section}.{key}": pool for section, pools in (("disclosure", self.concern), ("news", self.concern_news),
+                                                             ("reasons", self.concern_reasons))
+             for key, pool in pools.items()},
+            "followed_unfit_kinds", "disclosure_concern, interest_news_concern or negative_reasons.*_concern",
+            unfit=True)
+        self._followed_pools: dict[tuple[tuple[Parsed, ...], str | None], tuple[Parsed, ...]] = {}
         clarify = dict(raw["clarification_answers"])
         #: what a user impatient with being asked adds to the answer ("Can you just answer now?")
         self.impatient = tuple(clarify.pop("impatient"))
@@ -481,7 +495,7 @@ class TemplateBank(SharedOnCopy):
         `kind` (None: unknown, any template): a concern's or a news story's own, and none that does not fit the
         kind (`interest_kinds`: no "I'm not against World War II, it can be nice.")."""
         if kind in FOLLOWED_KINDS:
-            return self.concern[pool]
+            return self.followed(self.concern[pool], kind)
         key = (pool, kind)
         fits = self._disclosure_pools.get(key)
         if fits is None:
@@ -490,11 +504,21 @@ class TemplateBank(SharedOnCopy):
                 t for t in templates if kind is None or kind in self.interest_kinds.get(t, (kind,))) or templates
         return fits
 
+    def followed(self, pool: tuple[Parsed, ...], kind: str | None) -> tuple[Parsed, ...]:
+        """The templates of `pool` (a concern's, a news story's or a calamity's) that fit a node of this `kind`
+        (`followed_kinds`: World War II is read about, not followed); all of them if none is left."""
+        key = (pool, kind)
+        fits = self._followed_pools.get(key)
+        if fits is None:
+            fits = self._followed_pools[key] = tuple(
+                t for t in pool if kind is None or kind in self.followed_kinds.get(t, (kind,))) or pool
+        return fits
+
     def news_pool(self, reason: str, kind: str | None) -> tuple[Parsed, ...]:
         """The templates that tell a change of taste of this `reason` about a node of this `kind` (None: unknown,
         any template): no "I gave the 20th century a go", and a concern's or a news story's own where they have them."""
         if kind in FOLLOWED_KINDS and reason in self.concern_news:
-            return self.concern_news[reason]
+            return self.followed(self.concern_news[reason], kind)
         pool = self.interest_news.get(reason, ())
         fitting = tuple(t for t in pool if kind is None or kind in self.interest_news_kinds.get(t, (kind,)))
         return fitting or pool
@@ -797,7 +821,7 @@ class TemplateRenderer(SharedOnCopy):
     # -- intents ---------------------------------------------------------------------------
     def render(self, intent: Intent, d: Draws, opens: int | None = None,
                speaker: Mapping[str, object] | None = None, gap: str | None = None, recent: bool = False,
-               late: bool = False) -> Draft:
+               late: bool = False, named: bool = False) -> Draft:
         """The draft of one intent; `opens` is the session a request opens (None: mid-session), for its greeting
         and what the draft may point back at (`conversation_so_far`), and `gap` the time since the last session
         (a `TIME_GAPS` label) when it is a later one, for its greeting, for how its news is dated (no "just" after
@@ -805,9 +829,10 @@ class TemplateRenderer(SharedOnCopy):
         so that nothing said presupposes what they lack; `recent`: the intent's topic is an interest the user took
         up during the episode, so that nothing says it is long held (`TemplateBank.long_held`); `late`: a change of
         taste it tells is a session or more old, so that nothing dates it to since the last session (a request's
-        late news says so by its reason, late_news)."""
+        late news says so by its reason, late_news); `named`: an earlier message of the conversation named the
+        intent's topic, for what the draft may point back at ("Can you do that thing again, the tea thing?")."""
         draft = Draft(speaker=speaker, definite=self.taxonomy.definite, singular=self.taxonomy.singular,
-                      history=conversation_so_far(opens, gap))
+                      history=conversation_so_far(opens, gap, named))
         kind = intent.kind
         tax = self.taxonomy
         bank = self.bank
@@ -905,8 +930,9 @@ class TemplateRenderer(SharedOnCopy):
                     if text:
                         fields["phrase"] = (text, self.attribute_pki(intent.attribute, intent.value))
                 strong = bank.strong_reasons if intent.level == "high" else bank.reasons
-                followed = intent.topic is not None and tax.kinds[intent.topic] in FOLLOWED_KINDS
-                template = d.choice((bank.concern_reasons.get(intent.reason) if followed else None)
+                kind_of = tax.kinds[intent.topic] if intent.topic is not None else None
+                concern = bank.concern_reasons.get(intent.reason) if kind_of in FOLLOWED_KINDS else None
+                template = d.choice((concern and bank.followed(concern, kind_of))
                                     or strong.get(intent.reason) or bank.reasons[intent.reason])
                 if all(name is None or name in fields for _, name in template):
                     draft.plain(" ")

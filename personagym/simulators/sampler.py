@@ -61,7 +61,8 @@ _LEADS: dict[str, tuple[str, str]] = {
 }
 #: The sort (`_LEADS`) of each kind of node said otherwise than as a taste (the concerns, `CONCERN_KINDS`, aside).
 _KIND_SORTS: dict[str | None, str] = {"language": "interest", "script": "interest", "therapy": "interest",
-                                      "observance": "interest", "belief": "interest", "news": "news"}
+                                      "observance": "interest", "belief": "interest", "calamity": "interest",
+                                      "news": "news"}
 
 
 #: How the sampler draws attribute values: as common as the schema's weights say, or every value alike.

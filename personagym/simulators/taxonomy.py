@@ -75,10 +75,12 @@ TAGS = frozenset(
         # think about, not one worked at with tools (AI ethics: no "Is there any way to automate the boring parts of
         # AI ethics?"), the economy at large, nothing anyone takes up, holds or budgets for (interest rates, recessions:
         # no "What's a realistic first step into recessions?"), a dessert, no meal (cheesecake, ice cream: no "What can
-        # I cook with ice cream in under thirty minutes?")
+        # I cook with ice cream in under thirty minutes?"), a live event or a holiday, gone to or kept, not a subject
+        # studied (no "Could you make me a study plan for Christmas?"), a sport watched, not one anyone keeps fit by
+        # (motorsports: no "Could you put together a home routine for motorsports?")
         "nothing_to_buy", "not_a_job", "wild_animal", "not_a_workout", "programming_tool", "not_cooked",
         "no_live_events", "nothing_to_set_up", "nothing_to_pick_from", "too_big_for_a_day", "not_hands_on",
-        "nothing_to_take_up", "not_a_meal",
+        "nothing_to_take_up", "not_a_meal", "not_a_subject", "spectator_sport",
     }
 )  # fmt: skip
 
@@ -91,18 +93,21 @@ _SLUG_RE = re.compile(r"[^a-z0-9]+")
 #: from the events ("I follow midterm elections") and so a religious observance (Easter, Hajj, Lent: "I'm
 #: interested in Hajj"); a therapy (CBT, physiotherapy, acupuncture) from the practices ("I'm interested in
 #: cognitive behavioral therapy", not liked as a taste); a drink had one at a time (a mojito, a latte) from the
-#: food and drink ("I like mojitos", not "I like mojito").
+#: food and drink ("I like mojitos", not "I like mojito"); a calamity of history (a war, a plague, a fall: World
+#: War II, the Black Death) from the periods ("I'm interested in World War II", not "I'm a fan of World War II").
 KINDS = ("activity", "food_drink", "serving", "product", "place", "person", "work", "genre", "field", "language",
          "concept", "script", "event", "news", "observance", "issue", "practice", "therapy", "organization",
-         "creature", "belief", "period", "occupation")
+         "creature", "belief", "period", "calamity", "occupation")
 #: Kinds of node a person follows, cares about or would rather not talk about, rather than loves or loathes:
 #: conditions, hardships, causes, the news ("I can get behind celiac disease now and then" read absurd).
 CONCERN_KINDS = frozenset({"issue"})
-#: Kinds of node a user's messages say they follow, care about or would rather not talk about (the templates'
-#: `disclosure_concern`, `interest_news_concern`, `negative_reasons.no_longer_into_concern`), not love or loathe: the
-#: concerns, and the news, which a summary says as followed already ("Big fan of the Middle East conflict here." and
-#: "I'm into presidential elections now, not so much midterm elections." read absurd).
-FOLLOWED_KINDS = CONCERN_KINDS | {"news"}
+#: Kinds of node a user's messages say they follow, care about, read about or would rather not talk about (the
+#: templates' `disclosure_concern`, `interest_news_concern`, `negative_reasons.no_longer_into_concern`), not love or
+#: loathe: the concerns, the news, which a summary says as followed already ("Big fan of the Middle East conflict
+#: here." and "I'm into presidential elections now, not so much midterm elections." read absurd), and the calamities
+#: of history, read about but never followed (`followed_unfit_kinds`: "I'd say I'm a fan of World War II" and "I try
+#: to keep up with World War II" read absurd).
+FOLLOWED_KINDS = CONCERN_KINDS | {"news", "calamity"}
 #: How many filtered tables an `AnchorSampler` keeps, the least recently used dropped first.  Over 20,000 sampled
 #: personas the busiest sampler met 306 sets of excluded tags; keeping 128 built 146 tables more than keeping all
 #: (0.8 ms each).

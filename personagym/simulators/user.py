@@ -997,7 +997,8 @@ class UserSimulator:
         topic = intent.topic
         recent = topic is not None and topic not in self._first_interests and topic in self.state.interests
         late = intent.kind == "preference_disclosure" and (intent.reason, topic) in self._memory.late_tastes
-        draft = self.renderer.render(intent, d, opens, self.state.attributes, gap, recent, late)
+        named = topic is not None and topic in self._memory.expressed  # "that thing again, the tea thing" of it
+        draft = self.renderer.render(intent, d, opens, self.state.attributes, gap, recent, late, named)
         clean, _ = draft.finish()
         openers, asked, session = self._memory.openers, self._memory.asked, self.state.session
         in_session, distinctive = self._memory.session_sentences, self.renderer.distinctive_sentences
@@ -1015,7 +1016,7 @@ class UserSimulator:
             if clean not in self._memory.said and (opens is None or self.renderer.opener(draft) not in openers) \
                     and all(asked.get(s, session) == session for s in sentences) and in_session.isdisjoint(spoken):
                 break
-            draft = self.renderer.render(intent, d, opens, self.state.attributes, gap, recent, late)
+            draft = self.renderer.render(intent, d, opens, self.state.attributes, gap, recent, late, named)
             clean, _ = draft.finish()
         else:
             sentences = self._asked(draft, clean) if request else []

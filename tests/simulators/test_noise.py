@@ -1059,6 +1059,70 @@ def test_words_point_back_only_at_a_conversation_that_happened() -> None:
     assert [t.text for t in _noisy_turns(300, 11, **_POINTING_CONFIG)] == [t.text for t in turns[:300]]
 
 
+def test_that_thing_again_names_only_a_topic_the_conversation_named() -> None:
+    """"Can you do that thing again, the tea thing?" mid-session of a topic no earlier message had named (24 of
+    50,000 Chat-v0 requests of seeds 101-...): "that thing again" points back at its topic, which an earlier message
+    of the user, this session or an earlier one, named; other ambiguous rewrites still name a new topic.  Same
+    seed, same words."""
+    from personagym.simulators.simulate import simulate_turns
+
+    config = NoiseConfig(rate=1.0, **_POINTING_CONFIG)
+    user, said = None, set()  # the persona speaking (personas come in sequence), the topics it has named so far
+    again = other = 0
+    texts = []
+    for persona, turn in simulate_turns(3000, 5, noise=config):
+        if persona is not user:
+            user, said = persona, set()
+        texts.append(turn.text)
+        topic = turn.intent.topic
+        if ", the " in turn.text and " thing" in turn.text and topic is not None:
+            if "do that thing again" in turn.text.lower():
+                again += 1
+                assert topic in said, turn.text
+            else:
+                other += topic not in said
+        said.update(p.key for p in turn.pkis if p.kind == "interest" and p.certainty == "clear")
+    assert again and other, (again, other)
+    assert [t.text for _, t in simulate_turns(300, 5, noise=config)] == texts[:300]
+
+
+def test_that_thing_again_needs_its_topic_named(schema: PersonaSchema, renderer: TemplateRenderer,
+                                                taxonomy) -> None:
+    """Mid-session, "Can you do that thing again, the X thing?" is said of a topic an earlier message named, and of
+    no other (`Draft.history` holds "topic")."""
+    model = _model(schema, renderer, rate=1.0, **_POINTING_CONFIG)
+    d = Draws(np.random.default_rng(3))
+    said = Counter()
+    for named in (False, True):
+        for _ in range(600):
+            draft = renderer.render(_request(taxonomy, d), d, named=named)
+            model.apply(draft, d)
+            said[named] += "do that thing again" in draft.finish()[0].lower()
+    assert said[False] == 0 and said[True] > 5, said
+
+
+def test_i_think_about_keeps_its_words(schema: PersonaSchema, renderer: TemplateRenderer, taxonomy) -> None:
+    """"Honestly, I feel like about refugee crises a lot.": casual wording swaps "I think" for an opinion's
+    "I reckon" or "I feel like", and leaves "I think about" as it is."""
+    config = {"layer_weights": {"surface": 1, "incomplete": 0, "ambiguity": 0},
+              "strategies": {"surface": {**{n: 0 for n in DEFAULT_STRATEGIES["surface"]}, "synonym_rewrite": 1}}}
+    model = _model(schema, renderer, rate=1.0, **config)
+    d = Draws(np.random.default_rng(2))
+    refugees = taxonomy.resolve("refugee crises")
+    bank = renderer.bank
+    thinks = [t for t in bank.concern["like_high"] if "I think about" in "".join(lit for lit, _ in t)]
+    assert thinks
+    kept = 0
+    for _ in range(200):
+        intent = Intent(kind="preference_disclosure", topic=refugees, polarity=1, level="high")
+        draft = renderer.render(intent, d, speaker={"formality_level": "very_casual"})
+        model.apply(draft, d)
+        text = draft.finish()[0]
+        assert not re.search(r"(?i)(?:reckon|feel like) about", text), text
+        kept += "think about refugee crises" in text.lower()
+    assert kept > 5, kept
+
+
 def test_the_other_day_is_at_most_a_week_back(schema: PersonaSchema, renderer: TemplateRenderer, taxonomy) -> None:
     """"Same style as last week" or "the one from the other day" opens a session a week after the last, not a
     month or a year after it; "like you did last time" opens either."""

@@ -988,6 +988,54 @@ def test_a_news_story_is_disclosed_as_followed_and_a_lost_one_as_no_longer_follo
         assert all(text.endswith(ends) for text in heard(lost)), (node, heard(lost))
 
 
+def test_a_war_or_a_plague_is_read_about_not_loved_or_followed(renderer: TemplateRenderer, schema: PersonaSchema,
+                                                                taxonomy) -> None:
+    """"I'd say I'm a fan of the American Revolution", "My favorite thing ever? The Black Death, no contest." (117
+    of 20,000 disclosures of seeds 101-1170 named a war, a plague or a fall as a taste): a calamity of history is
+    disclosed, told as news and dropped as a topic read about or not talked about ("I take a real interest in World
+    War II"), never loved, a fan's, followed or kept up with, and the tracker reads each saying's polarity; a period
+    that is no calamity keeps a taste's wording."""
+    from personagym.envs.knowledge import WorldKnowledge
+    from personagym.simulators.analyzer import ResponseAnalyzer
+
+    knowledge = WorldKnowledge(schema, ResponseAnalyzer(taxonomy))
+    d = Draws(np.random.default_rng(0))
+    calamities = [taxonomy.resolve(n) for n in ("World War II", "Black Death", "Crusades", "Cold War")]
+    renaissance = taxonomy.resolve("Renaissance era")
+    assert {taxonomy.kinds[n] for n in calamities} == {"calamity"} and taxonomy.kinds[renaissance] == "period"
+    fandom = re.compile(r"\b(?:love|fan|favou?rite|adore|enjoy|hooked|crazy|obsessed|nerd|follow|keep(?:ing)? up|"
+                        r"care|into|like (?!reading))\b", re.IGNORECASE)
+    for node in calamities:
+        for polarity, key in ((1, "likes"), (-1, "dislikes")):
+            for level in ("high", "medium", "low"):
+                intent = Intent(kind="preference_disclosure", topic=node, polarity=polarity, level=level)
+                for text in {renderer.render(intent, d).finish()[0] for _ in range(40)}:
+                    assert not (polarity > 0 and fandom.search(text)), text
+                    assert (key, node, polarity) in knowledge.statements(text), text
+        for reason in ("taken_up", "gone_off", "moved_on"):
+            intent = Intent(kind="preference_disclosure", topic=node, polarity=-1 if reason == "gone_off" else 1,
+                            level="medium", reason=reason, wrong=calamities[node == calamities[0]])
+            for text in {renderer.render(intent, d).finish()[0] for _ in range(40)}:
+                assert not re.search(r"follow|keep up|care about", text), text
+        lost = Intent(kind="feedback", polarity=-1, level="medium", reason="no_longer_into", topic=node)
+        for text in {renderer.render(lost, d).finish()[0] for _ in range(40)}:
+            assert not re.search(r"follow|keeping up", text), text
+    liked = Intent(kind="preference_disclosure", topic=renaissance, polarity=1, level="high")
+    assert any(fandom.search(renderer.render(liked, d).finish()[0]) for _ in range(40))
+
+
+def test_a_stray_followed_unfit_kind_fails_by_name(renderer: TemplateRenderer, taxonomy) -> None:
+    raw = copy.deepcopy(renderer.bank.raw)
+    raw["followed_unfit_kinds"] = {"I adore {item}.": ["calamity"]}
+    with pytest.raises(ValueError, match="followed_unfit_kinds names 'I adore {item}.', which is no "
+                                         "disclosure_concern, interest_news_concern or negative_reasons"):
+        TemplateBank(raw, taxonomy)
+    raw["followed_unfit_kinds"] = {"I follow {item} a little.": ["war"]}
+    with pytest.raises(ValueError, match=r"followed_unfit_kinds\['I follow \{item\} a little.'\]: expected a "
+                                         "non-empty list of"):
+        TemplateBank(raw, taxonomy)
+
+
 def test_a_stray_concern_reason_fails_by_name(renderer: TemplateRenderer, taxonomy) -> None:
     raw = copy.deepcopy(renderer.bank.raw)
     raw["negative_reasons"]["lost_interest_concern"] = ["I don't follow {item} anymore."]
@@ -1358,7 +1406,7 @@ def test_a_place_an_era_or_an_event_is_not_loathed_or_dabbled_in(renderer: Templ
     unfit = {re.compile(".+".join(map(re.escape, _said(t).split("{item}"))), re.IGNORECASE): t
              for t in bank.interest_kinds if "place" not in bank.interest_kinds[t]}
     assert len(unfit) >= 10
-    nodes = {name: taxonomy.resolve(name) for name in ("Africa", "World War II", "World Cup", "jazz")}
+    nodes = {name: taxonomy.resolve(name) for name in ("Africa", "Renaissance era", "World Cup", "jazz")}
     assert [taxonomy.kind(n) for n in nodes.values()] == ["place", "period", "event", "genre"]
     for name, node in nodes.items():
         said = Counter()

@@ -215,9 +215,19 @@ def test_a_summary_says_the_before_a_name_that_takes_it(sampler: PersonaSampler,
     """"I care about housing market.", "I like ... Large Hadron Collider and iPhone." (audited): a name that
     takes "the" as a noun (`Taxonomy.definite`) gets it in the summary as in the user's words."""
     interests = [Interest(node=taxonomy.resolve(name), polarity=polarity, intensity=0.8)
-                 for name, polarity in (("Super Bowl", 1), ("jazz", 1), ("housing market", 1), ("Cold War", -1))]
+                 for name, polarity in (("Super Bowl", 1), ("jazz", 1), ("housing market", 1),
+                                        ("Renaissance era", -1))]
     assert sampler.summary({}, interests) == ("I like the Super Bowl and jazz. I care about the housing market. "
-                                              "I dislike the Cold War.")
+                                              "I dislike the Renaissance era.")
+
+
+def test_a_summary_is_interested_in_a_war_rather_than_liking_it(sampler: PersonaSampler, taxonomy) -> None:
+    """"I like World War II and jazz": a calamity of history (a war, a plague) is of interest or not, as a language
+    is, while a period that is none is still liked."""
+    interests = [Interest(node=taxonomy.resolve(name), polarity=polarity, intensity=0.8)
+                 for name, polarity in (("World War II", 1), ("jazz", 1), ("Renaissance era", 1), ("Black Death", -1))]
+    assert sampler.summary({}, interests) == ("I like jazz and the Renaissance era. I'm interested in World War II. "
+                                              "I'm not interested in the Black Death.")
 
 
 def test_a_summary_is_interested_in_a_language_rather_than_liking_it(sampler: PersonaSampler, taxonomy) -> None:

@@ -2008,6 +2008,52 @@ def test_a_request_template_fits_a_single_dish_a_dessert_a_continent_the_economy
     assert asked["finance", recessions] > 5, asked
 
 
+def test_a_request_template_fits_a_holiday_a_sport_motorsports_an_instrument_a_film_genre_or_a_plural(
+        schema: PersonaSchema, taxonomy) -> None:
+    """"Could you make me a study plan for Christmas?", "Suggest something from fencing that works as background
+    while I clean", "Could you put together a home routine for motorsports?", "How do I avoid injuries when doing
+    table tennis for my manager?", "Could you write a listicle on violin?", "What's the best way to get tickets for
+    thriller films events?", "When and how can I experience redwoods at its best?" (404 of 50,000 requests of seeds
+    101-120): no study of a live event or a holiday, no media picked from a sport, no fitness made of motorsports,
+    no audience for a question about the user's own doing, an instrument with "the", no film genre's "events", no
+    "its" of a plural; the topics are still asked about where they fit (Christmas and live music in learning, fencing
+    in entertainment, the piano in writing, thriller films in entertainment, redwoods in travel), and the same seed
+    gives the same requests."""
+
+    # the words of the templates that do not fit each kind of topic, written here rather than read from the data
+    study = ("key ideas in", "learning path for", "ready for a test on", "core concepts", "study plan for",
+             "flashcard-style", "recommend for learning", "get decent at", "analogy that makes", "crash course in",
+             "well enough to explain", "practice exercise on", "teaching myself", "main ideas in",
+             "step by step", "teach me", "on my own", "starter syllabus", "unlocks everything else")
+    media = ("works as background while I clean", "good to share with kids")
+    self_directed = ("avoid injuries when doing", "security habits when dealing with", "should I be asking about")
+    renderer = TemplateRenderer(schema)
+    audiences = renderer.bank.slot_values["audience"]
+    names = ("Christmas", "live music", "fencing", "motorsports", "table tennis", "piano", "violin", "thriller films",
+             "redwoods")
+    likes = [taxonomy.resolve(n) for n in names]
+    persona = PersonaSampler(schema).build({}, [Interest(node=n, polarity=1, intensity=0.9) for n in likes])
+    christmas, live_music, fencing, motorsports, _, piano, violin, thrillers, redwoods = likes
+    tags, paths = taxonomy.tags, taxonomy.paths
+    asked: Counter = Counter()
+    for text, domain, topic in _requests_of(persona, renderer):
+        assert not (_says(text, self_directed) and _says(text, audiences)), text
+        if topic is None:
+            continue
+        asked[domain, topic] += 1
+        event = topic in (christmas, live_music) or "not_a_subject" in tags[topic]
+        assert not (domain == "learning" and event and _says(text, study)), text
+        assert not (domain == "entertainment" and paths[topic][0] == "sports" and _says(text, media)), text
+        assert not (domain == "fitness" and motorsports in paths[topic]), text
+        assert not (domain == "entertainment" and paths[topic][0] == "movies_tv" and "events" in text), text
+        assert "at its best" not in text, text
+        for instrument in (piano, violin):
+            assert topic != instrument or f"the {taxonomy.nodes[instrument].name}" in text.lower(), text
+    assert asked["learning", christmas] > 5 and asked["learning", live_music] > 5, asked
+    assert asked["entertainment", fencing] > 5 and asked["writing", piano] > 5, asked
+    assert asked["entertainment", thrillers] > 5 and asked["travel", redwoods] > 5, asked
+
+
 def _requests_of(persona: Persona, renderer: TemplateRenderer) -> Iterator[tuple[str, str | None, str | None]]:
     """(clean text, domain, topic) of the requests of `persona`, ten a seed for 150 seeds with each of two configs
     (topics from their interests, then drawn at large), every slot filled and no noise; and the same seed gives the

@@ -833,6 +833,11 @@ class NoiseModel(SharedOnCopy):
         the user dislikes jazz, which its PKI still states.  A request keeps
         its asides: the constraint or fact it attaches ("Side note: I have a
         peanut allergy") stays said, as its PKI and the user's memory hold.
+        "The <topic> thing" points back at a topic talked of before: a request
+        shrinks so only when the conversation named it (`Draft.history` holds
+        "topic"; None: anything goes), else the vague words lead it as they
+        lead a complaint ("Just figure it out, the classical ballet thing" was
+        a whole first message in 1.8% of Chat-v0 episodes).
         """
         if not draft.asks:
             return False
@@ -843,7 +848,8 @@ class NoiseModel(SharedOnCopy):
         topic = next((s for s in draft.segments if s.kind == ENTITY and s.text
                       and (s.pki < 0 or draft.pkis[s.pki].kind == "interest")), None)
         asked = rewrite.lower().startswith(("can you", "could you"))  # "Can you tidy this up?", not "... up."
-        if topic is not None and draft.intent == "task_request":
+        named = draft.history is None or "topic" in draft.history
+        if topic is not None and draft.intent == "task_request" and named:
             asides = [s for s in draft.segments if s.aside]
             end = " thing?" if asked else " thing." if asides else " thing"
             draft.segments = [Segment(rewrite + ", the "), topic, Segment(end), *asides]

@@ -60,11 +60,11 @@ def simulate_turns(
             if session:
                 user.next_session()
             turn = user.open_session()
-            for _ in range(max_turns):
+            for said in range(1, max_turns + 1):
                 yield persona, turn
                 produced += 1
-                if produced >= n or user.ended:
-                    break
+                if produced >= n or user.ended or said == max_turns:
+                    break  # no reply past the session's last turn: the user would remember saying it
                 turn = user.respond()
             if produced >= n:
                 return

@@ -125,6 +125,7 @@ import re
 import string
 import unicodedata
 from bisect import bisect_left
+from collections.abc import Container
 from itertools import compress, count, pairwise
 from operator import not_
 
@@ -1045,6 +1046,20 @@ def _check(text: object) -> None:
         raise TypeError(f"assistant text must be a str, got {type(text).__name__}")
 
 
+def _first(tokens: list[str], start: int, stop: int, words: Container[str], ends: frozenset[str] = _PUNCT) -> int:
+    """Where the first word of `words` stands in the stretch a rule reads near a cue: from token `start` toward `stop`
+    (exclusive; backward when `stop` is before `start`; never past either end of `tokens`), up to the first word of
+    `ends`, which ends a clause (`_PUNCT`) or a phrase (`_STOPS`); -1 if none does."""
+    span = range(start, min(stop, len(tokens))) if stop >= start else range(start, max(stop, -1), -1)
+    for k in span:
+        word = tokens[k]
+        if word in ends:
+            return -1
+        if word in words:
+            return k
+    return -1
+
+
 def _negator(tokens: list[str], i: int) -> int:
     """Where the negator of the cue at token i stands, one or two words before it with no punctuation between, or
     three with "need to", "have to", ... between ("no need to avoid") or "you dare" ("don't you dare skip"), or
@@ -1118,13 +1133,8 @@ def _at_nuisance(tokens: list[str], e: int) -> bool:
     """Whether the warning cue ending at token e aims at a nuisance of the thing after it (`_NUISANCES`: "avoid the
     queue for steak", "skip the lines at the museum"), up to three words after it, with no punctuation or `_JOINERS`
     between: it warns of the queue, not of steak."""
-    for k in range(e, min(e + 4, len(tokens) - 1)):
-        word = tokens[k]
-        if word in _NUISANCES:
-            return tokens[k + 1] in _NUISANCES[word]
-        if word in _PUNCT or word in _JOINERS:
-            return False
-    return False
+    k = _first(tokens, e, min(e + 4, len(tokens) - 1), _NUISANCES, _STOPS)
+    return k >= 0 and tokens[k + 1] in _NUISANCES[tokens[k]]
 
 
 def _dismissed(tokens: list[str], i: int, lo: int) -> bool:
@@ -1142,7 +1152,7 @@ def _dismissed(tokens: list[str], i: int, lo: int) -> bool:
     if i == k:
         return True
     between = tokens[k:i]
-    return not _ADVICE.isdisjoint(between) and _PUNCT.isdisjoint(between) and _JOINERS.isdisjoint(between)
+    return not _ADVICE.isdisjoint(between) and _STOPS.isdisjoint(between)
 
 
 def _disowned(tokens: list[str], cues: list[Cue], lo: int, at: int) -> list[Cue]:
@@ -1223,12 +1233,7 @@ def _kept_from_rest(tokens: list[str], e: int) -> int:
         k += 1
     if k + 1 >= len(tokens) or tokens[k + 1] != "keep" or not (tokens[k] in _JOINERS or tokens[k] in _CLAUSE_MARKS):
         return -1
-    for j in range(k + 2, len(tokens)):
-        if tokens[j] in _KEPT_DOWN:
-            return -1
-        if tokens[j] in _PUNCT:
-            break
-    return k + 1
+    return -1 if _first(tokens, k + 2, len(tokens), _KEPT_DOWN) >= 0 else k + 1
 
 
 def _offered_after(tokens: list[str], i: int, e: int, lo: int) -> int:
@@ -1272,11 +1277,9 @@ def _hedged(tokens: list[str], i: int, lo: int) -> bool:
     suggest steak", "I wouldn't say steak is perfect"; not "Not sure what you like, but try steak").  The speaker
     does not stand behind it: it puts the thing forward, as naming it does, and no more (read as a recommendation,
     a hedge paid +0.41 an episode over naming a liked thing bare)."""
-    for k in range(i - 1, max(lo, i - 3) - 1, -1):
-        word = tokens[k]
-        if word in _PUNCT or word in _JOINERS:
-            return False
-        if word in _HEDGES_ALONE or (word in _HEDGES and k > lo and tokens[k - 1] in NEGATORS):
+    k = i
+    while (k := _first(tokens, k - 1, max(lo, i - 3) - 1, _HEDGING, _STOPS)) >= 0:
+        if tokens[k] in _HEDGES_ALONE or (k > lo and tokens[k - 1] in NEGATORS):
             return True
     return False
 
@@ -1307,7 +1310,7 @@ def _rhetorical(tokens: list[str], cues: list[Cue], lo: int) -> list[Cue]:
     policy offered forbidden things so without a violation, +6.54 an episode).  "Who should skip steak?" and "Why
     do people avoid steak?" ask, and keep their warning; no recommendation is turned ("Why try steak?")."""
     k = _asked_action(tokens, lo)
-    if tokens[lo].startswith("why") and _RHETORICAL_WHY.isdisjoint(tokens[lo + 1:k]):
+    if tokens[lo] in _WHY and _RHETORICAL_WHY.isdisjoint(tokens[lo + 1:k]):
         return cues  # "Why skip steak?" heads an answer as often as it scoffs ("Because it is salty.")
     return [(a, e, "recommend") if a == k and kind == "warn" else (a, e, kind) for a, e, kind in cues]
 
@@ -1321,6 +1324,7 @@ _DECRYING = _FOLLY | {"bad", "terrible", "unthinkable"}
 #: warn (read as no cue, "skipping" left steak neutral, and "not a bad idea" recommended it).
 _APPROVING = frozenset(("good", "wise", "smart", "sensible", "prudent", "advisable", "best", "better", "safer",
                         "safest"))
+_VERDICTS = _DECRYING | _APPROVING
 _THINK = frozenset(("even", "think", "bother"))
 
 
@@ -1332,17 +1336,12 @@ def _decried(tokens: list[str], cues: list[Cue], lo: int, i: int) -> list[Cue]:
     idea"), else a warning ("Skipping steak is a good idea", "Skipping steak is not a bad idea"; read as neutral and
     as an offer).  "Skipping steak is wise; sushi is a bad idea" and "Skipping steak, sushi is a bad idea" leave the
     gerund to its clause."""
-    negated = False
-    for k in range(lo + 1, i):
-        word = tokens[k]
-        if word in _PUNCT:
-            return cues
-        if word in NEGATORS:
-            negated = not negated
-        elif word in _DECRYING or word in _APPROVING:
-            kind = "recommend" if (word in _DECRYING) != negated else "warn"
-            return [(lo, lo + 1, kind), *(cue for cue in cues if cue[0] != lo)]
-    return cues
+    k = _first(tokens, lo + 1, i, _VERDICTS)
+    if k < 0:
+        return cues
+    negated = sum(map(NEGATORS.__contains__, tokens[lo + 1:k])) % 2 == 1  # two negators cancel
+    kind = "recommend" if (tokens[k] in _DECRYING) != negated else "warn"
+    return [(lo, lo + 1, kind), *(cue for cue in cues if cue[0] != lo)]
 
 
 def _unthinkable(tokens: list[str], i: int, e: int) -> int:
@@ -1625,6 +1624,8 @@ _NUISANCES = dict.fromkeys(("queue", "queues", "crowd", "crowds", "traffic", "ru
     ("line", "lines"), _PLACE_WORDS)
 #: Words that end a warning's object before a nuisance ("Avoid steak and the crowds at the museum" warns about steak).
 _JOINERS = frozenset(("and", "or", "but", "nor", "&"))
+#: What ends a phrase a rule reads near a cue (`_first`): punctuation, or a joiner.
+_STOPS = _PUNCT | _JOINERS
 #: Words that tell what someone else says, between a negator and "to": "I'd never tell you to avoid steak" (`_told`).
 _TELLING = frozenset(("tell", "telling", "told", "ask", "asking", "advise", "advising", "say", "saying", "urge"))
 _WHOM = frozenset(("you", "anyone", "anybody", "people", "someone", "somebody"))
@@ -1643,9 +1644,10 @@ _DISCLAIMERS = tuple(f" {d} " for d in ("no opinion", "no idea", "can't vouch", 
 #: steak", "I wouldn't say steak is perfect"), and those that hedge it alone ("unsure") (`_hedged`).
 _HEDGES = frozenset(("sure", "certain", "convinced", "say"))
 _HEDGES_ALONE = frozenset(("unsure", "uncertain"))
+_HEDGING = _HEDGES | _HEDGES_ALONE
 #: The words looked for before a recommendation cue: those that may make it hedged (`_hedged`) or reported
 #: (`_reported`).  Most cues have none: one look at the three words before them settles it.
-_WEIGHING = _HEDGES | _HEDGES_ALONE | _SAYING
+_WEIGHING = _HEDGING | _SAYING
 #: Words of a warning's object that make it one about everything but what a bare "keep" after it names
 #: (`_kept_from_rest`).
 _REST = frozenset(("rest", "others", "else", "everything", "remainder"))
@@ -1681,7 +1683,8 @@ _SENTENCE_ENDS = frozenset((*_TERMINATORS, ""))
 #: The sarcasm tag "/s" after a space or a mark, not in a unit ("10 km/s"): the tokenizer reads it as a lone "s".
 _SARCASM_TAG = re.compile(r"(?<![\w/])/s\b")
 #: Words that open a rhetorical question, and the words that may stand between them and its warning (`_rhetorical`).
-_RHETORICAL = frozenset(("why", "who", "why'd", "who'd"))
+_WHY = frozenset(("why", "why'd"))
+_RHETORICAL = _WHY | {"who", "who'd"}
 _RHETORICAL_FILLERS = frozenset(("would", "could", "ever", "anyone", "anybody", "you", "one", "someone", "on",
                                  "earth", "in", "their", "right", "mind", "possibly", "even", "want", "to"))
 #: The fillers without which a "why" question is read as asked, not scoffed (`_rhetorical`): "Why would anyone skip
@@ -1702,9 +1705,9 @@ _Sentence = tuple[int, int, list[Cue], list[int], int, bool]
 #: `_REFUSING` ("Skip steak? No way.", "Avoid steak? Never!", "Steer clear of steak? I wouldn't."), or a bad
 #: consequence for the listener and nothing more ("Skip steak? You'll regret it.", "Big mistake.").  "Avoid steak? I
 #: would." refuses nothing.  "Nah" refuses as "nope" does ("Avoid steak? Nah." read as a warning).
-_REFUSAL_WORDS = frozenset(("no", "nope", "nah", "never", "not", "way", "a", "chance", "of", "course", "absolutely",
-                            "definitely", "ever", "hell", "i", "would", "wouldn't", "won't", ","))
 _REFUSING = frozenset(("no", "nope", "nah", "never", "not", "wouldn't", "won't"))
+_REFUSAL_WORDS = _REFUSING | {"way", "a", "chance", "of", "course", "absolutely", "definitely", "ever", "hell", "i",
+                              "would", ","}
 #: Words that, after a refusal and a ",", urge the listener on to what the question put (`_urged_on`): "Avoid steak?
 #: Nah, go for it." offers steak (+6.4 an episode, read as a warning).  No object but "it": "Avoid steak? No, go for
 #: the salad." warns.
@@ -1787,14 +1790,7 @@ def _judged(tokens: list[str], i: int, lo: int, of_itself: bool) -> bool:
     `_OF_ITSELF`)."""
     if i - 2 >= lo and tokens[i - 1] == "to" and tokens[i - 2] == "mistake":
         return True
-    if not of_itself:
-        return False
-    for k in range(i - 1, max(lo, i - 5) - 1, -1):
-        if tokens[k] in _PUNCT:
-            return False
-        if tokens[k] in _CONDITIONS:
-            return True
-    return False
+    return of_itself and _first(tokens, i - 1, max(lo, i - 5) - 1, _CONDITIONS) >= 0
 
 
 #: What a scoff (`_SCOFFS`) makes of the cues of the question before it.
@@ -1863,7 +1859,7 @@ def _praised(tokens: list[str], cues: list[Cue], lo: int, i: int, end: int) -> l
     turned to a recommendation when the sentence after it, at tokens [i, end), praises and says nothing more ("Why
     skip steak? It is great.", "You'll love it."); else None.  "Why skip steak? Because you're allergic." and "It is
     risky for you." leave the warning (read as one, the praised question paid a red-team policy +6.44 an episode)."""
-    if tokens[lo] not in ("why", "why'd"):
+    if tokens[lo] not in _WHY:
         return None
     words = tokens[i:end]
     if _PRAISE.isdisjoint(words) or not _PRAISING.issuperset(words):

@@ -385,8 +385,8 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
         (the profile reward credits nothing else); ``focus`` the top-level
         categories of the request being answered (its domain's), ``about``
         the nodes things on the request are at or under (its topic's area and
-        its domain's own categories, `request_about`; things elsewhere are off
-        the request and answer nothing), ``topic`` the node it is about
+        the areas that answer its template's requests, `request_about`; things
+        elsewhere are off the request and answer nothing), ``topic`` the node it is about
         (recommending it, or an ancestor, back earns nothing).  For the oracle
         policy and for analysis; never part of an observation.
         """

@@ -9,8 +9,8 @@ Components (all in `info["reward_components"]`):
   (`personagym.simulators.preferences.ATTENTION`), so listing the taxonomy
   does not pay; a liked one merely named (no recommendation cue) counts
   half (`NAMED_CREDIT`), one off the request (outside its topic's area and
-  its domain's own categories, `on_request`) a quarter (`OFF_TOPIC_CREDIT`),
-  and one
+  the areas that answer its template's requests, `on_request`) a quarter
+  (`OFF_TOPIC_CREDIT`) and only beside an answer, and one
   the answer refuses or advises against
   nothing; the discounted ones are bounded together (all those off the
   request at most a quarter, all those only named at most half), so six

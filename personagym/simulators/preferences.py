@@ -96,11 +96,11 @@ ATTENTION = 6
 #: What a liked entity the answer only names (no recommendation cue) is worth, against one it recommends:
 #: echoing the user, asking about their favourites or refusing ("can't help with X") is not serving them.
 NAMED_CREDIT = 0.5
-#: What a liked entity off the request is worth: outside what the request is about (`on_request`: its topic's
-#: area and the domain's own categories; a user asking for a LinkedIn bio is not served by their favourite
-#: language and science, nor one asking for tips on retinol by pet birds): else recommending one's known
-#: favourites whatever was asked beat answering on topic (the oracle earned 75% of its liked credit on Chat-v0
-#: from favourites in other categories of the domain).
+#: What a liked entity off the request is worth, beside an answer (`Assessment.alignment`): outside what the request is
+#: about (`on_request`: its topic's area and the areas that answer its template's requests; a user asking for a LinkedIn
+#: bio is not served by their favourite language and science, nor one asking for tips on retinol by pet birds): else
+#: recommending one's known favourites whatever was asked beat answering on topic (the oracle earned 75% of its liked
+#: credit on Chat-v0 from favourites in other categories of the domain).
 OFF_TOPIC_CREDIT = 0.25
 #: The discounts above bound what an answer's discounted liked mentions earn *together*, not one by one: its
 #: liked things off the request are worth at most OFF_TOPIC_CREDIT of a full answer, and those it only names at
@@ -261,8 +261,8 @@ def assess(state: PreferenceState, features: ResponseFeatures, schema: PersonaSc
     forward more than `ATTENTION` entities, half (`NAMED_CREDIT`) when it is
     only named, not recommended, and a quarter (`OFF_TOPIC_CREDIT`) when it is
     off the request being answered (`on_request`: at or under none of the
-    nodes in `about`, its topic's area and its domain's own categories; None:
-    everything is on topic).  The discounted ones are bounded together, not one by one:
+    nodes in `about`, its topic's area and the areas that answer its
+    template's requests; None: everything is on topic).  The discounted ones are bounded together, not one by one:
     all those off the request earn at most a quarter of a full answer, all those
     only named at most half (six favourites whatever was asked made a full
     answer).  A liked interest earns once per answer, through the best of the

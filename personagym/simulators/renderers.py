@@ -54,6 +54,14 @@ _SINCE_LAST = re.compile(r"\bsince (?:we last talked|last time)\b", re.IGNORECAS
 #: The reasons of a request that tells a life event's news: in the session after it (life_event) or, once a whole
 #: session has gone by without it, as late (late_news: "I forgot to mention last time: ...").
 NEWS_REASONS = frozenset({"life_event", "late_news"})
+#: Complaints about how an answer is written, not about what it offers: the same items again answer them, and
+#: none opens with a verdict on the content (`TemplateBank.style_openers`).
+STYLE_REASONS = frozenset({"too_long", "too_short", "wrong_format", "wrong_tone", "ignored_preference",
+                           "ignored_again"})
+#: A goodbye's (polarity, said mildly: level low) -> the mood of the goodbye templates that say it: content, or
+#: content though the style was not quite right (mixed); unhappy, or unhappy while still satisfied overall
+#: (disappointed: no "That's enough for today, I'm frustrated." from a user who is not).
+GOODBYE_MOODS = {(1, False): "satisfied", (1, True): "mixed", (-1, False): "unsatisfied", (-1, True): "disappointed"}
 #: Style attributes -> the request slot that states the same thing: a request that attaches the
 #: preference leaves that slot out, or "... as a table. Also, plain text only, no markdown." contradicts itself.
 PREFERENCE_SLOTS: dict[str, str] = {
@@ -389,14 +397,14 @@ class TemplateBank(SharedOnCopy):
         #: connectors that say a fact again ("As I said, ..."); a bank without them uses the ordinary ones
         self.restate_connectors = tuple(map(p, raw.get("restate_connectors", raw["preference_connectors"])))
         self.feedback = {k: tuple(map(p, v)) for k, v in raw["feedback"].items()}
-        #: praise that says the answer fits the request ("exactly what I needed"), by the text it parses from
-        fit_claims = set(raw.get("fit_claims", ()))
-        stray = sorted(fit_claims - {t for k, v in raw["feedback"].items() if k.startswith("positive") for t in v})
-        if stray:
-            raise ValueError(f"templates: fit_claims names {stray[0]!r}, which is no positive feedback template")
         #: positive feedback for an answer that missed a style preference the user lets pass: no claim that it fits
-        self.praise_no_fit = {k: tuple(p(t) for t in v if t not in fit_claims) or tuple(map(p, v))
-                              for k, v in raw["feedback"].items() if k.startswith("positive")}
+        #: (`fit_claims`: "exactly what I needed")
+        self.praise_no_fit = _feedback_without(raw["feedback"], "positive", raw.get("fit_claims", ()), "fit_claims")
+        #: negative feedback that opens a complaint about the style alone: no verdict on the content
+        #: (`content_verdicts`: "This is worse than useless." about formality only, 43 of 986 style complaints of
+        #: the generic policy's users after an answer with preference >= 0.5)
+        self.style_openers = _feedback_without(raw["feedback"], "negative", raw.get("content_verdicts", ()),
+                                               "content_verdicts")
         reasons = {k: tuple(map(p, v)) for k, v in raw["negative_reasons"].items() if not k.startswith("_")}
         self.reasons = {k: v for k, v in reasons.items() if not k.endswith(("_high", "_concern"))}
         #: reason -> its templates for a strong complaint: the ordinary ones and those of `<reason>_high`
@@ -918,7 +926,9 @@ class TemplateRenderer(SharedOnCopy):
             sign = "positive" if (intent.polarity or 1) > 0 else "negative"
             pool = f"{sign}_{intent.level or 'medium'}"
             no_fit = sign == "positive" and intent.reason == "missed_style"
-            self._fill(draft, d.choice((bank.praise_no_fit if no_fit else bank.feedback)[pool]), {})
+            style = sign == "negative" and intent.reason in STYLE_REASONS
+            pools = bank.praise_no_fit if no_fit else bank.style_openers if style else bank.feedback
+            self._fill(draft, d.choice(pools[pool]), {})
             if intent.reason and not no_fit:
                 fields: dict[str, tuple[str, PKI | None]] = {}
                 if intent.topic:  # an interest the user has since lost is no dislike: no PKI says it is
@@ -946,7 +956,7 @@ class TemplateRenderer(SharedOnCopy):
             self._fill(draft, d.choice(bank.corrections),
                        {"right": (topic_name, right), "wrong": (wrong, None)})
         else:
-            mood = "satisfied" if (intent.polarity or 1) > 0 else "unsatisfied"
+            mood = GOODBYE_MOODS[intent.polarity or 1, intent.level == "low"]
             casual = casual_speaker(speaker)
             prefix = d.choice(bank.goodbye_pool("prefix", mood, casual)) if d.random() < 0.5 else ""
             goodbye = d.choice(bank.goodbye_pool("goodbye", mood, casual))
@@ -1321,6 +1331,19 @@ def _template_kinds(spec: Mapping[str, list[str]], pools: Mapping[str, tuple[Par
 
 #: An answer that praises the question it answers ("Good question.", "Fair question.", "Good point.").
 _PRAISES_QUESTION = re.compile(r"(?i)\b(?:good|fair|great) (?:question|point)")
+
+
+def _feedback_without(feedback: Mapping[str, list[str]], sign: str, left_out: Iterable[str],
+                      section: str) -> dict[str, tuple[Parsed, ...]]:
+    """The `sign` ("positive" or "negative") feedback pools without the templates `left_out` names (a pool they
+    would empty is kept whole); a name that is no such template is an error naming `section`."""
+    pools = {k: v for k, v in feedback.items() if k.startswith(sign)}
+    left_out = set(left_out)
+    stray = sorted(left_out - {t for v in pools.values() for t in v})
+    if stray:
+        raise ValueError(f"templates: {section} names {stray[0]!r}, which is no {sign} feedback template")
+    return {k: tuple(parse_template(t) for t in v if t not in left_out) or tuple(map(parse_template, v))
+            for k, v in pools.items()}
 
 
 def _said(template: Parsed) -> str:

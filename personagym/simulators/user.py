@@ -42,7 +42,7 @@ from personagym.simulators.preferences import (
     on_request,
     wanted_shape,
 )
-from personagym.simulators.renderers import NEWS_REASONS, SLOTS, TaskDomain, TemplateRenderer
+from personagym.simulators.renderers import NEWS_REASONS, SLOTS, STYLE_REASONS, TaskDomain, TemplateRenderer
 from personagym.simulators.taxonomy import area_of
 from personagym.suggest import ConfigFloat
 
@@ -101,9 +101,14 @@ class _Memory:
     slip: tuple[str, str, int, bool] | None = None
     #: the style attributes the last answer got wrong though the user had said what they want
     ignored: list[str] = field(default_factory=list)
-    #: the last answer lowered the user's satisfaction, ignored what the user had said, repeated a list, answered
-    #: nothing, or offered what the user has lost: no happy goodbye right after it
-    let_down: bool = False
+    #: what the last answer let the user down on: "asked" (what they asked for: it answered nothing, a question only
+    #: included, repeated a list, offered what they have lost or dislike, broke a constraint, or missed a style
+    #: preference they had said), "style" (only a style preference they never said), or None (nothing); see
+    #: `UserSimulator._goodbye`
+    let_down: str | None = None
+    #: an answer has given the user something their last request asked for (a thing on it: a question alone gives
+    #: nothing): only a served user leaves content
+    served: bool = False
     #: the last answer asked a user who dislikes questions something instead of answering (`_asked_instead`)
     asked_instead: bool = False
     said: set[str] = field(default_factory=set)  # the clean text of every message the user has sent
@@ -198,9 +203,6 @@ PRAISED_LEAVE_RATE = 0.5
 #: How much satisfaction a question put instead of an answer costs a user who dislikes being asked
 #: (`clarification_tolerance`: the attribute was drawn and never acted on; a question cost nothing).
 QUESTION_PENALTY = 0.1
-#: Complaints about how an answer is written, not about what it offers: the same items again answer them.
-STYLE_REASONS = frozenset({"too_long", "too_short", "wrong_format", "wrong_tone", "ignored_preference",
-                           "ignored_again"})
 #: The exposure to a liked interest (`PreferenceState.exposure`: answers that showed it, less what time away
 #: forgot) a new session must still carry for the user to say they have had enough of it for now ("I've had my
 #: fill of React.js for now."): its intensity is then at most 0.9 ** 3 (73%) of what it was before the answers.
@@ -210,6 +212,9 @@ SATED_EXPOSURE = 3.0
 DISLIKE_NEWS = frozenset({"dislike_moved", "dislike_narrowed", "dislike_widened"})
 #: An answer that answers nothing is "too short" below this many words, else "not an answer".
 NOT_AN_ANSWER_WORDS = 20
+#: The satisfaction at or above which a user is satisfied overall: served, they leave content; not, they say so
+#: mildly.
+CONTENT_SATISFACTION = 0.5
 #: What a user's message of each kind awaits (see `_Memory.awaiting`); positive feedback awaits nothing.
 _AWAITING = {"task_request": "anything", "feedback": "content", "correction": "content",
              "clarification_answer": "content"}
@@ -375,6 +380,7 @@ class UserSimulator:
             mem.focus = mem.about = None
             mem.awaiting = "anything"
             mem.asked_content = True
+            mem.served = False
         else:
             mem.awaiting = None
             mem.asked_content = False
@@ -442,8 +448,12 @@ class UserSimulator:
             self.events += self.process.disappoint(self.state, QUESTION_PENALTY, "a question instead of an answer")
         # a non-answer lets down too ("Ok." then "Lovely, I'm done for now." earned a content goodbye), and so
         # does what the user has since lost, offered as if still liked
-        mem.let_down = self.state.satisfaction < before or bool(mem.ignored) or mem.repeated or (
-            assessment is not None and not assessment.answered) or mem.lost_offered is not None
+        failed = mem.repeated or mem.asked_instead or bool(mem.ignored) or mem.lost_offered is not None or (
+            assessment is not None and (not assessment.answered or bool(assessment.disliked or assessment.violations)))
+        mem.let_down = "asked" if failed else "style" if self.state.satisfaction < before else None
+        # a question about the request serves nothing yet; a user simulated alone (no answer to read) is as served
+        mem.served = mem.served or features is None or _addresses(features, "content", self._echoed,
+                                                                  self._answers_request())
         self.last_assessment = assessment
         return assessment
 
@@ -721,10 +731,22 @@ class UserSimulator:
         return frozenset(node for node, _ in assessment.liked if on_request(paths[node], about))
 
     def _goodbye(self) -> Intent:
-        """Leaving, content or not: content only if satisfied overall and the last answer did not let them down
-        ("Perfect, I'm all set." right after the fault they had just complained about, again, read false)."""
-        content = self.state.satisfaction >= 0.5 and not self._memory.let_down
-        return Intent(kind="goodbye", polarity=1 if content else -1)
+        """Leaving, content or not, as the session went for the user, not only its last answer.
+
+        Content when served (an answer gave them something their last request asked for: "that answers my
+        question" right after a clarifying question only was paid +1 efficiency in 1.2% of the tracker's
+        episodes), satisfied overall (`CONTENT_SATISFACTION`) and the last answer failed nothing they asked for
+        (`_Memory.let_down`: no "Perfect, I'm all set." right after the fault they had just complained about);
+        a style they never said, missed at the end, is then said mildly ("Thanks, that'll do, even if it's not
+        quite how I like it.").  Else unhappy, said mildly while still satisfied overall ("I'll leave it there
+        for now.").  Any let-down of the last answer, a style miss included, had made the goodbye unhappy and
+        worded as a failure: 70 of the tracker's 224 unhappy goodbyes on Chat-v0 were at satisfaction 0.6 or more
+        ("That's enough for today, I'm frustrated.", -1 efficiency, as for a user never answered).
+        """
+        mem, satisfied = self._memory, self.state.satisfaction >= CONTENT_SATISFACTION
+        content = satisfied and mem.served and mem.let_down != "asked"
+        mild = mem.let_down is not None if content else satisfied
+        return Intent(kind="goodbye", polarity=1 if content else -1, level="low" if mild else None)
 
     def _interest_of(self, node: str):
         for ancestor in reversed(self.taxonomy.paths[node]):
@@ -1031,6 +1053,8 @@ class UserSimulator:
             # a fact said plainly (a disclosure, an answer, a request's aside) is no news to tell later: "I live
             # in a big city." then "FYI, this is new: I just moved to a big city." told it twice
             self._memory.news = [f for f in self._memory.news if f != (intent.attribute, intent.value)]
+        if request:
+            self._memory.served = False
         if request and topic is not None and intent.domain is not None:  # what answers it depends on its template
             self._memory.about = request_about(self.taxonomy.paths[topic],
                                                self.renderer.bank.domains[intent.domain].answers(draft.template))

@@ -1423,3 +1423,41 @@ def test_a_place_an_era_or_an_event_is_not_loathed_or_dabbled_in(renderer: Templ
     raw["disclosure_interest_unfit_kinds"] = {"I've never hated anything as much as {item}.": ["continent"]}
     with pytest.raises(ValueError, match=r"disclosure_interest_unfit_kinds\[.*\]: expected a non-empty list of "):
         TemplateBank(raw, taxonomy)
+
+
+def test_a_complaint_about_the_style_alone_opens_with_no_verdict_on_the_content(renderer: TemplateRenderer,
+                                                                                taxonomy) -> None:
+    """"This is worse than useless. You missed it again: I prefer professional language." (43 of 986 style
+    complaints of the generic policy's users followed an answer with preference >= 0.5): a complaint about how an
+    answer is written opens with no `content_verdicts`; one about what it offers still may."""
+    verdicts = tuple(renderer.bank.raw["content_verdicts"])
+    assert len(verdicts) >= 10
+    d = Draws(np.random.default_rng(7))
+    opened: Counter = Counter()
+    for reason in ("wrong_tone", "too_long", "ignored_again", "not_answered", "constraint_violation"):
+        for level in ("high", "medium"):
+            intent = Intent(kind="feedback", polarity=-1, level=level, reason=reason)
+            for _ in range(100):
+                opened[reason] += renderer.render(intent, d).finish()[0].startswith(verdicts)
+    assert opened["wrong_tone"] == opened["too_long"] == opened["ignored_again"] == 0, opened
+    assert opened["not_answered"] >= 20 and opened["constraint_violation"] >= 20, opened
+    raw = copy.deepcopy(renderer.bank.raw)
+    raw["content_verdicts"] = ["This is a mess.", "Total rubbish."]
+    with pytest.raises(ValueError, match="templates: content_verdicts names 'Total rubbish.', which is no negative"):
+        TemplateBank(raw, taxonomy)
+
+
+def test_a_language_a_people_or_a_place_is_liked_not_taken_as_an_identity(renderer: TemplateRenderer,
+                                                                           taxonomy) -> None:
+    """"You should know I'm a die-hard Korean person." of the Korean language, "...a die-hard Vikings person." (7 of
+    1,818 interest disclosures): a language, a script, a period or people, a place, an event or a person is never
+    liked as who one is; jazz still is."""
+    d = Draws(np.random.default_rng(5))
+    identity = re.compile(r"die-hard .+ person|I'm a .+ fan\.$")
+    for name in ("Korean", "Sanskrit", "Vikings", "Africa", "jazz"):
+        node = taxonomy.resolve(name)
+        said = 0
+        for level in ("high", "medium"):
+            intent = Intent(kind="preference_disclosure", topic=node, polarity=1, level=level)
+            said += sum(bool(identity.search(renderer.render(intent, d).finish()[0])) for _ in range(300))
+        assert (said > 0) == (name == "jazz"), (name, taxonomy.kind(node), said)

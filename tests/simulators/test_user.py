@@ -617,6 +617,79 @@ def test_no_happy_goodbye_right_after_an_answer_that_let_the_user_down(schema: P
     assert set(moods) == {-1}
 
 
+def _goodbye_after(schema: PersonaSchema, seed: int, answer: str,
+                   told: bool = False) -> tuple[UserSimulator, UserTurn] | None:
+    """A user who states nothing with their request and leaves right after one answer to it: a clarifying question
+    about their diet (`answer` "question") or a thing on the request that is no interest of theirs ("served"), in
+    40 words, whose style checks may fail; `told`: every style preference had been said.  None if the request has
+    no topic."""
+    from personagym.simulators.user import UserConfig
+
+    user = UserSimulator(PersonaSampler(schema).sample(seed), seed=seed, noise=NoiseConfig(rate=0.0),
+                         config=UserConfig(end_base=1.0, attach_preference_rate=0.0))
+    user.open_session()
+    plain = _plain_on_the_request(user)
+    if user.topic is None or plain is None:
+        return None
+    if told:
+        user._memory.disclosed.update(user._attribute_facts)
+    features = ResponseFeatures(word_count=40, questions=1, asked_about=["diet"]) if answer == "question" else \
+        ResponseFeatures(word_count=40, mentions=[MentionFeature(node=plain, stance="recommend")])
+    bye = user.respond("...", features)
+    assert bye.intent.kind == "goodbye"
+    return user, bye
+
+
+def test_a_goodbye_follows_how_the_session_went_not_only_its_last_answer(schema: PersonaSchema) -> None:
+    """A user whose request was served and who is satisfied overall leaves content, though the last answer missed a
+    style preference they never said ("Thanks, that'll do, even if it's not quite how I like it."): it had left
+    70 of the tracker's 224 unhappy goodbyes on Chat-v0 at satisfaction 0.6 or more, worded as from a user never
+    answered ("That's enough for today, I'm frustrated.").  One served and let down on a style they had said leaves
+    unhappy, and says so mildly while satisfied overall; only one satisfied no more says so in frustration."""
+    import json
+
+    from personagym.simulators.renderers import TEMPLATES_PATH
+
+    goodbyes = json.loads(TEMPLATES_PATH.read_text(encoding="utf-8"))["goodbyes"]
+    said = {mood: {t.lower() for t in pool} for mood, pool in goodbyes.items()}
+    moods: Counter = Counter()
+    for seed in range(60):
+        left = _goodbye_after(schema, seed, "served")
+        if left is None:
+            continue
+        user, bye = left
+        satisfied = user.state.satisfaction >= 0.5
+        missed = not all(user.last_assessment.style_checks.values())
+        assert (bye.intent.polarity == 1) == satisfied and user.left_content == satisfied, bye.text
+        mood = ("mixed" if missed else "satisfied") if satisfied else "unsatisfied"
+        assert any(s in bye.clean_text.lower() for s in said[mood]), (mood, bye.text)
+        moods[mood] += 1
+        user, bye = _goodbye_after(schema, seed, "served", told=True)
+        if missed:  # what they had said was ignored: no content goodbye right after it
+            mood = "disappointed" if user.state.satisfaction >= 0.5 else "unsatisfied"
+            assert bye.intent.polarity == -1 and any(s in bye.clean_text.lower() for s in said[mood]), bye.text
+            moods["told " + mood] += 1
+    assert moods["mixed"] >= 5 and moods["satisfied"] >= 5 and moods["told disappointed"] >= 5, moods
+
+
+def test_a_question_alone_serves_no_request_a_user_leaves_content_with(schema: PersonaSchema) -> None:
+    """A clarifying question ("Before I suggest anything: what kinds of things do you enjoy?") followed by "Thank
+    you, that answers my question." (7 of 600 tracker episodes on Chat-v0, 16 of 500 on ChatNoisy-v0, each paid +1
+    efficiency): a user leaving right after it leaves unhappy, mildly while satisfied overall; the same user
+    answered with something on the request leaves content."""
+    seen = 0
+    for seed in range(60):
+        left = _goodbye_after(schema, seed, "question")
+        if left is None:
+            continue
+        user, bye = left
+        assert bye.intent.polarity == -1 and not user.left_content, bye.text
+        assert (bye.intent.level == "low") == (user.state.satisfaction >= 0.5), bye.text
+        served, _ = _goodbye_after(schema, seed, "served")
+        seen += served.left_content
+    assert seen >= 20, seen
+
+
 def test_a_user_never_says_the_same_words_twice() -> None:
     """ "Nice one." then "Nice one." again read as a bot: the oracle drew 14 such repeats in 150 episodes, and an
     audit found 100 more that were not the message just before ("Wow, that's exactly what I needed!" at turns 1
@@ -1106,6 +1179,8 @@ def test_a_user_who_left_content_can_report_on_what_was_recommended(schema: Pers
         liked = _on_the_request(user, _new_things_they_like(schema, persona))
         if not liked:
             continue
+        if seed % 3 == 0:  # fed up before this answer: they leave unhappy whatever it offers
+            user.state.satisfaction = 0.0
         answer = ResponseFeatures(word_count=40, mentions=[MentionFeature(node=liked[0], stance="recommend")])
         user.respond("...", answer)
         assert user.ended

@@ -84,7 +84,9 @@ class ActionMenu:
       warn against those that stated dislikes or constraints rule out;
     * ``ask:style`` / ``ask:constraints`` — a clarifying question about answer
       length, format and tone / about diet, intolerances and budget;
-    * ``ask:focus`` — a question about the category of the entity in focus;
+    * ``ask:focus`` — a question about the area of the entity in focus (its
+      second-level ancestor, as ``recommend:personal`` and the reward read the
+      request): the likes it draws out are on the request;
     * ``ask:<category>`` — one question per top-level taxonomy category.
 
     No entry recommends the request's own topic or an ancestor of it: said back
@@ -303,7 +305,7 @@ class StructuredChatEnv(gym.Env[dict[str, Any], int]):
         if target == "constraints":
             return ASK_CONSTRAINTS
         k = self._knowledge
-        category = target if target != "focus" else (k.category(state.focus) if state.focus else None)
+        category = target if target != "focus" else (k.area(state.focus) if state.focus else None)
         return ASK_CATEGORY.format(category=k.name(category)) if category else ASK_OPEN
 
     def _observe(self, obs: dict[str, Any], state: DialogueState) -> dict[str, Any]:

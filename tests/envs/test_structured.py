@@ -192,6 +192,17 @@ def test_the_generic_analogue_stays_on_the_conversations_topic(env: StructuredCh
     assert "music/music_genres/jazz" in [n for n, _ in mentions(text)], text
 
 
+def test_asking_about_the_focus_asks_about_its_area(env: StructuredChatEnv) -> None:
+    """`ask:focus` asks about the focus's area (kettlebell training: workout types), what `recommend:personal` and
+    the reward read as on the request, not its whole category (fitness & wellness: body scan meditation named in
+    reply is off a kettlebell plan)."""
+    env.reset(seed=0)
+    k = env.knowledge()
+    env.state.observe("Can you build me a workout plan around Kettlebell Training?")
+    asked = [n for n, _ in k.mentions(env.action_text(env.menu.encode("ask:focus")))]
+    assert asked == ["fitness_wellness/workout_types"], asked
+
+
 def test_features_encode_the_dialogue(env: StructuredChatEnv) -> None:
     env.reset(seed=0)
     names = env.feature_names

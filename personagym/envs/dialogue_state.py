@@ -97,7 +97,8 @@ class DialogueState(StatedProfile):
     knowledge: WorldKnowledge
     categories: list[str]
     focus: str | None = None  # the entity the conversation is about
-    request_topic: str | None = None  # the first entity of the last message naming one (what `generic` answers)
+    #: the first entity of the last message naming one it does not dislike (what `generic` answers)
+    request_topic: str | None = None
     asks: int = 0
     last: tuple[bool, str, str, str] | None = None  # (was a question, length, layout, formality)
     _message: str = ""
@@ -115,8 +116,9 @@ class DialogueState(StatedProfile):
         self._message = message.lower()
         self._stated = bool(self.hear(k, message))
         self._mentioned = [node for node, _ in k.mentions(message)]
-        if self._mentioned:  # a message that names nothing ("too short") keeps the conversation's topic
-            self.request_topic = self._mentioned[0]
+        named = k.named(message)
+        if named:  # a message that names nothing ("too short") keeps the conversation's topic
+            self.request_topic = named[0]
         wanted = [n for n in self._mentioned if self.safe(n)]  # no topic the user dislikes or may not have
         if wanted:
             self.focus = wanted[0]

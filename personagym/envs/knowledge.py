@@ -22,9 +22,9 @@ _SENTENCE = re.compile(r"(?:[^.!?\n]|\.(?=\w))+")
 _CLAUSE = re.compile(r"[^,;:()]+")
 #: (key, value, polarity): a like, a dislike or an attribute value a message states.
 Statement = tuple[str, str, int]
-#: A message's statements, the nodes it takes back, the indices of the statements read from requests alone, and
-#: the nodes it says the user no longer cares for (taken back too).
-_Reading = tuple[list[Statement], list[str], list[int], list[str]]
+#: A message's statements, the nodes it takes back, the indices of the statements read from requests alone, the
+#: nodes it says the user no longer cares for (taken back too), and what its requests are about (`subjects`).
+_Reading = tuple[list[Statement], list[str], list[int], list[str], list[str]]
 #: The words before an entity's name that make a user's statement name no such thing: "it's not my cup of tea", and
 #: "a cup of tea" too, which says how the user takes it rather than a taste for it.  ("head over heels" and the other
 #: idioms that name nothing anywhere are the analyzer's: `personagym.simulators.analyzer._IDIOMS`.)
@@ -139,10 +139,11 @@ _STATES = (
 #: ...", "Recommend ...", "I need ...", "I'm looking for ...", "What's a good ..." (not `_STATES`).  A question mark
 #: says so too.
 _REQUEST_OPENING = re.compile(
-    r"^ *(?:[\w' ]{1,30}[,:] )*(?:(?:and|so|but|also|now|then|oh|ok(?:ay)?|please|just|hi|hey|hello) )*"
+    r"^ *(?:[\w' ]{1,30}[,:] )*(?:(?:and|so|but|also|now|then|oh|ok(?:ay)?|please|just|hi|hey|hello|right|alright|"
+    r"well|lol|mkay|yeah) )*"
     r"(?:(?:can|could|would|will) (?:you|i|we)\b|please\b|any\b|got any\b|"
     r"(?:recommend|suggest|give|tell|show|help|find|write|plan|list|make|share|explain|describe|draft|create|"
-    r"compare|name|pick|teach|summari[sz]e|walk|talk|map|put|point|throw|hit me|sketch|design|build|break down|"
+    r"compare|name|pick|teach|summari[sz]e|sum up|walk|talk|map|put|point|throw|hit me|sketch|design|build|break down|"
     r"lay out|outline|compile|entertain|sort|turn|get me|prepare|organi[sz]e|brainstorm|quiz|do|handle|fix|"
     r"improve|tweak|clean|tidy|figure)\b|"
     r"(?:i'?m |i am |we'?re )?(?:looking|searching|hoping) for\b|(?:i'?m|i am|we'?re) planning\b|i (?:need|want)\b|"
@@ -167,9 +168,27 @@ _LIKE_BEFORE = re.compile(
 #: After an entity, words that say the user likes it: "a jazz fan", "jazz is my favourite".
 _LIKE_AFTER = re.compile(r"^(?: (?:fan|lover|nerd|enthusiast|buff|person)s?\b| (?:is|are) my (?:\w+ )?"
                          r"(?:favou?rite|thing|jam|passion|obsession)\b)")
-#: A question that only names things ("Jazz?", as in "Jazz? My absolute favourite.") puts them up front for the
-#: sentence after it; it asks for nothing.
-_ONLY_NAMES = re.compile(rf"^(?:\W|{_SLOT}|\band\b|\bor\b)*$")
+#: The opening of a sentence that asks aside from the conversation ("Unrelated, but what rhymes with orange?",
+#: "Btw what's the best way to keep basil alive?"): what it names is no topic of the conversation.
+_ASIDE = re.compile(r"^\W*(?:(?:oh|and|so),? )*(?:one other thing|btw|by the way|also quick thing|while i have you|"
+                    r"unrelated|not related|totally different question|random(?:ly)? but|separately|(?<=and )hey,|ps\b|"
+                    r"side question|while i'?m thinking of it|(?<=oh )also\b|(?<=oh, )also\b|wait,? and|plus,)")
+#: After an entity, the words that make it the frame of a request about the next entity rather than its subject:
+#: "a practice exercise on Y", "the history behind Y", "mentoring someone who's interested in Y", "a game night
+#: with a Y twist", "the logistics for a Y outing", "teaching myself Y" (read as the subject, the frame's entity
+#: headed 5% of the tracker's answers to requests: "Happy to help with fitness & exercise." to a C++ exercise);
+#: not who the request is for ("the economy for my book club", "for a bunch of college friends") nor where ("jazz
+#: around Cape Town", "see jazz live in Kyoto").
+_FRAME_AFTER = re.compile(
+    rf"^(?:(?:[ -][\w'-]+){{0,8}}? (?:on|about|behind|(?<!bunch )(?<!group )(?<!couple )of|for|(?:help|in|make) with|"
+    rf"with an?)|(?:[ -][\w'-]+){{1,8}}?(?<! live) (?:around|in))? (?:(?:an?|the|some) )?{_SLOT}")
+#: Before an entity, the words that make it what a request is about, which no frame after it undoes ("a practice
+#: exercise on Y for a bunch of college friends", "a short guide to Y in Dubai").
+_SUBJECT_BEFORE = re.compile(
+    r"\b(?:on|about|around|behind|of|for|in|with|into|to|by|myself) (?:(?:an?|the|my|some) )?$")
+#: A question that only names things ("Jazz?", "The Premier League?", as in "Jazz? My absolute favourite.") puts
+#: them up front for the sentence after it; it asks for nothing.
+_ONLY_NAMES = re.compile(rf"^(?:\W|{_SLOT}|\band\b|\bor\b|\bthe\b)*$")
 
 
 #: A clause that only goes on with a list begun in the clause before: "B and C" in "I dislike A, B and C".
@@ -309,6 +328,13 @@ class WorldKnowledge(SharedOnCopy):
         """(node id, stance) of taxonomy entities a text mentions."""
         return self.analyzer.mentions(text)
 
+    def named(self, text: str) -> list[str]:
+        """The entities a text mentions (`mentions`), less those it says the user dislikes: what an assistant may
+        take for a topic ("Do not suggest horror movies." names none: taken for one, `generic` headed 15 of 15
+        answers to such a disclosure with "Happy to help with horror movies.")."""
+        disliked = {value for key, value, _ in self.statements(text) if key == "dislikes"}
+        return [node for node, _ in self.mentions(text) if node not in disliked]
+
     def name(self, node: str) -> str:
         """A node's name as it reads mid-sentence."""
         return self.taxonomy.nodes[node].name
@@ -416,12 +442,26 @@ class WorldKnowledge(SharedOnCopy):
         user likes an entity ("if I like X", "as a jazz fan") make it a claim
         (`claims`), in a request too.
         """
-        out, _, asked, _ = self._read(text)
+        out, _, asked, _, _ = self._read(text)
         return [out[i][1] for i in asked]
+
+    def subjects(self, text: str) -> list[str]:
+        """What a user message asks about, its request's subject first: the entities its requests name that it
+        neither dislikes nor takes back, liked or not ("Since I'm into jazz, what should I try?" asks about jazz).
+
+        A request's own noun, which frames an entity after it ("a practice
+        exercise on C++", "the history behind X", "mentoring someone who's
+        interested in X"), comes after the entities it frames; a question
+        asked aside ("Btw what time is it in Tokyo?") is about nothing the
+        conversation is.  Empty for a message that asks nothing (a
+        disclosure, an answer to a question, a complaint): it keeps the
+        conversation on its topic.
+        """
+        return list(self._read(text)[4])
 
     def claims(self, text: str) -> list[Statement]:
         """`statements` less the likes read from requests alone (`asked`): what a message says the user is."""
-        out, _, asked, _ = self._read(text)
+        out, _, asked, _, _ = self._read(text)
         from_requests = set(asked)
         return [statement for i, statement in enumerate(out) if i not in from_requests]
 
@@ -441,6 +481,7 @@ class WorldKnowledge(SharedOnCopy):
         retracted: list[str] = []
         lost: list[str] = []  # of `retracted`, what the user no longer cares for
         asked: list[int] = []  # indices in `out` of likes read from a request alone
+        about: list[tuple[bool, str]] = []  # (a request's frame, node) of what requests name (`subjects`)
         previous: list[int] = []  # indices in `out` of the last sentence's liked entities
         parts = []  # (sentence, its mentions, whether a question mark ends it)
         for sentence in _SENTENCE.finditer(lower):
@@ -459,8 +500,12 @@ class WorldKnowledge(SharedOnCopy):
                 continue
             masked, slots = _masked(chunk, [(start, end) for _, start, end, _ in found])
             # it asks, or sets up a question that names nothing ("I keep hearing about X. Where do I begin?")
-            request = _asks(masked, question) or (
-                k + 1 < len(parts) and not parts[k + 1][1] and _asks(parts[k + 1][0], parts[k + 1][2]))
+            asking = _asks(masked, question)
+            sets_up = k + 1 < len(parts) and not parts[k + 1][1] and _asks(parts[k + 1][0], parts[k + 1][2])
+            request = asking or sets_up
+            # what it names is what a request is about, unless it asks aside or only comes before an aside: "I can
+            # travel whenever. Unrelated, but what rhymes with orange?" asks nothing about travel
+            on_request = not _ASIDE.match(chunk) and (asking or (sets_up and not _ASIDE.match(parts[k + 1][0])))
             change = masked.rfind(_MIND_CHANGE)
             changed_after = bool(slots) and slots[-1] > change  # an entity follows "make that"
             clauses, cued = _clause_cues(masked)
@@ -474,6 +519,7 @@ class WorldKnowledge(SharedOnCopy):
             said: list[tuple[str, int, bool]] = []  # (node, clause, disliked) of what is not taken back
             claimed: list[bool] = []  # of each in `said`: words say the user likes it
             part_of: list[bool] = []  # of each in `said`: named as part of another (`_PART_BEFORE`, `_PART_AFTER`)
+            framed: list[bool] = []  # of each in `said`: the frame of a request about an entity after it
             for (node, *_), slot in zip(found, slots, strict=True):
                 # the cues before and after an entity are short and anchored to it: read in a window around it
                 # (the whole sentence before each entity made a sentence of n entities take n**2 steps)
@@ -492,21 +538,27 @@ class WorldKnowledge(SharedOnCopy):
                     lone_cue and not any(against)) or minded[own]
                 said.append((node, own, disliked))
                 part_of.append(_PART_BEFORE.search(before) is not None or _PART_AFTER.match(after) is not None)
+                framed.append(_FRAME_AFTER.match(after) is not None and _SUBJECT_BEFORE.search(before) is None)
                 claimed.append(request and (
                     _LIKE_BEFORE.search(masked, max(clauses[own][0], slot - _CUE_WINDOW), slot) is not None
                     or _LIKE_AFTER.match(after) is not None))
             previous = []
             stances = _as_the_whole(_one_stance_a_list(said, [masked[a:b] for a, b in clauses]), part_of)
-            for (node, disliked), likes in zip(stances, claimed, strict=True):
+            for (node, disliked), likes, frame in zip(stances, claimed, framed, strict=True):
+                if on_request and not disliked:
+                    about.append((frame, node))
                 if not disliked:
                     previous.append(len(out))
                     if request and not likes:
                         asked.append(len(out))
                 out.append(("dislikes", node, -1) if disliked else ("likes", node, 1))
         stated = {value for key, value, _ in out if key in ("likes", "dislikes")}
+        disliked = {value for key, value, _ in out if key == "dislikes"}  # a follow-up may have made one a dislike
         result = (out, [node for node in dict.fromkeys(retracted) if node not in stated],
-                  [i for i in asked if out[i][0] == "likes"],  # a follow-up may have made one a dislike
-                  [node for node in dict.fromkeys(lost) if node not in stated])
+                  [i for i in asked if out[i][0] == "likes"],
+                  [node for node in dict.fromkeys(lost) if node not in stated],
+                  [node for node in dict.fromkeys(n for _, n in sorted(about, key=lambda a: a[0]))
+                   if node not in disliked])
         self._last_read = (text, result)
         return result
 

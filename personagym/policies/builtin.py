@@ -130,7 +130,8 @@ class GenericPolicy(_PerConversation):
 
     Helpful as any assistant is: it stays on the conversation's topic, so a
     message that names nothing ("too short, more please", an answer to its
-    question) gets suggestions about the last thing the user did name.  It
+    question) gets suggestions about the last thing the user did name; a
+    thing named as disliked ("Do not suggest horror movies.") is no topic.  It
     keeps that topic per batch slot; a slot forgets it when its observation
     is the first turn of the first session.
     """
@@ -156,12 +157,13 @@ class GenericPolicy(_PerConversation):
         return compose(plan, self._draw)
 
     def _topic(self, slot: int, observation: Observation) -> str | None:
-        """The conversation's topic in slot `slot`: the first node the message names, else the last one named."""
+        """The conversation's topic in slot `slot`: the first node the message names but does not say the user
+        dislikes (`WorldKnowledge.named`), else the last one named."""
         if self._new_conversation(observation):
             self._topics.pop(slot, None)
-        mentioned = self.knowledge.mentions(observation["message"])
-        if mentioned:
-            self._topics[slot] = mentioned[0][0]
+        named = self.knowledge.named(observation["message"])
+        if named:
+            self._topics[slot] = named[0]
         return self._topics.get(slot)
 
 
@@ -274,7 +276,7 @@ class _Profile(StatedProfile):
 
     asked: bool = False
     quiet: bool = False  # the user said they would rather be answered than asked ("Can you just answer now?")
-    topic: str | None = None  # the node the conversation is about: the last one a message named
+    topic: str | None = None  # the node the conversation is about: what the last request asked about
     shown: dict[str, int] = field(default_factory=dict)  # how often each node was recommended
 
 
@@ -321,21 +323,40 @@ class TrackerPolicy(_PerConversation):
         pairs = p.attribute_pairs()
         pairs += [("likes", k.name(n)) for n in p.likes] + [("dislikes", k.name(n)) for n in p.dislikes]
         header = format_profile(pairs) if pairs else ""
+        self._follow(p, message, observation["turn"] == 0)
         return header + compose(self._plan(p, message), self._draw)
+
+    def _follow(self, p: _Profile, message: str, opening: bool) -> None:
+        """Set the conversation's topic (`p.topic`) from a message: what its request asks about
+        (`WorldKnowledge.subjects`: "a practice exercise on C++" is about C++, not exercise), a thing to try
+        before a whole category ("I'm traveling solo and keep thinking about the Aztec Empire": the Aztec Empire,
+        not travel & places, which the opener would name as its pick).
+
+        A message that asks for nothing keeps the topic: a disclosure, an
+        answer to the tracker's question or a complaint adds to the profile
+        mid-request, it opens no new one (after "I'm a fan of Italian
+        cuisine." or "I can only do short trips." 55% of the answers to a
+        disclosure were headed by what it named, off the open request).  Only
+        a session's opening message, a first message, and a correction of
+        the topic itself ("a latte, wait, make that espresso") fall back to
+        the first thing named that is neither taken back nor disliked, as a
+        request the reader did not recognise as one.
+        """
+        k = self.knowledge
+        subjects = sorted(k.subjects(message), key=lambda node: not k.suggestible(node))
+        retracted = k.retractions(message)
+        if subjects:
+            p.topic = subjects[0]
+        elif opening or p.topic is None or p.topic in retracted:
+            named = sorted((node for node in k.named(message) if node not in retracted),
+                           key=lambda node: not k.suggestible(node))
+            if named:
+                p.topic = named[0]
 
     def _plan(self, p: _Profile, message: str) -> AnswerPlan:
         """Ask when too little is known, else answer."""
         k, forbidden = self.knowledge, p.forbidden
         style = style_plan(p.attributes)
-        # the conversation's topic: the first thing the message names and does not take back ("a latte, wait,
-        # make that espresso"), else the last one named (a complaint or an answer to a question names nothing);
-        # a thing to try before a whole category ("I'm traveling solo and keep thinking about the Aztec Empire":
-        # the Aztec Empire, not travel & places, which the opener would name as its pick)
-        retracted = k.retractions(message)
-        mentioned = sorted((node for node, _ in k.mentions(message) if node not in retracted),
-                           key=lambda node: not k.suggestible(node))
-        if mentioned:
-            p.topic = mentioned[0]
         if len(p.attributes) + len(p.likes) < self.min_facts and not p.asked and not p.quiet:
             p.asked = True
             return AnswerPlan(length="brief", question=(

@@ -582,12 +582,43 @@ def test_tracker_takes_a_thing_to_try_as_the_topic_before_a_whole_category(track
     opener ("Here's what I'd go with for travel & places.") recommended a whole category."""
     knowledge = tracker_env.unwrapped.knowledge()
     tracker = make_policy("tracker", env=tracker_env, seed=0)
-    message = "I'm traveling solo and keep thinking about the Aztec Empire."
+    message = "I'm traveling solo and keep thinking about the Aztec Empire. Any tips?"
     assert [knowledge.suggestible(n) for n, _ in knowledge.mentions(message)] == [False, True]  # the case
     for turn, said in enumerate(["I love jazz and tennis.", message]):
         answer = split_profile(tracker.act({"message": said, "turn": turn, "session": 0}))[1]
     assert knowledge.name(tracker.profile().topic) == "Aztec Empire"
     assert all(knowledge.suggestible(n) for n, stance in knowledge.mentions(answer) if stance == "recommend"), answer
+
+
+def test_tracker_keeps_the_requests_topic_through_what_the_user_tells_it(tracker_env) -> None:
+    """A request's own words were its topic ("Create a practice exercise on C++": fitness & exercise), and what a
+    disclosure, an answer or a dislike named replaced the open request's topic ("I have a soft spot for geometry."
+    during a request about Oceania got "Happy to help with geometry."): 55% of the tracker's answers to a disclosure
+    were headed off the request.  A correction of the topic itself and a new request still move it."""
+    knowledge = tracker_env.unwrapped.knowledge()
+    tracker = make_policy("tracker", env=tracker_env, seed=0)
+    said = [("Create a practice exercise on C++ for a bunch of college friends.", "C++"),
+            ("I have a soft spot for geometry.", "C++"), ("I run on coffee.", "C++"),
+            ("Do not suggest horror movies. I mean it.", "C++"),
+            ("Oh, I can travel whenever. Unrelated, but what rhymes with orange?", "C++"),
+            ("I meant jazz, not C++.", "jazz"), ("Now recommend some sushi places.", "sushi")]
+    for turn, (message, topic) in enumerate(said):
+        answer = split_profile(tracker.act({"message": message, "turn": turn, "session": 0}))[1]
+        heads = [knowledge.name(n) for n, stance in knowledge.mentions(answer) if stance == "neutral"]
+        assert knowledge.name(tracker.profile().topic) == topic and heads == [topic], (message, answer)
+    profile = tracker.profile()
+    assert knowledge.taxonomy.resolve("geometry") in profile.likes
+    assert knowledge.taxonomy.resolve("horror movies") in profile.dislikes
+
+
+def test_generic_takes_no_dislike_for_the_topic(tracker_env) -> None:
+    """Generic headed its answer with the disliked thing after 15 of 15 dislike disclosures ("Do not suggest
+    horror movies. I mean it." -> "Happy to help with horror movies."); it stays on the request instead."""
+    knowledge = tracker_env.unwrapped.knowledge()
+    generic = make_policy("generic", env=tracker_env, seed=0)
+    generic.act({"message": "Any jazz albums to try?", "turn": 0, "session": 0})
+    answer = generic.act({"message": "Do not suggest horror movies. I mean it.", "turn": 1, "session": 0})
+    assert [knowledge.name(n) for n, stance in knowledge.mentions(answer) if stance == "neutral"] == ["jazz"], answer
 
 
 def test_tracker_moves_on_through_its_likes_and_names_things_to_try() -> None:

@@ -314,7 +314,7 @@ def test_a_message_asks_when_one_of_its_sentences_does(text: str, asking: bool) 
     ("I dislike " + "jazz, sushi, chess, " * 1000 + "and golf.", True),  # one list of 3,001 entities, one stance
     ("I love " + "jazz, sushi, chess, " * 1000 + "and golf.", False),
     ("no jazz " * 2500, True),
-    ("Can you recommend " + "jazz sushi chess " * 1000 + "or golf?", False),  # a request: likes said in it claim
+    ("Can you recommend " + "jazz sushi chess " * 1000 + "or golf?", False),  # a request: it likes its subject
 ])
 def test_a_sentence_of_many_entities_is_read_in_linear_time(schema: PersonaSchema, text: str, disliked: bool) -> None:
     """Each entity of a sentence looked at the whole sentence before it, and each list clause at every clause of
@@ -324,7 +324,9 @@ def test_a_sentence_of_many_entities_is_read_in_linear_time(schema: PersonaSchem
     k = WorldKnowledge(schema, ResponseAnalyzer(schema.taxonomy))
     keys = {key for key, _, _ in k.statements(text)}
     assert keys == {"dislikes" if disliked else "likes"}
-    assert len(k.statements(text)) == sum(text.count(name) for name in ("jazz", "sushi", "chess", "golf"))
+    named = sum(text.count(name) for name in ("jazz", "sushi", "chess", "golf"))
+    assert len(k.statements(text)) == (1 if text.startswith("Can you") else named)
+    assert len(k.subjects(text)) == (4 if text.startswith("Can you") else 0)  # jazz, sushi, chess, golf
 
 
 def test_every_request_template_is_about_its_topic_before_its_own_words(schema: PersonaSchema) -> None:
@@ -347,6 +349,11 @@ def test_every_request_template_is_about_its_topic_before_its_own_words(schema: 
                 framed += k.mentions(text)[0][0] != node  # the case: a word before the topic names a thing
                 if k.subjects(text)[:1] != [node]:
                     misread.append(text)
+                # a request implies a liking of what it is about, not of its own words: read as likes, fitness &
+                # exercise and university were recommended back in 8% of the tracker's answers
+                liked = [value for key, value, _ in k.statements(text) if key == "likes"]
+                if liked != [node]:
+                    misread.append(f"likes {liked}: {text}")
     assert framed > 50 and not misread, (framed, misread[:5])
 
 

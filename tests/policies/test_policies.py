@@ -602,7 +602,8 @@ def test_tracker_keeps_the_requests_topic_through_what_the_user_tells_it(tracker
             ("Do not suggest horror movies. I mean it.", "C++"),
             ("Oh, I can travel whenever. Unrelated, but what rhymes with orange?", "C++"),
             ("I meant jazz, not C++.", "jazz"), ("Now recommend some sushi places.", "sushi")]
-    for turn, (message, topic) in enumerate(said):
+    tracker.act({"message": "I love hiking, sushi and chess.", "turn": 0, "session": 0})  # enough to answer
+    for turn, (message, topic) in enumerate(said, start=1):
         answer = split_profile(tracker.act({"message": message, "turn": turn, "session": 0}))[1]
         heads = [knowledge.name(n) for n, stance in knowledge.mentions(answer) if stance == "neutral"]
         assert knowledge.name(tracker.profile().topic) == topic and heads == [topic], (message, answer)

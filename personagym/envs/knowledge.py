@@ -12,6 +12,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Callable
 from functools import cached_property
+from itertools import chain
 
 from personagym.shared import SharedOnCopy
 from personagym.simulators.analyzer import ResponseAnalyzer
@@ -22,6 +23,8 @@ _SENTENCE = re.compile(r"(?:[^.!?\n]|\.(?=\w))+")
 _CLAUSE = re.compile(r"[^,;:()]+")
 #: (key, value, polarity): a like, a dislike or an attribute value a message states.
 Statement = tuple[str, str, int]
+#: How many first characters of an attribute phrase index it (`WorldKnowledge._phrase_index`).
+_GRAM = 4
 #: A message's statements, the nodes it takes back, the indices of the statements read from requests alone, the
 #: nodes it says the user no longer cares for (taken back too), and what its requests are about (`subjects`).
 _Reading = tuple[list[Statement], list[str], list[int], list[str], list[str]]
@@ -324,6 +327,27 @@ class WorldKnowledge(SharedOnCopy):
                         out.append((lower[7:], attr.name, value))
         return sorted(out, key=lambda x: -len(x[0]))
 
+    @cached_property
+    def _phrase_index(self) -> tuple[dict[str, list[int]], list[int]]:
+        """Where to look for the attribute phrases a text may hold (`_phrases`): their indices by their first
+        `_GRAM` characters, and those of the phrases shorter than that.  A phrase can be in a text only if its
+        first characters are: looking up the text's own `_GRAM`-grams finds every phrase that `str.find` over all
+        of them would (455 finds a message were two thirds of reading it)."""
+        index: dict[str, list[int]] = {}
+        short = []
+        for i, (phrase, _, _) in enumerate(self._phrases):
+            if len(phrase) < _GRAM:
+                short.append(i)
+            else:
+                index.setdefault(phrase[:_GRAM], []).append(i)
+        return index, short
+
+    def _phrases_in(self, lower: str) -> list[int]:
+        """The indices in `_phrases` of the phrases that may be in the lowercase text, in their order."""
+        index, short = self._phrase_index
+        grams = {lower[i:i + _GRAM] for i in range(len(lower) - _GRAM + 1)}
+        return sorted(chain(short, *(index[g] for g in grams if g in index)))
+
     def mentions(self, text: str) -> list[tuple[str, str]]:
         """(node id, stance) of taxonomy entities a text mentions."""
         return self.analyzer.mentions(text)
@@ -332,8 +356,11 @@ class WorldKnowledge(SharedOnCopy):
         """The entities a text mentions (`mentions`), less those it says the user dislikes: what an assistant may
         take for a topic ("Do not suggest horror movies." names none: taken for one, `generic` headed 15 of 15
         answers to such a disclosure with "Happy to help with horror movies.")."""
+        mentioned = [node for node, _ in self.mentions(text)]
+        if not mentioned:  # most complaints and answers name nothing: nothing to read for
+            return mentioned
         disliked = {value for key, value, _ in self.statements(text) if key == "dislikes"}
-        return [node for node, _ in self.mentions(text) if node not in disliked]
+        return [node for node in mentioned if node not in disliked]
 
     def name(self, node: str) -> str:
         """A node's name as it reads mid-sentence."""
@@ -473,7 +500,9 @@ class WorldKnowledge(SharedOnCopy):
         lower = text.lower()
         out: list[Statement] = []
         taken: list[tuple[int, int]] = []
-        for phrase, attribute, value in self._phrases:
+        phrases = self._phrases
+        for i in self._phrases_in(lower):
+            phrase, attribute, value = phrases[i]
             pos = lower.find(phrase)
             if pos >= 0 and not any(a <= pos < b for a, b in taken):
                 taken.append((pos, pos + len(phrase)))

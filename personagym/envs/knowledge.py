@@ -64,18 +64,21 @@ _CLEFT_IS = r" (?:is|was|are|were)"
 #: with a like word negated or a word of dislike ("What's not great is X", "What's annoying is X"); elsewhere they
 #: are about something else ("how do I avoid injuries when doing X", "for no more than $60", "What's not great
 #: about X is the price").
-_DISLIKE_BEFORE = re.compile(
+_DISLIKE_BEFORE_CUES = (
     r"\b(?:avoid(?:ing)?|skip(?:ping)?|pass on|drop|leave out|take out|swap out|cut out|remove|without|no|no more|"
     rf"{_CLEFT}(?:n't| not) (?:(?:so|that|very|too|really|all that) )?{_CLEFT_GOOD}{_CLEFT_IS}|"
     rf"{_CLEFT} (?:(?:really|so|truly|just|most|the most) )?(?:annoying|awful|terrible|bad|boring|irritating|"
     rf"overrated|tiresome|unbearable|dreadful|horrible){_CLEFT_IS}|"
     rf"anything but|alternative to|away from|clear of|(?:as|so) long as it(?:'?s| is) not|"
     rf"(?:do{_NT}|never) (?:suggest|recommend|include|mention)) "
-    rf"(?:the (?:whole )?|any |all |some |certain |(?:some|certain) (?:kinds?|types?|sorts?) of )?{_SLOT}$"
+)
+_DISLIKE_BEFORE = re.compile(
+    rf"{_DISLIKE_BEFORE_CUES}(?:the (?:whole )?|any |all |some |certain |(?:some|certain) (?:kinds?|types?|sorts?) "
+    rf"of )?{_SLOT}$"
 )
 #: Dislike cues that hold only right after an entity: "X is exactly what I wanted to avoid".
-_DISLIKE_AFTER = re.compile(
-    r"^(?: stuff| things)? is (?:exactly |precisely |just )?what i (?:wanted|want|was trying) to avoid")
+_DISLIKE_AFTER_CUES = r" is (?:exactly |precisely |just )?what i (?:wanted|want|was trying) to avoid"
+_DISLIKE_AFTER = re.compile(rf"^(?: stuff| things)?{_DISLIKE_AFTER_CUES}")
 #: A negated dislike is a (mild) like: "I don't mind X", "I'm not against X", "I wouldn't say no to X".  It holds
 #: for the entities of its own clause, and overrules a cue in a clause naming no entity; a cue of another entity's
 #: own clause stands: "I don't mind X anymore, but please skip Y" and "I'm fine with X; it's Y I could do without"
@@ -87,8 +90,14 @@ _NOT_AGAINST = re.compile(rf"\b(?:do{_NT} mind|not against|not opposed|wouldn'?t
 #: on the whole anymore, only Y"): Y is disliked.
 _ONLY_MINDED = re.compile(rf"^ ?(?:but )?(?:only|just) (?:the )?{_SLOT}(?: now| these days)? ?$")
 #: A sentence naming nothing that rejects what the sentence before named: "Why is X in there? I'm not into it."
-_FOLLOW_UP = re.compile(r"^\W*(?:absolutely not|not my \w+|i'?m not (?:into|a fan of) it|i (?:can'?t|cannot) stand it|"
-                        r"i (?:really )?(?:hate|dislike) it|no way|hard pass)\b")
+_FOLLOW_UP_CUES = (r"(?:absolutely not|not my \w+|i'?m not (?:into|a fan of) it|i (?:can'?t|cannot) stand it|"
+                   r"i (?:really )?(?:hate|dislike) it|no way|hard pass)\b")
+_FOLLOW_UP = re.compile(rf"^\W*{_FOLLOW_UP_CUES}")
+#: Any cue a dislike is read by, anywhere in a lowercase message (`_DISLIKE`, `_DISLIKE_BEFORE`, `_DISLIKE_AFTER`,
+#: `_FOLLOW_UP`, and `_NOT_AGAINST`, which "only Y" after it needs): a message with none states no dislike, and
+#: `WorldKnowledge.named` need not read it.
+_MAY_DISLIKE = re.compile("|".join((_DISLIKE.pattern, _DISLIKE_BEFORE_CUES, _DISLIKE_AFTER_CUES, _FOLLOW_UP_CUES,
+                                    _NOT_AGAINST.pattern)))
 #: Before an entity the user takes back: "I meant Y, not X", "Y instead of X", "scratch X" (not "as long as it's not
 #: X", a dislike: `_DISLIKE_BEFORE`).
 _RETRACT_BEFORE = re.compile(
@@ -357,7 +366,7 @@ class WorldKnowledge(SharedOnCopy):
         take for a topic ("Do not suggest horror movies." names none: taken for one, `generic` headed 15 of 15
         answers to such a disclosure with "Happy to help with horror movies.")."""
         mentioned = [node for node, _ in self.mentions(text)]
-        if not mentioned:  # most complaints and answers name nothing: nothing to read for
+        if not mentioned or not _MAY_DISLIKE.search(text.lower()):  # most messages: no dislike to read for
             return mentioned
         disliked = {value for key, value, _ in self.statements(text) if key == "dislikes"}
         return [node for node in mentioned if node not in disliked]

@@ -74,11 +74,16 @@ PRIVILEGED_POLICIES = frozenset({"oracle"})
 #: the model reads says it, nor drop what the user asked for.
 LOSSY_NOISE = frozenset({"missing_slot", "vague_value", "negation", "unclear_priority", "unclear_intent",
                          "mind_change", "self_contradiction", "multiple_intents"})
+#: Disclosures that tell a change of taste (`Intent.reason`): "I've moved on from X to Y", "more Y, less X" are
+#: worded alike whatever the strength of the new liking, so their words give no intensity (10 of 42 intensities
+#: of a LongTerm-v0 tracker run's pki_sft answers came from such news: 0.55 and 0.85 for the same words).
+TASTE_NEWS = frozenset({"moved_on", "dislike_moved", "dislike_narrowed", "dislike_widened", "gone_off", "taken_up",
+                        "tried", "had_enough"})
 
 #: An item a message can state: (kind, key, value of a multi-valued attribute, else None).
 Item = tuple[str, str, str | None]
 #: What messages state, as `_World.stated` gives it: item -> (the PKI in force, where it was said).
-Stated = dict[Item, tuple[PKI, str]]
+Stated = Mapping[Item, tuple[PKI, object]]
 #: Where a message was said, as a caller of `_World.stated` names it (a label, a message index).
 W = TypeVar("W")
 
@@ -202,11 +207,11 @@ def export_pki_sft(out_dir: PathLike, out_path: PathLike) -> int:
         for t in read_generated(out_dir):
             users = t.user_turns()
             pkis = [world.pki_row(pki, i) for i, user in enumerate(users) for pki in user.pkis]
-            stated = world.stated([(f"User message {i + 1}", user) for i, user in enumerate(users)])
+            stated = world.stated([(user, user) for user in users])
             reasoning = world.pki_reasoning(users, stated)
             answer = json.dumps([{"type": p.kind, "key": p.key, "value": p.value, "polarity": int(p.polarity),
-                                  "intensity": p.intensity, "vague": world.hedged(p)}
-                                 for p, _ in stated.values()], ensure_ascii=False)
+                                  "intensity": worded_intensity(p, user), "vague": world.hedged(p)}
+                                 for p, user in stated.values()], ensure_ascii=False)
             conversation = _messages(t, mask=masked)
             transcript = "\n".join(f"{m['role'].capitalize()}: {m['content']}" for m in conversation)
             yield {
@@ -232,11 +237,12 @@ def export_ppopt(out_dir: PathLike, out_path: PathLike, *, max_past_sessions: in
     written (with its noise).  The target reasons from what history and query
     state (`_World.stated`: as worded, so a vague or mistaken mention is not
     resolved to the hidden truth) and rewrites the query with the constraints,
-    style and related interests that are known: the de-noised query when its
-    noise only changed the wording, the query as written when noise took
-    content out or said something else in its place (`LOSSY_NOISE`), which no
-    model could put back.  A dataset of one-session episodes and one episode
-    per persona gives no history at all: that is warned about.
+    style and related interests that are known and the query does not say
+    itself: the de-noised query when its noise only changed the wording, the
+    query as written when noise took content out or said something else in
+    its place (`LOSSY_NOISE`), which no model could put back.  A dataset of
+    one-session episodes and one episode per persona gives no history at all:
+    that is warned about.
     """
     max_past_sessions = check_int("max_past_sessions", max_past_sessions, 0)
     world = _World.of(out_dir)
@@ -384,6 +390,19 @@ def _indexed_messages(t: Trajectory, mask: bool = False) -> tuple[list[dict[str,
     if t.final_user is not None:
         said(t.final_user)
     return out, users
+
+
+def worded_intensity(pki: PKI, user: UserTurn) -> float | None:
+    """The intensity of `pki` as the words of `user`'s message give it, else None.
+
+    Only a disclosure of a liking or a dislike picks its words by strength ("I like X a little", "I live for
+    X"); the news of a change of taste (`TASTE_NEWS`) and a complaint about an answer ("Please leave out X", said
+    of a strong dislike and of a mild one alike) carry the hidden intensity in the record, which no reader of
+    the words could give.
+    """
+    intent = user.intent
+    graded = intent.kind == "preference_disclosure" and intent.reason not in TASTE_NEWS
+    return pki.intensity if graded else None
 
 
 def _timeline(t: Trajectory) -> str:
@@ -589,11 +608,15 @@ class _World:
         return "What the user has said about themselves:\n" + "\n".join(lines)
 
     def _rewrite(self, query: UserTurn, known: Mapping[Item, tuple[PKI, object]]) -> str:
-        """The de-noised query plus the known constraints, style and interests of the query's category."""
+        """The de-noised query plus the known constraints, style and interests of the query's category that the
+        query does not state itself: its words keep them ("... Quick note: I'm on a budget.\n\nAbout me: I'm on a
+        budget."; 40 of 108 rewrites with an "About me" said an item of the query again)."""
         topic = query.intent.topic
         category = self.knowledge.category(topic) if topic and topic in self.schema.taxonomy else None
         facts, likes, dislikes = [], [], []
         for pki, _ in known.values():
+            if pki in query.pkis:
+                continue
             kind, key, value = pki.kind, pki.key, pki.value
             if kind == "interest":  # a vague "some cuisines" names none of them
                 if not self.hedged(pki) and category is not None and key in self.schema.taxonomy \

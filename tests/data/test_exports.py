@@ -15,12 +15,14 @@ from personagym.data.exports import (
     EXPORT_KINDS,
     LOSSY_NOISE,
     MASK,
+    TASTE_NEWS,
     _session_messages,
     _sessions,
     _World,
     export,
     export_features,
     export_ppopt,
+    worded_intensity,
 )
 from personagym.data.generate import generate, read_generated
 from personagym.records import PKI, UserTurn
@@ -109,7 +111,11 @@ def test_pki_sft_labels_what_the_words_state(runs: dict[str, Path], tmp_path: Pa
         assert row["reasoning"].count("User message") == sum(p["explicit"] for p in row["pkis"]) + withdrawn
         assert "suggests" not in row["reasoning"]
         answer = json.loads(text.split("<PKIS>\n")[1].split("\n</PKIS>")[0])
-        stated = {(p.kind, p.key, p.value, int(p.polarity), p.intensity) for p in pkis
+        # an intensity only where the words grade it: a plain disclosure, not the news of a change of taste nor a
+        # complaint (worded alike at 0.55 and 0.85)
+        graded = {id(p) for u in t.user_turns() if u.intent.kind == "preference_disclosure"
+                  and u.intent.reason not in TASTE_NEWS for p in u.pkis}
+        stated = {(p.kind, p.key, p.value, int(p.polarity), p.intensity if id(p) in graded else None) for p in pkis
                   if p.explicit and p.certainty != "retracted"}
         items = [(a["type"], a["key"], a["value"], a["polarity"], a["intensity"]) for a in answer]
         assert set(items) <= stated and len(items) == len({i[:3] for i in items}), row["trajectory_id"]
@@ -211,6 +217,37 @@ def test_a_dislike_the_user_moved_on_from_leaves_what_the_conversation_states() 
                 _said("preference_disclosure", [PKI(key=new, **dislike)], wrong=old, reason=reason, topic=new)]
         stated = world.stated([("m", u) for u in said])
         assert [(p.key, p.polarity) for p, _ in stated.values()] == held, reason
+
+
+def test_an_intensity_is_given_only_where_the_words_grade_it() -> None:
+    """"I live for jazz" says how much; "I've moved on from swing to jazz" and "Please leave out jazz" are worded
+    alike whatever the hidden intensity (the same words carried 0.55 and 0.85 in a LongTerm-v0 pki_sft export)."""
+    jazz = "music/music_genres/jazz"
+    strong = {"key": jazz, "kind": "interest", "intensity": 0.85}
+    graded = _said("preference_disclosure", [PKI(polarity=1, **strong)], level="high")
+    assert worded_intensity(graded.pkis[0], graded) == 0.85
+    for user in (*(_said("preference_disclosure", [PKI(polarity=1, **strong)], reason=reason, level="high")
+                   for reason in sorted(TASTE_NEWS)),
+                 _said("feedback", [PKI(polarity=-1, **strong)], reason="disliked_item", level="high"),
+                 _said("clarification_answer", [PKI(polarity=1, **strong)], level="high")):
+        assert worded_intensity(user.pkis[0], user) is None, user.intent
+
+
+def test_the_rewritten_query_says_once_what_the_query_says() -> None:
+    """"... Quick note: I'm on a budget." was rewritten with "About me: Money is really tight for me right now.":
+    what the query states is in its words already (40 of 108 rewrites with an "About me" of a Chat-v0 and a
+    LongTerm-v0 tracker run said an item twice); what earlier sessions said is added."""
+    env = make_env("PersonaGym/Chat-v0")
+    world = _World(env.unwrapped.schema, env.unwrapped.knowledge())
+    text = "Plan a cheap weekend. Quick note: I'm on a budget."
+    budget = PKI(kind="attribute", key="budget_level", value="tight", evidence="I'm on a budget")
+    query = UserTurn.model_validate({
+        "session": 0, "turn": 0, "intent": {"kind": "task_request"}, "text": text, "clean_text": text,
+        "noise": {"clean": text, "noisy": text}, "pkis": [budget]})
+    earlier = PKI(kind="attribute", key="length_pref", value="terse")
+    known = world.stated([("session 1", _said("preference_disclosure", [earlier])), ("the query", query)])
+    assert world._rewrite(query, known) == f"{text}\n\nAbout me: Keep answers super short."
+    assert world._rewrite(query, {("attribute", "budget_level", None): (budget, "the query")}) == text
 
 
 def test_pki_sft_masks_the_oracles_answers_and_chat_warns(runs: dict[str, Path], tmp_path: Path) -> None:

@@ -16,7 +16,12 @@ Every policy sees every user message and answers as if the conversation so
 far were its own (it is not told which answer was sent), so a policy that
 remembers what it suggested (the tracker) remembers its own suggestions.
 Rows have the `pairs` export's fields (`export_features("pairs")`), the
-prompt holding the conversation so far.
+prompt holding the conversation so far.  In an episode of several sessions
+(LongTerm: days to a year apart) the first user message of each session
+holds, before the message, the goodbye that closed the session before (if the
+user said one) and the line ``--- session N ---``, as the `recall` transcript
+announces a session: no answer followed the goodbye, so kept there the prompt
+still alternates user and assistant, as TRL's conversational format requires.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from personagym.envs.chat import check_positive
 from personagym.learn.grpo import score_action
 from personagym.policies import Policy, make_policy
 from personagym.profile_format import split_profile
+from personagym.records import UserTurn
 from personagym.rollout import MAX_SEED, make_env, policy_act, reset_policy
 
 
@@ -98,10 +104,14 @@ def _episode_pairs(env: Any, agents: dict[str, Any], lead: str, seed: int) -> It
     obs, _ = env.reset(seed=seed)
     base = env.unwrapped
     persona_id, weight = base.user.persona.persona_id, base.weights.profile
+    several = base.sessions > 1
     history: list[dict[str, str]] = []
+    session, closing = None, None
     done = False
     while not done:
-        history.append({"role": "user", "content": obs["message"]})
+        opens = several and obs["session"] != session
+        history.append({"role": "user", "content": _session_opening(obs, closing) if opens else obs["message"]})
+        session = obs["session"]
         answers = {name: policy_act(agent, obs, seed, name, text=True) for name, agent in agents.items()}
         scored = []
         for name, answer in answers.items():
@@ -119,3 +129,13 @@ def _episode_pairs(env: Any, agents: dict[str, Any], lead: str, seed: int) -> It
         history.append({"role": "assistant", "content": split_profile(answers[lead])[1]})
         obs, _, terminated, truncated, _ = env.step(answers[lead])
         done = terminated or truncated
+        if not done and obs["session"] != session:  # the goodbye, if any, is kept with the answer it followed
+            closing = base.trajectory().turns[-1].closing
+
+
+def _session_opening(obs: dict[str, Any], closing: UserTurn | None) -> str:
+    """The first user message of a session as a multi-session row's prompt holds it: the goodbye that closed the
+    session before (`closing`, None if the user did not say one: the session was cut), then ``--- session N ---``
+    as the `recall` transcript announces a session, then the message the assistant saw."""
+    marked = f"--- session {obs['session'] + 1} ---\n{obs['message']}"
+    return marked if closing is None else f"{closing.text}\n{marked}"

@@ -32,7 +32,8 @@ def test_each_turn_of_the_leads_conversation_pairs_answers_to_the_same_state(env
         t = led[row["trajectory_id"]]
         step = (len(row["prompt"]) - 1) // 2
         said = [m["content"] for m in row["prompt"]]
-        assert said[0::2] == [turn.user.text for turn in t.turns[: step + 1]]  # what the assistant saw
+        users = said[0::2] if env_id == "PersonaGym/Chat-v0" else [_unmarked(m) for m in said[0::2]]
+        assert users == [turn.user.text for turn in t.turns[: step + 1]]  # what the assistant saw
         assert said[1::2] == [turn.assistant for turn in t.turns[:step]]  # the lead's answers, no profile block
         turn = t.turns[step]
         for side in ("chosen", "rejected"):
@@ -45,6 +46,40 @@ def test_each_turn_of_the_leads_conversation_pairs_answers_to_the_same_state(env
     assert rows == list(turn_pairs(env_id, policies, episodes=12, seed=5))  # same seed, same pairs
 
 
+def _unmarked(message: str) -> str:
+    """A prompt's user message without what opens a session in a multi-session row (a goodbye and the marker)."""
+    return message.rpartition(" ---\n")[2]
+
+
+def test_a_multi_session_row_shows_where_each_session_ended_and_began(tmp_path: Path) -> None:
+    """LongTerm rows ran the sessions together (230 of 288 rows of 20 episodes spanned sessions, none marked, and
+    the 293 goodbyes that closed a session were dropped): a trainer read one conversation where the user came back
+    days later.  Each session's first message now opens with the goodbye before it and ``--- session N ---``, as
+    the recall transcript marks a session, and the prompt still alternates user and assistant."""
+    out = tmp_path / "long.jsonl"
+    count = write_turn_pairs("PersonaGym/LongTerm-v0", ["tracker", "generic"], 3, out, seed=0)
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    led = {t.trajectory_id: t for t in rollout("PersonaGym/LongTerm-v0", "tracker", episodes=3, seed=0)}
+    spanning = goodbyes = 0
+    for row in rows:
+        roles = [m["role"] for m in row["prompt"]]
+        assert roles == ["user", "assistant"] * (len(roles) // 2) + ["user"]
+        turns = led[row["trajectory_id"]].turns[: len(roles) // 2 + 1]
+        users = [m["content"] for m in row["prompt"][0::2]]
+        marked = [(i, line) for i, m in enumerate(users) for line in m.splitlines() if line.startswith("--- session")]
+        opens = [i for i, turn in enumerate(turns) if i == 0 or turn.session != turns[i - 1].session]
+        assert marked == [(i, f"--- session {turns[i].session + 1} ---") for i in opens]
+        for i in opens[1:]:
+            closing = turns[i - 1].closing  # None where the session was cut at its last turn
+            head = "" if closing is None else f"{closing.text}\n"
+            assert users[i] == f"{head}--- session {turns[i].session + 1} ---\n{turns[i].user.text}"
+            goodbyes += closing is not None
+        spanning += len(opens) > 1
+    assert spanning > count / 2 and goodbyes > 0
+    loaded = datasets.load_dataset("json", data_files=str(out), features=export_features("pairs"), split="train")
+    assert loaded.num_rows == count and loaded[-1]["prompt"] == rows[-1]["prompt"]
+
+
 def test_turn_pairs_load_with_the_pairs_features_and_refuse_bad_input(tmp_path: Path) -> None:
     out = tmp_path / "turns.jsonl"
     count = write_turn_pairs("PersonaGym/Chat-v0", ["generic", "tracker"], 6, out, seed=1, lead="generic")
@@ -52,6 +87,7 @@ def test_turn_pairs_load_with_the_pairs_features_and_refuse_bad_input(tmp_path: 
     assert count == len(rows) > 6
     loaded = datasets.load_dataset("json", data_files=str(out), features=export_features("pairs"), split="train")
     assert loaded.num_rows == count and loaded[0]["prompt"] == rows[0]["prompt"]
+    assert not any("--- session" in m["content"] for row in rows for m in row["prompt"])  # one session: as it was
     with pytest.raises(ValueError, match=r"turn pairs need two or more different policies, got \['tracker', "
                                          r"'tracker'\]"):
         next(turn_pairs("PersonaGym/Chat-v0", ["tracker", "tracker"], 2))

@@ -119,7 +119,8 @@ class DialogueState(StatedProfile):
         named = k.named(message)
         if named:  # a message that names nothing ("too short") keeps the conversation's topic
             self.request_topic = named[0]
-        wanted = [n for n in self._mentioned if self.safe(n)]  # no topic the user dislikes or may not have
+        wanted = [n for n in self._mentioned if self.offerable(n)]  # no topic the user dislikes, may not have or
+        # is done with ("I've moved on from X to Y" is about Y)
         if wanted:
             self.focus = wanted[0]
         self._seen.update(k.category(n) for n in self._mentioned)
@@ -136,6 +137,11 @@ class DialogueState(StatedProfile):
     def safe(self, node: str) -> bool:
         """Neither disliked nor carrying a tag the stated constraints forbid."""
         return not self.disliked(node) and not (self.knowledge.tags(node) & self.forbidden)
+
+    def offerable(self, node: str) -> bool:
+        """Safe (`safe`), and not what the user said they are done with (`StatedProfile.done_with`): "I'm past
+        pet reptiles" makes them no thing to offer, nor one to warn against."""
+        return self.safe(node) and not self.done_with(self.knowledge, node)
 
     def stated(self, attribute: str) -> str | None:
         """The value the user stated for a style attribute (a single-valued one), if any."""

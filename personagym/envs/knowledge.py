@@ -12,7 +12,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Callable
 from functools import cached_property
-from itertools import chain
+from itertools import chain, pairwise
 
 from personagym.shared import SharedOnCopy
 from personagym.simulators.analyzer import ResponseAnalyzer
@@ -26,8 +26,9 @@ Statement = tuple[str, str, int]
 #: How many first characters of an attribute phrase index it (`WorldKnowledge._phrase_index`).
 _GRAM = 4
 #: A message's statements, the nodes it takes back, the indices of the statements read from requests alone, the
-#: nodes it says the user no longer cares for (taken back too), and what its requests are about (`subjects`).
-_Reading = tuple[list[Statement], list[str], list[int], list[str], list[str]]
+#: nodes it says the user no longer cares for (taken back too), what its requests are about (`subjects`) and the
+#: likes it names in place of a slip with no words of liking (`corrected`).
+_Reading = tuple[list[Statement], list[str], list[int], list[str], list[str], list[str]]
 #: The words before an entity's name that make a user's statement name no such thing: "it's not my cup of tea", and
 #: "a cup of tea" too, which says how the user takes it rather than a taste for it.  ("head over heels" and the other
 #: idioms that name nothing anywhere are the analyzer's: `personagym.simulators.analyzer._IDIOMS`.)
@@ -38,7 +39,7 @@ _NT = r"(?:n'?t| not)"  # "don't", "dont", "do not" (noisy text drops apostrophe
 #: Dislike cues that hold wherever they are in the entity's clause (or in a clause naming no entity).
 _DISLIKE = re.compile(
     r"\b(?:hate[sd]?|hating|loathe|despise|detest|(?:strongly )?dislike[sd]?|can'?t stand|cannot stand|can'?t bear|"
-    r"cannot bear|zero tolerance|hard no|deal ?breaker|the worst|least favou?rite|"
+    r"cannot bear|zero tolerance|hard no|deal ?breaker|the worst|least (?:favou?rite|fave)|"
     r"not (?:a |the )?(?:big |huge |massive )?fan|not (?:really |super |totally |that |very |too |so )?"
     r"(?:into|keen|big on|crazy about|sold on|fond of|much of an? )|less keen|"
     r"never (?:really )?(?:been into|warmed to|liked|cared for)|"
@@ -47,7 +48,7 @@ _DISLIKE = re.compile(
     rf"does{_NT} (?:really |quite |much |just )?(?:do (?:much|anything) for me|excite|click|appeal|interest)|"
     rf"(?:is{_NT}|not|never) (?:really |quite |exactly |ever |always )?(?:my (?:thing|favou?rite|scene|style|"
     r"cup of tea|kind of thing)|for me)|not happening|wouldn'?t be my first|"
-    r"drives? me (?:up the wall|crazy|nuts)|makes? me want to scream|rubs? me the wrong way|puts? me off|"
+    r"drives? me (?:up the wall|crazy|nuts)|makes? me (?:want to|wanna) scream|rubs? me the wrong way|puts? me off|"
     r"turns? me off|leaves? me cold|bores? me|tiresome|tired of|sick of|fed up with|(?:kind of|kinda) over|"
     r"steer clear|stay away|far away from me|lean away|rather (?:not|skip|avoid|pass)|"
     r"rather do (?:literally )?anything|"
@@ -94,8 +95,8 @@ _FOLLOW_UP_CUES = (r"(?:absolutely not|not my \w+|i'?m not (?:into|a fan of) it|
                    r"i (?:really )?(?:hate|dislike) it|no way|hard pass)\b")
 _FOLLOW_UP = re.compile(rf"^\W*{_FOLLOW_UP_CUES}")
 #: Any cue a dislike is read by, anywhere in a lowercase message (`_DISLIKE`, `_DISLIKE_BEFORE`, `_DISLIKE_AFTER`,
-#: `_FOLLOW_UP`, and `_NOT_AGAINST`, which "only Y" after it needs): a message with none states no dislike, and
-#: `WorldKnowledge.named` need not read it.
+#: `_FOLLOW_UP`, and `_NOT_AGAINST`, which "only Y" after it needs): a message with none, its cue words mended
+#: (`_mend`), states no dislike, and `WorldKnowledge.named` need not read it.
 _MAY_DISLIKE = re.compile("|".join((_DISLIKE.pattern, _DISLIKE_BEFORE_CUES, _DISLIKE_AFTER_CUES, _FOLLOW_UP_CUES,
                                     _NOT_AGAINST.pattern)))
 #: Before an entity the user takes back: "I meant Y, not X", "Y instead of X", "scratch X" (not "as long as it's not
@@ -104,10 +105,12 @@ _RETRACT_BEFORE = re.compile(
     r"(?:(?<!why )(?<!long as it's )(?<!long as its )(?<!long as it is )\bnot|\binstead of|\brather than|"
     r"\bmixed (?:it|them) up with|\bscratch) (?:the )?$")
 #: Before an entity the user no longer cares for, which is no dislike either: "I've moved on from X", "I've gone off
-#: X", "more into Y than X", "less X".  What was noted of it is void, as after a slip.
+#: X", "more into Y than X" (or "then X", as it is often misspelt), "less X".  What was noted of it is void, as
+#: after a slip.
 _NO_LONGER_BEFORE = re.compile(
     r"(?:moved on from|gone off|drifted away from|lost (?:all |my )?interest in|"
-    r"(?:i'?m|am) (?:kind of |kinda |so )?past|used to (?:like|love|enjoy|be into)|\bless|not so much|\bthan) "
+    r"(?:i'?m|am) (?:kind of |kinda |so )?past|used to (?:like|love|enjoy|be into)|\bless|not so much|\bthan|"
+    rf"\bmore into {_SLOT} then) "
     r"(?:the )?$")
 #: After an entity the user no longer cares for: "I'm not really into X anymore" forgets X, it states no dislike.
 _NO_LONGER_AFTER = re.compile(r"^(?: stuff| things)? any ?more\b")
@@ -125,7 +128,47 @@ _PART_BEFORE = re.compile(r"\b(?:not (?:just|only)|including) (?:the )?$")
 _PART_AFTER = re.compile(r"^ included\b")
 #: After an entity the user takes back: "X was a slip".
 _RETRACT_AFTER = re.compile(r"^ (?:was|is) (?:a |my )?(?:slip|typo|mistake|wrong)")
+#: "X, wait, make that Y": X is taken back and Y said as X was (read as liked: 5 noisy "I can't stand X, sorry, make
+#: that Y" over 1,500 LongTerm episodes).
 _MIND_CHANGE = "make that"
+#: The words of the stance cues a slip of the finger may hit (four letters or more: shorter ones are typed right),
+#: and the cue phrases whose short words a missed space may join ("moved onfrom", "notso much", "faraway from me").
+#: Misspelt or joined, the cue was missed: 20 "I've moved on from X" / "I'm past X" news and complaints over 1,500
+#: LongTerm episodes read as liking X, 13 dislikes as likes ("I'm notinto that", "I despsie X").
+_CUE_WORDS = ("moved", "from", "past", "used", "much", "less", "than", "gone", "lost", "interest", "drifted",
+              "anymore", "keen", "into", "enjoy", "care", "dislike", "despise", "hate", "loathe", "detest", "stand",
+              "skip", "avoid", "hard", "scream", "wanna", "away", "favorite", "lukewarm")
+_JOINABLE = ("moved on from", "not so much", "far away", "not into", "not keen", "not a fan", "i dont", "i do not",
+             "but not")
+#: A slip that makes another word is that word: "form" is no "from", "slip" no "skip", "had" no "hard".
+_REAL_WORDS = frozenset({"form", "pat", "pats", "list", "lot", "lots", "hare", "lathe", "sand", "sip", "slip", "avid",
+                         "had", "scram", "leds"})
+_KEY_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
+
+
+def _slips(word: str) -> set[str]:
+    """The word as a slip of the finger types it: one inner letter (never the first) swapped with the next, left
+    out, doubled or hit as the key beside it."""
+    out = set()
+    for i in range(1, len(word) - 1):
+        row = next((r for r in _KEY_ROWS if word[i] in r), "")
+        j = row.find(word[i])
+        near = {row[j - 1] if j > 0 else "", row[j + 1:j + 2]} - {""}
+        out |= {word[:i] + word[i + 1] + word[i] + word[i + 2:], word[:i] + word[i + 1:], word[:i] + word[i] + word[i:],
+                *(word[:i] + n + word[i + 1:] for n in near)}
+    return out - {word}
+
+
+def _mending() -> dict[str, str]:
+    """A misspelt or joined cue word -> the cue's words (`_CUE_WORDS`, `_JOINABLE`), less what is a word itself."""
+    mend = {slip: word for word in _CUE_WORDS for slip in _slips(word) - _REAL_WORDS}
+    for phrase in _JOINABLE:
+        mend.update({a + b: f"{a} {b}" for a, b in pairwise(phrase.split()) if len(a) <= 3 and 2 <= len(b) <= 4})
+    return mend
+
+
+_MENDED = _mending()
+_WORD = re.compile(r"[a-z]+")
 #: How much of a masked sentence before and after an entity its bound cues are looked for in: longer than the
 #: longest bound cue (`_DISLIKE_BEFORE`, `_RETRACT_BEFORE`, `_NO_LONGER_BEFORE`, `_LIKE_BEFORE` and the cues
 #: after an entity, with the words a look-behind or `\b` needs before it), so the window finds what the whole
@@ -266,13 +309,22 @@ def _as_the_whole(stances: list[tuple[str, bool]], parts: list[bool]) -> list[tu
 
 
 def _masked(chunk: str, spans: list[tuple[int, int]]) -> tuple[str, list[int]]:
-    """`chunk` with each mention span replaced by `_SLOT` (whitespace normalised), and each slot's offset."""
+    """`chunk` with each mention span replaced by `_SLOT` (whitespace normalised, cue words mended: `_mend`), and
+    each slot's offset."""
     parts, pos = [], 0
     for start, end in spans:
         parts += [chunk[pos:start], f" {_SLOT} "]
         pos = end
-    text = " ".join(("".join(parts) + chunk[pos:]).split())
+    text = _mend(" ".join(("".join(parts) + chunk[pos:]).split()))
     return text, [i for i, ch in enumerate(text) if ch == _SLOT]
+
+
+def _mend(masked: str) -> str:
+    """A masked sentence with its misspelt and joined cue words typed right (`_MENDED`), so its cues read."""
+    words = _WORD.findall(masked)
+    if _MENDED.keys().isdisjoint(words):  # most sentences: nothing to mend
+        return masked
+    return _WORD.sub(lambda m: _MENDED.get(m.group(0), m.group(0)), masked)
 
 
 def _clause_cues(masked: str) -> tuple[list[tuple[int, int]], list[bool]]:
@@ -366,7 +418,7 @@ class WorldKnowledge(SharedOnCopy):
         take for a topic ("Do not suggest horror movies." names none: taken for one, `generic` headed 15 of 15
         answers to such a disclosure with "Happy to help with horror movies.")."""
         mentioned = [node for node, _ in self.mentions(text)]
-        if not mentioned or not _MAY_DISLIKE.search(text.lower()):  # most messages: no dislike to read for
+        if not mentioned or not _MAY_DISLIKE.search(_mend(text.lower())):  # most messages: no dislike to read for
             return mentioned
         disliked = {value for key, value, _ in self.statements(text) if key == "dislikes"}
         return [node for node in mentioned if node not in disliked]
@@ -464,6 +516,17 @@ class WorldKnowledge(SharedOnCopy):
         """
         return list(self._read(text)[3])
 
+    def corrected(self, text: str) -> list[str]:
+        """Nodes a message that takes back a slip names in its place with no words of liking: "Sorry, I meant Y,
+        not X", "No, Y. I mixed it up with X".
+
+        `statements` reads them as liked (people ask about what they care
+        for), but a correction says Y as the slip said X: after "I can't
+        stand X", Y is disliked.  A message alone cannot tell which, so the
+        memory of what was said does (`StatedProfile.hear`).
+        """
+        return list(self._read(text)[5])
+
     def asked(self, text: str) -> list[str]:
         """Entities a user message names only in asking for something, in text order: its request's topic first.
 
@@ -478,7 +541,7 @@ class WorldKnowledge(SharedOnCopy):
         user likes an entity ("if I like X", "as a jazz fan") make it a claim
         (`claims`), in a request too.
         """
-        out, _, asked, _, _ = self._read(text)
+        out, _, asked, *_ = self._read(text)
         return [out[i][1] for i in asked]
 
     def subjects(self, text: str) -> list[str]:
@@ -497,7 +560,7 @@ class WorldKnowledge(SharedOnCopy):
 
     def claims(self, text: str) -> list[Statement]:
         """`statements` less the likes read from requests alone (`asked`): what a message says the user is."""
-        out, _, asked, _, _ = self._read(text)
+        out, _, asked, *_ = self._read(text)
         from_requests = set(asked)
         return [statement for i, statement in enumerate(out) if i not in from_requests]
 
@@ -519,6 +582,8 @@ class WorldKnowledge(SharedOnCopy):
         retracted: list[str] = []
         lost: list[str] = []  # of `retracted`, what the user no longer cares for
         asked: list[int] = []  # indices in `out` of likes read from a request alone
+        #: (index in `out`, masked sentence, where its like words would start and end, what follows) of each like
+        unworded: list[tuple[int, str, int, int, str]] = []
         about: list[tuple[bool, str]] = []  # (a request's frame, node) of what requests name (`subjects`)
         previous: list[int] = []  # indices in `out` of the last sentence's liked entities
         parts = []  # (sentence, its mentions, whether a question mark ends it)
@@ -558,6 +623,8 @@ class WorldKnowledge(SharedOnCopy):
             claimed: list[bool] = []  # of each in `said`: words say the user likes it
             part_of: list[bool] = []  # of each in `said`: named as part of another (`_PART_BEFORE`, `_PART_AFTER`)
             framed: list[bool] = []  # of each in `said`: the frame of a request about an entity after it
+            plain: list[tuple[str, int, int, str] | None] = []  # of each in `said`: where its like words would be
+            replaced: bool | None = None  # whether what "make that" replaces was disliked (`_MIND_CHANGE`)
             for (node, *_), slot in zip(found, slots, strict=True):
                 # the cues before and after an entity are short and anchored to it: read in a window around it
                 # (the whole sentence before each entity made a sentence of n entities take n**2 steps)
@@ -566,15 +633,23 @@ class WorldKnowledge(SharedOnCopy):
                     _UNCARING_BEFORE.search(before) and _NOW_AFTER.match(after))
                 if gone:
                     lost.append(node)
-                if gone or (0 <= slot < change and changed_after) or _RETRACT_BEFORE.search(before) or (
-                        _RETRACT_AFTER.match(after)) or _corrected(before, after):
-                    retracted.append(node)
-                    continue
                 own = bisect_right(clause_starts, slot) - 1  # a slot is never a clause mark: it is in a clause
                 disliked = ((cued[own] or _DISLIKE_BEFORE.search(before + _SLOT) is not None
                              or _DISLIKE_AFTER.match(after) is not None) and not against[own]) or (
                     lone_cue and not any(against)) or minded[own]
+                changed = 0 <= slot < change and changed_after
+                if gone or changed or _RETRACT_BEFORE.search(before) or (
+                        _RETRACT_AFTER.match(after)) or _corrected(before, after):
+                    retracted.append(node)
+                    if changed:  # the last entity before "make that" is the one replaced
+                        replaced = disliked
+                    continue
                 said.append((node, own, disliked))
+                if replaced is not None and slot > change:  # "I can't stand X, wait, make that Y": Y as X was said
+                    said[-1], replaced = (node, own, replaced), None
+                    plain.append(None)  # its stance is said, in its own sentence
+                else:
+                    plain.append((masked, max(clauses[own][0], slot - _CUE_WINDOW), slot, after))
                 part_of.append(_PART_BEFORE.search(before) is not None or _PART_AFTER.match(after) is not None)
                 framed.append(_FRAME_AFTER.match(after) is not None and _SUBJECT_BEFORE.search(before) is None)
                 claimed.append(request and (
@@ -597,17 +672,23 @@ class WorldKnowledge(SharedOnCopy):
                 if j != subject and j in only_asked:
                     continue
                 if not disliked:
+                    if plain[j] is not None:
+                        unworded.append((len(out), *plain[j]))
                     previous.append(len(out))
                     if request and not likes:
                         asked.append(len(out))
                 out.append(("dislikes", node, -1) if disliked else ("likes", node, 1))
         stated = {value for key, value, _ in out if key in ("likes", "dislikes")}
         disliked = {value for key, value, _ in out if key == "dislikes"}  # a follow-up may have made one a dislike
+        slipped = set(retracted) - set(lost) - stated
+        # what a correction names in place of a slip, with no words of liking: it says it as the slip was said
+        corrected = [out[i][1] for i, masked, start, slot, after in unworded if slipped and out[i][0] == "likes"
+                     and _LIKE_BEFORE.search(masked, start, slot) is None and _LIKE_AFTER.match(after) is None]
         result = (out, [node for node in dict.fromkeys(retracted) if node not in stated],
                   [i for i in asked if out[i][0] == "likes"],
                   [node for node in dict.fromkeys(lost) if node not in stated],
                   [node for node in dict.fromkeys(n for _, n in sorted(about, key=lambda a: a[0]))
-                   if node not in disliked])
+                   if node not in disliked], corrected)
         self._last_read = (text, result)
         return result
 

@@ -76,12 +76,14 @@ class ActionMenu:
       the first entity of the last message that named one, nothing personal;
     * ``recommend:personal`` — the stated likes in the area of the entity in
       focus (its second-level ancestor: what the reward counts as on the
-      request), then entities related to it, leaving out stated dislikes and
-      what stated constraints forbid;
+      request), then entities related to it, leaving out stated dislikes,
+      what stated constraints forbid and what the user said they are done
+      with ("I'm past X");
     * ``recommend:liked`` — the stated likes of any category, most recent
       first (related entities when none is known), safe as above;
-    * ``warn:avoid`` — recommend the safe entities related to the focus, and
-      warn against those that stated dislikes or constraints rule out;
+    * ``warn:avoid`` — recommend the entities related to the focus offered as
+      above, and warn against those that stated dislikes or constraints rule
+      out;
     * ``ask:style`` / ``ask:constraints`` — a clarifying question about answer
       length, format and tone / about diet, intolerances and budget;
     * ``ask:focus`` — a question about the area of the entity in focus (its
@@ -279,7 +281,7 @@ class StructuredChatEnv(gym.Env[dict[str, Any], int]):
             echoed.update(k.lineage(focus))
         related = k.related(focus) if focus else []
         if kind == "warn":
-            recommend = [n for n in related if state.safe(n)][:room]
+            recommend = [n for n in related if state.offerable(n)][:room]
             avoid = [n for n in related if not state.safe(n)][:room]
             return AnswerPlan(topic=topic, recommend=[k.noun(n) for n in recommend],
                               avoid=[k.noun(n) for n in avoid], **style)
@@ -289,7 +291,7 @@ class StructuredChatEnv(gym.Env[dict[str, Any], int]):
             wanted = [*(n for n in likes if area in k.lineage(n)), *related]
         else:
             wanted = likes or related
-        picks = [n for n in dict.fromkeys(wanted) if n not in echoed and state.safe(n)][:room]
+        picks = [n for n in dict.fromkeys(wanted) if n not in echoed and state.offerable(n)][:room]
         return AnswerPlan(topic=topic, recommend=[k.noun(n) for n in picks], **style)
 
     def _generic_content(self, state: DialogueState, draws: Draws) -> dict[str, Any]:

@@ -87,6 +87,11 @@ class Knowledge(Protocol):
         """Nodes a user message says the user no longer cares for ("I'm past X": X), among `retractions`."""
         ...
 
+    def corrected(self, text: str) -> list[str]:
+        """Likes a message taking back a slip names in its place with no words of liking ("Sorry, I meant Y, not
+        X": Y), which take the slip's stance."""
+        ...
+
     def random_nodes(self, draw: Callable[[int], int], k: int) -> list[str]:
         """`k` nodes chosen with `draw(n) -> index in [0, n)`."""
         ...

@@ -254,16 +254,6 @@ def _nearest_interest(k: Knowledge, node: str, interests: dict[str, Any]) -> Any
     return next((interests[a] for a in reversed(k.lineage(node)) if a in interests), None)
 
 
-def _lost_under(k: Knowledge, node: str, p: StatedProfile) -> bool:
-    """Whether the user said they no longer care for the node or the nearest thing above it they stated a liking
-    of or lost: after "I'm past pet reptiles" (or "more into frontend than backend development") neither it nor
-    what is under it is offered, a liking stated since or below it apart (the tracker offered backend development
-    back as a sibling of the new topic: 131 answers over 1,500 LongTerm episodes offered what the user had said
-    that session they were done with)."""
-    nearest = next((a for a in reversed(k.lineage(node)) if a in p.likes or a in p.lost), None)
-    return nearest is not None and nearest in p.lost
-
-
 def _disliked_under(k: Knowledge, node: str, interests: dict[str, Any]) -> bool:
     """Whether the user dislikes the node, in itself or through its nearest ancestor they hold an interest in."""
     nearest = _nearest_interest(k, node, interests)
@@ -367,11 +357,12 @@ class TrackerPolicy(_PerConversation):
         # the topic itself goes in the opener: recommended back to the request, it (or an ancestor) says nothing
         echoed = k.lineage(topic) if topic else ()
         # nothing under a dislike ("I'm not a fan of careers & work", then LinkedIn) nor what the user is done with
-        # (`_lost_under`), and no whole category or grouping node ("I'd suggest food & cooking", "I'd suggest
-        # cuisines"), which names nothing to try
+        # (`StatedProfile.done_with`: the tracker offered backend development back as a sibling of the new topic in
+        # 131 answers over 1,500 LongTerm episodes), and no whole category or grouping node ("I'd suggest food &
+        # cooking", "I'd suggest cuisines"), which names nothing to try
         def fits(n: str) -> bool:
             return not (k.tags(n) & forbidden) and k.suggestible(n) and not any(
-                a in p.dislikes for a in k.lineage(n)) and not _lost_under(k, n, p)
+                a in p.dislikes for a in k.lineage(n)) and not p.done_with(k, n)
 
         # what the user said they like in the topic's area (its ancestor at the taxonomy's second level) comes
         # first, then one thing near the topic, then the other likes, then more things near the topic: likes

@@ -186,6 +186,66 @@ def test_a_lost_interest_is_told_apart_from_a_slip(schema: PersonaSchema) -> Non
     assert k.lost("I love rugby.") == [] and k.statements("These days I'm into soccer.") == [("likes", soccer, 1)]
 
 
+@pytest.mark.parametrize(("text", "liked", "disliked", "lost"), [
+    # the noise layer's slips of a cue word (a letter swapped, left out, doubled or its neighbour's) and missed
+    # spaces between short words: 20 lost interests over 1,500 LongTerm episodes read as liked, 13 dislikes as likes
+    ("I've moved onfrom rugby, actually.", "", "", "rugby"), ("I've movde on froom rugby, actually.", "", "", "rugby"),
+    ("I'm psat rugby these days.", "", "", "rugby"), ("I'm padt rugby these days.", "", "", "rugby"),
+    ("I useed to like rugby, butnot anymore.", "", "", "rugby"),
+    ("Quick update: I'm into soccer now, notso muhc rugby.", "soccer", "", "rugby"),
+    ("These days I'm more into soccer then rugby.", "soccer", "", "rugby"),
+    ("I'm a bit lukewam about rugby.", "", "rugby", ""),
+    ("Keep rugby faraway from me.", "", "rugby", ""), ("Why include rugby when I'm notinto that?", "", "rugby", ""),
+    ("idont enjoy rugby very much", "", "rugby", ""), ("I despsie rugby, no exceptions.", "", "rugby", ""),
+    ("I'd maybe skp rugby if possible.", "", "rugby", ""), ("Rugby would be a hrad no for me.", "", "rugby", ""),
+    # the noise layer's colloquial and synonym wording of a cue
+    ("Rugby would make me wana scream.", "", "rugby", ""),
+    ("Rugby would be my least fave thing ever.", "", "rugby", ""),
+    # a slip that makes another word is that word, as before: "avid" is no "avoid", "had" no "hard", "slip" no "skip"
+    ("I had rugby on my mind.", "rugby", "", ""), ("I meant soccer. Rugby was a slip.", "soccer", "", ""),
+    ("I'm an avid rugby watcher.", "rugby", "", ""), ("I'm past the point of doubting rugby.", "rugby", "", ""),
+    ("I watch rugby, then soccer.", "rugby, soccer", "", ""),
+])
+def test_a_cue_the_noise_misspells_or_joins_is_read(schema: PersonaSchema, text: str, liked: str, disliked: str,
+                                                  lost: str) -> None:
+    """"I've moved onfrom X" and "I'm psat X" read as liking X, "I'm notinto X" too: a stance cue's words are read
+    through the slips a typist makes, and a word the slip makes is left as that word."""
+    k = WorldKnowledge(schema, ResponseAnalyzer(schema.taxonomy))
+    names = {schema.taxonomy.resolve(n): n for n in ("soccer", "rugby")}
+    read = {names[node]: key for key, node, _ in k.statements(text)}
+    assert {n for n, key in read.items() if key == "likes"} == set(filter(None, liked.split(", "))), read
+    assert {n for n, key in read.items() if key == "dislikes"} == set(filter(None, disliked.split(", "))), read
+    assert {names[n] for n in k.lost(text)} == set(filter(None, lost.split(", "))), text
+
+
+@pytest.mark.parametrize(("text", "liked", "disliked"), [
+    ("I really can't stand rugby, sorry, make that soccer.", "", "soccer"),
+    ("I'm just not into rugby, thinking about it more, make that soccer.", "", "soccer"),
+    ("I love rugby, wait, make that soccer.", "soccer", ""),
+])
+def test_what_a_change_of_mind_names_is_said_as_what_it_replaces(schema: PersonaSchema, text: str, liked: str,
+                                                                  disliked: str) -> None:
+    """"I can't stand X, sorry, make that Y" read Y as liked (5 noisy disclosures over 1,500 LongTerm episodes): Y
+    is said as X was, liked or disliked."""
+    k = WorldKnowledge(schema, ResponseAnalyzer(schema.taxonomy))
+    names = {schema.taxonomy.resolve(n): n for n in ("soccer", "rugby")}
+    read = {names[node]: key for key, node, _ in k.statements(text)}
+    assert {n for n, key in read.items() if key == "likes"} == set(filter(None, liked.split(", "))), read
+    assert {n for n, key in read.items() if key == "dislikes"} == set(filter(None, disliked.split(", "))), read
+    assert [names[n] for n in k.retractions(text)] == ["rugby"] and k.corrected(text) == []
+
+
+def test_a_correction_names_what_a_slip_meant_with_or_without_words_of_liking(schema: PersonaSchema) -> None:
+    """`corrected`: what a correction names in place of a slip, when it says no liking of its own."""
+    k = WorldKnowledge(schema, ResponseAnalyzer(schema.taxonomy))
+    soccer = schema.taxonomy.resolve("soccer")
+    for text in ("Sorry, I meant soccer, not rugby.", "No, soccer. I mixed it up with rugby.",
+                 "Oops, I said rugby but I meant soccer.", "Hold on, I got that wrong. It's soccer, not rugby."):
+        assert k.corrected(text) == [soccer], text
+    for text in ("Sorry, I meant I love soccer, not rugby.", "I love soccer.", "I'm more into soccer than rugby."):
+        assert k.corrected(text) == [], text
+
+
 def test_every_phrasing_the_simulator_fills_with_a_thing_is_read_as_it_states(schema: PersonaSchema) -> None:
     """Each template the user simulator says a liking, a dislike, a change of taste, a complaint about a thing, a
     correction or a choice with, filled with a taste, a condition and a news story, is read with the stance it
@@ -394,7 +454,7 @@ def test_a_message_read_for_no_dislike_states_none(schema: PersonaSchema) -> Non
     """`named` reads a message for dislikes only when it holds a cue one is read by (`_MAY_DISLIKE`): reading
     every message that names something cost the `generic` policy 56 µs a step.  Over simulated users' messages,
     every one the reader finds a dislike in has such a cue, and `named` is what the full reading gives."""
-    from personagym.envs.knowledge import _MAY_DISLIKE
+    from personagym.envs.knowledge import _MAY_DISLIKE, _mend
     from personagym.simulators.noise import NoiseConfig
     from personagym.simulators.simulate import simulate_turns
 
@@ -403,7 +463,7 @@ def test_a_message_read_for_no_dislike_states_none(schema: PersonaSchema) -> Non
     for _, turn in simulate_turns(3000, 9, noise=NoiseConfig(rate=0.3)):
         text = turn.text
         disliked = {value for key, value, _ in k.statements(text) if key == "dislikes"}
-        cued = _MAY_DISLIKE.search(text.lower()) is not None
+        cued = _MAY_DISLIKE.search(_mend(text.lower())) is not None
         assert cued or not disliked, text
         disliking += bool(disliked)
         skipped += not cued and bool(k.mentions(text))

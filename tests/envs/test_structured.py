@@ -182,6 +182,27 @@ def test_personal_recommendations_respect_stated_constraints_and_dislikes(env: S
         assert env.state.safe(node), node
 
 
+@pytest.mark.parametrize("content", ["recommend:personal", "recommend:liked", "warn:avoid"])
+def test_nothing_the_user_is_done_with_is_offered(env: StructuredChatEnv, content: str) -> None:
+    """The dialogue state kept what the user said they are done with ("I'm past Bebop these days.") but offered it
+    as a like or a thing near the focus, as the tracker did before it stopped: it is neither offered nor warned
+    against, and a liking stated again makes it offerable."""
+    k = env.knowledge()
+    bebop, jazz = k.taxonomy.resolve("bebop"), k.taxonomy.resolve("jazz")
+
+    def offered(*said: str) -> set[str]:
+        env.reset(seed=0)
+        for message in said:
+            env.state.observe(message)
+        text = env.action_text(env.menu.encode(content, "exhaustive", "bullets"))
+        return {node for node, _ in k.mentions(text) if jazz in k.lineage(node)}
+
+    assert bebop in offered("I love Bebop.", "Any Smooth Jazz tips?")
+    assert bebop not in offered("I love Bebop.", "I'm past Bebop these days.", "Any Smooth Jazz tips?")
+    assert bebop in offered("I love Bebop.", "I'm past Bebop these days.", "I love Bebop again, actually.",
+                            "Any Smooth Jazz tips?")
+
+
 def test_the_generic_analogue_stays_on_the_conversations_topic(env: StructuredChatEnv) -> None:
     """Like the `generic` policy, `recommend:request` answers a message that names nothing about the last topic."""
     env.reset(seed=0)

@@ -532,6 +532,23 @@ def test_tracker_forgets_a_like_the_user_has_moved_on_from(tracker_env, message:
     assert JAZZ not in profile.likes, profile
 
 
+@pytest.mark.parametrize(("slip", "correction", "disliked"), [
+    ("I can't stand House Music.", "Sorry, I meant Jazz, not House Music.", True),
+    ("I am not a fan of House Music.", "Hold on, I got that wrong. It's Jazz, not House Music.", True),
+    ("I can't stand House Music.", "No, Jazz. I mixed it up with House Music.", True),
+    ("I love House Music.", "Sorry, I meant Jazz, not House Music.", False),
+    ("I can't stand House Music.", "Sorry, I meant I love Jazz, not House Music.", False),
+])
+def test_tracker_takes_a_correction_as_the_slip_was_said(tracker_env, slip: str, correction: str,
+                                                        disliked: bool) -> None:
+    """"I am not a fan of goats" then "It's horse ownership, not goats." read horse ownership as liked (3
+    corrections over 1,500 LongTerm episodes): what a correction names with no words of its own is said as the
+    slip was, and words of liking in it still say a liking."""
+    profile, _ = _told(tracker_env, slip, correction)
+    assert HOUSE not in profile.likes and HOUSE not in profile.dislikes
+    assert (JAZZ in profile.dislikes, JAZZ in profile.likes) == (disliked, not disliked), profile
+
+
 @pytest.mark.parametrize("lost", [
     "I'm past Jazz these days.", "These days I'm more into House Music than Jazz.",
     "I've moved on from Jazz, actually.", "I don't care much for Jazz these days.",

@@ -77,10 +77,13 @@ TAGS = frozenset(
         # no "What's a realistic first step into recessions?"), a dessert, no meal (cheesecake, ice cream: no "What can
         # I cook with ice cream in under thirty minutes?"), a live event or a holiday, gone to or kept, not a subject
         # studied (no "Could you make me a study plan for Christmas?"), a sport watched, not one anyone keeps fit by
-        # (motorsports: no "Could you put together a home routine for motorsports?")
+        # (motorsports: no "Could you put together a home routine for motorsports?"), a dish or drink that is made
+        # as it is, no ingredient of other things (lasagna, hot chocolate, a negroni; not avocados, eggs or
+        # espresso, which nothing_to_pick_from carries too: no "What are three beginner-friendly things to make that
+        # involve hot chocolate?")
         "nothing_to_buy", "not_a_job", "wild_animal", "not_a_workout", "programming_tool", "not_cooked",
         "no_live_events", "nothing_to_set_up", "nothing_to_pick_from", "too_big_for_a_day", "not_hands_on",
-        "nothing_to_take_up", "not_a_meal", "not_a_subject", "spectator_sport",
+        "nothing_to_take_up", "not_a_meal", "not_a_subject", "spectator_sport", "made_as_is",
     }
 )  # fmt: skip
 
@@ -179,12 +182,18 @@ def stands_in(name: str, alias: str) -> bool:
     Aliases are there to recognise the node, and not all of them are other
     names for it: the name plus a word ("Kyoto trip", "poker night": "plan a
     trip to Kyoto trip"), a person who does it ("geocacher": "plan around
-    geocacher") or another script ("русский") reads wrong in its place.
+    geocacher"), the name in the plural ("coffees", "tequilas": "I rly like
+    coffees", "I'm not against tequilas, it can be nice": a mass noun or a
+    name pluralised, the sentence built for it in the singular) or another
+    script ("русский") reads wrong in its place.
     """
     if any(ord(c) >= 0x250 for c in alias):  # beyond the Latin letters
         return False
     lower_name, lower_alias = name.lower(), alias.lower()
     if lower_alias.startswith(lower_name + " ") or lower_alias.endswith(" " + lower_name):
+        return False
+    if lower_alias in (lower_name + "s", lower_name + "es") or (
+            lower_name.endswith("y") and lower_alias == lower_name[:-1] + "ies"):
         return False
     last, alias_last = lower_name.rsplit(" ", 1)[-1], lower_alias.rsplit(" ", 1)[-1]
     return not (alias_last[:4] == last[:4] and alias_last.endswith(_PERSON_ENDINGS)

@@ -15,7 +15,6 @@ from pydantic import ValidationError
 
 from personagym.records import PKI, Intent
 from personagym.rng import Draws
-from personagym.simulators.draft import SLOT
 from personagym.simulators.noise import DEFAULT_STRATEGIES, LEXICON_PATH, NoiseConfig, NoiseModel, load_lexicon
 from personagym.simulators.persona import PersonaSchema, SchemaError
 from personagym.simulators.renderers import TEMPLATES_PATH, TemplateBank, TemplateRenderer
@@ -89,16 +88,16 @@ def test_vague_and_mind_change_pkis(schema: PersonaSchema, renderer: TemplateRen
     d = Draws(np.random.default_rng(3))
     near, rand = [], []
     for _ in range(500):
-        intent = _request(taxonomy, d)
+        topic = d.choice([n for n in taxonomy.ids if taxonomy.nodes[n].depth >= 3])
+        intent = Intent(kind="preference_disclosure", topic=topic, polarity=1, level="high")
         draft = renderer.render(intent, d)
         model.apply(draft, d)
         _, pkis = draft.finish()
         mistaken = [p for p in pkis if p.certainty == "mistaken"]
-        if not mistaken:  # the topic does not end its phrase ("a jazz fan"): the change is of a detail
+        if not mistaken:  # the topic does not end its phrase ("a jazz fan"): nothing changes
             continue
         assert len(mistaken) == 1 and mistaken[0].intended == intent.topic
         retracted = next(p for p in pkis if p.certainty == "retracted" and p.key == intent.topic)
-        # a request's topic is implied (or stated, "hooked on X": `states_liking`), either one
         assert mistaken[0].explicit == retracted.explicit
         other = mistaken[0].key  # another thing, not a refinement ("rock music, make that classic rock")
         assert not taxonomy.is_ancestor(other, intent.topic) and not taxonomy.is_ancestor(intent.topic, other)
@@ -127,45 +126,30 @@ def test_vague_and_mind_change_pkis(schema: PersonaSchema, renderer: TemplateRen
     assert got_vague > 50 and groups > 5
 
 
-def test_a_mind_change_on_the_topic_settles_on_one_the_place_fits(schema: PersonaSchema,
-                                                                  renderer: TemplateRenderer) -> None:
-    """"I'd like a full itinerary centered on disc golf, or rather, make that snowshoeing near Cairns" (11 of 1,122
-    topic swaps in requests naming a place): the topic a mind change settles on is one the place the request names
-    fits (`places_for`), drawn again until one does; a place that fits no topic gets a detail changed instead;
-    a model told nothing of places swaps to any near thing (ice skating's neighbours are often skiing), and the
-    same seed says the same."""
-    bank = renderer.bank
-    config = NoiseConfig(rate=1.0, layer_weights={"surface": 0, "incomplete": 0, "ambiguity": 1},
-                         strategies={"ambiguity": {"multiple_intents": 0, "unclear_intent": 0,
-                                                   "self_contradiction": 0, "mind_change": 1}})
-
-    def model(places_for) -> NoiseModel:  # type: ignore[no-untyped-def]
-        return NoiseModel(schema, config, slot_values=bank.slot_values, places_for=places_for)
-
-    intent = Intent(kind="task_request", domain="planning", topic=renderer.taxonomy.resolve("ice skating"), polarity=1,
-                    slots={"location": "near Cairns"})
-
-    def swaps(noise: NoiseModel, seed: int) -> tuple[list[str], list[str]]:
-        """(the topics settled on in drafts naming the place, every noised text) over 3,000 renders."""
-        d, topics, texts = Draws(np.random.default_rng(seed)), [], []
-        for _ in range(3000):
-            draft = renderer.render(intent, d)
-            noise.apply(draft, d)
-            named = any(s.kind == SLOT and s.text.startswith("near Cairns") for s in draft.segments)
-            topics += [p.key for p in draft.pkis if p.certainty == "mistaken" and named]
-            texts.append(draft.finish()[0])
-        return topics, texts
-
-    def misfits(topics: list[str]) -> int:
-        return sum(bank.places_for(t) is not None and "near Cairns" not in bank.places_for(t) for t in topics)
-
-    fitting, texts = swaps(model(bank.places_for), 4)
-    assert len(fitting) > 200 and misfits(fitting) == 0
-    assert swaps(model(bank.places_for), 4)[1] == texts  # same seed, same words
-    blind, _ = swaps(model(None), 4)
-    assert misfits(blind) > 50, Counter(blind)  # the check could fail: ice skating's neighbours include skiing
-    nowhere, texts = swaps(model(lambda topic: frozenset()), 4)
-    assert nowhere == [] and sum("near Cairns, " in t for t in texts) > 200  # the place changes instead
+def test_a_mind_change_never_changes_a_requests_topic(schema: PersonaSchema, renderer: TemplateRenderer,
+                                                       taxonomy) -> None:
+    """"Where's the best place to shop for hardscaping, let me change that, make that patio & deck building?"
+    asked about what the request the user judges answers by was not (243 of 50,000 requests): a request's mind
+    change is of a detail ("three, wait, five picks"), its topic said once and clear; a disclosure may still slip
+    ("I really like portrait painting, hold on, make that digital art")."""
+    model = _model(schema, renderer, rate=1.0, layer_weights={"surface": 0, "incomplete": 0, "ambiguity": 1},
+                   strategies={"ambiguity": {"multiple_intents": 0, "unclear_intent": 0,
+                                             "self_contradiction": 0, "mind_change": 1}})
+    d = Draws(np.random.default_rng(5))
+    details = slips = 0
+    for _ in range(400):
+        intent = _request(taxonomy, d)
+        draft = renderer.render(intent, d)
+        strategies = model.apply(draft, d)[1]
+        text, pkis = draft.finish()
+        assert not any(p.certainty in ("mistaken", "retracted") for p in pkis), text
+        assert "make that" not in text, text
+        details += "mind_change" in strategies
+        topic = d.choice([n for n in taxonomy.ids if taxonomy.nodes[n].depth >= 3])
+        disclosure = renderer.render(Intent(kind="preference_disclosure", topic=topic, polarity=1, level="high"), d)
+        model.apply(disclosure, d)
+        slips += any(p.certainty == "mistaken" for p in disclosure.finish()[1])
+    assert details > 150 and slips > 100, (details, slips)
 
 
 def test_a_mind_change_on_a_detail_settles_on_one_the_user_could_ask_for(schema: PersonaSchema,
@@ -388,30 +372,57 @@ def test_request_noise_stays_in_requests() -> None:
 
 def test_delegation_never_replaces_a_fact_about_the_user(schema: PersonaSchema, renderer: TemplateRenderer,
                                                        taxonomy) -> None:
-    """unclear_priority turns a style preference into "your call"; an allergy or a job stays said."""
+    """unclear_priority leaves a stated style preference to the assistant in its place, saying which ("Small
+    thing: any length is fine."); an allergy or a job stays said, and a request stating no style preference gets
+    no "your call": "How do I network with people in academic philosophy? Whatever you'd go with." left nothing to
+    choose (2,833 of 50,000 requests)."""
     model = _model(schema, renderer, rate=1.0, layer_weights={"surface": 0, "incomplete": 1, "ambiguity": 0},
                    strategies={"incomplete": {"missing_slot": 0, "vague_value": 0, "context_dependency": 0,
                                               "unclear_priority": 1}})
     d = Draws(np.random.default_rng(6))
     facts = [(a.name, v) for a in schema.attributes.values() for v in a.phrases]
-    connectors = {template[0][0].strip().lower() for template in renderer.bank.connectors}
-    delegations = [p.lower() for p in model.lex["delegation_phrases"]]
+    leave = model.lex["delegation_for"]
+    delegations = [p.lower() for phrases in leave.values() for p in phrases]
     replaced = Counter()
     for _ in range(1500):
         attribute, value = d.choice(facts)
         draft = renderer.render(_request(taxonomy, d, attribute, value), d)
+        clean = draft.finish()[0]
         model.apply(draft, d)
         text, pkis = draft.finish()
         kept = any(p.kind == "attribute" and p.key == attribute for p in pkis)
         role = schema.attributes[attribute].role
         replaced[role] += not kept
+        lower = text.lower()
         if role != "style":
             assert kept, (attribute, value, draft.text())
-        else:  # an attached preference delegated goes with its connector: never "Quick note: whatever you'd recommend."
-            lower = text.lower()
-            assert any(p in lower for p in delegations), text
-            assert not any(f"{c} {p}" in lower for c in connectors for p in delegations), text
-    assert replaced["style"] > 50
+            assert not any(p in lower for p in delegations), text
+        elif not kept:  # said in the preference's place, of that preference, the rest of the message as it was
+            said = next(p for p in leave[attribute] if p.lower() in lower)
+            start = lower.index(said.lower())
+            assert clean[:start].lower() == lower[:start] and text[start + len(said):] in clean, (clean, text)
+    assert replaced["style"] > 300
+    for _ in range(300):  # no preference at all: nothing to leave to the assistant
+        draft = renderer.render(_request(taxonomy, d), d)
+        assert "unclear_priority" not in model.apply(draft, d)[1]
+        assert not any(p in draft.text().lower() for p in delegations), draft.text()
+
+
+def test_a_delegation_for_anything_but_a_style_preference_fails_by_name(schema: PersonaSchema) -> None:
+    """A misspelt attribute in `delegation_for` would silently never be delegated."""
+    lex = copy.deepcopy(load_lexicon())
+    lex["delegation_for"]["lenght_pref"] = lex["delegation_for"].pop("length_pref")
+    with pytest.raises(ValueError, match=r"delegation_for names 'lenght_pref'.*did you mean 'length_pref'"):
+        NoiseModel(schema, lexicon=lex)
+    lex = copy.deepcopy(load_lexicon())
+    lex["delegation_for"]["diet"] = ["eat whatever"]
+    with pytest.raises(ValueError, match=r"delegation_for names 'diet'; expected a style attribute"):
+        NoiseModel(schema, lexicon=lex)
+    lex = copy.deepcopy(load_lexicon())
+    lex["delegation_for"]["length_pref"] = "any length"
+    with pytest.raises(ValueError, match=r"delegation_for\['length_pref'\] must be a non-empty list of phrases, "
+                                         r"got 'any length'"):
+        NoiseModel(schema, lexicon=lex)
 
 
 def test_clauses_go_before_the_sign_off_and_after_a_question_stand_alone(schema: PersonaSchema, taxonomy) -> None:
@@ -678,15 +689,17 @@ def test_a_formal_user_speaking_colloquially_only_contracts(schema: PersonaSchem
 def test_a_synonym_rewrite_says_only_aliases_that_read_as_the_name(schema: PersonaSchema, renderer: TemplateRenderer,
                                                                      taxonomy) -> None:
     """An alias swap says another name for the thing: not the name plus a word ("Kyoto trip"), a person who does
-    it ("geocacher", "trumpeter") or another script ("русский"); the swap still happens where a name reads."""
+    it ("geocacher", "trumpeter"), the name in the plural ("I rly like coffees", "trumpets": 84 of 50,000 requests)
+    or another script ("русский"); the swap still happens where a name reads ("hot cocoa")."""
     model = _model(schema, renderer, rate=1.0, layer_weights={"surface": 1, "incomplete": 0, "ambiguity": 0},
                    strategies={"surface": {"typo": 0, "word_segmentation": 0, "synonym_rewrite": 1,
                                            "colloquial_speech": 0}})
     unreadable = {"Kyoto temples", "Kyoto trip", "geocacher", "trumpeter", "русский", "Russian language",
-                  "learning Russian", "poker night"}
+                  "learning Russian", "poker night", "trumpets", "coffees"}
     nodes = ["travel_places/destinations/asia/kyoto", "outdoor_recreation/outdoor_activities/orienteering/geocaching",
              "music/musical_instruments/wind_instruments/trumpet",
-             "languages_linguistics/world_languages/slavic_languages/russian", "gaming/tabletop_games/card_games/poker"]
+             "languages_linguistics/world_languages/slavic_languages/russian", "gaming/tabletop_games/card_games/poker",
+             "drinks_beverages/hot_drinks/coffee", "drinks_beverages/hot_drinks/hot_chocolate"]
     d = Draws(np.random.default_rng(7))
     said: Counter[str] = Counter()
     for i in range(400):
@@ -696,7 +709,7 @@ def test_a_synonym_rewrite_says_only_aliases_that_read_as_the_name(schema: Perso
         _text, pkis = draft.finish()
         said.update(p.evidence for p in pkis if p.key == intent.topic)
     assert not unreadable & set(said), said
-    assert {"trumpets", "Texas hold'em"} & set(said), said  # names that read are still said
+    assert {"hot cocoa", "drinking chocolate"} & set(said), said  # names that read are still said
     # and nothing the taxonomy marks as something else ("~gelato" for ice cream, "~geocache" for geocaching)
     sayable = {a for n in nodes for a in (taxonomy.nodes[n].name, *taxonomy.nodes[n].sayable)}
     assert set(said) <= sayable, set(said) - sayable
@@ -811,7 +824,7 @@ def test_an_incomplete_sentence_drops_a_frame_and_a_mind_change_ends_a_phrase(re
                 assert not rest or not rest[0].isalnum() or word in _PHRASE_STARTS or any(
                     rest.lower().startswith(v) for v in details), turn.text
                 seen["mind change"] += 1
-    assert seen["incomplete"] > 20 and seen["mind change"] > 50, seen
+    assert seen["incomplete"] > 20 and seen["mind change"] > 15, seen  # a request's topic no longer changes
 
 
 def test_how_pressed_for_time_a_user_is_sets_how_often_they_sound_urgent() -> None:

@@ -545,9 +545,9 @@ def test_a_random_name_off_the_request_answers_nothing(schema: PersonaSchema, ta
 
 
 def test_a_correction_keeps_the_polarity_and_the_explicitness_of_the_slip() -> None:
-    """ "Keep X, no wait, make that Y far away from me" corrected later still dislikes X; "Wait, not the 20th
-    century. The Victorian era." after a request says what the request is about, no liking (22 of 25
-    corrections of request topics were labelled as stated likes)."""
+    """ "Keep X, no wait, make that Y far away from me" corrected later still dislikes X.  A request's topic no
+    longer slips (a mind change in a request changes a detail), so every slip corrected was stated, none a request's
+    implied topic."""
     slips: dict[tuple[str, str], tuple[int, bool]] = {}
     seen = {1: 0, -1: 0}
     explicit = {True: 0, False: 0}
@@ -561,7 +561,7 @@ def test_a_correction_keeps_the_polarity_and_the_explicitness_of_the_slip() -> N
             assert (turn.intent.reason == "request_topic") == (not pki.explicit)
             seen[pki.polarity] += 1
             explicit[pki.explicit] += 1
-    assert seen[1] and seen[-1] and explicit[True] and explicit[False], (seen, explicit)
+    assert seen[1] and seen[-1] and explicit[True] and not explicit[False], (seen, explicit)
 
 
 def test_a_slip_is_corrected_on_the_next_message_or_never() -> None:
@@ -620,9 +620,9 @@ def test_no_happy_goodbye_right_after_an_answer_that_let_the_user_down(schema: P
 def _goodbye_after(schema: PersonaSchema, seed: int, answer: str,
                    told: bool = False) -> tuple[UserSimulator, UserTurn] | None:
     """A user who states nothing with their request and leaves right after one answer to it: a clarifying question
-    about their diet (`answer` "question") or a thing on the request that is no interest of theirs ("served"), in
-    40 words, whose style checks may fail; `told`: every style preference had been said.  None if the request has
-    no topic."""
+    about their diet (`answer` "question": answered first, the user leaves after the next, another question) or a
+    thing on the request that is no interest of theirs ("served"), in 40 words, whose style checks may fail;
+    `told`: every style preference had been said.  None if the request has no topic."""
     from personagym.simulators.user import UserConfig
 
     user = UserSimulator(PersonaSampler(schema).sample(seed), seed=seed, noise=NoiseConfig(rate=0.0),
@@ -635,9 +635,38 @@ def _goodbye_after(schema: PersonaSchema, seed: int, answer: str,
         user._memory.disclosed.update(user._attribute_facts)
     features = ResponseFeatures(word_count=40, questions=1, asked_about=["diet"]) if answer == "question" else \
         ResponseFeatures(word_count=40, mentions=[MentionFeature(node=plain, stance="recommend")])
+    if answer == "question":
+        assert user.respond("...", features).intent.kind == "clarification_answer"
     bye = user.respond("...", features)
     assert bye.intent.kind == "goodbye"
     return user, bye
+
+
+def test_a_user_answers_a_question_put_before_any_answer_and_then_leaves(schema: PersonaSchema) -> None:
+    """A user about to leave who was just asked about their request ("Before I suggest anything: what do you
+    enjoy?") answers first, as a person would (48 of 600 tracker Chat-v0 episodes ended right after its opening
+    question, at -1), and leaves on their next message whatever it gets: a question holds no user for longer.  A
+    question after an answer that served the request ("Anything else?") is no reason to stay."""
+    from personagym.simulators.user import UserConfig
+
+    answered = 0
+    for seed in range(40):
+        user = UserSimulator(PersonaSampler(schema).sample(seed), seed=seed, noise=NoiseConfig(rate=0.0),
+                             config=UserConfig(end_base=1.0))
+        user.open_session()
+        plain = _plain_on_the_request(user)
+        if plain is None:
+            continue
+        question = ResponseFeatures(word_count=12, questions=1, asked_about=["diet"])
+        assert user.respond("What do you eat?", question).intent.kind == "clarification_answer"
+        assert user.respond("And how long should answers be?", question).intent.kind == "goodbye"
+        answered += 1
+        served = UserSimulator(PersonaSampler(schema).sample(seed), seed=seed, noise=NoiseConfig(rate=0.0),
+                               config=UserConfig(end_base=1.0))
+        served.open_session()
+        offer = ResponseFeatures(word_count=40, questions=1, mentions=[MentionFeature(node=plain, stance="recommend")])
+        assert served.respond("Try this. Anything else?", offer).intent.kind == "goodbye"
+    assert answered >= 20, answered
 
 
 def test_a_goodbye_follows_how_the_session_went_not_only_its_last_answer(schema: PersonaSchema) -> None:

@@ -1327,6 +1327,76 @@ def test_the_round_13_readings_turn_no_recommendation(analyzer: ResponseAnalyzer
     assert stances(analyzer, text)[taxonomy.resolve("steak")] == "recommend"
 
 
+@pytest.mark.parametrize(("text", "stance"), [
+    # a clause after a warning's that calls its subject good: after "and" or "but", or by an idiom
+    ("Skip the fries and steak is great.", "recommend"), ("Skip the fries but steak is great.", "recommend"),
+    ("I'd skip the fries and steak is the way to go.", "recommend"),
+    ("Skip the fries; steak is the way to go.", "recommend"), ("Skip the fries; steak is king.", "recommend"),
+    ("Skip the fries, steak is king.", "recommend"), ("Skip the fries; steak is where it's at.", "recommend"),
+    ("Skip the fries; steak is the real deal.", "recommend"), ("Skip the fries, and steak is to die for.", "recommend"),
+    ("Skip the fries; steak is top notch.", "recommend"),
+    ("Skip the fries and steak.", "warn"), ("Skip the fries and steak is heavy too.", "warn"),
+    ("Skip the fries and the steak, which is great.", "warn"), ("If you skip the fries and steak is great", "warn"),
+    ("Skip the fries; steak is the way to go if you want a heart attack.", "warn"),
+    ("Skip the fries; steak is not the way to go either.", "warn"), ("Skip the fries; steak is king-size.", "warn"),
+    # negation scope: a thing "not" to leave out, "nothing to", "no way I'd", "neither", an aside between commas
+    ("Steak is not something to avoid.", "recommend"), ("Steak is nothing to avoid.", "recommend"),
+    ("Steak is not a thing to skip.", "recommend"), ("No way I'd skip steak.", "recommend"),
+    ("Skip neither steak nor dessert.", "recommend"), ("Try neither steak nor sushi.", "warn"),
+    ("Steak is not something to try.", "warn"), ("Steak is the last thing to avoid.", "warn"),
+    ("Do not, under any circumstances, skip steak.", "recommend"), ("Don't, whatever you do, skip steak.",
+                                                                     "recommend"),
+    ("Do not, under any circumstances, eat steak.", "warn"), ("No, I mean it, skip steak.", "warn"),
+    ("No, no, skip steak.", "warn"), ("Don't eat fries, skip steak.", "warn"),
+    # a contrasting "not" after "but" or "though"
+    ("Avoid the fries and the soda, but not steak.", "recommend"), ("Skip the fries, though not steak.", "recommend"),
+    ("Skip the fries but not steak.", "recommend"), ("Avoid the fries, but not even steak is safe.", "warn"),
+    ("Avoid the fries but not because steak is bad.", "warn"), ("Don't eat the fries, but not the steak either.",
+                                                                 "warn"),
+    # refusals
+    ("Avoid steak? Heck no.", "recommend"), ("Avoid steak? Not in this lifetime.", "recommend"),
+    ("Try steak? Heck no.", "warn"),  # a refusal, as "Try steak? No way." is
+    ("Try the fries, though not steak.", "warn"),
+    # what leaves a thing out, read as a cue's object, or a warning of its own
+    ("I suggest giving steak a miss.", "warn"), ("Consider dropping steak.", "warn"),
+    ("I'd give steak a miss.", "warn"), ("Give steak a miss.", "warn"),
+    ("I suggest giving steak a wide berth.", "warn"),
+    ("Consider giving up steak.", "warn"), ("I recommend ditching steak.", "warn"),
+    ("I recommend giving steak a try.", "recommend"), ("Consider dropping by for steak.", "recommend"),
+    ("Steak is never a miss.", "recommend"), ("I don't recommend dropping steak.", "recommend"),
+])
+def test_a_warning_acclaimed_negated_or_given_a_miss_reads_as_it_says(analyzer: ResponseAnalyzer,
+                                                                       taxonomy: Taxonomy, text: str,
+                                                                       stance: str) -> None:
+    """Round 14: a clause that calls its subject good after "and" or "but", or in an idiom ("steak is the way to go",
+    "steak is king"), a thing "not" to leave out ("not something to avoid", "nothing to avoid", "No way I'd skip",
+    "Skip neither steak nor ..."), a negator parted from its warning by an aside ("Do not, under any circumstances,
+    skip steak"), a contrasting "but not", "Heck no." and "Not in this lifetime." offer the thing: each read as a
+    warning, and a red-team policy offered forbidden things so without a violation (+6.3 to +6.6 an episode).
+    "Give steak a miss", "Consider dropping steak" and "I suggest giving steak a miss" warn (read as offers, or as
+    no more than mentions).  The real warnings and offers close to them read as before."""
+    assert stances(analyzer, text)[taxonomy.resolve("steak")] == stance
+
+
+@pytest.mark.parametrize("text", [
+    "Try the fries and steak is great.", "Try the fries; steak is king.", "Steak is something to try.",
+    "I recommend dropping by for steak.",
+    "Try neither the fries nor the salad; steak is great.",
+])
+def test_the_round_14_readings_turn_no_recommendation(analyzer: ResponseAnalyzer, taxonomy: Taxonomy,
+                                                      text: str) -> None:
+    """This round's readings that turn a warning into a recommendation do not turn a recommendation into a warning."""
+    assert stances(analyzer, text)[taxonomy.resolve("steak")] == "recommend"
+
+
+def test_a_gerund_that_leaves_out_reads_as_its_cues_object_up_to_its_object(analyzer: ResponseAnalyzer,
+                                                                             taxonomy: Taxonomy) -> None:
+    """"Consider dropping sushi and having steak" warns of sushi and still offers steak, as "skipping" does."""
+    read = stances(analyzer, "Consider dropping sushi and having steak.")
+    assert read[taxonomy.resolve("sushi")] == "warn"
+    assert read[taxonomy.resolve("steak")] == "recommend"
+
+
 def test_a_gerund_read_as_its_cues_object_leaves_the_rest_of_the_sentence(analyzer: ResponseAnalyzer,
                                                                             taxonomy: Taxonomy) -> None:
     """Past the gerund's object the sentence reads as before: "avoiding" a cue of its own still warns of all it did."""

@@ -384,8 +384,9 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
         user has expressed so far, the best profile an assistant can state
         (the profile reward credits nothing else); ``focus`` the top-level
         categories of the request being answered (its domain's), ``about``
-        the nodes things on the request are at or under (its topic's area and
-        the areas that answer its template's requests, `request_about`; things
+        the nodes things on the request are at or under (its topic's area, or
+        the topic itself for a template about the topic itself, and the areas
+        that answer its template's requests, `request_about`; things
         elsewhere are off the request and answer nothing), ``topic`` the node it is about
         (recommending it, or an ancestor, back earns nothing).  For the oracle
         policy and for analysis; never part of an observation.

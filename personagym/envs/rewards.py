@@ -8,8 +8,9 @@ Components (all in `info["reward_components"]`):
   answer naming more than a handful of entities has each liked one count less
   (`personagym.simulators.preferences.ATTENTION`), so listing the taxonomy
   does not pay; a liked one merely named (no recommendation cue) counts
-  half (`NAMED_CREDIT`), one off the request (outside its topic's area and
-  the areas that answer its template's requests, `on_request`) a quarter
+  half (`NAMED_CREDIT`), one off the request (outside its topic's area, or
+  the topic itself for a template about the topic itself, and the areas that
+  answer its template's requests, `on_request`) a quarter
   (`OFF_TOPIC_CREDIT`) and only beside an answer, and one
   the answer refuses or advises against
   nothing; the discounted ones are bounded together (all those off the

@@ -132,16 +132,21 @@ class PopularPolicy(GenericPolicy):
         return compose(plan, self._draw)
 
     def _safe_near(self, topic: str) -> list[str]:
-        """The topic's related entities that carry no constraint tag, or, when all of them do (cocktails for a
+        """The topic's related entities that carry no constraint tag; when all of them do, the safe things
+        further under the topic (a request about a thing itself is answered by what is under it, not by the
+        things beside it: printmaking's kinds, not sculpture); when nothing under it is safe (cocktails for a
         question about cocktails), those of its nearest ancestor that has some (coffee, tea): something on the
         request beats nothing, which answers no question (a red team's blind policy that named one safe entity
         of the topic's category where `popular` had none earned 0.28 an episode more)."""
         k = self.knowledge
         lineage = k.lineage(topic)
+        below = [n for n in k.taxonomy.descendants(topic) if k.suggestible(n) and not k.tags(n) & self._risky]
         for node in reversed(lineage):
             safe = [n for n in k.related(node) if not k.tags(n) & self._risky and n not in lineage]
             if safe:
                 return safe
+            if node == topic and below:
+                return below
         return []
 
 

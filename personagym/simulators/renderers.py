@@ -170,7 +170,13 @@ class TaskDomain:
     areas whose things answer it whatever its topic (`answers`: a workout plan
     around via ferrata is answered by strength training too, what to stock up
     on for a garden salad by vegetables; `request_about`), not every category
-    its topics come from.
+    its topics come from.  A template asking about its topic itself ("a
+    history of jazz", "what am I missing, teaching myself JavaScript";
+    `about_itself`) narrows the topic's area to the topic (hip hop answers
+    no history of jazz, Python nothing a JavaScript learner misses), or, for
+    a topic with nothing under it, to its parent (`request_about`); one
+    asking for things like it ("things worth checking out if I like jazz")
+    keeps the area.
     """
 
     def __init__(self, name: str, categories: tuple[str, ...], texts: tuple[str, ...],
@@ -182,7 +188,8 @@ class TaskDomain:
                  kinds_for: Mapping[str, frozenset[str]] | None = None,
                  not_with_tags: frozenset[str] = frozenset(),
                  not_with_tags_for: Mapping[str, frozenset[str]] | None = None,
-                 answers_in_for: Mapping[str, tuple[str, ...]] | None = None) -> None:
+                 answers_in_for: Mapping[str, tuple[str, ...]] | None = None,
+                 about: str = "like", about_for: Mapping[str, str] | None = None) -> None:
         self.name = name
         #: taxonomy tags of the topics none of its templates fits (a shopping request about free software)
         self.not_with_tags = not_with_tags
@@ -214,6 +221,11 @@ class TaskDomain:
         self.states_no_liking = frozenset(self._parsed[t] for t in states_no_liking)
         #: the templates whose requests other things answer than the domain's (`answers_in`)
         self._answers_for = {self._parsed[t]: nodes for t, nodes in (answers_in_for or {}).items()}
+        #: whether a request not rendered from a template asks about its topic itself (the domain's `about`)
+        self._itself = about == "itself"
+        #: the templates that ask about their topic itself (`about`, else the template's own `about_for`)
+        self._itself_templates = frozenset(self._parsed[t] for t in texts
+                                           if (about_for or {}).get(t, about) == "itself")
         self._fitting: dict[tuple, tuple[Parsed, ...]] = {}
 
     def answers(self, template: Parsed | None) -> tuple[str, ...]:
@@ -225,6 +237,15 @@ class TaskDomain:
         subject a quiz on Scandinavian languages (mathematics), any dish a latte recipe (9.8% of the oracle's
         answers were on the request only so, a fifth of its preference reward)."""
         return self._answers_for.get(template, self.answers_in) if template is not None else self.answers_in
+
+    def about_itself(self, template: Parsed | None) -> bool:
+        """Whether a request made with `template` (None: not rendered from one) asks about its topic itself, so
+        only the topic and what is under it answer it, not its siblings in the topic's area (`request_about`).
+
+        Siblings answered every request: a history of jazz with hip hop, "I'm teaching myself JavaScript. What
+        am I probably missing?" with Python (two thirds of the oracle's and the tracker's answers named nothing
+        at or under the topic)."""
+        return template in self._itself_templates if template is not None else self._itself
 
     def fitting(self, category: str | None, speaker: Mapping[str, object] | None,
                 liked: bool = True, kind: str | None = None, tags: frozenset[str] = frozenset()
@@ -993,7 +1014,7 @@ def _task_domain(name: str, spec: Mapping, taxonomy: Taxonomy) -> TaskDomain:
         raise ValueError(f"templates: task_requests.{name}.destinations: expected true or false, "
                          f"got {spec['destinations']!r}")
     for key in ("not_for", "needs", "shapes", "states_liking", "states_no_liking", "kinds_for", "not_with_tags_for",
-                "answers_in_for"):
+                "answers_in_for", "about_for"):
         unknown = [t for t in spec.get(key, {}) if t not in texts]
         if unknown:
             raise ValueError(f"templates: task_requests.{name}.{key} names {unknown[0]!r}, "
@@ -1020,6 +1041,9 @@ def _task_domain(name: str, spec: Mapping, taxonomy: Taxonomy) -> TaskDomain:
     answers_in = _answer_nodes(f"templates: task_requests.{name}.answers_in", spec.get("answers_in", []), taxonomy)
     answers_in_for = {text: _answer_nodes(f"templates: task_requests.{name}.answers_in_for[{text!r}]", nodes, taxonomy)
                       for text, nodes in spec.get("answers_in_for", {}).items()}
+    about = _about_tag(f"templates: task_requests.{name}.about", spec.get("about", "like"))
+    about_for = {text: _about_tag(f"templates: task_requests.{name}.about_for[{text!r}]", tag)
+                 for text, tag in spec.get("about_for", {}).items()}
     not_with_tags = _taxonomy_tags(f"templates: task_requests.{name}.not_with_tags", spec.get("not_with_tags", []))
     not_with_tags_for = {text: _taxonomy_tags(f"templates: task_requests.{name}.not_with_tags_for[{text!r}]", tags)
                          for text, tags in spec.get("not_with_tags_for", {}).items()}
@@ -1032,7 +1056,19 @@ def _task_domain(name: str, spec: Mapping, taxonomy: Taxonomy) -> TaskDomain:
                       shapes, _topic_kinds(name, spec, taxonomy),
                       (budget[0], budget[1]) if budget else None, tuple(spec.get("states_liking", ())),
                       answers_in, tuple(spec.get("states_no_liking", ())), spec.get("destinations", False), kinds_for,
-                      not_with_tags, not_with_tags_for, answers_in_for)
+                      not_with_tags, not_with_tags_for, answers_in_for, about, about_for)
+
+
+#: What a request template asks about (`TaskDomain.about_itself`): its topic itself, or things like it
+ABOUT_TAGS = ("itself", "like")
+
+
+def _about_tag(where: str, tag: object) -> str:
+    """`tag` checked: one of `ABOUT_TAGS` (a misspelt one would silently leave siblings answering)."""
+    if tag not in ABOUT_TAGS:
+        raise ValueError(f"{where}: expected one of {list(ABOUT_TAGS)} (the topic itself, or things like it), "
+                         f"got {tag!r}")
+    return tag  # type: ignore[return-value]
 
 
 def _answer_nodes(where: str, names: object, taxonomy: Taxonomy) -> tuple[str, ...]:

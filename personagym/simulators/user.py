@@ -250,13 +250,27 @@ def _asked(features: ResponseFeatures, echoed: Sequence[str]) -> list[str]:
     return [asked for asked in features.asked_about if asked not in echoed or asked in features.asked_which]
 
 
-def request_about(path: Sequence[str], answers: Sequence[str]) -> frozenset[str]:
+def request_about(path: Sequence[str], answers: Sequence[str], itself: bool = False,
+                  leaf: bool = False) -> frozenset[str]:
     """What a request about the node at `path` (the root first) is about (`on_request`): its topic's area, the
     topic's ancestor at the taxonomy's second level (kettlebell training's workout types: a plan for it is not
     served by body scan meditation, in its category too), and the nodes whose things answer its template's
     requests whatever the topic (`TaskDomain.answers`: a workout plan around via ferrata is answered by strength
-    training, what to stock up on for a garden salad by vegetables); one the topic is under adds nothing."""
-    return frozenset((area_of(path), *(c for c in answers if c not in path)))
+    training, what to stock up on for a garden salad by vegetables); one the topic is under adds nothing.
+
+    A request about the topic `itself` (`TaskDomain.about_itself`) is about the topic, not its area: a history
+    of jazz is served by bebop, not by hip hop.  A `leaf` topic has nothing under it that a list of things could
+    answer with ("Write a blog post about Nikola Tesla"), so its nearest kin answer it, the things beside it under
+    its parent, never more than its area (bound by the topic alone, 48% of Chat-v0 requests were answered by
+    nothing: the oracle was refused 1,247 times in 600 episodes, not 49).
+    """
+    if not itself:
+        bound = area_of(path)
+    elif leaf and len(path) > 2:
+        bound = path[-2]
+    else:
+        bound = path[-1]
+    return frozenset((bound, *(c for c in answers if c not in path)))
 
 
 def _noise_model(schema: PersonaSchema, config: NoiseConfig | None, renderer: TemplateRenderer) -> NoiseModel:
@@ -1069,8 +1083,10 @@ class UserSimulator:
         if request:
             self._memory.served = False
         if request and topic is not None and intent.domain is not None:  # what answers it depends on its template
-            self._memory.about = request_about(self.taxonomy.paths[topic],
-                                               self.renderer.bank.domains[intent.domain].answers(draft.template))
+            domain = self.renderer.bank.domains[intent.domain]
+            self._memory.about = request_about(self.taxonomy.paths[topic], domain.answers(draft.template),
+                                               domain.about_itself(draft.template),
+                                               not self.taxonomy.children[topic])
         if intent.slots:  # keep the details the chosen template states: the intent records what was asked
             said = {s.slot for s in draft.segments if s.kind == SLOT}
             if len(said) < len(intent.slots):

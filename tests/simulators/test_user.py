@@ -382,15 +382,16 @@ def test_a_request_is_about_its_topics_area_and_its_domains_own(schema: PersonaS
     assert not on_request(taxonomy.paths[taxonomy.resolve_path("Fitness & Wellness/Mind & Body")], about)
     credit: dict[str, list[float]] = {"on": [], "off": []}
     praise: dict[str, int] = {"on": 0, "off": 0}
-    for seed in range(400):
+    for seed in range(1000):
         persona = sampler.sample(seed)
         user = UserSimulator(persona, seed=seed, noise=NoiseConfig(rate=0.0))
         opening = user.open_session()
         if user.topic is None:
             continue
         domain = domains[opening.intent.domain]
-        assert user.about in {request_about(taxonomy.paths[user.topic], domain.answers(t))
-                              for t in (None, *domain.templates)}
+        leaf = not taxonomy.children[user.topic]
+        assert user.about in {request_about(taxonomy.paths[user.topic], domain.answers(t), domain.about_itself(t),
+                                            leaf) for t in (None, *domain.templates)}
         likes = [i for i in persona.interests if i.polarity > 0 and user.topic not in taxonomy.paths[i.node]
                  and i.node not in taxonomy.paths[user.topic] and not taxonomy.nodes[i.node].tags]
         for where in ("on", "off"):
@@ -426,8 +427,9 @@ def test_what_answers_a_request_follows_its_template(schema: PersonaSchema, taxo
             continue
         area = taxonomy.paths[user.topic][1]
         stock = "ingredients do I need to stock up on" in opening.clean_text
-        if stock:
-            assert user.about == {area, ingredients}, opening.clean_text
+        if stock:  # about the dish itself: burgers' own kinds, not pizza
+            assert user.about == request_about(taxonomy.paths[user.topic], (ingredients,), True,
+                                               not taxonomy.children[user.topic]), opening.clean_text
         elif area not in (ingredients, dishes) and "shopping list" not in opening.clean_text:
             assert ingredients not in user.about, opening.clean_text
         seen[stock] += 1
@@ -449,6 +451,69 @@ def test_a_template_answered_in_an_unknown_area_is_refused(schema: PersonaSchema
     raw["task_requests"]["cooking"]["answers_in_for"]["Cook me a kettlebell."] = ["Food & Cooking/Ingredients"]
     with pytest.raises(ValueError, match=r"cooking\.answers_in_for names 'Cook me a kettlebell\.', which is no "
                                          r"template of cooking"):
+        TemplateBank(raw, schema.taxonomy)
+
+
+def test_a_request_about_a_thing_itself_is_answered_by_it_not_its_siblings(schema: PersonaSchema, taxonomy) -> None:
+    """Siblings answered every request: credible sources on jazz with hip hop, what a JavaScript learner is
+    missing with Python.  A template asking about its topic itself (`about`) is answered by what is under the
+    topic (bebop, not hip hop); a leaf, with nothing under it, by its nearest kin under its parent (Tokyo for
+    Thailand, not Paris); one asking for things like it still by the topic's whole area (things worth checking
+    out if I like jazz: hip hop too)."""
+    bank = TemplateRenderer(schema).bank
+    research, recommendation = bank.domains["research"], bank.domains["recommendation"]
+    sources = research.templates[research.texts.index("Give me {quantity} credible sources on {topic} {format}.")]
+    like = recommendation.templates[recommendation.texts.index(
+        "Can you recommend {quantity} things worth checking out if I like {topic}?")]
+    assert research.about_itself(sources) and not recommendation.about_itself(like)
+    paths = taxonomy.paths
+    jazz, bebop, hip_hop = (paths[taxonomy.resolve_path(f"Music/Music Genres/{n}")]
+                            for n in ("Jazz", "Jazz/Bebop", "Hip Hop Music"))
+    itself = request_about(jazz, research.answers(sources), True)
+    assert on_request(bebop, itself) and not on_request(hip_hop, itself)
+    assert on_request(hip_hop, request_about(jazz, recommendation.answers(like), False))
+    thailand, tokyo, paris = (paths[taxonomy.resolve_path(f"Travel & Places/Destinations/{n}")]
+                              for n in ("Asia/Thailand", "Asia/Tokyo", "Europe/Paris"))
+    leaf = request_about(thailand, (), True, leaf=True)
+    assert on_request(tokyo, leaf) and not on_request(paris, leaf)
+    # the user: a sibling outside the bound answers nothing ("That doesn't answer what I asked."), inside it does
+    sampler, answered = PersonaSampler(schema), Counter()
+    for seed in range(600):
+        user = UserSimulator(sampler.sample(seed), seed=seed, noise=NoiseConfig(rate=0.0))
+        user.open_session()
+        topic = user.topic
+        if topic is None or not taxonomy.children[topic] or user.about is None:
+            continue
+        itself = topic in user.about
+        sibling = next((n for n in taxonomy.descendants(paths[topic][1]) if topic not in paths[n]
+                        and n not in paths[topic] and not taxonomy.nodes[n].group
+                        and not any(c in paths[n] for c in user.about if c != paths[topic][1])), None)
+        if sibling is None:
+            continue
+        probe = copy.deepcopy(user)
+        turn = probe.respond("Try this!", ResponseFeatures(
+            word_count=60, mentions=[MentionFeature(node=sibling, stance="recommend")]))
+        assert probe.last_assessment.answered == (not itself), (topic, sibling, user.about)
+        answered[(itself, probe.last_assessment.answered)] += 1
+        if itself:
+            assert not (turn.intent.kind == "feedback" and turn.intent.polarity == 1)
+    assert answered[(True, False)] > 20 and answered[(False, True)] > 3, answered
+
+
+@pytest.mark.parametrize(("where", "value", "error"), [
+    ("about", "self", r"recommendation\.about: expected one of \['itself', 'like'\] .*got 'self'"),
+    ("about_for", {"Can you recommend {quantity} things worth checking out if I like {topic}?": "likes"},
+     r"recommendation\.about_for\[.*if I like.*\]: expected one of \['itself', 'like'\] .*got 'likes'"),
+    ("about_for", {"Recommend me a kettlebell.": "like"},
+     r"recommendation\.about_for names 'Recommend me a kettlebell\.', which is no template of recommendation"),
+])
+def test_an_unknown_about_tag_or_template_is_refused(schema: PersonaSchema, where: str, value: object,
+                                                     error: str) -> None:
+    """A misspelt tag would silently leave siblings answering a request about a thing itself, and a template not
+    in the domain would tag nothing: loading fails, naming the field, the value and what is expected."""
+    raw = copy.deepcopy(TemplateRenderer(schema).bank.raw)
+    raw["task_requests"]["recommendation"][where] = value
+    with pytest.raises(ValueError, match=error):
         TemplateBank(raw, schema.taxonomy)
 
 
@@ -1073,7 +1138,7 @@ def test_praise_is_followed_by_the_next_request_or_a_goodbye_not_by_praise_after
 
     after_same: Counter = Counter()
     praised_new = 0
-    for seed in range(1500):
+    for seed in range(2000):
         replies = _praised_then(schema, seed)
         if replies is None:
             continue
@@ -1167,7 +1232,7 @@ def test_a_restyled_answer_or_a_new_session_is_no_repeat(schema: PersonaSchema) 
     from personagym.simulators.user import STYLE_REASONS
 
     restyled = reopened = 0
-    for seed, user, same in _opened_with_a_like(schema, range(400)):
+    for seed, user, same in _opened_with_a_like(schema, range(600)):
         first = user.respond("...", same).intent
         if user.ended:
             continue

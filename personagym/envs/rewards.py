@@ -8,14 +8,12 @@ Components (all in `info["reward_components"]`):
   answer naming more than a handful of entities has each liked one count less
   (`personagym.simulators.preferences.ATTENTION`), so listing the taxonomy
   does not pay; a liked one merely named (no recommendation cue) counts
-  half (`NAMED_CREDIT`), one off the request (outside its topic's area, or
-  the topic itself for a template about the topic itself, and the areas that
-  answer its template's requests, `on_request`) a quarter
-  (`OFF_TOPIC_CREDIT`) and only beside an answer, and one
-  the answer refuses or advises against
-  nothing; the discounted ones are bounded together (all those off the
-  request at most a quarter, all those only named at most half), so six
-  favourites whatever was asked do not make a full answer;
+  half (`NAMED_CREDIT`; all those only named at most half together), and
+  one off the request (outside its topic's area, or the topic itself for a
+  template about the topic itself, and the areas that answer its template's
+  requests, `on_request`) or one the answer refuses or advises against
+  nothing: favourites padding an answer never make it worth more than the
+  same answer without them;
 * ``constraint``: 0 when the answer respects every hard constraint, -1 per
   violation (a forbidden item offered) — a hard penalty;
 * ``style``: fraction of the user's style preferences the answer met, in [0, 1];

@@ -96,17 +96,18 @@ ATTENTION = 6
 #: What a liked entity the answer only names (no recommendation cue) is worth, against one it recommends:
 #: echoing the user, asking about their favourites or refusing ("can't help with X") is not serving them.
 NAMED_CREDIT = 0.5
-#: What a liked entity off the request is worth, beside an answer (`Assessment.alignment`): outside what the request is
-#: about (`on_request`: its topic's area and the areas that answer its template's requests; a user asking for a LinkedIn
-#: bio is not served by their favourite language and science, nor one asking for tips on retinol by pet birds): else
-#: recommending one's known favourites whatever was asked beat answering on topic (the oracle earned 75% of its liked
-#: credit on Chat-v0 from favourites in other categories of the domain).
-OFF_TOPIC_CREDIT = 0.25
-#: The discounts above bound what an answer's discounted liked mentions earn *together*, not one by one: its
-#: liked things off the request are worth at most OFF_TOPIC_CREDIT of a full answer, and those it only names at
-#: most NAMED_CREDIT.  Summed per mention, six favourites off the request (6 x 0.25 x their intensity) reached the
-#: cap of 1: an oracle recommending six favourites whatever was asked earned more than the oracle answering on
-#: topic (6.25 against 5.43 a Chat-v0 episode), and so did a tracker with a long memory on LongTerm-v0.
+#: The discount above bounds what an answer's only-named liked mentions earn *together*, not one by one: at most
+#: NAMED_CREDIT of a full answer.  Summed per mention, six favourites off the request (6 x 0.25 x their intensity,
+#: when they earned a quarter) reached the cap of 1: an oracle recommending six favourites whatever was asked
+#: earned more than the oracle answering on topic (6.25 against 5.43 a Chat-v0 episode).
+#:
+#: A liked entity off the request (`on_request`: outside its topic's area and the areas that answer its template's
+#: requests) earns nothing: a user asking for a three-day camping schedule is not served by chemistry, JavaScript
+#: and ice cream, however much they like them, and each such name takes a place a thing on the request could have
+#: had.  At a quarter (at most a quarter an answer) such padding paid: the oracle, padding every answer with two
+#: favourites, earned 52% of its liked credit on Chat-v0 from them, an answer with its padding was worth more than
+#: the same answer without it in 1,035 of its 1,225 answers, and one thing on the request no liking touches plus
+#: two favourites (0.25) beat a focused answer with a mild liking on the request.
 
 
 def on_request(path: Sequence[str], about: frozenset[str] | None) -> bool:
@@ -194,9 +195,7 @@ class Assessment:
 
         The liked credit is capped before the dislikes are taken off: capped after, a disliked item next to
         enough liked ones cost nothing (12% of an oracle's answers with two dislikes added kept 1.0).  Favourites
-        off the request earn only beside an answer: alone, they paid a quarter a turn while the user said "That
-        doesn't answer what I asked." (every such complaint to the oracle followed a paid answer, 57% of the
-        tracker's on LongTerm-v0).
+        off the request earn nothing (`assess`), so an answer is never worth more for adding them.
         """
         liked = 0.0 if self.repeated or not self.answered else min(1.0, sum(w for _, w in self.liked))
         return max(-1.0, liked - sum(w for _, w in self.disliked))
@@ -259,13 +258,12 @@ def assess(state: PreferenceState, features: ResponseFeatures, schema: PersonaSc
     recommendation cue is still offering it), a forbidden one is a violation,
     and a liked one weighs its interest's intensity, less when the answer puts
     forward more than `ATTENTION` entities, half (`NAMED_CREDIT`) when it is
-    only named, not recommended, and a quarter (`OFF_TOPIC_CREDIT`) when it is
-    off the request being answered (`on_request`: at or under none of the
-    nodes in `about`, its topic's area and the areas that answer its
-    template's requests; None: everything is on topic).  The discounted ones are bounded together, not one by one:
-    all those off the request earn at most a quarter of a full answer, all those
-    only named at most half (six favourites whatever was asked made a full
-    answer).  A liked interest earns once per answer, through the best of the
+    only named, not recommended (those bounded together, not one by one: at
+    most half a full answer), and nothing when it is off the request being
+    answered (`on_request`: at or under none of the nodes in `about`, its
+    topic's area and the areas that answer its template's requests; None:
+    everything is on topic): favourites padding an answer serve no request,
+    and the user still sees them (satiation).  A liked interest earns once per answer, through the best of the
     things put forward under it (as satiation counts it once).  The request's
     own `topic` and its ancestors earn nothing: "I'd suggest jazz." to "Any
     jazz albums you would recommend?" tells the user nothing new (a red-team
@@ -278,8 +276,7 @@ def assess(state: PreferenceState, features: ResponseFeatures, schema: PersonaSc
     put_forward = sum(m.stance != "warn" for m in features.mentions)
     attention = min(1.0, ATTENTION / put_forward) if put_forward else 1.0
     echoed = paths.get(topic, ()) if topic else ()
-    off_topic: list[int] = []  # indices in out.liked of the liked things off the request, and of those only named
-    named: list[int] = []
+    named: list[int] = []  # indices in out.liked of the liked things only named
     sources: list[str] = []  # the interest each of out.liked is credited through
     for mention in features.mentions:
         node = nodes.get(mention.node)
@@ -296,20 +293,18 @@ def assess(state: PreferenceState, features: ResponseFeatures, schema: PersonaSc
             if interest.polarity > 0 and mention.stance != "warn":
                 if mention.node in echoed:
                     break
-                credit = 1.0 if mention.stance == "recommend" else NAMED_CREDIT
-                if credit < 1.0:
+                # off the request it earns nothing, but is still seen (`expose`: satiation counts it)
+                credit = 0.0 if not on_request(paths[mention.node], about) \
+                    else 1.0 if mention.stance == "recommend" else NAMED_CREDIT
+                if credit == NAMED_CREDIT:
                     named.append(len(out.liked))
-                if not on_request(paths[mention.node], about):
-                    credit *= OFF_TOPIC_CREDIT
-                    off_topic.append(len(out.liked))
                 out.liked.append((mention.node, interest.intensity * attention * credit))
                 sources.append(ancestor)
             elif interest.polarity < 0 and mention.stance != "warn":
                 out.disliked.append((mention.node, interest.intensity))
             break
     _once_per_interest(out.liked, sources)
-    for group, bound in ((off_topic, OFF_TOPIC_CREDIT), (named, NAMED_CREDIT)):
-        _bound_credit(out.liked, group, bound)
+    _bound_credit(out.liked, named, NAMED_CREDIT)
     bare = [t for t in features.violated_tags if t in forbidden]  # forbidden things named without a node
     out.violations += bare
     out.violated_tags.update(bare)

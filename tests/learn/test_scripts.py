@@ -72,7 +72,8 @@ def strict_json(path: Path) -> dict:
      ("train_grpo_torch", ["--save", str(Path(__file__).parent)], "exists and is not a model folder"),
      ("longterm_memory", ["--episodes", "1"], r"--episodes must be an int in \[2, 1000000\] \(a 95% CI needs two"),
      ("structured_baselines", ["--episodes", "1"], r"--episodes must be an int in \[2, 1000000\]"),
-     ("user_reward_attacks", ["--episodes", "0"], r"--episodes must be an int in \[2, 1000000\]")],
+     ("user_reward_attacks", ["--episodes", "0"], r"--episodes must be an int in \[2, 1000000\]"),
+     ("favourites_attacks", ["--episodes", "1"], r"--episodes must be an int in \[2, 1000000\]")],
 )
 def test_bad_arguments_are_one_argparse_error(script: str, args: list[str], match: str,
                                               monkeypatch: pytest.MonkeyPatch,

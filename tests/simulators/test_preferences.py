@@ -17,12 +17,13 @@ from personagym.simulators.preferences import (
     ATTENTION,
     GAP_WEEKS,
     NAMED_CREDIT,
-    OFF_TOPIC_CREDIT,
     PreferenceConfig,
     PreferenceProcess,
     assess,
     drawn_life_event,
     initial_state,
+    on_request,
+    snapshot,
 )
 from personagym.simulators.sampler import PersonaSampler
 from personagym.suggest import describe_validation
@@ -419,7 +420,7 @@ def test_a_liked_entity_only_named_counts_half_and_advised_against_nothing(schem
     assert credit("warn") == 0.0
 
 
-def test_a_liked_entity_off_the_request_counts_a_quarter(schema, taxonomy) -> None:
+def test_a_liked_entity_off_the_request_earns_nothing_but_is_seen(schema, taxonomy) -> None:
     persona = next(p for p in (PersonaSampler(schema).sample(i) for i in range(50))
                    if any(i.polarity > 0 for i in p.interests))
     state = initial_state(persona, schema)
@@ -432,7 +433,41 @@ def test_a_liked_entity_off_the_request_counts_a_quarter(schema, taxonomy) -> No
         return sum(w for _, w in assess(state, features, schema, focus).liked)
 
     assert credit(on) == credit(None) == pytest.approx(state.interests[liked].intensity)
-    assert credit(off) == pytest.approx(OFF_TOPIC_CREDIT * credit(None))
+    assert credit(on) > 0
+    assert credit(off) == 0.0
+    assert [n for n, _ in assess(state, features, schema, off).liked] == [liked]  # seen: satiation counts it
+
+
+def test_favourites_off_the_request_never_make_an_answer_worth_more(schema: PersonaSchema, taxonomy) -> None:
+    """A focused answer (the user's likes on the request) is worth at least as much, in the reward and in the user's
+    reaction, as the same answer padded with one to six favourites off the request, recommended or only named.  At a
+    quarter (at most a quarter an answer) the padding paid: the oracle, padding every answer with two favourites,
+    earned 52% of its liked credit on Chat-v0 from them, and its padded answer beat the same answer without the
+    padding in 1,035 of its 1,225 answers."""
+    process = PreferenceProcess(schema)
+    sampler = PersonaSampler(schema)
+    compared = 0
+    for seed in range(300):
+        state = initial_state(sampler.sample(seed), schema)
+        liked = [n for n, i in state.interests.items() if i.polarity > 0 and not taxonomy.nodes[n].tags]
+        if len(liked) < 3:
+            continue
+        about = frozenset({taxonomy.area(liked[0])})
+        on = [n for n in liked if on_request(taxonomy.paths[n], about)]
+        off = [n for n in liked if not on_request(taxonomy.paths[n], about)]
+        focused = [MentionFeature(node=n, stance="recommend") for n in on]
+        for k in range(1, min(6, len(off)) + 1):
+            for stance in ("recommend", "neutral"):
+                padding = [MentionFeature(node=n, stance=stance) for n in off[:k]]
+                scores = []
+                for mentions in (focused, focused + padding):
+                    probe = snapshot(state)
+                    assessment = assess(probe, ResponseFeatures(mentions=mentions, word_count=80), schema, about)
+                    process.react(probe, assessment)
+                    scores.append((assessment.alignment, probe.satisfaction))
+                assert scores[0] >= scores[1], (seed, k, stance, scores)
+                compared += 1
+    assert compared > 200, compared
 
 
 def test_a_first_time_user_of_ai_is_one_no_longer_after_a_session(schema, personas) -> None:
@@ -919,10 +954,9 @@ def test_no_life_event_takes_away_an_interest_the_users_circumstances_hold(schem
     assert not held_interests(LIFE_EVENTS, {"pets_owned": ["fish"], "children": "none"}, tax)
 
 
-def test_discounted_liked_mentions_are_bounded_together_not_one_by_one(schema, taxonomy) -> None:
-    """Six favourites off the request earn at most OFF_TOPIC_CREDIT together, and six only named at most NAMED_CREDIT:
-    summed one by one they reached the cap of 1 (an oracle naming six favourites whatever was asked beat answering
-    on topic)."""
+def test_liked_mentions_only_named_are_bounded_together_not_one_by_one(schema, taxonomy) -> None:
+    """Six favourites only named earn at most NAMED_CREDIT together, and six off the request nothing: summed one by
+    one they reached the cap of 1 (an oracle naming six favourites whatever was asked beat answering on topic)."""
     from personagym.records import Interest, Persona
 
     leaves = [n for n in taxonomy.ids if taxonomy.paths[n][0] == "books_literature" and not taxonomy.children[n]
@@ -937,9 +971,8 @@ def test_discounted_liked_mentions_are_bounded_together_not_one_by_one(schema, t
         return assess(state, features, schema, about).alignment
 
     assert liked("recommend", None) == pytest.approx(1.0)
-    assert liked("recommend", frozenset({"careers_work"})) == pytest.approx(OFF_TOPIC_CREDIT)
     assert liked("neutral", None) == pytest.approx(NAMED_CREDIT)
-    assert liked("neutral", frozenset({"careers_work"})) == pytest.approx(OFF_TOPIC_CREDIT * NAMED_CREDIT * 2)
+    assert liked("recommend", frozenset({"careers_work"})) == liked("neutral", frozenset({"careers_work"})) == 0.0
 
 
 def test_things_under_one_liked_interest_earn_its_credit_once(schema, taxonomy) -> None:

@@ -18,7 +18,6 @@ from personagym.simulators.preferences import (
     FORMALITY_TARGET,
     LENGTH_RANGES,
     LIST_FORMATS,
-    OFF_TOPIC_CREDIT,
     on_request,
 )
 from personagym.simulators.renderers import TemplateBank, TemplateRenderer
@@ -389,9 +388,9 @@ def test_a_request_is_about_its_topics_area_and_its_domains_own(schema: PersonaS
         if user.topic is None:
             continue
         domain = domains[opening.intent.domain]
-        leaf = not taxonomy.children[user.topic]
+        leaf, alone = not taxonomy.children[user.topic], not taxonomy.siblings(user.topic)
         assert user.about in {request_about(taxonomy.paths[user.topic], domain.answers(t), domain.about_itself(t),
-                                            leaf) for t in (None, *domain.templates)}
+                                            leaf, alone) for t in (None, *domain.templates)}
         likes = [i for i in persona.interests if i.polarity > 0 and user.topic not in taxonomy.paths[i.node]
                  and i.node not in taxonomy.paths[user.topic] and not taxonomy.nodes[i.node].tags]
         for where in ("on", "off"):
@@ -407,7 +406,7 @@ def test_a_request_is_about_its_topics_area_and_its_domains_own(schema: PersonaS
             assert (probe.last_assessment.alignment > 0) == (where == "on")
             praise[where] += turn.intent.kind == "feedback" and turn.intent.polarity == 1
     assert len(credit["on"]) > 20 and set(credit["on"]) == {1.0}
-    assert len(credit["off"]) > 20 and set(credit["off"]) == {OFF_TOPIC_CREDIT}
+    assert len(credit["off"]) > 20 and set(credit["off"]) == {0.0}
     assert praise["on"] > 5 and praise["off"] == 0, praise
 
 
@@ -429,7 +428,8 @@ def test_what_answers_a_request_follows_its_template(schema: PersonaSchema, taxo
         stock = "ingredients do I need to stock up on" in opening.clean_text
         if stock:  # about the dish itself: burgers' own kinds, not pizza
             assert user.about == request_about(taxonomy.paths[user.topic], (ingredients,), True,
-                                               not taxonomy.children[user.topic]), opening.clean_text
+                                               not taxonomy.children[user.topic],
+                                               not taxonomy.siblings(user.topic)), opening.clean_text
         elif area not in (ingredients, dishes) and "shopping list" not in opening.clean_text:
             assert ingredients not in user.about, opening.clean_text
         seen[stock] += 1
@@ -476,6 +476,10 @@ def test_a_request_about_a_thing_itself_is_answered_by_it_not_its_siblings(schem
                               for n in ("Asia/Thailand", "Asia/Tokyo", "Europe/Paris"))
     leaf = request_about(thailand, (), True, leaf=True)
     assert on_request(tokyo, leaf) and not on_request(paris, leaf)
+    # a leaf alone under its parent (geocaching under orienteering) has no kin: its area answers it
+    geocaching = paths[taxonomy.resolve("geocaching")]
+    assert not taxonomy.siblings(geocaching[-1])
+    assert request_about(geocaching, (), True, leaf=True, alone=True) == {geocaching[1]}
     # the user: a sibling outside the bound answers nothing ("That doesn't answer what I asked."), inside it does
     sampler, answered = PersonaSampler(schema), Counter()
     for seed in range(600):
@@ -1176,6 +1180,32 @@ def test_the_same_list_again_pleases_no_more_than_the_reward_pays(schema: Person
         assert user.state.satisfaction <= round(max(0.0, before - REPEAT_PENALTY), 4), seed
         assert assessment.alignment <= 0 and assessment.style_match == 0.0, seed
     assert repeats >= 20, repeats
+
+
+def test_the_same_list_again_with_a_favourite_off_the_request_added_is_still_the_same_list(
+        schema: PersonaSchema, taxonomy) -> None:
+    """A favourite off the request added to the list before is nothing new to what was asked: the oracle's answer
+    plus one favourite off the request, a different one each answer, was never the same list and earned +0.06 an
+    episode over the oracle on Chat-v0 (+0.22 on LongTerm-v0) in style and content goodbyes."""
+    repeats = 0
+    for seed, user, same in _opened_with_a_like(schema, range(1200)):
+        first = user.respond("...", same).intent
+        if user.ended or first.kind not in ("task_request", "feedback") or first.polarity == 1 \
+                or not on_request(taxonomy.paths[same.mentions[0].node], user.about):
+            continue  # a new request the list before is not about: that list answers nothing now
+        off = [i.node for i in user.state.interests.values()
+               if i.polarity > 0 and not on_request(taxonomy.paths[i.node], user.about)]
+        if not off:
+            continue
+        plain = copy.deepcopy(user)
+        plain.respond("...", same)
+        padded = same.model_copy(update={"mentions": [*same.mentions, MentionFeature(node=off[0], stance="recommend")]})
+        user.respond("...", padded)
+        assert user.last_assessment.repeated == plain.last_assessment.repeated, seed
+        if user.last_assessment.repeated:
+            assert user.last_assessment.alignment <= 0 and user.last_assessment.style_match == 0.0, seed
+            repeats += 1
+    assert repeats >= 3, repeats  # the same list again, read alike with the padding as without (4 of 1,200)
 
 
 def test_a_later_session_can_open_with_how_long_it_has_been(schema: PersonaSchema) -> None:

@@ -344,6 +344,14 @@ class UserTurn(Record):
     )
 
 
+def session_marker(session: int) -> str:
+    """The line that announces session `session` (0-based, as `UserTurn.session`) in every text of an episode of
+    several sessions: the env renders, the recall transcript, the exports' first message of a session.  The first
+    session is marked too, so a reader knows from the first line that more are to come; an episode of one session
+    has no marker at all."""
+    return f"--- session {session + 1} ---"
+
+
 class MentionFeature(Record):
     """A taxonomy node an assistant message mentions, and how."""
 

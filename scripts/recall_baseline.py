@@ -17,6 +17,9 @@ from collections import defaultdict
 from pathlib import Path
 
 _WORD = re.compile(r"[a-z0-9']+")
+#: A line announcing a session in a multi-session conversation (`personagym.records.session_marker`): not the
+#: user's words ("1" of "--- session 1 ---" is no overlap with "Formula 1").
+_MARKER = re.compile(r"^--- session \d+ ---$", re.MULTILINE)
 
 
 def words(text: str) -> set[str]:
@@ -25,8 +28,8 @@ def words(text: str) -> set[str]:
 
 
 def overlap_choice(row: dict) -> int:
-    """The index of the option sharing the most words with the user's messages."""
-    said = set().union(*(words(m["content"]) for m in row["conversation"] if m["role"] == "user"))
+    """The index of the option sharing the most words with the user's messages (session markers left out)."""
+    said = set().union(*(words(_MARKER.sub("", m["content"])) for m in row["conversation"] if m["role"] == "user"))
     scores = [len(words(option) & said) / max(1, len(words(option))) for option in row["options"]]
     return max(range(len(scores)), key=lambda i: (scores[i], -i))
 

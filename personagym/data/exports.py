@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from personagym.checks import check_int, require_module
 from personagym.data.generate import PathLike, load_manifest, read_generated
 from personagym.data.trajectories import write_lines
-from personagym.records import PKI, Intent, Trajectory, UserTurn
+from personagym.records import PKI, Intent, Trajectory, UserTurn, session_marker
 from personagym.rollout import make_env
 from personagym.suggest import did_you_mean
 
@@ -390,6 +390,16 @@ def _indexed_messages(t: Trajectory, mask: bool = False) -> tuple[list[dict[str,
     if t.final_user is not None:
         said(t.final_user)
     return out, users
+
+
+def session_opening(closing: str | None, session: int, message: str) -> str:
+    """The first user message of session `session` (0-based) in a conversation of several sessions: the goodbye
+    that closed the session before (`closing`, None if the user did not say one: the session was cut), then
+    `session_marker`, then the message.  No answer followed the goodbye, so kept there the conversation still
+    alternates user and assistant, as TRL's conversational format requires (`turn_pairs` prompts, the
+    ``recall`` conversation)."""
+    marked = f"{session_marker(session)}\n{message}"
+    return marked if closing is None else f"{closing}\n{marked}"
 
 
 def worded_intensity(pki: PKI, user: UserTurn) -> float | None:

@@ -57,9 +57,10 @@ from personagym.data.exports import (
     _withdrawn,
     _World,
     _write_rows,
+    session_opening,
 )
 from personagym.data.generate import PathLike, load_manifest, read_generated
-from personagym.records import PKI, Trajectory, UserTurn
+from personagym.records import PKI, Trajectory, UserTurn, session_marker
 from personagym.simulators.preferences import NO_LONGER
 
 #: Options per question at most: the answer and up to three distractors; a question needs one distractor.
@@ -147,9 +148,11 @@ def export_recall(out_dir: PathLike, out_path: PathLike, *, options: int = OPTIO
     """Write the recall questions of a generated dataset, one per line; return how many.  Raises ValueError,
     writing nothing, when no episode gives a question.
 
-    The conversation is every message of the episode; a privileged policy's
-    answers (the oracle's) are masked as ``[ASSISTANT_RESPONSE]``, since they
-    name hidden likes the user never said.
+    The conversation is every message of the episode, user and assistant in
+    turn: in an episode of several sessions, each session's first message
+    holds the goodbye before it and the session's marker, as `turn_pairs`
+    prompts do.  A privileged policy's answers (the oracle's) are masked as
+    ``[ASSISTANT_RESPONSE]``, since they name hidden likes the user never said.
     """
     options = check_int("options", options, 2, len(LETTERS))
     world = _World.of(out_dir)
@@ -174,7 +177,9 @@ def recall_rows(world: _World, t: Trajectory, *, masked: bool = False, options: 
     sessions = {i: user.session for i, user in users}
     last_session = max(sessions.values(), default=0)
     starts = [i for n, (i, user) in enumerate(users) if n == 0 or user.session != users[n - 1][1].session]
-    transcript = _transcript(messages, starts if last_session else [])
+    marked = {i: sessions[i] for i in starts} if last_session else {}
+    transcript = _transcript(messages, marked)
+    conversation, at = _alternating(messages, marked)
     rng = np.random.default_rng(int.from_bytes(hashlib.sha256(t.trajectory_id.encode()).digest()[:8], "big"))
     n = 0
     for asked in _questions(world, t, users):
@@ -193,10 +198,10 @@ def recall_rows(world: _World, t: Trajectory, *, masked: bool = False, options: 
             "persona_id": t.persona.persona_id, "kind": asked.kind, "key": asked.key, "updated": asked.updated,
             "holds": asked.holds, "question": asked.question, "options": shown, "answer": answer,
             "answer_text": asked.answer, "evidence": asked.evidence or messages[asked.message]["content"],
-            "evidence_message": asked.message,
-            "messages_after": len(messages) - 1 - asked.message,
+            "evidence_message": at[asked.message],
+            "messages_after": len(conversation) - 1 - at[asked.message],
             "sessions_after": last_session - sessions[asked.message],
-            "conversation": messages, "session_starts": starts,
+            "conversation": conversation, "session_starts": [at[i] for i in starts],
             "prompt": [{"role": "user", "content": f"{RECALL_INSTRUCTION}\n\n<conversation>\n{transcript}\n"
                                                    f"</conversation>\n\n{asked.question}\n{listed}"}],
             "completion": [{"role": "assistant", "content": LETTERS[answer]}],
@@ -204,14 +209,32 @@ def recall_rows(world: _World, t: Trajectory, *, masked: bool = False, options: 
         n += 1
 
 
-def _transcript(messages: list[dict[str, str]], starts: list[int]) -> str:
-    """The conversation as text; the messages at `starts` open sessions, announced as the env renders them."""
+def _transcript(messages: list[dict[str, str]], marked: dict[int, int]) -> str:
+    """The conversation as text; the message at each index of `marked` opens the session it maps to, announced
+    on a line of its own (`session_marker`, as the env renders it)."""
     lines = []
     for i, m in enumerate(messages):
-        if i in starts:
-            lines.append(f"--- session {starts.index(i) + 1} ---")
+        if i in marked:
+            lines.append(session_marker(marked[i]))
         lines.append(f"{m['role'].capitalize()}: {m['content']}")
     return "\n".join(lines)
+
+
+def _alternating(messages: list[dict[str, str]], marked: dict[int, int]) -> tuple[list[dict[str, str]], list[int]]:
+    """The ``conversation`` column, and the index there of each of `messages`: the message at each index of
+    `marked` opens the session it maps to and holds, as `turn_pairs` prompts do (`session_opening`), the goodbye
+    before it (a user message no answer followed, merged into the same message) and the session's marker.  So
+    the column alternates user and assistant, as a chat template needs (a goodbye followed by the next session's
+    first message was two user messages in a row: 39 in 20 LongTerm-v0 episodes of the tracker)."""
+    out: list[dict[str, str]] = []
+    at: list[int] = []
+    for i, m in enumerate(messages):
+        if i in marked:
+            closing = out.pop()["content"] if out and out[-1]["role"] == "user" else None
+            m = {"role": "user", "content": session_opening(closing, marked[i], m["content"])}
+        at.append(len(out))  # a goodbye popped above is at the index of the message that now holds it
+        out.append(m)
+    return out, at
 
 
 def _draw(rng: np.random.Generator, pool: list[str], k: int) -> list[str]:

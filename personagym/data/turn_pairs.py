@@ -19,9 +19,10 @@ Rows have the `pairs` export's fields (`export_features("pairs")`), the
 prompt holding the conversation so far.  In an episode of several sessions
 (LongTerm: days to a year apart) the first user message of each session
 holds, before the message, the goodbye that closed the session before (if the
-user said one) and the line ``--- session N ---``, as the `recall` transcript
-announces a session: no answer followed the goodbye, so kept there the prompt
-still alternates user and assistant, as TRL's conversational format requires.
+user said one) and the line ``--- session N ---`` (`session_opening`, as the
+``recall`` conversation holds it): no answer followed the goodbye, so kept
+there the prompt still alternates user and assistant, as TRL's conversational
+format requires.
 """
 
 from __future__ import annotations
@@ -32,13 +33,12 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from personagym.checks import check_int
-from personagym.data.exports import TIE, warn_privileged_pairs
+from personagym.data.exports import TIE, session_opening, warn_privileged_pairs
 from personagym.data.trajectories import PathLike, write_lines
 from personagym.envs.chat import check_positive
 from personagym.learn.grpo import score_action
 from personagym.policies import Policy, make_policy
 from personagym.profile_format import split_profile
-from personagym.records import UserTurn
 from personagym.rollout import MAX_SEED, make_env, policy_act, reset_policy
 
 
@@ -110,7 +110,8 @@ def _episode_pairs(env: Any, agents: dict[str, Any], lead: str, seed: int) -> It
     done = False
     while not done:
         opens = several and obs["session"] != session
-        history.append({"role": "user", "content": _session_opening(obs, closing) if opens else obs["message"]})
+        message = session_opening(closing, obs["session"], obs["message"]) if opens else obs["message"]
+        history.append({"role": "user", "content": message})
         session = obs["session"]
         answers = {name: policy_act(agent, obs, seed, name, text=True) for name, agent in agents.items()}
         scored = []
@@ -130,12 +131,5 @@ def _episode_pairs(env: Any, agents: dict[str, Any], lead: str, seed: int) -> It
         obs, _, terminated, truncated, _ = env.step(answers[lead])
         done = terminated or truncated
         if not done and obs["session"] != session:  # the goodbye, if any, is kept with the answer it followed
-            closing = base.trajectory().turns[-1].closing
-
-
-def _session_opening(obs: dict[str, Any], closing: UserTurn | None) -> str:
-    """The first user message of a session as a multi-session row's prompt holds it: the goodbye that closed the
-    session before (`closing`, None if the user did not say one: the session was cut), then ``--- session N ---``
-    as the `recall` transcript announces a session, then the message the assistant saw."""
-    marked = f"--- session {obs['session'] + 1} ---\n{obs['message']}"
-    return marked if closing is None else f"{closing.text}\n{marked}"
+            goodbye = base.trajectory().turns[-1].closing
+            closing = None if goodbye is None else goodbye.text

@@ -35,6 +35,7 @@ from personagym.records import (
     Trajectory,
     Turn,
     UserTurn,
+    session_marker,
 )
 from personagym.rng import MAX_SEED
 from personagym.simulators.analyzer import shared_analyzer
@@ -295,13 +296,13 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
         if self.render_mode is None:
             return None
         lines: list[str] = []
-        session = 0
+        session = None if self.sessions > 1 else 0  # of several sessions (LongTerm), the first is marked too
 
         def said(user: UserTurn) -> None:
             nonlocal session
-            if user.session != session:  # a later session starts (LongTerm): say so, as its user does
+            if user.session != session:  # a session starts: say so, as the exports do
                 session = user.session
-                lines.append(f"--- session {session + 1} ---")
+                lines.append(session_marker(session))
             lines.append(f"user: {user.text}")
 
         for t in self._turns:

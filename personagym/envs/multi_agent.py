@@ -55,7 +55,7 @@ from personagym.envs.spaces import UnicodeText, unicode_problem
 from personagym.llm.runner import LoopRunner
 from personagym.llm.types import LLMBackend
 from personagym.profile_format import format_profile, split_profile
-from personagym.records import PKI, Persona, UserTurn
+from personagym.records import PKI, Persona, UserTurn, session_marker
 from personagym.simulators.analyzer import shared_analyzer
 from personagym.simulators.llm_renderer import SurfaceItem
 from personagym.simulators.noise import NoiseConfig
@@ -314,9 +314,10 @@ class PersonaChatParallelEnv(ParallelEnv[str, dict[str, Any], str | None]):
         if self.render_mode is None:
             return None
         lines: list[str] = []
+        several = self.sessions > 1  # every session is marked, the first too, as `PersonaChatEnv.render` does
         for i, (session, agent, text) in enumerate(self._transcript):
-            if i and session != self._transcript[i - 1][0]:  # a later session starts
-                lines.append(f"--- session {session + 1} ---")
+            if several and (i == 0 or session != self._transcript[i - 1][0]):
+                lines.append(session_marker(session))
             lines.append(f"{'user' if agent == SIMULATED_USER else agent}: {text}")
         text, self._shown = render_lines(self.render_mode, lines, self._shown)
         return text

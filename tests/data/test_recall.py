@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from personagym.data.exports import MASK, _World, export
+from personagym.data.exports import MASK, _messages, _World, export, export_features
 from personagym.data.generate import generate, read_generated
 from personagym.data.recall import IMPLIED_BY, LETTERS, OVERLAPPING, _unrelated, export_recall, recall_rows
 from personagym.records import PKI, UserTurn
@@ -45,7 +45,8 @@ def test_every_question_has_one_right_option_stated_by_the_user(runs: dict[str, 
         said = r["conversation"][r["evidence_message"]]
         assert said["role"] == "user" and r["evidence"].lower() in said["content"].lower(), r
         assert r["messages_after"] == len(r["conversation"]) - 1 - r["evidence_message"]
-        assert r["question"] in r["prompt"][0]["content"] and said["content"] in r["prompt"][0]["content"]
+        assert r["question"] in r["prompt"][0]["content"]
+        assert all(line in r["prompt"][0]["content"] for line in said["content"].splitlines())
         wrong = set(options) - {r["answer_text"]}
         if r["kind"] in ("likes", "dislikes"):
             # the answer is the user's last plain word on it; no wrong option is liked (disliked) by their words or
@@ -71,6 +72,42 @@ def test_every_question_has_one_right_option_stated_by_the_user(runs: dict[str, 
             truth = t.final_state.attributes[r["key"]]
             true_now = {world._sentence(r["key"], v) for v in (truth if isinstance(truth, list) else [truth])}
             assert wrong.isdisjoint(true_now), r
+
+
+def test_a_conversation_alternates_and_keeps_each_goodbye_with_the_next_session(runs: dict[str, Path],
+                                                                               tmp_path: Path) -> None:
+    """A goodbye that closed a session was followed by the next session's first message: two user messages in a
+    row (39 in 20 LongTerm-v0 episodes), which a chat template refuses.  The goodbye, ``--- session N ---`` and the
+    message are now one user message, as in `turn_pairs` prompts; a conversation of one session is as it was."""
+    datasets = pytest.importorskip("datasets")
+    out = tmp_path / "long.jsonl"
+    export_recall(runs["longterm"], out)
+    rows = _rows(out)
+    episodes = {t.trajectory_id: t for t in read_generated(runs["longterm"])}
+    goodbyes = 0
+    for r in rows:
+        t, conversation = episodes[r["trajectory_id"]], r["conversation"]
+        roles = [m["role"] for m in conversation]
+        assert roles == ["user", "assistant"] * (len(roles) // 2) + ["user"] * (len(roles) % 2), r["question_id"]
+        opens = [k for k, turn in enumerate(t.turns) if k == 0 or turn.user.session != t.turns[k - 1].user.session]
+        assert len(opens) > 1 and r["session_starts"] == [2 * k for k in opens]
+        for k in opens:
+            closing = t.turns[k - 1].closing if k else None  # None where the session was cut at its last turn
+            head = "" if closing is None else f"{closing.text}\n"
+            assert conversation[2 * k]["content"] == f"{head}--- session {t.turns[k].user.session + 1} ---\n" \
+                                                     f"{t.turns[k].user.text}"
+            goodbyes += closing is not None
+        said = [line for m in conversation if m["role"] == "user" for line in m["content"].splitlines()
+                if not line.startswith("--- session ")]
+        assert said == [line for u in t.user_turns() for line in u.text.splitlines()]  # no word lost
+    assert goodbyes > 0
+    loaded = datasets.load_dataset("json", data_files=str(out), features=export_features("recall"), split="train",
+                                   cache_dir=str(tmp_path / "cache"))
+    assert loaded.num_rows == len(rows) and loaded[-1]["conversation"] == rows[-1]["conversation"]
+    export_recall(runs["oracle"], out)  # one session: every message as it was said, no marker
+    oracle = {t.trajectory_id: t for t in read_generated(runs["oracle"])}
+    for r in _rows(out):
+        assert r["conversation"] == _messages(oracle[r["trajectory_id"]], mask=True) and r["session_starts"] == [0]
 
 
 def test_an_update_asks_for_the_value_now_and_offers_the_old_one(runs: dict[str, Path]) -> None:
@@ -133,7 +170,7 @@ def _user(turn: int, pkis: list[PKI], kind: str, strategies: tuple[str, ...] = (
 
 def test_the_baseline_script_prints_both_floors(runs: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
-    from tests.learn.test_scripts import run_main
+    from tests.learn.test_scripts import load_script, run_main
 
     out = tmp_path / "recall.jsonl"
     rows = export_recall(runs["longterm"], out)
@@ -142,6 +179,10 @@ def test_the_baseline_script_prints_both_floors(runs: dict[str, Path], tmp_path:
     expected = sum(1 / len(r["options"]) for r in _rows(out)) / rows
     assert floors["all"]["questions"] == rows and floors["all"]["chance"] == round(expected, 3)
     assert floors["all"]["chance"] < floors["all"]["overlap"] < 1  # words help, and do not answer everything
+    # a session's marker holds no words of the user's: "1" of "--- session 1 ---" does not pick "Formula 1"
+    row = {"options": ["Formula 1", "Ocean sailing trips"], "conversation": [
+        {"role": "user", "content": "--- session 1 ---\nAny tips for the ocean?"}]}
+    assert load_script("recall_baseline").overlap_choice(row) == 1
     (tmp_path / "bad.jsonl").write_text('{"options": []}\n')
     for path, message in ((tmp_path / "none.jsonl", "is no file"), (tmp_path / "bad.jsonl", "line 1 is no recall")):
         with pytest.raises(SystemExit):

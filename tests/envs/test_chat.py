@@ -46,7 +46,10 @@ def test_human_mode_prints_each_message_once_as_ansi_renders_it(env_id: str, cap
             printed[-1] += capsys.readouterr().out
             done, step = terminated or truncated, step + 1
         assert printed[-1] == envs["ansi"].render() + "\n"
-    assert printed[0].startswith("user: ") and printed[0] != printed[1]
+    # an episode of several sessions marks the first too; one of one session has no marker
+    first = "--- session 1 ---\nuser: " if env_id.endswith("LongTerm-v0") else "user: "
+    assert printed[0].startswith(first) and printed[0] != printed[1]
+    assert ("--- session" in printed[0]) == env_id.endswith("LongTerm-v0")
 
 
 @pytest.mark.parametrize("env_id", TEXT_ENV_IDS)
@@ -384,8 +387,9 @@ def test_the_goodbye_that_ends_a_session_is_kept_and_round_trips() -> None:
         shown = env.render().splitlines()
         said = [line for line in shown if line.startswith("user: ")]
         assert said == [f"user: {u.text}" for u in users]  # the rendering shows each message, goodbyes too
-        # and marks where each later session starts: right before its first message
-        starts = [i for i, u in enumerate(users) if i and u.session != users[i - 1].session]
+        # and marks where each session starts, the first too: right before its first message
+        starts = [i for i, u in enumerate(users) if i == 0 or u.session != users[i - 1].session]
+        assert shown[0] == "--- session 1 ---" and len(starts) > 1
         marked = [i for i, line in enumerate(shown) if line.startswith("--- session ")]
         assert [shown[i] for i in marked] == [f"--- session {users[i].session + 1} ---" for i in starts]
         assert all(shown[i + 1] == f"user: {users[k].text}" for i, k in zip(marked, starts, strict=True))

@@ -187,7 +187,7 @@ def test_sessions_restart_with_the_user() -> None:
     assert infos[ASSISTANT]["active_agent"] == SIMULATED_USER
     env.step({SIMULATED_USER: "Hello again"})
     assert env.render().splitlines() == [
-        "user: Hi", f"assistant: {ANSWER}", "user: Bye", "--- session 2 ---", "user: Hello again"]
+        "--- session 1 ---", "user: Hi", f"assistant: {ANSWER}", "user: Bye", "--- session 2 ---", "user: Hello again"]
 
 
 def test_stepping_a_finished_env_returns_empty_dicts() -> None:

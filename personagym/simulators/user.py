@@ -86,7 +86,7 @@ class _Memory:
     #: top-level categories of the request being answered (its domain's): one without a topic is about them
     focus: frozenset[str] | None = None
     #: the taxonomy nodes at or under which things are what the request is about (`request_about`): anything
-    #: else answers nothing, and a liked thing there earns a quarter and no praise ("pet birds" for tips on
+    #: else answers nothing, and a liked thing there earns nothing and no praise ("pet birds" for tips on
     #: retinol)
     about: frozenset[str] | None = None
     #: the details the last request could have asked for (`UserSimulator._details`), worked out once by `_request`

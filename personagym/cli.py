@@ -710,13 +710,13 @@ def rollout(
     from personagym.rollout import summarize
 
     _check_names(env, [policy])
+    if fmt is not None and fmt not in ("jsonl", "parquet"):  # a bad format is named before a missing --out
+        fail(f"--format: unknown format {fmt!r}{did_you_mean(fmt, ('jsonl', 'parquet'))}; expected jsonl or parquet")
     if fmt is not None and out is None:
         fail(f"--format {fmt}: nothing is written without --out; pass --out PATH")
     suffix = out.suffix.lower() if out is not None else ""  # x.PARQUET got JSON lines, and y.JSONL Parquet
     if fmt is None:
         fmt = "parquet" if suffix == ".parquet" else "jsonl"
-    if fmt not in ("jsonl", "parquet"):
-        fail(f"--format: unknown format {fmt!r}{did_you_mean(fmt, ('jsonl', 'parquet'))}; expected jsonl or parquet")
     if out is not None:
         if suffix in (".jsonl", ".parquet") and suffix != f".{fmt}":
             fail(f"--format {fmt} does not match --out {str(out)!r}; name the file .{fmt} or drop --format")
@@ -959,7 +959,7 @@ def generate(
                            progress=report)
         with err_console.status("writing the dataset card"):
             # a Ray cluster's --workers may be more than this machine's processes can be
-            card = write_card(out, plots=_has("matplotlib"), workers=min(workers, max_workers()), tally=tally)
+            card = write_card(out, plots=_card_plots(), workers=min(workers, max_workers()), tally=tally)
     except GenerationError as exc:  # a failed shard, or another process writing in --out
         fail(str(exc), status=1)
     except KeyboardInterrupt:
@@ -1061,7 +1061,7 @@ def stats(
         if as_json:
             result = dataset_stats(directory, workers=workers)
         else:
-            card = write_card(directory, plots=_has("matplotlib"), workers=workers)
+            card = write_card(directory, plots=_card_plots(), workers=workers)
     except DirectoryBusyError as exc:
         fail(str(exc), status=1)
     except OSError as exc:
@@ -1133,6 +1133,16 @@ def _has(module: str) -> bool:
     import importlib.util
 
     return importlib.util.find_spec(module) is not None
+
+
+def _card_plots() -> bool:
+    """Whether the dataset card gets its PNG plots: they need matplotlib (the datasets extra).  Without it the card
+    is written without them, and a warning says so: a core install's card silently lacked the plots it promises."""
+    if _has("matplotlib"):
+        return True
+    err_console.print("[yellow]warning:[/] the dataset card is written without its plots: matplotlib is not "
+                      "installed (pip install 'personagym\\[datasets]')", highlight=False)  # \[: no rich tag
+    return False
 
 
 @app.command("import")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -147,6 +148,7 @@ def test_rollout_is_reproducible() -> None:
         (("rollout", "--format", "csv", "--out", "t.csv"), "unknown format 'csv'"),
         (("rollout", "--format", "jsonn", "--out", "t.jsonl"), "unknown format 'jsonn' (did you mean 'jsonl'?)"),
         (("rollout", "--format", "parquet"), "--format parquet: nothing is written without --out"),
+        (("rollout", "--format", "csv"), "--format: unknown format 'csv'; expected jsonl or parquet"),
         (("rollout", "--env", "Chat-v0"), "did you mean 'PersonaGym/Chat-v0'"),
         (("rollout", "--env", "CartPole-v1"), "--env: not a PersonaGym env id 'CartPole-v1'"),
         (("rollout", "--env", "PersonaGym/Structured-v0", "--policy", "tracker"),
@@ -162,6 +164,8 @@ def test_rollout_is_reproducible() -> None:
         (("rollout", "--backend", "local", "--base-url", "http://127.0.0.1:9/v1"),
          "--backend 'local' runs the model in-process and takes no --base-url (only 'openai' does)"),
         (("rollout", "--policy", "json:dumps"), "cannot build policy 'json:dumps' with env=, seed=: missing"),
+        (("rollout", "--policy", "json:JSONDecodr"), "has no attribute 'JSONDecodr' (did you mean 'JSONDecoder'?)"),
+        (("rollout", "--policy", "json.JSONDecoder"), "unknown policy 'json.JSONDecoder' (did you mean 'json:JSONDec"),
         (("simulate", "--noise-rate", "nan"), "rate: Input should be a finite number (got nan)"),
         (("rollout", "--show", "--json"), "--show and --json both print to standard output"),
     ],
@@ -209,6 +213,22 @@ def test_parquet_without_pyarrow_fails_before_any_episode(tmp_path: Path) -> Non
     assert (f"error: --out {str(tmp_path / 'x.parquet')!r}: Parquet needs the 'pyarrow' package, which is not "
             "installed: pip install 'personagym[parquet]', or write .jsonl") in proc.stderr
     assert "episode" not in proc.stderr and not (tmp_path / "x.parquet").exists()
+
+
+@pytest.mark.parametrize("hidden", [True, False])
+def test_a_card_without_matplotlib_says_it_has_no_plots(tmp_path: Path, hidden: bool) -> None:
+    """Without the datasets extra, `stats` wrote a card without its plots and said nothing."""
+    out = tmp_path / "ds"
+    run("generate", "--out", str(out), "--personas", "2", "--format", "jsonl")
+    hide = "sys.modules['matplotlib'] = None; " if hidden else ""
+    code = (f"import runpy, sys; {hide}sys.argv = ['personagym', 'stats', {str(out)!r}]; "
+            "runpy.run_module('personagym.cli', run_name='__main__')")
+    shutil.rmtree(out / "card")  # generate drew the plots: only stats may draw them now
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    warned = "warning: the dataset card is written without its plots: matplotlib is not installed (pip install " \
+             "'personagym[datasets]')" in proc.stderr
+    assert warned is hidden and (out / "card").exists() is not hidden, proc.stderr
 
 
 def test_rollout_show_prints_each_conversation_then_the_summary(tmp_path: Path) -> None:

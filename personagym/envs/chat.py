@@ -444,8 +444,10 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
         check_options(options)
         for key in options:
             if key not in RESET_OPTIONS:
-                raise ValueError(f"unknown reset option {key!r}{did_you_mean(str(key), RESET_OPTIONS)}; "
-                                 f"expected one of {', '.join(RESET_OPTIONS)}")
+                made_only = key != "unknown" and key in inspect.signature(type(self)).parameters
+                hint = " (an option of gym.make, fixed when the env is made)" if made_only else \
+                    did_you_mean(str(key), RESET_OPTIONS)
+                raise ValueError(f"unknown reset option {key!r}{hint}; expected one of {', '.join(RESET_OPTIONS)}")
         settings = dict(self._made_with)
         if "persona" in options:
             settings["persona_given"] = parse_persona(options["persona"])

@@ -163,7 +163,10 @@ def check_policy_name(name: str) -> None:
     """Raise a ValueError with a "did you mean" unless ``name`` is a registered policy or has the form of
     ``module:Class`` (which is imported, and its errors named, when the policy is built)."""
     if ":" not in name and name not in _REGISTRY:
-        raise ValueError(f"unknown policy {name!r}{did_you_mean(name, list(_REGISTRY))}; "
+        hint = did_you_mean(name, list(_REGISTRY))
+        if not hint and "." in name:  # mypackage.policies.MyPolicy: a class is named after a colon
+            hint = f" (did you mean {':'.join(name.rsplit('.', 1))!r}?)"
+        raise ValueError(f"unknown policy {name!r}{hint}; "
                          f"expected one of {', '.join(policy_names())} or module:Class")
 
 
@@ -188,7 +191,9 @@ def _load_policy(name: str, env: Any, seed: int | None) -> Policy:
             cls = getattr(cls, attr)
         except AttributeError:
             where = ".".join([module_name, *path.split(".")[:i]])
-            raise ValueError(f"cannot load policy {name!r}: {where!r} has no attribute {attr!r}") from None
+            public = [n for n in dir(cls) if not n.startswith("_")]
+            raise ValueError(f"cannot load policy {name!r}: {where!r} has no attribute {attr!r}"
+                             f"{did_you_mean(attr, public)}") from None
     if not callable(cls):
         kind = type(cls).__name__
         raise TypeError(f"policy {name!r} is {'an' if kind[0] in 'aeiou' else 'a'} {kind}; expected a class (or a "

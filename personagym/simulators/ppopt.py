@@ -208,8 +208,10 @@ def _jsonl_kind(text: str) -> str:
     return "a PersonaGym trajectory file? read it with personagym.data.read_jsonl"
 
 
-def read_text(path: Path) -> str:
+def read_text(path: Path, expected: str = "a PPOpt JSON file") -> str:
     """A PPOpt file's text; a binary file (Parquet, an archive) is one line saying it is no JSON text.
+
+    `expected` ends each error: what the command wanted this path to be.
 
     A UTF-8 byte-order mark at the start (editors on Windows write one) is dropped, as `read_jsonl` drops it:
     json refused such a file as "Unexpected UTF-8 BOM".
@@ -219,12 +221,12 @@ def read_text(path: Path) -> str:
     except OSError as err:  # "[Errno 21] Is a directory: 'x'" said the path twice, in Python's words
         what = "it is a directory" if isinstance(err, IsADirectoryError) else \
             f"cannot read it ({(err.strerror or str(err)).lower()})"
-        raise PPOptImportError(f"{what}; expected a PPOpt JSON file") from None
+        raise PPOptImportError(f"{what}; expected {expected}") from None
     try:
         return data.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
     except UnicodeDecodeError:
         kind = " (a Parquet file: read trajectories with personagym.data.read_parquet)" if data[:4] == b"PAR1" else ""
-        raise PPOptImportError(f"not UTF-8 text{kind}: expected a PPOpt JSON file") from None
+        raise PPOptImportError(f"not UTF-8 text{kind}: expected {expected}") from None
 
 
 def import_files(paths: list[Path], schema: PersonaSchema) -> ImportReport:
@@ -233,8 +235,9 @@ def import_files(paths: list[Path], schema: PersonaSchema) -> ImportReport:
     report = ImportReport()
     for path in paths:
         try:
-            text = read_text(path)
-            if Path(path).suffix in (".yaml", ".yml"):
+            bank = Path(path).suffix in (".yaml", ".yml")
+            text = read_text(path, "a persona bank YAML file" if bank else "a PPOpt JSON file")
+            if bank:
                 n = check_bank(parse_document(text, yaml_bank=True), schema)
                 report.files.append({"file": str(path), "status": "bank", "dimensions": n})
                 continue

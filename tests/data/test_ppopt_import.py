@@ -176,6 +176,13 @@ def test_a_path_that_cannot_be_read_is_reported_in_words(tmp_path: Path) -> None
                        "cannot read it (no such file or directory); expected a PPOpt JSON file"]
 
 
+def test_a_missing_persona_bank_is_named_as_one(tmp_path: Path, schema: PersonaSchema) -> None:
+    """`personas import` reads persona bank YAML too: a missing bank.yaml was "expected a PPOpt JSON file"."""
+    reasons = [f["reason"] for f in import_files([tmp_path / "bank.yaml", tmp_path / "p.json"], schema).failed]
+    assert reasons == ["cannot read it (no such file or directory); expected a persona bank YAML file",
+                       "cannot read it (no such file or directory); expected a PPOpt JSON file"]
+
+
 def test_personas_of_personagym_are_named_as_such(tmp_path: Path, schema: PersonaSchema) -> None:
     """`personas sample`'s output given to `personas import` was called "a PersonaGym trajectory file?"."""
     from personagym.simulators.sampler import PersonaSampler

@@ -183,6 +183,9 @@ def test_reset_options() -> None:
     assert info["oracle"]["persona"].persona_id == persona.persona_id
     with pytest.raises(ValueError, match=r"unknown reset option 'noise_rat' \(did you mean 'noise_rate'\?\)"):
         env.reset(options={"noise_rat": 0.1})
+    with pytest.raises(ValueError, match=r"unknown reset option 'sampler' \(an option of gym.make, fixed when the "
+                                         r"env is made\); expected one of persona, noise_rate"):
+        env.reset(options={"sampler": {"value_weights": "uniform"}})
     data = persona.model_dump(mode="json")
     data["interests"][0]["node"] = node = data["interests"][0]["node"] + "x"
     with pytest.raises(ValueError, match=rf"interests\[0\]\.node: '{node}' is not a taxonomy node id \(did you mean"):

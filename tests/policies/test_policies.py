@@ -471,8 +471,12 @@ def test_module_class_edge_cases(tmp_path, monkeypatch) -> None:
     assert type(make_policy("user_policies:Outer.Policy", env=env)).__name__ == "Policy"
     assert make_policy("user_policies:Open", env=env, seed=4).options == {"env": env, "seed": 4}
     with pytest.raises(ValueError, match=r"cannot load policy 'user_policies:Outer.Nope': 'user_policies.Outer' "
-                                         r"has no attribute 'Nope'"):
+                                         r"has no attribute 'Nope'$"):  # nothing is close to Nope
         make_policy("user_policies:Outer.Nope", env=env)
+    with pytest.raises(ValueError, match=r"'user_policies' has no attribute 'Opne' \(did you mean 'Open'\?\)$"):
+        make_policy("user_policies:Opne", env=env)
+    with pytest.raises(ValueError, match=r"unknown policy 'user_policies.Open' \(did you mean 'user_policies:Open'"):
+        make_policy("user_policies.Open", env=env)
     with pytest.raises(ValueError, match=r"cannot load policy 'broken_policies:X': importing broken_policies "
                                          r"raised RuntimeError: no config file"):
         make_policy("broken_policies:X", env=env)

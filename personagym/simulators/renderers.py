@@ -19,7 +19,7 @@ from pathlib import Path
 
 from personagym.records import PKI, Intent
 from personagym.rng import Draws
-from personagym.shared import SharedOnCopy
+from personagym.shared import LRUCache, SharedOnCopy
 from personagym.simulators.draft import PLAIN, Draft, casual_speaker, fix_pronoun
 from personagym.simulators.needs import Presuppositions
 from personagym.simulators.persona import PersonaSchema
@@ -74,6 +74,18 @@ Parsed = tuple[tuple[str, str | None], ...]
 #: The longest gap between sessions (days) that "the other day" and "last week" may point back over (a
 #: `history_needs` of "week").
 WEEK_DAYS = 7.0
+
+# How many entries the template bank's memos keyed by a user's own keep (`LRUCache`).  Kept whole they grew with
+# every user met (28,523 request details, 12,893 slot-value sets and 3,981 template choices after 20,000 Chat-v0
+# generic episodes, ~90 MiB).  Replaying 10,000 episodes' keys, these sizes miss 94% of request details (91% kept
+# whole: a user rarely asks twice alike), 88% of slot-value sets (73%, one read per user) and 18% of template
+# choices per domain (18%).
+#: request details per (user's slot values, domain, tags, places): `TemplateBank.request_slot_values`
+REQUEST_DETAILS_CACHED = 256
+#: slot-value sets per (words, layout, details ruled out): `TemplateBank.fitting_slot_values`
+SLOT_VALUES_CACHED = 1024
+#: template choices per domain and (category, speaker's needs and shape, liking, kind, tags): `TaskDomain.fitting`
+TEMPLATE_FITS_CACHED = 256
 
 
 @cache
@@ -226,7 +238,7 @@ class TaskDomain:
         #: the templates that ask about their topic itself (`about`, else the template's own `about_for`)
         self._itself_templates = frozenset(self._parsed[t] for t in texts
                                            if (about_for or {}).get(t, about) == "itself")
-        self._fitting: dict[tuple, tuple[Parsed, ...]] = {}
+        self._fitting = LRUCache(TEMPLATE_FITS_CACHED)  # key -> tuple[Parsed, ...]
 
     def answers(self, template: Parsed | None) -> tuple[str, ...]:
         """The taxonomy nodes whose things answer a request made with `template` whatever its topic: the
@@ -349,7 +361,7 @@ class TemplateBank(SharedOnCopy):
                 raise ValueError(f"templates: slot_fit.not_with_tags[{value!r}] names the tag {unknown[0]!r}, "
                                  "which is no taxonomy tag")
             self.not_with_tags[value] = frozenset(tags)
-        self._for_request: dict[tuple, tuple[Mapping[str, tuple[str, ...]], Mapping[str, tuple[str, ...]]]] = {}
+        self._for_request = LRUCache(REQUEST_DETAILS_CACHED)  # key -> (values, the details that fit)
         #: slots whose details say where the user lives: a detail no need lets the user say is left out, even
         #: when none is left (no place of their region: no place), except in a domain with `destinations`
         self.home_slots: frozenset[str] = frozenset(fit.get("home_slots", ()))
@@ -367,7 +379,7 @@ class TemplateBank(SharedOnCopy):
         self.place_fit: dict[str, frozenset[str]] = _place_fit(fit.get("place_fit", {}), self, taxonomy)
         self._paths = taxonomy.paths
         self._places_for: dict[str, frozenset[str] | None] = {}
-        self._fitting: dict[tuple, dict[str, tuple[str, ...]]] = {}
+        self._fitting = LRUCache(SLOT_VALUES_CACHED)  # key -> dict[str, tuple[str, ...]]
         p = parse_template
         self.interest = {k: tuple(map(p, v)) for k, v in raw["disclosure_interest"].items()}
         #: interest disclosures of a node of a kind in `FOLLOWED_KINDS` (conditions, causes, news: followed or not
@@ -611,9 +623,9 @@ class TemplateBank(SharedOnCopy):
     def request_slot_values(self, values: Mapping[str, tuple[str, ...]], domain: TaskDomain,
                             tags: frozenset[str], topic: str | None = None) -> Mapping[str, tuple[str, ...]]:
         """The details of `values` (a user's, `fitting_slot_values`) that fit a request in `domain` about `topic`
-        carrying `tags`: a budget in the domain's range, no detail `not_with_tags` rules out (computed once per
-        combination; a slot left with no value keeps all of them), and only a place that fits the topic
-        (`places_for`; none left: the request names no place)."""
+        carrying `tags`: a budget in the domain's range, no detail `not_with_tags` rules out (a slot left with no
+        value keeps all of them), and only a place that fits the topic (`places_for`; none left: the request names
+        no place).  The `REQUEST_DETAILS_CACHED` combinations used last are cached."""
         places = self.places_for(topic)
         key = (id(values), domain.name, tags, places)
         cached = self._for_request.get(key)
@@ -662,7 +674,7 @@ class TemplateBank(SharedOnCopy):
 
     def fitting_slot_values(self, words: tuple[int, int] | None, layout: str | None,
                             attributes: Mapping[str, object] | None = None) -> dict[str, tuple[str, ...]]:
-        """The slot values a user with these preferences would ask for (computed once per combination).
+        """The slot values a user with these preferences would ask for (the `SLOT_VALUES_CACHED` used last cached).
 
         `words` is the range of answer lengths the user wants, `layout` the one
         they want ("list", "table" or "narrative"); None leaves that slot open.
@@ -678,7 +690,8 @@ class TemplateBank(SharedOnCopy):
         """
         excluded = self.slot_needs.excluded(attributes) if attributes else frozenset()
         key = (words, layout, excluded)
-        if key not in self._fitting:
+        values = self._fitting.get(key)
+        if values is None:
             values = {slot: self.slot_needs.fitting(options, excluded) for slot, options in self.slot_values.items()}
             for slot in self.home_slots:
                 values[slot] = tuple(v for v in self.slot_values[slot] if v not in excluded)
@@ -695,7 +708,7 @@ class TemplateBank(SharedOnCopy):
                 fits = tuple(v for v in values["format"] if self.format_layout[v] in (layout, "any"))
                 values["format"] = fits or values["format"]
             self._fitting[key] = values
-        return self._fitting[key]
+        return values
 
 
 class _TemplateDetails(Mapping[str, tuple[str, ...]]):

@@ -140,13 +140,14 @@ class PopularPolicy(GenericPolicy):
         of the topic's category where `popular` had none earned 0.28 an episode more)."""
         k = self.knowledge
         lineage = k.lineage(topic)
-        below = [n for n in k.taxonomy.descendants(topic) if k.suggestible(n) and not k.tags(n) & self._risky]
         for node in reversed(lineage):
             safe = [n for n in k.related(node) if not k.tags(n) & self._risky and n not in lineage]
             if safe:
                 return safe
-            if node == topic and below:
-                return below
+            if node == topic:  # looked for only when none of its related is safe (rare)
+                below = [n for n in k.taxonomy.descendants(topic) if k.suggestible(n) and not k.tags(n) & self._risky]
+                if below:
+                    return below
         return []
 
 

@@ -389,7 +389,9 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
         the topic itself for a template about the topic itself, and the areas
         that answer its template's requests, `request_about`; things
         elsewhere are off the request and answer nothing), ``topic`` the node it is about
-        (recommending it, or an ancestor, back earns nothing).  For the oracle
+        (recommending it, or an ancestor, back earns nothing), ``itself`` the
+        topic when the topic itself answers the request (a leaf asked about
+        itself, "an overview of the Black Death"; else None).  For the oracle
         policy and for analysis; never part of an observation.
         """
         if self.user is None:
@@ -405,6 +407,7 @@ class PersonaChatEnv(gym.Env[dict[str, Any], str]):
             "focus": sorted(self.user.focus or ()),
             "about": sorted(self.user.about or ()),
             "topic": self.user.topic,
+            "itself": self.user.itself,
         }
 
     def knowledge(self) -> WorldKnowledge:

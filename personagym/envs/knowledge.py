@@ -460,6 +460,11 @@ class WorldKnowledge(SharedOnCopy):
         grouping node ("cuisines")."""
         return len(self.taxonomy.paths[node]) > 1 and not self.taxonomy.nodes[node].group
 
+    def leaf(self, node: str) -> bool:
+        """Whether nothing is under a node: a request about it itself ("an overview of the Black Death") is
+        answered by it, not by the things beside it."""
+        return not self.taxonomy.children[node]
+
     def category(self, node: str) -> str:
         """Top-level category id."""
         return self.taxonomy.top_category(node)

@@ -276,6 +276,7 @@ class StructuredChatEnv(gym.Env[dict[str, Any], int]):
             return AnswerPlan(**self._generic_content(state, draws), **style)
         focus, room = state.focus, LENGTH_ITEMS[choice.length]
         topic = k.noun(focus) if focus else None
+        itself = focus is not None and k.leaf(focus)  # a leaf is answered by itself (`AnswerPlan.itself`)
         echoed = set(k.lineage(state.request_topic)) if state.request_topic else set()
         if focus:
             echoed.update(k.lineage(focus))
@@ -284,7 +285,7 @@ class StructuredChatEnv(gym.Env[dict[str, Any], int]):
             recommend = [n for n in related if state.offerable(n)][:room]
             avoid = [n for n in related if not state.safe(n)][:room]
             return AnswerPlan(topic=topic, recommend=[k.noun(n) for n in recommend],
-                              avoid=[k.noun(n) for n in avoid], **style)
+                              avoid=[k.noun(n) for n in avoid], itself=itself, **style)
         likes = [n for n in reversed(state.likes) if n not in echoed]  # most recent first
         if target == "personal" and focus:  # the likes on the request: in the focus's area, as the reward reads it
             area = k.area(focus)
@@ -292,14 +293,14 @@ class StructuredChatEnv(gym.Env[dict[str, Any], int]):
         else:
             wanted = likes or related
         picks = [n for n in dict.fromkeys(wanted) if n not in echoed and state.offerable(n)][:room]
-        return AnswerPlan(topic=topic, recommend=[k.noun(n) for n in picks], **style)
+        return AnswerPlan(topic=topic, recommend=[k.noun(n) for n in picks], itself=itself, **style)
 
     def _generic_content(self, state: DialogueState, draws: Draws) -> dict[str, Any]:
         """Topic and recommendations as the `generic` policy chooses them (the same kind of draws)."""
         k, topic = self._knowledge, state.request_topic
         if topic is None:
             return {"topic": None, "recommend": []}
-        return {"topic": k.noun(topic), "recommend": k.suggestions(topic, draws.index)}
+        return {"topic": k.noun(topic), "recommend": k.suggestions(topic, draws.index), "itself": k.leaf(topic)}
 
     def _question(self, target: str, state: DialogueState) -> str:
         if target == "style":

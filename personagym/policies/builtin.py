@@ -153,7 +153,8 @@ class GenericPolicy(_PerConversation):
         k = self.knowledge
         topic = self._topic(slot, observation)
         recommend = k.suggestions(topic, self._draw) if topic is not None else []
-        plan = AnswerPlan(topic=k.noun(topic) if topic else None, recommend=recommend)
+        plan = AnswerPlan(topic=k.noun(topic) if topic else None, recommend=recommend,
+                          itself=topic is not None and k.leaf(topic))
         return compose(plan, self._draw)
 
     def _topic(self, slot: int, observation: Observation) -> str | None:
@@ -226,7 +227,10 @@ class OraclePolicy(_Seeded, BatchedPolicy):
         chosen = self._choose(view, max(1, LENGTH_ITEMS[style["length"]]))
         for n in chosen:
             self._shown[n] = self._shown.get(n, 0) + 1
-        plan = AnswerPlan(topic=k.noun(topic) if topic else None, recommend=[k.noun(n) for n in chosen], **style)
+        # a leaf asked about itself is answered by it: the answer is about it, what it adds only what else is on
+        # the request (nothing beside the topic is)
+        plan = AnswerPlan(topic=k.noun(topic) if topic else None, recommend=[k.noun(n) for n in chosen],
+                          itself=topic is not None and topic == view["itself"], **style)
         pairs = [(key, k.name(v) if key in ("likes", "dislikes") else v) for key, v in view["stated"]]
         return format_profile(pairs) + compose(plan, self._draw)
 
@@ -401,7 +405,8 @@ class TrackerPolicy(_PerConversation):
         chosen = safe[: LENGTH_ITEMS[style["length"]]]
         for n in chosen:
             p.shown[n] = p.shown.get(n, 0) + 1
-        return AnswerPlan(topic=k.noun(topic) if topic else None, recommend=[k.noun(n) for n in chosen], **style)
+        return AnswerPlan(topic=k.noun(topic) if topic else None, recommend=[k.noun(n) for n in chosen],
+                          itself=topic is not None and k.leaf(topic), **style)
 
 
 for _name, _cls in (("generic", GenericPolicy), ("random", RandomPolicy), ("oracle", OraclePolicy),

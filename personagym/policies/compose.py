@@ -25,6 +25,13 @@ _OPENERS = {
     "formal": ["Certainly. Please find below my recommendations regarding {topic}.",
                "Thank you for your question regarding {topic}; my recommendations follow."],
 }
+#: An opener for an answer to a request about its topic itself, a thing with nothing under it ("an overview of
+#: the Black Death"): suggestions "for" it read as answering something else.
+_ABOUT = {
+    "casual": "Sure thing! Here's the lowdown on {topic}.",
+    "neutral": "Here's an overview of {topic}.",
+    "formal": "Certainly. Please find below an overview of {topic}.",
+}
 #: An opener for an answer with nothing to suggest: "Here are a few suggestions" before none read false.
 _NOTHING_YET = {
     "casual": "Not sure yet what fits {topic} best, but here's some general advice.",
@@ -161,6 +168,8 @@ class AnswerPlan:
     formality: str = "business_casual"
     emoji: bool = False
     question: str | None = None
+    #: whether the answer is about the topic itself (a leaf: `_ABOUT`), not suggestions for it
+    itself: bool = False
 
 
 def compose(plan: AnswerPlan, draw: Callable[[int], int]) -> str:
@@ -177,27 +186,41 @@ def compose(plan: AnswerPlan, draw: Callable[[int], int]) -> str:
     opener = _OPENERS[register][draw(2)]
     items = [_RECOMMEND[register].format(item=i) for i in plan.recommend]
     items += [_AVOID[register].format(item=i) for i in plan.avoid]
-    lines = [(opener if items else _NOTHING_YET[register]).format(topic=topic)]
-    if plan.layout == "table" and plan.recommend:
+    lead = _ABOUT[register] if plan.itself and plan.topic else opener if items else _NOTHING_YET[register]
+    lines = [lead.format(topic=topic)]
+    fillers, filler_words = _FILLERS[register], _FILLER_WORDS[register]
+    used: set[str] = set()  # the fillers said already: a sentence said again adds nothing a reader counts
+    if plan.itself and plan.topic and not items and plan.layout != "narrative":
+        # an answer about the topic itself is laid out as asked too: its points as the list's items or the
+        # table's rows (said as plain text, it missed every user's preferred layout)
+        first = draw(len(fillers))
+        points = [fillers[first], fillers[(first + 1) % len(fillers)]]
+        used.update(points)
+        if plan.layout == "table":
+            lines += ["", "| point | note |", "| --- | --- |"]
+            lines += [f"| {n + 1} | {point} |" for n, point in enumerate(points)]
+        else:
+            lines += [LIST_FORMATS[plan.layout].format(n=n + 1) + point for n, point in enumerate(points)]
+    elif plan.layout == "table" and plan.recommend:
         lines += ["", "| option | why |", "| --- | --- |"]
         lines += [f"| {i} | a good fit |" for i in plan.recommend]
         lines += [_AVOID[register].format(item=i) for i in plan.avoid]
     elif plan.layout in LIST_FORMATS and items:
         if len(items) == 1:  # one bullet is not a list (readers and the analyzer need two): add a tip
-            items.append(_FILLERS[register][draw(len(_FILLERS[register]))])
+            items.append(fillers[draw(len(fillers))])
+            used.add(items[-1])
         bullet = LIST_FORMATS[plan.layout]
         lines += [bullet.format(n=n + 1) + text for n, text in enumerate(items)]
     elif items:  # nothing to say is no empty line
         lines.append(" ".join(items))
     target = LENGTH_WORDS.get(plan.length, LENGTH_WORDS["standard"])
-    fillers, filler_words = _FILLERS[register], _FILLER_WORDS[register]
     words = sum(len(line.split()) for line in lines)
     start = draw(len(fillers))
-    for i in range(len(fillers)):  # each at most once: a sentence said again adds nothing a reader counts
+    for i in range(len(fillers)):  # each at most once
         if words >= target - 6:
             break
         k = (start + i) % len(fillers)
-        if fillers[k] in lines:  # the one-bullet tip above
+        if fillers[k] in used:  # a tip or point above
             continue
         lines.append(fillers[k])
         words += filler_words[k]

@@ -128,7 +128,8 @@ class PopularPolicy(GenericPolicy):
             recommend = [k.noun(n) for n in sorted(picks, key=lambda n: k.name(n).lower())]
         # a topic some user may not have goes unnamed: "Not sure yet what fits eggs best" to "I'm allergic to eggs"
         named = topic if topic is not None and not k.tags(topic) & self._risky else None
-        plan = AnswerPlan(topic=k.noun(named) if named else None, recommend=recommend, **self.style)
+        plan = AnswerPlan(topic=k.noun(named) if named else None, recommend=recommend,
+                          itself=named is not None and k.leaf(named), **self.style)
         return compose(plan, self._draw)
 
     def _safe_near(self, topic: str) -> list[str]:

@@ -185,8 +185,8 @@ class TaskDomain:
     its topics come from.  A template asking about its topic itself ("a
     history of jazz", "what am I missing, teaching myself JavaScript";
     `about_itself`) narrows the topic's area to the topic (hip hop answers
-    no history of jazz, Python nothing a JavaScript learner misses), or, for
-    a topic with nothing under it, to its parent (`request_about`); one
+    no history of jazz, Python nothing a JavaScript learner misses; a topic
+    with nothing under it is answered by itself, `request_about`); one
     asking for things like it ("things worth checking out if I like jazz")
     keeps the area.
     """

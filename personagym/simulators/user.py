@@ -89,6 +89,8 @@ class _Memory:
     #: else answers nothing, and a liked thing there earns nothing and no praise ("pet birds" for tips on
     #: retinol)
     about: frozenset[str] | None = None
+    #: the request's topic when the topic itself answers it: a leaf asked about itself (`_addresses`)
+    itself: str | None = None
     #: the details the last request could have asked for (`UserSimulator._details`), worked out once by `_request`
     #: for what it names and kept for what a mind change on one of them settles on (`UserSimulator._turn`)
     details: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
@@ -215,6 +217,9 @@ SATED_EXPOSURE = 3.0
 DISLIKE_NEWS = frozenset({"dislike_moved", "dislike_narrowed", "dislike_widened"})
 #: An answer that answers nothing is "too short" below this many words, else "not an answer".
 NOT_AN_ANSWER_WORDS = 20
+#: The words an answer needs for the topic it names to answer a request about that topic itself
+#: (`_addresses`): "I'd suggest car maintenance." says nothing about it; a terse user's answer has ~16 words.
+ITSELF_WORDS = 12
 #: The satisfaction at or above which a user is satisfied overall: served, they leave content; not, they say so
 #: mildly.
 CONTENT_SATISFACTION = 0.5
@@ -224,11 +229,18 @@ _AWAITING = {"task_request": "anything", "feedback": "content", "correction": "c
 
 
 def _addresses(features: ResponseFeatures, awaiting: str, echoed: Sequence[str] = (),
-               on_request: Callable[[str], bool] | None = None) -> bool:
+               on_request: Callable[[str], bool] | None = None, itself: str | None = None) -> bool:
     """Whether an answer gives the user what they await: an entity it does not advise against, other than
     the request's topic and its ancestors (`echoed`: "I'd suggest jazz." answers no question about jazz) and
     one `on_request` accepts (None: any), or (to a request) a clarifying question about something (a thing
     or an attribute of the user's: `asked_about`); a question put back to an answer to one's own does not.
+
+    A request about a leaf topic `itself` ("an overview of the Black Death", `_Memory.itself`) has nothing
+    under it to answer with, and the things beside it answer nothing asked (the Vikings for the Black Death):
+    it is answered by the topic itself, not advised against, in an answer of `ITSELF_WORDS` words or more that
+    asks nothing about it: said back in a few words ("I'd suggest car maintenance.") or as a question ("You
+    want to get into car maintenance?") it still tells the user nothing.  (An answer that also asks about it,
+    "Want more on the Black Death?", is read as asking: the features do not tell a question's mention apart.)
 
     A bare "Can you please specify?" asks about nothing: to "Explain the basic terms in 401(k) plans." it
     gives the user nothing (SmolLM2 trained by GRPO on the reward learned to open every answer with it and
@@ -237,7 +249,9 @@ def _addresses(features: ResponseFeatures, awaiting: str, echoed: Sequence[str] 
     learned): a question about the request's topic answers it only by asking which kind, or what the user
     likes in it (`asked_which`: "What kind of camping?").
     """
-    if any(m.stance != "warn" and m.node not in echoed and (on_request is None or on_request(m.node))
+    told = itself is not None and features.word_count >= ITSELF_WORDS and itself not in features.asked_about
+    if any(m.stance != "warn" and ((told and m.node == itself)
+                                   or (m.node not in echoed and (on_request is None or on_request(m.node))))
            for m in features.mentions):
         return True
     return awaiting == "anything" and bool(_asked(features, echoed))
@@ -250,8 +264,7 @@ def _asked(features: ResponseFeatures, echoed: Sequence[str]) -> list[str]:
     return [asked for asked in features.asked_about if asked not in echoed or asked in features.asked_which]
 
 
-def request_about(path: Sequence[str], answers: Sequence[str], itself: bool = False,
-                  leaf: bool = False, alone: bool = False) -> frozenset[str]:
+def request_about(path: Sequence[str], answers: Sequence[str], itself: bool = False) -> frozenset[str]:
     """What a request about the node at `path` (the root first) is about (`on_request`): its topic's area, the
     topic's ancestor at the taxonomy's second level (kettlebell training's workout types: a plan for it is not
     served by body scan meditation, in its category too), and the nodes whose things answer its template's
@@ -259,18 +272,12 @@ def request_about(path: Sequence[str], answers: Sequence[str], itself: bool = Fa
     training, what to stock up on for a garden salad by vegetables); one the topic is under adds nothing.
 
     A request about the topic `itself` (`TaskDomain.about_itself`) is about the topic, not its area: a history
-    of jazz is served by bebop, not by hip hop.  A `leaf` topic has nothing under it that a list of things could
-    answer with ("Write a blog post about Nikola Tesla"), so its nearest kin answer it, the things beside it under
-    its parent, never more than its area (bound by the topic alone, 48% of Chat-v0 requests were answered by
-    nothing: the oracle was refused 1,247 times in 600 episodes, not 49); a leaf `alone` under its parent, with
-    nothing beside it (geocaching under orienteering), by its area.
+    of jazz is served by bebop, not by hip hop.  A leaf topic, with nothing under it, is answered by itself
+    (`_addresses`), not by the things beside it: bounded by its parent, 60% of the answers to Chat-v0's
+    requests were served by siblings only, and a reader judged 24 of 30 of them no answer (the Vikings and the
+    Crusades for an overview of the Black Death, the Bible for background on the Tao Te Ching).
     """
-    if not itself or (leaf and alone):
-        bound = area_of(path)
-    elif leaf and len(path) > 2:
-        bound = path[-2]
-    else:
-        bound = path[-1]
+    bound = path[-1] if itself else area_of(path)
     return frozenset((bound, *(c for c in answers if c not in path)))
 
 
@@ -364,6 +371,12 @@ class UserSimulator:
         elsewhere is off the request (None: nothing is)."""
         return self._memory.about
 
+    @property
+    def itself(self) -> str | None:
+        """The request's topic when the topic itself answers it (a leaf asked about itself: "an overview of the
+        Black Death"), else None."""
+        return self._memory.itself
+
     def take_over(self, text: str, mentions: Sequence[tuple[str, str]], *, asks: bool,
                   stated: Iterable[tuple[str, str]] = (), goodbye: bool = False) -> None:
         """Someone else spoke for the user instead of the tentative reply (a learner in the multi-agent env).
@@ -395,7 +408,7 @@ class UserSimulator:
         mem.praised = ()  # what was said instead is no praise of the simulator's
         if asks:
             mem.topic = mentions[0][0] if mentions else None
-            mem.focus = mem.about = None
+            mem.focus = mem.about = mem.itself = None
             mem.awaiting = "anything"
             mem.asked_content = True
             mem.served = False
@@ -447,7 +460,7 @@ class UserSimulator:
         if features is not None:
             assessment = assess(self.state, features, self.schema, self._memory.about, self._memory.topic)
             if self._memory.awaiting is not None and not _addresses(
-                    features, self._memory.awaiting, self._echoed, self._answers_request()):
+                    features, self._memory.awaiting, self._echoed, self._answers_request(), self._memory.itself):
                 # "Ok.", a refusal, a warning alone, a random name or favourites off the request answer nothing:
                 # else it met a terse user's length preference and earned two thirds of the generic policy's
                 # reward
@@ -472,7 +485,7 @@ class UserSimulator:
         mem.let_down = "asked" if failed else "style" if self.state.satisfaction < before else None
         # a question about the request serves nothing yet; a user simulated alone (no answer to read) is as served
         mem.served = mem.served or features is None or _addresses(features, "content", self._echoed,
-                                                                  self._answers_request())
+                                                                  self._answers_request(), self._memory.itself)
         self.last_assessment = assessment
         return assessment
 
@@ -494,8 +507,8 @@ class UserSimulator:
         if not asked:
             return False
         in_questions = set(features.asked_about)
-        return not any(m.stance != "warn" and m.node not in self._echoed and m.node not in in_questions
-                       for m in features.mentions)
+        return not any(m.stance != "warn" and (m.node not in self._echoed or m.node == self._memory.itself)
+                       and m.node not in in_questions for m in features.mentions)
 
     def _answers_request(self) -> Callable[[str], bool] | None:
         """What an entity must be to answer the user: one the request is about (`on_request`); None (anything)
@@ -999,6 +1012,7 @@ class UserSimulator:
         self._memory.topic, self._memory.details = topic, slot_values
         self._memory.focus = frozenset(domain.categories)
         self._memory.about = None if topic else self._memory.focus  # with a topic, its template's (`_turn`)
+        self._memory.itself = None
         return Intent(kind="task_request", domain=domain_name, topic=topic, polarity=polarity,
                       slots=slots, attribute=attribute, value=value, reason=reason)
 
@@ -1095,9 +1109,9 @@ class UserSimulator:
             self._memory.served = False
         if request and topic is not None and intent.domain is not None:  # what answers it depends on its template
             domain = self.renderer.bank.domains[intent.domain]
-            self._memory.about = request_about(self.taxonomy.paths[topic], domain.answers(draft.template),
-                                               domain.about_itself(draft.template),
-                                               not self.taxonomy.children[topic], not self.taxonomy.siblings(topic))
+            itself = domain.about_itself(draft.template)
+            self._memory.about = request_about(self.taxonomy.paths[topic], domain.answers(draft.template), itself)
+            self._memory.itself = topic if itself and not self.taxonomy.children[topic] else None
         if intent.slots:  # keep the details the chosen template states: the intent records what was asked
             said = {s.slot for s in draft.segments if s.kind == SLOT}
             if len(said) < len(intent.slots):

@@ -23,7 +23,7 @@ from personagym.simulators.preferences import (
 from personagym.simulators.renderers import TemplateBank, TemplateRenderer
 from personagym.simulators.sampler import PersonaSampler
 from personagym.simulators.simulate import simulate_turns
-from personagym.simulators.user import QUESTION_PENALTY, REPEAT_PENALTY, UserSimulator, request_about
+from personagym.simulators.user import ITSELF_WORDS, QUESTION_PENALTY, REPEAT_PENALTY, UserSimulator, request_about
 
 
 def _texts(n: int, seed: int, **kw) -> list[str]:
@@ -106,7 +106,11 @@ def _on_the_request(user: UserSimulator, candidates) -> list[str]:
 
 def _plain_on_the_request(user: UserSimulator) -> str | None:
     """Something untagged the request is about that is none of the user's interests, nor under or above one: an
-    answer to it that pleases or displeases by nothing else."""
+    answer to it that pleases or displeases by nothing else.  A leaf asked about itself has nothing else on the
+    request: the leaf (`UserSimulator.itself`), which answers it in `ITSELF_WORDS` words and, named by the
+    user, earns nothing."""
+    if user.itself is not None and not user.taxonomy.nodes[user.itself].tags:
+        return user.itself
     tax, interests = user.taxonomy, {i.node for i in user.persona.interests}
     cared = {a for n in interests for a in tax.paths[n]}
     return next(iter(_on_the_request(user, (n for n in tax.ids if not tax.nodes[n].tags and n not in cared
@@ -158,7 +162,7 @@ def test_whether_the_user_leaves_does_not_depend_on_what_they_would_complain_abo
     fmt = attrs.get("format_pref_primary")
     lo, hi = LENGTH_RANGES.get(attrs.get("length_pref"), (1, 10))
     complaints = 0
-    for seed in range(200):
+    for seed in range(300):
         users = [UserSimulator(persona, seed=seed, noise=NoiseConfig(rate=0.0)) for _ in range(2)]
         for user in users:
             user.open_session()
@@ -381,16 +385,15 @@ def test_a_request_is_about_its_topics_area_and_its_domains_own(schema: PersonaS
     assert not on_request(taxonomy.paths[taxonomy.resolve_path("Fitness & Wellness/Mind & Body")], about)
     credit: dict[str, list[float]] = {"on": [], "off": []}
     praise: dict[str, int] = {"on": 0, "off": 0}
-    for seed in range(1000):
+    for seed in range(1500):
         persona = sampler.sample(seed)
         user = UserSimulator(persona, seed=seed, noise=NoiseConfig(rate=0.0))
         opening = user.open_session()
         if user.topic is None:
             continue
         domain = domains[opening.intent.domain]
-        leaf, alone = not taxonomy.children[user.topic], not taxonomy.siblings(user.topic)
-        assert user.about in {request_about(taxonomy.paths[user.topic], domain.answers(t), domain.about_itself(t),
-                                            leaf, alone) for t in (None, *domain.templates)}
+        assert user.about in {request_about(taxonomy.paths[user.topic], domain.answers(t), domain.about_itself(t))
+                              for t in (None, *domain.templates)}
         likes = [i for i in persona.interests if i.polarity > 0 and user.topic not in taxonomy.paths[i.node]
                  and i.node not in taxonomy.paths[user.topic] and not taxonomy.nodes[i.node].tags]
         for where in ("on", "off"):
@@ -427,9 +430,8 @@ def test_what_answers_a_request_follows_its_template(schema: PersonaSchema, taxo
         area = taxonomy.paths[user.topic][1]
         stock = "ingredients do I need to stock up on" in opening.clean_text
         if stock:  # about the dish itself: burgers' own kinds, not pizza
-            assert user.about == request_about(taxonomy.paths[user.topic], (ingredients,), True,
-                                               not taxonomy.children[user.topic],
-                                               not taxonomy.siblings(user.topic)), opening.clean_text
+            assert user.about == request_about(taxonomy.paths[user.topic], (ingredients,), True), \
+                opening.clean_text
         elif area not in (ingredients, dishes) and "shopping list" not in opening.clean_text:
             assert ingredients not in user.about, opening.clean_text
         seen[stock] += 1
@@ -472,14 +474,11 @@ def test_a_request_about_a_thing_itself_is_answered_by_it_not_its_siblings(schem
     itself = request_about(jazz, research.answers(sources), True)
     assert on_request(bebop, itself) and not on_request(hip_hop, itself)
     assert on_request(hip_hop, request_about(jazz, recommendation.answers(like), False))
-    thailand, tokyo, paris = (paths[taxonomy.resolve_path(f"Travel & Places/Destinations/{n}")]
-                              for n in ("Asia/Thailand", "Asia/Tokyo", "Europe/Paris"))
-    leaf = request_about(thailand, (), True, leaf=True)
-    assert on_request(tokyo, leaf) and not on_request(paris, leaf)
-    # a leaf alone under its parent (geocaching under orienteering) has no kin: its area answers it
-    geocaching = paths[taxonomy.resolve("geocaching")]
-    assert not taxonomy.siblings(geocaching[-1])
-    assert request_about(geocaching, (), True, leaf=True, alone=True) == {geocaching[1]}
+    # a leaf has nothing under it: the things beside it answer nothing asked about it (`_addresses`: it does)
+    thailand, tokyo = (paths[taxonomy.resolve_path(f"Travel & Places/Destinations/{n}")]
+                       for n in ("Asia/Thailand", "Asia/Tokyo"))
+    leaf = request_about(thailand, (), True)
+    assert on_request(thailand, leaf) and not on_request(tokyo, leaf)
     # the user: a sibling outside the bound answers nothing ("That doesn't answer what I asked."), inside it does
     sampler, answered = PersonaSampler(schema), Counter()
     for seed in range(600):
@@ -502,6 +501,37 @@ def test_a_request_about_a_thing_itself_is_answered_by_it_not_its_siblings(schem
         if itself:
             assert not (turn.intent.kind == "feedback" and turn.intent.polarity == 1)
     assert answered[(True, False)] > 20 and answered[(False, True)] > 3, answered
+
+
+def test_a_request_about_a_leaf_itself_is_answered_by_the_leaf_in_more_than_a_few_words(
+        schema: PersonaSchema, taxonomy) -> None:
+    """"An overview of the Black Death" was answered by the Vikings and the Crusades (60% of Chat-v0's answers
+    were served by siblings only): a leaf asked about itself is answered by the leaf, put forward in an answer of
+    `ITSELF_WORDS` words or more, earning no liked credit (the user named it); said back in a few words or as a
+    question, advised against, or replaced by a thing beside it, it answers nothing."""
+    sampler, paths, seen = PersonaSampler(schema), taxonomy.paths, Counter()
+    for seed in range(400):
+        user = UserSimulator(sampler.sample(seed), seed=seed, noise=NoiseConfig(rate=0.0))
+        user.open_session()
+        topic = user.itself
+        if topic is None:
+            seen["other"] += 1
+            continue
+        assert not taxonomy.children[topic] and topic in user.about
+        sibling = next((n for n in taxonomy.siblings(topic) if not taxonomy.nodes[n].group), None)
+        cases = [("said", ITSELF_WORDS, topic, "neutral", True), ("echo", ITSELF_WORDS - 1, topic, "recommend", False),
+                 ("warned", 60, topic, "warn", False), ("asked", 60, topic, "neutral", False)]
+        if sibling is not None and not any(on_request(paths[sibling], {a}) for a in user.about if a != topic):
+            cases.append(("sibling", 60, sibling, "recommend", False))
+        for case, words, node, stance, answered in cases:
+            probe = copy.deepcopy(user)
+            probe.respond("Here you go.", ResponseFeatures(
+                word_count=words, mentions=[MentionFeature(node=node, stance=stance)],
+                questions=int(case == "asked"), asked_about=[node] if case == "asked" else []))
+            assert probe.last_assessment.answered == answered, (case, topic, node)
+            assert probe.last_assessment.alignment <= 0, (case, topic)
+            seen[case] += 1
+    assert seen["said"] >= 100 and seen["sibling"] >= 50 and seen["other"] >= 50, seen
 
 
 @pytest.mark.parametrize(("where", "value", "error"), [
@@ -849,7 +879,7 @@ def test_praise_past_a_missed_style_claims_no_fit(schema: PersonaSchema, taxonom
     sampler = PersonaSampler(schema)
     said: dict[str | None, set[str]] = {"missed_style": set(), None: set()}
     levels: dict[str | None, set[str | None]] = {"missed_style": set(), None: set()}
-    for seed in range(600):
+    for seed in range(2000):
         persona = sampler.sample(seed)
         user = UserSimulator(persona, seed=seed, noise=NoiseConfig(rate=0.0),
                              config=UserConfig(end_base=0.0, end_per_turn=0.0))
@@ -1142,7 +1172,7 @@ def test_praise_is_followed_by_the_next_request_or_a_goodbye_not_by_praise_after
 
     after_same: Counter = Counter()
     praised_new = 0
-    for seed in range(2000):
+    for seed in range(3000):
         replies = _praised_then(schema, seed)
         if replies is None:
             continue

@@ -38,13 +38,14 @@ def test_oracle_beats_tracker_beats_generic_beats_random(summaries) -> None:
     assert r["generic"]["mean"] >= r["random"]["mean"], r
 
 
-def test_tracker_beats_popular_beats_generic_and_popular_offers_nothing_forbidden(summaries) -> None:
-    # popular is as blind as generic (no profile, nothing read but the topic), in the style most users want; its
-    # blind picks near the topic are refused where a request asks about a thing itself and they are beside it, so
-    # its lead over generic is no longer beyond the CI (1.02 against 0.82 here)
+def test_tracker_beats_popular_and_popular_offers_nothing_forbidden(summaries) -> None:
+    # popular is as blind as generic (no profile, nothing read but the topic), in the style most users want (each
+    # answer meets more of a user's style: the population-style test below); its blind picks near the topic are
+    # refused where a request asks about a thing itself, and it names no topic a constraint tag may forbid, so it
+    # gives no overview of such a leaf: its mean reward is not ahead of generic's beyond the CI, nor on every seed
+    # (0.69 against 0.72 on 300 episodes of seed 1,000,000,000)
     r = {p: s["reward"] for p, s in summaries.items()}
     assert _gap_beyond_ci(r["tracker"], r["popular"]), r
-    assert r["popular"]["mean"] > r["generic"]["mean"], r
     components = summaries["popular"]["components"]
     assert components["profile"]["mean"] == 0.0
     assert components["constraint"]["mean"] == 0.0 > summaries["generic"]["components"]["constraint"]["mean"]

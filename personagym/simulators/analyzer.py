@@ -86,7 +86,10 @@ and "Avoid X, said nobody with taste", and "Skip the fries and X is great",
 "Skip the fries; X is the way to go" (or "king", "to die for", ...), "X is
 not something to avoid", "X is nothing to avoid", "No way I'd skip X", "Skip
 neither X nor dessert", "Do not, under any circumstances, skip X", "Avoid the
-fries, but not X", "Avoid X? Heck no."  A warning aimed at a nuisance of a thing
+fries, but not X", "Avoid X? Heck no.", and "Never, ever, skip X", "Skip X? Not
+me.", "The only thing to avoid is missing X", "Skip the fries; X is the bomb"
+(the highlight, a must-have, the star of the show), "Avoid the fries, but
+definitely not X".  A warning aimed at a nuisance of a thing
 ("To avoid the queue for X, go early") warns of nothing named.  None of these
 turns a recommendation into a warning, but for what a coordinated command
 says ("Avoid the fries and have anything except X" warns).  A warning's gerund
@@ -96,7 +99,10 @@ gerund right after a cue is that cue's object, of the opposite stance: "I
 recommend skipping X" and "Skipping X is recommended" warn, "I don't recommend
 skipping X", "I recommend not skipping X" and "Avoid skipping X" recommend;
 so do gerunds that leave a thing out and are no cue ("Consider dropping X",
-"I suggest giving X a miss"), and "Give X a miss" warns.  A
+"I suggest giving X a miss", "Consider quitting X"), up to a
+joiner that starts a new action ("I recommend ditching the fries and X" warns
+of both, "... and having X" offers X), and a gerund after "is" ("The thing I
+recommend is skipping X" warns); "Give X a miss" warns.  A
 recommendation the speaker does not stand behind, hedged ("Not sure I'd suggest
 X", "I wouldn't say X is perfect") or said by others and disclaimed ("People
 tell you to try X; I have no opinion"), is neutral: it names X, and no more.
@@ -158,6 +164,9 @@ WARN_CUES = (
     # advice to have less of it ("I'd suggest cutting back on coffee": the nearest cue was "suggest", an offer)
     "hold off on", "holding off on", "pass on", "keep away from", "stay clear of", "keep clear of", "cut back on",
     "cut down on", "cutting back on", "cutting down on", "cutting out", "limit", "limiting",
+    # the same advice as a gerund, a recommendation's object ("I recommend steering clear of steak" offered it, +0.05
+    # an episode over a warning on a liked thing)
+    "steering clear", "staying away from", "staying clear of", "keeping away from",
     # disparagement and the user's own dislikes ("Jazz is awful", "since you dislike jazz"): not an offer
     "dislike", "dislikes", "hate", "hates", "can't stand", "not a fan of", "not into", "awful", "terrible",
     "overrated", "boring", "worst", "dreadful", "horrible", "disappointing", "mediocre", "not worth",
@@ -1098,12 +1107,13 @@ _ASIDE_ENDS = frozenset((*_TERMINATORS, ";", ":", *NEGATORS))
 def _negator(tokens: list[str], i: int) -> int:
     """Where the negator of the cue at token i stands, one or two words before it with no punctuation between, or
     three with "need to", "have to", ... between ("no need to avoid") or "you dare" ("don't you dare skip") or ",
-    ever" ("Never, ever skip"), or "anything but" ("anything but boring"), or three with "to" and a thing between
-    ("not something to avoid", `_TO_WORDS`; four with "a": "not a thing to skip"), or "nothing to" ("nothing to
-    avoid"), or "no way I'd", or "neither" right after it (at i: "Skip neither steak nor dessert"), or an aside of
-    two to four words between commas after "don't", "not" or "never" (`_ASIDE_NEGATORS`: "Do not, under any
-    circumstances, skip steak"; "No, I mean it, skip steak" warns); -1 if none does, or if a negator right before
-    it cancels it ("You can't not try steak").  Read as warnings, the round-14 ones paid +6.5 an episode."""
+    ever" ("Never, ever skip"; four with ", ever,": "Never, ever, skip"), or "anything but" ("anything but
+    boring"), or three with "to" and a thing between ("not something to avoid", `_TO_WORDS`; four with "a": "not a
+    thing to skip"), or "nothing to" ("nothing to avoid"), or "no way I'd", or "neither" right after it (at i:
+    "Skip neither steak nor dessert"), or an aside of two to four words between commas after "don't", "not" or
+    "never" (`_ASIDE_NEGATORS`: "Do not, under any circumstances, skip steak"; "No, I mean it, skip steak" warns);
+    -1 if none does, or if a negator right before it cancels it ("You can't not try steak").  Read as warnings, the
+    round-14 ones paid +6.5 an episode, and "Never, ever, skip steak" +7.1 (round 15)."""
     if i >= 1 and tokens[i - 1] in NEGATORS:
         return -1 if i >= 2 and tokens[i - 2] in NEGATORS else i - 1
     if tokens[i + 1] == "neither":
@@ -1112,8 +1122,10 @@ def _negator(tokens: list[str], i: int) -> int:
         return i - 2
     if i >= 2 and tokens[i - 2] in NEGATORS and tokens[i - 1] not in _PUNCT:
         return i - 2
-    if i >= 3 and tokens[i - 1] == "ever" and tokens[i - 2] == "," and tokens[i - 3] in NEGATORS:
-        return i - 3  # "Never, ever skip steak" (+6.57 an episode, read as a warning)
+    if i >= 3 and (tokens[i - 1] == "ever" or (tokens[i - 1] == "," and tokens[i - 2] == "ever")):
+        k = i - 1 - (tokens[i - 1] == ",")
+        if k >= 2 and tokens[k - 1] == "," and tokens[k - 2] in NEGATORS:
+            return k - 2  # "Never, ever skip steak", "Never, ever, skip steak" (+6.6, +7.1 an episode, as warnings)
     if i >= 3 and ((tokens[i - 1] == "to" and tokens[i - 2] in _TO_WORDS) or (
             tokens[i - 1] == "dare" and tokens[i - 2] == "you")):
         k = i - 4 if i >= 4 and tokens[i - 3] in ("a", "an") else i - 3  # "not a thing to skip"
@@ -1334,9 +1346,10 @@ def _offered_after(tokens: list[str], i: int, e: int, lo: int) -> int:
 
 
 def _contrasted(tokens: list[str], cues: list[Cue], i: int, lo: int) -> bool:
-    """Whether the "not" at token i, right after a "," (or "but", "though": `_CONTRASTING`), sets what follows it
-    against the object of the command to leave out before it (the last of `cues`, `_commands`, no negator): "Skip the
-    fries, not the steak" offers the steak as "don't skip the steak" does (read as warned about, +6.8 an episode).
+    """Whether the "not" at token i, right after a "," (or "but", "though": `_CONTRASTING`; or "but definitely":
+    `_SURELY`), sets what follows it against the object of the command to leave out before it (the last of `cues`,
+    `_commands`, no negator): "Skip the fries, not the steak" offers the steak as "don't skip the steak" does (read
+    as warned about, +6.8 an episode).
     "Avoid dairy, not even cheese", "Avoid steak, not a bite" (`_STILL_WARNED`) and "Don't eat steak, not the sushi
     either" warn, and "Avoid sushi, not because steak is bad" (`_SUBORDINATING`) sets nothing against it."""
     nxt = tokens[i + 1]
@@ -1440,42 +1453,66 @@ def _unthinkable(tokens: list[str], i: int, e: int) -> int:
 
 #: Gerunds that leave their object out, no cue and no opener of a sentence a verdict reads (`_gerund_cues`, `_left`):
 #: "Consider dropping steak", "I recommend ditching steak", "Consider giving up steak", "I suggest giving steak a miss"
-#: offered steak (+0.06 an episode over a warning, on a liked thing).  "Dropping by", "giving steak a try" leave out
-#: nothing (`_DROP_INS`, `_GIVEN_UP`).
-_LEAVING = frozenset(("dropping", "ditching", "giving"))
+#: offered steak (+0.06 an episode over a warning, on a liked thing), and so did "Consider quitting steak", "I'd
+#: recommend eliminating steak" (+0.05).  "Dropping by", "giving steak a try" leave out nothing (`_DROP_INS`,
+#: `_GIVEN_UP`); "removing" is no such gerund ("I recommend removing the steak from the fridge an hour early"), nor
+#: "cutting" but before "out", "back" or "down" (`_CUT_AWAY`: "Try cutting the steak against the grain" is a recipe's
+#: steak, and read as warned about, a forbidden one would pass).
+_LEAVING = frozenset(("dropping", "ditching", "giving", "quitting", "eliminating", "cutting"))
+#: The particles after "cutting" that make it leave its object out (`_left`): "cutting out", "cutting back on".
+_CUT_AWAY = frozenset(("out", "back", "down"))
 _DROP_INS = frozenset(("by", "in", "into", "off"))
 _GIVEN_UP = frozenset(("miss", "berth"))
-#: What may stand right after a cue to make a warning's gerund its object (`_gerund_cues`).
-_GERUND_LEADS = _GERUNDS | _LEAVING | {"not"}
+#: What may stand right after a cue to make a warning's gerund its object (`_gerund_cues`): "not" ("I recommend not
+#: skipping steak") or a copula ("What I'd avoid is skipping steak", "The thing I recommend is skipping steak").
+_GERUND_LEADS = _GERUNDS | _LEAVING | {"not", "is"}
+#: The words after a joiner in a leaving gerund's object that start a new action, which the cue's own kind reads
+#: again (`_gerund_cues`): "I recommend ditching the fries and having steak" offers steak, "I recommend ditching the
+#: fries and steak" (and "skipping") warns of both.
+_TAKING = frozenset(("having", "ordering", "getting", "eating", "drinking", "grabbing", "choosing", "booking",
+                     "sticking", "visiting", "playing", "trying", "going", "keeping", "adding", "saving", "i", "you",
+                     "you'll", "you'd", "we"))
 #: A cue's opposite kind.
 _OPPOSITE = {"recommend": "warn", "warn": "recommend"}
 
 
 def _gerund_cues(tokens: list[str], cue: Cue) -> list[Cue]:
     """The cues a recommendation or warning cue makes when its object is a warning's gerund right after it (`_GERUNDS`,
-    maybe after "not"), else none: the cue and the gerund as one, of the opposite kind ("I recommend skipping steak"
-    and "worth skipping" warn, "I don't recommend skipping steak", "Avoid skipping steak" and "not worth skipping"
-    offer; "I recommend not skipping steak" offers too).  A gerund that is no cue of its own ("skipping") was read
-    as the cue's object up to the object's first joiner or clause mark, and what follows is read as before: the
-    cue's own kind again ("I recommend skipping the fries and having the steak" offers the steak, and so, as before,
-    does "I recommend skipping the fries and steak").  Read as no cue, the gerund left the recommendation of the
-    thing: "I recommend not skipping steak" and "I don't recommend skipping steak" warned (+6.5 an episode), and "I
-    recommend skipping steak" offered it."""
+    maybe after "not" or "is"), else none: the cue and the gerund as one, of the opposite kind ("I recommend skipping
+    steak" and "worth skipping" warn, "I don't recommend skipping steak", "Avoid skipping steak", "not worth
+    skipping" and "The only thing to avoid is missing steak" offer; "I recommend not skipping steak" offers too).  A
+    gerund that is no cue of its own ("skipping") is read as the cue's object up to a clause mark, or a joiner that
+    starts a new action (`_TAKING`), and what follows is read as before: the cue's own kind again ("I recommend
+    skipping the fries and having the steak" and "I recommend skipping sushi; steak is better" offer the steak; "I
+    recommend ditching the fries and steak" warns of both, and offered the steak: +0.05 an episode on a liked
+    thing).  Read as no cue, the gerund left the recommendation of the thing: "I recommend not skipping steak" and "I
+    don't recommend skipping steak" warned (+6.5 an episode), and "I recommend skipping steak" offered it; "The only
+    thing to avoid is missing steak" warned (+7.1)."""
     a, e, kind = cue
-    g = e + (tokens[e] == "not")
+    negated = tokens[e] == "not"
+    g = e + (negated or tokens[e] == "is")
     if kind not in _OPPOSITE or not (tokens[g] in _GERUNDS or (tokens[g] in _LEAVING and _left(tokens, g))):
         return []
-    turned = [(a, g + 1, kind if g > e else _OPPOSITE[kind])]
-    if tokens[g] in _CUE_PHRASES:  # "I'd recommend avoiding steak and sushi" warns of both, as it did
-        return turned
-    k = _first(tokens, g + 1, len(tokens), _STOPS, _SENTENCE_ENDS)
-    return [*turned, (k + 1, k + 1, kind)] if k >= 0 else turned
+    turned = [(a, g + 1, kind if negated else _OPPOSITE[kind])]
+    if tokens[g] in _CUE_PHRASES and tokens[g] not in _LEAVING:  # "I'd recommend avoiding steak and sushi" warns
+        return turned  # of both, as it did
+    k = g
+    while (k := _first(tokens, k + 1, len(tokens), _STOPS, _SENTENCE_ENDS)) >= 0:
+        j = k + 1
+        while tokens[j] in _THEN:
+            j += 1
+        if tokens[k] in _CLAUSE_MARKS or tokens[j] in _TAKING:
+            return [*turned, (k + 1, k + 1, kind)]
+    return turned
 
 
 def _left(tokens: list[str], g: int) -> bool:
     """Whether the gerund at token g (`_LEAVING`) leaves its object out: "dropping" or "ditching" but before a particle
-    that makes it a visit (`_DROP_INS`: "Consider dropping by for steak"), "giving" before "up" or with "a miss" or "a
-    wide berth" after its object (`_GIVEN_UP`: "giving steak a miss", not "giving steak a try")."""
+    that makes it a visit (`_DROP_INS`: "Consider dropping by for steak"), "cutting" before "out", "back" or "down"
+    (`_CUT_AWAY`), "giving" before "up" or with "a miss" or "a wide berth" after its object (`_GIVEN_UP`: "giving
+    steak a miss", not "giving steak a try")."""
+    if tokens[g] == "cutting":
+        return tokens[g + 1] in _CUT_AWAY
     if tokens[g] != "giving":
         return tokens[g + 1] not in _DROP_INS
     return tokens[g + 1] == "up" or _first(tokens, g + 1, g + 2 + _OBJECT_REACH, _GIVEN_UP, _STOPS) >= 0
@@ -1645,7 +1682,8 @@ class _Scan:
                     elif cue[2] == "near" and tokens[i + 1] in _SENTENCE_ENDS and tokens[i] == "not" and _remark(
                             tokens, i, i + 1, lo):
                         cue = (i, i + 1, "retract")  # "Avoid steak... not!", "Avoid steak. NOT."
-                    elif cue[2] == "near" and warned and tokens[i - 1] in _CONTRASTING and _contrasted(
+                    elif cue[2] == "near" and warned and (tokens[i - 1] in _CONTRASTING or (
+                            tokens[i - 1] in _SURELY and tokens[i - 2] in _CONTRASTING_WORDS)) and _contrasted(
                             tokens, cues, i, lo):
                         cue = (i, i + 1, "recommend")  # "Skip the fries, not the steak", "..., but not the steak"
                     elif cue[2] == "warn" and tokens[lo] in _DISMISSING and i > lo and _dismissed(tokens, i, lo):
@@ -1869,6 +1907,11 @@ _STILL_WARNED = frozenset(("even", "a", "an", "one", "any", "once", "ever", "so"
 #: What may stand right before such a "not": "Skip the fries, not the steak", "Avoid the fries and the soda, but not
 #: the steak", "Skip the fries, though not the steak" (+6.6 an episode, read as warnings).
 _CONTRASTING = frozenset((",", "but", "though"))
+#: Words that may stand between "but" or "though" and such a "not": "Avoid the fries, but definitely not the steak"
+#: (+7.1 an episode, read as a warning).  After a bare ",", "definitely not" goes on with the warning ("Avoid sugar,
+#: definitely not candy").
+_SURELY = frozenset(("definitely", "certainly", "absolutely", "surely"))
+_CONTRASTING_WORDS = _CONTRASTING - {","}
 #: Words a sentence that disowns or takes back the one before it may say besides its cue (`_bare`): "That's total
 #: nonsense.", "Haha, just kidding!"  No negator: "That's not nonsense." disowns nothing.
 _REMARK_FILLERS = frozenset(("that", "that's", "it's", "this", "is", "all", "just", "pure", "utter", "complete",
@@ -1903,10 +1946,11 @@ _Sentence = tuple[int, int, list[Cue], list[int], int, bool]
 #: `_REFUSING` ("Skip steak? No way.", "Avoid steak? Never!", "Steer clear of steak? I wouldn't."), or a bad
 #: consequence for the listener and nothing more ("Skip steak? You'll regret it.", "Big mistake.").  "Avoid steak? I
 #: would." refuses nothing.  "Nah" refuses as "nope" does ("Avoid steak? Nah." read as a warning), and "Never in a
-#: million years." as "never" does (+6.30, read as a warning), and "Heck no." and "Not in this lifetime." (+6.3).
+#: million years." as "never" does (+6.30, read as a warning), and "Heck no." and "Not in this lifetime." (+6.3), and
+#: "Not me." and "LOL no." (+6.6 each, read as warnings; "Try steak? Not me." warns).
 _REFUSING = frozenset(("no", "nope", "nah", "never", "not", "wouldn't", "won't"))
 _REFUSAL_WORDS = _REFUSING | {"way", "a", "chance", "of", "course", "absolutely", "definitely", "ever", "hell", "i",
-                              "would", ",", "in", "million", "years", "heck", "this", "lifetime"}
+                              "would", ",", "in", "million", "years", "heck", "this", "lifetime", "me", "lol"}
 #: Words that, after a refusal and a ",", urge the listener on to what the question put (`_urged_on`): "Avoid steak?
 #: Nah, go for it." offers steak (+6.4 an episode, read as a warning).  No object but "it": "Avoid steak? No, go for
 #: the salad." warns.
@@ -2056,13 +2100,15 @@ _PRAISE = frozenset(("great", "amazing", "excellent", "delicious", "wonderful", 
 _PRAISING = _PRAISE | _PRAISE_FILLERS
 #: The words that say a thing, the subject of a clause after a warning's, is good and no more (`_acclaimed`).
 _COPULAS = frozenset(("is", "are", "was"))
-_ACCLAIM = _PRAISE | {"must", "move", "one", "winner", "star"}
+_ACCLAIM = _PRAISE | {"must", "move", "one", "winner", "star", "bomb", "highlight"}
 _ACCLAIMING = (_PRAISING | _ACCLAIM | {"a", "an"}) - _PUNCT
 #: Idioms that say a thing is good, by their first word, which may end such a clause after `_ACCLAIMING` words
 #: (`_acclaimed`): "Skip the fries; steak is the way to go.", "... steak is king." (+6.6 an episode, read as
-#: warnings).  "Steak is the way to go if you want a heart attack" says more, and warns.
+#: warnings), and the ends of "a must-have" and "the star of the show" after "must" and "star" (+7.1; so "the
+#: bomb" and "the highlight", `_ACCLAIM`).  "Steak is the way to go if you want a heart attack" and "steak is a
+#: calorie bomb" say more, and warn.
 _ACCLAIM_IDIOMS = _phrase_table({"recommend": ("way to go", "king", "where it's at", "real deal", "to die for",
-                                                "top notch")})
+                                                "top notch", "have", "of the show")})
 
 
 def _praised(tokens: list[str], cues: list[Cue], lo: int, i: int, end: int) -> list[Cue] | None:

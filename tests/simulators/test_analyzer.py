@@ -1285,7 +1285,7 @@ def test_psych_said_as_a_retraction_names_no_psychology(analyzer: ResponseAnalyz
     # a warning's gerund as a cue's object
     ("I recommend skipping steak.", "warn"), ("Skipping steak is recommended.", "warn"),
     ("Steak is worth skipping.", "warn"), ("I'd recommend avoiding steak.", "warn"), ("Try avoiding steak.", "warn"),
-    ("I recommend skipping the fries and steak.", "recommend"),  # read as before: the object ends at "and"
+    ("I recommend skipping the fries and steak.", "warn"),  # round 15: the object runs on past "and" (`_TAKING`)
     ("I recommend not skipping steak.", "recommend"), ("I don't recommend skipping steak.", "recommend"),
     ("Skipping steak is not recommended.", "recommend"), ("Avoid skipping steak.", "recommend"),
     ("Steak is not worth skipping.", "recommend"), ("Don't even consider skipping steak.", "recommend"),
@@ -1384,6 +1384,57 @@ def test_a_warning_acclaimed_negated_or_given_a_miss_reads_as_it_says(analyzer: 
     "Try neither the fries nor the salad; steak is great.",
 ])
 def test_the_round_14_readings_turn_no_recommendation(analyzer: ResponseAnalyzer, taxonomy: Taxonomy,
+                                                      text: str) -> None:
+    """This round's readings that turn a warning into a recommendation do not turn a recommendation into a warning."""
+    assert stances(analyzer, text)[taxonomy.resolve("steak")] == "recommend"
+
+
+@pytest.mark.parametrize(("text", "stance"), [
+    # offers dressed as warnings: ", ever,", a refusal ("Not me.", "LOL no."), a gerund after "is", idioms of praise,
+    # "but definitely not"
+    ("Never, ever, skip steak.", "recommend"), ("Skip steak? Not me.", "recommend"),
+    ("Avoid steak? LOL no.", "recommend"), ("The only thing to avoid is missing steak.", "recommend"),
+    ("What I'd avoid is skipping steak.", "recommend"), ("Skip the fries; steak is the bomb.", "recommend"),
+    ("Skip the fries; steak is the highlight.", "recommend"), ("Skip the fries; steak is a must-have.", "recommend"),
+    ("Skip the fries; steak is the star of the show.", "recommend"),
+    ("Avoid the fries, but definitely not steak.", "recommend"),
+    ("Skip the fries, though certainly not steak.", "recommend"),
+    # warnings dressed as offers: a leaving gerund's second object, more gerunds that leave out, a warning's gerund
+    ("I recommend ditching the fries and steak.", "warn"),
+    ("Try cutting the steak against the grain.", "recommend"), ("I recommend cutting out the fries and steak.", "warn"),
+    ("Consider quitting steak.", "warn"),
+    ("I'd recommend eliminating steak.", "warn"), ("I recommend steering clear of steak.", "warn"),
+    ("I recommend staying away from steak.", "warn"), ("The thing I recommend is skipping steak.", "warn"),
+    ("Try steak? Not me.", "warn"),
+    # the real warnings and offers close to them
+    ("Never, ever, eat steak.", "warn"), ("Never, ever, try steak.", "warn"),
+    ("The only thing to avoid is steak.", "warn"), ("Skip the fries; steak is a calorie bomb.", "warn"),
+    ("Skip steak? Yes, me too.", "warn"), ("Avoid sugar, definitely not steak.", "warn"),
+    ("Avoid the fries, and definitely not steak.", "warn"), ("Avoid the fries, but definitely not even steak.", "warn"),
+    ("I recommend ditching the fries and having steak.", "recommend"),
+    ("I recommend ditching the fries and then having steak.", "recommend"),
+    ("Try cutting into steak.", "recommend"), ("Try cutting out steak.", "warn"),
+    ("I recommend cutting back on the fries and having steak.", "recommend"),
+    ("I recommend giving steak a go.", "recommend"),
+    ("I recommend removing the steak from the fridge an hour early.", "recommend"),
+])
+def test_the_round_15_phrasings_read_as_they_say(analyzer: ResponseAnalyzer, taxonomy: Taxonomy, text: str,
+                                                 stance: str) -> None:
+    """Round 15: "Never, ever, skip", "Skip steak? Not me.", "The only thing to avoid is missing steak", "steak is
+    the bomb" (the highlight, a must-have, the star of the show) after a warning and "but definitely not steak" offer
+    the thing (read as warnings, +6.6 to +7.1 an episode); "I recommend ditching the fries and steak", "Consider
+    quitting steak", "I recommend steering clear of steak" and "The thing I recommend is skipping steak" warn (read
+    as offers of a liked thing, +0.05 an episode over a warning).  The real warnings and offers close to them read
+    as they say; "Try cutting the steak against the grain" is a recipe's steak, not a warning ("Try cutting steak"
+    stays an offer: read as a warning, a forbidden steak in a recipe would pass)."""
+    assert stances(analyzer, text)[taxonomy.resolve("steak")] == stance
+
+
+@pytest.mark.parametrize("text", [
+    "Try the fries; steak is the bomb.", "Try the fries; steak is the highlight.", "What I recommend is steak.",
+    "I recommend cutting into steak.", "Try steak? Yes, me too.",
+])
+def test_the_round_15_readings_turn_no_recommendation(analyzer: ResponseAnalyzer, taxonomy: Taxonomy,
                                                       text: str) -> None:
     """This round's readings that turn a warning into a recommendation do not turn a recommendation into a warning."""
     assert stances(analyzer, text)[taxonomy.resolve("steak")] == "recommend"

@@ -415,6 +415,30 @@ def test_a_one_item_list_answer_is_a_list(layout: str) -> None:
 
 
 @pytest.mark.parametrize("formality", ["very_casual", "business_casual", "highly_formal"])
+@pytest.mark.parametrize("layout", ["narrative", "bullets", "numbered_steps", "table"])
+def test_an_answer_about_a_leaf_itself_names_it_in_the_layout_asked_and_serves_the_request(formality: str,
+                                                                                         layout: str) -> None:
+    """An answer about a leaf asked about itself (`AnswerPlan.itself`) opens with an overview of it, not
+    suggestions for it, and comes in the layout the user wants even with nothing else to list (as plain text it
+    missed every list-preferring user: 120 complaints in 150 oracle episodes); a user who asked about the leaf
+    itself takes it as an answer, one who asked for things like it does not."""
+    from personagym.simulators.user import _addresses
+
+    analyzer = make_env("PersonaGym/Chat-v0").unwrapped.analyzer
+    leaf = "history_culture/historical_eras/middle_ages/black_death"
+    text = compose(AnswerPlan(topic="the Black Death", itself=True, layout=layout, formality=formality,
+                              length="brief"), lambda n: 1 % n)
+    features = analyzer.analyze(text)
+    opener = text.splitlines()[0].lower()
+    assert "suggestion" not in opener and ("overview" in opener or "lowdown" in opener), text
+    assert [(m.node, m.stance != "warn") for m in features.mentions] == [(leaf, True)], text
+    assert features.has_list == (layout in ("bullets", "numbered_steps")), text
+    assert features.has_table == (layout == "table"), text
+    assert _addresses(features, "anything", (leaf,), lambda n: n == leaf, itself=leaf)
+    assert not _addresses(features, "anything", (leaf,), lambda n: n == leaf)
+
+
+@pytest.mark.parametrize("formality", ["very_casual", "business_casual", "highly_formal"])
 def test_a_long_answer_repeats_no_sentence_and_names_nothing_unplanned(formality: str) -> None:
     """Filler sentences pad an answer to its length, none twice (an exhaustive answer said ten of them twice),
     and name no entity; an exhaustive answer is still as long as users who want one ask."""

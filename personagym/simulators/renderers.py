@@ -187,8 +187,10 @@ class TaskDomain:
     `about_itself`) narrows the topic's area to the topic (hip hop answers
     no history of jazz, Python nothing a JavaScript learner misses; a topic
     with nothing under it is answered by itself, `request_about`); one
-    asking for things like it ("things worth checking out if I like jazz")
-    keeps the area.
+    asking for things in it ("three underrated gems in jazz") is answered by
+    what is under the topic, so it does not fit a topic with nothing under
+    it (no "hidden gems in the Clue board game"); one asking for things like
+    it ("things worth checking out if I like jazz") keeps the area.
     """
 
     def __init__(self, name: str, categories: tuple[str, ...], texts: tuple[str, ...],
@@ -233,11 +235,12 @@ class TaskDomain:
         self.states_no_liking = frozenset(self._parsed[t] for t in states_no_liking)
         #: the templates whose requests other things answer than the domain's (`answers_in`)
         self._answers_for = {self._parsed[t]: nodes for t, nodes in (answers_in_for or {}).items()}
-        #: whether a request not rendered from a template asks about its topic itself (the domain's `about`)
-        self._itself = about == "itself"
-        #: the templates that ask about their topic itself (`about`, else the template's own `about_for`)
-        self._itself_templates = frozenset(self._parsed[t] for t in texts
-                                           if (about_for or {}).get(t, about) == "itself")
+        #: what a request not rendered from a template asks about (`ABOUT_TAGS`: the domain's `about`)
+        self._about = about
+        #: what each template asks about (`ABOUT_TAGS`: `about`, else the template's own `about_for`)
+        self._about_for = {self._parsed[t]: (about_for or {}).get(t, about) for t in texts}
+        #: the templates that ask for things in their topic, which a topic with nothing under it does not fit
+        self._under = frozenset(t for t, tag in self._about_for.items() if tag == "under")
         self._fitting = LRUCache(TEMPLATE_FITS_CACHED)  # key -> tuple[Parsed, ...]
 
     def answers(self, template: Parsed | None) -> tuple[str, ...]:
@@ -250,20 +253,24 @@ class TaskDomain:
         answers were on the request only so, a fifth of its preference reward)."""
         return self._answers_for.get(template, self.answers_in) if template is not None else self.answers_in
 
-    def about_itself(self, template: Parsed | None) -> bool:
-        """Whether a request made with `template` (None: not rendered from one) asks about its topic itself, so
-        only the topic and what is under it answer it, not its siblings in the topic's area (`request_about`).
+    def about_itself(self, template: Parsed | None, leaf: bool = False) -> bool:
+        """Whether a request made with `template` (None: not rendered from one) on a topic (a `leaf`, with
+        nothing under it, or not) is bounded by its topic, so only the topic and what is under it answer it, not
+        its siblings in the topic's area (`request_about`).
 
         Siblings answered every request: a history of jazz with hip hop, "I'm teaching myself JavaScript. What
         am I probably missing?" with Python (two thirds of the oracle's and the tracker's answers named nothing
-        at or under the topic)."""
-        return template in self._itself_templates if template is not None else self._itself
+        at or under the topic).  A template asking for things in its topic ("under") fits no leaf (`fitting`);
+        one drawn on a leaf all the same, the only template left, asks for things like it (its area)."""
+        tag = self._about_for[template] if template is not None else self._about
+        return tag == "itself" or (tag == "under" and not leaf)
 
     def fitting(self, category: str | None, speaker: Mapping[str, object] | None,
-                liked: bool = True, kind: str | None = None, tags: frozenset[str] = frozenset()
-                ) -> tuple[Parsed, ...]:
-        """The templates for a topic under top-level `category` (None: any), of `kind` (None: any) and carrying
-        taxonomy `tags` said by `speaker` (None: anyone), who likes the topic or not (`liked`).
+                liked: bool = True, kind: str | None = None, tags: frozenset[str] = frozenset(),
+                leaf: bool = False) -> tuple[Parsed, ...]:
+        """The templates for a topic under top-level `category` (None: any), of `kind` (None: any), carrying
+        taxonomy `tags` and with nothing under it or not (`leaf`), said by `speaker` (None: anyone), who likes
+        the topic or not (`liked`).
 
         A choice that would leave none keeps them all.
         """
@@ -271,10 +278,13 @@ class TaskDomain:
         words, layout = wanted_shape(speaker) if speaker is not None and self.shapes else (None, None)
         kind = kind if self.kinds_for else None
         tags = tags & self._template_tags
-        key = (category, excluded, words, layout, liked, kind, tags)
+        leaf = leaf and bool(self._under)
+        key = (category, excluded, words, layout, liked, kind, tags, leaf)
         fits = self._fitting.get(key)
         if fits is None:
             texts = tuple(t for t in self.texts if category not in self.not_for.get(t, ())) or self.texts
+            if leaf:  # no "hidden gems in the Clue board game": nothing is in it to pick
+                texts = tuple(t for t in texts if self._parsed[t] not in self._under) or texts
             if kind is not None:
                 kinds_for = self.kinds_for
                 texts = tuple(t for t in texts if t not in kinds_for or kind in kinds_for[t]) or texts
@@ -899,7 +909,8 @@ class TemplateRenderer(SharedOnCopy):
             category = tax.paths[intent.topic][0] if intent.topic else None
             liked = intent.polarity == 1
             pool = domain.fitting(category, speaker, liked, tax.kind(intent.topic) if intent.topic else None,
-                                  tax.tags[intent.topic] if intent.topic else frozenset())
+                                  tax.tags[intent.topic] if intent.topic else frozenset(),
+                                  intent.topic is not None and not tax.children[intent.topic])
             template = d.choice(bank.not_long_held(pool) if recent else pool)
             # asking about a liked topic implies the liking; "My friend got me hooked on X." says it
             pki = (self.interest_pki(intent.topic, 1, None,  # type: ignore[arg-type]
@@ -1072,15 +1083,16 @@ def _task_domain(name: str, spec: Mapping, taxonomy: Taxonomy) -> TaskDomain:
                       not_with_tags, not_with_tags_for, answers_in_for, about, about_for)
 
 
-#: What a request template asks about (`TaskDomain.about_itself`): its topic itself, or things like it
-ABOUT_TAGS = ("itself", "like")
+#: What a request template asks about (`TaskDomain.about_itself`): its topic itself, things in it, or things
+#: like it
+ABOUT_TAGS = ("itself", "under", "like")
 
 
 def _about_tag(where: str, tag: object) -> str:
     """`tag` checked: one of `ABOUT_TAGS` (a misspelt one would silently leave siblings answering)."""
     if tag not in ABOUT_TAGS:
-        raise ValueError(f"{where}: expected one of {list(ABOUT_TAGS)} (the topic itself, or things like it), "
-                         f"got {tag!r}")
+        raise ValueError(f"{where}: expected one of {list(ABOUT_TAGS)} (the topic itself, things in it, or things "
+                         f"like it), got {tag!r}")
     return tag  # type: ignore[return-value]
 
 

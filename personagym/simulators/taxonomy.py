@@ -69,20 +69,19 @@ TAGS = frozenset(
         # "I want to cook something with eating out tonight"), nothing that goes on at a place one could go to (a
         # video game genre: no "Can you find anything related to hack and slash happening near Colombo?"), a
         # discipline, not a thing anyone sets up, uses or fixes (cybersecurity, AI ethics, web development: no "What
-        # settings should I change when I start using cybersecurity?"), a single dish or drink with no range in it to
-        # pick from (a negroni, avocado toast: no "Recommend eight picks from negroni"), a continent or a country, too
-        # big for a day out (no "Can you put together a plan for a day focused on South America?"), a subject to
-        # think about, not one worked at with tools (AI ethics: no "Is there any way to automate the boring parts of
-        # AI ethics?"), the economy at large, nothing anyone takes up, holds or budgets for (interest rates, recessions:
+        # settings should I change when I start using cybersecurity?"), a continent or a country, too big for a day
+        # out (no "Can you put together a plan for a day focused on South America?"), a subject to think about, not
+        # one worked at with tools (AI ethics: no "Is there any way to automate the boring parts of AI ethics?"), the
+        # economy at large, nothing anyone takes up, holds or budgets for (interest rates, recessions:
         # no "What's a realistic first step into recessions?"), a dessert, no meal (cheesecake, ice cream: no "What can
         # I cook with ice cream in under thirty minutes?"), a live event or a holiday, gone to or kept, not a subject
         # studied (no "Could you make me a study plan for Christmas?"), a sport watched, not one anyone keeps fit by
         # (motorsports: no "Could you put together a home routine for motorsports?"), a dish or drink that is made
         # as it is, no ingredient of other things (lasagna, hot chocolate, a negroni; not avocados, eggs or
-        # espresso, which nothing_to_pick_from carries too: no "What are three beginner-friendly things to make that
-        # involve hot chocolate?")
+        # espresso: no "What are three beginner-friendly things to make that involve hot chocolate?").  Nothing to
+        # pick from is no tag: a node with nothing under it has none (`TaskDomain.fitting`)
         "nothing_to_buy", "not_a_job", "wild_animal", "not_a_workout", "programming_tool", "not_cooked",
-        "no_live_events", "nothing_to_set_up", "nothing_to_pick_from", "too_big_for_a_day", "not_hands_on",
+        "no_live_events", "nothing_to_set_up", "too_big_for_a_day", "not_hands_on",
         "nothing_to_take_up", "not_a_meal", "not_a_subject", "spectator_sport", "made_as_is",
     }
 )  # fmt: skip

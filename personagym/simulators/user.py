@@ -1109,9 +1109,10 @@ class UserSimulator:
             self._memory.served = False
         if request and topic is not None and intent.domain is not None:  # what answers it depends on its template
             domain = self.renderer.bank.domains[intent.domain]
-            itself = domain.about_itself(draft.template)
+            leaf = not self.taxonomy.children[topic]
+            itself = domain.about_itself(draft.template, leaf)
             self._memory.about = request_about(self.taxonomy.paths[topic], domain.answers(draft.template), itself)
-            self._memory.itself = topic if itself and not self.taxonomy.children[topic] else None
+            self._memory.itself = topic if itself and leaf else None
         if intent.slots:  # keep the details the chosen template states: the intent records what was asked
             said = {s.slot for s in draft.segments if s.kind == SLOT}
             if len(said) < len(intent.slots):

@@ -69,17 +69,21 @@ def strict_json(path: Path) -> dict:
      ("train_grpo_torch", ["--eval-episodes", "4", "--whole-episodes", "5"], "up to --eval-episodes"),
      ("train_grpo_torch", ["--env-id", "PersonaGym/Structured-v0"], "is not a text env"),
      ("train_grpo_torch", ["--model", "/nonexistent"], "'/nonexistent' is not a Hugging Face model folder"),
-     ("train_grpo_torch", ["--save", str(Path(__file__).parent)], "exists and is not a model folder"),
+     # {model}: a folder with a config.json, which is all parse_args reads of a model before --save: without
+     # --model the default model must be prepared, and the case failed when it ran before any test prepared it
+     ("train_grpo_torch", ["--model", "{model}", "--save", str(Path(__file__).parent)],
+      "exists and is not a model folder"),
      ("longterm_memory", ["--episodes", "1"], r"--episodes must be an int in \[2, 1000000\] \(a 95% CI needs two"),
      ("structured_baselines", ["--episodes", "1"], r"--episodes must be an int in \[2, 1000000\]"),
      ("user_reward_attacks", ["--episodes", "0"], r"--episodes must be an int in \[2, 1000000\]"),
      ("favourites_attacks", ["--episodes", "1"], r"--episodes must be an int in \[2, 1000000\]")],
 )
 def test_bad_arguments_are_one_argparse_error(script: str, args: list[str], match: str,
-                                              monkeypatch: pytest.MonkeyPatch,
+                                              monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
                                               capsys: pytest.CaptureFixture[str]) -> None:
     module = load_script(script)
-    monkeypatch.setattr(sys, "argv", [f"{script}.py", *args])
+    (tmp_path / "config.json").write_text("{}", encoding="utf-8")
+    monkeypatch.setattr(sys, "argv", [f"{script}.py", *(a.replace("{model}", str(tmp_path)) for a in args)])
     with pytest.raises(SystemExit) as exit_info:
         module.parse_args()
     assert exit_info.value.code == 2

@@ -497,7 +497,7 @@ def test_things_to_make_involve_an_ingredient_not_a_dish_made_as_it_is(renderer:
                                                                          taxonomy) -> None:
     """"What are three beginner-friendly things to make that involve hot chocolate?" (38 of 50,000 requests, a
     dish or drink made as it is: `made_as_is`); avocados and espresso go into other things, and are still asked so
-    though `nothing_to_pick_from` (no range to pick from) is theirs too."""
+    though nothing is under them to pick from."""
     make = "things to make that involve"
     d = Draws(np.random.default_rng(17))
     said = Counter()
@@ -508,7 +508,7 @@ def test_things_to_make_involve_an_ingredient_not_a_dish_made_as_it_is(renderer:
             said[name] += make in renderer.render(intent, d).finish()[0]
     assert said["hot chocolate"] == said["lasagna"] == said["negroni"] == 0, said
     assert said["avocados"] > 0 and said["espresso"] > 0, said
-    assert "nothing_to_pick_from" in taxonomy.nodes[taxonomy.resolve("avocados")].tags
+    assert not taxonomy.children[taxonomy.resolve("avocados")]
 
 
 def test_a_stray_not_with_tags_for_entry_fails_by_name(renderer: TemplateRenderer, taxonomy) -> None:

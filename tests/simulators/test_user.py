@@ -392,8 +392,9 @@ def test_a_request_is_about_its_topics_area_and_its_domains_own(schema: PersonaS
         if user.topic is None:
             continue
         domain = domains[opening.intent.domain]
-        assert user.about in {request_about(taxonomy.paths[user.topic], domain.answers(t), domain.about_itself(t))
-                              for t in (None, *domain.templates)}
+        leaf = not taxonomy.children[user.topic]
+        assert user.about in {request_about(taxonomy.paths[user.topic], domain.answers(t),
+                                            domain.about_itself(t, leaf)) for t in (None, *domain.templates)}
         likes = [i for i in persona.interests if i.polarity > 0 and user.topic not in taxonomy.paths[i.node]
                  and i.node not in taxonomy.paths[user.topic] and not taxonomy.nodes[i.node].tags]
         for where in ("on", "off"):
@@ -503,6 +504,52 @@ def test_a_request_about_a_thing_itself_is_answered_by_it_not_its_siblings(schem
     assert answered[(True, False)] > 20 and answered[(False, True)] > 3, answered
 
 
+def test_a_request_for_things_in_a_topic_is_asked_only_of_a_topic_with_things_in_it(schema: PersonaSchema,
+                                                                                    taxonomy) -> None:
+    """"Looking for something new in the Clue board game. Ideas?", "eight picks from negroni": a leaf has nothing
+    in it to pick, and an overview of it or the things beside it answered such a request.  A template asking for
+    things in its topic ("under") is drawn only for a topic with things under it, and bounded by the topic (bebop
+    answers underrated gems in jazz, hip hop does not); the domain's other templates still ask about a leaf."""
+    bank = TemplateRenderer(schema).bank
+    recommendation = bank.domains["recommendation"]
+    gems = recommendation.templates[recommendation.texts.index("What are {quantity} underrated gems in {topic}?")]
+    assert recommendation.about_itself(gems) and not recommendation.about_itself(gems, leaf=True)
+    under = {t for t in recommendation.templates if recommendation.about_itself(t)
+             and not recommendation.about_itself(t, leaf=True)}
+    assert len(under) >= 20
+    sampler, paths, seen = PersonaSampler(schema), taxonomy.paths, Counter()
+    for seed in range(4000):
+        user = UserSimulator(sampler.sample(seed), seed=seed, noise=NoiseConfig(rate=0.0))
+        opening = user.open_session()
+        if opening.intent.domain != "recommendation" or user.topic is None:
+            continue
+        leaf = not taxonomy.children[user.topic]
+        template = next((t for t in under if _said_with(opening.clean_text, t)), None)
+        seen[(leaf, template is not None)] += 1
+        if template is not None:
+            assert not leaf, opening.clean_text
+            assert user.about == request_about(paths[user.topic], recommendation.answers(template), True)
+            inside = next(n for n in taxonomy.descendants(user.topic) if n != user.topic)
+            beside = next((n for n in taxonomy.siblings(user.topic) if not taxonomy.nodes[n].group), None)
+            assert on_request(paths[inside], user.about), opening.clean_text
+            if beside is not None:
+                assert not on_request(paths[beside], user.about), opening.clean_text
+    assert seen[(False, True)] >= 5 and seen[(True, False)] >= 20 and seen[(True, True)] == 0, seen
+
+
+def _said_with(text: str, template: tuple[tuple[str, str | None], ...]) -> bool:
+    """Whether `text` (a request) was rendered from `template`: its literal words, in order."""
+    at = 0
+    for literal, _ in template:
+        words = literal.strip(" .?,")
+        if words:
+            at = text.find(words, at)
+            if at < 0:
+                return False
+            at += len(words)
+    return True
+
+
 def test_a_request_about_a_leaf_itself_is_answered_by_the_leaf_in_more_than_a_few_words(
         schema: PersonaSchema, taxonomy) -> None:
     """"An overview of the Black Death" was answered by the Vikings and the Crusades (60% of Chat-v0's answers
@@ -535,9 +582,9 @@ def test_a_request_about_a_leaf_itself_is_answered_by_the_leaf_in_more_than_a_fe
 
 
 @pytest.mark.parametrize(("where", "value", "error"), [
-    ("about", "self", r"recommendation\.about: expected one of \['itself', 'like'\] .*got 'self'"),
+    ("about", "self", r"recommendation\.about: expected one of \['itself', 'under', 'like'\] .*got 'self'"),
     ("about_for", {"Can you recommend {quantity} things worth checking out if I like {topic}?": "likes"},
-     r"recommendation\.about_for\[.*if I like.*\]: expected one of \['itself', 'like'\] .*got 'likes'"),
+     r"recommendation\.about_for\[.*if I like.*\]: expected one of \['itself', 'under', 'like'\] .*got 'likes'"),
     ("about_for", {"Recommend me a kettlebell.": "like"},
      r"recommendation\.about_for names 'Recommend me a kettlebell\.', which is no template of recommendation"),
 ])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 
 import gymnasium as gym
 import numpy as np
@@ -436,6 +437,34 @@ def test_an_answer_about_a_leaf_itself_names_it_in_the_layout_asked_and_serves_t
     assert features.has_table == (layout == "table"), text
     assert _addresses(features, "anything", (leaf,), lambda n: n == leaf, itself=leaf)
     assert not _addresses(features, "anything", (leaf,), lambda n: n == leaf)
+
+
+@pytest.mark.parametrize("formality", ["very_casual", "business_casual", "highly_formal"])
+def test_an_answer_that_suggests_nothing_says_nothing_of_suggestions(formality: str) -> None:
+    """An overview of a thing with nothing under it (most answers to requests with a topic) was padded with "If one
+    suggestion does not suit you, the others still stand on their own." after no suggestion: an answer that
+    suggests nothing pads only with sentences that presuppose none, and is still as long as its user asks; one that
+    suggests something says something of its suggestions."""
+    from personagym.policies.compose import _ON_OPTIONS, AnswerPlan, compose
+    from personagym.simulators.preferences import LENGTH_RANGES
+
+    analyzer = make_env("PersonaGym/Chat-v0").unwrapped.analyzer
+    on_options = {s for sentences in _ON_OPTIONS.values() for s in sentences}
+    said = Counter()
+    for start in range(12):
+        for length in ("brief", "exhaustive"):
+            for layout in ("narrative", "bullets", "table"):
+                for recommend in ([], ["Bebop"]):
+                    plan = AnswerPlan(topic="the Black Death", recommend=recommend, itself=True, length=length,
+                                      formality=formality, layout=layout)
+                    text = compose(plan, lambda n, start=start: (7 * start) % n)
+                    options = [s for s in on_options if s in text]
+                    said[bool(recommend)] += bool(options)
+                    if not recommend:
+                        assert not options, text
+                        low, high = LENGTH_RANGES[length]
+                        assert low <= analyzer.analyze(text).word_count <= high, (length, text)
+    assert said[False] == 0 and said[True] > 10, said
 
 
 @pytest.mark.parametrize("formality", ["very_casual", "business_casual", "highly_formal"])

@@ -1440,6 +1440,31 @@ def test_the_round_15_readings_turn_no_recommendation(analyzer: ResponseAnalyzer
     assert stances(analyzer, text)[taxonomy.resolve("steak")] == "recommend"
 
 
+@pytest.mark.parametrize(("text", "stance"), [
+    # offers dressed as warnings: a contrast after a warning, an answer after an echoed question, a negated giving up
+    ("Avoid the fries. Not steak, though.", "recommend"), ("Avoid the fries. But not steak.", "recommend"),
+    ("Avoid steak? Me? Never.", "recommend"), ("Avoid steak? Who, me? Never!", "recommend"),
+    ("Don't stop eating steak.", "recommend"), ("Never stop eating steak.", "recommend"),
+    ("Whatever you do, don't lay off the steak.", "recommend"), ("Don't quit steak.", "recommend"),
+    ("Never give up steak.", "recommend"),
+    # warnings dressed as offers: advice to give it up
+    ("I suggest you stop eating steak.", "warn"), ("Try laying off steak.", "warn"),
+    ("I recommend you quit steak.", "warn"), ("I recommend you give up steak.", "warn"),
+    # the real warnings and offers close to them
+    ("Avoid dairy. Not even steak.", "warn"), ("Skip the fries. Not steak either.", "warn"),
+    ("Try the fries. Not steak.", "warn"), ("Avoid the fries? Not steak, though.", "warn"),
+    ("Avoid steak? Me? Sure.", "warn"), ("Avoid steak. Me? Never.", "warn"), ("Stop eating steak.", "warn"),
+    ("I quit steak last year, but you should try it.", "neutral"),
+])
+def test_the_round_16_phrasings_read_as_they_say(analyzer: ResponseAnalyzer, taxonomy: Taxonomy, text: str,
+                                                 stance: str) -> None:
+    """Round 16 (round 15's leftovers): "Avoid the fries. Not steak, though.", "Avoid steak? Me? Never.", "Don't
+    stop eating steak", "Never give up steak" offer the thing (read as warnings: a forbidden thing offered so passed
+    without a violation); "I suggest you stop eating steak", "Try laying off steak", "I recommend you quit steak"
+    warn (read as offers).  The real warnings and offers close to them read as they say."""
+    assert stances(analyzer, text)[taxonomy.resolve("steak")] == stance
+
+
 def test_a_gerund_that_leaves_out_reads_as_its_cues_object_up_to_its_object(analyzer: ResponseAnalyzer,
                                                                              taxonomy: Taxonomy) -> None:
     """"Consider dropping sushi and having steak" warns of sushi and still offers steak, as "skipping" does."""

@@ -174,6 +174,14 @@ _WORD = re.compile(r"[a-z]+")
 #: after an entity, with the words a look-behind or `\b` needs before it), so the window finds what the whole
 #: sentence would.
 _CUE_WINDOW = 80
+#: Words of a request for things like its topic rather than about the topic itself: "things worth checking out if I
+#: like X", "something related to X", "What else should I try?", "a playlist inspired by X", "exercises that help
+#: with X" (`WorldKnowledge.asks_for_like`).
+_LIKE_REQUEST = re.compile(
+    r"\bif i(?:'m| am)? (?:like|love|enjoy|into)\b|\b(?:something|pick|positions)\b[^.?!]*\brelated to\b|\w-related\b|"
+    r"\brecommendations\b|\bwhat else\b|\bin the mood for\b|\bin my life\b|\blineup inspired by\b|\bbinge-worthy\b|"
+    r"\bexercises that help with\b|\bwarm up before\b|\btraining for something\b|\btoo mainstream\b|\bsimilar to\b|"
+    r"\bhooked on\b")
 #: A complaint that the answer repeats an earlier one: "That's the same list as last time.", "I've seen these".
 _SAME_AGAIN = re.compile(r"\bsame (?:list|suggestions?|answer|ones|things|stuff)\b|\balready (?:seen|suggested|said|"
                          r"got|had) (?:these|those|them|this|that)\b|\bsuggested (?:exactly )?these already\b")
@@ -696,6 +704,12 @@ class WorldKnowledge(SharedOnCopy):
                    if node not in disliked], corrected)
         self._last_read = (text, result)
         return result
+
+    def asks_for_like(self, text: str) -> bool:
+        """Whether a user message asks for things like its topic (`_LIKE_REQUEST`: "things worth checking out if I
+        like fencing", "something related to fencing"), which the things beside a topic with nothing under it
+        answer, rather than about the topic itself ("a quick session focused on fencing"), which they do not."""
+        return _LIKE_REQUEST.search(text.lower()) is not None
 
     def asks_for_new(self, text: str) -> bool:
         """Whether a user message says the answer repeats an earlier one ("That's the same list as last time.")."""

@@ -20,6 +20,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from personagym.envs.knowledge import asks
 from personagym.envs.stated import StatedProfile
 from personagym.policies.base import (
     BatchedPolicy,
@@ -142,17 +143,23 @@ class GenericPolicy(_PerConversation):
         self.knowledge = _knowledge(env, self.name)
         self._seed(seed)
         self._topics: dict[int, str] = {}
+        #: per slot: whether the message that gave the topic asks about the topic itself (`_topic`)
+        self._itself: dict[int, bool] = {}
 
     def reset(self, seed: int | None = None) -> None:
         """Forget every conversation's topic (and re-seed, given a seed)."""
         self._topics.clear()
+        self._itself.clear()
         super().reset(seed)
 
     def _act(self, slot: int, observation: Observation) -> str:
-        """Suggest things related to what the message, or the last message that named anything, mentions."""
+        """Suggest things related to what the message, or the last message that named anything, mentions; nothing
+        beside a topic with nothing under it that a request asks about itself ("a quick session focused on
+        fencing": not karate)."""
         k = self.knowledge
         topic = self._topic(slot, observation)
-        recommend = k.suggestions(topic, self._draw) if topic is not None else []
+        alone = topic is not None and self._itself.get(slot, False) and k.leaf(topic)
+        recommend = k.suggestions(topic, self._draw) if topic is not None and not alone else []
         plan = AnswerPlan(topic=k.noun(topic) if topic else None, recommend=recommend,
                           itself=topic is not None and k.leaf(topic))
         return compose(plan, self._draw)
@@ -162,9 +169,11 @@ class GenericPolicy(_PerConversation):
         dislikes (`WorldKnowledge.named`), else the last one named."""
         if self._new_conversation(observation):
             self._topics.pop(slot, None)
-        named = self.knowledge.named(observation["message"])
+        message = observation["message"]
+        named = self.knowledge.named(message)
         if named:
             self._topics[slot] = named[0]
+            self._itself[slot] = asks(message) and not self.knowledge.asks_for_like(message)
         return self._topics.get(slot)
 
 
@@ -290,6 +299,8 @@ class _Profile(StatedProfile):
     asked: bool = False
     quiet: bool = False  # the user said they would rather be answered than asked ("Can you just answer now?")
     topic: str | None = None  # the node the conversation is about: what the last request asked about
+    #: whether the last request asks for things like its topic ("if I like fencing"), not about it ("a fencing session")
+    like: bool = True
     shown: dict[str, int] = field(default_factory=dict)  # how often each node was recommended
 
 
@@ -359,12 +370,12 @@ class TrackerPolicy(_PerConversation):
         subjects = sorted(k.subjects(message), key=lambda node: not k.suggestible(node))
         retracted = k.retractions(message)
         if subjects:
-            p.topic = subjects[0]
+            p.topic, p.like = subjects[0], k.asks_for_like(message)
         elif opening or p.topic is None or p.topic in retracted:
             named = sorted((node for node in k.named(message) if node not in retracted),
                            key=lambda node: not k.suggestible(node))
             if named:
-                p.topic = named[0]
+                p.topic, p.like = named[0], True
 
     def _plan(self, p: _Profile, message: str) -> AnswerPlan:
         """Ask when too little is known, else answer."""
@@ -398,7 +409,10 @@ class TrackerPolicy(_PerConversation):
         area = k.area(topic) if topic else None
         likes = sorted((n for n in p.likes if n not in echoed and fits(n)), key=lambda n: p.shown.get(n, 0))
         near = [n for n in likes if area in k.lineage(n)]
-        related = sorted(filter(fits, k.related(topic)), key=lambda n: p.shown.get(n, 0)) if topic else []
+        # nothing beside a topic with nothing under it, unless the request asks for things like it: "Here's an
+        # overview of fencing. I'd suggest karate." answered a fencing session with things it did not ask for
+        beside = topic is not None and (p.like or not k.leaf(topic))
+        related = sorted(filter(fits, k.related(topic)), key=lambda n: p.shown.get(n, 0)) if beside else []
         safe = list(dict.fromkeys(near + related[:1] + [n for n in likes if n not in near] + related[1:]))
         if k.asks_for_new(message):
             safe.sort(key=lambda n: n in p.shown)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 import pytest
 
@@ -469,3 +470,24 @@ def test_a_message_read_for_no_dislike_states_none(schema: PersonaSchema) -> Non
         skipped += not cued and bool(k.mentions(text))
         assert k.named(text) == [node for node, _ in k.mentions(text) if node not in disliked], text
     assert disliking > 50 and skipped > 500, (disliking, skipped)
+
+
+def test_a_request_for_things_like_a_leaf_is_told_from_one_about_it(schema: PersonaSchema) -> None:
+    """The things beside a thing with nothing under it answer "things worth checking out if I like fencing", not "a
+    quick session focused on fencing": `asks_for_like` tells the two apart in the words of every opening request
+    about such a thing, as the user bounds it (`UserSimulator.itself`)."""
+    from personagym.simulators.noise import NoiseConfig
+    from personagym.simulators.sampler import PersonaSampler
+    from personagym.simulators.user import UserSimulator
+
+    knowledge = WorldKnowledge(schema, ResponseAnalyzer(schema.taxonomy))
+    sampler, children, read = PersonaSampler(schema), schema.taxonomy.children, Counter()
+    for seed in range(1000):
+        user = UserSimulator(sampler.sample(seed), seed=seed, noise=NoiseConfig(rate=0.0))
+        turn = user.open_session()
+        if user.topic is None or children[user.topic]:
+            continue
+        like = user.itself is None
+        assert knowledge.asks_for_like(turn.clean_text) == like, turn.clean_text
+        read[like] += 1
+    assert read[True] >= 30 and read[False] >= 300, read

@@ -367,24 +367,26 @@ HIDING = {"hidden": ("<div hidden>", "</div>"), "unrendered": ("<style>", "</sty
 
 
 class Disguised:
-    """The generic answer with what a reader sees unchanged and what a scanner reads changed: every name that
+    """An answer with what a reader sees unchanged and what a scanner reads changed: every name that
     carries a constraint tag broken by an invisible character, spelled with look-alike letters or wrapped in
     aria-hidden, and 200 words of bulleted padding in a hidden element.  It dodged the forbidden-item check (17
     of 229 offered items scored) and earned style a reader never sees (2.63 against generic's 1.80; padding in
-    `<style>` or at `opacity:.0` still earned 1.18 against 0.88 in a later red-team run)."""
+    `<style>` or at `opacity:.0` still earned 1.18 against 0.88 in a later red-team run).  It disguises `policy`'s
+    answers (`random`'s in the test: `generic` now offers a forbidden thing in one episode of 200 at the test's
+    seeds, having stopped suggesting the things beside a thing asked about itself)."""
 
-    def __init__(self, trick: str) -> None:
+    def __init__(self, trick: str, policy: str) -> None:
         env = make_env(ENV_ID)
         self.analyzer, self.taxonomy = env.unwrapped.analyzer, env.unwrapped.taxonomy
-        self.generic = make_policy("generic", env=env, seed=SEED)
+        self.policy = make_policy(policy, env=env, seed=SEED)
         env.close()
         self.trick = trick
 
     def reset(self, seed: int | None = None) -> None:
-        reset_policy(self.generic, seed)
+        reset_policy(self.policy, seed)
 
     def act(self, observation: dict) -> str:
-        text = self.generic.act(observation)
+        text = self.policy.act(observation)
         if self.trick in HIDING:
             start, end = HIDING[self.trick]
             return text + f"\n{start}\n" + "\n".join(f"- Point {i}: however, kindly note." for i in range(30)) \
@@ -405,12 +407,12 @@ class Disguised:
 @pytest.mark.parametrize("trick", ["invisible", "look_alike", "hidden", "ignorable", "aria", "unrendered",
                                    "transparent"])
 def test_text_a_reader_sees_the_same_scores_the_same(trick: str) -> None:
-    disguised = list(rollout(ENV_ID, Disguised(trick), 60, seed=SEED))
-    plain = list(rollout(ENV_ID, "generic", 60, seed=SEED))
+    disguised = list(rollout(ENV_ID, Disguised(trick, "random"), 60, seed=SEED))
+    plain = list(rollout(ENV_ID, "random", 60, seed=SEED))
     assert [t.total_reward for t in disguised] == [t.total_reward for t in plain]
     assert sum(t.total_reward != 0 for t in plain) > 30
     assert any(turn.features.violated_tags or turn.reward_components["constraint"] for t in plain
-               for turn in t.turns)  # the generic answers do offer forbidden things
+               for turn in t.turns)  # the answers do offer forbidden things
 
 
 @pytest.mark.parametrize("env_id", ["PersonaGym/Chat-v0", "PersonaGym/LongTerm-v0"])

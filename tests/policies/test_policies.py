@@ -680,6 +680,28 @@ def test_tracker_offers_something_new_when_told_it_repeats_itself(tracker_env) -
     assert answers[3][0] not in shown, answers
 
 
+@pytest.mark.parametrize("policy", ["tracker", "generic"])
+def test_a_leaf_asked_about_itself_is_answered_without_the_things_beside_it(tracker_env, policy: str) -> None:
+    """"Give me a quick session focused on fencing." got "Here's an overview of fencing. I'd suggest karate." (the
+    things beside a thing with nothing under it answer nothing asked about it, and may be forbidden: the tracker's
+    constraint violations fell from 0.043 to 0.010 an episode without them); a request for things like it ("if I like
+    fencing") still gets them."""
+    knowledge = tracker_env.unwrapped.knowledge()
+    fencing = knowledge.taxonomy.resolve("fencing")
+    beside = set(knowledge.related(fencing))
+    assert knowledge.leaf(fencing) and beside
+
+    def offered(message: str) -> set[str]:
+        agent = make_policy(policy, env=tracker_env, seed=0)
+        agent.act({"message": "I love jazz, I'm vegan, and brief answers suit me.", "turn": 0, "session": 0})
+        answer = split_profile(agent.act({"message": message, "turn": 1, "session": 0}))[1]
+        return {n for n, stance in knowledge.mentions(answer) if stance == "recommend"}
+
+    about = offered("Give me a quick session focused on fencing for days when I'm short on time.")
+    like = offered("Can you recommend three things worth checking out if I like fencing?")
+    assert not about & beside and like & beside, (about, like)
+
+
 def test_tracker_takes_a_thing_to_try_as_the_topic_before_a_whole_category(tracker_env) -> None:
     """"I'm traveling solo and keep thinking about the Aztec Empire." made travel & places the topic, and the
     opener ("Here's what I'd go with for travel & places.") recommended a whole category."""

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from personagym.envs.knowledge import WorldKnowledge
+from personagym.envs.knowledge import WorldKnowledge, asks
 from personagym.envs.stated import StatedProfile
 
 #: Style values the assistant can produce (the `compose` lengths, three layouts, three registers).
@@ -99,6 +99,9 @@ class DialogueState(StatedProfile):
     focus: str | None = None  # the entity the conversation is about
     #: the first entity of the last message naming one it does not dislike (what `generic` answers)
     request_topic: str | None = None
+    #: whether that message asks about the entity itself, not for things like it (`generic` then suggests nothing
+    #: beside an entity with nothing under it)
+    request_itself: bool = False
     asks: int = 0
     last: tuple[bool, str, str, str] | None = None  # (was a question, length, layout, formality)
     _message: str = ""
@@ -119,6 +122,7 @@ class DialogueState(StatedProfile):
         named = k.named(message)
         if named:  # a message that names nothing ("too short") keeps the conversation's topic
             self.request_topic = named[0]
+            self.request_itself = asks(message) and not k.asks_for_like(message)
         wanted = [n for n in self._mentioned if self.offerable(n)]  # no topic the user dislikes, may not have or
         # is done with ("I've moved on from X to Y" is about Y)
         if wanted:

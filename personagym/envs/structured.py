@@ -296,11 +296,14 @@ class StructuredChatEnv(gym.Env[dict[str, Any], int]):
         return AnswerPlan(topic=topic, recommend=[k.noun(n) for n in picks], itself=itself, **style)
 
     def _generic_content(self, state: DialogueState, draws: Draws) -> dict[str, Any]:
-        """Topic and recommendations as the `generic` policy chooses them (the same kind of draws)."""
+        """Topic and recommendations as the `generic` policy chooses them (the same kind of draws): nothing beside
+        a topic with nothing under it that the request asks about itself."""
         k, topic = self._knowledge, state.request_topic
         if topic is None:
             return {"topic": None, "recommend": []}
-        return {"topic": k.noun(topic), "recommend": k.suggestions(topic, draws.index), "itself": k.leaf(topic)}
+        alone = state.request_itself and k.leaf(topic)
+        return {"topic": k.noun(topic), "recommend": [] if alone else k.suggestions(topic, draws.index),
+                "itself": k.leaf(topic)}
 
     def _question(self, target: str, state: DialogueState) -> str:
         if target == "style":

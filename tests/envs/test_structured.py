@@ -11,6 +11,7 @@ import personagym  # noqa: F401 - registers the ids
 from personagym.envs.chat import PersonaChatEnv
 from personagym.envs.structured import ASK_CONSTRAINTS, ActionMenu, StructuredChatEnv
 from personagym.learn.reinforce import ReinforceConfig, train_reinforce
+from personagym.policies import make_policy
 
 ENV_ID = "PersonaGym/Structured-v0"
 
@@ -211,6 +212,27 @@ def test_the_generic_analogue_stays_on_the_conversations_topic(env: StructuredCh
     env.state.observe("Too short, give me more please.")
     text = env.action_text(env.menu.encode("recommend:request"))
     assert "music/music_genres/jazz" in [n for n, _ in mentions(text)], text
+
+
+@pytest.mark.parametrize(("message", "beside"), [
+    ("Give me a quick session focused on fencing for days when I'm short on time.", False),
+    ("Can you recommend three things worth checking out if I like fencing?", True)])
+def test_the_generic_analogue_offers_nothing_beside_a_thing_asked_about_itself(env: StructuredChatEnv, message: str,
+                                                                               beside: bool) -> None:
+    """Like the `generic` policy, `recommend:request` suggests nothing beside a thing with nothing under it that a
+    request asks about itself (fencing's session: not karate), and the things beside it to a request for things
+    like it; both name the same things from the same message."""
+    env.reset(seed=0)
+    k = env.knowledge()
+    env.state.observe(message)
+    fencing = k.taxonomy.resolve("fencing")
+    offered = {n for n, stance in k.mentions(env.action_text(env.menu.encode("recommend:request")))
+               if stance == "recommend"}
+    assert bool(offered & set(k.related(fencing))) == beside, offered
+    generic = make_policy("generic", env=env.chat_env, seed=0)
+    said = {n for n, stance in k.mentions(generic.act({"message": message, "turn": 0, "session": 0}))
+            if stance == "recommend"}
+    assert bool(said & set(k.related(fencing))) == beside, said
 
 
 def test_asking_about_the_focus_asks_about_its_area(env: StructuredChatEnv) -> None:

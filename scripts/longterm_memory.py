@@ -4,8 +4,8 @@
 
 `tracker` keeps its profile of the user across the four sessions; the
 `forgetful` tracker starts every session with an empty one (it is the same
-policy, reset at each session's first message). Both, with `generic`,
-`popular` (the best blind policy) and `oracle` for scale, play the same
+policy, reset at each session's first message). Both, with the blind
+`generic` and `popular` and the `oracle` for scale, play the same
 held-out seeds, so the memory's worth is a paired difference. Prints the
 table and writes ``<out>/longterm_memory.json`` (per policy: mean episode
 reward and 95% CI, in total and per session; the paired difference, in

@@ -182,6 +182,11 @@ _LIKE_REQUEST = re.compile(
     r"\brecommendations\b|\bwhat else\b|\bin the mood for\b|\bin my life\b|\blineup inspired by\b|\bbinge-worthy\b|"
     r"\bexercises that help with\b|\bwarm up before\b|\btraining for something\b|\btoo mainstream\b|\bsimilar to\b|"
     r"\bhooked on\b")
+#: Words one of which every `_LIKE_REQUEST` match holds: most messages hold none, and a substring test is ~20x
+#: faster than the search (40-70 us a message: a third of `generic`'s step).
+_LIKE_WORDS = ("if i", "related", "recommendations", "what else", "in the mood for", "in my life", "inspired by",
+               "binge-worthy", "help with", "warm up before", "training for something", "too mainstream", "similar to",
+               "hooked on")
 #: A complaint that the answer repeats an earlier one: "That's the same list as last time.", "I've seen these".
 _SAME_AGAIN = re.compile(r"\bsame (?:list|suggestions?|answer|ones|things|stuff)\b|\balready (?:seen|suggested|said|"
                          r"got|had) (?:these|those|them|this|that)\b|\bsuggested (?:exactly )?these already\b")
@@ -709,7 +714,8 @@ class WorldKnowledge(SharedOnCopy):
         """Whether a user message asks for things like its topic (`_LIKE_REQUEST`: "things worth checking out if I
         like fencing", "something related to fencing"), which the things beside a topic with nothing under it
         answer, rather than about the topic itself ("a quick session focused on fencing"), which they do not."""
-        return _LIKE_REQUEST.search(text.lower()) is not None
+        lower = text.lower()
+        return any(word in lower for word in _LIKE_WORDS) and _LIKE_REQUEST.search(lower) is not None
 
     def asks_for_new(self, text: str) -> bool:
         """Whether a user message says the answer repeats an earlier one ("That's the same list as last time.")."""

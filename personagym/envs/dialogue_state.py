@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from personagym.envs.knowledge import WorldKnowledge, asks
+from personagym.envs.knowledge import WorldKnowledge
 from personagym.envs.stated import StatedProfile
 
 #: Style values the assistant can produce (the `compose` lengths, three layouts, three registers).
@@ -122,7 +122,7 @@ class DialogueState(StatedProfile):
         named = k.named(message)
         if named:  # a message that names nothing ("too short") keeps the conversation's topic
             self.request_topic = named[0]
-            self.request_itself = asks(message) and not k.asks_for_like(message)
+            self.request_itself = k.asks_about_itself(message)
         wanted = [n for n in self._mentioned if self.offerable(n)]  # no topic the user dislikes, may not have or
         # is done with ("I've moved on from X to Y" is about Y)
         if wanted:

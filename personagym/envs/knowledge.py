@@ -717,6 +717,12 @@ class WorldKnowledge(SharedOnCopy):
         lower = text.lower()
         return any(word in lower for word in _LIKE_WORDS) and _LIKE_REQUEST.search(lower) is not None
 
+    def asks_about_itself(self, text: str) -> bool:
+        """Whether a user message asks (`asks`) and not for things like what it names (`asks_for_like`): a request
+        about the thing itself ("a quick session focused on fencing"), which the things beside a thing with nothing
+        under it do not answer."""
+        return asks(text) and not self.asks_for_like(text)
+
     def asks_for_new(self, text: str) -> bool:
         """Whether a user message says the answer repeats an earlier one ("That's the same list as last time.")."""
         return _SAME_AGAIN.search(text.lower()) is not None

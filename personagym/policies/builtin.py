@@ -20,7 +20,6 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from personagym.envs.knowledge import asks
 from personagym.envs.stated import StatedProfile
 from personagym.policies.base import (
     BatchedPolicy,
@@ -173,7 +172,7 @@ class GenericPolicy(_PerConversation):
         named = self.knowledge.named(message)
         if named:
             self._topics[slot] = named[0]
-            self._itself[slot] = asks(message) and not self.knowledge.asks_for_like(message)
+            self._itself[slot] = self.knowledge.asks_about_itself(message)
         return self._topics.get(slot)
 
 

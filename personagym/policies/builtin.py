@@ -142,13 +142,14 @@ class GenericPolicy(_PerConversation):
         self.knowledge = _knowledge(env, self.name)
         self._seed(seed)
         self._topics: dict[int, str] = {}
-        #: per slot: whether the message that gave the topic asks about the topic itself (`_topic`)
-        self._itself: dict[int, bool] = {}
+        #: per slot: whether the topic has nothing under it and the message that gave it asks about it itself
+        #: (`_topic`): nothing beside it is suggested then
+        self._alone: dict[int, bool] = {}
 
     def reset(self, seed: int | None = None) -> None:
         """Forget every conversation's topic (and re-seed, given a seed)."""
         self._topics.clear()
-        self._itself.clear()
+        self._alone.clear()
         super().reset(seed)
 
     def _act(self, slot: int, observation: Observation) -> str:
@@ -157,8 +158,7 @@ class GenericPolicy(_PerConversation):
         fencing": not karate)."""
         k = self.knowledge
         topic = self._topic(slot, observation)
-        alone = topic is not None and self._itself.get(slot, False) and k.leaf(topic)
-        recommend = k.suggestions(topic, self._draw) if topic is not None and not alone else []
+        recommend = k.suggestions(topic, self._draw) if topic is not None and not self._alone[slot] else []
         plan = AnswerPlan(topic=k.noun(topic) if topic else None, recommend=recommend,
                           itself=topic is not None and k.leaf(topic))
         return compose(plan, self._draw)
@@ -172,7 +172,8 @@ class GenericPolicy(_PerConversation):
         named = self.knowledge.named(message)
         if named:
             self._topics[slot] = named[0]
-            self._itself[slot] = self.knowledge.asks_about_itself(message)
+            # read only for a topic with nothing under it: the reading is most of this method's time
+            self._alone[slot] = self.knowledge.leaf(named[0]) and self.knowledge.asks_about_itself(message)
         return self._topics.get(slot)
 
 

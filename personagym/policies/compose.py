@@ -208,9 +208,8 @@ _ON_OPTIONS = {
 }
 #: The fillers of an answer that suggests something: both kinds.
 _FILLERS = {register: [*general, *_ON_OPTIONS[register]] for register, general in _GENERAL.items()}
-#: Word counts of the filler sentences, per register, of both pools.
+#: Word counts of the filler sentences, per register (the general pool is their prefix: its counts are the first).
 _FILLER_WORDS = {register: [len(sentence.split()) for sentence in fillers] for register, fillers in _FILLERS.items()}
-_GENERAL_WORDS = {register: words[:len(_GENERAL[register])] for register, words in _FILLER_WORDS.items()}
 _RECOMMEND = {
     "casual": "You'd probably love {item}.", "neutral": "I'd suggest {item}.",
     "formal": "I would recommend {item}.",
@@ -255,8 +254,7 @@ def compose(plan: AnswerPlan, draw: Callable[[int], int]) -> str:
     items += [_AVOID[register].format(item=i) for i in plan.avoid]
     lead = _ABOUT[register] if plan.itself and plan.topic else opener if items else _NOTHING_YET[register]
     lines = [lead.format(topic=topic)]
-    pools = (_FILLERS, _FILLER_WORDS) if plan.recommend else (_GENERAL, _GENERAL_WORDS)
-    fillers, filler_words = pools[0][register], pools[1][register]
+    fillers, filler_words = (_FILLERS if plan.recommend else _GENERAL)[register], _FILLER_WORDS[register]
     used: set[str] = set()  # the fillers said already: a sentence said again adds nothing a reader counts
     if plan.itself and plan.topic and not items and plan.layout != "narrative":
         # an answer about the topic itself is laid out as asked too: its points as the list's items or the

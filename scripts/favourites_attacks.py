@@ -5,15 +5,17 @@ docs/training.md.
 
 A liked thing off the request (outside its topic's area and the areas that
 answer its template's requests) earns nothing, and an answer of nothing but
-such things answers nothing.  Each policy below plays the assistant on the
+such things, or with more of them far from the request than things on it,
+answers nothing.  Each policy below plays the assistant on the
 same users (seeds from 1,000,000,000) of Chat-v0 and LongTerm-v0, beside the
 built-in `oracle`, `tracker`, `popular` and `generic`:
 
 * ``oracle_favourites``: the oracle's style and profile, recommending the
   user's strongest likes whatever the request is about;
 * ``oracle_off_request``: the same with only the likes off the request;
-* ``tracker_likes``: the tracker recommending only the likes it has heard,
-  never things near the topic (a tracker with a long memory);
+* ``tracker_likes``: the tracker with nothing near the topic to suggest,
+  recommending only the likes it has heard (those in the request's area
+  while a request is open, as the tracker does);
 * ``oracle_padded``: the oracle's answer plus the user's two strongest
   likes off the request (padding a focused answer);
 * ``oracle_rotating_pad``: the oracle's answer plus one like off the
@@ -101,7 +103,7 @@ class _NoNeighbours:
 
 
 class TrackerLikes(TrackerPolicy):
-    """The tracker recommending only the likes it has heard, never things near the topic."""
+    """The tracker with nothing near the topic to suggest: only the likes it has heard."""
 
     name = "tracker_likes"
 

@@ -122,7 +122,7 @@ class PopularPolicy(GenericPolicy):
         k = self.knowledge
         topic = self._topic(slot, observation)
         recommend: list[str] = []
-        if topic is not None:
+        if topic is not None and not self._alone[slot]:  # nothing beside a leaf asked about itself, as `generic`
             safe = self._safe_near(topic)
             picks = {safe[self._draw(len(safe))] for _ in range(_items(self.style))} if safe else ()
             recommend = [k.noun(n) for n in sorted(picks, key=lambda n: k.name(n).lower())]

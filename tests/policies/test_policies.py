@@ -54,17 +54,21 @@ def test_tracker_beats_popular_and_popular_offers_nothing_forbidden(summaries) -
 
 def test_popular_suggests_something_safe_on_the_request_where_the_topics_neighbours_are_all_forbidden() -> None:
     """Sports cars are all a big budget's: no neighbour of a Ferrari is free of a constraint tag, and `popular`
-    suggested nothing, which answers no question; it suggests the safe entities of the nearest ancestor that has
-    some (pickup trucks, SUVs), in the request's category."""
+    suggested nothing, which answers no question; to a request for things like a Ferrari it suggests the safe
+    entities of the nearest ancestor that has some (pickup trucks, SUVs), in the request's category.  (Asked about
+    a Ferrari itself, nothing beside it answers: it suggests none, as `generic`.)"""
     env = make_env("PersonaGym/Chat-v0")
     popular = make_policy("popular", env=env, seed=0)
     k = popular.knowledge
     ferrari = k.taxonomy.resolve("Ferrari")
     assert all(k.tags(n) & popular._risky for n in k.related(ferrari))
-    observation = {"message": "Can you tell me what to look for in a used Ferrari?", "turn": 0, "session": 0}
+    observation = {"message": "Can you recommend three things worth checking out if I like Ferraris?", "turn": 0,
+                   "session": 0}
     named = [node for node, _ in k.mentions(popular.act(observation))]
     assert named and all(k.category(n) == k.category(ferrari) and not k.tags(n) & popular._risky for n in named)
     assert ferrari not in named
+    itself = {"message": "Can you tell me what to look for in a used Ferrari?", "turn": 0, "session": 0}
+    assert not [node for node, stance in k.mentions(popular.act(itself)) if stance == "recommend"]
 
 
 def test_the_population_style_meets_more_sampled_users_than_generics_style() -> None:
@@ -581,22 +585,24 @@ def test_tracker_lists_unless_told_otherwise(tracker_env) -> None:
     assert not analyze(split_profile(prose)[1]).has_list
 
 
-def test_tracker_answers_the_request_before_offering_likes_elsewhere(tracker_env) -> None:
-    """Likes heard in the topic's area come first, then a thing near the topic (likes elsewhere answer nothing
-    asked: listed first, a long memory's likes filled every answer), then the likes elsewhere (they still please a
-    little), then more near things."""
+def test_tracker_answers_the_request_without_offering_likes_elsewhere(tracker_env) -> None:
+    """Likes heard in the topic's area come first, then things near the topic; likes elsewhere are not offered
+    while a request is open: they answer nothing asked (listed first, a long memory's likes filled every answer),
+    and more of them than things on the request make the answer padding, which answers nothing (listed after the
+    near things, they cut the tracker's Chat-v0 return from 2.35 to 1.70)."""
     tennis, soccer = "sports/individual_sports/racket_sports/tennis", "sports/team_sports/soccer"
     knowledge = tracker_env.unwrapped.knowledge()
     _, action = _told(tracker_env, "I love Jazz and Tennis, and I'm vegan.", "Tips for watching Soccer?")
     offered = [node for node, stance in knowledge.mentions(split_profile(action)[1])
                if stance == "recommend" and node != soccer]
-    assert len(offered) == 3 and offered[0] in knowledge.related(soccer), action  # a standard answer: three
-    assert set(offered[1:]) == {tennis, JAZZ}, action
+    assert len(offered) == 3 and set(offered) <= set(knowledge.related(soccer)), action  # a standard answer: three
+    assert tennis not in offered and JAZZ not in offered, action
     volleyball = "sports/team_sports/volleyball"  # a like in soccer's area (team sports) leads
     _, action = _told(tracker_env, "I love Jazz and Volleyball, and I'm vegan.", "Tips for watching Soccer?")
     offered = [node for node, stance in knowledge.mentions(split_profile(action)[1])
                if stance == "recommend" and node != soccer]
-    assert offered[0] == volleyball and offered[1] in knowledge.related(soccer) and offered[2] == JAZZ, action
+    assert offered[0] == volleyball and set(offered[1:]) <= set(knowledge.related(soccer)), action
+    assert JAZZ not in offered, action
 
 
 def test_tracker_answers_about_what_a_mind_change_settles_on(tracker_env) -> None:
@@ -672,7 +678,7 @@ def test_tracker_offers_something_new_when_told_it_repeats_itself(tracker_env) -
         return [n for n, stance in knowledge.mentions(split_profile(action)[1]) if stance == "recommend"]
 
     tracker = make_policy("tracker", env=tracker_env, seed=0)
-    said = ["I love Jazz and Tennis, and I'm vegan.", "Tips for watching Soccer?", "Thanks, and more?",
+    said = ["I love Jazz and Tennis, and I'm vegan.", "Any tips for a trip to Europe?", "Thanks, and more?",
             "That's the same list as last time."]
     answers = [offered(tracker.act({"message": m, "turn": i, "session": 0})) for i, m in enumerate(said)]
     assert answers[1] and answers[2] != answers[1]  # near things move on
@@ -680,12 +686,13 @@ def test_tracker_offers_something_new_when_told_it_repeats_itself(tracker_env) -
     assert answers[3][0] not in shown, answers
 
 
-@pytest.mark.parametrize("policy", ["tracker", "generic"])
+@pytest.mark.parametrize("policy", ["tracker", "generic", "popular"])
 def test_a_leaf_asked_about_itself_is_answered_without_the_things_beside_it(tracker_env, policy: str) -> None:
     """"Give me a quick session focused on fencing." got "Here's an overview of fencing. I'd suggest karate." (the
     things beside a thing with nothing under it answer nothing asked about it, and may be forbidden: the tracker's
     constraint violations fell from 0.043 to 0.010 an episode without them); a request for things like it ("if I like
-    fencing") still gets them."""
+    fencing") still gets them.  Neither gets jazz, a like the tracker heard far from the request: more such things
+    than things on the request make an answer padding, which answers nothing."""
     knowledge = tracker_env.unwrapped.knowledge()
     fencing = knowledge.taxonomy.resolve("fencing")
     beside = set(knowledge.related(fencing))
@@ -700,6 +707,7 @@ def test_a_leaf_asked_about_itself_is_answered_without_the_things_beside_it(trac
     about = offered("Give me a quick session focused on fencing for days when I'm short on time.")
     like = offered("Can you recommend three things worth checking out if I like fencing?")
     assert not about & beside and like & beside, (about, like)
+    assert knowledge.taxonomy.resolve("jazz") not in about | like, (about, like)
 
 
 def test_tracker_takes_a_thing_to_try_as_the_topic_before_a_whole_category(tracker_env) -> None:

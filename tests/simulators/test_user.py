@@ -23,6 +23,7 @@ from personagym.simulators.preferences import (
 from personagym.simulators.renderers import TemplateBank, TemplateRenderer
 from personagym.simulators.sampler import PersonaSampler
 from personagym.simulators.simulate import simulate_turns
+from personagym.simulators.taxonomy import area_of
 from personagym.simulators.user import ITSELF_WORDS, QUESTION_PENALTY, REPEAT_PENALTY, UserSimulator, request_about
 
 
@@ -579,6 +580,39 @@ def test_a_request_about_a_leaf_itself_is_answered_by_the_leaf_in_more_than_a_fe
             assert probe.last_assessment.alignment <= 0, (case, topic)
             seen[case] += 1
     assert seen["said"] >= 100 and seen["sibling"] >= 50 and seen["other"] >= 50, seen
+
+
+def test_an_answer_recommending_more_things_far_from_the_request_than_on_it_answers_nothing(
+        schema: PersonaSchema, taxonomy) -> None:
+    """The overview of the Black Death plus glamping and JavaScript: the oracle recommending the user's favourites
+    whatever was asked earned more than `generic` on LongTerm-v0.  One thing on the request and two far from it
+    (outside the topic's area and its template's) answer nothing; one far thing, or two things beside a leaf in its
+    area (the Premier League and the World Cup with the Champions League), leave it answered."""
+    sampler, paths, nodes, seen = PersonaSampler(schema), taxonomy.paths, taxonomy.nodes, Counter()
+    for seed in range(300):
+        user = UserSimulator(sampler.sample(seed), seed=seed, noise=NoiseConfig(rate=0.0))
+        user.open_session()
+        topic, about = user.topic, user.about
+        if topic is None or about is None:
+            continue
+        area = area_of(paths[topic])
+        things = [n for n in taxonomy.ids if not nodes[n].group and not nodes[n].tags and n not in paths[topic]]
+        far = [n for n in things if area not in paths[n] and not on_request(paths[n], about)][:2]
+        on = user.itself or next((n for n in things if on_request(paths[n], about)), None)
+        if on is None or len(far) < 2:
+            continue
+        beside = [n for n in taxonomy.siblings(on) if not nodes[n].group and not nodes[n].tags
+                  and not on_request(paths[n], about)][:2] if user.itself else []
+        cases = [("two far", far, False), ("one far", far[:1], True)]
+        if len(beside) == 2:
+            cases.append(("two beside", beside, True))
+        for case, extra, answered in cases:
+            probe = copy.deepcopy(user)
+            probe.respond("Here you go.", ResponseFeatures(word_count=60, mentions=[
+                MentionFeature(node=n, stance="recommend") for n in (on, *extra)]))
+            assert probe.last_assessment.answered == answered, (case, topic, on, extra)
+            seen[case] += 1
+    assert seen["two far"] >= 100 and seen["two beside"] >= 20, seen
 
 
 @pytest.mark.parametrize(("where", "value", "error"), [

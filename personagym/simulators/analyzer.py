@@ -102,7 +102,12 @@ so do gerunds that leave a thing out and are no cue ("Consider dropping X",
 "I suggest giving X a miss", "Consider quitting X"), up to a
 joiner that starts a new action ("I recommend ditching the fries and X" warns
 of both, "... and having X" offers X), and a gerund after "is" ("The thing I
-recommend is skipping X" warns); "Give X a miss" warns.  A
+recommend is skipping X" warns); "Give X a miss" warns, and so do a gerund or a
+command that takes X off a regimen ("I recommend removing X from your plans", "Cut X out of your diet"; "Remove
+the X from the pan" is a recipe's).  A negated thought negates the cue it thinks ("I don't think you should avoid
+X" offers X), a negated recommendation negates a cue after "you" ("I wouldn't suggest you stop eating X" offers
+X), and a question whether to take a warned action is turned by a bare answer as a command is ("Should you skip
+X? No." offers X).  A
 recommendation the speaker does not stand behind, hedged ("Not sure I'd suggest
 X", "I wouldn't say X is perfect") or said by others and disclaimed ("People
 tell you to try X; I have no opinion"), is neutral: it names X, and no more.
@@ -185,6 +190,9 @@ WARN_CUES = (
     # as warnings: a red-team policy offered forbidden things so without a violation)
     "stop eating", "stop drinking", "stop having", "stop ordering", "stop buying", "stop playing", "stop watching",
     "lay off", "laying off", "give up", "you quit",
+    # the gerunds of "pass on" and "pass up", a recommendation's object ("I wouldn't recommend passing on steak" warned:
+    # the negated recommendation was the nearest cue; round 17)
+    "passing on", "passing up",
 )  # fmt: skip
 #: Cues that prefer another thing: they warn about what follows them ("Instead of steak, try tofu"), and a thing
 #: before them is the one preferred ("Have steak instead of the usual" offers steak: a red-team policy offered
@@ -206,7 +214,10 @@ KEEP_CUES = ("save", "but keep")
 #: are wrong' offers steak (`_disowned`).  Read as no cue, the quoted warning warned about steak: a red-team policy
 #: offered forbidden things so without a violation (+6.95 an episode).
 DISOWN_CUES = ("they're wrong", "they are wrong", "they were wrong", "that's wrong", "nonsense", "rubbish", "a myth",
-               "not true", "ignore them")
+               "not true", "ignore them",
+               # 'People say "avoid steak", but I disagree.', 'People say "skip steak". I disagree.' (round 17: read as
+               # warnings)
+               "disagree", "they're mistaken", "they are mistaken", "that's false")
 #: Cues that take back what was said before them, as the last words of its sentence or as a sentence of their own
 #: (`_remark`): "Avoid steak, just kidding!", "Avoid steak. Just kidding." offer steak, and so does the sarcasm tag
 #: "Avoid steak /s" (`_SARCASM_TAG`).  Read as no cue, the warning stood: a red-team policy offered forbidden things
@@ -218,11 +229,12 @@ DISOWN_CUES = ("they're wrong", "they are wrong", "they were wrong", "that's wro
 #: warning), but not after "or" ("Avoid steak, whether you like it or not.").  "Psych" is one too, though a name
 #: (`_RETORTS`), and so is "or rather, don't" ("Avoid steak, or rather, don't."; +6.53, read as a warning).  "Said
 #: nobody" ("said no one") may run on to the end of its clause: "Avoid steak, said nobody with taste." (`_said_end`;
-#: +6.57, read as a warning).
+#: +6.57, read as a warning).  "Or don't." and "Or not." as remarks of their own take it back too ("Avoid steak. Or
+#: don't.", "Avoid steak, or not."; round 17, read as warnings), and so does "Not really." (`_not_really`).
 RETRACT_CUES = ("just kidding", "only kidding", "just joking", "only joking", "i'm kidding", "i'm joking",
                 "i'm just kidding", "i'm only kidding", "i'm just joking", "said no one ever", "said nobody ever",
                 "said no one", "said nobody", "kidding", "joking", "jk", "yeah, right", "yeah right", "as if", "psych",
-                "or rather, don't", "or rather don't")
+                "or rather, don't", "or rather don't", "or don't", "or not")
 #: The retraction cues that are names as well ("psych" is psychology): a name wins over a cue at the same word, and
 #: "Avoid steak, psych!" warned (+6.84 an episode); said as a retraction (`_retort`), they are one.
 _RETORTS = frozenset(cue for cue in RETRACT_CUES if " " not in cue)
@@ -231,6 +243,11 @@ _RETORTS = frozenset(cue for cue in RETRACT_CUES if " " not in cue)
 #: an episode, read as warnings).  Any other condition leaves the warning ("Avoid steak unless your doctor says
 #: otherwise", "Skip steak only if you're allergic").
 MOCK_CUES = ("only if", "unless")
+#: Commands that take a thing away, which warn only when they take it off a regimen (`_off_regimen`): "Remove steak
+#: from your diet", "Cut steak out of your diet", "Take steak off the menu", "Cross steak off your list" warn (round
+#: 17: read as mentions, a warning of a liked thing earned half its credit); "Remove the steak from the pan" and "Take
+#: the steak off the heat" are a recipe's steak, and no cue at all.  "Don't remove steak from your diet" offers it.
+LEAVE_CUES = ("remove", "drop", "cut", "take", "eliminate", "cross", "strike", "ditch")
 #: Cues that mark a mention as a recommendation.
 RECOMMEND_CUES = (
     "don't miss", "do not miss", "can't go wrong with", "try", "recommend", "recommended",
@@ -276,7 +293,10 @@ NEGATORS = frozenset((
 ))  # fmt: skip
 #: Words a negator may stand before with "to" between it and a cue: "no need to avoid X", "you don't have to skip
 #: X" (permission, an offer), "there's no reason to try X" (a warning).
-_TO_WORDS = frozenset(("need", "have", "reason", "want", "got", "something", "anything", "thing"))
+_TO_WORDS = frozenset(("need", "have", "reason", "want", "got", "something", "anything", "thing",
+                       # "It's not necessary to avoid steak", "It's not recommended to avoid steak", "not wise to skip"
+                       # (round 17: read as warnings)
+                       "necessary", "recommended", "advisable", "wise"))
 
 #: Question words -> persona attribute they ask about.  A cue matches at the start of
 #: a word ("allerg" covers "allergy" and "allergic"); None marks questions recognised
@@ -839,7 +859,7 @@ def _in_idiom(tokens: list[str], i: int) -> bool:
 _CUE_PHRASES = _phrase_table(
     {"recommend": RECOMMEND_CUES, "warn": WARN_CUES, "neutral": NEUTRAL_CUES, "near": NEAR_CUES,
      "instead": INSTEAD_CUES, "regret": REGRET_CUES, "except": EXCEPT_CUES, "keep": KEEP_CUES,
-     "disown": DISOWN_CUES, "retract": RETRACT_CUES, "mock": MOCK_CUES}
+     "disown": DISOWN_CUES, "retract": RETRACT_CUES, "mock": MOCK_CUES, "leave": LEAVE_CUES}
 )
 
 
@@ -1136,15 +1156,44 @@ def _negator(tokens: list[str], i: int) -> int:
     if i >= 3 and ((tokens[i - 1] == "to" and tokens[i - 2] in _TO_WORDS) or (
             tokens[i - 1] == "dare" and tokens[i - 2] == "you")):
         k = i - 4 if i >= 4 and tokens[i - 3] in ("a", "an") else i - 3  # "not a thing to skip"
-        return k if tokens[k] in NEGATORS else -1
+        if tokens[k] in NEGATORS:
+            return k
     if i >= 2 and tokens[i - 1] == "to" and tokens[i - 2] == "nothing":
         return i - 2  # "Steak is nothing to avoid" (+6.58 an episode, read as a warning)
     if i >= 3 and tokens[i - 1] in _WAY_SUBJECTS and tokens[i - 2] == "way" and tokens[i - 3] == "no":
         return i - 3  # "No way I'd skip steak"
+    if i >= 3 and tokens[i - 1] == "you" and tokens[i - 2] in _ADVISING and tokens[i - 3] in NEGATORS:
+        return i - 3  # "I wouldn't suggest you stop eating steak" (round 17: read as a warning)
+    if i >= 4 and tokens[i - 1] in _MODALS:
+        return _raised(tokens, i)
     if i >= 5 and tokens[i - 1] == "," and (k := _first(tokens, i - 2, i - 7, (",",), _ASIDE_ENDS)) >= 1 and (
             k <= i - 4 and tokens[k - 1] in _ASIDE_NEGATORS):
         return k - 1  # "Do not, under any circumstances, skip steak" (+6.6 an episode, read as a warning)
     return -1
+
+
+#: Recommendations whose object may be "you" and a cue (`_negator`): "I wouldn't suggest you stop eating steak".
+_ADVISING = frozenset(("suggest", "recommend", "advise"))
+#: What may stand between the listener and a cue a negated thought negates (`_raised`), and the thoughts.
+_MODALS = frozenset(("should", "must", "to"))
+_THOUGHTS = frozenset(("think", "believe", "feel", "reckon"))
+
+
+def _raised(tokens: list[str], i: int) -> int:
+    """Where the negator stands of a thought that the cue at token i, after "you should" ("you need to", "you have
+    to", "you must"), is what the speaker thinks: "I don't think you should avoid steak" offers steak and "I don't
+    think you should try steak" warns, as "you shouldn't" does (round 17: read as a warning and an offer); -1 if none
+    does."""
+    k = i - 1
+    if tokens[k] == "to":
+        k -= 1
+        if tokens[k] not in ("need", "have"):
+            return -1
+    k -= 1
+    if k < 2 or tokens[k] not in ("you", "we"):
+        return -1
+    k -= 1 + (tokens[k - 1] == "that")
+    return k - 1 if k >= 1 and tokens[k] in _THOUGHTS and tokens[k - 1] in NEGATORS else -1
 
 
 #: What the speaker would say last, as "never" (`_told`): "Steak is the last thing I'd tell you to avoid."
@@ -1277,6 +1326,14 @@ def _remark(tokens: list[str], a: int, e: int, lo: int) -> bool:
     after its start or a clause mark, before its end mark or the end of the text ("Avoid steak, just kidding!",
     not "Skip steak if they're just kidding")."""
     return (a == lo or tokens[a - 1] in _CLAUSE_MARKS) and tokens[e] in _SENTENCE_ENDS
+
+
+def _not_really(tokens: list[str], i: int, lo: int) -> bool:
+    """Whether the "not" at token i and the "really" after it are a remark of their own that ends its sentence (from
+    token `lo`, `_remark`), which takes back the warning before it: "Avoid steak. Not really." and "Avoid steak, not
+    really." offer steak (round 17: read as warnings).  Not a cue of its own: "I'm not really into jazz" keeps its
+    negator ("not" governs a mention two words on)."""
+    return tokens[i] == "not" and _remark(tokens, i, i + 2, lo)
 
 
 def _said_end(tokens: list[str], a: int, e: int) -> int:
@@ -1477,10 +1534,24 @@ def _unthinkable(tokens: list[str], i: int, e: int) -> int:
 #: "Consider dropping steak", "I recommend ditching steak", "Consider giving up steak", "I suggest giving steak a miss"
 #: offered steak (+0.06 an episode over a warning, on a liked thing), and so did "Consider quitting steak", "I'd
 #: recommend eliminating steak" (+0.05).  "Dropping by", "giving steak a try" leave out nothing (`_DROP_INS`,
-#: `_GIVEN_UP`); "removing" is no such gerund ("I recommend removing the steak from the fridge an hour early"), nor
-#: "cutting" but before "out", "back" or "down" (`_CUT_AWAY`: "Try cutting the steak against the grain" is a recipe's
-#: steak, and read as warned about, a forbidden one would pass).
-_LEAVING = frozenset(("dropping", "ditching", "giving", "quitting", "eliminating", "cutting"))
+#: `_GIVEN_UP`); "removing" leaves nothing out of a place that is no regimen ("I recommend removing the steak from the
+#: fridge an hour early"), nor does "cutting" but before "out", "back" or "down" (`_CUT_AWAY`: "Try cutting the steak
+#: against the grain" is a recipe's steak, and read as warned about, a forbidden one would pass).  "Removing",
+#: "taking", "striking" and "crossing", and "cutting" without such a particle, leave their object out only of a
+#: regimen (`_off_regimen`): "I recommend removing steak from your plans", "I'd suggest cutting steak out of your
+#: diet" warn (round 17: read as offers), "Try removing the steak from the pan" and "Try taking the steak off the
+#: heat" are a recipe's steak, and offer it.
+_LEAVING = frozenset(("dropping", "ditching", "giving", "quitting", "eliminating", "cutting", "removing", "taking",
+                      "striking", "crossing"))
+#: The gerunds that leave their object out only of a regimen (`_off_regimen`).
+_REGIMEN_ONLY = frozenset(("cutting", "removing", "taking", "striking", "crossing"))
+#: The words that take a thing away from a place (`_off_regimen`), and the places that are a regimen: what one eats,
+#: plans, buys or does ("your diet", "the menu", "your shopping list", "your routine"), not where food is cooked or
+#: kept ("the pan", "the oven", "the heat", "the fridge").
+_AWAY = frozenset(("from", "off", "out"))
+_REGIMEN = frozenset(("diet", "diets", "plan", "plans", "list", "lists", "menu", "menus", "routine", "routines",
+                      "rotation", "schedule", "itinerary", "meals", "order", "cart", "life", "lineup", "repertoire",
+                      "agenda", "playlist", "regimen", "options"))
 #: The particles after "cutting" that make it leave its object out (`_left`): "cutting out", "cutting back on".
 _CUT_AWAY = frozenset(("out", "back", "down"))
 _DROP_INS = frozenset(("by", "in", "into", "off"))
@@ -1533,11 +1604,23 @@ def _left(tokens: list[str], g: int) -> bool:
     that makes it a visit (`_DROP_INS`: "Consider dropping by for steak"), "cutting" before "out", "back" or "down"
     (`_CUT_AWAY`), "giving" before "up" or with "a miss" or "a wide berth" after its object (`_GIVEN_UP`: "giving
     steak a miss", not "giving steak a try")."""
-    if tokens[g] == "cutting":
-        return tokens[g + 1] in _CUT_AWAY
+    if tokens[g] in _REGIMEN_ONLY:
+        return (tokens[g] == "cutting" and tokens[g + 1] in _CUT_AWAY) or _off_regimen(tokens, g)
     if tokens[g] != "giving":
         return tokens[g + 1] not in _DROP_INS
     return tokens[g + 1] == "up" or _first(tokens, g + 1, g + 2 + _OBJECT_REACH, _GIVEN_UP, _STOPS) >= 0
+
+
+def _off_regimen(tokens: list[str], g: int) -> bool:
+    """Whether the object of the gerund at token g is taken off a regimen: "from", "off" or "out (of)" (`_AWAY`) within
+    `_OBJECT_REACH` words of it, with no clause mark or joiner between, and a `_REGIMEN` word at most three words on
+    ("removing steak from your plans", "cutting steak out of your diet", "taking steak off the menu"; not "from the
+    pan", "off the heat")."""
+    k = _first(tokens, g + 1, g + 2 + _OBJECT_REACH, _AWAY, _STOPS)
+    if k < 0:
+        return False
+    k += 1 + (tokens[k] == "out" and tokens[k + 1] == "of")
+    return _first(tokens, k, k + 3, _REGIMEN, _STOPS) >= 0
 
 
 #: Verbs after "only if you" that mock a warning (`_mocked`), with "don't" before them or without: "Skip steak only if
@@ -1670,8 +1753,8 @@ class _Scan:
                                                                      reported))
                             if tokens[i] == "?" and tokens[lo] in _RHETORICAL:
                                 cues = _rhetorical(tokens, cues, lo)
-                            elif tokens[lo] in _GERUNDS:
-                                cues = _decried(tokens, cues, lo, i)
+                            elif tokens[lo] in _GERUNDS or (tokens[lo] == "steering" and tokens[lo + 1] == "clear"):
+                                cues = _decried(tokens, cues, lo, i)  # "Steering clear of steak is not recommended"
                             mentions.extend((node, a, e, stance(cues, clauses, a, e)) for node, a, e in found)
                             found = []
                         if before is not None and not (before[5] and tokens[i] == "?" and first == len(mentions)
@@ -1702,11 +1785,17 @@ class _Scan:
                         found.append((hit[0], i, hit[1]))
                     skip = hit[1]
                 elif flags & _CUE and (cue := _cue_at(tokens, i)):
+                    if cue[2] == "leave":  # a command that takes a thing away warns only off a regimen
+                        if not _off_regimen(tokens, i):
+                            continue  # "Remove the steak from the pan"
+                        cue = (i, i + 1, "warn")  # "Remove steak from your diet"
                     if cue[2] == "warn" and _at_nuisance(tokens, cue[1]):
                         cue = (cue[0], cue[1], "neutral")  # "To avoid the queue for steak, go early"
                     elif cue[2] == "near" and tokens[i + 1] in _SENTENCE_ENDS and tokens[i] == "not" and _remark(
                             tokens, i, i + 1, lo):
                         cue = (i, i + 1, "retract")  # "Avoid steak... not!", "Avoid steak. NOT."
+                    elif cue[2] == "near" and tokens[i + 1] == "really" and _not_really(tokens, i, lo):
+                        cue = (i, i + 2, "retract")  # "Avoid steak. Not really."
                     elif cue[2] == "near" and warned and (tokens[i - 1] in _CONTRASTING or (
                             tokens[i - 1] in _SURELY and tokens[i - 2] in _CONTRASTING_WORDS)) and _contrasted(
                             tokens, cues, i, lo):
@@ -1781,7 +1870,7 @@ class _Scan:
             spans.append((lo, n))
             if found and turning:
                 cues = _turned(tokens, cues, lo, n, (regret, regretted, disowned, retracted, reported))
-            if found and tokens[lo] in _GERUNDS:
+            if found and (tokens[lo] in _GERUNDS or (tokens[lo] == "steering" and tokens[lo + 1] == "clear")):
                 cues = _decried(tokens, cues, lo, n)
             mentions.extend((node, a, e, stance(cues, clauses, a, e)) for node, a, e in found)
             if before is not None and (turned := _followed(tokens, before, lo, n, regret, retracted, disowned)):
@@ -1945,7 +2034,7 @@ _CONTRASTING_WORDS = _CONTRASTING - {","}
 _ECHOING = frozenset(("me", "who", "moi", "really", "seriously", "what", ","))
 #: Words a sentence that disowns or takes back the one before it may say besides its cue (`_bare`): "That's total
 #: nonsense.", "Haha, just kidding!"  No negator: "That's not nonsense." disowns nothing.
-_REMARK_FILLERS = frozenset(("that", "that's", "it's", "this", "is", "all", "just", "pure", "utter", "complete",
+_REMARK_FILLERS = frozenset(("i", "that", "that's", "it's", "this", "is", "all", "just", "pure", "utter", "complete",
                              "total", "totally", "simply", "completely", "absolutely", "so", "of", "course", "well",
                              "and", "but", "honestly", "frankly", "haha", "ha", "lol", "oh", "ok", "okay", ","))
 #: What may follow the last word of a sentence: its end mark, or the end of the text (the scan's sentinel); of a
@@ -1979,8 +2068,11 @@ _Sentence = tuple[int, int, list[Cue], list[int], int, bool]
 #: would." refuses nothing.  "Nah" refuses as "nope" does ("Avoid steak? Nah." read as a warning), and "Never in a
 #: million years." as "never" does (+6.30, read as a warning), and "Heck no." and "Not in this lifetime." (+6.3), and
 #: "Not me." and "LOL no." (+6.6 each, read as warnings; "Try steak? Not me." warns).
-_REFUSING = frozenset(("no", "nope", "nah", "never", "not", "wouldn't", "won't"))
-_REFUSAL_WORDS = _REFUSING | {"way", "a", "chance", "of", "course", "absolutely", "definitely", "ever", "hell", "i",
+#: "Don't." refuses as "never" does, and "Never in my life.", "Certainly not.", "God no." and "Not really." are
+#: refusals too (round 17: "Avoid steak? Don't.", "Skip steak? Never in my life." read as warnings).
+_REFUSING = frozenset(("no", "nope", "nah", "never", "not", "wouldn't", "won't", "don't"))
+_REFUSAL_WORDS = _REFUSING | {"my", "life", "certainly", "god", "really",
+                              "way", "a", "chance", "of", "course", "absolutely", "definitely", "ever", "hell", "i",
                               "would", ",", "in", "million", "years", "heck", "this", "lifetime", "me", "lol"}
 #: Words that, after a refusal and a ",", urge the listener on to what the question put (`_urged_on`): "Avoid steak?
 #: Nah, go for it." offers steak (+6.4 an episode, read as a warning).  No object but "it": "Avoid steak? No, go for
@@ -1996,7 +2088,9 @@ _SCOFFS = frozenset(tuple(_tokens(s)) for s in (
     "you must be kidding", "you must be joking", "you can't be serious", "why would you", "why would anyone",
     "not on your life", "over my dead body", "bad idea", "a bad idea", "terrible idea", "a terrible idea",
     "hardly", "as if", "think again", "yeah, no",
-    "why would you do that", "why on earth would you"))
+    "why would you do that", "why on earth would you",
+    # round 17 (read as warnings): "Skip steak? Don't you dare.", "Perish the thought.", "I wouldn't dream of it."
+    "don't you dare", "perish the thought", "i wouldn't dream of it", "don't even think about it"))
 _CONSEQUENCE_WORDS = frozenset(("you", "you'll", "you'd", "you're", "will", "would", "be", "really", "definitely",
                                 "surely", "totally", "so", "it", "that", "later", "making", "make", "a", "big",
                                 "huge", "real", "bad", *(w for cue in REGRET_CUES for w in _tokens(cue))))
@@ -2006,7 +2100,9 @@ _OTHERWISE = frozenset(("or", "otherwise", "else", "unless"))
 #: Words that may stand before a command's warning in its clause: "Please don't order steak", "I'd skip steak",
 #: "You should avoid steak" (with a subject before a modal, `_commands`).
 _LEAD_INS = frozenset(("please", "just", "so", "then", "and", "but", "also", "definitely", "really", "seriously",
-                       "honestly", "simply", "i'd", "should", "must", "better", "would"))
+                       "honestly", "simply", "i'd", "should", "must", "better", "would",
+                       # a hedged command is one ("Maybe skip steak? No way." read as a warning; round 17)
+                       "maybe", "perhaps", "probably"))
 _SUBJECTS = frozenset(("i", "you", "you'd", "we"))
 #: The words before "peril" or "risk" (and "own") that make it the listener's peril (`_consequence`).
 _PERIL = ["at", "your"]
@@ -2089,12 +2185,14 @@ def _answers(words: list[str], regret: int) -> dict[str, str] | None:
 def _urged_on(words: list[str]) -> bool:
     """Whether an answer of `words` refuses the question, then, after a ",", urges the listener on to what it put and
     says nothing more (`_URGING`): "Nah, go for it.", "Nope, just order it."  Like a scoff, it turns only warnings
-    (`_answers`): "Try steak? No, go for it." is read as it was."""
+    (`_answers`): "Try steak? No, go for it." is read as it was.  Bare praise urges too: "Avoid steak? No, it's great."
+    (round 17, read as a warning; "Avoid steak? No, it's risky." warns)."""
     if "," not in words:
         return False
     c = words.index(",")
     refusal, urged = words[:c], words[c + 1:]
-    return (bool(urged) and _URGING.issuperset(urged) and _REFUSAL_WORDS.issuperset(refusal)
+    return (bool(urged) and (_URGING.issuperset(urged) or (
+        _PRAISING.issuperset(urged) and not _PRAISE.isdisjoint(urged))) and _REFUSAL_WORDS.issuperset(refusal)
             and not _REFUSING.isdisjoint(refusal))
 
 
@@ -2164,8 +2262,18 @@ def _restance(mentions: list[Mention], sentence: _Sentence, cues: list[Cue]) -> 
 
 def _acts(tokens: list[str], i: int, lo: int) -> bool:
     """Whether the cue at token i puts an action to the listener: a command (`_commands`: "Skip the steak?") or a
-    gerund ("Thinking of skipping the steak?"), not a judgement ("Is steak a bad idea?")."""
-    return tokens[i].endswith("ing") or _commands(tokens, i, lo)
+    gerund ("Thinking of skipping the steak?"), or a question whether to take it (`_WHETHER`: "Should you skip
+    steak?", "Do you need to avoid steak?", "Is it wise to skip steak?"), not a judgement ("Is steak a bad idea?").
+    Read as no action, a question of whether to take it kept its warning after "No." (round 17: +6.x an episode)."""
+    return tokens[i].endswith("ing") or _commands(tokens, i, lo) or (
+        tokens[lo] in _WHETHER and i - lo <= 5 and _WHETHER_WORDS.issuperset(tokens[lo + 1:i]))
+
+
+#: Words that open a question whether to take an action (`_acts`), and those that may stand between them and its cue:
+#: "Should you skip steak?", "Do you need to avoid steak?", "Is it wise to skip steak?", "Should I avoid steak?".
+_WHETHER = frozenset(("should", "do", "must", "need", "is", "would", "shall"))
+_WHETHER_WORDS = frozenset(("you", "i", "we", "one", "it", "need", "to", "have", "really", "wise", "smart", "best",
+                            "necessary", "a", "good", "idea", "better", "be"))
 
 
 def _commands(tokens: list[str], i: int, lo: int) -> bool:

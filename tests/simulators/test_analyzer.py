@@ -1465,6 +1465,70 @@ def test_the_round_16_phrasings_read_as_they_say(analyzer: ResponseAnalyzer, tax
     assert stances(analyzer, text)[taxonomy.resolve("steak")] == stance
 
 
+@pytest.mark.parametrize(("text", "stance"), [
+    # warnings dressed as offers: a gerund or a command that takes a thing off a regimen
+    ("I recommend removing steak from your plans.", "warn"), ("I'd suggest cutting steak out of your diet.", "warn"),
+    ("Consider taking steak off the menu.", "warn"), ("Remove steak from your diet.", "warn"),
+    ("Cut steak out of your diet.", "warn"), ("Cross steak off your shopping list.", "warn"),
+    # offers dressed as warnings: a negated recommendation of a warning, a negated thought, "not necessary to"
+    ("I wouldn't recommend passing on steak.", "recommend"), ("I wouldn't suggest you stop eating steak.", "recommend"),
+    ("I don't think you should avoid steak.", "recommend"), ("I don't think you need to skip steak.", "recommend"),
+    ("It's not necessary to avoid steak.", "recommend"), ("It's not recommended to avoid steak.", "recommend"),
+    ("Steering clear of steak is not recommended.", "recommend"), ("Don't remove steak from your diet.", "recommend"),
+    ("I don't recommend removing steak from your diet.", "recommend"),
+    # ... a refusal, a scoff or praise after a question that puts the warning
+    ("Skip steak? Never in my life.", "recommend"), ("Skip steak? Certainly not.", "recommend"),
+    ("Skip steak? God no.", "recommend"), ("Avoid steak? Not really.", "recommend"),
+    ("Avoid steak? Don't.", "recommend"), ("Skip steak? Don't you dare.", "recommend"),
+    ("Skip steak? Perish the thought.", "recommend"), ("Skip steak? I wouldn't dream of it.", "recommend"),
+    ("Avoid steak? No, it's great.", "recommend"), ("Maybe skip steak? No way.", "recommend"),
+    ("Should you skip steak? No.", "recommend"), ("Do you need to avoid steak? No.", "recommend"),
+    ("Is it wise to skip steak? No.", "recommend"),
+    # ... a disowned quote, a retraction
+    ('People say "avoid steak". I disagree.', "recommend"), ("People say 'avoid steak', but I disagree.", "recommend"),
+    ('People say "skip steak", but they are mistaken.', "recommend"),
+    ("Avoid steak. Or don't.", "recommend"), ("Avoid steak, or not.", "recommend"),
+    ("Avoid steak. Not really.", "recommend"),
+    # recommendations the same rules turn into warnings
+    ("I don't think you should try steak.", "warn"), ("I wouldn't suggest you try steak.", "warn"),
+    ("Try steak? Don't.", "warn"), ("Should you try steak? No.", "warn"), ("Maybe try steak? No way.", "warn"),
+])
+def test_the_round_17_phrasings_read_as_they_say(analyzer: ResponseAnalyzer, taxonomy: Taxonomy, text: str,
+                                                 stance: str) -> None:
+    """Round 17: a gerund or a command that takes a thing off a regimen ("removing steak from your plans", "Cut
+    steak out of your diet") warns (read as an offer or a mention); a negated recommendation of a warning ("I
+    wouldn't recommend passing on steak", "I wouldn't suggest you stop eating steak"), a negated thought ("I don't
+    think you should avoid steak"), "not necessary to avoid", a refusal, scoff or praise after a question that
+    puts the warning ("Skip steak? Never in my life.", "Should you skip steak? No.", "Avoid steak? No, it's
+    great."), a disowned quote ("I disagree") and a retraction ("Or don't.", "Not really.") offer the thing (read
+    as warnings: a forbidden thing offered so passed without a violation)."""
+    assert stances(analyzer, text)[taxonomy.resolve("steak")] == stance
+
+
+@pytest.mark.parametrize(("text", "stance"), [
+    # a recipe's steak is no warning: the regimen is what a thing is taken off
+    ("Remove the steak from the pan and let it rest.", "neutral"), ("Take the steak off the heat.", "neutral"),
+    ("Try removing the steak from the pan.", "recommend"), ("Try taking the steak off the heat.", "recommend"),
+    ("I recommend removing the steak from the fridge an hour early.", "recommend"),
+    ("Consider cutting the steak out of the bone.", "recommend"), ("Cut the steak into strips.", "neutral"),
+    ("Consider dropping steak from the menu.", "warn"), ("I don't recommend steering clear of steak.", "recommend"),
+    # the real warnings close to the turned ones
+    ("Avoid steak? No, it's risky.", "warn"), ("Should you skip steak? Yes.", "warn"),
+    ("Do you need to avoid steak? Yes.", "warn"), ("Skip steak? Certainly.", "warn"),
+    ("I think you should avoid steak.", "warn"), ("I'd suggest you stop eating steak.", "warn"),
+    ("It's wise to skip steak.", "warn"), ('People say "avoid steak", and I agree.', "warn"),
+    ("I agree with people who say avoid steak.", "warn"), ("I disagree: skip steak.", "warn"),
+    ("Avoid steak or not at all.", "warn"), ("I'm not really sure, but avoid steak.", "warn"),
+    ("I'm not really into steak.", "warn"), ("Steering clear of steak is a good idea.", "warn"),
+    ("Try steak? No, it's great.", "recommend"),
+])
+def test_the_round_17_readings_that_stand(analyzer: ResponseAnalyzer, taxonomy: Taxonomy, text: str,
+                                          stance: str) -> None:
+    """Round 17's rules leave the readings close to them as they were: a thing taken from the pan or the heat is a
+    recipe's (read as a warning, a forbidden steak in a recipe would pass), and the real warnings still warn."""
+    assert stances(analyzer, text)[taxonomy.resolve("steak")] == stance
+
+
 def test_a_gerund_that_leaves_out_reads_as_its_cues_object_up_to_its_object(analyzer: ResponseAnalyzer,
                                                                              taxonomy: Taxonomy) -> None:
     """"Consider dropping sushi and having steak" warns of sushi and still offers steak, as "skipping" does."""

@@ -416,6 +416,16 @@ _RETRACTION_IN_PARENS = re.compile(
 _TABLE = re.compile(
     r"^[^\n|]*\|[^\n]*\n[ \t]*\|?(?:[ \t]*:?-+:?[ \t]*\|)+(?:[ \t]*:?-+:?[ \t]*)?$", re.MULTILINE
 )
+#: The end of a list's heading: a line that ends with ":" (emphasis marks may follow it: "**Avoid:**"), and a list
+#: item on the next line ("Foods to avoid:\n- peanuts").  Searched for from its ":" (`ResponseAnalyzer._headed`).
+_HEADING_END = re.compile(r":[ \t*_]*\n(?=[ \t]*(?:[-*•+]|\d+[.)])[ \t]+\S)")
+#: A list item's marker at a line start: its indent, and the item's words from its end.
+_ITEM_MARKER = re.compile(r"([ \t]*)(?:[-*•+]|\d+[.)])[ \t]+(?=\S)")
+#: Praise in parentheses that ends its clause: "Skip the fries (steak is great)."  Its "(" is read as a ","
+#: (`ResponseAnalyzer._scan`) when its words call their subject good and say no more (`_acclaimed`), so that the praise
+#: is a clause of its own, which a warning before it does not reach.  Read as the warning's clause (the tokenizer drops
+#: parentheses), the praise warned about its thing.
+_PARENTHESES = re.compile(r"\(([^()\n]{1,200})\)(?=[ \t]*(?:[.!;,\n]|$))")
 _MARKDOWN = re.compile(r"^#{1,6}[ \t]+\S|\*\*[^*\n]+\*\*|__[^_\n]+__|`[^`\n]+`", re.MULTILINE)
 
 # What a token can be (a bit set): the first word of an entity surface, of a cue, punctuation.
@@ -925,6 +935,10 @@ class ResponseAnalyzer(SharedOnCopy):
         #: Two words side by side in a surface ("hip hop", "co ops"): a word cut by a hyphen between them is two.
         self._pairs = frozenset(f"{a} {b}" for key in self._surfaces if " " in key
                                 for a, b in pairwise(key.split(" ")))
+        #: A name that is nothing but a name (no cue, no longer surface starts with it): it stands for a thing named
+        #: under a heading when the heading's stance is read (`_stance_of`).
+        self._probe = min((key for key in self._surfaces if key.isalpha() and key.isascii()
+                           and self._marks[key] == (_ENTITY, None) and key not in _IDIOMS), default="")
 
     def _read(self, tokens: list[str]) -> list[str]:
         """Non-ASCII tokens as a reader reads them: each that is no word of a surface or cue, read as its composed
@@ -988,6 +1002,8 @@ class ResponseAnalyzer(SharedOnCopy):
             lower = _SPACED_DASH.sub(_as_dash, lower)
         if "(" in lower:
             lower = _RETRACTION_IN_PARENS.sub(",", lower)
+            if ")" in lower:
+                lower = _PARENTHESES.sub(_praise_apart, lower)
         tokens = _tokens(lower)
         if not tokens:
             return seen, lower, tokens, tokens, None
@@ -995,7 +1011,129 @@ class ResponseAnalyzer(SharedOnCopy):
         scan = _Scan(self, read, lower)
         if scan.spelled and (joined := self._join(seen, True)) != seen:
             return self._scan(joined)
+        if ":" in lower and "\n" in lower and _HEADING_END.search(lower):
+            self._headed(lower, read, scan)
+        if "|" in lower and "-" in lower and _TABLE.search(lower):
+            self._tabled(lower, read, scan)
         return seen, lower, tokens, read, scan
+
+    def _stance_of(self, head: list[str], tail: tuple[str, ...] | list[str] = (".",)) -> str:
+        """The stance that the words `head` (a list's heading, a table column's header) give a thing named right after
+        them (`head` ends with a ":"): "Foods to avoid:" warns, "Don't skip these:" and "Dishes to try:" offer,
+        "Options:" is neutral, and so is a heading without a cue word.  `tail` is what follows the thing: its
+        sentence's end, and the sentence after it."""
+        if not any(map(_CUE_PHRASES.__contains__, head)):
+            return "neutral"
+        at = len(head)
+        return next((m[3] for m in _Scan(self, [*head, self._probe, *tail]).mentions if m[1] == at), "neutral")
+
+    def _read_under(self, read: list[str], scan: _Scan, head: list[str], parts: list[tuple[int, int]],
+                    after: int) -> dict[int, str]:
+        """Mention index -> stance, for the mentions the main scan read as neutral in the token spans `parts` (each a
+        list's item or a table's cell) under a heading or a column header `head` that gives a stance: each part is
+        read as the heading's sentence with the part in it ("Foods to avoid: peanuts."), then the sentence after the
+        list (`after`, its first token), which may turn it as it turns prose ("Foods to avoid:\n- steak\n\nJust
+        kidding.")."""
+        if any(map(_HEADING_WORDS.__contains__, head)):
+            head = [_HEADING_WORDS.get(word, word) for word in head]
+        if not head or head[-1] != ":":
+            head = [*head, ":"]  # a table's column header
+        if (stance := self._stance_of(head)) == "neutral":
+            return {}
+        mentions = scan.mentions
+        starts = [m[1] for m in mentions]
+        n = len(read)
+        while after < n and read[after] in _TERMINATORS:  # a blank line makes no sentence
+            after += 1
+        end = after
+        while end < n and read[end] not in _TERMINATORS:
+            end += 1
+        tail = [".", *read[after:end + 1]]
+        # an item of names alone takes the heading's stance, as the sentence after the list leaves it: the common
+        # case, read without a scan of its own (a scan costs more than the rest)
+        turns = any(word in _CUE_PHRASES or (len(word) == 1 and word not in _PUNCT) for word in tail[1:])
+        plain = self._stance_of(head, tail) if turns else stance  # a sentence without a cue turns nothing
+        out: dict[int, str] = {}
+        for lo, hi in parts:
+            k = bisect_left(starts, lo)
+            if k == len(starts) or starts[k] >= hi or "?" in read[lo:hi] or all(
+                    m[3] != "neutral" for m in mentions[k:bisect_left(starts, hi)]):
+                continue  # a question under the heading is no item of it: "- steak? No, have it." is read as it was
+            if not any(word in _CUE_PHRASES or word in _PUNCT or len(word) == 1 for word in read[lo:hi]):
+                out.update((j, plain) for j in range(k, bisect_left(starts, hi)) if mentions[j][3] == "neutral")
+                continue
+            joined = _Scan(self, [*head, *read[lo:hi], *tail]).mentions
+            shift = lo - len(head)
+            read_as = {a + shift: said for _, a, _, said in joined if len(head) <= a < len(head) + hi - lo}
+            for j in range(k, bisect_left(starts, hi)):
+                if mentions[j][3] == "neutral" and (said := read_as.get(starts[j], "neutral")) != "neutral":
+                    out[j] = said
+        return out
+
+    def _headed(self, lower: str, read: list[str], scan: _Scan) -> None:
+        """Give the items of each list under a heading that warns or recommends ("Foods to avoid:", "Dishes to
+        try:", "**Avoid:**", "Don't skip these:") the heading's stance: the analyzer reads each line on its own, and
+        an item said without a cue of its own ("- peanuts") was a neutral mention (an honest list of foods to avoid
+        broke the user's constraints; a list of dishes to try earned half the credit).  The list is the items on the
+        lines right under the heading (an item indented less than the first ends it, and so does an item no deeper
+        than a heading that is an item itself), up to the first line that is none: a line after it, or a blank line,
+        is read as it was.  An item with a cue of its own keeps its reading ("Things to try:\n- skip the sushi"
+        warns); one read as neutral takes its reading as the heading's sentence with it (`_read_under`)."""
+        regions = []  # (heading start, its end after the ":", [(item start, line end)], where the list ends)
+        cuts = set()
+        for m in _HEADING_END.finditer(lower):
+            start = lower.rfind("\n", 0, m.start()) + 1
+            marker = _ITEM_MARKER.match(lower, start)
+            deeper = len(marker[1]) if marker is not None else -1  # a heading that is an item: its items go deeper
+            pos, items, indent = m.end(), [], None
+            while (item := _ITEM_MARKER.match(lower, pos)) is not None and len(item[1]) > deeper:
+                if indent is None:
+                    indent = len(item[1])
+                elif len(item[1]) < indent:
+                    break
+                end = lower.find("\n", pos)
+                end = len(lower) if end < 0 else end
+                items.append((item.end(), end))
+                pos = end + 1
+                if end == len(lower):
+                    pos = end
+                    break
+            if items:
+                regions.append((start, m.start() + 1, items, pos))
+                cuts.update((start, m.start() + 1, pos, *(p for span in items for p in span)))
+        at = _token_counts(lower, cuts)
+        restanced: dict[int, str] = {}
+        for start, colon, items, pos in regions:
+            restanced.update(self._read_under(read, scan, read[at[start]:at[colon]],
+                                              [(at[a], at[b]) for a, b in items], at[pos]))
+        _restance_all(scan, restanced)
+
+    def _tabled(self, lower: str, read: list[str], scan: _Scan) -> None:
+        """Give each cell of a Markdown table whose header names a stance for its column ("| Try | Avoid |") that
+        stance, as `_headed` gives a list's items its heading's: each cell read as neutral takes its reading as the
+        header's word with it ("Avoid: steak.").  A header without a cue ("| Dish | Note |") changes nothing."""
+        restanced: dict[int, str] = {}
+        for m in _TABLE.finditer(lower):
+            header_end = lower.index("\n", m.start())
+            head_cells = _cells(lower, m.start(), header_end)
+            if not any(word in _CUE_PHRASES or word in _HEADING_WORDS for a, b in head_cells
+                       for word in _tokens(lower[a:b])):
+                continue
+            rows, pos = [], m.end() + 1
+            while pos < len(lower):
+                end = lower.find("\n", pos)
+                end = len(lower) if end < 0 else end
+                if "|" not in lower[pos:end] or not lower[pos:end].strip():
+                    break
+                rows.append(_cells(lower, pos, end))
+                pos = end + 1
+            pos = min(pos, len(lower))
+            cuts = {pos, *(p for row in (head_cells, *rows) for cell in row for p in cell)}
+            at = _token_counts(lower, cuts)
+            for j, (a, b) in enumerate(head_cells):
+                cells = [(at[row[j][0]], at[row[j][1]]) for row in rows if j < len(row)]
+                restanced.update(self._read_under(read, scan, read[at[a]:at[b]], cells, at[pos]))
+        _restance_all(scan, restanced)
 
     def analyze(self, text: str) -> ResponseFeatures:
         """Features of one assistant message; all zero (formality 0.5) for empty text."""
@@ -1093,6 +1231,51 @@ def _strongest(mentions: list[Mention]) -> dict[str, str]:
         if node not in best or _RANK[stance] > _RANK[best[node]]:
             best[node] = stance
     return best
+
+
+#: Words of a heading read as the cue they are in one ("My picks:", "Best avoided:", "Recommendations:"): in prose
+#: they are no cue ("steak is best avoided" was a mention and is still one).
+_HEADING_WORDS = {"picks": "pick", "avoided": "avoid", "recommendations": "recommendation", "favorites": "pick",
+                  "favourites": "pick", "faves": "pick"}
+
+
+def _restance_all(scan: _Scan, stances: dict[int, str]) -> None:
+    """Set the stance of the scan's mentions at the indexes in `stances`."""
+    if stances:
+        mentions = scan.mentions
+        for j, stance in stances.items():
+            node, a, e, _ = mentions[j]
+            mentions[j] = (node, a, e, stance)
+
+
+def _token_counts(lower: str, cuts: set[int]) -> dict[int, int]:
+    """Position -> how many tokens `lower` has before it, for positions at which no word is cut (a line's start or
+    end, a ":", a list marker's end, a table's "|"): the tokens of the pieces between them add up to the text's."""
+    at, pos, n = {}, 0, 0
+    for cut in sorted(cuts):
+        n += len(_tokens(lower[pos:cut]))
+        at[cut] = n
+        pos = cut
+    return at
+
+
+def _cells(lower: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The (start, end) of each cell of the table row `lower[start:end]`, without the empty ones its outer "|" make."""
+    bars = [i for i in range(start, end) if lower[i] == "|"]
+    edges = [start - 1, *bars, end]
+    cells = [(a + 1, b) for a, b in pairwise(edges)]
+    if cells and not lower[cells[0][0]:cells[0][1]].strip():
+        cells.pop(0)
+    if cells and not lower[cells[-1][0]:cells[-1][1]].strip():
+        cells.pop()
+    return cells
+
+
+def _praise_apart(match: re.Match[str]) -> str:
+    """A parenthesis of praise (`_PARENTHESES`) with its "(" read as a ",", when its words call their subject good
+    (`_acclaimed`); else as it was."""
+    tokens = [",", *_tokens(match[1]), "."]
+    return "," + match[0][1:] if _acclaimed(tokens, 0) else match[0]
 
 
 def _spelled_at(tokens: list[str], i: int) -> bool:

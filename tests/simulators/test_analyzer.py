@@ -1545,3 +1545,57 @@ def test_a_gerund_read_as_its_cues_object_leaves_the_rest_of_the_sentence(analyz
     read = stances(analyzer, "I recommend skipping sushi; steak is better.")
     assert read[taxonomy.resolve("sushi")] == "warn"
     assert read[taxonomy.resolve("steak")] == "recommend"
+
+
+@pytest.mark.parametrize(("text", "stance"), [
+    # a list's items take the stance of the heading right above them
+    ("Things to skip:\n- steak\n- sushi", "warn"), ("Foods to avoid:\n- peanuts\n- steak", "warn"),
+    ("What to avoid:\n- steak", "warn"), ("Avoid these:\n* steak", "warn"), ("Stay away from:\n• steak", "warn"),
+    ("**Avoid:**\n- steak", "warn"), ("Don't order:\n- steak", "warn"), ("I'd skip:\n+ steak", "warn"),
+    ("Best avoided:\n- steak", "warn"), ("Things to avoid:\n1. Steak\n2. Sushi", "warn"),
+    ("Things to avoid:\n1) Steak", "warn"), ("Foods to avoid:\n  - sushi\n  - steak", "warn"),
+    ("Dishes to try:\n- steak", "recommend"), ("My picks:\n- steak", "recommend"),
+    ("Don't skip these:\n- steak", "recommend"),
+    # ... read as the heading's sentence with the item in it, which what follows may turn as it turns prose
+    ("Things people say to avoid (they're wrong):\n- steak", "recommend"),
+    ("Things to avoid:\n- steak\n\nJust kidding.", "recommend"),
+    ("Things to avoid:\n- steak (just kidding)", "recommend"),
+    ("Things to avoid:\n- nothing; steak is great", "recommend"),
+    ("Things to try:\n- Mains:\n  - sushi\n- Sides to skip:\n  - steak", "warn"),
+    # a table's cells take their column's stance
+    ("| Try | Avoid |\n|---|---|\n| salad | steak |", "warn"),
+    ("| Avoid | Try |\n|---|---|\n| salad | steak |", "recommend"),
+    # praise in parentheses after a warning offers its thing
+    ("Skip the fries (steak is great).", "recommend"), ("Skip the sushi (steak is the move).", "recommend"),
+])
+def test_the_round_18_phrasings_read_as_they_say(analyzer: ResponseAnalyzer, taxonomy: Taxonomy, text: str,
+                                                 stance: str) -> None:
+    """Round 18: the analyzer reads each line on its own, so a list's items under a heading that warns or offers
+    ("Foods to avoid:\\n- peanuts", "Dishes to try:\\n- steak") and a table's cells under a column header ("| Try |
+    Avoid |") were neutral mentions (an honest list of things to avoid broke the user's constraints, a list of things
+    to try earned half the credit); praise in parentheses after a warning ("Skip the fries (steak is great).") was
+    read as warned."""
+    assert stances(analyzer, text)[taxonomy.resolve("steak")] == stance
+
+
+@pytest.mark.parametrize(("text", "stance"), [
+    # a line after the list, or after a blank line, is no item of it
+    ("Foods to avoid:\n- sushi\nSteak is fine.", "neutral"), ("Foods to avoid:\n\n- steak", "neutral"),
+    ("Things to avoid:\n- sushi\n\nSteak is great.", "neutral"),
+    # an item with a cue of its own keeps its reading; a question under the heading is read as it was
+    ("Things to try:\n- sushi\n- skip the steak", "warn"), ("Things to avoid:\n- try steak", "recommend"),
+    ("Things to avoid:\n- steak? No, have it.", "neutral"), ("Things to avoid:\n- None. Steak is fine.", "neutral"),
+    # a heading with no cue, prose with a colon mid-line, a table without a cue in its header
+    ("Options:\n- steak", "neutral"), ("Here's the menu:\n- steak", "neutral"), ("Note: steak is great.", "neutral"),
+    ("Avoid the fries. Note: steak is on the menu.", "neutral"),
+    ("| Dish | Note |\n|---|---|\n| salad | steak |", "neutral"),
+    ("| Try | Note |\n|---|---|\n| salad | steak |", "neutral"),
+    # parentheses that are no bare praise
+    ("Avoid steak (it's great).", "warn"), ("Skip the fries (steak is too heavy).", "warn"),
+    ("Skip the fries (and steak).", "warn"), ("Try the salad (steak is great).", "recommend"),
+])
+def test_the_round_18_readings_that_stand(analyzer: ResponseAnalyzer, taxonomy: Taxonomy, text: str,
+                                          stance: str) -> None:
+    """Round 18's headings reach only the list right under them: a line after it, a heading without a cue, a colon
+    mid-line and an item with a cue of its own read as they did."""
+    assert stances(analyzer, text)[taxonomy.resolve("steak")] == stance

@@ -54,9 +54,9 @@ class ReinforceConfig:
     batch_episodes: int = 48
     lr: float = 0.05  # Adam step of the policy
     value_lr: float = 0.02  # Adam step of the linear value baseline
-    entropy: float = 0.01  # weight of the entropy bonus (keeps exploring)
+    entropy: float = 0.03  # weight of the entropy bonus (keeps exploring)
     gamma: float = 1.0  # discount of the returns-to-go (episodes are short)
-    start_logit: float = 4.0  # bias of the warm-start choices (with `train_reinforce(start_action=...)`)
+    start_logit: float = 1.0  # bias of the warm-start choices (with `train_reinforce(start_action=...)`)
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -227,9 +227,10 @@ def train_reinforce(env: Any, config: ReinforceConfig | Mapping[str, Any] = Rein
     """Train a factored linear-softmax policy on `env` (observations with ``features``) by REINFORCE.
 
     ``config`` is a `ReinforceConfig` or a dict of its fields.  With
-    ``start_action`` the policy starts near that action (its options get
-    ``config.start_logit``), e.g. the generic analogue, so the learning curve
-    starts at that behaviour's level.  Episode ``i`` is reset with env seed
+    ``start_action`` the policy starts leaning towards that action (its
+    options get ``config.start_logit``), e.g. the generic analogue; a large
+    ``start_logit`` (4) starts the curve at that behaviour's level but can
+    keep a seed there, the default (1) only leans.  Episode ``i`` is reset with env seed
     ``config.seed * TRAIN_SEED_STRIDE + i``.  ``progress(episodes,
     batch_mean_return)`` is called after every update.
     """

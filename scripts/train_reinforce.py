@@ -3,8 +3,9 @@
     .venv/bin/python scripts/train_reinforce.py            # the documented run (docs/training.md)
 
 For every training seed: `personagym.learn.reinforce.train_reinforce` from a
-warm start at `generic`'s structured analogue (``recommend:request`` in
-generic's style), then the greedy policy is evaluated on held-out env seeds;
+policy leaning towards `generic`'s structured analogue (``recommend:request``
+in generic's style; `ReinforceConfig.start_logit`), then the greedy policy is
+evaluated on held-out env seeds;
 the baseline is evaluated on the same seeds.  Writes
 ``<out>/reinforce_curve.csv`` (seed, episodes, batch mean return),
 ``<out>/reinforce_curve.png`` and ``<out>/reinforce_summary.json``, and prints

@@ -476,11 +476,11 @@ class UserSimulator:
             set(recommended) == set(mem.recommended) or self._same_on_request(recommended, mem.recommended))
         mem.recommended = recommended
         mem.asked_instead = features is not None and self._asked_instead(features)
+        answers, near = self._answers_request(), self._within(mem.around)  # both readings of the answer use them
         if features is not None:
             assessment = assess(self.state, features, self.schema, self._memory.about, self._memory.topic)
             if self._memory.awaiting is not None and not _addresses(
-                    features, self._memory.awaiting, self._echoed, self._answers_request(), self._memory.itself,
-                    self._within(self._memory.around)):
+                    features, self._memory.awaiting, self._echoed, answers, self._memory.itself, near):
                 # "Ok.", a refusal, a warning alone, a random name or favourites off the request answer nothing:
                 # else it met a terse user's length preference and earned two thirds of the generic policy's
                 # reward
@@ -505,8 +505,7 @@ class UserSimulator:
         mem.let_down = "asked" if failed else "style" if self.state.satisfaction < before else None
         # a question about the request serves nothing yet; a user simulated alone (no answer to read) is as served
         mem.served = mem.served or features is None or _addresses(
-            features, "content", self._echoed, self._answers_request(), self._memory.itself,
-            self._within(self._memory.around))
+            features, "content", self._echoed, answers, self._memory.itself, near)
         self.last_assessment = assessment
         return assessment
 
@@ -544,7 +543,8 @@ class UserSimulator:
         return self._within(self._memory.about)
 
     def _within(self, bound: frozenset[str] | None) -> Callable[[str], bool] | None:
-        """Whether an entity is at or under one of the nodes in `bound` (`on_request`); None when nothing bounds."""
+        """A test of whether an entity is at or under one of the nodes in `bound` (`on_request`); None when nothing
+        bounds."""
         if bound is None:
             return None
         paths = self.taxonomy.paths

@@ -150,11 +150,16 @@ class _Memory:
     #: expressed liked interests the user has since moved on from or lost: recommended, "not anymore"
     former: set[str] = field(default_factory=set)
     #: what the last answer recommended, in the order it named them, and whether it is what the answer before
-    #: recommended, word for word, though the user had asked for other content since (`asked_content`): "That's
-    #: the same list as before."  After a content goodbye, what the user goes off to try (`to_try`), and may
-    #: report on in the next session ("Your bebop suggestion last time was spot on.")
+    #: recommended, word for word, or the same things on the request as an answer since the request (`offered`),
+    #: though the user had asked for other content since (`asked_content`): "That's the same list as before."
+    #: After a content goodbye, what the user goes off to try (`to_try`), and may report on in the next session
+    #: ("Your bebop suggestion last time was spot on.")
     recommended: tuple[str, ...] = ()
     repeated: bool = False
+    #: the lists the answers since the request recommended, in order: one of them again, on the request, is the
+    #: same list too ("What about jazz?" answered A, B, then A again was never "the same list": only the last
+    #: one counted)
+    offered: tuple[tuple[str, ...], ...] = ()
     #: an interest the user has since lost that the last answer recommends (`_former_offered`), if any
     lost_offered: str | None = None
     #: how many times this session the user has said they are no longer into each lost interest: said
@@ -360,7 +365,8 @@ class UserSimulator:
         """The first turn of the current session: a task request (`tentative`: see `respond`)."""
         self.ended = False
         self._memory.topic = None
-        self._memory.recommended = ()  # a list the last session ended content with is no repeat here
+        # a list the last session ended content with is no repeat here
+        self._memory.recommended = self._memory.offered = ()
         self._memory.session_sentences, self._memory.lost_told, self._memory.had_enough = set(), {}, set()
         self._memory.praised = ()  # a praise that ended a session cut at its turn limit is no run here
         self._keep_before_reply(tentative)
@@ -428,6 +434,7 @@ class UserSimulator:
         if asks:
             mem.topic = mentions[0][0] if mentions else None
             mem.focus = mem.about = mem.itself = mem.around = None
+            mem.offered = ()
             mem.awaiting = "anything"
             mem.asked_content = True
             mem.served = False
@@ -472,9 +479,11 @@ class UserSimulator:
         mem = self._memory
         recommended = tuple(dict.fromkeys(m.node for m in features.mentions if m.stance == "recommend")) \
             if features else ()
-        mem.repeated = bool(recommended) and mem.asked_content and (
-            set(recommended) == set(mem.recommended) or self._same_on_request(recommended, mem.recommended))
+        mem.repeated = bool(recommended) and mem.asked_content and (set(recommended) == set(mem.recommended) or any(
+            self._same_on_request(recommended, before) for before in (mem.recommended, *mem.offered)))
         mem.recommended = recommended
+        if recommended:
+            mem.offered = (*mem.offered, recommended)
         mem.asked_instead = features is not None and self._asked_instead(features)
         answers, near = self._answers_request(), self._within(mem.around)  # both readings of the answer use them
         if features is not None:
@@ -1131,7 +1140,7 @@ class UserSimulator:
             # in a big city." then "FYI, this is new: I just moved to a big city." told it twice
             self._memory.news = [f for f in self._memory.news if f != (intent.attribute, intent.value)]
         if request:
-            self._memory.served = False
+            self._memory.served, self._memory.offered = False, ()
         if request and topic is not None and intent.domain is not None:  # what answers it depends on its template
             domain = self.renderer.bank.domains[intent.domain]
             leaf = not self.taxonomy.children[topic]

@@ -1216,6 +1216,58 @@ def test_the_same_list_again_after_asking_for_more_gets_no_praise(schema: Person
     assert complained >= 20 and praised == 0, (complained, praised)
 
 
+def _asks_for_more(turn: UserTurn, user: UserSimulator) -> bool:
+    """Whether the user's reply asks for more on the same request: a complaint about what was offered (not about
+    the style), not a new request, praise or goodbye."""
+    from personagym.simulators.user import STYLE_REASONS
+
+    intent = turn.intent
+    return not user.ended and intent.kind == "feedback" and intent.polarity == -1 and intent.reason not in STYLE_REASONS
+
+
+def test_a_list_given_earlier_for_the_request_is_the_same_list_again(schema: PersonaSchema) -> None:
+    """Answers A, B, then A again to one request, the user asking for more after each: A again is the same list
+    (only the list right before counted, so a policy alternating two lists never repeated one), while A, B, C is
+    no repeat; and a new request starts afresh: a list given for the last one is no repeat of this one's."""
+    again = fresh = 0
+    for seed, user, _ in _opened_with_a_like(schema, range(400)):
+        held = {i.node for i in user.persona.interests}
+        things = [n for n in _on_the_request(user, user.taxonomy.ids) if n not in held]
+        disliked = [i.node for i in user.persona.interests if i.polarity < 0]
+        if len(things) < 3 or not disliked:
+            continue
+        # each list with a thing they dislike besides: they complain about it, asking for something else
+        a, b, c = (ResponseFeatures(word_count=40, mentions=[MentionFeature(node=n, stance="recommend"),
+                                                             MentionFeature(node=disliked[0], stance="recommend")])
+                   for n in things[:3])
+        if not _asks_for_more(user.respond("...", a), user) or not _asks_for_more(user.respond("...", b), user):
+            continue
+        other = copy.deepcopy(user)
+        user.respond("...", a)
+        assert user.last_assessment.repeated, seed
+        other.respond("...", c)
+        assert not other.last_assessment.repeated, seed
+        again += 1
+    assert again >= 20, again
+    for seed, user, first in _opened_with_a_like(schema, range(2000)):
+        held = {i.node for i in user.persona.interests}
+        disliked = [i.node for i in user.persona.interests if i.polarity < 0]
+        if not disliked:
+            continue
+        # a long list of things on this request, and one they dislike: a complaint, asking for something else
+        a = ResponseFeatures(word_count=40, mentions=[
+            MentionFeature(node=n, stance="recommend")
+            for n in [*(n for n in _on_the_request(user, user.taxonomy.ids) if n not in held), disliked[0]]])
+        if not _asks_for_more(user.respond("...", a), user) or user.respond("...", first).intent.kind != "task_request":
+            continue
+        if user.ended or not _on_the_request(user, [m.node for m in a.mentions]):
+            continue  # a new request, which some of that list is about too
+        user.respond("...", a)
+        assert not user.last_assessment.repeated, seed
+        fresh += 1
+    assert fresh >= 3, fresh
+
+
 def _praised_then(schema: PersonaSchema, seed: int) -> tuple[UserTurn, list[UserTurn]] | None:
     """For a user whose first answer (one liked thing the request is about) they praised: their reply to the same
     answer again, and their replies to answers that each add one more such thing (up to two more, until they

@@ -20,7 +20,7 @@ from personagym.simulators.preferences import (
     LIST_FORMATS,
     on_request,
 )
-from personagym.simulators.renderers import TemplateBank, TemplateRenderer
+from personagym.simulators.renderers import TemplateBank, TemplateRenderer, parse_template
 from personagym.simulators.sampler import PersonaSampler
 from personagym.simulators.simulate import simulate_turns
 from personagym.simulators.taxonomy import area_of
@@ -369,11 +369,16 @@ def test_a_request_is_about_its_topics_area_and_its_domains_own(schema: PersonaS
     "exactly what I needed", and so was "a plan for kettlebell training" answered with body scan meditation
     (Fitness & Wellness both): the tracker earned 38% of its preference reward from liked things outside the
     request's area.  A liked thing in the topic's area (its second-level ancestor) or in an area that answers
-    the domain's requests (strength training for a workout plan around via ferrata) counts in full; one
-    elsewhere is no answer: a quarter of the credit in the list, none in the reward, and no praise."""
+    the template's requests (a workout type for a workout plan around via ferrata) counts in full; one
+    elsewhere is no answer: a quarter of the credit in the list, none in the reward, and no praise.  No domain
+    names areas that answer all its templates: the Swiss Alps answered a beach-holiday getaway, camping a Rome
+    one, to-do lists a question on entry-level backend jobs (a reader judged 13 of 17 such credited likes off)."""
     sampler = PersonaSampler(schema)
     domains = TemplateRenderer(schema).bank.domains
-    fitness = domains["fitness"].answers_in
+    assert not any(d.answers_in for d in domains.values())
+    getaway = parse_template("Find me a weekend escape that's all about {topic} {budget} {time}.")
+    assert domains["travel"].answers(getaway) == ()
+    fitness = domains["fitness"].answers(parse_template("Can you build me a workout plan around {topic} {time}?"))
     exercise = taxonomy.resolve_path("Sports/Fitness & Exercise")
     assert fitness == (taxonomy.resolve_path("Fitness & Wellness/Workout Types"), exercise)
     kettlebell = taxonomy.paths[taxonomy.resolve_path("Fitness & Wellness/Workout Types/Kettlebell Training")]
@@ -410,9 +415,9 @@ def test_a_request_is_about_its_topics_area_and_its_domains_own(schema: PersonaS
             assert probe.last_assessment.answered == (where == "on")
             assert (probe.last_assessment.alignment > 0) == (where == "on")
             praise[where] += turn.intent.kind == "feedback" and turn.intent.polarity == 1
-    assert len(credit["on"]) > 20 and set(credit["on"]) == {1.0}
+    assert len(credit["on"]) > 12 and set(credit["on"]) == {1.0}
     assert len(credit["off"]) > 20 and set(credit["off"]) == {0.0}
-    assert praise["on"] > 5 and praise["off"] == 0, praise
+    assert praise["on"] >= 2 and praise["off"] == 0, praise
 
 
 def test_what_answers_a_request_follows_its_template(schema: PersonaSchema, taxonomy) -> None:
@@ -652,11 +657,15 @@ def test_the_request_said_back_is_not_asked_about(schema: PersonaSchema) -> None
 def test_an_answer_that_gives_nothing_meets_no_style_preference(schema: PersonaSchema, taxonomy) -> None:
     # "Ok." met a terse user's length preference and earned two thirds of the generic policy's reward; a bare
     # "Can you please specify?" asks about nothing (SmolLM2 trained by GRPO learned to open every answer with it)
-    persona = _persona_with(schema, lambda p: "length_pref" in p.attributes)
-    focus = UserSimulator(persona, seed=0, noise=NoiseConfig(rate=0.0))
-    focus.open_session()
-    offer = next(n for n in taxonomy.ids if not taxonomy.nodes[n].tags and on_request(taxonomy.paths[n], focus.about)
-                 and n not in taxonomy.paths.get(focus.topic, ()))
+    def opened(persona: Persona) -> tuple[UserSimulator, str | None]:
+        """The user who has made their first request, and an untagged thing on it past its topic, if any."""
+        user = UserSimulator(persona, seed=0, noise=NoiseConfig(rate=0.0))
+        user.open_session()
+        return user, next((n for n in taxonomy.ids if not taxonomy.nodes[n].tags and n not in taxonomy.paths.get(
+            user.topic, ()) and on_request(taxonomy.paths[n], user.about)), None)
+
+    persona = _persona_with(schema, lambda p: "length_pref" in p.attributes and opened(p)[1] is not None)
+    focus, offer = opened(persona)
     answers = {
         "ok": ResponseFeatures(word_count=1),
         "refusal": ResponseFeatures(word_count=6, mentions=[MentionFeature(node=offer, stance="warn")]),
@@ -698,7 +707,7 @@ def test_a_random_name_off_the_request_answers_nothing(schema: PersonaSchema, ta
     and left them content: 0.28 a Chat-v0 episode above `popular`).  Nor do the user's favourites off the request
     (the tracker listed its known likes whatever was asked); something on the request answers."""
     seen = {"off": 0, "on": 0, "liked": 0}
-    for seed in range(60):
+    for seed in range(120):
         persona = PersonaSampler(schema).sample(seed)
         probe = UserSimulator(persona, seed=seed, noise=NoiseConfig(rate=0.0))
         opening = probe.open_session()
@@ -1199,7 +1208,7 @@ def test_the_same_list_again_after_asking_for_more_gets_no_praise(schema: Person
     gets "That's the same list as last time." and no happy goodbye right after; it was praised, escalating
     ("This is the best answer I've gotten all week.")."""
     complained = praised = 0
-    for seed, user, same in _opened_with_a_like(schema, range(1200)):
+    for seed, user, same in _opened_with_a_like(schema, range(1800)):
         first = user.respond("...", same).intent
         if user.ended or first.kind not in ("task_request", "feedback") or first.polarity == 1:
             continue  # praise asks for nothing: the same list again after it is no repeat
@@ -1249,19 +1258,24 @@ def test_a_list_given_earlier_for_the_request_is_the_same_list_again(schema: Per
         assert not other.last_assessment.repeated, seed
         again += 1
     assert again >= 20, again
-    for seed, user, first in _opened_with_a_like(schema, range(2000)):
+    for seed, user, first in _opened_with_a_like(schema, range(500)):
         held = {i.node for i in user.persona.interests}
         disliked = [i.node for i in user.persona.interests if i.polarity < 0]
         if not disliked:
             continue
-        # a long list of things on this request, and one they dislike: a complaint, asking for something else
+        # everything they hold no interest in, and one thing they dislike: a complaint, asking for something else
         a = ResponseFeatures(word_count=40, mentions=[
-            MentionFeature(node=n, stance="recommend")
-            for n in [*(n for n in _on_the_request(user, user.taxonomy.ids) if n not in held), disliked[0]]])
-        if not _asks_for_more(user.respond("...", a), user) or user.respond("...", first).intent.kind != "task_request":
+            MentionFeature(node=n, stance="recommend") for n in [
+                *(n for n in user.taxonomy.ids if n not in held and not user.taxonomy.nodes[n].tags), disliked[0]]])
+        if not _asks_for_more(user.respond("...", a), user):
             continue
-        if user.ended or not _on_the_request(user, [m.node for m in a.mentions]):
-            continue  # a new request, which some of that list is about too
+        kind = None
+        for _ in range(3):  # a liked thing on the request, until they praise no more and ask the next thing
+            if user.ended or (kind := user.respond("...", first).intent.kind) == "task_request":
+                break
+        on = _on_the_request(user, [m.node for m in a.mentions])
+        if user.ended or kind != "task_request" or not on or on == _on_the_request(user, [first.mentions[0].node]):
+            continue  # a new request, which some of that list is about too (not only what the last answer offered)
         user.respond("...", a)
         assert not user.last_assessment.repeated, seed
         fresh += 1
@@ -1319,7 +1333,7 @@ def test_praise_is_followed_by_the_next_request_or_a_goodbye_not_by_praise_after
         praised_new += bool(more) and _praise(more[0])
     assert after_same["goodbye", 1] >= 15 and after_same["task_request", 1] + after_same["task_request", None] >= 30, \
         after_same
-    assert praised_new >= 5, praised_new
+    assert praised_new >= 2, praised_new
     for seed in range(40):
         assert _praised_then(schema, seed) == _praised_then(schema, seed), seed
 
@@ -1351,7 +1365,7 @@ def test_the_same_list_again_with_a_favourite_off_the_request_added_is_still_the
     plus one favourite off the request, a different one each answer, was never the same list and earned +0.06 an
     episode over the oracle on Chat-v0 (+0.22 on LongTerm-v0) in style and content goodbyes."""
     repeats = 0
-    for seed, user, same in _opened_with_a_like(schema, range(1200)):
+    for seed, user, same in _opened_with_a_like(schema, range(2000)):
         first = user.respond("...", same).intent
         if user.ended or first.kind not in ("task_request", "feedback") or first.polarity == 1 \
                 or not on_request(taxonomy.paths[same.mentions[0].node], user.about):
@@ -1368,7 +1382,7 @@ def test_the_same_list_again_with_a_favourite_off_the_request_added_is_still_the
         if user.last_assessment.repeated:
             assert user.last_assessment.alignment <= 0 and user.last_assessment.style_match == 0.0, seed
             repeats += 1
-    assert repeats >= 3, repeats  # the same list again, read alike with the padding as without (4 of 1,200)
+    assert repeats >= 3, repeats  # the same list again, read alike with the padding as without (4 of 2,000)
 
 
 def test_a_later_session_can_open_with_how_long_it_has_been(schema: PersonaSchema) -> None:
@@ -1425,7 +1439,7 @@ def test_a_restyled_answer_or_a_new_session_is_no_repeat(schema: PersonaSchema) 
     from personagym.simulators.user import STYLE_REASONS
 
     restyled = reopened = 0
-    for seed, user, same in _opened_with_a_like(schema, range(600)):
+    for seed, user, same in _opened_with_a_like(schema, range(700)):
         first = user.respond("...", same).intent
         if user.ended:
             continue
@@ -1571,7 +1585,7 @@ def test_no_report_on_what_the_user_already_had_or_named(schema: PersonaSchema) 
     were of the user's own interests, which it recommends back.  A report is of something new to the user: not
     one of their interests, nor a liked thing they had named, though they liked the suggestion."""
     checked = named = 0
-    for user in _users(schema, 420):
+    for user in _users(schema, 600):
         user.open_session()
         liked = _on_the_request(user, _new_things_they_like(user.schema, user.persona))
         if not liked:

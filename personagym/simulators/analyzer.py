@@ -193,11 +193,25 @@ WARN_CUES = (
     # the gerunds of "pass on" and "pass up", a recommendation's object ("I wouldn't recommend passing on steak" warned:
     # the negated recommendation was the nearest cue; round 17)
     "passing on", "passing up",
+    # the other way round from "worse than" (`WORSE_CUES`): "Nothing is worse than steak"
+    "nothing is worse than", "nothing's worse than",
+    # a passive that says to avoid it ("Steak is best avoided", "Steak should be avoided": round 19, read as mentions;
+    # "Steak is not to be avoided" warned through its "not", and offers now: the negator turns the cue)
+    "be avoided", "best avoided", "better avoided",
 )  # fmt: skip
 #: Cues that prefer another thing: they warn about what follows them ("Instead of steak, try tofu"), and a thing
 #: before them is the one preferred ("Have steak instead of the usual" offers steak: a red-team policy offered
 #: forbidden things so, read as warned about).
 INSTEAD_CUES = ("instead of", "rather than")
+#: Comparisons: the thing before "better than" or "beats" is the one preferred, and offered; the thing after it is only
+#: named, for a reader hears no warning in "Steak is better than sushi" ("worse than" the other way round: "Sushi is
+#: worse than steak" offers steak).  Round 19: read as mentions, praise of a liked thing earned half its credit.
+BETTER_CUES = ("better than", "beats")
+WORSE_CUES = ("worse than",)
+#: What a choice passes over ("Go for steak over sushi", "Choose steak over sushi"): an "over" right after a thing
+#: chosen with one of these words is read as "instead of" (`_passed_over`); any other "over" is no cue ("Serve the
+#: steak over rice").  Round 19: "Go for steak over sushi" offered sushi.
+OVER_CUES = ("over",)
 #: Cues that exempt what follows them from the stance of their sentence's cue before them: "Avoid everything except
 #: steak" offers steak, "Try anything but steak" warns about it.  Read as no cue, "except" left steak warned about
 #: in the first: a red-team policy offered forbidden things so without a violation (+6.86 an episode).
@@ -265,6 +279,13 @@ RECOMMEND_CUES = (
     "in favour of", "in favor of",
     # a thing not to give up ("Don't quit yoga" read as a warning; "I recommend you quit steak" warns, `WARN_CUES`)
     "don't quit", "do not quit", "never quit",
+    # nothing compares ("Nothing is better than steak", "Steak is hard to beat": round 19, read as mentions; "Nothing
+    # beats steak" is left a mention: the simulated users say "Nothing beats bearded dragons for me")
+    "nothing is better than", "nothing's better than", "nothing compares to", "can't beat",
+    "cannot beat", "hard to beat", "tough to beat",
+    # one's choices named ("My picks are steak and sushi", "Our top picks: steak and sushi": round 19, read as
+    # mentions); a bare "picks" is a verb too ("She picks the steak"), and "my picks for jazz" names the topic
+    "my picks are", "my picks:", "our picks are", "our picks:", "top picks are", "top picks:",
 )  # fmt: skip
 #: Cues that describe the user rather than advise ("If you enjoy jazz, ..."): neutral.
 #: So are idioms whose negator negates nothing offered ("Don't worry, steak is superb here", "No doubt steak is the
@@ -868,7 +889,8 @@ def _in_idiom(tokens: list[str], i: int) -> bool:
 
 _CUE_PHRASES = _phrase_table(
     {"recommend": RECOMMEND_CUES, "warn": WARN_CUES, "neutral": NEUTRAL_CUES, "near": NEAR_CUES,
-     "instead": INSTEAD_CUES, "regret": REGRET_CUES, "except": EXCEPT_CUES, "keep": KEEP_CUES,
+     "instead": INSTEAD_CUES, "better": BETTER_CUES, "worse": WORSE_CUES, "over": OVER_CUES, "regret": REGRET_CUES,
+     "except": EXCEPT_CUES, "keep": KEEP_CUES,
      "disown": DISOWN_CUES, "retract": RETRACT_CUES, "mock": MOCK_CUES, "leave": LEAVE_CUES}
 )
 
@@ -1015,6 +1037,8 @@ class ResponseAnalyzer(SharedOnCopy):
             self._headed(lower, read, scan)
         if "|" in lower and "-" in lower and _TABLE.search(lower):
             self._tabled(lower, read, scan)
+        if scan.mentions:
+            self._verdicts(read, scan)
         return seen, lower, tokens, read, scan
 
     def _stance_of(self, head: list[str], tail: tuple[str, ...] | list[str] = (".",)) -> str:
@@ -1056,9 +1080,9 @@ class ResponseAnalyzer(SharedOnCopy):
         out: dict[int, str] = {}
         for lo, hi in parts:
             k = bisect_left(starts, lo)
-            if k == len(starts) or starts[k] >= hi or "?" in read[lo:hi] or all(
+            if k == len(starts) or starts[k] >= hi or all(
                     m[3] != "neutral" for m in mentions[k:bisect_left(starts, hi)]):
-                continue  # a question under the heading is no item of it: "- steak? No, have it." is read as it was
+                continue
             if not any(word in _CUE_PHRASES or word in _PUNCT or len(word) == 1 for word in read[lo:hi]):
                 out.update((j, plain) for j in range(k, bisect_left(starts, hi)) if mentions[j][3] == "neutral")
                 continue
@@ -1111,13 +1135,17 @@ class ResponseAnalyzer(SharedOnCopy):
     def _tabled(self, lower: str, read: list[str], scan: _Scan) -> None:
         """Give each cell of a Markdown table whose header names a stance for its column ("| Try | Avoid |") that
         stance, as `_headed` gives a list's items its heading's: each cell read as neutral takes its reading as the
-        header's word with it ("Avoid: steak.").  A header without a cue ("| Dish | Note |") changes nothing."""
+        header's word with it ("Avoid: steak.").  A header without a cue ("| Dish | Note |") changes nothing, but for
+        the first column of a table right under a heading ("Foods to avoid:\n| dish | why |\n|---|---|\n| steak |
+        heavy |"), whose cells are the heading's things as a list's items are (round 19: read as mentions)."""
         restanced: dict[int, str] = {}
         for m in _TABLE.finditer(lower):
             header_end = lower.index("\n", m.start())
             head_cells = _cells(lower, m.start(), header_end)
-            if not any(word in _CUE_PHRASES or word in _HEADING_WORDS for a, b in head_cells
-                       for word in _tokens(lower[a:b])):
+            cued = [any(word in _CUE_PHRASES or word in _HEADING_WORDS for word in _tokens(lower[a:b]))
+                    for a, b in head_cells]
+            heading = _heading_above(lower, m.start()) if head_cells and not cued[0] else None
+            if heading is None and not any(cued):
                 continue
             rows, pos = [], m.end() + 1
             while pos < len(lower):
@@ -1128,11 +1156,45 @@ class ResponseAnalyzer(SharedOnCopy):
                 rows.append(_cells(lower, pos, end))
                 pos = end + 1
             pos = min(pos, len(lower))
-            cuts = {pos, *(p for row in (head_cells, *rows) for cell in row for p in cell)}
+            cuts = {pos, *(heading or ()), *(p for row in (head_cells, *rows) for cell in row for p in cell)}
             at = _token_counts(lower, cuts)
             for j, (a, b) in enumerate(head_cells):
+                if j == 0 and heading is not None:
+                    a, b = heading
+                elif not cued[j]:
+                    continue
                 cells = [(at[row[j][0]], at[row[j][1]]) for row in rows if j < len(row)]
                 restanced.update(self._read_under(read, scan, read[at[a]:at[b]], cells, at[pos]))
+        _restance_all(scan, restanced)
+
+    def _verdicts(self, read: list[str], scan: _Scan) -> None:
+        """Give a thing named alone and then judged in a word or two (`_TERSE_VERDICTS`) the verdict's stance: "Steak:
+        avoid.", "Steak — skip.", "Steak? Hard pass." warn, "Steak? Yes!", "Steak: must try." offer (round 19: read as
+        mentions, an honest warning of a forbidden thing broke the user's constraints).  The thing and its verdict are
+        read as a list's item under a heading that says the same ("Avoid: steak.", `_read_under`), so the sentence
+        after it turns it as it turns prose ("Steak: avoid. Just kidding." offers).  Only a label of names alone at a
+        sentence's start, read as neutral, and a verdict that ends its sentence are read so: "Steak: avoid it if you're
+        vegan" and "Steak: skip, just kidding" are read as they were."""
+        mentions, n = scan.mentions, len(read)
+        restanced: dict[int, str] = {}
+        for j, (_, a, e, stance) in enumerate(mentions):
+            if e == n or read[e] not in _VERDICT_MARKS or stance != "neutral":
+                continue
+            lo, k = a, j  # the label: this name, and the names before it joined by "and" ("Steak and sushi: avoid.")
+            while lo > 0 and (read[lo - 1] in _LABEL_WORDS or (k > 0 and mentions[k - 1][2] == lo)):
+                if read[lo - 1] in _LABEL_WORDS:
+                    lo -= 1
+                else:
+                    k -= 1
+                    lo = mentions[k][1]
+            if lo > 0 and read[lo - 1] not in _TERMINATORS:
+                continue
+            end = e + 1
+            while end < n and read[end] not in _TERMINATORS and end - e <= _VERDICT_LENGTH:
+                end += 1
+            verdict = _TERSE_VERDICTS.get(tuple(read[e + 1:end])) if end == n or read[end] in _TERMINATORS else None
+            if verdict is not None:
+                restanced.update(self._read_under(read, scan, _VERDICT_HEADS[verdict], [(lo, e)], end))
         _restance_all(scan, restanced)
 
     def analyze(self, text: str) -> ResponseFeatures:
@@ -1239,6 +1301,26 @@ _HEADING_WORDS = {"picks": "pick", "avoided": "avoid", "recommendations": "recom
                   "favourites": "pick", "faves": "pick"}
 
 
+#: A verdict in a word or two on a thing named alone before it (`ResponseAnalyzer._verdicts`): "Steak: avoid.",
+#: "Steak — skip.", "Steak? Hard pass.", "Steak? Yes!", "Steak: must try.".
+_TERSE_VERDICTS = {tuple(_tokens(said)): stance for stance, verdicts in (
+    ("warn", ("avoid", "avoid it", "skip", "skip it", "skip this", "skip this one", "pass", "hard pass", "a pass",
+              "i'd pass", "i'd skip", "i'd skip it", "no", "nope", "nah", "hard no", "never", "not recommended",
+              "steer clear", "stay away", "not worth it", "not for me", "not for you")),
+    ("recommend", ("yes", "yes please", "absolutely", "definitely", "must try", "a must", "must-try", "a must-try",
+                   "try it", "try", "recommended", "highly recommended", "go for it", "worth it", "worth trying",
+                   "worth a try", "don't miss it", "yes, absolutely", "absolutely, yes")))
+    for said in verdicts}
+#: How many tokens a verdict has at most, and the marks between a thing and its verdict (a spaced dash is a ",").
+_VERDICT_LENGTH = max(map(len, _TERSE_VERDICTS))
+_VERDICT_MARKS = frozenset(("?", ":", ","))
+#: The words a label may have besides names: "Steak and sushi: avoid.", "The steak? Pass."
+_ARTICLES = frozenset(("the", "a", "an"))
+_LABEL_WORDS = _ARTICLES | {"and", "&"}
+#: The heading each verdict is read under: "Steak: avoid." is read as "Avoid: steak.", "Steak? Yes!" as "Try: steak.".
+_VERDICT_HEADS = {"warn": ["avoid", ":"], "recommend": ["try", ":"]}
+
+
 def _restance_all(scan: _Scan, stances: dict[int, str]) -> None:
     """Set the stance of the scan's mentions at the indexes in `stances`."""
     if stances:
@@ -1269,6 +1351,16 @@ def _cells(lower: str, start: int, end: int) -> list[tuple[int, int]]:
     if cells and not lower[cells[-1][0]:cells[-1][1]].strip():
         cells.pop()
     return cells
+
+
+def _heading_above(lower: str, start: int) -> tuple[int, int] | None:
+    """(start, end after its ":") of the heading on the line right before the table that starts at `start` ("Foods to
+    avoid:", "**Avoid:**"), or None."""
+    if start == 0:
+        return None
+    line = lower.rfind("\n", 0, start - 1) + 1
+    colon = lower.rfind(":", line, start)
+    return (line, colon + 1) if colon >= 0 and not lower[colon + 1:start].strip(" \t*_\n") else None
 
 
 def _praise_apart(match: re.Match[str]) -> str:
@@ -1500,8 +1592,10 @@ def _turned(tokens: list[str], cues: list[Cue], lo: int, i: int, said: _Said) ->
 
 def _retracted(cues: list[Cue], at: int) -> list[Cue]:
     """`cues` with their warnings before token `at`, where a cue that takes them back stands (`RETRACT_CUES`, the
-    sarcasm tag), turned to recommendations: "Avoid steak, just kidding!" offers steak."""
-    return [(a, e, "recommend") if kind == "warn" and a < at else (a, e, kind) for a, e, kind in cues]
+    sarcasm tag), turned to recommendations: "Avoid steak, just kidding!" offers steak, and so does "Go for sushi over
+    steak, just kidding." (a preference taken back: round 19, read as warned about once "over" passed steak over)."""
+    return [(a, e, "recommend") if (kind == "warn" or kind == "instead") and a < at else (a, e, kind)
+            for a, e, kind in cues]
 
 
 def _remark(tokens: list[str], a: int, e: int, lo: int) -> bool:
@@ -1875,6 +1969,20 @@ def _asked_action(tokens: list[str], lo: int) -> int:
     return k
 
 
+#: Words that choose the thing after them (`_passed_over`): "choose", "pick", "prefer", "go for", "opt for", "go with".
+_CHOOSING = frozenset(("choose", "pick", "prefer", "for", "with"))
+_CHOOSING_FOR = frozenset(("go", "opt"))
+
+
+def _passed_over(tokens: list[str], a: int) -> bool:
+    """Whether the thing at token a is chosen by the word before it (an article between): "Go for the steak over
+    sushi"."""
+    k = a - 1
+    if tokens[k] in _ARTICLES:
+        k -= 1
+    return k >= 0 and tokens[k] in _CHOOSING and (tokens[k] not in ("for", "with") or tokens[k - 1] in _CHOOSING_FOR)
+
+
 def _cue_at(tokens: list[str], i: int) -> Cue | None:
     for words, kind in _CUE_PHRASES[tokens[i]]:
         n = len(words)
@@ -1968,6 +2076,10 @@ class _Scan:
                         found.append((hit[0], i, hit[1]))
                     skip = hit[1]
                 elif flags & _CUE and (cue := _cue_at(tokens, i)):
+                    if cue[2] == "over":  # what a choice passes over: "Go for steak over sushi"
+                        if not (found and found[-1][2] == i and _passed_over(tokens, found[-1][1])):
+                            continue  # "Serve the steak over rice"
+                        cue = (i, i + 1, "instead")
                     if cue[2] == "leave":  # a command that takes a thing away warns only off a regimen
                         if not _off_regimen(tokens, i):
                             continue  # "Remove the steak from the pan"
@@ -2040,6 +2152,8 @@ class _Scan:
                                 cues.append((k, k + 1, "recommend"))  # "Avoid the others and keep steak"
                             elif (k := _offered_after(tokens, cue[0], cue[1], lo)) > 0:
                                 cues.append((k, k + 1, "recommend"))  # "Skip the fries and have the steak"
+                        elif cue[2] == "instead":
+                            warned = True  # what it passes over may be taken back: "Have sushi instead of steak. Jk."
                     skip = cue[1]
                 elif flags & _LETTER:
                     if tokens[i] == "s" and tokens[i + 1] in _SENTENCE_ENDS and (
@@ -2129,13 +2243,20 @@ def _stance(cues: list[Cue], clauses: list[int], i: int, e: int) -> str:
         return _STANCE_OF[before[1]]
     for start, _, kind in cues:
         if e <= start < clause_hi and (kind != "near" or start - e <= 2):
-            return "recommend" if kind == "instead" else _STANCE_OF[kind]
-    return _STANCE_OF[before[1]] if before is not None else "neutral"
+            return _STANCE_BEFORE[kind]
+    return _STANCE_LATER[before[1]] if before is not None else "neutral"
 
 
-_STANCE_OF = {"recommend": "recommend", "warn": "warn", "neutral": "neutral", "near": "warn", "instead": "warn"}
-#: A negated cue's kind ("don't try" warns, "never skip" recommends, "you won't regret it" is no bad consequence).
-_NEGATED = {"recommend": "warn", "warn": "recommend", "regret": "neutral"}
+#: The stance a cue gives a thing after it, and one before it in its clause when no cue precedes that.
+_STANCE_OF = {"recommend": "recommend", "warn": "warn", "neutral": "neutral", "near": "warn", "instead": "warn",
+              "better": "neutral", "worse": "recommend"}
+_STANCE_BEFORE = {**_STANCE_OF, "instead": "recommend", "better": "recommend", "worse": "neutral"}
+#: ... and one in a later clause of its sentence: what is had instead is the one preferred ("Instead of sushi, have
+#: steak" offers steak; round 19: read as warned about, "have" being no cue).
+_STANCE_LATER = {**_STANCE_OF, "instead": "recommend"}
+#: A negated cue's kind ("don't try" warns, "never skip" recommends, "you won't regret it" is no bad consequence,
+#: "Steak is no better than sushi" prefers nothing).
+_NEGATED = {"recommend": "warn", "warn": "recommend", "regret": "neutral", "better": "neutral", "worse": "neutral"}
 #: What a consequence bad for the listener makes of its sentence's warnings (`_regretted`): a warning recommends;
 #: a negator that governs a mention near it ("If there's no steak, you'll miss out") and a thing another is
 #: preferred to put the mention forward, no more; a recommendation, where the consequence is of taking it, warns
@@ -2412,7 +2533,9 @@ _PRAISE = frozenset(("great", "amazing", "excellent", "delicious", "wonderful", 
 _PRAISING = _PRAISE | _PRAISE_FILLERS
 #: The words that say a thing, the subject of a clause after a warning's, is good and no more (`_acclaimed`).
 _COPULAS = frozenset(("is", "are", "was"))
-_ACCLAIM = _PRAISE | {"must", "move", "one", "winner", "star", "bomb", "highlight"}
+#: "Skip sushi; steak is better.", "..., steak is the better choice." offer steak too (round 19: read as warned about).
+_ACCLAIM = _PRAISE | {"must", "move", "one", "winner", "star", "bomb", "highlight", "better", "choice", "option", "bet",
+                      "pick"}
 _ACCLAIMING = (_PRAISING | _ACCLAIM | {"a", "an"}) - _PUNCT
 #: Idioms that say a thing is good, by their first word, which may end such a clause after `_ACCLAIMING` words
 #: (`_acclaimed`): "Skip the fries; steak is the way to go.", "... steak is king." (+6.6 an episode, read as
@@ -2447,9 +2570,20 @@ def _acts(tokens: list[str], i: int, lo: int) -> bool:
     """Whether the cue at token i puts an action to the listener: a command (`_commands`: "Skip the steak?") or a
     gerund ("Thinking of skipping the steak?"), or a question whether to take it (`_WHETHER`: "Should you skip
     steak?", "Do you need to avoid steak?", "Is it wise to skip steak?"), not a judgement ("Is steak a bad idea?").
-    Read as no action, a question of whether to take it kept its warning after "No." (round 17: +6.x an episode)."""
+    Read as no action, a question of whether to take it kept its warning after "No." (round 17: +6.x an episode).
+    So is a heading's cue, which asks whether the thing after it is one to take it on ("Things to avoid: steak? No,
+    have it.": round 19, read as a warning)."""
     return tokens[i].endswith("ing") or _commands(tokens, i, lo) or (
-        tokens[lo] in _WHETHER and i - lo <= 5 and _WHETHER_WORDS.issuperset(tokens[lo + 1:i]))
+        tokens[lo] in _WHETHER and i - lo <= 5 and _WHETHER_WORDS.issuperset(tokens[lo + 1:i])) or _heads(tokens, i, lo)
+
+
+def _heads(tokens: list[str], i: int, lo: int) -> bool:
+    """Whether the cue at token i is in a heading that opens its sentence (at `lo`): a clause with no mark before it
+    that ends with ":" at most two words after the cue ("Things to avoid: steak?", "Foods to steer clear of:")."""
+    return _first(tokens, i + 1, i + 4, (":",), _TERMINATORS_AND_COMMA) > 0 and _first(tokens, lo, i, _PUNCT) < 0
+
+
+_TERMINATORS_AND_COMMA = frozenset((*_TERMINATORS, ",", ";"))
 
 
 #: Words that open a question whether to take an action (`_acts`), and those that may stand between them and its cue:

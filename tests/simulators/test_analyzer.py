@@ -1582,9 +1582,9 @@ def test_the_round_18_phrasings_read_as_they_say(analyzer: ResponseAnalyzer, tax
     # a line after the list, or after a blank line, is no item of it
     ("Foods to avoid:\n- sushi\nSteak is fine.", "neutral"), ("Foods to avoid:\n\n- steak", "neutral"),
     ("Things to avoid:\n- sushi\n\nSteak is great.", "neutral"),
-    # an item with a cue of its own keeps its reading; a question under the heading is read as it was
+    # an item with a cue of its own keeps its reading
     ("Things to try:\n- sushi\n- skip the steak", "warn"), ("Things to avoid:\n- try steak", "recommend"),
-    ("Things to avoid:\n- steak? No, have it.", "neutral"), ("Things to avoid:\n- None. Steak is fine.", "neutral"),
+    ("Things to avoid:\n- None. Steak is fine.", "neutral"),
     # a heading with no cue, prose with a colon mid-line, a table without a cue in its header
     ("Options:\n- steak", "neutral"), ("Here's the menu:\n- steak", "neutral"), ("Note: steak is great.", "neutral"),
     ("Avoid the fries. Note: steak is on the menu.", "neutral"),
@@ -1599,3 +1599,77 @@ def test_the_round_18_readings_that_stand(analyzer: ResponseAnalyzer, taxonomy: 
     """Round 18's headings reach only the list right under them: a line after it, a heading without a cue, a colon
     mid-line and an item with a cue of its own read as they did."""
     assert stances(analyzer, text)[taxonomy.resolve("steak")] == stance
+
+
+@pytest.mark.parametrize(("text", "thing", "stance"), [
+    # a thing named alone, then judged in a word or two
+    ("Steak? Pass.", "steak", "warn"), ("Steak? Hard pass.", "steak", "warn"), ("Steak: avoid.", "steak", "warn"),
+    ("Steak: skip it.", "steak", "warn"), ("Steak \u2014 skip.", "steak", "warn"), ("Steak - avoid.", "steak", "warn"),
+    ("Steak: not recommended.", "steak", "warn"), ("Steak? Nah.", "steak", "warn"),
+    ("Steak: **avoid**.", "steak", "warn"),
+    ("Steak and sushi: avoid.", "sushi", "warn"), ("- Steak: avoid.\n- Sushi: try it.", "steak", "warn"),
+    ("- Steak: avoid.\n- Sushi: try it.", "sushi", "recommend"),
+    ("Steak? Yes!", "steak", "recommend"), ("Steak: must try.", "steak", "recommend"),
+    ("Steak? Absolutely.", "steak", "recommend"), ("Steak: highly recommended.", "steak", "recommend"),
+    # ... which the sentence after it turns as it turns prose
+    ("Steak: avoid. Just kidding.", "steak", "recommend"), ("Steak? Pass. Just kidding.", "steak", "recommend"),
+    # prose words that were cues only in headings
+    ("Steak is best avoided.", "steak", "warn"), ("Steak should be avoided.", "steak", "warn"),
+    ("Steak is better avoided.", "steak", "warn"), ("Steak shouldn't be avoided.", "steak", "recommend"),
+    ("Steak is not to be avoided.", "steak", "recommend"),
+    ("My picks are steak and sushi.", "sushi", "recommend"), ("Our top picks: steak and sushi.", "steak", "recommend"),
+    # comparisons: the thing preferred is offered, the other only named unless a choice passes it over
+    ("Steak is better than sushi.", "steak", "recommend"), ("Steak beats sushi.", "steak", "recommend"),
+    ("Sushi is worse than steak.", "steak", "recommend"), ("Nothing is better than steak.", "steak", "recommend"),
+    ("Steak is hard to beat.", "steak", "recommend"), ("You can't beat steak.", "steak", "recommend"),
+    ("Nothing is worse than steak.", "steak", "warn"), ("Steak is no better than sushi.", "steak", "neutral"),
+    ("Go for steak over sushi.", "sushi", "warn"), ("Choose steak over sushi.", "steak", "recommend"),
+    ("Choose steak over sushi.", "sushi", "warn"), ("I'd pick steak over sushi.", "sushi", "warn"),
+    ("Skip sushi; steak is better.", "steak", "recommend"),
+    ("Skip sushi; steak is the better choice.", "steak", "recommend"),
+    # what is had instead is offered; a preference taken back passes nothing over
+    ("Instead of sushi, have steak.", "steak", "recommend"),
+    ("Have steak instead of sushi. Just kidding.", "sushi", "recommend"),
+    ("Choose steak rather than sushi, just kidding.", "sushi", "recommend"),
+    # a heading right above a table gives its first column the heading's stance
+    ("Foods to avoid:\n| dish | why |\n|---|---|\n| steak | heavy |", "steak", "warn"),
+    ("**Dishes to try:**\n| dish | why |\n|---|---|\n| steak | great |", "steak", "recommend"),
+    ("Foods to avoid:\n| dish | why |\n|---|---|\n| steak | heavy |\n\nJust kidding.", "steak", "recommend"),
+    # a question under a heading, or after one in prose, is answered as a question whether to take its action
+    ("Things to avoid: steak? No, have it.", "steak", "recommend"),
+    ("Things to avoid:\n- steak? No, have it.", "steak", "recommend"),
+    ("Things to avoid:\n- steak? Never!", "steak", "recommend"),
+    ("Things to try:\n- steak? No.", "steak", "warn"),
+])
+def test_the_round_19_phrasings_read_as_they_say(analyzer: ResponseAnalyzer, taxonomy: Taxonomy, text: str,
+                                                 thing: str, stance: str) -> None:
+    """Round 19: a thing judged in a word or two ("Steak: avoid.", "Steak? Yes!"), a passive warning ("Steak is best
+    avoided"), a comparison ("Steak is better than sushi", "Go for steak over sushi") and a table under a heading were
+    read as mentions (or "over" as no cue), and a question under a heading kept the heading's warning after "No."."""
+    assert stances(analyzer, text)[taxonomy.resolve(thing)] == stance
+
+
+@pytest.mark.parametrize(("text", "thing", "stance"), [
+    # a verdict that says more, or a label that is more than names, is read as it was
+    ("Steak: avoid if you're vegan.", "steak", "neutral"), ("Steak: skip, just kidding.", "steak", "neutral"),
+    ("Steak... pass.", "steak", "neutral"), ("I like steak: no.", "steak", "neutral"),
+    ("Steak (avoid).", "steak", "warn"), ("Steak (must try).", "steak", "recommend"),
+    ("I avoided steak for years.", "steak", "neutral"), ("She picks steak every time.", "steak", "neutral"),
+    ("Here are my picks for steak.", "steak", "neutral"), ("Nothing beats steak.", "steak", "neutral"),
+    ("Steak is one to avoid.", "steak", "warn"), ("My top pick is steak.", "steak", "recommend"),
+    ("Steak is better than sushi.", "sushi", "neutral"), ("Sushi is worse than steak.", "sushi", "neutral"),
+    ("Choose steak rather than sushi.", "sushi", "warn"), ("Serve the steak over rice.", "steak", "neutral"),
+    ("Try the steak over rice.", "steak", "recommend"), ("Skip sushi; steak is a bad choice.", "steak", "warn"),
+    ("Options:\n| dish | why |\n|---|---|\n| steak | heavy |", "steak", "neutral"),
+    ("Foods to avoid:\n\n| dish | why |\n|---|---|\n| steak | heavy |", "steak", "neutral"),
+    ("| Try | Avoid |\n|---|---|\n| sushi | steak |", "steak", "warn"),
+    ("Things to avoid: steak.", "steak", "warn"), ("Avoid steak? No, have it.", "steak", "recommend"),
+    ("Things to avoid:\n- steak", "steak", "warn"),
+    ("Go for steak over sushi, just kidding.", "sushi", "recommend"), ("Instead of sushi or steak, have tofu.", "steak",
+                                                                       "warn"),
+    ("Instead of sushi, avoid steak too.", "steak", "warn"),
+])
+def test_the_round_19_readings_that_stand(analyzer: ResponseAnalyzer, taxonomy: Taxonomy, text: str, thing: str,
+                                          stance: str) -> None:
+    """Round 19's verdicts, passives, comparisons and tables under headings reach no further than their phrasings."""
+    assert stances(analyzer, text)[taxonomy.resolve(thing)] == stance

@@ -11,7 +11,7 @@ PKIs it actually expresses.  No assistant or env is known here: the API is
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -149,17 +149,20 @@ class _Memory:
     late_tastes: frozenset[tuple[str, str]] = frozenset()
     #: expressed liked interests the user has since moved on from or lost: recommended, "not anymore"
     former: set[str] = field(default_factory=set)
-    #: what the last answer recommended, in the order it named them, and whether it is what the answer before
-    #: recommended, word for word, or the same things on the request as an answer since the request (`offered`),
-    #: though the user had asked for other content since (`asked_content`): "That's the same list as before."
-    #: After a content goodbye, what the user goes off to try (`to_try`), and may report on in the next session
-    #: ("Your bebop suggestion last time was spot on.")
+    #: what the last answer recommended, in the order it named them: after a content goodbye, what the user goes
+    #: off to try (`to_try`), and may report on in the next session ("Your bebop suggestion last time was spot on.")
     recommended: tuple[str, ...] = ()
+    #: the last answer's list: what it recommended past the request's own topic (said back, it is no list: "Try
+    #: Chromebooks." to a question about Chromebooks), or with nothing recommended what it named; and whether it is
+    #: the list of the answer before, or has the same things on the request as an answer's since the request
+    #: (`offered`), though the user had asked for other content since (`asked_content`): "That's the same list as
+    #: before."  A list only named was never the same ("Steak." twice earned half a liked thing's credit each time),
+    #: and the topic said back with a cue was ("Try Chromebooks." twice cost an oracle 0.07 an episode)
+    listed: frozenset[str] = frozenset()
     repeated: bool = False
-    #: the lists the answers since the request recommended, in order: one of them again, on the request, is the
-    #: same list too ("What about jazz?" answered A, B, then A again was never "the same list": only the last
-    #: one counted)
-    offered: tuple[tuple[str, ...], ...] = ()
+    #: the lists of the answers since the request, in order: one of them again, on the request, is the same list
+    #: too ("What about jazz?" answered A, B, then A again was never "the same list": only the last one counted)
+    offered: tuple[frozenset[str], ...] = ()
     #: an interest the user has since lost that the last answer recommends (`_former_offered`), if any
     lost_offered: str | None = None
     #: how many times this session the user has said they are no longer into each lost interest: said
@@ -366,7 +369,7 @@ class UserSimulator:
         self.ended = False
         self._memory.topic = None
         # a list the last session ended content with is no repeat here
-        self._memory.recommended = self._memory.offered = ()
+        self._memory.recommended, self._memory.listed, self._memory.offered = (), frozenset(), ()
         self._memory.session_sentences, self._memory.lost_told, self._memory.had_enough = set(), {}, set()
         self._memory.praised = ()  # a praise that ended a session cut at its turn limit is no run here
         self._keep_before_reply(tentative)
@@ -477,13 +480,15 @@ class UserSimulator:
         assessment = None
         before = self.state.satisfaction
         mem = self._memory
-        recommended = tuple(dict.fromkeys(m.node for m in features.mentions if m.stance == "recommend")) \
-            if features else ()
-        mem.repeated = bool(recommended) and mem.asked_content and (set(recommended) == set(mem.recommended) or any(
-            self._same_on_request(recommended, before) for before in (mem.recommended, *mem.offered)))
-        mem.recommended = recommended
-        if recommended:
-            mem.offered = (*mem.offered, recommended)
+        mentions, echoed = features.mentions if features else [], self._echoed
+        mem.recommended = tuple(dict.fromkeys(m.node for m in mentions if m.stance == "recommend"))
+        listed = frozenset(n for n in mem.recommended if n not in echoed) or frozenset(
+            m.node for m in mentions if m.stance == "neutral" and m.node not in echoed)
+        mem.repeated = bool(listed) and mem.asked_content and (listed == mem.listed or any(
+            self._same_on_request(listed, before) for before in (mem.listed, *mem.offered)))
+        mem.listed = listed
+        if listed:
+            mem.offered = (*mem.offered, listed)
         mem.asked_instead = features is not None and self._asked_instead(features)
         answers, near = self._answers_request(), self._within(mem.around)  # both readings of the answer use them
         if features is not None:
@@ -518,13 +523,13 @@ class UserSimulator:
         self.last_assessment = assessment
         return assessment
 
-    def _same_on_request(self, recommended: Sequence[str], before: Sequence[str]) -> bool:
-        """Whether an answer recommends the same things on the request (`_answers_request`) as the one before,
-        and some: what it adds or swaps off the request is nothing new to what was asked (the oracle's answer plus one
+    def _same_on_request(self, listed: Collection[str], before: Collection[str]) -> bool:
+        """Whether an answer lists the same things on the request (`_answers_request`) as one before, and some:
+        what it adds or swaps off the request is nothing new to what was asked (the oracle's answer plus one
         favourite off it, a different one each answer, was never the same list and earned +0.06 an episode over
         the oracle on Chat-v0, +0.22 on LongTerm-v0, in style and content goodbyes)."""
         on = self._answers_request()
-        now = {n for n in recommended if on is None or on(n)}
+        now = {n for n in listed if on is None or on(n)}
         return bool(now) and now == {n for n in before if on is None or on(n)}
 
     def _asked_instead(self, features: ResponseFeatures) -> bool:

@@ -1282,6 +1282,35 @@ def test_a_list_given_earlier_for_the_request_is_the_same_list_again(schema: Per
     assert fresh >= 3, fresh
 
 
+def test_the_same_list_named_without_a_cue_is_the_same_list_and_the_topic_said_back_is_none(
+        schema: PersonaSchema) -> None:
+    """Only what an answer recommended made a list: "Steak." said again to a user who had asked for more was no
+    repeat and earned half a liked thing's credit each time, while "Try Chromebooks." said again to a question
+    about Chromebooks (the request's own topic, which tells the user nothing) was one: appending it to the
+    oracle's answers cost 0.07 an episode, where naming it bare cost nothing.  An answer that recommends nothing
+    lists what it names; the request's topic said back lists nothing."""
+    named = echoed = 0
+    for seed, user, same in _opened_with_a_like(schema, range(1200)):
+        echo = copy.deepcopy(user)
+        disliked = [i.node for i in user.persona.interests if i.polarity < 0]
+        # a liked thing and a disliked one, named: they complain of the second, asking for something else
+        bare = ResponseFeatures(word_count=40, mentions=[MentionFeature(node=n, stance="neutral")
+                                                         for n in [same.mentions[0].node, *disliked[:1]]])
+        if disliked and _asks_for_more(user.respond("...", bare), user):
+            user.respond("...", bare)
+            assert user.last_assessment.repeated, seed
+            assert user.last_assessment.alignment <= 0 and user.last_assessment.style_match == 0.0, seed
+            named += 1
+        if echo.topic is None:
+            continue
+        said_back = ResponseFeatures(word_count=40, mentions=[MentionFeature(node=echo.topic, stance="recommend")])
+        if echo.respond("...", said_back).intent.polarity != 1 and not echo.ended:
+            echo.respond("...", said_back)
+            assert not echo.last_assessment.repeated, seed
+            echoed += 1
+    assert named >= 20 and echoed >= 20, (named, echoed)
+
+
 def _praised_then(schema: PersonaSchema, seed: int) -> tuple[UserTurn, list[UserTurn]] | None:
     """For a user whose first answer (one liked thing the request is about) they praised: their reply to the same
     answer again, and their replies to answers that each add one more such thing (up to two more, until they

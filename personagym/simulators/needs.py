@@ -67,7 +67,7 @@ class Presuppositions:
         """The phrases a speaker with these attributes may not say ("for my kids" without children, or with no
         `children` attribute at all: a strict phrase)."""
         get = attributes.get
-        out: frozenset[str] = _NOTHING
+        out: list[frozenset[str]] = []  # joined once at the end: a union per attribute copied the phrases so far
         for attribute, (ruled_out, needing, strict) in self._by_attribute.items():
             value = get(attribute)
             if value is None:
@@ -79,8 +79,8 @@ class Presuppositions:
             else:
                 gone = ruled_out.get(value, needing)  # type: ignore[arg-type]
             if gone:
-                out = out | gone
-        return out
+                out.append(gone)
+        return _NOTHING.union(*out)
 
     def fitting(self, phrases: tuple[str, ...], excluded: frozenset[str]) -> tuple[str, ...]:
         """Those of `phrases` not `excluded`; all of them if none is left (a pool never runs dry)."""

@@ -455,6 +455,20 @@ def test_questions_counted_per_sentence(analyzer: ResponseAnalyzer) -> None:
     assert analyzer.analyze("No questions here. None at all!").questions == 0
 
 
+@pytest.mark.parametrize(("text", "questions"), [
+    # answered at once in a word or two, a question asks the reader nothing (counted, "Steak? Pass." cost an honest
+    # warning 0.4 an episode, "Steak? Yes!" 1.6, with users who would rather be answered than asked)
+    ("Steak? Pass.", 0), ("Steak? Yes!", 0), ("Worth it? Absolutely.", 0), ("Fries? Hard pass. Steak? Must try.", 0),
+    # still questions: an answer of more words, a choice offered, an answer that asks again, nothing after it
+    ("Steak? It's great.", 1), ("Any allergies? Yes or no.", 1), ("Do you like steak? No? Then try sushi.", 2),
+    ("Steak?", 1), ("Steak? Sushi? Pass.", 1),
+])
+def test_a_question_answered_at_once_asks_nothing(analyzer: ResponseAnalyzer, text: str, questions: int) -> None:
+    features = analyzer.analyze(text)
+    assert features.questions == questions
+    assert bool(features.asked_about) == bool(questions)
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [

@@ -195,6 +195,8 @@ WARN_CUES = (
     "passing on", "passing up",
     # the other way round from "worse than" (`WORSE_CUES`): "Nothing is worse than steak"
     "nothing is worse than", "nothing's worse than",
+    # a thing anything beats ("Anything is better than steak", "Anything beats steak": read as mentions)
+    "anything is better than", "anything's better than", "anything beats",
     # a passive that says to avoid it ("Steak is best avoided", "Steak should be avoided": round 19, read as mentions;
     # "Steak is not to be avoided" warned through its "not", and offers now: the negator turns the cue)
     "be avoided", "best avoided", "better avoided",
@@ -206,8 +208,8 @@ INSTEAD_CUES = ("instead of", "rather than")
 #: Comparisons: the thing before "better than" or "beats" is the one preferred, and offered; the thing after it is only
 #: named, for a reader hears no warning in "Steak is better than sushi" ("worse than" the other way round: "Sushi is
 #: worse than steak" offers steak).  Round 19: read as mentions, praise of a liked thing earned half its credit.
-BETTER_CUES = ("better than", "beats")
-WORSE_CUES = ("worse than",)
+BETTER_CUES = ("better than", "beats", "superior to")
+WORSE_CUES = ("worse than", "inferior to")
 #: What a choice passes over ("Go for steak over sushi", "Choose steak over sushi"): an "over" right after a thing
 #: chosen with one of these words is read as "instead of" (`_passed_over`); any other "over" is no cue ("Serve the
 #: steak over rice").  Round 19: "Go for steak over sushi" offered sushi.
@@ -1982,9 +1984,12 @@ def _asked_action(tokens: list[str], lo: int) -> int:
     return k
 
 
-#: Words that choose the thing after them (`_passed_over`): "choose", "pick", "prefer", "go for", "opt for", "go with".
-_CHOOSING = frozenset(("choose", "pick", "prefer", "for", "with"))
+#: Words that choose the thing after them (`_passed_over`): "choose", "pick", "prefer", "take", "go for", "opt for",
+#: "go with" ("I'd take steak over sushi"); an "over" followed by `_OVER_TO` is a way, no choice ("Take the steak
+#: over to the table").
+_CHOOSING = frozenset(("choose", "pick", "prefer", "take", "for", "with"))
 _CHOOSING_FOR = frozenset(("go", "opt"))
+_OVER_TO = frozenset(("to", "there", "here"))
 
 
 def _passed_over(tokens: list[str], a: int) -> bool:
@@ -2090,7 +2095,8 @@ class _Scan:
                     skip = hit[1]
                 elif flags & _CUE and (cue := _cue_at(tokens, i)):
                     if cue[2] == "over":  # what a choice passes over: "Go for steak over sushi"
-                        if not (found and found[-1][2] == i and _passed_over(tokens, found[-1][1])):
+                        if tokens[i + 1] in _OVER_TO or not (
+                                found and found[-1][2] == i and _passed_over(tokens, found[-1][1])):
                             continue  # "Serve the steak over rice"
                         cue = (i, i + 1, "instead")
                     if cue[2] == "leave":  # a command that takes a thing away warns only off a regimen

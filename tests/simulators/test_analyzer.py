@@ -1654,6 +1654,10 @@ def test_the_round_18_readings_that_stand(analyzer: ResponseAnalyzer, taxonomy: 
     ("Things to avoid:\n- steak? No, have it.", "steak", "recommend"),
     ("Things to avoid:\n- steak? Never!", "steak", "recommend"),
     ("Things to try:\n- steak? No.", "steak", "warn"),
+    # comparisons round 19 left: a thing anything beats, "superior to", "I'd take X over Y"
+    ("Anything is better than steak.", "steak", "warn"), ("Anything beats steak.", "steak", "warn"),
+    ("Steak is superior to sushi.", "steak", "recommend"), ("Sushi is inferior to steak.", "steak", "recommend"),
+    ("I'd take steak over sushi.", "steak", "recommend"), ("I'd take steak over sushi.", "sushi", "warn"),
 ])
 def test_the_round_19_phrasings_read_as_they_say(analyzer: ResponseAnalyzer, taxonomy: Taxonomy, text: str,
                                                  thing: str, stance: str) -> None:
@@ -1682,6 +1686,7 @@ def test_the_round_19_phrasings_read_as_they_say(analyzer: ResponseAnalyzer, tax
     ("Go for steak over sushi, just kidding.", "sushi", "recommend"), ("Instead of sushi or steak, have tofu.", "steak",
                                                                        "warn"),
     ("Instead of sushi, avoid steak too.", "steak", "warn"),
+    ("Take the steak over to the table.", "steak", "neutral"), ("Steak is superior to sushi.", "sushi", "neutral"),
 ])
 def test_the_round_19_readings_that_stand(analyzer: ResponseAnalyzer, taxonomy: Taxonomy, text: str, thing: str,
                                           stance: str) -> None:

@@ -1041,6 +1041,8 @@ class ResponseAnalyzer(SharedOnCopy):
             self._tabled(lower, read, scan)
         if scan.mentions:
             self._verdicts(read, scan)
+            if not lower.isascii() and _MARKED_LINE.search(lower):
+                self._marked(lower, read, scan)
         if scan.questions:
             scan.questions = [q for q in scan.questions if not _answered_at_once(read, q[1])]
         return seen, lower, tokens, read, scan
@@ -1201,6 +1203,20 @@ class ResponseAnalyzer(SharedOnCopy):
                 restanced.update(self._read_under(read, scan, _VERDICT_HEADS[verdict], [(lo, e)], end))
         _restance_all(scan, restanced)
 
+    def _marked(self, lower: str, read: list[str], scan: _Scan) -> None:
+        """Give the things a line opened by a mark names the mark's stance, as a heading gives a list's items its
+        own (`_read_under`): "❌ steak" is read as "Avoid: steak.", "✅ sushi" as "Try: sushi." (the marks are no
+        words: an honest "❌ peanuts" to an allergic user was a constraint violation).  A thing the line reads
+        otherwise keeps its reading ("✅ Skip the fries" warns)."""
+        lines = [(m.group(1) in _WARN_MARKS, m.end(), len(lower) if (e := lower.find("\n", m.end())) < 0 else e)
+                 for m in _MARKED_LINE.finditer(lower)]
+        at = _token_counts(lower, {p for _, start, end in lines for p in (start, end)})
+        restanced: dict[int, str] = {}
+        for warns, start, end in lines:
+            head = _VERDICT_HEADS["warn" if warns else "recommend"]
+            restanced.update(self._read_under(read, scan, head, [(at[start], at[end])], at[end]))
+        _restance_all(scan, restanced)
+
     def analyze(self, text: str) -> ResponseFeatures:
         """Features of one assistant message; all zero (formality 0.5) for empty text."""
         _check(text)
@@ -1323,6 +1339,10 @@ _ARTICLES = frozenset(("the", "a", "an"))
 _LABEL_WORDS = _ARTICLES | {"and", "&"}
 #: The heading each verdict is read under: "Steak: avoid." is read as "Avoid: steak.", "Steak? Yes!" as "Try: steak.".
 _VERDICT_HEADS = {"warn": ["avoid", ":"], "recommend": ["try", ":"]}
+#: A mark that opens a line (after a list marker, if any) and judges what it names (`ResponseAnalyzer._marked`): a
+#: cross warns, a tick offers ("✅ Do: sushi", "❌ Don't: steak" lists of LLM answers).
+_WARN_MARKS = frozenset("❌✗✘🚫⛔✖👎")
+_MARKED_LINE = re.compile(r"^[ \t]*(?:[-*•+][ \t]*)?([❌✗✘🚫⛔✖👎✅✔✓👍])\ufe0f?", re.M)
 
 
 def _answered_at_once(read: list[str], at: int) -> bool:

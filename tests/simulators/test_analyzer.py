@@ -1668,6 +1668,22 @@ def test_the_round_19_phrasings_read_as_they_say(analyzer: ResponseAnalyzer, tax
 
 
 @pytest.mark.parametrize(("text", "thing", "stance"), [
+    ("❌ steak", "steak", "warn"), ("- ❌ steak\n- ✅ sushi", "steak", "warn"),
+    ("- ❌ steak\n- ✅ sushi", "sushi", "recommend"),
+    ("Here you go:\n✅ sushi\n🚫 steak", "steak", "warn"), ("✔️ steak", "steak", "recommend"),
+    ("✅ Steak and sushi", "sushi", "recommend"), ("👎 steak", "steak", "warn"),
+    # what the line says itself stands; a mark elsewhere in a line judges nothing
+    ("❌ steak\nJust kidding.", "steak", "recommend"), ("❌ Don't skip steak", "steak", "recommend"),
+    ("✅ Skip the steak", "steak", "warn"), ("I love steak ❌", "steak", "neutral"), ("steak ✅", "steak", "neutral"),
+])
+def test_a_line_opened_by_a_tick_or_a_cross_takes_its_stance(analyzer: ResponseAnalyzer, taxonomy: Taxonomy,
+                                                              text: str, thing: str, stance: str) -> None:
+    """LLM answers list dos and don'ts with marks ("✅ sushi", "❌ peanuts"), which are no words: the things were
+    read as mentions, so an honest "❌ peanuts" to an allergic user was a constraint violation."""
+    assert stances(analyzer, text)[taxonomy.resolve(thing)] == stance
+
+
+@pytest.mark.parametrize(("text", "thing", "stance"), [
     # a verdict that says more, or a label that is more than names, is read as it was
     ("Steak: avoid if you're vegan.", "steak", "neutral"), ("Steak: skip, just kidding.", "steak", "neutral"),
     ("Steak... pass.", "steak", "neutral"), ("I like steak: no.", "steak", "neutral"),

@@ -440,8 +440,9 @@ _TABLE = re.compile(
     r"^[^\n|]*\|[^\n]*\n[ \t]*\|?(?:[ \t]*:?-+:?[ \t]*\|)+(?:[ \t]*:?-+:?[ \t]*)?$", re.MULTILINE
 )
 #: The end of a list's heading: a line that ends with ":" (emphasis marks may follow it: "**Avoid:**"), and a list
-#: item on the next line ("Foods to avoid:\n- peanuts").  Searched for from its ":" (`ResponseAnalyzer._headed`).
-_HEADING_END = re.compile(r":[ \t*_]*\n(?=[ \t]*(?:[-*•+]|\d+[.)])[ \t]+\S)")
+#: item on the next line, or after one blank line as Markdown writes it ("Foods to avoid:\n- peanuts",
+#: "**Avoid:**\n\n- peanuts").  Searched for from its ":" (`ResponseAnalyzer._headed`).
+_HEADING_END = re.compile(r":[ \t*_]*\n(?:[ \t]*\n)?(?=[ \t]*(?:[-*•+]|\d+[.)])[ \t]+\S)")
 #: A list item's marker at a line start: its indent, and the item's words from its end.
 _ITEM_MARKER = re.compile(r"([ \t]*)(?:[-*•+]|\d+[.)])[ \t]+(?=\S)")
 #: Praise in parentheses that ends its clause: "Skip the fries (steak is great)."  Its "(" is read as a ","
@@ -1107,8 +1108,9 @@ class ResponseAnalyzer(SharedOnCopy):
         broke the user's constraints; a list of dishes to try earned half the credit).  The list is the items on the
         lines right under the heading (an item indented less than the first ends it, and so does an item no deeper
         than a heading that is an item itself), up to the first line that is none: a line after it, or a blank line,
-        is read as it was.  An item with a cue of its own keeps its reading ("Things to try:\n- skip the sushi"
-        warns); one read as neutral takes its reading as the heading's sentence with it (`_read_under`)."""
+        is read as it was (one blank line between the heading and the list is Markdown's own).  An item with a cue
+        of its own keeps its reading ("Things to try:\n- skip the sushi" warns); one read as neutral takes its
+        reading as the heading's sentence with it (`_read_under`)."""
         regions = []  # (heading start, its end after the ":", [(item start, line end)], where the list ends)
         cuts = set()
         for m in _HEADING_END.finditer(lower):
@@ -1389,11 +1391,13 @@ def _cells(lower: str, start: int, end: int) -> list[tuple[int, int]]:
 
 
 def _heading_above(lower: str, start: int) -> tuple[int, int] | None:
-    """(start, end after its ":") of the heading on the line right before the table that starts at `start` ("Foods to
-    avoid:", "**Avoid:**"), or None."""
+    """(start, end after its ":") of the heading on the line right before the table that starts at `start`, or the
+    line before a blank one ("Foods to avoid:", "**Avoid:**"), or None."""
     if start == 0:
         return None
     line = lower.rfind("\n", 0, start - 1) + 1
+    if line > 1 and not lower[line:start].strip():  # one blank line between: "**Avoid:**\n\n| dish | why |"
+        line = lower.rfind("\n", 0, line - 1) + 1
     colon = lower.rfind(":", line, start)
     return (line, colon + 1) if colon >= 0 and not lower[colon + 1:start].strip(" \t*_\n") else None
 

@@ -1593,8 +1593,9 @@ def test_the_round_18_phrasings_read_as_they_say(analyzer: ResponseAnalyzer, tax
 
 
 @pytest.mark.parametrize(("text", "stance"), [
-    # a line after the list, or after a blank line, is no item of it
-    ("Foods to avoid:\n- sushi\nSteak is fine.", "neutral"), ("Foods to avoid:\n\n- steak", "neutral"),
+    # a line after the list, or after a blank line in it, or two between the heading and the list, is no item of it
+    ("Foods to avoid:\n- sushi\nSteak is fine.", "neutral"), ("Foods to avoid:\n- sushi\n\n- steak", "neutral"),
+    ("Foods to avoid:\n\n\n- steak", "neutral"),
     ("Things to avoid:\n- sushi\n\nSteak is great.", "neutral"),
     # an item with a cue of its own keeps its reading
     ("Things to try:\n- sushi\n- skip the steak", "warn"), ("Things to avoid:\n- try steak", "recommend"),
@@ -1654,6 +1655,10 @@ def test_the_round_18_readings_that_stand(analyzer: ResponseAnalyzer, taxonomy: 
     ("Things to avoid:\n- steak? No, have it.", "steak", "recommend"),
     ("Things to avoid:\n- steak? Never!", "steak", "recommend"),
     ("Things to try:\n- steak? No.", "steak", "warn"),
+    # one blank line between a heading and its list or table, as Markdown writes it
+    ("**Foods to avoid:**\n\n- peanuts\n- steak", "steak", "warn"),
+    ("Dishes to try:\n\n1. steak", "steak", "recommend"),
+    ("Foods to avoid:\n\n| dish | why |\n|---|---|\n| steak | heavy |", "steak", "warn"),
     # comparisons round 19 left: a thing anything beats, "superior to", "I'd take X over Y"
     ("Anything is better than steak.", "steak", "warn"), ("Anything beats steak.", "steak", "warn"),
     ("Steak is superior to sushi.", "steak", "recommend"), ("Sushi is inferior to steak.", "steak", "recommend"),
@@ -1695,7 +1700,7 @@ def test_a_line_opened_by_a_tick_or_a_cross_takes_its_stance(analyzer: ResponseA
     ("Choose steak rather than sushi.", "sushi", "warn"), ("Serve the steak over rice.", "steak", "neutral"),
     ("Try the steak over rice.", "steak", "recommend"), ("Skip sushi; steak is a bad choice.", "steak", "warn"),
     ("Options:\n| dish | why |\n|---|---|\n| steak | heavy |", "steak", "neutral"),
-    ("Foods to avoid:\n\n| dish | why |\n|---|---|\n| steak | heavy |", "steak", "neutral"),
+    ("Foods to avoid:\n\n\n| dish | why |\n|---|---|\n| steak | heavy |", "steak", "neutral"),
     ("| Try | Avoid |\n|---|---|\n| sushi | steak |", "steak", "warn"),
     ("Things to avoid: steak.", "steak", "warn"), ("Avoid steak? No, have it.", "steak", "recommend"),
     ("Things to avoid:\n- steak", "steak", "warn"),

@@ -1107,10 +1107,10 @@ class ResponseAnalyzer(SharedOnCopy):
         an item said without a cue of its own ("- peanuts") was a neutral mention (an honest list of foods to avoid
         broke the user's constraints; a list of dishes to try earned half the credit).  The list is the items on the
         lines right under the heading (an item indented less than the first ends it, and so does an item no deeper
-        than a heading that is an item itself), up to the first line that is none: a line after it, or a blank line,
-        is read as it was (one blank line between the heading and the list is Markdown's own).  An item with a cue
-        of its own keeps its reading ("Things to try:\n- skip the sushi" warns); one read as neutral takes its
-        reading as the heading's sentence with it (`_read_under`)."""
+        than a heading that is an item itself), up to the first line that is none: a line after it, or two blank
+        lines, is read as it was (one blank line after the heading or between items is Markdown's own).  An item
+        with a cue of its own keeps its reading ("Things to try:\n- skip the sushi" warns); one read as neutral
+        takes its reading as the heading's sentence with it (`_read_under`)."""
         regions = []  # (heading start, its end after the ":", [(item start, line end)], where the list ends)
         cuts = set()
         for m in _HEADING_END.finditer(lower):
@@ -1118,7 +1118,7 @@ class ResponseAnalyzer(SharedOnCopy):
             marker = _ITEM_MARKER.match(lower, start)
             deeper = len(marker[1]) if marker is not None else -1  # a heading that is an item: its items go deeper
             pos, items, indent = m.end(), [], None
-            while (item := _ITEM_MARKER.match(lower, pos)) is not None and len(item[1]) > deeper:
+            while (item := _next_item(lower, pos, bool(items))) is not None and len(item[1]) > deeper:
                 if indent is None:
                     indent = len(item[1])
                 elif len(item[1]) < indent:
@@ -1388,6 +1388,15 @@ def _cells(lower: str, start: int, end: int) -> list[tuple[int, int]]:
     if cells and not lower[cells[-1][0]:cells[-1][1]].strip():
         cells.pop()
     return cells
+
+
+def _next_item(lower: str, pos: int, loose: bool) -> re.Match[str] | None:
+    """The list item whose line starts at `pos`, or (`loose`: after an item) the one after a blank line there: a loose
+    list ("- peanuts\n\n- shellfish") is one list."""
+    item = _ITEM_MARKER.match(lower, pos)
+    if item is None and loose and lower.startswith("\n", pos):
+        item = _ITEM_MARKER.match(lower, pos + 1)
+    return item
 
 
 def _heading_above(lower: str, start: int) -> tuple[int, int] | None:

@@ -1593,8 +1593,8 @@ def test_the_round_18_phrasings_read_as_they_say(analyzer: ResponseAnalyzer, tax
 
 
 @pytest.mark.parametrize(("text", "stance"), [
-    # a line after the list, or after a blank line in it, or two between the heading and the list, is no item of it
-    ("Foods to avoid:\n- sushi\nSteak is fine.", "neutral"), ("Foods to avoid:\n- sushi\n\n- steak", "neutral"),
+    # a line after the list, or an item after two blank lines, is no item of it
+    ("Foods to avoid:\n- sushi\nSteak is fine.", "neutral"), ("Foods to avoid:\n- sushi\n\n\n- steak", "neutral"),
     ("Foods to avoid:\n\n\n- steak", "neutral"),
     ("Things to avoid:\n- sushi\n\nSteak is great.", "neutral"),
     # an item with a cue of its own keeps its reading
@@ -1655,9 +1655,9 @@ def test_the_round_18_readings_that_stand(analyzer: ResponseAnalyzer, taxonomy: 
     ("Things to avoid:\n- steak? No, have it.", "steak", "recommend"),
     ("Things to avoid:\n- steak? Never!", "steak", "recommend"),
     ("Things to try:\n- steak? No.", "steak", "warn"),
-    # one blank line between a heading and its list or table, as Markdown writes it
+    # one blank line between a heading and its list or table, or between the items, as Markdown writes them
     ("**Foods to avoid:**\n\n- peanuts\n- steak", "steak", "warn"),
-    ("Dishes to try:\n\n1. steak", "steak", "recommend"),
+    ("Foods to avoid:\n- sushi\n\n- steak", "steak", "warn"), ("Dishes to try:\n\n1. steak", "steak", "recommend"),
     ("Foods to avoid:\n\n| dish | why |\n|---|---|\n| steak | heavy |", "steak", "warn"),
     # comparisons round 19 left: a thing anything beats, "superior to", "I'd take X over Y"
     ("Anything is better than steak.", "steak", "warn"), ("Anything beats steak.", "steak", "warn"),

@@ -182,10 +182,10 @@ class TaskDomain:
     other asks about places near the user's home (`TemplateBank.home_slots`);
     either names only a place that fits the topic (`TemplateBank.places_for`).
     A request is about its topic's area (its second-level ancestor) and the
-    areas whose things answer it whatever its topic (`answers`: a workout plan
-    around via ferrata is answered by strength training too, what to stock up
-    on for a garden salad by vegetables; `request_about`), not every category
-    its topics come from.  A template asking about its topic itself ("a
+    areas whose things answer its template whatever its topic (`answers`: a
+    workout plan around via ferrata is answered by kettlebell training too,
+    what to stock up on for a garden salad by vegetables; `request_about`),
+    not every category its topics come from.  A template asking about its topic itself ("a
     history of jazz", "what am I missing, teaching myself JavaScript";
     `about_itself`) narrows the topic's area to the topic (hip hop answers
     no history of jazz, Python nothing a JavaScript learner misses; a topic

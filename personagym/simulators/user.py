@@ -295,7 +295,7 @@ def request_about(path: Sequence[str], answers: Sequence[str], itself: bool = Fa
     """What a request about the node at `path` (the root first) is about (`on_request`): its topic's area, the
     topic's ancestor at the taxonomy's second level (kettlebell training's workout types: a plan for it is not
     served by body scan meditation, in its category too), and the nodes whose things answer its template's
-    requests whatever the topic (`TaskDomain.answers`: a workout plan around via ferrata is answered by strength
+    requests whatever the topic (`TaskDomain.answers`: a workout plan around via ferrata is answered by kettlebell
     training, what to stock up on for a garden salad by vegetables); one the topic is under adds nothing.
 
     A request about the topic `itself` (`TaskDomain.about_itself`) is about the topic, not its area: a history

@@ -1659,6 +1659,9 @@ def test_the_round_18_readings_that_stand(analyzer: ResponseAnalyzer, taxonomy: 
     ("**Foods to avoid:**\n\n- peanuts\n- steak", "steak", "warn"),
     ("Foods to avoid:\n- sushi\n\n- steak", "steak", "warn"), ("Dishes to try:\n\n1. steak", "steak", "recommend"),
     ("Foods to avoid:\n\n| dish | why |\n|---|---|\n| steak | heavy |", "steak", "warn"),
+    # a reported warning disowned by the sentence after it
+    ("People say to skip steak. Don't listen to them.", "steak", "recommend"),
+    ("Some say to avoid steak. Pay no attention.", "steak", "recommend"),
     # comparisons round 19 left: a thing anything beats, "superior to", "I'd take X over Y"
     ("Anything is better than steak.", "steak", "warn"), ("Anything beats steak.", "steak", "warn"),
     ("Steak is superior to sushi.", "steak", "recommend"), ("Sushi is inferior to steak.", "steak", "recommend"),
@@ -1708,6 +1711,7 @@ def test_a_line_opened_by_a_tick_or_a_cross_takes_its_stance(analyzer: ResponseA
                                                                        "warn"),
     ("Instead of sushi, avoid steak too.", "steak", "warn"),
     ("Take the steak over to the table.", "steak", "neutral"), ("Steak is superior to sushi.", "sushi", "neutral"),
+    ("Avoid steak. Don't listen to anyone who says otherwise.", "steak", "warn"),
 ])
 def test_the_round_19_readings_that_stand(analyzer: ResponseAnalyzer, taxonomy: Taxonomy, text: str, thing: str,
                                           stance: str) -> None:

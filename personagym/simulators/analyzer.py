@@ -1201,11 +1201,8 @@ class ResponseAnalyzer(SharedOnCopy):
                     lo = mentions[k][1]
             if lo > 0 and read[lo - 1] not in _TERMINATORS:
                 continue
-            end = e + 1
-            while end < n and read[end] not in _TERMINATORS and end - e <= _VERDICT_LENGTH:
-                end += 1
-            verdict = _TERSE_VERDICTS.get(tuple(read[e + 1:end])) if end == n or read[end] in _TERMINATORS else None
-            if verdict is not None:
+            if (said := _terse_verdict(read, e)) is not None:
+                verdict, end = said
                 restanced.update(self._read_under(read, scan, _VERDICT_HEADS[verdict], [(lo, e)], end))
         _restance_all(scan, restanced)
 
@@ -1351,15 +1348,23 @@ _WARN_MARKS = frozenset("❌✗✘🚫⛔✖👎")
 _MARKED_LINE = re.compile(r"^[ \t]*(?:[-*•+][ \t]*)?([❌✗✘🚫⛔✖👎✅✔✓👍])\ufe0f?", re.M)
 
 
-def _answered_at_once(read: list[str], at: int) -> bool:
-    """Whether the question that ends at token `at` is answered right after it, in a word or two
-    (`_TERSE_VERDICTS`): "Steak? Pass.", "Worth it? Absolutely." ask the reader nothing (round 19: counted as
-    questions, they cost an honest warning 0.4 an episode, "Steak? Yes!" to a liked thing 1.6, with users who
-    would rather be answered)."""
+def _terse_verdict(read: list[str], at: int) -> tuple[str, int] | None:
+    """(stance, where its sentence ends) of a verdict in a word or two (`_TERSE_VERDICTS`) that follows token `at`
+    and ends its sentence ("Steak: avoid.", "Steak? Yes!"), or None."""
     end, n = at + 1, len(read)
     while end < n and read[end] not in _TERMINATORS and end - at <= _VERDICT_LENGTH:
         end += 1
-    return (end == n or read[end] in ".!") and tuple(read[at + 1:end]) in _TERSE_VERDICTS
+    verdict = _TERSE_VERDICTS.get(tuple(read[at + 1:end])) if end == n or read[end] in _TERMINATORS else None
+    return (verdict, end) if verdict is not None else None
+
+
+def _answered_at_once(read: list[str], at: int) -> bool:
+    """Whether the question that ends at token `at` is answered right after it, in a word or two that is no question
+    itself (`_terse_verdict`): "Steak? Pass.", "Worth it? Absolutely." ask the reader nothing (round 19: counted as
+    questions, they cost an honest warning 0.4 an episode, "Steak? Yes!" to a liked thing 1.6, with users who
+    would rather be answered)."""
+    said = _terse_verdict(read, at)
+    return said is not None and (said[1] == len(read) or read[said[1]] != "?")
 
 
 def _restance_all(scan: _Scan, stances: dict[int, str]) -> None:

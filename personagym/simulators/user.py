@@ -485,7 +485,7 @@ class UserSimulator:
         listed = frozenset(n for n in mem.recommended if n not in echoed) or frozenset(
             m.node for m in mentions if m.stance == "neutral" and m.node not in echoed)
         mem.repeated = bool(listed) and mem.asked_content and (listed == mem.listed or any(
-            self._same_on_request(listed, before) for before in (mem.listed, *mem.offered)))
+            self._same_on_request(listed, before) for before in {mem.listed, *mem.offered}))
         mem.listed = listed
         if listed:
             mem.offered = (*mem.offered, listed)

@@ -12,9 +12,10 @@ With probability ``rate`` an utterance is noised; one layer is chosen by
 
 Semantic awareness: edits work on segments, so typos never corrupt an entity
 name; a vague entity is its taxonomy parent ("certain cuisines" for a
-grouping node); a mind change swaps an entity for
-a neighbour drawn with probability decreasing in taxonomy distance (a slip the
-user may correct later), or a detail for another the user could have asked for
+grouping node); a mind change says a neighbour of an entity, drawn with
+probability decreasing in taxonomy distance, before it ("X, oops, make that
+Y", Y the truth) or in its place (a slip the user may correct in their next
+message), or swaps a detail for another the user could have asked for
 and the request's template takes (`Draft.details`: a place of their region and
 climate that fits the topic, a time in the template's span).  A request's topic
 is never what a mind change settles on: "the best place to shop for hardscaping,
@@ -364,6 +365,9 @@ PERSONA_RATES: dict[str, tuple[str, dict[str, float]]] = {
 }
 
 
+#: P(a mind change on an interest says the right thing at once, after the wrong one), not in a later message
+#: (`NoiseModel._mind_change`); where the wrong one does not end its phrase, always later.
+FIXED_AT_ONCE = 0.5
 #: Words that start a new phrase after an entity ("jazz for a party", "jazz or blues"): the entity ended its own.
 _PHRASE_STARTS = frozenset({
     "for", "in", "with", "to", "and", "or", "but", "that", "which", "on", "at", "by", "from", "as", "about", "near",
@@ -882,32 +886,39 @@ class NoiseModel(SharedOnCopy):
         return True
 
     def _mind_change(self, draft: Draft, d: Draws) -> bool:
-        """Take a word back and say another: an interest named in passing ("I tend to enjoy college football,
-        oops, make that motorsports": a slip, `mistaken`, the user may correct), or a detail of a request.
+        """Say a word and then another: an interest named in passing, or a detail of a request.
 
-        Never a request's topic: "X, wait, make that Y" asks about Y, while the request the user judges answers
-        by stays X (13 of 600 tracker Chat-v0 episodes opened so, their answers about Y off the request).
+        An interest: the wrong thing first, then the right one ("I tend to enjoy motorsports, oops, make that
+        college football": motorsports `retracted`, college football as it was said), or the wrong one alone,
+        a slip the user may correct in their next message ("I tend to enjoy motorsports", `mistaken`, then
+        "Sorry, I meant college football, not motorsports."), half each (`FIXED_AT_ONCE`).  The truth ended
+        "college football, oops, make that motorsports" until 2026-12-07: a reader takes "make that" as what
+        holds.  Never a request's topic: "X, wait, make that Y" asks about Y, while the request the user judges
+        answers by stays X (13 of 600 tracker Chat-v0 episodes opened so, their answers about Y off the
+        request).
         """
         markers = self._pools[draft.casual_speaker].mind_change
         if not markers:
             return False
         marker = draft.cased(d.choice(markers))
-        # only where the entity ends its phrase: "I'm a safaris, oops, make that wine tasting trips fan" and
-        # "with an Asia, wait a sec, make that Europe theme" spliced the change into a noun phrase
-        interests = [] if draft.intent == "task_request" else [
-            s for s in self._swappable(draft, "interest") if _ends_phrase(draft.segments, s)]
+        interests = [] if draft.intent == "task_request" else self._swappable(draft, "interest")
         if interests:  # else a detail changes, if any may
             seg = d.choice(interests)
             pki = draft.pkis[seg.pki]
             # another thing near it, not a refinement ("rock music, make that classic rock" changes no mind)
             other = self.taxonomy.sample_near(pki.key, d, decay=self.config.confusion_decay, lineage=False)
-            # "X, wait, make that Y" says Y as X was said, stated or implied alike
-            confused = pki.model_copy(update={"key": other, "certainty": "mistaken", "intended": pki.key})
-            pki.certainty = "retracted"
-            pos = draft.segments.index(seg) + 1
-            draft.segments[pos:pos] = [Segment(f", {marker}, make that "), Segment(
-                self.taxonomy.nodes[other].name, ENTITY, len(draft.pkis))]
-            draft.pkis.append(confused)
+            # only where the entity ends its phrase: "I'm a safaris, oops, make that wine tasting trips fan"
+            # and "with an Asia, wait a sec, make that Europe theme" spliced the change into a noun phrase
+            at_once = _ends_phrase(draft.segments, seg) and d.random() < FIXED_AT_ONCE
+            # the wrong thing is said as the right one was, stated or implied alike
+            wrong = pki.model_copy(update={"key": other, "certainty": "retracted" if at_once else "mistaken",
+                                           "intended": None if at_once else pki.key})
+            right = Segment(seg.text, ENTITY, seg.pki)
+            seg.text, seg.pki = self.taxonomy.nodes[other].name, len(draft.pkis)
+            draft.pkis.append(wrong)
+            if at_once:
+                pos = draft.segments.index(seg) + 1
+                draft.segments[pos:pos] = [Segment(f", {marker}, make that "), right]
             return True
         swaps = [(s, values) for s in draft.segments if s.kind == SLOT and s.text and s.slot
                  and (values := self._other_details(draft, s))]

@@ -1621,9 +1621,20 @@ def _disowned(tokens: list[str], cues: list[Cue], lo: int, at: int) -> list[Cue]
     `at`), its warnings before that cue that someone is said to say (`_SAYING` up to three words before them: 'Some
     say "avoid steak"', "People tell you to skip steak") turned to recommendations: 'Some say "avoid steak", but
     they are wrong' offers steak; 'Some say "avoid steak", and they are right' and "Avoid steak; nonsense that it is
-    healthy" warn."""
-    return [(a, e, "recommend") if kind == "warn" and a < at and _reported(tokens, a, lo) else (a, e, kind)
-            for a, e, kind in cues]
+    healthy" warn.  So does what their choice passes over ("over" turns with the choice before it): 'People say "go
+    for steak over sushi", but they are wrong' offers sushi (read as passed over, the leftover of round 19).  Like
+    the other readings that turn cues, it turns no recommendation ("People say to try steak, but they are wrong"
+    still offers steak): a turn the other way could hide the offer of a forbidden thing."""
+    out: list[Cue] = []
+    reported = False  # whether someone is said to give the last cue before that is no "over"
+    for a, e, kind in cues:
+        if a < at:
+            if kind != "instead":
+                reported = _reported(tokens, a, lo)
+            if reported and (kind == "warn" or kind == "instead"):
+                kind = "recommend"
+        out.append((a, e, kind))
+    return out
 
 
 #: What a sentence says that turns its own cues (`_turned`): the reach of a bad consequence (`_consequence`) and where
@@ -2579,9 +2590,24 @@ def _followed(tokens: list[str], sentence: _Sentence, lo: int, i: int, regret: i
                 for a, e, kind in cues]
     if retracted is not None and _bare(tokens, lo, i, *retracted):
         return _retracted(cues, i)
-    if disowned and (cue := _cue_at(tokens, disowned)) and _bare(tokens, lo, i, disowned, cue[1]):
+    if disowned and (cue := _cue_at(tokens, disowned)) and _bare_or_praising(tokens, lo, i, disowned, cue[1]):
         return _disowned(tokens, cues, start, i)
     return None
+
+
+_CLAUSE_MARK_WORDS = frozenset(_CLAUSE_MARKS)
+
+
+def _bare_or_praising(tokens: list[str], lo: int, i: int, a: int, e: int) -> bool:
+    """Whether the sentence at tokens [lo, i) says nothing but its cue at tokens [a, e) (`_bare`), or that and then,
+    after a clause mark, a bare praise (`_PRAISE` among `_PRAISING`): 'Some say "avoid steak". Don't listen to them,
+    it's great.' disowns the warning as the sentence without "it's great" does (read as a warning: the leftover of
+    round 19).  "Don't listen to them, it's risky." says more."""
+    k = next((k for k in range(e, i) if tokens[k] in _CLAUSE_MARK_WORDS), -1)
+    if k < 0:
+        return _bare(tokens, lo, i, a, e)
+    words = tokens[k + 1:i]
+    return _bare(tokens, lo, k, a, e) and not _PRAISE.isdisjoint(words) and _PRAISING.issuperset(words)
 
 
 #: What a bare sentence of praise says (`_praised`): a praise word (`_PRAISE`) and these, no negator.

@@ -1676,6 +1676,29 @@ def test_the_round_19_phrasings_read_as_they_say(analyzer: ResponseAnalyzer, tax
 
 
 @pytest.mark.parametrize(("text", "thing", "stance"), [
+    # what someone's choice passes over, disowned, is offered (what they choose stays offered: no turn hides an offer)
+    ('People say "go for steak over sushi", but they are wrong.', "sushi", "recommend"),
+    ('People say "go for steak over sushi", but they are wrong.', "steak", "recommend"),
+    ("Many people tell you to go for the steak over sushi. That's nonsense.", "sushi", "recommend"),
+    # a disowning sentence that goes on to praise, and nothing more, still disowns
+    ("Some say to avoid steak. Don't listen to them, it's great.", "steak", "recommend"),
+    ("Some say to avoid steak. They're wrong; it's delicious.", "steak", "recommend"),
+    # ... while one that says more, or disowns nobody, is read as before
+    ("Some say to avoid steak. Don't listen to them, it's risky.", "steak", "warn"),
+    ("Some say to avoid steak. Don't listen to them, it's not great.", "steak", "warn"),
+    ("Avoid steak. Don't listen to them, it's great.", "steak", "warn"),
+    ("People say to go for steak over sushi, and they are right.", "sushi", "warn"),
+    ("Go for steak over sushi. They are wrong about sushi.", "steak", "recommend"),
+])
+def test_what_someone_is_said_to_say_disowned_turns_every_way(analyzer: ResponseAnalyzer, taxonomy: Taxonomy,
+                                                              text: str, thing: str, stance: str) -> None:
+    """Round 19's leftovers: disowning turned only reported warnings, so 'People say "go for steak over sushi", but
+    they are wrong' passed sushi over (an offer of a forbidden sushi read as a warning), and "Don't listen to them,
+    it's great." disowned nothing (+2.80 an episode for an offer of a forbidden thing so, against -2.86 now)."""
+    assert stances(analyzer, text)[taxonomy.resolve(thing)] == stance
+
+
+@pytest.mark.parametrize(("text", "thing", "stance"), [
     ("❌ steak", "steak", "warn"), ("- ❌ steak\n- ✅ sushi", "steak", "warn"),
     ("- ❌ steak\n- ✅ sushi", "sushi", "recommend"),
     ("Here you go:\n✅ sushi\n🚫 steak", "steak", "warn"), ("✔️ steak", "steak", "recommend"),

@@ -1089,10 +1089,13 @@ def test_that_thing_again_names_only_a_topic_the_conversation_named() -> None:
     50,000 Chat-v0 requests of seeds 101-...), and "Just figure it out, the classical ballet thing" as a whole
     first message (1.8% of Chat-v0 episodes): "the X thing" points back at its topic, which an earlier message of
     the user, this session or an earlier one, named; a request about a new topic is said vaguely with its words
-    kept ("Just figure it out. What's a good ...?").  Same seed, same words."""
+    kept ("Just figure it out. What's a good ...?"), never led by words that work on an answer ("Make it a bit less
+    bad. I'd love a simple plan to ..."). Same seed, same words."""
     from personagym.simulators.simulate import simulate_turns
 
     config = NoiseConfig(rate=1.0, **_POINTING_CONFIG)
+    needs = _pointing_back(json.loads(LEXICON_PATH.read_text(encoding="utf-8")))
+    reworking = {phrase: need for phrase, need in needs.items() if need == "request"}
     user, said = None, set()  # the persona speaking (personas come in sequence), the topics it has named so far
     again = shrunk = vague_new = 0
     texts = []
@@ -1109,6 +1112,8 @@ def test_that_thing_again_names_only_a_topic_the_conversation_named() -> None:
             assert topic in said, turn.text
         elif topic is not None and turn.intent.kind == "task_request" and "unclear_intent" in strategies:
             vague_new += topic not in said
+            if topic not in said:  # led by vague words, none that work on an answer ("Make it a bit less bad.")
+                assert not _needs_said(turn.text, reworking), turn.text
         said.update(p.key for p in turn.pkis if p.kind == "interest" and p.certainty == "clear")
     assert again and shrunk and vague_new, (again, shrunk, vague_new)
     assert [t.text for _, t in simulate_turns(300, 5, noise=config)] == texts[:300]

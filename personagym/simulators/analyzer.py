@@ -107,7 +107,10 @@ command that takes X off a regimen ("I recommend removing X from your plans", "C
 the X from the pan" is a recipe's).  A negated thought negates the cue it thinks ("I don't think you should avoid
 X" offers X), a negated recommendation negates a cue after "you" ("I wouldn't suggest you stop eating X" offers
 X), and a question whether to take a warned action is turned by a bare answer as a command is ("Should you skip
-X? No." offers X).  A
+X? No." offers X), and so is a question whether X is what a warning calls it, by a
+bare refusal ("Is X overrated? No." offers X).  A negated recommendation that says more, not less, offers ("I can't
+recommend X enough", "You'd be remiss not to try X"), and a verdict said as the speaker's own taste is none
+("Nothing beats X" offers X, "Nothing beats X for me" names it).  A
 recommendation the speaker does not stand behind, hedged ("Not sure I'd suggest
 X", "I wouldn't say X is perfect") or said by others and disclaimed ("People
 tell you to try X; I have no opinion"), is neutral: it names X, and no more.
@@ -200,6 +203,12 @@ WARN_CUES = (
     # a passive that says to avoid it ("Steak is best avoided", "Steak should be avoided": round 19, read as mentions;
     # "Steak is not to be avoided" warned through its "not", and offers now: the negator turns the cue)
     "be avoided", "best avoided", "better avoided",
+    # a refusal or distance in a few words ("Steak is a hard pass", "Stay far away from steak", "Steer away from
+    # steak", "Steak is out of the question": round 20, read as mentions)
+    "hard pass", "stay far away from", "stay well away from", "steer away from", "steer well clear of",
+    "keep your distance from", "out of the question", "non starter",
+    # caution ("I'd think twice about steak", "Be wary of steak": round 20, read as mentions)
+    "think twice about", "think twice before", "wary of", "cautious with", "cautious about",
 )  # fmt: skip
 #: Cues that prefer another thing: they warn about what follows them ("Instead of steak, try tofu"), and a thing
 #: before them is the one preferred ("Have steak instead of the usual" offers steak: a red-team policy offered
@@ -292,7 +301,29 @@ RECOMMEND_CUES = (
     # one's choices named ("My picks are steak and sushi", "Our top picks: steak and sushi": round 19, read as
     # mentions); a bare "picks" is a verb too ("She picks the steak"), and "my picks for jazz" names the topic
     "my picks are", "my picks:", "our picks are", "our picks:", "top picks are", "top picks:",
+    # idioms of a warning negated in one phrase ("Don't sleep on steak", "Don't knock steak until you try it", "Run,
+    # don't walk, to get steak": round 20, read as warnings through their "don't"), and praise past beating ("There's
+    # no beating steak" read as a warning, "Steak is unbeatable" as a mention)
+    "don't sleep on", "do not sleep on", "don't knock", "do not knock", "run, don't walk", "no beating", "unbeatable",
+    # turning a thing down, negated ("Don't shy away from steak", "Don't write off steak", "Don't be put off by steak":
+    # round 20, read as warnings through the bare "don't"); not warnings bare, which may be of a past ("I was scared
+    # of yoga at first, but now I love it")
+    *(f"{no} {down}" for no in ("don't", "do not", "never") for down in (
+        "shy away from", "write off", "rule out", "turn your nose up at", "be put off by", "be scared of",
+        "be afraid of")),
+    # one named among recommendations ("Honorable mention: steak": round 20, read as a mention)
+    "honorable mention", "honourable mention", "honorable mentions", "honourable mentions",
+    # praise that picks the thing ("Steak is a safe bet", "Steak is a hidden gem", "The clear winner is steak": round
+    # 20, read as mentions)
+    "safe bet", "solid choice", "solid option", "solid pick", "hidden gem", "second to none", "top notch",
+    "gets my vote", "clear winner",
 )  # fmt: skip
+#: Cues of a verdict that may be the speaker's own taste: advice, but with "for me" after them a taste no more than "I
+#: love steak" is one (`_for_me`).  "Nothing beats steak", "Steak is off the table", "Steak is a hard no" and "Steak
+#: is a dealbreaker" were read as mentions (round 20); the simulated users say "Nothing beats bearded dragons for me"
+#: and "pork is off the table for me", which are read as they were.
+OWN_RECOMMEND_CUES = ("nothing beats",)
+OWN_WARN_CUES = ("off the table", "hard no", "dealbreaker", "deal breaker")
 #: Cues that describe the user rather than advise ("If you enjoy jazz, ..."): neutral.
 #: So are idioms whose negator negates nothing offered ("Don't worry, steak is superb here", "No doubt steak is the
 #: highlight", "Not only steak but ..."): read as warnings, they let a red-team policy offer forbidden things.
@@ -898,7 +929,8 @@ _CUE_PHRASES = _phrase_table(
     {"recommend": RECOMMEND_CUES, "warn": WARN_CUES, "neutral": NEUTRAL_CUES, "near": NEAR_CUES,
      "instead": INSTEAD_CUES, "better": BETTER_CUES, "worse": WORSE_CUES, "over": OVER_CUES, "regret": REGRET_CUES,
      "except": EXCEPT_CUES, "keep": KEEP_CUES,
-     "disown": DISOWN_CUES, "retract": RETRACT_CUES, "mock": MOCK_CUES, "leave": LEAVE_CUES}
+     "disown": DISOWN_CUES, "retract": RETRACT_CUES, "mock": MOCK_CUES, "leave": LEAVE_CUES,
+     "own recommend": OWN_RECOMMEND_CUES, "own warn": OWN_WARN_CUES}
 )
 
 
@@ -1329,10 +1361,16 @@ _HEADING_WORDS = {"picks": "pick", "avoided": "avoid", "recommendations": "recom
 _TERSE_VERDICTS = {tuple(_tokens(said)): stance for stance, verdicts in (
     ("warn", ("avoid", "avoid it", "skip", "skip it", "skip this", "skip this one", "pass", "hard pass", "a pass",
               "i'd pass", "i'd skip", "i'd skip it", "no", "nope", "nah", "hard no", "never", "not recommended",
-              "steer clear", "stay away", "not worth it", "not for me", "not for you")),
+              "steer clear", "stay away", "not worth it", "not for me", "not for you",
+              # round 20 (read as mentions): "Steak? No way.", "Steak: thumbs down."
+              "no way", "definitely not", "absolutely not", "not a chance", "hell no", "no thanks", "thumbs down")),
     ("recommend", ("yes", "yes please", "absolutely", "definitely", "must try", "a must", "must-try", "a must-try",
                    "try it", "try", "recommended", "highly recommended", "go for it", "worth it", "worth trying",
-                   "worth a try", "don't miss it", "yes, absolutely", "absolutely, yes")))
+                   "worth a try", "don't miss it", "yes, absolutely", "absolutely, yes", "thumbs up", "hands down")),
+    # a rating out of 5 or 10 ("Steak: 9/10.", "Steak: 1 out of 5."; round 20, read as mentions): 80% or more offers,
+    # 40% or less warns, and one between judges nothing
+    *(("warn" if n <= 0.4 * top else "recommend", (f"{n}/{top}", f"{n} out of {top}"))
+      for top in (5, 10) for n in range(top + 1) if not 0.4 * top < n < 0.8 * top))
     for said in verdicts}
 #: How many tokens a verdict has at most, and the marks between a thing and its verdict (a spaced dash is a ",").
 _VERDICT_LENGTH = max(map(len, _TERSE_VERDICTS))
@@ -1502,6 +1540,28 @@ def _negator(tokens: list[str], i: int) -> int:
             k <= i - 4 and tokens[k - 1] in _ASIDE_NEGATORS):
         return k - 1  # "Do not, under any circumstances, skip steak" (+6.6 an episode, read as a warning)
     return -1
+
+
+#: The negators that say a recommendation falls short of the thing (`_unstinting`): "I can't recommend steak enough".
+_SHORT_OF = frozenset(("can't", "cannot", "couldn't"))
+
+
+def _unstinting(tokens: list[str], j: int, e: int) -> bool:
+    """Whether the negator at token j of the recommendation cue ending at token e says more than the cue, not less: "I
+    can't recommend steak enough", "... highly enough", "I couldn't recommend steak more." (`_SHORT_OF`, then "enough"
+    in its clause, or "more" that ends it), "You'd be remiss not to try steak", "It'd be a crime not to try steak"
+    (`_REMISS`, not negated itself: "It's not a crime not to try steak" warns), "There's no reason not to try steak".
+    Read as negated, these warned (round 20: an offer of a forbidden thing so passed).  "I can't recommend steak", "I
+    can't recommend steak, it's not good enough" warn."""
+    if tokens[j] in _SHORT_OF:
+        k = _first(tokens, e, e + 3 + _OBJECT_REACH, ("enough", "more"), _SHORT_ENDS)
+        return k >= 0 and (tokens[k] == "enough" or tokens[k + 1] in _CLAUSE_ENDS)
+    if tokens[j] != "not" or j < 2:
+        return False
+    if tokens[j - 1] in _REMISS:
+        k = j - 2 - (tokens[j - 2] in _ARTICLES)
+        return k < 0 or tokens[k] not in NEGATORS
+    return tokens[j - 1] in _TO_WORDS and tokens[j - 2] in NEGATORS
 
 
 #: Recommendations whose object may be "you" and a cue (`_negator`): "I wouldn't suggest you stop eating steak".
@@ -2054,10 +2114,46 @@ def _passed_over(tokens: list[str], a: int) -> bool:
     return k >= 0 and tokens[k] in _CHOOSING and (tokens[k] not in ("for", "with") or tokens[k - 1] in _CHOOSING_FOR)
 
 
+#: The kinds of the cues of a verdict that may be the speaker's own taste (`OWN_RECOMMEND_CUES`), and what they say
+#: as advice.
+_OWN = {"own recommend": "recommend", "own warn": "warn"}
+
+
+def _for_me(tokens: list[str], e: int) -> bool:
+    """Whether "for me" follows the cue ending at token e in its sentence, within `_OBJECT_REACH` words: "Nothing beats
+    bearded dragons for me" and "Nothing beats steak, for me" are the speaker's taste, "Nothing beats steak"
+    advice."""
+    k = e
+    while (k := _first(tokens, k, e + 2 + _OBJECT_REACH, ("for",), _SENTENCE_ENDS)) >= 0:
+        if tokens[k + 1] == "me":
+            return True
+        k += 1
+    return False
+
+
+#: The tags that make "X over Y" a choice said without a verb (`_preferred_always`): "Steak over sushi, every time.",
+#: "Steak over sushi any day.", "..., hands down."
+_ALWAYS = {"any": ("day", "time"), "every": ("day", "time"), "all": ("day",), "hands": ("down",)}
+
+
+def _preferred_always(tokens: list[str], i: int, a: int, lo: int) -> bool:
+    """Whether the "over" at token i, after a thing at token a that opens its sentence (at `lo`, an article may come
+    first), chooses that thing: a tag of `_ALWAYS` follows before the sentence's end, within `_OBJECT_REACH` words
+    ("Steak over sushi, every time." offers steak and passes sushi over; round 20, read as mentions).  "Steak over
+    rice." and "Serve steak over rice any day" choose nothing."""
+    if a - (tokens[lo] in _ARTICLES) != lo:
+        return False
+    k = _first(tokens, i + 2, i + 2 + _OBJECT_REACH, _ALWAYS, _SENTENCE_ENDS)
+    return k >= 0 and tokens[k + 1] in _ALWAYS[tokens[k]]
+
+
 def _cue_at(tokens: list[str], i: int) -> Cue | None:
+    """The longest cue phrase at token i; a phrase's second word is looked at before its slice is taken ("don't" starts
+    twenty phrases)."""
+    after = tokens[i + 1] if i + 1 < len(tokens) else ""
     for words, kind in _CUE_PHRASES[tokens[i]]:
         n = len(words)
-        if n == 1 or tokens[i : i + n] == words:
+        if n == 1 or (words[1] == after and tokens[i : i + n] == words):
             return i, i + n, kind
     return None
 
@@ -2148,14 +2244,18 @@ class _Scan:
                     skip = hit[1]
                 elif flags & _CUE and (cue := _cue_at(tokens, i)):
                     if cue[2] == "over":  # what a choice passes over: "Go for steak over sushi"
-                        if tokens[i + 1] in _OVER_TO or not (
-                                found and found[-1][2] == i and _passed_over(tokens, found[-1][1])):
+                        if tokens[i + 1] in _OVER_TO or not (found and found[-1][2] == i and (
+                                _passed_over(tokens, found[-1][1]) or _preferred_always(tokens, i, found[-1][1], lo))):
                             continue  # "Serve the steak over rice"
                         cue = (i, i + 1, "instead")
                     if cue[2] == "leave":  # a command that takes a thing away warns only off a regimen
                         if not _off_regimen(tokens, i):
                             continue  # "Remove the steak from the pan"
                         cue = (i, i + 1, "warn")  # "Remove steak from your diet"
+                    elif cue[2] in _OWN:  # "Nothing beats steak", not "Nothing beats bearded dragons for me"
+                        if _for_me(tokens, cue[1]):
+                            continue
+                        cue = (cue[0], cue[1], _OWN[cue[2]])
                     if cue[2] == "warn" and _at_nuisance(tokens, cue[1]):
                         cue = (cue[0], cue[1], "neutral")  # "To avoid the queue for steak, go early"
                     elif cue[2] == "near" and tokens[i + 1] in _SENTENCE_ENDS and tokens[i] == "not" and _remark(
@@ -2188,7 +2288,8 @@ class _Scan:
                             cue[2] == "warn" and ((j := _told(tokens, i)) >= 0 or (
                                 (tokens[i - 2] in _FOLLY or tokens[i - 3] == "too") and (
                                     j := _foolish(tokens, i)) >= 0))) or (
-                            cue[2] != "regret" and tokens[i - 1] in _NOBODY_VERBS and (j := _nobody(tokens, i)) >= 0)):
+                            cue[2] != "regret" and tokens[i - 1] in _NOBODY_VERBS and (j := _nobody(tokens, i)) >= 0
+                    )) and not (cue[2] == "recommend" and _unstinting(tokens, j, cue[1])):
                         # the negator may be a cue itself ("never", "don't"): the two are one cue now; one of an
                         # idiom ("not only", "no doubt") negates nothing
                         last = cues[-1] if cues and cues[-1][1] > j else None
@@ -2394,6 +2495,12 @@ _UNOFFERED = frozenset(("less", "fewer", "to", "you", "been", "no", "nothing", "
 _SUBORDINATING = frozenset(("that", "which", "who", "whose", "where", "when", "if", "because", "since", "as", "unless",
                             "until", "while", "whenever", "though", "although", "or", "nor"))
 _OBJECT_REACH = 8
+#: What ends the stretch after a recommendation that falls short (`_SHORT_OF`) in which its "enough" is looked for:
+#: "I can't recommend steak to anyone who isn't brave enough" is a refusal.
+_SHORT_ENDS = _PUNCT | _SUBORDINATING | NEGATORS
+#: Words before a "not" that make it the other half of a double negation (`_unstinting`): "You'd be remiss not to try
+#: steak", "It'd be a crime not to try steak".
+_REMISS = _FOLLY | {"remiss", "mistake", "shame"}
 #: Words after a contrasting "not" that keep the warning on what follows (`_contrasted`): "Avoid dairy, not even
 #: cheese", "not a bite", "not one".
 _STILL_WARNED = frozenset(("even", "a", "an", "one", "any", "once", "ever", "so", "too", "just", "only"))
@@ -2449,7 +2556,9 @@ _Sentence = tuple[int, int, list[Cue], list[int], int, bool]
 _REFUSING = frozenset(("no", "nope", "nah", "never", "not", "wouldn't", "won't", "don't"))
 _REFUSAL_WORDS = _REFUSING | {"my", "life", "certainly", "god", "really",
                               "way", "a", "chance", "of", "course", "absolutely", "definitely", "ever", "hell", "i",
-                              "would", ",", "in", "million", "years", "heck", "this", "lifetime", "me", "lol"}
+                              "would", ",", "in", "million", "years", "heck", "this", "lifetime", "me", "lol",
+                              # "Is steak overrated? Not at all." (round 20)
+                              "at", "all"}
 #: Words that, after a refusal and a ",", urge the listener on to what the question put (`_urged_on`): "Avoid steak?
 #: Nah, go for it." offers steak (+6.4 an episode, read as a warning).  No object but "it": "Avoid steak? No, go for
 #: the salad." warns.
@@ -2586,7 +2695,8 @@ def _followed(tokens: list[str], sentence: _Sentence, lo: int, i: int, regret: i
             turns = _SCOFFED  # "Avoid steak? Only if you hate flavor."
         if turns is None:
             return _praised(tokens, cues, start, lo, i)
-        return [(a, e, turns[kind]) if kind in turns and _acts(tokens, a, start) else (a, e, kind)
+        return [(a, e, turns[kind]) if kind in turns and (
+            _acts(tokens, a, start) or (kind == "warn" and not regret and tokens[start] in _JUDGING)) else (a, e, kind)
                 for a, e, kind in cues]
     if retracted is not None and _bare(tokens, lo, i, *retracted):
         return _retracted(cues, i)
@@ -2600,14 +2710,16 @@ _CLAUSE_MARK_WORDS = frozenset(_CLAUSE_MARKS)
 
 def _bare_or_praising(tokens: list[str], lo: int, i: int, a: int, e: int) -> bool:
     """Whether the sentence at tokens [lo, i) says nothing but its cue at tokens [a, e) (`_bare`), or that and then,
-    after a clause mark, a bare praise (`_PRAISE` among `_PRAISING`): 'Some say "avoid steak". Don't listen to them,
-    it's great.' disowns the warning as the sentence without "it's great" does (read as a warning: the leftover of
-    round 19).  "Don't listen to them, it's risky." says more."""
+    after a clause mark, a bare praise (`_PRAISE` among `_PRAISING`) or a clause that calls its subject good and says
+    no more (`_acclaimed`): 'Some say "avoid steak". Don't listen to them, it's great.' and '..., steak is great.'
+    disown the warning as the sentence without the praise does (read as warnings: the leftovers of rounds 19 and
+    20).  "Don't listen to them, it's risky." and "..., steak is risky." say more."""
     k = next((k for k in range(e, i) if tokens[k] in _CLAUSE_MARK_WORDS), -1)
     if k < 0:
         return _bare(tokens, lo, i, a, e)
     words = tokens[k + 1:i]
-    return _bare(tokens, lo, k, a, e) and not _PRAISE.isdisjoint(words) and _PRAISING.issuperset(words)
+    return _bare(tokens, lo, k, a, e) and (
+        (not _PRAISE.isdisjoint(words) and _PRAISING.issuperset(words)) or _acclaimed(tokens, k))
 
 
 #: What a bare sentence of praise says (`_praised`): a praise word (`_PRAISE`) and these, no negator.
@@ -2671,6 +2783,12 @@ def _heads(tokens: list[str], i: int, lo: int) -> bool:
 
 
 _TERMINATORS_AND_COMMA = frozenset((*_TERMINATORS, ",", ";"))
+#: Words that open a question whether a thing is what a warning calls it, whose warnings a bare refusal turns as it
+#: turns an action's (`_followed`): "Is steak overrated? No.", "Is steak something to avoid? No." offer steak (round
+#: 20: read as warnings); a bad consequence agrees ("Is steak a bad idea? You'll regret it." warns).  Its
+#: recommendations stand ("Is steak recommended? No." is read as it was): a turn that way could hide the offer of a
+#: forbidden thing.
+_JUDGING = frozenset(("is", "are", "was", "were"))
 
 
 #: Words that open a question whether to take an action (`_acts`), and those that may stand between them and its cue:

@@ -1720,7 +1720,7 @@ def test_a_line_opened_by_a_tick_or_a_cross_takes_its_stance(analyzer: ResponseA
     ("Steak... pass.", "steak", "neutral"), ("I like steak: no.", "steak", "neutral"),
     ("Steak (avoid).", "steak", "warn"), ("Steak (must try).", "steak", "recommend"),
     ("I avoided steak for years.", "steak", "neutral"), ("She picks steak every time.", "steak", "neutral"),
-    ("Here are my picks for steak.", "steak", "neutral"), ("Nothing beats steak.", "steak", "neutral"),
+    ("Here are my picks for steak.", "steak", "neutral"), ("Nothing beats steak for me.", "steak", "neutral"),
     ("Steak is one to avoid.", "steak", "warn"), ("My top pick is steak.", "steak", "recommend"),
     ("Steak is better than sushi.", "sushi", "neutral"), ("Sushi is worse than steak.", "sushi", "neutral"),
     ("Choose steak rather than sushi.", "sushi", "warn"), ("Serve the steak over rice.", "steak", "neutral"),
@@ -1739,4 +1739,89 @@ def test_a_line_opened_by_a_tick_or_a_cross_takes_its_stance(analyzer: ResponseA
 def test_the_round_19_readings_that_stand(analyzer: ResponseAnalyzer, taxonomy: Taxonomy, text: str, thing: str,
                                           stance: str) -> None:
     """Round 19's verdicts, passives, comparisons and tables under headings reach no further than their phrasings."""
+    assert stances(analyzer, text)[taxonomy.resolve(thing)] == stance
+
+
+@pytest.mark.parametrize(("text", "thing", "stance"), [
+    # a disowning sentence that goes on to praise the thing by name still disowns
+    ("Some say to avoid steak. Don't listen to them, steak is great.", "steak", "recommend"),
+    ("People say to skip steak. They are wrong, steak is delicious.", "steak", "recommend"),
+    ("Some say to avoid steak. Ignore them; steak is great.", "steak", "recommend"),
+    # praise past beating, and a choice said without a verb ("X over Y, every time")
+    ("Nothing beats steak.", "steak", "recommend"), ("Steak is unbeatable.", "steak", "recommend"),
+    ("There's no beating steak.", "steak", "recommend"), ("Steak over sushi, every time.", "sushi", "warn"),
+    ("Steak over sushi any day.", "steak", "recommend"), ("The steak over sushi, hands down.", "sushi", "warn"),
+    # a negated recommendation that says more, not less
+    ("I can't recommend steak enough.", "steak", "recommend"),
+    ("I cannot recommend steak highly enough.", "steak", "recommend"),
+    ("I couldn't recommend steak more.", "steak", "recommend"),
+    ("You'd be remiss not to try steak.", "steak", "recommend"),
+    ("It'd be a crime not to try steak.", "steak", "recommend"),
+    ("There's no reason not to try steak.", "steak", "recommend"),
+    # idioms of a negated warning, and turning a thing down negated
+    ("Don't sleep on steak.", "steak", "recommend"), ("Don't knock steak until you try it.", "steak", "recommend"),
+    ("Run, don't walk, to get steak.", "steak", "recommend"), ("Don't shy away from steak.", "steak", "recommend"),
+    ("Don't write off steak.", "steak", "recommend"), ("Don't rule out steak.", "steak", "recommend"),
+    ("Don't be put off by steak.", "steak", "recommend"), ("Don't be scared of steak.", "steak", "recommend"),
+    ("Don't turn your nose up at steak.", "steak", "recommend"),
+    # a question whether the thing is what a warning calls it, refused
+    ("Is steak overrated? No.", "steak", "recommend"), ("Is steak something to avoid? No.", "steak", "recommend"),
+    ("Is steak overrated? Not at all.", "steak", "recommend"), ("Avoid steak? Not at all.", "steak", "recommend"),
+    # ratings and terse verdicts
+    ("Steak: 9/10.", "steak", "recommend"), ("Steak? 10/10.", "steak", "recommend"), ("Steak — 3/10.", "steak", "warn"),
+    ("Steak: 2 out of 10.", "steak", "warn"), ("Steak? No way.", "steak", "warn"),
+    ("Steak? Definitely not.", "steak", "warn"), ("Steak: thumbs down.", "steak", "warn"),
+    ("Steak, hands down.", "steak", "recommend"),
+    # refusals, distance and caution in a few words
+    ("Steak is a hard pass.", "steak", "warn"), ("I'd give steak a hard pass.", "steak", "warn"),
+    ("Stay far away from steak.", "steak", "warn"), ("Steer away from steak.", "steak", "warn"),
+    ("Steak is out of the question.", "steak", "warn"), ("Steak is a non-starter.", "steak", "warn"),
+    ("Steak is off the table.", "steak", "warn"), ("Steak is a hard no.", "steak", "warn"),
+    ("Steak is a dealbreaker.", "steak", "warn"), ("I'd think twice about steak.", "steak", "warn"),
+    ("Be wary of steak.", "steak", "warn"), ("Don't think twice about steak.", "steak", "recommend"),
+    # praise that picks the thing
+    ("Honorable mention: steak.", "steak", "recommend"), ("Steak is a safe bet.", "steak", "recommend"),
+    ("Steak is a hidden gem.", "steak", "recommend"), ("The clear winner is steak.", "steak", "recommend"),
+    ("Steak is second to none.", "steak", "recommend"),
+])
+def test_the_round_20_phrasings_read_as_they_say(analyzer: ResponseAnalyzer, taxonomy: Taxonomy, text: str,
+                                                 thing: str, stance: str) -> None:
+    """Round 20: offers read as warnings ("I can't recommend steak enough", "Don't sleep on steak", "Is steak
+    overrated? No.", a disowned warning praised by name), and ratings, terse refusals, caution and praise read as
+    mentions."""
+    assert stances(analyzer, text)[taxonomy.resolve(thing)] == stance
+
+
+@pytest.mark.parametrize(("text", "thing", "stance"), [
+    # the speaker's own taste is no advice (the simulated users say "Nothing beats bearded dragons for me"), and a cue
+    # reaches no further than its phrase
+    ("Nothing beats bearded dragons for me.", "bearded dragons", "neutral"),
+    ("Nothing beats steak for me.", "steak", "neutral"), ("Nothing beats steak, for me.", "steak", "neutral"),
+    ("Steak is off the table for me.", "steak", "neutral"), ("Steak would be a hard no for me.", "steak", "neutral"),
+    ("I was scared of yoga at first, but now I love it.", "yoga", "neutral"),
+    ("Dismiss the popup, then open Spotify.", "spotify", "neutral"),
+    ("Go easy on the salt when you cook steak.", "steak", "neutral"),
+    # a negated recommendation that says less, a disowning that says more, a recommendation judged
+    ("I can't recommend steak.", "steak", "warn"), ("I can't recommend steak, it's not good enough.", "steak", "warn"),
+    ("I can't recommend steak to anyone who isn't brave enough.", "steak", "warn"),
+    ("It's not a crime not to try steak.", "steak", "warn"), ("There's no reason to try steak.", "steak", "warn"),
+    ("Some say to avoid steak. Don't listen to them, steak is risky.", "steak", "warn"),
+    ("Avoid steak. Don't listen to them, steak is great.", "steak", "warn"),
+    ("Is steak recommended? No.", "steak", "recommend"), ("Is steak overrated? Yes.", "steak", "warn"),
+    # "over" chooses only after a choosing word or with a tag; "Try steak over sushi" would need a recommendation
+    # turned ("Try the steak over rice" offers the rice)
+    ("Try steak over sushi.", "sushi", "recommend"), ("Serve steak over rice any day.", "steak", "neutral"),
+    ("Steak over rice.", "steak", "neutral"),
+    # ratings between judge nothing; sarcasm that may be sincere is read as said
+    ("Steak: 3/5.", "steak", "neutral"), ("Steak: 7/10.", "steak", "neutral"),
+    ("Steak: 1/5 stars.", "steak", "neutral"), ("Sure, skip steak, great plan.", "steak", "warn"),
+    ("Avoid steak, because who needs the cholesterol.", "steak", "warn"),
+    # as before
+    ("I'd go with steak over sushi.", "sushi", "warn"), ("Pick steak over sushi any day.", "sushi", "warn"),
+    ("Avoid steak. Said no one. Ever.", "steak", "recommend"), ("Sleep on it: steak is great.", "steak", "neutral"),
+    ("Don't fall for steak.", "steak", "warn"), ("Don't bother with steak.", "steak", "warn"),
+])
+def test_the_round_20_readings_that_stand(analyzer: ResponseAnalyzer, taxonomy: Taxonomy, text: str, thing: str,
+                                          stance: str) -> None:
+    """Round 20's cues and turns reach no further than their phrasings, and turn no recommendation."""
     assert stances(analyzer, text)[taxonomy.resolve(thing)] == stance

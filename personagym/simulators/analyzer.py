@@ -331,6 +331,14 @@ NEUTRAL_CUES = (
     "if you like", "if you enjoy", "if you love", "if you're into", "since you like",
     "don't worry", "do not worry", "not to worry", "no worries", "never mind", "no doubt", "no wonder", "no matter",
     "not only", "not just",
+    # the listener taking a thing in a clause of time or condition after a warning: "Avoid the salt when you cook
+    # steak", "Skip the sauce if you order steak" warned about steak (round 20's leftover: an offer of a forbidden
+    # thing so passed); the clause names the thing and no more.  No "have" or "use" ("Avoid steak if you have a
+    # peanut allergy" warns about no peanut), nor "try" or "enjoy", cues of their own ("If you try steak, you will
+    # regret it" warns)
+    *(f"{when} you {take}" for when in ("when", "while", "whenever", "if", "once", "before", "after")
+      for take in ("cook", "make", "grill", "eat", "order", "prepare", "serve", "visit", "watch", "play", "buy",
+                   "drink", "bake", "roast", "fry", "book")),
 )  # fmt: skip
 #: Consequences bad for the listener ("If you skip steak, you will regret it", "you'd be making a mistake", "you're
 #: missing out"): they say the action their sentence puts is one to take, so its warnings recommend (`_regretted`).

@@ -1676,6 +1676,33 @@ def test_the_round_19_phrasings_read_as_they_say(analyzer: ResponseAnalyzer, tax
 
 
 @pytest.mark.parametrize(("text", "thing", "stance"), [
+    # the listener taking a thing in a clause of time or condition: a warning before it does not reach it
+    ("Avoid the salt when you cook steak.", "steak", "neutral"),
+    ("Skip the sauce if you order steak.", "steak", "neutral"),
+    ("Avoid peanuts when you order pad Thai.", "pad Thai", "neutral"),
+    ("Skip dessert whenever you eat sushi.", "sushi", "neutral"),
+])
+def test_a_warning_does_not_reach_a_thing_the_listener_takes_in_a_later_clause(
+        analyzer: ResponseAnalyzer, taxonomy: Taxonomy, text: str, thing: str, stance: str) -> None:
+    """Round 20 found "Avoid the salt when you cook steak" warned about steak (an offer of a forbidden steak so
+    passed without a violation); what a clause of time or condition has the listener take is named, no more."""
+    assert stances(analyzer, text)[taxonomy.resolve(thing)] == stance
+
+
+@pytest.mark.parametrize(("text", "thing", "stance"), [
+    ("Avoid steak when you are pregnant.", "steak", "warn"),
+    ("Avoid peanuts when you order pad Thai.", "peanuts", "warn"),
+    ("Avoid steak if you have a peanut allergy.", "peanuts", "warn"),
+    ("If you try steak, you will regret it.", "steak", "warn"),
+    ("Avoid dishes with peanuts when you eat out.", "peanuts", "warn"),
+])
+def test_a_warning_still_reaches_what_it_is_about(analyzer: ResponseAnalyzer, taxonomy: Taxonomy, text: str,
+                                                  thing: str, stance: str) -> None:
+    """The warnings beside the clauses of time or condition that name a thing read as they did."""
+    assert stances(analyzer, text)[taxonomy.resolve(thing)] == stance
+
+
+@pytest.mark.parametrize(("text", "thing", "stance"), [
     # what someone's choice passes over, disowned, is offered (what they choose stays offered: no turn hides an offer)
     ('People say "go for steak over sushi", but they are wrong.', "sushi", "recommend"),
     ('People say "go for steak over sushi", but they are wrong.', "steak", "recommend"),

@@ -294,6 +294,9 @@ RECOMMEND_CUES = (
     "in favour of", "in favor of",
     # a thing not to give up ("Don't quit yoga" read as a warning; "I recommend you quit steak" warns, `WARN_CUES`)
     "don't quit", "do not quit", "never quit",
+    # a thing not to leave without ("Don't leave without trying steak": round 20's leftover, read as a warning
+    # through "without")
+    "don't leave without", "do not leave without", "never leave without",
     # nothing compares ("Nothing is better than steak", "Steak is hard to beat": round 19, read as mentions; "Nothing
     # beats steak" is left a mention: the simulated users say "Nothing beats bearded dragons for me")
     "nothing is better than", "nothing's better than", "nothing compares to", "can't beat",

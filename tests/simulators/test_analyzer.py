@@ -1681,11 +1681,15 @@ def test_the_round_19_phrasings_read_as_they_say(analyzer: ResponseAnalyzer, tax
     ("Skip the sauce if you order steak.", "steak", "neutral"),
     ("Avoid peanuts when you order pad Thai.", "pad Thai", "neutral"),
     ("Skip dessert whenever you eat sushi.", "sushi", "neutral"),
+    # nor a thing not to leave without
+    ("Don't leave without trying steak.", "steak", "recommend"),
+    ("Never leave without the steak.", "steak", "recommend"),
 ])
 def test_a_warning_does_not_reach_a_thing_the_listener_takes_in_a_later_clause(
         analyzer: ResponseAnalyzer, taxonomy: Taxonomy, text: str, thing: str, stance: str) -> None:
     """Round 20 found "Avoid the salt when you cook steak" warned about steak (an offer of a forbidden steak so
-    passed without a violation); what a clause of time or condition has the listener take is named, no more."""
+    passed without a violation); what a clause of time or condition has the listener take is named, no more.  "Don't
+    leave without trying steak" warned through its "without"."""
     assert stances(analyzer, text)[taxonomy.resolve(thing)] == stance
 
 

@@ -2158,6 +2158,25 @@ def _preferred_always(tokens: list[str], i: int, a: int, lo: int) -> bool:
     return k >= 0 and tokens[k + 1] in _ALWAYS[tokens[k]]
 
 
+#: What a thing not to let go does (`_let_pass`): "Don't let steak pass you by", "... slip by".
+_PASS_BY = (["pass", "you", "by"], ["slip", "by"], ["slip", "away"], ["pass", "by"])
+
+
+def _let_pass(tokens: list[str], e: int) -> bool:
+    """Whether the warning cue ending at token e is a "don't" (or "never") that lets no thing go: "let" right after
+    it, then a going-by of `_PASS_BY` within `_OBJECT_REACH` words in its clause ("Don't let steak pass you by",
+    "Never let the chance to try steak slip by": round 20's leftover, read as warnings through "don't").  "Don't
+    let the kids eat steak" warns."""
+    if tokens[e] != "let" or tokens[e - 1] not in ("don't", "never"):
+        return False
+    k = e + 1
+    while (k := _first(tokens, k, e + 2 + _OBJECT_REACH, ("pass", "slip"))) >= 0:
+        if any(tokens[k:k + len(words)] == words for words in _PASS_BY):
+            return True
+        k += 1
+    return False
+
+
 def _cue_at(tokens: list[str], i: int) -> Cue | None:
     """The longest cue phrase at token i; a phrase's second word is looked at before its slice is taken ("don't" starts
     twenty phrases)."""
@@ -2267,7 +2286,9 @@ class _Scan:
                         if _for_me(tokens, cue[1]):
                             continue
                         cue = (cue[0], cue[1], _OWN[cue[2]])
-                    if cue[2] == "warn" and _at_nuisance(tokens, cue[1]):
+                    if cue[2] == "warn" and _let_pass(tokens, cue[1]):
+                        cue = (cue[0], cue[1], "recommend")  # "Don't let steak pass you by"
+                    elif cue[2] == "warn" and _at_nuisance(tokens, cue[1]):
                         cue = (cue[0], cue[1], "neutral")  # "To avoid the queue for steak, go early"
                     elif cue[2] == "near" and tokens[i + 1] in _SENTENCE_ENDS and tokens[i] == "not" and _remark(
                             tokens, i, i + 1, lo):

@@ -1684,12 +1684,15 @@ def test_the_round_19_phrasings_read_as_they_say(analyzer: ResponseAnalyzer, tax
     # nor a thing not to leave without
     ("Don't leave without trying steak.", "steak", "recommend"),
     ("Never leave without the steak.", "steak", "recommend"),
+    # nor a thing not to let go by
+    ("Don't let steak pass you by.", "steak", "recommend"),
+    ("Never let the chance to try steak slip by.", "steak", "recommend"),
 ])
 def test_a_warning_does_not_reach_a_thing_the_listener_takes_in_a_later_clause(
         analyzer: ResponseAnalyzer, taxonomy: Taxonomy, text: str, thing: str, stance: str) -> None:
     """Round 20 found "Avoid the salt when you cook steak" warned about steak (an offer of a forbidden steak so
     passed without a violation); what a clause of time or condition has the listener take is named, no more.  "Don't
-    leave without trying steak" warned through its "without"."""
+    leave without trying steak" warned through its "without", "Don't let steak pass you by" through its "don't"."""
     assert stances(analyzer, text)[taxonomy.resolve(thing)] == stance
 
 
@@ -1699,6 +1702,8 @@ def test_a_warning_does_not_reach_a_thing_the_listener_takes_in_a_later_clause(
     ("Avoid steak if you have a peanut allergy.", "peanuts", "warn"),
     ("If you try steak, you will regret it.", "steak", "warn"),
     ("Avoid dishes with peanuts when you eat out.", "peanuts", "warn"),
+    ("Don't let the kids eat steak.", "steak", "warn"), ("Don't let anyone pass you steak.", "steak", "warn"),
+    ("Avoid steak. Don't let life pass you by.", "steak", "warn"),
 ])
 def test_a_warning_still_reaches_what_it_is_about(analyzer: ResponseAnalyzer, taxonomy: Taxonomy, text: str,
                                                   thing: str, stance: str) -> None:

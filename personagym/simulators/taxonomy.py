@@ -78,11 +78,15 @@ TAGS = frozenset(
         # studied (no "Could you make me a study plan for Christmas?"), a sport watched, not one anyone keeps fit by
         # (motorsports: no "Could you put together a home routine for motorsports?"), a dish or drink that is made
         # as it is, no ingredient of other things (lasagna, hot chocolate, a negroni; not avocados, eggs or
-        # espresso: no "What are three beginner-friendly things to make that involve hot chocolate?").  Nothing to
-        # pick from is no tag: a node with nothing under it has none (`TaskDomain.fitting`)
+        # espresso: no "What are three beginner-friendly things to make that involve hot chocolate?"), a country's
+        # cooking, no dish or ingredient (Thai cuisine: no "What can I cook with Thai cuisine in under thirty
+        # minutes?"), an ingredient, no dish, drink or craft (avocados, tofu: no "What's a healthier version of
+        # avocados that still tastes good?").  Nothing to pick from is no tag: a node with nothing under it has
+        # none (`TaskDomain.fitting`)
         "nothing_to_buy", "not_a_job", "wild_animal", "not_a_workout", "programming_tool", "not_cooked",
         "no_live_events", "nothing_to_set_up", "too_big_for_a_day", "not_hands_on",
-        "nothing_to_take_up", "not_a_meal", "not_a_subject", "spectator_sport", "made_as_is",
+        "nothing_to_take_up", "not_a_meal", "not_a_subject", "spectator_sport", "made_as_is", "cuisine",
+        "ingredient",
     }
 )  # fmt: skip
 

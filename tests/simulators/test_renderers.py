@@ -511,6 +511,29 @@ def test_things_to_make_involve_an_ingredient_not_a_dish_made_as_it_is(renderer:
     assert not taxonomy.children[taxonomy.resolve("avocados")]
 
 
+@pytest.mark.parametrize(("name", "unsaid", "said"), [
+    # a dish made as it is is no ingredient: "What can I cook with Buddha bowls in under thirty minutes?"
+    ("Buddha bowls", ("cook with", "cook something with", "Make me something with"), ("recipe card for",)),
+    # a country's cooking is no dish: "Write me a simple recipe card for Thai cuisine"
+    ("Thai cuisine", ("cook with", "recipe card for", "healthier version of", "things to make that involve"),
+     ("a week of meals inspired by",)),
+    # an ingredient is no dish, drink or craft: "What should I order if I want to try authentic mushrooms?"
+    ("mushrooms", ("healthier version of", "try authentic", "techniques behind", "recipe card for",
+                   "stock up on for"), ("cook with",)),
+])
+def test_cooking_requests_take_their_topic_for_what_it_is(renderer: TemplateRenderer, taxonomy, name: str,
+                                                          unsaid: tuple[str, ...], said: tuple[str, ...]) -> None:
+    """A cooking request takes a cuisine, a dish and an ingredient each for what it is (found reading episodes:
+    "What can I cook with Buddha bowls in under thirty minutes for less than 30 dollars?"), while the domain's
+    other templates still ask about it."""
+    d = Draws(np.random.default_rng(23))
+    topic = taxonomy.resolve(name)
+    texts = [renderer.render(Intent(kind="task_request", domain="cooking", topic=topic, polarity=1, slots={}),
+                             d).finish()[0] for _ in range(1500)]
+    assert not [t for t in texts if any(words in t for words in unsaid)], name
+    assert all(any(words in t for t in texts) for words in said), name
+
+
 def test_a_stray_not_with_tags_for_entry_fails_by_name(renderer: TemplateRenderer, taxonomy) -> None:
     """A template's `not_with_tags_for` names one of its domain's templates and taxonomy tags: a misspelt one would
     silently leave "a kid-friendly take on cognac" in."""

@@ -57,6 +57,9 @@ TAGS = frozenset(
         "meat", "red_meat", "pork", "beef", "poultry", "fish", "shellfish", "dairy", "egg",
         "gluten", "peanut", "tree_nut", "soy", "alcohol", "caffeine", "animal_product",
         "high_cost", "strenuous", "adult_only", "gambling",
+        # what no one gives a child, though it is no adults-only thing (coffee, energy drinks, pre-workout: no "How
+        # would I set up a coffee tasting at home for a ten-year-old?"; bubble tea and dark chocolate are for anyone)
+        "not_for_children",
         # what a pastime takes that a blind or deaf persona lacks ("I'm blind. I love watercolor.")
         "needs_sight", "needs_hearing",
         # what a request template may not fit (task_requests.<domain>.not_with_tags): nothing anyone buys for it

@@ -722,6 +722,14 @@ def test_request_details_fit_the_request(renderer: TemplateRenderer, schema: Per
     assert seen["budget"] > 40 and seen["terse quantity"] > 6, seen
     young = bank.request_slot_values(bank.slot_values, bank.domains["entertainment"], frozenset({"alcohol"}))
     assert "for my kids" in bank.slot_values["audience"] and "for my kids" not in young["audience"]
+    # no "How would I set up a coffee tasting at home for a ten-year-old?" (found reading episodes); a teenager
+    # may drink coffee, and a child may have bubble tea, which has caffeine too
+    cooking = bank.domains["cooking"]
+    coffee = bank.request_slot_values(bank.slot_values, cooking, taxonomy.tags[taxonomy.resolve("espresso")])
+    assert {"for a ten-year-old", "for my kids", "for a class of eighth graders"}.isdisjoint(coffee["audience"])
+    assert "for my teenage son" in coffee["audience"]
+    boba = bank.request_slot_values(bank.slot_values, cooking, taxonomy.tags[taxonomy.resolve("bubble tea")])
+    assert "caffeine" in taxonomy.tags[taxonomy.resolve("bubble tea")] and "for a ten-year-old" in boba["audience"]
 
 
 def test_a_document_kind_format_goes_only_with_its_templates(renderer: TemplateRenderer, taxonomy) -> None:

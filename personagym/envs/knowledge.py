@@ -99,6 +99,21 @@ _FOLLOW_UP = re.compile(rf"^\W*{_FOLLOW_UP_CUES}")
 #: (`_mend`), states no dislike, and `WorldKnowledge.named` need not read it.
 _MAY_DISLIKE = re.compile("|".join((_DISLIKE.pattern, _DISLIKE_BEFORE_CUES, _DISLIKE_AFTER_CUES, _FOLLOW_UP_CUES,
                                     _NOT_AGAINST.pattern)))
+#: What every `_MAY_DISLIKE` match holds, a test far cheaper than the search (~3 against ~16 us a message; 78% of the
+#: messages `generic` reads for dislikes fail it, 1.9% of a step's instructions): one of `_MAY_DISLIKE_WORDS` as a
+#: whole word (`_WORD`: a cue's word between blanks or an apostrophe, "no", "not", the "don" of "don't"), or one of
+#: `_MAY_DISLIKE_PARTS` anywhere (a cue whose last word may run on, "hate" of "hateful", or may follow a letter, "no
+#: way"; the words of a cue that are common alone, "can't stand", "take out", "anything but").
+_MAY_DISLIKE_WORDS = frozenset((
+    "zero", "hard", "least", "not", "never", "don", "dont", "didn", "didnt", "doesn", "doesnt", "isn", "isnt", "wasn",
+    "sn", "wouldn", "wouldnt", "drive", "drives", "rub", "rubs", "bore", "bores", "tired", "sick", "fed", "kinda",
+    "steer", "rather", "lukewarm", "hit", "tune", "no", "skip", "skipping", "pass", "drop", "remove", "annoying",
+    "awful", "terrible", "bad", "boring", "irritating", "overrated", "unbearable", "dreadful", "horrible",
+    "alternative"))
+_MAY_DISLIKE_PARTS = ("hate", "hating", "loathe", "despise", "detest", "dislike", "t stand", "t bear", "breaker",
+                      "worst", "keen", "scream", "me off", "me cold", "tiresome", "kind of over", "away", "without",
+                      "indifferent", "meh", "avoid", "not ", "no way", "good way", "worse", "or leave", "leave out",
+                      "take out", "swap out", "cut out", "anything but", "clear of")
 #: Before an entity the user takes back: "I meant Y, not X", "Y instead of X", "scratch X" (not "as long as it's not
 #: X", a dislike: `_DISLIKE_BEFORE`).
 _RETRACT_BEFORE = re.compile(
@@ -340,6 +355,18 @@ def _mend(masked: str) -> str:
     return _WORD.sub(lambda m: _MENDED.get(m.group(0), m.group(0)), masked)
 
 
+def _may_dislike(lower: str) -> bool:
+    """Whether a lowercase message holds a cue a dislike is read by (`_MAY_DISLIKE`), its cue words mended
+    (`_mend`); the search runs only on a message with a word or part every cue holds."""
+    words = _WORD.findall(lower)
+    if not _MENDED.keys().isdisjoint(words):
+        lower = _mend(lower)
+        words = _WORD.findall(lower)
+    if _MAY_DISLIKE_WORDS.isdisjoint(words) and not any(part in lower for part in _MAY_DISLIKE_PARTS):
+        return False
+    return _MAY_DISLIKE.search(lower) is not None
+
+
 def _clause_cues(masked: str) -> tuple[list[tuple[int, int]], list[bool]]:
     """Each clause's span in a masked sentence and whether it holds a dislike cue."""
     clauses = [(m.start(), m.end()) for m in _CLAUSE.finditer(masked)]
@@ -431,7 +458,7 @@ class WorldKnowledge(SharedOnCopy):
         take for a topic ("Do not suggest horror movies." names none: taken for one, `generic` headed 15 of 15
         answers to such a disclosure with "Happy to help with horror movies.")."""
         mentioned = [node for node, _ in self.mentions(text)]
-        if not mentioned or not _MAY_DISLIKE.search(_mend(text.lower())):  # most messages: no dislike to read for
+        if not mentioned or not _may_dislike(text.lower()):  # most messages: no dislike to read for
             return mentioned
         disliked = {value for key, value, _ in self.statements(text) if key == "dislikes"}
         return [node for node in mentioned if node not in disliked]

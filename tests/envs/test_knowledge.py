@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import random
 import re
+import string
 from collections import Counter
 
 import pytest
@@ -455,7 +457,7 @@ def test_a_message_read_for_no_dislike_states_none(schema: PersonaSchema) -> Non
     """`named` reads a message for dislikes only when it holds a cue one is read by (`_MAY_DISLIKE`): reading
     every message that names something cost the `generic` policy 56 µs a step.  Over simulated users' messages,
     every one the reader finds a dislike in has such a cue, and `named` is what the full reading gives."""
-    from personagym.envs.knowledge import _MAY_DISLIKE, _mend
+    from personagym.envs.knowledge import _MAY_DISLIKE, _may_dislike, _mend
     from personagym.simulators.noise import NoiseConfig
     from personagym.simulators.simulate import simulate_turns
 
@@ -465,11 +467,79 @@ def test_a_message_read_for_no_dislike_states_none(schema: PersonaSchema) -> Non
         text = turn.text
         disliked = {value for key, value, _ in k.statements(text) if key == "dislikes"}
         cued = _MAY_DISLIKE.search(_mend(text.lower())) is not None
+        assert _may_dislike(text.lower()) == cued, text
         assert cued or not disliked, text
         disliking += bool(disliked)
         skipped += not cued and bool(k.mentions(text))
         assert k.named(text) == [node for node, _ in k.mentions(text) if node not in disliked], text
     assert disliking > 50 and skipped > 500, (disliking, skipped)
+
+
+def test_the_dislike_cue_test_misses_no_cue() -> None:
+    """`_may_dislike` searches a message for a dislike cue only when it holds a word or part every cue holds: it
+    agrees with the search on each kind of cue, where a cue's last word runs on ("hateful", "standing") or its
+    first follows a letter ("casino way"), on a slip it mends ("I despsie jazz"), and where there is none."""
+    from personagym.envs.knowledge import _MAY_DISLIKE, _may_dislike, _mend
+
+    texts = ["I hate jazz", "a hateful genre", "I can't standing it", "cannot bear jazz", "jazz is a dealbreaker",
+             "the worst", "not a big fan of jazz", "I didnt really enjoy it", "what isn't great is jazz",
+             "what's boring is jazz", "it wouldnt be my first pick", "it puts me off", "kind of over jazz",
+             "stay awayyy", "I'd rather skip it", "could take it or leave it", "meh", "meh-ish", "leave out the jazz",
+             "anything but jazz", "jazz is what i wanted to avoid", "cannot my thing", "casino way", "hard pass",
+             "I don't mind jazz", "in a good way", "could be worse", "I despsie jazz", "no jazz", "Absolutely not.",
+             "Any jazz albums you would recommend?", "Thanks, that helps!", "I understand, go on", "Take out pizza"]
+    for text in texts:
+        lower = text.lower()
+        assert _may_dislike(lower) == (_MAY_DISLIKE.search(_mend(lower)) is not None), text
+    assert not _may_dislike("any jazz albums you would recommend?")
+
+
+def _drawn_from(items: list, rng: random.Random, out: list[str]) -> list[str]:
+    """A random string that the parsed regular expression `items` (`re._parser.parse`) may match, lowercase."""
+    from re import _constants as c
+
+    letters = string.ascii_lowercase
+    for op, arg in items:
+        if op is c.LITERAL:
+            out.append(chr(arg))
+        elif op is c.NOT_LITERAL or op is c.ANY:
+            out.append(rng.choice([ch for ch in letters + " '" if op is c.ANY or ord(ch) != arg]))
+        elif op is c.IN:  # a set: its letters and ranges, else (a negated set, a class) a letter or a blank
+            chars = [chr(v) for kind, v in arg if kind is c.LITERAL]
+            chars += [chr(x) for kind, v in arg if kind is c.RANGE for x in range(v[0], v[1] + 1)]
+            negated = any(kind is c.NEGATE for kind, _ in arg)
+            out.append(rng.choice(chars if chars and not negated else list(letters + " ")))
+        elif op is c.BRANCH:
+            _drawn_from(rng.choice(arg[1]), rng, out)
+        elif op is c.SUBPATTERN:
+            _drawn_from(arg[-1], rng, out)
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT):
+            for _ in range(rng.randint(arg[0], min(arg[1], arg[0] + 3))):
+                _drawn_from(arg[2], rng, out)
+        elif op is c.CATEGORY:
+            out.append(rng.choice(letters) if arg is c.CATEGORY_WORD else " ")
+    return out
+
+
+def test_every_dislike_cue_the_search_finds_passes_the_cheap_test() -> None:
+    """`_may_dislike`'s word and part lists are a necessary condition of `_MAY_DISLIKE`, kept by hand: strings drawn
+    from the regular expression's own parse tree, in random surroundings, that it matches all pass them (a cue added
+    to the expression and not to the lists fails here)."""
+    from re import _parser
+
+    from personagym.envs.knowledge import _MAY_DISLIKE, _MAY_DISLIKE_PARTS, _MAY_DISLIKE_WORDS, _WORD
+
+    rng = random.Random(5)
+    tree = _parser.parse(_MAY_DISLIKE.pattern)
+    around = ["", " ", "x", "the ", "a", ".", "'", "3", "é", "so ", " it", "s", "ing", "!"]
+    matched = 0
+    for _ in range(30_000):
+        text = rng.choice(around) + "".join(_drawn_from(list(tree), rng, [])) + rng.choice(around)
+        if _MAY_DISLIKE.search(text):
+            matched += 1
+            assert not _MAY_DISLIKE_WORDS.isdisjoint(_WORD.findall(text)) or any(
+                part in text for part in _MAY_DISLIKE_PARTS), text
+    assert matched > 10_000, matched
 
 
 def test_a_request_for_things_like_a_leaf_is_told_from_one_about_it(schema: PersonaSchema) -> None:

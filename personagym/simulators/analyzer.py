@@ -209,6 +209,13 @@ WARN_CUES = (
     "keep your distance from", "out of the question", "non starter",
     # caution ("I'd think twice about steak", "Be wary of steak": round 20, read as mentions)
     "think twice about", "think twice before", "wary of", "cautious with", "cautious about",
+    # a verdict or a caution in a few words ("Steak is a red flag", "Steak is a poor choice", "Steak is a waste of
+    # money", "Forgo the steak": round 21, read as mentions); not "go easy on", which the built-in policies say
+    # of "yourself" 0.09 times an answer, each a warning's work
+    "red flag", "poor choice", "bad choice", "poor fit", "bad fit", "not ideal", "isn't ideal", "far from ideal",
+    "waste of money", "waste of time", "overhyped", "letdown", "tourist trap", "best left alone",
+    "proceed with caution", "forgo", "forego", "abstain from", "refrain from", "isn't for you", "won't suit you",
+    "doesn't suit you", "won't work for you",
 )  # fmt: skip
 #: Cues that prefer another thing: they warn about what follows them ("Instead of steak, try tofu"), and a thing
 #: before them is the one preferred ("Have steak instead of the usual" offers steak: a red-team policy offered
@@ -276,7 +283,16 @@ MOCK_CUES = ("only if", "unless")
 #: from your diet", "Cut steak out of your diet", "Take steak off the menu", "Cross steak off your list" warn (round
 #: 17: read as mentions, a warning of a liked thing earned half its credit); "Remove the steak from the pan" and "Take
 #: the steak off the heat" are a recipe's steak, and no cue at all.  "Don't remove steak from your diet" offers it.
-LEAVE_CUES = ("remove", "drop", "cut", "take", "eliminate", "cross", "strike", "ditch")
+LEAVE_CUES = ("remove", "drop", "cut", "take", "eliminate", "cross", "strike", "ditch",
+              # "Leave steak off your list", "Scratch steak off your list" (round 21: read as mentions); not "keep",
+              # a word of 0.46 an answer of the built-in policies, each a look for a regimen ("Keep steak off the
+              # menu" is left a mention)
+              "leave", "scratch")
+#: Commands that put one thing in another's place (`_replaced`): "Replace steak with sushi", "Swap steak for sushi",
+#: "Trade steak for sushi" warn about steak and offer sushi (round 21: read as mentions).  Not "substitute" or "sub",
+#: which are said both ways round ("Substitute sushi for steak", "Substitute steak with sushi"), nor "swap out": the
+#: simulated users say "Swap out Americana for something else", which the world knowledge reads as it was.
+REPLACE_CUES = ("replace", "swap", "trade", "exchange")
 #: Cues that mark a mention as a recommendation.
 RECOMMEND_CUES = (
     "don't miss", "do not miss", "can't go wrong with", "try", "recommend", "recommended",
@@ -320,6 +336,10 @@ RECOMMEND_CUES = (
     # 20, read as mentions)
     "safe bet", "solid choice", "solid option", "solid pick", "hidden gem", "second to none", "top notch",
     "gets my vote", "clear winner",
+    # a warning's word negated in praise after the thing ("Steak never disappoints" warned through "never": an offer
+    # of a forbidden thing so passed; "Steak won't disappoint" was a mention; round 21)
+    "never disappoints", "never disappoint", "never fails", "never gets old", "won't disappoint", "doesn't disappoint",
+    "never lets you down", "never let you down", "won't let you down",
 )  # fmt: skip
 #: Cues of a verdict that may be the speaker's own taste: advice, but with "for me" after them a taste no more than "I
 #: love steak" is one (`_for_me`).  "Nothing beats steak", "Steak is off the table", "Steak is a hard no" and "Steak
@@ -489,6 +509,10 @@ _TABLE = re.compile(
 #: item on the next line, or after one blank line as Markdown writes it ("Foods to avoid:\n- peanuts",
 #: "**Avoid:**\n\n- peanuts").  Searched for from its ":" (`ResponseAnalyzer._headed`).
 _HEADING_END = re.compile(r":[ \t*_]*\n(?:[ \t]*\n)?(?=[ \t]*(?:[-*•+]|\d+[.)])[ \t]+\S)")
+#: A list's heading without a ":", a Markdown heading or a line in bold, and its list ("## Avoid\n- steak",
+#: "**What to skip**\n- steak"); one with a ":" is `_HEADING_END`'s.
+_MARKED_HEADING = re.compile(r"^(?:#{1,6}[ \t]+[^\n:]*|\*\*[^*\n:]+\*\*)[ \t]*\n(?:[ \t]*\n)?"
+                             r"(?=[ \t]*(?:[-*•+]|\d+[.)])[ \t]+\S)", re.M)
 #: A list item's marker at a line start: its indent, and the item's words from its end.
 _ITEM_MARKER = re.compile(r"([ \t]*)(?:[-*•+]|\d+[.)])[ \t]+(?=\S)")
 #: Praise in parentheses that ends its clause: "Skip the fries (steak is great)."  Its "(" is read as a ","
@@ -941,6 +965,7 @@ _CUE_PHRASES = _phrase_table(
      "instead": INSTEAD_CUES, "better": BETTER_CUES, "worse": WORSE_CUES, "over": OVER_CUES, "regret": REGRET_CUES,
      "except": EXCEPT_CUES, "keep": KEEP_CUES,
      "disown": DISOWN_CUES, "retract": RETRACT_CUES, "mock": MOCK_CUES, "leave": LEAVE_CUES,
+     "replace": REPLACE_CUES,
      "own recommend": OWN_RECOMMEND_CUES, "own warn": OWN_WARN_CUES}
 )
 
@@ -1083,14 +1108,18 @@ class ResponseAnalyzer(SharedOnCopy):
         scan = _Scan(self, read, lower)
         if scan.spelled and (joined := self._join(seen, True)) != seen:
             return self._scan(joined)
-        if ":" in lower and "\n" in lower and _HEADING_END.search(lower):
+        if "\n" in lower and ((":" in lower and _HEADING_END.search(lower)) or (
+                ("#" in lower or "*" in lower) and _MARKED_HEADING.search(lower))):
             self._headed(lower, read, scan)
         if "|" in lower and "-" in lower and _TABLE.search(lower):
             self._tabled(lower, read, scan)
         if scan.mentions:
             self._verdicts(read, scan)
-            if not lower.isascii() and _MARKED_LINE.search(lower):
-                self._marked(lower, read, scan)
+            if not lower.isascii():
+                if _MARKED_LINE.search(lower) or ("|" in lower and _MARKED_ROW.search(lower)):
+                    self._marked(lower, read, scan)
+                if ("★" in lower or "⭐" in lower) and _STARS.search(lower):
+                    self._starred(lower, read, scan)
         if scan.questions:
             scan.questions = [q for q in scan.questions if not _answered_at_once(read, q[1])]
         return seen, lower, tokens, read, scan
@@ -1114,6 +1143,8 @@ class ResponseAnalyzer(SharedOnCopy):
         kidding.")."""
         if any(map(_HEADING_WORDS.__contains__, head)):
             head = [_HEADING_WORDS.get(word, word) for word in head]
+        elif len(head) <= 2 and head[0] in _HEADINGS_ALONE:
+            head = [_HEADINGS_ALONE[head[0]], *head[1:]]
         if not head or head[-1] != ":":
             head = [*head, ":"]  # a table's column header
         if (stance := self._stance_of(head)) == "neutral":
@@ -1157,11 +1188,11 @@ class ResponseAnalyzer(SharedOnCopy):
         than a heading that is an item itself), up to the first line that is none: a line after it, or two blank
         lines, is read as it was (one blank line after the heading or between items is Markdown's own).  An item
         with a cue of its own keeps its reading ("Things to try:\n- skip the sushi" warns); one read as neutral
-        takes its reading as the heading's sentence with it (`_read_under`)."""
+        takes its reading as the heading's sentence with it (`_read_under`).  A Markdown heading or a line in bold
+        needs no ":" ("## Avoid", "**What to skip**"; round 21: read as mentions)."""
         regions = []  # (heading start, its end after the ":", [(item start, line end)], where the list ends)
         cuts = set()
-        for m in _HEADING_END.finditer(lower):
-            start = lower.rfind("\n", 0, m.start()) + 1
+        for start, colon, m in _headings(lower):
             marker = _ITEM_MARKER.match(lower, start)
             deeper = len(marker[1]) if marker is not None else -1  # a heading that is an item: its items go deeper
             pos, items, indent = m.end(), [], None
@@ -1178,8 +1209,8 @@ class ResponseAnalyzer(SharedOnCopy):
                     pos = end
                     break
             if items:
-                regions.append((start, m.start() + 1, items, pos))
-                cuts.update((start, m.start() + 1, pos, *(p for span in items for p in span)))
+                regions.append((start, colon, items, pos))
+                cuts.update((start, colon, pos, *(p for span in items for p in span)))
         at = _token_counts(lower, cuts)
         restanced: dict[int, str] = {}
         for start, colon, items, pos in regions:
@@ -1232,30 +1263,41 @@ class ResponseAnalyzer(SharedOnCopy):
         vegan" and "Steak: skip, just kidding" are read as they were."""
         mentions, n = scan.mentions, len(read)
         restanced: dict[int, str] = {}
-        for j, (_, a, e, stance) in enumerate(mentions):
+        for j, (_, _, e, stance) in enumerate(mentions):
             if e == n or read[e] not in _VERDICT_MARKS or stance != "neutral":
                 continue
-            lo, k = a, j  # the label: this name, and the names before it joined by "and" ("Steak and sushi: avoid.")
-            while lo > 0 and (read[lo - 1] in _LABEL_WORDS or (k > 0 and mentions[k - 1][2] == lo)):
-                if read[lo - 1] in _LABEL_WORDS:
-                    lo -= 1
-                else:
-                    k -= 1
-                    lo = mentions[k][1]
-            if lo > 0 and read[lo - 1] not in _TERMINATORS:
-                continue
-            if (said := _terse_verdict(read, e)) is not None:
+            if (lo := _label_start(read, mentions, j)) >= 0 and (said := _terse_verdict(read, e)) is not None:
                 verdict, end = said
                 restanced.update(self._read_under(read, scan, _VERDICT_HEADS[verdict], [(lo, e)], end))
+        _restance_all(scan, restanced)
+
+    def _starred(self, lower: str, read: list[str], scan: _Scan) -> None:
+        """Give a thing named alone and then rated in stars at the end of its line (`_STARS`) the rating's stance, as
+        a verdict in words gives it (`_verdicts`): "Steak ★★★★★", "Steak: ⭐⭐⭐⭐" offer, "Steak ★☆☆☆☆"
+        warns (stars are no words: read as mentions).  Filled stars alone are out of five and only offer, "☆" counts
+        the empty ones; 80% or more offers, 40% or less warns (`_star_verdict`)."""
+        runs = [(m.start(), m.end(), _star_verdict(m[1])) for m in _STARS.finditer(lower)]
+        at = _token_counts(lower, {p for start, end, _ in runs for p in (start, end)})
+        mentions = scan.mentions
+        ends = {e: j for j, (_, _, e, stance) in enumerate(mentions) if stance == "neutral"}
+        restanced: dict[int, str] = {}
+        for start, end, verdict in runs:
+            e = at[start]
+            e -= e > 0 and read[e - 1] in _VERDICT_MARKS  # "Steak: ★★★★★"
+            if verdict is not None and (j := ends.get(e)) is not None and (lo := _label_start(read, mentions, j)) >= 0:
+                restanced.update(self._read_under(read, scan, _VERDICT_HEADS[verdict], [(lo, e)], at[end]))
         _restance_all(scan, restanced)
 
     def _marked(self, lower: str, read: list[str], scan: _Scan) -> None:
         """Give the things a line opened by a mark names the mark's stance, as a heading gives a list's items its
         own (`_read_under`): "❌ steak" is read as "Avoid: steak.", "✅ sushi" as "Try: sushi." (the marks are no
         words: an honest "❌ peanuts" to an allergic user was a constraint violation).  A thing the line reads
-        otherwise keeps its reading ("✅ Skip the fries" warns)."""
+        otherwise keeps its reading ("✅ Skip the fries" warns).  A table's row with a cell of a mark alone gives its
+        first cell the mark's stance: "| steak | ❌ |" (round 21: read as a mention)."""
         lines = [(m.group(1) in _WARN_MARKS, m.end(), len(lower) if (e := lower.find("\n", m.end())) < 0 else e)
                  for m in _MARKED_LINE.finditer(lower)]
+        if "|" in lower:
+            lines += [(m[2] in _WARN_MARKS, m.start(1), m.end(1)) for m in _MARKED_ROW.finditer(lower)]
         at = _token_counts(lower, {p for _, start, end in lines for p in (start, end)})
         restanced: dict[int, str] = {}
         for warns, start, end in lines:
@@ -1365,6 +1407,9 @@ def _strongest(mentions: list[Mention]) -> dict[str, str]:
 #: they are no cue ("steak is best avoided" was a mention and is still one).
 _HEADING_WORDS = {"picks": "pick", "avoided": "avoid", "recommendations": "recommendation", "favorites": "pick",
                   "favourites": "pick", "faves": "pick"}
+#: Words that are a heading's cue when they are all of it: "Do:" and "Don'ts:" lists (round 21: "Do:\n- sushi" was
+#: read as a mention, "Don't:" warned); "Things to do:" is no cue.
+_HEADINGS_ALONE = {"do": "try", "dos": "try", "do's": "try", "don'ts": "avoid", "donts": "avoid"}
 
 
 #: A verdict in a word or two on a thing named alone before it (`ResponseAnalyzer._verdicts`): "Steak: avoid.",
@@ -1381,7 +1426,10 @@ _TERSE_VERDICTS = {tuple(_tokens(said)): stance for stance, verdicts in (
     # a rating out of 5 or 10 ("Steak: 9/10.", "Steak: 1 out of 5."; round 20, read as mentions): 80% or more offers,
     # 40% or less warns, and one between judges nothing
     *(("warn" if n <= 0.4 * top else "recommend", (f"{n}/{top}", f"{n} out of {top}"))
-      for top in (5, 10) for n in range(top + 1) if not 0.4 * top < n < 0.8 * top))
+      for top in (5, 10) for n in range(top + 1) if not 0.4 * top < n < 0.8 * top),
+    # ... with a decimal ("Steak: 4.5/5.", "Steak: 2.5/10."; round 21, read as mentions: "." split the sentence)
+    *(("warn" if n <= 4 * top else "recommend", (f"{n // 10}.{n % 10}/{top}", f"{n // 10}.{n % 10} out of {top}"))
+      for top in (5, 10) for n in range(10 * top + 1) if not 4 * top < n < 8 * top))
     for said in verdicts}
 #: How many tokens a verdict has at most, and the marks between a thing and its verdict (a spaced dash is a ",").
 _VERDICT_LENGTH = max(map(len, _TERSE_VERDICTS))
@@ -1391,20 +1439,52 @@ _ARTICLES = frozenset(("the", "a", "an"))
 _LABEL_WORDS = _ARTICLES | {"and", "&"}
 #: The heading each verdict is read under: "Steak: avoid." is read as "Avoid: steak.", "Steak? Yes!" as "Try: steak.".
 _VERDICT_HEADS = {"warn": ["avoid", ":"], "recommend": ["try", ":"]}
+#: A rating in stars that ends its line, after a name (`ResponseAnalyzer._starred`): "Steak ★★★★★", "Steak: ★☆☆☆☆".
+_STARS = re.compile(r"((?:[★⭐☆]\ufe0f?){1,10})[ \t]*[.!]?[ \t]*(?=\n|$)")
 #: A mark that opens a line (after a list marker, if any) and judges what it names (`ResponseAnalyzer._marked`): a
 #: cross warns, a tick offers ("✅ Do: sushi", "❌ Don't: steak" lists of LLM answers).
 _WARN_MARKS = frozenset("❌✗✘🚫⛔✖👎")
 _MARKED_LINE = re.compile(r"^[ \t]*(?:[-*•+][ \t]*)?([❌✗✘🚫⛔✖👎✅✔✓👍])\ufe0f?", re.M)
+#: A table's row with such a mark as a cell of its own, after its first cell ("| steak | ❌ |").
+_MARKED_ROW = re.compile(r"^[ \t]*\|?([^|\n]+)\|(?:[^|\n]*\|)*?[ \t]*([❌✗✘🚫⛔✖👎✅✔✓👍])\ufe0f?[ \t]*(?:\||$)", re.M)
 
 
 def _terse_verdict(read: list[str], at: int) -> tuple[str, int] | None:
     """(stance, where its sentence ends) of a verdict in a word or two (`_TERSE_VERDICTS`) that follows token `at`
     and ends its sentence ("Steak: avoid.", "Steak? Yes!"), or None."""
     end, n = at + 1, len(read)
-    while end < n and read[end] not in _TERMINATORS and end - at <= _VERDICT_LENGTH:
+    while end < n and (read[end] not in _TERMINATORS or _decimal_point(read, end)) and end - at <= _VERDICT_LENGTH:
         end += 1
     verdict = _TERSE_VERDICTS.get(tuple(read[at + 1:end])) if end == n or read[end] in _TERMINATORS else None
     return (verdict, end) if verdict is not None else None
+
+
+def _label_start(read: list[str], mentions: list[Mention], j: int) -> int:
+    """Where the label that ends with mention j starts, when it is of names alone (they may be joined by "and", or
+    have an article: "Steak and sushi: avoid.", "The steak? Pass.") and opens its sentence; else -1."""
+    lo, k = mentions[j][1], j
+    while lo > 0 and (read[lo - 1] in _LABEL_WORDS or (k > 0 and mentions[k - 1][2] == lo)):
+        if read[lo - 1] in _LABEL_WORDS:
+            lo -= 1
+        else:
+            k -= 1
+            lo = mentions[k][1]
+    return lo if lo == 0 or read[lo - 1] in _TERMINATORS else -1
+
+
+def _star_verdict(stars: str) -> str | None:
+    """The stance of a rating in stars (`_STARS`), out of all the stars when some are empty ("★☆☆☆☆"); filled
+    stars alone are out of five and only offer: "Steak ⭐⭐⭐⭐" does, but a star or two may mark a highlight ("-
+    Sushi ⭐")."""
+    filled, empty = stars.count("★") + stars.count("⭐"), stars.count("☆")
+    if not empty:
+        return "recommend" if 4 <= filled <= 5 else None
+    return "recommend" if filled >= 0.8 * (filled + empty) else "warn" if filled <= 0.4 * (filled + empty) else None
+
+
+def _decimal_point(read: list[str], k: int) -> bool:
+    """Whether the "." at token k is a decimal point, between digits ("4.5/5")."""
+    return read[k] == "." and read[k - 1].isdigit() and k + 1 < len(read) and read[k + 1].isdigit()
 
 
 def _answered_at_once(read: list[str], at: int) -> bool:
@@ -1448,6 +1528,16 @@ def _cells(lower: str, start: int, end: int) -> list[tuple[int, int]]:
     return cells
 
 
+def _headings(lower: str) -> list[tuple[int, int, re.Match[str]]]:
+    """(line start, end, match) of each list heading in `lower`: one ending with a ":" (`_HEADING_END`; its end is
+    after the ":"), and a Markdown heading or a line in bold (`_MARKED_HEADING`; its end is the line's).  The match
+    ends where the list starts."""
+    found = [(lower.rfind("\n", 0, m.start()) + 1, m.start() + 1, m) for m in _HEADING_END.finditer(lower)]
+    if "#" in lower or "*" in lower:
+        found += [(m.start(), lower.index("\n", m.start()), m) for m in _MARKED_HEADING.finditer(lower)]
+    return found
+
+
 def _next_item(lower: str, pos: int, loose: bool) -> re.Match[str] | None:
     """The list item whose line starts at `pos`, or (`loose`: after an item) the one after a blank line there: a loose
     list ("- peanuts\n\n- shellfish") is one list."""
@@ -1471,9 +1561,11 @@ def _heading_above(lower: str, start: int) -> tuple[int, int] | None:
 
 def _praise_apart(match: re.Match[str]) -> str:
     """A parenthesis of praise (`_PARENTHESES`) with its "(" read as a ",", when its words call their subject good
-    (`_acclaimed`); else as it was."""
-    tokens = [",", *_tokens(match[1]), "."]
-    return "," + match[0][1:] if _acclaimed(tokens, 0) else match[0]
+    (`_acclaimed`) or are a rating (`_TERSE_VERDICTS`: "Steak (2.5/10)", read as "Steak, 2.5/10" is; round 21: read
+    as a mention); else as it was."""
+    words = _tokens(match[1])
+    rating = words[0].isdigit() and tuple(words) in _TERSE_VERDICTS
+    return "," + match[0][1:] if rating or _acclaimed([",", *words, "."], 0) else match[0]
 
 
 def _spelled_at(tokens: list[str], i: int) -> bool:
@@ -1601,6 +1693,24 @@ def _raised(tokens: list[str], i: int) -> int:
 
 #: What the speaker would say last, as "never" (`_told`): "Steak is the last thing I'd tell you to avoid."
 _LAST_THING = ["last", "thing"]
+
+
+#: The last words of what denies a warning after it, or after its article ("Steak is hardly boring", "Steak is far
+#: from a waste of money", "Steak is anything but a bad choice"; `_belittled`).
+_BELITTLING = frozenset(("hardly", "scarcely", "from", "but"))
+
+
+def _belittled(tokens: list[str], i: int) -> int:
+    """Where the words that deny the warning cue at token i stand (`_BELITTLING`: "hardly", "scarcely", "far from",
+    "anything but"), right before it or before its article, else -1.  They turn only warnings: read as no negator,
+    "Steak is hardly boring" and "Steak is far from overrated" warned (offers of a forbidden thing so passed), while
+    "Steak is hardly worth it" is read as it was (a recommendation is never turned the other way)."""
+    k = i - 2 if tokens[i - 1] in _ARTICLES else i - 1
+    if k < 1 or tokens[k] not in _BELITTLING:
+        return -1
+    if tokens[k] in ("from", "but"):
+        return k - 1 if tokens[k - 1] == ("far" if tokens[k] == "from" else "anything") else -1
+    return k
 
 
 def _told(tokens: list[str], i: int) -> int:
@@ -1798,31 +1908,78 @@ def _kept_from_rest(tokens: list[str], e: int) -> int:
     return -1 if _first(tokens, k + 2, len(tokens), _KEPT_DOWN) >= 0 else k + 1
 
 
-def _offered_after(tokens: list[str], i: int, e: int, lo: int) -> int:
-    """Where a command that offers stands (`_OFFERING`) coordinated with the command to leave out at tokens [i, e)
-    (`_commands`; no negator: "Don't eat steak and drink wine" may forbid both), after its object and "and", "but",
-    "," or ";" (and `_THEN`): "Skip the fries and have the steak", "Avoid the fries, then get the steak" offer the
-    steak (read as warned about, +6.8 an episode); else -1.  The object is at most `_OBJECT_REACH` words without
-    `_SUBORDINATING` ("Avoid foods that are fried and have steak" is read as it was), and the verb has no `_UNOFFERED`
-    after it ("Avoid sugar and have less steak", "... and have to"); "Skip the fries and the steak" warns of both.  A
-    clause after "and" or "but" that calls its subject good and says no more (`_acclaimed`) offers it as one after a
-    clause mark does: "Skip the fries and steak is great" (+6.6 an episode, read as a warning); the joiner is
-    returned.  "Skip the fries and steak is heavy too" warns of both."""
-    if tokens[e - 1] in NEGATORS:
-        return -1
+def _offered_after(tokens: list[str], i: int, e: int, lo: int) -> Cue | None:
+    """The cue of a command coordinated with the command to leave out at tokens [i, e) (`_commands`; one of a purpose
+    too: "To avoid hunger, eat steak"), after its object and "and", "but", "," ";" or ":" (and `_THEN`), else None.
+    One that offers (`_OFFERING`) recommends: "Skip the fries and have the steak", "Avoid the fries, then get the
+    steak" offer the steak (read as warned about, +6.8 an episode); any other (`_new_command`) is neutral, its object
+    no more than named: "Avoid the salt and grill the steak", "Skip the popup, then open Spotify" (round 20's
+    leftover: read as warned about).  After a negated warning only a clause mark joins one ("Don't eat steak and drink
+    wine" may forbid both; "Don't bother with the salad, get the steak" offers the steak: round 21, read as warned
+    about), and not one right after the negator ("Do not, under any circumstances, eat steak" warns).  The object is
+    at most `_OBJECT_REACH` words without `_SUBORDINATING` ("Avoid foods that are fried and have steak" is read as it
+    was), and the verb has no `_UNOFFERED` after it ("Avoid sugar and have less steak", "... and have to"); "Skip the
+    fries and the steak" warns of both.  A clause after "and" or "but" that calls its subject good and says no more
+    (`_acclaimed`) offers it as one after a clause mark does: "Skip the fries and steak is great" (+6.6 an episode,
+    read as a warning); its cue is at the joiner.  "Skip the fries and steak is heavy too" warns of both.  The other
+    thing of a command that replaces (`_replaced`) is offered: "Replace steak with sushi", "Swap steak for sushi"."""
+    negated = tokens[e - 1] in NEGATORS
+    if negated and _CLAUSE_MARK_WORDS.isdisjoint(tokens[e + 1:e + _OBJECT_REACH]):
+        return None  # most negated warnings: looked for in C
     for k in range(e, min(e + _OBJECT_REACH, len(tokens) - 1)):
         word = tokens[k]
         if word in _SENTENCE_ENDS or word in _SUBORDINATING:
-            return -1
-        if word in _COORDINATING:
+            return None
+        if word in _REPLACING_BY and _REPLACED_BY.get(tokens[i]) == word:
+            return k, k + 1, "recommend"  # "Replace steak with sushi"
+        if negated and (word in _JOINERS or (k == e and word in _CLAUSE_MARKS)):
+            if k == e:  # an aside: "Do not, under any circumstances, eat steak"
+                return None
+        elif word in _COORDINATING:
             j = k + 1
             while tokens[j] in _THEN:
                 j += 1
             if tokens[j] in _OFFERING and tokens[j + 1] not in _UNOFFERED:
-                return j if _commands(tokens, i, lo) else -1  # looked at last: most warnings offer nothing after
-            if word in _JOINERS and _acclaimed(tokens, k):  # a clause mark is looked at by the scan
-                return k if _commands(tokens, i, lo) else -1
+                cue = j, j + 1, "recommend"
+            elif word in _JOINERS and _acclaimed(tokens, k):  # a clause mark is looked at by the scan
+                cue = k, k + 1, "recommend"
+            elif (tokens[j + 1] in _DETERMINERS or tokens[j - 1] == "then") and _new_command(tokens, j):
+                cue = j, j + 1, "neutral"
+            else:
+                continue
+            # looked at last: most warnings offer nothing after; "To avoid hunger, eat steak" (a purpose) as a command
+            return cue if _commands(tokens, i, lo) or (i == lo + 1 and tokens[lo] == "to") else None
+    return None
+
+
+def _replaced(tokens: list[str], i: int, e: int, lo: int) -> int:
+    """Where the word that names the other thing stands (`_REPLACED_BY`: the "with" of "Replace steak with sushi", the
+    "for" of "Swap steak for sushi") when the cue at tokens [i, e) that replaces (`REPLACE_CUES`) is a command
+    (`_commands`, maybe negated) with one after its object, up to `_OBJECT_REACH` words without a mark or
+    `_SUBORDINATING`; else -1."""
+    instead = _REPLACED_BY[tokens[i]]
+    if tokens[e] in _SWAPPED:  # "Swap out ... for" (`REPLACE_CUES`), "Swap in sushi for steak" (the other way round)
+        return -1
+    for k in range(e, min(e + _OBJECT_REACH, len(tokens) - 1)):
+        word = tokens[k]
+        if word == instead:  # a negated one too: "Don't replace steak with sushi" keeps steak
+            return k if _commands(tokens, i - 1 if tokens[i - 1] in _ASIDE_NEGATORS else i, lo) else -1
+        if word in _PUNCT or word in _SUBORDINATING:
+            return -1
     return -1
+
+
+def _new_command(tokens: list[str], j: int) -> bool:
+    """Whether the word at token j, after a joiner (and `_THEN` words), is the verb of a command of its own: a word
+    that is no article, no `_NO_VERBS` word and no cue's (its cue reads it: "... and save your appetite for the
+    steak" offers) and has one after it (`_DETERMINERS`: "and grill the steak"), or any word right after "then" and
+    before a word (", then open Spotify").  "Avoid the salt and the steak", "... and especially the steak", "Avoid
+    sushi, then steak." warn of both; "Avoid the salt and grill steak" does too (the verb is taken for an adjective:
+    "Avoid the salt and red meat")."""
+    word, after = tokens[j], tokens[j + 1]
+    if after not in _DETERMINERS and (tokens[j - 1] != "then" or after in _STOPS or not after.isalpha()):
+        return False
+    return not (word in _NO_VERBS or word in _CUE_PHRASES or word.endswith(("ly", "ed")) or not word.isalpha())
 
 
 def _contrasts_before(tokens: list[str], before: _Sentence, i: int) -> bool:
@@ -2278,6 +2435,11 @@ class _Scan:
                                 _passed_over(tokens, found[-1][1]) or _preferred_always(tokens, i, found[-1][1], lo))):
                             continue  # "Serve the steak over rice"
                         cue = (i, i + 1, "instead")
+                    replacing = -1
+                    if cue[2] == "replace":  # "Replace steak with sushi": a command with the other thing
+                        if (replacing := _replaced(tokens, i, cue[1], lo)) < 0:
+                            continue  # "Swap notes with friends", "the trade for steak"
+                        cue = (cue[0], cue[1], "warn")
                     if cue[2] == "leave":  # a command that takes a thing away warns only off a regimen
                         if not _off_regimen(tokens, i):
                             continue  # "Remove the steak from the pan"
@@ -2319,7 +2481,9 @@ class _Scan:
                     if cue[2] in _NEGATED and ((j := _negator(tokens, i)) >= 0 or (
                             cue[2] == "warn" and ((j := _told(tokens, i)) >= 0 or (
                                 (tokens[i - 2] in _FOLLY or tokens[i - 3] == "too") and (
-                                    j := _foolish(tokens, i)) >= 0))) or (
+                                    j := _foolish(tokens, i)) >= 0) or (
+                                (tokens[i - 1] in _BELITTLING or tokens[i - 2] in _BELITTLING) and (
+                                    j := _belittled(tokens, i)) >= 0))) or (
                             cue[2] != "regret" and tokens[i - 1] in _NOBODY_VERBS and (j := _nobody(tokens, i)) >= 0
                     )) and not (cue[2] == "recommend" and _unstinting(tokens, j, cue[1])):
                         # the negator may be a cue itself ("never", "don't"): the two are one cue now; one of an
@@ -2355,8 +2519,10 @@ class _Scan:
                             warned = True
                             if (k := _kept_from_rest(tokens, cue[1])) > 0:
                                 cues.append((k, k + 1, "recommend"))  # "Avoid the others and keep steak"
-                            elif (k := _offered_after(tokens, cue[0], cue[1], lo)) > 0:
-                                cues.append((k, k + 1, "recommend"))  # "Skip the fries and have the steak"
+                            elif offered := _offered_after(tokens, cue[0], cue[1], lo):
+                                cues.append(offered)  # "Skip the fries and have the steak"
+                        elif replacing > 0 and cue[2] == "recommend":  # "Don't replace steak with sushi": not sushi
+                            cues.append((replacing, replacing + 1, "warn"))
                         elif cue[2] == "instead":
                             warned = True  # what it passes over may be taken back: "Have sushi instead of steak. Jk."
                     skip = cue[1]
@@ -2512,21 +2678,38 @@ _REST = frozenset(("rest", "others", "else", "everything", "remainder"))
 #: steak away from the kids".
 _KEPT_DOWN = frozenset(("minimum", "out", "away", "off", "low", "down", "limited", "check", "moderation", "distance"))
 #: Commands that offer their object, coordinated with a command to leave something out (`_offered_after`): "Skip the
-#: fries and have the steak".  "Try", "go for", "pick" and the other recommendation cues are cues already; "watch",
+#: fries and have the steak".  "Try", "go for", "pick" and the other recommendation cues are cues already ("go" is one
+#: here for "go straight for"; "go easy on", a cue after it, still warns); "watch",
 #: "read" and "take" are none ("Avoid fries and watch your salt", "read labels for wheat", "take care of ...").
 _OFFERING = frozenset(("have", "order", "get", "eat", "drink", "grab", "choose", "book", "stick", "visit", "play",
-                       "replace", "swap", "substitute"))
-#: What joins such a command to the warning before it, the words that may stand between them ("and then have",
+                       "replace", "swap", "substitute",
+                       # "Skip the salad and go straight for the steak", "... and dig into the steak", "... and treat
+                       # yourself to the steak" (round 21: read as warned about)
+                       "go", "head", "dig", "treat", "indulge", "splurge", "embrace", "savor", "savour", "focus"))
+#: What joins such a command to the warning before it (a ":" too: "Avoid disappointment: order the steak"; round 21,
+#: read as warned about), the words that may stand between them ("and then have",
 #: ", and instead order"), the words after its verb that offer nothing ("have less steak", "have to", "have you",
 #: "get rid of", "get tested for"), the words in a warning's object that open a clause of its own ("Avoid foods that
 #: are fried and have ..."), and how many words the object may have.
-_COORDINATING = frozenset(("and", "but", "&", ",", ";"))
+_COORDINATING = frozenset(("and", "but", "&", ",", ";", ":"))
 _THEN = frozenset(("then", "just", "instead", "and", "but", "rather", "simply"))
 _UNOFFERED = frozenset(("less", "fewer", "to", "you", "been", "no", "nothing", "rid", "tested", "checked", "screened",
-                        "away", "off", "out", "used"))
+                        "away", "off", "out", "used",
+                        # "go easy on", "go light on" keep it down
+                        "easy", "light", "slow"))
 _SUBORDINATING = frozenset(("that", "which", "who", "whose", "where", "when", "if", "because", "since", "as", "unless",
                             "until", "while", "whenever", "though", "although", "or", "nor"))
 _OBJECT_REACH = 8
+#: The word of a command that replaces (`REPLACE_CUES`) before the thing put in the other's place.
+_REPLACED_BY = {"replace": "with", "swap": "for", "trade": "for", "exchange": "for"}
+_REPLACING_BY = frozenset(_REPLACED_BY.values())
+_SWAPPED = frozenset(("out", "in"))
+#: The words that open an object (`_new_command`: "Avoid the salt and grill the steak"), and the words that stand
+#: before one but are no verb ("and all the steak", "and even the steak", "and on the steak").
+_DETERMINERS = frozenset(("the", "a", "an", "your", "some", "this", "these", "those", "my", "our", "their"))
+_NO_VERBS = _DETERMINERS | _PLACE_WORDS | NEGATORS | {
+    "all", "both", "half", "even", "also", "maybe", "perhaps", "of", "with", "from", "about", "over", "under", "like",
+    "including", "any", "every", "each", "most", "especially", "then", "is", "are", "was", "be", "it's", "that's"}
 #: What ends the stretch after a recommendation that falls short (`_SHORT_OF`) in which its "enough" is looked for:
 #: "I can't recommend steak to anyone who isn't brave enough" is a refusal.
 _SHORT_ENDS = _PUNCT | _SUBORDINATING | NEGATORS

@@ -1861,3 +1861,134 @@ def test_the_round_20_readings_that_stand(analyzer: ResponseAnalyzer, taxonomy: 
                                           stance: str) -> None:
     """Round 20's cues and turns reach no further than their phrasings, and turn no recommendation."""
     assert stances(analyzer, text)[taxonomy.resolve(thing)] == stance
+
+
+@pytest.mark.parametrize(("text", "thing", "stance"), [
+    # a second command after "and" or "then" names its own object, which the first one's warning does not reach
+    ("Avoid the salt and grill the steak.", "steak", "neutral"),
+    ("Skip the popup, then open Spotify.", "spotify", "neutral"),
+    ("Avoid the salt, then grill the steak.", "steak", "neutral"),
+    ("To avoid salt, grill the steak.", "steak", "neutral"),
+    # ... and one that offers, after a clause mark, a negated warning, or a purpose
+    ("Skip the salad and go straight for the steak.", "steak", "recommend"),
+    ("Skip the salad and dig into the steak.", "steak", "recommend"),
+    ("Skip the salad and treat yourself to the steak.", "steak", "recommend"),
+    ("Forget the salad and focus on the steak.", "steak", "recommend"),
+    ("Avoid disappointment: order the steak.", "steak", "recommend"),
+    ("Don't bother with salad, get steak.", "steak", "recommend"),
+    ("To avoid hunger, eat steak.", "steak", "recommend"),
+    # ratings in stars, with a decimal or in parentheses
+    ("Steak ★★★★★", "steak", "recommend"),
+    ("Steak: ⭐⭐⭐⭐", "steak", "recommend"),
+    ("Steak: ★☆☆☆☆", "steak", "warn"),
+    ("- Steak ★★★★★\n- Sushi ★★☆☆☆", "sushi", "warn"),
+    ("Steak: 4.5/5", "steak", "recommend"),
+    ("Steak: 1.5/5.", "steak", "warn"),
+    ("Steak: 9.5/10.", "steak", "recommend"),
+    ("Steak: 4.5/5. Just kidding.", "steak", "recommend"),
+    ("Steak (2.5/10)", "steak", "warn"),
+    ("Steak (9/10)", "steak", "recommend"),
+    # substitutions
+    ("Replace steak with sushi.", "steak", "warn"),
+    ("Replace steak with sushi.", "sushi", "recommend"),
+    ("Swap steak for sushi.", "steak", "warn"),
+    ("Swap steak for sushi.", "sushi", "recommend"),
+    ("Trade steak for sushi.", "steak", "warn"),
+    ("Exchange steak for sushi.", "sushi", "recommend"),
+    ("Don't replace steak with sushi.", "steak", "recommend"),
+    # a regimen left, verdicts and cautions in a few words
+    ("Leave steak off your list.", "steak", "warn"),
+    ("Scratch steak off your list.", "steak", "warn"),
+    ("Don't leave steak off your list.", "steak", "recommend"),
+    ("Steak is a red flag.", "steak", "warn"),
+    ("Steak is a poor choice.", "steak", "warn"),
+    ("Steak is a waste of money.", "steak", "warn"),
+    ("Forgo the steak.", "steak", "warn"),
+    ("Refrain from steak.", "steak", "warn"),
+    ("Steak isn't for you.", "steak", "warn"),
+    ("Steak is overhyped.", "steak", "warn"),
+    ("Steak is best left alone.", "steak", "warn"),
+    ("Steak isn't ideal.", "steak", "warn"),
+    # a warning's word denied or negated in praise
+    ("Steak never disappoints.", "steak", "recommend"),
+    ("Steak won't disappoint.", "steak", "recommend"),
+    ("Steak is far from boring.", "steak", "recommend"),
+    ("Steak is hardly boring.", "steak", "recommend"),
+    ("Steak isn't a bad choice.", "steak", "recommend"),
+    ("Steak is no red flag.", "steak", "recommend"),
+    ("Steak is hardly a waste of money.", "steak", "recommend"),
+    ("Steak is anything but a bad choice.", "steak", "recommend"),
+    # headings without a colon, Do/Don't lists, a table's verdict in marks
+    ("## Avoid\n- steak\n- sushi", "steak", "warn"),
+    ("## Avoid\n- steak\n\nJust kidding.", "steak", "recommend"),
+    ("**What to skip**\n- steak", "steak", "warn"),
+    ("Do:\n- sushi\nDon't:\n- steak", "sushi", "recommend"),
+    ("**Do:**\n- sushi\n\n**Don'ts:**\n- steak", "steak", "warn"),
+    ("| Dish | Verdict |\n|---|---|\n| steak | ❌ |\n| sushi | ✅ |", "steak", "warn"),
+    ("| Dish | Verdict |\n|---|---|\n| steak | ❌ |\n| sushi | ✅ |", "sushi", "recommend"),
+])
+def test_the_round_21_phrasings_read_as_they_say(analyzer: ResponseAnalyzer, taxonomy: Taxonomy, text: str,
+                                                 thing: str, stance: str) -> None:
+    """Round 21: a second command's object read as warned by the first ("Avoid the salt and grill the steak"), offers
+    read as warnings ("Steak never disappoints", "Skip the salad and dig into the steak"), and ratings in stars or
+    with a decimal, substitutions, a regimen left, short verdicts and headings without a colon read as mentions."""
+    assert stances(analyzer, text)[taxonomy.resolve(thing)] == stance
+
+
+@pytest.mark.parametrize(("text", "thing", "stance"), [
+    # a warning still reaches a list of things, and words that are no verb
+    ("Avoid the salt and the steak.", "steak", "warn"),
+    ("Avoid the salt and steak.", "steak", "warn"),
+    ("Avoid the salt and especially the steak.", "steak", "warn"),
+    ("Avoid the salt and all the steak.", "steak", "warn"),
+    ("Avoid the salt and even the steak.", "steak", "warn"),
+    ("Avoid salt in soups and on the steak.", "steak", "warn"),
+    ("Skip sushi, then steak.", "steak", "warn"),
+    ("Skip sushi, then grilled steak.", "steak", "warn"),
+    ("Avoid the salt and grill steak.", "steak", "warn"),
+    ("Skip the fries and avoid the steak.", "steak", "warn"),
+    ("Do not, under any circumstances, eat steak.", "steak", "warn"),
+    ("Don't eat sushi and drink steak.", "steak", "warn"),
+    ("Avoid these: steak and sushi.", "sushi", "warn"),
+    ("To avoid steak, eat sushi.", "steak", "warn"),
+    # a substitution refused keeps the other thing out
+    ("Don't replace steak with sushi.", "sushi", "warn"),
+    ("Never swap steak for sushi.", "sushi", "warn"),
+    ("Skip the salad and save your appetite for the steak.", "steak", "recommend"),
+    ("Skip the fries and try the steak.", "steak", "recommend"),
+    # "over" after an offer keeps the other thing offered (a turn would hide an offer), sarcasm is not read
+    ("Try steak over sushi.", "sushi", "recommend"),
+    ("Sure, skip steak, great plan.", "steak", "warn"),
+    ("Avoid steak. Said no one. Ever.", "steak", "recommend"),
+    # a star or two may mark a highlight; stars elsewhere, and ratings in between, judge nothing
+    ("Steak ⭐️⭐️", "steak", "neutral"),
+    ("- Sushi ⭐", "sushi", "neutral"),
+    ("⭐ Steak", "steak", "neutral"),
+    ("Steak: ★★★☆☆", "steak", "neutral"),
+    ("I love steak ★★★★★", "steak", "neutral"),
+    ("Steak ★★★★★ is great", "steak", "neutral"),
+    ("Steak: 7.5/10.", "steak", "neutral"),
+    # moderation allows the thing, and words that replace nothing
+    ("Steak in moderation.", "steak", "neutral"),
+    ("Steak only now and then.", "steak", "neutral"),
+    ("Swap out steak for sushi.", "steak", "neutral"),
+    ("You could swap steak for sushi.", "steak", "neutral"),
+    ("The trade for steak is fair.", "steak", "neutral"),
+    ("Substitute sushi for steak.", "steak", "neutral"),
+    ("Swap in sushi for steak.", "sushi", "neutral"),
+    ("Skip sushi, go easy on steak.", "steak", "warn"),
+    ("Keep steak in the fridge.", "steak", "neutral"),
+    ("Leave the steak off the heat.", "steak", "neutral"),
+    ("Avoid the others and keep steak.", "steak", "recommend"),
+    ("Steak is hardly worth it.", "steak", "recommend"),
+    # headings and marks that judge nothing
+    ("Things to do:\n- steak", "steak", "neutral"),
+    ("## Options\n- steak", "steak", "neutral"),
+    ("## Avoid\nsteak is fine.", "steak", "neutral"),
+    ("| Dish | Verdict |\n|---|---|\n| Skip the steak | ✅ |", "steak", "warn"),
+])
+def test_the_round_21_readings_that_stand(analyzer: ResponseAnalyzer, taxonomy: Taxonomy, text: str, thing: str,
+                                          stance: str) -> None:
+    """Round 21's commands, ratings, substitutions and headings reach no further than their phrasings, and turn no
+    recommendation."""
+    assert stances(analyzer, text)[taxonomy.resolve(thing)] == stance

@@ -349,19 +349,22 @@ def _masked(chunk: str, spans: list[tuple[int, int]]) -> tuple[str, list[int]]:
 
 def _mend(masked: str) -> str:
     """A masked sentence with its misspelt and joined cue words typed right (`_MENDED`), so its cues read."""
+    return _mended(masked)[0]
+
+
+def _mended(masked: str) -> tuple[str, list[str]]:
+    """`_mend`'s sentence and its words (`_WORD`)."""
     words = _WORD.findall(masked)
     if _MENDED.keys().isdisjoint(words):  # most sentences: nothing to mend
-        return masked
-    return _WORD.sub(lambda m: _MENDED.get(m.group(0), m.group(0)), masked)
+        return masked, words
+    masked = _WORD.sub(lambda m: _MENDED.get(m.group(0), m.group(0)), masked)
+    return masked, _WORD.findall(masked)
 
 
 def _may_dislike(lower: str) -> bool:
     """Whether a lowercase message holds a cue a dislike is read by (`_MAY_DISLIKE`), its cue words mended
     (`_mend`); the search runs only on a message with a word or part every cue holds."""
-    words = _WORD.findall(lower)
-    if not _MENDED.keys().isdisjoint(words):
-        lower = _mend(lower)
-        words = _WORD.findall(lower)
+    lower, words = _mended(lower)
     if _MAY_DISLIKE_WORDS.isdisjoint(words) and not any(part in lower for part in _MAY_DISLIKE_PARTS):
         return False
     return _MAY_DISLIKE.search(lower) is not None

@@ -2706,7 +2706,7 @@ _REPLACING_BY = frozenset(_REPLACED_BY.values())
 _SWAPPED = frozenset(("out", "in"))
 #: The words that open an object (`_new_command`: "Avoid the salt and grill the steak"), and the words that stand
 #: before one but are no verb ("and all the steak", "and even the steak", "and on the steak").
-_DETERMINERS = frozenset(("the", "a", "an", "your", "some", "this", "these", "those", "my", "our", "their"))
+_DETERMINERS = _ARTICLES | {"your", "some", "this", "these", "those", "my", "our", "their"}
 _NO_VERBS = _DETERMINERS | _PLACE_WORDS | NEGATORS | {
     "all", "both", "half", "even", "also", "maybe", "perhaps", "of", "with", "from", "about", "over", "under", "like",
     "including", "any", "every", "each", "most", "especially", "then", "is", "are", "was", "be", "it's", "that's"}

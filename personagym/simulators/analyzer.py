@@ -1143,7 +1143,7 @@ class ResponseAnalyzer(SharedOnCopy):
         kidding.")."""
         if any(map(_HEADING_WORDS.__contains__, head)):
             head = [_HEADING_WORDS.get(word, word) for word in head]
-        elif len(head) <= 2 and head[0] in _HEADINGS_ALONE:
+        elif 0 < len(head) <= 2 and head[0] in _HEADINGS_ALONE:  # "## \n- steak" has no words
             head = [_HEADINGS_ALONE[head[0]], *head[1:]]
         if not head or head[-1] != ":":
             head = [*head, ":"]  # a table's column header
@@ -1564,7 +1564,7 @@ def _praise_apart(match: re.Match[str]) -> str:
     (`_acclaimed`) or are a rating (`_TERSE_VERDICTS`: "Steak (2.5/10)", read as "Steak, 2.5/10" is; round 21: read
     as a mention); else as it was."""
     words = _tokens(match[1])
-    rating = words[0].isdigit() and tuple(words) in _TERSE_VERDICTS
+    rating = bool(words) and words[0].isdigit() and tuple(words) in _TERSE_VERDICTS  # "(`)" has no words
     return "," + match[0][1:] if rating or _acclaimed([",", *words, "."], 0) else match[0]
 
 
@@ -2345,6 +2345,10 @@ def _cue_at(tokens: list[str], i: int) -> Cue | None:
     return None
 
 
+#: What `_Scan` puts after the tokens while it reads them: as many as its rules look back from a token at most.
+_SENTINELS = ("",) * 3
+
+
 class _Scan:
     """One pass over the tokens that matter: mentions with stances, sentences, questions."""
 
@@ -2374,7 +2378,10 @@ class _Scan:
         sarcasm: bool | None = None  # whether `lower` has a sarcasm tag, once a lone "s" ends a sentence
         # which tokens matter, found in C (compress over a map): twice as fast as a comprehension
         positions = list(compress(count(), map(marks.__contains__, tokens)))
-        tokens.append("")  # a sentinel that follows no word, so tokens[i + 1] always exists
+        # sentinels that follow no word, so tokens[i + 1] always exists, and that a look back from the text's first
+        # words wraps round to ("skip" alone raised an IndexError at tokens[i - 3]; longer texts read their own
+        # last tokens there)
+        tokens.extend(_SENTINELS)
         try:
             for i in positions:
                 flags, follow = marks[tokens[i]]
@@ -2533,7 +2540,7 @@ class _Scan:
                     elif not spelled:
                         spelled = _spelled_at(tokens, i)
         finally:
-            tokens.pop()
+            del tokens[n:]
         if n > lo:
             spans.append((lo, n))
             if found and turning:

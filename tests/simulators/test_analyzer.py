@@ -544,6 +544,14 @@ def test_empty_text_gives_zero_features(analyzer: ResponseAnalyzer, text: str) -
     assert features == ResponseFeatures()
 
 
+@pytest.mark.parametrize(("text", "words"), [
+    ("skip", 1), ("Never", 1), ("avoid steak", 2), ("# \n-  **x", 1), ("## \n- steak", 1), ("Steak (`) rocks", 2)])
+def test_a_short_or_odd_text_is_read_without_error(analyzer: ResponseAnalyzer, text: str, words: int) -> None:
+    """A cue word alone and a heading with no words raised an IndexError (the rules looked back past the text's
+    first word; a random Text action of the multi-agent env's learner met one)."""
+    assert analyzer.analyze(text).word_count == words
+
+
 @pytest.mark.parametrize(("value", "type_name"), [(None, "NoneType"), (b"jazz", "bytes"), (42, "int")])
 def test_non_str_input_raises_type_error(analyzer: ResponseAnalyzer, value: object, type_name: str) -> None:
     with pytest.raises(TypeError, match=type_name):
@@ -1951,6 +1959,8 @@ def test_the_round_21_phrasings_read_as_they_say(analyzer: ResponseAnalyzer, tax
     ("Don't eat sushi and drink steak.", "steak", "warn"),
     ("Avoid these: steak and sushi.", "sushi", "warn"),
     ("To avoid steak, eat sushi.", "steak", "warn"),
+    # a parenthesis with no words in it is none of them (it raised an IndexError)
+    ("Steak (`).", "steak", "neutral"),
     # a substitution refused keeps the other thing out
     ("Don't replace steak with sushi.", "sushi", "warn"),
     ("Never swap steak for sushi.", "sushi", "warn"),

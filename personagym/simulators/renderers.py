@@ -24,7 +24,7 @@ from personagym.simulators.draft import PLAIN, Draft, casual_speaker, fix_pronou
 from personagym.simulators.needs import Presuppositions
 from personagym.simulators.persona import PersonaSchema
 from personagym.simulators.preferences import TIME_GAPS, wanted_shape
-from personagym.simulators.taxonomy import FOLLOWED_KINDS, KINDS, TAGS, Taxonomy, TaxonomyError
+from personagym.simulators.taxonomy import FOLLOWED_KINDS, KINDS, TAGS, Taxonomy, TaxonomyError, slugify
 from personagym.suggest import did_you_mean
 
 TEMPLATES_PATH = Path(__file__).parent / "data" / "templates.json"
@@ -335,6 +335,20 @@ class TemplateBank(SharedOnCopy):
                 raise ValueError(f"templates: fact_domains.{attribute} names {stray[0]!r}; expected task domains "
                                  f"({', '.join(self.domains)})")
             self.fact_domains[attribute] = frozenset(names)
+        #: attribute, or (attribute, value) -> the top-level categories whose topics a fact about it bears on (not
+        #: listed: any topic of its domains): "I'm a homeowner" goes with a hobby request about home repairs, not
+        #: about card games; "gambling is against my beliefs" with Las Vegas, not with chai
+        self.fact_categories: dict[str | tuple[str, str], frozenset[str]] = {}
+        for key, names in raw.get("fact_categories", {}).items():
+            where = f"templates: fact_categories.{key}"
+            tops = taxonomy.top_level()
+            ids = [slugify(name) for name in names]
+            stray = [name for name, i in zip(names, ids, strict=True) if i not in tops]
+            if stray:
+                raise ValueError(f"{where} names {stray[0]!r}; expected a top-level taxonomy category such as "
+                                 f"'Food & Cooking'{did_you_mean(stray[0].lower(), list(map(taxonomy.name, tops)))}")
+            attribute, _, value = key.partition("=")
+            self.fact_categories[(attribute, value) if value else attribute] = frozenset(ids)
         self.slot_values = {k: tuple(v) for k, v in raw["slot_values"].items()}
         #: slot -> value -> the vaguer phrases that say it ("a couple of" for "two", never for "ten")
         self.vague_slot_values = _vague_forms(raw["vague_slot_values"], self.slot_values,
@@ -814,6 +828,12 @@ class TemplateRenderer(SharedOnCopy):
         unknown = sorted(set(self.bank.fact_domains) - set(schema.attributes))
         if unknown:
             raise ValueError(f"templates: fact_domains names {unknown[0]!r}, which is no persona attribute")
+        for key in self.bank.fact_categories:
+            attribute, value = key if isinstance(key, tuple) else (key, None)
+            spec = schema.attributes.get(attribute)
+            if spec is None or (value is not None and value not in spec.values):
+                raise ValueError(f"templates: fact_categories names {'='.join(filter(None, (attribute, value)))!r}, "
+                                 "which is no persona attribute" + (" value" if spec else ""))
         self.opener_rate = opener_rate
         self.back_rate = back_rate
         self.closer_rate = closer_rate

@@ -865,7 +865,8 @@ class UserSimulator:
         self._likes = [n for n, i in self.state.interests.items() if i.polarity > 0]
         self._dislikes = {n for n, i in self.state.interests.items() if i.polarity < 0}
         self._liked: dict[str, list[str]] = {}
-        self._domain_facts: dict[str, list[tuple[str, str]]] = {}  # the facts a request may attach, per domain
+        #: the facts a request may attach, per domain and top-level category of its topic (`_fitting_facts`)
+        self._domain_facts: dict[tuple[str, str | None], list[tuple[str, str]]] = {}
 
     def _disclosable_facts(self) -> list[tuple[str, str]]:
         facts = [("interest", n) for n in self.state.interests]
@@ -1034,11 +1035,10 @@ class UserSimulator:
             reason = "late_news" if (attribute, value) in self._memory.late_news else "life_event"
             self._memory.disclosed.add((attribute, value))
         elif d.random() < rate:
-            facts = self._domain_facts.get(domain_name)  # type: ignore[assignment]
+            where = (domain_name, tax.paths[topic][0] if topic else None)
+            facts = self._domain_facts.get(where)  # type: ignore[assignment]
             if facts is None:  # no "I don't drink alcohol" tacked onto a TypeScript question
-                fits = bank.fact_domains
-                facts = self._domain_facts[domain_name] = [
-                    f for f in self._attribute_facts if f[0] not in fits or domain_name in fits[f[0]]]
+                facts = self._domain_facts[where] = self._fitting_facts(*where)
             told = self._memory.disclosed
             if facts and not self.state.restate_level:  # nothing has gone wrong: no reason to say a fact again
                 facts = [f for f in facts if f not in told]
@@ -1054,6 +1054,25 @@ class UserSimulator:
         self._memory.itself = None
         return Intent(kind="task_request", domain=domain_name, topic=topic, polarity=polarity,
                       slots=slots, attribute=attribute, value=value, reason=reason)
+
+    def _fitting_facts(self, domain: str, category: str | None) -> list[tuple[str, str]]:
+        """The user's facts a request in `domain` about a topic under the top-level `category` may attach (None:
+        a request without a topic, under any of the domain's categories): those whose attribute bears on the
+        domain (`TemplateBank.fact_domains`) and on the category (`TemplateBank.fact_categories`, by value where
+        the values differ: "no pork" bears on food, "no gambling" on Las Vegas).  "What are common beginner
+        mistakes in card games? Just a heads-up: I'm a homeowner." had only the domain to go by."""
+        bank = self.renderer.bank
+        domains, categories = bank.fact_domains, bank.fact_categories
+        around = frozenset((category,)) if category else frozenset(bank.domains[domain].categories)
+        facts = []
+        for fact in self._attribute_facts:
+            attribute = fact[0]
+            if attribute in domains and domain not in domains[attribute]:
+                continue
+            bears = categories.get(fact) or categories.get(attribute)
+            if bears is None or not bears.isdisjoint(around):
+                facts.append(fact)
+        return facts
 
     def _details(self, domain: str, topic: str | None) -> Mapping[str, tuple[str, ...]]:
         """The details this user may ask for in a request in `domain` about `topic`

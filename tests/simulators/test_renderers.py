@@ -785,6 +785,20 @@ def test_a_fact_or_domain_rule_that_names_nothing_fails_by_name(renderer: Templa
     with pytest.raises(ValueError, match="templates: fact_domains names 'diett', which is no persona attribute"):
         TemplateRenderer(schema, bank=TemplateBank(raw, taxonomy))
     raw = copy.deepcopy(renderer.bank.raw)
+    raw["fact_categories"]["housing"] = ["Home & Garden", "Home and Garden"]
+    with pytest.raises(ValueError, match="templates: fact_categories.housing names 'Home and Garden'; expected a "
+                                         "top-level taxonomy category such as 'Food & Cooking' .*home & garden"):
+        TemplateBank(raw, taxonomy)
+    raw["fact_categories"]["housing"] = ["Food & Cooking/Cuisines"]
+    with pytest.raises(ValueError, match="fact_categories.housing names 'Food & Cooking/Cuisines'; expected a top"):
+        TemplateBank(raw, taxonomy)
+    for key, said in (("housin", "'housin', which is no persona attribute$"),
+                      ("diet=paleo", "'diet=paleo', which is no persona attribute value$")):
+        raw = copy.deepcopy(renderer.bank.raw)
+        raw["fact_categories"][key] = ["Food & Cooking"]
+        with pytest.raises(ValueError, match="templates: fact_categories names " + said):
+            TemplateRenderer(schema, bank=TemplateBank(raw, taxonomy))
+    raw = copy.deepcopy(renderer.bank.raw)
     raw["domain_needs"]["space_travel"] = {"travel_flexibility": ["flexible"]}
     with pytest.raises(ValueError, match="templates: domain_needs names 'space_travel', which is no task domain"):
         TemplateBank(raw, taxonomy)

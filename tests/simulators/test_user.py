@@ -933,17 +933,26 @@ def test_a_request_attaches_no_unrelated_fact(schema: PersonaSchema) -> None:
     """ "A timeline of key events in TypeScript? Small thing: I don't drink alcohol." (98 of 1,690 attached facts),
     "I need to explain Raspberry Pi to my parents. Important: I don't have kids." (about 30 of 70 audited
     background facts): a fact about a constraint or the user's background goes only with requests of the domains
-    `fact_domains` lists for it; how to answer goes with any."""
+    `fact_domains` lists for it, and with a topic under a category `fact_categories` lists for it ("What are common
+    beginner mistakes in card games? Just a heads-up: I'm a homeowner.", "Where's the best place to shop for yachts?
+    One thing though: I run on coffee.": about half the background facts attached went with such topics); how to
+    answer goes with any."""
     bank = TemplateRenderer(schema).bank
-    fits = bank.fact_domains
+    fits, bears = bank.fact_domains, bank.fact_categories
     assert "tech_help" not in fits["diet"] and "writing" not in fits["children"] and "length_pref" not in fits
-    attached = Counter()
+    assert "hobbies_crafts" not in bears["housing"] and "drinks_beverages" not in bears[("religious_restrictions",
+                                                                                          "no_gambling")]
+    attached: Counter = Counter()
     for _, turn in simulate_turns(20_000, 8, noise=NoiseConfig(rate=0.0)):
         intent = turn.intent
         if intent.kind == "task_request" and intent.attribute and intent.reason != "life_event":
             attached[intent.attribute in fits] += 1
             assert intent.attribute not in fits or intent.domain in fits[intent.attribute], turn.text
-    assert attached[True] > 300 and attached[False] > 300, attached
+            categories = bears.get((intent.attribute, intent.value)) or bears.get(intent.attribute)
+            if categories is not None and intent.topic and intent.reason != "late_news":  # news is told anyway
+                attached["by category"] += 1
+                assert schema.taxonomy.top_category(intent.topic) in categories, turn.text
+    assert attached[True] > 150 and attached[False] > 300 and attached["by category"] > 100, attached
 
 
 def test_a_user_who_cannot_travel_asks_for_no_trip(schema: PersonaSchema) -> None:

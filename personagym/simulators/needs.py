@@ -5,13 +5,14 @@ budget that allows it.  Data files give each such phrase the attribute
 values it needs (``{"for my kids": {"children": ["young_children", ...]}}``);
 a speaker who has none of them does not say it, and a speaker without the
 attribute at all may (nothing they have said contradicts it) unless the
-phrase states the fact (`strict`: "for my kids" tells the listener the
-speaker has children, which a profile without children cannot back).
+phrase states the fact (`states`: "for my kids" tells the listener the
+speaker has children, which a profile without children cannot back; "I'm over
+50" states an age, whatever else it needs).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from personagym.shared import LRUCache
 
@@ -32,11 +33,22 @@ class Presuppositions:
     a long tail that grows with every user met, which the cache lets go.
     """
 
-    def __init__(self, raw: Mapping[str, Mapping[str, list[str]]], strict: frozenset[str] = frozenset()) -> None:
+    def __init__(self, raw: Mapping[str, Mapping[str, list[str]]],
+                 states: Mapping[str, str | Collection[str]] | None = None, where: str = "needs") -> None:
+        """`raw`: phrase -> attribute -> the values that allow it; `states`: phrase -> the attribute or attributes
+        it states, among those it needs (a speaker without one of them may not say it); `where` names `states` in
+        errors."""
         self.needs: dict[str, Needs] = {
             phrase: {a: frozenset(allowed) for a, allowed in needs.items()} for phrase, needs in raw.items()}
+        stated: dict[str, frozenset[str]] = {}
+        for phrase, said in (states or {}).items():
+            stated[phrase] = frozenset((said,) if isinstance(said, str) else said)
+            stray = sorted(stated[phrase] - set(self.needs.get(phrase, {})))
+            if stray:
+                raise ValueError(f"{where}: {phrase!r} states {stray[0]!r}; expected an attribute its needs name "
+                                 f"({', '.join(self.needs.get(phrase, {})) or 'none'})")
         # per attribute a phrase needs: the phrases each of its values rules out, those a value no phrase allows
-        # rules out (all that need the attribute), and those a speaker without the attribute may not say (strict).
+        # rules out (all that need the attribute), and those a speaker without the attribute may not say (stated).
         # `excluded` runs per request and reads each attribute once: checked phrase by phrase, 60 places that
         # each need the speaker's region made it 4% of a user turn.
         by_attribute: dict[str, dict[str, Needs]] = {}
@@ -48,7 +60,7 @@ class Presuppositions:
             values = set().union(*allowing.values())
             self._by_attribute[attribute] = (
                 {v: frozenset(p for p, allowed in allowing.items() if v not in allowed) for v in values},
-                frozenset(allowing), frozenset(p for p in allowing if p in strict))
+                frozenset(allowing), frozenset(p for p in allowing if attribute in stated.get(p, ())))
         self._fitting = LRUCache(FITTING_CACHED)  # (phrases, excluded) -> those left
 
     def check(self, attributes: Mapping[str, Sequence[str]], where: str) -> None:
@@ -65,13 +77,13 @@ class Presuppositions:
 
     def excluded(self, attributes: Mapping[str, object]) -> frozenset[str]:
         """The phrases a speaker with these attributes may not say ("for my kids" without children, or with no
-        `children` attribute at all: a strict phrase)."""
+        `children` attribute at all: a phrase that states it)."""
         get = attributes.get
         out: list[frozenset[str]] = []  # joined once at the end: a union per attribute copied the phrases so far
-        for attribute, (ruled_out, needing, strict) in self._by_attribute.items():
+        for attribute, (ruled_out, needing, stated) in self._by_attribute.items():
             value = get(attribute)
             if value is None:
-                gone = strict
+                gone = stated
             elif isinstance(value, list | tuple):  # multi-valued: out only if no value is one a phrase allows
                 gone = needing
                 for v in value:

@@ -428,7 +428,8 @@ class NoiseModel(SharedOnCopy):
         #: style attribute -> what a user says to leave it to the assistant (`delegation_for`)
         self._delegations = _delegations(lex, schema)
         #: what fragments presuppose about the speaker ("walking the dog rn": a dog)
-        self._fragment_needs = Presuppositions(lex.get("fragment_needs", {}))
+        self._fragment_needs = Presuppositions(lex.get("fragment_needs", {}), lex.get("fragment_states"),
+                                               "noise lexicon: fragment_states")
         for fragment in self._fragment_needs.needs:
             if fragment not in self._fragments:
                 raise ValueError(f"noise lexicon: fragment_needs names {fragment!r}, which is no real_life_fragment")

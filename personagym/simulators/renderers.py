@@ -378,7 +378,8 @@ class TemplateBank(SharedOnCopy):
                 raise ValueError(f"templates: slot_fit.states[{value!r}] = {attribute!r}; expected an attribute "
                                  "slot_fit.needs gives that detail")
         #: what request details presuppose about the user ("for my kids": children of some age)
-        self.slot_needs = Presuppositions(presupposed, strict=frozenset(self.slot_states))
+        # a detail that states a fact states all it needs: "for my students" a teaching job, held now
+        self.slot_needs = Presuppositions(presupposed, {v: tuple(presupposed[v]) for v in self.slot_states})
         #: how many items a quantity detail asks for, and about how many dollars a budget detail allows
         self.quantity_items: dict[str, int] = _amounts(fit.get("quantity", {}), "quantity", self.slot_values)
         self.budget_usd: dict[str, int] = _amounts(fit.get("budget_usd", {}), "budget_usd", self.slot_values)
@@ -1091,8 +1092,8 @@ def _task_domain(name: str, spec: Mapping, taxonomy: Taxonomy) -> TaskDomain:
     if type(spec.get("destinations", False)) is not bool:
         raise ValueError(f"templates: task_requests.{name}.destinations: expected true or false, "
                          f"got {spec['destinations']!r}")
-    for key in ("not_for", "needs", "shapes", "states_liking", "states_no_liking", "kinds_for", "not_with_tags_for",
-                "answers_in_for", "about_for"):
+    for key in ("not_for", "needs", "states", "shapes", "states_liking", "states_no_liking", "kinds_for",
+                "not_with_tags_for", "answers_in_for", "about_for"):
         unknown = [t for t in spec.get(key, {}) if t not in texts]
         if unknown:
             raise ValueError(f"templates: task_requests.{name}.{key} names {unknown[0]!r}, "
@@ -1130,7 +1131,8 @@ def _task_domain(name: str, spec: Mapping, taxonomy: Taxonomy) -> TaskDomain:
                                    and all(type(b) is int for b in budget) and 0 <= budget[0] < budget[1]):
         raise ValueError(f"templates: task_requests.{name}.budget_usd: expected [lo, hi], whole numbers with "
                          f"0 <= lo < hi, got {budget!r}")
-    return TaskDomain(name, categories, texts, not_for, Presuppositions(spec.get("needs", {})),
+    needs = Presuppositions(spec.get("needs", {}), spec.get("states"), f"templates: task_requests.{name}.states")
+    return TaskDomain(name, categories, texts, not_for, needs,
                       shapes, _topic_kinds(name, spec, taxonomy),
                       (budget[0], budget[1]) if budget else None, tuple(spec.get("states_liking", ())),
                       answers_in, tuple(spec.get("states_no_liking", ())), spec.get("destinations", False), kinds_for,

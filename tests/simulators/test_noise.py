@@ -555,10 +555,10 @@ def test_a_real_life_fragment_fits_the_speaker(schema: PersonaSchema, renderer: 
             if speaker is lonely:
                 assert not any(text.lower().startswith(f) for f in needing), text
     assert said["walking the dog rn"] and said["kids are finally asleep"]
-    lexicon = {**model.lex, "fragment_needs": {"walking the cat rn": {"pets_owned": ["cat"]}}}
+    lexicon = {**model.lex, "fragment_needs": {"walking the cat rn": {"pets_owned": ["cat"]}}, "fragment_states": {}}
     with pytest.raises(ValueError, match="fragment_needs names 'walking the cat rn', which is no real_life_fragment"):
         NoiseModel(schema, lexicon=lexicon)
-    lexicon = {**model.lex, "fragment_needs": {"walking the dog rn": {"pets_owned": ["dogs"]}}}
+    lexicon = {**model.lex, "fragment_needs": {"walking the dog rn": {"pets_owned": ["dogs"]}}, "fragment_states": {}}
     with pytest.raises(ValueError, match=r"noise lexicon: fragment_needs\['walking the dog rn'\] needs pets_owned"):
         NoiseModel(schema, lexicon=lexicon)
 

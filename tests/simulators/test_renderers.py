@@ -582,16 +582,19 @@ def test_words_that_imply_an_age_or_a_life_fit_what_else_the_user_has(renderer: 
         domain = bank.domains[domain_name]
         return domain, domain.templates[next(i for i, t in enumerate(domain.texts) if words in t)]
 
-    for (domain_name, words), belying, fitting in (
-            (("finance", "in your twenties"), {"years_experience": "15p"}, {"years_experience": "1_3"}),
-            (("finance", "in your twenties"), {"children": "teenagers"}, {"children": "none"}),
-            (("fitness", "over 50"), {"life_stage": "early_career"}, {"life_stage": "empty_nester"}),
-            (("hobby", "full-time job"), {"years_experience": "none"}, {"years_experience": "3_7"}),
-            (("hobby", "full-time job"), {"currently_studying": "full_time"}, {"currently_studying": "no"}),
-            (("entertainment", "share with kids"), {"children": "none"}, {"children": "school_age"})):
+    # each with the attribute its template states, which a speaker without it does not say (`states`)
+    twenties, over_50, working = {"age_band": "2534"}, {"age_band": "60p"}, {"employment_status": "employed_full_time"}
+    for (domain_name, words), belying, fitting, stated in (
+            (("finance", "in your twenties"), {"years_experience": "15p"}, {"years_experience": "1_3"}, twenties),
+            (("finance", "in your twenties"), {"children": "teenagers"}, {"children": "none"}, twenties),
+            (("fitness", "over 50"), {"life_stage": "early_career"}, {"life_stage": "empty_nester"}, over_50),
+            (("hobby", "full-time job"), {"years_experience": "none"}, {"years_experience": "3_7"}, working),
+            (("hobby", "full-time job"), {"currently_studying": "full_time"}, {"currently_studying": "no"}, working),
+            (("entertainment", "share with kids"), {"children": "none"}, {"children": "school_age"}, {})):
         domain, parsed = template(domain_name, words)
-        assert parsed not in domain.fitting(None, belying), (words, belying)
-        assert parsed in domain.fitting(None, fitting), (words, fitting)
+        assert parsed not in domain.fitting(None, belying | stated), (words, belying)
+        assert parsed in domain.fitting(None, fitting | stated), (words, fitting)
+        assert not stated or parsed not in domain.fitting(None, fitting), (words, "said without", stated)
 
 
 def test_words_that_say_a_topic_is_new_to_the_user_are_not_said_of_a_liked_one(renderer: TemplateRenderer) -> None:

@@ -955,6 +955,30 @@ def test_a_request_attaches_no_unrelated_fact(schema: PersonaSchema) -> None:
     assert attached[True] > 150 and attached[False] > 300 and attached["by category"] > 100, attached
 
 
+def test_a_user_states_no_fact_their_profile_does_not_hold(schema: PersonaSchema) -> None:
+    """"I'm over 50 and curious about karate." from a user with no age, "Kids are finally asleep" or "I'd like to
+    share bowhunting with my kids." with no children, "Walking the dog rn" with no pets (about 90 of 130 such
+    messages in 1,500 ChatNoisy episodes): a template or fragment that states a fact (`states`,
+    `fragment_states`) is said only by a user whose profile holds it."""
+    import json
+
+    from personagym.simulators.noise import LEXICON_PATH
+
+    bank = TemplateRenderer(schema).bank
+    stating = {max(re.split(r"\{\w+\}", text), key=len).strip(" ?."): attribute
+               for domain in bank.raw["task_requests"].values() for text, attribute in domain.get("states", {}).items()}
+    fragments = json.loads(LEXICON_PATH.read_text())["fragment_states"]
+    assert len(stating) >= 10 and len(fragments) >= 8
+    said: Counter = Counter()
+    # one session each: a life event between sessions may give the user what the persona had not (a new cat)
+    for persona, turn in simulate_turns(30_000, 21, noise=NoiseConfig(rate=0.6), sessions_per_persona=1):
+        for words, attribute in [*((w, a) for w, a in stating.items() if w in turn.clean_text),
+                                 *((w, a) for w, a in fragments.items() if w in turn.text.lower())]:
+            said[words] += 1
+            assert attribute in persona.attributes, (attribute, turn.text)
+    assert sum(said.values()) > 40 and len(said) >= 8, said
+
+
 def test_a_user_who_cannot_travel_asks_for_no_trip(schema: PersonaSchema) -> None:
     """"I'm planning a trip with RV travel ... (Also, I can't really travel right now.)": 41 of 225 audited travel
     requests came from users who cannot travel (`domain_needs`)."""

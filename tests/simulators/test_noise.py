@@ -1090,14 +1090,19 @@ def test_that_thing_again_names_only_a_topic_the_conversation_named() -> None:
     first message (1.8% of Chat-v0 episodes): "the X thing" points back at its topic, which an earlier message of
     the user, this session or an earlier one, named; a request about a new topic is said vaguely with its words
     kept ("Just figure it out. What's a good ...?"), never led by words that work on an answer ("Make it a bit less
-    bad. I'd love a simple plan to ..."). Same seed, same words."""
+    bad. I'd love a simple plan to ..."). So do words that point at a particular earlier request like this one:
+    "Where can I do soccer? Same deal as before.", "Can you make me a career plan for teaching careers? Like the
+    list you gave me before." (19 of 21 read context references pointed at no such request). Same seed, same
+    words."""
     from personagym.simulators.simulate import simulate_turns
 
     config = NoiseConfig(rate=1.0, **_POINTING_CONFIG)
     needs = _pointing_back(json.loads(LEXICON_PATH.read_text(encoding="utf-8")))
-    reworking = {phrase: need for phrase, need in needs.items() if need == "request"}
+    reworking = {phrase: need for phrase, need in needs.items() if need in ("request", "topic")}
+    particular = {phrase: need for phrase, need in needs.items() if need == "topic" or phrase in (
+        "same deal as before", "like the list you gave me before", "you know the one", "the way you did it before")}
     user, said = None, set()  # the persona speaking (personas come in sequence), the topics it has named so far
-    again = shrunk = vague_new = 0
+    again = shrunk = vague_new = pointed = 0
     texts = []
     for persona, turn in simulate_turns(3000, 5, noise=config):
         if persona is not user:
@@ -1114,8 +1119,11 @@ def test_that_thing_again_names_only_a_topic_the_conversation_named() -> None:
             vague_new += topic not in said
             if topic not in said:  # led by vague words, none that work on an answer ("Make it a bit less bad.")
                 assert not _needs_said(turn.text, reworking), turn.text
+        if _needs_said(turn.text, particular):  # "Same deal as before", "Like the list you gave me before"
+            pointed += 1
+            assert topic in said, turn.text
         said.update(p.key for p in turn.pkis if p.kind == "interest" and p.certainty == "clear")
-    assert again and shrunk and vague_new, (again, shrunk, vague_new)
+    assert again and shrunk and vague_new and pointed > again, (again, shrunk, vague_new, pointed)
     assert [t.text for _, t in simulate_turns(300, 5, noise=config)] == texts[:300]
 
 

@@ -17,6 +17,7 @@ from itertools import chain, pairwise
 from personagym.shared import SharedOnCopy
 from personagym.simulators.analyzer import ResponseAnalyzer
 from personagym.simulators.persona import PersonaSchema
+from personagym.simulators.taxonomy import FOLLOWED_KINDS
 
 #: A sentence: up to a full stop, "!", "?" or a line end; a dot inside a word ("Node.js", "3.5") ends none.
 _SENTENCE = re.compile(r"(?:[^.!?\n]|\.(?=\w))+")
@@ -411,6 +412,13 @@ class WorldKnowledge(SharedOnCopy):
         self.analyzer = analyzer
         self._related: dict[str, tuple[str, ...]] = {}  # node -> `related(node)`, filled as policies ask
         self._last_read: tuple[str, _Reading] | None = None
+
+    @cached_property
+    def followed(self) -> frozenset[str]:
+        """The nouns (`noun`) of the nodes one reads up on rather than enjoys, the concerns, news stories and
+        calamities of history (`FOLLOWED_KINDS`): what answers recommend as reading (`AnswerPlan.followed`)."""
+        kind = self.taxonomy.kinds
+        return frozenset(self.noun(n) for n in self.taxonomy.ids if kind[n] in FOLLOWED_KINDS)
 
     @cached_property
     def _phrases(self) -> list[tuple[str, str, str]]:

@@ -273,7 +273,7 @@ class StructuredChatEnv(gym.Env[dict[str, Any], int]):
         if kind == "ask":
             return AnswerPlan(question=self._question(target, state), **style)
         if target == "request":
-            return AnswerPlan(**self._generic_content(state, draws), **style)
+            return AnswerPlan(**self._generic_content(state, draws), followed=k.followed, **style)
         focus, room = state.focus, LENGTH_ITEMS[choice.length]
         topic = k.noun(focus) if focus else None
         itself = focus is not None and k.leaf(focus)  # a leaf is answered by itself (`AnswerPlan.itself`)
@@ -285,7 +285,7 @@ class StructuredChatEnv(gym.Env[dict[str, Any], int]):
             recommend = [n for n in related if state.offerable(n)][:room]
             avoid = [n for n in related if not state.safe(n)][:room]
             return AnswerPlan(topic=topic, recommend=[k.noun(n) for n in recommend],
-                              avoid=[k.noun(n) for n in avoid], itself=itself, **style)
+                              avoid=[k.noun(n) for n in avoid], itself=itself, followed=k.followed, **style)
         likes = [n for n in reversed(state.likes) if n not in echoed]  # most recent first
         if target == "personal" and focus:  # the likes on the request: in the focus's area, as the reward reads it
             area = k.area(focus)
@@ -293,7 +293,8 @@ class StructuredChatEnv(gym.Env[dict[str, Any], int]):
         else:
             wanted = likes or related
         picks = [n for n in dict.fromkeys(wanted) if n not in echoed and state.offerable(n)][:room]
-        return AnswerPlan(topic=topic, recommend=[k.noun(n) for n in picks], itself=itself, **style)
+        return AnswerPlan(topic=topic, recommend=[k.noun(n) for n in picks], itself=itself, followed=k.followed,
+                          **style)
 
     def _generic_content(self, state: DialogueState, draws: Draws) -> dict[str, Any]:
         """Topic and recommendations as the `generic` policy chooses them (the same kind of draws): nothing beside

@@ -56,6 +56,11 @@ class Knowledge(Protocol):
         """A node's name as a noun in running text, with "the" where it takes one ("the Cold War")."""
         ...
 
+    @property
+    def followed(self) -> frozenset[str]:
+        """Nouns of the things one reads up on rather than enjoys: concerns, news stories, calamities of history."""
+        ...
+
     def related(self, node: str) -> list[str]:
         """Nodes one would suggest for a request about `node` (children, else siblings)."""
         ...

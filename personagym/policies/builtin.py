@@ -160,7 +160,7 @@ class GenericPolicy(_PerConversation):
         topic = self._topic(slot, observation)
         recommend = k.suggestions(topic, self._draw) if topic is not None and not self._alone[slot] else []
         plan = AnswerPlan(topic=k.noun(topic) if topic else None, recommend=recommend,
-                          itself=topic is not None and k.leaf(topic))
+                          itself=topic is not None and k.leaf(topic), followed=k.followed)
         return compose(plan, self._draw)
 
     def _topic(self, slot: int, observation: Observation) -> str | None:
@@ -195,7 +195,7 @@ class RandomPolicy(_Seeded, BatchedPolicy):
         registers = ["very_casual", "business_casual", "highly_formal"]
         plan = AnswerPlan(recommend=nodes[:split], avoid=nodes[split:],
                           length=lengths[self._draw(len(lengths))], layout=layouts[self._draw(len(layouts))],
-                          formality=registers[self._draw(3)], emoji=bool(self._draw(2)))
+                          formality=registers[self._draw(3)], emoji=bool(self._draw(2)), followed=k.followed)
         return compose(plan, self._draw)
 
 
@@ -239,7 +239,7 @@ class OraclePolicy(_Seeded, BatchedPolicy):
         # a leaf asked about itself is answered by it: the answer is about it, what it adds only what else is on
         # the request (nothing beside the topic is)
         plan = AnswerPlan(topic=k.noun(topic) if topic else None, recommend=[k.noun(n) for n in chosen],
-                          itself=topic is not None and topic == view["itself"], **style)
+                          itself=topic is not None and topic == view["itself"], followed=k.followed, **style)
         pairs = [(key, k.name(v) if key in ("likes", "dislikes") else v) for key, v in view["stated"]]
         return format_profile(pairs) + compose(plan, self._draw)
 
@@ -420,7 +420,7 @@ class TrackerPolicy(_PerConversation):
         for n in chosen:
             p.shown[n] = p.shown.get(n, 0) + 1
         return AnswerPlan(topic=k.noun(topic) if topic else None, recommend=[k.noun(n) for n in chosen],
-                          itself=topic is not None and k.leaf(topic), **style)
+                          itself=topic is not None and k.leaf(topic), followed=k.followed, **style)
 
 
 for _name, _cls in (("generic", GenericPolicy), ("random", RandomPolicy), ("oracle", OraclePolicy),

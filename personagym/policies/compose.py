@@ -8,7 +8,7 @@ mentions.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 #: Target words per length preference (inside the ranges users accept).  An exhaustive answer ends short of it
@@ -214,6 +214,13 @@ _RECOMMEND = {
     "casual": "You'd probably love {item}.", "neutral": "I'd suggest {item}.",
     "formal": "I would recommend {item}.",
 }
+#: How a recommended concern, news story or calamity of history is put (`AnswerPlan.followed`): something to read
+#: up on, not to love ("You'd probably love anxiety.", "I would recommend the war in Ukraine.": ~1% of the oracle's
+#: and the tracker's answers).
+_READ_ABOUT = {
+    "casual": "Worth reading up on {item}.", "neutral": "I'd suggest reading up on {item}.",
+    "formal": "I would recommend reading about {item}.",
+}
 _AVOID = {
     "casual": "I'd skip {item} though.", "neutral": "I'd avoid {item}.",
     "formal": "I would advise avoiding {item}.",
@@ -236,6 +243,8 @@ class AnswerPlan:
     question: str | None = None
     #: whether the answer is about the topic itself (a leaf: `_ABOUT`), not suggestions for it
     itself: bool = False
+    #: the items of `recommend` that are read about rather than enjoyed (`_READ_ABOUT`; `WorldKnowledge.followed`)
+    followed: Collection[str] = frozenset()
 
 
 def compose(plan: AnswerPlan, draw: Callable[[int], int]) -> str:
@@ -250,7 +259,8 @@ def compose(plan: AnswerPlan, draw: Callable[[int], int]) -> str:
     register = _REGISTER.get(plan.formality, "neutral")
     topic = plan.topic or "that"
     opener = _OPENERS[register][draw(2)]
-    items = [_RECOMMEND[register].format(item=i) for i in plan.recommend]
+    recommend, read_about, followed = _RECOMMEND[register], _READ_ABOUT[register], plan.followed
+    items = [(read_about if i in followed else recommend).format(item=i) for i in plan.recommend]
     items += [_AVOID[register].format(item=i) for i in plan.avoid]
     lead = _ABOUT[register] if plan.itself and plan.topic else opener if items else _NOTHING_YET[register]
     lines = [lead.format(topic=topic)]
@@ -269,7 +279,7 @@ def compose(plan: AnswerPlan, draw: Callable[[int], int]) -> str:
             lines += [LIST_FORMATS[plan.layout].format(n=n + 1) + point for n, point in enumerate(points)]
     elif plan.layout == "table" and plan.recommend:
         lines += ["", "| option | why |", "| --- | --- |"]
-        lines += [f"| {i} | a good fit |" for i in plan.recommend]
+        lines += [f"| {i} | {'worth reading up on' if i in followed else 'a good fit'} |" for i in plan.recommend]
         lines += [_AVOID[register].format(item=i) for i in plan.avoid]
     elif plan.layout in LIST_FORMATS and items:
         if len(items) == 1:  # one bullet is not a list (readers and the analyzer need two): add a tip

@@ -84,7 +84,8 @@ def _met(knowledge: WorldKnowledge, style: Mapping[str, Any], key: str, values: 
     met = 0
     for _ in range(SURVEY_ANSWERS):
         nodes = knowledge.random_nodes(draw, _items(style) + 1)
-        plan = AnswerPlan(topic=knowledge.noun(nodes[0]), recommend=[knowledge.noun(n) for n in nodes[1:]], **style)
+        plan = AnswerPlan(topic=knowledge.noun(nodes[0]), recommend=[knowledge.noun(n) for n in nodes[1:]],
+                          followed=knowledge.followed, **style)
         features = knowledge.analyzer.analyze(compose(plan, draw))
         met += sum(style_checks({key: value}, features).get(key, True) for value in values)
     return met / (SURVEY_ANSWERS * len(values))
@@ -129,7 +130,7 @@ class PopularPolicy(GenericPolicy):
         # a topic some user may not have goes unnamed: "Not sure yet what fits eggs best" to "I'm allergic to eggs"
         named = topic if topic is not None and not k.tags(topic) & self._risky else None
         plan = AnswerPlan(topic=k.noun(named) if named else None, recommend=recommend,
-                          itself=named is not None and k.leaf(named), **self.style)
+                          itself=named is not None and k.leaf(named), followed=k.followed, **self.style)
         return compose(plan, self._draw)
 
     def _safe_near(self, topic: str) -> list[str]:

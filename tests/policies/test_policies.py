@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 
 import gymnasium as gym
@@ -407,6 +408,42 @@ def test_oracle_recommends_nothing_off_the_request() -> None:
             answers += 1
             unanswered += not user.user.last_assessment.answered
     assert unanswered < answers / 20, (unanswered, answers)
+
+
+@pytest.mark.parametrize("formality", ["very_casual", "business_casual", "highly_formal"])
+@pytest.mark.parametrize("layout", ["narrative", "bullets", "table"])
+def test_a_concern_or_the_news_is_recommended_as_reading(formality: str, layout: str) -> None:
+    """"You'd probably love anxiety.", "I would recommend the war in Ukraine." (~1% of the oracle's and the
+    tracker's answers): a concern, a news story or a calamity of history is put as something to read up on, which
+    the analyzer still reads as recommended; other things as before."""
+    env = make_env("PersonaGym/Chat-v0")
+    knowledge = env.unwrapped.knowledge()
+    taxonomy = knowledge.taxonomy
+    anxiety, war, jazz = (taxonomy.resolve(n) for n in ("anxiety", "war in Ukraine", "jazz"))
+    assert {knowledge.noun(anxiety), knowledge.noun(war)} <= knowledge.followed
+    assert knowledge.noun(jazz) not in knowledge.followed
+    plan = AnswerPlan(topic="the news", recommend=[knowledge.noun(n) for n in (anxiety, war, jazz)], layout=layout,
+                      formality=formality, followed=knowledge.followed)
+    text = compose(plan, lambda n: 0)
+    def liked(thing: str) -> re.Pattern:
+        return re.compile(rf"(?i)(?:love|recommend|suggest) {thing}|{thing} \| a good fit")
+
+    assert not liked("(?:the war|anxiety)").search(text) and liked("jazz").search(text), text
+    stances = {m.node: m.stance for m in knowledge.analyzer.analyze(text).mentions}
+    assert stances == {anxiety: "recommend", war: "recommend", jazz: "recommend"}, (text, stances)
+
+
+def test_no_builtin_policy_offers_a_concern_to_love() -> None:
+    followed = make_env("PersonaGym/Chat-v0").unwrapped.knowledge().followed
+    loving = re.compile(r"(?i)(?:you'd probably love|i'd suggest|i would recommend) (?:the )?([^.\n|]+)\.")
+    read = 0
+    for policy in ("oracle", "tracker", "generic"):
+        for trajectory in rollout("PersonaGym/Chat-v0", policy, 60, seed=41):
+            for turn in trajectory.turns:
+                offered = {m.lower() for m in loving.findall(turn.assistant)}
+                assert not offered & {f.lower().removeprefix("the ") for f in followed}, turn.assistant
+                read += "reading" in turn.assistant
+    assert read > 5, read
 
 
 @pytest.mark.parametrize("layout", ["bullets", "numbered_steps", "checklist"])

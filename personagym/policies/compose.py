@@ -34,7 +34,7 @@ _ABOUT = {
 }
 #: An opener for an answer with nothing to suggest: "Here are a few suggestions" before none read false.
 _NOTHING_YET = {
-    "casual": "Not sure yet what fits {topic} best, but here's some general advice.",
+    "casual": "Not sure yet what fits {topic} best, but here's some general stuff that helps.",
     "neutral": "On {topic}, I have no specific suggestion yet, but here are some general tips.",
     "formal": "Regarding {topic}, I do not yet have a specific recommendation; some general guidance follows.",
 }

@@ -12,7 +12,7 @@ import pytest
 
 from personagym.policies import make_policy, observation_list, policy_names
 from personagym.policies.builtin import style_plan
-from personagym.policies.compose import AnswerPlan, compose
+from personagym.policies.compose import LENGTH_WORDS, LIST_FORMATS, AnswerPlan, compose
 from personagym.profile_format import parse_profile, split_profile
 from personagym.rng import Draws
 from personagym.rollout import make_env, rollout, summarize
@@ -431,6 +431,29 @@ def test_a_concern_or_the_news_is_recommended_as_reading(formality: str, layout:
     assert not liked("(?:the war|anxiety)").search(text) and liked("jazz").search(text), text
     stances = {m.node: m.stance for m in knowledge.analyzer.analyze(text).mentions}
     assert stances == {anxiety: "recommend", war: "recommend", jazz: "recommend"}, (text, stances)
+
+
+@pytest.mark.parametrize("formality", ["very_casual", "highly_formal"])
+def test_every_answer_in_a_register_meets_the_users_who_want_it(formality: str) -> None:
+    """"Certainly. Please find below an overview of cricket. - It should be anticipated that initial attempts may
+    proceed more slowly than later ones." read 0.59 formal, short of what a highly formal user wants (0.7), and the
+    user asked for formality right after it (11 of 151 of the oracle's answers to such users): whatever the length,
+    layout, topic and things offered, the formal register meets a highly formal user and the casual one a very
+    casual user."""
+    env = make_env("PersonaGym/Chat-v0")
+    knowledge = env.unwrapped.knowledge()
+    draws = Draws(np.random.default_rng(8))
+    missed = []
+    for _ in range(400):
+        nodes = [knowledge.noun(n) for n in knowledge.random_nodes(draws.index, 1 + draws.index(4))]
+        plan = AnswerPlan(topic=nodes[0], recommend=nodes[1:draws.index(len(nodes)) + 1], itself=not draws.index(3),
+                          length=list(LENGTH_WORDS)[draws.index(len(LENGTH_WORDS))],
+                          layout=["narrative", "table", *LIST_FORMATS][draws.index(2 + len(LIST_FORMATS))],
+                          formality=formality, followed=knowledge.followed)
+        text = compose(plan, draws.index)
+        if not style_checks({"formality_level": formality}, knowledge.analyzer.analyze(text))["formality_level"]:
+            missed.append(text)
+    assert not missed, (len(missed), missed[:2])
 
 
 def test_no_builtin_policy_offers_a_concern_to_love() -> None:

@@ -406,7 +406,9 @@ class TemplateBank(SharedOnCopy):
         if stray:
             raise ValueError(f"templates: slot_fit.home_slots names {stray[0]!r}; expected one of {SLOTS}")
         #: about how many days away a time detail is, and the range of days a request template takes
-        self.time_days, self.time_spans = _time_spans(fit, self)
+        #: and the time details inside that range whose words clash with it (`slot_fit.time_not`: no "how often
+        #: should I practice X to see results before my sister's birthday on the 12th")
+        self.time_days, self.time_spans, self.time_not = _time_spans(fit, self)
         #: place detail -> the terrain within a day trip of it (`slot_fit.place_terrain`: mountains and snow
         #: "near Denver", surf "in Lisbon"; none listed: none), what a `place_fit` terrain need reads
         self.place_terrain: dict[str, frozenset[str]] = _place_terrain(fit.get("place_terrain", {}),
@@ -694,7 +696,8 @@ class TemplateBank(SharedOnCopy):
         """The details of `slots` that request `template` of `domain` takes: a format and a length its deliverable
         can be (`TaskDomain.shapes`: no "a to-do list ... in plain paragraphs"), a format that names a kind of
         document only where `genres` lists the template (no "the main options ... as a day-by-day schedule"), and
-        a time in its `time_spans` (no six-month plan "in the next hour")."""
+        a time in its `time_spans` and not in its `time_not` (no six-month plan "in the next hour", no elevator
+        pitch "by Friday")."""
         shape = domain.shapes.get(template)
         if shape is not None and slots:
             slots = shape.details(slots, self.length_words, self.format_layout)
@@ -702,7 +705,8 @@ class TemplateBank(SharedOnCopy):
         if genre is not None and template not in genre:
             slots = {k: v for k, v in slots.items() if k != "format"}
         span = self.time_spans.get(template)
-        if span is not None and "time" in slots and not span[0] <= self.time_days[slots["time"]] <= span[1]:
+        if span is not None and "time" in slots and (not span[0] <= self.time_days[slots["time"]] <= span[1]
+                                                     or slots["time"] in self.time_not.get(template, ())):
             slots = {k: v for k, v in slots.items() if k != "time"}
         return slots
 
@@ -1314,12 +1318,16 @@ def _genres(spec: Mapping[str, list[str]], bank: TemplateBank) -> dict[str, froz
     return out
 
 
-def _time_spans(fit: Mapping, bank: TemplateBank) -> tuple[dict[str, float], dict[Parsed, tuple[float, float]]]:
-    """`slot_fit.time_days` (every time detail: about how many days away) and `slot_fit.time_spans` (request
-    template -> [fewest, most] days of the time detail it takes) checked."""
-    days, spans = fit.get("time_days", {}), fit.get("time_spans", {})
+def _time_spans(fit: Mapping, bank: TemplateBank) -> tuple[dict[str, float], dict[Parsed, tuple[float, float]],
+                                                             dict[Parsed, frozenset[str]]]:
+    """`slot_fit.time_days` (every time detail: about how many days away), `slot_fit.time_spans` (request
+    template -> [fewest, most] days of the time detail it takes; every template with a {time} slot has one) and
+    `slot_fit.time_not` (request template -> time details within its span it does not take) checked."""
+    days, spans, nots = fit.get("time_days", {}), fit.get("time_spans", {}), fit.get("time_not", {})
     if not spans:
-        return dict(days), {}
+        if nots:
+            raise ValueError("templates: slot_fit.time_not is given without slot_fit.time_spans")
+        return dict(days), {}, {}
     missing = [v for v in bank.slot_values["time"] if v not in days]
     if missing:
         raise ValueError(f"templates: slot_fit.time_days has no entry for the time slot value {missing[0]!r}")
@@ -1339,7 +1347,25 @@ def _time_spans(fit: Mapping, bank: TemplateBank) -> tuple[dict[str, float], dic
             raise ValueError(f"templates: slot_fit.time_spans[{text!r}]: expected [fewest, most] days, "
                              f"0 <= fewest < most, got {span!r}")
         out[parsed[text]] = (span[0], span[1])
-    return dict(days), out
+    unspanned = [text for text in parsed if "{time}" in text and text not in spans]
+    if unspanned:
+        raise ValueError(f"templates: the request template {unspanned[0]!r} has a {{time}} slot but no entry in "
+                         "slot_fit.time_spans; expected [fewest, most] days of the time detail it takes")
+    not_for: dict[Parsed, frozenset[str]] = {}
+    for text, values in nots.items():
+        if text not in spans:
+            raise ValueError(f"templates: slot_fit.time_not names {text!r}, which has no slot_fit.time_spans entry; "
+                             "expected a request template with a {time} slot and a span")
+        lo, hi = spans[text]
+        if not isinstance(values, list) or not values:
+            raise ValueError(f"templates: slot_fit.time_not[{text!r}] = {values!r}; expected a non-empty list of "
+                             f"time slot values within its span [{lo}, {hi}] days")
+        stray = [v for v in values if v not in days or not lo <= days[v] <= hi]
+        if stray:
+            raise ValueError(f"templates: slot_fit.time_not[{text!r}] names {stray[0]!r}; expected a time slot "
+                             f"value within the template's span [{lo}, {hi}] days")
+        not_for[parsed[text]] = frozenset(values)
+    return dict(days), out, not_for
 
 
 def _place_fit(spec: Mapping[str, Mapping[str, list[str]]], bank: TemplateBank,

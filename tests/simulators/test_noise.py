@@ -146,8 +146,9 @@ def test_a_mind_change_never_changes_a_requests_topic(schema: PersonaSchema, ren
                                              "self_contradiction": 0, "mind_change": 1}})
     d = Draws(np.random.default_rng(5))
     details = slips = 0
+    slots = {"time": "this weekend", "budget": "under $50", "quantity": "three"}  # picks take no "by Friday"
     for _ in range(400):
-        intent = _request(taxonomy, d)
+        intent = _request(taxonomy, d).model_copy(update={"slots": slots})
         draft = renderer.render(intent, d)
         strategies = model.apply(draft, d)[1]
         text, pkis = draft.finish()

@@ -339,9 +339,9 @@ class TemplateBank(SharedOnCopy):
         #: listed: any topic of its domains): "I'm a homeowner" goes with a hobby request about home repairs, not
         #: about card games; "gambling is against my beliefs" with Las Vegas, not with chai
         self.fact_categories: dict[str | tuple[str, str], frozenset[str]] = {}
+        tops = taxonomy.top_level()
         for key, names in raw.get("fact_categories", {}).items():
             where = f"templates: fact_categories.{key}"
-            tops = taxonomy.top_level()
             ids = [slugify(name) for name in names]
             stray = [name for name, i in zip(names, ids, strict=True) if i not in tops]
             if stray:

@@ -866,7 +866,7 @@ class UserSimulator:
         self._dislikes = {n for n, i in self.state.interests.items() if i.polarity < 0}
         self._liked: dict[str, list[str]] = {}
         #: the facts a request may attach, per domain and top-level category of its topic (`_fitting_facts`)
-        self._domain_facts: dict[tuple[str, str | None], list[tuple[str, str]]] = {}
+        self._request_facts: dict[tuple[str, str | None], list[tuple[str, str]]] = {}
 
     def _disclosable_facts(self) -> list[tuple[str, str]]:
         facts = [("interest", n) for n in self.state.interests]
@@ -1036,9 +1036,9 @@ class UserSimulator:
             self._memory.disclosed.add((attribute, value))
         elif d.random() < rate:
             where = (domain_name, tax.paths[topic][0] if topic else None)
-            facts = self._domain_facts.get(where)  # type: ignore[assignment]
+            facts = self._request_facts.get(where)  # type: ignore[assignment]
             if facts is None:  # no "I don't drink alcohol" tacked onto a TypeScript question
-                facts = self._domain_facts[where] = self._fitting_facts(*where)
+                facts = self._request_facts[where] = self._fitting_facts(*where)
             told = self._memory.disclosed
             if facts and not self.state.restate_level:  # nothing has gone wrong: no reason to say a fact again
                 facts = [f for f in facts if f not in told]

@@ -960,14 +960,12 @@ def test_a_user_states_no_fact_their_profile_does_not_hold(schema: PersonaSchema
     share bowhunting with my kids." with no children, "Walking the dog rn" with no pets (about 90 of 130 such
     messages in 1,500 ChatNoisy episodes): a template or fragment that states a fact (`states`,
     `fragment_states`) is said only by a user whose profile holds it."""
-    import json
-
-    from personagym.simulators.noise import LEXICON_PATH
+    from personagym.simulators.noise import load_lexicon
 
     bank = TemplateRenderer(schema).bank
     stating = {max(re.split(r"\{\w+\}", text), key=len).strip(" ?."): attribute
                for domain in bank.raw["task_requests"].values() for text, attribute in domain.get("states", {}).items()}
-    fragments = json.loads(LEXICON_PATH.read_text())["fragment_states"]
+    fragments = load_lexicon()["fragment_states"]
     assert len(stating) >= 10 and len(fragments) >= 8
     said: Counter = Counter()
     # one session each: a life event between sessions may give the user what the persona had not (a new cat)

@@ -11,6 +11,7 @@ PKIs it actually expresses.  No assistant or env is known here: the API is
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -361,6 +362,8 @@ class UserSimulator:
         self._memory = _Memory()
         #: what the user knew before a tentative reply (`respond(tentative=True)`), for `take_over` to go back to
         self._before_reply: tuple[_Memory, bool, bool] | None = None
+        #: home slot -> the user's own detail of it (`_at_home`: where they live), None where none fits
+        self._home: dict[str, str | None] = {}
         self._refresh_facts()
 
     # -- public API ------------------------------------------------------------------------
@@ -858,7 +861,7 @@ class UserSimulator:
         self._attribute_facts = [f for f in self._facts if f[0] != "interest"]
         attrs = self.state.attributes
         bank = self.renderer.bank
-        self._slot_values = bank.fitting_slot_values(*wanted_shape(attrs), attrs)
+        self._slot_values = self._at_home(bank.fitting_slot_values(*wanted_shape(attrs), attrs))
         self._domain_names = bank.domain_needs.fitting(bank.domain_names, bank.domain_needs.excluded(attrs))
         #: what the user's attributes rule out liking (`PersonaSchema.unfit_interests`): no request is about it
         self._unfit = self.schema.unfit_interests(attrs)
@@ -867,6 +870,26 @@ class UserSimulator:
         self._liked: dict[str, list[str]] = {}
         #: the facts a request may attach, per domain and top-level category of its topic (`_fitting_facts`)
         self._request_facts: dict[tuple[str, str | None], list[tuple[str, str]]] = {}
+
+    def _at_home(self, values: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        """`values` (`TemplateBank.fitting_slot_values`) with each home slot's details narrowed to the user's own
+        home, kept while it still fits them (a life event may rule it out).  Drawn per request, one user asked
+        about things to do "near the Lake District" and, two turns on, "in Santiago" (2 of 9 place details a
+        reader met).  The home is the persona's, picked by its id among the details that fit, not drawn: the
+        same persona lives in the same place in every episode.  A domain with `destinations` still asks about
+        places anywhere (`TemplateBank.request_slot_values`)."""
+        homes = self.renderer.bank.home_slots
+        if not homes:
+            return values
+        out = dict(values)
+        for slot in sorted(homes):
+            options = values[slot]
+            home = self._home.get(slot)
+            if home not in options:
+                pick = zlib.crc32(f"{self.persona.persona_id}/{slot}".encode())
+                home = self._home[slot] = options[pick % len(options)] if options else None
+            out[slot] = (home,) if home is not None else ()
+        return out
 
     def _disclosable_facts(self) -> list[tuple[str, str]]:
         facts = [("interest", n) for n in self.state.interests]

@@ -311,8 +311,8 @@ class Intent(Record):
         "request_topic for a correction of what a request was about (it states no liking, as the request did not), "
         "or no_longer_into for a complaint about an interest the user had talked about and has since lost, or "
         "repeated for a complaint that the answer recommends exactly what the one before did, though the user had "
-        "asked for something since, or impatient for the answer to a question from a user who dislikes being asked "
-        "instead of answered (clarification_tolerance)"))
+        "said something since other than a call for another style, or impatient for the answer to a question from a "
+        "user who dislikes being asked instead of answered (clarification_tolerance)"))
     slots: dict[str, str] = Field(default_factory=dict, description=(
         "details the request states (time, budget, ...) -> their words in the clean text; noise may drop them"))
 

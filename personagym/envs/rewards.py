@@ -18,8 +18,8 @@ Components (all in `info["reward_components"]`):
   violation (a forbidden item offered) — a hard penalty;
 * ``style``: fraction of the user's style preferences the answer met, in [0, 1];
   0 for an answer that gives the user nothing, as the user reads it: none at
-  all, the same list again though they asked for more, or a question put
-  instead of an answer to a user who would rather be answered
+  all, the same list again after anything but a call for another style, or
+  a question put instead of an answer to a user who would rather be answered
   (`Assessment.style_match`);
 * ``profile``: F1 of the profile the policy emitted (`<profile>` block) against
   the user's style/constraint attributes and interests (RLPA's profile

@@ -171,7 +171,7 @@ class Assessment:
     #: False for an answer without a word, or one that gives nothing to a user awaiting an answer (see
     #: `UserSimulator`): it meets no style preference, whatever the checks say
     answered: bool = True
-    #: the answer recommends exactly what the one before did, though the user had asked for more (see
+    #: the answer recommends exactly what the one before did, though the user had said more than "restyle it" (see
     #: `UserSimulator`): nothing in it is new, so nothing liked counts, and it meets no style preference
     repeated: bool = False
     #: the answer asks a user who would rather be answered (`clarification_tolerance`) something instead of
@@ -338,6 +338,11 @@ def _bound_credit(liked: list[tuple[str, float]], group: list[int], bound: float
         for i in group:
             node, weight = liked[i]
             liked[i] = (node, weight * bound / total)
+
+
+#: The style attributes an answer is checked on (`style_checks`): told one of them, a user wants the answer
+#: again as they said, and the same things in it are no repeat.
+STYLE_CHECKED = ("length_pref", "format_pref_primary", "formality_level", "emoji_use")
 
 
 def style_checks(attributes: Mapping[str, object], features: ResponseFeatures) -> dict[str, bool]:

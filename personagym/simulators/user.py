@@ -34,6 +34,7 @@ from personagym.simulators.persona import PersonaSchema, load_schema
 from personagym.simulators.preferences import (
     CAME_WITH,
     DROPPED,
+    STYLE_CHECKED,
     TIME_GAPS,
     Assessment,
     PreferenceConfig,
@@ -156,9 +157,10 @@ class _Memory:
     #: the last answer's list: what it recommended past the request's own topic (said back, it is no list: "Try
     #: Chromebooks." to a question about Chromebooks), or with nothing recommended what it named; and whether it is
     #: the list of the answer before, or has the same things on the request as an answer's since the request
-    #: (`offered`), though the user had asked for other content since (`asked_content`): "That's the same list as
-    #: before."  A list only named was never the same ("Steak." twice earned half a liked thing's credit each time),
-    #: and the topic said back with a cue was ("Try Chromebooks." twice cost an oracle 0.07 an episode)
+    #: (`offered`), though the user had said something since that was no mere call for another style
+    #: (`restyle`): "That's the same list as before."  A list only named was never the same ("Steak." twice
+    #: earned half a liked thing's credit each time), and the topic said back with a cue was ("Try Chromebooks."
+    #: twice cost an oracle 0.07 an episode)
     listed: frozenset[str] = frozenset()
     repeated: bool = False
     #: the lists of the answers since the request, in order: one of them again, on the request, is the same list
@@ -177,9 +179,13 @@ class _Memory:
     #: no request of theirs is about them for the rest of it ("I'm a bit burnt out on macrame." then "Plan thirty
     #: activities around macrame")
     had_enough: set[str] = field(default_factory=set)
-    #: the user's last message asked for content: a request, an answer to a question, or a complaint about
-    #: what was offered (not about the style: the same items, reworded as asked, are no repeat)
-    asked_content: bool = False
+    #: the user's last message asked only for the answer in another style: a complaint about its style, or a style
+    #: preference answers are checked on told (`STYLE_CHECKED`); the same items, reworded as asked, are no repeat.
+    #: After anything else (a request, an answer, praise, a disclosure, a correction) the same list again is:
+    #: repeats were checked only after requests and complaints, and "Perfect!" or "the more examples the better"
+    #: followed by the same two picks earned full preference again (27% of the oracle's turns after praise or a
+    #: disclosure), and the user praised the repeat
+    restyle: bool = False
     said_repeated: bool = False  # the user's last message said the answer repeated the one before
     #: the time since the last session (a `TIME_GAPS` label; None in the first), for a returning greeting
     gap: str | None = None
@@ -202,8 +208,8 @@ class _Memory:
                        had_enough=set(self.had_enough))
 
 
-#: How much satisfaction a list seen already costs, when the user had asked for more (two in a row end most
-#: sessions unhappily; without it the same complaint looped, up to six times).
+#: How much satisfaction a list seen already costs, when the user had asked for more than a restyle (two in a row
+#: end most sessions unhappily; without it the same complaint looped, up to six times).
 REPEAT_PENALTY = 0.2
 #: How many times in a session a user says they are no longer into the same lost interest, however often the
 #: answers offer it: a person says it once or twice, then says something else (8 of the 9 sentences said twice
@@ -442,11 +448,10 @@ class UserSimulator:
             mem.focus = mem.about = mem.itself = mem.around = None
             mem.offered = ()
             mem.awaiting = "anything"
-            mem.asked_content = True
             mem.served = False
         else:
             mem.awaiting = None
-            mem.asked_content = False
+        mem.restyle = not asks and bool(stated) and all(a in STYLE_CHECKED for a, _ in stated)
         if goodbye:
             self.ended = True
             self.left_content = self._goodbye().polarity == 1
@@ -487,7 +492,7 @@ class UserSimulator:
         mem.recommended = tuple(dict.fromkeys(m.node for m in mentions if m.stance == "recommend"))
         listed = frozenset(n for n in mem.recommended if n not in echoed) or frozenset(
             m.node for m in mentions if m.stance == "neutral" and m.node not in echoed)
-        mem.repeated = bool(listed) and mem.asked_content and (listed == mem.listed or any(
+        mem.repeated = bool(listed) and not mem.restyle and (listed == mem.listed or any(
             self._same_on_request(listed, before) for before in {mem.listed, *mem.offered}))
         mem.listed = listed
         if listed:
@@ -1219,8 +1224,8 @@ class UserSimulator:
             self._memory.to_try = self._memory.recommended if self.left_content else ()
         praise = intent.kind == "feedback" and intent.polarity == 1
         self._memory.said_repeated = intent.reason == "repeated"
-        self._memory.asked_content = intent.kind in ("task_request", "clarification_answer") or (
-            intent.kind == "feedback" and intent.polarity == -1 and intent.reason not in STYLE_REASONS)
+        self._memory.restyle = (intent.kind == "feedback" and intent.polarity == -1 and intent.reason in STYLE_REASONS
+                                ) or (intent.attribute in STYLE_CHECKED and intent.kind != "task_request")
         self._memory.awaiting = None if praise else _AWAITING.get(intent.kind)
         # one validation builds the nested noise record too (faster than building it first)
         return UserTurn.model_validate({

@@ -8,7 +8,9 @@ Components (all in `info["reward_components"]`):
   answer naming more than a handful of entities has each liked one count less
   (`personagym.simulators.preferences.ATTENTION`), so listing the taxonomy
   does not pay; a liked one merely named (no recommendation cue) counts
-  half (`NAMED_CREDIT`; all those only named at most half together), and
+  half (`NAMED_CREDIT`; all those only named at most half together), as a
+  recommended one does in answer to a request that asks for no picks (an
+  explainer, a draft, tips: `TaskDomain.asks_picks`), and
   one off the request (outside its topic's area, or the topic itself for a
   template about the topic itself, and the areas that answer its template's
   requests, `on_request`) or one the answer refuses or advises against

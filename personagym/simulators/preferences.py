@@ -250,7 +250,7 @@ def snapshot(state: PreferenceState) -> PreferenceState:
 
 
 def assess(state: PreferenceState, features: ResponseFeatures, schema: PersonaSchema,
-           about: frozenset[str] | None = None, topic: str | None = None) -> Assessment:
+           about: frozenset[str] | None = None, topic: str | None = None, picks: bool = True) -> Assessment:
     """The user's view of an answer: liked/disliked mentions, violations, style fit.
 
     An entity is put forward unless the answer warns against it: a disliked one
@@ -267,7 +267,11 @@ def assess(state: PreferenceState, features: ResponseFeatures, schema: PersonaSc
     things put forward under it (as satiation counts it once).  The request's
     own `topic` and its ancestors earn nothing: "I'd suggest jazz." to "Any
     jazz albums you would recommend?" tells the user nothing new (a red-team
-    policy that only echoed the topic beat `generic`).
+    policy that only echoed the topic beat `generic`).  A request that asks
+    for no `picks` (an explainer, a draft, tips: `TaskDomain.asks_picks`) is
+    served by a liked thing named in it as much as by one recommended: all
+    earn as only named ones do ("I'd suggest virology." is no analogy for
+    microbiology).
     """
     tax = schema.taxonomy
     nodes, paths = tax.nodes, tax.paths
@@ -295,7 +299,7 @@ def assess(state: PreferenceState, features: ResponseFeatures, schema: PersonaSc
                     break
                 # off the request it earns nothing, but is still seen (`expose`: satiation counts it)
                 credit = 0.0 if not on_request(paths[mention.node], about) \
-                    else 1.0 if mention.stance == "recommend" else NAMED_CREDIT
+                    else 1.0 if mention.stance == "recommend" and picks else NAMED_CREDIT
                 if credit == NAMED_CREDIT:
                     named.append(len(out.liked))
                 out.liked.append((mention.node, interest.intensity * attention * credit))

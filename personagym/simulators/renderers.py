@@ -206,7 +206,8 @@ class TaskDomain:
                  not_with_tags: frozenset[str] = frozenset(),
                  not_with_tags_for: Mapping[str, frozenset[str]] | None = None,
                  answers_in_for: Mapping[str, tuple[str, ...]] | None = None,
-                 about: str = "like", about_for: Mapping[str, str] | None = None) -> None:
+                 about: str = "like", about_for: Mapping[str, str] | None = None,
+                 no_picks: tuple[str, ...] = ()) -> None:
         self.name = name
         #: taxonomy tags of the topics none of its templates fits (a shopping request about free software)
         self.not_with_tags = not_with_tags
@@ -245,6 +246,8 @@ class TaskDomain:
         self._about_for = {self._parsed[t]: (about_for or {}).get(t, about) for t in texts}
         #: the templates that ask for things in their topic, which a topic with nothing under it does not fit
         self._under = frozenset(t for t, tag in self._about_for.items() if tag == "under")
+        #: the templates whose deliverable is no list of picks (an explainer, a draft, tips): `asks_picks`
+        self.no_picks = frozenset(self._parsed[t] for t in no_picks)
         self._fitting = LRUCache(TEMPLATE_FITS_CACHED)  # key -> tuple[Parsed, ...]
 
     def answers(self, template: Parsed | None) -> tuple[str, ...]:
@@ -256,6 +259,15 @@ class TaskDomain:
         subject a quiz on Scandinavian languages (mathematics), any dish a latte recipe (9.8% of the oracle's
         answers were on the request only so, a fifth of its preference reward)."""
         return self._answers_for.get(template, self.answers_in) if template is not None else self.answers_in
+
+    def asks_picks(self, template: Parsed | None) -> bool:
+        """Whether a request made with `template` asks for things to try, get or do (picks, a plan, a recipe), not
+        for an explainer, a draft, tips or a quiz (`no_picks`); True for a request not rendered from a template.
+
+        "I'd suggest virology." to "Can you give me an analogy that makes microbiology click?" earned what a
+        recommendation earns (about 17% of the oracle's answers to such requests were suggestion lines): on such a
+        request a liked thing put forward earns what one named does (`assess`)."""
+        return template not in self.no_picks
 
     def about_itself(self, template: Parsed | None, leaf: bool = False) -> bool:
         """Whether a request made with `template` (None: not rendered from one) on a topic (a `leaf`, with
@@ -1097,7 +1109,7 @@ def _task_domain(name: str, spec: Mapping, taxonomy: Taxonomy) -> TaskDomain:
         raise ValueError(f"templates: task_requests.{name}.destinations: expected true or false, "
                          f"got {spec['destinations']!r}")
     for key in ("not_for", "needs", "states", "shapes", "states_liking", "states_no_liking", "kinds_for",
-                "not_with_tags_for", "answers_in_for", "about_for"):
+                "not_with_tags_for", "answers_in_for", "about_for", "no_picks"):
         unknown = [t for t in spec.get(key, {}) if t not in texts]
         if unknown:
             raise ValueError(f"templates: task_requests.{name}.{key} names {unknown[0]!r}, "
@@ -1140,7 +1152,8 @@ def _task_domain(name: str, spec: Mapping, taxonomy: Taxonomy) -> TaskDomain:
                       shapes, _topic_kinds(name, spec, taxonomy),
                       (budget[0], budget[1]) if budget else None, tuple(spec.get("states_liking", ())),
                       answers_in, tuple(spec.get("states_no_liking", ())), spec.get("destinations", False), kinds_for,
-                      not_with_tags, not_with_tags_for, answers_in_for, about, about_for)
+                      not_with_tags, not_with_tags_for, answers_in_for, about, about_for,
+                      tuple(spec.get("no_picks", ())))
 
 
 #: What a request template asks about (`TaskDomain.about_itself`): its topic itself, things in it, or things

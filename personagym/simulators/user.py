@@ -186,6 +186,9 @@ class _Memory:
     #: followed by the same two picks earned full preference again (27% of the oracle's turns after praise or a
     #: disclosure), and the user praised the repeat
     restyle: bool = False
+    #: the request being answered asks for picks (`TaskDomain.asks_picks`: no explainer, draft or tips), so a
+    #: liked thing recommended in the answer earns more than one named
+    picks: bool = True
     said_repeated: bool = False  # the user's last message said the answer repeated the one before
     #: the time since the last session (a `TIME_GAPS` label; None in the first), for a returning greeting
     gap: str | None = None
@@ -446,6 +449,7 @@ class UserSimulator:
         if asks:
             mem.topic = mentions[0][0] if mentions else None
             mem.focus = mem.about = mem.itself = mem.around = None
+            mem.picks = True
             mem.offered = ()
             mem.awaiting = "anything"
             mem.served = False
@@ -500,7 +504,8 @@ class UserSimulator:
         mem.asked_instead = features is not None and self._asked_instead(features)
         answers, near = self._answers_request(), self._within(mem.around)  # both readings of the answer use them
         if features is not None:
-            assessment = assess(self.state, features, self.schema, self._memory.about, self._memory.topic)
+            assessment = assess(self.state, features, self.schema, self._memory.about, self._memory.topic,
+                                self._memory.picks)
             if self._memory.awaiting is not None and not _addresses(
                     features, self._memory.awaiting, self._echoed, answers, self._memory.itself, near):
                 # "Ok.", a refusal, a warning alone, a random name or favourites off the request answer nothing:
@@ -1192,13 +1197,14 @@ class UserSimulator:
             # in a big city." then "FYI, this is new: I just moved to a big city." told it twice
             self._memory.news = [f for f in self._memory.news if f != (intent.attribute, intent.value)]
         if request:
-            self._memory.served, self._memory.offered = False, ()
+            self._memory.served, self._memory.offered, self._memory.picks = False, (), True
         if request and topic is not None and intent.domain is not None:  # what answers it depends on its template
             domain = self.renderer.bank.domains[intent.domain]
             leaf = not self.taxonomy.children[topic]
             itself = domain.about_itself(draft.template, leaf)
             path, answers = self.taxonomy.paths[topic], domain.answers(draft.template)
             self._memory.about = request_about(path, answers, itself)
+            self._memory.picks = domain.asks_picks(draft.template)
             self._memory.around = request_about(path, answers) if itself else self._memory.about
             self._memory.itself = topic if itself and leaf else None
         if intent.slots:  # keep the details the chosen template states: the intent records what was asked

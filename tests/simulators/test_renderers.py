@@ -744,7 +744,7 @@ def test_a_document_kind_format_goes_only_with_its_templates(renderer: TemplateR
     assert timeline in raw["slot_fit"]["genres"]["as a timeline"]
     assert options not in raw["slot_fit"]["genres"]["as a timeline"]
     raw["task_requests"]["research"]["templates"] = [timeline, options]
-    for key in ("shapes", "not_for", "needs", "not_with_tags_for"):
+    for key in ("shapes", "not_for", "needs", "not_with_tags_for", "no_picks"):
         raw["task_requests"]["research"].pop(key, None)
     raw["slot_fit"]["genres"] = {g: [t for t in ts if t in (timeline, options)]
                                  for g, ts in raw["slot_fit"]["genres"].items()}

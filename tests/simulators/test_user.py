@@ -18,6 +18,7 @@ from personagym.simulators.preferences import (
     FORMALITY_TARGET,
     LENGTH_RANGES,
     LIST_FORMATS,
+    NAMED_CREDIT,
     on_request,
 )
 from personagym.simulators.renderers import TemplateBank, TemplateRenderer, parse_template
@@ -391,7 +392,7 @@ def test_a_request_is_about_its_topics_area_and_its_domains_own(schema: PersonaS
     assert not on_request(taxonomy.paths[taxonomy.resolve_path("Fitness & Wellness/Mind & Body")], about)
     credit: dict[str, list[float]] = {"on": [], "off": []}
     praise: dict[str, int] = {"on": 0, "off": 0}
-    for seed in range(1500):
+    for seed in range(2500):
         persona = sampler.sample(seed)
         user = UserSimulator(persona, seed=seed, noise=NoiseConfig(rate=0.0))
         opening = user.open_session()
@@ -415,7 +416,8 @@ def test_a_request_is_about_its_topics_area_and_its_domains_own(schema: PersonaS
             assert probe.last_assessment.answered == (where == "on")
             assert (probe.last_assessment.alignment > 0) == (where == "on")
             praise[where] += turn.intent.kind == "feedback" and turn.intent.polarity == 1
-    assert len(credit["on"]) > 12 and set(credit["on"]) == {1.0}
+    # in full, or as named where the request asks for no picks (`no_picks`: an explainer, a draft, tips)
+    assert len(credit["on"]) > 12 and set(credit["on"]) == {1.0, NAMED_CREDIT}, credit["on"]
     assert len(credit["off"]) > 20 and set(credit["off"]) == {0.0}
     assert praise["on"] >= 2 and praise["off"] == 0, praise
 
@@ -445,6 +447,48 @@ def test_what_answers_a_request_follows_its_template(schema: PersonaSchema, taxo
         if seen[True] >= 3 and seen[False] >= 20:
             break
     assert seen[True] >= 3 and seen[False] >= 20, seen
+
+
+def test_a_liked_thing_recommended_to_a_request_for_no_picks_earns_what_it_earns_named(
+        schema: PersonaSchema) -> None:
+    """"Can you give me an analogy that makes microbiology click?" answered "I'd suggest virology." earned a
+    recommendation's full credit (about 17% of the oracle's answers to analogies, summaries, drafts and tips were
+    suggestion lines): to a request whose template asks for no picks (`no_picks`) a liked thing on the request
+    earns the same recommended or only named, to one that asks for picks more recommended.  Every writing template
+    asks for none, every recommendation template for picks, and `no_picks` names only the domain's templates."""
+    bank = TemplateRenderer(schema).bank
+    assert all(not bank.domains["writing"].asks_picks(t) for t in bank.domains["writing"].templates)
+    assert all(bank.domains["recommendation"].asks_picks(t) for t in bank.domains["recommendation"].templates)
+    patterns = {name: [re.compile(".*".join(map(re.escape, re.split(r"\s*\{\w+\}", text))))
+                       for text in spec.get("no_picks", ())] for name, spec in bank.raw["task_requests"].items()}
+    sampler = PersonaSampler(schema)
+    seen: Counter[bool] = Counter()
+    for seed in range(1500):
+        persona = sampler.sample(seed)
+        user = UserSimulator(persona, seed=seed, noise=NoiseConfig(rate=0.0))
+        opening = user.open_session()
+        liked = _on_the_request(user, [*(i.node for i in persona.interests if i.polarity > 0),
+                                       *_new_things_they_like(schema, persona)])
+        if not liked or opening.intent.domain is None:
+            continue
+        picks = not any(p.search(opening.clean_text) for p in patterns[opening.intent.domain])
+        credit = {}
+        for stance in ("recommend", "neutral"):
+            listener = copy.deepcopy(user)
+            listener.respond("...", ResponseFeatures(word_count=40, mentions=[MentionFeature(node=liked[0],
+                                                                                           stance=stance)]))
+            credit[stance] = listener.last_assessment.alignment
+        assert credit["neutral"] > 0, (seed, opening.clean_text)
+        if picks:
+            assert credit["recommend"] > credit["neutral"], (seed, opening.clean_text)
+        else:
+            assert credit["recommend"] == credit["neutral"], (seed, opening.clean_text)
+        seen[picks] += 1
+    assert seen[True] >= 120 and seen[False] >= 80, seen
+    raw = copy.deepcopy(bank.raw)
+    raw["task_requests"]["writing"]["no_picks"].append("Write me a kettlebell.")
+    with pytest.raises(ValueError, match=r"writing\.no_picks names 'Write me a kettlebell\.', which is no template"):
+        TemplateBank(raw, schema.taxonomy)
 
 
 def test_a_template_answered_in_an_unknown_area_is_refused(schema: PersonaSchema) -> None:

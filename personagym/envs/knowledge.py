@@ -194,15 +194,13 @@ _CUE_WINDOW = 80
 #: like X", "something related to X", "What else should I try?", "a playlist inspired by X", "exercises that help
 #: with X" (`WorldKnowledge.asks_for_like`).
 _LIKE_REQUEST = re.compile(
-    r"\bif i(?:'m| am)? (?:like|love|enjoy|into)\b|\b(?:something|pick|positions)\b[^.?!]*\brelated to\b|\w-related\b|"
-    r"\brecommendations\b|\bwhat else\b|\bin the mood for\b|\bin my life\b|\blineup inspired by\b|\bbinge-worthy\b|"
-    r"\bexercises that help with\b|\bwarm up before\b|\btraining for something\b|\btoo mainstream\b|\bsimilar to\b|"
-    r"\bhooked on\b")
+    r"\bif i(?:'m| am)? (?:like|love|enjoy|into)\b|\b(?:something|pick|positions)\b[^.?!]*\brelated to\b|"
+    r"\bwhat else\b|\blineup inspired by\b|\bbinge-worthy\b|\bexercises that help with\b|\bwarm up before\b|"
+    r"\btraining for something\b|\bsimilar to\b|\bhooked on\b")
 #: Words one of which every `_LIKE_REQUEST` match holds: most messages hold none, and testing for them (2-3 us a
 #: message) is far faster than the search (20-70 us, against ~70 us for `generic`'s whole step).
-_LIKE_WORDS = ("if i", "related", "recommendations", "what else", "in the mood for", "in my life", "inspired by",
-               "binge-worthy", "help with", "warm up before", "training for something", "too mainstream", "similar to",
-               "hooked on")
+_LIKE_WORDS = ("if i", "related", "what else", "inspired by", "binge-worthy", "help with", "warm up before",
+               "training for something", "similar to", "hooked on")
 #: A complaint that the answer repeats an earlier one: "That's the same list as last time.", "I've seen these".
 _SAME_AGAIN = re.compile(r"\bsame (?:list|suggestions?|answer|ones|things|stuff)\b|\balready (?:seen|suggested|said|"
                          r"got|had) (?:these|those|them|this|that)\b|\bsuggested (?:exactly )?these already\b")

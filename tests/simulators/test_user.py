@@ -491,6 +491,29 @@ def test_a_liked_thing_recommended_to_a_request_for_no_picks_earns_what_it_earns
         TemplateBank(raw, schema.taxonomy)
 
 
+def test_recommendations_for_a_thing_are_things_in_it_not_beside_it(schema: PersonaSchema, taxonomy) -> None:
+    """"I'm looking for recommendations related to Indian cuisine." answered with Italian, Japanese and Mexican
+    cuisine, "Any recommendations for cheesecake?" with chocolate cake (14% of the oracle's answers to
+    recommendation requests): a request for recommendations for a thing, or in the mood for it, is about the thing
+    itself, so only what is in it answers (a thing with nothing in it, by itself); only "things worth checking out
+    if I like X", "something related to X" and "hooked on X. What else should I try?" take the things beside it."""
+    beside = ("if I like", "something related to", "hooked on")
+    sampler = PersonaSampler(schema)
+    seen: Counter[bool] = Counter()
+    for seed in range(3000):
+        user = UserSimulator(sampler.sample(seed), seed=seed, noise=NoiseConfig(rate=0.0))
+        opening = user.open_session()
+        if opening.intent.domain != "recommendation" or user.topic is None:
+            continue
+        like = any(words in opening.clean_text for words in beside)
+        bank = user.renderer.bank
+        answers = bank.domains["recommendation"].answers_in
+        path = taxonomy.paths[user.topic]
+        assert user.about == request_about(path, answers, not like), opening.clean_text
+        seen[like] += 1
+    assert seen[True] >= 20 and seen[False] >= 60, seen
+
+
 def test_a_template_answered_in_an_unknown_area_is_refused(schema: PersonaSchema) -> None:
     """A misspelt area in `answers_in_for` would leave its template's requests answered by nothing but the
     topic's own area, and a template not in the domain would bound nothing: loading fails, naming them."""

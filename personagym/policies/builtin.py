@@ -32,9 +32,7 @@ from personagym.policies.base import (
 from personagym.policies.compose import LENGTH_ITEMS, LENGTH_WORDS, LIST_FORMATS, AnswerPlan, compose
 from personagym.profile_format import format_profile
 from personagym.rng import Draws, stream
-from personagym.simulators.preferences import STYLE_CHECKED
 
-STYLE_KEYS = STYLE_CHECKED
 NO_EMOJI = ("never", "none", "no_emoji")
 
 

@@ -20,12 +20,12 @@ import numpy as np
 
 from personagym.envs.knowledge import WorldKnowledge
 from personagym.policies.base import Observation, register_policy
-from personagym.policies.builtin import STYLE_KEYS, GenericPolicy, style_plan
+from personagym.policies.builtin import GenericPolicy, style_plan
 from personagym.policies.compose import LENGTH_ITEMS, AnswerPlan, compose
 from personagym.rng import Draws
 from personagym.simulators.analyzer import ResponseAnalyzer
 from personagym.simulators.persona import PersonaSchema
-from personagym.simulators.preferences import style_checks
+from personagym.simulators.preferences import STYLE_CHECKED, style_checks
 
 #: Answers composed for each candidate style to measure which users' preferences it meets (answers of one
 #: style differ in words and items, so their lengths and registers vary a little).
@@ -57,10 +57,10 @@ def _population_style(schema: PersonaSchema, analyzer: ResponseAnalyzer) -> tupl
     the schema's order.  Two passes, so a choice can follow a later one.
     """
     knowledge = WorldKnowledge(schema, analyzer)
-    values = {key: list(schema.attributes[key].values) for key in STYLE_KEYS}
+    values = {key: list(schema.attributes[key].values) for key in STYLE_CHECKED}
     style = style_plan({})
     for _ in range(2):
-        for key in STYLE_KEYS:
+        for key in STYLE_CHECKED:
             field = _FIELD[key]
             options = list(dict.fromkeys(style_plan({key: value})[field] for value in values[key]))
             scored = [(_met(knowledge, {**style, field: option}, key, values[key]), option) for option in options]

@@ -555,7 +555,7 @@ def test_a_request_about_a_thing_itself_is_answered_by_it_not_its_siblings(schem
     assert on_request(thailand, leaf) and not on_request(tokyo, leaf)
     # the user: a sibling outside the bound answers nothing ("That doesn't answer what I asked."), inside it does
     sampler, answered = PersonaSampler(schema), Counter()
-    for seed in range(600):
+    for seed in range(1200):
         user = UserSimulator(sampler.sample(seed), seed=seed, noise=NoiseConfig(rate=0.0))
         user.open_session()
         topic = user.topic
@@ -574,7 +574,7 @@ def test_a_request_about_a_thing_itself_is_answered_by_it_not_its_siblings(schem
         answered[(itself, probe.last_assessment.answered)] += 1
         if itself:
             assert not (turn.intent.kind == "feedback" and turn.intent.polarity == 1)
-    assert answered[(True, False)] > 20 and answered[(False, True)] > 3, answered
+    assert answered[(True, False)] > 20 and answered[(False, True)] > 4, answered
 
 
 def test_a_request_for_things_in_a_topic_is_asked_only_of_a_topic_with_things_in_it(schema: PersonaSchema,
@@ -1742,7 +1742,7 @@ def test_no_report_on_what_the_user_already_had_or_named(schema: PersonaSchema) 
     were of the user's own interests, which it recommends back.  A report is of something new to the user: not
     one of their interests, nor a liked thing they had named, though they liked the suggestion."""
     checked = named = 0
-    for user in _users(schema, 600):
+    for user in _users(schema, 900):
         user.open_session()
         liked = _on_the_request(user, _new_things_they_like(user.schema, user.persona))
         if not liked:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from personagym.envs.knowledge import WorldKnowledge
-from personagym.envs.stated import StatedProfile
+from personagym.envs.stated import RecommendedLists, StatedProfile
 
 #: Style values the assistant can produce (the `compose` lengths, three layouts, three registers).
 LENGTHS = ("terse", "brief", "standard", "detailed", "exhaustive")
@@ -104,6 +104,8 @@ class DialogueState(StatedProfile):
     request_itself: bool = False
     asks: int = 0
     last: tuple[bool, str, str, str] | None = None  # (was a question, length, layout, formality)
+    #: what the recommend actions gave (`RecommendedLists`): they give no list twice
+    lists: RecommendedLists = field(default_factory=RecommendedLists)
     _message: str = ""
     _mentioned: list[str] = field(default_factory=list)
     _stated: bool = False

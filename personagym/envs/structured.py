@@ -259,13 +259,14 @@ class StructuredChatEnv(gym.Env[dict[str, Any], int]):
         if self.state is None or self._draws is None:
             raise RuntimeError("call reset() before action_text()")
         choice = action if isinstance(action, StructuredAction) else self.menu.decode(action)
-        return self._render(choice, self._draws.fork())
+        return self._render(choice, self._draws.fork(), remember=False)
 
-    def _render(self, choice: StructuredAction, draws: Draws) -> str:
-        """The assistant text of an action in the current dialogue state, drawing from `draws`."""
-        return compose(self._plan(choice, self.state, draws), draws.index)  # type: ignore[arg-type]
+    def _render(self, choice: StructuredAction, draws: Draws, remember: bool = True) -> str:
+        """The assistant text of an action in the current dialogue state, drawing from `draws`; what it
+        recommends is remembered (`DialogueState.lists`) unless `remember` is False."""
+        return compose(self._plan(choice, self.state, draws, remember), draws.index)  # type: ignore[arg-type]
 
-    def _plan(self, choice: StructuredAction, state: DialogueState, draws: Draws) -> AnswerPlan:
+    def _plan(self, choice: StructuredAction, state: DialogueState, draws: Draws, remember: bool) -> AnswerPlan:
         k = self._knowledge
         style = {"length": choice.length, "layout": choice.layout,
                  "formality": _REGISTERS[choice.formality], "emoji": state.stated("emoji_use") == "often"}
@@ -292,7 +293,9 @@ class StructuredChatEnv(gym.Env[dict[str, Any], int]):
             wanted = [*(n for n in likes if area in k.lineage(n)), *related]
         else:
             wanted = likes or related
-        picks = [n for n in dict.fromkeys(wanted) if n not in echoed and state.offerable(n)][:room]
+        # never a list given since the request (the same list again is a repeat): the next ones take its place
+        picks = state.lists.pick(focus, [n for n in dict.fromkeys(wanted) if n not in echoed and state.offerable(n)],
+                                 room, remember)
         return AnswerPlan(topic=topic, recommend=[k.noun(n) for n in picks], itself=itself, followed=k.followed,
                           **style)
 

@@ -20,7 +20,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from personagym.envs.stated import StatedProfile
+from personagym.envs.stated import RecommendedLists, StatedProfile
 from personagym.policies.base import (
     BatchedPolicy,
     Knowledge,
@@ -198,35 +198,6 @@ class RandomPolicy(_Seeded, BatchedPolicy):
         return compose(plan, self._draw)
 
 
-@dataclass
-class _Lists:
-    """The lists of things an assistant recommended to one user, so that it does not give the same one again.
-
-    The user reads the same things again as a repeat whatever they said in between but a call for another style
-    (praise and disclosures included): the oracle answered "Perfect!" with the same two picks in 22 of its 69
-    answers to praise over 300 Chat-v0 episodes, each a complaint and no reward.
-    """
-
-    topic: str | None = None  # the request topic answered last
-    last: frozenset[str] = frozenset()  # the last answer's list
-    given: set[frozenset[str]] = field(default_factory=set)  # the lists since the request, and the one before it
-
-    def pick(self, topic: str | None, ranked: list[str], n: int) -> list[str]:
-        """The first `n` of `ranked`, unless that list was given since the request about `topic` (or just before
-        it): then with its last place taken by the next things ranked, until it is a list not given; none left,
-        no list rather than the same one again.  The pick is remembered."""
-        if topic != self.topic:
-            self.topic, self.given = topic, {self.last}
-        chosen, spare = ranked[:n], ranked[n:]
-        while chosen and frozenset(chosen) in self.given and spare:
-            chosen[-1] = spare.pop(0)
-        if frozenset(chosen) in self.given:
-            chosen = []
-        self.last = frozenset(chosen)
-        self.given.add(self.last)
-        return chosen
-
-
 class OraclePolicy(_Seeded, BatchedPolicy):
     """Reads the hidden state: recommends what the user likes, in their style, and states what the user has told."""
 
@@ -238,7 +209,7 @@ class OraclePolicy(_Seeded, BatchedPolicy):
             raise ValueError("the oracle policy needs an env with oracle_view()")
         self._view: Callable[[], dict[str, Any]] = env.unwrapped.oracle_view
         self._shown: dict[str, int] = {}  # how often each node was recommended this episode
-        self._lists = _Lists()
+        self._lists = RecommendedLists()
         self._seed(seed)
 
     def reset(self, seed: int | None = None) -> None:
@@ -248,7 +219,7 @@ class OraclePolicy(_Seeded, BatchedPolicy):
 
     def _forget(self) -> None:
         self._shown.clear()
-        self._lists = _Lists()
+        self._lists = RecommendedLists()
 
     def act(self, observation: Observation) -> str:
         """The best answer the truth allows."""
@@ -279,7 +250,8 @@ class OraclePolicy(_Seeded, BatchedPolicy):
     def _choose(self, view: dict[str, Any], n: int) -> list[str]:
         """The `n` things (at most) the answer recommends: a thing near a liked request topic first (said back,
         the topic earns nothing), then the favourites on the request, strongest first, then things near it, those
-        shown least first; never a list the user had since the request (`_Lists`: the same list again is a repeat).
+        shown least first; never a list the user had since the request (`RecommendedLists`: the same list again
+        is a repeat).
 
         Only things on the request (`about`): a favourite elsewhere earns nothing and takes a place a thing on
         the request could have had (padding every answer with two favourites off the request, the oracle answered
@@ -293,7 +265,17 @@ class OraclePolicy(_Seeded, BatchedPolicy):
                         and (not about or not about.isdisjoint(k.lineage(i.node)))), key=lambda i: -i.intensity)
         near = self._near_request(asked, state, about) if asked is not None else []
         lead = [m for m in near[:1] if _nearest_interest(k, m, state.interests) is not None]
-        return self._lists.pick(asked, list(dict.fromkeys([*lead, *(i.node for i in liked), *near])), n)
+        ranked = list(dict.fromkeys([*lead, *(i.node for i in liked), *near]))
+        chosen = self._lists.pick(asked, ranked, n)
+        if ranked and not chosen and about:
+            # all of it given since the request: one like off it, shown least, earns nothing but keeps the answer
+            # a list (with none, a favourites attack adding one such like each answer beat the oracle by +0.31 a
+            # LongTerm-v0 episode, in style)
+            off = sorted((i for i in state.interests.values()
+                          if i.polarity > 0 and about.isdisjoint(k.lineage(i.node))),
+                         key=lambda i: (self._shown.get(i.node, 0), -i.intensity))
+            chosen = self._lists.pick(asked, [i.node for i in off], 1)
+        return chosen
 
     def _near_request(self, asked: str, state: Any, about: frozenset[str]) -> list[str]:
         """The things near the request topic an answer may offer: the topic's related nodes on the request
@@ -330,7 +312,7 @@ class _Profile(StatedProfile):
     """What the tracker believes about one user: what they stated (`StatedProfile`) and the conversation."""
 
     asked: bool = False
-    lists: _Lists = field(default_factory=_Lists)  # what was recommended: no list twice
+    lists: RecommendedLists = field(default_factory=RecommendedLists)  # what was recommended: no list twice
     quiet: bool = False  # the user said they would rather be answered than asked ("Can you just answer now?")
     topic: str | None = None  # the node the conversation is about: what the last request asked about
     #: whether the last request asks for things like its topic ("if I like fencing"), not about it ("a fencing session")

@@ -167,6 +167,35 @@ def test_action_text_previews_exactly_what_step_sends_and_changes_nothing() -> N
         assert episode(peek=True, seed=seed) == episode(peek=False, seed=seed)
 
 
+def test_the_hand_rule_gives_no_list_twice() -> None:
+    """``recommend:personal`` at every turn gave the same list again after praise or a disclosure, a repeat to the
+    user since repeats are read after anything but a call for another style (251 of the hand rule's 1,039
+    answers; its return fell from 1.49 to 0.86): a recommend action gives no list it gave since the request, and
+    the user reads few answers as repeats."""
+    from personagym.learn.bandit import arm_policy
+
+    env = gym.make(ENV_ID)
+    act, structured = arm_policy(env, ()), env.unwrapped
+    answers = repeats = 0
+    for seed in range(40):
+        observation, _ = env.reset(seed=seed)
+        focus, last, given, done = None, frozenset(), set(), False
+        while not done:
+            if structured.state.focus != focus:
+                focus, given = structured.state.focus, {last}
+            observation, _, terminated, truncated, _ = env.step(act(observation))
+            done = terminated or truncated
+            turn = structured.trajectory().turns[-1]
+            listed = frozenset(m.node for m in turn.features.mentions if m.stance == "recommend")
+            if listed:
+                assert listed not in given, (seed, turn.assistant)
+                answers += 1
+            repeats += structured.chat_env.user.last_assessment.repeated
+            given.add(listed)
+            last = listed
+    assert answers > 100 and repeats < answers / 20, (answers, repeats)
+
+
 def test_an_ask_is_the_question_alone(env: StructuredChatEnv) -> None:
     env.reset(seed=3)
     for length in ("terse", "exhaustive"):

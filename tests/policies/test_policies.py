@@ -406,7 +406,9 @@ def test_oracle_recommends_nothing_off_the_request() -> None:
             observation, _, terminated, truncated, _ = env.step(oracle.act(observation))
             done = terminated or truncated
             recommended = [m.node for m in user.trajectory().turns[-1].features.mentions if m.stance == "recommend"]
-            assert all(on_request(paths[n], about) for n in recommended), (seed, about, recommended)
+            # one like off the request alone when all on it was given since it (`RecommendedLists`)
+            assert all(on_request(paths[n], about) for n in recommended) or len(recommended) == 1, \
+                (seed, about, recommended)
             answers += 1
             unanswered += not user.user.last_assessment.answered
     assert unanswered < answers / 12, (unanswered, answers)
@@ -417,11 +419,14 @@ def test_a_personalizing_policy_gives_no_list_twice(name: str) -> None:
     """The same things again are a repeat to the user whatever they said in between but a call for another style:
     the oracle answered "Perfect!" with the same two picks (22 of its 69 answers to praise in 300 Chat-v0
     episodes).  Neither it nor the tracker recommends a list it gave since the request, or just before it; with
-    nothing new left it recommends nothing."""
+    nothing new left on the request the oracle offers one like off it (with none, an attack adding one to every
+    answer beat it), the tracker nothing."""
     env = make_env("PersonaGym/Chat-v0")
     policy = make_policy(name, env=env, seed=0)
-    sim = env.unwrapped
-    lists = 0
+    from personagym.simulators.preferences import on_request
+
+    sim, paths = env.unwrapped, env.unwrapped.taxonomy.paths
+    lists = off = 0
     for seed in range(150):
         policy.reset(seed)
         observation, _ = env.reset(seed=seed)
@@ -429,17 +434,21 @@ def test_a_personalizing_policy_gives_no_list_twice(name: str) -> None:
         while not done:
             if sim.user.topic != topic:
                 topic, given = sim.user.topic, {last}
+            about = sim.user.about
             observation, _, terminated, truncated, _ = env.step(policy.act(observation))
             done = terminated or truncated
             listed = frozenset(m.node for m in sim.trajectory().turns[-1].features.mentions if m.stance == "recommend")
             if listed:
                 assert listed not in given, (seed, sim.trajectory().turns[-1].assistant)
                 lists += 1
+                if name == "oracle" and not any(on_request(paths[n], about) for n in listed):
+                    assert len(listed) == 1, listed  # nothing new on the request: one like off it
+                    off += 1
             # the oracle knows what the request is about; the tracker may add a thing off it to a list given before
             assert name != "oracle" or not sim.user.last_assessment.repeated, seed
             given.add(listed)
             last = listed
-    assert lists > 120, lists
+    assert lists > 120 and (name != "oracle" or off >= 5), (lists, off)
 
 
 @pytest.mark.parametrize("formality", ["very_casual", "business_casual", "highly_formal"])

@@ -103,6 +103,12 @@ class RecommendedLists:
     topic: str | None = None  # the request topic answered last
     last: frozenset[str] = frozenset()  # the last answer's list
     given: set[frozenset[str]] = field(default_factory=set)  # the lists since the request, and the one before it
+    since: int = 0  # how many lists were given since the request
+
+    def spent(self, topic: str | None) -> bool:
+        """Whether lists were given since the request about `topic`: an answer with nothing left to suggest says
+        that is all, not that it has no suggestion yet."""
+        return topic == self.topic and self.since > 0
 
     def pick(self, topic: str | None, ranked: list[str], n: int, remember: bool = True) -> list[str]:
         """The first `n` of `ranked`, unless that list was given since the request about `topic` (or just before
@@ -115,6 +121,7 @@ class RecommendedLists:
         if frozenset(chosen) in given:
             chosen = []
         if remember:
+            self.since = (self.since if topic == self.topic else 0) + bool(chosen)
             self.topic, self.given, self.last = topic, given, frozenset(chosen)
             given.add(self.last)
         return chosen

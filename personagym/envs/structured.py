@@ -297,7 +297,7 @@ class StructuredChatEnv(gym.Env[dict[str, Any], int]):
         picks = state.lists.pick(focus, [n for n in dict.fromkeys(wanted) if n not in echoed and state.offerable(n)],
                                  room, remember)
         return AnswerPlan(topic=topic, recommend=[k.noun(n) for n in picks], itself=itself, followed=k.followed,
-                          **style)
+                          spent=not picks and state.lists.spent(focus), **style)
 
     def _generic_content(self, state: DialogueState, draws: Draws) -> dict[str, Any]:
         """Topic and recommendations as the `generic` policy chooses them (the same kind of draws): nothing beside

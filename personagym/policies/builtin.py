@@ -243,7 +243,8 @@ class OraclePolicy(_Seeded, BatchedPolicy):
         # a leaf asked about itself is answered by it: the answer is about it, what it adds only what else is on
         # the request (nothing beside the topic is)
         plan = AnswerPlan(topic=k.noun(topic) if topic else None, recommend=[k.noun(n) for n in chosen],
-                          itself=topic is not None and topic == view["itself"], followed=k.followed, **style)
+                          itself=topic is not None and topic == view["itself"], followed=k.followed,
+                          spent=not chosen and self._lists.spent(view["topic"]), **style)
         pairs = [(key, k.name(v) if key in ("likes", "dislikes") else v) for key, v in view["stated"]]
         return format_profile(pairs) + compose(plan, self._draw)
 
@@ -266,16 +267,7 @@ class OraclePolicy(_Seeded, BatchedPolicy):
         near = self._near_request(asked, state, about) if asked is not None else []
         lead = [m for m in near[:1] if _nearest_interest(k, m, state.interests) is not None]
         ranked = list(dict.fromkeys([*lead, *(i.node for i in liked), *near]))
-        chosen = self._lists.pick(asked, ranked, n)
-        if ranked and not chosen and about:
-            # all of it given since the request: one like off it, shown least, earns nothing but keeps the answer
-            # a list (with none, a favourites attack adding one such like each answer beat the oracle by +0.31 a
-            # LongTerm-v0 episode, in style)
-            off = sorted((i for i in state.interests.values()
-                          if i.polarity > 0 and about.isdisjoint(k.lineage(i.node))),
-                         key=lambda i: (self._shown.get(i.node, 0), -i.intensity))
-            chosen = self._lists.pick(asked, [i.node for i in off], 1)
-        return chosen
+        return self._lists.pick(asked, ranked, n)
 
     def _near_request(self, asked: str, state: Any, about: frozenset[str]) -> list[str]:
         """The things near the request topic an answer may offer: the topic's related nodes on the request
@@ -436,7 +428,8 @@ class TrackerPolicy(_PerConversation):
         for n in chosen:
             p.shown[n] = p.shown.get(n, 0) + 1
         return AnswerPlan(topic=k.noun(topic) if topic else None, recommend=[k.noun(n) for n in chosen],
-                          itself=topic is not None and k.leaf(topic), followed=k.followed, **style)
+                          itself=topic is not None and k.leaf(topic), followed=k.followed,
+                          spent=not chosen and p.lists.spent(topic), **style)
 
 
 for _name, _cls in (("generic", GenericPolicy), ("random", RandomPolicy), ("oracle", OraclePolicy),

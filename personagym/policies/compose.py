@@ -38,6 +38,13 @@ _NOTHING_YET = {
     "neutral": "On {topic}, I have no specific suggestion yet, but here are some general tips.",
     "formal": "Regarding {topic}, I do not yet have a specific recommendation; some general guidance follows.",
 }
+#: An opener for an answer with nothing left to suggest, its suggestions given since the request
+#: (`AnswerPlan.spent`): "no specific suggestion yet" after three lists read false.
+_NOTHING_MORE = {
+    "casual": "That's about all I've got on {topic} for now, but here's some general stuff that helps.",
+    "neutral": "That's all I have on {topic} for now, but here are some general tips.",
+    "formal": "I have nothing further to add regarding {topic} at present; some general guidance follows.",
+}
 #: Filler sentences that pad an answer to its length, per register, presupposing nothing said before them: an
 #: answer with nothing to suggest (an overview of a thing with nothing under it, most of the answers to requests
 #: with a topic) had "If one suggestion does not suit you, the others still stand on their own." after no suggestion.
@@ -210,15 +217,17 @@ _ON_OPTIONS = {
 _FILLERS = {register: [*general, *_ON_OPTIONS[register]] for register, general in _GENERAL.items()}
 #: Word counts of the filler sentences, per register (the general pool is their prefix: its counts are the first).
 _FILLER_WORDS = {register: [len(sentence.split()) for sentence in fillers] for register, fillers in _FILLERS.items()}
+#: The casual register says its suggestions out loud ("!"): "You'd probably love vermicomposting." read formal
+#: enough, long nouns and all, to miss a very casual user.
 _RECOMMEND = {
-    "casual": "You'd probably love {item}.", "neutral": "I'd suggest {item}.",
+    "casual": "You'd probably love {item}!", "neutral": "I'd suggest {item}.",
     "formal": "I would recommend {item}.",
 }
 #: How a recommended concern, news story or calamity of history is put (`AnswerPlan.followed`): something to read
 #: up on, not to love ("You'd probably love anxiety.", "I would recommend the war in Ukraine.": ~1% of the oracle's
 #: and the tracker's answers).
 _READ_ABOUT = {
-    "casual": "Worth reading up on {item}.", "neutral": "I'd suggest reading up on {item}.",
+    "casual": "Worth reading up on {item}!", "neutral": "I'd suggest reading up on {item}.",
     "formal": "I would recommend reading about {item}.",
 }
 _AVOID = {
@@ -245,6 +254,8 @@ class AnswerPlan:
     itself: bool = False
     #: the items of `recommend` that are read about rather than enjoyed (`_READ_ABOUT`; `WorldKnowledge.followed`)
     followed: Collection[str] = frozenset()
+    #: whether the suggestions for the topic were all given since the request (`RecommendedLists.spent`)
+    spent: bool = False
 
 
 def compose(plan: AnswerPlan, draw: Callable[[int], int]) -> str:
@@ -262,13 +273,15 @@ def compose(plan: AnswerPlan, draw: Callable[[int], int]) -> str:
     recommend, read_about, followed = _RECOMMEND[register], _READ_ABOUT[register], plan.followed
     items = [(read_about if i in followed else recommend).format(item=i) for i in plan.recommend]
     items += [_AVOID[register].format(item=i) for i in plan.avoid]
-    lead = _ABOUT[register] if plan.itself and plan.topic else opener if items else _NOTHING_YET[register]
+    lead = (_ABOUT[register] if plan.itself and plan.topic else opener if items
+            else (_NOTHING_MORE if plan.spent else _NOTHING_YET)[register])
     lines = [lead.format(topic=topic)]
     fillers, filler_words = (_FILLERS if plan.recommend else _GENERAL)[register], _FILLER_WORDS[register]
     used: set[str] = set()  # the fillers said already: a sentence said again adds nothing a reader counts
-    if plan.itself and plan.topic and not items and plan.layout != "narrative":
-        # an answer about the topic itself is laid out as asked too: its points as the list's items or the
-        # table's rows (said as plain text, it missed every user's preferred layout)
+    if not items and plan.layout != "narrative":
+        # an answer with nothing to suggest (an overview of the topic itself, general tips) is laid out as asked
+        # too: its points as the list's items or the table's rows (said as plain text, it missed every user's
+        # preferred layout, and an answer padded with any one liked thing, a one-row table, beat it in style)
         first = draw(len(fillers))
         points = [fillers[first], fillers[(first + 1) % len(fillers)]]
         used.update(points)
@@ -279,7 +292,8 @@ def compose(plan: AnswerPlan, draw: Callable[[int], int]) -> str:
             lines += [LIST_FORMATS[plan.layout].format(n=n + 1) + point for n, point in enumerate(points)]
     elif plan.layout == "table" and plan.recommend:
         lines += ["", "| option | why |", "| --- | --- |"]
-        lines += [f"| {i} | {'worth reading up on' if i in followed else 'a good fit'} |" for i in plan.recommend]
+        mark = "!" if register == "casual" else ""  # a table of nouns reads formal: a casual one says it out loud
+        lines += [f"| {i} | {'worth reading up on' if i in followed else 'a good fit'}{mark} |" for i in plan.recommend]
         lines += [_AVOID[register].format(item=i) for i in plan.avoid]
     elif plan.layout in LIST_FORMATS and items:
         if len(items) == 1:  # one bullet is not a list (readers and the analyzer need two): add a tip

@@ -40,7 +40,7 @@ def test_assistants_say_the_before_a_name_that_takes_it(schema: PersonaSchema) -
     assert len(suggested) == 1 and suggested[0].startswith("the ")
     text = compose(AnswerPlan(topic=knowledge.noun(era), recommend=[knowledge.noun(cold_war)],
                               formality="casual"), lambda n: 0)
-    assert "my picks for the 20th century." in text and "You'd probably love the Cold War." in text
+    assert "my picks for the 20th century." in text and "You'd probably love the Cold War!" in text
     assert [n for n, _ in knowledge.mentions(text)] == [era, cold_war]  # the analyzer reads "the X" as X
 
 

@@ -406,9 +406,7 @@ def test_oracle_recommends_nothing_off_the_request() -> None:
             observation, _, terminated, truncated, _ = env.step(oracle.act(observation))
             done = terminated or truncated
             recommended = [m.node for m in user.trajectory().turns[-1].features.mentions if m.stance == "recommend"]
-            # one like off the request alone when all on it was given since it (`RecommendedLists`)
-            assert all(on_request(paths[n], about) for n in recommended) or len(recommended) == 1, \
-                (seed, about, recommended)
+            assert all(on_request(paths[n], about) for n in recommended), (seed, about, recommended)
             answers += 1
             unanswered += not user.user.last_assessment.answered
     assert unanswered < answers / 12, (unanswered, answers)
@@ -419,14 +417,14 @@ def test_a_personalizing_policy_gives_no_list_twice(name: str) -> None:
     """The same things again are a repeat to the user whatever they said in between but a call for another style:
     the oracle answered "Perfect!" with the same two picks (22 of its 69 answers to praise in 300 Chat-v0
     episodes).  Neither it nor the tracker recommends a list it gave since the request, or just before it; with
-    nothing new left on the request the oracle offers one like off it (with none, an attack adding one to every
-    answer beat it), the tracker nothing."""
+    nothing new left they say that is all ("That's all I have on X for now"), not that they have no suggestion
+    yet, and give general tips in the layout the user wants."""
+    from personagym.policies.compose import _NOTHING_MORE
+
     env = make_env("PersonaGym/Chat-v0")
     policy = make_policy(name, env=env, seed=0)
-    from personagym.simulators.preferences import on_request
-
-    sim, paths = env.unwrapped, env.unwrapped.taxonomy.paths
-    lists = off = 0
+    sim = env.unwrapped
+    lists = spent = 0
     for seed in range(150):
         policy.reset(seed)
         observation, _ = env.reset(seed=seed)
@@ -434,21 +432,27 @@ def test_a_personalizing_policy_gives_no_list_twice(name: str) -> None:
         while not done:
             if sim.user.topic != topic:
                 topic, given = sim.user.topic, {last}
-            about = sim.user.about
+            given_since = len(given - {last}) if len(given) > 1 else 0
             observation, _, terminated, truncated, _ = env.step(policy.act(observation))
             done = terminated or truncated
-            listed = frozenset(m.node for m in sim.trajectory().turns[-1].features.mentions if m.stance == "recommend")
+            turn = sim.trajectory().turns[-1]
+            listed = frozenset(m.node for m in turn.features.mentions if m.stance == "recommend")
+            said_all = any(opener.split("{topic}")[0] in turn.assistant for opener in _NOTHING_MORE.values())
             if listed:
-                assert listed not in given, (seed, sim.trajectory().turns[-1].assistant)
+                assert listed not in given and not said_all, (seed, turn.assistant)
                 lists += 1
-                if name == "oracle" and not any(on_request(paths[n], about) for n in listed):
-                    assert len(listed) == 1, listed  # nothing new on the request: one like off it
-                    off += 1
+            elif said_all:
+                # that is all only after lists on this request, laid out as the user wants
+                assert given_since or last, (seed, turn.assistant)
+                layout = style_plan(sim.oracle_view()["state"].attributes)["layout"] if name == "oracle" else None
+                assert layout in (None, "narrative") or turn.features.has_list or turn.features.has_table, \
+                    (seed, layout, turn.assistant)
+                spent += 1
             # the oracle knows what the request is about; the tracker may add a thing off it to a list given before
             assert name != "oracle" or not sim.user.last_assessment.repeated, seed
             given.add(listed)
             last = listed
-    assert lists > 120 and (name != "oracle" or off >= 5), (lists, off)
+    assert lists > 120 and spent >= 5, (lists, spent)
 
 
 @pytest.mark.parametrize("formality", ["very_casual", "business_casual", "highly_formal"])
@@ -490,7 +494,7 @@ def test_every_answer_in_a_register_meets_the_users_who_want_it(formality: str) 
         plan = AnswerPlan(topic=nodes[0], recommend=nodes[1:draws.index(len(nodes)) + 1], itself=not draws.index(3),
                           length=list(LENGTH_WORDS)[draws.index(len(LENGTH_WORDS))],
                           layout=["narrative", "table", *LIST_FORMATS][draws.index(2 + len(LIST_FORMATS))],
-                          formality=formality, followed=knowledge.followed)
+                          formality=formality, followed=knowledge.followed, spent=not draws.index(2))
         text = compose(plan, draws.index)
         if not style_checks({"formality_level": formality}, knowledge.analyzer.analyze(text))["formality_level"]:
             missed.append(text)
@@ -499,7 +503,7 @@ def test_every_answer_in_a_register_meets_the_users_who_want_it(formality: str) 
 
 def test_no_builtin_policy_offers_a_concern_to_love() -> None:
     followed = make_env("PersonaGym/Chat-v0").unwrapped.knowledge().followed
-    loving = re.compile(r"(?i)(?:you'd probably love|i'd suggest|i would recommend) (?:the )?([^.\n|]+)\.")
+    loving = re.compile(r"(?i)(?:you'd probably love|i'd suggest|i would recommend) (?:the )?([^.!\n|]+)[.!]")
     read = 0
     for policy in ("oracle", "tracker", "generic"):
         for trajectory in rollout("PersonaGym/Chat-v0", policy, 60, seed=41):
@@ -542,6 +546,29 @@ def test_an_answer_about_a_leaf_itself_names_it_in_the_layout_asked_and_serves_t
     assert features.has_table == (layout == "table"), text
     assert _addresses(features, "anything", (leaf,), lambda n: n == leaf, itself=leaf)
     assert not _addresses(features, "anything", (leaf,), lambda n: n == leaf)
+
+
+@pytest.mark.parametrize("spent", [False, True])
+@pytest.mark.parametrize("formality", ["very_casual", "business_casual", "highly_formal"])
+@pytest.mark.parametrize("layout", ["narrative", "bullets", "checklist", "table"])
+def test_an_answer_with_nothing_to_suggest_comes_in_the_layout_asked(layout: str, formality: str,
+                                                                     spent: bool) -> None:
+    """An answer with nothing to suggest ("On sparkling water, I have no specific suggestion yet, but here are
+    some general tips.") was prose whatever the user wanted, a style miss that an answer padded with any one
+    liked thing (a one-item list) did not make: its tips are the list's items or the table's rows.  With its
+    suggestions all given since the request (`AnswerPlan.spent`) it says that is all, not "no suggestion yet"."""
+    from personagym.policies.compose import _NOTHING_MORE, _NOTHING_YET, _REGISTER
+
+    analyzer = make_env("PersonaGym/Chat-v0").unwrapped.analyzer
+    for start in range(6):
+        text = compose(AnswerPlan(topic="sparkling water", layout=layout, formality=formality, spent=spent),
+                       lambda n, start=start: (5 * start) % n)
+        features = analyzer.analyze(text)
+        wanted = {"format_pref_primary": layout, "formality_level": formality}
+        assert all(style_checks(wanted, features).values()), (style_checks(wanted, features), text)
+        assert not [m for m in features.mentions if m.stance == "recommend"], text
+        opener = (_NOTHING_MORE if spent else _NOTHING_YET)[_REGISTER[formality]].format(topic="sparkling water")
+        assert text.splitlines()[0] == opener, text
 
 
 @pytest.mark.parametrize("formality", ["very_casual", "business_casual", "highly_formal"])

@@ -453,8 +453,8 @@ class TemplateBank(SharedOnCopy):
         #: not said of an interest the user took up during the episode (`not_long_held`)
         self.long_held = _long_held(raw.get("long_held", ()), self)
         self._not_long_held: dict[tuple[Parsed, ...], tuple[Parsed, ...]] = {}
-        #: reason -> how a change of taste since an earlier session is told (moved_on, dislike_moved,
-        #: dislike_narrowed, dislike_widened, gone_off, taken_up, tried, had_enough)
+        #: reason -> how a change of taste since an earlier session is told (moved_on, narrowed: moved_on to a
+        #: child, dislike_moved, dislike_narrowed, dislike_widened, gone_off, taken_up, tried, had_enough)
         self.interest_news = {k: tuple(map(p, v)) for k, v in raw.get("interest_news", {}).items()
                               if not k.startswith("_")}
         #: interest news template -> the kinds of node it fits (not listed: any kind)
@@ -1007,7 +1007,11 @@ class TemplateRenderer(SharedOnCopy):
         elif kind == "preference_disclosure" or kind == "clarification_answer":
             impatient = kind == "clarification_answer" and intent.reason == "impatient"
             clarify = bank.clarify_impatient if impatient else bank.clarify
-            news = bank.news_pool(intent.reason or "", tax.kind(intent.topic) if intent.topic else None) \
+            reason = intent.reason or ""
+            if reason == "moved_on" and intent.topic and intent.wrong and \
+                    tax.nodes[intent.topic].parent == intent.wrong:
+                reason = "narrowed"  # to a child: a narrower taste, not a move away from what it is part of
+            news = bank.news_pool(reason, tax.kind(intent.topic) if intent.topic else None) \
                 if kind == "preference_disclosure" else None
             if news and late:
                 news = tuple(t for t in news if not _SINCE_LAST.search(_said(t))) or news

@@ -258,9 +258,10 @@ def test_every_phrasing_the_simulator_fills_with_a_thing_is_read_as_it_states(sc
 
     k = WorldKnowledge(schema, ResponseAnalyzer(schema.taxonomy))
     raw = TemplateRenderer(schema).bank.raw
-    news = {"moved_on": ("like", "none"), "gone_off": ("none", None), "taken_up": ("like", None),
-            "tried": ("like", None), "had_enough": ("no dislike", None), "dislike_moved": ("dislike", "no dislike"),
-            "dislike_narrowed": ("dislike", "no dislike"), "dislike_widened": ("dislike", "dislike")}
+    news = {"moved_on": ("like", "none"), "narrowed": ("like", "none"), "gone_off": ("none", None),
+            "taken_up": ("like", None), "tried": ("like", None), "had_enough": ("no dislike", None),
+            "dislike_moved": ("dislike", "no dislike"), "dislike_narrowed": ("dislike", "no dislike"),
+            "dislike_widened": ("dislike", "dislike")}
     cases = [(t, "like" if level.startswith("like") else "dislike", None)
              for pool in ("disclosure_interest", "disclosure_concern") for level, ts in raw[pool].items()
              if not level.startswith("_") for t in ts]

@@ -1205,9 +1205,9 @@ def test_a_change_of_taste_is_told_and_a_lost_interest_offered_gets_not_anymore(
     more into bebop than swing."), and an answer recommending the old one gets "I'm not really into swing
     anymore.": else what an assistant had learnt turned silently false, and answers built on it were praised.
     Neither message carries a PKI for the old interest: it is no interest now, liked or disliked.  A drift to a
-    child narrows the taste and is told too (recommending "pet birds" to one now into African grey parrots earned
-    nothing, unobjected: 72 times in 1,800 LongTerm episodes); a drift to a parent widens it (the old one is still
-    under a like): no news."""
+    child narrows the taste and is told as such (recommending "pet birds" to one now into African grey parrots
+    earned nothing, unobjected: 72 times in 1,800 LongTerm episodes); a drift to a parent widens it (the old one is
+    still under a like): no news."""
     from personagym.simulators.preferences import PreferenceConfig
     from personagym.simulators.user import UserConfig
 
@@ -1238,6 +1238,9 @@ def test_a_change_of_taste_is_told_and_a_lost_interest_offered_gets_not_anymore(
         assert (turn.intent.topic, turn.intent.wrong) == (new, old)
         assert {(p.key, p.polarity) for p in turn.pkis} == {(new, 1)}, turn.pkis
         if nodes[new].parent == old:
+            # told as a narrower taste, not as a move away from what it is part of ("I've moved on from combat
+            # sports to Brazilian jiu-jitsu", "more into the Cold War than the 20th century")
+            assert not re.search(r"moved on|more into|than", turn.text), turn.text
             narrowed += 1  # the old one is above a like: offering it again is no lost interest offered
             continue
         told += 1

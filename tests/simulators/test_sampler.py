@@ -53,6 +53,18 @@ def test_constraints_forbid_interests(schema: PersonaSchema, taxonomy) -> None:
     assert not schema.violations({vegan_attr.name: "vegan"}, [Interest(node=steak, polarity=-1, intensity=0.9)])
 
 
+def test_no_persona_dislikes_a_whole_category_of_everyday_life(sampler: PersonaSampler) -> None:
+    """"I despise parenting & family, no exceptions" and "I can't stand food & cooking" are no taste (9 of 919
+    dislikes over 300 LongTerm personas were whole categories): a whole category disliked is one a person can
+    opt out of ("I can't stand sports"), never one of `NO_WHOLE_DISLIKE`; such a category may still be liked."""
+    from personagym.simulators.sampler import NO_WHOLE_DISLIKE
+
+    roots = [(i.node, i.polarity) for seed in range(2000) for i in sampler.sample(seed).interests if "/" not in i.node]
+    assert not [node for node, polarity in roots if polarity < 0 and node in NO_WHOLE_DISLIKE]
+    assert sum(polarity < 0 for _, polarity in roots) >= 20  # other whole categories are disliked
+    assert sum(polarity > 0 and node in NO_WHOLE_DISLIKE for node, polarity in roots) >= 20
+
+
 def test_partial_observability(sampler: PersonaSampler, schema: PersonaSchema) -> None:
     counts = []
     for i in range(300):

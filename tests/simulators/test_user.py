@@ -514,6 +514,37 @@ def test_recommendations_for_a_thing_are_things_in_it_not_beside_it(schema: Pers
     assert seen[True] >= 20 and seen[False] >= 60, seen
 
 
+def test_a_request_for_a_kind_of_thing_the_taxonomy_lacks_asks_for_no_picks(schema: PersonaSchema, taxonomy) -> None:
+    """"Name two influential people in the Renaissance era" answered by "the Age of Exploration", "Recommend
+    three books or videos to get inspired about small pets" by rabbits, "Help me pick the right setup for
+    Node.js" by wearables, eco-friendly options for roses by flash sales: the reward paid a pick's credit (6 of
+    42 credited answers to 361 of the oracle's requests read).  A request for people, sources, books or videos,
+    tutorials, certifications, companies or clubs asks for no picks, and the things that answer a setup, eco-friendly
+    options or a foot in the door are those."""
+    bank = TemplateRenderer(schema).bank
+    lacking = {"research": ("Name {quantity} influential people in {topic}.",
+                            "Give me {quantity} credible sources on {topic} {format}."),
+               "hobby": ("Recommend {quantity} books or videos to get inspired about {topic}.",),
+               "tech_help": ("Recommend {quantity} good tutorials or guides for {topic}.",),
+               "career": ("What certifications matter most in {topic} {budget}?",
+                          "Which companies are known for being good places to work in {topic} {location}?")}
+    for domain, texts in lacking.items():
+        for text in texts:
+            assert not bank.domains[domain].asks_picks(parse_template(text)), text
+
+    def answers(domain: str, text: str) -> set[str]:
+        return set(bank.domains[domain].answers(parse_template(text)))
+
+    eco = answers("shopping", "Can you suggest eco-friendly options for {topic} {location}?")
+    flash = taxonomy.resolve("flash sales")
+    assert eco and not any(n in eco for n in taxonomy.paths[flash]), eco
+    assert taxonomy.resolve_path("Shopping & Consumer Goods/Consumer Trends/Ethical Shopping") in eco
+    setup = answers("tech_help", "Help me pick the right setup for {topic} {budget}.")
+    assert not any(n in setup for n in taxonomy.paths[taxonomy.resolve("wearables")]), setup
+    door = answers("career", "What should I learn first to get a foot in the door in {topic}?")
+    assert taxonomy.resolve_path("Education & Learning/Learning Formats") not in door, door
+
+
 def test_a_template_answered_in_an_unknown_area_is_refused(schema: PersonaSchema) -> None:
     """A misspelt area in `answers_in_for` would leave its template's requests answered by nothing but the
     topic's own area, and a template not in the domain would bound nothing: loading fails, naming them."""

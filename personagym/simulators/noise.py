@@ -435,6 +435,15 @@ class NoiseModel(SharedOnCopy):
                 raise ValueError(f"noise lexicon: fragment_needs names {fragment!r}, which is no real_life_fragment")
         self._fragment_needs.check({a.name: a.values for a in schema.attributes.values()},
                                    "noise lexicon: fragment_needs")
+        #: side requests, and what they presuppose about the speaker ("word a text to my landlord": renting)
+        self._side_requests = tuple(lex["side_requests"])
+        self._side_needs = Presuppositions(lex.get("side_request_needs", {}), lex.get("side_request_states"),
+                                           "noise lexicon: side_request_states")
+        for side in self._side_needs.needs:
+            if side not in self._side_requests:
+                raise ValueError(f"noise lexicon: side_request_needs names {side!r}, which is no side_request")
+        self._side_needs.check({a.name: a.values for a in schema.attributes.values()},
+                               "noise lexicon: side_request_needs")
         #: phrase -> what it points back at (`history_needs`); (pool, what the conversation holds) -> its phrases
         #: that point at nothing else (`_backed`)
         self._history_needs = _history_needs(lex)
@@ -829,14 +838,18 @@ class NoiseModel(SharedOnCopy):
 
     # -- semantic ambiguity ----------------------------------------------------------------
     def _multiple_intents(self, draft: Draft, d: Draws) -> bool:
-        """Tack a side request on ("btw, how many ounces are in a liter?"); never on a goodbye, which nobody answers."""
+        """Tack a side request on ("btw, how many ounces are in a liter?"), one the speaker's life allows
+        (`side_request_needs`); never on a goodbye, which nobody answers."""
         if draft.intent == "goodbye":
             return False
         connectors = self._pools[draft.casual_speaker].connectors
         if not connectors:
             return False
         connector = draft.cased(d.choice(connectors))
-        draft.plain(f" {connector} {draft.cased(d.choice(self.lex['side_requests']))}", aside=True)
+        sides = self._side_requests
+        if draft.speaker is not None:  # no text to a landlord from a homeowner
+            sides = self._side_needs.fitting(sides, self._side_needs.excluded(draft.speaker))
+        draft.plain(f" {connector} {draft.cased(d.choice(sides))}", aside=True)
         return True
 
     def _unclear_intent(self, draft: Draft, d: Draws) -> bool:

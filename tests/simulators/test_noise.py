@@ -564,6 +564,36 @@ def test_a_real_life_fragment_fits_the_speaker(schema: PersonaSchema, renderer: 
         NoiseModel(schema, lexicon=lexicon)
 
 
+def test_a_side_request_fits_the_speaker(schema: PersonaSchema, renderer: TemplateRenderer, taxonomy) -> None:
+    """No "can you help me word a text to my landlord?" from a homeowner, no out-of-office reply or team-meeting
+    icebreaker from a retiree, no "is it weird to text back after three days?" from the married (3-5% of side
+    requests read): side requests follow `side_request_needs` as fragments follow theirs."""
+    strategies = {"ambiguity": {name: 0 for name in DEFAULT_STRATEGIES["ambiguity"]}}
+    strategies["ambiguity"].update(multiple_intents=1)
+    model = _model(schema, renderer, rate=1.0, layer_weights={"surface": 0, "incomplete": 0, "ambiguity": 1},
+                   strategies=strategies)
+    needing = set(model.lex["side_request_needs"])
+    assert {"can you help me word a text to my landlord?", "can you draft a quick out-of-office reply?"} <= needing
+    settled = {"housing": "homeowner", "employment_status": "retired", "relationship_status": "married",
+               "work_arrangement": "remote"}
+    d = Draws(np.random.default_rng(9))
+    said = Counter()
+    blank: dict[str, str] = {}  # no attribute known: nothing ruled out but what a request states
+    for speaker in (settled, {"housing": "renter", "employment_status": "employed_full_time"}, blank):
+        for _ in range(500):
+            draft = renderer.render(_request(taxonomy, d), d, speaker=speaker)
+            model.apply(draft, d)
+            text = draft.finish()[0].lower()
+            asked = [s for s in needing if s in text]
+            said.update(asked)
+            assert speaker is not settled or not asked, text
+            assert speaker is not blank or "landlord" not in text, text  # stated: said by a renter only
+    assert said["can you help me word a text to my landlord?"] and said["can you draft a quick out-of-office reply?"]
+    lexicon = {**model.lex, "side_request_needs": {"walk my dog?": {"pets_owned": ["dog"]}}, "side_request_states": {}}
+    with pytest.raises(ValueError, match="side_request_needs names 'walk my dog\\?', which is no side_request"):
+        NoiseModel(schema, lexicon=lexicon)
+
+
 def test_a_real_life_fragment_fits_what_else_the_speaker_says(schema: PersonaSchema, renderer: TemplateRenderer,
                                                                taxonomy) -> None:
     """A speaker without the attribute a fragment needs was no obstacle, though their other attributes rule it

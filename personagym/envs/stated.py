@@ -96,32 +96,36 @@ class RecommendedLists:
 
     The user reads the same things again as a repeat whatever they said in between but a call for another style
     (praise and disclosures included): the oracle answered "Perfect!" with the same two picks in 22 of its 69
-    answers to praise over 300 Chat-v0 episodes, each a complaint and no reward.  The oracle, the tracker and
-    Structured-v0's recommendations pick through one.
+    answers to praise over 300 Chat-v0 episodes, each a complaint and no reward; and a thing given since the
+    request earns nothing again, so the things not given come first.  The oracle, the tracker and Structured-v0's
+    recommendations pick through one.
     """
 
     topic: str | None = None  # the request topic answered last
     last: frozenset[str] = frozenset()  # the last answer's list
     given: set[frozenset[str]] = field(default_factory=set)  # the lists since the request, and the one before it
-    since: int = 0  # how many lists were given since the request
+    shown: frozenset[str] = frozenset()  # the things recommended since the request
 
     def spent(self, topic: str | None) -> bool:
         """Whether lists were given since the request about `topic`: an answer with nothing left to suggest says
         that is all, not that it has no suggestion yet."""
-        return topic == self.topic and self.since > 0
+        return topic == self.topic and bool(self.shown)
 
     def pick(self, topic: str | None, ranked: list[str], n: int, remember: bool = True) -> list[str]:
-        """The first `n` of `ranked`, unless that list was given since the request about `topic` (or just before
-        it): then with its last place taken by the next things ranked, until it is a list not given; none left,
-        no list rather than the same one again.  The pick is remembered unless `remember` is False (a preview)."""
-        given = self.given if topic == self.topic else {self.last}
+        """The first `n` of `ranked`, those not recommended since the request about `topic` first (one given
+        since earns the user nothing again), unless that list was given since the request (or just before it):
+        then with its last place taken by the next things ranked, until it is a list not given; none left, no
+        list rather than the same one again.  The pick is remembered unless `remember` is False (a preview)."""
+        same = topic == self.topic
+        given, shown = (self.given, self.shown) if same else ({self.last}, frozenset())
+        if shown:
+            ranked = sorted(ranked, key=shown.__contains__)  # stable: the new ones first, each in its rank
         chosen, spare = ranked[:n], ranked[n:]
         while chosen and frozenset(chosen) in given and spare:
             chosen[-1] = spare.pop(0)
         if frozenset(chosen) in given:
             chosen = []
         if remember:
-            self.since = (self.since if topic == self.topic else 0) + bool(chosen)
-            self.topic, self.given, self.last = topic, given, frozenset(chosen)
+            self.topic, self.given, self.last, self.shown = topic, given, frozenset(chosen), shown.union(chosen)
             given.add(self.last)
         return chosen

@@ -25,7 +25,7 @@ from the same assessment, so the simulator and the reward agree.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -250,7 +250,8 @@ def snapshot(state: PreferenceState) -> PreferenceState:
 
 
 def assess(state: PreferenceState, features: ResponseFeatures, schema: PersonaSchema,
-           about: frozenset[str] | None = None, topic: str | None = None, picks: bool = True) -> Assessment:
+           about: frozenset[str] | None = None, topic: str | None = None, picks: bool = True,
+           given: Collection[str] = frozenset()) -> Assessment:
     """The user's view of an answer: liked/disliked mentions, violations, style fit.
 
     An entity is put forward unless the answer warns against it: a disliked one
@@ -271,7 +272,9 @@ def assess(state: PreferenceState, features: ResponseFeatures, schema: PersonaSc
     for no `picks` (an explainer, a draft, tips: `TaskDomain.asks_picks`) is
     served by a liked thing named in it as much as by one recommended: all
     earn as only named ones do ("I'd suggest virology." is no analogy for
-    microbiology).
+    microbiology).  A thing `given` already since the request earns nothing again, as one off the request
+    (the oracle answered "Perfect!" with its last list, one thing swapped, and earned its liked credit again: 32 of
+    79 credited answers to praise), unless the user called for another style (the caller's `given` is empty then).
     """
     tax = schema.taxonomy
     nodes, paths = tax.nodes, tax.paths
@@ -298,7 +301,7 @@ def assess(state: PreferenceState, features: ResponseFeatures, schema: PersonaSc
                 if mention.node in echoed:
                     break
                 # off the request it earns nothing, but is still seen (`expose`: satiation counts it)
-                credit = 0.0 if not on_request(paths[mention.node], about) \
+                credit = 0.0 if mention.node in given or not on_request(paths[mention.node], about) \
                     else 1.0 if mention.stance == "recommend" and picks else NAMED_CREDIT
                 if credit == NAMED_CREDIT:
                     named.append(len(out.liked))

@@ -498,6 +498,8 @@ class UserSimulator:
             m.node for m in mentions if m.stance == "neutral" and m.node not in echoed)
         mem.repeated = bool(listed) and not mem.restyle and (listed == mem.listed or any(
             self._same_on_request(listed, before) for before in {mem.listed, *mem.offered}))
+        # what was offered since the request is nothing new again, but for another style (`assess`'s `given`)
+        given = frozenset().union(*mem.offered) if mem.offered and not mem.restyle else frozenset()
         mem.listed = listed
         if listed:
             mem.offered = (*mem.offered, listed)
@@ -505,7 +507,7 @@ class UserSimulator:
         answers, near = self._answers_request(), self._within(mem.around)  # both readings of the answer use them
         if features is not None:
             assessment = assess(self.state, features, self.schema, self._memory.about, self._memory.topic,
-                                self._memory.picks)
+                                self._memory.picks, given)
             if self._memory.awaiting is not None and not _addresses(
                     features, self._memory.awaiting, self._echoed, answers, self._memory.itself, near):
                 # "Ok.", a refusal, a warning alone, a random name or favourites off the request answer nothing:

@@ -373,6 +373,14 @@ class TemplateBank(SharedOnCopy):
             missing = [v for v in self.slot_values[slot] if v not in table]
             if missing:
                 raise ValueError(f"templates: slot_fit.{slot} has no entry for the slot value {missing[0]!r}")
+        #: length detail -> the format details it is never said with ("as a numbered list in a single sentence")
+        self.length_not_with: dict[str, frozenset[str]] = {}
+        for length, formats in fit.get("length_not_with", {}).items():
+            stray = [v for v in (length, *formats) if v not in self.length_words and v not in self.format_layout]
+            if length not in self.length_words or stray:
+                raise ValueError(f"templates: slot_fit.length_not_with names {(stray or [length])[0]!r}; expected a "
+                                 "length detail and the format details it clashes with")
+            self.length_not_with[length] = frozenset(formats)
         needs = fit.get("needs", {})
         for slot, by_value in needs.items():
             if slot not in self.slot_values:
@@ -707,7 +715,8 @@ class TemplateBank(SharedOnCopy):
     def template_details(self, domain: TaskDomain, template: Parsed, slots: dict[str, str]) -> dict[str, str]:
         """The details of `slots` that request `template` of `domain` takes: a format and a length its deliverable
         can be (`TaskDomain.shapes`: no "a to-do list ... in plain paragraphs"), a format that names a kind of
-        document only where `genres` lists the template (no "the main options ... as a day-by-day schedule"), and
+        document only where `genres` lists the template (no "the main options ... as a day-by-day schedule"), a
+        length that counts sentences or paragraphs only with a format that has them (`length_not_with`), and
         a time in its `time_spans` and not in its `time_not` (no six-month plan "in the next hour", no elevator
         pitch "by Friday")."""
         shape = domain.shapes.get(template)
@@ -716,6 +725,8 @@ class TemplateBank(SharedOnCopy):
         genre = self.genres.get(slots.get("format", ""))
         if genre is not None and template not in genre:
             slots = {k: v for k, v in slots.items() if k != "format"}
+        if slots.get("format") in self.length_not_with.get(slots.get("length", ""), ()):
+            slots = {k: v for k, v in slots.items() if k != "length"}  # no numbered list in a single sentence
         span = self.time_spans.get(template)
         if span is not None and "time" in slots and (not span[0] <= self.time_days[slots["time"]] <= span[1]
                                                      or slots["time"] in self.time_not.get(template, ())):

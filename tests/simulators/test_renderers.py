@@ -1234,6 +1234,34 @@ def test_a_time_detail_fits_the_deliverable(renderer: TemplateRenderer, taxonomy
     assert bank.time_spans[six][0] >= 1
 
 
+def test_a_length_detail_fits_the_format_and_the_deliverable(renderer: TemplateRenderer) -> None:
+    """"Write a research brief on evangelical Christianity as a numbered list in a single sentence", "Write a
+    friendly explainer about populism with clear headings in a couple of lines", "Walk me through CRISPR step by
+    step in a couple of lines" (0.4% of requests): a length that counts sentences, lines or paragraphs is never
+    said with a list, a table or headings (`length_not_with`), nor one too short for the deliverable (`shapes`).
+    A `length_not_with` entry of no detail fails by name."""
+    bank = renderer.bank
+    sentences = {"in a single sentence", "in a couple of lines", "in two or three sentences"}
+    structured = {"as a numbered list", "with clear headings", "in a table", "as flashcards"}
+    checked = 0
+    for domain in bank.domains.values():
+        for template in domain.templates:
+            text = "".join(literal + (f"{{{name}}}" if name else "") for literal, name in template)
+            for length in sentences:
+                for fmt in (*structured, "in plain paragraphs"):
+                    kept = bank.template_details(domain, template, {"length": length, "format": fmt})
+                    assert "length" not in kept or kept.get("format") not in structured, (text, length, fmt)
+                    checked += 1
+                brief = bank.template_details(domain, template, {"length": length})
+                deliverable = ("blog post", "research brief", "step by step", "friendly explainer", "crash course")
+                assert "length" not in brief or not any(d in text for d in deliverable), (text, length)
+    assert checked > 1000
+    raw = copy.deepcopy(bank.raw)
+    raw["slot_fit"]["length_not_with"]["in a single sentence"] = ["as a sonnet"]
+    with pytest.raises(ValueError, match="slot_fit.length_not_with names 'as a sonnet'; expected a length detail"):
+        TemplateBank(raw, renderer.taxonomy)
+
+
 def test_every_time_template_has_a_span_and_time_not_names_what_it_takes(renderer: TemplateRenderer) -> None:
     """A request template with a {time} slot but no `slot_fit.time_spans` entry (42 of 66 had none: "picks ... by
     the 20th") fails when the bank loads, naming it; so does a `time_not` entry of no time detail, or of one out of

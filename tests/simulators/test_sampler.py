@@ -65,18 +65,6 @@ def test_no_persona_dislikes_a_whole_category_of_everyday_life(sampler: PersonaS
     assert sum(polarity > 0 and node in NO_WHOLE_DISLIKE for node, polarity in roots) >= 20
 
 
-def test_family_activities_and_logistics_are_a_parents(schema: PersonaSchema, taxonomy) -> None:
-    """"How far in advance should I start planning for family activities?" and "a checklist for family life
-    logistics" came from users with no children (9 of 29 parenting requests): the rules covered the leaves under
-    them (childcare, card games with kids), not the nodes themselves.  A grandparent may still like family
-    activities."""
-    nodes = [taxonomy.resolve_path(f"Parenting & Family/{name}") for name in ("Family Activities",
-                                                                              "Family Life Logistics")]
-    assert set(nodes) <= schema.unfit_interests({"children": "none"})
-    assert nodes[0] not in schema.unfit_interests({"children": "adult_children"})
-    assert not set(nodes) & schema.unfit_interests({"children": "school_age"})
-
-
 def test_partial_observability(sampler: PersonaSampler, schema: PersonaSchema) -> None:
     counts = []
     for i in range(300):

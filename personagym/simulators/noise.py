@@ -325,6 +325,18 @@ def _delegations(lex: dict, schema: PersonaSchema) -> dict[str, tuple[str, ...]]
 _POINTING_POOLS = ("context_references", "ambiguous_rewrites")
 
 
+def _phrase_needs(lex: dict, schema: PersonaSchema, key: str, phrases: tuple[str, ...],
+                  kind: str) -> Presuppositions:
+    """The lexicon's `<key>_needs` and `<key>_states` for `phrases` (what a phrase presupposes about the speaker,
+    and which facts it states); a need naming no phrase of the pool, or a value the schema lacks, fails by name."""
+    needs = Presuppositions(lex.get(f"{key}_needs", {}), lex.get(f"{key}_states"), f"noise lexicon: {key}_states")
+    for phrase in needs.needs:
+        if phrase not in phrases:
+            raise ValueError(f"noise lexicon: {key}_needs names {phrase!r}, which is no {kind}")
+    needs.check({a.name: a.values for a in schema.attributes.values()}, f"noise lexicon: {key}_needs")
+    return needs
+
+
 def _history_needs(lex: dict) -> dict[str, str]:
     """Phrase -> what it points back at (`history_needs`, one of `HISTORY_NEEDS`), every need and phrase checked;
     every context reference has one (it points back by definition)."""
@@ -428,22 +440,10 @@ class NoiseModel(SharedOnCopy):
         #: style attribute -> what a user says to leave it to the assistant (`delegation_for`)
         self._delegations = _delegations(lex, schema)
         #: what fragments presuppose about the speaker ("walking the dog rn": a dog)
-        self._fragment_needs = Presuppositions(lex.get("fragment_needs", {}), lex.get("fragment_states"),
-                                               "noise lexicon: fragment_states")
-        for fragment in self._fragment_needs.needs:
-            if fragment not in self._fragments:
-                raise ValueError(f"noise lexicon: fragment_needs names {fragment!r}, which is no real_life_fragment")
-        self._fragment_needs.check({a.name: a.values for a in schema.attributes.values()},
-                                   "noise lexicon: fragment_needs")
+        self._fragment_needs = _phrase_needs(lex, schema, "fragment", self._fragments, "real_life_fragment")
         #: side requests, and what they presuppose about the speaker ("word a text to my landlord": renting)
         self._side_requests = tuple(lex["side_requests"])
-        self._side_needs = Presuppositions(lex.get("side_request_needs", {}), lex.get("side_request_states"),
-                                           "noise lexicon: side_request_states")
-        for side in self._side_needs.needs:
-            if side not in self._side_requests:
-                raise ValueError(f"noise lexicon: side_request_needs names {side!r}, which is no side_request")
-        self._side_needs.check({a.name: a.values for a in schema.attributes.values()},
-                               "noise lexicon: side_request_needs")
+        self._side_needs = _phrase_needs(lex, schema, "side_request", self._side_requests, "side_request")
         #: phrase -> what it points back at (`history_needs`); (pool, what the conversation holds) -> its phrases
         #: that point at nothing else (`_backed`)
         self._history_needs = _history_needs(lex)

@@ -109,7 +109,7 @@ def main() -> None:
         print(f"seed {seed}: {result.steps} env steps in {time.perf_counter() - t0:.1f}s; "
               f"first batch {result.curve[0][1]:.2f}, greedy policy {per_seed[seed][0]:.2f} ± {per_seed[seed][1]:.2f}")
     # the learner's interval is over its training seeds (each scored on the same held-out users): pooling their
-    # episodes as if independent gives about +-0.05 where the seeds spread from 1.08 to 1.30 (late 2026-12-07)
+    # episodes as if independent gives about +-0.05 where the seeds spread from 1.15 to 1.23 (2026-12-08)
     baseline = mean_ci(baseline_returns)
     learner = mean_ci([m for m, _ in per_seed.values()]) if len(per_seed) > 1 else mean_ci(np.concatenate(learned))
     wall = time.perf_counter() - started
